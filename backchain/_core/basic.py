@@ -1,0 +1,74 @@
+"""The few primitives the engine itself relies on: undoing broadcasting,
+broadcasting tangents, and fitting a cotangent to its input's dtype."""
+import numpy as np
+
+from .primitive import primitive
+from .tensor import Tensor
+
+
+def _sum_to_impl(x, shape):
+    xshape = np.shape(x)
+    if xshape == shape:
+        return x
+    lead = len(xshape) - len(shape)
+    axes = tuple(range(lead)) + tuple(
+        lead + i for i, n in enumerate(shape) if n == 1 and xshape[lead + i] != 1
+    )
+    return np.reshape(np.sum(x, axis=axes), shape)
+
+
+sum_to = primitive(
+    "sum_to", _sum_to_impl,
+    vjp=(lambda g, ans, x, shape: broadcast_to(g, np.shape(x)),),
+    linear=True,
+    doc="Sum an array down to `shape` (the transpose of broadcasting).",
+)
+
+broadcast_to = primitive(
+    "broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
+    vjp=(lambda g, ans, x, shape: sum_to(g, np.shape(x)),),
+    linear=True,
+)
+
+
+def _cast_vjp(g, ans, x, dtype):
+    xdtype = x.dtype
+    if xdtype.kind != "c" and g.dtype.kind == "c":
+        g = real(g)
+    return cast(g, xdtype)
+
+
+cast = primitive(
+    "astype", lambda x, dtype: np.asarray(x).astype(dtype),
+    vjp=(_cast_vjp,),
+    linear=True,
+)
+
+
+def _real_vjp(g, ans, x):
+    if np.iscomplexobj(x.data if isinstance(x, Tensor) else x):
+        return cast(g, np.result_type(x.dtype, np.complex64))
+    return g
+
+
+real = primitive("real", np.real, vjp=(_real_vjp,), linear=True)
+
+
+def fit_cotangent(c, x):
+    """Shape and dtype a cotangent ``c`` like the primal input ``x`` (raw or Tensor).
+
+    Broadcasting is undone here and only here; a real input drops the
+    imaginary part of a complex cotangent (autograd's convention).
+    """
+    xd = x.data if isinstance(x, Tensor) else x
+    xshape = np.shape(xd)
+    if np.shape(c) != xshape:
+        c = sum_to(c, xshape)
+    xdtype = getattr(xd, "dtype", None)
+    cdtype = getattr(c, "dtype", None)
+    if xdtype is not None and cdtype is not None and cdtype != xdtype:
+        if cdtype.kind == "c" and xdtype.kind != "c":
+            c = real(c)
+        if c.dtype != xdtype:
+            c = cast(c, xdtype)
+    return c

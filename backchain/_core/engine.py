@@ -1,0 +1,230 @@
+"""The engine: topological order, the reverse sweep (VJP) and the forward sweep (JVP).
+
+No recursion anywhere: graphs of millions of nodes work. Cotangents are kept in
+a dict keyed by ``id(tensor)``; broadcasting is undone in ``fit_cotangent``.
+"""
+import numpy as np
+
+from .basic import broadcast_to, fit_cotangent
+from .tensor import Tensor, _state, make_const
+
+__all__ = ["toposort", "backward_pass", "forward_pass", "tensor_backward"]
+
+
+class GraphReleasedError(RuntimeError):
+    pass
+
+
+def _released(t):
+    return GraphReleasedError(
+        f"backward: the graph through '{t._prim.name}' (output shape {np.shape(t.data)}) was already "
+        "released by an earlier backward. Pass retain_graph=True to the first backward if you need "
+        "to run backward through it again."
+    )
+
+
+def toposort(roots, boundary=0):
+    """Non-leaf tensors reachable from ``roots``, every tensor before its inputs.
+
+    Tensors created before ``boundary`` (a creation number) are not entered.
+    Returns ``(order, outer)`` where ``outer`` says whether such an older traced
+    tensor was met: the result then depends on an enclosing computation.
+    """
+    counts = {}
+    stack = []
+    for r in roots:
+        if isinstance(r, Tensor) and r._prim is not None and id(r) not in counts:
+            counts[id(r)] = 0
+            stack.append(r)
+    starts = list(stack)
+    outer = False
+    while stack:
+        t = stack.pop()
+        if t._raw is None:
+            raise _released(t)
+        for p in t._inputs:
+            if isinstance(p, Tensor) and p.requires_grad:
+                if p._seq < boundary:
+                    outer = True
+                elif p._prim is not None:
+                    k = id(p)
+                    if k in counts:
+                        counts[k] += 1
+                    else:
+                        counts[k] = 1
+                        stack.append(p)
+    order = []
+    ready = [r for r in starts if counts[id(r)] == 0]
+    while ready:
+        t = ready.pop()
+        order.append(t)
+        for p in t._inputs:
+            if isinstance(p, Tensor) and p._prim is not None and p.requires_grad and p._seq >= boundary:
+                k = id(p)
+                c = counts[k] - 1
+                counts[k] = c
+                if c == 0:
+                    ready.append(p)
+    return order, outer
+
+
+def _add(a, b):
+    if a is None:
+        return b
+    if b is None:
+        return a
+    if type(a) is list:
+        return [_add(x, y) for x, y in zip(a, b)]
+    return a + b
+
+
+def _fill(g, ans):
+    """Zeros for the missing cotangents of a multiple-result primitive."""
+    return [np.zeros_like(a) if c is None else c for c, a in zip(g, ans)]
+
+
+def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=False, order=None, capture=None):
+    """Propagate ``seeds`` (cotangents of ``roots``) backward.
+
+    Returns a dict ``id(leaf) -> (leaf, cotangent)`` for every leaf tensor
+    (``_prim is None``, requires grad, created at or after ``boundary``) reached.
+    With ``create_graph`` the rules see Tensors and are recorded; otherwise they
+    see plain arrays and run under no-grad. ``capture``, a dict keyed by
+    ``id(tensor)``, receives the total cotangent of those non-leaf tensors.
+    """
+    if order is None:
+        order, _ = toposort(roots, boundary)
+    grads = {}
+    leaves = {}
+    for r, s in zip(roots, seeds):
+        if not isinstance(r, Tensor) or not r.requires_grad:
+            continue
+        if r._prim is None:
+            leaves[id(r)] = (r, _add(leaves.get(id(r), (None, None))[1], s))
+        else:
+            grads[id(r)] = _add(grads.get(id(r)), s)
+    prev = _state.enabled
+    _state.enabled = create_graph
+    try:
+        for t in order:
+            g = grads.pop(id(t), None)
+            if capture is not None and id(t) in capture:
+                capture[id(t)] = g
+            inputs = t._inputs
+            if g is not None:
+                prim = t._prim
+                params = t._params
+                if create_graph:
+                    args, ans = inputs, t
+                    if type(g) is not list and not isinstance(g, Tensor):
+                        g = make_const(g)
+                else:
+                    args, ans = t._raw, t.data
+                if type(g) is list:
+                    g = _fill(g, t.data if not create_graph else list(t))
+                vjps = prim.vjps
+                for i, x in enumerate(inputs):
+                    if not (isinstance(x, Tensor) and x.requires_grad) or x._seq < boundary:
+                        continue
+                    rule = vjps[i]
+                    if rule is None:
+                        continue
+                    c = rule(g, ans, *args, **params)
+                    if c is None:
+                        continue
+                    if type(c) is not list:
+                        c = fit_cotangent(c, x)
+                    k = id(x)
+                    if x._prim is None:
+                        prev_c = leaves.get(k)
+                        leaves[k] = (x, c if prev_c is None else _add(prev_c[1], c))
+                    else:
+                        grads[k] = _add(grads.get(k), c)
+            if not retain_graph:
+                t._inputs = ()
+                t._raw = None
+                t._params = None
+    finally:
+        _state.enabled = prev
+    return leaves
+
+
+def forward_pass(outputs, tangents, boundary=0, create_graph=False):
+    """Push ``tangents`` (a dict ``id(tensor) -> tangent``) forward to ``outputs``.
+
+    Uses the JVP rules of every node between the seeded tensors and the
+    outputs, in topological order. Returns the outputs' tangents (None for zero).
+    """
+    order, _ = toposort(outputs, boundary)
+    tan = dict(tangents)
+    prev = _state.enabled
+    _state.enabled = create_graph
+    try:
+        for t in reversed(order):
+            inputs = t._inputs
+            prim = t._prim
+            params = t._params
+            if create_graph:
+                args, ans = inputs, t
+            else:
+                args, ans = t._raw, t.data
+            jvps = prim.jvps
+            acc = None
+            for i, x in enumerate(inputs):
+                if not isinstance(x, Tensor):
+                    continue
+                tx = tan.get(id(x))
+                if tx is None:
+                    continue
+                rule = jvps[i]
+                if rule is None:
+                    continue
+                if type(tx) is list:
+                    tx = _fill(tx, x.data if not create_graph else list(x))
+                c = rule(tx, ans, *args, **params)
+                if c is None:
+                    continue
+                acc = _add(acc, c)
+            if acc is not None:
+                if type(acc) is not list:
+                    shape = np.shape(t.data)
+                    if np.shape(acc) != shape:
+                        acc = broadcast_to(acc, shape)
+                tan[id(t)] = acc
+    finally:
+        _state.enabled = prev
+    return [tan.get(id(o)) for o in outputs]
+
+
+def tensor_backward(t, grad, retain_graph, create_graph):
+    """``Tensor.backward``: accumulate into ``.grad`` of every leaf reached."""
+    if not t.requires_grad:
+        raise RuntimeError(
+            f"backward: this tensor (shape {t.shape}, dtype {t.dtype}) does not require grad and has no "
+            "graph; set requires_grad=True on the leaves you want gradients for"
+        )
+    if grad is None:
+        if np.size(t.data) != 1:
+            raise RuntimeError(
+                f"backward: the output has shape {t.shape}; a gradient can be implied only for a "
+                "one-element output. Pass grad= (an array of that shape), or reduce it first (e.g. .sum())"
+            )
+        seed = np.ones_like(t.data)
+    else:
+        seed = grad.data if (isinstance(grad, Tensor) and not create_graph) else grad
+        if np.shape(seed) != t.shape:
+            raise ValueError(f"backward: grad has shape {np.shape(seed)} but the output has shape {t.shape}")
+    leaves = backward_pass([t], [seed], 0, create_graph, retain_graph or create_graph)
+    taken = {id(seed)}
+    for leaf, c in leaves.values():
+        if not create_graph:
+            c = _owned(c.data if isinstance(c, Tensor) else c, taken)
+        leaf.grad = c if leaf.grad is None else leaf.grad + c
+
+
+def _owned(c, taken):
+    """``c`` as an array that no other ``.grad`` or the seed shares (so in-place updates are safe)."""
+    if type(c) is not np.ndarray or id(c) in taken or not c.flags.owndata or not c.flags.writeable:
+        c = np.array(c)
+    taken.add(id(c))
+    return c

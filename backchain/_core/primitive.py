@@ -1,0 +1,222 @@
+"""Primitives: the operations the engine knows a derivative rule for.
+
+A primitive is declared once, as one row: its NumPy implementation and its
+derivative rules. Rule functions receive the primal output ``ans`` and the
+primal inputs (``args``) followed by the static keyword parameters:
+
+* ``vjp[i](g, ans, *args, **params)`` returns the cotangent of input ``i``
+  (before broadcasting is undone; the engine does that in one place);
+* ``jvp[i](t, ans, *args, **params)`` returns the contribution of the tangent
+  ``t`` of input ``i`` to the output tangent.
+
+Shorthands derive both modes from one formula:
+
+* ``deriv=(d0, d1, ...)``: elementwise partial derivatives ``d_i(ans, *args)``;
+  then ``vjp_i = g * d_i`` and ``jvp_i = t * d_i``;
+* ``linear=True``: the op is linear in each differentiable input, so
+  ``jvp_i`` applies the op itself to the tangent; only the VJP is given.
+
+Rules are written with ``backchain.numpy``: during a first-order backward they
+receive plain arrays and run as plain NumPy; under ``create_graph`` they receive
+Tensors and are recorded, so derivatives of any order need no extra code.
+"""
+import functools
+
+from .tensor import Tensor, _state, make_const, make_node
+
+__all__ = ["Primitive", "primitive", "scale", "REGISTRY"]
+
+# Every primitive ever declared, by name: the rule table that the tests iterate over.
+REGISTRY = {}
+
+
+def scale(g, d):
+    """The elementwise chain rule ``g * d`` used by every ``deriv=`` shorthand rule."""
+    return g * d
+
+
+class _Variadic:
+    """Rules of a primitive with any number of array inputs: ``rule(i, ...)``."""
+
+    __slots__ = ("rule",)
+
+    def __init__(self, rule):
+        self.rule = rule
+
+    def __getitem__(self, i):
+        return functools.partial(self.rule, i)
+
+    def __len__(self):
+        return 1 << 30
+
+
+class Primitive:
+    """One differentiable operation: implementation, rules, and what is known about it.
+
+    Use :func:`primitive` to declare one. It returns ``prim.fn``, the function
+    that applies the op (recording it when an input is a Tensor that requires
+    grad); ``fn.prim`` leads back to this object.
+    """
+
+    __slots__ = ("name", "impl", "vjps", "jvps", "multiple_results", "kinks", "doc", "fn", "__weakref__")
+
+    def __repr__(self):
+        return f"<primitive {self.name}>"
+
+
+def _elementwise_rules(derivs):
+    def mk_vjp(d):
+        return lambda g, ans, *args, **params: scale(g, d(ans, *args, **params))
+
+    def mk_jvp(d):
+        return lambda t, ans, *args, **params: scale(t, d(ans, *args, **params))
+
+    return (
+        tuple(None if d is None else mk_vjp(d) for d in derivs),
+        tuple(None if d is None else mk_jvp(d) for d in derivs),
+    )
+
+
+def _linear_jvps(call, vjps):
+    def mk(i):
+        def jvp(t, ans, *args, **params):
+            args = list(args)
+            args[i] = t
+            return call(*args, **params)
+
+        return jvp
+
+    if isinstance(vjps, _Variadic):
+        return _Variadic(lambda i, t, ans, *args, **params: mk(i)(t, ans, *args, **params))
+    return tuple(None if v is None else mk(i) for i, v in enumerate(vjps))
+
+
+def _shapes(args):
+    parts = []
+    for a in args:
+        if isinstance(a, Tensor):
+            a = a.data
+        shape = getattr(a, "shape", None)
+        if shape is not None:
+            parts.append(f"{getattr(a, 'dtype', '')}{list(shape)}")
+        elif isinstance(a, (int, float, complex, bool)):
+            parts.append(type(a).__name__)
+        elif isinstance(a, (list, tuple)):
+            parts.append(f"{type(a).__name__} of {len(a)}")
+        else:
+            parts.append(type(a).__name__)
+    return ", ".join(parts)
+
+
+def op_error(name, err, args):
+    """Re-raise a NumPy error so that it names the operation and its arguments' shapes and dtypes."""
+    msg = str(err)
+    return type(err)(f"{name}: {msg} (inputs: {_shapes(args)})")
+
+
+def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, variadic=False,
+              multiple_results=False, kinks=None, doc=None):
+    """Declare a differentiable primitive in one row and return the function that applies it.
+
+    Parameters
+    ----------
+    name : str
+        The name shown in errors, graphs and the kink table.
+    impl : callable
+        The forward computation on plain arrays.
+    vjp, jvp : tuple of callables, or one callable ``rule(i, ...)`` if ``variadic``
+        Per-input rules (``None`` marks a non-differentiable input).
+    deriv : tuple of callables
+        Elementwise shorthand: partial derivatives ``d_i(ans, *args, **params)``.
+    linear : bool
+        The op is linear in each differentiable input: the JVP applies the op to the tangent.
+    multiple_results : bool
+        ``impl`` returns a tuple of arrays.
+    kinks : object
+        Where the primitive is not differentiable and the convention used there.
+    """
+    prim = Primitive()
+    prim.name = name
+    prim.impl = impl
+    prim.multiple_results = multiple_results
+    prim.kinks = kinks
+    prim.doc = doc
+    if deriv is not None:
+        vjp, jvp = _elementwise_rules(deriv)
+    elif variadic:
+        vjp = _Variadic(vjp)
+        jvp = None if jvp is None else _Variadic(jvp)
+    if vjp is None:
+        raise ValueError(f"primitive {name}: give vjp rules or deriv=")
+    prim.vjps = tuple(vjp) if not isinstance(vjp, _Variadic) else vjp
+    prim.fn = _make_caller(prim)
+    if linear and jvp is None:
+        jvp = _linear_jvps(prim.fn, prim.vjps)
+    if jvp is None:
+        raise ValueError(f"primitive {name}: give jvp rules, deriv= or linear=True")
+    prim.jvps = tuple(jvp) if not isinstance(jvp, _Variadic) else jvp
+    if name in REGISTRY:
+        raise ValueError(f"primitive {name} is declared twice")
+    REGISTRY[name] = prim
+    return prim.fn
+
+
+def _make_caller(prim):
+    impl = prim.impl
+    name = prim.name
+    state = _state
+
+    def call(*args, **params):
+        raw = None
+        traced = False
+        for i, a in enumerate(args):
+            if isinstance(a, Tensor):
+                if raw is None:
+                    raw = list(args)
+                raw[i] = a.data
+                if a.requires_grad:
+                    traced = True
+        if raw is None:  # the fast path: plain NumPy, nothing recorded
+            try:
+                return impl(*args, **params)
+            except (ValueError, TypeError, IndexError) as e:
+                raise op_error(name, e, args) from None
+        try:
+            out = impl(*raw, **params)
+        except (ValueError, TypeError, IndexError) as e:
+            raise op_error(name, e, args) from None
+        if traced and state.enabled:
+            vjps = prim.vjps
+            for i, a in enumerate(args):
+                if isinstance(a, Tensor) and a.requires_grad and vjps[i] is not None:
+                    break
+            else:
+                traced = False
+        if not traced or not state.enabled:
+            if prim.multiple_results:
+                return tuple(make_const(o) for o in out)
+            return make_const(out)
+        node = make_node(out, prim, args, raw, params)
+        if prim.multiple_results:
+            n = len(out)
+            return tuple(tuple_get(node, index=k, n=n) for k in range(n))
+        return node
+
+    call.__name__ = name
+    call.__qualname__ = name
+    call.prim = prim
+    return call
+
+
+def _tuple_get_vjp(g, ans, tup, index, n):
+    out = [None] * n
+    out[index] = g
+    return out
+
+
+tuple_get = primitive(
+    "tuple_get",
+    lambda tup, index, n: tup[index],
+    vjp=(_tuple_get_vjp,),
+    jvp=(lambda t, ans, tup, index, n: t[index],),
+)

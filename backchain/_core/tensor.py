@@ -1,0 +1,343 @@
+"""The Tensor: an ndarray plus, when it was computed from traced values, the
+primitive, inputs and parameters that produced it (its node in the graph).
+
+A Tensor *is* its graph node: there is no separate node object, so recording an
+operation allocates exactly one Python object. Leaves have ``_prim is None``.
+"""
+import itertools
+import threading
+
+import numpy as np
+
+__all__ = ["Tensor", "tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
+
+
+class _GradState(threading.local):
+    def __init__(self):
+        self.enabled = True
+
+
+_state = _GradState()
+# Creation order of tensors. A functional transform differentiates with respect
+# to fresh leaves; anything created before them cannot depend on them, which is
+# how transforms tell their own graph from an enclosing one (nested derivatives
+# with no perturbation confusion).
+_seq = itertools.count(1)
+
+
+def is_grad_enabled():
+    """Whether operations on tensors that require grad are recorded (thread-local)."""
+    return _state.enabled
+
+
+class set_grad_enabled:
+    """Context manager and decorator that sets recording on or off (thread-local)."""
+
+    def __init__(self, mode):
+        self.mode = bool(mode)
+        self.prev = _state.enabled
+        _state.enabled = self.mode
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        _state.enabled = self.prev
+
+    def __call__(self, fn):
+        import functools
+
+        mode = self.mode
+        _state.enabled = self.prev  # used as a decorator: undo the eager set
+
+        @functools.wraps(fn)
+        def wrapper(*args, **kwargs):
+            prev = _state.enabled
+            _state.enabled = mode
+            try:
+                return fn(*args, **kwargs)
+            finally:
+                _state.enabled = prev
+
+        return wrapper
+
+
+class no_grad(set_grad_enabled):
+    """Disable recording inside a ``with`` block or a decorated function.
+
+    >>> import backchain as bc
+    >>> x = bc.tensor([1.0, 2.0], requires_grad=True)
+    >>> with bc.no_grad():
+    ...     y = x * 2
+    >>> y.requires_grad
+    False
+    """
+
+    def __init__(self):
+        super().__init__(False)
+
+
+class enable_grad(set_grad_enabled):
+    """Enable recording inside a ``with`` block or a decorated function."""
+
+    def __init__(self):
+        super().__init__(True)
+
+
+# NumPy ufuncs and functions that have a differentiable backchain counterpart;
+# filled in by backchain.numpy. They route np.sin(tensor) and friends.
+UFUNCS = {}
+FUNCTIONS = {}
+
+
+def _traced(x):
+    if isinstance(x, Tensor):
+        return x.requires_grad
+    if isinstance(x, (list, tuple)):
+        return any(_traced(v) for v in x)
+    return False
+
+
+def _unwrap(x):
+    if isinstance(x, Tensor):
+        return x.data
+    if isinstance(x, (list, tuple)):
+        return type(x)(_unwrap(v) for v in x)
+    return x
+
+
+def _wrap(x):
+    if isinstance(x, np.ndarray) or np.isscalar(x) and isinstance(x, np.generic):
+        return Tensor(x) if getattr(x, "dtype", None) is not None and x.dtype.kind in "fc" else x
+    if isinstance(x, tuple):
+        return tuple(_wrap(v) for v in x)
+    return x
+
+
+def _check_float(data, op="requires_grad"):
+    if not (data.dtype.kind in "fc"):
+        raise TypeError(
+            f"{op}: only floating point and complex tensors can require gradients, "
+            f"got dtype {data.dtype} with shape {data.shape}"
+        )
+
+
+class Tensor:
+    """An n-dimensional array that records the operations applied to it.
+
+    Tensors follow PyTorch's semantics: set ``requires_grad=True`` on a leaf,
+    compute, call ``.backward()`` on a scalar result and read ``.grad``.
+    NumPy functions applied to a Tensor return a Tensor.
+
+    >>> import backchain as bc
+    >>> x = bc.tensor([1.0, -2.0], requires_grad=True)
+    >>> (x * x).sum().backward()
+    >>> x.grad
+    array([ 2., -4.])
+    """
+
+    __slots__ = ("data", "requires_grad", "grad", "_prim", "_inputs", "_raw", "_params", "_seq", "__weakref__")
+    __array_priority__ = 1000.0
+    __hash__ = object.__hash__
+
+    def __init__(self, data, requires_grad=False, dtype=None):
+        if isinstance(data, Tensor):
+            data = data.data
+        data = np.asarray(data, dtype=dtype)
+        if data.dtype == object:
+            raise TypeError(f"tensor: cannot make a Tensor of dtype object (shape {data.shape}); expected numbers")
+        if requires_grad:
+            _check_float(data, "tensor(requires_grad=True)")
+        self.data = data
+        self.requires_grad = bool(requires_grad)
+        self.grad = None
+        self._prim = None
+        self._inputs = None
+        self._raw = None
+        self._params = None
+        self._seq = next(_seq)
+
+    # -- properties -------------------------------------------------------
+    shape = property(lambda self: np.shape(self.data))
+    dtype = property(lambda self: self.data.dtype)
+    ndim = property(lambda self: np.ndim(self.data))
+    size = property(lambda self: np.size(self.data))
+
+    @property
+    def is_leaf(self):
+        """True for tensors created by the user rather than by an operation."""
+        return self._prim is None
+
+    @property
+    def grad_fn(self):
+        """The name of the primitive that produced this tensor, or None for a leaf."""
+        return None if self._prim is None else self._prim.name
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` in place on a leaf and return self."""
+        if requires_grad:
+            _check_float(np.asarray(self.data), "requires_grad_")
+        elif self._prim is not None:
+            raise RuntimeError(
+                f"requires_grad_(False): only leaves can stop requiring grad; this tensor was produced by "
+                f"'{self._prim.name}'. Use .detach()"
+            )
+        self.requires_grad = bool(requires_grad)
+        return self
+
+    def detach(self):
+        """A new leaf Tensor sharing this tensor's data, cut from the graph."""
+        return Tensor(self.data)
+
+    def numpy(self):
+        """The data as an ndarray (shared, not copied)."""
+        return np.asarray(self.data)
+
+    def item(self):
+        """The value of a one-element tensor as a Python number."""
+        return np.asarray(self.data).item()
+
+    def tolist(self):
+        return np.asarray(self.data).tolist()
+
+    def backward(self, grad=None, retain_graph=False, create_graph=False):
+        """Accumulate d self / d leaf into ``leaf.grad`` for every leaf that requires grad.
+
+        Parameters
+        ----------
+        grad : array_like, optional
+            The cotangent to start from; required unless the tensor has one element.
+        retain_graph : bool
+            Keep the saved values so that backward can run again through the graph.
+        create_graph : bool
+            Record the backward pass itself, so that ``.grad`` is a differentiable
+            Tensor (for higher derivatives).
+        """
+        from .engine import tensor_backward
+
+        tensor_backward(self, grad, retain_graph, create_graph)
+
+    def __repr__(self):
+        body = np.array2string(np.asarray(self.data), separator=", ", prefix="tensor(")
+        extra = ""
+        if self._prim is not None:
+            extra = f", grad_fn=<{self._prim.name}>"
+        elif self.requires_grad:
+            extra = ", requires_grad=True"
+        if np.asarray(self.data).dtype not in (np.float64, np.int64, np.bool_):
+            extra = f", dtype={self.data.dtype}" + extra
+        return f"tensor({body}{extra})"
+
+    def __len__(self):
+        if np.ndim(self.data) == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return len(self.data)
+
+    def __iter__(self):
+        if isinstance(self.data, tuple):
+            return iter([self[k] for k in range(len(self.data))])
+        if np.ndim(self.data) == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return iter([self[k] for k in range(len(self.data))])
+
+    def __bool__(self):
+        return bool(self.data)
+
+    def __float__(self):
+        return float(self.data)
+
+    def __int__(self):
+        return int(self.data)
+
+    def __complex__(self):
+        return complex(self.data)
+
+    def __index__(self):
+        return np.asarray(self.data).__index__()
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if method == "__call__" and kwargs.get("out") is None:
+            fn = UFUNCS.get(ufunc)
+            if fn is not None:
+                kwargs.pop("out", None)
+                return fn(*inputs, **kwargs)
+        if method == "reduce" and kwargs.get("out") is None:
+            fn = UFUNCS.get((ufunc, "reduce"))
+            if fn is not None:
+                return fn(*inputs, **kwargs)
+        if _traced(inputs) and is_grad_enabled():
+            raise TypeError(
+                f"numpy.{ufunc.__name__}{'' if method == '__call__' else '.' + method} has no derivative rule in "
+                "backchain and was given a tensor that requires grad; use a backchain.numpy function, or "
+                "detach() the tensor if you do not need its gradient"
+            )
+        if kwargs.get("out") is not None:
+            kwargs["out"] = _unwrap(kwargs["out"])
+        return _wrap(getattr(ufunc, method)(*_unwrap(inputs), **kwargs))
+
+    def __array_function__(self, func, types, args, kwargs):
+        fn = FUNCTIONS.get(func)
+        if fn is not None:
+            return fn(*args, **kwargs)
+        if (_traced(args) or _traced(tuple(kwargs.values()))) and is_grad_enabled():
+            raise TypeError(
+                f"numpy.{func.__name__} has no derivative rule in backchain and was given a tensor that "
+                "requires grad; use a backchain.numpy function, or detach() the tensor if you do not need "
+                "its gradient"
+            )
+        return _wrap(func(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()}))
+
+    def __array__(self, dtype=None, copy=None):
+        if self.requires_grad and is_grad_enabled():
+            raise TypeError(
+                "Tensor.__array__: this tensor requires grad, and converting it to a plain ndarray would "
+                "silently cut the gradient. Use backchain.numpy functions on it, or .detach().numpy() "
+                f"(shape {self.shape}, dtype {self.dtype})"
+            )
+        a = np.asarray(self.data)
+        if dtype is not None and a.dtype != dtype:
+            return a.astype(dtype)
+        return a.copy() if copy else a
+
+
+def tensor(data, requires_grad=False, dtype=None):
+    """Make a leaf Tensor from array-like data (always a copy, like ``torch.tensor``).
+
+    >>> import backchain as bc
+    >>> bc.tensor([[1.0, 2.0]], requires_grad=True).shape
+    (1, 2)
+    """
+    if isinstance(data, Tensor):
+        data = data.data
+    return Tensor(np.array(data, dtype=dtype), requires_grad=requires_grad)
+
+
+_new = object.__new__
+
+
+def make_node(data, prim, inputs, raw, params):
+    """Allocate the Tensor that records one primitive application."""
+    t = _new(Tensor)
+    t.data = data
+    t.requires_grad = True
+    t.grad = None
+    t._prim = prim
+    t._inputs = inputs
+    t._raw = raw
+    t._params = params
+    t._seq = next(_seq)
+    return t
+
+
+def make_const(data):
+    """Wrap data as an untraced Tensor (the result of an op on untraced tensors)."""
+    t = _new(Tensor)
+    t.data = data
+    t.requires_grad = False
+    t.grad = None
+    t._prim = None
+    t._inputs = None
+    t._raw = None
+    t._params = None
+    t._seq = next(_seq)
+    return t
