@@ -134,7 +134,7 @@ def _vjp(f, args, argnums, what):
     out = trace.run(f, new_args)
     out_leaves, out_unflatten = tree_flatten(out)
     roots, outer_root = trace.roots(out_leaves)
-    order, outer = toposort([r for r in roots if r is not None], trace.boundary)
+    _, outer = toposort([r for r in roots if r is not None], trace.boundary)
     outer = outer or outer_root or any(_traced(x) for x in leaves)
 
     def backward(cotangent, retain):
@@ -154,8 +154,7 @@ def _vjp(f, args, argnums, what):
             rs.append(r)
             seeds.append(c)
         capture = {id(t): None for t in trace.inputs if t._prim is not None}
-        leaves_g = backward_pass(rs, seeds, trace.boundary, create, retain or create,
-                                 order=order, capture=capture)
+        leaves_g = backward_pass(rs, seeds, trace.boundary, create, retain or create, capture=capture)
         grads = []
         for t, orig in zip(trace.inputs, trace.originals):
             g = leaves_g[id(t)][1] if id(t) in leaves_g else capture.get(id(t))

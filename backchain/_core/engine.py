@@ -23,12 +23,12 @@ def _released(t):
     )
 
 
-def toposort(roots, boundary=0):
-    """Non-leaf tensors reachable from ``roots``, every tensor before its inputs.
+def _count(roots, boundary):
+    """Dependency counts of the non-leaf tensors reachable from ``roots``.
 
-    Tensors created before ``boundary`` (a creation number) are not entered.
-    Returns ``(order, outer)`` where ``outer`` says whether such an older traced
-    tensor was met: the result then depends on an enclosing computation.
+    Tensors created before ``boundary`` (a creation number) are not entered;
+    ``outer`` says whether such an older traced tensor was met: the result then
+    depends on an enclosing computation.
     """
     counts = {}
     stack = []
@@ -40,7 +40,7 @@ def toposort(roots, boundary=0):
     outer = False
     while stack:
         t = stack.pop()
-        if t._raw is None:
+        if t._inputs is None:
             raise _released(t)
         for p in t._inputs:
             if isinstance(p, Tensor) and p.requires_grad:
@@ -53,8 +53,16 @@ def toposort(roots, boundary=0):
                     else:
                         counts[k] = 1
                         stack.append(p)
+    return counts, [r for r in starts if counts[id(r)] == 0], outer
+
+
+def toposort(roots, boundary=0):
+    """Non-leaf tensors reachable from ``roots``, every tensor before its inputs.
+
+    Returns ``(order, outer)``; see ``_count`` for ``boundary`` and ``outer``.
+    """
+    counts, ready, outer = _count(roots, boundary)
     order = []
-    ready = [r for r in starts if counts[id(r)] == 0]
     while ready:
         t = ready.pop()
         order.append(t)
@@ -83,7 +91,7 @@ def _fill(g, ans):
     return [np.zeros_like(a) if c is None else c for c, a in zip(g, ans)]
 
 
-def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=False, order=None, capture=None):
+def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=False, capture=None):
     """Propagate ``seeds`` (cotangents of ``roots``) backward.
 
     Returns a dict ``id(leaf) -> (leaf, cotangent)`` for every leaf tensor
@@ -91,9 +99,9 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
     With ``create_graph`` the rules see Tensors and are recorded; otherwise they
     see plain arrays and run under no-grad. ``capture``, a dict keyed by
     ``id(tensor)``, receives the total cotangent of those non-leaf tensors.
+    Nodes are visited in topological order (Kahn's algorithm on the counts).
     """
-    if order is None:
-        order, _ = toposort(roots, boundary)
+    counts, ready, _ = _count(roots, boundary)
     grads = {}
     leaves = {}
     for r, s in zip(roots, seeds):
@@ -106,43 +114,48 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
     prev = _state.enabled
     _state.enabled = create_graph
     try:
-        for t in order:
+        while ready:
+            t = ready.pop()
             g = grads.pop(id(t), None)
             if capture is not None and id(t) in capture:
                 capture[id(t)] = g
             inputs = t._inputs
             if g is not None:
-                prim = t._prim
                 params = t._params
                 if create_graph:
                     args, ans = inputs, t
                     if type(g) is not list and not isinstance(g, Tensor):
                         g = make_const(g)
                 else:
-                    args, ans = t._raw, t.data
+                    args, ans = [x.data if isinstance(x, Tensor) else x for x in inputs], t.data
                 if type(g) is list:
                     g = _fill(g, t.data if not create_graph else list(t))
-                vjps = prim.vjps
-                for i, x in enumerate(inputs):
-                    if not (isinstance(x, Tensor) and x.requires_grad) or x._seq < boundary:
-                        continue
+                vjps = t._prim.vjps
+            i = -1
+            for x in inputs:
+                i += 1
+                if not isinstance(x, Tensor) or not x.requires_grad or x._seq < boundary:
+                    continue
+                k = id(x)
+                if g is not None:
                     rule = vjps[i]
-                    if rule is None:
-                        continue
-                    c = rule(g, ans, *args, **params)
-                    if c is None:
-                        continue
-                    if type(c) is not list:
-                        c = fit_cotangent(c, x)
-                    k = id(x)
-                    if x._prim is None:
-                        prev_c = leaves.get(k)
-                        leaves[k] = (x, c if prev_c is None else _add(prev_c[1], c))
-                    else:
-                        grads[k] = _add(grads.get(k), c)
+                    c = None if rule is None else rule(g, ans, *args, **params)
+                    if c is not None:
+                        if type(c) is not list:
+                            c = fit_cotangent(c, x)
+                        if x._prim is None:
+                            old = leaves.get(k)
+                            leaves[k] = (x, c if old is None else _add(old[1], c))
+                        else:
+                            old = grads.get(k)
+                            grads[k] = c if old is None else _add(old, c)
+                if x._prim is not None:
+                    n = counts[k] - 1
+                    counts[k] = n
+                    if n == 0:
+                        ready.append(x)
             if not retain_graph:
-                t._inputs = ()
-                t._raw = None
+                t._inputs = None
                 t._params = None
     finally:
         _state.enabled = prev
@@ -167,7 +180,7 @@ def forward_pass(outputs, tangents, boundary=0, create_graph=False):
             if create_graph:
                 args, ans = inputs, t
             else:
-                args, ans = t._raw, t.data
+                args, ans = [x.data if isinstance(x, Tensor) else x for x in inputs], t.data
             jvps = prim.jvps
             acc = None
             for i, x in enumerate(inputs):

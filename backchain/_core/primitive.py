@@ -24,15 +24,10 @@ import functools
 
 from .tensor import Tensor, _state, make_const, make_node
 
-__all__ = ["Primitive", "primitive", "scale", "REGISTRY"]
+__all__ = ["Primitive", "primitive", "REGISTRY"]
 
 # Every primitive ever declared, by name: the rule table that the tests iterate over.
 REGISTRY = {}
-
-
-def scale(g, d):
-    """The elementwise chain rule ``g * d`` used by every ``deriv=`` shorthand rule."""
-    return g * d
 
 
 class _Variadic:
@@ -58,7 +53,7 @@ class Primitive:
     grad); ``fn.prim`` leads back to this object.
     """
 
-    __slots__ = ("name", "impl", "vjps", "jvps", "multiple_results", "kinks", "doc", "fn", "__weakref__")
+    __slots__ = ("name", "impl", "fast", "vjps", "jvps", "multiple_results", "kinks", "doc", "fn", "__weakref__")
 
     def __repr__(self):
         return f"<primitive {self.name}>"
@@ -66,10 +61,10 @@ class Primitive:
 
 def _elementwise_rules(derivs):
     def mk_vjp(d):
-        return lambda g, ans, *args, **params: scale(g, d(ans, *args, **params))
+        return lambda g, ans, *args, **params: g * d(ans, *args, **params)
 
     def mk_jvp(d):
-        return lambda t, ans, *args, **params: scale(t, d(ans, *args, **params))
+        return lambda t, ans, *args, **params: t * d(ans, *args, **params)
 
     return (
         tuple(None if d is None else mk_vjp(d) for d in derivs),
@@ -115,7 +110,7 @@ def op_error(name, err, args):
 
 
 def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, variadic=False,
-              multiple_results=False, kinks=None, doc=None):
+              multiple_results=False, kinks=None, doc=None, fast=None):
     """Declare a differentiable primitive in one row and return the function that applies it.
 
     Parameters
@@ -134,10 +129,15 @@ def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, varia
         ``impl`` returns a tuple of arrays.
     kinks : object
         Where the primitive is not differentiable and the convention used there.
+    fast : callable, optional
+        The implementation used when an argument is a Tensor (so its data is an
+        ndarray or NumPy scalar), e.g. ``operator.mul``, which skips the ufunc
+        machinery for NumPy scalars. Defaults to ``impl``.
     """
     prim = Primitive()
     prim.name = name
     prim.impl = impl
+    prim.fast = impl if fast is None else fast
     prim.multiple_results = multiple_results
     prim.kinks = kinks
     prim.doc = doc
@@ -164,48 +164,43 @@ def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, varia
 def _make_caller(prim):
     impl = prim.impl
     name = prim.name
-    state = _state
 
     def call(*args, **params):
-        raw = None
-        traced = False
-        for i, a in enumerate(args):
+        for a in args:
             if isinstance(a, Tensor):
-                if raw is None:
-                    raw = list(args)
-                raw[i] = a.data
-                if a.requires_grad:
-                    traced = True
-        if raw is None:  # the fast path: plain NumPy, nothing recorded
-            try:
-                return impl(*args, **params)
-            except (ValueError, TypeError, IndexError) as e:
-                raise op_error(name, e, args) from None
-        try:
-            out = impl(*raw, **params)
+                return _apply(prim, args, params)
+        try:  # the fast path: no Tensor among the arguments, a plain NumPy call
+            return impl(*args, **params)
         except (ValueError, TypeError, IndexError) as e:
             raise op_error(name, e, args) from None
-        if traced and state.enabled:
-            vjps = prim.vjps
-            for i, a in enumerate(args):
-                if isinstance(a, Tensor) and a.requires_grad and vjps[i] is not None:
-                    break
-            else:
-                traced = False
-        if not traced or not state.enabled:
-            if prim.multiple_results:
-                return tuple(make_const(o) for o in out)
-            return make_const(out)
-        node = make_node(out, prim, args, raw, params)
-        if prim.multiple_results:
-            n = len(out)
-            return tuple(tuple_get(node, index=k, n=n) for k in range(n))
-        return node
 
     call.__name__ = name
     call.__qualname__ = name
     call.prim = prim
     return call
+
+
+def _apply(prim, args, params):
+    """Apply ``prim`` to arguments of which at least one is a Tensor; record if traced."""
+    raw = [a.data if isinstance(a, Tensor) else a for a in args]
+    try:
+        out = prim.fast(*raw, **params)
+    except (ValueError, TypeError, IndexError) as e:
+        raise op_error(prim.name, e, args) from None
+    if _state.enabled:
+        vjps = prim.vjps
+        i = 0
+        for a in args:
+            if isinstance(a, Tensor) and a.requires_grad and vjps[i] is not None:
+                node = make_node(out, prim, args, params)
+                if prim.multiple_results:
+                    n = len(out)
+                    return tuple(tuple_get(node, index=k, n=n) for k in range(n))
+                return node
+            i += 1
+    if prim.multiple_results:
+        return tuple(make_const(o) for o in out)
+    return make_const(out)
 
 
 def _tuple_get_vjp(g, ans, tup, index, n):

@@ -136,7 +136,7 @@ class Tensor:
     array([ 2., -4.])
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "_prim", "_inputs", "_raw", "_params", "_seq", "__weakref__")
+    __slots__ = ("data", "requires_grad", "grad", "_prim", "_inputs", "_params", "_seq", "__weakref__")
     __array_priority__ = 1000.0
     __hash__ = object.__hash__
 
@@ -153,7 +153,6 @@ class Tensor:
         self.grad = None
         self._prim = None
         self._inputs = None
-        self._raw = None
         self._params = None
         self._seq = next(_seq)
 
@@ -315,7 +314,7 @@ def tensor(data, requires_grad=False, dtype=None):
 _new = object.__new__
 
 
-def make_node(data, prim, inputs, raw, params):
+def make_node(data, prim, inputs, params):
     """Allocate the Tensor that records one primitive application."""
     t = _new(Tensor)
     t.data = data
@@ -323,7 +322,6 @@ def make_node(data, prim, inputs, raw, params):
     t.grad = None
     t._prim = prim
     t._inputs = inputs
-    t._raw = raw
     t._params = params
     t._seq = next(_seq)
     return t
@@ -337,7 +335,6 @@ def make_const(data):
     t.grad = None
     t._prim = None
     t._inputs = None
-    t._raw = None
     t._params = None
     t._seq = next(_seq)
     return t

@@ -6,6 +6,8 @@ shorthand turns them into both the VJP (``g * d``) and the JVP (``t * d``).
 Rules are written with ``backchain.numpy`` so that they can be differentiated
 again. Kinks follow DESIGN.md section 4 and are stated where they are chosen.
 """
+import operator
+
 import numpy as np
 
 import backchain.numpy as bnp
@@ -15,7 +17,7 @@ from .._core.basic import real  # noqa: F401  (re-exported)
 __all__ = [
     "add", "subtract", "multiply", "divide", "true_divide", "negative", "positive", "power",
     "square", "reciprocal", "sqrt", "exp", "log", "sin", "cos", "tanh", "abs", "absolute",
-    "maximum", "minimum", "where", "real", "conj", "conjugate",
+    "maximum", "minimum", "where", "real", "conj", "conjugate", "sign",
 ]
 
 
@@ -27,12 +29,24 @@ def _minus_one(ans, *args):
     return -1.0
 
 
-add = primitive("add", np.add, deriv=(_one, _one))
-subtract = primitive("subtract", np.subtract, deriv=(_one, _minus_one))
-multiply = primitive("multiply", np.multiply, deriv=(lambda ans, x, y: y, lambda ans, x, y: x))
-divide = primitive("divide", np.divide, deriv=(lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y))
+def _g(g, ans, *args):
+    return g
+
+
+def _minus_g(g, ans, *args):
+    return -g
+
+
+# `fast=operator.*`: with a Tensor argument the data are arrays or NumPy scalars,
+# for which the operator skips the ufunc machinery.
+add = primitive("add", np.add, vjp=(_g, _g), jvp=(_g, _g), fast=operator.add)
+subtract = primitive("subtract", np.subtract, vjp=(_g, _minus_g), jvp=(_g, _minus_g), fast=operator.sub)
+multiply = primitive("multiply", np.multiply, deriv=(lambda ans, x, y: y, lambda ans, x, y: x),
+                     fast=operator.mul)
+divide = primitive("divide", np.divide, deriv=(lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y),
+                   fast=operator.truediv)
 true_divide = divide
-negative = primitive("negative", np.negative, deriv=(_minus_one,))
+negative = primitive("negative", np.negative, vjp=(_minus_g,), jvp=(_minus_g,), fast=operator.neg)
 positive = primitive("positive", np.positive, deriv=(_one,))
 square = primitive("square", np.square, deriv=(lambda ans, x: 2 * x,))
 reciprocal = primitive("reciprocal", np.reciprocal, deriv=(lambda ans, x: -ans * ans,))
@@ -75,6 +89,12 @@ def _abs_jvp(t, ans, x):
     return t * bnp.sign(x)
 
 
+def _zero(ans, *args):
+    return bnp.zeros_like(ans)
+
+
+# sign'(x) = 0 everywhere, including at its jump (DESIGN.md section 4).
+sign = primitive("sign", np.sign, deriv=(_zero,), kinks="sign'(0) = 0")
 abs = primitive("absolute", np.absolute, vjp=(_abs_vjp,), jvp=(_abs_jvp,), kinks="abs'(0) = 0")
 absolute = abs
 

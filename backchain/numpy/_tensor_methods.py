@@ -21,6 +21,12 @@ _METHODS = [
 
 
 def _binary(name):
+    fn = getattr(bnp, name, None)
+    if fn is not None:  # bind now: operators are the hottest path
+        def rop(self, other):
+            return fn(other, self)
+        return fn, rop
+
     def op(self, other):
         return getattr(bnp, name)(self, other)
 
@@ -52,7 +58,7 @@ def install(Tensor):
         setattr(Tensor, f"__r{dunder}__", rop)
     for dunder, name in _COMPARE.items():
         setattr(Tensor, f"__{dunder}__", _binary(name)[0])
-    Tensor.__neg__ = lambda self: bnp.negative(self)
+    Tensor.__neg__ = bnp.negative
     Tensor.__pos__ = lambda self: self
     Tensor.__abs__ = lambda self: bnp.abs(self)
     Tensor.__getitem__ = lambda self, index: bnp.getitem(self, index)
