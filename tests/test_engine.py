@@ -1,0 +1,178 @@
+"""The engine: graphs of any size, accumulation, freeing, nesting, the fast path."""
+import gc
+import threading
+import weakref
+
+import numpy as np
+import pytest
+
+import backchain as bc
+import backchain.numpy as bnp
+
+
+def test_long_chain_records_and_backwards_without_recursion():
+    # 1,000,000 recorded operations: no recursion limit in recording or backward.
+    x = bc.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(500_000):
+        y = y * 1.000001 + 0.0
+    y.backward()
+    expected = 1.000001 ** 500_000
+    assert np.isclose(x.grad, expected, rtol=1e-9)
+
+
+def test_deep_chain_repr_and_transform():
+    f = lambda x: x
+    def deep(x):
+        for _ in range(20_000):
+            x = bnp.sin(x) * 0.5 + x * 0.5
+        return x
+    g = bc.grad(deep)(0.1)
+    # d/dx of x -> 0.5 sin x + 0.5 x, composed: product of (0.5 cos x_k + 0.5) along the chain
+    x, d = 0.1, 1.0
+    for _ in range(20_000):
+        d *= 0.5 * np.cos(x) + 0.5
+        x = 0.5 * np.sin(x) + 0.5 * x
+    assert np.isclose(g, d, rtol=1e-9)
+    assert "grad_fn" in repr(deep(bc.tensor(0.1, requires_grad=True)))
+
+
+def test_gradients_accumulate_for_reused_values():
+    x = bc.tensor([1.0, 2.0], requires_grad=True)
+    y = x * x + x * 3.0 + x
+    y.sum().backward()
+    np.testing.assert_array_equal(x.grad, 2 * np.array([1.0, 2.0]) + 4.0)
+    # .grad accumulates across backward calls, like PyTorch
+    (x * 2.0).sum().backward()
+    np.testing.assert_array_equal(x.grad, 2 * np.array([1.0, 2.0]) + 6.0)
+
+
+def test_diamond_graph_and_broadcasting_undone():
+    a = bc.tensor(np.ones((3, 1)), requires_grad=True)
+    b = bc.tensor(np.arange(4.0), requires_grad=True)
+    c = a * b  # (3, 4)
+    d = c + c * a
+    d.sum().backward()
+    # d = a*b + a^2*b -> dd/da = sum_j b_j (1 + 2a), dd/db = sum_i (a + a^2)
+    np.testing.assert_allclose(a.grad, np.full((3, 1), 6.0 * 3.0))
+    np.testing.assert_allclose(b.grad, np.full(4, 6.0))
+    assert a.grad.shape == (3, 1) and b.grad.shape == (4,)
+
+
+def test_released_graph_raises_clear_error():
+    x = bc.tensor(2.0, requires_grad=True)
+    y = bnp.sin(x) * x
+    y.backward()
+    with pytest.raises(RuntimeError, match="released"):
+        y.backward()
+    z = bnp.sin(x) * x
+    z.backward(retain_graph=True)
+    z.backward()
+    assert np.isclose(x.grad, np.sin(2.0) + 2.0 * np.cos(2.0) + 2 * (np.sin(2.0) + 2.0 * np.cos(2.0)))
+
+
+def test_saved_arrays_are_freed_after_backward():
+    x = bc.tensor(np.ones(1000), requires_grad=True)
+    big = np.random.default_rng(0).standard_normal(1000)
+    ref = weakref.ref(big)
+    y = (x * big).sum()
+    del big
+    assert ref() is not None  # held by the graph
+    y.backward()
+    gc.collect()
+    assert ref() is None  # released by backward
+
+
+def test_fast_path_returns_plain_numpy():
+    a = np.arange(3.0)
+    out = bnp.sin(a)
+    assert type(out) is np.ndarray
+    assert type(bnp.sum(a)) is np.float64
+    assert type(bnp.matmul(np.ones((2, 2)), np.ones(2))) is np.ndarray
+
+
+def test_untraced_tensor_ops_record_nothing():
+    x = bc.tensor([1.0, 2.0])
+    y = bnp.exp(x) * 2
+    assert isinstance(y, bc.Tensor) and not y.requires_grad and y.is_leaf
+
+
+def test_no_grad_and_enable_grad():
+    x = bc.tensor([1.0, 2.0], requires_grad=True)
+    with bc.no_grad():
+        y = x * 2
+        with bc.enable_grad():
+            z = x * 2
+    assert not y.requires_grad and z.requires_grad
+
+    @bc.no_grad()
+    def f(v):
+        return v * 3
+    assert not f(x).requires_grad
+    assert bc.is_grad_enabled()
+
+
+def test_grad_mode_is_thread_local():
+    results = {}
+    barrier = threading.Barrier(2)
+
+    def off():
+        with bc.no_grad():
+            barrier.wait()
+            results["off"] = (bc.tensor(1.0, requires_grad=True) * 2).requires_grad
+            barrier.wait()
+
+    def on():
+        barrier.wait()
+        x = bc.tensor(1.0, requires_grad=True)
+        y = x * 2
+        y.backward()
+        results["on"] = (y.requires_grad, float(x.grad))
+        barrier.wait()
+
+    ts = [threading.Thread(target=off), threading.Thread(target=on)]
+    for t in ts:
+        t.start()
+    for t in ts:
+        t.join()
+    assert results == {"off": False, "on": (True, 2.0)}
+
+
+def test_create_graph_gives_differentiable_grad():
+    x = bc.tensor(0.7, requires_grad=True)
+    y = bnp.sin(x) ** 3
+    y.backward(create_graph=True)
+    g = x.grad
+    assert isinstance(g, bc.Tensor) and g.requires_grad
+    x.grad = None
+    g.backward()
+    # d2/dx2 sin^3 = 6 sin cos^2 - 3 sin^3
+    s, c = np.sin(0.7), np.cos(0.7)
+    assert np.isclose(x.grad, 6 * s * c * c - 3 * s ** 3)
+
+
+def test_multiple_roots_seeded_backward_pass():
+    from backchain._core.engine import backward_pass
+    x = bc.tensor([1.0, 2.0], requires_grad=True)
+    a, b = x * 2.0, x * x
+    leaves = backward_pass([a, b], [np.ones(2), np.array([1.0, 0.0])])
+    np.testing.assert_array_equal(leaves[id(x)][1], [2.0 + 2.0, 2.0])
+
+
+def test_float32_stays_float32():
+    x = bc.tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    y = (bnp.tanh(x * 2.0) + 1.5) * x
+    assert y.dtype == np.float32
+    y.sum().backward()
+    assert x.grad.dtype == np.float32
+    g = bc.grad(lambda v: bnp.sum(bnp.exp(v) * 0.5))(np.ones(3, dtype=np.float32))
+    assert g.dtype == np.float32
+
+
+def test_cotangent_dtype_follows_input_when_mixing_precisions():
+    x = bc.tensor(np.ones(3, dtype=np.float32), requires_grad=True)
+    w = np.ones(3, dtype=np.float64)
+    y = (x * w).sum()  # float64 result
+    assert y.dtype == np.float64
+    y.backward()
+    assert x.grad.dtype == np.float32
