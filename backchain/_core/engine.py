@@ -113,10 +113,11 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
             grads[id(r)] = _add(grads.get(id(r)), s)
     prev = _state.enabled
     _state.enabled = create_graph
+    pop, push, pop_grad, get_grad = ready.pop, ready.append, grads.pop, grads.get
     try:
         while ready:
-            t = ready.pop()
-            g = grads.pop(id(t), None)
+            t = pop()
+            g = pop_grad(id(t), None)
             if capture is not None and id(t) in capture:
                 capture[id(t)] = g
             inputs = t._inputs
@@ -141,19 +142,24 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
                     rule = vjps[i]
                     c = None if rule is None else rule(g, ans, *args, **params)
                     if c is not None:
-                        if type(c) is not list:
-                            c = fit_cotangent(c, x)
+                        try:  # the common case: already the input's shape and dtype
+                            xd = x.data
+                            if c.shape != xd.shape or c.dtype != xd.dtype:
+                                c = fit_cotangent(c, x)
+                        except AttributeError:
+                            if type(c) is not list:
+                                c = fit_cotangent(c, x)
                         if x._prim is None:
                             old = leaves.get(k)
                             leaves[k] = (x, c if old is None else _add(old[1], c))
                         else:
-                            old = grads.get(k)
+                            old = get_grad(k)
                             grads[k] = c if old is None else _add(old, c)
                 if x._prim is not None:
                     n = counts[k] - 1
                     counts[k] = n
                     if n == 0:
-                        ready.append(x)
+                        push(x)
             if not retain_graph:
                 t._inputs = None
                 t._params = None

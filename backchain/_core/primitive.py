@@ -22,7 +22,7 @@ Tensors and are recorded, so derivatives of any order need no extra code.
 """
 import functools
 
-from .tensor import Tensor, _state, make_const, make_node
+from .tensor import Tensor, _seq, _state, make_const
 
 __all__ = ["Primitive", "primitive", "REGISTRY"]
 
@@ -162,45 +162,49 @@ def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, varia
 
 
 def _make_caller(prim):
-    impl = prim.impl
-    name = prim.name
+    impl, fast, vjps, name, multiple = prim.impl, prim.fast, prim.vjps, prim.name, prim.multiple_results
+    new, seq, state = object.__new__, _seq, _state
 
     def call(*args, **params):
         for a in args:
             if isinstance(a, Tensor):
-                return _apply(prim, args, params)
-        try:  # the fast path: no Tensor among the arguments, a plain NumPy call
-            return impl(*args, **params)
+                break
+        else:  # the fast path: no Tensor among the arguments, a plain NumPy call
+            try:
+                return impl(*args, **params)
+            except (ValueError, TypeError, IndexError) as e:
+                raise op_error(name, e, args) from None
+        raw = [a.data if isinstance(a, Tensor) else a for a in args]
+        try:
+            out = fast(*raw, **params)
         except (ValueError, TypeError, IndexError) as e:
             raise op_error(name, e, args) from None
+        if state.enabled:
+            i = 0
+            for a in args:
+                if isinstance(a, Tensor) and a.requires_grad and vjps[i] is not None:
+                    # record: the output Tensor is the node
+                    t = new(Tensor)
+                    t.data = out
+                    t.requires_grad = True
+                    t.grad = None
+                    t._prim = prim
+                    t._inputs = args
+                    t._params = params
+                    t._seq = next(seq)
+                    if multiple:
+                        n = len(out)
+                        return tuple(tuple_get(t, index=k, n=n) for k in range(n))
+                    return t
+                i += 1
+        if multiple:
+            return tuple(make_const(o) for o in out)
+        return make_const(out)
 
     call.__name__ = name
     call.__qualname__ = name
     call.prim = prim
     return call
-
-
-def _apply(prim, args, params):
-    """Apply ``prim`` to arguments of which at least one is a Tensor; record if traced."""
-    raw = [a.data if isinstance(a, Tensor) else a for a in args]
-    try:
-        out = prim.fast(*raw, **params)
-    except (ValueError, TypeError, IndexError) as e:
-        raise op_error(prim.name, e, args) from None
-    if _state.enabled:
-        vjps = prim.vjps
-        i = 0
-        for a in args:
-            if isinstance(a, Tensor) and a.requires_grad and vjps[i] is not None:
-                node = make_node(out, prim, args, params)
-                if prim.multiple_results:
-                    n = len(out)
-                    return tuple(tuple_get(node, index=k, n=n) for k in range(n))
-                return node
-            i += 1
-    if prim.multiple_results:
-        return tuple(make_const(o) for o in out)
-    return make_const(out)
 
 
 def _tuple_get_vjp(g, ans, tup, index, n):

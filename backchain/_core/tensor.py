@@ -314,19 +314,6 @@ def tensor(data, requires_grad=False, dtype=None):
 _new = object.__new__
 
 
-def make_node(data, prim, inputs, params):
-    """Allocate the Tensor that records one primitive application."""
-    t = _new(Tensor)
-    t.data = data
-    t.requires_grad = True
-    t.grad = None
-    t._prim = prim
-    t._inputs = inputs
-    t._params = params
-    t._seq = next(_seq)
-    return t
-
-
 def make_const(data):
     """Wrap data as an untraced Tensor (the result of an op on untraced tensors)."""
     t = _new(Tensor)
