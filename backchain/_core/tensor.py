@@ -233,8 +233,11 @@ class Tensor:
         return len(self.data)
 
     def __iter__(self):
-        if isinstance(self.data, tuple):
-            return iter([self[k] for k in range(len(self.data))])
+        if isinstance(self.data, tuple):  # the outputs of a multiple-result primitive
+            from .primitive import tuple_get
+
+            n = len(self.data)
+            return iter([tuple_get(self, index=k, n=n) for k in range(n)])
         if np.ndim(self.data) == 0:
             raise TypeError("iteration over a 0-d tensor")
         return iter([self[k] for k in range(len(self.data))])
