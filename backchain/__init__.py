@@ -6,11 +6,15 @@
 """
 from ._core.tensor import Tensor, tensor, no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 from . import numpy  # noqa: F401  (installs Tensor's methods)
-from .transforms import grad, value_and_grad, elementwise_grad, vjp, jvp
+from .transforms import (grad, value_and_grad, elementwise_grad, vjp, jvp, jacobian, hessian, hvp,
+                         stop_gradient, checkpoint)
+from .custom import custom_vjp, custom_jvp, Function, elementwise, defprimitive
 
 __version__ = "0.1.0"
 
 __all__ = [
     "Tensor", "tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
-    "grad", "value_and_grad", "elementwise_grad", "vjp", "jvp", "numpy",
+    "grad", "value_and_grad", "elementwise_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
+    "stop_gradient", "checkpoint", "numpy",
+    "custom_vjp", "custom_jvp", "Function", "elementwise", "defprimitive",
 ]

@@ -16,7 +16,8 @@ from ._core.engine import backward_pass, forward_pass, toposort
 from ._core.primitive import primitive
 from ._core.tensor import Tensor, _seq, _state, make_const
 
-__all__ = ["grad", "value_and_grad", "elementwise_grad", "vjp", "jvp"]
+__all__ = ["grad", "value_and_grad", "elementwise_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
+           "stop_gradient", "checkpoint"]
 
 # The identity through which a traced argument enters a transform.
 _enter = primitive("input", lambda x: x, vjp=(lambda g, ans, x: g,), linear=True)
@@ -71,6 +72,11 @@ def _make_input(x):
 
 def _traced(x):
     return isinstance(x, Tensor) and x.requires_grad
+
+
+def _data(x):
+    """The array inside a Tensor; anything else unchanged (never ``ndarray.data``, a buffer)."""
+    return x.data if isinstance(x, Tensor) else x
 
 
 class _Trace:
@@ -203,12 +209,12 @@ def value_and_grad(f, argnums=0, has_aux=False, *, argnum=None):
             fn = g
         value, backward, outs = _vjp(fn, args, nums, "grad")
         (o,) = outs if len(outs) == 1 else (None,)
-        if len(outs) != 1 or np.size(getattr(o, "data", o)) != 1:
-            shape = np.shape(getattr(o, "data", o)) if len(outs) == 1 else f"a container of {len(outs)}"
+        if len(outs) != 1 or np.size(_data(o)) != 1:
+            shape = np.shape(_data(o)) if len(outs) == 1 else f"a container of {len(outs)}"
             raise TypeError(
                 f"grad: the function must return a scalar (one element), got output of shape {shape}; "
                 "use vjp or jacobian for non-scalar outputs, or elementwise_grad for a sum of elementwise outputs")
-        seed = np.ones_like(np.asarray(getattr(o, "data", o)))
+        seed = np.ones_like(np.asarray(_data(o)))
         grads = backward([seed], retain=False)
         grads = grads[0] if single else tuple(grads)
         if isinstance(value, np.ndarray) and value.ndim == 0:
@@ -254,7 +260,7 @@ def elementwise_grad(f, argnums=0, *, argnum=None):
         single, nums = _argnums(argnums, argnum, len(args), "elementwise_grad")
         g = f if not kwargs else (lambda *a: f(*a, **kwargs))
         _, backward, outs = _vjp(g, args, nums, "elementwise_grad")
-        seeds = [np.ones_like(np.asarray(getattr(o, "data", o))) for o in outs]
+        seeds = [np.ones_like(np.asarray(_data(o))) for o in outs]
         grads = backward(seeds, retain=False)
         return grads[0] if single else tuple(grads)
 
@@ -292,7 +298,7 @@ def jvp(f, primals, tangents):
     if len(leaves) != len(t_leaves):
         raise ValueError(f"jvp: primals have {len(leaves)} leaves but tangents have {len(t_leaves)}")
     for p, t in zip(leaves, t_leaves):
-        if np.shape(getattr(p, "data", p)) != np.shape(getattr(t, "data", t)):
+        if np.shape(_data(p)) != np.shape(_data(t)):
             raise ValueError(
                 f"jvp: tangent of shape {np.shape(getattr(t, 'data', t))} for a primal of shape "
                 f"{np.shape(getattr(p, 'data', p))}")
@@ -317,7 +323,7 @@ def jvp(f, primals, tangents):
         if r is not None and r._prim is None:  # f returned an input unchanged
             t = seeds.get(id(r))
         if t is None:
-            t = np.zeros_like(np.asarray(getattr(o, "data", o)))
+            t = np.zeros_like(np.asarray(_data(o)))
         tans.append(trace.output(t, create) if isinstance(t, Tensor) else _scalar(t))
     value = out_unflatten([_scalar(trace.output(o, create)) for o in out_leaves])
     return value, out_unflatten(tans)
@@ -327,3 +333,169 @@ def _scalar(x):
     if isinstance(x, np.ndarray) and x.ndim == 0:
         return x[()]
     return x
+
+
+# -- Jacobians, Hessians, and friends ------------------------------------------------
+
+def _stack(rows, shape):
+    """Stack derivative rows (arrays or traced Tensors) and give them ``shape``."""
+    import backchain.numpy as bnp
+
+    if any(isinstance(r, Tensor) and r.requires_grad for r in rows):
+        flat = bnp.stack([bnp.reshape(r, (-1,)) for r in rows]) if rows else np.zeros((0,))
+        return bnp.reshape(flat, shape)
+    rows = [np.asarray(_data(r)) for r in rows]
+    return np.stack([r.reshape(-1) for r in rows]).reshape(shape) if rows else np.zeros(shape)
+
+
+def jacobian(f, argnums=0, mode="rev", *, argnum=None):
+    """The Jacobian of ``f``: shape ``out.shape + in.shape`` for each argument in ``argnums``.
+
+    ``mode="rev"`` sweeps backward once per output element, ``mode="fwd"``
+    forward once per input element, over one recording of ``f``.
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> bc.jacobian(lambda x: x ** 2)(bnp.array([1.0, 2.0]))
+    array([[2., 0.],
+           [0., 4.]])
+    """
+    if mode not in ("rev", "fwd"):
+        raise ValueError(f"jacobian: mode must be 'rev' or 'fwd', got {mode!r}")
+
+    @functools.wraps(f)
+    def wrapped(*args):
+        single, nums = _argnums(argnums, argnum, len(args), "jacobian")
+        xs = [args[i] for i in nums]
+        xshapes = [np.shape(_data(x)) for x in xs]
+
+        def g(*diff):
+            full = list(args)
+            for i, d in zip(nums, diff):
+                full[i] = d
+            return f(*full)
+
+        if mode == "rev":
+            out, vjp_fn = vjp(g, *xs)
+            oshape = np.shape(_data(out))
+            n_out = int(np.prod(oshape))
+            dtype = np.asarray(_data(out)).dtype
+            rows = [[] for _ in xs]
+            for k in range(n_out):
+                e = np.zeros(n_out, dtype=dtype)
+                e[k] = 1
+                for r, c in zip(rows, vjp_fn(e.reshape(oshape))):
+                    r.append(c)
+            jacs = [_stack(r, oshape + xs_) for r, xs_ in zip(rows, xshapes)]
+        else:
+            jacs = []
+            for j, (x, xs_) in enumerate(zip(xs, xshapes)):
+                n_in = int(np.prod(xs_))
+                cols, oshape = [], None
+                for k in range(n_in):
+                    tangents = [np.zeros(np.shape(_data(v)), dtype=np.asarray(
+                        _data(v)).dtype) for v in xs]
+                    tangents[j].reshape(-1)[k] = 1
+                    out, t = jvp(g, tuple(xs), tuple(tangents))
+                    oshape = np.shape(_data(out))
+                    cols.append(t)
+                jac = _stack(cols, xs_ + oshape)  # (in..., out...) -> move input axes last
+                nin, nout = len(xs_), len(oshape)
+                perm = tuple(range(nin, nin + nout)) + tuple(range(nin))
+                if isinstance(jac, Tensor):
+                    import backchain.numpy as bnp
+                    jac = bnp.transpose(jac, perm)
+                else:
+                    jac = np.transpose(jac, perm)
+                jacs.append(jac)
+        return jacs[0] if single else tuple(jacs)
+
+    return wrapped
+
+
+def hessian(f, argnums=0, *, argnum=None):
+    """The Hessian of scalar ``f`` (forward-over-reverse): shape ``in.shape + in.shape``.
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> bc.hessian(lambda x: bnp.sum(x ** 3))(bnp.array([1.0, 2.0]))
+    array([[ 6.,  0.],
+           [ 0., 12.]])
+    """
+    return jacobian(grad(f, argnums, argnum=argnum), argnums, mode="fwd", argnum=argnum)
+
+
+def hvp(f, x, v):
+    """Hessian-vector product ``H(x) @ v`` of scalar ``f``, forward over reverse (no dense Hessian).
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> bc.hvp(lambda x: bnp.sum(x ** 3), bnp.array([1.0, 2.0]), bnp.array([1.0, 1.0]))
+    array([ 6., 12.])
+    """
+    return jvp(grad(f), (x,), (v,))[1]
+
+
+def stop_gradient(x):
+    """``x`` as a constant: no derivative flows through it, in any transform.
+
+    >>> import backchain as bc
+    >>> float(bc.grad(lambda x: x * bc.stop_gradient(x))(3.0))
+    3.0
+    """
+    if isinstance(x, Tensor):
+        return make_const(x.data)
+    return x
+
+
+def _checkpoint_impl(*args, fn, memo):
+    prev = _state.enabled
+    _state.enabled = False
+    try:
+        out = fn(*args)
+    finally:
+        _state.enabled = prev
+    memo[0] = not isinstance(out, (tuple, list))
+    outs = (out,) if memo[0] else tuple(out)
+    return tuple(_data(o) for o in outs)
+
+
+def _checkpoint_vjp(i, g, ans, *args, fn, memo):
+    # Recompute the block with recording, then backpropagate through it; all
+    # inputs' cotangents come from one sweep, kept for the calls with i > 0.
+    if memo[1] is not g:
+        _, vjp_fn = vjp(lambda *a: (fn(*a),) if memo[0] else tuple(fn(*a)), *args)
+        memo[1], memo[2] = g, vjp_fn(tuple(g))
+    return memo[2][i]
+
+
+def _checkpoint_jvp(i, t, ans, *args, fn, memo):
+    def fi(xi):
+        full = list(args)
+        full[i] = xi
+        out = fn(*full)
+        return (out,) if memo[0] else tuple(out)
+    return list(jvp(fi, (args[i],), (t,))[1])
+
+
+_checkpoint = primitive("checkpoint", _checkpoint_impl, vjp=_checkpoint_vjp, jvp=_checkpoint_jvp,
+                        variadic=True, multiple_results=True)
+
+
+def checkpoint(f):
+    """Recompute ``f``'s intermediate values during backward instead of storing them.
+
+    The wrapped block records one node holding only its inputs; memory for
+    activations inside the block is traded for a second forward pass.
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> block = bc.checkpoint(lambda x: bnp.tanh(bnp.tanh(x)))
+    >>> round(float(bc.grad(block)(0.5)), 6)
+    0.615...
+    """
+    @functools.wraps(f)
+    def wrapped(*args):
+        if not any(isinstance(a, Tensor) and a.requires_grad for a in args) or not _state.enabled:
+            return f(*args)
+        memo = [True, None, None]
+        outs = _checkpoint(*args, fn=f, memo=memo)
+        return outs[0] if memo[0] else outs
+
+    return wrapped

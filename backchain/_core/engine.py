@@ -130,7 +130,7 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
                 else:
                     args, ans = [x.data if isinstance(x, Tensor) else x for x in inputs], t.data
                 if type(g) is list:
-                    g = _fill(g, t.data if not create_graph else list(t))
+                    g = _fill(g, t.data)
                 vjps = t._prim.vjps
             i = -1
             for x in inputs:
@@ -199,7 +199,7 @@ def forward_pass(outputs, tangents, boundary=0, create_graph=False):
                 if rule is None:
                     continue
                 if type(tx) is list:
-                    tx = _fill(tx, x.data if not create_graph else list(x))
+                    tx = _fill(tx, x.data)
                 c = rule(tx, ans, *args, **params)
                 if c is None:
                     continue

@@ -53,7 +53,8 @@ class Primitive:
     grad); ``fn.prim`` leads back to this object.
     """
 
-    __slots__ = ("name", "impl", "fast", "vjps", "jvps", "multiple_results", "kinks", "doc", "fn", "__weakref__")
+    __slots__ = ("name", "impl", "fast", "vjps", "jvps", "multiple_results", "kinks", "doc", "fn", "user",
+                 "__weakref__")
 
     def __repr__(self):
         return f"<primitive {self.name}>"
@@ -110,7 +111,7 @@ def op_error(name, err, args):
 
 
 def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, variadic=False,
-              multiple_results=False, kinks=None, doc=None, fast=None):
+              multiple_results=False, kinks=None, doc=None, fast=None, register=True):
     """Declare a differentiable primitive in one row and return the function that applies it.
 
     Parameters
@@ -133,6 +134,9 @@ def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, varia
         The implementation used when an argument is a Tensor (so its data is an
         ndarray or NumPy scalar), e.g. ``operator.mul``, which skips the ufunc
         machinery for NumPy scalars. Defaults to ``impl``.
+    register : bool
+        Enter the primitive in ``REGISTRY`` (the rule table that the tests cover);
+        rules made on the fly by users (``custom_vjp``, ``Function``) are not.
     """
     prim = Primitive()
     prim.name = name
@@ -141,6 +145,7 @@ def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, varia
     prim.multiple_results = multiple_results
     prim.kinks = kinks
     prim.doc = doc
+    prim.user = False
     if deriv is not None:
         vjp, jvp = _elementwise_rules(deriv)
     elif variadic:
@@ -155,9 +160,10 @@ def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, varia
     if jvp is None:
         raise ValueError(f"primitive {name}: give jvp rules, deriv= or linear=True")
     prim.jvps = tuple(jvp) if not isinstance(jvp, _Variadic) else jvp
-    if name in REGISTRY:
-        raise ValueError(f"primitive {name} is declared twice")
-    REGISTRY[name] = prim
+    if register:
+        if name in REGISTRY:
+            raise ValueError(f"primitive {name} is declared twice")
+        REGISTRY[name] = prim
     return prim.fn
 
 

@@ -228,6 +228,8 @@ class Tensor:
         return f"tensor({body}{extra})"
 
     def __len__(self):
+        if isinstance(self.data, tuple):
+            return len(self.data)
         if np.ndim(self.data) == 0:
             raise TypeError("len() of a 0-d tensor")
         return len(self.data)

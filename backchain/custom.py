@@ -1,0 +1,446 @@
+"""Your own derivative rules, four ways, each composing with every transform:
+
+* ``custom_vjp`` / ``custom_jvp`` (JAX style): a function with a hand-written
+  reverse- or forward-mode rule;
+* ``Function`` (PyTorch style): a class with ``forward(ctx, ...)`` and
+  ``backward(ctx, *grads)``;
+* ``elementwise(derivative=...)``: a plain-NumPy elementwise function and its
+  derivative as a function of ``(x, y)``;
+* ``defprimitive``: the same one-row declaration the library uses for its own
+  primitives, exported into ``backchain.numpy``.
+
+A hand-written rule gives one mode; the other is derived by transposition,
+which is exact when the rule is written with ``backchain.numpy`` (it is linear
+in the cotangent or tangent): the JVP of a ``custom_vjp`` is the transpose of
+its ``bwd``, the VJP of a ``custom_jvp`` the transpose of its JVP. Under higher
+order, rules receive Tensors and are recorded like any other code.
+"""
+import functools
+
+import numpy as np
+
+from ._core.primitive import REGISTRY, primitive
+from ._core.tensor import Tensor, _state
+
+__all__ = ["custom_vjp", "custom_jvp", "Function", "FunctionCtx", "elementwise", "defprimitive"]
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _is_traced(args):
+    return any(isinstance(a, Tensor) and a.requires_grad for a in args)
+
+
+def _as_tuple(out):
+    return (tuple(out), False) if isinstance(out, (tuple, list)) else ((out,), True)
+
+
+def _zeros_like(x):
+    return np.zeros_like(np.asarray(_data(x)))
+
+
+def _check_cotangents(what, cts, args, names):
+    """Cotangents returned by a user rule: one per input, of the input's shape (None: zero)."""
+    if not isinstance(cts, (tuple, list)):
+        cts = (cts,)
+    if len(cts) != len(args):
+        raise ValueError(
+            f"{what}: the backward rule returned {len(cts)} cotangent(s) but the function has "
+            f"{len(args)} differentiable argument(s) ({', '.join(names)}); return a tuple with one per argument")
+    out = []
+    for c, a, n in zip(cts, args, names):
+        if c is None:
+            out.append(None)
+            continue
+        if np.shape(_data(c)) != np.shape(_data(a)):
+            raise ValueError(
+                f"{what}: the backward rule returned a cotangent of shape {np.shape(_data(c))} for argument "
+                f"'{n}' of shape {np.shape(_data(a))}")
+        out.append(c)
+    return out
+
+
+def _transpose(linear_fn, at, cotangent):
+    """Apply the transpose of ``linear_fn`` (a linear map of ``at``'s structure) to ``cotangent``."""
+    from .transforms import vjp
+
+    _, vjp_fn = vjp(linear_fn, *at)
+    return vjp_fn(cotangent)
+
+
+def _arg_names(fn, n):
+    try:
+        import inspect
+
+        names = list(inspect.signature(fn).parameters)
+    except (TypeError, ValueError):
+        names = []
+    return [names[i] if i < len(names) else f"arg{i}" for i in range(n)]
+
+
+class _Memo:
+    """Per-call storage on a graph node: residuals, and the cotangents of the last ``g``."""
+
+    __slots__ = ("res", "single", "g", "cts", "ctx")
+
+    def __init__(self):
+        self.res = self.g = self.cts = self.ctx = None
+        self.single = True
+
+
+class custom_vjp:
+    """A function with a hand-written reverse-mode rule (JAX's ``custom_vjp``).
+
+    ``fwd(*args) -> (out, residuals)``, ``bwd(*nondiff_args, residuals, g) -> tuple``
+    with one cotangent per differentiable argument. Write ``bwd`` with
+    ``backchain.numpy`` to get forward mode and higher order for free.
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> @bc.custom_vjp
+    ... def clip_gradient(x):
+    ...     return x
+    >>> clip_gradient.defvjp(lambda x: (x, None), lambda res, g: (bnp.clip(g, -1.0, 1.0),))
+    >>> float(bc.grad(lambda x: 5.0 * clip_gradient(x))(2.0))
+    1.0
+    """
+
+    def __init__(self, fun, nondiff_argnums=()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.fwd = self.bwd = None
+        self._fn = None
+
+    def defvjp(self, fwd, bwd):
+        """Set the forward (with residuals) and backward rules."""
+        self.fwd, self.bwd = fwd, bwd
+        name = getattr(self.fun, "__name__", "f")
+        what = f"custom_vjp {name}"
+
+        def full_args(diff, nondiff):
+            it = iter(diff)
+            n = len(diff) + len(nondiff)
+            return [nondiff[self.nondiff_argnums.index(i)] if i in self.nondiff_argnums else next(it)
+                    for i in range(n)]
+
+        def impl(*diff, nondiff, memo):
+            prev = _state.enabled
+            _state.enabled = False
+            try:
+                out, res = fwd(*full_args(diff, nondiff))
+            finally:
+                _state.enabled = prev
+            memo.res = res
+            outs, memo.single = _as_tuple(out)
+            return tuple(_data(o) for o in outs)
+
+        def residuals(args, nondiff, memo):
+            if _is_traced(args):  # higher order: residuals that carry the graph
+                _, res = fwd(*full_args(args, nondiff))
+                return res
+            return memo.res
+
+        def cotangents(g, ans, args, nondiff, memo):
+            if memo.g is g:
+                return memo.cts
+            g_user = g[0] if memo.single else tuple(g)
+            cts = bwd(*nondiff, residuals(args, nondiff, memo), g_user)
+            names = [n for i, n in enumerate(_arg_names(self.fun, len(args) + len(nondiff)))
+                     if i not in self.nondiff_argnums]
+            memo.g, memo.cts = g, _check_cotangents(what, cts, args, names)
+            return memo.cts
+
+        def vjp_rule(i, g, ans, *args, nondiff, memo):
+            return cotangents(g, ans, args, nondiff, memo)[i]
+
+        def jvp_rule(i, t, ans, *args, nondiff, memo):
+            res = residuals(args, nondiff, memo)
+            outs = list(ans)
+
+            def linear(*u):
+                g_user = u[0] if memo.single else tuple(u)
+                cts = bwd(*nondiff, res, g_user)
+                cts = cts if isinstance(cts, (tuple, list)) else (cts,)
+                return cts[i] if cts[i] is not None else _zeros_like(args[i])
+            return list(_transpose(linear, [_zeros_like(o) for o in outs], t))
+
+        self._fn = primitive(what, impl, vjp=vjp_rule, jvp=jvp_rule, variadic=True,
+                             multiple_results=True, register=False)
+        return None
+
+    def __call__(self, *args):
+        if self._fn is None:
+            raise TypeError(f"custom_vjp {self.__name__}: no rule yet; call {self.__name__}.defvjp(fwd, bwd)")
+        diff = [a for i, a in enumerate(args) if i not in self.nondiff_argnums]
+        if not _is_traced(diff):
+            return self.fun(*args)
+        nondiff = tuple(args[i] for i in self.nondiff_argnums)
+        memo = _Memo()
+        outs = self._fn(*diff, nondiff=nondiff, memo=memo)
+        return outs[0] if memo.single else outs
+
+
+class custom_jvp:
+    """A function with a hand-written forward-mode rule (JAX's ``custom_jvp``).
+
+    ``jvp(primals, tangents) -> (out, tangent_out)``, linear in ``tangents``;
+    reverse mode transposes it (write it with ``backchain.numpy``).
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> @bc.custom_jvp
+    ... def log1pexp(x):
+    ...     return bnp.log(1.0 + bnp.exp(x))
+    >>> @log1pexp.defjvp
+    ... def _(primals, tangents):
+    ...     (x,), (t,) = primals, tangents
+    ...     return log1pexp(x), t * (1.0 - 1.0 / (1.0 + bnp.exp(x)))
+    >>> float(bc.grad(log1pexp)(100.0))
+    1.0
+    """
+
+    def __init__(self, fun, nondiff_argnums=()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self.jvp = None
+        self._fn = None
+
+    def defjvp(self, jvp):
+        """Set the forward-mode rule; usable as a decorator."""
+        self.jvp = jvp
+        name = getattr(self.fun, "__name__", "f")
+        what = f"custom_jvp {name}"
+
+        def full_args(diff, nondiff):
+            it = iter(diff)
+            n = len(diff) + len(nondiff)
+            return [nondiff[self.nondiff_argnums.index(i)] if i in self.nondiff_argnums else next(it)
+                    for i in range(n)]
+
+        def impl(*diff, nondiff, memo):
+            prev = _state.enabled
+            _state.enabled = False
+            try:
+                out = self.fun(*full_args(diff, nondiff))
+            finally:
+                _state.enabled = prev
+            outs, memo.single = _as_tuple(out)
+            return tuple(_data(o) for o in outs)
+
+        def tangent_out(i, t, args, nondiff, memo):
+            tangents = [t if j == i else _zeros_like(a) for j, a in enumerate(args)]
+            _, tout = jvp(tuple(args), tuple(tangents)) if not nondiff else jvp(
+                *nondiff, tuple(args), tuple(tangents))
+            touts, _ = _as_tuple(tout)
+            return list(touts)
+
+        def jvp_rule(i, t, ans, *args, nondiff, memo):
+            return tangent_out(i, t, args, nondiff, memo)
+
+        def vjp_rule(i, g, ans, *args, nondiff, memo):
+            def linear(t):
+                return tuple(tangent_out(i, t, args, nondiff, memo))
+            (c,) = _transpose(linear, [_zeros_like(args[i])], tuple(g))
+            return c
+
+        self._fn = primitive(what, impl, vjp=vjp_rule, jvp=jvp_rule, variadic=True,
+                             multiple_results=True, register=False)
+        return jvp
+
+    def __call__(self, *args):
+        if self._fn is None:
+            raise TypeError(f"custom_jvp {self.__name__}: no rule yet; use @{self.__name__}.defjvp")
+        diff = [a for i, a in enumerate(args) if i not in self.nondiff_argnums]
+        if not _is_traced(diff):
+            return self.fun(*args)
+        nondiff = tuple(args[i] for i in self.nondiff_argnums)
+        memo = _Memo()
+        outs = self._fn(*diff, nondiff=nondiff, memo=memo)
+        return outs[0] if memo.single else outs
+
+
+class FunctionCtx:
+    """The ``ctx`` of a :class:`Function`: what ``forward`` leaves for ``backward``."""
+
+    def __init__(self, needs_input_grad):
+        self.needs_input_grad = needs_input_grad
+        self._saved = ()
+        self._swap = None
+
+    def save_for_backward(self, *arrays):
+        """Keep arrays for ``backward`` (inputs and outputs stay differentiable under higher order)."""
+        self._saved = arrays
+
+    @property
+    def saved_tensors(self):
+        if self._swap is None:
+            return self._saved
+        return tuple(self._swap.get(id(s), s) for s in self._saved)
+
+
+class Function:
+    """A PyTorch-style operation: subclass with static ``forward(ctx, *args)`` and
+    ``backward(ctx, *grads)``, then call ``MyOp.apply(*args)``.
+
+    ``forward`` receives arrays (the data of Tensor arguments) and runs without
+    recording; ``backward`` returns one gradient per argument of ``forward``
+    (``None`` for non-array arguments). Written with ``backchain.numpy``, the
+    backward is differentiable again, and forward mode comes by transposition.
+
+    >>> import backchain as bc
+    >>> class Cube(bc.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         ctx.save_for_backward(x)
+    ...         return x ** 3
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         (x,) = ctx.saved_tensors
+    ...         return 3 * x ** 2 * g
+    >>> x = bc.tensor(2.0, requires_grad=True)
+    >>> Cube.apply(x).backward()
+    >>> float(x.grad)
+    12.0
+    """
+
+    @staticmethod
+    def forward(ctx, *args):
+        raise NotImplementedError("Function subclasses define forward(ctx, *args)")
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise NotImplementedError("Function subclasses define backward(ctx, *grads)")
+
+    @classmethod
+    def _primitive(cls):
+        fn = cls.__dict__.get("_bc_fn")
+        if fn is not None:
+            return fn
+        what = f"Function {cls.__name__}"
+
+        def impl(*arrays, static, slots, memo):
+            full = list(static)
+            for s, a in zip(slots, arrays):
+                full[s] = a
+            prev = _state.enabled
+            _state.enabled = False
+            try:
+                out = cls.forward(memo.ctx, *full)
+            finally:
+                _state.enabled = prev
+            outs, memo.single = _as_tuple(out)
+            memo.res = ([id(a) for a in arrays], [id(o) for o in outs])
+            return tuple(_data(o) for o in outs)
+
+        def with_swap(args, ans, memo):
+            ctx = memo.ctx
+            if _is_traced(args):
+                in_ids, out_ids = memo.res
+                swap = dict(zip(in_ids, args))
+                swap.update(zip(out_ids, list(ans)))
+                ctx._swap = swap
+            else:
+                ctx._swap = None
+            return ctx
+
+        def cotangents(g, ans, args, static, slots, memo):
+            if memo.g is g:
+                return memo.cts
+            ctx = with_swap(args, ans, memo)
+            grads = cls.backward(ctx, *g)
+            grads = grads if isinstance(grads, (tuple, list)) else (grads,)
+            if len(grads) != len(static):
+                raise ValueError(
+                    f"{what}: backward returned {len(grads)} gradient(s) but forward takes {len(static)} "
+                    "argument(s); return one per argument (None for those without a gradient)")
+            names = _arg_names(cls.forward, len(static) + 1)[1:]
+            memo.g = g
+            memo.cts = _check_cotangents(what, [grads[s] for s in slots], args, [names[s] for s in slots])
+            return memo.cts
+
+        def vjp_rule(i, g, ans, *args, static, slots, memo):
+            return cotangents(g, ans, args, static, slots, memo)[i]
+
+        def jvp_rule(i, t, ans, *args, static, slots, memo):
+            outs = list(ans)
+
+            def linear(*u):
+                ctx = with_swap(args, ans, memo)
+                grads = cls.backward(ctx, *u)
+                grads = grads if isinstance(grads, (tuple, list)) else (grads,)
+                c = grads[slots[i]]
+                return c if c is not None else _zeros_like(args[i])
+            return list(_transpose(linear, [_zeros_like(o) for o in outs], t))
+
+        fn = primitive(what, impl, vjp=vjp_rule, jvp=jvp_rule, variadic=True,
+                       multiple_results=True, register=False)
+        cls._bc_fn = fn
+        return fn
+
+    @classmethod
+    def apply(cls, *args):
+        """Run ``forward`` and record the operation when an argument requires grad."""
+        slots = tuple(i for i, a in enumerate(args) if isinstance(a, (Tensor, np.ndarray)))
+        arrays = [args[i] for i in slots]
+        needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
+        memo = _Memo()
+        memo.ctx = FunctionCtx(needs)
+        static = tuple(None if i in slots else a for i, a in enumerate(args))
+        if not _is_traced(arrays):
+            out = cls.forward(memo.ctx, *[_data(a) for a in args])
+            return out
+        outs = cls._primitive()(*arrays, static=static, slots=slots, memo=memo)
+        return outs[0] if memo.single else outs
+
+
+def elementwise(fn=None, *, derivative):
+    """Declare a plain-NumPy elementwise function with its derivative ``derivative(x, y)``.
+
+    ``y`` is ``fn(x)``. Write ``derivative`` with ``backchain.numpy`` for higher order.
+
+    >>> import numpy as np, backchain as bc
+    >>> @bc.elementwise(derivative=lambda x, y: np.where(x > 0, 1.0, 0.1))
+    ... def leaky(x):
+    ...     return np.where(x > 0, x, 0.1 * x)
+    >>> bc.elementwise_grad(leaky)(np.array([-2.0, 3.0]))
+    array([0.1, 1. ])
+    """
+    def wrap(f):
+        p = primitive(f"elementwise {getattr(f, '__name__', 'f')}", f,
+                      deriv=(lambda ans, x: derivative(x, ans),), register=False)
+        return functools.wraps(f)(lambda x: p(x))
+
+    return wrap if fn is None else wrap(fn)
+
+
+def defprimitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, variadic=False,
+                 multiple_results=False, kinks=None, doc=None, export=True):
+    """Declare a new primitive with the library's own one-row declaration.
+
+    Takes the arguments of ``backchain._core.primitive.primitive`` (rules receive
+    ``(g or t, ans, *args, **params)``). With ``export``, the function becomes
+    ``backchain.numpy.<name>`` and NumPy's function of that name, applied to a
+    Tensor, dispatches to it.
+
+    >>> import numpy as np, backchain as bc, backchain.numpy as bnp
+    >>> softsign = bc.defprimitive("softsign_demo", lambda x: x / (1 + np.abs(x)),
+    ...                            deriv=(lambda ans, x: 1.0 / (1.0 + bnp.abs(x)) ** 2,))
+    >>> float(bc.grad(bnp.softsign_demo)(0.0))
+    1.0
+    """
+    fn = primitive(name, impl, vjp, jvp, deriv=deriv, linear=linear, variadic=variadic,
+                   multiple_results=multiple_results, kinks=kinks, doc=doc)
+    REGISTRY[name].user = True
+    if export:
+        from . import numpy as bnp
+        from ._core.tensor import FUNCTIONS, UFUNCS
+
+        setattr(bnp, name, fn)
+        np_fn = getattr(np, name, None)
+        if isinstance(np_fn, np.ufunc):
+            UFUNCS[np_fn] = fn
+        elif callable(np_fn):
+            FUNCTIONS[np_fn] = fn
+    return fn
