@@ -50,9 +50,12 @@ def _register():
             np_fn = getattr(np_sub, name, None)
             if np_fn is not None:
                 _FUNCTIONS[np_fn] = getattr(sub, name)
+    def _reduce(fn):  # ufunc.reduce reduces axis 0 by default, unlike sum/prod/max/min
+        return lambda a, axis=0, **kw: fn(a, axis=axis, **kw)
+
     for ufunc, red in ((_np.add, "sum"), (_np.multiply, "prod"), (_np.maximum, "max"), (_np.minimum, "min")):
         if red in g:
-            _UFUNCS[(ufunc, "reduce")] = g[red]
+            _UFUNCS[(ufunc, "reduce")] = _reduce(g[red])
 
 
 _register()
