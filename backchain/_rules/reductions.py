@@ -203,12 +203,14 @@ def _exclusive_products(x):
     """``out[..., i] = prod_{j != i} x[..., j]``, exact with zeros, no division.
 
     A plain array ``x`` takes exclusive prefix and suffix products, O(n). A
-    traced ``x`` builds the ``(..., n, n)`` matrix of ``x`` with its diagonal
-    set to 1 and reduces it with ``prod``: O(n^2), but recorded, so that
-    derivatives of every order stay exact at zeros.
+    traced ``x`` (derivatives of higher order) is recorded: ``prod(x) / x`` when
+    ``x`` has no zero; otherwise the ``(..., n, n)`` matrix of ``x`` with its
+    diagonal set to 1, reduced with ``prod``: O(n^2), exact at zeros to any order.
     """
     n = _shape_of(x)[-1]
     if _traced(x):
+        if not np.any(x.data == 0):
+            return _prod(x, axis=(len(x.shape) - 1,), keepdims=True) / x
         eye = np.eye(n, dtype=bool)
         rows = bnp.where(eye, 1.0, bnp.reshape(x, x.shape[:-1] + (1, n)))
         return _prod(rows, axis=(len(x.shape),), keepdims=False)
@@ -542,17 +544,23 @@ def _first_zero(x):
     return idx < z, idx == z
 
 
-def _cumprod_rule(c, x, axis, transpose):
+def _cumprod_rule(c, ans, x, axis, transpose):
     """VJP (``transpose``) or JVP of cumprod along ``axis``, exact where x has zeros.
 
-    Traced x: O(n^2) through ``_cumprod_terms``. Otherwise O(n): before the first
-    zero of a slice, the usual ``ans / x`` formula (x is non-zero there); at the
-    first zero, the products with that zero replaced by 1; after it, nothing.
+    Plain x: O(n): before the first zero of a slice, the usual ``ans / x``
+    formula (x is non-zero there); at the first zero, the products with that
+    zero replaced by 1; after it, nothing. Traced x (higher order), recorded:
+    the ``ans / x`` formula when x has no zero, else O(n^2) through ``_cumprod_terms``.
     """
     last = len(_shape_of(x)) - 1
     if axis != last:
-        x, c = bnp.swapaxes(x, axis, last), bnp.swapaxes(c, axis, last)
-    if _traced(x):
+        x, c, ans = bnp.swapaxes(x, axis, last), bnp.swapaxes(c, axis, last), bnp.swapaxes(ans, axis, last)
+    if _traced(x) and not np.any(x.data == 0):
+        if transpose:
+            out = _flip(_cumsum(_flip(c * ans, last), axis=last), last) / x
+        else:
+            out = _cumsum(c / x, axis=last) * ans
+    elif _traced(x):
         terms = _cumprod_terms(x)
         if transpose:
             out = _sum(bnp.reshape(c, c.shape[:-1] + (1, c.shape[-1])) * terms, axis=(last + 1,), keepdims=False)
@@ -577,16 +585,17 @@ def _cumprod_rule(c, x, axis, transpose):
 
 _cumprod = primitive(
     "cumprod", lambda x, axis: np.cumprod(x, axis=axis),
-    vjp=(lambda g, ans, x, axis: _cumprod_rule(g, x, axis, True),),
-    jvp=(lambda t, ans, x, axis: _cumprod_rule(t, x, axis, False),),
+    vjp=(lambda g, ans, x, axis: _cumprod_rule(g, ans, x, axis, True),),
+    jvp=(lambda t, ans, x, axis: _cumprod_rule(t, ans, x, axis, False),),
 )
 
 
 def cumprod(a, axis=None, dtype=None, out=None):
     """``numpy.cumprod``, differentiable, exact where elements are zero.
 
-    The derivative costs O(n) per slice on plain arrays; recorded for higher
-    order it is O(n^2) (the matrix of partial products), exact at zeros.
+    The derivative costs O(n) per slice; recorded for higher order, it is O(n)
+    without zeros and O(n^2) (the matrix of partial products) for inputs with
+    zeros, exact there.
     """
     return _cumulative("cumprod", np.cumprod, _cumprod, a, axis, dtype, out)
 
