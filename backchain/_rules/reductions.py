@@ -147,7 +147,7 @@ _sum = primitive(
 )
 
 
-def _apply_where(op, a, where, neutral):
+def _apply_where(a, where, neutral):
     """``a`` with the elements outside ``where`` replaced by ``neutral`` (their gradient is 0)."""
     if where is None:
         return a
@@ -171,7 +171,7 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=
     _no_out("sum", out)
     if dtype is not None:
         a = bnp.astype(a, dtype)
-    a = _apply_where("sum", a, where, 0)
+    a = _apply_where(a, where, 0)
     s = _sum(a, axis=_norm_axis(axis, len(_shape_of(a)), "sum"), keepdims=bool(keepdims))
     return s if initial is None else s + initial
 
@@ -258,7 +258,7 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
     _no_out("prod", out)
     if dtype is not None:
         a = bnp.astype(a, dtype)
-    a = _apply_where("prod", a, where, 1)
+    a = _apply_where(a, where, 1)
     p = _prod(a, axis=_norm_axis(axis, len(_shape_of(a)), "prod"), keepdims=bool(keepdims))
     return p if initial is None else p * initial
 
@@ -713,7 +713,6 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     if n == 0:
         raise ValueError(f"median: empty slices (shape {shape}, axis {axis}) have no median")
     xr, _ = _to_last(a, axes)
-    batch = xr.shape[:-1]
     xr = bnp.reshape(xr, (-1, n))
     order = np.argsort(np.asarray(xr.data), axis=-1, kind="stable")
     mid = order[:, [(n - 1) // 2, n // 2]]
@@ -722,4 +721,4 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     nan = np.isnan(np.asarray(xr.data)).any(axis=-1)
     if nan.any():
         med = bnp.where(nan, np.nan, med)
-    return bnp.reshape(med, _out_shape(shape, axes, keepdims) if keepdims else batch)
+    return bnp.reshape(med, _out_shape(shape, axes, keepdims))
