@@ -143,3 +143,112 @@ def test_grad_inside_tensor_graph():
 def test_transforms_work_under_no_grad():
     with bc.no_grad():
         assert bc.grad(lambda x: x * x)(3.0) == 6.0
+
+
+def test_jacobian_shapes_and_modes():
+    A = np.arange(12.0).reshape(3, 4)
+    f = lambda X: bnp.tanh(X) * 2.0
+    for mode in ("rev", "fwd"):
+        J = bc.jacobian(f, mode=mode)(A / 10)
+        assert J.shape == (3, 4, 3, 4)
+        np.testing.assert_allclose(J.reshape(12, 12), np.diag((2 * (1 - np.tanh(A / 10) ** 2)).ravel()))
+    g = lambda x, y: x * y
+    Jx, Jy = bc.jacobian(g, argnums=(0, 1))(np.array([1.0, 2.0]), np.array([3.0, 4.0]))
+    np.testing.assert_allclose(Jx, np.diag([3.0, 4.0]))
+    np.testing.assert_allclose(Jy, np.diag([1.0, 2.0]))
+
+
+def test_hessian_of_quadratic_and_softmax_logsumexp():
+    Q = np.array([[2.0, 1.0], [1.0, 3.0]])
+    np.testing.assert_allclose(bc.hessian(lambda x: 0.5 * x @ Q @ x)(np.ones(2)), Q)
+    def lse(x):
+        m = bnp.max(x)
+        return m + bnp.log(bnp.sum(bnp.exp(x - m)))
+    x = np.array([0.1, 0.5, -0.3])
+    p = np.exp(x) / np.exp(x).sum()
+    np.testing.assert_allclose(bc.grad(lse)(x), p)
+    np.testing.assert_allclose(bc.hessian(lse)(x), np.diag(p) - np.outer(p, p), atol=1e-12)
+
+
+def test_hvp_without_dense_hessian():
+    f = lambda x: bnp.sum(x ** 4) + x[0] * x[1]
+    x, v = np.array([1.0, 2.0]), np.array([0.5, -1.0])
+    H = np.diag(12 * x ** 2) + np.array([[0, 1.0], [1.0, 0]])
+    np.testing.assert_allclose(bc.hvp(f, x, v), H @ v)
+
+
+def test_third_order_polynomial():
+    f = lambda x: x ** 4
+    assert bc.grad(bc.grad(bc.grad(f)))(2.0) == pytest.approx(48.0)
+
+
+def test_matrix_function_gradient():
+    A = np.array([[2.0, 0.5], [0.3, 1.0]])
+    f = lambda M: bnp.sum(M @ M @ M)  # d/dM sum(M^3) = (M^2)^T 1 + ...
+    g = bc.grad(f)(A)
+    ones = np.ones((2, 2))
+    expected = ones @ (A @ A).T + A.T @ ones @ A.T + (A @ A).T @ ones
+    np.testing.assert_allclose(g, expected)
+
+
+def test_stop_gradient():
+    assert bc.grad(lambda x: x * bc.stop_gradient(x))(3.0) == 3.0
+    assert bc.jvp(lambda x: x * bc.stop_gradient(x), (3.0,), (1.0,))[1] == 3.0
+
+
+def test_checkpoint_gradients_match_and_recompute():
+    calls = []
+
+    def block(x):
+        calls.append(1)
+        return bnp.tanh(bnp.sin(x) * 2.0)
+
+    ck = bc.checkpoint(block)
+    x = np.array([0.1, 0.7])
+    np.testing.assert_allclose(bc.grad(lambda v: bnp.sum(ck(v)))(x), bc.grad(lambda v: bnp.sum(block(v)))(x))
+    calls.clear()
+    bc.grad(lambda v: bnp.sum(ck(v)))(x)
+    assert len(calls) == 2  # forward without recording, then the recomputation in backward
+    np.testing.assert_allclose(bc.hessian(lambda v: bnp.sum(ck(v)))(x), bc.hessian(lambda v: bnp.sum(block(v)))(x))
+    _, t = bc.jvp(ck, (x,), (np.ones(2),))
+    _, t2 = bc.jvp(block, (x,), (np.ones(2),))
+    np.testing.assert_allclose(t, t2)
+
+
+def test_checkpoint_stores_only_inputs():
+    big = []
+    ck = bc.checkpoint(lambda x: bnp.tanh(bnp.tanh(bnp.tanh(x))))
+    x = bc.tensor(np.ones(10), requires_grad=True)
+    y = ck(x)
+    # the graph is: input -> checkpoint node -> tuple_get; no tanh nodes are kept
+    assert y.grad_fn == "tuple_get" and y._inputs[0].grad_fn == "checkpoint"
+
+
+def test_gradient_penalty_trains():
+    # loss + |d loss / d x|^2: the penalty's gradient w.r.t. the weights needs create_graph
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((16, 3))
+    w = bc.tensor(rng.standard_normal(3), requires_grad=True)
+    def total():
+        x = bc.tensor(X, requires_grad=True)
+        out = bnp.sum(bnp.tanh(x @ w))
+        (gx,) = bc.vjp(lambda xx: bnp.sum(bnp.tanh(xx @ w)), x)[1](1.0)
+        return out * 0.0 + bnp.sum(gx ** 2)
+    first = float(total().data)
+    for _ in range(100):
+        w.grad = None
+        loss = total()
+        loss.backward()
+        w.data = w.data - 0.01 * w.grad
+    assert float(total().data) < 0.5 * first
+
+
+def test_create_graph_gradient_penalty_with_backward():
+    x = bc.tensor(np.array([0.5, -0.3]), requires_grad=True)
+    y = bnp.sum(bnp.sin(x) ** 2)
+    y.backward(create_graph=True)
+    penalty = bnp.sum(x.grad ** 2)
+    x.grad = None
+    penalty.backward()
+    # d/dx sum((2 sin cos)^2) = d/dx sum(sin(2x)^2) = 2 sin(2x) cos(2x) 2
+    np.testing.assert_allclose(x.grad, 4 * np.sin(2 * x.data) * np.cos(2 * x.data))

@@ -1,0 +1,54 @@
+"""gradcheck and the per-operation check: they pass on right rules and fail on wrong ones."""
+import numpy as np
+import pytest
+
+import backchain as bc
+import backchain.numpy as bnp
+
+WRONG = bc.defprimitive("wrong_sin_for_tests", np.sin, deriv=(lambda ans, x: bnp.cos(x) * 1.1,), export=False)
+WRONG_JVP = bc.defprimitive(
+    "wrong_jvp_sin_for_tests", np.sin,
+    vjp=(lambda g, ans, x: g * bnp.cos(x),), jvp=(lambda t, ans, x: 2.0 * t * bnp.cos(x),), export=False)
+
+
+def test_gradcheck_passes_on_correct_functions():
+    report = bc.gradcheck(lambda x, y: bnp.sum(bnp.tanh(x) * bnp.exp(y)), np.ones(3), np.array([0.1, 0.2, 0.3]))
+    assert report and "passed" in str(report)
+    assert bc.gradcheck(lambda a: bnp.sum(a @ a.T), np.arange(6.0).reshape(2, 3) / 5)
+
+
+def test_gradcheck_catches_a_wrong_vjp_and_reports_where():
+    with pytest.raises(bc.check.GradcheckError) as err:
+        bc.gradcheck(lambda x: bnp.sum(WRONG(x)), np.linspace(0.0, 1.0, 4))
+    msg = str(err.value)
+    assert "FAIL" in msg and "arg0" in msg and "rev" in msg and "index (" in msg
+
+
+def test_gradcheck_catches_a_wrong_jvp_only_in_forward_mode():
+    f = lambda x: bnp.sum(WRONG_JVP(x))
+    assert bc.gradcheck(f, np.linspace(0, 1, 3), modes=("rev",), order=1)
+    report = bc.gradcheck(f, np.linspace(0, 1, 3), modes=("fwd",), order=1, raise_exception=False)
+    assert not report and "fwd" in str(report)
+
+
+def test_gradcheck_rejects_integer_input():
+    with pytest.raises(TypeError, match="int"):
+        bc.gradcheck(lambda x: x, np.arange(3))
+
+
+def test_check_ops_table():
+    report = bc.check.ops(lambda x: bnp.sum(bnp.tanh(x @ np.ones((3, 2))) * WRONG(x[:2])),
+                          np.ones(3) * 0.2, quiet=True)
+    names = [r[1] for r in report.rows]
+    assert names == ["matmul", "tanh", "getitem", "wrong_sin_for_tests", "multiply", "sum"]
+    failing = [r[1] for r in report.rows if not r[4]]
+    assert failing == ["wrong_sin_for_tests"]
+    assert "FAIL" in str(report)
+
+
+def test_check_layers_on_a_function_model(capsys):
+    W = np.random.default_rng(0).standard_normal((4, 3))
+    model = lambda x: bnp.tanh(x @ W)
+    report = bc.check.layers(model, np.ones((2, 4)), loss_fn=lambda y: bnp.mean(y ** 2))
+    assert report.ok
+    assert "tanh" in capsys.readouterr().out

@@ -1,0 +1,192 @@
+"""User rules, each way, under grad, jvp, jacobian, hessian and nesting, against analytic results."""
+import numpy as np
+import pytest
+
+import backchain as bc
+import backchain.numpy as bnp
+
+
+def make_custom_vjp():
+    @bc.custom_vjp
+    def f(x, y):
+        return bnp.sin(x) * y
+
+    def fwd(x, y):
+        return f(x, y), (x, y)
+
+    def bwd(res, g):
+        x, y = res
+        return g * bnp.cos(x) * y, g * bnp.sin(x)
+
+    f.defvjp(fwd, bwd)
+    return f
+
+
+def make_custom_jvp():
+    @bc.custom_jvp
+    def f(x, y):
+        return bnp.sin(x) * y
+
+    @f.defjvp
+    def f_jvp(primals, tangents):
+        (x, y), (tx, ty) = primals, tangents
+        return f(x, y), bnp.cos(x) * y * tx + bnp.sin(x) * ty
+
+    return f
+
+
+class SinTimes(bc.Function):
+    @staticmethod
+    def forward(ctx, x, y):
+        ctx.save_for_backward(x, y)
+        return np.sin(x) * y
+
+    @staticmethod
+    def backward(ctx, g):
+        x, y = ctx.saved_tensors
+        return g * bnp.cos(x) * y, g * bnp.sin(x)
+
+
+def function_way(x, y):
+    return SinTimes.apply(x, y)
+
+
+WAYS = {"custom_vjp": make_custom_vjp(), "custom_jvp": make_custom_jvp(), "Function": function_way}
+
+
+@pytest.mark.parametrize("way", list(WAYS))
+def test_first_and_second_order(way):
+    f = WAYS[way]
+    x, y = 0.7, 1.3
+    assert bc.grad(f)(x, y) == pytest.approx(np.cos(x) * y)
+    assert bc.grad(f, argnums=1)(x, y) == pytest.approx(np.sin(x))
+    assert bc.grad(bc.grad(f))(x, y) == pytest.approx(-np.sin(x) * y)
+    assert bc.grad(bc.grad(f), argnums=1)(x, y) == pytest.approx(np.cos(x))
+    assert bc.grad(bc.grad(bc.grad(f)))(x, y) == pytest.approx(-np.cos(x) * y)
+
+
+@pytest.mark.parametrize("way", list(WAYS))
+def test_forward_mode_jacobian_hessian(way):
+    f = WAYS[way]
+    x = np.array([0.1, 0.5, 0.9])
+    y = np.array([2.0, -1.0, 0.5])
+    _, t = bc.jvp(lambda x: f(x, y), (x,), (np.ones(3),))
+    np.testing.assert_allclose(t, np.cos(x) * y)
+    for mode in ("rev", "fwd"):
+        J = bc.jacobian(lambda x: f(x, y), mode=mode)(x)
+        np.testing.assert_allclose(J, np.diag(np.cos(x) * y))
+    H = bc.hessian(lambda x: bnp.sum(f(x, y)))(x)
+    np.testing.assert_allclose(H, np.diag(-np.sin(x) * y))
+
+
+@pytest.mark.parametrize("way", list(WAYS))
+def test_tensor_backward_and_nesting(way):
+    f = WAYS[way]
+    x = bc.tensor(np.array([0.3, 0.6]), requires_grad=True)
+    f(x, np.array([1.0, 2.0])).sum().backward()
+    np.testing.assert_allclose(x.grad, np.cos([0.3, 0.6]) * [1.0, 2.0])
+    # closure over the outer variable inside a custom rule
+    g = bc.grad(lambda a: bc.grad(lambda b: f(b, a))(0.4) * a)(1.5)
+    assert g == pytest.approx(2 * np.cos(0.4) * 1.5)
+
+
+def test_custom_vjp_overrides_the_derivative():
+    @bc.custom_vjp
+    def clip_gradient(x):
+        return x
+    clip_gradient.defvjp(lambda x: (x, None), lambda res, g: (bnp.clip(g, -1.0, 1.0),))
+    assert bc.grad(lambda x: 5.0 * clip_gradient(x))(2.0) == 1.0
+    assert clip_gradient(3.0) == 3.0  # plain call outside any trace
+
+
+def test_custom_vjp_nondiff_argnums():
+    @bc.custom_vjp
+    def scale(k, x):
+        return x * k
+
+    scale.__init__(scale.fun, nondiff_argnums=(0,))
+    scale.defvjp(lambda k, x: (x * k, None), lambda k, res, g: (g * k,))
+    assert bc.grad(lambda x: scale(3.0, x), argnums=0)(2.0) == 3.0
+
+
+def test_custom_vjp_wrong_structure_names_argument():
+    @bc.custom_vjp
+    def f(x, y):
+        return x * y
+    f.defvjp(lambda x, y: (x * y, (x, y)), lambda res, g: (g * res[1],))
+    with pytest.raises(ValueError, match="1 cotangent.*2 differentiable argument.*x, y"):
+        bc.grad(f)(1.0, 2.0)
+
+    @bc.custom_vjp
+    def h(x, y):
+        return x * y
+    h.defvjp(lambda x, y: (x * y, (x, y)), lambda res, g: (np.ones(3), g))
+    with pytest.raises(ValueError, match="shape \\(3,\\) for argument 'x'"):
+        bc.grad(h)(np.ones(2), np.ones(2)) if False else bc.grad(lambda a: bnp.sum(h(a, np.ones(2))))(np.ones(2))
+
+
+def test_custom_vjp_without_rule():
+    @bc.custom_vjp
+    def f(x):
+        return x
+    with pytest.raises(TypeError, match="defvjp"):
+        f(bc.tensor(1.0, requires_grad=True))
+
+
+def test_function_needs_input_grad_and_static_args():
+    seen = {}
+
+    class Scale(bc.Function):
+        @staticmethod
+        def forward(ctx, x, k):
+            seen["needs"] = ctx.needs_input_grad
+            ctx.k = k
+            return x * k
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * ctx.k, None
+
+    x = bc.tensor(np.ones(2), requires_grad=True)
+    Scale.apply(x, 4.0).sum().backward()
+    assert seen["needs"] == (True, False)
+    np.testing.assert_array_equal(x.grad, [4.0, 4.0])
+
+
+def test_function_backward_wrong_count():
+    class Bad(bc.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g, g
+
+    with pytest.raises(ValueError, match="returned 2 gradient"):
+        bc.grad(lambda x: Bad.apply(x))(1.0)
+
+
+def test_elementwise_map_table_style():
+    @bc.elementwise(derivative=lambda x, y: y * (1.0 - y))
+    def sigmoid(x):
+        return 1.0 / (1.0 + np.exp(-x))
+
+    x = np.linspace(-2, 2, 5)
+    s = 1 / (1 + np.exp(-x))
+    np.testing.assert_allclose(bc.elementwise_grad(sigmoid)(x), s * (1 - s))
+    # higher order: the derivative is written with differentiable operations
+    np.testing.assert_allclose(bc.elementwise_grad(bc.elementwise_grad(sigmoid))(x), s * (1 - s) * (1 - 2 * s))
+    # on Tensors, with broadcasting in the surrounding code
+    t = bc.tensor(x, requires_grad=True)
+    (sigmoid(t) * np.ones((2, 1))).sum().backward()
+    np.testing.assert_allclose(t.grad, 2 * s * (1 - s))
+    assert bc.gradcheck(lambda v: bnp.sum(sigmoid(v)), x)
+
+
+def test_defprimitive_exports_to_namespace():
+    fn = bc.defprimitive("cube_test_prim", lambda x: x ** 3, deriv=(lambda ans, x: 3.0 * x * x,))
+    assert bnp.cube_test_prim is fn
+    assert bc.grad(bnp.cube_test_prim)(2.0) == 12.0
+    assert bc.grad(bc.grad(bnp.cube_test_prim))(2.0) == 12.0
+    assert bc.gradcheck(lambda x: bnp.sum(bnp.cube_test_prim(x)), np.array([0.5, -1.0]))
