@@ -59,3 +59,14 @@ def test_boolean_mask_gradient_is_exact_zero_elsewhere():
     x = np.array([[1.0, -1.0], [2.0, -2.0]])
     g = bc.grad(lambda x: bnp.sum(x[x > 0] ** 2))(x)
     np.testing.assert_array_equal(g, [[2.0, 0.0], [4.0, 0.0]])
+
+
+def test_sort_ties_second_order_routes_in_stable_order():
+    # f = sum(w * sort(x)**2); H = P^T diag(2w) P with P the stable sorting permutation [1, 2, 0].
+    x = np.array([3.0, 1.0, 1.0])
+    w = np.array([10.0, 20.0, 30.0])
+    c = np.array([1.0, 2.0, 3.0])
+    f = lambda x: bnp.sum(w * bnp.sort(x) ** 2)  # noqa: E731
+    np.testing.assert_array_equal(bc.grad(f)(x), [180.0, 20.0, 40.0])
+    hc = bc.grad(lambda x: bnp.sum(bc.grad(f)(x) * c))(x)
+    np.testing.assert_array_equal(hc, [60.0, 40.0, 120.0])

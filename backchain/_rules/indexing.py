@@ -67,8 +67,7 @@ def _getitem_vjp(g, ans, x, index):
     return _scatter(g, shape=np.shape(x), index=index)
 
 
-_getitem = primitive("getitem", lambda x, index: x[index], vjp=(_getitem_vjp,), linear=True,
-                     kinks="repeated indices: the cotangents add up")
+_getitem = primitive("getitem", lambda x, index: x[index], vjp=(_getitem_vjp,), linear=True)
 
 
 def _clean_item(i):
@@ -233,14 +232,31 @@ def extract(condition, arr):
 
 # -- sorting ----------------------------------------------------------------------------------
 
-def _stable_order(x, axis):
-    return np.argsort(_data(x), axis=axis, kind="stable")
+def _stable_order(x, axis, ans=None):
+    """``argsort(x, kind="stable")``, from the faster default sort when no two entries tie.
+
+    ``ans``, the sorted ``x`` if known, saves a gather in the tie check.
+    """
+    x = np.asarray(_data(x))
+    perm = np.argsort(x, axis=axis)
+    n = x.shape[axis]
+    if n > 1:
+        v = np.take_along_axis(x, perm, axis=axis) if ans is None else np.asarray(_data(ans))
+        lo = np.take(v, np.arange(n - 1), axis=axis)
+        hi = np.take(v, np.arange(1, n), axis=axis)
+        if np.any(lo == hi) or np.any(np.count_nonzero(v != v, axis=axis) > 1):  # ties, or several NaNs
+            perm = np.argsort(x, axis=axis, kind="stable")
+    return perm
 
 
 def _sort_vjp(g, ans, x, axis):
     # Ties: each output's cotangent goes back to the input it was taken from, in stable
     # order (DESIGN.md section 4). The transpose of a permutation is its inverse.
-    perm = _stable_order(x, axis)
+    perm = _stable_order(x, axis, ans)
+    if not isinstance(g, Tensor):  # first order: scatter directly
+        out = np.empty_like(g)
+        np.put_along_axis(out, perm, g, axis=axis)
+        return out
     inv = np.empty_like(perm)
     ranks = np.arange(perm.shape[axis]).reshape([-1 if d == axis else 1 for d in range(perm.ndim)])
     np.put_along_axis(inv, perm, np.broadcast_to(ranks, perm.shape), axis=axis)
@@ -248,7 +264,7 @@ def _sort_vjp(g, ans, x, axis):
 
 
 def _sort_jvp(t, ans, x, axis):
-    return take_along_axis(bnp.broadcast_to(t, np.shape(x)), _stable_order(x, axis), axis)
+    return take_along_axis(bnp.broadcast_to(t, np.shape(x)), _stable_order(x, axis, ans), axis)
 
 
 _sort = primitive(

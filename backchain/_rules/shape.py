@@ -578,8 +578,9 @@ def pad(array, pad_width, mode="constant", **kwargs):
     """``numpy.pad``, differentiable in ``array`` for modes constant, empty, edge, reflect, symmetric, wrap.
 
     Constant padding places the array into a zero array (the VJP slices the middle
-    back out); the other modes gather along each axis with an index map computed
-    by ``numpy.pad`` itself on ``arange``, so the VJP adds up every copy of an element.
+    back out); the other modes join, along each axis, the array with gathers for the
+    two pads, whose index maps ``numpy.pad`` itself computes on ``arange``, so the
+    VJP adds up every copy of an element.
     ``constant_values`` are constants (no gradient flows to them).
     """
     if not isinstance(array, Tensor):
@@ -613,8 +614,14 @@ def pad(array, pad_width, mode="constant", **kwargs):
             continue
         if shape[ax] == 0:
             raise ValueError(f"pad: can't extend empty axis {ax} of shape {shape} using mode {mode!r}")
+        # The middle is the array itself; only the pads gather (so the VJP adds up small pieces).
         index = np.pad(np.arange(shape[ax]), (b, a), mode=mode)
-        out = getitem(out, (slice(None),) * ax + (index,))
+        lead = (slice(None),) * ax
+        parts = [getitem(out, lead + (index[:b],))] if b else []
+        parts.append(out)
+        if a:
+            parts.append(getitem(out, lead + (index[b + shape[ax]:],)))
+        out = concatenate(parts, axis=ax)
     return out
 
 
