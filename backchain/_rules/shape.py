@@ -342,24 +342,8 @@ def append(arr, values, axis=None):
 
 # -- splitting ---------------------------------------------------------------------------
 
-class _Pieces(tuple):
-    """The pieces of a split.
-
-    NOTE: a workaround. Under ``create_graph`` the engine calls ``list()`` on a
-    multiple-result node, and ``Tensor.__len__`` calls ``np.ndim`` on its data,
-    which fails for a tuple of arrays of different shapes; ``ndim`` here answers it.
-    """
-
-    __slots__ = ()
-    ndim = 1
-
-    @property
-    def shape(self):
-        return (len(self),)
-
-
 def _split_impl(x, indices, axis):
-    return _Pieces(np.split(x, list(indices), axis=axis))
+    return tuple(np.split(x, list(indices), axis=axis))
 
 
 def _split_vjp(g, ans, x, indices, axis):
