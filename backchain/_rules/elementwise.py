@@ -71,15 +71,18 @@ def _is_complex(x):
 def _times(g, d):
     """``g * d``, where a zero ``g`` gives an exact zero even if ``d`` is inf or NaN.
 
-    The check costs one pass over the product, and only the rare product that
-    holds a NaN is fixed (a zero cotangent must not turn an infinite local
-    derivative into NaN; DESIGN.md section 4, ``where``).
+    A zero cotangent must not turn an infinite local derivative into NaN
+    (DESIGN.md section 4, ``where``). The check is one BLAS pass over the
+    product (``vdot(out, out)`` is NaN iff some element is, as the squares are
+    non-negative; a complex inf can give a false alarm, which costs only the
+    fix); only a product that holds a NaN is fixed.
     """
     out = g * d
     if isinstance(out, Tensor):
         return bnp.where(g == 0, 0.0, out)
     if isinstance(out, np.ndarray):
-        if np.isnan(out).any():
+        s = np.vdot(out, out)
+        if s != s:
             out = np.where(g == 0, 0.0, out)
     elif out != out and g == 0:  # a NumPy scalar holding NaN
         out = np.zeros_like(out)
@@ -143,17 +146,29 @@ def _power_dy(ans, x, y):
     return bnp.where(x == 0, 0.0, ans * bnp.log(safe_x))
 
 
+def _power_rules(pow_fn):
+    dx = _power_dx_with(pow_fn)
+
+    def rule_x(g, ans, x, y):
+        d = dx(ans, x, y)
+        if _is_number(y) and (y >= 1 or y == 0):  # d is finite wherever x is: no NaN check
+            return g * d
+        return _times(g, d)
+
+    def rule_y(g, ans, x, y):
+        return _times(g, _power_dy(ans, x, y))
+
+    return {"vjp": (rule_x, rule_y), "jvp": (rule_x, rule_y)}
+
+
 power = primitive(
-    "power", np.power, **_safe(_power_dx_with(lambda x, y: power(x, y)), _power_dy),
+    "power", np.power, **_power_rules(lambda x, y: power(x, y)),
     kinks="d/dx at x = 0 with 0 < y < 1: +inf; d/dy at x < 0: NaN (undefined)",
     doc="x ** y. d/dx is defined for x < 0 with integer y; d/dy is not (NaN) when x < 0.",
 )
 # float_power computes in float64 (complex128); so do its derivatives.
-float_power = primitive(
-    "float_power", np.float_power,
-    **_safe(_power_dx_with(lambda x, y: float_power(x, y)), _power_dy),
-    kinks="as power",
-)
+float_power = primitive("float_power", np.float_power, **_power_rules(lambda x, y: float_power(x, y)),
+                        kinks="as power")
 
 # sqrt'(0) = +inf: the one-sided limit (DESIGN.md section 4). Complex: the principal branch, whose
 # derivative is 0.5 / sqrt(z) as well.
