@@ -404,9 +404,13 @@ def _rem_dx2(ans, x1, x2):
     return -rint((x1 - ans) / x2)
 
 
-fmod = primitive("fmod", np.fmod, deriv=(_one, _rem_dx2), kinks="jumps where x1 / x2 is an integer")
-remainder = primitive("remainder", np.remainder, deriv=(_one, _rem_dx2),
-                      kinks="jumps where x1 / x2 is an integer")
+def _rem_rule_x2(g, ans, x1, x2):
+    return g * _rem_dx2(ans, x1, x2)
+
+
+_REM_RULES = {"vjp": (_g, _rem_rule_x2), "jvp": (_g, _rem_rule_x2), "kinks": "jumps where x1 / x2 is an integer"}
+fmod = primitive("fmod", np.fmod, **_REM_RULES)
+remainder = primitive("remainder", np.remainder, **_REM_RULES)
 mod = remainder
 
 
