@@ -488,7 +488,7 @@ def where(condition, x=None, y=None):
     array([-1.,  4.])
     """
     if x is None and y is None:
-        return np.where(np.asarray(getattr(condition, "data", condition)))
+        return np.where(condition.data if isinstance(condition, Tensor) else condition)
     if x is None or y is None:
         raise ValueError("where: either both or neither of x and y should be given")
     return _where(condition, x, y)
