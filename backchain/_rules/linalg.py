@@ -27,7 +27,7 @@ from collections import Counter
 import numpy as np
 
 import backchain.numpy as bnp
-from .._core.primitive import primitive, tuple_get
+from .._core.primitive import primitive
 from .._core.tensor import Tensor
 
 __all__ = ["matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "kron",
@@ -43,38 +43,6 @@ def _any_tensor(*args):
         if isinstance(a, Tensor):
             return True
     return False
-
-
-def _unpack(ans):
-    """The outputs of a multiple-result primitive, as a tuple (arrays, or Tensors when recorded).
-
-    NOTE: iterating a recorded multiple-result Tensor (``w, v = ans``) goes through
-    ``getitem`` on a tuple, whose VJP cannot scatter into a tuple; ``tuple_get`` is
-    the primitive meant for this.
-    """
-    if isinstance(ans, Tensor):
-        n = len(ans.data)
-        return tuple(tuple_get(ans, index=k, n=n) for k in range(n))
-    return tuple(ans)
-
-
-class _Results(tuple):
-    """The outputs of a multiple-result primitive.
-
-    NOTE: works around the engine: under ``create_graph`` it fills missing
-    cotangents from ``list(node)``, and ``Tensor.__len__`` calls ``np.ndim`` on
-    the node's data, which fails for a plain tuple of arrays of different shapes.
-    A declared ``ndim`` makes ``np.ndim`` answer without building an array.
-    """
-
-    __slots__ = ()
-    ndim = 1
-
-
-def _results(impl):
-    def run(*args, **params):
-        return _Results(impl(*args, **params))
-    return run
 
 
 def _eye(n, like):
@@ -490,12 +458,12 @@ def _slogdet_vjp(g, ans, a):
 
 
 def _slogdet_jvp(t, ans, a):
-    sign = _unpack(ans)[0]
+    sign = ans[0]
     return [bnp.zeros_like(sign), bnp.sum(_inv_T(a) * t, axis=(-2, -1))]
 
 
 _slogdet = primitive(
-    "slogdet", _results(lambda a: tuple(np.linalg.slogdet(a))),
+    "slogdet", lambda a: tuple(np.linalg.slogdet(a)),
     vjp=(_slogdet_vjp,), jvp=(_slogdet_jvp,), multiple_results=True,
     kinks="sign has derivative 0",
 )
@@ -572,7 +540,7 @@ def _eig_gaps(w):
 
 
 def _eigh_vjp(g, ans, a, UPLO):
-    w, v = _unpack(ans)
+    w, v = ans
     gw, gv = g
     f = _eig_gaps(w)
     inner_ = matmul(_mT(v), gv) * f + bnp.expand_dims(gw, -2) * _eye(w.shape[-1], w)
@@ -581,13 +549,13 @@ def _eigh_vjp(g, ans, a, UPLO):
 
 
 def _eigh_jvp(t, ans, a, UPLO):
-    w, v = _unpack(ans)
+    w, v = ans
     m = matmul(_mT(v), matmul(_sym_from_triangle(t, upper=UPLO == "U"), v))
     return [_diagonal(m, offset=0, axis1=m.ndim - 2, axis2=m.ndim - 1), matmul(v, _eig_gaps(w) * m)]
 
 
 _eigh = primitive(
-    "eigh", _results(lambda a, UPLO: tuple(np.linalg.eigh(a, UPLO))),
+    "eigh", lambda a, UPLO: tuple(np.linalg.eigh(a, UPLO)),
     vjp=(_eigh_vjp,), jvp=(_eigh_jvp,), multiple_results=True,
     kinks="repeated eigenvalues: eigenvector derivative undefined (division by w_j - w_i)",
 )
@@ -623,7 +591,7 @@ def eigvalsh(a, UPLO="L"):
 def _eig_jvp(t, ans, a):
     # JAX's rule: dw = diag(v^-1 dA v); dv = v (F * v^-1 dA v), then the change of
     # each column's norm removed (NumPy returns unit-norm eigenvectors).
-    w, v = _unpack(ans)
+    w, v = ans
     m = matmul(_solve(v, t), v)
     dw = _diagonal(m, offset=0, axis1=m.ndim - 2, axis2=m.ndim - 1)
     du = matmul(v, _eig_gaps(w) * m)
@@ -632,7 +600,7 @@ def _eig_jvp(t, ans, a):
 
 
 def _eig_vjp(g, ans, a):
-    w, v = _unpack(ans)
+    w, v = ans
     gw, gv = g
     # transpose of the normalization step (pairing Re(sum(a * b)))
     s = bnp.sum(bnp.real(gv * v), axis=-2)
@@ -642,7 +610,7 @@ def _eig_vjp(g, ans, a):
 
 
 _eig = primitive(
-    "eig", _results(lambda a: tuple(np.linalg.eig(a))),
+    "eig", lambda a: tuple(np.linalg.eig(a)),
     vjp=(_eig_vjp,), jvp=(_eig_jvp,), multiple_results=True,
     kinks="repeated eigenvalues: eigenvector derivative undefined",
 )
@@ -679,7 +647,7 @@ def _svd_parts(s):
 
 def _svd_vjp(g, ans, a):
     # Townsend (2016), "Differentiating the singular value decomposition".
-    u, s, vh = _unpack(ans)
+    u, s, vh = ans
     gu, gs, gvh = g
     v, gv = _mT(vh), _mT(gvh)
     eye, f = _svd_parts(s)
@@ -697,7 +665,7 @@ def _svd_vjp(g, ans, a):
 
 
 def _svd_jvp(t, ans, a):
-    u, s, vh = _unpack(ans)
+    u, s, vh = ans
     v = _mT(vh)
     eye, f = _svd_parts(s)
     s_row, s_col = bnp.expand_dims(s, -2), bnp.expand_dims(s, -1)
@@ -716,19 +684,19 @@ def _svd_jvp(t, ans, a):
 
 
 _svd = primitive(
-    "svd", _results(lambda a: tuple(np.linalg.svd(a, full_matrices=False))),
+    "svd", lambda a: tuple(np.linalg.svd(a, full_matrices=False)),
     vjp=(_svd_vjp,), jvp=(_svd_jvp,), multiple_results=True,
     kinks="repeated or zero singular values: singular vector derivatives undefined",
 )
 
 
 def _svdvals_vjp(g, ans, a):
-    u, _, vh = _unpack(_svd(a))
+    u, _, vh = _svd(a)
     return matmul(u * bnp.expand_dims(g, -2), vh)
 
 
 def _svdvals_jvp(t, ans, a):
-    u, _, vh = _unpack(_svd(a))
+    u, _, vh = _svd(a)
     m = matmul(_mT(u), matmul(t, _mT(vh)))
     return _diagonal(m, offset=0, axis1=m.ndim - 2, axis2=m.ndim - 1)
 
@@ -770,7 +738,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
 
 
 def _qr_vjp(g, ans, a):
-    q, r = _unpack(ans)
+    q, r = ans
     gq, gr = g
     n = a.shape[-1]
     z = matmul(gr, _mT(r)) - matmul(_mT(q), gq)
@@ -779,7 +747,7 @@ def _qr_vjp(g, ans, a):
 
 
 def _qr_jvp(t, ans, a):
-    q, r = _unpack(ans)
+    q, r = ans
     n = a.shape[-1]
     x = matmul(t, _inv(r))
     y = matmul(_mT(q), x)
@@ -789,7 +757,7 @@ def _qr_jvp(t, ans, a):
 
 
 _qr = primitive(
-    "qr", _results(lambda a: tuple(np.linalg.qr(a, mode="reduced"))),
+    "qr", lambda a: tuple(np.linalg.qr(a, mode="reduced")),
     vjp=(_qr_vjp,), jvp=(_qr_jvp,), multiple_results=True,
     kinks="rank-deficient input: R is singular and the derivative undefined",
 )

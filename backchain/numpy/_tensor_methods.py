@@ -51,6 +51,13 @@ def _shape_args(args):
     return args
 
 
+def _getitem(self, index):
+    if isinstance(self.data, tuple):  # one output of a multiple-result primitive
+        from .._core.primitive import tuple_get
+        return tuple_get(self, index=index, n=len(self.data))
+    return bnp.getitem(self, index)
+
+
 def install(Tensor):
     for dunder, name in _BINARY.items():
         op, rop = _binary(name)
@@ -61,7 +68,7 @@ def install(Tensor):
     Tensor.__neg__ = bnp.negative
     Tensor.__pos__ = lambda self: self
     Tensor.__abs__ = lambda self: bnp.abs(self)
-    Tensor.__getitem__ = lambda self, index: bnp.getitem(self, index)
+    Tensor.__getitem__ = _getitem
     for name in _METHODS:
         setattr(Tensor, name, _method(name))
     Tensor.reshape = lambda self, *shape, **kw: bnp.reshape(self, _shape_args(shape), **kw)
