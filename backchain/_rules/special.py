@@ -14,7 +14,9 @@ Conventions at the special points (stated in ``kinks=``):
   at ``y == 0``), so the partial derivative in ``y`` there is exactly 0; the
   partial in ``x`` is ``log(y)`` (``log1p(y)``), which is ``-inf`` at ``y == 0``
   (``y == -1``): the one-sided limit, never a NaN.
-* ``i1'(0) = j1'(0) = 1/2``: the limit of ``i0 - i1/x`` (``j0 - j1/x``).
+* ``i1'(0) = j1'(0) = i1e'(0) = 1/2``: the limit of ``i0 - i1/x`` (``j0 - j1/x``).
+* ``i0e'(0) = 0``: ``i0e = exp(-|x|) i0`` has a corner at 0 with one-sided
+  slopes -1 and +1; the min-norm element of ``[-1, 1]`` is 0.
 """
 import numpy as np
 import scipy.special as sc
@@ -67,11 +69,11 @@ def _safe(y, bad):
 
 
 xlogy = _p("xlogy", sc.xlogy,
-           lambda ans, x, y: bnp.log(y),
+           lambda ans, x, y: xlogy(1.0, y),  # log(y), -inf at 0 without a warning
            lambda ans, x, y: _zero_where_x_zero(x, x / _safe(y, 0.0)),
            kinks="x == 0: value 0 and d/dy = 0; d/dx = log(y), -inf at y == 0")
 xlog1py = _p("xlog1py", sc.xlog1py,
-             lambda ans, x, y: log1p(y),
+             lambda ans, x, y: xlog1py(1.0, y),
              lambda ans, x, y: _zero_where_x_zero(x, x / (1.0 + _safe(y, -1.0))),
              kinks="x == 0: value 0 and d/dy = 0; d/dx = log1p(y), -inf at y == -1")
 
@@ -115,8 +117,9 @@ def _over_x(f, x, at_zero):
 i0 = _p("i0", sc.i0, lambda ans, x: i1(x))
 # i1' = i0 - i1/x, whose limit at 0 is 1 - 1/2 = 1/2.
 i1 = _p("i1", sc.i1, lambda ans, x: i0(x) - _over_x(i1, x, 0.5), kinks="i1'(0) = 1/2 (the limit)")
-# Scaled: i0e = exp(-|x|) i0, so i0e' = i1e - sign(x) i0e (smooth: i1e(0) = 0 and the sign term is odd).
-i0e = _p("i0e", sc.i0e, lambda ans, x: i1e(x) - bnp.sign(x) * ans)
+# Scaled: i0e = exp(-|x|) i0, so i0e' = i1e - sign(x) i0e.
+# i0e has a corner at 0 (one-sided slopes -1 and +1): sign(0) = 0 gives the min-norm value 0.
+i0e = _p("i0e", sc.i0e, lambda ans, x: i1e(x) - bnp.sign(x) * ans, kinks="i0e'(0) = 0 (min-norm of [-1, 1])")
 i1e = _p("i1e", sc.i1e, lambda ans, x: i0e(x) - _over_x(i1e, x, 0.5) - bnp.sign(x) * ans,
          kinks="i1e'(0) = 1/2 (the limit)")
 j0 = _p("j0", sc.j0, lambda ans, x: -j1(x))
