@@ -1,0 +1,265 @@
+"""SciPy linear algebra primitives: triangular solves, Cholesky, Sylvester equations, sqrtm.
+
+Each VJP is written with these same primitives (a triangular solve's VJP is a
+triangular solve; a Sylvester solve's is a transposed Sylvester solve), so
+derivatives of any order need no extra code. Names carry the ``scipy.linalg.``
+prefix so that they never clash with ``numpy.linalg``'s.
+
+Functions that read only one triangle of a matrix (``solve_triangular``,
+``cho_solve``) have zero derivative with respect to the other triangle: the
+cotangent is masked to the triangle that is read.
+
+This module imports SciPy; ``import backchain`` does not load it.
+"""
+import numpy as np
+import scipy.linalg as sl
+
+import backchain.numpy as bnp
+from .._core.primitive import primitive
+from .._core.tensor import Tensor
+
+__all__ = ["solve_triangular", "cholesky", "cho_factor", "cho_solve", "solve_sylvester", "sqrtm"]
+
+
+def _data(a):
+    return a.data if isinstance(a, Tensor) else a
+
+
+def _mT(x):
+    return bnp.swapaxes(x, -1, -2)
+
+
+def _outer(u, v):
+    """``u v^T`` for vectors, ``u @ v^T`` for matrices (columns of right-hand sides)."""
+    if u.ndim == 1:
+        return bnp.expand_dims(u, -1) * bnp.expand_dims(v, 0)
+    return bnp.matmul(u, _mT(v))
+
+
+def _mask(n, lower, unit_diagonal, dtype):
+    m = np.tril(np.ones((n, n))) if lower else np.triu(np.ones((n, n)))
+    if unit_diagonal:
+        np.fill_diagonal(m, 0.0)
+    return m.astype(dtype if np.dtype(dtype).kind in "fc" else np.float64)
+
+
+# -- triangular solve ------------------------------------------------------------------
+
+
+def _trans(trans):
+    return {0: 0, 1: 1, 2: 1, "N": 0, "T": 1, "C": 1}[trans]
+
+
+def _solve_tri_impl(a, b, trans, lower, unit_diagonal):
+    return sl.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit_diagonal)
+
+
+def _solve_tri_vjp_a(g, ans, a, b, trans, lower, unit_diagonal):
+    gb = solve_triangular_p(a, g, trans=1 - trans, lower=lower, unit_diagonal=unit_diagonal)
+    # x = op(a)^{-1} b: the cotangent of op(a) is -gb x^T.
+    ga = -(_outer(gb, ans) if trans == 0 else _outer(ans, gb))
+    return ga * _mask(a.shape[-1], lower, unit_diagonal, ga.dtype)
+
+
+def _solve_tri_vjp_b(g, ans, a, b, trans, lower, unit_diagonal):
+    return solve_triangular_p(a, g, trans=1 - trans, lower=lower, unit_diagonal=unit_diagonal)
+
+
+def _solve_tri_jvp_a(t, ans, a, b, trans, lower, unit_diagonal):
+    t = t * _mask(a.shape[-1], lower, unit_diagonal, t.dtype)
+    op_t = t if trans == 0 else _mT(t)
+    rhs = bnp.matmul(op_t, ans)
+    return -solve_triangular_p(a, rhs, trans=trans, lower=lower, unit_diagonal=unit_diagonal)
+
+
+def _solve_tri_jvp_b(t, ans, a, b, trans, lower, unit_diagonal):
+    return solve_triangular_p(a, t, trans=trans, lower=lower, unit_diagonal=unit_diagonal)
+
+
+solve_triangular_p = primitive(
+    "scipy.linalg.solve_triangular", _solve_tri_impl,
+    vjp=(_solve_tri_vjp_a, _solve_tri_vjp_b), jvp=(_solve_tri_jvp_a, _solve_tri_jvp_b),
+    kinks="only the triangle that is read gets a cotangent (and not the diagonal if unit_diagonal)",
+)
+
+
+def _check_square(name, a):
+    shape = np.shape(_data(a))
+    if len(shape) != 2 or shape[0] != shape[1]:
+        raise ValueError(f"{name}: expected a square 2-D matrix, got shape {shape}")
+
+
+def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False, check_finite=True):
+    """``scipy.linalg.solve_triangular``, differentiable in ``a`` and ``b`` (real matrices).
+
+    Only the triangle of ``a`` that is read receives a cotangent.
+
+    >>> import numpy as np, backchain as bc
+    >>> from backchain.scipy.linalg import solve_triangular
+    >>> a = np.array([[2.0, 0.0], [1.0, 4.0]])
+    >>> bc.grad(lambda b: solve_triangular(a, b, lower=True).sum())(np.ones(2))
+    array([0.375, 0.25 ])
+    """
+    if not isinstance(a, Tensor) and not isinstance(b, Tensor):
+        return sl.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit_diagonal,
+                                   overwrite_b=overwrite_b, check_finite=check_finite)
+    _check_square("solve_triangular", a)
+    if np.ndim(_data(b)) not in (1, 2) or np.shape(_data(b))[0] != np.shape(_data(a))[0]:
+        raise ValueError(f"solve_triangular: b of shape {np.shape(_data(b))} does not match a of shape "
+                         f"{np.shape(_data(a))} (expected ({np.shape(_data(a))[0]},) or ({np.shape(_data(a))[0]}, k))")
+    return solve_triangular_p(a, b, trans=_trans(trans), lower=bool(lower), unit_diagonal=bool(unit_diagonal))
+
+
+# -- Cholesky ----------------------------------------------------------------------------
+
+
+def _phi(x):
+    """Lower triangle with the diagonal halved."""
+    n = x.shape[-1]
+    m = np.tril(np.ones((n, n))) - 0.5 * np.eye(n)
+    return x * m.astype(x.dtype)
+
+
+def _read(lower, n, dtype):
+    """Masks of the triangle SciPy reads (with its diagonal) and of the strict other triangle."""
+    ones = np.ones((n, n))
+    read = np.tril(ones) if lower else np.triu(ones)
+    other = np.triu(ones, 1) if lower else np.tril(ones, -1)
+    return read.astype(dtype), other.astype(dtype)
+
+
+def _mirror(t, lower):
+    """The symmetric matrix that SciPy factors: the triangle read, mirrored."""
+    read, other = _read(lower, t.shape[-1], t.dtype)
+    strict = read - np.eye(t.shape[-1], dtype=t.dtype)
+    return t * read + _mT(t * strict)
+
+
+def _mirror_T(s, lower):
+    """Transpose of ``_mirror``: the other triangle folds onto the one read."""
+    read, other = _read(lower, s.shape[-1], s.dtype)
+    return s * read + _mT(s * other)
+
+
+def _cholesky_vjp(g, ans, a, lower):
+    # Murray (2016): for A = L L^T, Abar = sym(L^{-T} phi(L^T Lbar) L^{-1}); then folded onto
+    # the triangle that SciPy reads (the other triangle has no effect on the result).
+    L = ans if lower else _mT(ans)
+    gL = g if lower else _mT(g)
+    inner = _phi(bnp.matmul(_mT(L), gL))
+    left = solve_triangular_p(L, inner, trans=1, lower=True, unit_diagonal=False)
+    full = _mT(solve_triangular_p(L, _mT(left), trans=1, lower=True, unit_diagonal=False))
+    return _mirror_T(0.5 * (full + _mT(full)), lower)
+
+
+def _cholesky_jvp(t, ans, a, lower):
+    # Ldot = L phi(L^{-1} Adot L^{-T}), Adot the mirrored triangle of the tangent.
+    L = ans if lower else _mT(ans)
+    t = _mirror(t, lower)
+    left = solve_triangular_p(L, t, trans=0, lower=True, unit_diagonal=False)
+    inner = _mT(solve_triangular_p(L, _mT(left), trans=0, lower=True, unit_diagonal=False))
+    dL = bnp.matmul(L, _phi(inner))
+    return dL if lower else _mT(dL)
+
+
+cholesky_p = primitive("scipy.linalg.cholesky", lambda a, lower: sl.cholesky(a, lower=lower),
+                       vjp=(_cholesky_vjp,), jvp=(_cholesky_jvp,),
+                       kinks="only the triangle that is read (lower or upper) gets a cotangent")
+
+
+def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
+    """``scipy.linalg.cholesky``, differentiable.
+
+    Like SciPy, it reads one triangle of ``a`` (the upper one unless ``lower``)
+    as a symmetric matrix; the other triangle gets a zero cotangent.
+    """
+    if not isinstance(a, Tensor):
+        return sl.cholesky(a, lower=lower, overwrite_a=overwrite_a, check_finite=check_finite)
+    _check_square("cholesky", a)
+    return cholesky_p(a, lower=bool(lower))
+
+
+def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
+    """``scipy.linalg.cho_factor``: ``(c, lower)``, differentiable; ``c``'s other triangle is zero."""
+    if not isinstance(a, Tensor):
+        return sl.cho_factor(a, lower=lower, overwrite_a=overwrite_a, check_finite=check_finite)
+    return cholesky(a, lower=lower), bool(lower)
+
+
+def cho_solve(c_and_lower, b, overwrite_b=False, check_finite=True):
+    """``scipy.linalg.cho_solve``: solve ``A x = b`` from the Cholesky factor, differentiable.
+
+    Composite of two triangular solves (so ``c``'s unread triangle gets a zero cotangent).
+    """
+    c, lower = c_and_lower
+    if not isinstance(c, Tensor) and not isinstance(b, Tensor):
+        return sl.cho_solve((c, lower), b, overwrite_b=overwrite_b, check_finite=check_finite)
+    if lower:  # A = L L^T
+        y = solve_triangular(c, b, trans=0, lower=True)
+        return solve_triangular(c, y, trans=1, lower=True)
+    y = solve_triangular(c, b, trans=1, lower=False)  # A = U^T U
+    return solve_triangular(c, y, trans=0, lower=False)
+
+
+# -- Sylvester equation and the matrix square root -------------------------------------------
+
+
+def _sylvester_vjp_q(g, ans, a, b, q):
+    return solve_sylvester_p(_mT(a), _mT(b), g)
+
+
+def _sylvester_vjp_a(g, ans, a, b, q):
+    return -bnp.matmul(solve_sylvester_p(_mT(a), _mT(b), g), _mT(ans))
+
+
+def _sylvester_vjp_b(g, ans, a, b, q):
+    return -bnp.matmul(_mT(ans), solve_sylvester_p(_mT(a), _mT(b), g))
+
+
+# A X + X B = Q: differentiating, A dX + dX B = dQ - dA X - X dB.
+solve_sylvester_p = primitive(
+    "scipy.linalg.solve_sylvester", lambda a, b, q: sl.solve_sylvester(a, b, q),
+    vjp=(_sylvester_vjp_a, _sylvester_vjp_b, _sylvester_vjp_q),
+    jvp=(lambda t, ans, a, b, q: solve_sylvester_p(a, b, -bnp.matmul(t, ans)),
+         lambda t, ans, a, b, q: solve_sylvester_p(a, b, -bnp.matmul(ans, t)),
+         lambda t, ans, a, b, q: solve_sylvester_p(a, b, t)),
+)
+
+
+def solve_sylvester(a, b, q):
+    """``scipy.linalg.solve_sylvester``: ``X`` with ``A X + X B = Q``, differentiable in ``a``, ``b``, ``q``."""
+    if not any(isinstance(x, Tensor) for x in (a, b, q)):
+        return sl.solve_sylvester(a, b, q)
+    for name, x in (("a", a), ("b", b)):
+        _check_square(f"solve_sylvester ({name})", x)
+    return solve_sylvester_p(a, b, q)
+
+
+def _sqrtm_impl(a):
+    x = sl.sqrtm(a)
+    if np.iscomplexobj(x) and not np.iscomplexobj(a):
+        if np.allclose(x.imag, 0.0, atol=1e-12 * max(1.0, float(np.max(np.abs(x))))):
+            x = x.real
+    return x
+
+
+# X X = A: X dX + dX X = dA, a Sylvester equation in dX; its transpose solves
+# X^T Abar + Abar X^T = g. Both go through solve_sylvester, so order 2 works.
+sqrtm_p = primitive(
+    "scipy.linalg.sqrtm", _sqrtm_impl,
+    vjp=(lambda g, ans, a: solve_sylvester_p(_mT(ans), _mT(ans), g),),
+    jvp=(lambda t, ans, a: solve_sylvester_p(ans, ans, t),),
+)
+
+
+def sqrtm(A, disp=True, blocksize=64):
+    """``scipy.linalg.sqrtm``: the principal matrix square root, differentiable.
+
+    The derivative solves the Sylvester equation ``X dX + dX X = dA`` (defined
+    when no two eigenvalues of ``X`` sum to zero, true for the principal root
+    of a matrix with no eigenvalues on the closed negative real axis).
+    """
+    if not isinstance(A, Tensor):
+        return sl.sqrtm(A)
+    _check_square("sqrtm", A)
+    return sqrtm_p(A)

@@ -1,0 +1,200 @@
+"""SciPy special functions: elementwise primitives whose derivatives are special functions too.
+
+Every derivative is written with the functions of this file (``gammaln' =
+digamma``, ``digamma' = polygamma(1, .)``, ``i0' = i1``, ``j0' = -j1`` ...), so
+derivatives of any order need no extra code. Primitive names carry the
+``scipy.special.`` prefix (NumPy has an ``i0`` of its own).
+
+This module imports SciPy: it is loaded by ``backchain.scipy.special``, never
+by ``import backchain``.
+
+Conventions at the special points (stated in ``kinks=``):
+
+* ``xlogy(x, y)``, ``xlog1py(x, y)``: 0 wherever ``x == 0`` (SciPy's value, also
+  at ``y == 0``), so the partial derivative in ``y`` there is exactly 0; the
+  partial in ``x`` is ``log(y)`` (``log1p(y)``), which is ``-inf`` at ``y == 0``
+  (``y == -1``): the one-sided limit, never a NaN.
+* ``i1'(0) = j1'(0) = i1e'(0) = 1/2``: the limit of ``i0 - i1/x`` (``j0 - j1/x``).
+* ``i0e'(0) = 0``: ``i0e = exp(-|x|) i0`` has a corner at 0 with one-sided
+  slopes -1 and +1; the min-norm element of ``[-1, 1]`` is 0.
+"""
+import numpy as np
+import scipy.special as sc
+
+import backchain.numpy as bnp
+from .._core.primitive import primitive
+from .._core.tensor import Tensor, UFUNCS
+
+__all__ = [
+    "erf", "erfc", "erfinv", "erfcinv", "ndtr", "log_ndtr", "ndtri", "expit", "logit", "log1p", "expm1",
+    "gamma", "gammaln", "digamma", "psi", "polygamma", "beta", "betaln", "xlogy", "xlog1py",
+    "i0", "i1", "i0e", "i1e", "j0", "j1", "y0", "y1", "logsumexp", "softmax", "log_softmax",
+]
+
+_SQRT_PI = float(np.sqrt(np.pi))
+_INV_SQRT_2PI = float(1.0 / np.sqrt(2.0 * np.pi))
+
+
+def _p(name, impl, *deriv, kinks=None):
+    return primitive(f"scipy.special.{name}", impl, deriv=deriv, kinks=kinks)
+
+
+# -- error function and the normal distribution --------------------------------------
+
+erf = _p("erf", sc.erf, lambda ans, x: (2.0 / _SQRT_PI) * bnp.exp(-x * x))
+erfc = _p("erfc", sc.erfc, lambda ans, x: (-2.0 / _SQRT_PI) * bnp.exp(-x * x))
+erfinv = _p("erfinv", sc.erfinv, lambda ans, x: (0.5 * _SQRT_PI) * bnp.exp(ans * ans))
+erfcinv = _p("erfcinv", sc.erfcinv, lambda ans, x: (-0.5 * _SQRT_PI) * bnp.exp(ans * ans))
+ndtr = _p("ndtr", sc.ndtr, lambda ans, x: _INV_SQRT_2PI * bnp.exp(-0.5 * x * x))
+# log_ndtr' = pdf / cdf, computed as exp(log pdf - log cdf): stable far in the left tail.
+log_ndtr = _p("log_ndtr", sc.log_ndtr,
+              lambda ans, x: bnp.exp(-0.5 * x * x - ans + float(np.log(_INV_SQRT_2PI))))
+ndtri = _p("ndtri", sc.ndtri, lambda ans, x: (1.0 / _INV_SQRT_2PI) * bnp.exp(0.5 * ans * ans))
+
+# -- logistic, logarithms ---------------------------------------------------------------
+
+expit = _p("expit", sc.expit, lambda ans, x: ans * (1.0 - ans))
+logit = _p("logit", sc.logit, lambda ans, x: 1.0 / (x * (1.0 - x)))
+log1p = _p("log1p", sc.log1p, lambda ans, x: 1.0 / (1.0 + x))
+expm1 = _p("expm1", sc.expm1, lambda ans, x: ans + 1.0)
+
+
+def _zero_where_x_zero(x, value):
+    # The function is identically 0 on the line x == 0: its y-partial there is exactly 0.
+    return bnp.where(x == 0, 0.0, value)
+
+
+def _safe(y, bad):
+    return bnp.where(y == bad, 1.0 + bad, y)
+
+
+xlogy = _p("xlogy", sc.xlogy,
+           lambda ans, x, y: xlogy(1.0, y),  # log(y), -inf at 0 without a warning
+           lambda ans, x, y: _zero_where_x_zero(x, x / _safe(y, 0.0)),
+           kinks="x == 0: value 0 and d/dy = 0; d/dx = log(y), -inf at y == 0")
+xlog1py = _p("xlog1py", sc.xlog1py,
+             lambda ans, x, y: xlog1py(1.0, y),
+             lambda ans, x, y: _zero_where_x_zero(x, x / (1.0 + _safe(y, -1.0))),
+             kinks="x == 0: value 0 and d/dy = 0; d/dx = log1p(y), -inf at y == -1")
+
+# -- gamma and friends ------------------------------------------------------------------
+
+
+def _polygamma_impl(n, x):
+    return sc.polygamma(np.asarray(n).astype(np.int64) if np.ndim(n) else int(n), x)
+
+
+polygamma_p = primitive("scipy.special.polygamma", _polygamma_impl,
+                        deriv=(None, lambda ans, n, x: polygamma_p(n + 1, x)))
+
+
+def polygamma(n, x):
+    """``scipy.special.polygamma(n, x)``, differentiable in ``x`` (the order ``n`` is an integer)."""
+    n = n.data if isinstance(n, Tensor) else n
+    return polygamma_p(n, x)
+
+
+digamma = _p("digamma", sc.digamma, lambda ans, x: polygamma_p(1, x))
+psi = digamma
+gammaln = _p("gammaln", sc.gammaln, lambda ans, x: digamma(x))
+gamma = _p("gamma", sc.gamma, lambda ans, x: ans * digamma(x))
+betaln = _p("betaln", sc.betaln,
+            lambda ans, a, b: digamma(a) - digamma(a + b),
+            lambda ans, a, b: digamma(b) - digamma(a + b))
+beta = _p("beta", sc.beta,
+          lambda ans, a, b: ans * (digamma(a) - digamma(a + b)),
+          lambda ans, a, b: ans * (digamma(b) - digamma(a + b)))
+
+# -- Bessel functions ---------------------------------------------------------------------
+
+
+def _over_x(f, x, at_zero):
+    """``f(x) / x`` with its limit ``at_zero`` at 0 (for odd ``f`` with ``f'(0) = at_zero``)."""
+    safe = bnp.where(x == 0, 1.0, x)
+    return bnp.where(x == 0, at_zero, f(safe) / safe)
+
+
+i0 = _p("i0", sc.i0, lambda ans, x: i1(x))
+# i1' = i0 - i1/x, whose limit at 0 is 1 - 1/2 = 1/2.
+i1 = _p("i1", sc.i1, lambda ans, x: i0(x) - _over_x(i1, x, 0.5), kinks="i1'(0) = 1/2 (the limit)")
+# Scaled: i0e = exp(-|x|) i0, so i0e' = i1e - sign(x) i0e.
+# i0e has a corner at 0 (one-sided slopes -1 and +1): sign(0) = 0 gives the min-norm value 0.
+i0e = _p("i0e", sc.i0e, lambda ans, x: i1e(x) - bnp.sign(x) * ans, kinks="i0e'(0) = 0 (min-norm of [-1, 1])")
+i1e = _p("i1e", sc.i1e, lambda ans, x: i0e(x) - _over_x(i1e, x, 0.5) - bnp.sign(x) * ans,
+         kinks="i1e'(0) = 1/2 (the limit)")
+j0 = _p("j0", sc.j0, lambda ans, x: -j1(x))
+j1 = _p("j1", sc.j1, lambda ans, x: j0(x) - _over_x(j1, x, 0.5), kinks="j1'(0) = 1/2 (the limit)")
+y0 = _p("y0", sc.y0, lambda ans, x: -y1(x))
+y1 = _p("y1", sc.y1, lambda ans, x: y0(x) - y1(x) / x)
+
+
+# -- log-sum-exp and softmax (composites) ----------------------------------------------------
+
+def _axes(axis, ndim):
+    if axis is None:
+        return tuple(range(ndim))
+    axis = (axis,) if isinstance(axis, (int, np.integer)) else tuple(axis)
+    return tuple(int(a) % ndim for a in axis) if ndim else ()
+
+
+def _traced(*xs):
+    return any(isinstance(x, Tensor) for x in xs)
+
+
+def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
+    """``scipy.special.logsumexp``, differentiable in ``a`` and ``b``.
+
+    Composite: ``m + log(sum(b * exp(a - m)))`` with ``m`` the maximum of ``a``
+    held constant (the result does not depend on ``m``, so the gradient is
+    exact: the softmax weights), which keeps it stable for large inputs.
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> from backchain.scipy.special import logsumexp
+    >>> bc.grad(logsumexp)(bnp.array([0.0, 0.0]))
+    array([0.5, 0.5])
+    """
+    if not _traced(a, b):
+        return sc.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=return_sign)
+    if return_sign:
+        raise NotImplementedError("logsumexp: return_sign=True is not supported for differentiable arrays")
+    data = a.data if isinstance(a, Tensor) else np.asarray(a)
+    if b is not None:
+        bd = b.data if isinstance(b, Tensor) else np.asarray(b)
+        data = np.broadcast_to(data, np.broadcast_shapes(data.shape, bd.shape))
+        a = a + bnp.zeros_like(data)
+    axes = _axes(axis, data.ndim)
+    m = np.max(data, axis=axes, keepdims=True) if data.size else np.zeros((1,) * data.ndim)
+    m = np.where(np.isfinite(m), m, 0.0).astype(data.dtype)
+    e = bnp.exp(a - m)
+    if b is not None:
+        e = e * b
+    out = bnp.log(bnp.sum(e, axis=axes, keepdims=True)) + m
+    if not keepdims:
+        keep = [n for i, n in enumerate(np.shape(out)) if i not in axes]
+        out = bnp.reshape(out, tuple(keep))
+    return out
+
+
+def log_softmax(x, axis=None):
+    """``scipy.special.log_softmax``: ``x - logsumexp(x, axis, keepdims=True)``, differentiable."""
+    if not _traced(x):
+        return sc.log_softmax(x, axis=axis)
+    return x - logsumexp(x, axis=axis, keepdims=True)
+
+
+def softmax(x, axis=None):
+    """``scipy.special.softmax``: ``exp(log_softmax(x, axis))``, differentiable."""
+    if not _traced(x):
+        return sc.softmax(x, axis=axis)
+    return bnp.exp(log_softmax(x, axis=axis))
+
+
+def _register():
+    """Route SciPy's own ufuncs, applied to Tensors, to the differentiable versions here."""
+    for name in __all__:
+        fn = getattr(sc, name, None)
+        if isinstance(fn, np.ufunc) and name != "polygamma":
+            UFUNCS[fn] = globals()[name]
+
+
+_register()
