@@ -11,7 +11,8 @@ from typing import Callable, Optional
 
 import numpy as np
 
-FAMILIES = ["elementwise", "reductions", "shape", "indexing", "linalg", "fft", "scipy_special", "scipy_other"]
+FAMILIES = ["elementwise", "reductions", "shape", "indexing", "linalg", "fft", "scipy_special", "scipy_other",
+            "transforms"]
 
 
 @dataclasses.dataclass
