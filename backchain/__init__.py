@@ -1,8 +1,8 @@
 """backchain: differentiable programming on NumPy arrays.
 
 >>> import backchain as bc, backchain.numpy as bnp
->>> bc.grad(lambda x: bnp.tanh(x) ** 2)(0.5)
-0.7864477329659274
+>>> float(bc.grad(lambda x: bnp.tanh(x) ** 2)(0.5))
+0.72686198...
 """
 from ._core.tensor import Tensor, tensor, no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 from . import numpy  # noqa: F401  (installs Tensor's methods)
