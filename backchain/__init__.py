@@ -9,7 +9,7 @@ from . import numpy  # noqa: F401  (installs Tensor's methods)
 from .transforms import (grad, value_and_grad, elementwise_grad, vjp, jvp, jacobian, hessian, hvp,
                          stop_gradient, checkpoint)
 from .custom import custom_vjp, custom_jvp, Function, elementwise, defprimitive
-from . import check
+from . import check, viz
 from .check import gradcheck
 
 __version__ = "0.1.0"
@@ -18,5 +18,5 @@ __all__ = [
     "Tensor", "tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "grad", "value_and_grad", "elementwise_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
     "stop_gradient", "checkpoint", "numpy",
-    "custom_vjp", "custom_jvp", "Function", "elementwise", "defprimitive", "check", "gradcheck",
+    "custom_vjp", "custom_jvp", "Function", "elementwise", "defprimitive", "check", "gradcheck", "viz",
 ]

@@ -1,0 +1,53 @@
+"""The flow graph: nodes, edges, names, DOT text and a rendered picture."""
+import shutil
+
+import numpy as np
+import pytest
+
+import backchain as bc
+import backchain.numpy as bnp
+
+
+def test_graph_nodes_and_edges():
+    w = bc.tensor(np.ones((3, 1)), requires_grad=True)
+    x = np.ones((2, 3))
+    y = bnp.sum(bnp.tanh(bc.tensor(x) @ w) * 2.0)
+    g = bc.viz.graph(y, params={"layer.weight": w})
+    kinds = sorted(kind for kind, _ in g.nodes.values())
+    assert kinds == ["input", "op", "op", "op", "output", "param"]  # the data x is an input node
+    labels = {label.split("\n")[0]: kind for kind, label in g.nodes.values()}
+    assert labels["layer.weight"] == "param" and labels["sum"] == "output"
+    # edges follow the data: weight -> matmul -> tanh -> multiply -> sum
+    by_name = {label.split("\n")[0]: nid for nid, (kind, label) in g.nodes.items()}
+    chain = ["layer.weight", "matmul", "tanh", "multiply", "sum"]
+    for a, b in zip(chain, chain[1:]):
+        assert (by_name[a], by_name[b]) in g.edges
+    assert len(g.edges) == 5
+    assert "2×1 float64" in g.source and g.source.startswith("digraph")
+
+
+def test_graph_of_function_and_highlight():
+    g = bc.viz.graph(lambda x: bnp.sum(bnp.maximum(x, 0.0)), np.zeros(3), highlight={"maximum": 3})
+    kinds = {label.split("\n")[0]: kind for kind, label in g.nodes.values()}
+    assert kinds["maximum"] == "kink" and kinds["arg0"] == "input"
+    assert "kinks hit: 3" in g.source
+
+
+def test_graph_of_long_chain_is_iterative():
+    x = bc.tensor(1.0, requires_grad=True)
+    y = x
+    for _ in range(5000):
+        y = y * 1.0
+    g = bc.viz.graph(y)
+    assert len(g.nodes) == 5001 and len(g.edges) == 5000
+
+
+def test_render_svg_and_dot(tmp_path):
+    g = bc.viz.graph(lambda x: bnp.sum(x * x), np.ones(2))
+    assert (tmp_path / "g.dot").read_text() if g.render(tmp_path / "g.dot") else False
+    if shutil.which("dot") is None:
+        with pytest.raises(RuntimeError, match="apt-get install graphviz"):
+            g.render(tmp_path / "g.svg")
+    else:
+        g.render(tmp_path / "g.svg")
+        assert "<svg" in (tmp_path / "g.svg").read_text()
