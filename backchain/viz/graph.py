@@ -99,6 +99,8 @@ def graph(target, *args, params=None, highlight=None, title=None):
     highlight : dict of op name -> count, optional
         Operations to highlight (for example kinks hit, from ``bc.kinks.count``).
 
+    Examples
+    --------
     >>> import backchain as bc, backchain.numpy as bnp
     >>> g = bc.viz.graph(lambda x, w: bnp.tanh(x @ w), bnp.ones((2, 3)), bnp.ones((3, 1)))
     >>> sorted(label for kind, label in g.nodes.values() if kind != "output")[:2]
