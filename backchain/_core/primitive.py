@@ -107,6 +107,8 @@ def _shapes(args):
 def op_error(name, err, args):
     """Re-raise a NumPy error so that it names the operation and its arguments' shapes and dtypes."""
     msg = str(err)
+    if msg.startswith(f"{name}: "):  # NumPy already named the operation
+        msg = msg[len(name) + 2:]
     return type(err)(f"{name}: {msg} (inputs: {_shapes(args)})")
 
 

@@ -280,6 +280,10 @@ def einsum(*operands, out=None, optimize=False, **kwargs):
         for c, n in zip(term, shape):
             if sizes.get(c, 1) == 1:
                 sizes[c] = n
+            elif n != 1 and n != sizes[c]:
+                raise ValueError(
+                    f"einsum: subscript '{c}' has size {sizes[c]} in one operand and {n} in another "
+                    f"('{subscripts}' with operand shapes {shapes})")
     # Broadcast size-1 dimensions explicitly, so the VJP of the primitive sees no broadcasting.
     for k, (term, shape) in enumerate(zip(terms, shapes)):
         full = tuple(sizes[c] for c in term)
