@@ -649,9 +649,10 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     if log_target:
         loss = bnp.exp(target) * (target - input)
     else:
-        pos = _data(target) > 0
-        safe = bnp.where(pos, target, _const(1.0, input))
-        loss = bnp.where(pos, target * bnp.log(safe), _const(0.0, input)) - target * input
+        from .._rules.special import xlogy  # SciPy, imported on first use only
+
+        # xlogy(t, t) is 0 at t = 0, where its derivative is the one-sided limit -inf (never NaN)
+        loss = xlogy(target, target) - target * input
     if reduction == "batchmean":
         n = _shape(input)[0] if _ndim(input) else 1
         return bnp.sum(loss) / _const(n, input)
