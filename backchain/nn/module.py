@@ -345,9 +345,15 @@ class Module:
 
     def apply(self, fn):
         """Call ``fn(m)`` on every descendant (children first) and then on this module; return self."""
-        order = list(self.modules())
-        for m in reversed(order):
-            fn(m)
+        # post-order, children in registration order (PyTorch's recursion, written iteratively)
+        stack = [(self, False)]
+        while stack:
+            m, expanded = stack.pop()
+            if expanded:
+                fn(m)
+            else:
+                stack.append((m, True))
+                stack.extend((c, False) for c in reversed(list(m.children())))
         return self
 
     def to(self, *args, dtype=None, **kwargs):
