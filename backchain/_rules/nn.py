@@ -12,7 +12,7 @@ import numpy as np
 import backchain.numpy as bnp
 from .._core.primitive import primitive
 
-__all__ = ["linear", "log_softmax", "softmax", "sigmoid"]
+__all__ = ["linear", "log_softmax", "softmax", "sigmoid", "cross_entropy", "batch_norm"]
 
 
 # -- linear: x @ weight.T + bias, one node -------------------------------------------------
@@ -100,3 +100,74 @@ def _sigmoid_impl(x):
 
 sigmoid = primitive("nn.sigmoid", _sigmoid_impl, deriv=(lambda ans, x: ans * (1.0 - ans),),
                     doc="The logistic function, ``1 / (1 + exp(-x))``, stable for every x.")
+
+
+# -- cross-entropy of logits against class indices, one node -------------------------------------
+
+def _pick(a, target, axis):
+    if a.ndim == 2 and axis == 1:  # the common (N, C) case, without take_along_axis's overhead
+        return a[np.arange(a.shape[0]), target]
+    return np.squeeze(np.take_along_axis(a, np.expand_dims(target, axis), axis=axis), axis=axis)
+
+
+def _cross_entropy_impl(x, target, w, axis, reduce):
+    loss = -_pick(_log_softmax_impl(x, axis), target, axis) * w
+    return np.sum(loss) if reduce else loss
+
+
+def _onehot(target, shape, axis, dtype):
+    oh = np.zeros(shape, dtype=dtype)
+    if len(shape) == 2 and axis == 1:
+        oh[np.arange(shape[0]), target] = 1
+        return oh
+    np.put_along_axis(oh, np.expand_dims(target, axis), 1, axis=axis)
+    return oh
+
+
+def _cross_entropy_vjp(g, ans, x, target, w, axis, reduce):
+    # d/dx_c of -w log softmax(x)_t = w (softmax(x)_c - [c == t])
+    p = softmax(x, axis=axis)
+    coef = bnp.expand_dims(g * w, axis)
+    return (p - _onehot(target, np.shape(x), axis, p.dtype)) * coef
+
+
+def _cross_entropy_jvp(t, ans, x, target, w, axis, reduce):
+    p = softmax(x, axis=axis)
+    dt = bnp.sum(p * t, axis=axis) - bnp.squeeze(bnp.take_along_axis(t, np.expand_dims(target, axis), axis=axis),
+                                                 axis=axis)
+    out = dt * w
+    return bnp.sum(out) if reduce else out
+
+
+cross_entropy = primitive(
+    "nn.cross_entropy", _cross_entropy_impl, vjp=(_cross_entropy_vjp,), jvp=(_cross_entropy_jvp,),
+    doc="``-w * log_softmax(x, axis)[target]`` per sample (summed if ``reduce``): one node. ``w`` holds the "
+        "class weight of each sample's target, 0 where the target is ignored, and the 1/denominator of a mean.",
+)
+
+
+# -- batch normalisation (without the affine part), one node --------------------------------------
+
+def _batch_norm_impl(x, axes, eps):
+    mean = np.mean(x, axis=axes, keepdims=True)
+    c = x - mean
+    var = np.mean(c * c, axis=axes, keepdims=True)
+    return c / np.sqrt(var + eps)
+
+
+def _inv_std(x, axes, eps):
+    c = x - bnp.mean(x, axis=axes, keepdims=True)
+    return 1.0 / bnp.sqrt(bnp.mean(c * c, axis=axes, keepdims=True) + eps)
+
+
+def _batch_norm_rule(g, ans, x, axes, eps):
+    # The Jacobian of x -> (x - mean) / std is symmetric: (I - 1 1^T / n - xh xh^T / n) / std,
+    # so the VJP and the JVP are the same formula.
+    return _inv_std(x, axes, eps) * (g - bnp.mean(g, axis=axes, keepdims=True)
+                                     - ans * bnp.mean(g * ans, axis=axes, keepdims=True))
+
+
+batch_norm = primitive(
+    "nn.batch_norm", _batch_norm_impl, vjp=(_batch_norm_rule,), jvp=(_batch_norm_rule,),
+    doc="``(x - mean) / sqrt(var + eps)`` over ``axes`` (biased variance): one node.",
+)

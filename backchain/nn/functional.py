@@ -201,18 +201,16 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
         if training and n <= 1:
             raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of "
                              f"shape {shape}")
-        mean = bnp.mean(input, axis=axes, keepdims=True)
-        centered = input - mean
-        var = bnp.mean(centered * centered, axis=axes, keepdims=True)
         if training and running_mean is not None:
+            x = _data(input)
+            bm = np.mean(x, axis=axes)
+            bv = np.var(x, axis=axes) * (n / max(n - 1, 1))  # unbiased, as PyTorch's running_var
             rm, rv = _data(running_mean), _data(running_var)
-            bm = np.reshape(_data(mean), (c,))
-            bv = np.reshape(_data(var), (c,)) * (n / max(n - 1, 1))
             rm *= 1 - momentum
             rm += (momentum * bm).astype(rm.dtype)
             rv *= 1 - momentum
             rv += (momentum * bv).astype(rv.dtype)
-        out = centered / bnp.sqrt(var + _const(eps, input))
+        out = _nn.batch_norm(input, axes=axes, eps=_const(eps, input))
     else:
         rm = np.reshape(_data(running_mean), bshape)
         rv = np.reshape(_data(running_var), bshape)
@@ -564,8 +562,10 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     axis = _class_axis(input)
     c = _shape(input)[axis]
-    logp = _nn.log_softmax(input, axis=axis)
     t = np.asarray(_data(target))
+    if t.dtype.kind in "iu" and label_smoothing == 0.0:
+        return _fused_cross_entropy(input, t, weight, ignore_index, reduction, axis, c)
+    logp = _nn.log_softmax(input, axis=axis)
     if t.dtype.kind == "f" or isinstance(target, Tensor) and t.dtype.kind == "f":
         if t.shape != _shape(input):
             raise ValueError(f"cross_entropy: probability targets must have the input's shape {_shape(input)}, "
@@ -581,9 +581,9 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
             n = max(1, int(np.prod(_shape(loss))))
             return bnp.sum(loss) / _const(n, input)
         return _reduce(loss, reduction, "cross_entropy")
+    if label_smoothing == 0.0 and reduction in ("mean", "sum", "none"):
+        return _fused_cross_entropy(input, t, weight, ignore_index, reduction, axis, c)
     nll = nll_loss(logp, target, weight, ignore_index, reduction)
-    if label_smoothing == 0.0:
-        return nll
     valid = t != ignore_index
     if weight is not None:
         smooth = -bnp.sum(logp * _weight_along(weight, input, axis).astype(_dtype(input)), axis=axis)
@@ -600,6 +600,32 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     else:
         ret = _reduce(smooth, reduction, "cross_entropy")
     return nll * _const(1.0 - label_smoothing, input) + ret * _const(label_smoothing / c, input)
+
+
+def _targets(t, input, axis, c, ignore_index, op):
+    shape = _shape(input)
+    expected = shape[:axis] + shape[axis + 1:]
+    if t.shape != expected:
+        raise ValueError(f"{op}: target of shape {t.shape} does not fit input of shape {shape} (expected {expected})")
+    valid = t != ignore_index
+    safe = np.where(valid, t, 0)
+    if safe.size and (safe.min() < 0 or safe.max() >= c):
+        raise IndexError(f"nll_loss: target values must be in [0, {c}) or ignore_index={ignore_index}; "
+                         f"got values in [{t.min()}, {t.max()}]")
+    return valid, safe
+
+
+def _fused_cross_entropy(input, t, weight, ignore_index, reduction, axis, c):
+    """Class-index cross-entropy as one primitive: per-sample weights carry the class weight, the
+    ignore mask and the mean's denominator."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    valid, safe = _targets(t, input, axis, c, ignore_index, "cross_entropy")
+    w = valid.astype(_dtype(input)) if weight is None else (np.asarray(_data(weight))[safe] * valid).astype(_dtype(input))
+    if reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            w = (w / w.sum()).astype(w.dtype)
+    return _nn.cross_entropy(input, target=safe, w=w, axis=axis, reduce=reduction != "none")
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
