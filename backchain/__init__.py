@@ -11,6 +11,8 @@ from .transforms import (grad, value_and_grad, elementwise_grad, vjp, jvp, jacob
 from .custom import custom_vjp, custom_jvp, Function, elementwise, defprimitive
 from . import check, viz
 from .check import gradcheck
+from . import random
+from .random import manual_seed
 
 __version__ = "0.1.0"
 
@@ -19,4 +21,14 @@ __all__ = [
     "grad", "value_and_grad", "elementwise_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
     "stop_gradient", "checkpoint", "numpy",
     "custom_vjp", "custom_jvp", "Function", "elementwise", "defprimitive", "check", "gradcheck", "viz",
+    "random", "manual_seed", "nn",
 ]
+
+
+def __getattr__(name):
+    # ``bc.nn`` is imported on first use, which keeps ``import backchain`` fast.
+    if name == "nn":
+        import importlib
+
+        return importlib.import_module(".nn", __name__)
+    raise AttributeError(f"module 'backchain' has no attribute '{name}'")

@@ -10,7 +10,7 @@ import numpy as np
 from ._core.engine import toposort
 from ._core.tensor import Tensor
 
-__all__ = ["gradcheck", "GradcheckError", "GradcheckReport", "ops", "layers"]
+__all__ = ["gradcheck", "GradcheckError", "GradcheckReport", "ops", "layers", "LayersReport", "OpsReport"]
 
 
 class GradcheckError(AssertionError):
@@ -165,11 +165,11 @@ def gradcheck(f, *args, order=2, modes=("rev", "fwd"), eps=None, atol=None, rtol
 
         def h(*x_):
             _, vjp_fn = vjp(f, *x_)
+            import backchain.numpy as bnp
             total = 0.0
             for c, w in zip(vjp_fn(u), ws):
-                total = total + c * w
-            import backchain.numpy as bnp
-            return bnp.sum(total) if isinstance(total, Tensor) else np.sum(total)
+                total = total + bnp.sum(c * w)  # arguments may differ in shape: sum each term
+            return total
         _check(h, xs, names, 2, modes, eps * 10, atol * 10, rtol * 10, rng, report)
     if order >= 3:
         raise ValueError("gradcheck: order is 1 or 2 (check a derivative function for higher orders)")
@@ -253,9 +253,167 @@ class OpsReport:
     __repr__ = __str__
 
 
-def layers(model, inputs, loss_fn=None, **kwargs):
-    """Check every layer of ``model`` on ``inputs`` (every recorded operation of
-    ``loss_fn(model(inputs))`` until modules exist; see :func:`ops`)."""
-    if loss_fn is None:
-        return ops(model, inputs, **kwargs)
-    return ops(lambda x: loss_fn(model(x)), inputs, **kwargs)
+def layers(model, inputs, loss_fn=None, *, eps=1e-6, atol=1e-7, rtol=1e-5, seed=0, quiet=False, **kwargs):
+    """Check the gradient of every layer of ``model`` against finite differences, and look for dead units.
+
+    For a :class:`backchain.nn.Module`: a float64 copy of the model is made
+    (the model itself is not touched); for every submodule that owns
+    parameters, the gradient of ``loss_fn(model(inputs))`` with respect to
+    each of its parameters is compared with central differences along random
+    directions (two per parameter, so the cost does not grow with its size).
+    The report (printed unless ``quiet``) lists layer path, parameter, shape,
+    largest relative error and pass/fail; it also lists dead units (outputs of
+    ReLU and ReLU6 layers never positive over the batch) and parameters whose
+    gradient is identically zero. ``inputs`` may be a tuple of positional
+    inputs; ``loss_fn`` defaults to the sum of the output. Dropout is switched
+    off in the copy (finite differences need a deterministic function).
+
+    For any other callable, every recorded operation of ``loss_fn(model(inputs))``
+    is checked locally (see :func:`ops`).
+
+    >>> import numpy as np, backchain as bc
+    >>> model = bc.nn.Sequential(bc.nn.Linear(3, 4), bc.nn.Tanh(), bc.nn.Linear(4, 1))
+    >>> report = bc.check.layers(model, np.ones((5, 3), dtype=np.float32), quiet=True)
+    >>> report.ok, [r[0] for r in report.rows]
+    (True, ['0', '0', '2', '2'])
+    """
+    from .nn.module import Module
+
+    if not isinstance(model, Module):
+        if loss_fn is None:
+            return ops(model, inputs, eps=eps, atol=atol, rtol=rtol, seed=seed, quiet=quiet, **kwargs)
+        return ops(lambda x: loss_fn(model(x)), inputs, eps=eps, atol=atol, rtol=rtol, seed=seed, quiet=quiet,
+                   **kwargs)
+    if kwargs:
+        raise TypeError(f"check.layers: unexpected arguments {sorted(kwargs)}")
+    return _check_module(model, inputs, loss_fn, eps, atol, rtol, seed, quiet)
+
+
+def _float64(x):
+    if isinstance(x, Tensor):
+        x = x.data
+    a = np.asarray(x)
+    return a.astype(np.float64) if a.dtype.kind == "f" else a
+
+
+def _check_module(model, inputs, loss_fn, eps, atol, rtol, seed, quiet):
+    import copy
+
+    import backchain.numpy as bnp
+    from .nn import Dropout, ReLU, ReLU6, functional_call
+    from .transforms import grad
+
+    net = copy.deepcopy(model).to(np.float64)
+    trainable = {id(p) for p in net.parameters() if p.requires_grad}
+    # the parameter under test enters through functional_call; the others are constants
+    net.requires_grad_(False)
+    for m in net.modules():
+        if isinstance(m, Dropout):
+            m.training = False
+    args = tuple(_float64(x) for x in inputs) if isinstance(inputs, tuple) else (_float64(inputs),)
+    loss_fn = (lambda out: bnp.sum(out)) if loss_fn is None else loss_fn
+
+    def value(out):
+        return float(np.asarray(_data(out)))
+
+    # dead units: outputs of ReLU-family layers that are never positive over the batch
+    seen = {}
+    handles = []
+    for path, m in net.named_modules():
+        if isinstance(m, (ReLU, ReLU6)):
+            handles.append(m.register_forward_hook(
+                lambda mod, a, out, _p=path: seen.setdefault(_p, np.asarray(_data(out)))))
+    try:
+        from ._core.tensor import no_grad
+        with no_grad():
+            net(*args)
+    finally:
+        for h in handles:
+            h.remove()
+    dead = []
+    for path, out in seen.items():
+        flat = out.reshape(out.shape[0], -1) if out.ndim > 1 else out.reshape(-1, 1)
+        never = int(np.sum(np.all(flat <= 0, axis=0)))
+        dead.append((path, type(net.get_submodule(path)).__name__, flat.shape[1], never))
+
+    rng = np.random.default_rng(seed)
+    report = LayersReport()
+    for path, m in net.named_modules():
+        for name, p in m._parameters.items():
+            if p is None or id(p) not in trainable:
+                continue
+            full = f"{path}.{name}" if path else name
+
+            def f(w, _full=full):
+                return loss_fn(functional_call(net, {_full: w}, *args))
+
+            w0 = p.data.copy()
+            g = np.asarray(grad(f)(w0))
+            worst = 0.0
+            ok = True
+            for _ in range(2):
+                v = rng.standard_normal(w0.shape)
+                numeric = (value(f(w0 + eps * v)) - value(f(w0 - eps * v))) / (2 * eps)
+                analytic = float(np.sum(g * v))
+                err = abs(analytic - numeric)
+                # relative to the larger of the two, floored at atol / rtol (values near zero)
+                scale = max(abs(analytic), abs(numeric), atol / rtol)
+                worst = max(worst, err / scale)
+                ok = ok and err <= rtol * scale
+            zero = bool(np.all(g == 0))
+            report.rows.append((path or "(model)", name, tuple(w0.shape), worst, ok, zero, type(m).__name__))
+    report.dead = dead
+    if not quiet:
+        print(report)
+    return report
+
+
+class LayersReport:
+    """Per-parameter results of :func:`layers` for a Module; truthy when every gradient agreed.
+
+    ``rows``: (layer path, parameter, shape, max relative error, ok, gradient
+    identically zero, layer type); ``dead``: (layer path, layer type, units,
+    units never positive); ``zero_grads``: dotted names of parameters whose
+    gradient is identically zero.
+    """
+
+    def __init__(self):
+        self.rows = []
+        self.dead = []
+
+    @property
+    def ok(self):
+        return all(r[4] for r in self.rows)
+
+    def __bool__(self):
+        return self.ok
+
+    @property
+    def zero_grads(self):
+        return [f"{r[0]}.{r[1]}" if r[0] != "(model)" else r[1] for r in self.rows if r[5]]
+
+    @property
+    def dead_units(self):
+        """``{layer path: number of units never positive}`` for layers with at least one."""
+        return {p: n for p, _, _, n in self.dead if n}
+
+    def __str__(self):
+        rows = [(p, n, "x".join(map(str, s)) or "()", f"{e:.2e}", "ok" if ok else "FAIL")
+                for p, n, s, e, ok, _, _ in self.rows]
+        out = [_table(["layer", "parameter", "shape", "max rel. error", ""], rows)]
+        if self.dead:
+            out.append("")
+            out.append(_table(["layer", "type", "units", "dead (never positive)"],
+                              [(p, t, u, n) for p, t, u, n in self.dead]))
+        zero = self.zero_grads
+        if zero:
+            out.append("")
+            out.append("gradient identically zero: " + ", ".join(zero))
+            out.append("hint: a step or sign activation has a zero derivative almost everywhere; "
+                       "use bc.straight_through for step activations")
+        out.append("")
+        out.append("all layer gradients agree with finite differences" if self.ok
+                   else "some layer gradients DISAGREE with finite differences")
+        return "\n".join(out)
+
+    __repr__ = __str__

@@ -1,0 +1,693 @@
+"""``backchain.nn.functional``: layers, activations and losses as functions (PyTorch names and signatures).
+
+Every function takes arrays or Tensors and returns the same kind; parameters
+are ordinary arguments, so ``bc.grad`` can differentiate with respect to them.
+Non-smooth activations are the primitives of ``backchain._rules.activations``
+(their value at the kink is the documented convention); ``linear``,
+``log_softmax``, ``softmax`` and ``sigmoid`` are fused primitives
+(``backchain._rules.nn``); everything else is composite ``backchain.numpy``.
+
+>>> import numpy as np, backchain as bc
+>>> import backchain.nn.functional as F
+>>> logits = np.array([[2.0, 0.5, -1.0]])
+>>> float(F.cross_entropy(logits, np.array([0])))  # doctest: +ELLIPSIS
+0.24...
+"""
+import math
+
+import numpy as np
+
+import backchain.numpy as bnp
+from .._core.tensor import Tensor
+from .._rules import activations as _act
+from .._rules import nn as _nn
+from ..random import _gen
+
+__all__ = [
+    "linear", "bilinear", "dropout", "embedding", "flatten", "unflatten",
+    "batch_norm", "layer_norm", "group_norm", "rms_norm", "normalize",
+    "relu", "leaky_relu", "prelu", "elu", "selu", "celu", "gelu", "silu", "mish", "softplus", "softsign",
+    "tanh", "sigmoid", "hardtanh", "relu6", "hardsigmoid", "hardswish", "softmax", "log_softmax", "logsigmoid",
+    "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
+    "binary_cross_entropy_with_logits", "kl_div", "cosine_similarity", "one_hot",
+]
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _ndim(x):
+    return np.ndim(_data(x))
+
+
+def _shape(x):
+    return np.shape(_data(x))
+
+
+def _dtype(x):
+    return np.asarray(_data(x)).dtype
+
+
+def _const(value, like):
+    """A Python float as a 0-d array of ``like``'s floating dtype (keeps float32 float32)."""
+    dt = _dtype(like)
+    return np.asarray(value, dtype=dt if dt.kind in "fc" else np.float64)
+
+
+# -- linear layers ------------------------------------------------------------------------------
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias`` over the last axis: one fused primitive.
+
+    Shapes: input ``(*, in_features)``, weight ``(out_features, in_features)``,
+    bias ``(out_features,)`` or None; output ``(*, out_features)``.
+
+    >>> import numpy as np, backchain.nn.functional as F
+    >>> F.linear(np.ones((2, 3)), np.ones((4, 3)), np.zeros(4)).shape
+    (2, 4)
+    """
+    ws, xs = _shape(weight), _shape(input)
+    if len(ws) != 2 or not xs or xs[-1] != ws[1]:
+        raise ValueError(f"linear: input of shape {xs} does not fit weight of shape {ws} "
+                         f"(expected input (*, {ws[1] if len(ws) == 2 else 'in_features'}) and a 2-d weight)")
+    if bias is not None and _shape(bias) != (ws[0],):
+        raise ValueError(f"linear: bias of shape {_shape(bias)}; expected ({ws[0]},)")
+    return _nn.linear(input, weight, bias)
+
+
+def bilinear(input1, input2, weight, bias=None):
+    """``y_k = x1 @ weight[k] @ x2 + bias[k]``; weight ``(out, in1, in2)``.
+
+    >>> import numpy as np, backchain.nn.functional as F
+    >>> F.bilinear(np.ones((5, 2)), np.ones((5, 3)), np.ones((4, 2, 3))).shape
+    (5, 4)
+    """
+    ws = _shape(weight)
+    if len(ws) != 3 or _shape(input1)[-1:] != ws[1:2] or _shape(input2)[-1:] != ws[2:3]:
+        raise ValueError(f"bilinear: inputs of shapes {_shape(input1)} and {_shape(input2)} do not fit "
+                         f"weight of shape {ws} (expected (*, in1), (*, in2), (out, in1, in2))")
+    out = bnp.einsum("...i,oij,...j->...o", input1, weight, input2)
+    return out if bias is None else out + bias
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    """Merge axes ``start_dim..end_dim`` into one (``torch.flatten``)."""
+    shape = _shape(input)
+    nd = len(shape)
+    if nd == 0:
+        return bnp.reshape(input, (1,))
+    s, e = start_dim % nd, end_dim % nd
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {shape}")
+    new = shape[:s] + (int(np.prod(shape[s:e + 1])),) + shape[e + 1:]
+    return bnp.reshape(input, new)
+
+
+def unflatten(input, dim, sizes):
+    """Split axis ``dim`` into ``sizes`` (one entry may be -1)."""
+    shape = _shape(input)
+    d = dim % len(shape)
+    return bnp.reshape(input, shape[:d] + tuple(sizes) + shape[d + 1:])
+
+
+def dropout(input, p=0.5, training=True, inplace=False, generator=None):
+    """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (training only).
+
+    The mask is drawn from ``generator`` (a ``numpy.random.Generator``) or
+    backchain's default generator (see ``bc.manual_seed``).
+
+    >>> import numpy as np, backchain.nn.functional as F
+    >>> F.dropout(np.ones(4), p=0.5, training=False)
+    array([1., 1., 1., 1.])
+    """
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"dropout: probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    if p == 1.0:
+        return input * _const(0.0, input)
+    keep = _gen(generator).random(_shape(input)) >= p
+    scale = (keep / (1.0 - p)).astype(_dtype(input))
+    return input * scale
+
+
+def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+              sparse=False):
+    """Rows of ``weight`` at the integer indices ``input``; output ``input.shape + (embedding_dim,)``.
+
+    ``padding_idx``: that row gets no gradient. ``max_norm``: rows looked up are
+    first renormalised in place (no gradient) to norm at most ``max_norm``.
+    ``scale_grad_by_freq``: the gradient of each row is divided by how often its
+    index occurs in ``input``.
+
+    >>> import numpy as np, backchain.nn.functional as F
+    >>> F.embedding(np.array([[0, 2]]), np.arange(6.0).reshape(3, 2)).tolist()
+    [[[0.0, 1.0], [4.0, 5.0]]]
+    """
+    if sparse:
+        raise ValueError("embedding: sparse=True is not available (backchain has no sparse gradients); "
+                         "use sparse=False")
+    idx = np.asarray(_data(input))
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype} (shape {idx.shape})")
+    num = _shape(weight)[0]
+    if idx.size and (idx.min() < -num or idx.max() >= num):
+        raise IndexError(f"embedding: index out of range: indices in [{idx.min()}, {idx.max()}] for "
+                         f"{num} embeddings")
+    if padding_idx is not None and padding_idx < 0:
+        padding_idx += num
+    if max_norm is not None:
+        w = _data(weight)
+        rows = np.unique(idx % num)
+        norms = np.linalg.norm(w[rows], ord=norm_type, axis=1)
+        scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
+        w[rows] *= scale[:, None]
+    out = bnp.take(weight, idx, axis=0)
+    if padding_idx is not None and isinstance(out, Tensor) and out.requires_grad:
+        mask = (idx % num != padding_idx)[..., None]
+        out = bnp.where(mask, out, out.data)
+    if scale_grad_by_freq and isinstance(out, Tensor) and out.requires_grad:
+        _, inverse, counts = np.unique(idx % num, return_inverse=True, return_counts=True)
+        s = (1.0 / counts[inverse.reshape(idx.shape)])[..., None].astype(out.dtype)
+        out = out * s + out.data * (1 - s)  # forward unchanged; gradient scaled by 1 / count
+    return out
+
+
+# -- normalisation ----------------------------------------------------------------------------
+
+def _channel_shape(x, c):
+    nd = _ndim(x)
+    return (1, c) + (1,) * (nd - 2)
+
+
+def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
+               eps=1e-5):
+    """Normalise over every axis but the channel axis 1 (PyTorch's ``F.batch_norm``).
+
+    In training (or without running statistics) the batch's mean and biased
+    variance normalise; the running statistics, when given, are updated in
+    place: ``running = (1 - momentum) * running + momentum * batch``, with
+    the unbiased variance (as PyTorch). Otherwise the running statistics are used.
+    """
+    shape = _shape(input)
+    if len(shape) < 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got {shape}")
+    c = shape[1]
+    axes = (0,) + tuple(range(2, len(shape)))
+    bshape = _channel_shape(input, c)
+    if training or running_mean is None:
+        n = int(np.prod([shape[a] for a in axes]))
+        if training and n <= 1:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel when training, got input of "
+                             f"shape {shape}")
+        if training and running_mean is not None:
+            x = _data(input)
+            bm = np.mean(x, axis=axes)
+            bv = np.var(x, axis=axes) * (n / max(n - 1, 1))  # unbiased, as PyTorch's running_var
+            rm, rv = _data(running_mean), _data(running_var)
+            rm *= 1 - momentum
+            rm += (momentum * bm).astype(rm.dtype)
+            rv *= 1 - momentum
+            rv += (momentum * bv).astype(rv.dtype)
+        out = _nn.batch_norm(input, axes=axes, eps=_const(eps, input))
+    else:
+        rm = np.reshape(_data(running_mean), bshape)
+        rv = np.reshape(_data(running_var), bshape)
+        inv = (1.0 / np.sqrt(rv + eps)).astype(_dtype(input))
+        out = (input - rm.astype(_dtype(input))) * inv
+    if weight is not None:
+        out = out * bnp.reshape(weight, bshape)
+    if bias is not None:
+        out = out + bnp.reshape(bias, bshape)
+    return out
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+    """Normalise over the trailing axes ``normalized_shape`` (biased variance), then scale and shift."""
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    shape = _shape(input)
+    k = len(normalized_shape)
+    if tuple(shape[len(shape) - k:]) != normalized_shape:
+        raise ValueError(f"layer_norm: input of shape {shape} does not end with normalized_shape {normalized_shape}")
+    axes = tuple(range(len(shape) - k, len(shape)))
+    mean = bnp.mean(input, axis=axes, keepdims=True)
+    centered = input - mean
+    var = bnp.mean(centered * centered, axis=axes, keepdims=True)
+    out = centered / bnp.sqrt(var + _const(eps, input))
+    if weight is not None:
+        out = out * weight
+    if bias is not None:
+        out = out + bias
+    return out
+
+
+def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+    """Normalise each group of ``C / num_groups`` channels of every sample, then scale and shift per channel."""
+    shape = _shape(input)
+    n, c = shape[0], shape[1]
+    if c % num_groups:
+        raise ValueError(f"group_norm: {c} channels are not divisible into {num_groups} groups")
+    x = bnp.reshape(input, (n, num_groups, -1))
+    mean = bnp.mean(x, axis=2, keepdims=True)
+    centered = x - mean
+    var = bnp.mean(centered * centered, axis=2, keepdims=True)
+    out = bnp.reshape(centered / bnp.sqrt(var + _const(eps, input)), shape)
+    bshape = _channel_shape(input, c)
+    if weight is not None:
+        out = out * bnp.reshape(weight, bshape)
+    if bias is not None:
+        out = out + bnp.reshape(bias, bshape)
+    return out
+
+
+def rms_norm(input, normalized_shape, weight=None, eps=None):
+    """``x / sqrt(mean(x ** 2) + eps) * weight`` over the trailing axes (eps defaults to the dtype's eps)."""
+    normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
+    shape = _shape(input)
+    axes = tuple(range(len(shape) - len(normalized_shape), len(shape)))
+    if eps is None:
+        eps = float(np.finfo(_dtype(input)).eps)
+    ms = bnp.mean(input * input, axis=axes, keepdims=True)
+    out = input / bnp.sqrt(ms + _const(eps, input))
+    return out if weight is None else out * weight
+
+
+def normalize(input, p=2.0, dim=1, eps=1e-12):
+    """``x / max(||x||_p, eps)`` along ``dim``."""
+    norm = bnp.sum(bnp.abs(input) ** p, axis=dim, keepdims=True) ** (1.0 / p) if p != 2 else \
+        bnp.sqrt(bnp.sum(input * input, axis=dim, keepdims=True))
+    return input / bnp.maximum(norm, _const(eps, input))
+
+
+# -- activations ---------------------------------------------------------------------------------
+
+def relu(input, inplace=False):
+    """``max(x, 0)``; derivative 0 at 0 (the relu primitive's convention)."""
+    return _act.relu(input)
+
+
+def leaky_relu(input, negative_slope=0.01, inplace=False):
+    """``x`` if positive else ``negative_slope * x``; derivative ``negative_slope`` at 0."""
+    return _act.leaky_relu(input, negative_slope)
+
+
+def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+    """``clip(x, min_val, max_val)``; derivative 0 at the boundaries."""
+    return _act.hardtanh(input, min_val, max_val)
+
+
+def relu6(input, inplace=False):
+    """``min(max(x, 0), 6)``."""
+    return _act.relu6(input)
+
+
+def hardsigmoid(input, inplace=False):
+    """``clip(x / 6 + 1/2, 0, 1)``."""
+    return _act.hardsigmoid(input)
+
+
+def hardswish(input, inplace=False):
+    """``x * hardsigmoid(x)``."""
+    return _act.hardswish(input)
+
+
+def prelu(input, weight):
+    """``x`` if positive else ``weight * x``; weight has 1 or C (channel axis 1) entries."""
+    w = weight
+    k = _shape(weight)[0] if _ndim(weight) else 1
+    if k > 1:
+        if _ndim(input) < 2 or _shape(input)[1] != k:
+            raise ValueError(f"prelu: {k} weights need an input with {k} channels on axis 1, got {_shape(input)}")
+        w = bnp.reshape(weight, _channel_shape(input, k))
+    elif _ndim(weight):
+        w = bnp.reshape(weight, ())
+    # derivative in x at 0 is the weight: the min-norm element of [a, 1] for 0 <= a <= 1
+    return bnp.where(_data(input) > 0, input, w * input)
+
+
+def _negative_part(input):
+    """``min(x, 0)`` with no kink in its use below: positive entries are replaced, not clipped."""
+    return bnp.where(_data(input) > 0, _const(0.0, input), input)
+
+
+def elu(input, alpha=1.0, inplace=False):
+    """``x`` if positive else ``alpha * (exp(x) - 1)``."""
+    # expm1 sees only non-positive values: no overflow in the branch not taken
+    return bnp.where(_data(input) > 0, input, _const(alpha, input) * bnp.expm1(_negative_part(input)))
+
+
+_SELU_ALPHA = 1.6732632423543772848170429916717
+_SELU_SCALE = 1.0507009873554804934193349852946
+
+
+def selu(input, inplace=False):
+    """``scale * elu(x, alpha)`` with the self-normalising constants."""
+    return _const(_SELU_SCALE, input) * elu(input, _SELU_ALPHA)
+
+
+def celu(input, alpha=1.0, inplace=False):
+    """``x`` if positive else ``alpha * (exp(x / alpha) - 1)``."""
+    a = _const(alpha, input)
+    return bnp.where(_data(input) > 0, input, a * bnp.expm1(_negative_part(input) / a))
+
+
+def gelu(input, approximate="none"):
+    """``x * Phi(x)`` (Gaussian CDF); ``approximate="tanh"`` uses the tanh formula."""
+    if approximate == "tanh":
+        c = _const(math.sqrt(2.0 / math.pi), input)
+        inner = c * (input + _const(0.044715, input) * input * input * input)
+        return _const(0.5, input) * input * (_const(1.0, input) + bnp.tanh(inner))
+    if approximate != "none":
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    from .._rules.special import erf  # SciPy, imported on first use only
+
+    return _const(0.5, input) * input * (_const(1.0, input) + erf(input * _const(1.0 / math.sqrt(2.0), input)))
+
+
+def sigmoid(input):
+    """``1 / (1 + exp(-x))`` (a stable primitive)."""
+    return _nn.sigmoid(input)
+
+
+def tanh(input):
+    return bnp.tanh(input)
+
+
+def silu(input, inplace=False, beta=None):
+    """``x * sigmoid(beta * x)`` (Swish); ``beta`` defaults to 1 and may be a trainable Tensor."""
+    if beta is None:
+        return input * _nn.sigmoid(input)
+    return input * _nn.sigmoid(beta * input)
+
+
+def softplus(input, beta=1.0, threshold=20.0):
+    """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold`` (as PyTorch)."""
+    b = _const(beta, input)
+    z = input * b
+    soft = bnp.logaddexp(_const(0.0, input), z) / b
+    return bnp.where(_data(z) > threshold, input, soft)
+
+
+def logsigmoid(input):
+    """``log(sigmoid(x)) = -softplus(-x)``, stable."""
+    return -bnp.logaddexp(_const(0.0, input), -input)
+
+
+def mish(input, inplace=False):
+    """``x * tanh(softplus(x))``."""
+    return input * bnp.tanh(bnp.logaddexp(_const(0.0, input), input))
+
+
+def softsign(input):
+    """``x / (1 + |x|)``."""
+    return input / (_const(1.0, input) + bnp.abs(input))
+
+
+def _softmax_dim(ndim):
+    return 0 if ndim in (0, 1, 3) else 1
+
+
+def softmax(input, dim=None, dtype=None):
+    """``exp(x) / sum(exp(x))`` along ``dim`` (a stable primitive)."""
+    if dtype is not None:
+        input = bnp.astype(input, dtype)
+    return _nn.softmax(input, axis=_softmax_dim(_ndim(input)) if dim is None else dim)
+
+
+def log_softmax(input, dim=None, dtype=None):
+    """``x - logsumexp(x)`` along ``dim`` (a stable primitive)."""
+    if dtype is not None:
+        input = bnp.astype(input, dtype)
+    return _nn.log_softmax(input, axis=_softmax_dim(_ndim(input)) if dim is None else dim)
+
+
+def one_hot(tensor, num_classes=-1):
+    """Integer class indices to a one-hot int64 array of shape ``tensor.shape + (num_classes,)``."""
+    idx = np.asarray(_data(tensor))
+    if num_classes < 0:
+        num_classes = int(idx.max()) + 1
+    return (idx[..., None] == np.arange(num_classes)).astype(np.int64)
+
+
+# -- losses ------------------------------------------------------------------------------------
+
+def _reduce(loss, reduction, op):
+    if reduction == "mean":
+        return bnp.mean(loss)
+    if reduction == "sum":
+        return bnp.sum(loss)
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+
+
+def _same_shape(input, target, op):
+    if _shape(input) != _shape(target):
+        raise ValueError(f"{op}: target shape {_shape(target)} differs from input shape {_shape(input)}; "
+                         "PyTorch would broadcast with a warning, backchain asks for equal shapes")
+
+
+def mse_loss(input, target, reduction="mean", weight=None):
+    """``(input - target) ** 2``, reduced.
+
+    >>> import numpy as np, backchain.nn.functional as F
+    >>> float(F.mse_loss(np.array([1.0, 2.0]), np.array([1.0, 4.0])))
+    2.0
+    """
+    _same_shape(input, target, "mse_loss")
+    d = input - target
+    loss = d * d
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "mse_loss")
+
+
+def l1_loss(input, target, reduction="mean", weight=None):
+    """``|input - target|``, reduced (derivative 0 where they are equal)."""
+    _same_shape(input, target, "l1_loss")
+    loss = bnp.abs(input - target)
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "l1_loss")
+
+
+def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+    """``0.5 d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (``d = input - target``)."""
+    _same_shape(input, target, "smooth_l1_loss")
+    if beta < 0:
+        raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
+    d = input - target
+    if beta == 0:
+        return _reduce(bnp.abs(d), reduction, "smooth_l1_loss")
+    ad = bnp.abs(d)
+    loss = bnp.where(_data(ad) < beta, _const(0.5 / beta, d) * d * d, ad - _const(0.5 * beta, d))
+    return _reduce(loss, reduction, "smooth_l1_loss")
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    """``0.5 d**2`` where ``|d| <= delta``, else ``delta (|d| - 0.5 delta)``."""
+    _same_shape(input, target, "huber_loss")
+    d = input - target
+    ad = bnp.abs(d)
+    loss = bnp.where(_data(ad) <= delta, _const(0.5, d) * d * d, _const(delta, d) * (ad - _const(0.5 * delta, d)))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "huber_loss")
+
+
+def _class_axis(input):
+    return 0 if _ndim(input) == 1 else 1
+
+
+def _weight_along(weight, input, axis):
+    shape = [1] * _ndim(input)
+    shape[axis] = -1
+    return np.reshape(np.asarray(_data(weight)), shape)
+
+
+def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+    """Negative log-likelihood of the class indices ``target`` under log-probabilities ``input``.
+
+    Shapes: input ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``; target ``(N,)``,
+    ``(N, d1, ...)`` or ``()``. Targets equal to ``ignore_index`` contribute
+    nothing; ``mean`` divides by the summed weights of the other targets.
+    """
+    t = np.asarray(_data(target))
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: target must hold integer class indices, got dtype {t.dtype} (shape {t.shape})")
+    axis = _class_axis(input)
+    shape = _shape(input)
+    c = shape[axis]
+    expected = shape[:axis] + shape[axis + 1:]
+    if t.shape != expected:
+        raise ValueError(f"nll_loss: target of shape {t.shape} does not fit input of shape {shape} "
+                         f"(expected {expected})")
+    valid = t != ignore_index
+    if np.any((t[valid] < 0) | (t[valid] >= c)):
+        raise IndexError(f"nll_loss: target values must be in [0, {c}) or ignore_index={ignore_index}; "
+                         f"got values in [{t.min()}, {t.max()}]")
+    safe = np.where(valid, t, 0)
+    picked = bnp.squeeze(bnp.take_along_axis(input, np.expand_dims(safe, axis), axis=axis), axis=axis)
+    if weight is not None:
+        w = np.asarray(_data(weight))[safe]
+    else:
+        w = np.ones(t.shape)
+    w = (w * valid).astype(_dtype(input))
+    loss = -(picked * w)
+    if reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            return bnp.sum(loss) / w.sum()
+    return _reduce(loss, reduction, "nll_loss")
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """Cross-entropy between logits ``input`` and class indices or class probabilities ``target``.
+
+    ``log_softmax`` is one fused, stable primitive, so logits of any size are
+    safe. With class indices: ``weight`` (per class), ``ignore_index`` and
+    ``label_smoothing`` follow PyTorch exactly (``mean`` divides by the summed
+    weights of the targets not ignored). With probabilities (a float target of
+    the input's shape), ``mean`` divides by the number of samples.
+
+    >>> import numpy as np, backchain as bc, backchain.nn.functional as F
+    >>> logits = np.array([[1000.0, 0.0], [0.0, 1000.0]])
+    >>> float(F.cross_entropy(logits, np.array([0, 0])))
+    500.0
+    """
+    if size_average is not None or reduce is not None:
+        raise ValueError("cross_entropy: size_average and reduce are deprecated; use reduction=")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    axis = _class_axis(input)
+    c = _shape(input)[axis]
+    t = np.asarray(_data(target))
+    if t.dtype.kind in "iu" and label_smoothing == 0.0:
+        return _fused_cross_entropy(input, t, weight, ignore_index, reduction, axis, c)
+    logp = _nn.log_softmax(input, axis=axis)
+    if t.dtype.kind == "f" or isinstance(target, Tensor) and t.dtype.kind == "f":
+        if t.shape != _shape(input):
+            raise ValueError(f"cross_entropy: probability targets must have the input's shape {_shape(input)}, "
+                             f"got {t.shape}")
+        p = target
+        if label_smoothing > 0:
+            p = p * _const(1.0 - label_smoothing, input) + _const(label_smoothing / c, input)
+        prod = logp * p
+        if weight is not None:
+            prod = prod * _weight_along(weight, input, axis).astype(_dtype(input))
+        loss = -bnp.sum(prod, axis=axis)
+        if reduction == "mean":
+            n = max(1, int(np.prod(_shape(loss))))
+            return bnp.sum(loss) / _const(n, input)
+        return _reduce(loss, reduction, "cross_entropy")
+    if label_smoothing == 0.0 and reduction in ("mean", "sum", "none"):
+        return _fused_cross_entropy(input, t, weight, ignore_index, reduction, axis, c)
+    nll = nll_loss(logp, target, weight, ignore_index, reduction)
+    valid = t != ignore_index
+    if weight is not None:
+        smooth = -bnp.sum(logp * _weight_along(weight, input, axis).astype(_dtype(input)), axis=axis)
+    else:
+        smooth = -bnp.sum(logp, axis=axis)
+    smooth = smooth * valid.astype(_dtype(input))
+    if reduction == "mean":
+        if weight is not None:
+            denom = np.asarray(_data(weight))[t[valid]].sum()
+        else:
+            denom = valid.sum()
+        with np.errstate(invalid="ignore", divide="ignore"):
+            ret = bnp.sum(smooth) / _const(denom, input)
+    else:
+        ret = _reduce(smooth, reduction, "cross_entropy")
+    return nll * _const(1.0 - label_smoothing, input) + ret * _const(label_smoothing / c, input)
+
+
+def _targets(t, input, axis, c, ignore_index, op):
+    shape = _shape(input)
+    expected = shape[:axis] + shape[axis + 1:]
+    if t.shape != expected:
+        raise ValueError(f"{op}: target of shape {t.shape} does not fit input of shape {shape} (expected {expected})")
+    valid = t != ignore_index
+    safe = np.where(valid, t, 0)
+    if safe.size and (safe.min() < 0 or safe.max() >= c):
+        raise IndexError(f"nll_loss: target values must be in [0, {c}) or ignore_index={ignore_index}; "
+                         f"got values in [{t.min()}, {t.max()}]")
+    return valid, safe
+
+
+def _fused_cross_entropy(input, t, weight, ignore_index, reduction, axis, c):
+    """Class-index cross-entropy as one primitive: per-sample weights carry the class weight, the
+    ignore mask and the mean's denominator."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    valid, safe = _targets(t, input, axis, c, ignore_index, "cross_entropy")
+    w = valid.astype(_dtype(input)) if weight is None else (np.asarray(_data(weight))[safe] * valid).astype(_dtype(input))
+    if reduction == "mean":
+        with np.errstate(invalid="ignore", divide="ignore"):
+            w = (w / w.sum()).astype(w.dtype)
+    return _nn.cross_entropy(input, target=safe, w=w, axis=axis, reduce=reduction != "none")
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """``-(y log p + (1 - y) log(1 - p))`` with each log clamped at -100 (as PyTorch); ``input`` in [0, 1]."""
+    _same_shape(input, target, "binary_cross_entropy")
+    x = np.asarray(_data(input))
+    if x.size and (x.min() < 0 or x.max() > 1):
+        raise ValueError("binary_cross_entropy: input values must lie in [0, 1] (probabilities); "
+                         "for logits use binary_cross_entropy_with_logits")
+    lo = _const(-100.0, input)
+    one = _const(1.0, input)
+    with np.errstate(divide="ignore"):
+        loss = -(target * bnp.maximum(bnp.log(input), lo) + (one - target) * bnp.maximum(bnp.log(one - input), lo))
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy")
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction="mean", pos_weight=None):
+    """Binary cross-entropy on logits, stable for any logit: ``(1 - y) x + (1 + (pw - 1) y) softplus(-x)``.
+
+    ``pos_weight`` weights the positive term (broadcast along the last axis).
+    """
+    _same_shape(input, target, "binary_cross_entropy_with_logits")
+    zero = _const(0.0, input)
+    one = _const(1.0, input)
+    sp = bnp.logaddexp(zero, -input)  # softplus(-x) = -log sigmoid(x)
+    if pos_weight is not None:
+        lw = one + (pos_weight - one) * target
+        loss = (one - target) * input + lw * sp
+    else:
+        loss = (one - target) * input + sp
+    if weight is not None:
+        loss = loss * weight
+    return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+    """Pointwise ``target * (log target - input)`` with ``input`` log-probabilities.
+
+    ``reduction="batchmean"`` divides the sum by the batch size (the
+    mathematically correct KL divergence); ``log_target=True`` takes the target
+    as log-probabilities. A zero target contributes exactly 0.
+    """
+    _same_shape(input, target, "kl_div")
+    if log_target:
+        loss = bnp.exp(target) * (target - input)
+    else:
+        from .._rules.special import xlogy  # SciPy, imported on first use only
+
+        # xlogy(t, t) is 0 at t = 0, where its derivative is the one-sided limit -inf (never NaN)
+        loss = xlogy(target, target) - target * input
+    if reduction == "batchmean":
+        n = _shape(input)[0] if _ndim(input) else 1
+        return bnp.sum(loss) / _const(n, input)
+    return _reduce(loss, reduction, "kl_div")
+
+
+def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+    """``<x1, x2> / (max(||x1||, eps) * max(||x2||, eps))`` along ``dim``."""
+    n1 = bnp.sqrt(bnp.sum(x1 * x1, axis=dim, keepdims=True))
+    n2 = bnp.sqrt(bnp.sum(x2 * x2, axis=dim, keepdims=True))
+    e = _const(eps, x1)
+    return bnp.sum((x1 / bnp.maximum(n1, e)) * (x2 / bnp.maximum(n2, e)), axis=dim)

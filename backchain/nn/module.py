@@ -1,0 +1,789 @@
+"""Module, Parameter and the containers (Sequential, ModuleList, ModuleDict), with PyTorch semantics.
+
+A Module owns Parameters (trainable leaf Tensors), buffers (non-trainable
+state such as BatchNorm's running statistics) and child Modules, registered by
+attribute assignment. ``state_dict`` uses PyTorch's dotted key names, so
+weights move between the two libraries by name.
+"""
+import collections
+import itertools
+
+import numpy as np
+
+from .._core.tensor import Tensor, no_grad
+
+__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "functional_call",
+           "RemovableHandle"]
+
+
+class Parameter(Tensor):
+    """A Tensor that a Module registers as trainable (``requires_grad=True`` by default).
+
+    ``Parameter(t)`` shares the data of a Tensor or array ``t``.
+
+    >>> import numpy as np, backchain as bc
+    >>> p = bc.nn.Parameter(np.zeros(3, dtype=np.float32))
+    >>> p.requires_grad, p.shape
+    (True, (3,))
+    """
+
+    __slots__ = ()
+
+    def __init__(self, data=None, requires_grad=True):
+        if data is None:
+            data = np.zeros((0,), dtype=np.float32)
+        super().__init__(data, requires_grad=requires_grad)
+
+    def __repr__(self):
+        return "Parameter containing:\n" + super().__repr__()
+
+    def __deepcopy__(self, memo):
+        out = Parameter(self.data.copy(), requires_grad=self.requires_grad)
+        memo[id(self)] = out
+        return out
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("Parameter: backchain never pickles; use bc.save(model.state_dict(), path)")
+
+
+def _copy_tensor(t, memo):
+    out = Tensor(np.array(t.data, copy=True), requires_grad=t.requires_grad and t.is_leaf)
+    memo[id(t)] = out
+    return out
+
+
+class RemovableHandle:
+    """Returned by ``register_forward_hook``; ``remove()`` unregisters the hook."""
+
+    _ids = itertools.count()
+
+    def __init__(self, hooks):
+        self.hooks = hooks
+        self.id = next(RemovableHandle._ids)
+
+    def remove(self):
+        self.hooks.pop(self.id, None)
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.remove()
+
+
+# Called as ``hook(module)`` around every Module call when set; returns a context manager.
+# backchain.kinks sets it to attribute kink counts to layers (per-layer counting).
+_call_hook = None
+
+
+def set_call_hook(hook):
+    """Install ``hook(module) -> context manager`` around every Module call (None removes it).
+
+    Returns the previous hook, so that callers can restore it.
+    """
+    global _call_hook
+    prev = _call_hook
+    _call_hook = hook
+    return prev
+
+
+def _as_buffer(value, name):
+    if value is None or isinstance(value, Tensor):
+        return value
+    a = np.asarray(value)
+    if a.dtype == object:
+        raise TypeError(f"register_buffer('{name}'): expected an array or Tensor, got {type(value).__name__}")
+    return Tensor(a)
+
+
+class Module:
+    """Base class of every layer and model (PyTorch semantics).
+
+    Subclasses create their parameters and submodules in ``__init__`` (after
+    ``super().__init__()``) and compute in ``forward``; calling the module
+    calls ``forward``.
+
+    >>> import backchain as bc
+    >>> class Net(bc.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.fc = bc.nn.Linear(3, 2)
+    ...     def forward(self, x):
+    ...         return bc.nn.functional.relu(self.fc(x))
+    >>> net = Net()
+    >>> [name for name, _ in net.named_parameters()]
+    ['fc.weight', 'fc.bias']
+    """
+
+    _version = 1
+
+    def __init__(self, *args, **kwargs):
+        if args or kwargs:
+            raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments")
+        d = self.__dict__
+        d["training"] = True
+        d["_parameters"] = {}
+        d["_buffers"] = {}
+        d["_non_persistent_buffers_set"] = set()
+        d["_modules"] = {}
+        d["_forward_hooks"] = {}
+        d["_forward_pre_hooks"] = {}
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError(f"{type(self).__name__}: subclasses of Module must define forward()")
+
+    def __call__(self, *args, **kwargs):
+        if self._forward_pre_hooks:
+            for hook in list(self._forward_pre_hooks.values()):
+                res = hook(self, args)
+                if res is not None:
+                    args = res if isinstance(res, tuple) else (res,)
+        hook = _call_hook
+        if hook is None:
+            out = self.forward(*args, **kwargs)
+        else:
+            with hook(self):
+                out = self.forward(*args, **kwargs)
+        if self._forward_hooks:
+            for fh in list(self._forward_hooks.values()):
+                res = fh(self, args, out)
+                if res is not None:
+                    out = res
+        return out
+
+    # -- registration ---------------------------------------------------------------
+    def _check_init(self, what):
+        if "_parameters" not in self.__dict__:
+            raise AttributeError(f"cannot assign {what} before Module.__init__() call "
+                                 f"(call super().__init__() first in {type(self).__name__}.__init__)")
+
+    def register_parameter(self, name, param):
+        """Add a parameter (a :class:`Parameter` or None) under ``name``."""
+        self._check_init("parameters")
+        if not isinstance(name, str) or "." in name or name == "":
+            raise KeyError(f"register_parameter: invalid parameter name {name!r} (a non-empty string without '.')")
+        if hasattr(self, name) and name not in self._parameters:
+            raise KeyError(f"register_parameter: attribute '{name}' already exists on {type(self).__name__}")
+        if param is not None and not isinstance(param, Parameter):
+            raise TypeError(f"register_parameter('{name}'): expected a Parameter or None, got "
+                            f"{type(param).__name__}; wrap it as bc.nn.Parameter(...)")
+        self._parameters[name] = param
+
+    def register_buffer(self, name, tensor, persistent=True):
+        """Add a buffer: state saved in ``state_dict`` (unless ``persistent=False``) but not trained."""
+        self._check_init("buffers")
+        if not isinstance(name, str) or "." in name or name == "":
+            raise KeyError(f"register_buffer: invalid buffer name {name!r} (a non-empty string without '.')")
+        if hasattr(self, name) and name not in self._buffers:
+            raise KeyError(f"register_buffer: attribute '{name}' already exists on {type(self).__name__}")
+        self._buffers[name] = _as_buffer(tensor, name)
+        if persistent:
+            self._non_persistent_buffers_set.discard(name)
+        else:
+            self._non_persistent_buffers_set.add(name)
+
+    def add_module(self, name, module):
+        """Add a child module under ``name``."""
+        self._check_init("modules")
+        if module is not None and not isinstance(module, Module):
+            raise TypeError(f"add_module('{name}'): {type(module).__name__} is not a Module")
+        if not isinstance(name, str) or "." in name or name == "":
+            raise KeyError(f"add_module: invalid module name {name!r} (a non-empty string without '.')")
+        if hasattr(self, name) and name not in self._modules:
+            raise KeyError(f"add_module: attribute '{name}' already exists on {type(self).__name__}")
+        self._modules[name] = module
+
+    register_module = add_module
+
+    def __setattr__(self, name, value):
+        d = self.__dict__
+        params = d.get("_parameters")
+        if isinstance(value, Parameter):
+            self._check_init("parameters")
+            _remove(d, name, exclude="_parameters")
+            params[name] = value
+        elif params is not None and name in params:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as parameter '{name}' "
+                                "(a bc.nn.Parameter or None expected)")
+            params[name] = None
+        elif isinstance(value, Module):
+            self._check_init("modules")
+            _remove(d, name, exclude="_modules")
+            d["_modules"][name] = value
+        elif d.get("_modules") is not None and name in d["_modules"]:
+            if value is not None:
+                raise TypeError(f"cannot assign {type(value).__name__} as child module '{name}' (a Module or None expected)")
+            d["_modules"][name] = None
+        elif d.get("_buffers") is not None and name in d["_buffers"]:
+            d["_buffers"][name] = _as_buffer(value, name)
+        else:
+            object.__setattr__(self, name, value)
+
+    def __getattr__(self, name):
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            s = d.get(store)
+            if s is not None and name in s:
+                return s[name]
+        raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
+
+    def __delattr__(self, name):
+        d = self.__dict__
+        for store in ("_parameters", "_buffers", "_modules"):
+            if name in d.get(store, ()):
+                del d[store][name]
+                d["_non_persistent_buffers_set"].discard(name)
+                return
+        object.__delattr__(self, name)
+
+    def __dir__(self):
+        return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
+
+    # -- traversal (iterative) ------------------------------------------------------
+    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+        """Yield ``(path, module)`` for this module and every descendant, depth first."""
+        memo = set() if memo is None else memo
+        stack = [(prefix, self)]
+        while stack:
+            path, m = stack.pop()
+            if remove_duplicate:
+                if id(m) in memo:
+                    continue
+                memo.add(id(m))
+            yield path, m
+            kids = [(f"{path}.{n}" if path else n, c) for n, c in m._modules.items() if c is not None]
+            stack.extend(reversed(kids))
+
+    def modules(self):
+        """This module and every descendant."""
+        for _, m in self.named_modules():
+            yield m
+
+    def named_children(self):
+        """``(name, module)`` for the direct children."""
+        seen = set()
+        for name, m in self._modules.items():
+            if m is not None and id(m) not in seen:
+                seen.add(id(m))
+                yield name, m
+
+    def children(self):
+        for _, m in self.named_children():
+            yield m
+
+    def _named_members(self, store, prefix="", recurse=True, remove_duplicate=True):
+        seen = set()
+        mods = self.named_modules(prefix=prefix, remove_duplicate=remove_duplicate) if recurse else [(prefix, self)]
+        for path, m in mods:
+            for name, v in getattr(m, store).items():
+                if v is None or (remove_duplicate and id(v) in seen):
+                    continue
+                seen.add(id(v))
+                yield (f"{path}.{name}" if path else name), v
+
+    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+        """Yield ``(dotted name, Parameter)``; a parameter shared by two layers appears once."""
+        return self._named_members("_parameters", prefix, recurse, remove_duplicate)
+
+    def parameters(self, recurse=True):
+        """Every Parameter of this module and its descendants (each once)."""
+        for _, p in self.named_parameters(recurse=recurse):
+            yield p
+
+    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+        return self._named_members("_buffers", prefix, recurse, remove_duplicate)
+
+    def buffers(self, recurse=True):
+        for _, b in self.named_buffers(recurse=recurse):
+            yield b
+
+    def get_submodule(self, target):
+        """The descendant at dotted path ``target`` ('' is this module)."""
+        m = self
+        for part in target.split(".") if target else []:
+            if part not in m._modules or m._modules[part] is None:
+                raise AttributeError(f"get_submodule: {type(m).__name__} has no submodule '{part}' (path '{target}')")
+            m = m._modules[part]
+        return m
+
+    def get_parameter(self, target):
+        mod, _, name = target.rpartition(".")
+        m = self.get_submodule(mod)
+        if name not in m._parameters:
+            raise AttributeError(f"get_parameter: {type(m).__name__} has no parameter '{name}' (path '{target}')")
+        return m._parameters[name]
+
+    # -- modes, gradients, dtype ----------------------------------------------------
+    def train(self, mode=True):
+        """Set training mode (Dropout active, BatchNorm uses batch statistics) on this module and its descendants."""
+        if not isinstance(mode, bool):
+            raise ValueError(f"train: mode is expected to be a bool, got {type(mode).__name__}")
+        for m in self.modules():
+            m.__dict__["training"] = mode
+        return self
+
+    def eval(self):
+        """Set evaluation mode: ``train(False)``."""
+        return self.train(False)
+
+    def requires_grad_(self, requires_grad=True):
+        """Set ``requires_grad`` on every parameter (freeze with ``False``)."""
+        for p in self.parameters():
+            p.requires_grad_(requires_grad)
+        return self
+
+    def zero_grad(self, set_to_none=True):
+        """Reset the gradients of every parameter (to None by default, like PyTorch)."""
+        for p in self.parameters():
+            if p.grad is None:
+                continue
+            if set_to_none or not isinstance(p.grad, np.ndarray):
+                p.grad = None
+            else:
+                p.grad[...] = 0
+
+    def apply(self, fn):
+        """Call ``fn(m)`` on every descendant (children first) and then on this module; return self."""
+        # post-order, children in registration order (PyTorch's recursion, written iteratively)
+        stack = [(self, False)]
+        while stack:
+            m, expanded = stack.pop()
+            if expanded:
+                fn(m)
+            else:
+                stack.append((m, True))
+                stack.extend((c, False) for c in reversed(list(m.children())))
+        return self
+
+    def to(self, *args, dtype=None, **kwargs):
+        """Cast floating-point parameters and buffers to ``dtype`` in place (a device such as "cpu" is accepted)."""
+        for a in args:
+            if isinstance(a, str) and a.split(":")[0] == "cpu":
+                continue
+            if dtype is None:
+                dtype = a
+        if dtype is None:
+            return self
+        dtype = np.dtype(dtype)
+        if dtype.kind not in "fc":
+            raise TypeError(f"Module.to: only floating point or complex dtypes are supported, got {dtype}")
+        with no_grad():
+            for m in self.modules():
+                for store in (m._parameters, m._buffers):
+                    for t in store.values():
+                        if t is not None and t.data.dtype.kind in "fc" and t.data.dtype != dtype:
+                            t.data = t.data.astype(dtype)
+                            if t.grad is not None:
+                                t.grad = np.asarray(t.grad).astype(dtype)
+        return self
+
+    def float(self):
+        return self.to(np.float32)
+
+    def double(self):
+        return self.to(np.float64)
+
+    def half(self):
+        return self.to(np.float16)
+
+    def cpu(self):
+        return self
+
+    # -- hooks ----------------------------------------------------------------------
+    def register_forward_hook(self, hook):
+        """Call ``hook(module, args, output)`` after every forward; a non-None result replaces the output."""
+        handle = RemovableHandle(self._forward_hooks)
+        self._forward_hooks[handle.id] = hook
+        return handle
+
+    def register_forward_pre_hook(self, hook):
+        """Call ``hook(module, args)`` before every forward; a non-None result replaces the arguments."""
+        handle = RemovableHandle(self._forward_pre_hooks)
+        self._forward_pre_hooks[handle.id] = hook
+        return handle
+
+    # -- state ----------------------------------------------------------------------
+    def _save_to_state_dict(self, destination, prefix, keep_vars):
+        for name, p in self._parameters.items():
+            if p is not None:
+                destination[prefix + name] = p if keep_vars else p.data
+        for name, b in self._buffers.items():
+            if b is not None and name not in self._non_persistent_buffers_set:
+                destination[prefix + name] = b if keep_vars else b.data
+
+    def state_dict(self, destination=None, prefix="", keep_vars=False):
+        """An ordered dict of every parameter and persistent buffer, with PyTorch's dotted names.
+
+        The values are the live ndarrays (not copies), as PyTorch shares storage;
+        ``keep_vars=True`` gives the Parameters and buffer Tensors themselves.
+
+        >>> import backchain as bc
+        >>> m = bc.nn.Sequential(bc.nn.Linear(2, 3), bc.nn.BatchNorm1d(3))
+        >>> list(m.state_dict())
+        ['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var', '1.num_batches_tracked']
+        """
+        destination = collections.OrderedDict() if destination is None else destination
+        for path, m in self.named_modules(prefix=prefix.rstrip(".") if prefix else ""):
+            m._save_to_state_dict(destination, f"{path}." if path else "", keep_vars)
+        return destination
+
+    def load_state_dict(self, state_dict, strict=True, assign=False):
+        """Copy values from ``state_dict`` into the parameters and buffers, in place.
+
+        With ``strict=True`` (the default), missing or unexpected keys raise a
+        ``RuntimeError`` that lists them; a shape mismatch always raises.
+        Returns ``(missing_keys, unexpected_keys)`` as a named tuple.
+        """
+        own = self.state_dict(keep_vars=True)
+        missing = [k for k in own if k not in state_dict]
+        unexpected = [k for k in state_dict if k not in own]
+        errors = []
+        for k, target in own.items():
+            if k not in state_dict:
+                continue
+            v = state_dict[k]
+            v = np.asarray(v.data if isinstance(v, Tensor) else v)
+            if v.shape != target.data.shape:
+                errors.append(f"size mismatch for {k}: copying a param with shape {v.shape} from checkpoint, "
+                              f"the shape in current model is {target.data.shape}.")
+        if strict:
+            if missing:
+                errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
+            if unexpected:
+                errors.insert(0, "Unexpected key(s) in state_dict: " + ", ".join(f'"{k}"' for k in unexpected) + ".")
+        if errors:
+            raise RuntimeError(f"Error(s) in loading state_dict for {type(self).__name__}:\n\t" + "\n\t".join(errors))
+        for k, target in own.items():
+            if k in state_dict:
+                v = state_dict[k]
+                v = np.asarray(v.data if isinstance(v, Tensor) else v)
+                if assign:
+                    target.data = np.array(v, copy=True)
+                elif target.data.shape == ():
+                    target.data = np.asarray(v, dtype=target.data.dtype).copy()
+                else:
+                    np.copyto(target.data, v, casting="unsafe")
+        return _IncompatibleKeys(missing, unexpected)
+
+    # -- printing -------------------------------------------------------------------
+    def extra_repr(self):
+        """The text inside the parentheses of this module's one-line ``repr``."""
+        return ""
+
+    def _get_name(self):
+        return type(self).__name__
+
+    def __repr__(self):
+        lines = []
+        extra = self.extra_repr()
+        if extra:
+            lines = extra.split("\n")
+        for name, m in self._modules.items():
+            body = repr(m).replace("\n", "\n  ")
+            lines.append(f"({name}): {body}")
+        main = self._get_name() + "("
+        if lines:
+            if len(lines) == 1 and not self._modules:
+                main += lines[0]
+            else:
+                main += "\n  " + "\n  ".join(lines) + "\n"
+        return main + ")"
+
+    def __deepcopy__(self, memo):
+        import copy
+
+        out = type(self).__new__(type(self))
+        memo[id(self)] = out
+        for k, v in self.__dict__.items():
+            out.__dict__[k] = _deep(v, memo, copy)
+        return out
+
+    def __reduce_ex__(self, protocol):
+        raise TypeError("Module: backchain never pickles; use bc.save(model.state_dict(), path)")
+
+
+def _deep(v, memo, copy):
+    if id(v) in memo:
+        return memo[id(v)]
+    if isinstance(v, Parameter):
+        return v.__deepcopy__(memo)
+    if isinstance(v, Tensor):
+        return _copy_tensor(v, memo)
+    if isinstance(v, dict):
+        out = type(v)() if type(v) in (dict, collections.OrderedDict) else dict()
+        memo[id(v)] = out
+        for k, x in v.items():
+            out[k] = _deep(x, memo, copy)
+        return out
+    return copy.deepcopy(v, memo)
+
+
+_IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+
+
+def _remove(d, name, exclude):
+    for store in ("_parameters", "_buffers", "_modules"):
+        if store != exclude and name in d.get(store, ()):
+            del d[store][name]
+    if exclude != "_buffers":
+        d.get("_non_persistent_buffers_set", set()).discard(name)
+    d.pop(name, None)
+
+
+# -- containers -----------------------------------------------------------------------
+
+class Sequential(Module):
+    """Modules applied in order; indexable, sliceable, with ``len`` and ``append``.
+
+    ``Sequential(m0, m1, ...)`` names the children "0", "1", ...;
+    ``Sequential(OrderedDict(name=module, ...))`` uses the given names.
+
+    >>> import backchain as bc, numpy as np
+    >>> net = bc.nn.Sequential(bc.nn.Linear(4, 8), bc.nn.ReLU(), bc.nn.Linear(8, 2))
+    >>> net(np.ones((5, 4), dtype=np.float32)).shape, len(net)
+    ((5, 2), 3)
+    """
+
+    def __init__(self, *args):
+        super().__init__()
+        if len(args) == 1 and isinstance(args[0], (dict, collections.OrderedDict)):
+            for name, m in args[0].items():
+                self.add_module(name, m)
+        else:
+            for i, m in enumerate(args):
+                self.add_module(str(i), m)
+
+    def forward(self, input):
+        for m in self._modules.values():
+            input = m(input)
+        return input
+
+    def _index(self, idx):
+        n = len(self._modules)
+        idx = int(idx)
+        if not -n <= idx < n:
+            raise IndexError(f"Sequential: index {idx} is out of range for {n} modules")
+        return idx % n
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)(collections.OrderedDict(list(self._modules.items())[idx]))
+        return list(self._modules.values())[self._index(idx)]
+
+    def __setitem__(self, idx, module):
+        key = list(self._modules)[self._index(idx)]
+        self.add_module(key, module)
+
+    def __delitem__(self, idx):
+        keys = list(self._modules)
+        if isinstance(idx, slice):
+            for k in keys[idx]:
+                del self._modules[k]
+        else:
+            del self._modules[keys[self._index(idx)]]
+        items = list(self._modules.values())
+        self._modules.clear()
+        for i, m in enumerate(items):
+            self._modules[str(i)] = m
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def append(self, module):
+        """Add ``module`` at the end; returns self."""
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index, module):
+        items = list(self._modules.values())
+        items.insert(index, module)
+        self._modules.clear()
+        for i, m in enumerate(items):
+            self.add_module(str(i), m)
+        return self
+
+
+class ModuleList(Module):
+    """A list of modules, registered so that their parameters are found.
+
+    >>> import backchain as bc
+    >>> layers = bc.nn.ModuleList([bc.nn.Linear(2, 2) for _ in range(3)])
+    >>> len(layers), len(list(layers.parameters()))
+    (3, 6)
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.extend(modules)
+
+    def _index(self, idx):
+        n = len(self._modules)
+        idx = int(idx)
+        if not -n <= idx < n:
+            raise IndexError(f"ModuleList: index {idx} is out of range for {n} modules")
+        return str(idx % n)
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return type(self)(list(self._modules.values())[idx])
+        return self._modules[self._index(idx)]
+
+    def __setitem__(self, idx, module):
+        self.add_module(self._index(idx), module)
+
+    def __delitem__(self, idx):
+        items = list(self._modules.values())
+        del items[idx if isinstance(idx, slice) else int(self._index(idx))]
+        self._modules.clear()
+        for i, m in enumerate(items):
+            self._modules[str(i)] = m
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules.values())
+
+    def __iadd__(self, modules):
+        return self.extend(modules)
+
+    def append(self, module):
+        self.add_module(str(len(self)), module)
+        return self
+
+    def extend(self, modules):
+        for m in modules:
+            self.append(m)
+        return self
+
+    def insert(self, index, module):
+        items = list(self._modules.values())
+        items.insert(index, module)
+        self._modules.clear()
+        for i, m in enumerate(items):
+            self.add_module(str(i), m)
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleList has no forward(); iterate over it in your module's forward")
+
+
+class ModuleDict(Module):
+    """A dict of modules, registered so that their parameters are found (insertion order kept).
+
+    >>> import backchain as bc
+    >>> heads = bc.nn.ModuleDict({"a": bc.nn.Linear(2, 1), "b": bc.nn.Linear(2, 3)})
+    >>> list(heads.keys()), "a" in heads
+    (['a', 'b'], True)
+    """
+
+    def __init__(self, modules=None):
+        super().__init__()
+        if modules is not None:
+            self.update(modules)
+
+    def __getitem__(self, key):
+        return self._modules[key]
+
+    def __setitem__(self, key, module):
+        self.add_module(key, module)
+
+    def __delitem__(self, key):
+        del self._modules[key]
+
+    def __len__(self):
+        return len(self._modules)
+
+    def __iter__(self):
+        return iter(self._modules)
+
+    def __contains__(self, key):
+        return key in self._modules
+
+    def keys(self):
+        return self._modules.keys()
+
+    def values(self):
+        return self._modules.values()
+
+    def items(self):
+        return self._modules.items()
+
+    def pop(self, key):
+        return self._modules.pop(key)
+
+    def clear(self):
+        self._modules.clear()
+
+    def update(self, modules):
+        items = modules.items() if hasattr(modules, "items") else modules
+        for k, m in items:
+            self[k] = m
+
+    def forward(self, *args, **kwargs):
+        raise NotImplementedError("ModuleDict has no forward(); index it in your module's forward")
+
+
+# -- functional use -------------------------------------------------------------------
+
+def functional_call(module, parameters_and_buffers, *args, strict=False, **kwargs):
+    """Call ``module(*args, **kwargs)`` with some parameters and buffers replaced by the given values.
+
+    The replacements (a dict from dotted names, as in ``named_parameters``, to
+    arrays or Tensors) are in place only during the call, so a transform can
+    differentiate the result with respect to a dict of parameters.
+
+    >>> import numpy as np, backchain as bc, backchain.numpy as bnp
+    >>> model = bc.nn.Linear(3, 1)
+    >>> params = {k: v.detach().numpy() for k, v in model.named_parameters()}
+    >>> x = np.ones((4, 3), dtype=np.float32)
+    >>> loss = lambda p: bnp.sum(bc.nn.functional_call(model, p, x) ** 2)
+    >>> sorted(bc.grad(loss)(params))
+    ['bias', 'weight']
+    """
+    if isinstance(parameters_and_buffers, (list, tuple)):
+        merged = {}
+        for d in parameters_and_buffers:
+            merged.update(d)
+        parameters_and_buffers = merged
+    targets = []
+    for key, value in parameters_and_buffers.items():
+        mod_path, _, name = key.rpartition(".")
+        try:
+            owner = module.get_submodule(mod_path)
+        except AttributeError:
+            owner = None
+        store = None
+        if owner is not None:
+            if name in owner._parameters:
+                store = owner._parameters
+            elif name in owner._buffers:
+                store = owner._buffers
+        if store is None:
+            if strict:
+                raise KeyError(f"functional_call: '{key}' is not a parameter or buffer of {type(module).__name__}")
+            raise KeyError(f"functional_call: '{key}' is not a parameter or buffer of {type(module).__name__}; "
+                           f"known names: {[k for k, _ in module.named_parameters()] + [k for k, _ in module.named_buffers()]}")
+        targets.append((store, name, value))
+    if strict:
+        given = set(parameters_and_buffers)
+        missing = [k for k, _ in module.named_parameters() if k not in given]
+        if missing:
+            raise KeyError(f"functional_call(strict=True): missing parameters {missing}")
+    saved = [(store, name, store[name]) for store, name, _ in targets]
+    try:
+        for store, name, value in targets:
+            store[name] = value if isinstance(value, Tensor) else Tensor(np.asarray(value))
+        return module(*args, **kwargs)
+    finally:
+        for store, name, old in reversed(saved):
+            store[name] = old

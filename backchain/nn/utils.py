@@ -1,0 +1,85 @@
+"""``backchain.nn.utils``: gradient clipping and flattening parameters to one vector."""
+import numpy as np
+
+from .._core.tensor import Tensor
+
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+
+
+def _params(parameters):
+    if isinstance(parameters, Tensor):
+        return [parameters]
+    return list(parameters)
+
+
+def _grad_array(p):
+    g = p.grad
+    return g.data if isinstance(g, Tensor) else np.asarray(g)
+
+
+def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+    """Scale the gradients in place so that their total norm is at most ``max_norm``.
+
+    The norm is taken over all gradients together, as if concatenated into one
+    vector; ``norm_type`` may be ``inf``. Returns the total norm before clipping.
+
+    >>> import numpy as np, backchain as bc
+    >>> p = bc.nn.Parameter(np.zeros(2)); p.grad = np.array([3.0, 4.0])
+    >>> float(bc.nn.utils.clip_grad_norm_([p], 1.0)), p.grad.round(6).tolist()
+    (5.0, [0.6, 0.8])
+    """
+    params = [p for p in _params(parameters) if p.grad is not None]
+    if not params:
+        return np.float64(0.0)
+    norm_type = float(norm_type)
+    grads = [_grad_array(p) for p in params]
+    if norm_type == np.inf:
+        total = max(float(np.max(np.abs(g))) if g.size else 0.0 for g in grads)
+    else:
+        total = float(sum(float(np.sum(np.abs(g.astype(np.float64)) ** norm_type)) for g in grads)) ** (1.0 / norm_type)
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(f"clip_grad_norm_: the total norm of order {norm_type} of the gradients is non-finite "
+                           f"({total}); set error_if_nonfinite=False to clip anyway")
+    coef = max_norm / (total + 1e-6)
+    if coef < 1.0:
+        for p in params:
+            if isinstance(p.grad, np.ndarray) and p.grad.flags.writeable:
+                p.grad *= np.asarray(coef, dtype=p.grad.dtype)
+            else:
+                p.grad = p.grad * np.asarray(coef, dtype=_grad_array(p).dtype)
+    return np.float64(total)
+
+
+def clip_grad_value_(parameters, clip_value, foreach=None):
+    """Clip every gradient element into ``[-clip_value, clip_value]``, in place.
+
+    >>> import numpy as np, backchain as bc
+    >>> p = bc.nn.Parameter(np.zeros(2)); p.grad = np.array([-3.0, 0.5])
+    >>> bc.nn.utils.clip_grad_value_([p], 1.0); p.grad.tolist()
+    [-1.0, 0.5]
+    """
+    clip_value = float(clip_value)
+    for p in _params(parameters):
+        if p.grad is None:
+            continue
+        if isinstance(p.grad, np.ndarray) and p.grad.flags.writeable:
+            np.clip(p.grad, -clip_value, clip_value, out=p.grad)
+        else:
+            p.grad = np.clip(_grad_array(p), -clip_value, clip_value)
+
+
+def parameters_to_vector(parameters):
+    """All parameters concatenated into one 1-d ndarray (a copy)."""
+    return np.concatenate([np.ravel(p.data) for p in _params(parameters)])
+
+
+def vector_to_parameters(vec, parameters):
+    """Copy consecutive slices of the 1-d ``vec`` into the parameters, in place."""
+    vec = np.asarray(vec.data if isinstance(vec, Tensor) else vec)
+    i = 0
+    for p in _params(parameters):
+        n = p.data.size
+        p.data[...] = vec[i:i + n].reshape(p.data.shape)
+        i += n
+    if i != vec.size:
+        raise ValueError(f"vector_to_parameters: the vector has {vec.size} elements, the parameters {i}")
