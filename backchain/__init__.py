@@ -11,6 +11,23 @@ from .transforms import (grad, value_and_grad, elementwise_grad, vjp, jvp, jacob
 from .custom import custom_vjp, custom_jvp, Function, elementwise, defprimitive
 from . import check
 from .check import gradcheck
+from .summary import summary  # binds the function over the submodule's name
+
+# Training, optimizers and data load on first use (backchain.fit, backchain.optim, ...).
+_LAZY = {"save": "io", "load": "io", "io": None, "fit": "train", "evaluate": "train", "predict": "train",
+         "History": "train", "train": None, "optim": None, "data": None}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'backchain' has no attribute {name!r}")
+    import importlib
+
+    module = importlib.import_module(f".{_LAZY[name] or name}", __name__)
+    value = module if _LAZY[name] is None else getattr(module, name)
+    globals()[name] = value
+    return value
+
 
 __version__ = "0.1.0"
 
@@ -19,4 +36,5 @@ __all__ = [
     "grad", "value_and_grad", "elementwise_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
     "stop_gradient", "checkpoint", "numpy",
     "custom_vjp", "custom_jvp", "Function", "elementwise", "defprimitive", "check", "gradcheck",
+    "save", "load", "summary", "fit", "evaluate", "predict", "History", "optim", "data", "train", "io",
 ]
