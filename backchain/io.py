@@ -87,12 +87,13 @@ def _encode_array(a, path, tensors):
     ref = {"$tensor": name}
     if a.dtype == np.complex128:
         # safetensors has no complex128: store the (real, imag) pairs as float64.
-        a = np.ascontiguousarray(a).view(np.float64).reshape(a.shape + (2,))
+        a = a.reshape(-1).copy().view(np.float64).reshape(a.shape + (2,))
         ref["dtype"] = "complex128"
     elif a.dtype.type not in _DTYPES.values():
         raise TypeError(f"save: the array at '{path or '<root>'}' has dtype {a.dtype}, which a safetensors file "
                         "cannot hold; use a boolean, integer, float16/32/64 or complex dtype")
-    tensors[name] = np.ascontiguousarray(a)
+    # (not np.ascontiguousarray: it turns 0-d arrays into 1-d ones)
+    tensors[name] = a if a.flags.c_contiguous else a.copy(order="C")
     return ref
 
 
@@ -195,7 +196,7 @@ def _decode(node, tensors, where):
             raise CheckpointError(f"load: {where} refers to an array '{name}' that the file does not hold")
         a = tensors[name]
         if node.get("dtype") == "complex128":
-            a = np.ascontiguousarray(a).view(np.complex128).reshape(a.shape[:-1])
+            a = a.reshape(-1).copy().view(np.complex128).reshape(a.shape[:-1])
         a = np.array(a, copy=True)
         return a[()] if node.get("scalar") else a
     if "$float" in node:
