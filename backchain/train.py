@@ -582,10 +582,10 @@ def fit(model, train_data, loss, optimizer, epochs=1, validation=None, metrics=(
     >>> x = np.linspace(-1, 1, 64); y = 3 * x
     >>> model = Line()
     >>> mse = lambda out, t: bnp.mean((out - t) ** 2)
-    >>> h = bc.fit(model, (x, y), mse, bc.optim.SGD(model.parameters(), lr=0.5), epochs=5,
+    >>> h = bc.fit(model, (x, y), mse, bc.optim.SGD(model.parameters(), lr=0.5), epochs=10,
     ...            metrics=(), verbose=0, seed=0)
-    >>> round(float(model.w.data[0]), 3), len(h["loss"])
-    (3.0, 5)
+    >>> round(float(model.w.data[0]), 2), len(h["loss"])
+    (3.0, 10)
     """
     loss_fn = _resolve_loss(loss)
     metric_fns = _resolve_metrics(metrics)
