@@ -422,7 +422,8 @@ class _Progress:
 
     def __init__(self, verbose, epoch, epochs, total):
         if verbose == "auto":
-            verbose = 1 if getattr(sys.stderr, "isatty", lambda: False)() else 2
+            interactive = getattr(sys.stderr, "isatty", lambda: False)() or "ipykernel" in sys.modules
+            verbose = 1 if interactive else 2
         self.verbose = int(verbose)
         self.title = f"Epoch {epoch + 1}/{epochs}"
         self.start = time.perf_counter()
@@ -451,7 +452,7 @@ class _Progress:
             self.bar.set_postfix_str(f"{_format_logs(logs)}  {rate:,.0f} samples/s", refresh=True)
             self.bar.close()
         elif self.verbose >= 2:
-            print(f"{self.title}  {_format_logs(logs)}  {elapsed:.1f} s  {rate:,.0f} samples/s", flush=True)
+            print(f"{self.title}  {_format_logs(logs)}  {elapsed:.2f} s  {rate:,.0f} samples/s", flush=True)
 
 
 # -- the loop ----------------------------------------------------------------------
@@ -553,7 +554,8 @@ def fit(model, train_data, loss, optimizer, epochs=1, validation=None, metrics=(
     callbacks : sequence of Callback
     verbose : "auto", 0, 1 or 2
         1: a live tqdm bar per epoch; 2: one line per epoch; 0: silent.
-        "auto" (default): a bar when stderr is a terminal, otherwise lines.
+        "auto" (default): a bar in a terminal or a notebook, otherwise (logs,
+        CI) one line per epoch.
     batch_size : int
         Batch size when ``train_data`` is not already a DataLoader.
     shuffle : bool
