@@ -13,6 +13,23 @@ from . import check, viz
 from .check import gradcheck
 from . import random
 from .random import manual_seed
+from .summary import summary  # binds the function over the submodule's name
+
+# Training, optimizers and data load on first use (backchain.fit, backchain.optim, ...).
+_LAZY = {"save": "io", "load": "io", "io": None, "fit": "train", "evaluate": "train", "predict": "train",
+         "History": "train", "train": None, "optim": None, "data": None, "nn": None}
+
+
+def __getattr__(name):
+    if name not in _LAZY:
+        raise AttributeError(f"module 'backchain' has no attribute {name!r}")
+    import importlib
+
+    module = importlib.import_module(f".{_LAZY[name] or name}", __name__)
+    value = module if _LAZY[name] is None else getattr(module, name)
+    globals()[name] = value
+    return value
+
 
 __version__ = "0.1.0"
 
@@ -22,13 +39,6 @@ __all__ = [
     "stop_gradient", "checkpoint", "numpy",
     "custom_vjp", "custom_jvp", "Function", "elementwise", "defprimitive", "check", "gradcheck", "viz",
     "random", "manual_seed", "nn",
+    "save", "load", "summary", "fit", "evaluate", "predict", "History", "optim", "data", "train", "io",
 ]
 
-
-def __getattr__(name):
-    # ``bc.nn`` is imported on first use, which keeps ``import backchain`` fast.
-    if name == "nn":
-        import importlib
-
-        return importlib.import_module(".nn", __name__)
-    raise AttributeError(f"module 'backchain' has no attribute '{name}'")

@@ -1,0 +1,279 @@
+"""Checkpoints that cannot hurt you: ``save`` and ``load`` in the safetensors format.
+
+A checkpoint is a safetensors file: a JSON header and raw array bytes. There
+is no pickle anywhere, so loading a file never executes code; it only parses
+JSON and copies bytes into arrays.
+
+Nested state (a model's ``state_dict``, an optimizer's, a scheduler's, the
+epoch, random generator states, ...) is flattened: every array is stored as a
+safetensors tensor named by its dotted path (``model.fc1.weight``,
+``optimizer.state.0.exp_avg``), and the structure with every non-array value
+(ints, floats, strings, bools, None, lists, tuples, dicts with non-string
+keys) is a small JSON document kept in the file's metadata under the key
+``"backchain"``. A flat dict of arrays, such as a ``state_dict``, is stored
+under its own key names, so other safetensors readers load it as it is.
+
+Writes are atomic: the bytes go to a temporary file in the same folder, which
+is flushed and fsynced and then renamed over the target, so an interrupted
+save leaves the previous checkpoint intact.
+"""
+import json
+import os
+import struct
+import tempfile
+
+import numpy as np
+
+from ._core.tensor import Tensor
+
+__all__ = ["save", "load", "CheckpointError"]
+
+_META_KEY = "backchain"
+_FORMAT_VERSION = 1
+_CHUNK = 1 << 22
+# Header size limit, as in the safetensors specification (100 MB).
+_MAX_HEADER = 100_000_000
+
+
+class CheckpointError(ValueError):
+    """A checkpoint file is corrupt, truncated or not a checkpoint; the message says which part."""
+
+
+# -- encoding ------------------------------------------------------------------
+def _encode(value, path, tensors):
+    if isinstance(value, Tensor):
+        value = value.data
+    if isinstance(value, np.ndarray):
+        return _encode_array(value, path, tensors)
+    if isinstance(value, np.generic):  # before float: np.float64 is a float
+        ref = _encode_array(np.asarray(value), path, tensors)
+        ref["scalar"] = True
+        return ref
+    if value is None or isinstance(value, (bool, str, int)):
+        return value
+    if isinstance(value, float):
+        if np.isfinite(value):
+            return value
+        return {"$float": repr(value)}  # 'nan', 'inf', '-inf': not valid JSON numbers
+    if isinstance(value, dict):
+        if all(isinstance(k, str) and not k.startswith("$") for k in value):
+            return {k: _encode(v, _join(path, k), tensors) for k, v in value.items()}
+        items = []
+        for k, v in value.items():
+            if not (k is None or isinstance(k, (bool, int, str)) or isinstance(k, float) and np.isfinite(k)):
+                raise TypeError(f"save: cannot store a dict key of type {type(k).__name__} at '{path or '<root>'}'; "
+                                "keys must be strings, ints, finite floats, bools or None")
+            items.append([k.item() if isinstance(k, np.generic) else k, _encode(v, _join(path, str(k)), tensors)])
+        return {"$dict": items}
+    if isinstance(value, list):
+        return [_encode(v, _join(path, str(k)), tensors) for k, v in enumerate(value)]
+    if isinstance(value, tuple):
+        return {"$tuple": [_encode(v, _join(path, str(k)), tensors) for k, v in enumerate(value)]}
+    raise TypeError(
+        f"save: cannot store a {type(value).__module__}.{type(value).__qualname__} at '{path or '<root>'}'; a "
+        "checkpoint holds arrays, Tensors, numbers, strings, bools, None, and lists, tuples and dicts of them "
+        "(call .state_dict() on modules, optimizers and schedulers)")
+
+
+def _join(path, key):
+    return f"{path}.{key}" if path else key
+
+
+def _encode_array(a, path, tensors):
+    name = path or "tensor"
+    base, k = name, 1
+    while name in tensors:
+        name, k = f"{base}#{k}", k + 1
+    ref = {"$tensor": name}
+    if a.dtype == np.complex128:
+        # safetensors has no complex128: store the (real, imag) pairs as float64.
+        a = a.reshape(-1).copy().view(np.float64).reshape(a.shape + (2,))
+        ref["dtype"] = "complex128"
+    elif a.dtype.type not in _DTYPES.values():
+        raise TypeError(f"save: the array at '{path or '<root>'}' has dtype {a.dtype}, which a safetensors file "
+                        "cannot hold; use a boolean, integer, float16/32/64 or complex dtype")
+    # (not np.ascontiguousarray: it turns 0-d arrays into 1-d ones)
+    tensors[name] = a if a.flags.c_contiguous else a.copy(order="C")
+    return ref
+
+
+def save(obj, path):
+    """Save arrays and nested state to a safetensors file, atomically.
+
+    Parameters
+    ----------
+    obj : array, Tensor, or dict / list / tuple of them and of plain values
+        What to save: a ``state_dict``, or a nested dict such as
+        ``{"model": model.state_dict(), "optimizer": opt.state_dict(),
+        "epoch": 3}``. Tensors are saved as their arrays.
+    path : str or os.PathLike
+        The file to write. It is replaced atomically: a crash during ``save``
+        leaves the previous file as it was.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np, backchain as bc
+    >>> path = os.path.join(tempfile.mkdtemp(), "ckpt.safetensors")
+    >>> bc.save({"model": {"fc.weight": np.ones((2, 3), np.float32)}, "epoch": 4, "lr": [0.1, 0.01]}, path)
+    >>> state = bc.load(path)
+    >>> state["epoch"], state["lr"], state["model"]["fc.weight"].shape
+    (4, [0.1, 0.01], (2, 3))
+    """
+    from safetensors.numpy import save as _safetensors_bytes
+
+    tensors = {}
+    tree = _encode(obj, "", tensors)
+    header = json.dumps({"version": _FORMAT_VERSION, "tree": tree}, allow_nan=False, separators=(",", ":"))
+    data = _safetensors_bytes(tensors, metadata={_META_KEY: header})
+    _atomic_write(path, data)
+
+
+def _write_chunks(f, data):
+    view = memoryview(data)
+    for start in range(0, len(view), _CHUNK):
+        f.write(view[start:start + _CHUNK])
+
+
+def _atomic_write(path, data):
+    path = os.fspath(path)
+    folder = os.path.dirname(os.path.abspath(path))
+    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    try:
+        with os.fdopen(fd, "wb") as f:
+            _write_chunks(f, data)
+            f.flush()
+            os.fsync(f.fileno())
+        try:
+            mode = os.stat(path).st_mode & 0o777
+        except FileNotFoundError:
+            mode = 0o644
+        os.chmod(tmp, mode)
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
+    try:  # make the rename itself durable
+        dir_fd = os.open(folder, os.O_RDONLY)
+    except OSError:
+        return
+    try:
+        os.fsync(dir_fd)
+    except OSError:
+        pass
+    finally:
+        os.close(dir_fd)
+
+
+# -- decoding ------------------------------------------------------------------
+def _read_header(data, where):
+    if len(data) < 8:
+        raise CheckpointError(f"load: {where} is {len(data)} bytes long, too short to be a safetensors file "
+                              "(truncated or not a checkpoint)")
+    (n,) = struct.unpack("<Q", data[:8])
+    if n > _MAX_HEADER or 8 + n > len(data):
+        raise CheckpointError(f"load: {where} declares a {n}-byte header but holds {len(data)} bytes "
+                              "(truncated or not a safetensors file)")
+    try:
+        header = json.loads(bytes(data[8:8 + n]).decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as e:
+        raise CheckpointError(f"load: the header of {where} is not valid JSON ({e}); the file is corrupt") from None
+    if not isinstance(header, dict):
+        raise CheckpointError(f"load: the header of {where} is a JSON {type(header).__name__}, expected an object")
+    return header
+
+
+def _decode(node, tensors, where):
+    if isinstance(node, list):
+        return [_decode(v, tensors, where) for v in node]
+    if not isinstance(node, dict):
+        return node
+    if "$tensor" in node:
+        name = node["$tensor"]
+        if name not in tensors:
+            raise CheckpointError(f"load: {where} refers to an array '{name}' that the file does not hold")
+        a = tensors[name]
+        if node.get("dtype") == "complex128":
+            a = a.reshape(-1).copy().view(np.complex128).reshape(a.shape[:-1])
+        a = np.array(a, copy=True)
+        return a[()] if node.get("scalar") else a
+    if "$float" in node:
+        return float(node["$float"])
+    if "$tuple" in node:
+        return tuple(_decode(v, tensors, where) for v in node["$tuple"])
+    if "$dict" in node:
+        return {k: _decode(v, tensors, where) for k, v in node["$dict"]}
+    return {k: _decode(v, tensors, where) for k, v in node.items()}
+
+
+def load(path):
+    """Load what :func:`save` wrote (or the arrays of any safetensors file).
+
+    Only JSON is parsed and bytes copied: loading never executes code. Arrays
+    come back as writable ndarrays (Tensors that were saved come back as
+    arrays); ints, floats, strings, bools, None, lists, tuples and dicts come
+    back as they were saved. A safetensors file written by another program
+    loads as a flat dict of its arrays.
+
+    Parameters
+    ----------
+    path : str or os.PathLike
+
+    Raises
+    ------
+    CheckpointError
+        If the file is truncated, corrupt or not a safetensors file.
+    FileNotFoundError
+        If there is no such file.
+
+    Examples
+    --------
+    >>> import os, tempfile, numpy as np, backchain as bc
+    >>> path = os.path.join(tempfile.mkdtemp(), "w.safetensors")
+    >>> bc.save({"w": np.arange(3.0), "step": (1, None)}, path)
+    >>> bc.load(path)
+    {'w': array([0., 1., 2.]), 'step': (1, None)}
+    """
+    from safetensors import deserialize
+
+    where = f"'{os.fspath(path)}'"
+    with open(path, "rb") as f:
+        data = f.read()
+    header = _read_header(data, where)
+    try:
+        tensors = {}
+        for name, info in deserialize(data):
+            dtype = _DTYPES.get(info["dtype"])
+            if dtype is None:
+                raise CheckpointError(f"load: array '{name}' in {where} has dtype {info['dtype']}, which NumPy "
+                                      "cannot hold")
+            tensors[name] = np.frombuffer(info["data"], dtype=dtype).reshape(info["shape"])
+    except CheckpointError:
+        raise
+    except Exception as e:  # safetensors reports corrupt offsets, sizes and dtypes with its own error
+        raise CheckpointError(f"load: {where} is not a valid safetensors file: {e}") from None
+    meta = header.get("__metadata__") or {}
+    if _META_KEY not in meta:
+        return {name: np.array(a, copy=True) for name, a in tensors.items()}
+    try:
+        doc = json.loads(meta[_META_KEY])
+        tree = doc["tree"]
+        version = doc.get("version")
+    except (TypeError, KeyError, json.JSONDecodeError) as e:
+        raise CheckpointError(f"load: the backchain header of {where} is corrupt ({type(e).__name__}: {e})") from None
+    if version != _FORMAT_VERSION:
+        raise CheckpointError(f"load: {where} has checkpoint format version {version!r}; this backchain reads "
+                              f"version {_FORMAT_VERSION}")
+    try:
+        return _decode(tree, tensors, where)
+    except CheckpointError:
+        raise
+    except (TypeError, ValueError, AttributeError) as e:
+        raise CheckpointError(f"load: the structure stored in {where} is corrupt ({e})") from None
+
+
+_DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "I64": np.int64, "U64": np.uint64,
+           "I32": np.int32, "U32": np.uint32, "I16": np.int16, "U16": np.uint16, "I8": np.int8, "U8": np.uint8,
+           "BOOL": np.bool_, "C64": np.complex64}

@@ -1,0 +1,17 @@
+"""Optimizers and learning-rate schedulers with PyTorch's names, defaults and semantics.
+
+>>> import backchain as bc
+>>> w = bc.tensor([3.0], requires_grad=True)
+>>> opt = bc.optim.Adam([w], lr=0.5)
+>>> for _ in range(100):
+...     opt.zero_grad(); ((w - 1.0) ** 2).sum().backward(); opt.step()
+>>> abs(float(w.data[0]) - 1.0) < 0.05
+True
+"""
+from .optimizer import Optimizer
+from .sgd import SGD
+from .adam import Adam, AdamW
+from .rmsprop import RMSprop, Adagrad
+from . import lr_scheduler
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]

@@ -1,0 +1,758 @@
+"""A Keras-style training loop for PyTorch-style models: ``fit``, ``evaluate``, ``predict``.
+
+``fit`` runs the loop that PyTorch users write by hand (zero the gradients,
+forward, loss, backward, optimizer step, scheduler step), shows a live
+progress bar per epoch (tqdm: batches done, loss, metrics, samples/s, ETA),
+validates, calls callbacks (early stopping, checkpoints) and returns a
+:class:`History`. A run can be resumed from a checkpoint written by
+:class:`ModelCheckpoint`; the result is bit-for-bit the run that was never
+interrupted (same model, optimizer, scheduler, shuffling and history).
+
+The model is anything callable on a batch of inputs with PyTorch's Module
+interface: ``parameters()``, ``state_dict()``/``load_state_dict()`` and,
+if present, ``train()``/``eval()``.
+"""
+import importlib
+import math
+import sys
+import time
+import warnings
+
+import numpy as np
+
+from ._core.tensor import Tensor, no_grad
+
+__all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping", "ModelCheckpoint"]
+
+_LOSS_ALIASES = {
+    "mse": "mse_loss", "mean_squared_error": "mse_loss", "l1": "l1_loss", "mae": "l1_loss",
+    "mean_absolute_error": "l1_loss", "huber": "huber_loss", "smooth_l1": "smooth_l1_loss",
+    "cross_entropy": "cross_entropy", "crossentropy": "cross_entropy",
+    "categorical_crossentropy": "cross_entropy", "sparse_categorical_crossentropy": "cross_entropy",
+    "nll": "nll_loss", "bce": "binary_cross_entropy", "binary_crossentropy": "binary_cross_entropy",
+    "bce_with_logits": "binary_cross_entropy_with_logits", "kl_div": "kl_div",
+}
+
+
+# -- losses and metrics -----------------------------------------------------------
+def _resolve_loss(loss):
+    if callable(loss):
+        return loss
+    if not isinstance(loss, str):
+        raise TypeError(f"fit: loss should be a callable loss(outputs, targets) or a name such as 'cross_entropy' "
+                        f"or 'mse', got {type(loss).__name__}")
+    name = _LOSS_ALIASES.get(loss, loss)
+    try:
+        functional = importlib.import_module("backchain.nn.functional")
+    except ImportError as e:
+        raise ImportError(f"fit: loss={loss!r} is looked up in backchain.nn.functional, which could not be "
+                          f"imported ({e}); pass a callable loss instead") from None
+    fn = getattr(functional, name, None)
+    if fn is None or not callable(fn):
+        known = sorted(k for k, v in _LOSS_ALIASES.items() if hasattr(functional, v))
+        raise ValueError(f"fit: unknown loss {loss!r}; give a callable or one of {known}")
+    return fn
+
+
+def accuracy(outputs, targets):
+    """Fraction of correct predictions: the arg-max of the class scores (axis 1) against
+    integer labels, or against the arg-max of one-hot/probability targets of the same
+    shape. With one output per sample, a prediction is ``output > 0`` (logits).
+
+    >>> import numpy as np
+    >>> from backchain.train import accuracy
+    >>> accuracy(np.array([[2.0, 1.0], [0.0, 3.0]]), np.array([0, 0]))
+    0.5
+    """
+    out, y = np.asarray(outputs), np.asarray(targets)
+    if out.ndim >= 2 and out.shape[1] > 1:
+        pred = out.argmax(axis=1)
+        if y.shape == out.shape:
+            y = y.argmax(axis=1)
+    else:
+        pred = (out > 0).reshape(y.shape)
+        y = y > 0.5
+    return float(np.mean(pred == y.reshape(pred.shape)))
+
+
+def binary_accuracy(outputs, targets):
+    """Fraction of correct predictions for probabilities: ``output > 0.5`` against 0/1 targets.
+
+    >>> import numpy as np
+    >>> from backchain.train import binary_accuracy
+    >>> binary_accuracy(np.array([0.9, 0.2, 0.6]), np.array([1, 0, 0]))
+    0.6666666666666666
+    """
+    out, y = np.asarray(outputs), np.asarray(targets)
+    return float(np.mean((out.reshape(y.shape) > 0.5) == (y > 0.5)))
+
+
+_METRICS = {"accuracy": accuracy, "acc": accuracy, "binary_accuracy": binary_accuracy}
+
+
+def _resolve_metrics(metrics):
+    if metrics is None:
+        return []
+    if isinstance(metrics, str) or callable(metrics):
+        metrics = (metrics,)
+    out = []
+    for m in metrics:
+        if isinstance(m, str):
+            if m not in _METRICS:
+                raise ValueError(f"fit: unknown metric {m!r}; give a callable metric(outputs, targets) -> float or "
+                                 f"one of {sorted(_METRICS)}")
+            out.append(("accuracy" if m == "acc" else m, _METRICS[m]))
+        elif callable(m):
+            out.append((getattr(m, "__name__", type(m).__name__), m))
+        else:
+            raise TypeError(f"fit: a metric must be a name or a callable, got {type(m).__name__}")
+    return out
+
+
+# -- data --------------------------------------------------------------------------
+def _loader(data, batch_size, shuffle, seed, what):
+    from .data import DataLoader, TensorDataset
+
+    if isinstance(data, DataLoader):
+        return data
+    if isinstance(data, (tuple, list)) and len(data) >= 2 and all(isinstance(a, (np.ndarray, Tensor)) for a in data):
+        return DataLoader(TensorDataset(*data), batch_size=batch_size, shuffle=shuffle, seed=seed)
+    if hasattr(data, "__getitem__") and hasattr(data, "__len__") and not isinstance(data, (np.ndarray, Tensor)):
+        return DataLoader(data, batch_size=batch_size, shuffle=shuffle, seed=seed)
+    if hasattr(data, "__iter__") and not isinstance(data, (np.ndarray, Tensor)):
+        if iter(data) is data:
+            raise TypeError(f"{what}: got a one-shot iterator, which would be empty after the first epoch; pass a "
+                            "DataLoader, a dataset, an (inputs, targets) pair of arrays, or a list of batches")
+        return data
+    raise TypeError(f"{what}: expected a DataLoader, a dataset, an (inputs, targets) pair of arrays or an iterable of "
+                    f"batches, got {type(data).__name__}")
+
+
+def _split(batch, what):
+    if isinstance(batch, (tuple, list)) and len(batch) >= 2:
+        return batch[0], batch[1]
+    if isinstance(batch, dict) and "x" in batch and "y" in batch:
+        return batch["x"], batch["y"]
+    raise TypeError(f"{what}: each batch should be (inputs, targets), or a dict with 'x' and 'y'; got "
+                    f"{type(batch).__name__}" + (f" of length {len(batch)}" if isinstance(batch, (tuple, list)) else ""))
+
+
+def _array(x):
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
+def _count(y):
+    a = _array(y)
+    return int(a.shape[0]) if a.ndim else 1
+
+
+def _set_mode(model, training):
+    if training and callable(getattr(model, "train", None)):
+        model.train()
+    elif not training and callable(getattr(model, "eval", None)):
+        model.eval()
+
+
+# -- history and callbacks ---------------------------------------------------------
+class History:
+    """What ``fit`` measured, one value per epoch: ``history["loss"]``, ``history["val_accuracy"]``, ...
+
+    Attributes
+    ----------
+    epoch : list of int
+        The epochs (counted from 1) that the values belong to.
+    history : dict of str to list of float
+
+    Examples
+    --------
+    >>> from backchain import History
+    >>> h = History(); h.append(1, {"loss": 0.5}); h.append(2, {"loss": 0.25})
+    >>> h["loss"], h.to_dict()
+    ([0.5, 0.25], {'epoch': [1, 2], 'loss': [0.5, 0.25]})
+    """
+
+    def __init__(self):
+        self.epoch = []
+        self.history = {}
+
+    def append(self, epoch, logs):
+        """Record the values of one epoch."""
+        self.epoch.append(int(epoch))
+        for key, value in logs.items():
+            column = self.history.setdefault(key, [math.nan] * (len(self.epoch) - 1))
+            column.append(float(value))
+        for column in self.history.values():
+            if len(column) < len(self.epoch):
+                column.append(math.nan)
+
+    def __getitem__(self, key):
+        if key not in self.history:
+            raise KeyError(f"History has no {key!r}; it holds {sorted(self.history)}")
+        return self.history[key]
+
+    def __contains__(self, key):
+        return key in self.history
+
+    def __len__(self):
+        return len(self.epoch)
+
+    def to_dict(self):
+        """``{"epoch": [...], name: [...], ...}`` as plain lists (what checkpoints store)."""
+        return {"epoch": list(self.epoch), **{k: list(v) for k, v in self.history.items()}}
+
+    @classmethod
+    def from_dict(cls, d):
+        """Rebuild a History from ``to_dict()``."""
+        h = cls()
+        h.epoch = [int(e) for e in d.get("epoch", [])]
+        h.history = {k: [float(x) for x in v] for k, v in d.items() if k != "epoch"}
+        return h
+
+    def __repr__(self):
+        last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.history.items() if v)
+        return f"History({len(self.epoch)} epochs{': ' + last if last else ''})"
+
+
+class Callback:
+    """Base class of callbacks; ``fit`` sets ``self.trainer`` before ``on_train_begin``.
+
+    ``self.trainer`` gives ``model``, ``optimizer``, ``scheduler``, ``history``,
+    ``epochs``, ``stop_training`` (set it to True to stop after this epoch)
+    and ``checkpoint()`` (the full training state, for :func:`backchain.save`).
+    Override any of the ``on_*`` methods; ``logs`` is a dict of the current
+    values (``loss``, ``accuracy``, ``val_loss``, ...). A callback with state
+    that must survive a resume defines ``state_dict``/``load_state_dict``.
+    """
+
+    trainer = None
+
+    def set_trainer(self, trainer):
+        self.trainer = trainer
+
+    def on_train_begin(self, logs=None):
+        pass
+
+    def on_epoch_begin(self, epoch, logs=None):
+        pass
+
+    def on_batch_end(self, batch, logs=None):
+        pass
+
+    def on_epoch_end(self, epoch, logs=None):
+        pass
+
+    def on_train_end(self, logs=None):
+        pass
+
+    def state_dict(self):
+        return {}
+
+    def load_state_dict(self, state):
+        pass
+
+
+def _mode_for(monitor, mode):
+    if mode not in ("auto", "min", "max"):
+        raise ValueError(f"mode should be 'auto', 'min' or 'max', got {mode!r}")
+    if mode == "auto":
+        return "max" if ("acc" in monitor or monitor.endswith("auc")) else "min"
+    return mode
+
+
+def _monitored(logs, monitor, who):
+    if monitor not in logs:
+        raise KeyError(f"{who}: monitor={monitor!r} is not among this epoch's values {sorted(logs)}"
+                       + ("; pass validation= to fit, or monitor 'loss'" if monitor.startswith("val_") else ""))
+    return float(logs[monitor])
+
+
+class EarlyStopping(Callback):
+    """Stop training when a monitored value has stopped improving (Keras's ``EarlyStopping``).
+
+    Parameters
+    ----------
+    monitor : str
+        The value to watch (default ``"val_loss"``).
+    min_delta : float
+        Smallest change that counts as an improvement.
+    patience : int
+        Epochs without improvement after which training stops.
+    mode : {"auto", "min", "max"}
+        Whether lower or higher is better; "auto" picks "max" for accuracies.
+    baseline : float, optional
+        Stop unless the value gets better than this.
+    restore_best_weights : bool
+        At the end, load the weights of the best epoch back into the model.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> stop = bc.train.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
+    """
+
+    def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, mode="auto", baseline=None,
+                 restore_best_weights=False):
+        self.monitor = monitor
+        self.min_delta = abs(min_delta)
+        self.patience = patience
+        self.mode = _mode_for(monitor, mode)
+        self.baseline = baseline
+        self.restore_best_weights = restore_best_weights
+        self._reset()
+
+    def _reset(self):
+        self.wait = 0
+        self.stopped_epoch = 0
+        self.best = math.inf if self.mode == "min" else -math.inf
+        if self.baseline is not None:
+            self.best = float(self.baseline)
+        self.best_epoch = 0
+        self.best_weights = None
+
+    def _improved(self, value):
+        if self.mode == "min":
+            return value < self.best - self.min_delta
+        return value > self.best + self.min_delta
+
+    def on_train_begin(self, logs=None):
+        if self.trainer is None or self.trainer.start_epoch == 0:
+            self._reset()
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = _monitored(logs, self.monitor, "EarlyStopping")
+        if self._improved(value):
+            self.best, self.best_epoch, self.wait = value, epoch + 1, 0
+            if self.restore_best_weights:
+                self.best_weights = {k: np.array(v, copy=True) for k, v in self.trainer.model.state_dict().items()}
+            return
+        self.wait += 1
+        if self.wait >= self.patience:
+            self.stopped_epoch = epoch + 1
+            self.trainer.stop_training = True
+
+    def on_train_end(self, logs=None):
+        if self.restore_best_weights and self.best_weights is not None:
+            self.trainer.model.load_state_dict(self.best_weights)
+
+    def state_dict(self):
+        state = {"wait": self.wait, "best": self.best, "best_epoch": self.best_epoch,
+                 "stopped_epoch": self.stopped_epoch}
+        if self.best_weights is not None:
+            state["best_weights"] = self.best_weights
+        return state
+
+    def load_state_dict(self, state):
+        self.wait, self.best = int(state["wait"]), float(state["best"])
+        self.best_epoch, self.stopped_epoch = int(state["best_epoch"]), int(state["stopped_epoch"])
+        self.best_weights = state.get("best_weights")
+
+
+class ModelCheckpoint(Callback):
+    """Save a checkpoint with :func:`backchain.save` at the end of epochs.
+
+    By default the file holds everything needed to resume (``fit(...,
+    resume=path)``): the model's and optimizer's state, the scheduler's, the
+    epoch, the shuffling generator's state, the history and the callbacks'
+    state. With ``weights_only=True`` it holds only ``model.state_dict()``.
+    Writes are atomic, so a crash while saving keeps the previous file.
+
+    Parameters
+    ----------
+    filepath : str or os.PathLike
+        May contain format fields: ``{epoch}`` (counted from 1) and any logged
+        value, e.g. ``"ckpt-{epoch:03d}-{val_loss:.3f}.safetensors"``.
+    monitor : str
+        The value compared when ``save_best_only`` (default ``"val_loss"``).
+    save_best_only : bool
+        Save only when the monitored value improves.
+    mode : {"auto", "min", "max"}
+    weights_only : bool
+        Save ``model.state_dict()`` only.
+    every : int
+        Save every ``every`` epochs (default 1).
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> ckpt = bc.train.ModelCheckpoint("run.safetensors")
+    """
+
+    def __init__(self, filepath, monitor="val_loss", save_best_only=False, mode="auto", weights_only=False, every=1):
+        import os
+
+        self.filepath = os.fspath(filepath)
+        self.monitor = monitor
+        self.save_best_only = save_best_only
+        self.mode = _mode_for(monitor, mode)
+        self.weights_only = weights_only
+        self.every = int(every)
+        self.best = math.inf if self.mode == "min" else -math.inf
+        self.last_path = None
+
+    def on_epoch_end(self, epoch, logs=None):
+        from .io import save
+
+        if (epoch + 1) % self.every:
+            return
+        if self.save_best_only:
+            value = _monitored(logs, self.monitor, "ModelCheckpoint")
+            better = value < self.best if self.mode == "min" else value > self.best
+            if not better:
+                return
+            self.best = value
+        path = self.filepath.format(epoch=epoch + 1, **logs)
+        state = self.trainer.model.state_dict() if self.weights_only else self.trainer.checkpoint()
+        save(state, path)
+        self.last_path = path
+
+    def state_dict(self):
+        return {"best": self.best}
+
+    def load_state_dict(self, state):
+        self.best = float(state["best"])
+
+
+# -- progress ----------------------------------------------------------------------
+def _format_logs(logs):
+    return "  ".join(f"{k} {v:.4f}" for k, v in logs.items() if k != "lr")
+
+
+class _Progress:
+    """One epoch's display: a tqdm bar (interactive), a line per epoch, or nothing."""
+
+    def __init__(self, verbose, epoch, epochs, total):
+        if verbose == "auto":
+            interactive = getattr(sys.stderr, "isatty", lambda: False)() or "ipykernel" in sys.modules
+            verbose = 1 if interactive else 2
+        self.verbose = int(verbose)
+        self.title = f"Epoch {epoch + 1}/{epochs}"
+        self.start = time.perf_counter()
+        self.bar = None
+        self.last = 0.0
+        if self.verbose == 1:
+            from tqdm.auto import tqdm
+
+            self.bar = tqdm(total=total, desc=self.title, unit="batch", leave=True, file=sys.stderr,
+                            dynamic_ncols=True, mininterval=0.1)
+
+    def update(self, seen, logs, force=False):
+        if self.bar is None:
+            return
+        self.bar.update(1)
+        now = time.perf_counter()
+        if force or now - self.last >= 0.1:
+            self.last = now
+            rate = seen / max(now - self.start, 1e-9)
+            self.bar.set_postfix_str(f"{_format_logs(logs)}  {rate:,.0f} samples/s", refresh=False)
+
+    def close(self, seen, logs):
+        elapsed = time.perf_counter() - self.start
+        rate = seen / max(elapsed, 1e-9)
+        if self.bar is not None:
+            self.bar.set_postfix_str(f"{_format_logs(logs)}  {rate:,.0f} samples/s", refresh=True)
+            self.bar.close()
+        elif self.verbose >= 2:
+            print(f"{self.title}  {_format_logs(logs)}  {elapsed:.2f} s  {rate:,.0f} samples/s", flush=True)
+
+
+# -- the loop ----------------------------------------------------------------------
+class _Trainer:
+    """The state of one ``fit`` call, as seen by callbacks."""
+
+    def __init__(self, model, optimizer, scheduler, loader, history, epochs, callbacks):
+        self.model, self.optimizer, self.scheduler = model, optimizer, scheduler
+        self.loader, self.history, self.epochs, self.callbacks = loader, history, epochs, callbacks
+        self.epochs_done = 0
+        self.start_epoch = 0
+        self.stop_training = False
+
+    def checkpoint(self):
+        """The full training state after ``epochs_done`` epochs (see ``fit(resume=...)``)."""
+        import backchain
+
+        rng = {}
+        if hasattr(self.loader, "state_dict"):
+            rng["data"] = self.loader.state_dict()
+        get_state = getattr(backchain, "get_rng_state", None)
+        if callable(get_state):
+            rng["backchain"] = get_state()
+        return {
+            "format": "backchain.fit",
+            "epoch": self.epochs_done,
+            "model": self.model.state_dict(),
+            "optimizer": self.optimizer.state_dict(),
+            "scheduler": None if self.scheduler is None else self.scheduler.state_dict(),
+            "rng": rng,
+            "history": self.history.to_dict(),
+            "callbacks": [cb.state_dict() for cb in self.callbacks],
+        }
+
+    def restore(self, state, where):
+        import backchain
+
+        if not isinstance(state, dict) or state.get("format") != "backchain.fit":
+            raise ValueError(f"fit: {where} is not a training checkpoint written by ModelCheckpoint "
+                             "(weights_only=False); load weights with model.load_state_dict(bc.load(path))")
+        self.model.load_state_dict(state["model"])
+        self.optimizer.load_state_dict(state["optimizer"])
+        if self.scheduler is not None:
+            if state.get("scheduler") is None:
+                raise ValueError(f"fit: {where} holds no scheduler state, but a scheduler was given")
+            self.scheduler.load_state_dict(state["scheduler"])
+        rng = state.get("rng") or {}
+        if "data" in rng and hasattr(self.loader, "load_state_dict"):
+            self.loader.load_state_dict(rng["data"])
+        set_state = getattr(backchain, "set_rng_state", None)
+        if "backchain" in rng and callable(set_state):
+            set_state(rng["backchain"])
+        saved = state.get("callbacks") or []
+        for cb, cb_state in zip(self.callbacks, saved):
+            cb.load_state_dict(cb_state)
+        self.history = History.from_dict(state.get("history") or {})
+        self.epochs_done = self.start_epoch = int(state["epoch"])
+
+
+def _forward_loss(model, loss_fn, x, y):
+    out = model(x)
+    value = loss_fn(out, y)
+    if not isinstance(value, Tensor):
+        raise TypeError(f"fit: the loss returned a {type(value).__name__}; it must return a scalar Tensor computed "
+                        "from the model's output (use backchain.numpy functions)")
+    if value.size != 1:
+        raise ValueError(f"fit: the loss returned shape {value.shape}; it must be a scalar (use reduction='mean')")
+    return out, value
+
+
+def fit(model, train_data, loss, optimizer, epochs=1, validation=None, metrics=("accuracy",), scheduler=None,
+        callbacks=(), verbose="auto", *, batch_size=32, shuffle=True, seed=None, resume=None):
+    """Train a model: the PyTorch loop, with a progress bar, validation, callbacks and resume.
+
+    Each batch: ``optimizer.zero_grad()``, ``loss(model(x), y).backward()``,
+    ``optimizer.step()`` (and ``scheduler.step()`` for per-batch schedules
+    such as ``OneCycleLR``). Each epoch: validation in eval mode without
+    recording, ``scheduler.step()`` (``ReduceLROnPlateau`` gets ``val_loss``,
+    or ``loss`` without validation), the history, the callbacks.
+
+    Parameters
+    ----------
+    model : callable Module
+        Called on a batch of inputs; needs ``parameters``/``state_dict``/``load_state_dict``.
+    train_data : DataLoader, dataset, (x, y) pair of arrays, or iterable of (x, y) batches
+        A dataset or arrays are batched with ``batch_size``, shuffled with ``seed``.
+    loss : callable or str
+        ``loss(outputs, targets)`` returning a scalar Tensor, or the name of a
+        function in ``backchain.nn.functional`` ("cross_entropy", "mse", "l1",
+        "bce_with_logits", ...), looked up when ``fit`` is called.
+    optimizer : backchain.optim.Optimizer
+    epochs : int
+        The epoch to train up to (counted from 0 even when resuming).
+    validation : same kinds as ``train_data``, optional
+        Evaluated after every epoch; its values are logged with a ``val_`` prefix.
+    metrics : sequence of str or callable
+        "accuracy", "binary_accuracy", or ``metric(outputs, targets) -> float``.
+    scheduler : learning-rate scheduler, optional
+    callbacks : sequence of Callback
+    verbose : "auto", 0, 1 or 2
+        1: a live tqdm bar per epoch; 2: one line per epoch; 0: silent.
+        "auto" (default): a bar in a terminal or a notebook, otherwise (logs,
+        CI) one line per epoch.
+    batch_size : int
+        Batch size when ``train_data`` is not already a DataLoader.
+    shuffle : bool
+        Shuffle when ``train_data`` is not already a DataLoader.
+    seed : int, optional
+        Seed of the shuffling when ``train_data`` is not already a DataLoader.
+    resume : str or os.PathLike or dict, optional
+        A checkpoint from :class:`ModelCheckpoint` (or its loaded dict): the
+        model, optimizer, scheduler, shuffling generator, history and callback
+        states are restored and training continues after its epoch.
+
+    Returns
+    -------
+    History
+        Per-epoch ``loss``, metrics, ``val_*`` values and ``lr``.
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc, backchain.numpy as bnp
+    >>> class Line:                                   # any callable with the Module interface
+    ...     def __init__(self): self.w = bc.tensor(np.zeros(1), requires_grad=True)
+    ...     def __call__(self, x): return x * self.w
+    ...     def parameters(self): return [self.w]
+    ...     def state_dict(self): return {"w": self.w.data.copy()}
+    ...     def load_state_dict(self, d): self.w.data[...] = d["w"]
+    >>> x = np.linspace(-1, 1, 64); y = 3 * x
+    >>> model = Line()
+    >>> mse = lambda out, t: bnp.mean((out - t) ** 2)
+    >>> h = bc.fit(model, (x, y), mse, bc.optim.SGD(model.parameters(), lr=0.5), epochs=10,
+    ...            metrics=(), verbose=0, seed=0)
+    >>> round(float(model.w.data[0]), 2), len(h["loss"])
+    (3.0, 10)
+    """
+    loss_fn = _resolve_loss(loss)
+    metric_fns = _resolve_metrics(metrics)
+    if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
+        raise ValueError(f"fit: epochs should be a non-negative integer, got {epochs!r}")
+    loader = _loader(train_data, batch_size, shuffle, seed, "fit(train_data)")
+    val_loader = None if validation is None else _loader(validation, max(batch_size, 256), False, None,
+                                                         "fit(validation)")
+    callbacks = list(callbacks)
+    trainer = _Trainer(model, optimizer, scheduler, loader, History(), int(epochs), callbacks)
+    if resume is not None:
+        from .io import load
+
+        state = load(resume) if not isinstance(resume, dict) else resume
+        trainer.restore(state, f"'{resume}'" if not isinstance(resume, dict) else "the resume state")
+    per_batch = bool(getattr(scheduler, "per_batch", False))
+    plateau = scheduler is not None and type(scheduler).__name__ == "ReduceLROnPlateau"
+    total = len(loader) if hasattr(loader, "__len__") else None
+    for cb in callbacks:
+        cb.set_trainer(trainer)
+    for cb in callbacks:
+        cb.on_train_begin({})
+    logs = {}
+    for epoch in range(trainer.start_epoch, int(epochs)):
+        for cb in callbacks:
+            cb.on_epoch_begin(epoch, {})
+        _set_mode(model, True)
+        progress = _Progress(verbose, epoch, epochs, total)
+        seen, loss_sum, metric_sums, running = 0, 0.0, [0.0] * len(metric_fns), {}
+        for k, batch in enumerate(loader):
+            x, y = _split(batch, "fit")
+            optimizer.zero_grad()
+            out, value = _forward_loss(model, loss_fn, x, y)
+            value.backward()
+            optimizer.step()
+            if per_batch:
+                scheduler.step()
+            n = _count(y)
+            seen += n
+            loss_value = float(value.data)
+            if not math.isfinite(loss_value):
+                warnings.warn(f"fit: the loss is {loss_value} at epoch {epoch + 1}, batch {k + 1}", RuntimeWarning,
+                              stacklevel=2)
+            loss_sum += loss_value * n
+            out_data, y_data = _array(out), _array(y)
+            for j, (_, fn) in enumerate(metric_fns):
+                metric_sums[j] += fn(out_data, y_data) * n
+            running = {"loss": loss_sum / seen, **{name: s / seen for (name, _), s in zip(metric_fns, metric_sums)}}
+            progress.update(seen, running)
+            for cb in callbacks:
+                cb.on_batch_end(k, running)
+        if seen == 0:
+            raise ValueError("fit: the training data gave no batches (empty dataset, or drop_last with fewer samples "
+                             "than batch_size)")
+        logs = dict(running)
+        if val_loader is not None:
+            val = evaluate(model, val_loader, loss_fn, [fn for _, fn in metric_fns], _names=[n for n, _ in metric_fns])
+            logs.update({f"val_{k}": v for k, v in val.items()})
+        logs["lr"] = float(optimizer.param_groups[0]["lr"])
+        if scheduler is not None and not per_batch:
+            if plateau:
+                scheduler.step(logs["val_loss"] if "val_loss" in logs else logs["loss"])
+            else:
+                scheduler.step()
+        trainer.history.append(epoch + 1, logs)
+        trainer.epochs_done = epoch + 1
+        progress.close(seen, logs)
+        for cb in callbacks:
+            cb.on_epoch_end(epoch, logs)
+        if trainer.stop_training:
+            break
+    for cb in callbacks:
+        cb.on_train_end(logs)
+    return trainer.history
+
+
+def evaluate(model, data, loss=None, metrics=("accuracy",), *, batch_size=256, _names=None):
+    """The mean loss and metrics of a model over a dataset, in eval mode, recording nothing.
+
+    Parameters
+    ----------
+    model : callable Module
+    data : DataLoader, dataset, (x, y) pair of arrays, or iterable of (x, y) batches
+    loss : callable or str, optional
+        As in :func:`fit`; without it only the metrics are computed.
+    metrics : sequence of str or callable
+    batch_size : int
+        Batch size when ``data`` is not already batched.
+
+    Returns
+    -------
+    dict
+        ``{"loss": ..., "accuracy": ..., ...}``, averaged over samples.
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc
+    >>> model = lambda x: x                          # scores are the inputs themselves
+    >>> bc.evaluate(model, (np.array([[2.0, 1.0], [0.0, 1.0]]), np.array([0, 0])))
+    {'accuracy': 0.5}
+    """
+    loss_fn = None if loss is None else _resolve_loss(loss)
+    metric_fns = list(zip(_names, metrics)) if _names is not None else _resolve_metrics(metrics)
+    loader = _loader(data, batch_size, False, None, "evaluate(data)")
+    was_training = getattr(model, "training", None)
+    _set_mode(model, False)
+    seen, loss_sum, sums = 0, 0.0, [0.0] * len(metric_fns)
+    try:
+        with no_grad():
+            for batch in loader:
+                x, y = _split(batch, "evaluate")
+                out = model(x)
+                n = _count(y)
+                seen += n
+                if loss_fn is not None:
+                    loss_sum += float(_array(loss_fn(out, y))) * n
+                out_data, y_data = _array(out), _array(y)
+                for j, (_, fn) in enumerate(metric_fns):
+                    sums[j] += fn(out_data, y_data) * n
+    finally:
+        if was_training:
+            _set_mode(model, True)
+    if seen == 0:
+        raise ValueError("evaluate: the data gave no batches")
+    result = {} if loss_fn is None else {"loss": loss_sum / seen}
+    result.update({name: s / seen for (name, _), s in zip(metric_fns, sums)})
+    return result
+
+
+def predict(model, data, *, batch_size=256):
+    """The model's outputs for all inputs, concatenated, in eval mode, recording nothing.
+
+    Parameters
+    ----------
+    model : callable Module
+    data : array, Tensor, DataLoader or iterable of batches
+        Batches may be inputs or ``(inputs, targets, ...)`` (targets are ignored).
+    batch_size : int
+        Batch size when ``data`` is an array.
+
+    Returns
+    -------
+    numpy.ndarray
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc
+    >>> bc.predict(lambda x: 2 * x, np.arange(5.0), batch_size=2)
+    array([0., 2., 4., 6., 8.])
+    """
+    if isinstance(data, (np.ndarray, Tensor)):
+        x = _array(data)
+        batches = (x[k:k + batch_size] for k in range(0, len(x), batch_size))
+    else:
+        batches = (b[0] if isinstance(b, (tuple, list)) else b for b in data)
+    was_training = getattr(model, "training", None)
+    _set_mode(model, False)
+    outs = []
+    try:
+        with no_grad():
+            for xb in batches:
+                outs.append(_array(model(xb)))
+    finally:
+        if was_training:
+            _set_mode(model, True)
+    if not outs:
+        raise ValueError("predict: the data gave no batches")
+    return np.concatenate(outs)
