@@ -6,13 +6,11 @@ import time
 import numpy as np
 
 
-def demo(args):
+def _gradient_tour():
+    """A short worked example of gradients (printed before the network demo)."""
     import backchain as bc
     import backchain.numpy as bnp
 
-    print("backchain demo: the code is the derivative\n")
-
-    # 1. A gradient, checked against a finite difference.
     f = lambda x: bnp.sum(bnp.tanh(x) ** 2 * bnp.sin(3.0 * x))
     x = np.linspace(-1.0, 1.0, 5)
     g = bc.grad(f)(x)
@@ -21,67 +19,66 @@ def demo(args):
     print("1. grad of sum(tanh(x)^2 sin(3x)) at", np.round(x, 2))
     print("   backchain:         ", np.round(g, 6))
     print("   finite differences:", np.round(fd, 6))
-    print(f"   max difference {np.max(np.abs(g - fd)):.1e}\n")
-
-    # 2. Higher order and forward mode.
+    print(f"   max difference {np.max(np.abs(g - fd)):.1e}")
     d = bc.grad
-    print("2. derivatives of tanh at 0.3, to third order:",
+    print("   derivatives of tanh at 0.3, to third order:",
           [round(float(h(0.3)), 6) for h in (bnp.tanh, d(bnp.tanh), d(d(bnp.tanh)), d(d(d(bnp.tanh))))])
-    rosen = lambda p: (1.0 - p[0]) ** 2 + 100.0 * (p[1] - p[0] ** 2) ** 2
-    p, v = np.array([-1.2, 1.0]), np.array([1.0, 0.0])
-    _, hv = bc.jvp(bc.grad(rosen), (p,), (v,))
-    print(f"   Hessian-vector product of Rosenbrock at {p} along {v}: {hv}\n")
 
-    # 3. A small network trained with plain gradient descent on a functional loss.
-    rng = np.random.default_rng(0)
-    n = 200
-    t = rng.uniform(0, 3 * np.pi, n)
-    label = rng.integers(0, 2, n)
-    r = t / (3 * np.pi)
-    xy = np.stack([r * np.cos(t + np.pi * label), r * np.sin(t + np.pi * label)], 1)
-    xy += rng.normal(0, 0.02, xy.shape)
-    params = {
-        "w1": rng.normal(0, 1.0, (2, 32)), "b1": np.zeros(32),
-        "w2": rng.normal(0, 1.0 / np.sqrt(32), (32, 32)), "b2": np.zeros(32),
-        "w3": rng.normal(0, 1.0 / np.sqrt(32), (32, 1)), "b3": np.zeros(1),
-    }
 
-    def logits(p, x):
-        h = bnp.tanh(x @ p["w1"] + p["b1"])
-        h = bnp.tanh(h @ p["w2"] + p["b2"])
-        return (h @ p["w3"] + p["b3"])[:, 0]
+def _load(name):
+    import backchain as bc
 
-    def loss(p, x, y):
-        z = logits(p, x)
-        # binary cross-entropy with logits, written stably: log(1 + e^z) - y z
-        return bnp.mean(bnp.maximum(z, 0.0) + bnp.log(1.0 + bnp.exp(-bnp.abs(z))) - y * z)
+    if name == "digits":
+        train, test = bc.data.digits(flatten=True)
+        return train, test, 64
+    train, test = bc.data.fashion_mnist()
+    flat = lambda ds: bc.data.TensorDataset(ds.tensors[0].reshape(len(ds), -1), ds.tensors[1])
+    return flat(train), flat(test), 28 * 28
 
-    value_and_grad = bc.value_and_grad(loss)
-    lr, steps = 0.5, args.steps
-    mom = {k: np.zeros_like(v) for k, v in params.items()}
+
+def demo(args):
+    import backchain as bc
+    import backchain.numpy as bnp  # noqa: F401
+
+    print("backchain demo: the code is the derivative\n")
+    _gradient_tour()
     start = time.perf_counter()
-    print(f"3. a 2-32-32-1 tanh network on two interleaved spirals ({n} points), {steps} steps of momentum SGD")
-    for step in range(steps + 1):
-        value, grads = value_and_grad(params, xy, label)
-        if step % max(1, steps // 5) == 0:
-            acc = np.mean((logits(params, xy) > 0) == label)
-            print(f"   step {step:5d}   loss {value:.4f}   accuracy {acc:.3f}")
-        for k in params:
-            mom[k] = 0.9 * mom[k] - lr * grads[k]
-            params[k] = params[k] + mom[k]
+    train, test, n_in = _load(args.data)
+    bc.manual_seed(0)
+    nn = bc.nn
+    model = nn.Sequential(nn.Linear(n_in, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
+    print(f"\n2. a network for {args.data} ({len(train)} training, {len(test)} test images)\n")
+    bc.summary(model, (1, n_in))
+    x0, y0 = test.tensors[0][:16], test.tensors[1][:16]
+    print("\n3. every layer's gradient against finite differences (float64 copy of the model):\n")
+    report = bc.check.layers(model, x0, lambda out: nn.functional.cross_entropy(out, y0))
+    print(f"\n4. training ({args.epochs} epochs, AdamW, cosine schedule, label smoothing 0.1, "
+          f"batch {args.batch_size})\n")
+    opt = bc.optim.AdamW(model.parameters(), lr=args.lr, weight_decay=0.01)
+    sched = bc.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=args.epochs)
+    loss = lambda out, y: nn.functional.cross_entropy(out, y, label_smoothing=0.1)
+    bc.fit(model, train, loss=loss, optimizer=opt, epochs=args.epochs, validation=test,
+           scheduler=sched, batch_size=args.batch_size, seed=0, verbose=args.verbose)
+    result = bc.evaluate(model, test, loss="cross_entropy", batch_size=256)
     elapsed = time.perf_counter() - start
-    acc = np.mean((logits(params, xy) > 0) == label)
-    print(f"   final accuracy {acc:.3f} in {elapsed:.1f} s")
-    return 0
+    print(f"\ntest accuracy {result['accuracy']:.4f}, test loss {result['loss']:.4f}; "
+          f"gradient check {'passed' if report.ok else 'FAILED'}; {elapsed:.1f} s in all")
+    return 0 if report.ok else 1
 
 
 def main(argv=None):
     parser = argparse.ArgumentParser(prog="python -m backchain", description="backchain command line")
     sub = parser.add_subparsers(dest="command", required=True)
-    p = sub.add_parser("demo", help="a short worked example of gradients and training")
-    p.add_argument("--steps", type=int, default=1500, help="training steps of the network example")
+    p = sub.add_parser("demo", help="gradients, a per-layer gradient check, and a network trained on digits")
+    p.add_argument("--data", choices=("digits", "fashion-mnist"), default="digits")
+    p.add_argument("--epochs", type=int, default=40)
+    p.add_argument("--batch-size", type=int, default=32)
+    p.add_argument("--lr", type=float, default=2e-3)
+    p.add_argument("--verbose", default="auto", help="auto, 0 (quiet), 1 (progress bar) or 2 (a line per epoch)")
     args = parser.parse_args(argv)
     if args.command == "demo":
+        if args.verbose != "auto":
+            args.verbose = int(args.verbose)
         return demo(args)
     return 1
 
