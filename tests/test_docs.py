@@ -28,3 +28,12 @@ def test_newton_cg_example_converges():
     assert result.success and abs(result.fun) < 1e-12
     assert history[-1] < history[0]
     assert abs(result.x - 1.0).max() < 1e-5
+
+
+def test_readme_examples_run(tmp_path, monkeypatch, capsys):
+    blocks = BLOCK.findall((DOCS.parent / "README.md").read_text())
+    assert len(blocks) >= 2
+    monkeypatch.chdir(tmp_path)  # the README saves a checkpoint in the working directory
+    for block in blocks:
+        exec(compile(block, "README.md", "exec"), {"__name__": "readme"})
+    assert (tmp_path / "model.safetensors").exists()
