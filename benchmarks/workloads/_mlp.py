@@ -265,7 +265,7 @@ class MatmulFloor:
         for i in reversed(range(len(Ws))):
             hs[i].T @ dz
             if i > 0:
-                dz @ Ws[i].T
+                dz = dz @ Ws[i].T
 
 
 IMPLEMENTATIONS = {
