@@ -255,19 +255,21 @@ def notes(w, impl, r, results):
 
 
 def format_table(w, results):
-    """The table of one workload: median, min-max, ratio to the baseline, peak RSS, notes."""
+    """The table of one workload: median, min-max, ratios to the baseline and to PyTorch, peak RSS, notes."""
     base = results.get(w.baseline, {}).get("median")
+    peer = results.get("torch", {}).get("median")
     size = next((r["size"] for r in results.values() if "size" in r), w.size)
     note = "" if size == w.size else f"; {w.size_label} {size:,} (not the default {w.size:,})"
     lines = [f"{w.name}  {w.title}  [{w.unit}; ratio = median / {w.baseline} median{note}]",
-             f"  {'impl':<10} {'median':>9} {'min-max':>17} {'ratio':>7} {'peak RSS':>9}  notes"]
+             f"  {'impl':<10} {'median':>9} {'min-max':>17} {'ratio':>7} {'/torch':>7} {'peak RSS':>9}  notes"]
     for impl, r in results.items():
         if "error" in r:
             lines.append(f"  {impl:<10} {'failed':>9}  {r['error'][:150]}")
             continue
         ratio = f"{r['median'] / base:.2f}" if base else "-"
+        vs_peer = f"{r['median'] / peer:.2f}" if peer else "-"
         span = f"{_fmt(r['min'])}-{_fmt(r['max'])}"
-        lines.append(f"  {impl:<10} {_fmt(r['median']):>9} {span:>17} {ratio:>7} "
+        lines.append(f"  {impl:<10} {_fmt(r['median']):>9} {span:>17} {ratio:>7} {vs_peer:>7} "
                      f"{r['peak_rss_mb']:>6.0f} MB  {notes(w, impl, r, results)}")
     return "\n".join(lines)
 
