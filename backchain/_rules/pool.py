@@ -3,11 +3,12 @@
 Three primitives:
 
 * ``pool_windows`` copies every pooling window of the padded input into a
-  trailing axis, ``(N, C, *out, prod(kernel))``, from one strided view;
+  leading axis, ``(prod(kernel), N, C, *out)``: one strided slice per kernel
+  position (the window axis leads, so that reductions over it are vectorised);
 * ``pool_windows_T`` is its transpose: it adds the window entries back into
   the input, one strided add per kernel position (overlapping windows add up;
   never ``np.add.at``);
-* ``window_max`` is the maximum over the trailing axis, whose derivative
+* ``window_max`` is the maximum over the leading axis, whose derivative
   passes the cotangent to the maxima of each window by the tie rule
   (``_tie_weights``).
 
@@ -29,7 +30,7 @@ import numpy as np
 import backchain.numpy as bnp
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
-from .conv import _windows, _tuple
+from .conv import _tuple
 from .sampling import take_flat, scatter_flat
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
@@ -80,23 +81,26 @@ def _tie_weights(is_max_mask, axis, ties="split"):
 
 # -- the window primitives -----------------------------------------------------------------------
 
+def _window_slices(kernel, stride, dilation, out):
+    """For each kernel position (row-major), the strided slice of the padded input it reads."""
+    nd = len(kernel)
+    for k in itertools.product(*(range(kk) for kk in kernel)):
+        yield (slice(None), slice(None)) + tuple(
+            slice(k[i] * dilation[i], k[i] * dilation[i] + stride[i] * (out[i] - 1) + 1, stride[i])
+            for i in range(nd))
+
+
 def _pool_windows_impl(x, kernel, stride, padding, dilation, out, fill):
     xp = np.pad(x, ((0, 0), (0, 0)) + tuple(padding), constant_values=fill) if any(map(any, padding)) else x
-    win, _ = _windows(xp, kernel, stride, dilation)
-    nd = len(kernel)
-    win = win[(slice(None), slice(None)) + tuple(slice(0, o) for o in out)]
-    return win.reshape(x.shape[:2] + tuple(out) + (-1,))
+    return np.stack([xp[sl] for sl in _window_slices(kernel, stride, dilation, out)])
 
 
 def _pool_windows_T_impl(v, xshape, kernel, stride, padding, dilation, out):
-    nd = len(kernel)
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(xshape[2:], padding))
     buf = np.zeros(tuple(xshape[:2]) + padded, dtype=v.dtype)
-    v = v.reshape(v.shape[:2 + nd] + tuple(kernel))
-    for k in itertools.product(*(range(kk) for kk in kernel)):
-        sl = tuple(slice(k[i] * dilation[i], k[i] * dilation[i] + stride[i] * (out[i] - 1) + 1, stride[i])
-                   for i in range(nd))
-        buf[(slice(None), slice(None)) + sl] += v[(Ellipsis,) + k]
+    # col2im: one strided add per kernel position; overlapping windows accumulate (never np.add.at).
+    for vk, sl in zip(v, _window_slices(kernel, stride, dilation, out)):
+        buf[sl] += vk
     crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(xshape[2:], padding))
     return buf[(slice(None), slice(None)) + crop]
 
@@ -128,31 +132,33 @@ pool_windows_T = primitive(
 
 
 def _window_max_weights(v, ans, ties):
-    v, ans = np.asarray(_data(v)), np.expand_dims(np.asarray(_data(ans)), -1)
-    mask = (v == ans) | (np.isnan(v) & np.isnan(ans))
-    return _tie_weights(mask, -1, ties).astype(v.dtype, copy=False)
+    v, ans = np.asarray(_data(v)), np.asarray(_data(ans))
+    mask = v == ans
+    if ans.dtype.kind in "fc" and np.isnan(ans).any():
+        mask |= np.isnan(v) & np.isnan(ans)
+    return _tie_weights(mask, 0, ties).astype(v.dtype, copy=False)
 
 
 def _window_max_vjp(g, ans, v, ties):
-    return bnp.expand_dims(g, -1) * _window_max_weights(v, ans, ties)
+    return bnp.expand_dims(g, 0) * _window_max_weights(v, ans, ties)
 
 
 def _window_max_jvp(t, ans, v, ties):
-    return bnp.sum(t * _window_max_weights(v, ans, ties), axis=-1)
+    return bnp.sum(t * _window_max_weights(v, ans, ties), axis=0)
 
 
 window_max = primitive(
-    "window_max", lambda v, ties: np.max(v, axis=-1), vjp=(_window_max_vjp,), jvp=(_window_max_jvp,),
+    "window_max", lambda v, ties: np.max(v, axis=0), vjp=(_window_max_vjp,), jvp=(_window_max_jvp,),
     kinks="max-pool ties: the cotangent is split evenly among the tied maxima of a window (min-norm); "
           "policy 'first' (PyTorch) or 'last' gives it all to one; overlapping windows add up",
-    doc="Maximum over the last axis, with the pooling tie rule.",
+    doc="Maximum over the leading (window) axis, with the pooling tie rule.",
 )
 
 
 def _chosen(vd, ties):
     """Position in each window of the maximum that return_indices reports (first, or last under "last")."""
-    mask = (vd == np.expand_dims(vd.max(-1), -1)) | np.isnan(vd)
-    return np.argmax(_tie_weights(mask, -1, "last" if ties == "last" else "first"), axis=-1)
+    mask = (vd == vd.max(0)) | np.isnan(vd)
+    return np.argmax(_tie_weights(mask, 0, "last" if ties == "last" else "first"), axis=0)
 
 
 # -- argument handling ---------------------------------------------------------------------------
@@ -319,7 +325,7 @@ def _avg_poolnd(op, nd, input, kernel_size, stride, padding, ceil_mode, count_in
     geo = _geometry(op, shape, nd, kernel_size, stride, padding, 1, ceil_mode)
     div = _divisor(geo, shape[2:], count_include_pad, divisor_override)
     dtype = np.asarray(_data(input)).dtype
-    y = bnp.sum(pool_windows(input, fill=0.0, **geo), axis=-1) / np.asarray(div, dtype=dtype)
+    y = bnp.sum(pool_windows(input, fill=0.0, **geo), axis=0) / np.asarray(div, dtype=dtype)
     return y[0] if unbatched else y
 
 
@@ -452,8 +458,9 @@ def _adaptive_max(op, nd, input, output_size, return_indices, ties):
     flat = flat.transpose(perm).reshape(tuple(out) + (-1,))
     dtype = np.asarray(_data(input)).dtype
     fill = -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
-    v = take_flat(bnp.reshape(input, shape[:2] + (-1,)), index=flat.reshape(-1), fill=fill)
-    v = bnp.reshape(v, shape[:2] + tuple(out) + (flat.shape[-1],))
+    # The window offsets lead: (prod(kmax), N, C, *out), as pool_windows lays them out.
+    v = take_flat(bnp.reshape(input, shape[:2] + (-1,)), index=np.moveaxis(flat, -1, 0).reshape(-1), fill=fill)
+    v = bnp.moveaxis(bnp.reshape(v, shape[:2] + (flat.shape[-1],) + tuple(out)), 2, 0)
     y = window_max(v, ties=ties)
     if unbatched:
         y = y[0]
@@ -461,7 +468,8 @@ def _adaptive_max(op, nd, input, output_size, return_indices, ties):
         return y
     vd = np.asarray(_data(v))
     k = _chosen(vd, ties)
-    idx = np.take_along_axis(np.broadcast_to(flat, vd.shape), k[..., None], axis=-1)[..., 0]
+    lead = np.moveaxis(flat, -1, 0).reshape((flat.shape[-1], 1, 1) + tuple(out))
+    idx = np.take_along_axis(np.broadcast_to(lead, vd.shape), k[None], axis=0)[0]
     return y, (idx[0] if unbatched else idx)
 
 
