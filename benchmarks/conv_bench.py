@@ -13,9 +13,10 @@ Implementations:
 
 Each implementation runs in a fresh process, single-threaded (OMP/OpenBLAS/MKL threads = 1,
 torch.set_num_threads(1)), so that the figures compare the code rather than the machine's load;
-the median step time over --repeats steps is reported, after --warmup steps.
+the median step time over --repeats steps (after --warmup steps) is taken in each of --rounds
+interleaved rounds, and the medians over rounds are reported (ratios: median of per-round ratios).
 
-    python benchmarks/conv_bench.py [--repeats N] [--warmup N] [--json out.json]
+    python benchmarks/conv_bench.py [--repeats N] [--warmup N] [--rounds N] [--json out.json]
 """
 import argparse
 import json
@@ -207,6 +208,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--repeats", type=int, default=30)
     ap.add_argument("--warmup", type=int, default=5)
+    ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--impl", choices=sorted(STEPS))
     ap.add_argument("--json")
     args = ap.parse_args(argv)
@@ -214,12 +216,20 @@ def main(argv=None):
         t, losses = measure(args.impl, args.repeats, args.warmup)
         print(json.dumps({"median_s": t, "first_loss": losses[0], "last_loss": losses[-1]}))
         return None
-    rows = {impl: run_fresh(impl, args.repeats, args.warmup) for impl in ("backchain", "torch", "numpy")}
-    bc_t = rows["backchain"]["median_s"]
-    print(f"LeNet-style train step, batch {N}, float32, 1 thread, median of {args.repeats} "
-          f"({platform.processor() or platform.machine()}, Python {platform.python_version()})")
+    impls = ("backchain", "torch", "numpy")
+    runs = {impl: [] for impl in impls}
+    for _ in range(args.rounds):  # interleaved rounds, so that a burst of load hits every implementation
+        for impl in impls:
+            runs[impl].append(run_fresh(impl, args.repeats, args.warmup))
+    rows = {}
+    for impl in impls:
+        rows[impl] = dict(runs[impl][-1], median_s=statistics.median(r["median_s"] for r in runs[impl]),
+                          ratio=statistics.median(b["median_s"] / r["median_s"]
+                                                  for b, r in zip(runs["backchain"], runs[impl])))
+    print(f"LeNet-style train step, batch {N}, float32, 1 thread, median of {args.rounds} rounds x "
+          f"{args.repeats} steps ({platform.processor() or platform.machine()}, Python {platform.python_version()})")
     for impl, r in rows.items():
-        print(f"  {impl:10s} {r['median_s'] * 1e3:8.2f} ms   backchain / {impl} = {bc_t / r['median_s']:.2f}   "
+        print(f"  {impl:10s} {r['median_s'] * 1e3:8.2f} ms   backchain / {impl} = {r['ratio']:.2f}   "
               f"loss {r['first_loss']:.4f} -> {r['last_loss']:.4f}")
     if args.json:
         with open(args.json, "w") as f:

@@ -121,3 +121,15 @@ def test_float32_stays_float32():
     assert y.dtype == np.float32
     y.sum().backward()
     assert x.grad.dtype == np.float32 and w.grad.dtype == np.float32
+
+
+@pytest.mark.parametrize("n", [1, 3])
+def test_conv_results_do_not_share_scratch_memory(n):
+    rng = np.random.default_rng(4)
+    w = rng.standard_normal((2, 3, 3, 3))
+    x1, x2 = rng.standard_normal((n, 3, 5, 5)), rng.standard_normal((n, 3, 5, 5))
+    y1 = C.conv2d(x1, w)
+    keep = y1.copy()
+    C.conv2d(x2, w)
+    C.conv_transpose2d(x2[:, :2, :3, :3], w)
+    np.testing.assert_array_equal(y1, keep)

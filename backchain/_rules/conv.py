@@ -25,6 +25,7 @@ Layouts and parameters follow ``torch.nn.functional``: input ``(N, C, *spatial)`
 groups, *kernel)``, which is exactly the weight of the convolution it transposes.
 """
 import itertools
+import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
@@ -42,48 +43,81 @@ def _data(a):
 
 # -- the NumPy kernels ---------------------------------------------------------------------------
 
-def _pad_zeros(x, padding):
-    if not any(lo or hi for lo, hi in padding):
-        return x
-    return np.pad(x, ((0, 0), (0, 0)) + tuple(padding))
+class _Scratch(threading.local):
+    def __init__(self):
+        self.buffers = {}
 
 
-def _windows(xp, kernel, stride, dilation):
-    """A read-only view ``(N, C, *out, *kernel)`` of the padded input: no copy."""
-    nd = len(kernel)
-    space = xp.shape[2:]
-    out = tuple((space[i] - dilation[i] * (kernel[i] - 1) - 1) // stride[i] + 1 for i in range(nd))
-    st = xp.strides
-    strides = (st[:2] + tuple(st[2 + i] * stride[i] for i in range(nd))
-               + tuple(st[2 + i] * dilation[i] for i in range(nd)))
-    return as_strided(xp, xp.shape[:2] + out + tuple(kernel), strides, writeable=False), out
+_scratch_state = _Scratch()
+
+
+def _scratch(slot, shape, dtype):
+    """A reused, uninitialised array for a temporary that dies within one kernel call.
+
+    NOTE: the im2col columns are several times the size of the input and live for one
+    matrix product. A fresh allocation of that size is returned to the OS when freed, so
+    each call pays its page faults again (measured: the LeNet train step took twice as
+    long). One buffer per slot and thread is reused instead; never return it to callers.
+    """
+    dtype = np.dtype(dtype)
+    n = int(np.prod(shape)) * dtype.itemsize
+    buf = _scratch_state.buffers.get(slot)
+    if buf is None or buf.size < n:
+        buf = np.empty(max(n, 1), dtype=np.uint8)
+        _scratch_state.buffers[slot] = buf
+    return buf[:n].view(dtype).reshape(shape)
+
+
+# NOTE: inside the kernels the batch axis is moved last, (C, *spatial, N). Every row of the
+# columns then reads runs of ``out_w * N`` contiguous numbers (not ``out_w``), which makes the
+# im2col copy and the col2im adds several times faster on small images.
+
+def _channels_first(x, padding):
+    """``(N, C, *S)`` -> zero-padded ``(C, *S_padded, N)``, contiguous."""
+    nd = x.ndim - 2
+    xt = np.moveaxis(x, 0, -1)
+    if any(lo or hi for lo, hi in padding):
+        return np.pad(xt, ((0, 0),) + tuple(padding) + ((0, 0),))
+    return np.ascontiguousarray(xt) if nd else xt
+
+
+def _out_shape(space, kernel, stride, dilation):
+    return tuple((s - d * (k - 1) - 1) // st + 1 for s, k, st, d in zip(space, kernel, stride, dilation))
 
 
 def _columns(x, kernel, stride, padding, dilation, groups):
-    """im2col: ``(groups, C/groups * prod(kernel), N * prod(out))`` and the output's spatial shape."""
+    """im2col: ``(groups, C/groups * prod(kernel), prod(out) * N)`` and the output's spatial shape."""
     nd = len(kernel)
-    win, out = _windows(_pad_zeros(x, padding), kernel, stride, dilation)
-    n, c = x.shape[:2]
-    # (C, *kernel, N, *out): channel-major rows, batch-and-position columns.
-    perm = (1,) + tuple(range(2 + nd, 2 + 2 * nd)) + (0,) + tuple(range(2, 2 + nd))
-    cols = np.ascontiguousarray(win.transpose(perm))
-    return cols.reshape(groups, (c // groups) * int(np.prod(kernel)), n * int(np.prod(out))), out
+    xt = _channels_first(x, padding)
+    c, n = xt.shape[0], xt.shape[-1]
+    out = _out_shape(xt.shape[1:-1], kernel, stride, dilation)
+    st = xt.strides
+    view = as_strided(xt, (c,) + tuple(kernel) + out + (n,),
+                      (st[0],) + tuple(st[1 + i] * dilation[i] for i in range(nd))
+                      + tuple(st[1 + i] * stride[i] for i in range(nd)) + (st[-1],), writeable=False)
+    cols = _scratch("cols", view.shape, x.dtype)
+    np.copyto(cols, view)
+    return cols.reshape(groups, (c // groups) * int(np.prod(kernel)), int(np.prod(out)) * n), out
 
 
 def _grouped_cotangent(gy, groups):
-    """``(N, O, *out)`` -> ``(groups, O/groups, N * prod(out))``."""
-    n, o = gy.shape[:2]
-    gt = np.ascontiguousarray(np.swapaxes(gy, 0, 1))
-    return gt.reshape(groups, o // groups, n * int(np.prod(gy.shape[2:])))
+    """``(N, O, *out)`` -> ``(groups, O/groups, prod(out) * N)``."""
+    o = gy.shape[1]
+    view = np.moveaxis(gy, 0, -1)
+    gt = _scratch("cotangent", view.shape, gy.dtype)
+    np.copyto(gt, view)
+    return gt.reshape(groups, o // groups, -1)
 
 
 def _conv_impl(x, w, stride, padding, dilation, groups):
     kernel = w.shape[2:]
     cols, out = _columns(x, kernel, stride, padding, dilation, groups)
     o = w.shape[0]
-    y = np.matmul(w.reshape(groups, o // groups, -1), cols)          # (g, O/g, N * P)
-    y = y.reshape((o, x.shape[0]) + out)
-    return np.ascontiguousarray(np.swapaxes(y, 0, 1))
+    wg = w.reshape(groups, o // groups, -1)
+    y = _scratch("image", (groups, o // groups, cols.shape[2]), np.result_type(wg, cols))
+    np.matmul(wg, cols, out=y)                                        # (g, O/g, P * N)
+    y = y.reshape((o,) + out + (x.shape[0],))
+    return np.moveaxis(y, -1, 0).copy()  # always a copy: y lives in a scratch buffer
 
 
 def _conv_weight_grad_impl(x, gy, wshape, stride, padding, dilation, groups):
@@ -98,17 +132,21 @@ def _conv_input_grad_impl(gy, w, xshape, stride, padding, dilation, groups):
     o, cg = w.shape[:2]
     n, out = gy.shape[0], gy.shape[2:]
     wt = np.swapaxes(w.reshape(groups, o // groups, -1), 1, 2)               # (g, C/g * K, O/g)
-    dcols = np.matmul(wt, _grouped_cotangent(gy, groups))                   # (g, C/g * K, N * P)
-    dcols = dcols.reshape((groups * cg,) + tuple(kernel) + (n,) + tuple(out))
+    gt = _grouped_cotangent(gy, groups)
+    dtype = np.result_type(wt, gt)
+    dcols = _scratch("cols", (groups, wt.shape[1], gt.shape[2]), dtype)
+    np.matmul(wt, gt, out=dcols)                                             # (g, C/g * K, P * N)
+    dcols = dcols.reshape((groups * cg,) + tuple(kernel) + tuple(out) + (n,))
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(xshape[2:], padding))
-    buf = np.zeros((groups * cg, n) + padded, dtype=dcols.dtype)
+    buf = _scratch("image", (groups * cg,) + padded + (n,), dtype)
+    buf.fill(0)
     # col2im: one vectorised strided add per kernel position (never np.add.at).
     for k in itertools.product(*(range(kk) for kk in kernel)):
         sl = tuple(slice(k[i] * dilation[i], k[i] * dilation[i] + stride[i] * (out[i] - 1) + 1, stride[i])
                    for i in range(nd))
-        buf[(slice(None), slice(None)) + sl] += dcols[(slice(None),) + k]
+        buf[(slice(None),) + sl] += dcols[(slice(None),) + k]
     crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(xshape[2:], padding))
-    return np.ascontiguousarray(np.swapaxes(buf[(slice(None), slice(None)) + crop], 0, 1))
+    return np.moveaxis(buf[(slice(None),) + crop], -1, 0).copy()  # always a copy: buf is scratch
 
 
 # -- the primitives ------------------------------------------------------------------------------

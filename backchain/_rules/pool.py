@@ -24,6 +24,7 @@ read from ``backchain.kinks.current_ties()`` when that module exists, or given
 per call with ``ties=``.
 """
 import itertools
+import sys
 
 import numpy as np
 
@@ -38,6 +39,7 @@ __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d",
            "max_unpool1d", "max_unpool2d"]
 
 TIES = ("split", "first", "last")
+_KINKS_TRIED = []
 
 
 def _data(a):
@@ -47,10 +49,13 @@ def _data(a):
 def _ties_mode(ties=None):
     """The tie rule to use: ``ties`` if given, else the ``backchain.kinks`` policy, else "split"."""
     if ties is None:
-        try:
-            from backchain import kinks
-        except ImportError:
-            return "split"
+        kinks = sys.modules.get("backchain.kinks")
+        if kinks is None and not _KINKS_TRIED:
+            _KINKS_TRIED.append(True)  # a failed import is slow: try it once, then look in sys.modules
+            try:
+                from backchain import kinks
+            except ImportError:
+                kinks = None
         reader = getattr(kinks, "current_ties", None)
         ties = reader() if callable(reader) else "split"
     if ties not in TIES:
@@ -58,7 +63,7 @@ def _ties_mode(ties=None):
     return ties
 
 
-def _tie_weights(is_max_mask, axis, ties="split"):
+def _tie_weights(is_max_mask, axis, ties="split", dtype=np.float64):
     """How a window's cotangent is shared among its maxima: weights summing to 1 along ``axis``.
 
     ``split``: evenly among the tied maxima (min-norm); ``first`` / ``last``: all of it
@@ -67,16 +72,20 @@ def _tie_weights(is_max_mask, axis, ties="split"):
     """
     m = np.asarray(is_max_mask, dtype=bool)
     if ties == "split":
-        return m / np.maximum(np.sum(m, axis=axis, keepdims=True), 1)
+        w = m.astype(dtype)
+        count = np.sum(m, axis=axis, keepdims=True)
+        if (count > 1).any():
+            w /= np.maximum(count, 1).astype(dtype)
+        return w
     n = m.shape[axis]
     if ties == "first":
         k = np.argmax(m, axis=axis)
     else:
         k = n - 1 - np.argmax(np.flip(m, axis=axis), axis=axis)
     k = np.expand_dims(k, axis)
-    w = np.zeros(m.shape)
-    np.put_along_axis(w, k, 1.0, axis=axis)
-    return w * np.take_along_axis(m, k, axis=axis)
+    w = np.zeros(m.shape, dtype=dtype)
+    np.put_along_axis(w, k, np.take_along_axis(m, k, axis=axis).astype(dtype), axis=axis)
+    return w
 
 
 # -- the window primitives -----------------------------------------------------------------------
@@ -136,7 +145,7 @@ def _window_max_weights(v, ans, ties):
     mask = v == ans
     if ans.dtype.kind in "fc" and np.isnan(ans).any():
         mask |= np.isnan(v) & np.isnan(ans)
-    return _tie_weights(mask, 0, ties).astype(v.dtype, copy=False)
+    return _tie_weights(mask, 0, ties, dtype=v.dtype if v.dtype.kind in "fc" else np.float64)
 
 
 def _window_max_vjp(g, ans, v, ties):
