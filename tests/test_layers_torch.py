@@ -57,6 +57,7 @@ CONV2D += [dict(padding="same"), dict(padding="same", dilation=(2, 1)), dict(pad
            dict(groups=4, padding=1), dict(groups=4, stride=2, padding="valid")]
 
 
+@pytest.mark.filterwarnings("ignore:Using padding='same'")  # PyTorch's own note on its padded copy
 @pytest.mark.parametrize("kw", CONV2D, ids=str)
 def test_conv2d(kw):
     g = kw.get("groups", 1)
