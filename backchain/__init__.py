@@ -11,6 +11,8 @@ from .transforms import (grad, value_and_grad, elementwise_grad, vjp, jvp, jacob
 from .custom import custom_vjp, custom_jvp, Function, elementwise, defprimitive
 from . import check
 from .check import gradcheck
+from . import kinks
+from .surrogate import straight_through
 
 __version__ = "0.1.0"
 
@@ -19,4 +21,5 @@ __all__ = [
     "grad", "value_and_grad", "elementwise_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
     "stop_gradient", "checkpoint", "numpy",
     "custom_vjp", "custom_jvp", "Function", "elementwise", "defprimitive", "check", "gradcheck",
+    "kinks", "straight_through",
 ]
