@@ -354,7 +354,7 @@ def gradcheck(f, *args, order=2, modes=("rev", "fwd"), eps=None, atol=None, rtol
     "kink at ..., analytic value within [l, r]"; where the function jumps (no
     derivative exists) the row says "jump at ...: not checked".
 
-    >>> import numpy as np
+    >>> import numpy as np, backchain as bc, backchain.numpy as bnp
     >>> report = bc.gradcheck(lambda x: bnp.maximum(x, 0), np.array(0.0))
     >>> "kink at arg0 = 0: analytic value" in str(report) and "within" in str(report)
     True

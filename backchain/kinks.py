@@ -798,25 +798,35 @@ class KinkTable(list):
     __repr__ = list.__repr__
 
 
-def table():
+def table(user=True):
     """The kink convention of every non-smooth primitive and user-facing composite.
 
     Returns a list of ``(op, where, value, alternatives, policy)`` tuples, the
     value as used under the policy in force; ``print(table())`` shows it as a
-    Markdown table.
+    Markdown table. ``user=False`` leaves out primitives declared with
+    ``bc.defprimitive``. Families loaded lazily (``backchain.scipy``) appear once
+    imported.
 
     >>> import backchain as bc
     >>> rows = {r[0]: r for r in bc.kinks.table()}
     >>> rows["relu"][2], rows["maximum"][2]
     ('0', '0.5 / 0.5')
     """
-    return KinkTable((r.op, r.where, _fmt(r.value_now()), r.alternatives, r.policy) for r in _rows())
+    rows = _rows()
+    if not user:
+        rows = [r for r in rows if not (r.primitive in _pm.REGISTRY and _pm.REGISTRY[r.primitive].user)]
+    return KinkTable((r.op, r.where, _fmt(r.value_now()), r.alternatives, r.policy) for r in rows)
 
 
 def markdown():
-    """``docs/kinks.md``'s generated table: the default policy's :func:`table` in Markdown."""
+    """``docs/kinks.md``'s generated table: the default policy's :func:`table` in Markdown,
+    with every family loaded (``backchain.scipy``'s too) and without user primitives."""
+    import importlib
+
+    for sub in ("special", "stats", "linalg", "signal", "integrate"):
+        importlib.import_module(f"backchain.scipy.{sub}")
     with policy(**DEFAULTS):
-        return str(table())
+        return str(table(user=False))
 
 
 _START, _END = "<!-- kinks-table:start -->\n", "<!-- kinks-table:end -->"

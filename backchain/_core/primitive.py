@@ -16,9 +16,12 @@ Shorthands derive both modes from one formula:
 * ``linear=True``: the op is linear in each differentiable input, so
   ``jvp_i`` applies the op itself to the tangent; only the VJP is given.
 
-The ``deriv=`` shorthand multiplies through :func:`safe_times`: an exact zero
-cotangent (or tangent) times an infinite or NaN local derivative gives 0, so the
-branch of a ``where`` that was not taken leaks no NaN (DESIGN.md section 4).
+Rows whose local derivative can be infinite or NaN (poles, overflow, a product
+with an operand that may have overflowed) multiply through :func:`safe_times`
+instead: an exact zero cotangent (or tangent) times an infinite or NaN local
+derivative gives 0, so the branch of a ``where`` that was not taken leaks no NaN
+(DESIGN.md section 4). The plain ``deriv=`` product skips that check, which
+would cost about 0.3 µs per rule on small arrays.
 
 Rules are written with ``backchain.numpy``: during a first-order backward they
 receive plain arrays and run as plain NumPy; under ``create_graph`` they receive
@@ -104,10 +107,10 @@ def safe_times(g, d):
 
 def _elementwise_rules(derivs):
     def mk_vjp(d):
-        return lambda g, ans, *args, **params: safe_times(g, d(ans, *args, **params))
+        return lambda g, ans, *args, **params: g * d(ans, *args, **params)
 
     def mk_jvp(d):
-        return lambda t, ans, *args, **params: safe_times(t, d(ans, *args, **params))
+        return lambda t, ans, *args, **params: t * d(ans, *args, **params)
 
     return (
         tuple(None if d is None else mk_vjp(d) for d in derivs),
@@ -165,7 +168,8 @@ def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, varia
     vjp, jvp : tuple of callables, or one callable ``rule(i, ...)`` if ``variadic``
         Per-input rules (``None`` marks a non-differentiable input).
     deriv : tuple of callables
-        Elementwise shorthand: partial derivatives ``d_i(ans, *args, **params)``.
+        Elementwise shorthand: partial derivatives ``d_i(ans, *args, **params)``,
+        multiplied plainly (use ``safe_times`` rules where ``d_i`` can be inf or NaN).
     linear : bool
         The op is linear in each differentiable input: the JVP applies the op to the tangent.
     multiple_results : bool

@@ -89,14 +89,24 @@ def _safe(*derivs):
 # for which the operator skips the ufunc machinery.
 add = primitive("add", np.add, vjp=(_g, _g), jvp=(_g, _g), fast=operator.add)
 subtract = primitive("subtract", np.subtract, vjp=(_g, _minus_g), jvp=(_g, _minus_g), fast=operator.sub)
-multiply = primitive("multiply", np.multiply, deriv=(lambda ans, x, y: y, lambda ans, x, y: x),
-                     fast=operator.mul)
-divide = primitive("divide", np.divide, deriv=(lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y),
+# multiply and divide multiply through `_times` (no NaN from the branch not taken): an operand
+# of multiply may have overflowed to inf, and 1 / y is inf at y = 0 (where(x != 0, 1 / x, 0)).
+# A finite Python number as derivative (x * 2.0) skips the check.
+def _mul_dx(g, ans, x, y):
+    return g * y if type(y) is float and y - y == 0.0 else _times(g, y)
+
+
+def _mul_dy(g, ans, x, y):
+    return g * x if type(x) is float and x - x == 0.0 else _times(g, x)
+
+
+multiply = primitive("multiply", np.multiply, vjp=(_mul_dx, _mul_dy), jvp=(_mul_dx, _mul_dy), fast=operator.mul)
+divide = primitive("divide", np.divide, **_safe(lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y),
                    fast=operator.truediv)
 true_divide = divide
 negative = primitive("negative", np.negative, vjp=(_minus_g,), jvp=(_minus_g,), fast=operator.neg)
 positive = primitive("positive", np.positive, deriv=(_one,))
-square = primitive("square", np.square, deriv=(lambda ans, x: 2 * x,))
+square = primitive("square", np.square, **_safe(lambda ans, x: 2 * x))
 reciprocal = primitive("reciprocal", np.reciprocal, **_safe(lambda ans, x: -ans * ans))
 
 
@@ -166,10 +176,11 @@ cbrt = primitive("cbrt", np.cbrt, **_safe(lambda ans, x: 1.0 / (3.0 * ans * ans)
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 
-exp = primitive("exp", np.exp, deriv=(lambda ans, x: ans,))
-exp2 = primitive("exp2", np.exp2, deriv=(lambda ans, x: ans * _LN2,))
+# exp, exp2, expm1, sinh, cosh, tan overflow to inf (where(x < 50, exp(x), 0) in float32): `_safe`.
+exp = primitive("exp", np.exp, **_safe(lambda ans, x: ans))
+exp2 = primitive("exp2", np.exp2, **_safe(lambda ans, x: ans * _LN2))
 # exp(x), not ans + 1, which loses every digit where ans is close to -1.
-expm1 = primitive("expm1", np.expm1, deriv=(lambda ans, x: exp(x),))
+expm1 = primitive("expm1", np.expm1, **_safe(lambda ans, x: exp(x)))
 # log'(0) = +inf (the limit from the right).
 log = primitive("log", np.log, **_safe(lambda ans, x: 1.0 / x))
 log2 = primitive("log2", np.log2, **_safe(lambda ans, x: 1.0 / (x * _LN2)))
@@ -185,15 +196,15 @@ logaddexp2 = primitive("logaddexp2", np.logaddexp2,
 
 sin = primitive("sin", np.sin, deriv=(lambda ans, x: cos(x),))
 cos = primitive("cos", np.cos, deriv=(lambda ans, x: -sin(x),))
-tan = primitive("tan", np.tan, deriv=(lambda ans, x: 1.0 + ans * ans,))
+tan = primitive("tan", np.tan, **_safe(lambda ans, x: 1.0 + ans * ans))
 # arcsin'(±1) = +inf and arccos'(±1) = -inf: the one-sided limits. Complex: principal branches.
 arcsin = primitive("arcsin", np.arcsin, **_safe(lambda ans, x: 1.0 / sqrt(1.0 - x * x)),
                    kinks="arcsin'(±1) = +inf")
 arccos = primitive("arccos", np.arccos, **_safe(lambda ans, x: -1.0 / sqrt(1.0 - x * x)),
                    kinks="arccos'(±1) = -inf")
 arctan = primitive("arctan", np.arctan, deriv=(lambda ans, x: 1.0 / (1.0 + x * x),))
-sinh = primitive("sinh", np.sinh, deriv=(lambda ans, x: cosh(x),))
-cosh = primitive("cosh", np.cosh, deriv=(lambda ans, x: sinh(x),))
+sinh = primitive("sinh", np.sinh, **_safe(lambda ans, x: cosh(x)))
+cosh = primitive("cosh", np.cosh, **_safe(lambda ans, x: sinh(x)))
 tanh = primitive("tanh", np.tanh, deriv=(lambda ans, x: 1.0 - ans * ans,))
 arcsinh = primitive("arcsinh", np.arcsinh, deriv=(lambda ans, x: 1.0 / sqrt(x * x + 1.0),))
 
