@@ -11,6 +11,8 @@ from .transforms import (grad, value_and_grad, elementwise_grad, vjp, jvp, jacob
 from .custom import custom_vjp, custom_jvp, Function, elementwise, defprimitive
 from . import check, viz
 from .check import gradcheck
+from . import kinks
+from .surrogate import straight_through
 from . import random
 from .random import manual_seed
 from .summary import summary  # binds the function over the submodule's name
@@ -40,5 +42,6 @@ __all__ = [
     "custom_vjp", "custom_jvp", "Function", "elementwise", "defprimitive", "check", "gradcheck", "viz",
     "random", "manual_seed", "nn",
     "save", "load", "summary", "fit", "evaluate", "predict", "History", "optim", "data", "train", "io",
+    "kinks", "straight_through",
 ]
 

@@ -52,6 +52,10 @@ class GradcheckReport:
         err = abs(analytic - numeric)
         self.rows.append((order, arg, mode, analytic, numeric, err, err <= tol, detail))
 
+    def add_checked(self, order, arg, mode, analytic, numeric, err, ok, detail):
+        """A row whose verdict was reached otherwise (at a kink: the interval test)."""
+        self.rows.append((order, arg, mode, analytic, numeric, err, ok, detail))
+
     @property
     def ok(self):
         return all(r[6] for r in self.rows)
@@ -88,10 +92,138 @@ def _worst_element(f, xs, j, u, eps, analytic_ct):
     return f"index {tuple(int(i) for i in idx)}: analytic {ana[k]:.8g}, numeric {num[k]:.8g}"
 
 
+# -- kinks ------------------------------------------------------------------------------------
+#
+# At a kink the central difference averages two different one-sided slopes and says nothing
+# about the value a rule chose. The one-sided differences l = (F - M) / eps and r = (P - F) / eps
+# come from the same evaluations. They differ by O(eps) for a smooth function and by O(1) at a
+# kink; halving the step tells the two apart (the gap halves, or stays), and tells a kink from a
+# jump (the one-sided quotients double: no derivative exists). At a kink, any value between the
+# one-sided derivatives is a subgradient along the probe direction for a convex or concave
+# piece, so the analytic value must lie in [min(l, r), max(l, r)] (Richardson-extrapolated).
+
+def _one_sided(F, P, M, P2, M2, eps):
+    """One-sided difference quotients at eps and eps/2, and the extrapolated ones."""
+    r, l = (P - F) / eps, (F - M) / eps
+    r2, l2 = (P2 - F) / (eps / 2), (F - M2) / (eps / 2)
+    return r, l, r2, l2, 2 * r2 - r, 2 * l2 - l
+
+
+def _kinds(r, l, r2, l2, tol):
+    """Boolean masks (jump, kink) from the one-sided quotients (elementwise)."""
+    r, l, r2, l2 = (np.asarray(a, dtype=float) for a in (r, l, r2, l2))
+    jump = ((np.abs(r2) > 1.5 * np.abs(r)) & (np.abs(r) > tol)) | ((np.abs(l2) > 1.5 * np.abs(l)) & (np.abs(l) > tol))
+    gap, gap2 = np.abs(r - l), np.abs(r2 - l2)
+    kink = ~jump & (gap > tol) & (gap2 > 0.75 * gap)
+    return jump, kink
+
+
+_ELEMENTS = 2000  # elements per argument checked one by one at kinks
+
+
+def _element_lines(f, xs, j, eps):
+    """For each element k (at most ``_ELEMENTS``) of argument j: its unit tangent and the outputs
+    at x_j + s e_k for s = 0 (given), eps, -eps, eps/2, -eps/2."""
+    x = xs[j]
+    for k in range(min(x.size, _ELEMENTS)):
+        e = np.zeros(x.size)
+        e[k] = 1.0
+        e = e.reshape(x.shape)
+        vals = []
+        for step in (eps, -eps, eps / 2, -eps / 2):
+            args = list(xs)
+            args[j] = x + step * e
+            vals.append(np.asarray(_data(f(*args)), dtype=float))
+        yield k, e, vals
+
+
+def _judge(a, F, P, M, P2, M2, eps, tol):
+    """Elementwise verdict on analytic ``a`` from the outputs along one line:
+    ``(error, ok, kind, lo, hi)``, kind 0 smooth, 1 kink, 2 jump."""
+    r, l, r2, l2, rr, ll = _one_sided(F, P, M, P2, M2, eps)
+    jump, kink = _kinds(r, l, r2, l2, tol)
+    lo, hi = np.minimum(ll, rr), np.maximum(ll, rr)
+    central = (P - M) / (2 * eps)
+    err = np.where(jump, 0.0, np.where(kink, np.maximum(np.maximum(lo - a, a - hi), 0.0), np.abs(a - central)))
+    return err, err <= tol, np.where(jump, 2, np.where(kink, 1, 0)), lo, hi
+
+
+def _summary(where_first, a, lo, hi, kind, ok, counts):
+    nk, nj = counts
+    parts = []
+    if kind == 1:
+        parts.append(f"kink at {where_first}: analytic value {a:.6g} {'within' if ok else 'outside'} "
+                     f"[{lo:.6g}, {hi:.6g}]")
+    elif not ok:
+        parts.append(f"{where_first}: analytic {a:.6g} disagrees with the difference")
+    if nk and kind != 1:
+        parts.append(f"kink at {nk} element(s): analytic values within [l, r]")
+    elif nk > 1:
+        parts.append(f"{nk} elements on kinks")
+    if nj:
+        parts.append(f"jump at {nj} element(s): no derivative, not checked")
+    return "; ".join(parts)
+
+
+def _rev_by_element(f, xs, j, name, u, ct, out, eps, atol, rtol, scale, analytic, numeric):
+    """Reverse mode at kinks, element by element of argument j: (analytic, numeric, error, ok, detail)."""
+    ct = np.real(ct).reshape(-1)
+    fu = _pair(u, out)
+    worst, counts = None, [0, 0]
+    for k, _, (P, M, P2, M2) in _element_lines(f, xs, j, eps):
+        vals = [_pair(u, v) for v in (P, M, P2, M2)]
+        num = (vals[0] - vals[1]) / (2 * eps)
+        tol = atol * max(1.0, float(np.sum(np.abs(u))) * scale) + rtol * abs(num)
+        err, ok, kind, lo, hi = (np.asarray(v).item() for v in _judge(ct[k], fu, *vals, eps, tol))
+        counts[0] += kind == 1
+        counts[1] += kind == 2
+        key = err - tol
+        if worst is None or key > worst[0]:
+            worst = (key, k, err, ok, kind, lo, hi)
+    _, k, err, ok, kind, lo, hi = worst
+    idx = tuple(int(i) for i in np.unravel_index(k, xs[j].shape))
+    detail = _summary(f"{name} index {idx}", float(ct[k]), lo, hi, kind, ok, counts)
+    return analytic, numeric, float(err), bool(ok), detail
+
+
+def _fwd_by_element(f, xs, out, eps, tol_vec):
+    """Forward mode at kinks, one input element at a time: (analytic, numeric, error, ok, detail)."""
+    from .transforms import jvp
+
+    F = np.asarray(out, dtype=float)
+    worst, counts = None, [0, 0]
+    for j, x in enumerate(xs):
+        for k, e, (P, M, P2, M2) in _element_lines(f, xs, j, eps):
+            tangents = [np.zeros_like(y) for y in xs]
+            tangents[j] = e
+            a = np.real(np.asarray(_data(jvp(f, tuple(xs), tuple(tangents))[1])))
+            num = (P - M) / (2 * eps)
+            tol = np.max(tol_vec) if np.size(tol_vec) else 0.0
+            err, ok, kind, lo, hi = _judge(a, F, P, M, P2, M2, eps, tol)
+            counts[0] += int(np.sum(kind == 1))
+            counts[1] += int(np.sum(kind == 2))
+            i = int(np.argmax(err - tol)) if err.size else 0
+            key = float((err - tol).reshape(-1)[i])
+            if worst is None or key > worst[0]:
+                worst = (key, j, k, i, a.reshape(-1)[i], num.reshape(-1)[i], err.reshape(-1)[i],
+                         ok.reshape(-1)[i], kind.reshape(-1)[i], lo.reshape(-1)[i], hi.reshape(-1)[i])
+    _, j, k, i, a, n_, err, ok, kind, lo, hi = worst
+    xi = tuple(int(v) for v in np.unravel_index(k, xs[j].shape))
+    oi = tuple(int(v) for v in np.unravel_index(i, F.shape))
+    detail = _summary(f"arg{j} index {xi} (output index {oi})", float(a), lo, hi, kind, bool(ok), counts)
+    return float(a), float(n_), float(err), bool(ok), detail
+
+
+def _where_text(name, x):
+    x = np.asarray(x)
+    return f"{name} = {x.item():.6g}" if x.size == 1 else f"the probe line through {name}"
+
+
 def _check(f, xs, names, order_label, modes, eps, atol, rtol, rng, report, locate=True):
     from .transforms import jvp, vjp
 
     out = np.asarray(_data(f(*xs)))
+    real = not np.iscomplexobj(out) and not any(np.iscomplexobj(x) for x in xs)
     u = _rand_like(rng, out)
     vs = [_rand_like(rng, x) for x in xs]
     plus = f(*[x + eps * v for x, v in zip(xs, vs)])
@@ -110,6 +242,33 @@ def _check(f, xs, names, order_label, modes, eps, atol, rtol, rng, report, locat
             numeric = _pair(u, (np.asarray(_data(p)) - np.asarray(_data(m))) / (2 * eps))
             analytic = _pair(c, v)
             tol = atol * max(1.0, float(np.sum(np.abs(u))) * scale) + rtol * abs(numeric)
+            fu, pu, mu = _pair(u, out), _pair(u, _data(p)), _pair(u, _data(m))
+            # one-sided slopes that differ (a kink?) or a failed comparison (a jump?): look closer
+            if real and (abs((pu - fu) - (fu - mu)) / eps > tol or abs(analytic - numeric) > tol):
+                h = eps / 2
+                p2 = _pair(u, _data(f(*[x + h * w for x, w in zip(xs, vj)])))
+                m2 = _pair(u, _data(f(*[x - h * w for x, w in zip(xs, vj)])))
+                r, l, r2, l2, rr, ll = _one_sided(fu, pu, mu, p2, m2, eps)
+                jump, kink = _kinds(r, l, r2, l2, tol)
+                where = _where_text(name, xs[j])
+                if (jump or kink) and xs[j].size > 1:
+                    # kinks of several elements can cancel along a random line: check element by element
+                    report.add_checked(order_label, name, "rev",
+                                       *_rev_by_element(f, xs, j, name, u, np.asarray(_data(c)), out, eps, atol,
+                                                        rtol, scale, analytic, numeric))
+                    continue
+                if jump:
+                    report.add_checked(order_label, name, "rev", analytic, numeric, 0.0, True,
+                                       f"jump at {where}: no derivative, not checked")
+                    continue
+                if kink:
+                    lo, hi = min(ll, rr), max(ll, rr)
+                    err = max(lo - analytic, analytic - hi, 0.0)
+                    ok = err <= tol
+                    report.add_checked(order_label, name, "rev", analytic, numeric, err, ok,
+                                       f"kink at {where}: analytic value {analytic:.6g} "
+                                       f"{'within' if ok else 'outside'} [{lo:.6g}, {hi:.6g}]")
+                    continue
             detail = ""
             if abs(analytic - numeric) > tol and locate:
                 detail = _worst_element(f, xs, j, u, eps, np.asarray(_data(c)))
@@ -119,6 +278,11 @@ def _check(f, xs, names, order_label, modes, eps, atol, rtol, rng, report, locat
         jv = np.asarray(_data(jv))
         err_vec = np.abs(jv - num_jv)
         tol_vec = atol * scale + rtol * np.abs(num_jv)
+        if real and jv.size:
+            fwd_kinks = _fwd_kinks(f, xs, vs, out, plus, minus, eps, jv, err_vec, tol_vec)
+            if fwd_kinks is not None:
+                report.add_checked(order_label, "all", "fwd", *fwd_kinks)
+                return u
         k = int(np.argmax(err_vec - tol_vec)) if err_vec.size else 0
         a = complex(jv.reshape(-1)[k]).real if jv.size else 0.0
         n_ = complex(num_jv.reshape(-1)[k]).real if num_jv.size else 0.0
@@ -126,6 +290,49 @@ def _check(f, xs, names, order_label, modes, eps, atol, rtol, rng, report, locat
             f"output index {tuple(int(i) for i in np.unravel_index(k, jv.shape))}"
         report.add(order_label, "all", "fwd", a, n_, float(tol_vec.reshape(-1)[k]) if jv.size else 0.0, detail)
     return u
+
+
+def _fwd_kinks(f, xs, vs, out, plus, minus, eps, jv, err_vec, tol_vec):
+    """Forward mode, elementwise over the output: None if no element sits on a kink or a jump,
+    else the report row ``(analytic, numeric, error, ok, detail)`` of the worst element."""
+    F = np.asarray(out, dtype=float)
+    P, M = np.asarray(_data(plus), dtype=float), np.asarray(_data(minus), dtype=float)
+    tol = np.broadcast_to(tol_vec, F.shape)
+    if not np.any((np.abs((P - F) - (F - M)) / eps > tol) | (err_vec > tol)):
+        return None
+    h = eps / 2
+    P2 = np.asarray(_data(f(*[x + h * v for x, v in zip(xs, vs)])), dtype=float)
+    M2 = np.asarray(_data(f(*[x - h * v for x, v in zip(xs, vs)])), dtype=float)
+    r, l, r2, l2, rr, ll = _one_sided(F, P, M, P2, M2, eps)
+    jump, kink = _kinds(r, l, r2, l2, tol)
+    if not (jump.any() or kink.any()):
+        return None
+    if sum(x.size for x in xs) > 1:
+        return _fwd_by_element(f, xs, out, eps, tol_vec)
+    lo, hi = np.minimum(ll, rr), np.maximum(ll, rr)
+    a_vec = np.real(jv)
+    outside = np.maximum(np.maximum(lo - a_vec, a_vec - hi), 0.0)
+    err = np.where(jump, 0.0, np.where(kink, outside, err_vec))
+    excess = np.where(jump, -np.inf, err - tol)
+    k = int(np.argmax(excess))
+    idx = tuple(int(i) for i in np.unravel_index(k, F.shape))
+    ok = bool(excess.reshape(-1)[k] <= 0)
+    num = (P - M) / (2 * eps)
+    a, n_ = float(a_vec.reshape(-1)[k]), float(num.reshape(-1)[k])
+    parts = []
+    if kink.reshape(-1)[k]:
+        parts.append(f"kink at output index {idx}: analytic value {a:.6g} {'within' if ok else 'outside'} "
+                     f"[{lo.reshape(-1)[k]:.6g}, {hi.reshape(-1)[k]:.6g}]")
+    elif not ok:
+        parts.append(f"output index {idx}")
+    nk, nj = int(kink.sum()), int(jump.sum())
+    if nk and not kink.reshape(-1)[k]:
+        parts.append(f"kink at {nk} output element(s): analytic values within [l, r]")
+    elif nk > 1:
+        parts.append(f"{nk} output elements on kinks, all within [l, r]" if ok else f"{nk} on kinks")
+    if nj:
+        parts.append(f"jump at {nj} output element(s): no derivative, not checked")
+    return a, n_, float(err.reshape(-1)[k]), ok, "; ".join(parts)
 
 
 def gradcheck(f, *args, order=2, modes=("rev", "fwd"), eps=None, atol=None, rtol=None, seed=0,
@@ -140,6 +347,17 @@ def gradcheck(f, *args, order=2, modes=("rev", "fwd"), eps=None, atol=None, rtol
     Returns a truthy :class:`GradcheckReport`; on disagreement raises
     :class:`GradcheckError` whose message names the argument, the mode, the
     analytic and numeric values, and the worst element.
+
+    Kink-aware: when the one-sided differences at the probe point disagree (a
+    kink, confirmed at half the step), the analytic value must lie between
+    them (in the subdifferential along the probe direction) and the row says
+    "kink at ..., analytic value within [l, r]"; where the function jumps (no
+    derivative exists) the row says "jump at ...: not checked".
+
+    >>> import numpy as np, backchain as bc, backchain.numpy as bnp
+    >>> report = bc.gradcheck(lambda x: bnp.maximum(x, 0), np.array(0.0))
+    >>> "kink at arg0 = 0: analytic value" in str(report) and "within" in str(report)
+    True
 
     >>> import backchain as bc, backchain.numpy as bnp
     >>> bool(bc.gradcheck(lambda x, y: bnp.sum(bnp.sin(x) * y), bnp.ones(3), bnp.ones(3)))

@@ -6,6 +6,7 @@ a dict keyed by ``id(tensor)``; broadcasting is undone in ``fit_cotangent``.
 import numpy as np
 
 from .basic import broadcast_to, fit_cotangent
+from .primitive import KINK_COUNTING
 from .tensor import Tensor, _state, make_const
 
 __all__ = ["toposort", "backward_pass", "forward_pass", "tensor_backward"]
@@ -113,6 +114,7 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
             grads[id(r)] = _add(grads.get(id(r)), s)
     prev = _state.enabled
     _state.enabled = create_graph
+    KINK_COUNTING.paused += 1  # rule evaluations are not forward passes: kinks.count skips them
     pop, push, pop_grad, get_grad = ready.pop, ready.append, grads.pop, grads.get
     try:
         while ready:
@@ -165,6 +167,7 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
                 t._params = None
     finally:
         _state.enabled = prev
+        KINK_COUNTING.paused -= 1
     return leaves
 
 
@@ -178,6 +181,7 @@ def forward_pass(outputs, tangents, boundary=0, create_graph=False):
     tan = dict(tangents)
     prev = _state.enabled
     _state.enabled = create_graph
+    KINK_COUNTING.paused += 1
     try:
         for t in reversed(order):
             inputs = t._inputs
@@ -212,6 +216,7 @@ def forward_pass(outputs, tangents, boundary=0, create_graph=False):
                 tan[id(t)] = acc
     finally:
         _state.enabled = prev
+        KINK_COUNTING.paused -= 1
     return [tan.get(id(o)) for o in outputs]
 
 

@@ -16,15 +16,29 @@ Shorthands derive both modes from one formula:
 * ``linear=True``: the op is linear in each differentiable input, so
   ``jvp_i`` applies the op itself to the tangent; only the VJP is given.
 
+Rows whose local derivative can be infinite or NaN (poles, overflow, a product
+with an operand that may have overflowed) multiply through :func:`safe_times`
+instead: an exact zero cotangent (or tangent) times an infinite or NaN local
+derivative gives 0, so the branch of a ``where`` that was not taken leaks no NaN
+(DESIGN.md section 4). The plain ``deriv=`` product skips that check, which
+would cost about 0.3 µs per rule on small arrays.
+
 Rules are written with ``backchain.numpy``: during a first-order backward they
 receive plain arrays and run as plain NumPy; under ``create_graph`` they receive
 Tensors and are recorded, so derivatives of any order need no extra code.
+
+A primitive declared with ``kinks=`` gets a caller that also checks one module
+global, ``_kink_hook``: ``backchain.kinks.count`` sets it to count the elements
+that sit exactly on a kink. Primitives without kinks keep the plain caller.
 """
 import functools
+import threading
+
+import numpy as np
 
 from .tensor import Tensor, _seq, _state, make_const
 
-__all__ = ["Primitive", "primitive", "REGISTRY"]
+__all__ = ["Primitive", "primitive", "REGISTRY", "safe_times"]
 
 # Every primitive ever declared, by name: the rule table that the tests iterate over.
 REGISTRY = {}
@@ -58,6 +72,37 @@ class Primitive:
 
     def __repr__(self):
         return f"<primitive {self.name}>"
+
+
+def safe_times(g, d):
+    """``g * d``, where an exact zero in ``g`` gives an exact 0 even if ``d`` is inf or NaN.
+
+    ``0 * inf`` and ``0 * nan`` would be NaN: a zero cotangent (the branch of a
+    ``where`` not taken) times an infinite local derivative (``exp`` overflowed,
+    ``1 / 0``) must contribute nothing. A NaN or inf met with a non-zero ``g``
+    (the selected branch) still propagates. The check costs one BLAS pass over
+    the product (its dot product with itself is NaN iff an element is; squares
+    are non-negative, and an overflow gives inf, not NaN); only a product that
+    holds a NaN is fixed. A finite Python number ``d`` needs no check.
+    """
+    if type(d) is float and d - d == 0.0:
+        return g * d
+    out = g * d
+    tp = type(out)
+    if tp is np.ndarray:
+        s = out.dot(out) if out.ndim == 1 else np.vdot(out, out)
+        if s != s:
+            out = np.where(g == 0, 0, out)
+    elif tp is Tensor:  # higher order: the mask is a constant, so the fix records one op, and only if needed
+        od = out.data
+        s = np.vdot(od, od)
+        if s != s:
+            from .. import numpy as bnp
+
+            out = bnp.where((g.data if isinstance(g, Tensor) else np.asarray(g)) == 0, 0.0, out)
+    elif out != out and g == 0:  # a NumPy or Python scalar holding NaN
+        out = out.dtype.type(0) if hasattr(out, "dtype") else 0.0
+    return out
 
 
 def _elementwise_rules(derivs):
@@ -125,7 +170,8 @@ def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, varia
     vjp, jvp : tuple of callables, or one callable ``rule(i, ...)`` if ``variadic``
         Per-input rules (``None`` marks a non-differentiable input).
     deriv : tuple of callables
-        Elementwise shorthand: partial derivatives ``d_i(ans, *args, **params)``.
+        Elementwise shorthand: partial derivatives ``d_i(ans, *args, **params)``,
+        multiplied plainly (use ``safe_times`` rules where ``d_i`` can be inf or NaN).
     linear : bool
         The op is linear in each differentiable input: the JVP applies the op to the tangent.
     multiple_results : bool
@@ -169,7 +215,26 @@ def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, varia
     return prim.fn
 
 
+# -- kink counting hooks (used by backchain.kinks.count) -------------------------------
+
+class _KinkCounting(threading.local):
+    """Per thread: the active ``kinks.count`` blocks, the layer names pushed by modules,
+    and whether a backward or forward-mode sweep is running (its rule evaluations are
+    not forward passes, so they are not counted)."""
+
+    counters = ()
+    layers = ()
+    paused = 0
+
+
+KINK_COUNTING = _KinkCounting()
+# None unless some thread is counting; then the function ``hook(prim, out, raw_args, params)``.
+_kink_hook = None
+
+
 def _make_caller(prim):
+    if prim.kinks is not None:
+        return _make_counted_caller(prim)
     impl, fast, vjps, name, multiple = prim.impl, prim.fast, prim.vjps, prim.name, prim.multiple_results
     new, seq, state = object.__new__, _seq, _state
 
@@ -192,6 +257,58 @@ def _make_caller(prim):
             for a in args:
                 if isinstance(a, Tensor) and a.requires_grad and vjps[i] is not None:
                     # record: the output Tensor is the node
+                    t = new(Tensor)
+                    t.data = out
+                    t.requires_grad = True
+                    t.grad = None
+                    t._prim = prim
+                    t._inputs = args
+                    t._params = params
+                    t._seq = next(seq)
+                    if multiple:
+                        n = len(out)
+                        return tuple(tuple_get(t, index=k, n=n) for k in range(n))
+                    return t
+                i += 1
+        if multiple:
+            return tuple(make_const(o) for o in out)
+        return make_const(out)
+
+    call.__name__ = name
+    call.__qualname__ = name
+    call.prim = prim
+    return call
+
+
+def _make_counted_caller(prim):
+    """The caller of a primitive with kinks: as ``_make_caller``'s, plus one check of
+    ``_kink_hook`` after the forward computation. NOTE: keep the two in step."""
+    impl, fast, vjps, name, multiple = prim.impl, prim.fast, prim.vjps, prim.name, prim.multiple_results
+    new, seq, state = object.__new__, _seq, _state
+
+    def call(*args, **params):
+        for a in args:
+            if isinstance(a, Tensor):
+                break
+        else:
+            try:
+                out = impl(*args, **params)
+            except (ValueError, TypeError, IndexError) as e:
+                raise op_error(name, e, args) from None
+            if _kink_hook is not None:
+                _kink_hook(prim, out, args, params)
+            return out
+        raw = [a.data if isinstance(a, Tensor) else a for a in args]
+        try:
+            out = fast(*raw, **params)
+        except (ValueError, TypeError, IndexError) as e:
+            raise op_error(name, e, args) from None
+        if _kink_hook is not None:
+            _kink_hook(prim, out, raw, params)
+        if state.enabled:
+            i = 0
+            for a in args:
+                if isinstance(a, Tensor) and a.requires_grad and vjps[i] is not None:
                     t = new(Tensor)
                     t.data = out
                     t.requires_grad = True

@@ -6,22 +6,31 @@ convention of its row, never an accident of composition: ``relu`` written as
 ``maximum``); here relu'(0) = 0, the minimum-norm element of [0, 1]
 (DESIGN.md section 4). Smooth activations (sigmoid, softplus, gelu, ...) are
 composites in ``backchain.nn.functional``.
+
+The values at the kinks are read from the policy of ``backchain.kinks``
+(``relu_at_zero``, ``leaky_relu_at_zero``, ``clip_at_bound``,
+``hardsigmoid_at_bound``, ``hardswish_at_lower``/``_upper``) when the derivative
+is computed; the defaults are those stated in each row.
 """
 import numpy as np
 
 import backchain.numpy as bnp
+from ..kinks import _policy
 from .._core.primitive import primitive
 
 __all__ = ["relu", "leaky_relu", "relu6", "hardtanh", "hardsigmoid", "hardswish"]
 
 
 def _relu_d(ans, x):
-    # relu'(0) = 0: min-norm subgradient of [0, 1].
-    return bnp.where(x > 0, 1.0, 0.0)
+    # relu'(0) = 0 by default: min-norm subgradient of [0, 1] (policy: relu_at_zero).
+    v = _policy.relu_at_zero
+    if v == 0.0:
+        return bnp.where(x > 0, 1.0, 0.0)
+    return bnp.where(x > 0, 1.0, bnp.where(x == 0, v, 0.0))
 
 
 relu = primitive("relu", lambda x: np.maximum(x, 0), deriv=(_relu_d,),
-                 kinks="relu'(0) = 0 (min-norm of [0, 1])")
+                 kinks="relu'(0) = relu_at_zero (default 0, min-norm of [0, 1])")
 
 
 def _leaky_impl(x, negative_slope):
@@ -29,12 +38,20 @@ def _leaky_impl(x, negative_slope):
 
 
 def _leaky_d(ans, x, negative_slope):
-    # leaky_relu'(0) = negative_slope: min-norm of [a, 1] for 0 <= a <= 1.
-    return bnp.where(x > 0, 1.0, negative_slope)
+    # leaky_relu'(0) = negative_slope by default: min-norm of [a, 1] for 0 <= a <= 1
+    # (policy: leaky_relu_at_zero, a value between a and 1).
+    v = _policy.leaky_relu_at_zero
+    if v is None:
+        return bnp.where(x > 0, 1.0, negative_slope)
+    lo, hi = min(negative_slope, 1.0), max(negative_slope, 1.0)
+    if not lo <= v <= hi:
+        raise ValueError(f"leaky_relu: the policy leaky_relu_at_zero={v:g} is not between negative_slope="
+                         f"{negative_slope:g} and 1, the one-sided derivatives at 0")
+    return bnp.where(x > 0, 1.0, bnp.where(x == 0, v, negative_slope))
 
 
 _leaky_relu = primitive("leaky_relu", _leaky_impl, deriv=(_leaky_d,),
-                        kinks="leaky_relu'(0) = negative_slope (min-norm of [a, 1])")
+                        kinks="leaky_relu'(0) = leaky_relu_at_zero (default negative_slope, min-norm of [a, 1])")
 
 
 def leaky_relu(x, negative_slope=0.01):
@@ -47,12 +64,16 @@ def _hardtanh_impl(x, min_val, max_val):
 
 
 def _hardtanh_d(ans, x, min_val, max_val):
-    # 0 at both boundaries (min-norm of [0, 1]), 1 strictly inside.
-    return bnp.where((x > min_val) & (x < max_val), 1.0, 0.0)
+    # 1 strictly inside; at both boundaries clip_at_bound (default 0, min-norm of [0, 1]).
+    v = _policy.clip_at_bound
+    inside = bnp.where((x > min_val) & (x < max_val), 1.0, 0.0)
+    if v == 0.0:
+        return inside
+    return bnp.where((x == min_val) | (x == max_val), v, inside)
 
 
 _hardtanh = primitive("hardtanh", _hardtanh_impl, deriv=(_hardtanh_d,),
-                      kinks="hardtanh'(min_val) = hardtanh'(max_val) = 0")
+                      kinks="hardtanh'(min_val) = hardtanh'(max_val) = clip_at_bound (default 0)")
 
 
 def hardtanh(x, min_val=-1.0, max_val=1.0):
@@ -70,12 +91,16 @@ def _hardsigmoid_impl(x):
 
 
 def _hardsigmoid_d(ans, x):
-    # 1/6 strictly inside (-3, 3), 0 at and beyond ±3.
-    return bnp.where((x > -3.0) & (x < 3.0), 1.0 / 6.0, 0.0)
+    # 1/6 strictly inside (-3, 3), 0 beyond; at ±3 hardsigmoid_at_bound (default 0, min-norm of [0, 1/6]).
+    v = _policy.hardsigmoid_at_bound
+    inside = bnp.where((x > -3.0) & (x < 3.0), 1.0 / 6.0, 0.0)
+    if v == 0.0:
+        return inside
+    return bnp.where((x == -3.0) | (x == 3.0), v, inside)
 
 
 hardsigmoid = primitive("hardsigmoid", _hardsigmoid_impl, deriv=(_hardsigmoid_d,),
-                        kinks="hardsigmoid'(±3) = 0")
+                        kinks="hardsigmoid'(±3) = hardsigmoid_at_bound (default 0)")
 
 
 def _hardswish_impl(x):
@@ -84,9 +109,10 @@ def _hardswish_impl(x):
 
 def _hardswish_d(ans, x):
     # x/3 + 1/2 inside (-3, 3); 0 below, 1 above. At -3 the one-sided values are 0 and -1/2,
-    # min-norm 0; at 3 they are 3/2 and 1, min-norm 1.
-    return bnp.where(x < -3.0, 0.0, bnp.where(x < 3.0, x / 3.0 + 0.5, 1.0)) * bnp.where(x == -3.0, 0.0, 1.0)
+    # min-norm 0; at 3 they are 3/2 and 1, min-norm 1 (policy: hardswish_at_lower, _upper).
+    smooth = bnp.where(x < -3.0, 0.0, bnp.where(x < 3.0, x / 3.0 + 0.5, 1.0))
+    return bnp.where(x == -3.0, _policy.hardswish_at_lower, bnp.where(x == 3.0, _policy.hardswish_at_upper, smooth))
 
 
 hardswish = primitive("hardswish", _hardswish_impl, deriv=(_hardswish_d,),
-                      kinks="hardswish'(-3) = 0, hardswish'(3) = 1")
+                      kinks="hardswish'(-3) = hardswish_at_lower (default 0), hardswish'(3) = hardswish_at_upper (default 1)")

@@ -21,7 +21,8 @@ import operator
 import numpy as np
 
 import backchain.numpy as bnp
-from .._core.primitive import primitive
+from ..kinks import _policy
+from .._core.primitive import primitive, safe_times
 from .._core.basic import real  # noqa: F401  (re-exported)
 from .._core.tensor import Tensor
 
@@ -68,25 +69,9 @@ def _is_complex(x):
     return np.iscomplexobj(_data(x))
 
 
-def _times(g, d):
-    """``g * d``, where a zero ``g`` gives an exact zero even if ``d`` is inf or NaN.
-
-    A zero cotangent must not turn an infinite local derivative into NaN
-    (DESIGN.md section 4, ``where``). The check is one BLAS pass over the
-    product (``vdot(out, out)`` is NaN iff some element is, as the squares are
-    non-negative; a complex inf can give a false alarm, which costs only the
-    fix); only a product that holds a NaN is fixed.
-    """
-    out = g * d
-    if isinstance(out, Tensor):
-        return bnp.where(g == 0, 0.0, out)
-    if isinstance(out, np.ndarray):
-        s = np.vdot(out, out)
-        if s != s:
-            out = np.where(g == 0, 0.0, out)
-    elif out != out and g == 0:  # a NumPy scalar holding NaN
-        out = np.zeros_like(out)
-    return out
+# ``g * d``, where a zero ``g`` gives an exact zero even if ``d`` is inf or NaN (DESIGN.md
+# section 4, ``where``); the ``deriv=`` shorthand uses it too.
+_times = safe_times
 
 
 def _safe(*derivs):
@@ -104,14 +89,24 @@ def _safe(*derivs):
 # for which the operator skips the ufunc machinery.
 add = primitive("add", np.add, vjp=(_g, _g), jvp=(_g, _g), fast=operator.add)
 subtract = primitive("subtract", np.subtract, vjp=(_g, _minus_g), jvp=(_g, _minus_g), fast=operator.sub)
-multiply = primitive("multiply", np.multiply, deriv=(lambda ans, x, y: y, lambda ans, x, y: x),
-                     fast=operator.mul)
-divide = primitive("divide", np.divide, deriv=(lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y),
+# multiply and divide multiply through `_times` (no NaN from the branch not taken): an operand
+# of multiply may have overflowed to inf, and 1 / y is inf at y = 0 (where(x != 0, 1 / x, 0)).
+# A finite Python number as derivative (x * 2.0) skips the check.
+def _mul_dx(g, ans, x, y):
+    return g * y if type(y) is float and y - y == 0.0 else _times(g, y)
+
+
+def _mul_dy(g, ans, x, y):
+    return g * x if type(x) is float and x - x == 0.0 else _times(g, x)
+
+
+multiply = primitive("multiply", np.multiply, vjp=(_mul_dx, _mul_dy), jvp=(_mul_dx, _mul_dy), fast=operator.mul)
+divide = primitive("divide", np.divide, **_safe(lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y),
                    fast=operator.truediv)
 true_divide = divide
 negative = primitive("negative", np.negative, vjp=(_minus_g,), jvp=(_minus_g,), fast=operator.neg)
 positive = primitive("positive", np.positive, deriv=(_one,))
-square = primitive("square", np.square, deriv=(lambda ans, x: 2 * x,))
+square = primitive("square", np.square, **_safe(lambda ans, x: 2 * x))
 reciprocal = primitive("reciprocal", np.reciprocal, **_safe(lambda ans, x: -ans * ans))
 
 
@@ -181,10 +176,11 @@ cbrt = primitive("cbrt", np.cbrt, **_safe(lambda ans, x: 1.0 / (3.0 * ans * ans)
 _LN2 = math.log(2.0)
 _LN10 = math.log(10.0)
 
-exp = primitive("exp", np.exp, deriv=(lambda ans, x: ans,))
-exp2 = primitive("exp2", np.exp2, deriv=(lambda ans, x: ans * _LN2,))
+# exp, exp2, expm1, sinh, cosh, tan overflow to inf (where(x < 50, exp(x), 0) in float32): `_safe`.
+exp = primitive("exp", np.exp, **_safe(lambda ans, x: ans))
+exp2 = primitive("exp2", np.exp2, **_safe(lambda ans, x: ans * _LN2))
 # exp(x), not ans + 1, which loses every digit where ans is close to -1.
-expm1 = primitive("expm1", np.expm1, deriv=(lambda ans, x: exp(x),))
+expm1 = primitive("expm1", np.expm1, **_safe(lambda ans, x: exp(x)))
 # log'(0) = +inf (the limit from the right).
 log = primitive("log", np.log, **_safe(lambda ans, x: 1.0 / x))
 log2 = primitive("log2", np.log2, **_safe(lambda ans, x: 1.0 / (x * _LN2)))
@@ -200,15 +196,15 @@ logaddexp2 = primitive("logaddexp2", np.logaddexp2,
 
 sin = primitive("sin", np.sin, deriv=(lambda ans, x: cos(x),))
 cos = primitive("cos", np.cos, deriv=(lambda ans, x: -sin(x),))
-tan = primitive("tan", np.tan, deriv=(lambda ans, x: 1.0 + ans * ans,))
+tan = primitive("tan", np.tan, **_safe(lambda ans, x: 1.0 + ans * ans))
 # arcsin'(±1) = +inf and arccos'(±1) = -inf: the one-sided limits. Complex: principal branches.
 arcsin = primitive("arcsin", np.arcsin, **_safe(lambda ans, x: 1.0 / sqrt(1.0 - x * x)),
                    kinks="arcsin'(±1) = +inf")
 arccos = primitive("arccos", np.arccos, **_safe(lambda ans, x: -1.0 / sqrt(1.0 - x * x)),
                    kinks="arccos'(±1) = -inf")
 arctan = primitive("arctan", np.arctan, deriv=(lambda ans, x: 1.0 / (1.0 + x * x),))
-sinh = primitive("sinh", np.sinh, deriv=(lambda ans, x: cosh(x),))
-cosh = primitive("cosh", np.cosh, deriv=(lambda ans, x: sinh(x),))
+sinh = primitive("sinh", np.sinh, **_safe(lambda ans, x: cosh(x)))
+cosh = primitive("cosh", np.cosh, **_safe(lambda ans, x: sinh(x)))
 tanh = primitive("tanh", np.tanh, deriv=(lambda ans, x: 1.0 - ans * ans,))
 arcsinh = primitive("arcsinh", np.arcsinh, deriv=(lambda ans, x: 1.0 / sqrt(x * x + 1.0),))
 
@@ -308,32 +304,46 @@ heaviside = primitive(
 
 # -- maximum, minimum, clip -----------------------------------------------------------
 
+# Ties x == y: the ties policy of backchain.kinks; by default 0.5 to each (min-norm of the
+# subdifferential), "first" gives all to x, "last" all to y.
+def _tie_x():
+    t = _policy.ties
+    return 0.5 if t == "split" else (1.0 if t == "first" else 0.0)
+
+
 def _max_dx(ans, x, y):
-    # Ties x == y: 0.5 to each (min-norm of the subdifferential).
-    return bnp.where(x > y, 1.0, bnp.where(x == y, 0.5, 0.0))
+    return bnp.where(x > y, 1.0, bnp.where(x == y, _tie_x(), 0.0))
 
 
 def _max_dy(ans, x, y):
-    return bnp.where(y > x, 1.0, bnp.where(x == y, 0.5, 0.0))
+    return bnp.where(y > x, 1.0, bnp.where(x == y, 1.0 - _tie_x(), 0.0))
 
 
-maximum = primitive("maximum", np.maximum, deriv=(_max_dx, _max_dy), kinks="x == y: 0.5 / 0.5")
-minimum = primitive("minimum", np.minimum, deriv=(_max_dy, _max_dx), kinks="x == y: 0.5 / 0.5")
+def _min_dx(ans, x, y):
+    return bnp.where(x < y, 1.0, bnp.where(x == y, _tie_x(), 0.0))
+
+
+def _min_dy(ans, x, y):
+    return bnp.where(y < x, 1.0, bnp.where(x == y, 1.0 - _tie_x(), 0.0))
+
+
+maximum = primitive("maximum", np.maximum, deriv=(_max_dx, _max_dy), kinks="x == y: the ties policy")
+minimum = primitive("minimum", np.minimum, deriv=(_min_dx, _min_dy), kinks="x == y: the ties policy")
 
 
 def _fmax_dx(ans, x, y):
-    # As maximum (ties 0.5 / 0.5), but a NaN loses: the other argument takes the whole derivative.
-    return bnp.where(x == y, 0.5, bnp.where((x > y) | bnp.isnan(y), 1.0, 0.0))
+    # As maximum (ties by policy), but a NaN loses: the other argument takes the whole derivative.
+    return bnp.where(x == y, _tie_x(), bnp.where((x > y) | bnp.isnan(y), 1.0, 0.0))
 
 
 def _fmin_dx(ans, x, y):
-    return bnp.where(x == y, 0.5, bnp.where((x < y) | bnp.isnan(y), 1.0, 0.0))
+    return bnp.where(x == y, _tie_x(), bnp.where((x < y) | bnp.isnan(y), 1.0, 0.0))
 
 
 fmax = primitive("fmax", np.fmax, deriv=(_fmax_dx, lambda ans, x, y: 1.0 - _fmax_dx(ans, x, y)),
-                 kinks="x == y: 0.5 / 0.5; a NaN argument gets 0")
+                 kinks="x == y: the ties policy; a NaN argument gets 0")
 fmin = primitive("fmin", np.fmin, deriv=(_fmin_dx, lambda ans, x, y: 1.0 - _fmin_dx(ans, x, y)),
-                 kinks="x == y: 0.5 / 0.5; a NaN argument gets 0")
+                 kinks="x == y: the ties policy; a NaN argument gets 0")
 
 
 # clip(a, lo, hi) = minimum(maximum(a, lo), hi). Each partial is 1 strictly where that argument is
@@ -362,9 +372,23 @@ def _masked(mask_fn):
     return lambda g, ans, a, lo, hi: bnp.where(mask_fn(a, lo, hi), g, 0.0)
 
 
-_clip_rules = (_masked(_clip_mask_a), _masked(_clip_mask_lo), _masked(_clip_mask_hi))
+def _clip_rule_a(g, ans, a, lo, hi):
+    # At a bound, d/da is the policy's clip_at_bound (default 0); the bounds get 0 there.
+    v = _policy.clip_at_bound
+    inside = bnp.where(_clip_mask_a(a, lo, hi), g, 0.0)
+    if v == 0.0:
+        return inside
+    at = False
+    if lo is not None:
+        at = a == lo
+    if hi is not None:
+        at = at | (a == hi)
+    return bnp.where(at, g * v, inside)
+
+
+_clip_rules = (_clip_rule_a, _masked(_clip_mask_lo), _masked(_clip_mask_hi))
 _clip = primitive("clip", lambda a, lo, hi: np.clip(a, lo, hi), vjp=_clip_rules, jvp=_clip_rules,
-                  kinks="at a == a_min or a == a_max: 0 to every argument")
+                  kinks="at a == a_min or a == a_max: d/da = clip_at_bound (default 0), the bounds 0")
 
 _NO_VALUE = object()
 

@@ -11,8 +11,9 @@ variants) is a composite of these and of elementwise/indexing primitives.
 
 Kinks (DESIGN.md section 4):
 
-* ``amax``/``amin`` with ties: the cotangent is split evenly among the tied
-  elements (min-norm subgradient);
+* ``amax``/``amin`` with ties: the ties policy of ``backchain.kinks``; by
+  default the cotangent is split evenly among the tied elements (min-norm
+  subgradient), "first" reproduces ``torch.max(dim)``;
 * ``std`` at zero variance: derivative 0 (min-norm subgradient), never NaN;
 * ``median``: sort ties stable; the gradient goes to the middle element(s) of
   the stable sort, 0.5 / 0.5 to the two middle ones for an even count.
@@ -20,6 +21,7 @@ Kinks (DESIGN.md section 4):
 import numpy as np
 
 import backchain.numpy as bnp
+from ..kinks import tie_weights
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
 
@@ -266,7 +268,8 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
 # -- max / min ----------------------------------------------------------------
 
 def _tie_weights(x, ans, axis, keepdims):
-    """1/k at each of the k elements equal to the extremum of their slice, else 0."""
+    """The weights of the elements equal to the extremum of their slice, by the ties policy
+    (``backchain.kinks.tie_weights``): 1/k to each of k ties by default."""
     xd = np.asarray(_data(x))
     ad = np.asarray(_data(ans))
     if not keepdims:
@@ -275,8 +278,7 @@ def _tie_weights(x, ans, axis, keepdims):
     nan = np.isnan(ad)
     if nan.any():  # a NaN extremum came from the NaN elements of its slice
         hit |= nan & np.isnan(xd)
-    w = hit / np.sum(hit, axis=axis, keepdims=True)
-    return w.astype(_real_dtype(xd.dtype))
+    return tie_weights(hit, axis, _real_dtype(xd.dtype))
 
 
 def _extremum_vjp(g, ans, x, axis, keepdims):
@@ -287,16 +289,17 @@ def _extremum_jvp(t, ans, x, axis, keepdims):
     return _sum(t * _tie_weights(x, ans, axis, keepdims), axis=axis, keepdims=keepdims)
 
 
-# Ties: the cotangent is split evenly among the tied elements (min-norm subgradient).
+# Ties: by the ties policy; by default the cotangent is split evenly among the tied elements
+# (min-norm subgradient), "first" matches torch.max(dim).
 _amax = primitive(
     "amax", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
     vjp=(_extremum_vjp,), jvp=(_extremum_jvp,),
-    kinks="ties: the gradient is split evenly among the tied maxima",
+    kinks="ties: the ties policy (default: split evenly among the tied maxima)",
 )
 _amin = primitive(
     "amin", lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
     vjp=(_extremum_vjp,), jvp=(_extremum_jvp,),
-    kinks="ties: the gradient is split evenly among the tied minima",
+    kinks="ties: the ties policy (default: split evenly among the tied minima)",
 )
 
 
