@@ -37,6 +37,7 @@ For library authors:
   :func:`count` attributes hits to layers.
 """
 import contextlib
+import sys
 import numbers
 import threading
 
@@ -457,10 +458,19 @@ class count:
     ...     _ = bc.grad(lambda x: bnp.sum(relu(x)))(np.array([-1.0, 0.0, 0.0, 2.0]))
     >>> hits["relu"]
     2
+
+    Pass the model to name layers by their path (``"features.0"``); without
+    it, a layer is named by its class.
     """
 
-    def __init__(self):
+    def __init__(self, model=None):
         self.counts = KinkCounts()
+        self.names = {id(m): name or type(m).__name__ for name, m in model.named_modules()} if model else {}
+        self._prev_hook = None
+        self._nn = None
+
+    def _module_scope(self, module):
+        return _layer_scope(self.names.get(id(module)) or type(module).__name__)
 
     def __enter__(self):
         global _active
@@ -469,10 +479,16 @@ class count:
             _pm._kink_hook = _record
         kc = _pm.KINK_COUNTING
         kc.counters = kc.counters + (self.counts,)
+        # Attribute hits to layers while counting, and only then (no cost on Module calls otherwise).
+        self._nn = sys.modules.get("backchain.nn.module")
+        if self._nn is not None:
+            self._prev_hook = self._nn.set_call_hook(self._module_scope)
         return self.counts
 
     def __exit__(self, *exc):
         global _active
+        if self._nn is not None:
+            self._nn.set_call_hook(self._prev_hook)
         kc = _pm.KINK_COUNTING
         kc.counters = tuple(c for c in kc.counters if c is not self.counts)
         with _lock:
@@ -685,6 +701,16 @@ def _builtin_rows():
             "PyTorch: one of the middle elements (lower median)", "", None,
             [(bnp.median, (arr(4.0, 1.0, 3.0, 2.0),), lambda p: (arr(0, 0, .5, .5),)),
              (bnp.median, (arr(1.0, 1.0, 1.0),), lambda p: (arr(0, 1, 0),))]),
+        Row("max-pool (window_max)", "ties within a window; overlapping windows add up",
+            lambda p: {"split": "split evenly among the tied maxima", "first": "1 to the first maximum",
+                       "last": "1 to the last maximum"}[p.ties],
+            "PyTorch: the first maximum (policy \"first\" reproduces it)", "ties", "window_max",
+            [(lambda x: _max_pool2d(x, 2), (arr(1.0, 1.0, 0.0, 1.0).reshape(1, 1, 2, 2),),
+              lambda p: ({"split": arr(1, 1, 0, 1) / 3.0, "first": arr(1, 0, 0, 0),
+                          "last": arr(0, 0, 0, 1)}[p.ties].reshape(1, 1, 2, 2),)),
+             (lambda x: _max_pool1d(x, 2, 1), (arr(0.0, 2.0, 2.0).reshape(1, 1, 3),),
+              lambda p: ({"split": arr(0, 1.5, 0.5), "first": arr(0, 2, 0),
+                          "last": arr(0, 1, 1)}[p.ties].reshape(1, 1, 3),))]),
         Row("sort", "ties", "stable order: each output's gradient goes to the input it was taken from",
             "any assignment among the tied inputs", "", "sort",
             [(lambda x: bnp.sort(x) * arr(1, 2, 3), (arr(3.0, 1.0, 1.0),), lambda p: (arr(3, 1, 2),))]),
@@ -771,6 +797,16 @@ def _builtin_rows():
             [(bnp.nan_to_num, (arr(nan, inf, 1.0),), (arr(0, 0, 1),))]),
         Row("angle", "real z; z = 0", 0.0, "", "", "angle", [(bnp.angle, (-1.0,), None)]),
     ]
+
+
+def _max_pool2d(x, k):
+    from ._rules.pool import max_pool2d
+    return max_pool2d(x, k)
+
+
+def _max_pool1d(x, k, stride):
+    from ._rules.pool import max_pool1d
+    return max_pool1d(x, k, stride)
 
 
 def _rows():

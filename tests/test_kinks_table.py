@@ -58,7 +58,7 @@ def test_every_primitive_with_kinks_has_a_probed_row():
     assert not missing
     # every other primitive with kinks (backchain.scipy, once imported) is listed with its text
     import backchain.scipy.special  # noqa: F401
-    listed = {r[0] for r in kinks.table()}
+    listed = {r[0] for r in kinks.table()} | {r.primitive for r in kinks._rows()}
     assert all(n in listed for n, p in REGISTRY.items() if p.kinks is not None and not p.user)
 
 

@@ -20,8 +20,8 @@ Ties (DESIGN.md section 4): by default the cotangent of a window is split
 evenly among its tied maxima (the minimum-norm subgradient); under the
 ``"first"`` policy it goes to the first maximum in the window's row-major
 order, which is what PyTorch does; ``"last"`` picks the last one. The mode is
-read from ``backchain.kinks.current_ties()`` when that module exists, or given
-per call with ``ties=``.
+read from the ``backchain.kinks`` policy (``bc.kinks.policy(ties=...)``), or
+given per call with ``ties=``.
 """
 import itertools
 import sys
@@ -39,7 +39,6 @@ __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d",
            "max_unpool1d", "max_unpool2d"]
 
 TIES = ("split", "first", "last")
-_KINKS_TRIED = []
 
 
 def _data(a):
@@ -47,45 +46,20 @@ def _data(a):
 
 
 def _ties_mode(ties=None):
-    """The tie rule to use: ``ties`` if given, else the ``backchain.kinks`` policy, else "split"."""
+    """The tie rule to use: ``ties`` if given, else the ``backchain.kinks`` policy of this thread."""
     if ties is None:
-        kinks = sys.modules.get("backchain.kinks")
-        if kinks is None and not _KINKS_TRIED:
-            _KINKS_TRIED.append(True)  # a failed import is slow: try it once, then look in sys.modules
-            try:
-                from backchain import kinks
-            except ImportError:
-                kinks = None
-        reader = getattr(kinks, "current_ties", None)
-        ties = reader() if callable(reader) else "split"
+        from .. import kinks
+        ties = kinks.get_policy()["ties"]
     if ties not in TIES:
         raise ValueError(f"max pooling: ties must be one of {TIES}, got {ties!r}")
     return ties
 
 
 def _tie_weights(is_max_mask, axis, ties="split", dtype=np.float64):
-    """How a window's cotangent is shared among its maxima: weights summing to 1 along ``axis``.
-
-    ``split``: evenly among the tied maxima (min-norm); ``first`` / ``last``: all of it
-    to the first / last maximum along ``axis`` (``first`` is PyTorch's choice).
-    A window with no maximum marked (all NaN-free comparisons failed) gets zeros.
-    """
-    m = np.asarray(is_max_mask, dtype=bool)
-    if ties == "split":
-        w = m.astype(dtype)
-        count = np.sum(m, axis=axis, keepdims=True)
-        if (count > 1).any():
-            w /= np.maximum(count, 1).astype(dtype)
-        return w
-    n = m.shape[axis]
-    if ties == "first":
-        k = np.argmax(m, axis=axis)
-    else:
-        k = n - 1 - np.argmax(np.flip(m, axis=axis), axis=axis)
-    k = np.expand_dims(k, axis)
-    w = np.zeros(m.shape, dtype=dtype)
-    np.put_along_axis(w, k, np.take_along_axis(m, k, axis=axis).astype(dtype), axis=axis)
-    return w
+    """How a window's cotangent is shared among its maxima: ``backchain.kinks.tie_weights`` under ``ties``."""
+    from .. import kinks
+    with kinks.policy(ties=ties):
+        return kinks.tie_weights(is_max_mask, axis=axis, dtype=dtype)
 
 
 # -- the window primitives -----------------------------------------------------------------------
