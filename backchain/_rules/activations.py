@@ -17,16 +17,31 @@ import numpy as np
 import backchain.numpy as bnp
 from ..kinks import _policy
 from .._core.primitive import primitive
+from .._core.tensor import Tensor
 
 __all__ = ["relu", "leaky_relu", "relu6", "hardtanh", "hardsigmoid", "hardswish"]
+
+
+def _mask(x, cond, off=0.0, at=None, at_value=None):
+    """A piecewise-constant derivative: 1 where ``cond``, ``off`` elsewhere (``at_value`` where ``at``).
+
+    The derivative carries no graph (it is constant between kinks), so it is built
+    with plain NumPy in ``x``'s dtype: ``g * d`` then keeps float32 as float32.
+    """
+    dtype = x.dtype if x.dtype.kind in "fc" else np.float64
+    d = np.where(cond, np.ones((), dtype), np.asarray(off, dtype))
+    if at is not None:
+        d = np.where(at, np.asarray(at_value, dtype), d)
+    return d
 
 
 def _relu_d(ans, x):
     # relu'(0) = 0 by default: min-norm subgradient of [0, 1] (policy: relu_at_zero).
     v = _policy.relu_at_zero
+    xd = x.data if isinstance(x, Tensor) else x
     if v == 0.0:
-        return bnp.where(x > 0, 1.0, 0.0)
-    return bnp.where(x > 0, 1.0, bnp.where(x == 0, v, 0.0))
+        return xd > 0  # a boolean mask: g * mask keeps g's dtype and costs one pass
+    return _mask(xd, xd > 0, 0.0, xd == 0, v)
 
 
 relu = primitive("relu", lambda x: np.maximum(x, 0), deriv=(_relu_d,),
@@ -41,13 +56,14 @@ def _leaky_d(ans, x, negative_slope):
     # leaky_relu'(0) = negative_slope by default: min-norm of [a, 1] for 0 <= a <= 1
     # (policy: leaky_relu_at_zero, a value between a and 1).
     v = _policy.leaky_relu_at_zero
+    xd = x.data if isinstance(x, Tensor) else x
     if v is None:
-        return bnp.where(x > 0, 1.0, negative_slope)
+        return _mask(xd, xd > 0, negative_slope)
     lo, hi = min(negative_slope, 1.0), max(negative_slope, 1.0)
     if not lo <= v <= hi:
         raise ValueError(f"leaky_relu: the policy leaky_relu_at_zero={v:g} is not between negative_slope="
                          f"{negative_slope:g} and 1, the one-sided derivatives at 0")
-    return bnp.where(x > 0, 1.0, bnp.where(x == 0, v, negative_slope))
+    return _mask(xd, xd > 0, negative_slope, xd == 0, v)
 
 
 _leaky_relu = primitive("leaky_relu", _leaky_impl, deriv=(_leaky_d,),
@@ -66,10 +82,11 @@ def _hardtanh_impl(x, min_val, max_val):
 def _hardtanh_d(ans, x, min_val, max_val):
     # 1 strictly inside; at both boundaries clip_at_bound (default 0, min-norm of [0, 1]).
     v = _policy.clip_at_bound
-    inside = bnp.where((x > min_val) & (x < max_val), 1.0, 0.0)
+    xd = x.data if isinstance(x, Tensor) else x
+    inside = (xd > min_val) & (xd < max_val)
     if v == 0.0:
         return inside
-    return bnp.where((x == min_val) | (x == max_val), v, inside)
+    return _mask(xd, inside, 0.0, (xd == min_val) | (xd == max_val), v)
 
 
 _hardtanh = primitive("hardtanh", _hardtanh_impl, deriv=(_hardtanh_d,),
