@@ -107,10 +107,11 @@ def plot_history(history, path=None, metrics=None):
     nrows, ncols = _grid(len(metrics))
     fig, axes = _figure("plot_history", nrows, ncols)
     for ax, name in zip(axes.ravel(), metrics):
-        for key, label, style in ((name, "training", "-o"), (f"val_{name}", "validation", "--s")):
+        for key, label, style, color in ((name, "training", "-o", "tab:blue"),
+                                         (f"val_{name}", "validation", "--s", "tab:orange")):
             if key in columns:
                 values = columns[key]
-                ax.plot(epochs[:len(values)], values, style, markersize=3.5, label=label)
+                ax.plot(epochs[:len(values)], values, style, color=color, markersize=3.5, label=label)
         ax.set_title(name)
         ax.set_xlabel("epoch")
         ax.set_ylabel(name)
