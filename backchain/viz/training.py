@@ -12,6 +12,8 @@ import os
 
 import numpy as np
 
+from .._core.tensor import Tensor
+
 __all__ = ["plot_history", "gradient_flow", "kink_hits", "activation_histograms"]
 
 
@@ -161,8 +163,9 @@ def gradient_flow(records, path=None, vanish=1e-7, explode=1e3):
     Left: each layer's gradient norm per epoch (or batch), input layers dark,
     output layers light. Right: per layer, from the input to the output, the
     range (min to max) and the last value of its gradient norm. Shaded bands
-    mark norms below ``vanish`` and above ``explode``; an exact zero (a layer
-    that received no gradient at all) is drawn on the lower edge with a ``v``.
+    mark norms below ``vanish`` and above ``explode`` when the norms reach
+    them; an exact zero (a layer that received no gradient at all) is drawn
+    on the lower edge with a ``v``.
 
     Parameters
     ----------
@@ -353,7 +356,7 @@ def activation_histograms(stats, path=None, bins=50):
     if not isinstance(stats, dict):
         raise TypeError(f"activation_histograms: expected an ActivationStats callback or a mapping "
                         f"layer -> array of values, got {type(stats).__name__}")
-    data = {str(k): np.asarray(v.data if hasattr(v, "requires_grad") else v, dtype=float).ravel()
+    data = {str(k): np.asarray(v.data if isinstance(v, Tensor) else v, dtype=float).ravel()
             for k, v in stats.items()}
     data = {k: v[np.isfinite(v)] for k, v in data.items()}
     if not data:
