@@ -22,7 +22,8 @@ import numpy as np
 
 from ._core.tensor import Tensor, no_grad
 
-__all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping", "ModelCheckpoint"]
+__all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping", "ModelCheckpoint", "GradientFlow",
+           "ActivationStats"]
 
 _LOSS_ALIASES = {
     "mse": "mse_loss", "mean_squared_error": "mse_loss", "l1": "l1_loss", "mae": "l1_loss",
@@ -207,6 +208,23 @@ class History:
         h.epoch = [int(e) for e in d.get("epoch", [])]
         h.history = {k: [float(x) for x in v] for k, v in d.items() if k != "epoch"}
         return h
+
+    def plot(self, path=None, metrics=None):
+        """Draw the curves per epoch, training and validation in one panel per quantity (needs matplotlib).
+
+        See :func:`backchain.viz.plot_history`; returns the matplotlib Figure.
+
+        >>> import os, tempfile
+        >>> from backchain import History
+        >>> h = History(); h.append(1, {"loss": 0.5, "val_loss": 0.6}); h.append(2, {"loss": 0.25, "val_loss": 0.4})
+        >>> path = os.path.join(tempfile.mkdtemp(), "curves.svg")
+        >>> _ = h.plot(path)
+        >>> "validation" in open(path).read()
+        True
+        """
+        from .viz.training import plot_history
+
+        return plot_history(self, path=path, metrics=metrics)
 
     def __repr__(self):
         last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.history.items() if v)
@@ -410,6 +428,238 @@ class ModelCheckpoint(Callback):
 
     def load_state_dict(self, state):
         self.best = float(state["best"])
+
+
+def _layer_label(model, path):
+    """``"fc1 (Linear)"``: a module's path and class, as layers are named in the pictures."""
+    module = model
+    for part in path.split(".") if path else ():
+        module = getattr(module, "_modules", {}).get(part)
+        if module is None:
+            return path
+    return f"{path} ({type(module).__name__})" if path else type(module).__name__
+
+
+class GradientFlow(Callback):
+    """Record the gradient norm of every layer during training, for :func:`backchain.viz.gradient_flow`.
+
+    After each batch's backward pass the norm of each layer's gradient (all
+    its parameters together, or each parameter with ``by="parameter"``) is
+    taken; per epoch the batches' norms are averaged. A parameter that
+    received no gradient counts as zero. Layers are kept in the order of
+    ``model.named_parameters()``, from the input to the output.
+
+    Parameters
+    ----------
+    every : {"epoch", "batch"}
+        One value per epoch (the mean over its batches) or one per batch.
+    by : {"layer", "parameter"}
+        Group the parameters by the module that holds them, or not at all.
+
+    Attributes
+    ----------
+    records : dict of str to list of float
+        ``{"0 (Linear)": [norm at epoch 1, ...], ...}``.
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc
+    >>> model = bc.nn.Sequential(bc.nn.Linear(2, 4), bc.nn.Tanh(), bc.nn.Linear(4, 1))
+    >>> x, y = np.ones((8, 2), np.float32), np.zeros((8, 1), np.float32)
+    >>> flow = bc.train.GradientFlow()
+    >>> _ = bc.fit(model, (x, y), "mse", bc.optim.SGD(model.parameters(), lr=0.1), epochs=3, metrics=(),
+    ...            callbacks=[flow], verbose=0)
+    >>> list(flow.records), len(flow.records["0 (Linear)"])
+    (['0 (Linear)', '2 (Linear)'], 3)
+    """
+
+    def __init__(self, every="epoch", by="layer"):
+        if every not in ("epoch", "batch"):
+            raise ValueError(f"GradientFlow: every should be 'epoch' or 'batch', got {every!r}")
+        if by not in ("layer", "parameter"):
+            raise ValueError(f"GradientFlow: by should be 'layer' or 'parameter', got {by!r}")
+        self.every, self.by = every, by
+        self.records = {}
+        self._sums, self._batches = {}, 0
+
+    def norms(self, model):
+        """The gradient norm of each layer (or parameter) of ``model`` now, after a backward pass."""
+        if hasattr(model, "named_parameters"):
+            named = list(model.named_parameters())
+        else:
+            named = [(f"parameter {i}", p) for i, p in enumerate(model.parameters())]
+        squares = {}
+        for name, p in named:
+            if self.by == "layer" and hasattr(model, "named_parameters"):
+                key = _layer_label(model, name.rpartition(".")[0])
+            else:
+                key = name
+            g = getattr(p, "grad", None)
+            sq = 0.0 if g is None else float(np.sum(np.square(np.asarray(g, dtype=np.float64))))
+            squares[key] = squares.get(key, 0.0) + sq
+        return {k: math.sqrt(v) for k, v in squares.items()}
+
+    def record(self, model):
+        """Take the norms now (call it after ``loss.backward()`` in a hand-written loop)."""
+        norms = self.norms(model)
+        if self.every == "batch":
+            for k, v in norms.items():
+                self.records.setdefault(k, []).append(v)
+        else:
+            for k, v in norms.items():
+                self._sums[k] = self._sums.get(k, 0.0) + v
+            self._batches += 1
+        return norms
+
+    def end_epoch(self):
+        """Close an epoch (with ``every="epoch"``): append the mean of its batches' norms."""
+        if self.every == "epoch" and self._batches:
+            for k, v in self._sums.items():
+                self.records.setdefault(k, []).append(v / self._batches)
+        self._sums, self._batches = {}, 0
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._sums, self._batches = {}, 0
+
+    def on_batch_end(self, batch, logs=None):
+        self.record(self.trainer.model)
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.end_epoch()
+
+    def state_dict(self):
+        return {"records": {k: list(v) for k, v in self.records.items()}}
+
+    def load_state_dict(self, state):
+        self.records = {k: [float(x) for x in v] for k, v in state.get("records", {}).items()}
+
+
+class ActivationStats(Callback):
+    """Record what each layer outputs during training, for :func:`backchain.viz.activation_histograms`.
+
+    Forward hooks on the chosen layers keep, per epoch, a uniform random
+    sample of at most ``max_values`` output values per layer and the exact
+    share of outputs that are exactly zero (dead ReLU units pass no gradient).
+    Only forward passes in training mode are recorded unless
+    ``training_only=False``, so validation does not mix in. Outside ``fit``,
+    call ``attach(model)``, run the model, read ``values``, then ``detach()``.
+
+    Parameters
+    ----------
+    layers : sequence of str or type, optional
+        Module paths (``"0"``, ``"encoder.fc1"``) or layer classes
+        (``bc.nn.ReLU``); default: every module without children.
+    max_values : int
+        Size of the sample kept per layer.
+    seed : int
+        Seed of the sampling (its own generator: training's randomness is not touched).
+    training_only : bool
+        Record only while the layer is in training mode.
+
+    Attributes
+    ----------
+    values : dict of str to ndarray
+        The sample of the current (or last) epoch, per layer.
+    fraction_zero : dict of str to float
+        The exact share of zeros among all outputs of the current (or last) epoch.
+    history : dict of str to list of float
+        ``fraction_zero`` at the end of each epoch.
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc
+    >>> model = bc.nn.Sequential(bc.nn.Linear(3, 16), bc.nn.ReLU(), bc.nn.Linear(16, 2))
+    >>> stats = bc.train.ActivationStats().attach(model)
+    >>> _ = model(np.random.default_rng(0).normal(size=(32, 3)).astype(np.float32))
+    >>> stats.detach(); sorted(stats.values)
+    ['0 (Linear)', '1 (ReLU)', '2 (Linear)']
+    >>> stats.values["1 (ReLU)"].shape, 0 < stats.fraction_zero["1 (ReLU)"] < 1
+    ((512,), True)
+    """
+
+    def __init__(self, layers=None, max_values=20000, seed=0, training_only=True):
+        self.layers = None if layers is None else list(layers)
+        self.max_values = int(max_values)
+        self.training_only = training_only
+        self._rng = np.random.default_rng(seed)
+        self._handles = []
+        self.history = {}
+        self.reset()
+
+    def reset(self):
+        """Forget the current epoch's sample and counts."""
+        self.values, self._keys, self._count, self._zeros = {}, {}, {}, {}
+
+    @property
+    def fraction_zero(self):
+        return {k: self._zeros[k] / self._count[k] for k in self._count if self._count[k]}
+
+    def _chosen(self, model):
+        modules = list(model.named_modules())
+        if self.layers is None:
+            return [(p, m) for p, m in modules if not m._modules and p] or [("", model)]
+        names = [x for x in self.layers if isinstance(x, str)]
+        types = tuple(x for x in self.layers if isinstance(x, type))
+        known = {p for p, _ in modules}
+        unknown = [n for n in names if n not in known]
+        if unknown:
+            raise KeyError(f"ActivationStats: no layer {unknown} in the model; its layers are {sorted(known - {''})}")
+        return [(p, m) for p, m in modules if p in names or (types and isinstance(m, types))]
+
+    def attach(self, model):
+        """Put forward hooks on the chosen layers of ``model``; returns ``self``."""
+        self.detach()
+        for path, module in self._chosen(model):
+            label = _layer_label(model, path)
+            self._handles.append(module.register_forward_hook(self._hook(label)))
+        return self
+
+    def detach(self):
+        """Remove the hooks."""
+        for handle in self._handles:
+            handle.remove()
+        self._handles = []
+
+    def _hook(self, label):
+        def hook(module, args, output):
+            if self.training_only and not getattr(module, "training", True):
+                return None
+            self.add(label, output)
+            return None
+
+        return hook
+
+    def add(self, label, output):
+        """Add the values of one output of the layer ``label`` to the statistics."""
+        a = output.data if isinstance(output, Tensor) else output
+        if not isinstance(a, np.ndarray) or a.dtype.kind not in "fiu":
+            return
+        flat = a.ravel()
+        self._count[label] = self._count.get(label, 0) + flat.size
+        self._zeros[label] = self._zeros.get(label, 0) + int(np.count_nonzero(flat == 0))
+        # A uniform sample of everything seen: every value gets a random key; the smallest keys stay.
+        keys = self._rng.random(flat.size)
+        if label in self.values:
+            flat = np.concatenate([self.values[label], flat])
+            keys = np.concatenate([self._keys[label], keys])
+        if flat.size > self.max_values:
+            keep = np.argpartition(keys, self.max_values - 1)[:self.max_values]
+            flat, keys = flat[keep], keys[keep]
+        self.values[label] = np.array(flat, dtype=np.float64, copy=True)
+        self._keys[label] = keys
+
+    def on_train_begin(self, logs=None):
+        self.attach(self.trainer.model)
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.reset()
+
+    def on_epoch_end(self, epoch, logs=None):
+        for k, v in self.fraction_zero.items():
+            self.history.setdefault(k, []).append(v)
+
+    def on_train_end(self, logs=None):
+        self.detach()
 
 
 # -- progress ----------------------------------------------------------------------
