@@ -163,19 +163,22 @@ def world_size():
 def _wait(requests, what, state):
     """Wait for MPI requests until the group's timeout; raise DistributedTimeoutError past it.
 
-    Spins on ``Test`` for a short while (small messages complete within
-    microseconds), then sleeps between tests with a growing pause (up to 1 ms),
-    so that oversubscribed ranks leave the cores to the ranks still computing.
+    MPI moves a non-blocking collective forward only inside MPI calls, so this
+    tests without sleeping (a sleep between tests stalls a large allreduce,
+    whose pieces each need a call: 27x slower at 4 MB in our measurements); it
+    yields the core between tests (``time.sleep(0)``) once a wait lasts longer
+    than 1 ms, so that oversubscribed ranks leave the cores to ranks still computing.
     """
     MPI = state.MPI
     if MPI.Request.Testall(requests):
         return
     start = time.perf_counter()
     deadline = start + state.timeout
-    pause = 0.0
-    while True:
-        if MPI.Request.Testall(requests):
-            return
+    k = 0
+    while not MPI.Request.Testall(requests):
+        k += 1
+        if k & 63:
+            continue
         now = time.perf_counter()
         if now > deadline:
             for r in requests:
@@ -187,9 +190,8 @@ def _wait(requests, what, state):
                 f"distributed: {what} on rank {state.rank} of {state.size} did not complete within "
                 f"{state.timeout:g} s; another rank has stopped, crashed or is stuck (set the limit with "
                 "bc.distributed.init(timeout=...) or BACKCHAIN_DISTRIBUTED_TIMEOUT)")
-        if now - start > 2e-4:
-            pause = min(1e-3, pause * 2 if pause else 2e-5)
-            time.sleep(pause)
+        if now - start > 1e-3:
+            time.sleep(0)
 
 
 def barrier():

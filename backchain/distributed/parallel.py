@@ -32,10 +32,10 @@ def _param_list(model):
 
 
 class _Bucket:
-    __slots__ = ("params", "dtype", "size", "offsets")
+    __slots__ = ("params", "dtype", "size", "offsets", "buffer")
 
     def __init__(self, dtype):
-        self.params, self.dtype, self.size, self.offsets = [], np.dtype(dtype), 0, []
+        self.params, self.dtype, self.size, self.offsets, self.buffer = [], np.dtype(dtype), 0, [], None
 
     def add(self, p):
         self.params.append(p)
@@ -147,13 +147,18 @@ class DistributedDataParallel(Module):
 
         A parameter without a gradient on this rank counts as a zero gradient,
         so ranks that skipped a branch of the model still agree. After the call
-        every rank holds the same averaged gradients.
+        every rank holds the same averaged gradients, as views into the bucket
+        buffers (PyTorch's ``gradient_as_bucket_view=True``): they are valid until
+        the next call, so copy a ``.grad`` that must outlive the step.
         """
         if self._world == 1:
             return
         flats = []
         for b in self._buckets:
-            flat = np.empty(b.size, dtype=b.dtype)
+            # One buffer per bucket for the whole run: a fresh one each step would be page-faulted in anew.
+            if b.buffer is None:
+                b.buffer = np.empty(b.size, dtype=b.dtype)
+            flat = b.buffer
             for p, off in zip(b.params, b.offsets):
                 g = p.grad
                 seg = flat[off:off + p.data.size]
