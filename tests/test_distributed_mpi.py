@@ -33,12 +33,12 @@ if MPIEXEC is None:
     pytest.fail("mpi4py is installed but mpiexec is not on PATH (pip install mpich)", pytrace=False)
 
 
-def launch(args, ranks=2, timeout=120):
+def launch(args, ranks=2, timeout=120, cwd=ROOT):
     env = dict(os.environ, PYTHONPATH=os.pathsep.join([str(ROOT), os.environ.get("PYTHONPATH", "")]),
                OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
     cmd = ([MPIEXEC, "-n", str(ranks)] if ranks else []) + [sys.executable] + [str(a) for a in args]
     start = time.perf_counter()
-    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=ROOT)
+    done = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout, env=env, cwd=cwd)
     return done, time.perf_counter() - start
 
 
@@ -134,3 +134,14 @@ def test_demo_distributed_trains_on_two_ranks():
     assert out.count("data-parallel over MPI: 2 rank(s)") == 1, out  # rank 1 prints nothing
     assert out.count("test accuracy") == 1 and "gradient check passed" in out
     assert float(re.search(r"test accuracy ([0-9.]+)", out).group(1)) >= 0.9, out
+
+
+def test_docs_training_script_runs_on_two_ranks(tmp_path):
+    page = (ROOT / "docs" / "distributed.md").read_text()
+    (script,) = re.findall(r"```py\n(.*?)```", page, re.S)
+    (tmp_path / "train.py").write_text(script)
+    done, _ = launch([tmp_path / "train.py"], timeout=300, cwd=tmp_path)
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert done.stdout.count("2 ranks: test accuracy") == 1, done.stdout
+    assert float(re.search(r"test accuracy ([0-9.]+)", done.stdout).group(1)) > 0.9
+    assert bc.load(tmp_path / "digits.safetensors")["0.weight"].shape == (128, 64)

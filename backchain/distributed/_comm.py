@@ -167,7 +167,7 @@ def _wait(requests, what, state):
     tests without sleeping (a sleep between tests stalls a large allreduce,
     whose pieces each need a call: 27x slower at 4 MB in our measurements); it
     yields the core between tests (``time.sleep(0)``) once a wait lasts longer
-    than 1 ms, so that oversubscribed ranks leave the cores to ranks still computing.
+    than 50 us, so that oversubscribed ranks leave the cores to ranks still computing.
     """
     MPI = state.MPI
     if MPI.Request.Testall(requests):
@@ -190,7 +190,7 @@ def _wait(requests, what, state):
                 f"distributed: {what} on rank {state.rank} of {state.size} did not complete within "
                 f"{state.timeout:g} s; another rank has stopped, crashed or is stuck (set the limit with "
                 "bc.distributed.init(timeout=...) or BACKCHAIN_DISTRIBUTED_TIMEOUT)")
-        if now - start > 1e-3:
+        if now - start > 5e-5:
             time.sleep(0)
 
 
