@@ -19,7 +19,8 @@ from .summary import summary  # binds the function over the submodule's name
 
 # Training, optimizers and data load on first use (backchain.fit, backchain.optim, ...).
 _LAZY = {"save": "io", "load": "io", "io": None, "fit": "train", "evaluate": "train", "predict": "train",
-         "History": "train", "train": None, "optim": None, "data": None, "nn": None}
+         "History": "train", "train": None, "optim": None, "data": None, "nn": None,
+         "distributed": None}
 
 
 def __getattr__(name):
@@ -42,6 +43,6 @@ __all__ = [
     "custom_vjp", "custom_jvp", "Function", "elementwise", "defprimitive", "check", "gradcheck", "viz",
     "random", "manual_seed", "nn",
     "save", "load", "summary", "fit", "evaluate", "predict", "History", "optim", "data", "train", "io",
-    "kinks", "straight_through",
+    "kinks", "straight_through", "distributed",
 ]
 

@@ -75,10 +75,16 @@ def main(argv=None):
     p.add_argument("--batch-size", type=int, default=32)
     p.add_argument("--lr", type=float, default=2e-3)
     p.add_argument("--verbose", default="auto", help="auto, 0 (quiet), 1 (progress bar) or 2 (a line per epoch)")
+    p.add_argument("--distributed", action="store_true",
+                   help="data-parallel over MPI: mpiexec -n 2 python -m backchain demo --distributed (needs [mpi])")
     args = parser.parse_args(argv)
     if args.command == "demo":
         if args.verbose != "auto":
             args.verbose = int(args.verbose)
+        if args.distributed:
+            from .distributed._demo import setup
+
+            setup()
         return demo(args)
     return 1
 

@@ -110,16 +110,44 @@ def _resolve_metrics(metrics):
     return out
 
 
+# -- distributed hooks (inactive unless backchain.distributed was initialised with several ranks) --
+def _distributed():
+    """backchain.distributed when this process is one of several ranks, else None (never imports it)."""
+    dist = sys.modules.get("backchain.distributed")
+    if dist is None or not dist.is_initialized() or dist.world_size() == 1:
+        return None
+    return dist
+
+
+def _all_sum(values):
+    """Per-rank sums added up over the ranks (unchanged in a single process)."""
+    dist = _distributed()
+    return list(values) if dist is None else [float(v) for v in dist.all_sum(np.asarray(values, dtype=np.float64))]
+
+
 # -- data --------------------------------------------------------------------------
-def _loader(data, batch_size, shuffle, seed, what):
+def _batches(dataset, batch_size, shuffle, seed, training):
+    """A DataLoader over ``dataset``; with several ranks, over this rank's share (a DistributedSampler)."""
+    from .data import DataLoader
+
+    dist = _distributed()
+    if dist is None:
+        return DataLoader(dataset, batch_size=batch_size, shuffle=shuffle, seed=seed)
+    # Training shares are padded to equal length (every rank runs the same number of steps);
+    # evaluation shares cover each sample once, and the sums are reduced over the ranks.
+    sampler = dist.DistributedSampler(dataset, shuffle=shuffle, seed=0 if seed is None else seed, pad=training)
+    return DataLoader(dataset, batch_size=batch_size, sampler=sampler)
+
+
+def _loader(data, batch_size, shuffle, seed, what, training=False):
     from .data import DataLoader, TensorDataset
 
     if isinstance(data, DataLoader):
         return data
     if isinstance(data, (tuple, list)) and len(data) >= 2 and all(isinstance(a, (np.ndarray, Tensor)) for a in data):
-        return DataLoader(TensorDataset(*data), batch_size=batch_size, shuffle=shuffle, seed=seed)
+        return _batches(TensorDataset(*data), batch_size, shuffle, seed, training)
     if hasattr(data, "__getitem__") and hasattr(data, "__len__") and not isinstance(data, (np.ndarray, Tensor)):
-        return DataLoader(data, batch_size=batch_size, shuffle=shuffle, seed=seed)
+        return _batches(data, batch_size, shuffle, seed, training)
     if hasattr(data, "__iter__") and not isinstance(data, (np.ndarray, Tensor)):
         if iter(data) is data:
             raise TypeError(f"{what}: got a one-shot iterator, which would be empty after the first epoch; pass a "
@@ -420,7 +448,11 @@ class ModelCheckpoint(Callback):
             self.best = value
         path = self.filepath.format(epoch=epoch + 1, **logs)
         state = self.trainer.model.state_dict() if self.weights_only else self.trainer.checkpoint()
-        save(state, path)
+        dist = _distributed()
+        if dist is None:
+            save(state, path)
+        else:  # the replicas are identical: rank 0 writes, the others wait for the file
+            dist.save(state, path)
         self.last_path = path
 
     def state_dict(self):
@@ -674,7 +706,9 @@ class _Progress:
         if verbose == "auto":
             interactive = getattr(sys.stderr, "isatty", lambda: False)() or "ipykernel" in sys.modules
             verbose = 1 if interactive else 2
-        self.verbose = int(verbose)
+        dist = _distributed()
+        self.verbose = int(verbose) if dist is None or dist.rank() == 0 else 0
+        self.ranks = 1 if dist is None else dist.world_size()  # ranks step together: rate = ranks x local rate
         self.title = f"Epoch {epoch + 1}/{epochs}"
         self.start = time.perf_counter()
         self.bar = None
@@ -692,7 +726,7 @@ class _Progress:
         now = time.perf_counter()
         if force or now - self.last >= 0.1:
             self.last = now
-            rate = seen / max(now - self.start, 1e-9)
+            rate = seen * self.ranks / max(now - self.start, 1e-9)
             self.bar.set_postfix_str(f"{_format_logs(logs)}  {rate:,.0f} samples/s", refresh=False)
 
     def close(self, seen, logs):
@@ -817,6 +851,16 @@ def fit(model, train_data, loss, optimizer, epochs=1, validation=None, metrics=(
         model, optimizer, scheduler, shuffling generator, history and callback
         states are restored and training continues after its epoch.
 
+    Notes
+    -----
+    Under ``mpiexec`` after ``bc.distributed.init()``, ``fit`` trains data-parallel:
+    it wraps the model and optimizer with ``bc.distributed.wrap`` unless the
+    optimizer already is a ``DistributedOptimizer``, gives each rank its share of
+    a dataset it batches itself (a ``DistributedSampler``, reshuffled each epoch;
+    a DataLoader that is passed in is used as it is), sums the logged values over
+    the ranks (every rank gets the same logs, so callbacks agree), shows the
+    progress on rank 0 only, and ``ModelCheckpoint`` writes from rank 0 only.
+
     Returns
     -------
     History
@@ -843,7 +887,11 @@ def fit(model, train_data, loss, optimizer, epochs=1, validation=None, metrics=(
     metric_fns = _resolve_metrics(metrics)
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"fit: epochs should be a non-negative integer, got {epochs!r}")
-    loader = _loader(train_data, batch_size, shuffle, seed, "fit(train_data)")
+    loader = _loader(train_data, batch_size, shuffle, seed, "fit(train_data)", training=True)
+    dist = _distributed()
+    if dist is not None and not isinstance(optimizer, dist.DistributedOptimizer):
+        # Several ranks: rank 0's weights are broadcast and gradients averaged (the model is updated in place).
+        model, optimizer = dist.wrap(model, optimizer)
     val_loader = None if validation is None else _loader(validation, max(batch_size, 256), False, None,
                                                          "fit(validation)")
     callbacks = list(callbacks)
@@ -866,6 +914,8 @@ def fit(model, train_data, loss, optimizer, epochs=1, validation=None, metrics=(
             cb.on_epoch_begin(epoch, {})
         _set_mode(model, True)
         progress = _Progress(verbose, epoch, epochs, total)
+        if callable(getattr(getattr(loader, "sampler", None), "set_epoch", None)):
+            loader.sampler.set_epoch(epoch)
         seen, loss_sum, metric_sums, running = 0, 0.0, [0.0] * len(metric_fns), {}
         for k, batch in enumerate(loader):
             x, y = _split(batch, "fit")
@@ -892,6 +942,9 @@ def fit(model, train_data, loss, optimizer, epochs=1, validation=None, metrics=(
         if seen == 0:
             raise ValueError("fit: the training data gave no batches (empty dataset, or drop_last with fewer samples "
                              "than batch_size)")
+        if _distributed() is not None:  # the logs of all samples on all ranks, identical on every rank
+            seen, loss_sum, *metric_sums = _all_sum([seen, loss_sum, *metric_sums])
+            running = {"loss": loss_sum / seen, **{name: s / seen for (name, _), s in zip(metric_fns, metric_sums)}}
         logs = dict(running)
         if val_loader is not None:
             val = evaluate(model, val_loader, loss_fn, [fn for _, fn in metric_fns], _names=[n for n, _ in metric_fns])
@@ -960,6 +1013,8 @@ def evaluate(model, data, loss=None, metrics=("accuracy",), *, batch_size=256, _
     finally:
         if was_training:
             _set_mode(model, True)
+    if _distributed() is not None:
+        seen, loss_sum, *sums = _all_sum([seen, loss_sum, *sums])
     if seen == 0:
         raise ValueError("evaluate: the data gave no batches")
     result = {} if loss_fn is None else {"loss": loss_sum / seen}

@@ -224,6 +224,10 @@ class DataLoader:
         Seed of the loader's own generator (ignored when ``generator`` is given).
     generator : numpy.random.Generator, optional
         The generator to shuffle with.
+    sampler : iterable of int, optional
+        The order of the sample indices, e.g. a
+        :class:`backchain.distributed.DistributedSampler` (then ``shuffle``
+        must be False: the sampler shuffles).
 
     Examples
     --------
@@ -235,7 +239,7 @@ class DataLoader:
     """
 
     def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None, *, seed=None,
-                 generator=None):
+                 generator=None, sampler=None):
         if isinstance(dataset, tuple):
             dataset = TensorDataset(*dataset)
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
@@ -247,13 +251,19 @@ class DataLoader:
         self.shuffle = bool(shuffle)
         self.drop_last = bool(drop_last)
         self.collate_fn = collate_fn
+        if sampler is not None and self.shuffle:
+            raise ValueError("DataLoader: sampler and shuffle=True are mutually exclusive (the sampler decides the "
+                             "order); pass shuffle=False")
+        self.sampler = sampler
         self.generator = _generator(seed, generator)
 
     def __len__(self):
-        n = len(self.dataset)
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _order(self):
+        if self.sampler is not None:
+            return np.fromiter(self.sampler, dtype=np.int64)
         n = len(self.dataset)
         return self.generator.permutation(n) if self.shuffle else np.arange(n)
 
