@@ -156,7 +156,12 @@ def op_error(name, err, args):
     msg = str(err)
     if msg.startswith(f"{name}: "):  # NumPy already named the operation
         msg = msg[len(name) + 2:]
-    return type(err)(f"{name}: {msg} (inputs: {_shapes(args)})")
+    text = f"{name}: {msg} (inputs: {_shapes(args)})"
+    try:
+        return type(err)(text)
+    except TypeError:  # e.g. NumPy's _UFuncNoLoopError takes (ufunc, dtypes): fall back to its builtin base
+        base = next(c for c in type(err).__mro__ if c.__module__ == "builtins")
+        return base(text)
 
 
 def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, variadic=False,
