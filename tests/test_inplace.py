@@ -146,7 +146,10 @@ def test_dtype_and_shape_rules():
     assert f32.dtype == np.float32
 
 
-def test_total_plus_equals_loss_warns_once_with_the_fix():
+def test_total_plus_equals_loss_warns_once_with_the_fix(monkeypatch):
+    from backchain._core import inplace
+
+    monkeypatch.setattr(inplace, "_trap_warned", [False])  # once per process: reset for this test
     w = bc.tensor([1.0], requires_grad=True)
     total = 0.0
     with warnings.catch_warnings(record=True) as rec:
