@@ -16,6 +16,12 @@ under its own key names, so other safetensors readers load it as it is.
 Writes are atomic: the bytes go to a temporary file in the same folder, which
 is flushed and fsynced and then renamed over the target, so an interrupted
 save leaves the previous checkpoint intact.
+
+Loading trusts nothing in the file: every declared dtype, shape and byte range
+is checked against the file's size before anything is allocated (the ranges
+must tile the data section exactly), and a SHA-256 checksum over the structure
+and the arrays (format version 2) catches damage anywhere in a file written by
+``save``. Any malformed file raises :class:`CheckpointError`.
 """
 import json
 import os
