@@ -28,7 +28,7 @@ import warnings
 import numpy as np
 
 from . import primitive as _primitive
-from .tensor import Tensor, _state
+from .tensor import TRACES, Tensor, _state
 
 __all__ = ["detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "AnomalyError", "AnomalyWarning",
            "InplaceError"]
@@ -269,7 +269,7 @@ def exit_backward():
 
 def check_node(t):
     """Before a node's rules run: its saved arrays are unchanged since it was recorded."""
-    trace = getattr(t, "_trace", None)
+    trace = TRACES.get(t)
     if trace is None or trace.digests is None:
         return
     for i, d in trace.digests:
@@ -291,7 +291,7 @@ def check_vjp(t, i, rule, g, ans, args, c):
         return
     bad = "NaN" if _has_nan(c) else "inf"
     name = _rule_name(t._prim.name, "vjp", i, rule)
-    trace = getattr(t, "_trace", None)
+    trace = TRACES.get(t)
     where = _where(trace.frame) if trace is not None else "an unknown line (recorded before anomaly mode was on)"
     _report(f"backward of '{t._prim.name}' (rule for input {i}) produced {bad} from finite values\n"
             f"  rule: {name}\n  cotangent: {_describe(g)}; inputs: {', '.join(_describe(a) for a in args)}; "
@@ -314,7 +314,7 @@ def check_jvp(t, i, rule, tx, ans, args, c):
     """After a JVP rule: finite tangent and saved values must not give NaN or inf."""
     if _finite(c) or not (_finite(tx) and _finite(ans) and _finite(args)):
         return
-    trace = getattr(t, "_trace", None)
+    trace = TRACES.get(t)
     where = _where(trace.frame) if trace is not None else "an unknown line"
     _report(f"forward-mode derivative of '{t._prim.name}' (rule for input {i}) produced "
             f"{'NaN' if _has_nan(c) else 'inf'} from finite values\n  rule: {_rule_name(t._prim.name, 'jvp', i, rule)}"

@@ -10,7 +10,7 @@ from . import anomaly as _anomaly
 from . import primitive as _primitive
 from .anomaly import InplaceError
 from .primitive import KINK_COUNTING
-from .tensor import INPLACE, MODIFIED, STALE, Tensor, _state, make_const
+from .tensor import INPLACE, MODIFIED, STALE, TRACES, Tensor, _state, make_const
 
 __all__ = ["toposort", "backward_pass", "forward_pass", "tensor_backward"]
 
@@ -68,7 +68,7 @@ def _count(roots, boundary):
 def _stale(t, i, p):
     how = MODIFIED.get(p) or "an in-place operation"
     where = ""
-    trace = getattr(t, "_trace", None)
+    trace = TRACES.get(t)
     if trace is not None:
         from .anomaly import _where
         where = f" The op was recorded at {_where(trace.frame)}."

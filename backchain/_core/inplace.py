@@ -23,7 +23,7 @@ import warnings
 
 import numpy as np
 
-from .tensor import INPLACE, MODIFIED, STALE, Tensor, _IdMap, _state, bump_version
+from .tensor import INPLACE, MODIFIED, STALE, TRACES, Tensor, _IdMap, _state, bump_version
 
 __all__ = ["install"]
 
@@ -48,9 +48,9 @@ def _move_node(x):
     old = object.__new__(Tensor)
     for s in _SLOTS:
         setattr(old, s, getattr(x, s))
-    trace = getattr(x, "_trace", None)
+    trace = TRACES.get(x)
     if trace is not None:
-        old._trace = trace
+        TRACES[old] = trace
     return old
 
 
@@ -59,11 +59,11 @@ def _take(x, new):
     for s in _SLOTS:
         if s != "grad":
             setattr(x, s, getattr(new, s))
-    trace = getattr(new, "_trace", None)
+    trace = TRACES.get(new)
     if trace is not None:
-        x._trace = trace
-    elif getattr(x, "_trace", None) is not None:
-        del x._trace
+        TRACES[x] = trace
+    else:
+        TRACES.pop(x)
 
 
 def _check_leaf(x, name):

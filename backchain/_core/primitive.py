@@ -38,7 +38,7 @@ import threading
 
 import numpy as np
 
-from .tensor import Tensor, _seq, _state, make_const
+from .tensor import TRACES, Tensor, _seq, _state, make_const
 
 __all__ = ["Primitive", "primitive", "REGISTRY", "safe_times"]
 
@@ -259,7 +259,7 @@ def _record(prim, args, params, out, trace):
                 t._params = params
                 t._seq = next(_seq)
                 if trace is not None:
-                    t._trace = trace
+                    TRACES[t] = trace
                 if prim.multiple_results:
                     n = len(out)
                     return tuple(tuple_get(t, index=k, n=n) for k in range(n))

@@ -71,6 +71,9 @@ class _IdMap:
         return len(self._items)
 
 
+# Nodes recorded in anomaly mode -> their Trace (the user's line, saved-array fingerprints). Kept
+# beside the tensors, not in a slot, so that Tensors are no bigger when anomaly mode is off.
+TRACES = _IdMap()
 # Tensors modified in place -> how ("add_", "SGD.step", ...), for the error messages.
 MODIFIED = _IdMap()
 # Non-leaf tensors whose data was changed in place under no_grad -> how: their own node's rule
@@ -196,8 +199,7 @@ class Tensor:
     array([ 2., -4.])
     """
 
-    # ``_trace`` is set only on nodes recorded in anomaly mode (read it with getattr(t, "_trace", None)).
-    __slots__ = ("data", "requires_grad", "grad", "_prim", "_inputs", "_params", "_seq", "_trace", "__weakref__")
+    __slots__ = ("data", "requires_grad", "grad", "_prim", "_inputs", "_params", "_seq", "__weakref__")
     __array_priority__ = 1000.0
     __hash__ = object.__hash__
 
