@@ -122,9 +122,9 @@ class detect_anomaly:
 
     Examples
     --------
-    >>> import backchain as bc, backchain.numpy as bnp
+    >>> import numpy as np, backchain as bc, backchain.numpy as bnp
     >>> x = bc.tensor([0.0, 1.0], requires_grad=True)
-    >>> with bc.detect_anomaly():
+    >>> with bc.detect_anomaly(), np.errstate(divide="ignore"):
     ...     y = bnp.sqrt(x).sum()
     ...     try:
     ...         y.backward()
