@@ -6,6 +6,10 @@
 """
 from ._core.tensor import Tensor, tensor, no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 from . import numpy  # noqa: F401  (installs Tensor's methods)
+from ._core import inplace as _inplace
+from ._core.anomaly import (detect_anomaly, set_detect_anomaly, is_anomaly_enabled, AnomalyError,
+                            AnomalyWarning, InplaceError)
+from ._core.engine import GraphReleasedError
 from .transforms import (grad, value_and_grad, elementwise_grad, vjp, jvp, jacobian, hessian, hvp,
                          stop_gradient, checkpoint)
 from .custom import custom_vjp, custom_jvp, Function, elementwise, defprimitive
@@ -16,6 +20,8 @@ from .surrogate import straight_through
 from . import random
 from .random import manual_seed
 from .summary import summary  # binds the function over the submodule's name
+
+_inplace.install(Tensor)
 
 # Training, optimizers and data load on first use (backchain.fit, backchain.optim, ...).
 _LAZY = {"save": "io", "load": "io", "io": None, "fit": "train", "evaluate": "train", "predict": "train",
@@ -44,5 +50,7 @@ __all__ = [
     "random", "manual_seed", "nn",
     "save", "load", "summary", "fit", "evaluate", "predict", "History", "optim", "data", "train", "io",
     "kinks", "straight_through", "distributed",
+    "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "AnomalyError", "AnomalyWarning",
+    "InplaceError", "GraphReleasedError",
 ]
 

@@ -16,6 +16,12 @@ under its own key names, so other safetensors readers load it as it is.
 Writes are atomic: the bytes go to a temporary file in the same folder, which
 is flushed and fsynced and then renamed over the target, so an interrupted
 save leaves the previous checkpoint intact.
+
+Loading trusts nothing in the file: every declared dtype, shape and byte range
+is checked against the file's size before anything is allocated (the ranges
+must tile the data section exactly), and a SHA-256 checksum over the structure
+and the arrays (format version 2) catches damage anywhere in a file written by
+``save``. Any malformed file raises :class:`CheckpointError`.
 """
 import json
 import os
@@ -29,7 +35,9 @@ from ._core.tensor import Tensor
 __all__ = ["save", "load", "CheckpointError"]
 
 _META_KEY = "backchain"
-_FORMAT_VERSION = 1
+# Version 2 adds the checksum under _SUM_KEY; version 1 files (no checksum) still load.
+_FORMAT_VERSION = 2
+_SUM_KEY = "backchain.sha256"
 _CHUNK = 1 << 22
 # Header size limit, as in the safetensors specification (100 MB).
 _MAX_HEADER = 100_000_000
@@ -124,8 +132,22 @@ def save(obj, path):
     tensors = {}
     tree = _encode(obj, "", tensors)
     header = json.dumps({"version": _FORMAT_VERSION, "tree": tree}, allow_nan=False, separators=(",", ":"))
-    data = _safetensors_bytes(tensors, metadata={_META_KEY: header})
+    names = {np.dtype(v): k for k, v in _DTYPES.items()}
+    digest = _digest(header, ((k, names[a.dtype], a.shape, a) for k, a in tensors.items()))
+    data = _safetensors_bytes(tensors, metadata={_META_KEY: header, _SUM_KEY: digest})
     _atomic_write(path, data)
+
+
+def _digest(header, arrays):
+    """SHA-256 over the structure document and every array (name, dtype, shape, bytes, in name order)."""
+    import hashlib
+
+    h = hashlib.sha256(header.encode("utf-8"))
+    for name, dtype_name, shape, a in sorted(arrays, key=lambda item: item[0]):
+        h.update(json.dumps([name, dtype_name, list(shape)]).encode("utf-8") + b"\0")
+        if a.size:
+            h.update(np.ascontiguousarray(a).view(np.uint8).reshape(-1))
+    return h.hexdigest()
 
 
 def _write_chunks(f, data):
@@ -178,44 +200,143 @@ def _read_header(data, where):
                               "(truncated or not a safetensors file)")
     try:
         header = json.loads(bytes(data[8:8 + n]).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"load: the header of {where} is not valid JSON ({e}); the file is corrupt") from None
+    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        raise CheckpointError(f"load: the header of {where} is not valid JSON ({type(e).__name__}: "
+                              f"{str(e)[:200]}); the file is corrupt") from None
     if not isinstance(header, dict):
         raise CheckpointError(f"load: the header of {where} is a JSON {type(header).__name__}, expected an object")
-    return header
+    return header, 8 + n
 
 
-def _decode(node, tensors, where):
+def _near(key, ours):
+    """``key`` is ours or one with up to 3 characters damaged (then it is no foreign writer's key)."""
+    return len(key) == len(ours) and sum(a != b for a, b in zip(key, ours)) <= 3
+
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _parse_tensors(header, data, start, where):
+    """Check every declared tensor against the file before touching its bytes, then view them.
+
+    Each entry must have a known dtype, a shape of non-negative ints and offsets
+    ``[begin, end]`` with ``end - begin`` equal to the shape's byte size; the
+    ranges must tile the data section exactly (no overlap, no hole, nothing
+    past the end), as the safetensors specification requires. Sizes are
+    Python ints, so a huge declared shape cannot overflow: it fails the size
+    check and nothing is allocated.
+    """
+    size = len(data) - start
+    spans = []
+    infos = []
+    for name, info in header.items():
+        if name == "__metadata__":
+            if not isinstance(info, dict) or not all(isinstance(k, str) and isinstance(v, str)
+                                                     for k, v in info.items()):
+                raise CheckpointError(f"load: {where} is not a valid safetensors file: __metadata__ must map "
+                                      "strings to strings")
+            continue
+        if not isinstance(info, dict):
+            raise CheckpointError(f"load: {where} is not a valid safetensors file: the entry of '{name}' is a "
+                                  f"JSON {type(info).__name__}, expected an object")
+        dtype_name, shape, offsets = info.get("dtype"), info.get("shape"), info.get("data_offsets")
+        if not isinstance(dtype_name, str) or dtype_name not in _DTYPES:
+            raise CheckpointError(f"load: array '{name}' in {where} has dtype {dtype_name!r}, which NumPy "
+                                  "cannot hold (or the file is not a valid safetensors file)")
+        if not (isinstance(shape, list) and len(shape) <= 64 and all(_is_int(d) and d >= 0 for d in shape)):
+            raise CheckpointError(f"load: {where} is not a valid safetensors file: array '{name}' has shape "
+                                  f"{str(shape)[:100]}; expected a list of non-negative ints")
+        if not (isinstance(offsets, list) and len(offsets) == 2 and all(_is_int(o) for o in offsets)
+                and 0 <= offsets[0] <= offsets[1]):
+            raise CheckpointError(f"load: {where} is not a valid safetensors file: array '{name}' has data "
+                                  f"offsets {str(offsets)[:100]}; expected [begin, end] with 0 <= begin <= end")
+        dtype = np.dtype(_DTYPES[dtype_name]).newbyteorder("<")
+        count = 1
+        for d in shape:
+            count *= d
+        if count * dtype.itemsize != offsets[1] - offsets[0]:
+            raise CheckpointError(f"load: {where} is not a valid safetensors file: array '{name}' declares shape "
+                                  f"{shape} of {dtype_name} ({count * dtype.itemsize} bytes) but offsets "
+                                  f"{offsets} ({offsets[1] - offsets[0]} bytes)")
+        if offsets[1] > size:
+            raise CheckpointError(f"load: {where} is not a valid safetensors file (truncated?): array '{name}' "
+                                  f"ends at byte {offsets[1]} of the data section, which holds {size} bytes")
+        spans.append((offsets[0], offsets[1], name))
+        infos.append((name, dtype, shape, count, offsets[0], dtype_name))
+    end = 0
+    for begin, stop, name in sorted(spans):
+        if begin != end:
+            what = "overlaps the previous array" if begin < end else f"leaves a hole of {begin - end} bytes"
+            raise CheckpointError(f"load: {where} is not a valid safetensors file: array '{name}' at bytes "
+                                  f"[{begin}, {stop}) {what}")
+        end = stop
+    if end != size:
+        raise CheckpointError(f"load: {where} is not a valid safetensors file: the arrays cover {end} bytes of "
+                              f"a {size}-byte data section")
+    tensors = {}
+    kinds = {}
+    for name, dtype, shape, count, begin, dtype_name in infos:
+        if count == 0:
+            a = np.empty(shape, dtype)
+        else:
+            a = np.frombuffer(data, dtype=dtype, count=count, offset=start + begin).reshape(shape)
+        tensors[name] = a.astype(a.dtype.newbyteorder("="), copy=False)
+        kinds[name] = dtype_name
+    return tensors, kinds
+
+
+def _decode(node, tensors, where, done):
     if isinstance(node, list):
-        return [_decode(v, tensors, where) for v in node]
+        return [_decode(v, tensors, where, done) for v in node]
     if not isinstance(node, dict):
         return node
     if "$tensor" in node:
         name = node["$tensor"]
-        if name not in tensors:
-            raise CheckpointError(f"load: {where} refers to an array '{name}' that the file does not hold")
-        a = tensors[name]
-        if node.get("dtype") == "complex128":
-            a = a.reshape(-1).copy().view(np.complex128).reshape(a.shape[:-1])
-        a = np.array(a, copy=True)
-        return a[()] if node.get("scalar") else a
+        if not isinstance(name, str) or name not in tensors:
+            raise CheckpointError(f"load: {where} refers to an array {str(name)[:100]!r} that the file does not "
+                                  "hold")
+        complex128 = node.get("dtype") == "complex128"
+        key = (name, complex128)
+        a = done.get(key)
+        if a is None:  # each stored array is copied once, however often the structure names it
+            a = tensors[name]
+            if complex128:
+                if a.dtype != np.float64 or a.ndim == 0 or a.shape[-1] != 2:
+                    raise CheckpointError(f"load: array '{name}' in {where} is marked complex128 but has dtype "
+                                          f"{a.dtype} and shape {a.shape}; expected float64 (..., 2)")
+                a = np.ascontiguousarray(a).view(np.complex128).reshape(a.shape[:-1])
+            a = np.array(a, copy=True)
+            done[key] = a
+        if node.get("scalar"):
+            if a.ndim != 0:
+                raise CheckpointError(f"load: array '{name}' in {where} is marked scalar but has shape {a.shape}")
+            return a[()]
+        return a
     if "$float" in node:
-        return float(node["$float"])
+        value = node["$float"]
+        if value not in ("nan", "inf", "-inf"):
+            raise CheckpointError(f"load: {where} holds a special float {str(value)[:50]!r}; expected 'nan', "
+                                  "'inf' or '-inf'")
+        return float(value)
     if "$tuple" in node:
-        return tuple(_decode(v, tensors, where) for v in node["$tuple"])
+        return tuple(_decode(v, tensors, where, done) for v in node["$tuple"])
     if "$dict" in node:
-        return {k: _decode(v, tensors, where) for k, v in node["$dict"]}
-    return {k: _decode(v, tensors, where) for k, v in node.items()}
+        return {k: _decode(v, tensors, where, done) for k, v in node["$dict"]}
+    return {k: _decode(v, tensors, where, done) for k, v in node.items()}
 
 
 def load(path):
     """Load what :func:`save` wrote (or the arrays of any safetensors file).
 
-    Only JSON is parsed and bytes copied: loading never executes code. Arrays
-    come back as writable ndarrays (Tensors that were saved come back as
-    arrays); ints, floats, strings, bools, None, lists, tuples and dicts come
-    back as they were saved. A safetensors file written by another program
-    loads as a flat dict of its arrays.
+    Only JSON is parsed and bytes copied: loading never executes code. Every
+    declared dtype, shape and byte range is checked against the file's size
+    before anything is allocated, so a corrupt or hostile file cannot make
+    ``load`` allocate more than about twice the file's size. Arrays come back
+    as writable ndarrays (Tensors that were saved come back as arrays); ints,
+    floats, strings, bools, None, lists, tuples and dicts come back as they
+    were saved. A safetensors file written by another program loads as a flat
+    dict of its arrays.
 
     Parameters
     ----------
@@ -224,7 +345,8 @@ def load(path):
     Raises
     ------
     CheckpointError
-        If the file is truncated, corrupt or not a safetensors file.
+        If the file is truncated, corrupt or not a safetensors file (any
+        malformed input raises this, never another exception).
     FileNotFoundError
         If there is no such file.
 
@@ -236,42 +358,41 @@ def load(path):
     >>> bc.load(path)
     {'w': array([0., 1., 2.]), 'step': (1, None)}
     """
-    from safetensors import deserialize
-
     where = f"'{os.fspath(path)}'"
     with open(path, "rb") as f:
         data = f.read()
-    header = _read_header(data, where)
-    try:
-        tensors = {}
-        for name, info in deserialize(data):
-            dtype = _DTYPES.get(info["dtype"])
-            if dtype is None:
-                raise CheckpointError(f"load: array '{name}' in {where} has dtype {info['dtype']}, which NumPy "
-                                      "cannot hold")
-            tensors[name] = np.frombuffer(info["data"], dtype=dtype).reshape(info["shape"])
-    except CheckpointError:
-        raise
-    except Exception as e:  # safetensors reports corrupt offsets, sizes and dtypes with its own error
-        raise CheckpointError(f"load: {where} is not a valid safetensors file: {e}") from None
+    header, start = _read_header(data, where)
+    tensors, kinds = _parse_tensors(header, data, start, where)
     meta = header.get("__metadata__") or {}
     if _META_KEY not in meta:
+        damaged = [k for k in meta if _near(k, _META_KEY) or _near(k, _SUM_KEY)]
+        if damaged:
+            raise CheckpointError(f"load: {where} has a damaged backchain header (metadata key {damaged[0]!r}, "
+                                  f"expected {_META_KEY!r} and {_SUM_KEY!r}); the file is corrupt")
         return {name: np.array(a, copy=True) for name, a in tensors.items()}
     try:
         doc = json.loads(meta[_META_KEY])
         tree = doc["tree"]
         version = doc.get("version")
-    except (TypeError, KeyError, json.JSONDecodeError) as e:
-        raise CheckpointError(f"load: the backchain header of {where} is corrupt ({type(e).__name__}: {e})") from None
-    if version != _FORMAT_VERSION:
-        raise CheckpointError(f"load: {where} has checkpoint format version {version!r}; this backchain reads "
-                              f"version {_FORMAT_VERSION}")
+    except (TypeError, KeyError, AttributeError, json.JSONDecodeError, RecursionError) as e:
+        raise CheckpointError(f"load: the backchain header of {where} is corrupt ({type(e).__name__}: "
+                              f"{str(e)[:200]})") from None
+    if version not in (1, 2) or isinstance(version, bool):
+        raise CheckpointError(f"load: {where} has checkpoint format version {str(version)[:50]}; this backchain "
+                              f"reads versions 1 and {_FORMAT_VERSION}")
+    if version == 2:
+        expected = meta.get(_SUM_KEY)
+        actual = _digest(meta[_META_KEY], ((k, kinds[k], a.shape, a) for k, a in tensors.items()))
+        if expected != actual:
+            raise CheckpointError(f"load: {where} fails its checksum (stored {str(expected)[:64]}, computed "
+                                  f"{actual}); the file was damaged after it was written")
     try:
-        return _decode(tree, tensors, where)
+        return _decode(tree, tensors, where, {})
     except CheckpointError:
         raise
-    except (TypeError, ValueError, AttributeError) as e:
-        raise CheckpointError(f"load: the structure stored in {where} is corrupt ({e})") from None
+    except (TypeError, ValueError, AttributeError, RecursionError) as e:
+        raise CheckpointError(f"load: the structure stored in {where} is corrupt ({type(e).__name__}: "
+                              f"{str(e)[:200]})") from None
 
 
 _DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "I64": np.int64, "U64": np.uint64,

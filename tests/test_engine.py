@@ -1,5 +1,6 @@
 """The engine: graphs of any size, accumulation, freeing, nesting, the fast path."""
 import gc
+import os
 import threading
 import weakref
 
@@ -10,15 +11,36 @@ import backchain as bc
 import backchain.numpy as bnp
 
 
+def _rss_mb():
+    try:
+        with open("/proc/self/statm") as fh:
+            return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return None
+
+
 def test_long_chain_records_and_backwards_without_recursion():
-    # 1,000,000 recorded operations: no recursion limit in recording or backward.
+    # 1,000,000 recorded operations: no recursion limit in recording or backward, and the
+    # graph is freed by backward (by reference counting: no cycle for the collector to find).
+    gc.collect()
+    before = _rss_mb()
     x = bc.tensor(1.0, requires_grad=True)
     y = x
-    for _ in range(500_000):
+    nodes = []
+    for i in range(500_000):
         y = y * 1.000001 + 0.0
+        if i % 50_000 == 0:
+            nodes.append(weakref.ref(y))
+    recorded = _rss_mb()
     y.backward()
     expected = 1.000001 ** 500_000
     assert np.isclose(x.grad, expected, rtol=1e-9)
+    assert all(r() is None for r in nodes)  # backward released them, without gc.collect()
+    del y
+    if before is not None:
+        freed = _rss_mb()
+        assert recorded - before > 100  # the graph did take memory ...
+        assert freed - before < 30, (before, recorded, freed)  # ... and gave it back
 
 
 def test_deep_chain_repr_and_transform():

@@ -6,14 +6,17 @@ a dict keyed by ``id(tensor)``; broadcasting is undone in ``fit_cotangent``.
 import numpy as np
 
 from .basic import broadcast_to, fit_cotangent
+from . import anomaly as _anomaly
+from . import primitive as _primitive
+from .anomaly import InplaceError
 from .primitive import KINK_COUNTING
-from .tensor import Tensor, _state, make_const
+from .tensor import INPLACE, MODIFIED, STALE, TRACES, Tensor, _state, make_const
 
 __all__ = ["toposort", "backward_pass", "forward_pass", "tensor_backward"]
 
 
 class GraphReleasedError(RuntimeError):
-    pass
+    """Backward through a graph whose saved values an earlier backward released."""
 
 
 def _released(t):
@@ -30,7 +33,12 @@ def _count(roots, boundary):
     Tensors created before ``boundary`` (a creation number) are not entered;
     ``outer`` says whether such an older traced tensor was met: the result then
     depends on an enclosing computation.
+
+    Once any tensor has been modified in place (``INPLACE.used``), the counting
+    goes through ``_count_checked``, which also verifies the version numbers.
     """
+    if INPLACE.used:
+        return _count_checked(roots, boundary)
     counts = {}
     stack = []
     for r in roots:
@@ -54,6 +62,66 @@ def _count(roots, boundary):
                     else:
                         counts[k] = 1
                         stack.append(p)
+    return counts, [r for r in starts if counts[id(r)] == 0], outer
+
+
+def _stale(t, i, p):
+    how = MODIFIED.get(p) or "an in-place operation"
+    where = ""
+    trace = TRACES.get(t)
+    if trace is not None:
+        from .anomaly import _where
+        where = f" The op was recorded at {_where(trace.frame)}."
+    return InplaceError(
+        f"backward: input {i} of '{t._prim.name}' ({p.dtype}{list(p.shape)}) was modified in place by {how} "
+        f"after '{t._prim.name}' recorded it, so its gradient would be wrong.{where} Modify a copy "
+        "(x = x + y instead of x += y), or run backward before changing it (optimizer.step() after "
+        "loss.backward()).")
+
+
+def _count_checked(roots, boundary):
+    """``_count``, also checking that no input of a node changed after the node was recorded.
+
+    Every in-place change of a Tensor (``add_``, ``x += y``, an optimizer step)
+    gives the tensor a new creation number (its version), so a node whose input
+    is newer than the node itself saw a value that has since changed.
+    NOTE: keep in step with ``_count``.
+    """
+    counts = {}
+    stack = []
+    stale = STALE
+    for r in roots:
+        if isinstance(r, Tensor) and r._prim is not None and id(r) not in counts:
+            counts[id(r)] = 0
+            stack.append(r)
+    starts = list(stack)
+    outer = False
+    while stack:
+        t = stack.pop()
+        if t._inputs is None:
+            raise _released(t)
+        if t in stale:
+            raise InplaceError(
+                f"backward: the output of '{t._prim.name}' ({t.dtype}{list(t.shape)}) was modified in place by "
+                f"{stale[t]} after it was computed; its backward rule would use the changed value. Modify a "
+                "copy instead.")
+        seq = t._seq
+        i = -1
+        for p in t._inputs:
+            i += 1
+            if isinstance(p, Tensor):
+                if p._seq > seq:
+                    raise _stale(t, i, p)
+                if p.requires_grad:
+                    if p._seq < boundary:
+                        outer = True
+                    elif p._prim is not None:
+                        k = id(p)
+                        if k in counts:
+                            counts[k] += 1
+                        else:
+                            counts[k] = 1
+                            stack.append(p)
     return counts, [r for r in starts if counts[id(r)] == 0], outer
 
 
@@ -116,9 +184,14 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
     _state.enabled = create_graph
     KINK_COUNTING.paused += 1  # rule evaluations are not forward passes: kinks.count skips them
     pop, push, pop_grad, get_grad = ready.pop, ready.append, grads.pop, grads.get
+    anomaly = _primitive._anomaly_hook is not None and _anomaly.active()
+    if anomaly:
+        _anomaly.enter_backward()
     try:
         while ready:
             t = pop()
+            if anomaly:
+                _anomaly.check_node(t)
             g = pop_grad(id(t), None)
             if capture is not None and id(t) in capture:
                 capture[id(t)] = g
@@ -143,6 +216,8 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
                 if g is not None:
                     rule = vjps[i]
                     c = None if rule is None else rule(g, ans, *args, **params)
+                    if anomaly and c is not None:
+                        _anomaly.check_vjp(t, i, rule, g, ans, args, c)
                     if c is not None:
                         try:  # the common case: already the input's shape and dtype
                             xd = x.data
@@ -168,6 +243,8 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
     finally:
         _state.enabled = prev
         KINK_COUNTING.paused -= 1
+        if anomaly:
+            _anomaly.exit_backward()
     return leaves
 
 
@@ -182,8 +259,13 @@ def forward_pass(outputs, tangents, boundary=0, create_graph=False):
     prev = _state.enabled
     _state.enabled = create_graph
     KINK_COUNTING.paused += 1
+    anomaly = _primitive._anomaly_hook is not None and _anomaly.active()
+    if anomaly:
+        _anomaly.enter_backward()
     try:
         for t in reversed(order):
+            if anomaly:
+                _anomaly.check_node(t)
             inputs = t._inputs
             prim = t._prim
             params = t._params
@@ -207,6 +289,8 @@ def forward_pass(outputs, tangents, boundary=0, create_graph=False):
                 c = rule(tx, ans, *args, **params)
                 if c is None:
                     continue
+                if anomaly:
+                    _anomaly.check_jvp(t, i, rule, tx, ans, args, c)
                 acc = _add(acc, c)
             if acc is not None:
                 if type(acc) is not list:
@@ -217,6 +301,8 @@ def forward_pass(outputs, tangents, boundary=0, create_graph=False):
     finally:
         _state.enabled = prev
         KINK_COUNTING.paused -= 1
+        if anomaly:
+            _anomaly.exit_backward()
     return [tan.get(id(o)) for o in outputs]
 
 

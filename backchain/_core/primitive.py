@@ -30,13 +30,15 @@ Tensors and are recorded, so derivatives of any order need no extra code.
 A primitive declared with ``kinks=`` gets a caller that also checks one module
 global, ``_kink_hook``: ``backchain.kinks.count`` sets it to count the elements
 that sit exactly on a kink. Primitives without kinks keep the plain caller.
+Both callers check one more global on the Tensor path, ``_anomaly_hook``, which
+is None unless anomaly mode (``backchain.detect_anomaly``) is on in some thread.
 """
 import functools
 import threading
 
 import numpy as np
 
-from .tensor import Tensor, _seq, _state, make_const
+from .tensor import TRACES, Tensor, _seq, _state, make_const
 
 __all__ = ["Primitive", "primitive", "REGISTRY", "safe_times"]
 
@@ -154,7 +156,12 @@ def op_error(name, err, args):
     msg = str(err)
     if msg.startswith(f"{name}: "):  # NumPy already named the operation
         msg = msg[len(name) + 2:]
-    return type(err)(f"{name}: {msg} (inputs: {_shapes(args)})")
+    text = f"{name}: {msg} (inputs: {_shapes(args)})"
+    try:
+        return type(err)(text)
+    except TypeError:  # e.g. NumPy's _UFuncNoLoopError takes (ufunc, dtypes): fall back to its builtin base
+        base = next(c for c in type(err).__mro__ if c.__module__ == "builtins")
+        return base(text)
 
 
 def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, variadic=False,
@@ -230,6 +237,37 @@ class _KinkCounting(threading.local):
 KINK_COUNTING = _KinkCounting()
 # None unless some thread is counting; then the function ``hook(prim, out, raw_args, params)``.
 _kink_hook = None
+# None unless some thread has anomaly mode on (backchain._core.anomaly); then the function
+# ``hook(prim, args, raw_args, params, out)`` that checks the result and records the node.
+_anomaly_hook = None
+
+
+def _record(prim, args, params, out, trace):
+    """The callers' recording step, for anomaly mode (which also keeps a ``trace`` on the node).
+    NOTE: keep in step with the recording in ``_make_caller``."""
+    if _state.enabled:
+        vjps = prim.vjps
+        i = 0
+        for a in args:
+            if isinstance(a, Tensor) and a.requires_grad and vjps[i] is not None:
+                t = object.__new__(Tensor)
+                t.data = out
+                t.requires_grad = True
+                t.grad = None
+                t._prim = prim
+                t._inputs = args
+                t._params = params
+                t._seq = next(_seq)
+                if trace is not None:
+                    TRACES[t] = trace
+                if prim.multiple_results:
+                    n = len(out)
+                    return tuple(tuple_get(t, index=k, n=n) for k in range(n))
+                return t
+            i += 1
+    if prim.multiple_results:
+        return tuple(make_const(o) for o in out)
+    return make_const(out)
 
 
 def _make_caller(prim):
@@ -252,6 +290,8 @@ def _make_caller(prim):
             out = fast(*raw, **params)
         except (ValueError, TypeError, IndexError) as e:
             raise op_error(name, e, args) from None
+        if _anomaly_hook is not None:
+            return _anomaly_hook(prim, args, raw, params, out)
         if state.enabled:
             i = 0
             for a in args:
@@ -305,6 +345,8 @@ def _make_counted_caller(prim):
             raise op_error(name, e, args) from None
         if _kink_hook is not None:
             _kink_hook(prim, out, raw, params)
+        if _anomaly_hook is not None:
+            return _anomaly_hook(prim, args, raw, params, out)
         if state.enabled:
             i = 0
             for a in args:

@@ -6,6 +6,7 @@ operation allocates exactly one Python object. Leaves have ``_prim is None``.
 """
 import itertools
 import threading
+import weakref
 
 import numpy as np
 
@@ -23,6 +24,68 @@ _state = _GradState()
 # how transforms tell their own graph from an enclosing one (nested derivatives
 # with no perturbation confusion).
 _seq = itertools.count(1)
+
+
+class _Inplace:
+    """Process-wide: ``used`` turns True the first time a Tensor is modified in place (``add_``,
+    ``+=``, an optimizer step); from then on backward checks version numbers (engine._count_checked)."""
+
+    used = False
+
+
+INPLACE = _Inplace()
+class _IdMap:
+    """A map from live objects (by identity) to values; entries go when their key is collected.
+    (WeakKeyDictionary compares keys with ==, which is elementwise on Tensors.)"""
+
+    def __init__(self):
+        self._items = {}
+
+    def __setitem__(self, key, value):
+        k = id(key)
+        items = self._items
+        if k in items:
+            items[k] = (items[k][0], value)
+            return
+        items[k] = (weakref.ref(key, lambda _, k=k, items=items: items.pop(k, None)), value)
+
+    def get(self, key, default=None):
+        item = self._items.get(id(key))
+        return item[1] if item is not None and item[0]() is key else default
+
+    def __contains__(self, key):
+        item = self._items.get(id(key))
+        return item is not None and item[0]() is key
+
+    def __getitem__(self, key):
+        if key not in self:
+            raise KeyError(key)
+        return self._items[id(key)][1]
+
+    def pop(self, key, default=None):
+        value = self.get(key, default)
+        self._items.pop(id(key), None)
+        return value
+
+    def __len__(self):
+        return len(self._items)
+
+
+# Nodes recorded in anomaly mode -> their Trace (the user's line, saved-array fingerprints). Kept
+# beside the tensors, not in a slot, so that Tensors are no bigger when anomaly mode is off.
+TRACES = _IdMap()
+# Tensors modified in place -> how ("add_", "SGD.step", ...), for the error messages.
+MODIFIED = _IdMap()
+# Non-leaf tensors whose data was changed in place under no_grad -> how: their own node's rule
+# would read the changed value.
+STALE = _IdMap()
+
+
+def bump_version(t, how):
+    """Mark ``t`` as modified in place: a new creation number, so nodes that recorded it see it is newer."""
+    t._seq = next(_seq)
+    INPLACE.used = True
+    MODIFIED[t] = how
 
 
 def is_grad_enabled():

@@ -49,6 +49,14 @@ def _dtype(x):
     return np.asarray(_data(x)).dtype
 
 
+def _check_float(x, op, what="input"):
+    """Layers compute in floating point: integer, boolean, string and object inputs are refused."""
+    dt = _dtype(x)
+    if dt.kind not in "fc":
+        raise TypeError(f"{op}: {what} has dtype {dt} (shape {_shape(x)}); expected a floating point array "
+                        "(convert it with .astype(np.float32))")
+
+
 def _const(value, like):
     """A Python float as a 0-d array of ``like``'s floating dtype (keeps float32 float32)."""
     dt = _dtype(like)
@@ -73,6 +81,7 @@ def linear(input, weight, bias=None):
                          f"(expected input (*, {ws[1] if len(ws) == 2 else 'in_features'}) and a 2-d weight)")
     if bias is not None and _shape(bias) != (ws[0],):
         raise ValueError(f"linear: bias of shape {_shape(bias)}; expected ({ws[0]},)")
+    _check_float(input, "linear", "input")
     return _nn.linear(input, weight, bias)
 
 
@@ -97,6 +106,10 @@ def flatten(input, start_dim=0, end_dim=-1):
     nd = len(shape)
     if nd == 0:
         return bnp.reshape(input, (1,))
+    for d in (start_dim, end_dim):
+        if not -nd <= d < nd:
+            raise IndexError(f"flatten: dimension {d} is out of range for an input of shape {shape} "
+                             f"(expected {-nd} <= dim < {nd})")
     s, e = start_dim % nd, end_dim % nd
     if s > e:
         raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim} for shape {shape}")
@@ -194,6 +207,11 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     if len(shape) < 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C, ...), got {shape}")
     c = shape[1]
+    for what, v in (("running_mean", running_mean), ("running_var", running_var), ("weight", weight),
+                    ("bias", bias)):
+        if v is not None and _shape(v) != (c,):
+            raise ValueError(f"batch_norm: input of shape {shape} has {c} channels on axis 1, but {what} has "
+                             f"shape {_shape(v)}; expected ({c},)")
     axes = (0,) + tuple(range(2, len(shape)))
     bshape = _channel_shape(input, c)
     if training or running_mean is None:
@@ -425,15 +443,27 @@ def log_softmax(input, dim=None, dtype=None):
 def one_hot(tensor, num_classes=-1):
     """Integer class indices to a one-hot int64 array of shape ``tensor.shape + (num_classes,)``."""
     idx = np.asarray(_data(tensor))
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: class indices must be integers, got dtype {idx.dtype} (shape {idx.shape})")
     if num_classes < 0:
         num_classes = int(idx.max()) + 1
+    if idx.size and (idx.min() < 0 or idx.max() >= num_classes):
+        raise IndexError(f"one_hot: class values must be in [0, {num_classes}), got values in "
+                         f"[{idx.min()}, {idx.max()}] (shape {idx.shape})")
     return (idx[..., None] == np.arange(num_classes)).astype(np.int64)
 
 
 # -- losses ------------------------------------------------------------------------------------
 
+def _empty_batch(input, op):
+    raise ValueError(f"{op}: the batch is empty (input of shape {_shape(input)}); the mean of no values is "
+                     "undefined. Skip empty batches, or use reduction='sum'")
+
+
 def _reduce(loss, reduction, op):
     if reduction == "mean":
+        if _shape(loss) and np.size(_data(loss)) == 0:
+            _empty_batch(loss, op)
         return bnp.mean(loss)
     if reduction == "sum":
         return bnp.sum(loss)
@@ -446,6 +476,20 @@ def _same_shape(input, target, op):
     if _shape(input) != _shape(target):
         raise ValueError(f"{op}: target shape {_shape(target)} differs from input shape {_shape(input)}; "
                          "PyTorch would broadcast with a warning, backchain asks for equal shapes")
+    _check_target_values(target, op)
+
+
+def _check_target_values(target, op):
+    """Targets are numbers and hold no NaN (a NaN label would silently make the whole loss NaN)."""
+    t = np.asarray(_data(target))
+    if t.dtype.kind not in "biufc":
+        raise TypeError(f"{op}: target has dtype {t.dtype} (shape {t.shape}); expected numbers")
+    if t.dtype.kind in "fc" and t.size:
+        bad = np.isnan(t)
+        if bad.any():
+            raise ValueError(f"{op}: target holds {int(bad.sum())} NaN value(s) (shape {t.shape}, dtype {t.dtype}, "
+                             f"first at index {tuple(int(i) for i in np.argwhere(bad)[0])}); clean the labels "
+                             "or mask them out")
 
 
 def mse_loss(input, target, reduction="mean", weight=None):
@@ -536,6 +580,8 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     w = (w * valid).astype(_dtype(input))
     loss = -(picked * w)
     if reduction == "mean":
+        if not t.size:
+            _empty_batch(input, "nll_loss")
         with np.errstate(invalid="ignore", divide="ignore"):
             return bnp.sum(loss) / w.sum()
     return _reduce(loss, reduction, "nll_loss")
@@ -565,6 +611,13 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     t = np.asarray(_data(target))
     if t.dtype.kind in "iu" and label_smoothing == 0.0:
         return _fused_cross_entropy(input, t, weight, ignore_index, reduction, axis, c)
+    if t.dtype.kind not in "iu":
+        shape = _shape(input)
+        if t.dtype.kind in "fc" and t.shape == shape[:axis] + shape[axis + 1:] and t.shape != shape:
+            nan = " and holds NaN" if np.isnan(t).any() else ""
+            raise TypeError(f"cross_entropy: target of shape {t.shape} has dtype {t.dtype}{nan}; class-index "
+                            f"targets must be integers (probability targets have the input's shape {shape})")
+        _check_target_values(t, "cross_entropy")
     logp = _nn.log_softmax(input, axis=axis)
     if t.dtype.kind == "f" or isinstance(target, Tensor) and t.dtype.kind == "f":
         if t.shape != _shape(input):
@@ -610,7 +663,7 @@ def _targets(t, input, axis, c, ignore_index, op):
     valid = t != ignore_index
     safe = np.where(valid, t, 0)
     if safe.size and (safe.min() < 0 or safe.max() >= c):
-        raise IndexError(f"nll_loss: target values must be in [0, {c}) or ignore_index={ignore_index}; "
+        raise IndexError(f"{op}: target values must be in [0, {c}) or ignore_index={ignore_index}; "
                          f"got values in [{t.min()}, {t.max()}]")
     return valid, safe
 
@@ -621,6 +674,8 @@ def _fused_cross_entropy(input, t, weight, ignore_index, reduction, axis, c):
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     valid, safe = _targets(t, input, axis, c, ignore_index, "cross_entropy")
+    if reduction == "mean" and not safe.size:
+        _empty_batch(input, "cross_entropy")
     w = valid.astype(_dtype(input)) if weight is None else (np.asarray(_data(weight))[safe] * valid).astype(_dtype(input))
     if reduction == "mean":
         with np.errstate(invalid="ignore", divide="ignore"):

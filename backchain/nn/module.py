@@ -10,7 +10,7 @@ import itertools
 
 import numpy as np
 
-from .._core.tensor import Tensor, no_grad
+from .._core.tensor import Tensor, bump_version, no_grad
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "functional_call",
            "RemovableHandle"]
@@ -444,7 +444,10 @@ class Module:
                 continue
             v = state_dict[k]
             v = np.asarray(v.data if isinstance(v, Tensor) else v)
-            if v.shape != target.data.shape:
+            if v.dtype.kind not in "biufc":
+                errors.append(f"dtype mismatch for {k}: copying a value of dtype {v.dtype} (shape {v.shape}) "
+                              f"from checkpoint, the parameter in current model is {target.data.dtype}.")
+            elif v.shape != target.data.shape:
                 errors.append(f"size mismatch for {k}: copying a param with shape {v.shape} from checkpoint, "
                               f"the shape in current model is {target.data.shape}.")
         if strict:
@@ -464,6 +467,7 @@ class Module:
                     target.data = np.asarray(v, dtype=target.data.dtype).copy()
                 else:
                     np.copyto(target.data, v, casting="unsafe")
+                bump_version(target, "load_state_dict")  # a graph that saved the old value must not use it
         return _IncompatibleKeys(missing, unexpected)
 
     # -- printing -------------------------------------------------------------------

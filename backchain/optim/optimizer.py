@@ -12,7 +12,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from .._core.tensor import Tensor, enable_grad
+from .._core.tensor import Tensor, bump_version, enable_grad
 
 __all__ = ["Optimizer"]
 
@@ -141,8 +141,12 @@ class Optimizer:
         if closure is not None:
             with enable_grad():
                 loss = closure()
+        how = f"{type(self).__name__}.step"
         for group in self.param_groups:
             self._update_group(group)
+            for p in group["params"]:
+                if p.grad is not None:  # updated in place: a graph that saved p before must not use it
+                    bump_version(p, how)
         self._step_count += 1
         # Read by the learning-rate schedulers to warn when they are stepped first.
         self._opt_called = True

@@ -48,6 +48,9 @@ class Linear(Module):
         super().__init__()
         self.in_features = int(in_features)
         self.out_features = int(out_features)
+        if self.in_features < 0 or self.out_features < 0:
+            raise ValueError(f"Linear: in_features and out_features must be non-negative, got "
+                             f"in_features={in_features}, out_features={out_features}")
         self.weight = Parameter(_empty((self.out_features, self.in_features), dtype))
         if bias:
             self.bias = Parameter(_empty((self.out_features,), dtype))
