@@ -14,3 +14,12 @@ SPECS = [
 ]
 
 COVERED_ELSEWHERE = {}
+
+SPECS += [
+    Spec(lambda xp, h0, c0, w, b: R.lstm_layer(xp, h0, c0, w, b)[0], [((4, 2, 8), (2, 2), (2, 2), (8, 2), (8,))],
+         prims=("rnn.lstm_layer",), id="lstm_layer_h"),
+    Spec(lambda xp, h0, c0, w, b: R.lstm_layer(xp, h0, c0, w, b)[1], [((3, 2, 12), (2, 3), (2, 3), (12, 3), (12,))],
+         prims=("rnn.lstm_layer",), id="lstm_layer_c"),
+    Spec(lambda xp, h0, c0, w: R.lstm_layer(xp, h0, c0, w, None)[0][-1] * R.lstm_layer(xp, h0, c0, w, None)[1][1],
+         [((3, 1, 4), (1, 1), (1, 1), (4, 1))], prims=("rnn.lstm_layer",), id="lstm_layer_nobias"),
+]

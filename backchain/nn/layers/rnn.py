@@ -23,7 +23,7 @@ from .. import init
 from ..module import Module, Parameter
 from ..utils.rnn import PackedSequence, pad_packed_sequence, _pack
 from ..._core.tensor import Tensor
-from ..._rules.rnn import lstm_cell, gru_cell
+from ..._rules.rnn import lstm_cell, gru_cell, lstm_layer
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -62,6 +62,10 @@ def _run(mode, x, h0, c0, weights, reverse, masks):
     w_ih, w_hh, b_ih, b_hh, w_hr = weights
     steps = x.shape[0] if isinstance(x, Tensor) else np.shape(x)[0]
     xp = F.linear(x, w_ih, b_ih)
+    if mode == "LSTM" and masks is None and w_hr is None:
+        # the common case: the whole sequence is one node (see backchain._rules.rnn.lstm_layer)
+        hs, cs = lstm_layer(xp[::-1] if reverse else xp, h0, c0, w_hh, b_hh)
+        return (hs[::-1] if reverse else hs), hs[-1], cs[-1]
     pieces = bnp.split(xp, steps, axis=0) if isinstance(xp, Tensor) else np.split(xp, steps, axis=0)
     h, c = h0, c0
     outs = [None] * steps
