@@ -29,11 +29,22 @@ def _load(name):
     import backchain as bc
 
     if name == "digits":
-        train, test = bc.data.digits(flatten=True)
-        return train, test, 64
+        train, test = bc.data.digits()
+        return train, test, 8
     train, test = bc.data.fashion_mnist()
-    flat = lambda ds: bc.data.TensorDataset(ds.tensors[0].reshape(len(ds), -1), ds.tensors[1])
-    return flat(train), flat(test), 28 * 28
+    return train, test, 28
+
+
+def _cnn(side):
+    """Two convolutions (16 and 32 channels, 3x3, same padding) with ReLU and one 2x2 max-pool, then a linear read-out."""
+    import backchain as bc
+
+    nn = bc.nn
+    pooled = side // 2
+    return nn.Sequential(nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),
+                         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(),
+                         *([nn.MaxPool2d(2)] if side > 8 else []),
+                         nn.Flatten(), nn.Linear(32 * (pooled // 2 if side > 8 else pooled) ** 2, 10))
 
 
 def demo(args):
@@ -43,12 +54,12 @@ def demo(args):
     print("backchain demo: the code is the derivative\n")
     _gradient_tour()
     start = time.perf_counter()
-    train, test, n_in = _load(args.data)
+    train, test, side = _load(args.data)
     bc.manual_seed(0)
     nn = bc.nn
-    model = nn.Sequential(nn.Linear(n_in, 128), nn.ReLU(), nn.Linear(128, 64), nn.ReLU(), nn.Linear(64, 10))
-    print(f"\n2. a network for {args.data} ({len(train)} training, {len(test)} test images)\n")
-    bc.summary(model, (1, n_in))
+    model = _cnn(side)
+    print(f"\n2. a convolutional network for {args.data} ({len(train)} training, {len(test)} test images)\n")
+    bc.summary(model, (1, 1, side, side))
     x0, y0 = test.tensors[0][:16], test.tensors[1][:16]
     print("\n3. every layer's gradient against finite differences (float64 copy of the model):\n")
     report = bc.check.layers(model, x0, lambda out: nn.functional.cross_entropy(out, y0))

@@ -237,8 +237,15 @@ def tie_weights(mask, axis=-1, dtype=np.float64):
     axes = tuple(sorted(int(a) % nd for a in axes)) if nd else ()
     ties = _policy.ties
     if ties == "split":
-        k = np.sum(mask, axis=axes, keepdims=True)
-        return (mask / np.maximum(k, 1)).astype(dtype, copy=False)
+        w = mask.astype(dtype)
+        k = np.sum(w, axis=axes, keepdims=True)
+        # without ties (the usual case for real-valued data) every k is 1 and the mask is the answer
+        if k.size and k.max() > 1:
+            if w.dtype.kind in "fc":
+                np.divide(w, np.maximum(k, 1), out=w)
+            else:
+                w = (mask / np.maximum(k, 1)).astype(dtype, copy=False)
+        return w
     rest = [i for i in range(nd) if i not in axes]
     perm = rest + list(axes)
     moved = np.transpose(mask, perm)

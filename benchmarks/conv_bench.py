@@ -32,7 +32,7 @@ import numpy as np
 N, LR = 64, 0.01
 
 
-def init(seed=0):
+def init(seed=0, batch=N):
     rng = np.random.default_rng(seed)
 
     def u(shape, fan_in):
@@ -41,8 +41,8 @@ def init(seed=0):
 
     params = [u((8, 1, 5, 5), 25), u((8,), 25), u((16, 8, 5, 5), 200), u((16,), 200), u((10, 256), 256),
               u((10,), 256)]
-    x = rng.standard_normal((N, 1, 28, 28)).astype(np.float32)
-    y = rng.integers(0, 10, size=N)
+    x = rng.standard_normal((batch, 1, 28, 28)).astype(np.float32)
+    y = rng.integers(0, 10, size=batch)
     return params, x, y
 
 
@@ -117,64 +117,78 @@ def _im2col_indices(c, h, w, k):
     return ch, i, j, oh, ow
 
 
+def _conv_forward(x, w, b, idx):
+    ch, i, j, oh, ow = idx
+    cols = x[:, ch, i, j]                                     # (N, C*k*k, oh*ow)
+    out = np.matmul(w.reshape(w.shape[0], -1), cols) + b[:, None]
+    return out.reshape(x.shape[0], w.shape[0], oh, ow), cols
+
+
+def _conv_backward(dout, x_shape, w, cols, idx):
+    ch, i, j, oh, ow = idx
+    d = dout.reshape(dout.shape[0], dout.shape[1], -1)        # (N, O, P)
+    dw = np.einsum("nop,nkp->ok", d, cols).reshape(w.shape)
+    db = d.sum(axis=(0, 2))
+    dcols = np.matmul(w.reshape(w.shape[0], -1).T, d)         # (N, C*k*k, P)
+    dx = np.zeros(x_shape, dtype=dout.dtype)
+    np.add.at(dx, (slice(None), ch, i, j), dcols)
+    return dx, dw, db
+
+
+def _pool_forward(x):
+    n, c, h, w = x.shape
+    r = x.reshape(n, c, h // 2, 2, w // 2, 2)
+    out = r.max(axis=(3, 5))
+    mask = r == out[:, :, :, None, :, None]
+    return out, mask
+
+
+def _pool_backward(dout, mask):
+    n, c, h, w = dout.shape
+    d = mask * dout[:, :, :, None, :, None]
+    return d.reshape(n, c, 2 * h, 2 * w)
+
+
+_IDX = {}
+
+
+def numpy_lenet(params, x, y):
+    """Loss and gradients (w1, b1, w2, b2, w3, b3) of the LeNet step, forward and backward by hand."""
+    if not _IDX:
+        _IDX[1], _IDX[2] = _im2col_indices(1, 28, 28, 5), _im2col_indices(8, 12, 12, 5)
+    idx1, idx2 = _IDX[1], _IDX[2]
+    n = len(x)
+    onehot = np.eye(10, dtype=np.float32)[y]
+    w1, b1, w2, b2, w3, b3 = params
+    a1, cols1 = _conv_forward(x, w1, b1, idx1)
+    r1 = np.maximum(a1, 0)
+    p1, m1 = _pool_forward(r1)
+    a2, cols2 = _conv_forward(p1, w2, b2, idx2)
+    r2 = np.maximum(a2, 0)
+    p2, m2 = _pool_forward(r2)
+    f = p2.reshape(n, 256)
+    logits = f @ w3.T + b3
+    z = logits - logits.max(axis=1, keepdims=True)
+    e = np.exp(z)
+    s = e.sum(axis=1, keepdims=True)
+    loss = float(np.mean(np.log(s[:, 0]) - (z * onehot).sum(axis=1)))
+    dlogits = (e / s - onehot) / n
+    dw3 = dlogits.T @ f
+    db3 = dlogits.sum(axis=0)
+    df = dlogits @ w3
+    dr2 = _pool_backward(df.reshape(p2.shape), m2) * (a2 > 0)
+    dp1, dw2, db2 = _conv_backward(dr2, p1.shape, w2, cols2, idx2)
+    dr1 = _pool_backward(dp1, m1) * (a1 > 0)
+    _, dw1, db1 = _conv_backward(dr1, x.shape, w1, cols1, idx1)
+    return loss, [dw1, db1, dw2, db2, dw3, db3]
+
+
 def numpy_step_fn():
     params, x, y = init()
-    idx1 = _im2col_indices(1, 28, 28, 5)
-    idx2 = _im2col_indices(8, 12, 12, 5)
-
-    def conv_forward(x, w, b, idx):
-        ch, i, j, oh, ow = idx
-        cols = x[:, ch, i, j]                                     # (N, C*k*k, oh*ow)
-        out = np.matmul(w.reshape(w.shape[0], -1), cols) + b[:, None]
-        return out.reshape(x.shape[0], w.shape[0], oh, ow), cols
-
-    def conv_backward(dout, x_shape, w, cols, idx):
-        ch, i, j, oh, ow = idx
-        d = dout.reshape(dout.shape[0], dout.shape[1], -1)        # (N, O, P)
-        dw = np.einsum("nop,nkp->ok", d, cols).reshape(w.shape)
-        db = d.sum(axis=(0, 2))
-        dcols = np.matmul(w.reshape(w.shape[0], -1).T, d)         # (N, C*k*k, P)
-        dx = np.zeros(x_shape, dtype=dout.dtype)
-        np.add.at(dx, (slice(None), ch, i, j), dcols)
-        return dx, dw, db
-
-    def pool_forward(x):
-        n, c, h, w = x.shape
-        r = x.reshape(n, c, h // 2, 2, w // 2, 2)
-        out = r.max(axis=(3, 5))
-        mask = r == out[:, :, :, None, :, None]
-        return out, mask
-
-    def pool_backward(dout, mask):
-        n, c, h, w = dout.shape
-        d = mask * dout[:, :, :, None, :, None]
-        return d.reshape(n, c, 2 * h, 2 * w)
-
-    onehot = np.eye(10, dtype=np.float32)[y]
 
     def step():
-        w1, b1, w2, b2, w3, b3 = params
-        a1, cols1 = conv_forward(x, w1, b1, idx1)
-        r1 = np.maximum(a1, 0)
-        p1, m1 = pool_forward(r1)
-        a2, cols2 = conv_forward(p1, w2, b2, idx2)
-        r2 = np.maximum(a2, 0)
-        p2, m2 = pool_forward(r2)
-        f = p2.reshape(N, 256)
-        logits = f @ w3.T + b3
-        z = logits - logits.max(axis=1, keepdims=True)
-        e = np.exp(z)
-        s = e.sum(axis=1, keepdims=True)
-        loss = float(np.mean(np.log(s[:, 0]) - (z * onehot).sum(axis=1)))
-        dlogits = (e / s - onehot) / N
-        dw3 = dlogits.T @ f
-        db3 = dlogits.sum(axis=0)
-        df = dlogits @ w3
-        dr2 = pool_backward(df.reshape(p2.shape), m2) * (a2 > 0)
-        dp1, dw2, db2 = conv_backward(dr2, p1.shape, w2, cols2, idx2)
-        dr1 = pool_backward(dp1, m1) * (a1 > 0)
-        _, dw1, db1 = conv_backward(dr1, x.shape, w1, cols1, idx1)
-        for p, g in zip(params, (dw1, db1, dw2, db2, dw3, db3)):
+        loss, grads = numpy_lenet(params, x, y)
+        for p, g in zip(params, grads):
             p -= LR * g
         return loss
 

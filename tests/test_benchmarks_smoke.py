@@ -19,7 +19,7 @@ PAIRS = [(name, impl) for name, w in WORKLOADS.items() for impl in w.impls if ru
 
 
 def test_registry_has_the_workloads():
-    assert {"W1", "W2", "W4", "W5", "W6"} <= set(WORKLOADS)
+    assert {"W1", "W2", "W3", "W4", "W5", "W6", "W7", "W8"} <= set(WORKLOADS)
     for w in WORKLOADS.values():
         assert w.impls[0] == w.baseline == "numpy"
         assert "backchain" in w.impls

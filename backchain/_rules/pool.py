@@ -80,10 +80,16 @@ def _pool_windows_impl(x, kernel, stride, padding, dilation, out, fill):
 
 def _pool_windows_T_impl(v, xshape, kernel, stride, padding, dilation, out):
     padded = tuple(s + lo + hi for s, (lo, hi) in zip(xshape[2:], padding))
-    buf = np.zeros(tuple(xshape[:2]) + padded, dtype=v.dtype)
     # col2im: one strided add per kernel position; overlapping windows accumulate (never np.add.at).
+    disjoint = all(d * (k - 1) < st for k, st, d in zip(kernel, stride, dilation)) and v.shape[0] > 0
+    # windows that tile the input exactly (kernel == stride, no padding): no zero fill needed
+    covered = all(d == 1 and k == st and st * o == n for k, st, d, o, n in zip(kernel, stride, dilation, out, padded))
+    buf = (np.empty if covered and v.shape[0] > 0 else np.zeros)(tuple(xshape[:2]) + padded, dtype=v.dtype)
     for vk, sl in zip(v, _window_slices(kernel, stride, dilation, out)):
-        buf[sl] += vk
+        if disjoint:
+            buf[sl] = vk   # windows that do not overlap: every position is written at most once
+        else:
+            buf[sl] += vk
     crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(xshape[2:], padding))
     return buf[(slice(None), slice(None)) + crop]
 

@@ -22,6 +22,15 @@ from .._core.tensor import Tensor
 from .._rules import activations as _act
 from .._rules import nn as _nn
 from ..random import _gen
+from .._rules.conv import (conv1d, conv2d, conv3d, conv_transpose1d, conv_transpose2d,  # noqa: F401
+                           conv_transpose3d)
+from .._rules.pool import (max_pool1d, max_pool2d, max_pool3d, avg_pool1d, avg_pool2d, avg_pool3d,  # noqa: F401
+                           adaptive_avg_pool1d, adaptive_avg_pool2d, adaptive_max_pool1d, adaptive_max_pool2d,
+                           max_unpool1d, max_unpool2d)
+from .._rules.sampling import (pad, interpolate, pixel_shuffle, pixel_unshuffle, affine_grid,  # noqa: F401
+                               grid_sample)
+from .._rules.dct import acdc  # noqa: F401
+from ..surrogate import step, sign_ste, round_ste  # noqa: F401
 
 __all__ = [
     "linear", "bilinear", "dropout", "embedding", "flatten", "unflatten",
@@ -30,6 +39,16 @@ __all__ = [
     "tanh", "sigmoid", "hardtanh", "relu6", "hardsigmoid", "hardswish", "softmax", "log_softmax", "logsigmoid",
     "mse_loss", "l1_loss", "smooth_l1_loss", "huber_loss", "cross_entropy", "nll_loss", "binary_cross_entropy",
     "binary_cross_entropy_with_logits", "kl_div", "cosine_similarity", "one_hot",
+    # convolution, pooling, sampling (primitives of backchain._rules.conv / pool / sampling / dct)
+    "conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d",
+    "max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
+    "adaptive_avg_pool1d", "adaptive_avg_pool2d", "adaptive_max_pool1d", "adaptive_max_pool2d",
+    "max_unpool1d", "max_unpool2d", "pad", "interpolate", "pixel_shuffle", "pixel_unshuffle", "channel_shuffle",
+    "affine_grid", "grid_sample", "acdc",
+    # attention
+    "scaled_dot_product_attention", "multi_head_attention_forward", "sinusoidal_positional_encoding",
+    # straight-through estimators (backchain.surrogate)
+    "step", "sign_ste", "round_ste",
 ]
 
 
@@ -746,3 +765,240 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
     n2 = bnp.sqrt(bnp.sum(x2 * x2, axis=dim, keepdims=True))
     e = _const(eps, x1)
     return bnp.sum((x1 / bnp.maximum(n1, e)) * (x2 / bnp.maximum(n2, e)), axis=dim)
+
+
+# -- shuffles ------------------------------------------------------------------------------------
+
+def channel_shuffle(input, groups):
+    """Interleave the channels of ``groups`` groups: ``(N, g * k, *S)`` -> channel ``j * g + i`` from ``i * k + j``.
+
+    >>> import numpy as np, backchain.nn.functional as F
+    >>> F.channel_shuffle(np.arange(6.0).reshape(1, 6, 1), 2)[0, :, 0].tolist()
+    [0.0, 3.0, 1.0, 4.0, 2.0, 5.0]
+    """
+    shape = _shape(input)
+    if len(shape) < 3 or shape[1] % groups:
+        raise ValueError(f"channel_shuffle: expected input (N, C, *spatial) with C divisible by groups={groups}, "
+                         f"got shape {shape}")
+    x = bnp.reshape(input, (shape[0], groups, shape[1] // groups) + shape[2:])
+    return bnp.reshape(bnp.swapaxes(x, 1, 2), shape)
+
+
+# -- attention -----------------------------------------------------------------------------------
+
+def _attention_bias(attn_mask, is_causal, L, S, dtype):
+    """The additive bias (an ndarray, -inf where masked) and the rows masked entirely (or None)."""
+    bias = None
+    if is_causal:
+        bias = np.where(np.tril(np.ones((L, S), dtype=bool)), 0.0, -np.inf).astype(dtype)
+    if attn_mask is not None:
+        m = attn_mask
+        md = np.asarray(_data(m))
+        if md.dtype == bool:
+            m = np.where(md, 0.0, -np.inf).astype(dtype)
+        bias = m if bias is None else bias + m
+    return bias
+
+
+def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
+                                 enable_gqa=False, generator=None):
+    """``softmax(q @ k^T * scale + mask) @ v`` over the last two axes (``F.scaled_dot_product_attention``).
+
+    Parameters
+    ----------
+    query : (..., L, E)
+    key : (..., S, E)
+    value : (..., S, Ev)
+    attn_mask : bool or float array broadcastable to (..., L, S), optional
+        Boolean: True where a query may attend to a key. Float: added to the scores
+        (may be a Tensor, and is then differentiated).
+    dropout_p : float
+        Dropout on the attention weights, drawn from ``generator`` (a
+        ``numpy.random.Generator``, or backchain's default generator).
+    is_causal : bool
+        Query ``i`` attends to keys ``j <= i`` (the upper-left causal mask, as PyTorch).
+    scale : float, optional
+        Defaults to ``1 / sqrt(E)``.
+
+    A query whose keys are all masked gets weights 0 (output 0), as PyTorch's CPU kernel gives.
+
+    Returns
+    -------
+    (..., L, Ev)
+
+    Examples
+    --------
+    >>> import numpy as np, backchain.nn.functional as F
+    >>> q = k = v = np.eye(3)[None]
+    >>> F.scaled_dot_product_attention(q, k, v, is_causal=True)[0, 0].tolist()
+    [1.0, 0.0, 0.0]
+    """
+    qs, ks, vs = _shape(query), _shape(key), _shape(value)
+    if len(qs) < 2 or len(ks) < 2 or qs[-1] != ks[-1] or ks[-2] != vs[-2]:
+        raise ValueError(f"scaled_dot_product_attention: query {qs}, key {ks} and value {vs} do not fit "
+                         f"(expected (..., L, E), (..., S, E), (..., S, Ev))")
+    if enable_gqa and len(qs) >= 3 and qs[-3] != ks[-3]:
+        rep = qs[-3] // ks[-3]
+        key = bnp.repeat(key, rep, axis=-3)
+        value = bnp.repeat(value, rep, axis=-3)
+    L, S = qs[-2], ks[-2]
+    dtype = _dtype(query)
+    scale = 1.0 / math.sqrt(qs[-1]) if scale is None else scale
+    scores = bnp.matmul(query * _const(scale, query), bnp.swapaxes(key, -1, -2))
+    bias = _attention_bias(attn_mask, is_causal, L, S, dtype)
+    dead = None
+    if bias is not None:
+        bd = np.asarray(_data(bias))
+        dead = np.all(np.isneginf(bd), axis=-1, keepdims=True)
+        if dead.any():
+            bias = bnp.where(dead, _const(0.0, query), bias)
+        else:
+            dead = None
+        scores = scores + bias
+    weights = _nn.softmax(scores, axis=-1)
+    if dead is not None:
+        weights = weights * (~dead).astype(dtype)
+    if dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, True, generator=generator)
+    return bnp.matmul(weights, value)
+
+
+def _merge_masks(attn_mask, key_padding_mask, n, h, L, S, dtype):
+    """One additive mask of shape (N, H, L, S), (L, S) or None from attn_mask and key_padding_mask."""
+    def additive(m):
+        if m is None:
+            return None
+        md = np.asarray(_data(m))
+        if md.dtype == bool:
+            return np.where(md, -np.inf, 0.0).astype(dtype)  # True = masked out (PyTorch's MHA convention)
+        return m
+    am, kp = additive(attn_mask), additive(key_padding_mask)
+    if am is not None and _ndim(am) == 3:
+        am = bnp.reshape(am, (n, h, L, S))
+    if kp is not None:
+        kp = bnp.reshape(kp, (n, 1, 1, S))
+        return kp if am is None else am + kp
+    return am
+
+
+def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
+                                 bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias,
+                                 training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
+                                 use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
+                                 v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
+                                 is_causal=False, generator=None):
+    """Multi-head attention on sequence-first inputs, ``torch.nn.functional.multi_head_attention_forward``.
+
+    Shapes: query ``(L, N, E)``, key ``(S, N, kdim)``, value ``(S, N, vdim)`` (or
+    unbatched ``(L, E)``, ...). ``attn_mask`` ``(L, S)`` or ``(N * num_heads, L, S)``
+    and ``key_padding_mask`` ``(N, S)``: boolean True (or -inf added) where a
+    key is ignored. Returns ``(output (L, N, E), weights)``; the weights are
+    ``(N, L, S)`` averaged over heads, ``(N, num_heads, L, S)`` with
+    ``average_attn_weights=False``, or None unless ``need_weights``.
+
+    Examples
+    --------
+    >>> import numpy as np, backchain.nn.functional as F
+    >>> x = np.ones((5, 2, 4))
+    >>> out, w = F.multi_head_attention_forward(x, x, x, 4, 2, np.ones((12, 4)), np.zeros(12), None, None,
+    ...                                         False, 0.0, np.eye(4), np.zeros(4))
+    >>> out.shape, w.shape
+    ((5, 2, 4), (2, 5, 5))
+    """
+    if static_k is not None or static_v is not None:
+        raise ValueError("multi_head_attention_forward: static_k / static_v are not supported; pass key and value")
+    unbatched = _ndim(query) == 2
+    if unbatched:
+        query, key, value = (bnp.expand_dims(t, 1) for t in (query, key, value))
+        if key_padding_mask is not None:
+            key_padding_mask = bnp.expand_dims(key_padding_mask, 0)
+    L, n, e = _shape(query)
+    if e != embed_dim_to_check:
+        raise ValueError(f"multi_head_attention_forward: query of shape {_shape(query)}; expected embedding "
+                         f"dimension {embed_dim_to_check}")
+    if e % num_heads:
+        raise ValueError(f"multi_head_attention_forward: embed_dim {e} is not divisible by num_heads {num_heads}")
+    hd = e // num_heads
+    if use_separate_proj_weight:
+        bq = bk = bv = None
+        if in_proj_bias is not None:
+            bq, bk, bv = in_proj_bias[:e], in_proj_bias[e:2 * e], in_proj_bias[2 * e:]
+        q = linear(query, q_proj_weight, bq)
+        k = linear(key, k_proj_weight, bk)
+        v = linear(value, v_proj_weight, bv)
+    elif key is query and value is query:  # self-attention: one product for q, k and v
+        qkv = linear(query, in_proj_weight, in_proj_bias)
+        q, k, v = qkv[..., :e], qkv[..., e:2 * e], qkv[..., 2 * e:]
+    else:
+        bq = bk = bv = None
+        if in_proj_bias is not None:
+            bq, bk, bv = in_proj_bias[:e], in_proj_bias[e:2 * e], in_proj_bias[2 * e:]
+        q = linear(query, in_proj_weight[:e], bq)
+        k = linear(key, in_proj_weight[e:2 * e], bk)
+        v = linear(value, in_proj_weight[2 * e:], bv)
+    dtype = _dtype(q)
+    if bias_k is not None and bias_v is not None:
+        k = bnp.concatenate([k, bnp.broadcast_to(bnp.reshape(bias_k, (1, 1, e)), (1, n, e))], axis=0)
+        v = bnp.concatenate([v, bnp.broadcast_to(bnp.reshape(bias_v, (1, 1, e)), (1, n, e))], axis=0)
+        if attn_mask is not None:
+            attn_mask = pad(attn_mask, (0, 1), value=False if np.asarray(_data(attn_mask)).dtype == bool else 0.0)
+        if key_padding_mask is not None:
+            key_padding_mask = pad(key_padding_mask, (0, 1),
+                                   value=False if np.asarray(_data(key_padding_mask)).dtype == bool else 0.0)
+    if add_zero_attn:
+        k = bnp.concatenate([k, np.zeros((1, n, e), dtype=dtype)], axis=0)
+        v = bnp.concatenate([v, np.zeros((1, n, e), dtype=dtype)], axis=0)
+        if attn_mask is not None:
+            attn_mask = pad(attn_mask, (0, 1), value=False if np.asarray(_data(attn_mask)).dtype == bool else 0.0)
+        if key_padding_mask is not None:
+            key_padding_mask = pad(key_padding_mask, (0, 1),
+                                   value=False if np.asarray(_data(key_padding_mask)).dtype == bool else 0.0)
+    S = _shape(k)[0]
+    if is_causal and attn_mask is None:
+        attn_mask = ~np.tril(np.ones((L, S), dtype=bool))
+    # (L, N, E) -> (N, H, L, hd)
+    heads = lambda t, length: bnp.transpose(bnp.reshape(t, (length, n, num_heads, hd)), (1, 2, 0, 3))
+    q, k, v = heads(q, L), heads(k, S), heads(v, S)
+    mask = _merge_masks(attn_mask, key_padding_mask, n, num_heads, L, S, dtype)
+    scores = bnp.matmul(q * _const(1.0 / math.sqrt(hd), q), bnp.swapaxes(k, -1, -2))
+    dead = None
+    if mask is not None:
+        md = np.broadcast_to(np.asarray(_data(mask)), (n, num_heads, L, S) if _ndim(mask) == 4 else (L, S))
+        dead = np.all(np.isneginf(md), axis=-1, keepdims=True)
+        if dead.any():
+            mask = bnp.where(dead, _const(0.0, q), mask)
+        else:
+            dead = None
+        scores = scores + mask
+    weights = _nn.softmax(scores, axis=-1)
+    if dead is not None:
+        weights = weights * (~dead).astype(dtype)
+    if training and dropout_p > 0.0:
+        weights = dropout(weights, dropout_p, True, generator=generator)
+    out = bnp.matmul(weights, v)                                              # (N, H, L, hd)
+    out = bnp.reshape(bnp.transpose(out, (2, 0, 1, 3)), (L, n, e))
+    out = linear(out, out_proj_weight, out_proj_bias)
+    if not need_weights:
+        w = None
+    else:
+        w = bnp.mean(weights, axis=1) if average_attn_weights else weights
+        if unbatched:
+            w = w[0]
+    return (out[:, 0] if unbatched else out), w
+
+
+def sinusoidal_positional_encoding(length, d_model, dtype=np.float32, base=10000.0):
+    """The fixed positional encoding of "Attention is all you need": ``(length, d_model)``.
+
+    Column ``2i`` is ``sin(pos / base^(2i / d_model))`` and column ``2i + 1`` the cosine.
+
+    >>> import backchain.nn.functional as F
+    >>> F.sinusoidal_positional_encoding(3, 4, dtype=float)[1].round(4).tolist()
+    [0.8415, 0.5403, 0.01, 1.0]
+    """
+    pos = np.arange(length, dtype=np.float64)[:, None]
+    div = np.exp(np.arange(0, d_model, 2, dtype=np.float64) * (-math.log(base) / d_model))
+    pe = np.zeros((length, d_model))
+    pe[:, 0::2] = np.sin(pos * div)
+    pe[:, 1::2] = np.cos(pos * div)[:, :d_model // 2]
+    return pe.astype(dtype)

@@ -12,7 +12,7 @@ from typing import Callable, Optional
 import numpy as np
 
 FAMILIES = ["elementwise", "reductions", "shape", "indexing", "linalg", "fft", "scipy_special", "scipy_other",
-            "transforms", "activations", "nn", "conv", "pool", "sampling", "dct"]
+            "transforms", "activations", "nn", "conv", "pool", "sampling", "dct", "rnn"]
 
 
 @dataclasses.dataclass

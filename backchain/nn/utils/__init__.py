@@ -1,7 +1,8 @@
-"""``backchain.nn.utils``: gradient clipping and flattening parameters to one vector."""
+"""``backchain.nn.utils``: gradient clipping, flattening parameters to one vector, and ``rnn`` (packed sequences)."""
 import numpy as np
 
-from .._core.tensor import Tensor
+from ..._core.tensor import Tensor
+from . import rnn  # noqa: F401
 
 __all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
 

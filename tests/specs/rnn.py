@@ -1,0 +1,25 @@
+"""Spec rows for backchain/_rules/rnn.py: the fused pointwise LSTM and GRU steps."""
+from backchain._rules import rnn as R
+from tests.specs import Spec
+
+SPECS = [
+    Spec(lambda g, c: R.lstm_cell(g, c)[0], [((3, 8), (3, 2)), ((1, 2, 12), (2, 3))], prims=("rnn.lstm_cell",),
+         id="lstm_cell_h"),
+    Spec(lambda g, c: R.lstm_cell(g, c)[1], [((3, 8), (3, 2)), ((12,), (3,))], prims=("rnn.lstm_cell",),
+         id="lstm_cell_c"),
+    Spec(lambda g, c: R.lstm_cell(g, c)[0] * R.lstm_cell(g, c)[1], [((2, 8), (2, 2))], prims=("rnn.lstm_cell",),
+         id="lstm_cell_both"),
+    Spec(R.gru_cell, [((3, 6), (3, 6), (3, 2)), ((1, 2, 9), (2, 9), (2, 3))], prims=("rnn.gru_cell",),
+         id="gru_cell"),
+]
+
+COVERED_ELSEWHERE = {}
+
+SPECS += [
+    Spec(lambda xp, h0, c0, w, b: R.lstm_layer(xp, h0, c0, w, b)[0], [((4, 2, 8), (2, 2), (2, 2), (8, 2), (8,))],
+         prims=("rnn.lstm_layer",), id="lstm_layer_h"),
+    Spec(lambda xp, h0, c0, w, b: R.lstm_layer(xp, h0, c0, w, b)[1], [((3, 2, 12), (2, 3), (2, 3), (12, 3), (12,))],
+         prims=("rnn.lstm_layer",), id="lstm_layer_c"),
+    Spec(lambda xp, h0, c0, w: R.lstm_layer(xp, h0, c0, w, None)[0][-1] * R.lstm_layer(xp, h0, c0, w, None)[1][1],
+         [((3, 1, 4), (1, 1), (1, 1), (4, 1))], prims=("rnn.lstm_layer",), id="lstm_layer_nobias"),
+]
