@@ -27,11 +27,11 @@ Rules are written with ``backchain.numpy``: during a first-order backward they
 receive plain arrays and run as plain NumPy; under ``create_graph`` they receive
 Tensors and are recorded, so derivatives of any order need no extra code.
 
-A primitive declared with ``kinks=`` gets a caller that also checks one module
+The caller of a primitive declared with ``kinks=`` also checks one module
 global, ``_kink_hook``: ``backchain.kinks.count`` sets it to count the elements
-that sit exactly on a kink. Primitives without kinks keep the plain caller.
-Both callers check one more global on the Tensor path, ``_anomaly_hook``, which
-is None unless anomaly mode (``backchain.detect_anomaly``) is on in some thread.
+that sit exactly on a kink; the callers of the others never read it. Every
+caller checks one more global on the Tensor path, ``_anomaly_hook``, which is
+None unless anomaly mode (``backchain.detect_anomaly``) is on in some thread.
 """
 import functools
 import threading
@@ -271,9 +271,16 @@ def _record(prim, args, params, out, trace):
 
 
 def _make_caller(prim):
-    if prim.kinks is not None:
-        return _make_counted_caller(prim)
+    """The function that applies ``prim``: a plain NumPy call when no argument is a
+    Tensor, otherwise the computation on the data and, when traced, the node.
+
+    Primitives with kinks (``counted``) also report to ``_kink_hook`` while some
+    thread counts kinks; the others never look at it. Anomaly mode takes over the
+    recording through ``_anomaly_hook``. NOTE: the recording below is ``_record``
+    inlined (the hottest path of the library); keep the two in step.
+    """
     impl, fast, vjps, name, multiple = prim.impl, prim.fast, prim.vjps, prim.name, prim.multiple_results
+    counted = prim.kinks is not None
     new, seq, state = object.__new__, _seq, _state
 
     def call(*args, **params):
@@ -282,60 +289,10 @@ def _make_caller(prim):
                 break
         else:  # the fast path: no Tensor among the arguments, a plain NumPy call
             try:
-                return impl(*args, **params)
-            except (ValueError, TypeError, IndexError) as e:
-                raise op_error(name, e, args) from None
-        raw = [a.data if isinstance(a, Tensor) else a for a in args]
-        try:
-            out = fast(*raw, **params)
-        except (ValueError, TypeError, IndexError) as e:
-            raise op_error(name, e, args) from None
-        if _anomaly_hook is not None:
-            return _anomaly_hook(prim, args, raw, params, out)
-        if state.enabled:
-            i = 0
-            for a in args:
-                if isinstance(a, Tensor) and a.requires_grad and vjps[i] is not None:
-                    # record: the output Tensor is the node
-                    t = new(Tensor)
-                    t.data = out
-                    t.requires_grad = True
-                    t.grad = None
-                    t._prim = prim
-                    t._inputs = args
-                    t._params = params
-                    t._seq = next(seq)
-                    if multiple:
-                        n = len(out)
-                        return tuple(tuple_get(t, index=k, n=n) for k in range(n))
-                    return t
-                i += 1
-        if multiple:
-            return tuple(make_const(o) for o in out)
-        return make_const(out)
-
-    call.__name__ = name
-    call.__qualname__ = name
-    call.prim = prim
-    return call
-
-
-def _make_counted_caller(prim):
-    """The caller of a primitive with kinks: as ``_make_caller``'s, plus one check of
-    ``_kink_hook`` after the forward computation. NOTE: keep the two in step."""
-    impl, fast, vjps, name, multiple = prim.impl, prim.fast, prim.vjps, prim.name, prim.multiple_results
-    new, seq, state = object.__new__, _seq, _state
-
-    def call(*args, **params):
-        for a in args:
-            if isinstance(a, Tensor):
-                break
-        else:
-            try:
                 out = impl(*args, **params)
             except (ValueError, TypeError, IndexError) as e:
                 raise op_error(name, e, args) from None
-            if _kink_hook is not None:
+            if counted and _kink_hook is not None:
                 _kink_hook(prim, out, args, params)
             return out
         raw = [a.data if isinstance(a, Tensor) else a for a in args]
@@ -343,7 +300,7 @@ def _make_counted_caller(prim):
             out = fast(*raw, **params)
         except (ValueError, TypeError, IndexError) as e:
             raise op_error(name, e, args) from None
-        if _kink_hook is not None:
+        if counted and _kink_hook is not None:
             _kink_hook(prim, out, raw, params)
         if _anomaly_hook is not None:
             return _anomaly_hook(prim, args, raw, params, out)
@@ -351,6 +308,7 @@ def _make_counted_caller(prim):
             i = 0
             for a in args:
                 if isinstance(a, Tensor) and a.requires_grad and vjps[i] is not None:
+                    # record: the output Tensor is the node
                     t = new(Tensor)
                     t.data = out
                     t.requires_grad = True
