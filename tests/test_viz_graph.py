@@ -51,3 +51,33 @@ def test_render_svg_and_dot(tmp_path):
     else:
         g.render(tmp_path / "g.svg")
         assert "<svg" in (tmp_path / "g.svg").read_text()
+
+
+def _cnn():
+    bc.manual_seed(0)
+    nn = bc.nn
+    return nn.Sequential(nn.Conv2d(1, 4, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2), nn.Flatten(), nn.Linear(64, 10))
+
+
+def test_graph_groups_operations_by_module():
+    model = _cnn()
+    g = bc.viz.graph(model, np.ones((2, 1, 8, 8), np.float32))
+    assert sorted(g.clusters) == ["0", "1", "2", "3", "4"]
+    assert g.clusters["1"][0] == "ReLU"
+    relu_ops = [g.nodes[n][1].split("\n")[0] for n in g.clusters["1"][1]]
+    assert relu_ops == ["relu"]
+    assert "subgraph cluster_" in g.source and "0 (Conv2d)" in g.source
+    labels = [label.split("\n")[0] for _, label in g.nodes.values()]
+    assert "0.weight" in labels and "4.bias" in labels  # parameters named by their module path
+
+
+def test_graph_collapsed_per_module():
+    model = _cnn()
+    g = bc.viz.graph(model, np.ones((2, 1, 8, 8), np.float32), collapse=True)
+    ops = sorted(label.split("\n")[0] for kind, label in g.nodes.values() if kind in ("op", "output"))
+    assert ops == ["0 (Conv2d)", "1 (ReLU)", "2 (MaxPool2d)", "3 (Flatten)", "4 (Linear)"]
+    by_name = {label.split("\n")[0]: nid for nid, (kind, label) in g.nodes.items()}
+    for a, b in [("0 (Conv2d)", "1 (ReLU)"), ("1 (ReLU)", "2 (MaxPool2d)"), ("3 (Flatten)", "4 (Linear)")]:
+        assert (by_name[a], by_name[b]) in g.edges
+    with pytest.raises(ValueError, match="function form"):
+        bc.viz.graph(model(bc.tensor(np.ones((1, 1, 8, 8), np.float32))), collapse=True)

@@ -10,7 +10,7 @@ import subprocess
 
 import numpy as np
 
-from .._core.tensor import Tensor
+from .._core.tensor import Tensor, _seq
 
 __all__ = ["Graph", "graph"]
 
@@ -31,10 +31,11 @@ def _quote(s):
 class Graph:
     """A drawn computation graph: ``nodes`` (id -> (kind, label)) and ``edges`` (src, dst)."""
 
-    def __init__(self, nodes, edges, title=None):
+    def __init__(self, nodes, edges, title=None, clusters=None):
         self.nodes = nodes
         self.edges = edges
         self.title = title
+        self.clusters = clusters or {}  # module path -> (type, [node ids])
 
     @property
     def source(self):
@@ -49,8 +50,18 @@ class Graph:
         lines = ["digraph backchain {", "  rankdir=TB;", '  node [fontname="Helvetica", fontsize=10];']
         if self.title:
             lines.append(f"  label={_quote(self.title)};")
+        clustered = set()
+        for k, (path, (kind_name, members)) in enumerate(sorted(self.clusters.items())):
+            lines.append(f"  subgraph cluster_{k} {{")
+            lines.append(f'    label={_quote(f"{path} ({kind_name})")}; style="rounded,dashed"; color="#6b7280";')
+            for nid in members:
+                kind, label = self.nodes[nid]
+                lines.append(f"    n{nid} [label={_quote(label)}, {styles[kind]}];")
+                clustered.add(nid)
+            lines.append("  }")
         for nid, (kind, label) in self.nodes.items():
-            lines.append(f"  n{nid} [label={_quote(label)}, {styles[kind]}];")
+            if nid not in clustered:
+                lines.append(f"  n{nid} [label={_quote(label)}, {styles[kind]}];")
         for a, b in self.edges:
             lines.append(f"  n{a} -> n{b};")
         lines.append("}")
@@ -87,17 +98,69 @@ def _names_from(params):
     return {id(t): name for name, t in params.items() if isinstance(t, Tensor)}
 
 
-def graph(target, *args, params=None, highlight=None, title=None):
+class _ModuleSpans:
+    """While a model runs, the span of creation numbers of the nodes each module call made.
+
+    A node belongs to the innermost module whose span holds its creation number.
+    """
+
+    def __init__(self, model):
+        self.names = {id(m): name for name, m in model.named_modules() if name}
+        self.spans = []  # (start, end, path)
+
+    def scope(self, module):
+        spans, path = self.spans, self.names.get(id(module))
+
+        class _Scope:
+            def __enter__(self_):
+                self_.start = next(_seq)
+
+            def __exit__(self_, *exc):
+                if path is not None:
+                    spans.append((self_.start, next(_seq), path))
+                return False
+
+        return _Scope()
+
+    def module_of(self, seq):
+        best = None
+        for start, end, path in self.spans:
+            if start < seq < end and (best is None or end - start < best[1] - best[0]):
+                best = (start, end, path)
+        return None if best is None else best[2]
+
+
+def _run_with_spans(fn, model, leaves):
+    from ..nn import module as nn_module
+
+    spans = _ModuleSpans(model)
+    prev = nn_module.set_call_hook(spans.scope)
+    try:
+        out = fn(*leaves)
+    finally:
+        nn_module.set_call_hook(prev)
+    return out, spans
+
+
+def graph(target, *args, params=None, highlight=None, title=None, model=None, collapse=False, depth=None):
     """Draw the graph recorded for a Tensor, or for ``f(*args)``.
 
     Parameters
     ----------
-    target : Tensor or callable
-        A result whose graph was recorded, or a function to record on ``args``.
+    target : Tensor, callable or Module
+        A result whose graph was recorded, or a function (a model) to record on ``args``.
     params : dict of name -> Tensor, or a Module, optional
         Names for the leaves (a module's parameters are named by their path).
     highlight : dict of op name -> count, optional
         Operations to highlight (for example kinks hit, from ``bc.kinks.count``).
+    model : Module, optional
+        With a function ``target``: group the operations by the module call that
+        made them (a box per module; ``target`` may itself be the model).
+    collapse : bool
+        Draw each module as one node (``"path (Type)"`` and its number of
+        operations) instead of its operations: the picture of a large model.
+    depth : int, optional
+        With ``collapse``, group by the first ``depth`` parts of the module path.
 
     Examples
     --------
@@ -107,19 +170,46 @@ def graph(target, *args, params=None, highlight=None, title=None):
     ['arg0\\n2×3 float64', 'arg1\\n3×1 float64']
     """
     names = _names_from(params)
+    spans = None
+    if model is None and hasattr(target, "named_modules") and callable(target):
+        model = target
+    if model is not None and not names:
+        names = _names_from(model)
     if callable(target) and not isinstance(target, Tensor):
         leaves = []
         for i, a in enumerate(args):
             t = a if isinstance(a, Tensor) else Tensor(np.asarray(a), requires_grad=np.asarray(a).dtype.kind in "fc")
             names.setdefault(id(t), f"arg{i}")
             leaves.append(t)
-        target = target(*leaves)
+        if model is not None:
+            target, spans = _run_with_spans(target, model, leaves)
+        else:
+            target = target(*leaves)
+    elif collapse:
+        raise ValueError("viz.graph: collapse=True needs the function form, graph(model, *inputs), "
+                         "so that operations can be attributed to the module calls that made them")
     if not isinstance(target, Tensor):
         raise TypeError(f"viz.graph: expected a Tensor or a function, got {type(target).__name__}")
     highlight = highlight or {}
-    ids, nodes, edges = {}, {}, []
+    ids, nodes, edges, groups = {}, {}, [], {}
+    path_type = {name: type(m).__name__ for name, m in (model.named_modules() if model is not None else ())}
+
+    def module_path(t):
+        if spans is None or t._prim is None:
+            return None
+        path = spans.module_of(t._seq)
+        if path is not None and depth is not None:
+            path = ".".join(path.split(".")[:depth])
+        return path
 
     def node_id(t):
+        if collapse:
+            path = module_path(t)
+            if path is not None:
+                key = ("module", path)
+                if key not in ids:
+                    ids[key] = len(ids)
+                return ids[key]
         k = id(t)
         if k not in ids:
             ids[k] = len(ids)
@@ -138,12 +228,23 @@ def graph(target, *args, params=None, highlight=None, title=None):
             nodes[nid] = (kind, f"{name or 'input'}\n{_label_shape(t.data)}")
         else:
             op = t._prim.name
-            kind = "kink" if highlight.get(op) else "op"
-            extra = f"\nkinks hit: {highlight[op]}" if highlight.get(op) else ""
-            nodes[nid] = (kind, f"{op}\n{_label_shape(t.data)}{extra}")
+            path = module_path(t)
+            if collapse and path is not None:
+                count = groups.get(path, 0) + 1
+                groups[path] = count
+                ops = f"{count} operation{'s' if count > 1 else ''}"
+                nodes[nid] = ("op", f"{path} ({path_type.get(path, 'Module')})\n{ops}")
+            else:
+                kind = "kink" if highlight.get(op) else "op"
+                extra = f"\nkinks hit: {highlight[op]}" if highlight.get(op) else ""
+                nodes[nid] = (kind, f"{op}\n{_label_shape(t.data)}{extra}")
+                if path is not None:
+                    groups.setdefault(path, []).append(nid)
             for p in (t._inputs or ()):
                 if isinstance(p, Tensor) and p.requires_grad:
-                    edges.append((node_id(p), nid))
+                    pid = node_id(p)
+                    if pid != nid:
+                        edges.append((pid, nid))
                     stack.append(p)
                 elif isinstance(p, (Tensor, np.ndarray)) and np.ndim(p.data if isinstance(p, Tensor) else p):
                     # a data input (constant array): drawn, not entered
@@ -155,4 +256,6 @@ def graph(target, *args, params=None, highlight=None, title=None):
     out = node_id(target)
     kind, label = nodes[out]
     nodes[out] = ("output", label)
-    return Graph(nodes, edges, title)
+    edges = list(dict.fromkeys(edges))
+    clusters = {} if collapse else {path: members for path, members in groups.items()}
+    return Graph(nodes, edges, title, clusters={p: (path_type.get(p, "Module"), m) for p, m in clusters.items()})
