@@ -328,6 +328,9 @@ def _make_caller(prim):
 
     call.__name__ = name
     call.__qualname__ = name
+    call.__doc__ = prim.doc or (
+        f"``{name}``: a differentiable primitive of backchain (NumPy's function of that name where one "
+        f"exists, with the same arguments)." + (f" Kinks: {prim.kinks}." if isinstance(prim.kinks, str) else ""))
     call.prim = prim
     return call
 
