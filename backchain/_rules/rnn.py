@@ -208,35 +208,50 @@ class _Residuals:
 _residuals = _Residuals()
 
 
+# The sigmoid gates' pre-activations are halved in the weights and inputs, so that one tanh over
+# all four gates and one affine map give every activation: sigmoid(x) = (1 + tanh(x / 2)) / 2, and
+# the cell gate is then mapped back from (1 + tanh) / 2 to tanh.
+
+
 def _lstm_layer_impl(xp, h0, c0, w_hh, b_hh):
     steps = xp.shape[0]
     n = h0.shape[-1]
     dtype = np.result_type(xp, h0, c0, w_hh)
-    hs = np.empty((steps,) + h0.shape, dtype=dtype)
-    cs = np.empty_like(hs)
-    acts = np.empty(xp.shape, dtype=dtype)
-    h, c = h0, c0
-    wt = w_hh.T
+    # weights and inputs plus bias with the sigmoid gates halved
+    w = np.empty((4 * n, n), dtype=dtype)   # used transposed: the faster layout for OpenBLAS here
+    scale = np.full(4 * n, 0.5, dtype=dtype)
+    scale[2 * n:3 * n] = 1.0
+    np.multiply(w_hh, scale[:, None], out=w)
+    acts = np.add(xp, b_hh, dtype=dtype) if b_hh is not None else xp.astype(dtype, copy=True)
+    acts *= scale
+    # states with the initial one in front: the previous states of all steps are a view
+    hbuf = np.empty((steps + 1,) + h0.shape, dtype=dtype)
+    cbuf = np.empty_like(hbuf)
+    tcs = np.empty((steps,) + h0.shape, dtype=dtype)
+    hbuf[0] = h0
+    cbuf[0] = c0
+    wt = w.T
+    prod = np.empty(xp.shape[1:], dtype=dtype)
+    ig = np.empty(h0.shape, dtype=dtype)
     for t in range(steps):
         a = acts[t]
-        np.matmul(h, wt, out=a)
-        a += xp[t]
-        if b_hh is not None:
-            a += b_hh
-        a[..., 2 * n:3 * n] *= 2.0    # tanh(x) = 2 sigmoid(2x) - 1: one sigmoid for all four gates
-        np.multiply(a, 0.5, out=a)
+        np.matmul(hbuf[t], wt, out=prod)
+        a += prod
         np.tanh(a, out=a)
-        a *= 0.5
+        a *= 0.5                        # contiguous: faster than the sigmoid gates alone
         a += 0.5
         g = a[..., 2 * n:3 * n]
         g *= 2.0
         g -= 1.0
-        c = a[..., n:2 * n] * c + a[..., :n] * g
-        cs[t] = c
-        h = hs[t]
-        np.tanh(c, out=h)
-        h *= a[..., 3 * n:]
-    _residuals.put(hs, acts)
+        c = cbuf[t + 1]
+        np.multiply(a[..., n:2 * n], cbuf[t], out=c)
+        np.multiply(a[..., :n], g, out=ig)
+        c += ig
+        tc = tcs[t]
+        np.tanh(c, out=tc)
+        np.multiply(a[..., 3 * n:], tc, out=hbuf[t + 1])
+    hs, cs = hbuf[1:], cbuf[1:]
+    _residuals.put(hs, (acts, tcs, hbuf, cbuf))
     return hs, cs
 
 
@@ -314,33 +329,45 @@ def _lstm_layer_vjp_numpy(gh, gc, hs, cs, xp, h0, c0, w_hh, b_hh):
     """The same backward pass as :func:`_lstm_layer_vjp_all` on plain arrays, written in place."""
     n = h0.shape[-1]
     steps = xp.shape[0]
-    acts = _residuals.get(hs)
-    if acts is None:
+    saved = _residuals.get(hs)
+    if saved is None:
         hprev, cprev, i, f, g, o, tc = _lstm_layer_recompute(np, xp, h0, c0, w_hh, b_hh, hs, cs)
     else:
-        hprev = np.concatenate([h0[None], hs[:-1]], axis=0)
-        cprev = np.concatenate([c0[None], cs[:-1]], axis=0)
-        i, f, g, o = acts[..., :n], acts[..., n:2 * n], acts[..., 2 * n:3 * n], acts[..., 3 * n:]
-        tc = np.tanh(cs)
-    do_ = o * (1 - o)
-    dtanh = 1 - tc * tc
-    oc = o * dtanh                       # d h_t / d c_t
-    tco = tc * do_                       # d h_t / d (output gate pre-activation)
-    di_f, df_f, dg_f = g * i * (1 - i), cprev * f * (1 - f), i * (1 - g * g)
-    dgs = np.empty(xp.shape, dtype=np.result_type(gh, xp))
-    dh = gh[steps - 1].copy()
-    dc = gc[steps - 1].copy()
+        acts, tc, hbuf, cbuf = saved
+        hprev, cprev = hbuf[:-1], cbuf[:-1]
+        i, f, g, o = (acts[..., k * n:(k + 1) * n] for k in range(4))
+    dtype = np.result_type(gh, gc, xp, w_hh, i)
+    # elementwise factors of all steps at once, in PyTorch's gate order (i, f, g, o):
+    # the gate cotangents are (dc, dc, dc, dh) times these; only the recurrence runs step by step
+    dgs = np.empty(xp.shape, dtype=dtype)
+    fi, ff, fg, fo = (dgs[..., k * n:(k + 1) * n] for k in range(4))
+    np.subtract(1, i, out=fi)
+    fi *= i
+    fi *= g
+    np.subtract(1, f, out=ff)
+    ff *= f
+    ff *= cprev
+    np.multiply(g, g, out=fg)
+    np.subtract(1, fg, out=fg)
+    fg *= i
+    oc = np.multiply(tc, tc, dtype=dtype)   # d h_t / d c_t = o (1 - tanh(c)^2)
+    np.subtract(1, oc, out=oc)
+    oc *= o
+    np.subtract(1, o, out=fo)
+    fo *= o
+    fo *= tc
+    d4 = dgs.reshape(dgs.shape[:-1] + (4, n))
+    dh = np.array(gh[steps - 1], dtype=dtype)
+    dc = np.array(gc[steps - 1], dtype=dtype)
+    dct = np.empty_like(dh)
     for t in range(steps - 1, -1, -1):
-        dct = dh * oc[t]
+        np.multiply(dh, oc[t], out=dct)
         dct += dc
-        d = dgs[t]
-        np.multiply(dct, di_f[t], out=d[..., :n])
-        np.multiply(dct, df_f[t], out=d[..., n:2 * n])
-        np.multiply(dct, dg_f[t], out=d[..., 2 * n:3 * n])
-        np.multiply(dh, tco[t], out=d[..., 3 * n:])
-        dc = dct
-        dc *= f[t]
-        dh = d @ w_hh                    # the cotangent of h_{t-1} through step t
+        d = d4[t]
+        d[..., :3, :] *= dct[..., None, :]
+        d[..., 3, :] *= dh
+        np.multiply(dct, f[t], out=dc)
+        np.matmul(dgs[t], w_hh, out=dh)  # the cotangent of h_{t-1} through step t
         if t > 0:
             dh += gh[t - 1]
             dc += gc[t - 1]
