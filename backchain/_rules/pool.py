@@ -1,6 +1,6 @@
 """Pooling: max, average, adaptive and unpooling, 1-D and 2-D (3-D where the code is the same).
 
-Three primitives:
+Three primitives for windows in general:
 
 * ``pool_windows`` copies every pooling window of the padded input into a
   leading axis, ``(prod(kernel), N, C, *out)``: one strided slice per kernel
@@ -11,6 +11,12 @@ Three primitives:
 * ``window_max`` is the maximum over the leading axis, whose derivative
   passes the cotangent to the maxima of each window by the tie rule
   (``_tie_weights``).
+
+and three for the common max-pool whose windows tile the input (kernel ==
+stride, no padding, no dilation), which copy no windows: ``tiled_max`` (a
+running maximum over the strided slices), ``tiled_route`` (its derivative:
+each window's cotangent times its tie weights, written into the input) and
+``tiled_gather`` (the transpose of ``tiled_route``).
 
 Average pooling is the sum over ``pool_windows`` divided by the window counts;
 adaptive pooling uses per-axis averaging matrices (average) or a gather of
@@ -144,6 +150,93 @@ window_max = primitive(
 )
 
 
+# -- non-overlapping windows that tile the input (kernel == stride, no padding, no dilation) --------
+# The common max-pool (kernel 2, stride 2): no window copy at all. The forward is a running maximum
+# over the prod(kernel) strided slices of the input; the derivative routes each window's cotangent
+# to its maxima, one strided write per kernel position. The routing weights have the layout of
+# pool_windows, (prod(kernel), N, C, *out), so that the tie rule (axis 0, row-major window order)
+# is the same as window_max's.
+
+def _tile_slices(kernel):
+    """For each kernel position (row-major), the strided slice of the input it reads."""
+    for k in itertools.product(*(range(kk) for kk in kernel)):
+        yield (slice(None), slice(None)) + tuple(slice(k[i], None, kernel[i]) for i in range(len(kernel)))
+
+
+def _tiled_max_impl(x, kernel, ties):
+    slices = iter(_tile_slices(kernel))
+    y = x[next(slices)].copy()
+    for sl in slices:
+        np.maximum(y, x[sl], out=y)
+    return y
+
+
+def _tiled_max_weights(x, ans, kernel, ties):
+    """Routing weights (prod(kernel), N, C, *out): a boolean mask when no window has tied maxima."""
+    x, ans = np.asarray(_data(x)), np.asarray(_data(ans))
+    mask = np.empty((int(np.prod(kernel)),) + ans.shape, dtype=bool)
+    nan = ans.dtype.kind in "fc" and np.isnan(ans).any()
+    for m, sl in zip(mask, _tile_slices(kernel)):
+        np.equal(x[sl], ans, out=m)
+        if nan:
+            m |= np.isnan(x[sl]) & np.isnan(ans)
+    if np.count_nonzero(mask) == ans.size:   # one maximum per window: every tie rule gives the mask
+        return mask
+    return _tie_weights(mask, 0, ties, dtype=x.dtype if x.dtype.kind in "fc" else np.float64)
+
+
+def _tiled_route_impl(g, weights, kernel):
+    xshape = g.shape[:2] + tuple(o * k for o, k in zip(g.shape[2:], kernel))
+    out = np.empty(xshape, dtype=np.result_type(g, weights))
+    for wk, sl in zip(weights, _tile_slices(kernel)):
+        np.multiply(g, wk, out=out[sl])
+    return out
+
+
+def _tiled_gather_impl(c, weights, kernel):
+    slices = iter(_tile_slices(kernel))
+    out = c[next(slices)] * weights[0]
+    for wk, sl in zip(weights[1:], slices):
+        out += c[sl] * wk
+    return out
+
+
+def _tiled_max_vjp(g, ans, x, kernel, ties):
+    return tiled_route(g, weights=_tiled_max_weights(x, ans, kernel, ties), kernel=kernel)
+
+
+def _tiled_max_jvp(t, ans, x, kernel, ties):
+    return tiled_gather(t, weights=_tiled_max_weights(x, ans, kernel, ties), kernel=kernel)
+
+
+tiled_max = primitive(
+    "tiled_max", _tiled_max_impl, vjp=(_tiled_max_vjp,), jvp=(_tiled_max_jvp,),
+    kinks="max-pool ties, as window_max: the cotangent is split evenly among the tied maxima of a window "
+          "(min-norm); policy 'first' (PyTorch) or 'last' gives it all to one",
+    doc="Max pooling with kernel == stride over an input the windows tile exactly (no padding, no dilation).",
+)
+
+
+def _tiled_route_vjp(c, ans, g, weights, kernel):
+    return tiled_gather(c, weights=weights, kernel=kernel)
+
+
+tiled_route = primitive(
+    "tiled_route", _tiled_route_impl, vjp=(_tiled_route_vjp,), linear=True,
+    doc="Each window's value times its routing weights, written into the tiled input (kernel == stride).",
+)
+
+
+def _tiled_gather_vjp(g, ans, c, weights, kernel):
+    return tiled_route(g, weights=weights, kernel=kernel)
+
+
+tiled_gather = primitive(
+    "tiled_gather", _tiled_gather_impl, vjp=(_tiled_gather_vjp,), linear=True,
+    doc="The transpose of tiled_route: the weighted sum over each tiling window.",
+)
+
+
 def _chosen(vd, ties):
     """Position in each window of the maximum that return_indices reports (first, or last under "last")."""
     mask = (vd == vd.max(0)) | np.isnan(vd)
@@ -198,6 +291,13 @@ def _geometry(op, shape, nd, kernel_size, stride, padding, dilation, ceil_mode):
 
 # -- max pooling ---------------------------------------------------------------------------------
 
+def _tiles(shape, geo):
+    """Whether the windows tile the input exactly: kernel == stride, no padding, no dilation."""
+    return all(k == st and d == 1 and lo == 0 and hi == 0 and o * k == n
+               for k, st, d, (lo, hi), o, n in zip(geo["kernel"], geo["stride"], geo["dilation"], geo["padding"],
+                                                   geo["out"], shape[2:])) and min(shape) > 0
+
+
 def _max_poolnd(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, ties):
     ties = _ties_mode(ties)
     input, unbatched = _batched(op, input, nd)
@@ -205,6 +305,9 @@ def _max_poolnd(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode
     geo = _geometry(op, shape, nd, kernel_size, stride, padding, dilation, ceil_mode)
     dtype = np.asarray(_data(input)).dtype
     fill = -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+    if not return_indices and _tiles(shape, geo):
+        y = tiled_max(input, kernel=geo["kernel"], ties=ties)
+        return y[0] if unbatched else y
     v = pool_windows(input, fill=fill, **geo)
     y = window_max(v, ties=ties)
     if unbatched:
