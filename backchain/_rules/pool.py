@@ -172,7 +172,14 @@ def _tiled_max_impl(x, kernel, ties):
 
 
 def _tiled_max_weights(x, ans, kernel, ties):
-    """Routing weights (prod(kernel), N, C, *out): a boolean mask when no window has tied maxima."""
+    """Routing weights: ``(mask, scale)``, the weight of window entry k being ``mask[k] * scale``.
+
+    ``mask`` (boolean, ``(prod(kernel), N, C, *out)``) marks the maxima that receive the cotangent;
+    ``scale`` is None (each window has one such entry) or, under the "split" rule with ties, one over
+    the number of tied maxima of each window, ``(N, C, *out)``. The weights are those of
+    ``backchain.kinks.tie_weights`` over the window's row-major order, without float temporaries
+    of the windows' size (ties are common after a ReLU: windows of zeros).
+    """
     x, ans = np.asarray(_data(x)), np.asarray(_data(ans))
     mask = np.empty((int(np.prod(kernel)),) + ans.shape, dtype=bool)
     nan = ans.dtype.kind in "fc" and np.isnan(ans).any()
@@ -181,32 +188,44 @@ def _tiled_max_weights(x, ans, kernel, ties):
         if nan:
             m |= np.isnan(x[sl]) & np.isnan(ans)
     if np.count_nonzero(mask) == ans.size:   # one maximum per window: every tie rule gives the mask
-        return mask
-    return _tie_weights(mask, 0, ties, dtype=x.dtype if x.dtype.kind in "fc" else np.float64)
+        return mask, None
+    if ties == "split":
+        count = np.add.reduce(mask, axis=0, dtype=np.intp)
+        dtype = x.dtype if x.dtype.kind in "fc" else np.float64
+        return mask, np.divide(1, count, dtype=dtype)
+    taken = np.zeros(ans.shape, dtype=bool)      # "first" or "last": one maximum per window keeps its mark
+    for m in (mask if ties == "first" else mask[::-1]):
+        m &= ~taken
+        taken |= m
+    return mask, None
 
 
-def _tiled_route_impl(g, weights, kernel):
+def _tiled_route_impl(g, weights, scale, kernel):
     xshape = g.shape[:2] + tuple(o * k for o, k in zip(g.shape[2:], kernel))
-    out = np.empty(xshape, dtype=np.result_type(g, weights))
+    if scale is not None:
+        g = g * scale
+    out = np.empty(xshape, dtype=g.dtype if g.dtype.kind in "fc" else np.result_type(g, np.float64))
     for wk, sl in zip(weights, _tile_slices(kernel)):
         np.multiply(g, wk, out=out[sl])
     return out
 
 
-def _tiled_gather_impl(c, weights, kernel):
+def _tiled_gather_impl(c, weights, scale, kernel):
     slices = iter(_tile_slices(kernel))
     out = c[next(slices)] * weights[0]
     for wk, sl in zip(weights[1:], slices):
         out += c[sl] * wk
-    return out
+    return out if scale is None else out * scale
 
 
 def _tiled_max_vjp(g, ans, x, kernel, ties):
-    return tiled_route(g, weights=_tiled_max_weights(x, ans, kernel, ties), kernel=kernel)
+    mask, scale = _tiled_max_weights(x, ans, kernel, ties)
+    return tiled_route(g, weights=mask, scale=scale, kernel=kernel)
 
 
 def _tiled_max_jvp(t, ans, x, kernel, ties):
-    return tiled_gather(t, weights=_tiled_max_weights(x, ans, kernel, ties), kernel=kernel)
+    mask, scale = _tiled_max_weights(x, ans, kernel, ties)
+    return tiled_gather(t, weights=mask, scale=scale, kernel=kernel)
 
 
 tiled_max = primitive(
@@ -217,8 +236,8 @@ tiled_max = primitive(
 )
 
 
-def _tiled_route_vjp(c, ans, g, weights, kernel):
-    return tiled_gather(c, weights=weights, kernel=kernel)
+def _tiled_route_vjp(c, ans, g, weights, scale, kernel):
+    return tiled_gather(c, weights=weights, scale=scale, kernel=kernel)
 
 
 tiled_route = primitive(
@@ -227,8 +246,8 @@ tiled_route = primitive(
 )
 
 
-def _tiled_gather_vjp(g, ans, c, weights, kernel):
-    return tiled_route(g, weights=weights, kernel=kernel)
+def _tiled_gather_vjp(g, ans, c, weights, scale, kernel):
+    return tiled_route(g, weights=weights, scale=scale, kernel=kernel)
 
 
 tiled_gather = primitive(
