@@ -5,6 +5,9 @@ records thousands of small operations; here each pass is one strided window
 view of the (zero-padded) input, one copy of it into columns (im2col) and one
 matrix product per group.
 
+A fourth, ``conv_bias(x, w, b)``, is ``conv(x, w)`` plus a per-channel bias
+added in the same pass (its bias derivative is a sum of the cotangent).
+
 The three primitives close under differentiation, so derivatives of any order
 need no further rules. With ``conv(x, w) = y``:
 
@@ -109,13 +112,15 @@ def _grouped_cotangent(gy, groups):
     return gt.reshape(groups, o // groups, -1)
 
 
-def _conv_impl(x, w, stride, padding, dilation, groups):
+def _conv_impl(x, w, stride, padding, dilation, groups, b=None):
     kernel = w.shape[2:]
     cols, out = _columns(x, kernel, stride, padding, dilation, groups)
     o = w.shape[0]
     wg = w.reshape(groups, o // groups, -1)
-    y = _scratch("image", (groups, o // groups, cols.shape[2]), np.result_type(wg, cols))
+    y = _scratch("image", (groups, o // groups, cols.shape[2]), np.result_type(wg, cols, *(() if b is None else (b,))))
     np.matmul(wg, cols, out=y)                                        # (g, O/g, P * N)
+    if b is not None:
+        y += b.reshape(groups, o // groups, 1)                        # the bias, in the same pass's buffer
     y = y.reshape((o,) + out + (x.shape[0],))
     return np.moveaxis(y, -1, 0).copy()  # always a copy: y lives in a scratch buffer
 
@@ -165,6 +170,42 @@ conv = primitive(
     "conv", _conv_impl, vjp=(_conv_vjp_x, _conv_vjp_w), linear=True,
     doc="Cross-correlation of (N, C, *S) with (O, C/groups, *K): zero padding (lo, hi) per axis, "
         "stride, dilation, groups.",
+)
+
+
+def _conv_bias_impl(x, w, b, stride, padding, dilation, groups):
+    return _conv_impl(x, w, stride, padding, dilation, groups, b=b)
+
+
+def _conv_bias_vjp_b(g, ans, x, w, b, stride, padding, dilation, groups):
+    return bnp.sum(g, axis=(0,) + tuple(range(2, len(ans.shape))))
+
+
+def _conv_bias_jvp_x(t, ans, x, w, b, stride, padding, dilation, groups):
+    return conv(t, w, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def _conv_bias_jvp_w(t, ans, x, w, b, stride, padding, dilation, groups):
+    return conv(x, t, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def _conv_bias_jvp_b(t, ans, x, w, b, stride, padding, dilation, groups):
+    shape = tuple(ans.shape)
+    return bnp.broadcast_to(bnp.reshape(t, (1, shape[1]) + (1,) * (len(shape) - 2)), shape)
+
+
+def _conv_bias_vjp_x(g, ans, x, w, b, stride, padding, dilation, groups):
+    return _conv_vjp_x(g, ans, x, w, stride, padding, dilation, groups)
+
+
+def _conv_bias_vjp_w(g, ans, x, w, b, stride, padding, dilation, groups):
+    return _conv_vjp_w(g, ans, x, w, stride, padding, dilation, groups)
+
+
+conv_bias = primitive(
+    "conv_bias", _conv_bias_impl, vjp=(_conv_bias_vjp_x, _conv_bias_vjp_w, _conv_bias_vjp_b),
+    jvp=(_conv_bias_jvp_x, _conv_bias_jvp_w, _conv_bias_jvp_b),
+    doc="conv(x, w) plus a bias of shape (O,) per output channel, added in the convolution's own pass.",
 )
 
 
@@ -282,8 +323,13 @@ def _convnd(op, nd, input, weight, bias, stride, padding, dilation, groups, padd
             raise ValueError(f"{op}: the (padded) input of spatial shape "
                              f"{tuple(s + lo + hi for s, (lo, hi) in zip(xs[2:], pads))} is smaller than the "
                              f"dilated kernel {tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))}")
-    y = conv(input, weight, stride=stride, padding=pads, dilation=dilation, groups=groups)
-    y = _add_bias(y, bias, nd, op)
+    if bias is None:
+        y = conv(input, weight, stride=stride, padding=pads, dilation=dilation, groups=groups)
+    else:
+        bs = np.shape(_data(bias))
+        if bs != (ws[0],):
+            raise ValueError(f"{op}: bias must have shape ({ws[0]},), got {bs}")
+        y = conv_bias(input, weight, bias, stride=stride, padding=pads, dilation=dilation, groups=groups)
     return y[0] if unbatched else y
 
 
