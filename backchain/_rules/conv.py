@@ -28,6 +28,7 @@ Layouts and parameters follow ``torch.nn.functional``: input ``(N, C, *spatial)`
 groups, *kernel)``, which is exactly the weight of the convolution it transposes.
 """
 import itertools
+import sys
 import threading
 
 import numpy as np
@@ -69,6 +70,41 @@ def _scratch(slot, shape, dtype):
         buf = np.empty(max(n, 1), dtype=np.uint8)
         _scratch_state.buffers[slot] = buf
     return buf[:n].view(dtype).reshape(shape)
+
+
+class _Outputs(threading.local):
+    def __init__(self):
+        self.free = {}
+
+
+_outputs_state = _Outputs()
+_POOLED = 4   # arrays kept per (slot, shape, dtype)
+_POOL_KEYS = 32   # (slot, shape, dtype) keys kept per thread
+
+
+def _output(slot, shape, dtype):
+    """A fresh-or-recycled uninitialised array for a kernel's result.
+
+    NOTE: results of the size of a feature map are above malloc's mmap threshold: a new one is
+    page-faulted in on every call (measured: about a third of the LeNet train step). An array
+    that this pool handed out before is recycled only when the pool holds the only reference
+    to it (no caller, graph node or view keeps it alive), so a returned result is never
+    overwritten while anything can still read it.
+    """
+    dtype = np.dtype(dtype)
+    key = (slot, tuple(shape), dtype)
+    free = _outputs_state.free
+    if key not in free and len(free) >= _POOL_KEYS:
+        free.clear()   # many shapes: start over (the dropped arrays live on while referenced)
+    kept = free.setdefault(key, [])
+    for i in range(len(kept)):
+        # references: the list, and getrefcount's argument
+        if sys.getrefcount(kept[i]) == 2:
+            return kept[i]
+    out = np.empty(shape, dtype)
+    if len(kept) < _POOLED:
+        kept.append(out)
+    return out
 
 
 # NOTE: inside the kernels the batch axis is moved last, (C, *spatial, N). Every row of the
@@ -121,8 +157,10 @@ def _conv_impl(x, w, stride, padding, dilation, groups, b=None):
     np.matmul(wg, cols, out=y)                                        # (g, O/g, P * N)
     if b is not None:
         y += b.reshape(groups, o // groups, 1)                        # the bias, in the same pass's buffer
-    y = y.reshape((o,) + out + (x.shape[0],))
-    return np.moveaxis(y, -1, 0).copy()  # always a copy: y lives in a scratch buffer
+    y = np.moveaxis(y.reshape((o,) + out + (x.shape[0],)), -1, 0)
+    res = _output("conv", y.shape, y.dtype)
+    np.copyto(res, y)   # always a copy: y lives in a scratch buffer
+    return res
 
 
 def _conv_weight_grad_impl(x, gy, wshape, stride, padding, dilation, groups):
@@ -151,7 +189,10 @@ def _conv_input_grad_impl(gy, w, xshape, stride, padding, dilation, groups):
                    for i in range(nd))
         buf[(slice(None),) + sl] += dcols[(slice(None),) + k]
     crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(xshape[2:], padding))
-    return np.moveaxis(buf[(slice(None),) + crop], -1, 0).copy()  # always a copy: buf is scratch
+    img = np.moveaxis(buf[(slice(None),) + crop], -1, 0)
+    res = _output("conv_input_grad", img.shape, img.dtype)
+    np.copyto(res, img)   # always a copy: buf is scratch
+    return res
 
 
 # -- the primitives ------------------------------------------------------------------------------

@@ -37,7 +37,7 @@ import numpy as np
 import backchain.numpy as bnp
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
-from .conv import _tuple
+from .conv import _output, _tuple
 from .sampling import take_flat, scatter_flat
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
@@ -165,7 +165,9 @@ def _tile_slices(kernel):
 
 def _tiled_max_impl(x, kernel, ties):
     slices = iter(_tile_slices(kernel))
-    y = x[next(slices)].copy()
+    first = x[next(slices)]
+    y = _output("tiled_max", first.shape, first.dtype)
+    np.copyto(y, first)
     for sl in slices:
         np.maximum(y, x[sl], out=y)
     return y
@@ -204,7 +206,7 @@ def _tiled_route_impl(g, weights, scale, kernel):
     xshape = g.shape[:2] + tuple(o * k for o, k in zip(g.shape[2:], kernel))
     if scale is not None:
         g = g * scale
-    out = np.empty(xshape, dtype=g.dtype if g.dtype.kind in "fc" else np.result_type(g, np.float64))
+    out = _output("tiled_route", xshape, g.dtype if g.dtype.kind in "fc" else np.result_type(g, np.float64))
     for wk, sl in zip(weights, _tile_slices(kernel)):
         np.multiply(g, wk, out=out[sl])
     return out
