@@ -5,6 +5,9 @@ records thousands of small operations; here each pass is one strided window
 view of the (zero-padded) input, one copy of it into columns (im2col) and one
 matrix product per group.
 
+A fourth, ``conv_bias(x, w, b)``, is ``conv(x, w)`` plus a per-channel bias
+added in the same pass (its bias derivative is a sum of the cotangent).
+
 The three primitives close under differentiation, so derivatives of any order
 need no further rules. With ``conv(x, w) = y``:
 
@@ -25,6 +28,7 @@ Layouts and parameters follow ``torch.nn.functional``: input ``(N, C, *spatial)`
 groups, *kernel)``, which is exactly the weight of the convolution it transposes.
 """
 import itertools
+import sys
 import threading
 
 import numpy as np
@@ -68,6 +72,41 @@ def _scratch(slot, shape, dtype):
     return buf[:n].view(dtype).reshape(shape)
 
 
+class _Outputs(threading.local):
+    def __init__(self):
+        self.free = {}
+
+
+_outputs_state = _Outputs()
+_POOLED = 4   # arrays kept per (slot, shape, dtype)
+_POOL_KEYS = 32   # (slot, shape, dtype) keys kept per thread
+
+
+def _output(slot, shape, dtype):
+    """A fresh-or-recycled uninitialised array for a kernel's result.
+
+    NOTE: results of the size of a feature map are above malloc's mmap threshold: a new one is
+    page-faulted in on every call (measured: about a third of the LeNet train step). An array
+    that this pool handed out before is recycled only when the pool holds the only reference
+    to it (no caller, graph node or view keeps it alive), so a returned result is never
+    overwritten while anything can still read it.
+    """
+    dtype = np.dtype(dtype)
+    key = (slot, tuple(shape), dtype)
+    free = _outputs_state.free
+    if key not in free and len(free) >= _POOL_KEYS:
+        free.clear()   # many shapes: start over (the dropped arrays live on while referenced)
+    kept = free.setdefault(key, [])
+    for i in range(len(kept)):
+        # references: the list, and getrefcount's argument
+        if sys.getrefcount(kept[i]) == 2:
+            return kept[i]
+    out = np.empty(shape, dtype)
+    if len(kept) < _POOLED:
+        kept.append(out)
+    return out
+
+
 # NOTE: inside the kernels the batch axis is moved last, (C, *spatial, N). Every row of the
 # columns then reads runs of ``out_w * N`` contiguous numbers (not ``out_w``), which makes the
 # im2col copy and the col2im adds several times faster on small images.
@@ -109,15 +148,19 @@ def _grouped_cotangent(gy, groups):
     return gt.reshape(groups, o // groups, -1)
 
 
-def _conv_impl(x, w, stride, padding, dilation, groups):
+def _conv_impl(x, w, stride, padding, dilation, groups, b=None):
     kernel = w.shape[2:]
     cols, out = _columns(x, kernel, stride, padding, dilation, groups)
     o = w.shape[0]
     wg = w.reshape(groups, o // groups, -1)
-    y = _scratch("image", (groups, o // groups, cols.shape[2]), np.result_type(wg, cols))
+    y = _scratch("image", (groups, o // groups, cols.shape[2]), np.result_type(wg, cols, *(() if b is None else (b,))))
     np.matmul(wg, cols, out=y)                                        # (g, O/g, P * N)
-    y = y.reshape((o,) + out + (x.shape[0],))
-    return np.moveaxis(y, -1, 0).copy()  # always a copy: y lives in a scratch buffer
+    if b is not None:
+        y += b.reshape(groups, o // groups, 1)                        # the bias, in the same pass's buffer
+    y = np.moveaxis(y.reshape((o,) + out + (x.shape[0],)), -1, 0)
+    res = _output("conv", y.shape, y.dtype)
+    np.copyto(res, y)   # always a copy: y lives in a scratch buffer
+    return res
 
 
 def _conv_weight_grad_impl(x, gy, wshape, stride, padding, dilation, groups):
@@ -146,7 +189,10 @@ def _conv_input_grad_impl(gy, w, xshape, stride, padding, dilation, groups):
                    for i in range(nd))
         buf[(slice(None),) + sl] += dcols[(slice(None),) + k]
     crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(xshape[2:], padding))
-    return np.moveaxis(buf[(slice(None),) + crop], -1, 0).copy()  # always a copy: buf is scratch
+    img = np.moveaxis(buf[(slice(None),) + crop], -1, 0)
+    res = _output("conv_input_grad", img.shape, img.dtype)
+    np.copyto(res, img)   # always a copy: buf is scratch
+    return res
 
 
 # -- the primitives ------------------------------------------------------------------------------
@@ -165,6 +211,42 @@ conv = primitive(
     "conv", _conv_impl, vjp=(_conv_vjp_x, _conv_vjp_w), linear=True,
     doc="Cross-correlation of (N, C, *S) with (O, C/groups, *K): zero padding (lo, hi) per axis, "
         "stride, dilation, groups.",
+)
+
+
+def _conv_bias_impl(x, w, b, stride, padding, dilation, groups):
+    return _conv_impl(x, w, stride, padding, dilation, groups, b=b)
+
+
+def _conv_bias_vjp_b(g, ans, x, w, b, stride, padding, dilation, groups):
+    return bnp.sum(g, axis=(0,) + tuple(range(2, len(ans.shape))))
+
+
+def _conv_bias_jvp_x(t, ans, x, w, b, stride, padding, dilation, groups):
+    return conv(t, w, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def _conv_bias_jvp_w(t, ans, x, w, b, stride, padding, dilation, groups):
+    return conv(x, t, stride=stride, padding=padding, dilation=dilation, groups=groups)
+
+
+def _conv_bias_jvp_b(t, ans, x, w, b, stride, padding, dilation, groups):
+    shape = tuple(ans.shape)
+    return bnp.broadcast_to(bnp.reshape(t, (1, shape[1]) + (1,) * (len(shape) - 2)), shape)
+
+
+def _conv_bias_vjp_x(g, ans, x, w, b, stride, padding, dilation, groups):
+    return _conv_vjp_x(g, ans, x, w, stride, padding, dilation, groups)
+
+
+def _conv_bias_vjp_w(g, ans, x, w, b, stride, padding, dilation, groups):
+    return _conv_vjp_w(g, ans, x, w, stride, padding, dilation, groups)
+
+
+conv_bias = primitive(
+    "conv_bias", _conv_bias_impl, vjp=(_conv_bias_vjp_x, _conv_bias_vjp_w, _conv_bias_vjp_b),
+    jvp=(_conv_bias_jvp_x, _conv_bias_jvp_w, _conv_bias_jvp_b),
+    doc="conv(x, w) plus a bias of shape (O,) per output channel, added in the convolution's own pass.",
 )
 
 
@@ -282,8 +364,13 @@ def _convnd(op, nd, input, weight, bias, stride, padding, dilation, groups, padd
             raise ValueError(f"{op}: the (padded) input of spatial shape "
                              f"{tuple(s + lo + hi for s, (lo, hi) in zip(xs[2:], pads))} is smaller than the "
                              f"dilated kernel {tuple(d * (k - 1) + 1 for d, k in zip(dilation, kernel))}")
-    y = conv(input, weight, stride=stride, padding=pads, dilation=dilation, groups=groups)
-    y = _add_bias(y, bias, nd, op)
+    if bias is None:
+        y = conv(input, weight, stride=stride, padding=pads, dilation=dilation, groups=groups)
+    else:
+        bs = np.shape(_data(bias))
+        if bs != (ws[0],):
+            raise ValueError(f"{op}: bias must have shape ({ws[0]},), got {bs}")
+        y = conv_bias(input, weight, bias, stride=stride, padding=pads, dilation=dilation, groups=groups)
     return y[0] if unbatched else y
 
 

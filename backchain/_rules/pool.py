@@ -1,6 +1,6 @@
 """Pooling: max, average, adaptive and unpooling, 1-D and 2-D (3-D where the code is the same).
 
-Three primitives:
+Three primitives for windows in general:
 
 * ``pool_windows`` copies every pooling window of the padded input into a
   leading axis, ``(prod(kernel), N, C, *out)``: one strided slice per kernel
@@ -11,6 +11,12 @@ Three primitives:
 * ``window_max`` is the maximum over the leading axis, whose derivative
   passes the cotangent to the maxima of each window by the tie rule
   (``_tie_weights``).
+
+and three for the common max-pool whose windows tile the input (kernel ==
+stride, no padding, no dilation), which copy no windows: ``tiled_max`` (a
+running maximum over the strided slices), ``tiled_route`` (its derivative:
+each window's cotangent times its tie weights, written into the input) and
+``tiled_gather`` (the transpose of ``tiled_route``).
 
 Average pooling is the sum over ``pool_windows`` divided by the window counts;
 adaptive pooling uses per-axis averaging matrices (average) or a gather of
@@ -31,7 +37,7 @@ import numpy as np
 import backchain.numpy as bnp
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
-from .conv import _tuple
+from .conv import _output, _tuple
 from .sampling import take_flat, scatter_flat
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
@@ -144,6 +150,114 @@ window_max = primitive(
 )
 
 
+# -- non-overlapping windows that tile the input (kernel == stride, no padding, no dilation) --------
+# The common max-pool (kernel 2, stride 2): no window copy at all. The forward is a running maximum
+# over the prod(kernel) strided slices of the input; the derivative routes each window's cotangent
+# to its maxima, one strided write per kernel position. The routing weights have the layout of
+# pool_windows, (prod(kernel), N, C, *out), so that the tie rule (axis 0, row-major window order)
+# is the same as window_max's.
+
+def _tile_slices(kernel):
+    """For each kernel position (row-major), the strided slice of the input it reads."""
+    for k in itertools.product(*(range(kk) for kk in kernel)):
+        yield (slice(None), slice(None)) + tuple(slice(k[i], None, kernel[i]) for i in range(len(kernel)))
+
+
+def _tiled_max_impl(x, kernel, ties):
+    slices = iter(_tile_slices(kernel))
+    first = x[next(slices)]
+    y = _output("tiled_max", first.shape, first.dtype)
+    np.copyto(y, first)
+    for sl in slices:
+        np.maximum(y, x[sl], out=y)
+    return y
+
+
+def _tiled_max_weights(x, ans, kernel, ties):
+    """Routing weights: ``(mask, scale)``, the weight of window entry k being ``mask[k] * scale``.
+
+    ``mask`` (boolean, ``(prod(kernel), N, C, *out)``) marks the maxima that receive the cotangent;
+    ``scale`` is None (each window has one such entry) or, under the "split" rule with ties, one over
+    the number of tied maxima of each window, ``(N, C, *out)``. The weights are those of
+    ``backchain.kinks.tie_weights`` over the window's row-major order, without float temporaries
+    of the windows' size (ties are common after a ReLU: windows of zeros).
+    """
+    x, ans = np.asarray(_data(x)), np.asarray(_data(ans))
+    mask = np.empty((int(np.prod(kernel)),) + ans.shape, dtype=bool)
+    nan = ans.dtype.kind in "fc" and np.isnan(ans).any()
+    for m, sl in zip(mask, _tile_slices(kernel)):
+        np.equal(x[sl], ans, out=m)
+        if nan:
+            m |= np.isnan(x[sl]) & np.isnan(ans)
+    if np.count_nonzero(mask) == ans.size:   # one maximum per window: every tie rule gives the mask
+        return mask, None
+    if ties == "split":
+        count = np.add.reduce(mask, axis=0, dtype=np.intp)
+        dtype = x.dtype if x.dtype.kind in "fc" else np.float64
+        return mask, np.divide(1, count, dtype=dtype)
+    taken = np.zeros(ans.shape, dtype=bool)      # "first" or "last": one maximum per window keeps its mark
+    for m in (mask if ties == "first" else mask[::-1]):
+        m &= ~taken
+        taken |= m
+    return mask, None
+
+
+def _tiled_route_impl(g, weights, scale, kernel):
+    xshape = g.shape[:2] + tuple(o * k for o, k in zip(g.shape[2:], kernel))
+    if scale is not None:
+        g = g * scale
+    out = _output("tiled_route", xshape, g.dtype if g.dtype.kind in "fc" else np.result_type(g, np.float64))
+    for wk, sl in zip(weights, _tile_slices(kernel)):
+        np.multiply(g, wk, out=out[sl])
+    return out
+
+
+def _tiled_gather_impl(c, weights, scale, kernel):
+    slices = iter(_tile_slices(kernel))
+    out = c[next(slices)] * weights[0]
+    for wk, sl in zip(weights[1:], slices):
+        out += c[sl] * wk
+    return out if scale is None else out * scale
+
+
+def _tiled_max_vjp(g, ans, x, kernel, ties):
+    mask, scale = _tiled_max_weights(x, ans, kernel, ties)
+    return tiled_route(g, weights=mask, scale=scale, kernel=kernel)
+
+
+def _tiled_max_jvp(t, ans, x, kernel, ties):
+    mask, scale = _tiled_max_weights(x, ans, kernel, ties)
+    return tiled_gather(t, weights=mask, scale=scale, kernel=kernel)
+
+
+tiled_max = primitive(
+    "tiled_max", _tiled_max_impl, vjp=(_tiled_max_vjp,), jvp=(_tiled_max_jvp,),
+    kinks="max-pool ties, as window_max: the cotangent is split evenly among the tied maxima of a window "
+          "(min-norm); policy 'first' (PyTorch) or 'last' gives it all to one",
+    doc="Max pooling with kernel == stride over an input the windows tile exactly (no padding, no dilation).",
+)
+
+
+def _tiled_route_vjp(c, ans, g, weights, scale, kernel):
+    return tiled_gather(c, weights=weights, scale=scale, kernel=kernel)
+
+
+tiled_route = primitive(
+    "tiled_route", _tiled_route_impl, vjp=(_tiled_route_vjp,), linear=True,
+    doc="Each window's value times its routing weights, written into the tiled input (kernel == stride).",
+)
+
+
+def _tiled_gather_vjp(g, ans, c, weights, scale, kernel):
+    return tiled_route(g, weights=weights, scale=scale, kernel=kernel)
+
+
+tiled_gather = primitive(
+    "tiled_gather", _tiled_gather_impl, vjp=(_tiled_gather_vjp,), linear=True,
+    doc="The transpose of tiled_route: the weighted sum over each tiling window.",
+)
+
+
 def _chosen(vd, ties):
     """Position in each window of the maximum that return_indices reports (first, or last under "last")."""
     mask = (vd == vd.max(0)) | np.isnan(vd)
@@ -198,6 +312,13 @@ def _geometry(op, shape, nd, kernel_size, stride, padding, dilation, ceil_mode):
 
 # -- max pooling ---------------------------------------------------------------------------------
 
+def _tiles(shape, geo):
+    """Whether the windows tile the input exactly: kernel == stride, no padding, no dilation."""
+    return all(k == st and d == 1 and lo == 0 and hi == 0 and o * k == n
+               for k, st, d, (lo, hi), o, n in zip(geo["kernel"], geo["stride"], geo["dilation"], geo["padding"],
+                                                   geo["out"], shape[2:])) and min(shape) > 0
+
+
 def _max_poolnd(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, ties):
     ties = _ties_mode(ties)
     input, unbatched = _batched(op, input, nd)
@@ -205,6 +326,9 @@ def _max_poolnd(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode
     geo = _geometry(op, shape, nd, kernel_size, stride, padding, dilation, ceil_mode)
     dtype = np.asarray(_data(input)).dtype
     fill = -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
+    if not return_indices and _tiles(shape, geo):
+        y = tiled_max(input, kernel=geo["kernel"], ties=ties)
+        return y[0] if unbatched else y
     v = pool_windows(input, fill=fill, **geo)
     y = window_max(v, ties=ties)
     if unbatched:

@@ -3,15 +3,18 @@ from backchain._rules import conv as C
 from tests.specs import Spec
 
 P = ("conv", "conv_input_grad", "conv_weight_grad")
+B = P + ("conv_bias",)
 
 SPECS = [
-    Spec(lambda x, w, b: C.conv1d(x, w, b, stride=2, padding=1), [((2, 3, 7), (4, 3, 3), (4,))], prims=P,
+    Spec(lambda x, w, b: C.conv1d(x, w, b, stride=2, padding=1), [((2, 3, 7), (4, 3, 3), (4,))], prims=B,
          id="conv1d-stride-pad"),
     Spec(lambda x, w: C.conv1d(x, w, padding="same", dilation=2), [((1, 2, 6), (2, 2, 3))], prims=P,
          id="conv1d-same-dilation"),
     Spec(lambda x, w: C.conv1d(x, w, padding=2, padding_mode="circular"), [((1, 2, 5), (3, 2, 3))], prims=P,
          id="conv1d-circular"),
-    Spec(lambda x, w, b: C.conv2d(x, w, b), [((2, 2, 5, 4), (3, 2, 3, 2), (3,))], prims=P, id="conv2d"),
+    Spec(lambda x, w, b: C.conv2d(x, w, b), [((2, 2, 5, 4), (3, 2, 3, 2), (3,))], prims=B, id="conv2d"),
+    Spec(lambda x, w, b: C.conv2d(x, w, b, groups=2, padding=1, stride=2), [((1, 4, 5, 4), (4, 2, 3, 3), (4,))],
+         prims=B, id="conv2d-bias-groups"),
     Spec(lambda x, w: C.conv2d(x, w, stride=(2, 1), padding=(1, 2), dilation=(1, 2)),
          [((1, 2, 6, 5), (2, 2, 3, 2))], prims=P, id="conv2d-stride-pad-dilation"),
     Spec(lambda x, w: C.conv2d(x, w, groups=2, padding=1), [((2, 4, 4, 4), (6, 2, 3, 3))], prims=P,

@@ -13,11 +13,17 @@ def distinct(rng, shape):
 
 W = ("pool_windows", "pool_windows_T")
 M = W + ("window_max",)
+T = ("tiled_max", "tiled_route", "tiled_gather")
 
 SPECS = [
     Spec(lambda x: P.max_pool1d(x, 3, stride=2, padding=1, ceil_mode=True), [((2, 2, 8),)], prims=M,
          id="max_pool1d", domain=distinct),
-    Spec(lambda x: P.max_pool2d(x, 2), [((2, 2, 4, 4),)], prims=M, id="max_pool2d", domain=distinct),
+    Spec(lambda x: P.max_pool2d(x, 2), [((2, 2, 4, 4),)], prims=T, id="max_pool2d", domain=distinct),
+    Spec(lambda x: P.max_pool1d(x, 3), [((2, 2, 6),)], prims=T, id="max_pool1d-tiled", domain=distinct),
+    Spec(lambda x: P.max_pool3d(x, (1, 2, 2)), [((1, 2, 2, 4, 2),)], prims=T, id="max_pool3d-tiled",
+         domain=distinct),
+    Spec(lambda x: P.max_pool2d(x, 2, return_indices=True)[0], [((1, 2, 4, 4),)], prims=M,
+         id="max_pool2d-indices", domain=distinct),
     Spec(lambda x: P.max_pool2d(x, 3, stride=1, padding=1), [((1, 2, 4, 5),)], prims=M,
          id="max_pool2d-overlapping", domain=distinct),
     Spec(lambda x: P.max_pool2d(x, (3, 2), stride=2, dilation=(1, 2), ceil_mode=True), [((1, 1, 6, 7),)],
