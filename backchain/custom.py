@@ -80,6 +80,13 @@ def _arg_names(fn, n):
     return [names[i] if i < len(names) else f"arg{i}" for i in range(n)]
 
 
+def _interleave(diff, nondiff, nondiff_argnums):
+    """The full argument list: ``nondiff`` at the positions ``nondiff_argnums``, ``diff`` elsewhere."""
+    it = iter(diff)
+    return [nondiff[nondiff_argnums.index(i)] if i in nondiff_argnums else next(it)
+            for i in range(len(diff) + len(nondiff))]
+
+
 class _Memo:
     """Per-call storage on a graph node: residuals, and the cotangents of the last ``g``."""
 
@@ -120,10 +127,7 @@ class custom_vjp:
         what = f"custom_vjp {name}"
 
         def full_args(diff, nondiff):
-            it = iter(diff)
-            n = len(diff) + len(nondiff)
-            return [nondiff[self.nondiff_argnums.index(i)] if i in self.nondiff_argnums else next(it)
-                    for i in range(n)]
+            return _interleave(diff, nondiff, self.nondiff_argnums)
 
         def impl(*diff, nondiff, memo):
             prev = _state.enabled
@@ -214,10 +218,7 @@ class custom_jvp:
         what = f"custom_jvp {name}"
 
         def full_args(diff, nondiff):
-            it = iter(diff)
-            n = len(diff) + len(nondiff)
-            return [nondiff[self.nondiff_argnums.index(i)] if i in self.nondiff_argnums else next(it)
-                    for i in range(n)]
+            return _interleave(diff, nondiff, self.nondiff_argnums)
 
         def impl(*diff, nondiff, memo):
             prev = _state.enabled
