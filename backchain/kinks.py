@@ -192,19 +192,54 @@ def set_policy(**settings):
 
 
 def reset_policy():
-    """Restore the default conventions (DESIGN.md section 4) for every thread."""
+    """Restore the default conventions (DESIGN.md section 4) for every thread.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> bc.kinks.set_policy(relu_at_zero=1.0)
+    >>> bc.kinks.reset_policy()
+    >>> bc.kinks.get_policy()["relu_at_zero"]
+    0.0
+    """
     set_policy(**DEFAULTS)
 
 
 def get_policy():
-    """The conventions in force in this thread, as a dict."""
+    """The conventions in force in this thread, as a dict.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> p = bc.kinks.get_policy()
+    >>> p["ties"], p["relu_at_zero"]
+    ('split', 0.0)
+    >>> with bc.kinks.policy(ties="last"):
+    ...     print(bc.kinks.get_policy()["ties"])
+    ...
+    last
+    """
     return {k: getattr(_policy, k) for k in DEFAULTS}
 
 
 # -- ties ---------------------------------------------------------------------------------
 
 def binary_tie():
-    """``(d/dx, d/dy)`` of ``maximum(x, y)`` (and ``minimum``, ``fmax``, ``fmin``) where ``x == y``."""
+    """``(d/dx, d/dy)`` of ``maximum(x, y)`` (and ``minimum``, ``fmax``, ``fmin``) where ``x == y``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> bc.kinks.binary_tie()
+    (0.5, 0.5)
+    >>> with bc.kinks.policy(ties="first"):
+    ...     print(bc.kinks.binary_tie())
+    ...
+    (1.0, 0.0)
+    """
     t = _policy.ties
     if t == "split":
         return 0.5, 0.5
@@ -365,6 +400,19 @@ class KinkCounts:
     their sum; ``hits.seen[op]`` how many elements the op processed;
     ``hits.by_layer`` maps ``(layer, op)`` to hits inside modules. ``str(hits)``
     is a table.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> import backchain.numpy as bnp
+    >>> with bc.kinks.count() as hits:
+    ...     _ = bnp.maximum(np.array([1.0, 2.0]), np.array([1.0, 3.0]))
+    ...
+    >>> hits
+    KinkCounts({'maximum': 1})
+    >>> hits.total, "relu" in hits
+    (1, False)
     """
 
     def __init__(self):
@@ -564,6 +612,13 @@ class Row:
         kink; ``expected(policy)`` returns the gradients of ``sum(fn(*args))``
         with respect to every argument (None: the row's numeric value). The test
         suite checks them exactly, under several policies.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> bc.kinks.Row("my_step", "x = 0", 0.0, alternatives="1 (right derivative)")
+    Row('my_step', 'x = 0', '0')
     """
 
     __slots__ = ("op", "where", "value", "alternatives", "policy", "primitive", "probes")

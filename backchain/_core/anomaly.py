@@ -37,15 +37,60 @@ _PACKAGE = os.path.dirname(os.path.dirname(os.path.abspath(__file__))) + os.sep
 
 
 class AnomalyError(FloatingPointError):
-    """An operation turned finite inputs into NaN or inf (raised in anomaly mode)."""
+    """An operation turned finite inputs into NaN or inf (raised in anomaly mode).
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> x = bc.tensor([-1.0], requires_grad=True)
+    >>> try:
+    ...     with np.errstate(invalid="ignore"), bc.detect_anomaly():
+    ...         y = x.log()
+    ... except bc.AnomalyError as e:
+    ...     print(type(e).__name__)
+    ...
+    AnomalyError
+    """
 
 
 class AnomalyWarning(RuntimeWarning):
-    """Anomaly mode with ``warn=True``: the report of :class:`AnomalyError` as a warning."""
+    """Anomaly mode with ``warn=True``: the report of :class:`AnomalyError` as a warning.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> import warnings
+    >>> x = bc.tensor([-1.0], requires_grad=True)
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     with np.errstate(invalid="ignore"), bc.detect_anomaly(warn=True):
+    ...         y = x.log()
+    ...
+    >>> [w.category.__name__ for w in caught if issubclass(w.category, bc.AnomalyWarning)]
+    ['AnomalyWarning']
+    """
 
 
 class InplaceError(RuntimeError):
-    """A value that a recorded graph saved for backward was modified before backward ran."""
+    """A value that a recorded graph saved for backward was modified before backward ran.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> x = bc.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = x.exp()
+    >>> z = y.sum()
+    >>> _ = y.mul_(2)
+    >>> try:
+    ...     z.backward()
+    ... except bc.InplaceError as e:
+    ...     print(type(e).__name__)
+    ...
+    InplaceError
+    """
 
 
 class _Thread(threading.local):

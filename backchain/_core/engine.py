@@ -16,7 +16,22 @@ __all__ = ["toposort", "backward_pass", "forward_pass", "tensor_backward"]
 
 
 class GraphReleasedError(RuntimeError):
-    """Backward through a graph whose saved values an earlier backward released."""
+    """Backward through a graph whose saved values an earlier backward released.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> x = bc.tensor([1.0, 2.0], requires_grad=True)
+    >>> y = (x * x).sum()
+    >>> y.backward()
+    >>> try:
+    ...     y.backward()
+    ... except bc.GraphReleasedError as e:
+    ...     print(type(e).__name__)
+    ...
+    GraphReleasedError
+    """
 
 
 def _released(t):

@@ -89,12 +89,36 @@ def bump_version(t, how):
 
 
 def is_grad_enabled():
-    """Whether operations on tensors that require grad are recorded (thread-local)."""
+    """Whether operations on tensors that require grad are recorded (thread-local).
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> bc.is_grad_enabled()
+    True
+    >>> with bc.no_grad():
+    ...     print(bc.is_grad_enabled())
+    ...
+    False
+    """
     return _state.enabled
 
 
 class set_grad_enabled:
-    """Context manager and decorator that sets recording on or off (thread-local)."""
+    """Context manager and decorator that sets recording on or off (thread-local).
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> x = bc.tensor([1.0, 2.0], requires_grad=True)
+    >>> with bc.set_grad_enabled(False):
+    ...     y = x * 2
+    ...
+    >>> y.requires_grad
+    False
+    """
 
     def __init__(self, mode):
         self.mode = bool(mode)
@@ -141,7 +165,19 @@ class no_grad(set_grad_enabled):
 
 
 class enable_grad(set_grad_enabled):
-    """Enable recording inside a ``with`` block or a decorated function."""
+    """Enable recording inside a ``with`` block or a decorated function.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> with bc.no_grad():
+    ...     with bc.enable_grad():
+    ...         y = bc.tensor([1.0, 2.0], requires_grad=True) * 2
+    ...
+    >>> y.requires_grad
+    True
+    """
 
     def __init__(self):
         super().__init__(True)

@@ -23,6 +23,22 @@ class Dataset:
     batch at once; the DataLoader then uses it instead of collating one sample
     at a time (``TensorDataset`` and ``Subset`` do, which is what makes
     batching arrays fast).
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> class Squares(bc.data.Dataset):
+    ...     def __len__(self):
+    ...         return 4
+    ...     def __getitem__(self, i):
+    ...         return np.float64(i * i)
+    ...
+    >>> ds = Squares()
+    >>> len(ds), float(ds[3])
+    (4, 9.0)
+    >>> [b.tolist() for b in bc.data.DataLoader(ds, batch_size=2)]
+    [[0.0, 1.0], [4.0, 9.0]]
     """
 
     def __getitem__(self, index):

@@ -120,7 +120,16 @@ def bilinear(input1, input2, weight, bias=None):
 
 
 def flatten(input, start_dim=0, end_dim=-1):
-    """Merge axes ``start_dim..end_dim`` into one (``torch.flatten``)."""
+    """Merge axes ``start_dim..end_dim`` into one (``torch.flatten``).
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> F.flatten(bc.tensor(np.zeros((2, 3, 4))), 1).shape
+    (2, 12)
+    """
     shape = _shape(input)
     nd = len(shape)
     if nd == 0:
@@ -137,7 +146,16 @@ def flatten(input, start_dim=0, end_dim=-1):
 
 
 def unflatten(input, dim, sizes):
-    """Split axis ``dim`` into ``sizes`` (one entry may be -1)."""
+    """Split axis ``dim`` into ``sizes`` (one entry may be -1).
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> F.unflatten(bc.tensor(np.zeros((2, 12))), 1, (3, 4)).shape
+    (2, 3, 4)
+    """
     shape = _shape(input)
     d = dim % len(shape)
     return bnp.reshape(input, shape[:d] + tuple(sizes) + shape[d + 1:])
@@ -221,6 +239,19 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     variance normalise; the running statistics, when given, are updated in
     place: ``running = (1 - momentum) * running + momentum * batch``, with
     the unbiased variance (as PyTorch). Otherwise the running statistics are used.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> x = bc.tensor([[1.0, 10.0], [3.0, 30.0]])
+    >>> mean, var = np.zeros(2), np.ones(2)
+    >>> y = F.batch_norm(x, mean, var, training=True)
+    >>> np.round(y.numpy(), 3).tolist()
+    [[-1.0, -1.0], [1.0, 1.0]]
+    >>> mean.tolist()
+    [0.2, 2.0]
     """
     shape = _shape(input)
     if len(shape) < 2:
@@ -261,7 +292,17 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
-    """Normalise over the trailing axes ``normalized_shape`` (biased variance), then scale and shift."""
+    """Normalise over the trailing axes ``normalized_shape`` (biased variance), then scale and shift.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> y = F.layer_norm(bc.tensor([[1.0, 2.0, 3.0]]), (3,))
+    >>> np.round(y.numpy(), 4).tolist()
+    [[-1.2247, 0.0, 1.2247]]
+    """
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     shape = _shape(input)
     k = len(normalized_shape)
@@ -280,7 +321,20 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
-    """Normalise each group of ``C / num_groups`` channels of every sample, then scale and shift per channel."""
+    """Normalise each group of ``C / num_groups`` channels of every sample, then scale and shift per channel.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> x = bc.tensor(np.random.default_rng(0).normal(size=(2, 4, 3)))
+    >>> y = F.group_norm(x, num_groups=2)
+    >>> y.shape
+    (2, 4, 3)
+    >>> np.allclose(y.numpy().reshape(2, 2, -1).mean(-1), 0.0)
+    True
+    """
     shape = _shape(input)
     n, c = shape[0], shape[1]
     if c % num_groups:
@@ -299,7 +353,17 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
 
 
 def rms_norm(input, normalized_shape, weight=None, eps=None):
-    """``x / sqrt(mean(x ** 2) + eps) * weight`` over the trailing axes (eps defaults to the dtype's eps)."""
+    """``x / sqrt(mean(x ** 2) + eps) * weight`` over the trailing axes (eps defaults to the dtype's eps).
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> y = F.rms_norm(bc.tensor([[3.0, 4.0]]), (2,))
+    >>> np.round(y.numpy(), 4).tolist()
+    [[0.8485, 1.1314]]
+    """
     normalized_shape = (normalized_shape,) if isinstance(normalized_shape, int) else tuple(normalized_shape)
     shape = _shape(input)
     axes = tuple(range(len(shape) - len(normalized_shape), len(shape)))
@@ -311,7 +375,16 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12):
-    """``x / max(||x||_p, eps)`` along ``dim``."""
+    """``x / max(||x||_p, eps)`` along ``dim``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> F.normalize(bc.tensor([[3.0, 4.0]]), dim=1).tolist()
+    [[0.6, 0.8]]
+    """
     norm = bnp.sum(bnp.abs(input) ** p, axis=dim, keepdims=True) ** (1.0 / p) if p != 2 else \
         bnp.sqrt(bnp.sum(input * input, axis=dim, keepdims=True))
     return input / bnp.maximum(norm, _const(eps, input))
@@ -320,37 +393,102 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
 # -- activations ---------------------------------------------------------------------------------
 
 def relu(input, inplace=False):
-    """``max(x, 0)``; derivative 0 at 0 (the relu primitive's convention)."""
+    """``max(x, 0)``; derivative 0 at 0 (the relu primitive's convention).
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> F.relu(bc.tensor([-1.0, 0.0, 2.0])).tolist()
+    [0.0, 0.0, 2.0]
+    """
     return _act.relu(input)
 
 
 def leaky_relu(input, negative_slope=0.01, inplace=False):
-    """``x`` if positive else ``negative_slope * x``; derivative ``negative_slope`` at 0."""
+    """``x`` if positive else ``negative_slope * x``; derivative ``negative_slope`` at 0.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> F.leaky_relu(bc.tensor([-2.0, 0.0, 3.0]), negative_slope=0.1).tolist()
+    [-0.2, 0.0, 3.0]
+    """
     return _act.leaky_relu(input, negative_slope)
 
 
 def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
-    """``clip(x, min_val, max_val)``; derivative 0 at the boundaries."""
+    """``clip(x, min_val, max_val)``; derivative 0 at the boundaries.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> F.hardtanh(bc.tensor([-2.0, 0.5, 3.0])).tolist()
+    [-1.0, 0.5, 1.0]
+    >>> F.hardtanh(bc.tensor([-2.0, 0.5, 3.0]), min_val=0.0, max_val=2.0).tolist()
+    [0.0, 0.5, 2.0]
+    """
     return _act.hardtanh(input, min_val, max_val)
 
 
 def relu6(input, inplace=False):
-    """``min(max(x, 0), 6)``."""
+    """``min(max(x, 0), 6)``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> F.relu6(bc.tensor([-1.0, 3.0, 8.0])).tolist()
+    [0.0, 3.0, 6.0]
+    """
     return _act.relu6(input)
 
 
 def hardsigmoid(input, inplace=False):
-    """``clip(x / 6 + 1/2, 0, 1)``."""
+    """``clip(x / 6 + 1/2, 0, 1)``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> F.hardsigmoid(bc.tensor([-4.0, 0.0, 1.5, 4.0])).tolist()
+    [0.0, 0.5, 0.75, 1.0]
+    """
     return _act.hardsigmoid(input)
 
 
 def hardswish(input, inplace=False):
-    """``x * hardsigmoid(x)``."""
+    """``x * hardsigmoid(x)``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> F.hardswish(bc.tensor([-1.5, 0.0, 1.5, 4.0])).tolist()
+    [-0.375, 0.0, 1.125, 4.0]
+    """
     return _act.hardswish(input)
 
 
 def prelu(input, weight):
-    """``x`` if positive else ``weight * x``; weight has 1 or C (channel axis 1) entries."""
+    """``x`` if positive else ``weight * x``; weight has 1 or C (channel axis 1) entries.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> F.prelu(bc.tensor([-2.0, 0.0, 3.0]), bc.tensor([0.25])).tolist()
+    [-0.5, 0.0, 3.0]
+    """
     w = weight
     k = _shape(weight)[0] if _ndim(weight) else 1
     if k > 1:
@@ -369,7 +507,16 @@ def _negative_part(input):
 
 
 def elu(input, alpha=1.0, inplace=False):
-    """``x`` if positive else ``alpha * (exp(x) - 1)``."""
+    """``x`` if positive else ``alpha * (exp(x) - 1)``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> np.round(F.elu(bc.tensor([-1.0, 0.0, 2.0])).numpy(), 4).tolist()
+    [-0.6321, 0.0, 2.0]
+    """
     # expm1 sees only non-positive values: no overflow in the branch not taken
     return bnp.where(_data(input) > 0, input, _const(alpha, input) * bnp.expm1(_negative_part(input)))
 
@@ -379,18 +526,47 @@ _SELU_SCALE = 1.0507009873554804934193349852946
 
 
 def selu(input, inplace=False):
-    """``scale * elu(x, alpha)`` with the self-normalising constants."""
+    """``scale * elu(x, alpha)`` with the self-normalising constants.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> np.round(F.selu(bc.tensor([-1.0, 0.0, 1.0])).numpy(), 4).tolist()
+    [-1.1113, 0.0, 1.0507]
+    """
     return _const(_SELU_SCALE, input) * elu(input, _SELU_ALPHA)
 
 
 def celu(input, alpha=1.0, inplace=False):
-    """``x`` if positive else ``alpha * (exp(x / alpha) - 1)``."""
+    """``x`` if positive else ``alpha * (exp(x / alpha) - 1)``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> np.round(F.celu(bc.tensor([-1.0, 0.0, 1.0]), alpha=2.0).numpy(), 4).tolist()
+    [-0.7869, 0.0, 1.0]
+    """
     a = _const(alpha, input)
     return bnp.where(_data(input) > 0, input, a * bnp.expm1(_negative_part(input) / a))
 
 
 def gelu(input, approximate="none"):
-    """``x * Phi(x)`` (Gaussian CDF); ``approximate="tanh"`` uses the tanh formula."""
+    """``x * Phi(x)`` (Gaussian CDF); ``approximate="tanh"`` uses the tanh formula.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> np.round(F.gelu(bc.tensor([-1.0, 0.0, 1.0])).numpy(), 4).tolist()
+    [-0.1587, 0.0, 0.8413]
+    >>> np.round(F.gelu(bc.tensor([1.0]), approximate="tanh").numpy(), 4).tolist()
+    [0.8412]
+    """
     if approximate == "tanh":
         c = _const(math.sqrt(2.0 / math.pi), input)
         inner = c * (input + _const(0.044715, input) * input * input * input)
@@ -403,23 +579,60 @@ def gelu(input, approximate="none"):
 
 
 def sigmoid(input):
-    """``1 / (1 + exp(-x))`` (a stable primitive)."""
+    """``1 / (1 + exp(-x))`` (a stable primitive).
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> np.round(F.sigmoid(bc.tensor([-1.0, 0.0, 1.0])).numpy(), 4).tolist()
+    [0.2689, 0.5, 0.7311]
+    """
     return _nn.sigmoid(input)
 
 
 def tanh(input):
+    """``tanh(x)``, elementwise (``backchain.numpy.tanh``).
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> np.round(F.tanh(bc.tensor([-1.0, 0.0, 1.0])).numpy(), 4).tolist()
+    [-0.7616, 0.0, 0.7616]
+    """
     return bnp.tanh(input)
 
 
 def silu(input, inplace=False, beta=None):
-    """``x * sigmoid(beta * x)`` (Swish); ``beta`` defaults to 1 and may be a trainable Tensor."""
+    """``x * sigmoid(beta * x)`` (Swish); ``beta`` defaults to 1 and may be a trainable Tensor.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> np.round(F.silu(bc.tensor([-1.0, 0.0, 1.0])).numpy(), 4).tolist()
+    [-0.2689, 0.0, 0.7311]
+    """
     if beta is None:
         return input * _nn.sigmoid(input)
     return input * _nn.sigmoid(beta * input)
 
 
 def softplus(input, beta=1.0, threshold=20.0):
-    """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold`` (as PyTorch)."""
+    """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold`` (as PyTorch).
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> np.round(F.softplus(bc.tensor([-1.0, 0.0, 1.0])).numpy(), 4).tolist()
+    [0.3133, 0.6931, 1.3133]
+    """
     b = _const(beta, input)
     z = input * b
     soft = bnp.logaddexp(_const(0.0, input), z) / b
@@ -427,17 +640,44 @@ def softplus(input, beta=1.0, threshold=20.0):
 
 
 def logsigmoid(input):
-    """``log(sigmoid(x)) = -softplus(-x)``, stable."""
+    """``log(sigmoid(x)) = -softplus(-x)``, stable.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> np.round(F.logsigmoid(bc.tensor([-1.0, 0.0, 1.0])).numpy(), 4).tolist()
+    [-1.3133, -0.6931, -0.3133]
+    """
     return -bnp.logaddexp(_const(0.0, input), -input)
 
 
 def mish(input, inplace=False):
-    """``x * tanh(softplus(x))``."""
+    """``x * tanh(softplus(x))``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> np.round(F.mish(bc.tensor([-1.0, 0.0, 1.0])).numpy(), 4).tolist()
+    [-0.3034, 0.0, 0.8651]
+    """
     return input * bnp.tanh(bnp.logaddexp(_const(0.0, input), input))
 
 
 def softsign(input):
-    """``x / (1 + |x|)``."""
+    """``x / (1 + |x|)``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> F.softsign(bc.tensor([-3.0, 0.0, 1.0])).tolist()
+    [-0.75, 0.0, 0.5]
+    """
     return input / (_const(1.0, input) + bnp.abs(input))
 
 
@@ -446,21 +686,52 @@ def _softmax_dim(ndim):
 
 
 def softmax(input, dim=None, dtype=None):
-    """``exp(x) / sum(exp(x))`` along ``dim`` (a stable primitive)."""
+    """``exp(x) / sum(exp(x))`` along ``dim`` (a stable primitive).
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> p = F.softmax(bc.tensor([[1.0, 2.0, 3.0]]), dim=1)
+    >>> np.round(p.numpy(), 4).tolist()
+    [[0.09, 0.2447, 0.6652]]
+    >>> round(float(p.sum()), 6)
+    1.0
+    """
     if dtype is not None:
         input = bnp.astype(input, dtype)
     return _nn.softmax(input, axis=_softmax_dim(_ndim(input)) if dim is None else dim)
 
 
 def log_softmax(input, dim=None, dtype=None):
-    """``x - logsumexp(x)`` along ``dim`` (a stable primitive)."""
+    """``x - logsumexp(x)`` along ``dim`` (a stable primitive).
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> lp = F.log_softmax(bc.tensor([[0.0, 0.0]]), dim=1)
+    >>> np.round(lp.numpy(), 4).tolist()
+    [[-0.6931, -0.6931]]
+    """
     if dtype is not None:
         input = bnp.astype(input, dtype)
     return _nn.log_softmax(input, axis=_softmax_dim(_ndim(input)) if dim is None else dim)
 
 
 def one_hot(tensor, num_classes=-1):
-    """Integer class indices to a one-hot int64 array of shape ``tensor.shape + (num_classes,)``."""
+    """Integer class indices to a one-hot int64 array of shape ``tensor.shape + (num_classes,)``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> F.one_hot(bc.tensor([0, 2]), num_classes=3).tolist()
+    [[1, 0, 0], [0, 0, 1]]
+    """
     idx = np.asarray(_data(tensor))
     if idx.dtype.kind not in "iu":
         raise TypeError(f"one_hot: class indices must be integers, got dtype {idx.dtype} (shape {idx.shape})")
@@ -527,7 +798,18 @@ def mse_loss(input, target, reduction="mean", weight=None):
 
 
 def l1_loss(input, target, reduction="mean", weight=None):
-    """``|input - target|``, reduced (derivative 0 where they are equal)."""
+    """``|input - target|``, reduced (derivative 0 where they are equal).
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> float(F.l1_loss(bc.tensor([1.0, 2.0, 3.0]), bc.tensor([1.0, 0.0, 4.0])))
+    1.0
+    >>> F.l1_loss(bc.tensor([1.0, 2.0, 3.0]), bc.tensor([1.0, 0.0, 4.0]), reduction="none").tolist()
+    [0.0, 2.0, 1.0]
+    """
     _same_shape(input, target, "l1_loss")
     loss = bnp.abs(input - target)
     if weight is not None:
@@ -536,7 +818,16 @@ def l1_loss(input, target, reduction="mean", weight=None):
 
 
 def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
-    """``0.5 d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (``d = input - target``)."""
+    """``0.5 d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (``d = input - target``).
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> float(F.smooth_l1_loss(bc.tensor([0.5, 3.0]), bc.tensor([0.0, 0.0])))
+    1.3125
+    """
     _same_shape(input, target, "smooth_l1_loss")
     if beta < 0:
         raise ValueError(f"smooth_l1_loss: beta must be non-negative, got {beta}")
@@ -549,7 +840,16 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
 
 
 def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
-    """``0.5 d**2`` where ``|d| <= delta``, else ``delta (|d| - 0.5 delta)``."""
+    """``0.5 d**2`` where ``|d| <= delta``, else ``delta (|d| - 0.5 delta)``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> F.huber_loss(bc.tensor([0.5, 3.0]), bc.tensor([0.0, 0.0]), reduction="none", delta=2.0).tolist()
+    [0.125, 4.0]
+    """
     _same_shape(input, target, "huber_loss")
     d = input - target
     ad = bnp.abs(d)
@@ -575,6 +875,15 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     Shapes: input ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``; target ``(N,)``,
     ``(N, d1, ...)`` or ``()``. Targets equal to ``ignore_index`` contribute
     nothing; ``mean`` divides by the summed weights of the other targets.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> logp = bc.tensor(np.log([[0.5, 0.25, 0.25], [0.1, 0.8, 0.1]]))
+    >>> round(float(F.nll_loss(logp, bc.tensor([0, 1]))), 4)
+    0.4581
     """
     t = np.asarray(_data(target))
     if t.dtype.kind not in "iu":
@@ -703,7 +1012,16 @@ def _fused_cross_entropy(input, t, weight, ignore_index, reduction, axis, c):
 
 
 def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
-    """``-(y log p + (1 - y) log(1 - p))`` with each log clamped at -100 (as PyTorch); ``input`` in [0, 1]."""
+    """``-(y log p + (1 - y) log(1 - p))`` with each log clamped at -100 (as PyTorch); ``input`` in [0, 1].
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> round(float(F.binary_cross_entropy(bc.tensor([0.8, 0.2]), bc.tensor([1.0, 0.0]))), 4)
+    0.2231
+    """
     _same_shape(input, target, "binary_cross_entropy")
     x = np.asarray(_data(input))
     if x.size and (x.min() < 0 or x.max() > 1):
@@ -723,6 +1041,14 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     """Binary cross-entropy on logits, stable for any logit: ``(1 - y) x + (1 + (pw - 1) y) softplus(-x)``.
 
     ``pos_weight`` weights the positive term (broadcast along the last axis).
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> round(float(F.binary_cross_entropy_with_logits(bc.tensor([0.0, 0.0]), bc.tensor([1.0, 0.0]))), 4)
+    0.6931
     """
     _same_shape(input, target, "binary_cross_entropy_with_logits")
     zero = _const(0.0, input)
@@ -744,6 +1070,16 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     ``reduction="batchmean"`` divides the sum by the batch size (the
     mathematically correct KL divergence); ``log_target=True`` takes the target
     as log-probabilities. A zero target contributes exactly 0.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> logq = bc.tensor(np.log([[0.25, 0.75]]))
+    >>> p = bc.tensor([[0.5, 0.5]])
+    >>> round(float(F.kl_div(logq, p, reduction="batchmean")), 4)
+    0.1438
     """
     _same_shape(input, target, "kl_div")
     if log_target:
@@ -760,7 +1096,18 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
 
 
 def cosine_similarity(x1, x2, dim=1, eps=1e-8):
-    """``<x1, x2> / (max(||x1||, eps) * max(||x2||, eps))`` along ``dim``."""
+    """``<x1, x2> / (max(||x1||, eps) * max(||x2||, eps))`` along ``dim``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> import numpy as np
+    >>> a = bc.tensor([[1.0, 0.0], [1.0, 1.0]])
+    >>> b = bc.tensor([[0.0, 1.0], [2.0, 2.0]])
+    >>> F.cosine_similarity(a, b).numpy().round(6).tolist()
+    [0.0, 1.0]
+    """
     n1 = bnp.sqrt(bnp.sum(x1 * x1, axis=dim, keepdims=True))
     n2 = bnp.sqrt(bnp.sum(x2 * x2, axis=dim, keepdims=True))
     e = _const(eps, x1)

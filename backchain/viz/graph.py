@@ -29,7 +29,18 @@ def _quote(s):
 
 
 class Graph:
-    """A drawn computation graph: ``nodes`` (id -> (kind, label)) and ``edges`` (src, dst)."""
+    """A drawn computation graph: ``nodes`` (id -> (kind, label)) and ``edges`` (src, dst).
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> g = bc.viz.Graph({0: ("input", "x"), 1: ("op", "exp"), 2: ("output", "y")}, [(0, 1), (1, 2)])
+    >>> g
+    Graph(2 operations, 2 edges)
+    >>> print(g.source.splitlines()[0])
+    digraph backchain {
+    """
 
     def __init__(self, nodes, edges, title=None, clusters=None):
         self.nodes = nodes

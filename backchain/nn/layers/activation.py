@@ -31,7 +31,15 @@ class ReLU(Module):
 
 
 class LeakyReLU(Module):
-    """``x`` if positive else ``negative_slope * x``."""
+    """``x`` if positive else ``negative_slope * x``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> bc.nn.LeakyReLU(0.1)(bc.tensor([-2.0, 0.0, 3.0])).tolist()
+    [-0.2, 0.0, 3.0]
+    """
 
     def __init__(self, negative_slope=0.01, inplace=False):
         super().__init__()
@@ -69,7 +77,15 @@ class PReLU(Module):
 
 
 class ELU(Module):
-    """``x`` if positive else ``alpha * (exp(x) - 1)``."""
+    """``x`` if positive else ``alpha * (exp(x) - 1)``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> np.round(bc.nn.ELU()(bc.tensor([-1.0, 0.0, 2.0])).numpy(), 4).tolist()
+    [-0.6321, 0.0, 2.0]
+    """
 
     def __init__(self, alpha=1.0, inplace=False):
         super().__init__()
@@ -83,14 +99,30 @@ class ELU(Module):
 
 
 class CELU(ELU):
-    """``x`` if positive else ``alpha * (exp(x / alpha) - 1)``."""
+    """``x`` if positive else ``alpha * (exp(x / alpha) - 1)``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> np.round(bc.nn.CELU(alpha=2.0)(bc.tensor([-1.0, 0.0, 1.0])).numpy(), 4).tolist()
+    [-0.7869, 0.0, 1.0]
+    """
 
     def forward(self, input):
         return F.celu(input, self.alpha)
 
 
 class SELU(Module):
-    """Scaled ELU with the self-normalising constants."""
+    """Scaled ELU with the self-normalising constants.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> np.round(bc.nn.SELU()(bc.tensor([-1.0, 0.0, 1.0])).numpy(), 4).tolist()
+    [-1.1113, 0.0, 1.0507]
+    """
 
     def __init__(self, inplace=False):
         super().__init__()
@@ -101,7 +133,15 @@ class SELU(Module):
 
 
 class GELU(Module):
-    """``x * Phi(x)``; ``approximate="tanh"`` for the tanh formula."""
+    """``x * Phi(x)``; ``approximate="tanh"`` for the tanh formula.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> np.round(bc.nn.GELU()(bc.tensor([-1.0, 0.0, 1.0])).numpy(), 4).tolist()
+    [-0.1587, 0.0, 0.8413]
+    """
 
     def __init__(self, approximate="none"):
         super().__init__()
@@ -149,7 +189,15 @@ Swish = SiLU
 
 
 class Mish(Module):
-    """``x * tanh(softplus(x))``."""
+    """``x * tanh(softplus(x))``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> np.round(bc.nn.Mish()(bc.tensor([-1.0, 0.0, 1.0])).numpy(), 4).tolist()
+    [-0.3034, 0.0, 0.8651]
+    """
 
     def __init__(self, inplace=False):
         super().__init__()
@@ -159,7 +207,15 @@ class Mish(Module):
 
 
 class Softplus(Module):
-    """``log(1 + exp(beta x)) / beta``, linear above ``threshold``."""
+    """``log(1 + exp(beta x)) / beta``, linear above ``threshold``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> np.round(bc.nn.Softplus()(bc.tensor([-1.0, 0.0, 1.0])).numpy(), 4).tolist()
+    [0.3133, 0.6931, 1.3133]
+    """
 
     def __init__(self, beta=1.0, threshold=20.0):
         super().__init__()
@@ -173,35 +229,75 @@ class Softplus(Module):
 
 
 class Softsign(Module):
-    """``x / (1 + |x|)``."""
+    """``x / (1 + |x|)``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> bc.nn.Softsign()(bc.tensor([-3.0, 0.0, 1.0])).tolist()
+    [-0.75, 0.0, 0.5]
+    """
 
     def forward(self, input):
         return F.softsign(input)
 
 
 class Tanh(Module):
-    """``tanh(x)``."""
+    """``tanh(x)``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> np.round(bc.nn.Tanh()(bc.tensor([-1.0, 0.0, 1.0])).numpy(), 4).tolist()
+    [-0.7616, 0.0, 0.7616]
+    """
 
     def forward(self, input):
         return F.tanh(input)
 
 
 class Sigmoid(Module):
-    """``1 / (1 + exp(-x))``."""
+    """``1 / (1 + exp(-x))``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> np.round(bc.nn.Sigmoid()(bc.tensor([-1.0, 0.0, 1.0])).numpy(), 4).tolist()
+    [0.2689, 0.5, 0.7311]
+    """
 
     def forward(self, input):
         return F.sigmoid(input)
 
 
 class LogSigmoid(Module):
-    """``log(sigmoid(x))``."""
+    """``log(sigmoid(x))``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> np.round(bc.nn.LogSigmoid()(bc.tensor([-1.0, 0.0, 1.0])).numpy(), 4).tolist()
+    [-1.3133, -0.6931, -0.3133]
+    """
 
     def forward(self, input):
         return F.logsigmoid(input)
 
 
 class Hardtanh(Module):
-    """``clip(x, min_val, max_val)``; derivative 0 at the boundaries."""
+    """``clip(x, min_val, max_val)``; derivative 0 at the boundaries.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> bc.nn.Hardtanh()(bc.tensor([-2.0, 0.5, 3.0])).tolist()
+    [-1.0, 0.5, 1.0]
+    """
 
     def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
         super().__init__()
@@ -217,7 +313,15 @@ class Hardtanh(Module):
 
 
 class ReLU6(Module):
-    """``min(max(x, 0), 6)``."""
+    """``min(max(x, 0), 6)``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> bc.nn.ReLU6()(bc.tensor([-1.0, 3.0, 8.0])).tolist()
+    [0.0, 3.0, 6.0]
+    """
 
     def __init__(self, inplace=False):
         super().__init__()
@@ -228,7 +332,15 @@ class ReLU6(Module):
 
 
 class Hardsigmoid(Module):
-    """``clip(x / 6 + 1/2, 0, 1)``."""
+    """``clip(x / 6 + 1/2, 0, 1)``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> bc.nn.Hardsigmoid()(bc.tensor([-4.0, 0.0, 1.5, 4.0])).tolist()
+    [0.0, 0.5, 0.75, 1.0]
+    """
 
     def __init__(self, inplace=False):
         super().__init__()
@@ -238,7 +350,15 @@ class Hardsigmoid(Module):
 
 
 class Hardswish(Module):
-    """``x * hardsigmoid(x)``."""
+    """``x * hardsigmoid(x)``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> bc.nn.Hardswish()(bc.tensor([-1.5, 0.0, 1.5, 4.0])).tolist()
+    [-0.375, 0.0, 1.125, 4.0]
+    """
 
     def __init__(self, inplace=False):
         super().__init__()
@@ -248,7 +368,18 @@ class Hardswish(Module):
 
 
 class Softmax(Module):
-    """Softmax along ``dim``."""
+    """Softmax along ``dim``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> p = bc.nn.Softmax(dim=1)(bc.tensor([[1.0, 2.0, 3.0]]))
+    >>> np.round(p.numpy(), 4).tolist()
+    [[0.09, 0.2447, 0.6652]]
+    >>> round(float(p.sum()), 6)
+    1.0
+    """
 
     def __init__(self, dim=None):
         super().__init__()
@@ -262,7 +393,16 @@ class Softmax(Module):
 
 
 class LogSoftmax(Softmax):
-    """Log-softmax along ``dim``."""
+    """Log-softmax along ``dim``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> lp = bc.nn.LogSoftmax(dim=1)(bc.tensor([[0.0, 0.0]]))
+    >>> np.round(lp.numpy(), 4).tolist()
+    [[-0.6931, -0.6931]]
+    """
 
     def forward(self, input):
         return F.log_softmax(input, self.dim)

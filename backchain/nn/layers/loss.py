@@ -36,14 +36,32 @@ class MSELoss(_Loss):
 
 
 class L1Loss(_Loss):
-    """Mean absolute error."""
+    """Mean absolute error.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> loss = bc.nn.L1Loss()(bc.tensor([1.0, 2.0, 3.0]), bc.tensor([1.0, 0.0, 4.0]))
+    >>> float(loss)
+    1.0
+    """
 
     def forward(self, input, target):
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
 class SmoothL1Loss(_Loss):
-    """Quadratic below ``beta``, linear above."""
+    """Quadratic below ``beta``, linear above.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> loss = bc.nn.SmoothL1Loss()(bc.tensor([0.5, 3.0]), bc.tensor([0.0, 0.0]))
+    >>> float(loss)
+    1.3125
+    """
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
         super().__init__(size_average, reduce, reduction)
@@ -54,7 +72,16 @@ class SmoothL1Loss(_Loss):
 
 
 class HuberLoss(_Loss):
-    """Quadratic below ``delta``, ``delta``-sloped linear above."""
+    """Quadratic below ``delta``, ``delta``-sloped linear above.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> loss = bc.nn.HuberLoss(delta=1.0)(bc.tensor([0.5, 3.0]), bc.tensor([0.0, 0.0]))
+    >>> float(loss)
+    1.3125
+    """
 
     def __init__(self, reduction="mean", delta=1.0):
         super().__init__(reduction=reduction)
@@ -65,7 +92,17 @@ class HuberLoss(_Loss):
 
 
 class NLLLoss(_WeightedLoss):
-    """Negative log-likelihood of class indices under log-probabilities."""
+    """Negative log-likelihood of class indices under log-probabilities.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> logp = bc.tensor(np.log([[0.5, 0.25, 0.25], [0.1, 0.8, 0.1]]))
+    >>> loss = bc.nn.NLLLoss()(logp, bc.tensor([0, 1]))
+    >>> round(float(loss), 4)
+    0.4581
+    """
 
     def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
         super().__init__(weight, size_average, reduce, reduction)
@@ -96,14 +133,32 @@ class CrossEntropyLoss(_WeightedLoss):
 
 
 class BCELoss(_WeightedLoss):
-    """Binary cross-entropy of probabilities."""
+    """Binary cross-entropy of probabilities.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> loss = bc.nn.BCELoss()(bc.tensor([0.8, 0.2]), bc.tensor([1.0, 0.0]))
+    >>> round(float(loss), 4)
+    0.2231
+    """
 
     def forward(self, input, target):
         return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_Loss):
-    """Binary cross-entropy of logits (stable), with ``weight`` and ``pos_weight`` buffers."""
+    """Binary cross-entropy of logits (stable), with ``weight`` and ``pos_weight`` buffers.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> loss = bc.nn.BCEWithLogitsLoss()(bc.tensor([0.0, 0.0]), bc.tensor([1.0, 0.0]))
+    >>> round(float(loss), 4)
+    0.6931
+    """
 
     def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
         super().__init__(size_average, reduce, reduction)
@@ -116,7 +171,17 @@ class BCEWithLogitsLoss(_Loss):
 
 
 class KLDivLoss(_Loss):
-    """KL divergence with log-probability inputs (``reduction="batchmean"`` for the true KL)."""
+    """KL divergence with log-probability inputs (``reduction="batchmean"`` for the true KL).
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> logq = bc.tensor(np.log([[0.25, 0.75]]))
+    >>> p = bc.tensor([[0.5, 0.5]])
+    >>> round(float(bc.nn.KLDivLoss(reduction="batchmean")(logq, p)), 4)
+    0.1438
+    """
 
     def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
         super().__init__(size_average, reduce, reduction)
@@ -127,7 +192,16 @@ class KLDivLoss(_Loss):
 
 
 class CosineSimilarity(Module):
-    """Cosine similarity along ``dim``."""
+    """Cosine similarity along ``dim``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> cos = bc.nn.CosineSimilarity(dim=1)
+    >>> cos(bc.tensor([[1.0, 0.0], [1.0, 1.0]]), bc.tensor([[0.0, 1.0], [2.0, 2.0]])).numpy().round(6).tolist()
+    [0.0, 1.0]
+    """
 
     def __init__(self, dim=1, eps=1e-8):
         super().__init__()

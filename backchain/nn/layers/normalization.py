@@ -83,7 +83,20 @@ class BatchNorm1d(_BatchNorm):
 
 
 class BatchNorm2d(_BatchNorm):
-    """Batch normalisation of ``(N, C, H, W)`` inputs per channel (see :class:`BatchNorm1d`)."""
+    """Batch normalisation of ``(N, C, H, W)`` inputs per channel (see :class:`BatchNorm1d`).
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> bn = bc.nn.BatchNorm2d(3)
+    >>> x = bc.tensor(np.random.default_rng(0).normal(2.0, 3.0, size=(4, 3, 5, 5)))
+    >>> y = bn(x)
+    >>> y.shape
+    (4, 3, 5, 5)
+    >>> np.allclose(y.numpy().mean(axis=(0, 2, 3)), 0.0)
+    True
+    """
 
     _expected_ndim = (4,)
 

@@ -85,7 +85,18 @@ def _run(mode, x, h0, c0, weights, reverse, masks):
 
 
 class RNNBase(Module):
-    """The multi-layer recurrent network shared by :class:`RNN`, :class:`LSTM` and :class:`GRU`."""
+    """The multi-layer recurrent network shared by :class:`RNN`, :class:`LSTM` and :class:`GRU`.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> _ = bc.manual_seed(0)
+    >>> rnn = bc.nn.RNNBase("GRU", input_size=3, hidden_size=4, num_layers=2)
+    >>> out, h = rnn(bc.tensor(np.ones((5, 2, 3))))
+    >>> out.shape, h.shape
+    ((5, 2, 4), (2, 2, 4))
+    """
 
     def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, proj_size=0, device=None, dtype=None, generator=None):
@@ -304,7 +315,21 @@ class GRU(RNNBase):
 # -- cells -------------------------------------------------------------------------------------------
 
 class RNNCellBase(Module):
-    """One step of a recurrent layer; parameters ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``."""
+    """One step of a recurrent layer; parameters ``weight_ih``, ``weight_hh``, ``bias_ih``, ``bias_hh``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> _ = bc.manual_seed(0)
+    >>> cell = bc.nn.RNNCell(3, 4)
+    >>> isinstance(cell, bc.nn.RNNCellBase)
+    True
+    >>> cell.weight_ih.shape, cell.weight_hh.shape
+    ((4, 3), (4, 4))
+    >>> cell(bc.tensor(np.ones((2, 3)))).shape
+    (2, 4)
+    """
 
     _gates = 1
 
