@@ -675,6 +675,19 @@ def register(row, count=None):
     (declared with ``kinks=``, so that its caller checks the hook):
     ``count(out, *args, **params) -> int``, the number of elements of one
     forward call on a kink, called with plain arrays only inside :func:`count`.
+
+    Examples
+    --------
+    Registering changes the table for the whole process; anything but a
+    :class:`Row` is refused:
+
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> try:
+    ...     bc.kinks.register(("my_op", "x = 0", 0.5))
+    ... except TypeError as e:
+    ...     print(e)
+    kinks.register: expected a kinks.Row, got tuple
     """
     if not isinstance(row, Row):
         raise TypeError(f"kinks.register: expected a kinks.Row, got {type(row).__name__}")
