@@ -898,7 +898,8 @@ def _rows():
     ops = {r.op for r in _registered}
     rows = [r for r in rows if r.op not in ops] + list(_registered)
     covered = {r.primitive for r in rows}
-    for name, prim in _pm.REGISTRY.items():
+    # sorted by name: the order must not depend on which families were imported first
+    for name, prim in sorted(_pm.REGISTRY.items()):
         if prim.kinks is not None and name not in covered:
             rows.append(Row(name, str(prim.kinks), "as stated in where", "", "", name))
     return rows
