@@ -1,4 +1,4 @@
-"""Fused primitives for neural networks: linear, log_softmax, softmax, sigmoid.
+"""Fused primitives for neural networks: linear, log_softmax, softmax, sigmoid, cross_entropy, batch_norm, layer_norm.
 
 Each could be written as a composite of ``backchain.numpy`` functions; they are
 primitives for speed (one recorded node instead of three to six, and a VJP that
@@ -12,16 +12,39 @@ import numpy as np
 import backchain.numpy as bnp
 from .._core.primitive import primitive
 
-__all__ = ["linear", "log_softmax", "softmax", "sigmoid", "cross_entropy", "batch_norm"]
+__all__ = ["linear", "log_softmax", "softmax", "sigmoid", "cross_entropy", "batch_norm", "layer_norm"]
 
 
 # -- linear: x @ weight.T + bias, one node -------------------------------------------------
 
 def _linear_impl(x, weight, bias):
-    out = np.matmul(x, weight.T)
+    shape = np.shape(x)
+    if len(shape) > 2:  # one 2-D product (a single GEMM) rather than a batch of them
+        out = np.matmul(np.reshape(x, (-1, shape[-1])), weight.T)
+    else:
+        out = np.matmul(x, weight.T)
     if bias is not None:
-        out = out + bias
-    return out
+        out = _add_into(out, bias)
+    return np.reshape(out, shape[:-1] + (np.shape(weight)[0],)) if len(shape) > 2 else out
+
+
+def _fits(out, b):
+    """Whether ``out op= b`` gives what ``out op b`` would: same dtype and shape, ``out`` a fresh array."""
+    return type(out) is np.ndarray and out.ndim >= np.ndim(b) and np.result_type(out, b) == out.dtype
+
+
+def _add_into(out, b):
+    if _fits(out, b):
+        out += b  # in place: a fresh temporary of the size of ``out`` costs more than the addition
+        return out
+    return out + b
+
+
+def _mul_into(out, b):
+    if _fits(out, b):
+        out *= b
+        return out
+    return out * b
 
 
 def _leading(a):
@@ -30,6 +53,9 @@ def _leading(a):
 
 
 def _linear_vjp_x(g, ans, x, weight, bias):
+    shape = np.shape(g)
+    if len(shape) > 2:
+        return bnp.reshape(bnp.matmul(_leading(g), weight), shape[:-1] + (np.shape(weight)[-1],))
     return bnp.matmul(g, weight)
 
 
@@ -39,7 +65,9 @@ def _linear_vjp_weight(g, ans, x, weight, bias):
 
 def _linear_vjp_bias(g, ans, x, weight, bias):
     nd = np.ndim(g)
-    return bnp.sum(g, axis=tuple(range(nd - 1))) if nd > 1 else g
+    if nd > 2:
+        return bnp.sum(_leading(g), axis=0)
+    return bnp.sum(g, axis=0) if nd > 1 else g
 
 
 linear = primitive(
@@ -79,7 +107,12 @@ log_softmax = primitive(
 def _softmax_impl(x, axis):
     m = np.max(x, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
-    e = np.exp(x - m)
+    e = x - m
+    if type(e) is np.ndarray and e.ndim:  # in place: no further temporaries of the size of x
+        np.exp(e, out=e)
+        e /= np.sum(e, axis=axis, keepdims=True)
+        return e
+    e = np.exp(e)
     return e / np.sum(e, axis=axis, keepdims=True)
 
 
@@ -170,4 +203,62 @@ def _batch_norm_rule(g, ans, x, axes, eps):
 batch_norm = primitive(
     "nn.batch_norm", _batch_norm_impl, vjp=(_batch_norm_rule,), jvp=(_batch_norm_rule,),
     doc="``(x - mean) / sqrt(var + eps)`` over ``axes`` (biased variance): one node.",
+)
+
+
+# -- layer normalisation with its affine part, one node --------------------------------------------
+
+def _layer_norm_impl(x, weight, bias, axes, eps):
+    c = x - np.mean(x, axis=axes, keepdims=True)
+    inv = 1.0 / np.sqrt(np.mean(np.square(c), axis=axes, keepdims=True) + eps)
+    out = _mul_into(c, inv)
+    if weight is not None:
+        out = _mul_into(out, weight)
+    if bias is not None:
+        out = _add_into(out, bias)
+    return out
+
+
+def _normalized(x, axes, eps):
+    """``(xhat, inv_std)`` of ``x`` over ``axes``, in ``backchain.numpy`` (differentiable)."""
+    c = x - bnp.mean(x, axis=axes, keepdims=True)
+    inv = 1.0 / bnp.sqrt(bnp.mean(c * c, axis=axes, keepdims=True) + eps)
+    return c * inv, inv
+
+
+def _layer_norm_vjp_x(g, ans, x, weight, bias, axes, eps):
+    xhat, inv = _normalized(x, axes, eps)
+    gx = g if weight is None else g * weight
+    return inv * (gx - bnp.mean(gx, axis=axes, keepdims=True) - xhat * bnp.mean(gx * xhat, axis=axes, keepdims=True))
+
+
+def _over_leading(a, axes):
+    """Sum over the axes before the normalised ones: (..., *normalized_shape) -> normalized_shape."""
+    lead = tuple(range(np.ndim(a) - len(axes)))
+    return bnp.sum(a, axis=lead) if lead else a
+
+
+def _layer_norm_vjp_weight(g, ans, x, weight, bias, axes, eps):
+    return _over_leading(g * _normalized(x, axes, eps)[0], axes)
+
+
+def _layer_norm_vjp_bias(g, ans, x, weight, bias, axes, eps):
+    return _over_leading(g, axes)
+
+
+def _layer_norm_jvp_x(t, ans, x, weight, bias, axes, eps):
+    # the Jacobian of x -> xhat is symmetric (see batch_norm), then the scale by weight
+    xhat, inv = _normalized(x, axes, eps)
+    out = inv * (t - bnp.mean(t, axis=axes, keepdims=True) - xhat * bnp.mean(t * xhat, axis=axes, keepdims=True))
+    return out if weight is None else out * weight
+
+
+layer_norm = primitive(
+    "nn.layer_norm", _layer_norm_impl,
+    vjp=(_layer_norm_vjp_x, _layer_norm_vjp_weight, _layer_norm_vjp_bias),
+    jvp=(_layer_norm_jvp_x,
+         lambda t, ans, x, weight, bias, axes, eps: t * _normalized(x, axes, eps)[0],
+         lambda t, ans, x, weight, bias, axes, eps: bnp.broadcast_to(t, np.shape(ans))),
+    doc="``(x - mean) / sqrt(var + eps) * weight + bias`` over the trailing ``axes`` (biased variance; weight "
+        "and bias of the normalised shape, or None): one node.",
 )

@@ -309,15 +309,11 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     if tuple(shape[len(shape) - k:]) != normalized_shape:
         raise ValueError(f"layer_norm: input of shape {shape} does not end with normalized_shape {normalized_shape}")
     axes = tuple(range(len(shape) - k, len(shape)))
-    mean = bnp.mean(input, axis=axes, keepdims=True)
-    centered = input - mean
-    var = bnp.mean(centered * centered, axis=axes, keepdims=True)
-    out = centered / bnp.sqrt(var + _const(eps, input))
-    if weight is not None:
-        out = out * weight
-    if bias is not None:
-        out = out + bias
-    return out
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(_shape(p)) != normalized_shape:
+            raise ValueError(f"layer_norm: {name} of shape {tuple(_shape(p))}; expected normalized_shape "
+                             f"{normalized_shape}")
+    return _nn.layer_norm(input, weight, bias, axes=axes, eps=float(eps))
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):

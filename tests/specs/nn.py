@@ -25,5 +25,13 @@ SPECS = [
     Spec(lambda x: N.batch_norm(x, axes=(0,), eps=1e-5), [((5, 3),)], prims=("nn.batch_norm",), id="batch_norm"),
     Spec(lambda x: N.batch_norm(x, axes=(0, 2, 3), eps=1e-3), [((3, 2, 2, 2),)], prims=("nn.batch_norm",),
          id="batch_norm_2d"),
+    Spec(lambda x, w, b: N.layer_norm(x, w, b, axes=(1,), eps=1e-5), [((4, 3), (3,), (3,))],
+         prims=("nn.layer_norm",), id="layer_norm"),
+    Spec(lambda x, w, b: N.layer_norm(x, w, b, axes=(1, 2), eps=1e-3), [((2, 3, 2), (3, 2), (3, 2))],
+         prims=("nn.layer_norm",), id="layer_norm_2axes"),
+    Spec(lambda x: N.layer_norm(x, None, None, axes=(2,), eps=1e-5), [((2, 2, 4),)], prims=("nn.layer_norm",),
+         id="layer_norm_plain"),
+    Spec(lambda x, w: N.layer_norm(x, w, None, axes=(0,), eps=1e-5), [((5,), (5,))], prims=("nn.layer_norm",),
+         id="layer_norm_weight_only"),
     Spec(N.sigmoid, [((),), ((3,),), ((2, 3),)], prims=("nn.sigmoid",), domain=(-6.0, 6.0), complex=False),
 ]
