@@ -12,16 +12,13 @@ by name into backchain's), so their losses agree step by step.
 
     python benchmarks/lstm_bench.py [--repeats N] [--warmup N] [--rounds N] [--json out.json]
 """
-import argparse
-import json
 import os
-import platform
-import statistics
-import subprocess
 import sys
-import time
 
 import numpy as np
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from benchmarks import _stepbench  # noqa: E402
 
 T, N, I, H, LR = 100, 32, 32, 128, 0.01
 
@@ -88,57 +85,12 @@ STEPS = {"backchain": backchain_step_fn, "torch": torch_step_fn}
 
 
 def measure(impl, repeats, warmup):
-    step = STEPS[impl]()
-    losses = [step() for _ in range(warmup)]
-    ts = []
-    for _ in range(repeats):
-        t = time.perf_counter()
-        losses.append(step())
-        ts.append(time.perf_counter() - t)
-    return statistics.median(ts), losses
-
-
-def run_fresh(impl, repeats, warmup):
-    env = dict(os.environ, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1", MKL_NUM_THREADS="1")
-    root = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-    env["PYTHONPATH"] = root + os.pathsep + env.get("PYTHONPATH", "")
-    out = subprocess.run([sys.executable, os.path.abspath(__file__), "--impl", impl, "--repeats", str(repeats),
-                          "--warmup", str(warmup)], env=env, capture_output=True, text=True, check=True)
-    return json.loads(out.stdout.strip().splitlines()[-1])
+    return _stepbench.measure(STEPS[impl], repeats, warmup)
 
 
 def main(argv=None):
-    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    ap.add_argument("--repeats", type=int, default=20)
-    ap.add_argument("--warmup", type=int, default=3)
-    ap.add_argument("--rounds", type=int, default=3)
-    ap.add_argument("--impl", choices=sorted(STEPS))
-    ap.add_argument("--json")
-    args = ap.parse_args(argv)
-    if args.impl:
-        t, losses = measure(args.impl, args.repeats, args.warmup)
-        print(json.dumps({"median_s": t, "first_loss": losses[0], "last_loss": losses[-1]}))
-        return None
-    impls = ("backchain", "torch")
-    runs = {impl: [] for impl in impls}
-    for _ in range(args.rounds):  # interleaved rounds, so that a burst of load hits both
-        for impl in impls:
-            runs[impl].append(run_fresh(impl, args.repeats, args.warmup))
-    rows = {}
-    for impl in impls:
-        rows[impl] = dict(runs[impl][-1], median_s=statistics.median(r["median_s"] for r in runs[impl]),
-                          ratio=statistics.median(b["median_s"] / r["median_s"]
-                                                  for b, r in zip(runs["backchain"], runs[impl])))
-    print(f"LSTM train step (T={T}, batch {N}, input {I}, hidden {H}), float32, 1 thread, median of "
-          f"{args.rounds} rounds x {args.repeats} steps ({platform.processor() or platform.machine()}, "
-          f"Python {platform.python_version()})")
-    for impl, r in rows.items():
-        print(f"  {impl:10s} {r['median_s'] * 1e3:8.2f} ms   backchain / {impl} = {r['ratio']:.2f}   "
-              f"loss {r['first_loss']:.4f} -> {r['last_loss']:.4f}")
-    if args.json:
-        with open(args.json, "w") as f:
-            json.dump(rows, f, indent=1)
-    return rows
+    steps = {k: STEPS[k] for k in ("backchain", "torch")}
+    return _stepbench.main(__file__, steps, f"LSTM train step (T={T}, batch {N}, input {I}, hidden {H})", argv, repeats=20, warmup=3)
 
 
 if __name__ == "__main__":
