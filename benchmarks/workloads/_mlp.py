@@ -13,6 +13,7 @@ at the current weights as a list ``[W0, b0, W1, b1, ...]`` of ndarrays,
 without updating), which the runner compares with the NumPy baseline.
 """
 import numpy as np
+from ._sgd import BackchainSGD, TorchSGD
 
 LR = 0.01
 
@@ -91,8 +92,9 @@ class NumpyMLP:
 
 # -- backchain -------------------------------------------------------------
 
-class BackchainMLP:
+class BackchainMLP(BackchainSGD):
     """The Tensor API and backchain.numpy; ReLU is backchain's relu primitive."""
+    lr = LR
 
     def __init__(self, params, x, y, loss):
         import backchain as bc
@@ -116,25 +118,12 @@ class BackchainMLP:
             return -bnp.mean(logp[self.rows, self.y])
         return bnp.mean((z - self.y) ** 2)
 
-    def grads(self):
-        self._loss().backward()
-        out = [p.grad.copy() for p in self.params]
-        for p in self.params:
-            p.grad = None
-        return out
-
-    def step(self):
-        self._loss().backward()
-        with self.bc.no_grad():
-            for p in self.params:
-                p.data -= LR * p.grad
-                p.grad = None
-
 
 # -- PyTorch CPU eager -----------------------------------------------------
 
-class TorchMLP:
+class TorchMLP(TorchSGD):
     """What a PyTorch user writes: addmm (nn.Linear's kernel), relu, F.cross_entropy / F.mse_loss."""
+    lr = LR
 
     def __init__(self, params, x, y, loss):
         import torch
@@ -155,20 +144,6 @@ class TorchMLP:
         if self.loss == "xent":
             return self.F.cross_entropy(z, self.y)
         return self.F.mse_loss(z, self.y)
-
-    def grads(self):
-        self._loss().backward()
-        out = [p.grad.numpy().copy() for p in self.params]
-        for p in self.params:
-            p.grad = None
-        return out
-
-    def step(self):
-        self._loss().backward()
-        with self.torch.no_grad():
-            for p in self.params:
-                p -= LR * p.grad
-                p.grad = None
 
 
 # -- JAX (jit) -------------------------------------------------------------

@@ -5,10 +5,10 @@ The NumPy baseline is the hand-written im2col forward and backward of ``benchmar
 (fancy-index im2col, ``np.add.at`` col2im, reshape max-pool); backchain uses ``bc.nn.functional``
 (conv2d, max_pool2d, relu, linear, cross_entropy); PyTorch the same with torch.nn.functional.
 """
-import numpy as np
 
 from . import Workload
 from .. import conv_bench
+from ._sgd import BackchainSGD, TorchSGD
 
 LR = conv_bench.LR
 
@@ -25,7 +25,9 @@ class NumpyLeNet:
             p -= LR * g
 
 
-class BackchainLeNet:
+class BackchainLeNet(BackchainSGD):
+    lr = LR
+
     def __init__(self, batch):
         import backchain as bc
         import backchain.nn.functional as F
@@ -41,21 +43,10 @@ class BackchainLeNet:
         h = F.max_pool2d(F.relu(F.conv2d(h, w2, b2)), 2)
         return F.cross_entropy(F.linear(F.flatten(h, 1), w3, b3), self.y)
 
-    def grads(self):
-        self._loss().backward()
-        out = [p.grad.copy() for p in self.params]
-        for p in self.params:
-            p.grad = None
-        return out
 
-    def step(self):
-        self._loss().backward()
-        for p in self.params:
-            p.data -= LR * p.grad
-            p.grad = None
+class TorchLeNet(TorchSGD):
+    lr = LR
 
-
-class TorchLeNet:
     def __init__(self, batch):
         import torch
         import torch.nn.functional as F
@@ -71,20 +62,6 @@ class TorchLeNet:
         h = F.max_pool2d(F.relu(F.conv2d(self.x, w1, b1)), 2)
         h = F.max_pool2d(F.relu(F.conv2d(h, w2, b2)), 2)
         return F.cross_entropy(F.linear(h.flatten(1), w3, b3), self.y)
-
-    def grads(self):
-        self._loss().backward()
-        out = [p.grad.numpy().copy() for p in self.params]
-        for p in self.params:
-            p.grad = None
-        return out
-
-    def step(self):
-        self._loss().backward()
-        with self.torch.no_grad():
-            for p in self.params:
-                p -= LR * p.grad
-                p.grad = None
 
 
 IMPLEMENTATIONS = {"numpy": NumpyLeNet, "backchain": BackchainLeNet, "torch": TorchLeNet}

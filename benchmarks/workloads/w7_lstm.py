@@ -9,6 +9,7 @@ product per step; weight gradients summed over steps); backchain uses ``bc.nn.LS
 import numpy as np
 
 from . import Workload
+from ._sgd import BackchainSGD, TorchSGD
 
 T, I, H, LR = 100, 32, 128, 0.01
 NAMES = ("weight_ih_l0", "weight_hh_l0", "bias_ih_l0", "bias_hh_l0")
@@ -77,7 +78,9 @@ class NumpyLSTM:
             p -= LR * g
 
 
-class BackchainLSTM:
+class BackchainLSTM(BackchainSGD):
+    lr = LR
+
     def __init__(self, batch):
         import backchain as bc
 
@@ -92,21 +95,10 @@ class BackchainLSTM:
         out, (h, c) = self.lstm(self.x)
         return self.bc.nn.functional.cross_entropy(self.head(h[0]), self.y)
 
-    def grads(self):
-        self._loss().backward()
-        out = [p.grad.copy() for p in self.params]
-        for p in self.params:
-            p.grad = None
-        return out
 
-    def step(self):
-        self._loss().backward()
-        for p in self.params:
-            p.data -= LR * p.grad
-            p.grad = None
+class TorchLSTM(TorchSGD):
+    lr = LR
 
-
-class TorchLSTM:
     def __init__(self, batch):
         import torch
 
@@ -121,20 +113,6 @@ class TorchLSTM:
     def _loss(self):
         out, (h, c) = self.lstm(self.x)
         return self.torch.nn.functional.cross_entropy(self.head(h[0]), self.y)
-
-    def grads(self):
-        self._loss().backward()
-        out = [p.grad.numpy().copy() for p in self.params]
-        for p in self.params:
-            p.grad = None
-        return out
-
-    def step(self):
-        self._loss().backward()
-        with self.torch.no_grad():
-            for p in self.params:
-                p -= LR * p.grad
-                p.grad = None
 
 
 IMPLEMENTATIONS = {"numpy": NumpyLSTM, "backchain": BackchainLSTM, "torch": TorchLSTM}

@@ -9,6 +9,7 @@ same weights (PyTorch's parameter names and layout).
 import numpy as np
 
 from . import Workload
+from ._sgd import BackchainSGD, TorchSGD
 
 L, D, HEADS, FF, LAYERS, LR, EPS = 64, 128, 4, 512, 2, 0.01, 1e-5
 NAMES = ("self_attn.in_proj_weight", "self_attn.in_proj_bias", "self_attn.out_proj.weight",
@@ -126,7 +127,9 @@ class NumpyEncoder:
             p -= LR * g
 
 
-class BackchainEncoder:
+class BackchainEncoder(BackchainSGD):
+    lr = LR
+
     def __init__(self, batch):
         import backchain as bc
         import backchain.numpy as bnp
@@ -141,21 +144,10 @@ class BackchainEncoder:
     def _loss(self):
         return self.bnp.mean((self.model(self.x) - self.target) ** 2)
 
-    def grads(self):
-        self._loss().backward()
-        out = [p.grad.copy() for p in self.params]
-        for p in self.params:
-            p.grad = None
-        return out
 
-    def step(self):
-        self._loss().backward()
-        for p in self.params:
-            p.data -= LR * p.grad
-            p.grad = None
+class TorchEncoder(TorchSGD):
+    lr = LR
 
-
-class TorchEncoder:
     def __init__(self, batch):
         import torch
 
@@ -169,20 +161,6 @@ class TorchEncoder:
 
     def _loss(self):
         return self.torch.nn.functional.mse_loss(self.model(self.x), self.target)
-
-    def grads(self):
-        self._loss().backward()
-        out = [p.grad.numpy().copy() for p in self.params]
-        for p in self.params:
-            p.grad = None
-        return out
-
-    def step(self):
-        self._loss().backward()
-        with self.torch.no_grad():
-            for p in self.params:
-                p -= LR * p.grad
-                p.grad = None
 
 
 IMPLEMENTATIONS = {"numpy": NumpyEncoder, "backchain": BackchainEncoder, "torch": TorchEncoder}
