@@ -97,7 +97,34 @@ class _Memo:
         self.single = True
 
 
-class custom_vjp:
+class _CustomRule:
+    """What custom_vjp and custom_jvp share: the wrapped function, its static arguments, and the
+    call, which is a plain call of ``fun`` unless a differentiable argument is traced."""
+
+    _missing = "no rule yet"
+
+    def __init__(self, fun, nondiff_argnums=()):
+        functools.update_wrapper(self, fun)
+        self.fun = fun
+        self.nondiff_argnums = tuple(nondiff_argnums)
+        self._fn = None
+
+    def _full_args(self, diff, nondiff):
+        return _interleave(diff, nondiff, self.nondiff_argnums)
+
+    def __call__(self, *args):
+        if self._fn is None:
+            raise TypeError(f"{type(self).__name__} {self.__name__}: {self._missing.format(self.__name__)}")
+        diff = [a for i, a in enumerate(args) if i not in self.nondiff_argnums]
+        if not _is_traced(diff):
+            return self.fun(*args)
+        nondiff = tuple(args[i] for i in self.nondiff_argnums)
+        memo = _Memo()
+        outs = self._fn(*diff, nondiff=nondiff, memo=memo)
+        return outs[0] if memo.single else outs
+
+
+class custom_vjp(_CustomRule):
     """A function with a hand-written reverse-mode rule (JAX's ``custom_vjp``).
 
     ``fwd(*args) -> (out, residuals)``, ``bwd(*nondiff_args, residuals, g) -> tuple``
@@ -113,12 +140,11 @@ class custom_vjp:
     1.0
     """
 
+    _missing = "no rule yet; call {0}.defvjp(fwd, bwd)"
+
     def __init__(self, fun, nondiff_argnums=()):
-        functools.update_wrapper(self, fun)
-        self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
+        super().__init__(fun, nondiff_argnums)
         self.fwd = self.bwd = None
-        self._fn = None
 
     def defvjp(self, fwd, bwd):
         """Set the forward (with residuals) and backward rules."""
@@ -126,8 +152,7 @@ class custom_vjp:
         name = getattr(self.fun, "__name__", "f")
         what = f"custom_vjp {name}"
 
-        def full_args(diff, nondiff):
-            return _interleave(diff, nondiff, self.nondiff_argnums)
+        full_args = self._full_args
 
         def impl(*diff, nondiff, memo):
             prev = _state.enabled
@@ -174,19 +199,8 @@ class custom_vjp:
                              multiple_results=True, register=False)
         return None
 
-    def __call__(self, *args):
-        if self._fn is None:
-            raise TypeError(f"custom_vjp {self.__name__}: no rule yet; call {self.__name__}.defvjp(fwd, bwd)")
-        diff = [a for i, a in enumerate(args) if i not in self.nondiff_argnums]
-        if not _is_traced(diff):
-            return self.fun(*args)
-        nondiff = tuple(args[i] for i in self.nondiff_argnums)
-        memo = _Memo()
-        outs = self._fn(*diff, nondiff=nondiff, memo=memo)
-        return outs[0] if memo.single else outs
 
-
-class custom_jvp:
+class custom_jvp(_CustomRule):
     """A function with a hand-written forward-mode rule (JAX's ``custom_jvp``).
 
     ``jvp(primals, tangents) -> (out, tangent_out)``, linear in ``tangents``;
@@ -204,12 +218,11 @@ class custom_jvp:
     1.0
     """
 
+    _missing = "no rule yet; use @{0}.defjvp"
+
     def __init__(self, fun, nondiff_argnums=()):
-        functools.update_wrapper(self, fun)
-        self.fun = fun
-        self.nondiff_argnums = tuple(nondiff_argnums)
+        super().__init__(fun, nondiff_argnums)
         self.jvp = None
-        self._fn = None
 
     def defjvp(self, jvp):
         """Set the forward-mode rule; usable as a decorator."""
@@ -217,8 +230,7 @@ class custom_jvp:
         name = getattr(self.fun, "__name__", "f")
         what = f"custom_jvp {name}"
 
-        def full_args(diff, nondiff):
-            return _interleave(diff, nondiff, self.nondiff_argnums)
+        full_args = self._full_args
 
         def impl(*diff, nondiff, memo):
             prev = _state.enabled
@@ -249,17 +261,6 @@ class custom_jvp:
         self._fn = primitive(what, impl, vjp=vjp_rule, jvp=jvp_rule, variadic=True,
                              multiple_results=True, register=False)
         return jvp
-
-    def __call__(self, *args):
-        if self._fn is None:
-            raise TypeError(f"custom_jvp {self.__name__}: no rule yet; use @{self.__name__}.defjvp")
-        diff = [a for i, a in enumerate(args) if i not in self.nondiff_argnums]
-        if not _is_traced(diff):
-            return self.fun(*args)
-        nondiff = tuple(args[i] for i in self.nondiff_argnums)
-        memo = _Memo()
-        outs = self._fn(*diff, nondiff=nondiff, memo=memo)
-        return outs[0] if memo.single else outs
 
 
 class FunctionCtx:
