@@ -629,10 +629,16 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     """``numpy.nanmean``, differentiable; NaN elements get a zero gradient."""
     if not isinstance(a, Tensor):
         return np.nanmean(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **_np_kwargs(where=where))
+    keep = _kept(a, where)
+    return mean(bnp.where(keep, a, 0), axis, dtype, out, keepdims, where=keep)
+
+
+def _kept(a, where):
+    """The elements a nan-reduction uses: not NaN, and selected by ``where``."""
     keep = ~_nan_mask(a)
     if where is not None:
         keep &= np.asarray(_data(where), dtype=bool)
-    return mean(bnp.where(keep, a, 0), axis, dtype, out, keepdims, where=keep)
+    return keep
 
 
 def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, mean=None,
@@ -641,9 +647,7 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
     if not isinstance(a, Tensor):
         return np.nanvar(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims,
                          **_np_kwargs(ddof=ddof, where=where, mean=mean, correction=correction))
-    keep = ~_nan_mask(a)
-    if where is not None:
-        keep &= np.asarray(_data(where), dtype=bool)
+    keep = _kept(a, where)
     return var(bnp.where(keep, a, 0), axis, dtype, out, ddof, keepdims, where=keep, mean=mean,
                correction=correction)
 
@@ -654,9 +658,7 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
     if not isinstance(a, Tensor):
         return np.nanstd(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims,
                          **_np_kwargs(ddof=ddof, where=where, mean=mean, correction=correction))
-    keep = ~_nan_mask(a)
-    if where is not None:
-        keep &= np.asarray(_data(where), dtype=bool)
+    keep = _kept(a, where)
     return std(bnp.where(keep, a, 0), axis, dtype, out, ddof, keepdims, where=keep, mean=mean,
                correction=correction)
 
