@@ -283,7 +283,7 @@ class Trace:
 def _hook(prim, args, raw, params, out):
     th = _thread
     if not (th.stack or _global["on"]) or th.in_backward:
-        return _primitive._record(prim, args, params, out, None)
+        return _primitive._record(prim, args, raw, params, out, None)
     if not _finite(out) and _finite(raw):
         bad = "NaN" if _has_nan(out) else "inf"
         _report(f"forward of '{prim.name}' produced {bad} from finite inputs "
@@ -293,7 +293,7 @@ def _hook(prim, args, raw, params, out):
         digests = tuple((i, _digest(a)) for i, a in enumerate(args)
                         if isinstance(a, (Tensor, np.ndarray)))
         trace = Trace(_user_frame(), digests + ((-1, _digest(out)),) if not prim.multiple_results else digests)
-    return _primitive._record(prim, args, params, out, trace)
+    return _primitive._record(prim, args, raw, params, out, trace)
 
 
 def _has_nan(x):

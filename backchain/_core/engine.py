@@ -10,6 +10,7 @@ from . import anomaly as _anomaly
 from . import primitive as _primitive
 from .anomaly import InplaceError
 from .primitive import KINK_COUNTING
+from .saved import Saver, release
 from .tensor import INPLACE, MODIFIED, STALE, TRACES, Tensor, _state, make_const
 
 __all__ = ["toposort", "backward_pass", "forward_pass", "tensor_backward"]
@@ -199,6 +200,7 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
     _state.enabled = create_graph
     KINK_COUNTING.paused += 1  # rule evaluations are not forward passes: kinks.count skips them
     pop, push, pop_grad, get_grad = ready.pop, ready.append, grads.pop, grads.get
+    setflags = np.ndarray.setflags
     anomaly = _primitive._anomaly_hook is not None and _anomaly.active()
     if anomaly:
         _anomaly.enter_backward()
@@ -255,6 +257,12 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
             if not retain_graph:
                 t._inputs = None
                 t._params = None
+                if t.__class__ is Saver:  # give back its locks (saved.release, inlined for its own output)
+                    if t._held is not None:
+                        release(t)
+                    elif t._own is not None:
+                        setflags(t._own, True)
+                        t._own = None
     finally:
         _state.enabled = prev
         KINK_COUNTING.paused -= 1

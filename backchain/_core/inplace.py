@@ -23,6 +23,7 @@ import warnings
 
 import numpy as np
 
+from .saved import Saver, release
 from .tensor import INPLACE, MODIFIED, STALE, TRACES, Tensor, _IdMap, _state, bump_version
 
 __all__ = ["install"]
@@ -45,9 +46,12 @@ def _describe(x):
 
 def _move_node(x):
     """A new Tensor holding ``x``'s current value and node (``x`` is about to be rebound)."""
-    old = object.__new__(Tensor)
+    old = object.__new__(type(x))
     for s in _SLOTS:
         setattr(old, s, getattr(x, s))
+    if isinstance(x, Saver):  # the node's locks on its saved arrays go with it
+        old._own, old._held = x._own, x._held
+        x._own = x._held = None
     trace = TRACES.get(x)
     if trace is not None:
         TRACES[old] = trace
@@ -59,6 +63,11 @@ def _take(x, new):
     for s in _SLOTS:
         if s != "grad":
             setattr(x, s, getattr(new, s))
+    if isinstance(x, Saver):
+        x._own, x._held = new._own, new._held
+        new._own = new._held = None
+    else:  # a plain leaf that becomes a node cannot hold locks: the new node's arrays stay writeable
+        release(new)
     trace = TRACES.get(new)
     if trace is not None:
         TRACES[x] = trace

@@ -38,6 +38,8 @@ import threading
 
 import numpy as np
 
+from . import saved as _saved
+from .saved import Saver, lock_node
 from .tensor import TRACES, Tensor, _seq, _state, make_const
 
 __all__ = ["Primitive", "primitive", "REGISTRY", "safe_times"]
@@ -69,8 +71,8 @@ class Primitive:
     grad); ``fn.prim`` leads back to this object.
     """
 
-    __slots__ = ("name", "impl", "fast", "vjps", "jvps", "multiple_results", "kinks", "doc", "fn", "user",
-                 "__weakref__")
+    __slots__ = ("name", "impl", "fast", "vjps", "jvps", "linear", "saves", "multiple_results", "kinks", "doc",
+                 "fn", "user", "__weakref__")
 
     def __repr__(self):
         return f"<primitive {self.name}>"
@@ -95,7 +97,7 @@ def safe_times(g, d):
         s = out.dot(out) if out.ndim == 1 else np.vdot(out, out)
         if s != s:
             out = np.where(g == 0, 0, out)
-    elif tp is Tensor:  # higher order: the mask is a constant, so the fix records one op, and only if needed
+    elif isinstance(out, Tensor):  # higher order: the mask is a constant, so the fix records one op, and only if needed
         od = out.data
         s = np.vdot(od, od)
         if s != s:
@@ -165,7 +167,7 @@ def op_error(name, err, args):
 
 
 def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, variadic=False,
-              multiple_results=False, kinks=None, doc=None, fast=None, register=True):
+              multiple_results=False, kinks=None, doc=None, fast=None, register=True, saves=None):
     """Declare a differentiable primitive in one row and return the function that applies it.
 
     Parameters
@@ -192,11 +194,19 @@ def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, varia
     register : bool
         Enter the primitive in ``REGISTRY`` (the rule table that the tests cover);
         rules made on the fly by users (``custom_vjp``, ``Function``) are not.
+    saves : bool, optional
+        Whether the rules read saved values (the inputs or the output), which the
+        node then keeps read-only until its backward (``_core/saved.py``). By
+        default they do, except for a ``linear`` row called with one array input
+        (a linear row with more, like ``matmul``, reads the others). Rows whose
+        rules read only the cotangent (``add``, ``negative``) pass ``saves=False``.
     """
     prim = Primitive()
     prim.name = name
     prim.impl = impl
     prim.fast = impl if fast is None else fast
+    prim.linear = linear
+    prim.saves = saves
     prim.multiple_results = multiple_results
     prim.kinks = kinks
     prim.doc = doc
@@ -242,7 +252,7 @@ _kink_hook = None
 _anomaly_hook = None
 
 
-def _record(prim, args, params, out, trace):
+def _record(prim, args, raw_args, params, out, trace):
     """The callers' recording step, for anomaly mode (which also keeps a ``trace`` on the node).
     NOTE: keep in step with the recording in ``_make_caller``."""
     if _state.enabled:
@@ -250,7 +260,12 @@ def _record(prim, args, params, out, trace):
         i = 0
         for a in args:
             if isinstance(a, Tensor) and a.requires_grad and vjps[i] is not None:
-                t = object.__new__(Tensor)
+                t = object.__new__(Saver)
+                if prim.saves is False or (prim.linear and prim.saves is None and len(args) == 1):
+                    mine = type(out) is np.ndarray and out.base is None and all(out is not a for a in raw_args)
+                    lock_node(t, out if mine else None, ())
+                else:
+                    lock_node(t, out, raw_args)
                 t.data = out
                 t.requires_grad = True
                 t.grad = None
@@ -280,8 +295,11 @@ def _make_caller(prim):
     inlined (the hottest path of the library); keep the two in step.
     """
     impl, fast, vjps, name, multiple = prim.impl, prim.fast, prim.vjps, prim.name, prim.multiple_results
+    # nodes that lock nothing: rows that read only the cotangent, and linear rows of one input
+    never, linear1 = prim.saves is False, prim.linear and prim.saves is None
     counted = prim.kinks is not None
     new, seq, state = object.__new__, _seq, _state
+    ndarray, setflags, counts = np.ndarray, np.ndarray.setflags, _saved._COUNTS
 
     def call(*args, **params):
         for a in args:
@@ -308,8 +326,32 @@ def _make_caller(prim):
             i = 0
             for a in args:
                 if isinstance(a, Tensor) and a.requires_grad and vjps[i] is not None:
-                    # record: the output Tensor is the node
-                    t = new(Tensor)
+                    # record: the output Tensor is the node; a Saver locks the arrays its rule reads
+                    # record: the output Tensor is the node. It makes its output read-only, and a row
+                    # whose rules read its inputs locks those too (saved.lock_node, inlined for the usual
+                    # case: inputs that are other nodes' outputs, an output that owns its memory)
+                    t = new(Saver)
+                    t._held = None
+                    if never or (linear1 and len(args) == 1):
+                        if type(out) is ndarray and out.base is None and out is not raw[0] and out.flags.writeable:
+                            setflags(out, False)
+                            t._own = out
+                        else:  # a view, or the input itself: a node that saves it locks it
+                            t._own = None
+                    else:
+                        for d in raw:
+                            if type(d) is ndarray and (d.base is not None or d is out or d.flags.writeable
+                                                       or id(d) in counts):
+                                lock_node(t, out, raw)
+                                break
+                        else:
+                            if type(out) is not ndarray:
+                                t._own = None
+                            elif out.base is None and out.flags.writeable:
+                                setflags(out, False)
+                                t._own = out
+                            else:
+                                lock_node(t, out, ())
                     t.data = out
                     t.requires_grad = True
                     t.grad = None

@@ -87,8 +87,9 @@ def _safe(*derivs):
 
 # `fast=operator.*`: with a Tensor argument the data are arrays or NumPy scalars,
 # for which the operator skips the ufunc machinery.
-add = primitive("add", np.add, vjp=(_g, _g), jvp=(_g, _g), fast=operator.add)
-subtract = primitive("subtract", np.subtract, vjp=(_g, _minus_g), jvp=(_g, _minus_g), fast=operator.sub)
+add = primitive("add", np.add, vjp=(_g, _g), jvp=(_g, _g), fast=operator.add, saves=False)
+subtract = primitive("subtract", np.subtract, vjp=(_g, _minus_g), jvp=(_g, _minus_g), fast=operator.sub,
+                     saves=False)
 # multiply and divide multiply through `_times` (no NaN from the branch not taken): an operand
 # of multiply may have overflowed to inf, and 1 / y is inf at y = 0 (where(x != 0, 1 / x, 0)).
 # A finite Python number as derivative (x * 2.0) skips the check.
@@ -104,7 +105,7 @@ multiply = primitive("multiply", np.multiply, vjp=(_mul_dx, _mul_dy), jvp=(_mul_
 divide = primitive("divide", np.divide, **_safe(lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y),
                    fast=operator.truediv)
 true_divide = divide
-negative = primitive("negative", np.negative, vjp=(_minus_g,), jvp=(_minus_g,), fast=operator.neg)
+negative = primitive("negative", np.negative, vjp=(_minus_g,), jvp=(_minus_g,), fast=operator.neg, saves=False)
 positive = primitive("positive", np.positive, deriv=(_one,))
 square = primitive("square", np.square, **_safe(lambda ans, x: 2 * x))
 reciprocal = primitive("reciprocal", np.reciprocal, **_safe(lambda ans, x: -ans * ans))

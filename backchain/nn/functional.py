@@ -18,6 +18,7 @@ import math
 import numpy as np
 
 import backchain.numpy as bnp
+from .._core.saved import writable
 from .._core.tensor import Tensor
 from .._rules import activations as _act
 from .._rules import nn as _nn
@@ -273,7 +274,7 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
             x = _data(input)
             bm = np.mean(x, axis=axes)
             bv = np.var(x, axis=axes) * (n / max(n - 1, 1))  # unbiased, as PyTorch's running_var
-            rm, rv = _data(running_mean), _data(running_var)
+            rm, rv = (writable(b) if isinstance(b, Tensor) else b for b in (running_mean, running_var))
             rm *= 1 - momentum
             rm += (momentum * bm).astype(rm.dtype)
             rv *= 1 - momentum

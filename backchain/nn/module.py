@@ -463,7 +463,7 @@ class Module:
                 v = np.asarray(v.data if isinstance(v, Tensor) else v)
                 if assign:
                     target.data = np.array(v, copy=True)
-                elif target.data.shape == ():
+                elif target.data.shape == () or not target.data.flags.writeable:  # read-only: saved by a graph
                     target.data = np.asarray(v, dtype=target.data.dtype).copy()
                 else:
                     np.copyto(target.data, v, casting="unsafe")

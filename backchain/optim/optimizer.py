@@ -12,6 +12,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from .._core.saved import writable
 from .._core.tensor import Tensor, bump_version, enable_grad
 
 __all__ = ["Optimizer"]
@@ -171,9 +172,7 @@ class Optimizer:
                 )
             if g.dtype != p.data.dtype:
                 g = g.astype(p.data.dtype)
-            if not p.data.flags.writeable:
-                raise ValueError(f"{type(self).__name__}.step: a parameter of shape {p.data.shape} holds a "
-                                 "read-only array and cannot be updated in place")
+            writable(p)  # a parameter saved by a graph that has not run backward: update a copy
             yield p, g
 
     def zero_grad(self, set_to_none=True):

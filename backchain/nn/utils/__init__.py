@@ -1,6 +1,7 @@
 """``backchain.nn.utils``: gradient clipping, flattening parameters to one vector, and ``rnn`` (packed sequences)."""
 import numpy as np
 
+from ..._core.saved import writable
 from ..._core.tensor import Tensor
 from . import rnn  # noqa: F401
 
@@ -80,7 +81,7 @@ def vector_to_parameters(vec, parameters):
     i = 0
     for p in _params(parameters):
         n = p.data.size
-        p.data[...] = vec[i:i + n].reshape(p.data.shape)
+        writable(p)[...] = vec[i:i + n].reshape(p.data.shape)
         i += n
     if i != vec.size:
         raise ValueError(f"vector_to_parameters: the vector has {vec.size} elements, the parameters {i}")
