@@ -60,6 +60,13 @@ def _register():
 
 _register()
 
+from ._examples import attach as _attach, NUMPY as _EX, LINALG as _EX_LINALG, FFT as _EX_FFT, PREAMBLE as _PRE  # noqa: E402
+
+_attach(globals(), _EX, _PRE, own=_np)
+_attach(linalg, _EX_LINALG, _PRE, own=_np.linalg)
+_attach(fft, _EX_FFT, _PRE, own=_np.fft)
+del _EX, _EX_LINALG, _EX_FFT
+
 
 def __getattr__(name):
     if hasattr(_np, name):

@@ -7,3 +7,9 @@
 """
 from .._rules.special import *  # noqa: F401,F403
 from .._rules.special import __all__  # noqa: F401
+
+from ..numpy._examples import attach as _attach  # noqa: E402
+from ._examples import SPECIAL as _EX, SPECIAL_PREAMBLE as _PRE  # noqa: E402
+
+_attach(globals(), _EX, _PRE)
+del _EX

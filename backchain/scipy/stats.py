@@ -252,3 +252,9 @@ def _mvn_pdf(x, mean=None, cov=1):
 
 
 multivariate_normal = _Dist("multivariate_normal", logpdf=_mvn_logpdf, pdf=_mvn_pdf)
+
+from ..numpy._examples import attach as _attach  # noqa: E402
+from ._examples import STATS as _EX, STATS_PREAMBLE as _PRE  # noqa: E402
+
+_attach(globals(), _EX, _PRE)
+del _EX
