@@ -144,3 +144,15 @@ def test_import_backchain_does_not_load_scipy():
     code = "import sys, backchain, backchain.numpy, backchain.scipy; print('scipy' in sys.modules)"
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.strip() == "False"
+
+
+def test_cho_factor_same_factor_for_arrays_and_tensors():
+    from backchain.scipy import linalg
+
+    a = np.array([[4.0, 2.0, 0.4], [2.0, 5.0, 1.0], [0.4, 1.0, 3.0]])
+    for lower in (True, False):
+        c, low = linalg.cho_factor(a, lower=lower)
+        ct, lowt = linalg.cho_factor(bc.tensor(a), lower=lower)
+        np.testing.assert_allclose(c, ct.data, atol=1e-12)
+        assert low == lowt == lower
+        np.testing.assert_allclose(c @ c.T if lower else c.T @ c, a, atol=1e-12)

@@ -180,9 +180,14 @@ def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
 
 
 def cho_factor(a, lower=False, overwrite_a=False, check_finite=True):
-    """``scipy.linalg.cho_factor``: ``(c, lower)``, differentiable; ``c``'s other triangle is zero."""
+    """``scipy.linalg.cho_factor``: ``(c, lower)``, differentiable; ``c``'s other triangle is zero.
+
+    (SciPy leaves arbitrary values there; backchain zeros it on both paths, plain arrays
+    and Tensors, so that ``c`` is the same factor either way.)
+    """
     if not isinstance(a, Tensor):
-        return sl.cho_factor(a, lower=lower, overwrite_a=overwrite_a, check_finite=check_finite)
+        c, low = sl.cho_factor(a, lower=lower, overwrite_a=overwrite_a, check_finite=check_finite)
+        return (np.tril(c) if low else np.triu(c)), low
     return cholesky(a, lower=lower), bool(lower)
 
 
