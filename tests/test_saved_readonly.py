@@ -162,3 +162,13 @@ def test_threads_lock_and_release_their_own_graphs():
     for t in threads:
         t.join()
     assert not errors, errors
+
+
+def test_reinitialising_a_saved_parameter_fills_a_copy_and_is_reported():
+    layer = bc.nn.Linear(3, 2)
+    loss = bnp.tanh(layer(bc.tensor(np.ones((1, 3))))).sum()
+    old = layer.weight.data.copy()
+    bc.nn.init.zeros_(layer.weight)
+    assert np.all(layer.weight.data == 0) and not np.all(old == 0)
+    with pytest.raises(bc.InplaceError, match="nn.init"):
+        loss.backward()

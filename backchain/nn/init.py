@@ -14,7 +14,8 @@ import math
 
 import numpy as np
 
-from .._core.tensor import Tensor
+from .._core.saved import writable
+from .._core.tensor import Tensor, bump_version
 from ..random import _gen
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
@@ -30,6 +31,9 @@ def _fill(tensor, values):
     a = _array(tensor)
     if not isinstance(a, np.ndarray) or a.ndim == 0 and not a.flags.writeable:
         raise TypeError(f"init: expected a Parameter, Tensor or ndarray to fill in place, got {type(tensor).__name__}")
+    if isinstance(tensor, Tensor) and not a.flags.writeable:
+        a = writable(tensor)  # saved by a live graph: fill a copy; that graph's backward will say so
+        bump_version(tensor, "nn.init")
     a[...] = np.asarray(values, dtype=a.dtype).reshape(a.shape)
     return tensor
 
