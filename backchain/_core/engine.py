@@ -220,7 +220,15 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
                     if type(g) is not list and not isinstance(g, Tensor):
                         g = make_const(g)
                 else:
-                    args, ans = [x.data if isinstance(x, Tensor) else x for x in inputs], t.data
+                    ans = t.data
+                    n = len(inputs)  # unrolled for the usual cases (a comprehension costs 0.1 µs)
+                    if n == 1:
+                        args = (inputs[0].data,)  # a node's only input is a Tensor
+                    elif n == 2:
+                        a, b = inputs
+                        args = (a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b)
+                    else:
+                        args = [x.data if isinstance(x, Tensor) else x for x in inputs]
                 if type(g) is list:
                     g = _fill(g, t.data)
                 vjps = t._prim.vjps

@@ -313,7 +313,14 @@ def _make_caller(prim):
             if counted and _kink_hook is not None:
                 _kink_hook(prim, out, args, params)
             return out
-        raw = [a.data if isinstance(a, Tensor) else a for a in args]
+        n = len(args)  # the arrays: unrolled for one and two arguments (a comprehension costs 0.1 µs)
+        if n == 1:
+            raw = [a.data]
+        elif n == 2:
+            a, b = args
+            raw = [a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b]
+        else:
+            raw = [a.data if isinstance(a, Tensor) else a for a in args]
         try:
             out = fast(*raw, **params)
         except (ValueError, TypeError, IndexError) as e:
