@@ -23,6 +23,8 @@ reports (``engine._count_checked``). What read-only flags cannot stop is a write
 through another view that existed before the node was recorded (a second view of
 the same buffer): ``bc.detect_anomaly()`` fingerprints saved arrays and catches it.
 """
+import threading
+
 import numpy as np
 
 from .tensor import Tensor
@@ -31,8 +33,10 @@ __all__ = ["Saver", "lock_node", "release", "writable"]
 
 _ndarray = np.ndarray
 _setflags = np.ndarray.setflags  # positional (write flag first): a keyword call costs 4x more
-# id(array) -> [array, number of live nodes that hold its lock]; for arrays shared between nodes.
+# id(array) -> [array, number of live nodes that hold its lock]; for arrays shared between nodes
+# (and threads: a graph in each of two threads may save the same constant), so changed under _MUTEX.
 _COUNTS = {}
+_MUTEX = threading.RLock()  # reentrant: a node freed by the GC inside the lock releases under it
 
 
 class Saver(Tensor):
@@ -53,6 +57,11 @@ class Saver(Tensor):
 def _hold(a):
     """Take a counted lock on ``a``; True if taken (False: read-only, and not by a node, or memory
     from outside NumPy, such as a ``bytearray``, that could not be made writeable again)."""
+    with _MUTEX:
+        return _hold_unsafe(a)
+
+
+def _hold_unsafe(a):
     e = _COUNTS.get(id(a))
     if e is not None:
         e[1] += 1
@@ -103,19 +112,20 @@ def release(node):
     if own is not None:
         _setflags(own, True)
     if held is not None:
-        for a in reversed(held):  # bases before their views
-            e = _COUNTS.get(id(a))
-            if e is None:
-                continue
-            n = e[1] - 1
-            if n:
-                e[1] = n
-                continue
-            del _COUNTS[id(a)]
-            try:
-                _setflags(a, True)
-            except ValueError:  # a view whose base another node still locks: stays read-only
-                pass
+        with _MUTEX:
+            for a in reversed(held):  # bases before their views
+                e = _COUNTS.get(id(a))
+                if e is None:
+                    continue
+                n = e[1] - 1
+                if n:
+                    e[1] = n
+                    continue
+                del _COUNTS[id(a)]
+                try:
+                    _setflags(a, True)
+                except ValueError:  # a view whose base another node still locks: stays read-only
+                    pass
 
 
 def writable(t):
