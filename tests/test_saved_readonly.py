@@ -172,3 +172,14 @@ def test_reinitialising_a_saved_parameter_fills_a_copy_and_is_reported():
     assert np.all(layer.weight.data == 0) and not np.all(old == 0)
     with pytest.raises(bc.InplaceError, match="nn.init"):
         loss.backward()
+
+
+def test_index_array_changed_after_the_forward_does_not_move_the_gradient():
+    x = bc.tensor(np.arange(4.0), requires_grad=True)
+    idx = np.array([0, 1])
+    mask = np.array([True, False, True, False])
+    y = x[idx].sum() + x[mask].sum() + x[(idx,)].sum()
+    idx[0] = 3  # the caller's arrays stay theirs to change; the graph kept its own copies
+    mask[:] = False
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 2.0, 1.0, 0.0])

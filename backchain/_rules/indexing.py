@@ -102,7 +102,15 @@ def getitem(x, index):
     index = _clean_index(index)
     if not isinstance(x, Tensor):
         return x[index]
-    return _getitem(x, index=index)
+    return _getitem(x, index=_own_copy(index))
+
+
+def _own_copy(index):
+    """The index with its arrays copied: the node keeps its own, so a later write into the
+    caller's index array cannot move the gradient (the arrays are small next to the gather)."""
+    if isinstance(index, tuple):
+        return tuple(np.array(i) if type(i) is np.ndarray else i for i in index)
+    return np.array(index) if type(index) is np.ndarray else index
 
 
 # -- take and friends (composites of getitem) ---------------------------------------------------
