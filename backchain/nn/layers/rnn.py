@@ -61,11 +61,12 @@ def _run(mode, x, h0, c0, weights, reverse, masks):
     """
     w_ih, w_hh, b_ih, b_hh, w_hr = weights
     steps = x.shape[0] if isinstance(x, Tensor) else np.shape(x)[0]
-    xp = F.linear(x, w_ih, b_ih)
     if mode == "LSTM" and masks is None and w_hr is None:
-        # the common case: the whole sequence is one node (see backchain._rules.rnn.lstm_layer)
-        hs, cs = lstm_layer(xp[::-1] if reverse else xp, h0, c0, w_hh, b_hh)
+        # the common case: the whole sequence, input projection included, is one node
+        # (see backchain._rules.rnn.lstm_layer)
+        hs, cs = lstm_layer(x[::-1] if reverse else x, h0, c0, w_ih, w_hh, b_ih, b_hh)
         return (hs[::-1] if reverse else hs), hs[-1], cs[-1]
+    xp = F.linear(x, w_ih, b_ih)
     pieces = bnp.split(xp, steps, axis=0) if isinstance(xp, Tensor) else np.split(xp, steps, axis=0)
     h, c = h0, c0
     outs = [None] * steps
