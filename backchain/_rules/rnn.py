@@ -235,7 +235,7 @@ def _packed(w, order, scale):
 
 
 def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
-    """The forward pass on arrays: gate activations (T, 4H, N), tanh(c) (T, H, N), h and c (T+1, H, N)."""
+    """The forward pass on arrays: gate activations (T, 4H, N), tanh(c) (T, H, N), h (H, T+1, N), c (T+1, H, N)."""
     steps, batch = x.shape[0], x.shape[1]
     n = h0.shape[-1]
     dtype = np.result_type(x, h0, c0, w_ih, w_hh, *(b for b in (b_ih, b_hh) if b is not None))
@@ -249,17 +249,19 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     if b_ih is not None or b_hh is not None:
         bias = b_ih if b_hh is None else (b_hh if b_ih is None else np.add(b_ih, b_hh))
         acts += _packed(bias.astype(dtype), order, half)[:, None]
-    hb = np.empty((steps + 1, n, batch), dtype=dtype)
-    cb = np.empty_like(hb)
+    # h as (H, T + 1, N): the previous states of all steps are then one (H, T N) matrix, for the
+    # weight gradient; a step's (H, N) slice is a strided view that the products read as it is
+    hb = np.empty((n, steps + 1, batch), dtype=dtype)
+    cb = np.empty((steps + 1, n, batch), dtype=dtype)
     tcs = np.empty((steps, n, batch), dtype=dtype)
-    hb[0] = h0.T
+    hb[:, 0] = h0.T
     cb[0] = c0.T
     prod = np.empty((4 * n, batch), dtype=dtype)
     ig = np.empty((n, batch), dtype=dtype)
     n2, n3 = 2 * n, 3 * n
     for t in range(steps):
         a = acts[t]
-        np.matmul(wh, hb[t], out=prod)
+        np.matmul(wh, hb[:, t], out=prod)
         a += prod
         np.tanh(a, out=a)
         s = a[:n3]                      # i, f, o: sigmoid from tanh of the halved pre-activation
@@ -271,13 +273,13 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
         c += ig
         tc = tcs[t]
         np.tanh(c, out=tc)
-        np.multiply(a[n2:n3], tc, out=hb[t + 1])
+        np.multiply(a[n2:n3], tc, out=hb[:, t + 1])
     return acts, tcs, hb, cb
 
 
 def _lstm_layer_impl(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     acts, tcs, hb, cb = _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
-    hs, cs = np.swapaxes(hb[1:], 1, 2), np.swapaxes(cb[1:], 1, 2)
+    hs, cs = np.transpose(hb[:, 1:], (1, 2, 0)), np.swapaxes(cb[1:], 1, 2)
     _residuals.put(hs, (acts, tcs, hb, cb))
     return hs, cs
 
@@ -370,7 +372,7 @@ class _NumpyCotangents:
         dtype = np.result_type(acts, gh, gc)
         order = _order(n)
         wh = np.take(w_hh.astype(dtype, copy=False), order, axis=0)
-        wht = wh.T
+        wht = np.ascontiguousarray(wh.T)   # the faster operand layout for OpenBLAS here
         one = dtype.type(1)
         # the cotangents of the states, transposed like them; a part that is all zero is skipped
         # (typically: only the last hidden state is used, and no cell state)
@@ -384,7 +386,10 @@ class _NumpyCotangents:
             gct = np.ascontiguousarray(gct, dtype=dtype)
         dh = np.array(ght[-1], dtype=dtype) if steps else np.array(h0.T, dtype=dtype) * 0
         dc = np.array(gct[-1], dtype=dtype) if steps else np.array(c0.T, dtype=dtype) * 0
-        dgs = np.empty((steps, n4, batch), dtype=dtype)  # cotangents of the pre-activations, internal order
+        # the cotangents of the pre-activations (internal gate order) of all steps, as (4H, T, N) so
+        # that they are one (4H, T N) matrix for the weight gradients; a step's are formed in ``d``
+        dgs = np.empty((n4, steps, batch), dtype=dtype)
+        d = np.empty((n4, batch), dtype=dtype)
         dct = np.empty((n, batch), dtype=dtype)
         tmp = np.empty((n, batch), dtype=dtype)
         sd = np.empty((n3, batch), dtype=dtype)
@@ -392,7 +397,6 @@ class _NumpyCotangents:
             a = acts[t]
             i, f, o, g = a[:n], a[n:n2], a[n2:n3], a[n3:]
             tc = tcs[t]
-            d = dgs[t]
             # the cell state's cotangent: dc + dh o (1 - tanh(c)^2)
             np.multiply(tc, tc, out=tmp)
             np.subtract(one, tmp, out=tmp)
@@ -414,52 +418,40 @@ class _NumpyCotangents:
             dg *= dct
             np.multiply(dct, f, out=dc)
             np.matmul(wht, d, out=dh)                      # the cotangent of h_{t-1} through step t
+            dgs[:, t] = d
             if t > 0:
                 if more_h:
                     dh += ght[t - 1]
                 if more_c:
                     dc += gct[t - 1]
         self.dh0, self.dc0 = dh.T, dc.T
-        self.dgs, self.hb, self.order, self.dtype = dgs, hb, order, dtype
+        self.flat = dgs.reshape(n4, steps * batch)
+        self.hprev = hb[:, :-1].reshape(n, steps * batch)   # a view: rows of T N numbers
+        self.order, self.dtype = order, dtype
         self.x, self.w_ih, self.shapes = x, w_ih, (steps, n, batch)
-        self.flat = self.dw = self.db = None
+        self.db = None
 
-    def _flat(self):
-        """The pre-activations' cotangents of all steps as one (4H, T N) matrix."""
-        if self.flat is None:
-            steps, n, batch = self.shapes
-            self.flat = np.swapaxes(self.dgs, 0, 1).reshape(4 * n, steps * batch)
-            self.dgs = None
-        return self.flat
-
-    def _weights(self):
-        """Both weight cotangents with one product: [dW_ih, dW_hh] = dgates^T [x, h_{t-1}]."""
-        if self.dw is None:
-            steps, n, batch = self.shapes
-            m = self.x.shape[-1]
-            xh = np.empty((steps, batch, m + n), dtype=self.dtype)
-            xh[..., :m] = self.x
-            xh[..., m:] = np.swapaxes(self.hb[:-1], 1, 2)
-            dw = np.empty((4 * n, m + n), dtype=self.dtype)
-            dw[self.order] = self._flat() @ xh.reshape(steps * batch, m + n)
-            self.dw = dw[:, :m], dw[:, m:]
-        return self.dw
+    def _unordered(self, rows):
+        """Rows in the internal gate order -> PyTorch's order."""
+        out = np.empty_like(rows)
+        out[self.order] = rows
+        return out
 
     def __getitem__(self, k):
+        steps, n, batch = self.shapes
         if k == 0:
-            steps, n, batch = self.shapes
             wi = np.take(self.w_ih.astype(self.dtype, copy=False), self.order, axis=0)
-            return (self._flat().T @ wi).reshape(steps, batch, -1)
+            return (self.flat.T @ wi).reshape(steps, batch, -1)
         if k == 1:
             return self.dh0
         if k == 2:
             return self.dc0
-        if k in (3, 4):
-            return self._weights()[k - 3]
+        if k == 3:
+            return self._unordered(self.flat @ np.asarray(self.x, dtype=self.dtype).reshape(steps * batch, -1))
+        if k == 4:
+            return self._unordered(self.flat @ self.hprev.T)
         if self.db is None:
-            db = np.empty(self._flat().shape[0], dtype=self.dtype)
-            db[self.order] = self._flat().sum(axis=1)
-            self.db = db
+            self.db = self._unordered(self.flat.sum(axis=1))
         return self.db if k == 5 else self.db.copy()  # b_ih and b_hh: equal, but not one array
 
 
