@@ -235,20 +235,31 @@ def _packed(w, order, scale):
 
 
 def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
-    """The forward pass on arrays: gate activations (T, 4H, N), tanh(c) (T, H, N), h (H, T+1, N), c (T+1, H, N)."""
-    steps, batch = x.shape[0], x.shape[1]
+    """The forward pass on arrays: gate activations (T, 4H, N), tanh(c) (T, H, N), h (H, T+1, N),
+    c (T+1, H, N), and the input with a column of ones appended when there is a bias (T, N, I+1)."""
+    steps, batch, m = x.shape
     n = h0.shape[-1]
     dtype = np.result_type(x, h0, c0, w_ih, w_hh, *(b for b in (b_ih, b_hh) if b is not None))
     order = _order(n)
     half = dtype.type(0.5)
-    wi = _packed(w_ih.astype(dtype, copy=False), order, half)
+    if b_ih is not None or b_hh is not None:
+        # the bias as one more input column (of ones): the projection adds it, and in the backward
+        # pass the weight-gradient product gives the bias gradient as its last column
+        bias = b_ih if b_hh is None else (b_hh if b_ih is None else np.add(b_ih, b_hh))
+        xa = np.empty((steps, batch, m + 1), dtype=dtype)
+        xa[..., :m] = x
+        xa[..., m] = 1
+        wi = np.empty((4 * n, m + 1), dtype=dtype)
+        wi[:, :m] = w_ih
+        wi[:, m] = bias
+        wi = _packed(wi, order, half)
+    else:
+        xa = x.astype(dtype, copy=False)
+        wi = _packed(w_ih.astype(dtype, copy=False), order, half)
     wh = _packed(w_hh.astype(dtype, copy=False), order, half)
     acts = np.empty((steps, 4 * n, batch), dtype=dtype)
     # the input projection of every step: one batched product (4H, I) @ (I, N)
-    np.matmul(wi, np.swapaxes(x, 1, 2), out=acts)
-    if b_ih is not None or b_hh is not None:
-        bias = b_ih if b_hh is None else (b_hh if b_ih is None else np.add(b_ih, b_hh))
-        acts += _packed(bias.astype(dtype), order, half)[:, None]
+    np.matmul(wi, np.swapaxes(xa, 1, 2), out=acts)
     # h as (H, T + 1, N): the previous states of all steps are then one (H, T N) matrix, for the
     # weight gradient; a step's (H, N) slice is a strided view that the products read as it is
     hb = np.empty((n, steps + 1, batch), dtype=dtype)
@@ -274,13 +285,14 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
         tc = tcs[t]
         np.tanh(c, out=tc)
         np.multiply(a[n2:n3], tc, out=hb[:, t + 1])
-    return acts, tcs, hb, cb
+    return acts, tcs, hb, cb, xa
 
 
 def _lstm_layer_impl(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
-    acts, tcs, hb, cb = _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+    res = _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+    hb, cb = res[2], res[3]
     hs, cs = np.transpose(hb[:, 1:], (1, 2, 0)), np.swapaxes(cb[1:], 1, 2)
-    _residuals.put(hs, (acts, tcs, hb, cb))
+    _residuals.put(hs, res)
     return hs, cs
 
 
@@ -366,7 +378,7 @@ class _NumpyCotangents:
 
     def __init__(self, gh, gc, hs, cs, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
         saved = _residuals.get(hs)
-        acts, tcs, hb, cb = saved if saved is not None else _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        acts, tcs, hb, cb, xa = saved if saved is not None else _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
         steps, n4, batch = acts.shape
         n, n2, n3 = n4 // 4, n4 // 2, 3 * n4 // 4
         dtype = np.result_type(acts, gh, gc)
@@ -428,8 +440,8 @@ class _NumpyCotangents:
         self.flat = dgs.reshape(n4, steps * batch)
         self.hprev = hb[:, :-1].reshape(n, steps * batch)   # a view: rows of T N numbers
         self.order, self.dtype = order, dtype
-        self.x, self.w_ih, self.shapes = x, w_ih, (steps, n, batch)
-        self.db = None
+        self.xa, self.w_ih, self.shapes = xa, w_ih, (steps, n, batch)
+        self.dwb = None
 
     def _unordered(self, rows):
         """Rows in the internal gate order -> PyTorch's order."""
@@ -446,13 +458,14 @@ class _NumpyCotangents:
             return self.dh0
         if k == 2:
             return self.dc0
-        if k == 3:
-            return self._unordered(self.flat @ np.asarray(self.x, dtype=self.dtype).reshape(steps * batch, -1))
         if k == 4:
             return self._unordered(self.flat @ self.hprev.T)
-        if self.db is None:
-            self.db = self._unordered(self.flat.sum(axis=1))
-        return self.db if k == 5 else self.db.copy()  # b_ih and b_hh: equal, but not one array
+        if self.dwb is None:  # [dW_ih, db] with one product (the ones column of ``xa``)
+            self.dwb = self._unordered(self.flat @ self.xa.reshape(steps * batch, -1))
+        m = self.w_ih.shape[-1]
+        if k == 3:
+            return self.dwb[:, :m]
+        return self.dwb[:, m].copy()  # b_ih and b_hh: equal, but not one array
 
 
 def _lstm_layer_jvp_all(tx, th0, tc0, twi, twh, tbi, tbh, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs):
