@@ -269,22 +269,23 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     cb[0] = c0.T
     prod = np.empty((4 * n, batch), dtype=dtype)
     ig = np.empty((n, batch), dtype=dtype)
-    n2, n3 = 2 * n, 3 * n
+    gates, sigmoids, hprev, hnext = acts.reshape(steps, 4, n, batch), acts[:, :3 * n], hb[:, :-1], hb[:, 1:]
     for t in range(steps):
         a = acts[t]
-        np.matmul(wh, hb[:, t], out=prod)
+        np.matmul(wh, hprev[:, t], out=prod)
         a += prod
         np.tanh(a, out=a)
-        s = a[:n3]                      # i, f, o: sigmoid from tanh of the halved pre-activation
+        s = sigmoids[t]                 # i, f, o: sigmoid from tanh of the halved pre-activation
         s *= half
         s += half
+        i, f, o, g = gates[t]
         c = cb[t + 1]
-        np.multiply(a[n:n2], cb[t], out=c)
-        np.multiply(a[:n], a[n3:], out=ig)
+        np.multiply(f, cb[t], out=c)
+        np.multiply(i, g, out=ig)
         c += ig
         tc = tcs[t]
         np.tanh(c, out=tc)
-        np.multiply(a[n2:n3], tc, out=hb[:, t + 1])
+        np.multiply(o, tc, out=hnext[:, t])
     return acts, tcs, hb, cb, xa
 
 
@@ -405,9 +406,13 @@ class _NumpyCotangents:
         dct = np.empty((n, batch), dtype=dtype)
         tmp = np.empty((n, batch), dtype=dtype)
         sd = np.empty((n3, batch), dtype=dtype)
+        # views made once: a slice costs about as much as an elementwise call on these blocks
+        d_i, d_f, d_o, d_g, d_if = d[:n], d[n:n2], d[n2:n3], d[n3:], d[:n2].reshape(2, n, batch)
+        sd_i, sd_f, sd_o = sd[:n], sd[n:n2], sd[n2:]
+        gates, sigmoids = acts.reshape(steps, 4, n, batch), acts[:, :n3]
         for t in range(steps - 1, -1, -1):
-            a = acts[t]
-            i, f, o, g = a[:n], a[n:n2], a[n2:n3], a[n3:]
+            i, f, o, g = gates[t]
+            s = sigmoids[t]
             tc = tcs[t]
             # the cell state's cotangent: dc + dh o (1 - tanh(c)^2)
             np.multiply(tc, tc, out=tmp)
@@ -416,18 +421,17 @@ class _NumpyCotangents:
             tmp *= dh
             np.add(tmp, dc, out=dct)
             # sigmoid'(z) = s (1 - s) for i, f, o at once; tanh'(z) = 1 - g^2
-            np.subtract(one, a[:n3], out=sd)
-            sd *= a[:n3]
-            np.multiply(g, sd[:n], out=d[:n])              # i: dct g i (1 - i)
-            np.multiply(cb[t], sd[n:n2], out=d[n:n2])      # f: dct c_{t-1} f (1 - f)
-            d[:n2].reshape(2, n, batch)[...] *= dct
-            np.multiply(tc, sd[n2:], out=d[n2:n3])         # o: dh tanh(c) o (1 - o)
-            d[n2:n3] *= dh
-            dg = d[n3:]                                    # g: dct i (1 - g^2)
-            np.multiply(g, g, out=dg)
-            np.subtract(one, dg, out=dg)
-            dg *= i
-            dg *= dct
+            np.subtract(one, s, out=sd)
+            sd *= s
+            np.multiply(g, sd_i, out=d_i)                  # i: dct g i (1 - i)
+            np.multiply(cb[t], sd_f, out=d_f)              # f: dct c_{t-1} f (1 - f)
+            d_if *= dct
+            np.multiply(tc, sd_o, out=d_o)                 # o: dh tanh(c) o (1 - o)
+            d_o *= dh
+            np.multiply(g, g, out=d_g)                     # g: dct i (1 - g^2)
+            np.subtract(one, d_g, out=d_g)
+            d_g *= i
+            d_g *= dct
             np.multiply(dct, f, out=dc)
             np.matmul(wht, d, out=dh)                      # the cotangent of h_{t-1} through step t
             dgs[:, t] = d
