@@ -391,8 +391,8 @@ class _NumpyCotangents:
         # (typically: only the last hidden state is used, and no cell state)
         ght = np.swapaxes(gh, 1, 2)
         gct = np.swapaxes(gc, 1, 2)
-        more_h = steps > 1 and ght[:-1].any()
-        more_c = steps > 1 and gct[:-1].any()
+        more_h = steps > 1 and gh[:-1].any()   # the untransposed arrays: contiguous, a faster scan
+        more_c = steps > 1 and gc[:-1].any()
         if more_h:
             ght = np.ascontiguousarray(ght, dtype=dtype)
         if more_c:
