@@ -17,6 +17,10 @@ CPU kernels fuse the same part); the matrix products stay ``nn.linear``.
 projected sequence); the result has the shape of the state. The rules recompute
 the gate activations from the inputs (cheap, elementwise) instead of storing
 them, and are written with ``backchain.numpy``, so every order of derivative works.
+
+* ``lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh) -> (hs, cs)``: one direction of a
+  whole LSTM layer over a (T, N, I) sequence, input projection included, as one node
+  (what ``nn.LSTM`` runs without masks or projection); see the notes at its definition.
 """
 import threading
 import weakref

@@ -6,7 +6,10 @@ backward direction), and so are the gate orders (LSTM: input, forget, cell,
 output; GRU: reset, update, new), so ``load_state_dict`` takes the weights of
 a ``torch.nn.LSTM`` unchanged.
 
-How a sequence runs: the input projection of all time steps is one matrix
+How a sequence runs: an LSTM layer direction without masks or projection is one
+node (``backchain._rules.rnn.lstm_layer``: the input projection of all steps, the
+recurrence, and in the backward pass the weight gradients as one product each over
+all steps). Otherwise the input projection of all time steps is one matrix
 product; then each step is one product with ``weight_hh`` and, for LSTM and
 GRU, one fused pointwise primitive (``backchain._rules.rnn``). Backpropagation
 through time is the ordinary backward pass (iterative: thousands of steps are
