@@ -17,6 +17,10 @@ CPU kernels fuse the same part); the matrix products stay ``nn.linear``.
 projected sequence); the result has the shape of the state. The rules recompute
 the gate activations from the inputs (cheap, elementwise) instead of storing
 them, and are written with ``backchain.numpy``, so every order of derivative works.
+
+* ``lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh) -> (hs, cs)``: one direction of a
+  whole LSTM layer over a (T, N, I) sequence, input projection included, as one node
+  (what ``nn.LSTM`` runs without masks or projection); see the notes at its definition.
 """
 import threading
 import weakref
@@ -172,13 +176,15 @@ gru_cell = primitive(
 # -- a whole LSTM layer (one direction) as one node ----------------------------------------------
 #
 # Why: backpropagation through time with one node per step pays the recording and walking of
-# every step, and one small weight-gradient product per step. As one node, the backward pass
-# recomputes the gate activations of all steps at once (one large product with weight_hh), runs
-# only the truly sequential part step by step (one product per step), and forms the gradient of
-# weight_hh with one large product over all steps.
+# every step, and one small weight-gradient product per step. As one node, the input projection
+# of all steps is one batched product, only the truly sequential part runs step by step (one
+# product per step, forward and backward), and the weight gradients are one large product each
+# over all steps.
 #
 # The rules take either plain arrays (a first-order backward pass: NumPy) or Tensors (higher
-# order: recorded through backchain.numpy); ``_lib`` picks the namespace, so one text serves both.
+# order: recorded through backchain.numpy); ``_lib`` picks the namespace, so one text serves both
+# (``_lstm_layer_vjp_all``, ``_lstm_layer_jvp_all``). The first-order backward pass on arrays has
+# its own in-place text (``_lstm_layer_vjp_numpy``), and so has the forward pass (``_lstm_forward``).
 
 def _lib(*arrays):
     from .._core.tensor import Tensor
@@ -208,61 +214,102 @@ class _Residuals:
 _residuals = _Residuals()
 
 
-# The sigmoid gates' pre-activations are halved in the weights and inputs, so that one tanh over
-# all four gates and one affine map give every activation: sigmoid(x) = (1 + tanh(x / 2)) / 2, and
-# the cell gate is then mapped back from (1 + tanh) / 2 to tanh.
+# The forward pass on arrays (``_lstm_forward``) works in a layout of its own, chosen for NumPy:
+#
+# * states and gates are stored transposed, hidden units first: h as (H, N), the gates of a step
+#   as (4H, N); then every gate of a step is one contiguous block (an elementwise call on a
+#   contiguous block costs a quarter of one on a strided slice of the (N, 4H) rows), and the
+#   products ``W @ h`` and ``W^T @ dgates`` are the faster ones for OpenBLAS here;
+# * the gates are reordered (i, f, o, g) so that the three sigmoid gates are one block, and their
+#   rows of the weights and bias are halved: one tanh over all four gates then gives every
+#   activation, sigmoid(z) = (1 + tanh(z / 2)) / 2 being one multiply and one add on that block.
+#
+# ``_ORDER`` maps internal rows to PyTorch's (i, f, g, o); the outputs are transposed views.
+
+def _order(n):
+    return np.concatenate([np.arange(2 * n), np.arange(3 * n, 4 * n), np.arange(2 * n, 3 * n)])
 
 
-def _lstm_layer_impl(xp, h0, c0, w_hh, b_hh):
-    steps = xp.shape[0]
+def _packed(w, order, scale):
+    """Rows of ``w`` in the internal gate order, the sigmoid gates' rows halved (``scale``)."""
+    out = np.take(w, order, axis=0)
+    if scale is not None:
+        out[:3 * (len(order) // 4)] *= scale
+    return out
+
+
+def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+    """The forward pass on arrays: gate activations (T, 4H, N), tanh(c) (T, H, N), h (H, T+1, N),
+    c (T+1, H, N), and the input with a column of ones appended when there is a bias (T, N, I+1)."""
+    steps, batch, m = x.shape
     n = h0.shape[-1]
-    dtype = np.result_type(xp, h0, c0, w_hh)
-    # weights and inputs plus bias with the sigmoid gates halved
-    w = np.empty((4 * n, n), dtype=dtype)   # used transposed: the faster layout for OpenBLAS here
-    scale = np.full(4 * n, 0.5, dtype=dtype)
-    scale[2 * n:3 * n] = 1.0
-    np.multiply(w_hh, scale[:, None], out=w)
-    acts = np.add(xp, b_hh, dtype=dtype) if b_hh is not None else xp.astype(dtype, copy=True)
-    acts *= scale
-    # states with the initial one in front: the previous states of all steps are a view
-    hbuf = np.empty((steps + 1,) + h0.shape, dtype=dtype)
-    cbuf = np.empty_like(hbuf)
-    tcs = np.empty((steps,) + h0.shape, dtype=dtype)
-    hbuf[0] = h0
-    cbuf[0] = c0
-    wt = w.T
-    prod = np.empty(xp.shape[1:], dtype=dtype)
-    ig = np.empty(h0.shape, dtype=dtype)
+    dtype = np.result_type(x, h0, c0, w_ih, w_hh, *(b for b in (b_ih, b_hh) if b is not None))
+    order = _order(n)
+    half = dtype.type(0.5)
+    if b_ih is not None or b_hh is not None:
+        # the bias as one more input column (of ones): the projection adds it, and in the backward
+        # pass the weight-gradient product gives the bias gradient as its last column
+        bias = b_ih if b_hh is None else (b_hh if b_ih is None else np.add(b_ih, b_hh))
+        xa = np.empty((steps, batch, m + 1), dtype=dtype)
+        xa[..., :m] = x
+        xa[..., m] = 1
+        wi = np.empty((4 * n, m + 1), dtype=dtype)
+        wi[:, :m] = w_ih
+        wi[:, m] = bias
+        wi = _packed(wi, order, half)
+    else:
+        xa = x.astype(dtype, copy=False)
+        wi = _packed(w_ih.astype(dtype, copy=False), order, half)
+    wh = _packed(w_hh.astype(dtype, copy=False), order, half)
+    acts = np.empty((steps, 4 * n, batch), dtype=dtype)
+    # the input projection of every step: one batched product (4H, I) @ (I, N)
+    np.matmul(wi, np.swapaxes(xa, 1, 2), out=acts)
+    # h as (H, T + 1, N): the previous states of all steps are then one (H, T N) matrix, for the
+    # weight gradient; a step's (H, N) slice is a strided view that the products read as it is
+    hb = np.empty((n, steps + 1, batch), dtype=dtype)
+    cb = np.empty((steps + 1, n, batch), dtype=dtype)
+    tcs = np.empty((steps, n, batch), dtype=dtype)
+    hb[:, 0] = h0.T
+    cb[0] = c0.T
+    prod = np.empty((4 * n, batch), dtype=dtype)
+    ig = np.empty((n, batch), dtype=dtype)
+    gates, sigmoids, hprev, hnext = acts.reshape(steps, 4, n, batch), acts[:, :3 * n], hb[:, :-1], hb[:, 1:]
     for t in range(steps):
         a = acts[t]
-        np.matmul(hbuf[t], wt, out=prod)
+        np.matmul(wh, hprev[:, t], out=prod)
         a += prod
         np.tanh(a, out=a)
-        a *= 0.5                        # contiguous: faster than the sigmoid gates alone
-        a += 0.5
-        g = a[..., 2 * n:3 * n]
-        g *= 2.0
-        g -= 1.0
-        c = cbuf[t + 1]
-        np.multiply(a[..., n:2 * n], cbuf[t], out=c)
-        np.multiply(a[..., :n], g, out=ig)
+        s = sigmoids[t]                 # i, f, o: sigmoid from tanh of the halved pre-activation
+        s *= half
+        s += half
+        i, f, o, g = gates[t]
+        c = cb[t + 1]
+        np.multiply(f, cb[t], out=c)
+        np.multiply(i, g, out=ig)
         c += ig
         tc = tcs[t]
         np.tanh(c, out=tc)
-        np.multiply(a[..., 3 * n:], tc, out=hbuf[t + 1])
-    hs, cs = hbuf[1:], cbuf[1:]
-    _residuals.put(hs, (acts, tcs, hbuf, cbuf))
+        np.multiply(o, tc, out=hnext[:, t])
+    return acts, tcs, hb, cb, xa
+
+
+def _lstm_layer_impl(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+    res = _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+    hb, cb = res[2], res[3]
+    hs, cs = np.transpose(hb[:, 1:], (1, 2, 0)), np.swapaxes(cb[1:], 1, 2)
+    _residuals.put(hs, res)
     return hs, cs
 
 
-def _lstm_layer_recompute(lib, xp, h0, c0, w_hh, b_hh, hs, cs):
-    """Previous states and gate activations of every step, from the outputs: one large product."""
+def _lstm_layer_recompute(lib, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs):
+    """Previous states and gate activations of every step, from the outputs: two large products."""
     n = np.shape(h0)[-1]
     hprev = lib.concatenate([lib.expand_dims(h0, 0), hs[:-1]], axis=0)
     cprev = lib.concatenate([lib.expand_dims(c0, 0), cs[:-1]], axis=0)
-    a = xp + lib.matmul(hprev, lib.swapaxes(w_hh, 0, 1))
-    if b_hh is not None:
-        a = a + b_hh
+    a = lib.matmul(x, lib.swapaxes(w_ih, 0, 1)) + lib.matmul(hprev, lib.swapaxes(w_hh, 0, 1))
+    for b in (b_ih, b_hh):
+        if b is not None:
+            a = a + b
     i, f, o = _sigm(lib, a[..., :n]), _sigm(lib, a[..., n:2 * n]), _sigm(lib, a[..., 3 * n:])
     g = lib.tanh(a[..., 2 * n:3 * n])
     return hprev, cprev, i, f, g, o, lib.tanh(cs)
@@ -280,7 +327,7 @@ class _JointCache(threading.local):
 _joint = _JointCache()
 
 
-def _lstm_layer_vjp_all(ct, ans, xp, h0, c0, w_hh, b_hh):
+def _lstm_layer_vjp_all(ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     """Cotangents of every input at once; the per-input rules share one evaluation per backward step.
 
     NOTE: the engine calls the rule of each input of a node in turn with the same cotangent
@@ -292,13 +339,13 @@ def _lstm_layer_vjp_all(ct, ans, xp, h0, c0, w_hh, b_hh):
     if isinstance(ans, tuple):
         hs, cs = ans
     else:  # higher order: the outputs as recorded functions of the inputs
-        hs, cs = lstm_layer(xp, h0, c0, w_hh, b_hh)
-    lib = _lib(gh, gc, hs, cs, xp, h0, c0, w_hh, b_hh)
+        hs, cs = lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+    lib = _lib(gh, gc, hs, cs, x, h0, c0, w_ih, w_hh, b_ih, b_hh)
     if lib is np:
-        _joint.key, _joint.value = ct, _lstm_layer_vjp_numpy(gh, gc, hs, cs, xp, h0, c0, w_hh, b_hh)
+        _joint.key, _joint.value = ct, _NumpyCotangents(gh, gc, hs, cs, x, h0, c0, w_ih, w_hh, b_ih, b_hh)
         return _joint.value
-    hprev, cprev, i, f, g, o, tc = _lstm_layer_recompute(lib, xp, h0, c0, w_hh, b_hh, hs, cs)
-    steps = np.shape(xp)[0]
+    hprev, cprev, i, f, g, o, tc = _lstm_layer_recompute(lib, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs)
+    steps = np.shape(x)[0]
     # elementwise factors of all steps at once; only the recurrence runs step by step
     do = gh * tc * o * (1 - o)
     dc_from_h = gh * o * (1 - tc * tc)
@@ -319,70 +366,132 @@ def _lstm_layer_vjp_all(ct, ans, xp, h0, c0, w_hh, b_hh):
         dh = lib.matmul(d, w_hh)  # the cotangent of h_{t-1} through step t
     dgs = lib.stack(dgates, axis=0)
     flat = lambda a: lib.reshape(a, (-1, np.shape(a)[-1]))
-    dw = lib.matmul(lib.swapaxes(flat(dgs), 0, 1), flat(hprev))
-    db = None if b_hh is None else lib.sum(flat(dgs), axis=0)
-    _joint.key, _joint.value = ct, (dgs, dh, dc, dw, db)
+    dx = lib.matmul(dgs, w_ih)
+    dw_ih = lib.matmul(lib.swapaxes(flat(dgs), 0, 1), flat(x))
+    dw_hh = lib.matmul(lib.swapaxes(flat(dgs), 0, 1), flat(hprev))
+    db = lib.sum(flat(dgs), axis=0)
+    _joint.key, _joint.value = ct, (dx, dh, dc, dw_ih, dw_hh, db, db)
     return _joint.value
 
 
-def _lstm_layer_vjp_numpy(gh, gc, hs, cs, xp, h0, c0, w_hh, b_hh):
-    """The same backward pass as :func:`_lstm_layer_vjp_all` on plain arrays, written in place."""
-    n = h0.shape[-1]
-    steps = xp.shape[0]
-    saved = _residuals.get(hs)
-    if saved is None:
-        hprev, cprev, i, f, g, o, tc = _lstm_layer_recompute(np, xp, h0, c0, w_hh, b_hh, hs, cs)
-    else:
-        acts, tc, hbuf, cbuf = saved
-        hprev, cprev = hbuf[:-1], cbuf[:-1]
-        i, f, g, o = (acts[..., k * n:(k + 1) * n] for k in range(4))
-    dtype = np.result_type(gh, gc, xp, w_hh, i)
-    # elementwise factors of all steps at once, in PyTorch's gate order (i, f, g, o):
-    # the gate cotangents are (dc, dc, dc, dh) times these; only the recurrence runs step by step
-    dgs = np.empty(xp.shape, dtype=dtype)
-    fi, ff, fg, fo = (dgs[..., k * n:(k + 1) * n] for k in range(4))
-    np.subtract(1, i, out=fi)
-    fi *= i
-    fi *= g
-    np.subtract(1, f, out=ff)
-    ff *= f
-    ff *= cprev
-    np.multiply(g, g, out=fg)
-    np.subtract(1, fg, out=fg)
-    fg *= i
-    oc = np.multiply(tc, tc, dtype=dtype)   # d h_t / d c_t = o (1 - tanh(c)^2)
-    np.subtract(1, oc, out=oc)
-    oc *= o
-    np.subtract(1, o, out=fo)
-    fo *= o
-    fo *= tc
-    d4 = dgs.reshape(dgs.shape[:-1] + (4, n))
-    dh = np.array(gh[steps - 1], dtype=dtype)
-    dc = np.array(gc[steps - 1], dtype=dtype)
-    dct = np.empty_like(dh)
-    for t in range(steps - 1, -1, -1):
-        np.multiply(dh, oc[t], out=dct)
-        dct += dc
-        d = d4[t]
-        d[..., :3, :] *= dct[..., None, :]
-        d[..., 3, :] *= dh
-        np.multiply(dct, f[t], out=dc)
-        np.matmul(dgs[t], w_hh, out=dh)  # the cotangent of h_{t-1} through step t
-        if t > 0:
-            dh += gh[t - 1]
-            dc += gc[t - 1]
-    flat = dgs.reshape(-1, dgs.shape[-1])
-    dw = flat.T @ hprev.reshape(-1, n)
-    db = None if b_hh is None else flat.sum(axis=0)
-    return dgs, dh, dc, dw, db
+class _NumpyCotangents:
+    """The first-order backward pass on arrays, in the forward pass's layout and in place.
+
+    The recurrence runs at construction; the cotangents of the weights, biases and input are
+    each one product over all steps, formed when the engine asks for them (``[k]``, input order).
+    """
+
+    def __init__(self, gh, gc, hs, cs, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+        saved = _residuals.get(hs)
+        acts, tcs, hb, cb, xa = saved if saved is not None else _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        steps, n4, batch = acts.shape
+        n, n2, n3 = n4 // 4, n4 // 2, 3 * n4 // 4
+        dtype = np.result_type(acts, gh, gc)
+        order = _order(n)
+        wh = np.take(w_hh.astype(dtype, copy=False), order, axis=0)
+        wht = np.ascontiguousarray(wh.T)   # the faster operand layout for OpenBLAS here
+        one = dtype.type(1)
+        # the cotangents of the states, transposed like them; a part that is all zero is skipped
+        # (typically: only the last hidden state is used, and no cell state)
+        ght = np.swapaxes(gh, 1, 2)
+        gct = np.swapaxes(gc, 1, 2)
+        more_h = steps > 1 and gh[:-1].any()   # the untransposed arrays: contiguous, a faster scan
+        more_c = steps > 1 and gc[:-1].any()
+        if more_h:
+            ght = np.ascontiguousarray(ght, dtype=dtype)
+        if more_c:
+            gct = np.ascontiguousarray(gct, dtype=dtype)
+        dh = np.array(ght[-1], dtype=dtype) if steps else np.array(h0.T, dtype=dtype) * 0
+        dc = np.array(gct[-1], dtype=dtype) if steps else np.array(c0.T, dtype=dtype) * 0
+        # the cotangents of the pre-activations (internal gate order) of all steps, as (4H, T, N) so
+        # that they are one (4H, T N) matrix for the weight gradients; a step's are formed in ``d``
+        dgs = np.empty((n4, steps, batch), dtype=dtype)
+        d = np.empty((n4, batch), dtype=dtype)
+        dct = np.empty((n, batch), dtype=dtype)
+        tmp = np.empty((n, batch), dtype=dtype)
+        sd = np.empty((n3, batch), dtype=dtype)
+        # views made once: a slice costs about as much as an elementwise call on these blocks
+        d_i, d_f, d_o, d_g, d_if = d[:n], d[n:n2], d[n2:n3], d[n3:], d[:n2].reshape(2, n, batch)
+        sd_i, sd_f, sd_o = sd[:n], sd[n:n2], sd[n2:]
+        gates, sigmoids = acts.reshape(steps, 4, n, batch), acts[:, :n3]
+        for t in range(steps - 1, -1, -1):
+            i, f, o, g = gates[t]
+            s = sigmoids[t]
+            tc = tcs[t]
+            # the cell state's cotangent: dc + dh o (1 - tanh(c)^2)
+            np.multiply(tc, tc, out=tmp)
+            np.subtract(one, tmp, out=tmp)
+            tmp *= o
+            tmp *= dh
+            np.add(tmp, dc, out=dct)
+            # sigmoid'(z) = s (1 - s) for i, f, o at once; tanh'(z) = 1 - g^2
+            np.subtract(one, s, out=sd)
+            sd *= s
+            np.multiply(g, sd_i, out=d_i)                  # i: dct g i (1 - i)
+            np.multiply(cb[t], sd_f, out=d_f)              # f: dct c_{t-1} f (1 - f)
+            d_if *= dct
+            np.multiply(tc, sd_o, out=d_o)                 # o: dh tanh(c) o (1 - o)
+            d_o *= dh
+            np.multiply(g, g, out=d_g)                     # g: dct i (1 - g^2)
+            np.subtract(one, d_g, out=d_g)
+            d_g *= i
+            d_g *= dct
+            np.multiply(dct, f, out=dc)
+            np.matmul(wht, d, out=dh)                      # the cotangent of h_{t-1} through step t
+            dgs[:, t] = d
+            if t > 0:
+                if more_h:
+                    dh += ght[t - 1]
+                if more_c:
+                    dc += gct[t - 1]
+        self.dh0, self.dc0 = dh.T, dc.T
+        self.flat = dgs.reshape(n4, steps * batch)
+        self.hprev = hb[:, :-1].reshape(n, steps * batch)   # a view: rows of T N numbers
+        self.order, self.dtype = order, dtype
+        self.xa, self.w_ih, self.shapes = xa, w_ih, (steps, n, batch)
+        self.dwb = None
+
+    def _unordered(self, rows):
+        """Rows in the internal gate order -> PyTorch's order."""
+        out = np.empty_like(rows)
+        out[self.order] = rows
+        return out
+
+    def __getitem__(self, k):
+        steps, n, batch = self.shapes
+        if k == 0:
+            wi = np.take(self.w_ih.astype(self.dtype, copy=False), self.order, axis=0)
+            return (self.flat.T @ wi).reshape(steps, batch, -1)
+        if k == 1:
+            return self.dh0
+        if k == 2:
+            return self.dc0
+        if k == 4:
+            return self._unordered(self.flat @ self.hprev.T)
+        if self.dwb is None:  # [dW_ih, db] with one product (the ones column of ``xa``)
+            self.dwb = self._unordered(self.flat @ self.xa.reshape(steps * batch, -1))
+        m = self.w_ih.shape[-1]
+        if k == 3:
+            return self.dwb[:, :m]
+        return self.dwb[:, m].copy()  # b_ih and b_hh: equal, but not one array
 
 
-def _lstm_layer_jvp_all(txp, th0, tc0, tw, tb, xp, h0, c0, w_hh, b_hh, hs, cs):
+def _lstm_layer_jvp_all(tx, th0, tc0, twi, twh, tbi, tbh, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs):
     """Tangents of all hidden and cell states from tangents of the inputs (None: zero)."""
-    lib = _lib(txp, th0, tc0, tw, tb, xp, h0, c0, w_hh, b_hh, hs, cs)
-    hprev, cprev, i, f, g, o, tc = _lstm_layer_recompute(lib, xp, h0, c0, w_hh, b_hh, hs, cs)
+    lib = _lib(tx, th0, tc0, twi, twh, tbi, tbh, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs)
+    hprev, cprev, i, f, g, o, tc = _lstm_layer_recompute(lib, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs)
     n = np.shape(h0)[-1]
-    steps = np.shape(xp)[0]
+    steps = np.shape(x)[0]
+    # the tangent of the input projection, all steps at once
+    txp = None
+    if tx is not None:
+        txp = lib.matmul(tx, lib.swapaxes(w_ih, 0, 1))
+    if twi is not None:
+        p = lib.matmul(x, lib.swapaxes(twi, 0, 1))
+        txp = p if txp is None else txp + p
+    for tb in (tbi, tbh):
+        if tb is not None:
+            txp = tb if txp is None else txp + tb
     zero = lambda: lib.zeros_like(h0)
     dh = zero() if th0 is None else th0
     dc = zero() if tc0 is None else tc0
@@ -390,11 +499,9 @@ def _lstm_layer_jvp_all(txp, th0, tc0, tw, tb, xp, h0, c0, w_hh, b_hh, hs, cs):
     for t in range(steps):
         da = lib.matmul(dh, lib.swapaxes(w_hh, 0, 1))
         if txp is not None:
-            da = da + txp[t]
-        if tw is not None:
-            da = da + lib.matmul(hprev[t], lib.swapaxes(tw, 0, 1))
-        if tb is not None:
-            da = da + tb
+            da = da + (txp[t] if np.ndim(txp) == 3 else txp)
+        if twh is not None:
+            da = da + lib.matmul(hprev[t], lib.swapaxes(twh, 0, 1))
         di = da[..., :n] * i[t] * (1 - i[t])
         df = da[..., n:2 * n] * f[t] * (1 - f[t])
         dg = da[..., 2 * n:3 * n] * (1 - g[t] * g[t])
@@ -407,24 +514,25 @@ def _lstm_layer_jvp_all(txp, th0, tc0, tw, tb, xp, h0, c0, w_hh, b_hh, hs, cs):
 
 
 def _lstm_layer_jvp(k):
-    def rule(t, ans, xp, h0, c0, w_hh, b_hh):
-        tangents = [None] * 5
+    def rule(t, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+        tangents = [None] * 7
         tangents[k] = t
-        hs, cs = ans if isinstance(ans, tuple) else lstm_layer(xp, h0, c0, w_hh, b_hh)
-        return _lstm_layer_jvp_all(*tangents, xp, h0, c0, w_hh, b_hh, hs, cs)
+        hs, cs = ans if isinstance(ans, tuple) else lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        return _lstm_layer_jvp_all(*tangents, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs)
     return rule
 
 
 def _lstm_layer_vjp(k):
-    def rule(ct, ans, xp, h0, c0, w_hh, b_hh):
-        return _lstm_layer_vjp_all(ct, ans, xp, h0, c0, w_hh, b_hh)[k]
+    def rule(ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+        return _lstm_layer_vjp_all(ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh)[k]
     return rule
 
 
 lstm_layer = primitive(
     "rnn.lstm_layer", _lstm_layer_impl,
-    vjp=tuple(_lstm_layer_vjp(k) for k in range(5)), jvp=tuple(_lstm_layer_jvp(k) for k in range(5)),
+    vjp=tuple(_lstm_layer_vjp(k) for k in range(7)), jvp=tuple(_lstm_layer_jvp(k) for k in range(7)),
     multiple_results=True,
-    doc="One direction of an LSTM layer over a sequence: (x W_ih^T + b_ih (T, N, 4H), h0, c0, W_hh, b_hh) -> "
-        "(all hidden states (T, N, H), all cell states (T, N, H)).",
+    doc="One direction of an LSTM layer over a sequence: (x (T, N, I), h0 (N, H), c0 (N, H), W_ih (4H, I), "
+        "W_hh (4H, H), b_ih (4H,) or None, b_hh (4H,) or None) -> (all hidden states (T, N, H), all cell "
+        "states (T, N, H)); gates in PyTorch's order (i, f, g, o).",
 )

@@ -16,10 +16,15 @@ SPECS = [
 COVERED_ELSEWHERE = {}
 
 SPECS += [
-    Spec(lambda xp, h0, c0, w, b: R.lstm_layer(xp, h0, c0, w, b)[0], [((4, 2, 8), (2, 2), (2, 2), (8, 2), (8,))],
-         prims=("rnn.lstm_layer",), id="lstm_layer_h"),
-    Spec(lambda xp, h0, c0, w, b: R.lstm_layer(xp, h0, c0, w, b)[1], [((3, 2, 12), (2, 3), (2, 3), (12, 3), (12,))],
-         prims=("rnn.lstm_layer",), id="lstm_layer_c"),
-    Spec(lambda xp, h0, c0, w: R.lstm_layer(xp, h0, c0, w, None)[0][-1] * R.lstm_layer(xp, h0, c0, w, None)[1][1],
-         [((3, 1, 4), (1, 1), (1, 1), (4, 1))], prims=("rnn.lstm_layer",), id="lstm_layer_nobias"),
+    Spec(lambda x, h0, c0, wi, wh, bi, bh: R.lstm_layer(x, h0, c0, wi, wh, bi, bh)[0],
+         [((4, 2, 3), (2, 2), (2, 2), (8, 3), (8, 2), (8,), (8,))], prims=("rnn.lstm_layer",), id="lstm_layer_h"),
+    Spec(lambda x, h0, c0, wi, wh, bi, bh: R.lstm_layer(x, h0, c0, wi, wh, bi, bh)[1],
+         [((3, 2, 2), (2, 3), (2, 3), (12, 2), (12, 3), (12,), (12,))], prims=("rnn.lstm_layer",), id="lstm_layer_c"),
+    Spec(lambda x, h0, c0, wi, wh: R.lstm_layer(x, h0, c0, wi, wh, None, None)[0][-1]
+         * R.lstm_layer(x, h0, c0, wi, wh, None, None)[1][1],
+         [((3, 1, 2), (1, 1), (1, 1), (4, 2), (4, 1))], prims=("rnn.lstm_layer",), id="lstm_layer_nobias"),
+    # every output used (both cotangents nonzero at every step), one bias only
+    Spec(lambda x, h0, c0, wi, wh, bh: R.lstm_layer(x, h0, c0, wi, wh, None, bh)[0] * 2.0
+         + R.lstm_layer(x, h0, c0, wi, wh, None, bh)[1],
+         [((3, 2, 2), (2, 2), (2, 2), (8, 2), (8, 2), (8,))], prims=("rnn.lstm_layer",), id="lstm_layer_both"),
 ]

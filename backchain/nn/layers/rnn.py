@@ -6,7 +6,10 @@ backward direction), and so are the gate orders (LSTM: input, forget, cell,
 output; GRU: reset, update, new), so ``load_state_dict`` takes the weights of
 a ``torch.nn.LSTM`` unchanged.
 
-How a sequence runs: the input projection of all time steps is one matrix
+How a sequence runs: an LSTM layer direction without masks or projection is one
+node (``backchain._rules.rnn.lstm_layer``: the input projection of all steps, the
+recurrence, and in the backward pass the weight gradients as one product each over
+all steps). Otherwise the input projection of all time steps is one matrix
 product; then each step is one product with ``weight_hh`` and, for LSTM and
 GRU, one fused pointwise primitive (``backchain._rules.rnn``). Backpropagation
 through time is the ordinary backward pass (iterative: thousands of steps are
@@ -61,11 +64,12 @@ def _run(mode, x, h0, c0, weights, reverse, masks):
     """
     w_ih, w_hh, b_ih, b_hh, w_hr = weights
     steps = x.shape[0] if isinstance(x, Tensor) else np.shape(x)[0]
-    xp = F.linear(x, w_ih, b_ih)
     if mode == "LSTM" and masks is None and w_hr is None:
-        # the common case: the whole sequence is one node (see backchain._rules.rnn.lstm_layer)
-        hs, cs = lstm_layer(xp[::-1] if reverse else xp, h0, c0, w_hh, b_hh)
+        # the common case: the whole sequence, input projection included, is one node
+        # (see backchain._rules.rnn.lstm_layer)
+        hs, cs = lstm_layer(x[::-1] if reverse else x, h0, c0, w_ih, w_hh, b_ih, b_hh)
         return (hs[::-1] if reverse else hs), hs[-1], cs[-1]
+    xp = F.linear(x, w_ih, b_ih)
     pieces = bnp.split(xp, steps, axis=0) if isinstance(xp, Tensor) else np.split(xp, steps, axis=0)
     h, c = h0, c0
     outs = [None] * steps
