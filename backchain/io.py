@@ -58,7 +58,7 @@ class CheckpointError(ValueError):
     >>> try:
     ...     bc.load(path)
     ... except bc.io.CheckpointError as e:
-    ...     print(e)
+    ...     print(e)  # doctest: +ELLIPSIS
     load: '...bad.safetensors' is 3 bytes long, too short to be a safetensors file (truncated or not a checkpoint)
     """
 
