@@ -14,7 +14,28 @@ __all__ = ["gradcheck", "GradcheckError", "GradcheckReport", "ops", "layers", "L
 
 
 class GradcheckError(AssertionError):
-    """A derivative disagrees with finite differences; the message is the report."""
+    """Raised by :func:`gradcheck` when a derivative disagrees with finite differences.
+
+    The message is the :class:`GradcheckReport` as a table: the order, the argument,
+    the mode, the analytic and numeric values, and the worst element. A subclass of
+    ``AssertionError``, so a failing check fails a test. Pass
+    ``raise_exception=False`` to get the report instead.
+
+    Examples
+    --------
+    A rule that forgets the factor 2 of ``d(x**2)/dx``:
+
+    >>> import numpy as np, backchain as bc, backchain.numpy as bnp
+    >>> @bc.custom_vjp
+    ... def square(x):
+    ...     return x * x
+    >>> square.defvjp(lambda x: (x * x, x), lambda x, g: (g * x,))
+    >>> try:
+    ...     bc.gradcheck(lambda x: bnp.sum(square(x)), np.array([1.0, 2.0]), order=1)
+    ... except bc.check.GradcheckError as e:
+    ...     print(str(e).splitlines()[0])
+    gradcheck FAILED
+    """
 
 
 def _data(x):
@@ -43,7 +64,26 @@ def _table(headers, rows):
 
 
 class GradcheckReport:
-    """What ``gradcheck`` compared; truthy when everything agreed. ``str()`` is a table."""
+    """What :func:`gradcheck` compared; truthy when everything agreed. ``str()`` is a table.
+
+    Attributes
+    ----------
+    rows : list of tuple
+        ``(order, argument, mode, analytic, numeric, error, ok, where)``, one per
+        comparison: ``mode`` is ``"rev"`` (per argument) or ``"fwd"`` (all arguments
+        together); ``where`` names the worst element or the kink, if any.
+    ok : bool
+        Whether every row agreed.
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc, backchain.numpy as bnp
+    >>> report = bc.gradcheck(lambda x: bnp.sum(bnp.sin(x)), np.array([1.0, 2.0]))
+    >>> bool(report), [(order, arg, mode, ok) for order, arg, mode, _, _, _, ok, _ in report.rows]
+    (True, [(1, 'arg0', 'rev', True), (1, 'all', 'fwd', True), (2, 'arg0', 'rev', True), (2, 'all', 'fwd', True)])
+    >>> str(report).splitlines()[0]
+    'gradcheck passed'
+    """
 
     def __init__(self):
         self.rows = []  # (order, argument, mode, analytic, numeric, error, ok, detail)
@@ -452,7 +492,22 @@ def ops(f, *args, eps=1e-6, atol=1e-6, rtol=1e-4, seed=0, quiet=False):
 
 
 class OpsReport:
-    """Per-operation results of :func:`ops`; truthy when every operation passed."""
+    """Per-operation results of :func:`ops`; truthy when every operation passed. ``str()`` is a table.
+
+    Attributes
+    ----------
+    rows : list of tuple
+        ``(index, op, output shape, max error, ok)``, one per recorded operation, in the order of the forward pass.
+    ok : bool
+        Whether every operation's VJP agreed with finite differences.
+
+    Examples
+    --------
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> report = bc.check.ops(lambda x: bnp.sum(bnp.tanh(x) * 2.0), bnp.ones(3), quiet=True)
+    >>> bool(report), [(i, op, shape, ok) for i, op, shape, _, ok in report.rows]
+    (True, [(0, 'tanh', (3,), True), (1, 'multiply', (3,), True), (2, 'sum', (), True)])
+    """
 
     def __init__(self):
         self.rows = []  # (index, op, output shape, max error, ok)
@@ -592,7 +647,20 @@ class LayersReport:
     ``rows``: (layer path, parameter, shape, max relative error, ok, gradient
     identically zero, layer type); ``dead``: (layer path, layer type, units,
     units never positive); ``zero_grads``: dotted names of parameters whose
-    gradient is identically zero.
+    gradient is identically zero; ``dead_units``: ``{layer path: units never
+    positive}``. ``str()`` shows the three as tables.
+
+    Examples
+    --------
+    A bias so negative that the ReLU never fires: the gradients agree (they are
+    all zero), and the report says why they are zero.
+
+    >>> import numpy as np, backchain as bc
+    >>> model = bc.nn.Sequential(bc.nn.Linear(2, 3), bc.nn.ReLU(), bc.nn.Linear(3, 1))
+    >>> _ = bc.nn.init.constant_(model[0].bias, -10.0)
+    >>> report = bc.check.layers(model, np.ones((4, 2)), quiet=True)
+    >>> bool(report), report.dead_units, report.zero_grads
+    (True, {'1': 3}, ['0.weight', '0.bias', '2.weight'])
     """
 
     def __init__(self):

@@ -264,7 +264,36 @@ class custom_jvp(_CustomRule):
 
 
 class FunctionCtx:
-    """The ``ctx`` of a :class:`Function`: what ``forward`` leaves for ``backward``."""
+    """The ``ctx`` of a :class:`Function`: what ``forward`` leaves for ``backward``.
+
+    backchain makes one per call of ``apply`` and passes it to both static methods.
+
+    Attributes
+    ----------
+    needs_input_grad : tuple of bool
+        For each argument of ``forward``, whether its gradient is wanted.
+    saved_tensors : tuple
+        What ``forward`` passed to ``save_for_backward`` (read in ``backward``).
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> class Cube(bc.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, x):
+    ...         print("needs_input_grad:", ctx.needs_input_grad)
+    ...         ctx.save_for_backward(x)
+    ...         return x ** 3
+    ...     @staticmethod
+    ...     def backward(ctx, g):
+    ...         (x,) = ctx.saved_tensors
+    ...         return 3 * x ** 2 * g
+    >>> x = bc.tensor(2.0, requires_grad=True)
+    >>> Cube.apply(x).backward()
+    needs_input_grad: (True,)
+    >>> float(x.grad)
+    12.0
+    """
 
     def __init__(self, needs_input_grad):
         self.needs_input_grad = needs_input_grad

@@ -44,7 +44,23 @@ _MAX_HEADER = 100_000_000
 
 
 class CheckpointError(ValueError):
-    """A checkpoint file is corrupt, truncated or not a checkpoint; the message says which part."""
+    """Raised by :func:`load` when a file is corrupt, truncated or not a checkpoint; the message says which part.
+
+    Any malformed input raises this (a ``ValueError``), never another exception,
+    so one ``except`` clause is enough to reject a bad file.
+
+    Examples
+    --------
+    >>> import os, tempfile, backchain as bc
+    >>> path = os.path.join(tempfile.mkdtemp(), "bad.safetensors")
+    >>> with open(path, "wb") as f:
+    ...     _ = f.write(b"abc")
+    >>> try:
+    ...     bc.load(path)
+    ... except bc.io.CheckpointError as e:
+    ...     print(e)  # doctest: +ELLIPSIS
+    load: '...bad.safetensors' is 3 bytes long, too short to be a safetensors file (truncated or not a checkpoint)
+    """
 
 
 # -- encoding ------------------------------------------------------------------

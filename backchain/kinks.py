@@ -938,8 +938,27 @@ def table(user=True):
 
 
 def markdown():
-    """``docs/kinks.md``'s generated table: the default policy's :func:`table` in Markdown,
-    with every family loaded (``backchain.scipy``'s too) and without user primitives."""
+    """``docs/kinks.md``'s generated table: the default policy's :func:`table` in Markdown.
+
+    Every family is loaded first (``backchain.scipy``'s too), user primitives are
+    left out, and the values are those of the default policy whatever policy is
+    in force, so the page does not depend on the program that builds it.
+
+    Returns
+    -------
+    str
+        A Markdown table, one row per kink: op, kink at, value used, alternatives, policy setting.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> lines = bc.kinks.markdown().splitlines()
+    >>> lines[0]
+    '| op | kink at | value used | alternatives | policy setting |'
+    >>> with bc.kinks.policy(relu_at_zero=1.0):
+    ...     print(next(line for line in bc.kinks.markdown().splitlines() if line.startswith("| relu |")))
+    | relu | x = 0 | 0 | any value in [0, 1]; 0.5 is maximum(x, 0)'s tie | relu_at_zero |
+    """
     import importlib
 
     for sub in ("special", "stats", "linalg", "signal", "integrate"):

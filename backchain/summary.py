@@ -72,6 +72,14 @@ class ModelSummary:
         Memory held by the parameters.
     output_shape : tuple
         The shape of the whole model's output.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> model = bc.nn.Sequential(bc.nn.Linear(3, 4), bc.nn.ReLU(), bc.nn.Linear(4, 1))
+    >>> s = bc.summary(model, (2, 3), verbose=0)
+    >>> s.total_params, s.output_shape, s.rows[0]
+    (21, (2, 1), ('0', 'Linear', 1, (2, 4), 16))
     """
 
     def __init__(self, model_name, rows, total, trainable, param_bytes, input_shape, output_shape):
@@ -128,9 +136,22 @@ def summary(model, input_shape, dtype=np.float32, verbose=1):
     Examples
     --------
     >>> import backchain as bc
-    >>> model = bc.nn.Sequential(bc.nn.Linear(64, 32), bc.nn.ReLU(), bc.nn.Linear(32, 10))  # doctest: +SKIP
-    >>> s = bc.summary(model, (1, 64))                                                        # doctest: +SKIP
-    >>> s.total_params                                                                        # doctest: +SKIP
+    >>> model = bc.nn.Sequential(bc.nn.Linear(64, 32), bc.nn.ReLU(), bc.nn.Linear(32, 10))
+    >>> s = bc.summary(model, (1, 64))
+    Sequential: input [1, 64] -> output [1, 10]
+    =====================================
+    Layer (type)   Output shape   Param #
+    -------------------------------------
+    0 (Linear)     [1, 32]          2,080
+    1 (ReLU)       [1, 32]              0
+    2 (Linear)     [1, 10]            330
+    =====================================
+    Total params: 2,410
+    Trainable params: 2,410
+    Non-trainable params: 0
+    Params size: 0.01 MiB
+    =====================================
+    >>> s.total_params
     2410
     """
     if not callable(getattr(model, "named_modules", None)) or not callable(getattr(model, "parameters", None)):

@@ -268,6 +268,25 @@ class Callback:
     Override any of the ``on_*`` methods; ``logs`` is a dict of the current
     values (``loss``, ``accuracy``, ``val_loss``, ...). A callback with state
     that must survive a resume defines ``state_dict``/``load_state_dict``.
+
+    Examples
+    --------
+    A callback that records what each epoch logged and stops training after two epochs:
+
+    >>> import numpy as np, backchain as bc
+    >>> class StopAfter(bc.train.Callback):
+    ...     def __init__(self, epochs):
+    ...         self.epochs, self.seen = epochs, []
+    ...     def on_epoch_end(self, epoch, logs=None):
+    ...         self.seen.append((epoch, sorted(logs)))
+    ...         if epoch + 1 == self.epochs:
+    ...             self.trainer.stop_training = True
+    >>> x = np.linspace(-1, 1, 16, dtype=np.float32)[:, None]
+    >>> net, stop = bc.nn.Linear(1, 1), StopAfter(2)
+    >>> history = bc.fit(net, (x, 2 * x), "mse", bc.optim.SGD(net.parameters(), lr=0.1), epochs=10,
+    ...                  metrics=(), callbacks=[stop], verbose=0)
+    >>> stop.seen, len(history)
+    ([(0, ['loss', 'lr']), (1, ['loss', 'lr'])], 2)
     """
 
     trainer = None

@@ -24,11 +24,49 @@ DEFAULT_TIMEOUT = 300.0
 
 
 class DistributedError(RuntimeError):
-    """A distributed operation could not run (MPI missing, not initialised, ranks disagree)."""
+    """A distributed operation could not run: the group is not initialised, or the ranks disagree.
+
+    Raised by the collectives, :class:`DistributedDataParallel` and
+    :class:`DistributedSampler` (without ``num_replicas``) before :func:`init`,
+    and by :class:`DistributedDataParallel` when the ranks hold different models.
+    :class:`DistributedTimeoutError` is a subclass.
+
+    Examples
+    --------
+    In a fresh process, before :func:`init`:
+
+    >>> import backchain as bc
+    >>> try:
+    ...     bc.distributed.rank()
+    ... except bc.distributed.DistributedError as e:
+    ...     print(e)
+    distributed.rank(): the process group is not initialised; call bc.distributed.init() first
+    (and launch with mpiexec -n N)
+    """
 
 
 class DistributedTimeoutError(DistributedError):
-    """A collective did not complete in time: another rank stopped, crashed or is stuck."""
+    """A collective did not complete in time: another rank stopped, crashed or is stuck.
+
+    Every collective waits at most the ``timeout`` given to :func:`init` (default
+    300 s, or ``BACKCHAIN_DISTRIBUTED_TIMEOUT``). It can only happen with more than
+    one rank: in a group of one nothing waits. A subclass of :class:`DistributedError`.
+
+    Examples
+    --------
+    Catch it to save what can be saved before stopping; in one process the barrier
+    returns at once:
+
+    >>> import backchain as bc
+    >>> bc.distributed.init(timeout=60)
+    >>> try:
+    ...     bc.distributed.barrier()
+    ... except bc.distributed.DistributedTimeoutError as e:
+    ...     print("another rank is gone:", e)
+    ...     raise
+    >>> issubclass(bc.distributed.DistributedTimeoutError, bc.distributed.DistributedError)
+    True
+    """
 
 
 class _State:
@@ -85,6 +123,14 @@ def init(*, timeout=None, abort_on_exception=True):
         import backchain as bc
         bc.distributed.init()
         print(f"rank {bc.distributed.rank()} of {bc.distributed.world_size()}")
+
+    prints ``rank 0 of 2`` and ``rank 1 of 2``. Run as ``python script.py``, the
+    program is a group of one:
+
+    >>> import backchain as bc
+    >>> bc.distributed.init()
+    >>> bc.distributed.is_initialized(), bc.distributed.rank(), bc.distributed.world_size()
+    (True, 0, 1)
     """
     global _state
     if timeout is None:
@@ -138,12 +184,24 @@ def _require(what):
 def rank():
     """This process's rank, 0 to ``world_size() - 1`` (rank 0 prints and writes checkpoints).
 
+    Raises
+    ------
+    DistributedError
+        Before :func:`init`.
+
     Examples
     --------
     Under ``mpiexec -n 2``, after ``bc.distributed.init()``::
 
         if bc.distributed.rank() == 0:
             print("only once")
+
+    Without ``mpiexec`` the one process is rank 0:
+
+    >>> import backchain as bc
+    >>> bc.distributed.init()
+    >>> bc.distributed.rank()
+    0
     """
     return _require("rank()").rank
 
@@ -151,11 +209,20 @@ def rank():
 def world_size():
     """The number of processes in the group (1 when not launched by ``mpiexec``).
 
+    Raises
+    ------
+    DistributedError
+        Before :func:`init`.
+
     Examples
     --------
-    After ``bc.distributed.init()``::
+    Without ``mpiexec``, a group of one:
 
-        per_rank_batch = global_batch // bc.distributed.world_size()
+    >>> import backchain as bc
+    >>> bc.distributed.init()
+    >>> global_batch = 64
+    >>> global_batch // bc.distributed.world_size()
+    64
     """
     return _require("world_size()").size
 
@@ -204,6 +271,12 @@ def barrier():
         if bc.distributed.rank() == 0:
             prepare_files()
         bc.distributed.barrier()          # the others wait for rank 0
+
+    In a group of one there is no one to wait for: it returns at once.
+
+    >>> import backchain as bc
+    >>> bc.distributed.init()
+    >>> bc.distributed.barrier()
     """
     state = _require("barrier()")
     if state.size > 1:
@@ -233,6 +306,13 @@ def all_sum(values, *, average=False):
     After ``bc.distributed.init()``::
 
         seen, correct = bc.distributed.all_sum([n_local, correct_local])
+
+    In a group of one the sum is a copy of the values (the average too, as floats):
+
+    >>> import backchain as bc
+    >>> bc.distributed.init()
+    >>> bc.distributed.all_sum([3, 4]), bc.distributed.all_sum([3, 4], average=True)
+    (array([3, 4]), array([3., 4.]))
     """
     state = _require("all_sum()")
     a = np.array(values, copy=True)
@@ -264,12 +344,25 @@ def _allreduce_inplace(buffers, what):
 def broadcast(array, root=0):
     """Overwrite ``array`` in place with rank ``root``'s copy (same shape and dtype on every rank).
 
+    Returns
+    -------
+    numpy.ndarray
+        ``array`` itself.
+
     Examples
     --------
     After ``bc.distributed.init()``::
 
         w = np.random.default_rng().normal(size=10)   # differs per rank
         bc.distributed.broadcast(w)                   # now rank 0's everywhere
+
+    In a group of one, rank 0's copy is the array itself:
+
+    >>> import numpy as np, backchain as bc
+    >>> bc.distributed.init()
+    >>> w = np.arange(3.0)
+    >>> bc.distributed.broadcast(w) is w, w
+    (True, array([0., 1., 2.]))
     """
     state = _require("broadcast()")
     if not isinstance(array, np.ndarray) or not array.flags.c_contiguous or not array.flags.writeable:
@@ -291,6 +384,14 @@ def broadcast_object(obj, root=0):
     After ``bc.distributed.init()``::
 
         config = bc.distributed.broadcast_object(config if bc.distributed.rank() == 0 else None)
+
+    In a group of one the object comes back as it is (not even pickled):
+
+    >>> import backchain as bc
+    >>> bc.distributed.init()
+    >>> config = {"lr": 0.1, "epochs": 5}
+    >>> bc.distributed.broadcast_object(config) is config
+    True
     """
     state = _require("broadcast_object()")
     if state.size == 1:

@@ -21,6 +21,15 @@ def save(obj, path):
     After ``bc.distributed.init()``::
 
         bc.distributed.save(model.state_dict(), "model.safetensors")
+
+    In a group of one the process is rank 0 and writes the file:
+
+    >>> import os, tempfile, numpy as np, backchain as bc
+    >>> bc.distributed.init()
+    >>> path = os.path.join(tempfile.mkdtemp(), "w.safetensors")
+    >>> bc.distributed.save({"w": np.arange(3.0)}, path)
+    >>> bc.load(path)
+    {'w': array([0., 1., 2.])}
     """
     from ..io import save as _save
 

@@ -100,6 +100,19 @@ class DistributedDataParallel(Module):
         model = bc.distributed.DistributedDataParallel(bc.nn.Linear(4, 2))
         loss = model(x_local).sum(); loss.backward()
         model.sync_gradients()            # .grad now holds the average over both ranks
+
+    In a group of one (no ``mpiexec``) the gradients are already the average:
+
+    >>> import numpy as np, backchain as bc
+    >>> bc.distributed.init()
+    >>> net = bc.nn.Linear(4, 2)
+    >>> model = bc.distributed.DistributedDataParallel(net)
+    >>> model.buckets, model.module is net
+    ([('float32', 10)], True)
+    >>> model(np.ones((3, 4), np.float32)).sum().backward()
+    >>> model.sync_gradients()
+    >>> net.bias.grad
+    array([3., 3.], dtype=float32)
     """
 
     def __init__(self, module, *, bucket_cap_mb=25.0, broadcast_buffers=True):
@@ -227,6 +240,18 @@ class DistributedOptimizer(Optimizer):
         model = bc.distributed.DistributedDataParallel(net)
         opt = bc.distributed.DistributedOptimizer(bc.optim.Adam(net.parameters()), model)
         opt.zero_grad(); loss_fn(model(x), y).backward(); opt.step()   # averaged, then updated
+
+    In a group of one it steps as the wrapped optimizer would:
+
+    >>> import numpy as np, backchain as bc
+    >>> bc.distributed.init()
+    >>> net = bc.nn.Linear(2, 1)
+    >>> _ = bc.nn.init.zeros_(net.weight), bc.nn.init.zeros_(net.bias)
+    >>> model = bc.distributed.DistributedDataParallel(net)
+    >>> opt = bc.distributed.DistributedOptimizer(bc.optim.SGD(net.parameters(), lr=0.5), model)
+    >>> opt.zero_grad(); model(np.ones((1, 2), np.float32)).sum().backward(); opt.step()
+    >>> net.weight.data, net.bias.data
+    (array([[-0.5, -0.5]], dtype=float32), array([-0.5], dtype=float32))
     """
 
     def __init__(self, optimizer, model):
@@ -304,6 +329,18 @@ def wrap(model, optimizer, *, bucket_cap_mb=25.0, broadcast_buffers=True):
         net = bc.nn.Sequential(bc.nn.Linear(64, 128), bc.nn.ReLU(), bc.nn.Linear(128, 10))
         model, opt = bc.distributed.wrap(net, bc.optim.Adam(net.parameters(), lr=1e-3))
         bc.fit(model, train, "cross_entropy", opt, epochs=5, validation=test, batch_size=32)
+
+    The same program runs in a single process (``python train.py``), as a group of one:
+
+    >>> import numpy as np, backchain as bc
+    >>> bc.distributed.init()
+    >>> net = bc.nn.Linear(1, 1)
+    >>> model, opt = bc.distributed.wrap(net, bc.optim.SGD(net.parameters(), lr=0.1))
+    >>> type(model).__name__, type(opt).__name__, model.module is net
+    ('DistributedDataParallel', 'DistributedOptimizer', True)
+    >>> x = np.linspace(-1, 1, 16, dtype=np.float32)[:, None]
+    >>> len(bc.fit(model, (x, 2 * x), "mse", opt, epochs=2, metrics=(), verbose=0))
+    2
     """
     ddp = model if isinstance(model, DistributedDataParallel) else DistributedDataParallel(
         model, bucket_cap_mb=bucket_cap_mb, broadcast_buffers=broadcast_buffers)

@@ -19,8 +19,7 @@ from .._core.tensor import Tensor, bump_version
 from ..random import _gen
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
-           "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_",
-           "_calculate_fan_in_and_fan_out"]
+           "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_"]
 
 
 def _array(tensor):
@@ -66,6 +65,16 @@ def calculate_gain(nonlinearity, param=None):
 
 
 def _calculate_fan_in_and_fan_out(tensor):
+    """``(fan_in, fan_out)`` of a weight of shape ``(out, in, *kernel)``: ``in * prod(kernel)``, ``out * prod(kernel)``.
+
+    Private, as in PyTorch (``torch.nn.init._calculate_fan_in_and_fan_out``), and
+    kept under that name for code ported from it; not in ``__all__``.
+
+    >>> import numpy as np
+    >>> from backchain.nn import init
+    >>> init._calculate_fan_in_and_fan_out(np.empty((8, 3, 5, 5)))
+    (75, 200)
+    """
     shape = np.shape(_array(tensor))
     if len(shape) < 2:
         raise ValueError(f"init: fan in and fan out need a tensor with at least 2 dimensions, got shape {shape}")
@@ -74,17 +83,87 @@ def _calculate_fan_in_and_fan_out(tensor):
 
 
 def uniform_(tensor, a=0.0, b=1.0, generator=None):
-    """Fill with draws from U(a, b)."""
+    """Fill ``tensor`` with draws from the uniform distribution U(a, b).
+
+    Parameters
+    ----------
+    tensor : Parameter, Tensor or ndarray
+        Filled in place, without recording.
+    a, b : float
+        The bounds of the interval (default 0 and 1).
+    generator : numpy.random.Generator, optional
+        Where the draws come from; default: backchain's default generator (``bc.manual_seed``).
+
+    Returns
+    -------
+    Parameter, Tensor or ndarray
+        ``tensor`` itself, filled.
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc
+    >>> w = bc.nn.Parameter(np.empty((2, 3)))
+    >>> bc.nn.init.uniform_(w, -1.0, 1.0, generator=np.random.default_rng(0)).data.round(3)
+    array([[ 0.274, -0.46 , -0.918],
+           [-0.967,  0.627,  0.826]])
+    """
     return _fill(tensor, _gen(generator).uniform(a, b, np.shape(_array(tensor))))
 
 
 def normal_(tensor, mean=0.0, std=1.0, generator=None):
-    """Fill with draws from N(mean, std**2)."""
+    """Fill ``tensor`` with draws from the normal distribution N(mean, std**2).
+
+    Parameters
+    ----------
+    tensor : Parameter, Tensor or ndarray
+        Filled in place, without recording.
+    mean, std : float
+        Mean and standard deviation (default 0 and 1).
+    generator : numpy.random.Generator, optional
+        Where the draws come from; default: backchain's default generator (``bc.manual_seed``).
+
+    Returns
+    -------
+    Parameter, Tensor or ndarray
+        ``tensor`` itself, filled.
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc
+    >>> w = bc.nn.Parameter(np.empty((2, 3)))
+    >>> bc.nn.init.normal_(w, 0.0, 0.1, generator=np.random.default_rng(0)).data.round(3)
+    array([[ 0.013, -0.013,  0.064],
+           [ 0.01 , -0.054,  0.036]])
+    """
     return _fill(tensor, _gen(generator).normal(mean, std, np.shape(_array(tensor))))
 
 
 def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
-    """Fill with N(mean, std**2) draws restricted to [a, b] (by resampling)."""
+    """Fill ``tensor`` with N(mean, std**2) draws restricted to [a, b] (draws outside are drawn again).
+
+    Parameters
+    ----------
+    tensor : Parameter, Tensor or ndarray
+        Filled in place, without recording.
+    mean, std : float
+        Mean and standard deviation of the normal distribution before truncation.
+    a, b : float
+        The interval the values must lie in (default -2 and 2, absolute values as in PyTorch).
+    generator : numpy.random.Generator, optional
+        Where the draws come from; default: backchain's default generator (``bc.manual_seed``).
+
+    Returns
+    -------
+    Parameter, Tensor or ndarray
+        ``tensor`` itself, filled.
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc
+    >>> w = bc.nn.init.trunc_normal_(np.empty(1000), a=-0.5, b=0.5, generator=np.random.default_rng(0))
+    >>> bool(w.min() >= -0.5 and w.max() <= 0.5)
+    True
+    """
     g = _gen(generator)
     shape = np.shape(_array(tensor))
     out = g.normal(mean, std, shape)
@@ -96,20 +175,100 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
 
 
 def constant_(tensor, val):
-    """Fill with ``val``."""
+    """Fill ``tensor`` with the value ``val``.
+
+    Parameters
+    ----------
+    tensor : Parameter, Tensor or ndarray
+        Filled in place, without recording.
+    val : float
+
+    Returns
+    -------
+    Parameter, Tensor or ndarray
+        ``tensor`` itself, filled.
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc
+    >>> b = bc.nn.Parameter(np.empty(3, dtype=np.float32))
+    >>> bc.nn.init.constant_(b, 0.5).data
+    array([0.5, 0.5, 0.5], dtype=float32)
+    """
     return _fill(tensor, np.full(np.shape(_array(tensor)), val))
 
 
 def ones_(tensor):
+    """Fill ``tensor`` with ones (``constant_(tensor, 1.0)``).
+
+    Parameters
+    ----------
+    tensor : Parameter, Tensor or ndarray
+        Filled in place, without recording.
+
+    Returns
+    -------
+    Parameter, Tensor or ndarray
+        ``tensor`` itself, filled.
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc
+    >>> bc.nn.init.ones_(np.empty((2, 2)))
+    array([[1., 1.],
+           [1., 1.]])
+    """
     return constant_(tensor, 1.0)
 
 
 def zeros_(tensor):
+    """Fill ``tensor`` with zeros (``constant_(tensor, 0.0)``), as for biases.
+
+    Parameters
+    ----------
+    tensor : Parameter, Tensor or ndarray
+        Filled in place, without recording.
+
+    Returns
+    -------
+    Parameter, Tensor or ndarray
+        ``tensor`` itself, filled.
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc
+    >>> layer = bc.nn.Linear(3, 2)
+    >>> bc.nn.init.zeros_(layer.bias).data.tolist()
+    [0.0, 0.0]
+    """
     return constant_(tensor, 0.0)
 
 
 def eye_(tensor):
-    """Fill a 2-d tensor with the identity matrix."""
+    """Fill a 2-d ``tensor`` with the identity matrix (ones on the diagonal of a rectangular one).
+
+    Parameters
+    ----------
+    tensor : Parameter, Tensor or ndarray
+        2-d; filled in place, without recording.
+
+    Returns
+    -------
+    Parameter, Tensor or ndarray
+        ``tensor`` itself, filled.
+
+    Raises
+    ------
+    ValueError
+        If ``tensor`` is not 2-d.
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc
+    >>> bc.nn.init.eye_(np.empty((2, 3)))
+    array([[1., 0., 0.],
+           [0., 1., 0.]])
+    """
     shape = np.shape(_array(tensor))
     if len(shape) != 2:
         raise ValueError(f"eye_: only 2-d tensors are supported, got shape {shape}")
@@ -117,14 +276,60 @@ def eye_(tensor):
 
 
 def xavier_uniform_(tensor, gain=1.0, generator=None):
-    """U(-a, a) with ``a = gain * sqrt(6 / (fan_in + fan_out))`` (Glorot and Bengio, 2010)."""
+    """Fill ``tensor`` with U(-a, a) draws, ``a = gain * sqrt(6 / (fan_in + fan_out))`` (Glorot and Bengio, 2010).
+
+    Parameters
+    ----------
+    tensor : Parameter, Tensor or ndarray
+        At least 2-d, of shape ``(out, in, *kernel)``: ``fan_in = in * prod(kernel)``,
+        ``fan_out = out * prod(kernel)``. Filled in place, without recording.
+    gain : float
+        Scale factor, e.g. ``calculate_gain("tanh")`` (default 1).
+    generator : numpy.random.Generator, optional
+        Where the draws come from; default: backchain's default generator (``bc.manual_seed``).
+
+    Returns
+    -------
+    Parameter, Tensor or ndarray
+        ``tensor`` itself, filled.
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc
+    >>> w = bc.nn.init.xavier_uniform_(np.empty((64, 32)), generator=np.random.default_rng(0))
+    >>> bool(np.abs(w).max() <= (6 / (32 + 64)) ** 0.5)
+    True
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     a = gain * math.sqrt(6.0 / float(fan_in + fan_out))
     return uniform_(tensor, -a, a, generator)
 
 
 def xavier_normal_(tensor, gain=1.0, generator=None):
-    """N(0, std**2) with ``std = gain * sqrt(2 / (fan_in + fan_out))``."""
+    """Fill ``tensor`` with N(0, std**2) draws, ``std = gain * sqrt(2 / (fan_in + fan_out))`` (Glorot and Bengio).
+
+    Parameters
+    ----------
+    tensor : Parameter, Tensor or ndarray
+        At least 2-d, of shape ``(out, in, *kernel)``: ``fan_in = in * prod(kernel)``,
+        ``fan_out = out * prod(kernel)``. Filled in place, without recording.
+    gain : float
+        Scale factor (default 1).
+    generator : numpy.random.Generator, optional
+        Where the draws come from; default: backchain's default generator (``bc.manual_seed``).
+
+    Returns
+    -------
+    Parameter, Tensor or ndarray
+        ``tensor`` itself, filled.
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc
+    >>> w = bc.nn.init.xavier_normal_(np.empty((64, 32)), generator=np.random.default_rng(0))
+    >>> round(float(w.std()), 2), round((2 / (32 + 64)) ** 0.5, 2)
+    (0.14, 0.14)
+    """
     fan_in, fan_out = _calculate_fan_in_and_fan_out(tensor)
     return normal_(tensor, 0.0, gain * math.sqrt(2.0 / float(fan_in + fan_out)), generator)
 
@@ -137,7 +342,36 @@ def _fan(tensor, mode):
 
 
 def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
-    """U(-bound, bound) with ``bound = gain * sqrt(3 / fan)`` (He et al., 2015)."""
+    """Fill ``tensor`` with U(-bound, bound) draws, ``bound = gain * sqrt(3 / fan)`` (He et al., 2015).
+
+    Parameters
+    ----------
+    tensor : Parameter, Tensor or ndarray
+        At least 2-d, of shape ``(out, in, *kernel)``: ``fan_in = in * prod(kernel)``,
+        ``fan_out = out * prod(kernel)``. Filled in place, without recording.
+    a : float
+        The negative slope of the rectifier after this layer (for ``"leaky_relu"``; default 0).
+    mode : {"fan_in", "fan_out"}
+        ``"fan_in"`` keeps the variance of the activations in the forward pass,
+        ``"fan_out"`` that of the gradients in the backward pass.
+    nonlinearity : str
+        The activation after this layer, for :func:`calculate_gain` (default ``"leaky_relu"``).
+    generator : numpy.random.Generator, optional
+        Where the draws come from; default: backchain's default generator (``bc.manual_seed``).
+
+    Returns
+    -------
+    Parameter, Tensor or ndarray
+        ``tensor`` itself, filled.
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc
+    >>> w = bc.nn.Parameter(np.empty((64, 32), dtype=np.float32))
+    >>> _ = bc.nn.init.kaiming_uniform_(w, nonlinearity="relu", generator=np.random.default_rng(0))
+    >>> bool(np.abs(w.data).max() <= np.sqrt(2.0) * np.sqrt(3 / 32))
+    True
+    """
     fan = _fan(tensor, mode)
     if fan == 0:
         return tensor
@@ -146,7 +380,36 @@ def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", ge
 
 
 def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
-    """N(0, std**2) with ``std = gain / sqrt(fan)``."""
+    """Fill ``tensor`` with N(0, std**2) draws, ``std = gain / sqrt(fan)`` (He et al., 2015).
+
+    Parameters
+    ----------
+    tensor : Parameter, Tensor or ndarray
+        At least 2-d, of shape ``(out, in, *kernel)``: ``fan_in = in * prod(kernel)``,
+        ``fan_out = out * prod(kernel)``. Filled in place, without recording.
+    a : float
+        The negative slope of the rectifier after this layer (for ``"leaky_relu"``; default 0).
+    mode : {"fan_in", "fan_out"}
+        ``"fan_in"`` keeps the variance of the activations in the forward pass,
+        ``"fan_out"`` that of the gradients in the backward pass.
+    nonlinearity : str
+        The activation after this layer, for :func:`calculate_gain` (default ``"leaky_relu"``).
+    generator : numpy.random.Generator, optional
+        Where the draws come from; default: backchain's default generator (``bc.manual_seed``).
+
+    Returns
+    -------
+    Parameter, Tensor or ndarray
+        ``tensor`` itself, filled.
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc
+    >>> w = np.empty((64, 32))
+    >>> _ = bc.nn.init.kaiming_normal_(w, mode="fan_out", nonlinearity="relu", generator=np.random.default_rng(0))
+    >>> round(float(w.std()), 2), round((2 / 64) ** 0.5, 2)
+    (0.18, 0.18)
+    """
     fan = _fan(tensor, mode)
     if fan == 0:
         return tensor
@@ -154,7 +417,32 @@ def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", gen
 
 
 def orthogonal_(tensor, gain=1.0, generator=None):
-    """A (semi-)orthogonal matrix from the QR decomposition of a Gaussian matrix, times ``gain``."""
+    """Fill ``tensor`` with a (semi-)orthogonal matrix, from the QR decomposition of a Gaussian one, times ``gain``.
+
+    Dimensions after the first are flattened: the rows of the ``(shape[0], prod(shape[1:]))``
+    matrix are orthonormal when there are fewer rows than columns, else its columns (Saxe et al., 2013).
+
+    Parameters
+    ----------
+    tensor : Parameter, Tensor or ndarray
+        At least 2-d; filled in place, without recording.
+    gain : float
+        Scale factor (default 1).
+    generator : numpy.random.Generator, optional
+        Where the draws come from; default: backchain's default generator (``bc.manual_seed``).
+
+    Returns
+    -------
+    Parameter, Tensor or ndarray
+        ``tensor`` itself, filled.
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc
+    >>> q = bc.nn.init.orthogonal_(np.empty((3, 5)), generator=np.random.default_rng(0))
+    >>> np.allclose(q @ q.T, np.eye(3))
+    True
+    """
     shape = np.shape(_array(tensor))
     if len(shape) < 2:
         raise ValueError(f"orthogonal_: only tensors with 2 or more dimensions are supported, got shape {shape}")

@@ -53,7 +53,23 @@ def _copy_tensor(t, memo):
 
 
 class RemovableHandle:
-    """Returned by ``register_forward_hook``; ``remove()`` unregisters the hook."""
+    """Returned by ``register_forward_hook``; ``remove()`` unregisters the hook.
+
+    Also a context manager that removes the hook on leaving the ``with`` block.
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc
+    >>> layer, shapes = bc.nn.Linear(2, 1), []
+    >>> handle = layer.register_forward_hook(lambda module, args, out: shapes.append(out.shape))
+    >>> _ = layer(np.ones((3, 2), np.float32))
+    >>> handle.remove()
+    >>> with layer.register_forward_hook(lambda module, args, out: shapes.append(out.shape)):
+    ...     _ = layer(np.ones((5, 2), np.float32))
+    >>> _ = layer(np.ones((1, 2), np.float32))     # no hook any more
+    >>> shapes
+    [(3, 1), (5, 1)]
+    """
 
     _ids = itertools.count()
 

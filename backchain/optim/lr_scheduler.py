@@ -52,6 +52,32 @@ class LRScheduler:
     last_epoch : int
         The index of the last epoch; -1 (default) starts the schedule. Other
         values are for resuming, and need ``"initial_lr"`` in every group.
+
+    Attributes
+    ----------
+    base_lrs : list of float
+        The initial learning rate of each group.
+    last_epoch : int
+        The number of ``step()`` calls so far (0 after construction).
+
+    Examples
+    --------
+    A linear warm-up over ``warmup`` epochs: ``get_lr`` returns the next rate of each group.
+
+    >>> import backchain as bc
+    >>> class WarmUp(bc.optim.lr_scheduler.LRScheduler):
+    ...     def __init__(self, optimizer, warmup, last_epoch=-1):
+    ...         self.warmup = warmup
+    ...         super().__init__(optimizer, last_epoch)
+    ...     def get_lr(self):
+    ...         return [base * min(1.0, (self.last_epoch + 1) / self.warmup) for base in self.base_lrs]
+    >>> opt = bc.optim.SGD([bc.tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> sched = WarmUp(opt, warmup=4)
+    >>> lrs = [sched.get_last_lr()[0]]
+    >>> for _ in range(4):
+    ...     opt.step(); sched.step(); lrs.append(sched.get_last_lr()[0])
+    >>> lrs
+    [0.25, 0.5, 0.75, 1.0, 1.0]
     """
 
     _get_lr_called_within_step = False

@@ -71,12 +71,52 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
 
 
 def parameters_to_vector(parameters):
-    """All parameters concatenated into one 1-d ndarray (a copy)."""
+    """All parameters concatenated into one 1-d ndarray (a copy), in the order given.
+
+    Parameters
+    ----------
+    parameters : Tensor or iterable of Tensors
+        E.g. ``model.parameters()``.
+
+    Returns
+    -------
+    numpy.ndarray
+        1-d; not linked to the parameters (see :func:`vector_to_parameters` for the way back).
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc
+    >>> w, b = bc.nn.Parameter(np.ones((2, 2))), bc.nn.Parameter(np.zeros(2))
+    >>> bc.nn.utils.parameters_to_vector([w, b])
+    array([1., 1., 1., 1., 0., 0.])
+    """
     return np.concatenate([np.ravel(p.data) for p in _params(parameters)])
 
 
 def vector_to_parameters(vec, parameters):
-    """Copy consecutive slices of the 1-d ``vec`` into the parameters, in place."""
+    """Copy consecutive slices of the 1-d ``vec`` into the parameters, in place (the inverse of
+    :func:`parameters_to_vector`).
+
+    Parameters
+    ----------
+    vec : Tensor or array_like
+        1-d, with as many elements as the parameters together.
+    parameters : Tensor or iterable of Tensors
+        Filled in the order given, each with its own shape and dtype.
+
+    Raises
+    ------
+    ValueError
+        If ``vec`` has a different number of elements.
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc
+    >>> net = bc.nn.Linear(2, 1)
+    >>> bc.nn.utils.vector_to_parameters(np.arange(3.0), net.parameters())
+    >>> net.weight.data, net.bias.data
+    (array([[0., 1.]], dtype=float32), array([2.], dtype=float32))
+    """
     vec = np.asarray(vec.data if isinstance(vec, Tensor) else vec)
     i = 0
     for p in _params(parameters):

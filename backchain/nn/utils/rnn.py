@@ -41,7 +41,25 @@ class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorte
 
     ``data`` ``(sum(lengths), *)`` holds, for each time step ``t``, the elements of the
     ``batch_sizes[t]`` sequences still running at ``t`` (longest first, in the order
-    ``sorted_indices`` of the original batch). Make one with :func:`pack_padded_sequence`.
+    ``sorted_indices`` of the original batch). Make one with :func:`pack_padded_sequence`
+    or :func:`pack_sequence`; ``lengths()`` gives the lengths back.
+
+    Attributes
+    ----------
+    data : Tensor or ndarray
+        ``(sum(lengths), *)``: the elements, time step by time step.
+    batch_sizes : ndarray of int64
+        How many sequences run at each time step.
+    sorted_indices, unsorted_indices : ndarray of int64 or None
+        The order of the sequences in ``data`` and its inverse (None: already longest first).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from backchain.nn.utils.rnn import pack_sequence
+    >>> packed = pack_sequence([np.array([1.0, 2.0, 3.0]), np.array([4.0])])
+    >>> packed.data.tolist(), packed.batch_sizes.tolist(), packed.lengths().tolist()
+    ([1.0, 4.0, 2.0, 3.0], [2, 1, 1], [3, 1])
     """
 
     __slots__ = ()
