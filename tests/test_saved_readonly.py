@@ -183,3 +183,19 @@ def test_index_array_changed_after_the_forward_does_not_move_the_gradient():
     mask[:] = False
     y.backward()
     np.testing.assert_array_equal(x.grad, [3.0, 2.0, 1.0, 0.0])
+
+
+def test_recorded_inplace_ops_keep_or_give_back_locks():
+    v = bc.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    s = bc.tensor(1.5, requires_grad=True)
+    y = bnp.sin(v) * 2     # a node with an array
+    z = s * 2.0            # a node of NumPy scalars: locks nothing
+    y.mul_(v)              # the node that replaces y's holds the locks
+    z.mul_(s)
+    y += 1.0
+    with pytest.raises(ValueError, match="read-only"):
+        v.data[0] = 0.0
+    (y.sum() + z).backward()
+    np.testing.assert_allclose(v.grad, 2 * np.cos([1.0, 2.0]) * [1.0, 2.0] + 2 * np.sin([1.0, 2.0]))
+    np.testing.assert_allclose(s.grad, 4 * 1.5)
+    v.data[0] = 0.0

@@ -63,10 +63,13 @@ def _take(x, new):
     for s in _SLOTS:
         if s != "grad":
             setattr(x, s, getattr(new, s))
-    if isinstance(x, Saver):
+    if not isinstance(new, Saver):  # the new node locks nothing
+        if isinstance(x, Saver):
+            x._own = x._held = None
+    elif isinstance(x, Saver):
         x._own, x._held = new._own, new._held
         new._own = new._held = None
-    else:  # a plain leaf that becomes a node cannot hold locks: the new node's arrays stay writeable
+    else:  # a plain Tensor that becomes a node cannot hold locks: the new node's arrays stay writeable
         release(new)
     trace = TRACES.get(new)
     if trace is not None:

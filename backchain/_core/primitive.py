@@ -333,31 +333,35 @@ def _make_caller(prim):
             i = 0
             for a in args:
                 if isinstance(a, Tensor) and a.requires_grad and vjps[i] is not None:
-                    # record: the output Tensor is the node; a Saver locks the arrays its rule reads
-                    # record: the output Tensor is the node. It makes its output read-only, and a row
-                    # whose rules read its inputs locks those too (saved.lock_node, inlined for the usual
-                    # case: inputs that are other nodes' outputs, an output that owns its memory)
-                    t = new(Saver)
-                    t._held = None
+                    # record: the output Tensor is the node. A Saver makes its output read-only, and a
+                    # row whose rules read its inputs locks those too (saved.lock_node, inlined for the
+                    # usual case: inputs that are other nodes' outputs, an output that owns its memory);
+                    # a node that locks nothing (NumPy scalars, views) is a plain Tensor
                     if never or (linear1 and len(args) == 1):
                         if type(out) is ndarray and out.base is None and out is not raw[0] and out.flags.writeable:
                             setflags(out, False)
+                            t = new(Saver)
                             t._own = out
+                            t._held = None
                         else:  # a view, or the input itself: a node that saves it locks it
-                            t._own = None
+                            t = new(Tensor)
                     else:
                         for d in raw:
                             if type(d) is ndarray and (d.base is not None or d is out or d.flags.writeable
                                                        or id(d) in counts):
+                                t = new(Saver)
                                 lock_node(t, out, raw)
                                 break
                         else:
-                            if type(out) is not ndarray:
-                                t._own = None
+                            if type(out) is not ndarray:  # NumPy scalars are immutable: a plain node
+                                t = new(Tensor)
                             elif out.base is None and out.flags.writeable:
                                 setflags(out, False)
+                                t = new(Saver)
                                 t._own = out
+                                t._held = None
                             else:
+                                t = new(Saver)
                                 lock_node(t, out, ())
                     t.data = out
                     t.requires_grad = True

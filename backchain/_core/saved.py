@@ -1,6 +1,7 @@
 """Arrays saved for backward are read-only until the node that saved them is done.
 
-Every recorded node is a :class:`Saver`. It makes its output array read-only
+A recorded node that locks an array is a :class:`Saver` (one that locks nothing, such
+as a node of NumPy scalars, is a plain Tensor). It makes its output array read-only
 (``ndarray.setflags``), and a node whose rules read values (every primitive
 except ``saves=False`` rows such as ``add``, and ``linear`` rows of one input such
 as ``reshape`` or ``sum``) locks the arrays of its inputs too; for a view, its
