@@ -11,8 +11,8 @@ local derivative contributes 0, never NaN (no NaN from the branch of a
 * :func:`table` lists every non-smooth primitive and user-facing composite:
   where its kinks are, the value used under the current policy, the
   alternatives. A test evaluates every row's gradient at its kink, so the table
-  cannot drift from the code; ``docs/kinks.md`` is generated from it
-  (``python docs/make_kinks.py``).
+  cannot drift from the code; the documentation site inserts it into its kinks
+  page when it is built.
 * :func:`policy` (a thread-local, nestable context manager) and
   :func:`set_policy` (the default of every thread) change the conventions.
   The policy is read when a derivative rule runs (``backward``, ``grad``,
@@ -970,13 +970,9 @@ def markdown():
 _START, _END = "<!-- kinks-table:start -->\n", "<!-- kinks-table:end -->"
 
 
-def _write(path):
-    """Regenerate the table between the markers of the Markdown file ``path`` (docs/kinks.md)."""
-    with open(path, encoding="utf-8") as fh:
-        text = fh.read()
+def _fill(text):
+    """``text`` (docs/kinks.md) with the table between its markers (used by docs/hooks.py)."""
     if _START not in text or _END not in text:
-        raise ValueError(f"kinks: {path} has no '{_START.strip()}' / '{_END}' markers")
+        raise ValueError(f"kinks: the page has no '{_START.strip()}' / '{_END}' markers")
     head, rest = text.split(_START, 1)
-    tail = rest.split(_END, 1)[1]
-    with open(path, "w", encoding="utf-8") as fh:
-        fh.write(head + _START + markdown() + "\n" + _END + tail)
+    return head + _START + markdown() + "\n" + _END + rest.split(_END, 1)[1]

@@ -1,5 +1,6 @@
-"""MkDocs hook: the API pages of backchain.numpy and backchain.scipy are generated at build time
-from the docstrings (docs/make_api_namespaces.py), never committed."""
+"""MkDocs hooks: the pages made from the code when the site is built, never committed: the API
+pages of backchain.numpy and backchain.scipy (docs/make_api_namespaces.py, from the docstrings) and
+the kink table of kinks.md (backchain.kinks.markdown())."""
 import importlib.util
 import pathlib
 
@@ -15,3 +16,11 @@ def on_files(files, config):
     for path, text in make.pages().items():
         files.append(File.generated(config, path, content=text))
     return files
+
+
+def on_page_markdown(markdown, page, config, files):
+    if page.file.src_uri == "kinks.md":
+        import backchain.kinks
+
+        return backchain.kinks._fill(markdown)
+    return markdown

@@ -108,9 +108,8 @@ def test_markdown_table_is_printable():
     assert text.count("\n") == len(kinks.table()) + 1
 
 
-def test_docs_kinks_md_is_up_to_date():
+def test_docs_kinks_page_gets_the_table():
     doc = pathlib.Path(__file__).resolve().parent.parent / "docs" / "kinks.md"
-    text = doc.read_text()
-    assert kinks._START in text and kinks._END in text
+    text = kinks._fill(doc.read_text())  # what docs/hooks.py does when the site is built
     table = text.split(kinks._START, 1)[1].split(kinks._END, 1)[0]
-    assert table == kinks.markdown() + "\n", "docs/kinks.md is stale: regenerate with python docs/make_kinks.py"
+    assert table == kinks.markdown() + "\n" and table.count("\n") == len(kinks.table()) + 2
