@@ -29,4 +29,4 @@ def test_mkdocs_build_strict(tmp_path):
             assert re.search(rf'id="backchain\.[\w.]*\.{re.escape(name)}"', html), f"api/{page}: no entry for {name}"
         assert "&gt;&gt;&gt;" in html, f"api/{page}: no example"
     kinks_page = (tmp_path / "site" / "kinks" / "index.html").read_text()  # table inserted by docs/hooks.py
-    assert "<td>hardtanh</td>" in kinks_page  # a row of the table (the page text has no hardtanh)
+    assert "<td>hardtanh</td>" in kinks_page  # a cell of the inserted table
