@@ -44,7 +44,8 @@ def _relu_d(ans, x):
     return _mask(xd, xd > 0, 0.0, xd == 0, v)
 
 
-_LARGE = 64 * 1024   # bytes
+_LARGE = 64 * 1024   # bytes: smaller arrays take np.maximum(x, 0)
+_POOLED_MAX = 64 * 1024 * 1024   # bytes: larger results are fresh arrays, not pooled ones
 _zeros_state = {}
 
 
@@ -65,9 +66,12 @@ def _relu_impl(x):
     # and a pooled output (a fresh one of this size is page-faulted in on every call).
     if type(x) is not np.ndarray or x.dtype.kind != "f" or x.nbytes < _LARGE:
         return np.maximum(x, 0)
+    z = _zeros(x.shape, x.dtype)
+    if x.nbytes > _POOLED_MAX:   # very large results are not kept in the pool
+        return np.maximum(x, z)
     from .conv import _output
 
-    return np.maximum(x, _zeros(x.shape, x.dtype), out=_output("relu", x.shape, x.dtype))
+    return np.maximum(x, z, out=_output("relu", x.shape, x.dtype))
 
 
 relu = primitive("relu", _relu_impl, deriv=(_relu_d,),
