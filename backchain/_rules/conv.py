@@ -120,6 +120,43 @@ def _channels_first(x, padding):
     return np.ascontiguousarray(xt) if nd else xt
 
 
+def _batch_first(a, slot):
+    """``(C, *S, N)`` -> a new contiguous ``(N, C, *S)`` (a pooled ``_output`` array).
+
+    NOTE: a plain ``np.copyto`` of the moved-axis view reads the source with a stride of N
+    elements across all of it (measured: 0.2 ms for the first LeNet feature map, 1.2 MB). Copied
+    in blocks of rows that stay in the L1 cache, it takes half that; the same elements, copied.
+    """
+    n = a.shape[-1]
+    res = _output(slot, (n,) + a.shape[:-1], a.dtype)
+    if not a.flags.c_contiguous or n == 1:
+        np.copyto(res, np.moveaxis(a, -1, 0))
+        return res
+    src, dst = a.reshape(-1, n), res.reshape(n, -1)
+    m = src.shape[0]
+    step = max(8, 40960 // (n * a.itemsize))   # rows per block: about 40 KiB of source
+    for i in range(0, m, step):
+        np.copyto(dst[:, i:i + step], src[i:i + step].T)
+    return res
+
+
+def _batch_last(a, out):
+    """Copy ``(N, *R)`` into ``out`` of shape ``(*R, N)``.
+
+    NOTE: a plain ``np.copyto`` from the moved-axis view reads N rows far apart for every
+    N contiguous numbers it writes (measured: 0.2 ms for the first LeNet cotangent, 1.2 MB).
+    Copied 16 batch rows at a time (one cache line of output per row), it takes half that.
+    """
+    n = a.shape[0]
+    if not a.flags.c_contiguous or n <= 16:
+        np.copyto(out, np.moveaxis(a, 0, -1))
+        return out
+    src, dst = a.reshape(n, -1), out.reshape(-1, n)
+    for i in range(0, n, 16):
+        np.copyto(dst[:, i:i + 16], src[i:i + 16].T)
+    return out
+
+
 def _out_shape(space, kernel, stride, dilation):
     return tuple((s - d * (k - 1) - 1) // st + 1 for s, k, st, d in zip(space, kernel, stride, dilation))
 
@@ -142,9 +179,8 @@ def _columns(x, kernel, stride, padding, dilation, groups):
 def _grouped_cotangent(gy, groups):
     """``(N, O, *out)`` -> ``(groups, O/groups, prod(out) * N)``."""
     o = gy.shape[1]
-    view = np.moveaxis(gy, 0, -1)
-    gt = _scratch("cotangent", view.shape, gy.dtype)
-    np.copyto(gt, view)
+    gt = _scratch("cotangent", gy.shape[1:] + gy.shape[:1], gy.dtype)
+    _batch_last(gy, gt)
     return gt.reshape(groups, o // groups, -1)
 
 
@@ -157,10 +193,8 @@ def _conv_impl(x, w, stride, padding, dilation, groups, b=None):
     np.matmul(wg, cols, out=y)                                        # (g, O/g, P * N)
     if b is not None:
         y += b.reshape(groups, o // groups, 1)                        # the bias, in the same pass's buffer
-    y = np.moveaxis(y.reshape((o,) + out + (x.shape[0],)), -1, 0)
-    res = _output("conv", y.shape, y.dtype)
-    np.copyto(res, y)   # always a copy: y lives in a scratch buffer
-    return res
+    # always a copy: y lives in a scratch buffer
+    return _batch_first(y.reshape((o,) + out + (x.shape[0],)), "conv")
 
 
 def _conv_weight_grad_impl(x, gy, wshape, stride, padding, dilation, groups):
@@ -189,10 +223,7 @@ def _conv_input_grad_impl(gy, w, xshape, stride, padding, dilation, groups):
                    for i in range(nd))
         buf[(slice(None),) + sl] += dcols[(slice(None),) + k]
     crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(xshape[2:], padding))
-    img = np.moveaxis(buf[(slice(None),) + crop], -1, 0)
-    res = _output("conv_input_grad", img.shape, img.dtype)
-    np.copyto(res, img)   # always a copy: buf is scratch
-    return res
+    return _batch_first(buf[(slice(None),) + crop], "conv_input_grad")   # always a copy: buf is scratch
 
 
 # -- the primitives ------------------------------------------------------------------------------
