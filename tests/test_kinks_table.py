@@ -112,4 +112,5 @@ def test_docs_kinks_page_gets_the_table():
     doc = pathlib.Path(__file__).resolve().parent.parent / "docs" / "kinks.md"
     text = kinks._fill(doc.read_text())  # what docs/hooks.py does when the site is built
     table = text.split(kinks._START, 1)[1].split(kinks._END, 1)[0]
-    assert table == kinks.markdown() + "\n" and table.count("\n") == len(kinks.table()) + 2
+    assert table == kinks.markdown() + "\n"
+    assert "| relu | x = 0 |" in table and "| hardtanh |" in table  # rows of the built-in primitives
