@@ -34,7 +34,7 @@ def test_raw_write_into_a_saved_constant_and_numpy_view_fail():
     with pytest.raises(ValueError, match="read-only"):
         a[:] = 0.0
     with pytest.raises(ValueError, match="read-only"):
-        y.numpy()[0] = 0.0  # the output sin saved (its rule reads cos of the input, tanh-like rules read ans)
+        y.numpy()[0] = 0.0  # y's array is locked by its own node until backward
     loss.backward()
     np.testing.assert_allclose(w.grad, np.cos(np.array([3.0, 8.0])) * a)
     a[:] = 0.0

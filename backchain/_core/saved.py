@@ -56,13 +56,9 @@ class Saver(Tensor):
 
 
 def _hold(a):
-    """Take a counted lock on ``a``; True if taken (False: read-only, and not by a node, or memory
-    from outside NumPy, such as a ``bytearray``, that could not be made writeable again)."""
-    with _MUTEX:
-        return _hold_unsafe(a)
-
-
-def _hold_unsafe(a):
+    """Take a counted lock on ``a`` (the caller holds ``_MUTEX``); True if taken (False: read-only,
+    and not by a node, or memory from outside NumPy, such as a ``bytearray``, that could not be
+    made writeable again)."""
     e = _COUNTS.get(id(a))
     if e is not None:
         e[1] += 1
@@ -84,24 +80,25 @@ def lock_node(t, out, raw):
     memory, inputs that are other nodes' outputs) and come here for the rest.
     """
     held = ()
-    for a in raw:
-        if type(a) is _ndarray:
-            if _hold(a):
-                held += (a,)
-            b = a.base
-            if type(b) is _ndarray and _hold(b):  # a view: its base is locked too
-                held += (b,)
     own = None
-    if type(out) is _ndarray and all(out is not a for a in raw):  # an input returned as is: counted above
-        b = out.base
-        if b is None:
-            if out.flags.writeable:
-                _setflags(out, False)
-                own = out
-        elif type(b) is _ndarray and _hold(out):  # a view (of an input, say): counted, as its base
-            held += (out,)
-            if _hold(b):
-                held += (b,)
+    with _MUTEX:
+        for a in raw:
+            if type(a) is _ndarray:
+                if _hold(a):
+                    held += (a,)
+                b = a.base
+                if type(b) is _ndarray and _hold(b):  # a view: its base is locked too
+                    held += (b,)
+        if type(out) is _ndarray and all(out is not a for a in raw):  # an input returned as is: counted above
+            b = out.base
+            if b is None:
+                if out.flags.writeable:
+                    _setflags(out, False)
+                    own = out
+            elif type(b) is _ndarray and _hold(out):  # a view (of an input, say): counted, as its base
+                held += (out,)
+                if _hold(b):
+                    held += (b,)
     t._own = own
     t._held = held or None
 
