@@ -102,7 +102,7 @@ def getitem(x, index):
     index = _clean_index(index)
     if not isinstance(x, Tensor):
         return x[index]
-    return _getitem(x, index=_own_copy(index))
+    return _getitem(x, index=_own_copy(index) if x.requires_grad else index)
 
 
 def _own_copy(index):
