@@ -43,6 +43,23 @@ def test_long_chain_records_and_backwards_without_recursion():
         assert freed - before < 30, (before, recorded, freed)  # ... and gave it back
 
 
+def test_a_recorded_op_adds_one_object_for_the_garbage_collector():
+    # The node keeps its inputs in slots, not in a tuple: on long graphs the collector's full
+    # passes walk every tracked object, and a second one per op doubled their cost.
+    x = bc.tensor(np.ones(3), requires_grad=True)
+    y = x
+    gc.collect()
+    before = len(gc.get_objects())
+    for _ in range(1000):
+        y = bnp.sin(y * 1.5 + 0.5)  # one, two and two-argument rows
+    assert len(gc.get_objects()) - before <= 3000 + 10
+    assert y.grad_fn == "sin" and y._inputs[0].grad_fn == "add" and y._inputs[0]._inputs[1] == 0.5
+    z = bnp.concatenate([y, y, x])  # three arguments: kept in a tuple
+    assert len(z._inputs) == 3 and z._inputs[2] is x
+    z.sum().backward()
+    assert y._inputs is None and x.grad.shape == (3,)
+
+
 def test_deep_chain_repr_and_transform():
     f = lambda x: x
     def deep(x):

@@ -11,7 +11,7 @@ from . import primitive as _primitive
 from .anomaly import InplaceError
 from .primitive import KINK_COUNTING
 from .saved import Saver, release
-from .tensor import INPLACE, MODIFIED, STALE, TRACES, Tensor, _state, make_const
+from .tensor import INPLACE, MANY, MODIFIED, ONE, STALE, TRACES, Tensor, _state, make_const
 
 __all__ = ["toposort", "backward_pass", "forward_pass", "tensor_backward"]
 
@@ -65,9 +65,10 @@ def _count(roots, boundary):
     outer = False
     while stack:
         t = stack.pop()
-        if t._inputs is None:
+        if t._params is None:
             raise _released(t)
-        for p in t._inputs:
+        y = t._y  # the inputs (tensor.py: two slots, ONE or MANY in the second)
+        for p in ((t._x,) if y is ONE else t._x if y is MANY else (t._x, y)):
             if isinstance(p, Tensor) and p.requires_grad:
                 if p._seq < boundary:
                     outer = True
@@ -114,7 +115,7 @@ def _count_checked(roots, boundary):
     outer = False
     while stack:
         t = stack.pop()
-        if t._inputs is None:
+        if t._params is None:
             raise _released(t)
         if t in stale:
             raise InplaceError(
@@ -123,7 +124,8 @@ def _count_checked(roots, boundary):
                 "copy instead.")
         seq = t._seq
         i = -1
-        for p in t._inputs:
+        y = t._y
+        for p in ((t._x,) if y is ONE else t._x if y is MANY else (t._x, y)):
             i += 1
             if isinstance(p, Tensor):
                 if p._seq > seq:
@@ -212,7 +214,8 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
             g = pop_grad(id(t), None)
             if capture is not None and id(t) in capture:
                 capture[id(t)] = g
-            inputs = t._inputs
+            a, b = t._x, t._y  # the inputs (tensor.py: two slots, ONE or MANY in the second)
+            inputs = (a,) if b is ONE else a if b is MANY else (a, b)
             if g is not None:
                 params = t._params
                 if create_graph:
@@ -221,14 +224,12 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
                         g = make_const(g)
                 else:
                     ans = t.data
-                    n = len(inputs)  # unrolled for the usual cases (a comprehension costs 0.1 µs)
-                    if n == 1:
-                        args = (inputs[0].data,)  # a node's only input is a Tensor
-                    elif n == 2:
-                        a, b = inputs
-                        args = (a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b)
+                    if b is ONE:  # unrolled for the usual cases (a comprehension costs 0.1 µs)
+                        args = (a.data,)  # a node's only input is a Tensor
+                    elif b is MANY:
+                        args = [x.data if isinstance(x, Tensor) else x for x in a]
                     else:
-                        args = [x.data if isinstance(x, Tensor) else x for x in inputs]
+                        args = (a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b)
                 if type(g) is list:
                     g = _fill(g, t.data)
                 vjps = t._prim.vjps
@@ -246,7 +247,7 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
                     if c is not None:
                         try:  # the common case: already the input's shape and dtype
                             xd = x.data
-                            if c.shape != xd.shape or c.dtype != xd.dtype:
+                            if c.shape != xd.shape or (c.dtype is not xd.dtype and c.dtype != xd.dtype):
                                 c = fit_cotangent(c, x)
                         except AttributeError:
                             if type(c) is not list:
@@ -263,8 +264,7 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
                     if n == 0:
                         push(x)
             if not retain_graph:
-                t._inputs = None
-                t._params = None
+                t._x = t._y = t._params = None
                 if t.__class__ is Saver:  # give back its locks (saved.release, inlined for its own output)
                     if t._held is not None:
                         release(t)

@@ -28,7 +28,7 @@ from .tensor import INPLACE, MODIFIED, STALE, TRACES, Tensor, _IdMap, _state, bu
 
 __all__ = ["install"]
 
-_SLOTS = ("data", "requires_grad", "grad", "_prim", "_inputs", "_params", "_seq")
+_SLOTS = ("data", "requires_grad", "grad", "_prim", "_x", "_y", "_params", "_seq")
 _UFUNCS = {"add_": (np.add, "add"), "sub_": (np.subtract, "subtract"), "mul_": (np.multiply, "multiply"),
            "div_": (np.true_divide, "divide")}
 # The graph-retention trap: ``total += loss`` over many steps keeps every step's graph alive.
@@ -117,7 +117,7 @@ def _store(x, result, name, other):
         np.copyto(data, result, casting="unsafe")
     else:
         x.data = np.asarray(result).astype(dtype)[()] if np.ndim(data) == 0 else np.array(result, dtype=dtype)
-    if x._prim is not None and x._inputs is not None:
+    if x._prim is not None and x._params is not None:
         STALE[x] = name
     bump_version(x, name)
 

@@ -40,7 +40,7 @@ import numpy as np
 
 from . import saved as _saved
 from .saved import Saver, lock_node
-from .tensor import TRACES, Tensor, _seq, _state, make_const
+from .tensor import MANY, ONE, TRACES, Tensor, _seq, _state, make_const
 
 __all__ = ["Primitive", "primitive", "REGISTRY", "safe_times"]
 
@@ -270,7 +270,13 @@ def _record(prim, args, raw_args, params, out, trace):
                 t.requires_grad = True
                 t.grad = None
                 t._prim = prim
-                t._inputs = args
+                n = len(args)
+                if n == 1:
+                    t._x, t._y = args[0], ONE
+                elif n == 2:
+                    t._x, t._y = args
+                else:
+                    t._x, t._y = args, MANY
                 t._params = params
                 t._seq = next(_seq)
                 if trace is not None:
@@ -298,7 +304,7 @@ def _make_caller(prim):
     # nodes that lock nothing: rows that read only the cotangent, and linear rows of one input
     never, linear1 = prim.saves is False, prim.linear and prim.saves is None
     counted = prim.kinks is not None
-    new, seq, state = object.__new__, _seq, _state
+    new, seq, state, one, many = object.__new__, _seq, _state, ONE, MANY
     ndarray, setflags, counts = np.ndarray, np.ndarray.setflags, _saved._COUNTS
 
     def call(*args, **params):
@@ -367,7 +373,14 @@ def _make_caller(prim):
                     t.requires_grad = True
                     t.grad = None
                     t._prim = prim
-                    t._inputs = args
+                    if n == 1:  # the inputs, in two slots (tensor.py says why)
+                        t._x = args[0]
+                        t._y = one
+                    elif n == 2:
+                        t._x, t._y = args
+                    else:
+                        t._x = args
+                        t._y = many
                     t._params = params
                     t._seq = next(seq)
                     if multiple:

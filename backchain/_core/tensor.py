@@ -3,6 +3,15 @@ primitive, inputs and parameters that produced it (its node in the graph).
 
 A Tensor *is* its graph node: there is no separate node object, so recording an
 operation allocates exactly one Python object. Leaves have ``_prim is None``.
+
+A node keeps its inputs in two slots, not in a tuple: ``_x`` and ``_y`` hold the
+first and second argument, ``_y is ONE`` marks a node of one argument, and
+``_y is MANY`` one of three or more (``_x`` is then the tuple of all of them).
+A tuple of inputs would be a second object for Python's cyclic garbage
+collector to walk: on a long graph its full collections were over half the
+recording time (a 100,000-step scalar chain recorded in 0.47 s, 0.28 s of it
+collections). ``_params is None`` marks a leaf or a node whose backward has
+released it. ``t._inputs`` gives the inputs as a tuple, for code off the hot path.
 """
 import itertools
 import threading
@@ -34,6 +43,23 @@ class _Inplace:
 
 
 INPLACE = _Inplace()
+
+
+class _Mark:
+    __slots__ = ("name",)
+
+    def __init__(self, name):
+        self.name = name
+
+    def __repr__(self):
+        return self.name
+
+
+# The markers in a node's ``_y`` slot: one input only, or three or more (in ``_x``, as a tuple).
+ONE = _Mark("ONE")
+MANY = _Mark("MANY")
+
+
 class _IdMap:
     """A map from live objects (by identity) to values; entries go when their key is collected.
     (WeakKeyDictionary compares keys with ==, which is elementwise on Tensors.)"""
@@ -235,7 +261,7 @@ class Tensor:
     array([ 2., -4.])
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "_prim", "_inputs", "_params", "_seq", "__weakref__")
+    __slots__ = ("data", "requires_grad", "grad", "_prim", "_x", "_y", "_params", "_seq", "__weakref__")
     __array_priority__ = 1000.0
     __hash__ = object.__hash__
 
@@ -251,7 +277,7 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         self.grad = None
         self._prim = None
-        self._inputs = None
+        self._x = self._y = None
         self._params = None
         self._seq = next(_seq)
 
@@ -260,6 +286,14 @@ class Tensor:
     dtype = property(lambda self: self.data.dtype)
     ndim = property(lambda self: np.ndim(self.data))
     size = property(lambda self: np.size(self.data))
+
+    @property
+    def _inputs(self):
+        """The node's inputs as a tuple; None for a leaf or a released node."""
+        if self._params is None:
+            return None
+        y = self._y
+        return (self._x,) if y is ONE else self._x if y is MANY else (self._x, y)
 
     @property
     def is_leaf(self):
@@ -425,7 +459,7 @@ def make_const(data):
     t.requires_grad = False
     t.grad = None
     t._prim = None
-    t._inputs = None
+    t._x = t._y = None
     t._params = None
     t._seq = next(_seq)
     return t
