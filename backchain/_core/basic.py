@@ -11,10 +11,17 @@ def _sum_to_impl(x, shape):
     if xshape == shape:
         return x
     lead = len(xshape) - len(shape)
-    axes = tuple(range(lead)) + tuple(
-        lead + i for i, n in enumerate(shape) if n == 1 and xshape[lead + i] != 1
-    )
-    return np.reshape(np.sum(x, axis=axes), shape)
+    if xshape[lead:] == shape:  # only leading axes were added (a bias): no reshape needed after
+        axes = tuple(range(lead))
+    else:
+        axes = tuple(range(lead)) + tuple(
+            lead + i for i, n in enumerate(shape) if n == 1 and xshape[lead + i] != 1
+        )
+    if type(x) is np.ndarray:
+        out = np.add.reduce(x, axis=axes)  # what np.sum calls, without its Python layer
+    else:
+        out = np.sum(x, axis=axes)
+    return out if np.shape(out) == shape else np.reshape(out, shape)
 
 
 sum_to = primitive(

@@ -93,29 +93,27 @@ class NumpyMLP:
 # -- backchain -------------------------------------------------------------
 
 class BackchainMLP(BackchainSGD):
-    """The Tensor API and backchain.numpy; ReLU is backchain's relu primitive."""
+    """What a backchain user writes: the Tensor API, F.relu and F.cross_entropy (one fused node, as
+    PyTorch's F.cross_entropy is one kernel)."""
     lr = LR
 
     def __init__(self, params, x, y, loss):
         import backchain as bc
         import backchain.numpy as bnp
-        from backchain._rules.activations import relu
+        import backchain.nn.functional as F
 
-        self.bc, self.bnp, self.relu = bc, bnp, relu
+        self.bc, self.bnp, self.F = bc, bnp, F
         self.params = [bc.tensor(p, requires_grad=True) for p in params]
         self.x, self.y, self.loss = x, y, loss
-        self.rows = np.arange(len(x))
 
     def _loss(self):
         bnp, params, n = self.bnp, self.params, len(self.params) // 2
         h = self.x
         for i in range(n):
             z = h @ params[2 * i] + params[2 * i + 1]
-            h = self.relu(z) if i < n - 1 else z
+            h = self.F.relu(z) if i < n - 1 else z
         if self.loss == "xent":
-            shifted = z - z.data.max(axis=1, keepdims=True)
-            logp = shifted - bnp.log(bnp.sum(bnp.exp(shifted), axis=1, keepdims=True))
-            return -bnp.mean(logp[self.rows, self.y])
+            return self.F.cross_entropy(z, self.y)
         return bnp.mean((z - self.y) ** 2)
 
 
