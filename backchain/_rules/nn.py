@@ -84,10 +84,10 @@ linear = primitive(
 # -- log_softmax / softmax along one axis ----------------------------------------------------
 
 def _log_softmax_impl(x, axis):
-    m = np.max(x, axis=axis, keepdims=True)
+    m = np.maximum.reduce(x, axis=axis, keepdims=True)  # np.max without its Python layer
     m = np.where(np.isfinite(m), m, 0)
     shifted = x - m
-    return shifted - np.log(np.sum(np.exp(shifted), axis=axis, keepdims=True))
+    return shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
 
 
 def _log_softmax_vjp(g, ans, x, axis):
@@ -106,12 +106,12 @@ log_softmax = primitive(
 
 
 def _softmax_impl(x, axis):
-    m = np.max(x, axis=axis, keepdims=True)
+    m = np.maximum.reduce(x, axis=axis, keepdims=True)
     m = np.where(np.isfinite(m), m, 0)
     e = x - m
     if type(e) is np.ndarray and e.ndim:  # in place: no further temporaries of the size of x
         np.exp(e, out=e)
-        e /= np.sum(e, axis=axis, keepdims=True)
+        e /= np.add.reduce(e, axis=axis, keepdims=True)
         return e
     e = np.exp(e)
     return e / np.sum(e, axis=axis, keepdims=True)

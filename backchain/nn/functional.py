@@ -986,7 +986,7 @@ def _targets(t, input, axis, c, ignore_index, op):
     if t.shape != expected:
         raise ValueError(f"{op}: target of shape {t.shape} does not fit input of shape {shape} (expected {expected})")
     valid = t != ignore_index
-    safe = np.where(valid, t, 0)
+    safe = t if valid.all() else np.where(valid, t, 0)
     if safe.size and (safe.min() < 0 or safe.max() >= c):
         raise IndexError(f"{op}: target values must be in [0, {c}) or ignore_index={ignore_index}; "
                          f"got values in [{t.min()}, {t.max()}]")
@@ -1001,7 +1001,11 @@ def _fused_cross_entropy(input, t, weight, ignore_index, reduction, axis, c):
     valid, safe = _targets(t, input, axis, c, ignore_index, "cross_entropy")
     if reduction == "mean" and not safe.size:
         _empty_batch(input, "cross_entropy")
-    w = valid.astype(_dtype(input)) if weight is None else (np.asarray(_data(weight))[safe] * valid).astype(_dtype(input))
+    dtype = _dtype(input)
+    if weight is None and reduction == "mean" and safe is t and dtype.kind == "f":  # every target counts: 1/n
+        return _nn.cross_entropy(input, target=t, w=np.full(t.shape, dtype.type(1) / dtype.type(t.size)),
+                                 axis=axis, reduce=True)
+    w = valid.astype(dtype) if weight is None else (np.asarray(_data(weight))[safe] * valid).astype(dtype)
     if reduction == "mean":
         with np.errstate(invalid="ignore", divide="ignore"):
             w = (w / w.sum()).astype(w.dtype)
