@@ -45,13 +45,17 @@ def available(impl):
 # -- in the child process ---------------------------------------------------
 
 def thread_info():
-    """Thread counts of the libraries loaded in this process."""
+    """Thread counts of the libraries loaded in this process, and the CPU kernels an OpenBLAS picked
+    (``OPENBLAS_CORETYPE`` can pin them: on a CPU with AVX-512, Haswell kernels use AVX2 only)."""
     info = {}
     try:
         import threadpoolctl
 
         for pool in threadpoolctl.threadpool_info():
-            info[f"{pool['user_api']}:{pool['internal_api']}"] = pool["num_threads"]
+            key = f"{pool['user_api']}:{pool['internal_api']}"
+            info[key] = pool["num_threads"]
+            if pool.get("architecture"):
+                info[f"{key} kernels"] = pool["architecture"]
     except ImportError:
         for k in THREAD_ENV:
             if k in os.environ:
