@@ -133,3 +133,17 @@ def test_shape_mismatch_names_operation_and_shapes():
         x @ x
     with pytest.raises(ValueError, match=r"multiply"):
         bnp.multiply(np.ones(2), np.ones(3))
+
+
+def test_pickle_and_deepcopy_of_leaves_work_and_of_nodes_give_a_clear_error():
+    import copy
+    import pickle
+
+    x = bc.tensor([1.0, 2.0], requires_grad=True)
+    for back in (pickle.loads(pickle.dumps(x)), copy.deepcopy(x)):
+        assert back is not x and back.requires_grad and np.array_equal(back.data, x.data)
+    y = bc.numpy.sin(x)
+    for copier in (pickle.dumps, copy.deepcopy, copy.copy):
+        with pytest.raises(TypeError, match=r"output of 'sin' in a recorded graph.*detach\(\)"):
+            copier(y)
+    assert np.array_equal(pickle.loads(pickle.dumps(y.detach())).data, np.sin([1.0, 2.0]))

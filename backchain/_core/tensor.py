@@ -317,6 +317,16 @@ class Tensor:
         self.requires_grad = bool(requires_grad)
         return self
 
+    def __reduce_ex__(self, protocol):
+        # pickle and copy.deepcopy: leaves only, as in PyTorch. A node would drag its whole recorded
+        # history along (and deepcopy would recurse through it); the graph cannot cross processes.
+        if self._prim is not None:
+            raise TypeError(
+                f"pickle/deepcopy: this tensor ({self.dtype}{list(self.shape)}) is the output of "
+                f"'{self._prim.name}' in a recorded graph, which cannot be pickled or copied; use "
+                "t.detach() for its values, or bc.save(model.state_dict(), path) for a model")
+        return super().__reduce_ex__(protocol)
+
     def detach(self):
         """A new leaf Tensor sharing this tensor's data, cut from the graph."""
         return Tensor(self.data)
