@@ -1,4 +1,5 @@
 """LSTM train step: backchain against PyTorch CPU (issue #6: at most 2x PyTorch's step time).
+``gru_bench.py`` runs the same model with a GRU layer (``steps_for("GRU")``).
 
 Model: one-layer LSTM, input 32, hidden 128, over 100 time steps, batch 32 (float32, time first);
 a linear head 128->10 on the last hidden state; softmax cross-entropy; SGD (lr 0.01).
@@ -23,11 +24,11 @@ from benchmarks import _stepbench  # noqa: E402
 T, N, I, H, LR = 100, 32, 32, 128, 0.01
 
 
-def init(seed=0):
+def init(seed=0, gates=4):
     rng = np.random.default_rng(seed)
     b = 1.0 / np.sqrt(H)
-    weights = {"weight_ih_l0": rng.uniform(-b, b, (4 * H, I)), "weight_hh_l0": rng.uniform(-b, b, (4 * H, H)),
-               "bias_ih_l0": rng.uniform(-b, b, 4 * H), "bias_hh_l0": rng.uniform(-b, b, 4 * H)}
+    weights = {"weight_ih_l0": rng.uniform(-b, b, (gates * H, I)), "weight_hh_l0": rng.uniform(-b, b, (gates * H, H)),
+               "bias_ih_l0": rng.uniform(-b, b, gates * H), "bias_hh_l0": rng.uniform(-b, b, gates * H)}
     head = {"weight": rng.uniform(-b, b, (10, H)), "bias": rng.uniform(-b, b, 10)}
     weights = {k: v.astype(np.float32) for k, v in weights.items()}
     head = {k: v.astype(np.float32) for k, v in head.items()}
@@ -36,18 +37,23 @@ def init(seed=0):
     return weights, head, x, y
 
 
-def backchain_step_fn():
+def _last(state):
+    """The last layer's final hidden state: (h, c) for an LSTM, h for a GRU."""
+    return (state[0] if isinstance(state, tuple) else state)[0]
+
+
+def backchain_step_fn(cell="LSTM"):
     import backchain as bc
 
-    weights, head_w, x, y = init()
-    lstm, head = bc.nn.LSTM(I, H), bc.nn.Linear(H, 10)
-    lstm.load_state_dict(weights)
+    weights, head_w, x, y = init(gates=4 if cell == "LSTM" else 3)
+    rnn, head = getattr(bc.nn, cell)(I, H), bc.nn.Linear(H, 10)
+    rnn.load_state_dict(weights)
     head.load_state_dict(head_w)
-    params = list(lstm.parameters()) + list(head.parameters())
+    params = list(rnn.parameters()) + list(head.parameters())
 
     def step():
-        out, (h, c) = lstm(x)
-        loss = bc.nn.functional.cross_entropy(head(h[0]), y)
+        out, state = rnn(x)
+        loss = bc.nn.functional.cross_entropy(head(_last(state)), y)
         loss.backward()
         for p in params:
             p.data -= LR * p.grad
@@ -57,20 +63,20 @@ def backchain_step_fn():
     return step
 
 
-def torch_step_fn():
+def torch_step_fn(cell="LSTM"):
     import torch
 
     torch.set_num_threads(1)
-    weights, head_w, x, y = init()
-    lstm, head = torch.nn.LSTM(I, H), torch.nn.Linear(H, 10)
-    lstm.load_state_dict({k: torch.tensor(v) for k, v in weights.items()})
+    weights, head_w, x, y = init(gates=4 if cell == "LSTM" else 3)
+    rnn, head = getattr(torch.nn, cell)(I, H), torch.nn.Linear(H, 10)
+    rnn.load_state_dict({k: torch.tensor(v) for k, v in weights.items()})
     head.load_state_dict({k: torch.tensor(v) for k, v in head_w.items()})
-    params = list(lstm.parameters()) + list(head.parameters())
+    params = list(rnn.parameters()) + list(head.parameters())
     xt, yt = torch.tensor(x), torch.tensor(y)
 
     def step():
-        out, (h, c) = lstm(xt)
-        loss = torch.nn.functional.cross_entropy(head(h[0]), yt)
+        out, state = rnn(xt)
+        loss = torch.nn.functional.cross_entropy(head(_last(state)), yt)
         loss.backward()
         with torch.no_grad():
             for p in params:
@@ -81,7 +87,11 @@ def torch_step_fn():
     return step
 
 
-STEPS = {"backchain": backchain_step_fn, "torch": torch_step_fn}
+def steps_for(cell):
+    return {"backchain": lambda: backchain_step_fn(cell), "torch": lambda: torch_step_fn(cell)}
+
+
+STEPS = steps_for("LSTM")
 
 
 def measure(impl, repeats, warmup):

@@ -78,6 +78,31 @@ def test_lstm_second_order():
     check_module(nn.LSTM(2, 3), _x((3, 2, 2)), order=2)
 
 
+def test_gru_second_order():
+    bc.manual_seed(0)
+    check_module(nn.GRU(2, 3, bidirectional=True), _x((3, 2, 2)), order=2)
+
+
+def test_gru_layer_nodes_sharing_a_cotangent():
+    # two layer nodes reached by the same cotangent object (through an add): the rules' shared
+    # evaluation is cached per node's arguments, not per cotangent
+    from backchain._rules.rnn import gru_layer
+
+    rng = np.random.default_rng(0)
+    x, h0, h0b = rng.standard_normal((5, 2, 3)), rng.standard_normal((2, 4)), rng.standard_normal((2, 4))
+    w = [bc.tensor(rng.standard_normal(s) * 0.5, requires_grad=True) for s in [(12, 3), (12, 4), (12,), (12,)]]
+    (gru_layer(x, h0, *w) + gru_layer(x, h0b, *w)).sum().backward()
+    both = [p.grad for p in w]
+    singles = []
+    for h in (h0, h0b):
+        for p in w:
+            p.grad = None
+        gru_layer(x, h, *w).sum().backward()
+        singles.append([p.grad for p in w])
+    for b, s1, s2 in zip(both, *singles):
+        np.testing.assert_allclose(b, s1 + s2, rtol=1e-12, atol=1e-12)
+
+
 def test_recurrent_lengths_gradients():
     bc.manual_seed(0)
     check_module(nn.GRU(3, 4, bidirectional=True), _x((5, 3, 3)), kwargs=dict(lengths=[5, 2, 3]))

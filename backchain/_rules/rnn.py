@@ -31,7 +31,7 @@ import backchain.numpy as bnp
 from .._core.primitive import primitive
 from .nn import sigmoid
 
-__all__ = ["lstm_cell", "gru_cell", "lstm_layer"]
+__all__ = ["lstm_cell", "gru_cell", "lstm_layer", "gru_layer"]
 
 
 def _sig(x):
@@ -535,4 +535,249 @@ lstm_layer = primitive(
     doc="One direction of an LSTM layer over a sequence: (x (T, N, I), h0 (N, H), c0 (N, H), W_ih (4H, I), "
         "W_hh (4H, H), b_ih (4H,) or None, b_hh (4H,) or None) -> (all hidden states (T, N, H), all cell "
         "states (T, N, H)); gates in PyTorch's order (i, f, g, o).",
+)
+
+
+# -- a whole GRU layer (one direction) as one node -----------------------------------------------
+#
+# The same reasons and plan as ``lstm_layer``: the input projection of all steps is one product,
+# only the recurrence runs step by step (one product per step, forward and backward), and each
+# weight gradient is one product over all steps. A step's rows are (N, 3H) in PyTorch's gate
+# order (r, z, n). The forward pass on arrays keeps the gate activations, the hidden projection
+# of the new gate (which r scales) and the states for the backward pass (``_residuals``).
+
+def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
+    """The forward pass on arrays: gate activations (T, N, 3H), h W_hn^T + b_hn (T, N, H), and
+    the states h_0 ... h_T (T+1, N, H)."""
+    steps, batch, m = x.shape
+    n = h0.shape[-1]
+    n2 = 2 * n
+    dtype = np.result_type(x, h0, w_ih, w_hh, *(b for b in (b_ih, b_hh) if b is not None))
+    xp = np.matmul(x.reshape(steps * batch, m).astype(dtype, copy=False), w_ih.T.astype(dtype, copy=False))
+    xp = xp.reshape(steps, batch, 3 * n)
+    if b_ih is not None:
+        xp += b_ih
+    wht = np.ascontiguousarray(w_hh.T, dtype=dtype)
+    hs = np.empty((steps + 1, batch, n), dtype=dtype)
+    hs[0] = h0
+    acts = np.empty((steps, batch, 3 * n), dtype=dtype)
+    hns = np.empty((steps, batch, n), dtype=dtype)
+    hg = np.empty((batch, 3 * n), dtype=dtype)
+    half = dtype.type(0.5)
+    for t in range(steps):
+        np.matmul(hs[t], wht, out=hg)
+        if b_hh is not None:
+            hg += b_hh
+        a = acts[t]
+        rz = a[:, :n2]                      # r, z = sigmoid(x_rz + h_rz), as 0.5 + 0.5 tanh(0.5 v)
+        np.add(xp[t, :, :n2], hg[:, :n2], out=rz)
+        rz *= half
+        np.tanh(rz, out=rz)
+        rz *= half
+        rz += half
+        hn = hns[t]
+        np.copyto(hn, hg[:, n2:])
+        new = a[:, n2:]                     # n = tanh(x_n + r h_n)
+        np.multiply(a[:, :n], hn, out=new)
+        new += xp[t, :, n2:]
+        np.tanh(new, out=new)
+        h = hs[t + 1]                       # h' = n + z (h - n)
+        np.subtract(hs[t], new, out=h)
+        h *= a[:, n:n2]
+        h += new
+    return acts, hns, hs
+
+
+def _gru_layer_impl(x, h0, w_ih, w_hh, b_ih, b_hh):
+    res = _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh)
+    out = res[2][1:]
+    _residuals.put(out, res)
+    return out
+
+
+def _gru_layer_recompute(lib, x, h0, w_ih, w_hh, b_ih, b_hh, hs):
+    """Previous states, gate activations and h_n of every step, from the outputs: two large products."""
+    n = np.shape(h0)[-1]
+    hprev = lib.concatenate([lib.expand_dims(h0, 0), hs[:-1]], axis=0)
+    xp = lib.matmul(x, lib.swapaxes(w_ih, 0, 1))
+    hg = lib.matmul(hprev, lib.swapaxes(w_hh, 0, 1))
+    if b_ih is not None:
+        xp = xp + b_ih
+    if b_hh is not None:
+        hg = hg + b_hh
+    r = _sigm(lib, xp[..., :n] + hg[..., :n])
+    z = _sigm(lib, xp[..., n:2 * n] + hg[..., n:2 * n])
+    hn = hg[..., 2 * n:]
+    new = lib.tanh(xp[..., 2 * n:] + r * hn)
+    return hprev, r, z, new, hn
+
+
+class _GruJoint(threading.local):
+    key = ()
+    value = None
+
+
+_gru_joint = _GruJoint()
+
+
+def _gru_layer_vjp_all(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh):
+    """Cotangents of every input at once; the per-input rules share one evaluation.
+
+    NOTE: the engine calls the rule of each input of a node in turn with the same cotangent; the
+    cache is keyed by the cotangent and every argument (by identity, and holds them): two nodes
+    with all of these the same compute the same thing.
+    """
+    key = (g, ans, x, h0, w_ih, w_hh, b_ih, b_hh)
+    old = _gru_joint.key
+    if len(old) == len(key) and all(a is b for a, b in zip(old, key)):
+        return _gru_joint.value
+    lib = _lib(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh)
+    if lib is np:
+        value = _GruNumpyCotangents(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh)
+    else:
+        value = _gru_layer_vjp_lib(lib, g, ans, x, h0, w_ih, w_hh, b_ih, b_hh)
+    _gru_joint.key, _gru_joint.value = key, value
+    return value
+
+
+def _gru_layer_vjp_lib(lib, g, hs, x, h0, w_ih, w_hh, b_ih, b_hh):
+    """The backward pass written with ``lib`` (higher order: recorded through backchain.numpy)."""
+    hprev, r, z, new, hn = _gru_layer_recompute(lib, x, h0, w_ih, w_hh, b_ih, b_hh, hs)
+    steps = np.shape(x)[0]
+    dxs, dhs = [None] * steps, [None] * steps
+    dh = None
+    for t in range(steps - 1, -1, -1):
+        gt = g[t] if dh is None else g[t] + dh
+        dn = gt * (1 - z[t]) * (1 - new[t] * new[t])
+        dz = gt * (hprev[t] - new[t]) * z[t] * (1 - z[t])
+        dr = dn * hn[t] * r[t] * (1 - r[t])
+        dxs[t] = lib.concatenate([dr, dz, dn], axis=-1)
+        dhs[t] = lib.concatenate([dr, dz, dn * r[t]], axis=-1)
+        dh = gt * z[t] + lib.matmul(dhs[t], w_hh)   # the cotangent of h_{t-1}
+    if dh is None:
+        dh = lib.zeros_like(h0)
+    dx_all, dh_all = lib.stack(dxs, axis=0), lib.stack(dhs, axis=0)
+    flat = lambda a: lib.reshape(a, (-1, np.shape(a)[-1]))
+    return (lib.matmul(dx_all, w_ih), dh,
+            lib.matmul(lib.swapaxes(flat(dx_all), 0, 1), flat(x)),
+            lib.matmul(lib.swapaxes(flat(dh_all), 0, 1), flat(hprev)),
+            lib.sum(flat(dx_all), axis=0), lib.sum(flat(dh_all), axis=0))
+
+
+class _GruNumpyCotangents:
+    """The first-order backward pass on arrays, in place. The recurrence runs at construction; the
+    cotangents of the input, weights and biases are each one product or sum over all steps, formed
+    when the engine asks for them (``[k]``, input order)."""
+
+    def __init__(self, g, hs_out, x, h0, w_ih, w_hh, b_ih, b_hh):
+        saved = _residuals.get(hs_out)
+        acts, hns, hs = saved if saved is not None else _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh)
+        steps, batch, n3 = acts.shape
+        n, n2 = n3 // 3, 2 * n3 // 3
+        dtype = np.result_type(acts, g)
+        one = dtype.type(1)
+        w = w_hh.astype(dtype, copy=False)
+        more = steps > 1 and g[:-1].any()   # typically only the last state is used
+        dh = np.array(g[-1], dtype=dtype) if steps else np.zeros(np.shape(h0), dtype=dtype)
+        dxg = np.empty((steps, batch, n3), dtype=dtype)   # cotangents of x W_ih^T + b_ih
+        dhg = np.empty((steps, batch, n3), dtype=dtype)   # cotangents of h W_hh^T + b_hh
+        omz = np.empty((batch, n), dtype=dtype)
+        back = np.empty((batch, n), dtype=dtype)
+        for t in range(steps - 1, -1, -1):
+            a = acts[t]
+            r, z, new = a[:, :n], a[:, n:n2], a[:, n2:]
+            d = dxg[t]
+            dr, dz, dn = d[:, :n], d[:, n:n2], d[:, n2:]
+            np.subtract(one, z, out=omz)
+            np.multiply(new, new, out=dn)                 # n: dh (1 - z) (1 - n^2)
+            np.subtract(one, dn, out=dn)
+            dn *= dh
+            dn *= omz
+            np.subtract(hs[t], new, out=dz)               # z: dh (h - n) z (1 - z)
+            dz *= dh
+            dz *= z
+            dz *= omz
+            np.subtract(one, r, out=dr)                   # r: dn h_n r (1 - r)
+            dr *= r
+            dr *= hns[t]
+            dr *= dn
+            e = dhg[t]
+            np.copyto(e[:, :n2], d[:, :n2])
+            np.multiply(dn, r, out=e[:, n2:])
+            dh *= z                                       # the cotangent of h_{t-1}: dh z + e W_hh
+            np.matmul(e, w, out=back)
+            dh += back
+            if t > 0 and more:
+                dh += g[t - 1]
+        self.dh0 = dh
+        self.dxg, self.dhg = dxg.reshape(steps * batch, n3), dhg.reshape(steps * batch, n3)
+        self.x, self.hprev, self.w_ih, self.dtype = x, hs[:-1].reshape(steps * batch, n), w_ih, dtype
+
+    def __getitem__(self, k):
+        if k == 0:
+            steps, batch = self.x.shape[:2]
+            return (self.dxg @ self.w_ih.astype(self.dtype, copy=False)).reshape(steps, batch, -1)
+        if k == 1:
+            return self.dh0
+        if k == 2:
+            return self.dxg.T @ self.x.reshape(self.dxg.shape[0], -1)
+        if k == 3:
+            return self.dhg.T @ self.hprev
+        return (self.dxg if k == 4 else self.dhg).sum(axis=0)
+
+
+def _gru_layer_jvp_all(tx, th0, twi, twh, tbi, tbh, x, h0, w_ih, w_hh, b_ih, b_hh, hs):
+    """Tangents of all hidden states from tangents of the inputs (None: zero)."""
+    lib = _lib(tx, th0, twi, twh, tbi, tbh, x, h0, w_ih, w_hh, b_ih, b_hh, hs)
+    hprev, r, z, new, hn = _gru_layer_recompute(lib, x, h0, w_ih, w_hh, b_ih, b_hh, hs)
+    n = np.shape(h0)[-1]
+    steps = np.shape(x)[0]
+    txp = None   # the tangent of the input projection, all steps at once
+    if tx is not None:
+        txp = lib.matmul(tx, lib.swapaxes(w_ih, 0, 1))
+    if twi is not None:
+        p = lib.matmul(x, lib.swapaxes(twi, 0, 1))
+        txp = p if txp is None else txp + p
+    if tbi is not None:
+        txp = tbi if txp is None else txp + tbi
+    dh = lib.zeros_like(h0) if th0 is None else th0
+    outs = []
+    for t in range(steps):
+        thg = lib.matmul(dh, lib.swapaxes(w_hh, 0, 1))   # the tangent of h W_hh^T + b_hh at this step
+        if twh is not None:
+            thg = thg + lib.matmul(hprev[t], lib.swapaxes(twh, 0, 1))
+        if tbh is not None:
+            thg = thg + tbh
+        pre = thg if txp is None else thg + (txp[t] if np.ndim(txp) == 3 else txp)
+        dr = pre[..., :n] * r[t] * (1 - r[t])
+        dz = pre[..., n:2 * n] * z[t] * (1 - z[t])
+        tx_n = 0.0 if txp is None else (txp[t] if np.ndim(txp) == 3 else txp)[..., 2 * n:]
+        dnew = (tx_n + dr * hn[t] + r[t] * thg[..., 2 * n:]) * (1 - new[t] * new[t])
+        dh = dnew * (1 - z[t]) + dz * (hprev[t] - new[t]) + z[t] * dh
+        outs.append(dh)
+    if not outs:
+        return lib.zeros_like(hs)
+    return lib.stack(outs, axis=0)
+
+
+def _gru_layer_jvp(k):
+    def rule(t, ans, x, h0, w_ih, w_hh, b_ih, b_hh):
+        tangents = [None] * 6
+        tangents[k] = t
+        return _gru_layer_jvp_all(*tangents, x, h0, w_ih, w_hh, b_ih, b_hh, ans)
+    return rule
+
+
+def _gru_layer_vjp(k):
+    def rule(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh):
+        return _gru_layer_vjp_all(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh)[k]
+    return rule
+
+
+gru_layer = primitive(
+    "rnn.gru_layer", _gru_layer_impl,
+    vjp=tuple(_gru_layer_vjp(k) for k in range(6)), jvp=tuple(_gru_layer_jvp(k) for k in range(6)),
+    doc="One direction of a GRU layer over a sequence: (x (T, N, I), h0 (N, H), W_ih (3H, I), W_hh (3H, H), "
+        "b_ih (3H,) or None, b_hh (3H,) or None) -> all hidden states (T, N, H); gates in PyTorch's order "
+        "(r, z, n).",
 )

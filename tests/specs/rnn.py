@@ -1,4 +1,4 @@
-"""Spec rows for backchain/_rules/rnn.py: the fused pointwise LSTM and GRU steps."""
+"""Spec rows for backchain/_rules/rnn.py: the fused pointwise LSTM and GRU steps and layers."""
 from backchain._rules import rnn as R
 from tests.specs import Spec
 
@@ -27,4 +27,14 @@ SPECS += [
     Spec(lambda x, h0, c0, wi, wh, bh: R.lstm_layer(x, h0, c0, wi, wh, None, bh)[0] * 2.0
          + R.lstm_layer(x, h0, c0, wi, wh, None, bh)[1],
          [((3, 2, 2), (2, 2), (2, 2), (8, 2), (8, 2), (8,))], prims=("rnn.lstm_layer",), id="lstm_layer_both"),
+]
+
+SPECS += [
+    Spec(R.gru_layer, [((4, 2, 3), (2, 2), (6, 3), (6, 2), (6,), (6,))], prims=("rnn.gru_layer",),
+         id="gru_layer"),
+    # only the last state used (the usual case: the cotangent is zero before the last step)
+    Spec(lambda x, h0, wi, wh: R.gru_layer(x, h0, wi, wh, None, None)[-1],
+         [((3, 1, 2), (1, 1), (3, 2), (3, 1))], prims=("rnn.gru_layer",), id="gru_layer_last_nobias"),
+    Spec(lambda x, h0, wi, wh, bh: R.gru_layer(x, h0, wi, wh, None, bh)[1:] * 2.0,
+         [((3, 2, 2), (2, 3), (9, 2), (9, 3), (9,))], prims=("rnn.gru_layer",), id="gru_layer_hh_bias"),
 ]

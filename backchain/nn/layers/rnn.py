@@ -6,10 +6,10 @@ backward direction), and so are the gate orders (LSTM: input, forget, cell,
 output; GRU: reset, update, new), so ``load_state_dict`` takes the weights of
 a ``torch.nn.LSTM`` unchanged.
 
-How a sequence runs: an LSTM layer direction without masks or projection is one
-node (``backchain._rules.rnn.lstm_layer``: the input projection of all steps, the
-recurrence, and in the backward pass the weight gradients as one product each over
-all steps). Otherwise the input projection of all time steps is one matrix
+How a sequence runs: an LSTM or GRU layer direction without masks (and, for an
+LSTM, without projection) is one node (``backchain._rules.rnn.lstm_layer`` and
+``gru_layer``: the input projection of all steps, the recurrence, and in the
+backward pass the weight gradients as one product each over all steps). Otherwise the input projection of all time steps is one matrix
 product; then each step is one product with ``weight_hh`` and, for LSTM and
 GRU, one fused pointwise primitive (``backchain._rules.rnn``). Backpropagation
 through time is the ordinary backward pass (iterative: thousands of steps are
@@ -26,7 +26,7 @@ from .. import init
 from ..module import Module, Parameter
 from ..utils.rnn import PackedSequence, pad_packed_sequence, _pack
 from ..._core.tensor import Tensor
-from ..._rules.rnn import lstm_cell, gru_cell, lstm_layer
+from ..._rules.rnn import lstm_cell, gru_cell, lstm_layer, gru_layer
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -69,6 +69,9 @@ def _run(mode, x, h0, c0, weights, reverse, masks):
         # (see backchain._rules.rnn.lstm_layer)
         hs, cs = lstm_layer(x[::-1] if reverse else x, h0, c0, w_ih, w_hh, b_ih, b_hh)
         return (hs[::-1] if reverse else hs), hs[-1], cs[-1]
+    if mode == "GRU" and masks is None:  # likewise (backchain._rules.rnn.gru_layer)
+        hs = gru_layer(x[::-1] if reverse else x, h0, w_ih, w_hh, b_ih, b_hh)
+        return (hs[::-1] if reverse else hs), hs[-1], None
     xp = F.linear(x, w_ih, b_ih)
     pieces = bnp.split(xp, steps, axis=0) if isinstance(xp, Tensor) else np.split(xp, steps, axis=0)
     h, c = h0, c0
