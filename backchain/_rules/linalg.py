@@ -458,27 +458,35 @@ def det(a):
 
 
 def _slogdet_vjp(g, ans, a):
-    return bnp.expand_dims(bnp.expand_dims(g[1], -1), -1) * _inv_T(a)
+    # d log det(A) = tr(A^-1 dA) =: tau; logabsdet moves with Re(tau) and, for complex A, the sign
+    # (a phase) with i Im(tau): d sign = i sign Im(tau). Transposed under Re(sum(a * b)): the
+    # cotangent of A is (Re g_logabsdet + i Im(g_sign sign)) A^-T. A real sign is constant.
+    coef = g[1]
+    if np.iscomplexobj(_data(a)):
+        coef = bnp.real(coef) + 1j * bnp.imag(g[0] * ans[0])
+    return bnp.expand_dims(bnp.expand_dims(coef, -1), -1) * _inv_T(a)
 
 
 def _slogdet_jvp(t, ans, a):
     sign = ans[0]
-    return [bnp.zeros_like(sign), bnp.sum(_inv_T(a) * t, axis=(-2, -1))]
+    tau = bnp.sum(_inv_T(a) * t, axis=(-2, -1))
+    if np.iscomplexobj(_data(a)):
+        return [1j * sign * bnp.imag(tau), bnp.real(tau)]
+    return [bnp.zeros_like(sign), tau]
 
 
 _slogdet = primitive(
     "slogdet", lambda a: tuple(np.linalg.slogdet(a)),
     vjp=(_slogdet_vjp,), jvp=(_slogdet_jvp,), multiple_results=True,
-    kinks="sign has derivative 0",
+    kinks="a real sign has derivative 0",
 )
 
 
 def slogdet(a):
-    """``numpy.linalg.slogdet``: ``(sign, logabsdet)``; the sign is piecewise constant (derivative 0)."""
+    """``numpy.linalg.slogdet``: ``(sign, logabsdet)``. A real sign is piecewise constant (derivative
+    0); a complex one, ``det / |det|``, moves with the determinant's phase."""
     if not _any_tensor(a):
         return np.linalg.slogdet(a)
-    if np.iscomplexobj(a.data):
-        raise NotImplementedError("slogdet: complex input is not supported for differentiable arrays")
     return _slogdet(a)
 
 
@@ -492,47 +500,60 @@ def _half_tril(n, upper=False):
 
 
 def _sym_from_triangle(t, upper=False):
-    """The symmetric matrix that NumPy's routine sees when given ``t`` (one triangle mirrored)."""
+    """The symmetric (Hermitian) matrix that NumPy's routine sees when given ``t``: one triangle
+    mirrored (conjugated), and for complex ``t`` only the real part of the diagonal (LAPACK
+    ignores its imaginary part)."""
     n = t.shape[-1]
     strict = _tril_mask(n, -1)
     if upper:
         strict = strict.T
+    if np.iscomplexobj(_data(t)):
+        return t * strict + bnp.real(t) * np.eye(n) + bnp.conj(_mT(t * strict))
     return t * (strict + np.eye(n)) + _mT(t * strict)
+
+
+def _ct(x):
+    """The conjugate transpose of the last two axes (the transpose for real ``x``)."""
+    return bnp.conj(_mT(x)) if np.iscomplexobj(_data(x)) else _mT(x)
+
+
+def _cj(x):
+    return bnp.conj(x) if np.iscomplexobj(_data(x)) else x
 
 
 def _cholesky_vjp(g, ans, a):
     # Murray (2016), arXiv:1602.07527: S = L^-T phi(L^T g) L^-1; the gradient on
-    # the lower triangle read is phi(S + S^T).
+    # the lower triangle read is phi(S + S^T). Complex (A = L L^H): S = L^-T phi(L^T g) conj(L^-1)
+    # and phi(S + S^H), the transpose of the JVP below under the pairing Re(sum(a * b)).
     n = a.shape[-1]
     phi = _half_tril(n)
     linv = _inv(ans)
-    s = matmul(_mT(linv), matmul(matmul(_mT(ans), g) * phi, linv))
-    return (s + _mT(s)) * phi
+    s = matmul(_mT(linv), matmul(matmul(_mT(ans), g) * phi, _cj(linv)))
+    return (s + _ct(s)) * phi
 
 
 def _cholesky_jvp(t, ans, a):
+    # dL = L phi(L^-1 dA L^-H), dA the Hermitian matrix the triangle read stands for
     n = a.shape[-1]
     linv = _inv(ans)
     da = _sym_from_triangle(t)
-    return matmul(ans, matmul(linv, matmul(da, _mT(linv))) * _half_tril(n))
+    return matmul(ans, matmul(linv, matmul(da, _ct(linv))) * _half_tril(n))
 
 
 _cholesky = primitive("cholesky", lambda a: np.linalg.cholesky(a), vjp=(_cholesky_vjp,), jvp=(_cholesky_jvp,))
 
 
 def cholesky(a, /, *, upper=False):
-    """``numpy.linalg.cholesky`` (real symmetric positive definite).
+    """``numpy.linalg.cholesky`` (real symmetric or complex Hermitian, positive definite).
 
     Like NumPy, only the lower triangle of ``a`` is read (the upper with
-    ``upper=True``); the gradient is exact for that function, so it is zero on
-    the triangle not read.
+    ``upper=True``), and of a complex diagonal only the real part; the gradient
+    is exact for that function, so it is zero on the triangle not read.
     """
     if not _any_tensor(a):
         return np.linalg.cholesky(a, upper=upper)
-    if np.iscomplexobj(a.data):
-        raise NotImplementedError("cholesky: complex input is not supported for differentiable arrays")
-    if upper:
-        return _mT(_cholesky(_mT(a)))
+    if upper:  # A = U^H U with U = L^H, L the factor of the lower triangle of A^T (A^H for complex)
+        return _ct(_cholesky(_ct(a)))
     return _cholesky(a)
 
 
@@ -544,18 +565,25 @@ def _eig_gaps(w):
 
 
 def _eigh_vjp(g, ans, a, UPLO):
+    # the transpose of the JVP below; complex: temp = conj(V) K V^T and the triangle's
+    # cotangent is phi(temp + temp^H) (pairing Re(sum(a * b)))
     w, v = ans
     gw, gv = g
     f = _eig_gaps(w)
     inner_ = matmul(_mT(v), gv) * f + bnp.expand_dims(gw, -2) * _eye(w.shape[-1], w)
-    temp = matmul(v, matmul(inner_, _mT(v)))
-    return (temp + _mT(temp)) * _half_tril(a.shape[-1], upper=UPLO == "U")
+    temp = matmul(_cj(v), matmul(inner_, _mT(v)))
+    return (temp + _ct(temp)) * _half_tril(a.shape[-1], upper=UPLO == "U")
 
 
 def _eigh_jvp(t, ans, a, UPLO):
+    # M = V^H dA V: dw = diag(M) (real), dV = V (F * M), F[i, j] = 1 / (w[j] - w[i]); the
+    # eigenvectors' phases (signs, for real input) are held fixed
     w, v = ans
-    m = matmul(_mT(v), matmul(_sym_from_triangle(t, upper=UPLO == "U"), v))
-    return [_diagonal(m, offset=0, axis1=m.ndim - 2, axis2=m.ndim - 1), matmul(v, _eig_gaps(w) * m)]
+    m = matmul(_ct(v), matmul(_sym_from_triangle(t, upper=UPLO == "U"), v))
+    dw = _diagonal(m, offset=0, axis1=m.ndim - 2, axis2=m.ndim - 1)
+    if np.iscomplexobj(_data(m)):
+        dw = bnp.real(dw)
+    return [dw, matmul(v, _eig_gaps(w) * m)]
 
 
 _eigh = primitive(
@@ -566,17 +594,17 @@ _eigh = primitive(
 
 
 def eigh(a, UPLO="L"):
-    """``numpy.linalg.eigh`` (real symmetric): ``(eigenvalues, eigenvectors)``.
+    """``numpy.linalg.eigh`` (real symmetric or complex Hermitian): ``(eigenvalues, eigenvectors)``.
 
-    Only the ``UPLO`` triangle is read, as in NumPy, and the gradient is exact
-    for that function. Eigenvector derivatives use F[i, j] = 1 / (w[j] - w[i]),
-    so they need distinct eigenvalues; functions of the eigenvectors should be
-    invariant to each eigenvector's sign.
+    Only the ``UPLO`` triangle is read, as in NumPy (of a complex diagonal, only
+    the real part), and the gradient is exact for that function. Eigenvector
+    derivatives use F[i, j] = 1 / (w[j] - w[i]), so they need distinct
+    eigenvalues; functions of the eigenvectors should be invariant to each
+    eigenvector's sign (its phase, for complex input): the derivative holds the
+    phases fixed.
     """
     if not _any_tensor(a):
         return np.linalg.eigh(a, UPLO)
-    if np.iscomplexobj(a.data):
-        raise NotImplementedError("eigh: complex input is not supported for differentiable arrays")
     if UPLO not in ("L", "U"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
     return _eigh(a, UPLO=UPLO)

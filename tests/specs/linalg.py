@@ -74,6 +74,22 @@ def _eig_inv(a):
     return w + bnp.sum(bnp.abs(v) ** 2 * (1.0 + bnp.arange(a.shape[-1])), axis=0)
 
 
+def _hermitian_pd(a, shift=4.0):
+    """A matrix whose lower triangle stands for a Hermitian positive definite one: small entries
+    (real parts in (-0.3, 0.3), imaginary in (-1, 1) when sampled complex) plus shift * I."""
+    return a + shift * np.eye(a.shape[-1])
+
+
+def _hermitian_spread(a):
+    """As ``_hermitian_pd``, with eigenvalues kept apart by a spread diagonal (0, 6, 12, ...)."""
+    return a + np.diag(6.0 * np.arange(a.shape[-1]))
+
+
+def _eigh_phase_inv(a, UPLO="L"):
+    w, v = bla.eigh(_hermitian_spread(a), UPLO)
+    return (v * w) @ bnp.conj(v).T + bnp.abs(v) ** 2 * w  # invariant to each eigenvector's phase
+
+
 def _cross_rot(a, b):
     return bnp.cross(a, b, axisa=0, axisb=-1, axisc=0)
 
@@ -124,10 +140,21 @@ SPECS = [
     Spec(bla.solve, [((3, 3), (3,)), ((3, 3), (3, 2)), ((2, 3, 3), (3,)), ((2, 3, 3), (2, 3, 2)),
                      ((2, 3, 3), (3, 1))], prims=("solve",), domain=wellcond, complex=True),
     Spec(bla.det, SQ + [((1, 1),)], prims=("det",), domain=wellcond, complex=True),
-    Spec(lambda a: bla.slogdet(a)[1], SQ, prims=("slogdet",), domain=wellcond, id="slogdet"),
+    Spec(lambda a: bla.slogdet(a)[1], SQ, prims=("slogdet",), domain=wellcond, id="slogdet", complex=True),
+    Spec(lambda a: bla.slogdet(a)[0] * (1.0 + bla.slogdet(a)[1]), [((3, 3),), ((2, 2, 2),)], domain=wellcond,
+         id="slogdet_complex_sign", complex=True),
     Spec(lambda a: bla.slogdet(-a)[1] * bla.slogdet(a)[0], [((3, 3),)], domain=wellcond, id="slogdet_sign"),
     # symmetric decompositions (one triangle read)
     Spec(bla.cholesky, SQ, prims=("cholesky",), domain=spd),
+    # complex Hermitian: the lower (upper) triangle read, of the diagonal only the real part
+    Spec(lambda a: bla.cholesky(_hermitian_pd(a)), [((3, 3),)], domain=(-0.3, 0.3), complex=True,
+         id="cholesky_hermitian"),
+    Spec(lambda a: bla.cholesky(_hermitian_pd(a), upper=True), [((3, 3),)], domain=(-0.3, 0.3), complex=True,
+         id="cholesky_hermitian_upper"),
+    Spec(_eigh_phase_inv, [((3, 3),)], domain=(-0.3, 0.3), complex=True, id="eigh_hermitian"),
+    Spec(lambda a: _eigh_phase_inv(a, "U"), [((3, 3),)], domain=(-0.3, 0.3), complex=True, id="eigh_hermitian_U"),
+    Spec(lambda a: bla.eigvalsh(_hermitian_spread(a)), [((3, 3),)], domain=(-0.3, 0.3), complex=True,
+         id="eigvalsh_hermitian"),
     Spec(lambda a: bla.cholesky(a, upper=True), [((3, 3),)], domain=spd, id="cholesky_upper"),
     Spec(_eigh_inv, [((3, 3),)], prims=("eigh",), domain=spd, id="eigh"),
     Spec(lambda a: _eigh_inv(a, "U"), [((3, 3),)], domain=spd, id="eigh_U"),
