@@ -678,41 +678,54 @@ def _svd_parts(s):
 
 
 def _svd_vjp(g, ans, a):
-    # Townsend (2016), "Differentiating the singular value decomposition".
+    # Townsend (2016), "Differentiating the singular value decomposition"; complex input: the
+    # transpose of the JVP below under the pairing Re(sum(a * b)) (conjugates where that puts them,
+    # and the phase term i Im(diag(U^T gU)) / s).
     u, s, vh = ans
     gu, gs, gvh = g
-    v, gv = _mT(vh), _mT(gvh)
+    v, gv = _ct(vh), _ct(gvh)
     eye, f = _svd_parts(s)
     s_row, s_col = bnp.expand_dims(s, -2), bnp.expand_dims(s, -1)
     utgu = matmul(_mT(u), gu)
     vtgv = matmul(_mT(v), gv)
-    j = (f * (utgu - _mT(utgu))) * s_row + eye * bnp.expand_dims(gs, -1) + s_col * (f * (vtgv - _mT(vtgv)))
-    out = matmul(u, matmul(j, vh))
+    j = (f * (utgu - _ct(utgu))) * s_row + eye * bnp.expand_dims(gs, -1) + s_col * (f * (vtgv - _ct(vtgv)))
+    if np.iscomplexobj(_data(u)):
+        j = j + eye * bnp.expand_dims(1j * bnp.imag(_diagonal(utgu, offset=0, axis1=utgu.ndim - 2,
+                                                                 axis2=utgu.ndim - 1)) / s, -1)
+    uc, vhc = _cj(u), _cj(vh)
+    out = matmul(uc, matmul(j, vhc))
     m, n = a.shape[-2:]
     if m > n:
-        out = out + matmul((gu - matmul(u, utgu)) / s_row, vh)
+        out = out + matmul((gu - matmul(uc, utgu)) / s_row, vhc)
     if n > m:
-        out = out + matmul(u, _mT((gv - matmul(v, vtgv)) / s_row))
+        gvt = _mT(gvh)
+        out = out + matmul(uc, _mT((gvt - matmul(v, matmul(vh, gvt))) / s_row))
     return out
 
 
 def _svd_jvp(t, ans, a):
+    # dP = U^H dA V; ds = Re diag(dP); U^H dU = F * (dP S + S dP^H), V^H dV = F * (S dP + dP^H S),
+    # and for complex input the phase gauge diag(V^H dV) = 0, so diag(U^H dU) = i Im(diag dP) / s
     u, s, vh = ans
-    v = _mT(vh)
+    v = _ct(vh)
     eye, f = _svd_parts(s)
     s_row, s_col = bnp.expand_dims(s, -2), bnp.expand_dims(s, -1)
-    dp = matmul(_mT(u), matmul(t, v))
+    dp = matmul(_ct(u), matmul(t, v))
     ds = _diagonal(dp, offset=0, axis1=dp.ndim - 2, axis2=dp.ndim - 1)
-    du = matmul(u, f * (dp * s_row + s_col * _mT(dp)))
-    dv = matmul(v, f * (s_col * dp + _mT(dp) * s_row))
+    inner_u = f * (dp * s_row + s_col * _ct(dp))
+    if np.iscomplexobj(_data(dp)):
+        inner_u = inner_u + eye * bnp.expand_dims(1j * bnp.imag(ds) / s, -1)
+        ds = bnp.real(ds)
+    du = matmul(u, inner_u)
+    dv = matmul(v, f * (s_col * dp + _ct(dp) * s_row))
     m, n = a.shape[-2:]
     if m > n:
         dav = matmul(t, v)
-        du = du + (dav - matmul(u, matmul(_mT(u), dav))) / s_row
+        du = du + (dav - matmul(u, matmul(_ct(u), dav))) / s_row
     if n > m:
-        dau = matmul(_mT(t), u)
+        dau = matmul(_ct(t), u)
         dv = dv + (dau - matmul(v, matmul(vh, dau))) / s_row
-    return [du, ds, _mT(dv)]
+    return [du, ds, _ct(dv)]
 
 
 _svd = primitive(
@@ -723,14 +736,16 @@ _svd = primitive(
 
 
 def _svdvals_vjp(g, ans, a):
+    # d s_i = Re(u_i^H dA v_i): the cotangent of A is conj(U) diag(g) V^T
     u, _, vh = _svd(a)
-    return matmul(u * bnp.expand_dims(g, -2), vh)
+    return matmul(_cj(u) * bnp.expand_dims(g, -2), _cj(vh))
 
 
 def _svdvals_jvp(t, ans, a):
     u, _, vh = _svd(a)
-    m = matmul(_mT(u), matmul(t, _mT(vh)))
-    return _diagonal(m, offset=0, axis1=m.ndim - 2, axis2=m.ndim - 1)
+    m = matmul(_ct(u), matmul(t, _ct(vh)))
+    d = _diagonal(m, offset=0, axis1=m.ndim - 2, axis2=m.ndim - 1)
+    return bnp.real(d) if np.iscomplexobj(_data(d)) else d
 
 
 _svdvals = primitive(
@@ -748,17 +763,16 @@ def svdvals(x, /):
 
 
 def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
-    """``numpy.linalg.svd`` (real), differentiable.
+    """``numpy.linalg.svd`` (real or complex), differentiable.
 
     Gradients need ``full_matrices=False`` for a non-square input (the extra
     columns of a full ``u`` or ``vh`` are not unique). Singular vectors are
-    defined up to a joint sign, so differentiate sign-invariant functions of
-    them (``u @ diag(s) @ vh``, ``u * u``).
+    defined up to a joint sign (a joint phase, for complex input), so
+    differentiate functions invariant to it (``u @ diag(s) @ vh``, ``abs(u) ** 2``);
+    the derivative holds the phases of the right singular vectors fixed.
     """
     if not _any_tensor(a):
         return np.linalg.svd(a, full_matrices, compute_uv, hermitian)
-    if np.iscomplexobj(a.data):
-        raise NotImplementedError("svd: complex input is not supported for differentiable arrays")
     if not compute_uv:
         return _svdvals(a)
     m, n = a.shape[-2:]
@@ -770,21 +784,32 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
 
 
 def _qr_vjp(g, ans, a):
+    # the transpose of the JVP below under the pairing Re(sum(a * b)): with M = gR R^T - Q^T gQ,
+    # N is M on and above the diagonal, conj(M^T) below it, and only Re(M) on the diagonal when
+    # complex; the cotangent of A is (gQ + conj(Q) N) R^-T
     q, r = ans
     gq, gr = g
     n = a.shape[-1]
     z = matmul(gr, _mT(r)) - matmul(_mT(q), gq)
-    ybar = z + (_mT(z) - z) * _tril_mask(n, -1)
-    return matmul(gq + matmul(q, ybar), _mT(_inv(r)))
+    low = _tril_mask(n, -1)
+    ybar = z + (_ct(z) - z) * low
+    if np.iscomplexobj(_data(z)):
+        eye = np.eye(n)
+        ybar = ybar * (1.0 - eye) + bnp.real(z) * eye
+    return matmul(gq + matmul(_cj(q), ybar), _mT(_inv(r)))
 
 
 def _qr_jvp(t, ans, a):
+    # X = dA R^-1, Y = Q^H X; Q^H dQ = W (anti-Hermitian: the strict lower part of Y mirrored, and
+    # for complex input i Im(diag Y), since R's diagonal is real); dQ = X + Q (W - Y), dR = (Y - W) R
     q, r = ans
     n = a.shape[-1]
     x = matmul(t, _inv(r))
-    y = matmul(_mT(q), x)
+    y = matmul(_ct(q), x)
     low = y * _tril_mask(n, -1)
-    do = low - _mT(low)
+    do = low - _ct(low)
+    if np.iscomplexobj(_data(y)):
+        do = do + 1j * bnp.imag(y) * np.eye(n)
     return [matmul(q, do - y) + x, matmul(y - do, r)]
 
 
@@ -796,13 +821,16 @@ _qr = primitive(
 
 
 def qr(a, mode="reduced"):
-    """``numpy.linalg.qr`` (real, M >= N; modes 'reduced' and 'r'), differentiable."""
+    """``numpy.linalg.qr`` (real or complex, M >= N; modes 'reduced' and 'r'), differentiable.
+
+    NumPy's R has a real diagonal (LAPACK's convention), which fixes Q's column phases; the
+    derivative keeps that convention."""
     if not _any_tensor(a):
         return np.linalg.qr(a, mode)
     m, n = a.shape[-2:]
-    if mode not in ("reduced", "r") or m < n or np.iscomplexobj(a.data):
+    if mode not in ("reduced", "r") or m < n:
         raise NotImplementedError(
-            f"qr: derivatives are implemented for real input with M >= N and mode 'reduced' or 'r' "
+            f"qr: derivatives are implemented for input with M >= N and mode 'reduced' or 'r' "
             f"(got shape {a.shape}, dtype {a.dtype}, mode {mode!r})")
     q, r = _qr(a)
     return r if mode == "r" else (q, r)

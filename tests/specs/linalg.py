@@ -90,6 +90,20 @@ def _eigh_phase_inv(a, UPLO="L"):
     return (v * w) @ bnp.conj(v).T + bnp.abs(v) ** 2 * w  # invariant to each eigenvector's phase
 
 
+def _spread_sv(a):
+    """``a`` (small entries) plus 4, 7, 10, ... on its leading diagonal: singular values kept apart
+    and away from 0 when ``a`` is sampled complex."""
+    k = min(a.shape[-2:])
+    d = np.zeros(a.shape[-2:])
+    d[np.arange(k), np.arange(k)] = 4.0 + 3.0 * np.arange(k)
+    return a + d
+
+
+def _svd_phase_inv(a):
+    u, s, vh = bla.svd(_spread_sv(a), full_matrices=False)
+    return bnp.abs(u) ** 2 @ bnp.abs(vh) ** 2 + (u * bnp.expand_dims(s ** 2, -2)) @ vh + bnp.sum(s)  # joint phase
+
+
 def _cross_rot(a, b):
     return bnp.cross(a, b, axisa=0, axisb=-1, axisc=0)
 
@@ -168,8 +182,12 @@ SPECS = [
     Spec(lambda a: bla.svd(a, compute_uv=False), [((3, 2),), ((2, 2, 3),)], prims=("svdvals",),
          domain=distinct_sv, id="svd_values"),
     Spec(bla.svdvals, [((3, 3),)], domain=distinct_sv, id="svdvals"),
-    Spec(_qr_fn, [((3, 3),), ((4, 2),), ((2, 3, 2),)], prims=("qr",), domain=distinct_sv, id="qr"),
-    Spec(lambda a: bla.qr(a, mode="r"), [((3, 2),)], domain=distinct_sv, id="qr_r"),
+    Spec(_svd_phase_inv, [((3, 3),), ((4, 2),), ((2, 4),), ((2, 3, 2),)], domain=(-0.3, 0.3), complex=True,
+         id="svd_complex"),
+    Spec(lambda a: bla.svdvals(_spread_sv(a)), [((3, 3),), ((2, 3),)], domain=(-0.3, 0.3), complex=True,
+         id="svdvals_complex"),
+    Spec(_qr_fn, [((3, 3),), ((4, 2),), ((2, 3, 2),)], prims=("qr",), domain=distinct_sv, id="qr", complex=True),
+    Spec(lambda a: bla.qr(a, mode="r"), [((3, 2),)], domain=distinct_sv, id="qr_r", complex=True),
     Spec(bla.pinv, [((3, 3),), ((4, 2),), ((2, 3),), ((2, 2, 3),)], prims=("pinv",), domain=distinct_sv),
     Spec(lambda a: bla.matrix_power(a, 3), [((3, 3),), ((2, 2, 2),)], id="matrix_power_3"),
     Spec(lambda a: bla.matrix_power(a, -2), [((3, 3),)], domain=wellcond, id="matrix_power_-2"),
