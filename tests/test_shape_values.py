@@ -154,3 +154,26 @@ def test_plain_arrays_take_the_fast_path():
     assert type(bnp.concatenate([A23, A23])) is np.ndarray
     assert type(bnp.pad(A23, 1, mode="reflect")) is np.ndarray
     assert type(bnp.split(A23, 3, axis=1)[0]) is np.ndarray
+
+
+def test_reshape_and_ravel_orders_match_numpy_on_every_layout():
+    # Fortran and memory ('K') orders on transposed, strided, reversed and Fortran-ordered data
+    rng = np.random.default_rng(0)
+    for _ in range(300):
+        nd = int(rng.integers(1, 5))
+        shape = tuple(int(s) for s in rng.integers(1, 5, nd))
+        x = rng.standard_normal(tuple(2 * s for s in shape))
+        x = np.transpose(x[tuple(slice(None, None, int(rng.choice([1, 2, -1, -2]))) for _ in range(nd))],
+                         rng.permutation(nd))
+        if rng.random() < 0.3:
+            x = np.asfortranarray(x)
+        t = bc.tensor(np.zeros(1), requires_grad=True)
+        t.data = x  # this exact layout
+        for order in "CFAK":
+            np.testing.assert_array_equal(bnp.ravel(t, order=order).data, np.ravel(x, order=order))
+            np.testing.assert_array_equal(t.ravel(order).data, x.ravel(order))
+        new = (-1, x.shape[0])
+        for order in "CFA":
+            np.testing.assert_array_equal(bnp.reshape(t, new, order=order).data, np.reshape(x, new, order=order))
+    with pytest.raises(ValueError, match="reshape: order must be"):
+        bnp.reshape(bc.tensor(np.ones((2, 2)), requires_grad=True), (4,), order="X")

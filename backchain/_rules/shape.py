@@ -62,17 +62,29 @@ _reshape = primitive(
 )
 
 
+def _fortran_first(a, order, op):
+    """Whether ``order`` ('C', 'F' or 'A') reads ``a`` in Fortran order ('A': if its data is
+    Fortran-contiguous and not C-contiguous, as NumPy decides)."""
+    if order == "C":
+        return False
+    if order == "F":
+        return True
+    if order == "A":
+        return bool(np.isfortran(np.asarray(a.data)))
+    raise ValueError(f"{op}: order must be 'C', 'F' or 'A', got {order!r}")
+
+
 def reshape(a, shape=None, order="C", *, newshape=None):
-    """``numpy.reshape``, differentiable (C order)."""
+    """``numpy.reshape``, differentiable (orders 'C', 'F' and 'A')."""
     if shape is None:
         shape = newshape
-    if order != "C":
-        raise NotImplementedError("reshape: only order='C' is supported for differentiable arrays")
     if isinstance(shape, (int, np.integer)):
         shape = (int(shape),)
     shape = tuple(int(s) for s in shape)
     if not isinstance(a, Tensor):
-        return np.reshape(a, shape)
+        return np.reshape(a, shape, order=order)
+    if _fortran_first(a, order, "reshape"):  # Fortran order: C order on the axes reversed
+        return transpose(reshape(transpose(a), shape[::-1]))
     if -1 in shape:
         known = int(np.prod([s for s in shape if s != -1]))
         size = int(np.size(a.data))
@@ -133,12 +145,15 @@ def swapaxes(a, axis1, axis2):
 
 
 def ravel(a, order="C"):
-    """``numpy.ravel``, differentiable (C order)."""
+    """``numpy.ravel``, differentiable, in every order: 'C', 'F', 'A' (Fortran order if the data is
+    Fortran-contiguous) and 'K' (memory order: the axes taken by decreasing stride)."""
     if not isinstance(a, Tensor):
         return np.ravel(a, order=order)
-    if order not in ("C", "K", "A"):
-        raise NotImplementedError(f"ravel: only order='C' is supported for differentiable arrays, got {order!r}")
-    return reshape(a, (-1,))
+    if order == "K":
+        strides = np.asarray(a.data).strides
+        perm = tuple(sorted(range(len(strides)), key=lambda i: -abs(strides[i])))  # stable, as NumPy's
+        return reshape(transpose(a, perm) if perm != tuple(range(len(perm))) else a, (-1,))
+    return reshape(a, (-1,), order=order)
 
 
 def moveaxis(a, source, destination):

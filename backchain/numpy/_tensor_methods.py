@@ -77,7 +77,7 @@ def install(Tensor):
     Tensor.view = Tensor.reshape
     Tensor.astype = lambda self, dtype: bnp.astype(self, dtype)
     Tensor.flatten = lambda self: bnp.reshape(self, (-1,))
-    Tensor.ravel = Tensor.flatten
+    Tensor.ravel = lambda self, order="C": bnp.ravel(self, order)
     Tensor.squeeze = lambda self, axis=None: bnp.squeeze(self, axis)
     Tensor.T = property(lambda self: bnp.transpose(self))
     Tensor.mT = property(lambda self: bnp.swapaxes(self, -1, -2))
