@@ -156,3 +156,16 @@ def test_cho_factor_same_factor_for_arrays_and_tensors():
         np.testing.assert_allclose(c, ct.data, atol=1e-12)
         assert low == lowt == lower
         np.testing.assert_allclose(c @ c.T if lower else c.T @ c, a, atol=1e-12)
+
+
+def test_logsumexp_return_sign_matches_scipy():
+    import scipy.special as sc
+    from backchain.scipy.special import logsumexp
+
+    rng = np.random.default_rng(0)
+    a, b = rng.standard_normal((3, 4)), rng.standard_normal((3, 4))
+    for axis, keepdims in [(None, False), (1, False), (0, True), ((0, 1), False)]:
+        out, sign = logsumexp(bc.tensor(a, requires_grad=True), axis=axis, b=b, keepdims=keepdims, return_sign=True)
+        ref, ref_sign = sc.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=True)
+        np.testing.assert_allclose(out.data, ref, rtol=1e-12)
+        np.testing.assert_array_equal(sign, ref_sign)

@@ -141,12 +141,18 @@ def _traced(*xs):
     return any(isinstance(x, Tensor) for x in xs)
 
 
+def _data(x):
+    return x.data if isinstance(x, Tensor) else np.asarray(x)
+
+
 def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     """``scipy.special.logsumexp``, differentiable in ``a`` and ``b``.
 
     Composite: ``m + log(sum(b * exp(a - m)))`` with ``m`` the maximum of ``a``
     held constant (the result does not depend on ``m``, so the gradient is
-    exact: the softmax weights), which keeps it stable for large inputs.
+    exact: the softmax weights), which keeps it stable for large inputs. With
+    ``return_sign=True`` (real input; weights ``b`` of either sign) it returns
+    ``(log |sum|, sign of the sum)``, the sign a plain array (piecewise constant).
 
     >>> import backchain as bc, backchain.numpy as bnp
     >>> from backchain.scipy.special import logsumexp
@@ -155,9 +161,10 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     """
     if not _traced(a, b):
         return sc.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=return_sign)
-    if return_sign:
-        raise NotImplementedError("logsumexp: return_sign=True is not supported for differentiable arrays")
     data = a.data if isinstance(a, Tensor) else np.asarray(a)
+    if return_sign and (np.iscomplexobj(data) or (b is not None and np.iscomplexobj(_data(b)))):
+        raise NotImplementedError("logsumexp: return_sign=True with complex input is not supported for "
+                                  "differentiable arrays (real input is)")
     if b is not None:
         bd = b.data if isinstance(b, Tensor) else np.asarray(b)
         data = np.broadcast_to(data, np.broadcast_shapes(data.shape, bd.shape))
@@ -168,11 +175,18 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     e = bnp.exp(a - m)
     if b is not None:
         e = e * b
-    out = bnp.log(bnp.sum(e, axis=axes, keepdims=True)) + m
+    total = bnp.sum(e, axis=axes, keepdims=True)
+    sign = None
+    if return_sign:  # with weights of either sign: log |sum| and the sum's sign (piecewise constant)
+        sign = np.sign(_data(total))
+        total = total * sign
+    with np.errstate(divide="ignore"):
+        out = bnp.log(total) + m
     if not keepdims:
-        keep = [n for i, n in enumerate(np.shape(out)) if i not in axes]
-        out = bnp.reshape(out, tuple(keep))
-    return out
+        keep = tuple(n for i, n in enumerate(np.shape(out)) if i not in axes)
+        out = bnp.reshape(out, keep)
+        sign = None if sign is None else np.reshape(sign, keep)
+    return out if sign is None else (out, sign)
 
 
 def log_softmax(x, axis=None):

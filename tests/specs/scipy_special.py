@@ -59,6 +59,9 @@ SPECS = [
     Spec(lambda x: S.logsumexp(x, axis=1, keepdims=True), [((2, 3),)], prims=P("logsumexp"), id="logsumexp-keepdims"),
     Spec(lambda x, b: S.logsumexp(x, axis=-1, b=b), [((2, 3), (3,)), ((3,), (2, 3))], prims=P("logsumexp"),
          id="logsumexp-b", domain=(0.2, 2.0)),
+    # weights of both signs: log |sum| (the sum stays negative, at least 0.87 from 0)
+    Spec(lambda x, b: S.logsumexp(x, axis=-1, b=b * np.array([-6.0, 1.0, 0.5]), return_sign=True)[0],
+         [((2, 3), (3,)), ((3,), (2, 3))], prims=P("logsumexp"), id="logsumexp-signed", domain=(0.5, 1.0)),
     Spec(lambda x: S.softmax(x, axis=-1), [((3,),), ((2, 3),)], prims=P("softmax"), id="softmax"),
     Spec(S.softmax, [((2, 3),)], prims=P("softmax"), id="softmax-all"),
     Spec(lambda x: S.log_softmax(x, axis=0), [((3,),), ((3, 2),)], prims=P("log_softmax"), id="log_softmax"),
