@@ -87,10 +87,73 @@ def correlate(in1, in2, mode="full", method="auto"):
     return convolve_p(in1, flipped, mode=mode, method=method)
 
 
+# Convolution along some axes only (``fftconvolve(..., axes=)``): along the other axes the inputs
+# broadcast elementwise. The transposes are the same as above with the flips, the full shape and
+# the crops restricted to ``axes``; the engine sums the cotangent over broadcast axes.
+
+def _flip_axes(x, axes):
+    index = [slice(None)] * np.ndim(getattr(x, "data", x))
+    for ax in axes:
+        index[ax] = slice(None, None, -1)
+    return x[tuple(index)]
+
+
+def _to_full_axes(g, a, b, axes):
+    shape = tuple(np.shape(g))
+    full, start = list(shape), [0] * len(shape)
+    for ax in axes:
+        full[ax] = np.shape(a)[ax] + np.shape(b)[ax] - 1
+        start[ax] = (full[ax] - shape[ax]) // 2
+    return g if tuple(full) == shape else pad_or_crop(g, shape=tuple(full), start=tuple(start))
+
+
+def _fftconv_axes_vjp_1(g, ans, in1, in2, mode, axes):
+    return fftconvolve_axes(_to_full_axes(g, in1, in2, axes), _flip_axes(in2, axes), mode="valid", axes=axes)
+
+
+def _fftconv_axes_vjp_2(g, ans, in1, in2, mode, axes):
+    return fftconvolve_axes(_to_full_axes(g, in1, in2, axes), _flip_axes(in1, axes), mode="valid", axes=axes)
+
+
+fftconvolve_axes = primitive(
+    "scipy.signal.fftconvolve_axes",
+    lambda in1, in2, mode, axes: ss.fftconvolve(in1, in2, mode=mode, axes=axes),
+    vjp=(_fftconv_axes_vjp_1, _fftconv_axes_vjp_2), linear=True,
+)
+
+
 def fftconvolve(in1, in2, mode="full", axes=None):
-    """``scipy.signal.fftconvolve`` (all axes): ``convolve(..., method="fft")``, differentiable."""
+    """``scipy.signal.fftconvolve``, differentiable in both inputs: over every axis
+    (``convolve(..., method="fft")``) or over ``axes`` only, the inputs broadcasting along the others.
+
+    >>> import numpy as np, backchain as bc
+    >>> from backchain.scipy.signal import fftconvolve
+    >>> rows = np.array([[1.0, 2.0, 3.0], [0.0, 1.0, 0.0]])
+    >>> fftconvolve(rows, np.array([[1.0, 1.0]]), axes=1).round(6)  # each row with [1, 1]
+    array([[1., 3., 5., 3.],
+           [0., 1., 1., 0.]])
+    >>> bc.grad(lambda k: fftconvolve(rows, k, axes=1).sum())(np.array([[1.0, -1.0]])).round(6)
+    array([[7., 7.]])
+    """
     if not isinstance(in1, Tensor) and not isinstance(in2, Tensor):
         return ss.fftconvolve(in1, in2, mode=mode, axes=axes)
-    if axes is not None:
-        raise NotImplementedError("fftconvolve: axes= is not supported for differentiable arrays")
-    return convolve(in1, in2, mode=mode, method="fft")
+    if axes is None:
+        return convolve(in1, in2, mode=mode, method="fft")
+    d1, d2 = np.shape(getattr(in1, "data", in1)), np.shape(getattr(in2, "data", in2))
+    nd = len(d1)
+    if len(d2) != nd:
+        raise ValueError(f"fftconvolve: in1 and in2 must have the same number of dimensions, got shapes {d1} and {d2}")
+    axes = (axes,) if isinstance(axes, (int, np.integer)) else tuple(axes)
+    if any(not -nd <= int(ax) < nd for ax in axes):
+        raise ValueError(f"fftconvolve: axes {axes} out of range for {nd} dimensions")
+    axes = tuple(sorted({int(ax) % nd for ax in axes}))
+    if mode not in ("full", "same", "valid"):
+        raise ValueError(f"fftconvolve: mode must be 'full', 'same' or 'valid', got {mode!r}")
+    for ax in range(nd):
+        if ax not in axes and d1[ax] != d2[ax] and 1 not in (d1[ax], d2[ax]):
+            raise ValueError(f"fftconvolve: shapes {d1} and {d2} differ in axis {ax}, which is not convolved; "
+                             "there they must be equal or 1")
+    if mode == "valid" and not (all(d1[a] >= d2[a] for a in axes) or all(d2[a] >= d1[a] for a in axes)):
+        raise ValueError(f"fftconvolve: in mode 'valid', one input must be at least as large as the other along "
+                         f"every axis in {axes}, got shapes {d1} and {d2}")
+    return fftconvolve_axes(in1, in2, mode=mode, axes=axes)

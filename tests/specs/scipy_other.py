@@ -96,6 +96,15 @@ def _signal():
              id="correlate-same", complex=True),
         Spec(lambda a, b: fftconvolve(a, b, mode="valid"), [((4, 5), (2, 3))], prims=CONV, id="fftconvolve"),
     ]
+    # along some axes only, broadcasting along the others (in2 larger in mode 'valid': scipy swaps)
+    axes_cases = {"full": [((3, 5), (3, 2)), ((1, 4), (2, 3))], "same": [((3, 5), (1, 3)), ((2, 3), (2, 5))],
+                  "valid": [((3, 5), (3, 2)), ((2, 3), (2, 5))]}
+    for mode, cases in axes_cases.items():
+        rows.append(Spec(lambda a, b, mode=mode: fftconvolve(a, b, mode=mode, axes=1), cases,
+                         prims=("scipy.signal.fftconvolve_axes", "pad_or_crop"), id=f"fftconvolve-axes-{mode}",
+                         complex=True))
+    rows.append(Spec(lambda a, b: fftconvolve(a, b, mode="same", axes=(0, 2)), [((3, 2, 4), (2, 2, 3))],
+                     prims=("scipy.signal.fftconvolve_axes",), id="fftconvolve-axes-02"))
     return rows
 
 
