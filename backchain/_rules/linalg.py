@@ -821,17 +821,24 @@ _qr = primitive(
 
 
 def qr(a, mode="reduced"):
-    """``numpy.linalg.qr`` (real or complex, M >= N; modes 'reduced' and 'r'), differentiable.
+    """``numpy.linalg.qr`` (real or complex; modes 'reduced' and 'r', and 'complete' of a wide or square
+    input), differentiable.
 
     NumPy's R has a real diagonal (LAPACK's convention), which fixes Q's column phases; the
     derivative keeps that convention."""
     if not _any_tensor(a):
         return np.linalg.qr(a, mode)
     m, n = a.shape[-2:]
-    if mode not in ("reduced", "r") or m < n:
+    if mode not in ("reduced", "r") and not (mode == "complete" and m <= n):
         raise NotImplementedError(
-            f"qr: derivatives are implemented for input with M >= N and mode 'reduced' or 'r' "
-            f"(got shape {a.shape}, dtype {a.dtype}, mode {mode!r})")
+            f"qr: derivatives are implemented for modes 'reduced' and 'r' (and 'complete' when M <= N, where it "
+            f"is the same); a complete Q of a tall input is not unique (got shape {a.shape}, mode {mode!r})")
+    if m < n:
+        # wide: Householder QR factors the leading square block first, so Q is that block's Q,
+        # and R = [R_1, Q^H A_2]
+        q, r1 = _qr(a[..., :m])
+        r = bnp.concatenate([r1, matmul(_ct(q), a[..., m:])], axis=-1)
+        return r if mode == "r" else (q, r)
     q, r = _qr(a)
     return r if mode == "r" else (q, r)
 

@@ -188,6 +188,11 @@ SPECS = [
          id="svdvals_complex"),
     Spec(_qr_fn, [((3, 3),), ((4, 2),), ((2, 3, 2),)], prims=("qr",), domain=distinct_sv, id="qr", complex=True),
     Spec(lambda a: bla.qr(a, mode="r"), [((3, 2),)], domain=distinct_sv, id="qr_r", complex=True),
+    # wide: the leading square block's QR, R's other columns Q^H A_2 (the leading block kept far from singular)
+    Spec(lambda a: _qr_fn(_spread_sv(a)), [((2, 4),), ((2, 2, 3),)], prims=("qr",), domain=(-0.5, 0.5),
+         id="qr_wide", complex=True),
+    Spec(lambda a: bla.qr(_spread_sv(a), mode="complete")[0] * 2.0 + bla.qr(_spread_sv(a), mode="r")[:, :2],
+         [((2, 3),)], prims=("qr",), domain=(-0.5, 0.5), id="qr_wide_complete"),
     Spec(bla.pinv, [((3, 3),), ((4, 2),), ((2, 3),), ((2, 2, 3),)], prims=("pinv",), domain=distinct_sv),
     Spec(lambda a: bla.matrix_power(a, 3), [((3, 3),), ((2, 2, 2),)], id="matrix_power_3"),
     Spec(lambda a: bla.matrix_power(a, -2), [((3, 3),)], domain=wellcond, id="matrix_power_-2"),
