@@ -22,6 +22,7 @@ from .._rules.reductions import *  # noqa: F401,F403
 from .._rules.shape import *  # noqa: F401,F403
 from .._rules.indexing import *  # noqa: F401,F403
 from .._rules.linalg import *  # noqa: F401,F403
+from .._rules.numerics import *  # noqa: F401,F403
 from ._nondiff import FUNCTIONS as _NONDIFF
 
 globals().update(_NONDIFF)

@@ -5,12 +5,12 @@ import numpy as np
 from .._core.tensor import Tensor
 
 __all__ = [
-    "zeros", "ones", "empty", "full", "eye", "identity", "arange", "linspace", "logspace", "geomspace",
+    "zeros", "ones", "empty", "full", "eye", "identity", "arange", "logspace", "geomspace",
     "zeros_like", "ones_like", "empty_like", "full_like", "array", "asarray", "indices", "tri",
 ]
 
 zeros, ones, empty, full = np.zeros, np.ones, np.empty, np.full
-eye, identity, arange, linspace = np.eye, np.identity, np.arange, np.linspace
+eye, identity, arange = np.eye, np.identity, np.arange  # linspace: _rules/numerics.py (differentiable)
 logspace, geomspace, indices, tri = np.logspace, np.geomspace, np.indices, np.tri
 
 

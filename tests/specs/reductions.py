@@ -107,6 +107,19 @@ SPECS = [
          id="median_axis1_keepdims", avoid=spread),
     Spec(lambda x: bnp.median(x, axis=(0, 2)), [((2, 3, 2),)], prims=("getitem",), id="median_axis02",
          avoid=spread),
+    # quantile / percentile: gathers of order statistics, linear interpolation between two of them
+    Spec(lambda x: bnp.quantile(x, [0.1, 0.5, 0.95]), [((4,),), ((2, 3),)], prims=("getitem",), id="quantile",
+         avoid=spread),
+    Spec(lambda x: bnp.quantile(x, 0.3, axis=1, keepdims=True), [((2, 4),)], prims=("getitem",),
+         id="quantile_axis1_keepdims", avoid=spread),
+    Spec(lambda x: bnp.percentile(x, [[20.0], [70.0]], axis=0, method="midpoint"), [((4, 2),)],
+         prims=("getitem",), id="percentile_midpoint", avoid=spread),
+    Spec(lambda x: bnp.quantile(x, 0.4, method="nearest") + bnp.quantile(x, 0.4, method="lower")
+         + bnp.quantile(x, 0.4, method="higher"), [((5,),)], prims=("getitem",), id="quantile_methods",
+         avoid=spread),
+    # differentiable in q too (method 'linear'), away from q on an order statistic
+    Spec(lambda x, q: bnp.quantile(x, q), [((4,), (2,))], prims=("getitem",), id="quantile_in_q",
+         domain=(0.05, 0.3), avoid=lambda x, q: spread(x) or bool(np.any(np.abs(q * 3 - np.round(q * 3)) < 0.05))),
 ]
 
 COVERED_ELSEWHERE = {}

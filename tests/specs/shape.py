@@ -106,6 +106,21 @@ SPECS = [
     Spec(lambda x: bnp.triu(x), [((3, 3),), ((2, 3, 4),), ((3,),)], prims=("where",), id="triu"),
     Spec(lambda x: bnp.tril(x, -1) * x, [((3, 4),)], prims=("where",), id="tril"),
     Spec(lambda x: bnp.triu(x, 1), [((4, 3),)], prims=("where",), id="triu_k"),
+    # differences, interpolation and spaced values (backchain/_rules/numerics.py)
+    Spec(lambda x: bnp.diff(x, n=2), [((5,),), ((2, 4),)], prims=("subtract",), id="diff", complex=True),
+    Spec(lambda x, p: bnp.diff(x, axis=0, prepend=p, append=1.5), [((3, 2), (1, 2))], prims=("subtract",),
+         id="diff_prepend_append"),
+    Spec(lambda x, e: bnp.ediff1d(x, to_end=e, to_begin=0.5), [((2, 3), (2,))], prims=("subtract",), id="ediff1d"),
+    Spec(lambda x, h: bnp.gradient(x, h), [((5,), ())], prims=("subtract",), id="gradient", domain=(0.5, 2.0)),
+    Spec(lambda x: bnp.gradient(x, 0.5, 2.0, edge_order=2)[1], [((3, 4),)], prims=("subtract",),
+         id="gradient_edge2"),
+    Spec(lambda x, xp, fp: bnp.interp(x * 4.0 - 0.5, bnp.cumsum(xp) + bnp.arange(4.0), fp, left=fp[1]),
+         [((6,), (4,), (4,))], prims=("getitem",), id="interp", domain=(0.05, 0.95),
+         avoid=lambda x, xp, fp: bool(np.min(np.abs((x * 4.0 - 0.5)[:, None]
+                                                    - (np.cumsum(xp) + np.arange(4.0))[None, :])) < 0.05)),
+    Spec(lambda a, b: bnp.linspace(a, b, 5, axis=-1), [((), ()), ((2,), (2,))], prims=("add",), id="linspace"),
+    Spec(lambda a, b: bnp.linspace(a, b, 4, endpoint=False, retstep=True)[0], [((), (3,))], prims=("add",),
+         id="linspace_no_endpoint"),
 ]
 
 COVERED_ELSEWHERE = {}

@@ -1,0 +1,212 @@
+"""Differences, interpolation and spaced values: ``diff``, ``ediff1d``, ``gradient``, ``interp``
+and ``linspace``, differentiable as composites of slicing, arithmetic and gathers.
+
+Called with no Tensor among the arguments, each is the NumPy function itself.
+
+Kinks (DESIGN.md section 4): ``interp`` is piecewise linear in ``x``; at a point ``x``
+exactly on a knot ``xp[j]`` the derivative is the slope of the segment above it (the
+segment NumPy reads the value from), and 0 outside ``[xp[0], xp[-1]]``.
+"""
+import operator
+
+import numpy as np
+
+import backchain.numpy as bnp
+from .._core.tensor import Tensor
+
+__all__ = ["diff", "ediff1d", "gradient", "interp", "linspace"]
+
+
+def _data(a):
+    return a.data if isinstance(a, Tensor) else a
+
+
+def _any_tensor(*args):
+    return any(isinstance(a, Tensor) for a in args)
+
+
+def _axis(axis, nd, op):
+    axis = operator.index(axis)
+    if not -nd <= axis < nd:
+        raise np.exceptions.AxisError(f"{op}: axis {axis} is out of bounds for an array of dimension {nd}")
+    return axis % nd
+
+
+def _along(nd, axis, index):
+    """An index tuple that applies ``index`` (a slice) along ``axis`` only."""
+    return (slice(None),) * axis + (index,) + (slice(None),) * (nd - axis - 1)
+
+
+def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
+    """``numpy.diff``: the n-th discrete difference along ``axis``, differentiable.
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> bnp.diff(bnp.array([1.0, 4.0, 9.0, 16.0]))
+    array([3., 5., 7.])
+    >>> bc.grad(lambda x: bnp.sum(bnp.diff(x, n=2) ** 2))(bnp.array([1.0, 4.0, 9.0, 16.0]))
+    array([ 4., -4., -4.,  4.])
+    """
+    pre = () if prepend is np._NoValue else (prepend,)
+    app = () if append is np._NoValue else (append,)
+    if not _any_tensor(a, *pre, *app):
+        return np.diff(a, n=n, axis=axis, prepend=prepend, append=append)
+    n = operator.index(n)
+    if n < 0:
+        raise ValueError(f"diff: order must be non-negative, got n={n}")
+    if n == 0:
+        return a
+    shape = np.shape(_data(a))
+    nd = len(shape)
+    if nd == 0:
+        raise ValueError("diff: requires an input of at least one dimension")
+    axis = _axis(axis, nd, "diff")
+    if pre or app:
+        edge = shape[:axis] + (1,) + shape[axis + 1:]
+        fit = [v if np.ndim(_data(v)) else bnp.broadcast_to(v, edge) for v in (*pre, *app)]
+        a = bnp.concatenate(fit[:len(pre)] + [a] + fit[len(pre):], axis=axis)
+    later, earlier = _along(nd, axis, slice(1, None)), _along(nd, axis, slice(None, -1))
+    for _ in range(n):
+        a = a[later] - a[earlier]
+    return a
+
+
+def ediff1d(ary, to_end=None, to_begin=None):
+    """``numpy.ediff1d``: differences of the flattened array, with values put before and after.
+
+    >>> import backchain.numpy as bnp
+    >>> bnp.ediff1d(bnp.array([[1.0, 2.0], [4.0, 7.0]]), to_begin=0.0)
+    array([0., 1., 2., 3.])
+    """
+    if not _any_tensor(ary, to_end, to_begin):
+        return np.ediff1d(ary, to_end=to_end, to_begin=to_begin)
+    flat = bnp.ravel(ary)
+    parts = [flat[1:] - flat[:-1]]
+    if to_begin is not None:
+        parts.insert(0, bnp.ravel(to_begin))
+    if to_end is not None:
+        parts.append(bnp.ravel(to_end))
+    return parts[0] if len(parts) == 1 else bnp.concatenate(parts)
+
+
+def gradient(f, *varargs, axis=None, edge_order=1):
+    """``numpy.gradient`` with uniform spacing (scalars): central differences inside, one-sided
+    differences of ``edge_order`` 1 or 2 at the ends; differentiable in ``f`` and in the spacings.
+
+    >>> import backchain.numpy as bnp
+    >>> bnp.gradient(bnp.array([1.0, 4.0, 9.0, 16.0]), 0.5)
+    array([ 6.,  8., 12., 14.])
+    """
+    if not _any_tensor(f, *varargs):
+        return np.gradient(f, *varargs, axis=axis, edge_order=edge_order)
+    nd = np.ndim(_data(f))
+    axes = tuple(range(nd)) if axis is None else tuple(
+        _axis(ax, nd, "gradient") for ax in ((axis,) if isinstance(axis, (int, np.integer)) else axis))
+    if len(varargs) == 0:
+        spacing = [1.0] * len(axes)
+    elif len(varargs) == 1 and np.ndim(_data(varargs[0])) == 0:
+        spacing = [varargs[0]] * len(axes)
+    elif len(varargs) == len(axes) and all(np.ndim(_data(v)) == 0 for v in varargs):
+        spacing = list(varargs)
+    else:
+        raise NotImplementedError("gradient: only scalar spacings are supported for Tensors (one for all axes, "
+                                  "or one per axis); coordinate arrays are not")
+    if edge_order not in (1, 2):
+        raise ValueError(f"gradient: edge_order must be 1 or 2, got {edge_order}")
+    out = []
+    for ax, h in zip(axes, spacing):
+        m = np.shape(_data(f))[ax]
+        if m < edge_order + 1:
+            raise ValueError(f"gradient: the shape of the array along axis {ax} is {m}; at least "
+                             f"edge_order + 1 = {edge_order + 1} points are needed")
+        s = lambda a, b=None: f[_along(nd, ax, slice(a, b))]
+        inside = (s(2, None) - s(None, -2)) / (2.0 * h)
+        if edge_order == 1:
+            first = (s(1, 2) - s(0, 1)) / h
+            last = (s(-1, None) - s(-2, -1)) / h
+        else:
+            first = (-1.5 * s(0, 1) + 2.0 * s(1, 2) - 0.5 * s(2, 3)) / h
+            last = (0.5 * s(-3, -2) - 2.0 * s(-2, -1) + 1.5 * s(-1, None)) / h
+        out.append(bnp.concatenate([first, inside, last], axis=ax))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def _float_array(a):
+    """A Tensor as it is; anything else as an array of a floating (or complex) dtype."""
+    if isinstance(a, Tensor):
+        return a
+    a = np.asarray(a)
+    return a if a.dtype.kind in "fc" else a.astype(np.float64)
+
+
+def interp(x, xp, fp, left=None, right=None, period=None):
+    """``numpy.interp``: piecewise-linear interpolation, differentiable in ``x``, ``xp`` and ``fp``
+    (and ``left``/``right``). ``xp`` must be increasing, as NumPy requires.
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> xp, fp = bnp.array([0.0, 1.0, 3.0]), bnp.array([0.0, 2.0, 3.0])
+    >>> bnp.interp(bnp.array([0.5, 2.0, 4.0]), xp, fp)
+    array([1. , 2.5, 3. ])
+    >>> bc.grad(lambda x: bnp.sum(bnp.interp(x, xp, fp)))(bnp.array([0.5, 2.0, 4.0]))
+    array([2. , 0.5, 0. ])
+    """
+    if not _any_tensor(x, xp, fp, left, right):
+        return np.interp(x, xp, fp, left=left, right=right, period=period)
+    if period is not None:
+        raise NotImplementedError("interp: period= is not supported for Tensors")
+    xp, fp = _float_array(xp), _float_array(fp)
+    xpd, fpd = np.asarray(_data(xp)), np.asarray(_data(fp))
+    if xpd.ndim != 1 or fpd.ndim != 1 or len(xpd) != len(fpd) or len(xpd) == 0:
+        raise ValueError(f"interp: xp and fp must be 1-D sequences of the same nonzero length, got shapes "
+                         f"{xpd.shape} and {fpd.shape}")
+    x = _float_array(x)
+    xd = np.asarray(_data(x))
+    k = len(xpd)
+    if k == 1:
+        j = np.zeros(xd.shape, dtype=np.intp)
+        value = fp[j]
+    else:
+        # segment j: xp[j] <= x < xp[j + 1] (the last segment also takes x == xp[-1])
+        j = np.clip(np.searchsorted(xpd, xd, side="right") - 1, 0, k - 2)
+        x0, x1, f0, f1 = xp[j], xp[j + 1], fp[j], fp[j + 1]
+        value = f0 + (f1 - f0) * ((x - x0) / (x1 - x0))
+    below, above = xd < xpd[0], xd > xpd[-1]
+    if below.any():
+        value = bnp.where(below, fp[0] if left is None else left, value)
+    if above.any():
+        value = bnp.where(above, fp[-1] if right is None else right, value)
+    return value
+
+
+def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
+    """``numpy.linspace``, differentiable in ``start`` and ``stop`` (each value is linear in them).
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> bnp.linspace(0.0, 1.0, 5)
+    array([0.  , 0.25, 0.5 , 0.75, 1.  ])
+    >>> bc.grad(lambda s: bnp.sum(bnp.linspace(s, 1.0, 5)))(0.0)
+    array(2.5)
+    """
+    if not _any_tensor(start, stop):
+        return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)
+    num = operator.index(num)
+    if num < 0:
+        raise ValueError(f"linspace: number of samples, {num}, must be non-negative")
+    div = (num - 1) if endpoint else num
+    sd, ed = _data(start), _data(stop)
+    shape = np.broadcast_shapes(np.shape(sd), np.shape(ed))
+    dt = np.result_type(sd, ed, float(num))
+    frac = np.arange(num, dtype=dt).reshape((num,) + (1,) * len(shape))
+    span = stop - start
+    if div > 0:  # NumPy's formula: arange(num) * step + start, the last value exactly stop
+        step = span / div
+        y = frac * step + start
+    else:
+        step = span * np.nan
+        y = frac * span + start
+    if endpoint and num > 1:
+        y = bnp.concatenate([y[:-1], bnp.expand_dims(bnp.broadcast_to(stop, shape), 0)], axis=0)
+    if axis != 0:
+        y = bnp.moveaxis(y, 0, axis)
+    if dtype is not None:
+        y = bnp.astype(y, dtype)
+    return (y, step) if retstep else y

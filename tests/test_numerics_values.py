@@ -1,0 +1,106 @@
+"""Values of diff, ediff1d, gradient, interp, linspace, quantile and percentile on Tensors equal
+NumPy's (their derivatives are checked against finite differences by the spec rows)."""
+import numpy as np
+import pytest
+
+import backchain as bc
+import backchain.numpy as bnp
+
+
+def T(a):
+    return bc.tensor(np.asarray(a), requires_grad=True)
+
+
+RNG = np.random.default_rng(0)
+X = RNG.standard_normal((3, 5))
+
+
+@pytest.mark.parametrize("kw", [{}, {"n": 2}, {"axis": 0}, {"n": 0}, {"n": 7}, {"prepend": 0.0},
+                                {"append": X[:, :1]}, {"n": 3, "axis": 1, "prepend": 1.0, "append": 2.0}])
+def test_diff(kw):
+    np.testing.assert_allclose(np.asarray(bnp.diff(T(X), **kw).data), np.diff(X, **kw))
+
+
+def test_diff_and_ediff1d_errors_and_extras():
+    with pytest.raises(ValueError, match="diff: order must be non-negative"):
+        bnp.diff(T(X), n=-1)
+    with pytest.raises(ValueError, match="at least one dimension"):
+        bnp.diff(T(1.0))
+    got = bnp.ediff1d(T(X), to_end=[1.0, 2.0], to_begin=5.0)
+    np.testing.assert_allclose(got.data, np.ediff1d(X, to_end=[1.0, 2.0], to_begin=5.0))
+
+
+@pytest.mark.parametrize("args", [(), (0.5,), (0.5, 2.0)])
+@pytest.mark.parametrize("edge_order", [1, 2])
+def test_gradient(args, edge_order):
+    got, ref = bnp.gradient(T(X), *args, edge_order=edge_order), np.gradient(X, *args, edge_order=edge_order)
+    for g, r in zip(got, ref):
+        np.testing.assert_allclose(g.data, r)
+    np.testing.assert_allclose(bnp.gradient(T(X), *args[:1], axis=1, edge_order=edge_order).data,
+                               np.gradient(X, *args[:1], axis=1, edge_order=edge_order))
+
+
+def test_gradient_refuses_coordinate_arrays_and_short_axes():
+    with pytest.raises(NotImplementedError, match="scalar spacings"):
+        bnp.gradient(T(X[0]), np.arange(5.0) ** 2)
+    with pytest.raises(ValueError, match="at least edge_order"):
+        bnp.gradient(T([1.0, 2.0]), edge_order=2)
+
+
+def test_interp_inside_outside_and_on_knots():
+    xp = np.sort(RNG.standard_normal(6))
+    fp = RNG.standard_normal(6)
+    x = np.concatenate([RNG.standard_normal(20) * 2, xp])  # includes every knot
+    np.testing.assert_allclose(bnp.interp(T(x), xp, fp).data, np.interp(x, xp, fp))
+    got = bnp.interp(x, T(xp), T(fp), left=-1.0, right=T(7.0))
+    np.testing.assert_allclose(got.data, np.interp(x, xp, fp, left=-1.0, right=7.0))
+    np.testing.assert_allclose(bnp.interp(T(0.3), [1.0], [2.0]).data, np.interp(0.3, [1.0], [2.0]))
+    with pytest.raises(NotImplementedError, match="period"):
+        bnp.interp(T(x), xp, fp, period=2.0)
+    # on a knot the derivative is the slope of the segment above it; outside the range it is 0
+    g = bc.grad(lambda x: bnp.sum(bnp.interp(x, [0.0, 1.0, 3.0], [0.0, 2.0, 3.0])))(np.array([1.0, -1.0, 3.5]))
+    np.testing.assert_allclose(g, [0.5, 0.0, 0.0])
+
+
+@pytest.mark.parametrize("start,stop", [(0.0, 1.0), (np.array([0.0, 1.0]), np.array([2.0, -1.0])),
+                                        (np.float32(1.0), np.float32(3.0))])
+@pytest.mark.parametrize("kw", [{}, {"endpoint": False}, {"axis": -1}, {"num": 1}, {"num": 0},
+                                {"retstep": True}, {"dtype": np.float32}])
+def test_linspace(start, stop, kw):
+    kw = dict(kw)
+    num = kw.pop("num", 6)
+    got, ref = bnp.linspace(T(start), stop, num, **kw), np.linspace(start, stop, num, **kw)
+    if kw.get("retstep"):
+        np.testing.assert_allclose(np.asarray(getattr(got[1], "data", got[1])), ref[1])
+        got, ref = got[0], ref[0]
+    assert got.data.dtype == ref.dtype and got.shape == ref.shape
+    np.testing.assert_allclose(got.data, ref, rtol=1e-6)
+
+
+def test_quantile_and_percentile_match_numpy():
+    rng = np.random.default_rng(1)
+    for _ in range(200):
+        shape = tuple(int(s) for s in rng.integers(1, 5, rng.integers(1, 4)))
+        x = rng.standard_normal(shape)
+        if rng.random() < 0.3:
+            x = np.round(x)  # ties
+        axis = None if rng.random() < 0.3 else int(rng.integers(-len(shape), len(shape)))
+        q = rng.random() if rng.random() < 0.5 else rng.random(tuple(int(s) for s in rng.integers(1, 3, 2)))
+        for method in ("linear", "lower", "higher", "nearest", "midpoint"):
+            keep = bool(rng.random() < 0.3)
+            ref = np.quantile(x, q, axis=axis, method=method, keepdims=keep)
+            got = bnp.quantile(T(x), q, axis=axis, method=method, keepdims=keep)
+            assert got.shape == np.shape(ref)
+            np.testing.assert_allclose(got.data, ref, atol=1e-12)
+            np.testing.assert_allclose(bnp.percentile(T(x), np.asarray(q) * 100, axis=axis, method=method).data,
+                                       np.percentile(x, np.asarray(q) * 100, axis=axis, method=method), atol=1e-12)
+    assert np.isnan(bnp.quantile(T([1.0, np.nan, 2.0]), 0.5).data)
+
+
+def test_quantile_errors():
+    with pytest.raises(ValueError, match="range \\[0, 1\\]"):
+        bnp.quantile(T(X), 1.5)
+    with pytest.raises(ValueError, match="range \\[0, 100\\]"):
+        bnp.percentile(T(X), -1)
+    with pytest.raises(ValueError, match="method must be one of"):
+        bnp.quantile(T(X), 0.5, method="hazen")
