@@ -104,3 +104,80 @@ def test_quantile_errors():
         bnp.percentile(T(X), -1)
     with pytest.raises(ValueError, match="method must be one of"):
         bnp.quantile(T(X), 0.5, method="hazen")
+
+
+def test_nan_quantiles_match_numpy():
+    import warnings
+
+    rng = np.random.default_rng(2)
+    for _ in range(150):
+        shape = tuple(int(s) for s in rng.integers(1, 5, rng.integers(1, 4)))
+        x = rng.standard_normal(shape)
+        x[rng.random(shape) < 0.3] = np.nan
+        axis = None if rng.random() < 0.3 else int(rng.integers(-len(shape), len(shape)))
+        q = rng.random() if rng.random() < 0.5 else rng.random(2)
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", RuntimeWarning)  # NumPy warns on all-NaN slices
+            for method in ("linear", "lower", "higher", "nearest", "midpoint"):
+                ref = np.nanquantile(x, q, axis=axis, method=method)
+                got = bnp.nanquantile(T(x), q, axis=axis, method=method)
+                assert got.shape == np.shape(ref)
+                np.testing.assert_allclose(got.data, ref, equal_nan=True)
+            np.testing.assert_allclose(bnp.nanmedian(T(x), axis=axis).data, np.nanmedian(x, axis=axis),
+                                       equal_nan=True)
+            np.testing.assert_allclose(bnp.nanpercentile(T(x), 30, axis=axis).data,
+                                       np.nanpercentile(x, 30, axis=axis), equal_nan=True)
+
+
+def test_cov_corrcoef_cumulative_and_vector_products_match_numpy():
+    rng = np.random.default_rng(3)
+    x, y, z = rng.standard_normal((3, 5)), rng.standard_normal((2, 5)), rng.standard_normal(5)
+    xc = x + 1j * rng.standard_normal((3, 5))
+    for args, kw in [((x,), {}), ((x, y), {}), ((x.T,), {"rowvar": False}), ((z,), {}), ((z, 2 * z + 1), {}),
+                     ((x,), {"bias": True}), ((x,), {"ddof": 2}), ((xc,), {})]:
+        np.testing.assert_allclose(bnp.cov(*[T(a) for a in args], **kw).data, np.cov(*args, **kw))
+        rv = {k: v for k, v in kw.items() if k == "rowvar"}
+        np.testing.assert_allclose(bnp.corrcoef(*[T(a) for a in args], **rv).data, np.corrcoef(*args, **rv))
+    with pytest.raises(NotImplementedError, match="fweights"):
+        bnp.cov(T(x), fweights=np.ones(5, dtype=int))
+    for inc in (False, True):
+        np.testing.assert_allclose(bnp.cumulative_sum(T(x), axis=1, include_initial=inc).data,
+                                   np.cumulative_sum(x, axis=1, include_initial=inc))
+        np.testing.assert_allclose(bnp.cumulative_prod(T(z), include_initial=inc).data,
+                                   np.cumulative_prod(z, include_initial=inc))
+    with pytest.raises(ValueError, match="axis must be given"):
+        bnp.cumulative_sum(T(x))
+    np.testing.assert_allclose(bnp.vecdot(T(xc), x).data, np.vecdot(xc, x))
+    np.testing.assert_allclose(bnp.matvec(T(x.T @ x), z).data, np.matvec(x.T @ x, z))
+    np.testing.assert_allclose(bnp.vecmat(T(xc[:, 0]), x).data, np.vecmat(xc[:, 0], x))
+
+
+def test_grids_integration_polynomials_and_aliases_match_numpy():
+    rng = np.random.default_rng(4)
+    a, b, c = rng.standard_normal(3), rng.standard_normal(4), rng.standard_normal(2)
+    for kw in [{}, {"indexing": "ij"}, {"sparse": True}, {"sparse": True, "indexing": "ij"}]:
+        for g, r in zip(bnp.meshgrid(T(a), b, T(c), **kw), np.meshgrid(a, b, c, **kw)):
+            np.testing.assert_allclose(getattr(g, "data", g), r)
+    y, xs, x2 = rng.standard_normal((3, 5)), np.sort(rng.standard_normal(5)), np.sort(rng.standard_normal((3, 5)))
+    np.testing.assert_allclose(bnp.trapezoid(T(y)).data, np.trapezoid(y))
+    np.testing.assert_allclose(bnp.trapezoid(T(y), xs).data, np.trapezoid(y, xs))
+    np.testing.assert_allclose(bnp.trapezoid(T(y), x2).data, np.trapezoid(y, x2))
+    np.testing.assert_allclose(bnp.trapezoid(T(y.T), xs, axis=0).data, np.trapezoid(y.T, xs, axis=0))
+    np.testing.assert_allclose(bnp.trapezoid(T(y), dx=0.3, axis=0).data, np.trapezoid(y, dx=0.3, axis=0))
+    p, q = rng.standard_normal(4), rng.standard_normal((2, 3))
+    np.testing.assert_allclose(bnp.polyval(T(p), q).data, np.polyval(p, q))
+    np.testing.assert_allclose(bnp.polyval(p, T(q)).data, np.polyval(p, q))
+    np.testing.assert_allclose(bnp.fabs(T(q)).data, np.fabs(q))
+    with pytest.raises(TypeError, match="fabs: complex"):
+        bnp.fabs(T(q * 1j))
+    for start in (0, 1, 2, 3, -1, -3):
+        for axis in (0, 2, -1):
+            assert bnp.rollaxis(T(np.ones((2, 3, 4))), axis, start).shape == np.rollaxis(np.ones((2, 3, 4)), axis,
+                                                                                        start).shape
+    assert bnp.matrix_transpose(T(np.ones((5, 2, 3)))).shape == (5, 3, 2)
+    t = T(rng.random((2, 3)) * 0.5)
+    for name, ref in [("acos", np.arccos), ("asin", np.arcsin), ("atan", np.arctan), ("acosh", None)]:
+        if ref is not None:
+            np.testing.assert_allclose(getattr(np, name)(t).data, ref(t.data))  # NumPy's names route here
+    assert np.concat([t, t]).shape == (4, 3) and np.permute_dims(t, (1, 0)).shape == (3, 2)
+    assert bnp.pow(t, 2).grad_fn == "power"

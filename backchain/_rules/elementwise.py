@@ -31,7 +31,7 @@ __all__ = [
     "square", "reciprocal", "sqrt", "cbrt", "exp", "exp2", "expm1", "log", "log2", "log10", "log1p",
     "sin", "cos", "tan", "arcsin", "arccos", "arctan", "arctan2", "hypot", "sinh", "cosh", "tanh",
     "arcsinh", "arccosh", "arctanh", "sinc", "deg2rad", "rad2deg", "degrees", "radians",
-    "logaddexp", "logaddexp2", "abs", "absolute", "sign", "copysign", "heaviside",
+    "logaddexp", "logaddexp2", "abs", "absolute", "fabs", "sign", "copysign", "heaviside",
     "maximum", "minimum", "fmax", "fmin", "clip", "fmod", "remainder", "mod",
     "floor", "ceil", "rint", "trunc", "fix", "round", "around", "nan_to_num",
     "where", "real", "imag", "conj", "conjugate", "angle",
@@ -287,6 +287,20 @@ def _abs_jvp(t, ans, x):
 sign = primitive("sign", np.sign, deriv=(_zero,), kinks="sign'(0) = 0")
 abs = primitive("absolute", np.absolute, vjp=(_abs_vjp,), jvp=(_abs_jvp,), kinks="abs'(0) = 0")
 absolute = abs
+
+
+def fabs(x, /):
+    """``numpy.fabs``: the absolute value of real numbers (``abs``, with its convention abs'(0) = 0).
+
+    >>> import backchain.numpy as bnp
+    >>> bnp.fabs(bnp.array([-1.5, 2.0]))
+    array([1.5, 2. ])
+    """
+    if np.iscomplexobj(x.data if isinstance(x, Tensor) else x):
+        raise TypeError("fabs: complex input has no fabs; use abs")
+    if not isinstance(x, Tensor):
+        return np.fabs(x)
+    return abs(x)
 
 # copysign(x1, x2) = |x1| * sign(x2): d/dx1 = sign(x1) * sign(x2), 0 at x1 = 0 (as abs'(0));
 # d/dx2 = 0 (piecewise constant; a jump at x2 = 0).

@@ -30,8 +30,8 @@ import backchain.numpy as bnp
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
 
-__all__ = ["matmul", "dot", "vdot", "inner", "outer", "tensordot", "einsum", "kron",
-           "trace", "diag", "diagonal", "cross"]
+__all__ = ["matmul", "dot", "vdot", "vecdot", "matvec", "vecmat", "inner", "outer", "tensordot", "einsum",
+           "kron", "trace", "diag", "diagonal", "cross"]
 
 
 def _data(a):
@@ -157,6 +157,43 @@ def vdot(a, b):
     if np.iscomplexobj(_data(a)):
         a = bnp.conj(a)
     return bnp.sum(a * bnp.reshape(b, (-1,)))
+
+
+def vecdot(x1, x2, /, *, axis=-1):
+    """``numpy.vecdot``: ``sum(conj(x1) * x2, axis)`` with broadcasting, differentiable.
+
+    >>> import backchain.numpy as bnp
+    >>> bnp.vecdot(bnp.array([[1.0, 2.0], [3.0, 4.0]]), bnp.array([1.0, -1.0]))
+    array([-1., -1.])
+    """
+    if not _any_tensor(x1, x2):
+        return np.vecdot(x1, x2, axis=axis)
+    return bnp.sum(bnp.conj(x1) * x2 if np.iscomplexobj(_data(x1)) else x1 * x2, axis=axis)
+
+
+def matvec(x1, x2, /):
+    """``numpy.matvec``: matrix (..., m, n) times vector (..., n), broadcast, differentiable.
+
+    >>> import backchain.numpy as bnp
+    >>> bnp.matvec(bnp.array([[1.0, 2.0], [3.0, 4.0]]), bnp.array([1.0, 1.0]))
+    array([3., 7.])
+    """
+    if not _any_tensor(x1, x2):
+        return np.matvec(x1, x2)
+    return matmul(x1, bnp.expand_dims(x2, -1))[..., 0]
+
+
+def vecmat(x1, x2, /):
+    """``numpy.vecmat``: conj(vector) (..., m) times matrix (..., m, n), broadcast, differentiable.
+
+    >>> import backchain.numpy as bnp
+    >>> bnp.vecmat(bnp.array([1.0, 1.0]), bnp.array([[1.0, 2.0], [3.0, 4.0]]))
+    array([4., 6.])
+    """
+    if not _any_tensor(x1, x2):
+        return np.vecmat(x1, x2)
+    v = bnp.conj(x1) if np.iscomplexobj(_data(x1)) else x1
+    return matmul(bnp.expand_dims(v, -2), x2)[..., 0, :]
 
 
 def kron(a, b):

@@ -1,5 +1,6 @@
-"""Differences, interpolation and spaced values: ``diff``, ``ediff1d``, ``gradient``, ``interp``
-and ``linspace``, differentiable as composites of slicing, arithmetic and gathers.
+"""Differences, interpolation, integration and grids: ``diff``, ``ediff1d``, ``gradient``,
+``interp``, ``trapezoid``, ``polyval``, ``linspace`` and ``meshgrid``, differentiable as
+composites of slicing, arithmetic and gathers.
 
 Called with no Tensor among the arguments, each is the NumPy function itself.
 
@@ -14,7 +15,7 @@ import numpy as np
 import backchain.numpy as bnp
 from .._core.tensor import Tensor
 
-__all__ = ["diff", "ediff1d", "gradient", "interp", "linspace"]
+__all__ = ["diff", "ediff1d", "gradient", "interp", "linspace", "meshgrid", "trapezoid", "polyval"]
 
 
 def _data(a):
@@ -210,3 +211,78 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     if dtype is not None:
         y = bnp.astype(y, dtype)
     return (y, step) if retstep else y
+
+
+def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
+    """``numpy.meshgrid``, differentiable: each coordinate vector reshaped and broadcast.
+
+    >>> import backchain.numpy as bnp
+    >>> xs, ys = bnp.meshgrid(bnp.array([1.0, 2.0, 3.0]), bnp.array([10.0, 20.0]))
+    >>> xs.shape, ys[:, 0]
+    ((2, 3), array([10., 20.]))
+    """
+    if not _any_tensor(*xi):
+        return np.meshgrid(*xi, copy=copy, sparse=sparse, indexing=indexing)
+    if indexing not in ("xy", "ij"):
+        raise ValueError(f"meshgrid: indexing must be 'xy' or 'ij', got {indexing!r}")
+    nd = len(xi)
+    shapes = [(1,) * i + (-1,) + (1,) * (nd - i - 1) for i in range(nd)]
+    if indexing == "xy" and nd > 1:
+        shapes[0], shapes[1] = (1, -1) + (1,) * (nd - 2), (-1, 1) + (1,) * (nd - 2)
+    out = [bnp.reshape(x, s) for x, s in zip(xi, shapes)]
+    if not sparse:
+        full = np.broadcast_shapes(*[np.shape(_data(o)) for o in out])
+        out = [bnp.broadcast_to(o, full) for o in out]
+        if copy:
+            out = [o + 0 if isinstance(o, Tensor) else np.array(o) for o in out]
+    return tuple(out)
+
+
+def trapezoid(y, x=None, dx=1.0, axis=-1):
+    """``numpy.trapezoid``: the trapezoidal rule along ``axis``, differentiable in ``y``, ``x`` and ``dx``.
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> float(bnp.trapezoid(bnp.array([1.0, 2.0, 3.0]), dx=0.5))
+    2.0
+    >>> bc.grad(lambda y: bnp.trapezoid(y, dx=0.5))(bnp.array([1.0, 2.0, 3.0]))
+    array([0.25, 0.5 , 0.25])
+    """
+    if not _any_tensor(y, x, dx):
+        return np.trapezoid(y, x=x, dx=dx, axis=axis)
+    y = _float_array(y)
+    nd = np.ndim(_data(y))
+    axis = _axis(axis, nd, "trapezoid")
+    if x is None:
+        d = dx
+    else:
+        x = _float_array(x)
+        if np.ndim(_data(x)) == 1:
+            d = diff(x)
+            d = bnp.reshape(d, (1,) * axis + (-1,) + (1,) * (nd - axis - 1)) if nd > 1 else d
+        else:
+            d = diff(x, axis=axis)
+    later, earlier = _along(nd, axis, slice(1, None)), _along(nd, axis, slice(None, -1))
+    return bnp.sum(d * (y[later] + y[earlier]) / 2.0, axis=axis)
+
+
+def polyval(p, x):
+    """``numpy.polyval``: ``p[0] x^(n-1) + ... + p[n-1]`` by Horner's rule, differentiable in ``p`` and ``x``.
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> bnp.polyval(bnp.array([3.0, 0.0, 1.0]), bnp.array([1.0, 2.0]))
+    array([ 4., 13.])
+    >>> bc.grad(lambda x: bnp.sum(bnp.polyval(bnp.array([3.0, 0.0, 1.0]), x)))(bnp.array([1.0, 2.0]))
+    array([ 6., 12.])
+    """
+    if not _any_tensor(p, x):
+        return np.polyval(p, x)
+    p, x = _float_array(p), _float_array(x)
+    if np.ndim(_data(p)) != 1:
+        raise ValueError(f"polyval: p must be a 1-D array of coefficients, got shape {np.shape(_data(p))}")
+    k = np.shape(_data(p))[0]
+    if k == 0:
+        return bnp.zeros_like(x)
+    y = p[0] + 0 * x
+    for i in range(1, k):
+        y = y * x + p[i]
+    return y

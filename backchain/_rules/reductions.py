@@ -28,7 +28,8 @@ from .._core.tensor import Tensor
 __all__ = [
     "sum", "mean", "prod", "max", "amax", "min", "amin", "ptp", "var", "std", "average",
     "cumsum", "cumprod", "nansum", "nanmean", "nanprod", "nanmax", "nanmin", "nanvar", "nanstd",
-    "nancumsum", "nancumprod", "median", "quantile", "percentile",
+    "nancumsum", "nancumprod", "median", "quantile", "percentile", "nanmedian", "nanquantile", "nanpercentile",
+    "cumulative_sum", "cumulative_prod", "cov", "corrcoef",
 ]
 
 
@@ -754,48 +755,56 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", 
         kw = {} if weights is None else {"weights": weights}
         return np.quantile(a, q, axis=axis, out=out, overwrite_input=overwrite_input, method=method,
                            keepdims=keepdims, **kw)
-    _no_out("quantile", out)
+    return _quantile(a, q, axis, out, method, keepdims, weights, "quantile", nan_aware=False)
+
+
+def _quantile(a, q, axis, out, method, keepdims, weights, op, nan_aware):
+    """``quantile`` and ``nanquantile`` on Tensors: order statistics gathered from a stable sort
+    (NaN sorts last), counted among the values that are not NaN when ``nan_aware``."""
+    _no_out(op, out)
     if weights is not None:
-        raise NotImplementedError("quantile: weights= is not supported for Tensors")
+        raise NotImplementedError(f"{op}: weights= is not supported for Tensors")
     if method not in _QUANTILE_METHODS:
-        raise ValueError(f"quantile: method must be one of {', '.join(_QUANTILE_METHODS)} for Tensors, "
+        raise ValueError(f"{op}: method must be one of {', '.join(_QUANTILE_METHODS)} for Tensors, "
                          f"got {method!r}")
     qd = np.asarray(_data(q), dtype=np.float64)
     if qd.size and (np.any(qd < 0) or np.any(qd > 1) or np.any(np.isnan(qd))):
-        raise ValueError(f"quantile: quantiles must be in the range [0, 1], got {qd.ravel()[:5]}")
+        raise ValueError(f"{op}: quantiles must be in the range [0, 1], got {qd.ravel()[:5]}")
     shape = _shape_of(a)
-    axes = _norm_axis(axis, len(shape), "quantile")
+    axes = _norm_axis(axis, len(shape), op)
     n = _count(shape, axes)
     if n == 0:
-        raise ValueError(f"quantile: empty slices (shape {shape}, axis {axis}) have no quantiles")
+        raise ValueError(f"{op}: empty slices (shape {shape}, axis {axis}) have no quantiles")
     xr = bnp.reshape(_to_last(a, axes)[0], (-1, n))
     xd = np.asarray(_data(xr))
     order = np.argsort(xd, axis=-1, kind="stable")
     rows = np.arange(order.shape[0])[:, None]
-    qs = qd.ravel()
-    pos = qs * (n - 1)
-    lo = np.clip(np.floor(pos), 0, n - 1).astype(np.intp)
-    hi = np.clip(np.ceil(pos), 0, n - 1).astype(np.intp)
+    nan = np.isnan(xd)
+    valid = (n - nan.sum(axis=-1)) if nan_aware else np.full(xd.shape[0], n)
+    last = np.maximum(valid - 1, 0)[:, None]                  # (M, 1): the largest valid index
+    pos = qd.ravel()[None, :] * last                          # (M, K)
+    lo = np.clip(np.floor(pos), 0, last).astype(np.intp)
+    hi = np.clip(np.ceil(pos), 0, last).astype(np.intp)
 
     def order_stat(k):  # (M, K): the k-th smallest of each row, for each quantile
-        return bnp.getitem(xr, (rows, order[:, k]))
+        return bnp.getitem(xr, (rows, np.take_along_axis(order, k, axis=-1)))
 
     if method == "lower":
         val = order_stat(lo)
     elif method == "higher":
         val = order_stat(hi)
     elif method == "nearest":
-        val = order_stat(np.clip(np.around(pos), 0, n - 1).astype(np.intp))
+        val = order_stat(np.clip(np.around(pos), 0, last).astype(np.intp))
     elif method == "midpoint":
         val = (order_stat(lo) + order_stat(hi)) * 0.5
     else:  # linear: the segment above lo (a q on an order statistic reads the one above it too)
-        up = np.minimum(lo + 1, n - 1)
+        up = np.minimum(lo + 1, last)
         below, above = order_stat(lo), order_stat(up)
-        frac = bnp.reshape(q, (-1,)) * (n - 1) - lo if isinstance(q, Tensor) else pos - lo
+        frac = bnp.reshape(q, (1, -1)) * last - lo if isinstance(q, Tensor) else pos - lo
         val = below + (above - below) * frac
-    nan = np.isnan(xd).any(axis=-1)
-    if nan.any():
-        val = bnp.where(nan[:, None], np.nan, val)
+    empty = (valid == 0) if nan_aware else nan.any(axis=-1)  # NaN results (all-NaN rows / any NaN)
+    if empty.any():
+        val = bnp.where(empty[:, None], np.nan, val)
     val = bnp.transpose(val)  # (K, M)
     return bnp.reshape(val, qd.shape + _out_shape(shape, axes, keepdims))
 
@@ -817,3 +826,148 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
         raise ValueError(f"percentile: percentiles must be in the range [0, 100], got {qd.ravel()[:5]}")
     return quantile(a, q / 100.0 if isinstance(q, Tensor) else qd / 100.0, axis=axis, out=out, method=method,
                     keepdims=keepdims, weights=weights)
+
+
+def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
+                weights=None):
+    """``numpy.nanquantile``: :func:`quantile` of the values that are not NaN, differentiable (NaN
+    elements get a zero gradient; a slice of NaN only gives NaN).
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> float(bnp.nanquantile(bnp.array([4.0, bnp.nan, 1.0, 3.0]), 0.5))
+    3.0
+    """
+    if not isinstance(a, Tensor) and not isinstance(q, Tensor):
+        kw = {} if weights is None else {"weights": weights}
+        return np.nanquantile(a, q, axis=axis, out=out, overwrite_input=overwrite_input, method=method,
+                              keepdims=keepdims, **kw)
+    return _quantile(a, q, axis, out, method, keepdims, weights, "nanquantile", nan_aware=True)
+
+
+def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
+                  weights=None):
+    """``numpy.nanpercentile``: :func:`nanquantile` at ``q / 100``.
+
+    >>> import backchain.numpy as bnp
+    >>> float(bnp.nanpercentile(bnp.array([4.0, bnp.nan, 1.0, 3.0]), 50))
+    3.0
+    """
+    if not isinstance(a, Tensor) and not isinstance(q, Tensor):
+        kw = {} if weights is None else {"weights": weights}
+        return np.nanpercentile(a, q, axis=axis, out=out, overwrite_input=overwrite_input, method=method,
+                                keepdims=keepdims, **kw)
+    qd = np.asarray(_data(q), dtype=np.float64)
+    if qd.size and (np.any(qd < 0) or np.any(qd > 100) or np.any(np.isnan(qd))):
+        raise ValueError(f"nanpercentile: percentiles must be in the range [0, 100], got {qd.ravel()[:5]}")
+    return nanquantile(a, q / 100.0 if isinstance(q, Tensor) else qd / 100.0, axis=axis, out=out, method=method,
+                       keepdims=keepdims, weights=weights)
+
+
+def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
+    """``numpy.nanmedian``: the median of the values that are not NaN, differentiable.
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> bc.grad(bnp.nanmedian)(bnp.array([4.0, bnp.nan, 1.0, 3.0]))
+    array([0., 0., 0., 1.])
+    """
+    if not isinstance(a, Tensor):
+        return np.nanmedian(a, axis=axis, out=out, overwrite_input=overwrite_input, keepdims=keepdims)
+    return _quantile(a, 0.5, axis, out, "midpoint", keepdims, None, "nanmedian", nan_aware=True)
+
+
+def cumulative_sum(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+    """``numpy.cumulative_sum``: ``cumsum``, optionally with the initial 0 first, differentiable.
+
+    >>> import backchain.numpy as bnp
+    >>> bnp.cumulative_sum(bnp.array([1.0, 2.0, 3.0]), include_initial=True)
+    array([0., 1., 3., 6.])
+    """
+    return _cumulative_api(x, axis, dtype, out, include_initial, "cumulative_sum", np.cumulative_sum, cumsum, 0)
+
+
+def cumulative_prod(x, /, *, axis=None, dtype=None, out=None, include_initial=False):
+    """``numpy.cumulative_prod``: ``cumprod``, optionally with the initial 1 first, differentiable.
+
+    >>> import backchain.numpy as bnp
+    >>> bnp.cumulative_prod(bnp.array([1.0, 2.0, 3.0]))
+    array([1., 2., 6.])
+    """
+    return _cumulative_api(x, axis, dtype, out, include_initial, "cumulative_prod", np.cumulative_prod, cumprod, 1)
+
+
+def _cumulative_api(x, axis, dtype, out, include_initial, op, np_fn, fn, initial):
+    if not isinstance(x, Tensor):
+        return np_fn(x, axis=axis, dtype=dtype, out=out, include_initial=include_initial)
+    _no_out(op, out)
+    nd = len(_shape_of(x))
+    if axis is None:
+        if nd > 1:
+            raise ValueError(f"{op}: axis must be given for an array of more than one dimension, "
+                             f"got shape {_shape_of(x)}")
+        axis = 0
+    res = fn(x, axis=axis, dtype=dtype)
+    if not include_initial:
+        return res
+    axis = _norm_axis(axis, nd, op)[0]
+    shape = list(_shape_of(res))
+    shape[axis] = 1
+    return bnp.concatenate([np.full(shape, initial, dtype=np.asarray(_data(res)).dtype), res], axis=axis)
+
+
+def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *, dtype=None):
+    """``numpy.cov`` (without frequency or analytic weights), differentiable.
+
+    >>> import backchain.numpy as bnp
+    >>> bnp.cov(bnp.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.0]]))
+    array([[ 1., -1.],
+           [-1.,  1.]])
+    """
+    if not isinstance(m, Tensor) and not isinstance(y, Tensor):
+        return np.cov(m, y, rowvar, bias, ddof, fweights, aweights, dtype=dtype)
+    if fweights is not None or aweights is not None:
+        raise NotImplementedError("cov: fweights= and aweights= are not supported for Tensors")
+    if len(_shape_of(m)) > 2:
+        raise ValueError(f"cov: m has more than 2 dimensions (shape {_shape_of(m)})")
+
+    def as_rows(v):
+        v = bnp.atleast_2d(v)
+        return v if rowvar or _shape_of(v)[0] == 1 else bnp.transpose(v)
+
+    x = as_rows(m)
+    if dtype is not None:
+        x = bnp.astype(x, dtype)
+    elif np.asarray(_data(x)).dtype.kind not in "fc":
+        x = bnp.astype(x, np.float64)
+    if y is not None:
+        x = bnp.concatenate([x, as_rows(y)], axis=0)
+    if ddof is None:
+        ddof = 0 if bias else 1
+    n = _shape_of(x)[1]
+    xc = x - bnp.mean(x, axis=1, keepdims=True)
+    c = bnp.matmul(xc, bnp.conj(bnp.transpose(xc)) if np.iscomplexobj(_data(xc)) else bnp.transpose(xc))
+    c = c / float(n - ddof)
+    return bnp.squeeze(c) if _shape_of(c) == (1, 1) else c
+
+
+def corrcoef(x, y=None, rowvar=True, *, dtype=None):
+    """``numpy.corrcoef``: ``cov`` normalised by the standard deviations, differentiable (NumPy
+    clips the real part to [-1, 1]; so does this, with the clip's convention at the bounds).
+
+    >>> import backchain.numpy as bnp
+    >>> bnp.corrcoef(bnp.array([[0.0, 1.0, 2.0], [2.0, 1.0, 0.5]])).round(4)
+    array([[ 1.   , -0.982],
+           [-0.982,  1.   ]])
+    """
+    if not isinstance(x, Tensor) and not isinstance(y, Tensor):
+        return np.corrcoef(x, y, rowvar, dtype=dtype)
+    c = cov(x, y, rowvar, dtype=dtype)
+    if np.ndim(_data(c)) == 0:
+        return c / c
+    d = bnp.diagonal(c)
+    if np.iscomplexobj(_data(d)):
+        d = bnp.real(d)
+    std = bnp.sqrt(d)
+    c = c / std[:, None] / std[None, :]
+    if np.iscomplexobj(_data(c)):
+        return bnp.clip(bnp.real(c), -1, 1) + 1j * bnp.clip(bnp.imag(c), -1, 1)
+    return bnp.clip(c, -1, 1)

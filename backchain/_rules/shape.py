@@ -18,7 +18,8 @@ from .indexing import _scatter, getitem
 
 __all__ = [
     "reshape", "transpose", "broadcast_to", "broadcast_arrays", "astype", "expand_dims", "swapaxes",
-    "ravel", "moveaxis", "squeeze", "atleast_1d", "atleast_2d", "atleast_3d", "copy",
+    "ravel", "moveaxis", "rollaxis", "matrix_transpose", "squeeze", "atleast_1d", "atleast_2d", "atleast_3d",
+    "copy",
     "concatenate", "stack", "hstack", "vstack", "dstack", "column_stack", "append",
     "split", "array_split", "hsplit", "vsplit", "dsplit", "unstack",
     "tile", "repeat", "flip", "fliplr", "flipud", "roll", "rot90", "pad", "triu", "tril",
@@ -154,6 +155,42 @@ def ravel(a, order="C"):
         perm = tuple(sorted(range(len(strides)), key=lambda i: -abs(strides[i])))  # stable, as NumPy's
         return reshape(transpose(a, perm) if perm != tuple(range(len(perm))) else a, (-1,))
     return reshape(a, (-1,), order=order)
+
+
+def rollaxis(a, axis, start=0):
+    """``numpy.rollaxis``: ``axis`` moved to just before position ``start``, differentiable (a transpose).
+
+    >>> import backchain.numpy as bnp
+    >>> bnp.rollaxis(bnp.ones((2, 3, 4)), 2).shape
+    (4, 2, 3)
+    """
+    if not isinstance(a, Tensor):
+        return np.rollaxis(a, axis, start)
+    nd = a.ndim
+    axis = _axis(axis, nd, "rollaxis")
+    start = operator.index(start)
+    if start < 0:  # as NumPy: a negative start counts from the end like an axis
+        start += nd
+    if not 0 <= start <= nd:
+        raise np.exceptions.AxisError(f"rollaxis: start {start} is out of bounds for an array of dimension {nd}")
+    axes = list(range(nd))
+    axes.remove(axis)
+    axes.insert(start if start <= axis else start - 1, axis)
+    return a if axes == list(range(nd)) else transpose(a, axes)
+
+
+def matrix_transpose(x, /):
+    """``numpy.matrix_transpose``: the last two axes swapped, differentiable.
+
+    >>> import backchain.numpy as bnp
+    >>> bnp.matrix_transpose(bnp.ones((5, 2, 3))).shape
+    (5, 3, 2)
+    """
+    if np.ndim(_data(x)) < 2:
+        raise ValueError(f"matrix_transpose: input must have at least 2 dimensions, got shape {np.shape(_data(x))}")
+    if not isinstance(x, Tensor):
+        return np.matrix_transpose(x)
+    return swapaxes(x, -1, -2)
 
 
 def moveaxis(a, source, destination):

@@ -25,6 +25,11 @@ from .._rules.linalg import *  # noqa: F401,F403
 from .._rules.numerics import *  # noqa: F401,F403
 from ._nondiff import FUNCTIONS as _NONDIFF
 
+# NumPy 2's array-API names for the same functions (np.acos is np.arccos, and so on)
+acos, asin, atan, atan2 = arccos, arcsin, arctan, arctan2  # noqa: F405
+acosh, asinh, atanh, pow = arccosh, arcsinh, arctanh, power  # noqa: F405
+concat, permute_dims = concatenate, transpose  # noqa: F405
+
 globals().update(_NONDIFF)
 
 from . import linalg, fft, random  # noqa: E402,F401

@@ -217,6 +217,11 @@ SPECS = [
     Spec(lambda x: bla.norm(x, -np.inf, axis=(1, 0)), [((3, 4),)], avoid=near_zero(), id="norm_mat_-inf"),
     Spec(lambda x: bla.vector_norm(x, axis=(0, 2), ord=4), [((2, 3, 2),)], avoid=near_zero(), id="vector_norm"),
     Spec(lambda x: bla.matrix_norm(x, ord="fro"), [((2, 2, 3),)], id="matrix_norm"),
+    # NumPy 2's vector products
+    Spec(lambda a, b: bnp.vecdot(a, b), [((3, 4), (4,)), ((2, 1, 3), (4, 3))], prims=("multiply", "sum"),
+         id="vecdot", complex=True),
+    Spec(bnp.matvec, [((2, 3, 4), (4,)), ((3, 2), (5, 2))], prims=("matmul",), id="matvec", complex=True),
+    Spec(bnp.vecmat, [((3,), (2, 3, 4))], prims=("matmul",), id="vecmat", complex=True),
 ]
 
 COVERED_ELSEWHERE = {}

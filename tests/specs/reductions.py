@@ -117,6 +117,18 @@ SPECS = [
     Spec(lambda x: bnp.quantile(x, 0.4, method="nearest") + bnp.quantile(x, 0.4, method="lower")
          + bnp.quantile(x, 0.4, method="higher"), [((5,),)], prims=("getitem",), id="quantile_methods",
          avoid=spread),
+    # NaN-aware: order statistics among the values that are not NaN (NaN gets a zero gradient)
+    Spec(lambda x: bnp.nanquantile(x, [0.2, 0.7], axis=1), [((2, 5),)], prims=("getitem",), id="nanquantile",
+         domain=with_nan, avoid=spread),
+    Spec(lambda x: bnp.nanmedian(x, axis=0) + bnp.nanpercentile(x, 40.0, axis=0, method="midpoint"),
+         [((5, 2),)], prims=("getitem",), id="nanmedian_nanpercentile", domain=with_nan, avoid=spread),
+    Spec(lambda x: bnp.cumulative_sum(x, axis=1, include_initial=True), [((2, 3),)], prims=("cumsum",),
+         id="cumulative_sum"),
+    Spec(lambda x: bnp.cumulative_prod(x, include_initial=True), [((4,),)], prims=("cumprod",),
+         id="cumulative_prod"),
+    Spec(lambda x: bnp.cov(x), [((3, 5),), ((4,),)], prims=("matmul",), id="cov", complex=True),
+    Spec(lambda x, y: bnp.cov(x, y, rowvar=False, ddof=0), [((5, 2), (5,))], prims=("matmul",), id="cov_xy"),
+    Spec(lambda x: bnp.corrcoef(x)[0, 1:], [((3, 6),)], prims=("matmul",), id="corrcoef"),
     # differentiable in q too (method 'linear'), away from q on an order statistic
     Spec(lambda x, q: bnp.quantile(x, q), [((4,), (2,))], prims=("getitem",), id="quantile_in_q",
          domain=(0.05, 0.3), avoid=lambda x, q: spread(x) or bool(np.any(np.abs(q * 3 - np.round(q * 3)) < 0.05))),

@@ -119,6 +119,14 @@ SPECS = [
          avoid=lambda x, xp, fp: bool(np.min(np.abs((x * 4.0 - 0.5)[:, None]
                                                     - (np.cumsum(xp) + np.arange(4.0))[None, :])) < 0.05)),
     Spec(lambda a, b: bnp.linspace(a, b, 5, axis=-1), [((), ()), ((2,), (2,))], prims=("add",), id="linspace"),
+    Spec(lambda a, b: bnp.meshgrid(a, b)[0] * bnp.meshgrid(a, b, indexing="ij", sparse=True)[1],
+         [((3,), (3,))], prims=("broadcast_to",), id="meshgrid"),
+    Spec(lambda y, x: bnp.trapezoid(y, bnp.cumsum(x), axis=0), [((4, 2), (4,))], prims=("subtract",),
+         id="trapezoid", domain=(0.1, 1.0)),
+    Spec(lambda y: bnp.trapezoid(y, dx=0.3), [((2, 5),)], prims=("subtract",), id="trapezoid_dx"),
+    Spec(bnp.polyval, [((4,), (3,)), ((1,), (2, 2))], prims=("multiply",), id="polyval", complex=True),
+    Spec(lambda x: bnp.rollaxis(x, 2, 1) * 2.0 + bnp.matrix_transpose(x)[:, :1, :1], [((2, 3, 4),)],
+         prims=("transpose",), id="rollaxis_matrix_transpose"),
     Spec(lambda a, b: bnp.linspace(a, b, 4, endpoint=False, retstep=True)[0], [((), (3,))], prims=("add",),
          id="linspace_no_endpoint"),
 ]
