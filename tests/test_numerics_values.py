@@ -181,3 +181,24 @@ def test_grids_integration_polynomials_and_aliases_match_numpy():
             np.testing.assert_allclose(getattr(np, name)(t).data, ref(t.data))  # NumPy's names route here
     assert np.concat([t, t]).shape == (4, 3) and np.permute_dims(t, (1, 0)).shape == (3, 2)
     assert bnp.pow(t, 2).grad_fn == "power"
+
+
+def test_convolve_correlate_delete_diagflat_vander_match_numpy():
+    rng = np.random.default_rng(5)
+    for la in range(1, 6):
+        for lv in range(1, 6):
+            a = rng.standard_normal(la) + 1j * rng.standard_normal(la)
+            v = rng.standard_normal(lv)
+            for mode in ("full", "same", "valid"):
+                np.testing.assert_allclose(bnp.convolve(T(a), v, mode).data, np.convolve(a, v, mode))
+                np.testing.assert_allclose(bnp.correlate(T(a), T(v), mode).data, np.correlate(a, v, mode))
+                np.testing.assert_allclose(bnp.correlate(v, T(a), mode).data, np.correlate(v, a, mode))
+    with pytest.raises(ValueError, match="1-D"):
+        bnp.convolve(T(np.ones((2, 2))), np.ones(2))
+    x = rng.standard_normal((3, 4))
+    for obj, axis in [(1, 1), ([0, 2], 0), (slice(0, 3, 2), 1), (5, None), ([-1], -1)]:
+        np.testing.assert_allclose(bnp.delete(T(x), obj, axis).data, np.delete(x, obj, axis))
+    for k in (0, 2, -1):
+        np.testing.assert_allclose(bnp.diagflat(T(x[:2]), k).data, np.diagflat(x[:2], k))
+    for n, increasing in [(None, False), (2, True), (5, False)]:
+        np.testing.assert_allclose(bnp.vander(T(x[0]), n, increasing).data, np.vander(x[0], n, increasing))

@@ -15,7 +15,8 @@ import numpy as np
 import backchain.numpy as bnp
 from .._core.tensor import Tensor
 
-__all__ = ["diff", "ediff1d", "gradient", "interp", "linspace", "meshgrid", "trapezoid", "polyval"]
+__all__ = ["diff", "ediff1d", "gradient", "interp", "linspace", "meshgrid", "trapezoid", "polyval", "vander",
+           "convolve", "correlate", "delete", "diagflat"]
 
 
 def _data(a):
@@ -286,3 +287,95 @@ def polyval(p, x):
     for i in range(1, k):
         y = y * x + p[i]
     return y
+
+
+def vander(x, N=None, increasing=False):
+    """``numpy.vander``: columns of powers of ``x``, differentiable in ``x``.
+
+    >>> import backchain.numpy as bnp
+    >>> bnp.vander(bnp.array([1.0, 2.0, 3.0]), 3)
+    array([[1., 1., 1.],
+           [4., 2., 1.],
+           [9., 3., 1.]])
+    """
+    if not _any_tensor(x):
+        return np.vander(x, N, increasing)
+    if np.ndim(_data(x)) != 1:
+        raise ValueError(f"vander: x must be a one-dimensional array, got shape {np.shape(_data(x))}")
+    n = np.shape(_data(x))[0] if N is None else operator.index(N)
+    powers = np.arange(n) if increasing else np.arange(n)[::-1]
+    return bnp.expand_dims(x, -1) ** powers.astype(np.asarray(_data(x)).dtype)
+
+
+def convolve(a, v, mode="full"):
+    """``numpy.convolve``: the discrete linear convolution of two 1-D arrays, differentiable in both.
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> bnp.convolve(bnp.array([1.0, 2.0, 3.0]), bnp.array([0.0, 1.0, 0.5]))
+    array([0. , 1. , 2.5, 4. , 1.5])
+    """
+    if not _any_tensor(a, v):
+        return np.convolve(a, v, mode)
+    from .signal import convolve as sconv
+    a, v = _float_array(a), _float_array(v)
+    _check_1d("convolve", a, v)
+    if np.shape(_data(v))[0] > np.shape(_data(a))[0]:  # NumPy swaps them (convolution commutes)
+        a, v = v, a
+    return sconv(a, v, mode=mode)
+
+
+def correlate(a, v, mode="valid"):
+    """``numpy.correlate``: ``c[k] = sum_n a[n + k] conj(v[n])`` of two 1-D arrays, differentiable in both.
+
+    >>> import backchain.numpy as bnp
+    >>> bnp.correlate(bnp.array([1.0, 2.0, 3.0]), bnp.array([0.0, 1.0, 0.5]), "full")
+    array([0.5, 2. , 3.5, 3. , 0. ])
+    """
+    if not _any_tensor(a, v):
+        return np.correlate(a, v, mode)
+    from .signal import correlate as scorr
+    a, v = _float_array(a), _float_array(v)
+    _check_1d("correlate", a, v)
+    la, lv = np.shape(_data(a))[0], np.shape(_data(v))[0]
+    if mode == "same" and lv > la:  # NumPy's output has the longer length; its crop starts at la // 2
+        return scorr(a, v, mode="full")[la // 2: la // 2 + lv]
+    return scorr(a, v, mode=mode)
+
+
+def _check_1d(op, a, v):
+    sa, sv = np.shape(_data(a)), np.shape(_data(v))
+    if len(sa) != 1 or len(sv) != 1 or not sa[0] or not sv[0]:
+        raise ValueError(f"{op}: a and v must be non-empty 1-D arrays, got shapes {sa} and {sv}")
+
+
+def delete(arr, obj, axis=None):
+    """``numpy.delete``: the sub-array without the entries ``obj`` along ``axis`` (flattened when
+    None), differentiable (a gather of the entries kept).
+
+    >>> import backchain.numpy as bnp
+    >>> bnp.delete(bnp.array([[1.0, 2.0, 3.0], [4.0, 5.0, 6.0]]), 1, axis=1)
+    array([[1., 3.],
+           [4., 6.]])
+    """
+    if not _any_tensor(arr):
+        return np.delete(arr, obj, axis=axis)
+    if axis is None:
+        arr, axis = bnp.ravel(arr), 0
+    nd = np.ndim(_data(arr))
+    axis = _axis(axis, nd, "delete")
+    keep = np.delete(np.arange(np.shape(_data(arr))[axis]), obj)
+    return arr[(slice(None),) * axis + (keep,)]
+
+
+def diagflat(v, k=0):
+    """``numpy.diagflat``: the flattened input on the ``k``-th diagonal of a square matrix, differentiable.
+
+    >>> import backchain.numpy as bnp
+    >>> bnp.diagflat(bnp.array([[1.0, 2.0]]), 1)
+    array([[0., 1., 0.],
+           [0., 0., 2.],
+           [0., 0., 0.]])
+    """
+    if not _any_tensor(v):
+        return np.diagflat(v, k)
+    return bnp.diag(bnp.ravel(v), k)
