@@ -1110,6 +1110,71 @@ array([1, 2])
 >>> int(bnp.count_nonzero(np.array([0.0, 1.0, 2.0])))
 2
 """),
+    'isin': ('Whether each element is among ``test_elements`` (``numpy.isin``) on the data of Tensors; no gradient.', """
+>>> bnp.isin(np.array([1.0, 2.0, 3.0]), [2.0, 5.0])
+array([False,  True, False])
+"""),
+    'isneginf': ('Whether each element is negative infinity (``numpy.isneginf``) on the data of Tensors; no gradient.', """
+>>> bnp.isneginf(np.array([-np.inf, 0.0, np.inf]))
+array([ True, False, False])
+"""),
+    'isposinf': ('Whether each element is positive infinity (``numpy.isposinf``) on the data of Tensors; no gradient.', """
+>>> bnp.isposinf(np.array([-np.inf, 0.0, np.inf]))
+array([False, False,  True])
+"""),
+    'histogram_bin_edges': ('The bin edges ``numpy.histogram`` would use (``numpy.histogram_bin_edges``) on the data of Tensors; no gradient.', """
+>>> bnp.histogram_bin_edges(np.array([0.0, 1.0, 2.0]), bins=2)
+array([0., 1., 2.])
+"""),
+    'ix_': ('Open meshes of index arrays for cross indexing (``numpy.ix_``); no gradient.', """
+>>> rows, cols = bnp.ix_([0, 1], [2])
+>>> rows.shape, cols.shape
+((2, 1), (1, 1))
+"""),
+    'tril_indices': ('Indices of the lower triangle of an n x n array (``numpy.tril_indices``); integers, no gradient.', """
+>>> bnp.tril_indices(2)
+(array([0, 1, 1]), array([0, 0, 1]))
+"""),
+    'triu_indices': ('Indices of the upper triangle of an n x n array (``numpy.triu_indices``); integers, no gradient.', """
+>>> bnp.triu_indices(2)
+(array([0, 0, 1]), array([0, 1, 1]))
+"""),
+    'tril_indices_from': ('Indices of the lower triangle of a 2-D array (``numpy.tril_indices_from``) on the data of Tensors; no gradient.', """
+>>> bnp.tril_indices_from(np.ones((2, 2)), k=-1)
+(array([1]), array([0]))
+"""),
+    'triu_indices_from': ('Indices of the upper triangle of a 2-D array (``numpy.triu_indices_from``) on the data of Tensors; no gradient.', """
+>>> bnp.triu_indices_from(np.ones((2, 2)), k=1)
+(array([0]), array([1]))
+"""),
+    'diag_indices': ('Indices of the main diagonal of an n x ... x n array (``numpy.diag_indices``); integers, no gradient.', """
+>>> bnp.diag_indices(2)
+(array([0, 1]), array([0, 1]))
+"""),
+    'diag_indices_from': ('Indices of the main diagonal of a square array (``numpy.diag_indices_from``) on the data of Tensors; no gradient.', """
+>>> bnp.diag_indices_from(np.ones((2, 2)))
+(array([0, 1]), array([0, 1]))
+"""),
+    'hamming': ('The Hamming window of M points (``numpy.hamming``); a constant.', """
+>>> bnp.hamming(3)
+array([0.08, 1.  , 0.08])
+"""),
+    'hanning': ('The Hann window of M points (``numpy.hanning``); a constant.', """
+>>> bnp.hanning(3)
+array([0., 1., 0.])
+"""),
+    'blackman': ('The Blackman window of M points (``numpy.blackman``); a constant.', """
+>>> bnp.blackman(3).round(6) + 0.0
+array([0., 1., 0.])
+"""),
+    'bartlett': ('The Bartlett (triangular) window of M points (``numpy.bartlett``); a constant.', """
+>>> bnp.bartlett(5)
+array([0. , 0.5, 1. , 0.5, 0. ])
+"""),
+    'kaiser': ('The Kaiser window of M points and shape ``beta`` (``numpy.kaiser``); a constant.', """
+>>> bnp.kaiser(3, 0.0)
+array([1., 1., 1.])
+"""),
     'searchsorted': ('Indices where values would be inserted to keep a sorted array sorted (``numpy.searchsorted``) on the data of Tensors; no gradient.', """
 >>> bnp.searchsorted(np.array([1.0, 2.0, 3.0]), np.array([0.5, 2.5]))
 array([0, 2])

@@ -14,6 +14,10 @@ NAMES = [
     "shape", "ndim", "size", "result_type", "can_cast", "iscomplex", "isreal",
     "floor_divide", "bitwise_and", "bitwise_or", "bitwise_xor", "invert", "left_shift", "right_shift",
     "nanargmax", "nanargmin", "unravel_index", "ravel_multi_index", "argpartition", "lexsort",
+    "isin", "isneginf", "isposinf", "histogram_bin_edges", "ix_",
+    # index and window constructors (integers in, constants out)
+    "tril_indices", "triu_indices", "tril_indices_from", "triu_indices_from", "diag_indices",
+    "diag_indices_from", "hamming", "hanning", "blackman", "bartlett", "kaiser",
 ]
 
 
