@@ -202,3 +202,21 @@ def test_convolve_correlate_delete_diagflat_vander_match_numpy():
         np.testing.assert_allclose(bnp.diagflat(T(x[:2]), k).data, np.diagflat(x[:2], k))
     for n, increasing in [(None, False), (2, True), (5, False)]:
         np.testing.assert_allclose(bnp.vander(T(x[0]), n, increasing).data, np.vander(x[0], n, increasing))
+
+
+def test_insert_and_apply_along_axis_match_numpy():
+    rng = np.random.default_rng(6)
+    x = rng.standard_normal((3, 4))
+    cases = [(1, 9.0, None), (1, 9.0, 1), ([0, 2], [7.0, 8.0], 1), (2, [[5.0], [6.0], [7.0]], 1),
+             (slice(0, 2), 3.0, 0), (1, [1.0, 2.0, 3.0, 4.0], 0), ([1], [[1.0, 2.0, 3.0, 4.0]], 0),
+             (3, [1.0, 2.0], None), ([0, 0], [5.0, 6.0], None), (-1, 2.0, 1)]
+    for obj, values, axis in cases:
+        ref = np.insert(x, obj, values, axis=axis)
+        np.testing.assert_allclose(bnp.insert(T(x), obj, values, axis=axis).data, ref)
+        np.testing.assert_allclose(bnp.insert(x, obj, T(values), axis=axis).data, ref)
+    assert bnp.insert(T(x.astype(np.float32)), 1, T(2.0)).data.dtype == np.float32  # NumPy casts the values
+    y = rng.standard_normal((2, 3, 4))
+    for f in (lambda r: bnp.sum(r), lambda r: r * 2, lambda r: bnp.outer(r, r), lambda r: r[:2]):
+        for axis in (0, 1, 2, -1):
+            got = bnp.apply_along_axis(f, axis, T(y))
+            np.testing.assert_allclose(got.data, np.apply_along_axis(lambda r: np.asarray(f(r)), axis, y))

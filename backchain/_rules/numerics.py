@@ -16,7 +16,7 @@ import backchain.numpy as bnp
 from .._core.tensor import Tensor
 
 __all__ = ["diff", "ediff1d", "gradient", "interp", "linspace", "meshgrid", "trapezoid", "polyval", "vander",
-           "convolve", "correlate", "delete", "diagflat"]
+           "convolve", "correlate", "delete", "insert", "diagflat", "apply_along_axis"]
 
 
 def _data(a):
@@ -379,3 +379,52 @@ def diagflat(v, k=0):
     if not _any_tensor(v):
         return np.diagflat(v, k)
     return bnp.diag(bnp.ravel(v), k)
+
+
+def insert(arr, obj, values, axis=None):
+    """``numpy.insert``: ``values`` inserted before the indices ``obj`` along ``axis`` (flattened when
+    None), differentiable in ``arr`` and ``values``: a gather from the two, at the positions that
+    NumPy's own ``insert`` gives their entries' numbers (so every placement and broadcast is NumPy's).
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> bnp.insert(bnp.array([1.0, 2.0, 3.0]), 1, 9.0)
+    array([1., 9., 2., 3.])
+    >>> bc.grad(lambda v: bnp.sum(bnp.insert(bnp.array([1.0, 2.0]), [0, 2], v) ** 2))(bnp.array([3.0, 4.0]))
+    array([6., 8.])
+    """
+    if not _any_tensor(arr, values):
+        return np.insert(arr, obj, values, axis=axis)
+    ad = np.asarray(_data(arr))
+    vals = values if isinstance(values, Tensor) else np.asarray(values, dtype=ad.dtype)
+    if np.asarray(_data(vals)).dtype != ad.dtype:  # NumPy casts the values to the array's dtype
+        vals = bnp.astype(vals, ad.dtype)
+    vd = np.asarray(_data(vals))
+    n = ad.size
+    index = np.insert(np.arange(n).reshape(ad.shape), obj, (n + np.arange(vd.size)).reshape(vd.shape), axis=axis)
+    return bnp.concatenate([bnp.ravel(arr), bnp.ravel(vals)])[index]
+
+
+def apply_along_axis(func1d, axis, arr, *args, **kwargs):
+    """``numpy.apply_along_axis``: ``func1d`` applied to every 1-D slice along ``axis``, differentiable
+    when ``func1d`` is (one call per slice, the results stacked as NumPy places them).
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> bnp.apply_along_axis(lambda r: bnp.sum(r ** 2), 1, bnp.array([[1.0, 2.0], [3.0, 4.0]]))
+    array([ 5., 25.])
+    """
+    if not _any_tensor(arr):
+        return np.apply_along_axis(func1d, axis, arr, *args, **kwargs)
+    shape = np.shape(_data(arr))
+    nd = len(shape)
+    axis = _axis(axis, nd, "apply_along_axis")
+    outer = shape[:axis] + shape[axis + 1:]
+    m = int(np.prod(outer))
+    if m == 0:
+        raise ValueError(f"apply_along_axis: cannot apply a function to the 0 slices of an array of shape {shape}")
+    rows = bnp.reshape(bnp.moveaxis(arr, axis, -1), (m, shape[axis]))
+    out = bnp.stack([func1d(rows[i], *args, **kwargs) for i in range(m)])
+    res = np.shape(_data(out))[1:]
+    out = bnp.reshape(out, outer + res)
+    r = len(res)
+    perm = list(range(axis)) + list(range(nd - 1, nd - 1 + r)) + list(range(axis, nd - 1))
+    return out if perm == list(range(len(perm))) else bnp.transpose(out, perm)
