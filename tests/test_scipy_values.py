@@ -169,3 +169,18 @@ def test_logsumexp_return_sign_matches_scipy():
         ref, ref_sign = sc.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=True)
         np.testing.assert_allclose(out.data, ref, rtol=1e-12)
         np.testing.assert_array_equal(sign, ref_sign)
+
+
+def test_odeint_refuses_a_complex_traced_state():
+    from backchain.scipy.integrate import odeint
+
+    with pytest.raises(TypeError, match="odeint: complex states are not supported"):
+        odeint(lambda y, t: -y, bc.tensor(np.array([1.0 + 1j]), requires_grad=True), np.array([0.0, 1.0]))
+
+
+def test_complex_logsumexp_takes_the_principal_branch_like_scipy():
+    from backchain.scipy.special import logsumexp
+
+    x = np.array([-250.0 + 300.0j, 100.0 - 200.0j, 400.0 + 17.0j])
+    got = logsumexp(bc.tensor(x, requires_grad=True), axis=0)
+    np.testing.assert_allclose(got.data, sc.logsumexp(x, axis=0))

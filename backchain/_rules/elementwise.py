@@ -283,8 +283,26 @@ def _abs_jvp(t, ans, x):
     return t * bnp.sign(x)
 
 
-# sign'(x) = 0 everywhere, including at its jump (DESIGN.md section 4).
-sign = primitive("sign", np.sign, deriv=(_zero,), kinks="sign'(0) = 0")
+# sign'(x) = 0 everywhere, including at its jump (DESIGN.md section 4). For complex x, NumPy's
+# sign is x / |x|, which moves with the phase: d sign = (dx - s Re(conj(s) dx)) / |x| (0 at x = 0).
+def _sign_vjp(g, ans, x):
+    if not _is_complex(x):
+        return bnp.zeros_like(x)
+    r = bnp.abs(x)
+    safe = bnp.where(r == 0, 1.0, r)
+    return bnp.where(r == 0, 0.0, (g - real(g * ans) * conj(ans)) / safe)
+
+
+def _sign_jvp(t, ans, x):
+    if not _is_complex(x):
+        return bnp.zeros_like(ans)
+    r = bnp.abs(x)
+    safe = bnp.where(r == 0, 1.0, r)
+    return bnp.where(r == 0, 0.0, (t - ans * real(conj(ans) * t)) / safe)
+
+
+sign = primitive("sign", np.sign, vjp=(_sign_vjp,), jvp=(_sign_jvp,),
+                 kinks="sign'(0) = 0; complex sign x / |x| has derivative 0 at x = 0")
 abs = primitive("absolute", np.absolute, vjp=(_abs_vjp,), jvp=(_abs_jvp,), kinks="abs'(0) = 0")
 absolute = abs
 

@@ -196,6 +196,10 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, tfirst=F
         raise NotImplementedError("odeint: Dfun= and full_output= are not supported; the Jacobian comes from "
                                   "backchain")
     args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
+    traced = any(isinstance(v, Tensor) for v in (y0, t, *args))
+    if traced and np.iscomplexobj(_plain(y0)):
+        raise TypeError("odeint: complex states are not supported (SciPy's odeint is real and would drop the "
+                        "imaginary part); integrate the real and imaginary parts as one real state")
     y0_shape = np.shape(_plain(y0))
     if y0_shape == ():
         y0 = y0 * np.ones(1) if isinstance(y0, Tensor) else np.ones(1) * y0  # SciPy treats a scalar as (1,)

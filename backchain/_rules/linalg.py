@@ -881,24 +881,29 @@ def qr(a, mode="reduced"):
 
 
 def _pinv_vjp(g, ans, a, **params):
+    # the transpose of the JVP below under the pairing Re(sum(a * b)); for real input the conjugates
+    # vanish: -P^T g P^T + (I - AP) g^T P P^T + P^T P g^T (I - PA)
     p = ans
     m, n = a.shape[-2:]
     ima = _eye(m, a) - matmul(a, p)
     inp = _eye(n, a) - matmul(p, a)
+    pc, gh = _cj(p), _ct(g)
     return (-matmul(_mT(p), matmul(g, _mT(p)))
-            + matmul(ima, matmul(_mT(g), matmul(p, _mT(p))))
-            + matmul(matmul(_mT(p), p), matmul(_mT(g), inp)))
+            + matmul(_cj(ima), matmul(gh, matmul(pc, _mT(p))))
+            + matmul(matmul(_mT(p), pc), matmul(gh, _cj(inp))))
 
 
 def _pinv_jvp(t, ans, a, **params):
-    # Golub and Pereyra (1973), valid where the rank is locally constant.
+    # Golub and Pereyra (1973), valid where the rank is locally constant:
+    # dP = -P dA P + P P^H dA^H (I - AP) + (I - PA) dA^H P^H P
     p = ans
     m, n = a.shape[-2:]
     ima = _eye(m, a) - matmul(a, p)
     inp = _eye(n, a) - matmul(p, a)
+    th = _ct(t)
     return (-matmul(p, matmul(t, p))
-            + matmul(matmul(p, _mT(p)), matmul(_mT(t), ima))
-            + matmul(inp, matmul(_mT(t), matmul(_mT(p), p))))
+            + matmul(matmul(p, _ct(p)), matmul(th, ima))
+            + matmul(inp, matmul(th, matmul(_ct(p), p))))
 
 
 def _pinv_impl(a, rcond, hermitian):
@@ -912,7 +917,7 @@ _pinv = primitive("pinv", _pinv_impl, vjp=(_pinv_vjp,), jvp=(_pinv_jvp,),
 
 
 def pinv(a, rcond=None, hermitian=False):
-    """``numpy.linalg.pinv`` (real), differentiable where the rank is locally constant."""
+    """``numpy.linalg.pinv`` (real or complex), differentiable where the rank is locally constant."""
     if not _any_tensor(a):
         return _pinv_impl(a, rcond, hermitian)
     return _pinv(a, rcond=rcond, hermitian=hermitian)

@@ -176,6 +176,9 @@ def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
     if not isinstance(a, Tensor):
         return sl.cholesky(a, lower=lower, overwrite_a=overwrite_a, check_finite=check_finite)
     _check_square("cholesky", a)
+    if np.iscomplexobj(a.data):  # Hermitian: numpy.linalg's rule, which conjugates (same triangle read)
+        from .linalg import cholesky as hermitian_cholesky
+        return hermitian_cholesky(a, upper=not lower)
     return cholesky_p(a, lower=bool(lower))
 
 

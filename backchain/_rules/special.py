@@ -170,8 +170,10 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
         data = np.broadcast_to(data, np.broadcast_shapes(data.shape, bd.shape))
         a = a + bnp.zeros_like(data)
     axes = _axes(axis, data.ndim)
-    m = np.max(data, axis=axes, keepdims=True) if data.size else np.zeros((1,) * data.ndim)
-    m = np.where(np.isfinite(m), m, 0.0).astype(data.dtype)
+    # the shift: the largest real part (as SciPy), so a complex result's imaginary part is the
+    # principal one of the log
+    m = np.max(data.real, axis=axes, keepdims=True) if data.size else np.zeros((1,) * data.ndim)
+    m = np.where(np.isfinite(m), m, 0.0).astype(data.real.dtype)
     e = bnp.exp(a - m)
     if b is not None:
         e = e * b

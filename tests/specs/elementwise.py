@@ -125,7 +125,7 @@ SPECS = [
     # absolute value, sign, steps
     Spec(bnp.abs, U, prims=("absolute",), avoid=near(0.0), complex=True),
     Spec(bnp.fabs, U, prims=("absolute",), avoid=near(0.0), id="fabs"),
-    Spec(bnp.sign, U, prims=("sign",), avoid=near(0.0)),
+    Spec(bnp.sign, U, prims=("sign",), avoid=near(0.0), complex=True),  # complex: x / |x|, moves with the phase
     Spec(bnp.copysign, B, prims=("copysign",), broadcast=True, avoid=both_near_zero),
     Spec(bnp.heaviside, B, prims=("heaviside",), broadcast=True, avoid=near(0.0)),
     # maximum, minimum, clip

@@ -193,7 +193,7 @@ SPECS = [
          id="qr_wide", complex=True),
     Spec(lambda a: bla.qr(_spread_sv(a), mode="complete")[0] * 2.0 + bla.qr(_spread_sv(a), mode="r")[:, :2],
          [((2, 3),)], prims=("qr",), domain=(-0.5, 0.5), id="qr_wide_complete"),
-    Spec(bla.pinv, [((3, 3),), ((4, 2),), ((2, 3),), ((2, 2, 3),)], prims=("pinv",), domain=distinct_sv),
+    Spec(bla.pinv, [((3, 3),), ((4, 2),), ((2, 3),), ((2, 2, 3),)], prims=("pinv",), domain=distinct_sv, complex=True),
     Spec(lambda a: bla.matrix_power(a, 3), [((3, 3),), ((2, 2, 2),)], id="matrix_power_3"),
     Spec(lambda a: bla.matrix_power(a, -2), [((3, 3),)], domain=wellcond, id="matrix_power_-2"),
     Spec(lambda a: bla.cond(a), [((3, 3),)], domain=distinct_sv, id="cond"),

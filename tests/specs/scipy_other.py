@@ -70,6 +70,11 @@ def _linalg():
         Spec(lambda a: cholesky(spd(a)), [((3, 3),)], prims=("scipy.linalg.cholesky",), id="cholesky-upper"),
         Spec(lambda a: cholesky(a + 5.0 * I3), [((3, 3),)], prims=("scipy.linalg.cholesky",),
              id="cholesky-unsymmetric-input"),
+        # complex: the triangle read stands for a Hermitian matrix (small entries, 5 I: positive definite)
+        Spec(lambda a: cholesky(0.3 * a + 5.0 * I3), [((3, 3),)], prims=("scipy.linalg.cholesky",),
+             id="cholesky-hermitian-upper", complex=True),
+        Spec(lambda a: cholesky(0.3 * a + 5.0 * I3, lower=True), [((3, 3),)], prims=("scipy.linalg.cholesky",),
+             id="cholesky-hermitian-lower", complex=True),
         Spec(lambda a, b: cho_solve(cho_factor(spd(a), lower=True), b), [((3, 3), (3,)), ((3, 3), (3, 2))],
              prims=TRI, id="cho_solve-lower"),
         Spec(lambda a, b: cho_solve(cho_factor(spd(a)), b), [((3, 3), (3,))], prims=TRI, id="cho_solve-upper"),

@@ -53,7 +53,7 @@ SPECS = [
     Spec(S.y0, U, prims=P("y0"), domain=POS),
     Spec(S.y1, U, prims=P("y1"), domain=POS),
     # Composites.
-    Spec(S.logsumexp, U, prims=P("logsumexp"), id="logsumexp"),
+    Spec(S.logsumexp, U, prims=P("logsumexp"), id="logsumexp", complex=True),
     Spec(lambda x: S.logsumexp(x * 300.0, axis=0), [((3,),), ((3, 2),)], prims=P("logsumexp"),
          id="logsumexp-axis0-large", rtol=1e-4),
     Spec(lambda x: S.logsumexp(x, axis=1, keepdims=True), [((2, 3),)], prims=P("logsumexp"), id="logsumexp-keepdims"),
