@@ -82,11 +82,13 @@ def ediff1d(ary, to_end=None, to_begin=None):
     if not _any_tensor(ary, to_end, to_begin):
         return np.ediff1d(ary, to_end=to_end, to_begin=to_begin)
     flat = bnp.ravel(ary)
+    dtype = np.asarray(_data(flat)).dtype
     parts = [flat[1:] - flat[:-1]]
+    fit = lambda v: bnp.ravel(v if isinstance(v, Tensor) else np.asarray(v, dtype=dtype))  # NumPy: ary's dtype
     if to_begin is not None:
-        parts.insert(0, bnp.ravel(to_begin))
+        parts.insert(0, fit(to_begin))
     if to_end is not None:
-        parts.append(bnp.ravel(to_end))
+        parts.append(fit(to_end))
     return parts[0] if len(parts) == 1 else bnp.concatenate(parts)
 
 

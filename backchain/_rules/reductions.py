@@ -800,7 +800,11 @@ def _quantile(a, q, axis, out, method, keepdims, weights, op, nan_aware):
     else:  # linear: the segment above lo (a q on an order statistic reads the one above it too)
         up = np.minimum(lo + 1, last)
         below, above = order_stat(lo), order_stat(up)
-        frac = bnp.reshape(q, (1, -1)) * last - lo if isinstance(q, Tensor) else pos - lo
+        dtype = np.result_type(xd.dtype, np.float16)  # the data's floating dtype (NumPy keeps float32)
+        if isinstance(q, Tensor):
+            frac = bnp.astype(bnp.reshape(q, (1, -1)) * last - lo, dtype)
+        else:
+            frac = (pos - lo).astype(dtype)
         val = below + (above - below) * frac
     empty = (valid == 0) if nan_aware else nan.any(axis=-1)  # NaN results (all-NaN rows / any NaN)
     if empty.any():
