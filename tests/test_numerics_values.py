@@ -220,3 +220,27 @@ def test_insert_and_apply_along_axis_match_numpy():
         for axis in (0, 1, 2, -1):
             got = bnp.apply_along_axis(f, axis, T(y))
             np.testing.assert_allclose(got.data, np.apply_along_axis(lambda r: np.asarray(f(r)), axis, y))
+
+
+def test_lstsq_and_polyfit_match_numpy():
+    rng = np.random.default_rng(7)
+    for shape, bshape in [((5, 3), (5,)), ((5, 3), (5, 2)), ((3, 5), (3,)), ((4, 4), (4, 2))]:
+        for cplx in (False, True):
+            a = rng.standard_normal(shape) + (1j * rng.standard_normal(shape) if cplx else 0)
+            b = rng.standard_normal(bshape) + (1j * rng.standard_normal(bshape) if cplx else 0)
+            ref = np.linalg.lstsq(a, b)
+            got = bnp.linalg.lstsq(T(a), T(b))
+            np.testing.assert_allclose(got[0].data, ref[0], atol=1e-12)
+            np.testing.assert_allclose(np.asarray(getattr(got[1], "data", got[1])), ref[1], atol=1e-12)
+            assert got[2] == ref[2]
+            np.testing.assert_allclose(got[3].data, ref[3])
+    a = rng.standard_normal((5, 2)) @ rng.standard_normal((2, 3))  # rank 2: min-norm solution, no residuals
+    ref, got = np.linalg.lstsq(a, np.arange(5.0)), bnp.linalg.lstsq(T(a), np.arange(5.0))
+    np.testing.assert_allclose(got[0].data, ref[0], atol=1e-10)
+    assert got[2] == ref[2] == 2 and np.shape(got[1]) == ref[1].shape == (0,)
+    x, y, ys, w = np.sort(rng.standard_normal(8)), rng.standard_normal(8), rng.standard_normal((8, 2)), rng.random(8)
+    for args, kw in [((x, y, 2), {}), ((x, ys, 3), {}), ((x, y, 1), {"w": w + 0.5}), ((x, ys, 2), {"w": w + 0.5})]:
+        np.testing.assert_allclose(bnp.polyfit(T(args[0]), T(args[1]), args[2], **kw).data, np.polyfit(*args, **kw))
+    got, ref = bnp.polyfit(T(x), y, 2, full=True), np.polyfit(x, y, 2, full=True)
+    for g, r in zip(got, ref):
+        np.testing.assert_allclose(np.asarray(getattr(g, "data", g)), r)

@@ -923,6 +923,38 @@ def pinv(a, rcond=None, hermitian=False):
     return _pinv(a, rcond=rcond, hermitian=hermitian)
 
 
+def lstsq(a, b, rcond=None):
+    """``numpy.linalg.lstsq``: ``(x, residuals, rank, s)``, differentiable in ``a`` and ``b`` where the
+    rank is locally constant (x = pinv(a) b with NumPy's cut-off for small singular values;
+    the residuals and singular values are differentiable too, the rank is an int).
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> a = bnp.array([[1.0, 0.0], [1.0, 1.0], [1.0, 2.0]])
+    >>> x, res, rank, s = bnp.linalg.lstsq(a, bnp.array([1.0, 2.0, 2.0]))
+    >>> x.round(6), res.round(6), int(rank)
+    (array([1.166667, 0.5     ]), array([0.166667]), 2)
+    >>> bc.grad(lambda b: bnp.linalg.lstsq(a, b)[0][1])(bnp.array([1.0, 2.0, 2.0])).round(6) + 0.0
+    array([-0.5,  0. ,  0.5])
+    """
+    if not _any_tensor(a, b):
+        return np.linalg.lstsq(a, b, rcond=rcond)
+    ad, bd = np.asarray(_data(a)), np.asarray(_data(b))
+    if ad.ndim != 2 or bd.ndim not in (1, 2) or bd.shape[0] != ad.shape[0]:
+        raise np.linalg.LinAlgError(f"lstsq: a must be 2-D and b 1-D or 2-D with as many rows, got shapes "
+                                    f"{ad.shape} and {bd.shape}")
+    m, n = ad.shape
+    _, res0, rank, _ = np.linalg.lstsq(ad, bd, rcond=rcond)  # NumPy decides the rank and the residuals' form
+    cut = np.finfo(np.result_type(ad.dtype, np.float32)).eps * max(m, n) if rcond is None else rcond
+    x = matmul(pinv(a, rcond=cut), b)
+    if np.size(res0):  # full column rank and more rows than columns: squared norms of the residuals
+        r = b - matmul(a, x)
+        res = bnp.sum(bnp.real(bnp.conj(r) * r) if np.iscomplexobj(_data(r)) else r * r, axis=0)
+        res = bnp.reshape(res, np.shape(res0))
+    else:
+        res = res0
+    return x, res, int(rank), svdvals(a)
+
+
 # ---------------------------------------------------------------------------
 # norms
 
@@ -1116,7 +1148,7 @@ def matrix_transpose(x, /):
 LINALG_EXPORTS = {
     "inv": inv, "solve": solve, "det": det, "slogdet": slogdet, "cholesky": cholesky,
     "eigh": eigh, "eigvalsh": eigvalsh, "eig": eig, "eigvals": eigvals,
-    "svd": svd, "svdvals": svdvals, "qr": qr, "pinv": pinv,
+    "svd": svd, "svdvals": svdvals, "qr": qr, "pinv": pinv, "lstsq": lstsq,
     "norm": norm, "vector_norm": vector_norm, "matrix_norm": matrix_norm,
     "matrix_power": matrix_power, "matrix_rank": matrix_rank, "cond": cond, "multi_dot": multi_dot,
     "matmul": matmul, "tensordot": tensordot, "outer": outer, "cross": cross,

@@ -16,7 +16,7 @@ import backchain.numpy as bnp
 from .._core.tensor import Tensor
 
 __all__ = ["diff", "ediff1d", "gradient", "interp", "linspace", "meshgrid", "trapezoid", "polyval", "vander",
-           "convolve", "correlate", "delete", "insert", "diagflat", "apply_along_axis"]
+           "polyfit", "convolve", "correlate", "delete", "insert", "diagflat", "apply_along_axis"]
 
 
 def _data(a):
@@ -430,3 +430,37 @@ def apply_along_axis(func1d, axis, arr, *args, **kwargs):
     r = len(res)
     perm = list(range(axis)) + list(range(nd - 1, nd - 1 + r)) + list(range(axis, nd - 1))
     return out if perm == list(range(len(perm))) else bnp.transpose(out, perm)
+
+
+def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
+    """``numpy.polyfit``: least-squares polynomial coefficients, highest power first, differentiable
+    in ``x``, ``y`` and ``w`` (NumPy's column scaling and cut-off, through ``linalg.lstsq``).
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> x = bnp.array([0.0, 1.0, 2.0, 3.0])
+    >>> bnp.polyfit(x, 2.0 * x + 1.0, 1).round(6) + 0.0
+    array([2., 1.])
+    >>> bc.grad(lambda y: bnp.polyfit(x, y, 1)[0])(2.0 * x + 1.0).round(6) + 0.0  # the slope's weights
+    array([-0.3, -0.1,  0.1,  0.3])
+    """
+    if not _any_tensor(x, y, w):
+        return np.polyfit(x, y, deg, rcond=rcond, full=full, w=w, cov=cov)
+    if cov:
+        raise NotImplementedError("polyfit: cov=True is not supported for Tensors")
+    deg = operator.index(deg)
+    x, y = _float_array(x), _float_array(y)
+    xd, yd = np.asarray(_data(x)), np.asarray(_data(y))
+    if deg < 0 or xd.ndim != 1 or xd.size == 0 or yd.ndim not in (1, 2) or yd.shape[0] != xd.size:
+        raise ValueError(f"polyfit: x must be non-empty 1-D, y 1-D or 2-D with as many rows, deg >= 0; got "
+                         f"shapes {xd.shape} and {yd.shape}, deg {deg}")
+    if rcond is None:
+        rcond = xd.size * np.finfo(np.result_type(xd.dtype, np.float32)).eps
+    lhs, rhs = vander(x, deg + 1), y
+    if w is not None:
+        w = _float_array(w)
+        lhs = lhs * bnp.expand_dims(w, -1)
+        rhs = rhs * (w if yd.ndim == 1 else bnp.expand_dims(w, -1))
+    scale = bnp.sqrt(bnp.sum(lhs * lhs, axis=0))  # NumPy scales the columns before solving
+    c, resids, rank, s = bnp.linalg.lstsq(lhs / scale, rhs, rcond)
+    c = c / (scale if yd.ndim == 1 else bnp.expand_dims(scale, -1))
+    return (c, resids, rank, s, rcond) if full else c

@@ -40,6 +40,11 @@ def distinct_sv(rng, shape):
     return (u * s[..., None, :]) @ np.swapaxes(v, -1, -2)
 
 
+def sv_or_uniform(rng, shape):
+    """``distinct_sv`` for matrices, uniform in (-1, 1) for vectors (a right-hand side)."""
+    return distinct_sv(rng, shape) if len(shape) >= 2 else rng.uniform(-1.0, 1.0, size=shape)
+
+
 def near_zero(margin=0.05):
     def avoid(x, *rest):
         return bool(np.any(np.abs(np.real(x)) < margin))
@@ -194,6 +199,12 @@ SPECS = [
     Spec(lambda a: bla.qr(_spread_sv(a), mode="complete")[0] * 2.0 + bla.qr(_spread_sv(a), mode="r")[:, :2],
          [((2, 3),)], prims=("qr",), domain=(-0.5, 0.5), id="qr_wide_complete"),
     Spec(bla.pinv, [((3, 3),), ((4, 2),), ((2, 3),), ((2, 2, 3),)], prims=("pinv",), domain=distinct_sv, complex=True),
+    Spec(lambda a, b: bla.lstsq(a, b)[0], [((4, 2), (4,)), ((2, 3), (2, 2))], prims=("pinv",), domain=sv_or_uniform,
+         id="lstsq", complex=True),
+    Spec(lambda a, b: bla.lstsq(a, b)[1] + bnp.sum(bla.lstsq(a, b)[3]), [((4, 2), (4, 2))], prims=("pinv",),
+         domain=distinct_sv, id="lstsq_residuals"),
+    Spec(lambda x, y: bnp.polyfit(bnp.cumsum(x), y, 2), [((5,), (5,)), ((4,), (4, 2))], prims=("pinv",),
+         domain=(0.5, 1.5), id="polyfit"),
     Spec(lambda a: bla.matrix_power(a, 3), [((3, 3),), ((2, 2, 2),)], id="matrix_power_3"),
     Spec(lambda a: bla.matrix_power(a, -2), [((3, 3),)], domain=wellcond, id="matrix_power_-2"),
     Spec(lambda a: bla.cond(a), [((3, 3),)], domain=distinct_sv, id="cond"),
