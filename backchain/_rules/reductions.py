@@ -825,11 +825,16 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
         kw = {} if weights is None else {"weights": weights}
         return np.percentile(a, q, axis=axis, out=out, overwrite_input=overwrite_input, method=method,
                              keepdims=keepdims, **kw)
+    return quantile(a, _fraction(q, "percentile"), axis=axis, out=out, method=method, keepdims=keepdims,
+                    weights=weights)
+
+
+def _fraction(q, op):
+    """Percentiles ``q`` (checked to lie in [0, 100]) as fractions: ``q / 100``."""
     qd = np.asarray(_data(q), dtype=np.float64)
     if qd.size and (np.any(qd < 0) or np.any(qd > 100) or np.any(np.isnan(qd))):
-        raise ValueError(f"percentile: percentiles must be in the range [0, 100], got {qd.ravel()[:5]}")
-    return quantile(a, q / 100.0 if isinstance(q, Tensor) else qd / 100.0, axis=axis, out=out, method=method,
-                    keepdims=keepdims, weights=weights)
+        raise ValueError(f"{op}: percentiles must be in the range [0, 100], got {qd.ravel()[:5]}")
+    return q / 100.0 if isinstance(q, Tensor) else qd / 100.0
 
 
 def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
@@ -860,11 +865,8 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="line
         kw = {} if weights is None else {"weights": weights}
         return np.nanpercentile(a, q, axis=axis, out=out, overwrite_input=overwrite_input, method=method,
                                 keepdims=keepdims, **kw)
-    qd = np.asarray(_data(q), dtype=np.float64)
-    if qd.size and (np.any(qd < 0) or np.any(qd > 100) or np.any(np.isnan(qd))):
-        raise ValueError(f"nanpercentile: percentiles must be in the range [0, 100], got {qd.ravel()[:5]}")
-    return nanquantile(a, q / 100.0 if isinstance(q, Tensor) else qd / 100.0, axis=axis, out=out, method=method,
-                       keepdims=keepdims, weights=weights)
+    return nanquantile(a, _fraction(q, "nanpercentile"), axis=axis, out=out, method=method, keepdims=keepdims,
+                       weights=weights)
 
 
 def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
