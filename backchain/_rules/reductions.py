@@ -752,9 +752,8 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", 
     array([0.  , 0.25, 0.  , 0.75])
     """
     if not isinstance(a, Tensor) and not isinstance(q, Tensor):
-        kw = {} if weights is None else {"weights": weights}
         return np.quantile(a, q, axis=axis, out=out, overwrite_input=overwrite_input, method=method,
-                           keepdims=keepdims, **kw)
+                        keepdims=keepdims, weights=weights)
     return _quantile(a, q, axis, out, method, keepdims, weights, "quantile", nan_aware=False)
 
 
@@ -822,9 +821,8 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
     1.75
     """
     if not isinstance(a, Tensor) and not isinstance(q, Tensor):
-        kw = {} if weights is None else {"weights": weights}
         return np.percentile(a, q, axis=axis, out=out, overwrite_input=overwrite_input, method=method,
-                             keepdims=keepdims, **kw)
+                        keepdims=keepdims, weights=weights)
     return quantile(a, _fraction(q, "percentile"), axis=axis, out=out, method=method, keepdims=keepdims,
                     weights=weights)
 
@@ -847,9 +845,8 @@ def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear
     3.0
     """
     if not isinstance(a, Tensor) and not isinstance(q, Tensor):
-        kw = {} if weights is None else {"weights": weights}
         return np.nanquantile(a, q, axis=axis, out=out, overwrite_input=overwrite_input, method=method,
-                              keepdims=keepdims, **kw)
+                        keepdims=keepdims, weights=weights)
     return _quantile(a, q, axis, out, method, keepdims, weights, "nanquantile", nan_aware=True)
 
 
@@ -862,9 +859,8 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="line
     3.0
     """
     if not isinstance(a, Tensor) and not isinstance(q, Tensor):
-        kw = {} if weights is None else {"weights": weights}
         return np.nanpercentile(a, q, axis=axis, out=out, overwrite_input=overwrite_input, method=method,
-                                keepdims=keepdims, **kw)
+                        keepdims=keepdims, weights=weights)
     return nanquantile(a, _fraction(q, "nanpercentile"), axis=axis, out=out, method=method, keepdims=keepdims,
                        weights=weights)
 

@@ -161,13 +161,12 @@ def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):
     """
     if not _traced(a, b):
         return sc.logsumexp(a, axis=axis, b=b, keepdims=keepdims, return_sign=return_sign)
-    data = a.data if isinstance(a, Tensor) else np.asarray(a)
+    data = _data(a)
     if return_sign and (np.iscomplexobj(data) or (b is not None and np.iscomplexobj(_data(b)))):
         raise NotImplementedError("logsumexp: return_sign=True with complex input is not supported for "
                                   "differentiable arrays (real input is)")
     if b is not None:
-        bd = b.data if isinstance(b, Tensor) else np.asarray(b)
-        data = np.broadcast_to(data, np.broadcast_shapes(data.shape, bd.shape))
+        data = np.broadcast_to(data, np.broadcast_shapes(data.shape, np.shape(_data(b))))
         a = a + bnp.zeros_like(data)
     axes = _axes(axis, data.ndim)
     # the shift: the largest real part (as SciPy), so a complex result's imaginary part is the
