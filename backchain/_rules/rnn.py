@@ -184,7 +184,7 @@ gru_cell = primitive(
 # The rules take either plain arrays (a first-order backward pass: NumPy) or Tensors (higher
 # order: recorded through backchain.numpy); ``_lib`` picks the namespace, so one text serves both
 # (``_lstm_layer_vjp_all``, ``_lstm_layer_jvp_all``). The first-order backward pass on arrays has
-# its own in-place text (``_lstm_layer_vjp_numpy``), and so has the forward pass (``_lstm_forward``).
+# its own in-place text (``_NumpyCotangents``), and so has the forward pass (``_lstm_forward``).
 
 def _lib(*arrays):
     from .._core.tensor import Tensor
@@ -220,11 +220,16 @@ _residuals = _Residuals()
 #   as (4H, N); then every gate of a step is one contiguous block (an elementwise call on a
 #   contiguous block costs a quarter of one on a strided slice of the (N, 4H) rows), and the
 #   products ``W @ h`` and ``W^T @ dgates`` are the faster ones for OpenBLAS here;
+# * one product per step gives the whole pre-activation: the operand ``z[:, t]`` stacks h_{t-1},
+#   x_t and (with a bias) a row of ones, the weight ``[W_hh | W_ih | b]`` (the input projection
+#   and bias then cost no separate pass, and no addition per step); the new state is written
+#   into ``z[:H, t + 1]``, and in the backward pass ``z`` gives every weight and bias gradient
+#   as one product;
 # * the gates are reordered (i, f, o, g) so that the three sigmoid gates are one block, and their
-#   rows of the weights and bias are halved: one tanh over all four gates then gives every
-#   activation, sigmoid(z) = (1 + tanh(z / 2)) / 2 being one multiply and one add on that block.
+#   rows of the weights are halved: one tanh over all four gates then gives every activation,
+#   sigmoid(v) = (1 + tanh(v / 2)) / 2 being one multiply and one add on that block.
 #
-# ``_ORDER`` maps internal rows to PyTorch's (i, f, g, o); the outputs are transposed views.
+# ``_order`` maps internal rows to PyTorch's (i, f, g, o); the outputs are transposed views.
 
 def _order(n):
     return np.concatenate([np.arange(2 * n), np.arange(3 * n, 4 * n), np.arange(2 * n, 3 * n)])
@@ -238,65 +243,61 @@ def _packed(w, order, scale):
     return out
 
 
+def _bias(b_ih, b_hh):
+    return b_ih if b_hh is None else (b_hh if b_ih is None else np.add(b_ih, b_hh))
+
+
 def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
-    """The forward pass on arrays: gate activations (T, 4H, N), tanh(c) (T, H, N), h (H, T+1, N),
-    c (T+1, H, N), and the input with a column of ones appended when there is a bias (T, N, I+1)."""
+    """The forward pass on arrays: activations (T, 5H, N) (gates i, f, o, g and tanh(c)), the
+    products' operands z (H + I [+ 1], T + 1, N) (rows h_{t-1}, x_t, ones) and c (T + 1, H, N)."""
     steps, batch, m = x.shape
     n = h0.shape[-1]
-    dtype = np.result_type(x, h0, c0, w_ih, w_hh, *(b for b in (b_ih, b_hh) if b is not None))
-    order = _order(n)
+    bias = _bias(b_ih, b_hh)
+    dtype = np.result_type(x, h0, c0, w_ih, w_hh, *(() if bias is None else (bias,)))
+    rows = n + m + (bias is not None)
+    w = np.empty((4 * n, rows), dtype=dtype)
+    w[:, :n] = w_hh
+    w[:, n:n + m] = w_ih
+    if bias is not None:
+        w[:, n + m] = bias
     half = dtype.type(0.5)
-    if b_ih is not None or b_hh is not None:
-        # the bias as one more input column (of ones): the projection adds it, and in the backward
-        # pass the weight-gradient product gives the bias gradient as its last column
-        bias = b_ih if b_hh is None else (b_hh if b_ih is None else np.add(b_ih, b_hh))
-        xa = np.empty((steps, batch, m + 1), dtype=dtype)
-        xa[..., :m] = x
-        xa[..., m] = 1
-        wi = np.empty((4 * n, m + 1), dtype=dtype)
-        wi[:, :m] = w_ih
-        wi[:, m] = bias
-        wi = _packed(wi, order, half)
-    else:
-        xa = x.astype(dtype, copy=False)
-        wi = _packed(w_ih.astype(dtype, copy=False), order, half)
-    wh = _packed(w_hh.astype(dtype, copy=False), order, half)
-    acts = np.empty((steps, 4 * n, batch), dtype=dtype)
-    # the input projection of every step: one batched product (4H, I) @ (I, N)
-    np.matmul(wi, np.swapaxes(xa, 1, 2), out=acts)
-    # h as (H, T + 1, N): the previous states of all steps are then one (H, T N) matrix, for the
-    # weight gradient; a step's (H, N) slice is a strided view that the products read as it is
-    hb = np.empty((n, steps + 1, batch), dtype=dtype)
+    w = _packed(w, _order(n), half)
+    # z as (rows, T + 1, N): the operands of all steps are then one (rows, T N) matrix, for the
+    # weight gradients; a step's (rows, N) slice is a strided view that the products read as it is
+    z = np.empty((rows, steps + 1, batch), dtype=dtype)
+    z[:n, 0] = h0.T
+    z[n:n + m, :steps] = x.transpose(2, 0, 1)
+    if bias is not None:
+        z[n + m, :steps] = 1
+    z[n:, steps] = 0                    # read by no product; defined all the same
+    # a step's activations: the gates i, f, o, g, then tanh(c) (the backward pass's factors
+    # 1 - g^2 and 1 - tanh(c)^2 are then one call on one block)
+    acts = np.empty((steps, 5 * n, batch), dtype=dtype)
     cb = np.empty((steps + 1, n, batch), dtype=dtype)
-    tcs = np.empty((steps, n, batch), dtype=dtype)
-    hb[:, 0] = h0.T
     cb[0] = c0.T
-    prod = np.empty((4 * n, batch), dtype=dtype)
     ig = np.empty((n, batch), dtype=dtype)
-    gates, sigmoids, hprev, hnext = acts.reshape(steps, 4, n, batch), acts[:, :3 * n], hb[:, :-1], hb[:, 1:]
-    for t in range(steps):
-        a = acts[t]
-        np.matmul(wh, hprev[:, t], out=prod)
-        a += prod
-        np.tanh(a, out=a)
-        s = sigmoids[t]                 # i, f, o: sigmoid from tanh of the halved pre-activation
-        s *= half
+    multiply, tanh, matmul = np.multiply, np.tanh, np.matmul
+    # a step's views, made by iterating (cheaper than indexing): operand, activations, states
+    for zt, a, s, (i, f, o, g, tc), c_prev, c, h in zip(
+            z.transpose(1, 0, 2), acts[:, :4 * n], acts[:, :3 * n], acts.reshape(steps, 5, n, batch),
+            cb, cb[1:], z[:n, 1:].transpose(1, 0, 2)):
+        matmul(w, zt, out=a)
+        tanh(a, a)
+        multiply(s, half, s)            # i, f, o: sigmoid from tanh of the halved pre-activation
         s += half
-        i, f, o, g = gates[t]
-        c = cb[t + 1]
-        np.multiply(f, cb[t], out=c)
-        np.multiply(i, g, out=ig)
+        multiply(f, c_prev, c)
+        multiply(i, g, ig)
         c += ig
-        tc = tcs[t]
-        np.tanh(c, out=tc)
-        np.multiply(o, tc, out=hnext[:, t])
-    return acts, tcs, hb, cb, xa
+        tanh(c, tc)
+        multiply(o, tc, h)
+    return acts, z, cb
 
 
 def _lstm_layer_impl(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     res = _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
-    hb, cb = res[2], res[3]
-    hs, cs = np.transpose(hb[:, 1:], (1, 2, 0)), np.swapaxes(cb[1:], 1, 2)
+    z, cb = res[1], res[2]
+    n = cb.shape[1]
+    hs, cs = np.transpose(z[:n, 1:], (1, 2, 0)), np.swapaxes(cb[1:], 1, 2)
     _residuals.put(hs, res)
     return hs, cs
 
@@ -377,15 +378,17 @@ def _lstm_layer_vjp_all(ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
 class _NumpyCotangents:
     """The first-order backward pass on arrays, in the forward pass's layout and in place.
 
-    The recurrence runs at construction; the cotangents of the weights, biases and input are
-    each one product over all steps, formed when the engine asks for them (``[k]``, input order).
+    The recurrence runs at construction; the cotangents of the weights and biases are one product
+    over all steps (with the forward pass's operands ``z``), and that of the input another, formed
+    when the engine asks for them (``[k]``, input order).
     """
 
     def __init__(self, gh, gc, hs, cs, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
         saved = _residuals.get(hs)
-        acts, tcs, hb, cb, xa = saved if saved is not None else _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
-        steps, n4, batch = acts.shape
-        n, n2, n3 = n4 // 4, n4 // 2, 3 * n4 // 4
+        acts, z, cb = saved if saved is not None else _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        steps, n5, batch = acts.shape
+        n = n5 // 5
+        n2, n3, n4 = 2 * n, 3 * n, 4 * n
         dtype = np.result_type(acts, gh, gc)
         order = _order(n)
         wh = np.take(w_hh.astype(dtype, copy=False), order, axis=0)
@@ -401,44 +404,43 @@ class _NumpyCotangents:
             ght = np.ascontiguousarray(ght, dtype=dtype)
         if more_c:
             gct = np.ascontiguousarray(gct, dtype=dtype)
-        dh = np.array(ght[-1], dtype=dtype) if steps else np.array(h0.T, dtype=dtype) * 0
-        dc = np.array(gct[-1], dtype=dtype) if steps else np.array(c0.T, dtype=dtype) * 0
+        # C order like every other operand of the loop (a transposed copy would be in F order)
+        dh = np.array(ght[-1], dtype=dtype, order="C") if steps else np.zeros((n, batch), dtype=dtype)
+        dc = np.array(gct[-1], dtype=dtype, order="C") if steps else np.zeros((n, batch), dtype=dtype)
         # the cotangents of the pre-activations (internal gate order) of all steps, as (4H, T, N) so
         # that they are one (4H, T N) matrix for the weight gradients; a step's are formed in ``d``
         dgs = np.empty((n4, steps, batch), dtype=dtype)
         d = np.empty((n4, batch), dtype=dtype)
+        q = np.empty((n5, batch), dtype=dtype)
         dct = np.empty((n, batch), dtype=dtype)
         tmp = np.empty((n, batch), dtype=dtype)
-        sd = np.empty((n3, batch), dtype=dtype)
         # views made once: a slice costs about as much as an elementwise call on these blocks
-        d_i, d_f, d_o, d_g, d_if = d[:n], d[n:n2], d[n2:n3], d[n3:], d[:n2].reshape(2, n, batch)
-        sd_i, sd_f, sd_o = sd[:n], sd[n:n2], sd[n2:]
-        gates, sigmoids = acts.reshape(steps, 4, n, batch), acts[:, :n3]
-        for t in range(steps - 1, -1, -1):
-            i, f, o, g = gates[t]
-            s = sigmoids[t]
-            tc = tcs[t]
+        d_i, d_f, d_o, d_g = d[:n], d[n:n2], d[n2:n3], d[n3:]
+        q3, q2, q4, q_tc = q[:n3], q[n3:], q[:n4], q[n4:]
+        blocks, sigmoids, gtcs = acts.reshape(steps, 5, n, batch), acts[:, :n3], acts[:, n3:n5]
+        multiply, subtract, matmul = np.multiply, np.subtract, np.matmul
+        rev = slice(None, None, -1)
+        for t, (i, f, o, g, tc), s, gtc, c_prev, store in zip(
+                range(steps - 1, -1, -1), blocks[rev], sigmoids[rev], gtcs[rev], cb[:steps][rev],
+                dgs.transpose(1, 0, 2)[rev]):
+            # the derivatives of the activations: s (1 - s) for i, f, o; 1 - g^2; 1 - tanh(c)^2
+            multiply(s, s, q3)
+            subtract(s, q3, q3)
+            multiply(gtc, gtc, q2)
+            subtract(one, q2, q2)
             # the cell state's cotangent: dc + dh o (1 - tanh(c)^2)
-            np.multiply(tc, tc, out=tmp)
-            np.subtract(one, tmp, out=tmp)
-            tmp *= o
+            multiply(o, q_tc, tmp)
             tmp *= dh
-            np.add(tmp, dc, out=dct)
-            # sigmoid'(z) = s (1 - s) for i, f, o at once; tanh'(z) = 1 - g^2
-            np.subtract(one, s, out=sd)
-            sd *= s
-            np.multiply(g, sd_i, out=d_i)                  # i: dct g i (1 - i)
-            np.multiply(cb[t], sd_f, out=d_f)              # f: dct c_{t-1} f (1 - f)
-            d_if *= dct
-            np.multiply(tc, sd_o, out=d_o)                 # o: dh tanh(c) o (1 - o)
-            d_o *= dh
-            np.multiply(g, g, out=d_g)                     # g: dct i (1 - g^2)
-            np.subtract(one, d_g, out=d_g)
-            d_g *= i
-            d_g *= dct
-            np.multiply(dct, f, out=dc)
-            np.matmul(wht, d, out=dh)                      # the cotangent of h_{t-1} through step t
-            dgs[:, t] = d
+            np.add(tmp, dc, dct)
+            # the gates' cotangents: i: dct g, f: dct c_{t-1}, o: dh tanh(c), g: dct i; times q
+            multiply(dct, g, d_i)
+            multiply(dct, c_prev, d_f)
+            multiply(dh, tc, d_o)
+            multiply(dct, i, d_g)
+            d *= q4
+            multiply(dct, f, dc)
+            matmul(wht, d, out=dh)                         # the cotangent of h_{t-1} through step t
+            np.copyto(store, d)
             if t > 0:
                 if more_h:
                     dh += ght[t - 1]
@@ -446,19 +448,22 @@ class _NumpyCotangents:
                     dc += gct[t - 1]
         self.dh0, self.dc0 = dh.T, dc.T
         self.flat = dgs.reshape(n4, steps * batch)
-        self.hprev = hb[:, :-1].reshape(n, steps * batch)   # a view: rows of T N numbers
+        self.z = z[:, :steps].reshape(z.shape[0], steps * batch)   # a view: rows of T N numbers
         self.order, self.dtype = order, dtype
-        self.xa, self.w_ih, self.shapes = xa, w_ih, (steps, n, batch)
-        self.dwb = None
+        self.w_ih, self.shapes = w_ih, (steps, n, batch)
+        self.dw = None
 
-    def _unordered(self, rows):
-        """Rows in the internal gate order -> PyTorch's order."""
-        out = np.empty_like(rows)
-        out[self.order] = rows
+    def _weights(self, lo, hi):
+        """The gradient of the columns lo:hi of [W_hh | W_ih | b], in PyTorch's row order."""
+        if self.dw is None:   # every weight and bias gradient: one product
+            self.dw = self.flat @ self.z.T
+        out = np.empty((self.dw.shape[0], hi - lo), dtype=self.dw.dtype)
+        out[self.order] = self.dw[:, lo:hi]
         return out
 
     def __getitem__(self, k):
         steps, n, batch = self.shapes
+        m = self.w_ih.shape[-1]
         if k == 0:
             wi = np.take(self.w_ih.astype(self.dtype, copy=False), self.order, axis=0)
             return (self.flat.T @ wi).reshape(steps, batch, -1)
@@ -466,14 +471,11 @@ class _NumpyCotangents:
             return self.dh0
         if k == 2:
             return self.dc0
-        if k == 4:
-            return self._unordered(self.flat @ self.hprev.T)
-        if self.dwb is None:  # [dW_ih, db] with one product (the ones column of ``xa``)
-            self.dwb = self._unordered(self.flat @ self.xa.reshape(steps * batch, -1))
-        m = self.w_ih.shape[-1]
         if k == 3:
-            return self.dwb[:, :m]
-        return self.dwb[:, m].copy()  # b_ih and b_hh: equal, but not one array
+            return self._weights(n, n + m)
+        if k == 4:
+            return self._weights(0, n)
+        return self._weights(n + m, n + m + 1)[:, 0]   # b_ih and b_hh: equal, but not one array
 
 
 def _lstm_layer_jvp_all(tx, th0, tc0, twi, twh, tbi, tbh, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs):
