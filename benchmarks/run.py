@@ -2,6 +2,7 @@
 
     python -m benchmarks                       # every workload, every installed implementation
     python -m benchmarks -w W1 W5 -i numpy backchain torch --json out.json
+    python -m benchmarks -w W7 --rounds 5      # the implementations in turn 5 times: ratios within rounds
     python -m benchmarks --quick               # tiny step counts (a minute, not a measurement)
     python -m benchmarks --scaling             # cost against size: W1 batch 1..4096, graph length 1e3..1e6
 
@@ -200,8 +201,14 @@ def compare_grads(w, impl, ref, got):
 
 
 def run_workload(w, impls, *, threads, quick=False, size=None, steps=None, warmup=None, check=True,
-                 budget=None, extras=True, log=print):
-    """Run the implementations of one workload, each in a fresh process; ``(results, errors)``."""
+                 budget=None, extras=True, rounds=1, log=print):
+    """Run the implementations of one workload, each in a fresh process; ``(results, errors)``.
+
+    With ``rounds`` > 1 the implementations run in turn that many times (a fresh process each
+    time), so that a change in the machine's load falls on all of them alike; a result then
+    holds every sample and ``round_medians``, its median is the median of those, and the table's
+    ratios are medians of the ratios within each round.
+    """
     import numpy as np
 
     if size is None:
@@ -209,24 +216,47 @@ def run_workload(w, impls, *, threads, quick=False, size=None, steps=None, warmu
     results, errors = {}, []
     ref = reference_grads(w, size) if check and w.check else None
     with tempfile.TemporaryDirectory() as tmp:
-        for impl in impls:
-            spec = dict(name=w.name, impl=impl, size=size, steps=steps, warmup=warmup, quick=quick,
-                        threads=threads, budget=budget, extras=extras)
-            if ref is not None:
-                spec["grads_path"] = os.path.join(tmp, f"{impl}.npz")
-            t = time.perf_counter()
-            r = run_child(spec, threads)
-            log(f"  {w.name} {impl:<10} {'failed' if 'error' in r else 'done'} in {time.perf_counter() - t:.1f} s",
-                file=sys.stderr)
-            if "error" not in r and ref is not None and os.path.exists(spec["grads_path"]):
-                with np.load(spec["grads_path"]) as z:
-                    got = [z[f"arr_{k}"] for k in range(len(z.files))]
-                msg = compare_grads(w, impl, ref, got)
-                r["grads_check"] = msg or "agrees"
-                if msg:
-                    errors.append(msg)
-            results[impl] = r
+        for rnd in range(rounds):
+            for impl in impls:
+                if "error" in results.get(impl, {}):
+                    continue
+                spec = dict(name=w.name, impl=impl, size=size, steps=steps, warmup=warmup, quick=quick,
+                            threads=threads, budget=budget, extras=extras and rnd == 0)
+                if ref is not None and rnd == 0:
+                    spec["grads_path"] = os.path.join(tmp, f"{impl}.npz")
+                t = time.perf_counter()
+                r = run_child(spec, threads)
+                log(f"  {w.name} {impl:<10} {'failed' if 'error' in r else 'done'} in {time.perf_counter() - t:.1f} s"
+                    + (f" (round {rnd + 1}/{rounds})" if rounds > 1 else ""), file=sys.stderr)
+                if "error" not in r and "grads_path" in spec and os.path.exists(spec["grads_path"]):
+                    with np.load(spec["grads_path"]) as z:
+                        got = [z[f"arr_{k}"] for k in range(len(z.files))]
+                    msg = compare_grads(w, impl, ref, got)
+                    r["grads_check"] = msg or "agrees"
+                    if msg:
+                        errors.append(msg)
+                results[impl] = r if rnd == 0 or "error" in r else _merge(results[impl], r)
     return results, errors
+
+
+def _merge(acc, r):
+    """One implementation's result over rounds: every sample, each round's median, the largest RSS."""
+    meds = acc.get("round_medians", [acc["median"]]) + [r["median"]]
+    out = dict(acc, samples=acc["samples"] + r["samples"], round_medians=meds, median=statistics.median(meds),
+               min=min(acc["min"], r["min"]), max=max(acc["max"], r["max"]),
+               peak_rss_mb=max(acc["peak_rss_mb"], r["peak_rss_mb"]))
+    if r.get("gflops") is not None:
+        out["round_gflops"] = acc.get("round_gflops", [acc["gflops"]]) + [r["gflops"]]
+        out["gflops"] = statistics.median(out["round_gflops"])
+    return out
+
+
+def _ratio(r, base):
+    """``r``'s median over ``base``'s: the median of the per-round ratios when both ran in rounds."""
+    a, b = r.get("round_medians"), base.get("round_medians")
+    if a and b and len(a) == len(b):
+        return statistics.median(x / y for x, y in zip(a, b))
+    return r["median"] / base["median"]
 
 
 def _fmt(v):
@@ -260,8 +290,8 @@ def notes(w, impl, r, results):
 
 def format_table(w, results):
     """The table of one workload: median, min-max, ratios to the baseline and to PyTorch, peak RSS, notes."""
-    base = results.get(w.baseline, {}).get("median")
-    peer = results.get("torch", {}).get("median")
+    base = results.get(w.baseline) if "median" in results.get(w.baseline, {}) else None
+    peer = results.get("torch") if "median" in results.get("torch", {}) else None
     size = next((r["size"] for r in results.values() if "size" in r), w.size)
     note = "" if size == w.size else f"; {w.size_label} {size:,} (not the default {w.size:,})"
     lines = [f"{w.name}  {w.title}  [{w.unit}; ratio = median / {w.baseline} median{note}]",
@@ -270,8 +300,8 @@ def format_table(w, results):
         if "error" in r:
             lines.append(f"  {impl:<10} {'failed':>9}  {r['error'][:150]}")
             continue
-        ratio = f"{r['median'] / base:.2f}" if base else "-"
-        vs_peer = f"{r['median'] / peer:.2f}" if peer else "-"
+        ratio = f"{_ratio(r, base):.2f}" if base else "-"
+        vs_peer = f"{_ratio(r, peer):.2f}" if peer else "-"
         span = f"{_fmt(r['min'])}-{_fmt(r['max'])}"
         lines.append(f"  {impl:<10} {_fmt(r['median']):>9} {span:>17} {ratio:>7} {vs_peer:>7} "
                      f"{r['peak_rss_mb']:>6.0f} MB  {notes(w, impl, r, results)}")
@@ -332,6 +362,8 @@ def main(argv=None):
     ap.add_argument("--budget", type=float, default=3.0, help="seconds of timing per size in --scaling")
     ap.add_argument("--threads", type=int, default=os.cpu_count(),
                     help="threads for every library (BLAS, PyTorch intra-op); default: the machine's cores")
+    ap.add_argument("--rounds", type=int, default=1,
+                    help="run the implementations in turn this many times; ratios are per-round medians")
     ap.add_argument("--no-check", action="store_true", help="skip the gradient check against the baseline")
     ap.add_argument("--json", help="write all figures here")
     ap.add_argument("--child", help=argparse.SUPPRESS)
@@ -344,8 +376,8 @@ def main(argv=None):
     unknown = [n for n in names if n not in works]
     if unknown:
         ap.error(f"unknown workload(s) {unknown}; known: {sorted(works)}")
-    report = {"machine": machine(), "threads": args.threads, "quick": args.quick, "results": {}, "scaling": {},
-              "errors": []}
+    report = {"machine": machine(), "threads": args.threads, "quick": args.quick, "rounds": args.rounds,
+              "results": {}, "scaling": {}, "errors": []}
     m = report["machine"]
     print(f"machine: {m['cpu']} ({m['cores']} cores), Python {m['python']}, NumPy {m['numpy']}; "
           f"threads per library: {args.threads}")
@@ -366,7 +398,8 @@ def main(argv=None):
             print(format_sweep(w, sweep), flush=True)
             continue
         res, errs = run_workload(w, impls, threads=args.threads, quick=args.quick, size=args.size,
-                                 steps=args.steps, warmup=args.warmup, check=not args.no_check)
+                                 steps=args.steps, warmup=args.warmup, check=not args.no_check,
+                                 rounds=max(1, args.rounds))
         report["results"][name] = res
         report["errors"] += errs
         report["errors"] += [f"{name}/{i}: {r['error']}" for i, r in res.items() if "error" in r]

@@ -78,3 +78,25 @@ def test_runner_command_line(argv, tmp_path):
     assert set(res) == {"numpy", "backchain"}
     assert res["backchain"]["grads_check"] == "agrees"
     assert report["machine"]["cores"] == os.cpu_count()
+
+
+def test_rounds_merge_samples_and_take_ratios_within_rounds():
+    a = {"samples": [1.0, 2.0], "median": 1.5, "min": 1.0, "max": 2.0, "peak_rss_mb": 10.0, "gflops": None}
+    b = {"samples": [4.0], "median": 4.0, "min": 4.0, "max": 4.0, "peak_rss_mb": 12.0, "gflops": None}
+    c = {"samples": [2.0], "median": 2.0, "min": 2.0, "max": 2.0, "peak_rss_mb": 9.0, "gflops": None}
+    r = run._merge(run._merge(a, b), c)
+    assert r["samples"] == [1.0, 2.0, 4.0, 2.0] and r["round_medians"] == [1.5, 4.0, 2.0]
+    assert r["median"] == 2.0 and (r["min"], r["max"], r["peak_rss_mb"]) == (1.0, 4.0, 12.0)
+    # the baseline slowed down in round 2 as much as the implementation did: the ratio stays 2
+    base = {"median": 1.5, "round_medians": [0.75, 2.0, 1.0]}
+    assert run._ratio(r, base) == 2.0
+    assert run._ratio({"median": 3.0}, {"median": 1.5}) == 2.0
+
+
+def test_runner_rounds(tmp_path):
+    w = WORKLOADS["W2"]
+    res, errs = run.run_workload(w, ["numpy", "backchain"], threads=1, quick=True, size=8, steps=2,
+                                 rounds=2, log=lambda *a, **k: None)
+    assert errs == []
+    assert len(res["backchain"]["round_medians"]) == 2 and res["backchain"]["grads_check"] == "agrees"
+    assert "W2" in run.format_table(w, res)

@@ -174,8 +174,9 @@ def _add(a, b):
 
 
 def _fill(g, ans):
-    """Zeros for the missing cotangents of a multiple-result primitive."""
-    return [np.zeros_like(a) if c is None else c for c, a in zip(g, ans)]
+    """Zeros for the missing cotangents of a multiple-result primitive (C order whatever the
+    result's layout: ``np.zeros`` takes fresh zeroed pages instead of writing every byte)."""
+    return [np.zeros(np.shape(a), np.result_type(a)) if c is None else c for c, a in zip(g, ans)]
 
 
 def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=False, capture=None):
