@@ -215,3 +215,50 @@ def test_cotangent_dtype_follows_input_when_mixing_precisions():
     assert y.dtype == np.float64
     y.backward()
     assert x.grad.dtype == np.float32
+
+
+def _joint_product():
+    """A toy primitive (x, y, k) -> x * y with a Joint VJP that counts its evaluations."""
+    from backchain._core.primitive import Joint, primitive
+
+    calls = []
+
+    class Holder:  # an object that lives only as long as the evaluation keeps it
+        pass
+
+    def vjp_all(needs, g, ans, x, y, k):
+        calls.append(needs)
+        h = Holder()
+        calls.append(weakref.ref(h))
+        h.cts = (g * y if needs[0] else None, g * x if needs[1] else None, None)
+        return h.cts
+
+    fn = primitive("test.joint_product", lambda x, y, k: x * y, vjp=Joint(vjp_all, 3, nondiff=(2,)),
+                   jvp=(lambda t, ans, x, y, k: t * y, lambda t, ans, x, y, k: x * t, None), register=False)
+    return fn, calls
+
+
+def test_joint_vjp_is_evaluated_once_per_node_for_the_inputs_that_need_it():
+    fn, calls = _joint_product()
+    x = bc.tensor(np.array([1.0, 2.0]), requires_grad=True)
+    y = bc.tensor(np.array([3.0, 4.0]), requires_grad=True)
+    c = bc.tensor(np.array([5.0, 6.0]))  # needs no gradient
+    (fn(x, y, 0) + fn(x, c, 1)).sum().backward()
+    needs = [n for n in calls if isinstance(n, tuple)]
+    assert sorted(needs) == [(True, False, False), (True, True, False)]
+    np.testing.assert_allclose(x.grad, [8.0, 10.0])
+    np.testing.assert_allclose(y.grad, [1.0, 2.0])
+    # nothing of an evaluation outlives its node's backward step
+    assert all(r() is None for r in calls if isinstance(r, weakref.ref))
+
+
+def test_joint_vjp_gives_per_input_rules_and_higher_order():
+    fn, calls = _joint_product()
+    prim = fn.prim
+    assert prim.vjps[2] is None and len(prim.vjps) == 3
+    np.testing.assert_allclose(prim.vjps[1](np.ones(2), None, np.array([1.0, 2.0]), np.array([3.0, 4.0]), 0),
+                               [1.0, 2.0])
+    assert calls[0] == (False, True, False)
+    # second order through the Joint rule: d/dx sum(d/dx sum(x * x * x)) = sum(6x)
+    g = bc.grad(lambda v: bc.grad(lambda u: fn(fn(u, u, 0), u, 0).sum())(v).sum())(np.array([1.0, 2.0]))
+    np.testing.assert_allclose(g, [6.0, 12.0])

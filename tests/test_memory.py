@@ -126,3 +126,33 @@ def test_accumulating_losses_warns_once(monkeypatch):
     assert sum("total += loss" in str(r.message) for r in rec) == 1
     total.backward()  # the accumulated graph is still correct
     np.testing.assert_allclose(w.grad, np.full(3, 240.0))
+
+
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+def test_recurrent_layer_keeps_nothing_after_a_step(cell):
+    """The fused layers' backward work arrays (megabytes) go with the node, not at the next step."""
+    import tracemalloc
+
+    bc.manual_seed(0)
+    rnn, head = getattr(nn, cell)(16, 64), nn.Linear(64, 3)
+    x = np.random.default_rng(0).standard_normal((50, 8, 16)).astype(np.float32)
+
+    def step():
+        out, state = rnn(x)
+        h = state[0] if cell == "LSTM" else state
+        nn.functional.cross_entropy(head(h[0]), np.zeros(8, dtype=np.int64)).backward()
+        for p in list(rnn.parameters()) + list(head.parameters()):
+            p.grad = None
+
+    step()
+    gc.collect()
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        step()
+        gc.collect()
+        after, peak = tracemalloc.get_traced_memory()
+    finally:
+        tracemalloc.stop()
+    assert peak - before > 1_000_000  # the step's arrays were traced
+    assert after - before < 50_000, (before, after, peak)

@@ -42,7 +42,7 @@ from . import saved as _saved
 from .saved import Saver, lock_node
 from .tensor import MANY, ONE, TRACES, Tensor, _seq, _state, make_const
 
-__all__ = ["Primitive", "primitive", "REGISTRY", "safe_times"]
+__all__ = ["Primitive", "primitive", "REGISTRY", "safe_times", "Joint"]
 
 # Every primitive ever declared, by name: the rule table that the tests iterate over.
 REGISTRY = {}
@@ -61,6 +61,59 @@ class _Variadic:
 
     def __len__(self):
         return 1 << 30
+
+
+class Joint:
+    """The VJP rules of a primitive whose inputs' cotangents come from one evaluation.
+
+    Why: the backward recurrence of an LSTM layer gives the cotangents of its input, states,
+    weights and biases at once, as one ODE solve gives those of ``odeint``'s every input. The
+    engine calls ``fn(needs, g, ans, *args, **params)`` once per node; it returns one cotangent
+    per input (None: zero), and ``needs[i]`` tells whether input ``i``'s is wanted. Nothing is
+    cached between nodes, so nothing outlives the node's backward step.
+
+    Indexing gives per-input rules, for code that asks for one input's rule (each call then
+    evaluates ``fn`` for that input alone); ``nondiff`` lists the inputs without a derivative
+    (their rule is None). ``n=None`` serves a variadic primitive.
+    """
+
+    __slots__ = ("fn", "n", "nondiff")
+
+    def __init__(self, fn, n=None, nondiff=()):
+        self.fn, self.n, self.nondiff = fn, n, frozenset(nondiff)
+
+    def __len__(self):
+        return 1 << 30 if self.n is None else self.n
+
+    def __getitem__(self, i):
+        if self.n is not None and not -self.n <= i < self.n:
+            raise IndexError(i)
+        return None if i in self.nondiff else functools.partial(self._one, i)
+
+    def __iter__(self):
+        return (self[i] for i in range(len(self)))
+
+    def _one(self, i, g, ans, *args, **params):
+        return self.fn(tuple(k == i for k in range(len(args))), g, ans, *args, **params)[i]
+
+    def for_node(self, inputs, boundary, g, ans, args, params):
+        """Per-input rules for one node's backward step: each returns its share of one evaluation."""
+        needs = tuple(isinstance(x, Tensor) and x.requires_grad and x._seq >= boundary
+                      and i not in self.nondiff for i, x in enumerate(inputs))
+        cts = self.fn(needs, g, ans, *args, **params)
+        return tuple(_Given(self.fn, c) if need else None for need, c in zip(needs, cts))
+
+
+class _Given:
+    """A rule that returns a cotangent already computed (by a ``Joint``); ``func`` names the rule."""
+
+    __slots__ = ("func", "value")
+
+    def __init__(self, func, value):
+        self.func, self.value = func, value
+
+    def __call__(self, *args, **params):
+        return self.value
 
 
 class Primitive:
@@ -177,7 +230,8 @@ def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, varia
     impl : callable
         The forward computation on plain arrays.
     vjp, jvp : tuple of callables, or one callable ``rule(i, ...)`` if ``variadic``
-        Per-input rules (``None`` marks a non-differentiable input).
+        Per-input rules (``None`` marks a non-differentiable input). ``vjp`` may also be a
+        :class:`Joint`: one evaluation gives the cotangents of every input.
     deriv : tuple of callables
         Elementwise shorthand: partial derivatives ``d_i(ans, *args, **params)``,
         multiplied plainly (use ``safe_times`` rules where ``d_i`` can be inf or NaN).
@@ -214,11 +268,11 @@ def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, varia
     if deriv is not None:
         vjp, jvp = _elementwise_rules(deriv)
     elif variadic:
-        vjp = _Variadic(vjp)
+        vjp = vjp if isinstance(vjp, Joint) else _Variadic(vjp)
         jvp = None if jvp is None else _Variadic(jvp)
     if vjp is None:
         raise ValueError(f"primitive {name}: give vjp rules or deriv=")
-    prim.vjps = tuple(vjp) if not isinstance(vjp, _Variadic) else vjp
+    prim.vjps = vjp if isinstance(vjp, (_Variadic, Joint)) else tuple(vjp)
     prim.fn = _make_caller(prim)
     if linear and jvp is None:
         jvp = _linear_jvps(prim.fn, prim.vjps)

@@ -19,7 +19,7 @@ Both are accurate to the solver's tolerances (pass ``rtol``/``atol``).
 import numpy as np
 import scipy.integrate as si
 
-from .._core.primitive import primitive
+from .._core.primitive import Joint, primitive
 from .._core.tensor import Tensor
 
 __all__ = ["odeint"]
@@ -55,11 +55,6 @@ def _require_first_order(args):
 
 def _is_float(a):
     return np.asarray(a).dtype.kind in "fc"
-
-
-# One-entry cache: the engine asks for the cotangent of each input separately,
-# and one backward solve gives them all.
-_LAST = [None]
 
 
 def _adjoint(g, ans, y0, t, args, func, options, tfirst):
@@ -117,18 +112,11 @@ def _adjoint(g, ans, y0, t, args, func, options, tfirst):
     return result
 
 
-def _odeint_vjp(i, g, ans, y0, t, *args, func, options, tfirst):
+def _odeint_vjp(needs, g, ans, y0, t, *args, func, options, tfirst):
+    """One backward solve gives the cotangents of every input (a ``Joint`` rule)."""
     _require_first_order((g, ans, y0, t) + args)
-    key = _LAST[0]
-    # The same node (its output object) and the same cotangent values: reuse the solve.
-    if key is not None and key[1] is ans and key[3] is func and np.array_equal(key[0], g):
-        res = key[2]
-    else:
-        res = _adjoint(g, ans, y0, t, args, func, options, tfirst)
-        _LAST[0] = (np.array(g, copy=True), ans, res, func)
-    if i not in res:
-        return None
-    return res[i]
+    res = _adjoint(g, ans, y0, t, args, func, options, tfirst)
+    return [res.get(i) if need else None for i, need in enumerate(needs)]
 
 
 def _odeint_jvp(i, tan, ans, y0, t, *args, func, options, tfirst):
@@ -172,7 +160,7 @@ def _odeint_jvp(i, tan, ans, y0, t, *args, func, options, tfirst):
     return sens
 
 
-odeint_p = primitive("scipy.integrate.odeint", _odeint_impl, vjp=_odeint_vjp, jvp=_odeint_jvp, variadic=True,
+odeint_p = primitive("scipy.integrate.odeint", _odeint_impl, vjp=Joint(_odeint_vjp), jvp=_odeint_jvp, variadic=True,
                      doc="Solve an ODE; adjoint-method VJP and forward-sensitivity JVP (first order).")
 
 

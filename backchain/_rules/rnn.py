@@ -22,13 +22,12 @@ them, and are written with ``backchain.numpy``, so every order of derivative wor
   whole LSTM layer over a (T, N, I) sequence, input projection included, as one node
   (what ``nn.LSTM`` runs without masks or projection); see the notes at its definition.
 """
-import threading
 import weakref
 
 import numpy as np
 
 import backchain.numpy as bnp
-from .._core.primitive import primitive
+from .._core.primitive import Joint, primitive
 from .nn import sigmoid
 
 __all__ = ["lstm_cell", "gru_cell", "lstm_layer", "gru_layer"]
@@ -320,22 +319,8 @@ def _sigm(lib, x):
     return 0.5 + 0.5 * lib.tanh(0.5 * x)
 
 
-class _JointCache(threading.local):
-    key = None
-    value = None
-
-
-_joint = _JointCache()
-
-
-def _lstm_layer_vjp_all(ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
-    """Cotangents of every input at once; the per-input rules share one evaluation per backward step.
-
-    NOTE: the engine calls the rule of each input of a node in turn with the same cotangent
-    list ``ct``; the cache holds that list (so its identity cannot be reused) and the result.
-    """
-    if _joint.key is ct:
-        return _joint.value
+def _lstm_layer_vjp_all(needs, ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+    """Cotangents of the inputs marked in ``needs``, from one backward recurrence (a ``Joint`` rule)."""
     gh, gc = ct
     if isinstance(ans, tuple):
         hs, cs = ans
@@ -343,8 +328,8 @@ def _lstm_layer_vjp_all(ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
         hs, cs = lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
     lib = _lib(gh, gc, hs, cs, x, h0, c0, w_ih, w_hh, b_ih, b_hh)
     if lib is np:
-        _joint.key, _joint.value = ct, _NumpyCotangents(gh, gc, hs, cs, x, h0, c0, w_ih, w_hh, b_ih, b_hh)
-        return _joint.value
+        cts = _NumpyCotangents(gh, gc, hs, cs, x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        return [cts[k] if need else None for k, need in enumerate(needs)]
     hprev, cprev, i, f, g, o, tc = _lstm_layer_recompute(lib, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs)
     steps = np.shape(x)[0]
     # elementwise factors of all steps at once; only the recurrence runs step by step
@@ -367,12 +352,11 @@ def _lstm_layer_vjp_all(ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
         dh = lib.matmul(d, w_hh)  # the cotangent of h_{t-1} through step t
     dgs = lib.stack(dgates, axis=0)
     flat = lambda a: lib.reshape(a, (-1, np.shape(a)[-1]))
-    dx = lib.matmul(dgs, w_ih)
-    dw_ih = lib.matmul(lib.swapaxes(flat(dgs), 0, 1), flat(x))
-    dw_hh = lib.matmul(lib.swapaxes(flat(dgs), 0, 1), flat(hprev))
-    db = lib.sum(flat(dgs), axis=0)
-    _joint.key, _joint.value = ct, (dx, dh, dc, dw_ih, dw_hh, db, db)
-    return _joint.value
+    dx = lib.matmul(dgs, w_ih) if needs[0] else None
+    dw_ih = lib.matmul(lib.swapaxes(flat(dgs), 0, 1), flat(x)) if needs[3] else None
+    dw_hh = lib.matmul(lib.swapaxes(flat(dgs), 0, 1), flat(hprev)) if needs[4] else None
+    db = lib.sum(flat(dgs), axis=0) if needs[5] or needs[6] else None
+    return dx, dh, dc, dw_ih, dw_hh, db, db
 
 
 class _NumpyCotangents:
@@ -524,15 +508,9 @@ def _lstm_layer_jvp(k):
     return rule
 
 
-def _lstm_layer_vjp(k):
-    def rule(ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
-        return _lstm_layer_vjp_all(ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh)[k]
-    return rule
-
-
 lstm_layer = primitive(
     "rnn.lstm_layer", _lstm_layer_impl,
-    vjp=tuple(_lstm_layer_vjp(k) for k in range(7)), jvp=tuple(_lstm_layer_jvp(k) for k in range(7)),
+    vjp=Joint(_lstm_layer_vjp_all, 7), jvp=tuple(_lstm_layer_jvp(k) for k in range(7)),
     multiple_results=True,
     doc="One direction of an LSTM layer over a sequence: (x (T, N, I), h0 (N, H), c0 (N, H), W_ih (4H, I), "
         "W_hh (4H, H), b_ih (4H,) or None, b_hh (4H,) or None) -> (all hidden states (T, N, H), all cell "
@@ -614,27 +592,13 @@ def _gru_layer_recompute(lib, x, h0, w_ih, w_hh, b_ih, b_hh, hs):
     return hprev, r, z, new, hn
 
 
-_gru_joint = _JointCache()
-
-
-def _gru_layer_vjp_all(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh):
-    """Cotangents of every input at once; the per-input rules share one evaluation.
-
-    NOTE: the engine calls the rule of each input of a node in turn with the same cotangent; the
-    cache is keyed by the cotangent and every argument (by identity, and holds them): two nodes
-    with all of these the same compute the same thing.
-    """
-    key = (g, ans, x, h0, w_ih, w_hh, b_ih, b_hh)
-    old = _gru_joint.key or ()
-    if len(old) == len(key) and all(a is b for a, b in zip(old, key)):
-        return _gru_joint.value
+def _gru_layer_vjp_all(needs, g, ans, x, h0, w_ih, w_hh, b_ih, b_hh):
+    """Cotangents of the inputs marked in ``needs``, from one backward recurrence (a ``Joint`` rule)."""
     lib = _lib(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh)
     if lib is np:
-        value = _GruNumpyCotangents(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh)
-    else:
-        value = _gru_layer_vjp_lib(lib, g, ans, x, h0, w_ih, w_hh, b_ih, b_hh)
-    _gru_joint.key, _gru_joint.value = key, value
-    return value
+        cts = _GruNumpyCotangents(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh)
+        return [cts[k] if need else None for k, need in enumerate(needs)]
+    return _gru_layer_vjp_lib(lib, g, ans, x, h0, w_ih, w_hh, b_ih, b_hh)
 
 
 def _gru_layer_vjp_lib(lib, g, hs, x, h0, w_ih, w_hh, b_ih, b_hh):
@@ -765,15 +729,9 @@ def _gru_layer_jvp(k):
     return rule
 
 
-def _gru_layer_vjp(k):
-    def rule(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh):
-        return _gru_layer_vjp_all(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh)[k]
-    return rule
-
-
 gru_layer = primitive(
     "rnn.gru_layer", _gru_layer_impl,
-    vjp=tuple(_gru_layer_vjp(k) for k in range(6)), jvp=tuple(_gru_layer_jvp(k) for k in range(6)),
+    vjp=Joint(_gru_layer_vjp_all, 6), jvp=tuple(_gru_layer_jvp(k) for k in range(6)),
     doc="One direction of a GRU layer over a sequence: (x (T, N, I), h0 (N, H), W_ih (3H, I), W_hh (3H, H), "
         "b_ih (3H,) or None, b_hh (3H,) or None) -> all hidden states (T, N, H); gates in PyTorch's order "
         "(r, z, n).",
