@@ -231,11 +231,13 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
                         args = [x.data if isinstance(x, Tensor) else x for x in a]
                     else:
                         args = (a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b)
-                if type(g) is list:
-                    g = _fill(g, t.data)
                 vjps = t._prim.vjps
                 if vjps.__class__ is Joint:  # one evaluation for every input (primitive.Joint)
+                    if type(g) is list and not vjps.symbolic_zeros:
+                        g = _fill(g, t.data)
                     vjps = vjps.for_node(inputs, boundary, g, ans, args, params)
+                elif type(g) is list:
+                    g = _fill(g, t.data)
             i = -1
             for x in inputs:
                 i += 1

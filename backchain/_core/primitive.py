@@ -74,13 +74,15 @@ class Joint:
 
     Indexing gives per-input rules, for code that asks for one input's rule (each call then
     evaluates ``fn`` for that input alone); ``nondiff`` lists the inputs without a derivative
-    (their rule is None). ``n=None`` serves a variadic primitive.
+    (their rule is None). ``n=None`` serves a variadic primitive. With ``symbolic_zeros`` (a
+    primitive with several results), the cotangent of a result that nothing used stays None
+    in ``g`` instead of an array of zeros.
     """
 
-    __slots__ = ("fn", "n", "nondiff")
+    __slots__ = ("fn", "n", "nondiff", "symbolic_zeros")
 
-    def __init__(self, fn, n=None, nondiff=()):
-        self.fn, self.n, self.nondiff = fn, n, frozenset(nondiff)
+    def __init__(self, fn, n=None, nondiff=(), symbolic_zeros=False):
+        self.fn, self.n, self.nondiff, self.symbolic_zeros = fn, n, frozenset(nondiff), symbolic_zeros
 
     def __len__(self):
         return 1 << 30 if self.n is None else self.n

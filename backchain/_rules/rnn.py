@@ -18,15 +18,18 @@ projected sequence); the result has the shape of the state. The rules recompute
 the gate activations from the inputs (cheap, elementwise) instead of storing
 them, and are written with ``backchain.numpy``, so every order of derivative works.
 
-* ``lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh) -> (hs, cs)``: one direction of a
+* ``lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh) -> (hs, h_T, c_T)``: one direction of a
   whole LSTM layer over a (T, N, I) sequence, input projection included, as one node
   (what ``nn.LSTM`` runs without masks or projection); see the notes at its definition.
+  The last states are results of their own, so that using them (``h_n``, ``c_n``) sends
+  the rule a small cotangent instead of a (T, N, H) array of zeros around one row.
 """
 import weakref
 
 import numpy as np
 
 import backchain.numpy as bnp
+from .._core import scratch as _scratch
 from .._core.primitive import Joint, primitive
 from .nn import sigmoid
 
@@ -263,7 +266,7 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     w = _packed(w, _order(n), half)
     # z as (rows, T + 1, N): the operands of all steps are then one (rows, T N) matrix, for the
     # weight gradients; a step's (rows, N) slice is a strided view that the products read as it is
-    z = np.empty((rows, steps + 1, batch), dtype=dtype)
+    z = _scratch.empty((rows, steps + 1, batch), dtype)
     z[:n, 0] = h0.T
     z[n:n + m, :steps] = x.transpose(2, 0, 1)
     if bias is not None:
@@ -271,8 +274,8 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     z[n:, steps] = 0                    # read by no product; defined all the same
     # a step's activations: the gates i, f, o, g, then tanh(c) (the backward pass's factors
     # 1 - g^2 and 1 - tanh(c)^2 are then one call on one block)
-    acts = np.empty((steps, 5 * n, batch), dtype=dtype)
-    cb = np.empty((steps + 1, n, batch), dtype=dtype)
+    acts = _scratch.empty((steps, 5 * n, batch), dtype)
+    cb = _scratch.empty((steps + 1, n, batch), dtype)
     cb[0] = c0.T
     ig = np.empty((n, batch), dtype=dtype)
     multiply, tanh, matmul = np.multiply, np.tanh, np.matmul
@@ -295,23 +298,29 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
 def _lstm_layer_impl(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     res = _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
     z, cb = res[1], res[2]
-    n = cb.shape[1]
-    hs, cs = np.transpose(z[:n, 1:], (1, 2, 0)), np.swapaxes(cb[1:], 1, 2)
+    steps, n = cb.shape[0] - 1, cb.shape[1]
+    hs = np.transpose(z[:n, 1:], (1, 2, 0))
     _residuals.put(hs, res)
-    return hs, cs
+    return hs, np.ascontiguousarray(z[:n, steps].T), np.ascontiguousarray(cb[steps].T)
 
 
-def _lstm_layer_recompute(lib, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs):
-    """Previous states and gate activations of every step, from the outputs: two large products."""
+def _lstm_layer_states(lib, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs):
+    """Previous states, gate activations and tanh(c) of every step, from the hidden states: the
+    pre-activations of all steps are two large products; the cell states follow their recurrence."""
     n = np.shape(h0)[-1]
     hprev = lib.concatenate([lib.expand_dims(h0, 0), hs[:-1]], axis=0)
-    cprev = lib.concatenate([lib.expand_dims(c0, 0), cs[:-1]], axis=0)
     a = lib.matmul(x, lib.swapaxes(w_ih, 0, 1)) + lib.matmul(hprev, lib.swapaxes(w_hh, 0, 1))
     for b in (b_ih, b_hh):
         if b is not None:
             a = a + b
     i, f, o = _sigm(lib, a[..., :n]), _sigm(lib, a[..., n:2 * n]), _sigm(lib, a[..., 3 * n:])
     g = lib.tanh(a[..., 2 * n:3 * n])
+    c, cs = c0, []
+    for t in range(np.shape(x)[0]):
+        c = f[t] * c + i[t] * g[t]
+        cs.append(c)
+    cs = lib.stack(cs, axis=0)
+    cprev = lib.concatenate([lib.expand_dims(c0, 0), cs[:-1]], axis=0)
     return hprev, cprev, i, f, g, o, lib.tanh(cs)
 
 
@@ -320,18 +329,27 @@ def _sigm(lib, x):
 
 
 def _lstm_layer_vjp_all(needs, ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
-    """Cotangents of the inputs marked in ``needs``, from one backward recurrence (a ``Joint`` rule)."""
-    gh, gc = ct
-    if isinstance(ans, tuple):
-        hs, cs = ans
-    else:  # higher order: the outputs as recorded functions of the inputs
-        hs, cs = lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
-    lib = _lib(gh, gc, hs, cs, x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+    """Cotangents of the inputs marked in ``needs``, from one backward recurrence (a ``Joint`` rule;
+    ``ct`` holds the cotangents of all hidden states, the last hidden state and the last cell
+    state, None where a result was not used)."""
+    gh, gh_last, gc_last = ct
+    hs = ans[0] if isinstance(ans, tuple) else None
+    lib = _lib(gh, gh_last, gc_last, hs, x, h0, c0, w_ih, w_hh, b_ih, b_hh)
     if lib is np:
-        cts = _NumpyCotangents(gh, gc, hs, cs, x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        cts = _NumpyCotangents(gh, gh_last, gc_last, hs, x, h0, c0, w_ih, w_hh, b_ih, b_hh)
         return [cts[k] if need else None for k, need in enumerate(needs)]
-    hprev, cprev, i, f, g, o, tc = _lstm_layer_recompute(lib, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs)
     steps = np.shape(x)[0]
+    if steps == 0:
+        return None, gh_last, gc_last, None, None, None, None
+    if hs is None:  # higher order: the outputs as recorded functions of the inputs
+        hs = lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh)[0]
+    # the cotangents of every step's states (the last results are the last step's states)
+    zero = lib.zeros_like(hs)
+    gh = zero if gh is None else gh
+    if gh_last is not None:
+        gh = lib.concatenate([gh[:-1], gh[-1:] + lib.expand_dims(gh_last, 0)], axis=0)
+    gc = zero if gc_last is None else lib.concatenate([zero[:-1], lib.expand_dims(gc_last, 0)], axis=0)
+    hprev, cprev, i, f, g, o, tc = _lstm_layer_states(lib, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs)
     # elementwise factors of all steps at once; only the recurrence runs step by step
     do = gh * tc * o * (1 - o)
     dc_from_h = gh * o * (1 - tc * tc)
@@ -367,33 +385,34 @@ class _NumpyCotangents:
     when the engine asks for them (``[k]``, input order).
     """
 
-    def __init__(self, gh, gc, hs, cs, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+    def __init__(self, gh, gh_last, gc_last, hs, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
         saved = _residuals.get(hs)
         acts, z, cb = saved if saved is not None else _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
         steps, n5, batch = acts.shape
         n = n5 // 5
         n2, n3, n4 = 2 * n, 3 * n, 4 * n
-        dtype = np.result_type(acts, gh, gc)
+        dtype = np.result_type(acts, *(c for c in (gh, gh_last, gc_last) if c is not None))
         order = _order(n)
         wh = np.take(w_hh.astype(dtype, copy=False), order, axis=0)
         wht = np.ascontiguousarray(wh.T)   # the faster operand layout for OpenBLAS here
         one = dtype.type(1)
-        # the cotangents of the states, transposed like them; a part that is all zero is skipped
-        # (typically: only the last hidden state is used, and no cell state)
-        ght = np.swapaxes(gh, 1, 2)
-        gct = np.swapaxes(gc, 1, 2)
-        more_h = steps > 1 and gh[:-1].any()   # the untransposed arrays: contiguous, a faster scan
-        more_c = steps > 1 and gc[:-1].any()
-        if more_h:
-            ght = np.ascontiguousarray(ght, dtype=dtype)
-        if more_c:
-            gct = np.ascontiguousarray(gct, dtype=dtype)
-        # C order like every other operand of the loop (a transposed copy would be in F order)
-        dh = np.array(ght[-1], dtype=dtype, order="C") if steps else np.zeros((n, batch), dtype=dtype)
-        dc = np.array(gct[-1], dtype=dtype, order="C") if steps else np.zeros((n, batch), dtype=dtype)
+        # the cotangents of the states, transposed like them, in C order like every other operand
+        # of the loop; those of the hidden states before the last are skipped when all zero
+        # (typically: only the last state is used)
+        dh = np.zeros((n, batch), dtype=dtype)
+        dc = np.zeros((n, batch), dtype=dtype)
+        if gh_last is not None:
+            dh += gh_last.T
+        if gc_last is not None:
+            dc += gc_last.T
+        ght = None
+        if gh is not None and steps:
+            dh += gh[-1].T
+            if steps > 1 and gh[:-1].any():   # the untransposed array: contiguous, a faster scan
+                ght = np.ascontiguousarray(np.swapaxes(gh, 1, 2), dtype=dtype)
         # the cotangents of the pre-activations (internal gate order) of all steps, as (4H, T, N) so
         # that they are one (4H, T N) matrix for the weight gradients; a step's are formed in ``d``
-        dgs = np.empty((n4, steps, batch), dtype=dtype)
+        dgs = _scratch.empty((n4, steps, batch), dtype)
         d = np.empty((n4, batch), dtype=dtype)
         q = np.empty((n5, batch), dtype=dtype)
         dct = np.empty((n, batch), dtype=dtype)
@@ -425,11 +444,8 @@ class _NumpyCotangents:
             multiply(dct, f, dc)
             matmul(wht, d, out=dh)                         # the cotangent of h_{t-1} through step t
             np.copyto(store, d)
-            if t > 0:
-                if more_h:
-                    dh += ght[t - 1]
-                if more_c:
-                    dc += gct[t - 1]
+            if t > 0 and ght is not None:
+                dh += ght[t - 1]
         self.dh0, self.dc0 = dh.T, dc.T
         self.flat = dgs.reshape(n4, steps * batch)
         self.z = z[:, :steps].reshape(z.shape[0], steps * batch)   # a view: rows of T N numbers
@@ -462,12 +478,16 @@ class _NumpyCotangents:
         return self._weights(n + m, n + m + 1)[:, 0]   # b_ih and b_hh: equal, but not one array
 
 
-def _lstm_layer_jvp_all(tx, th0, tc0, twi, twh, tbi, tbh, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs):
-    """Tangents of all hidden and cell states from tangents of the inputs (None: zero)."""
-    lib = _lib(tx, th0, tc0, twi, twh, tbi, tbh, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs)
-    hprev, cprev, i, f, g, o, tc = _lstm_layer_recompute(lib, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs)
+def _lstm_layer_jvp_all(tx, th0, tc0, twi, twh, tbi, tbh, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs):
+    """Tangents of the results (all hidden states, the last hidden and cell states) from tangents
+    of the inputs (None: zero)."""
+    lib = _lib(tx, th0, tc0, twi, twh, tbi, tbh, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs)
     n = np.shape(h0)[-1]
     steps = np.shape(x)[0]
+    zero = lambda: lib.zeros_like(h0)
+    if steps == 0:
+        return [lib.zeros_like(hs), zero() if th0 is None else th0, zero() if tc0 is None else tc0]
+    hprev, cprev, i, f, g, o, tc = _lstm_layer_states(lib, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs)
     # the tangent of the input projection, all steps at once
     txp = None
     if tx is not None:
@@ -478,10 +498,9 @@ def _lstm_layer_jvp_all(tx, th0, tc0, twi, twh, tbi, tbh, x, h0, c0, w_ih, w_hh,
     for tb in (tbi, tbh):
         if tb is not None:
             txp = tb if txp is None else txp + tb
-    zero = lambda: lib.zeros_like(h0)
     dh = zero() if th0 is None else th0
     dc = zero() if tc0 is None else tc0
-    dhs, dcs = [], []
+    dhs = []
     for t in range(steps):
         da = lib.matmul(dh, lib.swapaxes(w_hh, 0, 1))
         if txp is not None:
@@ -495,26 +514,25 @@ def _lstm_layer_jvp_all(tx, th0, tc0, twi, twh, tbi, tbh, x, h0, c0, w_ih, w_hh,
         dc = df * cprev[t] + f[t] * dc + di * g[t] + i[t] * dg
         dh = dout * tc[t] + o[t] * (1 - tc[t] * tc[t]) * dc
         dhs.append(dh)
-        dcs.append(dc)
-    return [lib.stack(dhs, axis=0), lib.stack(dcs, axis=0)]
+    return [lib.stack(dhs, axis=0), dh, dc]
 
 
 def _lstm_layer_jvp(k):
     def rule(t, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
         tangents = [None] * 7
         tangents[k] = t
-        hs, cs = ans if isinstance(ans, tuple) else lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
-        return _lstm_layer_jvp_all(*tangents, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, cs)
+        hs = ans[0] if isinstance(ans, tuple) else lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh)[0]
+        return _lstm_layer_jvp_all(*tangents, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs)
     return rule
 
 
 lstm_layer = primitive(
     "rnn.lstm_layer", _lstm_layer_impl,
-    vjp=Joint(_lstm_layer_vjp_all, 7), jvp=tuple(_lstm_layer_jvp(k) for k in range(7)),
+    vjp=Joint(_lstm_layer_vjp_all, 7, symbolic_zeros=True), jvp=tuple(_lstm_layer_jvp(k) for k in range(7)),
     multiple_results=True,
     doc="One direction of an LSTM layer over a sequence: (x (T, N, I), h0 (N, H), c0 (N, H), W_ih (4H, I), "
-        "W_hh (4H, H), b_ih (4H,) or None, b_hh (4H,) or None) -> (all hidden states (T, N, H), all cell "
-        "states (T, N, H)); gates in PyTorch's order (i, f, g, o).",
+        "W_hh (4H, H), b_ih (4H,) or None, b_hh (4H,) or None) -> (all hidden states (T, N, H), the last "
+        "hidden state (N, H), the last cell state (N, H)); gates in PyTorch's order (i, f, g, o).",
 )
 
 
@@ -533,15 +551,16 @@ def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     n = h0.shape[-1]
     n2 = 2 * n
     dtype = np.result_type(x, h0, w_ih, w_hh, *(b for b in (b_ih, b_hh) if b is not None))
-    xp = np.matmul(x.reshape(steps * batch, m).astype(dtype, copy=False), w_ih.T.astype(dtype, copy=False))
-    xp = xp.reshape(steps, batch, 3 * n)
+    xp = _scratch.empty((steps, batch, 3 * n), dtype)
+    np.matmul(x.reshape(steps * batch, m).astype(dtype, copy=False), w_ih.T.astype(dtype, copy=False),
+              out=xp.reshape(steps * batch, 3 * n))
     if b_ih is not None:
         xp += b_ih
     wht = np.ascontiguousarray(w_hh.T, dtype=dtype)
-    hs = np.empty((steps + 1, batch, n), dtype=dtype)
+    hs = _scratch.empty((steps + 1, batch, n), dtype)
     hs[0] = h0
-    acts = np.empty((steps, batch, 3 * n), dtype=dtype)
-    hns = np.empty((steps, batch, n), dtype=dtype)
+    acts = _scratch.empty((steps, batch, 3 * n), dtype)
+    hns = _scratch.empty((steps, batch, n), dtype)
     hg = np.empty((batch, 3 * n), dtype=dtype)
     half = dtype.type(0.5)
     for t in range(steps):
@@ -572,7 +591,7 @@ def _gru_layer_impl(x, h0, w_ih, w_hh, b_ih, b_hh):
     res = _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh)
     out = res[2][1:]
     _residuals.put(out, res)
-    return out
+    return out, res[2][-1].copy()
 
 
 def _gru_layer_recompute(lib, x, h0, w_ih, w_hh, b_ih, b_hh, hs):
@@ -592,13 +611,23 @@ def _gru_layer_recompute(lib, x, h0, w_ih, w_hh, b_ih, b_hh, hs):
     return hprev, r, z, new, hn
 
 
-def _gru_layer_vjp_all(needs, g, ans, x, h0, w_ih, w_hh, b_ih, b_hh):
-    """Cotangents of the inputs marked in ``needs``, from one backward recurrence (a ``Joint`` rule)."""
-    lib = _lib(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh)
+def _gru_layer_vjp_all(needs, ct, ans, x, h0, w_ih, w_hh, b_ih, b_hh):
+    """Cotangents of the inputs marked in ``needs``, from one backward recurrence (a ``Joint`` rule;
+    ``ct`` holds the cotangents of all hidden states and of the last one, None where unused)."""
+    g, g_last = ct
+    hs = ans[0] if isinstance(ans, tuple) else None
+    lib = _lib(g, g_last, hs, x, h0, w_ih, w_hh, b_ih, b_hh)
     if lib is np:
-        cts = _GruNumpyCotangents(g, ans, x, h0, w_ih, w_hh, b_ih, b_hh)
+        cts = _GruNumpyCotangents(g, g_last, hs, x, h0, w_ih, w_hh, b_ih, b_hh)
         return [cts[k] if need else None for k, need in enumerate(needs)]
-    return _gru_layer_vjp_lib(lib, g, ans, x, h0, w_ih, w_hh, b_ih, b_hh)
+    if np.shape(x)[0] == 0:
+        return None, g_last, None, None, None, None
+    if hs is None:  # higher order: the outputs as recorded functions of the inputs
+        hs = gru_layer(x, h0, w_ih, w_hh, b_ih, b_hh)[0]
+    g = lib.zeros_like(hs) if g is None else g
+    if g_last is not None:   # the last result is the last step's state
+        g = lib.concatenate([g[:-1], g[-1:] + lib.expand_dims(g_last, 0)], axis=0)
+    return _gru_layer_vjp_lib(lib, g, hs, x, h0, w_ih, w_hh, b_ih, b_hh)
 
 
 def _gru_layer_vjp_lib(lib, g, hs, x, h0, w_ih, w_hh, b_ih, b_hh):
@@ -630,18 +659,23 @@ class _GruNumpyCotangents:
     cotangents of the input, weights and biases are each one product or sum over all steps, formed
     when the engine asks for them (``[k]``, input order)."""
 
-    def __init__(self, g, hs_out, x, h0, w_ih, w_hh, b_ih, b_hh):
+    def __init__(self, g, g_last, hs_out, x, h0, w_ih, w_hh, b_ih, b_hh):
         saved = _residuals.get(hs_out)
         acts, hns, hs = saved if saved is not None else _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh)
         steps, batch, n3 = acts.shape
         n, n2 = n3 // 3, 2 * n3 // 3
-        dtype = np.result_type(acts, g)
+        dtype = np.result_type(acts, *(c for c in (g, g_last) if c is not None))
         one = dtype.type(1)
         w = w_hh.astype(dtype, copy=False)
-        more = steps > 1 and g[:-1].any()   # typically only the last state is used
-        dh = np.array(g[-1], dtype=dtype) if steps else np.zeros(np.shape(h0), dtype=dtype)
-        dxg = np.empty((steps, batch, n3), dtype=dtype)   # cotangents of x W_ih^T + b_ih
-        dhg = np.empty((steps, batch, n3), dtype=dtype)   # cotangents of h W_hh^T + b_hh
+        dh = np.zeros((batch, n), dtype=dtype)
+        if g_last is not None:
+            dh += g_last
+        more = False   # the states before the last: typically unused (all zero)
+        if g is not None and steps:
+            dh += g[-1]
+            more = steps > 1 and g[:-1].any()
+        dxg = _scratch.empty((steps, batch, n3), dtype)   # cotangents of x W_ih^T + b_ih
+        dhg = _scratch.empty((steps, batch, n3), dtype)   # cotangents of h W_hh^T + b_hh
         omz = np.empty((batch, n), dtype=dtype)
         back = np.empty((batch, n), dtype=dtype)
         for t in range(steps - 1, -1, -1):
@@ -717,22 +751,24 @@ def _gru_layer_jvp_all(tx, th0, twi, twh, tbi, tbh, x, h0, w_ih, w_hh, b_ih, b_h
         dh = dnew * (1 - z[t]) + dz * (hprev[t] - new[t]) + z[t] * dh
         outs.append(dh)
     if not outs:
-        return lib.zeros_like(hs)
-    return lib.stack(outs, axis=0)
+        return [lib.zeros_like(hs), dh]
+    return [lib.stack(outs, axis=0), dh]
 
 
 def _gru_layer_jvp(k):
     def rule(t, ans, x, h0, w_ih, w_hh, b_ih, b_hh):
         tangents = [None] * 6
         tangents[k] = t
-        return _gru_layer_jvp_all(*tangents, x, h0, w_ih, w_hh, b_ih, b_hh, ans)
+        hs = ans[0] if isinstance(ans, tuple) else gru_layer(x, h0, w_ih, w_hh, b_ih, b_hh)[0]
+        return _gru_layer_jvp_all(*tangents, x, h0, w_ih, w_hh, b_ih, b_hh, hs)
     return rule
 
 
 gru_layer = primitive(
     "rnn.gru_layer", _gru_layer_impl,
-    vjp=Joint(_gru_layer_vjp_all, 6), jvp=tuple(_gru_layer_jvp(k) for k in range(6)),
+    vjp=Joint(_gru_layer_vjp_all, 6, symbolic_zeros=True), jvp=tuple(_gru_layer_jvp(k) for k in range(6)),
+    multiple_results=True,
     doc="One direction of a GRU layer over a sequence: (x (T, N, I), h0 (N, H), W_ih (3H, I), W_hh (3H, H), "
-        "b_ih (3H,) or None, b_hh (3H,) or None) -> all hidden states (T, N, H); gates in PyTorch's order "
-        "(r, z, n).",
+        "b_ih (3H,) or None, b_hh (3H,) or None) -> (all hidden states (T, N, H), the last hidden state "
+        "(N, H)); gates in PyTorch's order (r, z, n).",
 )

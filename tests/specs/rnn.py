@@ -18,23 +18,28 @@ COVERED_ELSEWHERE = {}
 SPECS += [
     Spec(lambda x, h0, c0, wi, wh, bi, bh: R.lstm_layer(x, h0, c0, wi, wh, bi, bh)[0],
          [((4, 2, 3), (2, 2), (2, 2), (8, 3), (8, 2), (8,), (8,))], prims=("rnn.lstm_layer",), id="lstm_layer_h"),
-    Spec(lambda x, h0, c0, wi, wh, bi, bh: R.lstm_layer(x, h0, c0, wi, wh, bi, bh)[1],
+    Spec(lambda x, h0, c0, wi, wh, bi, bh: R.lstm_layer(x, h0, c0, wi, wh, bi, bh)[2],
          [((3, 2, 2), (2, 3), (2, 3), (12, 2), (12, 3), (12,), (12,))], prims=("rnn.lstm_layer",), id="lstm_layer_c"),
+    # only the last hidden state used, one bias only
+    Spec(lambda x, h0, c0, wi, wh, bi: R.lstm_layer(x, h0, c0, wi, wh, bi, None)[1],
+         [((3, 2, 2), (2, 3), (2, 3), (12, 2), (12, 3), (12,))], prims=("rnn.lstm_layer",), id="lstm_layer_h_last"),
     Spec(lambda x, h0, c0, wi, wh: R.lstm_layer(x, h0, c0, wi, wh, None, None)[0][-1]
-         * R.lstm_layer(x, h0, c0, wi, wh, None, None)[1][1],
+         * R.lstm_layer(x, h0, c0, wi, wh, None, None)[2],
          [((3, 1, 2), (1, 1), (1, 1), (4, 2), (4, 1))], prims=("rnn.lstm_layer",), id="lstm_layer_nobias"),
-    # every output used (both cotangents nonzero at every step), one bias only
+    # every result used, one bias only
     Spec(lambda x, h0, c0, wi, wh, bh: R.lstm_layer(x, h0, c0, wi, wh, None, bh)[0] * 2.0
-         + R.lstm_layer(x, h0, c0, wi, wh, None, bh)[1],
+         + R.lstm_layer(x, h0, c0, wi, wh, None, bh)[1] - R.lstm_layer(x, h0, c0, wi, wh, None, bh)[2],
          [((3, 2, 2), (2, 2), (2, 2), (8, 2), (8, 2), (8,))], prims=("rnn.lstm_layer",), id="lstm_layer_both"),
 ]
 
 SPECS += [
-    Spec(R.gru_layer, [((4, 2, 3), (2, 2), (6, 3), (6, 2), (6,), (6,))], prims=("rnn.gru_layer",),
-         id="gru_layer"),
-    # only the last state used (the usual case: the cotangent is zero before the last step)
-    Spec(lambda x, h0, wi, wh: R.gru_layer(x, h0, wi, wh, None, None)[-1],
+    Spec(lambda x, h0, wi, wh, bi, bh: R.gru_layer(x, h0, wi, wh, bi, bh)[0],
+         [((4, 2, 3), (2, 2), (6, 3), (6, 2), (6,), (6,))], prims=("rnn.gru_layer",), id="gru_layer"),
+    # only the last state used (the usual case: no cotangent for the sequence of states)
+    Spec(lambda x, h0, wi, wh: R.gru_layer(x, h0, wi, wh, None, None)[1],
          [((3, 1, 2), (1, 1), (3, 2), (3, 1))], prims=("rnn.gru_layer",), id="gru_layer_last_nobias"),
-    Spec(lambda x, h0, wi, wh, bh: R.gru_layer(x, h0, wi, wh, None, bh)[1:] * 2.0,
+    # both results used
+    Spec(lambda x, h0, wi, wh, bh: R.gru_layer(x, h0, wi, wh, None, bh)[0][1:] * 2.0
+         - R.gru_layer(x, h0, wi, wh, None, bh)[1],
          [((3, 2, 2), (2, 3), (9, 2), (9, 3), (9,))], prims=("rnn.gru_layer",), id="gru_layer_hh_bias"),
 ]

@@ -67,11 +67,11 @@ def _run(mode, x, h0, c0, weights, reverse, masks):
     if mode == "LSTM" and masks is None and w_hr is None:
         # the common case: the whole sequence, input projection included, is one node
         # (see backchain._rules.rnn.lstm_layer)
-        hs, cs = lstm_layer(x[::-1] if reverse else x, h0, c0, w_ih, w_hh, b_ih, b_hh)
-        return (hs[::-1] if reverse else hs), hs[-1], cs[-1]
+        hs, h, c = lstm_layer(x[::-1] if reverse else x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        return (hs[::-1] if reverse else hs), h, c
     if mode == "GRU" and masks is None:  # likewise (backchain._rules.rnn.gru_layer)
-        hs = gru_layer(x[::-1] if reverse else x, h0, w_ih, w_hh, b_ih, b_hh)
-        return (hs[::-1] if reverse else hs), hs[-1], None
+        hs, h = gru_layer(x[::-1] if reverse else x, h0, w_ih, w_hh, b_ih, b_hh)
+        return (hs[::-1] if reverse else hs), h, None
     xp = F.linear(x, w_ih, b_ih)
     pieces = bnp.split(xp, steps, axis=0) if isinstance(xp, Tensor) else np.split(xp, steps, axis=0)
     h, c = h0, c0
