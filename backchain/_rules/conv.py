@@ -28,14 +28,13 @@ Layouts and parameters follow ``torch.nn.functional``: input ``(N, C, *spatial)`
 groups, *kernel)``, which is exactly the weight of the convolution it transposes.
 """
 import itertools
-import sys
-import threading
 
 import numpy as np
 from numpy.lib.stride_tricks import as_strided
 
 import backchain.numpy as bnp
 from .._core.primitive import primitive
+from .._core.scratch import recycled as _output, temporary as _scratch
 from .._core.tensor import Tensor
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
@@ -46,66 +45,6 @@ def _data(a):
 
 
 # -- the NumPy kernels ---------------------------------------------------------------------------
-
-class _Scratch(threading.local):
-    def __init__(self):
-        self.buffers = {}
-
-
-_scratch_state = _Scratch()
-
-
-def _scratch(slot, shape, dtype):
-    """A reused, uninitialised array for a temporary that dies within one kernel call.
-
-    NOTE: the im2col columns are several times the size of the input and live for one
-    matrix product. A fresh allocation of that size is returned to the OS when freed, so
-    each call pays its page faults again (measured: the LeNet train step took twice as
-    long). One buffer per slot and thread is reused instead; never return it to callers.
-    """
-    dtype = np.dtype(dtype)
-    n = int(np.prod(shape)) * dtype.itemsize
-    buf = _scratch_state.buffers.get(slot)
-    if buf is None or buf.size < n:
-        buf = np.empty(max(n, 1), dtype=np.uint8)
-        _scratch_state.buffers[slot] = buf
-    return buf[:n].view(dtype).reshape(shape)
-
-
-class _Outputs(threading.local):
-    def __init__(self):
-        self.free = {}
-
-
-_outputs_state = _Outputs()
-_POOLED = 4   # arrays kept per (slot, shape, dtype)
-_POOL_KEYS = 32   # (slot, shape, dtype) keys kept per thread
-
-
-def _output(slot, shape, dtype):
-    """A fresh-or-recycled uninitialised array for a kernel's result.
-
-    NOTE: results of the size of a feature map are above malloc's mmap threshold: a new one is
-    page-faulted in on every call (measured: about a third of the LeNet train step). An array
-    that this pool handed out before is recycled only when the pool holds the only reference
-    to it (no caller, graph node or view keeps it alive), so a returned result is never
-    overwritten while anything can still read it.
-    """
-    dtype = np.dtype(dtype)
-    key = (slot, tuple(shape), dtype)
-    free = _outputs_state.free
-    if key not in free and len(free) >= _POOL_KEYS:
-        free.clear()   # many shapes: start over (the dropped arrays live on while referenced)
-    kept = free.setdefault(key, [])
-    for i in range(len(kept)):
-        # references: the list, and getrefcount's argument
-        if sys.getrefcount(kept[i]) == 2:
-            return kept[i]
-    out = np.empty(shape, dtype)
-    if len(kept) < _POOLED:
-        kept.append(out)
-    return out
-
 
 # NOTE: inside the kernels the batch axis is moved last, (C, *spatial, N). Every row of the
 # columns then reads runs of ``out_w * N`` contiguous numbers (not ``out_w``), which makes the

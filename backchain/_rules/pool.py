@@ -30,14 +30,14 @@ read from the ``backchain.kinks`` policy (``bc.kinks.policy(ties=...)``), or
 given per call with ``ties=``.
 """
 import itertools
-import sys
 
 import numpy as np
 
 import backchain.numpy as bnp
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
-from .conv import _output, _tuple
+from .._core.scratch import recycled as _output
+from .conv import _tuple
 from .sampling import take_flat, scatter_flat
 
 __all__ = ["max_pool1d", "max_pool2d", "max_pool3d", "avg_pool1d", "avg_pool2d", "avg_pool3d",
