@@ -5,6 +5,8 @@
 0.72686198...
 """
 from ._core.tensor import Tensor, tensor, no_grad, enable_grad, set_grad_enabled, is_grad_enabled
+from ._core import malloc as _malloc
+_malloc.tune()  # glibc's thresholds where its own adjustment ends (_core/malloc.py)
 from . import numpy  # noqa: F401  (installs Tensor's methods)
 from ._core import inplace as _inplace
 from ._core.anomaly import (detect_anomaly, set_detect_anomaly, is_anomaly_enabled, AnomalyError,

@@ -65,6 +65,8 @@ def thread_info():
         info["torch"] = sys.modules["torch"].get_num_threads()
     if "jax" in sys.modules:
         info["jax"] = f"XLA CPU, {len(sys.modules['jax'].devices())} device"
+    if "backchain" in sys.modules:   # what importing backchain did to the C allocator (_core/malloc.py)
+        info["malloc"] = sys.modules["backchain._core.malloc"].STATE["malloc"]
     return info
 
 

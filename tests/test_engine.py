@@ -40,7 +40,12 @@ def test_long_chain_records_and_backwards_without_recursion():
     if before is not None:
         freed = _rss_mb()
         assert recorded - before > 100  # the graph did take memory ...
-        assert freed - before < 30, (before, recorded, freed)  # ... and gave it back
+        # ... and gave it back: to the system, but for the free memory that glibc keeps at the
+        # top of its heap for reuse (up to its trim threshold, which backchain sets: _core/malloc.py)
+        from backchain._core import malloc
+
+        kept = malloc.TRIM_THRESHOLD / 2**20 if "trim" in malloc.STATE["malloc"] else 0
+        assert freed - before < 30 + kept, (before, recorded, freed)
 
 
 def test_a_recorded_op_adds_one_object_for_the_garbage_collector():
