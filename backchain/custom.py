@@ -19,10 +19,10 @@ import functools
 
 import numpy as np
 
-from ._core.primitive import REGISTRY, primitive
+from ._core.primitive import REGISTRY, Joint, primitive
 from ._core.tensor import Tensor, _state
 
-__all__ = ["custom_vjp", "custom_jvp", "Function", "FunctionCtx", "elementwise", "defprimitive"]
+__all__ = ["custom_vjp", "custom_jvp", "Function", "FunctionCtx", "elementwise", "defprimitive", "Joint"]
 
 
 def _data(x):

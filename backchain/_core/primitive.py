@@ -77,6 +77,16 @@ class Joint:
     (their rule is None). ``n=None`` serves a variadic primitive. With ``symbolic_zeros`` (a
     primitive with several results), the cotangent of a result that nothing used stays None
     in ``g`` instead of an array of zeros.
+
+    >>> import numpy as np, backchain as bc
+    >>> from backchain.custom import Joint
+    >>> def vjp(needs, g, ans, x, y):   # both cotangents from one product of g
+    ...     s = g * (x + y)
+    ...     return (s if needs[0] else None), (s if needs[1] else None)
+    >>> f = bc.defprimitive("half_square_of_sum", lambda x, y: (x + y) ** 2 / 2, vjp=Joint(vjp, 2),
+    ...                     jvp=(lambda t, ans, x, y: t * (x + y),) * 2, export=False)
+    >>> float(bc.grad(lambda x: f(x, 2.0))(1.0))
+    3.0
     """
 
     __slots__ = ("fn", "n", "nondiff", "symbolic_zeros")
