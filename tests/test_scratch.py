@@ -46,3 +46,11 @@ def test_a_bounded_number_of_buffers_wait_and_only_fitting_ones_are_taken():
     same = scratch.empty((1 << 18,), np.float32)     # 1 MiB: takes one
     assert len(scratch._kept) == scratch.KEEP - 1
     del big, same
+
+
+def test_kept_bytes_are_bounded(monkeypatch):
+    monkeypatch.setattr(scratch, "KEEP_BYTES", 5 << 20)
+    arrays = [scratch.empty((1 << 18,), np.float32) for _ in range(8)]   # 1 MiB each
+    del arrays
+    gc.collect()
+    assert 1 <= len(scratch._kept) and sum(len(b) for b in scratch._kept) <= 5 << 20

@@ -22,8 +22,8 @@ it is gone, whoever held it: outputs returned to users are safe to take from her
 
 How: each array is made with ``np.frombuffer`` over a ``ctypes`` window on a kept ``bytearray``;
 NumPy holds the window for as long as any array or view on it lives, and a weak reference to the
-window gives the buffer back when it dies. At most ``KEEP`` buffers wait to be used again (the
-most recently freed); arrays under ``MIN_BYTES`` come from ``np.empty``.
+window gives the buffer back when it dies. At most ``KEEP`` buffers and ``KEEP_BYTES`` bytes wait
+to be used again (the most recently freed); arrays under ``MIN_BYTES`` come from ``np.empty``.
 """
 import ctypes
 import sys
@@ -35,7 +35,8 @@ import numpy as np
 __all__ = ["empty", "recycled", "temporary"]
 
 MIN_BYTES = 1 << 20
-KEEP = 4
+KEEP = 8                 # buffers waiting to be used again, at most ...
+KEEP_BYTES = 256 << 20   # ... and at most this many bytes in all (the most recently freed one always)
 ALIGN = 64
 
 _lock = threading.RLock()   # re-entered when a collection run inside ``empty`` frees a window
@@ -46,6 +47,8 @@ def _keep(buf):
     with _lock:
         _kept.append(buf)
         del _kept[:-KEEP]
+        while len(_kept) > 1 and sum(len(b) for b in _kept) > KEEP_BYTES:
+            del _kept[0]
 
 
 def empty(shape, dtype):
