@@ -249,9 +249,10 @@ def _bias(b_ih, b_hh):
     return b_ih if b_hh is None else (b_hh if b_ih is None else np.add(b_ih, b_hh))
 
 
-def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=None):
     """The forward pass on arrays: activations (T, 5H, N) (gates i, f, o, g and tanh(c)), the
-    products' operands z (H + I [+ 1], T + 1, N) (rows h_{t-1}, x_t, ones) and c (T + 1, H, N)."""
+    products' operands z (H + I [+ 1], T + 1, N) (rows h_{t-1}, x_t, ones) and c (T + 1, H, N).
+    Where ``mask`` (T, N) is False the states are carried over (z and c hold the carried ones)."""
     steps, batch, m = x.shape
     n = h0.shape[-1]
     bias = _bias(b_ih, b_hh)
@@ -279,9 +280,10 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     cb[0] = c0.T
     ig = np.empty((n, batch), dtype=dtype)
     multiply, tanh, matmul = np.multiply, np.tanh, np.matmul
+    keep = _kept_steps(mask, steps)
     # a step's views, made by iterating (cheaper than indexing): operand, activations, states
-    for zt, a, s, (i, f, o, g, tc), c_prev, c, h in zip(
-            z.transpose(1, 0, 2), acts[:, :4 * n], acts[:, :3 * n], acts.reshape(steps, 5, n, batch),
+    for k, zt, a, s, (i, f, o, g, tc), c_prev, c, h in zip(
+            keep, z.transpose(1, 0, 2), acts[:, :4 * n], acts[:, :3 * n], acts.reshape(steps, 5, n, batch),
             cb, cb[1:], z[:n, 1:].transpose(1, 0, 2)):
         matmul(w, zt, out=a)
         tanh(a, a)
@@ -292,22 +294,43 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
         c += ig
         tanh(c, tc)
         multiply(o, tc, h)
+        if k is not None:               # sequences past their end: the states carry over
+            np.copyto(c, c_prev, where=k)
+            np.copyto(h, zt[:n], where=k)
     return acts, z, cb
 
 
-def _lstm_layer_impl(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
-    res = _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+def _kept_steps(mask, steps):
+    """Per step: None, or the (N,) booleans of the sequences whose states carry over (``~mask``)."""
+    if mask is None:
+        return [None] * steps
+    keep = ~np.asarray(mask, dtype=bool)
+    return [k if k.any() else None for k in keep]
+
+
+def _lstm_layer_impl(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=None):
+    res = _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask)
     z, cb = res[1], res[2]
     steps, n = cb.shape[0] - 1, cb.shape[1]
-    hs = np.transpose(z[:n, 1:], (1, 2, 0))
+    hs = z[:n, 1:]
+    if mask is not None:   # the outputs past a sequence's end are 0
+        hs = np.multiply(hs, np.asarray(mask, dtype=bool), out=_scratch.empty(hs.shape, hs.dtype))
+    hs = np.transpose(hs, (1, 2, 0))
     _residuals.put(hs, res)
     return hs, np.ascontiguousarray(z[:n, steps].T), np.ascontiguousarray(cb[steps].T)
 
 
-def _lstm_layer_states(lib, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs):
-    """Previous states, gate activations and tanh(c) of every step, from the hidden states: the
-    pre-activations of all steps are two large products; the cell states follow their recurrence."""
+def _lstm_layer_states(lib, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, mask=None):
+    """Previous states, gate activations and tanh(c) of every step, from the outputs: the
+    pre-activations of all steps are two large products; the cell states follow their recurrence.
+    With a ``mask`` (T, N, 1) of 0/1 the previous states are the carried ones."""
     n = np.shape(h0)[-1]
+    if mask is not None:   # the carried hidden states, from the outputs (0 past a sequence's end)
+        h, carried = h0, []
+        for t in range(np.shape(x)[0]):
+            h = hs[t] + (1 - mask[t]) * h
+            carried.append(h)
+        hs = lib.stack(carried, axis=0) if carried else hs
     hprev = lib.concatenate([lib.expand_dims(h0, 0), hs[:-1]], axis=0)
     a = lib.matmul(x, lib.swapaxes(w_ih, 0, 1)) + lib.matmul(hprev, lib.swapaxes(w_hh, 0, 1))
     for b in (b_ih, b_hh):
@@ -315,20 +338,27 @@ def _lstm_layer_states(lib, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs):
             a = a + b
     i, f, o = _sigm(lib, a[..., :n]), _sigm(lib, a[..., n:2 * n]), _sigm(lib, a[..., 3 * n:])
     g = lib.tanh(a[..., 2 * n:3 * n])
-    c, cs = c0, []
+    c, cs, news = c0, [], []
     for t in range(np.shape(x)[0]):
-        c = f[t] * c + i[t] * g[t]
+        new = f[t] * c + i[t] * g[t]
+        c = new if mask is None else mask[t] * new + (1 - mask[t]) * c
         cs.append(c)
+        news.append(new)
     cs = lib.stack(cs, axis=0)
     cprev = lib.concatenate([lib.expand_dims(c0, 0), cs[:-1]], axis=0)
-    return hprev, cprev, i, f, g, o, lib.tanh(cs)
+    return hprev, cprev, i, f, g, o, lib.tanh(lib.stack(news, axis=0))
 
 
 def _sigm(lib, x):
     return 0.5 + 0.5 * lib.tanh(0.5 * x)
 
 
-def _lstm_layer_vjp_all(needs, ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+def _mask01(mask, dtype):
+    """The boolean (T, N) mask as 0/1 numbers of ``dtype``, shaped (T, N, 1); None stays None."""
+    return None if mask is None else np.asarray(mask, dtype=dtype)[:, :, None]
+
+
+def _lstm_layer_vjp_all(needs, ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=None):
     """Cotangents of the inputs marked in ``needs``, from one backward recurrence (a ``Joint`` rule;
     ``ct`` holds the cotangents of all hidden states, the last hidden state and the last cell
     state, None where a result was not used)."""
@@ -336,38 +366,34 @@ def _lstm_layer_vjp_all(needs, ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
     hs = ans[0] if isinstance(ans, tuple) else None
     lib = _lib(gh, gh_last, gc_last, hs, x, h0, c0, w_ih, w_hh, b_ih, b_hh)
     if lib is np:
-        cts = _NumpyCotangents(gh, gh_last, gc_last, hs, x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        cts = _NumpyCotangents(gh, gh_last, gc_last, hs, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask)
         return [cts[k] if need else None for k, need in enumerate(needs)]
     steps = np.shape(x)[0]
     if steps == 0:
         return None, gh_last, gc_last, None, None, None, None
     if hs is None:  # higher order: the outputs as recorded functions of the inputs
-        hs = lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh)[0]
-    # the cotangents of every step's states (the last results are the last step's states)
-    zero = lib.zeros_like(hs)
-    gh = zero if gh is None else gh
-    if gh_last is not None:
-        gh = lib.concatenate([gh[:-1], gh[-1:] + lib.expand_dims(gh_last, 0)], axis=0)
-    gc = zero if gc_last is None else lib.concatenate([zero[:-1], lib.expand_dims(gc_last, 0)], axis=0)
-    hprev, cprev, i, f, g, o, tc = _lstm_layer_states(lib, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs)
-    # elementwise factors of all steps at once; only the recurrence runs step by step
-    do = gh * tc * o * (1 - o)
-    dc_from_h = gh * o * (1 - tc * tc)
-    oc = o * (1 - tc * tc)
-    di_f, df_f, dg_f = g * i * (1 - i), cprev * f * (1 - f), i * (1 - g * g)
+        hs = lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=mask)[0]
+    m = _mask01(mask, hs.dtype)
+    hprev, cprev, i, f, g, o, tc = _lstm_layer_states(lib, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, m)
+    # dh, dc: the cotangents of the states carried out of step t (h_t, c_t); an output's cotangent
+    # and the carried ones reach the step's new states where the mask is 1, the carried ones
+    # pass to step t - 1 unchanged where it is 0
+    dh = lib.zeros_like(h0) if gh_last is None else gh_last
+    dc = lib.zeros_like(c0) if gc_last is None else gc_last
     dgates = [None] * steps
-    dh = dc = None
     for t in range(steps - 1, -1, -1):
-        if dh is None:
-            dct = gc[t] + dc_from_h[t]
-            dot = do[t]
-        else:
-            dct = gc[t] + dc_from_h[t] + dh * oc[t] + dc
-            dot = do[t] + dh * tc[t] * o[t] * (1 - o[t])
-        d = lib.concatenate([dct * di_f[t], dct * df_f[t], dct * dg_f[t], dot], axis=-1)
+        dhn = dh if gh is None else dh + gh[t]
+        dcn = dc
+        if m is not None:
+            dhn, dcn = m[t] * dhn, m[t] * dcn
+        dct = dcn + dhn * o[t] * (1 - tc[t] * tc[t])
+        d = lib.concatenate([dct * g[t] * i[t] * (1 - i[t]), dct * cprev[t] * f[t] * (1 - f[t]),
+                             dct * i[t] * (1 - g[t] * g[t]), dhn * tc[t] * o[t] * (1 - o[t])], axis=-1)
         dgates[t] = d
-        dc = dct * f[t]
-        dh = lib.matmul(d, w_hh)  # the cotangent of h_{t-1} through step t
+        through_h, through_c = lib.matmul(d, w_hh), dct * f[t]   # to h_{t-1}, c_{t-1} through step t
+        if m is not None:
+            through_h, through_c = through_h + (1 - m[t]) * dh, through_c + (1 - m[t]) * dc
+        dh, dc = through_h, through_c
     dgs = lib.stack(dgates, axis=0)
     flat = lambda a: lib.reshape(a, (-1, np.shape(a)[-1]))
     dx = lib.matmul(dgs, w_ih) if needs[0] else None
@@ -385,9 +411,9 @@ class _NumpyCotangents:
     when the engine asks for them (``[k]``, input order).
     """
 
-    def __init__(self, gh, gh_last, gc_last, hs, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+    def __init__(self, gh, gh_last, gc_last, hs, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=None):
         saved = _residuals.get(hs)
-        acts, z, cb = saved if saved is not None else _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh)
+        acts, z, cb = saved if saved is not None else _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask)
         steps, n5, batch = acts.shape
         n = n5 // 5
         n2, n3, n4 = 2 * n, 3 * n, 4 * n
@@ -407,9 +433,17 @@ class _NumpyCotangents:
             dc += gc_last.T
         ght = None
         if gh is not None and steps:
-            dh += gh[-1].T
+            dh += gh[-1].T if mask is None else gh[-1].T * np.asarray(mask[-1], dtype=dtype)
             if steps > 1 and gh[:-1].any():   # the untransposed array: contiguous, a faster scan
                 ght = np.ascontiguousarray(np.swapaxes(gh, 1, 2), dtype=dtype)
+        # under a mask, where a state carried over, the carried cotangents pass to the step before
+        # unchanged, and the step's new states get none (nor the output's, which is 0 there)
+        keep = _kept_steps(mask, steps)
+        if mask is not None:
+            on = np.asarray(mask, dtype=dtype)
+            if ght is not None:
+                ght *= on[:, None, :]
+            pass_h, pass_c = np.empty_like(dh), np.empty_like(dc)
         # the cotangents of the pre-activations (internal gate order) of all steps, as (4H, T, N) so
         # that they are one (4H, T N) matrix for the weight gradients; a step's are formed in ``d``
         dgs = _scratch.empty((n4, steps, batch), dtype)
@@ -423,9 +457,14 @@ class _NumpyCotangents:
         blocks, sigmoids, gtcs = acts.reshape(steps, 5, n, batch), acts[:, :n3], acts[:, n3:n5]
         multiply, subtract, matmul = np.multiply, np.subtract, np.matmul
         rev = slice(None, None, -1)
-        for t, (i, f, o, g, tc), s, gtc, c_prev, store in zip(
-                range(steps - 1, -1, -1), blocks[rev], sigmoids[rev], gtcs[rev], cb[:steps][rev],
+        for t, k, (i, f, o, g, tc), s, gtc, c_prev, store in zip(
+                range(steps - 1, -1, -1), keep[rev], blocks[rev], sigmoids[rev], gtcs[rev], cb[:steps][rev],
                 dgs.transpose(1, 0, 2)[rev]):
+            if k is not None:
+                multiply(dh, k, pass_h)
+                multiply(dc, k, pass_c)
+                dh *= on[t]
+                dc *= on[t]
             # the derivatives of the activations: s (1 - s) for i, f, o; 1 - g^2; 1 - tanh(c)^2
             multiply(s, s, q3)
             subtract(s, q3, q3)
@@ -444,6 +483,9 @@ class _NumpyCotangents:
             multiply(dct, f, dc)
             matmul(wht, d, out=dh)                         # the cotangent of h_{t-1} through step t
             np.copyto(store, d)
+            if k is not None:
+                dh += pass_h
+                dc += pass_c
             if t > 0 and ght is not None:
                 dh += ght[t - 1]
         self.dh0, self.dc0 = dh.T, dc.T
@@ -478,7 +520,7 @@ class _NumpyCotangents:
         return self._weights(n + m, n + m + 1)[:, 0]   # b_ih and b_hh: equal, but not one array
 
 
-def _lstm_layer_jvp_all(tx, th0, tc0, twi, twh, tbi, tbh, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs):
+def _lstm_layer_jvp_all(tx, th0, tc0, twi, twh, tbi, tbh, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, mask=None):
     """Tangents of the results (all hidden states, the last hidden and cell states) from tangents
     of the inputs (None: zero)."""
     lib = _lib(tx, th0, tc0, twi, twh, tbi, tbh, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs)
@@ -487,7 +529,8 @@ def _lstm_layer_jvp_all(tx, th0, tc0, twi, twh, tbi, tbh, x, h0, c0, w_ih, w_hh,
     zero = lambda: lib.zeros_like(h0)
     if steps == 0:
         return [lib.zeros_like(hs), zero() if th0 is None else th0, zero() if tc0 is None else tc0]
-    hprev, cprev, i, f, g, o, tc = _lstm_layer_states(lib, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs)
+    m = _mask01(mask, hs.dtype)
+    hprev, cprev, i, f, g, o, tc = _lstm_layer_states(lib, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, m)
     # the tangent of the input projection, all steps at once
     txp = None
     if tx is not None:
@@ -511,18 +554,23 @@ def _lstm_layer_jvp_all(tx, th0, tc0, twi, twh, tbi, tbh, x, h0, c0, w_ih, w_hh,
         df = da[..., n:2 * n] * f[t] * (1 - f[t])
         dg = da[..., 2 * n:3 * n] * (1 - g[t] * g[t])
         dout = da[..., 3 * n:] * o[t] * (1 - o[t])
-        dc = df * cprev[t] + f[t] * dc + di * g[t] + i[t] * dg
-        dh = dout * tc[t] + o[t] * (1 - tc[t] * tc[t]) * dc
-        dhs.append(dh)
+        dc_new = df * cprev[t] + f[t] * dc + di * g[t] + i[t] * dg
+        dh_new = dout * tc[t] + o[t] * (1 - tc[t] * tc[t]) * dc_new
+        if m is None:
+            dh, dc = dh_new, dc_new
+            dhs.append(dh)
+        else:   # where the mask is 0 the states carry over and the output is 0
+            dh, dc = m[t] * dh_new + (1 - m[t]) * dh, m[t] * dc_new + (1 - m[t]) * dc
+            dhs.append(m[t] * dh_new)
     return [lib.stack(dhs, axis=0), dh, dc]
 
 
 def _lstm_layer_jvp(k):
-    def rule(t, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+    def rule(t, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=None):
         tangents = [None] * 7
         tangents[k] = t
-        hs = ans[0] if isinstance(ans, tuple) else lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh)[0]
-        return _lstm_layer_jvp_all(*tangents, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs)
+        hs = ans[0] if isinstance(ans, tuple) else lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=mask)[0]
+        return _lstm_layer_jvp_all(*tangents, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, mask)
     return rule
 
 
@@ -532,7 +580,9 @@ lstm_layer = primitive(
     multiple_results=True,
     doc="One direction of an LSTM layer over a sequence: (x (T, N, I), h0 (N, H), c0 (N, H), W_ih (4H, I), "
         "W_hh (4H, H), b_ih (4H,) or None, b_hh (4H,) or None) -> (all hidden states (T, N, H), the last "
-        "hidden state (N, H), the last cell state (N, H)); gates in PyTorch's order (i, f, g, o).",
+        "hidden state (N, H), the last cell state (N, H)); gates in PyTorch's order (i, f, g, o). With "
+        "mask= (T, N) booleans, where False the states carry over unchanged and the output is 0 (padding "
+        "past a sequence's end).",
 )
 
 

@@ -1,4 +1,6 @@
 """Spec rows for backchain/_rules/rnn.py: the fused pointwise LSTM and GRU steps and layers."""
+import numpy as np
+
 from backchain._rules import rnn as R
 from tests.specs import Spec
 
@@ -15,6 +17,8 @@ SPECS = [
 
 COVERED_ELSEWHERE = {}
 
+_MASK = np.arange(4)[:, None] < np.array([4, 1, 0, 3])[None, :]
+
 SPECS += [
     Spec(lambda x, h0, c0, wi, wh, bi, bh: R.lstm_layer(x, h0, c0, wi, wh, bi, bh)[0],
          [((4, 2, 3), (2, 2), (2, 2), (8, 3), (8, 2), (8,), (8,))], prims=("rnn.lstm_layer",), id="lstm_layer_h"),
@@ -26,6 +30,12 @@ SPECS += [
     Spec(lambda x, h0, c0, wi, wh: R.lstm_layer(x, h0, c0, wi, wh, None, None)[0][-1]
          * R.lstm_layer(x, h0, c0, wi, wh, None, None)[2],
          [((3, 1, 2), (1, 1), (1, 1), (4, 2), (4, 1))], prims=("rnn.lstm_layer",), id="lstm_layer_nobias"),
+    # with a mask (sequences of lengths 4, 1, 0 and 3 in a batch of 4): states carry over past the end
+    Spec(lambda x, h0, c0, wi, wh, bi, bh: R.lstm_layer(x, h0, c0, wi, wh, bi, bh, mask=_MASK)[0] * 2.0
+         + R.lstm_layer(x, h0, c0, wi, wh, bi, bh, mask=_MASK)[1] - R.lstm_layer(x, h0, c0, wi, wh, bi, bh,
+                                                                                mask=_MASK)[2],
+         [((4, 4, 2), (4, 3), (4, 3), (12, 2), (12, 3), (12,), (12,))], prims=("rnn.lstm_layer",),
+         id="lstm_layer_mask"),
     # every result used, one bias only
     Spec(lambda x, h0, c0, wi, wh, bh: R.lstm_layer(x, h0, c0, wi, wh, None, bh)[0] * 2.0
          + R.lstm_layer(x, h0, c0, wi, wh, None, bh)[1] - R.lstm_layer(x, h0, c0, wi, wh, None, bh)[2],
