@@ -195,34 +195,44 @@ def test_spatial_transformer_needs_a_final_linear_of_six():
         nn.SpatialTransformer(nn.Sequential(nn.Flatten(), nn.Linear(4, 5)))
 
 
+@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
 @pytest.mark.parametrize("reverse", [False, True])
-def test_fused_masked_lstm_matches_the_per_step_path(reverse):
+def test_fused_masked_layer_matches_the_per_step_path(cell, reverse):
     # padded sequences (one of length 0): the fused layer with mask= against the per-step cells
-    from backchain._rules.rnn import lstm_cell, lstm_layer
+    from backchain._rules.rnn import gru_cell, gru_layer, lstm_cell, lstm_layer
 
     rng = np.random.default_rng(1)
     T, N, I, H = 6, 4, 3, 5
+    G = 4 * H if cell == "LSTM" else 3 * H
     masks = (np.arange(T)[:, None] < np.array([6, 2, 4, 0])[None, :])[:, :, None]
-    inputs = [rng.standard_normal(s) for s in [(T, N, I), (N, H), (N, H)]]
-    inputs += [rng.standard_normal(s) * 0.5 for s in [(4 * H, I), (4 * H, H), (4 * H,), (4 * H,)]]
+    inputs = [rng.standard_normal(s) for s in [(T, N, I), (N, H)] + ([(N, H)] if cell == "LSTM" else [])]
+    inputs += [rng.standard_normal(s) * 0.5 for s in [(G, I), (G, H), (G,), (G,)]]
     weights = [rng.standard_normal((T, N, H)), rng.standard_normal((N, H)), rng.standard_normal((N, H))]
+    mT = lambda w: bnp.swapaxes(w, 0, 1)
 
     def run(fused):
         args = [bc.tensor(a, requires_grad=True) for a in inputs]
         if fused:
             x = args[0][::-1] if reverse else args[0]
-            hs, h, c = lstm_layer(x, *args[1:], mask=masks[::-1, :, 0] if reverse else masks[:, :, 0])
-            hs = hs[::-1] if reverse else hs
+            layer = lstm_layer if cell == "LSTM" else gru_layer
+            res = layer(x, *args[1:], mask=masks[::-1, :, 0] if reverse else masks[:, :, 0])
+            res = ((res[0][::-1] if reverse else res[0]),) + tuple(res[1:])
         else:
-            x, h, c, wi, wh, bi, bh = args
+            x, h = args[:2]
+            c = args[2] if cell == "LSTM" else None
+            wi, wh, bi, bh = args[-4:]
             outs = [None] * T
             for t in (range(T - 1, -1, -1) if reverse else range(T)):
-                h_new, c_new = lstm_cell(x[t] @ bnp.swapaxes(wi, 0, 1) + bi + h @ bnp.swapaxes(wh, 0, 1) + bh, c)
-                h, c = bnp.where(masks[t], h_new, h), bnp.where(masks[t], c_new, c)
+                if cell == "LSTM":
+                    h_new, c_new = lstm_cell(x[t] @ mT(wi) + bi + h @ mT(wh) + bh, c)
+                    c = bnp.where(masks[t], c_new, c)
+                else:
+                    h_new = gru_cell(x[t] @ mT(wi) + bi, h @ mT(wh) + bh, h)
+                h = bnp.where(masks[t], h_new, h)
                 outs[t] = h_new * masks[t]
-            hs = bnp.stack(outs, axis=0)
-        sum(bnp.sum(r * w) for r, w in zip((hs, h, c), weights)).backward()
-        return [hs.data, h.data, c.data] + [a.grad for a in args]
+            res = (bnp.stack(outs, axis=0), h) + ((c,) if cell == "LSTM" else ())
+        sum(bnp.sum(r * w) for r, w in zip(res, weights)).backward()
+        return [r.data for r in res] + [a.grad for a in args]
 
     for a, b in zip(run(True), run(False)):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-12)

@@ -325,12 +325,7 @@ def _lstm_layer_states(lib, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, mask=None):
     pre-activations of all steps are two large products; the cell states follow their recurrence.
     With a ``mask`` (T, N, 1) of 0/1 the previous states are the carried ones."""
     n = np.shape(h0)[-1]
-    if mask is not None:   # the carried hidden states, from the outputs (0 past a sequence's end)
-        h, carried = h0, []
-        for t in range(np.shape(x)[0]):
-            h = hs[t] + (1 - mask[t]) * h
-            carried.append(h)
-        hs = lib.stack(carried, axis=0) if carried else hs
+    hs = _carried(lib, h0, hs, mask)
     hprev = lib.concatenate([lib.expand_dims(h0, 0), hs[:-1]], axis=0)
     a = lib.matmul(x, lib.swapaxes(w_ih, 0, 1)) + lib.matmul(hprev, lib.swapaxes(w_hh, 0, 1))
     for b in (b_ih, b_hh):
@@ -347,6 +342,17 @@ def _lstm_layer_states(lib, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, mask=None):
     cs = lib.stack(cs, axis=0)
     cprev = lib.concatenate([lib.expand_dims(c0, 0), cs[:-1]], axis=0)
     return hprev, cprev, i, f, g, o, lib.tanh(lib.stack(news, axis=0))
+
+
+def _carried(lib, h0, hs, mask):
+    """The carried hidden states from the outputs (which are 0 where ``mask`` is 0)."""
+    if mask is None or np.shape(hs)[0] == 0:
+        return hs
+    h, carried = h0, []
+    for t in range(np.shape(hs)[0]):
+        h = hs[t] + (1 - mask[t]) * h
+        carried.append(h)
+    return lib.stack(carried, axis=0)
 
 
 def _sigm(lib, x):
@@ -594,7 +600,7 @@ lstm_layer = primitive(
 # order (r, z, n). The forward pass on arrays keeps the gate activations, the hidden projection
 # of the new gate (which r scales) and the states for the backward pass (``_residuals``).
 
-def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
+def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, mask=None):
     """The forward pass on arrays: gate activations (T, N, 3H), h W_hn^T + b_hn (T, N, H), and
     the states h_0 ... h_T (T+1, N, H)."""
     steps, batch, m = x.shape
@@ -613,6 +619,7 @@ def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
     hns = _scratch.empty((steps, batch, n), dtype)
     hg = np.empty((batch, 3 * n), dtype=dtype)
     half = dtype.type(0.5)
+    keep = _kept_steps(mask, steps)
     for t in range(steps):
         np.matmul(hs[t], wht, out=hg)
         if b_hh is not None:
@@ -634,19 +641,25 @@ def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh):
         np.subtract(hs[t], new, out=h)
         h *= a[:, n:n2]
         h += new
+        if keep[t] is not None:             # sequences past their end: the state carries over
+            np.copyto(h, hs[t], where=keep[t][:, None])
     return acts, hns, hs
 
 
-def _gru_layer_impl(x, h0, w_ih, w_hh, b_ih, b_hh):
-    res = _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh)
+def _gru_layer_impl(x, h0, w_ih, w_hh, b_ih, b_hh, mask=None):
+    res = _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, mask)
     out = res[2][1:]
+    if mask is not None:   # the outputs past a sequence's end are 0
+        out = np.multiply(out, np.asarray(mask, dtype=bool)[:, :, None], out=_scratch.empty(out.shape, out.dtype))
     _residuals.put(out, res)
     return out, res[2][-1].copy()
 
 
-def _gru_layer_recompute(lib, x, h0, w_ih, w_hh, b_ih, b_hh, hs):
-    """Previous states, gate activations and h_n of every step, from the outputs: two large products."""
+def _gru_layer_recompute(lib, x, h0, w_ih, w_hh, b_ih, b_hh, hs, mask=None):
+    """Previous states, gate activations and h_n of every step, from the outputs: two large products.
+    With a ``mask`` (T, N, 1) of 0/1 the previous states are the carried ones."""
     n = np.shape(h0)[-1]
+    hs = _carried(lib, h0, hs, mask)
     hprev = lib.concatenate([lib.expand_dims(h0, 0), hs[:-1]], axis=0)
     xp = lib.matmul(x, lib.swapaxes(w_ih, 0, 1))
     hg = lib.matmul(hprev, lib.swapaxes(w_hh, 0, 1))
@@ -661,41 +674,40 @@ def _gru_layer_recompute(lib, x, h0, w_ih, w_hh, b_ih, b_hh, hs):
     return hprev, r, z, new, hn
 
 
-def _gru_layer_vjp_all(needs, ct, ans, x, h0, w_ih, w_hh, b_ih, b_hh):
+def _gru_layer_vjp_all(needs, ct, ans, x, h0, w_ih, w_hh, b_ih, b_hh, mask=None):
     """Cotangents of the inputs marked in ``needs``, from one backward recurrence (a ``Joint`` rule;
     ``ct`` holds the cotangents of all hidden states and of the last one, None where unused)."""
     g, g_last = ct
     hs = ans[0] if isinstance(ans, tuple) else None
     lib = _lib(g, g_last, hs, x, h0, w_ih, w_hh, b_ih, b_hh)
     if lib is np:
-        cts = _GruNumpyCotangents(g, g_last, hs, x, h0, w_ih, w_hh, b_ih, b_hh)
+        cts = _GruNumpyCotangents(g, g_last, hs, x, h0, w_ih, w_hh, b_ih, b_hh, mask)
         return [cts[k] if need else None for k, need in enumerate(needs)]
     if np.shape(x)[0] == 0:
         return None, g_last, None, None, None, None
     if hs is None:  # higher order: the outputs as recorded functions of the inputs
-        hs = gru_layer(x, h0, w_ih, w_hh, b_ih, b_hh)[0]
-    g = lib.zeros_like(hs) if g is None else g
-    if g_last is not None:   # the last result is the last step's state
-        g = lib.concatenate([g[:-1], g[-1:] + lib.expand_dims(g_last, 0)], axis=0)
-    return _gru_layer_vjp_lib(lib, g, hs, x, h0, w_ih, w_hh, b_ih, b_hh)
+        hs = gru_layer(x, h0, w_ih, w_hh, b_ih, b_hh, mask=mask)[0]
+    return _gru_layer_vjp_lib(lib, g, g_last, hs, x, h0, w_ih, w_hh, b_ih, b_hh, _mask01(mask, hs.dtype))
 
 
-def _gru_layer_vjp_lib(lib, g, hs, x, h0, w_ih, w_hh, b_ih, b_hh):
-    """The backward pass written with ``lib`` (higher order: recorded through backchain.numpy)."""
-    hprev, r, z, new, hn = _gru_layer_recompute(lib, x, h0, w_ih, w_hh, b_ih, b_hh, hs)
+def _gru_layer_vjp_lib(lib, g, g_last, hs, x, h0, w_ih, w_hh, b_ih, b_hh, m):
+    """The backward pass written with ``lib`` (higher order: recorded through backchain.numpy);
+    ``m`` the mask as 0/1 (T, N, 1), or None."""
+    hprev, r, z, new, hn = _gru_layer_recompute(lib, x, h0, w_ih, w_hh, b_ih, b_hh, hs, m)
     steps = np.shape(x)[0]
     dxs, dhs = [None] * steps, [None] * steps
-    dh = None
+    dh = lib.zeros_like(h0) if g_last is None else g_last   # the cotangent of the state carried out of step t
     for t in range(steps - 1, -1, -1):
-        gt = g[t] if dh is None else g[t] + dh
+        gt = dh if g is None else dh + g[t]   # the cotangent of the step's new state (where the mask is 1)
+        if m is not None:
+            gt = m[t] * gt
         dn = gt * (1 - z[t]) * (1 - new[t] * new[t])
         dz = gt * (hprev[t] - new[t]) * z[t] * (1 - z[t])
         dr = dn * hn[t] * r[t] * (1 - r[t])
         dxs[t] = lib.concatenate([dr, dz, dn], axis=-1)
         dhs[t] = lib.concatenate([dr, dz, dn * r[t]], axis=-1)
-        dh = gt * z[t] + lib.matmul(dhs[t], w_hh)   # the cotangent of h_{t-1}
-    if dh is None:
-        dh = lib.zeros_like(h0)
+        through = gt * z[t] + lib.matmul(dhs[t], w_hh)   # the cotangent of h_{t-1} through step t
+        dh = through if m is None else through + (1 - m[t]) * dh
     dx_all, dh_all = lib.stack(dxs, axis=0), lib.stack(dhs, axis=0)
     flat = lambda a: lib.reshape(a, (-1, np.shape(a)[-1]))
     return (lib.matmul(dx_all, w_ih), dh,
@@ -709,9 +721,9 @@ class _GruNumpyCotangents:
     cotangents of the input, weights and biases are each one product or sum over all steps, formed
     when the engine asks for them (``[k]``, input order)."""
 
-    def __init__(self, g, g_last, hs_out, x, h0, w_ih, w_hh, b_ih, b_hh):
+    def __init__(self, g, g_last, hs_out, x, h0, w_ih, w_hh, b_ih, b_hh, mask=None):
         saved = _residuals.get(hs_out)
-        acts, hns, hs = saved if saved is not None else _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh)
+        acts, hns, hs = saved if saved is not None else _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, mask)
         steps, batch, n3 = acts.shape
         n, n2 = n3 // 3, 2 * n3 // 3
         dtype = np.result_type(acts, *(c for c in (g, g_last) if c is not None))
@@ -721,14 +733,26 @@ class _GruNumpyCotangents:
         if g_last is not None:
             dh += g_last
         more = False   # the states before the last: typically unused (all zero)
+        # under a mask, where a state carried over, the carried cotangent passes to the step before
+        # unchanged, and the step's new state gets none (nor the output's, which is 0 there)
+        keep = _kept_steps(mask, steps)
+        if mask is not None:
+            on = np.asarray(mask, dtype=dtype)[:, :, None]
+            passed = np.empty_like(dh)
         if g is not None and steps:
-            dh += g[-1]
             more = steps > 1 and g[:-1].any()
+            if mask is not None:
+                g = g * on
+            dh += g[-1]
         dxg = _scratch.empty((steps, batch, n3), dtype)   # cotangents of x W_ih^T + b_ih
         dhg = _scratch.empty((steps, batch, n3), dtype)   # cotangents of h W_hh^T + b_hh
         omz = np.empty((batch, n), dtype=dtype)
         back = np.empty((batch, n), dtype=dtype)
         for t in range(steps - 1, -1, -1):
+            k = keep[t]
+            if k is not None:
+                np.multiply(dh, k[:, None], out=passed)
+                dh *= on[t]
             a = acts[t]
             r, z, new = a[:, :n], a[:, n:n2], a[:, n2:]
             d = dxg[t]
@@ -752,6 +776,8 @@ class _GruNumpyCotangents:
             dh *= z                                       # the cotangent of h_{t-1}: dh z + e W_hh
             np.matmul(e, w, out=back)
             dh += back
+            if k is not None:
+                dh += passed
             if t > 0 and more:
                 dh += g[t - 1]
         self.dh0 = dh
@@ -771,10 +797,11 @@ class _GruNumpyCotangents:
         return (self.dxg if k == 4 else self.dhg).sum(axis=0)
 
 
-def _gru_layer_jvp_all(tx, th0, twi, twh, tbi, tbh, x, h0, w_ih, w_hh, b_ih, b_hh, hs):
-    """Tangents of all hidden states from tangents of the inputs (None: zero)."""
+def _gru_layer_jvp_all(tx, th0, twi, twh, tbi, tbh, x, h0, w_ih, w_hh, b_ih, b_hh, hs, mask=None):
+    """Tangents of all hidden states and of the last one from tangents of the inputs (None: zero)."""
     lib = _lib(tx, th0, twi, twh, tbi, tbh, x, h0, w_ih, w_hh, b_ih, b_hh, hs)
-    hprev, r, z, new, hn = _gru_layer_recompute(lib, x, h0, w_ih, w_hh, b_ih, b_hh, hs)
+    m = _mask01(mask, hs.dtype)
+    hprev, r, z, new, hn = _gru_layer_recompute(lib, x, h0, w_ih, w_hh, b_ih, b_hh, hs, m)
     n = np.shape(h0)[-1]
     steps = np.shape(x)[0]
     txp = None   # the tangent of the input projection, all steps at once
@@ -798,19 +825,24 @@ def _gru_layer_jvp_all(tx, th0, twi, twh, tbi, tbh, x, h0, w_ih, w_hh, b_ih, b_h
         dz = pre[..., n:2 * n] * z[t] * (1 - z[t])
         tx_n = 0.0 if txp is None else (txp[t] if np.ndim(txp) == 3 else txp)[..., 2 * n:]
         dnew = (tx_n + dr * hn[t] + r[t] * thg[..., 2 * n:]) * (1 - new[t] * new[t])
-        dh = dnew * (1 - z[t]) + dz * (hprev[t] - new[t]) + z[t] * dh
-        outs.append(dh)
+        dh_new = dnew * (1 - z[t]) + dz * (hprev[t] - new[t]) + z[t] * dh
+        if m is None:
+            dh = dh_new
+            outs.append(dh)
+        else:   # where the mask is 0 the state carries over and the output is 0
+            dh = m[t] * dh_new + (1 - m[t]) * dh
+            outs.append(m[t] * dh_new)
     if not outs:
         return [lib.zeros_like(hs), dh]
     return [lib.stack(outs, axis=0), dh]
 
 
 def _gru_layer_jvp(k):
-    def rule(t, ans, x, h0, w_ih, w_hh, b_ih, b_hh):
+    def rule(t, ans, x, h0, w_ih, w_hh, b_ih, b_hh, mask=None):
         tangents = [None] * 6
         tangents[k] = t
-        hs = ans[0] if isinstance(ans, tuple) else gru_layer(x, h0, w_ih, w_hh, b_ih, b_hh)[0]
-        return _gru_layer_jvp_all(*tangents, x, h0, w_ih, w_hh, b_ih, b_hh, hs)
+        hs = ans[0] if isinstance(ans, tuple) else gru_layer(x, h0, w_ih, w_hh, b_ih, b_hh, mask=mask)[0]
+        return _gru_layer_jvp_all(*tangents, x, h0, w_ih, w_hh, b_ih, b_hh, hs, mask)
     return rule
 
 
@@ -820,5 +852,6 @@ gru_layer = primitive(
     multiple_results=True,
     doc="One direction of a GRU layer over a sequence: (x (T, N, I), h0 (N, H), W_ih (3H, I), W_hh (3H, H), "
         "b_ih (3H,) or None, b_hh (3H,) or None) -> (all hidden states (T, N, H), the last hidden state "
-        "(N, H)); gates in PyTorch's order (r, z, n).",
+        "(N, H)); gates in PyTorch's order (r, z, n). With mask= (T, N) booleans, where False the state "
+        "carries over unchanged and the output is 0 (padding past a sequence's end).",
 )

@@ -48,6 +48,10 @@ SPECS += [
     # only the last state used (the usual case: no cotangent for the sequence of states)
     Spec(lambda x, h0, wi, wh: R.gru_layer(x, h0, wi, wh, None, None)[1],
          [((3, 1, 2), (1, 1), (3, 2), (3, 1))], prims=("rnn.gru_layer",), id="gru_layer_last_nobias"),
+    # with a mask (lengths 4, 1, 0 and 3), both results used
+    Spec(lambda x, h0, wi, wh, bi, bh: R.gru_layer(x, h0, wi, wh, bi, bh, mask=_MASK)[0] * 2.0
+         - R.gru_layer(x, h0, wi, wh, bi, bh, mask=_MASK)[1],
+         [((4, 4, 2), (4, 3), (9, 2), (9, 3), (9,), (9,))], prims=("rnn.gru_layer",), id="gru_layer_mask"),
     # both results used
     Spec(lambda x, h0, wi, wh, bh: R.gru_layer(x, h0, wi, wh, None, bh)[0][1:] * 2.0
          - R.gru_layer(x, h0, wi, wh, None, bh)[1],

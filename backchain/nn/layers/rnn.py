@@ -64,14 +64,14 @@ def _run(mode, x, h0, c0, weights, reverse, masks):
     """
     w_ih, w_hh, b_ih, b_hh, w_hr = weights
     steps = x.shape[0] if isinstance(x, Tensor) else np.shape(x)[0]
+    mask = None if masks is None else (masks[::-1, :, 0] if reverse else masks[:, :, 0])
     if mode == "LSTM" and w_hr is None:
         # the common case: the whole sequence, input projection included, is one node
         # (see backchain._rules.rnn.lstm_layer); the reverse direction runs the reversed sequence
-        mask = None if masks is None else (masks[::-1, :, 0] if reverse else masks[:, :, 0])
         hs, h, c = lstm_layer(x[::-1] if reverse else x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=mask)
         return (hs[::-1] if reverse else hs), h, c
-    if mode == "GRU" and masks is None:  # likewise (backchain._rules.rnn.gru_layer)
-        hs, h = gru_layer(x[::-1] if reverse else x, h0, w_ih, w_hh, b_ih, b_hh)
+    if mode == "GRU":  # likewise (backchain._rules.rnn.gru_layer)
+        hs, h = gru_layer(x[::-1] if reverse else x, h0, w_ih, w_hh, b_ih, b_hh, mask=mask)
         return (hs[::-1] if reverse else hs), h, None
     xp = F.linear(x, w_ih, b_ih)
     pieces = bnp.split(xp, steps, axis=0) if isinstance(xp, Tensor) else np.split(xp, steps, axis=0)
