@@ -6,15 +6,16 @@ backward direction), and so are the gate orders (LSTM: input, forget, cell,
 output; GRU: reset, update, new), so ``load_state_dict`` takes the weights of
 a ``torch.nn.LSTM`` unchanged.
 
-How a sequence runs: an LSTM or GRU layer direction without masks (and, for an
-LSTM, without projection) is one node (``backchain._rules.rnn.lstm_layer`` and
-``gru_layer``: the input projection of all steps, the recurrence, and in the
-backward pass the weight gradients as one product each over all steps). Otherwise the input projection of all time steps is one matrix
-product; then each step is one product with ``weight_hh`` and, for LSTM and
-GRU, one fused pointwise primitive (``backchain._rules.rnn``). Backpropagation
-through time is the ordinary backward pass (iterative: thousands of steps are
+How a sequence runs: an LSTM or GRU layer direction (for an LSTM, without projection) is one
+node (``backchain._rules.rnn.lstm_layer`` and ``gru_layer``: the input projection of all steps,
+the recurrence, and in the backward pass the weight gradients as one product each over all
+steps), with or without lengths. Otherwise (plain RNN, LSTM with ``proj_size``) the input
+projection of all time steps is one matrix product; then each step is one product with
+``weight_hh`` and, for an LSTM, one fused pointwise primitive (``backchain._rules.rnn``).
+Backpropagation through time is the ordinary backward pass (iterative: thousands of steps are
 fine). Sequences of different lengths: pass ``lengths=`` or a
-:class:`~backchain.nn.utils.rnn.PackedSequence` (see ``backchain.nn.utils.rnn``).
+:class:`~backchain.nn.utils.rnn.PackedSequence` (see ``backchain.nn.utils.rnn``); past a
+sequence's end the state carries over and the output is 0.
 """
 import math
 
