@@ -4,26 +4,19 @@ One-layer GRU, input 32, hidden 128, over 100 time steps, batch 32 (float32, tim
 head 128->10 on the last hidden state; softmax cross-entropy; SGD (lr 0.01). Each implementation
 runs in a fresh one-thread process, from the same weights (PyTorch's names), in interleaved rounds.
 
-    python benchmarks/gru_bench.py [--repeats N] [--warmup N] [--rounds N] [--json out.json]
+    python benchmarks/gru_bench.py [--repeats N] [--warmup N] [--rounds N] [--json out.json] [--lengths]
 """
 import os
 import sys
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from benchmarks import _stepbench, lstm_bench  # noqa: E402
+from benchmarks import lstm_bench  # noqa: E402
 
-STEPS = lstm_bench.steps_for("GRU")
-
-
-def measure(impl, repeats, warmup):
-    return _stepbench.measure(STEPS[impl], repeats, warmup)
-
+def measure(impl, repeats, warmup, lengths=False):
+    return lstm_bench.measure(impl, repeats, warmup, lengths, cell="GRU")
 
 def main(argv=None):
-    b = lstm_bench
-    return _stepbench.main(__file__, STEPS, f"GRU train step (T={b.T}, batch {b.N}, input {b.I}, hidden {b.H})",
-                           argv, repeats=20, warmup=3)
-
+    return lstm_bench.run("GRU", argv)
 
 if __name__ == "__main__":
     main()

@@ -11,7 +11,10 @@ taken in each of --rounds interleaved rounds, and the medians over rounds are re
 median of the per-round ratios). Both start from the same weights (PyTorch's LSTM's, copied
 by name into backchain's), so their losses agree step by step.
 
-    python benchmarks/lstm_bench.py [--repeats N] [--warmup N] [--rounds N] [--json out.json]
+    python benchmarks/lstm_bench.py [--repeats N] [--warmup N] [--rounds N] [--json out.json] [--lengths]
+
+``--lengths``: a padded batch of sequences of lengths 50-100 (drawn once, seed 0): backchain's
+``lengths=``, PyTorch's ``pack_padded_sequence``.
 """
 import os
 import sys
@@ -42,7 +45,14 @@ def _last(state):
     return (state[0] if isinstance(state, tuple) else state)[0]
 
 
-def backchain_step_fn(cell="LSTM"):
+def lengths_of_batch():
+    """The lengths of ``--lengths``: 50-100, the longest first."""
+    out = np.random.default_rng(0).integers(50, T + 1, size=N)
+    out[0] = T
+    return out
+
+
+def backchain_step_fn(cell="LSTM", lengths=None):
     import backchain as bc
 
     weights, head_w, x, y = init(gates=4 if cell == "LSTM" else 3)
@@ -52,7 +62,7 @@ def backchain_step_fn(cell="LSTM"):
     params = list(rnn.parameters()) + list(head.parameters())
 
     def step():
-        out, state = rnn(x)
+        out, state = rnn(x, lengths=lengths)
         loss = bc.nn.functional.cross_entropy(head(_last(state)), y)
         loss.backward()
         for p in params:
@@ -63,7 +73,7 @@ def backchain_step_fn(cell="LSTM"):
     return step
 
 
-def torch_step_fn(cell="LSTM"):
+def torch_step_fn(cell="LSTM", lengths=None):
     import torch
 
     torch.set_num_threads(1)
@@ -75,7 +85,9 @@ def torch_step_fn(cell="LSTM"):
     xt, yt = torch.tensor(x), torch.tensor(y)
 
     def step():
-        out, state = rnn(xt)
+        seq = xt if lengths is None else torch.nn.utils.rnn.pack_padded_sequence(
+            xt, torch.as_tensor(lengths), enforce_sorted=False)
+        out, state = rnn(seq)
         loss = torch.nn.functional.cross_entropy(head(_last(state)), yt)
         loss.backward()
         with torch.no_grad():
@@ -87,20 +99,29 @@ def torch_step_fn(cell="LSTM"):
     return step
 
 
-def steps_for(cell):
-    return {"backchain": lambda: backchain_step_fn(cell), "torch": lambda: torch_step_fn(cell)}
+def steps_for(cell, lengths=None):
+    return {"backchain": lambda: backchain_step_fn(cell, lengths), "torch": lambda: torch_step_fn(cell, lengths)}
 
 
-STEPS = steps_for("LSTM")
+def run(cell, argv):
+    """The command line of this script and ``gru_bench.py``."""
+    argv = sys.argv[1:] if argv is None else list(argv)
+    packed = "--lengths" in argv
+    title = f"{cell} train step (T={T}, batch {N}, input {I}, hidden {H}" + (", lengths 50-100)" if packed else ")")
+    return _stepbench.main(__file__ if cell == "LSTM" else os.path.join(os.path.dirname(__file__), "gru_bench.py"),
+                           steps_for(cell, lengths_of_batch() if packed else None), title, argv, repeats=20,
+                           warmup=3, flags=("--lengths",))
 
 
-def measure(impl, repeats, warmup):
-    return _stepbench.measure(STEPS[impl], repeats, warmup)
+
+
+def measure(impl, repeats, warmup, lengths=False, cell="LSTM"):
+    steps = steps_for(cell, lengths_of_batch() if lengths else None)
+    return _stepbench.measure(steps[impl], repeats, warmup)
 
 
 def main(argv=None):
-    steps = {k: STEPS[k] for k in ("backchain", "torch")}
-    return _stepbench.main(__file__, steps, f"LSTM train step (T={T}, batch {N}, input {I}, hidden {H})", argv, repeats=20, warmup=3)
+    return run("LSTM", argv)
 
 
 if __name__ == "__main__":

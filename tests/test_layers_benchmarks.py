@@ -29,10 +29,11 @@ def test_acdc_benchmark_runs(capsys):
     assert [r[0] for r in rows] == [64, 128] and all(r[1] > 0 and r[2] > 0 for r in rows)
 
 
+@pytest.mark.parametrize("lengths", [False, True], ids=["full", "lengths"])
 @pytest.mark.parametrize("name", ["lstm_bench", "gru_bench"])
-def test_recurrent_steps_agree_with_pytorch(name):
+def test_recurrent_steps_agree_with_pytorch(name, lengths):
     pytest.importorskip("torch")
     bench = _load(name)
-    losses = {impl: bench.measure(impl, repeats=2, warmup=1)[1] for impl in ("backchain", "torch")}
+    losses = {impl: bench.measure(impl, repeats=2, warmup=1, lengths=lengths)[1] for impl in ("backchain", "torch")}
     np.testing.assert_allclose(losses["backchain"], losses["torch"], rtol=1e-4)
     assert losses["backchain"][-1] < losses["backchain"][0]
