@@ -154,3 +154,14 @@ def test_load_missing_and_corrupt_checkpoint(tmp_path):
     bad.write_bytes(b"\x00" * 3)
     with pytest.raises(bc.io.CheckpointError, match=r"load: .*bad.safetensors.* 3 bytes"):
         bc.load(bad)
+
+
+@pytest.mark.parametrize("layer", ["lstm_layer", "gru_layer"])
+def test_fused_recurrent_layer_names_a_mask_of_the_wrong_shape(layer):
+    from backchain._rules import rnn
+
+    x, h = np.ones((3, 2, 1)), np.ones((2, 2))
+    args = (x, h, h, np.ones((8, 1)), np.ones((8, 2))) if layer == "lstm_layer" else (x, h, np.ones((6, 1)),
+                                                                                      np.ones((6, 2)))
+    with pytest.raises(ValueError, match=rf"rnn.{layer}: mask of shape \(2, 3\); expected \(steps, batch\) = \(3, 2\)"):
+        getattr(rnn, layer)(*args, None, None, mask=np.ones((2, 3), bool))

@@ -300,6 +300,12 @@ def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=None):
     return acts, z, cb
 
 
+def _check_mask(op, mask, x):
+    if mask is not None and np.shape(mask) != np.shape(x)[:2]:
+        raise ValueError(f"{op}: mask of shape {np.shape(mask)}; expected (steps, batch) = {np.shape(x)[:2]} "
+                         f"for the input of shape {np.shape(x)}")
+
+
 def _kept_steps(mask, steps):
     """Per step: None, or the (N,) booleans of the sequences whose states carry over (``~mask``)."""
     if mask is None:
@@ -309,6 +315,7 @@ def _kept_steps(mask, steps):
 
 
 def _lstm_layer_impl(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=None):
+    _check_mask("rnn.lstm_layer", mask, x)
     res = _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask)
     z, cb = res[1], res[2]
     steps, n = cb.shape[0] - 1, cb.shape[1]
@@ -647,6 +654,7 @@ def _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, mask=None):
 
 
 def _gru_layer_impl(x, h0, w_ih, w_hh, b_ih, b_hh, mask=None):
+    _check_mask("rnn.gru_layer", mask, x)
     res = _gru_forward(x, h0, w_ih, w_hh, b_ih, b_hh, mask)
     out = res[2][1:]
     if mask is not None:   # the outputs past a sequence's end are 0
