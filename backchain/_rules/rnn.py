@@ -578,18 +578,22 @@ def _lstm_layer_jvp_all(tx, th0, tc0, twi, twh, tbi, tbh, x, h0, c0, w_ih, w_hh,
     return [lib.stack(dhs, axis=0), dh, dc]
 
 
-def _lstm_layer_jvp(k):
-    def rule(t, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=None):
-        tangents = [None] * 7
-        tangents[k] = t
-        hs = ans[0] if isinstance(ans, tuple) else lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=mask)[0]
-        return _lstm_layer_jvp_all(*tangents, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, mask)
-    return rule
+def _layer_jvps(layer, jvp_all, n):
+    """Per-input JVP rules of a fused layer (``layer()`` gives the primitive, declared later): the
+    tangents of all results from the tangent of input ``k``, the others zero."""
+    def make(k):
+        def rule(t, ans, *args, mask=None):
+            tangents = [None] * n
+            tangents[k] = t
+            hs = ans[0] if isinstance(ans, tuple) else layer()(*args, mask=mask)[0]
+            return jvp_all(*tangents, *args, hs, mask)
+        return rule
+    return tuple(make(k) for k in range(n))
 
 
 lstm_layer = primitive(
     "rnn.lstm_layer", _lstm_layer_impl,
-    vjp=Joint(_lstm_layer_vjp_all, 7, symbolic_zeros=True), jvp=tuple(_lstm_layer_jvp(k) for k in range(7)),
+    vjp=Joint(_lstm_layer_vjp_all, 7, symbolic_zeros=True), jvp=_layer_jvps(lambda: lstm_layer, _lstm_layer_jvp_all, 7),
     multiple_results=True,
     doc="One direction of an LSTM layer over a sequence: (x (T, N, I), h0 (N, H), c0 (N, H), W_ih (4H, I), "
         "W_hh (4H, H), b_ih (4H,) or None, b_hh (4H,) or None) -> (all hidden states (T, N, H), the last "
@@ -845,18 +849,9 @@ def _gru_layer_jvp_all(tx, th0, twi, twh, tbi, tbh, x, h0, w_ih, w_hh, b_ih, b_h
     return [lib.stack(outs, axis=0), dh]
 
 
-def _gru_layer_jvp(k):
-    def rule(t, ans, x, h0, w_ih, w_hh, b_ih, b_hh, mask=None):
-        tangents = [None] * 6
-        tangents[k] = t
-        hs = ans[0] if isinstance(ans, tuple) else gru_layer(x, h0, w_ih, w_hh, b_ih, b_hh, mask=mask)[0]
-        return _gru_layer_jvp_all(*tangents, x, h0, w_ih, w_hh, b_ih, b_hh, hs, mask)
-    return rule
-
-
 gru_layer = primitive(
     "rnn.gru_layer", _gru_layer_impl,
-    vjp=Joint(_gru_layer_vjp_all, 6, symbolic_zeros=True), jvp=tuple(_gru_layer_jvp(k) for k in range(6)),
+    vjp=Joint(_gru_layer_vjp_all, 6, symbolic_zeros=True), jvp=_layer_jvps(lambda: gru_layer, _gru_layer_jvp_all, 6),
     multiple_results=True,
     doc="One direction of a GRU layer over a sequence: (x (T, N, I), h0 (N, H), W_ih (3H, I), W_hh (3H, H), "
         "b_ih (3H,) or None, b_hh (3H,) or None) -> (all hidden states (T, N, H), the last hidden state "
