@@ -195,15 +195,15 @@ def test_spatial_transformer_needs_a_final_linear_of_six():
         nn.SpatialTransformer(nn.Sequential(nn.Flatten(), nn.Linear(4, 5)))
 
 
-@pytest.mark.parametrize("cell", ["LSTM", "GRU"])
+@pytest.mark.parametrize("cell", ["LSTM", "GRU", "RNN"])
 @pytest.mark.parametrize("reverse", [False, True])
 def test_fused_masked_layer_matches_the_per_step_path(cell, reverse):
     # padded sequences (one of length 0): the fused layer with mask= against the per-step cells
-    from backchain._rules.rnn import gru_cell, gru_layer, lstm_cell, lstm_layer
+    from backchain._rules.rnn import gru_cell, gru_layer, lstm_cell, lstm_layer, rnn_tanh_layer
 
     rng = np.random.default_rng(1)
     T, N, I, H = 6, 4, 3, 5
-    G = 4 * H if cell == "LSTM" else 3 * H
+    G = {"LSTM": 4, "GRU": 3, "RNN": 1}[cell] * H
     masks = (np.arange(T)[:, None] < np.array([6, 2, 4, 0])[None, :])[:, :, None]
     inputs = [rng.standard_normal(s) for s in [(T, N, I), (N, H)] + ([(N, H)] if cell == "LSTM" else [])]
     inputs += [rng.standard_normal(s) * 0.5 for s in [(G, I), (G, H), (G,), (G,)]]
@@ -214,7 +214,7 @@ def test_fused_masked_layer_matches_the_per_step_path(cell, reverse):
         args = [bc.tensor(a, requires_grad=True) for a in inputs]
         if fused:
             x = args[0][::-1] if reverse else args[0]
-            layer = lstm_layer if cell == "LSTM" else gru_layer
+            layer = {"LSTM": lstm_layer, "GRU": gru_layer, "RNN": rnn_tanh_layer}[cell]
             res = layer(x, *args[1:], mask=masks[::-1, :, 0] if reverse else masks[:, :, 0])
             res = ((res[0][::-1] if reverse else res[0]),) + tuple(res[1:])
         else:
@@ -226,8 +226,10 @@ def test_fused_masked_layer_matches_the_per_step_path(cell, reverse):
                 if cell == "LSTM":
                     h_new, c_new = lstm_cell(x[t] @ mT(wi) + bi + h @ mT(wh) + bh, c)
                     c = bnp.where(masks[t], c_new, c)
-                else:
+                elif cell == "GRU":
                     h_new = gru_cell(x[t] @ mT(wi) + bi, h @ mT(wh) + bh, h)
+                else:
+                    h_new = bnp.tanh(x[t] @ mT(wi) + bi + h @ mT(wh) + bh)
                 h = bnp.where(masks[t], h_new, h)
                 outs[t] = h_new * masks[t]
             res = (bnp.stack(outs, axis=0), h) + ((c,) if cell == "LSTM" else ())

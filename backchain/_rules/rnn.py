@@ -33,7 +33,7 @@ from .._core import scratch as _scratch
 from .._core.primitive import Joint, primitive
 from .nn import sigmoid
 
-__all__ = ["lstm_cell", "gru_cell", "lstm_layer", "gru_layer"]
+__all__ = ["lstm_cell", "gru_cell", "lstm_layer", "gru_layer", "rnn_tanh_layer"]
 
 
 def _sig(x):
@@ -857,4 +857,130 @@ gru_layer = primitive(
         "b_ih (3H,) or None, b_hh (3H,) or None) -> (all hidden states (T, N, H), the last hidden state "
         "(N, H)); gates in PyTorch's order (r, z, n). With mask= (T, N) booleans, where False the state "
         "carries over unchanged and the output is 0 (padding past a sequence's end).",
+)
+
+
+# -- a whole tanh RNN layer (one direction) as one node ------------------------------------------
+#
+# h_t = tanh(x_t W_ih^T + b_ih + h_{t-1} W_hh^T + b_hh): the input projection of all steps is one
+# product, the recurrence one product and one tanh per step, the weight gradients one product
+# each. Rows are (N, H) per step. (The ReLU RNN keeps its per-step nodes: F.relu carries the kink
+# conventions and their counting.)
+
+def _rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, mask=None):
+    """The states h_0 ... h_T on arrays (T+1, N, H); under a mask, the carried ones."""
+    steps, batch, m = x.shape
+    n = h0.shape[-1]
+    bias = _bias(b_ih, b_hh)
+    dtype = np.result_type(x, h0, w_ih, w_hh, *(() if bias is None else (bias,)))
+    hs = _scratch.empty((steps + 1, batch, n), dtype)
+    hs[0] = h0
+    pre = hs[1:].reshape(steps * batch, n)   # the input projection, written where the states go
+    np.matmul(x.reshape(steps * batch, m).astype(dtype, copy=False), w_ih.T.astype(dtype, copy=False), out=pre)
+    if bias is not None:
+        pre += bias
+    wht = np.ascontiguousarray(w_hh.T, dtype=dtype)
+    back = np.empty((batch, n), dtype=dtype)
+    for t, k in enumerate(_kept_steps(mask, steps)):
+        h = hs[t + 1]
+        np.matmul(hs[t], wht, out=back)
+        h += back
+        np.tanh(h, out=h)
+        if k is not None:                   # sequences past their end: the state carries over
+            np.copyto(h, hs[t], where=k[:, None])
+    return hs
+
+
+def _rnn_layer_impl(x, h0, w_ih, w_hh, b_ih, b_hh, mask=None):
+    _check_mask("rnn.rnn_tanh_layer", mask, x)
+    hs = _rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, mask)
+    out = hs[1:]
+    if mask is not None:   # the outputs past a sequence's end are 0
+        out = np.multiply(out, np.asarray(mask, dtype=bool)[:, :, None], out=_scratch.empty(out.shape, out.dtype))
+    _residuals.put(out, hs)
+    return out, hs[-1].copy()
+
+
+def _rnn_layer_vjp_all(needs, ct, ans, x, h0, w_ih, w_hh, b_ih, b_hh, mask=None):
+    """Cotangents of the inputs marked in ``needs``, from one backward recurrence (a ``Joint`` rule;
+    ``ct`` holds the cotangents of all hidden states and of the last one, None where unused)."""
+    g, g_last = ct
+    out = ans[0] if isinstance(ans, tuple) else None
+    lib = _lib(g, g_last, out, x, h0, w_ih, w_hh, b_ih, b_hh)
+    steps = np.shape(x)[0]
+    if steps == 0:
+        return None, g_last, None, None, None, None
+    if lib is np:
+        hs = _residuals.get(out)
+        hs = _rnn_forward(x, h0, w_ih, w_hh, b_ih, b_hh, mask) if hs is None else hs
+        m = None if mask is None else np.asarray(mask, dtype=hs.dtype)[:, :, None]
+        w = w_hh.astype(hs.dtype, copy=False)
+    else:
+        if out is None:  # higher order: the outputs as recorded functions of the inputs
+            out = rnn_tanh_layer(x, h0, w_ih, w_hh, b_ih, b_hh, mask=mask)[0]
+        m = _mask01(mask, out.dtype)
+        hs = lib.concatenate([lib.expand_dims(h0, 0), _carried(lib, h0, out, m)], axis=0)
+        w = w_hh
+    # dh: the cotangent of the state carried out of step t; it reaches the step's new state where
+    # the mask is 1 (with the output's) and passes to step t - 1 unchanged where it is 0
+    dh = lib.zeros_like(h0) if g_last is None else g_last
+    dpre = [None] * steps
+    for t in range(steps - 1, -1, -1):
+        dn = dh if g is None else dh + g[t]
+        if m is not None:
+            dn = m[t] * dn
+        dpre[t] = dn * (1 - hs[t + 1] * hs[t + 1])   # tanh' from the state (it is the new one where m is 1)
+        through = lib.matmul(dpre[t], w)
+        dh = through if m is None else through + (1 - m[t]) * dh
+    dp = lib.stack(dpre, axis=0)
+    flat = lambda a: lib.reshape(a, (-1, np.shape(a)[-1]))
+    return (lib.matmul(dp, w_ih) if needs[0] else None, dh,
+            lib.matmul(lib.swapaxes(flat(dp), 0, 1), flat(x)) if needs[2] else None,
+            lib.matmul(lib.swapaxes(flat(dp), 0, 1), flat(hs[:-1])) if needs[3] else None,
+            *_bias_cotangents(lib, flat(dp), needs[4], needs[5]))
+
+
+def _bias_cotangents(lib, flat, need_ih, need_hh):
+    """The cotangents of b_ih and b_hh: equal, but two arrays (a leaf's may be accumulated in place)."""
+    db = lib.sum(flat, axis=0) if need_ih or need_hh else None
+    return db, (db.copy() if lib is np and need_ih and need_hh else db)
+
+
+def _rnn_layer_jvp_all(tx, th0, twi, twh, tbi, tbh, x, h0, w_ih, w_hh, b_ih, b_hh, out, mask=None):
+    """Tangents of all hidden states and of the last one from tangents of the inputs (None: zero)."""
+    lib = _lib(tx, th0, twi, twh, tbi, tbh, x, h0, w_ih, w_hh, b_ih, b_hh, out)
+    m = _mask01(mask, out.dtype)
+    steps = np.shape(x)[0]
+    hs = _carried(lib, h0, out, m)
+    hprev = lib.concatenate([lib.expand_dims(h0, 0), hs[:-1]], axis=0)
+    dh = lib.zeros_like(h0) if th0 is None else th0
+    outs = []
+    for t in range(steps):
+        dpre = lib.matmul(dh, lib.swapaxes(w_hh, 0, 1))
+        if tx is not None:
+            dpre = dpre + lib.matmul(tx[t], lib.swapaxes(w_ih, 0, 1))
+        if twi is not None:
+            dpre = dpre + lib.matmul(x[t], lib.swapaxes(twi, 0, 1))
+        if twh is not None:
+            dpre = dpre + lib.matmul(hprev[t], lib.swapaxes(twh, 0, 1))
+        for tb in (tbi, tbh):
+            if tb is not None:
+                dpre = dpre + tb
+        dh_new = dpre * (1 - hs[t] * hs[t])
+        if m is None:
+            dh = dh_new
+            outs.append(dh)
+        else:   # where the mask is 0 the state carries over and the output is 0
+            dh = m[t] * dh_new + (1 - m[t]) * dh
+            outs.append(m[t] * dh_new)
+    return [lib.stack(outs, axis=0) if outs else lib.zeros_like(out), dh]
+
+
+rnn_tanh_layer = primitive(
+    "rnn.rnn_tanh_layer", _rnn_layer_impl,
+    vjp=Joint(_rnn_layer_vjp_all, 6, symbolic_zeros=True), jvp=_layer_jvps(lambda: rnn_tanh_layer, _rnn_layer_jvp_all, 6),
+    multiple_results=True,
+    doc="One direction of a tanh RNN layer over a sequence: (x (T, N, I), h0 (N, H), W_ih (H, I), W_hh (H, H), "
+        "b_ih (H,) or None, b_hh (H,) or None) -> (all hidden states (T, N, H), the last hidden state (N, H)). "
+        "With mask= (T, N) booleans, where False the state carries over unchanged and the output is 0.",
 )

@@ -57,3 +57,14 @@ SPECS += [
          - R.gru_layer(x, h0, wi, wh, None, bh)[1],
          [((3, 2, 2), (2, 3), (9, 2), (9, 3), (9,))], prims=("rnn.gru_layer",), id="gru_layer_hh_bias"),
 ]
+
+SPECS += [
+    Spec(lambda x, h0, wi, wh, bi, bh: R.rnn_tanh_layer(x, h0, wi, wh, bi, bh)[0],
+         [((4, 2, 3), (2, 2), (2, 3), (2, 2), (2,), (2,))], prims=("rnn.rnn_tanh_layer",), id="rnn_tanh_layer"),
+    Spec(lambda x, h0, wi, wh: R.rnn_tanh_layer(x, h0, wi, wh, None, None)[1],
+         [((3, 1, 2), (1, 3), (3, 2), (3, 3))], prims=("rnn.rnn_tanh_layer",), id="rnn_tanh_layer_last_nobias"),
+    # with a mask (lengths 4, 1, 0 and 3), both results used, one bias only
+    Spec(lambda x, h0, wi, wh, bh: R.rnn_tanh_layer(x, h0, wi, wh, None, bh, mask=_MASK)[0] * 2.0
+         - R.rnn_tanh_layer(x, h0, wi, wh, None, bh, mask=_MASK)[1],
+         [((4, 4, 2), (4, 3), (3, 2), (3, 3), (3,))], prims=("rnn.rnn_tanh_layer",), id="rnn_tanh_layer_mask"),
+]

@@ -6,10 +6,11 @@ backward direction), and so are the gate orders (LSTM: input, forget, cell,
 output; GRU: reset, update, new), so ``load_state_dict`` takes the weights of
 a ``torch.nn.LSTM`` unchanged.
 
-How a sequence runs: an LSTM or GRU layer direction (for an LSTM, without projection) is one
-node (``backchain._rules.rnn.lstm_layer`` and ``gru_layer``: the input projection of all steps,
-the recurrence, and in the backward pass the weight gradients as one product each over all
-steps), with or without lengths. Otherwise (plain RNN, LSTM with ``proj_size``) the input
+How a sequence runs: an LSTM, GRU or tanh RNN layer direction (for an LSTM, without projection)
+is one node (``backchain._rules.rnn.lstm_layer``, ``gru_layer``, ``rnn_tanh_layer``: the input
+projection of all steps, the recurrence, and in the backward pass the weight gradients as one
+product each over all steps), with or without lengths. Otherwise (ReLU RNN, whose ``F.relu``
+keeps the kink conventions, and LSTM with ``proj_size``) the input
 projection of all time steps is one matrix product; then each step is one product with
 ``weight_hh`` and, for an LSTM, one fused pointwise primitive (``backchain._rules.rnn``).
 Backpropagation through time is the ordinary backward pass (iterative: thousands of steps are
@@ -27,7 +28,7 @@ from .. import init
 from ..module import Module, Parameter
 from ..utils.rnn import PackedSequence, pad_packed_sequence, _pack
 from ..._core.tensor import Tensor
-from ..._rules.rnn import lstm_cell, gru_cell, lstm_layer, gru_layer
+from ..._rules.rnn import lstm_cell, gru_cell, lstm_layer, gru_layer, rnn_tanh_layer
 
 __all__ = ["RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell"]
 
@@ -71,8 +72,9 @@ def _run(mode, x, h0, c0, weights, reverse, masks):
         # (see backchain._rules.rnn.lstm_layer); the reverse direction runs the reversed sequence
         hs, h, c = lstm_layer(x[::-1] if reverse else x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=mask)
         return (hs[::-1] if reverse else hs), h, c
-    if mode == "GRU":  # likewise (backchain._rules.rnn.gru_layer)
-        hs, h = gru_layer(x[::-1] if reverse else x, h0, w_ih, w_hh, b_ih, b_hh, mask=mask)
+    if mode in ("GRU", "RNN_TANH"):  # likewise (backchain._rules.rnn.gru_layer, rnn_tanh_layer)
+        layer = gru_layer if mode == "GRU" else rnn_tanh_layer
+        hs, h = layer(x[::-1] if reverse else x, h0, w_ih, w_hh, b_ih, b_hh, mask=mask)
         return (hs[::-1] if reverse else hs), h, None
     xp = F.linear(x, w_ih, b_ih)
     pieces = bnp.split(xp, steps, axis=0) if isinstance(xp, Tensor) else np.split(xp, steps, axis=0)
