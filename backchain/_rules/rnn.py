@@ -343,7 +343,7 @@ def _lstm_layer_states(lib, x, h0, c0, w_ih, w_hh, b_ih, b_hh, hs, mask=None):
     c, cs, news = c0, [], []
     for t in range(np.shape(x)[0]):
         new = f[t] * c + i[t] * g[t]
-        c = new if mask is None else mask[t] * new + (1 - mask[t]) * c
+        c = _carry(mask, t, new, c)
         cs.append(c)
         news.append(new)
     cs = lib.stack(cs, axis=0)
@@ -360,6 +360,12 @@ def _carried(lib, h0, hs, mask):
         h = hs[t] + (1 - mask[t]) * h
         carried.append(h)
     return lib.stack(carried, axis=0)
+
+
+def _carry(mask, t, new, old):
+    """Step t's state: the new one where ``mask[t]`` is 1, the previous one where it is 0 (the
+    sequence has ended); no mask: the new one."""
+    return new if mask is None else mask[t] * new + (1 - mask[t]) * old
 
 
 def _sigm(lib, x):
@@ -569,12 +575,8 @@ def _lstm_layer_jvp_all(tx, th0, tc0, twi, twh, tbi, tbh, x, h0, c0, w_ih, w_hh,
         dout = da[..., 3 * n:] * o[t] * (1 - o[t])
         dc_new = df * cprev[t] + f[t] * dc + di * g[t] + i[t] * dg
         dh_new = dout * tc[t] + o[t] * (1 - tc[t] * tc[t]) * dc_new
-        if m is None:
-            dh, dc = dh_new, dc_new
-            dhs.append(dh)
-        else:   # where the mask is 0 the states carry over and the output is 0
-            dh, dc = m[t] * dh_new + (1 - m[t]) * dh, m[t] * dc_new + (1 - m[t]) * dc
-            dhs.append(m[t] * dh_new)
+        dh, dc = _carry(m, t, dh_new, dh), _carry(m, t, dc_new, dc)
+        dhs.append(dh_new if m is None else m[t] * dh_new)
     return [lib.stack(dhs, axis=0), dh, dc]
 
 
@@ -838,12 +840,8 @@ def _gru_layer_jvp_all(tx, th0, twi, twh, tbi, tbh, x, h0, w_ih, w_hh, b_ih, b_h
         tx_n = 0.0 if txp is None else (txp[t] if np.ndim(txp) == 3 else txp)[..., 2 * n:]
         dnew = (tx_n + dr * hn[t] + r[t] * thg[..., 2 * n:]) * (1 - new[t] * new[t])
         dh_new = dnew * (1 - z[t]) + dz * (hprev[t] - new[t]) + z[t] * dh
-        if m is None:
-            dh = dh_new
-            outs.append(dh)
-        else:   # where the mask is 0 the state carries over and the output is 0
-            dh = m[t] * dh_new + (1 - m[t]) * dh
-            outs.append(m[t] * dh_new)
+        dh = _carry(m, t, dh_new, dh)
+        outs.append(dh_new if m is None else m[t] * dh_new)
     if not outs:
         return [lib.zeros_like(hs), dh]
     return [lib.stack(outs, axis=0), dh]
@@ -967,12 +965,8 @@ def _rnn_layer_jvp_all(tx, th0, twi, twh, tbi, tbh, x, h0, w_ih, w_hh, b_ih, b_h
             if tb is not None:
                 dpre = dpre + tb
         dh_new = dpre * (1 - hs[t] * hs[t])
-        if m is None:
-            dh = dh_new
-            outs.append(dh)
-        else:   # where the mask is 0 the state carries over and the output is 0
-            dh = m[t] * dh_new + (1 - m[t]) * dh
-            outs.append(m[t] * dh_new)
+        dh = _carry(m, t, dh_new, dh)
+        outs.append(dh_new if m is None else m[t] * dh_new)
     return [lib.stack(outs, axis=0) if outs else lib.zeros_like(out), dh]
 
 
