@@ -820,11 +820,17 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
     >>> float(bnp.percentile(bnp.array([4.0, 1.0, 3.0, 2.0]), 25))
     1.75
     """
+    return _percentile("percentile", np.percentile, quantile, a, q, axis, out, overwrite_input, method, keepdims,
+                       weights)
+
+
+def _percentile(op, plain, differentiable, a, q, axis, out, overwrite_input, method, keepdims, weights):
+    """``percentile`` and ``nanpercentile``: NumPy's on plain arrays, else the quantile at ``q / 100``."""
     if not isinstance(a, Tensor) and not isinstance(q, Tensor):
-        return np.percentile(a, q, axis=axis, out=out, overwrite_input=overwrite_input, method=method,
-                        keepdims=keepdims, weights=weights)
-    return quantile(a, _fraction(q, "percentile"), axis=axis, out=out, method=method, keepdims=keepdims,
-                    weights=weights)
+        return plain(a, q, axis=axis, out=out, overwrite_input=overwrite_input, method=method, keepdims=keepdims,
+                     weights=weights)
+    return differentiable(a, _fraction(q, op), axis=axis, out=out, method=method, keepdims=keepdims,
+                          weights=weights)
 
 
 def _fraction(q, op):
@@ -846,7 +852,7 @@ def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear
     """
     if not isinstance(a, Tensor) and not isinstance(q, Tensor):
         return np.nanquantile(a, q, axis=axis, out=out, overwrite_input=overwrite_input, method=method,
-                        keepdims=keepdims, weights=weights)
+                              keepdims=keepdims, weights=weights)
     return _quantile(a, q, axis, out, method, keepdims, weights, "nanquantile", nan_aware=True)
 
 
@@ -858,11 +864,8 @@ def nanpercentile(a, q, axis=None, out=None, overwrite_input=False, method="line
     >>> float(bnp.nanpercentile(bnp.array([4.0, bnp.nan, 1.0, 3.0]), 50))
     3.0
     """
-    if not isinstance(a, Tensor) and not isinstance(q, Tensor):
-        return np.nanpercentile(a, q, axis=axis, out=out, overwrite_input=overwrite_input, method=method,
-                        keepdims=keepdims, weights=weights)
-    return nanquantile(a, _fraction(q, "nanpercentile"), axis=axis, out=out, method=method, keepdims=keepdims,
-                       weights=weights)
+    return _percentile("nanpercentile", np.nanpercentile, nanquantile, a, q, axis, out, overwrite_input, method,
+                       keepdims, weights)
 
 
 def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):

@@ -249,6 +249,12 @@ def _bias(b_ih, b_hh):
     return b_ih if b_hh is None else (b_hh if b_ih is None else np.add(b_ih, b_hh))
 
 
+def _bias_cotangents(lib, flat, need_ih, need_hh):
+    """The cotangents of b_ih and b_hh: equal, but two arrays (a leaf's may be accumulated in place)."""
+    db = lib.sum(flat, axis=0) if need_ih or need_hh else None
+    return db, (db.copy() if lib is np and need_ih and need_hh else db)
+
+
 def _lstm_forward(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=None):
     """The forward pass on arrays: activations (T, 5H, N) (gates i, f, o, g and tanh(c)), the
     products' operands z (H + I [+ 1], T + 1, N) (rows h_{t-1}, x_t, ones) and c (T + 1, H, N).
@@ -418,8 +424,7 @@ def _lstm_layer_vjp_all(needs, ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=
     dx = lib.matmul(dgs, w_ih) if needs[0] else None
     dw_ih = lib.matmul(lib.swapaxes(flat(dgs), 0, 1), flat(x)) if needs[3] else None
     dw_hh = lib.matmul(lib.swapaxes(flat(dgs), 0, 1), flat(hprev)) if needs[4] else None
-    db = lib.sum(flat(dgs), axis=0) if needs[5] or needs[6] else None
-    return dx, dh, dc, dw_ih, dw_hh, db, db
+    return (dx, dh, dc, dw_ih, dw_hh, *_bias_cotangents(lib, flat(dgs), needs[5], needs[6]))
 
 
 class _NumpyCotangents:
@@ -450,19 +455,19 @@ class _NumpyCotangents:
             dh += gh_last.T
         if gc_last is not None:
             dc += gc_last.T
-        ght = None
-        if gh is not None and steps:
-            dh += gh[-1].T if mask is None else gh[-1].T * np.asarray(mask[-1], dtype=dtype)
-            if steps > 1 and gh[:-1].any():   # the untransposed array: contiguous, a faster scan
-                ght = np.ascontiguousarray(np.swapaxes(gh, 1, 2), dtype=dtype)
         # under a mask, where a state carried over, the carried cotangents pass to the step before
         # unchanged, and the step's new states get none (nor the output's, which is 0 there)
         keep = _kept_steps(mask, steps)
         if mask is not None:
             on = np.asarray(mask, dtype=dtype)
-            if ght is not None:
-                ght *= on[:, None, :]
             pass_h, pass_c = np.empty_like(dh), np.empty_like(dc)
+        ght = None
+        if gh is not None and steps:
+            dh += gh[-1].T if mask is None else gh[-1].T * on[-1]
+            if steps > 1 and gh[:-1].any():   # the untransposed array: contiguous, a faster scan
+                ght = np.ascontiguousarray(np.swapaxes(gh, 1, 2), dtype=dtype)
+                if mask is not None:
+                    ght *= on[:, None, :]
         # the cotangents of the pre-activations (internal gate order) of all steps, as (4H, T, N) so
         # that they are one (4H, T N) matrix for the weight gradients; a step's are formed in ``d``
         dgs = _scratch.empty((n4, steps, batch), dtype)
@@ -937,11 +942,6 @@ def _rnn_layer_vjp_all(needs, ct, ans, x, h0, w_ih, w_hh, b_ih, b_hh, mask=None)
             lib.matmul(lib.swapaxes(flat(dp), 0, 1), flat(hs[:-1])) if needs[3] else None,
             *_bias_cotangents(lib, flat(dp), needs[4], needs[5]))
 
-
-def _bias_cotangents(lib, flat, need_ih, need_hh):
-    """The cotangents of b_ih and b_hh: equal, but two arrays (a leaf's may be accumulated in place)."""
-    db = lib.sum(flat, axis=0) if need_ih or need_hh else None
-    return db, (db.copy() if lib is np and need_ih and need_hh else db)
 
 
 def _rnn_layer_jvp_all(tx, th0, twi, twh, tbi, tbh, x, h0, w_ih, w_hh, b_ih, b_hh, out, mask=None):
