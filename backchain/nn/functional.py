@@ -907,9 +907,18 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     if reduction == "mean":
         if not t.size:
             _empty_batch(input, "nll_loss")
-        with np.errstate(invalid="ignore", divide="ignore"):
-            return bnp.sum(loss) / w.sum()
+        return _weighted_mean(bnp.sum(loss), w.sum(), valid, input)
     return _reduce(loss, reduction, "nll_loss")
+
+
+def _weighted_mean(total, denom, valid, like):
+    """``total / denom``, the mean of a class-index loss. With every target ignored it is 0 / 0: the
+    value is NaN and the gradient zeros, as in PyTorch (a NaN gradient would turn every parameter NaN
+    at the next step; ``total`` is a sum of terms weighted by 0, so its gradient is 0)."""
+    if not valid.any():
+        return total + _const(np.nan, like)
+    with np.errstate(invalid="ignore", divide="ignore"):
+        return total / _const(denom, like)
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
@@ -969,12 +978,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         smooth = -bnp.sum(logp, axis=axis)
     smooth = smooth * valid.astype(_dtype(input))
     if reduction == "mean":
-        if weight is not None:
-            denom = np.asarray(_data(weight))[t[valid]].sum()
-        else:
-            denom = valid.sum()
-        with np.errstate(invalid="ignore", divide="ignore"):
-            ret = bnp.sum(smooth) / _const(denom, input)
+        denom = valid.sum() if weight is None else np.asarray(_data(weight))[t[valid]].sum()
+        ret = _weighted_mean(bnp.sum(smooth), denom, valid, input)
     else:
         ret = _reduce(smooth, reduction, "cross_entropy")
     return nll * _const(1.0 - label_smoothing, input) + ret * _const(label_smoothing / c, input)
@@ -1006,6 +1011,8 @@ def _fused_cross_entropy(input, t, weight, ignore_index, reduction, axis, c):
         return _nn.cross_entropy(input, target=t, w=np.full(t.shape, dtype.type(1) / dtype.type(t.size)),
                                  axis=axis, reduce=True)
     w = valid.astype(dtype) if weight is None else (np.asarray(_data(weight))[safe] * valid).astype(dtype)
+    if reduction == "mean" and not valid.any():
+        return _weighted_mean(_nn.cross_entropy(input, target=safe, w=w, axis=axis, reduce=True), 0, valid, input)
     if reduction == "mean":
         with np.errstate(invalid="ignore", divide="ignore"):
             w = (w / w.sum()).astype(w.dtype)
