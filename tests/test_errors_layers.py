@@ -68,7 +68,7 @@ CASES = [
     ("embedding float indices", lambda: nn.Embedding(10, 3)(np.array([1.5])), TypeError,
      ["embedding", "float64", "(1,)"]),
     ("embedding index out of range", lambda: nn.Embedding(10, 3)(np.array([10])), IndexError,
-     ["embedding", "10", "10 embeddings"]),
+     ["embedding", "index 10 ", "num_embeddings=10"]),
     ("one_hot out of range", lambda: F.one_hot(np.array([0, 5]), 3), IndexError, ["one_hot", "[0, 3)", "5"]),
     ("one_hot float", lambda: F.one_hot(np.array([0.5]), 3), TypeError, ["one_hot", "float64"]),
     # losses

@@ -72,3 +72,42 @@ def test_partly_ignored_mean_still_matches_torch():
         TF.cross_entropy(xt, torch.tensor(t), **tkw).backward()
         np.testing.assert_allclose(xb.grad, xt.grad.numpy(), rtol=1e-12, atol=1e-15)
         np.testing.assert_array_equal(xb.grad[[1, 3]], 0)
+
+
+# -- Embedding: indices in [0, num_embeddings), as in PyTorch --------------------------------------
+
+@pytest.mark.parametrize("bad", [-1, -5, 5, 7])
+def test_embedding_refuses_out_of_range_indices_like_torch(bad):
+    emb = nn.Embedding(5, 2)
+    idx = np.array([[0, 1], [bad, 2]])
+    with pytest.raises(IndexError, match="index out of range"):
+        torch.nn.Embedding(5, 2)(torch.tensor(idx))
+    with pytest.raises(IndexError) as err:
+        emb(idx)
+    msg = str(err.value)
+    for part in ("Embedding", f"index {bad} ", "position (1, 0)", "num_embeddings=5", "[0, 5)"):
+        assert part in msg, (part, msg)
+    with pytest.raises(IndexError, match="num_embeddings=5"):
+        F.embedding(idx, np.zeros((5, 2)))
+
+
+def test_embedding_negative_padding_idx_matches_torch():
+    w = np.random.default_rng(2).standard_normal((5, 2))
+    idx = np.array([3, 1, 3, 4])
+    emb = nn.Embedding(5, 2, padding_idx=-2)
+    temb = torch.nn.Embedding(5, 2, padding_idx=-2)
+    assert emb.padding_idx == temb.padding_idx == 3
+    np.testing.assert_array_equal(emb.weight.data[3], 0)
+    wb = bc.tensor(w, requires_grad=True)
+    F.embedding(idx, wb, padding_idx=-2).sum().backward()
+    wt = torch.tensor(w, requires_grad=True)
+    TF.embedding(torch.tensor(idx), wt, padding_idx=-2).sum().backward()
+    np.testing.assert_array_equal(wb.grad, wt.grad.numpy())
+    np.testing.assert_array_equal(wb.grad[3], 0)
+    for bad in (5, -6):
+        with pytest.raises(AssertionError):
+            TF.embedding(torch.tensor(idx), wt, padding_idx=bad)
+        with pytest.raises(ValueError, match=f"padding_idx={bad} must be in \\[-5, 5\\)"):
+            F.embedding(idx, wb, padding_idx=bad)
+        with pytest.raises(ValueError, match="padding_idx"):
+            nn.Embedding(5, 2, padding_idx=bad)

@@ -187,7 +187,8 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
               sparse=False):
     """Rows of ``weight`` at the integer indices ``input``; output ``input.shape + (embedding_dim,)``.
 
-    ``padding_idx``: that row gets no gradient. ``max_norm``: rows looked up are
+    ``padding_idx``: that row gets no gradient (a negative one counts from the end). Indices must lie
+    in ``[0, num_embeddings)``: a negative index raises IndexError, as in PyTorch. ``max_norm``: rows looked up are
     first renormalised in place (no gradient) to norm at most ``max_norm``.
     ``scale_grad_by_freq``: the gradient of each row is divided by how often its
     index occurs in ``input``.
@@ -203,23 +204,28 @@ def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, sca
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype} (shape {idx.shape})")
     num = _shape(weight)[0]
-    if idx.size and (idx.min() < -num or idx.max() >= num):
-        raise IndexError(f"embedding: index out of range: indices in [{idx.min()}, {idx.max()}] for "
-                         f"{num} embeddings")
-    if padding_idx is not None and padding_idx < 0:
-        padding_idx += num
+    if idx.size and (idx.min() < 0 or idx.max() >= num):
+        bad = np.argwhere((idx < 0) | (idx >= num))[0]
+        raise IndexError(f"embedding: index {idx[tuple(bad)]} (at position {tuple(int(i) for i in bad)} of indices "
+                         f"of shape {idx.shape}) is out of range for an Embedding of num_embeddings={num}; "
+                         f"indices must be in [0, {num}) (negative indices are refused, as in PyTorch)")
+    if padding_idx is not None:
+        if not -num <= padding_idx < num:
+            raise ValueError(f"embedding: padding_idx={padding_idx} must be in [-{num}, {num}) for an Embedding "
+                             f"of num_embeddings={num}")
+        padding_idx %= num
     if max_norm is not None:
         w = _data(weight)
-        rows = np.unique(idx % num)
+        rows = np.unique(idx)
         norms = np.linalg.norm(w[rows], ord=norm_type, axis=1)
         scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
         w[rows] *= scale[:, None]
     out = bnp.take(weight, idx, axis=0)
     if padding_idx is not None and isinstance(out, Tensor) and out.requires_grad:
-        mask = (idx % num != padding_idx)[..., None]
+        mask = (idx != padding_idx)[..., None]
         out = bnp.where(mask, out, out.data)
     if scale_grad_by_freq and isinstance(out, Tensor) and out.requires_grad:
-        _, inverse, counts = np.unique(idx % num, return_inverse=True, return_counts=True)
+        _, inverse, counts = np.unique(idx, return_inverse=True, return_counts=True)
         s = (1.0 / counts[inverse.reshape(idx.shape)])[..., None].astype(out.dtype)
         out = out * s + out.data * (1 - s)  # forward unchanged; gradient scaled by 1 / count
     return out
