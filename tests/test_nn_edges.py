@@ -111,3 +111,85 @@ def test_embedding_negative_padding_idx_matches_torch():
             F.embedding(idx, wb, padding_idx=bad)
         with pytest.raises(ValueError, match="padding_idx"):
             nn.Embedding(5, 2, padding_idx=bad)
+
+
+# -- optimizers on complex parameters --------------------------------------------------------------
+
+TARGET = 1 + 2j
+OPTIMIZERS = [
+    ("SGD", dict(lr=0.1)),
+    ("SGD", dict(lr=0.05, momentum=0.9)),
+    ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=0.01)),
+    ("SGD", dict(lr=0.05, momentum=0.5, dampening=0.3, maximize=False)),
+    ("Adam", dict(lr=0.1)),
+    ("Adam", dict(lr=0.1, amsgrad=True, weight_decay=0.01)),
+    ("AdamW", dict(lr=0.1)),
+    ("AdamW", dict(lr=0.1, amsgrad=True)),
+    ("RMSprop", dict(lr=0.05)),
+    ("RMSprop", dict(lr=0.02, momentum=0.5, centered=True, weight_decay=0.01)),
+    ("Adagrad", dict(lr=0.5)),
+    ("Adagrad", dict(lr=0.5, lr_decay=0.01, initial_accumulator_value=0.1, weight_decay=0.01)),
+]
+
+
+def _distance_loss(z, target):
+    d = z - target
+    return (d * bc.numpy.conj(d)).real.sum() if isinstance(z, bc.Tensor) else (d * d.conj()).real.sum()
+
+
+@pytest.mark.parametrize("name,kw", OPTIMIZERS, ids=[f"{n}-{sorted(k)}" for n, k in OPTIMIZERS])
+def test_complex_parameters_follow_torch_trajectory(name, kw):
+    z0 = np.array([-0.5 + 0.25j, 3.0 - 1.0j, 0.0 + 0.0j])
+    z = bc.tensor(z0.copy(), requires_grad=True)
+    tz = torch.tensor(z0.copy(), requires_grad=True)
+    opt = getattr(bc.optim, name)([z], **kw)
+    topt = getattr(torch.optim, name)([tz], **kw)
+    for step in range(60):
+        opt.zero_grad()
+        _distance_loss(z, TARGET).backward()
+        np.testing.assert_allclose(z.grad, 2 * np.conj(z.data - TARGET), rtol=1e-15)  # autograd/JAX convention
+        opt.step()
+        topt.zero_grad()
+        _distance_loss(tz, TARGET).backward()
+        topt.step()
+        np.testing.assert_allclose(z.data, tz.detach().numpy(), rtol=1e-12, atol=1e-13, err_msg=f"step {step}")
+    assert z.data.dtype == np.complex128
+    tstate = topt.state_dict()["state"]
+    assert sorted(opt.state_dict()["state"].get(0, {})) == sorted(tstate.get(0, {}))
+    for key, value in tstate.get(0, {}).items():
+        mine = opt.state_dict()["state"][0][key]
+        np.testing.assert_allclose(mine, value.numpy() if hasattr(value, "numpy") else value, rtol=1e-12,
+                                   atol=1e-13, err_msg=key)
+
+
+@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1)), ("SGD", dict(lr=0.05, momentum=0.9, nesterov=True)),
+                                     ("Adam", dict(lr=0.1)), ("AdamW", dict(lr=0.1, weight_decay=0.0)),
+                                     ("RMSprop", dict(lr=0.02)), ("Adagrad", dict(lr=1.0))])
+def test_complex_parameter_converges_to_the_minimum(name, kw):
+    z = bc.tensor(np.array([4.0 - 3.0j], np.complex64), requires_grad=True)
+    opt = getattr(bc.optim, name)([z], **kw)
+    for _ in range(400):
+        opt.zero_grad()
+        _distance_loss(z, TARGET).backward()
+        opt.step()
+    assert z.data.dtype == np.complex64
+    assert abs(complex(z.data[0]) - TARGET) < 0.05, z.data
+
+
+def test_complex_state_dict_round_trip():
+    z = bc.tensor(np.array([0.5 - 1j, 2j]), requires_grad=True)
+    opt = bc.optim.Adam([z], lr=0.1)
+    for _ in range(3):
+        opt.zero_grad()
+        _distance_loss(z, TARGET).backward()
+        opt.step()
+    sd = opt.state_dict()
+    assert sd["state"][0]["exp_avg"].dtype == np.complex128 and sd["state"][0]["exp_avg"].shape == (2,)
+    z2 = bc.tensor(z.data.copy(), requires_grad=True)
+    opt2 = bc.optim.Adam([z2], lr=0.1)
+    opt2.load_state_dict(sd)
+    for o, p in ((opt, z), (opt2, z2)):
+        o.zero_grad()
+        _distance_loss(p, TARGET).backward()
+        o.step()
+    np.testing.assert_array_equal(z.data, z2.data)

@@ -1,7 +1,7 @@
 """Adam and AdamW (PyTorch's ``torch.optim.Adam`` and ``torch.optim.AdamW``)."""
 import numpy as np
 
-from .optimizer import Optimizer, _lerp_
+from .optimizer import Optimizer, _lerp_, _real
 
 __all__ = ["Adam", "AdamW"]
 
@@ -70,6 +70,7 @@ class Adam(Optimizer):
         weight_decay, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
         decoupled = group["decoupled_weight_decay"]
         for p, g in self._grads(group):
+            x = _real(p.data)
             if maximize:
                 g = -g
             state = self.state[p]
@@ -82,10 +83,10 @@ class Adam(Optimizer):
             state["step"] = step = int(state["step"]) + 1
             if weight_decay != 0:
                 if decoupled:
-                    p.data *= 1 - lr * weight_decay
+                    x *= 1 - lr * weight_decay
                 else:
-                    g = g + weight_decay * p.data
-            exp_avg, exp_avg_sq = state["exp_avg"], state["exp_avg_sq"]
+                    g = g + weight_decay * x
+            exp_avg, exp_avg_sq = _real(state["exp_avg"]), _real(state["exp_avg_sq"])
             _lerp_(exp_avg, g, 1 - beta1)
             exp_avg_sq *= beta2
             exp_avg_sq += (1 - beta2) * g * g
@@ -94,11 +95,12 @@ class Adam(Optimizer):
             if amsgrad:
                 if "max_exp_avg_sq" not in state:  # amsgrad switched on after some steps
                     state["max_exp_avg_sq"] = np.zeros_like(p.data)
-                np.maximum(state["max_exp_avg_sq"], exp_avg_sq, out=state["max_exp_avg_sq"])
-                denom = np.sqrt(state["max_exp_avg_sq"]) / bias_correction2_sqrt + eps
+                max_exp_avg_sq = _real(state["max_exp_avg_sq"])
+                np.maximum(max_exp_avg_sq, exp_avg_sq, out=max_exp_avg_sq)
+                denom = np.sqrt(max_exp_avg_sq) / bias_correction2_sqrt + eps
             else:
                 denom = np.sqrt(exp_avg_sq) / bias_correction2_sqrt + eps
-            p.data += -(lr / bias_correction1) * exp_avg / denom
+            x += -(lr / bias_correction1) * exp_avg / denom
 
 
 class AdamW(Adam):

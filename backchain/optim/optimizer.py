@@ -7,6 +7,13 @@ parameters by their integer position across all groups, so a state dict can
 be loaded into a fresh optimizer built over the same parameters in the same
 order. Updates are written in place into ``p.data`` (a plain ndarray), so no
 graph is ever recorded by a step.
+
+Complex parameters: backchain's gradient of a real loss ``f`` at ``z = x + iy``
+is ``df/dx - i df/dy`` (HIPS autograd's and JAX's convention; PyTorch's
+``.grad`` is its conjugate). Every optimizer steps along the conjugate of
+``p.grad``, so that it descends, and treats the real and imaginary parts as two
+real parameters (second moments are taken per part), which gives PyTorch's
+trajectories exactly.
 """
 from collections import defaultdict
 
@@ -157,7 +164,11 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} does not define _update_group")
 
     def _grads(self, group):
-        """Yield (param, grad as an ndarray of the param's dtype) for params with a gradient."""
+        """Yield (param, grad as an ndarray of the param's dtype) for params with a gradient.
+
+        The gradient of a complex parameter comes conjugated and as its real view (see ``_real``): the
+        updates, which read ``_real(p.data)``, treat its real and imaginary parts as two real parameters.
+        """
         for p in group["params"]:
             g = p.grad
             if g is None:
@@ -172,6 +183,10 @@ class Optimizer:
                 )
             if g.dtype != p.data.dtype:
                 g = g.astype(p.data.dtype)
+            if g.dtype.kind == "c":
+                # backchain's gradient is df/dx - i df/dy (autograd's and JAX's convention): the direction
+                # of steepest ascent is its conjugate, df/dx + i df/dy (PyTorch's gradient)
+                g = _real(np.conj(g))
             writable(p)  # a parameter saved by a graph that has not run backward: update a copy
             yield p, g
 
@@ -307,3 +322,11 @@ def _lerp_(a, b, weight):
         a += weight * (b - a)
     else:
         a[...] = b - (b - a) * (1 - weight)
+
+
+def _real(a):
+    """``a``, or for a complex array a writable real view of shape ``a.shape + (2,)`` (its real and imaginary
+    parts, as ``torch.view_as_real``): the optimizers update them as two real numbers, as PyTorch's do."""
+    if a.dtype.kind != "c":
+        return a
+    return np.lib.stride_tricks.as_strided(a.real, a.shape + (2,), a.strides + (a.itemsize // 2,))

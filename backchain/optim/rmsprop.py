@@ -1,7 +1,7 @@
 """RMSprop and Adagrad (PyTorch's ``torch.optim.RMSprop`` and ``torch.optim.Adagrad``)."""
 import numpy as np
 
-from .optimizer import Optimizer, _lerp_
+from .optimizer import Optimizer, _lerp_, _real
 
 __all__ = ["RMSprop", "Adagrad"]
 
@@ -64,6 +64,7 @@ class RMSprop(Optimizer):
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
         weight_decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
         for p, g in self._grads(group):
+            x = _real(p.data)
             if group["maximize"]:
                 g = -g
             state = self.state[p]
@@ -76,24 +77,24 @@ class RMSprop(Optimizer):
                     state["grad_avg"] = np.zeros_like(p.data)
             state["step"] = int(state["step"]) + 1
             if weight_decay != 0:
-                g = g + weight_decay * p.data
-            square_avg = state["square_avg"]
+                g = g + weight_decay * x
+            square_avg = _real(state["square_avg"])
             square_avg *= alpha
             square_avg += (1 - alpha) * g * g
             if centered:
-                grad_avg = state.setdefault("grad_avg", np.zeros_like(p.data))
+                grad_avg = _real(state.setdefault("grad_avg", np.zeros_like(p.data)))
                 _lerp_(grad_avg, g, 1 - alpha)
                 avg = np.sqrt(square_avg - grad_avg * grad_avg)
             else:
                 avg = np.sqrt(square_avg)
             avg += eps
             if momentum > 0:
-                buf = state.setdefault("momentum_buffer", np.zeros_like(p.data))
+                buf = _real(state.setdefault("momentum_buffer", np.zeros_like(p.data)))
                 buf *= momentum
                 buf += g / avg
-                p.data -= lr * buf
+                x -= lr * buf
             else:
-                p.data += -lr * g / avg
+                x += -lr * g / avg
 
 
 class Adagrad(Optimizer):
@@ -154,7 +155,8 @@ class Adagrad(Optimizer):
     def _new_state(self, p):
         state = self.state[p]
         state["step"] = 0
-        state["sum"] = np.full_like(p.data, self.defaults["initial_accumulator_value"])
+        state["sum"] = np.zeros_like(p.data)
+        _real(state["sum"])[...] = self.defaults["initial_accumulator_value"]  # both parts when complex, as PyTorch
         return state
 
     def _update_group(self, group):
@@ -164,11 +166,12 @@ class Adagrad(Optimizer):
                 g = -g
             state = self.state[p] or self._new_state(p)
             state["step"] = step = int(state["step"]) + 1
+            x = _real(p.data)
             if weight_decay != 0:
-                g = g + weight_decay * p.data
+                g = g + weight_decay * x
             clr = lr / (1 + (step - 1) * lr_decay)
-            state_sum = state["sum"]
+            state_sum = _real(state["sum"])
             state_sum += g * g
             std = np.sqrt(state_sum)
             std += eps
-            p.data += -clr * g / std
+            x += -clr * g / std

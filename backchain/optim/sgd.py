@@ -1,7 +1,7 @@
 """Stochastic gradient descent with momentum (PyTorch's ``torch.optim.SGD``)."""
 import numpy as np
 
-from .optimizer import Optimizer
+from .optimizer import Optimizer, _real
 
 __all__ = ["SGD"]
 
@@ -66,17 +66,20 @@ class SGD(Optimizer):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
         for p, g in self._grads(group):
+            x = _real(p.data)
             if maximize:
                 g = -g
             if weight_decay != 0:
-                g = g + weight_decay * p.data
+                g = g + weight_decay * x
             if momentum != 0:
                 state = self.state[p]
-                buf = state.get("momentum_buffer")
-                if buf is None:
-                    buf = state["momentum_buffer"] = np.array(g, copy=True)
+                if state.get("momentum_buffer") is None:
+                    state["momentum_buffer"] = np.zeros_like(p.data)
+                    buf = _real(state["momentum_buffer"])
+                    buf[...] = g
                 else:
+                    buf = _real(state["momentum_buffer"])
                     buf *= momentum
                     buf += (1 - dampening) * g
                 g = g + momentum * buf if nesterov else buf
-            p.data -= lr * g
+            x -= lr * g
