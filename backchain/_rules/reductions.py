@@ -78,6 +78,17 @@ def _count(shape, axes):
     return int(np.prod([shape[i] for i in axes], dtype=np.int64)) if axes else 1
 
 
+def _by_count(s, n):
+    """``s / n`` for an element count ``n``; a zero Python count becomes a 0-d array of ``s``'s real dtype.
+
+    Empty slices give NaN or inf as in NumPy; the divide rule's ``1.0 / n`` would raise
+    ZeroDivisionError on a Python 0 in backward.
+    """
+    if isinstance(n, (int, float)) and n == 0:
+        n = np.zeros((), dtype=_real_dtype(np.result_type(_data(s))))
+    return s / n
+
+
 def _expand(g, x, axis, keepdims):
     """Broadcast a reduction's cotangent ``g`` back to the shape of ``x``."""
     shape = np.shape(x)
@@ -195,7 +206,7 @@ def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     axes = _norm_axis(axis, len(shape), "mean")
     s = sum(a, axis=axes, dtype=_float_dtype(a, dtype), keepdims=keepdims, where=where)
     if where is None:
-        return s / _count(shape, axes)
+        return _by_count(s, _count(shape, axes))
     n = np.sum(np.broadcast_to(np.asarray(_data(where), dtype=bool), shape), axis=axes, keepdims=keepdims)
     return s / n.astype(_real_dtype(s.dtype))
 
@@ -226,7 +237,7 @@ def _exclusive_products(x):
 
 def _prod_others(x, axis):
     """The product over ``axis`` of all the elements but one, at each element of ``x``."""
-    if not axis:
+    if not axis or 0 in _shape_of(x):  # an empty input's cotangent is empty: any value will do
         return np.ones_like(_data(x))
     xr, back = _to_last(x, axis) if _traced(x) else _to_last(np.asarray(_data(x)), axis)
     return back(_exclusive_products(xr))
@@ -361,7 +372,7 @@ def _centered(x, axis, where):
     shape = _shape_of(x)
     if where is None:
         n = _count(shape, axis)
-        mu = _sum(x, axis=axis, keepdims=True) / n
+        mu = _by_count(_sum(x, axis=axis, keepdims=True), n)
         return x - mu, n
     mask = np.broadcast_to(np.asarray(_data(where), dtype=bool), shape)
     n = np.sum(mask, axis=axis, keepdims=True).astype(_real_dtype(_data(x).dtype))
@@ -399,7 +410,7 @@ def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     axes = _norm_axis(axis, a.ndim, "var")
     d, n = _centered(a, axes, where)
     n = _reduce_count(n, axes, keepdims)
-    return _sum(_sq(d), axis=axes, keepdims=bool(keepdims)) / (n - ddof)
+    return _by_count(_sum(_sq(d), axis=axes, keepdims=bool(keepdims)), n - ddof)
 
 
 def _std_impl(x, axis, ddof, keepdims, where):
@@ -556,6 +567,8 @@ def _cumprod_rule(c, ans, x, axis, transpose):
     zero replaced by 1; after it, nothing. Traced x (higher order), recorded:
     the ``ans / x`` formula when x has no zero, else O(n^2) through ``_cumprod_terms``.
     """
+    if 0 in _shape_of(x):  # empty: nothing to differentiate
+        return np.zeros(_shape_of(x), dtype=np.result_type(_data(c), _data(x)))
     last = len(_shape_of(x)) - 1
     if axis != last:
         x, c, ans = bnp.swapaxes(x, axis, last), bnp.swapaxes(c, axis, last), bnp.swapaxes(ans, axis, last)
@@ -939,12 +952,12 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
         return v if rowvar or _shape_of(v)[0] == 1 else bnp.transpose(v)
 
     x = as_rows(m)
-    if dtype is not None:
-        x = bnp.astype(x, dtype)
-    elif np.asarray(_data(x)).dtype.kind not in "fc":
-        x = bnp.astype(x, np.float64)
     if y is not None:
         x = bnp.concatenate([x, as_rows(y)], axis=0)
+    if dtype is None:  # NumPy computes in at least float64, whatever the input
+        dtype = np.result_type(_data(m), np.float64) if y is None else np.result_type(_data(m), _data(y), np.float64)
+    if _data(x).dtype != dtype:
+        x = bnp.astype(x, dtype)
     if ddof is None:
         ddof = 0 if bias else 1
     n = _shape_of(x)[1]
