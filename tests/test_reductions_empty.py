@@ -111,3 +111,11 @@ def test_full_with_a_traced_fill_value():
     assert isinstance(t, bc.Tensor)
     np.testing.assert_array_equal(bnp.full_like(np.zeros(3), 4.0), np.full(3, 4.0))
     assert bc.grad(lambda s: bnp.sum(bnp.full_like(np.zeros(3), s)))(1.0) == 3.0
+
+
+def test_cov_of_a_list_and_a_tensor():
+    y = bc.tensor(np.array([1.0, 0.0, 2.0], dtype=np.float32))
+    ref = np.cov([0.0, 1.0, 2.0], y.data)
+    got = bnp.cov([0.0, 1.0, 2.0], y)
+    assert got.dtype == ref.dtype
+    np.testing.assert_allclose(got.data, ref, rtol=1e-12)

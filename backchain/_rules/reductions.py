@@ -955,7 +955,7 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     if y is not None:
         x = bnp.concatenate([x, as_rows(y)], axis=0)
     if dtype is None:  # NumPy computes in at least float64, whatever the input
-        dtype = np.result_type(_data(m), np.float64) if y is None else np.result_type(_data(m), _data(y), np.float64)
+        dtype = np.result_type(*[np.asarray(_data(v)) for v in (m, y) if v is not None], np.float64)
     if _data(x).dtype != dtype:
         x = bnp.astype(x, dtype)
     if ddof is None:
