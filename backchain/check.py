@@ -618,7 +618,7 @@ def _check_module(model, inputs, loss_fn, eps, atol, rtol, seed, quiet):
             full = f"{path}.{name}" if path else name
 
             def f(w, _full=full):
-                return loss_fn(functional_call(net, {_full: w}, *args))
+                return loss_fn(functional_call(net, {_full: w}, args))
 
             w0 = p.data.copy()
             g = np.asarray(grad(f)(w0))

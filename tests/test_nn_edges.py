@@ -193,3 +193,116 @@ def test_complex_state_dict_round_trip():
         _distance_loss(p, TARGET).backward()
         o.step()
     np.testing.assert_array_equal(z.data, z2.data)
+
+
+# -- state_dict of a submodule registered twice; functional_call as torch.func.functional_call -----
+
+class _Twice(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = nn.Linear(2, 3)
+        self.b = self.a
+
+    def forward(self, x):
+        return self.a(x) + self.b(x)
+
+
+class _TTwice(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.a = torch.nn.Linear(2, 3)
+        self.b = self.a
+
+    def forward(self, x):
+        return self.a(x) + self.b(x)
+
+
+def test_state_dict_of_a_submodule_registered_twice_matches_torch():
+    m, tm = _Twice().double(), _TTwice().double()
+    assert list(m.state_dict()) == list(tm.state_dict()) == ["a.weight", "a.bias", "b.weight", "b.bias"]
+    assert [k for k, _ in m.named_parameters()] == [k for k, _ in tm.named_parameters()] == ["a.weight", "a.bias"]
+    tm.load_state_dict({k: torch.tensor(v) for k, v in m.state_dict().items()})  # strict: every key
+    m2 = _Twice().double()
+    m2.load_state_dict(m.state_dict())
+    x = np.random.default_rng(3).standard_normal((4, 2))
+    np.testing.assert_array_equal(m2(x).data, m(x).data)
+    np.testing.assert_allclose(m(x).data, tm(torch.tensor(x)).detach().numpy(), rtol=1e-15)
+    with pytest.raises(RuntimeError, match='Missing key\\(s\\) in state_dict: "b.weight", "b.bias"'):
+        m2.load_state_dict({"a.weight": m.a.weight.data, "a.bias": m.a.bias.data})
+
+
+def test_named_modules_refuses_a_module_inside_itself():
+    m = nn.Sequential(nn.Linear(2, 2))
+    m.append(m)
+    with pytest.raises(ValueError, match="contains itself"):
+        m.state_dict()
+
+
+class _Two(nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = nn.Linear(3, 2)
+
+    def forward(self, x, y, scale=1.0):
+        return self.lin(x) * scale + y
+
+
+class _TTwo(torch.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lin = torch.nn.Linear(3, 2)
+
+    def forward(self, x, y, scale=1.0):
+        return self.lin(x) * scale + y
+
+
+def test_functional_call_args_like_torch_func():
+    m, tm = nn.Linear(3, 2).double(), torch.nn.Linear(3, 2).double()
+    w = np.arange(6.0).reshape(2, 3)
+    x = np.random.default_rng(4).standard_normal((4, 3))
+    b = np.array([0.5, -1.0])
+    expected = torch.func.functional_call(tm, {"weight": torch.tensor(w), "bias": torch.tensor(b)},
+                                          (torch.tensor(x),))
+    before = m.weight.data.copy()
+    for args in ((x,), x):
+        out = nn.functional_call(m, {"weight": w, "bias": b}, args)
+        assert out.shape == tuple(expected.shape) == (4, 2)
+        np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-15)
+    m2, tm2 = _Two().double(), _TTwo().double()
+    y = np.ones((4, 2))
+    expected = torch.func.functional_call(tm2, {"lin.weight": torch.tensor(w), "lin.bias": torch.zeros(2).double()},
+                                          (torch.tensor(x), torch.tensor(y)), {"scale": 2.0})
+    out = nn.functional_call(m2, [{"lin.weight": w}, {"lin.bias": np.zeros(2)}], (x, y), {"scale": 2.0})
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-15)
+    with pytest.raises(TypeError, match="kwargs must be a dict.*as one tuple"):
+        nn.functional_call(m2, {}, x, y)
+    np.testing.assert_array_equal(m.weight.data, before)  # replaced only during the call
+
+
+def test_functional_call_ties_weights_like_torch():
+    m, tm = _Twice().double(), _TTwice().double()
+    x = np.random.default_rng(5).standard_normal((4, 2))
+    w = np.ones((3, 2))
+    expected = torch.func.functional_call(tm, {"a.weight": torch.tensor(w), "a.bias": torch.zeros(3).double()},
+                                          (torch.tensor(x),))
+    out = nn.functional_call(m, {"a.weight": w, "a.bias": np.zeros(3)}, (x,))
+    np.testing.assert_allclose(out.data, expected.detach().numpy(), rtol=1e-15)
+    with pytest.raises(ValueError, match="tied"):
+        torch.func.functional_call(tm, {"a.weight": torch.tensor(w), "b.weight": torch.tensor(2 * w)},
+                                   (torch.tensor(x),))
+    with pytest.raises(ValueError, match="'a.weight' and 'b.weight' name the same tied tensor"):
+        nn.functional_call(m, {"a.weight": w, "b.weight": 2 * w}, (x,))
+    # one Parameter in two layers: replaced in both unless tie_weights=False
+    shared = nn.Sequential(nn.Linear(2, 2, bias=False), nn.Linear(2, 2, bias=False)).double()
+    shared[1].weight = shared[0].weight
+    g = bc.grad(lambda w: bc.numpy.sum(nn.functional_call(shared, {"0.weight": w}, (x,))))(np.eye(2))
+    g_untied = bc.grad(lambda w: bc.numpy.sum(nn.functional_call(shared, {"0.weight": w}, (x,),
+                                                                   tie_weights=False)))(np.eye(2))
+    tshared = torch.nn.Sequential(torch.nn.Linear(2, 2, bias=False), torch.nn.Linear(2, 2, bias=False)).double()
+    tshared[1].weight = tshared[0].weight
+    with torch.no_grad():
+        tshared[0].weight.copy_(torch.tensor(shared[0].weight.data))
+    for tie, mine in ((True, g), (False, g_untied)):
+        tw = torch.eye(2, dtype=torch.float64, requires_grad=True)
+        torch.func.functional_call(tshared, {"0.weight": tw}, (torch.tensor(x),), tie_weights=tie).sum().backward()
+        np.testing.assert_allclose(getattr(mine, "data", mine), tw.grad.numpy(), rtol=1e-14)

@@ -27,7 +27,7 @@ def check_module(m, *inputs, order=1, kwargs=None):
     k = len(inputs)
 
     def f(*args):
-        out = _flat(nn.functional_call(m, dict(zip(names, args[k:])), *args[:k], **kwargs))
+        out = _flat(nn.functional_call(m, dict(zip(names, args[k:])), tuple(args[:k]), kwargs))
         return sum(bnp.sum(o * u) for o, u in zip(out, us))
 
     assert bc.gradcheck(f, *inputs, *params, order=order)

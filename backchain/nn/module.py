@@ -258,15 +258,28 @@ class Module:
 
     # -- traversal (iterative) ------------------------------------------------------
     def named_modules(self, memo=None, prefix="", remove_duplicate=True):
-        """Yield ``(path, module)`` for this module and every descendant, depth first."""
+        """Yield ``(path, module)`` for this module and every descendant, depth first.
+
+        With ``remove_duplicate=False`` a module registered under several names is yielded under each
+        (as ``state_dict`` needs); a module that contains itself raises ValueError.
+        """
         memo = set() if memo is None else memo
         stack = [(prefix, self)]
+        on_path = set()  # ids of the modules from the root to the current one (remove_duplicate=False)
         while stack:
             path, m = stack.pop()
+            if m is None:  # leaving the module whose id is ``path``
+                on_path.discard(path)
+                continue
             if remove_duplicate:
                 if id(m) in memo:
                     continue
                 memo.add(id(m))
+            elif id(m) in on_path:
+                raise ValueError(f"named_modules: {type(m).__name__} at '{path}' contains itself")
+            else:
+                on_path.add(id(m))
+                stack.append((id(m), None))
             yield path, m
             kids = [(f"{path}.{n}" if path else n, c) for n, c in m._modules.items() if c is not None]
             stack.extend(reversed(kids))
@@ -440,7 +453,8 @@ class Module:
         ['0.weight', '0.bias', '1.weight', '1.bias', '1.running_mean', '1.running_var', '1.num_batches_tracked']
         """
         destination = collections.OrderedDict() if destination is None else destination
-        for path, m in self.named_modules(prefix=prefix.rstrip(".") if prefix else ""):
+        # every name of a submodule registered under several, as PyTorch
+        for path, m in self.named_modules(prefix=prefix.rstrip(".") if prefix else "", remove_duplicate=False):
             m._save_to_state_dict(destination, f"{path}." if path else "", keep_vars)
         return destination
 
@@ -755,55 +769,95 @@ class ModuleDict(Module):
 
 # -- functional use -------------------------------------------------------------------
 
-def functional_call(module, parameters_and_buffers, *args, strict=False, **kwargs):
+def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *, tie_weights=True, strict=False):
     """Call ``module(*args, **kwargs)`` with some parameters and buffers replaced by the given values.
 
-    The replacements (a dict from dotted names, as in ``named_parameters``, to
-    arrays or Tensors) are in place only during the call, so a transform can
-    differentiate the result with respect to a dict of parameters.
+    PyTorch's ``torch.func.functional_call``: the replacements (a dict, or a list of dicts, from dotted
+    names as in ``named_parameters`` to arrays or Tensors) are in place only during the call, so a
+    transform can differentiate the result with respect to a dict of parameters.
+
+    Parameters
+    ----------
+    module : Module
+    parameter_and_buffer_dicts : dict or sequence of dict
+        Dotted name -> value. Several dicts must not share a key.
+    args : tuple or any
+        The positional inputs: a tuple is unpacked (``module(*args)``), anything else is the one input.
+    kwargs : dict, optional
+        Keyword inputs of ``module``.
+    tie_weights : bool
+        A parameter or buffer that the module holds under several names (a submodule registered twice,
+        or one Parameter in two layers) is replaced everywhere it appears (default, as PyTorch); the
+        names must then not be given different values. With False only the named place is replaced.
+    strict : bool
+        Every parameter and buffer must be given.
 
     >>> import numpy as np, backchain as bc, backchain.numpy as bnp
     >>> model = bc.nn.Linear(3, 1)
     >>> params = {k: v.detach().numpy() for k, v in model.named_parameters()}
     >>> x = np.ones((4, 3), dtype=np.float32)
+    >>> bc.nn.functional_call(model, params, (x,)).shape
+    (4, 1)
     >>> loss = lambda p: bnp.sum(bc.nn.functional_call(model, p, x) ** 2)
     >>> sorted(bc.grad(loss)(params))
     ['bias', 'weight']
     """
-    if isinstance(parameters_and_buffers, (list, tuple)):
-        merged = {}
-        for d in parameters_and_buffers:
-            merged.update(d)
-        parameters_and_buffers = merged
-    targets = []
-    for key, value in parameters_and_buffers.items():
-        mod_path, _, name = key.rpartition(".")
-        try:
-            owner = module.get_submodule(mod_path)
-        except AttributeError:
-            owner = None
-        store = None
-        if owner is not None:
-            if name in owner._parameters:
-                store = owner._parameters
-            elif name in owner._buffers:
-                store = owner._buffers
-        if store is None:
-            if strict:
-                raise KeyError(f"functional_call: '{key}' is not a parameter or buffer of {type(module).__name__}")
-            raise KeyError(f"functional_call: '{key}' is not a parameter or buffer of {type(module).__name__}; "
-                           f"known names: {[k for k, _ in module.named_parameters()] + [k for k, _ in module.named_buffers()]}")
-        targets.append((store, name, value))
+    name = type(module).__name__
+    if isinstance(parameter_and_buffer_dicts, dict):
+        given = dict(parameter_and_buffer_dicts)
+    else:
+        given = {}
+        for d in parameter_and_buffer_dicts:
+            twice = sorted(set(given) & set(d))
+            if twice:
+                raise ValueError(f"functional_call: {twice} appear in more than one of the dicts")
+            given.update(d)
+    if kwargs is not None and not isinstance(kwargs, dict):
+        raise TypeError(f"functional_call: kwargs must be a dict of keyword inputs, got {type(kwargs).__name__}; "
+                        "pass several positional inputs as one tuple: functional_call(module, params, (x, y))")
+    args = args if isinstance(args, tuple) else () if args is None else (args,)
+    # every place (store, name) of each parameter and buffer, by identity: a tied one has several
+    places, names = {}, {}
+    for path, m in module.named_modules(remove_duplicate=False):
+        for store in (m._parameters, m._buffers):
+            for key, v in store.items():
+                if v is not None:
+                    places.setdefault(id(v), []).append((store, key))
+                    names[f"{path}.{key}" if path else key] = v
+    unknown = [k for k in given if k not in names]
+    if unknown:
+        raise KeyError(f"functional_call: {', '.join(map(repr, unknown))} is not a parameter or buffer of {name}; "
+                       f"known names: {list(names)}")
     if strict:
-        given = set(parameters_and_buffers)
-        missing = [k for k, _ in module.named_parameters() if k not in given]
+        missing = [k for k in names if k not in given and not (tie_weights and _tied_given(k, names, given))]
         if missing:
-            raise KeyError(f"functional_call(strict=True): missing parameters {missing}")
-    saved = [(store, name, store[name]) for store, name, _ in targets]
+            raise KeyError(f"functional_call(strict=True): missing parameters or buffers {missing} of {name}")
+    targets = {}  # (id(store), key) -> (store, key, value, given name)
+    for k, value in given.items():
+        v = names[k]
+        where = places[id(v)] if tie_weights else [_place(module, k)]
+        for store, key in where:
+            prev = targets.get((id(store), key))
+            if prev is not None and prev[2] is not value:
+                raise ValueError(f"functional_call: '{prev[3]}' and '{k}' name the same tied tensor of {name} and "
+                                 "were given different values; give one of them"
+                                 + (", or pass tie_weights=False" if tie_weights else ""))
+            targets[(id(store), key)] = (store, key, value, k)
+    saved = [(store, key, store[key]) for store, key, _, _ in targets.values()]
     try:
-        for store, name, value in targets:
-            store[name] = value if isinstance(value, Tensor) else Tensor(np.asarray(value))
-        return module(*args, **kwargs)
+        for store, key, value, _ in targets.values():
+            store[key] = value if isinstance(value, Tensor) else Tensor(np.asarray(value))
+        return module(*args, **(kwargs or {}))
     finally:
-        for store, name, old in reversed(saved):
-            store[name] = old
+        for store, key, old in reversed(saved):
+            store[key] = old
+
+
+def _place(module, dotted):
+    path, _, key = dotted.rpartition(".")
+    owner = module.get_submodule(path)
+    return (owner._parameters if key in owner._parameters else owner._buffers), key
+
+
+def _tied_given(k, names, given):
+    return any(names[other] is names[k] for other in given)
