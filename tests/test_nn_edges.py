@@ -306,3 +306,69 @@ def test_functional_call_ties_weights_like_torch():
         tw = torch.eye(2, dtype=torch.float64, requires_grad=True)
         torch.func.functional_call(tshared, {"0.weight": tw}, (torch.tensor(x),), tie_weights=tie).sum().backward()
         np.testing.assert_allclose(getattr(mine, "data", mine), tw.grad.numpy(), rtol=1e-14)
+
+
+# -- max-pool with padding over -inf inputs ---------------------------------------------------------
+
+POOL_GEOMETRIES = [
+    dict(kernel_size=3, stride=1, padding=1),
+    dict(kernel_size=2, stride=2, padding=1, ceil_mode=True),
+    dict(kernel_size=3, stride=2, padding=1, dilation=2),
+    dict(kernel_size=4, stride=3, padding=2, ceil_mode=True),
+]
+
+
+def _inf_input(rng, shape):
+    x = rng.integers(-2, 2, size=shape).astype(np.float64)  # many ties
+    x[rng.random(shape) < 0.6] = -np.inf
+    x[..., :2] = -np.inf                                       # windows that hold padding and only -inf
+    return x
+
+
+@pytest.mark.parametrize("geo", POOL_GEOMETRIES)
+@pytest.mark.parametrize("nd", [1, 2])
+def test_max_pool_first_with_padding_and_minus_inf_matches_torch(nd, geo):
+    rng = np.random.default_rng(nd)
+    shape = (2, 3) + (9,) * nd
+    x = _inf_input(rng, shape)
+    op = getattr(F, f"max_pool{nd}d")
+    xb = bc.tensor(x, requires_grad=True)
+    y, idx = op(xb, return_indices=True, ties="first", **geo)
+    g = rng.integers(1, 9, size=y.shape).astype(np.float64)  # sums of overlapping windows stay exact
+    (y * g).sum().backward()
+    xt = torch.tensor(x, requires_grad=True)
+    yt, it = getattr(TF, f"max_pool{nd}d")(xt, return_indices=True, **geo)
+    (yt * torch.tensor(g)).sum().backward()
+    np.testing.assert_array_equal(y.data, yt.detach().numpy())
+    np.testing.assert_array_equal(idx, it.numpy())
+    np.testing.assert_array_equal(xb.grad, xt.grad.numpy())
+    xb2 = bc.tensor(x, requires_grad=True)   # without return_indices: the same gradient
+    with bc.kinks.policy(ties="first"):
+        (op(xb2, **geo) * g).sum().backward()
+    np.testing.assert_array_equal(xb2.grad, xt.grad.numpy())
+
+
+@pytest.mark.parametrize("geo", POOL_GEOMETRIES)
+def test_max_pool_split_never_gives_the_padding_a_share(geo):
+    x = np.full((1, 1, 7), -np.inf)
+    xb = bc.tensor(x, requires_grad=True)
+    y = F.max_pool1d(xb, ties="split", **geo)
+    y.sum().backward()
+    # every window's cotangent reaches the input, none is lost in the padding
+    np.testing.assert_allclose(xb.grad.sum(), y.shape[-1], rtol=1e-15)
+    if geo == POOL_GEOMETRIES[0]:   # windows (pad, 0, 1), (0, 1, 2), ..., (5, 6, pad)
+        np.testing.assert_allclose(xb.grad[0, 0], [1 / 2 + 1 / 3, 1 / 2 + 2 / 3, 1, 1, 1, 2 / 3 + 1 / 2, 1 / 3 + 1 / 2],
+                                   rtol=1e-15)
+
+
+@pytest.mark.parametrize("ties", ["split", "first", "last"])
+def test_adaptive_max_pool_all_minus_inf_windows_keep_the_cotangent(ties):
+    x = np.full((1, 1, 7), -np.inf)
+    xb = bc.tensor(x, requires_grad=True)
+    y = F.adaptive_max_pool1d(xb, 3, ties=ties)
+    y.sum().backward()
+    assert xb.grad.sum() == 3
+    xt = torch.tensor(x, requires_grad=True)
+    TF.adaptive_max_pool1d(xt, 3).sum().backward()
+    if ties == "first":
+        np.testing.assert_array_equal(xb.grad, xt.grad.numpy())

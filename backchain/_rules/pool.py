@@ -126,27 +126,37 @@ pool_windows_T = primitive(
 )
 
 
-def _window_max_weights(v, ans, ties):
-    v, ans = np.asarray(_data(v)), np.asarray(_data(ans))
+def _window_maxima(v, ans, valid):
+    """The entries of each window equal to its maximum (NaN counting as equal to NaN), padding excluded:
+    the fill of the padding ties with a window of -inf inputs, but is no input (PyTorch never picks it)."""
     mask = v == ans
     if ans.dtype.kind in "fc" and np.isnan(ans).any():
         mask |= np.isnan(v) & np.isnan(ans)
-    return _tie_weights(mask, 0, ties, dtype=v.dtype if v.dtype.kind in "fc" else np.float64)
+    if valid is not None:
+        mask &= valid
+    return mask
 
 
-def _window_max_vjp(g, ans, v, ties):
-    return bnp.expand_dims(g, 0) * _window_max_weights(v, ans, ties)
+def _window_max_weights(v, ans, ties, valid):
+    v, ans = np.asarray(_data(v)), np.asarray(_data(ans))
+    return _tie_weights(_window_maxima(v, ans, valid), 0, ties, dtype=v.dtype if v.dtype.kind in "fc" else np.float64)
 
 
-def _window_max_jvp(t, ans, v, ties):
-    return bnp.sum(t * _window_max_weights(v, ans, ties), axis=0)
+def _window_max_vjp(g, ans, v, ties, valid=None):
+    return bnp.expand_dims(g, 0) * _window_max_weights(v, ans, ties, valid)
+
+
+def _window_max_jvp(t, ans, v, ties, valid=None):
+    return bnp.sum(t * _window_max_weights(v, ans, ties, valid), axis=0)
 
 
 window_max = primitive(
-    "window_max", lambda v, ties: np.max(v, axis=0), vjp=(_window_max_vjp,), jvp=(_window_max_jvp,),
+    "window_max", lambda v, ties, valid=None: np.max(v, axis=0), vjp=(_window_max_vjp,), jvp=(_window_max_jvp,),
     kinks="max-pool ties: the cotangent is split evenly among the tied maxima of a window (min-norm); "
-          "policy 'first' (PyTorch) or 'last' gives it all to one; overlapping windows add up",
-    doc="Maximum over the leading (window) axis, with the pooling tie rule.",
+          "policy 'first' (PyTorch) or 'last' gives it all to one; overlapping windows add up; padding "
+          "(``valid`` False) is never a maximum",
+    doc="Maximum over the leading (window) axis, with the pooling tie rule; ``valid`` (boolean, broadcast "
+        "against ``v``, or None) marks the entries that are inputs rather than padding.",
 )
 
 
@@ -264,9 +274,9 @@ tiled_gather = primitive(
 )
 
 
-def _chosen(vd, ties):
+def _chosen(vd, ties, valid=None):
     """Position in each window of the maximum that return_indices reports (first, or last under "last")."""
-    mask = (vd == vd.max(0)) | np.isnan(vd)
+    mask = _window_maxima(vd, vd.max(0), valid)
     return np.argmax(_tie_weights(mask, 0, "last" if ties == "last" else "first"), axis=0)
 
 
@@ -336,14 +346,17 @@ def _max_poolnd(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode
         y = tiled_max(input, kernel=geo["kernel"], ties=ties)
         return y[0] if unbatched else y
     v = pool_windows(input, fill=fill, **geo)
-    y = window_max(v, ties=ties)
+    valid = None
+    if any(lo or hi for lo, hi in geo["padding"]):  # which window entries are inputs: (K, 1, 1, *out)
+        valid = _pool_windows_impl(np.ones((1, 1) + shape[2:], dtype=bool), fill=False, **geo)
+    y = window_max(v, ties=ties, valid=valid)
     if unbatched:
         y = y[0]
     if not return_indices:
         return y
     # Index of the chosen maximum into the flattened input plane (PyTorch's convention).
     vd = np.asarray(_data(v))
-    k = _chosen(vd, ties)
+    k = _chosen(vd, ties, valid)
     kpos = np.unravel_index(k, geo["kernel"])
     pos = []
     for i in range(nd):
@@ -580,13 +593,15 @@ def _adaptive_max(op, nd, input, output_size, return_indices, ties):
     # The window offsets lead: (prod(kmax), N, C, *out), as pool_windows lays them out.
     v = take_flat(bnp.reshape(input, shape[:2] + (-1,)), index=np.moveaxis(flat, -1, 0).reshape(-1), fill=fill)
     v = bnp.moveaxis(bnp.reshape(v, shape[:2] + (flat.shape[-1],) + tuple(out)), 2, 0)
-    y = window_max(v, ties=ties)
+    valid = np.moveaxis(flat >= 0, -1, 0)[:, None, None]
+    valid = None if valid.all() else valid
+    y = window_max(v, ties=ties, valid=valid)
     if unbatched:
         y = y[0]
     if not return_indices:
         return y
     vd = np.asarray(_data(v))
-    k = _chosen(vd, ties)
+    k = _chosen(vd, ties, valid)
     lead = np.moveaxis(flat, -1, 0).reshape((flat.shape[-1], 1, 1) + tuple(out))
     idx = np.take_along_axis(np.broadcast_to(lead, vd.shape), k[None], axis=0)[0]
     return y, (idx[0] if unbatched else idx)
