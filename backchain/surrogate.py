@@ -74,7 +74,8 @@ def straight_through(fn, surrogate=None, *, slope=1.0):
     surrogate : None, str or callable
         Whose derivative is used: None or ``"identity"`` (the straight-through
         estimator, derivative 1), ``"sigmoid"``, ``"tanh"``, ``"hardtanh"``
-        (1 on [-1, 1], 0 outside), or a function of one array written with
+        (1 on (-1, 1), 0 outside; at -1 and 1 hardtanh's kink value, 0 by
+        default: the kink policy ``clip_at_bound``), or a function of one array written with
         ``backchain.numpy`` (e.g. ``bnp.tanh``, or ``lambda x: bnp.softmax(x)``).
     slope : float
         The surrogate is ``surrogate(slope * x)`` (the identity: ``slope * x``).
@@ -150,14 +151,23 @@ def step(x, surrogate=None, slope=1.0):
 
 
 def sign_ste(x, surrogate="hardtanh", slope=1.0):
-    """``sign(x)`` with the derivative of ``hardtanh`` (1 on [-1, 1], 0 outside) by default.
+    """``sign(x)`` with the derivative of ``hardtanh`` by default: 1 on (-1, 1), 0 outside.
 
-    The estimator of binarized networks (Hubara et al., 2016).
+    The estimator of binarized networks (Hubara et al., 2016). At x = -1 and x = 1
+    the derivative is hardtanh's at its bounds: the kink table's convention for
+    clip, hardtanh and relu6 there, 0 by default (the minimum-norm element of
+    [0, 1]); ``bc.kinks.policy(clip_at_bound=1.0)`` gives Hubara et al.'s
+    ``1 where |x| <= 1``.
 
     >>> import backchain as bc
     >>> from backchain.surrogate import sign_ste
     >>> float(sign_ste(-0.3)), float(bc.grad(sign_ste)(-0.3)), float(bc.grad(sign_ste)(2.0))
     (-1.0, 1.0, 0.0)
+    >>> float(bc.grad(sign_ste)(1.0))
+    0.0
+    >>> with bc.kinks.policy(clip_at_bound=1.0):
+    ...     float(bc.grad(sign_ste)(1.0))
+    1.0
     """
     if surrogate == "hardtanh" and slope == 1.0:
         return _SIGN(x)

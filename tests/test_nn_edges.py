@@ -372,3 +372,21 @@ def test_adaptive_max_pool_all_minus_inf_windows_keep_the_cotangent(ties):
     TF.adaptive_max_pool1d(xt, 3).sum().backward()
     if ties == "first":
         np.testing.assert_array_equal(xb.grad, xt.grad.numpy())
+
+
+# -- sign_ste at -1 and 1: hardtanh's derivative, the kink table's bound convention ----------------
+
+def test_sign_ste_derivative_at_the_bounds_follows_the_kink_policy():
+    from backchain.surrogate import sign_ste
+    x = np.array([-2.0, -1.0, -0.5, 0.0, 0.5, 1.0, 2.0])
+    d = bc.grad(lambda v: bc.numpy.sum(sign_ste(v)))
+    np.testing.assert_array_equal(d(x), [0, 0, 1, 1, 1, 0, 0])          # default: 0 at the bounds (min-norm)
+    hard = bc.grad(lambda v: bc.numpy.sum(F.hardtanh(v)))(x)
+    np.testing.assert_array_equal(d(x), hard)
+    th = torch.tensor(x, requires_grad=True)
+    TF.hardtanh(th).sum().backward()   # PyTorch's hardtanh gives 0 at its bounds too
+    np.testing.assert_array_equal(d(x), th.grad.numpy())
+    with bc.kinks.policy(clip_at_bound=1.0):                              # Hubara et al.: 1 where |x| <= 1
+        np.testing.assert_array_equal(d(x), [0, 1, 1, 1, 1, 1, 0])
+    np.testing.assert_array_equal(sign_ste(x), np.sign(x))
+    assert "1 on (-1, 1)" in sign_ste.__doc__ and "[-1, 1]" not in sign_ste.__doc__
