@@ -6,7 +6,8 @@ progress bar per epoch (tqdm: batches done, loss, metrics, samples/s, ETA),
 validates, calls callbacks (early stopping, checkpoints) and returns a
 :class:`History`. A run can be resumed from a checkpoint written by
 :class:`ModelCheckpoint`; the result is bit-for-bit the run that was never
-interrupted (same model, optimizer, scheduler, shuffling and history).
+interrupted (same model, optimizer, scheduler, shuffling, Dropout masks and
+history).
 
 The model is anything callable on a batch of inputs with PyTorch's Module
 interface: ``parameters()``, ``state_dict()``/``load_state_dict()`` and,
@@ -21,6 +22,7 @@ import warnings
 import numpy as np
 
 from ._core.tensor import Tensor, no_grad
+from .random import get_rng_state, set_rng_state
 
 __all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping", "ModelCheckpoint", "GradientFlow",
            "ActivationStats"]
@@ -417,8 +419,8 @@ class ModelCheckpoint(Callback):
 
     By default the file holds everything needed to resume (``fit(...,
     resume=path)``): the model's and optimizer's state, the scheduler's, the
-    epoch, the shuffling generator's state, the history and the callbacks'
-    state. With ``weights_only=True`` it holds only ``model.state_dict()``.
+    epoch, the random generators' states (shuffling, Dropout), the history and
+    the callbacks' state. With ``weights_only=True`` it holds only ``model.state_dict()``.
     Writes are atomic, so a crash while saving keeps the previous file.
 
     Parameters
@@ -770,15 +772,19 @@ class _Trainer:
         self.stop_training = False
 
     def checkpoint(self):
-        """The full training state after ``epochs_done`` epochs (see ``fit(resume=...)``)."""
-        import backchain
+        """The full training state after ``epochs_done`` epochs (see ``fit(resume=...)``).
 
-        rng = {}
+        ``"rng"`` holds every random stream training draws from: the loader's shuffling
+        generator, backchain's default generator (Dropout without a generator of its own) and the
+        generator of each module that has one (``module.generator``, by module path).
+        """
+        rng = {"backchain": get_rng_state()}
         if hasattr(self.loader, "state_dict"):
             rng["data"] = self.loader.state_dict()
-        get_state = getattr(backchain, "get_rng_state", None)
-        if callable(get_state):
-            rng["backchain"] = get_state()
+        own = {path: m.generator.bit_generator.state for path, m in self.model.named_modules()
+               if isinstance(getattr(m, "generator", None), np.random.Generator)}
+        if own:
+            rng["modules"] = own
         return {
             "format": "backchain.fit",
             "epoch": self.epochs_done,
@@ -791,8 +797,6 @@ class _Trainer:
         }
 
     def restore(self, state, where):
-        import backchain
-
         if not isinstance(state, dict) or state.get("format") != "backchain.fit":
             raise ValueError(f"fit: {where} is not a training checkpoint written by ModelCheckpoint "
                              "(weights_only=False); load weights with model.load_state_dict(bc.load(path))")
@@ -805,9 +809,15 @@ class _Trainer:
         rng = state.get("rng") or {}
         if "data" in rng and hasattr(self.loader, "load_state_dict"):
             self.loader.load_state_dict(rng["data"])
-        set_state = getattr(backchain, "set_rng_state", None)
-        if "backchain" in rng and callable(set_state):
-            set_state(rng["backchain"])
+        if "backchain" in rng:
+            set_rng_state(rng["backchain"])
+        modules = dict(self.model.named_modules())
+        for path, gen_state in (rng.get("modules") or {}).items():
+            gen = getattr(modules.get(path), "generator", None)
+            if not isinstance(gen, np.random.Generator):
+                raise ValueError(f"fit: {where} holds the random state of module '{path}', but the model has no "
+                                 "module with a generator there; resume with the model the checkpoint was written by")
+            gen.bit_generator.state = gen_state
         saved = state.get("callbacks") or []
         for cb, cb_state in zip(self.callbacks, saved):
             cb.load_state_dict(cb_state)
@@ -867,8 +877,10 @@ def fit(model, train_data, loss, optimizer, epochs=1, validation=None, metrics=(
         Seed of the shuffling when ``train_data`` is not already a DataLoader.
     resume : str or os.PathLike or dict, optional
         A checkpoint from :class:`ModelCheckpoint` (or its loaded dict): the
-        model, optimizer, scheduler, shuffling generator, history and callback
-        states are restored and training continues after its epoch.
+        model, optimizer, scheduler, history and callback states and every
+        random stream (the shuffling generator, backchain's default generator
+        that Dropout draws from, each module's own ``generator``) are restored
+        and training continues after its epoch, bit for bit.
 
     Notes
     -----

@@ -281,3 +281,35 @@ def test_summary_without_hooks_runs_children_in_order(monkeypatch):
 
     with pytest.raises(RuntimeError, match="like Sequential"):
         bc.summary(Branchy(), (1, 4), verbose=0)
+
+
+def _dropout_setup(seed_model, seed_default):
+    (x, y), _ = split_blobs()
+    bc.manual_seed(seed_model)
+    nn = bc.nn
+    model = nn.Sequential(nn.Linear(4, 16), nn.ReLU(), nn.Dropout(0.3), nn.Linear(16, 16), nn.ReLU(),
+                          nn.Dropout(0.2, generator=np.random.default_rng(seed_model + 1)), nn.Linear(16, 3))
+    opt = optim.SGD(model.parameters(), lr=0.05, momentum=0.9)
+    loader = DataLoader(TensorDataset(x.astype(np.float32), y), batch_size=24, shuffle=True, seed=5)
+    bc.manual_seed(seed_default)  # the default generator that the first Dropout draws its masks from
+    return model, opt, loader
+
+
+def test_resume_with_dropout_is_bit_identical(tmp_path):
+    """The checkpoint holds the default generator's state and every Dropout's own generator."""
+    model, opt, loader = _dropout_setup(0, 7)
+    straight = bc.fit(model, loader, bc.nn.functional.cross_entropy, opt, epochs=5, verbose=0)
+
+    path = tmp_path / "run.safetensors"
+    model1, opt1, loader1 = _dropout_setup(0, 7)
+    bc.fit(model1, loader1, bc.nn.functional.cross_entropy, opt1, epochs=2, verbose=0,
+           callbacks=[ModelCheckpoint(path)])
+    state = bc.load(path)
+    assert state["rng"]["backchain"]["bit_generator"] == "PCG64"
+    assert state["rng"]["modules"]["5"]["bit_generator"] == "PCG64"
+
+    model2, opt2, loader2 = _dropout_setup(99, 123)   # a fresh process: other weights, other random streams
+    resumed = bc.fit(model2, loader2, bc.nn.functional.cross_entropy, opt2, epochs=5, verbose=0, resume=path)
+    for (name, a), (_, b) in zip(model.named_parameters(), model2.named_parameters()):
+        np.testing.assert_array_equal(a.data, b.data, err_msg=name)
+    assert resumed.to_dict() == straight.to_dict()
