@@ -14,7 +14,7 @@ import numpy as np
 
 from ._core.engine import backward_pass, forward_pass, toposort
 from ._core.primitive import primitive
-from ._core.tensor import Tensor, _seq, _state, make_const
+from ._core.tensor import Tensor, _IdMap, _seq, _state, make_const
 
 __all__ = ["grad", "value_and_grad", "elementwise_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
            "stop_gradient", "checkpoint"]
@@ -48,6 +48,69 @@ def tree_flatten(x):
     return [x], lambda vals: vals[0]
 
 
+class _Rules:
+    """What user rules (``backchain.custom``) tell the transforms: ``last``, the creation number
+    after their latest node; ``closures``, how many times a rule run in a first-order sweep
+    returned a traced value (it closes over a Tensor that an enclosing computation traces)."""
+
+    last = 0
+    closures = 0
+
+
+RULES = _Rules()
+
+# The fresh input leaves of every transform -> its _Trace. Such a leaf is a variable only while the
+# transform's function runs; after that (a pullback called later, inside another transform) nothing
+# differentiates with respect to it, so a result that depends on it alone is a plain value.
+_LEAVES = _IdMap()
+
+
+def _depends_on_live(roots, boundary):
+    """Whether ``roots`` depend on a traced Tensor that something may still differentiate.
+
+    Such a Tensor is a leaf created before ``boundary`` (a user's Tensor, or the input of an
+    enclosing transform while its function runs) that no finished transform owns. Nodes are
+    walked through whatever their age; a released one older than ``boundary`` counts as live.
+    """
+    stack = [r for r in roots if isinstance(r, Tensor) and r.requires_grad]
+    seen = set()
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        if t._prim is None:
+            trace = _LEAVES.get(t)
+            if (t._seq < boundary) if trace is None else trace.running:
+                return True
+        elif t._params is None:
+            if t._seq < boundary:
+                return True
+        else:
+            stack.extend(p for p in t._inputs if isinstance(p, Tensor) and p.requires_grad)
+    return False
+
+
+def tree_structure(x):
+    """The container structure of ``x`` (leaves as ``"*"``), comparable with ``==``."""
+    out, stack = [], [(x, None)]
+    while stack:  # no recursion: nested containers of any depth
+        v, close = stack.pop()
+        if close is not None:
+            out.append(close)
+        elif isinstance(v, dict):
+            out.append(("dict", tuple(v)))
+            stack.append((None, ")"))
+            stack.extend((v[k], None) for k in reversed(list(v)))
+        elif isinstance(v, (list, tuple)) and not isinstance(v, Tensor):
+            out.append((type(v).__name__, len(v)))
+            stack.append((None, ")"))
+            stack.extend((e, None) for e in reversed(v))
+        else:
+            out.append("*")
+    return tuple(out)
+
+
 def _as_array(x, what):
     if isinstance(x, Tensor):
         return x
@@ -60,13 +123,14 @@ def _as_array(x, what):
     return a
 
 
-def _make_input(x):
+def _make_input(x, trace):
     if isinstance(x, Tensor):
         if x.requires_grad:
             return _enter(x)
         x = x.data
     t = Tensor.__new__(Tensor)
     Tensor.__init__(t, x, requires_grad=True)
+    _LEAVES[t] = trace
     return t
 
 
@@ -85,35 +149,46 @@ class _Trace:
     def __init__(self, leaves, what):
         self.originals = [_as_array(x, what) for x in leaves]
         self.boundary = next(_seq) + 1
-        self.inputs = [_make_input(x) for x in self.originals]
+        self.running = False
+        self.inputs = [_make_input(x, self) for x in self.originals]
         self.enabled = _state.enabled
 
     def run(self, f, args):
         prev = _state.enabled
         _state.enabled = True
+        self.running = True
         try:
             return f(*args)
         finally:
             _state.enabled = prev
+            self.running = False
+
+    def outer(self, roots):
+        """Whether the outputs ``roots`` depend on a computation that encloses this transform."""
+        order, outer = toposort([r for r in roots if isinstance(r, Tensor) and r.requires_grad], self.boundary)
+        outer = outer or any(isinstance(r, Tensor) and r.requires_grad and r._seq < self.boundary for r in roots)
+        return outer and _depends_on_live(roots, self.boundary)
+
+    def may_close(self, create):
+        """Whether a first-order sweep may meet a user rule that closes over a traced value."""
+        return self.enabled and not create and RULES.last >= self.boundary
+
+    def plain(self, x):
+        """``x`` (a Tensor, or anything else) as a plain value unless it depends on a live traced Tensor."""
+        if isinstance(x, Tensor) and not (x.requires_grad and _depends_on_live([x], self.boundary)):
+            return x.data
+        return x
 
     def roots(self, outs):
-        """Outputs that belong to this trace, and whether any depends on an enclosing one."""
-        roots, outer = [], False
-        for o in outs:
-            if isinstance(o, Tensor) and o.requires_grad:
-                if o._seq < self.boundary:
-                    outer = True
-                    o = None
-            else:
-                o = None
-            roots.append(o)
-        return roots, outer
+        """Outputs that belong to this trace (None for the others)."""
+        return [o if isinstance(o, Tensor) and o.requires_grad and o._seq >= self.boundary else None
+                for o in outs]
 
     def result(self, value, original, create):
         """A derivative in the type of its input: a Tensor if traced, else like the original."""
         if value is None:
             value = np.zeros_like(original.data if isinstance(original, Tensor) else original)
-        if create and isinstance(value, Tensor) and value.requires_grad:
+        if create and isinstance(value, Tensor) and value.requires_grad and _depends_on_live([value], self.boundary):
             return value
         if isinstance(value, Tensor):
             value = value.data
@@ -125,9 +200,10 @@ class _Trace:
         return value[()] if value.ndim == 0 else value
 
     def output(self, o, create):
-        if isinstance(o, Tensor) and not (create and o.requires_grad):
-            return o.data
-        return o
+        """A forward value: plain, or a Tensor where an enclosing computation may differentiate it."""
+        if not isinstance(o, Tensor):
+            return o
+        return self.plain(o) if create else o.data
 
 
 def _vjp(f, args, argnums, what):
@@ -139,9 +215,14 @@ def _vjp(f, args, argnums, what):
         new_args[i] = rebuilt[k]
     out = trace.run(f, new_args)
     out_leaves, out_unflatten = tree_flatten(out)
-    roots, outer_root = trace.roots(out_leaves)
-    _, outer = toposort([r for r in roots if r is not None], trace.boundary)
-    outer = outer or outer_root or any(_traced(x) for x in leaves)
+    roots = trace.roots(out_leaves)
+    outer = trace.outer(out_leaves) or any(_traced(x) for x in leaves)
+
+    def sweep(rs, seeds, create, retain):
+        capture = {id(t): None for t in trace.inputs if t._prim is not None}
+        seeds = seeds if create else [c.data if isinstance(c, Tensor) else c for c in seeds]
+        found = backward_pass(rs, seeds, trace.boundary, create, retain or create, capture=capture)
+        return [found[id(t)][1] if id(t) in found else capture.get(id(t)) for t in trace.inputs]
 
     def backward(cotangent, retain):
         cot_leaves, _ = tree_flatten(cotangent)
@@ -149,27 +230,26 @@ def _vjp(f, args, argnums, what):
             raise ValueError(f"{what}: the cotangent has {len(cot_leaves)} leaves but the output has {len(roots)}")
         create = trace.enabled and (outer or any(_traced(c) for c in cot_leaves))
         rs, seeds = [], []
-        for r, c, o in zip(roots, cot_leaves, out_leaves):
+        for r, c in zip(roots, cot_leaves):
             if r is None:
                 continue
             if np.shape(c) != np.shape(r.data):
                 raise ValueError(
                     f"{what}: cotangent of shape {np.shape(c)} does not match the output of shape {np.shape(r.data)}")
-            if not create and isinstance(c, Tensor):
-                c = c.data
             rs.append(r)
             seeds.append(c)
-        capture = {id(t): None for t in trace.inputs if t._prim is not None}
-        leaves_g = backward_pass(rs, seeds, trace.boundary, create, retain or create, capture=capture)
-        grads = []
-        for t, orig in zip(trace.inputs, trace.originals):
-            g = leaves_g[id(t)][1] if id(t) in leaves_g else capture.get(id(t))
-            grads.append(trace.result(g, orig, create))
-        return unflatten(grads)
+        # A user rule may close over a value an enclosing computation traces (custom.py notices it
+        # in a first-order sweep): sweep again, recording, so that the derivative sees it.
+        again, closures = trace.may_close(create), RULES.closures
+        grads = sweep(rs, seeds, create, retain or again)
+        if again and RULES.closures != closures:
+            create = True
+            grads = sweep(rs, seeds, True, True)
+        return unflatten([trace.result(g, orig, create) for g, orig in zip(grads, trace.originals)])
 
     create_out = trace.enabled and outer
     value = out_unflatten([trace.output(o, create_out) for o in out_leaves])
-    return value, backward, out_leaves
+    return value, backward, out_leaves, trace
 
 
 def _argnums(argnums, argnum, nargs, what):
@@ -207,23 +287,43 @@ def value_and_grad(f, argnums=0, has_aux=False, *, argnum=None):
             fn = g2
         else:
             fn = g
-        value, backward, outs = _vjp(fn, args, nums, "grad")
-        (o,) = outs if len(outs) == 1 else (None,)
-        if len(outs) != 1 or np.size(_data(o)) != 1:
-            shape = np.shape(_data(o)) if len(outs) == 1 else f"a container of {len(outs)}"
-            raise TypeError(
-                f"grad: the function must return a scalar (one element), got output of shape {shape}; "
-                "use vjp or jacobian for non-scalar outputs, or elementwise_grad for a sum of elementwise outputs")
+        value, backward, outs, trace = _vjp(fn, args, nums, "grad")
+        o = _scalar_output(value, outs)
         seed = np.ones_like(np.asarray(_data(o)))
         grads = backward([seed], retain=False)
         grads = grads[0] if single else tuple(grads)
         if isinstance(value, np.ndarray) and value.ndim == 0:
             value = value[()]
         if has_aux:
-            return (value, aux_box[0]), grads
+            aux, rebuild = tree_flatten(aux_box[0])
+            return (value, rebuild([trace.plain(a) for a in aux])), grads
         return value, grads
 
     return wrapped
+
+
+def _scalar_output(value, outs):
+    """The output of a function given to ``grad``, which must be a real floating-point scalar."""
+    o = outs[0] if len(outs) == 1 else None
+    if isinstance(value, (list, tuple, dict)):
+        got = f"a {type(value).__name__} of {len(outs)} leaves"
+    elif o is None or isinstance(o, (str, bytes, bool, np.bool_)) or not isinstance(
+            o, (Tensor, np.ndarray, np.generic, int, float, complex)):
+        got = f"{type(o).__name__} {o!r}"[:80]
+    else:
+        d = np.asarray(_data(o))
+        if d.size != 1:
+            raise TypeError(
+                f"grad: the function must return a scalar (one element), got output of shape {d.shape}; "
+                "use vjp or jacobian for non-scalar outputs, or elementwise_grad for a sum of elementwise outputs")
+        if d.dtype.kind == "f":
+            return o
+        got = f"a value of dtype {d.dtype}"
+        if d.dtype.kind == "c":
+            raise TypeError(
+                f"grad: the function must return a real scalar, got {got}; differentiate a real function of it "
+                "(bnp.real, bnp.abs(z) ** 2), or use vjp or jacobian for complex outputs")
+    raise TypeError(f"grad: the function must return a real floating-point scalar, got {got}")
 
 
 def grad(f, argnums=0, has_aux=False, *, argnum=None):
@@ -259,7 +359,7 @@ def elementwise_grad(f, argnums=0, *, argnum=None):
     def wrapped(*args, **kwargs):
         single, nums = _argnums(argnums, argnum, len(args), "elementwise_grad")
         g = f if not kwargs else (lambda *a: f(*a, **kwargs))
-        _, backward, outs = _vjp(g, args, nums, "elementwise_grad")
+        _, backward, outs, _ = _vjp(g, args, nums, "elementwise_grad")
         seeds = [np.ones_like(np.asarray(_data(o))) for o in outs]
         grads = backward(seeds, retain=False)
         return grads[0] if single else tuple(grads)
@@ -275,7 +375,7 @@ def vjp(f, *primals):
     >>> vjp_fn(2.0)
     (np.float64(2.0),)
     """
-    value, backward, outs = _vjp(f, primals, tuple(range(len(primals))), "vjp")
+    value, backward, _, _ = _vjp(f, primals, tuple(range(len(primals))), "vjp")
 
     def vjp_fn(cotangent):
         return tuple(backward(cotangent, retain=True))
@@ -295,9 +395,13 @@ def jvp(f, primals, tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
     leaves, unflatten = tree_flatten(list(primals))
     t_leaves, _ = tree_flatten(list(tangents))
-    if len(leaves) != len(t_leaves):
-        raise ValueError(f"jvp: primals have {len(leaves)} leaves but tangents have {len(t_leaves)}")
-    for p, t in zip(leaves, t_leaves):
+    if tree_structure(list(primals)) != tree_structure(list(tangents)):
+        raise ValueError(f"jvp: the tangents' structure {tree_structure(tangents)} differs from the primals' "
+                         f"{tree_structure(primals)}")
+    for k, (p, t) in enumerate(zip(leaves, t_leaves)):
+        if t is None:
+            raise TypeError(f"jvp: tangent {k} is None, for a primal of shape {np.shape(_data(p))}; pass zeros "
+                            "(bnp.zeros_like(primal)) where the direction has no component")
         if np.shape(_data(p)) != np.shape(_data(t)):
             raise ValueError(
                 f"jvp: tangent of shape {np.shape(getattr(t, 'data', t))} for a primal of shape "
@@ -305,17 +409,20 @@ def jvp(f, primals, tangents):
     trace = _Trace(leaves, "jvp")
     out = trace.run(f, unflatten(trace.inputs))
     out_leaves, out_unflatten = tree_flatten(out)
-    roots, outer_root = trace.roots(out_leaves)
+    roots = trace.roots(out_leaves)
     real_roots = [r for r in roots if r is not None]
-    _, outer = toposort(real_roots, trace.boundary)
-    create = trace.enabled and (outer or outer_root or any(_traced(x) for x in leaves)
+    create = trace.enabled and (trace.outer(out_leaves) or any(_traced(x) for x in leaves)
                                 or any(_traced(t) for t in t_leaves))
     seeds = {}
     for inp, t in zip(trace.inputs, t_leaves):
         if not create and isinstance(t, Tensor):
             t = t.data
         seeds[id(inp)] = t if isinstance(t, Tensor) else np.asarray(t, dtype=inp.dtype)
+    again, closures = trace.may_close(create), RULES.closures
     outs_t = forward_pass(real_roots, seeds, trace.boundary, create)
+    if again and RULES.closures != closures:  # a user rule closes over a traced value: see _vjp
+        create = True
+        outs_t = forward_pass(real_roots, seeds, trace.boundary, True)
     by_root = dict(zip(map(id, real_roots), outs_t))
     tans = []
     for o, r in zip(out_leaves, roots):
@@ -349,8 +456,12 @@ def _stack(rows, shape):
 
 
 def jacobian(f, argnums=0, mode="rev", *, argnum=None):
-    """The Jacobian of ``f``: shape ``out.shape + in.shape`` for each argument in ``argnums``.
+    """The Jacobian of ``f``, laid out as JAX's ``jacrev``/``jacfwd``.
 
+    For an array argument and an array output the Jacobian has shape
+    ``out.shape + in.shape``. Containers nest the same way as JAX's pytrees:
+    the output's structure outside, the argument's inside (a tuple over
+    ``argnums`` when it is a tuple), each leaf ``out_leaf.shape + in_leaf.shape``.
     ``mode="rev"`` sweeps backward once per output element, ``mode="fwd"``
     forward once per input element, over one recording of ``f``.
 
@@ -358,6 +469,9 @@ def jacobian(f, argnums=0, mode="rev", *, argnum=None):
     >>> bc.jacobian(lambda x: x ** 2)(bnp.array([1.0, 2.0]))
     array([[2., 0.],
            [0., 4.]])
+    >>> J = bc.jacobian(lambda p: (p["w"] * 2.0, bnp.sum(p["w"])))({"w": bnp.array([1.0, 2.0])})
+    >>> J[0]["w"].shape, J[1]["w"]
+    ((2, 2), array([1., 1.]))
     """
     if mode not in ("rev", "fwd"):
         raise ValueError(f"jacobian: mode must be 'rev' or 'fwd', got {mode!r}")
@@ -365,8 +479,9 @@ def jacobian(f, argnums=0, mode="rev", *, argnum=None):
     @functools.wraps(f)
     def wrapped(*args):
         single, nums = _argnums(argnums, argnum, len(args), "jacobian")
-        xs = [args[i] for i in nums]
-        xshapes = [np.shape(_data(x)) for x in xs]
+        xs = tuple(args[i] for i in nums)
+        x_leaves, x_unflatten = tree_flatten(list(xs))
+        x_shapes = [np.shape(_data(x)) for x in x_leaves]
 
         def g(*diff):
             full = list(args)
@@ -376,51 +491,79 @@ def jacobian(f, argnums=0, mode="rev", *, argnum=None):
 
         if mode == "rev":
             out, vjp_fn = vjp(g, *xs)
-            oshape = np.shape(_data(out))
-            n_out = int(np.prod(oshape))
-            dtype = np.asarray(_data(out)).dtype
-            rows = [[] for _ in xs]
-            for k in range(n_out):
-                e = np.zeros(n_out, dtype=dtype)
-                e[k] = 1
-                for r, c in zip(rows, vjp_fn(e.reshape(oshape))):
-                    r.append(c)
-            jacs = [_stack(r, oshape + xs_) for r, xs_ in zip(rows, xshapes)]
+            o_leaves, o_unflatten = tree_flatten(out)
+            blocks = []
+            for j, o in enumerate(o_leaves):
+                rows = [[] for _ in x_leaves]
+                for k in range(np.size(_data(o))):
+                    cot = [_unit(p, k if i == j else None) for i, p in enumerate(o_leaves)]
+                    for r, c in zip(rows, tree_flatten(list(vjp_fn(o_unflatten(cot))))[0]):
+                        r.append(c)
+                oshape = np.shape(_data(o))
+                blocks.append([_stack(r, oshape + xs_) for r, xs_ in zip(rows, x_shapes)])
         else:
-            jacs = []
-            for j, (x, xs_) in enumerate(zip(xs, xshapes)):
-                n_in = int(np.prod(xs_))
-                cols, oshape = [], None
-                for k in range(n_in):
-                    tangents = [np.zeros(np.shape(_data(v)), dtype=np.asarray(
-                        _data(v)).dtype) for v in xs]
-                    tangents[j].reshape(-1)[k] = 1
-                    out, t = jvp(g, tuple(xs), tuple(tangents))
-                    oshape = np.shape(_data(out))
-                    cols.append(t)
-                jac = _stack(cols, xs_ + oshape)  # (in..., out...) -> move input axes last
-                nin, nout = len(xs_), len(oshape)
-                perm = tuple(range(nin, nin + nout)) + tuple(range(nin))
-                if isinstance(jac, Tensor):
-                    import backchain.numpy as bnp
-                    jac = bnp.transpose(jac, perm)
-                else:
-                    jac = np.transpose(jac, perm)
-                jacs.append(jac)
-        return jacs[0] if single else tuple(jacs)
+            cols, o_leaves, o_unflatten = None, None, None
+            for m in range(len(x_leaves)):
+                for k in range(int(np.prod(x_shapes[m]))):
+                    tangents = x_unflatten([_unit(x, k if i == m else None) for i, x in enumerate(x_leaves)])
+                    out, t_out = jvp(g, xs, tuple(tangents))
+                    t_leaves, _ = tree_flatten(t_out)
+                    if cols is None:
+                        o_leaves, o_unflatten = tree_flatten(out)
+                        cols = [[[] for _ in x_leaves] for _ in o_leaves]
+                    for j, t in enumerate(t_leaves):
+                        cols[j][m].append(t)
+            if cols is None:  # no input elements: f runs once for the output's structure
+                o_leaves, o_unflatten = tree_flatten(g(*xs))
+                cols = [[[] for _ in x_leaves] for _ in o_leaves]
+            blocks = [[_move_input_axes_last(_stack(c, xs_ + np.shape(_data(o))), len(xs_))
+                       for c, xs_ in zip(cols[j], x_shapes)] for j, o in enumerate(o_leaves)]
+
+        def per_output(row):
+            parts = x_unflatten(row)
+            return parts[0] if single else tuple(parts)
+
+        return o_unflatten([per_output(row) for row in blocks])
 
     return wrapped
 
 
+def _unit(x, k):
+    """Zeros like the leaf ``x`` (its dtype, floating point at least), with a 1 at flat index ``k`` unless None."""
+    d = np.asarray(_data(x))
+    e = np.zeros(d.shape, dtype=d.dtype if d.dtype.kind in "fc" else np.float64)
+    if k is not None:
+        e.reshape(-1)[k] = 1
+    return e
+
+
+def _move_input_axes_last(jac, nin):
+    """A forward-mode block of shape ``in + out`` as ``out + in``."""
+    nd = len(np.shape(_data(jac)))
+    perm = tuple(range(nin, nd)) + tuple(range(nin))
+    if isinstance(jac, Tensor):
+        import backchain.numpy as bnp
+
+        return bnp.transpose(jac, perm)
+    return np.transpose(jac, perm)
+
+
 def hessian(f, argnums=0, *, argnum=None):
-    """The Hessian of scalar ``f`` (forward-over-reverse): shape ``in.shape + in.shape``.
+    """The Hessian of ``f`` (forward over reverse), laid out as JAX's ``hessian``.
+
+    For one array argument: shape ``out.shape + in.shape + in.shape``. For
+    ``argnums=(0, 1)``: ``((H00, H01), (H10, H11))`` with ``Hij`` of shape
+    ``out.shape + xi.shape + xj.shape``; a dict argument gives a dict of dicts.
 
     >>> import backchain as bc, backchain.numpy as bnp
     >>> bc.hessian(lambda x: bnp.sum(x ** 3))(bnp.array([1.0, 2.0]))
     array([[ 6.,  0.],
            [ 0., 12.]])
+    >>> (Hxx, Hxy), (Hyx, Hyy) = bc.hessian(lambda x, y: bnp.sum(x) * y ** 2, argnums=(0, 1))(bnp.ones(2), 3.0)
+    >>> Hxy, Hyy
+    (array([6., 6.]), array(4.))
     """
-    return jacobian(grad(f, argnums, argnum=argnum), argnums, mode="fwd", argnum=argnum)
+    return jacobian(jacobian(f, argnums, mode="rev", argnum=argnum), argnums, mode="fwd", argnum=argnum)
 
 
 def hvp(f, x, v):

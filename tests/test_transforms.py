@@ -252,3 +252,120 @@ def test_create_graph_gradient_penalty_with_backward():
     penalty.backward()
     # d/dx sum((2 sin cos)^2) = d/dx sum(sin(2x)^2) = 2 sin(2x) cos(2x) 2
     np.testing.assert_allclose(x.grad, 4 * np.sin(2 * x.data) * np.cos(2 * x.data))
+
+
+# -- containers, layouts and edge cases, against JAX (float64 inside jax.enable_x64 only) -------------
+
+jax = pytest.importorskip("jax")
+jnp = jax.numpy
+
+
+def _close(a, b):
+    """bc's result ``a`` and JAX's ``b``: the same pytree structure, shapes and values."""
+    la, ta = jax.tree_util.tree_flatten(a)
+    lb, tb = jax.tree_util.tree_flatten(b)
+    assert ta == tb
+    for x, y in zip(la, lb):
+        assert np.shape(x) == np.shape(y)
+        np.testing.assert_allclose(np.asarray(x), np.asarray(y), rtol=1e-12, atol=1e-12)
+
+
+def test_hessian_argnums_layout_like_jax_for_different_shapes():
+    f_bc = lambda x, y: bnp.sum(bnp.sin(x)) * bnp.sum(y ** 3) + x[0] * y[1]
+    f_jx = lambda x, y: jnp.sum(jnp.sin(x)) * jnp.sum(y ** 3) + x[0] * y[1]
+    x, y = np.array([0.3, -0.7]), np.array([0.5, 1.5, -1.0])
+    H = bc.hessian(f_bc, argnums=(0, 1))(x, y)
+    with jax.enable_x64(True):
+        Hj = jax.hessian(f_jx, argnums=(0, 1))(x, y)
+        _close(H, Hj)
+    assert H[0][1].shape == (2, 3) and H[1][0].shape == (3, 2)
+    # same shapes: a tuple of tuples too (was one stacked array)
+    H = bc.hessian(lambda x, y: bnp.sum(x ** 2 * y), argnums=(0, 1))(x, x)
+    with jax.enable_x64(True):
+        _close(H, jax.hessian(lambda x, y: jnp.sum(x ** 2 * y), argnums=(0, 1))(x, x))
+
+
+def test_hessian_of_a_vector_output_and_of_a_dict():
+    f_bc = lambda p: bnp.tanh(p["w"] * p["b"])
+    f_jx = lambda p: jnp.tanh(p["w"] * p["b"])
+    p = {"w": np.array([0.2, -0.4]), "b": np.array(0.7)}
+    H = bc.hessian(f_bc)(p)
+    with jax.enable_x64(True):
+        _close(H, jax.hessian(f_jx)(p))
+    assert H["w"]["b"].shape == (2, 2)
+
+
+@pytest.mark.parametrize("mode", ["rev", "fwd"])
+def test_jacobian_of_dict_argument_and_tuple_output_like_jax(mode):
+    f_bc = lambda d, z: (d["a"] * z, {"s": bnp.sum(d["b"] ** 2) * z})
+    f_jx = lambda d, z: (d["a"] * z, {"s": jnp.sum(d["b"] ** 2) * z})
+    d, z = {"a": np.array([1.0, 2.0]), "b": np.array([[0.5], [-1.0]])}, 1.5
+    J = bc.jacobian(f_bc, argnums=(0, 1), mode=mode)(d, z)
+    jac = jax.jacrev if mode == "rev" else jax.jacfwd
+    with jax.enable_x64(True):
+        _close(J, jac(f_jx, argnums=(0, 1))(d, z))
+    J = bc.jacobian(f_bc, mode=mode)(d, z)  # one argument: no tuple over argnums
+    assert isinstance(J[0], dict) and J[1]["s"]["b"].shape == (2, 1)
+
+
+def test_jacobian_of_empty_input_and_output():
+    J = bc.jacobian(lambda x: x * 2.0)(np.zeros(0))
+    assert J.shape == (0, 0)
+    Jf = bc.jacobian(lambda x: bnp.sum(x) * np.ones(2), mode="fwd")(np.zeros(0))
+    assert Jf.shape == (2, 0)
+
+
+def test_vjp_of_a_pullback_returns_plain_arrays():
+    # autograd's make_jvp_reversemode: the JVP as the VJP of the pullback
+    f = lambda x: bnp.sin(x) * x
+    x, v = np.array([0.5, 1.0]), np.array([1.0, 2.0])
+    out, pb = bc.vjp(f, x)
+    _, pbpb = bc.vjp(pb, np.zeros_like(out))
+    (jv,) = pbpb((v,))
+    assert type(jv) is np.ndarray
+    with jax.enable_x64(True):
+        _, jv_jax = jax.jvp(lambda x: jnp.sin(x) * x, (x,), (v,))
+    np.testing.assert_allclose(jv, jv_jax, rtol=1e-12)
+    # the same inside an enclosing grad: still differentiable through the enclosing variable
+    g = bc.grad(lambda s: bnp.sum(bc.vjp(bc.vjp(lambda x: bnp.sin(x) * s, x)[1], np.zeros(2))[1]((v,))[0]))(2.0)
+    assert g == pytest.approx(np.sum(np.cos(x) * v))
+
+
+def test_aux_is_plain_values():
+    g, aux = bc.grad(lambda x: (x * x, {"y": x * 3.0, "n": 1}), has_aux=True)(2.0)
+    assert g == 4.0 and aux == {"y": 6.0, "n": 1} and not isinstance(aux["y"], bc.Tensor)
+    (v, aux), g = bc.value_and_grad(lambda x: (bnp.sum(x ** 2), [x * 2.0]), has_aux=True)(np.ones(2))
+    assert type(aux[0]) is np.ndarray
+    # inside an enclosing transform, an aux that depends on its variable stays differentiable
+    outer = bc.grad(lambda s: bc.grad(lambda x: (x * s, x * s * s), has_aux=True)(1.0)[1])(3.0)
+    assert outer == 6.0
+
+
+@pytest.mark.parametrize("out, words", [
+    (None, "NoneType None"), ("loss", "str 'loss'"), (True, "bool True"), ([1.0], "list of 1"),
+    (np.array([True]), "dtype bool"), (3, "dtype int64"), (1j, "dtype complex128")])
+def test_grad_of_a_non_real_scalar_output_raises(out, words):
+    with pytest.raises(TypeError, match="grad: the function must return a real") as e:
+        bc.grad(lambda x: out)(1.0)
+    assert words in str(e.value)
+    with pytest.raises(TypeError, match="grad requires real-valued outputs|not a valid JAX type|Gradient only"):
+        jax.grad(lambda x: out)(1.0)
+
+
+def test_grad_of_a_complex_output_raises_like_autograd():
+    import autograd
+    with pytest.raises(TypeError, match="complex"):
+        bc.grad(lambda z: z * z)(1.0 + 1.0j)
+    with pytest.raises(TypeError):
+        autograd.grad(lambda z: z * z)(1.0 + 1.0j)
+    # a real function of a complex argument is fine
+    assert bc.grad(lambda z: bnp.real(z * bnp.conj(z)))(1.0 + 2.0j) == 2.0 - 4.0j
+
+
+def test_jvp_with_none_tangent_raises():
+    with pytest.raises(TypeError, match=r"jvp: tangent 1 is None, for a primal of shape \(2,\)"):
+        bc.jvp(lambda x, y: x * y, (1.0, np.ones(2)), (1.0, None))
+    with pytest.raises(ValueError, match="structure"):
+        bc.jvp(lambda p: p["a"], ({"a": 1.0},), ([1.0],))
+    with jax.enable_x64(True), pytest.raises((TypeError, ValueError)):
+        jax.jvp(lambda x, y: x * y, (1.0, jnp.ones(2)), (1.0, None))
