@@ -20,7 +20,8 @@ import functools
 import numpy as np
 
 from ._core.primitive import REGISTRY, Joint, primitive
-from ._core.tensor import Tensor, _state
+from ._core.tensor import Tensor, _seq, _state
+from .transforms import RULES, tree_flatten
 
 __all__ = ["custom_vjp", "custom_jvp", "Function", "FunctionCtx", "elementwise", "defprimitive", "Joint"]
 
@@ -60,6 +61,29 @@ def _check_cotangents(what, cts, args, names):
                 f"'{n}' of shape {np.shape(_data(a))}")
         out.append(c)
     return out
+
+
+def _run_rule(rule, *args):
+    """Call a user's rule; in a first-order sweep (recording off), with recording on all the same.
+
+    Its inputs are then plain arrays, so only a value that it closes over and that some
+    computation traces is recorded: the result comes back plain, ``RULES.closures`` counts it, and
+    the transform running the sweep sweeps again, recording (``transforms._vjp``), so that a
+    derivative of the rule's result reaches the value (JAX gives the same).
+    """
+    if _state.enabled:
+        return rule(*args)
+    _state.enabled = True
+    try:
+        out = rule(*args)
+    finally:
+        _state.enabled = False
+    leaves, rebuild = tree_flatten(out)
+    if not any(isinstance(v, Tensor) for v in leaves):
+        return out
+    if any(isinstance(v, Tensor) and v.requires_grad for v in leaves):
+        RULES.closures += 1
+    return rebuild([_data(v) for v in leaves])
 
 
 def _transpose(linear_fn, at, cotangent):
@@ -121,6 +145,7 @@ class _CustomRule:
         nondiff = tuple(args[i] for i in self.nondiff_argnums)
         memo = _Memo()
         outs = self._fn(*diff, nondiff=nondiff, memo=memo)
+        RULES.last = next(_seq)
         return outs[0] if memo.single else outs
 
 
@@ -175,7 +200,7 @@ class custom_vjp(_CustomRule):
             if memo.g is g:
                 return memo.cts
             g_user = g[0] if memo.single else tuple(g)
-            cts = bwd(*nondiff, residuals(args, nondiff, memo), g_user)
+            cts = _run_rule(bwd, *nondiff, residuals(args, nondiff, memo), g_user)
             names = [n for i, n in enumerate(_arg_names(self.fun, len(args) + len(nondiff)))
                      if i not in self.nondiff_argnums]
             memo.g, memo.cts = g, _check_cotangents(what, cts, args, names)
@@ -184,16 +209,18 @@ class custom_vjp(_CustomRule):
         def vjp_rule(i, g, ans, *args, nondiff, memo):
             return cotangents(g, ans, args, nondiff, memo)[i]
 
-        def jvp_rule(i, t, ans, *args, nondiff, memo):
+        def transposed_bwd(i, t, ans, args, nondiff, memo):
             res = residuals(args, nondiff, memo)
-            outs = list(ans)
 
             def linear(*u):
                 g_user = u[0] if memo.single else tuple(u)
                 cts = bwd(*nondiff, res, g_user)
                 cts = cts if isinstance(cts, (tuple, list)) else (cts,)
                 return cts[i] if cts[i] is not None else _zeros_like(args[i])
-            return list(_transpose(linear, [_zeros_like(o) for o in outs], t))
+            return list(_transpose(linear, [_zeros_like(o) for o in ans], t))
+
+        def jvp_rule(i, t, ans, *args, nondiff, memo):
+            return _run_rule(transposed_bwd, i, t, list(ans), args, nondiff, memo)
 
         self._fn = primitive(what, impl, vjp=vjp_rule, jvp=jvp_rule, variadic=True,
                              multiple_results=True, register=False)
@@ -244,19 +271,21 @@ class custom_jvp(_CustomRule):
 
         def tangent_out(i, t, args, nondiff, memo):
             tangents = [t if j == i else _zeros_like(a) for j, a in enumerate(args)]
-            _, tout = jvp(tuple(args), tuple(tangents)) if not nondiff else jvp(
-                *nondiff, tuple(args), tuple(tangents))
+            _, tout = _run_rule(jvp, *nondiff, tuple(args), tuple(tangents))
             touts, _ = _as_tuple(tout)
             return list(touts)
 
         def jvp_rule(i, t, ans, *args, nondiff, memo):
             return tangent_out(i, t, args, nondiff, memo)
 
-        def vjp_rule(i, g, ans, *args, nondiff, memo):
+        def transposed_jvp(i, g, args, nondiff, memo):
             def linear(t):
                 return tuple(tangent_out(i, t, args, nondiff, memo))
             (c,) = _transpose(linear, [_zeros_like(args[i])], tuple(g))
             return c
+
+        def vjp_rule(i, g, ans, *args, nondiff, memo):
+            return _run_rule(transposed_jvp, i, g, args, nondiff, memo)
 
         self._fn = primitive(what, impl, vjp=vjp_rule, jvp=jvp_rule, variadic=True,
                              multiple_results=True, register=False)
@@ -380,7 +409,7 @@ class Function:
             if memo.g is g:
                 return memo.cts
             ctx = with_swap(args, ans, memo)
-            grads = cls.backward(ctx, *g)
+            grads = _run_rule(cls.backward, ctx, *g)
             grads = grads if isinstance(grads, (tuple, list)) else (grads,)
             if len(grads) != len(static):
                 raise ValueError(
@@ -394,16 +423,17 @@ class Function:
         def vjp_rule(i, g, ans, *args, static, slots, memo):
             return cotangents(g, ans, args, static, slots, memo)[i]
 
-        def jvp_rule(i, t, ans, *args, static, slots, memo):
-            outs = list(ans)
-
+        def transposed_backward(i, t, ans, args, slots, memo):
             def linear(*u):
                 ctx = with_swap(args, ans, memo)
                 grads = cls.backward(ctx, *u)
                 grads = grads if isinstance(grads, (tuple, list)) else (grads,)
                 c = grads[slots[i]]
                 return c if c is not None else _zeros_like(args[i])
-            return list(_transpose(linear, [_zeros_like(o) for o in outs], t))
+            return list(_transpose(linear, [_zeros_like(o) for o in ans], t))
+
+        def jvp_rule(i, t, ans, *args, static, slots, memo):
+            return _run_rule(transposed_backward, i, t, ans, args, slots, memo)
 
         fn = primitive(what, impl, vjp=vjp_rule, jvp=jvp_rule, variadic=True,
                        multiple_results=True, register=False)
@@ -423,6 +453,7 @@ class Function:
             out = cls.forward(memo.ctx, *[_data(a) for a in args])
             return out
         outs = cls._primitive()(*arrays, static=static, slots=slots, memo=memo)
+        RULES.last = next(_seq)
         return outs[0] if memo.single else outs
 
 

@@ -190,3 +190,69 @@ def test_defprimitive_exports_to_namespace():
     assert bc.grad(bnp.cube_test_prim)(2.0) == 12.0
     assert bc.grad(bc.grad(bnp.cube_test_prim))(2.0) == 12.0
     assert bc.gradcheck(lambda x: bnp.sum(bnp.cube_test_prim(x)), np.array([0.5, -1.0]))
+
+
+# -- rules that close over a value an enclosing computation traces (JAX as the oracle) ----------------
+
+jax = pytest.importorskip("jax")
+jnp = jax.numpy
+
+
+def _scaled_product(y, way, lib):
+    """``x -> x * y`` with a hand-written rule that closes over ``y`` (``lib``: bc or jax)."""
+    if way == "custom_vjp":
+        f = (bc if lib == "bc" else jax).custom_vjp(lambda x: x * y)
+        f.defvjp(lambda x: (x * y, None), lambda res, g: (g * y,))
+        return f
+    if way == "custom_jvp":
+        f = (bc if lib == "bc" else jax).custom_jvp(lambda x: x * y)
+        f.defjvp(lambda primals, tangents: (primals[0] * y, tangents[0] * y))
+        return f
+
+    class Scaled(bc.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * y.data if isinstance(y, bc.Tensor) else x * y
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * y
+    return Scaled.apply
+
+
+def _scale_gradient(y, lib):
+    """The identity, whose rule multiplies the cotangent by ``y``: the closure is in the rule only."""
+    f = (bc if lib == "bc" else jax).custom_vjp(lambda x: x)
+    f.defvjp(lambda x: (x, None), lambda res, g: (g * y,))
+    return f
+
+
+@pytest.mark.parametrize("way", ["custom_vjp", "custom_jvp", "Function"])
+def test_rule_closing_over_an_outer_variable_second_derivative(way):
+    # d/dy of (d/dx x * y) = 1 (was 0: the inner derivative did not record its dependence on y)
+    inner = lambda lib: (lambda y: (bc if lib == "bc" else jax).grad(_scaled_product(y, way, lib))(2.0))
+    expected = jax.grad(inner("jax"))(3.0) if way != "Function" else 1.0
+    assert expected == 1.0
+    assert bc.grad(inner("bc"))(3.0) == expected
+    # forward over reverse, and reverse with the Tensor API
+    assert bc.jvp(inner("bc"), (3.0,), (1.0,))[1] == 1.0
+    y = bc.tensor(3.0, requires_grad=True)
+    g = inner("bc")(y)
+    assert isinstance(g, bc.Tensor) and g.data == 3.0
+    g.backward()
+    assert y.grad == 1.0
+    # at top level the derivative is a plain value
+    assert type(bc.grad(_scaled_product(3.0, way, "bc"))(2.0)) is not bc.Tensor
+
+
+def test_rule_closure_only_in_the_backward_rule():
+    outer_bc = lambda y: bc.grad(lambda x: _scale_gradient(y, "bc")(x) * x)(2.0)   # 2 x y... at x = 2: 2y
+    outer_jx = lambda y: jax.grad(lambda x: _scale_gradient(y, "jax")(x) * x)(2.0)
+    assert bc.grad(outer_bc)(3.0) == pytest.approx(float(jax.grad(outer_jx)(3.0)))
+    with jax.enable_x64(True):
+        h_bc = bc.hessian(lambda y: bnp.sum(bc.grad(lambda x: bnp.sum(_scale_gradient(y, "bc")(x) ** 2))(
+            np.array([1.0, 2.0])) ** 2))(np.array([0.5, -1.5]))
+        h_jx = jax.hessian(lambda y: jnp.sum(jax.grad(lambda x: jnp.sum(_scale_gradient(y, "jax")(x) ** 2))(
+            jnp.array([1.0, 2.0])) ** 2))(jnp.array([0.5, -1.5]))
+    np.testing.assert_allclose(h_bc, h_jx, rtol=1e-12)
+    np.testing.assert_allclose(h_bc, np.diag([8.0, 32.0]))
