@@ -390,3 +390,42 @@ def test_sign_ste_derivative_at_the_bounds_follows_the_kink_policy():
         np.testing.assert_array_equal(d(x), [0, 1, 1, 1, 1, 1, 0])
     np.testing.assert_array_equal(sign_ste(x), np.sign(x))
     assert "1 on (-1, 1)" in sign_ste.__doc__ and "[-1, 1]" not in sign_ste.__doc__
+
+
+# -- MultiheadAttention: masks of the wrong shape ----------------------------------------------------
+
+MASK_CASES = [
+    ("attn_mask", (4, 5), "(5, 5) or (6, 5, 5)"),
+    ("attn_mask", (6, 5, 4), "(5, 5) or (6, 5, 5)"),
+    ("attn_mask", (2, 5, 5), "(5, 5) or (6, 5, 5)"),
+    ("attn_mask", (5,), "(5, 5) or (6, 5, 5)"),
+    ("key_padding_mask", (3, 4), "(3, 5)"),
+    ("key_padding_mask", (5, 3), "(3, 5)"),
+]
+
+
+@pytest.mark.parametrize("which,shape,expected", MASK_CASES)
+@pytest.mark.parametrize("batch_first", [False, True])
+def test_multihead_attention_names_a_mask_of_the_wrong_shape(which, shape, expected, batch_first):
+    m = nn.MultiheadAttention(8, 2, batch_first=batch_first)
+    tm = torch.nn.MultiheadAttention(8, 2, batch_first=batch_first)
+    x = np.zeros((3, 5, 8) if batch_first else (5, 3, 8), np.float32)
+    mask = np.zeros(shape, bool)
+    with pytest.raises((RuntimeError, AssertionError)):   # PyTorch refuses it too
+        tm(torch.tensor(x), torch.tensor(x), torch.tensor(x), **{which: torch.tensor(mask)})
+    with pytest.raises(ValueError) as err:
+        m(x, x, x, **{which: mask})
+    msg = str(err.value)
+    for part in ("MultiheadAttention", which, f"shape {shape}", f"expected {expected}", "L=5", "S=5", "N=3",
+                 "num_heads=2"):
+        assert part in msg, (part, msg)
+
+
+def test_multihead_attention_unbatched_mask_shapes():
+    m = nn.MultiheadAttention(8, 2)
+    x = np.zeros((5, 8), np.float32)
+    assert m(x, x, x, key_padding_mask=np.zeros(5, bool), attn_mask=np.zeros((2, 5, 5), bool))[0].shape == (5, 8)
+    with pytest.raises(ValueError, match=r"key_padding_mask has shape \(1, 5\); expected \(5,\)"):
+        m(x, x, x, key_padding_mask=np.zeros((1, 5), bool))
+    with pytest.raises(ValueError, match=r"attn_mask has shape \(5, 4\); expected \(5, 5\) or \(2, 5, 5\)"):
+        m(x, x, x, attn_mask=np.zeros((5, 4), bool))

@@ -1242,6 +1242,29 @@ def _merge_masks(attn_mask, key_padding_mask, n, h, L, S, dtype):
     return am
 
 
+def _check_attention_masks(query, key, num_heads, attn_mask, key_padding_mask):
+    """The masks' shapes against query (L, N, E) or (L, E) and key (S, N, kdim) or (S, kdim), as PyTorch checks."""
+    qs, ks = _shape(query), _shape(key)
+    if len(qs) not in (2, 3) or len(ks) != len(qs):
+        raise ValueError(f"MultiheadAttention: query of shape {qs} and key of shape {ks}; expected (L, N, E) and "
+                         "(S, N, kdim) (sequence first), or unbatched (L, E) and (S, kdim)")
+    L, S = qs[0], ks[0]
+    sizes = f"(query length L={L}, key length S={S}"
+    if len(qs) == 3:
+        n = qs[1]
+        sizes += f", batch N={n}, num_heads={num_heads})"
+        mask_shapes, padding_shape = [(L, S), (n * num_heads, L, S)], (n, S)
+    else:
+        sizes += f", unbatched, num_heads={num_heads})"
+        mask_shapes, padding_shape = [(L, S), (num_heads, L, S)], (S,)
+    if attn_mask is not None and _shape(attn_mask) not in mask_shapes:
+        raise ValueError(f"MultiheadAttention: attn_mask has shape {_shape(attn_mask)}; expected {mask_shapes[0]} "
+                         f"or {mask_shapes[1]} {sizes}")
+    if key_padding_mask is not None and _shape(key_padding_mask) != padding_shape:
+        raise ValueError(f"MultiheadAttention: key_padding_mask has shape {_shape(key_padding_mask)}; expected "
+                         f"{padding_shape} {sizes}")
+
+
 def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
                                  bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias,
                                  training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
@@ -1268,6 +1291,7 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     """
     if static_k is not None or static_v is not None:
         raise ValueError("multi_head_attention_forward: static_k / static_v are not supported; pass key and value")
+    _check_attention_masks(query, key, num_heads, attn_mask, key_padding_mask)
     unbatched = _ndim(query) == 2
     if unbatched:
         query, key, value = (bnp.expand_dims(t, 1) for t in (query, key, value))
