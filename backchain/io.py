@@ -25,8 +25,8 @@ and the arrays (format version 2) catches damage anywhere in a file written by
 """
 import json
 import os
+import secrets
 import struct
-import tempfile
 
 import numpy as np
 
@@ -172,20 +172,32 @@ def _write_chunks(f, data):
         f.write(view[start:start + _CHUNK])
 
 
+def _create_temporary(folder, name):
+    """A new file beside the target, created with mode 0o666 less the umask, as ``open(path, "wb")`` creates
+    one (``tempfile.mkstemp`` would give 0o600 whatever the umask)."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_BINARY", 0)
+    for _ in range(100):
+        tmp = os.path.join(folder, f".{name}.{secrets.token_hex(4)}.tmp")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"save: no free temporary file name beside '{name}' in {folder}")
+
+
 def _atomic_write(path, data):
     path = os.fspath(path)
     folder = os.path.dirname(os.path.abspath(path))
-    fd, tmp = tempfile.mkstemp(prefix="." + os.path.basename(path) + ".", suffix=".tmp", dir=folder)
+    fd, tmp = _create_temporary(folder, os.path.basename(path))
     try:
         with os.fdopen(fd, "wb") as f:
             _write_chunks(f, data)
             f.flush()
             os.fsync(f.fileno())
-        try:
-            mode = os.stat(path).st_mode & 0o777
+        try:  # replacing a file keeps its mode, as writing into it would
+            os.chmod(tmp, os.stat(path).st_mode & 0o7777)
         except FileNotFoundError:
-            mode = 0o644
-        os.chmod(tmp, mode)
+            pass
         os.replace(tmp, path)
     except BaseException:
         try:

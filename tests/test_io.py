@@ -213,3 +213,29 @@ def test_optimizer_state_survives_a_checkpoint_exactly(tmp_path):
         p.grad = (p.data * 2).astype(np.float32)
         o.step()
     np.testing.assert_array_equal(w.data, w2.data)
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes and the umask are POSIX")
+@pytest.mark.parametrize("umask,expected", [(0o077, 0o600), (0o022, 0o644), (0o002, 0o664)])
+def test_save_respects_the_umask_as_open_and_torch_do(tmp_path, umask, expected):
+    torch = pytest.importorskip("torch")
+    old = os.umask(umask)
+    try:
+        bc.save({"w": np.ones(3)}, tmp_path / "bc.safetensors")
+        torch.save({"w": torch.ones(3)}, tmp_path / "torch.pt")
+        with open(tmp_path / "plain", "wb"):
+            pass
+    finally:
+        os.umask(old)
+    modes = {p.name: p.stat().st_mode & 0o777 for p in tmp_path.iterdir()}
+    assert modes == {"bc.safetensors": expected, "torch.pt": expected, "plain": expected}
+
+
+@pytest.mark.skipif(os.name != "posix", reason="file modes are POSIX")
+def test_save_over_a_file_keeps_its_mode(tmp_path):
+    path = tmp_path / "ckpt.safetensors"
+    bc.save({"epoch": 1}, path)
+    os.chmod(path, 0o640)
+    bc.save({"epoch": 2}, path)
+    assert path.stat().st_mode & 0o777 == 0o640 and bc.load(path) == {"epoch": 2}
+    assert os.listdir(tmp_path) == ["ckpt.safetensors"]
