@@ -330,7 +330,7 @@ copysign = primitive(
 # heaviside(x1, x2) is x2 where x1 == 0, else 0 or 1: d/dx1 = 0 (step), d/dx2 = [x1 == 0].
 heaviside = primitive(
     "heaviside", np.heaviside,
-    deriv=(_zero, lambda ans, x1, x2: bnp.where(x1 == 0, 1.0, 0.0)),
+    deriv=(_zero, lambda ans, x1, x2: _indicator(ans, x1 == 0)),
     kinks="d/dx1 = 0 (also at 0)",
 )
 
@@ -344,20 +344,30 @@ def _tie_x():
     return 0.5 if t == "split" else (1.0 if t == "first" else 0.0)
 
 
+def _indicator(ans, mask, tie=None, share=0.0):
+    """1 where ``mask``, ``share`` where ``tie``, else 0: a constant in the result's float dtype.
+
+    Why: a float64 derivative would turn a float32 tangent (JVP) into float64.
+    """
+    d = np.where(mask, 1.0, 0.0 if tie is None else np.where(tie, share, 0.0))
+    dtype = _data(ans).dtype
+    return d.astype(dtype if dtype.kind == "f" else np.float64, copy=False)
+
+
 def _max_dx(ans, x, y):
-    return bnp.where(x > y, 1.0, bnp.where(x == y, _tie_x(), 0.0))
+    return _indicator(ans, x > y, x == y, _tie_x())
 
 
 def _max_dy(ans, x, y):
-    return bnp.where(y > x, 1.0, bnp.where(x == y, 1.0 - _tie_x(), 0.0))
+    return _indicator(ans, y > x, x == y, 1.0 - _tie_x())
 
 
 def _min_dx(ans, x, y):
-    return bnp.where(x < y, 1.0, bnp.where(x == y, _tie_x(), 0.0))
+    return _indicator(ans, x < y, x == y, _tie_x())
 
 
 def _min_dy(ans, x, y):
-    return bnp.where(y < x, 1.0, bnp.where(x == y, 1.0 - _tie_x(), 0.0))
+    return _indicator(ans, y < x, x == y, 1.0 - _tie_x())
 
 
 maximum = primitive("maximum", np.maximum, deriv=(_max_dx, _max_dy), kinks="x == y: the ties policy")
@@ -366,11 +376,11 @@ minimum = primitive("minimum", np.minimum, deriv=(_min_dx, _min_dy), kinks="x ==
 
 def _fmax_dx(ans, x, y):
     # As maximum (ties by policy), but a NaN loses: the other argument takes the whole derivative.
-    return bnp.where(x == y, _tie_x(), bnp.where((x > y) | bnp.isnan(y), 1.0, 0.0))
+    return _indicator(ans, (x > y) | bnp.isnan(y), x == y, _tie_x())
 
 
 def _fmin_dx(ans, x, y):
-    return bnp.where(x == y, _tie_x(), bnp.where((x < y) | bnp.isnan(y), 1.0, 0.0))
+    return _indicator(ans, (x < y) | bnp.isnan(y), x == y, _tie_x())
 
 
 fmax = primitive("fmax", np.fmax, deriv=(_fmax_dx, lambda ans, x, y: 1.0 - _fmax_dx(ans, x, y)),
