@@ -588,34 +588,83 @@ def stop_gradient(x):
     return x
 
 
-def _checkpoint_impl(*args, fn, memo):
+class _Block:
+    """One call of a checkpointed block: its constants, its output's structure, the random state."""
+
+    __slots__ = ("fn", "leaves", "slots", "rebuild", "states", "arrays", "others", "structure", "g", "cts")
+
+    def __init__(self, fn, leaves, slots, rebuild):
+        self.fn, self.leaves, self.slots, self.rebuild = fn, leaves, slots, rebuild
+        self.states = [(gen, gen.bit_generator.state) for gen in _generators(leaves)]
+        self.arrays = self.others = self.structure = self.g = self.cts = None
+
+    def __call__(self, *tensors):
+        """The block on the Tensor leaves ``tensors``; its array outputs, flat, with the random
+        generators (backchain's default one and those passed in) as they were at the first call."""
+        leaves = list(self.leaves)
+        for s, t in zip(self.slots, tensors):
+            leaves[s] = t
+        args, kwargs = self.rebuild(leaves)
+        now = [(gen, gen.bit_generator.state) for gen, _ in self.states]
+        for gen, state in self.states:
+            gen.bit_generator.state = state
+        try:
+            out = self.fn(*args, **kwargs)
+        finally:
+            if self.arrays is not None:  # a recomputation: leave the generators where the forward pass left them
+                for gen, state in now:
+                    gen.bit_generator.state = state
+        outs, structure = tree_flatten(out)
+        arrays = [_differentiable(o) for o in outs]
+        if self.arrays is None:
+            self.arrays, self.structure = arrays, structure
+            self.others = [None if a else o for o, a in zip(outs, arrays)]
+        return tuple(o for o, a in zip(outs, self.arrays) if a)
+
+    def output(self, results):
+        it = iter(results)
+        return self.structure([next(it) if a else o for a, o in zip(self.arrays, self.others)])
+
+
+def _generators(leaves):
+    from .random import default_generator
+
+    gens = [default_generator()] + [x for x in leaves if isinstance(x, np.random.Generator)]
+    return list({id(g): g for g in gens}.values())
+
+
+def _differentiable(x):
+    """Whether a block's output leaf is an array result (the others pass through as constants)."""
+    if isinstance(x, Tensor):
+        return True
+    return isinstance(x, (np.ndarray, np.generic, float, complex)) and np.asarray(x).dtype.kind in "fc"
+
+
+def _checkpoint_impl(*tensors, block):
     prev = _state.enabled
     _state.enabled = False
     try:
-        out = fn(*args)
+        outs = block(*tensors)
     finally:
         _state.enabled = prev
-    memo[0] = not isinstance(out, (tuple, list))
-    outs = (out,) if memo[0] else tuple(out)
     return tuple(_data(o) for o in outs)
 
 
-def _checkpoint_vjp(i, g, ans, *args, fn, memo):
+def _checkpoint_vjp(i, g, ans, *tensors, block):
     # Recompute the block with recording, then backpropagate through it; all
     # inputs' cotangents come from one sweep, kept for the calls with i > 0.
-    if memo[1] is not g:
-        _, vjp_fn = vjp(lambda *a: (fn(*a),) if memo[0] else tuple(fn(*a)), *args)
-        memo[1], memo[2] = g, vjp_fn(tuple(g))
-    return memo[2][i]
+    if block.g is not g:
+        _, vjp_fn = vjp(block, *tensors)
+        block.g, block.cts = g, vjp_fn(tuple(g))
+    return block.cts[i]
 
 
-def _checkpoint_jvp(i, t, ans, *args, fn, memo):
+def _checkpoint_jvp(i, t, ans, *tensors, block):
     def fi(xi):
-        full = list(args)
+        full = list(tensors)
         full[i] = xi
-        out = fn(*full)
-        return (out,) if memo[0] else tuple(out)
-    return list(jvp(fi, (args[i],), (t,))[1])
+        return block(*full)
+    return list(jvp(fi, (tensors[i],), (t,))[1])
 
 
 _checkpoint = primitive("checkpoint", _checkpoint_impl, vjp=_checkpoint_vjp, jvp=_checkpoint_jvp,
@@ -627,6 +676,15 @@ def checkpoint(f):
 
     The wrapped block records one node holding only its inputs; memory for
     activations inside the block is traded for a second forward pass.
+    Arguments may be nested containers with keyword arguments; Tensors among
+    them are the block's inputs, everything else (ints, strings, None, plain
+    arrays) passes through as a constant. The output keeps its structure (a
+    dict, nested tuples). The recomputation draws the same random numbers as
+    the forward pass (a dropout mask): backchain's default generator and every
+    ``numpy.random.Generator`` passed as an argument are rewound to their
+    state at the call, then left where the forward pass left them, as
+    PyTorch's ``checkpoint`` does for its generators. A generator the block
+    reaches otherwise (a layer's own ``generator=``) is not rewound: pass it in.
 
     >>> import backchain as bc, backchain.numpy as bnp
     >>> block = bc.checkpoint(lambda x: bnp.tanh(bnp.tanh(x)))
@@ -634,11 +692,12 @@ def checkpoint(f):
     0.639808
     """
     @functools.wraps(f)
-    def wrapped(*args):
-        if not any(isinstance(a, Tensor) and a.requires_grad for a in args) or not _state.enabled:
-            return f(*args)
-        memo = [True, None, None]
-        outs = _checkpoint(*args, fn=f, memo=memo)
-        return outs[0] if memo[0] else outs
+    def wrapped(*args, **kwargs):
+        leaves, rebuild = tree_flatten([list(args), kwargs])
+        slots = tuple(k for k, x in enumerate(leaves) if isinstance(x, Tensor))
+        if not _state.enabled or not any(leaves[k].requires_grad for k in slots):
+            return f(*args, **kwargs)
+        block = _Block(f, leaves, slots, rebuild)
+        return block.output(_checkpoint(*[leaves[k] for k in slots], block=block))
 
     return wrapped

@@ -369,3 +369,75 @@ def test_jvp_with_none_tangent_raises():
         bc.jvp(lambda p: p["a"], ({"a": 1.0},), ([1.0],))
     with jax.enable_x64(True), pytest.raises((TypeError, ValueError)):
         jax.jvp(lambda x, y: x * y, (1.0, jnp.ones(2)), (1.0, None))
+
+
+# -- checkpoint: random state, arguments and outputs of any structure --------------------------------
+
+def _dropout_block(x, gen=None):
+    F = bc.nn.functional
+    return bnp.tanh(F.dropout(x, p=0.5, generator=gen)) * x
+
+
+@pytest.mark.parametrize("explicit", [False, True])
+def test_checkpoint_recomputes_with_the_same_dropout_mask(explicit):
+    x = np.linspace(0.1, 1.0, 40)
+    gen = (lambda: np.random.default_rng(5)) if explicit else (lambda: None)
+    bc.manual_seed(3)
+    g0 = gen()
+    expected = bc.grad(lambda v: bnp.sum(_dropout_block(v, g0)))(x)
+    after_plain = (g0 or bc.random.default_generator()).bit_generator.state
+    bc.manual_seed(3)
+    g1 = gen()
+    got = bc.grad(lambda v: bnp.sum(bc.checkpoint(_dropout_block)(v, g1)))(x)
+    np.testing.assert_array_equal(got, expected)
+    assert 0 < np.sum(got == 0) < x.size  # some elements were dropped
+    # the recomputation leaves the generator where the forward pass left it
+    assert (g1 or bc.random.default_generator()).bit_generator.state == after_plain
+    # forward mode recomputes with the same mask too
+    bc.manual_seed(3)
+    g2 = gen()
+    _, t = bc.jvp(lambda v: bc.checkpoint(_dropout_block)(v, g2), (x,), (np.ones_like(x),))
+    bc.manual_seed(3)
+    g3 = gen()
+    _, t_plain = bc.jvp(lambda v: _dropout_block(v, g3), (x,), (np.ones_like(x),))
+    np.testing.assert_array_equal(t, t_plain)
+
+
+def test_checkpoint_constant_and_keyword_arguments():
+    def block(x, n, scale=1.0, *, name=None, opts=None):
+        assert name == "blk" and opts["mode"] in ("a", "b")
+        return x ** n * scale
+    ck = bc.checkpoint(block)
+    g = bc.grad(lambda x: ck(x, 3, scale=2.0, name="blk", opts={"mode": "a", "eps": None}))(2.0)
+    assert g == 24.0
+    # a traced keyword argument is differentiated
+    gs = bc.grad(lambda s: ck(2.0, 3, scale=s, name="blk", opts={"mode": "b"}), argnums=0)(1.5)
+    assert gs == 8.0
+    with jax.enable_x64(True):
+        jck = jax.checkpoint(lambda x, s: x ** 3 * s)
+        assert jax.grad(jck, argnums=(0, 1))(2.0, 2.0) == (24.0, 8.0)
+
+
+def test_checkpoint_keeps_the_output_structure():
+    def block(p, x):
+        h = bnp.tanh(p["w"] * x)
+        return {"h": h, "pair": (h * 2.0, [bnp.sum(h)]), "n": 3, "tag": None}
+    def block_jax(p, x):
+        h = jnp.tanh(p["w"] * x)
+        return {"h": h, "pair": (h * 2.0, [jnp.sum(h)])}
+    p, x = {"w": np.array([0.5, -1.0])}, np.array([1.0, 2.0])
+    ck = bc.checkpoint(block)
+
+    def loss(p):
+        out = ck(p, x)
+        assert out["n"] == 3 and out["tag"] is None and isinstance(out["pair"][1], list)
+        return bnp.sum(out["h"]) + bnp.sum(out["pair"][0]) + out["pair"][1][0]
+
+    with jax.enable_x64(True):
+        def loss_jax(p):
+            out = jax.checkpoint(block_jax)(p, x)
+            return jnp.sum(out["h"]) + jnp.sum(out["pair"][0]) + out["pair"][1][0]
+        _close(bc.grad(loss)(p), jax.grad(loss_jax)(p))
+    out = ck({"w": bc.tensor(p["w"], requires_grad=True)}, x)  # the Tensor API: a dict, not a tuple of keys
+    assert set(out) == {"h", "pair", "n", "tag"} and isinstance(out["pair"], tuple)
+    assert out["h"].grad_fn == "tuple_get" and out["pair"][1][0].grad_fn == "tuple_get"
