@@ -716,6 +716,7 @@ def _builtin_rows():
     import backchain.numpy as bnp
     from ._rules import activations as A
     from . import surrogate as S
+    from .transforms import grad
 
     inf, nan = np.inf, np.nan
     arr = lambda *v: np.array(v, dtype=float)  # noqa: E731
@@ -833,10 +834,14 @@ def _builtin_rows():
         Row("sqrt", "x = 0", inf, "NaN from 0 * inf elsewhere; here 0 * inf = 0", "", "sqrt",
             [(bnp.sqrt, (0.0,), None)]),
         Row("cbrt", "x = 0", inf, "", "", "cbrt", [(bnp.cbrt, (0.0,), None)]),
-        Row("power", "x = 0 with 0 < y < 1 (d/dx); x < 0 (d/dy)", "d/dx = +inf; d/dy = NaN (x ** y not real)",
-            "", "", "power",
+        Row("power", "x = 0 with 0 < y < 1 (d/dx); x < 0 (d/dy); x = 0 (d/dy); y = 0",
+            "d/dx = +inf; d/dy = NaN (x ** y not real); d/dy = 0 and x ** 0 has d/dx = 0 (also at x = 0); "
+            "at y = 0 the second derivative d2/dxdy = 1/x is kept; at x = 0 every derivative in y is 0",
+            "NaN for d/dx of 0 ** 0 (JAX); d2/dxdy = 0 at y = 0 (PyTorch)", "", "power",
             [(lambda x: x ** 0.5, (0.0,), (inf,)), (lambda x: x ** (1 / 3), (0.0,), (inf,)),
-             (bnp.power, (-2.0, 2.0), (-4.0, nan))]),
+             (bnp.power, (-2.0, 2.0), (-4.0, nan)), (bnp.power, (0.0, 0.0), (0.0, 0.0)),
+             (bnp.power, (0.0, 1.0), (1.0, 0.0)), (bnp.power, (0.0, 2.0), (0.0, 0.0)),
+             (lambda y: grad(lambda x: x ** y)(2.0), (0.0,), (0.5,))]),
         Row("float_power", "as power", "as power", "", "", "float_power",
             [(lambda x: bnp.float_power(x, 0.5), (0.0,), (inf,))]),
         Row("arcsin", "x = ±1", inf, "", "", "arcsin", [(bnp.arcsin, (arr(-1.0, 1.0),), (arr(inf, inf),))]),
@@ -857,8 +862,28 @@ def _builtin_rows():
             [(bnp.linalg.norm, (np.zeros(3),), (np.zeros(3),)),
              (lambda x: bnp.linalg.norm(x, axis=1), (np.array([[0.0, 0.0], [3.0, 4.0]]),),
               (np.array([[0.0, 0.0], [0.6, 0.8]]),))]),
-        Row("slogdet", "the sign output", 0.0, "", "", "slogdet",
-            [(lambda a: bnp.linalg.slogdet(a)[0], (np.eye(2),), (np.zeros((2, 2)),))]),
+        Row("det", "singular matrices", "the cofactor matrix (the adjugate's transpose; 0 at rank n - 2)",
+            "0 (PyTorch 2.13 at an exactly singular matrix)", "", "det",
+            [(bnp.linalg.det, (np.array([[1.0, 2.0], [2.0, 4.0]]),), (np.array([[4.0, -2.0], [-2.0, 1.0]]),)),
+             (bnp.linalg.det, (np.array([[1.0, 2.0, 3.0], [2.0, 4.0, 6.0], [3.0, 6.0, 9.0]]),), (np.zeros((3, 3)),))]),
+        Row("slogdet", "the sign output; logabsdet at a singular matrix",
+            "0; the cofactor matrix / +0: +-inf with the cofactor's sign, NaN where it is 0",
+            "the opposite signs (PyTorch), or those of LU's zero pivot and more NaN (JAX)", "", "slogdet",
+            [(lambda a: bnp.linalg.slogdet(a)[0], (np.eye(2),), (np.zeros((2, 2)),)),
+             (lambda a: bnp.linalg.slogdet(a)[1], (np.array([[1.0, 2.0], [2.0, 4.0]]),),
+              (np.array([[inf, -inf], [-inf, inf]]),))]),
+        Row("eigvalsh, eigh()[0], eigvals", "repeated eigenvalues (the eigenvalues alone)",
+            "exact (no eigenvector term: sum(eigvalsh(A)) has gradient I)", "", "", None,
+            [(bnp.linalg.eigvalsh, (np.eye(3),), (np.eye(3),)),
+             (lambda a: bnp.linalg.eigh(a)[0], (np.eye(2),), (np.eye(2),)),
+             (lambda a: bnp.real(bnp.linalg.eigvals(a)), (np.diag(arr(2.0, 2.0, 3.0)),), (np.eye(3),))]),
+        Row("svdvals, norm 'nuc', 2, -2", "singular values exactly 0 (the zero matrix)",
+            "0 for each zero singular value (min-norm): the nuclear norm gives U_r V_r^T, 0 at A = 0",
+            "U V^T of whatever basis the SVD returns (PyTorch, JAX)", "", None,
+            [(lambda a: bnp.linalg.norm(a, "nuc"), (np.zeros((2, 3)),), (np.zeros((2, 3)),)),
+             (lambda a: bnp.linalg.norm(a, 2), (np.zeros((2, 3)),), (np.zeros((2, 3)),)),
+             (lambda a: bnp.linalg.norm(a, "nuc"), (np.array([[3.0, 0.0, 0.0], [0.0, 0.0, 0.0]]),),
+              (np.array([[1.0, 0.0, 0.0], [0.0, 0.0, 0.0]]),))]),
         Row("eigh", "repeated eigenvalues (eigenvectors)", undefined, "", "", "eigh"),
         Row("eig", "repeated eigenvalues (eigenvectors)", undefined, "", "", "eig"),
         Row("svd", "repeated or zero singular values (singular vectors)", undefined, "", "", "svd"),

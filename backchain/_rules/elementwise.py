@@ -119,8 +119,9 @@ def _is_number(v):
 
 def _power_dx_with(pow_fn):
     def dx(ans, x, y):
-        # y * x ** (y - 1); exact 0 where y == 0 (d/dx x**0 = 0, also at x = 0). Negative x with an
-        # integer-valued y is fine: x ** (y - 1) is real there. At x = 0 with 0 < y < 1 the limit +inf.
+        # y * x ** (y - 1). Negative x with an integer-valued y is fine: x ** (y - 1) is real there.
+        # At x = 0 with 0 < y < 1 the limit +inf; at y == 0 the product's exact 0 times x ** -1
+        # (inf at x = 0) is 0 (`_times`: d/dx x**0 = 0, also at x = 0).
         if _is_number(y):  # x ** 2, x ** 0.5: the common case, with no masks
             if y == 0:
                 return bnp.zeros_like(ans)
@@ -129,7 +130,13 @@ def _power_dx_with(pow_fn):
             if y == 2:
                 return 2 * x
             return y * pow_fn(x, y - 1)
-        return bnp.where(y == 0, 0.0, y * pow_fn(x, bnp.where(y == 0, 1.0, y - 1)))
+        # NOTE: no where(y == 0, 0, ...): a constant there would drop d/dy (y x**(y-1)) = 1/x at
+        # y = 0 from second derivatives. At x = 0, y is held constant (d/dy is 0 there, as for
+        # the first derivative in `_power_dy`), which keeps the Hessian symmetric.
+        at_zero = (x.data if isinstance(x, Tensor) else np.asarray(x)) == 0
+        if isinstance(y, Tensor) and np.any(at_zero):
+            y = bnp.where(at_zero, y.data, y)
+        return _times(y, pow_fn(x, y - 1))
     return dx
 
 
@@ -238,8 +245,10 @@ arctan2 = primitive(
 
 
 def _hypot_d(ans, x, y):
-    # x / hypot(x, y); at the origin 0 (min-norm subgradient of the norm, DESIGN.md section 4).
-    return x / bnp.where(ans == 0, 1.0, ans)
+    # x / hypot(x, y); at the origin 0 (min-norm subgradient of the norm, DESIGN.md section 4),
+    # with second derivatives 0 there as vector_norm's (x / 1 would give the identity).
+    at_origin = ans == 0
+    return bnp.where(at_origin, 0.0, x / bnp.where(at_origin, 1.0, ans))
 
 
 hypot = primitive("hypot", np.hypot, deriv=(_hypot_d, lambda ans, x, y: _hypot_d(ans, y, x)),

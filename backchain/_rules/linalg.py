@@ -27,7 +27,7 @@ from collections import Counter
 import numpy as np
 
 import backchain.numpy as bnp
-from .._core.primitive import primitive
+from .._core.primitive import Joint, primitive, safe_times
 from .._core.tensor import Tensor
 
 __all__ = ["matmul", "dot", "vdot", "vecdot", "matvec", "vecmat", "inner", "outer", "tensordot", "einsum",
@@ -49,8 +49,15 @@ def _eye(n, like):
     return np.eye(n, dtype=np.result_type(_data(like).dtype, np.float32))
 
 
-def _tril_mask(n, k=0):
-    return np.tril(np.ones((n, n)), k)
+def _real_dtype(like):
+    """The real floating dtype of ``like`` (float32 for float32 and complex64): constant masks
+    made in it keep float32 tangents float32."""
+    return np.finfo(np.result_type(_data(like).dtype, np.float32)).dtype
+
+
+def _tril_mask(n, k=0, like=None):
+    m = np.tril(np.ones((n, n)), k)
+    return m if like is None else m.astype(_real_dtype(like))
 
 
 # ---------------------------------------------------------------------------
@@ -482,31 +489,110 @@ def _inv_T(a):
     return _mT(_inv(a))
 
 
+def _minors_cofactor(a):
+    """The cofactor matrix from the (n-1) x (n-1) minors: exact at any rank, and differentiable
+    again through the minors' determinants (the second derivative of det at a rank n - 2 matrix
+    is not 0 although its cofactor matrix is). n^2 determinants of size n - 1: for small n."""
+    n = a.shape[-1]
+    if n == 1:
+        return bnp.ones_like(a)
+    keep = np.array([[j for j in range(n) if j != i] for i in range(n)])  # keep[i]: all but i
+    minors = a[..., keep[:, None, :, None], keep[None, :, None, :]]  # (..., i, j, n-1, n-1)
+    sign = (1.0 - 2.0 * (np.add.outer(np.arange(n), np.arange(n)) % 2)).astype(_real_dtype(a))
+    return _small_det(minors) * sign
+
+
+def _small_det(m):
+    """det, written out up to 3 x 3 (exact for small integers, where LAPACK's LU rounds)."""
+    n = m.shape[-1]
+    if n == 1:
+        return m[..., 0, 0]
+    if n == 2:
+        return m[..., 0, 0] * m[..., 1, 1] - m[..., 0, 1] * m[..., 1, 0]
+    if n == 3:
+        return bnp.sum(m[..., 0, :] * _cross(m[..., 1, :], m[..., 2, :]), axis=-1)
+    return _det(m)
+
+
+def _svd_cofactor(a):
+    """The cofactor matrix from the SVD A = U S V^H: det(U) det(V^H) conj(U) adj(S) conj(V^H),
+    with adj(S) = diag(prod_{j != i} s_j); O(n^3), for larger n."""
+    u, s, vh = _svd(a)
+    n = a.shape[-1]
+    others = bnp.prod(bnp.where(np.eye(n, dtype=bool), 1.0, bnp.expand_dims(s, -2)), axis=-1)
+    scale = bnp.expand_dims(bnp.expand_dims(_det(u) * _det(vh), -1), -1)
+    return scale * matmul(_cj(u) * bnp.expand_dims(others, -2), _cj(vh))
+
+
+def _singular_cofactor(a):
+    """The cofactor matrix (the adjugate's transpose) without an inverse, for singular matrices:
+    from the minors (n <= 16) or the SVD."""
+    return _minors_cofactor(a) if a.shape[-1] <= 16 else _svd_cofactor(a)
+
+
+def _but_singular(singular, a):
+    """``a`` with the matrices marked ``singular`` replaced by the identity (to invert the others)."""
+    return bnp.where(singular[..., None, None], _eye(a.shape[-1], a), a)
+
+
+def _det_grad(ans, a):
+    """d det(A) / dA = det(A) A^-T, the cofactor matrix, also where A is singular (LAPACK's det
+    exactly 0): there from the minors or the SVD, not from an inverse that does not exist."""
+    singular = np.asarray(_data(ans)) == 0
+    if not np.any(singular):
+        return bnp.expand_dims(bnp.expand_dims(ans, -1), -1) * _inv_T(a)
+    cof = _singular_cofactor(a)
+    if np.all(singular):
+        return cof
+    regular = bnp.expand_dims(bnp.expand_dims(ans, -1), -1) * _inv_T(_but_singular(singular, a))
+    return bnp.where(singular[..., None, None], cof, regular)
+
+
+# At a singular A, d det(A) = tr(adj(A) dA): the cofactor matrix, not det * inv(A)^T (which
+# would fail); e.g. [[4, -2], [-2, 1]] at [[1, 2], [2, 4]], and 0 at a matrix of rank n - 2.
 _det = primitive(
     "det", np.linalg.det,
-    vjp=(lambda g, ans, a: bnp.expand_dims(bnp.expand_dims(g * ans, -1), -1) * _inv_T(a),),
-    jvp=(lambda t, ans, a: ans * bnp.sum(_inv_T(a) * t, axis=(-2, -1)),),
+    vjp=(lambda g, ans, a: bnp.expand_dims(bnp.expand_dims(g, -1), -1) * _det_grad(ans, a),),
+    jvp=(lambda t, ans, a: bnp.sum(_det_grad(ans, a) * t, axis=(-2, -1)),),
+    kinks="singular matrices: the cofactor matrix (the adjugate's transpose), 0 at rank n - 2",
 )
 
 
 def det(a):
-    """``numpy.linalg.det``; d det(A) = det(A) tr(inv(A) dA)."""
+    """``numpy.linalg.det``; d det(A) = tr(adj(A) dA) = det(A) tr(inv(A) dA), also at singular A."""
     return _det(a)
+
+
+def _slogdet_inv_T(ans, a):
+    """A^-T, the gradient of log|det A|. At a singular A (sign 0) no derivative exists (the value
+    is -inf, and every direction that moves det raises it): the cofactor matrix divided by +0,
+    i.e. +-inf with the cofactor's sign (the limit from the side where det > 0, along the
+    cofactor), NaN where the cofactor is 0 (0 / 0; every entry at rank n - 2). A constant:
+    no higher derivative there."""
+    singular = np.asarray(_data(ans[0])) == 0
+    if not np.any(singular):
+        return _inv_T(a)
+    cof = np.asarray(_data(_singular_cofactor(_data(a))))
+    with np.errstate(divide="ignore", invalid="ignore"):
+        at_pole = cof / np.zeros((), cof.dtype)
+    return bnp.where(singular[..., None, None], at_pole, _inv_T(_but_singular(singular, a)))
 
 
 def _slogdet_vjp(g, ans, a):
     # d log det(A) = tr(A^-1 dA) =: tau; logabsdet moves with Re(tau) and, for complex A, the sign
     # (a phase) with i Im(tau): d sign = i sign Im(tau). Transposed under Re(sum(a * b)): the
     # cotangent of A is (Re g_logabsdet + i Im(g_sign sign)) A^-T. A real sign is constant.
+    # (safe_times: a zero coefficient, the cotangent of an unused logabsdet, times the infinite
+    # A^-T of a singular A gives 0, so the real sign's gradient is 0 there too)
     coef = g[1]
     if np.iscomplexobj(_data(a)):
         coef = bnp.real(coef) + 1j * bnp.imag(g[0] * ans[0])
-    return bnp.expand_dims(bnp.expand_dims(coef, -1), -1) * _inv_T(a)
+    return safe_times(bnp.expand_dims(bnp.expand_dims(coef, -1), -1), _slogdet_inv_T(ans, a))
 
 
 def _slogdet_jvp(t, ans, a):
     sign = ans[0]
-    tau = bnp.sum(_inv_T(a) * t, axis=(-2, -1))
+    tau = bnp.sum(safe_times(t, _slogdet_inv_T(ans, a)), axis=(-2, -1))
     if np.iscomplexobj(_data(a)):
         return [1j * sign * bnp.imag(tau), bnp.real(tau)]
     return [bnp.zeros_like(sign), tau]
@@ -515,7 +601,7 @@ def _slogdet_jvp(t, ans, a):
 _slogdet = primitive(
     "slogdet", lambda a: tuple(np.linalg.slogdet(a)),
     vjp=(_slogdet_vjp,), jvp=(_slogdet_jvp,), multiple_results=True,
-    kinks="a real sign has derivative 0",
+    kinks="a real sign has derivative 0; singular A: logabsdet's gradient is the cofactor matrix / +0",
 )
 
 
@@ -530,10 +616,11 @@ def slogdet(a):
 # ---------------------------------------------------------------------------
 # Cholesky and the symmetric eigenproblem: exact derivatives of the triangle read
 
-def _half_tril(n, upper=False):
-    """tril (or triu) of ones with 1/2 on the diagonal."""
+def _half_tril(n, upper=False, like=None):
+    """tril (or triu) of ones with 1/2 on the diagonal, in ``like``'s real dtype (float64 if None)."""
     m = _tril_mask(n) - 0.5 * np.eye(n)
-    return m.T if upper else m
+    m = m.T if upper else m
+    return m if like is None else m.astype(_real_dtype(like))
 
 
 def _sym_from_triangle(t, upper=False):
@@ -541,12 +628,12 @@ def _sym_from_triangle(t, upper=False):
     mirrored (conjugated), and for complex ``t`` only the real part of the diagonal (LAPACK
     ignores its imaginary part)."""
     n = t.shape[-1]
-    strict = _tril_mask(n, -1)
+    strict = _tril_mask(n, -1, like=t)
     if upper:
         strict = strict.T
     if np.iscomplexobj(_data(t)):
-        return t * strict + bnp.real(t) * np.eye(n) + bnp.conj(_mT(t * strict))
-    return t * (strict + np.eye(n)) + _mT(t * strict)
+        return t * strict + bnp.real(t) * np.eye(n, dtype=_real_dtype(t)) + bnp.conj(_mT(t * strict))
+    return t * (strict + _eye(n, t)) + _mT(t * strict)
 
 
 def _ct(x):
@@ -563,7 +650,7 @@ def _cholesky_vjp(g, ans, a):
     # the lower triangle read is phi(S + S^T). Complex (A = L L^H): S = L^-T phi(L^T g) conj(L^-1)
     # and phi(S + S^H), the transpose of the JVP below under the pairing Re(sum(a * b)).
     n = a.shape[-1]
-    phi = _half_tril(n)
+    phi = _half_tril(n, like=a)
     linv = _inv(ans)
     s = matmul(_mT(linv), matmul(matmul(_mT(ans), g) * phi, _cj(linv)))
     return (s + _ct(s)) * phi
@@ -574,7 +661,7 @@ def _cholesky_jvp(t, ans, a):
     n = a.shape[-1]
     linv = _inv(ans)
     da = _sym_from_triangle(t)
-    return matmul(ans, matmul(linv, matmul(da, _ct(linv))) * _half_tril(n))
+    return matmul(ans, matmul(linv, matmul(da, _ct(linv))) * _half_tril(n, like=t))
 
 
 _cholesky = primitive("cholesky", lambda a: np.linalg.cholesky(a), vjp=(_cholesky_vjp,), jvp=(_cholesky_jvp,))
@@ -601,15 +688,20 @@ def _eig_gaps(w):
     return 1.0 / (bnp.expand_dims(w, -2) - bnp.expand_dims(w, -1) + eye) - eye
 
 
-def _eigh_vjp(g, ans, a, UPLO):
+def _eigh_vjp(needs, g, ans, a, UPLO):
     # the transpose of the JVP below; complex: temp = conj(V) K V^T and the triangle's
-    # cotangent is phi(temp + temp^H) (pairing Re(sum(a * b)))
+    # cotangent is phi(temp + temp^H) (pairing Re(sum(a * b))). An unused output's cotangent is
+    # None (a symbolic zero): without eigenvectors no 1 / (w_j - w_i) is formed, so eigvalsh has
+    # its exact gradient at repeated eigenvalues too (sum(eigvalsh(A)) = trace(A): I).
     w, v = ans
     gw, gv = g
-    f = _eig_gaps(w)
-    inner_ = matmul(_mT(v), gv) * f + bnp.expand_dims(gw, -2) * _eye(w.shape[-1], w)
+    inner_ = 0.0
+    if gv is not None:
+        inner_ = matmul(_mT(v), gv) * _eig_gaps(w)
+    if gw is not None:
+        inner_ = inner_ + bnp.expand_dims(gw, -2) * _eye(w.shape[-1], w)
     temp = matmul(_cj(v), matmul(inner_, _mT(v)))
-    return (temp + _ct(temp)) * _half_tril(a.shape[-1], upper=UPLO == "U")
+    return ((temp + _ct(temp)) * _half_tril(a.shape[-1], upper=UPLO == "U", like=temp),)
 
 
 def _eigh_jvp(t, ans, a, UPLO):
@@ -625,7 +717,7 @@ def _eigh_jvp(t, ans, a, UPLO):
 
 _eigh = primitive(
     "eigh", lambda a, UPLO: tuple(np.linalg.eigh(a, UPLO)),
-    vjp=(_eigh_vjp,), jvp=(_eigh_jvp,), multiple_results=True,
+    vjp=Joint(_eigh_vjp, 1, symbolic_zeros=True), jvp=(_eigh_jvp,), multiple_results=True,
     kinks="repeated eigenvalues: eigenvector derivative undefined (division by w_j - w_i)",
 )
 
@@ -668,19 +760,24 @@ def _eig_jvp(t, ans, a):
     return [dw, dv]
 
 
-def _eig_vjp(g, ans, a):
+def _eig_vjp(needs, g, ans, a):
+    # an unused output's cotangent is None (a symbolic zero): eigvals forms no 1 / (w_j - w_i),
+    # so its gradient is exact at repeated (but diagonalizable) eigenvalues
     w, v = ans
     gw, gv = g
-    # transpose of the normalization step (pairing Re(sum(a * b)))
-    s = bnp.sum(bnp.real(gv * v), axis=-2)
-    gdu = gv - bnp.conj(v) * bnp.expand_dims(s, -2)
-    gm = _eig_gaps(w) * matmul(_mT(v), gdu) + bnp.expand_dims(gw, -2) * _eye(w.shape[-1], w)
-    return matmul(_mT(_inv(v)), matmul(gm, _mT(v)))
+    gm = 0.0
+    if gv is not None:  # transpose of the normalization step (pairing Re(sum(a * b)))
+        s = bnp.sum(bnp.real(gv * v), axis=-2)
+        gdu = gv - bnp.conj(v) * bnp.expand_dims(s, -2)
+        gm = _eig_gaps(w) * matmul(_mT(v), gdu)
+    if gw is not None:
+        gm = gm + bnp.expand_dims(gw, -2) * _eye(w.shape[-1], w)
+    return (matmul(_mT(_inv(v)), matmul(gm, _mT(v))),)
 
 
 _eig = primitive(
     "eig", lambda a: tuple(np.linalg.eig(a)),
-    vjp=(_eig_vjp,), jvp=(_eig_jvp,), multiple_results=True,
+    vjp=Joint(_eig_vjp, 1, symbolic_zeros=True), jvp=(_eig_jvp,), multiple_results=True,
     kinks="repeated eigenvalues: eigenvector derivative undefined",
 )
 
@@ -772,23 +869,37 @@ _svd = primitive(
 )
 
 
+def _nonzero_sv(x, ans):
+    """``x`` with 0 where the singular value is exactly 0: there s_i, like |x| at 0, has the
+    minimum-norm subgradient 0 (DESIGN.md section 4), so the nuclear norm's gradient at a
+    rank-deficient A is U_r V_r^H over the non-zero singular values, 0 at A = 0."""
+    zero = np.asarray(_data(ans)) == 0
+    return bnp.where(zero, 0.0, x) if np.any(zero) else x
+
+
+def _check_matrix(op, a):
+    if np.ndim(_data(a)) < 2:
+        raise np.linalg.LinAlgError(f"{op}: expected an array of shape (..., M, N) (a matrix or a stack of "
+                                    f"matrices), got shape {np.shape(_data(a))}")
+
+
 def _svdvals_vjp(g, ans, a):
     # d s_i = Re(u_i^H dA v_i): the cotangent of A is conj(U) diag(g) V^T
     u, _, vh = _svd(a)
-    return matmul(_cj(u) * bnp.expand_dims(g, -2), _cj(vh))
+    return matmul(_cj(u) * bnp.expand_dims(_nonzero_sv(g, ans), -2), _cj(vh))
 
 
 def _svdvals_jvp(t, ans, a):
     u, _, vh = _svd(a)
     m = matmul(_ct(u), matmul(t, _ct(vh)))
     d = _diagonal(m, offset=0, axis1=m.ndim - 2, axis2=m.ndim - 1)
-    return bnp.real(d) if np.iscomplexobj(_data(d)) else d
+    return _nonzero_sv(bnp.real(d) if np.iscomplexobj(_data(d)) else d, ans)
 
 
 _svdvals = primitive(
     "svdvals", lambda a: np.linalg.svd(a, compute_uv=False),
     vjp=(_svdvals_vjp,), jvp=(_svdvals_jvp,),
-    kinks="repeated singular values: the derivative of each depends on the basis chosen",
+    kinks="zero singular values: 0 (min-norm); repeated ones: the derivative of each depends on the basis",
 )
 
 
@@ -810,6 +921,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     """
     if not _any_tensor(a):
         return np.linalg.svd(a, full_matrices, compute_uv, hermitian)
+    _check_matrix("svd", a)
     if not compute_uv:
         return _svdvals(a)
     m, n = a.shape[-2:]
@@ -828,10 +940,10 @@ def _qr_vjp(g, ans, a):
     gq, gr = g
     n = a.shape[-1]
     z = matmul(gr, _mT(r)) - matmul(_mT(q), gq)
-    low = _tril_mask(n, -1)
+    low = _tril_mask(n, -1, like=z)
     ybar = z + (_ct(z) - z) * low
     if np.iscomplexobj(_data(z)):
-        eye = np.eye(n)
+        eye = np.eye(n, dtype=_real_dtype(z))
         ybar = ybar * (1.0 - eye) + bnp.real(z) * eye
     return matmul(gq + matmul(_cj(q), ybar), _mT(_inv(r)))
 
@@ -843,10 +955,10 @@ def _qr_jvp(t, ans, a):
     n = a.shape[-1]
     x = matmul(t, _inv(r))
     y = matmul(_ct(q), x)
-    low = y * _tril_mask(n, -1)
+    low = y * _tril_mask(n, -1, like=y)
     do = low - _ct(low)
     if np.iscomplexobj(_data(y)):
-        do = do + 1j * bnp.imag(y) * np.eye(n)
+        do = do + 1j * bnp.imag(y) * np.eye(n, dtype=_real_dtype(y))
     return [matmul(q, do - y) + x, matmul(y - do, r)]
 
 
@@ -865,6 +977,7 @@ def qr(a, mode="reduced"):
     derivative keeps that convention."""
     if not _any_tensor(a):
         return np.linalg.qr(a, mode)
+    _check_matrix("qr", a)
     m, n = a.shape[-2:]
     if mode not in ("reduced", "r") and not (mode == "complete" and m <= n):
         raise NotImplementedError(
@@ -984,7 +1097,7 @@ def _vector_norm_weight(ans, x, ord, axis, keepdims):
     if ord in (np.inf, -np.inf):
         # ties for the max (min) |x_i|: the gradient is split evenly among them
         mask = np.asarray(_data(ax) == _data(a))
-        share = mask / np.sum(mask, axis=axis, keepdims=True)
+        share = (mask / np.sum(mask, axis=axis, keepdims=True)).astype(_real_dtype(x))
         return direction * share
     # general p: sign(x) |x|^(p-1) / norm^(p-1); 0 at zero components (p < 1 has
     # infinite slopes of both signs there) and at the zero vector.

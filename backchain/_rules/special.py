@@ -13,8 +13,12 @@ Conventions at the special points (stated in ``kinks=``):
 * ``xlogy(x, y)``, ``xlog1py(x, y)``: 0 wherever ``x == 0`` (SciPy's value, also
   at ``y == 0``), so the partial derivative in ``y`` there is exactly 0; the
   partial in ``x`` is ``log(y)`` (``log1p(y)``), which is ``-inf`` at ``y == 0``
-  (``y == -1``): the one-sided limit, never a NaN.
-* ``i1'(0) = j1'(0) = i1e'(0) = 1/2``: the limit of ``i0 - i1/x`` (``j0 - j1/x``).
+  (``y == -1``): the one-sided limit, never a NaN; so is the partial in ``y``,
+  ``x / y``, there (+-inf where ``x != 0``). At ``x == 0`` that partial is ``x / y``
+  itself, so its derivative in ``x`` (``1 / y``) survives in second derivatives.
+* ``i1'(0) = j1'(0) = i1e'(0) = 1/2``: the limit of ``i0 - i1/x`` (``j0 - j1/x``);
+  for ``i1`` and ``j1`` through the Taylor series of ``i1/x`` (``j1/x``) at 0, so
+  that higher derivatives at 0 are exact too.
 * ``i0e'(0) = 0``: ``i0e = exp(-|x|) i0`` has a corner at 0 with one-sided
   slopes -1 and +1; the min-norm element of ``[-1, 1]`` is 0.
 """
@@ -23,6 +27,7 @@ import scipy.special as sc
 
 import backchain.numpy as bnp
 from .._core.primitive import primitive
+from .elementwise import _safe as _safe_rules
 from .._core.tensor import Tensor, UFUNCS
 
 __all__ = [
@@ -59,23 +64,24 @@ log1p = _p("log1p", sc.log1p, lambda ans, x: 1.0 / (1.0 + x))
 expm1 = _p("expm1", sc.expm1, lambda ans, x: ans + 1.0)
 
 
-def _zero_where_x_zero(x, value):
-    # The function is identically 0 on the line x == 0: its y-partial there is exactly 0.
-    return bnp.where(x == 0, 0.0, value)
+def _x_over(x, d):
+    """``x / d``: +-inf where ``d == 0`` and ``x != 0``; 0 where both are 0 (the function is
+    identically 0 on the line x == 0). NOTE: no where(x == 0, 0, ...): that constant would drop
+    the x-derivative 1 / d from second derivatives at x == 0."""
+    both = (x.data if isinstance(x, Tensor) else np.asarray(x)) == 0
+    both = both & ((d.data if isinstance(d, Tensor) else np.asarray(d)) == 0)
+    return x / (bnp.where(both, np.inf, d) if np.any(both) else d)
 
 
-def _safe(y, bad):
-    return bnp.where(y == bad, 1.0 + bad, y)
-
-
-xlogy = _p("xlogy", sc.xlogy,
-           lambda ans, x, y: xlogy(1.0, y),  # log(y), -inf at 0 without a warning
-           lambda ans, x, y: _zero_where_x_zero(x, x / _safe(y, 0.0)),
-           kinks="x == 0: value 0 and d/dy = 0; d/dx = log(y), -inf at y == 0")
-xlog1py = _p("xlog1py", sc.xlog1py,
-             lambda ans, x, y: xlog1py(1.0, y),
-             lambda ans, x, y: _zero_where_x_zero(x, x / (1.0 + _safe(y, -1.0))),
-             kinks="x == 0: value 0 and d/dy = 0; d/dx = log1p(y), -inf at y == -1")
+# d/dy can be +-inf (x / 0): the products go through safe_times (a zero cotangent gives 0).
+xlogy = primitive("scipy.special.xlogy", sc.xlogy,
+                  **_safe_rules(lambda ans, x, y: xlogy(1.0, y),  # log(y), -inf at 0 without a warning
+                                lambda ans, x, y: _x_over(x, y)),
+                  kinks="x == 0: value 0 and d/dy = 0; d/dx = log(y), -inf at y == 0")
+xlog1py = primitive("scipy.special.xlog1py", sc.xlog1py,
+                    **_safe_rules(lambda ans, x, y: xlog1py(1.0, y),
+                                  lambda ans, x, y: _x_over(x, 1.0 + y)),
+                    kinks="x == 0: value 0 and d/dy = 0; d/dx = log1p(y), -inf at y == -1")
 
 # -- gamma and friends ------------------------------------------------------------------
 
@@ -109,21 +115,32 @@ beta = _p("beta", sc.beta,
 
 
 def _over_x(f, x, at_zero):
-    """``f(x) / x`` with its limit ``at_zero`` at 0 (for odd ``f`` with ``f'(0) = at_zero``)."""
-    safe = bnp.where(x == 0, 1.0, x)
-    return bnp.where(x == 0, at_zero, f(safe) / safe)
+    """``f(x) / x`` for odd ``f``. ``at_zero``: its value at 0 (a constant), or a callable, its
+    Taylor series at 0, used for |x| < 0.01: exact derivatives at 0 (a constant there would drop
+    them from higher orders), and no cancellation in ``f(x) / x`` near 0."""
+    near = bnp.abs(x) < 0.01 if callable(at_zero) else x == 0
+    safe = bnp.where(near, 1.0, x)
+    return bnp.where(near, at_zero(x) if callable(at_zero) else at_zero, f(safe) / safe)
+
+
+def _i1_over_x(x, sign=1.0):
+    # i1(x) / x = 1/2 + x^2/16 + x^4/384 + x^6/18432 + ... (j1(x) / x: sign = -1); the next
+    # term is below 1e-22 for |x| < 0.01, and the derivatives at 0 are exact up to the seventh
+    x2 = sign * x * x
+    return 0.5 + x2 * (1.0 / 16 + x2 * (1.0 / 384 + x2 * (1.0 / 18432)))
 
 
 i0 = _p("i0", sc.i0, lambda ans, x: i1(x))
 # i1' = i0 - i1/x, whose limit at 0 is 1 - 1/2 = 1/2.
-i1 = _p("i1", sc.i1, lambda ans, x: i0(x) - _over_x(i1, x, 0.5), kinks="i1'(0) = 1/2 (the limit)")
+i1 = _p("i1", sc.i1, lambda ans, x: i0(x) - _over_x(i1, x, _i1_over_x), kinks="i1'(0) = 1/2 (the limit)")
 # Scaled: i0e = exp(-|x|) i0, so i0e' = i1e - sign(x) i0e.
 # i0e has a corner at 0 (one-sided slopes -1 and +1): sign(0) = 0 gives the min-norm value 0.
 i0e = _p("i0e", sc.i0e, lambda ans, x: i1e(x) - bnp.sign(x) * ans, kinks="i0e'(0) = 0 (min-norm of [-1, 1])")
 i1e = _p("i1e", sc.i1e, lambda ans, x: i0e(x) - _over_x(i1e, x, 0.5) - bnp.sign(x) * ans,
          kinks="i1e'(0) = 1/2 (the limit)")
 j0 = _p("j0", sc.j0, lambda ans, x: -j1(x))
-j1 = _p("j1", sc.j1, lambda ans, x: j0(x) - _over_x(j1, x, 0.5), kinks="j1'(0) = 1/2 (the limit)")
+j1 = _p("j1", sc.j1, lambda ans, x: j0(x) - _over_x(j1, x, lambda x: _i1_over_x(x, -1.0)),
+        kinks="j1'(0) = 1/2 (the limit)")
 y0 = _p("y0", sc.y0, lambda ans, x: -y1(x))
 y1 = _p("y1", sc.y1, lambda ans, x: y0(x) - y1(x) / x)
 
