@@ -178,7 +178,8 @@ def interp(x, xp, fp, left=None, right=None, period=None):
         value = bnp.where(below, fp[0] if left is None else left, value)
     if above.any():
         value = bnp.where(above, fp[-1] if right is None else right, value)
-    return value
+    want = np.result_type(np.float64, fpd.dtype)  # NumPy's: float64 (complex128 for complex fp)
+    return value if value.dtype == want else bnp.astype(value, want)
 
 
 def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis=0):
@@ -306,7 +307,8 @@ def vander(x, N=None, increasing=False):
         raise ValueError(f"vander: x must be a one-dimensional array, got shape {np.shape(_data(x))}")
     n = np.shape(_data(x))[0] if N is None else operator.index(N)
     powers = np.arange(n) if increasing else np.arange(n)[::-1]
-    return bnp.expand_dims(x, -1) ** powers.astype(np.asarray(_data(x)).dtype)
+    # NumPy's dtype: powers are integers, so float32 becomes float64 (complex64 stays complex64)
+    return bnp.expand_dims(x, -1) ** powers.astype(np.promote_types(np.asarray(_data(x)).dtype, np.int_))
 
 
 def convolve(a, v, mode="full"):
