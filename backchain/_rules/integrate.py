@@ -164,8 +164,21 @@ odeint_p = primitive("scipy.integrate.odeint", _odeint_impl, vjp=Joint(_odeint_v
                      doc="Solve an ODE; adjoint-method VJP and forward-sensitivity JVP (first order).")
 
 
+class _Flat:
+    """``func`` called with the leaves of nested ``args`` (lists, tuples, dicts) put back in place."""
+
+    def __init__(self, func, rebuild):
+        self.func, self.rebuild = func, rebuild
+
+    def __call__(self, a, b, *leaves):
+        return self.func(a, b, *self.rebuild(list(leaves)))
+
+
 def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, tfirst=False, **options):
-    """``scipy.integrate.odeint``, differentiable in ``y0``, ``t`` and the array ``args`` (first order).
+    """``scipy.integrate.odeint``, differentiable in ``y0``, ``t`` and the arrays in ``args`` (first order).
+
+    ``args`` may hold nested lists, tuples and dicts of arrays (a network's
+    ``[(W, b), ...]``); each array in them is an input.
 
     ``func(y, t, *args)`` (or ``func(t, y, *args)`` with ``tfirst=True``) must be
     written with ``backchain.numpy`` so that its vector-Jacobian products exist;
@@ -184,6 +197,11 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, tfirst=F
         raise NotImplementedError("odeint: Dfun= and full_output= are not supported; the Jacobian comes from "
                                   "backchain")
     args = tuple(args) if isinstance(args, (tuple, list)) else (args,)
+    if any(isinstance(a, (tuple, list, dict)) for a in args):  # containers: their leaves are the inputs
+        from ..transforms import tree_flatten
+
+        leaves, rebuild = tree_flatten(list(args))
+        func, args = _Flat(func, rebuild), tuple(leaves)
     traced = any(isinstance(v, Tensor) for v in (y0, t, *args))
     if traced and np.iscomplexobj(_plain(y0)):
         raise TypeError("odeint: complex states are not supported (SciPy's odeint is real and would drop the "
