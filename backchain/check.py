@@ -51,7 +51,8 @@ def _rand_like(rng, x):
 
 
 def _pair(a, b):
-    return float(np.real(np.sum(np.asarray(a) * np.asarray(b))))
+    # a Tensor here depends on something the function closes over (a module's parameters): its value only
+    return float(np.real(np.sum(np.asarray(_data(a)) * np.asarray(_data(b)))))
 
 
 def _table(headers, rows):

@@ -52,3 +52,25 @@ def test_check_layers_on_a_function_model(capsys):
     report = bc.check.layers(model, np.ones((2, 4)), loss_fn=lambda y: bnp.mean(y ** 2))
     assert report.ok
     assert "tanh" in capsys.readouterr().out
+
+
+def test_gradcheck_of_a_function_closing_over_a_module():
+    # the parameters require grad; gradcheck checks the function in its argument and leaves them alone
+    import torch
+
+    model = bc.nn.Sequential(bc.nn.Linear(3, 4), bc.nn.Tanh(), bc.nn.Linear(4, 1))
+    x = np.random.default_rng(0).standard_normal((2, 3))
+    report = bc.gradcheck(lambda x: bnp.sum(model(x) ** 2), x)
+    assert report.ok and [r[:3] for r in report.rows] == [(1, "arg0", "rev"), (1, "all", "fwd"),
+                                                           (2, "arg0", "rev"), (2, "all", "fwd")]
+    assert all(p.grad is None for p in model.parameters())
+    # torch's gradcheck accepts the same closure over a module whose parameters require grad
+    tm = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 1)).double()
+    assert torch.autograd.gradcheck(lambda x: (tm(x) ** 2).sum(), torch.tensor(x, requires_grad=True))
+    # and a wrong rule inside such a function is still caught
+    @bc.custom_vjp
+    def half_wrong(x):
+        return x * x
+    half_wrong.defvjp(lambda x: (x * x, x), lambda x, g: (g * x,))
+    with pytest.raises(bc.check.GradcheckError, match="FAILED"):
+        bc.gradcheck(lambda x: bnp.sum(half_wrong(model(x))), x, order=1)
