@@ -133,9 +133,10 @@ def _power_dx_with(pow_fn):
         # NOTE: no where(y == 0, 0, ...): a constant there would drop d/dy (y x**(y-1)) = 1/x at
         # y = 0 from second derivatives. At x = 0, y is held constant (d/dy is 0 there, as for
         # the first derivative in `_power_dy`), which keeps the Hessian symmetric.
-        at_zero = (x.data if isinstance(x, Tensor) else np.asarray(x)) == 0
-        if isinstance(y, Tensor) and np.any(at_zero):
-            y = bnp.where(at_zero, y.data, y)
+        if isinstance(y, Tensor):
+            at_zero = (x.data if isinstance(x, Tensor) else np.asarray(x)) == 0
+            if np.any(at_zero):
+                y = bnp.where(at_zero, y.data, y)
         return _times(y, pow_fn(x, y - 1))
     return dx
 
