@@ -77,11 +77,11 @@ def _x_over(x, d):
 xlogy = primitive("scipy.special.xlogy", sc.xlogy,
                   **_safe_rules(lambda ans, x, y: xlogy(1.0, y),  # log(y), -inf at 0 without a warning
                                 lambda ans, x, y: _x_over(x, y)),
-                  kinks="x == 0: value 0 and d/dy = 0; d/dx = log(y), -inf at y == 0")
+                  kinks="x == 0: value 0 and d/dy = 0; d/dx = log(y), -inf at y == 0; d/dy = x / y: +-inf")
 xlog1py = primitive("scipy.special.xlog1py", sc.xlog1py,
                     **_safe_rules(lambda ans, x, y: xlog1py(1.0, y),
                                   lambda ans, x, y: _x_over(x, 1.0 + y)),
-                    kinks="x == 0: value 0 and d/dy = 0; d/dx = log1p(y), -inf at y == -1")
+                    kinks="x == 0: value 0 and d/dy = 0; d/dx = log1p(y), -inf at y == -1; d/dy +-inf there")
 
 # -- gamma and friends ------------------------------------------------------------------
 
@@ -132,7 +132,8 @@ def _i1_over_x(x, sign=1.0):
 
 i0 = _p("i0", sc.i0, lambda ans, x: i1(x))
 # i1' = i0 - i1/x, whose limit at 0 is 1 - 1/2 = 1/2.
-i1 = _p("i1", sc.i1, lambda ans, x: i0(x) - _over_x(i1, x, _i1_over_x), kinks="i1'(0) = 1/2 (the limit)")
+i1 = _p("i1", sc.i1, lambda ans, x: i0(x) - _over_x(i1, x, _i1_over_x),
+        kinks="i1'(0) = 1/2 (the limit; higher orders from the Taylor series)")
 # Scaled: i0e = exp(-|x|) i0, so i0e' = i1e - sign(x) i0e.
 # i0e has a corner at 0 (one-sided slopes -1 and +1): sign(0) = 0 gives the min-norm value 0.
 i0e = _p("i0e", sc.i0e, lambda ans, x: i1e(x) - bnp.sign(x) * ans, kinks="i0e'(0) = 0 (min-norm of [-1, 1])")
@@ -140,7 +141,7 @@ i1e = _p("i1e", sc.i1e, lambda ans, x: i0e(x) - _over_x(i1e, x, 0.5) - bnp.sign(
          kinks="i1e'(0) = 1/2 (the limit)")
 j0 = _p("j0", sc.j0, lambda ans, x: -j1(x))
 j1 = _p("j1", sc.j1, lambda ans, x: j0(x) - _over_x(j1, x, lambda x: _i1_over_x(x, -1.0)),
-        kinks="j1'(0) = 1/2 (the limit)")
+        kinks="j1'(0) = 1/2 (the limit; higher orders from the Taylor series)")
 y0 = _p("y0", sc.y0, lambda ans, x: -y1(x))
 y1 = _p("y1", sc.y1, lambda ans, x: y0(x) - y1(x) / x)
 
