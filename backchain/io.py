@@ -21,12 +21,17 @@ Loading trusts nothing in the file: every declared dtype, shape and byte range
 is checked against the file's size before anything is allocated (the ranges
 must tile the data section exactly), and a SHA-256 checksum over the structure
 and the arrays (format version 2) catches damage anywhere in a file written by
-``save``. Any malformed file raises :class:`CheckpointError`.
+``save``. Parsing the JSON headers may allocate about twice the file's size
+(and 1 MiB), whatever they say: what they would make is bounded from their text
+before parsing and counted during it. Any malformed file raises
+:class:`CheckpointError`.
 """
 import json
 import os
+import re
 import secrets
 import struct
+import sys
 
 import numpy as np
 
@@ -218,19 +223,112 @@ def _atomic_write(path, data):
 
 
 # -- decoding ------------------------------------------------------------------
-def _read_header(data, where):
-    if len(data) < 8:
-        raise CheckpointError(f"load: {where} is {len(data)} bytes long, too short to be a safetensors file "
-                              "(truncated or not a checkpoint)")
-    (n,) = struct.unpack("<Q", data[:8])
-    if n > _MAX_HEADER or 8 + n > len(data):
-        raise CheckpointError(f"load: {where} declares a {n}-byte header but holds {len(data)} bytes "
-                              "(truncated or not a safetensors file)")
+class _Budget:
+    """The bytes that reading a file's JSON headers may still allocate (``limit``: by default twice the
+    file's size and 1 MiB, whatever the header declares). ``take`` raises CheckpointError once they are spent."""
+
+    def __init__(self, size, where, limit):
+        self.default = limit is None
+        self.limit = self.left = 2 * size + (1 << 20) if limit is None else limit
+        self.size, self.where = size, where
+
+    def take(self, nbytes, value=None):
+        self.left -= nbytes
+        if self.left < 0:
+            bound = f"twice the file's {self.size} bytes and 1 MiB" if self.default else "header_memory"
+            raise CheckpointError(
+                f"load: reading the header of {self.where} would allocate more than {self.limit} bytes ({bound}); "
+                "a header this large for the data it describes is refused, as a crafted or corrupt file would be. "
+                "A checkpoint of many tiny arrays that you trust loads with load(path, header_memory=math.inf)")
+        return value
+
+
+_STRING = re.compile(r'"(?:[^"\\]|\\.)*+"', re.DOTALL)
+
+
+def _json(text, budget, what, node=None):
+    """``json.loads(text)``, allocating at most what ``budget`` allows; ``node`` decodes each object.
+
+    Before parsing, what the parser makes and no hook sees is bounded from the text with its strings
+    cut out: the strings themselves (one byte a character, four if any may be wider than ASCII), one
+    key-value pair and memo entry per ``:``, one list slot per value, one list per ``[``. Numbers and
+    objects are counted as they are made, so a document of a million ``{}`` stops at the budget.
+    """
+    strings = chars = 0
+    inside = {c: 0 for c in ':,[{'}
+    for m in _STRING.finditer(text):   # counts, without copies of the strings
+        begin, end = m.span()
+        strings += 1
+        chars += end - begin - 2
+        if text.find("\\", begin, end) >= 0:
+            chars += end - begin - 2   # a string with escapes is assembled from pieces: twice its size
+        for c in inside:
+            inside[c] += text.count(c, begin, end)
+    colons, commas, lists, objects = (text.count(c) - inside[c] for c in ':,[{')
+    wide = not text.isascii() or "\\u" in text
+    budget.take(strings * 49 + (4 if wide else 1) * chars + 124 * colons + 64 * lists
+                + 9 * (commas + lists + objects + 1))
+    decode = (lambda pairs: dict(pairs)) if node is None else (lambda pairs: node(dict(pairs)))
+
+    def made_object(pairs):
+        value = decode(pairs)
+        budget.take(-64 * len(pairs))   # the pairs, counted above, are freed once their object is made
+        return _made(budget, value)
+
+    decoder = json.JSONDecoder(
+        object_pairs_hook=made_object,
+        parse_int=lambda t: _made(budget, int(t)),
+        parse_float=lambda t: _made(budget, float(t)),
+        parse_constant=lambda t: _made(budget, float(t)))
     try:
-        header = json.loads(bytes(data[8:8 + n]).decode("utf-8"))
-    except (UnicodeDecodeError, json.JSONDecodeError, RecursionError) as e:
+        return decoder.decode(text)
+    except CheckpointError:
+        raise
+    except (ValueError, TypeError, AttributeError, RecursionError) as e:
+        # invalid JSON, an int of too many digits, nesting too deep, a "$dict" or "$tuple" of the wrong form
+        raise CheckpointError(f"load: {what} is not valid JSON or is corrupt ({type(e).__name__}: "
+                              f"{str(e)[:200]}); the file is corrupt") from None
+
+
+def _made(budget, value):
+    """``value``, its memory taken from the budget (a dict or tuple: the object itself; its items are counted
+    where they are made; an array read from the file: nothing)."""
+    return value if isinstance(value, np.ndarray) else budget.take(sys.getsizeof(value), value)
+
+
+def _read_exact(f, buf, where, what):
+    """Fill the writable buffer ``buf`` from ``f``; a short read means the file shrank or was truncated."""
+    view = memoryview(buf)
+    got = 0
+    while got < len(view):
+        k = f.readinto(view[got:])
+        if not k:
+            raise CheckpointError(f"load: {where} ended after {got} of the {len(view)} bytes of {what} (truncated "
+                                  "while being read?)")
+        got += k
+
+
+def _read_header(f, size, where, budget):
+    """The header of the open file ``f`` (of ``size`` bytes), parsed; and the offset of the data section."""
+    if size < 8:
+        raise CheckpointError(f"load: {where} is {size} bytes long, too short to be a safetensors file "
+                              "(truncated or not a checkpoint)")
+    prefix = bytearray(8)
+    _read_exact(f, prefix, where, "the header size")
+    (n,) = struct.unpack("<Q", prefix)
+    if n > _MAX_HEADER or 8 + n > size:
+        raise CheckpointError(f"load: {where} declares a {n}-byte header but holds {size} bytes "
+                              "(truncated or not a safetensors file)")
+    raw = bytearray(n)
+    _read_exact(f, raw, where, "the header")
+    budget.take(80 + (len(raw) if raw.isascii() else 4 * len(raw)))  # the header as a str
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as e:
         raise CheckpointError(f"load: the header of {where} is not valid JSON ({type(e).__name__}: "
                               f"{str(e)[:200]}); the file is corrupt") from None
+    del raw
+    header = _json(text, budget, f"the header of {where}")
     if not isinstance(header, dict):
         raise CheckpointError(f"load: the header of {where} is a JSON {type(header).__name__}, expected an object")
     return header, 8 + n
@@ -245,8 +343,8 @@ def _is_int(v):
     return isinstance(v, int) and not isinstance(v, bool)
 
 
-def _parse_tensors(header, data, start, where):
-    """Check every declared tensor against the file before touching its bytes, then view them.
+def _parse_tensors(header, f, size, where):
+    """Check every declared tensor against the data section (``size`` bytes) before reading it into arrays.
 
     Each entry must have a known dtype, a shape of non-negative ints and offsets
     ``[begin, end]`` with ``end - begin`` equal to the shape's byte size; the
@@ -255,9 +353,7 @@ def _parse_tensors(header, data, start, where):
     Python ints, so a huge declared shape cannot overflow: it fails the size
     check and nothing is allocated.
     """
-    size = len(data) - start
     spans = []
-    infos = []
     for name, info in header.items():
         if name == "__metadata__":
             if not isinstance(info, dict) or not all(isinstance(k, str) and isinstance(v, str)
@@ -290,10 +386,9 @@ def _parse_tensors(header, data, start, where):
         if offsets[1] > size:
             raise CheckpointError(f"load: {where} is not a valid safetensors file (truncated?): array '{name}' "
                                   f"ends at byte {offsets[1]} of the data section, which holds {size} bytes")
-        spans.append((offsets[0], offsets[1], name))
-        infos.append((name, dtype, shape, count, offsets[0], dtype_name))
+        spans.append((offsets[0], offsets[1], name, dtype, shape, dtype_name))
     end = 0
-    for begin, stop, name in sorted(spans):
+    for begin, stop, name, *_ in sorted(spans):
         if begin != end:
             what = "overlaps the previous array" if begin < end else f"leaves a hole of {begin - end} bytes"
             raise CheckpointError(f"load: {where} is not a valid safetensors file: array '{name}' at bytes "
@@ -304,21 +399,18 @@ def _parse_tensors(header, data, start, where):
                               f"a {size}-byte data section")
     tensors = {}
     kinds = {}
-    for name, dtype, shape, count, begin, dtype_name in infos:
-        if count == 0:
-            a = np.empty(shape, dtype)
-        else:
-            a = np.frombuffer(data, dtype=dtype, count=count, offset=start + begin).reshape(shape)
+    for begin, stop, name, dtype, shape, dtype_name in sorted(spans):  # they tile the data section: in order
+        a = np.empty(shape, dtype)
+        if a.size:
+            _read_exact(f, a.reshape(-1).view(np.uint8), where, f"array '{name}'")
         tensors[name] = a.astype(a.dtype.newbyteorder("="), copy=False)
         kinds[name] = dtype_name
     return tensors, kinds
 
 
-def _decode(node, tensors, where, done):
-    if isinstance(node, list):
-        return [_decode(v, tensors, where, done) for v in node]
-    if not isinstance(node, dict):
-        return node
+def _node(node, tensors, where, done):
+    """One JSON object of the structure document, decoded (its values already are: the parser calls this
+    bottom-up): an array reference, a special float, a tuple, a dict with other keys than strings, or a dict."""
     if "$tensor" in node:
         name = node["$tensor"]
         if not isinstance(name, str) or name not in tensors:
@@ -327,14 +419,13 @@ def _decode(node, tensors, where, done):
         complex128 = node.get("dtype") == "complex128"
         key = (name, complex128)
         a = done.get(key)
-        if a is None:  # each stored array is copied once, however often the structure names it
+        if a is None:  # arrays were read into memory of their own: named twice, they are one array
             a = tensors[name]
             if complex128:
                 if a.dtype != np.float64 or a.ndim == 0 or a.shape[-1] != 2:
                     raise CheckpointError(f"load: array '{name}' in {where} is marked complex128 but has dtype "
                                           f"{a.dtype} and shape {a.shape}; expected float64 (..., 2)")
                 a = np.ascontiguousarray(a).view(np.complex128).reshape(a.shape[:-1])
-            a = np.array(a, copy=True)
             done[key] = a
         if node.get("scalar"):
             if a.ndim != 0:
@@ -348,27 +439,36 @@ def _decode(node, tensors, where, done):
                                   "'inf' or '-inf'")
         return float(value)
     if "$tuple" in node:
-        return tuple(_decode(v, tensors, where, done) for v in node["$tuple"])
+        return tuple(node["$tuple"])
     if "$dict" in node:
-        return {k: _decode(v, tensors, where, done) for k, v in node["$dict"]}
-    return {k: _decode(v, tensors, where, done) for k, v in node.items()}
+        return {k: v for k, v in node["$dict"]}
+    return node
 
 
-def load(path):
+def load(path, *, header_memory=None):
     """Load what :func:`save` wrote (or the arrays of any safetensors file).
 
-    Only JSON is parsed and bytes copied: loading never executes code. Every
+    Only JSON is parsed and bytes read: loading never executes code. Every
     declared dtype, shape and byte range is checked against the file's size
-    before anything is allocated, so a corrupt or hostile file cannot make
-    ``load`` allocate more than about twice the file's size. Arrays come back
-    as writable ndarrays (Tensors that were saved come back as arrays); ints,
-    floats, strings, bools, None, lists, tuples and dicts come back as they
-    were saved. A safetensors file written by another program loads as a flat
-    dict of its arrays.
+    before anything is allocated, and the arrays are read straight into their
+    own memory. What the JSON headers would allocate is bounded from their text
+    before they are parsed and counted while they are, so besides the arrays a
+    corrupt or hostile file cannot make ``load`` allocate more than about twice
+    the file's size (and 1 MiB), whatever its header says. Arrays come back as
+    writable ndarrays (Tensors that were saved come back as arrays); ints,
+    floats, strings, bools, None, lists, tuples and dicts come back as they were
+    saved. A safetensors file written by another program loads as a flat dict of
+    its arrays.
 
     Parameters
     ----------
     path : str or os.PathLike
+    header_memory : int or float, optional
+        The bytes that reading the headers may allocate. By default twice the
+        file's size and 1 MiB: enough for any file whose arrays average more
+        than about 1 KB, or that holds fewer than about 500 arrays. Parsing
+        JSON takes about 1 to 2 KB an array, so a checkpoint of thousands of
+        tiny arrays needs more: pass ``math.inf`` for a file you trust.
 
     Raises
     ------
@@ -388,39 +488,42 @@ def load(path):
     """
     where = f"'{os.fspath(path)}'"
     with open(path, "rb") as f:
-        data = f.read()
-    header, start = _read_header(data, where)
-    tensors, kinds = _parse_tensors(header, data, start, where)
+        size = os.fstat(f.fileno()).st_size
+        budget = _Budget(size, where, header_memory)
+        header, start = _read_header(f, size, where, budget)
+        tensors, kinds = _parse_tensors(header, f, size - start, where)
     meta = header.get("__metadata__") or {}
     if _META_KEY not in meta:
         damaged = [k for k in meta if _near(k, _META_KEY) or _near(k, _SUM_KEY)]
         if damaged:
             raise CheckpointError(f"load: {where} has a damaged backchain header (metadata key {damaged[0]!r}, "
                                   f"expected {_META_KEY!r} and {_SUM_KEY!r}); the file is corrupt")
-        return {name: np.array(a, copy=True) for name, a in tensors.items()}
-    try:
-        doc = json.loads(meta[_META_KEY])
+        return tensors
+    if _SUM_KEY in meta:  # version 2: damage anywhere is caught before the structure is read
+        _check_sum(meta, tensors, kinds, where)
+    done = {}
+    try:  # the structure is decoded as it is parsed
+        doc = _json(meta[_META_KEY], budget, f"the backchain header of {where}",
+                    node=lambda node: _node(node, tensors, where, done))
         tree = doc["tree"]
         version = doc.get("version")
-    except (TypeError, KeyError, AttributeError, json.JSONDecodeError, RecursionError) as e:
+    except (TypeError, KeyError, AttributeError) as e:
         raise CheckpointError(f"load: the backchain header of {where} is corrupt ({type(e).__name__}: "
                               f"{str(e)[:200]})") from None
     if version not in (1, 2) or isinstance(version, bool):
         raise CheckpointError(f"load: {where} has checkpoint format version {str(version)[:50]}; this backchain "
                               f"reads versions 1 and {_FORMAT_VERSION}")
-    if version == 2:
-        expected = meta.get(_SUM_KEY)
-        actual = _digest(meta[_META_KEY], ((k, kinds[k], a.shape, a) for k, a in tensors.items()))
-        if expected != actual:
-            raise CheckpointError(f"load: {where} fails its checksum (stored {str(expected)[:64]}, computed "
-                                  f"{actual}); the file was damaged after it was written")
-    try:
-        return _decode(tree, tensors, where, {})
-    except CheckpointError:
-        raise
-    except (TypeError, ValueError, AttributeError, RecursionError) as e:
-        raise CheckpointError(f"load: the structure stored in {where} is corrupt ({type(e).__name__}: "
-                              f"{str(e)[:200]})") from None
+    if version == 2 and _SUM_KEY not in meta:
+        _check_sum(meta, tensors, kinds, where)
+    return tree
+
+
+def _check_sum(meta, tensors, kinds, where):
+    expected = meta.get(_SUM_KEY)
+    actual = _digest(meta[_META_KEY], ((k, kinds[k], a.shape, a) for k, a in tensors.items()))
+    if expected != actual:
+        raise CheckpointError(f"load: {where} fails its checksum (stored {str(expected)[:64]}, computed "
+                              f"{actual}); the file was damaged after it was written")
 
 
 _DTYPES = {"F64": np.float64, "F32": np.float32, "F16": np.float16, "I64": np.int64, "U64": np.uint64,

@@ -239,3 +239,76 @@ def test_save_over_a_file_keeps_its_mode(tmp_path):
     bc.save({"epoch": 2}, path)
     assert path.stat().st_mode & 0o777 == 0o640 and bc.load(path) == {"epoch": 2}
     assert os.listdir(tmp_path) == ["ckpt.safetensors"]
+
+
+def _crafted(path, body):
+    path.write_bytes(struct.pack("<Q", len(body)) + body)
+    return path
+
+
+CRAFTED = {
+    "empty objects": b'{"a":[' + b",".join([b"{}"] * 600_000) + b"]}",
+    "empty lists": b'{"a":[' + b",".join([b"[]"] * 600_000) + b"]}",
+    "floats": b'{"a":[' + b",".join([b"0.5"] * 450_000) + b"]}",
+    "two-letter strings": b'{"a":[' + b",".join([b'"ab"'] * 350_000) + b"]}",
+    "flat object": b"{" + b",".join(b'"k%d":0' % i for i in range(200_000)) + b"}",
+    "valid entries": b"{" + b",".join(b'"t%d":{"dtype":"F32","shape":[0],"data_offsets":[0,0]}' % i
+                                      for i in range(40_000)) + b"}",
+    "structure document": b'{"__metadata__":{"backchain":"{\\"version\\":1,\\"tree\\":['
+                          + b",".join([b"{}"] * 500_000) + b']}"}}',
+}
+
+
+@pytest.mark.parametrize("name", sorted(CRAFTED))
+def test_a_crafted_header_allocates_at_most_about_twice_the_file(tmp_path, name):
+    import tracemalloc
+
+    path = _crafted(tmp_path / "crafted.safetensors", CRAFTED[name])
+    size = path.stat().st_size
+    assert size > 1_500_000
+    tracemalloc.start()
+    try:
+        with pytest.raises(bio.CheckpointError, match="would allocate more than"):
+            bc.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 2.2 * size + (1 << 20), (peak, size)   # was 25x for the empty objects
+
+
+def test_many_tiny_arrays_need_header_memory_and_load_with_it(tmp_path):
+    import math
+
+    state = {f"layer{i}.bias": np.full(2, i, np.float32) for i in range(3000)}
+    path = tmp_path / "tiny.safetensors"
+    bc.save(state, path)
+    with pytest.raises(bio.CheckpointError, match=r"header_memory=math.inf"):
+        bc.load(path)
+    loaded = bc.load(path, header_memory=math.inf)
+    assert list(loaded) == list(state)
+    for k, v in state.items():
+        np.testing.assert_array_equal(loaded[k], v)
+    with pytest.raises(bio.CheckpointError, match=r"more than 1000 bytes \(header_memory\)"):
+        bc.load(tmp_path / "tiny.safetensors", header_memory=1000)
+
+
+def test_arrays_are_read_straight_into_their_own_memory(tmp_path):
+    """A large checkpoint loads in about its own size (it was read whole, then every array copied: twice)."""
+    import tracemalloc
+
+    state = {"w": np.arange(1_000_000, dtype=np.float32).reshape(1000, 1000), "c": np.array([1 + 2j, 3j]),
+             "s": np.float64(2.5), "epoch": 3}
+    path = tmp_path / "big.safetensors"
+    bc.save(state, path)
+    size = path.stat().st_size
+    tracemalloc.start()
+    try:
+        out = bc.load(path)
+        peak = tracemalloc.get_traced_memory()[1]
+    finally:
+        tracemalloc.stop()
+    assert peak < 1.2 * size, (peak, size)
+    assert out["w"].flags.writeable and out["w"].flags.owndata
+    np.testing.assert_array_equal(out["w"], state["w"])
+    np.testing.assert_array_equal(out["c"], state["c"])
+    assert out["s"] == 2.5 and isinstance(out["s"], np.float64) and out["epoch"] == 3
