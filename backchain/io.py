@@ -249,10 +249,11 @@ _STRING = re.compile(r'"(?:[^"\\]|\\.)*+"', re.DOTALL)
 def _json(text, budget, what, node=None):
     """``json.loads(text)``, allocating at most what ``budget`` allows; ``node`` decodes each object.
 
-    Before parsing, what the parser makes and no hook sees is bounded from the text with its strings
-    cut out: the strings themselves (one byte a character, four if any may be wider than ASCII), one
-    key-value pair and memo entry per ``:``, one list slot per value, one list per ``[``. Numbers and
-    objects are counted as they are made, so a document of a million ``{}`` stops at the budget.
+    Before parsing, what the parser makes and no hook sees is bounded from counts over the text (the
+    characters inside strings apart): the strings themselves (one byte a character, four if any may be
+    wider than ASCII, twice with escapes), one key-value pair and memo entry per ``:``, one list slot
+    per value, one list per ``[``. Numbers and objects are counted as they are made, so a document of a
+    million ``{}`` stops at the budget.
     """
     strings = chars = 0
     inside = {c: 0 for c in ':,[{'}

@@ -781,7 +781,7 @@ class _Trainer:
         rng = {"backchain": get_rng_state()}
         if hasattr(self.loader, "state_dict"):
             rng["data"] = self.loader.state_dict()
-        own = {path: m.generator.bit_generator.state for path, m in self.model.named_modules()
+        own = {path: m.generator.bit_generator.state for path, m in _modules(self.model)
                if isinstance(getattr(m, "generator", None), np.random.Generator)}
         if own:
             rng["modules"] = own
@@ -811,7 +811,7 @@ class _Trainer:
             self.loader.load_state_dict(rng["data"])
         if "backchain" in rng:
             set_rng_state(rng["backchain"])
-        modules = dict(self.model.named_modules())
+        modules = dict(_modules(self.model))
         for path, gen_state in (rng.get("modules") or {}).items():
             gen = getattr(modules.get(path), "generator", None)
             if not isinstance(gen, np.random.Generator):
@@ -823,6 +823,17 @@ class _Trainer:
             cb.load_state_dict(cb_state)
         self.history = History.from_dict(state.get("history") or {})
         self.epochs_done = self.start_epoch = int(state["epoch"])
+
+
+def _modules(model):
+    """``(path, module)`` of the model, named as its ``state_dict`` names them (a distributed wrapper's
+    inner model, without ``module.``), so that a checkpoint resumes with or without several ranks."""
+    if not callable(getattr(model, "named_modules", None)):
+        return []
+    dist = sys.modules.get("backchain.distributed")
+    if dist is not None and isinstance(model, dist.DistributedDataParallel):
+        model = model.module
+    return list(model.named_modules())
 
 
 def _forward_loss(model, loss_fn, x, y):
