@@ -902,7 +902,7 @@ def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
     if np.any((t[valid] < 0) | (t[valid] >= c)):
         raise IndexError(f"nll_loss: target values must be in [0, {c}) or ignore_index={ignore_index}; "
                          f"got values in [{t.min()}, {t.max()}]")
-    safe = np.where(valid, t, 0)
+    safe = _stand_in(t, valid, input, axis)
     picked = bnp.squeeze(bnp.take_along_axis(input, np.expand_dims(safe, axis), axis=axis), axis=axis)
     if weight is not None:
         w = np.asarray(_data(weight))[safe]
@@ -982,7 +982,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
         smooth = -bnp.sum(logp * _weight_along(weight, input, axis).astype(_dtype(input)), axis=axis)
     else:
         smooth = -bnp.sum(logp, axis=axis)
-    smooth = smooth * valid.astype(_dtype(input))
+    smooth = bnp.where(valid, smooth, _const(0.0, input))  # an ignored sample's -inf logit gives 0, not NaN
     if reduction == "mean":
         denom = valid.sum() if weight is None else np.asarray(_data(weight))[t[valid]].sum()
         ret = _weighted_mean(bnp.sum(smooth), denom, valid, input)
@@ -997,11 +997,21 @@ def _targets(t, input, axis, c, ignore_index, op):
     if t.shape != expected:
         raise ValueError(f"{op}: target of shape {t.shape} does not fit input of shape {shape} (expected {expected})")
     valid = t != ignore_index
-    safe = t if valid.all() else np.where(valid, t, 0)
+    safe = _stand_in(t, valid, input, axis)
     if safe.size and (safe.min() < 0 or safe.max() >= c):
         raise IndexError(f"{op}: target values must be in [0, {c}) or ignore_index={ignore_index}; "
                          f"got values in [{t.min()}, {t.max()}]")
     return valid, safe
+
+
+def _stand_in(t, valid, input, axis):
+    """``t`` with each ignored target replaced by its sample's largest class: a picked value weighted by 0
+    must be finite (a masked logit of -inf at class 0 made the loss NaN; PyTorch skips ignored targets)."""
+    if valid.all():
+        return t
+    if not _shape(input)[axis]:
+        return np.where(valid, t, 0)
+    return np.where(valid, t, np.argmax(np.asarray(_data(input)), axis=axis))
 
 
 def _fused_cross_entropy(input, t, weight, ignore_index, reduction, axis, c):
