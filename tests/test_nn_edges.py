@@ -447,3 +447,27 @@ def test_ignored_sample_with_a_minus_inf_logit_matches_torch(loss, smoothing, re
     np.testing.assert_allclose(out.detach().numpy(), tout.detach().numpy(), rtol=1e-14, atol=0)
     assert np.all(np.isfinite(out.detach().numpy()))
     np.testing.assert_allclose(xb.grad, xt.grad.numpy(), rtol=1e-14, atol=1e-16)
+
+
+@pytest.mark.parametrize("geo", [dict(kernel_size=4), dict(kernel_size=3, stride=1, padding=1),
+                                 dict(kernel_size=2, stride=2, padding=1, ceil_mode=True)])
+@pytest.mark.parametrize("nd", [1, 2])
+def test_max_pool_first_with_nan_takes_the_last_nan_like_torch(nd, geo):
+    rng = np.random.default_rng(10 + nd)
+    shape = (2, 2) + (8,) * nd
+    x = rng.integers(-2, 2, size=shape).astype(np.float64)
+    x[rng.random(shape) < 0.3] = np.nan
+    op = getattr(F, f"max_pool{nd}d")
+    g = rng.integers(1, 9, size=getattr(TF, f"max_pool{nd}d")(torch.tensor(x), **geo).shape).astype(np.float64)
+    xt = torch.tensor(x, requires_grad=True)
+    yt, it = getattr(TF, f"max_pool{nd}d")(xt, return_indices=True, **geo)
+    (yt * torch.tensor(g)).sum().backward()
+    for return_indices in (True, False):   # the window path and, for kernel == stride, the tiled one
+        xb = bc.tensor(x, requires_grad=True)
+        out = op(xb, return_indices=return_indices, ties="first", **geo)
+        y = out[0] if return_indices else out
+        (y * g).sum().backward()
+        np.testing.assert_array_equal(y.data, yt.detach().numpy())
+        np.testing.assert_array_equal(xb.grad, xt.grad.numpy())
+        if return_indices:
+            np.testing.assert_array_equal(out[1], it.numpy())

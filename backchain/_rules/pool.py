@@ -25,7 +25,8 @@ padded variable-size windows (max); unpooling is a scatter.
 Ties (DESIGN.md section 4): by default the cotangent of a window is split
 evenly among its tied maxima (the minimum-norm subgradient); under the
 ``"first"`` policy it goes to the first maximum in the window's row-major
-order, which is what PyTorch does; ``"last"`` picks the last one. The mode is
+order, which is what PyTorch does (as PyTorch, the last NaN of a window that
+holds NaN; padding is never a maximum); ``"last"`` picks the last one. The mode is
 read from the ``backchain.kinks`` policy (``bc.kinks.policy(ties=...)``), or
 given per call with ``ties=``.
 """
@@ -126,20 +127,33 @@ pool_windows_T = primitive(
 )
 
 
-def _window_maxima(v, ans, valid):
+def _window_maxima(v, ans, valid, ties):
     """The entries of each window equal to its maximum (NaN counting as equal to NaN), padding excluded:
     the fill of the padding ties with a window of -inf inputs, but is no input (PyTorch never picks it)."""
     mask = v == ans
     if ans.dtype.kind in "fc" and np.isnan(ans).any():
         mask |= np.isnan(v) & np.isnan(ans)
+        mask = _last_nan(mask, ans, ties)
     if valid is not None:
         mask &= valid
     return mask
 
 
+def _last_nan(mask, ans, ties):
+    """Under "first", a window whose maximum is NaN keeps only its last NaN: PyTorch takes every NaN it
+    meets (``val > max or isnan(val)``), so its choice is the last one."""
+    nan = np.isnan(ans)
+    if ties != "first" or not nan.any():
+        return mask
+    last = len(mask) - 1 - np.argmax(mask[::-1], axis=0)
+    keep = np.arange(len(mask)).reshape((-1,) + (1,) * ans.ndim) == last
+    return np.where(nan, mask & keep, mask)
+
+
 def _window_max_weights(v, ans, ties, valid):
     v, ans = np.asarray(_data(v)), np.asarray(_data(ans))
-    return _tie_weights(_window_maxima(v, ans, valid), 0, ties, dtype=v.dtype if v.dtype.kind in "fc" else np.float64)
+    return _tie_weights(_window_maxima(v, ans, valid, ties), 0, ties,
+                        dtype=v.dtype if v.dtype.kind in "fc" else np.float64)
 
 
 def _window_max_vjp(g, ans, v, ties, valid=None):
@@ -199,6 +213,8 @@ def _tiled_max_weights(x, ans, kernel, ties):
         np.equal(x[sl], ans, out=m)
         if nan:
             m |= np.isnan(x[sl]) & np.isnan(ans)
+    if nan:
+        mask = _last_nan(mask, ans, ties)
     if np.count_nonzero(mask) == ans.size:   # one maximum per window: every tie rule gives the mask
         return mask, None
     if ties == "split":
@@ -276,8 +292,8 @@ tiled_gather = primitive(
 
 def _chosen(vd, ties, valid=None):
     """Position in each window of the maximum that return_indices reports (first, or last under "last")."""
-    mask = _window_maxima(vd, vd.max(0), valid)
-    return np.argmax(_tie_weights(mask, 0, "last" if ties == "last" else "first"), axis=0)
+    rule = "last" if ties == "last" else "first"
+    return np.argmax(_tie_weights(_window_maxima(vd, vd.max(0), valid, rule), 0, rule), axis=0)
 
 
 # -- argument handling ---------------------------------------------------------------------------
