@@ -176,6 +176,19 @@ def test_complex_parameter_converges_to_the_minimum(name, kw):
     assert abs(complex(z.data[0]) - TARGET) < 0.05, z.data
 
 
+def test_complex_parameter_that_is_not_contiguous_follows_torch():
+    z0 = (np.arange(6.0).reshape(3, 2) + 1j * np.arange(6.0).reshape(3, 2)).T   # a transposed view
+    z, tz = bc.tensor(z0, requires_grad=True), torch.tensor(z0.copy(), requires_grad=True)
+    opt, topt = bc.optim.RMSprop([z], lr=0.05, momentum=0.5), torch.optim.RMSprop([tz], lr=0.05, momentum=0.5)
+    for _ in range(5):
+        for o, p in ((opt, z), (topt, tz)):
+            o.zero_grad()
+            _distance_loss(p, TARGET).backward()
+            o.step()
+    assert not z.data.flags.c_contiguous
+    np.testing.assert_allclose(z.data, tz.detach().numpy(), rtol=1e-13)
+
+
 def test_complex_state_dict_round_trip():
     z = bc.tensor(np.array([0.5 - 1j, 2j]), requires_grad=True)
     opt = bc.optim.Adam([z], lr=0.1)
