@@ -1,6 +1,8 @@
 """The edges of networks, optimizers and checkpoints (issue #16, section 6), against PyTorch where it has
 a counterpart: losses with every target ignored, Embedding's index checks, optimizers on complex parameters,
 state_dict with shared submodules, functional_call, MultiheadAttention's mask checks."""
+import re
+
 import numpy as np
 import pytest
 
@@ -484,3 +486,16 @@ def test_max_pool_first_with_nan_takes_the_last_nan_like_torch(nd, geo):
         np.testing.assert_array_equal(xb.grad, xt.grad.numpy())
         if return_indices:
             np.testing.assert_array_equal(out[1], it.numpy())
+
+
+@pytest.mark.parametrize("shape", [(5, 5), (2, 3, 6, 5), (4, 5, 6)])
+def test_scaled_dot_product_attention_names_a_mask_that_does_not_broadcast(shape):
+    q, k = np.ones((2, 3, 5, 4)), np.ones((2, 3, 6, 4))
+    mask = np.zeros(shape, bool)
+    with pytest.raises(RuntimeError):   # PyTorch refuses it too
+        TF.scaled_dot_product_attention(torch.tensor(q), torch.tensor(k), torch.tensor(k), attn_mask=torch.tensor(mask))
+    with pytest.raises(ValueError, match=rf"scaled_dot_product_attention: attn_mask of shape {re.escape(str(shape))} "
+                                         r"does not broadcast to the scores' shape \(2, 3, 5, 6\)"):
+        F.scaled_dot_product_attention(q, k, k, attn_mask=mask)
+    ok = F.scaled_dot_product_attention(q, k, k, attn_mask=np.ones((5, 6), bool))
+    assert ok.shape == (2, 3, 5, 4)

@@ -1213,6 +1213,14 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.
         key = bnp.repeat(key, rep, axis=-3)
         value = bnp.repeat(value, rep, axis=-3)
     L, S = qs[-2], ks[-2]
+    if attn_mask is not None:
+        scores_shape = np.broadcast_shapes(qs[:-2], ks[:-2]) + (L, S)
+        try:
+            np.broadcast_shapes(_shape(attn_mask), scores_shape)
+        except ValueError:
+            raise ValueError(f"scaled_dot_product_attention: attn_mask of shape {_shape(attn_mask)} does not "
+                             f"broadcast to the scores' shape {scores_shape} (query {qs}, key {ks}); expected a mask "
+                             f"broadcastable to (..., L={L}, S={S})") from None
     dtype = _dtype(query)
     scale = 1.0 / math.sqrt(qs[-1]) if scale is None else scale
     scores = bnp.matmul(query * _const(scale, query), bnp.swapaxes(key, -1, -2))
