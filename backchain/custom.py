@@ -112,13 +112,43 @@ def _interleave(diff, nondiff, nondiff_argnums):
 
 
 class _Memo:
-    """Per-call storage on a graph node: residuals, and the cotangents of the last ``g``."""
+    """Per-call storage on a graph node: residuals, the cotangents of the last ``g``, and the
+    outputs as recorded over the traced values the function closes over (``closed``)."""
 
-    __slots__ = ("res", "single", "g", "cts", "ctx")
+    __slots__ = ("res", "single", "g", "cts", "ctx", "closed")
 
     def __init__(self):
-        self.res = self.g = self.cts = self.ctx = None
+        self.res = self.g = self.cts = self.ctx = self.closed = None
         self.single = True
+
+
+def _forward_outputs(outs, memo):
+    """The arrays of a rule's forward outputs.
+
+    The forward computation runs on plain arrays with recording on, so only a value that it closes
+    over and that some computation traces is recorded; outputs computed from one are kept in
+    ``memo.closed`` (see :func:`_joined`).
+    """
+    if any(isinstance(o, Tensor) and o.requires_grad for o in outs):
+        memo.closed = [o if isinstance(o, Tensor) and o.requires_grad else None for o in outs]
+    return tuple(_data(o) for o in outs)
+
+
+def _joined(outs, memo):
+    """The node's outputs, each joined with its recomputation over closed-over traced values.
+
+    The rule gives the derivative in the arguments; the plain function, differentiated at the
+    arguments' values, the derivative in the values it closes over (the sum is the total).
+    """
+    RULES.last = next(_seq)
+    if memo.closed is None:
+        return outs
+    return tuple(o if c is None else _closure(o, c) for o, c in zip(outs, memo.closed))
+
+
+_pass = (lambda g, ans, out, closed: g,) * 2
+_closure = primitive("custom closure", lambda out, closed: out, vjp=_pass, jvp=_pass, saves=False,
+                     register=False)
 
 
 class _CustomRule:
@@ -144,8 +174,7 @@ class _CustomRule:
             return self.fun(*args)
         nondiff = tuple(args[i] for i in self.nondiff_argnums)
         memo = _Memo()
-        outs = self._fn(*diff, nondiff=nondiff, memo=memo)
-        RULES.last = next(_seq)
+        outs = _joined(self._fn(*diff, nondiff=nondiff, memo=memo), memo)
         return outs[0] if memo.single else outs
 
 
@@ -180,15 +209,10 @@ class custom_vjp(_CustomRule):
         full_args = self._full_args
 
         def impl(*diff, nondiff, memo):
-            prev = _state.enabled
-            _state.enabled = False
-            try:
-                out, res = fwd(*full_args(diff, nondiff))
-            finally:
-                _state.enabled = prev
+            out, res = fwd(*full_args(diff, nondiff))
             memo.res = res
             outs, memo.single = _as_tuple(out)
-            return tuple(_data(o) for o in outs)
+            return _forward_outputs(outs, memo)
 
         def residuals(args, nondiff, memo):
             if _is_traced(args):  # higher order: residuals that carry the graph
@@ -260,14 +284,8 @@ class custom_jvp(_CustomRule):
         full_args = self._full_args
 
         def impl(*diff, nondiff, memo):
-            prev = _state.enabled
-            _state.enabled = False
-            try:
-                out = self.fun(*full_args(diff, nondiff))
-            finally:
-                _state.enabled = prev
-            outs, memo.single = _as_tuple(out)
-            return tuple(_data(o) for o in outs)
+            outs, memo.single = _as_tuple(self.fun(*full_args(diff, nondiff)))
+            return _forward_outputs(outs, memo)
 
         def tangent_out(i, t, args, nondiff, memo):
             tangents = [t if j == i else _zeros_like(a) for j, a in enumerate(args)]
@@ -384,15 +402,9 @@ class Function:
             full = list(static)
             for s, a in zip(slots, arrays):
                 full[s] = a
-            prev = _state.enabled
-            _state.enabled = False
-            try:
-                out = cls.forward(memo.ctx, *full)
-            finally:
-                _state.enabled = prev
-            outs, memo.single = _as_tuple(out)
+            outs, memo.single = _as_tuple(cls.forward(memo.ctx, *full))
             memo.res = ([id(a) for a in arrays], [id(o) for o in outs])
-            return tuple(_data(o) for o in outs)
+            return _forward_outputs(outs, memo)
 
         def with_swap(args, ans, memo):
             ctx = memo.ctx
@@ -452,8 +464,7 @@ class Function:
         if not _is_traced(arrays):
             out = cls.forward(memo.ctx, *[_data(a) for a in args])
             return out
-        outs = cls._primitive()(*arrays, static=static, slots=slots, memo=memo)
-        RULES.last = next(_seq)
+        outs = _joined(cls._primitive()(*arrays, static=static, slots=slots, memo=memo), memo)
         return outs[0] if memo.single else outs
 
 

@@ -212,7 +212,7 @@ def _scaled_product(y, way, lib):
     class Scaled(bc.Function):
         @staticmethod
         def forward(ctx, x):
-            return x * y.data if isinstance(y, bc.Tensor) else x * y
+            return x * y
 
         @staticmethod
         def backward(ctx, g):
@@ -256,3 +256,19 @@ def test_rule_closure_only_in_the_backward_rule():
             jnp.array([1.0, 2.0])) ** 2))(jnp.array([0.5, -1.5]))
     np.testing.assert_allclose(h_bc, h_jx, rtol=1e-12)
     np.testing.assert_allclose(h_bc, np.diag([8.0, 32.0]))
+
+
+@pytest.mark.parametrize("way", ["custom_vjp", "custom_jvp", "Function"])
+def test_rule_closing_over_an_outer_variable_forward_value(way):
+    # the value of an inner value_and_grad depends on y through the closure: d/dy (2 y) = 2 (was 0)
+    value = lambda lib: (lambda y: (bc if lib == "bc" else jax).value_and_grad(_scaled_product(y, way, lib))(2.0)[0])
+    expected = float(jax.grad(value("jax"))(3.0)) if way != "Function" else 2.0
+    assert expected == 2.0 and bc.grad(value("bc"))(3.0) == expected
+    # argument and closure traced by the same transform: f(2 y) = 2 y^2, derivative 4 y = 12 (was 6; JAX
+    # raises UnexpectedTracerError): the rule gives d/dx, the function itself d/dy at fixed x
+    assert bc.grad(lambda y: _scaled_product(y, way, "bc")(y * 2.0))(3.0) == 12.0
+    assert bc.jvp(lambda y: _scaled_product(y, way, "bc")(y * 2.0), (3.0,), (1.0,))[1] == 12.0
+    # a closure over a constant records nothing extra
+    x = bc.tensor(2.0, requires_grad=True)
+    out = _scaled_product(3.0, way, "bc")(x)
+    assert out.grad_fn == "tuple_get"
