@@ -9,6 +9,7 @@ is 6. When the result depends on an enclosing computation, the inner pass is
 recorded (``create_graph``) so that the outer transform can differentiate it.
 """
 import functools
+import sys
 
 import numpy as np
 
@@ -641,12 +642,16 @@ def _differentiable(x):
 
 
 def _checkpoint_impl(*tensors, block):
-    prev = _state.enabled
-    _state.enabled = False
-    try:
-        outs = block(*tensors)
-    finally:
-        _state.enabled = prev
+    # The inputs are plain arrays here, so with recording on only a Tensor the block closes over
+    # and that requires grad is recorded: the block keeps its activations only in that case, and
+    # its output then tells that the closed-over Tensor would get no gradient.
+    outs = block(*tensors)
+    closed = [o for o in outs if isinstance(o, Tensor) and o.requires_grad]
+    if closed:
+        raise TypeError(
+            f"checkpoint: the block {getattr(block.fn, '__name__', type(block.fn).__name__)} uses a Tensor that "
+            "requires grad without taking it as an argument (a layer's parameters?); its gradient would be lost. "
+            "Pass it as an argument (containers are fine), or checkpoint the Module itself: bc.checkpoint(layer)")
     return tuple(_data(o) for o in outs)
 
 
@@ -686,6 +691,11 @@ def checkpoint(f):
     PyTorch's ``checkpoint`` does for its generators. A generator the block
     reaches otherwise (a layer's own ``generator=``) is not rewound: pass it in.
 
+    A Module's parameters are inputs of the block (``bc.checkpoint(layer)``).
+    A function must take the Tensors it differentiates as arguments: one that
+    closes over a Tensor that requires grad raises a TypeError, since that
+    Tensor's gradient would be lost.
+
     >>> import backchain as bc, backchain.numpy as bnp
     >>> block = bc.checkpoint(lambda x: bnp.tanh(bnp.tanh(x)))
     >>> round(float(bc.grad(block)(0.5)), 6)
@@ -693,11 +703,20 @@ def checkpoint(f):
     """
     @functools.wraps(f)
     def wrapped(*args, **kwargs):
+        fn = f
+        # NOTE: a Module's parameters become the block's first argument (a reference upward at run
+        # time only: transforms does not import nn)
+        nn = sys.modules.get("backchain.nn.module")
+        if _state.enabled and nn is not None and isinstance(f, nn.Module):
+            params = {k: p for k, p in f.named_parameters() if p.requires_grad}
+            if params:
+                fn = functools.wraps(f.forward)(lambda params, *a, **kw: nn.functional_call(f, params, a, kw))
+                args = (params,) + args
         leaves, rebuild = tree_flatten([list(args), kwargs])
         slots = tuple(k for k, x in enumerate(leaves) if isinstance(x, Tensor))
         if not _state.enabled or not any(leaves[k].requires_grad for k in slots):
             return f(*args, **kwargs)
-        block = _Block(f, leaves, slots, rebuild)
+        block = _Block(fn, leaves, slots, rebuild)
         return block.output(_checkpoint(*[leaves[k] for k in slots], block=block))
 
     return wrapped

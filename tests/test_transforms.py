@@ -441,3 +441,34 @@ def test_checkpoint_keeps_the_output_structure():
     out = ck({"w": bc.tensor(p["w"], requires_grad=True)}, x)  # the Tensor API: a dict, not a tuple of keys
     assert set(out) == {"h", "pair", "n", "tag"} and isinstance(out["pair"], tuple)
     assert out["h"].grad_fn == "tuple_get" and out["pair"][1][0].grad_fn == "tuple_get"
+
+
+def test_checkpoint_of_a_module_gives_its_parameters_gradients_like_torch():
+    import torch
+
+    model = bc.nn.Sequential(bc.nn.Linear(3, 4), bc.nn.Tanh(), bc.nn.Linear(4, 2))
+    tm = torch.nn.Sequential(torch.nn.Linear(3, 4), torch.nn.Tanh(), torch.nn.Linear(4, 2))
+    with torch.no_grad():
+        for (_, p), (_, q) in zip(model.named_parameters(), tm.named_parameters()):
+            q.copy_(torch.from_numpy(p.data))
+    x = np.random.default_rng(0).standard_normal((5, 3)).astype(np.float32)
+    xb = bc.tensor(x, requires_grad=True)
+    bnp.sum(bc.checkpoint(model)(xb) ** 2).backward()
+    xt = torch.tensor(x, requires_grad=True)
+    (torch.utils.checkpoint.checkpoint(tm, xt, use_reentrant=False) ** 2).sum().backward()
+    for (name, p), (_, q) in zip(model.named_parameters(), tm.named_parameters()):
+        np.testing.assert_allclose(p.grad, q.grad.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+    np.testing.assert_allclose(xb.grad, xt.grad.numpy(), rtol=1e-5, atol=1e-6)
+
+
+def test_checkpoint_of_a_function_closing_over_parameters_raises():
+    layer = bc.nn.Linear(3, 2)
+    x = bc.tensor(np.ones((1, 3)), requires_grad=True)
+    with pytest.raises(TypeError, match="checkpoint: the block <lambda> uses a Tensor that requires grad without "
+                                        "taking it as an argument"):
+        bc.checkpoint(lambda h: layer(h))(x)
+    # passed as arguments they are differentiated
+    w = bc.tensor(np.ones((2, 3)), requires_grad=True)
+    y = bc.checkpoint(lambda h, p: h @ p["w"].T)(x, {"w": w})
+    bnp.sum(y).backward()
+    np.testing.assert_array_equal(w.grad, np.ones((2, 3)))
