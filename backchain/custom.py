@@ -21,7 +21,7 @@ import numpy as np
 
 from ._core.primitive import REGISTRY, Joint, primitive
 from ._core.tensor import Tensor, _seq, _state
-from .transforms import RULES, tree_flatten
+from .transforms import RULES, tree_flatten, tree_structure
 
 __all__ = ["custom_vjp", "custom_jvp", "Function", "FunctionCtx", "elementwise", "defprimitive", "Joint"]
 
@@ -43,7 +43,8 @@ def _zeros_like(x):
 
 
 def _check_cotangents(what, cts, args, names):
-    """Cotangents returned by a user rule: one per input, of the input's shape (None: zero)."""
+    """Cotangents returned by a user rule: one per argument, with its structure (dicts, lists, tuples)
+    and shapes (None: zero). Returned flat: one per leaf of the arguments."""
     if not isinstance(cts, (tuple, list)):
         cts = (cts,)
     if len(cts) != len(args):
@@ -52,14 +53,38 @@ def _check_cotangents(what, cts, args, names):
             f"{len(args)} differentiable argument(s) ({', '.join(names)}); return a tuple with one per argument")
     out = []
     for c, a, n in zip(cts, args, names):
+        a_leaves = tree_flatten(a)[0]
         if c is None:
-            out.append(None)
+            out.extend([None] * len(a_leaves))
             continue
-        if np.shape(_data(c)) != np.shape(_data(a)):
+        if tree_structure(c) != tree_structure(a):
             raise ValueError(
-                f"{what}: the backward rule returned a cotangent of shape {np.shape(_data(c))} for argument "
-                f"'{n}' of shape {np.shape(_data(a))}")
-        out.append(c)
+                f"{what}: the backward rule returned a cotangent of structure {_describe(c)} for argument '{n}' "
+                f"of structure {_describe(a)}")
+        for cl, al in zip(tree_flatten(c)[0], a_leaves):
+            if cl is not None and np.shape(_data(cl)) != np.shape(_data(al)):
+                raise ValueError(
+                    f"{what}: the backward rule returned a cotangent of shape {np.shape(_data(cl))} for argument "
+                    f"'{n}' of shape {np.shape(_data(al))}")
+            out.append(cl)
+    return out
+
+
+def _describe(x):
+    """A container's structure in a few words: ``dict(w, b)``, ``list of 2``, ``array``."""
+    if isinstance(x, dict):
+        return f"dict({', '.join(map(str, x))})"
+    if isinstance(x, (list, tuple)) and not isinstance(x, Tensor):
+        return f"{type(x).__name__} of {len(x)}"
+    return "array"
+
+
+def _flat_cotangents(cts, memo):
+    """A rule's cotangents (one per argument, None for zero) as one per leaf of the arguments."""
+    cts = cts if isinstance(cts, (tuple, list)) else (cts,)
+    out = []
+    for c, n in zip(cts, memo.sizes):
+        out.extend([None] * n if c is None else tree_flatten(c)[0])
     return out
 
 
@@ -115,10 +140,10 @@ class _Memo:
     """Per-call storage on a graph node: residuals, the cotangents of the last ``g``, and the
     outputs as recorded over the traced values the function closes over (``closed``)."""
 
-    __slots__ = ("res", "single", "g", "cts", "ctx", "closed")
+    __slots__ = ("res", "single", "g", "cts", "ctx", "closed", "rebuild", "sizes")
 
     def __init__(self):
-        self.res = self.g = self.cts = self.ctx = self.closed = None
+        self.res = self.g = self.cts = self.ctx = self.closed = self.rebuild = self.sizes = None
         self.single = True
 
 
@@ -163,18 +188,21 @@ class _CustomRule:
         self.nondiff_argnums = tuple(nondiff_argnums)
         self._fn = None
 
-    def _full_args(self, diff, nondiff):
-        return _interleave(diff, nondiff, self.nondiff_argnums)
+    def _full_args(self, leaves, nondiff, memo):
+        """The arguments of ``fun``: the differentiable ones rebuilt from their leaves, in place."""
+        return _interleave(memo.rebuild(list(leaves)), nondiff, self.nondiff_argnums)
 
     def __call__(self, *args):
         if self._fn is None:
             raise TypeError(f"{type(self).__name__} {self.__name__}: {self._missing.format(self.__name__)}")
         diff = [a for i, a in enumerate(args) if i not in self.nondiff_argnums]
-        if not _is_traced(diff):
+        leaves, rebuild = tree_flatten(diff)  # arrays in dicts, lists and tuples are inputs too
+        if not _is_traced(leaves):
             return self.fun(*args)
         nondiff = tuple(args[i] for i in self.nondiff_argnums)
         memo = _Memo()
-        outs = _joined(self._fn(*diff, nondiff=nondiff, memo=memo), memo)
+        memo.rebuild, memo.sizes = rebuild, [len(tree_flatten(a)[0]) for a in diff]
+        outs = _joined(self._fn(*leaves, nondiff=nondiff, memo=memo), memo)
         return outs[0] if memo.single else outs
 
 
@@ -208,15 +236,15 @@ class custom_vjp(_CustomRule):
 
         full_args = self._full_args
 
-        def impl(*diff, nondiff, memo):
-            out, res = fwd(*full_args(diff, nondiff))
+        def impl(*leaves, nondiff, memo):
+            out, res = fwd(*full_args(leaves, nondiff, memo))
             memo.res = res
             outs, memo.single = _as_tuple(out)
             return _forward_outputs(outs, memo)
 
         def residuals(args, nondiff, memo):
             if _is_traced(args):  # higher order: residuals that carry the graph
-                _, res = fwd(*full_args(args, nondiff))
+                _, res = fwd(*full_args(args, nondiff, memo))
                 return res
             return memo.res
 
@@ -225,9 +253,10 @@ class custom_vjp(_CustomRule):
                 return memo.cts
             g_user = g[0] if memo.single else tuple(g)
             cts = _run_rule(bwd, *nondiff, residuals(args, nondiff, memo), g_user)
-            names = [n for i, n in enumerate(_arg_names(self.fun, len(args) + len(nondiff)))
+            diff = memo.rebuild(list(args))
+            names = [n for i, n in enumerate(_arg_names(self.fun, len(diff) + len(nondiff)))
                      if i not in self.nondiff_argnums]
-            memo.g, memo.cts = g, _check_cotangents(what, cts, args, names)
+            memo.g, memo.cts = g, _check_cotangents(what, cts, diff, names)
             return memo.cts
 
         def vjp_rule(i, g, ans, *args, nondiff, memo):
@@ -238,9 +267,8 @@ class custom_vjp(_CustomRule):
 
             def linear(*u):
                 g_user = u[0] if memo.single else tuple(u)
-                cts = bwd(*nondiff, res, g_user)
-                cts = cts if isinstance(cts, (tuple, list)) else (cts,)
-                return cts[i] if cts[i] is not None else _zeros_like(args[i])
+                c = _flat_cotangents(bwd(*nondiff, res, g_user), memo)[i]
+                return c if c is not None else _zeros_like(args[i])
             return list(_transpose(linear, [_zeros_like(o) for o in ans], t))
 
         def jvp_rule(i, t, ans, *args, nondiff, memo):
@@ -283,13 +311,13 @@ class custom_jvp(_CustomRule):
 
         full_args = self._full_args
 
-        def impl(*diff, nondiff, memo):
-            outs, memo.single = _as_tuple(self.fun(*full_args(diff, nondiff)))
+        def impl(*leaves, nondiff, memo):
+            outs, memo.single = _as_tuple(self.fun(*full_args(leaves, nondiff, memo)))
             return _forward_outputs(outs, memo)
 
         def tangent_out(i, t, args, nondiff, memo):
-            tangents = [t if j == i else _zeros_like(a) for j, a in enumerate(args)]
-            _, tout = _run_rule(jvp, *nondiff, tuple(args), tuple(tangents))
+            tangents = memo.rebuild([t if j == i else _zeros_like(a) for j, a in enumerate(args)])
+            _, tout = _run_rule(jvp, *nondiff, tuple(memo.rebuild(list(args))), tuple(tangents))
             touts, _ = _as_tuple(tout)
             return list(touts)
 

@@ -272,3 +272,64 @@ def test_rule_closing_over_an_outer_variable_forward_value(way):
     x = bc.tensor(2.0, requires_grad=True)
     out = _scaled_product(3.0, way, "bc")(x)
     assert out.grad_fn == "tuple_get"
+
+
+# -- arguments that are containers (JAX's pytrees) ----------------------------------------------------
+
+def _layer(lib, xp):
+    """``tanh(p["w"] * x + p["b"][0])`` whose custom rule doubles the true derivative (so it is seen)."""
+    f = lib.custom_vjp(lambda p, x: xp.tanh(p["w"] * x + p["b"][0]))
+
+    def fwd(p, x):
+        y = xp.tanh(p["w"] * x + p["b"][0])
+        return y, (p, x, y)
+
+    def bwd(res, g):
+        p, x, y = res
+        d = 2.0 * g * (1 - y * y)
+        return {"w": d * x, "b": (xp.sum(d),)}, d * p["w"]
+    f.defvjp(fwd, bwd)
+    return f
+
+
+def _layer_jvp(lib, xp):
+    f = lib.custom_jvp(lambda p, x: xp.sin(p["w"]) * x)
+
+    def rule(primals, tangents):
+        (p, x), (tp, tx) = primals, tangents
+        return xp.sin(p["w"]) * x, 3.0 * (xp.cos(p["w"]) * tp["w"] * x + xp.sin(p["w"]) * tx)
+    f.defjvp(rule)
+    return f
+
+
+def test_custom_vjp_with_a_dict_argument_like_jax():
+    p, x = {"w": np.array([0.5, -1.0]), "b": (np.array(0.25),)}, np.array([1.0, 2.0])
+    loss_bc = lambda p, x: bnp.sum(_layer(bc, bnp)(p, x) ** 2)
+    loss_jx = lambda p, x: jnp.sum(_layer(jax, jnp)(p, x) ** 2)
+    g = bc.grad(loss_bc, argnums=(0, 1))(p, x)
+    with jax.enable_x64(True):
+        gj = jax.grad(loss_jx, argnums=(0, 1))(p, x)
+    assert jax.tree_util.tree_structure(g) == jax.tree_util.tree_structure(gj)
+    for a, b in zip(jax.tree_util.tree_leaves(g), jax.tree_util.tree_leaves(gj)):
+        np.testing.assert_allclose(a, b, rtol=1e-12)
+    # forward mode transposes the rule
+    tp = {"w": np.array([1.0, 0.0]), "b": (np.array(1.0),)}
+    _, t = bc.jvp(lambda p: _layer(bc, bnp)(p, x), (p,), (tp,))
+    y = np.tanh(p["w"] * x + 0.25)
+    np.testing.assert_allclose(t, 2.0 * (1 - y * y) * (tp["w"] * x + 1.0), rtol=1e-12)
+
+
+def test_custom_jvp_with_a_dict_argument_like_jax():
+    p, x = {"w": np.array([0.5, -1.0])}, np.array([1.0, 2.0])
+    g = bc.grad(lambda p: bnp.sum(_layer_jvp(bc, bnp)(p, x)))(p)
+    with jax.enable_x64(True):
+        gj = jax.grad(lambda p: jnp.sum(_layer_jvp(jax, jnp)(p, x)))(p)
+    np.testing.assert_allclose(g["w"], gj["w"], rtol=1e-12)
+    np.testing.assert_allclose(g["w"], 3.0 * np.cos(p["w"]) * x, rtol=1e-12)
+
+
+def test_custom_vjp_cotangent_of_the_wrong_structure_is_named():
+    f = bc.custom_vjp(lambda p: p["w"] * 2.0)
+    f.defvjp(lambda p: (p["w"] * 2.0, None), lambda res, g: ([g * 2.0],))
+    with pytest.raises(ValueError, match=r"cotangent of structure list of 1 for argument 'p' of structure dict\(w\)"):
+        bc.grad(lambda w: bnp.sum(f({"w": w})))(np.ones(2))
