@@ -580,10 +580,15 @@ def hvp(f, x, v):
 def stop_gradient(x):
     """``x`` as a constant: no derivative flows through it, in any transform.
 
+    ``x`` may be a dict, list or tuple of arrays (nested), as in JAX.
+
     >>> import backchain as bc
     >>> float(bc.grad(lambda x: x * bc.stop_gradient(x))(3.0))
     3.0
     """
+    if isinstance(x, (dict, list, tuple)) and not isinstance(x, Tensor):  # a container: each of its arrays
+        leaves, rebuild = tree_flatten(x)
+        return rebuild([stop_gradient(v) for v in leaves])
     if isinstance(x, Tensor):
         return make_const(x.data)
     return x

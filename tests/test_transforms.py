@@ -472,3 +472,16 @@ def test_checkpoint_of_a_function_closing_over_parameters_raises():
     y = bc.checkpoint(lambda h, p: h @ p["w"].T)(x, {"w": w})
     bnp.sum(y).backward()
     np.testing.assert_array_equal(w.grad, np.ones((2, 3)))
+
+
+def test_stop_gradient_of_a_container():
+    def f(p):
+        q = bc.stop_gradient(p)
+        assert isinstance(q, dict) and isinstance(q["b"], tuple)
+        return bnp.sum(p["a"] * q["a"]) + q["b"][0] * p["b"][0]
+    p = {"a": np.array([1.0, 2.0]), "b": (3.0,)}
+    g = bc.grad(f)(p)
+    with jax.enable_x64(True):
+        gj = jax.grad(lambda p: jnp.sum(p["a"] * jax.lax.stop_gradient(p)["a"])
+                      + jax.lax.stop_gradient(p)["b"][0] * p["b"][0])(p)
+    _close(g, gj)
