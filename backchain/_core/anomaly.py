@@ -74,16 +74,17 @@ class AnomalyWarning(RuntimeWarning):
 
 
 class InplaceError(RuntimeError):
-    """A value that a recorded graph saved for backward was modified before backward ran.
+    """A value that a recorded graph reads in backward was modified in place before backward ran.
 
     Examples
     --------
     >>> import backchain as bc
     >>> import numpy as np
     >>> x = bc.tensor([1.0, 2.0], requires_grad=True)
-    >>> y = x.exp()
+    >>> y = x.exp()                 # exp's rule reads its output
     >>> z = y.sum()
-    >>> _ = y.mul_(2)
+    >>> with bc.no_grad():
+    ...     _ = y.mul_(2)
     >>> try:
     ...     z.backward()
     ... except bc.InplaceError as e:

@@ -10,8 +10,8 @@ from . import anomaly as _anomaly
 from . import primitive as _primitive
 from .anomaly import InplaceError
 from .primitive import KINK_COUNTING, Joint
-from .saved import Saver, release
-from .tensor import INPLACE, MANY, MODIFIED, ONE, STALE, TRACES, Tensor, _state, make_const
+from .tensor import MANY, ONE, PREVIOUS, TRACES, Tensor, _state, make_const
+from .versions import WRITES, reads, recorded_write_between, written_after
 
 __all__ = ["toposort", "backward_pass", "forward_pass", "tensor_backward"]
 
@@ -50,10 +50,10 @@ def _count(roots, boundary):
     ``outer`` says whether such an older traced tensor was met: the result then
     depends on an enclosing computation.
 
-    Once any tensor has been modified in place (``INPLACE.used``), the counting
-    goes through ``_count_checked``, which also verifies the version numbers.
+    Once any storage has been written in place (``WRITES.used``), the counting goes
+    through ``_count_checked``, which also checks what the rules read (versions.py).
     """
-    if INPLACE.used:
+    if WRITES.used:
         return _count_checked(roots, boundary)
     counts = {}
     stack = []
@@ -82,54 +82,131 @@ def _count(roots, boundary):
     return counts, [r for r in starts if counts[id(r)] == 0], outer
 
 
-def _stale(t, i, p):
-    how = MODIFIED.get(p) or "an in-place operation"
-    where = ""
+def _where_recorded(t):
     trace = TRACES.get(t)
-    if trace is not None:
-        from .anomaly import _where
-        where = f" The op was recorded at {_where(trace.frame)}."
+    if trace is None:
+        return " (bc.detect_anomaly() names the line that recorded it)"
+    from .anomaly import _where
+    return f", recorded at {_where(trace.frame)}"
+
+
+def _changed(t, what, a, how):
     return InplaceError(
-        f"backward: input {i} of '{t._prim.name}' ({p.dtype}{list(p.shape)}) was modified in place by {how} "
-        f"after '{t._prim.name}' recorded it, so its gradient would be wrong.{where} Modify a copy "
-        "(x = x + y instead of x += y), or run backward before changing it (optimizer.step() after "
-        "loss.backward()).")
+        f"backward: {what} of '{t._prim.name}' ({_describe(a)}) was modified in place by {how} after "
+        f"'{t._prim.name}' was recorded{_where_recorded(t)}, and its derivative rule reads that value, "
+        "so the gradient would be wrong. Modify a copy (x = x + y instead of x += y), or run backward "
+        "before changing it (optimizer.step() after loss.backward()).")
+
+
+def _describe(a):
+    if isinstance(a, Tensor):
+        a = a.data
+    return f"{np.result_type(a)}{list(np.shape(a))}"
+
+
+def _heal(t, seq):
+    """The inputs of ``t``, each as the incarnation it had when ``t`` was recorded (a Tensor
+    rebound by a later recorded in-place op is newer than ``t``); written back into ``t``."""
+    y = t._y
+    inputs = (t._x,) if y is ONE else t._x if y is MANY else (t._x, y)
+    fixed = []
+    for p in inputs:
+        while isinstance(p, Tensor) and p._seq > seq:
+            p = PREVIOUS.get(p)
+        fixed.append(p)
+    if y is ONE:
+        t._x = fixed[0]
+    elif y is MANY:
+        t._x = tuple(fixed)
+    else:
+        t._x, t._y = fixed
+    return tuple(fixed)
+
+
+def _check_reads(t, inputs, boundary):
+    """Raise if an array that ``t``'s rules will read was written in place after ``t`` was recorded."""
+    prim = t._prim
+    if prim.saves is False:
+        return
+    vjps = prim.vjps
+    seq = t._seq
+    linear = prim.linear
+    positions = set()
+    for i, p in enumerate(inputs):
+        if not (isinstance(p, Tensor) and p.requires_grad and p._seq >= boundary):
+            continue
+        rule = vjps[i]
+        if rule is None:
+            continue
+        r = reads(rule)
+        r = set(range(len(inputs) + 1)) if r is None else set(r)
+        if linear:  # linear in each input: its own value and the output's are read for their shapes only
+            r.difference_update((0, i + 1))
+        positions.update(r)
+    if linear and prim.saves is None and sum(isinstance(p, (Tensor, np.ndarray)) for p in inputs) == 1:
+        return
+    for pos in sorted(positions):
+        if pos == 0:
+            outs = t.data if type(t.data) is tuple else (t.data,)
+            for a in outs:
+                w = written_after(a, seq)
+                if w is not None:
+                    raise _changed(t, "the output", a, w[1])
+        elif pos <= len(inputs):
+            p = inputs[pos - 1]
+            a = p.data if isinstance(p, Tensor) else p
+            w = written_after(a, seq)
+            if w is not None:
+                raise _changed(t, f"input {pos - 1}", a, w[1])
 
 
 def _count_checked(roots, boundary):
-    """``_count``, also checking that no input of a node changed after the node was recorded.
+    """``_count``, also checking the nodes against the in-place writes of the storages (versions.py):
 
-    Every in-place change of a Tensor (``add_``, ``x += y``, an optimizer step)
-    gives the tensor a new creation number (its version), so a node whose input
-    is newer than the node itself saw a value that has since changed.
+    * an input rebound by a later recorded in-place op is replaced by the incarnation the node saw;
+    * a node recorded before a write raises if its rules read an array of that storage;
+    * an input whose storage a recorded in-place op wrote through another tensor after the input
+      was made, but before this node used it, raises: its value is not what its graph computed.
     NOTE: keep in step with ``_count``.
     """
     counts = {}
     stack = []
-    stale = STALE
     for r in roots:
         if isinstance(r, Tensor) and r._prim is not None and id(r) not in counts:
             counts[id(r)] = 0
             stack.append(r)
     starts = list(stack)
     outer = False
+    last, last_recorded = WRITES.last, WRITES.last_recorded
     while stack:
         t = stack.pop()
         if t._params is None:
             raise _released(t)
-        if t in stale:
-            raise InplaceError(
-                f"backward: the output of '{t._prim.name}' ({t.dtype}{list(t.shape)}) was modified in place by "
-                f"{stale[t]} after it was computed; its backward rule would use the changed value. Modify a "
-                "copy instead.")
         seq = t._seq
-        i = -1
         y = t._y
-        for p in ((t._x,) if y is ONE else t._x if y is MANY else (t._x, y)):
+        inputs = (t._x,) if y is ONE else t._x if y is MANY else (t._x, y)
+        for p in inputs:
+            if isinstance(p, Tensor) and p._seq > seq:
+                inputs = _heal(t, seq)
+                break
+        if seq < last:
+            _check_reads(t, inputs, boundary)
+        i = -1
+        for p in inputs:
             i += 1
             if isinstance(p, Tensor):
-                if p._seq > seq:
-                    raise _stale(t, i, p)
+                if p._seq < last_recorded and seq > p._seq and not (p._prim is None and p.requires_grad):
+                    # a leaf that requires grad has no graph to disagree with its value; a constant
+                    # changed through a detach() alias is a constant (PyTorch's semantics)
+                    how = recorded_write_between(p.data, p._seq, seq, alias_ok=p._prim is None)
+                    if how is not None:
+                        raise InplaceError(
+                            f"backward: input {i} of '{t._prim.name}' ({_describe(p)}) shares memory with a "
+                            f"tensor that {how} changed in place, as a recorded operation, after this input "
+                            f"was computed and before '{t._prim.name}' used it{_where_recorded(t)}; its own "
+                            "graph does not carry that change, so the gradient would be wrong. Apply the "
+                            "in-place operation before taking views of the tensor, or use out-of-place "
+                            "operations (y = x * w instead of a view's x.mul_(w)).")
                 if p.requires_grad:
                     if p._seq < boundary:
                         outer = True
@@ -203,7 +280,6 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
     _state.enabled = create_graph
     KINK_COUNTING.paused += 1  # rule evaluations are not forward passes: kinks.count skips them
     pop, push, pop_grad, get_grad = ready.pop, ready.append, grads.pop, grads.get
-    setflags = np.ndarray.setflags
     anomaly = _primitive._anomaly_hook is not None and _anomaly.active()
     if anomaly:
         _anomaly.enter_backward()
@@ -270,12 +346,6 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
                         push(x)
             if not retain_graph:
                 t._x = t._y = t._params = None
-                if t.__class__ is Saver:  # give back its locks (saved.release, inlined for its own output)
-                    if t._held is not None:
-                        release(t)
-                    elif t._own is not None:
-                        setflags(t._own, True)
-                        t._own = None
     finally:
         _state.enabled = prev
         KINK_COUNTING.paused -= 1

@@ -1,30 +1,29 @@
 """In-place Tensor operations with PyTorch semantics, and their safety.
 
 ``x.add_(y)``, ``x.sub_``, ``x.mul_``, ``x.div_``, ``x.fill_``, ``x.zero_``,
-``x.copy_`` and the augmented operators (``x += y``, ``-=``, ``*=``, ``/=``):
+``x.copy_`` and the augmented operators (``x += y``, ``-=``, ``*=``, ``/=``)
+write the result into ``x``'s storage, so every view of it and every
+``detach()`` alias sees the new value, and stamp the storage with a new version
+(``versions.py``): a graph that read the old value raises at backward.
 
-* when nothing is recorded (grad mode off, or neither operand requires grad),
-  the result is written into ``x.data`` (in place when it is a writable array)
-  and ``x`` gets a new version: a graph that saved ``x`` before and runs backward
-  afterwards raises :class:`~backchain.InplaceError` naming the op that saved it;
-* when the op is recorded (``x`` is a non-leaf, or ``y`` requires grad), ``x``
-  becomes the output of the op and its former value becomes the op's input, as
-  in PyTorch; graphs that used ``x`` before raise at backward as above;
-* a leaf that requires grad cannot be modified in place while grad mode is on
-  (its gradient would have nothing to attach to): a clear ``RuntimeError``
-  says to use ``with bc.no_grad():`` (the way optimizers update parameters).
-
-The version is the tensor's creation number (``_seq``), which the engine
-already keeps: an input newer than the node that used it was changed after the
-node was recorded. So the recording path pays nothing for this; backward
-checks the numbers only once some tensor was ever modified in place.
+* When nothing is recorded (grad mode off, or neither operand requires grad),
+  that is all; ``x`` keeps its node, as in PyTorch.
+* When the op is recorded (``x`` is a non-leaf, or ``y`` requires grad), ``x``
+  also becomes the op's output node. Its previous incarnation, with a copy of
+  the old value, becomes the op's input, and nodes recorded earlier keep
+  meaning it (``engine._heal``): ``y = x * 1; y += y`` doubles y and its
+  gradient, and ``y = x.exp(); y.add_(1)`` still differentiates ``exp`` at the
+  old value (PyTorch raises there; backchain has the value it needs).
+* A leaf that requires grad, or a view of one, cannot be modified in place
+  while grad mode is on (its gradient would have nothing to attach to): a clear
+  ``RuntimeError`` says to use ``with bc.no_grad():`` (as optimizers do).
 """
 import warnings
 
 import numpy as np
 
-from .saved import Saver, release
-from .tensor import INPLACE, MODIFIED, STALE, TRACES, Tensor, _IdMap, _state, bump_version
+from .tensor import PREVIOUS, TRACES, Tensor, _IdMap, _seq, _state, grad_leaf_of
+from .versions import WRITES, mark_written
 
 __all__ = ["install"]
 
@@ -44,34 +43,31 @@ def _describe(x):
     return f"{a.dtype}{list(a.shape)}"
 
 
-def _move_node(x):
-    """A new Tensor holding ``x``'s current value and node (``x`` is about to be rebound)."""
-    old = object.__new__(type(x))
+def _retire(x):
+    """A new Tensor holding ``x``'s node and a copy of its value: its previous incarnation."""
+    old = object.__new__(Tensor)
     for s in _SLOTS:
         setattr(old, s, getattr(x, s))
-    if isinstance(x, Saver):  # the node's locks on its saved arrays go with it
-        old._own, old._held = x._own, x._held
-        x._own = x._held = None
+    old.grad = None
+    if type(x.data) is np.ndarray:
+        old.data = x.data.copy()
     trace = TRACES.get(x)
     if trace is not None:
         TRACES[old] = trace
+    before = PREVIOUS.get(x)
+    if before is not None:
+        PREVIOUS[old] = before
+    PREVIOUS[x] = old
     return old
 
 
-def _take(x, new):
-    """Make ``x`` the node ``new`` (``new`` is a fresh result nobody else holds)."""
+def _take(x, new, data):
+    """Make ``x`` the node ``new`` (a fresh result nobody else holds), holding ``data``."""
     for s in _SLOTS:
         if s != "grad":
             setattr(x, s, getattr(new, s))
-    if not isinstance(new, Saver):  # the new node locks nothing
-        if isinstance(x, Saver):
-            x._own = x._held = None
-    elif isinstance(x, Saver):
-        x._own, x._held = new._own, new._held
-        new._own = new._held = None
-    else:  # a plain Tensor that becomes a node cannot hold locks: the new node's arrays stay writeable
-        release(new)
-    trace = TRACES.get(new)
+    x.data = data
+    trace = TRACES.pop(new)
     if trace is not None:
         TRACES[x] = trace
     else:
@@ -84,6 +80,19 @@ def _check_leaf(x, name):
             f"{name}: the tensor ({_describe(x)}) is a leaf that requires grad; modifying it in place while "
             "grad mode is on would leave its gradient with nothing to attach to. Update parameters under "
             "`with bc.no_grad():` (as optimizers do), or write x = x + y for a new tensor.")
+
+
+def _check_view_of_leaf(x, name):
+    """A view of a leaf that requires grad cannot be written while recording (as in PyTorch)."""
+    if x._prim is None or type(x.data) is not np.ndarray or x.data.base is None:
+        return
+    leaf = grad_leaf_of(x.data)
+    if leaf is not None and leaf is not x:
+        raise RuntimeError(
+            f"{name}: the tensor ({_describe(x)}) is a view of a leaf that requires grad "
+            f"({_describe(leaf)}), and writing into it in place while recording would change the leaf "
+            "behind the graph's back. Update the leaf itself under `with bc.no_grad():`, or compute a "
+            "new tensor out of place.")
 
 
 def _fit(x, new, name, other):
@@ -101,25 +110,47 @@ def _fit(x, new, name, other):
     return new
 
 
-def _store(x, result, name, other):
-    """Write ``result`` into ``x.data`` without recording."""
+def _write(x, result, how, recorded, seq):
+    """Write ``result`` into ``x``'s storage and stamp it; returns the array that now holds it
+    (``x.data``, or a new array when ``x.data`` cannot be written: a NumPy scalar, a read-only
+    array the user gave)."""
     data = x.data
-    shape = np.shape(data)
+    if type(data) is np.ndarray and data.flags.writeable:
+        np.copyto(data, result, casting="unsafe")
+        mark_written(data, seq, how, recorded)
+        return data
+    WRITES.used = True  # no storage written, but a recorded op may have rebound x: backward heals
+    dtype = np.asarray(data).dtype
+    return np.asarray(result).astype(dtype)[()] if np.ndim(data) == 0 else np.array(result, dtype=dtype)
+
+
+def _recorded(x, name, compute, other):
+    """The recorded in-place op: ``x`` becomes ``compute(old)``'s node, its storage the new value."""
+    _check_leaf(x, name)
+    _check_view_of_leaf(x, name)
+    old = _retire(x)
+    new = _fit(x, compute(old), name, other)
+    if not isinstance(new, Tensor):
+        from .tensor import make_const
+        new = make_const(new)
+    data = _write(x, new.data, name, True, next(_seq))  # after the op that computed it was recorded
+    _take(x, new, data)
+    x._seq = next(_seq)  # ... and x's new node after the write: x is what the write made
+    return x
+
+
+def _store(x, result, name, other):
+    """Write ``result`` into ``x`` without recording."""
+    shape = np.shape(x.data)
     if np.shape(result) != shape:
         raise ValueError(f"{name}: the result has shape {np.shape(result)} but the tensor has shape {shape}; an "
                          f"in-place operation cannot change the shape (other operand: {_describe(other)})")
-    dtype = np.asarray(data).dtype
+    dtype = np.asarray(x.data).dtype
     rdtype = np.asarray(result).dtype
     if rdtype != dtype and not np.can_cast(rdtype, dtype, "same_kind"):
         raise TypeError(f"{name}: the result has dtype {rdtype}, which cannot be stored in place in a tensor of "
                         f"dtype {dtype} (shape {shape})")
-    if isinstance(data, np.ndarray) and data.flags.writeable:
-        np.copyto(data, result, casting="unsafe")
-    else:
-        x.data = np.asarray(result).astype(dtype)[()] if np.ndim(data) == 0 else np.array(result, dtype=dtype)
-    if x._prim is not None and x._params is not None:
-        STALE[x] = name
-    bump_version(x, name)
+    x.data = _write(x, result, name, False, next(_seq))
 
 
 def _traced(x, other):
@@ -133,12 +164,8 @@ def _binary_inplace(name):
         if _traced(self, other):
             import backchain.numpy as bnp
 
-            _check_leaf(self, name)
-            old = _move_node(self)
-            new = _fit(self, getattr(bnp, bnp_name)(old, other), name, other)
-            _take(self, new)
-            INPLACE.used = True
-            MODIFIED[self] = name
+            fn = getattr(bnp, bnp_name)
+            _recorded(self, name, lambda old: fn(old, old if other is self else other), other)
             if name == "add_" and self.size == 1:
                 _watch_accumulation(self)
             return self
@@ -176,14 +203,8 @@ def _fill(self, value, name="fill_"):
     if _traced(self, value):
         import backchain.numpy as bnp
 
-        _check_leaf(self, name)
-        old = _move_node(self)
         mask = np.ones(self.shape, dtype=bool)
-        new = _fit(self, bnp.where(mask, value, old), name, value)
-        _take(self, new)
-        INPLACE.used = True
-        MODIFIED[self] = name
-        return self
+        return _recorded(self, name, lambda old: bnp.where(mask, old if value is self else value, old), value)
     v = value.data if isinstance(value, Tensor) else value
     try:
         result = np.broadcast_to(np.asarray(v), np.shape(self.data))

@@ -38,8 +38,6 @@ import threading
 
 import numpy as np
 
-from . import saved as _saved
-from .saved import Saver, lock_node
 from .tensor import MANY, ONE, TRACES, Tensor, _seq, _state, make_const
 
 __all__ = ["Primitive", "primitive", "REGISTRY", "safe_times", "Joint"]
@@ -176,7 +174,9 @@ def safe_times(g, d):
 
 def _elementwise_rules(derivs):
     def mk_vjp(d):
-        return lambda g, ans, *args, **params: g * d(ans, *args, **params)
+        rule = lambda g, ans, *args, **params: g * d(ans, *args, **params)  # noqa: E731
+        rule.deriv = d  # what the rule reads is what d reads (versions.reads)
+        return rule
 
     def mk_jvp(d):
         return lambda t, ans, *args, **params: t * d(ans, *args, **params)
@@ -261,11 +261,11 @@ def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, varia
         Enter the primitive in ``REGISTRY`` (the rule table that the tests cover);
         rules made on the fly by users (``custom_vjp``, ``Function``) are not.
     saves : bool, optional
-        Whether the rules read saved values (the inputs or the output), which the
-        node then keeps read-only until its backward (``_core/saved.py``). By
-        default they do, except for a ``linear`` row called with one array input
-        (a linear row with more, like ``matmul``, reads the others). Rows whose
-        rules read only the cotangent (``add``, ``negative``) pass ``saves=False``.
+        Whether the rules read values (the inputs or the output), which backward checks
+        against later in-place writes (``_core/versions.py``). By default what each rule
+        reads is taken from its code, except for a ``linear`` row called with one array
+        input (whose rule reads only shapes). Rows whose rules read only the cotangent
+        (``add``, ``negative``) pass ``saves=False``.
     """
     prim = Primitive()
     prim.name = name
@@ -318,25 +318,38 @@ _kink_hook = None
 _anomaly_hook = None
 
 
+def _as_array_operands(args, vjps):
+    """``args`` with lists and tuples in differentiable positions made arrays, so that the rules
+    (which read them at backward: ``t @ [1., 2.]``) see what the forward computed with."""
+    n = len(vjps)
+    return tuple(np.asarray(a) if (a.__class__ is list or a.__class__ is tuple) and i < n and vjps[i] is not None
+                 else a for i, a in enumerate(args))
+
+
+def _inexact(out):
+    """Whether ``out`` can carry a derivative: integer and bool results are constants (JAX's rule)."""
+    dt = getattr(out, "dtype", None)
+    if dt is None:
+        return not isinstance(out, (int, bool)) or isinstance(out, float)
+    return dt.kind in "fc" or dt.kind == "O"
+
+
 def _record(prim, args, raw_args, params, out, trace):
     """The callers' recording step, for anomaly mode (which also keeps a ``trace`` on the node).
     NOTE: keep in step with the recording in ``_make_caller``."""
-    if _state.enabled:
+    if _state.enabled and (prim.multiple_results or _inexact(out)):
         vjps = prim.vjps
         i = 0
         for a in args:
             if isinstance(a, Tensor) and a.requires_grad and vjps[i] is not None:
-                t = object.__new__(Saver)
-                if prim.saves is False or (prim.linear and prim.saves is None and len(args) == 1):
-                    mine = type(out) is np.ndarray and out.base is None and all(out is not a for a in raw_args)
-                    lock_node(t, out if mine else None, ())
-                else:
-                    lock_node(t, out, raw_args)
+                t = object.__new__(Tensor)
                 t.data = out
                 t.requires_grad = True
                 t.grad = None
                 t._prim = prim
                 n = len(args)
+                if n > 1 and not isinstance(vjps, (_Variadic, Joint)):
+                    args = _as_array_operands(args, vjps)
                 if n == 1:
                     t._x, t._y = args[0], ONE
                 elif n == 2:
@@ -367,11 +380,9 @@ def _make_caller(prim):
     inlined (the hottest path of the library); keep the two in step.
     """
     impl, fast, vjps, name, multiple = prim.impl, prim.fast, prim.vjps, prim.name, prim.multiple_results
-    # nodes that lock nothing: rows that read only the cotangent, and linear rows of one input
-    never, linear1 = prim.saves is False, prim.linear and prim.saves is None
     counted = prim.kinks is not None
-    new, seq, state, one, many = object.__new__, _seq, _state, ONE, MANY
-    ndarray, setflags, counts = np.ndarray, np.ndarray.setflags, _saved._COUNTS
+    new, seq, state, one, many, ndarray = object.__new__, _seq, _state, ONE, MANY, np.ndarray
+    plain = not isinstance(vjps, (_Variadic, Joint))  # per-position rules: lists there are operands
 
     def call(*args, **params):
         for a in args:
@@ -405,36 +416,14 @@ def _make_caller(prim):
             i = 0
             for a in args:
                 if isinstance(a, Tensor) and a.requires_grad and vjps[i] is not None:
-                    # record: the output Tensor is the node. A Saver makes its output read-only, and a
-                    # row whose rules read its inputs locks those too (saved.lock_node, inlined for the
-                    # usual case: inputs that are other nodes' outputs, an output that owns its memory);
-                    # a node that locks nothing (NumPy scalars, views) is a plain Tensor
-                    if never or (linear1 and len(args) == 1):
-                        if type(out) is ndarray and out.base is None and out is not raw[0] and out.flags.writeable:
-                            setflags(out, False)
-                            t = new(Saver)
-                            t._own = out
-                            t._held = None
-                        else:  # a view, or the input itself: a node that saves it locks it
-                            t = new(Tensor)
-                    else:
-                        for d in raw:
-                            if type(d) is ndarray and (d.base is not None or d is out or d.flags.writeable
-                                                       or id(d) in counts):
-                                t = new(Saver)
-                                lock_node(t, out, raw)
+                    if not multiple:  # integer and bool results are constants (JAX's rule)
+                        kind = out.dtype.kind if out.__class__ is ndarray else None
+                        if kind is None:
+                            if not _inexact(out):
                                 break
-                        else:
-                            if type(out) is not ndarray:  # NumPy scalars are immutable: a plain node
-                                t = new(Tensor)
-                            elif out.base is None and out.flags.writeable:
-                                setflags(out, False)
-                                t = new(Saver)
-                                t._own = out
-                                t._held = None
-                            else:
-                                t = new(Saver)
-                                lock_node(t, out, ())
+                        elif kind != "f" and kind != "c":
+                            break
+                    t = new(Tensor)  # the output Tensor is the node
                     t.data = out
                     t.requires_grad = True
                     t.grad = None
@@ -443,8 +432,18 @@ def _make_caller(prim):
                         t._x = args[0]
                         t._y = one
                     elif n == 2:
-                        t._x, t._y = args
+                        a, b = args
+                        if plain and (a.__class__ is list or b.__class__ is list or a.__class__ is tuple
+                                      or b.__class__ is tuple):  # list operands: arrays for the rules
+                            a, b = _as_array_operands(args, vjps)
+                        t._x = a
+                        t._y = b
                     else:
+                        if plain:
+                            for a in args:
+                                if a.__class__ is list or a.__class__ is tuple:
+                                    args = _as_array_operands(args, vjps)
+                                    break
                         t._x = args
                         t._y = many
                     t._params = params

@@ -19,6 +19,8 @@ import weakref
 
 import numpy as np
 
+from .versions import mark_written, storage
+
 __all__ = ["Tensor", "tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
 
 
@@ -33,16 +35,6 @@ _state = _GradState()
 # how transforms tell their own graph from an enclosing one (nested derivatives
 # with no perturbation confusion).
 _seq = itertools.count(1)
-
-
-class _Inplace:
-    """Process-wide: ``used`` turns True the first time a Tensor is modified in place (``add_``,
-    ``+=``, an optimizer step); from then on backward checks version numbers (engine._count_checked)."""
-
-    used = False
-
-
-INPLACE = _Inplace()
 
 
 class _Mark:
@@ -100,18 +92,45 @@ class _IdMap:
 # Nodes recorded in anomaly mode -> their Trace (the user's line, saved-array fingerprints). Kept
 # beside the tensors, not in a slot, so that Tensors are no bigger when anomaly mode is off.
 TRACES = _IdMap()
-# Tensors modified in place -> how ("add_", "SGD.step", ...), for the error messages.
-MODIFIED = _IdMap()
-# Non-leaf tensors whose data was changed in place under no_grad -> how: their own node's rule
-# would read the changed value.
-STALE = _IdMap()
+# Tensors rebound by a recorded in-place op -> their previous incarnation (the node they were
+# before): nodes recorded earlier still mean that one (engine._heal).
+PREVIOUS = _IdMap()
+
+
+# id(storage) -> (weakref to the storage, weakref to a leaf that requires grad and lives in it):
+# a view of such a leaf cannot be written in place while recording (inplace._check_view_of_leaf).
+_GRAD_LEAVES = {}
+
+
+def _register_grad_leaf(t):
+    root = storage(t.data)
+    if root is not None:
+        k = id(root)
+        _GRAD_LEAVES[k] = (weakref.ref(root, lambda _, k=k: _GRAD_LEAVES.pop(k, None)), weakref.ref(t))
+
+
+def grad_leaf_of(a):
+    """The live leaf that requires grad whose storage ``a`` lives in, or None."""
+    root = storage(a)
+    e = _GRAD_LEAVES.get(id(root))
+    if e is None or e[0]() is not root:
+        return None
+    leaf = e[1]()
+    return leaf if leaf is not None and leaf._prim is None and leaf.requires_grad else None
 
 
 def bump_version(t, how):
-    """Mark ``t`` as modified in place: a new creation number, so nodes that recorded it see it is newer."""
-    t._seq = next(_seq)
-    INPLACE.used = True
-    MODIFIED[t] = how
+    """Record that ``t``'s storage was written in place by ``how`` (an optimizer step,
+    ``load_state_dict``): nodes recorded before that read it raise at backward (versions.py)."""
+    mark_written(t.data, next(_seq), how)
+
+
+def writable(t):
+    """``t.data`` as an array that can be written in place (a read-only array is replaced by a copy)."""
+    a = t.data
+    if type(a) is np.ndarray and not a.flags.writeable:
+        a = t.data = a.copy()
+    return a
 
 
 def is_grad_enabled():
@@ -131,37 +150,34 @@ def is_grad_enabled():
     return _state.enabled
 
 
-class set_grad_enabled:
-    """Context manager and decorator that sets recording on or off (thread-local).
+class _GradMode:
+    """The context managers and decorators of grad mode. Each ``with`` saves the mode in force
+    when the block is entered and restores it on exit, so one object can be entered again,
+    nested in itself and shared between threads (the saved modes are kept per thread)."""
 
-    Examples
-    --------
-    >>> import backchain as bc
-    >>> import numpy as np
-    >>> x = bc.tensor([1.0, 2.0], requires_grad=True)
-    >>> with bc.set_grad_enabled(False):
-    ...     y = x * 2
-    ...
-    >>> y.requires_grad
-    False
-    """
+    mode = True
 
-    def __init__(self, mode):
-        self.mode = bool(mode)
-        self.prev = _state.enabled
-        _state.enabled = self.mode
+    def _saved(self):
+        local = self.__dict__.get("_local")
+        if local is None:
+            local = self.__dict__.setdefault("_local", threading.local())
+        stack = getattr(local, "stack", None)
+        if stack is None:
+            stack = local.stack = []
+        return stack
 
     def __enter__(self):
+        self._saved().append(_state.enabled)
+        _state.enabled = self.mode
         return self
 
     def __exit__(self, *exc):
-        _state.enabled = self.prev
+        _state.enabled = self._saved().pop()
 
     def __call__(self, fn):
         import functools
 
         mode = self.mode
-        _state.enabled = self.prev  # used as a decorator: undo the eager set
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
@@ -174,9 +190,18 @@ class set_grad_enabled:
 
         return wrapper
 
+    def clone(self):
+        return type(self)() if type(self) is not set_grad_enabled else set_grad_enabled(self.mode)
 
-class no_grad(set_grad_enabled):
-    """Disable recording inside a ``with`` block or a decorated function.
+    def __repr__(self):
+        return f"{type(self).__name__}()"
+
+
+class no_grad(_GradMode):
+    """Disable recording inside a ``with`` block or a decorated function (thread-local).
+
+    The mode changes when the block is entered, not when the object is made; the
+    object can be kept and entered again, or nested.
 
     >>> import backchain as bc
     >>> x = bc.tensor([1.0, 2.0], requires_grad=True)
@@ -186,12 +211,11 @@ class no_grad(set_grad_enabled):
     False
     """
 
-    def __init__(self):
-        super().__init__(False)
+    mode = False
 
 
-class enable_grad(set_grad_enabled):
-    """Enable recording inside a ``with`` block or a decorated function.
+class enable_grad(_GradMode):
+    """Enable recording inside a ``with`` block or a decorated function (thread-local).
 
     Examples
     --------
@@ -205,8 +229,48 @@ class enable_grad(set_grad_enabled):
     True
     """
 
-    def __init__(self):
-        super().__init__(True)
+    mode = True
+
+
+class set_grad_enabled(_GradMode):
+    """Set recording on or off: as a function (at once), a context manager or a decorator.
+
+    As in PyTorch, ``bc.set_grad_enabled(False)`` called on its own switches
+    recording off for the calling thread; in a ``with`` statement the mode in
+    force before is restored at the end of the block.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> import numpy as np
+    >>> x = bc.tensor([1.0, 2.0], requires_grad=True)
+    >>> with bc.set_grad_enabled(False):
+    ...     y = x * 2
+    ...
+    >>> y.requires_grad
+    False
+    >>> bc.is_grad_enabled()
+    True
+    """
+
+    def __init__(self, mode):
+        self.mode = bool(mode)
+        self._before = _state.enabled  # restored by the first block, or undone by decorating
+        _state.enabled = self.mode
+
+    def __enter__(self):
+        before, self._before = self._before, None
+        self._saved().append(_state.enabled if before is None else before)
+        _state.enabled = self.mode
+        return self
+
+    def __call__(self, fn):
+        if self._before is not None:  # used as a decorator: undo the switch made by __init__
+            _state.enabled, self._before = self._before, None
+        return super().__call__(fn)
+
+    def __repr__(self):
+        return f"set_grad_enabled(mode={self.mode})"
 
 
 # NumPy ufuncs and functions that have a differentiable backchain counterpart;
@@ -237,6 +301,20 @@ def _wrap(x):
     if isinstance(x, tuple):
         return tuple(_wrap(v) for v in x)
     return x
+
+
+def _describe_arg(a):
+    if isinstance(a, Tensor):
+        return f"Tensor {a.dtype}{list(a.shape)}" + (" requiring grad" if a.requires_grad else "")
+    a = np.asarray(a)
+    return f"{a.dtype}{list(a.shape)}"
+
+
+def _index_text(index):
+    parts = index if isinstance(index, tuple) else (index,)
+    return ", ".join(":" if isinstance(p, slice) and p == slice(None) else
+                     "..." if p is Ellipsis else type(p).__name__ if not isinstance(p, int) else str(p)
+                     for p in parts)
 
 
 def _check_float(data, op="requires_grad"):
@@ -280,6 +358,8 @@ class Tensor:
         self._x = self._y = None
         self._params = None
         self._seq = next(_seq)
+        if requires_grad:
+            _register_grad_leaf(self)
 
     # -- properties -------------------------------------------------------
     shape = property(lambda self: np.shape(self.data))
@@ -315,6 +395,8 @@ class Tensor:
                 f"'{self._prim.name}'. Use .detach()"
             )
         self.requires_grad = bool(requires_grad)
+        if requires_grad and self._prim is None:
+            _register_grad_leaf(self)
         return self
 
     def __reduce_ex__(self, protocol):
@@ -402,7 +484,19 @@ class Tensor:
     def __index__(self):
         return np.asarray(self.data).__index__()
 
+    def __setitem__(self, index, value):
+        raise TypeError(
+            f"Tensor item assignment (t[{_index_text(index)}] = ...) is not supported: it would change the "
+            f"tensor ({self.dtype}{list(self.shape)}) without a derivative rule. Build the new tensor with "
+            "backchain.numpy (bnp.where(mask, value, t), bnp.concatenate, ...), or write into "
+            "t.detach().numpy() / t.data when no gradient is needed")
+
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        if kwargs.get("out") is not None and (_traced(inputs) or _traced(kwargs["out"])) and is_grad_enabled():
+            raise TypeError(
+                f"numpy.{ufunc.__name__}(..., out=...): writing a result into out= is not differentiable "
+                f"(inputs: {', '.join(_describe_arg(a) for a in inputs)}). Use the returned value "
+                f"(y = np.{ufunc.__name__}(...)), or the in-place Tensor methods (t.add_(u), t += u)")
         if method == "__call__" and kwargs.get("out") is None:
             fn = UFUNCS.get(ufunc)
             if fn is not None:
@@ -418,9 +512,14 @@ class Tensor:
                 "backchain and was given a tensor that requires grad; use a backchain.numpy function, or "
                 "detach() the tensor if you do not need its gradient"
             )
-        if kwargs.get("out") is not None:
-            kwargs["out"] = _unwrap(kwargs["out"])
-        return _wrap(getattr(ufunc, method)(*_unwrap(inputs), **kwargs))
+        out = kwargs.get("out")
+        if out is not None:
+            kwargs["out"] = _unwrap(out)
+        result = _wrap(getattr(ufunc, method)(*_unwrap(inputs), **kwargs))
+        for o in (out if isinstance(out, tuple) else (out,)):
+            if isinstance(o, Tensor):  # written in place: graphs that saved it must know
+                bump_version(o, f"numpy.{ufunc.__name__}(out=)")
+        return result
 
     def __array_function__(self, func, types, args, kwargs):
         fn = FUNCTIONS.get(func)

@@ -14,8 +14,7 @@ import math
 
 import numpy as np
 
-from .._core.saved import writable
-from .._core.tensor import Tensor, bump_version
+from .._core.tensor import Tensor, bump_version, writable
 from ..random import _gen
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
@@ -30,10 +29,11 @@ def _fill(tensor, values):
     a = _array(tensor)
     if not isinstance(a, np.ndarray) or a.ndim == 0 and not a.flags.writeable:
         raise TypeError(f"init: expected a Parameter, Tensor or ndarray to fill in place, got {type(tensor).__name__}")
-    if isinstance(tensor, Tensor) and not a.flags.writeable:
-        a = writable(tensor)  # saved by a live graph: fill a copy; that graph's backward will say so
-        bump_version(tensor, "nn.init")
+    if isinstance(tensor, Tensor):
+        a = writable(tensor)
     a[...] = np.asarray(values, dtype=a.dtype).reshape(a.shape)
+    if isinstance(tensor, Tensor):
+        bump_version(tensor, "nn.init")  # a graph that read the old values must not use them
     return tensor
 
 
