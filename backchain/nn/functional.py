@@ -18,7 +18,7 @@ import math
 import numpy as np
 
 import backchain.numpy as bnp
-from .._core.saved import writable
+from .._core.tensor import writable
 from .._core.tensor import Tensor
 from .._rules import activations as _act
 from .._rules import nn as _nn

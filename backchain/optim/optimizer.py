@@ -19,7 +19,7 @@ from collections import defaultdict
 
 import numpy as np
 
-from .._core.saved import writable
+from .._core.tensor import writable
 from .._core.tensor import Tensor, bump_version, enable_grad
 
 __all__ = ["Optimizer"]

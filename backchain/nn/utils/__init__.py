@@ -1,7 +1,7 @@
 """``backchain.nn.utils``: gradient clipping, flattening parameters to one vector, and ``rnn`` (packed sequences)."""
 import numpy as np
 
-from ..._core.saved import writable
+from ..._core.tensor import writable
 from ..._core.tensor import Tensor
 from . import rnn  # noqa: F401
 

@@ -1,4 +1,0 @@
-"""Kept for imports of ``writable`` from here; it lives in ``tensor.py``."""
-from .tensor import writable
-
-__all__ = ["writable"]
