@@ -389,6 +389,9 @@ def gradcheck(f, *args, order=2, modes=("rev", "fwd"), eps=None, atol=None, rtol
     :class:`GradcheckError` whose message names the argument, the mode, the
     analytic and numeric values, and the worst element.
 
+    Arguments may be dicts, lists and tuples of arrays: each array is checked
+    as an argument of its own, named by its place (``arg0['w']``).
+
     Kink-aware: when the one-sided differences at the probe point disagree (a
     kink, confirmed at half the step), the analytic value must lie between
     them (in the subdifferential along the probe direction) and the row says
@@ -406,17 +409,22 @@ def gradcheck(f, *args, order=2, modes=("rev", "fwd"), eps=None, atol=None, rtol
     """
     from .transforms import vjp
 
+    from .transforms import tree_flatten
+
     rng = np.random.default_rng(seed)
+    names = _leaf_names(args)
+    leaves, rebuild = tree_flatten(list(args))
+    if len(leaves) != len(args) or any(isinstance(a, (dict, list, tuple)) for a in args):
+        f = _on_leaves(f, rebuild)  # containers (dicts, lists, tuples): each array is checked as an argument
     xs = []
-    for i, a in enumerate(args):
+    for name, a in zip(names, leaves):
         a = np.asarray(_data(a))
         if a.dtype.kind not in "fc":
-            raise TypeError(f"gradcheck: argument {i} has dtype {a.dtype}; expected floating point or complex")
+            raise TypeError(f"gradcheck: argument {name} has dtype {a.dtype}; expected floating point or complex")
         xs.append(a.astype(np.complex128 if a.dtype.kind == "c" else np.float64))
     eps = 1e-6 if eps is None else eps
     atol = 1e-6 if atol is None else atol
     rtol = 1e-4 if rtol is None else rtol
-    names = [f"arg{i}" for i in range(len(xs))]
     report = GradcheckReport()
     u = _check(f, xs, names, 1, modes, eps, atol, rtol, rng, report)
     if order >= 2:
@@ -435,6 +443,26 @@ def gradcheck(f, *args, order=2, modes=("rev", "fwd"), eps=None, atol=None, rtol
     if not report.ok and raise_exception:
         raise GradcheckError(str(report))
     return report
+
+
+def _leaf_names(args):
+    """``arg0``, ``arg1['w']``, ``arg2[0]``: the arrays of the arguments, in the order they are flattened."""
+    names, stack = [], [(f"arg{i}", a) for i, a in reversed(list(enumerate(args)))]
+    while stack:
+        name, a = stack.pop()
+        if isinstance(a, dict):
+            stack.extend((f"{name}[{k!r}]", a[k]) for k in reversed(list(a)))
+        elif isinstance(a, (list, tuple)) and not isinstance(a, Tensor):
+            stack.extend((f"{name}[{k}]", v) for k, v in reversed(list(enumerate(a))))
+        else:
+            names.append(name)
+    return names
+
+
+def _on_leaves(f, rebuild):
+    def flat(*leaves):
+        return f(*rebuild(list(leaves)))
+    return flat
 
 
 def ops(f, *args, eps=1e-6, atol=1e-6, rtol=1e-4, seed=0, quiet=False):

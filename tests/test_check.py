@@ -74,3 +74,19 @@ def test_gradcheck_of_a_function_closing_over_a_module():
     half_wrong.defvjp(lambda x: (x * x, x), lambda x, g: (g * x,))
     with pytest.raises(bc.check.GradcheckError, match="FAILED"):
         bc.gradcheck(lambda x: bnp.sum(half_wrong(model(x))), x, order=1)
+
+
+def test_gradcheck_of_container_arguments():
+    def f(p, xs):
+        return bnp.sum(bnp.tanh(xs[0] @ p["w"] + p["b"]) * xs[1])
+    p = {"w": np.ones((3, 2)) * 0.3, "b": np.array([0.1, -0.2])}
+    xs = [np.linspace(-1, 1, 6).reshape(2, 3), np.array([[1.0, 2.0], [3.0, 4.0]])]
+    report = bc.gradcheck(f, p, xs)
+    assert report.ok
+    assert [r[1] for r in report.rows if r[0] == 1 and r[2] == "rev"] == ["arg0['w']", "arg0['b']", "arg1[0]",
+                                                                        "arg1[1]"]
+    # a wrong rule inside is caught and the array named
+    with pytest.raises(bc.check.GradcheckError, match=r"arg0\['b'\]"):
+        bc.gradcheck(lambda p: bnp.sum(WRONG(p["b"])) + bnp.sum(p["w"]), p, order=1)
+    with pytest.raises(TypeError, match=r"gradcheck: argument arg0\['n'\] has dtype int64"):
+        bc.gradcheck(lambda p: p["n"] * 1.0, {"n": np.array(3)})
