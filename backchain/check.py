@@ -447,11 +447,13 @@ def gradcheck(f, *args, order=2, modes=("rev", "fwd"), eps=None, atol=None, rtol
 
 def _leaf_names(args):
     """``arg0``, ``arg1['w']``, ``arg2[0]``: the arrays of the arguments, in the order they are flattened."""
+    from .transforms import dict_order
+
     names, stack = [], [(f"arg{i}", a) for i, a in reversed(list(enumerate(args)))]
     while stack:
         name, a = stack.pop()
         if isinstance(a, dict):
-            stack.extend((f"{name}[{k!r}]", a[k]) for k in reversed(list(a)))
+            stack.extend((f"{name}[{k!r}]", a[k]) for k in reversed(dict_order(a)))
         elif isinstance(a, (list, tuple)) and not isinstance(a, Tensor):
             stack.extend((f"{name}[{k}]", v) for k, v in reversed(list(enumerate(a))))
         else:

@@ -43,10 +43,24 @@ def tree_flatten(x):
 
         return leaves, unflatten
     if isinstance(x, dict):
-        keys = list(x)
-        leaves, un = tree_flatten([x[k] for k in keys])
-        return leaves, lambda vals: dict(zip(keys, un(vals)))
+        keys, order = list(x), dict_order(x)
+        leaves, un = tree_flatten([x[k] for k in order])
+
+        def undict(vals):
+            d = dict(zip(order, un(vals)))
+            return {k: d[k] for k in keys}  # the dict's own key order
+
+        return leaves, undict
     return [x], lambda vals: vals[0]
+
+
+def dict_order(d):
+    """The order in which a dict's values are leaves: sorted keys, as JAX's pytrees (so dicts with the
+    same keys in another order line up), or insertion order where keys do not sort."""
+    try:
+        return sorted(d)
+    except TypeError:
+        return list(d)
 
 
 class _Rules:
@@ -100,9 +114,10 @@ def tree_structure(x):
         if close is not None:
             out.append(close)
         elif isinstance(v, dict):
-            out.append(("dict", tuple(v)))
+            order = dict_order(v)
+            out.append(("dict", tuple(order)))
             stack.append((None, ")"))
-            stack.extend((v[k], None) for k in reversed(list(v)))
+            stack.extend((v[k], None) for k in reversed(order))
         elif isinstance(v, (list, tuple)) and not isinstance(v, Tensor):
             out.append((type(v).__name__, len(v)))
             stack.append((None, ")"))

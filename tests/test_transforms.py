@@ -485,3 +485,19 @@ def test_stop_gradient_of_a_container():
         gj = jax.grad(lambda p: jnp.sum(p["a"] * jax.lax.stop_gradient(p)["a"])
                       + jax.lax.stop_gradient(p)["b"][0] * p["b"][0])(p)
     _close(g, gj)
+
+
+def test_dicts_with_keys_in_another_order_line_up_like_jax():
+    p = {"b": np.array([1.0, 2.0]), "a": np.array(3.0)}
+    t = {"a": np.array(1.0), "b": np.array([0.0, 0.0])}   # the same keys, another order
+    f = lambda p: bnp.sum(p["b"]) * p["a"] ** 2
+    out, tan = bc.jvp(f, (p,), (t,))
+    assert tan == 2 * 3.0 * 3.0
+    with jax.enable_x64(True):
+        _, tan_j = jax.jvp(lambda p: jnp.sum(p["b"]) * p["a"] ** 2, (p,), (t,))
+    assert tan == float(tan_j)
+    g = bc.grad(f)(p)
+    assert list(g) == ["b", "a"]  # the argument's own key order
+    out, vjp_fn = bc.vjp(lambda p: {"y": p["a"] * 2.0, "x": p["b"]}, p)
+    (ct,) = vjp_fn({"x": np.ones(2), "y": np.array(1.0)})
+    assert ct["a"] == 2.0 and np.array_equal(ct["b"], np.ones(2))
