@@ -10,7 +10,7 @@ from . import anomaly as _anomaly
 from . import primitive as _primitive
 from .anomaly import InplaceError
 from .primitive import KINK_COUNTING, Joint
-from .tensor import MANY, ONE, PREVIOUS, TRACES, Tensor, _state, make_const
+from .tensor import MANY, ONE, TRACES, Tensor, _state, heal, make_const
 from .versions import WRITES, reads, recorded_write_between, written_after
 
 __all__ = ["toposort", "backward_pass", "forward_pass", "tensor_backward"]
@@ -104,25 +104,6 @@ def _describe(a):
     return f"{np.result_type(a)}{list(np.shape(a))}"
 
 
-def _heal(t, seq):
-    """The inputs of ``t``, each as the incarnation it had when ``t`` was recorded (a Tensor
-    rebound by a later recorded in-place op is newer than ``t``); written back into ``t``."""
-    y = t._y
-    inputs = (t._x,) if y is ONE else t._x if y is MANY else (t._x, y)
-    fixed = []
-    for p in inputs:
-        while isinstance(p, Tensor) and p._seq > seq:
-            p = PREVIOUS.get(p)
-        fixed.append(p)
-    if y is ONE:
-        t._x = fixed[0]
-    elif y is MANY:
-        t._x = tuple(fixed)
-    else:
-        t._x, t._y = fixed
-    return tuple(fixed)
-
-
 def _check_reads(t, inputs, boundary):
     """Raise if an array that ``t``'s rules will read was written in place after ``t`` was recorded."""
     prim = t._prim
@@ -187,7 +168,7 @@ def _count_checked(roots, boundary):
         inputs = (t._x,) if y is ONE else t._x if y is MANY else (t._x, y)
         for p in inputs:
             if isinstance(p, Tensor) and p._seq > seq:
-                inputs = _heal(t, seq)
+                inputs = heal(t)
                 break
         if seq < last:
             _check_reads(t, inputs, boundary)

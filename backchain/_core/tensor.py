@@ -119,6 +119,29 @@ def grad_leaf_of(a):
     return leaf if leaf is not None and leaf._prim is None and leaf.requires_grad else None
 
 
+def heal(t):
+    """The inputs of node ``t``, each as the incarnation it had when ``t`` was recorded (a Tensor
+    rebound by a later recorded in-place op is newer than ``t``: ``PREVIOUS`` leads back);
+    written back into ``t``'s slots."""
+    y, seq = t._y, t._seq
+    inputs = (t._x,) if y is ONE else t._x if y is MANY else (t._x, y)
+    fixed = []
+    for p in inputs:
+        while isinstance(p, Tensor) and p._seq > seq:
+            before = PREVIOUS.get(p)
+            if before is None:
+                break
+            p = before
+        fixed.append(p)
+    if y is ONE:
+        t._x = fixed[0]
+    elif y is MANY:
+        t._x = tuple(fixed)
+    else:
+        t._x, t._y = fixed
+    return tuple(fixed)
+
+
 def bump_version(t, how):
     """Record that ``t``'s storage was written in place by ``how`` (an optimizer step,
     ``load_state_dict``): nodes recorded before that read it raise at backward (versions.py)."""
@@ -373,7 +396,12 @@ class Tensor:
         if self._params is None:
             return None
         y = self._y
-        return (self._x,) if y is ONE else self._x if y is MANY else (self._x, y)
+        inputs = (self._x,) if y is ONE else self._x if y is MANY else (self._x, y)
+        seq = self._seq
+        for p in inputs:
+            if isinstance(p, Tensor) and p._seq > seq:
+                return heal(self)
+        return inputs
 
     @property
     def is_leaf(self):
