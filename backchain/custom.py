@@ -210,8 +210,11 @@ class custom_vjp(_CustomRule):
     """A function with a hand-written reverse-mode rule (JAX's ``custom_vjp``).
 
     ``fwd(*args) -> (out, residuals)``, ``bwd(*nondiff_args, residuals, g) -> tuple``
-    with one cotangent per differentiable argument. Write ``bwd`` with
-    ``backchain.numpy`` to get forward mode and higher order for free.
+    with one cotangent per differentiable argument, of the argument's structure
+    (an argument may be a dict, list or tuple of arrays). Write ``bwd`` with
+    ``backchain.numpy`` to get forward mode and higher order for free. The
+    function and its rules may close over values that an enclosing transform
+    differentiates (see docs/rules/custom_vjp.md).
 
     >>> import backchain as bc, backchain.numpy as bnp
     >>> @bc.custom_vjp
@@ -283,7 +286,8 @@ class custom_jvp(_CustomRule):
     """A function with a hand-written forward-mode rule (JAX's ``custom_jvp``).
 
     ``jvp(primals, tangents) -> (out, tangent_out)``, linear in ``tangents``;
-    reverse mode transposes it (write it with ``backchain.numpy``).
+    reverse mode transposes it (write it with ``backchain.numpy``). Arguments
+    may be dicts, lists and tuples of arrays; ``tangents`` then has their structure.
 
     >>> import backchain as bc, backchain.numpy as bnp
     >>> @bc.custom_jvp
