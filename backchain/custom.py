@@ -434,9 +434,14 @@ class Function:
             full = list(static)
             for s, a in zip(slots, arrays):
                 full[s] = a
-            outs, memo.single = _as_tuple(cls.forward(memo.ctx, *full))
+            prev = _state.enabled
+            _state.enabled = False  # as PyTorch: forward runs without recording, whatever it closes over
+            try:
+                outs, memo.single = _as_tuple(cls.forward(memo.ctx, *full))
+            finally:
+                _state.enabled = prev
             memo.res = ([id(a) for a in arrays], [id(o) for o in outs])
-            return _forward_outputs(outs, memo)
+            return tuple(_data(o) for o in outs)
 
         def with_swap(args, ans, memo):
             ctx = memo.ctx
