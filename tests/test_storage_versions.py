@@ -402,6 +402,10 @@ def test_integer_tensors_cannot_require_grad():
         bc.tensor([1, 2]).requires_grad_()
     with pytest.raises(RuntimeError):  # torch refuses too
         torch.tensor([1, 2], requires_grad=True)
+    t = bc.tensor([1, 2])
+    t.requires_grad = True  # the attribute itself is not checked; backward refuses to truncate
+    with pytest.raises(TypeError, match=r"backward: a leaf of dtype int64.*truncated"):
+        (t * bc.tensor([0.5, 0.25], requires_grad=True)).sum().backward()
 
 
 # -- list operands ------------------------------------------------------------------------------------

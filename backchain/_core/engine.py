@@ -414,6 +414,12 @@ def tensor_backward(t, grad, retain_graph, create_graph):
     leaves = backward_pass([t], [seed], 0, create_graph, retain_graph or create_graph)
     taken = {id(seed)}
     for leaf, c in leaves.values():
+        kind = np.result_type(leaf.data).kind
+        if kind != "f" and kind != "c":  # requires_grad set on an integer tensor by assignment
+            raise TypeError(
+                f"backward: a leaf of dtype {np.result_type(leaf.data)} (shape {np.shape(leaf.data)}) has "
+                "requires_grad=True; only floating point and complex tensors can require gradients (its "
+                "gradient would be truncated). Make it float: bc.tensor(x, dtype=float, requires_grad=True)")
         if not create_graph:
             c = _owned(c.data if isinstance(c, Tensor) else c, taken)
         leaf.grad = c if leaf.grad is None else leaf.grad + c
