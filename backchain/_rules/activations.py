@@ -22,14 +22,14 @@ from .._core.tensor import Tensor
 __all__ = ["relu", "leaky_relu", "relu6", "hardtanh", "hardsigmoid", "hardswish"]
 
 
-def _mask(x, cond, off=0.0, at=None, at_value=None):
-    """A piecewise-constant derivative: 1 where ``cond``, ``off`` elsewhere (``at_value`` where ``at``).
+def _mask(x, cond, off=0.0, at=None, at_value=None, on=1.0):
+    """A piecewise-constant derivative: ``on`` where ``cond``, ``off`` elsewhere (``at_value`` where ``at``).
 
     The derivative carries no graph (it is constant between kinks), so it is built
     with plain NumPy in ``x``'s dtype: ``g * d`` then keeps float32 as float32.
     """
     dtype = x.dtype if x.dtype.kind in "fc" else np.float64
-    d = np.where(cond, np.ones((), dtype), np.asarray(off, dtype))
+    d = np.where(cond, np.asarray(on, dtype), np.asarray(off, dtype))
     if at is not None:
         d = np.where(at, np.asarray(at_value, dtype), d)
     return d
@@ -140,10 +140,9 @@ def _hardsigmoid_impl(x):
 def _hardsigmoid_d(ans, x):
     # 1/6 strictly inside (-3, 3), 0 beyond; at ±3 hardsigmoid_at_bound (default 0, min-norm of [0, 1/6]).
     v = _policy.hardsigmoid_at_bound
-    inside = bnp.where((x > -3.0) & (x < 3.0), 1.0 / 6.0, 0.0)
-    if v == 0.0:
-        return inside
-    return bnp.where((x == -3.0) | (x == 3.0), v, inside)
+    xd = x.data if isinstance(x, Tensor) else np.asarray(x)
+    at = None if v == 0.0 else (xd == -3.0) | (xd == 3.0)
+    return _mask(xd, (xd > -3.0) & (xd < 3.0), 0.0, at, v, on=1.0 / 6.0)
 
 
 hardsigmoid = primitive("hardsigmoid", _hardsigmoid_impl, deriv=(_hardsigmoid_d,),

@@ -73,17 +73,29 @@ def _x_over(x, d):
     return x / (bnp.where(both, np.inf, d) if np.any(both) else d)
 
 
+def _one(y):
+    """1 in ``y``'s float dtype: ``xlogy(1.0, y)`` would make a float32 ``y``'s derivative float64."""
+    dtype = (y.data if isinstance(y, Tensor) else np.asarray(y)).dtype
+    return np.ones((), dtype if dtype.kind in "fc" else np.float64)
+
+
 # d/dy can be +-inf (x / 0): the products go through safe_times (a zero cotangent gives 0).
 xlogy = primitive("scipy.special.xlogy", sc.xlogy,
-                  **_safe_rules(lambda ans, x, y: xlogy(1.0, y),  # log(y), -inf at 0 without a warning
+                  **_safe_rules(lambda ans, x, y: xlogy(_one(y), y),  # log(y), -inf at 0 without a warning
                                 lambda ans, x, y: _x_over(x, y)),
                   kinks="x == 0: value 0 and d/dy = 0; d/dx = log(y), -inf at y == 0; d/dy = x / y: +-inf")
 xlog1py = primitive("scipy.special.xlog1py", sc.xlog1py,
-                    **_safe_rules(lambda ans, x, y: xlog1py(1.0, y),
+                    **_safe_rules(lambda ans, x, y: xlog1py(_one(y), y),
                                   lambda ans, x, y: _x_over(x, 1.0 + y)),
                     kinks="x == 0: value 0 and d/dy = 0; d/dx = log1p(y), -inf at y == -1; d/dy +-inf there")
 
 # -- gamma and friends ------------------------------------------------------------------
+
+
+def _like(d, ans):
+    """``d`` in ``ans``'s dtype."""
+    dtype = (ans.data if isinstance(ans, Tensor) else np.asarray(ans)).dtype
+    return d if d.dtype == dtype else bnp.astype(d, dtype)
 
 
 def _polygamma_impl(n, x):
@@ -100,7 +112,8 @@ def polygamma(n, x):
     return polygamma_p(n, x)
 
 
-digamma = _p("digamma", sc.digamma, lambda ans, x: polygamma_p(1, x))
+# polygamma computes in float64 (SciPy's dtype): digamma's derivative keeps digamma's dtype.
+digamma = _p("digamma", sc.digamma, lambda ans, x: _like(polygamma_p(1, x), ans))
 psi = digamma
 gammaln = _p("gammaln", sc.gammaln, lambda ans, x: digamma(x))
 gamma = _p("gamma", sc.gamma, lambda ans, x: ans * digamma(x))

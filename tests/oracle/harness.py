@@ -95,8 +95,7 @@ def sample_args(op, layout, shapes, dtype, rng):
             dom = op.domain[i] if isinstance(op.domain, list) else op.domain
             a = _draw(rng, dom, shape)
             if a.dtype.kind in "fc":
-                kind = np.result_type(dtype, a.dtype) if a.dtype.kind == "c" else dtype
-                a = np.asarray(a, dtype=kind)
+                a = np.asarray(a, dtype=np.result_type(dtype, np.complex64) if a.dtype.kind == "c" else dtype)
             args.append(_lay(a, layout))
         if op.avoid is None or not op.avoid(*args):
             return args
@@ -154,6 +153,8 @@ class Jax:
     def call(self, *args):
         return [_np(v) for v in leaves(self.ref(*map(jnp.asarray, args)))]
 
+    const = staticmethod(jnp.asarray)
+
     def vjp(self, f, args, cts):
         out, pull = jax.vjp(f, *map(jnp.asarray, args))
         return [_np(g) for g in pull(_like(out, cts))]
@@ -179,10 +180,12 @@ class Torch:
 
     @staticmethod
     def _t(a, grad=False):
-        return torch.tensor(np.ascontiguousarray(a), requires_grad=grad)
+        return torch.tensor(np.array(a, order="C"), requires_grad=grad)
 
     def call(self, *args):
         return [_np(v) for v in leaves(self.ref(*map(self._t, args)))]
+
+    const = _t
 
     def _grads(self, f, args, cts, create_graph=False):
         xs = [self._t(a, True) for a in args]
@@ -201,16 +204,29 @@ class Torch:
     def order2(self, f, args, cts, ws):
         xs, gs = self._grads(f, args, cts, create_graph=True)
         s = sum((g * self._t(w)).sum() for g, w in zip(gs, ws))
-        hs = torch.autograd.grad(s, xs, allow_unused=True)
+        hs = torch.autograd.grad(s, xs, allow_unused=True) if s.requires_grad else [None] * len(xs)  # linear op
         return [np.zeros(x.shape, _np(x).dtype) if h is None else _np(h) for x, h in zip(xs, hs)]
 
 
 # ---------------------------------------------------------------- checks
 
+def _up(a):
+    """float32 -> float64, complex64 -> complex128: the reference always runs in double precision."""
+    return a.astype(np.promote_types(a.dtype, np.float64)) if a.dtype.kind in "fc" else a
+
+
+def _down(dtype, to):
+    """The reference's double-precision result dtype, brought to the precision of the case (``to``)."""
+    dtype = np.dtype(dtype)
+    if np.dtype(to) == np.float32 and dtype.kind in "fc":
+        return np.dtype(np.complex64 if dtype.kind == "c" else np.float32)
+    return dtype
+
+
 def close(got, want, rtol, atol, what, dtype_of=None):
-    """``got`` matches ``want`` in shape, values and (``dtype_of``'s, else ``want``'s) dtype."""
+    """``got`` matches ``want`` in shape and values, and has ``dtype_of``'s dtype (an array or a dtype)."""
     got, want = _np(got), _np(want)
-    dtype = want.dtype if dtype_of is None else _np(dtype_of).dtype
+    dtype = dtype_of if isinstance(dtype_of, np.dtype) else _np(dtype_of).dtype
     assert got.shape == want.shape, f"{what}: shape {got.shape}, expected {want.shape}"
     assert got.dtype == dtype, f"{what}: dtype {got.dtype}, expected {dtype}"
     np.testing.assert_allclose(got, want, rtol=rtol, atol=atol, err_msg=what)
@@ -233,15 +249,27 @@ def run_case(op, layout, shapes, dtype):
         return g
 
     dargs = [args[i] for i in diff]
+    # The reference sees the same values in double precision: in float32 cases backchain's float32
+    # results are compared with the exact ones (at float32 tolerances), and JAX compiles once per shape.
+    rargs = [_up(a) for a in args]
+    rdargs = [rargs[i] for i in diff]
+
+    def rsplit(f):
+        def g(*xs):
+            full = [ref.const(a) for a in rargs]
+            for i, x in zip(diff, xs):
+                full[i] = x
+            return f(*full)
+        return g
+
     with jax.enable_x64(True):
-        want = ref.call(*args)
+        want = ref.call(*rargs)
         got = leaves(op.fn(*args))
         assert len(got) == len(want), f"{where}: {len(got)} results, expected {len(want)}"
         if "value" in op.checks:
             for k, (a, b) in enumerate(zip(got, want)):
-                if op.result_dtype is not None:
-                    b = b.astype(op.result_dtype(*args))
-                close(a, b, rtol, atol, f"{where} value {k}")
+                expected = np.dtype(op.result_dtype(*args)) if op.result_dtype else _down(b.dtype, dtype)
+                close(a, b, rtol, atol, f"{where} value {k}", dtype_of=expected)
         if op.order == 0 or not dargs:
             return
         out = op.fn(*args)
@@ -249,12 +277,12 @@ def run_case(op, layout, shapes, dtype):
         if "vjp" in op.checks:
             _, pull = bc.vjp(split(op.fn), *dargs)
             gs = leaves(pull(rebuild(out, list(cts))))
-            for k, (g, r, a) in enumerate(zip(gs, ref.vjp(split(op.ref), dargs, cts), dargs)):
+            for k, (g, r, a) in enumerate(zip(gs, ref.vjp(rsplit(op.ref), rdargs, [_up(c) for c in cts]), dargs)):
                 close(g, r, rtol, atol, f"{where} vjp arg {diff[k]}", dtype_of=a)
         if "jvp" in op.checks:
             ts = [_random_like(rng, a) for a in dargs]
             _, tout = bc.jvp(split(op.fn), tuple(dargs), tuple(ts))
-            for k, (t, r, v) in enumerate(zip(leaves(tout), ref.jvp(split(op.ref), dargs, ts), leaves(out))):
+            for k, (t, r, v) in enumerate(zip(leaves(tout), ref.jvp(rsplit(op.ref), rdargs, [_up(t) for t in ts]), leaves(out))):
                 close(t, r, rtol, atol, f"{where} jvp result {k}", dtype_of=v)
         if "order2" in op.checks and op.order >= 2:
             ws = [_random_like(rng, a) for a in dargs]
@@ -266,7 +294,7 @@ def run_case(op, layout, shapes, dtype):
                 return sum(bnp.sum(bnp.real(g * w)) for g, w in zip(gs, ws))
 
             hs = bc.grad(s, argnums=tuple(range(len(dargs))))(*dargs)
-            for k, (h, r, a) in enumerate(zip(hs, ref.order2(split(op.ref), dargs, cts, ws), dargs)):
+            for k, (h, r, a) in enumerate(zip(hs, ref.order2(rsplit(op.ref), rdargs, [_up(c) for c in cts], [_up(w) for w in ws]), dargs)):
                 close(h, r, rtol * op.order2_factor, atol * op.order2_factor,
                       f"{where} second order arg {diff[k]}", dtype_of=a)
 
@@ -280,10 +308,10 @@ def run_kinks(op):
             argnums = tuple(range(len(xs)))
             gs = bc.grad(lambda *a: bnp.sum(op.fn(*a)), argnums=argnums)(*xs)
             for i, (g, e) in enumerate(zip(gs, expected)):
-                close(g, np.asarray(e, dtype=dtype), 0, 0, f"{where}: d/darg{i} (reverse)")
+                close(g, np.asarray(e, dtype=dtype), 0, 0, f"{where}: d/darg{i} (reverse)", dtype_of=xs[i])
             for i, e in enumerate(expected):  # forward: a unit tangent on argument i (elementwise ops)
                 if np.shape(e) != np.shape(op.fn(*xs)):
                     continue
                 ts = tuple(np.ones_like(x) if j == i else np.zeros_like(x) for j, x in enumerate(xs))
                 _, t = bc.jvp(op.fn, tuple(xs), ts)
-                close(t, np.asarray(e, dtype=dtype), 0, 0, f"{where}: d/darg{i} (forward)")
+                close(t, np.asarray(e, dtype=dtype), 0, 0, f"{where}: d/darg{i} (forward)", dtype_of=xs[i])

@@ -16,13 +16,16 @@ from typing import Callable, Optional
 
 import jax
 import jax.numpy as jnp
+import jax.scipy.signal as jsig
 import jax.scipy.special as jsp
 import numpy as np
 import torch
+import scipy.special
 import torch.nn.functional as TF
 
 import backchain.numpy as bnp
 import backchain.nn.functional as F
+import backchain.scipy.signal as bsig
 import backchain.scipy.special as bsp
 
 from .harness import CHECKS, DTYPES
@@ -128,11 +131,11 @@ def wellcond(rng, shape):
 
 def _lookup(module, name):
     b = {"numpy": bnp, "numpy.linalg": bnp.linalg, "numpy.fft": bnp.fft, "scipy.special": bsp,
-         "nn.functional": F}[module]
+         "scipy.signal": bsig, "nn.functional": F}[module]
     return getattr(b, name)
 
 
-JAX = {"numpy": jnp, "numpy.linalg": jnp.linalg, "numpy.fft": jnp.fft, "scipy.special": jsp}
+JAX = {"numpy": jnp, "numpy.linalg": jnp.linalg, "numpy.fft": jnp.fft, "scipy.special": jsp, "scipy.signal": jsig}
 
 
 def op(name, cases=U, module="numpy", kw=None, ref=None, fn=None, **opts):
@@ -188,8 +191,7 @@ OPS = [
     unary("deg2rad"), unary("rad2deg"), unary("degrees"), unary("radians"),
     unary("sinc", rtol64=1e-6),
     unary("real"), unary("imag"), unary("conjugate"), unary("conj"),
-    unary("angle", domain=away0, ref=lambda x: jnp.angle(x).astype(x.dtype),
-          note="JAX returns float64 for a float32 0-d input; NumPy and backchain keep float32"),
+    unary("angle", domain=away0),
     unary("nan_to_num"),
     binary("add"), binary("subtract"), binary("multiply"),
     binary("divide", domain=[(-2.0, 2.0), away0]), binary("true_divide", domain=[(-2.0, 2.0), away0]),
@@ -231,6 +233,7 @@ def axes(name, domain=(-2.0, 2.0), jname=None, **opts):
     return rows
 
 
+SCIPY64 = "SciPy computes in float64 (JAX keeps float32); the gradients keep the input's dtype"
 F64 = "NumPy computes in float64 (JAX keeps float32); the gradients keep the input's dtype"
 
 
@@ -420,4 +423,314 @@ KNOWN_DEFECTS = {
     "numpy.mean [empty]": "JVP of the mean over an empty axis is 0; JAX gives NaN (0/0, as the value) "
                           "(reductions, reported)",
     "numpy.mean(axis=0, keepdims) [empty]": "as numpy.mean [empty] (reductions, reported)",
+    "nn.functional.log_softmax [empty]": "log_softmax(x, dim=0) of a (0, 4) array raises ValueError (zero-size "
+                                         "maximum); PyTorch returns the empty result (nn rules, reported)",
+}
+
+
+# ---------------------------------------------------------------- numpy.linalg
+
+def sym(f):
+    """``f`` of the symmetric positive definite ``(a + aᵀ) / 2 + 3 I``: both sides see the same symmetric input."""
+    return lambda a: f((a + np.swapaxes(a, -1, -2) if isinstance(a, np.ndarray) else a + a.swapaxes(-1, -2)) / 2
+                       + 3 * np.eye(a.shape[-1], dtype=a.dtype))
+
+
+def la(name, cases=SQ, domain=wellcond, **opts):
+    """A numpy.linalg row; no stride-0 inputs (their rows are equal: singular matrices)."""
+    return op(name, cases, module="numpy.linalg", domain=domain, stride0=False, **opts)
+
+
+L = bnp.linalg
+JL = jnp.linalg
+RECT = {"contiguous": ((4, 3),), "wide": ((3, 4),), "batched": ((2, 4, 3),)}
+
+OPS += [
+    la("det"), la("slogdet"), la("inv"),
+    la("solve", {"contiguous": ((3, 3), (3, 2)), "batched": ((2, 3, 3), (2, 3, 2))},
+       domain=[wellcond, (-2.0, 2.0)]),
+    la("cholesky", fn=sym(L.cholesky), ref=sym(JL.cholesky), domain=(-1.0, 1.0)),
+    la("eigh", fn=sym(lambda a: (lambda w, v: (w, v * v))(*L.eigh(a))),
+       ref=sym(lambda a: (lambda w, v: (w, v * v))(*JL.eigh(a))), domain=(-1.0, 1.0),
+       note="eigenvectors compared through v * v (their signs are arbitrary)"),
+    la("eigvalsh", fn=sym(L.eigvalsh), ref=sym(JL.eigvalsh), domain=(-1.0, 1.0)),
+    la("svd", RECT, fn=lambda a: (lambda u, s, vh: (u * u, s, vh * vh))(*L.svd(a, full_matrices=False)),
+       ref=lambda a: (lambda u, s, vh: (u * u, s, vh * vh))(*JL.svd(a, full_matrices=False)), domain=(-1.0, 1.0),
+       rtol64=1e-6, note="singular vectors compared through u * u and vh * vh (their signs are arbitrary)"),
+    la("svdvals", RECT, domain=(-1.0, 1.0)),
+    la("pinv", RECT, domain=(-1.0, 1.0), rtol64=1e-6),
+    la("qr", RECT, fn=lambda a: tuple(L.qr(a)), ref=lambda a: tuple(JL.qr(a)), domain=(-1.0, 1.0)),
+    la("lstsq", {"contiguous": ((4, 3), (4, 2))}, domain=(-1.0, 1.0), fn=lambda a, b: L.lstsq(a, b)[0],
+       ref=lambda a, b: JL.lstsq(a, b)[0], rtol64=1e-6),
+    la("matrix_power", fn=lambda a: L.matrix_power(a, 3), ref=lambda a: JL.matrix_power(a, 3)),
+    la("matrix_power(-2)", fn=lambda a: L.matrix_power(a, -2), ref=lambda a: JL.matrix_power(a, -2)),
+    la("multi_dot", {"contiguous": ((3, 4), (4, 2), (2, 5))}, domain=(-1.0, 1.0),
+       fn=lambda a, b, c: L.multi_dot([a, b, c]), ref=lambda a, b, c: JL.multi_dot([a, b, c])),
+    la("norm", {"contiguous": ((3, 4),), "vector": ((5,),)}, domain=(-2.0, 2.0)),
+    la("norm(ord=1, axis=1)", M, domain=away0, fn=lambda a: L.norm(a, ord=1, axis=1),
+       ref=lambda a: JL.norm(a, ord=1, axis=1)),
+    la("norm(ord=nuc)", {"contiguous": ((3, 4),)}, domain=(-1.0, 1.0), fn=lambda a: L.norm(a, ord="nuc"),
+       ref=lambda a: JL.norm(a, ord="nuc")),
+    la("norm(ord=2)", {"contiguous": ((3, 4),)}, domain=(-1.0, 1.0), fn=lambda a: L.norm(a, ord=2),
+       ref=lambda a: JL.norm(a, ord=2)),
+    la("vector_norm", {"contiguous": ((3, 4),), "0-d": ((),)}, domain=away0),
+    la("vector_norm(ord=3, axis=0)", M, domain=away0, fn=lambda a: L.vector_norm(a, ord=3, axis=0),
+       ref=lambda a: JL.vector_norm(a, ord=3, axis=0)),
+    la("vector_norm(ord=inf)", {"contiguous": ((3, 4),)}, domain=distinct, fn=lambda a: L.vector_norm(a, ord=np.inf),
+       ref=lambda a: JL.vector_norm(a, ord=np.inf)),
+    la("matrix_norm", {"contiguous": ((3, 4),), "batched": ((2, 3, 4),)}, domain=(-1.0, 1.0)),
+    la("cond", domain=wellcond, rtol64=1e-6),
+    la("trace", {"contiguous": ((3, 4),)}, domain=(-1.0, 1.0)), la("diagonal", {"contiguous": ((3, 4),)}, domain=(-1.0, 1.0)),
+    la("outer", {"contiguous": ((3,), (4,))}, domain=(-1.0, 1.0)),
+    la("tensordot", {"contiguous": ((3, 4, 2), (4, 2, 5))}, domain=(-1.0, 1.0)),
+    la("matmul", {"contiguous": ((3, 4), (4, 2))}, domain=(-1.0, 1.0)),
+    la("cross", {"contiguous": ((4, 3), (4, 3))}, domain=(-1.0, 1.0)),
+    la("matrix_transpose", {"contiguous": ((3, 4),)}, domain=(-1.0, 1.0)),
+    la("eigvals", {"contiguous": ((3, 3),)}, domain=lambda rng, s: np.diag([1.0, 2.0, 3.5]) + rng.uniform(-0.3, 0.3, s),
+       fn=lambda a: bnp.sort(bnp.real(L.eigvals(a))), ref=lambda a: jnp.sort(jnp.real(JL.eigvals(a))),
+       order=1, checks=("value", "vjp"), note="real, sorted eigenvalues; JAX has no JVP or second order for eig"),
+]
+
+
+# ---------------------------------------------------------------- numpy.fft
+
+def cplx(rng, shape):
+    return rng.uniform(-1, 1, size=shape) + 1j * rng.uniform(-1, 1, size=shape)
+
+
+def ff(name, cases, domain=(-1.0, 1.0), **opts):
+    return op(name, cases, module="numpy.fft", domain=domain, **opts)
+
+
+V = {"contiguous": ((6,),), "matrix": ((3, 5),)}
+V2 = {"contiguous": ((4, 6),), "batched": ((2, 3, 4),)}
+
+OPS += [
+    ff("fft", V), ff("fft(complex)", V, domain=cplx, fn=bnp.fft.fft, ref=jnp.fft.fft),
+    ff("fft(n=8, ortho)", V, fn=lambda a: bnp.fft.fft(a, n=8, norm="ortho"),
+       ref=lambda a: jnp.fft.fft(a, n=8, norm="ortho")),
+    ff("ifft", V, domain=cplx), ff("fft2", V2), ff("ifft2", V2, domain=cplx),
+    ff("fftn", V2), ff("ifftn", V2, domain=cplx),
+    ff("rfft", V), ff("rfft(n=5)", V, fn=lambda a: bnp.fft.rfft(a, n=5), ref=lambda a: jnp.fft.rfft(a, n=5)),
+    ff("irfft", V, domain=cplx), ff("irfft(n=7)", V, domain=cplx, fn=lambda a: bnp.fft.irfft(a, n=7),
+                                    ref=lambda a: jnp.fft.irfft(a, n=7)),
+    ff("rfft2", V2), ff("irfft2", V2, domain=cplx), ff("rfftn", V2), ff("irfftn", V2, domain=cplx),
+    ff("fftshift", V2), ff("ifftshift", V2),
+]
+
+
+# ---------------------------------------------------------------- scipy.special
+
+def sp(name, cases=U, domain=(-2.0, 2.0), **opts):
+    return op(name, cases, module="scipy.special", domain=domain, **opts)
+
+
+C34 = {"contiguous": ((3, 4),)}  # SciPy's logsumexp fails on an empty array
+BESSEL = "sampled from 0.3: below about 0.2 the second derivative of JAX's bessel_jn is wrong (j1''(0.1): -25977)"
+
+OPS += [
+    sp("erf"), sp("erfc"), sp("erfinv", domain=UNIT), sp("expit"), sp("expm1", ref=jnp.expm1), sp("log1p", domain=(-0.6, 2.0), ref=jnp.log1p),
+    sp("erfcinv", domain=(0.1, 1.9), ref=lambda x: jsp.erfinv(1 - x), rtol64=1e-6),
+    sp("gamma", domain=POS), sp("gammaln", domain=POS), sp("digamma", domain=POS),
+    sp("psi", domain=POS, ref=jsp.digamma),
+    sp("beta", B, domain=POS, rtol64=1e-6), sp("betaln", B, domain=POS, rtol64=1e-6),
+    sp("polygamma", domain=POS, fn=lambda x: bsp.polygamma(1, x), ref=lambda x: jsp.polygamma(1, x), rtol64=1e-6,
+       result_dtype=lambda x: scipy.special.polygamma(1, x).dtype, note=SCIPY64),
+    sp("i0", rtol64=1e-6), sp("i0e", rtol64=1e-6), sp("i1", rtol64=1e-6), sp("i1e", rtol64=1e-6),
+    sp("j0", domain=(0.3, 5.0), ref=lambda x: jsp.bessel_jn(x, v=1)[0], rtol64=1e-6, atol64=1e-8,
+       note=BESSEL),
+    sp("j1", domain=(0.3, 5.0), ref=lambda x: jsp.bessel_jn(x, v=1)[1], rtol64=1e-6, atol64=1e-8,
+       note=BESSEL),
+    sp("log_ndtr", domain=(-5.0, 3.0)), sp("ndtr"), sp("ndtri", domain=(0.05, 0.95), rtol64=1e-6),
+    sp("logit", domain=(0.05, 0.95)),
+    sp("xlogy", B, domain=[(-2.0, 2.0), POS]), sp("xlog1py", B, domain=[(-2.0, 2.0), (-0.6, 2.0)]),
+    sp("logsumexp", C34), sp("logsumexp(axis=1)", C34, fn=lambda a: bsp.logsumexp(a, axis=1),
+                           ref=lambda a: jsp.logsumexp(a, axis=1)),
+    sp("softmax", M, kw={"axis": 1}), sp("log_softmax", M, kw={"axis": 1}),
+]
+
+
+# ---------------------------------------------------------------- scipy.signal
+
+SIG = {"contiguous": ((7,), (3,)), "2-d": ((4, 5), (2, 3))}
+
+OPS += [
+    op("convolve", SIG, module="scipy.signal"), op("correlate", SIG, module="scipy.signal"),
+    op("fftconvolve", SIG, module="scipy.signal", rtol64=1e-6, atol64=1e-9, rtol32=1e-3, atol32=1e-4),
+    op("fftconvolve(axes=1)", {"contiguous": ((3, 6), (3, 2))}, module="scipy.signal",
+       fn=lambda a, b: bsig.fftconvolve(a, b, axes=1), ref=lambda a, b: jsig.fftconvolve(a, b, axes=1),
+       rtol64=1e-6, atol64=1e-9, rtol32=1e-3, atol32=1e-4),
+    op("fftconvolve(same)", SIG, module="scipy.signal", fn=lambda a, b: bsig.fftconvolve(a, b, mode="same"),
+       ref=lambda a, b: jsig.fftconvolve(a, b, mode="same"), rtol64=1e-6, atol64=1e-9, rtol32=1e-3, atol32=1e-4),
+]
+
+
+# ---------------------------------------------------------------- nn.functional, against PyTorch
+
+X = {"contiguous": ((2, 3),), "0-d": ((),), "empty": ((0, 3),)}
+NCL = {"contiguous": ((2, 3, 8),)}
+NCHW = {"contiguous": ((2, 3, 6, 6),)}
+NCDHW = {"contiguous": ((1, 2, 4, 4, 4),)}
+TGT = np.array([2, 0, 1, 2])
+UNPOOL1 = np.array([[[0, 3, 5], [1, 2, 4]]])      # max_pool1d(kernel 2) indices into length 6
+UNPOOL2 = np.array([[[[1, 6], [8, 15]]]])         # max_pool2d(kernel 2) indices into 4 x 4
+
+OPS += [
+    nnf("relu", X, kinks=(((0.0,), (0.0,)),), note="relu'(0) = 0, as PyTorch"),
+    nnf("relu6", X, domain=(-2.0, 8.0), avoid=near(0.0, 6.0), kinks=(((0.0,), (0.0,)), ((6.0,), (0.0,)))),
+    nnf("leaky_relu", X, kw={"negative_slope": 0.1}, avoid=near(0.0), kinks=(((0.0,), (0.1,)),),
+        note="leaky_relu'(0) = negative_slope (min-norm); PyTorch gives negative_slope too"),
+    nnf("elu", X), nnf("selu", X), nnf("celu", X, kw={"alpha": 0.7}),
+    nnf("gelu", X), nnf("gelu(tanh)", X, fn=lambda x: F.gelu(x, approximate="tanh"),
+                        ref=lambda x: TF.gelu(x, approximate="tanh")),
+    nnf("silu", X), nnf("mish", X), nnf("softplus", X), nnf("softplus(beta=2)", X, fn=lambda x: F.softplus(x, 2.0, 1.0),
+                                                             ref=lambda x: TF.softplus(x, 2.0, 1.0)),
+    nnf("softsign", X), nnf("sigmoid", X, ref=torch.sigmoid), nnf("tanh", X, ref=torch.tanh), nnf("logsigmoid", X),
+    nnf("hardtanh", X, avoid=near(-1.0, 1.0), kinks=(((-1.0,), (0.0,)), ((1.0,), (0.0,)))),
+    nnf("hardsigmoid", X, domain=(-4.0, 4.0), avoid=near(-3.0, 3.0), kinks=(((-3.0,), (0.0,)), ((3.0,), (0.0,))),
+        order=1, note="PyTorch's hardsigmoid has no second derivative"),
+    nnf("hardswish", X, domain=(-4.0, 4.0), avoid=near(-3.0, 3.0), kinks=(((-3.0,), (0.0,)), ((3.0,), (1.0,))),
+        order=1, note="PyTorch's hardswish has no second derivative"),
+    nnf("softmax", M, kw={"dim": 1}), nnf("log_softmax", M, kw={"dim": 0}),
+    nnf("linear", {"contiguous": ((4, 3), (2, 3), (2,)), "batched": ((2, 4, 3), (2, 3), (2,))}),
+    nnf("bilinear", {"contiguous": ((4, 3), (4, 2), (5, 3, 2), (5,))}),
+    nnf("conv1d", {"contiguous": ((2, 3, 8), (4, 3, 3), (4,))}),
+    nnf("conv1d(stride, padding, dilation)", {"contiguous": ((2, 4, 9), (6, 2, 3), (6,))},
+        fn=lambda x, w, b: F.conv1d(x, w, b, stride=2, padding=2, dilation=2, groups=2),
+        ref=lambda x, w, b: TF.conv1d(x, w, b, stride=2, padding=2, dilation=2, groups=2)),
+    nnf("conv2d", {"contiguous": ((2, 3, 6, 6), (4, 3, 3, 3), (4,))}),
+    nnf("conv2d(stride, padding)", {"contiguous": ((1, 2, 7, 6), (3, 2, 3, 2), (3,))},
+        fn=lambda x, w, b: F.conv2d(x, w, b, stride=(2, 1), padding=1),
+        ref=lambda x, w, b: TF.conv2d(x, w, b, stride=(2, 1), padding=1)),
+    nnf("conv3d", {"contiguous": ((1, 2, 4, 4, 4), (3, 2, 2, 2, 2), (3,))}),
+    nnf("conv_transpose1d", {"contiguous": ((2, 3, 5), (3, 4, 3), (4,))},
+        fn=lambda x, w, b: F.conv_transpose1d(x, w, b, stride=2, padding=1, output_padding=1),
+        ref=lambda x, w, b: TF.conv_transpose1d(x, w, b, stride=2, padding=1, output_padding=1)),
+    nnf("conv_transpose2d", {"contiguous": ((1, 2, 4, 4), (2, 3, 3, 3), (3,))},
+        fn=lambda x, w, b: F.conv_transpose2d(x, w, b, stride=2),
+        ref=lambda x, w, b: TF.conv_transpose2d(x, w, b, stride=2)),
+    nnf("conv_transpose3d", {"contiguous": ((1, 2, 3, 3, 3), (2, 2, 2, 2, 2), (2,))}),
+    nnf("avg_pool1d", NCL, kw={"kernel_size": 3, "stride": 2, "padding": 1}),
+    nnf("avg_pool2d", NCHW, kw={"kernel_size": 2}),
+    nnf("avg_pool2d(count_include_pad=False, ceil_mode)", NCHW,
+        fn=lambda x: F.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False),
+        ref=lambda x: TF.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False)),
+    nnf("avg_pool3d", NCDHW, kw={"kernel_size": 2}),
+    nnf("max_pool1d", NCL, kw={"kernel_size": 3, "stride": 2}, domain=distinct),
+    nnf("max_pool2d", NCHW, kw={"kernel_size": 2}, domain=distinct),
+    nnf("max_pool2d(overlapping, padding)", NCHW, domain=distinct,
+        fn=lambda x: F.max_pool2d(x, 3, 1, 1), ref=lambda x: TF.max_pool2d(x, 3, 1, 1)),
+    nnf("max_pool3d", NCDHW, kw={"kernel_size": 2}, domain=distinct),
+    nnf("adaptive_avg_pool1d", NCL, kw={"output_size": 3}),
+    nnf("adaptive_avg_pool2d", NCHW, kw={"output_size": (4, 3)}),
+    nnf("adaptive_max_pool1d", NCL, kw={"output_size": 3}, domain=distinct),
+    nnf("adaptive_max_pool2d", NCHW, kw={"output_size": (4, 3)}, domain=distinct),
+    nnf("batch_norm", {"contiguous": ((4, 3, 5), (3,), (3,))},
+        fn=lambda x, w, b: F.batch_norm(x, None, None, w, b, training=True),
+        ref=lambda x, w, b: TF.batch_norm(x, None, None, w, b, training=True), rtol64=1e-6),
+    nnf("layer_norm", {"contiguous": ((4, 3, 5), (5,), (5,))}, fn=lambda x, w, b: F.layer_norm(x, (5,), w, b),
+        ref=lambda x, w, b: TF.layer_norm(x, (5,), w, b), rtol64=1e-6),
+    nnf("group_norm", {"contiguous": ((2, 4, 5), (4,), (4,))}, fn=lambda x, w, b: F.group_norm(x, 2, w, b),
+        ref=lambda x, w, b: TF.group_norm(x, 2, w, b), rtol64=1e-6),
+    nnf("rms_norm", {"contiguous": ((4, 3, 5), (5,))}, fn=lambda x, w: F.rms_norm(x, (5,), w, eps=1e-6),
+        ref=lambda x, w: TF.rms_norm(x, (5,), w, eps=1e-6), rtol64=1e-6),
+    nnf("normalize", {"contiguous": ((3, 4),)}), nnf("cosine_similarity", {"contiguous": ((3, 4), (3, 4))}),
+    nnf("cross_entropy", {"contiguous": ((4, 3),)}, fn=lambda x: F.cross_entropy(x, TGT),
+        ref=lambda x: TF.cross_entropy(x, torch.tensor(TGT))),
+    nnf("cross_entropy(label_smoothing, sum)", {"contiguous": ((4, 3),)},
+        fn=lambda x: F.cross_entropy(x, TGT, reduction="sum", label_smoothing=0.2),
+        ref=lambda x: TF.cross_entropy(x, torch.tensor(TGT), reduction="sum", label_smoothing=0.2)),
+    nnf("nll_loss", {"contiguous": ((4, 3),)}, fn=lambda x: F.nll_loss(x, TGT),
+        ref=lambda x: TF.nll_loss(x, torch.tensor(TGT))),
+    nnf("mse_loss", {"contiguous": ((3, 4), (3, 4))}),
+    nnf("l1_loss", {"contiguous": ((3, 4), (3, 4))}, avoid=ties(), order=1),
+    nnf("huber_loss", {"contiguous": ((3, 4), (3, 4))}, kw={"delta": 0.5},
+        avoid=lambda a, b: bool(np.any(np.abs(np.abs(a - b) - 0.5) < 0.05))),
+    nnf("smooth_l1_loss", {"contiguous": ((3, 4), (3, 4))}, kw={"beta": 0.5},
+        avoid=lambda a, b: bool(np.any(np.abs(np.abs(a - b) - 0.5) < 0.05))),
+    nnf("kl_div", {"contiguous": ((3, 4), (3, 4))}, domain=[(-2.0, 0.0), (0.1, 1.0)], kw={"reduction": "batchmean"}),
+    nnf("binary_cross_entropy", {"contiguous": ((3, 4), (3, 4))}, domain=[(0.1, 0.9), (0.0, 1.0)]),
+    nnf("binary_cross_entropy_with_logits", {"contiguous": ((3, 4), (3, 4))}, domain=[(-2.0, 2.0), (0.0, 1.0)]),
+    nnf("embedding", {"contiguous": ((2, 3), (5, 4))}, domain=[ints(0, 5), (-1.0, 1.0)], argnums=(1,)),
+    nnf("pad", NCHW, fn=lambda x: F.pad(x, (1, 2, 0, 1)), ref=lambda x: TF.pad(x, (1, 2, 0, 1))),
+    nnf("pad(reflect)", NCHW, fn=lambda x: F.pad(x, (1, 2, 2, 1), mode="reflect"),
+        ref=lambda x: TF.pad(x, (1, 2, 2, 1), mode="reflect")),
+    nnf("pad(replicate)", NCHW, fn=lambda x: F.pad(x, (1, 2, 2, 1), mode="replicate"),
+        ref=lambda x: TF.pad(x, (1, 2, 2, 1), mode="replicate")),
+    nnf("pad(circular)", NCHW, fn=lambda x: F.pad(x, (1, 2, 2, 1), mode="circular"),
+        ref=lambda x: TF.pad(x, (1, 2, 2, 1), mode="circular")),
+    nnf("pixel_shuffle", {"contiguous": ((1, 8, 2, 3),)}, kw={"upscale_factor": 2}),
+    nnf("pixel_unshuffle", {"contiguous": ((1, 2, 4, 6),)}, kw={"downscale_factor": 2}),
+    nnf("channel_shuffle", {"contiguous": ((1, 6, 2, 2),)}, kw={"groups": 3}),
+    nnf("flatten", NCHW, kw={"start_dim": 1}, ref=lambda x: torch.flatten(x, start_dim=1)),
+    nnf("unflatten", {"contiguous": ((2, 6),)}, fn=lambda x: F.unflatten(x, 1, (2, 3)),
+        ref=lambda x: torch.unflatten(x, 1, (2, 3))),
+    nnf("interpolate(nearest)", {"contiguous": ((1, 2, 3, 4),)}, fn=lambda x: F.interpolate(x, scale_factor=2),
+        ref=lambda x: TF.interpolate(x, scale_factor=2)),
+    nnf("interpolate(bilinear)", {"contiguous": ((1, 2, 3, 4),)},
+        fn=lambda x: F.interpolate(x, size=(5, 7), mode="bilinear", align_corners=False),
+        ref=lambda x: TF.interpolate(x, size=(5, 7), mode="bilinear", align_corners=False)),
+    nnf("interpolate(linear, align_corners)", {"contiguous": ((1, 2, 5),)},
+        fn=lambda x: F.interpolate(x, size=8, mode="linear", align_corners=True),
+        ref=lambda x: TF.interpolate(x, size=8, mode="linear", align_corners=True)),
+    nnf("grid_sample", {"contiguous": ((1, 2, 4, 5), (1, 3, 3, 2))}, domain=[(-1.0, 1.0), (-0.9, 0.9)],
+        fn=lambda x, g: F.grid_sample(x, g, align_corners=False),
+        ref=lambda x, g: TF.grid_sample(x, g, align_corners=False), order=1, checks=("value", "vjp"),
+        note="PyTorch's grid_sample has no forward mode and no second derivative through grid"),
+    nnf("affine_grid", {"contiguous": ((2, 2, 3),)}, fn=lambda t: F.affine_grid(t, (2, 1, 3, 4), align_corners=False),
+        ref=lambda t: TF.affine_grid(t, [2, 1, 3, 4], align_corners=False)),
+    nnf("max_unpool1d", {"contiguous": ((1, 2, 3),)}, fn=lambda x: F.max_unpool1d(x, UNPOOL1, 2),
+        ref=lambda x: TF.max_unpool1d(x, torch.tensor(UNPOOL1), 2)),
+    nnf("max_unpool2d", {"contiguous": ((1, 1, 2, 2),)}, fn=lambda x: F.max_unpool2d(x, UNPOOL2, 2),
+        ref=lambda x: TF.max_unpool2d(x, torch.tensor(UNPOOL2), 2)),
+    nnf("prelu", {"contiguous": ((2, 3, 4), (3,))}, avoid=lambda x, w: bool(np.any(np.abs(x) < 0.05))),
+    nnf("scaled_dot_product_attention", {"contiguous": ((2, 3, 4), (2, 5, 4), (2, 5, 4))}, rtol64=1e-6),
+    nnf("scaled_dot_product_attention(causal)", {"contiguous": ((2, 4, 4), (2, 4, 4), (2, 4, 4))}, rtol64=1e-6,
+        fn=lambda q, k, v: F.scaled_dot_product_attention(q, k, v, is_causal=True),
+        ref=lambda q, k, v: TF.scaled_dot_product_attention(q, k, v, is_causal=True)),
+]
+
+
+# ---------------------------------------------------------------- no oracle
+
+_CONSTRUCTOR = "a constructor (shape and fill in, a new array out): nothing to compare a derivative of"
+_STE = "a backchain surrogate-gradient op (straight-through): no JAX or PyTorch counterpart"
+
+# Public differentiable functions with no row above: one line each on why.
+NO_ORACLE = {
+    "numpy.array": _CONSTRUCTOR, "numpy.asarray": _CONSTRUCTOR, "numpy.empty": _CONSTRUCTOR,
+    "numpy.empty_like": _CONSTRUCTOR, "numpy.zeros": _CONSTRUCTOR, "numpy.zeros_like": _CONSTRUCTOR,
+    "numpy.ones": _CONSTRUCTOR, "numpy.ones_like": _CONSTRUCTOR, "numpy.full": _CONSTRUCTOR,
+    "numpy.full_like": _CONSTRUCTOR, "numpy.eye": _CONSTRUCTOR, "numpy.identity": _CONSTRUCTOR,
+    "numpy.tri": _CONSTRUCTOR, "numpy.arange": _CONSTRUCTOR, "numpy.indices": _CONSTRUCTOR,
+    "numpy.geomspace": _CONSTRUCTOR, "numpy.logspace": _CONSTRUCTOR,
+    "numpy.astype": "a cast: float-to-float covered by the dtype checks of every row; to int it is a constant",
+    "numpy.fft.fftfreq": "sample frequencies from integers: no differentiable input",
+    "numpy.fft.rfftfreq": "sample frequencies from integers: no differentiable input",
+    "numpy.linalg.matrix_rank": "an integer result: no derivative",
+    "numpy.linalg.eig": "JAX's eig has no derivative by default (enable_eigvec_derivs), PyTorch's eigenvectors a "
+                        "different normalisation; eigenvalues are compared through numpy.linalg.eigvals",
+    "scipy.special.y0": "no JAX counterpart; PyTorch's bessel_y0 has no derivative",
+    "scipy.special.y1": "no JAX counterpart; PyTorch's bessel_y1 has no derivative",
+    "nn.functional.dropout": "random: the mask cannot be shared with PyTorch's generator",
+    "nn.functional.one_hot": "an integer result: no derivative",
+    "nn.functional.round_ste": _STE, "nn.functional.sign_ste": _STE, "nn.functional.step": _STE,
+    "nn.functional.acdc": "no JAX or PyTorch counterpart (a structured linear layer of backchain's)",
+    "nn.functional.sinusoidal_positional_encoding": "a constructor from integers (length, d_model)",
+    "nn.functional.writable": "not an array function: makes a Tensor's buffer writable",
+    "nn.functional.multi_head_attention_forward": "not yet a row (covered by nn.MultiheadAttention against "
+                                                  "PyTorch in tests/test_nn_layers_torch.py)",
+}
+
+# Registered primitives that no row above reaches, with the reason.
+_LAYER = "a fused recurrent layer or cell: compared with PyTorch's nn.LSTM/GRU/RNN in tests/test_nn_layers_torch.py"
+NO_ORACLE_PRIMITIVES = {
+    "astype": "numpy.astype (see NO_ORACLE); every row's float32 run checks dtypes",
+    "checkpoint": "a transform (backchain.checkpoint), not an array function",
+    "input": "not an operation: marks the inputs of a recorded graph",
+    "dct": "backchain.scipy.fft is not in the oracle table yet (JAX has jax.scipy.fft.dct)",
+    "idct": "backchain.scipy.fft is not in the oracle table yet (JAX has jax.scipy.fft.idct)",
+    "scipy.special.y0": NO_ORACLE["scipy.special.y0"], "scipy.special.y1": NO_ORACLE["scipy.special.y1"],
+    "rnn.gru_cell": _LAYER, "rnn.gru_layer": _LAYER, "rnn.lstm_cell": _LAYER, "rnn.lstm_layer": _LAYER,
+    "rnn.rnn_tanh_layer": _LAYER,
 }

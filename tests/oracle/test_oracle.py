@@ -21,3 +21,11 @@ def test_against_oracle(op):
 @pytest.mark.parametrize("op", [o for o in RUN if o.kinks], ids=lambda o: o.key)
 def test_kinks(op):
     harness.run_kinks(op)
+
+
+def test_x64_stays_scoped():
+    """JAX runs in float64 only inside the oracle's calls: the rest of the suite keeps JAX's default."""
+    import jax
+
+    harness.run_case(RUN[0], "contiguous", RUN[0].cases["contiguous"], harness.DTYPES[0])
+    assert not jax.config.jax_enable_x64
