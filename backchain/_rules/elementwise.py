@@ -77,7 +77,9 @@ _times = safe_times
 def _safe(*derivs):
     """``vjp=``, ``jvp=`` tuples from partial derivatives, as ``deriv=`` does, through ``_times``."""
     def mk(d):
-        return lambda g, ans, *args, **params: _times(g, d(ans, *args, **params))
+        rule = lambda g, ans, *args, **params: _times(g, d(ans, *args, **params))  # noqa: E731
+        rule.deriv = d  # what the rule reads is what d reads (_core/versions.reads)
+        return rule
 
     rules = tuple(None if d is None else mk(d) for d in derivs)
     return {"vjp": rules, "jvp": rules}
@@ -102,7 +104,7 @@ def _mul_dy(g, ans, x, y):
 
 
 multiply = primitive("multiply", np.multiply, vjp=(_mul_dx, _mul_dy), jvp=(_mul_dx, _mul_dy), fast=operator.mul)
-divide = primitive("divide", np.divide, **_safe(lambda ans, x, y: 1.0 / y, lambda ans, x, y: -ans / y),
+divide = primitive("divide", np.divide, **_safe(lambda ans, x, y: divide(1.0, y), lambda ans, x, y: -ans / y),
                    fast=operator.truediv)
 true_divide = divide
 negative = primitive("negative", np.negative, vjp=(_minus_g,), jvp=(_minus_g,), fast=operator.neg, saves=False)
