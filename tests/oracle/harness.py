@@ -68,6 +68,8 @@ def layouts(op):
         out.append(("negative-stride", base))
         if op.stride0:
             out.append(("stride-0", base))
+    if op.complex:
+        out.append(("complex", base))
     return out
 
 
@@ -94,6 +96,8 @@ def sample_args(op, layout, shapes, dtype, rng):
         for i, shape in enumerate(shapes):
             dom = op.domain[i] if isinstance(op.domain, list) else op.domain
             a = _draw(rng, dom, shape)
+            if layout == "complex" and a.dtype.kind == "f":
+                a = a + 1j * rng.uniform(-1.0, 1.0, size=shape)
             if a.dtype.kind in "fc":
                 a = np.asarray(a, dtype=np.result_type(dtype, np.complex64) if a.dtype.kind == "c" else dtype)
             args.append(_lay(a, layout))

@@ -50,6 +50,7 @@ class Op:
     checks: tuple = CHECKS
     dtypes: tuple = DTYPES
     stride0: bool = True              # also run on a stride-0 (broadcast) view of the input
+    complex: bool = False             # also run on complex inputs (real part from the domain, imaginary in (-1, 1))
     result_dtype: Optional[Callable] = None  # args -> the expected result dtype, where the oracle's differs from NumPy's
     kinks: tuple = ()                 # ((args...), (d/darg0, d/darg1, ...)) exact, for elementwise ops
     note: str = ""                    # a documented difference from the oracle
@@ -168,17 +169,22 @@ def binary(name, domain=(-2.0, 2.0), **opts):
 ZERO_GRAD_JUMPS = "derivative 0 away from the jumps, like JAX"
 
 OPS = [
-    unary("sin"), unary("cos"), unary("tan", domain=(-1.2, 1.2)),
-    unary("arcsin", domain=UNIT), unary("arccos", domain=UNIT), unary("arctan"),
-    unary("sinh"), unary("cosh"), unary("tanh"),
-    unary("arcsinh"), unary("arccosh", domain=(1.2, 3.0)), unary("arctanh", domain=UNIT),
-    unary("exp"), unary("exp2"), unary("expm1"),
-    unary("log", domain=POS), unary("log2", domain=POS), unary("log10", domain=POS),
+    unary("sin", complex=True), unary("cos", complex=True), unary("tan", domain=(-1.2, 1.2), complex=True),
+    unary("arcsin", domain=UNIT, kinks=(((1.0,), (np.inf,)), ((-1.0,), (np.inf,)))),
+    unary("arccos", domain=UNIT, kinks=(((1.0,), (-np.inf,)), ((-1.0,), (-np.inf,)))), unary("arctan"),
+    unary("sinh", complex=True), unary("cosh", complex=True), unary("tanh", complex=True),
+    unary("arcsinh"), unary("arccosh", domain=(1.2, 3.0), kinks=(((1.0,), (np.inf,)),)),
+    unary("arctanh", domain=UNIT, kinks=(((1.0,), (np.inf,)), ((-1.0,), (np.inf,)))),
+    unary("exp", complex=True), unary("exp2", complex=True), unary("expm1", complex=True),
+    unary("log", domain=POS, complex=True), unary("log2", domain=POS, complex=True),
+    unary("log10", domain=POS, complex=True),
     unary("log1p", domain=(-0.6, 2.0)),
-    unary("sqrt", domain=POS, kinks=(((0.0,), (np.inf,)),)),
+    unary("sqrt", domain=POS, kinks=(((0.0,), (np.inf,)),), complex=True),
     unary("cbrt", domain=away0, kinks=(((0.0,), (np.inf,)),)),
-    unary("square"), unary("reciprocal", domain=away0), unary("negative"), unary("positive"),
-    unary("absolute", domain=away0, kinks=(((0.0,), (0.0,)),), note="abs'(0) = 0 (min-norm); JAX gives 1"),
+    unary("square", complex=True), unary("reciprocal", domain=away0, complex=True),
+    unary("negative", complex=True), unary("positive"),
+    unary("absolute", domain=away0, kinks=(((0.0,), (0.0,)),), complex=True,
+          note="abs'(0) = 0 (min-norm); JAX gives 1. Complex: the gradient of |z| is z/|z| conjugated as in JAX"),
     unary("fabs", domain=away0, kinks=(((0.0,), (0.0,)),)),
     unary("sign", domain=away0, kinks=(((0.0,), (0.0,)),)),
     unary("floor", avoid=near_integer(), kinks=(((1.0,), (0.0,)),), note=ZERO_GRAD_JUMPS),
@@ -190,23 +196,26 @@ OPS = [
     unary("fix", avoid=near_integer(), ref=jnp.trunc, kinks=(((1.0,), (0.0,)),)),
     unary("deg2rad"), unary("rad2deg"), unary("degrees"), unary("radians"),
     unary("sinc", rtol64=1e-6),
-    unary("real"), unary("imag"), unary("conjugate"), unary("conj"),
-    unary("angle", domain=away0),
-    unary("nan_to_num"),
-    binary("add"), binary("subtract"), binary("multiply"),
-    binary("divide", domain=[(-2.0, 2.0), away0]), binary("true_divide", domain=[(-2.0, 2.0), away0]),
+    unary("real", complex=True), unary("imag", complex=True), unary("conjugate", complex=True),
+    unary("conj", complex=True), unary("angle", domain=away0, complex=True),
+    unary("nan_to_num", kinks=((([np.nan, np.inf, 1.0],), ([0.0, 0.0, 1.0],)),)),
+    binary("add", complex=True), binary("subtract", complex=True), binary("multiply", complex=True),
+    binary("divide", domain=[(-2.0, 2.0), away0], complex=True),
+    binary("true_divide", domain=[(-2.0, 2.0), away0]),
     binary("power", domain=[POS, (-2.0, 2.0)]),
     binary("float_power", domain=[POS, (-2.0, 2.0)], result_dtype=lambda x, y: np.float_power(x, y).dtype,
            note="NumPy's float_power computes in float64 (JAX keeps float32); gradients keep the input's dtype"),
-    binary("arctan2", domain=away0), binary("hypot", domain=away0),
+    binary("arctan2", domain=away0, kinks=(((0.0, 0.0), (0.0, 0.0)),), note="0 / 0 at the origin; JAX gives NaN"),
+    binary("hypot", domain=away0, kinks=(((0.0, 0.0), (0.0, 0.0)),), note="0 / 0 at the origin; JAX gives NaN"),
     binary("logaddexp"), binary("logaddexp2"),
     binary("maximum", avoid=ties(), kinks=(((1.0, 1.0), (0.5, 0.5)),)),
     binary("minimum", avoid=ties(), kinks=(((1.0, 1.0), (0.5, 0.5)),)),
     binary("fmax", avoid=ties(), kinks=(((1.0, 1.0), (0.5, 0.5)),)),
     binary("fmin", avoid=ties(), kinks=(((1.0, 1.0), (0.5, 0.5)),)),
     binary("copysign", domain=away0, kinks=(((0.0, 1.0), (0.0, 0.0)),)),
-    binary("fmod", domain=away0, avoid=ratio_near_integer),
-    binary("remainder", domain=away0, avoid=ratio_near_integer),
+    binary("fmod", domain=away0, avoid=ratio_near_integer, kinks=(((3.0, 1.5), (1.0, -2.0)), ((-3.0, 1.5), (1.0, 2.0)))),
+    binary("remainder", domain=away0, avoid=ratio_near_integer,
+           kinks=(((3.0, 1.5), (1.0, -2.0)), ((-3.0, 1.5), (1.0, 2.0)))),
     binary("mod", domain=away0, avoid=ratio_near_integer),
     binary("heaviside", domain=away0, kinks=(((0.0, 0.3), (0.0, 1.0)),)),
     op("clip", T3, domain=[(-2.0, 2.0), (-1.0, -0.5), (0.5, 1.0)], avoid=ties(0.03),
@@ -228,8 +237,9 @@ def axes(name, domain=(-2.0, 2.0), jname=None, **opts):
         cases = {"contiguous": ((3, 4),), "empty": ((0, 4),)}
         if not kw:
             cases["0-d"] = ((),)
+        row_opts = dict(opts, kinks=opts.get("kinks", ()) if not kw else ())  # kink points: whole-array row
         rows.append(Op(key=f"numpy.{name}{suffix}", fn=functools.partial(fn, **kw),
-                       ref=functools.partial(ref, **kw), cases=cases, domain=domain, **opts))
+                       ref=functools.partial(ref, **kw), cases=cases, domain=domain, **row_opts))
     return rows
 
 
@@ -237,6 +247,8 @@ SCIPY64 = "SciPy computes in float64 (JAX keeps float32); the gradients keep the
 F64 = "NumPy computes in float64 (JAX keeps float32); the gradients keep the input's dtype"
 
 
+TIE_MAX = ((([1.0, 3.0, 3.0],), ([0.0, 0.5, 0.5],)),)   # ties split evenly (kink table)
+TIE_MIN = ((([1.0, 3.0, 1.0],), ([0.5, 0.0, 0.5],)),)
 STD = "at zero variance the derivative is 0 (min-norm, kink table); JAX and PyTorch give NaN"
 STD_KINKS = ((([1.5, 1.5, 1.5],), ([0.0, 0.0, 0.0],)),)
 
@@ -262,11 +274,12 @@ OPS += [
     *nonempty(axes("var")), *nonempty(axes("nanvar")),
     *smooth_only(nonempty(axes("std", kinks=STD_KINKS, note=STD))),
     *smooth_only(nonempty(axes("nanstd", kinks=STD_KINKS, note=STD))),
-    *nonempty(axes("max", domain=distinct)), *nonempty(axes("min", domain=distinct)),
-    *nonempty(axes("amax", domain=distinct)), *nonempty(axes("amin", domain=distinct)),
+    *nonempty(axes("max", domain=distinct, kinks=TIE_MAX)), *nonempty(axes("min", domain=distinct, kinks=TIE_MIN)),
+    *nonempty(axes("amax", domain=distinct, kinks=TIE_MAX)), *nonempty(axes("amin", domain=distinct, kinks=TIE_MIN)),
     *nonempty(axes("nanmax", domain=distinct)), *nonempty(axes("nanmin", domain=distinct)),
-    *nonempty(axes("ptp", domain=distinct)),
-    *nonempty(axes("median", domain=distinct)), *nonempty(axes("nanmedian", domain=distinct)),
+    *nonempty(axes("ptp", domain=distinct, kinks=((([1.0, 3.0, 3.0, 1.0],), ([-0.5, 0.5, 0.5, -0.5],)),))),
+    *nonempty(axes("median", domain=distinct, kinks=((([1.0, 2.0, 2.0],), ([0.0, 1.0, 0.0],)),
+                                                      (([4.0, 1.0, 3.0, 2.0],), ([0.0, 0.0, 0.5, 0.5],))))), *nonempty(axes("nanmedian", domain=distinct)),
     *nonempty(axes("average")),
     op("cumsum", M, kw={"axis": 1}), op("cumprod", M, kw={"axis": 1}),
     op("nancumsum", M, kw={"axis": 0}), op("nancumprod", M, kw={"axis": 0}),
@@ -466,14 +479,16 @@ OPS += [
     la("matrix_power(-2)", fn=lambda a: L.matrix_power(a, -2), ref=lambda a: JL.matrix_power(a, -2)),
     la("multi_dot", {"contiguous": ((3, 4), (4, 2), (2, 5))}, domain=(-1.0, 1.0),
        fn=lambda a, b, c: L.multi_dot([a, b, c]), ref=lambda a, b, c: JL.multi_dot([a, b, c])),
-    la("norm", {"contiguous": ((3, 4),), "vector": ((5,),)}, domain=(-2.0, 2.0)),
+    la("norm", {"contiguous": ((3, 4),), "vector": ((5,),)}, domain=(-2.0, 2.0),
+       kinks=((([[0.0, 0.0], [0.0, 0.0]],), ([[0.0, 0.0], [0.0, 0.0]],)),), note="0 at the zero matrix (min-norm)"),
     la("norm(ord=1, axis=1)", M, domain=away0, fn=lambda a: L.norm(a, ord=1, axis=1),
        ref=lambda a: JL.norm(a, ord=1, axis=1)),
     la("norm(ord=nuc)", {"contiguous": ((3, 4),)}, domain=(-1.0, 1.0), fn=lambda a: L.norm(a, ord="nuc"),
        ref=lambda a: JL.norm(a, ord="nuc")),
     la("norm(ord=2)", {"contiguous": ((3, 4),)}, domain=(-1.0, 1.0), fn=lambda a: L.norm(a, ord=2),
        ref=lambda a: JL.norm(a, ord=2)),
-    la("vector_norm", {"contiguous": ((3, 4),), "0-d": ((),)}, domain=away0),
+    la("vector_norm", {"contiguous": ((3, 4),), "0-d": ((),)}, domain=away0,
+       kinks=((([0.0, 0.0, 0.0],), ([0.0, 0.0, 0.0],)),), note="0 at the zero vector (min-norm); JAX gives NaN"),
     la("vector_norm(ord=3, axis=0)", M, domain=away0, fn=lambda a: L.vector_norm(a, ord=3, axis=0),
        ref=lambda a: JL.vector_norm(a, ord=3, axis=0)),
     la("vector_norm(ord=inf)", {"contiguous": ((3, 4),)}, domain=distinct, fn=lambda a: L.vector_norm(a, ord=np.inf),
@@ -617,7 +632,11 @@ OPS += [
         ref=lambda x: TF.avg_pool2d(x, 3, 2, 1, ceil_mode=True, count_include_pad=False)),
     nnf("avg_pool3d", NCDHW, kw={"kernel_size": 2}),
     nnf("max_pool1d", NCL, kw={"kernel_size": 3, "stride": 2}, domain=distinct),
-    nnf("max_pool2d", NCHW, kw={"kernel_size": 2}, domain=distinct),
+    nnf("max_pool2d", NCHW, kw={"kernel_size": 2}, domain=distinct,
+        kinks=(((np.ones((1, 1, 2, 2)),), (np.full((1, 1, 2, 2), 0.25),)),),
+        note="ties split evenly within a window; PyTorch gives all to the first"),
+    nnf("max_pool2d(overlapping ties)", NCHW, fn=lambda x: F.max_pool2d(x, 2, 1), ref=lambda x: TF.max_pool2d(x, 2, 1),
+        domain=distinct, kinks=(((np.ones((1, 1, 2, 3)),), ([[[[0.25, 0.5, 0.25], [0.25, 0.5, 0.25]]]],)),)),
     nnf("max_pool2d(overlapping, padding)", NCHW, domain=distinct,
         fn=lambda x: F.max_pool2d(x, 3, 1, 1), ref=lambda x: TF.max_pool2d(x, 3, 1, 1)),
     nnf("max_pool3d", NCDHW, kw={"kernel_size": 2}, domain=distinct),
