@@ -21,6 +21,7 @@ from ._operators import (checkpoint, deriv, elementwise_grad, grad, grad_and_aux
                          tensor_jacobian_product, value_and_grad, vector_jacobian_product)
 from ._install import install
 from .builtins import dict, isinstance, list, tuple, type
+from . import extend  # noqa: F401
 
 __all__ = ["grad", "value_and_grad", "elementwise_grad", "jacobian", "hessian", "holomorphic_grad", "deriv",
            "grad_and_aux", "grad_named", "make_vjp", "make_jvp", "make_hvp", "make_ggnvp",

@@ -15,6 +15,7 @@ import numpy as np
 from .. import transforms as _bc
 from .._core.tensor import Tensor
 from ..transforms import tree_flatten
+from ._vspace import vspace
 import backchain.numpy as bnp
 
 __all__ = ["unary_to_nary", "make_vjp", "make_jvp", "grad", "value_and_grad", "elementwise_grad", "deriv",
@@ -142,19 +143,19 @@ make_jvp.__doc__ = """Return ``jvp`` with ``jvp(v) = (fun(*args), J v)`` by forw
 # -- the operators derived from them --------------------------------------------------
 
 def _ones(x):
-    return _tree_map(lambda v: np.ones_like(np.asarray(v.data if isinstance(v, Tensor) else v)), x)
+    return vspace(x).ones()
 
 
 def _zeros(x):
-    return _tree_map(lambda v: np.zeros_like(np.asarray(v.data if isinstance(v, Tensor) else v)), x)
+    return vspace(x).zeros()
 
 
 def _size(x):
-    return sum(np.size(v.data if isinstance(v, Tensor) else v) for v in tree_flatten(x)[0])
+    return vspace(x).size  # a complex number counts twice, as in autograd
 
 
 def _iscomplex(x):
-    return any(np.iscomplexobj(v.data if isinstance(v, Tensor) else v) for v in tree_flatten(x)[0])
+    return vspace(x).iscomplex
 
 
 @unary_to_nary
