@@ -1,0 +1,120 @@
+"""backchain.autograd.misc and .test_util against autograd's."""
+import importlib
+
+import numpy as onp
+import pytest
+
+from ._oracle import assert_same, check, modules
+
+rng = onp.random.default_rng(3)
+X = rng.standard_normal(3)
+M = rng.standard_normal((2, 3))
+A = 0.3 * rng.standard_normal((3, 3))
+TREE = {"w": M, "layers": [X, (1.5, onp.ones((2, 2)))], "b": onp.array(0.5)}
+
+
+def sub(ag, name):
+    return importlib.import_module(f"{ag.__name__}.{name}")
+
+
+def flatten_program(ag, np):
+    flatten = sub(ag, "misc").flatten
+    flat, unflatten = flatten(TREE)
+    back = unflatten(flat * 2.0)
+    # differentiable both ways: through flatten and through unflatten
+    g1 = ag.grad(lambda t: np.sum(flatten(t)[0] ** 2))(TREE)
+    g2 = ag.grad(lambda v: np.sum(unflatten(v)["layers"][1][1] * 3.0) + unflatten(v)["layers"][1][0] ** 2)(flat)
+    return flat, back, g1, g2
+
+
+def flatten_func_program(ag, np):
+    flatten_func = sub(ag, "misc.flatten").flatten_func
+    f, unflatten, x = flatten_func(lambda p, s: {"a": p[0] * s, "b": np.sin(p[1])}, [X, M])
+    return f(x, 2.0), unflatten(x)
+
+
+def quadratic_grad(target):
+    return lambda p, i: {"w": 2 * (p["w"] - target) * (1 + 0.1 * i % 3), "v": [p["v"][0] * 0.5]}
+
+
+def optimizer_program(name, **kw):
+    def program(ag, np):
+        opt = getattr(sub(ag, "misc.optimizers"), name)
+        trail = []
+        x0 = {"w": M, "v": [X]}
+        out = opt(quadratic_grad(onp.ones((2, 3))), x0, callback=lambda x, i, g: trail.append((x, i, g)), **kw)
+        return out, trail
+    return program
+
+
+def meta_program(ag, np):
+    """The optimizers are differentiable: the gradient of the final loss in the step size."""
+    sgd = sub(ag, "misc.optimizers").sgd
+
+    def final_loss(step):
+        x = sgd(lambda x, i: 2 * (x - 3.0), onp.zeros(2), num_iters=20, step_size=step)
+        return np.sum((x - 3.0) ** 2)
+
+    return ag.grad(final_loss)(0.1)
+
+
+def fixed_point_program(ag, np):
+    fixed_point = sub(ag, "misc.fixed_points").fixed_point
+    newton_sqrt = lambda a: lambda x: 0.5 * (x + a / x)  # noqa: E731
+    dist = lambda x, y: np.abs(x - y)  # noqa: E731
+    f = lambda a: fixed_point(newton_sqrt, a, 1.0, dist, 1e-13)  # noqa: E731
+    contraction = lambda a: lambda x: np.tanh(np.dot(a, x)) + 0.5  # noqa: E731
+    g = lambda a: np.sum(fixed_point(contraction, a, onp.zeros(3), lambda x, y: np.max(np.abs(x - y)), 1e-14))  # noqa
+    return f(2.0), ag.grad(f)(2.0), ag.grad(g)(A)
+
+
+PROGRAMS = {
+    "flatten": flatten_program,
+    "flatten_func": flatten_func_program,
+    "sgd": optimizer_program("sgd", num_iters=30, step_size=0.05, mass=0.8),
+    "rmsprop": optimizer_program("rmsprop", num_iters=30, step_size=0.05),
+    "adam": optimizer_program("adam", num_iters=30, step_size=0.05),
+    "adam defaults": optimizer_program("adam"),
+    "optimizer meta-gradient": meta_program,
+    "fixed_point": fixed_point_program,
+}
+
+
+@pytest.mark.parametrize("name", list(PROGRAMS))
+def test_same_as_autograd(name):
+    check(PROGRAMS[name])
+
+
+def test_const_graph_gives_the_same_values():
+    def program(ag, np):
+        f = sub(ag, "misc").const_graph(lambda x: np.sum(np.sin(x) * x))
+        return [f(X), f(X * 2.0)]
+
+    check(program)
+
+
+@pytest.mark.parametrize("which", ["autograd", "backchain"])
+def test_check_grads_passes_and_fails_as_autograd(which):
+    ag, np = modules(which)
+    e = sub(ag, "extend")
+    check_grads = sub(ag, "test_util").check_grads
+    check_grads(lambda x, y: np.sum(np.tanh(x) * y ** 2), modes=["rev"], order=2)(X, M[:, 0:1])
+    check_grads(lambda x: np.sum(np.exp(x) * np.sin(x)))(X)
+    check_grads(lambda x, y: np.sum(x * np.cos(y)), (0, 1), modes=["fwd", "rev"], order=1)(X, X[::-1])
+
+    wrong = e.primitive(lambda x: x ** 2)
+    e.defvjp(wrong, lambda ans, x: lambda g: g * 3 * x)  # should be 2 x
+    e.defjvp(wrong, lambda g, ans, x: g * 3 * x)
+    for modes in (["rev"], ["fwd"]):
+        with pytest.raises(AssertionError):
+            check_grads(lambda x: np.sum(wrong(x)), modes=modes, order=1)(X)
+
+
+def test_combo_check():
+    ag, np = modules("backchain")
+    combo_check = sub(ag, "test_util").combo_check
+    seen = []
+    combo_check(lambda x, k=1.0: seen.append(k) or np.sin(x) * k, [0], modes=["rev"], order=1)([0.5, 1.0], k=[2.0, 3.0])
+    assert sorted(set(seen)) == [2.0, 3.0]
+    with pytest.raises(ValueError, match="check_grads: modes must be a list"):
+        sub(ag, "test_util").check_grads(np.sin, modes="rev")(1.0)
