@@ -33,6 +33,13 @@ def unary_to_nary(unary_operator):
 
     ``argnum`` is an int (``x`` is that argument) or a tuple or list of ints
     (``x`` is the tuple of those arguments), as in autograd's ``wrap_util``.
+
+    >>> from backchain.autograd.wrap_util import unary_to_nary
+    >>> @unary_to_nary
+    ... def at(fun, x):
+    ...     return x
+    >>> at(lambda a, b: a * b, 1)(2.0, 3.0), at(lambda a, b: a * b, (1, 0))(2.0, 3.0)
+    (3.0, (3.0, 2.0))
     """
     op_name = _name(unary_operator)
 
@@ -101,7 +108,14 @@ def _tree_map(f, x):
 
 
 def _vjp_unary(fun, x):
-    """autograd's ``core.make_vjp``: ``(vjp, ans)``, ``vjp(g)`` the cotangent of ``x``."""
+    """autograd's ``core.make_vjp``: ``(vjp, ans)``, ``vjp(g)`` the cotangent of ``x``.
+
+    >>> import backchain.autograd.numpy as np
+    >>> from backchain.autograd.core import make_vjp
+    >>> vjp, ans = make_vjp(np.sin, 0.0)
+    >>> float(vjp(2.0))
+    2.0
+    """
     x = _promote(x)
     ans, vjp_fn = _bc.vjp(fun, x)
 
@@ -112,7 +126,13 @@ def _vjp_unary(fun, x):
 
 
 def _jvp_unary(fun, x):
-    """autograd's ``core.make_jvp``: ``jvp(g) -> (ans, tangent of ans)`` by forward mode."""
+    """autograd's ``core.make_jvp``: ``jvp(g) -> (ans, tangent of ans)`` by forward mode.
+
+    >>> import backchain.autograd.numpy as np
+    >>> from backchain.autograd.core import make_jvp
+    >>> make_jvp(np.sin, 0.0)(3.0)
+    (np.float64(0.0), np.float64(3.0))
+    """
     x = _promote(x)
 
     def jvp(g):
@@ -335,7 +355,12 @@ vector_jacobian_product = tensor_jacobian_product
 
 @unary_to_nary
 def make_jvp_reversemode(fun, x):
-    """A Jacobian-vector product function built from two reverse passes (the VJP of the VJP)."""
+    """A Jacobian-vector product function built from two reverse passes (the VJP of the VJP).
+
+    >>> import backchain.autograd as ag, backchain.autograd.numpy as np
+    >>> ag.make_jvp_reversemode(lambda x: x ** 2)(np.array([1.0, 2.0]))(np.array([1.0, 1.0]))
+    array([2., 4.])
+    """
     vjp, y = _vjp_unary(fun, x)
     vjp_vjp, _ = _vjp_unary(vjp, _zeros(y))
     return vjp_vjp

@@ -72,6 +72,8 @@ PROGRAMS = {
         onp.array([1.0, -2.0])),
     "make_jvp": lambda ag, np: ag.make_jvp(lambda x: np.sin(x) * np.sum(x))(X)(Y),
     "make_jvp argnum": lambda ag, np: ag.make_jvp(lambda w, x: np.tanh(np.dot(w, x)), 0)(W, X)(W * 0.5),
+    "make_jvp_reversemode": lambda ag, np: __import__(ag.__name__ + ".differential_operators", fromlist=["x"])
+    .make_jvp_reversemode(lambda x: np.tanh(np.dot(A, x)))(X)(Y),
     # Hessian products, GGN
     "make_hvp": lambda ag, np: (lambda h: (h[0](Y), h[1]))(
         ag.make_hvp(lambda x: np.sum(np.sin(x) ** 2) * np.sum(x))(X)),
@@ -176,3 +178,29 @@ def test_checked_against_an_independent_computation():
     assert_same(bag.grad(lambda x: x ** 3)(2.0), 12.0)
     assert_same(bag.hessian(lambda x: x[0] ** 2 * x[1])(onp.array([1.0, 2.0])),
                 onp.array([[4.0, 2.0], [2.0, 0.0]]))
+
+
+def test_module_names_that_libraries_import():
+    """Modules of autograd's that libraries import directly (lifelines, py_wake): the same names here."""
+    import autograd.numpy as anp
+    from autograd.numpy.numpy_vjps import unbroadcast_f as their_unbroadcast_f
+
+    from backchain.autograd.core import defvjp, make_vjp, primitive  # noqa: F401
+    from backchain.autograd.differential_operators import elementwise_grad, make_jvp_reversemode  # noqa: F401
+    from backchain.autograd.numpy.numpy_boxes import ArrayBox
+    from backchain.autograd.numpy.numpy_vjps import unbroadcast_f
+    from backchain.autograd.tracer import getval, isbox
+    import backchain.autograd.numpy as np
+
+    g = onp.arange(6.0).reshape(2, 3) + 1.0
+    for target in (onp.ones(3), onp.ones((1, 3)), onp.ones((2, 1)), 2.0):
+        assert_same(unbroadcast_f(target, lambda g: g * 2.0)(g), their_unbroadcast_f(target, lambda g: g * 2.0)(g))
+    seen = []
+    bag.grad(lambda x: seen.append((isinstance(x, ArrayBox), isbox(x), type(getval(x)))) or np.sum(x))(X)
+    assert seen == [(True, True, onp.ndarray)]
+    vjp, ans = make_vjp(np.sin, X)
+    assert_same(vjp(Y), onp.cos(X) * Y)
+    p = primitive(lambda x, y: x * y)
+    defvjp(p, lambda ans, x, y: unbroadcast_f(x, lambda g: g * y), lambda ans, x, y: unbroadcast_f(y, lambda g: g * x))
+    assert_same(bag.grad(lambda a, b: np.sum(p(a, b)), (0, 1))(A, X), (onp.ones((3, 3)) * X, onp.sum(A, axis=0)))
+    assert anp is not np
