@@ -1,0 +1,73 @@
+"""backchain.autograd.install(): an explicit opt-in that makes ``import autograd`` give backchain.autograd."""
+import os
+import subprocess
+import sys
+import textwrap
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def run(code, tmp_path=None):
+    env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [ROOT, str(tmp_path or ""),
+                                                                    os.environ.get("PYTHONPATH")])))
+    out = subprocess.run([sys.executable, "-c", textwrap.dedent(code)], capture_output=True, text=True,
+                         timeout=120, cwd=ROOT, env=env)
+    return out
+
+
+def test_import_autograd_gives_backchain_after_install(tmp_path):
+    # a library that imports autograd itself, as a survival-analysis library does, with integer times
+    (tmp_path / "survival_lib.py").write_text(textwrap.dedent("""
+        import autograd.numpy as anp
+        from autograd import elementwise_grad, value_and_grad
+        from autograd.differential_operators import make_jvp_reversemode
+        from autograd.scipy.stats import norm
+
+        def hazard_derivative(params, times):
+            return elementwise_grad(lambda p, t: anp.exp(-p * t) + norm.logpdf(t), argnum=1)(params, times)
+    """))
+    out = run("""
+        import numpy as onp
+        import backchain.autograd as bag
+        bag.install()
+        import autograd, autograd.numpy, autograd.scipy.stats.norm, autograd.misc.optimizers, autograd.extend
+        import survival_lib
+        assert autograd is bag and autograd.numpy is bag.numpy and autograd.extend is bag.extend
+        assert autograd.scipy.stats.norm is bag.scipy.stats.norm
+        assert survival_lib.anp is bag.numpy
+        d = survival_lib.hazard_derivative(0.5, onp.arange(4))
+        want = -0.5 * onp.exp(-0.5 * onp.arange(4)) - onp.arange(4)
+        assert onp.allclose(d, want, rtol=0, atol=1e-12), d
+        bag.install()  # again: nothing happens
+        try:
+            import autograd.numpy.numpy_wrapper
+        except ModuleNotFoundError as e:
+            print("missing:", e.name)
+        print("ok")
+    """, tmp_path)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["missing:", "autograd.numpy.numpy_wrapper", "ok"]
+
+
+def test_never_implicit():
+    out = run("""
+        import backchain, backchain.autograd
+        import autograd
+        print(autograd.__name__, "site-packages" in autograd.__file__)
+    """)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["autograd", "True"]
+
+
+def test_refused_once_autograd_is_imported():
+    out = run("""
+        import autograd.numpy
+        import backchain.autograd as bag
+        try:
+            bag.install()
+        except RuntimeError as e:
+            print(e)
+    """)
+    assert out.returncode == 0, out.stderr
+    assert "backchain.autograd.install: HIPS autograd is already imported (autograd" in out.stdout
+    assert "call install() before anything imports autograd" in out.stdout
