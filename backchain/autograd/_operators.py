@@ -76,7 +76,7 @@ def unary_to_nary(unary_operator):
 
 # -- the two primitive operators ------------------------------------------------------
 
-def _promote(x):
+def _promote(x, what="make_vjp"):
     """``x`` with integer and bool arrays (in containers too) made float64, as autograd does.
 
     autograd differentiates an integer array as a float one (its gradient is
@@ -87,6 +87,9 @@ def _promote(x):
     changed = False
     out = []
     for v in leaves:
+        if isinstance(v, (bool, int, np.integer, np.bool_)):
+            raise TypeError(f"{what}: can't differentiate with respect to {type(v).__name__} {v!r} (as autograd); "
+                            "pass a float (1.0, not 1) or an array")
         if isinstance(v, np.ndarray) and v.dtype.kind in "iub":
             v, changed = v.astype(np.float64), True
         elif isinstance(v, Tensor) and np.asarray(v.data).dtype.kind in "iub":
@@ -107,7 +110,7 @@ def _tree_map(f, x):
     return rebuild([f(v) for v in leaves])
 
 
-def _vjp_unary(fun, x):
+def _vjp_unary(fun, x, what="make_vjp"):
     """autograd's ``core.make_vjp``: ``(vjp, ans)``, ``vjp(g)`` the cotangent of ``x``.
 
     >>> import backchain.autograd.numpy as np
@@ -116,7 +119,7 @@ def _vjp_unary(fun, x):
     >>> float(vjp(2.0))
     2.0
     """
-    x = _promote(x)
+    x = _promote(x, what)
     ans, vjp_fn = _bc.vjp(fun, x)
 
     def vjp(g):
@@ -133,7 +136,7 @@ def _jvp_unary(fun, x):
     >>> make_jvp(np.sin, 0.0)(3.0)
     (np.float64(0.0), np.float64(3.0))
     """
-    x = _promote(x)
+    x = _promote(x, "make_jvp")
 
     def jvp(g):
         return _bc.jvp(fun, (x,), (g,))
@@ -189,7 +192,7 @@ def grad(fun, x):
     >>> float(ag.grad(ag.grad(np.tanh))(0.3))
     -0.533181...
     """
-    vjp, ans = _vjp_unary(fun, x)
+    vjp, ans = _vjp_unary(fun, x, "grad")
     if _size(ans) != 1:
         raise TypeError("grad: only applies to real scalar-output functions, got an output of shape "
                         f"{np.shape(ans.data if isinstance(ans, Tensor) else ans)}; "
@@ -205,7 +208,7 @@ def elementwise_grad(fun, x):
     >>> ag.elementwise_grad(np.sin)(np.array([0.0, np.pi]))
     array([ 1., -1.])
     """
-    vjp, ans = _vjp_unary(fun, x)
+    vjp, ans = _vjp_unary(fun, x, "elementwise_grad")
     if _iscomplex(ans):
         raise TypeError("elementwise_grad: only applies to real-output functions")
     return vjp(_ones(ans))
@@ -219,7 +222,7 @@ def value_and_grad(fun, x):
     >>> ag.value_and_grad(lambda x: np.sum(x ** 2))(np.array([1.0, 2.0]))
     (np.float64(5.0), array([2., 4.]))
     """
-    vjp, ans = _vjp_unary(fun, x)
+    vjp, ans = _vjp_unary(fun, x, "value_and_grad")
     if _size(ans) != 1:
         raise TypeError("value_and_grad: only applies to real scalar-output functions; "
                         "try jacobian, elementwise_grad or holomorphic_grad")
@@ -241,7 +244,7 @@ def grad_and_aux(fun, x):
                             f"{type(out).__name__}")
         return out[0], out[1]
 
-    return _bc.grad(pair, has_aux=True)(_promote(x))
+    return _bc.grad(pair, has_aux=True)(_promote(x, "grad_and_aux"))
 
 
 @unary_to_nary
@@ -252,7 +255,7 @@ def deriv(fun, x):
     >>> float(ag.deriv(np.sin)(0.0))
     1.0
     """
-    return _jvp_unary(fun, x)(_ones(_promote(x)))[1]
+    return _jvp_unary(fun, x)(_ones(_promote(x, "deriv")))[1]
 
 
 @unary_to_nary
@@ -264,7 +267,7 @@ def jacobian(fun, x):
     array([[2., 0.],
            [0., 4.]])
     """
-    return _tree_map(_plain, _bc.jacobian(fun, mode="rev")(_promote(x)))
+    return _tree_map(_plain, _bc.jacobian(fun, mode="rev")(_promote(x, "jacobian")))
 
 
 @unary_to_nary

@@ -157,6 +157,10 @@ def test_grad_refuses_what_autograd_refuses():
             ag.grad(lambda x: x ** 2)(X)
         with pytest.raises(TypeError):
             ag.grad(lambda x: x ** 2)(3)
+    with pytest.raises(TypeError, match=r"grad: can't differentiate with respect to int 3 \(as autograd\)"):
+        bag.grad(lambda x: x ** 2)(3)
+    with pytest.raises(TypeError, match=r"make_jvp: can't differentiate with respect to bool True"):
+        bag.make_jvp(lambda x: x)(True)
     with pytest.raises(TypeError, match="grad: only applies to real scalar-output functions"):
         bag.grad(lambda x: np.sin(x))(X)
     with pytest.raises(TypeError, match="elementwise_grad: only applies to real-output"):
