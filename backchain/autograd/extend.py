@@ -90,12 +90,13 @@ class Primitive:
             raise NotImplementedError(f"primitive {self.name}: a dict result cannot be traced by backchain "
                                       "(return a tuple or list of arrays)")
         many = isinstance(ans, (tuple, list))
-        _ANSWERS.stack.append(tuple(ans) if many else ans)
+        stack = _ANSWERS.stack
+        depth = len(stack)
+        stack.append(tuple(ans) if many else ans)
         try:
             out = (self._many if many else self._one)(*args, **kwargs)
         finally:
-            if _ANSWERS.stack:
-                _ANSWERS.stack.pop()
+            del stack[depth:]  # the answer is taken by _pending, unless the call failed before
         return type(ans)(out) if many else out
 
     def __get__(self, obj, objtype=None):  # a primitive used as a method binds like a function
