@@ -124,12 +124,39 @@ def test_make_diagonal_other_axes_refused_as_autograd():
             m.make_diagonal(X)
 
 
-def test_convolve_axes_not_available():
-    ag, np = modules("backchain")
+CONV_CASES = [  # (A shape, B shape, axes, dot_axes, mode)
+    ((5, 2, 6, 6), (2, 3, 3, 3), ([2, 3], [2, 3]), ([1], [0]), "valid"),   # autograd's convnet layer
+    ((2, 7), (3,), ([1], [0]), ((), ()), "full"),
+    ((2, 7), (3,), ([1], [0]), ((), ()), "same"),
+    ((4, 3), (2, 4), ([0], [1]), ((), ()), "same"),
+    ((3, 4, 2), (2, 5), ([1], [1]), ([2], [0]), "full"),
+    ((3, 4), (3, 6, 2), ([1], [1]), ([0], [0]), "valid"),                 # B larger along the convolved axis
+    ((4, 5), (2, 3), None, ((), ()), "valid"),
+]
+
+
+@pytest.mark.parametrize("case", CONV_CASES, ids=[f"{c[0]}*{c[1]} {c[4]}" for c in CONV_CASES])
+def test_convolve_axes_same_as_autograd(case):
+    sa, sb, axes, dot_axes, mode = case
+    A, B = rng.standard_normal(sa), rng.standard_normal(sb)
+
+    def program(ag, np):
+        conv = sp(np, "signal").convolve
+        out = conv(A, B, axes=axes, dot_axes=dot_axes, mode=mode)
+        weights = onp.cos(onp.arange(out.size)).reshape(out.shape)
+        return out, ag.grad(lambda a, b: np.sum(conv(a, b, axes=axes, dot_axes=dot_axes, mode=mode) * weights),
+                            (0, 1))(A, B)
+
+    check(program)
+
+
+def test_convolve_errors():
     from backchain.autograd.scipy.signal import convolve
 
-    with pytest.raises(NotImplementedError, match="axes= and dot_axes="):
-        convolve(onp.ones((2, 3, 4)), onp.ones((3, 2)), axes=([1, 2], [0, 1]), mode="valid")
+    with pytest.raises(ValueError, match="one array must be larger than the other along all convolved axes"):
+        convolve(onp.ones((3, 2)), onp.ones((2, 3)), mode="valid", axes=([0, 1], [0, 1]))
+    with pytest.raises(ValueError, match="convolve: mode must be"):
+        convolve(onp.ones(3), onp.ones(2), mode="circular")
 
 
 def test_symmetric_matrix_gradients_differ_from_autograd_only_off_the_symmetric_directions():
