@@ -80,8 +80,8 @@ def _promote(x, what="make_vjp"):
     """``x`` with integer and bool arrays (in containers too) made float64, as autograd does.
 
     autograd differentiates an integer array as a float one (its gradient is
-    float); Python and NumPy integer scalars stay as they are, and backchain
-    refuses them with a TypeError, as autograd does.
+    float); a Python or NumPy integer (or bool) scalar is refused with a
+    TypeError naming the operator ``what``, as autograd refuses it.
     """
     leaves, rebuild = tree_flatten(x)
     changed = False
@@ -255,7 +255,8 @@ def deriv(fun, x):
     >>> float(ag.deriv(np.sin)(0.0))
     1.0
     """
-    return _jvp_unary(fun, x)(_ones(_promote(x, "deriv")))[1]
+    x = _promote(x, "deriv")
+    return _jvp_unary(fun, x)(_ones(x))[1]
 
 
 @unary_to_nary
