@@ -110,6 +110,54 @@ def test_check_grads_passes_and_fails_as_autograd(which):
             check_grads(lambda x: np.sum(wrong(x)), modes=modes, order=1)(X)
 
 
+@pytest.mark.parametrize("which", ["autograd", "backchain"])
+def test_check_grads_names_the_failing_order(which):
+    """A wrong VJP of a function used inside another primitive's VJP is caught at second order, by name."""
+    ag, np = modules(which)
+    e = sub(ag, "extend")
+    check_grads = sub(ag, "test_util").check_grads
+
+    @e.primitive
+    def scaled(x):
+        return x * 2.0
+
+    @e.primitive
+    def inner(x):
+        return x
+
+    e.defvjp(scaled, lambda ans, x: lambda g: inner(g) * 2)
+    e.defvjp(inner, lambda ans, x: lambda g: g * 1.001)
+    check_grads(scaled, modes=["rev"], order=1)(1.0)
+    with pytest.raises(AssertionError, match=r"\(VJP\) check of vjp_scaled failed"):
+        check_grads(scaled, modes=["rev"])(1.0)
+    e.defvjp(scaled, lambda ans, x: lambda g: g * 2.001)
+    with pytest.raises(AssertionError, match=r"\(VJP\) check of scaled failed"):
+        check_grads(scaled, modes=["rev"])(1.0)
+
+
+@pytest.mark.parametrize("which", ["autograd", "backchain"])
+def test_check_grads_of_containers_and_third_order(which):
+    ag, np = modules(which)
+    check_grads = sub(ag, "test_util").check_grads
+    modes = ["rev"] if which == "autograd" else ["fwd", "rev"]  # autograd has no JVP of eigh
+    check_grads(lambda a: tuple(np.linalg.eigh(a)), modes=modes)(M.T @ M + onp.diag([1.0, 2.0, 3.0]))
+    check_grads(lambda x: {"a": np.sin(x), "b": [x ** 2, np.sum(x)]})(X)
+    check_grads(lambda x, y: np.dot(x, y), (0, 1), order=3)(X, M.T)
+
+
+def test_scalar_close_and_check_equivalent():
+    import autograd.test_util as theirs
+    from backchain.autograd import test_util as mine
+
+    for a, b in ((1.0, 1.0 + 1e-8), (1.0, 1.1), (0.0, 1e-7), (1e9, 1e9 + 10.0)):
+        assert mine.scalar_close(a, b) == theirs.scalar_close(a, b)
+    mine.check_equivalent([X, {"a": 2.0}], [X.copy(), {"a": 2.0}])
+    with pytest.raises(AssertionError, match="VSpace mismatch"):
+        mine.check_equivalent(X, M)
+    with pytest.raises(AssertionError, match="Value mismatch"):
+        mine.check_equivalent(X, X + 1.0)
+
+
 def test_combo_check():
     ag, np = modules("backchain")
     combo_check = sub(ag, "test_util").combo_check

@@ -69,6 +69,11 @@ SCIPY = {
                                            for k in (0, 1)],
     "multivariate_normal cov": lambda ag, np: sym(ag.grad(sp(np, "stats.multivariate_normal").logpdf, 2)(
         X[:3], X[1:], SPD)),
+    "multivariate_normal allow_singular=False": lambda ag, np: [
+        ag.grad(getattr(sp(np, "stats.multivariate_normal"), f), k)(X[:3], X[1:], SPD, allow_singular=False)
+        for f in ("logpdf", "pdf") for k in (0, 1)],
+    "multivariate_normal allow_singular plain": lambda ag, np: sp(np, "stats.multivariate_normal").pdf(
+        X[:3], X[1:], onp.diag([1.0, 1.0, 0.0]), allow_singular=True),
     "multivariate_normal entropy": lambda ag, np: ag.value_and_grad(sp(np, "stats.multivariate_normal").entropy, 1)(
         X[:3], SPD),
     "linalg": lambda ag, np: ag.grad(lambda a: np.sum(sp(np, "linalg").solve_triangular(a, X[:3], lower=True))
@@ -104,6 +109,15 @@ def test_numpy_own_names_refuse_traced_values():
         ag.grad(lambda a: np.fill_diagonal(a, 0.0))(A)
     with pytest.raises(AttributeError, match="backchain.autograd.numpy' has no attribute 'no_such_name'"):
         np.no_such_name
+
+
+def test_singular_multivariate_normal_refused_when_traced():
+    ag, _ = modules("backchain")
+    from backchain.autograd.scipy.stats import multivariate_normal as mvn
+
+    with pytest.raises(NotImplementedError, match="multivariate_normal.logpdf: allow_singular=True with a singular"):
+        ag.grad(mvn.logpdf)(X[:3], X[1:], onp.diag([1.0, 1.0, 0.0]), allow_singular=True)
+    assert ag.grad(mvn.logpdf)(X[:3], X[1:], SPD, allow_singular=True).shape == (3,)  # not singular: served
 
 
 def test_missing_cdfs_refuse_traced_values():
