@@ -8,7 +8,7 @@ __all__ = ["logpdf", "pdf", "cdf"]
 
 
 def logpdf(x, df, loc=0, scale=1):
-    """Log-density of the chi-squared distribution (SciPy's signature), differentiable in ``x``, ``df``, ``loc``, ``scale``.
+    """Log-density of the chi-squared distribution (SciPy's signature), differentiable in every argument.
 
     It is the gamma distribution's with shape ``df / 2`` and scale ``2 * scale``.
 
