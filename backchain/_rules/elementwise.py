@@ -104,8 +104,15 @@ def _mul_dy(g, ans, x, y):
 
 
 multiply = primitive("multiply", np.multiply, vjp=(_mul_dx, _mul_dy), jvp=(_mul_dx, _mul_dy), fast=operator.mul)
-divide = primitive("divide", np.divide, **_safe(lambda ans, x, y: divide(1.0, y), lambda ans, x, y: -ans / y),
-                   fast=operator.truediv)
+def _reciprocal_of(ans, x, y):
+    # 1 / y. NOTE: a Python divisor gives a Python float (np.divide(1.0, 2.0) is a float64 scalar, which
+    # would make a float32 tangent float64); a Python 0 gives inf, not ZeroDivisionError.
+    if type(y) in (int, float):
+        return 1.0 / y if y else math.copysign(math.inf, y)
+    return divide(1.0, y)
+
+
+divide = primitive("divide", np.divide, **_safe(_reciprocal_of, lambda ans, x, y: -ans / y), fast=operator.truediv)
 true_divide = divide
 negative = primitive("negative", np.negative, vjp=(_minus_g,), jvp=(_minus_g,), fast=operator.neg, saves=False)
 positive = primitive("positive", np.positive, deriv=(_one,))
@@ -332,11 +339,16 @@ def fabs(x, /):
         return np.fabs(x)
     return abs(x)
 
+def _sign_of(x2):
+    """±1 by the sign bit of ``x2``; a Python float for a Python ``x2`` (float32 stays float32)."""
+    return math.copysign(1.0, x2) if type(x2) in (int, float) else copysign(1.0, x2)
+
+
 # copysign(x1, x2) = |x1| * sign(x2): d/dx1 = sign(x1) * sign(x2), 0 at x1 = 0 (as abs'(0));
 # d/dx2 = 0 (piecewise constant; a jump at x2 = 0).
 copysign = primitive(
     "copysign", np.copysign,
-    deriv=(lambda ans, x1, x2: bnp.sign(x1) * copysign(1.0, x2), _zero),
+    deriv=(lambda ans, x1, x2: bnp.sign(x1) * _sign_of(x2), _zero),
     kinks="d/dx1 at x1 = 0: 0; d/dx2: 0",
 )
 # heaviside(x1, x2) is x2 where x1 == 0, else 0 or 1: d/dx1 = 0 (step), d/dx2 = [x1 == 0].

@@ -117,9 +117,10 @@ digamma = _p("digamma", sc.digamma, lambda ans, x: _like(polygamma_p(1, x), ans)
 psi = digamma
 gammaln = _p("gammaln", sc.gammaln, lambda ans, x: digamma(x))
 gamma = _p("gamma", sc.gamma, lambda ans, x: ans * digamma(x))
+# _like: SciPy's betaln(float32, Python float) is float64, and so is its tangent
 betaln = _p("betaln", sc.betaln,
-            lambda ans, a, b: digamma(a) - digamma(a + b),
-            lambda ans, a, b: digamma(b) - digamma(a + b))
+            lambda ans, a, b: _like(digamma(a) - digamma(a + b), ans),
+            lambda ans, a, b: _like(digamma(b) - digamma(a + b), ans))
 beta = _p("beta", sc.beta,
           lambda ans, a, b: ans * (digamma(a) - digamma(a + b)),
           lambda ans, a, b: ans * (digamma(b) - digamma(a + b)))

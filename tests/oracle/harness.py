@@ -70,6 +70,8 @@ def layouts(op):
             out.append(("stride-0", base))
     if op.complex:
         out.append(("complex", base))
+    if op.scalar_operand:  # x op 2.0: a Python float operand, not differentiated
+        out.append(("python-scalar", base[:-1] + ((),)))
     return out
 
 
@@ -101,6 +103,8 @@ def sample_args(op, layout, shapes, dtype, rng):
             if a.dtype.kind in "fc":
                 a = np.asarray(a, dtype=np.result_type(dtype, np.complex64) if a.dtype.kind == "c" else dtype)
             args.append(_lay(a, layout))
+        if layout == "python-scalar":
+            args[-1] = float(args[-1])
         if op.avoid is None or not op.avoid(*args):
             return args
     raise RuntimeError(f"{op.key}: no sample away from its kinks")
@@ -216,7 +220,9 @@ class Torch:
 
 def _up(a):
     """float32 -> float64, complex64 -> complex128: the reference always runs in double precision."""
-    return a.astype(np.promote_types(a.dtype, np.float64)) if a.dtype.kind in "fc" else a
+    if not isinstance(a, np.ndarray) or a.dtype.kind not in "fc":
+        return a
+    return a.astype(np.promote_types(a.dtype, np.float64))
 
 
 def _down(dtype, to):
@@ -240,9 +246,9 @@ def run_case(op, layout, shapes, dtype):
     rng = np.random.default_rng(seed_of(op.key, layout, np.dtype(dtype).name))
     args = sample_args(op, layout, shapes, dtype, rng)
     rtol, atol = op.tol(dtype)
-    where = f"{op.key} [{layout} {[a.shape for a in args]} {np.dtype(dtype).name}]"
+    where = f"{op.key} [{layout} {[np.shape(a) for a in args]} {np.dtype(dtype).name}]"
     ref = Torch(op.ref) if op.backend == "torch" else Jax(op.ref)
-    diff = [i for i in range(len(args)) if op.argnums is None or i in op.argnums]
+    diff = [i for i in range(len(args)) if (op.argnums is None or i in op.argnums) and type(args[i]) is not float]
 
     def split(f):  # f of the differentiable arguments only; the others held fixed
         def g(*xs):

@@ -51,6 +51,7 @@ class Op:
     dtypes: tuple = DTYPES
     stride0: bool = True              # also run on a stride-0 (broadcast) view of the input
     complex: bool = False             # also run on complex inputs (real part from the domain, imaginary in (-1, 1))
+    scalar_operand: bool = False      # also run with the last argument a Python float (x / 2.0)
     result_dtype: Optional[Callable] = None  # args -> the expected result dtype, where the oracle's differs from NumPy's
     kinks: tuple = ()                 # ((args...), (d/darg0, d/darg1, ...)) exact, for elementwise ops
     note: str = ""                    # a documented difference from the oracle
@@ -161,7 +162,7 @@ def unary(name, domain=(-2.0, 2.0), **opts):
 
 
 def binary(name, domain=(-2.0, 2.0), **opts):
-    return op(name, B, domain=domain, **opts)
+    return op(name, B, domain=domain, scalar_operand=True, **opts)
 
 
 # ---------------------------------------------------------------- NumPy: elementwise
@@ -293,7 +294,8 @@ OPS += [
     op("nanpercentile", {"contiguous": ((3, 5),)}, fn=lambda a: bnp.nanpercentile(a, 70.0),
        ref=lambda a: jnp.nanpercentile(a, 70.0), domain=distinct),
     op("cov", {"contiguous": ((3, 5),)}, result_dtype=lambda a: np.cov(a).dtype, note=F64),
-    op("corrcoef", {"contiguous": ((3, 5),)}, rtol64=1e-6, result_dtype=lambda a: np.corrcoef(a).dtype, note=F64),
+    op("corrcoef", {"contiguous": ((3, 5),)}, rtol64=1e-6, result_dtype=lambda a: np.corrcoef(a).dtype, stride0=False,
+       note=F64 + "; no stride-0 input: equal rows correlate exactly 1, at the bound of NumPy's clip to [-1, 1]"),
     op("trace", {"contiguous": ((3, 4),), "batched": ((2, 3, 3),)}),
     op("trapezoid", {"contiguous": ((3, 4),)}),
     op("diff", {"contiguous": ((3, 4),), "empty": ((0, 4),)}),
@@ -489,7 +491,8 @@ OPS += [
        ref=lambda a: JL.norm(a, ord=2)),
     la("vector_norm", {"contiguous": ((3, 4),), "0-d": ((),)}, domain=away0,
        kinks=((([0.0, 0.0, 0.0],), ([0.0, 0.0, 0.0],)),), note="0 at the zero vector (min-norm); JAX gives NaN"),
-    la("vector_norm(ord=3, axis=0)", M, domain=away0, fn=lambda a: L.vector_norm(a, ord=3, axis=0),
+    la("vector_norm(ord=3, axis=0)", {"contiguous": ((3, 4),)}, domain=away0,
+       note="no empty case: over an empty axis the norm is 0 and its tangent 0 (min-norm); JAX's tangent is NaN", fn=lambda a: L.vector_norm(a, ord=3, axis=0),
        ref=lambda a: JL.vector_norm(a, ord=3, axis=0)),
     la("vector_norm(ord=inf)", {"contiguous": ((3, 4),)}, domain=distinct, fn=lambda a: L.vector_norm(a, ord=np.inf),
        ref=lambda a: JL.vector_norm(a, ord=np.inf)),
@@ -540,6 +543,13 @@ def sp(name, cases=U, domain=(-2.0, 2.0), **opts):
     return op(name, cases, module="scipy.special", domain=domain, **opts)
 
 
+def sp2(name, domain, **opts):
+    """A binary scipy.special row, also with a Python float operand: SciPy's result dtype (float64 for a
+    float32 array and a Python float, where JAX and NumPy's own ufuncs keep float32)."""
+    return sp(name, B, domain=domain, scalar_operand=True, note=SCIPY64,
+              result_dtype=lambda *a: getattr(scipy.special, name)(*a).dtype, **opts)
+
+
 C34 = {"contiguous": ((3, 4),)}  # SciPy's logsumexp fails on an empty array
 BESSEL = "sampled from 0.3: below about 0.2 the second derivative of JAX's bessel_jn is wrong (j1''(0.1): -25977)"
 
@@ -548,7 +558,7 @@ OPS += [
     sp("erfcinv", domain=(0.1, 1.9), ref=lambda x: jsp.erfinv(1 - x), rtol64=1e-6),
     sp("gamma", domain=POS), sp("gammaln", domain=POS), sp("digamma", domain=POS),
     sp("psi", domain=POS, ref=jsp.digamma),
-    sp("beta", B, domain=POS, rtol64=1e-6), sp("betaln", B, domain=POS, rtol64=1e-6),
+    sp2("beta", POS, rtol64=1e-6), sp2("betaln", POS, rtol64=1e-6),
     sp("polygamma", domain=POS, fn=lambda x: bsp.polygamma(1, x), ref=lambda x: jsp.polygamma(1, x), rtol64=1e-6,
        result_dtype=lambda x: scipy.special.polygamma(1, x).dtype, note=SCIPY64),
     sp("i0", rtol64=1e-6), sp("i0e", rtol64=1e-6), sp("i1", rtol64=1e-6), sp("i1e", rtol64=1e-6),
@@ -558,7 +568,7 @@ OPS += [
        note=BESSEL),
     sp("log_ndtr", domain=(-5.0, 3.0)), sp("ndtr"), sp("ndtri", domain=(0.05, 0.95), rtol64=1e-6),
     sp("logit", domain=(0.05, 0.95)),
-    sp("xlogy", B, domain=[(-2.0, 2.0), POS]), sp("xlog1py", B, domain=[(-2.0, 2.0), (-0.6, 2.0)]),
+    sp2("xlogy", [(-2.0, 2.0), POS]), sp2("xlog1py", [(-2.0, 2.0), (-0.6, 2.0)]),
     sp("logsumexp", C34), sp("logsumexp(axis=1)", C34, fn=lambda a: bsp.logsumexp(a, axis=1),
                            ref=lambda a: jsp.logsumexp(a, axis=1)),
     sp("softmax", M, kw={"axis": 1}), sp("log_softmax", M, kw={"axis": 1}),
