@@ -79,14 +79,15 @@ def _one(y):
     return np.ones((), dtype if dtype.kind in "fc" else np.float64)
 
 
-# d/dy can be +-inf (x / 0): the products go through safe_times (a zero cotangent gives 0).
+# d/dy can be +-inf (x / 0): the products go through safe_times (a zero cotangent gives 0). _like: with a
+# Python x, SciPy's result is float64 for float32 y, and so is the tangent.
 xlogy = primitive("scipy.special.xlogy", sc.xlogy,
                   **_safe_rules(lambda ans, x, y: xlogy(_one(y), y),  # log(y), -inf at 0 without a warning
-                                lambda ans, x, y: _x_over(x, y)),
+                                lambda ans, x, y: _like(_x_over(x, y), ans)),
                   kinks="x == 0: value 0 and d/dy = 0; d/dx = log(y), -inf at y == 0; d/dy = x / y: +-inf")
 xlog1py = primitive("scipy.special.xlog1py", sc.xlog1py,
                     **_safe_rules(lambda ans, x, y: xlog1py(_one(y), y),
-                                  lambda ans, x, y: _x_over(x, 1.0 + y)),
+                                  lambda ans, x, y: _like(_x_over(x, 1.0 + y), ans)),
                     kinks="x == 0: value 0 and d/dy = 0; d/dx = log1p(y), -inf at y == -1; d/dy +-inf there")
 
 # -- gamma and friends ------------------------------------------------------------------

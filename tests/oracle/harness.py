@@ -70,8 +70,9 @@ def layouts(op):
             out.append(("stride-0", base))
     if op.complex:
         out.append(("complex", base))
-    if op.scalar_operand:  # x op 2.0: a Python float operand, not differentiated
+    if op.scalar_operand:  # x op 2.0 and 2.0 op x: a Python float operand, not differentiated
         out.append(("python-scalar", base[:-1] + ((),)))
+        out.append(("python-scalar-first", ((),) + base[1:]))
     return out
 
 
@@ -105,6 +106,8 @@ def sample_args(op, layout, shapes, dtype, rng):
             args.append(_lay(a, layout))
         if layout == "python-scalar":
             args[-1] = float(args[-1])
+        if layout == "python-scalar-first":
+            args[0] = float(args[0])
         if op.avoid is None or not op.avoid(*args):
             return args
     raise RuntimeError(f"{op.key}: no sample away from its kinks")

@@ -99,7 +99,7 @@ def ties(margin=0.05):
 
 
 def ratio_near_integer(x1, x2):
-    r = x1.astype(np.float64) / x2
+    r = np.asarray(x1, dtype=np.float64) / x2
     return bool(np.any(np.abs(r - np.round(r)) < 0.05))
 
 
