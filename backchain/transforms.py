@@ -222,7 +222,9 @@ class _Trace:
         return self.plain(o) if create else o.data
 
 
-def _vjp(f, args, argnums, what):
+def _vjp(f, args, argnums, what, closed=None):
+    """The forward pass and a backward function; ``closed``, a dict keyed by ``id`` of Tensors
+    created before the call that ``f`` closes over, receives their cotangents (checkpoint)."""
     leaves, unflatten = tree_flatten([args[i] for i in argnums])
     trace = _Trace(leaves, what)
     new_args = list(args)
@@ -237,7 +239,10 @@ def _vjp(f, args, argnums, what):
     def sweep(rs, seeds, create, retain):
         capture = {id(t): None for t in trace.inputs if t._prim is not None}
         seeds = seeds if create else [c.data if isinstance(c, Tensor) else c for c in seeds]
-        found = backward_pass(rs, seeds, trace.boundary, create, retain or create, capture=capture)
+        if closed is not None:
+            for k in closed:
+                closed[k] = None
+        found = backward_pass(rs, seeds, trace.boundary, create, retain or create, capture=capture, outer=closed)
         return [found[id(t)][1] if id(t) in found else capture.get(id(t)) for t in trace.inputs]
 
     def backward(cotangent, retain):
@@ -612,12 +617,14 @@ def stop_gradient(x):
 class _Block:
     """One call of a checkpointed block: its constants, its output's structure, the random state."""
 
-    __slots__ = ("fn", "leaves", "slots", "rebuild", "states", "arrays", "others", "structure", "g", "cts")
+    __slots__ = ("fn", "leaves", "slots", "rebuild", "states", "arrays", "others", "structure", "g", "cts",
+                 "closed", "first")
 
     def __init__(self, fn, leaves, slots, rebuild):
         self.fn, self.leaves, self.slots, self.rebuild = fn, leaves, slots, rebuild
         self.states = [(gen, gen.bit_generator.state) for gen in _generators(leaves)]
-        self.arrays = self.others = self.structure = self.g = self.cts = None
+        self.arrays = self.others = self.structure = self.g = self.cts = self.first = None
+        self.closed = []
 
     def __call__(self, *tensors):
         """The block on the Tensor leaves ``tensors``; its array outputs, flat, with the random
@@ -661,35 +668,57 @@ def _differentiable(x):
     return isinstance(x, (np.ndarray, np.generic, float, complex)) and np.asarray(x).dtype.kind in "fc"
 
 
-def _checkpoint_impl(*tensors, block):
-    # The inputs are plain arrays here, so with recording on only a Tensor the block closes over
-    # and that requires grad is recorded: the block keeps its activations only in that case, and
-    # its output then tells that the closed-over Tensor would get no gradient.
-    outs = block(*tensors)
-    closed = [o for o in outs if isinstance(o, Tensor) and o.requires_grad]
-    if closed:
-        raise TypeError(
-            f"checkpoint: the block {getattr(block.fn, '__name__', type(block.fn).__name__)} uses a Tensor that "
-            "requires grad without taking it as an argument (a layer's parameters?); its gradient would be lost. "
-            "Pass it as an argument (containers are fine), or checkpoint the Module itself: bc.checkpoint(layer)")
-    return tuple(_data(o) for o in outs)
+def _closed_over(outs, start):
+    """The traced Tensors created before ``start`` that the nodes of ``outs`` (made after it) read."""
+    found, seen = {}, set()
+    stack = [o for o in outs if isinstance(o, Tensor) and o.requires_grad]
+    while stack:
+        t = stack.pop()
+        if id(t) in seen:
+            continue
+        seen.add(id(t))
+        if t._seq < start:
+            found[id(t)] = t
+        elif t._prim is not None:
+            stack.extend(p for p in t._inputs if isinstance(p, Tensor) and p.requires_grad)
+    return list(found.values())
 
 
-def _checkpoint_vjp(i, g, ans, *tensors, block):
-    # Recompute the block with recording, then backpropagate through it; all
-    # inputs' cotangents come from one sweep, kept for the calls with i > 0.
+def _checkpoint_impl(*arrays, block):
+    first, block.first = block.first, None
+    return first if first is not None else tuple(_data(o) for o in block(*arrays[:len(block.slots)]))
+
+
+def _checkpoint_vjp(i, g, ans, *inputs, block):
+    # Recompute the block with recording, then backpropagate through it; all inputs' cotangents
+    # (and those of the Tensors it closes over) come from one sweep, kept for the calls with i > 0.
     if block.g is not g:
-        _, vjp_fn = vjp(block, *tensors)
-        block.g, block.cts = g, vjp_fn(tuple(g))
+        n = len(block.slots)
+        closed = {id(c): None for c in block.closed}
+        _, backward, _, _ = _vjp(block, inputs[:n], tuple(range(n)), "checkpoint", closed)
+        cts = tuple(backward(tuple(g), retain=True))
+        block.g, block.cts = g, cts + tuple(closed[id(c)] for c in block.closed)
     return block.cts[i]
 
 
-def _checkpoint_jvp(i, t, ans, *tensors, block):
-    def fi(xi):
-        full = list(tensors)
-        full[i] = xi
-        return block(*full)
-    return list(jvp(fi, (tensors[i],), (t,))[1])
+def _checkpoint_jvp(i, t, ans, *inputs, block):
+    n = len(block.slots)
+    if i < n:
+        def fi(xi):
+            full = list(inputs[:n])
+            full[i] = xi
+            return block(*full)
+        return list(jvp(fi, (inputs[i],), (t,))[1])
+    # a Tensor the block closes over: recompute with recording and push its tangent forward
+    start = next(_seq) + 1
+    prev = _state.enabled
+    _state.enabled = True
+    try:
+        outs = block(*[_data(x) for x in inputs[:n]])
+    finally:
+        _state.enabled = prev
+    tans = forward_pass(list(outs), {id(block.closed[i - n]): t}, start, isinstance(t, Tensor))
+    return [np.zeros_like(_data(o)) if c is None else c for o, c in zip(outs, tans)]
 
 
 _checkpoint = primitive("checkpoint", _checkpoint_impl, vjp=_checkpoint_vjp, jvp=_checkpoint_jvp,
@@ -711,10 +740,10 @@ def checkpoint(f):
     PyTorch's ``checkpoint`` does for its generators. A generator the block
     reaches otherwise (a layer's own ``generator=``) is not rewound: pass it in.
 
-    A Module's parameters are inputs of the block (``bc.checkpoint(layer)``).
-    A function must take the Tensors it differentiates as arguments: one that
-    closes over a Tensor that requires grad raises a TypeError, since that
-    Tensor's gradient would be lost.
+    Tensors the block closes over (a layer's parameters in
+    ``bc.checkpoint(lambda h: layer(h))``) get their gradients too, as in
+    PyTorch: the first forward pass finds them, and they become inputs of the
+    checkpoint's node.
 
     >>> import backchain as bc, backchain.numpy as bnp
     >>> block = bc.checkpoint(lambda x: bnp.tanh(bnp.tanh(x)))
@@ -737,6 +766,15 @@ def checkpoint(f):
         if not _state.enabled or not any(leaves[k].requires_grad for k in slots):
             return f(*args, **kwargs)
         block = _Block(fn, leaves, slots, rebuild)
-        return block.output(_checkpoint(*[leaves[k] for k in slots], block=block))
+        tensors = [leaves[k] for k in slots]
+        # The forward pass on the inputs' arrays: with recording on, only what depends on a traced
+        # Tensor the block closes over (a layer's parameters) is recorded. Those Tensors become
+        # inputs of the checkpoint node too; the recorded activations are dropped.
+        start = next(_seq) + 1
+        outs = block(*[t.data for t in tensors])
+        block.closed = _closed_over(outs, start)
+        block.first = tuple(_data(o) for o in outs)
+        del outs
+        return block.output(_checkpoint(*tensors, *block.closed, block=block))
 
     return wrapped

@@ -461,17 +461,40 @@ def test_checkpoint_of_a_module_gives_its_parameters_gradients_like_torch():
     np.testing.assert_allclose(xb.grad, xt.grad.numpy(), rtol=1e-5, atol=1e-6)
 
 
-def test_checkpoint_of_a_function_closing_over_parameters_raises():
-    layer = bc.nn.Linear(3, 2)
-    x = bc.tensor(np.ones((1, 3)), requires_grad=True)
-    with pytest.raises(TypeError, match="checkpoint: the block <lambda> uses a Tensor that requires grad without "
-                                        "taking it as an argument"):
-        bc.checkpoint(lambda h: layer(h))(x)
-    # passed as arguments they are differentiated
-    w = bc.tensor(np.ones((2, 3)), requires_grad=True)
-    y = bc.checkpoint(lambda h, p: h @ p["w"].T)(x, {"w": w})
-    bnp.sum(y).backward()
-    np.testing.assert_array_equal(w.grad, np.ones((2, 3)))
+def test_checkpoint_of_a_function_closing_over_parameters_matches_torch():
+    import torch
+    from torch.utils.checkpoint import checkpoint as torch_checkpoint
+
+    rng = np.random.default_rng(0)
+    W, b, x0 = rng.standard_normal((3, 2)), rng.standard_normal(2), rng.standard_normal((4, 3))
+    w, bb, x = (bc.tensor(a, requires_grad=True) for a in (W, b, x0))
+    bnp.sum(bc.checkpoint(lambda h: bnp.tanh(h @ w + bb))(x) ** 2).backward()
+    tw, tb, tx = (torch.tensor(a, requires_grad=True) for a in (W, b, x0))
+    (torch_checkpoint(lambda h: torch.tanh(h @ tw + tb), tx, use_reentrant=False) ** 2).sum().backward()
+    for mine, theirs in ((w, tw), (bb, tb), (x, tx)):
+        np.testing.assert_allclose(mine.grad, theirs.grad.numpy(), rtol=1e-12)
+    layer = bc.nn.Linear(3, 2)  # a layer closed over, its parameters float32
+    xl = bc.tensor(np.ones((1, 3), np.float32), requires_grad=True)
+    bnp.sum(bc.checkpoint(lambda h: layer(h))(xl)).backward()
+    np.testing.assert_array_equal(layer.weight.grad, np.ones((2, 3), np.float32))
+    np.testing.assert_array_equal(layer.bias.grad, np.ones(2, np.float32))
+
+
+def test_checkpoint_closing_over_a_traced_value_in_every_mode():
+    rng = np.random.default_rng(1)
+    W, x0 = rng.standard_normal((3, 2)), rng.standard_normal((4, 3))
+
+    def plain(W_):
+        return bnp.sin(x0 @ W_)
+
+    def checked(W_):
+        return bc.checkpoint(lambda h: bnp.sin(h @ W_))(x0)
+
+    np.testing.assert_allclose(bc.grad(lambda v: bnp.sum(checked(v)))(W), bc.grad(lambda v: bnp.sum(plain(v)))(W))
+    np.testing.assert_allclose(bc.hessian(lambda v: bnp.sum(checked(v)))(W),
+                               bc.hessian(lambda v: bnp.sum(plain(v)))(W), atol=1e-14)
+    t = np.ones_like(W)
+    np.testing.assert_allclose(bc.jvp(checked, (W,), (t,))[1], bc.jvp(plain, (W,), (t,))[1])
 
 
 def test_stop_gradient_of_a_container():

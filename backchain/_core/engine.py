@@ -237,7 +237,7 @@ def _fill(g, ans):
     return [np.zeros(np.shape(a), np.result_type(a)) if c is None else c for c, a in zip(g, ans)]
 
 
-def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=False, capture=None):
+def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=False, capture=None, outer=None):
     """Propagate ``seeds`` (cotangents of ``roots``) backward.
 
     Returns a dict ``id(leaf) -> (leaf, cotangent)`` for every leaf tensor
@@ -245,7 +245,10 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
     With ``create_graph`` the rules see Tensors and are recorded; otherwise they
     see plain arrays and run under no-grad. ``capture``, a dict keyed by
     ``id(tensor)``, receives the total cotangent of those non-leaf tensors.
-    Nodes are visited in topological order (Kahn's algorithm on the counts).
+    ``outer``, a dict keyed by ``id(tensor)`` of tensors created before
+    ``boundary`` (what a checkpointed block closes over), receives theirs; the
+    sweep does not go past them. Nodes are visited in topological order
+    (Kahn's algorithm on the counts).
     """
     counts, ready, _ = _count(roots, boundary)
     grads = {}
@@ -292,15 +295,18 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
                 if vjps.__class__ is Joint:  # one evaluation for every input (primitive.Joint)
                     if type(g) is list and not vjps.symbolic_zeros:
                         g = _fill(g, t.data)
-                    vjps = vjps.for_node(inputs, boundary, g, ans, args, params)
+                    vjps = vjps.for_node(inputs, boundary, g, ans, args, params, outer)
                 elif type(g) is list:
                     g = _fill(g, t.data)
             i = -1
             for x in inputs:
                 i += 1
-                if not isinstance(x, Tensor) or not x.requires_grad or x._seq < boundary:
+                if not isinstance(x, Tensor) or not x.requires_grad:
                     continue
                 k = id(x)
+                older = x._seq < boundary
+                if older and (outer is None or k not in outer):
+                    continue
                 if g is not None:
                     rule = vjps[i]
                     c = None if rule is None else rule(g, ans, *args, **params)
@@ -314,13 +320,16 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
                         except AttributeError:
                             if type(c) is not list:
                                 c = fit_cotangent(c, x)
-                        if x._prim is None:
+                        if older:
+                            old = outer[k]
+                            outer[k] = c if old is None else _add(old, c)
+                        elif x._prim is None:
                             old = leaves.get(k)
                             leaves[k] = (x, c if old is None else _add(old[1], c))
                         else:
                             old = get_grad(k)
                             grads[k] = c if old is None else _add(old, c)
-                if x._prim is not None:
+                if x._prim is not None and not older:
                     n = counts[k] - 1
                     counts[k] = n
                     if n == 0:

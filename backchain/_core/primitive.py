@@ -106,9 +106,10 @@ class Joint:
     def _one(self, i, g, ans, *args, **params):
         return self.fn(tuple(k == i for k in range(len(args))), g, ans, *args, **params)[i]
 
-    def for_node(self, inputs, boundary, g, ans, args, params):
+    def for_node(self, inputs, boundary, g, ans, args, params, outer=None):
         """Per-input rules for one node's backward step: each returns its share of one evaluation."""
-        needs = tuple(isinstance(x, Tensor) and x.requires_grad and x._seq >= boundary
+        needs = tuple(isinstance(x, Tensor) and x.requires_grad
+                      and (x._seq >= boundary or outer is not None and id(x) in outer)
                       and i not in self.nondiff for i, x in enumerate(inputs))
         cts = self.fn(needs, g, ans, *args, **params)
         return tuple(_Given(self.fn, c) if need else None for need, c in zip(needs, cts))
