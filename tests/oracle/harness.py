@@ -79,10 +79,10 @@ def layouts(op):
 def combos(op, skip=()):
     """The (layout, shapes, dtype) combinations to run: both contiguous ones, then a seeded sample.
 
-    ``skip`` holds names ``"key [layout]"`` of known defects to leave out.
+    ``skip`` holds names ``"key [layout]"`` or ``"key [dtype]"`` of known defects to leave out.
     """
     every = [(lay, shapes, dt) for lay, shapes in layouts(op) for dt in op.dtypes
-             if f"{op.key} [{lay}]" not in skip]
+             if f"{op.key} [{lay}]" not in skip and f"{op.key} [{np.dtype(dt).name}]" not in skip]
     first = [c for c in every if c[0] == "contiguous"]
     rest = [c for c in every if c[0] != "contiguous"]
     n = examples()

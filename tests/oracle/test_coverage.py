@@ -5,6 +5,7 @@ import numpy as np
 import backchain as bc
 import backchain.nn.functional as F
 import backchain.numpy as bnp
+import backchain.scipy.linalg as bsl
 import backchain.scipy.signal as bsig
 import backchain.scipy.special as bsp
 from backchain._core.primitive import REGISTRY
@@ -14,13 +15,13 @@ from .ops import KNOWN_DEFECTS, NO_ORACLE, NO_ORACLE_PRIMITIVES, OPS
 from .harness import sample_args
 
 MODULES = {"numpy": bnp, "numpy.linalg": bnp.linalg, "numpy.fft": bnp.fft, "scipy.special": bsp,
-           "scipy.signal": bsig, "nn.functional": F}
+           "scipy.signal": bsig, "scipy.linalg": bsl, "nn.functional": F}
 
 
 def _resolve(key):
     """The public object a row key names: "numpy.pad(reflect)" -> backchain.numpy.pad."""
     module, _, name = key.split("(")[0].split(" [")[0].rpartition(".")
-    return getattr(MODULES[module], name, None)
+    return getattr(MODULES[module], name, None) if module in MODULES else None
 
 
 def public_functions():
