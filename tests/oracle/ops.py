@@ -212,6 +212,8 @@ OPS = [
     binary("power", domain=[POS, (-2.0, 2.0)]),
     binary("float_power", domain=[POS, (-2.0, 2.0)], result_dtype=lambda x, y: np.float_power(x, y).dtype,
            note="NumPy's float_power computes in float64 (JAX keeps float32); gradients keep the input's dtype"),
+    op("float_power(x, 2.0)", U, fn=lambda x: bnp.float_power(x, 2.0), ref=lambda x: jnp.float_power(x, 2.0),
+       result_dtype=lambda x: np.float_power(x, 2.0).dtype),
     binary("arctan2", domain=away0, kinks=(((0.0, 0.0), (0.0, 0.0)),), note="0 / 0 at the origin; JAX gives NaN"),
     binary("hypot", domain=away0, kinks=(((0.0, 0.0), (0.0, 0.0)),), note="0 / 0 at the origin; JAX gives NaN"),
     binary("logaddexp"), binary("logaddexp2"),
@@ -440,9 +442,12 @@ OPS += [
 
 # Defects found here in rules owned by others, reported to them: "key" leaves the op out, "key [layout]"
 # one layout, "key [float32]" one dtype. The owner removes the entry with the fix.
-_STATS32 = ("float32 input: the traced result (under grad/jvp) is float32, the plain one SciPy's float64 "
+_STATS32 = ("float32 input: the result is SciPy's float64 but the JVP's tangent float32 "
             "(backchain/scipy/stats.py, reported)")
 KNOWN_DEFECTS = {
+    "numpy.float_power(x, 2.0) [float32]": "float_power(x, 2.0) is float64 but its tangent float32 (the power rule's "
+                                           "y == 2 shortcut returns 2 * x in x's dtype; y == 1 likewise) (power rows, "
+                                           "reported)",
     **{f"scipy.stats.{d} [float32]": _STATS32 for d in ("norm.logpdf", "norm.pdf", "norm.cdf", "norm.logcdf",
                                                          "norm.sf", "norm.ppf", "t.logpdf", "gamma.logpdf",
                                                          "beta.logpdf")},
