@@ -14,7 +14,6 @@ import dataclasses
 import functools
 from typing import Callable, Optional
 
-import jax
 import jax.numpy as jnp
 import jax.scipy.linalg as jsl
 import jax.scipy.signal as jsig
@@ -57,7 +56,7 @@ class Op:
     stride0: bool = True              # also run on a stride-0 (broadcast) view of the input
     complex: bool = False             # also run on complex inputs (real part from the domain, imaginary in (-1, 1))
     scalar_operand: bool = False      # also run with the last argument a Python float (x / 2.0)
-    result_dtype: Optional[Callable] = None  # args -> the expected result dtype, where the oracle's differs from NumPy's
+    result_dtype: Optional[Callable] = None  # args -> the expected result dtype (where NumPy's differs from JAX's)
     kinks: tuple = ()                 # ((args...), (d/darg0, d/darg1, ...)) exact, for elementwise ops
     note: str = ""                    # a documented difference from the oracle
 
@@ -222,7 +221,8 @@ OPS = [
     binary("fmax", avoid=ties(), kinks=(((1.0, 1.0), (0.5, 0.5)),)),
     binary("fmin", avoid=ties(), kinks=(((1.0, 1.0), (0.5, 0.5)),)),
     binary("copysign", domain=away0, kinks=(((0.0, 1.0), (0.0, 0.0)),)),
-    binary("fmod", domain=away0, avoid=ratio_near_integer, kinks=(((3.0, 1.5), (1.0, -2.0)), ((-3.0, 1.5), (1.0, 2.0)))),
+    binary("fmod", domain=away0, avoid=ratio_near_integer,
+           kinks=(((3.0, 1.5), (1.0, -2.0)), ((-3.0, 1.5), (1.0, 2.0)))),
     binary("remainder", domain=away0, avoid=ratio_near_integer,
            kinks=(((3.0, 1.5), (1.0, -2.0)), ((-3.0, 1.5), (1.0, 2.0)))),
     binary("mod", domain=away0, avoid=ratio_near_integer),
@@ -288,7 +288,8 @@ OPS += [
     *nonempty(axes("nanmax", domain=distinct)), *nonempty(axes("nanmin", domain=distinct)),
     *nonempty(axes("ptp", domain=distinct, kinks=((([1.0, 3.0, 3.0, 1.0],), ([-0.5, 0.5, 0.5, -0.5],)),))),
     *nonempty(axes("median", domain=distinct, kinks=((([1.0, 2.0, 2.0],), ([0.0, 1.0, 0.0],)),
-                                                      (([4.0, 1.0, 3.0, 2.0],), ([0.0, 0.0, 0.5, 0.5],))))), *nonempty(axes("nanmedian", domain=distinct)),
+                                                      (([4.0, 1.0, 3.0, 2.0],), ([0.0, 0.0, 0.5, 0.5],))))),
+    *nonempty(axes("nanmedian", domain=distinct)),
     *nonempty(axes("average")),
     op("cumsum", M, kw={"axis": 1}), op("cumprod", M, kw={"axis": 1}),
     op("nancumsum", M, kw={"axis": 0}), op("nancumprod", M, kw={"axis": 0}),
@@ -319,7 +320,8 @@ def shape_op(name, cases=M, kw=None, **opts):
 
 
 OPS += [
-    shape_op("reshape", {"contiguous": ((3, 4),)}, fn=lambda a: bnp.reshape(a, (4, 3)), ref=lambda a: jnp.reshape(a, (4, 3))),
+    shape_op("reshape", {"contiguous": ((3, 4),)}, fn=lambda a: bnp.reshape(a, (4, 3)),
+             ref=lambda a: jnp.reshape(a, (4, 3))),
     shape_op("ravel"), shape_op("copy"),
     shape_op("transpose"), shape_op("permute_dims", fn=lambda a: bnp.permute_dims(a, (1, 0)),
                                     ref=lambda a: jnp.permute_dims(a, (1, 0))),
@@ -357,7 +359,8 @@ OPS += [
     shape_op("pad", fn=lambda a: bnp.pad(a, ((1, 0), (2, 1))), ref=lambda a: jnp.pad(a, ((1, 0), (2, 1)))),
     shape_op("pad(reflect)", {"contiguous": ((3, 4),)}, fn=lambda a: bnp.pad(a, 2, mode="reflect"),
              ref=lambda a: jnp.pad(a, 2, mode="reflect")),
-    shape_op("pad(edge)", {"contiguous": ((3, 4),)}, fn=lambda a: bnp.pad(a, 1, mode="edge"), ref=lambda a: jnp.pad(a, 1, mode="edge")),
+    shape_op("pad(edge)", {"contiguous": ((3, 4),)}, fn=lambda a: bnp.pad(a, 1, mode="edge"),
+             ref=lambda a: jnp.pad(a, 1, mode="edge")),
     shape_op("diag", {"contiguous": ((4,),), "matrix": ((3, 4),)}),
     shape_op("diagflat", {"contiguous": ((2, 2),)}),
     shape_op("diagonal", {"contiguous": ((3, 4),), "batched": ((2, 3, 4),)}),
@@ -396,7 +399,8 @@ OPS += [
        result_dtype=lambda x, y: np.polyfit(x, y, 2).dtype, note=F64),
     op("interp", {"contiguous": ((5,), (6,), (6,))}, domain=[(0.1, 4.9), lambda rng, s: np.arange(s[0]) * 1.0,
                                                               (-2.0, 2.0)],
-       argnums=(0, 2), result_dtype=lambda x, xp, fp: np.interp(x, xp, fp).dtype, note=F64, avoid=lambda x, xp, fp: bool(np.any(np.abs(x - np.round(x)) < 0.05))),
+       argnums=(0, 2), result_dtype=lambda x, xp, fp: np.interp(x, xp, fp).dtype, note=F64,
+       avoid=lambda x, xp, fp: bool(np.any(np.abs(x - np.round(x)) < 0.05))),
 ]
 
 
@@ -428,7 +432,8 @@ OPS += [
        ref=lambda a, b: jnp.select([np.array([[True, False, False]] * 2), np.array([[False, True, False]] * 2)],
                                    [a, b], default=0.0)),
     op("getitem", M, fn=lambda a: a[1:, ::-2], ref=lambda a: a[1:, ::-2]),
-    op("getitem(fancy)", {"contiguous": ((3, 4),)}, fn=lambda a: a[np.array([0, 2, 0]), 1:], ref=lambda a: a[np.array([0, 2, 0]), 1:]),
+    op("getitem(fancy)", {"contiguous": ((3, 4),)}, fn=lambda a: a[np.array([0, 2, 0]), 1:],
+       ref=lambda a: a[np.array([0, 2, 0]), 1:]),
     op("getitem(mask)", {"contiguous": ((3, 4),)}, fn=lambda a: a[np.arange(12).reshape(3, 4) % 2 == 0],
        ref=lambda a: a[np.arange(12).reshape(3, 4) % 2 == 0]),
     op("linspace", {"contiguous": ((), ())}, fn=lambda a, b: bnp.linspace(a, b, 5),
@@ -508,13 +513,15 @@ OPS += [
     la("vector_norm", {"contiguous": ((3, 4),), "0-d": ((),)}, domain=away0,
        kinks=((([0.0, 0.0, 0.0],), ([0.0, 0.0, 0.0],)),), note="0 at the zero vector (min-norm); JAX gives NaN"),
     la("vector_norm(ord=3, axis=0)", {"contiguous": ((3, 4),)}, domain=away0,
-       note="no empty case: over an empty axis the norm is 0 and its tangent 0 (min-norm); JAX's tangent is NaN", fn=lambda a: L.vector_norm(a, ord=3, axis=0),
+       note="no empty case: over an empty axis the norm is 0 and its tangent 0 (min-norm); JAX's tangent is NaN",
+       fn=lambda a: L.vector_norm(a, ord=3, axis=0),
        ref=lambda a: JL.vector_norm(a, ord=3, axis=0)),
     la("vector_norm(ord=inf)", {"contiguous": ((3, 4),)}, domain=distinct, fn=lambda a: L.vector_norm(a, ord=np.inf),
        ref=lambda a: JL.vector_norm(a, ord=np.inf)),
     la("matrix_norm", {"contiguous": ((3, 4),), "batched": ((2, 3, 4),)}, domain=(-1.0, 1.0)),
     la("cond", domain=wellcond, rtol64=1e-6),
-    la("trace", {"contiguous": ((3, 4),)}, domain=(-1.0, 1.0)), la("diagonal", {"contiguous": ((3, 4),)}, domain=(-1.0, 1.0)),
+    la("trace", {"contiguous": ((3, 4),)}, domain=(-1.0, 1.0)),
+    la("diagonal", {"contiguous": ((3, 4),)}, domain=(-1.0, 1.0)),
     la("outer", {"contiguous": ((3,), (4,))}, domain=(-1.0, 1.0)),
     la("tensordot", {"contiguous": ((3, 4, 2), (4, 2, 5))}, domain=(-1.0, 1.0)),
     la("matmul", {"contiguous": ((3, 4), (4, 2))}, domain=(-1.0, 1.0)),
@@ -570,7 +577,8 @@ C34 = {"contiguous": ((3, 4),)}  # SciPy's logsumexp fails on an empty array
 BESSEL = "sampled from 0.3: below about 0.2 the second derivative of JAX's bessel_jn is wrong (j1''(0.1): -25977)"
 
 OPS += [
-    sp("erf"), sp("erfc"), sp("erfinv", domain=UNIT), sp("expit"), sp("expm1", ref=jnp.expm1), sp("log1p", domain=(-0.6, 2.0), ref=jnp.log1p),
+    sp("erf"), sp("erfc"), sp("erfinv", domain=UNIT), sp("expit"), sp("expm1", ref=jnp.expm1),
+    sp("log1p", domain=(-0.6, 2.0), ref=jnp.log1p),
     sp("erfcinv", domain=(0.1, 1.9), ref=lambda x: jsp.erfinv(1 - x), rtol64=1e-6),
     sp("gamma", domain=POS), sp("gammaln", domain=POS), sp("digamma", domain=POS),
     sp("psi", domain=POS, ref=jsp.digamma),
