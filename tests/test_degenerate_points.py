@@ -11,9 +11,15 @@ from backchain._core.primitive import REGISTRY
 
 jax = pytest.importorskip("jax")
 torch = pytest.importorskip("torch")
-jax.config.update("jax_enable_x64", True)
 import jax.numpy as jnp  # noqa: E402
 import jax.scipy.special as jss  # noqa: E402
+
+
+@pytest.fixture(autouse=True)
+def _jax_in_float64():
+    """JAX in float64 for this module's tests only (the oracle suite checks that it stays scoped)."""
+    with jax.enable_x64(True):
+        yield
 
 pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning")  # 1 / 0, 0 * inf: the point here
 
