@@ -824,6 +824,8 @@ NO_ORACLE = {
 # Registered primitives that no row above reaches, with the reason.
 _LAYER = "a fused recurrent layer or cell: compared with PyTorch's nn.LSTM/GRU/RNN in tests/test_nn_layers_torch.py"
 NO_ORACLE_PRIMITIVES = {
+    "scipy.integrate.odeint": "compared with JAX's odeint in tests/test_odeint_containers.py (an ODE solve: "
+                              "tolerances, not an array function's exact values)",
     "astype": "numpy.astype (see NO_ORACLE); every row's float32 run checks dtypes",
     "checkpoint": "a transform (backchain.checkpoint), not an array function",
     "input": "not an operation: marks the inputs of a recorded graph",
