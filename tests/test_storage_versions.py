@@ -445,3 +445,16 @@ def test_rules_written_with_safe_products_read_only_what_they_name():
 def test_division_by_a_python_zero_differentiates_like_numpy():
     with np.errstate(divide="ignore"):
         assert bc.grad(lambda x: x / 0)(1.0) == np.inf
+
+
+def test_forward_mode_gives_a_tangent_its_outputs_dtype():
+    # a rule whose constant is float64 (np.ones) would turn a float32 result's tangent into float64;
+    # the forward sweep fits tangents to their outputs as backward fits cotangents to their inputs
+    twice = bc.defprimitive("twice_float64_rule_for_tests", lambda x: x * 2,
+                            deriv=(lambda ans, x: 2.0 * np.ones(np.shape(x)),), export=False)
+    x = np.ones(3, np.float32)
+    out, t = bc.jvp(twice, (x,), (x,))
+    assert out.dtype == np.float32 and t.dtype == np.float32
+    np.testing.assert_array_equal(t, [2.0, 2.0, 2.0])
+    (g,) = bc.vjp(twice, x)[1](x)
+    assert g.dtype == np.float32

@@ -5,7 +5,7 @@ a dict keyed by ``id(tensor)``; broadcasting is undone in ``fit_cotangent``.
 """
 import numpy as np
 
-from .basic import broadcast_to, fit_cotangent
+from .basic import broadcast_to, cast, fit_cotangent, real
 from . import anomaly as _anomaly
 from . import primitive as _primitive
 from .anomaly import InplaceError
@@ -393,6 +393,7 @@ def forward_pass(outputs, tangents, boundary=0, create_graph=False):
                     shape = np.shape(t.data)
                     if np.shape(acc) != shape:
                         acc = broadcast_to(acc, shape)
+                    acc = _fit_tangent(acc, t.data)
                 tan[id(t)] = acc
     finally:
         _state.enabled = prev
@@ -400,6 +401,19 @@ def forward_pass(outputs, tangents, boundary=0, create_graph=False):
         if anomaly:
             _anomaly.exit_backward()
     return [tan.get(id(o)) for o in outputs]
+
+
+def _fit_tangent(t, ans):
+    """A tangent in its output's dtype, as ``fit_cotangent`` gives a cotangent its input's: a rule
+    whose constants are float64 does not turn a float32 result's tangent into float64, and a real
+    result keeps the real part of a complex tangent."""
+    adt = getattr(ans, "dtype", None)
+    tdt = getattr(t, "dtype", None)
+    if adt is None or tdt is None or tdt == adt or adt.kind not in "fc":
+        return t
+    if tdt.kind == "c" and adt.kind != "c":
+        t = real(t)
+    return t if t.dtype == adt else cast(t, adt)
 
 
 def tensor_backward(t, grad, retain_graph, create_graph):
