@@ -447,15 +447,11 @@ OPS += [
 
 # Defects found here in rules owned by others, reported to them: "key" leaves the op out, "key [layout]"
 # one layout, "key [float32]" one dtype. The owner removes the entry with the fix.
-_STATS32 = ("float32 input: the result is SciPy's float64 but the JVP's tangent float32 "
-            "(backchain/scipy/stats.py, reported)")
+_STATS32 = ("float32 input: the plain call gives SciPy's float64 but the traced call a float32 result "
+            "(and tangent) (backchain/scipy/stats.py, reported)")
 KNOWN_DEFECTS = {
-    "numpy.float_power(x, 2.0) [float32]": "float_power(x, 2.0) is float64 but its tangent float32 (the power rule's "
-                                           "y == 2 shortcut returns 2 * x in x's dtype; y == 1 likewise) (power rows, "
-                                           "reported)",
     **{f"scipy.stats.{d} [float32]": _STATS32 for d in ("norm.logpdf", "norm.pdf", "norm.cdf", "norm.logcdf",
-                                                         "norm.sf", "norm.ppf", "t.logpdf", "gamma.logpdf",
-                                                         "beta.logpdf")},
+                                                         "norm.sf", "norm.ppf")},
     "numpy.mean [empty]": "JVP of the mean over an empty axis is 0; JAX gives NaN (0/0, as the value) "
                           "(reductions, reported)",
     "numpy.mean(axis=0, keepdims) [empty]": "as numpy.mean [empty] (reductions, reported)",
