@@ -84,7 +84,9 @@ linear = primitive(
 # -- log_softmax / softmax along one axis ----------------------------------------------------
 
 def _log_softmax_impl(x, axis):
-    m = np.maximum.reduce(x, axis=axis, keepdims=True)  # np.max without its Python layer
+    if np.size(x) == 0:  # an empty result, as PyTorch's (no reduction over nothing)
+        return np.asarray(x) * 1.0
+    m = np.maximum.reduce(x, axis=axis, keepdims=True, initial=-np.inf)  # np.max without its Python layer; empty: -inf
     m = np.where(np.isfinite(m), m, 0)
     shifted = x - m
     return shifted - np.log(np.add.reduce(np.exp(shifted), axis=axis, keepdims=True))
@@ -106,7 +108,7 @@ log_softmax = primitive(
 
 
 def _softmax_impl(x, axis):
-    m = np.maximum.reduce(x, axis=axis, keepdims=True)
+    m = np.maximum.reduce(x, axis=axis, keepdims=True, initial=-np.inf)
     m = np.where(np.isfinite(m), m, 0)
     e = x - m
     if type(e) is np.ndarray and e.ndim:  # in place: no further temporaries of the size of x

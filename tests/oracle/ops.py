@@ -455,8 +455,6 @@ KNOWN_DEFECTS = {
     "numpy.mean [empty]": "JVP of the mean over an empty axis is 0; JAX gives NaN (0/0, as the value) "
                           "(reductions, reported)",
     "numpy.mean(axis=0, keepdims) [empty]": "as numpy.mean [empty] (reductions, reported)",
-    "nn.functional.log_softmax [empty]": "log_softmax(x, dim=0) of a (0, 4) array raises ValueError (zero-size "
-                                         "maximum); PyTorch returns the empty result (nn rules, reported)",
 }
 
 
