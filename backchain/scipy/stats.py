@@ -36,6 +36,13 @@ def _data(x):
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
+def _promote(*xs):
+    """The Tensors among ``xs`` in SciPy's result dtype (float64 at least), so that a traced call
+    gives the plain call's dtype (a float32 input gives SciPy's float64)."""
+    dt = np.result_type(*[_data(x) for x in xs], np.float64)
+    return tuple(bnp.astype(x, dt) if isinstance(x, Tensor) and x.dtype != dt else x for x in xs)
+
+
 class _Dist:
     """A namespace of functions, printed like SciPy's distribution objects."""
 
@@ -55,6 +62,7 @@ class _Dist:
 def _norm_logpdf(x, loc=0, scale=1):
     if not _traced(x, loc, scale):
         return _st.norm.logpdf(x, loc, scale)
+    x, loc, scale = _promote(x, loc, scale)
     z = (x - loc) / scale
     return -0.5 * z * z - bnp.log(scale) - 0.5 * _LOG_2PI
 
@@ -62,36 +70,42 @@ def _norm_logpdf(x, loc=0, scale=1):
 def _norm_pdf(x, loc=0, scale=1):
     if not _traced(x, loc, scale):
         return _st.norm.pdf(x, loc, scale)
+    x, loc, scale = _promote(x, loc, scale)
     return bnp.exp(_norm_logpdf(x, loc, scale))
 
 
 def _norm_cdf(x, loc=0, scale=1):
     if not _traced(x, loc, scale):
         return _st.norm.cdf(x, loc, scale)
+    x, loc, scale = _promote(x, loc, scale)
     return sp.ndtr((x - loc) / scale)
 
 
 def _norm_logcdf(x, loc=0, scale=1):
     if not _traced(x, loc, scale):
         return _st.norm.logcdf(x, loc, scale)
+    x, loc, scale = _promote(x, loc, scale)
     return sp.log_ndtr((x - loc) / scale)
 
 
 def _norm_sf(x, loc=0, scale=1):
     if not _traced(x, loc, scale):
         return _st.norm.sf(x, loc, scale)
+    x, loc, scale = _promote(x, loc, scale)
     return sp.ndtr((loc - x) / scale)
 
 
 def _norm_logsf(x, loc=0, scale=1):
     if not _traced(x, loc, scale):
         return _st.norm.logsf(x, loc, scale)
+    x, loc, scale = _promote(x, loc, scale)
     return sp.log_ndtr((loc - x) / scale)
 
 
 def _norm_ppf(q, loc=0, scale=1):
     if not _traced(q, loc, scale):
         return _st.norm.ppf(q, loc, scale)
+    q, loc, scale = _promote(q, loc, scale)
     return loc + scale * sp.ndtri(q)
 
 

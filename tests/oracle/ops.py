@@ -447,11 +447,7 @@ OPS += [
 
 # Defects found here in rules owned by others, reported to them: "key" leaves the op out, "key [layout]"
 # one layout, "key [float32]" one dtype. The owner removes the entry with the fix.
-_STATS32 = ("float32 input: the plain call gives SciPy's float64 but the traced call a float32 result "
-            "(and tangent) (backchain/scipy/stats.py, reported)")
 KNOWN_DEFECTS = {
-    **{f"scipy.stats.{d} [float32]": _STATS32 for d in ("norm.logpdf", "norm.pdf", "norm.cdf", "norm.logcdf",
-                                                         "norm.sf", "norm.ppf")},
     "numpy.mean [empty]": "JVP of the mean over an empty axis is 0; JAX gives NaN (0/0, as the value) "
                           "(reductions, reported)",
     "numpy.mean(axis=0, keepdims) [empty]": "as numpy.mean [empty] (reductions, reported)",
