@@ -448,9 +448,11 @@ OPS += [
 # Defects found here in rules owned by others, reported to them: "key" leaves the op out, "key [layout]"
 # one layout, "key [float32]" one dtype. The owner removes the entry with the fix.
 KNOWN_DEFECTS = {
-    "numpy.mean [empty]": "JVP of the mean over an empty axis is 0; JAX gives NaN (0/0, as the value) "
-                          "(reductions, reported)",
-    "numpy.mean(axis=0, keepdims) [empty]": "as numpy.mean [empty] (reductions, reported)",
+    "numpy.mean [empty]": "JVP of the mean over an empty axis is 0 where JAX gives NaN (the value is NaN): backchain's "
+                          "safe products make a zero tangent times an infinite or NaN local derivative 0 (the "
+                          "where-branch convention of DESIGN.md section 4); to decide whether empty reductions "
+                          "should be an exception",
+    "numpy.mean(axis=0, keepdims) [empty]": "as numpy.mean [empty]",
 }
 
 
