@@ -145,23 +145,6 @@ def test_detach_shares_storage_even_when_the_source_is_saved():
         z.backward()
 
 
-def test_leaf_updated_by_an_optimizer_between_forward_and_backward():
-    model = bc.nn.Sequential(bc.nn.Linear(3, 2), bc.nn.Tanh(), bc.nn.Linear(2, 2))
-    opt = bc.optim.SGD(model.parameters(), lr=0.1)
-    x = bc.tensor(np.ones((4, 3)))
-    for _ in range(3):
-        opt.zero_grad()
-        loss = (model(x) ** 2).mean()
-        loss.backward()
-        opt.step()
-    assert all(p.data.flags.writeable for p in model.parameters())
-    loss = (model(x) ** 2).mean()
-    loss.backward(retain_graph=True)
-    opt.step()
-    with pytest.raises(bc.InplaceError, match="SGD.step"):
-        loss.backward()
-
-
 def test_reinitialising_a_saved_parameter_is_reported():
     # linear's rule for its input reads the weight
     x = bc.tensor(np.ones((2, 3)), requires_grad=True)
@@ -426,20 +409,17 @@ def test_list_operands_work_in_backward(op, top):
 
 def test_rules_written_with_safe_products_read_only_what_they_name():
     # divide's rule for x reads y only: writing x's storage later is fine, as in PyTorch
-    x = bc.tensor([1.0, 2.0], requires_grad=True)
-    y = x * 1
-    z = (y / 2.0).sum()
-    with bc.no_grad():
-        y.add_(1)
-    z.backward()
-    np.testing.assert_array_equal(x.grad, [0.5, 0.5])
-    t = torch.tensor([1.0, 2.0], requires_grad=True)
-    ty = t * 1
-    tz = (ty / 2.0).sum()
-    with torch.no_grad():
-        ty.add_(1)
-    tz.backward()
-    np.testing.assert_array_equal(x.grad, t.grad.numpy())
+    def program(lib, x):
+        y = x * 1
+        z = (y / 2.0).sum()
+        with lib.no_grad():
+            y.add_(1)
+        z.backward()
+        return x.grad
+
+    x, t = bc.tensor([1.0, 2.0], requires_grad=True), torch.tensor([1.0, 2.0], requires_grad=True)
+    np.testing.assert_array_equal(program(bc, x), [0.5, 0.5])
+    np.testing.assert_array_equal(x.grad, program(torch, t).numpy())
 
 
 def test_division_by_a_python_zero_differentiates_like_numpy():

@@ -8,7 +8,7 @@ import numpy as np
 from .basic import broadcast_to, cast, fit_cotangent, real
 from . import anomaly as _anomaly
 from . import primitive as _primitive
-from .anomaly import InplaceError
+from .anomaly import InplaceError, _describe
 from .primitive import KINK_COUNTING, Joint
 from .tensor import MANY, ONE, TRACES, Tensor, _state, heal, make_const
 from .versions import WRITES, reads, recorded_write_between, written_after
@@ -98,20 +98,15 @@ def _changed(t, what, a, how):
         "before changing it (optimizer.step() after loss.backward()).")
 
 
-def _describe(a):
-    if isinstance(a, Tensor):
-        a = a.data
-    return f"{np.result_type(a)}{list(np.shape(a))}"
-
-
 def _check_reads(t, inputs, boundary):
     """Raise if an array that ``t``'s rules will read was written in place after ``t`` was recorded."""
     prim = t._prim
-    if prim.saves is False:
-        return
+    linear = prim.linear
+    if prim.saves is False or (linear and prim.saves is None
+                               and sum(isinstance(p, (Tensor, np.ndarray)) for p in inputs) == 1):
+        return  # rules that read only the cotangent, or shapes (a linear row of one array)
     vjps = prim.vjps
     seq = t._seq
-    linear = prim.linear
     positions = set()
     for i, p in enumerate(inputs):
         if not (isinstance(p, Tensor) and p.requires_grad and p._seq >= boundary):
@@ -124,8 +119,6 @@ def _check_reads(t, inputs, boundary):
         if linear:  # linear in each input: its own value and the output's are read for their shapes only
             r.difference_update((0, i + 1))
         positions.update(r)
-    if linear and prim.saves is None and sum(isinstance(p, (Tensor, np.ndarray)) for p in inputs) == 1:
-        return
     for pos in sorted(positions):
         if pos == 0:
             outs = t.data if type(t.data) is tuple else (t.data,)

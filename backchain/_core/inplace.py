@@ -11,7 +11,7 @@ write the result into ``x``'s storage, so every view of it and every
 * When the op is recorded (``x`` is a non-leaf, or ``y`` requires grad), ``x``
   also becomes the op's output node. Its previous incarnation, with a copy of
   the old value, becomes the op's input, and nodes recorded earlier keep
-  meaning it (``engine._heal``): ``y = x * 1; y += y`` doubles y and its
+  meaning it (``tensor.heal``): ``y = x * 1; y += y`` doubles y and its
   gradient, and ``y = x.exp(); y.add_(1)`` still differentiates ``exp`` at the
   old value (PyTorch raises there; backchain has the value it needs).
 * A leaf that requires grad, or a view of one, cannot be modified in place
@@ -22,7 +22,7 @@ import warnings
 
 import numpy as np
 
-from .tensor import PREVIOUS, TRACES, Tensor, _IdMap, _seq, _state, grad_leaf_of
+from .tensor import PREVIOUS, TRACES, Tensor, _IdMap, _seq, _state, grad_leaf_of, make_const
 from .versions import WRITES, mark_written
 
 __all__ = ["install"]
@@ -131,7 +131,6 @@ def _recorded(x, name, compute, other):
     old = _retire(x)
     new = _fit(x, compute(old), name, other)
     if not isinstance(new, Tensor):
-        from .tensor import make_const
         new = make_const(new)
     data = _write(x, new.data, name, True, next(_seq))  # after the op that computed it was recorded
     _take(x, new, data)

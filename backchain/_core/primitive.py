@@ -330,9 +330,7 @@ def _as_array_operands(args, vjps):
 def _inexact(out):
     """Whether ``out`` can carry a derivative: integer and bool results are constants (JAX's rule)."""
     dt = getattr(out, "dtype", None)
-    if dt is None:
-        return not isinstance(out, (int, bool)) or isinstance(out, float)
-    return dt.kind in "fc" or dt.kind == "O"
+    return not isinstance(out, int) if dt is None else dt.kind in "fcO"  # bool is an int
 
 
 def _record(prim, args, raw_args, params, out, trace):

@@ -93,7 +93,7 @@ class _IdMap:
 # beside the tensors, not in a slot, so that Tensors are no bigger when anomaly mode is off.
 TRACES = _IdMap()
 # Tensors rebound by a recorded in-place op -> their previous incarnation (the node they were
-# before): nodes recorded earlier still mean that one (engine._heal).
+# before): nodes recorded earlier still mean that one (heal).
 PREVIOUS = _IdMap()
 
 
@@ -214,7 +214,7 @@ class _GradMode:
         return wrapper
 
     def clone(self):
-        return type(self)() if type(self) is not set_grad_enabled else set_grad_enabled(self.mode)
+        return type(self)()
 
     def __repr__(self):
         return f"{type(self).__name__}()"
@@ -291,6 +291,9 @@ class set_grad_enabled(_GradMode):
         if self._before is not None:  # used as a decorator: undo the switch made by __init__
             _state.enabled, self._before = self._before, None
         return super().__call__(fn)
+
+    def clone(self):
+        return set_grad_enabled(self.mode)
 
     def __repr__(self):
         return f"set_grad_enabled(mode={self.mode})"

@@ -40,7 +40,8 @@ _MUTEX = threading.Lock()
 
 
 class _Writes:
-    """id(storage) -> [weakref, last write number, how, numbers of the recorded writes].
+    """id(storage) -> [weakref, last write number, how, recorded writes as (number, id of the
+    array written through)].
 
     ``used`` turns True at the first write of the process: until then backward
     checks nothing. Entries go when their storage is collected.
