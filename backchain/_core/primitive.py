@@ -317,6 +317,25 @@ _kink_hook = None
 # None unless some thread has anomaly mode on (backchain._core.anomaly); then the function
 # ``hook(prim, args, raw_args, params, out)`` that checks the result and records the node.
 _anomaly_hook = None
+# Whether some Tensor subclass gives its results its own class (``Tensor._result``); until one
+# does, every result is a plain Tensor and the callers skip the lookup.
+_result_classes = False
+
+
+def use_result_classes():
+    """From now on, results take the ``_result`` class of their highest-ranked Tensor argument."""
+    global _result_classes
+    _result_classes = True
+
+
+def result_class(args):
+    """The class of the result of an operation on ``args``: the ``_result`` of its Tensor of highest
+    ``_rank`` (the first among equals)."""
+    cls, rank = Tensor, -1
+    for a in args:
+        if isinstance(a, Tensor) and a._rank > rank:
+            cls, rank = a._result, a._rank
+    return cls
 
 
 def _as_array_operands(args, vjps):
@@ -325,6 +344,34 @@ def _as_array_operands(args, vjps):
     n = len(vjps)
     return tuple(np.asarray(a) if (a.__class__ is list or a.__class__ is tuple) and i < n and vjps[i] is not None
                  else a for i, a in enumerate(args))
+
+
+def _holds_tensor(obj):
+    """Whether a list or tuple holds a Tensor at any depth (without recursion)."""
+    stack = [obj]
+    while stack:
+        o = stack.pop()
+        if isinstance(o, Tensor):
+            return True
+        if o.__class__ is list or o.__class__ is tuple:
+            stack.extend(o)
+    return False
+
+
+def _with_tensors_stacked(args):
+    """``args`` with every list or tuple that holds a Tensor made one Tensor (``backchain.numpy.array``
+    stacks it differentiably), or None if no argument holds one.
+
+    Why: NumPy takes ``[t1, t2]`` wherever it takes an array_like; converting the list itself would
+    cut the gradient (``Tensor.__array__`` refuses). The callers try this only after NumPy raised, so
+    the usual calls pay nothing for it.
+    """
+    if not any((a.__class__ is list or a.__class__ is tuple) and _holds_tensor(a) for a in args):
+        return None
+    from ..numpy import array
+
+    return tuple(array(a) if (a.__class__ is list or a.__class__ is tuple) and _holds_tensor(a) else a
+                 for a in args)
 
 
 def _inexact(out):
@@ -341,7 +388,7 @@ def _record(prim, args, raw_args, params, out, trace):
         i = 0
         for a in args:
             if isinstance(a, Tensor) and a.requires_grad and vjps[i] is not None:
-                t = object.__new__(Tensor)
+                t = object.__new__(result_class(args) if _result_classes else Tensor)
                 t.data = out
                 t.requires_grad = True
                 t.grad = None
@@ -364,9 +411,10 @@ def _record(prim, args, raw_args, params, out, trace):
                     return tuple(tuple_get(t, index=k, n=n) for k in range(n))
                 return t
             i += 1
+    cls = result_class(args) if _result_classes else None
     if prim.multiple_results:
-        return tuple(make_const(o) for o in out)
-    return make_const(out)
+        return tuple(make_const(o, cls) for o in out)
+    return make_const(out, cls)
 
 
 def _make_caller(prim):
@@ -391,6 +439,9 @@ def _make_caller(prim):
             try:
                 out = impl(*args, **params)
             except (ValueError, TypeError, IndexError) as e:
+                held = _with_tensors_stacked(args) if e.__class__ is TypeError else None
+                if held is not None:  # NumPy met a traced Tensor inside a list: an array_like operand
+                    return call(*held, **params)
                 raise op_error(name, e, args) from None
             if counted and _kink_hook is not None:
                 _kink_hook(prim, out, args, params)
@@ -406,6 +457,9 @@ def _make_caller(prim):
         try:
             out = fast(*raw, **params)
         except (ValueError, TypeError, IndexError) as e:
+            held = _with_tensors_stacked(args) if e.__class__ is TypeError else None
+            if held is not None:
+                return call(*held, **params)
             raise op_error(name, e, args) from None
         if counted and _kink_hook is not None:
             _kink_hook(prim, out, raw, params)
@@ -422,7 +476,7 @@ def _make_caller(prim):
                                 break
                         elif kind != "f" and kind != "c":
                             break
-                    t = new(Tensor)  # the output Tensor is the node
+                    t = new(result_class(args) if _result_classes else Tensor)  # the output Tensor is the node
                     t.data = out
                     t.requires_grad = True
                     t.grad = None
@@ -452,9 +506,10 @@ def _make_caller(prim):
                         return tuple(tuple_get(t, index=k, n=n) for k in range(n))
                     return t
                 i += 1
+        cls = result_class(args) if _result_classes else None
         if multiple:
-            return tuple(make_const(o) for o in out)
-        return make_const(out)
+            return tuple(make_const(o, cls) for o in out)
+        return make_const(out, cls)
 
     call.__name__ = name
     call.__qualname__ = name

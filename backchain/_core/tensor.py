@@ -367,6 +367,12 @@ class Tensor:
 
     __slots__ = ("data", "requires_grad", "grad", "_prim", "_x", "_y", "_params", "_seq", "__weakref__")
     __array_priority__ = 1000.0
+    # The class of the results of operations on this tensor, and its rank: an operation's result takes
+    # the ``_result`` of its Tensor argument of highest ``_rank``. Tensor subclasses with their own
+    # method semantics (``backchain.torch``'s) set both and call ``primitive.use_result_classes()``;
+    # until then every result is a plain Tensor and the callers never look (``Parameter`` keeps
+    # these: ``w * 2`` is a Tensor, as in PyTorch).
+    _rank = 0
     __hash__ = object.__hash__
 
     def __init__(self, data, requires_grad=False, dtype=None):
@@ -442,7 +448,9 @@ class Tensor:
 
     def detach(self):
         """A new leaf Tensor sharing this tensor's data, cut from the graph."""
-        return Tensor(self.data)
+        t = _new(self._result)
+        Tensor.__init__(t, self.data)
+        return t
 
     def numpy(self):
         """The data as an ndarray (shared, not copied)."""
@@ -590,11 +598,12 @@ def tensor(data, requires_grad=False, dtype=None):
 
 
 _new = object.__new__
+Tensor._result = Tensor
 
 
-def make_const(data):
-    """Wrap data as an untraced Tensor (the result of an op on untraced tensors)."""
-    t = _new(Tensor)
+def make_const(data, cls=None):
+    """Wrap data as an untraced Tensor (the result of an op on untraced tensors) of class ``cls``."""
+    t = _new(Tensor if cls is None else cls)
     t.data = data
     t.requires_grad = False
     t.grad = None
