@@ -20,7 +20,16 @@ Conventions at the special points (stated in ``kinks=``):
   for ``i1`` and ``j1`` through the Taylor series of ``i1/x`` (``j1/x``) at 0, so
   that higher derivatives at 0 are exact too.
 * ``i0e'(0) = 0``: ``i0e = exp(-|x|) i0`` has a corner at 0 with one-sided
-  slopes -1 and +1; the min-norm element of ``[-1, 1]`` is 0.
+  slopes -1 and +1; the min-norm element of ``[-1, 1]`` is 0 (``ive(0, .)`` too).
+* ``gammainc``, ``gammaincc``: d/dx is the gamma density, +-inf at ``x == 0`` for
+  ``a < 1``; d/da (no closed form; SciPy has none, JAX has one) sums the series and
+  the continued fraction that compute P and Q, differentiated term by term, to
+  first order (a second derivative in ``a`` raises, naming it).
+* Arguments with no rule raise at differentiation, naming themselves: the order
+  of ``jv``, ``iv``, ``ive`` (NotImplementedError) and ``yn`` (an integer:
+  ValueError); ``a`` and ``b`` of ``betainc`` (as in JAX). Never a silent zero.
+* ``rgamma`` is entire: its derivative is finite at the poles of gamma (the
+  reflection formula for x < 1/2); ``gammasgn' = 0``; ``entr'(0) = +inf``.
 """
 import numpy as np
 import scipy.special as sc
@@ -34,6 +43,8 @@ __all__ = [
     "erf", "erfc", "erfinv", "erfcinv", "ndtr", "log_ndtr", "ndtri", "expit", "logit", "log1p", "expm1",
     "gamma", "gammaln", "digamma", "psi", "polygamma", "beta", "betaln", "xlogy", "xlog1py",
     "i0", "i1", "i0e", "i1e", "j0", "j1", "y0", "y1", "logsumexp", "softmax", "log_softmax",
+    "gammainc", "gammaincc", "betainc", "rgamma", "gammasgn", "multigammaln", "entr",
+    "jv", "jn", "yn", "iv", "ive",
 ]
 
 _SQRT_PI = float(np.sqrt(np.pi))
@@ -161,6 +172,165 @@ y0 = _p("y0", sc.y0, lambda ans, x: -y1(x))
 y1 = _p("y1", sc.y1, lambda ans, x: y0(x) - y1(x) / x)
 
 
+def _no_derivative(name, arg, why, error=NotImplementedError):
+    """A rule that refuses: the derivative of ``name`` in ``arg`` (``why``) is not available."""
+    def rule(ans, *args, **params):
+        raise error(f"{name}: no derivative with respect to {arg}; {why}")
+    return rule
+
+
+# Bessel functions of any order: the order is an integer (jn, yn) or has no rule here (jv, iv, ive);
+# d/dx by the recurrences, written with the same functions, so every order in x works.
+_ORDER = "only x is differentiable (the order is a parameter)"
+jv = _p("jv", sc.jv, _no_derivative("jv", "v (the order)", _ORDER),
+        lambda ans, v, x: _like(0.5 * (jv(v - 1.0, x) - jv(v + 1.0, x)), ans))
+jn = jv  # SciPy's jn is jv
+yn = _p("yn", sc.yn, _no_derivative("yn", "n (the integer order)", _ORDER, ValueError),
+        lambda ans, n, x: _like(0.5 * (yn(n - 1, x) - yn(n + 1, x)), ans))
+iv = _p("iv", sc.iv, _no_derivative("iv", "v (the order)", _ORDER),
+        lambda ans, v, x: _like(0.5 * (iv(v - 1.0, x) + iv(v + 1.0, x)), ans))
+# ive = iv exp(-|x|): ive' = (ive(v-1) + ive(v+1)) / 2 - sign(x) ive; sign(0) = 0, the min-norm value of
+# i0e's corner (see i0e), and the limit 1/2 for ive(1, .) (i1e)
+ive = _p("ive", sc.ive, _no_derivative("ive", "v (the order)", _ORDER),
+         lambda ans, v, x: _like(0.5 * (ive(v - 1.0, x) + ive(v + 1.0, x)) - bnp.sign(x) * ans, ans),
+         kinks="x == 0: sign(0) = 0 in the derivative (for v == 0 the min-norm of [-1, 1], as i0e)")
+
+# -- incomplete gamma and beta ----------------------------------------------------------------
+
+
+def _gamma_density(a, x):
+    """``x**(a-1) exp(-x) / gamma(a)``: d/dx of ``gammainc(a, x)`` (+inf at x == 0 for a < 1)."""
+    return bnp.exp(xlogy(a - 1.0, x) - x - gammaln(a))
+
+
+def _dgammainc_series(a, x, eps=1e-17, most=5000):
+    """d/da of P(a, x) from its series ``exp(a log x - x) / gamma(a+1) * sum_n x^n / ((a+1)...(a+n))``,
+    each term differentiated in ``a`` as it is summed (for x < a + 1, where the terms decrease)."""
+    c, dc = np.ones_like(a), np.zeros_like(a)
+    s, ds = c.copy(), dc.copy()
+    for n in range(1, most):
+        r = x / (a + n)
+        dc = (dc - c / (a + n)) * r
+        c = c * r
+        s, ds = s + c, ds + dc
+        if np.all((c <= eps * s) & (np.abs(dc) <= eps * np.abs(ds))):
+            break
+    f = np.exp(a * np.log(x) - x - sc.gammaln(a + 1.0))
+    return f * ((np.log(x) - sc.digamma(a + 1.0)) * s + ds)
+
+
+def _dgammaincc_fraction(a, x, eps=1e-16, most=5000):
+    """d/da of Q(a, x) from Legendre's continued fraction ``Q = exp(a log x - x) / gamma(a) * 1/(x+1-a-
+    1(1-a)/(x+3-a- 2(2-a)/(x+5-a- ...)))``: its convergents A/B and their derivatives in ``a`` by the
+    three-term recurrence, rescaled each step (for x >= a + 1, where it converges fast)."""
+    a_prev, a_cur, b_prev, b_cur = np.ones_like(a), np.zeros_like(a), np.zeros_like(a), np.ones_like(a)
+    da_prev, da_cur, db_prev, db_cur = (np.zeros_like(a) for _ in range(4))
+    f, df = np.zeros_like(a), np.zeros_like(a)
+    for n in range(1, most):
+        coef = np.ones_like(a) if n == 1 else -(n - 1) * (n - 1 - a)  # a_n (its a-derivative: n - 1)
+        dcoef = 0.0 if n == 1 else float(n - 1)
+        b = x + 2 * n - 1 - a  # b_n (its a-derivative: -1)
+        a_new = b * a_cur + coef * a_prev
+        b_new = b * b_cur + coef * b_prev
+        da_new = -a_cur + b * da_cur + dcoef * a_prev + coef * da_prev
+        db_new = -b_cur + b * db_cur + dcoef * b_prev + coef * db_prev
+        scale = 1.0 / b_new
+        a_prev, a_cur, b_prev, b_cur = a_cur * scale, a_new * scale, b_cur * scale, np.ones_like(a)
+        da_prev, da_cur, db_prev, db_cur = da_cur * scale, da_new * scale, db_cur * scale, db_new * scale
+        f_new, df_new = a_cur, da_cur - a_cur * db_cur  # A/B and (A'B - AB')/B^2 with B = 1
+        done = (np.abs(f_new - f) <= eps * np.abs(f_new)) & (np.abs(df_new - df) <= eps * np.abs(df_new))
+        f, df = f_new, df_new
+        if n > 2 and np.all(done):
+            break
+    g = np.exp(a * np.log(x) - x - sc.gammaln(a))
+    return g * ((np.log(x) - sc.digamma(a)) * f + df)
+
+
+def _dgammainc_da_impl(a, x):
+    """d/da of the regularized lower incomplete gamma function P(a, x), accurate to about 1e-13
+    (tested against mpmath and JAX): SciPy has none; this is the series and continued fraction
+    that compute P and Q, differentiated term by term."""
+    a, x = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(x, dtype=np.float64))
+    out = np.where((a > 0) & (x >= 0), 0.0, np.nan)  # 0 at x == 0 and x == inf (P is 0 and 1 there)
+    inner = (a > 0) & (x > 0) & np.isfinite(x) & np.isfinite(a)
+    series = inner & (x < a + 1.0)
+    fraction = inner & ~series
+    if np.any(series):
+        out[series] = _dgammainc_series(a[series], x[series])
+    if np.any(fraction):
+        out[fraction] = -_dgammaincc_fraction(a[fraction], x[fraction])
+    return out if out.ndim else out[()]
+
+
+# d/dx of dP/da is d/da of the density: density (log x - digamma(a)); d2/da2 has no rule.
+_dgammainc_da = primitive(
+    "scipy.special.gammainc_da", _dgammainc_da_impl,
+    **_safe_rules(_no_derivative("gammainc", "a (the shape) to second order", "first order in a, any order in "
+                                 "x"),
+                  lambda ans, a, x: _gamma_density(a, x) * (xlogy(_one(x), x) - digamma(a))))
+
+# P(a, x) = gammainc: d/dx the gamma density (+inf at x == 0 for a < 1: safe products), d/da above.
+gammainc = primitive("scipy.special.gammainc", sc.gammainc,
+                     **_safe_rules(lambda ans, a, x: _like(_dgammainc_da(a, x), ans),
+                                   lambda ans, a, x: _like(_gamma_density(a, x), ans)),
+                     kinks="d/dx at x == 0: +inf for a < 1 (the limit)")
+gammaincc = primitive("scipy.special.gammaincc", sc.gammaincc,
+                      **_safe_rules(lambda ans, a, x: _like(-_dgammainc_da(a, x), ans),
+                                    lambda ans, a, x: _like(-_gamma_density(a, x), ans)),
+                      kinks="d/dx at x == 0: -inf for a < 1 (the limit)")
+
+# I_x(a, b) = betainc: d/dx the beta density; no rule in a and b (as JAX)
+_BETAINC = "only x is differentiable (SciPy and JAX have no rule in a, b either)"
+betainc = primitive("scipy.special.betainc", sc.betainc,
+                    **_safe_rules(_no_derivative("betainc", "a", _BETAINC),
+                                  _no_derivative("betainc", "b", _BETAINC),
+                                  lambda ans, a, b, x: _like(bnp.exp(xlogy(a - 1.0, x) + xlog1py(b - 1.0, -x)
+                                                                     - betaln(a, b)), ans)),
+                    kinks="d/dx at x == 0 (x == 1): +inf for a < 1 (b < 1), the limit")
+
+
+# -- reciprocal gamma, its sign, the multivariate log-gamma, entropy -------------------------------
+
+
+def _rgamma_deriv(ans, x):
+    """``-digamma(x) / gamma(x)``, through the reflection ``1/gamma(x) = gamma(1-x) sin(pi x) / pi`` for
+    x < 1/2: ``gamma(1-x) (cos(pi x) - digamma(1-x) sin(pi x) / pi)``, finite at the poles of gamma
+    (there the derivative is the limit ``(-1)**n n!``) and written with differentiable functions."""
+    left = x < 0.5
+    xl = bnp.where(left, x, 0.0)
+    xr = bnp.where(left, 1.0, x)
+    reflected = gamma(1.0 - xl) * (bnp.cos(np.pi * xl) - digamma(1.0 - xl) * bnp.sin(np.pi * xl) / np.pi)
+    return _like(bnp.where(left, reflected, -rgamma(xr) * digamma(xr)), ans)
+
+
+rgamma = _p("rgamma", sc.rgamma, _rgamma_deriv)
+# gammasgn is piecewise constant (+-1, jumping at the poles of gamma): derivative 0, as sign's
+gammasgn = _p("gammasgn", sc.gammasgn, lambda ans, x: bnp.zeros_like(ans),
+              kinks="gammasgn' = 0 (piecewise constant; it jumps at the poles x = 0, -1, -2, ...)")
+# entr = -x log x: derivative -(log x + 1), +inf at 0 (the one-sided limit), 0 for x < 0 (entr is -inf there)
+entr = primitive("scipy.special.entr", sc.entr,
+                 **_safe_rules(lambda ans, x: bnp.where(x < 0, 0.0, -xlogy(_one(x), x) - 1.0)),
+                 kinks="entr'(0) = +inf (the one-sided limit); 0 for x < 0, where entr is -inf")
+
+
+def multigammaln(a, d):
+    """``scipy.special.multigammaln(a, d)``: ``d (d-1)/4 log(pi) + sum_j gammaln(a - j/2)``, differentiable
+    in ``a`` (composite of ``gammaln``; its derivative is ``sum_j digamma(a - j/2)``)."""
+    if not _traced(a):
+        return sc.multigammaln(a, d)
+    d = np.asarray(d)[()]
+    if not np.isscalar(d) or np.floor(d) != d or d < 1:
+        raise ValueError(f"multigammaln: d must be a positive integer (the dimension), got {d!r}")
+    d = int(d)
+    if np.any(_data(a) <= 0.5 * (d - 1)):
+        raise ValueError(f"multigammaln: a must be greater than (d - 1) / 2 = {0.5 * (d - 1)} for d = {d}, "
+                         f"got a with minimum {np.min(_data(a))}")
+    out = d * (d - 1) * 0.25 * float(np.log(np.pi))
+    for j in range(d):
+        out = out + gammaln(a - 0.5 * j)
+    return out
+
+
 # -- log-sum-exp and softmax (composites) ----------------------------------------------------
 
 def _axes(axis, ndim):
@@ -241,7 +411,7 @@ def _register():
     """Route SciPy's own ufuncs, applied to Tensors, to the differentiable versions here."""
     for name in __all__:
         fn = getattr(sc, name, None)
-        if isinstance(fn, np.ufunc) and name != "polygamma":
+        if isinstance(fn, np.ufunc) and name not in ("polygamma", "jn"):
             UFUNCS[fn] = globals()[name]
 
 

@@ -173,6 +173,74 @@ array([-0.78121282, -0.10703243])
 >>> bc.grad(lambda x: special.y1(x).sum())(np.array([1.0, 2.0]))
 array([0.86946979, 0.56389189])
 """),
+    'jv': ('The Bessel function of the first kind of real order ``v`` (``scipy.special.jv``, also ``jn``); d/dx = (jv(v - 1, x) - jv(v + 1, x)) / 2; the order raises.', """
+>>> special.jv(2, np.array([1.0, 3.0]))
+array([0.11490348, 0.48609126])
+>>> bc.grad(lambda x: special.jv(2, x).sum())(np.array([1.0, 3.0]))  # (jv(1, x) - jv(3, x)) / 2
+array([0.21024362, 0.01499812])
+"""),
+    'yn': ('The Bessel function of the second kind of integer order ``n`` (``scipy.special.yn``); d/dx = (yn(n - 1, x) - yn(n + 1, x)) / 2; the order raises.', """
+>>> special.yn(2, np.array([1.0, 3.0]))
+array([-1.65068261, -0.16040039])
+>>> bc.grad(lambda x: special.yn(2, x).sum())(np.array([1.0, 3.0]))  # (yn(1, x) - yn(3, x)) / 2
+array([2.52015239, 0.43160802])
+"""),
+    'iv': ('The modified Bessel function of the first kind of real order ``v`` (``scipy.special.iv``); d/dx = (iv(v - 1, x) + iv(v + 1, x)) / 2; the order raises.', """
+>>> special.iv(1.5, np.array([1.0, 3.0]))
+array([0.29352533, 3.09948346])
+>>> bc.grad(lambda x: special.iv(1.5, x).sum())(np.array([1.0, 3.0]))  # (iv(0.5, x) + iv(2.5, x)) / 2
+array([0.4973869 , 3.06508118])
+"""),
+    'ive': ('The exponentially scaled ``iv(v, x) * exp(-|x|)`` (``scipy.special.ive``); d/dx = (ive(v - 1, x) + ive(v + 1, x)) / 2 - sign(x) ive(v, x).', """
+>>> special.ive(1, np.array([1.0, 3.0]))
+array([0.20791042, 0.19682671])
+>>> bc.grad(lambda x: special.ive(1, x).sum())(np.array([1.0, 3.0]))
+array([ 0.04993878, -0.01943526])
+"""),
+    'gammainc': ('The regularized lower incomplete gamma function P(a, x) (``scipy.special.gammainc``); d/dx = x**(a-1) exp(-x) / gamma(a); d/da by its series and continued fraction (first order).', """
+>>> special.gammainc(2.0, np.array([1.0, 3.0]))
+array([0.26424112, 0.80085173])
+>>> bc.grad(lambda x: special.gammainc(2.0, x).sum())(np.array([1.0, 3.0]))  # x exp(-x) / gamma(2)
+array([0.36787944, 0.14936121])
+>>> round(float(bc.grad(special.gammainc)(2.0, 1.0)), 10)  # d/da: no closed form (JAX's value)
+-0.2761960457
+"""),
+    'gammaincc': ('The regularized upper incomplete gamma function Q(a, x) = 1 - P(a, x) (``scipy.special.gammaincc``); d/dx = -x**(a-1) exp(-x) / gamma(a); d/da as gammainc\'s, negated.', """
+>>> special.gammaincc(2.0, np.array([1.0, 3.0]))
+array([0.73575888, 0.19914827])
+>>> bc.grad(lambda x: special.gammaincc(2.0, x).sum())(np.array([1.0, 3.0]))  # -x exp(-x)
+array([-0.36787944, -0.14936121])
+"""),
+    'betainc': ('The regularized incomplete beta function I_x(a, b) (``scipy.special.betainc``); d/dx = x**(a-1) (1-x)**(b-1) / beta(a, b); a and b raise (no rule, as in JAX).', """
+>>> float(special.betainc(2.0, 3.0, 0.5))
+0.6875
+>>> round(float(bc.grad(lambda x: special.betainc(2.0, 3.0, x))(0.5)), 10)  # x (1 - x)**2 / beta(2, 3)
+1.5
+"""),
+    'rgamma': ('The reciprocal gamma function ``1 / gamma(x)``, zero at the poles of gamma (``scipy.special.rgamma``); derivative -digamma(x) / gamma(x), finite everywhere.', """
+>>> special.rgamma(np.array([-1.0, 3.0]))
+array([0. , 0.5])
+>>> bc.grad(lambda x: special.rgamma(x).sum())(np.array([-1.0, 0.0, 1.0]))  # -1, 1, euler_gamma: the limits at the poles
+array([-1.        ,  1.        ,  0.57721566])
+"""),
+    'gammasgn': ('The sign of the gamma function (``scipy.special.gammasgn``); derivative 0 (piecewise constant).', """
+>>> special.gammasgn(np.array([-0.5, 2.0]))
+array([-1.,  1.])
+>>> bc.grad(lambda x: special.gammasgn(x).sum())(np.array([-0.5, 2.0]))
+array([0., 0.])
+"""),
+    'multigammaln': (None, """
+>>> round(float(special.multigammaln(3.0, 2)), 10)
+1.550194994
+>>> round(float(bc.grad(lambda a: special.multigammaln(a, 2))(3.0)), 10)  # digamma(3) + digamma(2.5)
+1.6259409757
+"""),
+    'entr': ('The elementwise entropy ``-x log(x)``, 0 at 0 and -inf for x < 0 (``scipy.special.entr``); derivative -(log(x) + 1), +inf at 0.', """
+>>> special.entr(np.array([0.0, 0.5, 1.0]))
+array([ 0.        ,  0.34657359, -0.        ])
+>>> bc.grad(lambda x: special.entr(x).sum())(np.array([0.0, 0.5, 1.0]))  # +inf at 0: the one-sided limit
+array([        inf, -0.30685282, -1.        ])
+"""),
     'softmax': (None, """
 >>> special.softmax(np.array([0.0, np.log(3.0)]))
 array([0.25, 0.75])

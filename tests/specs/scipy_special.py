@@ -2,6 +2,7 @@
 import numpy as np
 
 from backchain.scipy import special as S
+from backchain._rules.special import _dgammainc_da
 from tests.specs import Spec
 
 U = [((),), ((3,),), ((2, 3),)]
@@ -52,6 +53,35 @@ SPECS = [
     Spec(S.j1, U, prims=P("j1"), domain=(-4.0, 4.0)),
     Spec(S.y0, U, prims=P("y0"), domain=POS),
     Spec(S.y1, U, prims=P("y1"), domain=POS),
+    # incomplete gamma and beta: d/da of gammainc to first order, d/dx to any order; betainc in x only
+    Spec(S.gammainc, B, prims=P("gammainc"), id="gammainc-a-x", domain=(0.3, 4.0), order=1, broadcast=True),
+    Spec(S.gammainc, B, prims=P("gammainc"), id="gammainc-x", domain=(0.3, 4.0), argnums=(1,)),
+    Spec(lambda a, x: S.gammainc(a, 30.0 * x), B, prims=P("gammainc"), id="gammainc-fraction",
+         domain=(0.3, 4.0), order=1),
+    Spec(S.gammaincc, B, prims=P("gammaincc"), id="gammaincc-a-x", domain=(0.3, 4.0), order=1, broadcast=True),
+    Spec(S.gammaincc, B, prims=P("gammaincc"), id="gammaincc-x", domain=(0.3, 4.0), argnums=(1,)),
+    Spec(_dgammainc_da, B, prims=P("gammainc_da"), id="gammainc_da-x", domain=(0.3, 4.0),
+         argnums=(1,)),
+    Spec(lambda a, b, x: S.betainc(a, b, x), [((), (), ()), ((3,), (3,), (3,)), ((2, 1), (3,), (2, 3))],
+         prims=P("betainc"), domain=UNIT, argnums=(2,), broadcast=True),
+    Spec(lambda x, a, b: S.betainc(2.0 * a, 2.0 * b, x), [((), (), ()), ((3,), (3,), (3,))],
+         prims=P("betainc"), id="betainc-x-second-order-in-a-b", domain=UNIT, argnums=(0,)),
+    # Bessel functions of any order, differentiable in x
+    Spec(lambda x: S.jv(2.5, x), U, prims=P("jv"), id="jv", domain=(0.5, 6.0)),
+    Spec(lambda x: S.jn(np.array([0, 1, 3]), x), [((3,),), ((2, 3),)], prims=P("jv"), id="jn-orders",
+         domain=(-4.0, 4.0)),
+    Spec(lambda x: S.yn(np.array([0, 1, 3]), x), [((3,),), ((2, 3),)], prims=P("yn"), id="yn-orders",
+         domain=(0.5, 4.0)),
+    Spec(lambda x: S.iv(np.array([0.0, 1.5, 3.0]), x), [((3,),), ((2, 3),)], prims=P("iv"), id="iv-orders",
+         domain=POS),
+    Spec(lambda x: S.ive(np.array([0.0, 1.0, 2.5]), x), [((3,),), ((2, 3),)], prims=P("ive"), id="ive-orders",
+         domain=POS),
+    Spec(lambda x: S.ive(1, x), U, prims=P("ive"), id="ive-negative-x", domain=(-3.0, -0.3)),
+    # reciprocal gamma (entire: across the poles of gamma), its sign, the multivariate log-gamma, entropy
+    Spec(S.rgamma, U, prims=P("rgamma"), domain=(-3.5, 3.5)),
+    Spec(S.gammasgn, U, prims=P("gammasgn"), domain=(-3.5, 3.5), avoid=near(0.0, -1.0, -2.0, -3.0)),
+    Spec(lambda a: S.multigammaln(a, 3), U, prims=P("gammaln"), id="multigammaln", domain=(1.5, 4.0)),
+    Spec(S.entr, U, prims=P("entr"), domain=POS),
     # Composites.
     Spec(S.logsumexp, U, prims=P("logsumexp"), id="logsumexp", complex=True),
     Spec(lambda x: S.logsumexp(x * 300.0, axis=0), [((3,),), ((3, 2),)], prims=P("logsumexp"),
