@@ -115,8 +115,8 @@ _UNSET = object()
 class policy:
     """Change kink conventions inside a ``with`` block (this thread only; blocks nest).
 
-    Parameters
-    ----------
+    Other Parameters
+    ----------------
     ties : {"split", "first", "last"}
         Ties in ``max``/``min``/``amax``/``amin``, ``maximum``/``minimum``/``fmax``/``fmin``
         and max-pooling windows: split the gradient evenly among the tied elements

@@ -1,6 +1,7 @@
 """MkDocs hooks: the pages made from the code when the site is built, never committed: the API
 pages of backchain.numpy and backchain.scipy (docs/make_api_namespaces.py, from the docstrings) and
-the kink table of kinks.md (backchain.kinks.markdown())."""
+the kink table of kinks.md (backchain.kinks.markdown()), and the reference entries of the
+namespaces whose pages hold a ``<!-- reference ... -->`` marker (docs/reference.py)."""
 import importlib.util
 import pathlib
 
@@ -18,7 +19,17 @@ def on_files(files, config):
     return files
 
 
+def _reference():
+    spec = importlib.util.spec_from_file_location("reference", _HERE / "reference.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
 def on_page_markdown(markdown, page, config, files):
+    if "<!-- reference " in markdown:
+        reference = _reference()
+        return reference.expand(markdown, reference.documented(config["docs_dir"]))
     if page.file.src_uri == "kinks.md":
         import backchain.kinks
 
