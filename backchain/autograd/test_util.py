@@ -3,12 +3,14 @@ import itertools
 
 import numpy as np
 
+# NOTE: absolute imports: after install(), pytest's assertion rewriter loads this file itself as the top-level
+# package's "autograd.test_util" (its name matches test_*.py), where a relative import would leave the package.
 import backchain.numpy as bnp
-from .. import check as _check
-from .._core.tensor import Tensor
-from ..transforms import tree_flatten
-from ._operators import _jvp_unary, _promote, _vjp_unary, unary_to_nary
-from ._vspace import vspace
+from backchain import check as _check
+from backchain._core.tensor import Tensor
+from backchain.autograd._operators import _jvp_unary, _promote, _vjp_unary, unary_to_nary
+from backchain.autograd._vspace import vspace
+from backchain.transforms import tree_flatten
 
 __all__ = ["check_grads", "combo_check", "scalar_close", "check_equivalent"]
 

@@ -71,3 +71,24 @@ def test_refused_once_autograd_is_imported():
     assert out.returncode == 0, out.stderr
     assert "backchain.autograd.install: HIPS autograd is already imported (autograd" in out.stdout
     assert "call install() before anything imports autograd" in out.stdout
+
+
+def test_pytest_imports_test_util_after_install(tmp_path):
+    # pytest's assertion rewriter loads autograd.test_util itself (the file name matches test_*.py), as a module of
+    # the top-level package "autograd": a relative import there left the package (autograd's suite hit it)
+    (tmp_path / "test_uses_check_grads.py").write_text(textwrap.dedent("""
+        import autograd.numpy as np
+        from autograd.test_util import check_grads
+
+        def test_sin():
+            check_grads(np.sin, modes=["rev", "fwd"], order=2)(np.array([0.3, -1.2]))
+    """))
+    out = run(f"""
+        import sys
+        import backchain.autograd
+        backchain.autograd.install()
+        import pytest
+        sys.exit(pytest.main([{str(tmp_path)!r}, "-q", "-p", "no:cacheprovider", "--rootdir", {str(tmp_path)!r}]))
+    """)
+    assert out.returncode == 0, out.stdout[-2000:] + out.stderr[-2000:]
+    assert "1 passed" in out.stdout
