@@ -42,6 +42,10 @@ def __getattr__(name):
     return value
 
 
+def __dir__():  # the lazily loaded names too, for dir() and tab completion
+    return sorted(set(globals()) | set(_LAZY))
+
+
 __version__ = "0.1.0"
 
 __all__ = [

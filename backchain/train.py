@@ -27,6 +27,10 @@ from .random import get_rng_state, set_rng_state
 __all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping", "ModelCheckpoint", "GradientFlow",
            "ActivationStats"]
 
+
+def __dir__():  # what the module offers, for dir() and tab completion (not np, sys, time)
+    return sorted(__all__)
+
 _LOSS_ALIASES = {
     "mse": "mse_loss", "mean_squared_error": "mse_loss", "l1": "l1_loss", "mae": "l1_loss",
     "mean_absolute_error": "l1_loss", "huber": "huber_loss", "smooth_l1": "smooth_l1_loss",

@@ -511,14 +511,35 @@ class Tensor:
     def __bool__(self):
         return bool(self.data)
 
+    def _scalar(self, what):
+        """The value of a one-element tensor (any number of axes, as in PyTorch), for ``what``."""
+        a = np.asarray(self.data)
+        if a.size != 1:
+            raise TypeError(f"{what}: only a one-element tensor converts to a Python number; this one has "
+                            f"shape {a.shape} ({a.size} elements)")
+        return a.reshape(()).item()
+
     def __float__(self):
-        return float(self.data)
+        return float(self._scalar("float(tensor)"))
 
     def __int__(self):
-        return int(self.data)
+        return int(self._scalar("int(tensor)"))
 
     def __complex__(self):
-        return complex(self.data)
+        return complex(self._scalar("complex(tensor)"))
+
+    def __format__(self, spec):
+        """``f"{loss:.4f}"`` formats a one-element tensor's value; an empty spec gives ``str``."""
+        if not spec:
+            return str(self)
+        return format(self._scalar(f"format(tensor, {spec!r})"), spec)
+
+    def __round__(self, ndigits=None):
+        """``round(t)`` and ``round(t, 3)``: the elements rounded half to even, a Tensor (as in
+        PyTorch and NumPy's arrays); no gradient flows through rounding."""
+        from .. import numpy as bnp
+
+        return bnp.round(self, 0 if ndigits is None else ndigits)
 
     def __index__(self):
         return np.asarray(self.data).__index__()
