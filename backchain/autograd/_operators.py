@@ -67,8 +67,9 @@ def unary_to_nary(unary_operator):
             return unary_operator(unary_f, x, *op_args, **op_kwargs)
 
         nary_f.__name__ = f"{op_name}_of_{_name(fun)}_wrt_argnum_{argnum}"
-        nary_f.__doc__ = (f"{op_name} of function {_name(fun)} with respect to argument number {argnum}. "
-                          f"Takes the same arguments as {_name(fun)} but returns the {op_name}.")
+        nary_f.__doc__ = (  # autograd's text
+            f"    {op_name} of function {_name(fun)} with respect to argument number {argnum}. Takes the\n"
+            f"    same arguments as {_name(fun)} but returns the {op_name}.\n    ")
         return nary_f
 
     return nary_operator
@@ -183,7 +184,8 @@ def _iscomplex(x):
 
 @unary_to_nary
 def grad(fun, x):
-    """The gradient of scalar-valued ``fun`` with respect to argument ``argnum``.
+    """
+    Returns a function which computes the gradient of scalar-valued ``fun`` with respect to argument ``argnum``.
 
     The gradient has the type and structure of the argument (an array, a
     scalar, a tuple of them for a tuple ``argnum``, nested lists and dicts).

@@ -23,6 +23,7 @@ backchain during the backward pass (with the same arguments).
 import functools
 import itertools
 import threading
+import weakref
 
 import numpy as np
 
@@ -52,6 +53,8 @@ class _Answers(threading.local):
 
 
 _ANSWERS = _Answers()
+# Every live primitive declared here: the keys of ``backchain.autograd.core.primitive_vjps``.
+PRIMITIVES = weakref.WeakSet()
 
 
 class Primitive:
@@ -76,6 +79,7 @@ class Primitive:
         self.vjp_argnums = None  # autograd's form: (argnums, ans, args, kwargs) -> g -> cotangents
         self.jvp_argnums = None  # (argnums, gs, ans, args, kwargs) -> tangent
         self.name = getattr(fun, "__name__", "primitive")
+        PRIMITIVES.add(self)
         what = f"primitive {self.name}"
         joint = Joint(self._vjps)
         self._one = _bc_primitive(what, self._pending, vjp=joint, jvp=self._jvp, variadic=True, register=False)

@@ -236,3 +236,82 @@ def test_box_and_vspace():
     assert e.vspace(X) == e.vspace(Y) and e.vspace(X) != e.vspace(M)
     with pytest.raises(TypeError, match="vspace: can't find a vector space for a value of type str"):
         e.vspace("x")
+
+
+def _deprecated_methods_program(ag, np):
+    import warnings
+    core = importlib.import_module(ag.__name__ + ".core")
+    a, b = onp.array([[1.0, -2.0], [0.5, 3.0]]), onp.array([[2.0, 1.0], [-1.0, 0.25]])
+    mul = core.primitive(lambda x, y: x * y)
+    mul2 = core.primitive(lambda x, y: x * y)
+    zero = core.primitive(lambda x, y: 0.0 * x * y)
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        mul.defgrad(lambda ans, x, y: lambda g: y * g)
+        mul.defgrad(lambda ans, x, y: lambda g: x * g, argnum=1)
+        mul2.defvjp(lambda g, ans, vs, gvs, x, y: y * g * vs.size)   # vs: x's vector space, gvs: g's
+        mul2.defvjp(lambda g, ans, vs, gvs, x, y: x * g * gvs.size, argnum=1)
+        zero.defvjp_is_zero([0, 1])
+    texts = sorted({str(m.message).split("method")[0].strip() for m in w})
+    loss = lambda f: lambda x, y: np.sum(np.sin(f(x, y)))  # noqa: E731
+    return (texts, ag.grad(loss(mul), (0, 1))(a, b), ag.grad(loss(mul2), (0, 1))(a, b),
+            ag.grad(loss(zero), (0, 1))(a, b))
+
+
+def _primitive_vjps_program(ag, np):
+    core = importlib.import_module(ag.__name__ + ".core")
+    extend = importlib.import_module(ag.__name__ + ".extend")
+    cube = extend.primitive(lambda x: x ** 3)
+    before = cube in core.primitive_vjps
+    core.primitive_vjps[cube] = lambda argnums, ans, args, kwargs: lambda g: [3 * args[0] ** 2 * g]
+    g1 = ag.grad(cube)(2.0)
+    maker = core.primitive_vjps.pop(cube)
+    missing = core.primitive_vjps.pop(cube, None)
+    try:
+        ag.grad(cube)(2.0)
+        refused = False
+    except NotImplementedError:
+        refused = True
+    core.primitive_vjps[cube] = maker
+    return before, g1, missing, refused, ag.grad(cube)(3.0), core.primitive_vjps.pop(np.iscomplex, None)
+
+
+def _quick_grad_check_program(ag, np):
+    import warnings
+    util = importlib.import_module(ag.__name__ + ".util")
+    with warnings.catch_warnings(record=True) as w:
+        warnings.simplefilter("always")
+        util.quick_grad_check(lambda x, y: np.sum(np.sin(x) * y), onp.array([0.5, 1.5]), (2.0,))
+        try:
+            util.quick_grad_check(_wrong_sin(ag), onp.array([0.5, 1.5]))
+            caught = "no error"
+        except AssertionError:
+            caught = "AssertionError"
+    return util.subvals((1, 2, 3), [(0, 9)]), util.subval((1, 2), 1, 0), caught, \
+        sorted({str(m.message).split("function")[0].strip() for m in w})
+
+
+def _wrong_sin(ag):
+    extend = importlib.import_module(ag.__name__ + ".extend")
+    f = extend.primitive(onp.sin)
+    extend.defvjp(f, lambda ans, x: lambda g: 2.0 * g * onp.cos(x))  # wrong by a factor 2
+    return f
+
+
+@pytest.mark.parametrize("program", [_deprecated_methods_program, _primitive_vjps_program, _quick_grad_check_program])
+def test_autograd_core_deprecated_and_tables_same_as_autograd(program):
+    check(program)
+
+
+def test_primitive_vjps_lists_primitives_with_vjps():
+    import backchain.autograd.extend as extend
+    from backchain.autograd.core import primitive_vjps
+
+    f = extend.primitive(lambda x: 2.0 * x)
+    assert f not in primitive_vjps and f not in list(primitive_vjps)
+    extend.defvjp(f, lambda ans, x: lambda g: 2.0 * g)
+    assert f in list(primitive_vjps) and primitive_vjps[f] is f.vjp_argnums
+    del primitive_vjps[f]
+    assert f not in primitive_vjps
+    with pytest.raises(KeyError):
+        del primitive_vjps[f]

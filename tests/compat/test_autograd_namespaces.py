@@ -225,3 +225,50 @@ def test_rfftn_odd_length_gradient_same_as_jax():
         want_d = float(jax.jvp(loss(jnp), (jnp.asarray(x),), (jnp.asarray(w.real[:, :, :1] * x),))[1])
     assert onp.allclose(ag.grad(loss(np))(x), want, rtol=1e-10, atol=1e-10)
     assert onp.isclose(ag.make_jvp(loss(np))(x)(w.real[:, :, :1] * x)[1], want_d, rtol=1e-10)
+
+
+def _where_program(ag, np):
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        plain = [np.where(True, 1, 2), np.where(False, 1, 2.0), np.where([True, False], [1, 2], [3, 4]),
+                 np.where(condition=[True, False], x=[1.5, 2.5], y=[3.5, 4.5])]
+    arrays = [np.where(onp.array([True, False]), 1, 2), np.where(True, onp.float32(1.0), 2.0), np.where([1, 0])]
+    g = ag.grad(lambda x: np.sum(np.where(x > 0, x ** 2, 3.0 * x)))(onp.array([-1.0, 2.0]))
+    return [(type(v).__name__, v) for v in plain], [(type(v).__name__, v) for v in arrays], g
+
+
+W54 = rng.standard_normal((5, 4))
+X243 = rng.standard_normal((2, 4, 3))
+
+
+def _int_cast_program(ag, np):
+    inds = np.ones(5)[:, None]
+    w = W54
+
+    def fun(W):
+        glued = np.concatenate((W, inds), axis=1)
+        new_inds = np.int64(glued[:, -1] * 2)
+        return np.sum(np.sin(W[:, :-1][new_inds])) * 1.0, str(new_inds.dtype), new_inds.dtype == np.int64
+
+    return ag.grad(lambda W: fun(W)[0])(w), fun(w)[1:], np.int32(7) + 1, onp.zeros(2).astype(np.int16).dtype.name
+
+
+def _linalg_helpers_program(ag, np):
+    x = X243
+    f = lambda a: np.sum(np.linalg.pinv(np.linalg._dot(np.linalg.T(a), a)) ** 2)  # noqa: E731
+    return np.linalg.T(x).shape, f(x), ag.grad(f)(x)
+
+
+def _operator_names_program(ag, np):
+    def foo(x):
+        pass
+
+    return (ag.grad.__name__, ag.grad.__doc__.lstrip().startswith("Returns a function which"),
+            ag.grad(foo, 1).__name__, ag.grad(foo, 1).__doc__, ag.jacobian(foo, (0, 1)).__name__)
+
+
+@pytest.mark.parametrize("program", [_where_program, _int_cast_program, _linalg_helpers_program,
+                                     _operator_names_program])
+def test_autograd_specific_helpers_same_as_autograd(program):
+    check(program)
