@@ -25,6 +25,7 @@ from ..kinks import _policy
 from .._core.primitive import primitive, safe_times
 from .._core.basic import real  # noqa: F401  (re-exported)
 from .._core.tensor import Tensor
+from ..numpy._arraylike import stacked, stacked_each
 
 __all__ = [
     "add", "subtract", "multiply", "divide", "true_divide", "negative", "positive", "power", "float_power",
@@ -333,6 +334,8 @@ def fabs(x, /):
     >>> bnp.fabs(bnp.array([-1.5, 2.0]))
     array([1.5, 2. ])
     """
+    if x.__class__ is list or x.__class__ is tuple:
+        x = stacked(x)
     if np.iscomplexobj(x.data if isinstance(x, Tensor) else x):
         raise TypeError("fabs: complex input has no fabs; use abs")
     if not isinstance(x, Tensor):
@@ -477,6 +480,7 @@ def clip(a, a_min=_NO_VALUE, a_max=_NO_VALUE, out=None, *, min=_NO_VALUE, max=_N
         a_max = max
     a_min = None if a_min is _NO_VALUE else a_min
     a_max = None if a_max is _NO_VALUE else a_max
+    a, a_min, a_max = stacked_each((a, a_min, a_max))
     if not (isinstance(a, Tensor) or isinstance(a_min, Tensor) or isinstance(a_max, Tensor)):
         return np.clip(a, a_min, a_max, out=out)
     if out is not None:
@@ -518,6 +522,8 @@ _round = primitive("round", lambda a, decimals: np.round(a, decimals), **_ZERO_R
 
 def round(a, decimals=0, out=None):
     """``numpy.round`` (also ``around``): derivative 0, also at the half-way jumps."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.round(a, decimals, out=out)
     if out is not None:
@@ -549,6 +555,8 @@ _nan_to_num = primitive(
 
 def nan_to_num(x, copy=True, nan=0.0, posinf=None, neginf=None):
     """``numpy.nan_to_num``: derivative 1 where ``x`` is finite, 0 where a value was replaced."""
+    if x.__class__ is list or x.__class__ is tuple:
+        x = stacked(x)
     if not isinstance(x, Tensor):
         return np.nan_to_num(x, copy=copy, nan=nan, posinf=posinf, neginf=neginf)
     return _nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
@@ -627,6 +635,8 @@ _angle = primitive("angle", lambda z, deg: np.angle(z, deg), vjp=(_angle_vjp,), 
 
 def angle(z, deg=False):
     """``numpy.angle``: the argument of complex ``z`` (0 or pi for real ``z``, derivative 0 there)."""
+    if z.__class__ is list or z.__class__ is tuple:
+        z = stacked(z)
     if not isinstance(z, Tensor):
         return np.angle(z, deg)
     return _angle(z, deg=bool(deg))

@@ -21,6 +21,7 @@ import numpy as np
 import backchain.numpy as bnp
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
+from ..numpy._arraylike import stacked, stacked_each
 
 __all__ = []
 
@@ -169,6 +170,8 @@ def _make(name, prim, np_fn, one_d=False, default_axes=None, real_inverse=False)
         def fn(a, n=None, axis=-1, norm=None, out=None):
             if out is not None:
                 raise TypeError(f"{name}: out= is not supported")
+            if a.__class__ is list or a.__class__ is tuple:
+                a = stacked(a)
             if not isinstance(a, Tensor):
                 return np_fn(a, n=n, axis=axis, norm=norm)
             nrm = _check_norm(name, norm)
@@ -178,6 +181,8 @@ def _make(name, prim, np_fn, one_d=False, default_axes=None, real_inverse=False)
         def fn(a, s=None, axes=default_axes, norm=None, out=None):
             if out is not None:
                 raise TypeError(f"{name}: out= is not supported")
+            if a.__class__ is list or a.__class__ is tuple:
+                a = stacked(a)
             if not isinstance(a, Tensor):
                 return np_fn(a, s=s, axes=axes, norm=norm)
             nrm = _check_norm(name, norm)
@@ -208,6 +213,8 @@ irfftn = _make("irfftn", irfftn_p, np.fft.irfftn, real_inverse=True)
 
 def _shift(name, prim, np_fn):
     def fn(x, axes=None):
+        if x.__class__ is list or x.__class__ is tuple:
+            x = stacked(x)
         if not isinstance(x, Tensor):
             return np_fn(x, axes)
         nd = x.ndim

@@ -13,6 +13,7 @@ import numpy as np
 import backchain.numpy as bnp
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
+from ..numpy._arraylike import stacked, stacked_each
 
 __all__ = [
     "getitem", "take", "take_along_axis", "select", "choose", "compress", "extract", "sort", "partition",
@@ -100,6 +101,8 @@ def getitem(x, index):
     array([2., 1., 0.])
     """
     index = _clean_index(index)
+    if x.__class__ is list or x.__class__ is tuple:
+        x = stacked(x)
     if not isinstance(x, Tensor):
         return x[index]
     return _getitem(x, index=_own_copy(index) if x.requires_grad else index)
@@ -136,6 +139,8 @@ def _take_index(indices, n, mode, op):
 
 def take(a, indices, axis=None, out=None, mode="raise"):
     """``numpy.take``, differentiable in ``a``: a gather along ``axis`` (flattened if None)."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.take(a, _data(indices), axis=axis, out=out, mode=mode)
     if out is not None:
@@ -163,6 +168,8 @@ def _along_axis_index(shape, indices, axis):
 def take_along_axis(arr, indices, axis=-1):
     """``numpy.take_along_axis``, differentiable in ``arr`` (repeated indices add up in the VJP)."""
     indices = _data(indices)
+    if arr.__class__ is list or arr.__class__ is tuple:
+        arr = stacked(arr)
     if not isinstance(arr, Tensor):
         return np.take_along_axis(arr, indices, axis=axis)
     indices = np.asarray(indices)
@@ -188,7 +195,9 @@ def select(condlist, choicelist, default=0):
     ``where``, so unselected choices receive exact zeros.
     """
     condlist = [np.asarray(_data(c)) for c in condlist]
-    choicelist = list(choicelist)
+    choicelist = stacked_each(choicelist)
+    if default.__class__ is list or default.__class__ is tuple:
+        default = stacked(default)
     if not _any_tensor(choicelist) and not isinstance(default, Tensor):
         return np.select(condlist, choicelist, default)
     if len(condlist) != len(choicelist):
@@ -209,7 +218,7 @@ def select(condlist, choicelist, default=0):
 def choose(a, choices, out=None, mode="raise"):
     """``numpy.choose``, differentiable in the choices (``a`` is an index array)."""
     a = np.asarray(_data(a))
-    choices = list(choices)
+    choices = stacked_each(choices)
     if not _any_tensor(choices):
         return np.choose(a, choices, out=out, mode=mode)
     if out is not None:
@@ -223,6 +232,8 @@ def choose(a, choices, out=None, mode="raise"):
 def compress(condition, a, axis=None, out=None):
     """``numpy.compress``, differentiable in ``a``."""
     condition = np.asarray(_data(condition))
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.compress(condition, a, axis=axis, out=out)
     if condition.ndim != 1:
@@ -233,6 +244,8 @@ def compress(condition, a, axis=None, out=None):
 def extract(condition, arr):
     """``numpy.extract``: the elements of ``arr`` where ``condition`` is true, differentiable in ``arr``."""
     condition = np.asarray(_data(condition))
+    if arr.__class__ is list or arr.__class__ is tuple:
+        arr = stacked(arr)
     if not isinstance(arr, Tensor):
         return np.extract(condition, arr)
     return take(bnp.ravel(arr), np.nonzero(np.ravel(condition))[0])
@@ -292,6 +305,8 @@ def sort(a, axis=-1, kind=None, order=None, *, stable=None):
     >>> bc.grad(lambda x: bnp.sum(bnp.sort(x) * bnp.array([1.0, 2.0, 3.0])))(bnp.array([3.0, 1.0, 1.0]))
     array([3., 1., 2.])
     """
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.sort(a, axis=axis, kind=kind, order=order, stable=stable)
     if order is not None:
@@ -310,6 +325,8 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
     elements on either side of ``kth`` is unspecified, as in NumPy.
     """
     kth = _data(kth)
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.partition(a, kth, axis=axis, kind=kind, order=order)
     if order is not None:

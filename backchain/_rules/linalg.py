@@ -29,6 +29,7 @@ import numpy as np
 import backchain.numpy as bnp
 from .._core.primitive import Joint, primitive, safe_times
 from .._core.tensor import Tensor
+from ..numpy._arraylike import stacked, stacked_each
 
 __all__ = ["matmul", "dot", "vdot", "vecdot", "matvec", "vecmat", "inner", "outer", "tensordot", "einsum",
            "kron", "trace", "diag", "diagonal", "cross"]
@@ -103,6 +104,10 @@ def _moveaxes_last(x, axes):
 
 def tensordot(a, b, axes=2):
     """``numpy.tensordot``, differentiable (a composite of transpose, reshape and matmul)."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
+    if b.__class__ is list or b.__class__ is tuple:
+        b = stacked(b)
     if not _any_tensor(a, b):
         return np.tensordot(a, b, axes)
     sa, sb = np.shape(_data(a)), np.shape(_data(b))
@@ -128,6 +133,10 @@ def tensordot(a, b, axes=2):
 
 def dot(a, b, out=None):
     """``numpy.dot``, differentiable."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
+    if b.__class__ is list or b.__class__ is tuple:
+        b = stacked(b)
     if not _any_tensor(a, b):
         return np.dot(a, b, out=out)
     if out is not None:
@@ -142,6 +151,10 @@ def dot(a, b, out=None):
 
 def inner(a, b):
     """``numpy.inner``: contraction over the last axes, differentiable."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
+    if b.__class__ is list or b.__class__ is tuple:
+        b = stacked(b)
     if not _any_tensor(a, b):
         return np.inner(a, b)
     if np.ndim(_data(a)) == 0 or np.ndim(_data(b)) == 0:
@@ -151,6 +164,10 @@ def inner(a, b):
 
 def outer(a, b, out=None):
     """``numpy.outer`` (inputs are flattened), differentiable."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
+    if b.__class__ is list or b.__class__ is tuple:
+        b = stacked(b)
     if not _any_tensor(a, b):
         return np.outer(a, b, out=out)
     return bnp.reshape(a, (-1, 1)) * bnp.reshape(b, (1, -1))
@@ -158,6 +175,10 @@ def outer(a, b, out=None):
 
 def vdot(a, b):
     """``numpy.vdot``: ``sum(conj(a) * b)`` over the flattened inputs, differentiable."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
+    if b.__class__ is list or b.__class__ is tuple:
+        b = stacked(b)
     if not _any_tensor(a, b):
         return np.vdot(a, b)
     a = bnp.reshape(a, (-1,))
@@ -173,6 +194,10 @@ def vecdot(x1, x2, /, *, axis=-1):
     >>> bnp.vecdot(bnp.array([[1.0, 2.0], [3.0, 4.0]]), bnp.array([1.0, -1.0]))
     array([-1., -1.])
     """
+    if x1.__class__ is list or x1.__class__ is tuple:
+        x1 = stacked(x1)
+    if x2.__class__ is list or x2.__class__ is tuple:
+        x2 = stacked(x2)
     if not _any_tensor(x1, x2):
         return np.vecdot(x1, x2, axis=axis)
     return bnp.sum(bnp.conj(x1) * x2 if np.iscomplexobj(_data(x1)) else x1 * x2, axis=axis)
@@ -185,6 +210,10 @@ def matvec(x1, x2, /):
     >>> bnp.matvec(bnp.array([[1.0, 2.0], [3.0, 4.0]]), bnp.array([1.0, 1.0]))
     array([3., 7.])
     """
+    if x1.__class__ is list or x1.__class__ is tuple:
+        x1 = stacked(x1)
+    if x2.__class__ is list or x2.__class__ is tuple:
+        x2 = stacked(x2)
     if not _any_tensor(x1, x2):
         return np.matvec(x1, x2)
     return matmul(x1, bnp.expand_dims(x2, -1))[..., 0]
@@ -197,6 +226,10 @@ def vecmat(x1, x2, /):
     >>> bnp.vecmat(bnp.array([1.0, 1.0]), bnp.array([[1.0, 2.0], [3.0, 4.0]]))
     array([4., 6.])
     """
+    if x1.__class__ is list or x1.__class__ is tuple:
+        x1 = stacked(x1)
+    if x2.__class__ is list or x2.__class__ is tuple:
+        x2 = stacked(x2)
     if not _any_tensor(x1, x2):
         return np.vecmat(x1, x2)
     v = bnp.conj(x1) if np.iscomplexobj(_data(x1)) else x1
@@ -205,6 +238,10 @@ def vecmat(x1, x2, /):
 
 def kron(a, b):
     """``numpy.kron``, differentiable (a broadcast product reshaped)."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
+    if b.__class__ is list or b.__class__ is tuple:
+        b = stacked(b)
     if not _any_tensor(a, b):
         return np.kron(a, b)
     sa, sb = np.shape(_data(a)), np.shape(_data(b))
@@ -308,6 +345,7 @@ def einsum(*operands, out=None, optimize=False, **kwargs):
     only, ellipses and the implicit output are handled. ``optimize`` is passed
     to NumPy.
     """
+    operands = stacked_each(operands)
     if not _any_tensor(*operands):
         return np.einsum(*operands, out=out, optimize=optimize, **kwargs)
     if out is not None or kwargs:
@@ -365,6 +403,8 @@ _diag_embed = primitive(
 
 def diagonal(a, offset=0, axis1=0, axis2=1):
     """``numpy.diagonal``, differentiable."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not _any_tensor(a):
         return np.diagonal(a, offset, axis1, axis2)
     nd = np.ndim(a.data)
@@ -376,6 +416,8 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
 
 def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
     """``numpy.trace``, differentiable (the sum of ``diagonal``)."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not _any_tensor(a):
         return np.trace(a, offset, axis1, axis2, dtype, out)
     if out is not None:
@@ -387,6 +429,8 @@ def trace(a, offset=0, axis1=0, axis2=1, dtype=None, out=None):
 def diag(v, k=0):
     """``numpy.diag``: a 1-D input becomes a 2-D matrix with it on diagonal ``k``;
     a 2-D input gives its ``k``-th diagonal. Differentiable."""
+    if v.__class__ is list or v.__class__ is tuple:
+        v = stacked(v)
     if not _any_tensor(v):
         return np.diag(v, k)
     nd = np.ndim(v.data)
@@ -409,6 +453,10 @@ _PAD2 = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
 
 def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     """``numpy.cross`` of 3-vectors (2-vectors are padded with a zero z), differentiable."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
+    if b.__class__ is list or b.__class__ is tuple:
+        b = stacked(b)
     if not _any_tensor(a, b):
         return np.cross(a, b, axisa, axisb, axisc, axis)
     if axis is not None:
@@ -608,6 +656,8 @@ _slogdet = primitive(
 def slogdet(a):
     """``numpy.linalg.slogdet``: ``(sign, logabsdet)``. A real sign is piecewise constant (derivative
     0); a complex one, ``det / |det|``, moves with the determinant's phase."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not _any_tensor(a):
         return np.linalg.slogdet(a)
     return _slogdet(a)
@@ -674,6 +724,8 @@ def cholesky(a, /, *, upper=False):
     ``upper=True``), and of a complex diagonal only the real part; the gradient
     is exact for that function, so it is zero on the triangle not read.
     """
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not _any_tensor(a):
         return np.linalg.cholesky(a, upper=upper)
     if upper:  # A = U^H U with U = L^H, L the factor of the lower triangle of A^T (A^H for complex)
@@ -732,6 +784,8 @@ def eigh(a, UPLO="L"):
     eigenvector's sign (its phase, for complex input): the derivative holds the
     phases fixed.
     """
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not _any_tensor(a):
         return np.linalg.eigh(a, UPLO)
     if UPLO not in ("L", "U"):
@@ -741,6 +795,8 @@ def eigh(a, UPLO="L"):
 
 def eigvalsh(a, UPLO="L"):
     """``numpy.linalg.eigvalsh``, differentiable (through ``eigh``)."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not _any_tensor(a):
         return np.linalg.eigvalsh(a, UPLO)
     return eigh(a, UPLO)[0]
@@ -788,6 +844,8 @@ def eig(a):
     Eigenvectors are unit-norm with an arbitrary phase, so only functions
     invariant to each eigenvector's phase have meaningful derivatives.
     """
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not _any_tensor(a):
         return np.linalg.eig(a)
     return _eig(a)
@@ -795,6 +853,8 @@ def eig(a):
 
 def eigvals(a):
     """``numpy.linalg.eigvals``, differentiable (complex output in general)."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not _any_tensor(a):
         return np.linalg.eigvals(a)
     return _eig(a)[0]
@@ -905,6 +965,8 @@ _svdvals = primitive(
 
 def svdvals(x, /):
     """``numpy.linalg.svdvals``: singular values, differentiable (d s_i = u_i^T dA v_i)."""
+    if x.__class__ is list or x.__class__ is tuple:
+        x = stacked(x)
     if not _any_tensor(x):
         return np.linalg.svdvals(x)
     return _svdvals(x)
@@ -919,6 +981,8 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
     differentiate functions invariant to it (``u @ diag(s) @ vh``, ``abs(u) ** 2``);
     the derivative holds the phases of the right singular vectors fixed.
     """
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not _any_tensor(a):
         return np.linalg.svd(a, full_matrices, compute_uv, hermitian)
     _check_matrix("svd", a)
@@ -975,6 +1039,8 @@ def qr(a, mode="reduced"):
 
     NumPy's R has a real diagonal (LAPACK's convention), which fixes Q's column phases; the
     derivative keeps that convention."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not _any_tensor(a):
         return np.linalg.qr(a, mode)
     _check_matrix("qr", a)
@@ -1031,6 +1097,8 @@ _pinv = primitive("pinv", _pinv_impl, vjp=(_pinv_vjp,), jvp=(_pinv_jvp,),
 
 def pinv(a, rcond=None, hermitian=False):
     """``numpy.linalg.pinv`` (real or complex), differentiable where the rank is locally constant."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not _any_tensor(a):
         return _pinv_impl(a, rcond, hermitian)
     return _pinv(a, rcond=rcond, hermitian=hermitian)
@@ -1049,6 +1117,10 @@ def lstsq(a, b, rcond=None):
     >>> bc.grad(lambda b: bnp.linalg.lstsq(a, b)[0][1])(bnp.array([1.0, 2.0, 2.0])).round(6) + 0.0
     array([-0.5,  0. ,  0.5])
     """
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
+    if b.__class__ is list or b.__class__ is tuple:
+        b = stacked(b)
     if not _any_tensor(a, b):
         return np.linalg.lstsq(a, b, rcond=rcond)
     ad, bd = np.asarray(_data(a)), np.asarray(_data(b))
@@ -1126,6 +1198,8 @@ _vector_norm = primitive(
 
 def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
     """``numpy.linalg.vector_norm``, differentiable; the gradient at the zero vector is 0."""
+    if x.__class__ is list or x.__class__ is tuple:
+        x = stacked(x)
     if not _any_tensor(x):
         return np.linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord)
     nd = np.ndim(x.data)
@@ -1171,6 +1245,8 @@ def norm(x, ord=None, axis=None, keepdims=False):
     norms (``inf``, matrix ``1``/``inf``/``2``) split the gradient among ties;
     ``ord=0`` (a count) has derivative 0.
     """
+    if x.__class__ is list or x.__class__ is tuple:
+        x = stacked(x)
     if not _any_tensor(x):
         return np.linalg.norm(x, ord, axis, keepdims)
     nd = np.ndim(x.data)
@@ -1197,6 +1273,8 @@ def norm(x, ord=None, axis=None, keepdims=False):
 
 def matrix_norm(x, /, *, keepdims=False, ord="fro"):
     """``numpy.linalg.matrix_norm`` over the last two axes, differentiable."""
+    if x.__class__ is list or x.__class__ is tuple:
+        x = stacked(x)
     if not _any_tensor(x):
         return np.linalg.matrix_norm(x, keepdims=keepdims, ord=ord)
     return _matrix_norm(x, ord, (-2, -1), keepdims)
@@ -1207,6 +1285,8 @@ def matrix_norm(x, /, *, keepdims=False, ord="fro"):
 
 def matrix_power(a, n):
     """``numpy.linalg.matrix_power``: repeated squaring with ``matmul``; negative ``n`` uses ``inv``."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not _any_tensor(a):
         return np.linalg.matrix_power(a, n)
     n = int(n)
@@ -1226,6 +1306,7 @@ def matrix_power(a, n):
 
 def multi_dot(arrays, *, out=None):
     """``numpy.linalg.multi_dot`` (left to right), differentiable."""
+    arrays = stacked_each(arrays)
     if not _any_tensor(*arrays):
         return np.linalg.multi_dot(arrays, out=out)
     result = arrays[0]
@@ -1236,6 +1317,8 @@ def multi_dot(arrays, *, out=None):
 
 def cond(x, p=None):
     """``numpy.linalg.cond``, differentiable (through ``svdvals``, or ``norm`` and ``inv``)."""
+    if x.__class__ is list or x.__class__ is tuple:
+        x = stacked(x)
     if not _any_tensor(x):
         return np.linalg.cond(x, p)
     if p in (None, 2, -2):
@@ -1252,6 +1335,8 @@ def matrix_rank(A, tol=None, hermitian=False, *, rtol=None):
 
 def matrix_transpose(x, /):
     """``numpy.linalg.matrix_transpose``: swap the last two axes, differentiable."""
+    if x.__class__ is list or x.__class__ is tuple:
+        x = stacked(x)
     if not _any_tensor(x):
         return np.linalg.matrix_transpose(x)
     return _mT(x)

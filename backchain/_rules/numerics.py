@@ -14,6 +14,7 @@ import numpy as np
 
 import backchain.numpy as bnp
 from .._core.tensor import Tensor
+from ..numpy._arraylike import stacked, stacked_each
 
 __all__ = ["diff", "ediff1d", "gradient", "interp", "linspace", "meshgrid", "trapezoid", "polyval", "vander",
            "polyfit", "convolve", "correlate", "delete", "insert", "diagflat", "apply_along_axis"]
@@ -50,6 +51,10 @@ def diff(a, n=1, axis=-1, prepend=np._NoValue, append=np._NoValue):
     """
     pre = () if prepend is np._NoValue else (prepend,)
     app = () if append is np._NoValue else (append,)
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
+    pre = stacked_each(pre)
+    app = stacked_each(app)
     if not _any_tensor(a, *pre, *app):
         return np.diff(a, n=n, axis=axis, prepend=prepend, append=append)
     n = operator.index(n)
@@ -79,6 +84,7 @@ def ediff1d(ary, to_end=None, to_begin=None):
     >>> bnp.ediff1d(bnp.array([[1.0, 2.0], [4.0, 7.0]]), to_begin=0.0)
     array([0., 1., 2., 3.])
     """
+    ary, to_end, to_begin = stacked_each((ary, to_end, to_begin))
     if not _any_tensor(ary, to_end, to_begin):
         return np.ediff1d(ary, to_end=to_end, to_begin=to_begin)
     flat = bnp.ravel(ary)
@@ -100,6 +106,9 @@ def gradient(f, *varargs, axis=None, edge_order=1):
     >>> bnp.gradient(bnp.array([1.0, 4.0, 9.0, 16.0]), 0.5)
     array([ 6.,  8., 12., 14.])
     """
+    if f.__class__ is list or f.__class__ is tuple:
+        f = stacked(f)
+    varargs = stacked_each(varargs)
     if not _any_tensor(f, *varargs):
         return np.gradient(f, *varargs, axis=axis, edge_order=edge_order)
     nd = np.ndim(_data(f))
@@ -153,6 +162,7 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     >>> bc.grad(lambda x: bnp.sum(bnp.interp(x, xp, fp)))(bnp.array([0.5, 2.0, 4.0]))
     array([2. , 0.5, 0. ])
     """
+    x, xp, fp, left, right = stacked_each((x, xp, fp, left, right))
     if not _any_tensor(x, xp, fp, left, right):
         return np.interp(x, xp, fp, left=left, right=right, period=period)
     if period is not None:
@@ -191,6 +201,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     >>> bc.grad(lambda s: bnp.sum(bnp.linspace(s, 1.0, 5)))(0.0)
     array(2.5)
     """
+    start, stop = stacked_each((start, stop))
     if not _any_tensor(start, stop):
         return np.linspace(start, stop, num, endpoint=endpoint, retstep=retstep, dtype=dtype, axis=axis)
     num = operator.index(num)
@@ -225,6 +236,7 @@ def meshgrid(*xi, copy=True, sparse=False, indexing="xy"):
     >>> xs.shape, ys[:, 0]
     ((2, 3), array([10., 20.]))
     """
+    xi = stacked_each(xi)
     if not _any_tensor(*xi):
         return np.meshgrid(*xi, copy=copy, sparse=sparse, indexing=indexing)
     if indexing not in ("xy", "ij"):
@@ -251,6 +263,7 @@ def trapezoid(y, x=None, dx=1.0, axis=-1):
     >>> bc.grad(lambda y: bnp.trapezoid(y, dx=0.5))(bnp.array([1.0, 2.0, 3.0]))
     array([0.25, 0.5 , 0.25])
     """
+    y, x, dx = stacked_each((y, x, dx))
     if not _any_tensor(y, x, dx):
         return np.trapezoid(y, x=x, dx=dx, axis=axis)
     y = _float_array(y)
@@ -278,6 +291,7 @@ def polyval(p, x):
     >>> bc.grad(lambda x: bnp.sum(bnp.polyval(bnp.array([3.0, 0.0, 1.0]), x)))(bnp.array([1.0, 2.0]))
     array([ 6., 12.])
     """
+    p, x = stacked_each((p, x))
     if not _any_tensor(p, x):
         return np.polyval(p, x)
     p, x = _float_array(p), _float_array(x)
@@ -301,6 +315,8 @@ def vander(x, N=None, increasing=False):
            [4., 2., 1.],
            [9., 3., 1.]])
     """
+    if x.__class__ is list or x.__class__ is tuple:
+        x = stacked(x)
     if not _any_tensor(x):
         return np.vander(x, N, increasing)
     if np.ndim(_data(x)) != 1:
@@ -318,6 +334,7 @@ def convolve(a, v, mode="full"):
     >>> bnp.convolve(bnp.array([1.0, 2.0, 3.0]), bnp.array([0.0, 1.0, 0.5]))
     array([0. , 1. , 2.5, 4. , 1.5])
     """
+    a, v = stacked_each((a, v))
     if not _any_tensor(a, v):
         return np.convolve(a, v, mode)
     from .signal import convolve as sconv
@@ -335,6 +352,7 @@ def correlate(a, v, mode="valid"):
     >>> bnp.correlate(bnp.array([1.0, 2.0, 3.0]), bnp.array([0.0, 1.0, 0.5]), "full")
     array([0.5, 2. , 3.5, 3. , 0. ])
     """
+    a, v = stacked_each((a, v))
     if not _any_tensor(a, v):
         return np.correlate(a, v, mode)
     from .signal import correlate as scorr
@@ -361,6 +379,8 @@ def delete(arr, obj, axis=None):
     array([[1., 3.],
            [4., 6.]])
     """
+    if arr.__class__ is list or arr.__class__ is tuple:
+        arr = stacked(arr)
     if not _any_tensor(arr):
         return np.delete(arr, obj, axis=axis)
     if axis is None:
@@ -380,6 +400,8 @@ def diagflat(v, k=0):
            [0., 0., 2.],
            [0., 0., 0.]])
     """
+    if v.__class__ is list or v.__class__ is tuple:
+        v = stacked(v)
     if not _any_tensor(v):
         return np.diagflat(v, k)
     return bnp.diag(bnp.ravel(v), k)
@@ -396,6 +418,7 @@ def insert(arr, obj, values, axis=None):
     >>> bc.grad(lambda v: bnp.sum(bnp.insert(bnp.array([1.0, 2.0]), [0, 2], v) ** 2))(bnp.array([3.0, 4.0]))
     array([6., 8.])
     """
+    arr, values = stacked_each((arr, values))
     if not _any_tensor(arr, values):
         return np.insert(arr, obj, values, axis=axis)
     ad = np.asarray(_data(arr))
@@ -416,6 +439,8 @@ def apply_along_axis(func1d, axis, arr, *args, **kwargs):
     >>> bnp.apply_along_axis(lambda r: bnp.sum(r ** 2), 1, bnp.array([[1.0, 2.0], [3.0, 4.0]]))
     array([ 5., 25.])
     """
+    if arr.__class__ is list or arr.__class__ is tuple:
+        arr = stacked(arr)
     if not _any_tensor(arr):
         return np.apply_along_axis(func1d, axis, arr, *args, **kwargs)
     shape = np.shape(_data(arr))
@@ -445,6 +470,7 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
     >>> bc.grad(lambda y: bnp.polyfit(x, y, 1)[0])(2.0 * x + 1.0).round(6) + 0.0  # the slope's weights
     array([-0.3, -0.1,  0.1,  0.3])
     """
+    x, y, w = stacked_each((x, y, w))
     if not _any_tensor(x, y, w):
         return np.polyfit(x, y, deg, rcond=rcond, full=full, w=w, cov=cov)
     if cov:

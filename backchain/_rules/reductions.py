@@ -24,6 +24,7 @@ import backchain.numpy as bnp
 from ..kinks import tie_weights
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
+from ..numpy._arraylike import stacked, stacked_each
 
 __all__ = [
     "sum", "mean", "prod", "max", "amax", "min", "amin", "ptp", "var", "std", "average",
@@ -179,6 +180,8 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=
     array([[2.],
            [4.]])
     """
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.sum(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims,
                       **_np_kwargs(initial=initial, where=where))
@@ -199,6 +202,8 @@ def _float_dtype(a, dtype):
 
 def mean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     """``numpy.mean``, differentiable; elements outside ``where`` get a zero gradient."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.mean(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **_np_kwargs(where=where))
     _no_out("mean", out)
@@ -266,6 +271,8 @@ def prod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where
     >>> bc.grad(bnp.prod)(bnp.array([2.0, 0.0, 3.0]))
     array([0., 6., 0.])
     """
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.prod(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims,
                        **_np_kwargs(initial=initial, where=where))
@@ -316,6 +323,8 @@ _amin = primitive(
 
 
 def _extremum(op, np_fn, prim, a, axis, out, keepdims, initial, where):
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np_fn(a, axis=axis, out=out, keepdims=keepdims, **_np_kwargs(initial=initial, where=where))
     _no_out(op, out)
@@ -352,6 +361,8 @@ def amin(a, axis=None, out=None, keepdims=False, initial=None, where=None):
 
 def ptp(a, axis=None, out=None, keepdims=False):
     """``numpy.ptp`` (max - min), differentiable; ties share the gradient evenly."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.ptp(a, axis=axis, out=out, keepdims=keepdims)
     return max(a, axis, out, keepdims) - min(a, axis, out, keepdims)
@@ -397,6 +408,8 @@ def _sq(d):
 
 def var(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, mean=None, correction=None):
     """``numpy.var``, differentiable (real for complex input)."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.var(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims,
                       **_np_kwargs(ddof=ddof, where=where, mean=mean, correction=correction))
@@ -452,6 +465,8 @@ def std(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=Non
     >>> bc.grad(bnp.std)(bnp.array([2.0, 2.0, 2.0]))
     array([0., 0., 0.])
     """
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.std(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims,
                       **_np_kwargs(ddof=ddof, where=where, mean=mean, correction=correction))
@@ -474,6 +489,10 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
     With ``returned=True`` also returns the sum of the weights, broadcast to the
     shape of the average.
     """
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
+    if weights.__class__ is list or weights.__class__ is tuple:
+        weights = stacked(weights)
     if not isinstance(a, Tensor) and not isinstance(weights, Tensor):
         return np.average(a, axis=axis, weights=weights, returned=returned, keepdims=keepdims)
     if not isinstance(a, Tensor):
@@ -521,6 +540,8 @@ _cumsum = primitive(
 
 
 def _cumulative(op, np_fn, prim, a, axis, dtype, out):
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np_fn(a, axis=axis, dtype=dtype, out=out)
     _no_out(op, out)
@@ -625,6 +646,8 @@ def _nan_mask(a):
 
 def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     """``numpy.nansum``, differentiable; NaN elements get a zero gradient."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.nansum(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims,
                          **_np_kwargs(initial=initial, where=where))
@@ -633,6 +656,8 @@ def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, whe
 
 def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
     """``numpy.nanprod``, differentiable; NaN elements count as 1 and get a zero gradient."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.nanprod(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims,
                           **_np_kwargs(initial=initial, where=where))
@@ -641,6 +666,8 @@ def nanprod(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, wh
 
 def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     """``numpy.nanmean``, differentiable; NaN elements get a zero gradient."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.nanmean(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **_np_kwargs(where=where))
     keep = _kept(a, where)
@@ -658,6 +685,8 @@ def _kept(a, where):
 def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, mean=None,
            correction=None):
     """``numpy.nanvar``, differentiable; NaN elements get a zero gradient."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.nanvar(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims,
                          **_np_kwargs(ddof=ddof, where=where, mean=mean, correction=correction))
@@ -669,6 +698,8 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
 def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=None, mean=None,
            correction=None):
     """``numpy.nanstd``, differentiable; NaN elements get a zero gradient."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.nanstd(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims,
                          **_np_kwargs(ddof=ddof, where=where, mean=mean, correction=correction))
@@ -678,6 +709,8 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
 
 
 def _nanextremum(op, np_fn, fn, fill, a, axis, out, keepdims, initial, where):
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np_fn(a, axis=axis, out=out, keepdims=keepdims, **_np_kwargs(initial=initial, where=where))
     nan = _nan_mask(a)
@@ -698,6 +731,8 @@ def nanmin(a, axis=None, out=None, keepdims=False, initial=None, where=None):
 
 def nancumsum(a, axis=None, dtype=None, out=None):
     """``numpy.nancumsum``, differentiable; NaN elements count as 0 and get a zero gradient."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.nancumsum(a, axis=axis, dtype=dtype, out=out)
     return cumsum(bnp.where(_nan_mask(a), 0, a), axis, dtype, out)
@@ -705,6 +740,8 @@ def nancumsum(a, axis=None, dtype=None, out=None):
 
 def nancumprod(a, axis=None, dtype=None, out=None):
     """``numpy.nancumprod``, differentiable; NaN elements count as 1 and get a zero gradient."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.nancumprod(a, axis=axis, dtype=dtype, out=out)
     return cumprod(bnp.where(_nan_mask(a), 1, a), axis, dtype, out)
@@ -723,6 +760,8 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     >>> bc.grad(bnp.median)(bnp.array([4.0, 1.0, 3.0, 2.0]))
     array([0. , 0. , 0.5, 0.5])
     """
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.median(a, axis=axis, out=out, overwrite_input=overwrite_input, keepdims=keepdims)
     _no_out("median", out)
@@ -764,6 +803,10 @@ def quantile(a, q, axis=None, out=None, overwrite_input=False, method="linear", 
     >>> bc.grad(lambda x: bnp.quantile(x, 0.25))(x)
     array([0.  , 0.25, 0.  , 0.75])
     """
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
+    if q.__class__ is list or q.__class__ is tuple:
+        q = stacked(q)
     if not isinstance(a, Tensor) and not isinstance(q, Tensor):
         return np.quantile(a, q, axis=axis, out=out, overwrite_input=overwrite_input, method=method,
                         keepdims=keepdims, weights=weights)
@@ -839,6 +882,10 @@ def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear"
 
 def _percentile(op, plain, differentiable, a, q, axis, out, overwrite_input, method, keepdims, weights):
     """``percentile`` and ``nanpercentile``: NumPy's on plain arrays, else the quantile at ``q / 100``."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
+    if q.__class__ is list or q.__class__ is tuple:
+        q = stacked(q)
     if not isinstance(a, Tensor) and not isinstance(q, Tensor):
         return plain(a, q, axis=axis, out=out, overwrite_input=overwrite_input, method=method, keepdims=keepdims,
                      weights=weights)
@@ -863,6 +910,10 @@ def nanquantile(a, q, axis=None, out=None, overwrite_input=False, method="linear
     >>> float(bnp.nanquantile(bnp.array([4.0, bnp.nan, 1.0, 3.0]), 0.5))
     3.0
     """
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
+    if q.__class__ is list or q.__class__ is tuple:
+        q = stacked(q)
     if not isinstance(a, Tensor) and not isinstance(q, Tensor):
         return np.nanquantile(a, q, axis=axis, out=out, overwrite_input=overwrite_input, method=method,
                               keepdims=keepdims, weights=weights)
@@ -888,6 +939,8 @@ def nanmedian(a, axis=None, out=None, overwrite_input=False, keepdims=False):
     >>> bc.grad(bnp.nanmedian)(bnp.array([4.0, bnp.nan, 1.0, 3.0]))
     array([0., 0., 0., 1.])
     """
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.nanmedian(a, axis=axis, out=out, overwrite_input=overwrite_input, keepdims=keepdims)
     return _quantile(a, 0.5, axis, out, "midpoint", keepdims, None, "nanmedian", nan_aware=True)
@@ -914,6 +967,8 @@ def cumulative_prod(x, /, *, axis=None, dtype=None, out=None, include_initial=Fa
 
 
 def _cumulative_api(x, axis, dtype, out, include_initial, op, np_fn, fn, initial):
+    if x.__class__ is list or x.__class__ is tuple:
+        x = stacked(x)
     if not isinstance(x, Tensor):
         return np_fn(x, axis=axis, dtype=dtype, out=out, include_initial=include_initial)
     _no_out(op, out)
@@ -940,6 +995,10 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     array([[ 1., -1.],
            [-1.,  1.]])
     """
+    if m.__class__ is list or m.__class__ is tuple:
+        m = stacked(m)
+    if y.__class__ is list or y.__class__ is tuple:
+        y = stacked(y)
     if not isinstance(m, Tensor) and not isinstance(y, Tensor):
         return np.cov(m, y, rowvar, bias, ddof, fweights, aweights, dtype=dtype)
     if fweights is not None or aweights is not None:
@@ -976,6 +1035,10 @@ def corrcoef(x, y=None, rowvar=True, *, dtype=None):
     array([[ 1.   , -0.982],
            [-0.982,  1.   ]])
     """
+    if x.__class__ is list or x.__class__ is tuple:
+        x = stacked(x)
+    if y.__class__ is list or y.__class__ is tuple:
+        y = stacked(y)
     if not isinstance(x, Tensor) and not isinstance(y, Tensor):
         return np.corrcoef(x, y, rowvar, dtype=dtype)
     c = cov(x, y, rowvar, dtype=dtype)

@@ -14,6 +14,7 @@ import backchain.numpy as bnp
 from .._core.primitive import primitive
 from .._core.basic import broadcast_to  # noqa: F401  (re-exported)
 from .._core.tensor import Tensor
+from ..numpy._arraylike import stacked, stacked_each
 from .indexing import _scatter, getitem
 
 __all__ = [
@@ -82,6 +83,8 @@ def reshape(a, shape=None, order="C", *, newshape=None):
     if isinstance(shape, (int, np.integer)):
         shape = (int(shape),)
     shape = tuple(int(s) for s in shape)
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.reshape(a, shape, order=order)
     if _fortran_first(a, order, "reshape"):  # Fortran order: C order on the axes reversed
@@ -106,6 +109,8 @@ _transpose = primitive(
 
 def transpose(a, axes=None):
     """``numpy.transpose``, differentiable."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.transpose(a, axes)
     nd = np.ndim(a.data)
@@ -120,6 +125,8 @@ def transpose(a, axes=None):
 def astype(x, dtype):
     """Cast to ``dtype`` (``ndarray.astype``); the cotangent is cast back."""
     from .._core.basic import cast
+    if x.__class__ is list or x.__class__ is tuple:
+        x = stacked(x)
     if not isinstance(x, Tensor):
         return np.asarray(x).astype(dtype)
     if np.dtype(dtype) == x.dtype:
@@ -129,6 +136,8 @@ def astype(x, dtype):
 
 def expand_dims(a, axis):
     """``numpy.expand_dims``, differentiable."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.expand_dims(a, axis)
     return reshape(a, _shape_after(np.expand_dims, a.shape, axis))
@@ -136,6 +145,8 @@ def expand_dims(a, axis):
 
 def swapaxes(a, axis1, axis2):
     """``numpy.swapaxes``, differentiable."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.swapaxes(a, axis1, axis2)
     nd = a.ndim
@@ -148,6 +159,8 @@ def swapaxes(a, axis1, axis2):
 def ravel(a, order="C"):
     """``numpy.ravel``, differentiable, in every order: 'C', 'F', 'A' (Fortran order if the data is
     Fortran-contiguous) and 'K' (memory order: the axes taken by decreasing stride)."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.ravel(a, order=order)
     if order == "K":
@@ -164,6 +177,8 @@ def rollaxis(a, axis, start=0):
     >>> bnp.rollaxis(bnp.ones((2, 3, 4)), 2).shape
     (4, 2, 3)
     """
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.rollaxis(a, axis, start)
     nd = a.ndim
@@ -186,6 +201,8 @@ def matrix_transpose(x, /):
     >>> bnp.matrix_transpose(bnp.ones((5, 2, 3))).shape
     (5, 3, 2)
     """
+    if x.__class__ is list or x.__class__ is tuple:
+        x = stacked(x)
     if np.ndim(_data(x)) < 2:
         raise ValueError(f"matrix_transpose: input must have at least 2 dimensions, got shape {np.shape(_data(x))}")
     if not isinstance(x, Tensor):
@@ -195,6 +212,8 @@ def matrix_transpose(x, /):
 
 def moveaxis(a, source, destination):
     """``numpy.moveaxis``, differentiable: a transpose."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.moveaxis(a, source, destination)
     nd = a.ndim
@@ -210,6 +229,8 @@ def moveaxis(a, source, destination):
 
 def squeeze(a, axis=None):
     """``numpy.squeeze``, differentiable: a reshape."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.squeeze(a, axis=axis)
     try:
@@ -220,6 +241,7 @@ def squeeze(a, axis=None):
 
 
 def _atleast(fn, arys):
+    arys = stacked_each(arys)
     if not _any_tensor(arys):
         return fn(*arys)
     out = tuple(reshape(a, _shape_after(fn, _shape(a))) if isinstance(a, Tensor) else fn(a) for a in arys)
@@ -243,6 +265,8 @@ def atleast_3d(*arys):
 
 def copy(a, order="K", subok=False):
     """``numpy.copy``; a Tensor that requires grad is copied through the identity ``positive``."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.copy(a, order=order, subok=subok)
     if a.requires_grad:
@@ -252,6 +276,7 @@ def copy(a, order="K", subok=False):
 
 def broadcast_arrays(*args):
     """``numpy.broadcast_arrays``, differentiable: one ``broadcast_to`` per Tensor."""
+    args = stacked_each(args)
     if not _any_tensor(args):
         return np.broadcast_arrays(*args)
     shape = np.broadcast_shapes(*[_shape(a) for a in args])
@@ -285,7 +310,7 @@ _concatenate = primitive(
 
 def concatenate(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """``numpy.concatenate``, differentiable in every array (one variadic primitive)."""
-    arrays = list(arrays)
+    arrays = stacked_each(arrays)
     if not _any_tensor(arrays):
         return np.concatenate(arrays, axis=axis, out=out, dtype=dtype, casting=casting)
     if out is not None:
@@ -325,7 +350,7 @@ _stack = primitive(
 
 def stack(arrays, axis=0, out=None, *, dtype=None, casting="same_kind"):
     """``numpy.stack``, differentiable in every array."""
-    arrays = list(arrays)
+    arrays = stacked_each(arrays)
     if not _any_tensor(arrays):
         return np.stack(arrays, axis=axis, out=out, dtype=dtype, casting=casting)
     if out is not None:
@@ -346,7 +371,7 @@ def _cast_all(arrays, dtype):
 
 def vstack(tup, *, dtype=None, casting="same_kind"):
     """``numpy.vstack``, differentiable: concatenate along axis 0 after ``atleast_2d``."""
-    tup = list(tup)
+    tup = stacked_each(tup)
     if not _any_tensor(tup):
         return np.vstack(tup, dtype=dtype, casting=casting)
     return concatenate(_cast_all([atleast_2d(a) for a in tup], dtype), axis=0)
@@ -354,7 +379,7 @@ def vstack(tup, *, dtype=None, casting="same_kind"):
 
 def hstack(tup, *, dtype=None, casting="same_kind"):
     """``numpy.hstack``, differentiable: along axis 1 (axis 0 for 1-d arrays)."""
-    tup = list(tup)
+    tup = stacked_each(tup)
     if not _any_tensor(tup):
         return np.hstack(tup, dtype=dtype, casting=casting)
     arrs = [atleast_1d(a) for a in tup]
@@ -363,7 +388,7 @@ def hstack(tup, *, dtype=None, casting="same_kind"):
 
 def dstack(tup):
     """``numpy.dstack``, differentiable: along axis 2 after ``atleast_3d``."""
-    tup = list(tup)
+    tup = stacked_each(tup)
     if not _any_tensor(tup):
         return np.dstack(tup)
     return concatenate([atleast_3d(a) for a in tup], axis=2)
@@ -371,7 +396,7 @@ def dstack(tup):
 
 def column_stack(tup):
     """``numpy.column_stack``, differentiable: 1-d arrays become columns."""
-    tup = list(tup)
+    tup = stacked_each(tup)
     if not _any_tensor(tup):
         return np.column_stack(tup)
     cols = []
@@ -385,6 +410,7 @@ def column_stack(tup):
 
 def append(arr, values, axis=None):
     """``numpy.append``, differentiable in both arguments."""
+    arr, values = stacked_each((arr, values))
     if not _any_tensor((arr, values)):
         return np.append(arr, values, axis=axis)
     if axis is None:
@@ -427,6 +453,8 @@ def _cuts(n, indices_or_sections, op, even):
 
 def array_split(ary, indices_or_sections, axis=0):
     """``numpy.array_split``, differentiable; the backward pass joins the pieces' cotangents."""
+    if ary.__class__ is list or ary.__class__ is tuple:
+        ary = stacked(ary)
     if not isinstance(ary, Tensor):
         return np.array_split(ary, indices_or_sections, axis=axis)
     axis = _axis(axis, ary.ndim, "array_split")
@@ -436,6 +464,8 @@ def array_split(ary, indices_or_sections, axis=0):
 
 def split(ary, indices_or_sections, axis=0):
     """``numpy.split``, differentiable (sections must divide the axis evenly)."""
+    if ary.__class__ is list or ary.__class__ is tuple:
+        ary = stacked(ary)
     if not isinstance(ary, Tensor):
         return np.split(ary, indices_or_sections, axis=axis)
     axis = _axis(axis, ary.ndim, "split")
@@ -445,6 +475,8 @@ def split(ary, indices_or_sections, axis=0):
 
 def hsplit(ary, indices_or_sections):
     """``numpy.hsplit``: split along axis 1 (axis 0 for 1-d arrays)."""
+    if ary.__class__ is list or ary.__class__ is tuple:
+        ary = stacked(ary)
     if not isinstance(ary, Tensor):
         return np.hsplit(ary, indices_or_sections)
     if ary.ndim == 0:
@@ -454,6 +486,8 @@ def hsplit(ary, indices_or_sections):
 
 def vsplit(ary, indices_or_sections):
     """``numpy.vsplit``: split along axis 0 (arrays of 2 or more dimensions)."""
+    if ary.__class__ is list or ary.__class__ is tuple:
+        ary = stacked(ary)
     if not isinstance(ary, Tensor):
         return np.vsplit(ary, indices_or_sections)
     if ary.ndim < 2:
@@ -463,6 +497,8 @@ def vsplit(ary, indices_or_sections):
 
 def dsplit(ary, indices_or_sections):
     """``numpy.dsplit``: split along axis 2 (arrays of 3 or more dimensions)."""
+    if ary.__class__ is list or ary.__class__ is tuple:
+        ary = stacked(ary)
     if not isinstance(ary, Tensor):
         return np.dsplit(ary, indices_or_sections)
     if ary.ndim < 3:
@@ -472,6 +508,8 @@ def dsplit(ary, indices_or_sections):
 
 def unstack(x, /, *, axis=0):
     """``numpy.unstack``, differentiable: one split, then a reshape per piece."""
+    if x.__class__ is list or x.__class__ is tuple:
+        x = stacked(x)
     if not isinstance(x, Tensor):
         return np.unstack(x, axis=axis)
     axis = _axis(axis, x.ndim, "unstack")
@@ -484,6 +522,8 @@ def unstack(x, /, *, axis=0):
 
 def tile(A, reps):
     """``numpy.tile``, differentiable: reshape, broadcast, reshape (the VJP sums the copies)."""
+    if A.__class__ is list or A.__class__ is tuple:
+        A = stacked(A)
     if not isinstance(A, Tensor):
         return np.tile(A, reps)
     reps = (operator.index(reps),) if np.ndim(reps) == 0 else tuple(operator.index(r) for r in reps)
@@ -506,6 +546,8 @@ def repeat(a, repeats, axis=None):
     counts gather with an index array (the VJP adds the repeats up).
     """
     repeats = _data(repeats)
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.repeat(a, repeats, axis=axis)
     if axis is None:
@@ -532,6 +574,8 @@ def repeat(a, repeats, axis=None):
 
 def flip(m, axis=None):
     """``numpy.flip``, differentiable: a reversed basic slice."""
+    if m.__class__ is list or m.__class__ is tuple:
+        m = stacked(m)
     if not isinstance(m, Tensor):
         return np.flip(m, axis=axis)
     nd = m.ndim
@@ -544,6 +588,8 @@ def flip(m, axis=None):
 
 def fliplr(m):
     """``numpy.fliplr``: reverse axis 1."""
+    if m.__class__ is list or m.__class__ is tuple:
+        m = stacked(m)
     if not isinstance(m, Tensor):
         return np.fliplr(m)
     if m.ndim < 2:
@@ -553,6 +599,8 @@ def fliplr(m):
 
 def flipud(m):
     """``numpy.flipud``: reverse axis 0."""
+    if m.__class__ is list or m.__class__ is tuple:
+        m = stacked(m)
     if not isinstance(m, Tensor):
         return np.flipud(m)
     if m.ndim < 1:
@@ -570,6 +618,8 @@ _roll = primitive("roll", lambda x, shift, axis: np.roll(x, shift, axis=axis), v
 
 def roll(a, shift, axis=None):
     """``numpy.roll``, differentiable (the VJP rolls back)."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     if not isinstance(a, Tensor):
         return np.roll(a, shift, axis=axis)
     if axis is None:
@@ -584,6 +634,8 @@ def roll(a, shift, axis=None):
 
 def rot90(m, k=1, axes=(0, 1)):
     """``numpy.rot90``, differentiable: flips and a transpose, as NumPy does."""
+    if m.__class__ is list or m.__class__ is tuple:
+        m = stacked(m)
     if not isinstance(m, Tensor):
         return np.rot90(m, k, axes)
     axes = tuple(axes)
@@ -619,6 +671,8 @@ def pad(array, pad_width, mode="constant", **kwargs):
     VJP adds up every copy of an element.
     ``constant_values`` are constants (no gradient flows to them).
     """
+    if array.__class__ is list or array.__class__ is tuple:
+        array = stacked(array)
     if not isinstance(array, Tensor):
         return np.pad(array, pad_width, mode=mode, **{k: _data(v) for k, v in kwargs.items()})
     nd = array.ndim
@@ -670,6 +724,8 @@ def _tri_mask(m, k, upper):
 
 def triu(m, k=0):
     """``numpy.triu``, differentiable: the lower part gets an exact zero (a ``where``)."""
+    if m.__class__ is list or m.__class__ is tuple:
+        m = stacked(m)
     if not isinstance(m, Tensor):
         return np.triu(m, k)
     if m.ndim == 0:
@@ -679,6 +735,8 @@ def triu(m, k=0):
 
 def tril(m, k=0):
     """``numpy.tril``, differentiable: the upper part gets an exact zero (a ``where``)."""
+    if m.__class__ is list or m.__class__ is tuple:
+        m = stacked(m)
     if not isinstance(m, Tensor):
         return np.tril(m, k)
     if m.ndim == 0:

@@ -3,6 +3,7 @@
 import numpy as np
 
 from .._core.tensor import Tensor
+from ._arraylike import stacked
 
 __all__ = [
     "zeros", "ones", "empty", "full", "eye", "identity", "arange", "logspace", "geomspace",
@@ -15,6 +16,9 @@ logspace, geomspace, indices, tri = np.logspace, np.geomspace, np.indices, np.tr
 
 
 def _data(a):
+    """The array of ``a``: a Tensor's data; a list holding Tensors as the data of its stack."""
+    if a.__class__ is list or a.__class__ is tuple:
+        a = stacked(a)
     return a.data if isinstance(a, Tensor) else a
 
 
@@ -39,6 +43,8 @@ def full(shape, fill_value, dtype=None, order="C", **kwargs):
     >>> float(bc.grad(lambda s: bnp.sum(bnp.full((2, 3), s)))(2.0))
     6.0
     """
+    if fill_value.__class__ is list or fill_value.__class__ is tuple:
+        fill_value = stacked(fill_value)
     if not isinstance(fill_value, Tensor):
         return np.full(shape, fill_value, dtype=dtype, order=order, **kwargs)
     from .. import numpy as bnp
@@ -50,6 +56,8 @@ def full(shape, fill_value, dtype=None, order="C", **kwargs):
 
 def full_like(a, fill_value, dtype=None, shape=None):
     """``numpy.full_like``; differentiable in a Tensor ``fill_value``, like :func:`full`."""
+    if fill_value.__class__ is list or fill_value.__class__ is tuple:
+        fill_value = stacked(fill_value)
     if not isinstance(fill_value, Tensor):
         return np.full_like(_data(a), fill_value, dtype=dtype, shape=shape)
     a = np.asarray(_data(a))
