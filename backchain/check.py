@@ -7,6 +7,7 @@ prints a table: the seed's "calculate the gradient for every layer" as one call.
 """
 import numpy as np
 
+from ._display import should_print
 from ._core.engine import toposort
 from ._core.tensor import Tensor
 
@@ -467,11 +468,12 @@ def _on_leaves(f, rebuild):
     return flat
 
 
-def ops(f, *args, eps=1e-6, atol=1e-6, rtol=1e-4, seed=0, quiet=False):
+def ops(f, *args, eps=1e-6, atol=1e-6, rtol=1e-4, seed=0, quiet=None):
     """Check the derivative rule of every operation recorded by ``f(*args)``, each at its own inputs.
 
-    Prints (unless ``quiet``) and returns a table: op number, name, output
-    shape, largest error of its VJP against finite differences, pass/fail.
+    Returns a table: op number, name, output shape, largest error of its VJP against finite
+    differences, pass/fail; prints it too, unless ``quiet`` (by default: printed in a script,
+    only returned at an interactive prompt or in Jupyter, which show it).
 
     >>> import backchain as bc, backchain.numpy as bnp
     >>> report = bc.check.ops(lambda x: bnp.sum(bnp.tanh(x) * 2.0), bnp.ones(3), quiet=True)
@@ -517,7 +519,7 @@ def ops(f, *args, eps=1e-6, atol=1e-6, rtol=1e-4, seed=0, quiet=False):
             sub.rows.append((1, "-", "rev", 0.0, 0.0, float("nan"), False, repr(e)))
         report.rows.append((n, prim.name, np.shape(t.data) if not isinstance(t.data, tuple) else "tuple",
                             err, ok))
-    if not quiet:
+    if should_print(None if quiet is None else not quiet):
         print(report)
     return report
 
@@ -557,7 +559,7 @@ class OpsReport:
     __repr__ = __str__
 
 
-def layers(model, inputs, loss_fn=None, *, eps=1e-6, atol=1e-7, rtol=1e-5, seed=0, quiet=False, **kwargs):
+def layers(model, inputs, loss_fn=None, *, eps=1e-6, atol=1e-7, rtol=1e-5, seed=0, quiet=None, **kwargs):
     """Check the gradient of every layer of ``model`` against finite differences, and look for dead units.
 
     For a :class:`backchain.nn.Module`: a float64 copy of the model is made
@@ -565,7 +567,7 @@ def layers(model, inputs, loss_fn=None, *, eps=1e-6, atol=1e-7, rtol=1e-5, seed=
     parameters, the gradient of ``loss_fn(model(inputs))`` with respect to
     each of its parameters is compared with central differences along random
     directions (two per parameter, so the cost does not grow with its size).
-    The report (printed unless ``quiet``) lists layer path, parameter, shape,
+    The report (printed as ``bc.check.ops`` prints its table) lists layer path, parameter, shape,
     largest relative error and pass/fail; it also lists dead units (outputs of
     ReLU and ReLU6 layers never positive over the batch) and parameters whose
     gradient is identically zero. ``inputs`` may be a tuple of positional
@@ -667,7 +669,7 @@ def _check_module(model, inputs, loss_fn, eps, atol, rtol, seed, quiet):
             zero = bool(np.all(g == 0))
             report.rows.append((path or "(model)", name, tuple(w0.shape), worst, ok, zero, type(m).__name__))
     report.dead = dead
-    if not quiet:
+    if should_print(None if quiet is None else not quiet):
         print(report)
     return report
 

@@ -17,6 +17,8 @@ Parameter counts come from ``parameters()`` and need no forward pass.
 """
 import numpy as np
 
+from ._display import should_print
+
 from ._core.tensor import Tensor, no_grad
 
 __all__ = ["summary", "ModelSummary"]
@@ -112,7 +114,7 @@ class ModelSummary:
     __repr__ = __str__
 
 
-def summary(model, input_shape, dtype=np.float32, verbose=1):
+def summary(model, input_shape, dtype=np.float32, verbose=None):
     """Print and return a table of a model's layers, output shapes and parameter counts (like torchinfo).
 
     Parameters
@@ -125,8 +127,10 @@ def summary(model, input_shape, dtype=np.float32, verbose=1):
         torchinfo's ``input_size``), e.g. ``(1, 1, 28, 28)``.
     dtype : dtype
         The dtype of the zero batch the model is run on (default float32).
-    verbose : int
-        Print the table when 1 (default); 0 only returns it.
+    verbose : int, optional
+        Print the table when 1, only return it when 0. By default it is printed in a script
+        and only returned at an interactive prompt or in Jupyter, which show the returned
+        table: it appears once either way.
 
     Returns
     -------
@@ -179,7 +183,7 @@ def summary(model, input_shape, dtype=np.float32, verbose=1):
     total, trainable = _count(model.parameters())
     param_bytes = sum(p.data.nbytes for p in {id(p): p for p in model.parameters()}.values())
     result = ModelSummary(type(model).__name__, rows, total, trainable, param_bytes, input_shape, _shape_of(output))
-    if verbose:
+    if should_print(verbose):
         print(result)
     return result
 

@@ -14,8 +14,11 @@ interface: ``parameters()``, ``state_dict()``/``load_state_dict()`` and,
 if present, ``train()``/``eval()``.
 """
 import importlib
+import importlib.util
 import math
+import signal
 import sys
+import threading
 import time
 import warnings
 
@@ -209,6 +212,7 @@ class History:
     def __init__(self):
         self.epoch = []
         self.history = {}
+        self.interrupted = None  # (epoch, step) where Ctrl-C stopped fit, counted from 1
 
     def append(self, epoch, logs):
         """Record the values of one epoch."""
@@ -739,10 +743,15 @@ class _Progress:
         self.bar = None
         self.last = 0.0
         if self.verbose == 1:
-            from tqdm.auto import tqdm
-
-            self.bar = tqdm(total=total, desc=self.title, unit="batch", leave=True, file=sys.stderr,
-                            dynamic_ncols=True, mininterval=0.1)
+            if "ipykernel" in sys.modules and importlib.util.find_spec("ipywidgets") is not None:
+                from tqdm.auto import tqdm
+            else:  # a terminal, or a notebook without ipywidgets: the text bar (tqdm.auto would warn)
+                from tqdm import tqdm
+            # a short bar, so that the metrics after it fit in 80 columns; the epoch's last line
+            # (validation included) is printed whole when the bar closes
+            self.bar = tqdm(total=total, desc=self.title, unit="batch", leave=False, file=sys.stderr,
+                            dynamic_ncols=True, mininterval=0.1,
+                            bar_format="{desc} {n_fmt}/{total_fmt} |{bar:12}| {elapsed}<{remaining} {postfix}")
 
     def update(self, seen, logs, force=False):
         if self.bar is None:
@@ -751,17 +760,49 @@ class _Progress:
         now = time.perf_counter()
         if force or now - self.last >= 0.1:
             self.last = now
-            rate = seen * self.ranks / max(now - self.start, 1e-9)
-            self.bar.set_postfix_str(f"{_format_logs(logs)}  {rate:,.0f} samples/s", refresh=False)
+            self.bar.set_postfix_str(_format_logs(logs), refresh=False)  # the rate is on the epoch's line
 
     def close(self, seen, logs):
+        """The epoch's line, with every metric (it wraps rather than being cut at the terminal's width)."""
         elapsed = time.perf_counter() - self.start
-        rate = seen / max(elapsed, 1e-9)
+        rate = seen * self.ranks / max(elapsed, 1e-9)
+        line = f"{self.title}  {_format_logs(logs)}  {elapsed:.2f} s  {rate:,.0f} samples/s"
         if self.bar is not None:
-            self.bar.set_postfix_str(f"{_format_logs(logs)}  {rate:,.0f} samples/s", refresh=True)
             self.bar.close()
+            print(line, file=sys.stderr, flush=True)
         elif self.verbose >= 2:
-            print(f"{self.title}  {_format_logs(logs)}  {elapsed:.2f} s  {rate:,.0f} samples/s", flush=True)
+            print(line, flush=True)
+
+    def interrupt(self, message):
+        if self.bar is not None:
+            self.bar.close()
+        if self.verbose:
+            print(message, file=sys.stderr if self.bar is not None else sys.stdout, flush=True)
+
+
+class _Interrupts:
+    """Ctrl-C during ``fit``: the first one asks the loop to stop after the step in progress (so the
+    model and optimizer are never left half-updated); a second one interrupts at once. Only the
+    main thread receives signals; elsewhere this does nothing."""
+
+    def __init__(self):
+        self.requested = False
+        self.previous = None
+
+    def __enter__(self):
+        if threading.current_thread() is threading.main_thread():
+            self.previous = signal.signal(signal.SIGINT, self._handle)
+        return self
+
+    def _handle(self, signum, frame):
+        if self.requested:
+            raise KeyboardInterrupt
+        self.requested = True
+
+    def __exit__(self, *exc):
+        if self.previous is not None:
+            signal.signal(signal.SIGINT, self.previous)
+        return False
 
 
 # -- the loop ----------------------------------------------------------------------
@@ -899,6 +940,11 @@ def fit(model, train_data, loss, optimizer, epochs=1, validation=None, metrics=(
 
     Notes
     -----
+    Ctrl-C stops training cleanly: the step in progress finishes (the model and optimizer are
+    never left half-updated), one line says where it stopped (and the last checkpoint a
+    ``ModelCheckpoint`` wrote), and ``fit`` returns the ``History`` of the epochs done, with
+    ``history.interrupted = (epoch, step)``. A second Ctrl-C interrupts at once.
+
     Under ``mpiexec`` after ``bc.distributed.init()``, ``fit`` trains data-parallel:
     it wraps the model and optimizer with ``bc.distributed.wrap`` unless the
     optimizer already is a ``DistributedOptimizer``, gives each rank its share of
@@ -954,6 +1000,17 @@ def fit(model, train_data, loss, optimizer, epochs=1, validation=None, metrics=(
         cb.set_trainer(trainer)
     for cb in callbacks:
         cb.on_train_begin({})
+    with _Interrupts() as interrupts:
+        logs = _epochs(trainer, model, loss_fn, metric_fns, optimizer, scheduler, loader, val_loader, epochs,
+                       verbose, total, per_batch, plateau, callbacks, interrupts)
+    for cb in callbacks:
+        cb.on_train_end(logs)
+    return trainer.history
+
+
+def _epochs(trainer, model, loss_fn, metric_fns, optimizer, scheduler, loader, val_loader, epochs, verbose, total,
+            per_batch, plateau, callbacks, interrupts):
+    """``fit``'s loop over epochs; returns the last epoch's logs."""
     logs = {}
     for epoch in range(trainer.start_epoch, int(epochs)):
         for cb in callbacks:
@@ -985,6 +1042,13 @@ def fit(model, train_data, loss, optimizer, epochs=1, validation=None, metrics=(
             progress.update(seen, running)
             for cb in callbacks:
                 cb.on_batch_end(k, running)
+            if interrupts.requested:
+                trainer.history.interrupted = (epoch + 1, k + 1)
+                saved = [cb.last_path for cb in callbacks if getattr(cb, "last_path", None)]
+                progress.interrupt(f"fit: interrupted in epoch {epoch + 1}, step {k + 1}; the history holds the "
+                                   f"{trainer.epochs_done} epochs done" + (f"; last checkpoint {saved[-1]}" if saved
+                                                                            else ""))
+                return logs
         if seen == 0:
             raise ValueError("fit: the training data gave no batches (empty dataset, or drop_last with fewer samples "
                              "than batch_size)")
@@ -1008,9 +1072,12 @@ def fit(model, train_data, loss, optimizer, epochs=1, validation=None, metrics=(
             cb.on_epoch_end(epoch, logs)
         if trainer.stop_training:
             break
-    for cb in callbacks:
-        cb.on_train_end(logs)
-    return trainer.history
+        if interrupts.requested:  # during validation or the callbacks: the epoch is complete
+            trainer.history.interrupted = (epoch + 1, k + 1)
+            progress.interrupt(f"fit: interrupted after epoch {epoch + 1}; the history holds the "
+                               f"{trainer.epochs_done} epochs done")
+            break
+    return logs
 
 
 def evaluate(model, data, loss=None, metrics=("accuracy",), *, batch_size=256, _names=None):

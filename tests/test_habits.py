@@ -34,3 +34,91 @@ def test_dir_shows_lazily_loaded_names_and_hides_imports():
     assert {"fit", "nn", "optim", "data", "save", "load", "distributed"} <= set(dir(bc))
     assert not {"np", "sys", "time"} & set(dir(bc.train))
     assert {"fit", "History", "EarlyStopping"} <= set(dir(bc.train))
+
+
+def _run(code, interactive):
+    import subprocess
+    import sys
+    prefix = "import sys; sys.ps1 = '>>> '\n" if interactive else ""
+    return subprocess.run([sys.executable, "-c", prefix + code], capture_output=True, text=True, check=True).stdout
+
+
+TABLES = """
+import numpy as np, backchain as bc
+model = bc.nn.Sequential(bc.nn.Linear(3, 2), bc.nn.ReLU())
+s = bc.summary(model, (1, 3))
+r = bc.check.layers(model, np.ones((4, 3), np.float32))
+"""
+
+
+def test_tables_print_in_scripts_and_are_left_to_the_prompt_interactively():
+    printed = _run(TABLES, interactive=False)
+    assert printed.count("Total params") == 1 and printed.count("all layer gradients agree") == 1
+    assert _run(TABLES, interactive=True) == ""  # the prompt shows the returned object once
+
+
+def test_pictures_display_inline_and_with_pyplot():
+    code = """
+import sys, backchain as bc
+from backchain.viz.training import plot_history
+fig = plot_history({"loss": [1.0, 0.5], "val_loss": [1.2, 0.6]})
+print(fig._repr_png_()[:4] == b"\\x89PNG", "matplotlib.pyplot" in sys.modules)
+import matplotlib; matplotlib.use("Agg"); import matplotlib.pyplot as plt
+plot_history({"loss": [1.0, 0.5]})
+print(plt.get_fignums())
+"""
+    assert _run(code, interactive=False).split("\n")[:2] == ["True False", "[1]"]
+
+
+def test_graph_shows_inline_as_svg():
+    import shutil
+    t = bc.tensor([1.0, 2.0], requires_grad=True)
+    svg = bc.viz.graph((t * 2).sum())._repr_svg_()
+    if shutil.which("dot") is None:
+        assert svg is None  # the repr shows instead
+    else:
+        assert svg.lstrip().startswith("<?xml") and "<svg" in svg
+
+
+FIT = """
+import os, signal, numpy as np, backchain as bc
+rng = np.random.default_rng(0)
+x, y = rng.normal(size=(64, 3)).astype(np.float32), rng.integers(0, 2, 64)
+model = bc.nn.Sequential(bc.nn.Linear(3, 2))
+opt = bc.optim.SGD(model.parameters(), lr=0.1)
+
+class CtrlC(bc.train.Callback):
+    def on_batch_end(self, batch, logs=None):
+        if self.trainer.epochs_done == 1 and batch == 2:
+            os.kill(os.getpid(), signal.SIGINT)  # as a terminal's Ctrl-C
+
+h = bc.fit(model, (x, y), loss="cross_entropy", optimizer=opt, epochs=3, batch_size=16, callbacks=[CtrlC()],
+           metrics=["accuracy"], verbose={verbose})
+print("returned", h.epoch, h.interrupted)
+"""
+
+
+@pytest.mark.parametrize("verbose", [1, 2])
+def test_ctrl_c_stops_fit_after_the_step_and_returns_the_history(verbose):
+    import subprocess
+    import sys
+    done = subprocess.run([sys.executable, "-c", FIT.replace("{verbose}", str(verbose))], capture_output=True,
+                          text=True, timeout=120)
+    out = done.stdout + done.stderr
+    assert done.returncode == 0 and "Traceback" not in out, out
+    assert out.count("interrupted in epoch 2, step 3") == 1
+    assert "returned [1] (2, 3)" in done.stdout
+    stream = done.stderr if verbose == 1 else done.stdout.rsplit("returned", 1)[0]  # the bar draws on stderr
+    assert stream.rstrip().endswith("the history holds the 1 epochs done")  # nothing drawn after it
+
+
+def test_the_bar_keeps_every_metric_at_80_columns():
+    import subprocess
+    import sys
+    code = FIT.replace("callbacks=[CtrlC()],", "callbacks=[], validation=(x, y),").replace("{verbose}", "1")
+    env = dict(__import__("os").environ, COLUMNS="80")
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, env=env)
+    last = [line for line in done.stderr.replace("\r", "\n").split("\n") if line.startswith("Epoch 3/3  ")]
+    assert last and all(k in last[-1] for k in ("loss", "accuracy", "val_loss", "val_accuracy")), done.stderr
+    live = [line for line in done.stderr.replace("\r", "\n").split("\n") if "|" in line]
+    assert live and max(len(line.rstrip()) for line in live) <= 80, live

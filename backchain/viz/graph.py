@@ -96,6 +96,14 @@ class Graph:
             raise RuntimeError(f"viz.graph.render: dot failed: {done.stderr.decode().strip()}")
         return path
 
+    def _repr_svg_(self):
+        """The picture, for Jupyter to show inline (None without Graphviz: the repr shows instead)."""
+        dot = shutil.which("dot")
+        if dot is None:
+            return None
+        done = subprocess.run([dot, "-Tsvg"], input=self.source.encode(), capture_output=True)
+        return done.stdout.decode() if done.returncode == 0 else None
+
     def __repr__(self):
         ops = sum(kind != "param" and kind != "input" for kind, _ in self.nodes.values())
         return f"Graph({ops} operations, {len(self.edges)} edges)"

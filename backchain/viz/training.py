@@ -1,14 +1,18 @@
 """Pictures of training: curves per epoch, gradient flow, kink hits and activation histograms.
 
 Each function takes plain data (or the callback that recorded it), draws a
-matplotlib ``Figure`` without touching pyplot's global state (no window is
-opened; the Agg renderer draws it), saves it when given a path (the format
-follows the suffix: ``.png``, ``.svg``, ``.pdf``) and returns it.
+matplotlib ``Figure``, saves it when given a path (the format follows the suffix:
+``.png``, ``.svg``, ``.pdf``) and returns it. In a program that uses pyplot (it is
+imported) the figure is pyplot's, so ``plt.show()`` shows it; otherwise pyplot's
+global state is not touched (no window opens; Agg draws it) and Jupyter shows the
+returned figure inline.
 
 matplotlib is an optional dependency: ``pip install backchain[plot]``.
 """
+import io
 import math
 import os
+import sys
 
 import numpy as np
 
@@ -18,17 +22,46 @@ __all__ = ["plot_history", "gradient_flow", "kink_hits", "activation_histograms"
 
 
 def _figure(what, nrows, ncols, width=4.6, height=3.4):
-    """A matplotlib Figure drawn by Agg, outside pyplot (nothing global changes)."""
+    """A matplotlib Figure for ``what``.
+
+    If the program uses pyplot (it is imported), the figure is pyplot's, so ``plt.show()`` shows
+    it; otherwise it is drawn by Agg outside pyplot (nothing global changes) and shows itself in
+    Jupyter through ``_repr_png_``.
+    """
     try:
         from matplotlib.backends.backend_agg import FigureCanvasAgg
         from matplotlib.figure import Figure
     except ImportError:
         raise ImportError(f"{what} draws with matplotlib, which is not installed; install it with "
                           "pip install 'backchain[plot]' (or pip install matplotlib)") from None
-    fig = Figure(figsize=(width * ncols, height * nrows), layout="constrained")
-    FigureCanvasAgg(fig)
+    size = (width * ncols, height * nrows)
+    plt = sys.modules.get("matplotlib.pyplot")
+    if plt is not None:
+        fig = plt.figure(figsize=size, layout="constrained")
+    else:
+        fig = _inline_figure(figsize=size, layout="constrained")
+        FigureCanvasAgg(fig)
     axes = fig.subplots(nrows, ncols, squeeze=False)
     return fig, axes
+
+
+_INLINE = []
+
+
+def _inline_figure(**kwargs):
+    """A Figure outside pyplot that Jupyter shows inline (``_repr_png_``); its class is made on
+    first use, since matplotlib is optional."""
+    if not _INLINE:
+        from matplotlib.figure import Figure
+
+        class InlineFigure(Figure):
+            def _repr_png_(self):
+                buf = io.BytesIO()
+                self.savefig(buf, format="png", dpi=90)
+                return buf.getvalue()
+
+        _INLINE.append(InlineFigure)
+    return _INLINE[0](**kwargs)
 
 
 def _save(fig, path, what):
