@@ -147,3 +147,160 @@ def test_scipy_ufuncs_on_tensors_dispatch_to_the_new_rows():
                      (sc.jv, (2, x)), (sc.yn, (1, x)), (sc.rgamma, (x,)), (sc.entr, (x,))):
         y = fn(*args)
         assert isinstance(y, bc.Tensor) and y.requires_grad, fn.__name__
+
+
+# -- scipy.stats ---------------------------------------------------------------------------------
+
+import scipy.stats as st  # noqa: E402
+import jax.scipy.stats as jst  # noqa: E402
+import autograd.scipy.stats as agst  # noqa: E402
+from backchain.scipy import stats  # noqa: E402
+
+METHODS = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]
+XS = np.array([0.2, 0.9, 2.5, 6.0])
+
+
+@pytest.mark.parametrize("method", METHODS)
+@pytest.mark.parametrize("dist, args", [("gamma", (1.7, 0.1, 1.3)), ("chi2", (3.0, 0.1, 1.3))])
+def test_gamma_and_chi2_match_jax_in_every_argument(dist, method, args):
+    ours, ref = getattr(getattr(stats, dist), method), getattr(getattr(jst, dist), method)
+    np.testing.assert_allclose(ours(T(XS), *[T(a) for a in args]).data, getattr(getattr(st, dist), method)(XS, *args),
+                               rtol=1e-13)
+    argnums = (0, 1, 2, 3)
+    g = bc.grad(lambda *a: ours(*a).sum(), argnums=argnums)(XS, *args)
+    j = jax.grad(lambda *a: jnp.sum(ref(*a)), argnums=argnums)(XS, *args)
+    for ours_g, jax_g in zip(g, j):
+        np.testing.assert_allclose(ours_g, jax_g, rtol=1e-9)
+
+
+@pytest.mark.parametrize("method", ["cdf", "logcdf", "sf", "logsf"])
+def test_beta_cdf_family_matches_jax_in_x_loc_scale(method):
+    ours, ref = getattr(stats.beta, method), getattr(jst.beta, method)
+    x = np.array([0.15, 0.4, 0.8])
+    np.testing.assert_allclose(ours(T(x), 2.0, 3.0, 0.05, 0.9).data, getattr(st.beta, method)(x, 2.0, 3.0, 0.05, 0.9),
+                               rtol=1e-13)
+    g = bc.grad(lambda x, loc, s: ours(x, 2.0, 3.0, loc, s).sum(), argnums=(0, 1, 2))(x, 0.05, 0.9)
+    j = jax.grad(lambda x, loc, s: jnp.sum(ref(x, 2.0, 3.0, loc, s)), argnums=(0, 1, 2))(x, 0.05, 0.9)
+    for ours_g, jax_g in zip(g, j):
+        np.testing.assert_allclose(ours_g, jax_g, rtol=1e-10)
+    for argnum, name in ((1, "a"), (2, "b")):
+        with pytest.raises(NotImplementedError, match=f"beta.{method}: no derivative with respect to {name}; only x"):
+            bc.grad(ours, argnum)(0.4, 2.0, 3.0)
+
+
+@pytest.mark.parametrize("method", ["cdf", "logcdf", "sf", "logsf"])
+def test_t_cdf_family(method):
+    ours = getattr(stats.t, method)
+    x = np.array([-3.0, -0.4, 0.5, 2.0])
+    np.testing.assert_allclose(ours(T(x), 2.5, 0.2, 1.5).data, getattr(st.t, method)(x, 2.5, 0.2, 1.5), rtol=1e-13)
+    gx, gloc, gs = bc.grad(lambda x, loc, s: ours(x, 2.5, loc, s).sum(), argnums=(0, 1, 2))(x, 0.2, 1.5)
+    # the cdf's derivative is the density; autograd has t.cdf's rules in x and loc
+    cdf_x = ag.grad(lambda x: ag.numpy.sum(agst.t.cdf(x, 2.5, 0.2, 1.5)))(x)
+    sign, ratio = {"cdf": (1, 1.0), "logcdf": (1, st.t.cdf(x, 2.5, 0.2, 1.5)), "sf": (-1, 1.0),
+                   "logsf": (-1, st.t.sf(x, 2.5, 0.2, 1.5))}[method]
+    np.testing.assert_allclose(gx, sign * cdf_x / ratio, rtol=1e-12)
+    np.testing.assert_allclose(gloc, -np.sum(gx), rtol=1e-12)
+    np.testing.assert_allclose(gs, -np.sum(gx * (x - 0.2) / 1.5), rtol=1e-12)
+    with pytest.raises(NotImplementedError, match=f"t.{method}: no derivative with respect to df; only x, loc"):
+        bc.grad(ours, 1)(0.5, 2.5)
+
+
+@pytest.mark.parametrize("method", ["cdf", "logcdf", "sf", "logsf"])
+def test_poisson_cdf_family_in_mu(method):
+    ours = getattr(stats.poisson, method)
+    k = np.array([-1.0, 0.0, 2.0, 2.5, 9.0])
+    with np.errstate(divide="ignore"):
+        want = getattr(st.poisson, method)(k, 3.5)
+    np.testing.assert_allclose(ours(k, T(3.5)).data, want, rtol=1e-13)
+    g = bc.grad(lambda mu: ours(k[1:], mu).sum())(3.5)
+    assert float(g) == pytest.approx(float(jax.grad(lambda mu: jnp.sum(getattr(jst.poisson, method, None)(k[1:], mu))
+                                                    )(3.5)) if hasattr(jst.poisson, method) else float(g), rel=1e-10)
+    pmf, cdf, sf = st.poisson.pmf(np.floor(k[1:]), 3.5), st.poisson.cdf(k[1:], 3.5), st.poisson.sf(k[1:], 3.5)
+    want = {"cdf": -pmf, "logcdf": -pmf / cdf, "sf": pmf, "logsf": pmf / sf}[method]
+    assert float(g) == pytest.approx(float(np.sum(want)), rel=1e-12)
+    # below the support the cdf is 0 (log: -inf) whatever mu: derivative 0, no NaN
+    assert float(bc.grad(lambda mu: ours(-1.0, mu))(3.5)) == 0.0
+
+
+W = np.array([[0.3, -0.2], [1.0, 0.4]])
+M = np.array([0.05, -0.3])
+
+
+def _mvn_case():
+    """cov = b b^T (rank 2 of 3); the points w b^T and the mean b m lie in its range (the support)."""
+    b = np.array([[1.0, 0.5], [0.2, -1.0], [0.7, 0.3]])
+    return b, W @ b.T, b @ M
+
+
+def test_multivariate_normal_singular_values_match_scipy():
+    b, x, mean = _mvn_case()
+    cov = b @ b.T
+    off = x + np.array([0.3, 0.0, 0.0])  # outside the support: -inf, as in SciPy
+    pts = np.concatenate([x, off[:1]])
+    want = st.multivariate_normal.logpdf(pts, mean, cov, allow_singular=True)
+    assert want[-1] == -np.inf
+    np.testing.assert_allclose(stats.multivariate_normal.logpdf(T(pts), mean, T(cov), allow_singular=True).data,
+                               want, rtol=1e-12)
+    np.testing.assert_allclose(stats.multivariate_normal.pdf(T(pts), mean, cov, allow_singular=True).data,
+                               st.multivariate_normal.pdf(pts, mean, cov, allow_singular=True), rtol=1e-12)
+    assert float(stats.multivariate_normal.entropy(mean, T(cov)).data) == pytest.approx(
+        st.multivariate_normal.entropy(mean, cov), rel=1e-13)
+    with pytest.raises(np.linalg.LinAlgError, match=r"multivariate_normal.logpdf: cov is singular \(rank 2 of 3\)"):
+        stats.multivariate_normal.logpdf(T(x), mean, cov)
+
+
+def test_multivariate_normal_singular_gradients():
+    b, x, mean = _mvn_case()
+    cov = b @ b.T
+    # in x and mean: autograd's rules (pseudo-inverse)
+    gx, gm = bc.grad(lambda x, m: stats.multivariate_normal.logpdf(x, m, cov, allow_singular=True).sum(),
+                     argnums=(0, 1))(x, mean)
+    agx = ag.grad(lambda x: ag.numpy.sum(agst.multivariate_normal.logpdf(x, mean, cov, allow_singular=True)))(x)
+    np.testing.assert_allclose(gx, agx, rtol=1e-10)
+    np.testing.assert_allclose(gm, -np.sum(agx, axis=0), rtol=1e-10)
+    # in cov along the matrices of rank 2 (cov = b b^T; autograd has no rule): against SciPy's own values
+
+    def scipy_logpdf(b):  # the points and the mean move with the support
+        return np.sum(st.multivariate_normal.logpdf(W @ b.T, b @ M, b @ b.T, allow_singular=True))
+
+    def ours(b):
+        return bc.numpy.sum(stats.multivariate_normal.logpdf(bc.numpy.matmul(W, b.T), bc.numpy.matmul(b, M),
+                                                             bc.numpy.matmul(b, b.T), allow_singular=True))
+
+    g = bc.grad(ours)(b)
+    eps, fd = 1e-6, np.zeros_like(b)
+    for i in np.ndindex(b.shape):
+        d = np.zeros_like(b)
+        d[i] = eps
+        fd[i] = (scipy_logpdf(b + d) - scipy_logpdf(b - d)) / (2 * eps)
+    np.testing.assert_allclose(g, fd, rtol=1e-6)
+    ent = bc.grad(lambda b: stats.multivariate_normal.entropy(mean, bc.numpy.matmul(b, b.T)))(b)
+    fd = np.zeros_like(b)
+    for i in np.ndindex(b.shape):
+        d = np.zeros_like(b)
+        d[i] = eps
+        fd[i] = (st.multivariate_normal.entropy(mean, (b + d) @ (b + d).T)
+                 - st.multivariate_normal.entropy(mean, (b - d) @ (b - d).T)) / (2 * eps)
+    np.testing.assert_allclose(ent, fd, rtol=1e-6)
+
+
+def test_multivariate_normal_entropy_full_rank_matches_autograd():
+    a = np.array([[2.0, 0.3, 0.1], [0.3, 1.0, -0.2], [0.1, -0.2, 1.5]])
+    g = bc.grad(lambda c: stats.multivariate_normal.entropy(np.zeros(3), c))(a)
+    want = ag.grad(lambda c: agst.multivariate_normal.entropy(np.zeros(3), c))(a)  # inv(cov) / 2, symmetric
+    # SciPy reads the lower triangle: the cotangent lives there (the upper one is 0), off-diagonals counted twice
+    np.testing.assert_array_equal(np.triu(g, 1), 0.0)
+    np.testing.assert_allclose((g + g.T) / 2, want, rtol=1e-12)
+
+
+def test_methods_without_a_rule_pass_through_to_scipy():
+    assert stats.norm.rvs(size=3, random_state=0).tolist() == st.norm.rvs(size=3, random_state=0).tolist()
+    # rvs of Tensors: draws on their data (constants to differentiation, as in autograd)
+    draws = stats.dirichlet.rvs(T([1.0, 2.0]), size=2, random_state=1)
+    np.testing.assert_array_equal(draws, st.dirichlet.rvs(np.array([1.0, 2.0]), size=2, random_state=1))
+    assert stats.t.ppf(0.3, 3.0) == st.t.ppf(0.3, 3.0)
+    assert stats.gamma.stats(2.0, moments="mv") == st.gamma.stats(2.0, moments="mv")
+    with pytest.raises(NotImplementedError, match="t.ppf: backchain has no derivative rule for it"):
+        stats.t.ppf(T(0.3), 3.0)
+    with pytest.raises(AttributeError):
+        stats.norm.no_such_method

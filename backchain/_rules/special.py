@@ -44,7 +44,7 @@ __all__ = [
     "gamma", "gammaln", "digamma", "psi", "polygamma", "beta", "betaln", "xlogy", "xlog1py",
     "i0", "i1", "i0e", "i1e", "j0", "j1", "y0", "y1", "logsumexp", "softmax", "log_softmax",
     "gammainc", "gammaincc", "betainc", "rgamma", "gammasgn", "multigammaln", "entr",
-    "jv", "jn", "yn", "iv", "ive",
+    "jv", "jn", "yn", "iv", "ive", "stdtr",
 ]
 
 _SQRT_PI = float(np.sqrt(np.pi))
@@ -81,7 +81,8 @@ def _x_over(x, d):
     the x-derivative 1 / d from second derivatives at x == 0."""
     both = (x.data if isinstance(x, Tensor) else np.asarray(x)) == 0
     both = both & ((d.data if isinstance(d, Tensor) else np.asarray(d)) == 0)
-    return x / (bnp.where(both, np.inf, d) if np.any(both) else d)
+    with np.errstate(divide="ignore"):  # +-inf where d == 0 and x != 0: the limit, meant
+        return x / (bnp.where(both, np.inf, d) if np.any(both) else d)
 
 
 def _one(y):
@@ -288,6 +289,18 @@ betainc = primitive("scipy.special.betainc", sc.betainc,
                                                                      - betaln(a, b)), ans)),
                     kinks="d/dx at x == 0 (x == 1): +inf for a < 1 (b < 1), the limit")
 
+
+
+def _t_density(df, t):
+    """Student's t density with ``df`` degrees of freedom: d/dt of ``stdtr(df, t)``."""
+    half = 0.5 * (df + 1.0)
+    return bnp.exp(gammaln(half) - gammaln(0.5 * df) - 0.5 * bnp.log(df * np.pi) - half * log1p(t * t / df))
+
+
+# Student's t CDF: d/dt the density; no rule in df (it is a betainc in df / 2)
+stdtr = primitive("scipy.special.stdtr", sc.stdtr,
+                  **_safe_rules(_no_derivative("stdtr", "df (the degrees of freedom)", "only t is differentiable"),
+                                lambda ans, df, t: _like(_t_density(df, t), ans)))
 
 # -- reciprocal gamma, its sign, the multivariate log-gamma, entropy -------------------------------
 

@@ -241,6 +241,12 @@ array([ 0.        ,  0.34657359, -0.        ])
 >>> bc.grad(lambda x: special.entr(x).sum())(np.array([0.0, 0.5, 1.0]))  # +inf at 0: the one-sided limit
 array([        inf, -0.30685282, -1.        ])
 """),
+    'stdtr': ("Student's t CDF with ``df`` degrees of freedom (``scipy.special.stdtr``); d/dt the t density; ``df`` raises (no rule).", """
+>>> float(special.stdtr(1.0, 1.0))  # Cauchy: 3/4
+0.75
+>>> round(float(bc.grad(lambda t: special.stdtr(1.0, t))(1.0)), 6)  # 1 / (pi (1 + t**2))
+0.159155
+"""),
     'softmax': (None, """
 >>> special.softmax(np.array([0.0, np.log(3.0)]))
 array([0.25, 0.75])
@@ -334,6 +340,145 @@ STATS = {
 1.5
 >>> round(float(bc.grad(stats.beta.pdf)(0.25, 2.0, 2.0)), 6)  # 6 (1 - 2x)
 3.0
+"""),
+    't.cdf': ("Cumulative distribution function of Student's t distribution (``scipy.stats.t.cdf``), differentiable in ``x``, ``loc`` and ``scale`` (``df`` raises: no rule).", """
+>>> float(stats.t.cdf(0.0, 3.0))
+0.5
+>>> round(float(bc.grad(stats.t.cdf)(1.0, 1.0)), 6)  # the density: Cauchy 1 / (2 pi)
+0.159155
+"""),
+    't.logcdf': ("Log of the CDF of Student's t distribution (``scipy.stats.t.logcdf``), differentiable in ``x``, ``loc`` and ``scale``.", """
+>>> round(float(stats.t.logcdf(0.0, 3.0)), 6)  # log(1/2)
+-0.693147
+>>> round(float(bc.grad(stats.t.logcdf)(0.0, 1.0)), 6)  # pdf / cdf = 2 / pi
+0.63662
+"""),
+    't.sf': ("Survival function ``1 - cdf`` of Student's t distribution (``scipy.stats.t.sf``), differentiable in ``x``, ``loc`` and ``scale``.", """
+>>> round(float(stats.t.sf(1.0, 1.0)), 6)  # Cauchy: 1/4
+0.25
+>>> round(float(bc.grad(stats.t.sf)(1.0, 1.0)), 6)  # -pdf
+-0.159155
+"""),
+    't.logsf': ("Log of the survival function of Student's t distribution (``scipy.stats.t.logsf``), differentiable in ``x``, ``loc`` and ``scale``.", """
+>>> round(float(stats.t.logsf(1.0, 1.0)), 6)  # log(1/4)
+-1.386294
+>>> round(float(bc.grad(stats.t.logsf)(1.0, 1.0)), 6)  # -pdf / sf = -2 / pi
+-0.63662
+"""),
+    'gamma.cdf': ('Cumulative distribution function of the gamma distribution, ``gammainc(a, (x - loc) / scale)`` (``scipy.stats.gamma.cdf``), differentiable in ``x``, ``a``, ``loc`` and ``scale``.', """
+>>> round(float(stats.gamma.cdf(1.0, 1.0)), 6)  # 1 - exp(-1)
+0.632121
+>>> [round(float(g), 6) for g in bc.grad(stats.gamma.cdf, argnums=(0, 1))(1.0, 1.0)]  # the density; d/da by series
+[0.367879, -0.43173]
+"""),
+    'gamma.logcdf': ('Log of the CDF of the gamma distribution (``scipy.stats.gamma.logcdf``), differentiable in ``x``, ``a``, ``loc`` and ``scale``.', """
+>>> round(float(stats.gamma.logcdf(1.0, 1.0)), 6)
+-0.458675
+>>> round(float(bc.grad(stats.gamma.logcdf)(1.0, 1.0)), 6)  # pdf / cdf = 1 / (e - 1)
+0.581977
+"""),
+    'gamma.sf': ('Survival function of the gamma distribution, ``gammaincc(a, (x - loc) / scale)`` (``scipy.stats.gamma.sf``), differentiable in ``x``, ``a``, ``loc`` and ``scale``.', """
+>>> round(float(stats.gamma.sf(1.0, 1.0)), 6)  # exp(-1)
+0.367879
+>>> round(float(bc.grad(stats.gamma.sf)(1.0, 1.0)), 6)  # -pdf
+-0.367879
+"""),
+    'gamma.logsf': ('Log of the survival function of the gamma distribution (``scipy.stats.gamma.logsf``), differentiable in ``x``, ``a``, ``loc`` and ``scale``.', """
+>>> float(stats.gamma.logsf(2.0, 1.0))  # -x for a == 1
+-2.0
+>>> float(bc.grad(stats.gamma.logsf)(2.0, 1.0))
+-1.0
+"""),
+    'chi2.logpdf': ("Log-density of the chi-squared distribution, the gamma's with shape ``df / 2`` and scale ``2 scale`` (``scipy.stats.chi2.logpdf``), differentiable in ``x``, ``df``, ``loc`` and ``scale``.", """
+>>> round(float(stats.chi2.logpdf(1.5, 3.0)), 6)
+-1.466206
+>>> round(float(bc.grad(stats.chi2.logpdf)(1.5, 3.0)), 6)  # (df/2 - 1) / x - 1/2
+-0.166667
+"""),
+    'chi2.pdf': ('Density of the chi-squared distribution (``scipy.stats.chi2.pdf``), differentiable in ``x``, ``df``, ``loc`` and ``scale``.', """
+>>> round(float(stats.chi2.pdf(2.0, 2.0)), 6)  # exp(-x/2) / 2
+0.18394
+>>> round(float(bc.grad(stats.chi2.pdf)(2.0, 2.0)), 6)  # -exp(-x/2) / 4
+-0.09197
+"""),
+    'chi2.cdf': ('Cumulative distribution function of the chi-squared distribution, ``gammainc(df / 2, x / 2)`` (``scipy.stats.chi2.cdf``), differentiable in ``x``, ``df``, ``loc`` and ``scale``.', """
+>>> round(float(stats.chi2.cdf(2.0, 2.0)), 6)  # 1 - exp(-1)
+0.632121
+>>> [round(float(g), 6) for g in bc.grad(stats.chi2.cdf, argnums=(0, 1))(2.0, 2.0)]  # pdf; d/ddf (a series)
+[0.18394, -0.215865]
+"""),
+    'chi2.logcdf': ('Log of the CDF of the chi-squared distribution (``scipy.stats.chi2.logcdf``), differentiable in ``x``, ``df``, ``loc`` and ``scale``.', """
+>>> round(float(stats.chi2.logcdf(2.0, 2.0)), 6)
+-0.458675
+>>> round(float(bc.grad(stats.chi2.logcdf)(2.0, 2.0)), 6)  # pdf / cdf
+0.290988
+"""),
+    'chi2.sf': ('Survival function of the chi-squared distribution (``scipy.stats.chi2.sf``), differentiable in ``x``, ``df``, ``loc`` and ``scale``.', """
+>>> round(float(stats.chi2.sf(2.0, 2.0)), 6)  # exp(-1)
+0.367879
+>>> round(float(bc.grad(stats.chi2.sf)(2.0, 2.0)), 6)  # -pdf
+-0.18394
+"""),
+    'chi2.logsf': ('Log of the survival function of the chi-squared distribution (``scipy.stats.chi2.logsf``), differentiable in ``x``, ``df``, ``loc`` and ``scale``.', """
+>>> float(stats.chi2.logsf(3.0, 2.0))  # -x / 2
+-1.5
+>>> float(bc.grad(stats.chi2.logsf)(3.0, 2.0))
+-0.5
+"""),
+    'beta.cdf': ('Cumulative distribution function of the beta distribution, ``betainc(a, b, (x - loc) / scale)`` (``scipy.stats.beta.cdf``), differentiable in ``x``, ``loc`` and ``scale`` (``a`` and ``b`` raise: no rule).', """
+>>> float(stats.beta.cdf(0.5, 2.0, 3.0))
+0.6875
+>>> round(float(bc.grad(stats.beta.cdf)(0.5, 2.0, 3.0)), 6)  # the density 12 x (1 - x)**2
+1.5
+"""),
+    'beta.logcdf': ('Log of the CDF of the beta distribution (``scipy.stats.beta.logcdf``), differentiable in ``x``, ``loc`` and ``scale``.', """
+>>> round(float(stats.beta.logcdf(0.5, 1.0, 1.0)), 6)  # log(x) for the uniform
+-0.693147
+>>> float(bc.grad(stats.beta.logcdf)(0.5, 1.0, 1.0))  # 1 / x
+2.0
+"""),
+    'beta.sf': ('Survival function of the beta distribution, ``betainc(b, a, 1 - z)`` (``scipy.stats.beta.sf``), differentiable in ``x``, ``loc`` and ``scale``.', """
+>>> float(stats.beta.sf(0.5, 2.0, 3.0))
+0.3125
+>>> round(float(bc.grad(stats.beta.sf)(0.5, 2.0, 3.0)), 6)  # -pdf
+-1.5
+"""),
+    'beta.logsf': ('Log of the survival function of the beta distribution (``scipy.stats.beta.logsf``), differentiable in ``x``, ``loc`` and ``scale``.', """
+>>> round(float(stats.beta.logsf(0.5, 1.0, 1.0)), 6)  # log(1 - x) for the uniform
+-0.693147
+>>> float(bc.grad(stats.beta.logsf)(0.5, 1.0, 1.0))  # -1 / (1 - x)
+-2.0
+"""),
+    'poisson.cdf': ('Cumulative distribution function of the Poisson distribution, ``gammaincc(floor(k) + 1, mu)`` (``scipy.stats.poisson.cdf``), differentiable in ``mu``.', """
+>>> round(float(stats.poisson.cdf(2, 3.0)), 6)
+0.42319
+>>> round(float(bc.grad(lambda mu: stats.poisson.cdf(2, mu))(3.0)), 6)  # -pmf(2, mu)
+-0.224042
+"""),
+    'poisson.logcdf': ('Log of the CDF of the Poisson distribution (``scipy.stats.poisson.logcdf``), differentiable in ``mu``.', """
+>>> float(stats.poisson.logcdf(0, 2.0))  # -mu
+-2.0
+>>> float(bc.grad(lambda mu: stats.poisson.logcdf(0, mu))(2.0))
+-1.0
+"""),
+    'poisson.sf': ('Survival function of the Poisson distribution, ``gammainc(floor(k) + 1, mu)`` (``scipy.stats.poisson.sf``), differentiable in ``mu``.', """
+>>> round(float(stats.poisson.sf(2, 3.0)), 6)
+0.57681
+>>> round(float(bc.grad(lambda mu: stats.poisson.sf(2, mu))(3.0)), 6)  # pmf(2, mu)
+0.224042
+"""),
+    'poisson.logsf': ('Log of the survival function of the Poisson distribution (``scipy.stats.poisson.logsf``), differentiable in ``mu``.', """
+>>> round(float(stats.poisson.logsf(0, 2.0)), 6)  # log(1 - exp(-mu))
+-0.145413
+>>> round(float(bc.grad(lambda mu: stats.poisson.logsf(0, mu))(2.0)), 6)  # 1 / (exp(mu) - 1)
+0.156518
+"""),
+    'multivariate_normal.entropy': ('Differential entropy of the multivariate normal distribution (``scipy.stats.multivariate_normal.entropy``), differentiable in ``cov``; a singular ``cov`` counts its rank, as in SciPy.', """
+>>> round(float(stats.multivariate_normal.entropy(np.zeros(2), 2.0 * np.eye(2))), 6)
+3.531024
+>>> bc.grad(lambda c: stats.multivariate_normal.entropy(np.zeros(2), c))(2.0 * np.eye(2))  # inv(cov) / 2
+array([[0.25, 0.  ],
+       [0.  , 0.25]])
 """),
     'dirichlet.logpdf': (None, """
 >>> x, alpha = np.array([0.2, 0.3, 0.5]), np.array([1.0, 2.0, 3.0])

@@ -3,22 +3,33 @@
 Each is a composite of ``backchain.numpy`` and ``backchain.scipy.special``
 functions, differentiable in the point and in every parameter (``loc``,
 ``scale``, shapes), with SciPy's names and signatures. Called with no Tensor
-argument, each calls SciPy directly.
+argument, each calls SciPy directly. Where a parameter has no rule (the ``df``
+of ``t.cdf``, ``a`` and ``b`` of ``beta.cdf``) differentiating in it raises,
+naming it.
+
+Every other method of SciPy's distribution (``rvs``, ``ppf`` where backchain has
+no rule, ``stats``, ``mean``, ...) passes through to SciPy: ``rvs`` takes the
+data of Tensor arguments (its draws are constants, as in HIPS autograd); the
+others serve plain values and raise a NotImplementedError naming themselves on a
+Tensor that requires grad (never a silently cut gradient).
 
 >>> import backchain as bc
 >>> from backchain.scipy.stats import norm
 >>> float(bc.grad(norm.logpdf)(1.5))  # d/dx of -x^2/2
 -1.5
 """
+import functools
+
 import numpy as np
 import scipy.stats as _st
 
 import backchain.numpy as bnp
 from .._core.tensor import Tensor
 from .._rules import special as sp
-from .._rules.scipy_linalg import cholesky, solve_triangular
+from .._rules.scipy_linalg import cho_solve, cholesky, solve_triangular
+from ..transforms import tree_flatten
 
-__all__ = ["norm", "t", "gamma", "beta", "dirichlet", "poisson", "multivariate_normal"]
+__all__ = ["norm", "t", "gamma", "beta", "chi2", "dirichlet", "poisson", "multivariate_normal"]
 
 _LOG_2PI = float(np.log(2 * np.pi))
 
@@ -36,6 +47,19 @@ def _data(x):
     return x.data if isinstance(x, Tensor) else np.asarray(x)
 
 
+def _refuse(what, why, **args):
+    """Raise if one of ``args`` (name: value) is a Tensor that requires grad: ``what`` has no rule in it."""
+    for name, v in args.items():
+        if isinstance(v, Tensor) and v.requires_grad:
+            raise NotImplementedError(f"{what}: no derivative with respect to {name}; {why}")
+
+
+def _log(p):
+    """``log(p)``: -inf where p == 0 (a cdf or sf outside the support), without a warning, as in SciPy."""
+    with np.errstate(divide="ignore"):
+        return bnp.log(p)
+
+
 def _promote(*xs):
     """The Tensors among ``xs`` in SciPy's result dtype (float64 at least), so that a traced call
     gives the plain call's dtype (a float32 input gives SciPy's float64)."""
@@ -44,7 +68,8 @@ def _promote(*xs):
 
 
 class _Dist:
-    """A namespace of functions, printed like SciPy's distribution objects."""
+    """A namespace of functions, printed like SciPy's distribution objects; the methods it lacks are
+    SciPy's (see the module docstring)."""
 
     def __init__(self, name, **fns):
         self.name = name
@@ -54,6 +79,26 @@ class _Dist:
 
     def __repr__(self):
         return f"<backchain.scipy.stats.{self.name}>"
+
+    def __getattr__(self, attr):
+        if attr.startswith("_"):
+            raise AttributeError(attr)
+        fn = getattr(getattr(_st, self.name), attr)  # AttributeError names SciPy's object
+        if not callable(fn):
+            return fn
+        return functools.partial(_pass_through, f"{self.name}.{attr}", fn)
+
+
+def _pass_through(what, fn, *args, **kwargs):
+    """SciPy's ``fn``: on Tensors' data for ``rvs`` (draws are constants), refused on differentiable ones
+    otherwise (backchain has no rule for it)."""
+    leaves = tree_flatten([list(args), kwargs])[0]
+    if not what.endswith(".rvs") and any(isinstance(v, Tensor) and v.requires_grad for v in leaves):
+        raise NotImplementedError(f"{what}: backchain has no derivative rule for it; SciPy's is served on plain "
+                                  "values only")
+    leaves, rebuild = tree_flatten([list(args), kwargs])
+    args, kwargs = rebuild([v.data if isinstance(v, Tensor) else v for v in leaves])
+    return fn(*args, **kwargs)
 
 
 # -- normal -------------------------------------------------------------------------------
@@ -130,7 +175,41 @@ def _t_pdf(x, df, loc=0, scale=1):
     return bnp.exp(_t_logpdf(x, df, loc, scale))
 
 
-t = _Dist("t", logpdf=_t_logpdf, pdf=_t_pdf)
+_T_DF = "only x, loc and scale are differentiable (no rule in the degrees of freedom)"
+
+
+def _t_cdf(x, df, loc=0, scale=1):
+    """Differentiable in ``x``, ``loc`` and ``scale`` (``scipy.special.stdtr``); ``df`` raises."""
+    if not _traced(x, df, loc, scale):
+        return _st.t.cdf(x, df, loc, scale)
+    _refuse("t.cdf", _T_DF, df=df)
+    x, df, loc, scale = _promote(x, df, loc, scale)
+    return sp.stdtr(df, (x - loc) / scale)
+
+
+def _t_logcdf(x, df, loc=0, scale=1):
+    if not _traced(x, df, loc, scale):
+        return _st.t.logcdf(x, df, loc, scale)
+    _refuse("t.logcdf", _T_DF, df=df)
+    return _log(_t_cdf(x, df, loc, scale))
+
+
+def _t_sf(x, df, loc=0, scale=1):
+    if not _traced(x, df, loc, scale):
+        return _st.t.sf(x, df, loc, scale)
+    _refuse("t.sf", _T_DF, df=df)
+    x, df, loc, scale = _promote(x, df, loc, scale)
+    return sp.stdtr(df, (loc - x) / scale)
+
+
+def _t_logsf(x, df, loc=0, scale=1):
+    if not _traced(x, df, loc, scale):
+        return _st.t.logsf(x, df, loc, scale)
+    _refuse("t.logsf", _T_DF, df=df)
+    return _log(_t_sf(x, df, loc, scale))
+
+
+t = _Dist("t", logpdf=_t_logpdf, pdf=_t_pdf, cdf=_t_cdf, logcdf=_t_logcdf, sf=_t_sf, logsf=_t_logsf)
 
 # -- gamma and beta -------------------------------------------------------------------------------
 
@@ -150,7 +229,82 @@ def _gamma_pdf(x, a, loc=0, scale=1):
     return bnp.exp(_gamma_logpdf(x, a, loc, scale))
 
 
-gamma = _Dist("gamma", logpdf=_gamma_logpdf, pdf=_gamma_pdf)
+def _gamma_z(x, loc, scale):
+    """``(x - loc) / scale`` clipped at 0 (where the cdf is 0 and the sf 1, in every parameter)."""
+    z = (x - loc) / scale
+    return bnp.where(z >= 0, z, 0.0)
+
+
+def _gamma_cdf(x, a, loc=0, scale=1):
+    """``gammainc(a, (x - loc) / scale)``: differentiable in every argument (``a`` to first order)."""
+    if not _traced(x, a, loc, scale):
+        return _st.gamma.cdf(x, a, loc, scale)
+    x, a, loc, scale = _promote(x, a, loc, scale)
+    return sp.gammainc(a, _gamma_z(x, loc, scale))
+
+
+def _gamma_logcdf(x, a, loc=0, scale=1):
+    if not _traced(x, a, loc, scale):
+        return _st.gamma.logcdf(x, a, loc, scale)
+    return _log(_gamma_cdf(x, a, loc, scale))
+
+
+def _gamma_sf(x, a, loc=0, scale=1):
+    if not _traced(x, a, loc, scale):
+        return _st.gamma.sf(x, a, loc, scale)
+    x, a, loc, scale = _promote(x, a, loc, scale)
+    return sp.gammaincc(a, _gamma_z(x, loc, scale))
+
+
+def _gamma_logsf(x, a, loc=0, scale=1):
+    if not _traced(x, a, loc, scale):
+        return _st.gamma.logsf(x, a, loc, scale)
+    return _log(_gamma_sf(x, a, loc, scale))
+
+
+gamma = _Dist("gamma", logpdf=_gamma_logpdf, pdf=_gamma_pdf, cdf=_gamma_cdf, logcdf=_gamma_logcdf, sf=_gamma_sf,
+              logsf=_gamma_logsf)
+
+
+# chi2(df, loc, scale) is gamma(df / 2, loc, 2 scale)
+def _chi2_logpdf(x, df, loc=0, scale=1):
+    if not _traced(x, df, loc, scale):
+        return _st.chi2.logpdf(x, df, loc, scale)
+    return _gamma_logpdf(x, 0.5 * df, loc, 2.0 * scale)
+
+
+def _chi2_pdf(x, df, loc=0, scale=1):
+    if not _traced(x, df, loc, scale):
+        return _st.chi2.pdf(x, df, loc, scale)
+    return _gamma_pdf(x, 0.5 * df, loc, 2.0 * scale)
+
+
+def _chi2_cdf(x, df, loc=0, scale=1):
+    if not _traced(x, df, loc, scale):
+        return _st.chi2.cdf(x, df, loc, scale)
+    return _gamma_cdf(x, 0.5 * df, loc, 2.0 * scale)
+
+
+def _chi2_logcdf(x, df, loc=0, scale=1):
+    if not _traced(x, df, loc, scale):
+        return _st.chi2.logcdf(x, df, loc, scale)
+    return _gamma_logcdf(x, 0.5 * df, loc, 2.0 * scale)
+
+
+def _chi2_sf(x, df, loc=0, scale=1):
+    if not _traced(x, df, loc, scale):
+        return _st.chi2.sf(x, df, loc, scale)
+    return _gamma_sf(x, 0.5 * df, loc, 2.0 * scale)
+
+
+def _chi2_logsf(x, df, loc=0, scale=1):
+    if not _traced(x, df, loc, scale):
+        return _st.chi2.logsf(x, df, loc, scale)
+    return _gamma_logsf(x, 0.5 * df, loc, 2.0 * scale)
+
+
+chi2 = _Dist("chi2", logpdf=_chi2_logpdf, pdf=_chi2_pdf, cdf=_chi2_cdf, logcdf=_chi2_logcdf, sf=_chi2_sf,
+             logsf=_chi2_logsf)
 
 
 def _beta_logpdf(x, a, b, loc=0, scale=1):
@@ -169,7 +323,49 @@ def _beta_pdf(x, a, b, loc=0, scale=1):
     return bnp.exp(_beta_logpdf(x, a, b, loc, scale))
 
 
-beta = _Dist("beta", logpdf=_beta_logpdf, pdf=_beta_pdf)
+_BETA_AB = "only x, loc and scale are differentiable (betainc has no rule in the shapes, as in JAX)"
+
+
+def _beta_z(x, loc, scale):
+    z = (x - loc) / scale
+    return bnp.where(z <= 0, 0.0, bnp.where(z >= 1, 1.0, z))
+
+
+def _beta_cdf(x, a, b, loc=0, scale=1):
+    """``betainc(a, b, (x - loc) / scale)``: differentiable in ``x``, ``loc`` and ``scale``; ``a`` and ``b``
+    raise (``betainc`` has no rule in them)."""
+    if not _traced(x, a, b, loc, scale):
+        return _st.beta.cdf(x, a, b, loc, scale)
+    _refuse("beta.cdf", _BETA_AB, a=a, b=b)
+    x, a, b, loc, scale = _promote(x, a, b, loc, scale)
+    return sp.betainc(a, b, _beta_z(x, loc, scale))
+
+
+def _beta_logcdf(x, a, b, loc=0, scale=1):
+    if not _traced(x, a, b, loc, scale):
+        return _st.beta.logcdf(x, a, b, loc, scale)
+    _refuse("beta.logcdf", _BETA_AB, a=a, b=b)
+    return _log(_beta_cdf(x, a, b, loc, scale))
+
+
+def _beta_sf(x, a, b, loc=0, scale=1):
+    """``betainc(b, a, 1 - z)`` (``1 - cdf`` would lose the digits of a small sf)."""
+    if not _traced(x, a, b, loc, scale):
+        return _st.beta.sf(x, a, b, loc, scale)
+    _refuse("beta.sf", _BETA_AB, a=a, b=b)
+    x, a, b, loc, scale = _promote(x, a, b, loc, scale)
+    return sp.betainc(b, a, 1.0 - _beta_z(x, loc, scale))
+
+
+def _beta_logsf(x, a, b, loc=0, scale=1):
+    if not _traced(x, a, b, loc, scale):
+        return _st.beta.logsf(x, a, b, loc, scale)
+    _refuse("beta.logsf", _BETA_AB, a=a, b=b)
+    return _log(_beta_sf(x, a, b, loc, scale))
+
+
+beta = _Dist("beta", logpdf=_beta_logpdf, pdf=_beta_pdf, cdf=_beta_cdf, logcdf=_beta_logcdf, sf=_beta_sf,
+             logsf=_beta_logsf)
 
 # -- Dirichlet -----------------------------------------------------------------------------------
 
@@ -223,49 +419,149 @@ def _poisson_pmf(k, mu, loc=0):
     return bnp.exp(_poisson_logpmf(k, mu, loc))
 
 
-poisson = _Dist("poisson", logpmf=_poisson_logpmf, pmf=_poisson_pmf)
+def _poisson_count(k, loc):
+    """``floor(k - loc)`` (a constant: the count), and where it is a count (>= 0)."""
+    kk = np.floor(_data(k) - _data(loc))
+    ok = kk >= 0
+    return np.where(ok, kk, 0.0), ok
+
+
+def _poisson_cdf(k, mu, loc=0):
+    """``gammaincc(floor(k) + 1, mu)``: differentiable in ``mu`` (``-pmf(floor(k), mu)``); 0 below 0."""
+    if not _traced(k, mu, loc):
+        return _st.poisson.cdf(k, mu, loc)
+    kk, ok = _poisson_count(k, loc)
+    return bnp.where(ok, sp.gammaincc(kk + 1.0, mu), 0.0)
+
+
+def _poisson_logcdf(k, mu, loc=0):
+    if not _traced(k, mu, loc):
+        return _st.poisson.logcdf(k, mu, loc)
+    return _log(_poisson_cdf(k, mu, loc))
+
+
+def _poisson_sf(k, mu, loc=0):
+    """``gammainc(floor(k) + 1, mu)``, differentiable in ``mu``; 1 below 0."""
+    if not _traced(k, mu, loc):
+        return _st.poisson.sf(k, mu, loc)
+    kk, ok = _poisson_count(k, loc)
+    return bnp.where(ok, sp.gammainc(kk + 1.0, mu), 1.0)
+
+
+def _poisson_logsf(k, mu, loc=0):
+    if not _traced(k, mu, loc):
+        return _st.poisson.logsf(k, mu, loc)
+    return _log(_poisson_sf(k, mu, loc))
+
+
+poisson = _Dist("poisson", logpmf=_poisson_logpmf, pmf=_poisson_pmf, cdf=_poisson_cdf, logcdf=_poisson_logcdf,
+                sf=_poisson_sf, logsf=_poisson_logsf)
 
 # -- multivariate normal -------------------------------------------------------------------------------
 
 
-def _mvn_logpdf(x, mean=None, cov=1):
+def _cov_matrix(what, cov, d):
+    """``cov`` as a (d, d) matrix: a vector is its diagonal, a scalar a multiple of the identity."""
+    c = _data(cov)
+    if np.ndim(c) < 2:
+        cov = cov * np.eye(d) if isinstance(cov, Tensor) else np.asarray(c) * np.eye(d)
+    if np.shape(_data(cov)) != (d, d):
+        raise ValueError(f"multivariate_normal.{what}: cov of shape {np.shape(c)} does not match points of "
+                         f"dimension {d} (expected ({d}, {d}), ({d},) or a scalar)")
+    return cov
+
+
+class _PSD:
+    """What the log-density needs of a positive semidefinite ``cov``, differentiable in it.
+
+    SciPy's rule decides the rank: eigenvalues up to ``eps`` (1e6 machine epsilons of the largest)
+    count as zero; the lower triangle is read. Full rank: through the Cholesky factor ``L``.
+    Rank ``r < d`` (``allow_singular``): with ``U`` the eigenvectors kept (constants), ``V = C U`` spans
+    the range of ``C`` near this point and ``C = V M^{-1} V^T`` with ``M = U^T C U``, so that
+    ``log pdet(C) = log det(V^T V) - log det M`` and ``x^T C^+ x = y^T M y`` with ``V^T V y = V^T x``:
+    exact to every order along the matrices of rank ``r`` (the only ones where the pseudo-determinant
+    is continuous). Points off the support (``x - mean`` outside the range) have log-density -inf.
+    """
+
+    def __init__(self, what, cov, d, allow_singular):
+        c = np.asarray(_data(cov))
+        s, u = np.linalg.eigh(c)
+        eps = 1e6 * np.finfo(np.float64).eps * np.max(np.abs(s))
+        if np.min(s) < -eps:
+            raise ValueError(f"multivariate_normal.{what}: cov must be symmetric positive semidefinite (its "
+                             f"smallest eigenvalue is {np.min(s):.3g})")
+        keep = s > eps
+        self.rank = int(np.sum(keep))
+        if self.rank == d:
+            self.chol = cholesky(cov, lower=True)
+            self.log_pdet = 2.0 * bnp.sum(bnp.log(self.chol[np.arange(d), np.arange(d)]))
+            return
+        if not allow_singular:
+            raise np.linalg.LinAlgError(f"multivariate_normal.{what}: cov is singular (rank {self.rank} of {d}); "
+                                        "pass allow_singular=True for the density on its support, as in SciPy")
+        self.chol, self.null, self.tol = None, u[:, ~keep], 1e3 * eps
+        lower = bnp.tril(cov)
+        sym = lower + bnp.swapaxes(bnp.tril(cov, -1), 0, 1)
+        self.v = bnp.matmul(sym, u[:, keep])
+        self.m = bnp.matmul(u[:, keep].T, self.v)
+        self.g = cholesky(bnp.matmul(bnp.swapaxes(self.v, 0, 1), self.v), lower=True)
+        lm = cholesky(self.m, lower=True)
+        r = np.arange(self.rank)
+        self.log_pdet = 2.0 * (bnp.sum(bnp.log(self.g[r, r])) - bnp.sum(bnp.log(lm[r, r])))
+
+    def maha(self, dev):
+        """``dev_i^T C^+ dev_i`` for the rows of ``dev`` (n, d), and which rows lie in the support."""
+        if self.chol is not None:
+            z = solve_triangular(self.chol, bnp.swapaxes(dev, 0, 1), lower=True)
+            return bnp.sum(z * z, axis=0), None
+        y = cho_solve((self.g, True), bnp.matmul(bnp.swapaxes(self.v, 0, 1), bnp.swapaxes(dev, 0, 1)))
+        inside = np.linalg.norm(np.asarray(_data(dev)) @ self.null, axis=-1) < self.tol
+        return bnp.sum(y * bnp.matmul(self.m, y), axis=0), inside
+
+
+def _mvn_logpdf(x, mean=None, cov=1, allow_singular=False):
     """Points along the last axis of ``x``; ``cov`` a matrix, a vector (diagonal) or a scalar.
 
     Through a Cholesky factor (``backchain.scipy.linalg``): ``-|L^{-1}(x - mean)|^2 / 2
-    - sum(log diag L) - d log(2 pi) / 2``.
+    - sum(log diag L) - d log(2 pi) / 2``. With ``allow_singular=True`` a singular ``cov`` gives SciPy's
+    density on its support (pseudo-inverse and pseudo-determinant), differentiable in ``x``, ``mean``
+    and ``cov`` (along the matrices of its rank).
     """
     if not _traced(x, mean, cov):
-        return _st.multivariate_normal.logpdf(x, mean, cov)
+        return _st.multivariate_normal.logpdf(x, mean, cov, allow_singular=allow_singular)
     xs = np.shape(_data(x))
     d = xs[-1] if xs else 1
     if not xs:
         x = bnp.reshape(x, (1,))
     mean = np.zeros(d) if mean is None else mean
-    c = _data(cov)
-    if np.ndim(c) < 2:
-        cov = cov * np.eye(d) if isinstance(cov, Tensor) else np.asarray(cov) * np.eye(d)
-    if np.shape(_data(cov)) != (d, d):
-        raise ValueError(f"multivariate_normal.logpdf: cov of shape {np.shape(c)} does not match points of "
-                         f"dimension {d}")
-    L = cholesky(cov, lower=True)
+    psd = _PSD("logpdf", _cov_matrix("logpdf", cov, d), d, allow_singular)
     r = x - mean
-    flat = bnp.reshape(r, (-1, d))
-    z = solve_triangular(L, bnp.transpose(flat), lower=True)
-    maha = bnp.sum(z * z, axis=0)
-    half_logdet = bnp.sum(bnp.log(L[np.arange(d), np.arange(d)]))
-    out = -0.5 * maha - half_logdet - 0.5 * d * _LOG_2PI
-    lead = np.shape(_data(r))[:-1]
-    out = bnp.reshape(out, lead)
-    return out
+    maha, inside = psd.maha(bnp.reshape(r, (-1, d)))
+    out = -0.5 * (maha + psd.log_pdet + psd.rank * _LOG_2PI)
+    if inside is not None:
+        out = bnp.where(inside, out, -np.inf)
+    return bnp.reshape(out, np.shape(_data(r))[:-1])
 
 
-def _mvn_pdf(x, mean=None, cov=1):
+def _mvn_pdf(x, mean=None, cov=1, allow_singular=False):
     if not _traced(x, mean, cov):
-        return _st.multivariate_normal.pdf(x, mean, cov)
-    return bnp.exp(_mvn_logpdf(x, mean, cov))
+        return _st.multivariate_normal.pdf(x, mean, cov, allow_singular=allow_singular)
+    return bnp.exp(_mvn_logpdf(x, mean, cov, allow_singular))
 
 
-multivariate_normal = _Dist("multivariate_normal", logpdf=_mvn_logpdf, pdf=_mvn_pdf)
+def _mvn_entropy(mean=None, cov=1):
+    """``(rank (log(2 pi) + 1) + log pdet(cov)) / 2``, differentiable in ``cov``; a singular ``cov`` is
+    allowed, as in SciPy."""
+    if not _traced(mean, cov):
+        return _st.multivariate_normal.entropy(mean, cov)
+    c = _data(cov)
+    d = np.shape(_data(mean))[-1] if mean is not None and np.ndim(_data(mean)) else (np.shape(c)[-1] if np.ndim(c)
+                                                                                      else 1)
+    psd = _PSD("entropy", _cov_matrix("entropy", cov, d), d, True)
+    return 0.5 * (psd.rank * (_LOG_2PI + 1.0) + psd.log_pdet)
+
+
+multivariate_normal = _Dist("multivariate_normal", logpdf=_mvn_logpdf, pdf=_mvn_pdf, entropy=_mvn_entropy)
 
 from ..numpy._examples import attach as _attach  # noqa: E402
 from ._examples import STATS as _EX, STATS_PREAMBLE as _PRE  # noqa: E402

@@ -2,7 +2,7 @@
 import numpy as np
 
 import backchain.numpy as bnp
-from backchain.scipy.stats import norm, t, gamma, beta, dirichlet, poisson, multivariate_normal as mvn
+from backchain.scipy.stats import norm, t, gamma, beta, chi2, dirichlet, poisson, multivariate_normal as mvn
 from backchain.scipy.linalg import solve_triangular, cholesky, cho_factor, cho_solve, solve_sylvester, sqrtm
 from backchain.scipy.signal import convolve, correlate, fftconvolve
 from backchain.scipy.integrate import odeint
@@ -48,6 +48,31 @@ def _stats():
         Spec(lambda mu: poisson.logpmf(np.array([0.0, 2.0, 5.0]), mu), [((),), ((3,),)], id="poisson.logpmf",
              domain=POS),
         Spec(lambda mu: poisson.pmf(np.array([[1.0], [3.0]]), mu), [((3,),)], id="poisson.pmf", domain=POS),
+        # the cdf family: t's in x, loc, scale (df has no rule); gamma's and chi2's in every argument (the
+        # shape to first order); beta's in x, loc, scale; poisson's in mu
+        *[Spec(lambda x, m, s, f=f: f(x - 1.0, 3.0, m, s), B3, id=f"t.{f.__name__.split('.')[1]}",
+               prims=("scipy.special.stdtr",), domain=POS) for f in (t.cdf, t.logcdf, t.sf, t.logsf)],
+        *[Spec(lambda x, a, s, f=f: f(x + 0.1, a, 0.1, s), B3, id=f"gamma.{f.__name__.split('.')[1]}-x-a-scale",
+               prims=("scipy.special.gammainc", "scipy.special.gammaincc"), domain=POS, order=1)
+          for f in (gamma.cdf, gamma.logcdf, gamma.sf, gamma.logsf)],
+        Spec(lambda x, loc, s: gamma.cdf(x, 1.5, 0.1 * loc - 0.5, s), B3, id="gamma.cdf-x-loc-scale", domain=POS),
+        *[Spec(lambda x, df, s, f=f: f(x, df, 0.0, s), B3, id=f"chi2.{f.__name__.split('.')[1]}",
+               prims=("scipy.special.gammainc", "scipy.special.gammaincc"), domain=POS, order=1)
+          for f in (chi2.logpdf, chi2.pdf, chi2.cdf, chi2.logcdf, chi2.sf, chi2.logsf)],
+        Spec(lambda x, s: chi2.cdf(x, 3.0, 0.0, s), B2, id="chi2.cdf-x-scale", domain=POS),
+        *[Spec(lambda x, loc, s, f=f: f(x / 4.0, 2.0, 1.5, loc * 0.02, s + 1.0), B3,
+               id=f"beta.{f.__name__.split('.')[1]}", prims=("scipy.special.betainc",), domain=POS)
+          for f in (beta.cdf, beta.logcdf, beta.sf, beta.logsf)],
+        *[Spec(lambda mu, f=f: f(np.array([0.0, 2.0, 5.5]), mu), [((),), ((3,),)], id=f"poisson.{f.__name__[8:]}",
+               prims=("scipy.special.gammainc", "scipy.special.gammaincc"), domain=POS)
+          for f in (poisson.cdf, poisson.logcdf, poisson.sf, poisson.logsf)],
+        # a singular covariance b b^T (rank 2 of 3), points in its support: along the matrices of rank 2
+        Spec(lambda w, b: mvn.logpdf(bnp.matmul(w, b.T), bnp.matmul(b, np.array([0.3, -0.2])), bnp.matmul(b, b.T),
+                                     allow_singular=True), [((2,), (3, 2)), ((4, 2), (3, 2))],
+             id="multivariate_normal.logpdf-singular", prims=("scipy.linalg.cholesky",) + TRI),
+        Spec(lambda b: mvn.entropy(np.zeros(3), bnp.matmul(b, b.T)), [((3, 2),)],
+             id="multivariate_normal.entropy-singular"),
+        Spec(lambda a: mvn.entropy(None, spd(a)), [((3, 3),)], id="multivariate_normal.entropy"),
         Spec(lambda x, m, a: mvn.logpdf(x, m, spd(a)), [((3,), (3,), (3, 3)), ((4, 3), (3,), (3, 3))],
              id="multivariate_normal.logpdf", prims=("scipy.linalg.cholesky",) + TRI),
         Spec(lambda x, m, c: mvn.pdf(x, m, c), [((3,), (3,), (3,)), ((2, 3), (3,), ())],

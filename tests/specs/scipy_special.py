@@ -66,6 +66,10 @@ SPECS = [
          prims=P("betainc"), domain=UNIT, argnums=(2,), broadcast=True),
     Spec(lambda x, a, b: S.betainc(2.0 * a, 2.0 * b, x), [((), (), ()), ((3,), (3,), (3,))],
          prims=P("betainc"), id="betainc-x-second-order-in-a-b", domain=UNIT, argnums=(0,)),
+    Spec(lambda t, df: S.stdtr(2.0 * df, t), B, prims=P("stdtr"), id="stdtr-t", domain=(0.3, 3.0), argnums=(0,),
+         broadcast=True),
+    Spec(lambda t, df: S.stdtr(2.0 * df, t - 1.5), B, prims=P("stdtr"), id="stdtr-t-negative", domain=(0.3, 3.0),
+         argnums=(0,)),
     # Bessel functions of any order, differentiable in x
     Spec(lambda x: S.jv(2.5, x), U, prims=P("jv"), id="jv", domain=(0.5, 6.0)),
     Spec(lambda x: S.jn(np.array([0, 1, 3]), x), [((3,),), ((2, 3),)], prims=P("jv"), id="jn-orders",
