@@ -111,23 +111,21 @@ def test_numpy_own_names_refuse_traced_values():
         np.no_such_name
 
 
-def test_singular_multivariate_normal_refused_when_traced():
-    ag, _ = modules("backchain")
-    from backchain.autograd.scipy.stats import multivariate_normal as mvn
+def test_singular_multivariate_normal_as_autograd():
+    """allow_singular=True: autograd's gradient in x (pseudo-inverse), on the support of a singular cov."""
+    x, mean, cov = onp.array([X[0], X[1], X[3]]), X[1:], onp.diag([1.0, 2.0, 0.0])
+    got, want = (ag.grad(sp(np, "stats").multivariate_normal.logpdf)(x, mean, cov, allow_singular=True)
+                 for ag, np in (modules("backchain"), modules("autograd")))
+    assert onp.allclose(got, want, rtol=1e-12, atol=0)
 
-    with pytest.raises(NotImplementedError, match="multivariate_normal.logpdf: allow_singular=True with a singular"):
-        ag.grad(mvn.logpdf)(X[:3], X[1:], onp.diag([1.0, 1.0, 0.0]), allow_singular=True)
-    assert ag.grad(mvn.logpdf)(X[:3], X[1:], SPD, allow_singular=True).shape == (3,)  # not singular: served
 
-
-def test_missing_cdfs_refuse_traced_values():
-    ag, _ = modules("backchain")
-    from backchain.autograd.scipy.stats import beta, chi2, gamma, poisson, t
-
-    for f, args in ((t.cdf, (3.0,)), (t.logcdf, (3.0,)), (gamma.cdf, (2.0,)), (beta.cdf, (2.0, 3.0)),
-                    (chi2.cdf, (3.0,)), (poisson.cdf, (3.0,))):
-        with pytest.raises(NotImplementedError, match=r"\.(log)?cdf: backchain cannot differentiate it yet"):
-            ag.grad(f)(0.5, *args)
+def test_cdfs_as_autograd():
+    """The cdfs that autograd differentiates: in x (t, gamma, beta, chi2) and in mu (poisson)."""
+    for name, args, argnum in (("t", (3.0,), 0), ("gamma", (2.0,), 0), ("beta", (2.0, 3.0), 0),
+                               ("chi2", (3.0,), 0), ("poisson", (3.0,), 1)):
+        got, want = (ag.grad(getattr(sp(np, "stats"), name).cdf, argnum)(0.5 if argnum == 0 else 2.0, *args)
+                     for ag, np in (modules("backchain"), modules("autograd")))
+        assert onp.allclose(got, want, rtol=1e-12, atol=0), name
 
 
 def test_make_diagonal_other_axes_refused_as_autograd():

@@ -1,8 +1,8 @@
 """``backchain.autograd.scipy.special``: ``backchain.scipy.special``, SciPy's own for the names it lacks.
 
-A SciPy function that backchain cannot differentiate (``gammainc``, ``betainc``,
-``iv``, ...) evaluates on plain arrays and raises a TypeError naming it on a
-traced value.
+Every function that autograd differentiates is backchain's (``gammainc``,
+``betainc``, ``iv``, ``jn``, ``multigammaln``, ...); a SciPy function that neither
+differentiates evaluates on plain arrays and raises a TypeError on a traced value.
 """
 import scipy.special as _sp
 

@@ -1,20 +1,10 @@
-"""``backchain.autograd.scipy.stats.beta``: the beta distribution of ``backchain.scipy.stats``."""
-import scipy.stats as _st
+"""``backchain.autograd.scipy.stats.beta``: the beta distribution of ``backchain.scipy.stats``.
 
+``cdf`` (and ``logcdf``, ``sf``, ``logsf``) are differentiable in ``x``, ``loc`` and ``scale``, as
+autograd's ``cdf`` is in ``x``; differentiating in ``a`` or ``b`` raises, naming them.
+"""
 from backchain.scipy.stats import beta as _d
-from .._plain import plain_only as _plain_only
 
-logpdf, pdf = _d.logpdf, _d.pdf
+logpdf, pdf, cdf, logcdf, sf, logsf = _d.logpdf, _d.pdf, _d.cdf, _d.logcdf, _d.sf, _d.logsf
 
-
-def cdf(x, a, b, loc=0, scale=1):
-    """SciPy's ``beta.cdf`` on plain values; on traced ones a NotImplementedError (backchain has no rule yet).
-
-    >>> from backchain.autograd.scipy.stats import beta
-    >>> round(float(beta.cdf(0.5, 2.0, 3.0)), 6)
-    0.6875
-    """
-    return _plain_only("beta.cdf", "backchain.scipy.stats.beta has no cdf", _st.beta.cdf, x, a, b, loc, scale)
-
-
-__all__ = ["logpdf", "pdf", "cdf"]
+__all__ = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]

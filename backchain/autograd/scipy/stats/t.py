@@ -1,30 +1,10 @@
-"""``backchain.autograd.scipy.stats.t``: the t distribution of ``backchain.scipy.stats``."""
-import scipy.stats as _st
+"""``backchain.autograd.scipy.stats.t``: Student's t distribution of ``backchain.scipy.stats``.
 
+``cdf`` and ``logcdf`` (and ``sf``, ``logsf``) are differentiable in ``x``, ``loc`` and ``scale``, as
+autograd's; differentiating in ``df`` raises, naming it.
+"""
 from backchain.scipy.stats import t as _d
-from .._plain import plain_only as _plain_only
 
-logpdf, pdf = _d.logpdf, _d.pdf
+logpdf, pdf, cdf, logcdf, sf, logsf = _d.logpdf, _d.pdf, _d.cdf, _d.logcdf, _d.sf, _d.logsf
 
-
-def cdf(x, df, loc=0, scale=1):
-    """SciPy's ``t.cdf`` on plain values; on traced ones a NotImplementedError (backchain has no rule yet).
-
-    >>> from backchain.autograd.scipy.stats import t
-    >>> round(float(t.cdf(0.5, 3.0)), 6)
-    0.674276
-    """
-    return _plain_only("t.cdf", "backchain.scipy.stats.t has no cdf", _st.t.cdf, x, df, loc, scale)
-
-
-def logcdf(x, df, loc=0, scale=1):
-    """SciPy's ``t.logcdf`` on plain values; on traced ones a NotImplementedError (backchain has no rule yet).
-
-    >>> from backchain.autograd.scipy.stats import t
-    >>> round(float(t.logcdf(0.5, 3.0)), 6)
-    -0.394116
-    """
-    return _plain_only("t.logcdf", "backchain.scipy.stats.t has no logcdf", _st.t.logcdf, x, df, loc, scale)
-
-
-__all__ = ["logpdf", "pdf", "cdf", "logcdf"]
+__all__ = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]
