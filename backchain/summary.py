@@ -58,6 +58,14 @@ def _count(params):
     return total, trainable
 
 
+def _first_layer(model):
+    """The first module without children, in definition order (the model itself if it has none)."""
+    m = model
+    while _children(m):
+        m = _children(m)[0]
+    return m
+
+
 def _children(module):
     fn = getattr(module, "children", None)
     return list(fn()) if callable(fn) else []
@@ -95,7 +103,7 @@ class ModelSummary:
 
     def __str__(self):
         head = ("Layer (type)", "Output shape", "Param #")
-        body = [("  " * (depth - 1) + f"{name} ({kind})", _fmt_shape(shape), f"{count:,}")
+        body = [("  " * (depth - 1) + (f"{name} ({kind})" if name else kind), _fmt_shape(shape), f"{count:,}")
                 for name, kind, depth, shape, count in self.rows]
         widths = [max([len(head[i])] + [len(r[i]) for r in body]) for i in range(3)]
         line = lambda r: f"{r[0]:<{widths[0]}}   {r[1]:<{widths[1]}}   {r[2]:>{widths[2]}}"
@@ -114,7 +122,7 @@ class ModelSummary:
     __repr__ = __str__
 
 
-def summary(model, input_shape, dtype=np.float32, verbose=None):
+def summary(model, input_shape=None, dtype=None, verbose=None):
     """Print and return a table of a model's layers, output shapes and parameter counts (like torchinfo).
 
     Parameters
@@ -122,11 +130,13 @@ def summary(model, input_shape, dtype=np.float32, verbose=None):
     model : Module
         A model with PyTorch's ``named_modules()``, ``children()`` and
         ``parameters()``.
-    input_shape : tuple of int
+    input_shape : tuple of int, optional
         The shape of one input batch, batch dimension included (as
-        torchinfo's ``input_size``), e.g. ``(1, 1, 28, 28)``.
-    dtype : dtype
-        The dtype of the zero batch the model is run on (default float32).
+        torchinfo's ``input_size``), e.g. ``(1, 1, 28, 28)``. Without it, the
+        model's first layer must fix it: ``Linear(n, ...)`` gives ``(1, n)``.
+    dtype : dtype, optional
+        The dtype of the zero batch the model is run on: int64 when the first
+        layer is an ``Embedding`` (token ids), else float32.
     verbose : int, optional
         Print the table when 1, only return it when 0. By default it is printed in a script
         and only returned at an interactive prompt or in Jupyter, which show the returned
@@ -160,7 +170,16 @@ def summary(model, input_shape, dtype=np.float32, verbose=None):
     """
     if not callable(getattr(model, "named_modules", None)) or not callable(getattr(model, "parameters", None)):
         raise TypeError(f"summary: expected a Module with named_modules() and parameters(), got {type(model).__name__}")
+    first = _first_layer(model)
+    if input_shape is None:
+        n = getattr(first, "in_features", None)
+        if type(first).__name__ not in ("Linear", "Bilinear") or not isinstance(n, int):
+            raise TypeError(f"summary: give input_shape (batch dimension included); the first layer of "
+                            f"{type(model).__name__} ({type(first).__name__}) does not fix the input's shape")
+        input_shape = (1, n)
     input_shape = tuple(int(d) for d in (input_shape if isinstance(input_shape, (tuple, list)) else (input_shape,)))
+    if dtype is None:
+        dtype = np.int64 if type(first).__name__ in ("Embedding", "EmbeddingBag") else np.float32
     named = [(name, m) for name, m in model.named_modules() if m is not model]
     shapes = {}
     x = np.zeros(input_shape, dtype=dtype)
@@ -173,9 +192,15 @@ def summary(model, input_shape, dtype=np.float32, verbose=None):
                 output = _run_with_hooks(model, named, x, shapes)
             else:
                 output = _run_in_order(model, x, shapes)
+    except (TypeError, ValueError, IndexError) as e:
+        raise type(e)(f"summary: {type(model).__name__} failed on zeros of shape {list(input_shape)} and dtype "
+                      f"{np.dtype(dtype).name} ({e}); give the input_shape and dtype= it expects") from e
     finally:
         if was_training and callable(getattr(model, "train", None)):
             model.train()
+    if not named:  # a single layer (an LSTM, a Linear): its own row
+        named = [("", model)]
+        shapes[id(model)] = _shape_of(output)
     rows = []
     for name, m in named:
         count, _ = _count(m.parameters())

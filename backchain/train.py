@@ -64,6 +64,42 @@ def _resolve_loss(loss):
     return fn
 
 
+def _resolve_optimizer(optimizer, model):
+    """An optimizer, or one made by name ("adam", "sgd", "rmsprop", ... as in Keras) with its class's
+    defaults over the model's parameters."""
+    if not isinstance(optimizer, str):
+        if not callable(getattr(optimizer, "step", None)) or not callable(getattr(optimizer, "zero_grad", None)):
+            raise TypeError(f"fit: optimizer should be an optimizer (backchain.optim.Adam(model.parameters())) or "
+                            f"a name such as 'adam', got {type(optimizer).__name__}")
+        return optimizer
+    optim = importlib.import_module("backchain.optim")
+    classes = {name.lower(): cls for name, cls in vars(optim).items()
+               if isinstance(cls, type) and issubclass(cls, optim.Optimizer) and cls is not optim.Optimizer}
+    cls = classes.get(optimizer.lower().replace("_", ""))
+    if cls is None:
+        raise ValueError(f"fit: unknown optimizer {optimizer!r}; give an optimizer or one of {sorted(classes)}")
+    if not callable(getattr(model, "parameters", None)):
+        raise TypeError(f"fit: optimizer={optimizer!r} needs a model with parameters(); pass an optimizer instead")
+    return cls(model.parameters())
+
+
+def _split_validation(train_data, validation, fraction):
+    """Keras's ``validation_split``: the last ``fraction`` of an (x, y) pair of arrays, before shuffling."""
+    if not 0 < fraction < 1:
+        raise ValueError(f"fit: validation_split should be between 0 and 1, got {fraction!r}")
+    if validation is not None:
+        raise ValueError("fit: give validation= or validation_split=, not both")
+    if not (isinstance(train_data, tuple) and len(train_data) == 2 and all(hasattr(a, "shape") for a in train_data)):
+        raise TypeError(f"fit: validation_split needs train_data as an (x, y) pair of arrays, got "
+                        f"{type(train_data).__name__}; split a dataset with backchain.data.random_split")
+    x, y = train_data
+    n = len(x)
+    cut = n - int(n * fraction)
+    if cut in (0, n):
+        raise ValueError(f"fit: validation_split={fraction} of {n} samples leaves an empty part")
+    return (x[:cut], y[:cut]), (x[cut:], y[cut:])
+
+
 def accuracy(outputs, targets):
     """Fraction of correct predictions: the arg-max of the class scores (axis 1) against
     integer labels, or against the arg-max of one-hot/probability targets of the same
@@ -893,7 +929,8 @@ def _forward_loss(model, loss_fn, x, y):
 
 
 def fit(model, train_data, loss, optimizer, epochs=1, validation=None, metrics=("accuracy",), scheduler=None,
-        callbacks=(), verbose="auto", *, batch_size=32, shuffle=True, seed=None, resume=None):
+        callbacks=(), verbose="auto", *, batch_size=32, shuffle=True, seed=None, resume=None,
+        validation_split=None):
     """Train a model: the PyTorch loop, with a progress bar, validation, callbacks and resume.
 
     Each batch: ``optimizer.zero_grad()``, ``loss(model(x), y).backward()``,
@@ -912,7 +949,10 @@ def fit(model, train_data, loss, optimizer, epochs=1, validation=None, metrics=(
         ``loss(outputs, targets)`` returning a scalar Tensor, or the name of a
         function in ``backchain.nn.functional`` ("cross_entropy", "mse", "l1",
         "bce_with_logits", ...), looked up when ``fit`` is called.
-    optimizer : backchain.optim.Optimizer
+    optimizer : backchain.optim.Optimizer or str
+        An optimizer, or the name of one in ``backchain.optim`` ("adam", "sgd",
+        "rmsprop", "adamw", ...; any case), made with that class's defaults over
+        ``model.parameters()``.
     epochs : int
         The epoch to train up to (counted from 0 even when resuming).
     validation : same kinds as ``train_data``, optional
@@ -931,6 +971,9 @@ def fit(model, train_data, loss, optimizer, epochs=1, validation=None, metrics=(
         Shuffle when ``train_data`` is not already a DataLoader.
     seed : int, optional
         Seed of the shuffling when ``train_data`` is not already a DataLoader.
+    validation_split : float, optional
+        As in Keras: hold out the last fraction of an ``(x, y)`` pair of arrays
+        (before shuffling) as the validation data.
     resume : str or os.PathLike or dict, optional
         A checkpoint from :class:`ModelCheckpoint` (or its loaded dict): the
         model, optimizer, scheduler, history and callback states and every
@@ -977,6 +1020,9 @@ def fit(model, train_data, loss, optimizer, epochs=1, validation=None, metrics=(
     """
     loss_fn = _resolve_loss(loss)
     metric_fns = _resolve_metrics(metrics)
+    optimizer = _resolve_optimizer(optimizer, model)
+    if validation_split is not None:
+        train_data, validation = _split_validation(train_data, validation, validation_split)
     if isinstance(epochs, bool) or not isinstance(epochs, (int, np.integer)) or epochs < 0:
         raise ValueError(f"fit: epochs should be a non-negative integer, got {epochs!r}")
     loader = _loader(train_data, batch_size, shuffle, seed, "fit(train_data)", training=True)

@@ -122,3 +122,35 @@ def test_the_bar_keeps_every_metric_at_80_columns():
     assert last and all(k in last[-1] for k in ("loss", "accuracy", "val_loss", "val_accuracy")), done.stderr
     live = [line for line in done.stderr.replace("\r", "\n").split("\n") if "|" in line]
     assert live and max(len(line.rstrip()) for line in live) <= 80, live
+
+
+def test_fit_takes_optimizer_names_and_validation_split_as_keras_does():
+    rng = np.random.default_rng(0)
+    x, y = rng.normal(size=(50, 3)).astype(np.float32), rng.integers(0, 2, 50)
+    for name, cls in (("adam", bc.optim.Adam), ("SGD", bc.optim.SGD), ("rmsprop", bc.optim.RMSprop)):
+        bc.manual_seed(0)
+        model = bc.nn.Linear(3, 2)
+        h = bc.fit(model, (x, y), "cross_entropy", name, epochs=1, validation_split=0.2, verbose=0, seed=0)
+        bc.manual_seed(0)
+        twin = bc.nn.Linear(3, 2)
+        ref = bc.fit(twin, (x[:40], y[:40]), "cross_entropy", cls(twin.parameters()), epochs=1,
+                     validation=(x[40:], y[40:]), verbose=0, seed=0)
+        assert h.history == ref.history
+    with pytest.raises(ValueError, match="unknown optimizer 'adamm'.*'adam'"):
+        bc.fit(bc.nn.Linear(3, 2), (x, y), "cross_entropy", "adamm", verbose=0)
+    with pytest.raises(ValueError, match="not both"):
+        bc.fit(bc.nn.Linear(3, 2), (x, y), "cross_entropy", "adam", validation=(x, y), validation_split=0.1)
+
+
+def test_summary_infers_what_the_first_layer_fixes_and_shows_single_layers():
+    nn = bc.nn
+    s = bc.summary(nn.Sequential(nn.Linear(784, 10), nn.ReLU()), verbose=0)
+    assert s.input_shape == (1, 784) and s.output_shape == (1, 10)
+    e = bc.summary(nn.Sequential(nn.Embedding(100, 8), nn.Flatten(), nn.Linear(40, 2)), (2, 5), verbose=0)
+    assert e.rows[0][3] == (2, 5, 8) and e.total_params == 882
+    lstm = bc.summary(nn.LSTM(4, 8), (5, 2, 4), verbose=0)
+    assert [r[1] for r in lstm.rows] == ["LSTM"] and lstm.rows[0][4] == 448
+    with pytest.raises(TypeError, match="give input_shape.*Conv2d"):
+        bc.summary(nn.Sequential(nn.Conv2d(1, 3, 3)))
+    with pytest.raises(ValueError, match=r"zeros of shape \[2, 5\] and dtype float32.*give the input_shape"):
+        bc.summary(nn.Sequential(nn.Linear(4, 3)), (2, 5))
