@@ -57,6 +57,18 @@ _ANSWERS = _Answers()
 PRIMITIVES = weakref.WeakSet()
 
 
+class _Pending:
+    """The implementation in a primitive's node: the answer its call computed (``owner`` is the primitive)."""
+
+    __slots__ = ("owner",)
+
+    def __init__(self, owner):
+        self.owner = owner
+
+    def __call__(self, *args, **kwargs):
+        return _ANSWERS.stack.pop()
+
+
 class Primitive:
     """A function made traceable by :func:`primitive`; its rules are set by ``defvjp`` and ``defjvp``.
 
@@ -82,8 +94,9 @@ class Primitive:
         PRIMITIVES.add(self)
         what = f"primitive {self.name}"
         joint = Joint(self._vjps)
-        self._one = _bc_primitive(what, self._pending, vjp=joint, jvp=self._jvp, variadic=True, register=False)
-        self._many = _bc_primitive(what, self._pending, vjp=joint, jvp=self._jvp, variadic=True,
+        pending = _Pending(self)
+        self._one = _bc_primitive(what, pending, vjp=joint, jvp=self._jvp, variadic=True, register=False)
+        self._many = _bc_primitive(what, pending, vjp=joint, jvp=self._jvp, variadic=True,
                                    multiple_results=True, register=False)
 
     def __call__(self, *args, **kwargs):
@@ -100,7 +113,7 @@ class Primitive:
         try:
             out = (self._many if many else self._one)(*args, **kwargs)
         finally:
-            del stack[depth:]  # the answer is taken by _pending, unless the call failed before
+            del stack[depth:]  # the answer is taken by _Pending, unless the call failed before
         return type(ans)(out) if many else out
 
     def __get__(self, obj, objtype=None):  # a primitive used as a method binds like a function
@@ -108,10 +121,6 @@ class Primitive:
 
     def __repr__(self):
         return f"<backchain.autograd primitive {self.name}>"
-
-    @staticmethod
-    def _pending(*args, **kwargs):
-        return _ANSWERS.stack.pop()
 
     @staticmethod
     def _user_ans(ans, g):

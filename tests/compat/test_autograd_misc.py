@@ -93,6 +93,61 @@ def test_const_graph_gives_the_same_values():
     check(program)
 
 
+def const_graph_program(ag, np):
+    """Replays: values, how often the function and a primitive of the user's run, a nested grad inside,
+    a primitive with two results, a bound argument, and the gradient of a replay."""
+    extend = sub(ag, "extend")
+    const_graph = sub(ag, "misc").const_graph
+    calls, seen = [], []
+
+    @extend.primitive
+    def tag(v, name):
+        seen.append(name)
+        return v
+
+    extend.defvjp(tag, lambda ans, v, name: lambda g: g)
+
+    @extend.primitive
+    def split(v):
+        return v * 2.0, onp.sum(v)
+
+    extend.defvjp(split, lambda ans, v: lambda g: g[0] * 2.0 + g[1] * onp.ones_like(v))
+
+    def f(x, y, scale):
+        calls.append(None)
+        x, y = tag(x, "x"), tag(y, "y")
+        inner = ag.grad(lambda u: np.sum(np.sin(u) * u))(x * y)
+        a, b = split(np.tanh(x) * scale)
+        return np.sum(inner * a) + b * np.sum(y ** 2)
+
+    g = const_graph(f, scale=1.5)
+    x1, y1 = M[0], M[1]
+    x2, y2 = M[1] * 0.5, M[0] - 1.0
+    values = [g(x1, y1), g(x2, y2), g(x2 * 3.0, y1)]
+    direct = [f(x2, y2, 1.5)]
+    grads = ag.grad(lambda x, y: g(x, y) ** 2, (0, 1))(x2, y2)
+    return values, direct, grads, len(calls), seen
+
+
+def test_const_graph_replays_as_autograd():
+    _, _, _, ncalls, seen = check(const_graph_program)
+    assert ncalls == 2 and seen == ["x", "y", "x", "y", "x", "y", "x", "y", "x", "y"]
+
+
+def test_const_graph_errors():
+    import backchain.autograd.numpy as np
+    from backchain.autograd.misc import const_graph
+
+    with pytest.raises(ValueError, match="const_graph: the output of <lambda> is independent of its input"):
+        const_graph(lambda x: np.ones(2))(X)
+    with pytest.raises(TypeError, match="const_graph: argument 0 is int64 .shape .3,..; only float and complex"):
+        const_graph(lambda x: x * 2.0)(onp.arange(3))
+    g = const_graph(lambda x, y: x * y)
+    g(1.0, 2.0)
+    with pytest.raises(TypeError, match="const_graph: <lambda> was recorded with 2 argument.s., called with 1"):
+        g(1.0)
+
+
 @pytest.mark.parametrize("which", ["autograd", "backchain"])
 def test_check_grads_passes_and_fails_as_autograd(which):
     ag, np = modules(which)

@@ -49,11 +49,6 @@ EXCLUDED = {
     "tests/test_fft.py::test_rfftn_odd_not_implemented":
         "asserts autograd's NotImplementedError for rfftn of an odd last length; backchain differentiates it "
         "(tests/compat/test_autograd_namespaces.py compares that gradient with JAX's)",
-    "tests/test_misc.py::test_const_graph":
-        "counts the calls of the function: autograd's const_graph records its graph once and replays it (a "
-        "speed-up); backchain's runs the function each time, with the same values",
-    "tests/test_misc.py::test_const_graph_args":
-        "counts the calls of a primitive, for the same replay as test_const_graph",
 }
 
 # Runs in the subprocess: install() first, then pytest over autograd's tests; writes each test's outcome.
@@ -89,6 +84,14 @@ RUNNER = textwrap.dedent("""
         json.dump({"tests": outcomes.tests, "errors": outcomes.errors, "real_autograd": real,
                    "autograd_is": sys.modules["autograd"].__name__}, f)
 """)
+
+
+class Outcomes(dict):
+    """The subprocess's outcomes (``tests``, ``errors``, ``real_autograd``, ``autograd_is``), with a short repr
+    for pytest's tracebacks."""
+
+    def __repr__(self):
+        return f"<autograd's suite: {len(self['tests'])} tests, {len(self['errors'])} collection errors>"
 
 
 def _sha256(data):
@@ -158,7 +161,7 @@ def run_suite(workdir):
     if not out.is_file():
         raise AssertionError(f"autograd's suite did not run (exit {proc.returncode}):\n{proc.stdout[-3000:]}\n"
                              f"{proc.stderr[-3000:]}")
-    return json.loads(out.read_text())
+    return Outcomes(json.loads(out.read_text()))
 
 
 def file_of(nodeid):

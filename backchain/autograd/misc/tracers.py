@@ -1,17 +1,93 @@
-"""``const_graph``: autograd's cache of a traced graph, here a plain call (same values, no replay)."""
+"""``const_graph``: autograd's cache of a traced graph, replayed on new inputs."""
 import functools
+
+import numpy as np
+
+from backchain._core.tensor import Tensor
+from backchain.autograd.extend import _Pending
 
 __all__ = ["const_graph"]
 
 
+def _trace(fun, xs):
+    """Run ``fun(*xs)`` with each plain argument made a traced leaf; return ``(out, leaves, start)``, where
+    the nodes that the run made are numbered ``start`` or later."""
+    start = Tensor(0.0)._seq  # tensors are numbered in order of creation
+    leaves = []
+    for k, x in enumerate(xs):
+        if not (isinstance(x, Tensor) and x.requires_grad):
+            a = np.asarray(x)
+            if a.dtype.kind not in "fc":
+                raise TypeError(f"const_graph: argument {k} is {a.dtype} (shape {a.shape}); only float and complex "
+                                "arguments are traced, so a replay could not change it")
+            x = Tensor(a, requires_grad=True)
+        leaves.append(x)
+    return fun(*leaves), leaves, start
+
+
+def _record(out, leaves, start):
+    """The nodes between ``leaves`` and ``out`` in the order they were made (inputs first; no recursion)."""
+    leaf_ids = {id(t) for t in leaves}
+    found, stack = {}, [out]
+    while stack:
+        t = stack.pop()
+        # a node made by this run: numbered from start on, not one of the leaves
+        if isinstance(t, Tensor) and t.requires_grad and t._prim is not None and t._seq >= start \
+                and id(t) not in leaf_ids and id(t) not in found:
+            found[id(t)] = t
+            stack.extend(t._inputs)
+    return sorted(found.values(), key=lambda t: t._seq)
+
+
+def _replay(order, leaves, xs):
+    """Apply the recorded primitives again, with ``xs`` in place of ``leaves``; the value of the last node."""
+    vals = {id(t): x for t, x in zip(leaves, xs)}
+    for t in order:
+        args = [vals.get(id(p), p) if isinstance(p, Tensor) else p for p in t._inputs]
+        impl = t._prim.impl
+        fn = impl.owner if isinstance(impl, _Pending) else t._prim.fn  # a backchain.autograd.extend primitive
+        vals[id(t)] = fn(*args, **t._params)
+    out = vals[id(order[-1])]
+    return out.data if isinstance(out, Tensor) and not out.requires_grad else out
+
+
 def const_graph(fun, *args, **kwargs):
-    """``fun`` with ``args`` and ``kwargs`` bound. autograd records ``fun``'s graph once and replays it;
-    backchain has no replay yet, so each call runs ``fun`` again (the same values).
+    """``fun`` with ``args`` and ``kwargs`` bound, traced once and replayed afterwards (autograd's ``const_graph``).
+
+    The first call runs ``fun`` and records its primitives; later calls apply
+    the same primitives to the new arguments without running ``fun`` (the
+    Python around them, branches included, is what the first call did, as in
+    autograd). The replay is differentiable. The output must be one array that
+    depends on the arguments.
 
     >>> import backchain.autograd.numpy as np
     >>> from backchain.autograd.misc import const_graph
-    >>> f = const_graph(lambda x: np.sum(x ** 2))
-    >>> float(f(np.array([1.0, 2.0])))
-    5.0
+    >>> calls = []
+    >>> def f(x):
+    ...     calls.append(x)
+    ...     return np.sum(np.sin(x) * x)
+    >>> g = const_graph(f)
+    >>> round(float(g(np.array([1.0, 2.0]))), 4), round(float(g(np.array([0.5, 0.0]))), 4), len(calls)
+    (2.6601, 0.2397, 1)
     """
-    return functools.partial(fun, *args, **kwargs) if args or kwargs else fun
+    partial_fun = functools.partial(fun, *args, **kwargs)
+    graph = []
+
+    @functools.wraps(fun)
+    def replayed(*xs):
+        if graph:
+            order, leaves = graph[0]
+            if len(xs) != len(leaves):
+                raise TypeError(f"const_graph: {getattr(fun, '__name__', 'fun')} was recorded with {len(leaves)} "
+                                f"argument(s), called with {len(xs)}")
+            return _replay(order, leaves, xs)
+        out, leaves, start = _trace(partial_fun, xs)
+        order = _record(out, leaves, start) if isinstance(out, Tensor) else []
+        if not order:
+            raise ValueError(f"const_graph: the output of {getattr(fun, '__name__', 'fun')} is independent of its "
+                             "input (or not one array), so there is no graph to replay")
+        graph.append((order, leaves))
+        traced_in = any(isinstance(x, Tensor) and x.requires_grad for x in xs)
+        return out if traced_in else out.data
+
+    return replayed
