@@ -1,0 +1,102 @@
+"""``backchain.torch``: PyTorch's names and semantics over backchain, so that a PyTorch program runs
+after ``import backchain.torch as torch``.
+
+>>> import backchain.torch as torch
+>>> x = torch.tensor([1.0, 2.0], requires_grad=True)
+>>> y = (x * x).sum()
+>>> y
+tensor(5., grad_fn=<SumBackward0>)
+>>> y.backward(); x.grad
+tensor([2., 4.])
+>>> _, pred = torch.tensor([[0.1, 0.9], [0.8, 0.2]]).max(1)
+>>> pred
+tensor([1, 0])
+
+Tensors made here are ``backchain.torch.Tensor``: a ``backchain.Tensor`` whose methods have PyTorch's
+meaning (``size()``, ``view``, ``transpose(0, 1)``, ``max(dim)``, unbiased ``std``); every result of
+an operation on one is one. Plain ``backchain`` Tensors keep NumPy's meanings. See
+docs/coming-from/pytorch.md for what is supported and what differs.
+"""
+import numpy as _np
+
+from .._core.tensor import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
+from ._types import dtype, Size, device, DTYPES as _DTYPES
+from ._tensor import Tensor, get_default_dtype, set_default_dtype
+from ._ops import *  # noqa: F401,F403
+from ._ops import _METHODS  # noqa: F401
+from . import _ops
+
+globals().update(_DTYPES)
+bool = _DTYPES["bool"]  # noqa: A001  (torch.bool, as in PyTorch)
+float = _DTYPES["float"]  # noqa: A001
+int = _DTYPES["int"]  # noqa: A001
+long, double, half = _DTYPES["long"], _DTYPES["double"], _DTYPES["half"]
+abs, max, min, sum, all, any, round, pow = (_ops.abs, _ops.max, _ops.min, _ops.sum, _ops.all, _ops.any,
+                                            _ops.round, _ops.pow)
+strided = "torch.strided"
+contiguous_format = preserve_format = channels_last = None
+inf, nan, pi, e = _np.inf, _np.nan, _np.pi, _np.e
+__version__ = "2.13.0+backchain"
+
+
+class inference_mode(no_grad):
+    """``no_grad`` under PyTorch's other name (backchain has no separate inference tensors)."""
+
+    def __init__(self, mode=True):
+        self.mode = not mode
+
+
+def compile(model=None, **kwargs):
+    """Returns the model or function unchanged: backchain runs eagerly (no compilation)."""
+    if model is None:
+        return lambda m: m
+    return model
+
+
+def set_printoptions(precision=None, threshold=None, edgeitems=None, linewidth=None, profile=None,
+                     sci_mode=None):
+    from . import _repr
+    for name, v in (("PRECISION", precision), ("THRESHOLD", threshold), ("EDGEITEMS", edgeitems),
+                    ("LINEWIDTH", linewidth)):
+        if v is not None:
+            setattr(_repr, name, v)
+
+
+def set_num_threads(n):
+    """Accepted and ignored: NumPy's BLAS decides its threads (set OMP_NUM_THREADS before starting)."""
+
+
+def get_num_threads():
+    import os
+    return os.cpu_count() or 1
+
+
+def use_deterministic_algorithms(mode, *, warn_only=False):
+    """Accepted: backchain's CPU operations are deterministic."""
+
+
+def save(obj, f, **kwargs):
+    from .serialization import save as _save
+    return _save(obj, f)
+
+
+def load(f, map_location=None, weights_only=True, **kwargs):
+    from .serialization import load as _load
+    return _load(f, weights_only=weights_only)
+
+
+def _submodule(name):
+    import importlib
+    return importlib.import_module(f".{name}", __name__)
+
+
+_LAZY = ("nn", "optim", "utils", "autograd", "cuda", "backends", "func", "serialization", "mps", "accelerator")
+
+
+def __getattr__(name):
+    if name in _LAZY:
+        module = _submodule(name)
+        globals()[name] = module
+        return module
+    raise AttributeError(f"module 'backchain.torch' has no attribute {name!r} (not provided by backchain.torch; "
+                         "see docs/coming-from/pytorch.md for what is missing)")

@@ -1,0 +1,1084 @@
+"""PyTorch's top-level functions over ``backchain.numpy``: creation, random, math, reductions
+(``dim=``/``keepdim=``), shapes and indexing. Each is also a Tensor method where PyTorch has one
+(``_METHODS`` at the end): ``x.sum(1)`` is ``torch.sum(x, 1)``.
+"""
+import builtins
+import math as _math
+
+import numpy as np
+
+import backchain as bc
+import backchain.numpy as bnp
+from .._core.tensor import Tensor as _Base, make_const
+from .._rules.indexing import _scatter
+from ._types import as_np_dtype, check_device, Size
+from ._tensor import (Tensor, as_torch, default_float, MaxResult, MinResult, SortResult, TopkResult,
+                      _promote, _matmul, _shape_args, _dims, _array, _gen, leaf, wrap_result)
+
+_py_max, _py_min, _py_abs, _py_sum, _py_all, _py_any, _py_round = (
+    builtins.max, builtins.min, builtins.abs, builtins.sum, builtins.all, builtins.any, builtins.round)
+
+
+def _t(x):
+    return x if isinstance(x, _Base) else as_torch(x)
+
+
+def _const(a):
+    return make_const(np.asarray(a), Tensor)
+
+
+def _ax(dim, ndim):
+    return dim % ndim if ndim else 0
+
+
+# -- creation --------------------------------------------------------------------------------
+
+def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
+    """A new leaf tensor holding a copy of ``data`` (Python floats in the default dtype, ints int64)."""
+    check_device(device, "tensor")
+    if isinstance(data, _Base):
+        data = data.data
+    return leaf(_array(data, dtype, copy=True), requires_grad)
+
+
+def as_tensor(data, dtype=None, device=None):
+    """``data`` as a tensor, sharing the memory of an ndarray or tensor when no cast is needed."""
+    check_device(device, "as_tensor")
+    if isinstance(data, Tensor) and (dtype is None or as_np_dtype(dtype) == data.data.dtype):
+        return data
+    return as_torch(data.data if isinstance(data, _Base) else data, dtype)
+
+
+def from_numpy(a):
+    """A tensor sharing the memory of the ndarray ``a`` (its dtype kept)."""
+    if not isinstance(a, np.ndarray):
+        raise TypeError(f"from_numpy: expected np.ndarray (got {type(a).__name__})")
+    return make_const(a, Tensor)
+
+
+def _fill(value, size, dtype, device, requires_grad, what, like=None):
+    check_device(device, what)
+    d = as_np_dtype(dtype, default_float())
+    if d is None:
+        d = like.data.dtype if like is not None else (
+            np.dtype(np.int64) if isinstance(value, (builtins.int, np.integer)) and not isinstance(value, bool)
+            else np.dtype(np.bool_) if isinstance(value, (bool, np.bool_)) else default_float())
+    shape = np.shape(like.data) if like is not None else _shape_args(size, what)
+    return leaf(np.full(shape, value, dtype=d), requires_grad)
+
+
+def zeros(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    return _fill(0, size, dtype or default_float(), device, requires_grad, "zeros")
+
+
+def ones(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    return _fill(1, size, dtype or default_float(), device, requires_grad, "ones")
+
+
+def empty(*size, dtype=None, device=None, requires_grad=False, out=None, layout=None, memory_format=None):
+    return _fill(0, size, dtype or default_float(), device, requires_grad, "empty")
+
+
+def full(size, fill_value, dtype=None, device=None, requires_grad=False, out=None, layout=None):
+    return _fill(fill_value, (size,), dtype, device, requires_grad, "full")
+
+
+def zeros_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return _fill(0, None, dtype, device, requires_grad, "zeros_like", _t(input))
+
+
+def ones_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return _fill(1, None, dtype, device, requires_grad, "ones_like", _t(input))
+
+
+def empty_like(input, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return _fill(0, None, dtype, device, requires_grad, "empty_like", _t(input))
+
+
+def full_like(input, fill_value, dtype=None, device=None, requires_grad=False, memory_format=None):
+    return _fill(fill_value, None, dtype, device, requires_grad, "full_like", _t(input))
+
+
+def _number(v):
+    return v.item() if isinstance(v, _Base) else v
+
+
+def arange(start, end=None, step=1, *, dtype=None, device=None, requires_grad=False, out=None):
+    """``arange(end)`` or ``arange(start, end, step)``: int64 for integer arguments, else the default dtype."""
+    check_device(device, "arange")
+    start, end, step = _number(start), _number(end), _number(step)
+    if end is None:
+        start, end = 0, start
+    ints = _py_all(isinstance(v, (builtins.int, np.integer)) for v in (start, end, step))
+    d = as_np_dtype(dtype, default_float()) or (np.dtype(np.int64) if ints else default_float())
+    if d.kind == "f" and not ints:  # PyTorch counts in double, then casts
+        n = builtins.int(_math.ceil((end - start) / step))
+        a = (start + step * np.arange(n, dtype=np.float64)).astype(d)
+    else:
+        a = np.arange(start, end, step).astype(d)
+    return leaf(a, requires_grad)
+
+
+def linspace(start, end, steps, *, dtype=None, device=None, requires_grad=False, out=None):
+    check_device(device, "linspace")
+    d = as_np_dtype(dtype, default_float()) or default_float()
+    return leaf(np.linspace(_number(start), _number(end), steps).astype(d), requires_grad)
+
+
+def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_grad=False):
+    d = as_np_dtype(dtype, default_float()) or default_float()
+    return leaf(np.logspace(start, end, steps, base=base).astype(d), requires_grad)
+
+
+def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None):
+    check_device(device, "eye")
+    return leaf(np.eye(n, m, dtype=as_np_dtype(dtype, default_float()) or default_float()),
+                  requires_grad=requires_grad)
+
+
+# -- random ------------------------------------------------------------------------------------
+
+class Generator:
+    """A random generator for ``generator=`` arguments: a NumPy generator seeded with ``manual_seed``."""
+
+    def __init__(self, device="cpu"):
+        check_device(device, "Generator")
+        self.device = device
+        self.manual_seed(bc.random._DEFAULT_SEED)
+
+    def manual_seed(self, seed):
+        self._seed = builtins.int(seed)
+        self._gen = np.random.default_rng(self._seed)
+        return self
+
+    def seed(self):
+        s = builtins.int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 1)
+        self.manual_seed(s)
+        return s
+
+    def initial_seed(self):
+        return self._seed
+
+    def get_state(self):
+        return self._gen.bit_generator.state
+
+    def set_state(self, state):
+        self._gen.bit_generator.state = state
+        return self
+
+
+def manual_seed(seed):
+    """Seed backchain's default generator (which layers, ``randn``, dropout and loaders draw from).
+    PyTorch's streams are not reproduced bit for bit: the same seed gives other numbers."""
+    g = Generator()
+    g._seed, g._gen = builtins.int(seed), bc.random.manual_seed(seed)
+    return g
+
+
+def seed():
+    s = builtins.int(np.random.SeedSequence().generate_state(1, np.uint64)[0] >> 1)
+    bc.random.manual_seed(s)
+    return s
+
+
+def initial_seed():
+    return bc.random.initial_seed()
+
+
+def get_rng_state():
+    return bc.random.get_rng_state()
+
+
+def set_rng_state(state):
+    bc.random.set_rng_state(state)
+
+
+def _random(draw, size, dtype, generator, device, requires_grad, what):
+    check_device(device, what)
+    d = as_np_dtype(dtype, default_float()) or default_float()
+    a = np.asarray(draw(_gen(generator), _shape_args(size, what))).astype(d)
+    return leaf(a, requires_grad)
+
+
+def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    return _random(lambda g, s: g.random(s), size, dtype, generator, device, requires_grad, "rand")
+
+
+def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
+    return _random(lambda g, s: g.standard_normal(s), size, dtype, generator, device, requires_grad, "randn")
+
+
+def rand_like(input, dtype=None, device=None, requires_grad=False):
+    x = _t(input)
+    return rand(*x.shape, dtype=dtype or x.data.dtype, device=device, requires_grad=requires_grad)
+
+
+def randn_like(input, dtype=None, device=None, requires_grad=False):
+    x = _t(input)
+    return randn(*x.shape, dtype=dtype or x.data.dtype, device=device, requires_grad=requires_grad)
+
+
+def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
+    """Integers in ``[low, high)`` (int64): ``randint(high, size)`` or ``randint(low, high, size)``."""
+    if size is None:
+        low, high, size = 0, low, high
+    check_device(device, "randint")
+    a = _gen(generator).integers(low, high, size=_shape_args((size,), "randint"))
+    return leaf(a.astype(as_np_dtype(dtype) or np.int64))
+
+
+def randint_like(input, low=0, high=None, dtype=None):
+    x = _t(input)
+    return randint(low, high, x.shape, dtype=dtype or x.data.dtype)
+
+
+def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
+    check_device(device, "randperm")
+    return leaf(_gen(generator).permutation(n).astype(as_np_dtype(dtype) or np.int64))
+
+
+def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None):
+    """Samples of N(mean, std**2): tensor means/stds give one sample per element, else ``size`` samples."""
+    m, s = (v.data if isinstance(v, _Base) else v for v in (mean, std))
+    shape = _shape_args((size,), "normal") if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
+    d = as_np_dtype(dtype, default_float()) or np.result_type(
+        *[v for v in (m, s) if isinstance(v, np.ndarray)] or [default_float()])
+    return leaf((_gen(generator).standard_normal(shape) * s + m).astype(d))
+
+
+def bernoulli(input, p=None, *, generator=None):
+    x = _t(input)
+    prob = x.data if p is None else p
+    return leaf((_gen(generator).random(np.shape(x.data)) < prob).astype(x.data.dtype))
+
+
+def multinomial(input, num_samples, replacement=False, *, generator=None):
+    """Indices drawn from the rows of ``input`` (non-negative weights), one row or a batch of rows."""
+    w = np.asarray(_t(input).data, dtype=np.float64)
+    rows = w.reshape(-1, w.shape[-1])
+    g = _gen(generator)
+    out = np.stack([g.choice(rows.shape[1], num_samples, replace=replacement, p=r / r.sum()) for r in rows])
+    return leaf(out.reshape(w.shape[:-1] + (num_samples,)).astype(np.int64))
+
+
+# -- elementwise -------------------------------------------------------------------------------
+
+def _unary(fn, name):
+    def op(input, *, out=None):
+        return fn(_t(input))
+    op.__name__ = name
+    op.__doc__ = f"Elementwise ``{name}`` (``backchain.numpy``'s rule)."
+    return op
+
+
+def _special(name):
+    import backchain.scipy.special as sp
+    return getattr(sp, name)
+
+
+def sigmoid(input, *, out=None):
+    from backchain.nn import functional as F
+    return F.sigmoid(_t(input))
+
+
+def relu(input):
+    from backchain.nn import functional as F
+    return F.relu(_t(input))
+
+
+def rsqrt(input, *, out=None):
+    return 1 / bnp.sqrt(_t(input))
+
+
+def erf(input, *, out=None):
+    return _special("erf")(_t(input))
+
+
+def erfinv(input, *, out=None):
+    return _special("erfinv")(_t(input))
+
+
+def lgamma(input, *, out=None):
+    return _special("gammaln")(_t(input))
+
+
+def add(input, other, *, alpha=1, out=None):
+    a, b = _promote(_t(input), other if alpha == 1 else other * alpha)
+    return bnp.add(a, b)
+
+
+def sub(input, other, *, alpha=1, out=None):
+    a, b = _promote(_t(input), other if alpha == 1 else other * alpha)
+    return bnp.subtract(a, b)
+
+
+subtract = sub
+
+
+def mul(input, other, *, out=None):
+    return bnp.multiply(*_promote(_t(input), other))
+
+
+multiply = mul
+
+
+def div(input, other, *, rounding_mode=None, out=None):
+    a, b = _promote(_t(input), other)
+    if rounding_mode is None:
+        if a.data.dtype.kind in "biu" and (not isinstance(b, (_Base, np.ndarray)) or np.asarray(
+                b.data if isinstance(b, _Base) else b).dtype.kind in "biu"):
+            a = a.type(default_float())
+        return bnp.divide(a, b)
+    if rounding_mode == "floor":
+        return bnp.floor_divide(a, b)
+    if rounding_mode == "trunc":
+        return bnp.trunc(bnp.divide(a, b))
+    raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+
+
+divide = true_divide = div
+
+
+def pow(input, exponent, *, out=None):
+    if not isinstance(input, _Base):  # pow(2, t)
+        return bnp.power(*reversed(_promote(_t(exponent), input)))
+    return bnp.power(*_promote(input, exponent))
+
+
+def remainder(input, other, *, out=None):
+    return bnp.remainder(*_promote(_t(input), other))
+
+
+def fmod(input, other, *, out=None):
+    return bnp.fmod(*_promote(_t(input), other))
+
+
+def maximum(input, other, *, out=None):
+    return bnp.maximum(*_promote(_t(input), other))
+
+
+def minimum(input, other, *, out=None):
+    return bnp.minimum(*_promote(_t(input), other))
+
+
+def atan2(input, other, *, out=None):
+    return bnp.arctan2(*_promote(_t(input), other))
+
+
+def clamp(input, min=None, max=None, *, out=None):
+    """Clip to ``[min, max]`` (either may be None). At a bound the gradient is backchain's 0 (PyTorch: 1)."""
+    x = _t(input)
+    if min is None and max is None:
+        raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
+    return bnp.clip(x, min, max)
+
+
+clip = clamp
+
+
+def where(condition, input=None, other=None):
+    """``where(cond, x, y)``; ``where(cond)`` is ``nonzero(cond, as_tuple=True)``."""
+    if input is None and other is None:
+        return nonzero(condition, as_tuple=True)
+    c = condition.data if isinstance(condition, _Base) else condition
+    x, y = _promote(input, other) if isinstance(input, _Base) else reversed(_promote(_t(other), input))
+    return bnp.where(c, x, y)
+
+
+def nonzero(input, *, as_tuple=False):
+    a = np.asarray(_t(input).data)
+    if as_tuple:
+        return tuple(_const(i) for i in np.nonzero(a))
+    return _const(np.argwhere(a))
+
+
+def _compare(fn, name):
+    def op(input, other, *, out=None):
+        return fn(_t(input), other)
+    op.__name__ = name
+    return op
+
+
+eq, ne, lt, le, gt, ge = (_compare(getattr(bnp, n), m) for n, m in (
+    ("equal", "eq"), ("not_equal", "ne"), ("less", "lt"), ("less_equal", "le"), ("greater", "gt"),
+    ("greater_equal", "ge")))
+greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
+
+
+def logical_not(input, *, out=None):
+    return _const(np.logical_not(_t(input).data))
+
+
+def logical_and(input, other, *, out=None):
+    return _const(np.logical_and(_t(input).data, other.data if isinstance(other, _Base) else other))
+
+
+def logical_or(input, other, *, out=None):
+    return _const(np.logical_or(_t(input).data, other.data if isinstance(other, _Base) else other))
+
+
+def isnan(input):
+    return _const(np.isnan(_t(input).data))
+
+
+def isinf(input):
+    return _const(np.isinf(_t(input).data))
+
+
+def isfinite(input):
+    return _const(np.isfinite(_t(input).data))
+
+
+def equal(input, other):
+    """True if both have the same shape and elements."""
+    a, b = _t(input).data, _t(other).data
+    return bool(np.shape(a) == np.shape(b) and np.array_equal(a, b))
+
+
+def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return bool(np.allclose(_t(input).data, _t(other).data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
+    return _const(np.isclose(_t(input).data, _t(other).data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+# -- reductions ----------------------------------------------------------------------------------
+
+def _cast(x, dtype):
+    return x if dtype is None else x.type(dtype)
+
+
+def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    x = _cast(_t(input), dtype)
+    if x.data.dtype.kind in "bui" and dtype is None:
+        x = x.type(np.int64)
+    return bnp.sum(x, axis=_dims(dim), keepdims=keepdim)
+
+
+def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
+    x = _cast(_t(input), dtype)
+    if x.data.dtype.kind not in "fc":
+        raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
+                           f"complex dtype. Got: {x.dtype} (shape {list(x.shape)}); use .float() first")
+    return bnp.mean(x, axis=_dims(dim), keepdims=keepdim)
+
+
+def prod(input, dim=None, keepdim=False, *, dtype=None):
+    x = _cast(_t(input), dtype)
+    return bnp.prod(x, axis=dim, keepdims=keepdim)
+
+
+def _correction(dim, unbiased, correction):
+    if isinstance(dim, bool):  # the legacy std(unbiased)
+        dim, unbiased = None, dim
+    if correction is None:
+        correction = 0 if unbiased is False else 1
+    return dim, correction
+
+
+def std(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    """Standard deviation with PyTorch's default correction 1 (unbiased; NumPy's ``std`` uses 0)."""
+    dim, ddof = _correction(dim, unbiased, correction)
+    return bnp.std(_t(input), axis=_dims(dim), ddof=ddof, keepdims=keepdim)
+
+
+def var(input, dim=None, unbiased=None, keepdim=False, *, correction=None, out=None):
+    """Variance with PyTorch's default correction 1 (unbiased; NumPy's ``var`` uses 0)."""
+    dim, ddof = _correction(dim, unbiased, correction)
+    return bnp.var(_t(input), axis=_dims(dim), ddof=ddof, keepdims=keepdim)
+
+
+def std_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return std(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def var_mean(input, dim=None, unbiased=None, keepdim=False, *, correction=None):
+    return var(input, dim, unbiased, keepdim, correction=correction), mean(input, dim, keepdim)
+
+
+def _extreme(input, dim, keepdim, other, pick, pair, result, what):
+    x = _t(input)
+    if isinstance(dim, (_Base, np.ndarray)):  # torch.max(a, b): elementwise
+        other, dim = dim, None
+    if other is not None:
+        return pair(*_promote(x, other))
+    if dim is None:
+        if np.size(x.data) == 0:
+            raise RuntimeError(f"{what}(): Expected reduction dim to be specified for input.numel() == 0. "
+                               "Specify the reduction dim with the 'dim' argument.")
+        return (bnp.max if what == "max" else bnp.min)(x)
+    # values taken at the indices, so the gradient goes to the element chosen, as in PyTorch
+    axis = _ax(dim, x.ndim)
+    idx = pick(np.asarray(x.data), axis=axis, keepdims=True) if x.ndim else np.zeros((), np.int64)
+    values = bnp.take_along_axis(x, idx, axis=axis) if x.ndim else x
+    if not keepdim and x.ndim:
+        values, idx = bnp.squeeze(values, axis), np.squeeze(idx, axis)
+    return result(values, _const(idx.astype(np.int64)))
+
+
+def max(input, dim=None, keepdim=False, *, other=None, out=None):
+    """The maximum of all elements; with ``dim``, the named pair ``(values, indices)``; with a tensor,
+    the elementwise maximum."""
+    return _extreme(input, dim, keepdim, other, np.argmax, bnp.maximum, MaxResult, "max")
+
+
+def min(input, dim=None, keepdim=False, *, other=None, out=None):
+    """The minimum of all elements; with ``dim``, the named pair ``(values, indices)``; with a tensor,
+    the elementwise minimum."""
+    return _extreme(input, dim, keepdim, other, np.argmin, bnp.minimum, MinResult, "min")
+
+
+def amax(input, dim=(), keepdim=False, *, out=None):
+    return bnp.amax(_t(input), axis=_dims(dim) if dim != () else None, keepdims=keepdim)
+
+
+def amin(input, dim=(), keepdim=False, *, out=None):
+    return bnp.amin(_t(input), axis=_dims(dim) if dim != () else None, keepdims=keepdim)
+
+
+def aminmax(input, *, dim=None, keepdim=False):
+    return amin(input, () if dim is None else dim, keepdim), amax(input, () if dim is None else dim, keepdim)
+
+
+def _arg(fn, input, dim, keepdim):
+    a = np.asarray(_t(input).data)
+    if dim is None:
+        out = fn(a)
+        return _const(np.reshape(out, (1,) * a.ndim) if keepdim else np.int64(out))
+    return _const(fn(a, axis=dim, keepdims=keepdim).astype(np.int64))
+
+
+def argmax(input, dim=None, keepdim=False):
+    return _arg(np.argmax, input, dim, keepdim)
+
+
+def argmin(input, dim=None, keepdim=False):
+    return _arg(np.argmin, input, dim, keepdim)
+
+
+def all(input, dim=None, keepdim=False, *, out=None):
+    return _const(np.all(_t(input).data, axis=_dims(dim), keepdims=keepdim))
+
+
+def any(input, dim=None, keepdim=False, *, out=None):
+    return _const(np.any(_t(input).data, axis=_dims(dim), keepdims=keepdim))
+
+
+def count_nonzero(input, dim=None):
+    return _const(np.count_nonzero(_t(input).data, axis=_dims(dim)).astype(np.int64))
+
+
+def logsumexp(input, dim, keepdim=False, *, out=None):
+    return _special("logsumexp")(_t(input), axis=_dims(dim), keepdims=keepdim)
+
+
+def cumsum(input, dim, *, dtype=None, out=None):
+    return bnp.cumsum(_cast(_t(input), dtype), axis=dim)
+
+
+def cumprod(input, dim, *, dtype=None, out=None):
+    return bnp.cumprod(_cast(_t(input), dtype), axis=dim)
+
+
+def norm(input, p="fro", dim=None, keepdim=False, dtype=None):
+    """The vector p-norm of all elements (``'fro'`` and 2 alike), or along ``dim``."""
+    x = _cast(_t(input), dtype)
+    if p == "fro":
+        p = 2
+    if dim is None:
+        return bnp.linalg.norm(bnp.reshape(x, (-1,)), ord=p, keepdims=False) if not keepdim else \
+            bnp.reshape(bnp.linalg.norm(bnp.reshape(x, (-1,)), ord=p), (1,) * x.ndim)
+    if isinstance(dim, (tuple, list)) and len(dim) == 2 and p == 2:  # Frobenius over two axes
+        return bnp.sqrt(bnp.sum(x * x, axis=tuple(dim), keepdims=keepdim))
+    return bnp.linalg.norm(x, ord=p, axis=_dims(dim), keepdims=keepdim)
+
+
+def dist(input, other, p=2):
+    return norm(_t(input) - other, p)
+
+
+def median(input, dim=None, keepdim=False):
+    """The lower median of all elements, or ``(values, indices)`` along ``dim``, as PyTorch."""
+    x = _t(input)
+    if dim is None:
+        flat = bnp.reshape(x, (-1,))
+        k = (np.size(x.data) - 1) // 2
+        return flat[builtins.int(np.argsort(np.asarray(x.data).ravel(), kind="stable")[k])]
+    axis = _ax(dim, x.ndim)
+    order = np.argsort(np.asarray(x.data), axis=axis, kind="stable")
+    k = (x.shape[axis] - 1) // 2
+    idx = np.take(order, [k], axis=axis)
+    values = bnp.take_along_axis(x, idx, axis=axis)
+    if not keepdim:
+        values, idx = bnp.squeeze(values, axis), np.squeeze(idx, axis)
+    return MinResult(values, _const(idx.astype(np.int64)))
+
+
+# -- shapes -------------------------------------------------------------------------------------
+
+def reshape(input, shape):
+    return bnp.reshape(_t(input), tuple(shape))
+
+
+def flatten(input, start_dim=0, end_dim=-1):
+    """Merge dimensions ``start_dim..end_dim`` into one (a 0-d tensor becomes shape (1,))."""
+    x = _t(input)
+    shape = np.shape(x.data)
+    if not shape:
+        return bnp.reshape(x, (1,))
+    s, e = start_dim % len(shape), end_dim % len(shape)
+    if s > e:
+        raise RuntimeError(f"flatten() has invalid args: start_dim ({start_dim}) cannot come after end_dim ({end_dim})")
+    new = shape[:s] + (builtins.int(np.prod(shape[s:e + 1])),) + shape[e + 1:]
+    return x if new == shape else bnp.reshape(x, new)
+
+
+def squeeze(input, dim=None):
+    """Drop dimensions of size 1: all, or those of ``dim`` (an int or tuple) that have size 1 (others stay)."""
+    x = _t(input)
+    shape = np.shape(x.data)
+    if dim is None:
+        return bnp.squeeze(x)
+    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
+    axes = tuple(d % len(shape) for d in dims if shape and shape[d] == 1) if shape else ()
+    return bnp.squeeze(x, axes) if axes else x
+
+
+def unsqueeze(input, dim):
+    return _t(input).unsqueeze(dim)
+
+
+def transpose(input, dim0, dim1):
+    return bnp.swapaxes(_t(input), dim0, dim1)
+
+
+swapaxes = swapdims = transpose
+
+
+def permute(input, dims):
+    return bnp.transpose(_t(input), tuple(dims))
+
+
+def t(input):
+    return _t(input).t()
+
+
+def movedim(input, source, destination):
+    return bnp.moveaxis(_t(input), source, destination)
+
+
+moveaxis = movedim
+
+
+def cat(tensors, dim=0, *, out=None):
+    """Concatenate along ``dim`` (PyTorch's legacy rule: empty 1-d tensors are skipped)."""
+    ts = [_t(x) for x in tensors]
+    kept = [x for x in ts if not (x.ndim == 1 and x.shape[0] == 0)] or ts[:1]
+    return bnp.concatenate(kept, axis=dim)
+
+
+concat = concatenate = cat
+
+
+def stack(tensors, dim=0, *, out=None):
+    return bnp.stack([_t(x) for x in tensors], axis=dim)
+
+
+def hstack(tensors):
+    return bnp.hstack([_t(x) for x in tensors])
+
+
+def vstack(tensors):
+    return bnp.vstack([_t(x) for x in tensors])
+
+
+def split(tensor, split_size_or_sections, dim=0):
+    """Pieces of ``split_size`` along ``dim`` (the last may be smaller), or of the listed sizes.
+    (NumPy's ``split`` takes a number of pieces or cut indices instead.)"""
+    x = _t(tensor)
+    n = x.shape[dim]
+    if isinstance(split_size_or_sections, (builtins.int, np.integer)):
+        size = builtins.int(split_size_or_sections)
+        if size <= 0:
+            raise RuntimeError(f"split: split_size must be positive, got {size}")
+        cuts = list(range(size, n, size))
+    else:
+        sizes = [builtins.int(s) for s in split_size_or_sections]
+        if _py_sum(sizes) != n:
+            raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {n} (input tensor's size at "
+                               f"dimension {dim}), but got split_sizes={sizes}")
+        cuts = list(np.cumsum(sizes)[:-1])
+    return tuple(bnp.split(x, cuts, axis=dim)) if cuts else (x,)
+
+
+def tensor_split(input, indices_or_sections, dim=0):
+    return tuple(bnp.array_split(_t(input), indices_or_sections, axis=dim))
+
+
+def chunk(input, chunks, dim=0):
+    """At most ``chunks`` pieces of ``ceil(n / chunks)`` along ``dim``."""
+    x = _t(input)
+    return split(x, _py_max(1, -(-x.shape[dim] // chunks)), dim)
+
+
+def unbind(input, dim=0):
+    x = _t(input)
+    axis = _ax(dim, x.ndim)
+    return tuple(bnp.squeeze(p, axis) for p in bnp.split(x, x.shape[axis], axis=axis))
+
+
+def narrow(input, dim, start, length):
+    return _t(input).narrow(dim, start, length)
+
+
+def flip(input, dims):
+    return bnp.flip(_t(input), axis=tuple(dims) if isinstance(dims, (list, tuple)) else dims)
+
+
+def roll(input, shifts, dims=None):
+    return bnp.roll(_t(input), shifts, axis=dims)
+
+
+def tile(input, dims):
+    return bnp.tile(_t(input), tuple(dims))
+
+
+def repeat_interleave(input, repeats, dim=None):
+    x = _t(input)
+    r = repeats.data if isinstance(repeats, _Base) else repeats
+    return bnp.repeat(x if dim is not None else bnp.reshape(x, (-1,)), r, axis=dim if dim is not None else 0)
+
+
+def broadcast_to(input, size):
+    return bnp.broadcast_to(_t(input), tuple(size))
+
+
+def tril(input, diagonal=0):
+    return bnp.tril(_t(input), diagonal)
+
+
+def triu(input, diagonal=0):
+    return bnp.triu(_t(input), diagonal)
+
+
+def diag(input, diagonal=0):
+    return bnp.diag(_t(input), diagonal)
+
+
+def diagonal(input, offset=0, dim1=0, dim2=1):
+    return bnp.diagonal(_t(input), offset, dim1, dim2)
+
+
+def trace(input):
+    return bnp.trace(_t(input))
+
+
+# -- sorting and indexing ---------------------------------------------------------------------------
+
+def _order(a, axis, descending):
+    if descending:  # stable, equal elements in their order: sort the reversed array, then reverse back
+        n = a.shape[axis]
+        rev = np.flip(a, axis)
+        idx = np.flip(np.argsort(rev, axis=axis, kind="stable"), axis)
+        return n - 1 - idx
+    return np.argsort(a, axis=axis, kind="stable")
+
+
+def sort(input, dim=-1, descending=False, stable=False, *, out=None):
+    """``(values, indices)``, ties in their original order; each value's gradient goes to its element."""
+    x = _t(input)
+    if x.ndim == 0:
+        return SortResult(x, _const(np.int64(0)))
+    idx = _order(np.asarray(x.data), _ax(dim, x.ndim), descending)
+    return SortResult(bnp.take_along_axis(x, idx, axis=dim), _const(idx.astype(np.int64)))
+
+
+def argsort(input, dim=-1, descending=False, stable=False):
+    x = _t(input)
+    return _const(_order(np.asarray(x.data), _ax(dim, x.ndim), descending).astype(np.int64))
+
+
+def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
+    """The ``k`` largest (or smallest) elements along ``dim`` and their indices."""
+    x = _t(input)
+    axis = _ax(dim, x.ndim)
+    if not 0 <= k <= x.shape[axis]:
+        raise RuntimeError(f"topk: selected index k ({k}) out of range for a dimension of size {x.shape[axis]}")
+    idx = np.take(_order(np.asarray(x.data), axis, largest), np.arange(k), axis=axis)
+    return TopkResult(bnp.take_along_axis(x, idx, axis=axis), _const(idx.astype(np.int64)))
+
+
+def _index_array(index, what):
+    a = np.asarray(index.data if isinstance(index, _Base) else index)
+    if a.dtype.kind not in "iu":
+        raise RuntimeError(f"{what}(): Expected dtype int64 for index, got {a.dtype}")
+    return a
+
+
+def gather(input, dim, index, *, sparse_grad=False, out=None):
+    """``out[i][j] = input[index[i][j]][j]`` along ``dim`` (``index`` may be smaller than ``input``
+    in the other dimensions, as in PyTorch)."""
+    x = _t(input)
+    idx = _index_array(index, "gather")
+    axis = _ax(dim, x.ndim)
+    if idx.ndim != x.ndim:
+        raise RuntimeError(f"gather(): Index tensor must have the same number of dimensions as input tensor "
+                           f"(index {list(idx.shape)}, input {list(x.shape)})")
+    cut = tuple(slice(None) if a == axis or idx.shape[a] == x.shape[a] else slice(0, idx.shape[a])
+                for a in range(x.ndim))
+    src = x if _py_all(c == slice(None) for c in cut) else x[cut]
+    return bnp.take_along_axis(src, idx, axis=axis)
+
+
+def _positions(shape, idx, axis):
+    """The flat position in an array of ``shape`` of every element of ``index`` along ``axis``."""
+    coords = list(np.indices(idx.shape, sparse=True))
+    coords[axis] = idx
+    return np.ravel_multi_index(tuple(np.broadcast_arrays(*coords)), shape)
+
+
+def scatter(input, dim, index, src=None, *, value=None, reduce=None):
+    """A copy of ``input`` with ``src`` (or ``value``) written at ``index`` along ``dim``;
+    ``reduce='add'`` adds instead. Differentiable in ``input`` and ``src``."""
+    if reduce is not None and reduce not in ("add", "sum"):
+        raise RuntimeError(f"scatter: reduce={reduce!r} is not supported (only 'add')")
+    x = _t(input)
+    idx = _index_array(index, "scatter")
+    axis = _ax(dim, x.ndim)
+    if src is None:
+        src = value
+    if not isinstance(src, (_Base, np.ndarray)):
+        src = np.full(idx.shape, src, dtype=x.data.dtype)
+    else:
+        src = _t(src)
+        if src.shape != idx.shape:
+            src = src[tuple(slice(0, s) for s in idx.shape)]
+        if src.data.dtype != x.data.dtype:
+            src = src.type(x.data.dtype)
+    pos = _positions(np.shape(x.data), idx, axis).ravel()
+    flat_src = bnp.reshape(src, (-1,))
+    if reduce is not None:
+        return x + bnp.reshape(_scatter(flat_src, shape=(np.size(x.data),), index=pos), np.shape(x.data))
+    # written elements come from src (the last write wins), the others from input: one gather of both
+    sel = np.arange(np.size(x.data))
+    sel[pos] = np.size(x.data) + np.arange(pos.size)
+    both = bnp.concatenate([bnp.reshape(x, (-1,)), flat_src])
+    return bnp.reshape(both[sel], np.shape(x.data))
+
+
+def scatter_add(input, dim, index, src):
+    return scatter(input, dim, index, src, reduce="add")
+
+
+def index_select(input, dim, index):
+    x = _t(input)
+    idx = _index_array(index, "index_select")
+    return bnp.take(x, idx, axis=dim)
+
+
+def index_add(input, dim, index, source, *, alpha=1):
+    x = _t(input)
+    idx = _index_array(index, "index_add")
+    axis = _ax(dim, x.ndim)
+    where = (slice(None),) * axis + (idx,)
+    src = _t(source) * alpha if alpha != 1 else _t(source)
+    return x + _scatter(src, shape=np.shape(x.data), index=where)
+
+
+def masked_fill(input, mask, value):
+    """``input`` with ``value`` where ``mask`` is True (differentiable in ``input`` and a tensor ``value``)."""
+    x = _t(input)
+    m = np.asarray(mask.data if isinstance(mask, _Base) else mask)
+    if m.dtype != np.bool_:
+        raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {m.dtype}")
+    if isinstance(value, _Base):
+        if value.ndim != 0:
+            raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
+                               f"{value.ndim} dimension(s)")
+        v = value if value.data.dtype == x.data.dtype else value.type(x.data.dtype)
+    else:
+        v = np.asarray(value, dtype=x.data.dtype)
+    return bnp.where(m, v, x)
+
+
+def masked_select(input, mask):
+    x = _t(input)
+    m = np.broadcast_to(np.asarray(mask.data if isinstance(mask, _Base) else mask), x.shape)
+    return x[m]
+
+
+# -- linear algebra ----------------------------------------------------------------------------------
+
+def matmul(input, other, *, out=None):
+    return _matmul(_t(input), other)
+
+
+def mm(input, mat2, *, out=None):
+    x = _t(input)
+    if x.ndim != 2 or np.ndim(_t(mat2).data) != 2:
+        raise RuntimeError(f"mm: expected 2-D tensors, got {list(x.shape)} and {list(_t(mat2).shape)}")
+    return _matmul(x, mat2)
+
+
+def bmm(input, mat2, *, out=None):
+    x = _t(input)
+    if x.ndim != 3 or np.ndim(_t(mat2).data) != 3:
+        raise RuntimeError(f"bmm: expected 3-D tensors, got {list(x.shape)} and {list(_t(mat2).shape)}")
+    return _matmul(x, mat2)
+
+
+def mv(input, vec, *, out=None):
+    return _matmul(_t(input), vec)
+
+
+def dot(input, other, *, out=None):
+    return bnp.dot(_t(input), other)
+
+
+def outer(input, vec2, *, out=None):
+    return bnp.outer(_t(input), vec2)
+
+
+ger = outer
+
+
+def einsum(equation, *operands):
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = operands[0]
+    return bnp.einsum(equation, *[_t(o) for o in operands])
+
+
+def addmm(input, mat1, mat2, *, beta=1, alpha=1):
+    return beta * _t(input) + alpha * _matmul(_t(mat1), mat2)
+
+
+def cdist(x1, x2, p=2.0, compute_mode=None):
+    """Pairwise p-norm distances between the rows of ``x1`` (..., P, M) and ``x2`` (..., R, M)."""
+    a, b = _t(x1), _t(x2)
+    diff = bnp.expand_dims(a, -2) - bnp.expand_dims(b, -3)
+    return bnp.linalg.norm(diff, ord=p, axis=-1)
+
+
+def softmax(input, dim=None, dtype=None):
+    from backchain.nn import functional as F
+    return F.softmax(_t(input), dim, dtype=dtype)
+
+
+def log_softmax(input, dim=None, dtype=None):
+    from backchain.nn import functional as F
+    return F.log_softmax(_t(input), dim, dtype=dtype)
+
+
+# -- misc -------------------------------------------------------------------------------------------
+
+def is_tensor(obj):
+    return isinstance(obj, _Base)
+
+
+def is_floating_point(input):
+    return _t(input).data.dtype.kind == "f"
+
+
+def is_complex(input):
+    return _t(input).data.dtype.kind == "c"
+
+
+def numel(input):
+    return builtins.int(np.size(_t(input).data))
+
+
+def meshgrid(*tensors, indexing="ij"):
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tensors[0]
+    return tuple(bnp.meshgrid(*[_t(x) for x in tensors], indexing=indexing))
+
+
+def clone(input, *, memory_format=None):
+    return _t(input).clone()
+
+
+def detach(input):
+    return _t(input).detach()
+
+
+def result_type(tensor1, tensor2):
+    from ._tensor import _torch_result_dtype
+    from ._types import to_torch_dtype
+    return to_torch_dtype(_torch_result_dtype(np.asarray(_t(tensor1).data), np.asarray(_t(tensor2).data)))
+
+
+def _install_unary():
+    names = {"exp": bnp.exp, "log": bnp.log, "log1p": bnp.log1p, "expm1": bnp.expm1, "log2": bnp.log2,
+             "log10": bnp.log10, "sin": bnp.sin, "cos": bnp.cos, "tan": bnp.tan, "tanh": bnp.tanh,
+             "sinh": bnp.sinh, "cosh": bnp.cosh, "asin": bnp.arcsin, "acos": bnp.arccos, "atan": bnp.arctan,
+             "arcsin": bnp.arcsin, "arccos": bnp.arccos, "arctan": bnp.arctan, "sqrt": bnp.sqrt,
+             "abs": bnp.abs, "absolute": bnp.abs, "neg": bnp.negative, "negative": bnp.negative,
+             "sign": bnp.sign, "floor": bnp.floor, "ceil": bnp.ceil, "round": bnp.round, "trunc": bnp.trunc,
+             "square": bnp.square, "reciprocal": bnp.reciprocal, "real": bnp.real, "imag": bnp.imag,
+             "conj": bnp.conj, "angle": bnp.angle, "exp2": bnp.exp2}
+    out = {}
+    for name, fn in names.items():
+        out[name] = _unary(fn, name)
+    return out
+
+
+globals().update(_install_unary())
+
+# Tensor methods that are these functions with the tensor first (PyTorch's meaning, not NumPy's)
+_METHODS = [
+    "sum", "mean", "prod", "std", "var", "max", "min", "amax", "amin", "argmax", "argmin", "all", "any",
+    "logsumexp", "cumsum", "cumprod", "norm", "dist", "median", "count_nonzero", "sort", "argsort", "topk",
+    "gather", "scatter", "scatter_add", "index_select", "index_add", "masked_fill", "masked_select",
+    "split", "tensor_split", "chunk", "unbind", "flip", "roll", "tile", "repeat_interleave", "tril", "triu",
+    "diag", "diagonal", "trace", "movedim", "moveaxis", "clamp", "clip", "where", "nonzero",
+    "eq", "ne", "lt", "le", "gt", "ge", "greater", "less", "greater_equal", "less_equal", "not_equal",
+    "logical_not", "logical_and", "logical_or", "isnan", "isinf", "isfinite", "equal", "allclose", "isclose",
+    "add", "sub", "subtract", "mul", "multiply", "div", "divide", "true_divide", "pow", "remainder", "fmod",
+    "maximum", "minimum", "atan2", "matmul", "mm", "bmm", "mv", "dot", "outer", "addmm",
+    "softmax", "log_softmax", "sigmoid", "relu", "rsqrt", "erf", "erfinv", "lgamma", "swapaxes",
+    "exp", "log", "log1p", "expm1", "log2", "log10", "sin", "cos", "tan", "tanh", "sinh", "cosh", "asin",
+    "acos", "atan", "arcsin", "arccos", "arctan", "sqrt", "abs", "absolute", "neg", "negative", "sign",
+    "floor", "ceil", "round", "trunc", "square", "reciprocal", "conj", "angle", "exp2",
+    "std_mean", "var_mean", "aminmax",
+]
+
+
+def _method(fn):
+    def method(self, *args, **kwargs):
+        return fn(self, *args, **kwargs)
+    method.__name__ = fn.__name__
+    method.__doc__ = fn.__doc__
+    return method
+
+
+def _torch_results(fn):
+    """``fn`` returning torch Tensors where ``backchain.numpy`` gives an ndarray (integer or bool results)."""
+    def op(*args, **kwargs):
+        return wrap_result(fn(*args, **kwargs))
+    op.__name__ = fn.__name__
+    op.__doc__ = fn.__doc__
+    return op
+
+
+for _n in ("sum", "prod", "cumsum", "cumprod", "div", "remainder", "fmod", "maximum", "minimum", "where", "eq",
+           "ne", "lt", "le", "gt", "ge", "floor", "ceil", "round", "trunc", "sign", "abs", "neg", "flip", "roll",
+           "tile", "repeat_interleave", "tril", "triu", "diag", "diagonal", "trace", "cat", "stack", "split",
+           "chunk", "unbind", "reshape", "flatten", "squeeze", "transpose", "permute", "gather", "index_select",
+           "masked_fill", "masked_select", "matmul", "mm", "bmm", "dot", "outer", "einsum", "clamp", "add", "sub",
+           "mul", "pow", "square", "amax", "amin", "movedim", "broadcast_to", "tensor_split", "hstack", "vstack"):
+    globals()[_n] = _torch_results(globals()[_n])
+greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
+subtract, multiply, divide, true_divide, clip, concat, concatenate = sub, mul, div, div, clamp, cat, cat
+swapaxes = swapdims = transpose
+moveaxis = movedim
+
+
+def _where_method(self, condition, other):
+    return where(condition, self, other)
+
+
+for _n in _METHODS:
+    setattr(Tensor, _n, _method(globals()[_n]))
+Tensor.where = _where_method
+Tensor.__abs__ = lambda self: bnp.abs(self)

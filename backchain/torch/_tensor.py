@@ -1,0 +1,627 @@
+"""``backchain.torch.Tensor``: a backchain Tensor whose methods mean what they mean in PyTorch.
+
+It is a subclass of ``backchain.Tensor`` of rank 1 (``_rank``): every operation with a torch Tensor
+among its arguments returns a torch Tensor (the core's result classes), so a ``bc.nn`` model fed one
+returns one. Where NumPy and PyTorch give a method name two meanings (``size``, ``transpose``,
+``max(1)``, ``repeat``, ``view``, ``std``, ``split``, ``flatten``, ``squeeze``), a torch Tensor has
+PyTorch's and a plain backchain Tensor keeps NumPy's: which one a value has is fixed by the namespace
+that made it, never guessed from the arguments.
+
+What stays NumPy's: ``.data`` is the ndarray itself (the core reads it on every operation), and
+in-place writes into it go through the Tensor (``p.data.zero_()`` is ``p.zero_()`` under
+``no_grad``).
+"""
+import collections
+
+import numpy as np
+
+import backchain as bc
+import backchain.numpy as bnp
+from .._core.primitive import use_result_classes
+from .._core.tensor import Tensor as _Base, make_const, bump_version, is_grad_enabled
+from . import _types
+from ._types import Size, to_torch_dtype, as_np_dtype, check_device
+
+__all__ = ["Tensor", "as_torch", "get_default_dtype", "set_default_dtype", "default_float"]
+
+_DEFAULT = {"float": np.dtype(np.float32)}
+
+
+def default_float():
+    """The NumPy dtype of ``torch.get_default_dtype()``."""
+    return _DEFAULT["float"]
+
+
+def get_default_dtype():
+    """The dtype that Python floats become (``torch.float32`` unless set)."""
+    return to_torch_dtype(_DEFAULT["float"])
+
+
+def set_default_dtype(d):
+    """Set the dtype that Python floats and float lists become: ``torch.float32`` or ``torch.float64``."""
+    d = as_np_dtype(d)
+    if d.kind != "f":
+        raise TypeError(f"set_default_dtype: only floating-point types are supported as the default type, got {d}")
+    _DEFAULT["float"] = d
+
+
+_GRAD = _Base.__dict__["grad"]  # the slot: an ndarray (or a Tensor after create_graph)
+_CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
+
+
+def _torch_result_dtype(a, b):
+    """The dtype of a binary operation on arrays ``a`` and ``b`` by PyTorch's promotion: the higher
+    category (bool < integer < float < complex) wins; within one, a 0-d operand does not widen an
+    operand with dimensions."""
+    da, db = a.dtype, b.dtype
+    ca, cb = _CATEGORY.get(da.kind, 2), _CATEGORY.get(db.kind, 2)
+    za, zb = a.ndim == 0, b.ndim == 0
+    if ca != cb:
+        hi, zhi, zlo = (da, za, zb) if ca > cb else (db, zb, za)
+        if zhi and not zlo and hi.kind == "f":
+            return _DEFAULT["float"] if hi.itemsize >= _DEFAULT["float"].itemsize else hi
+        return hi
+    if za != zb:
+        return db if za else da
+    return np.promote_types(da, db)
+
+
+def _promote(x, o):
+    """``x`` (a torch Tensor) and the other operand ``o``, cast so that NumPy computes in the dtype
+    PyTorch would: float32 with an int64 tensor stays float32; an integer tensor with a Python float
+    takes the default dtype."""
+    xd = x.data.dtype
+    if isinstance(o, _Base) or isinstance(o, np.ndarray):
+        od = o.data.dtype if isinstance(o, _Base) else o.dtype
+        if od == xd:
+            return x, o
+        t = _torch_result_dtype(np.asarray(x.data), np.asarray(o.data if isinstance(o, _Base) else o))
+        return (x if xd == t else bnp.astype(x, t)), (o if od == t else bnp.astype(o, t))
+    if o.__class__ is float and xd.kind in "biu":
+        return bnp.astype(x, _DEFAULT["float"]), o
+    return x, o
+
+
+def wrap_result(r):
+    """An operation's result as torch Tensors: backchain.numpy gives integer and bool results of its
+    non-differentiable functions (comparisons, ``floor_divide``) as ndarrays."""
+    if isinstance(r, _Base):
+        return r
+    if isinstance(r, (np.ndarray, np.generic)):
+        return make_const(np.asarray(r), Tensor)
+    if isinstance(r, tuple):
+        items = [wrap_result(v) if isinstance(v, (np.ndarray, np.generic)) else v for v in r]
+        return type(r)(*items) if hasattr(r, "_fields") else tuple(items)
+    return r
+
+
+def _binary(name):
+    fn = getattr(bnp, name)
+    true_divide = name == "divide"
+
+    def op(self, other):
+        a, b = _promote(self, other)
+        if true_divide and a.data.dtype.kind in "biu":  # integers divide into the default float dtype
+            a = bnp.astype(a, _DEFAULT["float"])
+        r = fn(a, b)
+        return r if isinstance(r, _Base) else wrap_result(r)
+
+    def rop(self, other):
+        a, b = _promote(self, other)
+        if true_divide and a.data.dtype.kind in "biu":
+            a = bnp.astype(a, _DEFAULT["float"])
+        r = fn(b, a)
+        return r if isinstance(r, _Base) else wrap_result(r)
+
+    return op, rop
+
+
+def _matmul(self, other):
+    o = other.data if isinstance(other, _Base) else other
+    od = getattr(o, "dtype", None)
+    if od is not None and od != self.data.dtype and od.kind in "fc" and self.data.dtype.kind in "fc":
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_tname(self.data.dtype)} != "
+                           f"{_tname(od)} (matmul of {list(self.shape)} and {list(np.shape(o))}); cast one "
+                           "with .float() or .double()")
+    return bnp.matmul(self, other)
+
+
+def _tname(d):
+    """PyTorch's short name of a dtype in messages: float, double, long, ..."""
+    return {"float32": "float", "float64": "double", "int64": "long", "int32": "int", "float16": "half",
+            "bool": "bool"}.get(np.dtype(d).name, np.dtype(d).name)
+
+
+def as_torch(x, dtype=None):
+    """``x`` as a torch Tensor: a torch Tensor as is; a backchain Tensor's data, or an array_like, as
+    a new constant (Python floats in the default dtype)."""
+    if isinstance(x, Tensor) and dtype is None:
+        return x
+    if isinstance(x, _Base):
+        if x.requires_grad:
+            out = bnp.positive(x) if dtype is None else bnp.astype(x, as_np_dtype(dtype))
+            out.__class__ = Tensor  # a fresh node: give it torch's methods
+            return out
+        data = x.data
+    else:
+        data = x
+    return make_const(_array(data, dtype), Tensor)
+
+
+def _array(data, dtype=None, copy=False):
+    """An ndarray of ``data`` with PyTorch's inference: Python floats in the default dtype, ints int64."""
+    d = as_np_dtype(dtype, _DEFAULT["float"])
+    if isinstance(data, (np.ndarray, np.generic)):
+        a = np.array(data, dtype=d, copy=True) if copy else np.asarray(data, dtype=d)
+        return a
+    if isinstance(data, (list, tuple)) and any(isinstance(v, _Base) for v in data):
+        data = [v.data if isinstance(v, _Base) else v for v in data]
+    a = np.array(data, dtype=d)
+    if d is None and a.dtype == np.float64:
+        a = a.astype(_DEFAULT["float"])
+    elif d is None and a.dtype == np.complex128 and _DEFAULT["float"] == np.float32:
+        a = a.astype(np.complex64)
+    if a.dtype == object:
+        raise TypeError(f"torch.tensor: could not infer a dtype for {type(data).__name__} data; expected numbers "
+                        "or nested lists of numbers")
+    return a
+
+
+MaxResult = collections.namedtuple("max", ["values", "indices"])
+MinResult = collections.namedtuple("min", ["values", "indices"])
+SortResult = collections.namedtuple("sort", ["values", "indices"])
+TopkResult = collections.namedtuple("topk", ["values", "indices"])
+
+
+class GradFn:
+    """The node that produced a Tensor, as PyTorch shows it: ``name()``, ``next_functions``."""
+
+    __slots__ = ("_t",)
+
+    def __init__(self, t):
+        self._t = t
+
+    def name(self):
+        if self._t._prim is None:
+            return "torch::autograd::AccumulateGrad"
+        return _backward_name(self._t._prim.name)
+
+    @property
+    def next_functions(self):
+        """One ``(node, 0)`` per input: the input's node, ``AccumulateGrad`` for a leaf that requires grad,
+        None for a constant."""
+        if self._t._prim is None:
+            return ()
+        out = []
+        for p in self._t._inputs or ():
+            if not isinstance(p, _Base) or not p.requires_grad:
+                out.append((None, 0))
+            else:
+                out.append((GradFn(p), 0))
+        return tuple(out)
+
+    @property
+    def variable(self):
+        """The leaf of an ``AccumulateGrad`` node."""
+        return self._t
+
+    def __repr__(self):
+        name = self.name().split("::")[-1]
+        return f"<{name} object>"
+
+
+# backchain's primitive names -> PyTorch's backward node names, where they differ beyond CamelCase
+_NODE_NAMES = {
+    "add": "Add", "subtract": "Sub", "multiply": "Mul", "divide": "Div", "true_divide": "Div", "power": "Pow",
+    "matmul": "Mm", "negative": "Neg", "getitem": "Select", "reshape": "View", "transpose": "Permute",
+    "swapaxes": "Transpose", "concatenate": "Cat", "astype": "ToCopy", "maximum": "Maximum",
+    "take_along_axis": "Gather", "positive": "Clone", "absolute": "Abs", "exp": "Exp", "log": "Log",
+    "amax": "Amax", "max": "Max", "linear": "Addmm", "log_softmax": "LogSoftmax", "nll_loss": "NllLoss",
+    "cross_entropy": "NllLoss",
+}
+
+
+def _backward_name(prim):
+    prim = prim.rsplit(".", 1)[-1]
+    base = _NODE_NAMES.get(prim)
+    if base is None:
+        base = "".join(w.capitalize() for w in prim.split("_"))
+    return f"{base}Backward0"
+
+
+def _dims(dim):
+    if isinstance(dim, list):
+        return tuple(dim)
+    return dim
+
+
+def _shape_args(shape, what):
+    if len(shape) == 1 and isinstance(shape[0], (tuple, list, Size)):
+        shape = tuple(shape[0])
+    for s in shape:
+        if isinstance(s, (bool, float)) or not isinstance(s, (int, np.integer)):
+            raise TypeError(f"{what}(): sizes must be integers, got {shape!r}")
+    return tuple(int(s) for s in shape)
+
+
+class Tensor(_Base):
+    """A backchain Tensor with PyTorch's method semantics (see the module docstring).
+
+    ``torch.Tensor(data)`` makes a tensor of the default dtype; ``torch.Tensor(2, 3)`` one of that shape.
+    """
+
+    __slots__ = ()
+    _rank = 1
+
+    def __init__(self, *data, requires_grad=False, dtype=None):
+        if len(data) == 1 and not isinstance(data[0], (int, np.integer)):
+            a = _array(data[0], dtype)
+            if dtype is None and not isinstance(data[0], _Base) and a.dtype.kind in "biu":
+                a = a.astype(_DEFAULT["float"])
+        else:
+            a = np.zeros(_shape_args(data, "Tensor"), dtype=as_np_dtype(dtype) or _DEFAULT["float"])
+        _Base.__init__(self, a, requires_grad=requires_grad)
+
+    # -- attributes with PyTorch's types --------------------------------------------------
+    shape = property(lambda self: Size(np.shape(self.data)))
+    dtype = property(lambda self: to_torch_dtype(self.data.dtype))
+    device = property(lambda self: _types.device("cpu"))
+    is_cuda = False
+    is_sparse = False
+    is_quantized = False
+    is_meta = False
+    layout = "torch.strided"
+
+    @property
+    def grad(self):
+        g = _GRAD.__get__(self)
+        if g is None or isinstance(g, _Base):
+            return g
+        return make_const(g, Tensor)  # shares the array: p.grad.zero_() zeroes the gradient
+
+    @grad.setter
+    def grad(self, value):
+        if isinstance(value, _Base) and not value.requires_grad:
+            value = value.data
+        _GRAD.__set__(self, value)
+
+    @grad.deleter
+    def grad(self):
+        _GRAD.__set__(self, None)
+
+    @property
+    def grad_fn(self):
+        """The node that produced this tensor (``name()``, ``next_functions``); None for a leaf."""
+        return None if self._prim is None else GradFn(self)
+
+    def size(self, dim=None):
+        """The shape as ``torch.Size``, or its length along ``dim``."""
+        s = np.shape(self.data)
+        return Size(s) if dim is None else s[dim]
+
+    def dim(self):
+        return np.ndim(self.data)
+
+    ndimension = dim
+
+    def numel(self):
+        return int(np.size(self.data))
+
+    nelement = numel
+
+    def element_size(self):
+        return self.data.dtype.itemsize
+
+    def stride(self, dim=None):
+        st = tuple(s // self.data.itemsize for s in np.asarray(self.data).strides)
+        return st if dim is None else st[dim]
+
+    def is_contiguous(self, memory_format=None):
+        return bool(np.asarray(self.data).flags.c_contiguous)
+
+    def is_floating_point(self):
+        return self.data.dtype.kind == "f"
+
+    def is_complex(self):
+        return self.data.dtype.kind == "c"
+
+    def data_ptr(self):
+        return np.asarray(self.data).ctypes.data
+
+    def __format__(self, spec):
+        if np.ndim(self.data) == 0:
+            return format(self.item(), spec)
+        return format(repr(self), spec)
+
+    def __repr__(self):
+        from ._repr import tensor_repr
+        return tensor_repr(self)
+
+    __str__ = __repr__
+
+    def __hash__(self):
+        return id(self)
+
+    # -- conversions --------------------------------------------------------------
+    def to(self, *args, dtype=None, device=None, non_blocking=False, copy=False, memory_format=None):
+        """``to(dtype)``, ``to(device)``, ``to(device, dtype)``, ``to(other)``: a cast (devices other than
+        the CPU raise)."""
+        for a in args:
+            if isinstance(a, _Base):
+                dtype = a.data.dtype
+            elif isinstance(a, (str, _types.device)) or a is None:
+                check_device(a, "Tensor.to")
+            else:
+                dtype = a
+        check_device(device, "Tensor.to")
+        if dtype is None or as_np_dtype(dtype) == self.data.dtype:
+            return self.clone() if copy else self
+        return self.type(dtype)
+
+    def type(self, dtype=None, non_blocking=False):
+        """The tensor cast to ``dtype`` (a torch dtype, or a name like ``'torch.FloatTensor'``); without one,
+        the type's name."""
+        if dtype is None:
+            return _TYPE_NAMES.get(self.data.dtype.name, "torch.Tensor")
+        if isinstance(dtype, str) and dtype in _TYPE_BY_NAME:
+            dtype = _TYPE_BY_NAME[dtype]
+        d = as_np_dtype(dtype, _DEFAULT["float"])
+        if d == self.data.dtype:
+            return self
+        return bnp.astype(self, d)
+
+    def float(self):
+        return self.type(np.float32)
+
+    def double(self):
+        return self.type(np.float64)
+
+    def half(self):
+        return self.type(np.float16)
+
+    def long(self):
+        return self.type(np.int64)
+
+    def int(self):
+        return self.type(np.int32)
+
+    def short(self):
+        return self.type(np.int16)
+
+    def bool(self):
+        return self.type(np.bool_)
+
+    def byte(self):
+        return self.type(np.uint8)
+
+    def type_as(self, other):
+        return self.type(other.data.dtype)
+
+    def cpu(self, memory_format=None):
+        return self
+
+    def cuda(self, *args, **kwargs):
+        check_device("cuda", "Tensor.cuda")
+
+    def numpy(self, force=False):
+        """The data as an ndarray (shared); a tensor that requires grad raises, as in PyTorch."""
+        if self.requires_grad and not force:
+            raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
+                               f"instead (tensor of shape {list(self.shape)}, {self.dtype})")
+        return np.asarray(self.data)
+
+    def clone(self, memory_format=None):
+        """A copy; differentiable (its gradient flows to this tensor)."""
+        if self.requires_grad and is_grad_enabled():
+            return bnp.positive(self)
+        return make_const(np.array(self.data, copy=True), Tensor)
+
+    def contiguous(self, memory_format=None):
+        return self
+
+    def pin_memory(self):
+        return self
+
+    def share_memory_(self):
+        return self
+
+    def retain_grad(self):
+        raise RuntimeError("retain_grad: backchain fills .grad on leaves only; to read the gradient of an "
+                           f"intermediate tensor (shape {list(self.shape)}), use torch.autograd.grad(loss, [t])")
+
+    def register_hook(self, hook):
+        raise RuntimeError("register_hook: tensor hooks are not supported by backchain.torch; use "
+                           "torch.autograd.grad(loss, [t]) or Module.register_forward_hook")
+
+    def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
+        check_device(device, "new_tensor")
+        a = _array(data.data if isinstance(data, _Base) else data, dtype or self.data.dtype, copy=True)
+        return leaf(a, requires_grad)
+
+    def _new(self, fill, size, dtype, device, requires_grad, what):
+        check_device(device, what)
+        a = np.full(_shape_args(size, what), fill, dtype=as_np_dtype(dtype, _DEFAULT["float"]) or self.data.dtype)
+        return leaf(a, requires_grad)
+
+    def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new(0, size, dtype, device, requires_grad, "new_zeros")
+
+    def new_ones(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new(1, size, dtype, device, requires_grad, "new_ones")
+
+    def new_empty(self, *size, dtype=None, device=None, requires_grad=False):
+        return self._new(0, size, dtype, device, requires_grad, "new_empty")
+
+    def new_full(self, size, fill_value, dtype=None, device=None, requires_grad=False):
+        return self._new(fill_value, (size,), dtype, device, requires_grad, "new_full")
+
+    # -- shapes ---------------------------------------------------------------------
+    def view(self, *shape):
+        """``view(*shape)``: the same elements in a new shape; ``view(dtype)`` reinterprets the bytes."""
+        if len(shape) == 1 and isinstance(shape[0], (_types.dtype, np.dtype, type)):
+            if self.requires_grad:
+                raise RuntimeError(f"view({shape[0]}): reinterpreting the bytes of a tensor that requires grad "
+                                   "has no derivative")
+            return make_const(np.asarray(self.data).view(as_np_dtype(shape[0])), Tensor)
+        return bnp.reshape(self, _shape_args(shape, "view"))
+
+    def reshape(self, *shape):
+        return bnp.reshape(self, _shape_args(shape, "reshape"))
+
+    def view_as(self, other):
+        return bnp.reshape(self, np.shape(other.data))
+
+    reshape_as = view_as
+
+    def expand(self, *sizes):
+        """Broadcast to ``sizes`` (-1 keeps a dimension)."""
+        sizes = _shape_args(sizes, "expand")
+        shape = np.shape(self.data)
+        lead = len(sizes) - len(shape)
+        if lead < 0:
+            raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to "
+                               f"the number of dimensions in the tensor ({len(shape)})")
+        target = tuple(shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+        if target == shape:
+            return self
+        return bnp.broadcast_to(self, target)
+
+    def expand_as(self, other):
+        return self.expand(*np.shape(other.data))
+
+    def transpose(self, dim0, dim1):
+        """Swap two dimensions (NumPy's ``swapaxes``)."""
+        return bnp.swapaxes(self, dim0, dim1)
+
+    swapdims = transpose
+
+    def t(self):
+        """The transpose of a tensor of at most 2 dimensions."""
+        if np.ndim(self.data) > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {np.ndim(self.data)}D")
+        return bnp.transpose(self)
+
+    def permute(self, *dims):
+        return bnp.transpose(self, _shape_args(dims, "permute"))
+
+    def flatten(self, start_dim=0, end_dim=-1):
+        from ._ops import flatten
+        return flatten(self, start_dim, end_dim)
+
+    def unflatten(self, dim, sizes):
+        shape = np.shape(self.data)
+        dim = dim % len(shape)
+        return bnp.reshape(self, shape[:dim] + tuple(sizes) + shape[dim + 1:])
+
+    def squeeze(self, dim=None):
+        from ._ops import squeeze
+        return squeeze(self, dim)
+
+    def unsqueeze(self, dim):
+        return bnp.expand_dims(self, dim if dim >= 0 else dim + np.ndim(self.data) + 1)
+
+    def repeat(self, *sizes):
+        """Tile the tensor ``sizes`` times along each dimension (PyTorch's ``repeat`` is NumPy's ``tile``)."""
+        return bnp.tile(self, _shape_args(sizes, "repeat"))
+
+    def narrow(self, dim, start, length):
+        index = [slice(None)] * np.ndim(self.data)
+        index[dim] = slice(int(start), int(start) + int(length))
+        return self[tuple(index)]
+
+    def __setitem__(self, index, value):
+        """``t[index] = value`` on a tensor that no graph needs (as with ``.data`` in PyTorch); a tensor that
+        requires grad raises, since the write would not be differentiated."""
+        if self.requires_grad or isinstance(value, _Base) and value.requires_grad and is_grad_enabled():
+            _Base.__setitem__(self, index, value)
+        if isinstance(index, _Base):
+            index = index.data
+        elif isinstance(index, tuple):
+            index = tuple(i.data if isinstance(i, _Base) else i for i in index)
+        self.data[index] = value.data if isinstance(value, _Base) else value
+        bump_version(self, "Tensor.__setitem__")
+
+    # -- in place -------------------------------------------------------------------
+    def add_(self, other, *, alpha=1):
+        return _Base.add_(self, other if alpha == 1 else other * alpha)
+
+    def sub_(self, other, *, alpha=1):
+        return _Base.sub_(self, other if alpha == 1 else other * alpha)
+
+    def addcmul_(self, tensor1, tensor2, *, value=1):
+        return _Base.add_(self, tensor1 * tensor2 * value)
+
+    def addcdiv_(self, tensor1, tensor2, *, value=1):
+        return _Base.add_(self, tensor1 / tensor2 * value)
+
+    def clamp_(self, min=None, max=None):
+        from ._ops import clamp
+        return self.copy_(clamp(self, min, max))
+
+    clip_ = clamp_
+
+    def uniform_(self, a=0.0, b=1.0, generator=None):
+        g = _gen(generator)
+        return self.copy_(g.uniform(a, b, size=np.shape(self.data)).astype(self.data.dtype))
+
+    def normal_(self, mean=0.0, std=1.0, generator=None):
+        g = _gen(generator)
+        return self.copy_((g.standard_normal(np.shape(self.data)) * std + mean).astype(self.data.dtype))
+
+    def exponential_(self, lambd=1.0, generator=None):
+        return self.copy_(_gen(generator).exponential(1.0 / lambd, size=np.shape(self.data)).astype(self.data.dtype))
+
+    def bernoulli_(self, p=0.5, generator=None):
+        return self.copy_((_gen(generator).random(np.shape(self.data)) < p).astype(self.data.dtype))
+
+    def random_(self, low=0, high=None, generator=None):
+        if high is None:
+            low, high = 0, low
+        return self.copy_(_gen(generator).integers(low, high, size=np.shape(self.data)).astype(self.data.dtype))
+
+    def masked_fill_(self, mask, value):
+        from ._ops import masked_fill
+        return self.copy_(masked_fill(self, mask, value))
+
+    def detach_(self):
+        if self._prim is not None:
+            raise RuntimeError("detach_: backchain cannot cut a recorded tensor out of its graph in place; "
+                               "use t = t.detach()")
+        self.requires_grad = False
+        return self
+
+
+def leaf(a, requires_grad=False):
+    """A new leaf torch Tensor holding the ndarray ``a`` as it is."""
+    t = _Base.__new__(Tensor)
+    _Base.__init__(t, a, requires_grad=requires_grad)
+    return t
+
+
+def _gen(generator):
+    if generator is None:
+        return bc.random.default_generator()
+    return getattr(generator, "_gen", generator)
+
+
+_TYPE_NAMES = {"float32": "torch.FloatTensor", "float64": "torch.DoubleTensor", "float16": "torch.HalfTensor",
+               "int64": "torch.LongTensor", "int32": "torch.IntTensor", "int16": "torch.ShortTensor",
+               "int8": "torch.CharTensor", "uint8": "torch.ByteTensor", "bool": "torch.BoolTensor"}
+_TYPE_BY_NAME = {v: k for k, v in _TYPE_NAMES.items()}
+
+for _name, _fn in (("add", "add"), ("sub", "subtract"), ("mul", "multiply"), ("truediv", "divide"),
+                   ("pow", "power"), ("mod", "remainder"), ("floordiv", "floor_divide")):
+    _op, _rop = _binary(_fn)
+    setattr(Tensor, f"__{_name}__", _op)
+    setattr(Tensor, f"__r{_name}__", _rop)
+for _name, _fn in (("lt", "less"), ("le", "less_equal"), ("gt", "greater"), ("ge", "greater_equal"),
+                   ("eq", "equal"), ("ne", "not_equal")):
+    setattr(Tensor, f"__{_name}__", _binary(_fn)[0])
+Tensor.__invert__ = lambda self: make_const(np.invert(self.data), Tensor)
+Tensor.__and__ = lambda self, o: make_const(np.asarray(self.data & (o.data if isinstance(o, _Base) else o)), Tensor)
+Tensor.__or__ = lambda self, o: make_const(np.asarray(self.data | (o.data if isinstance(o, _Base) else o)), Tensor)
+Tensor.__xor__ = lambda self, o: make_const(np.asarray(self.data ^ (o.data if isinstance(o, _Base) else o)), Tensor)
+Tensor.__matmul__ = _matmul
+Tensor.__rmatmul__ = lambda self, other: bnp.matmul(other, self)
+Tensor._result = Tensor
+use_result_classes()

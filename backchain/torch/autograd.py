@@ -1,0 +1,130 @@
+"""``torch.autograd``: ``Function`` (forward and backward see torch Tensors), ``grad`` and ``backward``."""
+import numpy as np
+
+import backchain as bc
+from .._core.tensor import Tensor as _Base, make_const, no_grad, enable_grad, set_grad_enabled  # noqa: F401
+from .._core.engine import backward_pass
+from ..custom import FunctionCtx as _Ctx
+from ._tensor import Tensor, as_torch
+
+__all__ = ["Function", "grad", "backward", "no_grad", "enable_grad", "set_grad_enabled"]
+
+
+def _torch(x):
+    return make_const(x, Tensor) if isinstance(x, (np.ndarray, np.generic)) else x
+
+
+def _raw(x):
+    """A constant torch Tensor as its array (the object backchain's Function tracks), others as they are."""
+    return x.data if isinstance(x, _Base) and not x.requires_grad else x
+
+
+def _outputs(out):
+    return tuple(_raw(o) for o in out) if isinstance(out, (tuple, list)) else _raw(out)
+
+
+class FunctionCtx(_Ctx):
+    """``ctx``: ``save_for_backward``, ``saved_tensors`` (torch Tensors), ``needs_input_grad``."""
+
+    def save_for_backward(self, *tensors):
+        self._saved = tuple(_raw(t) for t in tensors)
+
+    @property
+    def saved_tensors(self):
+        return tuple(_torch(s) for s in _Ctx.saved_tensors.fget(self))
+
+    def mark_non_differentiable(self, *tensors):
+        """Accepted: integer outputs are constants anyway; float outputs still get a (zero) gradient."""
+
+    def set_materialize_grads(self, value):
+        """Accepted: backward always receives arrays of zeros for unused outputs."""
+
+    def mark_dirty(self, *tensors):
+        raise RuntimeError("mark_dirty: in-place custom Functions are not supported by backchain.torch; return "
+                           "a new tensor from forward")
+
+
+def _wrap(fn):
+    def run(ctx, *args):
+        ctx.__class__ = FunctionCtx
+        return _outputs(fn(ctx, *[_torch(a) for a in args]))
+    run.__name__ = fn.__name__
+    return staticmethod(run)
+
+
+class Function(bc.Function):
+    """``torch.autograd.Function``: subclass with static ``forward(ctx, *args)`` and ``backward(ctx, *grads)``,
+    call ``MyFn.apply(*args)``. Both see torch Tensors (constants); ``backward`` returns one gradient per
+    argument of ``forward`` (None where there is none).
+    """
+
+    def __init_subclass__(cls, **kwargs):
+        super().__init_subclass__(**kwargs)
+        for name in ("forward", "backward"):
+            f = cls.__dict__.get(name)
+            if f is not None:
+                setattr(cls, name, _wrap(f.__func__ if isinstance(f, staticmethod) else f))
+        if "setup_context" in cls.__dict__:
+            raise TypeError(f"{cls.__name__}: forward(ctx, ...) with the ctx argument is supported; the "
+                            "setup_context style is not yet in backchain.torch")
+
+    @classmethod
+    def apply(cls, *args):
+        out = super().apply(*args)
+        if isinstance(out, tuple):
+            return tuple(as_torch(o) if isinstance(o, (np.ndarray, np.generic)) else o for o in out)
+        return as_torch(out) if isinstance(out, (np.ndarray, np.generic)) else out
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
+         allow_unused=None, is_grads_batched=False, materialize_grads=False):
+    """The gradients of ``outputs`` (weighted by ``grad_outputs``) with respect to each of ``inputs``, as a
+    tuple; ``.grad`` is left alone. ``create_graph=True`` records them for higher derivatives."""
+    outs = list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
+    ins = list(inputs) if isinstance(inputs, (tuple, list)) else [inputs]
+    if grad_outputs is None:
+        gos = [None] * len(outs)
+    else:
+        gos = list(grad_outputs) if isinstance(grad_outputs, (tuple, list)) else [grad_outputs]
+    seeds = []
+    for o, g in zip(outs, gos):
+        if not isinstance(o, _Base) or not o.requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn "
+                               f"(autograd.grad: an output of shape {list(np.shape(getattr(o, 'data', o)))})")
+        if g is None:
+            if np.size(o.data) != 1:
+                raise RuntimeError(f"grad can be implicitly created only for scalar outputs (output of shape "
+                                   f"{list(o.shape)}); pass grad_outputs")
+            g = np.ones_like(o.data)
+        elif isinstance(g, _Base) and not create_graph:
+            g = g.data
+        seeds.append(g)
+    retain = create_graph if retain_graph is None else retain_graph
+    capture = {id(x): None for x in ins if isinstance(x, _Base) and x._prim is not None}
+    leaves = backward_pass(outs, seeds, 0, create_graph, retain, capture=capture or None)
+    result = []
+    for x in ins:
+        g = capture.get(id(x)) if id(x) in capture else leaves.get(id(x), (None, None))[1]
+        if g is None:
+            if not allow_unused and not materialize_grads:
+                raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
+                                   "Set allow_unused=True if this is the desired behavior.")
+            result.append(Tensor(np.zeros_like(x.data)) if materialize_grads else None)
+            continue
+        if isinstance(g, _Base):
+            if type(g) is _Base and g.requires_grad:
+                g.__class__ = Tensor  # a fresh node made by this backward
+            result.append(g if g.requires_grad else make_const(g.data, Tensor))
+        else:
+            result.append(make_const(np.asarray(g).astype(x.data.dtype, copy=False), Tensor))
+    return tuple(result)
+
+
+def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
+    """``t.backward(g)`` for each tensor (and its cotangent) in ``tensors``."""
+    ts = list(tensors) if isinstance(tensors, (tuple, list)) else [tensors]
+    gs = [None] * len(ts) if grad_tensors is None else (
+        list(grad_tensors) if isinstance(grad_tensors, (tuple, list)) else [grad_tensors])
+    for k, (t, g) in enumerate(zip(ts, gs)):
+        last = k == len(ts) - 1
+        t.backward(g, retain_graph=bool(retain_graph) or create_graph or not last, create_graph=create_graph)

@@ -1,0 +1,118 @@
+"""``torch.nn.functional``: backchain's functional API (already PyTorch's names and ``dim=``
+arguments) with PyTorch's dtype check in ``linear``, the legacy ``size_average``/``reduce``
+arguments of the losses, channel dropout, and the few names PyTorch programs use that
+``backchain.nn.functional`` spells differently.
+"""
+import numpy as _np
+
+import backchain.numpy as _bnp
+from backchain.nn.functional import *  # noqa: F401,F403
+from backchain.nn import functional as _F
+from ..._core.tensor import Tensor as _Base
+from .._tensor import _tname
+
+_DTYPE_LAYERS_MM = ("Linear", "Bilinear", "linear", "bilinear")
+
+
+def _dtype_error(layer, input_dtype, weight_dtype, shape):
+    """PyTorch's error for a floating-point input whose dtype is not the weights'."""
+    a, b = _tname(input_dtype), _tname(weight_dtype)
+    if layer in _DTYPE_LAYERS_MM:
+        head = f"mat1 and mat2 must have the same dtype, but got {a.capitalize()} and {b.capitalize()}"
+    else:
+        head = f"Input type ({a}) and weight type ({b}) should be the same"
+    return RuntimeError(f"{head} ({layer}: input {_np.dtype(input_dtype)} of shape {list(shape)}, weight "
+                        f"{_np.dtype(weight_dtype)}; cast the input with .to(dtype) or the model with .double()/.float())")
+
+
+def _check_dtypes(what, input, weight):
+    xd = input.data.dtype if isinstance(input, _Base) else getattr(input, "dtype", None)
+    wd = weight.data.dtype if isinstance(weight, _Base) else getattr(weight, "dtype", None)
+    if xd is not None and wd is not None and xd.kind == "f" and wd.kind == "f" and xd != wd:
+        raise _dtype_error(what, xd, wd, _np.shape(getattr(input, "data", input)))
+
+
+def linear(input, weight, bias=None):
+    """``input @ weight.T + bias``; a float input of another dtype than the weight raises, as in PyTorch."""
+    _check_dtypes("linear", input, weight)
+    return _F.linear(input, weight, bias)
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    _check_dtypes("conv1d", input, weight)
+    return _F.conv1d(input, weight, bias, stride, padding, dilation, groups)
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups=1):
+    _check_dtypes("conv2d", input, weight)
+    return _F.conv2d(input, weight, bias, stride, padding, dilation, groups)
+
+
+def _reduction(size_average, reduce, reduction):
+    """PyTorch's mapping of the legacy ``size_average``/``reduce`` arguments to ``reduction``."""
+    if size_average is None and reduce is None:
+        return reduction
+    size_average = True if size_average is None else size_average
+    reduce = True if reduce is None else reduce
+    if not reduce:
+        return "none"
+    return "mean" if size_average else "sum"
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    """Negative log-likelihood of log-probabilities ``input`` at the class indices ``target``."""
+    return _F.nll_loss(input, _data(target), weight, ignore_index, _reduction(size_average, reduce, reduction))
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
+    return _F.mse_loss(input, target, reduction=_reduction(size_average, reduce, reduction))
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
+    return _F.l1_loss(input, target, reduction=_reduction(size_average, reduce, reduction))
+
+
+def _data(t):
+    return t.data if isinstance(t, _Base) else t
+
+
+def _is_index(t):
+    return _np.asarray(_data(t)).dtype.kind in "iu"
+
+
+def _channel_dropout(input, p, training, inplace, what, spatial):
+    if not 0.0 <= p <= 1.0:
+        raise ValueError(f"{what}: dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0.0:
+        return input
+    shape = _np.shape(_data(input))
+    if len(shape) not in (spatial + 1, spatial + 2):
+        raise RuntimeError(f"{what}: Expected {spatial + 1}D or {spatial + 2}D input, but received a "
+                           f"{len(shape)}D input of shape {list(shape)}")
+    from ... import random as _random
+    mask_shape = shape[:len(shape) - spatial] + (1,) * spatial
+    keep = _random.default_generator().random(mask_shape) >= p
+    return input * (keep / (1.0 - p)).astype(_np.asarray(_data(input)).dtype)
+
+
+def dropout1d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, L) or (C, L) input with probability ``p``."""
+    return _channel_dropout(input, p, training, inplace, "dropout1d", 1)
+
+
+def dropout2d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, H, W) or (C, H, W) input with probability ``p``."""
+    return _channel_dropout(input, p, training, inplace, "dropout2d", 2)
+
+
+def dropout3d(input, p=0.5, training=True, inplace=False):
+    """Zero whole channels of (N, C, D, H, W) or (C, D, H, W) input with probability ``p``."""
+    return _channel_dropout(input, p, training, inplace, "dropout3d", 3)
+
+
+def tanh(input):
+    return _bnp.tanh(input)
+
+
+def sigmoid(input):
+    return _F.sigmoid(input)

@@ -1,0 +1,2 @@
+"""``torch.utils``: ``data`` (loaders and datasets)."""
+from . import data  # noqa: F401

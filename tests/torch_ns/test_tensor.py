@@ -1,0 +1,386 @@
+"""backchain.torch against PyTorch 2.13: one table of (name, program) run on both namespaces, comparing
+values, dtypes, shapes, printed form and gradients."""
+import numpy as np
+import pytest
+import torch
+
+import backchain as bc
+import backchain.numpy as bnp
+import backchain.torch as bt
+
+X = np.array([[0.3, -1.2, 2.5, 0.7], [-0.4, 1.1, -2.2, 0.05], [1.7, -0.9, 0.2, -1.5]], dtype=np.float32)
+
+# (name, program(T, x)); x is a (3, 4) float32 tensor that requires grad
+CASES = [
+    ("sum_dim", lambda T, x: x.sum(1)),
+    ("sum_keepdim", lambda T, x: x.sum(dim=0, keepdim=True)),
+    ("sum_all", lambda T, x: T.sum(x)),
+    ("mean_dim", lambda T, x: T.mean(x, dim=-1)),
+    ("mean_dims", lambda T, x: x.mean((0, 1))),
+    ("std_all_unbiased", lambda T, x: x.std()),
+    ("std_dim", lambda T, x: x.std(0)),
+    ("var_biased", lambda T, x: x.var(1, unbiased=False)),
+    ("var_correction", lambda T, x: T.var(x, dim=1, correction=0, keepdim=True)),
+    ("prod_dim", lambda T, x: x.prod(1)),
+    ("max_values", lambda T, x: x.max(1).values),
+    ("max_indices", lambda T, x: x.max(1)[1]),
+    ("max_unpacked", lambda T, x: x.max(dim=0)[0] * 2),
+    ("min_keepdim", lambda T, x: x.min(0, keepdim=True).values),
+    ("max_all", lambda T, x: x.max()),
+    ("max_binary", lambda T, x: T.max(x, x * -1)),
+    ("amax", lambda T, x: T.amax(x, dim=1)),
+    ("argmax_dim", lambda T, x: x.argmax(1)),
+    ("argmin_all", lambda T, x: T.argmin(x)),
+    ("argmax_keepdim", lambda T, x: x.argmax(dim=0, keepdim=True)),
+    ("logsumexp", lambda T, x: T.logsumexp(x, dim=1)),
+    ("cumsum", lambda T, x: x.cumsum(1)),
+    ("norm", lambda T, x: x.norm()),
+    ("norm_dim", lambda T, x: x.norm(dim=1)),
+    ("norm_p1", lambda T, x: x.norm(p=1, dim=0)),
+    ("transpose", lambda T, x: x.transpose(0, 1) * 2),
+    ("permute", lambda T, x: x.permute(1, 0)),
+    ("t", lambda T, x: x.t()),
+    ("T_attr", lambda T, x: x.T),
+    ("view", lambda T, x: x.view(-1)),
+    ("view_tuple", lambda T, x: x.view((2, 6))),
+    ("view_as", lambda T, x: x.view_as(T.zeros(4, 3))),
+    ("reshape", lambda T, x: x.reshape(4, -1)),
+    ("flatten", lambda T, x: x.flatten()),
+    ("flatten_start", lambda T, x: x.unsqueeze(0).flatten(1)),
+    ("unsqueeze", lambda T, x: x.unsqueeze(-1)),
+    ("squeeze_noop", lambda T, x: x.squeeze(0)),
+    ("squeeze_dim", lambda T, x: x.unsqueeze(1).squeeze(1)),
+    ("repeat", lambda T, x: x.repeat(2, 3)),
+    ("repeat_more_dims", lambda T, x: x.repeat(2, 1, 1)),
+    ("repeat_interleave", lambda T, x: x.repeat_interleave(2, dim=0)),
+    ("expand", lambda T, x: x[:, :1].expand(-1, 5)),
+    ("expand_as", lambda T, x: x[0].expand_as(x)),
+    ("split_size", lambda T, x: x.split(3, 1)[1]),
+    ("split_sizes", lambda T, x: T.split(x, [1, 3], dim=1)[1]),
+    ("chunk", lambda T, x: x.chunk(2, 1)[1]),
+    ("unbind", lambda T, x: T.unbind(x, 1)[2]),
+    ("narrow", lambda T, x: x.narrow(1, 1, 2)),
+    ("cat", lambda T, x: T.cat([x, x * 2], dim=1)),
+    ("stack", lambda T, x: T.stack([x, x + 1], dim=1)),
+    ("flip", lambda T, x: T.flip(x, [0])),
+    ("roll", lambda T, x: T.roll(x, 1, 1)),
+    ("softmax", lambda T, x: T.softmax(x, dim=1)),
+    ("log_softmax", lambda T, x: x.log_softmax(dim=0)),
+    ("exp", lambda T, x: T.exp(x)),
+    ("sigmoid", lambda T, x: T.sigmoid(x)),
+    ("tanh", lambda T, x: x.tanh()),
+    ("relu", lambda T, x: T.relu(x)),
+    ("sqrt", lambda T, x: (x * x + 1).sqrt()),
+    ("rsqrt", lambda T, x: T.rsqrt(x * x + 1)),
+    ("log", lambda T, x: (x * x + 1).log()),
+    ("abs", lambda T, x: x.abs()),
+    ("erf", lambda T, x: T.erf(x)),
+    ("clamp", lambda T, x: x.clamp(min=-0.5, max=0.5)),
+    ("clamp_min", lambda T, x: T.clamp(x, min=0.0)),
+    ("where", lambda T, x: T.where(x > 0, x, x * 0.1)),
+    ("where_scalar", lambda T, x: T.where(x > 0, x, 0.0)),
+    ("matmul", lambda T, x: x @ x.t()),
+    ("mm", lambda T, x: T.mm(x, x.t())),
+    ("bmm", lambda T, x: T.bmm(x.unsqueeze(0), x.t().unsqueeze(0))),
+    ("einsum", lambda T, x: T.einsum("ij,kj->ik", x, x)),
+    ("outer", lambda T, x: T.outer(x[0], x[1])),
+    ("cdist", lambda T, x: T.cdist(x, x[:2] + 1)),
+    ("tril", lambda T, x: T.tril(x)),
+    ("triu", lambda T, x: x.triu(1)),
+    ("topk_values", lambda T, x: x.topk(2, dim=1).values),
+    ("topk_indices", lambda T, x: T.topk(x, 2, largest=False).indices),
+    ("sort_desc", lambda T, x: x.sort(dim=1, descending=True).values),
+    ("sort_indices", lambda T, x: T.sort(x, 0)[1]),
+    ("argsort", lambda T, x: x.argsort(dim=1)),
+    ("gather", lambda T, x: x.gather(1, T.tensor([[0], [2], [1]]))),
+    ("gather_full", lambda T, x: T.gather(x, 0, T.tensor([[2, 1, 0, 0], [0, 0, 1, 2]]))),
+    ("scatter", lambda T, x: T.zeros(3, 4).scatter(1, T.tensor([[0], [2], [1]]), x[:, 1:2])),
+    ("scatter_into_x", lambda T, x: x.scatter(0, T.tensor([[2, 0, 1, 1]]), x[1:2] * 5)),
+    ("scatter_value", lambda T, x: x.scatter(1, T.tensor([[1], [0], [3]]), 9.0)),
+    ("scatter_add", lambda T, x: T.ones(2, 4).scatter_add(0, T.tensor([[0, 1, 0, 1], [0, 0, 0, 1]]), x[:2])),
+    ("index_select", lambda T, x: T.index_select(x, 1, T.tensor([3, 0, 3]))),
+    ("masked_fill", lambda T, x: x.masked_fill(x > 0, 0.0)),
+    ("masked_fill_tensor", lambda T, x: x.masked_fill(x < 0, T.tensor(-1.0))),
+    ("masked_select", lambda T, x: x.masked_select(x > 0)),
+    ("diag", lambda T, x: T.diag(x[:, :3])),
+    ("clone", lambda T, x: x.clone() * 3),
+    ("pow_int", lambda T, x: x ** 2),
+    ("pow_int_tensor", lambda T, x: x ** T.tensor(2)),
+    ("int_tensor_times_float", lambda T, x: T.arange(4) * 0.5 + x[0]),
+    ("float32_plus_int64", lambda T, x: x + T.arange(4)),
+    ("float32_plus_float64_scalar_tensor", lambda T, x: x + T.tensor(1.5, dtype=T.float64)),
+    ("float32_plus_float64", lambda T, x: x + T.ones(4, dtype=T.float64)),
+    ("div_ints", lambda T, x: T.arange(4) / 2 + x[0]),
+    ("floor_div", lambda T, x: T.div(T.arange(6), 4, rounding_mode="floor")),
+    ("add_alpha", lambda T, x: T.add(x, x * x, alpha=0.5)),
+    ("double", lambda T, x: x.double() * 2),
+    ("to_float64", lambda T, x: x.to(T.float64)),
+    ("long", lambda T, x: (x * 10).long()),
+    ("type_float", lambda T, x: (x * 10).long().float()),
+    ("bool", lambda T, x: x.bool()),
+    ("eq", lambda T, x: x.eq(x[0])),
+    ("gt", lambda T, x: x.gt(0)),
+    ("ge_op", lambda T, x: x >= 0.2),
+    ("all", lambda T, x: (x > -10).all()),
+    ("any_dim", lambda T, x: (x > 2).any(1)),
+    ("sum_bool", lambda T, x: (x > 0).sum()),
+    ("sum_bool_dim", lambda T, x: (x > 0).sum(dim=1)),
+    ("nonzero", lambda T, x: (x > 0).nonzero()),
+    ("median_all", lambda T, x: x.median()),
+    ("median_dim", lambda T, x: x.median(1).values),
+    ("new_zeros", lambda T, x: x.new_zeros(2, 3)),
+    ("new_tensor", lambda T, x: x.new_tensor([1, 2])),
+    ("zeros_like", lambda T, x: T.zeros_like(x) + x),
+    ("getitem_mask", lambda T, x: x[x > 0]),
+    ("getitem_long", lambda T, x: x[T.tensor([2, 0])]),
+    ("getitem_none", lambda T, x: x[:, None, 1:3]),
+]
+
+CREATION = [
+    ("tensor_floats", lambda T: T.tensor([1.0, 2.5])),
+    ("tensor_ints", lambda T: T.tensor([1, 2])),
+    ("tensor_mixed", lambda T: T.tensor([[1, 2.0]])),
+    ("tensor_bool", lambda T: T.tensor([True, False])),
+    ("tensor_scalar", lambda T: T.tensor(3)),
+    ("tensor_ndarray_f64", lambda T: T.tensor(np.array([1.0, 2.0]))),
+    ("tensor_dtype", lambda T: T.tensor([1, 2], dtype=T.float64)),
+    ("from_numpy_int32", lambda T: T.from_numpy(np.array([1, 2], dtype=np.int32))),
+    ("as_tensor", lambda T: T.as_tensor([1.0, 2.0], dtype=T.float16)),
+    ("zeros", lambda T: T.zeros(2, 3)),
+    ("zeros_tuple", lambda T: T.zeros((2, 3), dtype=T.long)),
+    ("ones", lambda T: T.ones([2])),
+    ("empty_shape", lambda T: T.empty(2, 0).shape),
+    ("full_float", lambda T: T.full((2,), 3.0)),
+    ("full_int", lambda T: T.full((2,), 3)),
+    ("full_bool", lambda T: T.full((2,), True)),
+    ("arange_int", lambda T: T.arange(5)),
+    ("arange_float", lambda T: T.arange(0, 1, 0.1)),
+    ("arange_float_end", lambda T: T.arange(3.0)),
+    ("linspace", lambda T: T.linspace(0, 1, 5)),
+    ("eye", lambda T: T.eye(3)),
+    ("eye_rect", lambda T: T.eye(2, 3)),
+    ("zeros_like_int", lambda T: T.zeros_like(T.tensor([1, 2]))),
+    ("ones_like_dtype", lambda T: T.ones_like(T.tensor([1, 2]), dtype=T.float32)),
+    ("full_like", lambda T: T.full_like(T.tensor([1.0, 2.0]), 7)),
+    ("randn_meta", lambda T: (T.randn(2, 3).shape, T.randn(2, 3).dtype, T.randn(()).shape)),
+    ("rand_meta", lambda T: (T.rand(4).dtype, T.rand((2, 2)).shape)),
+    ("randint_meta", lambda T: (T.randint(0, 10, (3,)).dtype, T.randint(5, (2, 2)).shape)),
+    ("randperm_meta", lambda T: (T.randperm(5).dtype, sorted(T.randperm(5).tolist()))),
+    ("like_meta", lambda T: (T.randn_like(T.zeros(2, dtype=T.float64)).dtype, T.rand_like(T.zeros(3)).shape)),
+    ("size", lambda T: (T.zeros(2, 3).size(), T.zeros(2, 3).size(-1), T.zeros(2, 3).shape[1:])),
+    ("size_numel", lambda T: T.zeros(2, 3).size().numel()),
+    ("dim_numel", lambda T: (T.zeros(2, 3).dim(), T.zeros(2, 3).numel(), T.numel(T.zeros(4)))),
+    ("item", lambda T: T.tensor([2.5]).item()),
+    ("tolist", lambda T: T.tensor([[1, 2]]).tolist()),
+    ("dtypes", lambda T: (T.float == T.float32, T.long == T.int64, T.double, T.float16, T.bool, T.int)),
+    ("type_name", lambda T: (T.zeros(2).type(), T.zeros(2).long().type())),
+    ("type_cast", lambda T: T.zeros(2).type(T.int64).dtype),
+    ("is_tensor", lambda T: (T.is_tensor(T.zeros(1)), T.is_tensor([1]))),
+    ("is_floating_point", lambda T: (T.zeros(1).is_floating_point(), T.tensor([1]).is_floating_point())),
+    ("allclose", lambda T: T.allclose(T.tensor([1.0]), T.tensor([1.0 + 1e-9]))),
+    ("equal", lambda T: (T.equal(T.tensor([1, 2]), T.tensor([1, 2])), T.equal(T.tensor([1]), T.tensor([2])))),
+    ("device", lambda T: (str(T.zeros(1).device), T.device("cpu"), T.zeros(1).to("cpu").dtype)),
+    ("cuda_available", lambda T: T.cuda.is_available()),
+    ("repr_small", lambda T: repr(T.tensor(0.87103))),
+    ("repr_ints", lambda T: repr(T.tensor([[1, -20], [300, 4]]))),
+    ("repr_int_floats", lambda T: repr(T.tensor([1.0, 2.0, -3.0]))),
+    ("repr_sci", lambda T: repr(T.tensor([1e-6, 1.0, 12345.0]))),
+    ("repr_mixed", lambda T: repr(T.tensor([[0.1234567, -2.5], [100.0, 3.0]]))),
+    ("repr_3d", lambda T: repr(T.arange(24.0).reshape(2, 3, 4) / 7)),
+    ("repr_wrap", lambda T: repr(T.arange(40.0) / 3)),
+    ("repr_summary", lambda T: repr(T.arange(3000.0).reshape(30, 100) / 7)),
+    ("repr_summary_1d", lambda T: repr(T.arange(2000))),
+    ("repr_float64", lambda T: repr(T.tensor([1.5, 2.0], dtype=T.float64))),
+    ("repr_nan_inf", lambda T: repr(T.tensor([float("nan"), float("inf"), 1.5]))),
+    ("repr_bool", lambda T: repr(T.tensor([True, False]))),
+    ("repr_empty", lambda T: repr(T.zeros(0))),
+    ("repr_empty_2d", lambda T: repr(T.zeros(2, 0))),
+    ("repr_requires_grad", lambda T: repr(T.ones(2, requires_grad=True))),
+    ("repr_mul_backward", lambda T: repr(T.ones(2, requires_grad=True) * 2)),
+    ("repr_sum_backward", lambda T: repr((T.ones(2, requires_grad=True) * 2).sum())),
+    ("repr_size", lambda T: repr(T.zeros(2, 3).shape)),
+    ("repr_dtype", lambda T: (repr(T.float32), str(T.int64))),
+    ("format", lambda T: f"{T.tensor(0.123456):.3f}"),
+]
+
+
+def _np(v):
+    if isinstance(v, torch.Tensor):
+        return v.detach().numpy()
+    if isinstance(v, bc.Tensor):
+        return np.asarray(v.data)
+    return v
+
+
+def _check_same(want, got, name):
+    if isinstance(want, torch.Tensor):
+        assert isinstance(got, bt.Tensor), f"{name}: got {type(got).__name__}, expected a torch Tensor"
+        assert repr(got.dtype) == repr(want.dtype) == str(want.dtype), name
+        assert tuple(got.shape) == tuple(want.shape) and isinstance(got.shape, bt.Size), name
+        w, g = _np(want), _np(got)
+        if w.dtype.kind == "f":
+            np.testing.assert_allclose(g, w, rtol=2e-6, atol=1e-6, err_msg=name)
+        else:
+            np.testing.assert_array_equal(g, w, err_msg=name)
+    elif isinstance(want, (tuple, list)):
+        assert len(want) == len(got), name
+        for w, g in zip(want, got):
+            _check_same(w, g, name)
+    elif isinstance(want, torch.dtype):
+        assert repr(got) == repr(want), name
+    elif isinstance(want, torch.device):
+        assert str(got) == str(want) and got == bt.device(str(want)), name
+    else:
+        assert got == want and type(got) is type(want), f"{name}: {got!r} != {want!r}"
+
+
+@pytest.mark.parametrize("name, program", CASES, ids=[c[0] for c in CASES])
+def test_values_dtypes_and_gradients_match_torch(name, program):
+    tx = torch.tensor(X, requires_grad=True)
+    bx = bt.tensor(X, requires_grad=True)
+    want, got = program(torch, tx), program(bt, bx)
+    _check_same(want, got, name)
+    assert repr(got.detach()) == repr(want.detach()), name
+    if want.requires_grad:
+        assert got.requires_grad
+        w = np.random.default_rng(0).standard_normal(tuple(want.shape)).astype(_np(want).dtype)
+        (want * torch.tensor(w)).sum().backward()
+        (got * bt.tensor(w)).sum().backward()
+        assert isinstance(bx.grad, bt.Tensor) and bx.grad.dtype == bt.float32
+        np.testing.assert_allclose(_np(bx.grad), tx.grad.numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+    else:
+        assert not got.requires_grad
+
+
+@pytest.mark.parametrize("name, program", CREATION, ids=[c[0] for c in CREATION])
+def test_creation_and_queries_match_torch(name, program):
+    _check_same(program(torch), program(bt), name)
+
+
+def test_default_dtype_follows_set_default_dtype():
+    try:
+        for T in (torch, bt):
+            T.set_default_dtype(T.float64)
+        for program in (lambda T: T.tensor([1.0]), lambda T: T.zeros(2), lambda T: T.arange(0.0, 1.0, 0.5),
+                        lambda T: T.arange(3) * 0.5, lambda T: T.randn(2)):
+            assert repr(program(bt).dtype) == repr(program(torch).dtype)
+        assert bt.get_default_dtype() == bt.float64
+    finally:
+        for T in (torch, bt):
+            T.set_default_dtype(T.float32)
+    assert bt.tensor([1.0]).dtype == bt.float32
+
+
+def test_max_with_dim_unpacks_values_and_indices_never_silently():
+    out = bt.tensor([[0.1, 0.9], [0.8, 0.2]])
+    _, pred = out.max(1)
+    assert pred.tolist() == [1, 0] and pred.dtype == bt.int64
+    values, indices = bt.max(out, dim=0)
+    assert values.tolist() == pytest.approx([0.8, 0.9]) and indices.tolist() == [1, 0]
+    # the NumPy meaning stays on backchain's own tensors
+    assert bc.tensor([[0.1, 0.9], [0.8, 0.2]]).max(1).tolist() == pytest.approx([0.9, 0.8])
+
+
+def test_ties_in_max_dim_send_the_gradient_to_the_index_returned():
+    t = torch.tensor([[1.0, 3.0, 3.0]], requires_grad=True)
+    b = bt.tensor([[1.0, 3.0, 3.0]], requires_grad=True)
+    t.max(1).values.sum().backward()
+    b.max(1).values.sum().backward()
+    np.testing.assert_array_equal(b.grad.numpy(), t.grad.numpy())
+
+
+def test_grad_is_a_torch_tensor_sharing_memory():
+    w = bt.tensor([1.0, 2.0], requires_grad=True)
+    (w * w).sum().backward()
+    g = w.grad
+    assert isinstance(g, bt.Tensor) and g.tolist() == [2.0, 4.0]
+    w.grad.zero_()
+    assert w.grad.tolist() == [0.0, 0.0]
+    w.grad = None
+    assert w.grad is None
+
+
+def test_grad_fn_can_be_walked_to_the_leaves():
+    a = bt.tensor([1.0, 2.0], requires_grad=True)
+    y = (a * 2 + 1).sum()
+    seen, stack = [], [y.grad_fn]
+    while stack:
+        node = stack.pop()
+        seen.append(node.name())
+        stack.extend(n for n, _ in node.next_functions if n is not None)
+    assert seen == ["SumBackward0", "AddBackward0", "MulBackward0", "torch::autograd::AccumulateGrad"]
+    assert seen[:3] == [y.grad_fn.name(), y.grad_fn.next_functions[0][0].name(),
+                        y.grad_fn.next_functions[0][0].next_functions[0][0].name()]
+    ty = (torch.tensor([1.0, 2.0], requires_grad=True) * 2 + 1).sum()
+    assert ty.grad_fn.name() == seen[0] and ty.grad_fn.next_functions[0][0].name() == seen[1]
+    assert a.grad_fn is None and a.is_leaf and not y.is_leaf
+
+
+def test_in_place_methods_match_torch():
+    for T in (torch, bt):
+        x = T.tensor([1.0, -2.0, 3.0])
+        x.add_(T.tensor([1.0, 1.0, 1.0]), alpha=2).mul_(2).sub_(1).clamp_(-1.0, 5.0)
+        y = T.zeros(3).fill_(4.0)
+        y.masked_fill_(T.tensor([True, False, False]), 0.5)
+        z = T.zeros(2, 2)
+        z[0, 1] = 3.0
+        z[T.tensor([False, True])] = 7.0
+        if T is torch:
+            want = (x.numpy().copy(), y.numpy().copy(), z.numpy().copy())
+        else:
+            got = (x.numpy(), y.numpy(), z.numpy())
+    for w, g in zip(want, got):
+        np.testing.assert_array_equal(g, w)
+
+
+def test_random_in_place_fills_follow_manual_seed():
+    bt.manual_seed(3)
+    a = bt.zeros(1000).uniform_(-2.0, 2.0)
+    b = bt.zeros(1000).normal_(1.0, 0.5)
+    bt.manual_seed(3)
+    assert bt.zeros(1000).uniform_(-2.0, 2.0).tolist() == a.tolist()
+    assert -2.0 <= float(a.min()) and float(a.max()) < 2.0 and a.dtype == bt.float32
+    assert abs(float(b.mean()) - 1.0) < 0.1 and abs(float(b.std()) - 0.5) < 0.05
+
+
+def test_numpy_of_a_tensor_that_requires_grad_raises_as_in_torch():
+    with pytest.raises(RuntimeError, match=r"detach\(\)\.numpy\(\)"):
+        bt.ones(2, requires_grad=True).numpy()
+    assert bt.ones(2, requires_grad=True).detach().numpy().tolist() == [1.0, 1.0]
+
+
+def test_accelerators_raise_one_clear_error():
+    for call in (lambda: bt.zeros(2).cuda(), lambda: bt.zeros(2).to("cuda"), lambda: bt.device("mps"),
+                 lambda: bt.zeros(2, device="cuda:0"), lambda: bt.nn.Linear(2, 2).to("cuda")):
+        with pytest.raises(RuntimeError, match="backchain runs on the CPU"):
+            call()
+    assert not bt.cuda.is_available() and not bt.backends.mps.is_available()
+
+
+def test_matmul_of_different_float_dtypes_raises_as_in_torch():
+    with pytest.raises(RuntimeError) as want:
+        torch.ones(2, 3) @ torch.ones(3, 2, dtype=torch.float64)
+    with pytest.raises(RuntimeError, match="expected m1 and m2 to have the same dtype, but got: float != double"):
+        bt.ones(2, 3) @ bt.ones(3, 2, dtype=bt.float64)
+    assert "expected m1 and m2 to have the same dtype, but got: float != double" in str(want.value)
+
+
+def test_float32_power_of_an_int_stays_float32():
+    x = bt.tensor([1.5, 2.0])
+    for y in (x ** 2, x ** bt.tensor(3), bt.pow(x, 2), 2 ** x, x * bt.tensor([2, 3])):
+        assert y.dtype == bt.float32
+
+
+def test_plain_backchain_tensors_keep_numpy_meanings():
+    t = bc.tensor(X)
+    assert t.size == 12 and t.transpose().shape == (4, 3) and type(bnp.exp(t)) is bc.Tensor
+    assert t.repeat(2).shape == (24,)  # NumPy's repeat: elements, not tiles
+    assert np.allclose(t.std().data, X.std())  # NumPy's biased std
+    assert isinstance(bnp.exp(bt.tensor(X)), bt.Tensor)
+
+
+def test_dtype_objects_work_where_numpy_dtypes_do():
+    assert np.zeros(2, dtype=bt.float32).dtype == np.float32
+    assert bt.float64 == np.float64 and bt.tensor([1.0]).dtype.kind == "f"
+    assert bt.tensor([1.0]).dtype.itemsize == 4 and bt.float32.is_floating_point
+    assert {bt.float32: 1}[bt.float] == 1
