@@ -81,3 +81,24 @@ def test_graph_collapsed_per_module():
         assert (by_name[a], by_name[b]) in g.edges
     with pytest.raises(ValueError, match="function form"):
         bc.viz.graph(model(bc.tensor(np.ones((1, 1, 8, 8), np.float32))), collapse=True)
+
+
+@pytest.mark.parametrize("make", [
+    lambda nn: nn.Sequential(nn.Linear(4, 4), nn.Dropout(0.5), nn.Linear(4, 1)),  # a mask constant in training
+    lambda nn: nn.LSTM(4, 3, batch_first=True),  # several outputs: out, (h, c)
+    lambda nn: nn.TransformerEncoderLayer(4, 2, dim_feedforward=8, batch_first=True),
+])
+@pytest.mark.parametrize("collapse", [False, True])
+def test_models_with_constants_and_several_outputs_draw(make, collapse):
+    model = make(bc.nn)
+    model.train()
+    g = bc.viz.graph(model, np.ones((2, 5, 4), np.float32), collapse=collapse)
+    labels = [label for kind, label in g.nodes.values()]
+    assert not any(label.startswith("data\n") for label in labels)  # constants say what they feed
+    outputs = [label for kind, label in g.nodes.values() if kind == "output"]
+    assert len(outputs) == (3 if isinstance(model, bc.nn.LSTM) else 1)
+    assert all(a in g.nodes and b in g.nodes for a, b in g.edges)
+    if isinstance(model, bc.nn.Sequential):
+        assert any(label.startswith("constant for multiply\n2×5×4") for label in labels)  # the dropout mask
+        if collapse:
+            assert any(label.startswith("1 (Dropout)") for label in labels)

@@ -149,6 +149,20 @@ class _ModuleSpans:
         return None if best is None else best[2]
 
 
+def _tensor_leaves(result):
+    """The Tensors in a result (a Tensor, or tuples, lists and dicts of them), in order, without recursion."""
+    out, stack = [], [result]
+    while stack:
+        x = stack.pop()
+        if isinstance(x, Tensor):
+            out.append(x)
+        elif isinstance(x, (tuple, list)):
+            stack.extend(reversed(x))
+        elif isinstance(x, dict):
+            stack.extend(reversed(list(x.values())))
+    return out
+
+
 def _run_with_spans(fn, model, leaves):
     from ..nn import module as nn_module
 
@@ -207,14 +221,15 @@ def graph(target, *args, params=None, highlight=None, title=None, model=None, co
     elif collapse:
         raise ValueError("viz.graph: collapse=True needs the function form, graph(model, *inputs), "
                          "so that operations can be attributed to the module calls that made them")
-    if not isinstance(target, Tensor):
-        raise TypeError(f"viz.graph: expected a Tensor or a function, got {type(target).__name__}")
+    outputs = _tensor_leaves(target)  # a model may return several (an LSTM: out, (h, c))
+    if not outputs:
+        raise TypeError(f"viz.graph: expected a Tensor or a function returning Tensors, got {type(target).__name__}")
     highlight = highlight or {}
     ids, nodes, edges, groups = {}, {}, [], {}
     path_type = {name: type(m).__name__ for name, m in (model.named_modules() if model is not None else ())}
 
     def module_path(t):
-        if spans is None or t._prim is None:
+        if spans is None or not isinstance(t, Tensor) or t._prim is None:
             return None
         path = spans.module_of(t._seq)
         if path is not None and depth is not None:
@@ -234,7 +249,7 @@ def graph(target, *args, params=None, highlight=None, title=None, model=None, co
             ids[k] = len(ids)
         return ids[k]
 
-    stack, seen = [target], set()
+    stack, seen = list(reversed(outputs)), set()
     while stack:  # iterative: graphs of any depth
         t = stack.pop()
         if id(t) in seen:
@@ -266,15 +281,16 @@ def graph(target, *args, params=None, highlight=None, title=None, model=None, co
                         edges.append((pid, nid))
                     stack.append(p)
                 elif isinstance(p, (Tensor, np.ndarray)) and np.ndim(p.data if isinstance(p, Tensor) else p):
-                    # a data input (constant array): drawn, not entered
+                    # a constant array (a dropout mask, an attention mask, data): drawn, not entered
                     pid = node_id(p)
                     if pid not in nodes:
-                        name = names.get(id(p), "data")
+                        name = names.get(id(p), f"constant for {op}")
                         nodes[pid] = ("input", f"{name}\n{_label_shape(p.data if isinstance(p, Tensor) else p)}")
                     edges.append((pid, nid))
-    out = node_id(target)
-    kind, label = nodes[out]
-    nodes[out] = ("output", label)
+    for t in outputs:
+        out = node_id(t)
+        kind, label = nodes[out]
+        nodes[out] = ("output", label)
     edges = list(dict.fromkeys(edges))
     clusters = {} if collapse else {path: members for path, members in groups.items()}
     return Graph(nodes, edges, title, clusters={p: (path_type.get(p, "Module"), m) for p, m in clusters.items()})
