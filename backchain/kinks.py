@@ -329,6 +329,24 @@ def _count_extremum(out, x, axis, keepdims):
     return int(np.sum(k[k > 1]))
 
 
+def _count_window_ties(out, v, ties, valid=None):
+    """Max-pooling windows stacked on axis 0: the elements tied for their window's maximum."""
+    eq = np.asarray(v) == np.asarray(out)
+    if valid is not None:
+        eq &= np.asarray(valid, dtype=bool)
+    k = np.sum(eq, axis=0)
+    return int(np.sum(k[k > 1]))
+
+
+def _count_tile_ties(out, x, kernel, ties):
+    """Max pooling over windows that tile the input: the elements tied for their window's maximum."""
+    from ._rules.pool import _tile_slices
+
+    x, y = np.asarray(x), np.asarray(out)
+    k = sum((x[sl] == y).astype(np.int64) for sl in _tile_slices(kernel))
+    return int(np.sum(k[k > 1]))
+
+
 def _count_sorted_ties(out, x, axis):
     s = np.asarray(out)
     if s.shape[axis] < 2:
@@ -389,6 +407,8 @@ _COUNTERS = {
     "std": lambda out, x, **params: _nz(np.asarray(out) == 0),
     "vector_norm": lambda out, x, **params: _nz(np.asarray(out) == 0),
     "sort": _count_sorted_ties,
+    "window_max": _count_window_ties,
+    "tiled_max": _count_tile_ties,
 }
 _COUNTERS["float_power"] = _COUNTERS["power"]
 
@@ -498,7 +518,7 @@ class count:
 
     Counted: relu/leaky_relu inputs at 0, hardtanh/relu6/clip inputs at a bound,
     hardsigmoid/hardswish inputs at ±3, abs/sign/sqrt/cbrt at 0, ties of
-    maximum/minimum/fmax/fmin, tied extrema of max/min/amax/amin and sort,
+    maximum/minimum/fmax/fmin, tied extrema of max/min/amax/amin, sort and max-pooling windows,
     fractional powers of 0, zero norms and zero standard deviations, inputs of
     floor/ceil at integers and of round/rint at half-integers, and what other
     primitives register. Backward and forward-mode sweeps are not counted.

@@ -28,7 +28,7 @@ from ._core.tensor import Tensor, no_grad
 from .random import get_rng_state, set_rng_state
 
 __all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping", "ModelCheckpoint", "GradientFlow",
-           "ActivationStats"]
+           "ActivationStats", "KinkHits"]
 
 
 def __dir__():  # what the module offers, for dir() and tab completion (not np, sys, time)
@@ -346,6 +346,9 @@ class Callback:
     def on_epoch_begin(self, epoch, logs=None):
         pass
 
+    def on_batch_begin(self, batch, logs=None):
+        pass
+
     def on_batch_end(self, batch, logs=None):
         pass
 
@@ -629,6 +632,76 @@ class GradientFlow(Callback):
 
     def load_state_dict(self, state):
         self.records = {k: [float(x) for x in v] for k, v in state.get("records", {}).items()}
+
+
+class KinkHits(Callback):
+    """Count, per layer and epoch, how many elements sat exactly on a kink in training's forward passes.
+
+    A kink is a point where an operation is not differentiable and its derivative is a
+    convention (``bc.kinks.table()``): a ReLU input at exactly 0, a tie in a max-pooling
+    window, a clipped value at its bound. Hits are attributed to the innermost layer and keyed
+    by its module path and type (``"features.0 (ReLU)"``), so layers of one type stay apart;
+    validation passes are not counted. :func:`backchain.viz.kink_hits` draws the records.
+
+    Attributes
+    ----------
+    records : dict of str to list of int
+        Per layer, the hits of each epoch.
+    by_op : dict of str to dict of str to int
+        Per layer, the hits of the last epoch by operation (``{"1 (ReLU)": {"relu": 12}}``).
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc
+    >>> model = bc.nn.Sequential(bc.nn.Linear(2, 4), bc.nn.ReLU(), bc.nn.MaxPool1d(2))
+    >>> x, y = np.zeros((8, 1, 2), np.float32), np.zeros((8, 1, 2), np.float32)
+    >>> hits = bc.train.KinkHits()
+    >>> _ = bc.fit(model, (x, y), "mse", bc.optim.SGD(model.parameters()), epochs=2, metrics=(),
+    ...            callbacks=[hits], verbose=0)
+    >>> sorted(hits.records)
+    ['1 (ReLU)', '2 (MaxPool1d)']
+    """
+
+    def __init__(self):
+        self.records = {}
+        self.by_op = {}
+        self._counting = None
+        self._epoch = {}
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch = {}
+
+    def on_batch_begin(self, batch, logs=None):
+        from . import kinks
+
+        self._counting = kinks.count(self.trainer.model)
+        counts = self._counting.__enter__()
+        self._types = {path or type(m).__name__: type(m).__name__ for path, m in _modules(self.trainer.model)}
+        self._counts = counts
+
+    def on_batch_end(self, batch, logs=None):
+        if self._counting is None:
+            return
+        self._counting.__exit__(None, None, None)
+        self._counting = None
+        for (layer, op), n in self._counts.by_layer.items():
+            key = f"{layer} ({self._types.get(layer, layer)})"
+            ops = self._epoch.setdefault(key, {})
+            ops[op] = ops.get(op, 0) + n
+
+    def on_epoch_end(self, epoch, logs=None):
+        done = len(next(iter(self.records.values()), []))
+        for key in self._epoch.keys() - self.records.keys():
+            self.records[key] = [0] * done  # a layer met for the first time hit nothing before
+        for key, hits in self.records.items():
+            hits.append(sum(self._epoch.get(key, {}).values()))
+        self.by_op = self._epoch
+
+    def plot(self, path=None):
+        """The picture of :func:`backchain.viz.kink_hits`."""
+        from .viz import kink_hits
+
+        return kink_hits(self.records, path)
 
 
 class ActivationStats(Callback):
@@ -1067,6 +1140,8 @@ def _epochs(trainer, model, loss_fn, metric_fns, optimizer, scheduler, loader, v
             loader.sampler.set_epoch(epoch)
         seen, loss_sum, metric_sums, running = 0, 0.0, [0.0] * len(metric_fns), {}
         for k, batch in enumerate(loader):
+            for cb in callbacks:
+                cb.on_batch_begin(k, running)
             x, y = _split(batch, "fit")
             optimizer.zero_grad()
             out, value = _forward_loss(model, loss_fn, x, y)

@@ -125,3 +125,21 @@ def test_register_a_counter():
     finally:
         kinks._registered[:] = [r for r in kinks._registered if r.op != row.op]
         kinks._COUNTERS.pop("kinky_abs_for_count_tests", None)
+
+
+@pytest.mark.parametrize("kw", [dict(kernel_size=2), dict(kernel_size=2, stride=1), dict(kernel_size=3, padding=1, stride=2)])
+def test_max_pool_ties_are_counted(kw):
+    """Each element tied for its window's maximum is one hit (a window of k tied maxima: k), as for amax."""
+    import backchain.nn.functional as F
+    x = np.array([[[[1., 1., 0., 2.], [0., 0., 2., 2.], [3., 0., 5., 4.], [1., 3., 4., 5.]]]])
+    k, s, p = kw["kernel_size"], kw.get("stride", kw["kernel_size"]), kw.get("padding", 0)
+    padded = np.pad(x[0, 0], p, constant_values=-np.inf)
+    want = 0
+    for i in range(0, padded.shape[0] - k + 1, s):
+        for j in range(0, padded.shape[1] - k + 1, s):
+            window = padded[i:i + k, j:j + k]
+            tied = int(np.sum(window == window.max()))
+            want += tied if tied > 1 else 0
+    with bc.kinks.count() as hits:
+        F.max_pool2d(bc.tensor(x, requires_grad=True), **kw)
+    assert sum(hits[op] for op in ("window_max", "tiled_max")) == want > 0

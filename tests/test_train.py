@@ -314,3 +314,25 @@ def test_resume_with_dropout_is_bit_identical(tmp_path):
     for (name, a), (_, b) in zip(model.named_parameters(), model2.named_parameters()):
         np.testing.assert_array_equal(a.data, b.data, err_msg=name)
     assert resumed.to_dict() == straight.to_dict()
+
+
+def test_kink_hits_callback_keeps_layers_of_one_type_apart_and_skips_validation():
+    nn = bc.nn
+    model = nn.Sequential(nn.Linear(2, 4), nn.ReLU(), nn.MaxPool1d(2), nn.ReLU())
+    with bc.no_grad():
+        model[0].bias.data[:] = [-1.0, -2.0, 1.0, 1.0]  # zero input: the pre-activations are the biases
+    x, y = np.zeros((8, 1, 2), np.float32), np.zeros((8, 1, 2), np.float32)
+    hits = bc.train.KinkHits()
+    bc.fit(model, (x, y), "mse", optim.SGD(model.parameters(), lr=0.0), epochs=2, metrics=(), callbacks=[hits],
+           verbose=0, validation=(x, y), batch_size=4)
+    # per sample: relu gives [0, 0, 1, 1]; both pool windows are 2-way ties (4 hits); pooled [0, 1]
+    # puts one zero into the second ReLU; 8 samples per epoch, validation not counted
+    assert hits.records == {"1 (ReLU)": [0, 0], "2 (MaxPool1d)": [32, 32], "3 (ReLU)": [8, 8]}
+    assert hits.by_op["3 (ReLU)"] == {"relu": 8}
+
+
+def test_kink_hits_picture_of_no_hits_is_white():
+    from backchain.viz import kink_hits
+    fig = kink_hits({"0 (ReLU)": [0, 0], "1 (ReLU)": [0, 0]})
+    image = fig.axes[1].images[0]
+    assert image.get_clim() == (0, 1) and np.allclose(image.cmap(image.norm(0.0))[:3], image.cmap(0.0)[:3])

@@ -331,8 +331,9 @@ def kink_hits(records, path=None):
         ax_line.xaxis.get_major_locator().set_params(integer=True)
     if len(names) <= 12:
         ax_line.legend(fontsize=7)
-    image = ax_table.imshow(table, aspect="auto", cmap="Reds", interpolation="nearest",
-                            extent=(0.5, steps + 0.5, len(names) - 0.5, -0.5))
+    top = np.nanmax(table) if np.isfinite(table).any() else 0
+    image = ax_table.imshow(table, aspect="auto", cmap="Reds", interpolation="nearest", vmin=0, vmax=max(top, 1),
+                            extent=(0.5, steps + 0.5, len(names) - 0.5, -0.5))  # 0 is white, also when all are 0
     fig.colorbar(image, ax=ax_table, label="kinks hit")
     ax_table.set_yticks(np.arange(len(names)), names, fontsize=8)
     ax_table.set_xlabel(xlabel)
