@@ -304,3 +304,44 @@ def test_methods_without_a_rule_pass_through_to_scipy():
         stats.t.ppf(T(0.3), 3.0)
     with pytest.raises(AttributeError):
         stats.norm.no_such_method
+
+
+# -- scipy.linalg.solve_banded -------------------------------------------------------------------
+
+import scipy.linalg as sl  # noqa: E402
+import autograd.scipy.linalg as agl  # noqa: E402
+from backchain.scipy import linalg as L  # noqa: E402
+
+
+@pytest.mark.parametrize("lu, rhs", [((1, 1), (6,)), ((2, 1), (6, 2)), ((0, 2), (6,)), ((1, 0), (6, 3))])
+def test_solve_banded_matches_scipy_and_autograd(lu, rhs):
+    rng = np.random.default_rng(3)
+    ab = rng.standard_normal((sum(lu) + 1, 6))
+    ab[lu[1]] += 5.0
+    b = rng.standard_normal(rhs)
+    np.testing.assert_allclose(L.solve_banded(lu, T(ab), T(b)).data, sl.solve_banded(lu, ab, b), rtol=1e-14)
+    w = rng.standard_normal(rhs)
+    ours = bc.grad(lambda ab, b: bc.numpy.sum(L.solve_banded(lu, ab, b) * w), argnums=(0, 1))(ab, b)
+
+    def dense(ab, np_):  # A from its band storage: ab[u + i - j, j] = A[i, j]
+        return sum(np_.diag(ab[k, max(0, lu[1] - k):6 - max(0, k - lu[1])], lu[1] - k) for k in range(sum(lu) + 1))
+
+    want = jax.grad(lambda ab, b: jnp.sum(jnp.linalg.solve(dense(ab, jnp), b) * w), argnums=(0, 1))(ab, b)
+    np.testing.assert_allclose(ours[0], want[0], rtol=1e-11, atol=1e-15)  # 0 at the unread corners
+    np.testing.assert_allclose(ours[1], want[1], rtol=1e-11)
+    if len(rhs) == 1:  # autograd's rule (vector right-hand sides only: its banded_dot ravels them)
+        theirs = ag.grad(lambda ab: ag.numpy.sum(agl.solve_banded(lu, ab, b) * w))(ab)
+        # compared where SciPy reads: autograd fills the unread corners of the storage too
+        read = np.array([[0 <= j + k - lu[1] < 6 for j in range(6)] for k in range(sum(lu) + 1)])
+        np.testing.assert_allclose(ours[0][read], theirs[read], rtol=1e-11)
+    v = rng.standard_normal(ab.shape)
+    _, t = bc.jvp(lambda ab: L.solve_banded(lu, ab, b), (ab,), (v,))
+    _, want_t = jax.jvp(lambda ab: jnp.linalg.solve(dense(ab, jnp), b), (ab,), (v,))
+    np.testing.assert_allclose(t, want_t, rtol=1e-11)
+
+
+def test_solve_banded_shape_errors():
+    with pytest.raises(ValueError, match=r"solve_banded: ab of shape \(2, 4\) does not hold 1 lower and 1 upper"):
+        L.solve_banded((1, 1), T(np.ones((2, 4))), np.ones(4))
+    with pytest.raises(ValueError, match=r"solve_banded: b of shape \(3,\) does not match ab of shape \(3, 4\)"):
+        L.solve_banded((1, 1), T(np.ones((3, 4))), np.ones(3))

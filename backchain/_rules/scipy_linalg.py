@@ -18,7 +18,7 @@ import backchain.numpy as bnp
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
 
-__all__ = ["solve_triangular", "cholesky", "cho_factor", "cho_solve", "solve_sylvester", "sqrtm"]
+__all__ = ["solve_triangular", "solve_banded", "cholesky", "cho_factor", "cho_solve", "solve_sylvester", "sqrtm"]
 
 
 def _data(a):
@@ -108,6 +108,88 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
         raise ValueError(f"solve_triangular: b of shape {np.shape(_data(b))} does not match a of shape "
                          f"{np.shape(_data(a))} (expected ({np.shape(_data(a))[0]},) or ({np.shape(_data(a))[0]}, k))")
     return solve_triangular_p(a, b, trans=_trans(trans), lower=bool(lower), unit_diagonal=bool(unit_diagonal))
+
+
+# -- banded solve ------------------------------------------------------------------------
+# SciPy's band storage: ab[u + i - j, j] = A[i, j]. Band row k holds the diagonal j - i = u - k; its
+# entries at columns j with i = j + k - u outside [0, n) are not read (no cotangent). Everything
+# below is a gather from index tables, so the rules are linear maps written with backchain.numpy.
+
+
+def _band_index(k_rows, n, shift):
+    """Gather tables for ``out[k, j] = src[k, j + shift[k]]``: the clipped column and the valid mask."""
+    cols = np.arange(n)[None, :] + np.asarray(shift)[:, None]
+    valid = (cols >= 0) & (cols < n)
+    return np.arange(k_rows)[:, None], np.clip(cols, 0, n - 1), valid
+
+
+def _band_transpose(ab, lower, upper):
+    """The band storage of A^T (``upper`` sub-, ``lower`` super-diagonals): abT[k, j] = ab[u + l - k, j + k - l]."""
+    k_rows, n = ab.shape
+    rows, cols, valid = _band_index(k_rows, n, np.arange(k_rows) - lower)
+    return ab[(lower + upper - rows) + 0 * cols, cols] * valid.astype(ab.dtype)
+
+
+def _band_matmul(ab, x, upper):
+    """``A @ x`` from the band storage: y[i] = sum_k ab[k, i + u - k] x[i + u - k]."""
+    k_rows, n = ab.shape
+    rows, cols, valid = _band_index(k_rows, n, upper - np.arange(k_rows))
+    prod = ab * x if x.ndim == 1 else bnp.expand_dims(ab, -1) * bnp.expand_dims(x, 0)
+    picked = prod[rows + 0 * cols, cols]  # (k, n) or (k, n, m)
+    mask = valid.astype(picked.dtype)
+    return bnp.sum(picked * (mask if x.ndim == 1 else mask[..., None]), axis=0)
+
+
+def _solve_banded_vjp_ab(g, ans, ab, b, lower, upper):
+    gb = solve_banded_p(_band_transpose(ab, lower, upper), g, lower=upper, upper=lower)
+    k_rows, n = ab.shape
+    rows, cols, valid = _band_index(k_rows, n, np.arange(k_rows) - upper)  # i = j + k - u
+    picked = gb[cols]  # (k, n) or (k, n, m): gb at row i of each band position
+    prod = picked * ans if ans.ndim == 1 else bnp.sum(picked * bnp.expand_dims(ans, 0), axis=-1)
+    return -prod * valid.astype(prod.dtype)
+
+
+def _solve_banded_vjp_b(g, ans, ab, b, lower, upper):
+    return solve_banded_p(_band_transpose(ab, lower, upper), g, lower=upper, upper=lower)
+
+
+solve_banded_p = primitive(
+    "scipy.linalg.solve_banded", lambda ab, b, lower, upper: sl.solve_banded((lower, upper), ab, b),
+    vjp=(_solve_banded_vjp_ab, _solve_banded_vjp_b),
+    jvp=(lambda t, ans, ab, b, lower, upper: -solve_banded_p(ab, _band_matmul(t, ans, upper), lower=lower,
+                                                             upper=upper),
+         lambda t, ans, ab, b, lower, upper: solve_banded_p(ab, t, lower=lower, upper=upper)),
+    kinks="the entries of ab outside the band (its unread corners) get a zero cotangent",
+)
+
+
+def solve_banded(l_and_u, ab, b, overwrite_ab=False, overwrite_b=False, check_finite=True):
+    """``scipy.linalg.solve_banded``: solve ``A x = b`` for a banded ``A`` in SciPy's band storage
+    ``ab[u + i - j, j] = A[i, j]``, differentiable in ``ab`` and ``b``.
+
+    The VJP solves with the transposed band (``(u, l)`` diagonals); the entries of ``ab`` that SciPy
+    does not read (the corners of the storage) get a zero cotangent.
+
+    >>> import numpy as np, backchain as bc
+    >>> from backchain.scipy.linalg import solve_banded
+    >>> ab = np.array([[0.0, 1.0, 1.0], [4.0, 4.0, 4.0], [1.0, 1.0, 0.0]])   # tridiagonal 1, 4, 1
+    >>> solve_banded((1, 1), ab, np.array([5.0, 6.0, 5.0]))
+    array([1., 1., 1.])
+    >>> bc.grad(lambda b: solve_banded((1, 1), ab, b)[0])(np.array([5.0, 6.0, 5.0])).round(6)  # row 0 of inv(A)
+    array([ 0.267857, -0.071429,  0.017857])
+    """
+    lower, upper = (int(v) for v in l_and_u)
+    if not isinstance(ab, Tensor) and not isinstance(b, Tensor):
+        return sl.solve_banded((lower, upper), ab, b, overwrite_ab=overwrite_ab, overwrite_b=overwrite_b,
+                               check_finite=check_finite)
+    shape_ab, shape_b = np.shape(_data(ab)), np.shape(_data(b))
+    if len(shape_ab) != 2 or shape_ab[0] != lower + upper + 1:
+        raise ValueError(f"solve_banded: ab of shape {shape_ab} does not hold {lower} lower and {upper} upper "
+                         f"diagonals (expected ({lower + upper + 1}, n))")
+    if len(shape_b) not in (1, 2) or shape_b[0] != shape_ab[1]:
+        raise ValueError(f"solve_banded: b of shape {shape_b} does not match ab of shape {shape_ab} (expected "
+                         f"({shape_ab[1]},) or ({shape_ab[1]}, k))")
+    return solve_banded_p(ab, b, lower=lower, upper=upper)
 
 
 # -- Cholesky ----------------------------------------------------------------------------

@@ -3,7 +3,8 @@ import numpy as np
 
 import backchain.numpy as bnp
 from backchain.scipy.stats import norm, t, gamma, beta, chi2, dirichlet, poisson, multivariate_normal as mvn
-from backchain.scipy.linalg import solve_triangular, cholesky, cho_factor, cho_solve, solve_sylvester, sqrtm
+from backchain.scipy.linalg import (solve_triangular, solve_banded, cholesky, cho_factor, cho_solve,
+                                    solve_sylvester, sqrtm)
 from backchain.scipy.signal import convolve, correlate, fftconvolve
 from backchain.scipy.integrate import odeint
 from tests.specs import Spec
@@ -89,6 +90,12 @@ def _linalg():
                     return solve_triangular(a + 4.0 * I3, b, trans=trans, lower=lower, unit_diagonal=unit)
                 rows.append(Spec(f, [((3, 3), (3,)), ((3, 3), (3, 2))], prims=TRI,
                                  id=f"solve_triangular-t{trans}-{'L' if lower else 'U'}{'-unit' if unit else ''}"))
+    # banded: the main diagonal (row u of the storage) kept away from 0
+    for lower, upper in ((1, 1), (2, 0), (0, 2), (2, 1)):
+        def f(ab, b, lower=lower, upper=upper):
+            return solve_banded((lower, upper), ab + 4.0 * (np.arange(lower + upper + 1) == upper)[:, None], b)
+        rows.append(Spec(f, [((lower + upper + 1, 4), (4,)), ((lower + upper + 1, 4), (4, 2))],
+                         prims=("scipy.linalg.solve_banded",), id=f"solve_banded-{lower}-{upper}"))
     rows += [
         Spec(lambda a: cholesky(spd(a), lower=True), [((3, 3),)], prims=("scipy.linalg.cholesky",),
              id="cholesky-lower"),

@@ -1,7 +1,9 @@
 """``backchain.autograd.scipy.linalg``: ``backchain.scipy.linalg``, SciPy's own for the names it lacks.
 
-SciPy's own functions (``solve_banded``, ``expm``, ...) evaluate on plain
-arrays; on a traced value they raise a TypeError (never a cut gradient).
+``solve_banded``, ``solve_triangular``, ``sqrtm``, ``solve_sylvester``, ``cholesky``
+and ``cho_solve`` are backchain's (differentiable); SciPy's own other functions
+(``expm``, ...) evaluate on plain arrays and raise a TypeError on a traced value
+(never a cut gradient).
 """
 import scipy.linalg as _sl
 
