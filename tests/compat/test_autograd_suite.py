@@ -136,6 +136,7 @@ def sdist_bytes():
         cache.mkdir(parents=True, exist_ok=True)
         with tempfile.NamedTemporaryFile(dir=cache, delete=False) as f:
             f.write(data)
+        os.chmod(f.name, 0o644)
         os.replace(f.name, path)
     except OSError:
         pass  # an unwritable cache: this run uses the bytes in memory
