@@ -83,7 +83,11 @@ def _int_type(cls):
     def __new__(sub, *args, **kwargs):
         return cls.__new__(sub, *[a.data if isinstance(a, _Tensor) else a for a in args], **kwargs)
 
-    return type(cls.__name__, (cls,), {"__new__": __new__, "__module__": __name__, "__doc__": cls.__doc__})
+    doc = (f"NumPy's ``{cls.__name__}``; called on a traced value, it converts the value's array (autograd's "
+           f"integer type).\n\n>>> import backchain.autograd as ag, backchain.autograd.numpy as np\n"
+           f">>> ag.grad(lambda x: np.sum(x[np.{cls.__name__}(x * 0.9)]))(np.array([0.0, 1.0, 2.0])).tolist()\n"
+           f"[2.0, 1.0, 0.0]\n")
+    return type(cls.__name__, (cls,), {"__new__": __new__, "__module__": __name__, "__doc__": doc})
 
 
 _INT_TYPES = {cls: _int_type(cls) for cls in (_np.int8, _np.int16, _np.int32, _np.int64)}
