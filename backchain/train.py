@@ -996,7 +996,7 @@ def _forward_loss(model, loss_fn, x, y):
     if not isinstance(value, Tensor):
         raise TypeError(f"fit: the loss returned a {type(value).__name__}; it must return a scalar Tensor computed "
                         "from the model's output (use backchain.numpy functions)")
-    if value.size != 1:
+    if np.size(value.data) != 1:  # not value.size: a backchain.torch Tensor's size is a method
         raise ValueError(f"fit: the loss returned shape {value.shape}; it must be a scalar (use reduction='mean')")
     return out, value
 

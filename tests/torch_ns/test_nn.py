@@ -1,0 +1,237 @@
+"""backchain's layers, optimizers, data loaders, autograd and checkpoints reached through
+``backchain.torch``: fed torch Tensors they return torch Tensors, with PyTorch's values and gradients
+(weights copied from the PyTorch layer)."""
+import io
+
+import numpy as np
+import pytest
+import torch
+
+import backchain as bc
+import backchain.torch as bt
+
+rng = np.random.default_rng(0)
+
+
+def _x(*shape):
+    return rng.standard_normal(shape).astype(np.float32)
+
+
+# (name, make(T) -> layer, input shape or array, how to read the output)
+LAYERS = [
+    ("Linear", lambda T: T.nn.Linear(5, 3), _x(4, 5)),
+    ("Bilinear_as_seq", lambda T: T.nn.Sequential(T.nn.Linear(5, 6), T.nn.ReLU(), T.nn.Linear(6, 2)), _x(4, 5)),
+    ("Conv1d", lambda T: T.nn.Conv1d(3, 4, 3, padding=1), _x(2, 3, 7)),
+    ("Conv2d", lambda T: T.nn.Conv2d(2, 3, 3, stride=2, padding=1), _x(2, 2, 6, 6)),
+    ("ConvTranspose2d", lambda T: T.nn.ConvTranspose2d(2, 3, 3, stride=2), _x(1, 2, 4, 4)),
+    ("MaxPool2d", lambda T: T.nn.MaxPool2d(2), _x(2, 3, 6, 6)),
+    ("AvgPool2d", lambda T: T.nn.AvgPool2d(2), _x(2, 3, 6, 6)),
+    ("AdaptiveAvgPool2d", lambda T: T.nn.AdaptiveAvgPool2d((2, 3)), _x(2, 3, 6, 6)),
+    ("BatchNorm1d", lambda T: T.nn.BatchNorm1d(5), _x(8, 5)),
+    ("BatchNorm2d", lambda T: T.nn.BatchNorm2d(3), _x(4, 3, 5, 5)),
+    ("LayerNorm", lambda T: T.nn.LayerNorm(5), _x(4, 5)),
+    ("GroupNorm", lambda T: T.nn.GroupNorm(2, 4), _x(3, 4, 5)),
+    ("Embedding", lambda T: T.nn.Embedding(10, 4), np.array([[1, 2, 9], [0, 0, 5]])),
+    ("LSTM", lambda T: T.nn.LSTM(5, 6, num_layers=2, batch_first=True), _x(3, 4, 5)),
+    ("GRU", lambda T: T.nn.GRU(5, 6), _x(4, 3, 5)),
+    ("RNN", lambda T: T.nn.RNN(5, 6, nonlinearity="relu"), _x(4, 3, 5)),
+    ("MultiheadAttention", lambda T: T.nn.MultiheadAttention(8, 2, batch_first=True), _x(2, 5, 8)),
+    ("TransformerEncoderLayer", lambda T: T.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True),
+     _x(2, 5, 8)),
+    ("GELU", lambda T: T.nn.GELU(), _x(3, 4)),
+    ("Softmax", lambda T: T.nn.Softmax(dim=1), _x(3, 4)),
+    ("Flatten", lambda T: T.nn.Flatten(), _x(2, 3, 4)),
+    ("Dropout_eval", lambda T: T.nn.Dropout(0.5).eval(), _x(3, 4)),
+]
+
+
+def _first(out):
+    return out[0] if isinstance(out, tuple) else out
+
+
+def _call(layer, x, name):
+    if name == "MultiheadAttention":
+        return layer(x, x, x)
+    return layer(x)
+
+
+@pytest.mark.parametrize("name, make, data", LAYERS, ids=[c[0] for c in LAYERS])
+def test_layers_on_torch_tensors_match_torch(name, make, data):
+    torch.manual_seed(0)
+    tl = make(torch)
+    bl = make(bt)
+    bl.load_state_dict({k: v.detach().numpy().copy() for k, v in tl.state_dict().items()})
+    assert all(type(p) is bt.nn.Parameter for p in bl.parameters())
+    floating = data.dtype.kind == "f"
+    tx = torch.tensor(data, requires_grad=floating)
+    bx = bt.tensor(data, requires_grad=floating)
+    tout, bout = _first(_call(tl, tx, name)), _first(_call(bl, bx, name))
+    assert isinstance(bout, bt.Tensor) and bout.dtype == bt.float32 and bout.shape == tuple(tout.shape)
+    np.testing.assert_allclose(bout.detach().numpy(), tout.detach().numpy(), rtol=1e-5, atol=1e-5)
+    w = rng.standard_normal(tuple(tout.shape)).astype(np.float32)
+    (tout * torch.tensor(w)).sum().backward()
+    (bout * bt.tensor(w)).sum().backward()
+    if floating:
+        np.testing.assert_allclose(bx.grad.numpy(), tx.grad.numpy(), rtol=1e-4, atol=1e-5)
+    for (k, tp), bp in zip(tl.named_parameters(), bl.parameters()):
+        assert isinstance(bp.grad, bt.Tensor), k
+        np.testing.assert_allclose(bp.grad.numpy(), tp.grad.numpy(), rtol=1e-4, atol=1e-5, err_msg=k)
+    for (k, tb), bb in zip(tl.named_buffers(), bl.buffers()):  # running statistics updated alike
+        assert isinstance(bb, bt.Tensor), k
+        np.testing.assert_allclose(bb.numpy(), tb.numpy(), rtol=1e-5, atol=1e-6, err_msg=k)
+
+
+def test_plain_backchain_layers_fed_torch_tensors_return_torch_tensors():
+    layer = bc.nn.Linear(3, 2)
+    out = layer(bt.ones(4, 3))
+    assert isinstance(out, bt.Tensor) and type(layer.weight) is bc.nn.Parameter
+    assert type(layer(np.ones((4, 3), dtype=np.float32))) is bc.Tensor
+
+
+@pytest.mark.parametrize("make, x", [
+    (lambda T: T.nn.Linear(3, 2), lambda T: T.ones(4, 3, dtype=T.float64)),
+    (lambda T: T.nn.Sequential(T.nn.Linear(3, 2)), lambda T: T.ones(4, 3, dtype=T.float64)),
+    (lambda T: T.nn.Conv2d(1, 2, 3), lambda T: T.ones(1, 1, 5, 5, dtype=T.float64)),
+])
+def test_a_float32_layer_fed_float64_raises_as_torch(make, x):
+    with pytest.raises(RuntimeError) as want:
+        make(torch)(x(torch))
+    with pytest.raises(RuntimeError) as got:
+        make(bt)(x(bt))
+    head = str(want.value).split(" (")[0]
+    assert str(got.value).startswith(head.split(",")[0]), (str(got.value), head)
+    assert make(bt).double()(x(bt)).dtype == bt.float64  # cast the model, as in PyTorch
+
+
+@pytest.mark.filterwarnings("ignore:size_average and reduce args")
+def test_functional_linear_checks_dtypes_and_legacy_loss_arguments():
+    F, TF = bt.nn.functional, torch.nn.functional
+    with pytest.raises(RuntimeError, match="mat1 and mat2 must have the same dtype"):
+        F.linear(bt.ones(2, 3, dtype=bt.float64), bt.ones(4, 3))
+    logp = np.log(np.array([[0.2, 0.8], [0.6, 0.4]], dtype=np.float32))
+    target = np.array([1, 0])
+    for kw in (dict(size_average=False), dict(reduce=False), dict(size_average=True), dict(reduction="sum")):
+        want = TF.nll_loss(torch.tensor(logp), torch.tensor(target), **kw).numpy()
+        got = F.nll_loss(bt.tensor(logp), bt.tensor(target), **kw).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+
+
+def test_channel_dropout_zeroes_whole_channels():
+    bt.manual_seed(0)
+    y = bt.nn.Dropout2d(0.5)(bt.ones(4, 6, 3, 3)).numpy()
+    per_channel = y.reshape(4, 6, 9)
+    assert set(np.unique(per_channel).tolist()) <= {0.0, 2.0}
+    assert np.all(per_channel.min(-1) == per_channel.max(-1))
+    assert bt.nn.Dropout1d(0.5).eval()(bt.ones(2, 3, 4)).numpy().tolist() == np.ones((2, 3, 4)).tolist()
+
+
+def test_adadelta_matches_torch_with_weight_decay():
+    w0 = _x(3, 4)
+    tw = torch.tensor(w0, requires_grad=True)
+    bw = bt.tensor(w0, requires_grad=True)
+    topt = torch.optim.Adadelta([tw], lr=0.5, rho=0.8, weight_decay=0.1)
+    bopt = bt.optim.Adadelta([bw], lr=0.5, rho=0.8, weight_decay=0.1)
+    for _ in range(5):
+        for w, opt, T in ((tw, topt, torch), (bw, bopt, bt)):
+            opt.zero_grad()
+            (T.sin(w) * w).sum().backward()
+            opt.step()
+    np.testing.assert_allclose(bw.detach().numpy(), tw.detach().numpy(), rtol=1e-6, atol=1e-7)
+
+
+def test_dataloader_yields_torch_tensors_and_shuffles_reproducibly_after_manual_seed():
+    x, y = np.arange(20, dtype=np.float32).reshape(10, 2), np.arange(10)
+    ds = bt.utils.data.TensorDataset(bt.tensor(x), bt.tensor(y))
+    xi, yi = ds[3]
+    assert isinstance(xi, bt.Tensor) and yi.item() == 3
+
+    def order():
+        bt.manual_seed(5)
+        loader = bt.utils.data.DataLoader(ds, batch_size=4, shuffle=True, num_workers=2, pin_memory=True)
+        batches = list(loader)
+        assert all(isinstance(b, bt.Tensor) for pair in batches for b in pair)
+        assert batches[0][0].dtype == bt.float32 and batches[0][1].dtype == bt.int64
+        return [b[1].tolist() for b in batches]
+    first = order()
+    assert first == order() and sorted(sum(first, [])) == list(range(10)) and first[0] != [0, 1, 2, 3]
+    a, b = bt.utils.data.random_split(ds, [7, 3], generator=bt.Generator().manual_seed(42))
+    assert len(a) == 7 and len(b) == 3
+
+
+def test_autograd_grad_matches_torch_for_leaves_intermediates_and_second_order():
+    for T in (torch, bt):
+        x = T.tensor([0.5, -1.0, 2.0], requires_grad=True)
+        h = T.sin(x) * x
+        y = (h ** 2).sum()
+        gx, gh = T.autograd.grad(y, [x, h], create_graph=True)
+        (g2,) = T.autograd.grad(gx.sum(), x)
+        if T is torch:
+            want = [v.detach().numpy() for v in (gx, gh, g2)]
+        else:
+            got = [v.detach().numpy() for v in (gx, gh, g2)]
+            assert isinstance(gx, bt.Tensor) and gx.requires_grad and x.grad is None
+    for w, g in zip(want, got):
+        np.testing.assert_allclose(g, w, rtol=1e-6)
+    with pytest.raises(RuntimeError, match="allow_unused=True"):
+        z = bt.tensor([1.0], requires_grad=True)
+        bt.autograd.grad((z * 2).sum(), [z, bt.tensor([1.0], requires_grad=True)])
+
+
+def test_custom_function_sees_torch_tensors():
+    class MyReLU(bt.autograd.Function):  # the tutorial's, which uses torch methods on its arguments
+        @staticmethod
+        def forward(ctx, input):
+            ctx.save_for_backward(input)
+            return input.clamp(min=0)
+
+        @staticmethod
+        def backward(ctx, grad_output):
+            input, = ctx.saved_tensors
+            grad_input = grad_output.clone()
+            grad_input[input < 0] = 0
+            return grad_input
+
+    x = bt.tensor([-1.0, 2.0, 3.0], requires_grad=True)
+    y = MyReLU.apply(x)
+    assert isinstance(y, bt.Tensor) and y.tolist() == [0.0, 2.0, 3.0]
+    (y * bt.tensor([1.0, 2.0, 3.0])).sum().backward()
+    assert x.grad.tolist() == [0.0, 2.0, 3.0]
+    assert isinstance(MyReLU.apply(bt.tensor([1.0, -1.0])), bt.Tensor)
+
+
+def test_save_and_load_state_dicts_and_containers_through_paths_and_files(tmp_path):
+    model = bt.nn.Sequential(bt.nn.Linear(3, 4), bt.nn.BatchNorm1d(4))
+    ckpt = {"model": model.state_dict(), "epoch": 3, "name": "run", "best": 0.25, "flags": [True, None],
+            "extra": (bt.tensor([1, 2]),)}
+    path = tmp_path / "ckpt.pt"
+    bt.save(ckpt, path)
+    buf = io.BytesIO()
+    bt.save(ckpt, buf)
+    buf.seek(0)
+    for back in (bt.load(path), bt.load(buf, map_location="cpu", weights_only=True)):
+        assert back["epoch"] == 3 and back["name"] == "run" and back["flags"] == [True, None]
+        assert isinstance(back["extra"][0], bt.Tensor) and back["extra"][0].tolist() == [1, 2]
+        fresh = bt.nn.Sequential(bt.nn.Linear(3, 4), bt.nn.BatchNorm1d(4))
+        fresh.load_state_dict(back["model"])
+        np.testing.assert_array_equal(fresh[0].weight.detach().numpy(), model[0].weight.detach().numpy())
+    with pytest.raises(TypeError, match="state_dict"):
+        bt.save(model, tmp_path / "model.pt")
+
+
+def test_module_to_device_and_dtype():
+    model = bt.nn.Linear(2, 2).to(bt.device("cpu"))
+    assert model.to("cpu", bt.float64).weight.dtype == bt.float64
+    assert model.to(bt.ones(1, dtype=bt.float32)).weight.dtype == bt.float32
+    assert repr(model.weight).startswith("Parameter containing:\ntensor([[")
+
+
+def test_fit_trains_a_torch_namespace_model():
+    bt.manual_seed(0)
+    x = bt.randn(32, 3)
+    y = (x.sum(1) > 0).long()
+    model = bt.nn.Sequential(bt.nn.Linear(3, 8), bt.nn.ReLU(), bt.nn.Linear(8, 2))
+    loader = bt.utils.data.DataLoader(bt.utils.data.TensorDataset(x, y), batch_size=8)
+    opt = bt.optim.SGD(model.parameters(), lr=0.1)
+    first = float(bt.nn.functional.cross_entropy(model(x), y))
+    bc.fit(model, loader, loss="cross_entropy", optimizer=opt, epochs=3, verbose=0)
+    assert float(bt.nn.functional.cross_entropy(model(x), y)) < first
