@@ -193,9 +193,11 @@ def format_table(table):
 def suite(request, tmp_path_factory):
     results = run_suite(tmp_path_factory.mktemp("autograd-suite"))
     reporter = request.config.pluginmanager.get_plugin("terminalreporter")
-    if reporter is not None:
-        reporter.write_line("")
-        reporter.write_line(format_table(counts(results)))
+    capture = request.config.pluginmanager.get_plugin("capturemanager")
+    if reporter is not None and capture is not None:
+        with capture.global_and_fixture_disabled():  # shown in every run, as live logs are
+            reporter.write_line("")
+            reporter.write_line(format_table(counts(results)))
     return results
 
 
