@@ -78,7 +78,7 @@ def test_polynomial_with_a_custom_autograd_function():
 
 # -- (b) pytorch/examples mnist: a CNN with DataLoader, Adadelta, StepLR ---------------------------
 
-def mnist_cnn(torch, images, labels, init=None, epochs=2, dropout=(0.25, 0.5)):
+def mnist_cnn(torch, images, labels, init=None, epochs=2, dropout=(0.25, 0.5), num_workers=1):
     nn, F, optim = torch.nn, torch.nn.functional, torch.optim
     from_data = torch.utils.data
     StepLR = torch.optim.lr_scheduler.StepLR
@@ -110,7 +110,8 @@ def mnist_cnn(torch, images, labels, init=None, epochs=2, dropout=(0.25, 0.5)):
 
     device = torch.device("cuda" if torch.cuda.is_available() else "cpu")
     dataset = from_data.TensorDataset(torch.from_numpy(images), torch.from_numpy(labels))
-    train_loader = from_data.DataLoader(dataset, batch_size=4, shuffle=False, num_workers=1, pin_memory=False)
+    train_loader = from_data.DataLoader(dataset, batch_size=4, shuffle=False, num_workers=num_workers,
+                                        pin_memory=False)
     test_loader = from_data.DataLoader(dataset, batch_size=8)
     model = Net().to(device)
     if init is not None:
