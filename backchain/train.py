@@ -691,8 +691,9 @@ class KinkHits(Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         done = len(next(iter(self.records.values()), []))
-        for key in self._epoch.keys() - self.records.keys():
-            self.records[key] = [0] * done  # a layer met for the first time hit nothing before
+        for key in self._epoch:
+            if key not in self.records:  # a layer met for the first time (in forward order) hit nothing before
+                self.records[key] = [0] * done
         for key, hits in self.records.items():
             hits.append(sum(self._epoch.get(key, {}).values()))
         self.by_op = self._epoch

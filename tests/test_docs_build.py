@@ -32,6 +32,12 @@ def test_mkdocs_build_strict(tmp_path):
         for name in names:
             assert re.search(rf'id="backchain\.[\w.]*\.{re.escape(name)}"', html), f"api/{page}: no entry for {name}"
         assert "&gt;&gt;&gt;" in html, f"api/{page}: no example"
+    tutorial = (tmp_path / "site" / "tutorial" / "train" / "index.html").read_text()  # docs/run_blocks.py
+    assert "Total params: 4,810" in tutorial and "Epoch 4/4  loss" in tutorial and "val_accuracy" in tutorial
+    assert "all layer gradients agree with finite differences" in tutorial and "[1, 2, 3, 4, 5, 6]" in tutorial
+    assert tutorial.count('<img alt="figure" src="data:image/png;base64,') == 1
+    viz = (tmp_path / "site" / "api" / "viz" / "index.html").read_text()
+    assert viz.count('<img alt="figure" src="data:image/png;base64,') == 3
     kinks_page = (tmp_path / "site" / "kinks" / "index.html").read_text()  # table inserted by docs/hooks.py
     assert "<td>hardtanh</td>" in kinks_page  # a cell of the inserted table
 
