@@ -129,6 +129,17 @@ def const_graph_program(ag, np):
     return values, direct, grads, len(calls), seen
 
 
+def const_graph_first_traced_program(ag, np):
+    """The first call inside a gradient (its graph is freed by that backward pass), then replays."""
+    g = sub(ag, "misc").const_graph(lambda x, y: np.sum(np.tanh(x * y) ** 2) + np.sum(np.exp(-x)))
+    first = ag.grad(g, (0, 1))(M[0], M[1])
+    return first, g(M[1], M[0]), ag.grad(g)(M[0] * 0.5, M[1]), ag.grad(g, 1)(M[1], M[0] + 1.0)
+
+
+def test_const_graph_first_call_traced_as_autograd():
+    check(const_graph_first_traced_program)
+
+
 def test_const_graph_replays_as_autograd():
     _, _, _, ncalls, seen = check(const_graph_program)
     assert ncalls == 2 and seen == ["x", "y", "x", "y", "x", "y", "x", "y", "x", "y"]
@@ -222,3 +233,24 @@ def test_combo_check():
     assert sorted(set(seen)) == [2.0, 3.0]
     with pytest.raises(ValueError, match="check_grads: modes must be a list"):
         sub(ag, "test_util").check_grads(np.sin, modes="rev")(1.0)
+
+
+def test_const_graph_keeps_the_steps_not_the_arrays_of_the_first_call():
+    import gc
+    import tracemalloc
+
+    import backchain.autograd.numpy as np
+    from backchain.autograd.misc import const_graph
+
+    x = onp.linspace(0.0, 1.0, 200_000)  # 1.6 MB; the first call makes four arrays of that size
+    g = const_graph(lambda v: np.sum(np.sin(np.exp(v) * 2.0) ** 2))
+    tracemalloc.start()
+    try:
+        before = tracemalloc.get_traced_memory()[0]
+        first = g(x)
+        gc.collect()
+        kept = tracemalloc.get_traced_memory()[0] - before
+    finally:
+        tracemalloc.stop()
+    assert kept < 400_000, f"const_graph keeps {kept} bytes after its first call"
+    assert onp.isclose(g(x), first, rtol=1e-14) and onp.isclose(first, onp.sum(onp.sin(onp.exp(x) * 2.0) ** 2))

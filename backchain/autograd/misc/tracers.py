@@ -25,29 +25,47 @@ def _trace(fun, xs):
     return fun(*leaves), leaves, start
 
 
+class _Ref:
+    """An argument of a recorded step: the value of leaf or step ``k`` (leaves first)."""
+
+    __slots__ = ("k",)
+
+    def __init__(self, k):
+        self.k = k
+
+
 def _record(out, leaves, start):
-    """The nodes between ``leaves`` and ``out`` in the order they were made (inputs first; no recursion)."""
-    leaf_ids = {id(t) for t in leaves}
+    """The steps from ``leaves`` to ``out``: ``(fn, args, params)`` in the order the run made them, an argument
+    that the run computed (or a leaf) as a ``_Ref``. Only these are kept, not the run's arrays (no recursion)."""
     found, stack = {}, [out]
+    leaf_ids = {id(t) for t in leaves}
     while stack:
         t = stack.pop()
         # a node made by this run: numbered from start on, not one of the leaves
         if isinstance(t, Tensor) and t.requires_grad and t._prim is not None and t._seq >= start \
                 and id(t) not in leaf_ids and id(t) not in found:
+            if t._inputs is None:
+                raise RuntimeError(f"const_graph: the graph of the first call was freed before it was recorded "
+                                   f"(at {t._prim.name}); call the function outside a backward pass first")
             found[id(t)] = t
             stack.extend(t._inputs)
-    return sorted(found.values(), key=lambda t: t._seq)
-
-
-def _replay(order, leaves, xs):
-    """Apply the recorded primitives again, with ``xs`` in place of ``leaves``; the value of the last node."""
-    vals = {id(t): x for t, x in zip(leaves, xs)}
-    for t in order:
-        args = [vals.get(id(p), p) if isinstance(p, Tensor) else p for p in t._inputs]
+    nodes = sorted(found.values(), key=lambda t: t._seq)
+    index = {id(t): k for k, t in enumerate(leaves + nodes)}
+    steps = []
+    for t in nodes:
         impl = t._prim.impl
         fn = impl.owner if isinstance(impl, _Pending) else t._prim.fn  # a backchain.autograd.extend primitive
-        vals[id(t)] = fn(*args, **t._params)
-    out = vals[id(order[-1])]
+        args = tuple(_Ref(index[id(p)]) if id(p) in index else p for p in t._inputs)
+        steps.append((fn, args, t._params))
+    return steps
+
+
+def _replay(steps, xs):
+    """Apply the recorded steps to the arguments ``xs``; the value of the last step."""
+    vals = list(xs)
+    for fn, args, params in steps:
+        vals.append(fn(*[vals[a.k] if a.__class__ is _Ref else a for a in args], **params))
+    out = vals[-1]
     return out.data if isinstance(out, Tensor) and not out.requires_grad else out
 
 
@@ -76,17 +94,17 @@ def const_graph(fun, *args, **kwargs):
     @functools.wraps(fun)
     def replayed(*xs):
         if graph:
-            order, leaves = graph[0]
-            if len(xs) != len(leaves):
-                raise TypeError(f"const_graph: {getattr(fun, '__name__', 'fun')} was recorded with {len(leaves)} "
+            steps, n = graph[0]
+            if len(xs) != n:
+                raise TypeError(f"const_graph: {getattr(fun, '__name__', 'fun')} was recorded with {n} "
                                 f"argument(s), called with {len(xs)}")
-            return _replay(order, leaves, xs)
+            return _replay(steps, xs)
         out, leaves, start = _trace(partial_fun, xs)
-        order = _record(out, leaves, start) if isinstance(out, Tensor) else []
-        if not order:
+        steps = _record(out, leaves, start) if isinstance(out, Tensor) else []
+        if not steps:
             raise ValueError(f"const_graph: the output of {getattr(fun, '__name__', 'fun')} is independent of its "
                              "input (or not one array), so there is no graph to replay")
-        graph.append((order, leaves))
+        graph.append((steps, len(leaves)))
         traced_in = any(isinstance(x, Tensor) and x.requires_grad for x in xs)
         return out if traced_in else out.data
 
