@@ -18,6 +18,7 @@ saying so.
 Per-file counts: ``python tests/compat/test_autograd_suite.py`` prints the table.
 """
 import hashlib
+import io
 import json
 import os
 import subprocess
@@ -25,6 +26,7 @@ import sys
 import tarfile
 import tempfile
 import textwrap
+import urllib.error
 import urllib.request
 from pathlib import Path
 
@@ -225,3 +227,57 @@ def test_exclusions_still_needed(suite):
 if __name__ == "__main__":
     with tempfile.TemporaryDirectory() as d:
         print(format_table(counts(run_suite(d))))
+
+
+# -- the harness itself, without the network ---------------------------------------------
+
+class _FakeIndex:
+    """``urllib.request.urlopen`` serving a simple-API page that lists the sdist with ``published`` as its
+    digest, and ``data`` as its bytes; ``offline`` raises as a machine without network does."""
+
+    def __init__(self, published, data, offline=False):
+        self.published, self.data, self.offline = published, data, offline
+
+    def __call__(self, request, timeout=None):
+        if self.offline:
+            raise urllib.error.URLError("[Errno -3] Temporary failure in name resolution")
+        if isinstance(request, urllib.request.Request):  # the index page
+            page = {"files": [{"filename": SDIST, "url": "https://files.example/" + SDIST,
+                               "hashes": {"sha256": self.published}}]}
+            return io.BytesIO(json.dumps(page).encode())
+        return io.BytesIO(self.data)
+
+
+@pytest.mark.parametrize("published, data, expected", [
+    (SHA256, b"not autograd", "the downloaded autograd-1.9.1.tar.gz has sha256 " + _sha256(b"not autograd")),
+    ("0" * 64, b"not autograd", "publishes sha256 " + "0" * 64),
+])
+def test_download_refuses_a_wrong_digest(monkeypatch, tmp_path, published, data, expected):
+    monkeypatch.setenv("BACKCHAIN_CACHE", str(tmp_path))
+    monkeypatch.setattr(urllib.request, "urlopen", _FakeIndex(published, data))
+    with pytest.raises(pytest.fail.Exception, match=expected):
+        sdist_bytes()
+    assert not (tmp_path / SDIST).exists()
+
+
+def test_offline_skips_with_the_reason(monkeypatch, tmp_path):
+    monkeypatch.setenv("BACKCHAIN_CACHE", str(tmp_path))
+    (tmp_path / SDIST).write_bytes(b"a damaged cached copy")  # not used: its digest is wrong
+    monkeypatch.setattr(urllib.request, "urlopen", _FakeIndex(SHA256, b"", offline=True))
+    with pytest.raises(pytest.skip.Exception, match="cannot download autograd-1.9.1.tar.gz .* offline"):
+        sdist_bytes()
+
+
+def test_counts_and_table():
+    results = {"tests": {"tests/test_fft.py::test_fft": ("passed", ""),
+                         "tests/test_fft.py::test_rfftn_odd_not_implemented": ("failed", "DID NOT RAISE"),
+                         "tests/test_numpy.py::test_r_basic": ("failed", "TypeError"),
+                         "tests/test_numpy.py::test_sum": ("skipped", "xarray is required")},
+               "errors": {"tests/test_logic.py": "ImportError"}}
+    table = counts(results)
+    assert table["test_fft.py"] == [1, 1, 0] and table["test_numpy.py"] == [0, 0, 2]
+    assert table["test_logic.py"] == [0, 0, 1] and table["test_core.py"] == [0, 0, 0]
+    lines = format_table(table).splitlines()
+    assert lines[0].split() == ["autograd", "1.9.1", "test", "file", "passed", "excluded", "failed"]
+    assert "test_fft.py 1 1 0" in [" ".join(line.split()) for line in lines]
+    assert lines[-1].split() == ["total", "1", "1", "3"]
