@@ -16,3 +16,15 @@ def test_demo_trains_digits_to_097():
     accuracy = float(re.search(r"test accuracy ([0-9.]+)", out.stdout).group(1))
     assert accuracy >= 0.97, out.stdout
     assert elapsed < 120, f"the demo took {elapsed:.0f} s"
+
+
+def test_demo_says_how_long_training_will_take_and_sizes_fashion_mnist(monkeypatch, capsys):
+    import numpy as np
+    import backchain.__main__ as cli
+    from backchain.data import TensorDataset
+    rng = np.random.default_rng(0)
+    fake = lambda n: TensorDataset(rng.random((n, 1, 28, 28), dtype=np.float32), rng.integers(0, 10, n))
+    monkeypatch.setattr(cli, "_load", lambda name: (fake(64), fake(32), 28))
+    cli.main(["demo", "--data", "fashion-mnist", "--verbose", "0"])  # random images: the check may meet kinks
+    out = capsys.readouterr().out
+    assert "4. training (5 epochs," in out and " on this machine)" in out and "about " in out
