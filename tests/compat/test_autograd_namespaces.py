@@ -270,3 +270,14 @@ def _operator_names_program(ag, np):
                                      _operator_names_program])
 def test_autograd_specific_helpers_same_as_autograd(program):
     check(program)
+
+
+def test_int_types_take_numpys_values_as_their_own():
+    # autograd's integer types are subclasses that NumPy's own values are not instances of (autograd:
+    # np.issubdtype(int64 array's dtype, anp.int64) is False); backchain.autograd's are, and still cast traced values
+    _, np = modules("backchain")
+    a = onp.zeros(2, dtype=onp.int64)
+    assert np.issubdtype(a.dtype, np.int64) and isinstance(onp.int64(1), np.int64) and issubclass(onp.int64, np.int64)
+    assert not isinstance(onp.int32(1), np.int64) and np.dtype(np.int32) == onp.int32 and np.int_ is np.int64
+    assert np.iinfo(np.int16).max == 32767 and np.arange(3, dtype=np.intp).dtype == onp.intp
+    assert isinstance(np.int64(3), onp.int64) and np.int8(onp.array([1.7, -2.2])).tolist() == [1, -2]

@@ -73,12 +73,24 @@ def where(condition, *args, **kwargs):
     return out.tolist() if isinstance(out, _np.ndarray) else out
 
 
+class _SameAsNumPys(type):
+    """The metaclass of the integer types below: NumPy's own values and subtypes count as theirs."""
+
+    def __instancecheck__(cls, obj):
+        return isinstance(obj, cls.__base__)
+
+    def __subclasscheck__(cls, sub):
+        return issubclass(sub, cls.__base__)
+
+
 def _int_type(cls):
     """``cls`` (an integer scalar type) whose constructor reads a traced value's array (autograd's int types).
 
     An integer has no derivative, so ``np.int64(x)`` of a traced ``x`` is a
-    constant, as in autograd. As there, the type is a subclass of NumPy's: it
-    converts like NumPy's (``a.astype(np.int64)``, ``dtype == np.int64``).
+    constant, as in autograd. As there, the type is a subclass of NumPy's, so it
+    converts like NumPy's (``a.astype(np.int64)``, ``dtype == np.int64``); unlike
+    autograd's, NumPy's values are its instances (``isinstance(onp.int64(1),
+    np.int64)``, ``np.issubdtype(a.dtype, np.int64)``).
     """
     def __new__(sub, *args, **kwargs):
         return cls.__new__(sub, *[a.data if isinstance(a, _Tensor) else a for a in args], **kwargs)
@@ -87,7 +99,7 @@ def _int_type(cls):
            f"integer type).\n\n>>> import backchain.autograd as ag, backchain.autograd.numpy as np\n"
            f">>> ag.grad(lambda x: np.sum(x[np.{cls.__name__}(x * 0.9)]))(np.array([0.0, 1.0, 2.0])).tolist()\n"
            f"[2.0, 1.0, 0.0]\n")
-    return type(cls.__name__, (cls,), {"__new__": __new__, "__module__": __name__, "__doc__": doc})
+    return _SameAsNumPys(cls.__name__, (cls,), {"__new__": __new__, "__module__": __name__, "__doc__": doc})
 
 
 _INT_TYPES = {cls: _int_type(cls) for cls in (_np.int8, _np.int16, _np.int32, _np.int64)}
