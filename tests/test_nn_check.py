@@ -106,3 +106,31 @@ def test_layers_frozen_parameters_are_skipped():
 def test_layers_keeps_the_function_behaviour_for_callables():
     report = bc.check.layers(lambda x: bnp.tanh(x) * 2.0, np.ones(3), lambda y: bnp.sum(y), quiet=True)
     assert report.ok and [r[1] for r in report.rows] == ["tanh", "multiply", "sum"]
+
+
+def test_layers_check_is_not_fooled_by_a_kink_within_the_step():
+    """A ReLU input 5e-8 from 0: the central difference at eps = 1e-6 straddles the kink and averages
+    the two slopes; the check looks closer (one-sided quotients, as gradcheck) and passes. A wrong
+    derivative rule still fails."""
+    import numpy as np
+    model = bc.nn.Sequential(bc.nn.Linear(1, 1), bc.nn.ReLU())
+    with bc.no_grad():
+        model[0].weight.data[:] = 1.0
+        model[0].bias.data[:] = 5e-8 - 0.5
+    x = np.array([[0.5]])
+    central = bc.check.layers(model, x, quiet=True)
+    assert central.ok, central
+    # the same line with a plainly wrong rule is still caught
+    @bc.elementwise(derivative=lambda x, y: np.where(x > 0, 1.5, 0.0))
+    def bad_relu(x):
+        return np.maximum(x, 0)
+
+    class Bad(bc.nn.Module):
+        def forward(self, x):
+            return bad_relu(x)
+
+    wrong = bc.nn.Sequential(bc.nn.Linear(1, 1), Bad())
+    with bc.no_grad():
+        wrong[0].weight.data[:] = 1.0
+        wrong[0].bias.data[:] = 0.25
+    assert not bc.check.layers(wrong, x, quiet=True).ok
