@@ -366,11 +366,21 @@ def atan2(input, other, *, out=None):
 
 
 def clamp(input, min=None, max=None, *, out=None):
-    """Clip to ``[min, max]`` (either may be None). At a bound the gradient is backchain's 0 (PyTorch: 1)."""
+    """Clip to ``[min, max]`` (either may be None). As in PyTorch, an element equal to a bound keeps its
+    gradient (backchain's ``clip`` gives it 0 there, the minimum-norm choice)."""
     x = _t(input)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    return bnp.clip(x, min, max)
+    lo, hi = (v.data if isinstance(v, _Base) else v for v in (min, max))
+    a = np.asarray(x.data)
+    if not x.requires_grad:
+        return bnp.clip(x, lo, hi)
+    inside = np.ones(a.shape, dtype=bool)
+    if lo is not None:
+        inside &= a >= lo
+    if hi is not None:
+        inside &= a <= hi
+    return bnp.where(inside, x, np.clip(a, lo, hi).astype(a.dtype, copy=False))
 
 
 clip = clamp

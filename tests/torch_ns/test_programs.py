@@ -326,3 +326,300 @@ def test_lstm_language_model_with_truncated_backprop():
     _, want = lstm_lm(torch, tokens, 30)
     _, got = lstm_lm(bt, tokens, 30, init=lambda m: _copy_weights(ref, m))
     _assert_losses_match(want, got, rtol=2e-5)
+
+
+# -- (e) nanoGPT's model (model.py, trimmed of from_pretrained and flash attention) -----------------
+
+def nanogpt(torch, tokens, init=None, steps=5, generate=6):
+    import inspect
+    from dataclasses import dataclass
+    nn = torch.nn
+    F = torch.nn.functional
+
+    class LayerNorm(nn.Module):
+        """ LayerNorm but with an optional bias. PyTorch doesn't support simply bias=False """
+
+        def __init__(self, ndim, bias):
+            super().__init__()
+            self.weight = nn.Parameter(torch.ones(ndim))
+            self.bias = nn.Parameter(torch.zeros(ndim)) if bias else None
+
+        def forward(self, input):
+            return F.layer_norm(input, self.weight.shape, self.weight, self.bias, 1e-5)
+
+    class CausalSelfAttention(nn.Module):
+
+        def __init__(self, config):
+            super().__init__()
+            assert config.n_embd % config.n_head == 0
+            self.c_attn = nn.Linear(config.n_embd, 3 * config.n_embd, bias=config.bias)
+            self.c_proj = nn.Linear(config.n_embd, config.n_embd, bias=config.bias)
+            self.attn_dropout = nn.Dropout(config.dropout)
+            self.resid_dropout = nn.Dropout(config.dropout)
+            self.n_head = config.n_head
+            self.n_embd = config.n_embd
+            self.dropout = config.dropout
+            self.register_buffer("bias", torch.tril(torch.ones(config.block_size, config.block_size))
+                                 .view(1, 1, config.block_size, config.block_size))
+
+        def forward(self, x):
+            B, T, C = x.size()
+            q, k, v = self.c_attn(x).split(self.n_embd, dim=2)
+            k = k.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+            q = q.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+            v = v.view(B, T, self.n_head, C // self.n_head).transpose(1, 2)
+            att = (q @ k.transpose(-2, -1)) * (1.0 / math.sqrt(k.size(-1)))
+            att = att.masked_fill(self.bias[:, :, :T, :T] == 0, float('-inf'))
+            att = F.softmax(att, dim=-1)
+            att = self.attn_dropout(att)
+            y = att @ v
+            y = y.transpose(1, 2).contiguous().view(B, T, C)
+            y = self.resid_dropout(self.c_proj(y))
+            return y
+
+    class MLP(nn.Module):
+
+        def __init__(self, config):
+            super().__init__()
+            self.c_fc = nn.Linear(config.n_embd, 4 * config.n_embd, bias=config.bias)
+            self.gelu = nn.GELU()
+            self.c_proj = nn.Linear(4 * config.n_embd, config.n_embd, bias=config.bias)
+            self.dropout = nn.Dropout(config.dropout)
+
+        def forward(self, x):
+            x = self.c_fc(x)
+            x = self.gelu(x)
+            x = self.c_proj(x)
+            x = self.dropout(x)
+            return x
+
+    class Block(nn.Module):
+
+        def __init__(self, config):
+            super().__init__()
+            self.ln_1 = LayerNorm(config.n_embd, bias=config.bias)
+            self.attn = CausalSelfAttention(config)
+            self.ln_2 = LayerNorm(config.n_embd, bias=config.bias)
+            self.mlp = MLP(config)
+
+        def forward(self, x):
+            x = x + self.attn(self.ln_1(x))
+            x = x + self.mlp(self.ln_2(x))
+            return x
+
+    @dataclass
+    class GPTConfig:
+        block_size: int = 8
+        vocab_size: int = 20
+        n_layer: int = 2
+        n_head: int = 2
+        n_embd: int = 16
+        dropout: float = 0.0
+        bias: bool = True
+
+    class GPT(nn.Module):
+
+        def __init__(self, config):
+            super().__init__()
+            self.config = config
+            self.transformer = nn.ModuleDict(dict(
+                wte=nn.Embedding(config.vocab_size, config.n_embd),
+                wpe=nn.Embedding(config.block_size, config.n_embd),
+                drop=nn.Dropout(config.dropout),
+                h=nn.ModuleList([Block(config) for _ in range(config.n_layer)]),
+                ln_f=LayerNorm(config.n_embd, bias=config.bias),
+            ))
+            self.lm_head = nn.Linear(config.n_embd, config.vocab_size, bias=False)
+            self.transformer.wte.weight = self.lm_head.weight
+            self.apply(self._init_weights)
+            for pn, p in self.named_parameters():
+                if pn.endswith('c_proj.weight'):
+                    torch.nn.init.normal_(p, mean=0.0, std=0.02 / math.sqrt(2 * config.n_layer))
+            self.n_params = sum(p.numel() for p in self.parameters())
+
+        def _init_weights(self, module):
+            if isinstance(module, nn.Linear):
+                torch.nn.init.normal_(module.weight, mean=0.0, std=0.02)
+                if module.bias is not None:
+                    torch.nn.init.zeros_(module.bias)
+            elif isinstance(module, nn.Embedding):
+                torch.nn.init.normal_(module.weight, mean=0.0, std=0.02)
+
+        def forward(self, idx, targets=None):
+            device = idx.device
+            b, t = idx.size()
+            assert t <= self.config.block_size, f"Cannot forward sequence of length {t}"
+            pos = torch.arange(0, t, dtype=torch.long, device=device)
+            tok_emb = self.transformer.wte(idx)
+            pos_emb = self.transformer.wpe(pos)
+            x = self.transformer.drop(tok_emb + pos_emb)
+            for block in self.transformer.h:
+                x = block(x)
+            x = self.transformer.ln_f(x)
+            if targets is not None:
+                logits = self.lm_head(x)
+                loss = F.cross_entropy(logits.view(-1, logits.size(-1)), targets.view(-1), ignore_index=-1)
+            else:
+                logits = self.lm_head(x[:, [-1], :])
+                loss = None
+            return logits, loss
+
+        def configure_optimizers(self, weight_decay, learning_rate, betas, device_type):
+            param_dict = {pn: p for pn, p in self.named_parameters()}
+            param_dict = {pn: p for pn, p in param_dict.items() if p.requires_grad}
+            decay_params = [p for n, p in param_dict.items() if p.dim() >= 2]
+            nodecay_params = [p for n, p in param_dict.items() if p.dim() < 2]
+            optim_groups = [
+                {'params': decay_params, 'weight_decay': weight_decay},
+                {'params': nodecay_params, 'weight_decay': 0.0}
+            ]
+            fused_available = 'fused' in inspect.signature(torch.optim.AdamW).parameters
+            use_fused = fused_available and device_type == 'cuda'
+            extra_args = dict(fused=True) if use_fused else dict()
+            optimizer = torch.optim.AdamW(optim_groups, lr=learning_rate, betas=betas, **extra_args)
+            return optimizer
+
+        @torch.no_grad()
+        def generate(self, idx, max_new_tokens, temperature=1.0, top_k=None):
+            for _ in range(max_new_tokens):
+                idx_cond = idx if idx.size(1) <= self.config.block_size else idx[:, -self.config.block_size:]
+                logits, _ = self(idx_cond)
+                logits = logits[:, -1, :] / temperature
+                if top_k is not None:
+                    v, _ = torch.topk(logits, min(top_k, logits.size(-1)))
+                    logits[logits < v[:, [-1]]] = -float('Inf')
+                probs = F.softmax(logits, dim=-1)
+                idx_next = torch.multinomial(probs, num_samples=1)
+                idx = torch.cat((idx, idx_next), dim=1)
+            return idx
+
+    model = GPT(GPTConfig())
+    if init is not None:
+        init(model)
+    optimizer = model.configure_optimizers(0.1, 1e-2, (0.9, 0.95), 'cpu')
+    data = np.array(tokens)
+    losses = []
+    for it in range(steps):
+        ix = [(3 * it + 5 * b) % (len(data) - 8) for b in range(4)]
+        x = torch.stack([torch.from_numpy((data[i:i + 8]).astype(np.int64)) for i in ix])
+        y = torch.stack([torch.from_numpy((data[i + 1:i + 1 + 8]).astype(np.int64)) for i in ix])
+        logits, loss = model(x, y)
+        optimizer.zero_grad(set_to_none=True)
+        loss.backward()
+        torch.nn.utils.clip_grad_norm_(model.parameters(), 1.0)
+        optimizer.step()
+        losses.append(loss.item())
+    model.eval()
+    out = model.generate(torch.zeros((1, 1), dtype=torch.long), generate, temperature=0.8, top_k=1)
+    return model, losses, out[0].tolist()
+
+
+def test_nanogpt_model_trains_and_generates_alike():
+    tokens = np.random.default_rng(3).integers(0, 20, 64).tolist()
+    torch.manual_seed(0)
+    ref = nanogpt(torch, tokens, steps=0, generate=0)[0]
+    torch.manual_seed(0)
+    tmodel, want, want_tokens = nanogpt(torch, tokens)
+    bmodel, got, got_tokens = nanogpt(bt, tokens, init=lambda m: _copy_weights(ref, m))
+    _assert_losses_match(want, got, rtol=2e-5)
+    assert got_tokens == want_tokens
+    assert bmodel.n_params == tmodel.n_params
+    assert bmodel.transformer.wte.weight is bmodel.lm_head.weight
+
+
+# -- (f) the spatial transformer tutorial -----------------------------------------------------------
+
+def spatial_transformer(torch, images, labels, init=None, steps=3, dropout=0.5):
+    nn, F, optim = torch.nn, torch.nn.functional, torch.optim
+
+    class Net(nn.Module):
+        def __init__(self):
+            super(Net, self).__init__()
+            self.conv1 = nn.Conv2d(1, 10, kernel_size=5)
+            self.conv2 = nn.Conv2d(10, 20, kernel_size=5)
+            self.conv2_drop = nn.Dropout2d(p=dropout)
+            self.fc1 = nn.Linear(320, 50)
+            self.fc2 = nn.Linear(50, 10)
+            self.localization = nn.Sequential(
+                nn.Conv2d(1, 8, kernel_size=7),
+                nn.MaxPool2d(2, stride=2),
+                nn.ReLU(True),
+                nn.Conv2d(8, 10, kernel_size=5),
+                nn.MaxPool2d(2, stride=2),
+                nn.ReLU(True)
+            )
+            self.fc_loc = nn.Sequential(
+                nn.Linear(10 * 3 * 3, 32),
+                nn.ReLU(True),
+                nn.Linear(32, 3 * 2)
+            )
+            # the tutorial's self.fc_loc[2].weight.data.zero_() and .bias.data.copy_(...): backchain's .data
+            # is the ndarray itself, so the two lines go through the tensor under no_grad
+            with torch.no_grad():
+                self.fc_loc[2].weight.zero_()
+                self.fc_loc[2].bias.copy_(torch.tensor([1, 0, 0, 0, 1, 0], dtype=torch.float))
+
+        def stn(self, x):
+            xs = self.localization(x)
+            xs = xs.view(-1, 10 * 3 * 3)
+            theta = self.fc_loc(xs)
+            theta = theta.view(-1, 2, 3)
+            grid = F.affine_grid(theta, x.size())
+            x = F.grid_sample(x, grid)
+            return x
+
+        def forward(self, x):
+            x = self.stn(x)
+            x = F.relu(F.max_pool2d(self.conv1(x), 2))
+            x = F.relu(F.max_pool2d(self.conv2_drop(self.conv2(x)), 2))
+            x = x.view(-1, 320)
+            x = F.relu(self.fc1(x))
+            x = F.dropout(x, p=dropout, training=self.training)
+            x = self.fc2(x)
+            return F.log_softmax(x, dim=1)
+
+    model = Net()
+    if init is not None:
+        init(model)
+    optimizer = optim.SGD(model.parameters(), lr=0.01)
+    loader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.from_numpy(images), torch.from_numpy(labels)), batch_size=4)
+    losses = []
+    model.train()
+    for batch_idx, (data, target) in enumerate(loader):
+        if batch_idx == steps:
+            break
+        optimizer.zero_grad()
+        output = model(data)
+        loss = F.nll_loss(output, target)
+        loss.backward()
+        optimizer.step()
+        losses.append(loss.item())
+    with torch.no_grad():
+        model.eval()
+        transformed = model.stn(torch.from_numpy(images[:2])).cpu()
+    return model, losses, transformed.numpy()
+
+
+@pytest.mark.filterwarnings("ignore:Default grid_sample and affine_grid behavior")  # PyTorch's, as in the tutorial
+def test_spatial_transformer_tutorial():
+    rng = np.random.default_rng(4)
+    images = rng.random((12, 1, 28, 28), dtype=np.float32)
+    labels = rng.integers(0, 10, 12)
+    torch.manual_seed(0)
+    ref = spatial_transformer(torch, images, labels, steps=0)[0]
+    # The tutorial starts theta at the identity, which puts every sample on a pixel centre, where bilinear
+    # sampling has a kink: PyTorch's float32 coordinates fall on either side of it by rounding (its theta
+    # gradient there is rounding noise), backchain snaps them onto the centre and takes the right-sided
+    # derivative (GRID_SAMPLE_KINKS). The first loss is compared there; the training from theta nudged off it.
+    want0 = spatial_transformer(torch, images, labels, init=lambda m: m.load_state_dict(ref.state_dict()),
+                                dropout=0.0, steps=1)[1]
+    got0 = spatial_transformer(bt, images, labels, init=lambda m: _copy_weights(ref, m), dropout=0.0, steps=1)[1]
+    _assert_losses_match(want0, got0, rtol=2e-6)
+    with torch.no_grad():
+        ref.fc_loc[2].bias.add_(torch.tensor([0.013, 0.004, 0.021, -0.008, 0.011, -0.017]))
+    _, want, want_grid = spatial_transformer(torch, images, labels, init=lambda m: m.load_state_dict(ref.state_dict()),
+                                             dropout=0.0)
+    _, got, got_grid = spatial_transformer(bt, images, labels, init=lambda m: _copy_weights(ref, m), dropout=0.0)
+    _assert_losses_match(want, got, rtol=2e-5)
+    np.testing.assert_allclose(got_grid, want_grid, rtol=1e-4, atol=1e-5)

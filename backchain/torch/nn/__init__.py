@@ -136,6 +136,15 @@ for _name in _bnn.__all__:
         __all__.append(_name)
 
 
+# max pooling with PyTorch's tie rule (functional's docstring)
+MaxPool1d._fn = staticmethod(functional.max_pool1d)  # noqa: F821  (made by the loop above)
+MaxPool2d._fn = staticmethod(functional.max_pool2d)  # noqa: F821
+AdaptiveMaxPool1d.forward = lambda self, input: functional.adaptive_max_pool1d(  # noqa: F821
+    input, self.output_size, self.return_indices)
+AdaptiveMaxPool2d.forward = lambda self, input: functional.adaptive_max_pool2d(  # noqa: F821
+    input, self.output_size, self.return_indices)
+
+
 class Dropout1d(globals()["Dropout"]):
     """Zero whole channels of (N, C, L) or (C, L) input with probability ``p`` in training."""
 

@@ -116,3 +116,26 @@ def tanh(input):
 
 def sigmoid(input):
     return _F.sigmoid(input)
+
+
+# Ties in a pooling window: PyTorch gives the whole gradient to the first maximum (backchain's default
+# splits it evenly, the minimum-norm choice); the torch namespace follows PyTorch.
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _F.max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, ties="first")
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _F.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, ties="first")
+
+
+def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
+    return _F.max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, ties="first")
+
+
+def adaptive_max_pool1d(input, output_size, return_indices=False):
+    return _F.adaptive_max_pool1d(input, output_size, return_indices, ties="first")
+
+
+def adaptive_max_pool2d(input, output_size, return_indices=False):
+    return _F.adaptive_max_pool2d(input, output_size, return_indices, ties="first")
