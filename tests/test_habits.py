@@ -154,3 +154,14 @@ def test_summary_infers_what_the_first_layer_fixes_and_shows_single_layers():
         bc.summary(nn.Sequential(nn.Conv2d(1, 3, 3)))
     with pytest.raises(ValueError, match=r"zeros of shape \[2, 5\] and dtype float32.*give the input_shape"):
         bc.summary(nn.Sequential(nn.Linear(4, 3)), (2, 5))
+
+
+def test_models_say_they_run_on_the_cpu_and_refuse_torch_tensors_clearly():
+    m = bc.nn.Sequential(bc.nn.Linear(2, 1))
+    for move in (lambda: m.to("cuda"), lambda: m.cuda(), lambda: m.to("mps"), lambda: m.to(device="cuda:1")):
+        with pytest.raises(RuntimeError, match="backchain runs on the CPU"):
+            move()
+    assert m.to("cpu") is m and m.to(torch.device("cpu")) is m
+    with pytest.raises(TypeError, match=r"Sequential: got a torch Tensor \(shape \(3, 2\)\).*numpy\(\)"):
+        m(torch.ones(3, 2))
+    assert m(np.ones((3, 2), np.float32)).shape == (3, 1)

@@ -112,6 +112,26 @@ def _as_buffer(value, name):
     return Tensor(a)
 
 
+_ACCELERATORS = ("cuda", "mps", "xpu", "hip", "xla", "meta", "vulkan", "ipu", "hpu", "mtia")
+
+
+def _no_accelerator(what):
+    return RuntimeError(f"{what}: backchain runs on the CPU with NumPy; there is no GPU or other device. "
+                        "Leave the model where it is (or use 'cpu')")
+
+
+def _refuse_foreign(module, args, kwargs, err):
+    """After a forward failed: if an input is another library's tensor (a torch.Tensor, a JAX array),
+    say so instead of the error it caused deep inside."""
+    for a in (*args, *kwargs.values()):
+        mod = type(a).__module__.split(".")[0]
+        if mod in ("torch", "jax", "jaxlib", "tensorflow"):
+            raise TypeError(
+                f"{type(module).__name__}: got a {mod} {type(a).__name__} (shape {tuple(getattr(a, 'shape', ()))}); "
+                f"backchain models take NumPy arrays or backchain Tensors: pass t.detach().numpy() (torch) or "
+                f"np.asarray(t), or use backchain.torch, whose tensors work with these models") from err
+
+
 class Module:
     """Base class of every layer and model (PyTorch semantics).
 
@@ -155,11 +175,15 @@ class Module:
                 if res is not None:
                     args = res if isinstance(res, tuple) else (res,)
         hook = _call_hook
-        if hook is None:
-            out = self.forward(*args, **kwargs)
-        else:
-            with hook(self):
+        try:
+            if hook is None:
                 out = self.forward(*args, **kwargs)
+            else:
+                with hook(self):
+                    out = self.forward(*args, **kwargs)
+        except (TypeError, AttributeError, ValueError) as e:
+            _refuse_foreign(self, args, kwargs, e)
+            raise
         if self._forward_hooks:
             for fh in list(self._forward_hooks.values()):
                 res = fh(self, args, out)
@@ -387,9 +411,11 @@ class Module:
 
     def to(self, *args, dtype=None, **kwargs):
         """Cast floating-point parameters and buffers to ``dtype`` in place (a device such as "cpu" is accepted)."""
-        for a in args:
-            if isinstance(a, str) and a.split(":")[0] == "cpu":
+        for a in (*args, kwargs.get("device")):
+            if a is None or isinstance(a, str) and a.split(":")[0] == "cpu" or getattr(a, "type", None) == "cpu":
                 continue
+            if isinstance(a, str) and a.split(":")[0] in _ACCELERATORS:
+                raise _no_accelerator(f"{type(self).__name__}.to({a!r})")
             if dtype is None:
                 dtype = a
         if dtype is None:
@@ -418,6 +444,9 @@ class Module:
 
     def cpu(self):
         return self
+
+    def cuda(self, device=None):
+        raise _no_accelerator(f"{type(self).__name__}.cuda()")
 
     # -- hooks ----------------------------------------------------------------------
     def register_forward_hook(self, hook):
