@@ -345,3 +345,55 @@ def test_solve_banded_shape_errors():
         L.solve_banded((1, 1), T(np.ones((2, 4))), np.ones(4))
     with pytest.raises(ValueError, match=r"solve_banded: b of shape \(3,\) does not match ab of shape \(3, 4\)"):
         L.solve_banded((1, 1), T(np.ones((3, 4))), np.ones(3))
+
+
+# -- scipy.integrate.odeint: second order -----------------------------------------------------------
+
+from backchain.scipy.integrate import odeint  # noqa: E402
+from jax.experimental.ode import odeint as jax_odeint  # noqa: E402
+
+ODE_TOL = dict(rtol=1e-12, atol=1e-12)
+TIMES = np.array([0.0, 0.4, 1.1])
+
+
+def _field(np_):
+    def f(y, t, layers, k):
+        for w, b in layers:
+            y = np_.tanh(w @ y + b)
+        return -k * y + 0.3 * np_.sin(t)
+    return f
+
+
+def test_odeint_hessians_match_jax():
+    """Second order in y0, the nested parameters and the times: forward over reverse (hessian) and reverse
+    over reverse, against JAX's odeint reverse over reverse (its VJP is an odeint too; it has no JVP)."""
+    y0, w, b = np.array([0.5, -0.3]), np.array([[0.4, -0.2], [0.1, 0.3]]), np.array([0.1, -0.1])
+
+    def ours(y0, w, b, k, tt):
+        return bc.numpy.sum(odeint(_field(bc.numpy), y0, tt, ([(w, b)], k), **ODE_TOL) ** 2)
+
+    def theirs(y0, w, b, k, tt):
+        return jnp.sum(jax_odeint(lambda y, t, w, b, k: _field(jnp)(y, t, [(w, b)], k), y0, tt, w, b, k,
+                                  **ODE_TOL) ** 2)
+
+    args = (y0, w, b, 0.7, TIMES)
+    every = (0, 1, 2, 3, 4)
+    want = jax.jit(jax.jacrev(jax.jacrev(theirs, argnums=every), argnums=every))(*args)  # one trace: seconds
+    for i in every:
+        np.testing.assert_allclose(bc.hessian(ours, argnums=i)(*args), want[i][i], rtol=1e-6, atol=1e-8,
+                                   err_msg=f"argument {i}")
+    # reverse over reverse, mixed: d/dk of the gradient in w
+    mixed = bc.jacobian(bc.grad(ours, argnums=1), argnums=3, mode="rev")(*args)
+    np.testing.assert_allclose(mixed, want[1][3], rtol=1e-6, atol=1e-8)
+
+
+def test_odeint_second_order_forward_over_forward():
+    # y' = -k y from y0: y(t) = y0 exp(-k t); d2/dk2 y(1) = y0 exp(-k), by jvp of jvp
+    def y1(k):
+        return odeint(lambda y, t, k: -k * y, 2.0, np.array([0.0, 1.0]), (k,), **ODE_TOL)[-1, 0]
+
+    def dy1(k):
+        return bc.jvp(y1, (k,), (1.0,))[1]
+
+    _, second = bc.jvp(dy1, (0.5,), (1.0,))
+    assert float(second) == pytest.approx(2.0 * np.exp(-0.5), rel=1e-8)

@@ -135,9 +135,12 @@ def test_odeint():
     np.testing.assert_allclose(g, -2.0 * np.exp(-1.4), rtol=1e-7)
 
 
-def test_odeint_second_order_raises():
-    with pytest.raises(NotImplementedError, match="odeint: only first-order"):
-        bc.grad(bc.grad(lambda k: integrate.odeint(lambda y, t, k: -k * y, 1.0, np.array([0.0, 1.0]), (k,))[-1, 0]))(0.5)
+def test_odeint_second_order_matches_the_closed_form():
+    # y' = -k y, y(1) = exp(-k): d2/dk2 = exp(-k), reverse over reverse and the Hessian (forward over reverse)
+    def f(k):
+        return integrate.odeint(lambda y, t, k: -k * y, 1.0, np.array([0.0, 1.0]), (k,), rtol=1e-12, atol=1e-12)[-1, 0]
+    assert float(bc.grad(bc.grad(f))(0.5)) == pytest.approx(np.exp(-0.5), rel=1e-8)
+    assert float(bc.hessian(f)(0.5)) == pytest.approx(np.exp(-0.5), rel=1e-8)
 
 
 def test_import_backchain_does_not_load_scipy():

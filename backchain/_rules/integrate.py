@@ -1,7 +1,10 @@
 """``odeint`` as one primitive: SciPy's LSODA forward, adjoint-method VJP, forward-sensitivity JVP.
 
-The impl runs ``scipy.integrate.odeint`` on plain arrays. Derivatives are
-first order only (``order=1``): both rules run ODE solves on plain data.
+The impl runs ``scipy.integrate.odeint`` on plain arrays. Both rules are
+written with ``backchain.numpy`` and ``odeint`` itself, on an augmented system
+whose right-hand side is made of ``backchain.vjp`` / ``backchain.jvp`` calls, so
+they are differentiable in turn: derivatives of any order (each order solves a
+system about twice the size of the one before).
 
 * VJP (the adjoint method, Chen et al. 2018, as in HIPS autograd): going back
   from the last time, the state ``[y, a, t0bar, pbar]`` is integrated backward
@@ -19,6 +22,7 @@ Both are accurate to the solver's tolerances (pass ``rtol``/``atol``).
 import numpy as np
 import scipy.integrate as si
 
+import backchain.numpy as bnp
 from .._core.primitive import Joint, primitive
 from .._core.tensor import Tensor
 
@@ -45,123 +49,122 @@ def _odeint_impl(y0, t, *args, func, options, tfirst):
     return out.astype(y0.dtype) if y0.dtype.kind == "f" else out
 
 
-def _require_first_order(args):
-    for a in args:
-        if isinstance(a, Tensor) and a.requires_grad:
-            raise NotImplementedError(
-                "odeint: only first-order derivatives are supported (its rules solve ODEs on plain arrays); "
-                "a derivative of a derivative through odeint was requested")
-
-
 def _is_float(a):
-    return np.asarray(a).dtype.kind in "fc"
+    return np.asarray(a.data if isinstance(a, Tensor) else a).dtype.kind in "fc"
 
 
-def _adjoint(g, ans, y0, t, args, func, options, tfirst):
-    """Cotangents of every input, by input position (non-float ``args`` get none)."""
-    import backchain as bc
+def _flat(x):
+    return bnp.reshape(x, (-1,))
 
-    g, ans, y0, t = (np.asarray(v, dtype=np.float64) for v in (g, ans, y0, t))
-    args = [np.asarray(a) for a in args]
-    shape, D = y0.shape, y0.size
-    diff = [i for i, a in enumerate(args) if _is_float(a)]
-    sizes = [args[i].size for i in diff]
 
-    def f_and_vjp(y, tt, p_flat, cot):
-        parts = np.split(p_flat, np.cumsum(sizes)[:-1]) if diff else []
+class _Adjoint:
+    """The adjoint system ``[y, a, t0bar, pbar]' = [f, -a^T df/dy, -a^T df/dt, -a^T df/dp]`` as a ``func``
+    for ``odeint_p`` (signature ``(state, t, *args)``): the products from ``backchain.vjp``, so the system
+    is differentiable in turn and so is ``odeint``'s VJP."""
 
-        def fn(y_, t_, *p):
-            full = list(args)
-            for i, v in zip(diff, p):
-                full[i] = v
-            return _call(func, y_, t_, full, tfirst)
+    def __init__(self, func, shape, diff, tfirst):
+        self.func, self.shape, self.diff, self.tfirst = func, shape, diff, tfirst
 
-        p = [np.reshape(v, args[i].shape).astype(np.float64) for i, v in zip(diff, parts)]
-        out, back = bc.vjp(fn, y, np.float64(tt), *p)
-        cts = back(cot.reshape(np.shape(out)))
-        return np.asarray(out), cts
+    def __call__(self, state, tt, *args):
+        import backchain as bc
 
-    p0 = np.concatenate([args[i].ravel().astype(np.float64) for i in diff]) if diff else np.zeros(0)
+        d = int(np.prod(self.shape))
+        y, a = bnp.reshape(state[:d], self.shape), bnp.reshape(state[d:2 * d], self.shape)
+        out, back = bc.vjp(_WithArgs(self.func, args, self.diff, self.tfirst), y, tt,
+                           *[args[i] for i in self.diff])
+        cts = back(-a)
+        return bnp.concatenate([_flat(out), _flat(cts[0]), bnp.reshape(cts[1], (1,))] + [_flat(c) for c in cts[2:]])
 
-    def augmented(state, tt):
-        y = state[:D].reshape(shape)
-        a = state[D:2 * D].reshape(shape)
-        out, cts = f_and_vjp(y, tt, p0, -a)
-        return np.concatenate([np.ravel(out), np.ravel(cts[0]), np.ravel(cts[1])]
-                              + [np.ravel(c) for c in cts[2:]])
 
-    T = len(t)
-    ybar = g[-1].ravel()
-    tbar = np.zeros(T)
-    t0bar = 0.0
-    pbar = np.zeros(p0.size)
-    for i in range(T - 1, 0, -1):
-        fi = np.ravel(_plain(_call(func, ans[i], t[i], args, tfirst)))
-        tbar[i] = float(np.dot(fi, g[i].ravel()))
-        t0bar -= tbar[i]
-        state = np.concatenate([ans[i].ravel(), ybar, [t0bar], pbar])
-        out = si.odeint(augmented, state, np.array([t[i], t[i - 1]]), **dict(options))[1]
-        ybar = out[D:2 * D] + g[i - 1].ravel()
-        t0bar = out[2 * D]
-        pbar = out[2 * D + 1:]
-    tbar[0] = t0bar
-    result = {0: ybar.reshape(shape), 1: tbar}
-    offsets = np.cumsum([0] + sizes)
-    for k, i in enumerate(diff):
-        result[2 + i] = pbar[offsets[k]:offsets[k + 1]].reshape(args[i].shape)
-    return result
+class _Sensitivity:
+    """The forward sensitivities ``[y, s]' = [f, df/dy s + df/dp pdot]`` (``pdot``, the tangent of
+    argument ``k``, is the last of ``args``; ``k`` None: no parameter tangent), for ``odeint_p``."""
+
+    def __init__(self, func, shape, k, tfirst):
+        self.func, self.shape, self.k, self.tfirst = func, shape, k, tfirst
+
+    def __call__(self, state, tt, *args):
+        import backchain as bc
+
+        d = int(np.prod(self.shape))
+        y, s = bnp.reshape(state[:d], self.shape), bnp.reshape(state[d:], self.shape)
+        if self.k is None:
+            out, tout = bc.jvp(_WithArgs(self.func, args, (), self.tfirst, tt), (y,), (s,))
+        else:
+            args, pdot = args[:-1], args[-1]
+            out, tout = bc.jvp(_WithArgs(self.func, args, (self.k,), self.tfirst, tt), (y, args[self.k]), (s, pdot))
+        return bnp.concatenate([_flat(out), _flat(tout)])
+
+
+class _WithArgs:
+    """``func`` at ``(y, t, *args)`` with the arguments at positions ``diff`` taken from the call:
+    ``(y, t, *p)``, or ``(y, *p)`` when the time ``t`` is fixed."""
+
+    def __init__(self, func, args, diff, tfirst, t=None):
+        self.func, self.args, self.diff, self.tfirst, self.t = func, args, diff, tfirst, t
+
+    def __call__(self, y, *rest):
+        tt, p = (self.t, rest) if self.t is not None else (rest[0], rest[1:])
+        full = list(self.args)
+        for i, v in zip(self.diff, p):
+            full[i] = v
+        return _call(self.func, y, tt, full, self.tfirst)
 
 
 def _odeint_vjp(needs, g, ans, y0, t, *args, func, options, tfirst):
-    """One backward solve gives the cotangents of every input (a ``Joint`` rule)."""
-    _require_first_order((g, ans, y0, t) + args)
-    res = _adjoint(g, ans, y0, t, args, func, options, tfirst)
-    return [res.get(i) if need else None for i, need in enumerate(needs)]
+    """The adjoint method, one backward solve per interval (a ``Joint`` rule: every cotangent at once).
+
+    Written with ``backchain.numpy`` and ``odeint_p`` itself (on the adjoint system), so that the VJP is
+    differentiable: derivatives of any order.
+    """
+    shape = np.shape(y0.data if isinstance(y0, Tensor) else y0)
+    d = int(np.prod(shape))
+    diff = tuple(i for i, a in enumerate(args) if _is_float(a))
+    sizes = [int(np.size(args[i].data if isinstance(args[i], Tensor) else args[i])) for i in diff]
+    adjoint = _Adjoint(func, shape, diff, tfirst)
+    n = len(t)
+    ybar, t0bar, pbar = _flat(g[n - 1]), bnp.zeros(1), bnp.zeros(sum(sizes))
+    tbar = [None] * n
+    for i in range(n - 1, 0, -1):
+        tbar[i] = bnp.sum(_flat(_call(func, ans[i], t[i], args, tfirst)) * _flat(g[i]))
+        t0bar = t0bar - tbar[i]
+        state = bnp.concatenate([_flat(ans[i]), ybar, t0bar, pbar])
+        out = odeint_p(state, bnp.stack([t[i], t[i - 1]]), *args, func=adjoint, options=options, tfirst=False)[1]
+        ybar, t0bar, pbar = out[d:2 * d] + _flat(g[i - 1]), out[2 * d:2 * d + 1], out[2 * d + 1:]
+    tbar[0] = t0bar[0]
+    result = [bnp.reshape(ybar, shape) if needs[0] else None, bnp.stack(tbar) if needs[1] else None]
+    result += [None] * len(args)
+    offsets = np.cumsum([0] + sizes)
+    for k, i in enumerate(diff):
+        if needs[2 + i]:
+            a = args[i].data if isinstance(args[i], Tensor) else args[i]
+            result[2 + i] = bnp.reshape(pbar[offsets[k]:offsets[k + 1]], np.shape(a))
+    return result
 
 
 def _odeint_jvp(i, tan, ans, y0, t, *args, func, options, tfirst):
-    _require_first_order((tan, ans, y0, t) + args)
-    import backchain as bc
-
-    tan = np.asarray(_plain(tan), dtype=np.float64)
-    y0, t = np.asarray(y0, dtype=np.float64), np.asarray(t, dtype=np.float64)
-    args = [np.asarray(a) for a in args]
-    shape, D = y0.shape, y0.size
-    f = lambda y, tt, a: _plain(_call(func, y, tt, a, tfirst))  # noqa: E731
-
+    """Forward sensitivities: ``odeint_p`` on ``[y, s]`` (differentiable in turn)."""
+    shape = np.shape(y0.data if isinstance(y0, Tensor) else y0)
+    f = lambda y, tt: _call(func, y, tt, args, tfirst)  # noqa: E731
     if i == 0:
-        s0, ptan = tan.ravel(), None
+        s0, extra, k = tan, (), None
     elif i == 1:
-        s0, ptan = -np.ravel(f(y0, t[0], args)) * tan[0], None
+        s0, extra, k = -bnp.reshape(f(y0, t[0]), shape) * tan[0], (), None
     else:
-        s0, ptan = np.zeros(D), tan
-
-    def augmented(state, tt):
-        y = state[:D].reshape(shape)
-        s = state[D:].reshape(shape)
-
-        def fn(y_, *p):
-            full = list(args)
-            if p:
-                full[i - 2] = p[0]
-            return _call(func, y_, tt, full, tfirst)
-
-        if ptan is None:
-            out, tout = bc.jvp(fn, (y,), (s,))
-        else:
-            out, tout = bc.jvp(fn, (y, args[i - 2].astype(np.float64)), (s, ptan))
-        return np.concatenate([np.ravel(_plain(out)), np.ravel(_plain(tout))])
-
-    sol = si.odeint(augmented, np.concatenate([y0.ravel(), s0]), t, **dict(options))
-    sens = sol[:, D:].reshape((len(t),) + shape)
-    if i == 1:
-        for k in range(len(t)):
-            sens[k] += np.reshape(f(np.asarray(ans)[k], t[k], args), shape) * tan[k]
+        s0, extra, k = bnp.zeros(shape), (tan,), i - 2
+    state = bnp.concatenate([_flat(y0), _flat(s0)])
+    sol = odeint_p(state, t, *args, *extra, func=_Sensitivity(func, shape, k, tfirst), options=options, tfirst=False)
+    d = int(np.prod(shape))
+    sens = bnp.reshape(sol[:, d:], (len(t),) + shape)
+    if i == 1:  # moving an output time moves the output along f
+        moved = bnp.stack([bnp.reshape(f(ans[j], t[j]), shape) * tan[j] for j in range(len(t))])
+        sens = sens + moved
     return sens
 
 
 odeint_p = primitive("scipy.integrate.odeint", _odeint_impl, vjp=Joint(_odeint_vjp), jvp=_odeint_jvp, variadic=True,
-                     doc="Solve an ODE; adjoint-method VJP and forward-sensitivity JVP (first order).")
+                     doc="Solve an ODE; adjoint-method VJP and forward-sensitivity JVP, both solved by odeint "
+                         "itself (any order).")
 
 
 class _Flat:
@@ -184,7 +187,7 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, tfirst=F
     written with ``backchain.numpy`` so that its vector-Jacobian products exist;
     ``y0`` may have any shape. Keyword options (``rtol``, ``atol``, ``mxstep``,
     ...) are passed to SciPy for the forward solve and for the derivative solves.
-    Derivatives of second order are not supported (they raise).
+    Derivatives of any order: the rules solve augmented systems with ``odeint`` itself.
 
     >>> import numpy as np, backchain as bc
     >>> from backchain.scipy.integrate import odeint

@@ -335,6 +335,8 @@ def multigammaln(a, d):
     if not np.isscalar(d) or np.floor(d) != d or d < 1:
         raise ValueError(f"multigammaln: d must be a positive integer (the dimension), got {d!r}")
     d = int(d)
+    if _data(a).dtype != np.float64:  # SciPy's result is float64 for any input (its loggam of a list)
+        a = bnp.astype(a, np.float64)
     if np.any(_data(a) <= 0.5 * (d - 1)):
         raise ValueError(f"multigammaln: a must be greater than (d - 1) / 2 = {0.5 * (d - 1)} for d = {d}, "
                          f"got a with minimum {np.min(_data(a))}")

@@ -588,6 +588,13 @@ OPS += [
     sp("logsumexp", C34), sp("logsumexp(axis=1)", C34, fn=lambda a: bsp.logsumexp(a, axis=1),
                            ref=lambda a: jsp.logsumexp(a, axis=1)),
     sp("softmax", M, kw={"axis": 1}), sp("log_softmax", M, kw={"axis": 1}),
+    # d/da of gammainc has no closed form (a series, as JAX's): first order; d/dx to any order in the specs
+    sp2("gammainc", [POS, POS], order=1, rtol64=1e-9), sp2("gammaincc", [POS, POS], order=1, rtol64=1e-9),
+    sp("betainc", {"contiguous": ((2, 3),) * 3, "broadcast": ((2, 3), (3,), ())}, domain=[POS, POS, (0.05, 0.95)],
+       argnums=(2,), note="only x: JAX (and SciPy) have no derivative in a, b; backchain raises, naming them"),
+    sp("multigammaln", domain=(1.5, 4.0), fn=lambda a: bsp.multigammaln(a, 3), ref=lambda a: jsp.multigammaln(a, 3),
+       result_dtype=lambda a: scipy.special.multigammaln(a, 3).dtype, note=SCIPY64),
+    sp("entr", domain=POS), sp("gammasgn", domain=(-0.9, -0.1)),
 ]
 
 
@@ -647,6 +654,28 @@ OPS += [
         ("t", "logpdf", {"contiguous": ((2, 3), (2, 3))}, [(-2.0, 2.0), (1.5, 5.0)]),
         ("gamma", "logpdf", {"contiguous": ((2, 3), (2, 3))}, [POS, (1.5, 3.0)]),
         ("beta", "logpdf", {"contiguous": ((2, 3), (2, 3), (2, 3))}, [(0.1, 0.9), (1.5, 3.0), (1.5, 3.0)]),
+    ]
+]
+
+
+def _counts(rng, shape):
+    return rng.integers(0, 6, size=shape).astype(np.float64)
+
+
+# the cdf family: the shape parameter of gamma and chi2 to first order (d/da of gammainc: a series);
+# beta's in x only (no rule in a, b: backchain raises); poisson's in mu
+OPS += [
+    Op(key=f"scipy.stats.{dist}.{method}", fn=getattr(getattr(bst, dist), method),
+       ref=getattr(getattr(jst, dist), method), cases=cases, domain=domain, note=SCIPY64, **opts,
+       result_dtype=lambda *a, d=dist, m=method: getattr(getattr(scipy.stats, d), m)(*a).dtype)
+    for dist, method, cases, domain, opts in [
+        *[("gamma", m, {"contiguous": ((2, 3), (2, 3))}, [POS, (0.5, 3.0)], {"order": 1, "rtol64": 1e-9})
+          for m in ("cdf", "logcdf", "sf", "logsf")],
+        *[("chi2", m, {"contiguous": ((2, 3), (2, 3))}, [POS, (0.5, 4.0)], {"order": 1, "rtol64": 1e-9})
+          for m in ("logpdf", "pdf", "cdf", "logcdf", "sf", "logsf")],
+        *[("beta", m, {"contiguous": ((2, 3), (2, 3), (2, 3))}, [(0.1, 0.9), (1.5, 3.0), (1.5, 3.0)],
+           {"argnums": (0,)}) for m in ("cdf", "logcdf", "sf", "logsf")],
+        ("poisson", "cdf", {"contiguous": ((2, 3), (2, 3))}, [_counts, POS], {"argnums": (1,), "stride0": False}),
     ]
 ]
 
@@ -786,6 +815,8 @@ OPS += [
 _CONSTRUCTOR = "a constructor (shape and fill in, a new array out): nothing to compare a derivative of"
 _STE = "a backchain surrogate-gradient op (straight-through): no JAX or PyTorch counterpart"
 
+_AUTOGRAD_ONLY = ("no JAX counterpart of this order (bessel_jn: integer orders, x > 0.2 only); compared with "
+                  "HIPS autograd's rules in tests/test_scipy_breadth.py")
 # Public differentiable functions with no row above: one line each on why.
 NO_ORACLE = {
     "numpy.array": _CONSTRUCTOR, "numpy.asarray": _CONSTRUCTOR, "numpy.empty": _CONSTRUCTOR,
@@ -803,6 +834,11 @@ NO_ORACLE = {
     "scipy.special.y0": "no JAX counterpart; PyTorch's bessel_y0 has no derivative",
     "scipy.special.y1": "no JAX counterpart; PyTorch's bessel_y1 has no derivative",
     "scipy.linalg.sqrtm": "JAX's sqrtm has no derivative (and returns complex); PyTorch has none",
+    **{f"scipy.special.{n}": _AUTOGRAD_ONLY for n in ("jv", "jn", "yn", "iv", "ive", "rgamma")},
+    "scipy.special.stdtr": "no JAX counterpart (jax.scipy.stats.t has no cdf); compared with autograd's t.cdf in "
+                           "tests/test_scipy_breadth.py",
+    "scipy.linalg.solve_banded": "no JAX counterpart; compared with JAX's dense solve and autograd's rule in "
+                                 "tests/test_scipy_breadth.py",
     "nn.functional.dropout": "random: the mask cannot be shared with PyTorch's generator",
     "nn.functional.one_hot": "an integer result: no derivative",
     "nn.functional.round_ste": _STE, "nn.functional.sign_ste": _STE, "nn.functional.step": _STE,
@@ -825,6 +861,11 @@ NO_ORACLE_PRIMITIVES = {
     "dct": "reached only through nn.functional.acdc (no JAX or PyTorch counterpart)",
     "idct": "reached only through nn.functional.acdc (no JAX or PyTorch counterpart)",
     "scipy.special.y0": NO_ORACLE["scipy.special.y0"], "scipy.special.y1": NO_ORACLE["scipy.special.y1"],
+    **{f"scipy.special.{n}": _AUTOGRAD_ONLY for n in ("jv", "yn", "iv", "ive", "rgamma")},
+    "scipy.special.stdtr": NO_ORACLE["scipy.special.stdtr"],
+    "scipy.linalg.solve_banded": NO_ORACLE["scipy.linalg.solve_banded"],
+    "scipy.special.gammainc_da": "the derivative of gammainc in a (reached by gammainc's first order; its own "
+                                 "derivative in x by the specs' second order, against finite differences)",
     "rnn.gru_cell": _LAYER, "rnn.gru_layer": _LAYER, "rnn.lstm_cell": _LAYER, "rnn.lstm_layer": _LAYER,
     "rnn.rnn_tanh_layer": _LAYER,
 }

@@ -158,7 +158,7 @@ OPTS = {"rtol": 1e-12, "atol": 1e-12}
 
 
 def _integrate():
-    common = dict(prims=ODE, order=1, rtol=1e-5, atol=1e-6, eps=1e-5)
+    common = dict(prims=ODE, order=2, rtol=1e-5, atol=1e-6, eps=1e-5)
     return [
         Spec(lambda y0, k: odeint(_decay, y0, TIMES, (k,), **OPTS), [((), ()), ((3,), ())], id="odeint-decay",
              domain=POS, **common),
