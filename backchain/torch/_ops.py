@@ -1018,6 +1018,200 @@ def result_type(tensor1, tensor2):
     return to_torch_dtype(_torch_result_dtype(np.asarray(_t(tensor1).data), np.asarray(_t(tensor2).data)))
 
 
+def nansum(input, dim=None, keepdim=False, *, dtype=None):
+    return bnp.nansum(_cast(_t(input), dtype), axis=_dims(dim), keepdims=keepdim)
+
+
+def nanmean(input, dim=None, keepdim=False, *, dtype=None):
+    return bnp.nanmean(_cast(_t(input), dtype), axis=_dims(dim), keepdims=keepdim)
+
+
+def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
+    qq = q.data if isinstance(q, _Base) else q
+    return bnp.quantile(_t(input), qq, axis=dim, keepdims=keepdim, method=interpolation)
+
+
+def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
+    """The sorted distinct values (and the inverse indices and counts when asked)."""
+    a = np.asarray(_t(input).data)
+    out = np.unique(a, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
+    if not isinstance(out, tuple):
+        return _const(out)
+    parts = [_const(out[0])]
+    if return_inverse:
+        parts.append(_const(out[1].reshape(a.shape if dim is None else -1).astype(np.int64)))
+    if return_counts:
+        parts.append(_const(out[-1].astype(np.int64)))
+    return tuple(parts)
+
+
+def bincount(input, weights=None, minlength=0):
+    w = None if weights is None else np.asarray(_t(weights).data)
+    out = np.bincount(np.asarray(_t(input).data), w, minlength)
+    return _const(out if w is not None else out.astype(np.int64))
+
+
+def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, sorter=None):
+    seq, v = np.asarray(_t(sorted_sequence).data), np.asarray(_t(values).data)
+    side = side or ("right" if right else "left")
+    if seq.ndim <= 1:
+        out = np.searchsorted(seq, v, side=side)
+    else:
+        out = np.stack([np.searchsorted(r, x, side=side) for r, x in zip(seq.reshape(-1, seq.shape[-1]),
+                                                                       v.reshape(-1, v.shape[-1]))]).reshape(v.shape)
+    return _const(out.astype(np.int32 if out_int32 else np.int64))
+
+
+def bucketize(input, boundaries, *, out_int32=False, right=False):
+    return searchsorted(boundaries, input, out_int32=out_int32, right=right)
+
+
+def rot90(input, k=1, dims=(0, 1)):
+    return bnp.rot90(_t(input), k, tuple(dims))
+
+
+def broadcast_tensors(*tensors):
+    return tuple(bnp.broadcast_arrays(*[_t(x) for x in tensors]))
+
+
+def kron(input, other):
+    return bnp.kron(_t(input), _t(other))
+
+
+def cross(input, other, dim=None):
+    return bnp.cross(_t(input), _t(other), axis=-1 if dim is None else dim)
+
+
+def tensordot(a, b, dims=2):
+    return bnp.tensordot(_t(a), _t(b), axes=dims)
+
+
+def inner(input, other):
+    return bnp.inner(_t(input), _t(other))
+
+
+def lerp(input, end, weight):
+    x = _t(input)
+    return x + weight * (end - x)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    return _t(input) + value * tensor1 * tensor2
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    return _t(input) + value * tensor1 / tensor2
+
+
+def baddbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    return beta * _t(input) + alpha * bmm(batch1, batch2)
+
+
+def addbmm(input, batch1, batch2, *, beta=1, alpha=1):
+    return beta * _t(input) + alpha * bnp.sum(bmm(batch1, batch2), axis=0)
+
+
+def frac(input):
+    x = _t(input)
+    return x - bnp.trunc(x)
+
+
+def hypot(input, other):
+    return bnp.hypot(*_promote(_t(input), other))
+
+
+def logaddexp(input, other):
+    return bnp.logaddexp(*_promote(_t(input), other))
+
+
+def fmax(input, other):
+    return bnp.fmax(*_promote(_t(input), other))
+
+
+def fmin(input, other):
+    return bnp.fmin(*_promote(_t(input), other))
+
+
+def logical_xor(input, other):
+    return _const(np.logical_xor(_t(input).data, other.data if isinstance(other, _Base) else other))
+
+
+def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
+    return bnp.nan_to_num(_t(input), nan=nan, posinf=posinf, neginf=neginf)
+
+
+def erfc(input):
+    return _special("erfc")(_t(input))
+
+
+def digamma(input):
+    return _special("digamma")(_t(input))
+
+
+def logit(input, eps=None):
+    x = _t(input)
+    if eps is not None:
+        x = clamp(x, eps, 1 - eps)
+    return _special("logit")(x)
+
+
+def xlogy(input, other):
+    return _special("xlogy")(_t(input), other)
+
+
+def take(input, index):
+    return bnp.take(bnp.reshape(_t(input), (-1,)), _index_array(index, "take"))
+
+
+def take_along_dim(input, indices, dim=None):
+    x = _t(input)
+    idx = _index_array(indices, "take_along_dim")
+    if dim is None:
+        return bnp.take_along_axis(bnp.reshape(x, (-1,)), idx.reshape(-1), axis=0)
+    return bnp.take_along_axis(x, idx, axis=dim)
+
+
+def select(input, dim, index):
+    x = _t(input)
+    where = [slice(None)] * x.ndim
+    where[dim] = index
+    return x[tuple(where)]
+
+
+def dstack(tensors):
+    return bnp.dstack([_t(x) for x in tensors])
+
+
+def column_stack(tensors):
+    return bnp.column_stack([_t(x) for x in tensors])
+
+
+def block_diag(*tensors):
+    ts = [_t(x) if _t(x).ndim == 2 else bnp.reshape(_t(x), (1, -1)) for x in tensors]
+    rows, cols = _py_sum(t.shape[0] for t in ts), _py_sum(t.shape[1] for t in ts)
+    out, r, c = [], 0, 0
+    for x in ts:
+        out.append(bnp.pad(x, ((r, rows - r - x.shape[0]), (c, cols - c - x.shape[1]))))
+        r, c = r + x.shape[0], c + x.shape[1]
+    return _py_sum(out[1:], out[0])
+
+
+def triu_indices(row, col, offset=0, *, dtype=None, device=None):
+    return _const(np.stack(np.triu_indices(row, offset, col)).astype(as_np_dtype(dtype) or np.int64))
+
+
+def tril_indices(row, col, offset=0, *, dtype=None, device=None):
+    return _const(np.stack(np.tril_indices(row, offset, col)).astype(as_np_dtype(dtype) or np.int64))
+
+
+def clamp_min(input, min):
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    return clamp(input, max=max)
+
+
 def _install_unary():
     names = {"exp": bnp.exp, "log": bnp.log, "log1p": bnp.log1p, "expm1": bnp.expm1, "log2": bnp.log2,
              "log10": bnp.log10, "sin": bnp.sin, "cos": bnp.cos, "tan": bnp.tan, "tanh": bnp.tanh,
@@ -1026,7 +1220,9 @@ def _install_unary():
              "abs": bnp.abs, "absolute": bnp.abs, "neg": bnp.negative, "negative": bnp.negative,
              "sign": bnp.sign, "floor": bnp.floor, "ceil": bnp.ceil, "round": bnp.round, "trunc": bnp.trunc,
              "square": bnp.square, "reciprocal": bnp.reciprocal, "real": bnp.real, "imag": bnp.imag,
-             "conj": bnp.conj, "angle": bnp.angle, "exp2": bnp.exp2}
+             "conj": bnp.conj, "angle": bnp.angle, "exp2": bnp.exp2, "asinh": bnp.arcsinh,
+             "acosh": bnp.arccosh, "atanh": bnp.arctanh, "arcsinh": bnp.arcsinh, "arccosh": bnp.arccosh,
+             "arctanh": bnp.arctanh, "deg2rad": bnp.deg2rad, "rad2deg": bnp.rad2deg}
     out = {}
     for name, fn in names.items():
         out[name] = _unary(fn, name)
@@ -1050,8 +1246,17 @@ _METHODS = [
     "exp", "log", "log1p", "expm1", "log2", "log10", "sin", "cos", "tan", "tanh", "sinh", "cosh", "asin",
     "acos", "atan", "arcsin", "arccos", "arctan", "sqrt", "abs", "absolute", "neg", "negative", "sign",
     "floor", "ceil", "round", "trunc", "square", "reciprocal", "conj", "angle", "exp2",
-    "std_mean", "var_mean", "aminmax",
+    "std_mean", "var_mean", "aminmax", "nansum", "nanmean", "quantile", "unique", "bincount", "rot90", "kron",
+    "cross", "inner", "lerp", "addcmul", "addcdiv", "baddbmm", "addbmm", "frac", "hypot", "logaddexp", "fmax",
+    "fmin", "logical_xor", "nan_to_num", "erfc", "digamma", "logit", "xlogy", "take", "take_along_dim", "select",
+    "asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "deg2rad", "rad2deg", "clamp_min", "clamp_max",
 ]
+
+# In-place forms: ``x.exp_()`` is ``x.copy_(torch.exp(x))`` (recorded like PyTorch's when a graph needs it)
+_IN_PLACE = ["exp", "log", "sqrt", "abs", "neg", "sigmoid", "tanh", "relu", "pow", "sin", "cos", "floor", "ceil",
+             "round", "trunc", "sign", "reciprocal", "square", "clamp_min", "clamp_max", "lerp", "scatter",
+             "scatter_add", "index_add", "log1p", "expm1", "rsqrt", "frac", "nan_to_num", "fmod", "remainder",
+             "masked_scatter"]
 
 
 def _method(fn):
@@ -1091,4 +1296,28 @@ def _where_method(self, condition, other):
 for _n in _METHODS:
     setattr(Tensor, _n, _method(globals()[_n]))
 Tensor.where = _where_method
+
+
+def _in_place(fn):
+    def method(self, *args, **kwargs):
+        return self.copy_(fn(self, *args, **kwargs))
+    method.__name__ = fn.__name__ + "_"
+    method.__doc__ = f"In place: ``x.{fn.__name__}_(...)`` sets x to ``torch.{fn.__name__}(x, ...)`` and returns x."
+    return method
+
+
+for _n in _IN_PLACE:
+    if _n in globals():
+        setattr(Tensor, _n + "_", _in_place(globals()[_n]))
+
+
+def _fill_diagonal_(self, fill_value, wrap=False):
+    mask = np.zeros(np.shape(self.data), dtype=bool)
+    np.fill_diagonal(mask, True, wrap=wrap)
+    return self.copy_(masked_fill(self, mask, fill_value))
+
+
+Tensor.fill_diagonal_ = _fill_diagonal_
+Tensor.mH = property(lambda self: bnp.conj(bnp.swapaxes(self, -1, -2)))
+Tensor.H = property(lambda self: bnp.conj(self.t()))
 Tensor.__abs__ = lambda self: bnp.abs(self)
