@@ -149,7 +149,12 @@ def _sub_page(title, module, own_entries, own_module, intro):
 def _scipy_page():
     parts = [GENERATED, "", "# backchain.scipy", "",
              "Differentiable versions of SciPy functions, with SciPy's names and signatures. Each submodule "
-             "imports SciPy when it is first imported (`import backchain` does not load SciPy).", "",
+             "imports SciPy when it is first imported (`import backchain` does not load SciPy). A distribution's "
+             "methods not listed here (`rvs`, `ppf` where no rule exists, `stats`, `mean`, ...) are SciPy's: `rvs` "
+             "draws constants from Tensors' data (as in HIPS autograd), the others serve plain values and raise a "
+             "NotImplementedError naming themselves on a Tensor that requires grad. An argument with no derivative "
+             "rule (the order of `jv`, `betainc`'s `a` and `b`, `t.cdf`'s `df`) raises when differentiated, "
+             "naming it.", "",
              EXAMPLES_NOTE + " The examples import the submodule they use, e.g. "
              "`from backchain.scipy import special`.", ""]
     for sub, module in (("special", special), ("stats", stats), ("linalg", scipy_linalg), ("signal", signal),
