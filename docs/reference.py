@@ -9,7 +9,7 @@ import inspect
 import pathlib
 import re
 
-MARKER = re.compile(r"<!-- reference ([\w.]+) -->")
+MARKER = re.compile(r"<!-- reference ([\w.]+)(?: as ([^>]+?))? -->")  # "as Title": one section
 _DIRECTIVE = re.compile(r"^::: ([\w.]+)[ \t]*\n((?:[ \t]+.*\n)*)", re.M)
 
 # Section titles for the modules that define the names (the rest use the module's last part).
@@ -68,16 +68,16 @@ def resolve(identifier):
     return None
 
 
-def entries(namespace, skip):
-    """The Markdown for the marker of ``namespace``: a section per defining module, without the
-    objects that ``skip`` (identifiers) already documents under any name."""
+def entries(namespace, skip, title=None):
+    """The Markdown for the marker of ``namespace``: a section per defining module (or one section,
+    ``title``), without the objects that ``skip`` (identifiers) already documents under any name."""
     skip = {id(resolve(s)) for s in skip}
     groups = {}
     for name, obj in public(namespace):
         if id(obj) in skip:
             continue
         key = obj.__module__.rsplit(".", 1)[-1]
-        groups.setdefault(TITLES.get(key, key.replace("_", " ").capitalize()), []).append(name)
+        groups.setdefault(title or TITLES.get(key, key.replace("_", " ").capitalize()), []).append(name)
     parts = []
     for title, names in groups.items():
         parts += [f"## {title}", ""]
@@ -86,4 +86,4 @@ def entries(namespace, skip):
 
 
 def expand(markdown, skip):
-    return MARKER.sub(lambda m: entries(m.group(1), skip), markdown)
+    return MARKER.sub(lambda m: entries(m.group(1), skip, m.group(2)), markdown)

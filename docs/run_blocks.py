@@ -5,7 +5,8 @@ build (never committed) and checked by the build test.
 The blocks of a page run in order in one namespace, in a temporary working directory. What a
 block writes to stdout and stderr is shown as a terminal would end up showing it (a progress
 bar's carriage returns overwrite the line). ``show(x)`` in a block puts a picture under it: a
-matplotlib figure (PNG) or a ``bc.viz.Graph`` (SVG; the DOT text when Graphviz is missing).
+matplotlib figure (PNG), a ``bc.viz.Graph`` (SVG; the DOT text when Graphviz is missing), or the
+path of a PNG or SVG file that the block wrote. ``EXAMPLES`` is the path of the examples folder.
 """
 import base64
 import contextlib
@@ -28,6 +29,13 @@ def _terminal(text):
 
 
 def _picture(obj):
+    if isinstance(obj, (str, os.PathLike)):  # a picture a program wrote
+        path = os.fspath(obj)
+        if path.endswith(".svg"):
+            svg = open(path).read()
+            return '<div class="bc-graph">' + svg[svg.index("<svg"):] + "</div>"
+        data = base64.b64encode(open(path, "rb").read()).decode()
+        return f'<img alt="figure" src="data:image/png;base64,{data}">'
     if hasattr(obj, "savefig"):
         buf = io.BytesIO()
         obj.savefig(buf, format="png", dpi=80)
@@ -44,7 +52,8 @@ def _picture(obj):
 def run(markdown):
     """The page with each ``python run`` block followed by its output and pictures."""
     pictures = []
-    namespace = {"show": lambda obj: pictures.append(_picture(obj))}
+    examples = os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))), "examples")
+    namespace = {"show": lambda obj: pictures.append(_picture(obj)), "EXAMPLES": examples}
     out, last = [], 0
     cwd = os.getcwd()
     with tempfile.TemporaryDirectory() as tmp:

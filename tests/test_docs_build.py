@@ -8,14 +8,24 @@ import re
 import subprocess
 import sys
 
+import pytest
+
 ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
-def test_mkdocs_build_strict(tmp_path):
+@pytest.fixture(scope="module")
+def built(tmp_path_factory):
+    """One strict build of the site for the tests below: (its folder's parent, the build's output)."""
+    tmp_path = tmp_path_factory.mktemp("docs")
     env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
     # no -q: it drops the warnings before strict mode counts them
     done = subprocess.run([sys.executable, "-m", "mkdocs", "build", "--strict", "-d", str(tmp_path / "site")],
-                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=300)
+                          cwd=ROOT, capture_output=True, text=True, env=env, timeout=600)
+    return tmp_path, done
+
+
+def test_mkdocs_build_strict(built):
+    tmp_path, done = built
     assert done.returncode == 0, done.stdout + done.stderr
     assert "WARNING" not in done.stdout + done.stderr, done.stdout + done.stderr
     assert (tmp_path / "site" / "index.html").exists()
@@ -38,6 +48,8 @@ def test_mkdocs_build_strict(tmp_path):
     assert tutorial.count('<img alt="figure" src="data:image/png;base64,') == 1
     viz = (tmp_path / "site" / "api" / "viz" / "index.html").read_text()
     assert viz.count('<img alt="figure" src="data:image/png;base64,') == 3
+    examples = (tmp_path / "site" / "examples" / "index.html").read_text()  # pictures the examples drew
+    assert examples.count('<img alt="figure" src="data:image/png;base64,') == 2
     kinks_page = (tmp_path / "site" / "kinks" / "index.html").read_text()  # table inserted by docs/hooks.py
     assert "<td>hardtanh</td>" in kinks_page  # a cell of the inserted table
 
@@ -55,12 +67,11 @@ def _reference():
     return module
 
 
-def test_every_public_name_has_a_reference_entry(tmp_path):
+def test_every_public_name_has_a_reference_entry(built):
     """Built site: each public class and function of the namespaces above is the object that some
     entry's anchor names; and no docstring example is left as a Markdown blockquote."""
-    env = dict(os.environ, NO_MKDOCS_2_WARNING="1")
-    subprocess.run([sys.executable, "-m", "mkdocs", "build", "-q", "-d", str(tmp_path / "site")],
-                   cwd=ROOT, check=True, env=env, timeout=300)
+    tmp_path, done = built
+    assert done.returncode == 0, done.stdout + done.stderr
     reference = _reference()
     pages = {p: p.read_text() for p in (tmp_path / "site").rglob("index.html")}
     anchored = {id(reference.resolve(a)) for html in pages.values()
