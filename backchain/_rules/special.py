@@ -206,16 +206,22 @@ def _gamma_density(a, x):
 
 def _dgammainc_series(a, x, eps=1e-17, most=5000):
     """d/da of P(a, x) from its series ``exp(a log x - x) / gamma(a+1) * sum_n x^n / ((a+1)...(a+n))``,
-    each term differentiated in ``a`` as it is summed (for x < a + 1, where the terms decrease)."""
-    c, dc = np.ones_like(a), np.zeros_like(a)
-    s, ds = c.copy(), dc.copy()
+    each term differentiated in ``a`` as it is summed (for x < a + 1, where the terms decrease). The
+    elements that have converged leave the loop."""
+    s, ds = np.ones_like(a), np.zeros_like(a)
+    c, dc, live = s.copy(), ds.copy(), np.arange(a.size)
+    aa, xx = a, x
     for n in range(1, most):
-        r = x / (a + n)
-        dc = (dc - c / (a + n)) * r
+        r = xx / (aa + n)
+        dc = (dc - c / (aa + n)) * r
         c = c * r
-        s, ds = s + c, ds + dc
-        if np.all((c <= eps * s) & (np.abs(dc) <= eps * np.abs(ds))):
-            break
+        s[live] += c
+        ds[live] += dc
+        going = (c > eps * s[live]) | (np.abs(dc) > eps * (np.abs(ds[live]) + s[live]))
+        if not going.all():
+            live, c, dc, aa, xx = live[going], c[going], dc[going], aa[going], xx[going]
+            if not live.size:
+                break
     f = np.exp(a * np.log(x) - x - sc.gammaln(a + 1.0))
     return f * ((np.log(x) - sc.digamma(a + 1.0)) * s + ds)
 
@@ -223,26 +229,33 @@ def _dgammainc_series(a, x, eps=1e-17, most=5000):
 def _dgammaincc_fraction(a, x, eps=1e-16, most=5000):
     """d/da of Q(a, x) from Legendre's continued fraction ``Q = exp(a log x - x) / gamma(a) * 1/(x+1-a-
     1(1-a)/(x+3-a- 2(2-a)/(x+5-a- ...)))``: its convergents A/B and their derivatives in ``a`` by the
-    three-term recurrence, rescaled each step (for x >= a + 1, where it converges fast)."""
-    a_prev, a_cur, b_prev, b_cur = np.ones_like(a), np.zeros_like(a), np.zeros_like(a), np.ones_like(a)
+    three-term recurrence, rescaled each step (for x >= a + 1, where it converges fast). The elements
+    that have converged leave the loop."""
+    f, df, live = np.zeros_like(a), np.zeros_like(a), np.arange(a.size)
+    aa, xx = a, x
+    a_prev, a_cur, b_prev = np.ones_like(a), np.zeros_like(a), np.zeros_like(a)
     da_prev, da_cur, db_prev, db_cur = (np.zeros_like(a) for _ in range(4))
-    f, df = np.zeros_like(a), np.zeros_like(a)
     for n in range(1, most):
-        coef = np.ones_like(a) if n == 1 else -(n - 1) * (n - 1 - a)  # a_n (its a-derivative: n - 1)
+        coef = np.ones_like(aa) if n == 1 else -(n - 1) * (n - 1 - aa)  # a_n (its a-derivative: n - 1)
         dcoef = 0.0 if n == 1 else float(n - 1)
-        b = x + 2 * n - 1 - a  # b_n (its a-derivative: -1)
+        b = xx + 2 * n - 1 - aa  # b_n (its a-derivative: -1)
         a_new = b * a_cur + coef * a_prev
-        b_new = b * b_cur + coef * b_prev
+        b_new = b + coef * b_prev  # B_{n-1} is 1 after the rescaling
         da_new = -a_cur + b * da_cur + dcoef * a_prev + coef * da_prev
-        db_new = -b_cur + b * db_cur + dcoef * b_prev + coef * db_prev
+        db_new = -1.0 + b * db_cur + dcoef * b_prev + coef * db_prev
         scale = 1.0 / b_new
-        a_prev, a_cur, b_prev, b_cur = a_cur * scale, a_new * scale, b_cur * scale, np.ones_like(a)
+        a_prev, a_cur, b_prev = a_cur * scale, a_new * scale, scale
         da_prev, da_cur, db_prev, db_cur = da_cur * scale, da_new * scale, db_cur * scale, db_new * scale
         f_new, df_new = a_cur, da_cur - a_cur * db_cur  # A/B and (A'B - AB')/B^2 with B = 1
-        done = (np.abs(f_new - f) <= eps * np.abs(f_new)) & (np.abs(df_new - df) <= eps * np.abs(df_new))
-        f, df = f_new, df_new
-        if n > 2 and np.all(done):
-            break
+        going = ((np.abs(f_new - f[live]) > eps * np.abs(f_new))
+                 | (np.abs(df_new - df[live]) > eps * (np.abs(df_new) + np.abs(f_new))) | (n < 3))
+        f[live], df[live] = f_new, df_new
+        if not going.all():
+            live, aa, xx = live[going], aa[going], xx[going]
+            a_prev, a_cur, b_prev = a_prev[going], a_cur[going], b_prev[going]
+            da_prev, da_cur, db_prev, db_cur = da_prev[going], da_cur[going], db_prev[going], db_cur[going]
+            if not live.size:
+                break
     g = np.exp(a * np.log(x) - x - sc.gammaln(a))
     return g * ((np.log(x) - sc.digamma(a)) * f + df)
 
