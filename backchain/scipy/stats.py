@@ -474,8 +474,8 @@ def _cov_matrix(what, cov, d):
 class _PSD:
     """What the log-density needs of a positive semidefinite ``cov``, differentiable in it.
 
-    SciPy's rule decides the rank: eigenvalues up to ``eps`` (1e6 machine epsilons of the largest)
-    count as zero; the lower triangle is read. Full rank: through the Cholesky factor ``L``.
+    SciPy's rule decides the rank: eigenvalues up to ``eps`` (1e6 machine epsilons of the largest;
+    1e3 in float32) count as zero; the lower triangle is read. Full rank: through the Cholesky factor ``L``.
     Rank ``r < d`` (``allow_singular``): with ``U`` the eigenvectors kept (constants), ``V = C U`` spans
     the range of ``C`` near this point and ``C = V M^{-1} V^T`` with ``M = U^T C U``, so that
     ``log pdet(C) = log det(V^T V) - log det M`` and ``x^T C^+ x = y^T M y`` with ``V^T V y = V^T x``:
@@ -486,7 +486,8 @@ class _PSD:
     def __init__(self, what, cov, d, allow_singular):
         c = np.asarray(_data(cov))
         s, u = np.linalg.eigh(c)
-        eps = 1e6 * np.finfo(np.float64).eps * np.max(np.abs(s))
+        dtype = s.dtype if s.dtype.kind == "f" and s.dtype.itemsize in (4, 8) else np.dtype(np.float64)
+        eps = (1e3 if dtype.itemsize == 4 else 1e6) * np.finfo(dtype).eps * np.max(np.abs(s))  # SciPy's rule
         if np.min(s) < -eps:
             raise ValueError(f"multivariate_normal.{what}: cov must be symmetric positive semidefinite (its "
                              f"smallest eigenvalue is {np.min(s):.3g})")

@@ -68,7 +68,7 @@ def _stats():
                prims=("scipy.special.gammainc", "scipy.special.gammaincc"), domain=POS)
           for f in (poisson.cdf, poisson.logcdf, poisson.sf, poisson.logsf)],
         # a singular covariance b b^T (rank 2 of 3), points in its support: along the matrices of rank 2
-        Spec(lambda w, b: mvn.logpdf(bnp.matmul(w, b.T), bnp.matmul(b, np.array([0.3, -0.2])), bnp.matmul(b, b.T),
+        Spec(lambda w, b: mvn.logpdf(bnp.matmul(w, b.T), 0.3 * b[:, 0] - 0.2 * b[:, 1], bnp.matmul(b, b.T),
                                      allow_singular=True), [((2,), (3, 2)), ((4, 2), (3, 2))],
              id="multivariate_normal.logpdf-singular", prims=("scipy.linalg.cholesky",) + TRI),
         Spec(lambda b: mvn.entropy(np.zeros(3), bnp.matmul(b, b.T)), [((3, 2),)],
