@@ -128,6 +128,13 @@ def test_bessel_order_has_no_derivative(name, error):
         bc.jvp(lambda v: getattr(S, name)(v, 1.3), (2.0,), (1.0,))
 
 
+def test_polygamma_order_has_no_derivative():
+    with pytest.raises(ValueError, match=r"polygamma: no derivative with respect to n \(the integer order\)"):
+        bc.grad(lambda n: S.polygamma(n, 1.5))(1.0)
+    # an order that does not require grad is data
+    assert float(S.polygamma(bc.tensor(1.0), T(1.0)).data) == pytest.approx(np.pi ** 2 / 6, rel=1e-14)
+
+
 def test_rgamma_gammasgn_multigammaln_entr():
     x = np.array([-2.0, -1.0, -0.5, 0.0, 0.3, 1.0, 2.5])
     np.testing.assert_allclose(S.rgamma(T(x)).data, sc.rgamma(x), rtol=1e-14)

@@ -120,8 +120,13 @@ polygamma_p = primitive("scipy.special.polygamma", _polygamma_impl,
 
 
 def polygamma(n, x):
-    """``scipy.special.polygamma(n, x)``, differentiable in ``x`` (the order ``n`` is an integer)."""
-    n = n.data if isinstance(n, Tensor) else n
+    """``scipy.special.polygamma(n, x)``, differentiable in ``x`` (the order ``n`` is an integer: a Tensor
+    that requires grad there raises, naming it, rather than lose its gradient)."""
+    if isinstance(n, Tensor):
+        if n.requires_grad:
+            raise ValueError("polygamma: no derivative with respect to n (the integer order); only x is "
+                             "differentiable")
+        n = n.data
     return polygamma_p(n, x)
 
 
