@@ -25,6 +25,7 @@ import string
 from collections import Counter
 
 import numpy as np
+from numpy.linalg._linalg import EighResult, EigResult, QRResult, SlogdetResult, SVDResult  # NumPy 2's named results
 
 import backchain.numpy as bnp
 from .._core.primitive import Joint, primitive, safe_times
@@ -660,7 +661,7 @@ def slogdet(a):
         a = stacked(a)
     if not _any_tensor(a):
         return np.linalg.slogdet(a)
-    return _slogdet(a)
+    return SlogdetResult(*_slogdet(a))
 
 
 # ---------------------------------------------------------------------------
@@ -790,7 +791,7 @@ def eigh(a, UPLO="L"):
         return np.linalg.eigh(a, UPLO)
     if UPLO not in ("L", "U"):
         raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
-    return _eigh(a, UPLO=UPLO)
+    return EighResult(*_eigh(a, UPLO=UPLO))
 
 
 def eigvalsh(a, UPLO="L"):
@@ -848,7 +849,7 @@ def eig(a):
         a = stacked(a)
     if not _any_tensor(a):
         return np.linalg.eig(a)
-    return _eig(a)
+    return EigResult(*_eig(a))
 
 
 def eigvals(a):
@@ -993,7 +994,7 @@ def svd(a, full_matrices=True, compute_uv=True, hermitian=False):
         raise NotImplementedError(
             f"svd: the derivative with full_matrices=True is not defined for a non-square input "
             f"(shape {a.shape}); pass full_matrices=False")
-    return _svd(a)
+    return SVDResult(*_svd(a))
 
 
 def _qr_vjp(g, ans, a):
@@ -1054,9 +1055,9 @@ def qr(a, mode="reduced"):
         # and R = [R_1, Q^H A_2]
         q, r1 = _qr(a[..., :m])
         r = bnp.concatenate([r1, matmul(_ct(q), a[..., m:])], axis=-1)
-        return r if mode == "r" else (q, r)
+        return r if mode == "r" else QRResult(q, r)
     q, r = _qr(a)
-    return r if mode == "r" else (q, r)
+    return r if mode == "r" else QRResult(q, r)
 
 
 def _pinv_vjp(g, ans, a, **params):

@@ -23,7 +23,7 @@ from .._rules.shape import *  # noqa: F401,F403
 from .._rules.indexing import *  # noqa: F401,F403
 from .._rules.linalg import *  # noqa: F401,F403
 from .._rules.numerics import *  # noqa: F401,F403
-from ._nondiff import FUNCTIONS as _NONDIFF
+from ._nondiff import FUNCTIONS as _NONDIFF, OWN as _OWN
 
 # NumPy 2's array-API names for the same functions (np.acos is np.arccos, and so on)
 acos, asin, atan, atan2 = arccos, arcsin, arctan, arctan2  # noqa: F405
@@ -31,6 +31,8 @@ acosh, asinh, atanh, pow = arccosh, arcsinh, arctanh, power  # noqa: F405
 concat, permute_dims = concatenate, transpose  # noqa: F405
 
 globals().update(_NONDIFF)
+globals().update(_OWN)
+from ._extra import *  # noqa: E402,F401,F403
 
 from . import linalg, fft, random  # noqa: E402,F401
 from ._tensor_methods import install as _install  # noqa: E402

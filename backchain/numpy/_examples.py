@@ -1183,12 +1183,6 @@ array([0, 2])
 >>> bnp.digitize(np.array([0.5, 1.5, 2.5]), np.array([1.0, 2.0]))
 array([0, 1, 2])
 """),
-    'unique': ('Sorted unique elements, optionally with indices and counts (``numpy.unique``) on the data of Tensors; no gradient.', """
->>> bnp.unique(np.array([3.0, 1.0, 3.0, 2.0]))
-array([1., 2., 3.])
->>> bnp.unique(np.array([3, 1, 3]), return_counts=True)
-(array([1, 3]), array([1, 2]))
-"""),
     'bincount': ('Number of occurrences of each non-negative integer (``numpy.bincount``) on the data of Tensors; no gradient.', """
 >>> bnp.bincount(np.array([0, 1, 1, 3]))
 array([1, 2, 0, 1])
@@ -1279,6 +1273,402 @@ array([1, 5])
     'lexsort': ('Indices that sort by several keys, the last key first (``numpy.lexsort``) on the data of Tensors; no gradient.', """
 >>> bnp.lexsort((np.array([2.0, 1.0, 3.0]), np.array([1, 0, 1])))
 array([1, 0, 2])
+"""),
+    # -- NumPy's remaining names: pass-throughs (backchain/numpy/_nondiff.py) and NumPy's own --
+    'array_equiv': ('Whether two arrays are shape-consistent and equal (``numpy.array_equiv``) on the data of Tensors; no gradient.', """
+>>> bnp.array_equiv(bc.tensor([1.0, 2.0]), np.array([[1.0, 2.0], [1.0, 2.0]]))
+True
+"""),
+    'array2string': ("A string of an array's values (``numpy.array2string``) on the data of Tensors; no gradient.", """
+>>> bnp.array2string(bc.tensor([1.0, 2.5]))
+'[1.  2.5]'
+"""),
+    'array_repr': ('The repr of an array (``numpy.array_repr``) on the data of Tensors; no gradient.', """
+>>> bnp.array_repr(bc.tensor([1.0, 2.5]))
+'array([1. , 2.5])'
+"""),
+    'array_str': ('The str of an array (``numpy.array_str``) on the data of Tensors; no gradient.', """
+>>> bnp.array_str(bc.tensor([1.0, 2.5]))
+'[1.  2.5]'
+"""),
+    'format_float_positional': ('A float in positional notation (``numpy.format_float_positional``) on the data of Tensors; no gradient.', """
+>>> bnp.format_float_positional(bc.tensor(0.125))
+'0.125'
+"""),
+    'format_float_scientific': ('A float in scientific notation (``numpy.format_float_scientific``) on the data of Tensors; no gradient.', """
+>>> bnp.format_float_scientific(bc.tensor(1250.0))
+'1.25e+03'
+"""),
+    'bitwise_count': ('Number of 1-bits of each integer (``numpy.bitwise_count``) on the data of Tensors; no gradient.', """
+>>> bnp.bitwise_count(np.array([3, 7, 8]))
+array([2, 3, 1], dtype=uint8)
+"""),
+    'bitwise_invert': ('Bitwise NOT (``numpy.bitwise_invert``, the same as ``invert``) on the data of Tensors; no gradient.', """
+>>> bnp.bitwise_invert(np.array([0, 5]))
+array([-1, -6])
+"""),
+    'bitwise_not': ('Bitwise NOT (``numpy.bitwise_not``, the same as ``invert``) on the data of Tensors; no gradient.', """
+>>> bnp.bitwise_not(np.array([0, 5]))
+array([-1, -6])
+"""),
+    'bitwise_left_shift': ('Bits shifted to the left (``numpy.bitwise_left_shift``) on the data of Tensors; no gradient.', """
+>>> bnp.bitwise_left_shift(np.array([1, 3]), 2)
+array([ 4, 12])
+"""),
+    'bitwise_right_shift': ('Bits shifted to the right (``numpy.bitwise_right_shift``) on the data of Tensors; no gradient.', """
+>>> bnp.bitwise_right_shift(np.array([8, 12]), 2)
+array([2, 3])
+"""),
+    'gcd': ('Greatest common divisor, elementwise (``numpy.gcd``) on the data of Tensors; no gradient.', """
+>>> bnp.gcd(np.array([12, 20]), 8)
+array([4, 4])
+"""),
+    'lcm': ('Least common multiple, elementwise (``numpy.lcm``) on the data of Tensors; no gradient.', """
+>>> bnp.lcm(np.array([4, 6]), 10)
+array([20, 30])
+"""),
+    'packbits': ('Boolean or 0/1 values packed into the bits of uint8 (``numpy.packbits``) on the data of Tensors; no gradient.', """
+>>> bnp.packbits(np.array([1, 0, 1, 1, 0, 0, 0, 1]))
+array([177], dtype=uint8)
+"""),
+    'unpackbits': ('The bits of uint8 values (``numpy.unpackbits``) on the data of Tensors; no gradient.', """
+>>> bnp.unpackbits(np.array([177], dtype=np.uint8))
+array([1, 0, 1, 1, 0, 0, 0, 1], dtype=uint8)
+"""),
+    'common_type': ('A floating dtype common to the arrays (``numpy.common_type``) on the data of Tensors; no gradient.', """
+>>> bnp.common_type(bc.tensor(np.ones(2, dtype=np.float32)), np.ones(2))
+<class 'numpy.float64'>
+"""),
+    'min_scalar_type': ('The smallest dtype that holds a value (``numpy.min_scalar_type``) on the data of Tensors; no gradient.', """
+>>> bnp.min_scalar_type(300)
+dtype('uint16')
+"""),
+    'einsum_path': ('The contraction order that ``einsum`` would use (``numpy.einsum_path``) on the data of Tensors; no gradient.', """
+>>> bnp.einsum_path('ij,jk->ik', bc.tensor(np.ones((2, 3))), np.ones((3, 4)))[0]
+['einsum_path', (0, 1)]
+"""),
+    'isfortran': ('Whether an array is Fortran-ordered and not C-ordered (``numpy.isfortran``) on the data of Tensors; no gradient.', """
+>>> bnp.isfortran(bc.tensor(np.ones((2, 3))))
+False
+"""),
+    'may_share_memory': ('Whether two arrays might share memory (``numpy.may_share_memory``) on the data of Tensors; no gradient.', """
+>>> x = np.ones(4)
+>>> bnp.may_share_memory(x, x[1:])
+True
+"""),
+    'shares_memory': ('Whether two arrays share memory (``numpy.shares_memory``) on the data of Tensors; no gradient.', """
+>>> x = np.ones(4)
+>>> bnp.shares_memory(x[:2], x[2:])
+False
+"""),
+    'isnat': ('Whether each datetime is Not a Time (``numpy.isnat``) on the data of Tensors; no gradient.', """
+>>> bnp.isnat(np.array(['2020-01-01', 'NaT'], dtype='datetime64[D]'))
+array([False,  True])
+"""),
+    'is_busday': ('Whether each date is a business day (``numpy.is_busday``) on the data of Tensors; no gradient.', """
+>>> bnp.is_busday(np.array(['2024-01-05', '2024-01-06'], dtype='datetime64[D]'))
+array([ True, False])
+"""),
+    'busday_count': ('Number of business days between dates (``numpy.busday_count``) on the data of Tensors; no gradient.', """
+>>> int(bnp.busday_count('2024-01-01', '2024-01-08'))
+5
+"""),
+    'busday_offset': ('Dates moved by business days (``numpy.busday_offset``) on the data of Tensors; no gradient.', """
+>>> bnp.busday_offset('2024-01-05', 1)
+np.datetime64('2024-01-08')
+"""),
+    'datetime_as_string': ('Datetimes as strings (``numpy.datetime_as_string``) on the data of Tensors; no gradient.', """
+>>> bnp.datetime_as_string(np.array(['2024-01-05'], dtype='datetime64[D]'))
+array(['2024-01-05'], dtype='<U28')
+"""),
+    'mask_indices': ("Indices of a mask function's nonzero entries (``numpy.mask_indices``) on the data of Tensors; no gradient.", """
+>>> bnp.mask_indices(2, np.triu)
+(array([0, 0, 1]), array([0, 1, 1]))
+"""),
+    'spacing': ('Distance to the nearest adjacent float (``numpy.spacing``) on the data of Tensors; piecewise constant, so its derivative is 0.', """
+>>> float(bnp.spacing(bc.tensor(1.0)))
+2.220446049250313e-16
+>>> bc.grad(lambda x: bnp.sum(bnp.spacing(x) + x))(np.array([1.0, 2.0]))
+array([1., 1.])
+"""),
+    'asmatrix': ("A ``numpy.matrix`` view of an array (NumPy's own function); no gradient.", """
+>>> bnp.asmatrix(np.eye(2))
+matrix([[1., 0.],
+        [0., 1.]])
+"""),
+    'bmat': ("A ``numpy.matrix`` from blocks (NumPy's own function); no gradient.", """
+>>> bnp.bmat([[np.eye(2), np.zeros((2, 1))]])
+matrix([[1., 0., 0.],
+        [0., 1., 0.]])
+"""),
+    'base_repr': ("An integer as a string in a base (NumPy's own function).", """
+>>> bnp.base_repr(10, 3)
+'101'
+"""),
+    'binary_repr': ("An integer as a binary string (NumPy's own function).", """
+>>> bnp.binary_repr(10)
+'1010'
+"""),
+    'broadcast_shapes': ("The shape that shapes broadcast to (NumPy's own function).", """
+>>> bnp.broadcast_shapes((2, 1), (3,))
+(2, 3)
+"""),
+    'copyto': ("Values copied into an array in place (NumPy's own function); a Tensor that requires grad raises.", """
+>>> dst = np.zeros(2)
+>>> bnp.copyto(dst, [1.0, 2.0])
+>>> dst
+array([1., 2.])
+"""),
+    'place': ("Values written where a mask holds, in place (NumPy's own function); a Tensor that requires grad raises.", """
+>>> a = np.zeros(3)
+>>> bnp.place(a, np.array([True, False, True]), [5.0])
+>>> a
+array([5., 0., 5.])
+"""),
+    'put': ("Values written at flat indices, in place (NumPy's own function); a Tensor that requires grad raises.", """
+>>> a = np.zeros(3)
+>>> bnp.put(a, [0, 2], [1.0, 2.0])
+>>> a
+array([1., 0., 2.])
+"""),
+    'putmask': ("Values written where a mask holds, repeated, in place (NumPy's own function); a Tensor that requires grad raises.", """
+>>> a = np.zeros(3)
+>>> bnp.putmask(a, np.array([True, False, True]), 7.0)
+>>> a
+array([7., 0., 7.])
+"""),
+    'put_along_axis': ("Values written at indices along an axis, in place (NumPy's own function); a Tensor that requires grad raises.", """
+>>> a = np.zeros((2, 2))
+>>> bnp.put_along_axis(a, np.array([[1], [0]]), 9.0, axis=1)
+>>> a
+array([[0., 9.],
+       [9., 0.]])
+"""),
+    'fill_diagonal': ("The main diagonal filled in place (NumPy's own function); a Tensor that requires grad raises.", """
+>>> a = np.zeros((2, 2))
+>>> bnp.fill_diagonal(a, 3.0)
+>>> a
+array([[3., 0.],
+       [0., 3.]])
+"""),
+    'datetime_data': ("The unit and count of a datetime dtype (NumPy's own function).", """
+>>> bnp.datetime_data(np.dtype('datetime64[5s]'))
+('s', 5)
+"""),
+    'from_dlpack': ("An array sharing a DLPack producer's memory (NumPy's own function).", """
+>>> bnp.from_dlpack(np.arange(3.0))
+array([0., 1., 2.])
+"""),
+    'frombuffer': ("A 1-d array over a buffer (NumPy's own function).", """
+>>> bnp.frombuffer(b'\\x01\\x02', dtype=np.uint8)
+array([1, 2], dtype=uint8)
+"""),
+    'fromfile': ("An array read from a binary or text file (NumPy's own function).", """
+>>> import tempfile, os
+>>> path = os.path.join(tempfile.mkdtemp(), 'a.bin')
+>>> np.arange(3.0).tofile(path)
+>>> bnp.fromfile(path)
+array([0., 1., 2.])
+"""),
+    'fromfunction': ("An array from a function of its indices (NumPy's own function).", """
+>>> bnp.fromfunction(lambda i, j: i + j, (2, 2))
+array([[0., 1.],
+       [1., 2.]])
+"""),
+    'fromiter': ("A 1-d array from an iterable (NumPy's own function).", """
+>>> bnp.fromiter((k * k for k in range(4)), dtype=float)
+array([0., 1., 4., 9.])
+"""),
+    'frompyfunc': ("A Python function made a NumPy ufunc of object arrays (NumPy's own function).", """
+>>> bnp.frompyfunc(lambda a, b: a + b, 2, 1)(np.array([1, 2]), 3)
+array([4, 5], dtype=object)
+"""),
+    'fromregex': ("A structured array from a text file, by a regular expression (NumPy's own function).", """
+>>> import io
+>>> bnp.fromregex(io.StringIO('1 2\\n3 4'), r'(\\d) (\\d)', [('a', int), ('b', int)])['b']
+array([2, 4])
+"""),
+    'fromstring': ("A 1-d array from text (NumPy's own function).", """
+>>> bnp.fromstring('1 2 3', sep=' ')
+array([1., 2., 3.])
+"""),
+    'genfromtxt': ("An array from a text file, with missing values handled (NumPy's own function).", """
+>>> import io
+>>> bnp.genfromtxt(io.StringIO('1,2\\n3,'), delimiter=',')
+array([[ 1.,  2.],
+       [ 3., nan]])
+"""),
+    'loadtxt': ("An array from a text file (NumPy's own function).", """
+>>> import io
+>>> bnp.loadtxt(io.StringIO('1 2\\n3 4'))
+array([[1., 2.],
+       [3., 4.]])
+"""),
+    'load': ("Arrays from a ``.npy``/``.npz`` file (NumPy's own function); ``allow_pickle`` is off by default.", """
+>>> import io
+>>> f = io.BytesIO()
+>>> bnp.save(f, np.arange(3.0))
+>>> _ = f.seek(0)
+>>> bnp.load(f)
+array([0., 1., 2.])
+"""),
+    'save': ("An array written to a ``.npy`` file (NumPy's own function); a Tensor that requires grad raises (``detach()`` it).", """
+>>> import io
+>>> f = io.BytesIO()
+>>> bnp.save(f, bc.tensor([1.0, 2.0]))
+>>> _ = f.seek(0)
+>>> bnp.load(f)
+array([1., 2.])
+"""),
+    'savez': ("Arrays written to an uncompressed ``.npz`` file (NumPy's own function).", """
+>>> import io
+>>> f = io.BytesIO()
+>>> bnp.savez(f, a=np.arange(2.0))
+>>> _ = f.seek(0)
+>>> bnp.load(f)['a']
+array([0., 1.])
+"""),
+    'savez_compressed': ("Arrays written to a compressed ``.npz`` file (NumPy's own function).", """
+>>> import io
+>>> f = io.BytesIO()
+>>> bnp.savez_compressed(f, a=np.arange(2.0))
+>>> _ = f.seek(0)
+>>> bnp.load(f)['a']
+array([0., 1.])
+"""),
+    'savetxt': ("An array written to a text file (NumPy's own function).", """
+>>> import io
+>>> f = io.StringIO()
+>>> bnp.savetxt(f, np.array([[1.0, 2.0]]), fmt='%.1f')
+>>> f.getvalue()
+'1.0 2.0\\n'
+"""),
+    'get_include': ("The directory of NumPy's C headers (NumPy's own function).", """
+>>> bnp.get_include().endswith('include')
+True
+"""),
+    'get_printoptions': ("The current print options (NumPy's own function).", """
+>>> bnp.get_printoptions()['precision']
+8
+"""),
+    'set_printoptions': ("Sets the print options (NumPy's own function); ``printoptions`` is its context manager.", """
+>>> old = bnp.get_printoptions()
+>>> bnp.set_printoptions(precision=3)
+>>> np.array([1 / 3])
+array([0.333])
+>>> bnp.set_printoptions(**old)
+"""),
+    'printoptions': ("A context manager for the print options (NumPy's own function).", """
+>>> with bnp.printoptions(precision=2):
+...     print(np.array([1 / 3]))
+...
+[0.33]
+"""),
+    'getbufsize': ("The size of the buffer of ufuncs (NumPy's own function).", """
+>>> bnp.getbufsize()
+8192
+"""),
+    'setbufsize': ("Sets the size of the buffer of ufuncs (NumPy's own function); returns the old size.", """
+>>> old = bnp.setbufsize(16384)
+>>> bnp.setbufsize(old)
+16384
+"""),
+    'geterr': ("How floating-point errors are handled (NumPy's own function).", """
+>>> bnp.geterr()['divide']
+'warn'
+"""),
+    'seterr': ("Sets how floating-point errors are handled (NumPy's own function); ``errstate`` is its context manager.", """
+>>> old = bnp.seterr(divide='ignore')
+>>> np.array([1.0]) / 0.0
+array([inf])
+>>> _ = bnp.seterr(**old)
+"""),
+    'geterrcall': ("The function called on floating-point errors (NumPy's own function).", """
+>>> bnp.geterrcall() is None
+True
+"""),
+    'seterrcall': ("Sets the function called on floating-point errors (NumPy's own function).", """
+>>> old = bnp.seterrcall(print)
+>>> bnp.seterrcall(old) is print
+True
+"""),
+    'histogram2d': ("A 2-d histogram (NumPy's own function); a Tensor that requires grad raises (its edges would need a derivative).", """
+>>> h, xe, ye = bnp.histogram2d(np.array([0.1, 0.6]), np.array([0.2, 0.7]), bins=2, range=[[0, 1], [0, 1]])
+>>> h
+array([[1., 0.],
+       [0., 1.]])
+"""),
+    'histogramdd': ("A d-dimensional histogram (NumPy's own function); a Tensor that requires grad raises.", """
+>>> h, edges = bnp.histogramdd(np.array([[0.1, 0.2], [0.6, 0.7]]), bins=2, range=[[0, 1], [0, 1]])
+>>> h
+array([[1., 0.],
+       [0., 1.]])
+"""),
+    'info': ("Help on a NumPy object (NumPy's own function).", """
+>>> import io
+>>> bnp.info(np.add, output=io.StringIO()) is None
+True
+"""),
+    'intersect1d': ("The sorted values common to two arrays (NumPy's own function); a Tensor that requires grad raises.", """
+>>> bnp.intersect1d(np.array([1.0, 2.0, 3.0]), np.array([2.0, 3.0, 4.0]))
+array([2., 3.])
+"""),
+    'union1d': ("The sorted values of either array (NumPy's own function); a Tensor that requires grad raises.", """
+>>> bnp.union1d(np.array([1.0, 2.0]), np.array([2.0, 3.0]))
+array([1., 2., 3.])
+"""),
+    'setdiff1d': ("The sorted values of one array not in another (NumPy's own function); a Tensor that requires grad raises.", """
+>>> bnp.setdiff1d(np.array([1.0, 2.0, 3.0]), np.array([2.0]))
+array([1., 3.])
+"""),
+    'setxor1d': ("The sorted values in exactly one of two arrays (NumPy's own function); a Tensor that requires grad raises.", """
+>>> bnp.setxor1d(np.array([1.0, 2.0]), np.array([2.0, 3.0]))
+array([1., 3.])
+"""),
+    'polydiv': ("Quotient and remainder of polynomial division (NumPy's own function); a Tensor that requires grad raises.", """
+>>> bnp.polydiv(np.array([1.0, -3.0, 2.0]), np.array([1.0, -1.0]))
+(array([ 1., -2.]), array([0.]))
+"""),
+    'isdtype': ("Whether a dtype is of a kind (NumPy's own function).", """
+>>> bnp.isdtype(np.float32, 'real floating')
+True
+"""),
+    'issubdtype': ("Whether a dtype is below another in NumPy's hierarchy (NumPy's own function).", """
+>>> bnp.issubdtype(np.float32, np.floating)
+True
+"""),
+    'isscalar': ("Whether an object is a scalar (NumPy's own function); a Tensor is not.", """
+>>> bnp.isscalar(3.0), bnp.isscalar(bc.tensor(3.0))
+(True, False)
+"""),
+    'iterable': ("Whether an object can be iterated (NumPy's own function).", """
+>>> bnp.iterable([1, 2]), bnp.iterable(2)
+(True, False)
+"""),
+    'mintypecode': ("The smallest type character for type characters (NumPy's own function).", """
+>>> bnp.mintypecode(['d', 'f'])
+'d'
+"""),
+    'promote_types': ("The smallest dtype that both dtypes cast to (NumPy's own function).", """
+>>> bnp.promote_types(np.float32, np.int64)
+dtype('float64')
+"""),
+    'typename': ("The description of a type character (NumPy's own function).", """
+>>> bnp.typename('d')
+'double precision'
+"""),
+    'nested_iters': ("Nested iterators over an array's axes (NumPy's own function).", """
+>>> outer, inner = bnp.nested_iters(np.arange(4.0).reshape(2, 2), [[0], [1]])
+>>> [[float(x) for x in inner] for _ in outer]
+[[0.0, 1.0], [2.0, 3.0]]
+"""),
+    'show_config': ("Prints NumPy's build configuration (NumPy's own function).", """
+>>> callable(bnp.show_config)
+True
+"""),
+    'show_runtime': ("Prints NumPy's runtime information (NumPy's own function).", """
+>>> callable(bnp.show_runtime)
+True
 """),
 }
 

@@ -10,14 +10,21 @@ NAMES = [
     "logical_and", "logical_or", "logical_xor", "logical_not",
     "isfinite", "isinf", "isnan", "isclose", "allclose", "array_equal", "signbit", "iscomplexobj", "isrealobj",
     "all", "any", "argmax", "argmin", "argsort", "argwhere", "nonzero", "flatnonzero", "count_nonzero",
-    "searchsorted", "digitize", "unique", "bincount", "histogram",
+    "searchsorted", "digitize", "bincount", "histogram",
     "shape", "ndim", "size", "result_type", "can_cast", "iscomplex", "isreal",
     "floor_divide", "bitwise_and", "bitwise_or", "bitwise_xor", "invert", "left_shift", "right_shift",
     "nanargmax", "nanargmin", "unravel_index", "ravel_multi_index", "argpartition", "lexsort",
     "isin", "isneginf", "isposinf", "histogram_bin_edges", "ix_",
     # index and window constructors (integers in, constants out)
     "tril_indices", "triu_indices", "tril_indices_from", "triu_indices_from", "diag_indices",
-    "diag_indices_from", "hamming", "hanning", "blackman", "bartlett", "kaiser",
+    "diag_indices_from", "hamming", "hanning", "blackman", "bartlett", "kaiser", "mask_indices",
+    # integers, booleans and strings
+    "array_equiv", "array2string", "array_repr", "array_str", "format_float_positional", "format_float_scientific",
+    "bitwise_count", "bitwise_invert", "bitwise_not", "bitwise_left_shift", "bitwise_right_shift", "gcd", "lcm",
+    "packbits", "unpackbits", "common_type", "min_scalar_type", "einsum_path", "isfortran", "may_share_memory",
+    "shares_memory", "isnat", "is_busday", "busday_count", "busday_offset", "datetime_as_string",
+    # floats that are piecewise constant in their arguments: derivative 0
+    "spacing",
 ]
 
 
@@ -42,3 +49,34 @@ def _make(name):
 
 
 FUNCTIONS = {name: _make(name) for name in NAMES if hasattr(np, name)}
+
+# NumPy's own objects, re-exported unchanged: types, constants, modules, configuration, files, and
+# the functions whose float results have no derivative here (set operations, histogram2d/dd,
+# polydiv, the matrix class) or that write into an array in place (put, place, copyto...). Given a
+# Tensor that requires grad, the latter raise a TypeError naming the function
+# (Tensor.__array_function__); given a Tensor that does not, they work on its data.
+NUMPY_OWN = [
+    # types, scalars and constants
+    "False_", "True_", "ScalarType", "sctypeDict", "typecodes", "little_endian", "bool", "byte", "bytes_",
+    "cdouble", "character", "clongdouble", "complex256", "csingle", "datetime64", "double", "flexible",
+    "float128", "half", "inexact", "int_", "intc", "long", "longdouble", "longlong", "object_", "short",
+    "signedinteger", "single", "str_", "timedelta64", "ubyte", "uint", "uintc", "uintp", "ulong", "ulonglong",
+    "unsignedinteger", "ushort", "void", "record", "recarray", "matrix", "memmap", "poly1d", "ufunc",
+    "busdaycalendar", "broadcast", "flatiter", "ndenumerate", "ndindex", "nditer", "nested_iters", "vectorize",
+    "errstate", "index_exp", "s_", "mgrid", "ogrid",
+    # dtypes and shapes
+    "isdtype", "issubdtype", "promote_types", "mintypecode", "typename", "broadcast_shapes", "isscalar",
+    "iterable", "datetime_data", "base_repr", "binary_repr",
+    # configuration, information and files
+    "seterr", "geterr", "seterrcall", "geterrcall", "setbufsize", "getbufsize", "set_printoptions",
+    "get_printoptions", "printoptions", "show_config", "show_runtime", "get_include", "info",
+    "load", "save", "savez", "savez_compressed", "loadtxt", "savetxt", "genfromtxt", "fromfile", "fromregex",
+    "frombuffer", "fromstring", "fromiter", "fromfunction", "frompyfunc", "from_dlpack",
+    # no derivative here (a traced Tensor raises), or in-place writes
+    "intersect1d", "union1d", "setdiff1d", "setxor1d", "histogram2d", "histogramdd", "polydiv", "asmatrix", "bmat",
+    "copyto", "place", "put", "putmask", "put_along_axis", "fill_diagonal",
+    # submodules
+    "char", "core", "ctypeslib", "dtypes", "emath", "exceptions", "f2py", "lib", "ma", "polynomial", "rec",
+    "strings", "testing", "typing",
+]
+OWN = {name: getattr(np, name) for name in NUMPY_OWN if hasattr(np, name)}

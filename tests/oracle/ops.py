@@ -814,6 +814,7 @@ OPS += [
 
 _CONSTRUCTOR = "a constructor (shape and fill in, a new array out): nothing to compare a derivative of"
 _STE = "a backchain surrogate-gradient op (straight-through): no JAX or PyTorch counterpart"
+_CATALOG = "compared with HIPS autograd or JAX in tests/test_numpy_arraylike.py (CATALOG)"
 
 _AUTOGRAD_ONLY = ("no JAX counterpart of this order (bessel_jn: integer orders, x > 0.2 only); compared with "
                   "HIPS autograd's rules in tests/test_scipy_breadth.py")
@@ -847,6 +848,18 @@ NO_ORACLE = {
     "nn.functional.writable": "not an array function: makes a Tensor's buffer writable",
     "nn.functional.multi_head_attention_forward": "not yet a row (covered by nn.MultiheadAttention against "
                                                   "PyTorch in tests/test_nn_layers_torch.py)",
+    # composites of rows above (issue #17: the rest of NumPy's names), compared with autograd or JAX
+    # (values and gradients) in tests/test_numpy_arraylike.py's CATALOG, not yet rows here
+    **{f"numpy.{n}": _CATALOG for n in (
+        "apply_over_axes", "asanyarray", "asarray_chkfinite", "ascontiguousarray", "asfortranarray", "block",
+        "divmod", "frexp", "i0", "ldexp", "modf", "piecewise", "poly", "polyadd", "polyder", "polyint", "polymul",
+        "polysub", "real_if_close", "require", "resize", "roots", "row_stack", "sort_complex", "trim_zeros",
+        "unwrap", "fft.hfft", "fft.ihfft", "linalg.tensorinv", "linalg.tensorsolve", "linalg.vecdot")},
+    "numpy.nextafter": "JAX has no derivative of nextafter (ours: 1 in x1, the step being below rounding)",
+    **{f"numpy.{n}": "JAX's unique has a zero gradient, PyTorch's none (ours: a gather of first occurrences, "
+                     "exact values in tests/test_numpy_namespace.py)"
+       for n in ("unique", "unique_all", "unique_counts", "unique_inverse", "unique_values")},
+    "numpy.test": "runs NumPy's test suite: not an array function",
 }
 
 # Registered primitives that no row above reaches, with the reason.
