@@ -25,9 +25,12 @@ Conventions at the special points (stated in ``kinks=``):
   ``a < 1``; d/da (no closed form; SciPy has none, JAX has one) sums the series and
   the continued fraction that compute P and Q, differentiated term by term, to
   first order (a second derivative in ``a`` raises, naming it).
+* ``betainc``: d/dx is the beta density; d/da and d/db (neither SciPy nor JAX
+  has them) differentiate the continued fraction that computes it, to first
+  order; so does ``stdtr`` in ``df``.
 * Arguments with no rule raise at differentiation, naming themselves: the order
   of ``jv``, ``iv``, ``ive`` (NotImplementedError) and ``yn`` (an integer:
-  ValueError); ``a`` and ``b`` of ``betainc`` (as in JAX). Never a silent zero.
+  ValueError). Never a silent zero.
 * ``rgamma`` is entire: its derivative is finite at the poles of gamma (the
   reflection formula for x < 1/2); ``gammasgn' = 0``; ``entr'(0) = +inf``.
 """
@@ -298,15 +301,99 @@ gammaincc = primitive("scipy.special.gammaincc", sc.gammaincc,
                                     lambda ans, a, x: _like(-_gamma_density(a, x), ans)),
                       kinks="d/dx at x == 0: -inf for a < 1 (the limit)")
 
-# I_x(a, b) = betainc: d/dx the beta density; no rule in a and b (as JAX)
-_BETAINC = "only x is differentiable (SciPy and JAX have no rule in a, b either)"
-betainc = primitive("scipy.special.betainc", sc.betainc,
-                    **_safe_rules(_no_derivative("betainc", "a", _BETAINC),
-                                  _no_derivative("betainc", "b", _BETAINC),
-                                  lambda ans, a, b, x: _like(bnp.exp(xlogy(a - 1.0, x) + xlog1py(b - 1.0, -x)
-                                                                     - betaln(a, b)), ans)),
-                    kinks="d/dx at x == 0 (x == 1): +inf for a < 1 (b < 1), the limit")
+def _dbetainc_fraction(p, q, y, eps=1e-16, most=5000):
+    """``(dI/dp, dI/dq)`` of ``I_y(p, q)`` from its continued fraction ``I = y^p (1-y)^q / (p B(p, q)) *
+    1/(1+ d1/(1+ d2/(1+ ...)))`` (``d_2m+1 = -(p+m)(p+q+m) y / ((p+2m)(p+2m+1))``, ``d_2m = m(q-m) y /
+    ((p+2m-1)(p+2m))``), its convergents and their derivatives in p and q by the three-term recurrence,
+    rescaled each step; for y < (p+1)/(p+q+2), where it converges fast. Converged elements leave the loop."""
+    f, fp, fq, live = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p), np.arange(p.size)
+    pp, qq, yy = p, q, y
+    z = np.zeros_like(p)
+    a_prev, a_cur, b_prev = np.zeros_like(p), np.ones_like(p), np.ones_like(p)  # A_0 = 0, A_1 = B_0 = B_1 = 1
+    ap_prev, ap_cur, bp_prev, bp_cur = z.copy(), z.copy(), z.copy(), z.copy()
+    aq_prev, aq_cur, bq_prev, bq_cur = z.copy(), z.copy(), z.copy(), z.copy()
+    for k in range(1, most):
+        m = k // 2
+        if k % 2:  # d_2m+1
+            num, den = (pp + m) * (pp + qq + m), (pp + 2 * m) * (pp + 2 * m + 1)
+            d = -yy * num / den
+            dp = -yy * (((pp + qq + m) + (pp + m)) * den - num * (2 * pp + 4 * m + 1)) / (den * den)
+            dq = -yy * (pp + m) / den
+        else:  # d_2m
+            num, den = m * (qq - m), (pp + 2 * m - 1) * (pp + 2 * m)
+            d = yy * num / den
+            dp = -yy * num * (2 * pp + 4 * m - 1) / (den * den)
+            dq = yy * m / den
+        a_new = a_cur + d * a_prev
+        b_new = 1.0 + d * b_prev  # B_k-1 is 1 after the rescaling
+        ap_new = ap_cur + dp * a_prev + d * ap_prev
+        bp_new = bp_cur + dp * b_prev + d * bp_prev
+        aq_new = aq_cur + dq * a_prev + d * aq_prev
+        bq_new = bq_cur + dq * b_prev + d * bq_prev
+        s = 1.0 / b_new
+        a_prev, a_cur, b_prev = a_cur * s, a_new * s, s
+        ap_prev, ap_cur, bp_prev, bp_cur = ap_cur * s, ap_new * s, bp_cur * s, bp_new * s
+        aq_prev, aq_cur, bq_prev, bq_cur = aq_cur * s, aq_new * s, bq_cur * s, bq_new * s
+        f_new = a_cur  # A/B with B = 1; its derivatives A' - A B'
+        fp_new, fq_new = ap_cur - a_cur * bp_cur, aq_cur - a_cur * bq_cur
+        scale = np.abs(f_new)
+        going = ((np.abs(f_new - f[live]) > eps * scale) | (np.abs(fp_new - fp[live]) > eps * (np.abs(fp_new) + scale))
+                 | (np.abs(fq_new - fq[live]) > eps * (np.abs(fq_new) + scale)) | (k < 3))
+        f[live], fp[live], fq[live] = f_new, fp_new, fq_new
+        if not going.all():
+            keep = going
+            live, pp, qq, yy = live[keep], pp[keep], qq[keep], yy[keep]
+            a_prev, a_cur, b_prev = a_prev[keep], a_cur[keep], b_prev[keep]
+            ap_prev, ap_cur, bp_prev, bp_cur = ap_prev[keep], ap_cur[keep], bp_prev[keep], bp_cur[keep]
+            aq_prev, aq_cur, bq_prev, bq_cur = aq_prev[keep], aq_cur[keep], bq_prev[keep], bq_cur[keep]
+            if not live.size:
+                break
+    pre = np.exp(p * np.log(y) + q * np.log1p(-y) - np.log(p) - sc.betaln(p, q))
+    both = sc.digamma(p + q)
+    return (pre * ((np.log(y) - 1.0 / p - sc.digamma(p) + both) * f + fp),
+            pre * ((np.log1p(-y) - sc.digamma(q) + both) * f + fq))
 
+
+def _dbetainc_impl(a, b, x, wrt):
+    """d/da (``wrt == 0``) or d/db (``wrt == 1``) of the regularized incomplete beta function I_x(a, b),
+    accurate to about 1e-12 (tested against mpmath): its continued fraction differentiated term by term,
+    through ``I_x(a, b) = 1 - I_{1-x}(b, a)`` beyond the switch point."""
+    a, b, x = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, x)))
+    out = np.where((a > 0) & (b > 0) & (x >= 0) & (x <= 1), 0.0, np.nan)  # 0 at x == 0 and x == 1
+    inner = (a > 0) & (b > 0) & (x > 0) & (x < 1) & np.isfinite(a) & np.isfinite(b)
+    direct = inner & (x < (a + 1.0) / (a + b + 2.0))
+    flipped = inner & ~direct
+    if np.any(direct):
+        out[direct] = _dbetainc_fraction(a[direct], b[direct], x[direct])[wrt]
+    if np.any(flipped):  # I_x(a, b) = 1 - I_{1-x}(b, a): d/da is minus the derivative in the second shape
+        out[flipped] = -_dbetainc_fraction(b[flipped], a[flipped], 1.0 - x[flipped])[1 - wrt]
+    return out if out.ndim else out[()]
+
+
+def _beta_density(a, b, x):
+    """``x**(a-1) (1-x)**(b-1) / beta(a, b)``: d/dx of ``betainc(a, b, x)``."""
+    return bnp.exp(xlogy(a - 1.0, x) + xlog1py(b - 1.0, -x) - betaln(a, b))
+
+
+def _dbetainc_dx(ans, a, b, x, wrt):
+    # d/dx of dI/da is d/da of the density: density (log x - digamma(a) + digamma(a + b)); likewise for b
+    log_side = xlogy(_one(x), x) if wrt == 0 else xlog1py(_one(x), -x)
+    return _beta_density(a, b, x) * (log_side - digamma(a if wrt == 0 else b) + digamma(a + b))
+
+
+_SECOND = "first order in a and b, any order in x"
+# dI/da (wrt=0) or dI/db (wrt=1); in x the closed form above, in a and b no second derivative
+_dbetainc = primitive("scipy.special.betainc_dab", _dbetainc_impl,
+                      **_safe_rules(_no_derivative("betainc", "a to second order", _SECOND),
+                                    _no_derivative("betainc", "b to second order", _SECOND), _dbetainc_dx))
+
+# I_x(a, b) = betainc: d/dx the beta density; d/da and d/db (SciPy and JAX have none) by the continued
+# fraction that computes I, differentiated term by term (first order)
+betainc = primitive("scipy.special.betainc", sc.betainc,
+                    **_safe_rules(lambda ans, a, b, x: _like(_dbetainc(a, b, x, wrt=0), ans),
+                                  lambda ans, a, b, x: _like(_dbetainc(a, b, x, wrt=1), ans),
+                                  lambda ans, a, b, x: _like(_beta_density(a, b, x), ans)),
+                    kinks="d/dx at x == 0 (x == 1): +inf for a < 1 (b < 1), the limit")
 
 
 def _t_density(df, t):
@@ -315,10 +402,20 @@ def _t_density(df, t):
     return bnp.exp(gammaln(half) - gammaln(0.5 * df) - 0.5 * bnp.log(df * np.pi) - half * log1p(t * t / df))
 
 
-# Student's t CDF: d/dt the density; no rule in df (it is a betainc in df / 2)
+def _stdtr_ddf(ans, df, t):
+    """d/ddf of ``stdtr(df, t) = 1/2 + sign(t) (1 - I_x(df/2, 1/2)) / 2`` with ``x = df / (df + t^2)``:
+    ``-sign(t) dI/da / 4 - t x^(df/2 - 1) (df + t^2)^(-3/2) / (2 B(df/2, 1/2))`` (the second term is
+    ``-sign(t) I' dx/ddf / 2`` with ``(1 - x)^(-1/2) t^2 = |t| (df + t^2)^(1/2)``: smooth through t == 0),
+    through betainc's rules (first order in df)."""
+    a, s = 0.5 * df, df + t * t
+    x = df / s
+    slope = bnp.exp(xlogy(a - 1.0, x) - 1.5 * bnp.log(s) - betaln(a, 0.5))
+    return _like(-0.25 * bnp.sign(t) * _dbetainc(a, 0.5, x, wrt=0) - 0.5 * t * slope, ans)
+
+
+# Student's t CDF: d/dt the density, d/ddf through betainc (the CDF is a betainc in df / 2)
 stdtr = primitive("scipy.special.stdtr", sc.stdtr,
-                  **_safe_rules(_no_derivative("stdtr", "df (the degrees of freedom)", "only t is differentiable"),
-                                lambda ans, df, t: _like(_t_density(df, t), ans)))
+                  **_safe_rules(_stdtr_ddf, lambda ans, df, t: _like(_t_density(df, t), ans)))
 
 # -- reciprocal gamma, its sign, the multivariate log-gamma, entropy -------------------------------
 

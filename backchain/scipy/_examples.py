@@ -211,11 +211,13 @@ array([0.73575888, 0.19914827])
 >>> bc.grad(lambda x: special.gammaincc(2.0, x).sum())(np.array([1.0, 3.0]))  # -x exp(-x)
 array([-0.36787944, -0.14936121])
 """),
-    'betainc': ('The regularized incomplete beta function I_x(a, b) (``scipy.special.betainc``); d/dx = x**(a-1) (1-x)**(b-1) / beta(a, b); a and b raise (no rule, as in JAX).', """
+    'betainc': ('The regularized incomplete beta function I_x(a, b) (``scipy.special.betainc``); d/dx = x**(a-1) (1-x)**(b-1) / beta(a, b); d/da and d/db by its continued fraction (first order; JAX has none).', """
 >>> float(special.betainc(2.0, 3.0, 0.5))
 0.6875
 >>> round(float(bc.grad(lambda x: special.betainc(2.0, 3.0, x))(0.5)), 10)  # x (1 - x)**2 / beta(2, 3)
 1.5
+>>> [round(float(g), 6) for g in bc.grad(special.betainc, argnums=(0, 1))(2.0, 3.0, 0.5)]  # d/da, d/db
+[-0.195289, 0.154108]
 """),
     'rgamma': ('The reciprocal gamma function ``1 / gamma(x)``, zero at the poles of gamma (``scipy.special.rgamma``); derivative -digamma(x) / gamma(x), finite everywhere.', """
 >>> special.rgamma(np.array([-1.0, 3.0]))
@@ -241,11 +243,13 @@ array([ 0.        ,  0.34657359, -0.        ])
 >>> bc.grad(lambda x: special.entr(x).sum())(np.array([0.0, 0.5, 1.0]))  # +inf at 0: the one-sided limit
 array([        inf, -0.30685282, -1.        ])
 """),
-    'stdtr': ("Student's t CDF with ``df`` degrees of freedom (``scipy.special.stdtr``); d/dt the t density; ``df`` raises (no rule).", """
+    'stdtr': ("Student's t CDF with ``df`` degrees of freedom (``scipy.special.stdtr``); d/dt the t density; d/ddf through betainc (first order).", """
 >>> float(special.stdtr(1.0, 1.0))  # Cauchy: 3/4
 0.75
 >>> round(float(bc.grad(lambda t: special.stdtr(1.0, t))(1.0)), 6)  # 1 / (pi (1 + t**2))
 0.159155
+>>> round(float(bc.grad(special.stdtr)(1.0, 1.0)), 6)  # d/ddf: more mass near 0 as df grows
+0.066203
 """),
     'softmax': (None, """
 >>> special.softmax(np.array([0.0, np.log(3.0)]))
@@ -341,25 +345,27 @@ STATS = {
 >>> round(float(bc.grad(stats.beta.pdf)(0.25, 2.0, 2.0)), 6)  # 6 (1 - 2x)
 3.0
 """),
-    't.cdf': ("Cumulative distribution function of Student's t distribution (``scipy.stats.t.cdf``), differentiable in ``x``, ``loc`` and ``scale`` (``df`` raises: no rule).", """
+    't.cdf': ("Cumulative distribution function of Student's t distribution (``scipy.stats.t.cdf``), differentiable in every argument (``df`` to first order).", """
 >>> float(stats.t.cdf(0.0, 3.0))
 0.5
 >>> round(float(bc.grad(stats.t.cdf)(1.0, 1.0)), 6)  # the density: Cauchy 1 / (2 pi)
 0.159155
+>>> round(float(bc.grad(stats.t.cdf, argnums=1)(1.0, 1.0)), 6)  # d/ddf
+0.066203
 """),
-    't.logcdf': ("Log of the CDF of Student's t distribution (``scipy.stats.t.logcdf``), differentiable in ``x``, ``loc`` and ``scale``.", """
+    't.logcdf': ("Log of the CDF of Student's t distribution (``scipy.stats.t.logcdf``), differentiable in every argument.", """
 >>> round(float(stats.t.logcdf(0.0, 3.0)), 6)  # log(1/2)
 -0.693147
 >>> round(float(bc.grad(stats.t.logcdf)(0.0, 1.0)), 6)  # pdf / cdf = 2 / pi
 0.63662
 """),
-    't.sf': ("Survival function ``1 - cdf`` of Student's t distribution (``scipy.stats.t.sf``), differentiable in ``x``, ``loc`` and ``scale``.", """
+    't.sf': ("Survival function ``1 - cdf`` of Student's t distribution (``scipy.stats.t.sf``), differentiable in every argument.", """
 >>> round(float(stats.t.sf(1.0, 1.0)), 6)  # Cauchy: 1/4
 0.25
 >>> round(float(bc.grad(stats.t.sf)(1.0, 1.0)), 6)  # -pdf
 -0.159155
 """),
-    't.logsf': ("Log of the survival function of Student's t distribution (``scipy.stats.t.logsf``), differentiable in ``x``, ``loc`` and ``scale``.", """
+    't.logsf': ("Log of the survival function of Student's t distribution (``scipy.stats.t.logsf``), differentiable in every argument.", """
 >>> round(float(stats.t.logsf(1.0, 1.0)), 6)  # log(1/4)
 -1.386294
 >>> round(float(bc.grad(stats.t.logsf)(1.0, 1.0)), 6)  # -pdf / sf = -2 / pi
@@ -425,25 +431,25 @@ STATS = {
 >>> float(bc.grad(stats.chi2.logsf)(3.0, 2.0))
 -0.5
 """),
-    'beta.cdf': ('Cumulative distribution function of the beta distribution, ``betainc(a, b, (x - loc) / scale)`` (``scipy.stats.beta.cdf``), differentiable in ``x``, ``loc`` and ``scale`` (``a`` and ``b`` raise: no rule).', """
+    'beta.cdf': ('Cumulative distribution function of the beta distribution, ``betainc(a, b, (x - loc) / scale)`` (``scipy.stats.beta.cdf``), differentiable in every argument (``a`` and ``b`` to first order).', """
 >>> float(stats.beta.cdf(0.5, 2.0, 3.0))
 0.6875
 >>> round(float(bc.grad(stats.beta.cdf)(0.5, 2.0, 3.0)), 6)  # the density 12 x (1 - x)**2
 1.5
 """),
-    'beta.logcdf': ('Log of the CDF of the beta distribution (``scipy.stats.beta.logcdf``), differentiable in ``x``, ``loc`` and ``scale``.', """
+    'beta.logcdf': ('Log of the CDF of the beta distribution (``scipy.stats.beta.logcdf``), differentiable in every argument.', """
 >>> round(float(stats.beta.logcdf(0.5, 1.0, 1.0)), 6)  # log(x) for the uniform
 -0.693147
 >>> float(bc.grad(stats.beta.logcdf)(0.5, 1.0, 1.0))  # 1 / x
 2.0
 """),
-    'beta.sf': ('Survival function of the beta distribution, ``betainc(b, a, 1 - z)`` (``scipy.stats.beta.sf``), differentiable in ``x``, ``loc`` and ``scale``.', """
+    'beta.sf': ('Survival function of the beta distribution, ``betainc(b, a, 1 - z)`` (``scipy.stats.beta.sf``), differentiable in every argument.', """
 >>> float(stats.beta.sf(0.5, 2.0, 3.0))
 0.3125
 >>> round(float(bc.grad(stats.beta.sf)(0.5, 2.0, 3.0)), 6)  # -pdf
 -1.5
 """),
-    'beta.logsf': ('Log of the survival function of the beta distribution (``scipy.stats.beta.logsf``), differentiable in ``x``, ``loc`` and ``scale``.', """
+    'beta.logsf': ('Log of the survival function of the beta distribution (``scipy.stats.beta.logsf``), differentiable in every argument.', """
 >>> round(float(stats.beta.logsf(0.5, 1.0, 1.0)), 6)  # log(1 - x) for the uniform
 -0.693147
 >>> float(bc.grad(stats.beta.logsf)(0.5, 1.0, 1.0))  # -1 / (1 - x)

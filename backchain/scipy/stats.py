@@ -3,9 +3,10 @@
 Each is a composite of ``backchain.numpy`` and ``backchain.scipy.special``
 functions, differentiable in the point and in every parameter (``loc``,
 ``scale``, shapes), with SciPy's names and signatures. Called with no Tensor
-argument, each calls SciPy directly. Where a parameter has no rule (the ``df``
-of ``t.cdf``, ``a`` and ``b`` of ``beta.cdf``) differentiating in it raises,
-naming it.
+argument, each calls SciPy directly. The shapes inside an incomplete gamma or
+beta function (``gamma.cdf``'s ``a``, ``chi2.cdf``'s ``df``, ``beta.cdf``'s ``a``
+and ``b``, ``t.cdf``'s ``df``) are differentiable to first order: a second
+derivative in them raises, naming it.
 
 Every other method of SciPy's distribution (``rvs``, ``ppf`` where backchain has
 no rule, ``stats``, ``mean``, ...) passes through to SciPy: ``rvs`` takes the
@@ -45,13 +46,6 @@ def _nan_outside(cond, value):
 
 def _data(x):
     return x.data if isinstance(x, Tensor) else np.asarray(x)
-
-
-def _refuse(what, why, **args):
-    """Raise if one of ``args`` (name: value) is a Tensor that requires grad: ``what`` has no rule in it."""
-    for name, v in args.items():
-        if isinstance(v, Tensor) and v.requires_grad:
-            raise NotImplementedError(f"{what}: no derivative with respect to {name}; {why}")
 
 
 def _log(p):
@@ -175,14 +169,11 @@ def _t_pdf(x, df, loc=0, scale=1):
     return bnp.exp(_t_logpdf(x, df, loc, scale))
 
 
-_T_DF = "only x, loc and scale are differentiable (no rule in the degrees of freedom)"
-
-
 def _t_cdf(x, df, loc=0, scale=1):
-    """Differentiable in ``x``, ``loc`` and ``scale`` (``scipy.special.stdtr``); ``df`` raises."""
+    """``scipy.special.stdtr(df, (x - loc) / scale)``: differentiable in every argument (``df`` to first
+    order, through ``betainc``)."""
     if not _traced(x, df, loc, scale):
         return _st.t.cdf(x, df, loc, scale)
-    _refuse("t.cdf", _T_DF, df=df)
     x, df, loc, scale = _promote(x, df, loc, scale)
     return sp.stdtr(df, (x - loc) / scale)
 
@@ -190,14 +181,12 @@ def _t_cdf(x, df, loc=0, scale=1):
 def _t_logcdf(x, df, loc=0, scale=1):
     if not _traced(x, df, loc, scale):
         return _st.t.logcdf(x, df, loc, scale)
-    _refuse("t.logcdf", _T_DF, df=df)
     return _log(_t_cdf(x, df, loc, scale))
 
 
 def _t_sf(x, df, loc=0, scale=1):
     if not _traced(x, df, loc, scale):
         return _st.t.sf(x, df, loc, scale)
-    _refuse("t.sf", _T_DF, df=df)
     x, df, loc, scale = _promote(x, df, loc, scale)
     return sp.stdtr(df, (loc - x) / scale)
 
@@ -205,7 +194,6 @@ def _t_sf(x, df, loc=0, scale=1):
 def _t_logsf(x, df, loc=0, scale=1):
     if not _traced(x, df, loc, scale):
         return _st.t.logsf(x, df, loc, scale)
-    _refuse("t.logsf", _T_DF, df=df)
     return _log(_t_sf(x, df, loc, scale))
 
 
@@ -323,20 +311,16 @@ def _beta_pdf(x, a, b, loc=0, scale=1):
     return bnp.exp(_beta_logpdf(x, a, b, loc, scale))
 
 
-_BETA_AB = "only x, loc and scale are differentiable (betainc has no rule in the shapes, as in JAX)"
-
-
 def _beta_z(x, loc, scale):
     z = (x - loc) / scale
     return bnp.where(z <= 0, 0.0, bnp.where(z >= 1, 1.0, z))
 
 
 def _beta_cdf(x, a, b, loc=0, scale=1):
-    """``betainc(a, b, (x - loc) / scale)``: differentiable in ``x``, ``loc`` and ``scale``; ``a`` and ``b``
-    raise (``betainc`` has no rule in them)."""
+    """``betainc(a, b, (x - loc) / scale)``: differentiable in every argument (``a`` and ``b`` to first
+    order)."""
     if not _traced(x, a, b, loc, scale):
         return _st.beta.cdf(x, a, b, loc, scale)
-    _refuse("beta.cdf", _BETA_AB, a=a, b=b)
     x, a, b, loc, scale = _promote(x, a, b, loc, scale)
     return sp.betainc(a, b, _beta_z(x, loc, scale))
 
@@ -344,7 +328,6 @@ def _beta_cdf(x, a, b, loc=0, scale=1):
 def _beta_logcdf(x, a, b, loc=0, scale=1):
     if not _traced(x, a, b, loc, scale):
         return _st.beta.logcdf(x, a, b, loc, scale)
-    _refuse("beta.logcdf", _BETA_AB, a=a, b=b)
     return _log(_beta_cdf(x, a, b, loc, scale))
 
 
@@ -352,7 +335,6 @@ def _beta_sf(x, a, b, loc=0, scale=1):
     """``betainc(b, a, 1 - z)`` (``1 - cdf`` would lose the digits of a small sf)."""
     if not _traced(x, a, b, loc, scale):
         return _st.beta.sf(x, a, b, loc, scale)
-    _refuse("beta.sf", _BETA_AB, a=a, b=b)
     x, a, b, loc, scale = _promote(x, a, b, loc, scale)
     return sp.betainc(b, a, 1.0 - _beta_z(x, loc, scale))
 
@@ -360,7 +342,6 @@ def _beta_sf(x, a, b, loc=0, scale=1):
 def _beta_logsf(x, a, b, loc=0, scale=1):
     if not _traced(x, a, b, loc, scale):
         return _st.beta.logsf(x, a, b, loc, scale)
-    _refuse("beta.logsf", _BETA_AB, a=a, b=b)
     return _log(_beta_sf(x, a, b, loc, scale))
 
 

@@ -591,7 +591,8 @@ OPS += [
     # d/da of gammainc has no closed form (a series, as JAX's): first order; d/dx to any order in the specs
     sp2("gammainc", [POS, POS], order=1, rtol64=1e-9), sp2("gammaincc", [POS, POS], order=1, rtol64=1e-9),
     sp("betainc", {"contiguous": ((2, 3),) * 3, "broadcast": ((2, 3), (3,), ())}, domain=[POS, POS, (0.05, 0.95)],
-       argnums=(2,), note="only x: JAX (and SciPy) have no derivative in a, b; backchain raises, naming them"),
+       argnums=(2,), note="only x: JAX has no derivative in a, b (backchain's: against mpmath in "
+                                          "tests/test_scipy_breadth.py)"),
     sp("multigammaln", domain=(1.5, 4.0), fn=lambda a: bsp.multigammaln(a, 3), ref=lambda a: jsp.multigammaln(a, 3),
        result_dtype=lambda a: scipy.special.multigammaln(a, 3).dtype, note=SCIPY64),
     sp("entr", domain=POS), sp("gammasgn", domain=(-0.9, -0.1)),

@@ -53,6 +53,8 @@ def _stats():
         # shape to first order); beta's in x, loc, scale; poisson's in mu
         *[Spec(lambda x, m, s, f=f: f(x - 1.0, 3.0, m, s), B3, id=f"t.{f.__name__.split('.')[1]}",
                prims=("scipy.special.stdtr",), domain=POS) for f in (t.cdf, t.logcdf, t.sf, t.logsf)],
+        *[Spec(lambda x, df, s, f=f: f(x - 1.0, 2.0 * df, 0.1, s), B3, id=f"t.{f.__name__.split('.')[1]}-df",
+               prims=("scipy.special.stdtr",), domain=POS, order=1) for f in (t.cdf, t.logcdf, t.sf, t.logsf)],
         *[Spec(lambda x, a, s, f=f: f(x + 0.1, a, 0.1, s), B3, id=f"gamma.{f.__name__.split('.')[1]}-x-a-scale",
                prims=("scipy.special.gammainc", "scipy.special.gammaincc"), domain=POS, order=1)
           for f in (gamma.cdf, gamma.logcdf, gamma.sf, gamma.logsf)],
@@ -63,6 +65,9 @@ def _stats():
         Spec(lambda x, s: chi2.cdf(x, 3.0, 0.0, s), B2, id="chi2.cdf-x-scale", domain=POS),
         *[Spec(lambda x, loc, s, f=f: f(x / 4.0, 2.0, 1.5, loc * 0.02, s + 1.0), B3,
                id=f"beta.{f.__name__.split('.')[1]}", prims=("scipy.special.betainc",), domain=POS)
+          for f in (beta.cdf, beta.logcdf, beta.sf, beta.logsf)],
+        *[Spec(lambda x, a, b, f=f: f(x / 2.5, a, b), B3, id=f"beta.{f.__name__.split('.')[1]}-a-b",
+               prims=("scipy.special.betainc",), domain=POS, order=1)
           for f in (beta.cdf, beta.logcdf, beta.sf, beta.logsf)],
         *[Spec(lambda mu, f=f: f(np.array([0.0, 2.0, 5.5]), mu), [((),), ((3,),)], id=f"poisson.{f.__name__[8:]}",
                prims=("scipy.special.gammainc", "scipy.special.gammaincc"), domain=POS)

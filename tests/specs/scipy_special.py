@@ -2,7 +2,7 @@
 import numpy as np
 
 from backchain.scipy import special as S
-from backchain._rules.special import _dgammainc_da
+from backchain._rules.special import _dbetainc, _dgammainc_da
 from tests.specs import Spec
 
 U = [((),), ((3,),), ((2, 3),)]
@@ -63,11 +63,22 @@ SPECS = [
     Spec(_dgammainc_da, B, prims=P("gammainc_da"), id="gammainc_da-x", domain=(0.3, 4.0),
          argnums=(1,)),
     Spec(lambda a, b, x: S.betainc(a, b, x), [((), (), ()), ((3,), (3,), (3,)), ((2, 1), (3,), (2, 3))],
-         prims=P("betainc"), domain=UNIT, argnums=(2,), broadcast=True),
+         prims=P("betainc") + P("betainc_dab"), id="betainc-a-b-x", domain=UNIT, order=1, broadcast=True),
+    # both sides of the continued fraction's switch point (a + 1) / (a + b + 2), larger shapes
+    Spec(lambda a, b, x: S.betainc(20.0 * a, 20.0 * b, x), [((), (), ()), ((4,), (4,), (4,))],
+         prims=P("betainc"), id="betainc-large-shapes", domain=(0.2, 0.8), order=1),
+    Spec(lambda a, b, x: S.betainc(a, b, x), [((), (), ()), ((3,), (3,), (3,))], prims=P("betainc"),
+         id="betainc-x", domain=UNIT, argnums=(2,)),
     Spec(lambda x, a, b: S.betainc(2.0 * a, 2.0 * b, x), [((), (), ()), ((3,), (3,), (3,))],
          prims=P("betainc"), id="betainc-x-second-order-in-a-b", domain=UNIT, argnums=(0,)),
+    Spec(lambda a, b, x: _dbetainc(a, b, x, wrt=0), [((), (), ()), ((3,), (3,), (3,))], prims=P("betainc_dab"),
+         id="betainc_dab-a-x", domain=UNIT, argnums=(2,)),
+    Spec(lambda a, b, x: _dbetainc(a, b, x, wrt=1), [((), (), ()), ((3,), (3,), (3,))], prims=P("betainc_dab"),
+         id="betainc_dab-b-x", domain=UNIT, argnums=(2,)),
     Spec(lambda t, df: S.stdtr(2.0 * df, t), B, prims=P("stdtr"), id="stdtr-t", domain=(0.3, 3.0), argnums=(0,),
          broadcast=True),
+    Spec(lambda t, df: S.stdtr(2.0 * df, 2.0 * t - 3.0), B, prims=P("stdtr"), id="stdtr-t-df", domain=(0.3, 3.0),
+         order=1, broadcast=True),
     Spec(lambda t, df: S.stdtr(2.0 * df, t - 1.5), B, prims=P("stdtr"), id="stdtr-t-negative", domain=(0.3, 3.0),
          argnums=(0,)),
     # Bessel functions of any order, differentiable in x

@@ -1,7 +1,7 @@
 """``backchain.autograd.scipy.stats.t``: Student's t distribution of ``backchain.scipy.stats``.
 
-``cdf`` and ``logcdf`` (and ``sf``, ``logsf``) are differentiable in ``x``, ``loc`` and ``scale``, as
-autograd's; differentiating in ``df`` raises, naming it.
+``cdf`` and ``logcdf`` (and ``sf``, ``logsf``) are differentiable in every argument (``df`` to first
+order), where autograd's are in ``x`` and ``loc``.
 """
 from backchain.scipy.stats import t as _d
 
