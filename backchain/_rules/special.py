@@ -212,12 +212,18 @@ def _gamma_density(a, x):
     return bnp.exp(xlogy(a - 1.0, x) - x - gammaln(a))
 
 
-def _dgammainc_series(a, x, eps=1e-17, most=5000):
+def _most(*sizes):
+    """How many terms the series and fractions below may take: they need about sqrt(shape) terms."""
+    return int(200 + 40 * np.sqrt(max(float(np.max(v, initial=0.0)) for v in sizes)))
+
+
+def _dgammainc_series(a, x, eps=1e-17):
     """d/da of P(a, x) from its series ``exp(a log x - x) / gamma(a+1) * sum_n x^n / ((a+1)...(a+n))``,
     each term differentiated in ``a`` as it is summed (for x < a + 1, where the terms decrease). The
     elements that have converged leave the loop."""
     s, ds = np.ones_like(a), np.zeros_like(a)
     c, dc, live = s.copy(), ds.copy(), np.arange(a.size)
+    most = _most(a, x)
     aa, xx = a, x
     for n in range(1, most):
         r = xx / (aa + n)
@@ -230,17 +236,19 @@ def _dgammainc_series(a, x, eps=1e-17, most=5000):
             live, c, dc, aa, xx = live[going], c[going], dc[going], aa[going], xx[going]
             if not live.size:
                 break
+    else:  # not converged (shapes beyond about 1e9): NaN, never a silently wrong number
+        ds[live] = np.nan
     f = np.exp(a * np.log(x) - x - sc.gammaln(a + 1.0))
     return f * ((np.log(x) - sc.digamma(a + 1.0)) * s + ds)
 
 
-def _dgammaincc_fraction(a, x, eps=1e-16, most=5000):
+def _dgammaincc_fraction(a, x, eps=1e-16):
     """d/da of Q(a, x) from Legendre's continued fraction ``Q = exp(a log x - x) / gamma(a) * 1/(x+1-a-
     1(1-a)/(x+3-a- 2(2-a)/(x+5-a- ...)))``: its convergents A/B and their derivatives in ``a`` by the
     three-term recurrence, rescaled each step (for x >= a + 1, where it converges fast). The elements
     that have converged leave the loop."""
     f, df, live = np.zeros_like(a), np.zeros_like(a), np.arange(a.size)
-    aa, xx = a, x
+    aa, xx, most = a, x, _most(a, x)
     a_prev, a_cur, b_prev = np.ones_like(a), np.zeros_like(a), np.zeros_like(a)
     da_prev, da_cur, db_prev, db_cur = (np.zeros_like(a) for _ in range(4))
     for n in range(1, most):
@@ -264,6 +272,8 @@ def _dgammaincc_fraction(a, x, eps=1e-16, most=5000):
             da_prev, da_cur, db_prev, db_cur = da_prev[going], da_cur[going], db_prev[going], db_cur[going]
             if not live.size:
                 break
+    else:
+        df[live] = np.nan
     g = np.exp(a * np.log(x) - x - sc.gammaln(a))
     return g * ((np.log(x) - sc.digamma(a)) * f + df)
 
@@ -301,13 +311,13 @@ gammaincc = primitive("scipy.special.gammaincc", sc.gammaincc,
                                     lambda ans, a, x: _like(-_gamma_density(a, x), ans)),
                       kinks="d/dx at x == 0: -inf for a < 1 (the limit)")
 
-def _dbetainc_fraction(p, q, y, eps=1e-16, most=5000):
+def _dbetainc_fraction(p, q, y, eps=1e-16):
     """``(dI/dp, dI/dq)`` of ``I_y(p, q)`` from its continued fraction ``I = y^p (1-y)^q / (p B(p, q)) *
     1/(1+ d1/(1+ d2/(1+ ...)))`` (``d_2m+1 = -(p+m)(p+q+m) y / ((p+2m)(p+2m+1))``, ``d_2m = m(q-m) y /
     ((p+2m-1)(p+2m))``), its convergents and their derivatives in p and q by the three-term recurrence,
     rescaled each step; for y < (p+1)/(p+q+2), where it converges fast. Converged elements leave the loop."""
     f, fp, fq, live = np.zeros_like(p), np.zeros_like(p), np.zeros_like(p), np.arange(p.size)
-    pp, qq, yy = p, q, y
+    pp, qq, yy, most = p, q, y, _most(p, q)
     z = np.zeros_like(p)
     a_prev, a_cur, b_prev = np.zeros_like(p), np.ones_like(p), np.ones_like(p)  # A_0 = 0, A_1 = B_0 = B_1 = 1
     ap_prev, ap_cur, bp_prev, bp_cur = z.copy(), z.copy(), z.copy(), z.copy()
@@ -348,6 +358,8 @@ def _dbetainc_fraction(p, q, y, eps=1e-16, most=5000):
             aq_prev, aq_cur, bq_prev, bq_cur = aq_prev[keep], aq_cur[keep], bq_prev[keep], bq_cur[keep]
             if not live.size:
                 break
+    else:
+        fp[live] = fq[live] = np.nan
     pre = np.exp(p * np.log(y) + q * np.log1p(-y) - np.log(p) - sc.betaln(p, q))
     both = sc.digamma(p + q)
     return (pre * ((np.log(y) - 1.0 / p - sc.digamma(p) + both) * f + fp),
