@@ -176,6 +176,10 @@ def _integrate():
              **common),
         Spec(lambda y0, k: odeint(lambda tt, y, k: -k * y * y, y0, TIMES, (k,), tfirst=True, **OPTS),
              [((2, 2), ())], id="odeint-tfirst-matrix-state", domain=POS, **common),
+        # parameters in nested containers (every array in them an input), time first
+        Spec(lambda y0, w, k: odeint(lambda tt, y, p: bnp.tanh(bnp.matmul(p["W"], y)) * p["k"][0] - 0.2 * y * tt,
+                                     y0, TIMES, ({"W": w, "k": [k]},), tfirst=True, **OPTS),
+             [((2,), (2, 2), ())], id="odeint-nested-args", **common),
     ]
 
 
