@@ -1,8 +1,10 @@
 """NumPy functions whose results carry no derivative (integers, booleans,
-predicates, shapes). They accept Tensors and return plain arrays."""
+predicates, shapes, strings). They accept Tensors and return plain arrays; where a
+float result would depend differentiably on a Tensor that requires grad (histogram's
+bin edges, bincount's weights) they raise instead (``DIFFERENTIABLE_WHEN``)."""
 import numpy as np
 
-from .._core.tensor import Tensor
+from .._core.tensor import Tensor, is_grad_enabled
 
 NAMES = [
     # comparisons and predicates
@@ -25,6 +27,8 @@ NAMES = [
     "shares_memory", "isnat", "is_busday", "busday_count", "busday_offset", "datetime_as_string",
     # floats that are piecewise constant in their arguments: derivative 0
     "spacing",
+    # no derivative here: a Tensor that requires grad raises (DIFFERENTIABLE_WHEN)
+    "asmatrix", "bmat",
 ]
 
 
@@ -36,10 +40,49 @@ def _unwrap(x):
     return x
 
 
+def _traced(x):
+    """Whether ``x`` is a Tensor that requires grad, or a list or tuple holding one."""
+    stack = [x]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, Tensor) and v.requires_grad and is_grad_enabled():
+            return True
+        if isinstance(v, (list, tuple)):
+            stack.extend(v)
+    return False
+
+
+def _arg(args, kwargs, i, name, default=None):
+    return kwargs.get(name, args[i] if len(args) > i else default)
+
+
+def _edges_follow(args, kwargs):
+    """Whether histogram's bin edges follow a traced input (its min and max): no range= and no
+    explicit edges."""
+    bins = _arg(args, kwargs, 1, "bins", 10)
+    return _traced(args[0] if args else kwargs.get("a")) and _arg(args, kwargs, 2, "range") is None \
+        and (np.ndim(bins) == 0 or isinstance(bins, str))
+
+
+# The float results that can depend differentiably on an argument (bin edges on the data, weighted
+# counts on the weights): a traced Tensor there raises instead of losing its gradient silently.
+DIFFERENTIABLE_WHEN = {
+    "histogram": lambda args, kw: _edges_follow(args, kw) or _traced(_arg(args, kw, 4, "weights")),
+    "histogram_bin_edges": _edges_follow,
+    "bincount": lambda args, kw: _traced(_arg(args, kw, 1, "weights")),
+    "asmatrix": lambda args, kw: _traced(args) or _traced(list(kw.values())),
+    "bmat": lambda args, kw: _traced(args) or _traced(list(kw.values())),
+}
+
+
 def _make(name):
-    fn = getattr(np, name)
+    fn, differentiable = getattr(np, name), DIFFERENTIABLE_WHEN.get(name)
 
     def nondiff(*args, **kwargs):
+        if differentiable is not None and differentiable(args, kwargs):
+            raise TypeError(f"{name}: its float result depends on a Tensor that requires grad, and backchain has "
+                            f"no derivative of numpy.{name}; detach() the Tensor to use it as a constant"
+                            + (" (or give range= to fix the bin edges)" if name.startswith("hist") else ""))
         return fn(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
 
     nondiff.__name__ = name
@@ -73,7 +116,7 @@ NUMPY_OWN = [
     "load", "save", "savez", "savez_compressed", "loadtxt", "savetxt", "genfromtxt", "fromfile", "fromregex",
     "frombuffer", "fromstring", "fromiter", "fromfunction", "frompyfunc", "from_dlpack",
     # no derivative here (a traced Tensor raises), or in-place writes
-    "intersect1d", "union1d", "setdiff1d", "setxor1d", "histogram2d", "histogramdd", "polydiv", "asmatrix", "bmat",
+    "intersect1d", "union1d", "setdiff1d", "setxor1d", "histogram2d", "histogramdd", "polydiv",
     "copyto", "place", "put", "putmask", "put_along_axis", "fill_diagonal",
     # submodules
     "char", "core", "ctypeslib", "dtypes", "emath", "exceptions", "f2py", "lib", "ma", "polynomial", "rec",

@@ -3,6 +3,18 @@ from .._rules.fft import FFT_EXPORTS as _EX
 
 globals().update(_EX)
 
+
+def test(*args, **kwargs):
+    """``numpy.fft.test``: runs NumPy's own tests of ``numpy.fft`` (arguments as NumPy's).
+
+    >>> import backchain.numpy as bnp
+    >>> callable(bnp.fft.test)
+    True
+    """
+    import numpy
+
+    return numpy.fft.test(*args, **kwargs)
+
 _SWAPPED = {None: "forward", "backward": "forward", "ortho": "ortho", "forward": "backward"}
 
 
@@ -42,4 +54,4 @@ def ihfft(a, n=None, axis=-1, norm=None, out=None):
     return bnp.conj(rfft(a, n, axis, norm=_SWAPPED.get(norm, norm)))  # noqa: F821 (from FFT_EXPORTS)
 
 
-__all__ = sorted([*_EX, "hfft", "ihfft"])
+__all__ = sorted([*_EX, "hfft", "ihfft", "test"])

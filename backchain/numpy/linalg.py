@@ -8,6 +8,16 @@ from ._arraylike import stacked as _stacked
 globals().update(_EX)
 
 
+def test(*args, **kwargs):
+    """``numpy.linalg.test``: runs NumPy's own tests of ``numpy.linalg`` (arguments as NumPy's).
+
+    >>> import backchain.numpy as bnp
+    >>> callable(bnp.linalg.test)
+    True
+    """
+    return _np.linalg.test(*args, **kwargs)
+
+
 def vecdot(x1, x2, /, *, axis=-1):
     """``numpy.linalg.vecdot``: the same as :func:`backchain.numpy.vecdot`.
 
@@ -65,4 +75,4 @@ def tensorinv(a, ind=2):
     return bnp.reshape(_inv(bnp.reshape(a, (n, -1))), invshape)
 
 
-__all__ = sorted([*_EX, "vecdot", "tensorsolve", "tensorinv"])
+__all__ = sorted([*_EX, "vecdot", "tensorsolve", "tensorinv", "test"])

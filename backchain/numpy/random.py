@@ -11,3 +11,4 @@ True
 """
 from numpy.random import *  # noqa: F401,F403
 from numpy.random import Generator, default_rng, SeedSequence  # noqa: F401
+from numpy.random import bit_generator, get_bit_generator, mtrand, set_bit_generator, test  # noqa: F401
