@@ -14,8 +14,8 @@ from .pooling import (MaxPool1d, MaxPool2d, AvgPool1d, AvgPool2d, AdaptiveAvgPoo
 from .sampling import (Upsample, PixelShuffle, PixelUnshuffle, ChannelShuffle, ZeroPad1d, ZeroPad2d, ConstantPad2d,
                        ReflectionPad1d, ReflectionPad2d, ReplicationPad1d, ReplicationPad2d, CircularPad2d)
 from .rnn import RNNBase, RNN, LSTM, GRU, RNNCellBase, RNNCell, LSTMCell, GRUCell
-from .transformer import (MultiheadAttention, TransformerEncoderLayer, TransformerEncoder,
-                          SinusoidalPositionalEncoding, LearnedPositionalEmbedding)
+from .transformer import (MultiheadAttention, TransformerEncoderLayer, TransformerEncoder, TransformerDecoderLayer,
+                          TransformerDecoder, Transformer, SinusoidalPositionalEncoding, LearnedPositionalEmbedding)
 from .acdc import ACDC, ACDCStack
 from .spatial import SpatialTransformer
 
@@ -32,6 +32,7 @@ __all__ = [
     "Upsample", "PixelShuffle", "PixelUnshuffle", "ChannelShuffle", "ZeroPad1d", "ZeroPad2d", "ConstantPad2d",
     "ReflectionPad1d", "ReflectionPad2d", "ReplicationPad1d", "ReplicationPad2d", "CircularPad2d",
     "RNNBase", "RNN", "LSTM", "GRU", "RNNCellBase", "RNNCell", "LSTMCell", "GRUCell",
-    "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "SinusoidalPositionalEncoding",
+    "MultiheadAttention", "TransformerEncoderLayer", "TransformerEncoder", "TransformerDecoderLayer",
+    "TransformerDecoder", "Transformer", "SinusoidalPositionalEncoding",
     "LearnedPositionalEmbedding", "ACDC", "ACDCStack", "SpatialTransformer",
 ]
