@@ -23,7 +23,6 @@ from .._core.tensor import no_grad, enable_grad, set_grad_enabled, is_grad_enabl
 from ._types import dtype, Size, device, DTYPES as _DTYPES
 from ._tensor import Tensor, get_default_dtype, set_default_dtype
 from ._ops import *  # noqa: F401,F403
-from ._ops import _METHODS  # noqa: F401
 from . import _ops
 
 globals().update(_DTYPES)
@@ -40,7 +39,16 @@ __version__ = "2.13.0+backchain"
 
 
 class inference_mode(no_grad):
-    """``no_grad`` under PyTorch's other name (backchain has no separate inference tensors)."""
+    """``no_grad`` under PyTorch's other name (backchain has no separate inference tensors).
+
+    Examples
+    --------
+    >>> import backchain.torch as torch
+    >>> with torch.inference_mode():
+    ...     y = torch.ones(2, requires_grad=True) * 2
+    >>> y.requires_grad
+    False
+    """
 
     def __init__(self, mode=True):
         self.mode = not mode
@@ -91,6 +99,16 @@ def _submodule(name):
 
 
 _LAZY = ("nn", "optim", "utils", "autograd", "cuda", "backends", "func", "serialization", "mps", "accelerator")
+
+
+__all__ = _ops.__all__ + [
+    "Tensor", "Size", "device", "dtype", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
+    "inference_mode", "get_default_dtype", "set_default_dtype", "compile", "set_printoptions", "set_num_threads",
+    "get_num_threads", "use_deterministic_algorithms", "save", "load"] + sorted(_DTYPES)
+
+from ._examples import attach as _attach  # noqa: E402
+
+_attach(globals())
 
 
 def __getattr__(name):

@@ -12,7 +12,7 @@ import backchain.numpy as bnp
 from .._core.tensor import Tensor as _Base, make_const
 from .._rules.indexing import _scatter
 from ._types import as_np_dtype, check_device, Size
-from ._tensor import (Tensor, as_torch, default_float, MaxResult, MinResult, SortResult, TopkResult,
+from ._tensor import (Tensor, as_torch, default_float, MaxResult, MinResult, SortResult, TopkResult, AminmaxResult,
                       _promote, _matmul, _shape_args, _dims, _array, _gen, leaf, wrap_result)
 
 _py_max, _py_min, _py_abs, _py_sum, _py_all, _py_any, _py_round = (
@@ -139,7 +139,13 @@ def eye(n, m=None, *, dtype=None, device=None, requires_grad=False, out=None):
 # -- random ------------------------------------------------------------------------------------
 
 class Generator:
-    """A random generator for ``generator=`` arguments: a NumPy generator seeded with ``manual_seed``."""
+    """A random generator for ``generator=`` arguments: a NumPy generator seeded with ``manual_seed``.
+
+    >>> import backchain.torch as torch
+    >>> g = torch.Generator().manual_seed(42)
+    >>> torch.equal(torch.rand(3, generator=g), torch.rand(3, generator=torch.Generator().manual_seed(42)))
+    True
+    """
 
     def __init__(self, device="cpu"):
         check_device(device, "Generator")
@@ -190,6 +196,15 @@ def get_rng_state():
 
 
 def set_rng_state(state):
+    """Restore the default generator's state saved by ``get_rng_state``.
+
+    >>> import backchain.torch as torch
+    >>> state = torch.get_rng_state()
+    >>> a = torch.randn(2)
+    >>> torch.set_rng_state(state)
+    >>> torch.equal(a, torch.randn(2))
+    True
+    """
     bc.random.set_rng_state(state)
 
 
@@ -548,7 +563,8 @@ def amin(input, dim=(), keepdim=False, *, out=None):
 
 
 def aminmax(input, *, dim=None, keepdim=False):
-    return amin(input, () if dim is None else dim, keepdim), amax(input, () if dim is None else dim, keepdim)
+    return AminmaxResult(amin(input, () if dim is None else dim, keepdim), amax(input, () if dim is None else dim,
+                                                                                 keepdim))
 
 
 def _arg(fn, input, dim, keepdim):
@@ -1321,3 +1337,11 @@ Tensor.fill_diagonal_ = _fill_diagonal_
 Tensor.mH = property(lambda self: bnp.conj(bnp.swapaxes(self, -1, -2)))
 Tensor.H = property(lambda self: bnp.conj(self.t()))
 Tensor.__abs__ = lambda self: bnp.abs(self)
+
+
+__all__ = sorted(n for n, v in globals().items()
+                 if not n.startswith("_") and callable(v) and getattr(v, "__module__", None) == __name__)
+
+from ._examples import attach as _attach  # noqa: E402
+
+_attach(globals())

@@ -167,10 +167,23 @@ def _array(data, dtype=None, copy=False):
     return a
 
 
-MaxResult = collections.namedtuple("max", ["values", "indices"])
-MinResult = collections.namedtuple("min", ["values", "indices"])
-SortResult = collections.namedtuple("sort", ["values", "indices"])
-TopkResult = collections.namedtuple("topk", ["values", "indices"])
+def _return_type(name, fields):
+    """A named tuple printed as PyTorch prints ``torch.return_types.<name>``."""
+    base = collections.namedtuple(name, fields)
+
+    def __repr__(self):
+        body = ",\n".join(f"{k}={v!r}" for k, v in zip(self._fields, self))
+        return f"torch.return_types.{name}(\n{body})"
+
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__module__": "backchain.torch.return_types",
+                                "__doc__": f"``(values, indices)`` of ``torch.{name}``, by name or unpacked."})
+
+
+MaxResult = _return_type("max", ["values", "indices"])
+MinResult = _return_type("min", ["values", "indices"])
+SortResult = _return_type("sort", ["values", "indices"])
+TopkResult = _return_type("topk", ["values", "indices"])
+AminmaxResult = _return_type("aminmax", ["min", "max"])
 
 
 class GradFn:
@@ -248,6 +261,15 @@ class Tensor(_Base):
     """A backchain Tensor with PyTorch's method semantics (see the module docstring).
 
     ``torch.Tensor(data)`` makes a tensor of the default dtype; ``torch.Tensor(2, 3)`` one of that shape.
+
+    >>> import backchain.torch as torch
+    >>> x = torch.Tensor([[1, 2], [3, 4]])
+    >>> x, x.size(), x.transpose(0, 1).shape
+    (tensor([[1., 2.],
+            [3., 4.]]), torch.Size([2, 2]), torch.Size([2, 2]))
+    >>> values, indices = x.max(1)
+    >>> indices
+    tensor([1, 1])
     """
 
     __slots__ = ()

@@ -11,7 +11,13 @@ __all__ = ["dtype", "Size", "device", "as_np_dtype", "to_torch_dtype", "DTYPES"]
 
 
 class dtype:
-    """A PyTorch dtype name for a NumPy dtype (``torch.float32`` is ``float32``)."""
+    """A PyTorch dtype name for a NumPy dtype (``torch.float32`` is ``float32``); it compares equal to the
+    NumPy dtype and NumPy takes it wherever it takes a dtype.
+
+    >>> import numpy as np, backchain.torch as torch
+    >>> torch.float, torch.float == np.float32, np.zeros(2, dtype=torch.long).dtype
+    (torch.float32, True, dtype('int64'))
+    """
 
     __slots__ = ("dtype", "name")
 
@@ -93,7 +99,13 @@ def to_torch_dtype(d):
 
 
 class Size(tuple):
-    """A tensor's shape: a tuple, printed as ``torch.Size([2, 3])``."""
+    """A tensor's shape: a tuple, printed as ``torch.Size([2, 3])``.
+
+    >>> import backchain.torch as torch
+    >>> s = torch.zeros(2, 3).size()
+    >>> s, s[1], s.numel(), s == (2, 3)
+    (torch.Size([2, 3]), 3, 6, True)
+    """
 
     __slots__ = ()
 
@@ -122,7 +134,15 @@ def _no_accelerator(what):
 
 
 class device:
-    """A device: backchain has one, ``device('cpu')``; any other type raises a clear error."""
+    """A device: backchain has one, ``device('cpu')``; any other type raises a clear error.
+
+    >>> import backchain.torch as torch
+    >>> torch.device("cpu"), torch.zeros(1).device == torch.device("cpu")
+    (device(type='cpu'), True)
+    >>> torch.device("cuda")
+    Traceback (most recent call last):
+    RuntimeError: torch.device('cuda'): backchain runs on the CPU with NumPy; there is no CUDA or MPS device. ...
+    """
 
     __slots__ = ("type", "index")
 

@@ -5,9 +5,25 @@ import backchain as bc
 from .._core.tensor import Tensor as _Base, make_const, no_grad, enable_grad, set_grad_enabled  # noqa: F401
 from .._core.engine import backward_pass
 from ..custom import FunctionCtx as _Ctx
+from .._core.anomaly import detect_anomaly, set_detect_anomaly  # noqa: F401
 from ._tensor import Tensor, as_torch
+from . import _autograd_functional as functional  # noqa: F401
 
-__all__ = ["Function", "grad", "backward", "no_grad", "enable_grad", "set_grad_enabled"]
+__all__ = ["Function", "grad", "backward", "no_grad", "enable_grad", "set_grad_enabled", "Variable",
+           "detect_anomaly", "set_detect_anomaly", "functional"]
+
+
+def Variable(data, requires_grad=False, volatile=False):
+    """The legacy wrapper: since PyTorch 0.4 a Variable is a Tensor; returns ``data`` as a torch Tensor.
+
+    >>> import backchain.torch as torch
+    >>> torch.autograd.Variable(torch.ones(2), requires_grad=True)
+    tensor([1., 1.], requires_grad=True)
+    """
+    t = as_torch(data)
+    if requires_grad and not t.requires_grad:
+        t.requires_grad_(True)
+    return t
 
 
 def _torch(x):
@@ -56,6 +72,23 @@ class Function(bc.Function):
     """``torch.autograd.Function``: subclass with static ``forward(ctx, *args)`` and ``backward(ctx, *grads)``,
     call ``MyFn.apply(*args)``. Both see torch Tensors (constants); ``backward`` returns one gradient per
     argument of ``forward`` (None where there is none).
+
+    >>> import backchain.torch as torch
+    >>> class MyReLU(torch.autograd.Function):
+    ...     @staticmethod
+    ...     def forward(ctx, input):
+    ...         ctx.save_for_backward(input)
+    ...         return input.clamp(min=0)
+    ...     @staticmethod
+    ...     def backward(ctx, grad_output):
+    ...         input, = ctx.saved_tensors
+    ...         grad_input = grad_output.clone()
+    ...         grad_input[input < 0] = 0
+    ...         return grad_input
+    >>> x = torch.tensor([-1.0, 2.0], requires_grad=True)
+    >>> MyReLU.apply(x).sum().backward()
+    >>> x.grad
+    tensor([0., 1.])
     """
 
     def __init_subclass__(cls, **kwargs):
@@ -79,7 +112,14 @@ class Function(bc.Function):
 def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=False, only_inputs=True,
          allow_unused=None, is_grads_batched=False, materialize_grads=False):
     """The gradients of ``outputs`` (weighted by ``grad_outputs``) with respect to each of ``inputs``, as a
-    tuple; ``.grad`` is left alone. ``create_graph=True`` records them for higher derivatives."""
+    tuple; ``.grad`` is left alone. ``create_graph=True`` records them for higher derivatives.
+
+    >>> import backchain.torch as torch
+    >>> x = torch.tensor([1.0, 2.0], requires_grad=True)
+    >>> (g,) = torch.autograd.grad((x ** 3).sum(), x, create_graph=True)
+    >>> g, torch.autograd.grad(g.sum(), x)
+    (tensor([ 3., 12.], grad_fn=<MulBackward0>), (tensor([ 6., 12.]),))
+    """
     outs = list(outputs) if isinstance(outputs, (tuple, list)) else [outputs]
     ins = list(inputs) if isinstance(inputs, (tuple, list)) else [inputs]
     if grad_outputs is None:
@@ -121,7 +161,14 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):
-    """``t.backward(g)`` for each tensor (and its cotangent) in ``tensors``."""
+    """``t.backward(g)`` for each tensor (and its cotangent) in ``tensors``.
+
+    >>> import backchain.torch as torch
+    >>> x = torch.tensor([1.0, 2.0], requires_grad=True)
+    >>> torch.autograd.backward([(x * x).sum(), x.sum()])
+    >>> x.grad
+    tensor([3., 5.])
+    """
     ts = list(tensors) if isinstance(tensors, (tuple, list)) else [tensors]
     gs = [None] * len(ts) if grad_tensors is None else (
         list(grad_tensors) if isinstance(grad_tensors, (tuple, list)) else [grad_tensors])

@@ -1,46 +1,110 @@
 """``torch.func``: ``grad``, ``grad_and_value``, ``vjp``, ``jvp``, ``jacrev``/``jacfwd``, ``hessian`` and
 ``functional_call`` over backchain's transforms. ``vmap`` is not available yet (it raises)."""
+import functools
+
 import backchain as bc
 from backchain.nn import functional_call  # noqa: F401
+from .utils.data import _torch_batch as _torch_tree
+
+
+def _torch_results(transformed):
+    """``transformed`` returning torch Tensors (backchain's transforms return arrays)."""
+    @functools.wraps(transformed)
+    def run(*args, **kwargs):
+        return _torch_tree(transformed(*args, **kwargs))
+    return run
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "functional_call", "vmap"]
 
 
 def grad(func, argnums=0, has_aux=False):
-    """The function returning the gradient of ``func`` (a scalar) with respect to argument ``argnums``."""
-    return bc.grad(func, argnums=argnums, has_aux=has_aux)
+    """The function returning the gradient of ``func`` (a scalar) with respect to argument ``argnums``.
+
+    >>> import backchain.torch as torch
+    >>> torch.func.grad(lambda x: (x ** 3).sum())(torch.tensor([1.0, 2.0]))
+    tensor([ 3., 12.])
+    """
+    return _torch_results(bc.grad(func, argnums=argnums, has_aux=has_aux))
 
 
 def grad_and_value(func, argnums=0, has_aux=False):
+    """The function returning ``(gradient, value)`` of ``func``.
+
+    >>> import backchain.torch as torch
+    >>> g, v = torch.func.grad_and_value(lambda x: (x ** 2).sum())(torch.tensor([1.0, 2.0]))
+    >>> g, v
+    (tensor([2., 4.]), tensor(5.))
+    """
     vg = bc.value_and_grad(func, argnums=argnums, has_aux=has_aux)
 
     def run(*args, **kwargs):
         v, g = vg(*args, **kwargs)
-        return g, v
+        return _torch_tree((g, v))
     return run
 
 
 def vjp(func, *primals):
-    return bc.vjp(func, *primals)
+    """``(func(*primals), vjp_fn)``; ``vjp_fn(v)`` gives the tuple of ``v^T J``.
+
+    >>> import backchain.torch as torch
+    >>> out, vjp_fn = torch.func.vjp(torch.sin, torch.tensor([0.0, 1.0]))
+    >>> vjp_fn(torch.ones(2))
+    (tensor([1.0000, 0.5403]),)
+    """
+    out, pullback = bc.vjp(func, *primals)
+    return _torch_tree(out), _torch_results(pullback)
 
 
 def jvp(func, primals, tangents):
-    return bc.jvp(func, primals, tangents)
+    """``(func(*primals), J tangents)``.
+
+    >>> import backchain.torch as torch
+    >>> torch.func.jvp(torch.sin, (torch.tensor([0.0, 1.0]),), (torch.ones(2),))[1]
+    tensor([1.0000, 0.5403])
+    """
+    return _torch_tree(bc.jvp(func, primals, tangents))
 
 
 def jacrev(func, argnums=0):
-    return bc.jacobian(func, argnums)
+    """The Jacobian of ``func`` by reverse mode.
+
+    >>> import backchain.torch as torch
+    >>> torch.func.jacrev(lambda x: x ** 2)(torch.tensor([1.0, 2.0]))
+    tensor([[2., 0.],
+            [0., 4.]])
+    """
+    return _torch_results(bc.jacobian(func, argnums))
 
 
 def jacfwd(func, argnums=0):
-    return bc.jacobian(func, argnums, mode="fwd")
+    """The Jacobian of ``func`` by forward mode.
 
+    >>> import backchain.torch as torch
+    >>> torch.func.jacfwd(lambda x: x ** 2)(torch.tensor([1.0, 2.0]))
+    tensor([[2., 0.],
+            [0., 4.]])
+    """
+    return _torch_results(bc.jacobian(func, argnums, mode="fwd"))
 
 
 def hessian(func, argnums=0):
-    return bc.hessian(func, argnums)
+    """The Hessian of a scalar ``func``.
+
+    >>> import backchain.torch as torch
+    >>> torch.func.hessian(lambda x: (x ** 3).sum())(torch.tensor([1.0, 2.0]))
+    tensor([[ 6.,  0.],
+            [ 0., 12.]])
+    """
+    return _torch_results(bc.hessian(func, argnums))
 
 
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
+    """Not available yet: backchain has no batching transform.
+
+    >>> import backchain.torch as torch
+    >>> torch.func.vmap(torch.sin)
+    Traceback (most recent call last):
+    NotImplementedError: torch.func.vmap: backchain has no batching transform yet; ...
+    """
     raise NotImplementedError("torch.func.vmap: backchain has no batching transform yet; loop over the batch "
                               "or write the function for a batch")

@@ -2,4 +2,10 @@
 
 
 def is_available():
+    """False.
+
+    >>> import backchain.torch as torch
+    >>> torch.mps.is_available()
+    False
+    """
     return False

@@ -69,7 +69,15 @@ def _torch(obj):
 
 
 def save(obj, f):
-    """Write ``obj`` to the path or binary file object ``f``."""
+    """Write ``obj`` to the path or binary file object ``f``.
+
+    >>> import io, backchain.torch as torch
+    >>> buf = io.BytesIO()
+    >>> torch.save({"weight": torch.ones(2), "epoch": 3}, buf)
+    >>> _ = buf.seek(0)
+    >>> torch.load(buf)
+    {'weight': tensor([1., 1.]), 'epoch': 3}
+    """
     plain = _plain(obj)
     if isinstance(f, (str, os.PathLike)):
         bc.save(plain, os.fspath(f))
@@ -82,7 +90,14 @@ def save(obj, f):
 
 
 def load(f, map_location=None, weights_only=True, **kwargs):
-    """Read what ``save`` wrote, from a path or a binary file object; tensors come back as torch Tensors."""
+    """Read what ``save`` wrote, from a path or a binary file object; tensors come back as torch Tensors.
+
+    >>> import io, backchain.torch as torch
+    >>> buf = io.BytesIO()
+    >>> torch.save([torch.tensor([1, 2]), "note"], buf)
+    >>> torch.load(io.BytesIO(buf.getvalue()), map_location="cpu", weights_only=True)
+    [tensor([1, 2]), 'note']
+    """
     if isinstance(f, (str, os.PathLike)):
         return _torch(bc.load(os.fspath(f)))
     data = f.read() if not isinstance(f, (bytes, bytearray)) else f
@@ -94,15 +109,36 @@ def load(f, map_location=None, weights_only=True, **kwargs):
 
 
 def add_safe_globals(classes):
-    """Recorded for the module loading to come; state dicts need none."""
+    """Record classes as safe to rebuild when loading (kept for the module loading to come; state dicts need
+    none).
+
+    >>> import backchain.torch as torch
+    >>> torch.serialization.add_safe_globals([torch.nn.Linear])
+    >>> torch.nn.Linear in torch.serialization.get_safe_globals()
+    True
+    """
     _SAFE.extend(classes)
 
 
 def get_safe_globals():
+    """The classes recorded by :func:`add_safe_globals` and :class:`safe_globals`.
+
+    >>> import backchain.torch as torch
+    >>> isinstance(torch.serialization.get_safe_globals(), list)
+    True
+    """
     return list(_SAFE)
 
 
 class safe_globals:
+    """A ``with`` block in which ``classes`` count as safe to rebuild when loading.
+
+    >>> import backchain.torch as torch
+    >>> with torch.serialization.safe_globals([torch.nn.GRU]):
+    ...     torch.nn.GRU in torch.serialization.get_safe_globals()
+    True
+    """
+
     def __init__(self, classes):
         self.classes = list(classes)
 

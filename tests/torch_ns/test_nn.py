@@ -42,6 +42,13 @@ LAYERS = [
     ("Softmax", lambda T: T.nn.Softmax(dim=1), _x(3, 4)),
     ("Flatten", lambda T: T.nn.Flatten(), _x(2, 3, 4)),
     ("Dropout_eval", lambda T: T.nn.Dropout(0.5).eval(), _x(3, 4)),
+    ("Softmin", lambda T: T.nn.Softmin(dim=1), _x(3, 4)),
+    ("GLU", lambda T: T.nn.GLU(), _x(3, 4)),
+    ("Tanhshrink", lambda T: T.nn.Tanhshrink(), _x(3, 4)),
+    ("PairwiseDistance", lambda T: T.nn.PairwiseDistance(), _x(3, 4)),
+    ("MaxPool3d", lambda T: T.nn.MaxPool3d(2), _x(1, 2, 4, 4, 4)),
+    ("AvgPool3d", lambda T: T.nn.AvgPool3d(2), _x(1, 2, 4, 4, 4)),
+    ("Transformer", lambda T: T.nn.Transformer(8, 2, 1, 1, 16, dropout=0.0, batch_first=True), _x(2, 5, 8)),
 ]
 
 
@@ -52,6 +59,10 @@ def _first(out):
 def _call(layer, x, name):
     if name == "MultiheadAttention":
         return layer(x, x, x)
+    if name == "PairwiseDistance":
+        return layer(x, x * 0.5)
+    if name == "Transformer":
+        return layer(x, x[:, :3] * 0.5)
     return layer(x)
 
 
@@ -235,3 +246,51 @@ def test_fit_trains_a_torch_namespace_model():
     first = float(bt.nn.functional.cross_entropy(model(x), y))
     bc.fit(model, loader, loss="cross_entropy", optimizer=opt, epochs=3, verbose=0)
     assert float(bt.nn.functional.cross_entropy(model(x), y)) < first
+
+
+def test_parameter_list_and_dict_register_their_parameters():
+    class Net(bt.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.ws = bt.nn.ParameterList([bt.nn.Parameter(bt.ones(2)), bt.zeros(3)])
+            self.named = bt.nn.ParameterDict({"a": bt.nn.Parameter(bt.ones(1))})
+
+    net = Net()
+    assert list(net.state_dict()) == ["ws.0", "ws.1", "named.a"]
+    assert len(net.ws) == 2 and net.ws[1].shape == (3,) and "a" in net.named
+    assert all(isinstance(p, bt.nn.Parameter) and p.requires_grad for p in net.parameters())
+
+
+def test_concat_dataset_and_samplers():
+    a = bt.utils.data.TensorDataset(bt.arange(3))
+    b = bt.utils.data.TensorDataset(bt.arange(10, 14))
+    both = bt.utils.data.ConcatDataset([a, b])
+    assert len(both) == 7 and both[2][0].item() == 2 and both[3][0].item() == 10 and both[-1][0].item() == 13
+    bt.manual_seed(0)
+    sampler = bt.utils.data.SubsetRandomSampler([1, 3, 5])
+    assert sorted(sampler) == [1, 3, 5] and len(sampler) == 3
+    loader = bt.utils.data.DataLoader(both, batch_size=2, sampler=bt.utils.data.SubsetRandomSampler([0, 4]))
+    assert sorted(v for (batch,) in loader for v in batch.tolist()) == [0, 11]
+    drawn = list(bt.utils.data.WeightedRandomSampler([0.0, 1.0, 0.0], 5))
+    assert drawn == [1] * 5 and bt.utils.data.get_worker_info() is None
+
+
+def test_autograd_functional_matches_torch():
+    x0 = np.array([0.5, -1.0, 2.0], dtype=np.float32)
+    v0 = np.array([1.0, 0.5, -2.0], dtype=np.float32)
+    for name in ("jacobian", "hessian", "vjp", "jvp", "hvp"):
+        out = {}
+        for T in (torch, bt):
+            fn = getattr(T.autograd.functional, name)
+            x, v = T.tensor(x0), T.tensor(v0)
+            if name == "jacobian":
+                r = fn(lambda x: T.sin(x) * x, x)
+            elif name == "hessian":
+                r = fn(lambda x: (x ** 3 * T.cos(x)).sum(), x)
+            elif name == "hvp":
+                r = fn(lambda x: (x ** 3 * T.cos(x)).sum(), x, v)[1]
+            else:
+                r = fn(lambda x: T.sin(x) * x, x, v)[1]
+            out[T] = r.numpy()
+        np.testing.assert_allclose(out[bt], out[torch], rtol=1e-5, atol=1e-6, err_msg=name)
+    assert bt.autograd.Variable(bt.ones(2), requires_grad=True).requires_grad

@@ -22,7 +22,13 @@ __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "fun
 
 class Parameter(Tensor, _bnn.Parameter):
     """A trainable torch Tensor (``requires_grad=True`` by default) that Modules register;
-    ``Parameter(t)`` shares ``t``'s data."""
+    ``Parameter(t)`` shares ``t``'s data.
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.Parameter(torch.zeros(2))
+    Parameter containing:
+    tensor([0., 0.], requires_grad=True)
+    """
 
     __slots__ = ()
 
@@ -43,7 +49,16 @@ class Parameter(Tensor, _bnn.Parameter):
 
 
 class Buffer(Tensor):
-    """``nn.Buffer(t)``: a tensor a Module registers as a buffer when assigned as an attribute."""
+    """``nn.Buffer(t)``: a tensor a Module registers as a buffer when assigned as an attribute.
+
+    >>> import backchain.torch as torch
+    >>> class Scaled(torch.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.scale = torch.nn.Buffer(torch.tensor([2.0]))
+    >>> list(Scaled().state_dict())
+    ['scale']
+    """
 
     __slots__ = ()
 
@@ -69,7 +84,19 @@ def _first_float_param(module):
 
 class Module(_bnn.Module):
     """``torch.nn.Module``: backchain's Module, accepting ``torch.device`` and torch dtypes in ``to``,
-    making assigned Parameters torch Parameters."""
+    making assigned Parameters torch Parameters.
+
+    >>> import backchain.torch as torch
+    >>> class Net(torch.nn.Module):
+    ...     def __init__(self):
+    ...         super().__init__()
+    ...         self.fc = torch.nn.Linear(3, 2)
+    ...     def forward(self, x):
+    ...         return torch.relu(self.fc(x))
+    >>> net = Net().to(torch.device("cpu"))
+    >>> net(torch.ones(4, 3)).shape, type(net.fc.weight).__name__
+    (torch.Size([4, 2]), 'Parameter')
+    """
 
     def __setattr__(self, name, value):
         if type(value) is _bnn.Parameter:
@@ -146,24 +173,200 @@ AdaptiveMaxPool2d.forward = lambda self, input: functional.adaptive_max_pool2d( 
 
 
 class Dropout1d(globals()["Dropout"]):
-    """Zero whole channels of (N, C, L) or (C, L) input with probability ``p`` in training."""
+    """Zero whole channels of (N, C, L) or (C, L) input with probability ``p`` in training.
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.Dropout1d(0.5).eval()(torch.ones(1, 2, 3)).sum().item()
+    6.0
+    """
 
     def forward(self, input):
         return functional.dropout1d(input, self.p, self.training)
 
 
 class Dropout2d(globals()["Dropout"]):
-    """Zero whole channels of (N, C, H, W) input with probability ``p`` in training."""
+    """Zero whole channels of (N, C, H, W) input with probability ``p`` in training.
+
+    >>> import backchain.torch as torch
+    >>> y = torch.nn.Dropout2d(0.5)(torch.ones(1, 8, 2, 2))
+    >>> sorted(set(y.flatten(1).view(8, 4).amax(1).tolist()) | {0.0, 2.0})
+    [0.0, 2.0]
+    """
 
     def forward(self, input):
         return functional.dropout2d(input, self.p, self.training)
 
 
 class Dropout3d(globals()["Dropout"]):
-    """Zero whole channels of (N, C, D, H, W) input with probability ``p`` in training."""
+    """Zero whole channels of (N, C, D, H, W) input with probability ``p`` in training.
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.Dropout3d(0.5).eval()(torch.ones(1, 2, 2, 2, 2)).shape
+    torch.Size([1, 2, 2, 2, 2])
+    """
 
     def forward(self, input):
         return functional.dropout3d(input, self.p, self.training)
 
 
-__all__ += ["Dropout1d", "Dropout2d", "Dropout3d", "Buffer"]
+class MaxPool3d(MaxPool2d):  # noqa: F821
+    """Max over windows of ``(N, C, D, H, W)``; a tied window's gradient goes to its first maximum.
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.MaxPool3d(2)(torch.arange(8.0).view(1, 1, 2, 2, 2))
+    tensor([[[[[7.]]]]])
+    """
+
+    _fn = staticmethod(functional.max_pool3d)
+
+
+class AvgPool3d(AvgPool2d):  # noqa: F821
+    """Mean over windows of ``(N, C, D, H, W)``.
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.AvgPool3d(2)(torch.arange(8.0).view(1, 1, 2, 2, 2))
+    tensor([[[[[3.5000]]]]])
+    """
+
+    def forward(self, input):
+        return functional.avg_pool3d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
+                                     self.count_include_pad)
+
+
+class Softmin(Module):
+    """``softmax(-input, dim)``.
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.Softmin(dim=0)(torch.tensor([1.0, 2.0]))
+    tensor([0.7311, 0.2689])
+    """
+
+    def __init__(self, dim=None):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return functional.softmin(input, self.dim)
+
+
+class GLU(Module):
+    """The gated linear unit along ``dim``: the first half times the sigmoid of the second.
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.GLU()(torch.tensor([[2.0, 0.0]]))
+    tensor([[1.]])
+    """
+
+    def __init__(self, dim=-1):
+        super().__init__()
+        self.dim = dim
+
+    def forward(self, input):
+        return functional.glu(input, self.dim)
+
+
+class Tanhshrink(Module):
+    """``x - tanh(x)``.
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.Tanhshrink()(torch.tensor([0.0, 1.0]))
+    tensor([0.0000, 0.2384])
+    """
+
+    def forward(self, input):
+        return functional.tanhshrink(input)
+
+
+class PairwiseDistance(Module):
+    """The p-norm distance between rows of two inputs (``eps`` added to the difference, as PyTorch).
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.PairwiseDistance()(torch.tensor([[0.0, 0.0]]), torch.tensor([[3.0, 4.0]]))
+    tensor([5.0000])
+    """
+
+    def __init__(self, p=2.0, eps=1e-6, keepdim=False):
+        super().__init__()
+        self.norm, self.eps, self.keepdim = p, eps, keepdim
+
+    def forward(self, x1, x2):
+        return functional.pairwise_distance(x1, x2, self.norm, self.eps, self.keepdim)
+
+
+class ParameterList(Module):
+    """A list of Parameters registered under ``"0"``, ``"1"``, ... (tensors given are wrapped).
+
+    >>> import backchain.torch as torch
+    >>> ps = torch.nn.ParameterList([torch.ones(2), torch.zeros(3)])
+    >>> [p.shape for p in ps], list(ps.state_dict())
+    ([torch.Size([2]), torch.Size([3])], ['0', '1'])
+    """
+
+    def __init__(self, values=None):
+        super().__init__()
+        for v in values or ():
+            self.append(v)
+
+    def append(self, value):
+        self.register_parameter(str(len(self)), value if isinstance(value, _bnn.Parameter) else Parameter(value))
+        return self
+
+    def extend(self, values):
+        for v in values:
+            self.append(v)
+        return self
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters.values())
+
+    def __getitem__(self, index):
+        return list(self._parameters.values())[index]
+
+    def __setitem__(self, index, value):
+        self._parameters[str(index % len(self))] = value if isinstance(value, _bnn.Parameter) else Parameter(value)
+
+
+class ParameterDict(Module):
+    """A dict of Parameters registered under their keys (tensors given are wrapped).
+
+    >>> import backchain.torch as torch
+    >>> pd = torch.nn.ParameterDict({"scale": torch.ones(1)})
+    >>> pd["scale"].requires_grad, list(pd.state_dict())
+    (True, ['scale'])
+    """
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        for k, v in dict(parameters or {}).items():
+            self[k] = v
+
+    def __setitem__(self, key, value):
+        self.register_parameter(key, value if isinstance(value, _bnn.Parameter) else Parameter(value))
+
+    def __getitem__(self, key):
+        return self._parameters[key]
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def values(self):
+        return self._parameters.values()
+
+    def items(self):
+        return self._parameters.items()
+
+
+__all__ += ["Dropout1d", "Dropout2d", "Dropout3d", "Buffer", "MaxPool3d", "AvgPool3d", "Softmin", "GLU",
+            "Tanhshrink", "PairwiseDistance", "ParameterList", "ParameterDict"]

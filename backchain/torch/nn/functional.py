@@ -22,7 +22,8 @@ def _dtype_error(layer, input_dtype, weight_dtype, shape):
     else:
         head = f"Input type ({a}) and weight type ({b}) should be the same"
     return RuntimeError(f"{head} ({layer}: input {_np.dtype(input_dtype)} of shape {list(shape)}, weight "
-                        f"{_np.dtype(weight_dtype)}; cast the input with .to(dtype) or the model with .double()/.float())")
+                        f"{_np.dtype(weight_dtype)}; cast the input with .to(dtype) or the model with "
+                        ".double()/.float())")
 
 
 def _check_dtypes(what, input, weight):
@@ -139,3 +140,36 @@ def adaptive_max_pool1d(input, output_size, return_indices=False):
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
     return _F.adaptive_max_pool2d(input, output_size, return_indices, ties="first")
+
+
+def softmin(input, dim=None, _stacklevel=3, dtype=None):
+    """``softmax(-input, dim)``."""
+    return _F.softmax(-input, dim, dtype=dtype)
+
+
+def glu(input, dim=-1):
+    """The gated linear unit: the first half of ``input`` along ``dim`` times the sigmoid of the second."""
+    n = _np.shape(_data(input))[dim]
+    if n % 2:
+        raise RuntimeError(f"glu: Halving dimension must be even, but dimension {dim} is size {n}")
+    a, b = _bnp.split(input, 2, axis=dim)
+    return a * _F.sigmoid(b)
+
+
+def tanhshrink(input):
+    return input - _bnp.tanh(input)
+
+
+def relu_(input):
+    """``relu`` in place (``input.copy_(relu(input))``)."""
+    return input.copy_(_F.relu(input))
+
+
+def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
+    """The p-norm of ``x1 - x2 + eps`` over the last dimension (PyTorch's formula)."""
+    return _bnp.linalg.norm(x1 - x2 + eps, ord=p, axis=-1, keepdims=keepdim)
+
+
+from .._examples import attach as _attach, F_EXAMPLES as _F_EXAMPLES  # noqa: E402
+
+_attach(globals(), _F_EXAMPLES, "torch.nn.functional")

@@ -14,13 +14,14 @@ from .. import _tensor
 from .._ops import Generator
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "default_collate",
-           "IterableDataset", "Sampler", "RandomSampler", "SequentialSampler"]
+           "IterableDataset", "Sampler", "RandomSampler", "SequentialSampler", "ConcatDataset", "SubsetRandomSampler",
+           "WeightedRandomSampler", "get_worker_info"]
 
 
 def _convert(obj, done):
     """One node of a batch, its children already converted (``done`` maps their ids)."""
-    if isinstance(obj, np.ndarray):
-        return make_const(obj, _tensor.Tensor)
+    if isinstance(obj, (np.ndarray, np.generic)):
+        return make_const(np.asarray(obj), _tensor.Tensor)
     if isinstance(obj, _Base):
         return _tensor.as_torch(obj)
     if isinstance(obj, dict):
@@ -52,14 +53,29 @@ def _as_array(x):
 
 
 class TensorDataset(_data.TensorDataset):
-    """Samples ``(a[i], b[i], ...)`` of tensors that share their first dimension; items are torch Tensors."""
+    """Samples ``(a[i], b[i], ...)`` of tensors that share their first dimension; items are torch Tensors.
+
+    >>> import backchain.torch as torch
+    >>> ds = torch.utils.data.TensorDataset(torch.arange(6.0).view(3, 2), torch.tensor([0, 1, 0]))
+    >>> ds[1]
+    (tensor([2., 3.]), tensor(1))
+    """
 
     def __getitem__(self, index):
         return _torch_batch(super().__getitem__(index))
 
 
 class IterableDataset(Dataset):
-    """Base class of datasets that are iterated (``__iter__``) rather than indexed."""
+    """Base class of datasets that are iterated (``__iter__``) rather than indexed (``DataLoader`` does not
+    take them yet: iterate them directly).
+
+    >>> import backchain.torch as torch
+    >>> class Count(torch.utils.data.IterableDataset):
+    ...     def __iter__(self):
+    ...         return iter(range(3))
+    >>> list(Count())
+    [0, 1, 2]
+    """
 
     def __iter__(self):
         raise NotImplementedError(f"{type(self).__name__} does not define __iter__")
@@ -67,15 +83,36 @@ class IterableDataset(Dataset):
     def __getitem__(self, index):
         raise TypeError("IterableDataset: iterate it; it has no __getitem__")
 
+    def __len__(self):
+        raise TypeError(f"{type(self).__name__}: an IterableDataset has no len() unless it defines __len__")
+
 
 class Sampler:
-    """Base class of index samplers (an iterable of indices with ``__len__``)."""
+    """Base class of index samplers (an iterable of indices with ``__len__``), for ``DataLoader(sampler=)``.
+
+    >>> import backchain.torch as torch
+    >>> class Reverse(torch.utils.data.Sampler):
+    ...     def __iter__(self):
+    ...         return iter(range(len(self.data_source) - 1, -1, -1))
+    ...     def __len__(self):
+    ...         return len(self.data_source)
+    >>> ds = torch.utils.data.TensorDataset(torch.arange(3))
+    >>> [b[0].tolist() for b in torch.utils.data.DataLoader(ds, batch_size=2, sampler=Reverse(ds))]
+    [[2, 1], [0]]
+    """
 
     def __init__(self, data_source=None):
         self.data_source = data_source
 
 
 class SequentialSampler(Sampler):
+    """The indices in order.
+
+    >>> import backchain.torch as torch
+    >>> list(torch.utils.data.SequentialSampler(range(3)))
+    [0, 1, 2]
+    """
+
     def __iter__(self):
         return iter(range(len(self.data_source)))
 
@@ -84,6 +121,13 @@ class SequentialSampler(Sampler):
 
 
 class RandomSampler(Sampler):
+    """The indices in a random order (a new one each epoch), from ``generator`` or backchain's default.
+
+    >>> import backchain.torch as torch
+    >>> sorted(torch.utils.data.RandomSampler(range(4)))
+    [0, 1, 2, 3]
+    """
+
     def __init__(self, data_source, replacement=False, num_samples=None, generator=None):
         super().__init__(data_source)
         self.generator = generator
@@ -104,7 +148,14 @@ def _np_generator(generator):
 
 
 class DataLoader(_data.DataLoader):
-    """Batches of a dataset as torch Tensors (see the module docstring for what is ignored)."""
+    """Batches of a dataset as torch Tensors (see the module docstring for what is ignored).
+
+    >>> import backchain.torch as torch
+    >>> ds = torch.utils.data.TensorDataset(torch.arange(10.0), torch.arange(10))
+    >>> loader = torch.utils.data.DataLoader(ds, batch_size=4, shuffle=True, num_workers=2)
+    >>> [len(y) for x, y in loader], type(next(iter(loader))[0]).__module__
+    ([4, 4, 2], 'backchain.torch._tensor')
+    """
 
     def __init__(self, dataset, batch_size=1, shuffle=None, sampler=None, batch_sampler=None, num_workers=0,
                  collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
@@ -126,6 +177,90 @@ class DataLoader(_data.DataLoader):
             yield _torch_batch(batch)
 
 
+class ConcatDataset(Dataset):
+    """The samples of several datasets, one after another.
+
+    >>> import backchain.torch as torch
+    >>> a, b = torch.utils.data.TensorDataset(torch.arange(2)), torch.utils.data.TensorDataset(torch.arange(5, 8))
+    >>> both = torch.utils.data.ConcatDataset([a, b])
+    >>> len(both), both[3]
+    (5, (tensor(6),))
+    """
+
+    def __init__(self, datasets):
+        self.datasets = list(datasets)
+        self.cumulative_sizes = np.cumsum([len(d) for d in self.datasets]).tolist()
+
+    def __len__(self):
+        return self.cumulative_sizes[-1] if self.cumulative_sizes else 0
+
+    def __getitem__(self, index):
+        if index < 0:
+            index += len(self)
+        k = int(np.searchsorted(self.cumulative_sizes, index, side="right"))
+        start = self.cumulative_sizes[k - 1] if k else 0
+        return self.datasets[k][index - start]
+
+
+class SubsetRandomSampler(Sampler):
+    """The given indices in a random order (drawn anew each epoch).
+
+    >>> import backchain.torch as torch
+    >>> sorted(torch.utils.data.SubsetRandomSampler([4, 0, 2]))
+    [0, 2, 4]
+    """
+
+    def __init__(self, indices, generator=None):
+        super().__init__(None)
+        self.indices, self.generator = list(indices), generator
+
+    def __iter__(self):
+        order = _np_generator(self.generator).permutation(len(self.indices))
+        return iter([self.indices[i] for i in order])
+
+    def __len__(self):
+        return len(self.indices)
+
+
+class WeightedRandomSampler(Sampler):
+    """``num_samples`` indices drawn with probabilities proportional to ``weights``.
+
+    >>> import backchain.torch as torch
+    >>> list(torch.utils.data.WeightedRandomSampler([0.0, 0.0, 1.0], 3))
+    [2, 2, 2]
+    """
+
+    def __init__(self, weights, num_samples, replacement=True, generator=None):
+        super().__init__(None)
+        w = np.asarray(weights.data if isinstance(weights, _Base) else weights, dtype=np.float64)
+        self.p, self.num_samples = w / w.sum(), int(num_samples)
+        self.replacement, self.generator = replacement, generator
+
+    def __iter__(self):
+        g = _np_generator(self.generator)
+        return iter(g.choice(len(self.p), self.num_samples, replace=self.replacement, p=self.p).tolist())
+
+    def __len__(self):
+        return self.num_samples
+
+
+def get_worker_info():
+    """None: batches are built in the calling process (no worker processes).
+
+    >>> import backchain.torch as torch
+    >>> torch.utils.data.get_worker_info() is None
+    True
+    """
+    return None
+
+
 def random_split(dataset, lengths, generator=None):
-    """Split ``dataset`` into random non-overlapping ``Subset``s of the given lengths or fractions."""
+    """Split ``dataset`` into random non-overlapping ``Subset``s of the given lengths or fractions.
+
+    >>> import backchain.torch as torch
+    >>> ds = torch.utils.data.TensorDataset(torch.arange(10))
+    >>> train, val = torch.utils.data.random_split(ds, [0.8, 0.2], generator=torch.Generator().manual_seed(42))
+    >>> len(train), len(val)
+    (8, 2)
+    """
     return _data.random_split(dataset, lengths, generator=_np_generator(generator))
