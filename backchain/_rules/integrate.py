@@ -57,6 +57,13 @@ def _flat(x):
     return bnp.reshape(x, (-1,))
 
 
+def _f64(x):
+    """``x`` in double precision (float64, or complex128 for a complex ``x``): the ODE solves run in it."""
+    dtype = np.asarray(x.data if isinstance(x, Tensor) else x).dtype
+    want = np.complex128 if dtype.kind == "c" else np.float64
+    return x if dtype == want else bnp.astype(x, want)
+
+
 class _Adjoint:
     """The adjoint system ``[y, a, t0bar, pbar]' = [f, -a^T df/dy, -a^T df/dt, -a^T df/dp]`` as a ``func``
     for ``odeint_p`` (signature ``(state, t, *args)``): the products from ``backchain.vjp``, so the system
@@ -70,8 +77,10 @@ class _Adjoint:
 
         d = int(np.prod(self.shape))
         y, a = bnp.reshape(state[:d], self.shape), bnp.reshape(state[d:2 * d], self.shape)
+        # float64 parameters: the cotangents keep their inputs' dtype, and a float32 one would make the
+        # adjoint system too rough for the solver's tolerances
         out, back = bc.vjp(_WithArgs(self.func, args, self.diff, self.tfirst), y, tt,
-                           *[args[i] for i in self.diff])
+                           *[_f64(args[i]) for i in self.diff])
         cts = back(-a)
         return bnp.concatenate([_flat(out), _flat(cts[0]), bnp.reshape(cts[1], (1,))] + [_flat(c) for c in cts[2:]])
 
@@ -92,7 +101,8 @@ class _Sensitivity:
             out, tout = bc.jvp(_WithArgs(self.func, args, (), self.tfirst, tt), (y,), (s,))
         else:
             args, pdot = args[:-1], args[-1]
-            out, tout = bc.jvp(_WithArgs(self.func, args, (self.k,), self.tfirst, tt), (y, args[self.k]), (s, pdot))
+            out, tout = bc.jvp(_WithArgs(self.func, args, (self.k,), self.tfirst, tt), (y, _f64(args[self.k])),
+                               (s, _f64(pdot)))
         return bnp.concatenate([_flat(out), _flat(tout)])
 
 
