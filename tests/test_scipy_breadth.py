@@ -437,3 +437,21 @@ def test_odeint_second_order_forward_over_forward():
 
     _, second = bc.jvp(dy1, (0.5,), (1.0,))
     assert float(second) == pytest.approx(2.0 * np.exp(-0.5), rel=1e-8)
+
+
+def test_odeint_float32_parameters_solve_in_double_precision():
+    """A float32 parameter's cotangent is float32, but the adjoint system runs in float64: no 'excess work'
+    warning at tight tolerances, and the float64 gradient rounded to float32."""
+    import warnings
+
+    y0, w = np.array([0.4, -0.2]), np.array([[0.5, -1.0], [1.0, 0.2]])
+
+    def loss(w):
+        return bc.numpy.sum(odeint(lambda y, t, w: bc.numpy.tanh(bc.numpy.matmul(w, y)), y0, TIMES, (w,),
+                                   **ODE_TOL))
+
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g32 = bc.grad(loss)(w.astype(np.float32))
+    assert g32.dtype == np.float32
+    np.testing.assert_allclose(g32, bc.grad(loss)(w.astype(np.float32).astype(np.float64)), rtol=1e-6)
