@@ -19,7 +19,7 @@ import numpy as np  # noqa: E402
 from markdown.extensions.toc import slugify  # noqa: E402
 
 import backchain.numpy as bnp  # noqa: E402
-from backchain.numpy import _constructors, _nondiff, _examples  # noqa: E402
+from backchain.numpy import _constructors, _extra, _nondiff, _examples  # noqa: E402
 from backchain._rules import elementwise, reductions, shape, indexing, linalg  # noqa: E402
 from backchain.scipy import special, stats, linalg as scipy_linalg, signal, integrate  # noqa: E402
 
@@ -119,7 +119,11 @@ def _numpy_page():
         ("Shapes, joining and splitting", shape.__all__),
         ("Indexing, selection and sorting", indexing.__all__),
         ("Products and linear algebra", linalg.__all__),
+        ("Other differentiable functions (composites)", _extra.__all__),
         ("Functions with no derivative", [n for n in _nondiff.NAMES if hasattr(bnp, n)]),
+        ("NumPy's own functions, re-exported", [n for n in _nondiff.NUMPY_OWN if callable(getattr(bnp, n))
+                                                and not isinstance(getattr(bnp, n), type)
+                                                and type(getattr(bnp, n)).__name__ != "module"]),
     ]
     listed = {n for _, names in families for n in names}
     other = sorted(n for n, obj in vars(bnp).items() if not n.startswith("_") and n not in listed and callable(obj)
@@ -129,8 +133,13 @@ def _numpy_page():
     parts = [GENERATED, "", "# backchain.numpy", "",
              "NumPy's names and signatures, differentiable: on plain arrays each function is a plain NumPy "
              "call; on Tensors that require grad it records the operation for `backward` and the transforms. "
-             "Functions with no derivative (comparisons, indices, shapes) accept Tensors and return plain "
-             "arrays. A few constructors are NumPy's own functions, re-exported unchanged.", "",
+             "Wherever NumPy takes an array_like, a (nested) list or tuple holding Tensors is one differentiable "
+             "array (`bnp.mean([t1, t2])`, `bnp.concatenate([t, [1.0, t[0]]])`, `bnp.r_[t, 0.0, t[:2]]`). "
+             "Every public name of NumPy is here: functions with no derivative (comparisons, indices, shapes, "
+             "strings) accept Tensors and return plain arrays; NumPy's own objects (types, configuration, files, "
+             "set operations, in-place writes) are re-exported unchanged and raise a TypeError naming "
+             "themselves when given a Tensor that requires grad, never a silently cut gradient. "
+             "Decompositions give NumPy 2's named results (`eigh(a).eigenvalues`).", "",
              EXAMPLES_NOTE, "", "Submodules: [backchain.numpy.linalg](numpy-linalg.md), "
              "[backchain.numpy.fft](numpy-fft.md), and `backchain.numpy.random` (NumPy's random module, "
              "passed through: random numbers are constants).", ""]
