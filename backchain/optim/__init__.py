@@ -13,6 +13,9 @@ from .sgd import SGD
 from .adam import Adam, AdamW
 from .rmsprop import RMSprop, Adagrad
 from .adadelta import Adadelta
+from .adam_variants import Adamax, NAdam, RAdam
+from .sgd_variants import ASGD, Rprop
 from . import lr_scheduler
 
-__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "lr_scheduler"]
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD", "Rprop",
+           "lr_scheduler"]

@@ -1,0 +1,47 @@
+"""The optimizers PyTorch programs use, through backchain.torch, against torch.optim: the same weights
+after every step of a small problem (float32, weight decay and the other options included)."""
+import numpy as np
+import pytest
+import torch
+
+import backchain.torch as bt
+
+CASES = [
+    ("Adadelta", dict(lr=0.5, rho=0.8, weight_decay=0.1)),
+    ("Adamax", dict()),
+    ("Adamax", dict(lr=0.05, betas=(0.8, 0.99), weight_decay=0.1, maximize=True)),
+    ("NAdam", dict(lr=0.05)),
+    ("NAdam", dict(lr=0.05, weight_decay=0.1, momentum_decay=0.01)),
+    ("NAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("RAdam", dict(lr=0.05)),
+    ("RAdam", dict(lr=0.05, betas=(0.9, 0.8), weight_decay=0.1)),
+    ("RAdam", dict(lr=0.05, weight_decay=0.1, decoupled_weight_decay=True)),
+    ("ASGD", dict(lr=0.05, t0=5)),
+    ("ASGD", dict(lr=0.05, lambd=0.01, alpha=0.5, weight_decay=0.1)),
+    ("Rprop", dict(lr=0.05)),
+    ("Rprop", dict(lr=0.05, etas=(0.3, 1.5), step_sizes=(1e-3, 0.1), maximize=True)),
+]
+
+
+@pytest.mark.parametrize("name, kwargs", CASES, ids=[f"{n}-{i}" for i, (n, _) in enumerate(CASES)])
+def test_optimizer_steps_match_torch(name, kwargs):
+    w0 = np.random.default_rng(0).standard_normal((3, 4)).astype(np.float32)
+    tw, bw = torch.tensor(w0, requires_grad=True), bt.tensor(w0, requires_grad=True)
+    topt, bopt = getattr(torch.optim, name)([tw], **kwargs), getattr(bt.optim, name)([bw], **kwargs)
+    for step in range(25):
+        for w, opt, T in ((tw, topt, torch), (bw, bopt, bt)):
+            opt.zero_grad()
+            (T.sin(3 * w) * w + w ** 2).sum().backward()
+            opt.step()
+        np.testing.assert_allclose(bw.detach().numpy(), tw.detach().numpy(), rtol=2e-6, atol=2e-7,
+                                   err_msg=f"{name} step {step}")
+    if name == "ASGD":  # the running average too
+        np.testing.assert_allclose(bopt.state[bw]["ax"], topt.state[tw]["ax"].numpy(), rtol=2e-6, atol=2e-7)
+
+
+def test_optimizers_reject_bad_hyperparameters():
+    w = bt.zeros(2, requires_grad=True)
+    for make in (lambda: bt.optim.NAdam([w], betas=(1.0, 0.9)), lambda: bt.optim.RAdam([w], eps=-1.0),
+                 lambda: bt.optim.Adadelta([w], rho=1.5)):
+        with pytest.raises(ValueError):
+            make()
