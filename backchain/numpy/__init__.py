@@ -23,7 +23,7 @@ from .._rules.shape import *  # noqa: F401,F403
 from .._rules.indexing import *  # noqa: F401,F403
 from .._rules.linalg import *  # noqa: F401,F403
 from .._rules.numerics import *  # noqa: F401,F403
-from ._nondiff import FUNCTIONS as _NONDIFF, OWN as _OWN
+from ._nondiff import FUNCTIONS as _NONDIFF, OWN as _OWN, LAZY as _LAZY
 
 # NumPy 2's array-API names for the same functions (np.acos is np.arccos, and so on)
 acos, asin, atan, atan2 = arccos, arcsin, arctan, arctan2  # noqa: F405
@@ -77,6 +77,8 @@ del _EX, _EX_LINALG, _EX_FFT
 
 
 def __getattr__(name):
+    if name in _LAZY:  # NumPy's submodules (numpy.testing, numpy.ma...), imported when first asked for
+        return getattr(_np, name)
     if hasattr(_np, name):
         raise AttributeError(
             f"backchain.numpy has no differentiable '{name}'. Use numpy.{name} on plain arrays "

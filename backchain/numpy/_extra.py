@@ -14,7 +14,6 @@ from numpy.lib._arraysetops_impl import UniqueAllResult, UniqueCountsResult, Uni
 from .. import numpy as bnp
 from .._core.primitive import _holds_tensor
 from .._core.tensor import Tensor
-from .._rules.special import i0 as _i0
 from ._arraylike import stacked
 
 __all__ = [
@@ -408,7 +407,11 @@ def i0(x):
     array([0.       , 0.5651591])
     """
     x = stacked(x)
-    return _i0(x) if isinstance(x, Tensor) else np.i0(x)
+    if not isinstance(x, Tensor):
+        return np.i0(x)
+    from .._rules.special import i0 as scipy_i0  # imports SciPy: only when a Tensor needs it
+
+    return scipy_i0(x)
 
 
 def unwrap(p, discont=None, axis=-1, *, period=2 * np.pi):

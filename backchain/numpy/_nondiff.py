@@ -122,4 +122,8 @@ NUMPY_OWN = [
     "char", "core", "ctypeslib", "dtypes", "emath", "exceptions", "f2py", "lib", "ma", "polynomial", "rec",
     "strings", "testing", "typing",
 ]
-OWN = {name: getattr(np, name) for name in NUMPY_OWN if hasattr(np, name)}
+# NumPy imports these submodules on first access (testing, f2py, ma...: a tenth of a second in all), so
+# backchain.numpy hands them out from its module __getattr__ rather than at import.
+LAZY = {"char", "core", "ctypeslib", "dtypes", "emath", "exceptions", "f2py", "lib", "ma", "polynomial", "rec",
+        "strings", "testing", "typing"}
+OWN = {name: getattr(np, name) for name in NUMPY_OWN if name not in LAZY}
