@@ -17,7 +17,8 @@ from collections import Counter
 from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "StepLR", "MultiStepLR", "ExponentialLR", "CosineAnnealingLR", "LinearLR", "OneCycleLR",
-           "ReduceLROnPlateau"]
+           "ReduceLROnPlateau", "LambdaLR", "MultiplicativeLR", "ConstantLR", "PolynomialLR",
+           "CosineAnnealingWarmRestarts", "SequentialLR", "ChainedScheduler"]
 
 _BEFORE_OPTIMIZER = (
     "Detected call of `lr_scheduler.step()` before `optimizer.step()`. You should call them in the order "
@@ -595,3 +596,285 @@ class ReduceLROnPlateau(LRScheduler):
     def load_state_dict(self, state_dict):
         super().load_state_dict(state_dict)
         self._init_is_better(self.mode, self.threshold, self.threshold_mode)
+
+
+class LambdaLR(LRScheduler):
+    """The learning rate is the initial one times ``lr_lambda(epoch)`` (one function, or one per group).
+
+    ``state_dict()`` leaves the functions out (they are code, not data), as PyTorch does for plain
+    functions and lambdas.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> opt = bc.optim.SGD([bc.tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> sched = bc.optim.lr_scheduler.LambdaLR(opt, lambda epoch: 0.5 ** epoch)
+    >>> lrs = []
+    >>> for _ in range(3):
+    ...     opt.step(); sched.step(); lrs.append(sched.get_last_lr()[0])
+    >>> lrs
+    [0.5, 0.25, 0.125]
+    """
+
+    def __init__(self, optimizer, lr_lambda, last_epoch=-1):
+        self.lr_lambdas = _per_group("lr_lambda", optimizer, lr_lambda)
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        self._warn_outside_step()
+        return [base_lr * fn(self.last_epoch) for fn, base_lr in zip(self.lr_lambdas, self.base_lrs)]
+
+    def state_dict(self):
+        return {k: v for k, v in super().state_dict().items() if k != "lr_lambdas"}
+
+
+class MultiplicativeLR(LambdaLR):
+    """Multiply the learning rate by ``lr_lambda(epoch)`` at every epoch after the first.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> opt = bc.optim.SGD([bc.tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> sched = bc.optim.lr_scheduler.MultiplicativeLR(opt, lambda epoch: 0.9)
+    >>> for _ in range(2):
+    ...     opt.step(); sched.step()
+    >>> round(sched.get_last_lr()[0], 6)
+    0.81
+    """
+
+    def get_lr(self):
+        self._warn_outside_step()
+        if self.last_epoch > 0:
+            return [group["lr"] * fn(self.last_epoch)
+                    for fn, group in zip(self.lr_lambdas, self.optimizer.param_groups)]
+        return [group["lr"] for group in self.optimizer.param_groups]
+
+
+class ConstantLR(LRScheduler):
+    """The learning rate times ``factor`` until epoch ``total_iters``, then the learning rate itself.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> opt = bc.optim.SGD([bc.tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> sched = bc.optim.lr_scheduler.ConstantLR(opt, factor=0.5, total_iters=2)
+    >>> lrs = [sched.get_last_lr()[0]]
+    >>> for _ in range(3):
+    ...     opt.step(); sched.step(); lrs.append(sched.get_last_lr()[0])
+    >>> lrs
+    [0.5, 0.5, 1.0, 1.0]
+    """
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        if not 0 < factor <= 1:
+            raise ValueError(f"ConstantLR: constant factor expected to be between 0 and 1, got {factor}")
+        self.factor, self.total_iters = factor, total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        self._warn_outside_step()
+        lrs = [group["lr"] for group in self.optimizer.param_groups]
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in lrs]
+        if self.last_epoch != self.total_iters:
+            return lrs
+        return [lr * (1.0 / self.factor) for lr in lrs]
+
+    def _get_closed_form_lr(self):
+        return [base_lr * (self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor))
+                for base_lr in self.base_lrs]
+
+
+class PolynomialLR(LRScheduler):
+    """Decay the learning rate as ``(1 - epoch / total_iters) ** power`` until ``total_iters``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> opt = bc.optim.SGD([bc.tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> sched = bc.optim.lr_scheduler.PolynomialLR(opt, total_iters=4, power=1.0)
+    >>> lrs = []
+    >>> for _ in range(5):
+    ...     opt.step(); sched.step(); lrs.append(round(sched.get_last_lr()[0], 6))
+    >>> lrs
+    [0.75, 0.5, 0.25, 0.0, 0.0]
+    """
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        self.total_iters, self.power = total_iters, power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        self._warn_outside_step()
+        lrs = [group["lr"] for group in self.optimizer.param_groups]
+        if self.last_epoch == 0 or self.last_epoch > self.total_iters:
+            return lrs
+        decay = ((1.0 - self.last_epoch / self.total_iters) /
+                 (1.0 - (self.last_epoch - 1) / self.total_iters)) ** self.power
+        return [lr * decay for lr in lrs]
+
+    def _get_closed_form_lr(self):
+        return [base_lr * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
+                for base_lr in self.base_lrs]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """Cosine annealing from the initial rate to ``eta_min`` over ``T_0`` epochs, then restarts, each period
+    ``T_mult`` times the last (SGDR, Loshchilov and Hutter).
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> opt = bc.optim.SGD([bc.tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> sched = bc.optim.lr_scheduler.CosineAnnealingWarmRestarts(opt, T_0=2)
+    >>> lrs = []
+    >>> for _ in range(4):
+    ...     opt.step(); sched.step(); lrs.append(round(sched.get_last_lr()[0], 6))
+    >>> lrs
+    [0.5, 1.0, 0.5, 1.0]
+    """
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        if T_0 <= 0 or not isinstance(T_0, int):
+            raise ValueError(f"CosineAnnealingWarmRestarts: expected a positive integer T_0, got {T_0!r}")
+        if T_mult < 1 or not isinstance(T_mult, int):
+            raise ValueError(f"CosineAnnealingWarmRestarts: expected an integer T_mult >= 1, got {T_mult!r}")
+        self.T_0, self.T_i, self.T_mult, self.eta_min = T_0, T_0, T_mult, eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        self._warn_outside_step()
+        return [self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+                for base_lr in self.base_lrs]
+
+    def step(self, epoch=None):
+        """One epoch further (or to ``epoch``, a float for a fraction of one, as PyTorch allows here)."""
+        if self._step_count == 1 and not getattr(self.optimizer, "_opt_called", False):
+            warnings.warn(_BEFORE_OPTIMIZER, UserWarning, stacklevel=2)
+        self._step_count += 1
+        if epoch is None and self.last_epoch < 0:
+            epoch = 0
+        if epoch is None:
+            epoch = self.last_epoch + 1
+            self.T_cur = self.T_cur + 1
+            if self.T_cur >= self.T_i:
+                self.T_cur = self.T_cur - self.T_i
+                self.T_i = self.T_i * self.T_mult
+        else:
+            if epoch < 0:
+                raise ValueError(f"CosineAnnealingWarmRestarts: expected a non-negative epoch, got {epoch}")
+            if epoch >= self.T_0:
+                if self.T_mult == 1:
+                    self.T_cur = epoch % self.T_0
+                else:
+                    n = int(math.log((epoch / self.T_0 * (self.T_mult - 1) + 1), self.T_mult))
+                    self.T_cur = epoch - self.T_0 * (self.T_mult ** n - 1) / (self.T_mult - 1)
+                    self.T_i = self.T_0 * self.T_mult ** n
+            else:
+                self.T_i = self.T_0
+                self.T_cur = epoch
+        self.last_epoch = math.floor(epoch)
+        self._get_lr_called_within_step = True
+        try:
+            values = self.get_lr()
+        finally:
+            self._get_lr_called_within_step = False
+        for group, lr in zip(self.optimizer.param_groups, values):
+            group["lr"] = lr
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+
+class SequentialLR(LRScheduler):
+    """Run ``schedulers`` one after another, switching at the epochs in ``milestones``.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> opt = bc.optim.SGD([bc.tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> warm = bc.optim.lr_scheduler.LinearLR(opt, start_factor=0.5, total_iters=2)
+    >>> decay = bc.optim.lr_scheduler.ExponentialLR(opt, gamma=0.5)
+    >>> sched = bc.optim.lr_scheduler.SequentialLR(opt, [warm, decay], milestones=[2])
+    >>> lrs = [sched.get_last_lr()[0]]
+    >>> for _ in range(4):
+    ...     opt.step(); sched.step(); lrs.append(sched.get_last_lr()[0])
+    >>> lrs
+    [0.5, 0.75, 1.0, 0.5, 0.25]
+    """
+
+    def __init__(self, optimizer, schedulers, milestones, last_epoch=-1):
+        _check_optimizer(optimizer, "SequentialLR")
+        if len(schedulers) < 1 or any(s.optimizer is not optimizer for s in schedulers):
+            raise ValueError("SequentialLR: expected at least one scheduler, all of the optimizer given")
+        if len(milestones) != len(schedulers) - 1:
+            raise ValueError(f"SequentialLR: expected {len(schedulers) - 1} milestones (one fewer than the "
+                             f"schedulers), got {len(milestones)}")
+        self._schedulers, self._milestones = list(schedulers), list(milestones)
+        self.last_epoch = last_epoch + 1
+        self.optimizer = optimizer
+        for group in optimizer.param_groups:  # undo the first steps the schedulers took when they were made
+            group["lr"] = group["initial_lr"]
+        for s in self._schedulers:
+            s.last_epoch -= 1
+        self._schedulers[0]._initial_step()
+        self._last_lr = self._schedulers[0].get_last_lr()
+
+    def step(self):
+        self.last_epoch += 1
+        idx = bisect_right(self._milestones, self.last_epoch)
+        scheduler = self._schedulers[idx]
+        if idx > 0 and self._milestones[idx - 1] == self.last_epoch:
+            with warnings.catch_warnings():  # PyTorch restarts the next schedule with step(0) too
+                warnings.simplefilter("ignore")
+                scheduler.step(0)
+        else:
+            scheduler.step()
+        self._last_lr = scheduler.get_last_lr()
+
+    def state_dict(self):
+        state = {k: v for k, v in self.__dict__.items() if k not in ("optimizer", "_schedulers")}
+        state["_schedulers"] = [s.state_dict() for s in self._schedulers]
+        return state
+
+    def load_state_dict(self, state_dict):
+        state = dict(state_dict)
+        saved = state.pop("_schedulers")
+        self.__dict__.update(state)
+        for s, sd in zip(self._schedulers, saved):
+            s.load_state_dict(sd)
+
+
+class ChainedScheduler(LRScheduler):
+    """Step several schedulers together, each multiplying into the learning rate.
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> opt = bc.optim.SGD([bc.tensor([1.0], requires_grad=True)], lr=1.0)
+    >>> sched = bc.optim.lr_scheduler.ChainedScheduler([bc.optim.lr_scheduler.ConstantLR(opt, 0.5, 2),
+    ...                                                bc.optim.lr_scheduler.ExponentialLR(opt, 0.9)])
+    >>> for _ in range(2):
+    ...     opt.step(); sched.step()
+    >>> round(sched.get_last_lr()[0], 6)
+    0.81
+    """
+
+    def __init__(self, schedulers, optimizer=None):
+        if len(schedulers) < 1:
+            raise ValueError("ChainedScheduler: expected at least one scheduler")
+        self.optimizer = optimizer if optimizer is not None else schedulers[0].optimizer
+        self._schedulers = list(schedulers)
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def step(self):
+        for s in self._schedulers:
+            s.step()
+        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+
+    def state_dict(self):
+        return {"_schedulers": [s.state_dict() for s in self._schedulers], "_last_lr": list(self._last_lr)}
+
+    def load_state_dict(self, state_dict):
+        for s, sd in zip(self._schedulers, state_dict["_schedulers"]):
+            s.load_state_dict(sd)
+        self._last_lr = list(state_dict["_last_lr"])

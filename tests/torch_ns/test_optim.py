@@ -45,3 +45,36 @@ def test_optimizers_reject_bad_hyperparameters():
                  lambda: bt.optim.Adadelta([w], rho=1.5)):
         with pytest.raises(ValueError):
             make()
+
+
+def _schedule(T, make, epochs=12):
+    w = T.zeros(2, requires_grad=True)
+    opt = T.optim.SGD([w, ], lr=0.8)
+    sched = make(T, opt)
+    lrs = [sched.get_last_lr()[0]]
+    for _ in range(epochs):
+        opt.step()
+        sched.step()
+        lrs.append(sched.get_last_lr()[0])
+    return lrs
+
+
+SCHEDULES = [
+    ("LambdaLR", lambda T, o: T.optim.lr_scheduler.LambdaLR(o, lambda e: 1 / (e + 1))),
+    ("MultiplicativeLR", lambda T, o: T.optim.lr_scheduler.MultiplicativeLR(o, lambda e: 0.9)),
+    ("ConstantLR", lambda T, o: T.optim.lr_scheduler.ConstantLR(o, factor=0.3, total_iters=4)),
+    ("PolynomialLR", lambda T, o: T.optim.lr_scheduler.PolynomialLR(o, total_iters=7, power=2.0)),
+    ("CosineAnnealingWarmRestarts", lambda T, o: T.optim.lr_scheduler.CosineAnnealingWarmRestarts(
+        o, T_0=3, T_mult=2, eta_min=0.01)),
+    ("SequentialLR", lambda T, o: T.optim.lr_scheduler.SequentialLR(
+        o, [T.optim.lr_scheduler.LinearLR(o, start_factor=0.1, total_iters=3),
+            T.optim.lr_scheduler.CosineAnnealingLR(o, T_max=6)], milestones=[3])),
+    ("ChainedScheduler", lambda T, o: T.optim.lr_scheduler.ChainedScheduler(
+        [T.optim.lr_scheduler.ConstantLR(o, factor=0.5, total_iters=3),
+         T.optim.lr_scheduler.ExponentialLR(o, gamma=0.8)])),
+]
+
+
+@pytest.mark.parametrize("name, make", SCHEDULES, ids=[s[0] for s in SCHEDULES])
+def test_schedulers_match_torch(name, make):
+    np.testing.assert_allclose(_schedule(bt, make), _schedule(torch, make), rtol=1e-12, atol=1e-15)
