@@ -49,9 +49,12 @@ def _data(x):
 
 
 def _log(p):
-    """``log(p)``: -inf where p == 0 (a cdf or sf outside the support), without a warning, as in SciPy."""
-    with np.errstate(divide="ignore"):
+    """``log(p)``: -inf where p == 0 (a cdf or sf outside the support), as in SciPy, with no warning
+    forward or backward (no gradient flows there: the log reads 1 in place of the 0)."""
+    zero = _data(p) == 0
+    if not zero.any():
         return bnp.log(p)
+    return bnp.where(zero, -np.inf, bnp.log(bnp.where(zero, 1.0, p)))
 
 
 def _promote(*xs):
