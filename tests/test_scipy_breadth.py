@@ -146,6 +146,15 @@ def test_bessel_order_has_no_derivative(name, error):
         bc.jvp(lambda v: getattr(S, name)(v, 1.3), (2.0,), (1.0,))
 
 
+def test_ive_at_zero_follows_i0e_and_i1e():
+    """ive = iv exp(-|x|) has a corner at 0 for v == 0 (min-norm 0, as i0e) and the limit 1/2 for v == 1
+    (as i1e); the kink table states it."""
+    g = bc.grad(lambda x: S.ive(np.array([0.0, 1.0, 2.0]), x).sum())(np.zeros(3))
+    np.testing.assert_array_equal(g, [0.0, 0.5, 0.0])
+    assert float(bc.grad(S.i0e)(0.0)) == g[0] and float(bc.grad(S.i1e)(0.0)) == g[1]
+    assert "scipy.special.ive" in str(bc.kinks.table())
+
+
 def test_polygamma_order_has_no_derivative():
     with pytest.raises(ValueError, match=r"polygamma: no derivative with respect to n \(the integer order\)"):
         bc.grad(lambda n: S.polygamma(n, 1.5))(1.0)
