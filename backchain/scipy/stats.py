@@ -89,11 +89,10 @@ class _Dist:
 def _pass_through(what, fn, *args, **kwargs):
     """SciPy's ``fn``: on Tensors' data for ``rvs`` (draws are constants), refused on differentiable ones
     otherwise (backchain has no rule for it)."""
-    leaves = tree_flatten([list(args), kwargs])[0]
+    leaves, rebuild = tree_flatten([list(args), kwargs])
     if not what.endswith(".rvs") and any(isinstance(v, Tensor) and v.requires_grad for v in leaves):
         raise NotImplementedError(f"{what}: backchain has no derivative rule for it; SciPy's is served on plain "
                                   "values only")
-    leaves, rebuild = tree_flatten([list(args), kwargs])
     args, kwargs = rebuild([v.data if isinstance(v, Tensor) else v for v in leaves])
     return fn(*args, **kwargs)
 
