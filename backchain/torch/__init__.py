@@ -98,7 +98,8 @@ def _submodule(name):
     return importlib.import_module(f".{name}", __name__)
 
 
-_LAZY = ("nn", "optim", "utils", "autograd", "cuda", "backends", "func", "serialization", "mps", "accelerator")
+_LAZY = ("nn", "optim", "utils", "autograd", "cuda", "backends", "func", "serialization", "mps", "accelerator",
+         "linalg")
 
 
 __all__ = _ops.__all__ + [

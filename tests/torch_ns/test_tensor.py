@@ -178,6 +178,26 @@ CASES = [
     ("max_pool_layer_ties", lambda T, x: T.nn.MaxPool2d(2, ceil_mode=True)((x - x.detach()).view(1, 1, 3, 4))),
     ("adaptive_max_pool_ties", lambda T, x: T.nn.AdaptiveMaxPool2d(2)((x - x.detach()).view(1, 1, 3, 4))),
     ("max_dim_ties", lambda T, x: (x - x.detach()).max(1).values),
+    ("linalg_norm", lambda T, x: T.linalg.norm(x)),
+    ("linalg_norm_ord", lambda T, x: T.linalg.norm(x, ord="nuc")),
+    ("linalg_vector_norm_dim", lambda T, x: T.linalg.vector_norm(x, ord=3, dim=1)),
+    ("linalg_vector_norm_dims", lambda T, x: T.linalg.vector_norm(x, dim=(0, 1), keepdim=True)),
+    ("linalg_matrix_norm", lambda T, x: T.linalg.matrix_norm(x, ord=1)),
+    ("linalg_inv", lambda T, x: T.linalg.inv(x @ x.t() + T.eye(3))),
+    ("linalg_det", lambda T, x: T.linalg.det(x[:, :3])),
+    ("linalg_slogdet", lambda T, x: T.linalg.slogdet(x @ x.t() + T.eye(3)).logabsdet),
+    ("linalg_solve", lambda T, x: T.linalg.solve(x @ x.t() + T.eye(3), x)),
+    ("linalg_solve_right", lambda T, x: T.linalg.solve(x[:, :3] + 3 * T.eye(3), x[:2, :3], left=False)),
+    ("linalg_eigvalsh", lambda T, x: T.linalg.eigvalsh(x @ x.t())),
+    ("linalg_svdvals", lambda T, x: T.linalg.svdvals(x)),
+    ("linalg_cholesky", lambda T, x: T.linalg.cholesky(x @ x.t() + T.eye(3))),
+    ("linalg_cholesky_upper", lambda T, x: T.linalg.cholesky(x @ x.t() + T.eye(3), upper=True)),
+    # in float64: in float32 the derivatives of these decompositions differ from PyTorch's by rounding (~1e-5)
+    ("linalg_qr_r", lambda T, x: T.linalg.qr(x.t().double()).R),
+    ("linalg_pinv", lambda T, x: T.linalg.pinv(x.double())),
+    ("linalg_matrix_power", lambda T, x: T.linalg.matrix_power(x[:, :3], 3)),
+    ("linalg_multi_dot", lambda T, x: T.linalg.multi_dot([x, x.t(), x])),
+    ("linalg_matrix_rank", lambda T, x: T.linalg.matrix_rank(x)),
 ]
 
 CREATION = [

@@ -1,0 +1,249 @@
+"""``torch.linalg``: PyTorch's linear-algebra names and signatures over ``backchain.numpy.linalg``
+(results are torch Tensors; decompositions return PyTorch's named tuples)."""
+import collections
+
+import numpy as np
+
+import backchain.numpy as bnp
+from ._ops import _t
+from ._tensor import wrap_result
+
+__all__ = ["norm", "vector_norm", "matrix_norm", "inv", "det", "slogdet", "solve", "eigh", "eigvalsh", "svd",
+           "svdvals", "qr", "cholesky", "pinv", "matrix_rank", "matrix_power", "multi_dot", "cross", "lstsq"]
+
+_SlogdetResult = collections.namedtuple("slogdet", ["sign", "logabsdet"])
+_EighResult = collections.namedtuple("eigh", ["eigenvalues", "eigenvectors"])
+_SVDResult = collections.namedtuple("svd", ["U", "S", "Vh"])
+_QRResult = collections.namedtuple("qr", ["Q", "R"])
+
+
+def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
+    """The vector ``ord``-norm over ``dim`` (all elements when None).
+
+    >>> import backchain.torch as torch
+    >>> torch.linalg.vector_norm(torch.tensor([[3.0, 4.0], [0.0, 0.0]]), dim=1)
+    tensor([5., 0.])
+    """
+    a = _t(x) if dtype is None else _t(x).type(dtype)
+    if dim is None:
+        out = bnp.linalg.norm(bnp.reshape(a, (-1,)), ord=ord)
+        return bnp.reshape(out, (1,) * a.ndim) if keepdim else out
+    if isinstance(dim, (tuple, list)):
+        axes = tuple(dim)
+        if ord == 2:
+            return bnp.sqrt(bnp.sum(a * a, axis=axes, keepdims=keepdim))
+        if ord in (np.inf, -np.inf):
+            return (bnp.amax if ord > 0 else bnp.amin)(bnp.abs(a), axis=axes, keepdims=keepdim)
+        return bnp.sum(bnp.abs(a) ** ord, axis=axes, keepdims=keepdim) ** (1.0 / ord)
+    return bnp.linalg.norm(a, ord=ord, axis=dim, keepdims=keepdim)
+
+
+def matrix_norm(A, ord="fro", dim=(-2, -1), keepdim=False, *, dtype=None):
+    """The matrix ``ord``-norm over the two dimensions ``dim``.
+
+    >>> import backchain.torch as torch
+    >>> torch.linalg.matrix_norm(torch.tensor([[3.0, 0.0], [0.0, 4.0]]), ord=2)
+    tensor(4.)
+    """
+    a = _t(A) if dtype is None else _t(A).type(dtype)
+    return bnp.linalg.norm(a, ord=ord, axis=tuple(dim), keepdims=keepdim)
+
+
+def norm(A, ord=None, dim=None, keepdim=False, *, dtype=None):
+    """A vector norm (``dim`` an int, or a 1-d input), a matrix norm (``dim`` a pair, or a 2-d input), or the
+    2-norm of all elements (``ord`` and ``dim`` None).
+
+    >>> import backchain.torch as torch
+    >>> torch.linalg.norm(torch.tensor([[3.0, 4.0], [6.0, 8.0]])), torch.linalg.norm(torch.ones(4), ord=1)
+    (tensor(11.1803), tensor(4.))
+    """
+    a = _t(A)
+    if isinstance(dim, int) or dim is None and a.ndim == 1 and ord is not None:
+        return vector_norm(a, 2 if ord is None else ord, dim, keepdim, dtype=dtype)
+    if ord is None:
+        return vector_norm(a, 2, dim, keepdim, dtype=dtype)
+    return matrix_norm(a, ord, (-2, -1) if dim is None else dim, keepdim, dtype=dtype)
+
+
+def inv(A):
+    """The inverse of a square matrix (or a batch).
+
+    >>> import backchain.torch as torch
+    >>> torch.linalg.inv(torch.tensor([[2.0, 0.0], [0.0, 4.0]]))
+    tensor([[0.5000, 0.0000],
+            [0.0000, 0.2500]])
+    """
+    return bnp.linalg.inv(_t(A))
+
+
+def det(A):
+    """The determinant.
+
+    >>> import backchain.torch as torch
+    >>> torch.linalg.det(torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    tensor(-2.)
+    """
+    return bnp.linalg.det(_t(A))
+
+
+def slogdet(A):
+    """``(sign, logabsdet)`` of the determinant.
+
+    >>> import backchain.torch as torch
+    >>> torch.linalg.slogdet(torch.tensor([[1.0, 2.0], [3.0, 4.0]])).logabsdet
+    tensor(0.6931)
+    """
+    sign, logabs = bnp.linalg.slogdet(_t(A))
+    return _SlogdetResult(wrap_result(sign), logabs)
+
+
+def solve(A, B, *, left=True):
+    """The solution ``X`` of ``A X = B`` (``X A = B`` with ``left=False``).
+
+    >>> import backchain.torch as torch
+    >>> torch.linalg.solve(torch.tensor([[2.0, 0.0], [0.0, 4.0]]), torch.tensor([2.0, 2.0]))
+    tensor([1.0000, 0.5000])
+    """
+    a, b = _t(A), _t(B)
+    if left:
+        return bnp.linalg.solve(a, b)
+    return bnp.swapaxes(bnp.linalg.solve(bnp.swapaxes(a, -1, -2), bnp.swapaxes(b, -1, -2)), -1, -2)
+
+
+def eigh(A, UPLO="L"):
+    """``(eigenvalues, eigenvectors)`` of a symmetric matrix, eigenvalues ascending.
+
+    >>> import backchain.torch as torch
+    >>> torch.linalg.eigh(torch.tensor([[2.0, 1.0], [1.0, 2.0]])).eigenvalues
+    tensor([1., 3.])
+    """
+    w, v = bnp.linalg.eigh(_t(A), UPLO=UPLO)
+    return _EighResult(w, v)
+
+
+def eigvalsh(A, UPLO="L"):
+    """The eigenvalues of a symmetric matrix, ascending.
+
+    >>> import backchain.torch as torch
+    >>> torch.linalg.eigvalsh(torch.tensor([[2.0, 1.0], [1.0, 2.0]]))
+    tensor([1., 3.])
+    """
+    return bnp.linalg.eigvalsh(_t(A), UPLO=UPLO)
+
+
+def svd(A, full_matrices=True):
+    """``(U, S, Vh)`` with ``A = U diag(S) Vh``.
+
+    >>> import backchain.torch as torch
+    >>> torch.linalg.svd(torch.tensor([[3.0, 0.0], [0.0, -2.0]])).S
+    tensor([3., 2.])
+    """
+    u, s, vh = bnp.linalg.svd(_t(A), full_matrices=full_matrices)
+    return _SVDResult(u, s, vh)
+
+
+def svdvals(A):
+    """The singular values, descending.
+
+    >>> import backchain.torch as torch
+    >>> torch.linalg.svdvals(torch.tensor([[3.0, 0.0], [0.0, -2.0]]))
+    tensor([3., 2.])
+    """
+    return bnp.linalg.svdvals(_t(A))
+
+
+def qr(A, mode="reduced"):
+    """``(Q, R)`` with ``A = Q R``.
+
+    >>> import backchain.torch as torch
+    >>> q, r = torch.linalg.qr(torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    >>> torch.allclose(q @ r, torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    True
+    """
+    q, r = bnp.linalg.qr(_t(A), mode=mode)
+    return _QRResult(q, r)
+
+
+def cholesky(A, *, upper=False):
+    """The lower (or upper) Cholesky factor.
+
+    >>> import backchain.torch as torch
+    >>> torch.linalg.cholesky(torch.tensor([[4.0, 2.0], [2.0, 2.0]]))
+    tensor([[2., 0.],
+            [1., 1.]])
+    """
+    low = bnp.linalg.cholesky(_t(A))
+    return bnp.swapaxes(low, -1, -2) if upper else low
+
+
+def pinv(A, *, rcond=None, hermitian=False):
+    """The pseudo-inverse.
+
+    >>> import backchain.torch as torch
+    >>> torch.linalg.pinv(torch.tensor([[2.0, 0.0], [0.0, 0.0]]))
+    tensor([[0.5000, 0.0000],
+            [0.0000, 0.0000]])
+    """
+    kw = {} if rcond is None else {"rcond": rcond}
+    return bnp.linalg.pinv(_t(A), hermitian=hermitian, **kw)
+
+
+def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
+    """The numerical rank (int64).
+
+    >>> import backchain.torch as torch
+    >>> torch.linalg.matrix_rank(torch.tensor([[1.0, 2.0], [2.0, 4.0]]))
+    tensor(1)
+    """
+    a = np.asarray(_t(A).data)
+    tol = None
+    if atol is not None or rtol is not None:  # PyTorch's max(atol, rtol * largest singular value)
+        s = np.linalg.svd(a, compute_uv=False, hermitian=hermitian)
+        tol = np.maximum(atol or 0.0, (rtol or 0.0) * s.max(axis=-1))
+    return wrap_result(np.asarray(np.linalg.matrix_rank(a, tol=tol, hermitian=hermitian), dtype=np.int64))
+
+
+def matrix_power(A, n):
+    """``A`` to the integer power ``n``.
+
+    >>> import backchain.torch as torch
+    >>> torch.linalg.matrix_power(torch.tensor([[1.0, 1.0], [0.0, 1.0]]), 3)
+    tensor([[1., 3.],
+            [0., 1.]])
+    """
+    return bnp.linalg.matrix_power(_t(A), n)
+
+
+def multi_dot(tensors):
+    """The product of a list of matrices, in the cheapest order.
+
+    >>> import backchain.torch as torch
+    >>> torch.linalg.multi_dot([torch.ones(2, 3), torch.ones(3, 4), torch.ones(4, 1)])
+    tensor([[12.],
+            [12.]])
+    """
+    return bnp.linalg.multi_dot([_t(t) for t in tensors])
+
+
+def cross(input, other, *, dim=-1):
+    """The cross product of 3-vectors along ``dim``.
+
+    >>> import backchain.torch as torch
+    >>> torch.linalg.cross(torch.tensor([1.0, 0.0, 0.0]), torch.tensor([0.0, 1.0, 0.0]))
+    tensor([0., 0., 1.])
+    """
+    return bnp.cross(_t(input), _t(other), axis=dim)
+
+
+def lstsq(A, B, rcond=None, *, driver=None):
+    """The least-squares solution of ``A X = B``, as ``(solution, residuals, rank, singular_values)``.
+
+    >>> import backchain.torch as torch
+    >>> A = torch.tensor([[1.0, 0.0], [0.0, 2.0], [0.0, 0.0]])
+    >>> torch.linalg.lstsq(A, torch.tensor([[1.0], [2.0], [0.0]])).solution
+    tensor([[1.],
+            [1.]])
+    """
+    x, res, rank, sv = bnp.linalg.lstsq(_t(A), _t(B), rcond=rcond)
+    return collections.namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])(
+        x, wrap_result(res), wrap_result(np.asarray(rank, dtype=np.int64)), wrap_result(sv))
