@@ -46,7 +46,8 @@ import numpy as np
 from ._core import primitive as _pm
 
 __all__ = ["policy", "set_policy", "get_policy", "reset_policy", "DEFAULTS", "count", "KinkCounts",
-           "table", "markdown", "register", "Row", "tie_weights", "binary_tie"]
+           "table", "markdown", "register", "Row", "tie_weights", "binary_tie",
+           "directional", "lexicographic", "verify", "VerifyReport", "LDError"]
 
 
 # -- policy ------------------------------------------------------------------------------
@@ -1021,3 +1022,258 @@ def _fill(text):
         raise ValueError(f"kinks: the page has no '{_START.strip()}' / '{_END}' markers")
     head, rest = text.split(_START, 1)
     return head + _START + markdown() + "\n" + _END + rest.split(_END, 1)[1]
+
+
+# -- the truth at kinks: one-sided directional and lexicographic derivatives (backchain/_ld.py) --
+
+def __getattr__(name):  # LDError: ValueError's subclass for points without an LD-derivative (backchain/_ld.py)
+    if name == "LDError":
+        from ._ld import LDError
+
+        return LDError
+    raise AttributeError(f"module 'backchain.kinks' has no attribute {name!r}")
+
+
+def _as_float(x, what):
+    from ._core.tensor import Tensor
+
+    x = np.asarray(x.data if isinstance(x, Tensor) else x)
+    if x.dtype.kind not in "fc":
+        x = x.astype(np.float64)
+    return x
+
+
+def directional(f, x, d):
+    """The one-sided directional derivative ``f'(x; d) = lim_{t -> 0+} (f(x + t d) - f(x)) / t``.
+
+    Exact (no differences) for compositions of smooth primitives and the piecewise-smooth ones:
+    abs, relu and its family, maximum/minimum, clip, max/min reductions and max pooling with ties,
+    sort with ties, and norms and standard deviations at zero. At a kink it is the slope of the
+    piece that ``x + t d`` enters, which no single convention gives for every ``d``: for
+    ``abs`` at 0 it is ``|d|``, for ``max(a, b)`` at a tie ``max(a', b')``. Where ``f`` is
+    differentiable it is the ordinary ``J d``. One forward sweep.
+
+    Parameters
+    ----------
+    f : callable
+        A function of one array (or scalar) returning an array, a scalar, or a pytree of them.
+    x, d : array_like
+        The point and the direction, of the same shape.
+
+    Raises
+    ------
+    LDError
+        ``f`` meets a point where a primitive is not Lipschitz (``sqrt`` at 0) or jumps
+        (``floor`` at an integer), or a kink without a one-sided rule (named in the message).
+
+    Examples
+    --------
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> f = lambda x: bnp.abs(x)
+    >>> float(bc.kinks.directional(f, 0.0, 1.0)), float(bc.kinks.directional(f, 0.0, -1.0))
+    (1.0, 1.0)
+    >>> g = lambda x: bnp.max(x)                # a tie between the two entries
+    >>> float(bc.kinks.directional(g, [1.0, 1.0], [0.5, 2.0]))
+    2.0
+    """
+    from ._ld import Sweep
+
+    x = _as_float(x, "directional")
+    d = np.asarray(d, dtype=np.result_type(x, np.float64))
+    if d.shape != x.shape:
+        raise ValueError(f"kinks.directional: the direction has shape {d.shape}, the point {x.shape}")
+    sweep = Sweep(f, (x,), 0)
+    outs = sweep.column(d)
+    vals = [np.zeros(np.shape(o.data if hasattr(o, "data") else o)) if t is None else t
+            for t, o in zip(outs, sweep.out_leaves)]
+    vals = [v[()] if isinstance(v, np.ndarray) and v.ndim == 0 else v for v in vals]
+    return sweep.unflatten(vals)
+
+
+def lexicographic(f, mode="forward"):
+    """The lexicographic derivative (LD-derivative) of ``f``: a generalized derivative at kinks.
+
+    ``lexicographic(f)(x)`` with the identity directions (default) gives an array of the
+    shape ``f(x).shape + x.shape``: the ordinary Jacobian (the gradient, for a scalar ``f``)
+    wherever ``f`` is differentiable, and at kinks an element of the B-subdifferential and of
+    the Clarke Jacobian (Khan and Barton 2015; Nesterov 2005), so a true generalized derivative
+    of the composite, which op-by-op conventions are not: for ``relu(x) - relu(-x)`` (the
+    identity) it gives 1 at 0, where every convention for ``relu'(0)`` gives 0 or 2.
+
+    ``lexicographic(f)(x, directions=M)`` with ``M`` of shape ``(k,) + x.shape`` gives the
+    LD-derivative ``f'(x; M)`` itself, of shape ``f(x).shape + (k,)``: its first column is the
+    directional derivative ``f'(x; M[0])``; at each kink the branch is the one that
+    ``x + t M[0] + t^2 M[1] + ...`` enters as t -> 0+.
+
+    Parameters
+    ----------
+    f : callable
+        A function of one array.
+    mode : {"forward", "lock"}
+        "forward": the vector forward mode, one forward sweep per direction (``x.size``
+        sweeps for the identity). "lock" (branch locking, for a scalar ``f``): forward sweeps
+        only until every kink the point sits on is decided, then one reverse sweep with the
+        branches locked; the same result, at the cost of a gradient when no kink is hit. With
+        ``directions="random"``, one Gaussian direction decides the kinks (any tie it leaves is
+        between pieces equal to first order, with probability one): one forward and one reverse
+        sweep give an element of the B-subdifferential whatever the number of inputs.
+
+    Examples
+    --------
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> from backchain.nn.functional import relu
+    >>> identity = lambda x: relu(x) - relu(-x)
+    >>> float(bc.grad(identity)(0.0)), float(bc.kinks.lexicographic(identity)(0.0))
+    (0.0, 1.0)
+    >>> bc.kinks.lexicographic(lambda x: bnp.abs(x[0]) - bnp.abs(x[1]))(bnp.zeros(2))
+    array([ 1., -1.])
+    """
+    from ._ld import LDError, Sweep
+
+    if mode not in ("forward", "lock"):
+        raise ValueError(f"kinks.lexicographic: mode should be 'forward' or 'lock', got {mode!r}")
+
+    def ld(x, directions=None):
+        x = _as_float(x, "lexicographic")
+        n = x.size
+        random = isinstance(directions, str) and directions == "random"
+        if random and mode != "lock":
+            raise ValueError("kinks.lexicographic: directions='random' is for mode='lock'")
+        if directions is None or random:
+            M = None
+            k = n
+        else:
+            M = np.asarray(directions, dtype=np.result_type(x, np.float64))
+            if M.shape[1:] != x.shape:
+                raise ValueError(f"kinks.lexicographic: directions of shape {M.shape}; expected (k,) + {x.shape}")
+            k = M.shape[0]
+        column = (lambda j: np.eye(1, n, j).reshape(x.shape)) if M is None else (lambda j: M[j])
+        if random:  # one Gaussian direction decides every tie that any direction can (with probability 1)
+            m = np.random.default_rng(0).standard_normal(x.shape)
+            column, k = (lambda j: m), 1
+        sweep = Sweep(f, (x,), 0)
+        if len(sweep.out_leaves) != 1:
+            raise TypeError("kinks.lexicographic: f should return one array (use directional for pytrees)")
+        out_shape = np.shape(np.asarray(sweep.out_leaves[0].data if hasattr(sweep.out_leaves[0], "data")
+                                        else sweep.out_leaves[0]))
+        if mode == "lock":
+            if out_shape != ():
+                raise ValueError(f"kinks.lexicographic(mode='lock'): f should return a scalar, got shape {out_shape}")
+            for j in range(k):
+                if not sweep.undecided():
+                    break
+                sweep.column(column(j))
+            if k < n and not random and sweep.undecided():
+                raise LDError("kinks.lexicographic: the directions leave a kink undecided (they are not "
+                              "of full rank); give directions that span the input space")
+            # ties left after directions that span the space (or a random one) are between pieces
+            # equal to first order: locking picks the first
+            g = sweep.locked_gradient()
+            return g if M is None else np.tensordot(M, g, axes=g.ndim)
+        cols = []
+        for j in range(k):
+            t = sweep.column(column(j))[0]
+            cols.append(np.zeros(out_shape) if t is None else np.asarray(t))
+        out = np.stack(cols, axis=-1) if cols else np.zeros(out_shape + (0,))
+        if M is None:
+            out = out.reshape(out_shape + x.shape)
+        return out[()] if out.ndim == 0 else out
+
+    ld.__name__ = f"lexicographic({getattr(f, '__name__', 'f')})"
+    return ld
+
+
+class VerifyReport:
+    """The result of :func:`verify`: ``ok`` is True when the gradient given by the conventions is a
+    generalized gradient at ``x`` (or no kink was hit). ``str()`` says which.
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> print(bc.kinks.verify(lambda x: bnp.sum(x ** 2), [1.0, 2.0]))
+    no kink was hit: the gradient is the ordinary one
+
+    Attributes
+    ----------
+    ok : bool
+    convention, lexicographic : ndarray
+        The gradient of ``bc.grad`` (op-by-op conventions) and the LD gradient.
+    hits : dict of str to int
+        The kinks hit, by op.
+    distance : float
+        How far the convention's gradient lies from the convex hull of the gradients sampled
+        around ``x`` (0 inside).
+    """
+
+    def __init__(self, ok, convention, lexicographic, hits, distance, samples):
+        self.ok, self.convention, self.lexicographic = ok, convention, lexicographic
+        self.hits, self.distance, self.samples = hits, distance, samples
+
+    def __bool__(self):
+        return bool(self.ok)
+
+    def __str__(self):
+        if not self.hits:
+            return "no kink was hit: the gradient is the ordinary one"
+        ops = ", ".join(f"{op} ({n})" for op, n in self.hits.items())
+        if self.ok:
+            return (f"kinks hit: {ops}; the conventions' gradient is a generalized gradient here (within "
+                    f"{self.distance:.1e} of the hull of {self.samples} nearby gradients)")
+        return (f"kinks hit: {ops}; the conventions' gradient {np.array2string(np.asarray(self.convention), precision=4)} "
+                f"is NOT a generalized gradient here: it lies {self.distance:.3g} from the convex hull of the "
+                f"gradients around x; the choices of {', '.join(self.hits)} combined badly. The LD gradient "
+                f"{np.array2string(np.asarray(self.lexicographic), precision=4)} is one "
+                "(bc.kinks.lexicographic)")
+
+    __repr__ = __str__
+
+
+def _hull_distance(G, g):
+    """The distance from ``g`` to the convex hull of the rows of ``G`` (nonnegative least squares)."""
+    from scipy.optimize import nnls
+
+    w = 1e3 * (1.0 + np.abs(G).max())
+    A = np.vstack([G.T, w * np.ones((1, G.shape[0]))])
+    b = np.concatenate([g, [w]])
+    lam, _ = nnls(A, b)
+    return float(np.linalg.norm(G.T @ lam - g))
+
+
+def verify(f, x, samples=None, radius=1e-6, seed=0, atol=1e-6):
+    """Whether ``bc.grad(f)(x)``, made of op-by-op conventions at kinks, is a generalized gradient.
+
+    The kinks hit are counted; if there are any, the gradient is compared with the convex hull
+    of the gradients at random points within ``radius`` of ``x`` (where ``f`` is differentiable,
+    so every convention drops out): the Clarke subdifferential is the hull of such limits. The
+    report names the ops whose conventions combined into a vector outside it, and gives the LD
+    gradient (``lexicographic(f, mode="lock")``), which always lies in it.
+
+    Parameters
+    ----------
+    f : callable
+        A scalar function of one array.
+    samples : int, optional
+        Gradients sampled around ``x`` (default ``2 * x.size + 8``).
+
+    Examples
+    --------
+    >>> import backchain as bc
+    >>> from backchain.nn.functional import relu
+    >>> report = bc.kinks.verify(lambda x: relu(x) - relu(-x), 0.0)
+    >>> report.ok, float(report.convention), float(report.lexicographic)
+    (False, 0.0, 1.0)
+    """
+    from .transforms import grad
+
+    x = _as_float(x, "verify")
+    with count() as hits:
+        g = np.asarray(grad(f)(x), dtype=float)
+    hit = {op: n for op, n in hits.items() if n}
+    ld = np.asarray(lexicographic(f, mode="lock")(x), dtype=float)
+    if not hit:
+        return VerifyReport(True, g, ld, {}, 0.0, 0)
+    rng = np.random.default_rng(seed)
+    k = samples or 2 * x.size + 8
+    scale = radius * (1.0 + np.abs(x))
+    G = np.stack([np.asarray(grad(f)(x + scale * rng.standard_normal(x.shape)), dtype=float).ravel()
+                  for _ in range(k)])
+    dist = _hull_distance(G, g.ravel())
+    return VerifyReport(bool(dist <= atol * (1.0 + np.abs(G).max())), g, ld, hit, dist, k)
