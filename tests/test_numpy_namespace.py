@@ -337,3 +337,59 @@ def test_block_like_numpy():
     np.testing.assert_array_equal(g, 2 * a)
     with pytest.raises(ValueError, match="block: list depths are mismatched"):
         bnp.block([[bc.tensor(a)], bc.tensor(a)])
+
+
+# -- composites against NumPy on Tensors (values exactly; the derivative of a rearrangement is a gather) --
+
+A2 = np.arange(6.0).reshape(2, 3)
+V3 = np.array([1.0, 2.0, 3.0])
+AGAINST_NUMPY = {
+    "r_ 2-d": lambda m, a, v: m.r_[a, a],
+    "r_ directive axis": lambda m, a, v: m.r_["1", a, a],
+    "r_ directive ndmin": lambda m, a, v: m.r_["0,2", v, v],
+    "r_ directive trans1d": lambda m, a, v: m.r_["0,2,0", v, v],
+    "r_ directive trans1d -1": lambda m, a, v: m.r_["1,2,-1", v, v],
+    "r_ complex slice": lambda m, a, v: m.r_[v, 0:1:3j],
+    "c_ rows": lambda m, a, v: m.c_[a, a],
+    "c_ scalar": lambda m, a, v: m.c_[v, v, v],
+    "block 3 levels": lambda m, a, v: m.block([[[v, v]], [[v, v]]]),
+    "block scalars": lambda m, a, v: m.block([v[0], 5.0, v[1]]) if m is bnp else m.block([v[0], 5.0, v[1]]),
+    "resize grow": lambda m, a, v: m.resize(v, (2, 4)),
+    "resize shrink": lambda m, a, v: m.resize(a, 4),
+    "trim_zeros 2-d": lambda m, a, v: m.trim_zeros(m.pad(a, 1), axis=None),
+    "trim_zeros f": lambda m, a, v: m.trim_zeros(m.concatenate([np.zeros(2), v, np.zeros(1)]), "f"),
+    "trim_zeros b": lambda m, a, v: m.trim_zeros(m.concatenate([np.zeros(2), v, np.zeros(1)]), "B"),
+    "poly": lambda m, a, v: m.poly(v),
+    "poly of a matrix": lambda m, a, v: m.poly(np.array([[1.0, 2.0], [0.0, 3.0]]) + v[0] * 0),
+    "roots": lambda m, a, v: m.roots(m.concatenate([v, np.zeros(2)])),
+    "polyint k": lambda m, a, v: m.polyint(v, 2, [v[0], 2.0]) if m is bnp else m.polyint(v, 2, [v[0], 2.0]),
+    "polyder": lambda m, a, v: m.polyder(m.concatenate([v, v]), 3),
+    "polyadd": lambda m, a, v: m.polyadd(v, m.concatenate([v, v])),
+    "apply_over_axes": lambda m, a, v: m.apply_over_axes(m.mean, a, (0, -1)),
+    "sort_complex": lambda m, a, v: m.sort_complex(v[::-1]),
+    "real_if_close": lambda m, a, v: m.real_if_close(v + 1e-14j),
+    "real_if_close not": lambda m, a, v: m.real_if_close(v + 1e-3j),
+    "unwrap period": lambda m, a, v: m.unwrap(v * 4, period=5.0),
+    "divmod": lambda m, a, v: m.divmod(v * 3.5, 2.0)[1],
+    "nextafter": lambda m, a, v: m.nextafter(v, 0.0),
+    "asarray_chkfinite": lambda m, a, v: m.asarray_chkfinite(a),
+    "ascontiguousarray 0-d": lambda m, a, v: m.ascontiguousarray(v[0]),
+    "unique axis": lambda m, a, v: m.unique(m.concatenate([a, a[:1]]), axis=0),
+    "fft.hfft": lambda m, a, v: m.fft.hfft(v, 5, norm="ortho"),
+    "fft.ihfft": lambda m, a, v: m.fft.ihfft(v, norm="forward"),
+    "linalg.tensorsolve axes": lambda m, a, v: m.linalg.tensorsolve(
+        m.reshape(np.eye(6) * 2 + m.outer(m.ravel(a), m.ravel(a)) * 0.01, (2, 3, 2, 3)), np.ones((2, 3)), axes=(0,)),
+    "linalg.tensorinv": lambda m, a, v: m.linalg.tensorinv(
+        m.reshape(np.eye(6) * 2 + m.outer(m.ravel(a), m.ravel(a)) * 0.01, (6, 2, 3)), ind=1),
+}
+
+
+@pytest.mark.filterwarnings("ignore::DeprecationWarning")
+@pytest.mark.parametrize("name", list(AGAINST_NUMPY))
+def test_composite_values_equal_numpys(name):
+    f = AGAINST_NUMPY[name]
+    want = f(np, A2, V3)
+    got = f(bnp, bc.tensor(A2, requires_grad=True), bc.tensor(V3, requires_grad=True))
+    got = got.data if isinstance(got, Tensor) else got
+    assert np.asarray(got).dtype == np.asarray(want).dtype, name
+    np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-14, err_msg=name)
