@@ -407,3 +407,31 @@ def test_catalog_covers_namespace():
     covered = {c[0].split(":")[0] for c in CATALOG}
     missing = sorted(set(_public_functions()) - covered - NOT_ARRAYLIKE)
     assert not missing, f"functions of backchain.numpy with no row in CATALOG (or reason in NOT_ARRAYLIKE): {missing}"
+
+
+# -- higher order and dtypes through lists ------------------------------------------------------------------
+
+SECOND_ORDER = {
+    "mean": lambda m, t: m.mean(m.array([t[0] ** 2, t[1] * t[2]])) if m is anp else m.mean([t[0] ** 2, t[1] * t[2]]),
+    "dot": lambda m, t: m.dot(m.array([t[0], t[1] ** 2, 1.0]), t) if m is anp else m.dot([t[0], t[1] ** 2, 1.0], t),
+    "linalg.norm": lambda m, t: (m.linalg.norm(m.array([t[0] * t[1], t[2]])) if m is anp
+                                 else m.linalg.norm([t[0] * t[1], t[2]])),
+    "concatenate": lambda m, t: m.sum(m.concatenate([t, m.array([t[0] * t[1], 1.0])]) ** 3) if m is anp
+    else m.sum(m.concatenate([t, [t[0] * t[1], 1.0]]) ** 3),
+}
+
+
+@pytest.mark.parametrize("name", list(SECOND_ORDER))
+def test_hessian_through_lists_against_autograd(name):
+    f = SECOND_ORDER[name]
+    x = np.array([0.7, -1.3, 0.4])
+    np.testing.assert_allclose(bc.hessian(lambda t: f(bnp, t))(x), autograd.hessian(lambda t: f(anp, t))(x),
+                               rtol=1e-12, atol=1e-12)
+
+
+def test_float32_lists_stay_float32():
+    x = np.array([1.0, 2.0, 3.0], dtype=np.float32)
+    for f in (lambda t: bnp.mean([t[0], t[1]]), lambda t: bnp.sum(bnp.concatenate([t, [t[0], t[1]]])),
+              lambda t: bnp.dot([t[0], t[1], t[2]], t)):
+        g = bc.grad(f)(x)
+        assert g.dtype == np.float32 and np.asarray(f(bc.tensor(x)).data).dtype == np.float32
