@@ -1391,12 +1391,12 @@ array(['2024-01-05'], dtype='<U28')
 >>> bc.grad(lambda x: bnp.sum(bnp.spacing(x) + x))(np.array([1.0, 2.0]))
 array([1., 1.])
 """),
-    'asmatrix': ("A ``numpy.matrix`` view of an array (NumPy's own function); no gradient.", """
+    'asmatrix': ("A ``numpy.matrix`` of an array (``numpy.asmatrix``) on the data of Tensors; a Tensor that requires grad raises (no derivative).", """
 >>> bnp.asmatrix(np.eye(2))
 matrix([[1., 0.],
         [0., 1.]])
 """),
-    'bmat': ("A ``numpy.matrix`` from blocks (NumPy's own function); no gradient.", """
+    'bmat': ("A ``numpy.matrix`` from blocks (``numpy.bmat``) on the data of Tensors; a Tensor that requires grad raises (no derivative).", """
 >>> bnp.bmat([[np.eye(2), np.zeros((2, 1))]])
 matrix([[1., 0., 0.],
         [0., 1., 0.]])
