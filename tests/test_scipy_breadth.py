@@ -81,8 +81,22 @@ def test_gammainc_edges():
     assert bc.grad(lambda x: S.gammainc(2.0, x))(0.0) == 0.0
     assert bc.grad(S.gammainc)(2.0, 0.0) == 0.0
     assert bc.grad(S.gammainc)(2.0, np.inf) == 0.0
-    with pytest.raises(NotImplementedError, match="gammainc: no derivative with respect to a .* second order"):
-        bc.grad(bc.grad(S.gammainc))(2.0, 1.5)
+    with pytest.raises(NotImplementedError, match="gammainc: no derivative with respect to a .* third order"):
+        bc.grad(bc.grad(bc.grad(S.gammainc)))(2.0, 1.5)
+
+
+@pytest.mark.parametrize("a, x", [(0.05, 1e-3), (0.5, 0.5), (3.0, 3.9), (3.0, 4.1), (30.0, 29.0), (30.0, 45.0),
+                                  (150.0, 160.0), (2.0, 300.0)])
+def test_gammainc_second_derivative_in_a_matches_mpmath(a, x):
+    """JAX has no second derivative in a (igamma_grad_a has no rule): against mpmath, reverse over reverse
+    and the Hessian (forward over reverse), and the mixed one."""
+    mp = pytest.importorskip("mpmath")
+    with mp.workdps(50):
+        want = -float(mp.diff(lambda s: mp.gammainc(s, x, mp.inf, regularized=True), a, 2))
+        mixed = -float(mp.diff(lambda s, y: mp.gammainc(s, y, mp.inf, regularized=True), (a, x), (1, 1)))
+    assert float(bc.grad(bc.grad(S.gammainc))(a, x)) == pytest.approx(want, rel=1e-10, abs=1e-300)
+    assert float(bc.hessian(S.gammaincc)(a, x)) == pytest.approx(-want, rel=1e-10, abs=1e-300)
+    assert float(bc.grad(bc.grad(S.gammainc), 1)(a, x)) == pytest.approx(mixed, rel=1e-10, abs=1e-300)
 
 
 def test_betainc_in_x_matches_jax_and_a_b_raise():

@@ -22,9 +22,9 @@ Conventions at the special points (stated in ``kinks=``):
 * ``i0e'(0) = 0``: ``i0e = exp(-|x|) i0`` has a corner at 0 with one-sided
   slopes -1 and +1; the min-norm element of ``[-1, 1]`` is 0 (``ive(0, .)`` too).
 * ``gammainc``, ``gammaincc``: d/dx is the gamma density, +-inf at ``x == 0`` for
-  ``a < 1``; d/da (no closed form; SciPy has none, JAX has one) sums the series and
-  the continued fraction that compute P and Q, differentiated term by term, to
-  first order (a second derivative in ``a`` raises, naming it).
+  ``a < 1``; d/da (no closed form; SciPy has none, JAX has the first) sums the
+  series and the continued fraction that compute P and Q, differentiated term by
+  term, to second order (a third derivative in ``a`` raises, naming it).
 * ``betainc``: d/dx is the beta density; d/da and d/db (neither SciPy nor JAX
   has them) differentiate the continued fraction that computes it, to first
   order; so does ``stdtr`` in ``df``.
@@ -242,7 +242,7 @@ def _dgammainc_series(a, x, eps=1e-17):
     return f * ((np.log(x) - sc.digamma(a + 1.0)) * s + ds)
 
 
-def _dgammaincc_fraction(a, x, eps=1e-16):
+def _dgammaincc_fraction(a, x, eps=1e-15):
     """d/da of Q(a, x) from Legendre's continued fraction ``Q = exp(a log x - x) / gamma(a) * 1/(x+1-a-
     1(1-a)/(x+3-a- 2(2-a)/(x+5-a- ...)))``: its convergents A/B and their derivatives in ``a`` by the
     three-term recurrence, rescaled each step (for x >= a + 1, where it converges fast). The elements
@@ -294,11 +294,104 @@ def _dgammainc_da_impl(a, x):
     return out if out.ndim else out[()]
 
 
-# d/dx of dP/da is d/da of the density: density (log x - digamma(a)); d2/da2 has no rule.
+def _d2gammainc_series(a, x, eps=1e-17):
+    """d2/da2 of P(a, x): the series of ``_dgammainc_series`` with the second derivative of each term."""
+    s, ds, d2s = np.ones_like(a), np.zeros_like(a), np.zeros_like(a)
+    c, dc, d2c, live = s.copy(), ds.copy(), d2s.copy(), np.arange(a.size)
+    aa, xx, most = a, x, _most(a, x)
+    for n in range(1, most):
+        r = xx / (aa + n)
+        dr, d2r = -r / (aa + n), 2.0 * r / ((aa + n) * (aa + n))
+        c, dc, d2c = c * r, dc * r + c * dr, d2c * r + 2.0 * dc * dr + c * d2r
+        s[live] += c
+        ds[live] += dc
+        d2s[live] += d2c
+        going = ((c > eps * s[live]) | (np.abs(dc) > eps * (np.abs(ds[live]) + s[live]))
+                 | (np.abs(d2c) > eps * (np.abs(d2s[live]) + np.abs(ds[live]) + s[live])))
+        if not going.all():
+            live, c, dc, d2c, aa, xx = live[going], c[going], dc[going], d2c[going], aa[going], xx[going]
+            if not live.size:
+                break
+    else:
+        d2s[live] = np.nan
+    f = np.exp(a * np.log(x) - x - sc.gammaln(a + 1.0))
+    dl, d2l = np.log(x) - sc.digamma(a + 1.0), -sc.polygamma(1, a + 1.0)
+    return f * ((d2l + dl * dl) * s + 2.0 * dl * ds + d2s)
+
+
+def _d2gammaincc_fraction(a, x, eps=1e-15):
+    """d2/da2 of Q(a, x): the continued fraction of ``_dgammaincc_fraction`` with second derivatives
+    (b_n is linear in a, a_n too: their second derivatives vanish)."""
+    f, df, d2f, live = np.zeros_like(a), np.zeros_like(a), np.zeros_like(a), np.arange(a.size)
+    aa, xx, most = a, x, _most(a, x)
+    z = np.zeros_like(a)
+    a_prev, a_cur, b_prev = np.ones_like(a), z.copy(), z.copy()
+    da_prev, da_cur, db_prev, db_cur = z.copy(), z.copy(), z.copy(), z.copy()
+    d2a_prev, d2a_cur, d2b_prev, d2b_cur = z.copy(), z.copy(), z.copy(), z.copy()
+    for n in range(1, most):
+        coef = np.ones_like(aa) if n == 1 else -(n - 1) * (n - 1 - aa)
+        dcoef = 0.0 if n == 1 else float(n - 1)
+        b = xx + 2 * n - 1 - aa
+        a_new = b * a_cur + coef * a_prev
+        b_new = b + coef * b_prev
+        da_new = -a_cur + b * da_cur + dcoef * a_prev + coef * da_prev
+        db_new = -1.0 + b * db_cur + dcoef * b_prev + coef * db_prev
+        d2a_new = -2.0 * da_cur + b * d2a_cur + 2.0 * dcoef * da_prev + coef * d2a_prev
+        d2b_new = -2.0 * db_cur + b * d2b_cur + 2.0 * dcoef * db_prev + coef * d2b_prev
+        s = 1.0 / b_new
+        a_prev, a_cur, b_prev = a_cur * s, a_new * s, s
+        da_prev, da_cur, db_prev, db_cur = da_cur * s, da_new * s, db_cur * s, db_new * s
+        d2a_prev, d2a_cur, d2b_prev, d2b_cur = d2a_cur * s, d2a_new * s, d2b_cur * s, d2b_new * s
+        # f = A / B with B = 1: f' = A' - f B', f'' = A'' - 2 f' B' - f B''
+        f_new = a_cur
+        df_new = da_cur - f_new * db_cur
+        d2f_new = d2a_cur - 2.0 * df_new * db_cur - f_new * d2b_cur
+        scale = np.abs(f_new)
+        going = ((np.abs(f_new - f[live]) > eps * scale) | (np.abs(df_new - df[live]) > eps * (np.abs(df_new) + scale))
+                 | (np.abs(d2f_new - d2f[live]) > eps * (np.abs(d2f_new) + np.abs(df_new) + scale)) | (n < 3))
+        f[live], df[live], d2f[live] = f_new, df_new, d2f_new
+        if not going.all():
+            keep = going
+            live, aa, xx = live[keep], aa[keep], xx[keep]
+            a_prev, a_cur, b_prev = a_prev[keep], a_cur[keep], b_prev[keep]
+            da_prev, da_cur, db_prev, db_cur = da_prev[keep], da_cur[keep], db_prev[keep], db_cur[keep]
+            d2a_prev, d2a_cur, d2b_prev, d2b_cur = d2a_prev[keep], d2a_cur[keep], d2b_prev[keep], d2b_cur[keep]
+            if not live.size:
+                break
+    else:
+        d2f[live] = np.nan
+    g = np.exp(a * np.log(x) - x - sc.gammaln(a))
+    dl, d2l = np.log(x) - sc.digamma(a), -sc.polygamma(1, a)
+    return g * ((d2l + dl * dl) * f + 2.0 * dl * df + d2f)
+
+
+def _d2gammainc_da2_impl(a, x):
+    """d2/da2 of P(a, x), from the same series and continued fraction as the first derivative."""
+    a, x = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(x, dtype=np.float64))
+    out = np.where((a > 0) & (x >= 0), 0.0, np.nan)
+    inner = (a > 0) & (x > 0) & np.isfinite(x) & np.isfinite(a)
+    series = inner & (x < a + 1.0)
+    fraction = inner & ~series
+    if np.any(series):
+        out[series] = _d2gammainc_series(a[series], x[series])
+    if np.any(fraction):
+        out[fraction] = -_d2gammaincc_fraction(a[fraction], x[fraction])
+    return out if out.ndim else out[()]
+
+
+# d/dx of d2P/da2 is d2/da2 of the density: density ((log x - digamma(a))^2 - polygamma(1, a)); a third
+# derivative in a has no rule.
+_d2gammainc_da2 = primitive(
+    "scipy.special.gammainc_da2", _d2gammainc_da2_impl,
+    **_safe_rules(_no_derivative("gammainc", "a (the shape) to third order", "up to second order in a, any order "
+                                 "in x"),
+                  lambda ans, a, x: _gamma_density(a, x) * ((xlogy(_one(x), x) - digamma(a)) ** 2
+                                                            - polygamma_p(1, a))))
+
+# d/dx of dP/da is d/da of the density: density (log x - digamma(a)); d/da the series' second derivative.
 _dgammainc_da = primitive(
     "scipy.special.gammainc_da", _dgammainc_da_impl,
-    **_safe_rules(_no_derivative("gammainc", "a (the shape) to second order", "first order in a, any order in "
-                                 "x"),
+    **_safe_rules(lambda ans, a, x: _like(_d2gammainc_da2(a, x), ans),
                   lambda ans, a, x: _gamma_density(a, x) * (xlogy(_one(x), x) - digamma(a))))
 
 # P(a, x) = gammainc: d/dx the gamma density (+inf at x == 0 for a < 1: safe products), d/da above.
@@ -311,7 +404,7 @@ gammaincc = primitive("scipy.special.gammaincc", sc.gammaincc,
                                     lambda ans, a, x: _like(-_gamma_density(a, x), ans)),
                       kinks="d/dx at x == 0: -inf for a < 1 (the limit)")
 
-def _dbetainc_fraction(p, q, y, eps=1e-16):
+def _dbetainc_fraction(p, q, y, eps=1e-15):
     """``(dI/dp, dI/dq)`` of ``I_y(p, q)`` from its continued fraction ``I = y^p (1-y)^q / (p B(p, q)) *
     1/(1+ d1/(1+ d2/(1+ ...)))`` (``d_2m+1 = -(p+m)(p+q+m) y / ((p+2m)(p+2m+1))``, ``d_2m = m(q-m) y /
     ((p+2m-1)(p+2m))``), its convergents and their derivatives in p and q by the three-term recurrence,

@@ -197,7 +197,7 @@ array([0.20791042, 0.19682671])
 >>> bc.grad(lambda x: special.ive(1, x).sum())(np.array([1.0, 3.0]))
 array([ 0.04993878, -0.01943526])
 """),
-    'gammainc': ('The regularized lower incomplete gamma function P(a, x) (``scipy.special.gammainc``); d/dx = x**(a-1) exp(-x) / gamma(a); d/da by its series and continued fraction (first order).', """
+    'gammainc': ('The regularized lower incomplete gamma function P(a, x) (``scipy.special.gammainc``); d/dx = x**(a-1) exp(-x) / gamma(a); d/da by its series and continued fraction (to second order).', """
 >>> special.gammainc(2.0, np.array([1.0, 3.0]))
 array([0.26424112, 0.80085173])
 >>> bc.grad(lambda x: special.gammainc(2.0, x).sum())(np.array([1.0, 3.0]))  # x exp(-x) / gamma(2)

@@ -3,10 +3,10 @@
 Each is a composite of ``backchain.numpy`` and ``backchain.scipy.special``
 functions, differentiable in the point and in every parameter (``loc``,
 ``scale``, shapes), with SciPy's names and signatures. Called with no Tensor
-argument, each calls SciPy directly. The shapes inside an incomplete gamma or
-beta function (``gamma.cdf``'s ``a``, ``chi2.cdf``'s ``df``, ``beta.cdf``'s ``a``
-and ``b``, ``t.cdf``'s ``df``) are differentiable to first order: a second
-derivative in them raises, naming it.
+argument, each calls SciPy directly. The shapes inside an incomplete gamma
+function (``gamma.cdf``'s ``a``, ``chi2.cdf``'s ``df``) are differentiable to
+second order, those inside an incomplete beta function (``beta.cdf``'s ``a`` and
+``b``, ``t.cdf``'s ``df``) to first order; a higher derivative raises, naming it.
 
 Every other method of SciPy's distribution (``rvs``, ``ppf`` where backchain has
 no rule, ``stats``, ``mean``, ...) passes through to SciPy: ``rvs`` takes the
@@ -226,7 +226,7 @@ def _gamma_z(x, loc, scale):
 
 
 def _gamma_cdf(x, a, loc=0, scale=1):
-    """``gammainc(a, (x - loc) / scale)``: differentiable in every argument (``a`` to first order)."""
+    """``gammainc(a, (x - loc) / scale)``: differentiable in every argument (``a`` to second order)."""
     if not _traced(x, a, loc, scale):
         return _st.gamma.cdf(x, a, loc, scale)
     x, a, loc, scale = _promote(x, a, loc, scale)

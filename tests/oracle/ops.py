@@ -588,7 +588,7 @@ OPS += [
     sp("logsumexp", C34), sp("logsumexp(axis=1)", C34, fn=lambda a: bsp.logsumexp(a, axis=1),
                            ref=lambda a: jsp.logsumexp(a, axis=1)),
     sp("softmax", M, kw={"axis": 1}), sp("log_softmax", M, kw={"axis": 1}),
-    # d/da of gammainc has no closed form (a series, as JAX's): first order; d/dx to any order in the specs
+    # d/da of gammainc has no closed form (a series, as JAX's): JAX's is first order only; second order in the specs
     sp2("gammainc", [POS, POS], order=1, rtol64=1e-9), sp2("gammaincc", [POS, POS], order=1, rtol64=1e-9),
     sp("betainc", {"contiguous": ((2, 3),) * 3, "broadcast": ((2, 3), (3,), ())}, domain=[POS, POS, (0.05, 0.95)],
        argnums=(2,), note="only x: JAX has no derivative in a, b (backchain's: against mpmath in "
@@ -663,7 +663,7 @@ def _counts(rng, shape):
     return rng.integers(0, 6, size=shape).astype(np.float64)
 
 
-# the cdf family: the shape parameter of gamma and chi2 to first order (d/da of gammainc: a series);
+# the cdf family: the shape parameter of gamma and chi2 to first order (JAX's d/da of gammainc has no derivative);
 # beta's in x only (no rule in a, b: backchain raises); poisson's in mu
 OPS += [
     Op(key=f"scipy.stats.{dist}.{method}", fn=getattr(getattr(bst, dist), method),
@@ -880,6 +880,10 @@ NO_ORACLE_PRIMITIVES = {
     "scipy.linalg.solve_banded": NO_ORACLE["scipy.linalg.solve_banded"],
     "scipy.special.gammainc_da": "the derivative of gammainc in a (reached by gammainc's first order; its own "
                                  "derivative in x by the specs' second order, against finite differences)",
+    "scipy.special.gammainc_da2": "the second derivative of gammainc in a (JAX has none): against mpmath in "
+                                  "tests/test_scipy_breadth.py",
+    "scipy.special.betainc_dab": "the derivatives of betainc in a and b (JAX has none): against mpmath in "
+                                 "tests/test_scipy_breadth.py",
     "rnn.gru_cell": _LAYER, "rnn.gru_layer": _LAYER, "rnn.lstm_cell": _LAYER, "rnn.lstm_layer": _LAYER,
     "rnn.rnn_tanh_layer": _LAYER,
 }

@@ -50,17 +50,17 @@ def _stats():
              domain=POS),
         Spec(lambda mu: poisson.pmf(np.array([[1.0], [3.0]]), mu), [((3,),)], id="poisson.pmf", domain=POS),
         # the cdf family: t's in x, loc, scale (df has no rule); gamma's and chi2's in every argument (the
-        # shape to first order); beta's in x, loc, scale; poisson's in mu
+        # shape to second order); beta's and t's shapes to first order; poisson's in mu
         *[Spec(lambda x, m, s, f=f: f(x - 1.0, 3.0, m, s), B3, id=f"t.{f.__name__.split('.')[1]}",
                prims=("scipy.special.stdtr",), domain=POS) for f in (t.cdf, t.logcdf, t.sf, t.logsf)],
         *[Spec(lambda x, df, s, f=f: f(x - 1.0, 2.0 * df, 0.1, s), B3, id=f"t.{f.__name__.split('.')[1]}-df",
                prims=("scipy.special.stdtr",), domain=POS, order=1) for f in (t.cdf, t.logcdf, t.sf, t.logsf)],
         *[Spec(lambda x, a, s, f=f: f(x + 0.1, a, 0.1, s), B3, id=f"gamma.{f.__name__.split('.')[1]}-x-a-scale",
-               prims=("scipy.special.gammainc", "scipy.special.gammaincc"), domain=POS, order=1)
+               prims=("scipy.special.gammainc", "scipy.special.gammaincc"), domain=POS)
           for f in (gamma.cdf, gamma.logcdf, gamma.sf, gamma.logsf)],
         Spec(lambda x, loc, s: gamma.cdf(x, 1.5, 0.1 * loc - 0.5, s), B3, id="gamma.cdf-x-loc-scale", domain=POS),
         *[Spec(lambda x, df, s, f=f: f(x, df, 0.0, s), B3, id=f"chi2.{f.__name__.split('.')[1]}",
-               prims=("scipy.special.gammainc", "scipy.special.gammaincc"), domain=POS, order=1)
+               prims=("scipy.special.gammainc", "scipy.special.gammaincc"), domain=POS)
           for f in (chi2.logpdf, chi2.pdf, chi2.cdf, chi2.logcdf, chi2.sf, chi2.logsf)],
         Spec(lambda x, s: chi2.cdf(x, 3.0, 0.0, s), B2, id="chi2.cdf-x-scale", domain=POS),
         *[Spec(lambda x, loc, s, f=f: f(x / 4.0, 2.0, 1.5, loc * 0.02, s + 1.0), B3,

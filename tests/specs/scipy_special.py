@@ -2,7 +2,7 @@
 import numpy as np
 
 from backchain.scipy import special as S
-from backchain._rules.special import _dbetainc, _dgammainc_da
+from backchain._rules.special import _dbetainc, _d2gammainc_da2, _dgammainc_da
 from tests.specs import Spec
 
 U = [((),), ((3,),), ((2, 3),)]
@@ -53,15 +53,16 @@ SPECS = [
     Spec(S.j1, U, prims=P("j1"), domain=(-4.0, 4.0)),
     Spec(S.y0, U, prims=P("y0"), domain=POS),
     Spec(S.y1, U, prims=P("y1"), domain=POS),
-    # incomplete gamma and beta: d/da of gammainc to first order, d/dx to any order; betainc in x only
-    Spec(S.gammainc, B, prims=P("gammainc"), id="gammainc-a-x", domain=(0.3, 4.0), order=1, broadcast=True),
+    # incomplete gamma and beta: d/da of gammainc to second order, d/dx to any order; betainc's shapes first order
+    Spec(S.gammainc, B, prims=P("gammainc"), id="gammainc-a-x", domain=(0.3, 4.0), broadcast=True),
     Spec(S.gammainc, B, prims=P("gammainc"), id="gammainc-x", domain=(0.3, 4.0), argnums=(1,)),
     Spec(lambda a, x: S.gammainc(a, 30.0 * x), B, prims=P("gammainc"), id="gammainc-fraction",
-         domain=(0.3, 4.0), order=1),
-    Spec(S.gammaincc, B, prims=P("gammaincc"), id="gammaincc-a-x", domain=(0.3, 4.0), order=1, broadcast=True),
+         domain=(0.3, 4.0)),
+    Spec(S.gammaincc, B, prims=P("gammaincc"), id="gammaincc-a-x", domain=(0.3, 4.0), broadcast=True),
     Spec(S.gammaincc, B, prims=P("gammaincc"), id="gammaincc-x", domain=(0.3, 4.0), argnums=(1,)),
     Spec(_dgammainc_da, B, prims=P("gammainc_da"), id="gammainc_da-x", domain=(0.3, 4.0),
          argnums=(1,)),
+    Spec(_d2gammainc_da2, B, prims=P("gammainc_da2"), id="gammainc_da2-x", domain=(0.3, 4.0), argnums=(1,)),
     Spec(lambda a, b, x: S.betainc(a, b, x), [((), (), ()), ((3,), (3,), (3,)), ((2, 1), (3,), (2, 3))],
          prims=P("betainc") + P("betainc_dab"), id="betainc-a-b-x", domain=UNIT, order=1, broadcast=True),
     # both sides of the continued fraction's switch point (a + 1) / (a + b + 2), larger shapes

@@ -1,6 +1,6 @@
 """``backchain.autograd.scipy.stats.chi2``: the chi-squared distribution of ``backchain.scipy.stats``
 (the gamma distribution with shape ``df / 2`` and scale ``2 scale``), differentiable in every argument,
-``df`` to first order in ``cdf``, ``logcdf``, ``sf`` and ``logsf``."""
+``df`` to second order in ``cdf``, ``logcdf``, ``sf`` and ``logsf``."""
 from backchain.scipy.stats import chi2 as _d
 
 logpdf, pdf, cdf, logcdf, sf, logsf = _d.logpdf, _d.pdf, _d.cdf, _d.logcdf, _d.sf, _d.logsf

@@ -1,7 +1,7 @@
 """``backchain.autograd.scipy.stats.gamma``: the gamma distribution of ``backchain.scipy.stats``.
 
 ``cdf`` (and ``logcdf``, ``sf``, ``logsf``) are differentiable in every argument, the shape ``a`` to
-first order (autograd's ``cdf`` in ``x`` only).
+second order (autograd's ``cdf`` in ``x`` only).
 """
 from backchain.scipy.stats import gamma as _d
 
