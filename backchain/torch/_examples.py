@@ -562,11 +562,42 @@ F_EXAMPLES = {
 }
 
 
+# torch.nn layers made from torch.nn.functional functions
+LAYER_EXAMPLES = {
+    'ConstantPad1d': ('torch.nn.ConstantPad1d(2, 3.5)(torch.ones(1, 1, 2))',
+        'tensor([[[3.5000, 3.5000, 1.0000, 1.0000, 3.5000, 3.5000]]])'),
+    'CosineEmbeddingLoss': ('torch.nn.CosineEmbeddingLoss()(torch.tensor([[1.0, 0.0]]), torch.tensor([[1.0, 1.0]]), torch.tensor([1]))',
+        'tensor(0.2929)'),
+    'GaussianNLLLoss': ('torch.nn.GaussianNLLLoss()(torch.tensor([1.0, 2.0]), torch.tensor([1.5, 2.0]), torch.tensor([0.5, 1.0]))',
+        'tensor(-0.0483)'),
+    'Hardshrink': ('torch.nn.Hardshrink()(torch.tensor([-1.0, 0.2, 0.7]))',
+        'tensor([-1.0000,  0.0000,  0.7000])'),
+    'HingeEmbeddingLoss': ('torch.nn.HingeEmbeddingLoss()(torch.tensor([0.3, 2.0]), torch.tensor([1, -1]))',
+        'tensor(0.1500)'),
+    'MarginRankingLoss': ('torch.nn.MarginRankingLoss(margin=0.5)(torch.tensor([1.0, 2.0]), torch.tensor([2.0, 0.0]), torch.tensor([1.0, -1.0]))',
+        'tensor(2.)'),
+    'PoissonNLLLoss': ('torch.nn.PoissonNLLLoss()(torch.tensor([0.0, 1.0]), torch.tensor([1.0, 2.0]))',
+        'tensor(0.8591)'),
+    'Softmax2d': ('torch.nn.Softmax2d()(torch.zeros(1, 2, 1, 1))',
+        'tensor([[[[0.5000]],\n\n         [[0.5000]]]])'),
+    'Softshrink': ('torch.nn.Softshrink(0.5)(torch.tensor([-1.0, 0.2, 0.7]))',
+        'tensor([-0.5000,  0.0000,  0.2000])'),
+    'Threshold': ('torch.nn.Threshold(0.1, 20.0)(torch.tensor([-1.0, 0.2, 0.05]))',
+        'tensor([20.0000,  0.2000, 20.0000])'),
+    'TripletMarginLoss': ('torch.nn.TripletMarginLoss()(torch.tensor([[0.0, 0.0]]), torch.tensor([[0.0, 1.0]]), torch.tensor([[0.0, 1.5]]))',
+        'tensor(0.5000)'),
+    'UpsamplingBilinear2d': ('torch.nn.UpsamplingBilinear2d(scale_factor=2)(torch.tensor([[[[1.0, 2.0]]]]))',
+        'tensor([[[[1.0000, 1.3333, 1.6667, 2.0000],\n          [1.0000, 1.3333, 1.6667, 2.0000]]]])'),
+    'UpsamplingNearest2d': ('torch.nn.UpsamplingNearest2d(scale_factor=2)(torch.tensor([[[[1.0, 2.0]]]]))',
+        'tensor([[[[1., 1., 2., 2.],\n          [1., 1., 2., 2.]]]])'),
+}
+
+
 def _doc(code, output):
     steps = code.split("; ")
     text = [">>> import backchain.torch as torch"] + [f">>> {s}" for s in steps]
     if output is not None:
-        text.append(output)
+        text.extend(line or "<BLANKLINE>" for line in output.split("\n"))
     return "\n".join(text)
 
 

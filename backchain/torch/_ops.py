@@ -13,6 +13,7 @@ from .._core.tensor import Tensor as _Base, make_const
 from .._rules.indexing import _scatter
 from ._types import as_np_dtype, check_device, Size
 from ._tensor import (Tensor, as_torch, default_float, MaxResult, MinResult, SortResult, TopkResult, AminmaxResult,
+                      _return_type,
                       _promote, _matmul, _shape_args, _dims, _array, _gen, leaf, wrap_result)
 
 _py_max, _py_min, _py_abs, _py_sum, _py_all, _py_any, _py_round = (
@@ -29,6 +30,9 @@ def _const(a):
 
 def _ax(dim, ndim):
     return dim % ndim if ndim else 0
+
+
+_ModeResult = _return_type("mode", ["values", "indices"])
 
 
 # -- creation --------------------------------------------------------------------------------
@@ -1220,6 +1224,125 @@ def tril_indices(row, col, offset=0, *, dtype=None, device=None):
     return _const(np.stack(np.tril_indices(row, offset, col)).astype(as_np_dtype(dtype) or np.int64))
 
 
+def vdot(input, other):
+    return bnp.vdot(_t(input), _t(other))
+
+
+def chain_matmul(*matrices):
+    return bnp.linalg.multi_dot([_t(m) for m in matrices])
+
+
+def cartesian_prod(*tensors):
+    """Every combination of one element of each 1-d tensor, as rows."""
+    grids = bnp.meshgrid(*[_t(x) for x in tensors], indexing="ij")
+    if len(tensors) == 1:
+        return grids[0]
+    return bnp.stack([bnp.reshape(g, (-1,)) for g in grids], axis=1)
+
+
+def combinations(input, r=2, with_replacement=False):
+    """The ``r``-element combinations of a 1-d tensor's elements, as rows (in order)."""
+    import itertools
+    x = _t(input)
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    idx = np.array(list(pick(range(x.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    return x[idx]
+
+
+def trapezoid(y, x=None, *, dx=None, dim=-1):
+    return bnp.trapezoid(_t(y), x=None if x is None else _t(x), dx=1.0 if dx is None else dx, axis=dim)
+
+
+def cumulative_trapezoid(y, x=None, *, dx=None, dim=-1):
+    """The running trapezoid-rule integral along ``dim`` (one element shorter)."""
+    yy = _t(y)
+    n = yy.shape[dim]
+    lo, hi = select(yy, dim, slice(0, n - 1)), select(yy, dim, slice(1, n))
+    if x is not None:
+        xx = _t(x)
+        step = select(xx, -1 if xx.ndim == 1 else dim, slice(1, n)) - select(xx, -1 if xx.ndim == 1 else dim,
+                                                                          slice(0, n - 1))
+    else:
+        step = 1.0 if dx is None else dx
+    return bnp.cumsum((lo + hi) * step / 2, axis=dim)
+
+
+def diag_embed(input, offset=0, dim1=-2, dim2=-1):
+    """Batches of diagonal matrices with the last dimension of ``input`` on their ``offset`` diagonal."""
+    x = _t(input)
+    k = x.shape[-1]
+    n = k + _py_abs(offset)
+    rows = np.arange(k) + _py_max(0, -offset)
+    cols = np.arange(k) + _py_max(0, offset)
+    out = _scatter(x, shape=x.shape[:-1] + (n, n), index=(Ellipsis, rows, cols))
+    if (dim1, dim2) != (-2, -1):
+        out = bnp.moveaxis(out, (-2, -1), (dim1, dim2))
+    return out
+
+
+def bitwise_and(input, other):
+    return _const(np.bitwise_and(_t(input).data, other.data if isinstance(other, _Base) else other))
+
+
+def bitwise_or(input, other):
+    return _const(np.bitwise_or(_t(input).data, other.data if isinstance(other, _Base) else other))
+
+
+def bitwise_not(input):
+    return _const(np.invert(_t(input).data))
+
+
+def histc(input, bins=100, min=0, max=0):
+    """A histogram of ``bins`` equal bins over ``[min, max]`` (the data's range when both are 0)."""
+    a = np.asarray(_t(input).data).ravel()
+    lo, hi = (a.min(), a.max()) if min == 0 and max == 0 else (min, max)
+    counts, _ = np.histogram(a[(a >= lo) & (a <= hi)], bins=bins, range=(lo, hi))
+    return _const(counts.astype(a.dtype))
+
+
+def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
+    """The elements of ``input`` with runs of equal ones collapsed."""
+    a = np.asarray(_t(input).data)
+    flat = a.ravel() if dim is None else a
+    if dim is not None:
+        raise NotImplementedError("unique_consecutive(dim=...) is not supported by backchain.torch yet")
+    keep = np.ones(flat.shape, dtype=bool)
+    keep[1:] = flat[1:] != flat[:-1]
+    parts = [_const(flat[keep])]
+    if return_inverse:
+        parts.append(_const((np.cumsum(keep) - 1).reshape(a.shape).astype(np.int64)))
+    if return_counts:
+        parts.append(_const(np.diff(np.append(np.nonzero(keep)[0], flat.size)).astype(np.int64)))
+    return parts[0] if len(parts) == 1 else tuple(parts)
+
+
+def mode(input, dim=-1, keepdim=False):
+    """``(values, indices)``: the most frequent value along ``dim`` (the smallest among equals) and the
+    index of its last occurrence, as PyTorch."""
+    x = _t(input)
+    a = np.asarray(x.data)
+    axis = _ax(dim, x.ndim)
+    moved = np.moveaxis(a, axis, -1).reshape(-1, a.shape[axis])
+    vals, idxs = [], []
+    for row in moved:
+        u, counts = np.unique(row, return_counts=True)
+        v = u[np.argmax(counts)]
+        vals.append(v)
+        idxs.append(np.nonzero(row == v)[0][-1])
+    shape = tuple(np.delete(a.shape, axis))
+    idx = np.array(idxs, dtype=np.int64).reshape(shape)
+    values = bnp.squeeze(bnp.take_along_axis(x, np.expand_dims(idx, axis), axis=axis), axis)
+    if keepdim:
+        values, idx = bnp.expand_dims(values, axis), np.expand_dims(idx, axis)
+    return _ModeResult(values, _const(idx))
+
+
+def poisson(input, generator=None):
+    """Samples of Poisson distributions with the rates ``input``."""
+    x = _t(input)
+    return leaf(_gen(generator).poisson(np.asarray(x.data)).astype(x.data.dtype))
+
+
 def clamp_min(input, min):
     return clamp(input, min=min)
 
@@ -1266,6 +1389,7 @@ _METHODS = [
     "cross", "inner", "lerp", "addcmul", "addcdiv", "baddbmm", "addbmm", "frac", "hypot", "logaddexp", "fmax",
     "fmin", "logical_xor", "nan_to_num", "erfc", "digamma", "logit", "xlogy", "take", "take_along_dim", "select",
     "asinh", "acosh", "atanh", "arcsinh", "arccosh", "arctanh", "deg2rad", "rad2deg", "clamp_min", "clamp_max",
+    "vdot", "diag_embed", "bitwise_and", "bitwise_or", "bitwise_not", "histc", "unique_consecutive", "mode",
 ]
 
 # In-place forms: ``x.exp_()`` is ``x.copy_(torch.exp(x))`` (recorded like PyTorch's when a graph needs it)

@@ -72,14 +72,18 @@ def tensor_str(a, indent):
     cut = [False] * a.ndim
     if summarize:
         a, cut = _summarized(a)
-    fmt = _Formatter(a.real if a.dtype.kind == "c" else a)
-    if a.ndim == 0:
-        return fmt.format(a.item())
-    if a.dtype.kind == "c":  # not torch's two formatters: real and imaginary parts in one width
-        strs = np.array([fmt.format(v.real) + f"{v.imag:+.{PRECISION}f}j" for v in a.ravel().tolist()],
-                        dtype=object).reshape(a.shape)
+    if a.dtype.kind == "c":  # PyTorch's two formatters, one for the real parts and one for the imaginary
+        fmt, fmt_imag = _Formatter(a.real), _Formatter(a.imag)
+
+        def show(v):
+            imag = (fmt_imag.format(v.imag) + "j").lstrip()
+            return fmt.format(v.real) + (imag if imag[0] in "+-" else "+" + imag)
     else:
-        strs = np.array([fmt.format(v) for v in a.ravel().tolist()], dtype=object).reshape(a.shape)
+        fmt = _Formatter(a)
+        show = fmt.format
+    if a.ndim == 0:
+        return show(a.item())
+    strs = np.array([show(v) for v in a.ravel().tolist()], dtype=object).reshape(a.shape)
     nd = a.ndim
     # vectors along the last axis, wrapped at the line width
     per_line = max(1, math.floor((LINEWIDTH - (indent + nd - 1)) / (len(strs.flat[0]) + 2)))

@@ -605,6 +605,28 @@ class Tensor(_Base):
         from ._ops import masked_fill
         return self.copy_(masked_fill(self, mask, value))
 
+    def _reshape_in_place(self, data, what):
+        if self.requires_grad or self._prim is not None:
+            raise RuntimeError(f"{what}: changing the shape of a tensor that requires grad in place is not supported "
+                               f"by backchain.torch (shape {list(self.shape)}); use the out-of-place form")
+        self.data = data
+        return self
+
+    def squeeze_(self, dim=None):
+        """Drop dimensions of size 1 in place (a tensor that requires grad raises)."""
+        from ._ops import squeeze
+        return self._reshape_in_place(np.asarray(squeeze(make_const(self.data, Tensor), dim).data), "squeeze_")
+
+    def unsqueeze_(self, dim):
+        return self._reshape_in_place(np.expand_dims(self.data, dim if dim >= 0 else dim + self.data.ndim + 1),
+                                      "unsqueeze_")
+
+    def t_(self):
+        return self._reshape_in_place(np.asarray(self.data).T, "t_")
+
+    def transpose_(self, dim0, dim1):
+        return self._reshape_in_place(np.swapaxes(self.data, dim0, dim1), "transpose_")
+
     def detach_(self):
         if self._prim is not None:
             raise RuntimeError("detach_: backchain cannot cut a recorded tensor out of its graph in place; "

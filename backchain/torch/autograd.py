@@ -10,7 +10,7 @@ from ._tensor import Tensor, as_torch
 from . import _autograd_functional as functional  # noqa: F401
 
 __all__ = ["Function", "grad", "backward", "no_grad", "enable_grad", "set_grad_enabled", "Variable",
-           "detect_anomaly", "set_detect_anomaly", "functional"]
+           "detect_anomaly", "set_detect_anomaly", "functional", "gradcheck", "gradgradcheck"]
 
 
 def Variable(data, requires_grad=False, volatile=False):
@@ -158,6 +158,41 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
         else:
             result.append(make_const(np.asarray(g).astype(x.data.dtype, copy=False), Tensor))
     return tuple(result)
+
+
+def _gradcheck(order, func, inputs, eps, atol, rtol, raise_exception):
+    xs = inputs if isinstance(inputs, (tuple, list)) else (inputs,)
+    arrays = [np.asarray(x.data if isinstance(x, _Base) else x) for x in xs]
+    try:
+        return bool(bc.gradcheck(func, *arrays, order=order, eps=eps, atol=atol, rtol=rtol))
+    except Exception:
+        if raise_exception:
+            raise
+        return False
+
+
+def gradcheck(func, inputs, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True, **kwargs):
+    """Compare the derivatives of ``func`` at ``inputs`` with finite differences (backchain's kink-aware
+    ``bc.gradcheck``: reverse and forward mode); True, or an error naming the worst element.
+
+    >>> import backchain.torch as torch
+    >>> x = torch.tensor([0.3, -1.2], dtype=torch.float64, requires_grad=True)
+    >>> torch.autograd.gradcheck(lambda x: torch.sin(x) * x, (x,))
+    True
+    """
+    return _gradcheck(1, func, inputs, eps, atol, rtol, raise_exception)
+
+
+def gradgradcheck(func, inputs, grad_outputs=None, *, eps=1e-6, atol=1e-5, rtol=1e-3, raise_exception=True,
+                  **kwargs):
+    """:func:`gradcheck` of the second derivatives too.
+
+    >>> import backchain.torch as torch
+    >>> x = torch.tensor([0.3, -1.2], dtype=torch.float64, requires_grad=True)
+    >>> torch.autograd.gradgradcheck(lambda x: torch.sin(x) * x, (x,))
+    True
+    """
+    return _gradcheck(2, func, inputs, eps, atol, rtol, raise_exception)
 
 
 def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, inputs=None):

@@ -9,12 +9,14 @@ from ._ops import _t
 from ._tensor import wrap_result
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "det", "slogdet", "solve", "eigh", "eigvalsh", "svd",
-           "svdvals", "qr", "cholesky", "pinv", "matrix_rank", "matrix_power", "multi_dot", "cross", "lstsq"]
+           "svdvals", "qr", "cholesky", "pinv", "matrix_rank", "matrix_power", "multi_dot", "cross", "lstsq", "eig",
+           "eigvals", "solve_triangular"]
 
 _SlogdetResult = collections.namedtuple("slogdet", ["sign", "logabsdet"])
 _EighResult = collections.namedtuple("eigh", ["eigenvalues", "eigenvectors"])
 _SVDResult = collections.namedtuple("svd", ["U", "S", "Vh"])
 _QRResult = collections.namedtuple("qr", ["Q", "R"])
+_EigResult = collections.namedtuple("eig", ["eigenvalues", "eigenvectors"])
 
 
 def vector_norm(x, ord=2, dim=None, keepdim=False, *, dtype=None):
@@ -223,6 +225,47 @@ def multi_dot(tensors):
             [12.]])
     """
     return bnp.linalg.multi_dot([_t(t) for t in tensors])
+
+
+def eig(A):
+    """``(eigenvalues, eigenvectors)`` of a square matrix, complex as in PyTorch.
+
+    >>> import backchain.torch as torch
+    >>> torch.linalg.eig(torch.tensor([[2.0, 0.0], [0.0, 3.0]])).eigenvalues
+    tensor([2.+0.j, 3.+0.j])
+    """
+    a = _t(A)
+    ctype = np.result_type(a.data.dtype, np.complex64)
+    w, v = bnp.linalg.eig(a)
+    return _EigResult(bnp.astype(w, ctype), bnp.astype(v, ctype))
+
+
+def eigvals(A):
+    """The eigenvalues of a square matrix, complex.
+
+    >>> import backchain.torch as torch
+    >>> torch.linalg.eigvals(torch.tensor([[0.0, -1.0], [1.0, 0.0]]))
+    tensor([0.+1.j, 0.-1.j])
+    """
+    a = _t(A)
+    return bnp.astype(bnp.linalg.eigvals(a), np.result_type(a.data.dtype, np.complex64))
+
+
+def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
+    """The solution ``X`` of ``A X = B`` for a triangular ``A`` (``X A = B`` with ``left=False``).
+
+    >>> import backchain.torch as torch
+    >>> torch.linalg.solve_triangular(torch.tensor([[2.0, 1.0], [0.0, 4.0]]), torch.tensor([[3.0], [4.0]]),
+    ...                               upper=True)
+    tensor([[1.],
+            [1.]])
+    """
+    from backchain.scipy.linalg import solve_triangular as _solve
+    a, b = _t(A), _t(B)
+    if not left:
+        return bnp.swapaxes(_solve(bnp.swapaxes(a, -1, -2), bnp.swapaxes(b, -1, -2), lower=upper,
+                                   unit_diagonal=unitriangular), -1, -2)
+    return _solve(a, b, lower=not upper, unit_diagonal=unitriangular)
 
 
 def cross(input, other, *, dim=-1):

@@ -49,6 +49,20 @@ LAYERS = [
     ("MaxPool3d", lambda T: T.nn.MaxPool3d(2), _x(1, 2, 4, 4, 4)),
     ("AvgPool3d", lambda T: T.nn.AvgPool3d(2), _x(1, 2, 4, 4, 4)),
     ("Transformer", lambda T: T.nn.Transformer(8, 2, 1, 1, 16, dropout=0.0, batch_first=True), _x(2, 5, 8)),
+    ("Hardshrink", lambda T: T.nn.Hardshrink(0.3), _x(3, 4)),
+    ("Softshrink", lambda T: T.nn.Softshrink(), _x(3, 4)),
+    ("Threshold", lambda T: T.nn.Threshold(0.1, -2.0), _x(3, 4)),
+    ("Softmax2d", lambda T: T.nn.Softmax2d(), _x(2, 3, 2, 2)),
+    ("ConstantPad1d", lambda T: T.nn.ConstantPad1d((1, 2), 0.5), _x(2, 3, 4)),
+    ("UpsamplingNearest2d", lambda T: T.nn.UpsamplingNearest2d(scale_factor=2), _x(1, 2, 3, 3)),
+    ("UpsamplingBilinear2d", lambda T: T.nn.UpsamplingBilinear2d(size=(5, 4)), _x(1, 2, 3, 3)),
+    ("MarginRankingLoss", lambda T: T.nn.MarginRankingLoss(margin=0.3), _x(6)),
+    ("HingeEmbeddingLoss", lambda T: T.nn.HingeEmbeddingLoss(margin=0.5, reduction="sum"), _x(6)),
+    ("CosineEmbeddingLoss", lambda T: T.nn.CosineEmbeddingLoss(margin=0.1), _x(4, 5)),
+    ("PoissonNLLLoss", lambda T: T.nn.PoissonNLLLoss(full=True), _x(6)),
+    ("PoissonNLLLoss_rates", lambda T: T.nn.PoissonNLLLoss(log_input=False, reduction="none"), _x(6)),
+    ("GaussianNLLLoss", lambda T: T.nn.GaussianNLLLoss(full=True), _x(6)),
+    ("TripletMarginLoss", lambda T: T.nn.TripletMarginLoss(margin=0.5, swap=True), _x(4, 5)),
 ]
 
 
@@ -61,6 +75,20 @@ def _call(layer, x, name):
         return layer(x, x, x)
     if name == "PairwiseDistance":
         return layer(x, x * 0.5)
+    T = torch if isinstance(x, torch.Tensor) else bt
+    signs = T.tensor([1.0, -1.0, 1.0, 1.0, -1.0, -1.0])
+    if name in ("MarginRankingLoss", "HingeEmbeddingLoss"):
+        return layer(x, x * x - 0.5, signs) if name == "MarginRankingLoss" else layer(x, signs.long())
+    if name == "CosineEmbeddingLoss":
+        return layer(x, x.flip(0) + 0.3, T.tensor([1, -1, -1, 1]))
+    if name == "PoissonNLLLoss":
+        return layer(x, T.tensor([0.0, 1.0, 2.0, 3.0, 5.0, 1.0]))
+    if name == "PoissonNLLLoss_rates":
+        return layer(x * x + 0.1, T.tensor([0.0, 1.0, 2.0, 3.0, 5.0, 1.0]))
+    if name == "GaussianNLLLoss":
+        return layer(x, T.ones(6) * 0.5, x * x + 1e-7)
+    if name == "TripletMarginLoss":
+        return layer(x, x.flip(0), x * 0.5 + 0.2)
     if name == "Transformer":
         return layer(x, x[:, :3] * 0.5)
     return layer(x)

@@ -8,6 +8,8 @@ import backchain as bc
 import backchain.numpy as bnp
 import backchain.torch as bt
 
+pytestmark = pytest.mark.filterwarnings("ignore:torch.chain_matmul is deprecated")  # PyTorch's own warning
+
 X = np.array([[0.3, -1.2, 2.5, 0.7], [-0.4, 1.1, -2.2, 0.05], [1.7, -0.9, 0.2, -1.5]], dtype=np.float32)
 
 # (name, program(T, x)); x is a (3, 4) float32 tensor that requires grad
@@ -178,6 +180,28 @@ CASES = [
     ("max_pool_layer_ties", lambda T, x: T.nn.MaxPool2d(2, ceil_mode=True)((x - x.detach()).view(1, 1, 3, 4))),
     ("adaptive_max_pool_ties", lambda T, x: T.nn.AdaptiveMaxPool2d(2)((x - x.detach()).view(1, 1, 3, 4))),
     ("max_dim_ties", lambda T, x: (x - x.detach()).max(1).values),
+    ("vdot", lambda T, x: T.vdot(x[0], x[1])),
+    ("chain_matmul", lambda T, x: T.chain_matmul(x, x.t(), x)),
+    ("cartesian_prod", lambda T, x: T.cartesian_prod(x[0, :2], x[1, :3])),
+    ("combinations", lambda T, x: T.combinations(x[0], 2)),
+    ("combinations_replacement", lambda T, x: T.combinations(x[1, :3], 2, with_replacement=True)),
+    ("trapezoid", lambda T, x: T.trapezoid(x, dim=1)),
+    ("trapezoid_x", lambda T, x: T.trapezoid(x, T.tensor([0.0, 0.5, 2.0, 2.5]))),
+    ("cumulative_trapezoid", lambda T, x: T.cumulative_trapezoid(x, dim=1)),
+    ("cumulative_trapezoid_dim0", lambda T, x: T.cumulative_trapezoid(x, dx=0.5, dim=0)),
+    ("diag_embed", lambda T, x: T.diag_embed(x)),
+    ("diag_embed_offset", lambda T, x: T.diag_embed(x[:, :2], offset=1)),
+    ("bitwise_and", lambda T, x: T.bitwise_and(T.tensor([12, 10]), T.tensor([10, 6]))),
+    ("histc", lambda T, x: T.histc(x.detach(), bins=4)),
+    ("histc_range", lambda T, x: T.histc(x.detach(), bins=3, min=-1, max=1)),
+    ("unique_consecutive", lambda T, x: T.unique_consecutive(T.tensor([1, 1, 2, 2, 3, 1, 1]))),
+    ("unique_consecutive_counts", lambda T, x: T.unique_consecutive(T.tensor([1, 1, 2, 1]), return_counts=True)[1]),
+    ("mode", lambda T, x: T.mode(T.tensor([[1, 2, 2, 3], [4, 4, 1, 1]]), 1).values),
+    ("mode_indices", lambda T, x: T.mode(T.tensor([[1, 2, 2, 3], [4, 4, 1, 1]]), 1).indices),
+    ("mode_grad", lambda T, x: T.mode((x * 2).round() / 2 + x - x.detach(), 0).values),
+    ("squeeze_in_place", lambda T, x: T.zeros(2, 1, 3).squeeze_(1)),
+    ("unsqueeze_in_place", lambda T, x: T.zeros(2, 3).unsqueeze_(0)),
+    ("transpose_in_place", lambda T, x: T.arange(6).view(2, 3).transpose_(0, 1)),
     ("linalg_norm", lambda T, x: T.linalg.norm(x)),
     ("linalg_norm_ord", lambda T, x: T.linalg.norm(x, ord="nuc")),
     ("linalg_vector_norm_dim", lambda T, x: T.linalg.vector_norm(x, ord=3, dim=1)),
@@ -198,6 +222,10 @@ CASES = [
     ("linalg_matrix_power", lambda T, x: T.linalg.matrix_power(x[:, :3], 3)),
     ("linalg_multi_dot", lambda T, x: T.linalg.multi_dot([x, x.t(), x])),
     ("linalg_matrix_rank", lambda T, x: T.linalg.matrix_rank(x)),
+    ("linalg_solve_triangular", lambda T, x: T.linalg.solve_triangular(T.triu(x[:, :3]) + 3 * T.eye(3), x,
+                                                                         upper=True)),
+    ("linalg_solve_triangular_right", lambda T, x: T.linalg.solve_triangular(
+        T.tril(x[:, 1:]) + 3 * T.eye(3), x[:2, :3], upper=False, left=False, unitriangular=True)),
 ]
 
 CREATION = [
@@ -265,6 +293,10 @@ CREATION = [
     ("repr_size", lambda T: repr(T.zeros(2, 3).shape)),
     ("repr_dtype", lambda T: (repr(T.float32), str(T.int64))),
     ("format", lambda T: f"{T.tensor(0.123456):.3f}"),
+    ("repr_complex", lambda T: repr(T.tensor([1.5 + 2j, -0.25 - 1j]))),
+    ("repr_complex_mixed", lambda T: (repr(T.tensor(1 + 1j)), repr(T.tensor([[1 + 0j, 2.5j]])))),
+    ("linalg_eig", lambda T: T.linalg.eig(T.tensor([[2.0, 1.0], [0.0, 3.0]])).eigenvalues),
+    ("linalg_eigvals", lambda T: T.linalg.eigvals(T.tensor([[0.0, -1.0], [1.0, 0.0]], dtype=T.float64))),
 ]
 
 
@@ -448,3 +480,22 @@ def test_dtype_objects_work_where_numpy_dtypes_do():
     assert bt.float64 == np.float64 and bt.tensor([1.0]).dtype.kind == "f"
     assert bt.tensor([1.0]).dtype.itemsize == 4 and bt.float32.is_floating_point
     assert {bt.float32: 1}[bt.float] == 1
+
+
+def test_gradcheck_passes_and_fails_as_torch():
+    x = bt.tensor([0.3, -1.2], dtype=bt.float64, requires_grad=True)
+    assert bt.autograd.gradcheck(lambda x: bt.sin(x) * x, (x,))
+    assert bt.autograd.gradgradcheck(lambda x: bt.exp(x).sum(), (x,))
+
+    class Wrong(bt.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            return x * 2
+
+        @staticmethod
+        def backward(ctx, g):
+            return g * 3
+
+    assert not bt.autograd.gradcheck(Wrong.apply, (x,), raise_exception=False)
+    with pytest.raises(Exception):
+        bt.autograd.gradcheck(Wrong.apply, (x,))

@@ -15,6 +15,7 @@ from ..._core.tensor import Tensor as _Base
 from .._tensor import Tensor, _tname
 from .._types import device as _device, check_device as _check_device, as_np_dtype as _as_np_dtype
 from . import functional, init, utils  # noqa: F401
+from .. import _examples
 from .functional import _dtype_error
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "functional", "init", "utils"]
@@ -368,5 +369,72 @@ class ParameterDict(Module):
         return self._parameters.items()
 
 
+def _functional_layer(name, fn, params, doc, example, output, forward_args="input"):
+    """A layer whose forward is ``fn(*inputs, **its constructor arguments)`` (``params``: name -> default)."""
+    names = list(params)
+
+    def __init__(self, *args, **kwargs):
+        Module.__init__(self)
+        values = dict(params)
+        values.update(zip(names, args))
+        unknown = set(kwargs) - set(names) - {"size_average", "reduce", "inplace"}
+        if unknown:
+            raise TypeError(f"{name}: unexpected arguments {sorted(unknown)}")
+        values.update((k, v) for k, v in kwargs.items() if k in names)
+        if "reduction" in names:
+            values["reduction"] = functional._reduction(kwargs.get("size_average"), kwargs.get("reduce"),
+                                                        values["reduction"])
+        for k, v in values.items():
+            setattr(self, k, v)
+
+    def forward(self, *inputs):
+        return fn(*inputs, **{k: getattr(self, k) for k in names})
+
+    def extra_repr(self):
+        return ", ".join(f"{k}={getattr(self, k)!r}" for k in names)
+
+    full_doc = f"""{doc}
+
+    >>> import backchain.torch as torch
+    >>> {example}
+    {output}
+    """
+    return type(name, (Module,), {"__init__": __init__, "forward": forward, "extra_repr": extra_repr,
+                                  "__doc__": full_doc, "__module__": __name__, "__qualname__": name})
+
+
+_REDUCE = {"reduction": "mean"}
+_LAYERS = [
+    ("Hardshrink", functional.hardshrink, {"lambd": 0.5}, "``x`` where ``|x| > lambd``, else 0."),
+    ("Softshrink", functional.softshrink, {"lambd": 0.5}, "Shrink toward 0 by ``lambd``."),
+    ("Threshold", functional.threshold, {"threshold": None, "value": None}, "``x`` above ``threshold``, else ``value``."),
+    ("MarginRankingLoss", functional.margin_ranking_loss, {"margin": 0.0, **_REDUCE},
+     "``max(0, -y (x1 - x2) + margin)``, reduced."),
+    ("HingeEmbeddingLoss", functional.hinge_embedding_loss, {"margin": 1.0, **_REDUCE},
+     "``x`` for target 1, ``max(0, margin - x)`` for target -1, reduced."),
+    ("CosineEmbeddingLoss", functional.cosine_embedding_loss, {"margin": 0.0, **_REDUCE},
+     "``1 - cos(x1, x2)`` for target 1, ``max(0, cos - margin)`` for target -1, reduced."),
+    ("PoissonNLLLoss", functional.poisson_nll_loss, {"log_input": True, "full": False, "eps": 1e-8, **_REDUCE},
+     "The Poisson negative log-likelihood."),
+    ("GaussianNLLLoss", functional.gaussian_nll_loss, {"full": False, "eps": 1e-6, **_REDUCE},
+     "The Gaussian negative log-likelihood of ``target`` with mean ``input`` and variance ``var``."),
+    ("TripletMarginLoss", functional.triplet_margin_loss, {"margin": 1.0, "p": 2.0, "eps": 1e-6, "swap": False,
+                                                            **_REDUCE},
+     "``max(d(a, p) - d(a, n) + margin, 0)``, reduced."),
+    ("ConstantPad1d", lambda input, padding, value: functional.pad(
+        input, (padding, padding) if isinstance(padding, int) else tuple(padding), value=value),
+     {"padding": None, "value": None}, "Pad the last dimension with ``value``."),
+    ("Softmax2d", lambda input: functional.softmax(input, -3), {}, "Softmax over the channels of (N, C, H, W)."),
+    ("UpsamplingNearest2d", lambda input, size, scale_factor: functional.interpolate(
+        input, size, scale_factor, mode="nearest"), {"size": None, "scale_factor": None}, "Nearest upsampling."),
+    ("UpsamplingBilinear2d", lambda input, size, scale_factor: functional.interpolate(
+        input, size, scale_factor, mode="bilinear", align_corners=True), {"size": None, "scale_factor": None},
+     "Bilinear upsampling with ``align_corners=True``."),
+]
+for _name, _fn, _params, _doc in _LAYERS:
+    _code, _out = _examples.LAYER_EXAMPLES[_name]
+    _out = "\n    ".join(line or "<BLANKLINE>" for line in _out.split("\n"))
+    globals()[_name] = _functional_layer(_name, _fn, _params, _doc, _code, _out)
+
 __all__ += ["Dropout1d", "Dropout2d", "Dropout3d", "Buffer", "MaxPool3d", "AvgPool3d", "Softmin", "GLU",
-            "Tanhshrink", "PairwiseDistance", "ParameterList", "ParameterDict"]
+            "Tanhshrink", "PairwiseDistance", "ParameterList", "ParameterDict"] + [spec[0] for spec in _LAYERS]

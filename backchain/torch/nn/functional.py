@@ -142,6 +142,88 @@ def adaptive_max_pool2d(input, output_size, return_indices=False):
     return _F.adaptive_max_pool2d(input, output_size, return_indices, ties="first")
 
 
+def _reduce(loss, reduction, what):
+    if reduction == "mean":
+        return _bnp.mean(loss)
+    if reduction == "sum":
+        return _bnp.sum(loss)
+    if reduction == "none":
+        return loss
+    raise ValueError(f"{what}: {reduction!r} is not a valid value for reduction (expected 'mean', 'sum' or 'none')")
+
+
+def hardshrink(input, lambd=0.5):
+    """``x`` where ``|x| > lambd``, else 0."""
+    return _bnp.where(_bnp.abs(input) > lambd, input, 0.0 * input)
+
+
+def softshrink(input, lambd=0.5):
+    """``x - lambd`` above ``lambd``, ``x + lambd`` below ``-lambd``, else 0."""
+    return _bnp.where(input > lambd, input - lambd, _bnp.where(input < -lambd, input + lambd, 0.0 * input))
+
+
+def threshold(input, threshold, value, inplace=False):
+    """``x`` where ``x > threshold``, else ``value``."""
+    return _bnp.where(input > threshold, input, _np.asarray(value, dtype=_np.asarray(_data(input)).dtype))
+
+
+def margin_ranking_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """``max(0, -target * (input1 - input2) + margin)``, reduced."""
+    loss = _F.relu(-target * (input1 - input2) + margin)
+    return _reduce(loss, _reduction(size_average, reduce, reduction), "margin_ranking_loss")
+
+
+def hinge_embedding_loss(input, target, margin=1.0, size_average=None, reduce=None, reduction="mean"):
+    """``x`` where ``target == 1``, ``max(0, margin - x)`` where ``target == -1``, reduced."""
+    t = _np.asarray(_data(target))
+    loss = _bnp.where(t == 1, input, 0.0 * input) + _bnp.where(t == -1, _F.relu(margin - input), 0.0 * input)
+    return _reduce(loss, _reduction(size_average, reduce, reduction), "hinge_embedding_loss")
+
+
+def cosine_embedding_loss(input1, input2, target, margin=0.0, size_average=None, reduce=None, reduction="mean"):
+    """``1 - cos`` for pairs with target 1, ``max(0, cos - margin)`` for target -1, reduced."""
+    eps = 1e-12
+    dot = _bnp.sum(input1 * input2, axis=-1)
+    cos = dot / _bnp.sqrt((_bnp.sum(input1 * input1, axis=-1) + eps) * (_bnp.sum(input2 * input2, axis=-1) + eps))
+    t = _np.asarray(_data(target))
+    loss = _bnp.where(t == 1, 1 - cos, 0.0 * cos) + _bnp.where(t == -1, _F.relu(cos - margin), 0.0 * cos)
+    return _reduce(loss, _reduction(size_average, reduce, reduction), "cosine_embedding_loss")
+
+
+def poisson_nll_loss(input, target, log_input=True, full=False, size_average=None, eps=1e-8, reduce=None,
+                     reduction="mean"):
+    """The negative log-likelihood of ``target`` under Poisson rates ``exp(input)`` (or ``input``)."""
+    loss = _bnp.exp(input) - target * input if log_input else input - target * _bnp.log(input + eps)
+    if full:
+        t = _np.asarray(_data(target))
+        stirling = _np.where(t > 1, t * _np.log(_np.where(t > 1, t, 1)) - t + 0.5 * _np.log(
+            2 * _np.pi * _np.where(t > 1, t, 1)), 0.0).astype(_np.asarray(_data(input)).dtype)
+        loss = loss + stirling
+    return _reduce(loss, _reduction(size_average, reduce, reduction), "poisson_nll_loss")
+
+
+def gaussian_nll_loss(input, target, var, full=False, eps=1e-6, reduction="mean"):
+    """``0.5 * (log(max(var, eps)) + (input - target)^2 / max(var, eps))`` (+ the constant with ``full``)."""
+    # PyTorch clamps var under no_grad: the value is max(var, eps), the gradient flows to var unchanged
+    vd = _np.asarray(_data(var))
+    v = var + (_np.maximum(vd, eps) - vd).astype(vd.dtype)
+    loss = 0.5 * (_bnp.log(v) + (input - target) ** 2 / v)
+    if full:
+        loss = loss + float(0.5 * _np.log(2 * _np.pi))
+    return _reduce(loss, reduction, "gaussian_nll_loss")
+
+
+def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, swap=False, size_average=None,
+                        reduce=None, reduction="mean"):
+    """``max(d(a, p) - d(a, n) + margin, 0)`` with the pairwise p-distance."""
+    d_ap = pairwise_distance(anchor, positive, p, eps)
+    d_an = pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_an = _bnp.minimum(d_an, pairwise_distance(positive, negative, p, eps))
+    loss = _F.relu(d_ap - d_an + margin)
+    return _reduce(loss, _reduction(size_average, reduce, reduction), "triplet_margin_loss")
+
+
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """``softmax(-input, dim)``."""
     return _F.softmax(-input, dim, dtype=dtype)

@@ -9,13 +9,14 @@ import numpy as np
 
 import backchain.data as _data
 from backchain.data import Dataset, Subset, default_collate  # noqa: F401
+from backchain.distributed import DistributedSampler  # noqa: F401
 from ..._core.tensor import Tensor as _Base, make_const
 from .. import _tensor
 from .._ops import Generator
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "default_collate",
            "IterableDataset", "Sampler", "RandomSampler", "SequentialSampler", "ConcatDataset", "SubsetRandomSampler",
-           "WeightedRandomSampler", "get_worker_info"]
+           "WeightedRandomSampler", "get_worker_info", "DistributedSampler"]
 
 
 def _convert(obj, done):
