@@ -21,7 +21,7 @@ import numpy as np
 import backchain.numpy as bnp
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
-from ..numpy._arraylike import stacked, stacked_each
+from ..numpy._arraylike import stacked
 
 __all__ = []
 

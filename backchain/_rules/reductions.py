@@ -24,7 +24,7 @@ import backchain.numpy as bnp
 from ..kinks import tie_weights
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
-from ..numpy._arraylike import stacked, stacked_each
+from ..numpy._arraylike import stacked
 
 __all__ = [
     "sum", "mean", "prod", "max", "amax", "min", "amin", "ptp", "var", "std", "average",
