@@ -465,6 +465,52 @@ def _sort_tied(keys, axis):
     return bool(np.any(same))
 
 
+# -- comparisons of traced values, and where: the branch the perturbation takes ----------------
+
+RECORDING = []  # the sweeps recording now (backchain.numpy's comparisons look here: no cost when empty)
+_DECIDE = {"greater": lambda s: s > 0, "greater_equal": lambda s: s >= 0, "less": lambda s: s < 0,
+           "less_equal": lambda s: s <= 0, "equal": lambda s: s == 0, "not_equal": lambda s: s != 0}
+
+
+class Compared(np.ndarray):
+    """The boolean result of comparing two values while an LD sweep records: it remembers the
+    comparison, so that ``where`` can decide a tie the way the perturbed point decides it. Arrays
+    derived from it (``~c``, ``c & d``) lose that memory and are plain conditions."""
+
+    def __array_finalize__(self, obj):
+        self.compared = None
+
+
+def compared(name, args, out):
+    """``out`` (the value of comparison ``name`` of ``args``) as a Compared, if a traced Tensor takes
+    part and an LD sweep is recording."""
+    if len(args) != 2 or not any(isinstance(a, Tensor) and a.requires_grad for a in args):
+        return out
+    c = np.asarray(out).view(Compared)
+    c.compared = (name, args[0], args[1])
+    return c
+
+
+def _data(v):
+    return np.asarray(v.data if isinstance(v, Tensor) else v)
+
+
+def _where_state(state, cond, shape, tan):
+    """The lexicographic sign of ``lhs - rhs`` of the comparison behind ``cond``, after the columns so
+    far (``tan``: the tangents of this column, or None to read the state as it is)."""
+    name, lhs, rhs = cond.compared
+    s = state.get("s")
+    if s is None:
+        s = np.sign(broadcast_to(_data(lhs) - _data(rhs), shape))
+    if tan is not None:
+        ml = tan.get(id(lhs)) if isinstance(lhs, Tensor) else None
+        mr = tan.get(id(rhs)) if isinstance(rhs, Tensor) else None
+        d = (0.0 if ml is None else np.asarray(ml)) - (0.0 if mr is None else np.asarray(mr))
+        s = _lexsign(s, broadcast_to(np.asarray(d, dtype=float), shape))
+        state["s"] = s
+    return _DECIDE[name](s)
+
+
 def _on_kink(prim, ans, args, params):
     """Whether a primitive without an LD rule sits exactly on one of its kinks here."""
     from .kinks import _COUNTERS
@@ -488,11 +534,33 @@ class Sweep:
         self.trace = _Trace([x], "kinks.lexicographic")
         new = list(args)
         new[argnum] = self.trace.inputs[0]
-        out = self.trace.run(f, new)
+        RECORDING.append(self)
+        try:
+            out = self.trace.run(f, new)
+        finally:
+            RECORDING.remove(self)
         self.out_leaves, self.unflatten = tree_flatten(out)
         self.roots = self.trace.roots(self.out_leaves)
         real = [r for r in self.roots if r is not None and r._prim is not None]
-        self.order = list(reversed(toposort(real, self.trace.boundary)[0])) if real else []
+        order = toposort(real, self.trace.boundary)[0] if real else []
+        # the operands of comparisons that decide a where: their tangents are needed too
+        extra = [v for t in order if t._prim.name == "where" and getattr(t._inputs[0], "compared", None)
+                 for v in t._inputs[0].compared[1:]
+                 if isinstance(v, Tensor) and v.requires_grad and v._prim is not None]
+        if extra:
+            order = toposort(real + extra, self.trace.boundary)[0]
+        # creation order is a forward order, and puts a comparison's operands before the where it decides
+        self.order = sorted(order, key=lambda t: t._seq)
+        for t in self.order:
+            cond = t._inputs[0] if t._prim.name == "where" else None
+            if getattr(cond, "compared", None):
+                _, lhs, rhs = cond.compared
+                shape = np.shape(t.data)
+                tie = broadcast_to(_data(lhs) == _data(rhs), shape)
+                a, b = (broadcast_to(_data(v), shape) for v in t._inputs[1:])
+                if np.any(tie & (a != b)):
+                    raise LDError("lexicographic: where selects between values that differ where its condition "
+                                  f"'{cond.compared[0]}' is tied: the function jumps there and has no LD-derivative")
         self.states = {}
         self.x = self.trace.inputs[0]
         self.columns = 0
@@ -524,11 +592,16 @@ class Sweep:
                 continue
             rule = RULES.get(prim.name)
             c = None
-            if rule is not None:
+            if prim.name == "where" and getattr(inputs[0], "compared", None):
+                shape = np.shape(t.data)
+                take = _where_state(self.states.setdefault(id(t), {}), inputs[0], shape, tan)
+                c = np.where(take, _zeros(ts[1], shape), _zeros(ts[2], shape))
+                rule = None
+            elif rule is not None:
                 c = rule(self.states.setdefault(id(t), {}), ts, t.data, *args, **params)
                 if c is None:  # a zero tangent
                     continue
-            if rule is None or c is SMOOTH:
+            if c is None and rule is None or c is SMOOTH:
                 c = None
                 for i, v in enumerate(ts):
                     if v is None or prim.jvps[i] is None:
@@ -553,6 +626,14 @@ class Sweep:
         """Whether some kink is still undecided after the columns so far: a kink element whose
         lexicographic sign is still 0, candidates still tied, a zero norm without a direction."""
         for t in self.order:
+            cond = t._inputs[0] if t._prim.name == "where" else None
+            if getattr(cond, "compared", None):
+                _, lhs, rhs = cond.compared
+                s = self.states.get(id(t), {}).get("s")
+                tie = _data(lhs) == _data(rhs)
+                if np.any(tie if s is None else broadcast_to(tie, np.shape(s)) & (s == 0)):
+                    return True
+                continue
             if t._prim.name not in RULES:
                 continue
             args = [a.data if isinstance(a, Tensor) else a for a in t._inputs]
@@ -597,7 +678,11 @@ class Sweep:
             prim, params = t._prim, t._params
             args = [a.data if isinstance(a, Tensor) else a for a in t._inputs]
             locked = LOCKED.get(prim.name)
-            if locked is None and prim.name in RULES:
+            if prim.name == "where" and getattr(t._inputs[0], "compared", None):
+                take = _where_state(self.states.get(id(t), {}), t._inputs[0], np.shape(t.data), None)
+                locked = (None, lambda st, g, ans, *a: np.where(take, g, 0.0),
+                          lambda st, g, ans, *a: np.where(take, 0.0, g))
+            elif locked is None and prim.name in RULES:
                 raise LDError(f"kinks.lexicographic: no locked reverse rule for '{prim.name}'; "
                               "use the forward mode (mode='forward')")
             state = self.states.get(id(t), {})
@@ -605,6 +690,8 @@ class Sweep:
                 if not (isinstance(a, Tensor) and a.requires_grad):
                     continue
                 if locked is not None:
+                    if locked[i] is None:
+                        continue
                     c = locked[i](state, g, t.data, *args, **params)
                 else:
                     rule = prim.vjps[i]

@@ -48,6 +48,10 @@ CASES = [
     ("relu Jacobian", lambda x: relu(bnp.stack([x[0] - x[1], x[1] - x[0]])), np.ones(2), [[1.0, -1.0], [0.0, 0.0]]),
     ("max pool ties", lambda x: bnp.sum(max_pool2d(x.reshape(1, 1, 4, 4), 2)), np.ones(16),
      np.kron(np.ones((2, 2)), [[1.0, 0.0], [0.0, 0.0]]).ravel()),
+    ("where relu identity", lambda x: bnp.where(x > 0, x, 0.0) - bnp.where(-x > 0, -x, 0.0), 0.0, 1.0),
+    ("max by where", lambda x: bnp.where(x[0] >= x[1], x[0], x[1]), np.ones(2), [1.0, 0.0]),
+    ("min by where", lambda x: bnp.where(x[0] < x[1], x[0], x[1]), np.ones(2), [0.0, 1.0]),
+    ("leaky by where", lambda x: bnp.where(x <= 0, 0.1 * x, x), 0.0, 1.0),
     ("overlapping pool ties", lambda x: bnp.sum(max_pool2d(x.reshape(1, 1, 3, 3), 2, stride=1)), np.ones(9),
      [1.0, 1.0, 0.0, 1.0, 1.0, 0.0, 0.0, 0.0, 0.0]),
 ]
@@ -180,3 +184,11 @@ def test_lock_mode_with_a_random_direction_gives_a_limiting_gradient_in_two_swee
     full = lexicographic(f, mode="lock")(theta)  # identity directions, until decided or exhausted
     G = [bc.grad(f)(theta + 1e-7 * rng.standard_normal(theta.shape)) for _ in range(60)]
     assert _hull_distance(G, got) < 1e-6 and _hull_distance(G, full) < 1e-6
+
+
+def test_where_on_a_comparison_that_jumps_raises():
+    with pytest.raises(LDError, match="where selects between values that differ.*'greater'"):
+        lexicographic(lambda x: bnp.where(x > 0, 1.0 + x, x))(0.0)
+    assert lexicographic(lambda x: bnp.where(x > 0, 1.0 + x, x))(0.5) == 1.0  # away from the jump
+    c = (bc.tensor([1.0], requires_grad=True) > 0)  # outside a sweep, comparisons are plain arrays
+    assert type(c) is np.ndarray

@@ -4,6 +4,7 @@ float result would depend differentiably on a Tensor that requires grad (histogr
 bin edges, bincount's weights) they raise instead (``DIFFERENTIABLE_WHEN``)."""
 import numpy as np
 
+from .. import _ld
 from .._core.tensor import Tensor, is_grad_enabled
 
 NAMES = [
@@ -77,6 +78,17 @@ DIFFERENTIABLE_WHEN = {
 
 def _make(name):
     fn, differentiable = getattr(np, name), DIFFERENTIABLE_WHEN.get(name)
+
+    if name in ("greater", "greater_equal", "less", "less_equal", "equal", "not_equal"):
+        def compare(*args, **kwargs):
+            out = fn(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
+            if _ld.RECORDING:  # an LD-derivative is being recorded: where decides its ties (backchain/_ld.py)
+                return _ld.compared(name, args, out)
+            return out
+
+        compare.__name__ = compare.__qualname__ = name
+        compare.__doc__ = f"``numpy.{name}`` on the data of its arguments; the result carries no gradient."
+        return compare
 
     def nondiff(*args, **kwargs):
         if differentiable is not None and differentiable(args, kwargs):
