@@ -393,3 +393,27 @@ def test_composite_values_equal_numpys(name):
     got = got.data if isinstance(got, Tensor) else got
     assert np.asarray(got).dtype == np.asarray(want).dtype, name
     np.testing.assert_allclose(got, want, rtol=1e-13, atol=1e-14, err_msg=name)
+
+
+@pytest.mark.parametrize("call", [
+    lambda m, t: m.put(t, [0], [100.0]), lambda m, t: m.copyto(t, np.zeros(2)),
+    lambda m, t: m.place(t, np.array([True, False]), [1.0]), lambda m, t: m.putmask(t, np.array([True, False]), 1.0),
+    lambda m, t: m.put_along_axis(t, np.array([0]), 1.0, axis=0),
+    lambda m, t: m.fill_diagonal(m.reshape(t, (1, 2)) if m is bnp else t.reshape(1, 2), 0.0),
+], ids=["put", "copyto", "place", "putmask", "put_along_axis", "fill_diagonal"])
+def test_in_place_writes_into_a_tensor_raise(call):
+    """A rule may have saved a Tensor's values (x * t keeps t for x's gradient): writing into it in
+    place would change the gradient silently, as t[0] = v would (which Tensor refuses too)."""
+    x = bc.tensor([1.0, 2.0], requires_grad=True)
+    t = bc.tensor([3.0, 4.0])
+    y = bnp.sum(x * t)
+    for m in (bnp, np):   # NumPy's own function reaches backchain's through __array_function__
+        with pytest.raises(TypeError, match="in place, which is a Tensor"):
+            call(m, t)
+    y.backward()
+    np.testing.assert_array_equal(x.grad, [3.0, 4.0])
+    a = np.zeros(2)
+    call(bnp, a)   # arrays are written as NumPy writes them
+    b = np.zeros(2)
+    call(np, b)
+    np.testing.assert_array_equal(a, b)

@@ -1413,38 +1413,38 @@ matrix([[1., 0., 0.],
 >>> bnp.broadcast_shapes((2, 1), (3,))
 (2, 3)
 """),
-    'copyto': ("Values copied into an array in place (NumPy's own function); a Tensor that requires grad raises.", """
+    'copyto': ("Values copied into an array in place (``numpy.copyto``); Tensors are not changed in place: a Tensor as the array raises.", """
 >>> dst = np.zeros(2)
 >>> bnp.copyto(dst, [1.0, 2.0])
 >>> dst
 array([1., 2.])
 """),
-    'place': ("Values written where a mask holds, in place (NumPy's own function); a Tensor that requires grad raises.", """
+    'place': ("Values written where a mask holds, in place (``numpy.place``); Tensors are not changed in place: a Tensor as the array raises.", """
 >>> a = np.zeros(3)
 >>> bnp.place(a, np.array([True, False, True]), [5.0])
 >>> a
 array([5., 0., 5.])
 """),
-    'put': ("Values written at flat indices, in place (NumPy's own function); a Tensor that requires grad raises.", """
+    'put': ("Values written at flat indices, in place (``numpy.put``); Tensors are not changed in place: a Tensor as the array raises.", """
 >>> a = np.zeros(3)
 >>> bnp.put(a, [0, 2], [1.0, 2.0])
 >>> a
 array([1., 0., 2.])
 """),
-    'putmask': ("Values written where a mask holds, repeated, in place (NumPy's own function); a Tensor that requires grad raises.", """
+    'putmask': ("Values written where a mask holds, repeated, in place (``numpy.putmask``); Tensors are not changed in place: a Tensor as the array raises.", """
 >>> a = np.zeros(3)
 >>> bnp.putmask(a, np.array([True, False, True]), 7.0)
 >>> a
 array([7., 0., 7.])
 """),
-    'put_along_axis': ("Values written at indices along an axis, in place (NumPy's own function); a Tensor that requires grad raises.", """
+    'put_along_axis': ("Values written at indices along an axis, in place (``numpy.put_along_axis``); Tensors are not changed in place: a Tensor as the array raises.", """
 >>> a = np.zeros((2, 2))
 >>> bnp.put_along_axis(a, np.array([[1], [0]]), 9.0, axis=1)
 >>> a
 array([[0., 9.],
        [9., 0.]])
 """),
-    'fill_diagonal': ("The main diagonal filled in place (NumPy's own function); a Tensor that requires grad raises.", """
+    'fill_diagonal': ("The main diagonal filled in place (``numpy.fill_diagonal``); Tensors are not changed in place: a Tensor as the array raises.", """
 >>> a = np.zeros((2, 2))
 >>> bnp.fill_diagonal(a, 3.0)
 >>> a

@@ -30,7 +30,11 @@ NAMES = [
     "spacing",
     # no derivative here: a Tensor that requires grad raises (DIFFERENTIABLE_WHEN)
     "asmatrix", "bmat",
+    # writes into their first argument: a Tensor there raises (INPLACE)
+    "copyto", "place", "put", "putmask", "put_along_axis", "fill_diagonal",
 ]
+# Tensors are not changed in place (as ``t[i] = v`` is refused): a rule may have saved the old values.
+INPLACE = {"copyto", "place", "put", "putmask", "put_along_axis", "fill_diagonal"}
 
 
 def _unwrap(x):
@@ -73,6 +77,7 @@ DIFFERENTIABLE_WHEN = {
     "bincount": lambda args, kw: _traced(_arg(args, kw, 1, "weights")),
     "asmatrix": lambda args, kw: _traced(args) or _traced(list(kw.values())),
     "bmat": lambda args, kw: _traced(args) or _traced(list(kw.values())),
+    **{name: (lambda args, kw: _traced(args) or _traced(list(kw.values()))) for name in INPLACE},
 }
 
 
@@ -91,6 +96,12 @@ def _make(name):
         return compare
 
     def nondiff(*args, **kwargs):
+        if name in INPLACE and args and isinstance(args[0], Tensor):
+            raise TypeError(f"{name}: writes into its first argument in place, which is a Tensor "
+                            f"({args[0].dtype}{list(args[0].shape)}): Tensors are not changed in place (a recorded "
+                            "operation may have kept their values). Build a new Tensor with backchain.numpy "
+                            "(bnp.where(mask, value, t), ...), or write into t.detach().numpy() when no gradient "
+                            "is needed")
         if differentiable is not None and differentiable(args, kwargs):
             raise TypeError(f"{name}: its float result depends on a Tensor that requires grad, and backchain has "
                             f"no derivative of numpy.{name}; detach() the Tensor to use it as a constant"
@@ -107,8 +118,7 @@ FUNCTIONS = {name: _make(name) for name in NAMES if hasattr(np, name)}
 
 # NumPy's own objects, re-exported unchanged: types, constants, modules, configuration, files, and
 # the functions whose float results have no derivative here (set operations, histogram2d/dd,
-# polydiv, the matrix class) or that write into an array in place (put, place, copyto...). Given a
-# Tensor that requires grad, the latter raise a TypeError naming the function
+# polydiv). Given a Tensor that requires grad, the latter raise a TypeError naming the function
 # (Tensor.__array_function__); given a Tensor that does not, they work on its data.
 NUMPY_OWN = [
     # types, scalars and constants
@@ -127,9 +137,8 @@ NUMPY_OWN = [
     "get_printoptions", "printoptions", "show_config", "show_runtime", "get_include", "info",
     "load", "save", "savez", "savez_compressed", "loadtxt", "savetxt", "genfromtxt", "fromfile", "fromregex",
     "frombuffer", "fromstring", "fromiter", "fromfunction", "frompyfunc", "from_dlpack",
-    # no derivative here (a traced Tensor raises), or in-place writes
+    # no derivative here (a traced Tensor raises)
     "intersect1d", "union1d", "setdiff1d", "setxor1d", "histogram2d", "histogramdd", "polydiv",
-    "copyto", "place", "put", "putmask", "put_along_axis", "fill_diagonal",
     # submodules
     "char", "core", "ctypeslib", "dtypes", "emath", "exceptions", "f2py", "lib", "ma", "polynomial", "rec",
     "strings", "testing", "typing",
