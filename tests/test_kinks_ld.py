@@ -192,3 +192,15 @@ def test_where_on_a_comparison_that_jumps_raises():
     assert lexicographic(lambda x: bnp.where(x > 0, 1.0 + x, x))(0.5) == 1.0  # away from the jump
     c = (bc.tensor([1.0], requires_grad=True) > 0)  # outside a sweep, comparisons are plain arrays
     assert type(c) is np.ndarray
+
+
+def test_every_counted_kink_has_an_ld_rule_or_a_reason():
+    """A primitive whose kinks bc.kinks.count counts is covered by a one-sided rule, or is named as
+    not Lipschitz or discontinuous there (LDError says which)."""
+    import backchain.scipy.special  # noqa: F401  (registers its rows)
+    from backchain import _ld
+    from backchain.kinks import _COUNTERS
+    from backchain._core.primitive import REGISTRY
+    missing = [name for name in _COUNTERS if name in REGISTRY and name not in _ld.RULES
+               and name not in _ld.NOT_LIPSCHITZ and name not in _ld.DISCONTINUOUS]
+    assert not missing, f"kinks counted without an LD rule or a reason: {missing}"
