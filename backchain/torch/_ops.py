@@ -14,7 +14,7 @@ from .._rules.indexing import _scatter
 from ._types import as_np_dtype, check_device, Size
 from ._tensor import (Tensor, as_torch, default_float, MaxResult, MinResult, SortResult, TopkResult, AminmaxResult,
                       _return_type,
-                      _promote, _matmul, _shape_args, _dims, _array, _gen, leaf, wrap_result)
+                      _promote, _matmul, _shape_args, _dims, _array, _gen, leaf, wrap_result, named)
 
 _py_max, _py_min, _py_abs, _py_sum, _py_all, _py_any, _py_round = (
     builtins.max, builtins.min, builtins.abs, builtins.sum, builtins.all, builtins.any, builtins.round)
@@ -490,7 +490,7 @@ def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     if x.data.dtype.kind not in "fc":
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
                            f"complex dtype. Got: {x.dtype} (shape {list(x.shape)}); use .float() first")
-    return bnp.mean(x, axis=_dims(dim), keepdims=keepdim)
+    return named("mean" if dim is None else "mean_dim", bnp.mean(x, axis=_dims(dim), keepdims=keepdim))
 
 
 def prod(input, dim=None, keepdim=False, *, dtype=None):

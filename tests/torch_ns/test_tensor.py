@@ -499,3 +499,53 @@ def test_gradcheck_passes_and_fails_as_torch():
     assert not bt.autograd.gradcheck(Wrong.apply, (x,), raise_exception=False)
     with pytest.raises(Exception):
         bt.autograd.gradcheck(Wrong.apply, (x,))
+
+
+NODE_NAMES = [
+    lambda T, x, y, t: T.nn.functional.mse_loss(x, y),
+    lambda T, x, y, t: T.nn.functional.mse_loss(x, y, reduction="none"),
+    lambda T, x, y, t: T.nn.MSELoss()(x, y),
+    lambda T, x, y, t: T.nn.functional.l1_loss(x, y),
+    lambda T, x, y, t: T.nn.L1Loss()(x, y),
+    lambda T, x, y, t: T.nn.functional.nll_loss(x, t),
+    lambda T, x, y, t: T.nn.NLLLoss()(x, t),
+    lambda T, x, y, t: T.nn.functional.cross_entropy(x, t),
+    lambda T, x, y, t: T.nn.CrossEntropyLoss()(x, t),
+    lambda T, x, y, t: T.nn.functional.binary_cross_entropy(x, y),
+    lambda T, x, y, t: T.nn.BCELoss()(x, y),
+    lambda T, x, y, t: T.nn.functional.binary_cross_entropy_with_logits(x, y),
+    lambda T, x, y, t: T.nn.BCEWithLogitsLoss()(x, y),
+    lambda T, x, y, t: T.nn.functional.smooth_l1_loss(x, y),
+    lambda T, x, y, t: T.nn.HuberLoss()(x, y),
+    lambda T, x, y, t: x.mean(),
+    lambda T, x, y, t: T.mean(x, 1),
+    lambda T, x, y, t: x.sum(),
+    lambda T, x, y, t: T.nn.functional.log_softmax(x, 1),
+    lambda T, x, y, t: T.softmax(x, 1),
+    lambda T, x, y, t: T.relu(x),
+    lambda T, x, y, t: T.sigmoid(x),
+    lambda T, x, y, t: x @ x.t(),
+    lambda T, x, y, t: x.view(-1),
+    lambda T, x, y, t: x[0],
+    lambda T, x, y, t: x.exp(),
+    lambda T, x, y, t: x ** 2,
+    lambda T, x, y, t: x * y,
+    lambda T, x, y, t: x + y,
+    lambda T, x, y, t: x - y,
+    lambda T, x, y, t: x / 2,
+]
+
+
+@pytest.mark.parametrize("k", range(len(NODE_NAMES)))
+def test_grad_fn_names_match_torch(k):
+    program = NODE_NAMES[k]
+    p = np.random.default_rng(0).random((3, 4)).astype(np.float32)
+    names = []
+    for T in (torch, bt):
+        x = T.tensor(p * 0.8 + 0.1, requires_grad=True)
+        y = T.tensor(p[::-1].copy())
+        out = program(T, x, y, T.tensor([0, 1, 3]))
+        names.append(out.grad_fn.name())
+        if out.ndim == 0:
+            names.append(repr(out))
+    assert names[len(names) // 2:] == names[:len(names) // 2]

@@ -12,7 +12,7 @@ import numpy as _np
 
 import backchain.nn as _bnn
 from ..._core.tensor import Tensor as _Base
-from .._tensor import Tensor, _tname
+from .._tensor import Tensor, _tname, named as _named
 from .._types import device as _device, check_device as _check_device, as_np_dtype as _as_np_dtype
 from . import functional, init, utils  # noqa: F401
 from .. import _examples
@@ -162,6 +162,28 @@ for _name in _bnn.__all__:
     if isinstance(_obj, type) and issubclass(_obj, _bnn.Module) and _obj is not _bnn.Module:
         globals()[_name] = _torch_layer(_obj)
         __all__.append(_name)
+
+
+# the losses' nodes under PyTorch's names (grad_fn=<MseLossBackward0>), as torch.nn.functional's
+_LOSS_NODES = {"MSELoss": "mse_loss", "NLLLoss": "nll_loss", "CrossEntropyLoss": "nll_loss", "BCELoss":
+               "binary_cross_entropy", "BCEWithLogitsLoss": "binary_cross_entropy_with_logits",
+               "SmoothL1Loss": "smooth_l1_loss", "HuberLoss": "huber_loss", "L1Loss": "mean"}
+
+
+def _named_loss(cls, node):
+    forward = cls.forward
+
+    def named_forward(self, input, target, *args, **kwargs):
+        out = forward(self, input, target, *args, **kwargs)
+        if node == "mean" and self.reduction != "mean" or cls.__name__ == "CrossEntropyLoss" and not \
+                functional._is_index(target):
+            return out
+        return _named(node, out)
+    cls.forward = named_forward
+
+
+for _name, _node in _LOSS_NODES.items():
+    _named_loss(globals()[_name], _node)
 
 
 # max pooling with PyTorch's tie rule (functional's docstring)

@@ -9,7 +9,7 @@ import backchain.numpy as _bnp
 from backchain.nn.functional import *  # noqa: F401,F403
 from backchain.nn import functional as _F
 from ..._core.tensor import Tensor as _Base
-from .._tensor import _tname
+from .._tensor import _tname, named as _named
 
 _DTYPE_LAYERS_MM = ("Linear", "Bilinear", "linear", "bilinear")
 
@@ -62,15 +62,47 @@ def _reduction(size_average, reduce, reduction):
 
 def nll_loss(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
     """Negative log-likelihood of log-probabilities ``input`` at the class indices ``target``."""
-    return _F.nll_loss(input, _data(target), weight, ignore_index, _reduction(size_average, reduce, reduction))
+    return _named("nll_loss", _F.nll_loss(input, _data(target), weight, ignore_index,
+                                          _reduction(size_average, reduce, reduction)))
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
+                  reduction="mean", label_smoothing=0.0):
+    """Cross-entropy of logits ``input`` against class indices or probabilities ``target``."""
+    out = _F.cross_entropy(input, target, weight, size_average, ignore_index, reduce, reduction, label_smoothing)
+    return _named("nll_loss", out) if _is_index(target) else out
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """``-(y log p + (1 - y) log(1 - p))``, reduced (each log clamped at -100, as PyTorch)."""
+    return _named("binary_cross_entropy", _F.binary_cross_entropy(input, target, weight, size_average, reduce,
+                                                                  reduction))
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None, reduction="mean",
+                                     pos_weight=None):
+    """``binary_cross_entropy(sigmoid(input), target)`` computed stably, reduced."""
+    out = _F.binary_cross_entropy_with_logits(input, target, weight, size_average, reduce, reduction, pos_weight)
+    return _named("binary_cross_entropy_with_logits", out)
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    return _named("smooth_l1_loss", _F.smooth_l1_loss(input, target, reduction=_reduction(size_average, reduce,
+                                                                                             reduction), beta=beta))
+
+
+def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+    return _named("huber_loss", _F.huber_loss(input, target, reduction=reduction, delta=delta))
 
 
 def mse_loss(input, target, size_average=None, reduce=None, reduction="mean", weight=None):
-    return _F.mse_loss(input, target, reduction=_reduction(size_average, reduce, reduction))
+    return _named("mse_loss", _F.mse_loss(input, target, reduction=_reduction(size_average, reduce, reduction)))
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
-    return _F.l1_loss(input, target, reduction=_reduction(size_average, reduce, reduction))
+    reduction = _reduction(size_average, reduce, reduction)
+    out = _F.l1_loss(input, target, reduction=reduction)
+    return _named("mean", out) if reduction == "mean" else out
 
 
 def _data(t):
