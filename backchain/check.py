@@ -190,6 +190,32 @@ def _judge(a, F, P, M, P2, M2, eps, tol):
     return err, err <= tol, np.where(jump, 2, np.where(kink, 1, 0)), lo, hi
 
 
+def _kink_verdict(f, w0, g, seed):
+    """For ``check.layers(kinks=True)``: the kinks hit, and how the gradient of the conventions compares
+    with an LD gradient (``bc.kinks.lexicographic``, branches locked by one random direction): "same",
+    or the relative difference and, for a parameter of at most 64 entries, whether the conventions'
+    gradient lies in the hull of nearby gradients (``bc.kinks.verify``)."""
+    from . import kinks as _kinks
+
+    with _kinks.count() as hits:
+        f(w0)
+    hit = sum(n for n in dict(hits.items()).values())
+    if not hit:
+        return 0, "no kink hit"
+    try:
+        ld = np.asarray(_kinks.lexicographic(f, mode="lock")(w0, directions="random"))
+    except ValueError as e:  # LDError: no LD-derivative at this point
+        return hit, f"no LD-derivative: {e}"
+    diff = float(np.linalg.norm(ld - g) / max(np.linalg.norm(ld), 1e-300))
+    if diff <= 1e-9:
+        return hit, "conventions = LD"
+    if w0.size <= 64:
+        report = _kinks.verify(f, w0, seed=seed)
+        return hit, (f"differs from LD by {diff:.1e}; " + ("still a generalized gradient" if report.ok
+                     else "NOT a generalized gradient (bc.kinks.verify)"))
+    return hit, f"differs from LD by {diff:.1e} (the conventions chose another element at a kink)"
+
+
 def _line_error(a, F, P, M, P2, M2, eps, tol):
     """The error of directional derivative ``a`` along a line that a kink may cross within the step:
     at a kink, its distance from the one-sided derivatives' interval; otherwise the smaller of its
@@ -569,7 +595,8 @@ class OpsReport:
     __repr__ = __str__
 
 
-def layers(model, inputs, loss_fn=None, *, eps=1e-6, atol=1e-7, rtol=1e-5, seed=0, quiet=None, **kwargs):
+def layers(model, inputs, loss_fn=None, *, eps=1e-6, atol=1e-7, rtol=1e-5, seed=0, quiet=None, kinks=False,
+           **kwargs):
     """Check the gradient of every layer of ``model`` against finite differences, and look for dead units.
 
     For a :class:`backchain.nn.Module`: a float64 copy of the model is made
@@ -580,7 +607,10 @@ def layers(model, inputs, loss_fn=None, *, eps=1e-6, atol=1e-7, rtol=1e-5, seed=
     The report (printed as ``bc.check.ops`` prints its table) lists layer path, parameter, shape,
     largest relative error and pass/fail; it also lists dead units (outputs of
     ReLU and ReLU6 layers never positive over the batch) and parameters whose
-    gradient is identically zero. ``inputs`` may be a tuple of positional
+    gradient is identically zero. With ``kinks=True`` it also says, per parameter, how many
+    kinks the loss hit and whether the gradient the conventions gave there equals an
+    LD gradient (``bc.kinks.lexicographic``), and for small parameters whether it is a
+    generalized gradient at all (``bc.kinks.verify``). ``inputs`` may be a tuple of positional
     inputs; ``loss_fn`` defaults to the sum of the output. Dropout is switched
     off in the copy (finite differences need a deterministic function).
 
@@ -602,7 +632,7 @@ def layers(model, inputs, loss_fn=None, *, eps=1e-6, atol=1e-7, rtol=1e-5, seed=
                    **kwargs)
     if kwargs:
         raise TypeError(f"check.layers: unexpected arguments {sorted(kwargs)}")
-    return _check_module(model, inputs, loss_fn, eps, atol, rtol, seed, quiet)
+    return _check_module(model, inputs, loss_fn, eps, atol, rtol, seed, quiet, kinks)
 
 
 def _float64(x):
@@ -612,7 +642,7 @@ def _float64(x):
     return a.astype(np.float64) if a.dtype.kind == "f" else a
 
 
-def _check_module(model, inputs, loss_fn, eps, atol, rtol, seed, quiet):
+def _check_module(model, inputs, loss_fn, eps, atol, rtol, seed, quiet, kinks=False):
     import copy
 
     import backchain.numpy as bnp
@@ -684,6 +714,8 @@ def _check_module(model, inputs, loss_fn, eps, atol, rtol, seed, quiet):
                 ok = ok and err <= rtol * scale
             zero = bool(np.all(g == 0))
             report.rows.append((path or "(model)", name, tuple(w0.shape), worst, ok, zero, type(m).__name__))
+            if kinks:
+                report.kink_rows.append((path or "(model)", name, *_kink_verdict(f, w0, g, seed)))
     report.dead = dead
     if should_print(None if quiet is None else not quiet):
         print(report)
@@ -715,6 +747,7 @@ class LayersReport:
     def __init__(self):
         self.rows = []
         self.dead = []
+        self.kink_rows = []  # with kinks=True: (layer, parameter, kinks hit, verdict)
 
     @property
     def ok(self):
@@ -746,6 +779,10 @@ class LayersReport:
             out.append("gradient identically zero: " + ", ".join(zero))
             out.append("hint: a step or sign activation has a zero derivative almost everywhere; "
                        "use bc.straight_through for step activations")
+        if self.kink_rows:
+            out.append("")
+            out.append(_table(["layer", "parameter", "kinks hit", "gradient at the kinks"],
+                              [(p, n, h, v) for p, n, h, v in self.kink_rows]))
         out.append("")
         out.append("all layer gradients agree with finite differences" if self.ok
                    else "some layer gradients DISAGREE with finite differences")

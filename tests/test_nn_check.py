@@ -134,3 +134,28 @@ def test_layers_check_is_not_fooled_by_a_kink_within_the_step():
         wrong[0].weight.data[:] = 1.0
         wrong[0].bias.data[:] = 0.25
     assert not bc.check.layers(wrong, x, quiet=True).ok
+
+
+def test_layers_check_says_when_the_conventions_gradient_is_no_generalized_gradient():
+    import numpy as np
+
+    class Identity(bc.nn.Module):  # relu(h) - relu(-h) is h: its derivative is 1 everywhere
+        def __init__(self):
+            super().__init__()
+            self.lin = bc.nn.Linear(2, 2)
+
+        def forward(self, x):
+            h = self.lin(x)
+            return bc.nn.functional.relu(h) - bc.nn.functional.relu(-h)
+
+    m = Identity()
+    with bc.no_grad():
+        m.lin.weight.data[:] = np.eye(2)
+        m.lin.bias.data[:] = 0.0
+    report = bc.check.layers(m, np.zeros((1, 2), np.float32), kinks=True, quiet=True)
+    verdicts = {(p, n): v for p, n, h, v in report.kink_rows}
+    assert verdicts[("lin", "weight")] == "conventions = LD"  # x = 0: the weight's gradient is 0 either way
+    assert "NOT a generalized gradient" in verdicts[("lin", "bias")]
+    assert "gradient at the kinks" in str(report)
+    plain = bc.check.layers(m, np.ones((1, 2), np.float32), kinks=True, quiet=True)
+    assert all(v == "no kink hit" for *_, v in plain.kink_rows)
