@@ -2,7 +2,7 @@
 (tests/torch_ns/test_programs.py), measured in one run, and the cost per operation of a torch-flavoured
 Tensor against a plain backchain Tensor (W2's chain).
 
-    python -m benchmarks.torch_ns_programs            # best of 3 runs per program, one thread each
+    python -m benchmarks.torch_ns_programs            # best of 5 runs per program, one thread each
     python -m benchmarks.torch_ns_programs --runs 5 --threads 2
 
 The figure is milliseconds per training step (the whole program's time over its steps: data loading,
@@ -17,7 +17,7 @@ import torch
 import backchain as bc
 import backchain.numpy as bnp
 import backchain.torch as bt
-from tests.torch_ns.test_programs import polynomial, mnist_cnn, vae, lstm_lm
+from tests.torch_ns.test_programs import polynomial, mnist_cnn, vae, lstm_lm, nanogpt, spatial_transformer
 
 
 def _programs():
@@ -31,6 +31,9 @@ def _programs():
                                                                         dropout=(0.0, 0.0), num_workers=0)),
         ("VAE 784-400-20, Adam", 4, lambda T: vae(T, images, epochs=2)),
         ("LSTM language model, bptt 5", 4, lambda T: lstm_lm(T, tokens, 30, steps=4)),
+        ("nanoGPT 2 layers, AdamW (5 steps + generate)", 5,
+         lambda T: nanogpt(T, [t % 20 for t in tokens[:64]], steps=5, generate=6)),
+        ("spatial transformer, SGD", 3, lambda T: spatial_transformer(T, images[:12], labels[:12], dropout=0.0)),
     ]
 
 
@@ -64,20 +67,20 @@ def _torch_chain(n=300):
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--runs", type=int, default=3)
+    ap.add_argument("--runs", type=int, default=5)
     ap.add_argument("--threads", type=int, default=1, help="threads of PyTorch and of NumPy's BLAS (default 1)")
     args = ap.parse_args(argv)
     from threadpoolctl import threadpool_limits
     threadpool_limits(args.threads)
     torch.set_num_threads(args.threads)
     print(f"torch {torch.__version__}, NumPy {np.__version__}; {args.threads} thread(s) each")
-    print(f"{'program':40s} {'steps':>5s} {'torch ms/step':>14s} {'backchain.torch':>16s} {'ratio':>6s}")
+    print(f"{'program':46s} {'steps':>5s} {'torch ms/step':>14s} {'backchain.torch':>16s} {'ratio':>6s}")
     for name, steps, run in _programs():
         run(torch)  # warm-up
         run(bt)
         tt = _best(lambda: run(torch), args.runs) / steps * 1e3
         bb = _best(lambda: run(bt), args.runs) / steps * 1e3
-        print(f"{name:40s} {steps:5d} {tt:14.2f} {bb:16.2f} {bb / tt:6.2f}")
+        print(f"{name:46s} {steps:5d} {tt:14.2f} {bb:16.2f} {bb / tt:6.2f}")
     x0 = np.linspace(-1, 1, 16)
     reps = 200
     plain = _best(lambda: [_chain(lambda: bc.tensor(x0, requires_grad=True)) for _ in range(reps)], args.runs)
