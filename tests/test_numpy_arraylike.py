@@ -295,6 +295,7 @@ CATALOG += [
     ("unique_counts", np.array([0.3, 0.1, 0.3, 0.2]), lambda m, L: m.unique_counts(L).values),
     ("unique_inverse", np.array([0.3, 0.1, 0.3, 0.2]), lambda m, L: m.unique_inverse(L).values),
     ("unique_all", np.array([0.3, 0.1, 0.3, 0.2]), lambda m, L: m.unique_all(L).values),
+    ("vectorize", V, lambda m, L: m.vectorize(lambda v, w: v ** 3 * w)(L, C4)),
 ]
 
 # Functions of backchain.numpy with no array_like argument that carries a derivative.

@@ -417,3 +417,19 @@ def test_in_place_writes_into_a_tensor_raise(call):
     b = np.zeros(2)
     call(np, b)
     np.testing.assert_array_equal(a, b)
+
+
+def test_vectorize_differentiates_its_function():
+    f = lambda x, y: x * y if x > 0 else y ** 2   # Python control flow per element
+    x, y = np.array([[1.0, -2.0], [3.0, -0.5]]), np.array([2.0, 5.0])
+    vf = bnp.vectorize(f)
+    np.testing.assert_array_equal(vf(bc.tensor(x), y).data, np.vectorize(f)(x, y))
+    np.testing.assert_array_equal(bc.grad(lambda v: bnp.sum(vf(v, y)))(x), [[2.0, 0.0], [2.0, 0.0]])
+    np.testing.assert_array_equal(bc.grad(lambda w: bnp.sum(vf(x, w)))(y), [1.0 + 3.0, 10.0 + 10.0])
+    two = bnp.vectorize(lambda v, n: (v ** n, n * v), excluded={1})   # two results, an excluded argument
+    a, b = two(bc.tensor(x), 3)
+    np.testing.assert_array_equal(a.data, x ** 3)
+    np.testing.assert_array_equal(b.data, 3 * x)
+    assert isinstance(vf, np.vectorize) and vf(x, y).tolist() == np.vectorize(f)(x, y).tolist()
+    with pytest.raises(NotImplementedError, match="vectorize: signature"):
+        bnp.vectorize(lambda v: v, signature="(n)->(n)")(bc.tensor(x))

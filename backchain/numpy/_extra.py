@@ -21,6 +21,7 @@ __all__ = [
     "require", "block", "row_stack", "resize", "trim_zeros", "apply_over_axes", "piecewise", "frexp", "modf",
     "divmod", "ldexp", "nextafter", "i0", "unwrap", "sort_complex", "polyadd", "polysub", "polymul", "polyder",
     "polyint", "poly", "roots", "unique", "unique_all", "unique_counts", "unique_inverse", "unique_values", "test",
+    "vectorize",
 ]
 
 
@@ -687,3 +688,48 @@ def test(*args, **kwargs):
     True
     """
     return np.test(*args, **kwargs)
+
+
+class vectorize(np.vectorize):
+    """``numpy.vectorize``, differentiable: given Tensors (or lists holding them), ``pyfunc`` is called
+    on each element as a 0-d Tensor (after broadcasting, in C order) and the results are stacked, so
+    its derivative is ``pyfunc``'s. As slow as NumPy's (a Python call per element); without Tensors it
+    is NumPy's. ``signature=`` is NumPy's only (a Tensor raises).
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> f = bnp.vectorize(lambda x, y: x * y if x > 0 else y)
+    >>> bc.grad(lambda x: bnp.sum(f(x, bnp.array([2.0, 3.0]))))(bnp.array([1.0, -1.0]))
+    array([2., 0.])
+    """
+
+    def __call__(self, *args, **kwargs):
+        if not any(_held(a) for a in (*args, *kwargs.values())):
+            return super().__call__(*args, **kwargs)
+        if self.signature is not None:
+            raise NotImplementedError(f"vectorize: signature={self.signature!r} is not supported for Tensors")
+        names = [k for k in kwargs if k not in self.excluded]
+        pos = [i for i in range(len(args)) if i not in self.excluded]
+        vals = [stacked(args[i]) for i in pos] + [stacked(kwargs[k]) for k in names]
+        vals = [v if isinstance(v, Tensor) else np.asarray(v) for v in vals]
+        shape = np.broadcast_shapes(*[np.shape(_data(v)) for v in vals])
+        vals = [bnp.broadcast_to(v, shape) for v in vals]
+        outs = []
+        for idx in np.ndindex(*shape):
+            call_args, call_kw = list(args), dict(kwargs)
+            for j, v in enumerate(vals):
+                if j < len(pos):
+                    call_args[pos[j]] = v[idx]
+                else:
+                    call_kw[names[j - len(pos)]] = v[idx]
+            outs.append(self.pyfunc(*call_args, **call_kw))
+        if not outs:
+            raise ValueError("vectorize: cannot call the function on an empty Tensor (no element to learn its output from)")
+        several = isinstance(outs[0], tuple)
+        columns = list(zip(*outs)) if several else [outs]
+        results = []
+        for k, column in enumerate(columns):
+            r = bnp.reshape(bnp.array(list(column)), shape)
+            dtype = self.otypes[k] if self.otypes else None
+            results.append(bnp.astype(r, np.dtype(dtype)) if dtype is not None and _data(r).dtype != np.dtype(dtype)
+                           else r)
+        return tuple(results) if several else results[0]

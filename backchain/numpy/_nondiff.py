@@ -127,7 +127,7 @@ NUMPY_OWN = [
     "float128", "half", "inexact", "int_", "intc", "long", "longdouble", "longlong", "object_", "short",
     "signedinteger", "single", "str_", "timedelta64", "ubyte", "uint", "uintc", "uintp", "ulong", "ulonglong",
     "unsignedinteger", "ushort", "void", "record", "recarray", "matrix", "memmap", "poly1d", "ufunc",
-    "busdaycalendar", "broadcast", "flatiter", "ndenumerate", "ndindex", "nditer", "nested_iters", "vectorize",
+    "busdaycalendar", "broadcast", "flatiter", "ndenumerate", "ndindex", "nditer", "nested_iters",
     "errstate", "index_exp", "s_", "mgrid", "ogrid",
     # dtypes and shapes
     "isdtype", "issubdtype", "promote_types", "mintypecode", "typename", "broadcast_shapes", "isscalar",
