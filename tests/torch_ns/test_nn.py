@@ -253,7 +253,8 @@ def test_save_and_load_state_dicts_and_containers_through_paths_and_files(tmp_pa
         fresh = bt.nn.Sequential(bt.nn.Linear(3, 4), bt.nn.BatchNorm1d(4))
         fresh.load_state_dict(back["model"])
         np.testing.assert_array_equal(fresh[0].weight.detach().numpy(), model[0].weight.detach().numpy())
-    with pytest.raises(TypeError, match="state_dict"):
+    model.activation = lambda x: x  # code, which a file cannot hold
+    with pytest.raises(TypeError, match="function, which a module file cannot store"):
         bt.save(model, tmp_path / "model.pt")
 
 
@@ -322,3 +323,77 @@ def test_autograd_functional_matches_torch():
             out[T] = r.numpy()
         np.testing.assert_allclose(out[bt], out[torch], rtol=1e-5, atol=1e-6, err_msg=name)
     assert bt.autograd.Variable(bt.ones(2), requires_grad=True).requires_grad
+
+
+class _Tied(bt.nn.Module):
+    """A user's model: shared weights, a plain attribute, an activation function, nested layers."""
+
+    def __init__(self):
+        super().__init__()
+        self.emb = bt.nn.Embedding(7, 4)
+        self.body = bt.nn.Sequential(bt.nn.Linear(4, 4), bt.nn.GELU(), bt.nn.LayerNorm(4))
+        self.enc = bt.nn.TransformerEncoderLayer(4, 2, 8, dropout=0.0, batch_first=True)
+        self.head = bt.nn.Linear(4, 7, bias=False)
+        self.head.weight = self.emb.weight
+        self.bn = bt.nn.BatchNorm1d(4)
+        self.scale = 0.5
+        self.kind = ("tied", 2)
+
+    def forward(self, idx):
+        h = self.enc(self.body(self.emb(idx)) * self.scale)
+        return self.head(self.bn(h.transpose(1, 2)).transpose(1, 2))
+
+
+def test_whole_modules_save_and_load_from_allowed_classes_only(tmp_path):
+    bt.manual_seed(0)
+    model = _Tied()
+    idx = bt.tensor([[1, 2, 3], [4, 5, 6]])
+    model(idx)  # the batch norm's running statistics move
+    model.eval()
+    want = model(idx).detach().numpy()
+    path = tmp_path / "model.pt"
+    bt.save(model, path)
+    with pytest.raises(RuntimeError, match=r"_Tied, which is not allowed.*add_safe_globals"):
+        bt.load(path)
+    with bt.serialization.safe_globals([_Tied]):
+        back = bt.load(path, weights_only=True)
+    assert type(back) is _Tied and not back.training and back.kind == ("tied", 2) and back.scale == 0.5
+    assert back.head.weight is back.emb.weight and isinstance(back.head.weight, bt.nn.Parameter)
+    np.testing.assert_array_equal(back(idx).detach().numpy(), want)
+    np.testing.assert_array_equal(back.bn.running_var.numpy(), model.bn.running_var.numpy())
+    assert list(back.state_dict()) == list(model.state_dict())
+    back.train()
+    back(idx).sum().backward()
+    assert back.emb.weight.grad is not None
+
+
+def test_backchain_layers_load_without_an_allow_list():
+    import io
+    for model in (bt.nn.Sequential(bt.nn.Conv2d(1, 2, 3), bt.nn.ReLU(), bt.nn.Flatten(), bt.nn.Dropout(0.1)),
+                  bt.nn.LSTM(3, 4, num_layers=2), bt.nn.Transformer(8, 2, 1, 1, 16), bc.nn.Linear(2, 2)):
+        buf = io.BytesIO()
+        bt.save({"model": model, "step": 7}, buf)
+        back = bt.load(io.BytesIO(buf.getvalue()))
+        assert back["step"] == 7 and type(back["model"]) is type(model)
+        for (k, a), (k2, b) in zip(model.state_dict().items(), back["model"].state_dict().items()):
+            assert k == k2
+            np.testing.assert_array_equal(np.asarray(a), np.asarray(b))
+
+
+def test_a_file_naming_any_other_class_or_function_is_refused_before_importing_it(tmp_path):
+    node = {"class": "no_such_module_anywhere:Thing", "training": True, "attrs": {}, "parameters": {}, "buffers": {},
+            "non_persistent": [], "modules": {}}
+    path = tmp_path / "evil.pt"
+    bc.save({"__backchain_module__": {"nodes": [node], "arrays": []}}, str(path))
+    # the allow-list refuses it before any import is tried (a ModuleNotFoundError would mean an import)
+    with pytest.raises(RuntimeError, match="no_such_module_anywhere:Thing, which is not allowed"):
+        bt.load(path)
+    node = dict(node, **{"class": "backchain.torch.nn:Linear",
+                         "attrs": {"f": {"__backchain_global__": "os:system"}}})
+    bc.save({"__backchain_module__": {"nodes": [node], "arrays": []}}, str(path))
+    with pytest.raises(RuntimeError, match="os:system, which is not allowed"):
+        bt.load(path)
+    model = bt.nn.Linear(2, 2)
+    model.register_forward_hook(lambda *a: None)
+    with pytest.raises(TypeError, match="hooks"):
+        bt.save(model, tmp_path / "hooked.pt")
