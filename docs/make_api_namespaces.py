@@ -163,7 +163,7 @@ def _scipy_page():
              "draws constants from Tensors' data (as in HIPS autograd), the others serve plain values and raise a "
              "NotImplementedError naming themselves on a Tensor that requires grad. An argument with no derivative "
              "rule (the order of `jv`, `iv`, `yn`) raises when differentiated, naming it; the shapes of the "
-             "incomplete gamma (beta) functions are differentiable to second (first) order.", "",
+             "incomplete gamma and beta functions are differentiable to second order.", "",
              EXAMPLES_NOTE + " The examples import the submodule they use, e.g. "
              "`from backchain.scipy import special`.", ""]
     for sub, module in (("special", special), ("stats", stats), ("linalg", scipy_linalg), ("signal", signal),

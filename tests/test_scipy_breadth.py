@@ -120,8 +120,8 @@ def test_betainc_in_x_matches_jax_and_a_b_raise():
     fd = (float(bc.grad(lambda x: S.betainc(2.0 + eps, 3.0, x))(0.4))
           - float(bc.grad(lambda x: S.betainc(2.0 - eps, 3.0, x))(0.4))) / (2 * eps)
     assert m == pytest.approx(fd, rel=1e-7)
-    with pytest.raises(NotImplementedError, match="betainc: no derivative with respect to a to second order"):
-        bc.grad(bc.grad(S.betainc))(2.0, 3.0, 0.4)
+    with pytest.raises(NotImplementedError, match="betainc: no derivative with respect to a to third order"):
+        bc.grad(bc.grad(bc.grad(S.betainc)))(2.0, 3.0, 0.4)
 
 
 @pytest.mark.parametrize("a, b, x", [(0.1, 0.2, 0.3), (0.5, 3.0, 1e-4), (2.0, 3.0, 0.4), (2.0, 3.0, 0.6),
@@ -141,6 +141,12 @@ def test_betainc_derivatives_in_a_and_b_match_mpmath(a, b, x):
     np.testing.assert_allclose([float(g) for g in got], want, rtol=1e-10)
     _, t = bc.jvp(lambda a, b: S.betainc(a, b, x), (a, b), (1.0, 1.0))
     assert float(t) == pytest.approx(sum(want), rel=1e-9, abs=1e-300)
+    # second order: the Hessian in (a, b), forward over reverse
+    with mp.workdps(60 if a < 100 else 120):
+        h = [[float(mp.diff(i, (a, b), (2, 0))), float(mp.diff(i, (a, b), (1, 1)))],
+             [float(mp.diff(i, (a, b), (1, 1))), float(mp.diff(i, (a, b), (0, 2)))]]
+    got = bc.hessian(S.betainc, argnums=(0, 1))(a, b, x)
+    np.testing.assert_allclose([[float(v) for v in row] for row in got], h, rtol=1e-9)
 
 
 @pytest.mark.parametrize("name, order", [("jv", 2.5), ("jn", 3), ("yn", 2), ("iv", 1.5), ("ive", 2.0),
@@ -274,6 +280,28 @@ def test_t_cdf_family(method):
     eps, ref = 1e-6, getattr(st.t, method)
     want = np.sum(ref(x, 2.5 + eps, 0.2, 1.5) - ref(x, 2.5 - eps, 0.2, 1.5)) / (2 * eps)
     assert float(gdf) == pytest.approx(float(want), rel=1e-7)
+
+
+@pytest.mark.parametrize("df, t", [(3.0, 0.5), (3.0, -2.0), (0.7, 1.5), (30.0, 0.1), (2.0, 0.0), (2.0, 1e-9),
+                                   (5.0, 25.0)])
+def test_stdtr_in_df_to_second_order_matches_mpmath(df, t):
+    """t's cdf in df (no rule in JAX, SciPy or autograd): against mpmath's derivatives of the integral of the
+    density, first and second order, and the mixed one in both orders (exact at and near t == 0)."""
+    mp = pytest.importorskip("mpmath")
+
+    def cdf(nu, x):
+        dens = lambda u: mp.gamma((nu + 1) / 2) / (mp.sqrt(nu * mp.pi) * mp.gamma(nu / 2)) * (1 + u * u / nu) ** (  # noqa: E731
+            -(nu + 1) / 2)
+        return mp.mpf(0.5) + mp.quad(dens, [0, x])
+
+    with mp.workdps(40):
+        d1 = float(mp.diff(lambda nu: cdf(nu, t), df))
+        d2 = float(mp.diff(lambda nu: cdf(nu, t), df, 2))
+        mixed = float(mp.diff(cdf, (df, t), (1, 1)))
+    assert float(bc.grad(S.stdtr)(df, t)) == pytest.approx(d1, rel=1e-10, abs=1e-15)
+    assert float(bc.hessian(S.stdtr)(df, t)) == pytest.approx(d2, rel=1e-8, abs=1e-14)
+    assert float(bc.grad(bc.grad(S.stdtr), 1)(df, t)) == pytest.approx(mixed, rel=1e-9, abs=1e-14)
+    assert float(bc.grad(lambda t: bc.grad(S.stdtr)(df, t))(t)) == pytest.approx(mixed, rel=1e-9, abs=1e-14)
 
 
 @pytest.mark.parametrize("method", ["cdf", "logcdf", "sf", "logsf"])

@@ -26,7 +26,7 @@ Conventions at the special points (stated in ``kinks=``):
   series and the continued fraction that compute P and Q, differentiated term by
   term, to second order (a third derivative in ``a`` raises, naming it).
 * ``betainc``: d/dx is the beta density; d/da and d/db (neither SciPy nor JAX
-  has them) differentiate the continued fraction that computes it, to first
+  has them) differentiate the continued fraction that computes it, to second
   order; so does ``stdtr`` in ``df``.
 * Arguments with no rule raise at differentiation, naming themselves: the order
   of ``jv``, ``iv``, ``ive`` (NotImplementedError) and ``yn`` (an integer:
@@ -475,25 +475,137 @@ def _dbetainc_impl(a, b, x, wrt):
     return out if out.ndim else out[()]
 
 
+def _d2betainc_fraction(p, q, y, eps=1e-15):
+    """``(I_pp, I_pq, I_qq)`` of ``I_y(p, q)``: the continued fraction of ``_dbetainc_fraction`` carrying
+    second derivatives too (for y < (p+1)/(p+q+2)). Converged elements leave the loop."""
+    n_ch = 6  # the value, d/dp, d/dq, d2/dp2, d2/dpdq, d2/dq2 of the convergents' A and B
+    f = np.zeros((n_ch, p.size))
+    live, pp, qq, yy, most = np.arange(p.size), p, q, y, _most(p, q)
+    a_prev, a_cur, b_prev = np.zeros((n_ch, p.size)), np.zeros((n_ch, p.size)), np.zeros((n_ch, p.size))
+    a_cur[0], b_prev[0] = 1.0, 1.0  # A_0 = 0, A_1 = B_0 = B_1 = 1 (B_1 rescaled to 1 below, each step)
+    b_cur = np.zeros((n_ch, p.size))
+    b_cur[0] = 1.0
+    for k in range(1, most):
+        m = k // 2
+        dd = np.empty((n_ch, pp.size))  # d_k and its derivatives: value, p, q, pp, pq, qq
+        if k % 2:  # d = -y N / D, N = (p+m)(p+q+m), D = (p+2m)(p+2m+1)
+            num, den = (pp + m) * (pp + qq + m), (pp + 2 * m) * (pp + 2 * m + 1)
+            n_p, n_q, d_p = 2 * pp + qq + 2 * m, pp + m, 2 * pp + 4 * m + 1
+            g = num / den
+            g_p = n_p / den - num * d_p / den ** 2
+            g_q = n_q / den
+            g_pp = 2.0 / den - 2 * n_p * d_p / den ** 2 - 2 * num / den ** 2 + 2 * num * d_p ** 2 / den ** 3
+            g_pq = 1.0 / den - n_q * d_p / den ** 2
+            dd[:] = -yy * np.stack([g, g_p, g_q, g_pp, g_pq, np.zeros_like(g)])
+        else:  # d = y N / D, N = m(q-m), D = (p+2m-1)(p+2m)
+            num, den = m * (qq - m), (pp + 2 * m - 1) * (pp + 2 * m)
+            d_p = 2 * pp + 4 * m - 1
+            g = num / den
+            dd[:] = yy * np.stack([g, -num * d_p / den ** 2, m / den,
+                                   -2 * num / den ** 2 + 2 * num * d_p ** 2 / den ** 3, -m * d_p / den ** 2,
+                                   np.zeros_like(g)])
+        a_new, b_new = _cf_step(a_cur, a_prev, dd), _cf_step(b_cur, b_prev, dd)
+        s = 1.0 / b_new[0]
+        a_prev, a_cur, b_prev, b_cur = a_cur * s, a_new * s, b_cur * s, b_new * s
+        f_new = _quotient(a_cur, b_cur)
+        scale = np.abs(f_new[0])
+        going = (np.abs(f_new - f[:, live]) > eps * (np.abs(f_new) + scale)).any(axis=0) | (k < 3)
+        f[:, live] = f_new
+        if not going.all():
+            live, pp, qq, yy = live[going], pp[going], qq[going], yy[going]
+            a_prev, a_cur, b_prev, b_cur = a_prev[:, going], a_cur[:, going], b_prev[:, going], b_cur[:, going]
+            if not live.size:
+                break
+    else:
+        f[3:, live] = np.nan
+    both, both1 = sc.digamma(p + q), sc.polygamma(1, p + q)
+    lp = np.log(y) - 1.0 / p - sc.digamma(p) + both
+    lq = np.log1p(-y) - sc.digamma(q) + both
+    lpp, lpq, lqq = 1.0 / (p * p) - sc.polygamma(1, p) + both1, both1, -sc.polygamma(1, q) + both1
+    pre = np.exp(p * np.log(y) + q * np.log1p(-y) - np.log(p) - sc.betaln(p, q))
+    val, fp, fq, fpp, fpq, fqq = f
+    return (pre * ((lpp + lp * lp) * val + 2 * lp * fp + fpp),
+            pre * ((lpq + lp * lq) * val + lp * fq + lq * fp + fpq),
+            pre * ((lqq + lq * lq) * val + 2 * lq * fq + fqq))
+
+
+def _cf_step(cur, prev, dd):
+    """``cur + d prev`` with its first and second derivatives in (p, q) (channels as in
+    ``_d2betainc_fraction``)."""
+    v, p, q, pp, pq, qq = range(6)
+    out = np.empty_like(cur)
+    out[v] = cur[v] + dd[v] * prev[v]
+    out[p] = cur[p] + dd[p] * prev[v] + dd[v] * prev[p]
+    out[q] = cur[q] + dd[q] * prev[v] + dd[v] * prev[q]
+    out[pp] = cur[pp] + dd[pp] * prev[v] + 2 * dd[p] * prev[p] + dd[v] * prev[pp]
+    out[pq] = cur[pq] + dd[pq] * prev[v] + dd[p] * prev[q] + dd[q] * prev[p] + dd[v] * prev[pq]
+    out[qq] = cur[qq] + dd[qq] * prev[v] + 2 * dd[q] * prev[q] + dd[v] * prev[qq]
+    return out
+
+
+def _quotient(a, b):
+    """``A / B`` and its derivatives, where ``B == 1`` (rescaled)."""
+    v, p, q, pp, pq, qq = range(6)
+    f = np.empty_like(a)
+    f[v] = a[v]
+    f[p] = a[p] - a[v] * b[p]
+    f[q] = a[q] - a[v] * b[q]
+    f[pp] = a[pp] - 2 * a[p] * b[p] - a[v] * b[pp] + 2 * a[v] * b[p] * b[p]
+    f[pq] = a[pq] - a[p] * b[q] - a[q] * b[p] - a[v] * b[pq] + 2 * a[v] * b[p] * b[q]
+    f[qq] = a[qq] - 2 * a[q] * b[q] - a[v] * b[qq] + 2 * a[v] * b[q] * b[q]
+    return f
+
+
+def _d2betainc_impl(a, b, x, i, j):
+    """d2/(d s_i d s_j) of I_x(a, b), with s_0 = a, s_1 = b; through I_x(a, b) = 1 - I_{1-x}(b, a)
+    beyond the switch point (the roles of a and b swap there)."""
+    a, b, x = np.broadcast_arrays(*(np.asarray(v, dtype=np.float64) for v in (a, b, x)))
+    out = np.where((a > 0) & (b > 0) & (x >= 0) & (x <= 1), 0.0, np.nan)
+    inner = (a > 0) & (b > 0) & (x > 0) & (x < 1) & np.isfinite(a) & np.isfinite(b)
+    direct = inner & (x < (a + 1.0) / (a + b + 2.0))
+    flipped = inner & ~direct
+    which = {(0, 0): 0, (0, 1): 1, (1, 0): 1, (1, 1): 2}
+    if np.any(direct):
+        out[direct] = _d2betainc_fraction(a[direct], b[direct], x[direct])[which[i, j]]
+    if np.any(flipped):
+        out[flipped] = -_d2betainc_fraction(b[flipped], a[flipped], 1.0 - x[flipped])[which[1 - i, 1 - j]]
+    return out if out.ndim else out[()]
+
+
 def _beta_density(a, b, x):
     """``x**(a-1) (1-x)**(b-1) / beta(a, b)``: d/dx of ``betainc(a, b, x)``."""
     return bnp.exp(xlogy(a - 1.0, x) + xlog1py(b - 1.0, -x) - betaln(a, b))
 
 
+def _beta_log_density_d(a, b, x, i):
+    """d/ds_i of the log beta density (s_0 = a, s_1 = b)."""
+    side = xlogy(_one(x), x) if i == 0 else xlog1py(_one(x), -x)
+    return side - digamma(a if i == 0 else b) + digamma(a + b)
+
+
 def _dbetainc_dx(ans, a, b, x, wrt):
-    # d/dx of dI/da is d/da of the density: density (log x - digamma(a) + digamma(a + b)); likewise for b
-    log_side = xlogy(_one(x), x) if wrt == 0 else xlog1py(_one(x), -x)
-    return _beta_density(a, b, x) * (log_side - digamma(a if wrt == 0 else b) + digamma(a + b))
+    # d/dx of dI/ds is d/ds of the density: density (log x - digamma(a) + digamma(a + b)) for s = a
+    return _beta_density(a, b, x) * _beta_log_density_d(a, b, x, wrt)
 
 
-_SECOND = "first order in a and b, any order in x"
-# dI/da (wrt=0) or dI/db (wrt=1); in x the closed form above, in a and b no second derivative
+def _d2betainc_dx(ans, a, b, x, i, j):
+    # d/dx of d2I/ds_i ds_j: density (u_i u_j + u_ij), u the log density's derivatives
+    u_ij = polygamma_p(1, a + b) - (polygamma_p(1, a if i == 0 else b) if i == j else 0.0)
+    return _beta_density(a, b, x) * (_beta_log_density_d(a, b, x, i) * _beta_log_density_d(a, b, x, j) + u_ij)
+
+
+_THIRD = "up to second order in a and b, any order in x"
+_d2betainc = primitive("scipy.special.betainc_dab2", _d2betainc_impl,
+                       **_safe_rules(_no_derivative("betainc", "a to third order", _THIRD),
+                                     _no_derivative("betainc", "b to third order", _THIRD), _d2betainc_dx))
+# dI/da (wrt=0) or dI/db (wrt=1); their derivatives in a and b from the fraction's second derivatives
 _dbetainc = primitive("scipy.special.betainc_dab", _dbetainc_impl,
-                      **_safe_rules(_no_derivative("betainc", "a to second order", _SECOND),
-                                    _no_derivative("betainc", "b to second order", _SECOND), _dbetainc_dx))
+                      **_safe_rules(lambda ans, a, b, x, wrt: _like(_d2betainc(a, b, x, i=wrt, j=0), ans),
+                                    lambda ans, a, b, x, wrt: _like(_d2betainc(a, b, x, i=wrt, j=1), ans),
+                                    _dbetainc_dx))
 
 # I_x(a, b) = betainc: d/dx the beta density; d/da and d/db (SciPy and JAX have none) by the continued
-# fraction that computes I, differentiated term by term (first order)
+# fraction that computes I, differentiated term by term (to second order)
 betainc = primitive("scipy.special.betainc", sc.betainc,
                     **_safe_rules(lambda ans, a, b, x: _like(_dbetainc(a, b, x, wrt=0), ans),
                                   lambda ans, a, b, x: _like(_dbetainc(a, b, x, wrt=1), ans),
@@ -507,20 +619,52 @@ def _t_density(df, t):
     return bnp.exp(gammaln(half) - gammaln(0.5 * df) - 0.5 * bnp.log(df * np.pi) - half * log1p(t * t / df))
 
 
-def _stdtr_ddf(ans, df, t):
-    """d/ddf of ``stdtr(df, t) = 1/2 + sign(t) (1 - I_x(df/2, 1/2)) / 2`` with ``x = df / (df + t^2)``:
-    ``-sign(t) dI/da / 4 - t x^(df/2 - 1) (df + t^2)^(-3/2) / (2 B(df/2, 1/2))`` (the second term is
-    ``-sign(t) I' dx/ddf / 2`` with ``(1 - x)^(-1/2) t^2 = |t| (df + t^2)^(1/2)``: smooth through t == 0),
-    through betainc's rules (first order in df)."""
+# stdtr(df, t) = 1/2 + sign(t) I_w(1/2, df/2) / 2 with w = t^2 / (df + t^2) (computed as such: 1 - w would
+# lose its digits near t == 0). Its derivative in df, D = sign(t) dI/db / 4 - t slope / 2, where
+# ``slope = (1-w)^(df/2-1) (df+t^2)^(-3/2) / B(df/2, 1/2)`` (the w-term: sign(t) w^(-1/2) t^2 = |t| sign(t) = t,
+# smooth through t == 0), is a primitive of its own so that its t-derivative is the closed form (the df-
+# derivative of the t density), exact at t == 0 where sign(t) dI/db ~ t has no derivative that AD can see.
+
+
+def _stdtr_parts(df, t):
     a, s = 0.5 * df, df + t * t
-    x = df / s
-    slope = bnp.exp(xlogy(a - 1.0, x) - 1.5 * bnp.log(s) - betaln(a, 0.5))
-    return _like(-0.25 * bnp.sign(t) * _dbetainc(a, 0.5, x, wrt=0) - 0.5 * t * slope, ans)
+    w = t * t / s
+    return a, s, w, bnp.exp(xlog1py(a - 1.0, -w) - 1.5 * bnp.log(s) - betaln(a, 0.5))
+
+
+def _stdtr_ddf_impl(df, t):
+    a, s, w, slope = _stdtr_parts(np.asarray(df, dtype=np.float64), np.asarray(t, dtype=np.float64))
+    return 0.25 * np.sign(t) * _dbetainc_impl(0.5, a, w, 1) - 0.5 * t * slope
+
+
+def _stdtr_ddf_ddf(ans, df, t):
+    # d/ddf of D: sign(t) d2I/db2 / 8 - t slope (u_b / 4 + dlog(slope)/ddf / 2), u_b = d/db log density(1/2, b, w)
+    a, s, w, slope = _stdtr_parts(df, t)
+    u_b = xlog1py(_one(w), -w) - digamma(a) + digamma(a + 0.5)
+    dlog_slope = 0.5 * xlog1py(_one(w), -w) + (a - 1.0) * t * t / (df * s) - 1.5 / s - 0.5 * (digamma(a)
+                                                                                               - digamma(a + 0.5))
+    return _like(0.125 * bnp.sign(t) * _d2betainc(0.5, a, w, i=1, j=1) - t * slope * (0.25 * u_b + 0.5 * dlog_slope),
+                 ans)
+
+
+def _stdtr_ddf_dt(ans, df, t):
+    # d/dt of D is d/ddf of the t density: density (digamma((df+1)/2)/2 - digamma(df/2)/2 - 1/(2 df)
+    # - log1p(t^2/df)/2 + (df+1) t^2 / (2 df (df + t^2)))
+    half = 0.5 * (df + 1.0)
+    return _like(_t_density(df, t) * (0.5 * digamma(half) - 0.5 * digamma(0.5 * df) - 0.5 / df
+                                      - 0.5 * log1p(t * t / df) + half * t * t / (df * (df + t * t))), ans)
+
+
+_stdtr_ddf = primitive("scipy.special.stdtr_ddf", _stdtr_ddf_impl,
+                       **_safe_rules(_stdtr_ddf_ddf, _stdtr_ddf_dt),
+                       doc="d/ddf of stdtr(df, t); its d/ddf is second order in betainc's shape (a third "
+                           "derivative in df raises).")
 
 
 # Student's t CDF: d/dt the density, d/ddf through betainc (the CDF is a betainc in df / 2)
 stdtr = primitive("scipy.special.stdtr", sc.stdtr,
-                  **_safe_rules(_stdtr_ddf, lambda ans, df, t: _like(_t_density(df, t), ans)))
+                  **_safe_rules(lambda ans, df, t: _like(_stdtr_ddf(df, t), ans),
+                                lambda ans, df, t: _like(_t_density(df, t), ans)))
 
 # -- reciprocal gamma, its sign, the multivariate log-gamma, entropy -------------------------------
 

@@ -211,7 +211,7 @@ array([0.73575888, 0.19914827])
 >>> bc.grad(lambda x: special.gammaincc(2.0, x).sum())(np.array([1.0, 3.0]))  # -x exp(-x)
 array([-0.36787944, -0.14936121])
 """),
-    'betainc': ('The regularized incomplete beta function I_x(a, b) (``scipy.special.betainc``); d/dx = x**(a-1) (1-x)**(b-1) / beta(a, b); d/da and d/db by its continued fraction (first order; JAX has none).', """
+    'betainc': ('The regularized incomplete beta function I_x(a, b) (``scipy.special.betainc``); d/dx = x**(a-1) (1-x)**(b-1) / beta(a, b); d/da and d/db by its continued fraction (to second order; JAX has none).', """
 >>> float(special.betainc(2.0, 3.0, 0.5))
 0.6875
 >>> round(float(bc.grad(lambda x: special.betainc(2.0, 3.0, x))(0.5)), 10)  # x (1 - x)**2 / beta(2, 3)
@@ -243,7 +243,7 @@ array([ 0.        ,  0.34657359, -0.        ])
 >>> bc.grad(lambda x: special.entr(x).sum())(np.array([0.0, 0.5, 1.0]))  # +inf at 0: the one-sided limit
 array([        inf, -0.30685282, -1.        ])
 """),
-    'stdtr': ("Student's t CDF with ``df`` degrees of freedom (``scipy.special.stdtr``); d/dt the t density; d/ddf through betainc (first order).", """
+    'stdtr': ("Student's t CDF with ``df`` degrees of freedom (``scipy.special.stdtr``); d/dt the t density; d/ddf through betainc (to second order).", """
 >>> float(special.stdtr(1.0, 1.0))  # Cauchy: 3/4
 0.75
 >>> round(float(bc.grad(lambda t: special.stdtr(1.0, t))(1.0)), 6)  # 1 / (pi (1 + t**2))
@@ -345,7 +345,7 @@ STATS = {
 >>> round(float(bc.grad(stats.beta.pdf)(0.25, 2.0, 2.0)), 6)  # 6 (1 - 2x)
 3.0
 """),
-    't.cdf': ("Cumulative distribution function of Student's t distribution (``scipy.stats.t.cdf``), differentiable in every argument (``df`` to first order).", """
+    't.cdf': ("Cumulative distribution function of Student's t distribution (``scipy.stats.t.cdf``), differentiable in every argument (``df`` to second order).", """
 >>> float(stats.t.cdf(0.0, 3.0))
 0.5
 >>> round(float(bc.grad(stats.t.cdf)(1.0, 1.0)), 6)  # the density: Cauchy 1 / (2 pi)
@@ -431,7 +431,7 @@ STATS = {
 >>> float(bc.grad(stats.chi2.logsf)(3.0, 2.0))
 -0.5
 """),
-    'beta.cdf': ('Cumulative distribution function of the beta distribution, ``betainc(a, b, (x - loc) / scale)`` (``scipy.stats.beta.cdf``), differentiable in every argument (``a`` and ``b`` to first order).', """
+    'beta.cdf': ('Cumulative distribution function of the beta distribution, ``betainc(a, b, (x - loc) / scale)`` (``scipy.stats.beta.cdf``), differentiable in every argument (``a`` and ``b`` to second order).', """
 >>> float(stats.beta.cdf(0.5, 2.0, 3.0))
 0.6875
 >>> round(float(bc.grad(stats.beta.cdf)(0.5, 2.0, 3.0)), 6)  # the density 12 x (1 - x)**2

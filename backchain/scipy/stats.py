@@ -3,10 +3,10 @@
 Each is a composite of ``backchain.numpy`` and ``backchain.scipy.special``
 functions, differentiable in the point and in every parameter (``loc``,
 ``scale``, shapes), with SciPy's names and signatures. Called with no Tensor
-argument, each calls SciPy directly. The shapes inside an incomplete gamma
-function (``gamma.cdf``'s ``a``, ``chi2.cdf``'s ``df``) are differentiable to
-second order, those inside an incomplete beta function (``beta.cdf``'s ``a`` and
-``b``, ``t.cdf``'s ``df``) to first order; a higher derivative raises, naming it.
+argument, each calls SciPy directly. The shapes inside an incomplete gamma or
+beta function (``gamma.cdf``'s ``a``, ``chi2.cdf``'s ``df``, ``beta.cdf``'s ``a``
+and ``b``, ``t.cdf``'s ``df``) are differentiable to second order; a third
+derivative in them raises, naming it.
 
 Every other method of SciPy's distribution (``rvs``, ``ppf`` where backchain has
 no rule, ``stats``, ``mean``, ...) passes through to SciPy: ``rvs`` takes the
@@ -172,7 +172,7 @@ def _t_pdf(x, df, loc=0, scale=1):
 
 
 def _t_cdf(x, df, loc=0, scale=1):
-    """``scipy.special.stdtr(df, (x - loc) / scale)``: differentiable in every argument (``df`` to first
+    """``scipy.special.stdtr(df, (x - loc) / scale)``: differentiable in every argument (``df`` to second
     order, through ``betainc``)."""
     if not _traced(x, df, loc, scale):
         return _st.t.cdf(x, df, loc, scale)
@@ -319,7 +319,7 @@ def _beta_z(x, loc, scale):
 
 
 def _beta_cdf(x, a, b, loc=0, scale=1):
-    """``betainc(a, b, (x - loc) / scale)``: differentiable in every argument (``a`` and ``b`` to first
+    """``betainc(a, b, (x - loc) / scale)``: differentiable in every argument (``a`` and ``b`` to second
     order)."""
     if not _traced(x, a, b, loc, scale):
         return _st.beta.cdf(x, a, b, loc, scale)

@@ -884,6 +884,10 @@ NO_ORACLE_PRIMITIVES = {
                                   "tests/test_scipy_breadth.py",
     "scipy.special.betainc_dab": "the derivatives of betainc in a and b (JAX has none): against mpmath in "
                                  "tests/test_scipy_breadth.py",
+    "scipy.special.betainc_dab2": "the second derivatives of betainc in a and b (JAX has none): against mpmath "
+                                  "in tests/test_scipy_breadth.py",
+    "scipy.special.stdtr_ddf": "the derivative of stdtr in df (no JAX counterpart): against mpmath in "
+                               "tests/test_scipy_breadth.py",
     "rnn.gru_cell": _LAYER, "rnn.gru_layer": _LAYER, "rnn.lstm_cell": _LAYER, "rnn.lstm_layer": _LAYER,
     "rnn.rnn_tanh_layer": _LAYER,
 }

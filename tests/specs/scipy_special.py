@@ -2,7 +2,7 @@
 import numpy as np
 
 from backchain.scipy import special as S
-from backchain._rules.special import _dbetainc, _d2gammainc_da2, _dgammainc_da
+from backchain._rules.special import _d2betainc, _d2gammainc_da2, _dbetainc, _dgammainc_da, _stdtr_ddf
 from tests.specs import Spec
 
 U = [((),), ((3,),), ((2, 3),)]
@@ -53,7 +53,7 @@ SPECS = [
     Spec(S.j1, U, prims=P("j1"), domain=(-4.0, 4.0)),
     Spec(S.y0, U, prims=P("y0"), domain=POS),
     Spec(S.y1, U, prims=P("y1"), domain=POS),
-    # incomplete gamma and beta: d/da of gammainc to second order, d/dx to any order; betainc's shapes first order
+    # incomplete gamma and beta: the shapes to second order, x to any order
     Spec(S.gammainc, B, prims=P("gammainc"), id="gammainc-a-x", domain=(0.3, 4.0), broadcast=True),
     Spec(S.gammainc, B, prims=P("gammainc"), id="gammainc-x", domain=(0.3, 4.0), argnums=(1,)),
     Spec(lambda a, x: S.gammainc(a, 30.0 * x), B, prims=P("gammainc"), id="gammainc-fraction",
@@ -64,10 +64,10 @@ SPECS = [
          argnums=(1,)),
     Spec(_d2gammainc_da2, B, prims=P("gammainc_da2"), id="gammainc_da2-x", domain=(0.3, 4.0), argnums=(1,)),
     Spec(lambda a, b, x: S.betainc(a, b, x), [((), (), ()), ((3,), (3,), (3,)), ((2, 1), (3,), (2, 3))],
-         prims=P("betainc") + P("betainc_dab"), id="betainc-a-b-x", domain=UNIT, order=1, broadcast=True),
+         prims=P("betainc") + P("betainc_dab"), id="betainc-a-b-x", domain=UNIT, broadcast=True),
     # both sides of the continued fraction's switch point (a + 1) / (a + b + 2), larger shapes
     Spec(lambda a, b, x: S.betainc(20.0 * a, 20.0 * b, x), [((), (), ()), ((4,), (4,), (4,))],
-         prims=P("betainc"), id="betainc-large-shapes", domain=(0.2, 0.8), order=1),
+         prims=P("betainc"), id="betainc-large-shapes", domain=(0.2, 0.8)),
     Spec(lambda a, b, x: S.betainc(a, b, x), [((), (), ()), ((3,), (3,), (3,))], prims=P("betainc"),
          id="betainc-x", domain=UNIT, argnums=(2,)),
     Spec(lambda x, a, b: S.betainc(2.0 * a, 2.0 * b, x), [((), (), ()), ((3,), (3,), (3,))],
@@ -76,10 +76,17 @@ SPECS = [
          id="betainc_dab-a-x", domain=UNIT, argnums=(2,)),
     Spec(lambda a, b, x: _dbetainc(a, b, x, wrt=1), [((), (), ()), ((3,), (3,), (3,))], prims=P("betainc_dab"),
          id="betainc_dab-b-x", domain=UNIT, argnums=(2,)),
+    *[Spec(lambda a, b, x, i=i, j=j: _d2betainc(a, b, x, i=i, j=j), [((), (), ()), ((3,), (3,), (3,))],
+           prims=P("betainc_dab2"), id=f"betainc_dab2-{i}{j}-x", domain=UNIT, argnums=(2,))
+      for i, j in ((0, 0), (0, 1), (1, 1))],
     Spec(lambda t, df: S.stdtr(2.0 * df, t), B, prims=P("stdtr"), id="stdtr-t", domain=(0.3, 3.0), argnums=(0,),
          broadcast=True),
     Spec(lambda t, df: S.stdtr(2.0 * df, 2.0 * t - 3.0), B, prims=P("stdtr"), id="stdtr-t-df", domain=(0.3, 3.0),
-         order=1, broadcast=True),
+         broadcast=True),
+    Spec(lambda df, t: _stdtr_ddf(df, 2.0 * t - 3.0), B, prims=P("stdtr_ddf"), id="stdtr_ddf", domain=(0.3, 3.0),
+         order=1),
+    Spec(lambda df, t: _stdtr_ddf(df, 2.0 * t - 3.0), B, prims=P("stdtr_ddf"), id="stdtr_ddf-t", domain=(0.3, 3.0),
+         argnums=(1,)),
     Spec(lambda t, df: S.stdtr(2.0 * df, t - 1.5), B, prims=P("stdtr"), id="stdtr-t-negative", domain=(0.3, 3.0),
          argnums=(0,)),
     # Bessel functions of any order, differentiable in x

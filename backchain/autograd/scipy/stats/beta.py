@@ -1,7 +1,7 @@
 """``backchain.autograd.scipy.stats.beta``: the beta distribution of ``backchain.scipy.stats``.
 
 ``cdf`` (and ``logcdf``, ``sf``, ``logsf``) are differentiable in every argument (``a`` and ``b`` to
-first order), where autograd's ``cdf`` is in ``x`` only.
+second order), where autograd's ``cdf`` is in ``x`` only.
 """
 from backchain.scipy.stats import beta as _d
 

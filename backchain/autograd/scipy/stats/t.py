@@ -1,6 +1,6 @@
 """``backchain.autograd.scipy.stats.t``: Student's t distribution of ``backchain.scipy.stats``.
 
-``cdf`` and ``logcdf`` (and ``sf``, ``logsf``) are differentiable in every argument (``df`` to first
+``cdf`` and ``logcdf`` (and ``sf``, ``logsf``) are differentiable in every argument (``df`` to second
 order), where autograd's are in ``x`` and ``loc``.
 """
 from backchain.scipy.stats import t as _d
