@@ -198,6 +198,10 @@ CATALOG = [
     ("asarray", M, lambda m, L: m.asarray(L)),
     ("full", (3,), lambda m, L: m.full((2, 3), L)),
     ("full_like", (3,), lambda m, L: m.full_like(np.zeros((2, 3)), L)),
+    ("logspace", (2,), lambda m, L: m.logspace(L, 2.0, 4)),
+    ("logspace:base", (2,), lambda m, L: m.logspace(0.5, 2.0, 3, base=L)),
+    ("geomspace", (2,), lambda m, L: m.geomspace(L, 3.0, 4)),
+    ("geomspace:stop", (2,), lambda m, L: m.geomspace(0.5, L, 4, axis=1)),
     # numpy.linalg
     ("linalg.norm", V, lambda m, L: m.linalg.norm(L)),
     ("linalg.vector_norm", V, lambda m, L: m.linalg.vector_norm(L, ord=3)),
@@ -300,7 +304,7 @@ CATALOG += [
 
 # Functions of backchain.numpy with no array_like argument that carries a derivative.
 NOT_ARRAYLIKE = {
-    "zeros", "ones", "empty", "eye", "identity", "arange", "logspace", "geomspace", "indices", "tri",  # shapes in
+    "zeros", "ones", "empty", "eye", "identity", "arange", "indices", "tri",  # shapes in
     "zeros_like", "ones_like", "empty_like",   # constants (tested below with a traced list)
     "linalg.matrix_rank",   # an integer
     "test", "linalg.test", "fft.test",   # run NumPy's test suite

@@ -208,7 +208,7 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     if num < 0:
         raise ValueError(f"linspace: number of samples, {num}, must be non-negative")
     div = (num - 1) if endpoint else num
-    sd, ed = _data(start), _data(stop)
+    sd, ed = np.asarray(_data(start)), np.asarray(_data(stop))
     shape = np.broadcast_shapes(np.shape(sd), np.shape(ed))
     dt = np.result_type(sd, ed, float(num))
     frac = np.arange(num, dtype=dt).reshape((num,) + (1,) * len(shape))

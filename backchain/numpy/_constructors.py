@@ -12,7 +12,7 @@ __all__ = [
 
 zeros, ones, empty = np.zeros, np.ones, np.empty
 eye, identity, arange = np.eye, np.identity, np.arange  # linspace: _rules/numerics.py (differentiable)
-logspace, geomspace, indices, tri = np.logspace, np.geomspace, np.indices, np.tri
+indices, tri = np.indices, np.tri
 
 
 def _data(a):
@@ -110,3 +110,62 @@ def asarray(a, dtype=None):
     if isinstance(a, Tensor) or (isinstance(a, (list, tuple)) and _contains_tensor(a)):
         return array(a, dtype=dtype)
     return np.asarray(a, dtype=dtype)
+
+
+def logspace(start, stop, num=50, endpoint=True, base=10.0, dtype=None, axis=0):
+    """``numpy.logspace``: ``base ** linspace(start, stop)``, differentiable in ``start``, ``stop`` and
+    ``base``.
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> bnp.logspace(0, 3, 4)
+    array([   1.,   10.,  100., 1000.])
+    >>> round(float(bc.grad(lambda s: bnp.sum(bnp.logspace(s, 1.0, 2)))(0.0)), 6)  # d/ds 10**s at 0: log(10)
+    2.302585
+    """
+    start, stop, base = stacked(start), stacked(stop), stacked(base)
+    if not (isinstance(start, Tensor) or isinstance(stop, Tensor) or isinstance(base, Tensor)):
+        return np.logspace(start, stop, num, endpoint, base, dtype, axis)
+    from .. import numpy as bnp
+
+    if np.ndim(_data(base)):  # NumPy's: the three broadcast to one ndim, base gets the sample axis
+        nd = np.broadcast(_data(start), _data(stop), _data(base)).ndim
+        start, stop, base = (bnp.reshape(a, (1,) * (nd - np.ndim(_data(a))) + np.shape(_data(a)))
+                             for a in (start, stop, base))
+        base = bnp.expand_dims(base, axis)
+    y = bnp.power(base, bnp.linspace(start, stop, num=num, endpoint=endpoint, axis=axis))
+    return y if dtype is None else bnp.astype(y, dtype)
+
+
+def geomspace(start, stop, num=50, endpoint=True, dtype=None, axis=0):
+    """``numpy.geomspace``: a geometric progression from ``start`` to ``stop`` (its ends exactly
+    them), differentiable in ``start`` and ``stop`` (real; of one sign each).
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> bnp.geomspace(1.0, 8.0, 4)
+    array([1., 2., 4., 8.])
+    >>> round(float(bc.grad(lambda s: bnp.sum(bnp.geomspace(1.0, s, 4)))(8.0)), 6)  # 0 + 1/12 + 1/3 + 1
+    1.416667
+    """
+    start, stop = stacked(start), stacked(stop)
+    if not (isinstance(start, Tensor) or isinstance(stop, Tensor)):
+        return np.geomspace(start, stop, num, endpoint, dtype, axis)
+    from .. import numpy as bnp
+
+    sd, ed = np.asarray(_data(start)), np.asarray(_data(stop))
+    if np.any(sd == 0) or np.any(ed == 0):
+        raise ValueError("geomspace: geometric sequence cannot include zero")
+    dt = np.result_type(sd, ed, float(num), np.zeros((), dtype))
+    if dt.kind == "c":
+        raise NotImplementedError(f"geomspace: complex start or stop is not supported for Tensors (dtype {dt})")
+    start, stop = bnp.astype(start, dt), bnp.astype(stop, dt)
+    sign = np.sign(sd).astype(dt)
+    start, stop = start / sign, stop / sign
+    result = logspace(bnp.log10(start), bnp.log10(stop), num=num, endpoint=endpoint, base=10.0, dtype=dt)
+    shape = np.shape(_data(result))[1:]
+    ends = [bnp.broadcast_to(start, shape)[None]] if num > 0 else []
+    middle = result[1:-1] if num > 1 and endpoint else result[1:]
+    last = [bnp.broadcast_to(stop, shape)[None]] if num > 1 and endpoint else []
+    result = sign * bnp.concatenate(ends + [middle] + last) if num > 0 else result
+    if axis != 0:
+        result = bnp.moveaxis(result, 0, axis)
+    return result if dtype is None else bnp.astype(result, dtype)

@@ -65,14 +65,6 @@ array([0.  , 0.25, 0.5 , 0.75])
 >>> bnp.linspace(0.0, 1.0, 5)
 array([0.  , 0.25, 0.5 , 0.75, 1.  ])
 """),
-    'logspace': ("Values evenly spaced on a log scale (``numpy.logspace``, NumPy's own function): a constant.", """
->>> bnp.logspace(0, 3, 4)
-array([   1.,   10.,  100., 1000.])
-"""),
-    'geomspace': ("A geometric progression from ``start`` to ``stop`` (``numpy.geomspace``, NumPy's own function): a constant.", """
->>> bnp.geomspace(1.0, 8.0, 4)
-array([1., 2., 4., 8.])
-"""),
     'zeros_like': ('A constant array of zeros with the shape and dtype of ``a`` (``numpy.zeros_like``); accepts Tensors, records nothing.', """
 >>> x = bc.tensor([1.0, 2.0, 3.0], requires_grad=True)
 >>> bnp.zeros_like(x)
