@@ -290,9 +290,8 @@ def test_stdtr_in_df_to_second_order_matches_mpmath(df, t):
     mp = pytest.importorskip("mpmath")
 
     def cdf(nu, x):
-        dens = lambda u: mp.gamma((nu + 1) / 2) / (mp.sqrt(nu * mp.pi) * mp.gamma(nu / 2)) * (1 + u * u / nu) ** (  # noqa: E731
-            -(nu + 1) / 2)
-        return mp.mpf(0.5) + mp.quad(dens, [0, x])
+        norm = mp.gamma((nu + 1) / 2) / (mp.sqrt(nu * mp.pi) * mp.gamma(nu / 2))
+        return mp.mpf(0.5) + mp.quad(lambda u: norm * (1 + u * u / nu) ** (-(nu + 1) / 2), [0, x])
 
     with mp.workdps(40):
         d1 = float(mp.diff(lambda nu: cdf(nu, t), df))
