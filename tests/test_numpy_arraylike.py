@@ -37,6 +37,10 @@ def _getitem(m, a, i):
     return m.getitem(a, i) if m is bnp else a[i]
 
 
+def _quotient_remainder(m, qr):
+    return m.concatenate([qr[0], qr[1][-1:]])
+
+
 def _sum_all(m, outs):
     """One array from several results (split's pieces, average's pair), for the comparison."""
     return m.concatenate([m.ravel(o) for o in outs])
@@ -290,6 +294,9 @@ CATALOG += [
     ("polysub", (3,), lambda m, L: m.polysub(C4, L)),
     ("polymul", (3,), lambda m, L: m.polymul(L, C4)),
     ("polyder", V, lambda m, L: m.polyder(L, 2)),
+    # JAX keeps the remainder's leading zeros (NumPy trims them): the last coefficient is compared
+    ("polydiv", V, lambda m, L: _quotient_remainder(m, m.polydiv(L, np.array([2.0, 1.0])))),
+    ("polydiv:v", (2,), lambda m, L: _quotient_remainder(m, m.polydiv(C4, L))),
     ("polyint", (3,), lambda m, L: m.polyint(L, 2, k=np.array([1.0, 2.0]))),
     ("polyint:k", (2,), lambda m, L: m.polyint(C3, 2, k=L)),
     ("poly", (3,), lambda m, L: m.poly(L)),

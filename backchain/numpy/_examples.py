@@ -1617,10 +1617,6 @@ array([1., 3.])
 >>> bnp.setxor1d(np.array([1.0, 2.0]), np.array([2.0, 3.0]))
 array([1., 3.])
 """),
-    'polydiv': ("Quotient and remainder of polynomial division (NumPy's own function); a Tensor that requires grad raises.", """
->>> bnp.polydiv(np.array([1.0, -3.0, 2.0]), np.array([1.0, -1.0]))
-(array([ 1., -2.]), array([0.]))
-"""),
     'isdtype': ("Whether a dtype is of a kind (NumPy's own function).", """
 >>> bnp.isdtype(np.float32, 'real floating')
 True

@@ -20,8 +20,8 @@ __all__ = [
     "r_", "c_", "real_if_close", "asanyarray", "ascontiguousarray", "asfortranarray", "asarray_chkfinite",
     "require", "block", "row_stack", "resize", "trim_zeros", "apply_over_axes", "piecewise", "frexp", "modf",
     "divmod", "ldexp", "nextafter", "i0", "unwrap", "sort_complex", "polyadd", "polysub", "polymul", "polyder",
-    "polyint", "poly", "roots", "unique", "unique_all", "unique_counts", "unique_inverse", "unique_values", "test",
-    "vectorize",
+    "polydiv", "polyint", "poly", "roots", "unique", "unique_all", "unique_counts", "unique_inverse",
+    "unique_values", "test", "vectorize",
 ]
 
 
@@ -496,6 +496,36 @@ def polymul(a1, a2):
     return bnp.convolve(bnp.atleast_1d(a1), bnp.atleast_1d(a2))
 
 
+def polydiv(u, v):
+    """``numpy.polydiv``: quotient and remainder of polynomial division, by NumPy's long division (so
+    NumPy's values), differentiable in ``u`` and ``v``.
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> bnp.polydiv(bnp.array([1.0, -3.0, 2.0]), bnp.array([1.0, -1.0]))
+    (array([ 1., -2.]), array([0.]))
+    >>> bc.grad(lambda u: bnp.sum(bnp.polydiv(u, bnp.array([2.0, 1.0]))[0]))(bnp.array([1.0, 0.0, 1.0]))
+    array([0.25, 0.5 , 0.  ])
+    """
+    u, v = stacked(u), stacked(v)
+    if not (isinstance(u, Tensor) or isinstance(v, Tensor)):
+        return np.polydiv(u, v)
+    u, v = bnp.atleast_1d(u) + 0.0, bnp.atleast_1d(v) + 0.0
+    dtype = np.result_type(_data(u).dtype, _data(v).dtype)
+    m, n = np.shape(_data(u))[0] - 1, np.shape(_data(v))[0] - 1
+    scale = 1.0 / v[0]
+    r = [u[i] for i in range(m + 1)]
+    q = []
+    for k in range(m - n + 1):
+        d = scale * r[k]
+        q.append(d)
+        for j in range(n + 1):
+            r[k + j] = r[k + j] - d * v[j]
+    while len(r) > 1 and np.allclose(_data(r[0]), 0, rtol=1e-14):
+        r = r[1:]
+    q = bnp.astype(bnp.stack(q), dtype) if q else np.zeros((1,), dtype)
+    return q, bnp.astype(bnp.stack(r), dtype)
+
+
 def polyder(p, m=1):
     """``numpy.polyder``: the ``m``-th derivative of a polynomial, differentiable in its coefficients.
 
@@ -723,7 +753,8 @@ class vectorize(np.vectorize):
                     call_kw[names[j - len(pos)]] = v[idx]
             outs.append(self.pyfunc(*call_args, **call_kw))
         if not outs:
-            raise ValueError("vectorize: cannot call the function on an empty Tensor (no element to learn its output from)")
+            raise ValueError("vectorize: cannot call the function on an empty Tensor (no element to learn its "
+                             "output from)")
         several = isinstance(outs[0], tuple)
         columns = list(zip(*outs)) if several else [outs]
         results = []

@@ -859,9 +859,9 @@ NO_ORACLE = {
     # (values and gradients) in tests/test_numpy_arraylike.py's CATALOG, not yet rows here
     **{f"numpy.{n}": _CATALOG for n in (
         "apply_over_axes", "asanyarray", "asarray_chkfinite", "ascontiguousarray", "asfortranarray", "block",
-        "divmod", "frexp", "i0", "ldexp", "modf", "piecewise", "poly", "polyadd", "polyder", "polyint", "polymul",
-        "polysub", "real_if_close", "require", "resize", "roots", "row_stack", "sort_complex", "trim_zeros",
-        "unwrap", "fft.hfft", "fft.ihfft", "linalg.tensorinv", "linalg.tensorsolve", "linalg.vecdot")},
+        "divmod", "frexp", "i0", "ldexp", "modf", "piecewise", "poly", "polyadd", "polyder", "polydiv", "polyint",
+        "polymul", "polysub", "real_if_close", "require", "resize", "roots", "row_stack", "sort_complex",
+        "trim_zeros", "unwrap", "fft.hfft", "fft.ihfft", "linalg.tensorinv", "linalg.tensorsolve", "linalg.vecdot")},
     "numpy.nextafter": "JAX has no derivative of nextafter (ours: 1 in x1, the step being below rounding)",
     **{f"numpy.{n}": "JAX's unique has a zero gradient, PyTorch's none (ours: a gather of first occurrences, "
                      "exact values in tests/test_numpy_namespace.py)"
