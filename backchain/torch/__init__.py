@@ -54,6 +54,18 @@ class inference_mode(no_grad):
         self.mode = not mode
 
 
+def autocast(device_type="cpu", dtype=None, enabled=True, cache_enabled=None):
+    """``torch.amp.autocast``: a no-op when disabled or in float32/float64 (float16 raises).
+
+    >>> import backchain.torch as torch
+    >>> with torch.autocast("cpu", enabled=False):
+    ...     torch.ones(1).dtype
+    torch.float32
+    """
+    from .amp import autocast as _autocast
+    return _autocast(device_type, dtype, enabled, cache_enabled)
+
+
 def compile(model=None, **kwargs):
     """Returns the model or function unchanged: backchain runs eagerly (no compilation)."""
     if model is None:
@@ -99,13 +111,13 @@ def _submodule(name):
 
 
 _LAZY = ("nn", "optim", "utils", "autograd", "cuda", "backends", "func", "serialization", "mps", "accelerator",
-         "linalg")
+         "linalg", "fft", "special", "onnx", "jit", "amp", "distributed")
 
 
 __all__ = _ops.__all__ + [
     "Tensor", "Size", "device", "dtype", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "inference_mode", "get_default_dtype", "set_default_dtype", "compile", "set_printoptions", "set_num_threads",
-    "get_num_threads", "use_deterministic_algorithms", "save", "load"] + sorted(_DTYPES)
+    "get_num_threads", "use_deterministic_algorithms", "save", "load", "autocast"] + sorted(_DTYPES)
 
 from ._examples import attach as _attach  # noqa: E402
 

@@ -6,6 +6,34 @@ what PyTorch prints. Statements are separated by "; "; the last one is shown wit
 """
 
 EXAMPLES = {
+    'bitwise_and': ('torch.bitwise_and(torch.tensor([12, 10]), torch.tensor([10, 6]))',
+        'tensor([8, 2])'),
+    'bitwise_or': ('torch.bitwise_or(torch.tensor([12, 10]), torch.tensor([10, 6]))',
+        'tensor([14, 14])'),
+    'bitwise_not': ('torch.bitwise_not(torch.tensor([0, 5]))',
+        'tensor([-1, -6])'),
+    'cartesian_prod': ('torch.cartesian_prod(torch.tensor([1, 2]), torch.tensor([3, 4]))',
+        'tensor([[1, 3],\n        [1, 4],\n        [2, 3],\n        [2, 4]])'),
+    'chain_matmul': ('torch.chain_matmul(torch.ones(2, 3), torch.ones(3, 1))',
+        'tensor([[3.],\n        [3.]])'),
+    'combinations': ('torch.combinations(torch.tensor([1, 2, 3]))',
+        'tensor([[1, 2],\n        [1, 3],\n        [2, 3]])'),
+    'cumulative_trapezoid': ('torch.cumulative_trapezoid(torch.tensor([1.0, 2.0, 4.0]))',
+        'tensor([1.5000, 4.5000])'),
+    'diag_embed': ('torch.diag_embed(torch.tensor([1, 2]))',
+        'tensor([[1, 0],\n        [0, 2]])'),
+    'histc': ('torch.histc(torch.tensor([1.0, 2.0, 1.0, 4.0]), bins=3, min=0, max=3)',
+        'tensor([0., 2., 1.])'),
+    'mode': ('torch.mode(torch.tensor([1, 2, 2, 3]))',
+        'torch.return_types.mode(\nvalues=tensor(2),\nindices=tensor(2))'),
+    'poisson': ('torch.poisson(torch.zeros(3))',
+        'tensor([0., 0., 0.])'),
+    'trapezoid': ('torch.trapezoid(torch.tensor([1.0, 2.0, 4.0]))',
+        'tensor(4.5000)'),
+    'unique_consecutive': ('torch.unique_consecutive(torch.tensor([1, 1, 2, 2, 1]))',
+        'tensor([1, 2, 1])'),
+    'vdot': ('torch.vdot(torch.tensor([1.0, 2.0]), torch.tensor([3.0, 4.0]))',
+        'tensor(11.)'),
     'abs': ('torch.abs(torch.tensor([0.5, -1.5, 2.0]))',
         'tensor([0.5000, 1.5000, 2.0000])'),
     'absolute': ('torch.absolute(torch.tensor([0.5, -1.5, 2.0]))',
@@ -515,6 +543,42 @@ EXAMPLES = {
 
 # torch.nn.functional's own functions (the others are backchain.nn.functional's, with their examples)
 F_EXAMPLES = {
+    'binary_cross_entropy': ('torch.nn.functional.binary_cross_entropy(torch.tensor([0.8, 0.3]),'
+                             ' torch.tensor([1.0, 0.0]))',
+        'tensor(0.2899)'),
+    'binary_cross_entropy_with_logits': ('torch.nn.functional.binary_cross_entropy_with_logits('
+                                         'torch.tensor([2.0, -1.0]),'
+                                         ' torch.tensor([1.0, 0.0]))',
+        'tensor(0.2201)'),
+    'cosine_embedding_loss': ('torch.nn.functional.cosine_embedding_loss(torch.tensor([[1.0, 0.0]]),'
+                              ' torch.tensor([[1.0, 1.0]]), torch.tensor([1]))',
+        'tensor(0.2929)'),
+    'cross_entropy': ('torch.nn.functional.cross_entropy(torch.tensor([[2.0, 0.0], [0.0, 1.0]]), torch.tensor([0, 1]))',
+        'tensor(0.2201)'),
+    'gaussian_nll_loss': ('torch.nn.functional.gaussian_nll_loss(torch.tensor([1.0, 2.0]),'
+                          ' torch.tensor([1.5, 2.0]), torch.tensor([0.5, 1.0]))',
+        'tensor(-0.0483)'),
+    'hardshrink': ('torch.nn.functional.hardshrink(torch.tensor([-1.0, 0.2, 0.7]))',
+        'tensor([-1.0000,  0.0000,  0.7000])'),
+    'hinge_embedding_loss': ('torch.nn.functional.hinge_embedding_loss(torch.tensor([0.3, 2.0]),'
+                             ' torch.tensor([1, -1]))',
+        'tensor(0.1500)'),
+    'huber_loss': ('torch.nn.functional.huber_loss(torch.tensor([0.0, 3.0]), torch.tensor([0.5, 0.0]))',
+        'tensor(1.3125)'),
+    'margin_ranking_loss': ('torch.nn.functional.margin_ranking_loss(torch.tensor([1.0, 2.0]),'
+                            ' torch.tensor([2.0, 0.0]), torch.tensor([1.0, -1.0]))',
+        'tensor(1.5000)'),
+    'poisson_nll_loss': ('torch.nn.functional.poisson_nll_loss(torch.tensor([0.0, 1.0]), torch.tensor([1.0, 2.0]))',
+        'tensor(0.8591)'),
+    'smooth_l1_loss': ('torch.nn.functional.smooth_l1_loss(torch.tensor([0.0, 3.0]), torch.tensor([0.5, 0.0]))',
+        'tensor(1.3125)'),
+    'softshrink': ('torch.nn.functional.softshrink(torch.tensor([-1.0, 0.2, 0.7]))',
+        'tensor([-0.5000,  0.0000,  0.2000])'),
+    'threshold': ('torch.nn.functional.threshold(torch.tensor([-1.0, 0.2, 0.05]), 0.1, 20.0)',
+        'tensor([20.0000,  0.2000, 20.0000])'),
+    'triplet_margin_loss': ('torch.nn.functional.triplet_margin_loss(torch.tensor([[0.0, 0.0]]),'
+                            ' torch.tensor([[0.0, 1.0]]), torch.tensor([[0.0, 1.5]]))',
+        'tensor(0.5000)'),
     'adaptive_max_pool1d': ('torch.nn.functional.adaptive_max_pool1d(torch.arange(8.0).view(1, 2, 4), 2)',
         'tensor([[[1., 3.],\n         [5., 7.]]])'),
     'adaptive_max_pool2d': ('torch.nn.functional.adaptive_max_pool2d(torch.arange(16.0).view(1, 1, 4, 4), 2)',
@@ -566,15 +630,18 @@ F_EXAMPLES = {
 LAYER_EXAMPLES = {
     'ConstantPad1d': ('torch.nn.ConstantPad1d(2, 3.5)(torch.ones(1, 1, 2))',
         'tensor([[[3.5000, 3.5000, 1.0000, 1.0000, 3.5000, 3.5000]]])'),
-    'CosineEmbeddingLoss': ('torch.nn.CosineEmbeddingLoss()(torch.tensor([[1.0, 0.0]]), torch.tensor([[1.0, 1.0]]), torch.tensor([1]))',
+    'CosineEmbeddingLoss': ('torch.nn.CosineEmbeddingLoss()(torch.tensor([[1.0, 0.0]]), torch.tensor([[1.0,'
+                            ' 1.0]]), torch.tensor([1]))',
         'tensor(0.2929)'),
-    'GaussianNLLLoss': ('torch.nn.GaussianNLLLoss()(torch.tensor([1.0, 2.0]), torch.tensor([1.5, 2.0]), torch.tensor([0.5, 1.0]))',
+    'GaussianNLLLoss': ('torch.nn.GaussianNLLLoss()(torch.tensor([1.0, 2.0]), torch.tensor([1.5, 2.0]),'
+                        ' torch.tensor([0.5, 1.0]))',
         'tensor(-0.0483)'),
     'Hardshrink': ('torch.nn.Hardshrink()(torch.tensor([-1.0, 0.2, 0.7]))',
         'tensor([-1.0000,  0.0000,  0.7000])'),
     'HingeEmbeddingLoss': ('torch.nn.HingeEmbeddingLoss()(torch.tensor([0.3, 2.0]), torch.tensor([1, -1]))',
         'tensor(0.1500)'),
-    'MarginRankingLoss': ('torch.nn.MarginRankingLoss(margin=0.5)(torch.tensor([1.0, 2.0]), torch.tensor([2.0, 0.0]), torch.tensor([1.0, -1.0]))',
+    'MarginRankingLoss': ('torch.nn.MarginRankingLoss(margin=0.5)(torch.tensor([1.0, 2.0]),'
+                          ' torch.tensor([2.0, 0.0]), torch.tensor([1.0, -1.0]))',
         'tensor(2.)'),
     'PoissonNLLLoss': ('torch.nn.PoissonNLLLoss()(torch.tensor([0.0, 1.0]), torch.tensor([1.0, 2.0]))',
         'tensor(0.8591)'),
@@ -584,7 +651,8 @@ LAYER_EXAMPLES = {
         'tensor([-0.5000,  0.0000,  0.2000])'),
     'Threshold': ('torch.nn.Threshold(0.1, 20.0)(torch.tensor([-1.0, 0.2, 0.05]))',
         'tensor([20.0000,  0.2000, 20.0000])'),
-    'TripletMarginLoss': ('torch.nn.TripletMarginLoss()(torch.tensor([[0.0, 0.0]]), torch.tensor([[0.0, 1.0]]), torch.tensor([[0.0, 1.5]]))',
+    'TripletMarginLoss': ('torch.nn.TripletMarginLoss()(torch.tensor([[0.0, 0.0]]), torch.tensor([[0.0,'
+                          ' 1.0]]), torch.tensor([[0.0, 1.5]]))',
         'tensor(0.5000)'),
     'UpsamplingBilinear2d': ('torch.nn.UpsamplingBilinear2d(scale_factor=2)(torch.tensor([[[[1.0, 2.0]]]]))',
         'tensor([[[[1.0000, 1.3333, 1.6667, 2.0000],\n          [1.0000, 1.3333, 1.6667, 2.0000]]]])'),

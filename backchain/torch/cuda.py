@@ -1,6 +1,12 @@
 """``torch.cuda``: backchain runs on the CPU; ``is_available()`` is False and the rest answers as PyTorch
 does on a machine without a GPU (the queries that need a GPU raise one clear error)."""
+import types
+
 from ._types import _no_accelerator
+from .amp import GradScaler as _GradScaler, autocast as _autocast
+
+# torch.cuda.amp.GradScaler / autocast, the older spelling of torch.amp's (nanoGPT's train.py uses it)
+amp = types.SimpleNamespace(GradScaler=_GradScaler, autocast=_autocast)
 
 
 def is_available():

@@ -58,8 +58,8 @@ CENSUS = {
         CTCLoss PoissonNLLLoss GaussianNLLLoss MultiLabelSoftMarginLoss MultiMarginLoss HingeEmbeddingLoss
         CosineSimilarity PairwiseDistance LazyLinear LazyConv2d Fold Unfold ChannelShuffle init utils functional
         parallel DataParallel""",
-    "nn.functional": """linear bilinear conv1d conv2d conv3d conv_transpose1d conv_transpose2d relu relu_ leaky_relu gelu
-        silu elu selu mish softplus sigmoid tanh hardtanh relu6 softmax log_softmax softmin dropout dropout1d
+    "nn.functional": """linear bilinear conv1d conv2d conv3d conv_transpose1d conv_transpose2d relu relu_ leaky_relu
+        gelu silu elu selu mish softplus sigmoid tanh hardtanh relu6 softmax log_softmax softmin dropout dropout1d
         dropout2d alpha_dropout max_pool1d max_pool2d max_pool3d avg_pool1d avg_pool2d adaptive_avg_pool1d
         adaptive_avg_pool2d adaptive_max_pool2d batch_norm layer_norm group_norm instance_norm rms_norm embedding
         one_hot pad interpolate upsample grid_sample affine_grid pixel_shuffle normalize cosine_similarity

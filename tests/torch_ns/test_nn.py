@@ -397,3 +397,29 @@ def test_a_file_naming_any_other_class_or_function_is_refused_before_importing_i
     model.register_forward_hook(lambda *a: None)
     with pytest.raises(TypeError, match="hooks"):
         bt.save(model, tmp_path / "hooked.pt")
+
+
+def test_distributed_data_parallel_averages_gradients_in_backward(tmp_path):
+    import os
+    import shutil
+    import subprocess
+    import sys
+    from tests.torch_ns import _ddp_worker as worker
+    mpiexec = shutil.which("mpiexec", path=os.pathsep.join([os.path.dirname(sys.executable), os.environ["PATH"]]))
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    env = dict(os.environ, PYTHONPATH=root, OMP_NUM_THREADS="1", OPENBLAS_NUM_THREADS="1")
+    out = tmp_path / "weights.npz"
+    done = subprocess.run([mpiexec, "-n", "2", sys.executable, worker.__file__, str(out)], capture_output=True,
+                          text=True, timeout=120, env=env, cwd=root)
+    assert done.returncode == 0, done.stdout + done.stderr
+    # one process on the whole batch: the mean loss's gradient is the average of the halves'
+    x, y = worker.data()
+    net = worker.model()
+    opt = bt.optim.SGD(net.parameters(), lr=0.5)
+    for _ in range(3):
+        opt.zero_grad()
+        bt.nn.functional.cross_entropy(net(bt.from_numpy(x)), bt.from_numpy(y)).backward()
+        opt.step()
+    got = np.load(out)
+    for k, p in enumerate(net.parameters()):
+        np.testing.assert_allclose(got[f"arr_{k}"], p.detach().numpy(), rtol=1e-5, atol=1e-6)

@@ -14,11 +14,11 @@ import backchain.nn as _bnn
 from ..._core.tensor import Tensor as _Base
 from .._tensor import Tensor, _tname, named as _named
 from .._types import device as _device, check_device as _check_device, as_np_dtype as _as_np_dtype
-from . import functional, init, utils  # noqa: F401
+from . import functional, init, utils, parallel  # noqa: F401
 from .. import _examples
 from .functional import _dtype_error
 
-__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "functional", "init", "utils"]
+__all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "functional", "init", "utils", "parallel"]
 
 
 class Parameter(Tensor, _bnn.Parameter):
@@ -429,7 +429,8 @@ _REDUCE = {"reduction": "mean"}
 _LAYERS = [
     ("Hardshrink", functional.hardshrink, {"lambd": 0.5}, "``x`` where ``|x| > lambd``, else 0."),
     ("Softshrink", functional.softshrink, {"lambd": 0.5}, "Shrink toward 0 by ``lambd``."),
-    ("Threshold", functional.threshold, {"threshold": None, "value": None}, "``x`` above ``threshold``, else ``value``."),
+    ("Threshold", functional.threshold, {"threshold": None, "value": None},
+     "``x`` above ``threshold``, else ``value``."),
     ("MarginRankingLoss", functional.margin_ranking_loss, {"margin": 0.0, **_REDUCE},
      "``max(0, -y (x1 - x2) + margin)``, reduced."),
     ("HingeEmbeddingLoss", functional.hinge_embedding_loss, {"margin": 1.0, **_REDUCE},
