@@ -47,7 +47,7 @@ CASES = [
      ["jvp", "(4,)", "(3,)"]),
     ("jvp arity", lambda: bc.jvp(lambda a: a, (1.0,), (1.0, 2.0)), ValueError, ["jvp", "1 primals", "2 tangents"]),
     ("jacobian mode", lambda: bc.jacobian(lambda a: a, mode="sideways")(1.0), ValueError, ["jacobian", "sideways"]),
-    ("numpy function without rule", lambda: np.intersect1d(X, X), TypeError, ["intersect1d", "no derivative"]),
+    ("numpy function without rule", lambda: np.histogramdd(X), TypeError, ["histogramdd", "no derivative"]),
     ("asarray of traced tensor", lambda: np.asarray(X), TypeError, ["requires grad", "detach", "(2, 3)"]),
     ("unknown namespace name", lambda: bnp.lexsort_gradient, AttributeError, ["lexsort_gradient"]),
     ("gradcheck int", lambda: bc.gradcheck(lambda a: a, np.arange(3)), TypeError, ["gradcheck", "int64"]),

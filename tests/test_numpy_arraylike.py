@@ -307,6 +307,11 @@ CATALOG += [
     ("unique_inverse", np.array([0.3, 0.1, 0.3, 0.2]), lambda m, L: m.unique_inverse(L).values),
     ("unique_all", np.array([0.3, 0.1, 0.3, 0.2]), lambda m, L: m.unique_all(L).values),
     ("vectorize", V, lambda m, L: m.vectorize(lambda v, w: v ** 3 * w)(L, C4)),
+    ("union1d", V, lambda m, L: m.union1d(L, C4)),
+    ("union1d:ar2", V, lambda m, L: m.union1d(C4, L)),
+    ("intersect1d", V, lambda m, L: m.intersect1d(L, m.concatenate([L[:2], C4]) if m is not bnp else L[:2] + [0.0])),
+    ("setdiff1d", V, lambda m, L: m.setdiff1d(L, C4)),
+    ("setxor1d", V, lambda m, L: m.setxor1d(C4, L)),
 ]
 
 # Functions of backchain.numpy with no array_like argument that carries a derivative.
@@ -392,9 +397,11 @@ LOWER_TRIANGLE = {"linalg.cholesky", "linalg.eigh", "linalg.eigvalsh"}
 ORACLE_FN = {"linalg.eig": lambda m, L: m.sort(m.real(m.linalg.eigvals(L)))}
 # derivative zero everywhere (rounding)
 ZERO_GRADIENT = {"angle", "ceil", "floor", "fix", "rint", "trunc", "sign", "heaviside", "imag", "spacing", "nextafter"}
-NO_ORACLE = {"nextafter", "spacing", "unique", "unique_values", "unique_counts", "unique_inverse", "unique_all"}
-# JAX and autograd: no rule (ours: 1 in x1 for nextafter; 0 for spacing, a step); JAX's unique gives a zero
-# gradient, autograd's and PyTorch's none (ours: a gather; exact values in tests/test_numpy_namespace.py)
+NO_ORACLE = {"nextafter", "spacing", "unique", "unique_values", "unique_counts", "unique_inverse", "unique_all",
+             "union1d", "intersect1d", "setdiff1d", "setxor1d"}
+# JAX and autograd: no rule (ours: 1 in x1 for nextafter; 0 for spacing, a step); JAX's unique and set
+# operations give a zero gradient, autograd's and PyTorch's none (ours: a gather; exact values in
+# tests/test_numpy_namespace.py)
 JAX_ONLY = {"full", "full_like", "polyint:k"}   # autograd takes fill_value and polyint's k as constants
 
 

@@ -43,7 +43,7 @@ CALLS = {
     **{n: (lambda n: lambda m, t: getattr(m, n)(t, t))(n) for n in (
         "equal", "not_equal", "less", "less_equal", "greater", "greater_equal", "logical_and", "logical_or",
         "logical_xor", "isclose", "allclose", "array_equal", "array_equiv", "searchsorted", "isin", "floor_divide",
-        "intersect1d", "union1d", "setdiff1d", "setxor1d", "may_share_memory", "shares_memory")},
+        "may_share_memory", "shares_memory")},
     **{n: (lambda n: lambda m, t: getattr(m, n)(INTS, 1))(n) for n in (
         "bitwise_and", "bitwise_or", "bitwise_xor", "left_shift", "right_shift", "bitwise_left_shift",
         "bitwise_right_shift", "gcd", "lcm")},
@@ -214,6 +214,23 @@ def test_named_result_attribute_differentiates():
     g = bc.grad(lambda a: bnp.sum(bnp.linalg.eigh(a).eigenvalues * np.array([1.0, 2.0, 3.0])))(SPD)
     g_ag = autograd.grad(lambda a: anp.sum(anp.linalg.eigh(a)[0] * np.array([1.0, 2.0, 3.0])))(SPD)
     np.testing.assert_allclose(np.tril(g) + np.tril(g, -1).T, np.tril(g_ag) + np.tril(g_ag, -1).T, atol=1e-12)
+
+
+@pytest.mark.parametrize("name, want", [
+    ("union1d", [[1.0, 3.0, 0.0, 2.0, 0.0], [0.0, 4.0, 0.0]]),       # values 1, 2, 3, 5 get weights 1..4
+    ("intersect1d", [[1.0, 0.0, 0.0, 2.0, 0.0], [0.0, 0.0, 0.0]]),   # 1 and 2, from the first array
+    ("setdiff1d", [[0.0, 1.0, 0.0, 0.0, 0.0], [0.0, 0.0, 0.0]]),     # 3
+    ("setxor1d", [[0.0, 1.0, 0.0, 0.0, 0.0], [0.0, 2.0, 0.0]]),      # 3, 5
+])
+def test_set_operations_gradient_goes_to_first_occurrences(name, want):
+    a, b = np.array([1.0, 3.0, 1.0, 2.0, 3.0]), np.array([2.0, 5.0, 1.0])
+    f = getattr(bnp, name)
+    out = f(bc.tensor(a), bc.tensor(b))
+    np.testing.assert_array_equal(out.data, getattr(np, name)(a, b))
+    w = np.arange(1.0, out.shape[0] + 1)
+    ga, gb = bc.grad(lambda x, y: bnp.sum(f(x, y) * w), argnums=(0, 1))(a, b)
+    np.testing.assert_array_equal(ga, want[0])
+    np.testing.assert_array_equal(gb, want[1])
 
 
 def test_unique_gradient_goes_to_first_occurrences():

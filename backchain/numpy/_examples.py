@@ -1601,22 +1601,6 @@ array([[1., 0.],
 >>> bnp.info(np.add, output=io.StringIO()) is None
 True
 """),
-    'intersect1d': ("The sorted values common to two arrays (NumPy's own function); a Tensor that requires grad raises.", """
->>> bnp.intersect1d(np.array([1.0, 2.0, 3.0]), np.array([2.0, 3.0, 4.0]))
-array([2., 3.])
-"""),
-    'union1d': ("The sorted values of either array (NumPy's own function); a Tensor that requires grad raises.", """
->>> bnp.union1d(np.array([1.0, 2.0]), np.array([2.0, 3.0]))
-array([1., 2., 3.])
-"""),
-    'setdiff1d': ("The sorted values of one array not in another (NumPy's own function); a Tensor that requires grad raises.", """
->>> bnp.setdiff1d(np.array([1.0, 2.0, 3.0]), np.array([2.0]))
-array([1., 3.])
-"""),
-    'setxor1d': ("The sorted values in exactly one of two arrays (NumPy's own function); a Tensor that requires grad raises.", """
->>> bnp.setxor1d(np.array([1.0, 2.0]), np.array([2.0, 3.0]))
-array([1., 3.])
-"""),
     'isdtype': ("Whether a dtype is of a kind (NumPy's own function).", """
 >>> bnp.isdtype(np.float32, 'real floating')
 True

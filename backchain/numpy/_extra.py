@@ -21,7 +21,7 @@ __all__ = [
     "require", "block", "row_stack", "resize", "trim_zeros", "apply_over_axes", "piecewise", "frexp", "modf",
     "divmod", "ldexp", "nextafter", "i0", "unwrap", "sort_complex", "polyadd", "polysub", "polymul", "polyder",
     "polydiv", "polyint", "poly", "roots", "unique", "unique_all", "unique_counts", "unique_inverse",
-    "unique_values", "test", "vectorize",
+    "unique_values", "union1d", "intersect1d", "setdiff1d", "setxor1d", "test", "vectorize",
 ]
 
 
@@ -651,6 +651,65 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     values = bnp.take(ar, res[1], axis=axis)
     rest = res[1:] if return_index else res[2:]
     return (values, *rest) if rest else values
+
+
+def _set_operation(name, ar1, ar2, **kwargs):
+    """NumPy's set operation on the data; each value gathered from its first occurrence in ``ar1``
+    then ``ar2`` (as :func:`unique` does), so that occurrence receives its gradient."""
+    ar1, ar2 = stacked(ar1), stacked(ar2)
+    fn = getattr(np, name)
+    if not (isinstance(ar1, Tensor) or isinstance(ar2, Tensor)):
+        return fn(ar1, ar2, **kwargs)
+    res = fn(_data(ar1), _data(ar2), **kwargs)
+    values = res[0] if isinstance(res, tuple) else res
+    both = bnp.concatenate([bnp.ravel(ar1), bnp.ravel(ar2)])
+    first, index = np.unique(_data(both), return_index=True)
+    gathered = bnp.take(both, index[np.searchsorted(first, values)]) if values.size else values
+    return (gathered, *res[1:]) if isinstance(res, tuple) else gathered
+
+
+def union1d(ar1, ar2):
+    """``numpy.union1d``: the sorted values in either array; each taken from its first occurrence
+    (in ``ar1``, then ``ar2``), which receives its gradient.
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> bc.grad(lambda a: bnp.sum(bnp.union1d(a, bnp.array([2.0, 5.0])) ** 2))(bnp.array([2.0, 1.0]))
+    array([4., 2.])
+    """
+    return _set_operation("union1d", ar1, ar2)
+
+
+def intersect1d(ar1, ar2, assume_unique=False, return_indices=False):
+    """``numpy.intersect1d``: the sorted values in both arrays, taken from ``ar1`` (their first
+    occurrence there receives the gradient); the indices are NumPy's.
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> bc.grad(lambda a: bnp.sum(bnp.intersect1d(a, bnp.array([2.0, 5.0])) * 3.0))(bnp.array([2.0, 1.0]))
+    array([3., 0.])
+    """
+    return _set_operation("intersect1d", ar1, ar2, assume_unique=assume_unique, return_indices=return_indices)
+
+
+def setdiff1d(ar1, ar2, assume_unique=False):
+    """``numpy.setdiff1d``: the sorted values of ``ar1`` not in ``ar2``, differentiable in ``ar1``
+    (first occurrences).
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> bc.grad(lambda a: bnp.sum(bnp.setdiff1d(a, bnp.array([2.0])) * 3.0))(bnp.array([2.0, 1.0, 1.0]))
+    array([0., 3., 0.])
+    """
+    return _set_operation("setdiff1d", ar1, ar2, assume_unique=assume_unique)
+
+
+def setxor1d(ar1, ar2, assume_unique=False):
+    """``numpy.setxor1d``: the sorted values in exactly one of the arrays, each from its first
+    occurrence, differentiable.
+
+    >>> import backchain as bc, backchain.numpy as bnp
+    >>> bc.grad(lambda b: bnp.sum(bnp.setxor1d(bnp.array([1.0, 2.0]), b) * 3.0))(bnp.array([2.0, 4.0]))
+    array([0., 3.])
+    """
+    return _set_operation("setxor1d", ar1, ar2, assume_unique=assume_unique)
 
 
 def _unique_api(x, name):

@@ -117,7 +117,7 @@ def _make(name):
 FUNCTIONS = {name: _make(name) for name in NAMES if hasattr(np, name)}
 
 # NumPy's own objects, re-exported unchanged: types, constants, modules, configuration, files, and
-# the functions whose float results have no derivative here (set operations, histogram2d/dd).
+# the functions whose float results have no derivative here (histogram2d/dd).
 # Given a Tensor that requires grad, the latter raise a TypeError naming the function
 # (Tensor.__array_function__); given a Tensor that does not, they work on its data.
 NUMPY_OWN = [
@@ -138,7 +138,7 @@ NUMPY_OWN = [
     "load", "save", "savez", "savez_compressed", "loadtxt", "savetxt", "genfromtxt", "fromfile", "fromregex",
     "frombuffer", "fromstring", "fromiter", "fromfunction", "frompyfunc", "from_dlpack",
     # no derivative here (a traced Tensor raises)
-    "intersect1d", "union1d", "setdiff1d", "setxor1d", "histogram2d", "histogramdd",
+    "histogram2d", "histogramdd",
     # submodules
     "char", "core", "ctypeslib", "dtypes", "emath", "exceptions", "f2py", "lib", "ma", "polynomial", "rec",
     "strings", "testing", "typing",

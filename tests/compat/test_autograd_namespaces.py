@@ -105,8 +105,8 @@ def test_scipy_misc_logsumexp():
 def test_numpy_own_names_refuse_traced_values():
     ag, np = modules("backchain")
     assert np.isscalar(1.0) and np.double is onp.double
-    with pytest.raises(TypeError, match="intersect1d has no derivative rule in backchain"):
-        ag.grad(lambda a: np.sum(np.intersect1d(a, a)))(A)
+    with pytest.raises(TypeError, match="histogramdd has no derivative rule in backchain"):
+        ag.grad(lambda a: np.sum(np.histogramdd(a)[0]))(A)
     with pytest.raises(AttributeError, match="backchain.autograd.numpy' has no attribute 'no_such_name'"):
         np.no_such_name
 

@@ -603,6 +603,8 @@ OPS += [
     sp("multigammaln", domain=(1.5, 4.0), fn=lambda a: bsp.multigammaln(a, 3), ref=lambda a: jsp.multigammaln(a, 3),
        result_dtype=lambda a: scipy.special.multigammaln(a, 3).dtype, note=SCIPY64),
     sp("entr", domain=POS), sp("gammasgn", domain=(-0.9, -0.1)),
+    sp("erfcx", domain=(-1.5, 3.0)), sp("exp1", domain=POS), sp("expi", domain=POS),
+    sp("log_expit", domain=(-4.0, 4.0), ref=lambda x: jnp.log(jsp.expit(x))),
 ]
 
 
@@ -826,6 +828,8 @@ _CATALOG = "compared with HIPS autograd or JAX in tests/test_numpy_arraylike.py 
 
 _AUTOGRAD_ONLY = ("no JAX counterpart of this order (bessel_jn: integer orders, x > 0.2 only); compared with "
                   "HIPS autograd's rules in tests/test_scipy_breadth.py")
+_NO_JAX_BESSEL = ("no JAX counterpart (and PyTorch's modified_bessel_k0/k1 have no derivative); compared with "
+                  "central differences of SciPy's own function in tests/test_scipy_breadth.py")
 # Public differentiable functions with no row above: one line each on why.
 NO_ORACLE = {
     "numpy.array": _CONSTRUCTOR, "numpy.asarray": _CONSTRUCTOR, "numpy.empty": _CONSTRUCTOR,
@@ -843,6 +847,7 @@ NO_ORACLE = {
     "scipy.special.y1": "no JAX counterpart; PyTorch's bessel_y1 has no derivative",
     "scipy.linalg.sqrtm": "JAX's sqrtm has no derivative (and returns complex); PyTorch has none",
     **{f"scipy.special.{n}": _AUTOGRAD_ONLY for n in ("jv", "jn", "yn", "iv", "ive", "rgamma")},
+    **{f"scipy.special.{n}": _NO_JAX_BESSEL for n in ("yv", "kv", "kve", "k0", "k1", "k0e", "k1e")},
     "scipy.special.stdtr": "no JAX counterpart (jax.scipy.stats.t has no cdf); compared with autograd's t.cdf in "
                            "tests/test_scipy_breadth.py",
     "scipy.linalg.solve_banded": "no JAX counterpart; compared with JAX's dense solve and autograd's rule in "
@@ -865,7 +870,8 @@ NO_ORACLE = {
     "numpy.nextafter": "JAX has no derivative of nextafter (ours: 1 in x1, the step being below rounding)",
     **{f"numpy.{n}": "JAX's unique has a zero gradient, PyTorch's none (ours: a gather of first occurrences, "
                      "exact values in tests/test_numpy_namespace.py)"
-       for n in ("unique", "unique_all", "unique_counts", "unique_inverse", "unique_values")},
+       for n in ("unique", "unique_all", "unique_counts", "unique_inverse", "unique_values", "union1d", "intersect1d",
+                 "setdiff1d", "setxor1d")},
     **{f"numpy.{n}test": "runs NumPy's test suite: not an array function" for n in ("", "linalg.", "fft.")},
 }
 
@@ -882,6 +888,7 @@ NO_ORACLE_PRIMITIVES = {
     "idct": "reached only through nn.functional.acdc (no JAX or PyTorch counterpart)",
     "scipy.special.y0": NO_ORACLE["scipy.special.y0"], "scipy.special.y1": NO_ORACLE["scipy.special.y1"],
     **{f"scipy.special.{n}": _AUTOGRAD_ONLY for n in ("jv", "yn", "iv", "ive", "rgamma")},
+    **{f"scipy.special.{n}": _NO_JAX_BESSEL for n in ("yv", "kv", "kve", "k0", "k1", "k0e", "k1e")},
     "scipy.special.stdtr": NO_ORACLE["scipy.special.stdtr"],
     "scipy.linalg.solve_banded": NO_ORACLE["scipy.linalg.solve_banded"],
     "scipy.special.gammainc_da": "the derivative of gammainc in a (reached by gammainc's first order; its own "
