@@ -467,6 +467,10 @@ class Tensor(_Base):
             return bnp.positive(self)
         return make_const(np.array(self.data, copy=True), Tensor)
 
+    def copy(self):
+        """NumPy's ``copy`` (library code may call it): :meth:`clone`, keeping the dtype."""
+        return self.clone()
+
     def contiguous(self, memory_format=None):
         return self
 
