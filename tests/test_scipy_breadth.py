@@ -183,6 +183,46 @@ def test_ive_at_zero_follows_i0e_and_i1e():
     assert "scipy.special.ive" in str(bc.kinks.table())
 
 
+@pytest.mark.parametrize("name, fn", [("yv", lambda x: S.yv(1.5, x)), ("kv", lambda x: S.kv(0.7, x)),
+                                      ("kve", lambda x: S.kve(2.5, x)), ("k0", S.k0), ("k1", S.k1), ("k0e", S.k0e),
+                                      ("k1e", S.k1e), ("exp1", S.exp1), ("expi", S.expi), ("erfcx", S.erfcx),
+                                      ("log_expit", S.log_expit)])
+def test_more_special_functions_values_and_derivatives(name, fn):
+    """Beyond autograd: values are SciPy's; first and second derivatives against central differences of
+    SciPy's own function (JAX's where it has one: erfcx, expi, exp1 as -expi(-x), log_expit)."""
+    x = np.array([0.4, 1.3, 3.7, 9.0])
+    ref = {"yv": lambda x: sc.yv(1.5, x), "kv": lambda x: sc.kv(0.7, x), "kve": lambda x: sc.kve(2.5, x)}.get(
+        name, getattr(sc, name, None))
+    np.testing.assert_allclose(fn(T(x)).data, ref(x), rtol=1e-14)
+    g = bc.grad(lambda x: fn(x).sum())(x)
+    h = 1e-6 * np.maximum(1.0, x)
+    np.testing.assert_allclose(g, (ref(x + h) - ref(x - h)) / (2 * h), rtol=1e-7)
+    second = bc.grad(lambda x: bc.grad(lambda x: fn(x).sum())(x).sum())(x)
+    h = 1e-4 * np.maximum(1.0, x)
+    np.testing.assert_allclose(second, (ref(x + h) - 2 * ref(x) + ref(x - h)) / h ** 2, rtol=1e-5)
+    jax_ref = {"erfcx": jss.erfcx, "expi": jss.expi, "exp1": lambda x: -jss.expi(-x),
+               "log_expit": lambda x: jnp.log(jss.expit(x))}.get(name)
+    if jax_ref is not None:
+        np.testing.assert_allclose(g, jax.grad(lambda x: jnp.sum(jax_ref(x)))(x), rtol=1e-12)
+
+
+def test_poles_give_infinite_derivatives_not_nan():
+    import warnings
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        g = [float(bc.grad(f)(0.0)) for f in (S.k0, S.k1, S.k0e, S.k1e, S.exp1, S.expi)]
+    assert g == [-np.inf, -np.inf, -np.inf, -np.inf, -np.inf, np.inf]
+
+
+def test_erfcx_derivative_far_out_keeps_its_digits():
+    """2 x erfcx(x) - 2/sqrt(pi) cancels to about 1/(sqrt(pi) x^2): beyond x = 50 its asymptotic series."""
+    mp = pytest.importorskip("mpmath")
+    for x in (30.0, 60.0, 1e3, 1e6):
+        with mp.workdps(50):
+            want = float(mp.diff(lambda t: mp.exp(t * t) * mp.erfc(t), x))
+        assert float(bc.grad(S.erfcx)(x)) == pytest.approx(want, rel=1e-12)
+
+
 def test_polygamma_order_has_no_derivative():
     with pytest.raises(ValueError, match=r"polygamma: no derivative with respect to n \(the integer order\)"):
         bc.grad(lambda n: S.polygamma(n, 1.5))(1.0)

@@ -47,7 +47,8 @@ __all__ = [
     "gamma", "gammaln", "digamma", "psi", "polygamma", "beta", "betaln", "xlogy", "xlog1py",
     "i0", "i1", "i0e", "i1e", "j0", "j1", "y0", "y1", "logsumexp", "softmax", "log_softmax",
     "gammainc", "gammaincc", "betainc", "rgamma", "gammasgn", "multigammaln", "entr",
-    "jv", "jn", "yn", "iv", "ive", "stdtr",
+    "jv", "jn", "yn", "iv", "ive", "stdtr", "yv", "kv", "kve", "k0", "k1", "k0e", "k1e", "erfcx", "log_expit",
+    "exp1", "expi",
 ]
 
 _SQRT_PI = float(np.sqrt(np.pi))
@@ -203,6 +204,59 @@ iv = _p("iv", sc.iv, _no_derivative("iv", "v (the order)", _ORDER),
 ive = _p("ive", sc.ive, _no_derivative("ive", "v (the order)", _ORDER),
          lambda ans, v, x: _like(0.5 * (ive(v - 1.0, x) + ive(v + 1.0, x)) - bnp.sign(x) * ans, ans),
          kinks="x == 0: sign(0) = 0 in the derivative (for v == 0 the min-norm of [-1, 1], as i0e)")
+yv = _p("yv", sc.yv, _no_derivative("yv", "v (the order)", _ORDER),
+        lambda ans, v, x: _like(0.5 * (yv(v - 1.0, x) - yv(v + 1.0, x)), ans))
+kv = _p("kv", sc.kv, _no_derivative("kv", "v (the order)", _ORDER),
+        lambda ans, v, x: _like(-0.5 * (kv(v - 1.0, x) + kv(v + 1.0, x)), ans))
+# kve = kv exp(x): kve' = kve - (kve(v-1) + kve(v+1)) / 2
+kve = _p("kve", sc.kve, _no_derivative("kve", "v (the order)", _ORDER),
+         lambda ans, v, x: _like(ans - 0.5 * (kve(v - 1.0, x) + kve(v + 1.0, x)), ans))
+
+
+def _p_safe(name, impl, *deriv):
+    """A row whose derivative is infinite somewhere (a pole at 0): products through safe_times."""
+    return primitive(f"scipy.special.{name}", impl, **_safe_rules(*deriv))
+
+
+def _div(n, d):
+    """``n / d``, +-inf at the pole d == 0 (the limit, meant: no warning)."""
+    with np.errstate(divide="ignore", invalid="ignore"):
+        return n / d
+
+
+# K0' = -K1, K1' = -K0 - K1/x (-inf at 0, the pole); the scaled ones carry exp(x): k0e' = k0e - k1e
+k0 = _p_safe("k0", sc.k0, lambda ans, x: -k1(x))
+k1 = _p_safe("k1", sc.k1, lambda ans, x: -k0(x) - _div(ans, x))
+def _k0e_deriv(ans, x):
+    """``k0e - k1e``; -inf at the pole x == 0 (inf - inf there otherwise)."""
+    pole = (x.data if isinstance(x, Tensor) else np.asarray(x)) == 0
+    if not np.any(pole):
+        return ans - k1e(x)
+    safe = bnp.where(pole, 1.0, x)
+    return bnp.where(pole, -np.inf, k0e(safe) - k1e(safe))
+
+
+k0e = _p_safe("k0e", sc.k0e, _k0e_deriv)
+k1e = _p_safe("k1e", sc.k1e, lambda ans, x: ans * (1.0 - _div(1.0, x)) - k0e(x))  # -inf at 0, not inf - inf
+# exponential integrals: E1' = -exp(-x)/x, Ei' = exp(x)/x (+-inf at 0)
+exp1 = _p_safe("exp1", sc.exp1, lambda ans, x: -_div(bnp.exp(-x), x))
+expi = _p_safe("expi", sc.expi, lambda ans, x: _div(bnp.exp(x), x))
+# erfcx = exp(x^2) erfc(x): erfcx' = 2 x erfcx - 2/sqrt(pi); log_expit' = 1 - expit(x) = expit(-x)
+def _erfcx_deriv(ans, x):
+    """``2 x erfcx(x) - 2/sqrt(pi)``; beyond x = 50 (where the two terms cancel to about 1/x^2) its
+    asymptotic series ``-(1 - 3/(2x^2) + 15/(4x^4) - 105/(8x^6) + 945/(16x^8)) / (sqrt(pi) x^2)``, whose next
+    term is below 1e-15 of it there (and whose derivatives are those of the function, term by term)."""
+    far = (x.data if isinstance(x, Tensor) else np.asarray(x)) > 50.0
+    near = 2.0 * x * ans - 2.0 / _SQRT_PI
+    if not np.any(far):
+        return near
+    u = 1.0 / bnp.where(far, x, 50.0) ** 2
+    series = -u * (1.0 - u * (1.5 - u * (3.75 - u * (13.125 - u * 59.0625)))) / _SQRT_PI
+    return bnp.where(far, series, near)
+
+
+erfcx = _p("erfcx", sc.erfcx, _erfcx_deriv)
+log_expit = _p("log_expit", sc.log_expit, lambda ans, x: expit(-x))
 
 # -- incomplete gamma and beta ----------------------------------------------------------------
 

@@ -251,6 +251,72 @@ array([        inf, -0.30685282, -1.        ])
 >>> round(float(bc.grad(special.stdtr)(1.0, 1.0)), 6)  # d/ddf: more mass near 0 as df grows
 0.066203
 """),
+    'yv': ('The Bessel function of the second kind of real order ``v`` (``scipy.special.yv``); d/dx = (yv(v - 1, x) - yv(v + 1, x)) / 2; the order raises.', """
+>>> special.yv(1.5, np.array([1.0, 3.0]))
+array([-1.10249558,  0.08700809])
+>>> bc.grad(lambda x: special.yv(1.5, x).sum())(np.array([1.0, 3.0]))  # (yv(0.5, x) - yv(2.5, x)) / 2
+array([1.22264449, 0.41254478])
+"""),
+    'kv': ('The modified Bessel function of the second kind of real order ``v`` (``scipy.special.kv``); d/dx = -(kv(v - 1, x) + kv(v + 1, x)) / 2; the order raises.', """
+>>> special.kv(0.5, np.array([1.0, 3.0]))
+array([0.4610685 , 0.03602599])
+>>> bc.grad(lambda x: special.kv(0.5, x).sum())(np.array([1.0, 3.0]))  # kv(1/2, x) = sqrt(pi / (2x)) exp(-x)
+array([-0.69160276, -0.04203032])
+"""),
+    'kve': ('The exponentially scaled ``kv(v, x) * exp(x)`` (``scipy.special.kve``); d/dx = kve(v, x) - (kve(v - 1, x) + kve(v + 1, x)) / 2.', """
+>>> special.kve(0.5, np.array([1.0, 3.0]))  # sqrt(pi / (2x))
+array([1.25331414, 0.72360125])
+>>> bc.grad(lambda x: special.kve(0.5, x).sum())(np.array([1.0, 3.0]))  # -sqrt(pi / 8) x**-1.5
+array([-0.62665707, -0.12060021])
+"""),
+    'k0': ('The modified Bessel function of the second kind of order 0 (``scipy.special.k0``); derivative -k1(x), -inf at the pole 0.', """
+>>> special.k0(np.array([1.0, 3.0]))
+array([0.42102444, 0.0347395 ])
+>>> bc.grad(lambda x: special.k0(x).sum())(np.array([1.0, 3.0]))  # -k1(x)
+array([-0.60190723, -0.04015643])
+"""),
+    'k1': ('The modified Bessel function of the second kind of order 1 (``scipy.special.k1``); derivative -k0(x) - k1(x) / x.', """
+>>> special.k1(np.array([1.0, 3.0]))
+array([0.60190723, 0.04015643])
+>>> bc.grad(lambda x: special.k1(x).sum())(np.array([1.0, 3.0]))
+array([-1.02293167, -0.04812498])
+"""),
+    'k0e': ('The exponentially scaled ``k0(x) * exp(x)`` (``scipy.special.k0e``); derivative k0e(x) - k1e(x).', """
+>>> special.k0e(np.array([1.0, 3.0]))
+array([1.14446308, 0.6977616 ])
+>>> bc.grad(lambda x: special.k0e(x).sum())(np.array([1.0, 3.0]))
+array([-0.49169041, -0.10880188])
+"""),
+    'k1e': ('The exponentially scaled ``k1(x) * exp(x)`` (``scipy.special.k1e``); derivative k1e(x) (1 - 1 / x) - k0e(x).', """
+>>> special.k1e(np.array([1.0, 3.0]))
+array([1.63615349, 0.80656348])
+>>> bc.grad(lambda x: special.k1e(x).sum())(np.array([1.0, 3.0]))
+array([-1.14446308, -0.16005261])
+"""),
+    'exp1': ('The exponential integral E1(x), the integral of exp(-t) / t from x to infinity (``scipy.special.exp1``); derivative -exp(-x) / x.', """
+>>> special.exp1(np.array([1.0, 3.0]))
+array([0.21938393, 0.01304838])
+>>> bc.grad(lambda x: special.exp1(x).sum())(np.array([1.0, 3.0]))  # -exp(-x) / x
+array([-0.36787944, -0.01659569])
+"""),
+    'expi': ('The exponential integral Ei(x) (``scipy.special.expi``); derivative exp(x) / x.', """
+>>> special.expi(np.array([-1.0, 1.0]))
+array([-0.21938393,  1.89511782])
+>>> bc.grad(lambda x: special.expi(x).sum())(np.array([-1.0, 1.0]))  # exp(x) / x
+array([-0.36787944,  2.71828183])
+"""),
+    'erfcx': ('The scaled complementary error function ``exp(x**2) * erfc(x)``, accurate for large x (``scipy.special.erfcx``); derivative 2 x erfcx(x) - 2 / sqrt(pi).', """
+>>> special.erfcx(np.array([0.0, 30.0]))
+array([1.        , 0.01879589])
+>>> bc.grad(lambda x: special.erfcx(x).sum())(np.array([0.0, 30.0]))  # -2/sqrt(pi) at 0; about -1/(sqrt(pi) x**2) far out
+array([-1.12837917e+00, -6.25835411e-04])
+"""),
+    'log_expit': ('The log of the logistic sigmoid, ``-log1p(exp(-x))``, accurate in both tails (``scipy.special.log_expit``); derivative expit(-x).', """
+>>> special.log_expit(np.array([0.0, -40.0]))
+array([ -0.69314718, -40.        ])
+>>> bc.grad(lambda x: special.log_expit(x).sum())(np.array([0.0, -40.0]))  # 1 - expit(x)
+array([0.5, 1. ])
+"""),
     'softmax': (None, """
 >>> special.softmax(np.array([0.0, np.log(3.0)]))
 array([0.25, 0.75])
