@@ -1584,13 +1584,13 @@ True
 >>> bnp.seterrcall(old) is print
 True
 """),
-    'histogram2d': ("A 2-d histogram (NumPy's own function); a Tensor that requires grad raises (its edges would need a derivative).", """
+    'histogram2d': ('A 2-d histogram (``numpy.histogram2d``) on the data of Tensors; raises when its bin edges follow a Tensor that requires grad (no ``range=`` or edges given) or its weights require grad.', """
 >>> h, xe, ye = bnp.histogram2d(np.array([0.1, 0.6]), np.array([0.2, 0.7]), bins=2, range=[[0, 1], [0, 1]])
 >>> h
 array([[1., 0.],
        [0., 1.]])
 """),
-    'histogramdd': ("A d-dimensional histogram (NumPy's own function); a Tensor that requires grad raises.", """
+    'histogramdd': ('A d-dimensional histogram (``numpy.histogramdd``) on the data of Tensors; raises when its bin edges follow a Tensor that requires grad (no ``range=`` or edges given) or its weights require grad.', """
 >>> h, edges = bnp.histogramdd(np.array([[0.1, 0.2], [0.6, 0.7]]), bins=2, range=[[0, 1], [0, 1]])
 >>> h
 array([[1., 0.],

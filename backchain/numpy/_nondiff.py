@@ -13,7 +13,7 @@ NAMES = [
     "logical_and", "logical_or", "logical_xor", "logical_not",
     "isfinite", "isinf", "isnan", "isclose", "allclose", "array_equal", "signbit", "iscomplexobj", "isrealobj",
     "all", "any", "argmax", "argmin", "argsort", "argwhere", "nonzero", "flatnonzero", "count_nonzero",
-    "searchsorted", "digitize", "bincount", "histogram",
+    "searchsorted", "digitize", "bincount", "histogram", "histogram2d", "histogramdd",
     "shape", "ndim", "size", "result_type", "can_cast", "iscomplex", "isreal",
     "floor_divide", "bitwise_and", "bitwise_or", "bitwise_xor", "invert", "left_shift", "right_shift",
     "nanargmax", "nanargmin", "unravel_index", "ravel_multi_index", "argpartition", "lexsort",
@@ -69,12 +69,30 @@ def _edges_follow(args, kwargs):
         and (np.ndim(bins) == 0 or isinstance(bins, str))
 
 
+def _edges_given(bins, one_array_is_edges):
+    """Whether ``bins`` gives every axis's edges as arrays (numbers of bins become edges from the
+    data's range). histogram2d takes one array of more than two numbers as both axes' edges;
+    histogramdd takes numbers as numbers of bins."""
+    if isinstance(bins, str) or not isinstance(bins, (list, tuple, np.ndarray)) or np.ndim(bins[0]) > 1:
+        return False
+    parts = list(bins)
+    if all(np.ndim(b) == 0 for b in parts):
+        return one_array_is_edges and len(parts) not in (1, 2)
+    return all(np.ndim(b) == 1 for b in parts)
+
+
 # The float results that can depend differentiably on an argument (bin edges on the data, weighted
 # counts on the weights): a traced Tensor there raises instead of losing its gradient silently.
 DIFFERENTIABLE_WHEN = {
     "histogram": lambda args, kw: _edges_follow(args, kw) or _traced(_arg(args, kw, 4, "weights")),
     "histogram_bin_edges": _edges_follow,
     "bincount": lambda args, kw: _traced(_arg(args, kw, 1, "weights")),
+    "histogram2d": lambda args, kw: (_traced(args[:2]) and _arg(args, kw, 3, "range") is None
+                                     and not _edges_given(_arg(args, kw, 2, "bins", 10), True))
+    or _traced(_arg(args, kw, 5, "weights")),
+    "histogramdd": lambda args, kw: (_traced(args[:1]) and _arg(args, kw, 2, "range") is None
+                                     and not _edges_given(_arg(args, kw, 1, "bins", 10), False))
+    or _traced(_arg(args, kw, 4, "weights")),
     "asmatrix": lambda args, kw: _traced(args) or _traced(list(kw.values())),
     "bmat": lambda args, kw: _traced(args) or _traced(list(kw.values())),
     **{name: (lambda args, kw: _traced(args) or _traced(list(kw.values()))) for name in INPLACE},
@@ -103,8 +121,8 @@ def _make(name):
                             "(bnp.where(mask, value, t), ...), or write into t.detach().numpy() when no gradient "
                             "is needed")
         if differentiable is not None and differentiable(args, kwargs):
-            raise TypeError(f"{name}: its float result depends on a Tensor that requires grad, and backchain has "
-                            f"no derivative of numpy.{name}; detach() the Tensor to use it as a constant"
+            raise TypeError(f"{name}: its float result depends on a Tensor that requires grad, and numpy.{name} "
+                            "has no derivative rule in backchain; detach() the Tensor to use it as a constant"
                             + (" (or give range= to fix the bin edges)" if name.startswith("hist") else ""))
         return fn(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
 
@@ -116,9 +134,8 @@ def _make(name):
 
 FUNCTIONS = {name: _make(name) for name in NAMES if hasattr(np, name)}
 
-# NumPy's own objects, re-exported unchanged: types, constants, modules, configuration, files, and
-# the functions whose float results have no derivative here (histogram2d/dd).
-# Given a Tensor that requires grad, the latter raise a TypeError naming the function
+# NumPy's own objects, re-exported unchanged: types, constants, modules, configuration, files. Given a
+# Tensor that requires grad, those that take arrays raise a TypeError naming themselves
 # (Tensor.__array_function__); given a Tensor that does not, they work on its data.
 NUMPY_OWN = [
     # types, scalars and constants
@@ -137,8 +154,6 @@ NUMPY_OWN = [
     "get_printoptions", "printoptions", "show_config", "show_runtime", "get_include", "info",
     "load", "save", "savez", "savez_compressed", "loadtxt", "savetxt", "genfromtxt", "fromfile", "fromregex",
     "frombuffer", "fromstring", "fromiter", "fromfunction", "frompyfunc", "from_dlpack",
-    # no derivative here (a traced Tensor raises)
-    "histogram2d", "histogramdd",
     # submodules
     "char", "core", "ctypeslib", "dtypes", "emath", "exceptions", "f2py", "lib", "ma", "polynomial", "rec",
     "strings", "testing", "typing",
