@@ -15,7 +15,8 @@ from .rmsprop import RMSprop, Adagrad
 from .adadelta import Adadelta
 from .adam_variants import Adamax, NAdam, RAdam
 from .sgd_variants import ASGD, Rprop
+from .lbfgs import LBFGS
 from . import lr_scheduler
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD",
-           "Rprop", "lr_scheduler"]
+           "Rprop", "LBFGS", "lr_scheduler"]

@@ -78,3 +78,32 @@ SCHEDULES = [
 @pytest.mark.parametrize("name, make", SCHEDULES, ids=[s[0] for s in SCHEDULES])
 def test_schedulers_match_torch(name, make):
     np.testing.assert_allclose(_schedule(bt, make), _schedule(torch, make), rtol=1e-12, atol=1e-15)
+
+
+@pytest.mark.parametrize("kwargs", [dict(), dict(lr=0.5, max_iter=5, history_size=3),
+                                    dict(lr=0.1, max_iter=4, max_eval=3, tolerance_change=1e-4)])
+def test_lbfgs_matches_torch(kwargs):
+    w0 = np.random.default_rng(1).standard_normal((3, 4)).astype(np.float32)
+    target = np.linspace(-1, 1, 12, dtype=np.float32).reshape(3, 4)
+    runs = {}
+    for T in (torch, bt):
+        w = T.tensor(w0, requires_grad=True)
+        opt = T.optim.LBFGS([w], **kwargs)
+
+        def closure():
+            opt.zero_grad()
+            loss = ((w - T.tensor(target)) ** 2).sum() + (T.sin(3 * w) * 0.1).sum() + (w ** 4).sum() * 0.01
+            loss.backward()
+            return loss
+        # three steps: near the optimum a step ends when the float32 loss stops changing, which a last-bit
+        # rounding difference decides
+        losses = [float(opt.step(closure).detach()) for _ in range(3)]
+        runs[T] = (losses, w.detach().numpy().copy(), opt.state[w]["func_evals"], opt.state[w]["n_iter"])
+    np.testing.assert_allclose(runs[bt][0], runs[torch][0], rtol=1e-5)
+    np.testing.assert_allclose(runs[bt][1], runs[torch][1], rtol=1e-4, atol=1e-5)
+    assert runs[bt][2:] == runs[torch][2:]
+
+
+def test_lbfgs_refuses_a_line_search_it_does_not_have():
+    with pytest.raises(NotImplementedError, match="strong_wolfe"):
+        bt.optim.LBFGS([bt.zeros(2, requires_grad=True)], line_search_fn="strong_wolfe")

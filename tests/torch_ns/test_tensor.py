@@ -566,3 +566,8 @@ def test_grad_fn_names_match_torch(k):
         if out.ndim == 0:
             names.append(repr(out))
     assert names[len(names) // 2:] == names[:len(names) // 2]
+
+
+def test_numpy_copy_on_a_torch_tensor_keeps_its_dtype():
+    a = bt.tensor([1, 2])
+    assert a.copy().dtype == bt.int64 and a.copy().tolist() == [1, 2] and a.copy() is not a
