@@ -223,6 +223,24 @@ def test_erfcx_derivative_far_out_keeps_its_digits():
         assert float(bc.grad(S.erfcx)(x)) == pytest.approx(want, rel=1e-12)
 
 
+@pytest.mark.parametrize("name", ["rel_entr", "kl_div"])
+def test_rel_entr_and_kl_div(name):
+    ours, theirs = getattr(S, name), getattr(jss, name)
+    x, y = np.array([0.3, 1.2, 2.0, 0.0, 0.0, 1.0, -1.0]), np.array([0.5, 0.7, 2.0, 1.0, 0.0, 0.0, 1.0])
+    np.testing.assert_array_equal(ours(T(x), T(y)).data, getattr(sc, name)(x, y))
+    gx, gy = bc.grad(lambda x, y: ours(x, y).sum(), argnums=(0, 1))(x, y)
+    jx, jy = jax.grad(lambda x, y: jnp.sum(theirs(x, y)), argnums=(0, 1))(x, y)
+    np.testing.assert_allclose(gx[:3], jx[:3], rtol=1e-14)  # inside: JAX's
+    np.testing.assert_allclose(gy[:3], jy[:3], rtol=1e-14)
+    # x == 0: d/dx is the one-sided limit -inf (JAX: 0 or -1), d/dy = 0 (rel_entr) or 1 (kl_div); where the
+    # value is +inf (y == 0 < x, or x < 0): 0 in both, as JAX
+    np.testing.assert_array_equal(gx[3:], [-np.inf, -np.inf, 0.0, 0.0])
+    np.testing.assert_array_equal(gy[3:], [0.0, 0.0, 0.0, 0.0] if name == "rel_entr" else [1.0, 1.0, 0.0, 0.0])
+    h = bc.hessian(lambda x, y: ours(x, y), argnums=(0, 1))(1.2, 0.7)
+    j = jax.hessian(lambda x, y: theirs(x, y), argnums=(0, 1))(1.2, 0.7)
+    np.testing.assert_allclose([[float(v) for v in r] for r in h], [[float(v) for v in r] for r in j], rtol=1e-13)
+
+
 def test_polygamma_order_has_no_derivative():
     with pytest.raises(ValueError, match=r"polygamma: no derivative with respect to n \(the integer order\)"):
         bc.grad(lambda n: S.polygamma(n, 1.5))(1.0)

@@ -48,7 +48,7 @@ __all__ = [
     "i0", "i1", "i0e", "i1e", "j0", "j1", "y0", "y1", "logsumexp", "softmax", "log_softmax",
     "gammainc", "gammaincc", "betainc", "rgamma", "gammasgn", "multigammaln", "entr",
     "jv", "jn", "yn", "iv", "ive", "stdtr", "yv", "kv", "kve", "k0", "k1", "k0e", "k1e", "erfcx", "log_expit",
-    "exp1", "expi",
+    "exp1", "expi", "rel_entr", "kl_div",
 ]
 
 _SQRT_PI = float(np.sqrt(np.pi))
@@ -257,6 +257,35 @@ def _erfcx_deriv(ans, x):
 
 erfcx = _p("erfcx", sc.erfcx, _erfcx_deriv)
 log_expit = _p("log_expit", sc.log_expit, lambda ans, x: expit(-x))
+
+
+def _entropy_domain(d, ans):
+    """``d`` where SciPy's rel_entr and kl_div are finite, else 0: the value is +inf there (outside x, y >= 0,
+    and at y == 0 < x), a constant, as in JAX."""
+    finite = np.isfinite(ans.data if isinstance(ans, Tensor) else np.asarray(ans))
+    return d if finite.all() else bnp.where(finite, d, 0.0)
+
+
+def _log_ratio(x, y):
+    """``log(x) - log(y)`` without warnings: -inf at x == 0, +inf at y == 0 (NaN where both are 0 is
+    never selected: d/dx there is taken as -inf, the one-sided limit in x)."""
+    lx, ly = xlogy(_one(x), x), xlogy(_one(y), y)
+    both = ((x.data if isinstance(x, Tensor) else np.asarray(x)) == 0) & (
+        (y.data if isinstance(y, Tensor) else np.asarray(y)) == 0)
+    return lx - ly if not both.any() else bnp.where(both, -np.inf, lx - bnp.where(both, 0.0, ly))
+
+
+# rel_entr = x log(x / y) (0 at x == 0, y >= 0; +inf outside x, y >= 0), kl_div = rel_entr - x + y
+_REL = ("x == 0: d/dx = -inf (the one-sided limit), d/dy = 0; where the value is +inf (outside x, y >= 0, "
+        "and y == 0 < x): derivative 0")
+rel_entr = primitive("scipy.special.rel_entr", sc.rel_entr,
+                     **_safe_rules(lambda ans, x, y: _like(_entropy_domain(_log_ratio(x, y) + 1.0, ans), ans),
+                                   lambda ans, x, y: _like(_entropy_domain(-_x_over(x, y), ans), ans)),
+                     kinks=_REL)
+kl_div = primitive("scipy.special.kl_div", sc.kl_div,
+                   **_safe_rules(lambda ans, x, y: _like(_entropy_domain(_log_ratio(x, y), ans), ans),
+                                 lambda ans, x, y: _like(_entropy_domain(1.0 - _x_over(x, y), ans), ans)),
+                   kinks=_REL.replace("d/dy = 0", "d/dy = 1"))
 
 # -- incomplete gamma and beta ----------------------------------------------------------------
 

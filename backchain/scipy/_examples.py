@@ -317,6 +317,18 @@ array([ -0.69314718, -40.        ])
 >>> bc.grad(lambda x: special.log_expit(x).sum())(np.array([0.0, -40.0]))  # 1 - expit(x)
 array([0.5, 1. ])
 """),
+    'rel_entr': ('The relative entropy term ``x log(x / y)``: 0 at x == 0, +inf outside x, y >= 0 (``scipy.special.rel_entr``); d/dx = log(x / y) + 1 (-inf at x == 0), d/dy = -x / y.', """
+>>> special.rel_entr(np.array([0.0, 1.0]), np.array([1.0, 0.5]))
+array([0.        , 0.69314718])
+>>> bc.grad(lambda x, y: special.rel_entr(x, y).sum(), argnums=(0, 1))(np.array([0.0, 1.0]), np.array([1.0, 0.5]))
+(array([      -inf, 1.69314718]), array([-0., -2.]))
+"""),
+    'kl_div': ('The Kullback-Leibler term ``x log(x / y) - x + y`` (``scipy.special.kl_div``); d/dx = log(x / y) (-inf at x == 0), d/dy = 1 - x / y.', """
+>>> special.kl_div(np.array([0.0, 1.0]), np.array([1.0, 0.5]))
+array([1.        , 0.19314718])
+>>> bc.grad(lambda x, y: special.kl_div(x, y).sum(), argnums=(0, 1))(np.array([0.0, 1.0]), np.array([1.0, 0.5]))
+(array([      -inf, 0.69314718]), array([ 1., -1.]))
+"""),
     'softmax': (None, """
 >>> special.softmax(np.array([0.0, np.log(3.0)]))
 array([0.25, 0.75])

@@ -607,6 +607,7 @@ OPS += [
     sp("exp1", domain=POS, ref=lambda x: -jsp.expi(-x), note="JAX's own exp1 fails under its tracer (a constant "
                                                              "handler error); E1(x) = -Ei(-x) for x > 0"),
     sp("log_expit", domain=(-4.0, 4.0), ref=lambda x: jnp.log(jsp.expit(x))),
+    sp2("rel_entr", [POS, POS]), sp2("kl_div", [POS, POS]),
 ]
 
 

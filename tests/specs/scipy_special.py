@@ -115,6 +115,8 @@ SPECS = [
     Spec(lambda x: S.expi(-x), U, prims=P("expi"), id="expi-negative", domain=POS),
     Spec(S.erfcx, U, prims=P("erfcx")),
     Spec(S.log_expit, U, prims=P("log_expit"), domain=(-4.0, 4.0)),
+    Spec(S.rel_entr, B, prims=P("rel_entr"), domain=POS, broadcast=True),
+    Spec(S.kl_div, B, prims=P("kl_div"), domain=POS, broadcast=True),
     # reciprocal gamma (entire: across the poles of gamma), its sign, the multivariate log-gamma, entropy
     Spec(S.rgamma, U, prims=P("rgamma"), domain=(-3.5, 3.5)),
     Spec(S.gammasgn, U, prims=P("gammasgn"), domain=(-3.5, 3.5), avoid=near(0.0, -1.0, -2.0, -3.0)),
