@@ -12,6 +12,7 @@ in-place writes into it go through the Tensor (``p.data.zero_()`` is ``p.zero_()
 ``no_grad``).
 """
 import collections
+import weakref
 
 import numpy as np
 
@@ -45,7 +46,9 @@ def set_default_dtype(d):
     _DEFAULT["float"] = d
 
 
-_GRAD = _Base.__dict__["grad"]  # the slot: an ndarray (or a Tensor after create_graph)
+_GRAD = _Base.__dict__["grad"]
+# id -> weak reference of the non-leaf tensors whose .grad the next backward fills (retain_grad)
+_RETAINED = {}  # the slot: an ndarray (or a Tensor after create_graph)
 _CATEGORY = {"b": 0, "u": 1, "i": 1, "f": 2, "c": 3}
 
 
@@ -481,8 +484,35 @@ class Tensor(_Base):
         return self
 
     def retain_grad(self):
-        raise RuntimeError("retain_grad: backchain fills .grad on leaves only; to read the gradient of an "
-                           f"intermediate tensor (shape {list(self.shape)}), use torch.autograd.grad(loss, [t])")
+        """Fill ``.grad`` of this non-leaf tensor too at the next ``backward`` (as PyTorch). backchain's
+        engine fills leaves only, so a backward that reaches retained tensors takes a second sweep for them."""
+        if self._prim is not None and self.requires_grad:
+            key = id(self)
+            _RETAINED[key] = weakref.ref(self, lambda _, key=key: _RETAINED.pop(key, None))
+
+    @property
+    def retains_grad(self):
+        ref = _RETAINED.get(id(self))
+        return ref is not None and ref() is self
+
+    def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
+        """Accumulate gradients into ``.grad`` of the leaves (and of tensors that called ``retain_grad``);
+        ``inputs`` limits them to those tensors."""
+        retained = [t for t in (r() for r in list(_RETAINED.values())) if t is not None]
+        if inputs is not None or retained:
+            from .autograd import grad as _grad
+            targets = list(inputs) if inputs is not None else retained
+            keep = bool(retain_graph) or create_graph or inputs is None
+            grads = _grad([self], targets, None if gradient is None else [gradient], retain_graph=keep,
+                          create_graph=create_graph, allow_unused=True)
+            for t, g in zip(targets, grads):
+                if g is not None:
+                    g = g if create_graph else g.data
+                    old = _GRAD.__get__(t)
+                    _GRAD.__set__(t, g if old is None else old + g)
+            if inputs is not None:
+                return
+        _Base.backward(self, gradient, bool(retain_graph), create_graph)
 
     def register_hook(self, hook):
         raise RuntimeError("register_hook: tensor hooks are not supported by backchain.torch; use "

@@ -571,3 +571,24 @@ def test_grad_fn_names_match_torch(k):
 def test_numpy_copy_on_a_torch_tensor_keeps_its_dtype():
     a = bt.tensor([1, 2])
     assert a.copy().dtype == bt.int64 and a.copy().tolist() == [1, 2] and a.copy() is not a
+
+
+def test_retain_grad_and_backward_inputs_match_torch():
+    results = []
+    for T in (torch, bt):
+        x = T.tensor([1.0, -2.0, 0.5], requires_grad=True)
+        h = T.tanh(x * 3)
+        h.retain_grad()
+        z = h * x
+        z.retain_grad()
+        y = (z ** 2).sum()
+        y.backward(retain_graph=True)
+        y.backward()  # accumulates twice, as PyTorch
+        a = T.tensor([1.0, 2.0], requires_grad=True)
+        b = T.tensor([3.0], requires_grad=True)
+        (a * b).sum().backward(inputs=[b])
+        results.append([v.numpy().copy() for v in (x.grad, h.grad, z.grad, b.grad)] + [a.grad, h.retains_grad])
+    want, got = results
+    for w, g in zip(want[:4], got[:4]):
+        np.testing.assert_allclose(g, w, rtol=1e-6)
+    assert got[4] is None and want[4] is None and got[5] and want[5]
