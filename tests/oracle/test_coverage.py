@@ -32,6 +32,8 @@ def public_functions():
             obj = getattr(mod, name)
             if name.startswith("_") or not callable(obj) or isinstance(obj, type) or name in NONDIFF:
                 continue
+            if getattr(getattr(obj, "prim", None), "user", False):
+                continue  # exported by a user's bc.defprimitive (the doctest of defprimitive makes one)
             if getattr(obj, "__module__", "").startswith("numpy") and prefix == "numpy":
                 continue  # a NumPy re-export (dtype constructors and the like)
             out.append((f"{prefix}.{name}", obj))
