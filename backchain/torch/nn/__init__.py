@@ -256,6 +256,72 @@ class AvgPool3d(AvgPool2d):  # noqa: F821
                                      self.count_include_pad)
 
 
+class BatchNorm3d(BatchNorm2d):  # noqa: F821
+    """Batch normalisation of (N, C, D, H, W) input over every dimension but the channels.
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.BatchNorm3d(2)(torch.arange(16.0).view(2, 2, 2, 2, 1)).shape
+    torch.Size([2, 2, 2, 2, 1])
+    """
+
+    _expected_ndim = (5,)
+
+
+class _InstanceNorm(Module):
+    _spatial = 1
+
+    def __init__(self, num_features, eps=1e-5, momentum=0.1, affine=False, track_running_stats=False, device=None,
+                 dtype=None):
+        super().__init__()
+        if track_running_stats:
+            raise NotImplementedError(f"{type(self).__name__}(track_running_stats=True) is not supported by "
+                                      "backchain.torch yet")
+        self.num_features, self.eps, self.momentum = int(num_features), eps, momentum
+        self.affine, self.track_running_stats = affine, track_running_stats
+        dt = _as_np_dtype(dtype) or _np.float32
+        if affine:
+            self.weight = Parameter(_np.ones(self.num_features, dtype=dt))
+            self.bias = Parameter(_np.zeros(self.num_features, dtype=dt))
+        else:
+            self.register_parameter("weight", None)
+            self.register_parameter("bias", None)
+
+    def forward(self, input):
+        nd = _np.ndim(input.data if isinstance(input, _Base) else input)
+        if nd == self._spatial + 1:  # one sample without the batch dimension
+            return functional.instance_norm(input[None], weight=self.weight, bias=self.bias, eps=self.eps)[0]
+        if nd != self._spatial + 2:
+            raise ValueError(f"{type(self).__name__}: expected {self._spatial + 1}D or {self._spatial + 2}D input, "
+                             f"got {nd}D input")
+        return functional.instance_norm(input, weight=self.weight, bias=self.bias, eps=self.eps)
+
+    def extra_repr(self):
+        return f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}"
+
+
+class InstanceNorm1d(_InstanceNorm):
+    """Normalise each channel of each sample of (N, C, L) input over L.
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.InstanceNorm1d(2)(torch.tensor([[[1.0, 3.0], [2.0, 2.0]]]))
+    tensor([[[-1.0000,  1.0000],
+             [ 0.0000,  0.0000]]])
+    """
+
+    _spatial = 1
+
+
+class InstanceNorm2d(_InstanceNorm):
+    """Normalise each channel of each sample of (N, C, H, W) input over H and W.
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.InstanceNorm2d(1, affine=True)(torch.tensor([[[[1.0, 3.0]]]])).detach()
+    tensor([[[[-1.0000,  1.0000]]]])
+    """
+
+    _spatial = 2
+
+
 class Softmin(Module):
     """``softmax(-input, dim)``.
 
@@ -460,4 +526,5 @@ for _name, _fn, _params, _doc in _LAYERS:
     globals()[_name] = _functional_layer(_name, _fn, _params, _doc, _code, _out)
 
 __all__ += ["Dropout1d", "Dropout2d", "Dropout3d", "Buffer", "MaxPool3d", "AvgPool3d", "Softmin", "GLU",
+            "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
             "Tanhshrink", "PairwiseDistance", "ParameterList", "ParameterDict"] + [spec[0] for spec in _LAYERS]

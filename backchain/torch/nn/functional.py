@@ -256,6 +256,22 @@ def triplet_margin_loss(anchor, positive, negative, margin=1.0, p=2, eps=1e-6, s
     return _reduce(loss, _reduction(size_average, reduce, reduction), "triplet_margin_loss")
 
 
+def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=None, use_input_stats=True,
+                  momentum=0.1, eps=1e-5):
+    """Normalise each channel of each sample over its spatial dimensions (``group_norm`` with one group per
+    channel); running statistics are not supported yet.
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.functional.instance_norm(torch.tensor([[[1.0, 3.0], [0.0, 4.0]]]))
+    tensor([[[-1.0000,  1.0000],
+             [-1.0000,  1.0000]]])
+    """
+    if running_mean is not None or running_var is not None or not use_input_stats:
+        raise NotImplementedError("instance_norm with running statistics is not supported by backchain.torch yet; "
+                                  "use track_running_stats=False")
+    return _F.group_norm(input, _np.shape(_data(input))[1], weight, bias, eps)
+
+
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """``softmax(-input, dim)``."""
     return _F.softmax(-input, dim, dtype=dtype)
