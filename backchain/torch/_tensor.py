@@ -615,14 +615,29 @@ class Tensor(_Base):
         return self[tuple(index)]
 
     def __setitem__(self, index, value):
-        """``t[index] = value`` on a tensor that no graph needs (as with ``.data`` in PyTorch); a tensor that
-        requires grad raises, since the write would not be differentiated."""
-        if self.requires_grad or isinstance(value, _Base) and value.requires_grad and is_grad_enabled():
-            _Base.__setitem__(self, index, value)
+        """``t[index] = value``, in place. When ``value`` or ``t`` is traced the write is recorded (as
+        PyTorch's ``CopySlices``): ``t`` becomes ``where(written, value, t)``, so gradients flow to ``value``
+        and to the elements of ``t`` not overwritten; a leaf that requires grad raises, as in PyTorch."""
         if isinstance(index, _Base):
             index = index.data
         elif isinstance(index, tuple):
             index = tuple(i.data if isinstance(i, _Base) else i for i in index)
+        traced = isinstance(value, _Base) and value.requires_grad or self.requires_grad
+        if traced and is_grad_enabled():
+            if self._prim is None and self.requires_grad:
+                raise RuntimeError("a leaf Variable that requires grad is being used in an in-place operation "
+                                   f"(t[...] = value on a leaf of shape {list(self.shape)}); write under "
+                                   "torch.no_grad() or into a copy")
+            from .._rules.indexing import _scatter
+            written = np.zeros(np.shape(self.data), dtype=bool)
+            written[index] = True
+            selected = np.shape(self.data[index])
+            v = value if isinstance(value, _Base) else np.asarray(value, dtype=self.data.dtype)
+            if isinstance(v, _Base) and v.data.dtype != self.data.dtype:
+                v = bnp.astype(v, self.data.dtype)
+            placed = _scatter(bnp.broadcast_to(v, selected), shape=np.shape(self.data), index=index)
+            _Base.copy_(self, bnp.where(written, placed, self))
+            return
         self.data[index] = value.data if isinstance(value, _Base) else value
         bump_version(self, "Tensor.__setitem__")
 

@@ -592,3 +592,21 @@ def test_retain_grad_and_backward_inputs_match_torch():
     for w, g in zip(want[:4], got[:4]):
         np.testing.assert_allclose(g, w, rtol=1e-6)
     assert got[4] is None and want[4] is None and got[5] and want[5]
+
+
+def test_item_assignment_of_traced_values_is_differentiated_as_torch():
+    results = []
+    for T in (torch, bt):
+        x = T.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        out = T.zeros(2, 3)
+        out[0] = x * 2
+        out[1, 1:] = x[:2] ** 2
+        y = x * 1
+        y[T.tensor([True, False, True])] = 0.5
+        y[1] = y[1] * 3
+        (out.sum() + (y * y).sum()).backward()
+        results.append((out.detach().numpy().copy(), y.detach().numpy().copy(), x.grad.numpy().copy()))
+        with pytest.raises(RuntimeError, match="leaf"):
+            x[0] = 1.0
+    for w, g in zip(*results):
+        np.testing.assert_allclose(g, w, rtol=1e-6)
