@@ -623,3 +623,234 @@ def test_spatial_transformer_tutorial():
     _, got, got_grid = spatial_transformer(bt, images, labels, init=lambda m: _copy_weights(ref, m), dropout=0.0)
     _assert_losses_match(want, got, rtol=2e-5)
     np.testing.assert_allclose(got_grid, want_grid, rtol=1e-4, atol=1e-5)
+
+
+# -- (g) the other "Learning PyTorch with Examples" programs ---------------------------------------
+
+def polynomial_tensors(torch, steps):
+    """Tensors and a hand-written backward pass."""
+    dtype = torch.float
+    device = torch.device("cpu")
+    x = torch.linspace(-math.pi, math.pi, 2000, device=device, dtype=dtype)
+    y = torch.sin(x)
+    a = torch.tensor(0.1, device=device, dtype=dtype)
+    b = torch.tensor(-0.2, device=device, dtype=dtype)
+    c = torch.tensor(0.3, device=device, dtype=dtype)
+    d = torch.tensor(0.05, device=device, dtype=dtype)
+    learning_rate = 1e-6
+    losses = []
+    for t in range(steps):
+        y_pred = a + b * x + c * x ** 2 + d * x ** 3
+        loss = (y_pred - y).pow(2).sum().item()
+        losses.append(loss)
+        grad_y_pred = 2.0 * (y_pred - y)
+        grad_a = grad_y_pred.sum()
+        grad_b = (grad_y_pred * x).sum()
+        grad_c = (grad_y_pred * x ** 2).sum()
+        grad_d = (grad_y_pred * x ** 3).sum()
+        a -= learning_rate * grad_a
+        b -= learning_rate * grad_b
+        c -= learning_rate * grad_c
+        d -= learning_rate * grad_d
+    return losses, f'Result: y = {a.item()} + {b.item()} x + {c.item()} x^2 + {d.item()} x^3'
+
+
+def polynomial_nn(torch, steps, init=None, optimizer=None):
+    """nn.Sequential with Flatten(0, 1), MSELoss(reduction='sum'), manual updates or an optimizer."""
+    x = torch.linspace(-math.pi, math.pi, 2000)
+    y = torch.sin(x)
+    p = torch.tensor([1, 2, 3])
+    xx = x.unsqueeze(-1).pow(p)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(3, 1),
+        torch.nn.Flatten(0, 1)
+    )
+    if init is not None:
+        init(model)
+    loss_fn = torch.nn.MSELoss(reduction='sum')
+    learning_rate = 1e-6
+    opt = None if optimizer is None else torch.optim.RMSprop(model.parameters(), lr=1e-3)
+    losses = []
+    for t in range(steps):
+        y_pred = model(xx)
+        loss = loss_fn(y_pred, y)
+        losses.append(loss.item())
+        if opt is None:
+            model.zero_grad()
+            loss.backward()
+            with torch.no_grad():
+                for param in model.parameters():
+                    param -= learning_rate * param.grad
+        else:
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+    linear_layer = model[0]
+    result = (f'Result: y = {linear_layer.bias.item()} + {linear_layer.weight[:, 0].item()} x + '
+              f'{linear_layer.weight[:, 1].item()} x^2 + {linear_layer.weight[:, 2].item()} x^3')
+    return losses, result
+
+
+def polynomial_module(torch, steps, init=None):
+    """A custom nn.Module with four Parameters, SGD."""
+    class Polynomial3(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = torch.nn.Parameter(torch.randn(()))
+            self.b = torch.nn.Parameter(torch.randn(()))
+            self.c = torch.nn.Parameter(torch.randn(()))
+            self.d = torch.nn.Parameter(torch.randn(()))
+
+        def forward(self, x):
+            return self.a + self.b * x + self.c * x ** 2 + self.d * x ** 3
+
+        def string(self):
+            return f'y = {self.a.item()} + {self.b.item()} x + {self.c.item()} x^2 + {self.d.item()} x^3'
+
+    x = torch.linspace(-math.pi, math.pi, 2000)
+    y = torch.sin(x)
+    model = Polynomial3()
+    if init is not None:
+        init(model)
+    criterion = torch.nn.MSELoss(reduction='sum')
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-6)
+    losses = []
+    for t in range(steps):
+        y_pred = model(x)
+        loss = criterion(y_pred, y)
+        losses.append(loss.item())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return losses, f'Result: {model.string()}'
+
+
+def dynamic_net(torch, steps, init=None):
+    """Control flow and weight sharing: a random number of reuses of one parameter (Python's random, seeded)."""
+    import random
+    random.seed(0)
+
+    class DynamicNet(torch.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.a = torch.nn.Parameter(torch.randn(()))
+            self.b = torch.nn.Parameter(torch.randn(()))
+            self.c = torch.nn.Parameter(torch.randn(()))
+            self.d = torch.nn.Parameter(torch.randn(()))
+            self.e = torch.nn.Parameter(torch.randn(()))
+
+        def forward(self, x):
+            y = self.a + self.b * x + self.c * x ** 2 + self.d * x ** 3
+            for exp in range(4, random.randint(4, 6)):
+                y = y + self.e * x ** exp
+            return y
+
+    x = torch.linspace(-math.pi, math.pi, 2000)
+    y = torch.sin(x)
+    model = DynamicNet()
+    if init is not None:
+        init(model)
+    criterion = torch.nn.MSELoss(reduction='sum')
+    optimizer = torch.optim.SGD(model.parameters(), lr=1e-8, momentum=0.9)
+    losses = []
+    for t in range(steps):
+        y_pred = model(x)
+        loss = criterion(y_pred, y)
+        losses.append(loss.item())
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+    return losses
+
+
+def test_learning_pytorch_with_examples():
+    want, _ = polynomial_tensors(torch, 200)
+    got, result = polynomial_tensors(bt, 200)
+    _assert_losses_match(want, got, rtol=1e-5)
+    assert result.startswith("Result: y = ")
+    for kwargs in ({}, {"optimizer": "RMSprop"}):
+        torch.manual_seed(0)
+        start = torch.nn.Sequential(torch.nn.Linear(3, 1), torch.nn.Flatten(0, 1))  # the weights the program gets
+        torch.manual_seed(0)
+        want, _ = polynomial_nn(torch, 100, **kwargs)
+        got, result = polynomial_nn(bt, 100, init=lambda m: _copy_weights(start, m), **kwargs)
+        _assert_losses_match(want, got, rtol=2e-5)
+        assert result.startswith("Result: y = ")
+    for program in (polynomial_module, dynamic_net):  # PyTorch's initial weights, caught by init, given to both
+        torch.manual_seed(0)
+        holder = {}
+        want = program(torch, 100, init=lambda m: holder.setdefault(
+            "state", {k: v.detach().clone() for k, v in m.state_dict().items()}))
+        got = program(bt, 100, init=lambda m: m.load_state_dict({k: v.numpy() for k, v in holder["state"].items()}))
+        want = want[0] if isinstance(want, tuple) else want
+        got = got[0] if isinstance(got, tuple) else got
+        _assert_losses_match(want, got, rtol=2e-5)
+
+
+# -- (h) the 60-minute blitz's CIFAR-10 classifier --------------------------------------------------
+
+def blitz_classifier(torch, images, labels, init=None, epochs=2):
+    nn, F, optim = torch.nn, torch.nn.functional, torch.optim
+
+    class Net(nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.conv1 = nn.Conv2d(3, 6, 5)
+            self.pool = nn.MaxPool2d(2, 2)
+            self.conv2 = nn.Conv2d(6, 16, 5)
+            self.fc1 = nn.Linear(16 * 5 * 5, 120)
+            self.fc2 = nn.Linear(120, 84)
+            self.fc3 = nn.Linear(84, 10)
+
+        def forward(self, x):
+            x = self.pool(F.relu(self.conv1(x)))
+            x = self.pool(F.relu(self.conv2(x)))
+            x = torch.flatten(x, 1)
+            x = F.relu(self.fc1(x))
+            x = F.relu(self.fc2(x))
+            x = self.fc3(x)
+            return x
+
+    net = Net()
+    if init is not None:
+        init(net)
+    trainloader = torch.utils.data.DataLoader(
+        torch.utils.data.TensorDataset(torch.from_numpy(images), torch.from_numpy(labels)), batch_size=4,
+        shuffle=False, num_workers=0)
+    criterion = nn.CrossEntropyLoss()
+    optimizer = optim.SGD(net.parameters(), lr=0.001, momentum=0.9)
+    losses = []
+    for epoch in range(epochs):
+        running_loss = 0.0
+        for i, data in enumerate(trainloader, 0):
+            inputs, labels_ = data
+            optimizer.zero_grad()
+            outputs = net(inputs)
+            loss = criterion(outputs, labels_)
+            loss.backward()
+            optimizer.step()
+            running_loss += loss.item()
+            losses.append(loss.item())
+    correct = 0
+    total = 0
+    with torch.no_grad():
+        for data in trainloader:
+            images_, labels_ = data
+            outputs = net(images_)
+            _, predicted = torch.max(outputs.data, 1)
+            total += labels_.size(0)
+            correct += (predicted == labels_).sum().item()
+    return losses, (correct, total), net
+
+
+def test_sixty_minute_blitz_classifier():
+    rng = np.random.default_rng(5)
+    images = rng.standard_normal((12, 3, 32, 32)).astype(np.float32)
+    labels = rng.integers(0, 10, 12)
+    torch.manual_seed(0)
+    ref = blitz_classifier(torch, images, labels, epochs=0)[2]
+    torch.manual_seed(0)
+    want, want_acc, _ = blitz_classifier(torch, images, labels)
+    got, got_acc, _ = blitz_classifier(bt, images, labels, init=lambda m: _copy_weights(ref, m))
+    _assert_losses_match(want, got, rtol=2e-5)
+    assert got_acc == want_acc
