@@ -37,6 +37,19 @@ def _getitem(m, a, i):
     return m.getitem(a, i) if m is bnp else a[i]
 
 
+NEG = np.array([-4.0, -0.5, 0.25, 2.0])    # emath: negative inputs give complex results
+WIDE = np.array([-2.5, -0.5, 0.25, 1.5])   # emath's arccos, arcsin, arctanh: beyond +-1 too
+
+
+def _c(m, a):
+    return a.astype(complex) if m is not bnp else a
+
+
+def _emath(m, name, a):
+    """backchain.numpy.emath's function; for the oracle, the complex function of the input made complex."""
+    return getattr(m.emath, name)(a) if m is bnp else getattr(m, name)(_c(m, a))
+
+
 def _quotient_remainder(m, qr):
     return m.concatenate([qr[0], qr[1][-1:]])
 
@@ -307,6 +320,15 @@ CATALOG += [
     ("unique_inverse", np.array([0.3, 0.1, 0.3, 0.2]), lambda m, L: m.unique_inverse(L).values),
     ("unique_all", np.array([0.3, 0.1, 0.3, 0.2]), lambda m, L: m.unique_all(L).values),
     ("vectorize", V, lambda m, L: m.vectorize(lambda v, w: v ** 3 * w)(L, C4)),
+    ("emath.sqrt", NEG, lambda m, L: _emath(m, "sqrt", L)),
+    ("emath.log", NEG, lambda m, L: _emath(m, "log", L)),
+    ("emath.log2", NEG, lambda m, L: _emath(m, "log2", L)),
+    ("emath.log10", NEG, lambda m, L: _emath(m, "log10", L)),
+    ("emath.logn", NEG, lambda m, L: m.emath.logn(3.0, L) if m is bnp else m.log(_c(m, L)) / m.log(3.0)),
+    ("emath.power", NEG, lambda m, L: m.emath.power(L, 1.5) if m is bnp else m.power(_c(m, L), 1.5)),
+    ("emath.arccos", WIDE, lambda m, L: _emath(m, "arccos", L)),
+    ("emath.arcsin", WIDE, lambda m, L: _emath(m, "arcsin", L)),
+    ("emath.arctanh", WIDE, lambda m, L: _emath(m, "arctanh", L)),
     ("union1d", V, lambda m, L: m.union1d(L, C4)),
     ("union1d:ar2", V, lambda m, L: m.union1d(C4, L)),
     ("intersect1d", V, lambda m, L: m.intersect1d(L, m.concatenate([L[:2], C4]) if m is not bnp else L[:2] + [0.0])),

@@ -15,7 +15,7 @@ autograd = pytest.importorskip("autograd")
 import autograd.numpy as anp  # noqa: E402
 
 SUBMODULES = {"numpy": (np, bnp), "numpy.linalg": (np.linalg, bnp.linalg), "numpy.fft": (np.fft, bnp.fft),
-              "numpy.random": (np.random, bnp.random)}
+              "numpy.random": (np.random, bnp.random), "numpy.emath": (np.emath, bnp.emath)}
 
 
 @pytest.mark.parametrize("module", list(SUBMODULES))
@@ -411,6 +411,24 @@ AGAINST_NUMPY = {
     "linalg.tensorinv": lambda m, a, v: m.linalg.tensorinv(
         m.reshape(np.eye(6) * 2 + m.outer(m.ravel(a), m.ravel(a)) * 0.01, (6, 2, 3)), ind=1),
 }
+
+
+EMATH = [("sqrt", (np.array([-4.0, 4.0, -0.0]),)), ("log", (np.array([-1.0, 2.0]),)),
+         ("log2", (np.array([-8.0, 8.0]),)), ("log10", (np.array([-10.0, 0.5]),)),
+         ("logn", (2.0, np.array([-8.0, 8.0]))), ("logn", (-2.0, np.array([8.0]))),
+         ("power", (np.array([-4.0, 4.0]), 0.5)), ("power", (np.array([-2.0, 3.0]), np.array([-1, 2]))),
+         ("arccos", (np.array([2.0, 0.5]),)), ("arcsin", (np.array([-2.0, 0.5]),)),
+         ("arctanh", (np.array([2.0, 0.5]),)), ("sqrt", (np.array([4.0, 9.0], dtype=np.float32),)),
+         ("sqrt", (np.array([-4.0], dtype=np.float32),))]
+
+
+@pytest.mark.filterwarnings("ignore::RuntimeWarning")
+@pytest.mark.parametrize("name, args", EMATH, ids=[f"{n}{i}" for i, (n, _) in enumerate(EMATH)])
+def test_emath_values_equal_numpys(name, args):
+    want = getattr(np.emath, name)(*args)
+    got = getattr(bnp.emath, name)(*[bc.tensor(a) if isinstance(a, np.ndarray) else a for a in args]).data
+    assert got.dtype == want.dtype
+    np.testing.assert_array_equal(got, want)
 
 
 @pytest.mark.filterwarnings("ignore::DeprecationWarning")

@@ -34,7 +34,7 @@ globals().update(_NONDIFF)
 globals().update(_OWN)
 from ._extra import *  # noqa: E402,F401,F403
 
-from . import linalg, fft, random  # noqa: E402,F401
+from . import linalg, fft, random, emath  # noqa: E402,F401
 from ._tensor_methods import install as _install  # noqa: E402
 
 _install(Tensor)
@@ -74,6 +74,10 @@ _attach(globals(), _EX, _PRE, own=_np)
 _attach(linalg, _EX_LINALG, _PRE, own=_np.linalg)
 _attach(fft, _EX_FFT, _PRE, own=_np.fft)
 del _EX, _EX_LINALG, _EX_FFT
+
+
+def __dir__():
+    return sorted(set(globals()) | _LAZY)
 
 
 def __getattr__(name):

@@ -155,11 +155,11 @@ NUMPY_OWN = [
     "load", "save", "savez", "savez_compressed", "loadtxt", "savetxt", "genfromtxt", "fromfile", "fromregex",
     "frombuffer", "fromstring", "fromiter", "fromfunction", "frompyfunc", "from_dlpack",
     # submodules
-    "char", "core", "ctypeslib", "dtypes", "emath", "exceptions", "f2py", "lib", "ma", "polynomial", "rec",
+    "char", "core", "ctypeslib", "dtypes", "exceptions", "f2py", "lib", "ma", "polynomial", "rec",
     "strings", "testing", "typing",
 ]
 # NumPy imports these submodules on first access (testing, f2py, ma...: a tenth of a second in all), so
 # backchain.numpy hands them out from its module __getattr__ rather than at import.
-LAZY = {"char", "core", "ctypeslib", "dtypes", "emath", "exceptions", "f2py", "lib", "ma", "polynomial", "rec",
+LAZY = {"char", "core", "ctypeslib", "dtypes", "exceptions", "f2py", "lib", "ma", "polynomial", "rec",
         "strings", "testing", "typing"}
 OWN = {name: getattr(np, name) for name in NUMPY_OWN if name not in LAZY}
