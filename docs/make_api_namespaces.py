@@ -141,7 +141,8 @@ def _numpy_page():
              "themselves when given a Tensor that requires grad, never a silently cut gradient. "
              "Decompositions give NumPy 2's named results (`eigh(a).eigenvalues`).", "",
              EXAMPLES_NOTE, "", "Submodules: [backchain.numpy.linalg](numpy-linalg.md), "
-             "[backchain.numpy.fft](numpy-fft.md), and `backchain.numpy.random` (NumPy's random module, "
+             "[backchain.numpy.fft](numpy-fft.md), `backchain.numpy.emath` (NumPy's emath: complex results outside "
+             "the real domain, differentiable) and `backchain.numpy.random` (NumPy's random module, "
              "passed through: random numbers are constants).", ""]
     for title, names in families:
         parts += _section(title, _rows("backchain.numpy", bnp, names, _examples.NUMPY, np), lambda n: n)
