@@ -574,3 +574,61 @@ def test_odeint_float32_parameters_solve_in_double_precision():
         g32 = bc.grad(loss)(w.astype(np.float32))
     assert g32.dtype == np.float32
     np.testing.assert_allclose(g32, bc.grad(loss)(w.astype(np.float32).astype(np.float64)), rtol=1e-6)
+
+
+# -- quantiles: the inverses of the incomplete gamma and beta functions and of t's cdf ---------------
+
+
+def _mp_inverse(mp, f, y, start):
+    return mp.findroot(lambda x: f(x) - y, start)
+
+
+@pytest.mark.parametrize("name", ["gammaincinv", "gammainccinv", "betaincinv", "stdtrit"])
+def test_inverses_match_mpmath(name):
+    """No JAX counterpart: the implicit function theorem's derivatives against mpmath's derivatives of its own
+    root of F(s, x) = y, first order in every argument, second order in the shape."""
+    mp = pytest.importorskip("mpmath")
+    ours = getattr(S, name)
+
+    def t_cdf(nu, x):
+        norm = mp.gamma((nu + 1) / 2) / (mp.sqrt(nu * mp.pi) * mp.gamma(nu / 2))
+        return mp.mpf(0.5) + mp.quad(lambda u: norm * (1 + u * u / nu) ** (-(nu + 1) / 2), [0, x])
+
+    forward = {
+        "gammaincinv": (lambda a, y: _mp_inverse(mp, lambda x: mp.gammainc(a, 0, x, regularized=True), y, 2.0),
+                        (2.5, 0.3)),
+        "gammainccinv": (lambda a, y: _mp_inverse(mp, lambda x: mp.gammainc(a, x, mp.inf, regularized=True), y, 2.0),
+                         (2.5, 0.3)),
+        "betaincinv": (lambda a, b, y: _mp_inverse(mp, lambda x: mp.betainc(a, b, 0, x, regularized=True), y, 0.4),
+                       (2.0, 3.0, 0.4)),
+        "stdtrit": (lambda df, p: _mp_inverse(mp, lambda x: t_cdf(df, x), p, 0.9), (3.0, 0.8)),
+    }
+    inv, args = forward[name]
+    with mp.workdps(30):
+        assert float(ours(*[T(a) for a in args]).data) == pytest.approx(float(inv(*args)), rel=1e-13)
+        first = [float(mp.diff(lambda v: inv(*args[:i], v, *args[i + 1:]), args[i])) for i in range(len(args))]
+        second = float(mp.diff(lambda v: inv(v, *args[1:]), args[0], 2))
+    got = bc.grad(ours, argnums=tuple(range(len(args))))(*args)
+    np.testing.assert_allclose([float(g) for g in got], first, rtol=1e-10)
+    assert float(bc.hessian(ours)(*args)) == pytest.approx(second, rel=1e-8)
+
+
+@pytest.mark.parametrize("dist, args", [("t", (3.0, 0.2, 1.5)), ("gamma", (2.0, 0.1, 1.5)), ("chi2", (3.0, 0.1, 1.5)),
+                                        ("beta", (2.0, 3.0, 0.1, 5.0)), ("norm", (0.2, 1.5))])
+@pytest.mark.parametrize("method", ["ppf", "isf"])
+def test_quantiles_match_scipy(dist, args, method):
+    ours, ref = getattr(getattr(stats, dist), method), getattr(getattr(st, dist), method)
+    q = np.array([0.05, 0.3, 0.9])
+    np.testing.assert_allclose(ours(T(q), *[T(a) for a in args]).data, ref(q, *args), rtol=1e-13)
+    argnums = tuple(range(1 + len(args)))
+    got = bc.grad(lambda *a: ours(*a).sum(), argnums=argnums)(q, *args)
+    # in q: 1 / pdf (sign for isf); in the others: central differences of SciPy's own quantile
+    pdf = getattr(st, dist).pdf(ref(q, *args), *args)
+    np.testing.assert_allclose(got[0], (1.0 if method == "ppf" else -1.0) / pdf, rtol=1e-10)
+    for i, a in enumerate(args, start=1):
+        h = 1e-6 * max(1.0, abs(a))
+        up, down = list(args), list(args)
+        up[i - 1] += h
+        down[i - 1] -= h
+        fd = np.sum(ref(q, *up) - ref(q, *down)) / (2 * h)
+        assert float(got[i]) == pytest.approx(float(fd), rel=2e-5, abs=1e-8), f"argument {i}"

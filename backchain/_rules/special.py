@@ -48,7 +48,7 @@ __all__ = [
     "i0", "i1", "i0e", "i1e", "j0", "j1", "y0", "y1", "logsumexp", "softmax", "log_softmax",
     "gammainc", "gammaincc", "betainc", "rgamma", "gammasgn", "multigammaln", "entr",
     "jv", "jn", "yn", "iv", "ive", "stdtr", "yv", "kv", "kve", "k0", "k1", "k0e", "k1e", "erfcx", "log_expit",
-    "exp1", "expi", "rel_entr", "kl_div",
+    "exp1", "expi", "rel_entr", "kl_div", "gammaincinv", "gammainccinv", "betaincinv", "stdtrit",
 ]
 
 _SQRT_PI = float(np.sqrt(np.pi))
@@ -748,6 +748,31 @@ _stdtr_ddf = primitive("scipy.special.stdtr_ddf", _stdtr_ddf_impl,
 stdtr = primitive("scipy.special.stdtr", sc.stdtr,
                   **_safe_rules(lambda ans, df, t: _like(_stdtr_ddf(df, t), ans),
                                 lambda ans, df, t: _like(_t_density(df, t), ans)))
+
+
+# -- inverses of the incomplete gamma and beta functions and of t's cdf --------------------------
+# The implicit function theorem on F(s, x) = y: dx/dy = 1 / F_x, dx/ds = -F_s / F_x, with F_x the density and F_s
+# the shape derivatives above; written with those functions (and the output x = ans), so the second order
+# follows from theirs.
+
+gammaincinv = primitive(
+    "scipy.special.gammaincinv", sc.gammaincinv,
+    **_safe_rules(lambda ans, a, y: _like(-_dgammainc_da(a, ans) / _gamma_density(a, ans), ans),
+                  lambda ans, a, y: _like(1.0 / _gamma_density(a, ans), ans)))
+# Q(a, x) = y: Q_x = -density, Q_a = -P_a
+gammainccinv = primitive(
+    "scipy.special.gammainccinv", sc.gammainccinv,
+    **_safe_rules(lambda ans, a, y: _like(-_dgammainc_da(a, ans) / _gamma_density(a, ans), ans),
+                  lambda ans, a, y: _like(-1.0 / _gamma_density(a, ans), ans)))
+betaincinv = primitive(
+    "scipy.special.betaincinv", sc.betaincinv,
+    **_safe_rules(lambda ans, a, b, y: _like(-_dbetainc(a, b, ans, wrt=0) / _beta_density(a, b, ans), ans),
+                  lambda ans, a, b, y: _like(-_dbetainc(a, b, ans, wrt=1) / _beta_density(a, b, ans), ans),
+                  lambda ans, a, b, y: _like(1.0 / _beta_density(a, b, ans), ans)))
+stdtrit = primitive(
+    "scipy.special.stdtrit", sc.stdtrit,
+    **_safe_rules(lambda ans, df, p: _like(-_stdtr_ddf(df, ans) / _t_density(df, ans), ans),
+                  lambda ans, df, p: _like(1.0 / _t_density(df, ans), ans)))
 
 # -- reciprocal gamma, its sign, the multivariate log-gamma, entropy -------------------------------
 

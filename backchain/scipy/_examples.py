@@ -329,6 +329,30 @@ array([1.        , 0.19314718])
 >>> bc.grad(lambda x, y: special.kl_div(x, y).sum(), argnums=(0, 1))(np.array([0.0, 1.0]), np.array([1.0, 0.5]))
 (array([      -inf, 0.69314718]), array([ 1., -1.]))
 """),
+    'gammaincinv': ('The inverse of ``gammainc`` in x (``scipy.special.gammaincinv``); dx/dy = 1 / density, dx/da = -(dP/da) / density (implicit function theorem).', """
+>>> round(float(special.gammaincinv(1.0, 1.0 - np.exp(-2.0))), 6)  # P(1, x) = 1 - exp(-x)
+2.0
+>>> round(float(bc.grad(lambda y: special.gammaincinv(1.0, y))(0.5)), 6)  # 1 / exp(-x) at x = log 2
+2.0
+"""),
+    'gammainccinv': ('The inverse of ``gammaincc`` in x (``scipy.special.gammainccinv``); dx/dy = -1 / density, dx/da = -(dP/da) / density.', """
+>>> round(float(special.gammainccinv(1.0, np.exp(-2.0))), 6)  # Q(1, x) = exp(-x)
+2.0
+>>> round(float(bc.grad(lambda y: special.gammainccinv(1.0, y))(0.5)), 6)  # -1 / exp(-x) at x = log 2
+-2.0
+"""),
+    'betaincinv': ('The inverse of ``betainc`` in x (``scipy.special.betaincinv``); dx/dy = 1 / density, dx/da = -(dI/da) / density, dx/db likewise.', """
+>>> float(special.betaincinv(1.0, 1.0, 0.3))  # the uniform: x = y
+0.3
+>>> [round(float(g), 6) for g in bc.grad(special.betaincinv, argnums=(0, 1, 2))(2.0, 3.0, 0.5)]
+[0.140026, -0.088318, 0.572553]
+"""),
+    'stdtrit': ("The inverse of ``stdtr`` in t, Student's t quantile (``scipy.special.stdtrit``); dt/dp = 1 / density, dt/ddf = -(d stdtr/ddf) / density.", """
+>>> round(float(special.stdtrit(1.0, 0.75)), 6)  # Cauchy: tan(pi / 4)
+1.0
+>>> [round(float(g), 6) for g in bc.grad(special.stdtrit, argnums=(0, 1))(1.0, 0.75)]  # d/ddf, pi (1 + t**2)
+[-0.415966, 6.283185]
+"""),
     'softmax': (None, """
 >>> special.softmax(np.array([0.0, np.log(3.0)]))
 array([0.25, 0.75])
@@ -563,6 +587,60 @@ STATS = {
 >>> bc.grad(lambda c: stats.multivariate_normal.entropy(np.zeros(2), c))(2.0 * np.eye(2))  # inv(cov) / 2
 array([[0.25, 0.  ],
        [0.  , 0.25]])
+"""),
+    'norm.isf': ('Inverse survival function of the normal distribution (``scipy.stats.norm.isf``), differentiable in ``q``, ``loc`` and ``scale``.', """
+>>> float(stats.norm.isf(0.5, loc=1.0))
+1.0
+>>> round(float(bc.grad(stats.norm.isf)(0.5)), 6)  # -1 / pdf(0)
+-2.506628
+"""),
+    't.ppf': ("Quantile function of Student's t distribution (``scipy.stats.t.ppf``), differentiable in every argument (``df`` to second order).", """
+>>> round(float(stats.t.ppf(0.75, 1.0)), 6)  # Cauchy: 1
+1.0
+>>> [round(float(g), 6) for g in bc.grad(stats.t.ppf, argnums=(0, 1))(0.75, 1.0)]  # 1 / pdf, d/ddf
+[6.283185, -0.415966]
+"""),
+    't.isf': ("Inverse survival function of Student's t distribution (``scipy.stats.t.isf``), differentiable in every argument.", """
+>>> round(float(stats.t.isf(0.25, 1.0)), 6)  # Cauchy: 1
+1.0
+>>> round(float(bc.grad(stats.t.isf)(0.25, 1.0)), 6)  # -1 / pdf
+-6.283185
+"""),
+    'gamma.ppf': ('Quantile function of the gamma distribution, ``loc + scale * gammaincinv(a, q)`` (``scipy.stats.gamma.ppf``), differentiable in every argument (``a`` to second order).', """
+>>> round(float(stats.gamma.ppf(0.5, 1.0)), 6)  # log 2
+0.693147
+>>> [round(float(g), 6) for g in bc.grad(stats.gamma.ppf, argnums=(0, 1))(0.5, 1.0)]  # 1 / pdf, d/da
+[2.0, 0.968045]
+"""),
+    'gamma.isf': ('Inverse survival function of the gamma distribution, ``loc + scale * gammainccinv(a, q)`` (``scipy.stats.gamma.isf``), differentiable in every argument.', """
+>>> round(float(stats.gamma.isf(0.5, 1.0)), 6)  # log 2
+0.693147
+>>> round(float(bc.grad(stats.gamma.isf)(0.5, 1.0)), 6)  # -1 / pdf
+-2.0
+"""),
+    'chi2.ppf': ('Quantile function of the chi-squared distribution (``scipy.stats.chi2.ppf``), differentiable in every argument (``df`` to second order).', """
+>>> round(float(stats.chi2.ppf(0.5, 2.0)), 6)  # 2 log 2
+1.386294
+>>> [round(float(g), 6) for g in bc.grad(stats.chi2.ppf, argnums=(0, 1))(0.5, 2.0)]
+[4.0, 0.968045]
+"""),
+    'chi2.isf': ('Inverse survival function of the chi-squared distribution (``scipy.stats.chi2.isf``), differentiable in every argument.', """
+>>> round(float(stats.chi2.isf(0.5, 2.0)), 6)  # 2 log 2
+1.386294
+>>> round(float(bc.grad(stats.chi2.isf)(0.5, 2.0)), 6)
+-4.0
+"""),
+    'beta.ppf': ('Quantile function of the beta distribution, ``loc + scale * betaincinv(a, b, q)`` (``scipy.stats.beta.ppf``), differentiable in every argument (``a``, ``b`` to second order).', """
+>>> float(stats.beta.ppf(0.3, 1.0, 1.0))  # the uniform
+0.3
+>>> [round(float(g), 6) for g in bc.grad(stats.beta.ppf, argnums=(0, 1, 2))(0.5, 2.0, 3.0)]
+[0.572553, 0.140026, -0.088318]
+"""),
+    'beta.isf': ('Inverse survival function of the beta distribution, ``loc + scale * (1 - betaincinv(b, a, q))`` (``scipy.stats.beta.isf``), differentiable in every argument.', """
+>>> float(stats.beta.isf(0.3, 1.0, 1.0))  # the uniform: 1 - q
+0.7
+>>> round(float(bc.grad(stats.beta.isf)(0.5, 2.0, 3.0)), 6)  # -1 / pdf
+-0.572553
 """),
     'dirichlet.logpdf': (None, """
 >>> x, alpha = np.array([0.2, 0.3, 0.5]), np.array([1.0, 2.0, 3.0])

@@ -8,8 +8,8 @@ beta function (``gamma.cdf``'s ``a``, ``chi2.cdf``'s ``df``, ``beta.cdf``'s ``a`
 and ``b``, ``t.cdf``'s ``df``) are differentiable to second order; a third
 derivative in them raises, naming it.
 
-Every other method of SciPy's distribution (``rvs``, ``ppf`` where backchain has
-no rule, ``stats``, ``mean``, ...) passes through to SciPy: ``rvs`` takes the
+Every other method of SciPy's distribution (``rvs``, ``stats``, ``mean``, the
+``ppf`` of the discrete ones, ...) passes through to SciPy: ``rvs`` takes the
 data of Tensor arguments (its draws are constants, as in HIPS autograd); the
 others serve plain values and raise a NotImplementedError naming themselves on a
 Tensor that requires grad (never a silently cut gradient).
@@ -150,8 +150,15 @@ def _norm_ppf(q, loc=0, scale=1):
     return loc + scale * sp.ndtri(q)
 
 
+def _norm_isf(q, loc=0, scale=1):
+    if not _traced(q, loc, scale):
+        return _st.norm.isf(q, loc, scale)
+    q, loc, scale = _promote(q, loc, scale)
+    return loc - scale * sp.ndtri(q)
+
+
 norm = _Dist("norm", logpdf=_norm_logpdf, pdf=_norm_pdf, cdf=_norm_cdf, logcdf=_norm_logcdf,
-             sf=_norm_sf, logsf=_norm_logsf, ppf=_norm_ppf)
+             sf=_norm_sf, logsf=_norm_logsf, ppf=_norm_ppf, isf=_norm_isf)
 
 # -- Student's t ------------------------------------------------------------------------------
 
@@ -199,7 +206,23 @@ def _t_logsf(x, df, loc=0, scale=1):
     return _log(_t_sf(x, df, loc, scale))
 
 
-t = _Dist("t", logpdf=_t_logpdf, pdf=_t_pdf, cdf=_t_cdf, logcdf=_t_logcdf, sf=_t_sf, logsf=_t_logsf)
+def _t_ppf(q, df, loc=0, scale=1):
+    """``loc + scale * stdtrit(df, q)``: differentiable in every argument (``df`` to second order)."""
+    if not _traced(q, df, loc, scale):
+        return _st.t.ppf(q, df, loc, scale)
+    q, df, loc, scale = _promote(q, df, loc, scale)
+    return loc + scale * sp.stdtrit(df, q)
+
+
+def _t_isf(q, df, loc=0, scale=1):
+    if not _traced(q, df, loc, scale):
+        return _st.t.isf(q, df, loc, scale)
+    q, df, loc, scale = _promote(q, df, loc, scale)
+    return loc - scale * sp.stdtrit(df, q)
+
+
+t = _Dist("t", logpdf=_t_logpdf, pdf=_t_pdf, cdf=_t_cdf, logcdf=_t_logcdf, sf=_t_sf, logsf=_t_logsf, ppf=_t_ppf,
+          isf=_t_isf)
 
 # -- gamma and beta -------------------------------------------------------------------------------
 
@@ -252,8 +275,23 @@ def _gamma_logsf(x, a, loc=0, scale=1):
     return _log(_gamma_sf(x, a, loc, scale))
 
 
+def _gamma_ppf(q, a, loc=0, scale=1):
+    """``loc + scale * gammaincinv(a, q)``: differentiable in every argument (``a`` to second order)."""
+    if not _traced(q, a, loc, scale):
+        return _st.gamma.ppf(q, a, loc, scale)
+    q, a, loc, scale = _promote(q, a, loc, scale)
+    return loc + scale * sp.gammaincinv(a, q)
+
+
+def _gamma_isf(q, a, loc=0, scale=1):
+    if not _traced(q, a, loc, scale):
+        return _st.gamma.isf(q, a, loc, scale)
+    q, a, loc, scale = _promote(q, a, loc, scale)
+    return loc + scale * sp.gammainccinv(a, q)
+
+
 gamma = _Dist("gamma", logpdf=_gamma_logpdf, pdf=_gamma_pdf, cdf=_gamma_cdf, logcdf=_gamma_logcdf, sf=_gamma_sf,
-              logsf=_gamma_logsf)
+              logsf=_gamma_logsf, ppf=_gamma_ppf, isf=_gamma_isf)
 
 
 # chi2(df, loc, scale) is gamma(df / 2, loc, 2 scale)
@@ -293,8 +331,20 @@ def _chi2_logsf(x, df, loc=0, scale=1):
     return _gamma_logsf(x, 0.5 * df, loc, 2.0 * scale)
 
 
+def _chi2_ppf(q, df, loc=0, scale=1):
+    if not _traced(q, df, loc, scale):
+        return _st.chi2.ppf(q, df, loc, scale)
+    return _gamma_ppf(q, 0.5 * df, loc, 2.0 * scale)
+
+
+def _chi2_isf(q, df, loc=0, scale=1):
+    if not _traced(q, df, loc, scale):
+        return _st.chi2.isf(q, df, loc, scale)
+    return _gamma_isf(q, 0.5 * df, loc, 2.0 * scale)
+
+
 chi2 = _Dist("chi2", logpdf=_chi2_logpdf, pdf=_chi2_pdf, cdf=_chi2_cdf, logcdf=_chi2_logcdf, sf=_chi2_sf,
-             logsf=_chi2_logsf)
+             logsf=_chi2_logsf, ppf=_chi2_ppf, isf=_chi2_isf)
 
 
 def _beta_logpdf(x, a, b, loc=0, scale=1):
@@ -347,8 +397,24 @@ def _beta_logsf(x, a, b, loc=0, scale=1):
     return _log(_beta_sf(x, a, b, loc, scale))
 
 
+def _beta_ppf(q, a, b, loc=0, scale=1):
+    """``loc + scale * betaincinv(a, b, q)``: differentiable in every argument (``a``, ``b`` to second order)."""
+    if not _traced(q, a, b, loc, scale):
+        return _st.beta.ppf(q, a, b, loc, scale)
+    q, a, b, loc, scale = _promote(q, a, b, loc, scale)
+    return loc + scale * sp.betaincinv(a, b, q)
+
+
+def _beta_isf(q, a, b, loc=0, scale=1):
+    """``loc + scale * (1 - betaincinv(b, a, q))`` (the sf is ``I_{1-x}(b, a)``)."""
+    if not _traced(q, a, b, loc, scale):
+        return _st.beta.isf(q, a, b, loc, scale)
+    q, a, b, loc, scale = _promote(q, a, b, loc, scale)
+    return loc + scale * (1.0 - sp.betaincinv(b, a, q))
+
+
 beta = _Dist("beta", logpdf=_beta_logpdf, pdf=_beta_pdf, cdf=_beta_cdf, logcdf=_beta_logcdf, sf=_beta_sf,
-             logsf=_beta_logsf)
+             logsf=_beta_logsf, ppf=_beta_ppf, isf=_beta_isf)
 
 # -- Dirichlet -----------------------------------------------------------------------------------
 

@@ -853,6 +853,8 @@ NO_ORACLE = {
     **{f"scipy.special.{n}": _NO_JAX_BESSEL for n in ("yv", "kv", "kve", "k0", "k1", "k0e", "k1e")},
     "scipy.special.stdtr": "no JAX counterpart (jax.scipy.stats.t has no cdf); compared with autograd's t.cdf in "
                            "tests/test_scipy_breadth.py",
+    **{f"scipy.special.{n}": "no JAX counterpart; compared with mpmath and SciPy in tests/test_scipy_breadth.py"
+       for n in ("gammaincinv", "gammainccinv", "betaincinv", "stdtrit")},
     "scipy.linalg.solve_banded": "no JAX counterpart; compared with JAX's dense solve and autograd's rule in "
                                  "tests/test_scipy_breadth.py",
     "nn.functional.dropout": "random: the mask cannot be shared with PyTorch's generator",
@@ -893,6 +895,8 @@ NO_ORACLE_PRIMITIVES = {
     **{f"scipy.special.{n}": _AUTOGRAD_ONLY for n in ("jv", "yn", "iv", "ive", "rgamma")},
     **{f"scipy.special.{n}": _NO_JAX_BESSEL for n in ("yv", "kv", "kve", "k0", "k1", "k0e", "k1e")},
     "scipy.special.stdtr": NO_ORACLE["scipy.special.stdtr"],
+    **{f"scipy.special.{n}": NO_ORACLE[f"scipy.special.{n}"]
+       for n in ("gammaincinv", "gammainccinv", "betaincinv", "stdtrit")},
     "scipy.linalg.solve_banded": NO_ORACLE["scipy.linalg.solve_banded"],
     "scipy.special.gammainc_da": "the derivative of gammainc in a (reached by gammainc's first order; its own "
                                  "derivative in x by the specs' second order, against finite differences)",

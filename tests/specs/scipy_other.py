@@ -72,6 +72,12 @@ def _stats():
         *[Spec(lambda mu, f=f: f(np.array([0.0, 2.0, 5.5]), mu), [((),), ((3,),)], id=f"poisson.{f.__name__[8:]}",
                prims=("scipy.special.gammainc", "scipy.special.gammaincc"), domain=POS)
           for f in (poisson.cdf, poisson.logcdf, poisson.sf, poisson.logsf)],
+        # quantiles: the inverses of the cdfs and sfs, in every argument
+        *[Spec(lambda q, a, s, f=f: f(q / 2.5, a, 0.1, s), B3, id=f"{f.__name__}", domain=POS)
+          for f in (t.ppf, t.isf, gamma.ppf, gamma.isf, chi2.ppf, chi2.isf)],
+        *[Spec(lambda q, a, b, f=f: f(q / 2.5, a, b, 0.1, 2.0), B3, id=f"{f.__name__}", domain=POS)
+          for f in (beta.ppf, beta.isf)],
+        Spec(lambda q, m, s: norm.isf(q / 2.1, m, s), B3, id="norm.isf", prims=ST[2:3], domain=POS),
         # a singular covariance b b^T (rank 2 of 3), points in its support: along the matrices of rank 2
         Spec(lambda w, b: mvn.logpdf(bnp.matmul(w, b.T), 0.3 * b[:, 0] - 0.2 * b[:, 1], bnp.matmul(b, b.T),
                                      allow_singular=True), [((2,), (3, 2)), ((4, 2), (3, 2))],

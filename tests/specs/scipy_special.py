@@ -89,6 +89,12 @@ SPECS = [
          argnums=(1,)),
     Spec(lambda t, df: S.stdtr(2.0 * df, t - 1.5), B, prims=P("stdtr"), id="stdtr-t-negative", domain=(0.3, 3.0),
          argnums=(0,)),
+    # the inverses (implicit function theorem), the shapes to second order
+    Spec(lambda a, y: S.gammaincinv(a, y / 2.5), B, prims=P("gammaincinv"), domain=(0.3, 2.0), broadcast=True),
+    Spec(lambda a, y: S.gammainccinv(a, y / 2.5), B, prims=P("gammainccinv"), domain=(0.3, 2.0)),
+    Spec(lambda a, b, y: S.betaincinv(a, b, y), [((), (), ()), ((3,), (3,), (3,))], prims=P("betaincinv"),
+         domain=UNIT),
+    Spec(lambda df, p: S.stdtrit(df, p / 2.5), B, prims=P("stdtrit"), domain=(0.3, 2.0)),
     # Bessel functions of any order, differentiable in x
     Spec(lambda x: S.jv(2.5, x), U, prims=P("jv"), id="jv", domain=(0.5, 6.0)),
     Spec(lambda x: S.jn(np.array([0, 1, 3]), x), [((3,),), ((2, 3),)], prims=P("jv"), id="jn-orders",
