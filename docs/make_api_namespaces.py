@@ -160,7 +160,7 @@ def _scipy_page():
     parts = [GENERATED, "", "# backchain.scipy", "",
              "Differentiable versions of SciPy functions, with SciPy's names and signatures. Each submodule "
              "imports SciPy when it is first imported (`import backchain` does not load SciPy). A distribution's "
-             "methods not listed here (`rvs`, `ppf` where no rule exists, `stats`, `mean`, ...) are SciPy's: `rvs` "
+             "methods not listed here (`rvs`, `stats`, `mean`, a discrete `ppf`, ...) are SciPy's: `rvs` "
              "draws constants from Tensors' data (as in HIPS autograd), the others serve plain values and raise a "
              "NotImplementedError naming themselves on a Tensor that requires grad. An argument with no derivative "
              "rule (the order of `jv`, `iv`, `yn`) raises when differentiated, naming it; the shapes of the "

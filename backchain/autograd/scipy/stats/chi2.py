@@ -3,6 +3,7 @@
 ``df`` to second order in ``cdf``, ``logcdf``, ``sf`` and ``logsf``."""
 from backchain.scipy.stats import chi2 as _d
 
-logpdf, pdf, cdf, logcdf, sf, logsf = _d.logpdf, _d.pdf, _d.cdf, _d.logcdf, _d.sf, _d.logsf
+logpdf, pdf, cdf, logcdf, sf, logsf, ppf, isf = (_d.logpdf, _d.pdf, _d.cdf, _d.logcdf, _d.sf, _d.logsf,
+                                                 _d.ppf, _d.isf)
 
-__all__ = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]
+__all__ = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "ppf", "isf"]

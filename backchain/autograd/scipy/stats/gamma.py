@@ -5,6 +5,7 @@ second order (autograd's ``cdf`` in ``x`` only).
 """
 from backchain.scipy.stats import gamma as _d
 
-logpdf, pdf, cdf, logcdf, sf, logsf = _d.logpdf, _d.pdf, _d.cdf, _d.logcdf, _d.sf, _d.logsf
+logpdf, pdf, cdf, logcdf, sf, logsf, ppf, isf = (_d.logpdf, _d.pdf, _d.cdf, _d.logcdf, _d.sf, _d.logsf,
+                                                 _d.ppf, _d.isf)
 
-__all__ = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf"]
+__all__ = ["logpdf", "pdf", "cdf", "logcdf", "sf", "logsf", "ppf", "isf"]
