@@ -427,3 +427,43 @@ def test_distributed_data_parallel_averages_gradients_in_backward(tmp_path):
     got = np.load(out)
     for k, p in enumerate(net.parameters()):
         np.testing.assert_allclose(got[f"arr_{k}"], p.detach().numpy(), rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.parametrize("make, value", [
+    (lambda T, a, b: T.distributions.Normal(a, b.abs() + 0.5), lambda T: T.tensor([0.3, -1.0, 2.0])),
+    (lambda T, a, b: T.distributions.Uniform(a - 3, b.abs() + 3), lambda T: T.tensor([0.3, -1.0, 2.0])),
+    (lambda T, a, b: T.distributions.Categorical(logits=T.stack([a, b])), lambda T: T.tensor([2, 0])),
+    (lambda T, a, b: T.distributions.Categorical(probs=T.stack([a, b]).abs() + 0.1), lambda T: T.tensor([1, 1])),
+    (lambda T, a, b: T.distributions.Bernoulli(logits=a), lambda T: T.tensor([1.0, 0.0, 1.0])),
+    (lambda T, a, b: T.distributions.Bernoulli(probs=T.sigmoid(b)), lambda T: T.tensor([0.0, 0.0, 1.0])),
+])
+def test_distributions_match_torch(make, value):
+    a0, b0 = np.array([0.2, -0.7, 1.1], np.float32), np.array([-0.4, 0.9, 0.3], np.float32)
+    out = {}
+    for T in (torch, bt):
+        a, b = T.tensor(a0, requires_grad=True), T.tensor(b0, requires_grad=True)
+        d = make(T, a, b)
+        lp, ent = d.log_prob(value(T)), d.entropy()
+        (lp.sum() + ent.sum()).backward()
+        sample = d.sample((5,))
+        grads = [None if t.grad is None else t.grad.numpy() for t in (a, b)]
+        out[T] = [lp.detach().numpy(), ent.detach().numpy()] + grads + [tuple(sample.shape), str(sample.dtype)]
+    for w, g in zip(out[torch][:4], out[bt][:4]):
+        assert (w is None) == (g is None)
+        if w is not None:
+            np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+    assert out[bt][4:] == out[torch][4:]
+
+
+def test_normal_rsample_and_kl_divergence():
+    N = bt.distributions.Normal
+    loc, scale = bt.tensor([0.5], requires_grad=True), bt.tensor([2.0], requires_grad=True)
+    bt.manual_seed(0)
+    z = N(loc, scale).rsample((1000,))
+    z.mean().backward()
+    assert loc.grad.item() == pytest.approx(1.0) and abs(z.mean().item() - 0.5) < 0.2
+    tk = torch.distributions.kl_divergence(torch.distributions.Normal(torch.tensor([0.0, 1.0]), torch.tensor(1.5)),
+                                           torch.distributions.Normal(torch.tensor(0.3), torch.tensor([1.0, 2.0])))
+    bk = bt.distributions.kl_divergence(N(bt.tensor([0.0, 1.0]), bt.tensor(1.5)),
+                                        N(bt.tensor(0.3), bt.tensor([1.0, 2.0])))
+    np.testing.assert_allclose(bk.numpy(), tk.numpy(), rtol=1e-6)
