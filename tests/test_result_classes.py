@@ -73,3 +73,16 @@ def test_results_take_the_class_of_the_highest_ranked_tensor(result_classes):
 def test_without_result_classes_every_result_is_a_plain_tensor(monkeypatch):
     monkeypatch.setattr(prim_mod, "_result_classes", False)
     assert type(bnp.exp(_flavoured([1.0]))) is Tensor
+
+
+def test_an_operand_with_its_own_array_ufunc_takes_the_call_as_numpy_lets_it():
+    """NumPy's rule for ndarray * DataArray: the DataArray's __array_ufunc__ runs, and holds the result.
+    A traced Tensor times a DataArray gives a DataArray holding a traced Tensor (the gradient kept)."""
+    xr = pytest.importorskip("xarray")
+    d = xr.DataArray(np.array([1.0, 2.0, 3.0]))
+    x = bc.tensor(2.0, requires_grad=True)
+    out = x * d
+    assert isinstance(out, xr.DataArray) and isinstance(out.data, Tensor)
+    assert float(bc.grad(lambda v: bnp.sum((v * d).data))(2.0)) == 6.0
+    assert float(bc.grad(lambda v: bnp.sum((d * v).data))(2.0)) == 6.0
+    assert float(bc.grad(lambda v: bnp.sum((v + d).data))(2.0)) == 3.0

@@ -417,6 +417,25 @@ def _record(prim, args, raw_args, params, out, trace):
     return make_const(out, cls)
 
 
+def _foreign(out):
+    """Whether ``out`` is another library's array (xarray's DataArray): its ``__array_ufunc__`` took the call."""
+    return (not isinstance(out, (np.ndarray, np.generic, int, float, complex))
+            and getattr(type(out), "__array_ufunc__", None) is not None)
+
+
+def _to_foreign(prim, out, args, params):
+    """The ufunc applied as NumPy applies it to an ndarray and ``out``'s type: that type's ``__array_ufunc__``
+    runs it on its own data and the Tensors, so the result is its type holding a traced Tensor (NumPy's
+    answer for ``ndarray * DataArray``, with the gradient kept)."""
+    if not isinstance(prim.impl, np.ufunc):
+        raise TypeError(f"{prim.name}: an operand of type {type(out).__name__} took the call; backchain "
+                        "differentiates it only through a ufunc")
+    other = next((a for a in args if type(a) is type(out)), None)
+    if other is None:
+        raise TypeError(f"{prim.name}: the result is a {type(out).__name__}, which none of the operands is")
+    return other.__array_ufunc__(prim.impl, "__call__", *args, **params)
+
+
 def _make_caller(prim):
     """The function that applies ``prim``: a plain NumPy call when no argument is a
     Tensor, otherwise the computation on the data and, when traced, the node.
@@ -472,6 +491,8 @@ def _make_caller(prim):
                     if not multiple:  # integer and bool results are constants (JAX's rule)
                         kind = out.dtype.kind if out.__class__ is ndarray else None
                         if kind is None:
+                            if _foreign(out):
+                                return _to_foreign(prim, out, args, params)
                             if not _inexact(out):
                                 break
                         elif kind != "f" and kind != "c":
