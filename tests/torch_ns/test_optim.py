@@ -75,6 +75,32 @@ SCHEDULES = [
 ]
 
 
+SCHEDULES += [
+    ("CyclicLR", lambda T, o: T.optim.lr_scheduler.CyclicLR(o, 0.1, 1.0, step_size_up=3, step_size_down=2)),
+    ("CyclicLR_triangular2", lambda T, o: T.optim.lr_scheduler.CyclicLR(o, 0.1, 1.0, 2, mode="triangular2")),
+    ("CyclicLR_exp_range", lambda T, o: T.optim.lr_scheduler.CyclicLR(o, 0.1, 1.0, 2, mode="exp_range",
+                                                                        gamma=0.9, cycle_momentum=False)),
+]
+
+
+def test_cyclic_lr_cycles_momentum_and_beta1_as_torch():
+    for opt_name, key in (("SGD", "momentum"), ("Adam", "betas")):
+        seen = {}
+        for T in (torch, bt):
+            w = T.zeros(2, requires_grad=True)
+            opt = getattr(T.optim, opt_name)([w], lr=0.1, **({"momentum": 0.9} if key == "momentum" else {}))
+            sched = T.optim.lr_scheduler.CyclicLR(opt, 0.01, 0.1, step_size_up=2, base_momentum=0.7,
+                                                  max_momentum=0.95)
+            values = []
+            for _ in range(6):
+                opt.step()
+                sched.step()
+                m = opt.param_groups[0][key]
+                values.append((opt.param_groups[0]["lr"], m[0] if key == "betas" else m))
+            seen[T] = values
+        np.testing.assert_allclose(np.array(seen[bt]), np.array(seen[torch]), rtol=1e-12)
+
+
 @pytest.mark.parametrize("name, make", SCHEDULES, ids=[s[0] for s in SCHEDULES])
 def test_schedulers_match_torch(name, make):
     np.testing.assert_allclose(_schedule(bt, make), _schedule(torch, make), rtol=1e-12, atol=1e-15)
