@@ -57,7 +57,9 @@ def test_mkdocs_build_strict(built):
 NAMESPACES = ["backchain", "backchain.nn", "backchain.nn.functional", "backchain.nn.init", "backchain.nn.utils",
               "backchain.nn.utils.rnn", "backchain.optim", "backchain.optim.lr_scheduler", "backchain.data",
               "backchain.train", "backchain.io", "backchain.kinks", "backchain.check", "backchain.viz",
-              "backchain.distributed", "backchain.surrogate"]
+              "backchain.distributed", "backchain.surrogate", "backchain.autograd", "backchain.autograd.extend",
+              "backchain.autograd.misc.optimizers", "backchain.autograd.misc.fixed_points",
+              "backchain.autograd.misc.flatten", "backchain.autograd.test_util"]
 
 
 def _reference():
