@@ -8,14 +8,23 @@ perturbation confusion: ``grad(lambda x: x * grad(lambda y: x * y)(2.0))(3.0)``
 is 6. When the result depends on an enclosing computation, the inner pass is
 recorded (``create_graph``) so that the outer transform can differentiate it.
 """
+from __future__ import annotations
+
 import functools
 import sys
+from collections.abc import Callable, Sequence
+from typing import Any, Literal, ParamSpec, TypeVar
 
 import numpy as np
 
 from ._core.engine import backward_pass, forward_pass, toposort
 from ._core.primitive import primitive
 from ._core.tensor import Tensor, _IdMap, _seq, _state, make_const
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
+# ``argnums``: one positional argument's index, or several (the result is then a tuple over them)
+Argnums = int | Sequence[int]
 
 __all__ = ["grad", "value_and_grad", "elementwise_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
            "stop_gradient", "checkpoint"]
@@ -284,7 +293,8 @@ def _argnums(argnums, argnum, nargs, what):
     return single, tuple(i % nargs for i in nums)
 
 
-def value_and_grad(f, argnums=0, has_aux=False, *, argnum=None):
+def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False, *,
+                   argnum: Argnums | None = None) -> Callable[..., tuple[Any, Any]]:
     """Return a function computing ``f``'s value and its gradient w.r.t. ``argnums``.
 
     ``f`` must return a scalar (or ``(scalar, aux)`` with ``has_aux=True``).
@@ -347,7 +357,8 @@ def _scalar_output(value, outs):
     raise TypeError(f"grad: the function must return a real floating-point scalar, got {got}")
 
 
-def grad(f, argnums=0, has_aux=False, *, argnum=None):
+def grad(f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = False, *,
+         argnum: Argnums | None = None) -> Callable[..., Any]:
     """Return a function computing the gradient of scalar-valued ``f`` w.r.t. ``argnums``.
 
     Arguments may be arrays, Python scalars, Tensors, or dicts/lists/tuples of
@@ -369,7 +380,8 @@ def grad(f, argnums=0, has_aux=False, *, argnum=None):
     return wrapped
 
 
-def elementwise_grad(f, argnums=0, *, argnum=None):
+def elementwise_grad(f: Callable[..., Any], argnums: Argnums = 0, *,
+                     argnum: Argnums | None = None) -> Callable[..., Any]:
     """Gradient of ``sum(f(x))``: for elementwise ``f``, the derivative at each element.
 
     >>> import backchain as bc, backchain.numpy as bnp
@@ -388,7 +400,7 @@ def elementwise_grad(f, argnums=0, *, argnum=None):
     return wrapped
 
 
-def vjp(f, *primals):
+def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tuple[Any, ...]]]:
     """Evaluate ``f(*primals)`` and return ``(out, vjp_fn)``; ``vjp_fn(ct)`` gives one cotangent per primal.
 
     >>> import backchain as bc, backchain.numpy as bnp
@@ -404,7 +416,7 @@ def vjp(f, *primals):
     return value, vjp_fn
 
 
-def jvp(f, primals, tangents):
+def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) -> tuple[Any, Any]:
     """Forward mode: ``(f(*primals), J @ tangents)`` through the primitives' JVP rules.
 
     >>> import backchain as bc, backchain.numpy as bnp
@@ -476,7 +488,8 @@ def _stack(rows, shape):
     return np.stack([r.reshape(-1) for r in rows]).reshape(shape) if rows else np.zeros(shape)
 
 
-def jacobian(f, argnums=0, mode="rev", *, argnum=None):
+def jacobian(f: Callable[..., Any], argnums: Argnums = 0, mode: Literal["rev", "fwd"] = "rev", *,
+             argnum: Argnums | None = None) -> Callable[..., Any]:
     """The Jacobian of ``f``, laid out as JAX's ``jacrev``/``jacfwd``.
 
     For an array argument and an array output the Jacobian has shape
@@ -569,7 +582,7 @@ def _move_input_axes_last(jac, nin):
     return np.transpose(jac, perm)
 
 
-def hessian(f, argnums=0, *, argnum=None):
+def hessian(f: Callable[..., Any], argnums: Argnums = 0, *, argnum: Argnums | None = None) -> Callable[..., Any]:
     """The Hessian of ``f`` (forward over reverse), laid out as JAX's ``hessian``.
 
     For one array argument: shape ``out.shape + in.shape + in.shape``. For
@@ -587,7 +600,7 @@ def hessian(f, argnums=0, *, argnum=None):
     return jacobian(jacobian(f, argnums, mode="rev", argnum=argnum), argnums, mode="fwd", argnum=argnum)
 
 
-def hvp(f, x, v):
+def hvp(f: Callable[..., Any], x: Any, v: Any) -> Any:
     """Hessian-vector product ``H(x) @ v`` of scalar ``f``, forward over reverse (no dense Hessian).
 
     >>> import backchain as bc, backchain.numpy as bnp
@@ -597,7 +610,7 @@ def hvp(f, x, v):
     return jvp(grad(f), (x,), (v,))[1]
 
 
-def stop_gradient(x):
+def stop_gradient(x: Any) -> Any:
     """``x`` as a constant: no derivative flows through it, in any transform.
 
     ``x`` may be a dict, list or tuple of arrays (nested), as in JAX.
@@ -725,7 +738,7 @@ _checkpoint = primitive("checkpoint", _checkpoint_impl, vjp=_checkpoint_vjp, jvp
                         variadic=True, multiple_results=True)
 
 
-def checkpoint(f):
+def checkpoint(f: Callable[_P, _R]) -> Callable[_P, _R]:
     """Recompute ``f``'s intermediate values during backward instead of storing them.
 
     The wrapped block records one node holding only its inputs; memory for
