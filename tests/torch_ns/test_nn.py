@@ -53,6 +53,8 @@ LAYERS = [
     ("InstanceNorm1d", lambda T: T.nn.InstanceNorm1d(3), _x(2, 3, 5)),
     ("InstanceNorm1d_unbatched", lambda T: T.nn.InstanceNorm1d(3, affine=True), _x(3, 5)),
     ("InstanceNorm2d", lambda T: T.nn.InstanceNorm2d(3, affine=True), _x(2, 3, 4, 4)),
+    ("Unfold", lambda T: T.nn.Unfold(kernel_size=(2, 3), dilation=(1, 2), padding=1, stride=(2, 1)), _x(2, 3, 5, 6)),
+    ("Fold", lambda T: T.nn.Fold(output_size=(4, 5), kernel_size=2, padding=1, stride=2), _x(2, 12, 9)),
     ("Hardshrink", lambda T: T.nn.Hardshrink(0.3), _x(3, 4)),
     ("Softshrink", lambda T: T.nn.Softshrink(), _x(3, 4)),
     ("Threshold", lambda T: T.nn.Threshold(0.1, -2.0), _x(3, 4)),
@@ -467,3 +469,16 @@ def test_normal_rsample_and_kl_divergence():
     bk = bt.distributions.kl_divergence(N(bt.tensor([0.0, 1.0]), bt.tensor(1.5)),
                                         N(bt.tensor(0.3), bt.tensor([1.0, 2.0])))
     np.testing.assert_allclose(bk.numpy(), tk.numpy(), rtol=1e-6)
+
+
+def test_dataloader_with_a_batch_sampler_matches_torch():
+    x = np.arange(14, dtype=np.float32).reshape(7, 2)
+    out = {}
+    for T in (torch, bt):
+        ds = T.utils.data.TensorDataset(T.from_numpy(x))
+        sampler = T.utils.data.BatchSampler(T.utils.data.SequentialSampler(ds), batch_size=3, drop_last=False)
+        loader = T.utils.data.DataLoader(ds, batch_sampler=sampler)
+        out[T] = (len(loader), [b[0].tolist() for b in loader])
+        with pytest.raises(ValueError, match="mutually exclusive"):
+            T.utils.data.DataLoader(ds, batch_sampler=sampler, batch_size=2)
+    assert out[bt] == out[torch]

@@ -322,6 +322,39 @@ class InstanceNorm2d(_InstanceNorm):
     _spatial = 2
 
 
+class Unfold(Module):
+    """The sliding patches of (N, C, H, W) input as columns (``functional.unfold``).
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.Unfold(kernel_size=2, stride=2)(torch.zeros(1, 3, 4, 4)).shape
+    torch.Size([1, 12, 4])
+    """
+
+    def __init__(self, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.kernel_size, self.dilation, self.padding, self.stride = kernel_size, dilation, padding, stride
+
+    def forward(self, input):
+        return functional.unfold(input, self.kernel_size, self.dilation, self.padding, self.stride)
+
+
+class Fold(Module):
+    """Columns of patches summed back into (N, C, H, W) (``functional.fold``).
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.Fold(output_size=(4, 4), kernel_size=2, stride=2)(torch.zeros(1, 12, 4)).shape
+    torch.Size([1, 3, 4, 4])
+    """
+
+    def __init__(self, output_size, kernel_size, dilation=1, padding=0, stride=1):
+        super().__init__()
+        self.output_size, self.kernel_size = output_size, kernel_size
+        self.dilation, self.padding, self.stride = dilation, padding, stride
+
+    def forward(self, input):
+        return functional.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
+
+
 class Softmin(Module):
     """``softmax(-input, dim)``.
 
@@ -526,5 +559,5 @@ for _name, _fn, _params, _doc in _LAYERS:
     globals()[_name] = _functional_layer(_name, _fn, _params, _doc, _code, _out)
 
 __all__ += ["Dropout1d", "Dropout2d", "Dropout3d", "Buffer", "MaxPool3d", "AvgPool3d", "Softmin", "GLU",
-            "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d",
+            "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "Unfold", "Fold",
             "Tanhshrink", "PairwiseDistance", "ParameterList", "ParameterDict"] + [spec[0] for spec in _LAYERS]

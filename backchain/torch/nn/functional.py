@@ -272,6 +272,61 @@ def instance_norm(input, running_mean=None, running_var=None, weight=None, bias=
     return _F.group_norm(input, _np.shape(_data(input))[1], weight, bias, eps)
 
 
+def _pair(v):
+    return (int(v), int(v)) if isinstance(v, (int, _np.integer)) else tuple(int(u) for u in v)
+
+
+def _patch_index(size, kernel_size, dilation, padding, stride):
+    """Row and column indices (into the padded plane) of every patch element, shaped for one gather."""
+    (kh, kw), (dh, dw), (ph, pw), (sh, sw) = (_pair(v) for v in (kernel_size, dilation, padding, stride))
+    h, w = size
+    ho = (h + 2 * ph - dh * (kh - 1) - 1) // sh + 1
+    wo = (w + 2 * pw - dw * (kw - 1) - 1) // sw + 1
+    rows = (_np.arange(kh) * dh)[:, None] + (_np.arange(ho) * sh)[None, :]
+    cols = (_np.arange(kw) * dw)[:, None] + (_np.arange(wo) * sw)[None, :]
+    return rows[:, None, :, None], cols[None, :, None, :], (ph, pw), (kh, kw), ho * wo
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """The sliding patches of (N, C, H, W) input as columns: (N, C * kh * kw, L) (im2col).
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.functional.unfold(torch.arange(9.0).view(1, 1, 3, 3), 2)
+    tensor([[[0., 1., 3., 4.],
+             [1., 2., 4., 5.],
+             [3., 4., 6., 7.],
+             [4., 5., 7., 8.]]])
+    """
+    n, c, h, w = _np.shape(_data(input))
+    rows, cols, (ph, pw), (kh, kw), length = _patch_index((h, w), kernel_size, dilation, padding, stride)
+    x = _bnp.pad(input, ((0, 0), (0, 0), (ph, ph), (pw, pw))) if ph or pw else input
+    patches = x[:, :, rows, cols]
+    return _bnp.reshape(patches, (n, c * kh * kw, length))
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """Sum columns of patches (N, C * kh * kw, L) back into (N, C, H, W) (col2im; the transpose of
+    :func:`unfold`).
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.functional.fold(torch.ones(1, 4, 4), (3, 3), 2)
+    tensor([[[[1., 2., 1.],
+              [2., 4., 2.],
+              [1., 2., 1.]]]])
+    """
+    from ..._rules.indexing import _scatter
+    h, w = _pair(output_size)
+    n, ckk, length = _np.shape(_data(input))
+    rows, cols, (ph, pw), (kh, kw), expected = _patch_index((h, w), kernel_size, dilation, padding, stride)
+    if ckk % (kh * kw) or length != expected:
+        raise RuntimeError(f"fold: input of shape {[n, ckk, length]} does not hold patches of {kh}x{kw} over an "
+                           f"output of {h}x{w} (expected {expected} blocks)")
+    c = ckk // (kh * kw)
+    patches = _bnp.reshape(input, (n, c, kh, kw) + (rows.shape[2], cols.shape[3]))
+    out = _scatter(patches, shape=(n, c, h + 2 * ph, w + 2 * pw), index=(slice(None), slice(None), rows, cols))
+    return out[:, :, ph:ph + h, pw:pw + w] if ph or pw else out
+
+
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """``softmax(-input, dim)``."""
     return _F.softmax(-input, dim, dtype=dtype)

@@ -16,7 +16,7 @@ from .._ops import Generator
 
 __all__ = ["Dataset", "TensorDataset", "Subset", "DataLoader", "random_split", "default_collate",
            "IterableDataset", "Sampler", "RandomSampler", "SequentialSampler", "ConcatDataset", "SubsetRandomSampler",
-           "WeightedRandomSampler", "get_worker_info", "DistributedSampler"]
+           "WeightedRandomSampler", "get_worker_info", "DistributedSampler", "BatchSampler"]
 
 
 def _convert(obj, done):
@@ -106,6 +106,34 @@ class Sampler:
         self.data_source = data_source
 
 
+class BatchSampler(Sampler):
+    """Group the indices of ``sampler`` into lists of ``batch_size`` (the last one shorter unless
+    ``drop_last``), for ``DataLoader(batch_sampler=...)``.
+
+    >>> import backchain.torch as torch
+    >>> list(torch.utils.data.BatchSampler(range(5), batch_size=2, drop_last=False))
+    [[0, 1], [2, 3], [4]]
+    """
+
+    def __init__(self, sampler, batch_size, drop_last):
+        super().__init__(None)
+        self.sampler, self.batch_size, self.drop_last = sampler, int(batch_size), bool(drop_last)
+
+    def __iter__(self):
+        batch = []
+        for i in self.sampler:
+            batch.append(int(i))
+            if len(batch) == self.batch_size:
+                yield batch
+                batch = []
+        if batch and not self.drop_last:
+            yield batch
+
+    def __len__(self):
+        n = len(self.sampler)
+        return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
+
+
 class SequentialSampler(Sampler):
     """The indices in order.
 
@@ -162,9 +190,11 @@ class DataLoader(_data.DataLoader):
                  collate_fn=None, pin_memory=False, drop_last=False, timeout=0, worker_init_fn=None,
                  multiprocessing_context=None, generator=None, *, prefetch_factor=None, persistent_workers=False,
                  pin_memory_device="", in_order=True):
+        self.batch_sampler = batch_sampler
         if batch_sampler is not None:
-            raise ValueError("DataLoader: batch_sampler is not supported by backchain.torch; use batch_size with "
-                             "shuffle or sampler")
+            if batch_size != 1 or shuffle or sampler is not None or drop_last:
+                raise ValueError("DataLoader: batch_sampler option is mutually exclusive with batch_size, shuffle, "
+                                 "sampler, and drop_last")
         if isinstance(dataset, IterableDataset):
             raise ValueError("DataLoader: IterableDataset is not supported by backchain.torch yet; iterate the "
                              "dataset and batch with default_collate")
@@ -173,7 +203,18 @@ class DataLoader(_data.DataLoader):
         super().__init__(dataset, batch_size=batch_size, shuffle=bool(shuffle), drop_last=drop_last,
                          collate_fn=collate_fn, generator=_np_generator(generator), sampler=sampler)
 
+    def __len__(self):
+        return len(self.batch_sampler) if self.batch_sampler is not None else super().__len__()
+
     def __iter__(self):
+        if self.batch_sampler is not None:
+            direct = self.collate_fn is None and hasattr(self.dataset, "get_batch")
+            for idx in self.batch_sampler:
+                if direct:
+                    yield _torch_batch(self.dataset.get_batch(np.asarray(idx, dtype=np.int64)))
+                else:
+                    yield _torch_batch((self.collate_fn or default_collate)([self.dataset[int(i)] for i in idx]))
+            return
         for batch in super().__iter__():
             yield _torch_batch(batch)
 
