@@ -4,6 +4,8 @@
 >>> float(bc.grad(lambda x: bnp.tanh(x) ** 2)(0.5))
 0.72686198...
 """
+import typing as _typing
+
 from ._core.tensor import Tensor, tensor, no_grad, enable_grad, set_grad_enabled, is_grad_enabled
 from ._core import malloc as _malloc
 _malloc.tune()  # glibc's thresholds where its own adjustment ends (_core/malloc.py)
@@ -25,13 +27,18 @@ from .summary import summary  # binds the function over the submodule's name
 
 _inplace.install(Tensor)
 
+if _typing.TYPE_CHECKING:  # what __getattr__ loads on first use, for type checkers
+    from . import io, train, optim, data, nn, distributed
+    from .io import save, load
+    from .train import fit, evaluate, predict, History
+
 # Training, optimizers and data load on first use (backchain.fit, backchain.optim, ...).
 _LAZY = {"save": "io", "load": "io", "io": None, "fit": "train", "evaluate": "train", "predict": "train",
          "History": "train", "train": None, "optim": None, "data": None, "nn": None,
          "distributed": None}
 
 
-def __getattr__(name):
+def __getattr__(name: str) -> _typing.Any:
     if name not in _LAZY:
         raise AttributeError(f"module 'backchain' has no attribute {name!r}")
     import importlib
@@ -42,7 +49,7 @@ def __getattr__(name):
     return value
 
 
-def __dir__():  # the lazily loaded names too, for dir() and tab completion
+def __dir__() -> list[str]:  # the lazily loaded names too, for dir() and tab completion
     return sorted(set(globals()) | set(_LAZY))
 
 

@@ -10,8 +10,9 @@
 """
 from .module import Parameter, Module, Sequential, ModuleList, ModuleDict, functional_call
 from . import functional, init, utils
+from . import layers
 from .layers import *  # noqa: F401,F403
-from .layers import __all__ as _layers
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "functional_call", "functional",
-           "init", "utils"] + list(_layers)
+           "init", "utils"]
+__all__ += layers.__all__  # a form that type checkers read as re-exports

@@ -5,12 +5,20 @@ state such as BatchNorm's running statistics) and child Modules, registered by
 attribute assignment. ``state_dict`` uses PyTorch's dotted key names, so
 weights move between the two libraries by name.
 """
+from __future__ import annotations
+
 import collections
 import itertools
+from collections.abc import Callable, ItemsView, Iterable, Iterator, KeysView, Mapping, Sequence, ValuesView
+from typing import TYPE_CHECKING, Any, ContextManager
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from .._core.tensor import Tensor, bump_version, no_grad
+
+if TYPE_CHECKING:
+    from typing import Self
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "functional_call",
            "RemovableHandle"]
@@ -29,12 +37,12 @@ class Parameter(Tensor):
 
     __slots__ = ()
 
-    def __init__(self, data=None, requires_grad=True):
+    def __init__(self, data: ArrayLike | Tensor | None = None, requires_grad: bool = True) -> None:
         if data is None:
             data = np.zeros((0,), dtype=np.float32)
         super().__init__(data, requires_grad=requires_grad)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
     def __deepcopy__(self, memo):
@@ -73,17 +81,17 @@ class RemovableHandle:
 
     _ids = itertools.count()
 
-    def __init__(self, hooks):
+    def __init__(self, hooks: dict[int, Callable[..., Any]]) -> None:
         self.hooks = hooks
         self.id = next(RemovableHandle._ids)
 
-    def remove(self):
+    def remove(self) -> None:
         self.hooks.pop(self.id, None)
 
-    def __enter__(self):
+    def __enter__(self) -> Self:
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         self.remove()
 
 
@@ -92,7 +100,8 @@ class RemovableHandle:
 _call_hook = None
 
 
-def set_call_hook(hook):
+def set_call_hook(hook: Callable[[Module], ContextManager[Any]] | None
+                  ) -> Callable[[Module], ContextManager[Any]] | None:
     """Install ``hook(module) -> context manager`` around every Module call (None removes it).
 
     Returns the previous hook, so that callers can restore it.
@@ -153,7 +162,7 @@ class Module:
 
     _version = 1
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         if args or kwargs:
             raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments")
         d = self.__dict__
@@ -165,10 +174,10 @@ class Module:
         d["_forward_hooks"] = {}
         d["_forward_pre_hooks"] = {}
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__}: subclasses of Module must define forward()")
 
-    def __call__(self, *args, **kwargs):
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
         if self._forward_pre_hooks:
             for hook in list(self._forward_pre_hooks.values()):
                 res = hook(self, args)
@@ -197,7 +206,7 @@ class Module:
             raise AttributeError(f"cannot assign {what} before Module.__init__() call "
                                  f"(call super().__init__() first in {type(self).__name__}.__init__)")
 
-    def register_parameter(self, name, param):
+    def register_parameter(self, name: str, param: Parameter | None) -> None:
         """Add a parameter (a :class:`Parameter` or None) under ``name``."""
         self._check_init("parameters")
         if not isinstance(name, str) or "." in name or name == "":
@@ -209,7 +218,7 @@ class Module:
                             f"{type(param).__name__}; wrap it as bc.nn.Parameter(...)")
         self._parameters[name] = param
 
-    def register_buffer(self, name, tensor, persistent=True):
+    def register_buffer(self, name: str, tensor: ArrayLike | Tensor | None, persistent: bool = True) -> None:
         """Add a buffer: state saved in ``state_dict`` (unless ``persistent=False``) but not trained."""
         self._check_init("buffers")
         if not isinstance(name, str) or "." in name or name == "":
@@ -222,7 +231,7 @@ class Module:
         else:
             self._non_persistent_buffers_set.add(name)
 
-    def add_module(self, name, module):
+    def add_module(self, name: str, module: Module | None) -> None:
         """Add a child module under ``name``."""
         self._check_init("modules")
         if module is not None and not isinstance(module, Module):
@@ -235,7 +244,7 @@ class Module:
 
     register_module = add_module
 
-    def __setattr__(self, name, value):
+    def __setattr__(self, name: str, value: Any) -> None:
         d = self.__dict__
         params = d.get("_parameters")
         if isinstance(value, Parameter):
@@ -260,7 +269,7 @@ class Module:
         else:
             object.__setattr__(self, name, value)
 
-    def __getattr__(self, name):
+    def __getattr__(self, name: str) -> Any:
         d = self.__dict__
         for store in ("_parameters", "_buffers", "_modules"):
             s = d.get(store)
@@ -268,7 +277,7 @@ class Module:
                 return s[name]
         raise AttributeError(f"'{type(self).__name__}' object has no attribute '{name}'")
 
-    def __delattr__(self, name):
+    def __delattr__(self, name: str) -> None:
         d = self.__dict__
         for store in ("_parameters", "_buffers", "_modules"):
             if name in d.get(store, ()):
@@ -281,7 +290,8 @@ class Module:
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
     # -- traversal (iterative) ------------------------------------------------------
-    def named_modules(self, memo=None, prefix="", remove_duplicate=True):
+    def named_modules(self, memo: set[int] | None = None, prefix: str = "",
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Module]]:
         """Yield ``(path, module)`` for this module and every descendant, depth first.
 
         With ``remove_duplicate=False`` a module registered under several names is yielded under each
@@ -308,12 +318,12 @@ class Module:
             kids = [(f"{path}.{n}" if path else n, c) for n, c in m._modules.items() if c is not None]
             stack.extend(reversed(kids))
 
-    def modules(self):
+    def modules(self) -> Iterator[Module]:
         """This module and every descendant."""
         for _, m in self.named_modules():
             yield m
 
-    def named_children(self):
+    def named_children(self) -> Iterator[tuple[str, Module]]:
         """``(name, module)`` for the direct children."""
         seen = set()
         for name, m in self._modules.items():
@@ -321,7 +331,7 @@ class Module:
                 seen.add(id(m))
                 yield name, m
 
-    def children(self):
+    def children(self) -> Iterator[Module]:
         for _, m in self.named_children():
             yield m
 
@@ -335,23 +345,25 @@ class Module:
                 seen.add(id(v))
                 yield (f"{path}.{name}" if path else name), v
 
-    def named_parameters(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_parameters(self, prefix: str = "", recurse: bool = True,
+                         remove_duplicate: bool = True) -> Iterator[tuple[str, Parameter]]:
         """Yield ``(dotted name, Parameter)``; a parameter shared by two layers appears once."""
         return self._named_members("_parameters", prefix, recurse, remove_duplicate)
 
-    def parameters(self, recurse=True):
+    def parameters(self, recurse: bool = True) -> Iterator[Parameter]:
         """Every Parameter of this module and its descendants (each once)."""
         for _, p in self.named_parameters(recurse=recurse):
             yield p
 
-    def named_buffers(self, prefix="", recurse=True, remove_duplicate=True):
+    def named_buffers(self, prefix: str = "", recurse: bool = True,
+                      remove_duplicate: bool = True) -> Iterator[tuple[str, Tensor]]:
         return self._named_members("_buffers", prefix, recurse, remove_duplicate)
 
-    def buffers(self, recurse=True):
+    def buffers(self, recurse: bool = True) -> Iterator[Tensor]:
         for _, b in self.named_buffers(recurse=recurse):
             yield b
 
-    def get_submodule(self, target):
+    def get_submodule(self, target: str) -> Module:
         """The descendant at dotted path ``target`` ('' is this module)."""
         m = self
         for part in target.split(".") if target else []:
@@ -360,7 +372,7 @@ class Module:
             m = m._modules[part]
         return m
 
-    def get_parameter(self, target):
+    def get_parameter(self, target: str) -> Parameter:
         mod, _, name = target.rpartition(".")
         m = self.get_submodule(mod)
         if name not in m._parameters:
@@ -368,7 +380,7 @@ class Module:
         return m._parameters[name]
 
     # -- modes, gradients, dtype ----------------------------------------------------
-    def train(self, mode=True):
+    def train(self, mode: bool = True) -> Self:
         """Set training mode (Dropout active, BatchNorm uses batch statistics) on this module and its descendants."""
         if not isinstance(mode, bool):
             raise ValueError(f"train: mode is expected to be a bool, got {type(mode).__name__}")
@@ -376,17 +388,17 @@ class Module:
             m.__dict__["training"] = mode
         return self
 
-    def eval(self):
+    def eval(self) -> Self:
         """Set evaluation mode: ``train(False)``."""
         return self.train(False)
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> Self:
         """Set ``requires_grad`` on every parameter (freeze with ``False``)."""
         for p in self.parameters():
             p.requires_grad_(requires_grad)
         return self
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of every parameter (to None by default, like PyTorch)."""
         for p in self.parameters():
             if p.grad is None:
@@ -396,7 +408,7 @@ class Module:
             else:
                 p.grad[...] = 0
 
-    def apply(self, fn):
+    def apply(self, fn: Callable[[Module], object]) -> Self:
         """Call ``fn(m)`` on every descendant (children first) and then on this module; return self."""
         # post-order, children in registration order (PyTorch's recursion, written iteratively)
         stack = [(self, False)]
@@ -409,7 +421,7 @@ class Module:
                 stack.extend((c, False) for c in reversed(list(m.children())))
         return self
 
-    def to(self, *args, dtype=None, **kwargs):
+    def to(self, *args: Any, dtype: DTypeLike | None = None, **kwargs: Any) -> Self:
         """Cast floating-point parameters and buffers to ``dtype`` in place (a device such as "cpu" is accepted)."""
         for a in (*args, kwargs.get("device")):
             if a is None or isinstance(a, str) and a.split(":")[0] == "cpu" or getattr(a, "type", None) == "cpu":
@@ -433,29 +445,29 @@ class Module:
                                 t.grad = np.asarray(t.grad).astype(dtype)
         return self
 
-    def float(self):
+    def float(self) -> Self:
         return self.to(np.float32)
 
-    def double(self):
+    def double(self) -> Self:
         return self.to(np.float64)
 
-    def half(self):
+    def half(self) -> Self:
         return self.to(np.float16)
 
-    def cpu(self):
+    def cpu(self) -> Self:
         return self
 
-    def cuda(self, device=None):
+    def cuda(self, device: object = None) -> Self:
         raise _no_accelerator(f"{type(self).__name__}.cuda()")
 
     # -- hooks ----------------------------------------------------------------------
-    def register_forward_hook(self, hook):
+    def register_forward_hook(self, hook: Callable[[Module, tuple[Any, ...], Any], Any]) -> RemovableHandle:
         """Call ``hook(module, args, output)`` after every forward; a non-None result replaces the output."""
         handle = RemovableHandle(self._forward_hooks)
         self._forward_hooks[handle.id] = hook
         return handle
 
-    def register_forward_pre_hook(self, hook):
+    def register_forward_pre_hook(self, hook: Callable[[Module, tuple[Any, ...]], Any]) -> RemovableHandle:
         """Call ``hook(module, args)`` before every forward; a non-None result replaces the arguments."""
         handle = RemovableHandle(self._forward_pre_hooks)
         self._forward_pre_hooks[handle.id] = hook
@@ -470,7 +482,8 @@ class Module:
             if b is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = b if keep_vars else b.data
 
-    def state_dict(self, destination=None, prefix="", keep_vars=False):
+    def state_dict(self, destination: dict[str, Any] | None = None, prefix: str = "",
+                   keep_vars: bool = False) -> dict[str, Any]:
         """An ordered dict of every parameter and persistent buffer, with PyTorch's dotted names.
 
         The values are the live ndarrays (not copies), as PyTorch shares storage;
@@ -487,7 +500,8 @@ class Module:
             m._save_to_state_dict(destination, f"{path}." if path else "", keep_vars)
         return destination
 
-    def load_state_dict(self, state_dict, strict=True, assign=False):
+    def load_state_dict(self, state_dict: Mapping[str, Any], strict: bool = True,
+                        assign: bool = False) -> Any:
         """Copy values from ``state_dict`` into the parameters and buffers, in place.
 
         With ``strict=True`` (the default), missing or unexpected keys raise a
@@ -530,7 +544,7 @@ class Module:
         return _IncompatibleKeys(missing, unexpected)
 
     # -- printing -------------------------------------------------------------------
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         """The text inside the parentheses of this module's one-line ``repr``."""
         return ""
 
@@ -608,7 +622,7 @@ class Sequential(Module):
     ((5, 2), 3)
     """
 
-    def __init__(self, *args):
+    def __init__(self, *args: Module | Mapping[str, Module]) -> None:
         super().__init__()
         if len(args) == 1 and isinstance(args[0], (dict, collections.OrderedDict)):
             for name, m in args[0].items():
@@ -617,7 +631,7 @@ class Sequential(Module):
             for i, m in enumerate(args):
                 self.add_module(str(i), m)
 
-    def forward(self, input):
+    def forward(self, input: Any) -> Any:
         for m in self._modules.values():
             input = m(input)
         return input
@@ -629,16 +643,16 @@ class Sequential(Module):
             raise IndexError(f"Sequential: index {idx} is out of range for {n} modules")
         return idx % n
 
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: int | slice) -> Module:
         if isinstance(idx, slice):
             return type(self)(collections.OrderedDict(list(self._modules.items())[idx]))
         return list(self._modules.values())[self._index(idx)]
 
-    def __setitem__(self, idx, module):
+    def __setitem__(self, idx: int, module: Module) -> None:
         key = list(self._modules)[self._index(idx)]
         self.add_module(key, module)
 
-    def __delitem__(self, idx):
+    def __delitem__(self, idx: int | slice) -> None:
         keys = list(self._modules)
         if isinstance(idx, slice):
             for k in keys[idx]:
@@ -650,23 +664,23 @@ class Sequential(Module):
         for i, m in enumerate(items):
             self._modules[str(i)] = m
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
-    def append(self, module):
+    def append(self, module: Module) -> Self:
         """Add ``module`` at the end; returns self."""
         self.add_module(str(len(self)), module)
         return self
 
-    def extend(self, modules):
+    def extend(self, modules: Iterable[Module]) -> Self:
         for m in modules:
             self.append(m)
         return self
 
-    def insert(self, index, module):
+    def insert(self, index: int, module: Module) -> Self:
         items = list(self._modules.values())
         items.insert(index, module)
         self._modules.clear()
@@ -684,7 +698,7 @@ class ModuleList(Module):
     (3, 6)
     """
 
-    def __init__(self, modules=None):
+    def __init__(self, modules: Iterable[Module] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.extend(modules)
@@ -696,47 +710,47 @@ class ModuleList(Module):
             raise IndexError(f"ModuleList: index {idx} is out of range for {n} modules")
         return str(idx % n)
 
-    def __getitem__(self, idx):
+    def __getitem__(self, idx: int | slice) -> Module:
         if isinstance(idx, slice):
             return type(self)(list(self._modules.values())[idx])
         return self._modules[self._index(idx)]
 
-    def __setitem__(self, idx, module):
+    def __setitem__(self, idx: int, module: Module) -> None:
         self.add_module(self._index(idx), module)
 
-    def __delitem__(self, idx):
+    def __delitem__(self, idx: int | slice) -> None:
         items = list(self._modules.values())
         del items[idx if isinstance(idx, slice) else int(self._index(idx))]
         self._modules.clear()
         for i, m in enumerate(items):
             self._modules[str(i)] = m
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Module]:
         return iter(self._modules.values())
 
-    def __iadd__(self, modules):
+    def __iadd__(self, modules: Iterable[Module]) -> Self:
         return self.extend(modules)
 
-    def append(self, module):
+    def append(self, module: Module) -> Self:
         self.add_module(str(len(self)), module)
         return self
 
-    def extend(self, modules):
+    def extend(self, modules: Iterable[Module]) -> Self:
         for m in modules:
             self.append(m)
         return self
 
-    def insert(self, index, module):
+    def insert(self, index: int, module: Module) -> Self:
         items = list(self._modules.values())
         items.insert(index, module)
         self._modules.clear()
         for i, m in enumerate(items):
             self.add_module(str(i), m)
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("ModuleList has no forward(); iterate over it in your module's forward")
 
 
@@ -749,56 +763,58 @@ class ModuleDict(Module):
     (['a', 'b'], True)
     """
 
-    def __init__(self, modules=None):
+    def __init__(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]] | None = None) -> None:
         super().__init__()
         if modules is not None:
             self.update(modules)
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> Module:
         return self._modules[key]
 
-    def __setitem__(self, key, module):
+    def __setitem__(self, key: str, module: Module) -> None:
         self.add_module(key, module)
 
-    def __delitem__(self, key):
+    def __delitem__(self, key: str) -> None:
         del self._modules[key]
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self._modules)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(self._modules)
 
-    def __contains__(self, key):
+    def __contains__(self, key: object) -> bool:
         return key in self._modules
 
-    def keys(self):
+    def keys(self) -> KeysView[str]:
         return self._modules.keys()
 
-    def values(self):
+    def values(self) -> ValuesView[Module]:
         return self._modules.values()
 
-    def items(self):
+    def items(self) -> ItemsView[str, Module]:
         return self._modules.items()
 
-    def pop(self, key):
+    def pop(self, key: str) -> Module:
         return self._modules.pop(key)
 
-    def clear(self):
+    def clear(self) -> None:
         self._modules.clear()
 
-    def update(self, modules):
+    def update(self, modules: Mapping[str, Module] | Iterable[tuple[str, Module]]) -> None:
         items = modules.items() if hasattr(modules, "items") else modules
         for k, m in items:
             self[k] = m
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         raise NotImplementedError("ModuleDict has no forward(); index it in your module's forward")
 
 
 # -- functional use -------------------------------------------------------------------
 
-def functional_call(module, parameter_and_buffer_dicts, args=None, kwargs=None, *, tie_weights=True, strict=False):
+def functional_call(module: Module, parameter_and_buffer_dicts: Mapping[str, Any] | Sequence[Mapping[str, Any]],
+                    args: Any = None, kwargs: Mapping[str, Any] | None = None, *, tie_weights: bool = True,
+                    strict: bool = False) -> Any:
     """Call ``module(*args, **kwargs)`` with some parameters and buffers replaced by the given values.
 
     PyTorch's ``torch.func.functional_call``: the replacements (a dict, or a list of dicts, from dotted
