@@ -628,6 +628,13 @@ F_EXAMPLES = {
 
 # torch.nn layers made from torch.nn.functional functions
 LAYER_EXAMPLES = {
+    'MultiLabelSoftMarginLoss': ('torch.nn.MultiLabelSoftMarginLoss()(torch.tensor([[0.2, -1.0, 0.5]]),'
+                                 ' torch.tensor([[1.0, 0.0, 1.0]]))',
+        'tensor(0.4618)'),
+    'MultiMarginLoss': ('torch.nn.MultiMarginLoss(margin=0.5)(torch.tensor([[0.2, -1.0, 0.5]]), torch.tensor([2]))',
+        'tensor(0.0667)'),
+    'LocalResponseNorm': ('torch.nn.LocalResponseNorm(2)(torch.ones(1, 3, 1))',
+        'tensor([[[1.0000],\n         [0.9999],\n         [0.9999]]])'),
     'ConstantPad1d': ('torch.nn.ConstantPad1d(2, 3.5)(torch.ones(1, 1, 2))',
         'tensor([[[3.5000, 3.5000, 1.0000, 1.0000, 3.5000, 3.5000]]])'),
     'CosineEmbeddingLoss': ('torch.nn.CosineEmbeddingLoss()(torch.tensor([[1.0, 0.0]]), torch.tensor([[1.0,'

@@ -55,6 +55,11 @@ LAYERS = [
     ("InstanceNorm2d", lambda T: T.nn.InstanceNorm2d(3, affine=True), _x(2, 3, 4, 4)),
     ("Unfold", lambda T: T.nn.Unfold(kernel_size=(2, 3), dilation=(1, 2), padding=1, stride=(2, 1)), _x(2, 3, 5, 6)),
     ("Fold", lambda T: T.nn.Fold(output_size=(4, 5), kernel_size=2, padding=1, stride=2), _x(2, 12, 9)),
+    ("MultiLabelSoftMarginLoss", lambda T: T.nn.MultiLabelSoftMarginLoss(), _x(3, 4)),
+    ("MultiMarginLoss", lambda T: T.nn.MultiMarginLoss(p=2, margin=0.7, reduction="sum"), _x(3, 4)),
+    ("LocalResponseNorm", lambda T: T.nn.LocalResponseNorm(3, alpha=0.1, beta=0.6, k=2.0), _x(2, 5, 3, 2)),
+    ("LocalResponseNorm_even", lambda T: T.nn.LocalResponseNorm(2), _x(2, 4, 3)),
+    ("AlphaDropout_eval", lambda T: T.nn.AlphaDropout(0.3).eval(), _x(3, 4)),
     ("Hardshrink", lambda T: T.nn.Hardshrink(0.3), _x(3, 4)),
     ("Softshrink", lambda T: T.nn.Softshrink(), _x(3, 4)),
     ("Threshold", lambda T: T.nn.Threshold(0.1, -2.0), _x(3, 4)),
@@ -91,6 +96,10 @@ def _call(layer, x, name):
         return layer(x, T.tensor([0.0, 1.0, 2.0, 3.0, 5.0, 1.0]))
     if name == "PoissonNLLLoss_rates":
         return layer(x * x + 0.1, T.tensor([0.0, 1.0, 2.0, 3.0, 5.0, 1.0]))
+    if name == "MultiLabelSoftMarginLoss":
+        return layer(x, (x > 0).float())
+    if name == "MultiMarginLoss":
+        return layer(x, T.tensor([3, 0, 1]))
     if name == "GaussianNLLLoss":
         return layer(x, T.ones(6) * 0.5, x * x + 1e-7)
     if name == "TripletMarginLoss":
@@ -482,3 +491,23 @@ def test_dataloader_with_a_batch_sampler_matches_torch():
         with pytest.raises(ValueError, match="mutually exclusive"):
             T.utils.data.DataLoader(ds, batch_sampler=sampler, batch_size=2)
     assert out[bt] == out[torch]
+
+
+def test_alpha_dropout_keeps_mean_and_variance_and_gumbel_softmax_is_straight_through():
+    bt.manual_seed(0)
+    x = bt.randn(200000)
+    y = bt.nn.functional.alpha_dropout(x, 0.3, training=True)
+    assert abs(y.mean().item()) < 0.01 and abs(y.std().item() - 1.0) < 0.01
+    logits = bt.tensor([[1.0, 2.0, 0.5]], requires_grad=True)
+    sample = bt.nn.functional.gumbel_softmax(logits, tau=0.5, hard=True)
+    assert sorted(sample.tolist()[0]) == [0.0, 0.0, 1.0]
+    (sample * bt.tensor([[1.0, 2.0, 3.0]])).sum().backward()
+    assert logits.grad is not None and np.abs(logits.grad.numpy()).sum() > 0
+    np.testing.assert_allclose(bt.nn.functional.upsample(bt.ones(1, 1, 2), scale_factor=2).numpy(), np.ones((1, 1, 4)))
+
+
+def test_dirac_init_matches_torch():
+    for shape, groups in (((4, 2, 3, 3), 2), ((3, 5, 1), 1), ((2, 2, 3, 3, 3), 1)):
+        want = torch.nn.init.dirac_(torch.empty(shape), groups=groups).numpy()
+        got = bt.nn.init.dirac_(bt.nn.Parameter(bt.empty(*shape)), groups=groups)
+        np.testing.assert_array_equal(got.detach().numpy(), want)

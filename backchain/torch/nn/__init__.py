@@ -355,6 +355,22 @@ class Fold(Module):
         return functional.fold(input, self.output_size, self.kernel_size, self.dilation, self.padding, self.stride)
 
 
+class AlphaDropout(Module):
+    """Dropout that keeps SELU's self-normalising mean and variance; the identity in eval.
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.AlphaDropout(0.2).eval()(torch.ones(2))
+    tensor([1., 1.])
+    """
+
+    def __init__(self, p=0.5, inplace=False):
+        super().__init__()
+        self.p, self.inplace = p, inplace
+
+    def forward(self, input):
+        return functional.alpha_dropout(input, self.p, self.training)
+
+
 class Softmin(Module):
     """``softmax(-input, dim)``.
 
@@ -543,6 +559,12 @@ _LAYERS = [
     ("TripletMarginLoss", functional.triplet_margin_loss, {"margin": 1.0, "p": 2.0, "eps": 1e-6, "swap": False,
                                                             **_REDUCE},
      "``max(d(a, p) - d(a, n) + margin, 0)``, reduced."),
+    ("MultiLabelSoftMarginLoss", functional.multilabel_soft_margin_loss, {"weight": None, **_REDUCE},
+     "The multi-label one-versus-all logistic loss."),
+    ("MultiMarginLoss", functional.multi_margin_loss, {"p": 1, "margin": 1.0, "weight": None, **_REDUCE},
+     "The multi-class hinge loss."),
+    ("LocalResponseNorm", functional.local_response_norm, {"size": None, "alpha": 1e-4, "beta": 0.75, "k": 1.0},
+     "Normalise over neighbouring channels (AlexNet's)."),
     ("ConstantPad1d", lambda input, padding, value: functional.pad(
         input, (padding, padding) if isinstance(padding, int) else tuple(padding), value=value),
      {"padding": None, "value": None}, "Pad the last dimension with ``value``."),
@@ -559,5 +581,5 @@ for _name, _fn, _params, _doc in _LAYERS:
     globals()[_name] = _functional_layer(_name, _fn, _params, _doc, _code, _out)
 
 __all__ += ["Dropout1d", "Dropout2d", "Dropout3d", "Buffer", "MaxPool3d", "AvgPool3d", "Softmin", "GLU",
-            "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "Unfold", "Fold",
+            "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "Unfold", "Fold", "AlphaDropout",
             "Tanhshrink", "PairwiseDistance", "ParameterList", "ParameterDict"] + [spec[0] for spec in _LAYERS]

@@ -327,6 +327,112 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
     return out[:, :, ph:ph + h, pw:pw + w] if ph or pw else out
 
 
+def upsample(input, size=None, scale_factor=None, mode="nearest", align_corners=None):
+    """The deprecated name of :func:`interpolate`.
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.functional.upsample(torch.tensor([[[1.0, 2.0]]]), scale_factor=2)
+    tensor([[[1., 1., 2., 2.]]])
+    """
+    return _F.interpolate(input, size, scale_factor, mode, align_corners)
+
+
+def multilabel_soft_margin_loss(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+    """``-mean_c(y log sigmoid(x) + (1 - y) log sigmoid(-x))`` per sample, reduced.
+
+    >>> import backchain.torch as torch
+    >>> x = torch.tensor([[0.2, -1.0, 0.5], [1.5, 0.0, -0.3]])
+    >>> torch.nn.functional.multilabel_soft_margin_loss(x, torch.tensor([[1.0, 0.0, 1.0], [0.0, 1.0, 0.0]]))
+    tensor(0.7224)
+    """
+    loss = -(target * _F.logsigmoid(input) + (1 - target) * _F.logsigmoid(-input))
+    if weight is not None:
+        loss = loss * weight
+    loss = _bnp.mean(loss, axis=-1)
+    return _reduce(loss, _reduction(size_average, reduce, reduction), "multilabel_soft_margin_loss")
+
+
+def multi_margin_loss(input, target, p=1, margin=1.0, weight=None, size_average=None, reduce=None,
+                      reduction="mean"):
+    """The multi-class hinge loss ``sum_{i != y} max(0, margin - x[y] + x[i])^p / C`` per sample, reduced.
+
+    >>> import backchain.torch as torch
+    >>> x = torch.tensor([[0.2, -1.0, 0.5], [1.5, 0.0, -0.3]])
+    >>> torch.nn.functional.multi_margin_loss(x, torch.tensor([2, 0]))
+    tensor(0.1167)
+    """
+    t = _np.asarray(_data(target), dtype=_np.int64)
+    c = _np.shape(_data(input))[-1]
+    picked = _bnp.take_along_axis(input, t[:, None], axis=-1)
+    hinge = _F.relu(margin - picked + input)
+    if p == 2:
+        hinge = hinge * hinge
+    elif p != 1:
+        raise ValueError(f"multi_margin_loss: only p == 1 and p == 2 are supported, got {p}")
+    if weight is not None:
+        hinge = hinge * _np.asarray(_data(weight))[t][:, None]
+    others = (_np.arange(c)[None, :] != t[:, None]).astype(_np.asarray(_data(input)).dtype)
+    loss = _bnp.sum(hinge * others, axis=-1) / c
+    return _reduce(loss, _reduction(size_average, reduce, reduction), "multi_margin_loss")
+
+
+def local_response_norm(input, size, alpha=1e-4, beta=0.75, k=1.0):
+    """Divide each element by ``(k + alpha / size * sum of squares over size neighbouring channels) ** beta``.
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.functional.local_response_norm(torch.arange(8.0).view(1, 4, 2), 3)
+    tensor([[[0.0000, 0.9998],
+             [1.9990, 2.9974],
+             [3.9944, 4.9897],
+             [5.9922, 6.9871]]])
+    """
+    shape = _np.shape(_data(input))
+    sq = input * input
+    padded = _bnp.pad(sq, [(0, 0), (size // 2, (size - 1) // 2)] + [(0, 0)] * (len(shape) - 2))
+    window = _bnp.stack([padded[:, i:i + shape[1]] for i in range(size)], axis=0)
+    div = (k + alpha * _bnp.mean(window, axis=0)) ** beta
+    return input / div
+
+
+def alpha_dropout(input, p=0.5, training=False, inplace=False):
+    """Dropout that keeps SELU's self-normalising mean and variance (identity in eval).
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.functional.alpha_dropout(torch.ones(3), 0.5, training=False)
+    tensor([1., 1., 1.])
+    """
+    if not training or p == 0.0:
+        return input
+    from ... import random as _random
+    alpha_p = -1.7580993408473766  # -scale * alpha of SELU
+    keep = _random.default_generator().random(_np.shape(_data(input))) >= p
+    a = (p * alpha_p ** 2 * (1 - p) + (1 - p)) ** -0.5
+    b = -a * alpha_p * p
+    dt = _np.asarray(_data(input)).dtype
+    return _bnp.where(keep, input, _np.asarray(alpha_p, dtype=dt)) * dt.type(a) + dt.type(b)
+
+
+def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
+    """A sample of the Gumbel-softmax distribution (straight-through one-hot with ``hard=True``); the noise
+    comes from backchain's generator.
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.functional.gumbel_softmax(torch.zeros(2, 3), hard=True).sum(1)
+    tensor([1., 1.])
+    """
+    from ... import random as _random
+    dt = _np.asarray(_data(logits)).dtype
+    gumbels = -_np.log(_random.default_generator().exponential(size=_np.shape(_data(logits)))).astype(dt)
+    y = _F.softmax((logits + gumbels) / tau, dim)
+    if not hard:
+        return y
+    idx = _np.argmax(_np.asarray(_data(y)), axis=dim)
+    one_hot = (_np.arange(_np.shape(_data(y))[dim]) == _np.expand_dims(idx, -1)).astype(dt)
+    if dim not in (-1, len(_np.shape(_data(y))) - 1):
+        one_hot = _np.moveaxis(one_hot, -1, dim)
+    return y + (one_hot - _np.asarray(_data(y)))  # the one-hot value, the soft sample's gradient
+
+
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """``softmax(-input, dim)``."""
     return _F.softmax(-input, dim, dtype=dtype)
