@@ -4,13 +4,20 @@ O(N) parameters and O(N log N) time per vector: ``a`` and ``d`` are diagonals
 and the orthonormal DCT-II is applied by ``scipy.fft`` (the rule's VJP applies
 DCTs too, never a dense N x N matrix; see ``backchain._rules.dct``).
 """
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 import backchain.numpy as bnp
 from .. import functional as F
 from .. import init
 from ..module import Module, ModuleList, Parameter
 from ...random import _gen
+from ..._core.tensor import Tensor
 
 
 class ACDC(Module):
@@ -26,7 +33,8 @@ class ACDC(Module):
     True
     """
 
-    def __init__(self, features, bias=True, init_std=1e-2, dtype=None, generator=None):
+    def __init__(self, features: int, bias: bool = True, init_std: float = 1e-2, dtype: DTypeLike | None = None,
+                 generator: np.random.Generator | None = None) -> None:
         super().__init__()
         self.features, self.init_std = int(features), float(init_std)
         dt = np.float32 if dtype is None else np.dtype(dtype)
@@ -44,10 +52,10 @@ class ACDC(Module):
         if self.bias is not None:
             init.zeros_(self.bias)
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.acdc(input, self.a, self.d, self.bias)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"{self.features}, bias={self.bias is not None}"
 
 
@@ -65,8 +73,9 @@ class ACDCStack(Module):
     ((2, 16), 4)
     """
 
-    def __init__(self, features, depth, permute=True, activation=None, bias=True, init_std=1e-2, dtype=None,
-                 generator=None):
+    def __init__(self, features: int, depth: int, permute: bool = True, activation: Callable[[Any], Any] | None = None,
+                 bias: bool = True, init_std: float = 1e-2, dtype: DTypeLike | None = None,
+                 generator: np.random.Generator | None = None) -> None:
         super().__init__()
         if int(depth) < 1:
             raise ValueError(f"ACDCStack: depth must be at least 1, got {depth}")
@@ -79,7 +88,7 @@ class ACDCStack(Module):
             for k in range(self.depth - 1):
                 self.register_buffer(f"perm_{k}", rng.permutation(self.features).astype(np.int64))
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         x = input
         for k, layer in enumerate(self.layers):
             x = layer(x)
@@ -90,5 +99,5 @@ class ACDCStack(Module):
                     x = bnp.take(x, getattr(self, f"perm_{k}").data, axis=-1)
         return x
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"{self.features}, depth={self.depth}, permute={self.permute}"

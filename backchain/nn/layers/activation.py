@@ -5,10 +5,16 @@ the activation primitives, whose derivative at the kink is the documented
 convention (relu'(0) = 0, leaky_relu'(0) = negative_slope, 0 at the hardtanh
 and relu6 boundaries).
 """
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from .. import functional as F
 from ..module import Module, Parameter
+from ..._core.tensor import Tensor
 
 
 class ReLU(Module):
@@ -19,14 +25,14 @@ class ReLU(Module):
     array([0., 2.])
     """
 
-    def __init__(self, inplace=False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.relu(input)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return "inplace=True" if self.inplace else ""
 
 
@@ -41,14 +47,14 @@ class LeakyReLU(Module):
     [-0.2, 0.0, 3.0]
     """
 
-    def __init__(self, negative_slope=0.01, inplace=False):
+    def __init__(self, negative_slope: float = 0.01, inplace: bool = False) -> None:
         super().__init__()
         self.negative_slope, self.inplace = negative_slope, inplace
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.leaky_relu(input, self.negative_slope)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"negative_slope={self.negative_slope}" + (", inplace=True" if self.inplace else "")
 
 
@@ -60,7 +66,8 @@ class PReLU(Module):
     ['weight']
     """
 
-    def __init__(self, num_parameters=1, init=0.25, device=None, dtype=None):
+    def __init__(self, num_parameters: int = 1, init: float = 0.25, device: object = None,
+                 dtype: DTypeLike | None = None) -> None:
         super().__init__()
         self.num_parameters = num_parameters
         self.init = init
@@ -69,10 +76,10 @@ class PReLU(Module):
     def reset_parameters(self):
         self.weight.data[...] = self.init
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.prelu(input, self.weight)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"num_parameters={self.num_parameters}"
 
 
@@ -87,14 +94,14 @@ class ELU(Module):
     [-0.6321, 0.0, 2.0]
     """
 
-    def __init__(self, alpha=1.0, inplace=False):
+    def __init__(self, alpha: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         self.alpha, self.inplace = alpha, inplace
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.elu(input, self.alpha)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"alpha={self.alpha}"
 
 
@@ -109,7 +116,7 @@ class CELU(ELU):
     [-0.7869, 0.0, 1.0]
     """
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.celu(input, self.alpha)
 
 
@@ -124,11 +131,11 @@ class SELU(Module):
     [-1.1113, 0.0, 1.0507]
     """
 
-    def __init__(self, inplace=False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.selu(input)
 
 
@@ -143,16 +150,16 @@ class GELU(Module):
     [-0.1587, 0.0, 0.8413]
     """
 
-    def __init__(self, approximate="none"):
+    def __init__(self, approximate: str = "none") -> None:
         super().__init__()
         if approximate not in ("none", "tanh"):
             raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.gelu(input, approximate=self.approximate)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"approximate={self.approximate!r}"
 
 
@@ -166,7 +173,7 @@ class SiLU(Module):
     ['beta']
     """
 
-    def __init__(self, inplace=False, beta=1.0, trainable_beta=False):
+    def __init__(self, inplace: bool = False, beta: float = 1.0, trainable_beta: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
         if trainable_beta:
@@ -174,12 +181,12 @@ class SiLU(Module):
         else:
             self.beta_value = float(beta)
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         if "beta" in self._parameters:
             return F.silu(input, beta=self.beta)
         return F.silu(input, beta=None if self.beta_value == 1.0 else self.beta_value)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         if "beta" in self._parameters:
             return "trainable_beta=True"
         return "" if self.beta_value == 1.0 else f"beta={self.beta_value}"
@@ -199,10 +206,10 @@ class Mish(Module):
     [-0.3034, 0.0, 0.8651]
     """
 
-    def __init__(self, inplace=False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.mish(input)
 
 
@@ -217,14 +224,14 @@ class Softplus(Module):
     [0.3133, 0.6931, 1.3133]
     """
 
-    def __init__(self, beta=1.0, threshold=20.0):
+    def __init__(self, beta: float = 1.0, threshold: float = 20.0) -> None:
         super().__init__()
         self.beta, self.threshold = beta, threshold
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.softplus(input, self.beta, self.threshold)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"beta={self.beta}, threshold={self.threshold}"
 
 
@@ -239,7 +246,7 @@ class Softsign(Module):
     [-0.75, 0.0, 0.5]
     """
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.softsign(input)
 
 
@@ -254,7 +261,7 @@ class Tanh(Module):
     [-0.7616, 0.0, 0.7616]
     """
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.tanh(input)
 
 
@@ -269,7 +276,7 @@ class Sigmoid(Module):
     [0.2689, 0.5, 0.7311]
     """
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.sigmoid(input)
 
 
@@ -284,7 +291,7 @@ class LogSigmoid(Module):
     [-1.3133, -0.6931, -0.3133]
     """
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.logsigmoid(input)
 
 
@@ -299,16 +306,16 @@ class Hardtanh(Module):
     [-1.0, 0.5, 1.0]
     """
 
-    def __init__(self, min_val=-1.0, max_val=1.0, inplace=False):
+    def __init__(self, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> None:
         super().__init__()
         if max_val <= min_val:
             raise ValueError(f"Hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})")
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.hardtanh(input, self.min_val, self.max_val)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"min_val={self.min_val}, max_val={self.max_val}"
 
 
@@ -323,11 +330,11 @@ class ReLU6(Module):
     [0.0, 3.0, 6.0]
     """
 
-    def __init__(self, inplace=False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.relu6(input)
 
 
@@ -342,10 +349,10 @@ class Hardsigmoid(Module):
     [0.0, 0.5, 0.75, 1.0]
     """
 
-    def __init__(self, inplace=False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.hardsigmoid(input)
 
 
@@ -360,10 +367,10 @@ class Hardswish(Module):
     [-0.375, 0.0, 1.125, 4.0]
     """
 
-    def __init__(self, inplace=False):
+    def __init__(self, inplace: bool = False) -> None:
         super().__init__()
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.hardswish(input)
 
 
@@ -381,14 +388,14 @@ class Softmax(Module):
     1.0
     """
 
-    def __init__(self, dim=None):
+    def __init__(self, dim: int | None = None) -> None:
         super().__init__()
         self.dim = dim
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.softmax(input, self.dim)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"dim={self.dim}"
 
 
@@ -404,7 +411,7 @@ class LogSoftmax(Softmax):
     [[-0.6931, -0.6931]]
     """
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.log_softmax(input, self.dim)
 
 

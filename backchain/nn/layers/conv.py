@@ -1,11 +1,17 @@
 """Convolution layers: Conv1d/2d/3d and ConvTranspose1d/2d/3d (PyTorch parameters, names and init)."""
+from __future__ import annotations
+
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from .. import functional as F
 from .. import init
 from ..module import Module, Parameter
+from ..._core.tensor import Tensor
 
 
 def _ntuple(v, n, name, cls):
@@ -21,8 +27,10 @@ class _ConvNd(Module):
     _nd = 2
     _transposed = False
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
-                 padding_mode, output_padding, dtype, generator):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, ...],
+                 stride: int | tuple[int, ...], padding: int | tuple[int, ...] | str, dilation: int | tuple[int, ...],
+                 groups: int, bias: bool, padding_mode: str, output_padding: int | tuple[int, ...],
+                 dtype: DTypeLike | None, generator: np.random.Generator | None) -> None:
         super().__init__()
         cls = type(self).__name__
         nd = self._nd
@@ -69,7 +77,7 @@ class _ConvNd(Module):
                 bound = 1 / math.sqrt(fan_in)
                 init.uniform_(self.bias, -bound, bound, generator=generator)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
         if self.padding != (0,) * self._nd:
             s += f", padding={self.padding!r}" if isinstance(self.padding, str) else f", padding={self.padding}"
@@ -89,12 +97,15 @@ class _ConvNd(Module):
 class _Conv(_ConvNd):
     _fn = None
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, dilation=1, groups=1,
-                 bias=True, padding_mode="zeros", device=None, dtype=None, generator=None):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, ...],
+                 stride: int | tuple[int, ...] = 1, padding: int | tuple[int, ...] | str = 0,
+                 dilation: int | tuple[int, ...] = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 device: object = None, dtype: DTypeLike | None = None, generator: np.random.Generator | None = None
+                 ) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, 0, dtype, generator)
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return type(self)._fn(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
                               padding_mode=self.padding_mode)
 
@@ -149,8 +160,11 @@ class _ConvTranspose(_ConvNd):
     _transposed = True
     _fn = None
 
-    def __init__(self, in_channels, out_channels, kernel_size, stride=1, padding=0, output_padding=0, groups=1,
-                 bias=True, dilation=1, padding_mode="zeros", device=None, dtype=None, generator=None):
+    def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, ...],
+                 stride: int | tuple[int, ...] = 1, padding: int | tuple[int, ...] | str = 0,
+                 output_padding: int | tuple[int, ...] = 0, groups: int = 1, bias: bool = True,
+                 dilation: int | tuple[int, ...] = 1, padding_mode: str = "zeros", device: object = None,
+                 dtype: DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, output_padding, dtype, generator)
 
@@ -171,7 +185,7 @@ class _ConvTranspose(_ConvNd):
             out.append(extra)
         return tuple(out)
 
-    def forward(self, input, output_size=None):
+    def forward(self, input: ArrayLike | Tensor, output_size: Sequence[int] | None = None) -> Any:
         return type(self)._fn(input, self.weight, self.bias, self.stride, self.padding,
                               self._output_padding(input, output_size), self.groups, self.dilation)
 

@@ -1,6 +1,13 @@
 """Dropout."""
+from __future__ import annotations
+
+from typing import Any
+
+from numpy.typing import ArrayLike
+
 from .. import functional as F
 from ..module import Module
+from ..._core.tensor import Tensor
 
 
 class Dropout(Module):
@@ -18,14 +25,14 @@ class Dropout(Module):
     array([1., 1.])
     """
 
-    def __init__(self, p=0.5, inplace=False, generator=None):
+    def __init__(self, p: float = 0.5, inplace: bool = False, generator: np.random.Generator | None = None) -> None:
         super().__init__()
         if not 0.0 <= p <= 1.0:
             raise ValueError(f"Dropout: probability has to be between 0 and 1, but got {p}")
         self.p, self.inplace, self.generator = p, inplace, generator
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.dropout(input, self.p, self.training, generator=self.generator)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"p={self.p}, inplace={self.inplace}"

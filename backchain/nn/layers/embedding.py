@@ -1,9 +1,15 @@
 """Embedding: a lookup table of vectors."""
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from .. import functional as F
 from .. import init
 from ..module import Module, Parameter
+from ..._core.tensor import Tensor
 
 
 class Embedding(Module):
@@ -18,9 +24,11 @@ class Embedding(Module):
     (1, 3, 3)
     """
 
-    def __init__(self, num_embeddings, embedding_dim, padding_idx=None, max_norm=None, norm_type=2.0,
-                 scale_grad_by_freq=False, sparse=False, _weight=None, _freeze=False, device=None, dtype=None,
-                 generator=None):
+    def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
+                 max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                 sparse: bool = False, _weight: ArrayLike | Tensor | None = None, _freeze: bool = False,
+                 device: object = None, dtype: DTypeLike | None = None,
+                 generator: np.random.Generator | None = None) -> None:
         super().__init__()
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
         if self.num_embeddings < 0 or self.embedding_dim < 0:
@@ -60,11 +68,11 @@ class Embedding(Module):
         return cls(e.shape[0], e.shape[1], padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
                    _weight=e, _freeze=freeze)
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
                            self.scale_grad_by_freq, self.sparse)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = f"{self.num_embeddings}, {self.embedding_dim}"
         if self.padding_idx is not None:
             s += f", padding_idx={self.padding_idx}"

@@ -1,11 +1,16 @@
 """Linear layers: Identity, Linear, Bilinear, and the Keras-style Dense (Linear + a named activation)."""
+from __future__ import annotations
+
 import math
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 from .. import functional as F
 from .. import init
 from ..module import Module, Parameter
+from ..._core.tensor import Tensor
 
 
 def _empty(shape, dtype):
@@ -21,10 +26,10 @@ class Identity(Module):
     3.0
     """
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__()
 
-    def forward(self, input):
+    def forward(self, input: Any) -> Any:
         return input
 
 
@@ -44,7 +49,8 @@ class Linear(Module):
     Linear(in_features=3, out_features=2, bias=True)
     """
 
-    def __init__(self, in_features, out_features, bias=True, device=None, dtype=None, generator=None):
+    def __init__(self, in_features: int, out_features: int, bias: bool = True, device: object = None,
+                 dtype: DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
         super().__init__()
         self.in_features = int(in_features)
         self.out_features = int(out_features)
@@ -64,10 +70,10 @@ class Linear(Module):
             bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
             init.uniform_(self.bias, -bound, bound, generator=generator)
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.linear(input, self.weight, self.bias)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
@@ -79,8 +85,9 @@ class Bilinear(Module):
     (5, 4)
     """
 
-    def __init__(self, in1_features, in2_features, out_features, bias=True, device=None, dtype=None,
-                 generator=None):
+    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
+                 device: object = None, dtype: DTypeLike | None = None, generator: np.random.Generator | None = None
+                 ) -> None:
         super().__init__()
         self.in1_features, self.in2_features, self.out_features = int(in1_features), int(in2_features), int(out_features)
         self.weight = Parameter(_empty((self.out_features, self.in1_features, self.in2_features), dtype))
@@ -96,10 +103,10 @@ class Bilinear(Module):
         if self.bias is not None:
             init.uniform_(self.bias, -bound, bound, generator=generator)
 
-    def forward(self, input1, input2):
+    def forward(self, input1: ArrayLike | Tensor, input2: ArrayLike | Tensor) -> Any:
         return F.bilinear(input1, input2, self.weight, self.bias)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
                 f"out_features={self.out_features}, bias={self.bias is not None}")
 
@@ -121,7 +128,9 @@ class Dense(Linear):
     )
     """
 
-    def __init__(self, in_features, out_features, activation="relu", bias=True, dtype=None, generator=None):
+    def __init__(self, in_features: int, out_features: int, activation: str | Module | None = "relu",
+                 bias: bool = True, dtype: DTypeLike | None = None,
+                 generator: np.random.Generator | None = None) -> None:
         from . import activation as A
 
         if activation is None or isinstance(activation, str) and activation in ("linear", "identity", "none"):
@@ -139,6 +148,6 @@ class Dense(Linear):
         super().__init__(in_features, out_features, bias=bias, dtype=dtype, generator=generator)
         self.activation = act
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return self.activation(F.linear(input, self.weight, self.bias))
 

@@ -3,12 +3,19 @@
 Class weights and ``pos_weight`` are buffers, as in PyTorch (so they appear in
 ``state_dict`` when given).
 """
+from __future__ import annotations
+
+from typing import Any
+
+from numpy.typing import ArrayLike
+
 from .. import functional as F
 from ..module import Module
+from ..._core.tensor import Tensor
 
 
 class _Loss(Module):
-    def __init__(self, size_average=None, reduce=None, reduction="mean"):
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__()
         if size_average is not None or reduce is not None:
             raise ValueError(f"{type(self).__name__}: size_average and reduce are deprecated; use reduction=")
@@ -18,7 +25,8 @@ class _Loss(Module):
 
 
 class _WeightedLoss(_Loss):
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean"):
+    def __init__(self, weight: ArrayLike | Tensor | None = None, size_average: bool | None = None,
+                 reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
 
@@ -31,7 +39,7 @@ class MSELoss(_Loss):
     2.0
     """
 
-    def forward(self, input, target):
+    def forward(self, input: ArrayLike | Tensor, target: ArrayLike | Tensor) -> Any:
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
@@ -42,12 +50,13 @@ class L1Loss(_Loss):
     --------
     >>> import backchain as bc
     >>> import numpy as np
+from numpy.typing import ArrayLike
     >>> loss = bc.nn.L1Loss()(bc.tensor([1.0, 2.0, 3.0]), bc.tensor([1.0, 0.0, 4.0]))
     >>> float(loss)
     1.0
     """
 
-    def forward(self, input, target):
+    def forward(self, input: ArrayLike | Tensor, target: ArrayLike | Tensor) -> Any:
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
@@ -63,11 +72,12 @@ class SmoothL1Loss(_Loss):
     1.3125
     """
 
-    def __init__(self, size_average=None, reduce=None, reduction="mean", beta=1.0):
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
+                 beta: float = 1.0) -> None:
         super().__init__(size_average, reduce, reduction)
         self.beta = beta
 
-    def forward(self, input, target):
+    def forward(self, input: ArrayLike | Tensor, target: ArrayLike | Tensor) -> Any:
         return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
@@ -83,11 +93,11 @@ class HuberLoss(_Loss):
     1.3125
     """
 
-    def __init__(self, reduction="mean", delta=1.0):
+    def __init__(self, reduction: str = "mean", delta: float = 1.0) -> None:
         super().__init__(reduction=reduction)
         self.delta = delta
 
-    def forward(self, input, target):
+    def forward(self, input: ArrayLike | Tensor, target: ArrayLike | Tensor) -> Any:
         return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
@@ -104,11 +114,12 @@ class NLLLoss(_WeightedLoss):
     0.4581
     """
 
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean"):
+    def __init__(self, weight: ArrayLike | Tensor | None = None, size_average: bool | None = None,
+                 ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
 
-    def forward(self, input, target):
+    def forward(self, input: ArrayLike | Tensor, target: ArrayLike | Tensor) -> Any:
         return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
 
 
@@ -122,12 +133,13 @@ class CrossEntropyLoss(_WeightedLoss):
     0.693...
     """
 
-    def __init__(self, weight=None, size_average=None, ignore_index=-100, reduce=None, reduction="mean",
-                 label_smoothing=0.0):
+    def __init__(self, weight: ArrayLike | Tensor | None = None, size_average: bool | None = None,
+                 ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
+                 label_smoothing: float = 0.0) -> None:
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
-    def forward(self, input, target):
+    def forward(self, input: ArrayLike | Tensor, target: ArrayLike | Tensor) -> Any:
         return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
 
@@ -144,7 +156,7 @@ class BCELoss(_WeightedLoss):
     0.2231
     """
 
-    def forward(self, input, target):
+    def forward(self, input: ArrayLike | Tensor, target: ArrayLike | Tensor) -> Any:
         return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
@@ -160,12 +172,14 @@ class BCEWithLogitsLoss(_Loss):
     0.6931
     """
 
-    def __init__(self, weight=None, size_average=None, reduce=None, reduction="mean", pos_weight=None):
+    def __init__(self, weight: ArrayLike | Tensor | None = None, size_average: bool | None = None,
+                 reduce: bool | None = None, reduction: str = "mean", pos_weight: ArrayLike | Tensor | None = None
+                 ) -> None:
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
 
-    def forward(self, input, target):
+    def forward(self, input: ArrayLike | Tensor, target: ArrayLike | Tensor) -> Any:
         return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
                                                   pos_weight=self.pos_weight)
 
@@ -183,11 +197,12 @@ class KLDivLoss(_Loss):
     0.1438
     """
 
-    def __init__(self, size_average=None, reduce=None, reduction="mean", log_target=False):
+    def __init__(self, size_average: bool | None = None, reduce: bool | None = None, reduction: str = "mean",
+                 log_target: bool = False) -> None:
         super().__init__(size_average, reduce, reduction)
         self.log_target = log_target
 
-    def forward(self, input, target):
+    def forward(self, input: ArrayLike | Tensor, target: ArrayLike | Tensor) -> Any:
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
@@ -203,12 +218,12 @@ class CosineSimilarity(Module):
     [0.0, 1.0]
     """
 
-    def __init__(self, dim=1, eps=1e-8):
+    def __init__(self, dim: int = 1, eps: float = 1e-8) -> None:
         super().__init__()
         self.dim, self.eps = dim, eps
 
-    def forward(self, x1, x2):
+    def forward(self, x1: ArrayLike | Tensor, x2: ArrayLike | Tensor) -> Any:
         return F.cosine_similarity(x1, x2, self.dim, self.eps)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"dim={self.dim}, eps={self.eps}"

@@ -1,22 +1,32 @@
 """Pooling layers: max, average, adaptive and unpooling (PyTorch names and arguments; no parameters)."""
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from numpy.typing import ArrayLike
+
 from .. import functional as F
 from ..module import Module
+from ..._core.tensor import Tensor
 
 
 class _MaxPoolNd(Module):
     _fn = None
 
-    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+    def __init__(self, kernel_size: int | tuple[int, ...], stride: int | tuple[int, ...] | None = None,
+                 padding: int | tuple[int, ...] = 0, dilation: int | tuple[int, ...] = 1,
+                 return_indices: bool = False, ceil_mode: bool = False) -> None:
         super().__init__()
         self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return type(self)._fn(input, self.kernel_size, self.stride, self.padding, self.dilation,
                               ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return (f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}, "
                 f"dilation={self.dilation}, ceil_mode={self.ceil_mode}")
 
@@ -47,14 +57,15 @@ class MaxPool2d(_MaxPoolNd):
 
 
 class _AvgPoolNd(Module):
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
-                 divisor_override=None):
+    def __init__(self, kernel_size: int | tuple[int, ...], stride: int | tuple[int, ...] | None = None,
+                 padding: int | tuple[int, ...] = 0, ceil_mode: bool = False, count_include_pad: bool = True,
+                 divisor_override: int | None = None) -> None:
         super().__init__()
         self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
         self.padding, self.ceil_mode, self.count_include_pad = padding, ceil_mode, count_include_pad
         self.divisor_override = divisor_override
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 
@@ -66,10 +77,12 @@ class AvgPool1d(_AvgPoolNd):
     [[[2.0, 1.0]]]
     """
 
-    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+    def __init__(self, kernel_size: int | tuple[int, ...], stride: int | tuple[int, ...] | None = None,
+                 padding: int | tuple[int, ...] = 0, ceil_mode: bool = False, count_include_pad: bool = True
+                 ) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad)
 
@@ -82,17 +95,17 @@ class AvgPool2d(_AvgPoolNd):
     [[[[2.5, 4.5], [10.5, 12.5]]]]
     """
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
 
 
 class _AdaptivePool(Module):
-    def __init__(self, output_size):
+    def __init__(self, output_size: int | tuple[int | None, ...]) -> None:
         super().__init__()
         self.output_size = output_size
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"output_size={self.output_size}"
 
 
@@ -104,7 +117,7 @@ class AdaptiveAvgPool1d(_AdaptivePool):
     [[[2.0]]]
     """
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.adaptive_avg_pool1d(input, self.output_size)
 
 
@@ -116,7 +129,7 @@ class AdaptiveAvgPool2d(_AdaptivePool):
     (2, 3, 1, 1)
     """
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.adaptive_avg_pool2d(input, self.output_size)
 
 
@@ -128,11 +141,11 @@ class AdaptiveMaxPool1d(_AdaptivePool):
     [[[3.0]]]
     """
 
-    def __init__(self, output_size, return_indices=False):
+    def __init__(self, output_size: int | tuple[int | None, ...], return_indices: bool = False) -> None:
         super().__init__(output_size)
         self.return_indices = return_indices
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
@@ -144,26 +157,28 @@ class AdaptiveMaxPool2d(_AdaptivePool):
     [[[[5.0]]]]
     """
 
-    def __init__(self, output_size, return_indices=False):
+    def __init__(self, output_size: int | tuple[int | None, ...], return_indices: bool = False) -> None:
         super().__init__(output_size)
         self.return_indices = return_indices
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
 class _MaxUnpool(Module):
     _fn = None
 
-    def __init__(self, kernel_size, stride=None, padding=0):
+    def __init__(self, kernel_size: int | tuple[int, ...], stride: int | tuple[int, ...] | None = None,
+                 padding: int | tuple[int, ...] = 0) -> None:
         super().__init__()
         self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
         self.padding = padding
 
-    def forward(self, input, indices, output_size=None):
+    def forward(self, input: ArrayLike | Tensor, indices: ArrayLike | Tensor, output_size: Sequence[int] | None = None
+                ) -> Any:
         return type(self)._fn(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"kernel_size={self.kernel_size}, stride={self.stride}, padding={self.padding}"
 
 

@@ -18,9 +18,14 @@ fine). Sequences of different lengths: pass ``lengths=`` or a
 :class:`~backchain.nn.utils.rnn.PackedSequence` (see ``backchain.nn.utils.rnn``); past a
 sequence's end the state carries over and the output is 0.
 """
+from __future__ import annotations
+
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 import backchain.numpy as bnp
 from .. import functional as F
@@ -109,8 +114,10 @@ class RNNBase(Module):
     ((5, 2, 4), (2, 2, 4))
     """
 
-    def __init__(self, mode, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, proj_size=0, device=None, dtype=None, generator=None):
+    def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 device: object = None, dtype: DTypeLike | None = None, generator: np.random.Generator | None = None
+                 ) -> None:
         super().__init__()
         cls = type(self).__name__
         if not 0 <= dropout <= 1:
@@ -159,7 +166,8 @@ class RNNBase(Module):
         dirs = 2 if self.bidirectional else 1
         return dirs * self.num_layers, self.proj_size or self.hidden_size, self.hidden_size
 
-    def forward(self, input, hx=None, lengths=None):
+    def forward(self, input: ArrayLike | Tensor, hx: ArrayLike | Tensor | None = None,
+                lengths: Sequence[int] | None = None) -> Any:
         """Run the sequence; returns ``(output, h_n)`` (RNN, GRU) or ``(output, (h_n, c_n))`` (LSTM).
 
         Parameters
@@ -245,7 +253,7 @@ class RNNBase(Module):
                 raise ValueError(f"{cls}: {name} of shape {np.shape(_data(v))}; expected {(layers_dirs, n, size)}")
         return h0, c0
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = f"{self.input_size}, {self.hidden_size}"
         if self.proj_size:
             s += f", proj_size={self.proj_size}"
@@ -275,8 +283,10 @@ class RNN(RNNBase):
     ((5, 7, 4), (2, 5, 4))
     """
 
-    def __init__(self, input_size, hidden_size, num_layers=1, nonlinearity="tanh", bias=True, batch_first=False,
-                 dropout=0.0, bidirectional=False, device=None, dtype=None, generator=None):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
+                 bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
+                 device: object = None, dtype: DTypeLike | None = None, generator: np.random.Generator | None = None
+                 ) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.__dict__["nonlinearity"] = nonlinearity
@@ -300,8 +310,10 @@ class LSTM(RNNBase):
     ['bias_hh_l0', 'bias_hh_l0_reverse', 'bias_ih_l0']
     """
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, proj_size=0, device=None, dtype=None, generator=None):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
+                 device: object = None, dtype: DTypeLike | None = None, generator: np.random.Generator | None = None
+                 ) -> None:
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          proj_size, dtype=dtype, generator=generator)
 
@@ -317,8 +329,9 @@ class GRU(RNNBase):
     ((6, 2, 4), (1, 2, 4), 0.0)
     """
 
-    def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
-                 bidirectional=False, device=None, dtype=None, generator=None):
+    def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
+                 batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, device: object = None,
+                 dtype: DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          dtype=dtype, generator=generator)
 
@@ -344,7 +357,8 @@ class RNNCellBase(Module):
 
     _gates = 1
 
-    def __init__(self, input_size, hidden_size, bias=True, dtype=None, generator=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype: DTypeLike | None = None,
+                 generator: np.random.Generator | None = None) -> None:
         super().__init__()
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bias
         gate = self._gates * self.hidden_size
@@ -381,7 +395,7 @@ class RNNCellBase(Module):
             hx = tuple(bnp.expand_dims(h, 0) for h in hx) if self._gates == 4 else bnp.expand_dims(hx, 0)
         return input, hx, unbatched
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"{self.input_size}, {self.hidden_size}" + ("" if self.bias else ", bias=False")
 
 
@@ -393,14 +407,15 @@ class RNNCell(RNNCellBase):
     (2, 4)
     """
 
-    def __init__(self, input_size, hidden_size, bias=True, nonlinearity="tanh", device=None, dtype=None,
-                 generator=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
+                 device: object = None, dtype: DTypeLike | None = None, generator: np.random.Generator | None = None
+                 ) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.__dict__["nonlinearity"] = nonlinearity
         super().__init__(input_size, hidden_size, bias, dtype, generator)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: ArrayLike | Tensor, hx: ArrayLike | Tensor | None = None) -> Any:
         input, hx, unbatched = self._prepare(input, hx)
         pre = F.linear(input, self.weight_ih, self.bias_ih) + F.linear(hx, self.weight_hh, self.bias_hh)
         h = bnp.tanh(pre) if self.nonlinearity == "tanh" else F.relu(pre)
@@ -418,10 +433,11 @@ class LSTMCell(RNNCellBase):
 
     _gates = 4
 
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None, generator=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: object = None,
+                 dtype: DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
         super().__init__(input_size, hidden_size, bias, dtype, generator)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: ArrayLike | Tensor, hx: ArrayLike | Tensor | None = None) -> Any:
         input, (h, c), unbatched = self._prepare(input, hx)
         gates = F.linear(input, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)
         h, c = lstm_cell(gates, c)
@@ -438,10 +454,11 @@ class GRUCell(RNNCellBase):
 
     _gates = 3
 
-    def __init__(self, input_size, hidden_size, bias=True, device=None, dtype=None, generator=None):
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: object = None,
+                 dtype: DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
         super().__init__(input_size, hidden_size, bias, dtype, generator)
 
-    def forward(self, input, hx=None):
+    def forward(self, input: ArrayLike | Tensor, hx: ArrayLike | Tensor | None = None) -> Any:
         input, h, unbatched = self._prepare(input, hx)
         h = gru_cell(F.linear(input, self.weight_ih, self.bias_ih), F.linear(h, self.weight_hh, self.bias_hh), h)
         return h[0] if unbatched else h

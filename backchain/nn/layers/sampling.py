@@ -1,6 +1,13 @@
 """Resampling and padding layers: Upsample, PixelShuffle, PixelUnshuffle, ChannelShuffle, the Pad family."""
+from __future__ import annotations
+
+from typing import Any
+
+from numpy.typing import ArrayLike
+
 from .. import functional as F
 from ..module import Module
+from ..._core.tensor import Tensor
 
 
 class Upsample(Module):
@@ -14,17 +21,18 @@ class Upsample(Module):
     (1, 1, 4, 6)
     """
 
-    def __init__(self, size=None, scale_factor=None, mode="nearest", align_corners=None,
-                 recompute_scale_factor=None):
+    def __init__(self, size: int | tuple[int, ...] | None = None,
+                 scale_factor: float | tuple[float, ...] | None = None, mode: str = "nearest",
+                 align_corners: bool | None = None, recompute_scale_factor: bool | None = None) -> None:
         super().__init__()
         self.size, self.scale_factor, self.mode = size, scale_factor, mode
         self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
                              recompute_scale_factor=self.recompute_scale_factor)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         what = f"size={self.size}" if self.size is not None else f"scale_factor={self.scale_factor}"
         return f"{what}, mode='{self.mode}'"
 
@@ -37,14 +45,14 @@ class PixelShuffle(Module):
     (1, 2, 6, 6)
     """
 
-    def __init__(self, upscale_factor):
+    def __init__(self, upscale_factor: int) -> None:
         super().__init__()
         self.upscale_factor = int(upscale_factor)
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.pixel_shuffle(input, self.upscale_factor)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"upscale_factor={self.upscale_factor}"
 
 
@@ -56,14 +64,14 @@ class PixelUnshuffle(Module):
     (1, 8, 3, 3)
     """
 
-    def __init__(self, downscale_factor):
+    def __init__(self, downscale_factor: int) -> None:
         super().__init__()
         self.downscale_factor = int(downscale_factor)
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.pixel_unshuffle(input, self.downscale_factor)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"downscale_factor={self.downscale_factor}"
 
 
@@ -75,14 +83,14 @@ class ChannelShuffle(Module):
     [0.0, 2.0, 1.0, 3.0]
     """
 
-    def __init__(self, groups):
+    def __init__(self, groups: int) -> None:
         super().__init__()
         self.groups = int(groups)
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.channel_shuffle(input, self.groups)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"groups={self.groups}"
 
 
@@ -90,17 +98,17 @@ class _PadNd(Module):
     _nd = 2
     _mode = "constant"
 
-    def __init__(self, padding):
+    def __init__(self, padding: int | tuple[int, ...]) -> None:
         super().__init__()
         self.padding = (int(padding),) * (2 * self._nd) if isinstance(padding, int) else tuple(padding)
         if len(self.padding) != 2 * self._nd:
             raise ValueError(f"{type(self).__name__}: padding must be an int or a {2 * self._nd}-tuple "
                              f"(left, right{', top, bottom' if self._nd > 1 else ''}), got {padding}")
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.pad(input, self.padding, mode=self._mode)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"{self.padding}"
 
 
@@ -132,14 +140,14 @@ class ConstantPad2d(_PadNd):
     [3.0, 3.0, 3.0]
     """
 
-    def __init__(self, padding, value):
+    def __init__(self, padding: int | tuple[int, ...], value: float) -> None:
         super().__init__(padding)
         self.value = float(value)
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         return F.pad(input, self.padding, mode="constant", value=self.value)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"padding={self.padding}, value={self.value}"
 
 

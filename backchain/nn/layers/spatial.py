@@ -1,5 +1,10 @@
 """The spatial transformer (Jaderberg et al., 2015): a localisation network, ``affine_grid`` and ``grid_sample``."""
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike
 
 import backchain.numpy as bnp
 from .. import functional as F
@@ -27,7 +32,8 @@ class SpatialTransformer(Module):
     True
     """
 
-    def __init__(self, localization, output_size=None, align_corners=False, mode="bilinear", padding_mode="zeros"):
+    def __init__(self, localization: Module, output_size: int | tuple[int | None, ...] = None,
+                 align_corners: bool = False, mode: str = "bilinear", padding_mode: str = "zeros") -> None:
         super().__init__()
         if not isinstance(localization, Module):
             raise TypeError(f"SpatialTransformer: localization must be a Module, got {type(localization).__name__}")
@@ -52,7 +58,7 @@ class SpatialTransformer(Module):
         n = np.shape(input.data if isinstance(input, Tensor) else input)[0]
         return bnp.reshape(self.localization(input), (n, 2, 3))
 
-    def forward(self, input):
+    def forward(self, input: ArrayLike | Tensor) -> Any:
         shape = np.shape(input.data if isinstance(input, Tensor) else input)
         if len(shape) != 4:
             raise ValueError(f"SpatialTransformer: expected input (N, C, H, W), got shape {shape}")
@@ -61,5 +67,5 @@ class SpatialTransformer(Module):
         return F.grid_sample(input, grid, mode=self.mode, padding_mode=self.padding_mode,
                              align_corners=self.align_corners)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"output_size={self.output_size}, mode={self.mode}, padding_mode={self.padding_mode}"
