@@ -6,9 +6,14 @@ Parameter names, shapes and default initialisation are PyTorch's
 ``q_proj_weight``, ``k_proj_weight``, ``v_proj_weight`` when ``kdim`` or ``vdim``
 differ from ``embed_dim``), so ``load_state_dict`` takes PyTorch's weights.
 """
+from __future__ import annotations
+
 import copy
+from collections.abc import Callable
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 import backchain.numpy as bnp
 from .. import functional as F
@@ -62,8 +67,10 @@ class MultiheadAttention(Module):
     ['in_proj_weight', 'in_proj_bias', 'out_proj.weight', 'out_proj.bias']
     """
 
-    def __init__(self, embed_dim, num_heads, dropout=0.0, bias=True, add_bias_kv=False, add_zero_attn=False,
-                 kdim=None, vdim=None, batch_first=False, device=None, dtype=None, generator=None):
+    def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
+                 add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
+                 vdim: int | None = None, batch_first: bool = False, device: object = None,
+                 dtype: DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
         super().__init__()
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be a positive multiple of "
@@ -111,8 +118,10 @@ class MultiheadAttention(Module):
             init.xavier_normal_(self.bias_k, generator=generator)
             init.xavier_normal_(self.bias_v, generator=generator)
 
-    def forward(self, query, key, value, key_padding_mask=None, need_weights=True, attn_mask=None,
-                average_attn_weights=True, is_causal=False):
+    def forward(self, query: ArrayLike | Tensor, key: ArrayLike | Tensor, value: ArrayLike | Tensor,
+                key_padding_mask: ArrayLike | Tensor | None = None, need_weights: bool = True,
+                attn_mask: ArrayLike | Tensor | None = None, average_attn_weights: bool = True,
+                is_causal: bool = False) -> Any:
         batched = len(_shape(query)) == 3
         if self.batch_first and batched:
             # the same object stays the same object, so self-attention keeps its single projection
@@ -131,7 +140,7 @@ class MultiheadAttention(Module):
             out = bnp.swapaxes(out, 0, 1)
         return out, weights
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         s = f"embed_dim={self.embed_dim}, num_heads={self.num_heads}"
         if not self._qkv_same_embed_dim:
             s += f", kdim={self.kdim}, vdim={self.vdim}"
@@ -157,8 +166,10 @@ class TransformerEncoderLayer(Module):
     (2, 7, 16)
     """
 
-    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
-                 batch_first=False, norm_first=False, bias=True, device=None, dtype=None, generator=None):
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
+                 activation: str | Callable[[Any], Any] = "relu", layer_norm_eps: float = 1e-5,
+                 batch_first: bool = False, norm_first: bool = False, bias: bool = True, device: object = None,
+                 dtype: DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
         super().__init__()
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
                                             dtype=dtype, generator=generator)
@@ -185,7 +196,8 @@ class TransformerEncoderLayer(Module):
     def _ff_block(self, x):
         return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
-    def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
+    def forward(self, src: ArrayLike | Tensor, src_mask: ArrayLike | Tensor | None = None,
+                src_key_padding_mask: ArrayLike | Tensor | None = None, is_causal: bool = False) -> Any:
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -205,13 +217,15 @@ class TransformerEncoder(Module):
     (3, 5, 8)
     """
 
-    def __init__(self, encoder_layer, num_layers, norm=None, enable_nested_tensor=True, mask_check=True):
+    def __init__(self, encoder_layer: Module, num_layers: int, norm: Module | None = None,
+                 enable_nested_tensor: bool = True, mask_check: bool = True) -> None:
         super().__init__()
         self.layers = ModuleList([copy.deepcopy(encoder_layer) for _ in range(num_layers)])
         self.num_layers = int(num_layers)
         self.norm = norm
 
-    def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
+    def forward(self, src: ArrayLike | Tensor, mask: ArrayLike | Tensor | None = None,
+                src_key_padding_mask: ArrayLike | Tensor | None = None, is_causal: bool | None = None) -> Any:
         x = src
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
@@ -233,8 +247,10 @@ class TransformerDecoderLayer(Module):
     (2, 3, 8)
     """
 
-    def __init__(self, d_model, nhead, dim_feedforward=2048, dropout=0.1, activation="relu", layer_norm_eps=1e-5,
-                 batch_first=False, norm_first=False, bias=True, device=None, dtype=None, generator=None):
+    def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
+                 activation: str | Callable[[Any], Any] = "relu", layer_norm_eps: float = 1e-5,
+                 batch_first: bool = False, norm_first: bool = False, bias: bool = True, device: object = None,
+                 dtype: DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
         super().__init__()
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
                                             dtype=dtype, generator=generator)
@@ -270,8 +286,10 @@ class TransformerDecoderLayer(Module):
     def _ff_block(self, x):
         return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
-    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
-                memory_key_padding_mask=None, tgt_is_causal=False, memory_is_causal=False):
+    def forward(self, tgt: ArrayLike | Tensor, memory: ArrayLike | Tensor, tgt_mask: ArrayLike | Tensor | None = None,
+                memory_mask: ArrayLike | Tensor | None = None, tgt_key_padding_mask: ArrayLike | Tensor | None = None,
+                memory_key_padding_mask: ArrayLike | Tensor | None = None, tgt_is_causal: bool = False,
+                memory_is_causal: bool = False) -> Any:
         x = tgt
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), tgt_mask, tgt_key_padding_mask, tgt_is_causal)
@@ -293,14 +311,16 @@ class TransformerDecoder(Module):
     (3, 4, 8)
     """
 
-    def __init__(self, decoder_layer, num_layers, norm=None):
+    def __init__(self, decoder_layer: Module, num_layers: int, norm: Module | None = None) -> None:
         super().__init__()
         self.layers = ModuleList([copy.deepcopy(decoder_layer) for _ in range(num_layers)])
         self.num_layers = int(num_layers)
         self.norm = norm
 
-    def forward(self, tgt, memory, tgt_mask=None, memory_mask=None, tgt_key_padding_mask=None,
-                memory_key_padding_mask=None, tgt_is_causal=None, memory_is_causal=False):
+    def forward(self, tgt: ArrayLike | Tensor, memory: ArrayLike | Tensor, tgt_mask: ArrayLike | Tensor | None = None,
+                memory_mask: ArrayLike | Tensor | None = None, tgt_key_padding_mask: ArrayLike | Tensor | None = None,
+                memory_key_padding_mask: ArrayLike | Tensor | None = None, tgt_is_causal: bool | None = None,
+                memory_is_causal: bool = False) -> Any:
         x = tgt
         for layer in self.layers:
             x = layer(x, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
@@ -324,9 +344,12 @@ class Transformer(Module):
     (2, 3, 8)
     """
 
-    def __init__(self, d_model=512, nhead=8, num_encoder_layers=6, num_decoder_layers=6, dim_feedforward=2048,
-                 dropout=0.1, activation="relu", custom_encoder=None, custom_decoder=None, layer_norm_eps=1e-5,
-                 batch_first=False, norm_first=False, bias=True, device=None, dtype=None, generator=None):
+    def __init__(self, d_model: int = 512, nhead: int = 8, num_encoder_layers: int = 6, num_decoder_layers: int = 6,
+                 dim_feedforward: int = 2048, dropout: float = 0.1, activation: str | Callable[[Any], Any] = "relu",
+                 custom_encoder: Module | None = None, custom_decoder: Module | None = None,
+                 layer_norm_eps: float = 1e-5, batch_first: bool = False, norm_first: bool = False, bias: bool = True,
+                 device: object = None, dtype: DTypeLike | None = None, generator: np.random.Generator | None = None
+                 ) -> None:
         super().__init__()
         if custom_encoder is not None:
             self.encoder = custom_encoder
@@ -347,9 +370,12 @@ class Transformer(Module):
                 init.xavier_uniform_(p, generator=generator)
         self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
 
-    def forward(self, src, tgt, src_mask=None, tgt_mask=None, memory_mask=None, src_key_padding_mask=None,
-                tgt_key_padding_mask=None, memory_key_padding_mask=None, src_is_causal=None, tgt_is_causal=None,
-                memory_is_causal=False):
+    def forward(self, src: ArrayLike | Tensor, tgt: ArrayLike | Tensor, src_mask: ArrayLike | Tensor | None = None,
+                tgt_mask: ArrayLike | Tensor | None = None, memory_mask: ArrayLike | Tensor | None = None,
+                src_key_padding_mask: ArrayLike | Tensor | None = None,
+                tgt_key_padding_mask: ArrayLike | Tensor | None = None,
+                memory_key_padding_mask: ArrayLike | Tensor | None = None, src_is_causal: bool | None = None,
+                tgt_is_causal: bool | None = None, memory_is_causal: bool = False) -> Any:
         memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask, is_causal=src_is_causal)
         return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
                             tgt_key_padding_mask=tgt_key_padding_mask,
@@ -374,13 +400,14 @@ class SinusoidalPositionalEncoding(Module):
     [0.841, 0.54, 0.01, 1.0]
     """
 
-    def __init__(self, d_model, max_len=5000, batch_first=False, dtype=None):
+    def __init__(self, d_model: int, max_len: int = 5000, batch_first: bool = False, dtype: DTypeLike | None = None
+                 ) -> None:
         super().__init__()
         self.d_model, self.max_len, self.batch_first = int(d_model), int(max_len), batch_first
         self.register_buffer("pe", F.sinusoidal_positional_encoding(max_len, d_model, dtype=_dt(dtype)),
                              persistent=False)
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike | Tensor) -> Any:
         length = _shape(x)[1 if self.batch_first else 0]
         if length > self.max_len:
             raise ValueError(f"SinusoidalPositionalEncoding: sequence of length {length} is longer than "
@@ -388,7 +415,7 @@ class SinusoidalPositionalEncoding(Module):
         pe = self.pe.data[:length]
         return x + (pe[None] if self.batch_first else pe[:, None])
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"d_model={self.d_model}, max_len={self.max_len}"
 
 
@@ -401,12 +428,13 @@ class LearnedPositionalEmbedding(Module):
     (2, 3, 4)
     """
 
-    def __init__(self, max_len, d_model, batch_first=False, dtype=None, generator=None):
+    def __init__(self, max_len: int, d_model: int, batch_first: bool = False, dtype: DTypeLike | None = None,
+                 generator: np.random.Generator | None = None) -> None:
         super().__init__()
         self.batch_first = batch_first
         self.embedding = Embedding(max_len, d_model, dtype=dtype, generator=generator)
 
-    def forward(self, x):
+    def forward(self, x: ArrayLike | Tensor) -> Any:
         length = _shape(x)[1 if self.batch_first else 0]
         if length > self.embedding.num_embeddings:
             raise ValueError(f"LearnedPositionalEmbedding: sequence of length {length} is longer than "
