@@ -511,3 +511,24 @@ def test_dirac_init_matches_torch():
         want = torch.nn.init.dirac_(torch.empty(shape), groups=groups).numpy()
         got = bt.nn.init.dirac_(bt.nn.Parameter(bt.empty(*shape)), groups=groups)
         np.testing.assert_array_equal(got.detach().numpy(), want)
+
+
+
+@pytest.mark.parametrize("mode", ["sum", "mean", "max"])
+def test_embedding_bag_matches_torch(mode):
+    w0 = np.random.default_rng(3).standard_normal((10, 4)).astype(np.float32)
+    out = {}
+    for T in (torch, bt):
+        bag = T.nn.EmbeddingBag(10, 4, mode=mode)
+        bag.load_state_dict({"weight": T.tensor(w0)})
+        text = T.tensor([1, 2, 4, 5, 4, 3, 2, 9])
+        offsets = T.tensor([0, 4, 5])
+        y1 = bag(text, offsets)
+        y2 = bag(T.tensor([[1, 2], [4, 4]]))
+        ((y1 * T.arange(12.0).view(3, 4)).sum() + y2.sum()).backward()
+        extra = []
+        if mode == "sum":
+            extra = [bag(text, offsets, per_sample_weights=T.linspace(0.1, 0.8, 8)).detach().numpy()]
+        out[T] = [y1.detach().numpy(), y2.detach().numpy(), bag.weight.grad.numpy()] + extra
+    for w, g in zip(out[torch], out[bt]):
+        np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)

@@ -322,6 +322,38 @@ class InstanceNorm2d(_InstanceNorm):
     _spatial = 2
 
 
+class EmbeddingBag(Module):
+    """Sums, means or maxima of the embeddings in each bag (``functional.embedding_bag``); ``weight`` is
+    ``(num_embeddings, embedding_dim)``, initialised N(0, 1) as PyTorch's.
+
+    >>> import backchain.torch as torch
+    >>> bag = torch.nn.EmbeddingBag(10, 3, mode="mean")
+    >>> bag(torch.tensor([1, 2, 4, 5, 4, 3]), torch.tensor([0, 4])).shape
+    torch.Size([2, 3])
+    """
+
+    def __init__(self, num_embeddings, embedding_dim, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
+                 mode="mean", sparse=False, _weight=None, include_last_offset=False, padding_idx=None, device=None,
+                 dtype=None):
+        super().__init__()
+        from ... import random as _random
+        self.num_embeddings, self.embedding_dim, self.mode = num_embeddings, embedding_dim, mode
+        self.include_last_offset, self.padding_idx = include_last_offset, padding_idx
+        dt = _as_np_dtype(dtype) or _np.float32
+        w = _random.default_generator().standard_normal((num_embeddings, embedding_dim)).astype(dt)
+        if padding_idx is not None:
+            w[padding_idx] = 0
+        self.weight = Parameter(w if _weight is None else _weight)
+
+    def forward(self, input, offsets=None, per_sample_weights=None):
+        return functional.embedding_bag(input, self.weight, offsets, mode=self.mode,
+                                        per_sample_weights=per_sample_weights,
+                                        include_last_offset=self.include_last_offset, padding_idx=self.padding_idx)
+
+    def extra_repr(self):
+        return f"{self.num_embeddings}, {self.embedding_dim}, mode='{self.mode}'"
+
+
 class Unfold(Module):
     """The sliding patches of (N, C, H, W) input as columns (``functional.unfold``).
 
@@ -581,5 +613,5 @@ for _name, _fn, _params, _doc in _LAYERS:
     globals()[_name] = _functional_layer(_name, _fn, _params, _doc, _code, _out)
 
 __all__ += ["Dropout1d", "Dropout2d", "Dropout3d", "Buffer", "MaxPool3d", "AvgPool3d", "Softmin", "GLU",
-            "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "Unfold", "Fold", "AlphaDropout",
+            "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "Unfold", "Fold", "AlphaDropout", "EmbeddingBag",
             "Tanhshrink", "PairwiseDistance", "ParameterList", "ParameterDict"] + [spec[0] for spec in _LAYERS]

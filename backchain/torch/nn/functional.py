@@ -433,6 +433,55 @@ def gumbel_softmax(logits, tau=1.0, hard=False, eps=1e-10, dim=-1):
     return y + (one_hot - _np.asarray(_data(y)))  # the one-hot value, the soft sample's gradient
 
 
+def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale_grad_by_freq=False, mode="mean",
+                  sparse=False, per_sample_weights=None, include_last_offset=False, padding_idx=None):
+    """The sum, mean or max of the embeddings of each bag: bags are the rows of a 2-D ``input``, or the
+    segments of a 1-D ``input`` that start at ``offsets``.
+
+    >>> import backchain.torch as torch
+    >>> w = torch.tensor([[1.0, 0.0], [0.0, 1.0], [2.0, 2.0]])
+    >>> torch.nn.functional.embedding_bag(torch.tensor([0, 2, 1]), w, torch.tensor([0, 2]), mode="sum")
+    tensor([[3., 2.],
+            [0., 1.]])
+    """
+    from ..._rules.indexing import _scatter
+    idx = _np.asarray(_data(input), dtype=_np.int64)
+    if idx.ndim == 2:
+        bags, n = _np.repeat(_np.arange(idx.shape[0]), idx.shape[1]), idx.shape[0]
+        idx = idx.reshape(-1)
+    else:
+        if offsets is None:
+            raise ValueError("embedding_bag: offsets has to be given for a 1-D input")
+        starts = _np.asarray(_data(offsets), dtype=_np.int64)
+        if include_last_offset:
+            starts = starts[:-1]
+        n = len(starts)
+        bags = _np.searchsorted(starts, _np.arange(len(idx)), side="right") - 1
+    keep = _np.ones(len(idx), dtype=bool) if padding_idx is None else idx != padding_idx
+    rows = _F.embedding(idx[keep], weight)
+    bags = bags[keep]
+    dt = _np.asarray(_data(weight)).dtype
+    if per_sample_weights is not None:
+        if mode != "sum":
+            raise ValueError("embedding_bag: per_sample_weights is only supported for mode='sum'")
+        rows = rows * _bnp.reshape(per_sample_weights, (-1,))[_np.nonzero(keep)[0]][:, None]
+    if mode in ("sum", "mean"):
+        total = _scatter(rows, shape=(n, _np.shape(_data(weight))[1]), index=bags)
+        if mode == "sum":
+            return total
+        counts = _np.maximum(_np.bincount(bags, minlength=n), 1).astype(dt)
+        return total / counts[:, None]
+    if mode == "max":
+        order = _np.argsort(bags, kind="stable")
+        out = []
+        for b in range(n):
+            members = order[bags[order] == b]
+            out.append(_bnp.amax(rows[members], axis=0) if len(members) else
+                       _bnp.zeros(_np.shape(_data(weight))[1], dtype=dt))
+        return _bnp.stack(out)
+    raise ValueError(f"embedding_bag: mode has to be 'sum', 'mean' or 'max', got {mode!r}")
+
+
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """``softmax(-input, dim)``."""
     return _F.softmax(-input, dim, dtype=dtype)
