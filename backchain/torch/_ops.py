@@ -1401,6 +1401,8 @@ _IN_PLACE = ["exp", "log", "sqrt", "abs", "neg", "sigmoid", "tanh", "relu", "pow
 
 def _method(fn):
     def method(self, *args, **kwargs):
+        if "axis" in kwargs:  # PyTorch takes NumPy's axis= for dim= too
+            kwargs["dim"] = kwargs.pop("axis")
         return fn(self, *args, **kwargs)
     method.__name__ = fn.__name__
     method.__doc__ = fn.__doc__
@@ -1410,11 +1412,27 @@ def _method(fn):
 def _torch_results(fn):
     """``fn`` returning torch Tensors where ``backchain.numpy`` gives an ndarray (integer or bool results)."""
     def op(*args, **kwargs):
+        if "axis" in kwargs:  # PyTorch takes NumPy's axis= for dim= too
+            kwargs["dim"] = kwargs.pop("axis")
         return wrap_result(fn(*args, **kwargs))
     op.__name__ = fn.__name__
     op.__doc__ = fn.__doc__
     return op
 
+
+def _axis_alias(fn):
+    def op(*args, **kwargs):
+        if "axis" in kwargs:
+            kwargs["dim"] = kwargs.pop("axis")
+        return fn(*args, **kwargs)
+    op.__name__ = fn.__name__
+    op.__doc__ = fn.__doc__
+    return op
+
+
+for _n in ("mean", "std", "var", "max", "min", "argmax", "argmin", "all", "any", "logsumexp", "norm", "median",
+           "nansum", "nanmean", "softmax", "log_softmax", "unbind", "chunk", "sort", "argsort", "topk", "count_nonzero"):
+    globals()[_n] = _axis_alias(globals()[_n])
 
 for _n in ("sum", "prod", "cumsum", "cumprod", "div", "remainder", "fmod", "maximum", "minimum", "where", "eq",
            "ne", "lt", "le", "gt", "ge", "floor", "ceil", "round", "trunc", "sign", "abs", "neg", "flip", "roll",

@@ -610,3 +610,11 @@ def test_item_assignment_of_traced_values_is_differentiated_as_torch():
             x[0] = 1.0
     for w, g in zip(*results):
         np.testing.assert_allclose(g, w, rtol=1e-6)
+
+
+def test_numpy_axis_is_accepted_for_dim_as_in_torch():
+    x = np.arange(6.0, dtype=np.float32).reshape(2, 3)
+    for program in (lambda T, t: t.sum(axis=1), lambda T, t: T.mean(t, axis=0), lambda T, t: t.max(axis=1).indices,
+                    lambda T, t: t.std(axis=0), lambda T, t: T.softmax(t, axis=1), lambda T, t: t.argmax(axis=0)):
+        want, got = program(torch, torch.tensor(x)), program(bt, bt.tensor(x))
+        np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
