@@ -1,7 +1,13 @@
 """Adadelta (PyTorch's ``torch.optim.Adadelta``)."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
 import numpy as np
 
 from .optimizer import Optimizer, _real
+from .._core.tensor import Tensor
 
 __all__ = ["Adadelta"]
 
@@ -42,7 +48,8 @@ class Adadelta(Optimizer):
     array([ 0.996838, -1.996838])
     """
 
-    def __init__(self, params, lr=1.0, rho=0.9, eps=1e-6, weight_decay=0, *, maximize=False):
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], lr: float = 1.0, rho: float = 0.9,
+                 eps: float = 1e-6, weight_decay: float = 0, *, maximize: bool = False) -> None:
         defaults = dict(lr=lr, rho=rho, eps=eps, weight_decay=weight_decay, maximize=maximize)
         super().__init__(params, defaults)
 

@@ -15,7 +15,11 @@ is ``df/dx - i df/dy`` (HIPS autograd's and JAX's convention; PyTorch's
 real parameters (second moments are taken per part), which gives PyTorch's
 trajectories exactly.
 """
+from __future__ import annotations
+
 from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 import numpy as np
 
@@ -51,7 +55,7 @@ class Optimizer:
     array([0.8, 1.6])
     """
 
-    def __init__(self, params, defaults):
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], defaults: Mapping[str, Any]) -> None:
         self.defaults = dict(defaults)
         self.state = defaultdict(dict)
         self.param_groups = []
@@ -71,7 +75,7 @@ class Optimizer:
             self.add_param_group(group)
 
     # -- groups -------------------------------------------------------------
-    def add_param_group(self, param_group):
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         """Add a parameter group (a dict with ``"params"`` and optional hyperparameters).
 
         Useful for fine-tuning: unfreeze layers and give them their own
@@ -136,7 +140,7 @@ class Optimizer:
         """Create state eagerly where PyTorch does (Adagrad); lazily otherwise."""
 
     # -- stepping -----------------------------------------------------------
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Update every parameter that has a gradient; return ``closure()`` if given.
 
         Parameters
@@ -190,7 +194,7 @@ class Optimizer:
             writable(p)  # a parameter saved by a graph that has not run backward: update a copy
             yield p, g
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         """Reset the gradients of all optimized parameters.
 
         Parameters
@@ -212,7 +216,7 @@ class Optimizer:
                     p.grad = np.zeros_like(p.data)
 
     # -- state --------------------------------------------------------------
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """The optimizer's state as a dict, in PyTorch's layout.
 
         Returns
@@ -250,7 +254,7 @@ class Optimizer:
                     state[index[id(p)]] = {k: (v.copy() if isinstance(v, np.ndarray) else v) for k, v in s.items()}
         return {"state": state, "param_groups": groups}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Load a state produced by ``state_dict()`` (of an optimizer over the same parameters).
 
         Floating point state arrays are cast to their parameter's dtype (as

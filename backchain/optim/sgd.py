@@ -1,7 +1,13 @@
 """Stochastic gradient descent with momentum (PyTorch's ``torch.optim.SGD``)."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
 import numpy as np
 
 from .optimizer import Optimizer, _real
+from .._core.tensor import Tensor
 
 __all__ = ["SGD"]
 
@@ -47,8 +53,9 @@ class SGD(Optimizer):
     array([-0.1084,  0.1084])
     """
 
-    def __init__(self, params, lr=1e-3, momentum=0, dampening=0, weight_decay=0, nesterov=False, *,
-                 maximize=False):
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], lr: float = 1e-3, momentum: float = 0,
+                 dampening: float = 0, weight_decay: float = 0, nesterov: bool = False, *, maximize: bool = False
+                 ) -> None:
         defaults = dict(lr=lr, momentum=momentum, dampening=dampening, weight_decay=weight_decay,
                         nesterov=nesterov, maximize=maximize)
         super().__init__(params, defaults)

@@ -1,7 +1,13 @@
 """Averaged SGD and Rprop (PyTorch's ``torch.optim.ASGD`` and ``torch.optim.Rprop``)."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
 import numpy as np
 
 from .optimizer import Optimizer, _real
+from .._core.tensor import Tensor
 
 __all__ = ["ASGD", "Rprop"]
 
@@ -41,7 +47,8 @@ class ASGD(Optimizer):
     array([ 0.79999, -1.59998])
     """
 
-    def __init__(self, params, lr=1e-2, lambd=1e-4, alpha=0.75, t0=1e6, weight_decay=0, *, maximize=False):
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], lr: float = 1e-2, lambd: float = 1e-4,
+                 alpha: float = 0.75, t0: float = 1e6, weight_decay: float = 0, *, maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, lambd=lambd, alpha=alpha, t0=t0, weight_decay=weight_decay,
                                       maximize=maximize))
 
@@ -98,7 +105,9 @@ class Rprop(Optimizer):
     array([ 0.78, -1.78])
     """
 
-    def __init__(self, params, lr=1e-2, etas=(0.5, 1.2), step_sizes=(1e-6, 50), *, maximize=False):
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], lr: float = 1e-2,
+                 etas: tuple[float, float] = (0.5, 1.2), step_sizes: tuple[float, float] = (1e-6, 50), *,
+                 maximize: bool = False) -> None:
         super().__init__(params, dict(lr=lr, etas=tuple(etas), step_sizes=tuple(step_sizes), maximize=maximize))
 
     def _update_group(self, group):
