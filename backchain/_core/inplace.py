@@ -165,7 +165,7 @@ def _binary_inplace(name):
 
             fn = getattr(bnp, bnp_name)
             _recorded(self, name, lambda old: fn(old, old if other is self else other), other)
-            if name == "add_" and self.size == 1:
+            if name == "add_" and np.size(self.data) == 1:  # not self.size: a torch Tensor's is a method
                 _watch_accumulation(self)
             return self
         o = other.data if isinstance(other, Tensor) else other

@@ -618,3 +618,13 @@ def test_numpy_axis_is_accepted_for_dim_as_in_torch():
                     lambda T, t: t.std(axis=0), lambda T, t: T.softmax(t, axis=1), lambda T, t: t.argmax(axis=0)):
         want, got = program(torch, torch.tensor(x)), program(bt, bt.tensor(x))
         np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6)
+
+
+def test_the_graph_retention_warning_also_watches_torch_tensors(monkeypatch):
+    from backchain._core import inplace
+    monkeypatch.setattr(inplace, "_trap_warned", [False])  # it warns once per process
+    w = bt.tensor([1.0], requires_grad=True)
+    total = bt.tensor([0.0])
+    with pytest.warns(ResourceWarning, match="accumulated in place"):
+        for _ in range(200):
+            total += (w * 2).sum()
