@@ -13,19 +13,29 @@ The model is anything callable on a batch of inputs with PyTorch's Module
 interface: ``parameters()``, ``state_dict()``/``load_state_dict()`` and,
 if present, ``train()``/``eval()``.
 """
+from __future__ import annotations
+
 import importlib
 import importlib.util
 import math
+import os
 import signal
 import sys
 import threading
 import time
 import warnings
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any, SupportsFloat
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ._core.tensor import Tensor, no_grad
 from .random import get_rng_state, set_rng_state
+
+if TYPE_CHECKING:
+    from .nn.module import Module
+    from .optim.optimizer import Optimizer
 
 __all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping", "ModelCheckpoint", "GradientFlow",
            "ActivationStats", "KinkHits"]
@@ -100,7 +110,7 @@ def _split_validation(train_data, validation, fraction):
     return (x[:cut], y[:cut]), (x[cut:], y[cut:])
 
 
-def accuracy(outputs, targets):
+def accuracy(outputs: ArrayLike | Tensor, targets: ArrayLike | Tensor) -> float:
     """Fraction of correct predictions: the arg-max of the class scores (axis 1) against
     integer labels, or against the arg-max of one-hot/probability targets of the same
     shape. With one output per sample, a prediction is ``output > 0`` (logits).
@@ -121,7 +131,7 @@ def accuracy(outputs, targets):
     return float(np.mean(pred == y.reshape(pred.shape)))
 
 
-def binary_accuracy(outputs, targets):
+def binary_accuracy(outputs: ArrayLike | Tensor, targets: ArrayLike | Tensor) -> float:
     """Fraction of correct predictions for probabilities: ``output > 0.5`` against 0/1 targets.
 
     >>> import numpy as np
@@ -245,12 +255,16 @@ class History:
     ([0.5, 0.25], {'epoch': [1, 2], 'loss': [0.5, 0.25]})
     """
 
-    def __init__(self):
+    epoch: list[int]
+    history: dict[str, list[float]]
+    interrupted: tuple[int, int] | None
+
+    def __init__(self) -> None:
         self.epoch = []
         self.history = {}
         self.interrupted = None  # (epoch, step) where Ctrl-C stopped fit, counted from 1
 
-    def append(self, epoch, logs):
+    def append(self, epoch: int, logs: Mapping[str, SupportsFloat]) -> None:
         """Record the values of one epoch."""
         self.epoch.append(int(epoch))
         for key, value in logs.items():
@@ -260,7 +274,7 @@ class History:
             if len(column) < len(self.epoch):
                 column.append(math.nan)
 
-    def __getitem__(self, key):
+    def __getitem__(self, key: str) -> list[float]:
         if key not in self.history:
             raise KeyError(f"History has no {key!r}; it holds {sorted(self.history)}")
         return self.history[key]
@@ -268,22 +282,22 @@ class History:
     def __contains__(self, key):
         return key in self.history
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.epoch)
 
-    def to_dict(self):
+    def to_dict(self) -> dict[str, list[float]]:
         """``{"epoch": [...], name: [...], ...}`` as plain lists (what checkpoints store)."""
         return {"epoch": list(self.epoch), **{k: list(v) for k, v in self.history.items()}}
 
     @classmethod
-    def from_dict(cls, d):
+    def from_dict(cls, d: Mapping[str, Sequence[float]]) -> History:
         """Rebuild a History from ``to_dict()``."""
         h = cls()
         h.epoch = [int(e) for e in d.get("epoch", [])]
         h.history = {k: [float(x) for x in v] for k, v in d.items() if k != "epoch"}
         return h
 
-    def plot(self, path=None, metrics=None):
+    def plot(self, path: str | os.PathLike[str] | None = None, metrics: Sequence[str] | None = None) -> Any:
         """Draw the curves per epoch, training and validation in one panel per quantity (needs matplotlib).
 
         See :func:`backchain.viz.plot_history`; returns the matplotlib Figure.
@@ -300,7 +314,7 @@ class History:
 
         return plot_history(self, path=path, metrics=metrics)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         last = ", ".join(f"{k}={v[-1]:.4g}" for k, v in self.history.items() if v)
         return f"History({len(self.epoch)} epochs{': ' + last if last else ''})"
 
@@ -335,33 +349,33 @@ class Callback:
     ([(0, ['loss', 'lr']), (1, ['loss', 'lr'])], 2)
     """
 
-    trainer = None
+    trainer: Any = None  # the running fit (model, optimizer, history, stop_training, ...)
 
-    def set_trainer(self, trainer):
+    def set_trainer(self, trainer: Any) -> None:
         self.trainer = trainer
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
         pass
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         pass
 
-    def on_batch_begin(self, batch, logs=None):
+    def on_batch_begin(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
         pass
 
-    def on_batch_end(self, batch, logs=None):
+    def on_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
         pass
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         pass
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
         pass
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         return {}
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
         pass
 
 
@@ -404,8 +418,8 @@ class EarlyStopping(Callback):
     >>> stop = bc.train.EarlyStopping(monitor="val_loss", patience=3, restore_best_weights=True)
     """
 
-    def __init__(self, monitor="val_loss", min_delta=0.0, patience=0, mode="auto", baseline=None,
-                 restore_best_weights=False):
+    def __init__(self, monitor: str = "val_loss", min_delta: float = 0.0, patience: int = 0, mode: str = "auto",
+                 baseline: float | None = None, restore_best_weights: bool = False) -> None:
         self.monitor = monitor
         self.min_delta = abs(min_delta)
         self.patience = patience
@@ -428,11 +442,11 @@ class EarlyStopping(Callback):
             return value < self.best - self.min_delta
         return value > self.best + self.min_delta
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
         if self.trainer is None or self.trainer.start_epoch == 0:
             self._reset()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         value = _monitored(logs, self.monitor, "EarlyStopping")
         if self._improved(value):
             self.best, self.best_epoch, self.wait = value, epoch + 1, 0
@@ -444,18 +458,18 @@ class EarlyStopping(Callback):
             self.stopped_epoch = epoch + 1
             self.trainer.stop_training = True
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
         if self.restore_best_weights and self.best_weights is not None:
             self.trainer.model.load_state_dict(self.best_weights)
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         state = {"wait": self.wait, "best": self.best, "best_epoch": self.best_epoch,
                  "stopped_epoch": self.stopped_epoch}
         if self.best_weights is not None:
             state["best_weights"] = self.best_weights
         return state
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self.wait, self.best = int(state["wait"]), float(state["best"])
         self.best_epoch, self.stopped_epoch = int(state["best_epoch"]), int(state["stopped_epoch"])
         self.best_weights = state.get("best_weights")
@@ -491,7 +505,8 @@ class ModelCheckpoint(Callback):
     >>> ckpt = bc.train.ModelCheckpoint("run.safetensors")
     """
 
-    def __init__(self, filepath, monitor="val_loss", save_best_only=False, mode="auto", weights_only=False, every=1):
+    def __init__(self, filepath: str | os.PathLike[str], monitor: str = "val_loss", save_best_only: bool = False,
+                 mode: str = "auto", weights_only: bool = False, every: int = 1) -> None:
         import os
 
         self.filepath = os.fspath(filepath)
@@ -503,7 +518,7 @@ class ModelCheckpoint(Callback):
         self.best = math.inf if self.mode == "min" else -math.inf
         self.last_path = None
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         from .io import save
 
         if (epoch + 1) % self.every:
@@ -523,10 +538,10 @@ class ModelCheckpoint(Callback):
             dist.save(state, path)
         self.last_path = path
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         return {"best": self.best}
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self.best = float(state["best"])
 
 
@@ -573,7 +588,7 @@ class GradientFlow(Callback):
     (['0 (Linear)', '2 (Linear)'], 3)
     """
 
-    def __init__(self, every="epoch", by="layer"):
+    def __init__(self, every: str = "epoch", by: str = "layer") -> None:
         if every not in ("epoch", "batch"):
             raise ValueError(f"GradientFlow: every should be 'epoch' or 'batch', got {every!r}")
         if by not in ("layer", "parameter"):
@@ -582,7 +597,7 @@ class GradientFlow(Callback):
         self.records = {}
         self._sums, self._batches = {}, 0
 
-    def norms(self, model):
+    def norms(self, model: Module) -> dict[str, float]:
         """The gradient norm of each layer (or parameter) of ``model`` now, after a backward pass."""
         if hasattr(model, "named_parameters"):
             named = list(model.named_parameters())
@@ -599,7 +614,7 @@ class GradientFlow(Callback):
             squares[key] = squares.get(key, 0.0) + sq
         return {k: math.sqrt(v) for k, v in squares.items()}
 
-    def record(self, model):
+    def record(self, model: Module) -> dict[str, float]:
         """Take the norms now (call it after ``loss.backward()`` in a hand-written loop)."""
         norms = self.norms(model)
         if self.every == "batch":
@@ -611,26 +626,26 @@ class GradientFlow(Callback):
             self._batches += 1
         return norms
 
-    def end_epoch(self):
+    def end_epoch(self) -> None:
         """Close an epoch (with ``every="epoch"``): append the mean of its batches' norms."""
         if self.every == "epoch" and self._batches:
             for k, v in self._sums.items():
                 self.records.setdefault(k, []).append(v / self._batches)
         self._sums, self._batches = {}, 0
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         self._sums, self._batches = {}, 0
 
-    def on_batch_end(self, batch, logs=None):
+    def on_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
         self.record(self.trainer.model)
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         self.end_epoch()
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         return {"records": {k: list(v) for k, v in self.records.items()}}
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
         self.records = {k: [float(x) for x in v] for k, v in state.get("records", {}).items()}
 
 
@@ -662,16 +677,16 @@ class KinkHits(Callback):
     ['1 (ReLU)', '2 (MaxPool1d)']
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.records = {}
         self.by_op = {}
         self._counting = None
         self._epoch = {}
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         self._epoch = {}
 
-    def on_batch_begin(self, batch, logs=None):
+    def on_batch_begin(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
         from . import kinks
 
         self._counting = kinks.count(self.trainer.model)
@@ -679,7 +694,7 @@ class KinkHits(Callback):
         self._types = {path or type(m).__name__: type(m).__name__ for path, m in _modules(self.trainer.model)}
         self._counts = counts
 
-    def on_batch_end(self, batch, logs=None):
+    def on_batch_end(self, batch: int, logs: Mapping[str, Any] | None = None) -> None:
         if self._counting is None:
             return
         self._counting.__exit__(None, None, None)
@@ -689,7 +704,7 @@ class KinkHits(Callback):
             ops = self._epoch.setdefault(key, {})
             ops[op] = ops.get(op, 0) + n
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         done = len(next(iter(self.records.values()), []))
         for key in self._epoch:
             if key not in self.records:  # a layer met for the first time (in forward order) hit nothing before
@@ -698,7 +713,7 @@ class KinkHits(Callback):
             hits.append(sum(self._epoch.get(key, {}).values()))
         self.by_op = self._epoch
 
-    def plot(self, path=None):
+    def plot(self, path: str | os.PathLike[str] | None = None) -> Any:
         """The picture of :func:`backchain.viz.kink_hits`."""
         from .viz import kink_hits
 
@@ -748,7 +763,8 @@ class ActivationStats(Callback):
     ((512,), True)
     """
 
-    def __init__(self, layers=None, max_values=20000, seed=0, training_only=True):
+    def __init__(self, layers: Sequence[str | type[Module]] | None = None, max_values: int = 20000, seed: int = 0,
+                 training_only: bool = True) -> None:
         self.layers = None if layers is None else list(layers)
         self.max_values = int(max_values)
         self.training_only = training_only
@@ -757,12 +773,12 @@ class ActivationStats(Callback):
         self.history = {}
         self.reset()
 
-    def reset(self):
+    def reset(self) -> None:
         """Forget the current epoch's sample and counts."""
         self.values, self._keys, self._count, self._zeros = {}, {}, {}, {}
 
     @property
-    def fraction_zero(self):
+    def fraction_zero(self) -> dict[str, float]:
         return {k: self._zeros[k] / self._count[k] for k in self._count if self._count[k]}
 
     def _chosen(self, model):
@@ -777,7 +793,7 @@ class ActivationStats(Callback):
             raise KeyError(f"ActivationStats: no layer {unknown} in the model; its layers are {sorted(known - {''})}")
         return [(p, m) for p, m in modules if p in names or (types and isinstance(m, types))]
 
-    def attach(self, model):
+    def attach(self, model: Module) -> ActivationStats:
         """Put forward hooks on the chosen layers of ``model``; returns ``self``."""
         self.detach()
         for path, module in self._chosen(model):
@@ -785,7 +801,7 @@ class ActivationStats(Callback):
             self._handles.append(module.register_forward_hook(self._hook(label)))
         return self
 
-    def detach(self):
+    def detach(self) -> None:
         """Remove the hooks."""
         for handle in self._handles:
             handle.remove()
@@ -800,7 +816,7 @@ class ActivationStats(Callback):
 
         return hook
 
-    def add(self, label, output):
+    def add(self, label: str, output: Any) -> None:
         """Add the values of one output of the layer ``label`` to the statistics."""
         a = output.data if isinstance(output, Tensor) else output
         if not isinstance(a, np.ndarray) or a.dtype.kind not in "fiu":
@@ -819,17 +835,17 @@ class ActivationStats(Callback):
         self.values[label] = np.array(flat, dtype=np.float64, copy=True)
         self._keys[label] = keys
 
-    def on_train_begin(self, logs=None):
+    def on_train_begin(self, logs: Mapping[str, Any] | None = None) -> None:
         self.attach(self.trainer.model)
 
-    def on_epoch_begin(self, epoch, logs=None):
+    def on_epoch_begin(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         self.reset()
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         for k, v in self.fraction_zero.items():
             self.history.setdefault(k, []).append(v)
 
-    def on_train_end(self, logs=None):
+    def on_train_end(self, logs: Mapping[str, Any] | None = None) -> None:
         self.detach()
 
 
@@ -1002,9 +1018,12 @@ def _forward_loss(model, loss_fn, x, y):
     return out, value
 
 
-def fit(model, train_data, loss, optimizer, epochs=1, validation=None, metrics=("accuracy",), scheduler=None,
-        callbacks=(), verbose="auto", *, batch_size=32, shuffle=True, seed=None, resume=None,
-        validation_split=None):
+def fit(model: Module, train_data: Any, loss: Callable[[Any, Any], Any] | str, optimizer: Optimizer | str,
+        epochs: int = 1, validation: Any = None, metrics: Sequence[str | Callable[[Any, Any], float]] = ("accuracy",),
+        scheduler: Any = None, callbacks: Sequence[Callback] = (), verbose: str | int = "auto", *,
+        batch_size: int = 32, shuffle: bool = True, seed: int | None = None,
+        resume: str | os.PathLike[str] | Mapping[str, Any] | None = None, validation_split: float | None = None
+        ) -> History:
     """Train a model: the PyTorch loop, with a progress bar, validation, callbacks and resume.
 
     Each batch: ``optimizer.zero_grad()``, ``loss(model(x), y).backward()``,
@@ -1202,7 +1221,9 @@ def _epochs(trainer, model, loss_fn, metric_fns, optimizer, scheduler, loader, v
     return logs
 
 
-def evaluate(model, data, loss=None, metrics=("accuracy",), *, batch_size=256, _names=None):
+def evaluate(model: Module, data: Any, loss: Callable[[Any, Any], Any] | str | None = None,
+             metrics: Sequence[str | Callable[[Any, Any], float]] = ("accuracy",), *, batch_size: int = 256,
+             _names: Any = None) -> dict[str, float]:
     """The mean loss and metrics of a model over a dataset, in eval mode, recording nothing.
 
     Parameters
@@ -1257,7 +1278,7 @@ def evaluate(model, data, loss=None, metrics=("accuracy",), *, batch_size=256, _
     return result
 
 
-def predict(model, data, *, batch_size=256):
+def predict(model: Module, data: Any, *, batch_size: int = 256) -> NDArray[Any]:
     """The model's outputs for all inputs, concatenated, in eval mode, recording nothing.
 
     Parameters
