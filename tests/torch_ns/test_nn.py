@@ -532,3 +532,15 @@ def test_embedding_bag_matches_torch(mode):
         out[T] = [y1.detach().numpy(), y2.detach().numpy(), bag.weight.grad.numpy()] + extra
     for w, g in zip(out[torch], out[bt]):
         np.testing.assert_allclose(g, w, rtol=1e-5, atol=1e-6)
+
+
+@pytest.mark.filterwarnings("ignore:size_average and reduce args")
+def test_loss_layers_take_the_legacy_arguments_as_torch():
+    x = np.log(np.array([[0.2, 0.8], [0.6, 0.4]], dtype=np.float32))
+    t = np.array([1, 0])
+    for kw in (dict(size_average=False), dict(reduce=False), dict(size_average=True, reduce=True)):
+        want = torch.nn.NLLLoss(**kw)(torch.tensor(x), torch.tensor(t)).numpy()
+        got = bt.nn.NLLLoss(**kw)(bt.tensor(x), bt.tensor(t)).numpy()
+        np.testing.assert_allclose(got, want, rtol=1e-6)
+    want = torch.nn.MSELoss(size_average=False)(torch.ones(3), torch.zeros(3)).item()
+    assert bt.nn.MSELoss(size_average=False)(bt.ones(3), bt.zeros(3)).item() == want

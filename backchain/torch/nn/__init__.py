@@ -17,6 +17,7 @@ from .._types import device as _device, check_device as _check_device, as_np_dty
 from . import functional, init, utils, parallel  # noqa: F401
 from .. import _examples
 from .functional import _dtype_error
+from backchain.nn.layers.loss import _Loss
 
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "functional", "init", "utils", "parallel"]
 
@@ -139,6 +140,10 @@ class Module(_bnn.Module):
 def _torch_layer(cls):
     """``cls`` (a backchain layer) as a torch.nn layer: torch Parameters, PyTorch's dtype check."""
     def __init__(self, *args, **kwargs):
+        if ("size_average" in kwargs or "reduce" in kwargs) and issubclass(cls, _Loss):
+            # PyTorch still takes the legacy arguments (backchain's own losses refuse them)
+            kwargs["reduction"] = functional._reduction(kwargs.pop("size_average", None), kwargs.pop("reduce", None),
+                                                        kwargs.get("reduction", "mean"))
         cls.__init__(self, *args, **kwargs)
         _torchify(self)
 
