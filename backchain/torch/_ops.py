@@ -1431,7 +1431,8 @@ def _axis_alias(fn):
 
 
 for _n in ("mean", "std", "var", "max", "min", "argmax", "argmin", "all", "any", "logsumexp", "norm", "median",
-           "nansum", "nanmean", "softmax", "log_softmax", "unbind", "chunk", "sort", "argsort", "topk", "count_nonzero"):
+           "nansum", "nanmean", "softmax", "log_softmax", "unbind", "chunk", "sort", "argsort", "topk",
+           "count_nonzero"):
     globals()[_n] = _axis_alias(globals()[_n])
 
 for _n in ("sum", "prod", "cumsum", "cumprod", "div", "remainder", "fmod", "maximum", "minimum", "where", "eq",
