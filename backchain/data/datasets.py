@@ -5,11 +5,15 @@ Neither is downloaded: the digits ship inside scikit-learn (an optional extra,
 that Debian's package ``dataset-fashion-mnist`` installs under
 ``/usr/share/datasets/fashion-mnist``, or from any folder that holds them.
 """
+from __future__ import annotations
+
 import gzip
 import os
 import struct
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .loader import TensorDataset
 
@@ -28,7 +32,7 @@ def _images(x, n, side, flatten):
     return x.reshape(n, side * side) if flatten else x.reshape(n, 1, side, side)
 
 
-def digits(flatten=False, test_size=0.2):
+def digits(flatten: bool = False, test_size: float = 0.2) -> tuple[TensorDataset, TensorDataset]:
     """scikit-learn's 8x8 handwritten digits (1,797 images, 10 classes), split for training and testing.
 
     The split is stratified and fixed (the same on every machine), so test
@@ -74,7 +78,7 @@ def digits(flatten=False, test_size=0.2):
     return TensorDataset(scale(x_train), y_train), TensorDataset(scale(x_test), y_test)
 
 
-def read_idx(path):
+def read_idx(path: str | os.PathLike[str]) -> NDArray[Any]:
     """Read an IDX file (the MNIST format), gzipped or not, into an ndarray.
 
     Parameters
@@ -132,7 +136,8 @@ def _find(root, stem):
     return None
 
 
-def fashion_mnist(root=None, flatten=False):
+def fashion_mnist(root: str | os.PathLike[str] | None = None, flatten: bool = False
+                  ) -> tuple[TensorDataset, TensorDataset]:
     """Fashion-MNIST (Zalando): 60,000 training and 10,000 test 28x28 grey images of 10 kinds of clothing.
 
     Parameters

@@ -6,10 +6,15 @@ passed as ``generator``), never from global state, and the loader's
 ``state_dict()`` holds that generator's state so that a resumed run shuffles
 exactly as an uninterrupted one.
 """
+from __future__ import annotations
+
 import math
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from numbers import Number
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from .._core.tensor import Tensor
 
@@ -41,10 +46,10 @@ class Dataset:
     [[0.0, 1.0], [4.0, 9.0]]
     """
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Any:
         raise NotImplementedError(f"{type(self).__name__} does not define __getitem__")
 
-    def __len__(self):
+    def __len__(self) -> int:
         raise NotImplementedError(f"{type(self).__name__} does not define __len__")
 
 
@@ -69,7 +74,7 @@ class TensorDataset(Dataset):
     >>> x, y = ds.tensors
     """
 
-    def __init__(self, *tensors):
+    def __init__(self, *tensors: ArrayLike | Tensor) -> None:
         if not tensors:
             raise ValueError("TensorDataset: give at least one array")
         arrays = tuple(_as_array(t) for t in tensors)
@@ -82,16 +87,16 @@ class TensorDataset(Dataset):
                              + ", ".join(str(a.shape) for a in arrays))
         self.tensors = arrays
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Any:
         return tuple(a[index] for a in self.tensors)
 
-    def get_batch(self, indices):
+    def get_batch(self, indices: Any) -> Any:
         return tuple(a[indices] for a in self.tensors)
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.tensors[0].shape[0]
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"TensorDataset({', '.join(f'{a.dtype}{list(a.shape)}' for a in self.tensors)})"
 
 
@@ -104,25 +109,25 @@ class Subset(Dataset):
     (2, (np.int64(4),))
     """
 
-    def __init__(self, dataset, indices):
+    def __init__(self, dataset: Dataset, indices: Sequence[int] | NDArray[np.integer[Any]]) -> None:
         self.dataset = dataset
         self.indices = np.asarray(indices, dtype=np.int64)
         if self.indices.ndim != 1:
             raise ValueError(f"Subset: indices must be one-dimensional, got shape {self.indices.shape}")
 
-    def __getitem__(self, index):
+    def __getitem__(self, index: Any) -> Any:
         return self.dataset[int(self.indices[index])]
 
-    def get_batch(self, indices):
+    def get_batch(self, indices: Any) -> Any:
         real = self.indices[indices]
         if hasattr(self.dataset, "get_batch"):
             return self.dataset.get_batch(real)
         return default_collate([self.dataset[int(i)] for i in real])
 
-    def __len__(self):
+    def __len__(self) -> int:
         return len(self.indices)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Subset({len(self)} of {type(self.dataset).__name__})"
 
 
@@ -134,7 +139,8 @@ def _generator(seed=None, generator=None):
     return np.random.default_rng(seed)
 
 
-def random_split(dataset, lengths, generator=None, *, seed=None):
+def random_split(dataset: Dataset, lengths: Sequence[int | float], generator: np.random.Generator | None = None, *,
+                 seed: int | None = None) -> list[Subset]:
     """Split a dataset into non-overlapping random subsets.
 
     Parameters
@@ -180,7 +186,7 @@ def random_split(dataset, lengths, generator=None, *, seed=None):
     return out
 
 
-def default_collate(samples):
+def default_collate(samples: Sequence[Any]) -> Any:
     """Stack a list of samples into a batch: arrays and numbers are stacked along a new
     first axis; tuples, lists and dicts are collated field by field; strings become a list.
 
@@ -254,8 +260,9 @@ class DataLoader:
     ([4, 4, 2], 3)
     """
 
-    def __init__(self, dataset, batch_size=1, shuffle=False, drop_last=False, collate_fn=None, *, seed=None,
-                 generator=None, sampler=None):
+    def __init__(self, dataset: Any, batch_size: int = 1, shuffle: bool = False, drop_last: bool = False,
+                 collate_fn: Callable[[list[Any]], Any] | None = None, *, seed: int | None = None,
+                 generator: np.random.Generator | None = None, sampler: Iterable[int] | None = None) -> None:
         if isinstance(dataset, tuple):
             dataset = TensorDataset(*dataset)
         if not hasattr(dataset, "__len__") or not hasattr(dataset, "__getitem__"):
@@ -273,7 +280,7 @@ class DataLoader:
         self.sampler = sampler
         self.generator = _generator(seed, generator)
 
-    def __len__(self):
+    def __len__(self) -> int:
         n = len(self.dataset) if self.sampler is None else len(self.sampler)
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
@@ -283,7 +290,7 @@ class DataLoader:
         n = len(self.dataset)
         return self.generator.permutation(n) if self.shuffle else np.arange(n)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Any]:
         order = self._order()
         stop = len(self) * self.batch_size
         direct = self.collate_fn is None and hasattr(self.dataset, "get_batch")
@@ -295,11 +302,11 @@ class DataLoader:
                 collate = self.collate_fn or default_collate
                 yield collate([self.dataset[int(i)] for i in idx])
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """The shuffling generator's state (plain numbers), for checkpoints."""
         return {"generator": self.generator.bit_generator.state}
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         """Restore the shuffling generator's state saved by ``state_dict()``."""
         state = dict(state_dict["generator"])
         if state.get("bit_generator") != type(self.generator.bit_generator).__name__:
@@ -307,6 +314,6 @@ class DataLoader:
                              f"this loader's is a {type(self.generator.bit_generator).__name__}")
         self.generator.bit_generator.state = state
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return (f"DataLoader({self.dataset!r}, batch_size={self.batch_size}, shuffle={self.shuffle}, "
                 f"drop_last={self.drop_last})")
