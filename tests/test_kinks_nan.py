@@ -61,3 +61,16 @@ def test_safe_times():
     assert out.dtype == np.float32 and not out.any()
     x = bc.tensor(np.array([0.0, 2.0]))
     np.testing.assert_array_equal(safe_times(x, np.array([np.inf, 3.0])).data, [0.0, 6.0])
+
+
+def test_a_zero_cotangent_times_an_infinite_derivative_warns_nothing():
+    """The branch not taken multiplies its infinite derivative by an exact zero: 0, and no NumPy
+    "invalid value" warning (it is not the user's error); a selected branch's NaN still propagates."""
+    import warnings
+    from backchain._core.primitive import safe_times
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        out = safe_times(np.array([0.0, 2.0]), np.array([np.inf, 3.0]))
+        np.testing.assert_array_equal(out, [0.0, 6.0])
+        assert np.isnan(safe_times(np.array([1.0]), np.array([np.nan])))[0]
+        assert safe_times(np.float64(0.0), np.float64(np.inf)) == 0.0

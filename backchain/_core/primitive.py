@@ -142,6 +142,9 @@ class Primitive:
         return f"<primitive {self.name}>"
 
 
+_INF = float("inf")
+
+
 def safe_times(g, d):
     """``g * d``, where an exact zero in ``g`` gives an exact 0 even if ``d`` is inf or NaN.
 
@@ -149,13 +152,23 @@ def safe_times(g, d):
     ``where`` not taken) times an infinite local derivative (``exp`` overflowed,
     ``1 / 0``) must contribute nothing. A NaN or inf met with a non-zero ``g``
     (the selected branch) still propagates. The check costs one BLAS pass over
-    the product (its dot product with itself is NaN iff an element is; squares
-    are non-negative, and an overflow gives inf, not NaN); only a product that
-    holds a NaN is fixed. A finite Python number ``d`` needs no check.
+    ``d`` (its dot product with itself is finite iff every element is, short of an
+    overflow of the squares, which takes the careful path): a finite ``d`` needs no
+    fix, so the product is returned as it is; otherwise the product is taken with
+    NumPy's "invalid" warning off (``0 * inf`` is not the user's error) and its
+    NaNs where ``g`` is 0 are replaced. A finite Python number ``d`` needs no check.
     """
     if type(d) is float and d - d == 0.0:
         return g * d
-    out = g * d
+    dd = d.data if isinstance(d, Tensor) else d
+    if type(dd) is np.ndarray:
+        s = dd.dot(dd) if dd.ndim == 1 else np.vdot(dd, dd)
+        if abs(s) < _INF:  # (NaN compares False)
+            return g * d
+    elif abs(dd) < _INF:  # a finite scalar
+        return g * d
+    with np.errstate(invalid="ignore"):
+        out = g * d
     tp = type(out)
     if tp is np.ndarray:
         s = out.dot(out) if out.ndim == 1 else np.vdot(out, out)
