@@ -26,12 +26,15 @@ and the arrays (format version 2) catches damage anywhere in a file written by
 before parsing and counted during it. Any malformed file raises
 :class:`CheckpointError`.
 """
+from __future__ import annotations
+
 import json
 import os
 import re
 import secrets
 import struct
 import sys
+from typing import Any
 
 import numpy as np
 
@@ -126,7 +129,7 @@ def _encode_array(a, path, tensors):
     return ref
 
 
-def save(obj, path):
+def save(obj: Any, path: str | os.PathLike[str]) -> None:
     """Save arrays and nested state to a safetensors file, atomically.
 
     Parameters
@@ -446,7 +449,7 @@ def _node(node, tensors, where, done):
     return node
 
 
-def load(path, *, header_memory=None):
+def load(path: str | os.PathLike[str], *, header_memory: float | None = None) -> Any:
     """Load what :func:`save` wrote (or the arrays of any safetensors file).
 
     Only JSON is parsed and bytes read: loading never executes code. Every

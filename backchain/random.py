@@ -13,6 +13,11 @@ starts from a fixed seed, so a fresh process is reproducible.
 >>> a == bc.random.default_generator().standard_normal()
 True
 """
+from __future__ import annotations
+
+from collections.abc import Mapping
+from typing import Any
+
 import numpy as np
 
 __all__ = ["manual_seed", "default_generator", "get_rng_state", "set_rng_state", "Generator", "initial_seed"]
@@ -23,7 +28,7 @@ _DEFAULT_SEED = 67280421310721  # PyTorch's default seed, so a fresh process is 
 _state = {"seed": _DEFAULT_SEED, "gen": None}
 
 
-def manual_seed(seed):
+def manual_seed(seed: int) -> np.random.Generator:
     """Reseed backchain's default generator and return it.
 
     Parameters
@@ -48,7 +53,7 @@ def manual_seed(seed):
     return _state["gen"]
 
 
-def initial_seed():
+def initial_seed() -> int:
     """The seed the default generator was last seeded with (by :func:`manual_seed`, or the fixed default).
 
     Returns
@@ -65,7 +70,7 @@ def initial_seed():
     return _state["seed"]
 
 
-def default_generator():
+def default_generator() -> np.random.Generator:
     """backchain's default ``numpy.random.Generator`` (created on first use).
 
     Layers and ``nn.init`` draw from it when no ``generator=`` is given;
@@ -90,7 +95,7 @@ def default_generator():
     return gen
 
 
-def get_rng_state():
+def get_rng_state() -> dict[str, Any]:
     """The default generator's state as a dict of plain Python values (JSON-serialisable).
 
     Save it with a checkpoint and give it to :func:`set_rng_state` to continue
@@ -113,7 +118,7 @@ def get_rng_state():
     return default_generator().bit_generator.state
 
 
-def set_rng_state(state):
+def set_rng_state(state: Mapping[str, Any]) -> None:
     """Restore the default generator to a state returned by :func:`get_rng_state`.
 
     Parameters

@@ -15,11 +15,20 @@ How output shapes are found (and the limits):
 
 Parameter counts come from ``parameters()`` and need no forward pass.
 """
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
+from numpy.typing import DTypeLike
 
 from ._display import should_print
 
 from ._core.tensor import Tensor, no_grad
+
+if TYPE_CHECKING:
+    from .nn.module import Module
 
 __all__ = ["summary", "ModelSummary"]
 
@@ -92,7 +101,8 @@ class ModelSummary:
     (21, (2, 1), ('0', 'Linear', 1, (2, 4), 16))
     """
 
-    def __init__(self, model_name, rows, total, trainable, param_bytes, input_shape, output_shape):
+    def __init__(self, model_name: str, rows: list[tuple[str, str, int, Any, int]], total: int, trainable: int,
+                 param_bytes: int, input_shape: tuple[int, ...] | None, output_shape: Any) -> None:
         self.model_name = model_name
         self.rows = rows
         self.total_params = total
@@ -101,7 +111,7 @@ class ModelSummary:
         self.input_shape = input_shape
         self.output_shape = output_shape
 
-    def __str__(self):
+    def __str__(self) -> str:
         head = ("Layer (type)", "Output shape", "Param #")
         body = [("  " * (depth - 1) + (f"{name} ({kind})" if name else kind), _fmt_shape(shape), f"{count:,}")
                 for name, kind, depth, shape, count in self.rows]
@@ -122,7 +132,8 @@ class ModelSummary:
     __repr__ = __str__
 
 
-def summary(model, input_shape=None, dtype=None, verbose=None):
+def summary(model: Module, input_shape: Sequence[int] | None = None, dtype: DTypeLike | None = None,
+            verbose: int | None = None) -> ModelSummary:
     """Print and return a table of a model's layers, output shapes and parameter counts (like torchinfo).
 
     Parameters

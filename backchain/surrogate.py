@@ -10,6 +10,11 @@ built on it.
 The result is an ordinary recorded operation: ``grad``, ``jvp``, ``Tensor.backward``
 and derivatives of any order see the surrogate's derivative (of any order).
 """
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
 
 from ._core.primitive import primitive
@@ -62,7 +67,8 @@ def _surrogate(surrogate, slope):
     return lambda x: base(slope * x)
 
 
-def straight_through(fn, surrogate=None, *, slope=1.0):
+def straight_through(fn: Callable[[Any], Any], surrogate: str | Callable[[Any], Any] | None = None, *,
+                     slope: float = 1.0) -> Callable[[Any], Any]:
     """``fn`` in the forward pass, the derivative of ``surrogate`` in the backward pass.
 
     Parameters
@@ -132,7 +138,7 @@ _SIGN = straight_through(np.sign, "hardtanh")
 _ROUND = straight_through(np.round)
 
 
-def step(x, surrogate=None, slope=1.0):
+def step(x: Any, surrogate: str | Callable[[Any], Any] | None = None, slope: float = 1.0) -> Any:
     """The step ``1 where x > 0, else 0``, with a surrogate derivative (identity by default).
 
     Without a surrogate (``bnp.heaviside``, ``x > 0``) the derivative is 0
@@ -150,7 +156,7 @@ def step(x, surrogate=None, slope=1.0):
     return straight_through(_heaviside, surrogate, slope=slope)(x)
 
 
-def sign_ste(x, surrogate="hardtanh", slope=1.0):
+def sign_ste(x: Any, surrogate: str | Callable[[Any], Any] | None = "hardtanh", slope: float = 1.0) -> Any:
     """``sign(x)`` with the derivative of ``hardtanh`` by default: 1 on (-1, 1), 0 outside.
 
     The estimator of binarized networks (Hubara et al., 2016). At x = -1 and x = 1
@@ -174,7 +180,7 @@ def sign_ste(x, surrogate="hardtanh", slope=1.0):
     return straight_through(np.sign, surrogate, slope=slope)(x)
 
 
-def round_ste(x, surrogate=None, slope=1.0):
+def round_ste(x: Any, surrogate: str | Callable[[Any], Any] | None = None, slope: float = 1.0) -> Any:
     """``round(x)`` (half to even, as NumPy) with the derivative of the identity by default.
 
     >>> import backchain as bc
