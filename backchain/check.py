@@ -5,11 +5,19 @@ with central differences, by random projection (cost independent of size), to
 any order. ``ops`` checks every recorded operation of a computation locally and
 prints a table: the seed's "calculate the gradient for every layer" as one call.
 """
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING, Any
+
 import numpy as np
 
 from ._display import should_print
 from ._core.engine import toposort
 from ._core.tensor import Tensor
+
+if TYPE_CHECKING:
+    from .nn.module import Module
 
 __all__ = ["gradcheck", "GradcheckError", "GradcheckReport", "ops", "layers", "LayersReport", "OpsReport"]
 
@@ -87,7 +95,7 @@ class GradcheckReport:
     'gradcheck passed'
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.rows = []  # (order, argument, mode, analytic, numeric, error, ok, detail)
 
     def add(self, order, arg, mode, analytic, numeric, tol, detail=""):
@@ -99,13 +107,13 @@ class GradcheckReport:
         self.rows.append((order, arg, mode, analytic, numeric, err, ok, detail))
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return all(r[6] for r in self.rows)
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return self.ok
 
-    def __str__(self):
+    def __str__(self) -> str:
         rows = [(o, a, m, f"{an:.8g}", f"{nu:.8g}", f"{e:.2e}", "ok" if ok else "FAIL", d)
                 for o, a, m, an, nu, e, ok, d in self.rows]
         status = "gradcheck passed" if self.ok else "gradcheck FAILED"
@@ -413,8 +421,9 @@ def _fwd_kinks(f, xs, vs, out, plus, minus, eps, jv, err_vec, tol_vec):
     return a, n_, float(err.reshape(-1)[k]), ok, "; ".join(parts)
 
 
-def gradcheck(f, *args, order=2, modes=("rev", "fwd"), eps=None, atol=None, rtol=None, seed=0,
-              raise_exception=True):
+def gradcheck(f: Callable[..., Any], *args: Any, order: int = 2, modes: Sequence[str] = ("rev", "fwd"),
+              eps: float | None = None, atol: float | None = None, rtol: float | None = None, seed: int = 0,
+              raise_exception: bool = True) -> GradcheckReport:
     """Compare ``f``'s derivatives at ``args`` with central finite differences.
 
     Reverse mode is checked per argument by random projection
@@ -504,7 +513,8 @@ def _on_leaves(f, rebuild):
     return flat
 
 
-def ops(f, *args, eps=1e-6, atol=1e-6, rtol=1e-4, seed=0, quiet=None):
+def ops(f: Callable[..., Any], *args: Any, eps: float = 1e-6, atol: float = 1e-6, rtol: float = 1e-4, seed: int = 0,
+        quiet: bool | None = None) -> OpsReport:
     """Check the derivative rule of every operation recorded by ``f(*args)``, each at its own inputs.
 
     Returns a table: op number, name, output shape, largest error of its VJP against finite
@@ -578,25 +588,26 @@ class OpsReport:
     (True, [(0, 'tanh', (3,), True), (1, 'multiply', (3,), True), (2, 'sum', (), True)])
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.rows = []  # (index, op, output shape, max error, ok)
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return all(r[4] for r in self.rows)
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return self.ok
 
-    def __str__(self):
+    def __str__(self) -> str:
         rows = [(i, op, shape, f"{e:.2e}", "ok" if ok else "FAIL") for i, op, shape, e, ok in self.rows]
         return _table(["#", "op", "output shape", "max error", ""], rows)
 
     __repr__ = __str__
 
 
-def layers(model, inputs, loss_fn=None, *, eps=1e-6, atol=1e-7, rtol=1e-5, seed=0, quiet=None, kinks=False,
-           **kwargs):
+def layers(model: Module | Callable[..., Any], inputs: Any, loss_fn: Callable[[Any], Any] | None = None, *,
+           eps: float = 1e-6, atol: float = 1e-7, rtol: float = 1e-5, seed: int = 0, quiet: bool | None = None,
+           kinks: bool = False, **kwargs: Any) -> LayersReport | OpsReport:
     """Check the gradient of every layer of ``model`` against finite differences, and look for dead units.
 
     For a :class:`backchain.nn.Module`: a float64 copy of the model is made
@@ -744,28 +755,28 @@ class LayersReport:
     (True, {'1': 3}, ['0.weight', '0.bias', '2.weight'])
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.rows = []
         self.dead = []
         self.kink_rows = []  # with kinks=True: (layer, parameter, kinks hit, verdict)
 
     @property
-    def ok(self):
+    def ok(self) -> bool:
         return all(r[4] for r in self.rows)
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return self.ok
 
     @property
-    def zero_grads(self):
+    def zero_grads(self) -> list[str]:
         return [f"{r[0]}.{r[1]}" if r[0] != "(model)" else r[1] for r in self.rows if r[5]]
 
     @property
-    def dead_units(self):
+    def dead_units(self) -> dict[str, int]:
         """``{layer path: number of units never positive}`` for layers with at least one."""
         return {p: n for p, _, _, n in self.dead if n}
 
-    def __str__(self):
+    def __str__(self) -> str:
         rows = [(p, n, "x".join(map(str, s)) or "()", f"{e:.2e}", "ok" if ok else "FAIL")
                 for p, n, s, e, ok, _, _ in self.rows]
         out = [_table(["layer", "parameter", "shape", "max rel. error", ""], rows)]
