@@ -15,7 +15,11 @@ in the cotangent or tangent): the JVP of a ``custom_vjp`` is the transpose of
 its ``bwd``, the VJP of a ``custom_jvp`` the transpose of its JVP. Under higher
 order, rules receive Tensors and are recorded like any other code.
 """
+from __future__ import annotations
+
 import functools
+from collections.abc import Callable, Sequence
+from typing import Any, overload
 
 import numpy as np
 
@@ -182,7 +186,7 @@ class _CustomRule:
 
     _missing = "no rule yet"
 
-    def __init__(self, fun, nondiff_argnums=()):
+    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
         functools.update_wrapper(self, fun)
         self.fun = fun
         self.nondiff_argnums = tuple(nondiff_argnums)
@@ -192,7 +196,7 @@ class _CustomRule:
         """The arguments of ``fun``: the differentiable ones rebuilt from their leaves, in place."""
         return _interleave(memo.rebuild(list(leaves)), nondiff, self.nondiff_argnums)
 
-    def __call__(self, *args):
+    def __call__(self, *args: Any) -> Any:
         if self._fn is None:
             raise TypeError(f"{type(self).__name__} {self.__name__}: {self._missing.format(self.__name__)}")
         diff = [a for i, a in enumerate(args) if i not in self.nondiff_argnums]
@@ -227,11 +231,11 @@ class custom_vjp(_CustomRule):
 
     _missing = "no rule yet; call {0}.defvjp(fwd, bwd)"
 
-    def __init__(self, fun, nondiff_argnums=()):
+    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
         super().__init__(fun, nondiff_argnums)
         self.fwd = self.bwd = None
 
-    def defvjp(self, fwd, bwd):
+    def defvjp(self, fwd: Callable[..., tuple[Any, Any]], bwd: Callable[..., Any]) -> None:
         """Set the forward (with residuals) and backward rules."""
         self.fwd, self.bwd = fwd, bwd
         name = getattr(self.fun, "__name__", "f")
@@ -303,11 +307,12 @@ class custom_jvp(_CustomRule):
 
     _missing = "no rule yet; use @{0}.defjvp"
 
-    def __init__(self, fun, nondiff_argnums=()):
+    def __init__(self, fun: Callable[..., Any], nondiff_argnums: Sequence[int] = ()) -> None:
         super().__init__(fun, nondiff_argnums)
         self.jvp = None
 
-    def defjvp(self, jvp):
+    def defjvp(self, jvp: Callable[[tuple[Any, ...], tuple[Any, ...]], tuple[Any, Any]]
+               ) -> Callable[[tuple[Any, ...], tuple[Any, ...]], tuple[Any, Any]]:
         """Set the forward-mode rule; usable as a decorator."""
         self.jvp = jvp
         name = getattr(self.fun, "__name__", "f")
@@ -374,17 +379,17 @@ class FunctionCtx:
     12.0
     """
 
-    def __init__(self, needs_input_grad):
+    def __init__(self, needs_input_grad: tuple[bool, ...]) -> None:
         self.needs_input_grad = needs_input_grad
         self._saved = ()
         self._swap = None
 
-    def save_for_backward(self, *arrays):
+    def save_for_backward(self, *arrays: Any) -> None:
         """Keep arrays for ``backward`` (inputs and outputs stay differentiable under higher order)."""
         self._saved = arrays
 
     @property
-    def saved_tensors(self):
+    def saved_tensors(self) -> tuple[Any, ...]:
         if self._swap is None:
             return self._saved
         return tuple(self._swap.get(id(s), s) for s in self._saved)
@@ -416,11 +421,11 @@ class Function:
     """
 
     @staticmethod
-    def forward(ctx, *args):
+    def forward(ctx: FunctionCtx, *args: Any) -> Any:
         raise NotImplementedError("Function subclasses define forward(ctx, *args)")
 
     @staticmethod
-    def backward(ctx, *grads):
+    def backward(ctx: FunctionCtx, *grads: Any) -> Any:
         raise NotImplementedError("Function subclasses define backward(ctx, *grads)")
 
     @classmethod
@@ -490,7 +495,7 @@ class Function:
         return fn
 
     @classmethod
-    def apply(cls, *args):
+    def apply(cls, *args: Any) -> Any:
         """Run ``forward`` and record the operation when an argument requires grad."""
         slots = tuple(i for i, a in enumerate(args) if isinstance(a, (Tensor, np.ndarray)))
         arrays = [args[i] for i in slots]
@@ -505,7 +510,12 @@ class Function:
         return outs[0] if memo.single else outs
 
 
-def elementwise(fn=None, *, derivative):
+@overload
+def elementwise(fn: None = None, *, derivative: Callable[[Any, Any], Any]
+                ) -> Callable[[Callable[[Any], Any]], Callable[[Any], Any]]: ...
+@overload
+def elementwise(fn: Callable[[Any], Any], *, derivative: Callable[[Any, Any], Any]) -> Callable[[Any], Any]: ...
+def elementwise(fn: Callable[[Any], Any] | None = None, *, derivative: Callable[[Any, Any], Any]) -> Any:
     """Declare a plain-NumPy elementwise function with its derivative ``derivative(x, y)``.
 
     ``y`` is ``fn(x)``. Write ``derivative`` with ``backchain.numpy`` for higher order.
@@ -525,8 +535,12 @@ def elementwise(fn=None, *, derivative):
     return wrap if fn is None else wrap(fn)
 
 
-def defprimitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, variadic=False,
-                 multiple_results=False, kinks=None, doc=None, export=True):
+def defprimitive(name: str, impl: Callable[..., Any],
+                 vjp: Sequence[Callable[..., Any] | None] | Callable[..., Any] | Joint | None = None,
+                 jvp: Sequence[Callable[..., Any] | None] | Callable[..., Any] | None = None, *,
+                 deriv: Sequence[Callable[..., Any] | None] | None = None, linear: bool = False,
+                 variadic: bool = False, multiple_results: bool = False, kinks: Any = None, doc: str | None = None,
+                 export: bool = True) -> Callable[..., Any]:
     """Declare a new primitive with the library's own one-row declaration.
 
     Takes the arguments of ``backchain._core.primitive.primitive`` (rules receive
