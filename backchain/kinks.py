@@ -36,14 +36,25 @@ For library authors:
 * ``_layer_scope(name)`` is the context that ``Module.__call__`` enters so that
   :func:`count` attributes hits to layers.
 """
+from __future__ import annotations
+
 import contextlib
 import sys
 import numbers
 import threading
+from collections.abc import Callable, Iterable, Iterator
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from ._core import primitive as _pm
+
+if TYPE_CHECKING:
+    from .nn.module import Module
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 __all__ = ["policy", "set_policy", "get_policy", "reset_policy", "DEFAULTS", "count", "KinkCounts",
            "table", "markdown", "register", "Row", "tie_weights", "binary_tie",
@@ -146,18 +157,18 @@ class policy:
     1.0
     """
 
-    def __init__(self, **settings):
+    def __init__(self, **settings: str | float | None) -> None:
         self.settings = _validate(settings, "kinks.policy")
         self._saved = []
 
-    def __enter__(self):
+    def __enter__(self) -> policy:
         d = _policy.__dict__
         self._saved.append({k: d.get(k, _UNSET) for k in self.settings})
         for k, v in self.settings.items():
             setattr(_policy, k, v)
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> bool:
         for k, v in self._saved.pop().items():
             if v is _UNSET:
                 delattr(_policy, k)
@@ -165,7 +176,7 @@ class policy:
                 setattr(_policy, k, v)
         return False
 
-    def __call__(self, fn):
+    def __call__(self, fn: Callable[_P, _R]) -> Callable[_P, _R]:
         import functools
 
         settings = self.settings
@@ -177,7 +188,7 @@ class policy:
         return wrapper
 
 
-def set_policy(**settings):
+def set_policy(**settings: str | float | None) -> None:
     """Set the default kink conventions of every thread (see :class:`policy` for the settings).
 
     ``with policy(...)`` blocks still override it in their thread.
@@ -192,7 +203,7 @@ def set_policy(**settings):
         setattr(_Policy, k, v)
 
 
-def reset_policy():
+def reset_policy() -> None:
     """Restore the default conventions (DESIGN.md section 4) for every thread.
 
     Examples
@@ -207,7 +218,7 @@ def reset_policy():
     set_policy(**DEFAULTS)
 
 
-def get_policy():
+def get_policy() -> dict[str, Any]:
     """The conventions in force in this thread, as a dict.
 
     Examples
@@ -227,7 +238,7 @@ def get_policy():
 
 # -- ties ---------------------------------------------------------------------------------
 
-def binary_tie():
+def binary_tie() -> tuple[float, float]:
     """``(d/dx, d/dy)`` of ``maximum(x, y)`` (and ``minimum``, ``fmax``, ``fmin``) where ``x == y``.
 
     Examples
@@ -247,7 +258,7 @@ def binary_tie():
     return (1.0, 0.0) if t == "first" else (0.0, 1.0)
 
 
-def tie_weights(mask, axis=-1, dtype=np.float64):
+def tie_weights(mask: ArrayLike, axis: int | tuple[int, ...] = -1, dtype: DTypeLike = np.float64) -> NDArray[Any]:
     """The weights of the extrema marked in ``mask`` under the current ties policy.
 
     ``mask`` (boolean, any shape) marks the elements equal to the extremum of
@@ -450,24 +461,24 @@ class KinkCounts:
             self.by_layer[key] = self.by_layer.get(key, 0) + hits
             self.seen_by_layer[key] = self.seen_by_layer.get(key, 0) + seen
 
-    def __getitem__(self, op):
+    def __getitem__(self, op: str) -> int:
         return self.hits.get(op, 0)
 
     def __contains__(self, op):
         return self.hits.get(op, 0) > 0
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[str]:
         return iter(op for op, n in self.hits.items() if n)
 
-    def items(self):
+    def items(self) -> list[tuple[str, int]]:
         """``(op, hits)`` for every op that hit a kink."""
         return [(op, n) for op, n in self.hits.items() if n]
 
     @property
-    def total(self):
+    def total(self) -> int:
         return sum(self.hits.values())
 
-    def layer(self, name):
+    def layer(self, name: str) -> dict[str, int]:
         """``{op: hits}`` inside the layer ``name``."""
         return {op: n for (ly, op), n in self.by_layer.items() if ly == name and n}
 
@@ -539,7 +550,7 @@ class count:
     it, a layer is named by its class.
     """
 
-    def __init__(self, model=None):
+    def __init__(self, model: Module | None = None) -> None:
         self.counts = KinkCounts()
         self.names = {id(m): name or type(m).__name__ for name, m in model.named_modules()} if model else {}
         self._prev_hook = None
@@ -548,7 +559,7 @@ class count:
     def _module_scope(self, module):
         return _layer_scope(self.names.get(id(module)) or type(module).__name__)
 
-    def __enter__(self):
+    def __enter__(self) -> KinkCounts:
         global _active
         with _lock:
             _active += 1
@@ -561,7 +572,7 @@ class count:
             self._prev_hook = self._nn.set_call_hook(self._module_scope)
         return self.counts
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> bool:
         global _active
         if self._nn is not None:
             self._nn.set_call_hook(self._prev_hook)
@@ -644,11 +655,12 @@ class Row:
 
     __slots__ = ("op", "where", "value", "alternatives", "policy", "primitive", "probes")
 
-    def __init__(self, op, where, value, alternatives="", policy="", primitive=None, probes=()):
+    def __init__(self, op: str, where: str, value: Any, alternatives: str = "", policy: str = "",
+                 primitive: str | None = None, probes: Iterable[tuple[Any, ...]] = ()) -> None:
         self.op, self.where, self.value, self.alternatives = op, where, value, alternatives
         self.policy, self.primitive, self.probes = policy, primitive, list(probes)
 
-    def value_now(self):
+    def value_now(self) -> Any:
         """The value under the policy in force in this thread."""
         return self.value(_policy) if callable(self.value) else self.value
 
@@ -689,7 +701,7 @@ def _fmt(v):
 _registered = []
 
 
-def register(row, count=None):
+def register(row: Row, count: Callable[..., int] | None = None) -> None:
     """Add ``row`` (a :class:`Row`) to the table, replacing a row of the same ``op``.
 
     ``count``, if given, is the counter of the primitive ``row.primitive``
@@ -963,7 +975,7 @@ class KinkTable(list):
     __repr__ = list.__repr__
 
 
-def table(user=True):
+def table(user: bool = True) -> KinkTable:
     """The kink convention of every non-smooth primitive and user-facing composite.
 
     Returns a list of ``(op, where, value, alternatives, policy)`` tuples, the
@@ -983,7 +995,7 @@ def table(user=True):
     return KinkTable((r.op, r.where, _fmt(r.value_now()), r.alternatives, r.policy) for r in rows)
 
 
-def markdown():
+def markdown() -> str:
     """``docs/kinks.md``'s generated table: the default policy's :func:`table` in Markdown.
 
     Every family is loaded first (``backchain.scipy``'s too), user primitives are
@@ -1043,7 +1055,7 @@ def _as_float(x, what):
     return x
 
 
-def directional(f, x, d):
+def directional(f: Callable[[Any], Any], x: Any, d: Any) -> Any:
     """The one-sided directional derivative ``f'(x; d) = lim_{t -> 0+} (f(x + t d) - f(x)) / t``.
 
     Exact (no differences) for compositions of smooth primitives and the piecewise-smooth ones:
@@ -1090,7 +1102,7 @@ def directional(f, x, d):
     return sweep.unflatten(vals)
 
 
-def lexicographic(f, mode="forward"):
+def lexicographic(f: Callable[[Any], Any], mode: str = "forward") -> Callable[..., Any]:
     """The lexicographic derivative (LD-derivative) of ``f``: a generalized derivative at kinks.
 
     ``lexicographic(f)(x)`` with the identity directions (default) gives an array of the
@@ -1203,7 +1215,8 @@ class VerifyReport:
         around ``x`` (0 inside).
     """
 
-    def __init__(self, ok, convention, lexicographic, hits, distance, samples):
+    def __init__(self, ok: bool, convention: Any, lexicographic: Any, hits: dict[str, int], distance: float,
+                 samples: int) -> None:
         self.ok, self.convention, self.lexicographic = ok, convention, lexicographic
         self.hits, self.distance, self.samples = hits, distance, samples
 
@@ -1237,7 +1250,8 @@ def _hull_distance(G, g):
     return float(np.linalg.norm(G.T @ lam - g))
 
 
-def verify(f, x, samples=None, radius=1e-6, seed=0, atol=1e-6):
+def verify(f: Callable[[Any], Any], x: ArrayLike, samples: int | None = None, radius: float = 1e-6, seed: int = 0,
+           atol: float = 1e-6) -> VerifyReport:
     """Whether ``bc.grad(f)(x)``, made of op-by-op conventions at kinks, is a generalized gradient.
 
     The kinks hit are counted; if there are any, the gradient is compared with the convex hull
