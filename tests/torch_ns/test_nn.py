@@ -544,3 +544,33 @@ def test_loss_layers_take_the_legacy_arguments_as_torch():
         np.testing.assert_allclose(got, want, rtol=1e-6)
     want = torch.nn.MSELoss(size_average=False)(torch.ones(3), torch.zeros(3)).item()
     assert bt.nn.MSELoss(size_average=False)(bt.ones(3), bt.zeros(3)).item() == want
+
+
+def test_nanogpt_style_checkpoint_resumes_training_exactly(tmp_path):
+    def make():
+        return bt.nn.Sequential(bt.nn.Linear(3, 4), bt.nn.ReLU(), bt.nn.Linear(4, 2))
+
+    def step(model, opt, x):
+        opt.zero_grad(set_to_none=True)
+        model(x).pow(2).mean().backward()
+        opt.step()
+
+    bt.manual_seed(0)
+    x = bt.randn(5, 3)
+    model = make()
+    opt = bt.optim.AdamW(model.parameters(), lr=1e-2, betas=(0.9, 0.95))
+    step(model, opt, x)
+    checkpoint = {"model": model.state_dict(), "optimizer": opt.state_dict(), "model_args": dict(n_layer=2),
+                  "iter_num": 1, "best_val_loss": bt.tensor(1.5), "config": {"lr": 1e-2, "name": "run"}}
+    bt.save(checkpoint, tmp_path / "ckpt.pt")
+    back = bt.load(tmp_path / "ckpt.pt", map_location="cpu")
+    resumed = make()
+    resumed.load_state_dict(back["model"])
+    ropt = bt.optim.AdamW(resumed.parameters(), lr=1e-2)
+    ropt.load_state_dict(back["optimizer"])
+    assert back["iter_num"] == 1 and back["best_val_loss"].item() == 1.5 and back["config"]["name"] == "run"
+    assert ropt.param_groups[0]["betas"] == (0.9, 0.95)
+    step(model, opt, x)
+    step(resumed, ropt, x)
+    for a, b in zip(model.parameters(), resumed.parameters()):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
