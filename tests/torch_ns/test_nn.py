@@ -574,3 +574,20 @@ def test_nanogpt_style_checkpoint_resumes_training_exactly(tmp_path):
     step(resumed, ropt, x)
     for a, b in zip(model.parameters(), resumed.parameters()):
         np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+
+
+def test_lazy_layers_take_their_input_size_and_become_the_layer():
+    for T in (torch, bt):
+        layer = T.nn.LazyLinear(3)
+        conv = T.nn.LazyConv2d(4, 3, padding=1, bias=False)
+        assert layer(T.ones(2, 5)).shape == (2, 3) and type(layer).__name__ == "Linear"
+        assert conv(T.ones(1, 2, 5, 5)).shape == (1, 4, 5, 5) and conv.bias is None
+        assert tuple(layer.weight.shape) == (3, 5) and tuple(conv.weight.shape) == (4, 2, 3, 3)
+        assert list(layer.state_dict()) == ["weight", "bias"]
+    # backchain's placeholders are the parameters: an optimizer made before the first forward updates them
+    layer = bt.nn.LazyLinear(2)
+    opt = bt.optim.SGD(layer.parameters(), lr=0.1)
+    layer(bt.ones(1, 4)).sum().backward()
+    before = layer.weight.detach().numpy().copy()
+    opt.step()
+    np.testing.assert_allclose(layer.weight.detach().numpy(), before - 0.1, rtol=1e-6)

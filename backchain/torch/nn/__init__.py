@@ -359,6 +359,64 @@ class EmbeddingBag(Module):
         return f"{self.num_embeddings}, {self.embedding_dim}, mode='{self.mode}'"
 
 
+class _LazyModule(Module):
+    """A layer whose input size is taken from its first input: until then its parameters are empty
+    placeholders; the first forward builds the layer, gives the placeholders their arrays (so an optimizer
+    made before it updates them) and becomes that layer's class, as PyTorch's lazy modules do."""
+
+    _becomes = None
+    _names = ()
+
+    def __init__(self, *args, **kwargs):
+        super().__init__()
+        self._lazy_args = (args, kwargs)
+        for name in self._names:
+            if name != "bias" or kwargs.get("bias", True):
+                setattr(self, name, Parameter(_np.zeros((0,), dtype=_np.float32)))
+            else:
+                self.register_parameter(name, None)
+
+    def forward(self, input):
+        args, kwargs = self._lazy_args
+        size = _np.shape(input.data if isinstance(input, _Base) else input)[self._dim]
+        real = globals()[self._becomes](size, *args, **kwargs)
+        placeholders = dict(self._parameters)
+        d = self.__dict__
+        del d["_lazy_args"]
+        for name, value in real.__dict__.items():
+            if name != "_parameters":
+                d[name] = value
+        for name, p in real._parameters.items():
+            if p is not None:
+                placeholders[name].data = p.data
+        self._parameters.update({k: v for k, v in placeholders.items() if real._parameters.get(k) is not None})
+        self.__class__ = type(real)
+        return self(input)
+
+
+class LazyLinear(_LazyModule):
+    """``Linear`` whose ``in_features`` is the last dimension of its first input.
+
+    >>> import backchain.torch as torch
+    >>> layer = torch.nn.LazyLinear(3)
+    >>> layer(torch.ones(2, 5)).shape, layer
+    (torch.Size([2, 3]), Linear(in_features=5, out_features=3, bias=True))
+    """
+
+    _becomes, _names, _dim = "Linear", ("weight", "bias"), -1
+
+
+class LazyConv2d(_LazyModule):
+    """``Conv2d`` whose ``in_channels`` is the channel dimension of its first input.
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.LazyConv2d(4, 3)(torch.ones(1, 2, 5, 5)).shape
+    torch.Size([1, 4, 3, 3])
+    """
+
+    _becomes, _names, _dim = "Conv2d", ("weight", "bias"), 1
+
+
 class Unfold(Module):
     """The sliding patches of (N, C, H, W) input as columns (``functional.unfold``).
 
@@ -619,4 +677,5 @@ for _name, _fn, _params, _doc in _LAYERS:
 
 __all__ += ["Dropout1d", "Dropout2d", "Dropout3d", "Buffer", "MaxPool3d", "AvgPool3d", "Softmin", "GLU",
             "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "Unfold", "Fold", "AlphaDropout", "EmbeddingBag",
+            "LazyLinear", "LazyConv2d",
             "Tanhshrink", "PairwiseDistance", "ParameterList", "ParameterDict"] + [spec[0] for spec in _LAYERS]
