@@ -50,7 +50,6 @@ class L1Loss(_Loss):
     --------
     >>> import backchain as bc
     >>> import numpy as np
-from numpy.typing import ArrayLike
     >>> loss = bc.nn.L1Loss()(bc.tensor([1.0, 2.0, 3.0]), bc.tensor([1.0, 0.0, 4.0]))
     >>> float(loss)
     1.0
