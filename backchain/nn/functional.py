@@ -13,9 +13,14 @@ Non-smooth activations are the primitives of ``backchain._rules.activations``
 >>> float(F.cross_entropy(logits, np.array([0])))  # doctest: +ELLIPSIS
 0.24...
 """
+from __future__ import annotations
+
 import math
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike
 
 import backchain.numpy as bnp
 from .._core.tensor import writable
@@ -85,7 +90,7 @@ def _const(value, like):
 
 # -- linear layers ------------------------------------------------------------------------------
 
-def linear(input, weight, bias=None):
+def linear(input: ArrayLike | Tensor, weight: ArrayLike | Tensor, bias: ArrayLike | Tensor | None = None) -> Any:
     """``input @ weight.T + bias`` over the last axis: one fused primitive.
 
     Shapes: input ``(*, in_features)``, weight ``(out_features, in_features)``,
@@ -105,7 +110,8 @@ def linear(input, weight, bias=None):
     return _nn.linear(input, weight, bias)
 
 
-def bilinear(input1, input2, weight, bias=None):
+def bilinear(input1: ArrayLike | Tensor, input2: ArrayLike | Tensor, weight: ArrayLike | Tensor,
+             bias: ArrayLike | Tensor | None = None) -> Any:
     """``y_k = x1 @ weight[k] @ x2 + bias[k]``; weight ``(out, in1, in2)``.
 
     >>> import numpy as np, backchain.nn.functional as F
@@ -120,7 +126,7 @@ def bilinear(input1, input2, weight, bias=None):
     return out if bias is None else out + bias
 
 
-def flatten(input, start_dim=0, end_dim=-1):
+def flatten(input: ArrayLike | Tensor, start_dim: int = 0, end_dim: int = -1) -> Any:
     """Merge axes ``start_dim..end_dim`` into one (``torch.flatten``).
 
     Examples
@@ -146,7 +152,7 @@ def flatten(input, start_dim=0, end_dim=-1):
     return bnp.reshape(input, new)
 
 
-def unflatten(input, dim, sizes):
+def unflatten(input: ArrayLike | Tensor, dim: int, sizes: Sequence[int]) -> Any:
     """Split axis ``dim`` into ``sizes`` (one entry may be -1).
 
     Examples
@@ -162,7 +168,8 @@ def unflatten(input, dim, sizes):
     return bnp.reshape(input, shape[:d] + tuple(sizes) + shape[d + 1:])
 
 
-def dropout(input, p=0.5, training=True, inplace=False, generator=None):
+def dropout(input: ArrayLike | Tensor, p: float = 0.5, training: bool = True, inplace: bool = False,
+            generator: np.random.Generator | None = None) -> Any:
     """Zero each element with probability ``p`` and scale the rest by ``1 / (1 - p)`` (training only).
 
     The mask is drawn from ``generator`` (a ``numpy.random.Generator``) or
@@ -183,8 +190,9 @@ def dropout(input, p=0.5, training=True, inplace=False, generator=None):
     return input * scale
 
 
-def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False,
-              sparse=False):
+def embedding(input: ArrayLike | Tensor, weight: ArrayLike | Tensor, padding_idx: int | None = None,
+              max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+              sparse: bool = False) -> Any:
     """Rows of ``weight`` at the integer indices ``input``; output ``input.shape + (embedding_dim,)``.
 
     ``padding_idx``: that row gets no gradient (a negative one counts from the end). Indices must lie
@@ -238,8 +246,9 @@ def _channel_shape(x, c):
     return (1, c) + (1,) * (nd - 2)
 
 
-def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1,
-               eps=1e-5):
+def batch_norm(input: ArrayLike | Tensor, running_mean: ArrayLike | Tensor, running_var: ArrayLike | Tensor,
+               weight: ArrayLike | Tensor | None = None, bias: ArrayLike | Tensor | None = None,
+               training: bool = False, momentum: float = 0.1, eps: float = 1e-5) -> Any:
     """Normalise over every axis but the channel axis 1 (PyTorch's ``F.batch_norm``).
 
     In training (or without running statistics) the batch's mean and biased
@@ -298,7 +307,9 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
     return out
 
 
-def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
+def layer_norm(input: ArrayLike | Tensor, normalized_shape: int | Sequence[int],
+               weight: ArrayLike | Tensor | None = None, bias: ArrayLike | Tensor | None = None, eps: float = 1e-5
+               ) -> Any:
     """Normalise over the trailing axes ``normalized_shape`` (biased variance), then scale and shift.
 
     Examples
@@ -323,7 +334,8 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
     return _nn.layer_norm(input, weight, bias, axes=axes, eps=float(eps))
 
 
-def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
+def group_norm(input: ArrayLike | Tensor, num_groups: int, weight: ArrayLike | Tensor | None = None,
+               bias: ArrayLike | Tensor | None = None, eps: float = 1e-5) -> Any:
     """Normalise each group of ``C / num_groups`` channels of every sample, then scale and shift per channel.
 
     Examples
@@ -355,7 +367,8 @@ def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):
     return out
 
 
-def rms_norm(input, normalized_shape, weight=None, eps=None):
+def rms_norm(input: ArrayLike | Tensor, normalized_shape: int | Sequence[int],
+             weight: ArrayLike | Tensor | None = None, eps: float | None = None) -> Any:
     """``x / sqrt(mean(x ** 2) + eps) * weight`` over the trailing axes (eps defaults to the dtype's eps).
 
     Examples
@@ -377,7 +390,7 @@ def rms_norm(input, normalized_shape, weight=None, eps=None):
     return out if weight is None else out * weight
 
 
-def normalize(input, p=2.0, dim=1, eps=1e-12):
+def normalize(input: ArrayLike | Tensor, p: float = 2.0, dim: int = 1, eps: float = 1e-12) -> Any:
     """``x / max(||x||_p, eps)`` along ``dim``.
 
     Examples
@@ -395,7 +408,7 @@ def normalize(input, p=2.0, dim=1, eps=1e-12):
 
 # -- activations ---------------------------------------------------------------------------------
 
-def relu(input, inplace=False):
+def relu(input: ArrayLike | Tensor, inplace: bool = False) -> Any:
     """``max(x, 0)``; derivative 0 at 0 (the relu primitive's convention).
 
     Examples
@@ -409,7 +422,7 @@ def relu(input, inplace=False):
     return _act.relu(input)
 
 
-def leaky_relu(input, negative_slope=0.01, inplace=False):
+def leaky_relu(input: ArrayLike | Tensor, negative_slope: float = 0.01, inplace: bool = False) -> Any:
     """``x`` if positive else ``negative_slope * x``; derivative ``negative_slope`` at 0.
 
     Examples
@@ -423,7 +436,7 @@ def leaky_relu(input, negative_slope=0.01, inplace=False):
     return _act.leaky_relu(input, negative_slope)
 
 
-def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
+def hardtanh(input: ArrayLike | Tensor, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False) -> Any:
     """``clip(x, min_val, max_val)``; derivative 0 at the boundaries.
 
     Examples
@@ -439,7 +452,7 @@ def hardtanh(input, min_val=-1.0, max_val=1.0, inplace=False):
     return _act.hardtanh(input, min_val, max_val)
 
 
-def relu6(input, inplace=False):
+def relu6(input: ArrayLike | Tensor, inplace: bool = False) -> Any:
     """``min(max(x, 0), 6)``.
 
     Examples
@@ -453,7 +466,7 @@ def relu6(input, inplace=False):
     return _act.relu6(input)
 
 
-def hardsigmoid(input, inplace=False):
+def hardsigmoid(input: ArrayLike | Tensor, inplace: bool = False) -> Any:
     """``clip(x / 6 + 1/2, 0, 1)``.
 
     Examples
@@ -467,7 +480,7 @@ def hardsigmoid(input, inplace=False):
     return _act.hardsigmoid(input)
 
 
-def hardswish(input, inplace=False):
+def hardswish(input: ArrayLike | Tensor, inplace: bool = False) -> Any:
     """``x * hardsigmoid(x)``.
 
     Examples
@@ -481,7 +494,7 @@ def hardswish(input, inplace=False):
     return _act.hardswish(input)
 
 
-def prelu(input, weight):
+def prelu(input: ArrayLike | Tensor, weight: ArrayLike | Tensor) -> Any:
     """``x`` if positive else ``weight * x``; weight has 1 or C (channel axis 1) entries.
 
     Examples
@@ -509,7 +522,7 @@ def _negative_part(input):
     return bnp.where(_data(input) > 0, _const(0.0, input), input)
 
 
-def elu(input, alpha=1.0, inplace=False):
+def elu(input: ArrayLike | Tensor, alpha: float = 1.0, inplace: bool = False) -> Any:
     """``x`` if positive else ``alpha * (exp(x) - 1)``.
 
     Examples
@@ -528,7 +541,7 @@ _SELU_ALPHA = 1.6732632423543772848170429916717
 _SELU_SCALE = 1.0507009873554804934193349852946
 
 
-def selu(input, inplace=False):
+def selu(input: ArrayLike | Tensor, inplace: bool = False) -> Any:
     """``scale * elu(x, alpha)`` with the self-normalising constants.
 
     Examples
@@ -542,7 +555,7 @@ def selu(input, inplace=False):
     return _const(_SELU_SCALE, input) * elu(input, _SELU_ALPHA)
 
 
-def celu(input, alpha=1.0, inplace=False):
+def celu(input: ArrayLike | Tensor, alpha: float = 1.0, inplace: bool = False) -> Any:
     """``x`` if positive else ``alpha * (exp(x / alpha) - 1)``.
 
     Examples
@@ -557,7 +570,7 @@ def celu(input, alpha=1.0, inplace=False):
     return bnp.where(_data(input) > 0, input, a * bnp.expm1(_negative_part(input) / a))
 
 
-def gelu(input, approximate="none"):
+def gelu(input: ArrayLike | Tensor, approximate: str = "none") -> Any:
     """``x * Phi(x)`` (Gaussian CDF); ``approximate="tanh"`` uses the tanh formula.
 
     Examples
@@ -581,7 +594,7 @@ def gelu(input, approximate="none"):
     return _const(0.5, input) * input * (_const(1.0, input) + erf(input * _const(1.0 / math.sqrt(2.0), input)))
 
 
-def sigmoid(input):
+def sigmoid(input: ArrayLike | Tensor) -> Any:
     """``1 / (1 + exp(-x))`` (a stable primitive).
 
     Examples
@@ -595,7 +608,7 @@ def sigmoid(input):
     return _nn.sigmoid(input)
 
 
-def tanh(input):
+def tanh(input: ArrayLike | Tensor) -> Any:
     """``tanh(x)``, elementwise (``backchain.numpy.tanh``).
 
     Examples
@@ -609,7 +622,7 @@ def tanh(input):
     return bnp.tanh(input)
 
 
-def silu(input, inplace=False, beta=None):
+def silu(input: ArrayLike | Tensor, inplace: bool = False, beta: float | None = None) -> Any:
     """``x * sigmoid(beta * x)`` (Swish); ``beta`` defaults to 1 and may be a trainable Tensor.
 
     Examples
@@ -625,7 +638,7 @@ def silu(input, inplace=False, beta=None):
     return input * _nn.sigmoid(beta * input)
 
 
-def softplus(input, beta=1.0, threshold=20.0):
+def softplus(input: ArrayLike | Tensor, beta: float = 1.0, threshold: float = 20.0) -> Any:
     """``log(1 + exp(beta * x)) / beta``, linear where ``beta * x > threshold`` (as PyTorch).
 
     Examples
@@ -642,7 +655,7 @@ def softplus(input, beta=1.0, threshold=20.0):
     return bnp.where(_data(z) > threshold, input, soft)
 
 
-def logsigmoid(input):
+def logsigmoid(input: ArrayLike | Tensor) -> Any:
     """``log(sigmoid(x)) = -softplus(-x)``, stable.
 
     Examples
@@ -656,7 +669,7 @@ def logsigmoid(input):
     return -bnp.logaddexp(_const(0.0, input), -input)
 
 
-def mish(input, inplace=False):
+def mish(input: ArrayLike | Tensor, inplace: bool = False) -> Any:
     """``x * tanh(softplus(x))``.
 
     Examples
@@ -670,7 +683,7 @@ def mish(input, inplace=False):
     return input * bnp.tanh(bnp.logaddexp(_const(0.0, input), input))
 
 
-def softsign(input):
+def softsign(input: ArrayLike | Tensor) -> Any:
     """``x / (1 + |x|)``.
 
     Examples
@@ -688,7 +701,7 @@ def _softmax_dim(ndim):
     return 0 if ndim in (0, 1, 3) else 1
 
 
-def softmax(input, dim=None, dtype=None):
+def softmax(input: ArrayLike | Tensor, dim: int | None = None, dtype: DTypeLike | None = None) -> Any:
     """``exp(x) / sum(exp(x))`` along ``dim`` (a stable primitive).
 
     Examples
@@ -707,7 +720,7 @@ def softmax(input, dim=None, dtype=None):
     return _nn.softmax(input, axis=_softmax_dim(_ndim(input)) if dim is None else dim)
 
 
-def log_softmax(input, dim=None, dtype=None):
+def log_softmax(input: ArrayLike | Tensor, dim: int | None = None, dtype: DTypeLike | None = None) -> Any:
     """``x - logsumexp(x)`` along ``dim`` (a stable primitive).
 
     Examples
@@ -724,7 +737,7 @@ def log_softmax(input, dim=None, dtype=None):
     return _nn.log_softmax(input, axis=_softmax_dim(_ndim(input)) if dim is None else dim)
 
 
-def one_hot(tensor, num_classes=-1):
+def one_hot(tensor: ArrayLike | Tensor, num_classes: int = -1) -> Any:
     """Integer class indices to a one-hot int64 array of shape ``tensor.shape + (num_classes,)``.
 
     Examples
@@ -785,7 +798,8 @@ def _check_target_values(target, op):
                              "or mask them out")
 
 
-def mse_loss(input, target, reduction="mean", weight=None):
+def mse_loss(input: ArrayLike | Tensor, target: ArrayLike | Tensor, reduction: str = "mean",
+             weight: ArrayLike | Tensor | None = None) -> Any:
     """``(input - target) ** 2``, reduced.
 
     >>> import numpy as np, backchain.nn.functional as F
@@ -800,7 +814,8 @@ def mse_loss(input, target, reduction="mean", weight=None):
     return _reduce(loss, reduction, "mse_loss")
 
 
-def l1_loss(input, target, reduction="mean", weight=None):
+def l1_loss(input: ArrayLike | Tensor, target: ArrayLike | Tensor, reduction: str = "mean",
+            weight: ArrayLike | Tensor | None = None) -> Any:
     """``|input - target|``, reduced (derivative 0 where they are equal).
 
     Examples
@@ -820,7 +835,8 @@ def l1_loss(input, target, reduction="mean", weight=None):
     return _reduce(loss, reduction, "l1_loss")
 
 
-def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
+def smooth_l1_loss(input: ArrayLike | Tensor, target: ArrayLike | Tensor, reduction: str = "mean", beta: float = 1.0
+                   ) -> Any:
     """``0.5 d**2 / beta`` where ``|d| < beta``, else ``|d| - 0.5 beta`` (``d = input - target``).
 
     Examples
@@ -842,7 +858,8 @@ def smooth_l1_loss(input, target, reduction="mean", beta=1.0):
     return _reduce(loss, reduction, "smooth_l1_loss")
 
 
-def huber_loss(input, target, reduction="mean", delta=1.0, weight=None):
+def huber_loss(input: ArrayLike | Tensor, target: ArrayLike | Tensor, reduction: str = "mean", delta: float = 1.0,
+               weight: ArrayLike | Tensor | None = None) -> Any:
     """``0.5 d**2`` where ``|d| <= delta``, else ``delta (|d| - 0.5 delta)``.
 
     Examples
@@ -872,7 +889,8 @@ def _weight_along(weight, input, axis):
     return np.reshape(np.asarray(_data(weight)), shape)
 
 
-def nll_loss(input, target, weight=None, ignore_index=-100, reduction="mean"):
+def nll_loss(input: ArrayLike | Tensor, target: ArrayLike | Tensor, weight: ArrayLike | Tensor | None = None,
+             ignore_index: int = -100, reduction: str = "mean") -> Any:
     """Negative log-likelihood of the class indices ``target`` under log-probabilities ``input``.
 
     Shapes: input ``(N, C)``, ``(N, C, d1, ...)`` or ``(C,)``; target ``(N,)``,
@@ -927,8 +945,9 @@ def _weighted_mean(total, denom, valid, like):
         return total / _const(denom, like)
 
 
-def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-100, reduce=None,
-                  reduction="mean", label_smoothing=0.0):
+def cross_entropy(input: ArrayLike | Tensor, target: ArrayLike | Tensor, weight: ArrayLike | Tensor | None = None,
+                  size_average: bool | None = None, ignore_index: int = -100, reduce: bool | None = None,
+                  reduction: str = "mean", label_smoothing: float = 0.0) -> Any:
     """Cross-entropy between logits ``input`` and class indices or class probabilities ``target``.
 
     ``log_softmax`` is one fused, stable primitive, so logits of any size are
@@ -1035,7 +1054,9 @@ def _fused_cross_entropy(input, t, weight, ignore_index, reduction, axis, c):
     return _nn.cross_entropy(input, target=safe, w=w, axis=axis, reduce=reduction != "none")
 
 
-def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction="mean"):
+def binary_cross_entropy(input: ArrayLike | Tensor, target: ArrayLike | Tensor,
+                         weight: ArrayLike | Tensor | None = None, size_average: bool | None = None,
+                         reduce: bool | None = None, reduction: str = "mean") -> Any:
     """``-(y log p + (1 - y) log(1 - p))`` with each log clamped at -100 (as PyTorch); ``input`` in [0, 1].
 
     Examples
@@ -1060,8 +1081,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     return _reduce(loss, reduction, "binary_cross_entropy")
 
 
-def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
-                                     reduction="mean", pos_weight=None):
+def binary_cross_entropy_with_logits(input: ArrayLike | Tensor, target: ArrayLike | Tensor,
+                                     weight: ArrayLike | Tensor | None = None, size_average: bool | None = None,
+                                     reduce: bool | None = None, reduction: str = "mean",
+                                     pos_weight: ArrayLike | Tensor | None = None) -> Any:
     """Binary cross-entropy on logits, stable for any logit: ``(1 - y) x + (1 + (pw - 1) y) softplus(-x)``.
 
     ``pos_weight`` weights the positive term (broadcast along the last axis).
@@ -1088,7 +1111,8 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return _reduce(loss, reduction, "binary_cross_entropy_with_logits")
 
 
-def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_target=False):
+def kl_div(input: ArrayLike | Tensor, target: ArrayLike | Tensor, size_average: bool | None = None,
+           reduce: bool | None = None, reduction: str = "mean", log_target: bool = False) -> Any:
     """Pointwise ``target * (log target - input)`` with ``input`` log-probabilities.
 
     ``reduction="batchmean"`` divides the sum by the batch size (the
@@ -1119,7 +1143,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction="mean", log_
     return _reduce(loss, reduction, "kl_div")
 
 
-def cosine_similarity(x1, x2, dim=1, eps=1e-8):
+def cosine_similarity(x1: ArrayLike | Tensor, x2: ArrayLike | Tensor, dim: int = 1, eps: float = 1e-8) -> Any:
     """``<x1, x2> / (max(||x1||, eps) * max(||x2||, eps))`` along ``dim``.
 
     Examples
@@ -1140,7 +1164,7 @@ def cosine_similarity(x1, x2, dim=1, eps=1e-8):
 
 # -- shuffles ------------------------------------------------------------------------------------
 
-def channel_shuffle(input, groups):
+def channel_shuffle(input: ArrayLike | Tensor, groups: int) -> Any:
     """Interleave the channels of ``groups`` groups: ``(N, g * k, *S)`` -> channel ``j * g + i`` from ``i * k + j``.
 
     >>> import numpy as np, backchain.nn.functional as F
@@ -1171,8 +1195,10 @@ def _attention_bias(attn_mask, is_causal, L, S, dtype):
     return bias
 
 
-def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p=0.0, is_causal=False, scale=None,
-                                 enable_gqa=False, generator=None):
+def scaled_dot_product_attention(query: ArrayLike | Tensor, key: ArrayLike | Tensor, value: ArrayLike | Tensor,
+                                 attn_mask: ArrayLike | Tensor | None = None, dropout_p: float = 0.0,
+                                 is_causal: bool = False, scale: float | None = None, enable_gqa: bool = False,
+                                 generator: np.random.Generator | None = None) -> Any:
     """``softmax(q @ k^T * scale + mask) @ v`` over the last two axes (``F.scaled_dot_product_attention``).
 
     Parameters
@@ -1283,12 +1309,20 @@ def _check_attention_masks(query, key, num_heads, attn_mask, key_padding_mask):
                          f"{padding_shape} {sizes}")
 
 
-def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_heads, in_proj_weight, in_proj_bias,
-                                 bias_k, bias_v, add_zero_attn, dropout_p, out_proj_weight, out_proj_bias,
-                                 training=True, key_padding_mask=None, need_weights=True, attn_mask=None,
-                                 use_separate_proj_weight=False, q_proj_weight=None, k_proj_weight=None,
-                                 v_proj_weight=None, static_k=None, static_v=None, average_attn_weights=True,
-                                 is_causal=False, generator=None):
+def multi_head_attention_forward(query: ArrayLike | Tensor, key: ArrayLike | Tensor, value: ArrayLike | Tensor,
+                                 embed_dim_to_check: int, num_heads: int, in_proj_weight: ArrayLike | Tensor,
+                                 in_proj_bias: ArrayLike | Tensor | None, bias_k: ArrayLike | Tensor | None,
+                                 bias_v: ArrayLike | Tensor | None, add_zero_attn: bool, dropout_p: float,
+                                 out_proj_weight: ArrayLike | Tensor, out_proj_bias: ArrayLike | Tensor | None,
+                                 training: bool = True, key_padding_mask: ArrayLike | Tensor | None = None,
+                                 need_weights: bool = True, attn_mask: ArrayLike | Tensor | None = None,
+                                 use_separate_proj_weight: bool = False,
+                                 q_proj_weight: ArrayLike | Tensor | None = None,
+                                 k_proj_weight: ArrayLike | Tensor | None = None,
+                                 v_proj_weight: ArrayLike | Tensor | None = None,
+                                 static_k: ArrayLike | Tensor | None = None,
+                                 static_v: ArrayLike | Tensor | None = None, average_attn_weights: bool = True,
+                                 is_causal: bool = False, generator: np.random.Generator | None = None) -> Any:
     """Multi-head attention on sequence-first inputs, ``torch.nn.functional.multi_head_attention_forward``.
 
     Shapes: query ``(L, N, E)``, key ``(S, N, kdim)``, value ``(S, N, vdim)`` (or
@@ -1390,7 +1424,8 @@ def multi_head_attention_forward(query, key, value, embed_dim_to_check, num_head
     return (out[:, 0] if unbatched else out), w
 
 
-def sinusoidal_positional_encoding(length, d_model, dtype=np.float32, base=10000.0):
+def sinusoidal_positional_encoding(length: int, d_model: int, dtype: DTypeLike = np.float32, base: float = 10000.0
+                                   ) -> Any:
     """The fixed positional encoding of "Attention is all you need": ``(length, d_model)``.
 
     Column ``2i`` is ``sin(pos / base^(2i / d_model))`` and column ``2i + 1`` the cosine.
