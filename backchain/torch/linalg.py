@@ -10,7 +10,7 @@ from ._tensor import wrap_result
 
 __all__ = ["norm", "vector_norm", "matrix_norm", "inv", "det", "slogdet", "solve", "eigh", "eigvalsh", "svd",
            "svdvals", "qr", "cholesky", "pinv", "matrix_rank", "matrix_power", "multi_dot", "cross", "lstsq", "eig",
-           "eigvals", "solve_triangular"]
+           "eigvals", "solve_triangular", "matrix_exp"]
 
 _SlogdetResult = collections.namedtuple("slogdet", ["sign", "logabsdet"])
 _EighResult = collections.namedtuple("eigh", ["eigenvalues", "eigenvectors"])
@@ -266,6 +266,30 @@ def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
         return bnp.swapaxes(_solve(bnp.swapaxes(a, -1, -2), bnp.swapaxes(b, -1, -2), lower=upper,
                                    unit_diagonal=unitriangular), -1, -2)
     return _solve(a, b, lower=not upper, unit_diagonal=unitriangular)
+
+
+def matrix_exp(A):
+    """The matrix exponential, by scaling and squaring of a Taylor series (differentiable through its
+    products).
+
+    >>> import backchain.torch as torch
+    >>> torch.linalg.matrix_exp(torch.tensor([[0.0, 1.0], [0.0, 0.0]]))
+    tensor([[1., 1.],
+            [0., 1.]])
+    """
+    a = _t(A)
+    data = np.asarray(a.data)
+    norm = float(np.max(np.sum(np.abs(data), axis=-2))) if data.size else 0.0
+    squarings = max(0, int(np.ceil(np.log2(norm))) + 1) if norm > 0.5 else 0
+    x = a / float(2 ** squarings)
+    eye = np.broadcast_to(np.eye(data.shape[-1], dtype=data.dtype), data.shape)
+    term, total = x, x + eye
+    for k in range(2, 19 if data.dtype in (np.float64, np.complex128) else 12):
+        term = bnp.matmul(term, x) / k
+        total = total + term
+    for _ in range(squarings):
+        total = bnp.matmul(total, total)
+    return total
 
 
 def cross(input, other, *, dim=-1):

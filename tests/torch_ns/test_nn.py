@@ -60,6 +60,8 @@ LAYERS = [
     ("LocalResponseNorm", lambda T: T.nn.LocalResponseNorm(3, alpha=0.1, beta=0.6, k=2.0), _x(2, 5, 3, 2)),
     ("LocalResponseNorm_even", lambda T: T.nn.LocalResponseNorm(2), _x(2, 4, 3)),
     ("AlphaDropout_eval", lambda T: T.nn.AlphaDropout(0.3).eval(), _x(3, 4)),
+    ("AdaptiveAvgPool3d", lambda T: T.nn.AdaptiveAvgPool3d((2, 3, None)), _x(2, 2, 5, 4, 3)),
+    ("AdaptiveAvgPool3d_global", lambda T: T.nn.AdaptiveAvgPool3d(1), _x(1, 3, 2, 3, 4)),
     ("Hardshrink", lambda T: T.nn.Hardshrink(0.3), _x(3, 4)),
     ("Softshrink", lambda T: T.nn.Softshrink(), _x(3, 4)),
     ("Threshold", lambda T: T.nn.Threshold(0.1, -2.0), _x(3, 4)),

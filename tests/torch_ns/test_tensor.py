@@ -239,6 +239,8 @@ CASES = [
     ("linalg_matrix_power", lambda T, x: T.linalg.matrix_power(x[:, :3], 3)),
     ("linalg_multi_dot", lambda T, x: T.linalg.multi_dot([x, x.t(), x])),
     ("linalg_matrix_rank", lambda T, x: T.linalg.matrix_rank(x)),
+    ("linalg_matrix_exp", lambda T, x: T.linalg.matrix_exp(x[:, :3] * 0.3)),
+    ("linalg_matrix_exp_large", lambda T, x: T.linalg.matrix_exp(x[:, 1:].double() * 2)),
     ("linalg_solve_triangular", lambda T, x: T.linalg.solve_triangular(T.triu(x[:, :3]) + 3 * T.eye(3), x,
                                                                          upper=True)),
     ("linalg_solve_triangular_right", lambda T, x: T.linalg.solve_triangular(

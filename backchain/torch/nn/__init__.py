@@ -417,6 +417,22 @@ class LazyConv2d(_LazyModule):
     _becomes, _names, _dim = "Conv2d", ("weight", "bias"), 1
 
 
+class AdaptiveAvgPool3d(Module):
+    """Average (N, C, D, H, W) input to ``output_size`` (``functional.adaptive_avg_pool3d``).
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.AdaptiveAvgPool3d((1, 2, 2))(torch.zeros(1, 3, 4, 4, 4)).shape
+    torch.Size([1, 3, 1, 2, 2])
+    """
+
+    def __init__(self, output_size):
+        super().__init__()
+        self.output_size = output_size
+
+    def forward(self, input):
+        return functional.adaptive_avg_pool3d(input, self.output_size)
+
+
 class Unfold(Module):
     """The sliding patches of (N, C, H, W) input as columns (``functional.unfold``).
 
@@ -677,5 +693,5 @@ for _name, _fn, _params, _doc in _LAYERS:
 
 __all__ += ["Dropout1d", "Dropout2d", "Dropout3d", "Buffer", "MaxPool3d", "AvgPool3d", "Softmin", "GLU",
             "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "Unfold", "Fold", "AlphaDropout", "EmbeddingBag",
-            "LazyLinear", "LazyConv2d",
+            "LazyLinear", "LazyConv2d", "AdaptiveAvgPool3d",
             "Tanhshrink", "PairwiseDistance", "ParameterList", "ParameterDict"] + [spec[0] for spec in _LAYERS]

@@ -482,6 +482,23 @@ def embedding_bag(input, weight, offsets=None, max_norm=None, norm_type=2, scale
     raise ValueError(f"embedding_bag: mode has to be 'sum', 'mean' or 'max', got {mode!r}")
 
 
+def adaptive_avg_pool3d(input, output_size):
+    """Average (N, C, D, H, W) input over windows that split D, H, W into ``output_size`` parts (PyTorch's
+    window bounds: floor(i * n / out) to ceil((i + 1) * n / out)).
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.functional.adaptive_avg_pool3d(torch.arange(8.0).view(1, 1, 2, 2, 2), 1)
+    tensor([[[[[3.5000]]]]])
+    """
+    shape = _np.shape(_data(input))
+    sizes = (output_size,) * 3 if isinstance(output_size, int) else tuple(
+        shape[-3 + k] if s is None else s for k, s in enumerate(output_size))
+    bounds = [[(i * n // o, -(-(i + 1) * n // o)) for i in range(o)] for n, o in zip(shape[-3:], sizes)]
+    cells = [_bnp.mean(input[..., d0:d1, h0:h1, w0:w1], axis=(-3, -2, -1))
+             for d0, d1 in bounds[0] for h0, h1 in bounds[1] for w0, w1 in bounds[2]]
+    return _bnp.reshape(_bnp.stack(cells, axis=-1), shape[:-3] + sizes)
+
+
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """``softmax(-input, dim)``."""
     return _F.softmax(-input, dim, dtype=dtype)
