@@ -13,15 +13,23 @@ recording time (a 100,000-step scalar chain recorded in 0.47 s, 0.28 s of it
 collections). ``_params is None`` marks a leaf or a node whose backward has
 released it. ``t._inputs`` gives the inputs as a tuple, for code off the hot path.
 """
+from __future__ import annotations
+
 import itertools
 import threading
 import weakref
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import numpy as np
+from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from .versions import mark_written, storage
 
 __all__ = ["Tensor", "tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled"]
+
+_P = ParamSpec("_P")
+_R = TypeVar("_R")
 
 
 class _GradState(threading.local):
@@ -156,7 +164,7 @@ def writable(t):
     return a
 
 
-def is_grad_enabled():
+def is_grad_enabled() -> bool:
     """Whether operations on tensors that require grad are recorded (thread-local).
 
     Examples
@@ -189,15 +197,15 @@ class _GradMode:
             stack = local.stack = []
         return stack
 
-    def __enter__(self):
+    def __enter__(self) -> _GradMode:
         self._saved().append(_state.enabled)
         _state.enabled = self.mode
         return self
 
-    def __exit__(self, *exc):
+    def __exit__(self, *exc: object) -> None:
         _state.enabled = self._saved().pop()
 
-    def __call__(self, fn):
+    def __call__(self, fn: Callable[_P, _R]) -> Callable[_P, _R]:
         import functools
 
         mode = self.mode
@@ -213,7 +221,7 @@ class _GradMode:
 
         return wrapper
 
-    def clone(self):
+    def clone(self) -> _GradMode:
         return type(self)()
 
     def __repr__(self):
@@ -276,23 +284,23 @@ class set_grad_enabled(_GradMode):
     True
     """
 
-    def __init__(self, mode):
+    def __init__(self, mode: bool) -> None:
         self.mode = bool(mode)
         self._before = _state.enabled  # restored by the first block, or undone by decorating
         _state.enabled = self.mode
 
-    def __enter__(self):
+    def __enter__(self) -> set_grad_enabled:
         before, self._before = self._before, None
         self._saved().append(_state.enabled if before is None else before)
         _state.enabled = self.mode
         return self
 
-    def __call__(self, fn):
+    def __call__(self, fn: Callable[_P, _R]) -> Callable[_P, _R]:
         if self._before is not None:  # used as a decorator: undo the switch made by __init__
             _state.enabled, self._before = self._before, None
         return super().__call__(fn)
 
-    def clone(self):
+    def clone(self) -> set_grad_enabled:
         return set_grad_enabled(self.mode)
 
     def __repr__(self):
@@ -375,7 +383,106 @@ class Tensor:
     _rank = 0
     __hash__ = object.__hash__
 
-    def __init__(self, data, requires_grad=False, dtype=None):
+    data: Any  # the ndarray (a tuple of them for the outputs of a multiple-result primitive)
+    requires_grad: bool
+    grad: Any  # None, an ndarray, or a Tensor after backward(create_graph=True)
+
+    if TYPE_CHECKING:  # installed at import by backchain.numpy (_tensor_methods.py) and _core/inplace.py
+        shape: tuple[int, ...]
+        dtype: np.dtype[Any]
+        ndim: int
+        size: int
+        T: Tensor
+        mT: Tensor
+        real: Tensor
+        imag: Tensor
+
+        def __add__(self, other: Any) -> Tensor: ...
+        def __radd__(self, other: Any) -> Tensor: ...
+        def __sub__(self, other: Any) -> Tensor: ...
+        def __rsub__(self, other: Any) -> Tensor: ...
+        def __mul__(self, other: Any) -> Tensor: ...
+        def __rmul__(self, other: Any) -> Tensor: ...
+        def __truediv__(self, other: Any) -> Tensor: ...
+        def __rtruediv__(self, other: Any) -> Tensor: ...
+        def __pow__(self, other: Any) -> Tensor: ...
+        def __rpow__(self, other: Any) -> Tensor: ...
+        def __matmul__(self, other: Any) -> Tensor: ...
+        def __rmatmul__(self, other: Any) -> Tensor: ...
+        def __mod__(self, other: Any) -> Tensor: ...
+        def __rmod__(self, other: Any) -> Tensor: ...
+        def __floordiv__(self, other: Any) -> Tensor: ...
+        def __rfloordiv__(self, other: Any) -> Tensor: ...
+        def __lt__(self, other: Any) -> Tensor: ...
+        def __le__(self, other: Any) -> Tensor: ...
+        def __gt__(self, other: Any) -> Tensor: ...
+        def __ge__(self, other: Any) -> Tensor: ...
+        def __eq__(self, other: Any) -> Tensor: ...  # type: ignore[override]
+        def __ne__(self, other: Any) -> Tensor: ...  # type: ignore[override]
+        def __neg__(self) -> Tensor: ...
+        def __pos__(self) -> Tensor: ...
+        def __abs__(self) -> Tensor: ...
+        def __getitem__(self, index: Any) -> Tensor: ...
+        def __iadd__(self, other: Any) -> Tensor: ...
+        def __isub__(self, other: Any) -> Tensor: ...
+        def __imul__(self, other: Any) -> Tensor: ...
+        def __itruediv__(self, other: Any) -> Tensor: ...
+        def add_(self, other: Any) -> Tensor: ...
+        def sub_(self, other: Any) -> Tensor: ...
+        def mul_(self, other: Any) -> Tensor: ...
+        def div_(self, other: Any) -> Tensor: ...
+        def fill_(self, value: Any) -> Tensor: ...
+        def zero_(self) -> Tensor: ...
+        def copy_(self, src: Any) -> Tensor: ...
+        def reshape(self, *shape: Any, **kwargs: Any) -> Tensor: ...
+        def view(self, *shape: Any, **kwargs: Any) -> Tensor: ...
+        def transpose(self, *axes: Any) -> Tensor: ...
+        def permute(self, *axes: Any) -> Tensor: ...
+        def astype(self, dtype: DTypeLike) -> Tensor: ...
+        def flatten(self) -> Tensor: ...
+        def ravel(self, order: str = "C") -> Tensor: ...
+        def squeeze(self, axis: int | tuple[int, ...] | None = None) -> Tensor: ...
+        def copy(self) -> Tensor: ...
+        # backchain.numpy's function of the same name with the tensor as first argument
+        def sum(self, *args: Any, **kwargs: Any) -> Any: ...
+        def mean(self, *args: Any, **kwargs: Any) -> Any: ...
+        def prod(self, *args: Any, **kwargs: Any) -> Any: ...
+        def max(self, *args: Any, **kwargs: Any) -> Any: ...
+        def min(self, *args: Any, **kwargs: Any) -> Any: ...
+        def std(self, *args: Any, **kwargs: Any) -> Any: ...
+        def var(self, *args: Any, **kwargs: Any) -> Any: ...
+        def cumsum(self, *args: Any, **kwargs: Any) -> Any: ...
+        def cumprod(self, *args: Any, **kwargs: Any) -> Any: ...
+        def ptp(self, *args: Any, **kwargs: Any) -> Any: ...
+        def trace(self, *args: Any, **kwargs: Any) -> Any: ...
+        def diagonal(self, *args: Any, **kwargs: Any) -> Any: ...
+        def clip(self, *args: Any, **kwargs: Any) -> Any: ...
+        def round(self, *args: Any, **kwargs: Any) -> Any: ...
+        def dot(self, *args: Any, **kwargs: Any) -> Any: ...
+        def argmax(self, *args: Any, **kwargs: Any) -> Any: ...
+        def argmin(self, *args: Any, **kwargs: Any) -> Any: ...
+        def argsort(self, *args: Any, **kwargs: Any) -> Any: ...
+        def all(self, *args: Any, **kwargs: Any) -> Any: ...
+        def any(self, *args: Any, **kwargs: Any) -> Any: ...
+        def nonzero(self, *args: Any, **kwargs: Any) -> Any: ...
+        def repeat(self, *args: Any, **kwargs: Any) -> Any: ...
+        def exp(self, *args: Any, **kwargs: Any) -> Any: ...
+        def log(self, *args: Any, **kwargs: Any) -> Any: ...
+        def sin(self, *args: Any, **kwargs: Any) -> Any: ...
+        def cos(self, *args: Any, **kwargs: Any) -> Any: ...
+        def tan(self, *args: Any, **kwargs: Any) -> Any: ...
+        def tanh(self, *args: Any, **kwargs: Any) -> Any: ...
+        def sqrt(self, *args: Any, **kwargs: Any) -> Any: ...
+        def abs(self, *args: Any, **kwargs: Any) -> Any: ...
+        def sign(self, *args: Any, **kwargs: Any) -> Any: ...
+        def square(self, *args: Any, **kwargs: Any) -> Any: ...
+        def conj(self, *args: Any, **kwargs: Any) -> Any: ...
+        def conjugate(self, *args: Any, **kwargs: Any) -> Any: ...
+        def swapaxes(self, *args: Any, **kwargs: Any) -> Any: ...
+        def take(self, *args: Any, **kwargs: Any) -> Any: ...
+        def sort(self, *args: Any, **kwargs: Any) -> Any: ...
+
+    def __init__(self, data: ArrayLike | Tensor, requires_grad: bool = False, dtype: DTypeLike | None = None) -> None:
         if isinstance(data, Tensor):
             data = data.data
         data = np.asarray(data, dtype=dtype)
@@ -413,16 +520,16 @@ class Tensor:
         return inputs
 
     @property
-    def is_leaf(self):
+    def is_leaf(self) -> bool:
         """True for tensors created by the user rather than by an operation."""
         return self._prim is None
 
     @property
-    def grad_fn(self):
+    def grad_fn(self) -> str | None:
         """The name of the primitive that produced this tensor, or None for a leaf."""
         return None if self._prim is None else self._prim.name
 
-    def requires_grad_(self, requires_grad=True):
+    def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf and return self."""
         if requires_grad:
             _check_float(np.asarray(self.data), "requires_grad_")
@@ -446,24 +553,25 @@ class Tensor:
                 "t.detach() for its values, or bc.save(model.state_dict(), path) for a model")
         return super().__reduce_ex__(protocol)
 
-    def detach(self):
+    def detach(self) -> Tensor:
         """A new leaf Tensor sharing this tensor's data, cut from the graph."""
         t = _new(self._result)
         Tensor.__init__(t, self.data)
         return t
 
-    def numpy(self):
+    def numpy(self) -> NDArray[Any]:
         """The data as an ndarray (shared, not copied)."""
         return np.asarray(self.data)
 
-    def item(self):
+    def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
         return np.asarray(self.data).item()
 
-    def tolist(self):
+    def tolist(self) -> Any:
         return np.asarray(self.data).tolist()
 
-    def backward(self, grad=None, retain_graph=False, create_graph=False):
+    def backward(self, grad: ArrayLike | Tensor | None = None, retain_graph: bool = False,
+                 create_graph: bool = False) -> None:
         """Accumulate d self / d leaf into ``leaf.grad`` for every leaf that requires grad.
 
         Parameters
@@ -491,14 +599,14 @@ class Tensor:
             extra = f", dtype={self.data.dtype}" + extra
         return f"tensor({body}{extra})"
 
-    def __len__(self):
+    def __len__(self) -> int:
         if isinstance(self.data, tuple):
             return len(self.data)
         if np.ndim(self.data) == 0:
             raise TypeError("len() of a 0-d tensor")
         return len(self.data)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[Tensor]:
         if isinstance(self.data, tuple):  # the outputs of a multiple-result primitive
             from .primitive import tuple_get
 
@@ -508,7 +616,7 @@ class Tensor:
             raise TypeError("iteration over a 0-d tensor")
         return iter([self[k] for k in range(len(self.data))])
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(self.data)
 
     def _scalar(self, what):
@@ -519,32 +627,32 @@ class Tensor:
                             f"shape {a.shape} ({a.size} elements)")
         return a.reshape(()).item()
 
-    def __float__(self):
+    def __float__(self) -> float:
         return float(self._scalar("float(tensor)"))
 
-    def __int__(self):
+    def __int__(self) -> int:
         return int(self._scalar("int(tensor)"))
 
-    def __complex__(self):
+    def __complex__(self) -> complex:
         return complex(self._scalar("complex(tensor)"))
 
-    def __format__(self, spec):
+    def __format__(self, spec: str) -> str:
         """``f"{loss:.4f}"`` formats a one-element tensor's value; an empty spec gives ``str``."""
         if not spec:
             return str(self)
         return format(self._scalar(f"format(tensor, {spec!r})"), spec)
 
-    def __round__(self, ndigits=None):
+    def __round__(self, ndigits: int | None = None) -> Tensor:
         """``round(t)`` and ``round(t, 3)``: the elements rounded half to even, a Tensor (as in
         PyTorch and NumPy's arrays); no gradient flows through rounding."""
         from .. import numpy as bnp
 
         return bnp.round(self, 0 if ndigits is None else ndigits)
 
-    def __index__(self):
+    def __index__(self) -> int:
         return np.asarray(self.data).__index__()
 
-    def __setitem__(self, index, value):
+    def __setitem__(self, index: Any, value: Any) -> None:
         raise TypeError(
             f"Tensor item assignment (t[{_index_text(index)}] = ...) is not supported: it would change the "
             f"tensor ({self.dtype}{list(self.shape)}) without a derivative rule. Build the new tensor with "
@@ -593,7 +701,7 @@ class Tensor:
             )
         return _wrap(func(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()}))
 
-    def __array__(self, dtype=None, copy=None):
+    def __array__(self, dtype: DTypeLike | None = None, copy: bool | None = None) -> NDArray[Any]:
         if self.requires_grad and is_grad_enabled():
             raise TypeError(
                 "Tensor.__array__: this tensor requires grad, and converting it to a plain ndarray would "
@@ -606,7 +714,7 @@ class Tensor:
         return a.copy() if copy else a
 
 
-def tensor(data, requires_grad=False, dtype=None):
+def tensor(data: ArrayLike | Tensor, requires_grad: bool = False, dtype: DTypeLike | None = None) -> Tensor:
     """Make a leaf Tensor from array-like data (always a copy, like ``torch.tensor``).
 
     >>> import backchain as bc
