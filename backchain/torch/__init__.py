@@ -111,7 +111,7 @@ def _submodule(name):
 
 
 _LAZY = ("nn", "optim", "utils", "autograd", "cuda", "backends", "func", "serialization", "mps", "accelerator",
-         "linalg", "fft", "special", "onnx", "jit", "amp", "distributed", "distributions")
+         "linalg", "fft", "special", "onnx", "jit", "amp", "distributed", "distributions", "testing", "hub")
 
 
 __all__ = _ops.__all__ + [

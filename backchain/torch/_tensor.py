@@ -705,6 +705,39 @@ class Tensor(_Base):
     def transpose_(self, dim0, dim1):
         return self._reshape_in_place(np.swapaxes(self.data, dim0, dim1), "transpose_")
 
+    def apply_(self, callable):
+        """Apply a Python function to every element, in place (slow; only for tensors no graph needs)."""
+        if self.requires_grad:
+            raise RuntimeError("apply_: can't call apply_() on a tensor that requires grad")
+        flat = np.asarray(self.data).reshape(-1)
+        flat[...] = [callable(v) for v in flat.tolist()]
+        bump_version(self, "Tensor.apply_")
+        return self
+
+    def map_(self, other, callable):
+        """``self[i] = callable(self[i], other[i])`` elementwise, in place (other broadcast to self's shape)."""
+        if self.requires_grad:
+            raise RuntimeError("map_: can't call map_() on a tensor that requires grad")
+        a = np.asarray(self.data)
+        b = np.broadcast_to(np.asarray(other.data if isinstance(other, _Base) else other), a.shape)
+        a[...] = np.array([callable(x, y) for x, y in zip(a.reshape(-1).tolist(), b.reshape(-1).tolist())],
+                          dtype=a.dtype).reshape(a.shape)
+        bump_version(self, "Tensor.map_")
+        return self
+
+    def masked_scatter(self, mask, source):
+        """A copy with the elements where ``mask`` is True taken, in order, from ``source``."""
+        m = np.broadcast_to(np.asarray(mask.data if isinstance(mask, _Base) else mask), np.shape(self.data))
+        n = int(m.sum())
+        src = bnp.reshape(source, (-1,))[:n] if isinstance(source, _Base) else np.asarray(source).reshape(-1)[:n]
+        order = np.zeros(np.shape(self.data), dtype=np.int64)
+        order[m] = np.arange(n)
+        picked = src[order] if isinstance(src, _Base) else np.asarray(src)[order]
+        return bnp.where(m, picked, self)
+
+    def masked_scatter_(self, mask, source):
+        return self.copy_(self.masked_scatter(mask, source))
+
     def detach_(self):
         if self._prim is not None:
             raise RuntimeError("detach_: backchain cannot cut a recorded tensor out of its graph in place; "

@@ -62,6 +62,7 @@ LAYERS = [
     ("AlphaDropout_eval", lambda T: T.nn.AlphaDropout(0.3).eval(), _x(3, 4)),
     ("AdaptiveAvgPool3d", lambda T: T.nn.AdaptiveAvgPool3d((2, 3, None)), _x(2, 2, 5, 4, 3)),
     ("AdaptiveAvgPool3d_global", lambda T: T.nn.AdaptiveAvgPool3d(1), _x(1, 3, 2, 3, 4)),
+    ("LPPool2d", lambda T: T.nn.LPPool2d(2, (2, 3), stride=1), _x(2, 2, 4, 5)),
     ("Hardshrink", lambda T: T.nn.Hardshrink(0.3), _x(3, 4)),
     ("Softshrink", lambda T: T.nn.Softshrink(), _x(3, 4)),
     ("Threshold", lambda T: T.nn.Threshold(0.1, -2.0), _x(3, 4)),
@@ -593,3 +594,11 @@ def test_lazy_layers_take_their_input_size_and_become_the_layer():
     before = layer.weight.detach().numpy().copy()
     opt.step()
     np.testing.assert_allclose(layer.weight.detach().numpy(), before - 0.1, rtol=1e-6)
+
+
+def test_sparse_init_zeroes_the_fraction_of_each_column():
+    bt.manual_seed(0)
+    w = bt.nn.init.sparse_(bt.nn.Parameter(bt.empty(10, 4)), sparsity=0.25, std=0.5)
+    t = torch.nn.init.sparse_(torch.empty(10, 4), sparsity=0.25, std=0.5)
+    assert (w == 0).sum(0).tolist() == (t == 0).sum(0).tolist() == [3, 3, 3, 3]
+    assert 0.2 < float(w.detach().numpy()[w.detach().numpy() != 0].std()) < 1.0

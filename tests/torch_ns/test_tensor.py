@@ -219,6 +219,8 @@ CASES = [
     ("special_log_ndtr", lambda T, x: T.special.log_ndtr(x)),
     ("special_entr", lambda T, x: T.special.entr(x.abs() + 0.1)),
     ("special_sinc", lambda T, x: T.special.sinc(x)),
+    ("masked_scatter", lambda T, x: x.masked_scatter(x > 0, x.flatten() * 2)),
+    ("apply_map", lambda T, x: (x.detach() * 1).apply_(lambda v: v * v).map_(x.detach(), lambda a, b: a - b)),
     ("linalg_norm", lambda T, x: T.linalg.norm(x)),
     ("linalg_norm_ord", lambda T, x: T.linalg.norm(x, ord="nuc")),
     ("linalg_vector_norm_dim", lambda T, x: T.linalg.vector_norm(x, ord=3, dim=1)),
@@ -630,3 +632,21 @@ def test_the_graph_retention_warning_also_watches_torch_tensors(monkeypatch):
     with pytest.warns(ResourceWarning, match="accumulated in place"):
         for _ in range(200):
             total += (w * 2).sum()
+
+
+def test_testing_assert_close_agrees_with_torch():
+    cases = [(np.array([1.0, 2.0], np.float32), np.array([1.0, 2.0 + 1e-6], np.float32), {}),
+             (np.array([1.0], np.float32), np.array([1.0001], np.float32), {}),
+             (np.array([1.0]), np.array([1.0 + 1e-8]), {}),
+             (np.array([1.0], np.float32), np.array([1.05], np.float32), dict(rtol=0.1, atol=0.0)),
+             (np.array([np.nan]), np.array([np.nan]), dict(equal_nan=True)),
+             (np.array([1.0], np.float32), np.array([1.0]), {})]
+    for a, b, kw in cases:
+        results = []
+        for T in (torch, bt):
+            try:
+                T.testing.assert_close(T.tensor(a), T.tensor(b), **kw)
+                results.append(True)
+            except AssertionError:
+                results.append(False)
+        assert results[0] == results[1], (a, b, kw)

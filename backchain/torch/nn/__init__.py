@@ -433,6 +433,22 @@ class AdaptiveAvgPool3d(Module):
         return functional.adaptive_avg_pool3d(input, self.output_size)
 
 
+class LPPool2d(Module):
+    """The p-norm over windows of (N, C, H, W) input (``functional.lp_pool2d``).
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.LPPool2d(2, 2)(torch.tensor([[[[3.0, 4.0], [0.0, 0.0]]]]))
+    tensor([[[[5.]]]])
+    """
+
+    def __init__(self, norm_type, kernel_size, stride=None, ceil_mode=False):
+        super().__init__()
+        self.norm_type, self.kernel_size, self.stride, self.ceil_mode = norm_type, kernel_size, stride, ceil_mode
+
+    def forward(self, input):
+        return functional.lp_pool2d(input, self.norm_type, self.kernel_size, self.stride, self.ceil_mode)
+
+
 class Unfold(Module):
     """The sliding patches of (N, C, H, W) input as columns (``functional.unfold``).
 
@@ -693,5 +709,5 @@ for _name, _fn, _params, _doc in _LAYERS:
 
 __all__ += ["Dropout1d", "Dropout2d", "Dropout3d", "Buffer", "MaxPool3d", "AvgPool3d", "Softmin", "GLU",
             "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "Unfold", "Fold", "AlphaDropout", "EmbeddingBag",
-            "LazyLinear", "LazyConv2d", "AdaptiveAvgPool3d",
+            "LazyLinear", "LazyConv2d", "AdaptiveAvgPool3d", "LPPool2d",
             "Tanhshrink", "PairwiseDistance", "ParameterList", "ParameterDict"] + [spec[0] for spec in _LAYERS]

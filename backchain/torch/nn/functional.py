@@ -499,6 +499,29 @@ def adaptive_avg_pool3d(input, output_size):
     return _bnp.reshape(_bnp.stack(cells, axis=-1), shape[:-3] + sizes)
 
 
+def lp_pool2d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """``(sum of x ** p over each window) ** (1 / p)`` (PyTorch's: a window sum through ``avg_pool2d``).
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.functional.lp_pool2d(torch.tensor([[[[3.0, 4.0], [0.0, 0.0]]]]), 2, 2)
+    tensor([[[[5.]]]])
+    """
+    kh, kw = _pair(kernel_size)
+    out = _F.avg_pool2d(input ** norm_type, (kh, kw), stride, 0, ceil_mode)
+    return (_bnp.sign(out) * _F.relu(_bnp.abs(out)) * (kh * kw)) ** (1.0 / norm_type)
+
+
+def lp_pool1d(input, norm_type, kernel_size, stride=None, ceil_mode=False):
+    """The 1-d :func:`lp_pool2d`.
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.functional.lp_pool1d(torch.tensor([[[3.0, 4.0]]]), 2, 2)
+    tensor([[[5.]]])
+    """
+    out = _F.avg_pool1d(input ** norm_type, kernel_size, stride, 0, ceil_mode)
+    return (_bnp.sign(out) * _F.relu(_bnp.abs(out)) * kernel_size) ** (1.0 / norm_type)
+
+
 def softmin(input, dim=None, _stacklevel=3, dtype=None):
     """``softmax(-input, dim)``."""
     return _F.softmax(-input, dim, dtype=dtype)

@@ -38,4 +38,32 @@ def dirac_(tensor, groups=1):
     return tensor
 
 
-__all__.append("dirac_")
+def sparse_(tensor, sparsity, std=0.01, generator=None):
+    """Fill a 2-D tensor with N(0, std) values and zero a fraction ``sparsity`` of each column (as PyTorch's,
+    with backchain's generator).
+
+    >>> import backchain.torch as torch
+    >>> w = torch.nn.init.sparse_(torch.empty(10, 3), sparsity=0.3)
+    >>> (w == 0).sum(0)
+    tensor([3, 3, 3])
+    """
+    import math
+    import numpy as np
+    from backchain import random as _random
+    from backchain._core.tensor import no_grad
+
+    if tensor.ndim != 2:
+        raise ValueError(f"sparse_: only tensors with 2 dimensions are supported, got shape {list(tensor.shape)}")
+    rows, cols = tuple(tensor.shape)
+    g = generator if generator is not None else _random.default_generator()
+    g = getattr(g, "_gen", g)
+    value = (g.standard_normal((rows, cols)) * std).astype(np.asarray(tensor.data).dtype)
+    zeros = int(math.ceil(sparsity * rows))
+    for c in range(cols):
+        value[g.permutation(rows)[:zeros], c] = 0
+    with no_grad():
+        tensor.copy_(value)
+    return tensor
+
+
+__all__ += ["dirac_", "sparse_"]
