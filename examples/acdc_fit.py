@@ -9,6 +9,8 @@ they fit better: the paper's observation, reproduced here.
 
     python examples/acdc_fit.py            # depths 1, 4, 8, 16, 32
 """
+from __future__ import annotations
+
 import argparse
 import time
 
@@ -20,7 +22,8 @@ import backchain.numpy as bnp
 N = 32
 
 
-def fit(depth, steps=2000, lr=3e-2, seed=0, batch=N, verbose=False):
+def fit(depth: int, steps: int = 2000, lr: float = 3e-2, seed: int = 0, batch: int = N, verbose: bool = False
+        ) -> float | None:
     """Train an ACDCStack of ``depth`` layers on the random linear map; return the final relative MSE."""
     rng = np.random.default_rng(seed)
     m = rng.standard_normal((N, N)) / np.sqrt(N)
@@ -30,7 +33,7 @@ def fit(depth, steps=2000, lr=3e-2, seed=0, batch=N, verbose=False):
     opt = bc.optim.Adam(model.parameters(), lr=lr)
     sched = bc.optim.lr_scheduler.OneCycleLR(opt, max_lr=lr, total_steps=steps)
     denom = float(np.mean(y * y))
-    err = None
+    err: float | None = None
     for k in range(steps):
         loss = bnp.mean((model(x) - y) ** 2) / denom
         opt.zero_grad()
@@ -43,13 +46,13 @@ def fit(depth, steps=2000, lr=3e-2, seed=0, batch=N, verbose=False):
     return err
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> dict[int, float | None]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--depths", type=int, nargs="+", default=[1, 4, 8, 16, 32])
     ap.add_argument("--steps", type=int, default=2000)
     args = ap.parse_args(argv)
     print(f"fitting a random {N}x{N} linear map with ACDC stacks (Adam, full batch, {args.steps} steps)")
-    results = {}
+    results: dict[int, float | None] = {}
     for depth in args.depths:
         t = time.perf_counter()
         results[depth] = fit(depth, steps=args.steps)

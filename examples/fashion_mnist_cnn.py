@@ -9,6 +9,8 @@ files (``--root``).
 
     python examples/fashion_mnist_cnn.py [--epochs 3] [--limit 20000] [--out DIR] [--root DIR]
 """
+from __future__ import annotations
+
 import argparse
 import os
 import tempfile
@@ -21,14 +23,14 @@ import backchain as bc
 nn = bc.nn
 
 
-def cnn():
+def cnn() -> bc.nn.Sequential:
     return nn.Sequential(
         nn.Conv2d(1, 16, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),    # 16 x 14 x 14
         nn.Conv2d(16, 32, 3, padding=1), nn.ReLU(), nn.MaxPool2d(2),   # 32 x 7 x 7
         nn.Flatten(), nn.Linear(32 * 7 * 7, 10))
 
 
-def subset(ds, n, seed):
+def subset(ds: bc.data.TensorDataset, n: int | None, seed: int) -> bc.data.TensorDataset:
     if n is None or n >= len(ds):
         return ds
     idx = np.random.default_rng(seed).permutation(len(ds))[:n]
@@ -36,7 +38,8 @@ def subset(ds, n, seed):
     return bc.data.TensorDataset(x[idx], y[idx])
 
 
-def main(epochs=3, limit=20000, batch_size=128, lr=3e-3, root=None, out=None, seed=0, verbose=True):
+def main(epochs: int = 3, limit: int | None = 20000, batch_size: int = 128, lr: float = 3e-3, root: str | None = None,
+         out: str | None = None, seed: int = 0, verbose: bool = True) -> tuple[float, bc.History, str]:
     train, test = bc.data.fashion_mnist(root)
     train, test = subset(train, limit, seed), subset(test, None if limit is None else max(limit // 5, 1), seed)
     bc.manual_seed(seed)

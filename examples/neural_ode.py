@@ -19,12 +19,17 @@ of the solvers (RK4's error shrinks as h^4 when its step h is halved).
 
 Run: ``python examples/neural_ode.py [--out DIR] [--iterations N]``
 """
+from __future__ import annotations
+
 import argparse
 import os
 import tempfile
 import time
+from collections.abc import Callable, Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 import scipy.integrate
 
 import backchain as bc
@@ -35,12 +40,13 @@ from backchain.scipy.integrate import odeint
 A = np.array([[-0.1, 2.0], [-2.0, -0.1]])
 
 
-def spiral(t, y0=(2.0, 0.0)):
+def spiral(t: NDArray[np.float64], y0: tuple[float, float] = (2.0, 0.0)) -> Any:
     """The true trajectory at times ``t`` (solved to 1e-10 with plain SciPy)."""
     return scipy.integrate.odeint(lambda y, _: (y ** 3) @ A, np.asarray(y0, float), t, rtol=1e-10, atol=1e-10)
 
 
-def rk4(func, y0, t, args=(), substeps=1):
+def rk4(func: Callable[..., Any], y0: Any, t: NDArray[np.float64], args: Sequence[Any] = (), substeps: int = 1
+        ) -> Any:
     """Classic fourth-order Runge-Kutta from ``t[0]`` through every ``t[k]``, ``substeps`` steps per interval.
 
     Written with ``backchain.numpy``: differentiating it differentiates every step.
@@ -68,16 +74,17 @@ class ODEBlock(nn.Module):
     handed to the solver as arguments, so that both see them as inputs.
     """
 
-    def __init__(self, hidden=32, method="rk4", substeps=1, rtol=1e-8, atol=1e-10):
+    def __init__(self, hidden: int = 32, method: str = "rk4", substeps: int = 1, rtol: float = 1e-8,
+                 atol: float = 1e-10) -> None:
         super().__init__()
         self.func = nn.Sequential(nn.Linear(2, hidden), nn.Tanh(), nn.Linear(hidden, 2)).double()
         self.method, self.substeps, self.rtol, self.atol = method, substeps, rtol, atol
         self.names = [name for name, _ in self.func.named_parameters()]
 
-    def dynamics(self, y, t, *theta):
+    def dynamics(self, y: Any, t: Any, *theta: Any) -> Any:
         return nn.functional_call(self.func, dict(zip(self.names, theta)), y ** 3)
 
-    def forward(self, y0, t):
+    def forward(self, y0: Any, t: NDArray[np.float64]) -> Any:
         theta = tuple(p for _, p in self.func.named_parameters())
         if self.method == "rk4":
             return rk4(self.dynamics, y0, t, theta, self.substeps)
@@ -86,7 +93,8 @@ class ODEBlock(nn.Module):
         raise ValueError(f"ODEBlock: method should be 'rk4' or 'adjoint', got {self.method!r}")
 
 
-def gradient(block, y0, t, target):
+def gradient(block: ODEBlock, y0: Any, t: NDArray[np.float64], target: NDArray[np.float64]
+             ) -> tuple[NDArray[np.float64], float]:
     """The gradient of the mean squared error of the trajectory, as one flat vector, and the seconds it took."""
     block.zero_grad()
     start = time.perf_counter()
@@ -95,7 +103,8 @@ def gradient(block, y0, t, target):
     return np.concatenate([p.grad.ravel() for p in block.parameters()]), seconds
 
 
-def compare_gradients(block, t, true, substeps=(1, 2, 4, 8, 16)):
+def compare_gradients(block: ODEBlock, t: NDArray[np.float64], true: NDArray[np.float64],
+                      substeps: Sequence[int] = (1, 2, 4, 8, 16)) -> list[tuple[str, float | None, float, float]]:
     """Relative difference of RK4's gradients (several step sizes) to the adjoint's, on the whole trajectory.
 
     Returns rows ``(label, RK4 step or None, relative difference, seconds)``, the adjoint method's first.
@@ -104,7 +113,8 @@ def compare_gradients(block, t, true, substeps=(1, 2, 4, 8, 16)):
     try:
         block.method = "adjoint"
         reference, adjoint_seconds = gradient(block, true[0], t, true)
-        rows = [("adjoint (LSODA, rtol 1e-8)", None, 0.0, adjoint_seconds)]
+        rows: list[tuple[str, float | None, float, float]] = [
+            ("adjoint (LSODA, rtol 1e-8)", None, 0.0, adjoint_seconds)]
         block.method = "rk4"
         for s in substeps:
             block.substeps = s
@@ -118,11 +128,12 @@ def compare_gradients(block, t, true, substeps=(1, 2, 4, 8, 16)):
     return rows
 
 
-def train(block, t, true, iterations, batch_time, batch_size, rng, lr=0.01):
+def train(block: ODEBlock, t: NDArray[np.float64], true: NDArray[np.float64], iterations: int, batch_time: int,
+          batch_size: int, rng: np.random.Generator, lr: float = 0.01) -> list[float]:
     """Adam on random pieces of ``batch_time`` points of the trajectory, each started from its true first point."""
     opt = bc.optim.Adam(block.parameters(), lr=lr)
     sched = bc.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=iterations)
-    losses = []
+    losses: list[float] = []
     for _ in range(iterations):
         starts = rng.choice(len(t) - batch_time, batch_size, replace=False)
         pieces = np.stack([true[starts + i] for i in range(batch_time)])  # (batch_time, batch, 2)
@@ -135,7 +146,9 @@ def train(block, t, true, iterations, batch_time, batch_size, rng, lr=0.01):
     return losses
 
 
-def picture(path, t, true, before, after, rows):
+def picture(path: str, t: NDArray[np.float64], true: NDArray[np.float64], before: NDArray[np.float64],
+            after: NDArray[np.float64],
+            rows: Sequence[tuple[str, Any, float, float]]) -> str:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
     from matplotlib.figure import Figure
 
@@ -163,8 +176,9 @@ def picture(path, t, true, before, after, rows):
     return path
 
 
-def main(iterations=1500, points=201, duration=10.0, batch_time=10, batch_size=20, hidden=32, seed=0, out=None,
-         verbose=True):
+def main(iterations: int = 1500, points: int = 201, duration: float = 10.0, batch_time: int = 10,
+         batch_size: int = 20, hidden: int = 32, seed: int = 0, out: str | None = None,
+         verbose: bool = True) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     bc.manual_seed(seed)
     t = np.linspace(0.0, duration, points)

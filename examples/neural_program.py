@@ -19,12 +19,17 @@ test images.
 
 Run: ``python examples/neural_program.py [--out DIR] [--pairs N] [--epochs N]``
 """
+from __future__ import annotations
+
 import argparse
 import os
 import tempfile
 import time
+from collections.abc import Mapping
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 import backchain as bc
 import backchain.numpy as bnp
@@ -37,7 +42,7 @@ for _i in range(10):
     ANTIDIAGONALS[10 * _i:10 * _i + 10, _i:_i + 10] += np.eye(10, dtype=np.float32)
 
 
-def add(p, q):
+def add(p: Any, q: Any) -> Any:
     """The distribution of the sum of two independent digits, for batches ``p``, ``q`` of shape (n, 10) -> (n, 19)."""
     joint = p[:, :, None] * q[:, None, :]  # joint[n, i, j] = p(i) q(j)
     return bnp.reshape(joint, (-1, 100)) @ ANTIDIAGONALS
@@ -49,11 +54,11 @@ class SumOfDigits(nn.Module):
     Input: pairs of images, shape (n, 2, 64).
     """
 
-    def __init__(self, classify):
+    def __init__(self, classify: nn.Module) -> None:
         super().__init__()
         self.classify = classify
 
-    def forward(self, pairs):
+    def forward(self, pairs: Any) -> Any:
         n = pairs.shape[0]
         # One call of the network for both images of every pair.
         p = F.softmax(self.classify(bnp.reshape(pairs, (2 * n, 64))), dim=1)
@@ -61,7 +66,8 @@ class SumOfDigits(nn.Module):
         return bnp.log(add(p[:, 0], p[:, 1]) + 1e-12)
 
 
-def make_pairs(x, y, n, rng):
+def make_pairs(x: NDArray[np.float32], y: NDArray[np.int64], n: int, rng: np.random.Generator
+               ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
     """``n`` random pairs of images and the sums of their digits (the digits themselves are not returned)."""
     i, j = rng.integers(0, len(x), n), rng.integers(0, len(x), n)
     return np.stack([x[i], x[j]], axis=1), (y[i] + y[j]).astype(np.int64)
@@ -70,18 +76,20 @@ def make_pairs(x, y, n, rng):
 class DigitAccuracy(bc.train.Callback):
     """After each epoch: the accuracy of the library's classifier on single test digits (for the report)."""
 
-    def __init__(self, classify, x, y):
-        self.classify, self.x, self.y, self.values = classify, x, y, []
+    def __init__(self, classify: nn.Module, x: NDArray[np.float32], y: NDArray[np.int64]) -> None:
+        self.values: list[float] = []
+        self.classify, self.x, self.y = classify, x, y
 
-    def on_epoch_end(self, epoch, logs=None):
+    def on_epoch_end(self, epoch: int, logs: Mapping[str, Any] | None = None) -> None:
         self.values.append(digit_accuracy(self.classify, self.x, self.y))
 
 
-def digit_accuracy(classify, x, y):
+def digit_accuracy(classify: nn.Module, x: NDArray[np.float32], y: NDArray[np.int64]) -> float:
     return float(np.mean(bc.predict(classify, x).argmax(axis=1) == y))
 
 
-def main(pairs=3000, epochs=15, hidden=64, lr=3e-3, batch_size=64, seed=0, out=None, verbose=True):
+def main(pairs: int = 3000, epochs: int = 15, hidden: int = 64, lr: float = 3e-3, batch_size: int = 64, seed: int = 0,
+         out: str | None = None, verbose: bool = True) -> dict[str, Any]:
     rng = np.random.default_rng(seed)
     bc.manual_seed(seed)
     train, test = bc.data.digits(flatten=True)

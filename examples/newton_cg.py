@@ -3,25 +3,30 @@ products drive scipy.optimize.minimize, and every iteration is shown.
 
     python examples/newton_cg.py
 """
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 from scipy.optimize import minimize
 
 import backchain as bc
 import backchain.numpy as bnp
 
 
-def rosenbrock(x):
+def rosenbrock(x: Any) -> Any:
     return bnp.sum(100.0 * (x[1:] - x[:-1] ** 2) ** 2 + (1.0 - x[:-1]) ** 2)
 
 
-def main(n=10, verbose=True):
+def main(n: int = 10, verbose: bool = True) -> tuple[Any, list[float]]:
     x0 = np.full(n, -1.2)
     x0[1::2] = 1.0
     grad = bc.grad(rosenbrock)
     hessp = lambda x, v: bc.hvp(rosenbrock, x, v)
-    history = []
+    history: list[float] = []
 
-    def report(xk):
+    def report(xk: NDArray[np.float64]) -> None:
         history.append(float(rosenbrock(xk)))
         if verbose:
             print(f"iteration {len(history):3d}   f = {history[-1]:.3e}   |grad| = {np.linalg.norm(grad(xk)):.2e}")

@@ -7,7 +7,12 @@ the same function written with backchain.numpy, and with the library's
 
     python examples/seed_leaky.py
 """
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 import backchain as bc
 import backchain.numpy as bnp
@@ -17,17 +22,17 @@ SLOPE = 0.1
 
 
 @bc.elementwise(derivative=lambda x, y: np.where(x > 0, 1.0, SLOPE))
-def leaky_by_hand(x):
+def leaky_by_hand(x: NDArray[np.float64]) -> NDArray[np.float64]:
     """Forward in plain NumPy; the derivative above is the hand-written gradient (SLOPE at 0)."""
     return np.where(x > 0, x, SLOPE * x)
 
 
-def leaky_automatic(x):
+def leaky_automatic(x: Any) -> Any:
     """The same function in backchain.numpy: its gradient is derived automatically."""
     return bnp.where(x > 0, x, SLOPE * x)
 
 
-def main(n=11, verbose=True):
+def main(n: int = 11, verbose: bool = True) -> tuple[Any, Any, Any, Any, bc.check.GradcheckReport]:
     """Return the three gradients on a grid through the kink (they agree everywhere)."""
     x = np.linspace(-1.0, 1.0, n)  # contains 0 exactly
     g_hand = bc.elementwise_grad(leaky_by_hand)(x)

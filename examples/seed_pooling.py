@@ -11,19 +11,25 @@
 
     python examples/seed_pooling.py
 """
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 import backchain as bc
 
 F = bc.nn.functional
 
 
-def pooled_gradient(pool, x):
+def pooled_gradient(pool: Callable[[Any], Any], x: NDArray[np.float64]) -> Any:
     """d sum(pool(x)) / dx: how much each input receives when every output's gradient is 1."""
     return bc.grad(lambda v: bc.numpy.sum(pool(v)))(x)
 
 
-def main(verbose=True):
+def main(verbose: bool = True) -> dict[str, Any]:
     rng = np.random.default_rng(0)
     x = rng.standard_normal((1, 1, 4, 4))
     results = {

@@ -6,38 +6,46 @@ every derivative, and plain SGD trains it on a small regression problem.
 
     python examples/seed_swish.py
 """
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 import backchain as bc
 import backchain.numpy as bnp
 
+Params = dict[str, Any]  # arrays, or Tensors while a transform traces them
 
-def swish(x, beta):
+
+def swish(x: Any, beta: Any) -> Any:
     """The custom layer: x * sigmoid(beta * x). No derivative is written anywhere."""
     return x / (1.0 + bnp.exp(-beta * x))
 
 
-def init(rng, hidden=16):
+def init(rng: np.random.Generator, hidden: int = 16) -> dict[str, NDArray[np.float64]]:
     return {"w1": rng.standard_normal((1, hidden)) * 0.8, "b1": np.zeros(hidden), "beta": np.ones(hidden),
             "w2": rng.standard_normal((hidden, 1)) * 0.3, "b2": np.zeros(1)}
 
 
-def model(p, x):
+def model(p: Params, x: Any) -> Any:
     return swish(x @ p["w1"] + p["b1"], p["beta"]) @ p["w2"] + p["b2"]
 
 
-def loss(p, x, y):
+def loss(p: Params, x: Any, y: Any) -> Any:
     return bnp.mean((model(p, x) - y) ** 2)
 
 
-def main(steps=300, lr=0.05, seed=0, verbose=True):
+def main(steps: int = 300, lr: float = 0.05, seed: int = 0, verbose: bool = True
+         ) -> tuple[float, float, Params]:
     """Train on y = sin(2x) and return ``(first_loss, last_loss, params)``."""
     rng = np.random.default_rng(seed)
     x = rng.uniform(-2, 2, size=(128, 1))
     y = np.sin(2 * x)
-    p = init(rng)
+    p: Params = init(rng)
     value_and_grad = bc.value_and_grad(loss)
-    first = None
+    first: Any = None
     for step in range(steps):
         value, g = value_and_grad(p, x, y)
         first = value if first is None else first

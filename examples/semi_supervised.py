@@ -9,7 +9,12 @@ The loss has two terms:
 
 Run: ``python examples/semi_supervised.py``
 """
+from __future__ import annotations
+
+from typing import Any
+
 import numpy as np
+from numpy.typing import NDArray
 
 import backchain as bc
 import backchain.numpy as bnp
@@ -17,7 +22,8 @@ import backchain.nn as nn
 import backchain.nn.functional as F
 
 
-def two_moons(n, rng, noise=0.1):
+def two_moons(n: int, rng: np.random.Generator, noise: float = 0.1
+              ) -> tuple[NDArray[np.float32], NDArray[np.int64]]:
     t = rng.uniform(0, np.pi, n)
     upper = np.stack([np.cos(t), np.sin(t)], 1)
     lower = np.stack([1 - np.cos(t), 0.5 - np.sin(t)], 1)
@@ -26,18 +32,18 @@ def two_moons(n, rng, noise=0.1):
     return x.astype(np.float32), y
 
 
-def entropy(logits):
+def entropy(logits: Any) -> Any:
     """Mean entropy of the predicted class distributions."""
     logp = F.log_softmax(logits, dim=1)
     return -bnp.mean(bnp.sum(bnp.exp(logp) * logp, axis=1))
 
 
-def semi_supervised_loss(logits, labels, weight=0.5):
+def semi_supervised_loss(logits: Any, labels: NDArray[np.int64], weight: float = 0.5) -> Any:
     """Cross-entropy on the labelled samples (label -1 means unlabelled) plus ``weight`` times the entropy."""
     return F.cross_entropy(logits, labels, ignore_index=-1) + weight * entropy(logits)
 
 
-def main(steps=300, labelled_per_class=4, seed=0, verbose=True):
+def main(steps: int = 300, labelled_per_class: int = 4, seed: int = 0, verbose: bool = True) -> float:
     rng = np.random.default_rng(seed)
     bc.manual_seed(seed)
     x, y = two_moons(600, rng)

@@ -13,10 +13,14 @@ the distorted digits before and after the spatial transformer.
 
     python examples/spatial_transformer.py          # about 5 s
 """
+from __future__ import annotations
+
 import argparse
 import time
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 import backchain as bc
 import backchain.nn as nn
@@ -24,7 +28,8 @@ import backchain.nn.functional as F
 import backchain.numpy as bnp
 
 
-def distort(images, rng, max_angle=40.0, max_shift=0.3):
+def distort(images: NDArray[np.float32], rng: np.random.Generator, max_angle: float = 40.0,
+            max_shift: float = 0.3) -> Any:
     """Rotate and shift each image by a random affine map (no gradient; plain arrays)."""
     n = len(images)
     angle = np.deg2rad(rng.uniform(-max_angle, max_angle, n))
@@ -37,7 +42,7 @@ def distort(images, rng, max_angle=40.0, max_shift=0.3):
     return F.grid_sample(images.astype(np.float64), grid, align_corners=False).astype(np.float32)
 
 
-def classifier(train, epochs=30, seed=0):
+def classifier(train: bc.data.TensorDataset, epochs: int = 30, seed: int = 0) -> nn.Sequential:
     """An MLP trained on upright digits."""
     bc.manual_seed(seed)
     model = nn.Sequential(nn.Flatten(), nn.Linear(64, 64), nn.ReLU(), nn.Linear(64, 10))
@@ -46,12 +51,13 @@ def classifier(train, epochs=30, seed=0):
     return model
 
 
-def accuracy(model, x, y):
+def accuracy(model: nn.Module, x: NDArray[np.float32], y: NDArray[np.int64]) -> float:
     with bc.no_grad():
         return float((model(x).data.argmax(1) == y).mean())
 
 
-def run(steps=3000, batch_size=64, lr=3e-3, seed=0, classifier_epochs=30, verbose=True):
+def run(steps: int = 3000, batch_size: int = 64, lr: float = 3e-3, seed: int = 0, classifier_epochs: int = 30,
+        verbose: bool = True) -> dict[str, float]:
     """Train; returns a dict of the reconstruction errors and accuracies before and after."""
     train, test = bc.data.digits()
     x_train, y_train = train.tensors
@@ -86,7 +92,7 @@ def run(steps=3000, batch_size=64, lr=3e-3, seed=0, classifier_epochs=30, verbos
     return result
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> dict[str, float]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--steps", type=int, default=3000)
     args = ap.parse_args(argv)

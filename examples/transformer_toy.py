@@ -9,10 +9,14 @@ task is solved only when attention has learned to use the positions.
 
     python examples/transformer_toy.py             # 400 steps, about 20 s: sequence accuracy close to 1
 """
+from __future__ import annotations
+
 import argparse
 import time
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 import backchain as bc
 import backchain.nn as nn
@@ -22,7 +26,7 @@ VOCAB, LENGTH = 10, 8
 
 
 class Reverser(nn.Module):
-    def __init__(self, d_model=64, nhead=4, layers=2, dim_feedforward=128):
+    def __init__(self, d_model: int = 64, nhead: int = 4, layers: int = 2, dim_feedforward: int = 128) -> None:
         super().__init__()
         self.tokens = nn.Embedding(VOCAB, d_model)
         self.positions = nn.LearnedPositionalEmbedding(LENGTH, d_model, batch_first=True)
@@ -31,23 +35,24 @@ class Reverser(nn.Module):
         self.encoder = nn.TransformerEncoder(layer, layers, norm=nn.LayerNorm(d_model))
         self.head = nn.Linear(d_model, VOCAB)
 
-    def forward(self, tokens):
+    def forward(self, tokens: Any) -> Any:
         return self.head(self.encoder(self.positions(self.tokens(tokens))))
 
 
-def batch(rng, n):
+def batch(rng: np.random.Generator, n: int) -> tuple[NDArray[np.int64], NDArray[np.int64]]:
     x = rng.integers(0, VOCAB, size=(n, LENGTH))
     return x, x[:, ::-1].copy()
 
 
-def accuracy(model, rng, n=1000):
+def accuracy(model: nn.Module, rng: np.random.Generator, n: int = 1000) -> tuple[float, float]:
     x, y = batch(rng, n)
     with bc.no_grad():
         pred = model(x).data.argmax(-1)
     return float((pred == y).mean()), float((pred == y).all(axis=1).mean())
 
 
-def train(steps=400, batch_size=64, lr=3e-3, seed=0, d_model=64, verbose=True):
+def train(steps: int = 400, batch_size: int = 64, lr: float = 3e-3, seed: int = 0, d_model: int = 64,
+          verbose: bool = True) -> tuple[float, float]:
     """Train the reverser; returns (token accuracy, sequence accuracy) on fresh sequences."""
     bc.manual_seed(seed)
     rng = np.random.default_rng(seed)
@@ -72,7 +77,7 @@ def train(steps=400, batch_size=64, lr=3e-3, seed=0, d_model=64, verbose=True):
     return after
 
 
-def main(argv=None):
+def main(argv: list[str] | None = None) -> tuple[float, float]:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--steps", type=int, default=400)
     ap.add_argument("--batch-size", type=int, default=64)
