@@ -43,7 +43,7 @@ import sys
 import numbers
 import threading
 from collections.abc import Callable, Iterable, Iterator
-from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, Literal, ParamSpec, TypeVar
 
 import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
@@ -168,7 +168,7 @@ class policy:
             setattr(_policy, k, v)
         return self
 
-    def __exit__(self, *exc: object) -> bool:
+    def __exit__(self, *exc: object) -> Literal[False]:
         for k, v in self._saved.pop().items():
             if v is _UNSET:
                 delattr(_policy, k)
@@ -572,7 +572,7 @@ class count:
             self._prev_hook = self._nn.set_call_hook(self._module_scope)
         return self.counts
 
-    def __exit__(self, *exc: object) -> bool:
+    def __exit__(self, *exc: object) -> Literal[False]:
         global _active
         if self._nn is not None:
             self._nn.set_call_hook(self._prev_hook)

@@ -1022,7 +1022,7 @@ def fit(model: Module, train_data: Any, loss: Callable[[Any, Any], Any] | str, o
         epochs: int = 1, validation: Any = None, metrics: Sequence[str | Callable[[Any, Any], float]] = ("accuracy",),
         scheduler: Any = None, callbacks: Sequence[Callback] = (), verbose: str | int = "auto", *,
         batch_size: int = 32, shuffle: bool = True, seed: int | None = None,
-        resume: str | os.PathLike[str] | Mapping[str, Any] | None = None, validation_split: float | None = None
+        resume: str | os.PathLike[str] | dict[str, Any] | None = None, validation_split: float | None = None
         ) -> History:
     """Train a model: the PyTorch loop, with a progress bar, validation, callbacks and resume.
 

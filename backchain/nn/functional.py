@@ -622,7 +622,7 @@ def tanh(input: ArrayLike | Tensor) -> Any:
     return bnp.tanh(input)
 
 
-def silu(input: ArrayLike | Tensor, inplace: bool = False, beta: float | None = None) -> Any:
+def silu(input: ArrayLike | Tensor, inplace: bool = False, beta: float | ArrayLike | Tensor | None = None) -> Any:
     """``x * sigmoid(beta * x)`` (Swish); ``beta`` defaults to 1 and may be a trainable Tensor.
 
     Examples

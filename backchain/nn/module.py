@@ -743,7 +743,7 @@ class ModuleList(Module):
             self.append(m)
         return self
 
-    def insert(self, index: int, module: Module) -> Self:
+    def insert(self, index: int, module: Module) -> None:
         items = list(self._modules.values())
         items.insert(index, module)
         self._modules.clear()

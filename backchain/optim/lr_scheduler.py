@@ -815,7 +815,7 @@ class SequentialLR(LRScheduler):
     [0.5, 0.75, 1.0, 0.5, 0.25]
     """
 
-    def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler], milestones: Iterable[int],
+    def __init__(self, optimizer: Optimizer, schedulers: Sequence[LRScheduler], milestones: Sequence[int],
                  last_epoch: int = -1) -> None:
         _check_optimizer(optimizer, "SequentialLR")
         if len(schedulers) < 1 or any(s.optimizer is not optimizer for s in schedulers):

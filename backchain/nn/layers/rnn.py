@@ -21,7 +21,6 @@ sequence's end the state carries over and the output is 0.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
@@ -167,7 +166,7 @@ class RNNBase(Module):
         return dirs * self.num_layers, self.proj_size or self.hidden_size, self.hidden_size
 
     def forward(self, input: ArrayLike | Tensor, hx: ArrayLike | Tensor | None = None,
-                lengths: Sequence[int] | None = None) -> Any:
+                lengths: ArrayLike | Tensor | None = None) -> Any:
         """Run the sequence; returns ``(output, h_n)`` (RNN, GRU) or ``(output, (h_n, c_n))`` (LSTM).
 
         Parameters
