@@ -1,5 +1,5 @@
-"""The API pages of the NumPy and SciPy namespaces, made from the docstrings when the site is
-built (docs/hooks.py); `python docs/make_api_namespaces.py OUTDIR` writes them as files.
+"""The API pages of the NumPy, SciPy and PyTorch namespaces, made from the docstrings when the site
+is built (docs/hooks.py); `python docs/make_api_namespaces.py OUTDIR` writes them as files.
 
 Pages api/numpy.md, numpy-linalg.md, numpy-fft.md and scipy.md: per family a
 table name -> summary, then each function's docstring with its example. The
@@ -186,9 +186,42 @@ def _scipy_page():
     return "\n".join(parts).rstrip() + "\n"
 
 
+TORCH_MODULES = ["", "nn", "nn.functional", "nn.init", "optim", "optim.lr_scheduler", "utils.data", "autograd", "func",
+                 "linalg", "fft", "special", "distributions", "testing", "serialization", "cuda", "backends",
+                 "accelerator"]
+
+
+def _public(module):
+    names = getattr(module, "__all__", None) or [n for n in dir(module) if not n.startswith("_")]
+    return [n for n in names if callable(getattr(module, n, None)) and type(getattr(module, n)).__name__ != "module"]
+
+
+def _torch_page():
+    """backchain.torch's names are made at import time (tables of functions, layers wrapped with torch
+    Parameters), so their page is read from the imported modules, as backchain.numpy's is."""
+    import importlib
+
+    parts = [GENERATED, "", "# backchain.torch", "",
+             "PyTorch's names and semantics over backchain Tensors: `import backchain.torch as torch` is the port. "
+             "Tensors made here are `backchain.torch.Tensor`s, whose methods mean what they mean in PyTorch "
+             "(`size()`, `view`, `max(dim)` returning values and indices, unbiased `std`); every operation with "
+             "one of them returns one. [Coming from PyTorch](../coming-from/pytorch.md) says how the NumPy and "
+             "PyTorch meanings of a name were kept apart, and what is missing.", ""]
+    for sub in TORCH_MODULES:
+        name = "backchain.torch" + ("." + sub if sub else "")
+        try:
+            module = importlib.import_module(name)
+        except ImportError:
+            continue
+        qual = "torch" + ("." + sub if sub else "")
+        parts += _section(qual, _rows(name, module, sorted(_public(module))), lambda n, q=qual: f"{q}.{n}")
+    return "\n".join(parts).rstrip() + "\n"
+
+
 def pages():
     """``{path relative to docs/: text}`` of the generated pages."""
     return {
+        "api/torch.md": _torch_page(),
         "api/numpy.md": _numpy_page(),
         "api/numpy-linalg.md": _sub_page(
             "backchain.numpy.linalg", bnp.linalg, _examples.LINALG, np.linalg,
