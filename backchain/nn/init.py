@@ -10,12 +10,19 @@ without recording, and returns it. Random draws come from ``generator`` (a
 >>> float(np.abs(w.data).max()) <= (6 / 7) ** 0.5
 True
 """
+from __future__ import annotations
+
 import math
+from typing import Any, TypeVar
 
 import numpy as np
+from numpy.typing import NDArray
 
 from .._core.tensor import Tensor, bump_version, writable
 from ..random import _gen
+
+# a Parameter, Tensor or ndarray, filled in place and returned
+_T = TypeVar("_T", bound="Tensor | NDArray[Any]")
 
 __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_", "ones_", "zeros_", "eye_",
            "xavier_uniform_", "xavier_normal_", "kaiming_uniform_", "kaiming_normal_", "orthogonal_"]
@@ -37,7 +44,7 @@ def _fill(tensor, values):
     return tensor
 
 
-def calculate_gain(nonlinearity, param=None):
+def calculate_gain(nonlinearity: str, param: float | None = None) -> float:
     """The recommended gain for an activation (PyTorch's table).
 
     >>> import backchain as bc
@@ -82,7 +89,7 @@ def _calculate_fan_in_and_fan_out(tensor):
     return shape[1] * receptive, shape[0] * receptive
 
 
-def uniform_(tensor, a=0.0, b=1.0, generator=None):
+def uniform_(tensor: _T, a: float = 0.0, b: float = 1.0, generator: np.random.Generator | None = None) -> _T:
     """Fill ``tensor`` with draws from the uniform distribution U(a, b).
 
     Parameters
@@ -110,7 +117,7 @@ def uniform_(tensor, a=0.0, b=1.0, generator=None):
     return _fill(tensor, _gen(generator).uniform(a, b, np.shape(_array(tensor))))
 
 
-def normal_(tensor, mean=0.0, std=1.0, generator=None):
+def normal_(tensor: _T, mean: float = 0.0, std: float = 1.0, generator: np.random.Generator | None = None) -> _T:
     """Fill ``tensor`` with draws from the normal distribution N(mean, std**2).
 
     Parameters
@@ -138,7 +145,8 @@ def normal_(tensor, mean=0.0, std=1.0, generator=None):
     return _fill(tensor, _gen(generator).normal(mean, std, np.shape(_array(tensor))))
 
 
-def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
+def trunc_normal_(tensor: _T, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                  generator: np.random.Generator | None = None) -> _T:
     """Fill ``tensor`` with N(mean, std**2) draws restricted to [a, b] (draws outside are drawn again).
 
     Parameters
@@ -174,7 +182,7 @@ def trunc_normal_(tensor, mean=0.0, std=1.0, a=-2.0, b=2.0, generator=None):
     return _fill(tensor, out)
 
 
-def constant_(tensor, val):
+def constant_(tensor: _T, val: float) -> _T:
     """Fill ``tensor`` with the value ``val``.
 
     Parameters
@@ -198,7 +206,7 @@ def constant_(tensor, val):
     return _fill(tensor, np.full(np.shape(_array(tensor)), val))
 
 
-def ones_(tensor):
+def ones_(tensor: _T) -> _T:
     """Fill ``tensor`` with ones (``constant_(tensor, 1.0)``).
 
     Parameters
@@ -221,7 +229,7 @@ def ones_(tensor):
     return constant_(tensor, 1.0)
 
 
-def zeros_(tensor):
+def zeros_(tensor: _T) -> _T:
     """Fill ``tensor`` with zeros (``constant_(tensor, 0.0)``), as for biases.
 
     Parameters
@@ -244,7 +252,7 @@ def zeros_(tensor):
     return constant_(tensor, 0.0)
 
 
-def eye_(tensor):
+def eye_(tensor: _T) -> _T:
     """Fill a 2-d ``tensor`` with the identity matrix (ones on the diagonal of a rectangular one).
 
     Parameters
@@ -275,7 +283,7 @@ def eye_(tensor):
     return _fill(tensor, np.eye(*shape))
 
 
-def xavier_uniform_(tensor, gain=1.0, generator=None):
+def xavier_uniform_(tensor: _T, gain: float = 1.0, generator: np.random.Generator | None = None) -> _T:
     """Fill ``tensor`` with U(-a, a) draws, ``a = gain * sqrt(6 / (fan_in + fan_out))`` (Glorot and Bengio, 2010).
 
     Parameters
@@ -305,7 +313,7 @@ def xavier_uniform_(tensor, gain=1.0, generator=None):
     return uniform_(tensor, -a, a, generator)
 
 
-def xavier_normal_(tensor, gain=1.0, generator=None):
+def xavier_normal_(tensor: _T, gain: float = 1.0, generator: np.random.Generator | None = None) -> _T:
     """Fill ``tensor`` with N(0, std**2) draws, ``std = gain * sqrt(2 / (fan_in + fan_out))`` (Glorot and Bengio).
 
     Parameters
@@ -341,7 +349,8 @@ def _fan(tensor, mode):
     return fan_in if mode == "fan_in" else fan_out
 
 
-def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+def kaiming_uniform_(tensor: _T, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                     generator: np.random.Generator | None = None) -> _T:
     """Fill ``tensor`` with U(-bound, bound) draws, ``bound = gain * sqrt(3 / fan)`` (He et al., 2015).
 
     Parameters
@@ -379,7 +388,8 @@ def kaiming_uniform_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", ge
     return uniform_(tensor, -bound, bound, generator)
 
 
-def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", generator=None):
+def kaiming_normal_(tensor: _T, a: float = 0.0, mode: str = "fan_in", nonlinearity: str = "leaky_relu",
+                    generator: np.random.Generator | None = None) -> _T:
     """Fill ``tensor`` with N(0, std**2) draws, ``std = gain / sqrt(fan)`` (He et al., 2015).
 
     Parameters
@@ -416,7 +426,7 @@ def kaiming_normal_(tensor, a=0.0, mode="fan_in", nonlinearity="leaky_relu", gen
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(fan), generator)
 
 
-def orthogonal_(tensor, gain=1.0, generator=None):
+def orthogonal_(tensor: _T, gain: float = 1.0, generator: np.random.Generator | None = None) -> _T:
     """Fill ``tensor`` with a (semi-)orthogonal matrix, from the QR decomposition of a Gaussian one, times ``gain``.
 
     Dimensions after the first are flattened: the rows of the ``(shape[0], prod(shape[1:]))``
