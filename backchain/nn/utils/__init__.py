@@ -1,5 +1,11 @@
 """``backchain.nn.utils``: gradient clipping, flattening parameters to one vector, and ``rnn`` (packed sequences)."""
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 from ..._core.tensor import writable
 from ..._core.tensor import Tensor
@@ -19,7 +25,8 @@ def _grad_array(p):
     return g.data if isinstance(g, Tensor) else np.asarray(g)
 
 
-def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=False, foreach=None):
+def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,
+                    error_if_nonfinite: bool = False, foreach: bool | None = None) -> np.float64:
     """Scale the gradients in place so that their total norm is at most ``max_norm``.
 
     The norm is taken over all gradients together, as if concatenated into one
@@ -52,7 +59,7 @@ def clip_grad_norm_(parameters, max_norm, norm_type=2.0, error_if_nonfinite=Fals
     return np.float64(total)
 
 
-def clip_grad_value_(parameters, clip_value, foreach=None):
+def clip_grad_value_(parameters: Tensor | Iterable[Tensor], clip_value: float, foreach: bool | None = None) -> None:
     """Clip every gradient element into ``[-clip_value, clip_value]``, in place.
 
     >>> import numpy as np, backchain as bc
@@ -70,7 +77,7 @@ def clip_grad_value_(parameters, clip_value, foreach=None):
             p.grad = np.clip(_grad_array(p), -clip_value, clip_value)
 
 
-def parameters_to_vector(parameters):
+def parameters_to_vector(parameters: Tensor | Iterable[Tensor]) -> NDArray[Any]:
     """All parameters concatenated into one 1-d ndarray (a copy), in the order given.
 
     Parameters
@@ -93,7 +100,7 @@ def parameters_to_vector(parameters):
     return np.concatenate([np.ravel(p.data) for p in _params(parameters)])
 
 
-def vector_to_parameters(vec, parameters):
+def vector_to_parameters(vec: ArrayLike | Tensor, parameters: Tensor | Iterable[Tensor]) -> None:
     """Copy consecutive slices of the 1-d ``vec`` into the parameters, in place (the inverse of
     :func:`parameters_to_vector`).
 

@@ -21,9 +21,14 @@ Two ways to run ``RNN``, ``LSTM`` or ``GRU`` on sequences of different lengths:
 >>> padded.shape, lengths.tolist(), float(abs(padded.data[2:, 1]).max())
 ((4, 2, 5), [4, 2], 0.0)
 """
+from __future__ import annotations
+
 from collections import namedtuple
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 import backchain.numpy as bnp
 from ..._core.tensor import Tensor
@@ -72,7 +77,7 @@ class PackedSequence(namedtuple("PackedSequence", ["data", "batch_sizes", "sorte
                 unsorted_indices = np.argsort(sorted_indices)
         return super().__new__(cls, data, batch_sizes, sorted_indices, unsorted_indices)
 
-    def lengths(self):
+    def lengths(self) -> NDArray[Any]:
         """The length of every sequence, in the original batch order."""
         bs = self.batch_sizes
         lengths = (np.arange(bs[0])[None, :] < bs[:, None]).sum(axis=0)
@@ -97,7 +102,8 @@ def _pack(padded, lengths, sorted_indices):
     return PackedSequence(padded[t, b], batch_sizes, sorted_indices)
 
 
-def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True):
+def pack_padded_sequence(input: ArrayLike | Tensor, lengths: ArrayLike | Tensor, batch_first: bool = False,
+                         enforce_sorted: bool = True) -> PackedSequence:
     """Pack a padded batch ``(T, N, *)`` (or ``(N, T, *)`` with ``batch_first``) of sequences of ``lengths``.
 
     With ``enforce_sorted=True`` the lengths must decrease along the batch;
@@ -129,7 +135,8 @@ def pack_padded_sequence(input, lengths, batch_first=False, enforce_sorted=True)
     return _pack(input, lengths, sorted_indices)
 
 
-def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_length=None):
+def pad_packed_sequence(sequence: PackedSequence, batch_first: bool = False, padding_value: float = 0.0,
+                        total_length: int | None = None) -> tuple[Any, NDArray[Any]]:
     """Undo :func:`pack_padded_sequence`: ``(padded (T, N, *), lengths)`` in the original batch order.
 
     ``total_length`` pads the time axis to that length. Differentiable in ``sequence.data``.
@@ -158,7 +165,8 @@ def pad_packed_sequence(sequence, batch_first=False, padding_value=0.0, total_le
     return padded, sequence.lengths()
 
 
-def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="right"):
+def pad_sequence(sequences: Sequence[ArrayLike | Tensor], batch_first: bool = False, padding_value: float = 0.0,
+                 padding_side: str = "right") -> Any:
     """Stack sequences of shapes ``(L_i, *)`` into ``(max L, N, *)`` (or ``(N, max L, *)``), padding at the end.
 
     >>> import numpy as np
@@ -177,7 +185,7 @@ def pad_sequence(sequences, batch_first=False, padding_value=0.0, padding_side="
     return bnp.stack(out, axis=0 if batch_first else 1)
 
 
-def pack_sequence(sequences, enforce_sorted=True):
+def pack_sequence(sequences: Sequence[ArrayLike | Tensor], enforce_sorted: bool = True) -> PackedSequence:
     """Pack a list of sequences ``(L_i, *)``: ``pack_padded_sequence(pad_sequence(sequences), lengths)``.
 
     >>> import numpy as np
@@ -189,7 +197,8 @@ def pack_sequence(sequences, enforce_sorted=True):
     return pack_padded_sequence(pad_sequence(sequences), lengths, enforce_sorted=enforce_sorted)
 
 
-def unpad_sequence(padded_sequences, lengths, batch_first=False):
+def unpad_sequence(padded_sequences: ArrayLike | Tensor, lengths: ArrayLike | Tensor, batch_first: bool = False
+                   ) -> list[Any]:
     """Split a padded batch back into a list of sequences of the given lengths.
 
     >>> import numpy as np
