@@ -10,7 +10,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, DTypeLike
+import numpy.typing as npt
 
 import backchain.numpy as bnp
 from .. import functional as F
@@ -33,7 +33,7 @@ class ACDC(Module):
     True
     """
 
-    def __init__(self, features: int, bias: bool = True, init_std: float = 1e-2, dtype: DTypeLike | None = None,
+    def __init__(self, features: int, bias: bool = True, init_std: float = 1e-2, dtype: npt.DTypeLike | None = None,
                  generator: np.random.Generator | None = None) -> None:
         super().__init__()
         self.features, self.init_std = int(features), float(init_std)
@@ -52,7 +52,7 @@ class ACDC(Module):
         if self.bias is not None:
             init.zeros_(self.bias)
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.acdc(input, self.a, self.d, self.bias)
 
     def extra_repr(self) -> str:
@@ -74,7 +74,7 @@ class ACDCStack(Module):
     """
 
     def __init__(self, features: int, depth: int, permute: bool = True, activation: Callable[[Any], Any] | None = None,
-                 bias: bool = True, init_std: float = 1e-2, dtype: DTypeLike | None = None,
+                 bias: bool = True, init_std: float = 1e-2, dtype: npt.DTypeLike | None = None,
                  generator: np.random.Generator | None = None) -> None:
         super().__init__()
         if int(depth) < 1:
@@ -88,7 +88,7 @@ class ACDCStack(Module):
             for k in range(self.depth - 1):
                 self.register_buffer(f"perm_{k}", rng.permutation(self.features).astype(np.int64))
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         x = input
         for k, layer in enumerate(self.layers):
             x = layer(x)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, DTypeLike
+import numpy.typing as npt
 
 from .. import functional as F
 from ..module import Module, Parameter
@@ -29,7 +29,7 @@ class ReLU(Module):
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.relu(input)
 
     def extra_repr(self) -> str:
@@ -51,7 +51,7 @@ class LeakyReLU(Module):
         super().__init__()
         self.negative_slope, self.inplace = negative_slope, inplace
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.leaky_relu(input, self.negative_slope)
 
     def extra_repr(self) -> str:
@@ -67,7 +67,7 @@ class PReLU(Module):
     """
 
     def __init__(self, num_parameters: int = 1, init: float = 0.25, device: object = None,
-                 dtype: DTypeLike | None = None) -> None:
+                 dtype: npt.DTypeLike | None = None) -> None:
         super().__init__()
         self.num_parameters = num_parameters
         self.init = init
@@ -76,7 +76,7 @@ class PReLU(Module):
     def reset_parameters(self):
         self.weight.data[...] = self.init
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.prelu(input, self.weight)
 
     def extra_repr(self) -> str:
@@ -98,7 +98,7 @@ class ELU(Module):
         super().__init__()
         self.alpha, self.inplace = alpha, inplace
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.elu(input, self.alpha)
 
     def extra_repr(self) -> str:
@@ -116,7 +116,7 @@ class CELU(ELU):
     [-0.7869, 0.0, 1.0]
     """
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.celu(input, self.alpha)
 
 
@@ -135,7 +135,7 @@ class SELU(Module):
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.selu(input)
 
 
@@ -156,7 +156,7 @@ class GELU(Module):
             raise ValueError(f"GELU: approximate must be 'none' or 'tanh', got {approximate!r}")
         self.approximate = approximate
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.gelu(input, approximate=self.approximate)
 
     def extra_repr(self) -> str:
@@ -181,7 +181,7 @@ class SiLU(Module):
         else:
             self.beta_value = float(beta)
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         if "beta" in self._parameters:
             return F.silu(input, beta=self.beta)
         return F.silu(input, beta=None if self.beta_value == 1.0 else self.beta_value)
@@ -209,7 +209,7 @@ class Mish(Module):
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.mish(input)
 
 
@@ -228,7 +228,7 @@ class Softplus(Module):
         super().__init__()
         self.beta, self.threshold = beta, threshold
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.softplus(input, self.beta, self.threshold)
 
     def extra_repr(self) -> str:
@@ -246,7 +246,7 @@ class Softsign(Module):
     [-0.75, 0.0, 0.5]
     """
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.softsign(input)
 
 
@@ -261,7 +261,7 @@ class Tanh(Module):
     [-0.7616, 0.0, 0.7616]
     """
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.tanh(input)
 
 
@@ -276,7 +276,7 @@ class Sigmoid(Module):
     [0.2689, 0.5, 0.7311]
     """
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.sigmoid(input)
 
 
@@ -291,7 +291,7 @@ class LogSigmoid(Module):
     [-1.3133, -0.6931, -0.3133]
     """
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.logsigmoid(input)
 
 
@@ -312,7 +312,7 @@ class Hardtanh(Module):
             raise ValueError(f"Hardtanh: max_val ({max_val}) must be greater than min_val ({min_val})")
         self.min_val, self.max_val, self.inplace = min_val, max_val, inplace
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.hardtanh(input, self.min_val, self.max_val)
 
     def extra_repr(self) -> str:
@@ -334,7 +334,7 @@ class ReLU6(Module):
         super().__init__()
         self.inplace = inplace
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.relu6(input)
 
 
@@ -352,7 +352,7 @@ class Hardsigmoid(Module):
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.hardsigmoid(input)
 
 
@@ -370,7 +370,7 @@ class Hardswish(Module):
     def __init__(self, inplace: bool = False) -> None:
         super().__init__()
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.hardswish(input)
 
 
@@ -392,7 +392,7 @@ class Softmax(Module):
         super().__init__()
         self.dim = dim
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.softmax(input, self.dim)
 
     def extra_repr(self) -> str:
@@ -411,7 +411,7 @@ class LogSoftmax(Softmax):
     [[-0.6931, -0.6931]]
     """
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.log_softmax(input, self.dim)
 
 

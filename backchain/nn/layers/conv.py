@@ -6,7 +6,7 @@ from collections.abc import Sequence
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, DTypeLike
+import numpy.typing as npt
 
 from .. import functional as F
 from .. import init
@@ -30,7 +30,7 @@ class _ConvNd(Module):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, ...],
                  stride: int | tuple[int, ...], padding: int | tuple[int, ...] | str, dilation: int | tuple[int, ...],
                  groups: int, bias: bool, padding_mode: str, output_padding: int | tuple[int, ...],
-                 dtype: DTypeLike | None, generator: np.random.Generator | None) -> None:
+                 dtype: npt.DTypeLike | None, generator: np.random.Generator | None) -> None:
         super().__init__()
         cls = type(self).__name__
         nd = self._nd
@@ -100,12 +100,12 @@ class _Conv(_ConvNd):
     def __init__(self, in_channels: int, out_channels: int, kernel_size: int | tuple[int, ...],
                  stride: int | tuple[int, ...] = 1, padding: int | tuple[int, ...] | str = 0,
                  dilation: int | tuple[int, ...] = 1, groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
-                 device: object = None, dtype: DTypeLike | None = None, generator: np.random.Generator | None = None
+                 device: object = None, dtype: npt.DTypeLike | None = None, generator: np.random.Generator | None = None
                  ) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, 0, dtype, generator)
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return type(self)._fn(input, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups,
                               padding_mode=self.padding_mode)
 
@@ -164,7 +164,7 @@ class _ConvTranspose(_ConvNd):
                  stride: int | tuple[int, ...] = 1, padding: int | tuple[int, ...] | str = 0,
                  output_padding: int | tuple[int, ...] = 0, groups: int = 1, bias: bool = True,
                  dilation: int | tuple[int, ...] = 1, padding_mode: str = "zeros", device: object = None,
-                 dtype: DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
+                 dtype: npt.DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
         super().__init__(in_channels, out_channels, kernel_size, stride, padding, dilation, groups, bias,
                          padding_mode, output_padding, dtype, generator)
 
@@ -185,7 +185,7 @@ class _ConvTranspose(_ConvNd):
             out.append(extra)
         return tuple(out)
 
-    def forward(self, input: ArrayLike | Tensor, output_size: Sequence[int] | None = None) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor, output_size: Sequence[int] | None = None) -> Any:
         return type(self)._fn(input, self.weight, self.bias, self.stride, self.padding,
                               self._output_padding(input, output_size), self.groups, self.dilation)
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
+import numpy.typing as npt
 
 from .. import functional as F
 from ..module import Module
@@ -32,7 +32,7 @@ class Dropout(Module):
             raise ValueError(f"Dropout: probability has to be between 0 and 1, but got {p}")
         self.p, self.inplace, self.generator = p, inplace, generator
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.dropout(input, self.p, self.training, generator=self.generator)
 
     def extra_repr(self) -> str:

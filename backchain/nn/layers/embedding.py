@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, DTypeLike
+import numpy.typing as npt
 
 from .. import functional as F
 from .. import init
@@ -26,8 +26,8 @@ class Embedding(Module):
 
     def __init__(self, num_embeddings: int, embedding_dim: int, padding_idx: int | None = None,
                  max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
-                 sparse: bool = False, _weight: ArrayLike | Tensor | None = None, _freeze: bool = False,
-                 device: object = None, dtype: DTypeLike | None = None,
+                 sparse: bool = False, _weight: npt.ArrayLike | Tensor | None = None, _freeze: bool = False,
+                 device: object = None, dtype: npt.DTypeLike | None = None,
                  generator: np.random.Generator | None = None) -> None:
         super().__init__()
         self.num_embeddings, self.embedding_dim = int(num_embeddings), int(embedding_dim)
@@ -68,7 +68,7 @@ class Embedding(Module):
         return cls(e.shape[0], e.shape[1], padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,
                    _weight=e, _freeze=freeze)
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.embedding(input, self.weight, self.padding_idx, self.max_norm, self.norm_type,
                            self.scale_grad_by_freq, self.sparse)
 

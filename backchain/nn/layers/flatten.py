@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from numpy.typing import ArrayLike
+import numpy.typing as npt
 
 from .. import functional as F
 from ..module import Module
@@ -23,7 +23,7 @@ class Flatten(Module):
         super().__init__()
         self.start_dim, self.end_dim = start_dim, end_dim
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.flatten(input, self.start_dim, self.end_dim)
 
     def extra_repr(self) -> str:
@@ -42,7 +42,7 @@ class Unflatten(Module):
         super().__init__()
         self.dim, self.unflattened_size = dim, tuple(unflattened_size)
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.unflatten(input, self.dim, self.unflattened_size)
 
     def extra_repr(self) -> str:

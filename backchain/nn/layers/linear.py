@@ -5,7 +5,7 @@ import math
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, DTypeLike
+import numpy.typing as npt
 
 from .. import functional as F
 from .. import init
@@ -50,7 +50,7 @@ class Linear(Module):
     """
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True, device: object = None,
-                 dtype: DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
+                 dtype: npt.DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
         super().__init__()
         self.in_features = int(in_features)
         self.out_features = int(out_features)
@@ -70,7 +70,7 @@ class Linear(Module):
             bound = 1 / math.sqrt(self.in_features) if self.in_features > 0 else 0
             init.uniform_(self.bias, -bound, bound, generator=generator)
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.linear(input, self.weight, self.bias)
 
     def extra_repr(self) -> str:
@@ -86,7 +86,7 @@ class Bilinear(Module):
     """
 
     def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
-                 device: object = None, dtype: DTypeLike | None = None, generator: np.random.Generator | None = None
+                 device: object = None, dtype: npt.DTypeLike | None = None, generator: np.random.Generator | None = None
                  ) -> None:
         super().__init__()
         self.in1_features, self.in2_features, self.out_features = int(in1_features), int(in2_features), int(out_features)
@@ -103,7 +103,7 @@ class Bilinear(Module):
         if self.bias is not None:
             init.uniform_(self.bias, -bound, bound, generator=generator)
 
-    def forward(self, input1: ArrayLike | Tensor, input2: ArrayLike | Tensor) -> Any:
+    def forward(self, input1: npt.ArrayLike | Tensor, input2: npt.ArrayLike | Tensor) -> Any:
         return F.bilinear(input1, input2, self.weight, self.bias)
 
     def extra_repr(self) -> str:
@@ -129,7 +129,7 @@ class Dense(Linear):
     """
 
     def __init__(self, in_features: int, out_features: int, activation: str | Module | None = "relu",
-                 bias: bool = True, dtype: DTypeLike | None = None,
+                 bias: bool = True, dtype: npt.DTypeLike | None = None,
                  generator: np.random.Generator | None = None) -> None:
         from . import activation as A
 
@@ -148,6 +148,6 @@ class Dense(Linear):
         super().__init__(in_features, out_features, bias=bias, dtype=dtype, generator=generator)
         self.activation = act
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return self.activation(F.linear(input, self.weight, self.bias))
 

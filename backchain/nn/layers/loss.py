@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from numpy.typing import ArrayLike
+import numpy.typing as npt
 
 from .. import functional as F
 from ..module import Module
@@ -25,7 +25,7 @@ class _Loss(Module):
 
 
 class _WeightedLoss(_Loss):
-    def __init__(self, weight: ArrayLike | Tensor | None = None, size_average: bool | None = None,
+    def __init__(self, weight: npt.ArrayLike | Tensor | None = None, size_average: bool | None = None,
                  reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
@@ -39,7 +39,7 @@ class MSELoss(_Loss):
     2.0
     """
 
-    def forward(self, input: ArrayLike | Tensor, target: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor, target: npt.ArrayLike | Tensor) -> Any:
         return F.mse_loss(input, target, reduction=self.reduction)
 
 
@@ -55,7 +55,7 @@ class L1Loss(_Loss):
     1.0
     """
 
-    def forward(self, input: ArrayLike | Tensor, target: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor, target: npt.ArrayLike | Tensor) -> Any:
         return F.l1_loss(input, target, reduction=self.reduction)
 
 
@@ -76,7 +76,7 @@ class SmoothL1Loss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.beta = beta
 
-    def forward(self, input: ArrayLike | Tensor, target: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor, target: npt.ArrayLike | Tensor) -> Any:
         return F.smooth_l1_loss(input, target, reduction=self.reduction, beta=self.beta)
 
 
@@ -96,7 +96,7 @@ class HuberLoss(_Loss):
         super().__init__(reduction=reduction)
         self.delta = delta
 
-    def forward(self, input: ArrayLike | Tensor, target: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor, target: npt.ArrayLike | Tensor) -> Any:
         return F.huber_loss(input, target, reduction=self.reduction, delta=self.delta)
 
 
@@ -113,12 +113,12 @@ class NLLLoss(_WeightedLoss):
     0.4581
     """
 
-    def __init__(self, weight: ArrayLike | Tensor | None = None, size_average: bool | None = None,
+    def __init__(self, weight: npt.ArrayLike | Tensor | None = None, size_average: bool | None = None,
                  ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean") -> None:
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index = ignore_index
 
-    def forward(self, input: ArrayLike | Tensor, target: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor, target: npt.ArrayLike | Tensor) -> Any:
         return F.nll_loss(input, target, self.weight, self.ignore_index, self.reduction)
 
 
@@ -132,13 +132,13 @@ class CrossEntropyLoss(_WeightedLoss):
     0.693...
     """
 
-    def __init__(self, weight: ArrayLike | Tensor | None = None, size_average: bool | None = None,
+    def __init__(self, weight: npt.ArrayLike | Tensor | None = None, size_average: bool | None = None,
                  ignore_index: int = -100, reduce: bool | None = None, reduction: str = "mean",
                  label_smoothing: float = 0.0) -> None:
         super().__init__(weight, size_average, reduce, reduction)
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
-    def forward(self, input: ArrayLike | Tensor, target: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor, target: npt.ArrayLike | Tensor) -> Any:
         return F.cross_entropy(input, target, self.weight, ignore_index=self.ignore_index,
                                reduction=self.reduction, label_smoothing=self.label_smoothing)
 
@@ -155,7 +155,7 @@ class BCELoss(_WeightedLoss):
     0.2231
     """
 
-    def forward(self, input: ArrayLike | Tensor, target: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor, target: npt.ArrayLike | Tensor) -> Any:
         return F.binary_cross_entropy(input, target, self.weight, reduction=self.reduction)
 
 
@@ -171,14 +171,14 @@ class BCEWithLogitsLoss(_Loss):
     0.6931
     """
 
-    def __init__(self, weight: ArrayLike | Tensor | None = None, size_average: bool | None = None,
-                 reduce: bool | None = None, reduction: str = "mean", pos_weight: ArrayLike | Tensor | None = None
+    def __init__(self, weight: npt.ArrayLike | Tensor | None = None, size_average: bool | None = None,
+                 reduce: bool | None = None, reduction: str = "mean", pos_weight: npt.ArrayLike | Tensor | None = None
                  ) -> None:
         super().__init__(size_average, reduce, reduction)
         self.register_buffer("weight", weight)
         self.register_buffer("pos_weight", pos_weight)
 
-    def forward(self, input: ArrayLike | Tensor, target: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor, target: npt.ArrayLike | Tensor) -> Any:
         return F.binary_cross_entropy_with_logits(input, target, self.weight, reduction=self.reduction,
                                                   pos_weight=self.pos_weight)
 
@@ -201,7 +201,7 @@ class KLDivLoss(_Loss):
         super().__init__(size_average, reduce, reduction)
         self.log_target = log_target
 
-    def forward(self, input: ArrayLike | Tensor, target: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor, target: npt.ArrayLike | Tensor) -> Any:
         return F.kl_div(input, target, reduction=self.reduction, log_target=self.log_target)
 
 
@@ -221,7 +221,7 @@ class CosineSimilarity(Module):
         super().__init__()
         self.dim, self.eps = dim, eps
 
-    def forward(self, x1: ArrayLike | Tensor, x2: ArrayLike | Tensor) -> Any:
+    def forward(self, x1: npt.ArrayLike | Tensor, x2: npt.ArrayLike | Tensor) -> Any:
         return F.cosine_similarity(x1, x2, self.dim, self.eps)
 
     def extra_repr(self) -> str:

@@ -4,7 +4,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from numpy.typing import ArrayLike
+import numpy.typing as npt
 
 from .. import functional as F
 from ..module import Module
@@ -22,7 +22,7 @@ class _MaxPoolNd(Module):
         self.padding, self.dilation = padding, dilation
         self.return_indices, self.ceil_mode = return_indices, ceil_mode
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return type(self)._fn(input, self.kernel_size, self.stride, self.padding, self.dilation,
                               ceil_mode=self.ceil_mode, return_indices=self.return_indices)
 
@@ -82,7 +82,7 @@ class AvgPool1d(_AvgPoolNd):
                  ) -> None:
         super().__init__(kernel_size, stride, padding, ceil_mode, count_include_pad)
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.avg_pool1d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad)
 
@@ -95,7 +95,7 @@ class AvgPool2d(_AvgPoolNd):
     [[[[2.5, 4.5], [10.5, 12.5]]]]
     """
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.avg_pool2d(input, self.kernel_size, self.stride, self.padding, self.ceil_mode,
                             self.count_include_pad, self.divisor_override)
 
@@ -117,7 +117,7 @@ class AdaptiveAvgPool1d(_AdaptivePool):
     [[[2.0]]]
     """
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.adaptive_avg_pool1d(input, self.output_size)
 
 
@@ -129,7 +129,7 @@ class AdaptiveAvgPool2d(_AdaptivePool):
     (2, 3, 1, 1)
     """
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.adaptive_avg_pool2d(input, self.output_size)
 
 
@@ -145,7 +145,7 @@ class AdaptiveMaxPool1d(_AdaptivePool):
         super().__init__(output_size)
         self.return_indices = return_indices
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.adaptive_max_pool1d(input, self.output_size, self.return_indices)
 
 
@@ -161,7 +161,7 @@ class AdaptiveMaxPool2d(_AdaptivePool):
         super().__init__(output_size)
         self.return_indices = return_indices
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.adaptive_max_pool2d(input, self.output_size, self.return_indices)
 
 
@@ -174,8 +174,8 @@ class _MaxUnpool(Module):
         self.kernel_size, self.stride = kernel_size, stride if stride is not None else kernel_size
         self.padding = padding
 
-    def forward(self, input: ArrayLike | Tensor, indices: ArrayLike | Tensor, output_size: Sequence[int] | None = None
-                ) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor, indices: npt.ArrayLike | Tensor,
+                output_size: Sequence[int] | None = None) -> Any:
         return type(self)._fn(input, indices, self.kernel_size, self.stride, self.padding, output_size)
 
     def extra_repr(self) -> str:

@@ -24,7 +24,7 @@ import math
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, DTypeLike
+import numpy.typing as npt
 
 import backchain.numpy as bnp
 from .. import functional as F
@@ -115,7 +115,7 @@ class RNNBase(Module):
 
     def __init__(self, mode: str, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
-                 device: object = None, dtype: DTypeLike | None = None, generator: np.random.Generator | None = None
+                 device: object = None, dtype: npt.DTypeLike | None = None, generator: np.random.Generator | None = None
                  ) -> None:
         super().__init__()
         cls = type(self).__name__
@@ -165,8 +165,8 @@ class RNNBase(Module):
         dirs = 2 if self.bidirectional else 1
         return dirs * self.num_layers, self.proj_size or self.hidden_size, self.hidden_size
 
-    def forward(self, input: ArrayLike | Tensor, hx: ArrayLike | Tensor | None = None,
-                lengths: ArrayLike | Tensor | None = None) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor, hx: npt.ArrayLike | Tensor | None = None,
+                lengths: npt.ArrayLike | Tensor | None = None) -> Any:
         """Run the sequence; returns ``(output, h_n)`` (RNN, GRU) or ``(output, (h_n, c_n))`` (LSTM).
 
         Parameters
@@ -284,7 +284,7 @@ class RNN(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, nonlinearity: str = "tanh",
                  bias: bool = True, batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False,
-                 device: object = None, dtype: DTypeLike | None = None, generator: np.random.Generator | None = None
+                 device: object = None, dtype: npt.DTypeLike | None = None, generator: np.random.Generator | None = None
                  ) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNN: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
@@ -311,7 +311,7 @@ class LSTM(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
-                 device: object = None, dtype: DTypeLike | None = None, generator: np.random.Generator | None = None
+                 device: object = None, dtype: npt.DTypeLike | None = None, generator: np.random.Generator | None = None
                  ) -> None:
         super().__init__("LSTM", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          proj_size, dtype=dtype, generator=generator)
@@ -330,7 +330,7 @@ class GRU(RNNBase):
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, device: object = None,
-                 dtype: DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
+                 dtype: npt.DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
         super().__init__("GRU", input_size, hidden_size, num_layers, bias, batch_first, dropout, bidirectional,
                          dtype=dtype, generator=generator)
 
@@ -356,7 +356,7 @@ class RNNCellBase(Module):
 
     _gates = 1
 
-    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype: DTypeLike | None = None,
+    def __init__(self, input_size: int, hidden_size: int, bias: bool = True, dtype: npt.DTypeLike | None = None,
                  generator: np.random.Generator | None = None) -> None:
         super().__init__()
         self.input_size, self.hidden_size, self.bias = int(input_size), int(hidden_size), bias
@@ -407,14 +407,14 @@ class RNNCell(RNNCellBase):
     """
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, nonlinearity: str = "tanh",
-                 device: object = None, dtype: DTypeLike | None = None, generator: np.random.Generator | None = None
+                 device: object = None, dtype: npt.DTypeLike | None = None, generator: np.random.Generator | None = None
                  ) -> None:
         if nonlinearity not in ("tanh", "relu"):
             raise ValueError(f"RNNCell: nonlinearity must be 'tanh' or 'relu', got {nonlinearity!r}")
         self.__dict__["nonlinearity"] = nonlinearity
         super().__init__(input_size, hidden_size, bias, dtype, generator)
 
-    def forward(self, input: ArrayLike | Tensor, hx: ArrayLike | Tensor | None = None) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor, hx: npt.ArrayLike | Tensor | None = None) -> Any:
         input, hx, unbatched = self._prepare(input, hx)
         pre = F.linear(input, self.weight_ih, self.bias_ih) + F.linear(hx, self.weight_hh, self.bias_hh)
         h = bnp.tanh(pre) if self.nonlinearity == "tanh" else F.relu(pre)
@@ -433,10 +433,10 @@ class LSTMCell(RNNCellBase):
     _gates = 4
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: object = None,
-                 dtype: DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
+                 dtype: npt.DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
         super().__init__(input_size, hidden_size, bias, dtype, generator)
 
-    def forward(self, input: ArrayLike | Tensor, hx: ArrayLike | Tensor | None = None) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor, hx: npt.ArrayLike | Tensor | None = None) -> Any:
         input, (h, c), unbatched = self._prepare(input, hx)
         gates = F.linear(input, self.weight_ih, self.bias_ih) + F.linear(h, self.weight_hh, self.bias_hh)
         h, c = lstm_cell(gates, c)
@@ -454,10 +454,10 @@ class GRUCell(RNNCellBase):
     _gates = 3
 
     def __init__(self, input_size: int, hidden_size: int, bias: bool = True, device: object = None,
-                 dtype: DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
+                 dtype: npt.DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
         super().__init__(input_size, hidden_size, bias, dtype, generator)
 
-    def forward(self, input: ArrayLike | Tensor, hx: ArrayLike | Tensor | None = None) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor, hx: npt.ArrayLike | Tensor | None = None) -> Any:
         input, h, unbatched = self._prepare(input, hx)
         h = gru_cell(F.linear(input, self.weight_ih, self.bias_ih), F.linear(h, self.weight_hh, self.bias_hh), h)
         return h[0] if unbatched else h

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from numpy.typing import ArrayLike
+import numpy.typing as npt
 
 from .. import functional as F
 from ..module import Module
@@ -28,7 +28,7 @@ class Upsample(Module):
         self.size, self.scale_factor, self.mode = size, scale_factor, mode
         self.align_corners, self.recompute_scale_factor = align_corners, recompute_scale_factor
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.interpolate(input, self.size, self.scale_factor, self.mode, self.align_corners,
                              recompute_scale_factor=self.recompute_scale_factor)
 
@@ -49,7 +49,7 @@ class PixelShuffle(Module):
         super().__init__()
         self.upscale_factor = int(upscale_factor)
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.pixel_shuffle(input, self.upscale_factor)
 
     def extra_repr(self) -> str:
@@ -68,7 +68,7 @@ class PixelUnshuffle(Module):
         super().__init__()
         self.downscale_factor = int(downscale_factor)
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.pixel_unshuffle(input, self.downscale_factor)
 
     def extra_repr(self) -> str:
@@ -87,7 +87,7 @@ class ChannelShuffle(Module):
         super().__init__()
         self.groups = int(groups)
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.channel_shuffle(input, self.groups)
 
     def extra_repr(self) -> str:
@@ -105,7 +105,7 @@ class _PadNd(Module):
             raise ValueError(f"{type(self).__name__}: padding must be an int or a {2 * self._nd}-tuple "
                              f"(left, right{', top, bottom' if self._nd > 1 else ''}), got {padding}")
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.pad(input, self.padding, mode=self._mode)
 
     def extra_repr(self) -> str:
@@ -144,7 +144,7 @@ class ConstantPad2d(_PadNd):
         super().__init__(padding)
         self.value = float(value)
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.pad(input, self.padding, mode="constant", value=self.value)
 
     def extra_repr(self) -> str:

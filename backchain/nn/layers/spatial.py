@@ -4,7 +4,7 @@ from __future__ import annotations
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike
+import numpy.typing as npt
 
 import backchain.numpy as bnp
 from .. import functional as F
@@ -58,7 +58,7 @@ class SpatialTransformer(Module):
         n = np.shape(input.data if isinstance(input, Tensor) else input)[0]
         return bnp.reshape(self.localization(input), (n, 2, 3))
 
-    def forward(self, input: ArrayLike | Tensor) -> Any:
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         shape = np.shape(input.data if isinstance(input, Tensor) else input)
         if len(shape) != 4:
             raise ValueError(f"SpatialTransformer: expected input (N, C, H, W), got shape {shape}")

@@ -13,7 +13,7 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from numpy.typing import ArrayLike, DTypeLike
+import numpy.typing as npt
 
 import backchain.numpy as bnp
 from .. import functional as F
@@ -70,7 +70,7 @@ class MultiheadAttention(Module):
     def __init__(self, embed_dim: int, num_heads: int, dropout: float = 0.0, bias: bool = True,
                  add_bias_kv: bool = False, add_zero_attn: bool = False, kdim: int | None = None,
                  vdim: int | None = None, batch_first: bool = False, device: object = None,
-                 dtype: DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
+                 dtype: npt.DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
         super().__init__()
         if embed_dim <= 0 or num_heads <= 0 or embed_dim % num_heads:
             raise ValueError(f"MultiheadAttention: embed_dim ({embed_dim}) must be a positive multiple of "
@@ -118,9 +118,9 @@ class MultiheadAttention(Module):
             init.xavier_normal_(self.bias_k, generator=generator)
             init.xavier_normal_(self.bias_v, generator=generator)
 
-    def forward(self, query: ArrayLike | Tensor, key: ArrayLike | Tensor, value: ArrayLike | Tensor,
-                key_padding_mask: ArrayLike | Tensor | None = None, need_weights: bool = True,
-                attn_mask: ArrayLike | Tensor | None = None, average_attn_weights: bool = True,
+    def forward(self, query: npt.ArrayLike | Tensor, key: npt.ArrayLike | Tensor, value: npt.ArrayLike | Tensor,
+                key_padding_mask: npt.ArrayLike | Tensor | None = None, need_weights: bool = True,
+                attn_mask: npt.ArrayLike | Tensor | None = None, average_attn_weights: bool = True,
                 is_causal: bool = False) -> Any:
         batched = len(_shape(query)) == 3
         if self.batch_first and batched:
@@ -169,7 +169,7 @@ class TransformerEncoderLayer(Module):
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
                  activation: str | Callable[[Any], Any] = "relu", layer_norm_eps: float = 1e-5,
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True, device: object = None,
-                 dtype: DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
+                 dtype: npt.DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
         super().__init__()
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
                                             dtype=dtype, generator=generator)
@@ -196,8 +196,8 @@ class TransformerEncoderLayer(Module):
     def _ff_block(self, x):
         return self.dropout2(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
-    def forward(self, src: ArrayLike | Tensor, src_mask: ArrayLike | Tensor | None = None,
-                src_key_padding_mask: ArrayLike | Tensor | None = None, is_causal: bool = False) -> Any:
+    def forward(self, src: npt.ArrayLike | Tensor, src_mask: npt.ArrayLike | Tensor | None = None,
+                src_key_padding_mask: npt.ArrayLike | Tensor | None = None, is_causal: bool = False) -> Any:
         x = src
         if self.norm_first:
             x = x + self._sa_block(self.norm1(x), src_mask, src_key_padding_mask, is_causal)
@@ -224,8 +224,8 @@ class TransformerEncoder(Module):
         self.num_layers = int(num_layers)
         self.norm = norm
 
-    def forward(self, src: ArrayLike | Tensor, mask: ArrayLike | Tensor | None = None,
-                src_key_padding_mask: ArrayLike | Tensor | None = None, is_causal: bool | None = None) -> Any:
+    def forward(self, src: npt.ArrayLike | Tensor, mask: npt.ArrayLike | Tensor | None = None,
+                src_key_padding_mask: npt.ArrayLike | Tensor | None = None, is_causal: bool | None = None) -> Any:
         x = src
         for layer in self.layers:
             x = layer(x, src_mask=mask, src_key_padding_mask=src_key_padding_mask, is_causal=bool(is_causal))
@@ -250,7 +250,7 @@ class TransformerDecoderLayer(Module):
     def __init__(self, d_model: int, nhead: int, dim_feedforward: int = 2048, dropout: float = 0.1,
                  activation: str | Callable[[Any], Any] = "relu", layer_norm_eps: float = 1e-5,
                  batch_first: bool = False, norm_first: bool = False, bias: bool = True, device: object = None,
-                 dtype: DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
+                 dtype: npt.DTypeLike | None = None, generator: np.random.Generator | None = None) -> None:
         super().__init__()
         self.self_attn = MultiheadAttention(d_model, nhead, dropout=dropout, bias=bias, batch_first=batch_first,
                                             dtype=dtype, generator=generator)
@@ -286,9 +286,10 @@ class TransformerDecoderLayer(Module):
     def _ff_block(self, x):
         return self.dropout3(self.linear2(self.dropout(self.activation(self.linear1(x)))))
 
-    def forward(self, tgt: ArrayLike | Tensor, memory: ArrayLike | Tensor, tgt_mask: ArrayLike | Tensor | None = None,
-                memory_mask: ArrayLike | Tensor | None = None, tgt_key_padding_mask: ArrayLike | Tensor | None = None,
-                memory_key_padding_mask: ArrayLike | Tensor | None = None, tgt_is_causal: bool = False,
+    def forward(self, tgt: npt.ArrayLike | Tensor, memory: npt.ArrayLike | Tensor,
+                tgt_mask: npt.ArrayLike | Tensor | None = None, memory_mask: npt.ArrayLike | Tensor | None = None,
+                tgt_key_padding_mask: npt.ArrayLike | Tensor | None = None,
+                memory_key_padding_mask: npt.ArrayLike | Tensor | None = None, tgt_is_causal: bool = False,
                 memory_is_causal: bool = False) -> Any:
         x = tgt
         if self.norm_first:
@@ -317,9 +318,10 @@ class TransformerDecoder(Module):
         self.num_layers = int(num_layers)
         self.norm = norm
 
-    def forward(self, tgt: ArrayLike | Tensor, memory: ArrayLike | Tensor, tgt_mask: ArrayLike | Tensor | None = None,
-                memory_mask: ArrayLike | Tensor | None = None, tgt_key_padding_mask: ArrayLike | Tensor | None = None,
-                memory_key_padding_mask: ArrayLike | Tensor | None = None, tgt_is_causal: bool | None = None,
+    def forward(self, tgt: npt.ArrayLike | Tensor, memory: npt.ArrayLike | Tensor,
+                tgt_mask: npt.ArrayLike | Tensor | None = None, memory_mask: npt.ArrayLike | Tensor | None = None,
+                tgt_key_padding_mask: npt.ArrayLike | Tensor | None = None,
+                memory_key_padding_mask: npt.ArrayLike | Tensor | None = None, tgt_is_causal: bool | None = None,
                 memory_is_causal: bool = False) -> Any:
         x = tgt
         for layer in self.layers:
@@ -348,7 +350,7 @@ class Transformer(Module):
                  dim_feedforward: int = 2048, dropout: float = 0.1, activation: str | Callable[[Any], Any] = "relu",
                  custom_encoder: Module | None = None, custom_decoder: Module | None = None,
                  layer_norm_eps: float = 1e-5, batch_first: bool = False, norm_first: bool = False, bias: bool = True,
-                 device: object = None, dtype: DTypeLike | None = None, generator: np.random.Generator | None = None
+                 device: object = None, dtype: npt.DTypeLike | None = None, generator: np.random.Generator | None = None
                  ) -> None:
         super().__init__()
         if custom_encoder is not None:
@@ -370,11 +372,12 @@ class Transformer(Module):
                 init.xavier_uniform_(p, generator=generator)
         self.d_model, self.nhead, self.batch_first = d_model, nhead, batch_first
 
-    def forward(self, src: ArrayLike | Tensor, tgt: ArrayLike | Tensor, src_mask: ArrayLike | Tensor | None = None,
-                tgt_mask: ArrayLike | Tensor | None = None, memory_mask: ArrayLike | Tensor | None = None,
-                src_key_padding_mask: ArrayLike | Tensor | None = None,
-                tgt_key_padding_mask: ArrayLike | Tensor | None = None,
-                memory_key_padding_mask: ArrayLike | Tensor | None = None, src_is_causal: bool | None = None,
+    def forward(self, src: npt.ArrayLike | Tensor, tgt: npt.ArrayLike | Tensor,
+                src_mask: npt.ArrayLike | Tensor | None = None, tgt_mask: npt.ArrayLike | Tensor | None = None,
+                memory_mask: npt.ArrayLike | Tensor | None = None,
+                src_key_padding_mask: npt.ArrayLike | Tensor | None = None,
+                tgt_key_padding_mask: npt.ArrayLike | Tensor | None = None,
+                memory_key_padding_mask: npt.ArrayLike | Tensor | None = None, src_is_causal: bool | None = None,
                 tgt_is_causal: bool | None = None, memory_is_causal: bool = False) -> Any:
         memory = self.encoder(src, mask=src_mask, src_key_padding_mask=src_key_padding_mask, is_causal=src_is_causal)
         return self.decoder(tgt, memory, tgt_mask=tgt_mask, memory_mask=memory_mask,
@@ -400,14 +403,14 @@ class SinusoidalPositionalEncoding(Module):
     [0.841, 0.54, 0.01, 1.0]
     """
 
-    def __init__(self, d_model: int, max_len: int = 5000, batch_first: bool = False, dtype: DTypeLike | None = None
+    def __init__(self, d_model: int, max_len: int = 5000, batch_first: bool = False, dtype: npt.DTypeLike | None = None
                  ) -> None:
         super().__init__()
         self.d_model, self.max_len, self.batch_first = int(d_model), int(max_len), batch_first
         self.register_buffer("pe", F.sinusoidal_positional_encoding(max_len, d_model, dtype=_dt(dtype)),
                              persistent=False)
 
-    def forward(self, x: ArrayLike | Tensor) -> Any:
+    def forward(self, x: npt.ArrayLike | Tensor) -> Any:
         length = _shape(x)[1 if self.batch_first else 0]
         if length > self.max_len:
             raise ValueError(f"SinusoidalPositionalEncoding: sequence of length {length} is longer than "
@@ -428,13 +431,13 @@ class LearnedPositionalEmbedding(Module):
     (2, 3, 4)
     """
 
-    def __init__(self, max_len: int, d_model: int, batch_first: bool = False, dtype: DTypeLike | None = None,
+    def __init__(self, max_len: int, d_model: int, batch_first: bool = False, dtype: npt.DTypeLike | None = None,
                  generator: np.random.Generator | None = None) -> None:
         super().__init__()
         self.batch_first = batch_first
         self.embedding = Embedding(max_len, d_model, dtype=dtype, generator=generator)
 
-    def forward(self, x: ArrayLike | Tensor) -> Any:
+    def forward(self, x: npt.ArrayLike | Tensor) -> Any:
         length = _shape(x)[1 if self.batch_first else 0]
         if length > self.embedding.num_embeddings:
             raise ValueError(f"LearnedPositionalEmbedding: sequence of length {length} is longer than "
