@@ -87,6 +87,12 @@ class Stop(bc.train.Callback):
 '''
 
 
+@pytest.fixture(scope="module")
+def cache(tmp_path_factory):
+    """One mypy cache for the module's runs: backchain is analysed once."""
+    return tmp_path_factory.mktemp("mypy-cache")
+
+
 def _mypy(*paths, cache):
     env = dict(os.environ, PYTHONPATH=str(ROOT))
     return subprocess.run([sys.executable, "-m", "mypy", "--strict", "--cache-dir", str(cache), *map(str, paths)],
@@ -99,17 +105,17 @@ def test_py_typed_marker_is_shipped():
 
 
 @pytest.mark.skipif(NO_MYPY, reason="mypy is not installed (pip install -e .[test] installs it)")
-def test_mypy_strict_examples(tmp_path):
-    done = _mypy("examples/", cache=tmp_path / "cache")
+def test_mypy_strict_examples(cache):
+    done = _mypy("examples/", cache=cache)
     assert done.returncode == 0, done.stdout + done.stderr
     assert "Success: no issues found in" in done.stdout, done.stdout + done.stderr
 
 
 @pytest.mark.skipif(NO_MYPY, reason="mypy is not installed (pip install -e .[test] installs it)")
-def test_mypy_strict_public_api_use(tmp_path):
+def test_mypy_strict_public_api_use(tmp_path, cache):
     program = tmp_path / "api_use.py"
     program.write_text(API_USE)
-    done = _mypy(program, cache=tmp_path / "cache")
+    done = _mypy(program, cache=cache)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -121,7 +127,7 @@ def test_public_api_use_runs(tmp_path):
 
 
 @pytest.mark.skipif(NO_MYPY, reason="mypy is not installed (pip install -e .[test] installs it)")
-def test_mypy_sees_backchain_annotations(tmp_path):
+def test_mypy_sees_backchain_annotations(tmp_path, cache):
     """The checks are not vacuous: wrong argument and result types with the annotated API are errors."""
     bad = tmp_path / "bad.py"
     bad.write_text("import backchain as bc\n"
@@ -130,7 +136,7 @@ def test_mypy_sees_backchain_annotations(tmp_path):
                    "g = bc.grad(lambda x: x, argnums='first')\n"
                    "opt = bc.optim.SGD(layer.parameters(), lr='fast')\n"
                    "h: int = bc.fit(layer, None, 'mse', opt)\n")
-    done = _mypy(bad, cache=tmp_path / "cache")
+    done = _mypy(bad, cache=cache)
     assert done.returncode == 1, done.stdout + done.stderr
     for message in ('Argument 1 to "Linear" has incompatible type "str"; expected "int"',
                     'Argument "argnums" to "grad" has incompatible type "str"',
