@@ -46,7 +46,7 @@ class ACDC(Module):
             self.register_parameter("bias", None)
         self.reset_parameters(generator)
 
-    def reset_parameters(self, generator=None):
+    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
         init.normal_(self.a, 1.0, self.init_std, generator=generator)
         init.normal_(self.d, 1.0, self.init_std, generator=generator)
         if self.bias is not None:

@@ -73,7 +73,7 @@ class PReLU(Module):
         self.init = init
         self.weight = Parameter(np.full((num_parameters,), init, dtype=np.float32 if dtype is None else dtype))
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         self.weight.data[...] = self.init
 
     def forward(self, input: npt.ArrayLike | Tensor) -> Any:

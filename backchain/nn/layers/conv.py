@@ -68,7 +68,7 @@ class _ConvNd(Module):
             self.register_parameter("bias", None)
         self.reset_parameters(generator)
 
-    def reset_parameters(self, generator=None):
+    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
         """PyTorch's default: ``kaiming_uniform_(a=sqrt(5))`` for the weight, U(-1/sqrt(fan_in), ..) for the bias."""
         init.kaiming_uniform_(self.weight, a=math.sqrt(5), generator=generator)
         if self.bias is not None:

@@ -53,14 +53,15 @@ class Embedding(Module):
                                  f"({self.num_embeddings}, {self.embedding_dim})")
             self.weight = Parameter(w, requires_grad=not _freeze)
 
-    def reset_parameters(self, generator=None):
+    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
         init.normal_(self.weight, generator=generator)
         if self.padding_idx is not None:
             self.weight.data[self.padding_idx] = 0
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze=True, padding_idx=None, max_norm=None, norm_type=2.0,
-                        scale_grad_by_freq=False, sparse=False):
+    def from_pretrained(cls, embeddings: npt.ArrayLike | Tensor, freeze: bool = True, padding_idx: int | None = None,
+                        max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
+                        sparse: bool = False) -> Embedding:
         """An Embedding whose weight is a copy of the 2-d ``embeddings``."""
         e = np.asarray(embeddings.data if hasattr(embeddings, "requires_grad") else embeddings)
         if e.ndim != 2:

@@ -150,7 +150,7 @@ class RNNBase(Module):
                     self._flat_weights_names.append(name + sfx)
         self.reset_parameters(generator)
 
-    def reset_parameters(self, generator=None):
+    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
         """PyTorch's default: every weight and bias from U(-1/sqrt(hidden_size), 1/sqrt(hidden_size))."""
         std = 1.0 / math.sqrt(self.hidden_size)
         for p in self.parameters():
@@ -372,7 +372,7 @@ class RNNCellBase(Module):
             self.register_parameter("bias_hh", None)
         self.reset_parameters(generator)
 
-    def reset_parameters(self, generator=None):
+    def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
         std = 1.0 / math.sqrt(self.hidden_size)
         for p in self.parameters():
             init.uniform_(p, -std, std, generator=generator)

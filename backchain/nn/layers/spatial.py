@@ -46,14 +46,14 @@ class SpatialTransformer(Module):
                              "outputs (the affine transform), so that it can start at the identity")
         self.reset_parameters()
 
-    def reset_parameters(self):
+    def reset_parameters(self) -> None:
         """Set the localisation network's last Linear layer to output the identity transform."""
         last = [m for m in self.localization.modules() if isinstance(m, Linear)][-1]
         last.weight.data[...] = 0
         if last.bias is not None:
             last.bias.data[...] = np.array([1, 0, 0, 0, 1, 0], dtype=last.bias.data.dtype)
 
-    def theta(self, input):
+    def theta(self, input: npt.ArrayLike | Tensor) -> Any:
         """The affine transforms ``(N, 2, 3)`` that the localisation network predicts for ``input``."""
         n = np.shape(input.data if isinstance(input, Tensor) else input)[0]
         return bnp.reshape(self.localization(input), (n, 2, 3))

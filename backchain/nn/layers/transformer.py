@@ -386,7 +386,8 @@ class Transformer(Module):
                             memory_is_causal=memory_is_causal)
 
     @staticmethod
-    def generate_square_subsequent_mask(sz, device=None, dtype=None):
+    def generate_square_subsequent_mask(sz: int, device: object = None, dtype: npt.DTypeLike | None = None
+                                        ) -> Tensor:
         """A float ``(sz, sz)`` mask: 0 on and below the diagonal, -inf above (future positions)."""
         return Tensor(np.triu(np.full((sz, sz), -np.inf, dtype=_dt(dtype)), k=1))
 
