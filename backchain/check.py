@@ -98,11 +98,13 @@ class GradcheckReport:
     def __init__(self) -> None:
         self.rows = []  # (order, argument, mode, analytic, numeric, error, ok, detail)
 
-    def add(self, order, arg, mode, analytic, numeric, tol, detail=""):
+    def add(self, order: int, arg: str, mode: str, analytic: float, numeric: float, tol: float, detail: str = ""
+            ) -> None:
         err = abs(analytic - numeric)
         self.rows.append((order, arg, mode, analytic, numeric, err, err <= tol, detail))
 
-    def add_checked(self, order, arg, mode, analytic, numeric, err, ok, detail):
+    def add_checked(self, order: int, arg: str, mode: str, analytic: float, numeric: float, err: float, ok: bool,
+                    detail: str) -> None:
         """A row whose verdict was reached otherwise (at a kink: the interval test)."""
         self.rows.append((order, arg, mode, analytic, numeric, err, ok, detail))
 

@@ -447,7 +447,7 @@ class KinkCounts:
     (1, False)
     """
 
-    def __init__(self):
+    def __init__(self) -> None:
         self.hits = {}
         self.seen = {}
         self.by_layer = {}
@@ -464,7 +464,7 @@ class KinkCounts:
     def __getitem__(self, op: str) -> int:
         return self.hits.get(op, 0)
 
-    def __contains__(self, op):
+    def __contains__(self, op: object) -> bool:
         return self.hits.get(op, 0) > 0
 
     def __iter__(self) -> Iterator[str]:
@@ -482,7 +482,7 @@ class KinkCounts:
         """``{op: hits}`` inside the layer ``name``."""
         return {op: n for (ly, op), n in self.by_layer.items() if ly == name and n}
 
-    def __str__(self):
+    def __str__(self) -> str:
         from .check import _table
 
         if not self.seen:
@@ -495,7 +495,7 @@ class KinkCounts:
             out += "\n\nper layer\n" + _table(["layer", "op", "hits", "elements", "share"], rows)
         return out
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"KinkCounts({dict(self.items())})"
 
 
@@ -664,7 +664,7 @@ class Row:
         """The value under the policy in force in this thread."""
         return self.value(_policy) if callable(self.value) else self.value
 
-    def expected(self, probe):
+    def expected(self, probe: tuple[Any, ...]) -> Any:
         """The gradients that ``probe`` (one of ``self.probes``) must give under the current policy."""
         fn, args, expected = probe
         if expected is None:
@@ -672,7 +672,7 @@ class Row:
             return v if isinstance(v, tuple) else (v,)
         return expected(_policy) if callable(expected) else expected
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"Row({self.op!r}, {self.where!r}, {_fmt(self.value_now())!r})"
 
 
@@ -967,7 +967,7 @@ class KinkTable(list):
     """The rows of :func:`table` (``(op, where, value, alternatives, policy)`` tuples);
     ``str()`` is a Markdown table."""
 
-    def __str__(self):
+    def __str__(self) -> str:
         head = "| op | kink at | value used | alternatives | policy setting |\n|---|---|---|---|---|\n"
         esc = lambda s: str(s).replace("|", "\\|")  # noqa: E731
         return head + "\n".join("| " + " | ".join(esc(c) for c in r) + " |" for r in self)
@@ -1038,7 +1038,7 @@ def _fill(text):
 
 # -- the truth at kinks: one-sided directional and lexicographic derivatives (backchain/_ld.py) --
 
-def __getattr__(name):  # LDError: ValueError's subclass for points without an LD-derivative (backchain/_ld.py)
+def __getattr__(name: str) -> Any:  # LDError: ValueError's subclass for points without an LD-derivative (_ld.py)
     if name == "LDError":
         from ._ld import LDError
 
@@ -1220,10 +1220,10 @@ class VerifyReport:
         self.ok, self.convention, self.lexicographic = ok, convention, lexicographic
         self.hits, self.distance, self.samples = hits, distance, samples
 
-    def __bool__(self):
+    def __bool__(self) -> bool:
         return bool(self.ok)
 
-    def __str__(self):
+    def __str__(self) -> str:
         if not self.hits:
             return "no kink was hit: the gradient is the ordinary one"
         ops = ", ".join(f"{op} ({n})" for op, n in self.hits.items())

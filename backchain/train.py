@@ -41,7 +41,7 @@ __all__ = ["fit", "evaluate", "predict", "History", "Callback", "EarlyStopping",
            "ActivationStats", "KinkHits"]
 
 
-def __dir__():  # what the module offers, for dir() and tab completion (not np, sys, time)
+def __dir__() -> list[str]:  # what the module offers, for dir() and tab completion (not np, sys, time)
     return sorted(__all__)
 
 _LOSS_ALIASES = {
@@ -279,7 +279,7 @@ class History:
             raise KeyError(f"History has no {key!r}; it holds {sorted(self.history)}")
         return self.history[key]
 
-    def __contains__(self, key):
+    def __contains__(self, key: object) -> bool:
         return key in self.history
 
     def __len__(self) -> int:

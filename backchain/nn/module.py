@@ -45,12 +45,12 @@ class Parameter(Tensor):
     def __repr__(self) -> str:
         return "Parameter containing:\n" + super().__repr__()
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: dict[int, Any]) -> Parameter:
         out = Parameter(self.data.copy(), requires_grad=self.requires_grad)
         memo[id(self)] = out
         return out
 
-    def __reduce_ex__(self, protocol):
+    def __reduce_ex__(self, protocol: object) -> Any:
         raise TypeError("Parameter: backchain never pickles; use bc.save(model.state_dict(), path)")
 
 
@@ -286,7 +286,7 @@ class Module:
                 return
         object.__delattr__(self, name)
 
-    def __dir__(self):
+    def __dir__(self) -> list[str]:
         return sorted(set(super().__dir__()) | set(self._parameters) | set(self._buffers) | set(self._modules))
 
     # -- traversal (iterative) ------------------------------------------------------
@@ -551,7 +551,7 @@ class Module:
     def _get_name(self):
         return type(self).__name__
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lines = []
         extra = self.extra_repr()
         if extra:
@@ -567,7 +567,7 @@ class Module:
                 main += "\n  " + "\n  ".join(lines) + "\n"
         return main + ")"
 
-    def __deepcopy__(self, memo):
+    def __deepcopy__(self, memo: dict[int, Any]) -> Module:
         import copy
 
         out = type(self).__new__(type(self))
@@ -576,7 +576,7 @@ class Module:
             out.__dict__[k] = _deep(v, memo, copy)
         return out
 
-    def __reduce_ex__(self, protocol):
+    def __reduce_ex__(self, protocol: object) -> Any:
         raise TypeError("Module: backchain never pickles; use bc.save(model.state_dict(), path)")
 
 

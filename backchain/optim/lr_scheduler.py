@@ -161,7 +161,7 @@ class LRScheduler:
         """Restore the attributes saved by ``state_dict()``."""
         self.__dict__.update(state_dict)
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         return f"{type(self).__name__}(last_epoch={self.last_epoch}, last_lr={self.get_last_lr()})"
 
 

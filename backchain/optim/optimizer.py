@@ -309,7 +309,7 @@ class Optimizer:
         self.state = state
         self.param_groups = groups
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         lines = [f"{type(self).__name__} ("]
         for k, group in enumerate(self.param_groups):
             lines.append(f"Parameter Group {k}")
