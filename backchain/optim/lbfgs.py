@@ -1,5 +1,10 @@
 """L-BFGS (PyTorch's ``torch.optim.LBFGS``, without a line search): a quasi-Newton step from the last
 ``history_size`` gradient differences, re-evaluating the model through ``closure``."""
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any
+
 import numpy as np
 
 from .._core.tensor import Tensor, bump_version, enable_grad, writable
@@ -48,8 +53,9 @@ class LBFGS(Optimizer):
     array([0.9811, 1.8694])
     """
 
-    def __init__(self, params, lr=1.0, max_iter=20, max_eval=None, tolerance_grad=1e-7, tolerance_change=1e-9,
-                 history_size=100, line_search_fn=None):
+    def __init__(self, params: Iterable[Tensor] | Iterable[dict[str, Any]], lr: float = 1.0, max_iter: int = 20,
+                 max_eval: int | None = None, tolerance_grad: float = 1e-7, tolerance_change: float = 1e-9,
+                 history_size: int = 100, line_search_fn: None = None) -> None:
         if line_search_fn is not None:
             raise NotImplementedError(f"LBFGS(line_search_fn={line_search_fn!r}): backchain's LBFGS has no line "
                                       "search yet; use line_search_fn=None (a fixed step lr)")
@@ -80,7 +86,7 @@ class LBFGS(Optimizer):
             p.data += (t * d[offset:offset + n]).reshape(p.data.shape).astype(p.data.dtype, copy=False)
             offset += n
 
-    def step(self, closure):
+    def step(self, closure: Callable[[], Any]) -> Any:
         """Run up to ``max_iter`` iterations; return the loss ``closure`` gave first."""
         if closure is None:
             raise RuntimeError("LBFGS.step needs a closure that re-evaluates the model and returns the loss")
