@@ -5,12 +5,20 @@
 (``Graph.source``), rendered to SVG or PNG by Graphviz's ``dot`` when it is
 installed (Debian: ``apt-get install graphviz``).
 """
+from __future__ import annotations
+
+import os
 import shutil
 import subprocess
+from collections.abc import Callable, Mapping, Sequence
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from .._core.tensor import Tensor, _seq
+
+if TYPE_CHECKING:
+    from ..nn.module import Module
 
 __all__ = ["Graph", "graph"]
 
@@ -42,14 +50,15 @@ class Graph:
     digraph backchain {
     """
 
-    def __init__(self, nodes, edges, title=None, clusters=None):
+    def __init__(self, nodes: Mapping[int, tuple[str, str]], edges: Sequence[tuple[int, int]], title: str | None = None,
+                 clusters: Mapping[str, tuple[str, list[int]]] | None = None) -> None:
         self.nodes = nodes
         self.edges = edges
         self.title = title
         self.clusters = clusters or {}  # module path -> (type, [node ids])
 
     @property
-    def source(self):
+    def source(self) -> str:
         """The graph in the DOT language."""
         styles = {
             "param": 'shape=box, style="rounded,filled", fillcolor="#dbeafe"',
@@ -78,7 +87,7 @@ class Graph:
         lines.append("}")
         return "\n".join(lines) + "\n"
 
-    def render(self, path, format=None):
+    def render(self, path: str | os.PathLike[str], format: str | None = None) -> str:
         """Write the picture to ``path`` (format from its suffix: svg, png, pdf, or dot for the text)."""
         path = str(path)
         fmt = format or path.rsplit(".", 1)[-1].lower()
@@ -104,7 +113,7 @@ class Graph:
         done = subprocess.run([dot, "-Tsvg"], input=self.source.encode(), capture_output=True)
         return done.stdout.decode() if done.returncode == 0 else None
 
-    def __repr__(self):
+    def __repr__(self) -> str:
         ops = sum(kind != "param" and kind != "input" for kind, _ in self.nodes.values())
         return f"Graph({ops} operations, {len(self.edges)} edges)"
 
@@ -175,7 +184,9 @@ def _run_with_spans(fn, model, leaves):
     return out, spans
 
 
-def graph(target, *args, params=None, highlight=None, title=None, model=None, collapse=False, depth=None):
+def graph(target: Tensor | Callable[..., Any], *args: Any, params: Mapping[str, Tensor] | Module | None = None,
+          highlight: Mapping[str, int] | None = None, title: str | None = None, model: Module | None = None,
+          collapse: bool = False, depth: int | None = None) -> Graph:
     """Draw the graph recorded for a Tensor, or for ``f(*args)``.
 
     Parameters

@@ -9,10 +9,14 @@ returned figure inline.
 
 matplotlib is an optional dependency: ``pip install backchain[plot]``.
 """
+from __future__ import annotations
+
 import io
 import math
 import os
 import sys
+from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
 
@@ -98,7 +102,7 @@ def _history_columns(history):
     return epochs, columns
 
 
-def plot_history(history, path=None, metrics=None):
+def plot_history(history: Any, path: str | os.PathLike[str] | None = None, metrics: Sequence[str] | None = None) -> Any:
     """Training curves: one panel per quantity, training and validation values per epoch.
 
     Parameters
@@ -190,7 +194,8 @@ def _layer_colors(n):
     return [cmap(0.9 * i / max(n - 1, 1)) for i in range(n)]
 
 
-def gradient_flow(records, path=None, vanish=1e-7, explode=1e3):
+def gradient_flow(records: Any, path: str | os.PathLike[str] | None = None, vanish: float = 1e-7, explode: float = 1e3
+                  ) -> Any:
     """Per-layer gradient norms over training, on a log scale: where gradients vanish or explode.
 
     Left: each layer's gradient norm per epoch (or batch), input layers dark,
@@ -279,7 +284,7 @@ def gradient_flow(records, path=None, vanish=1e-7, explode=1e3):
     return _save(fig, path, "gradient_flow")
 
 
-def kink_hits(records, path=None):
+def kink_hits(records: Any, path: str | os.PathLike[str] | None = None) -> Any:
     """Kinks hit per layer per epoch: how many elements sat exactly on a non-differentiable point.
 
     Left: a line per layer over training. Right: the same numbers as a
@@ -352,7 +357,7 @@ def kink_hits(records, path=None):
 
 
 # -- activations ------------------------------------------------------------------------
-def activation_histograms(stats, path=None, bins=50):
+def activation_histograms(stats: Any, path: str | os.PathLike[str] | None = None, bins: int = 50) -> Any:
     """One histogram per layer of the values its output took: saturation, dead units, scale.
 
     Each panel is titled with the layer, its share of exact zeros (for ReLU:
