@@ -8,12 +8,16 @@ deadline, so a rank that stopped or hangs turns into a clear
 uncaught exception on any rank aborts the whole job (``MPI_Abort``) after its
 traceback is printed.
 """
+from __future__ import annotations
+
 import os
 import pickle
 import sys
 import time
+from typing import Any
 
 import numpy as np
+from numpy.typing import ArrayLike, NDArray
 
 __all__ = ["init", "is_initialized", "rank", "world_size", "barrier", "all_sum", "broadcast",
            "broadcast_object", "DistributedError", "DistributedTimeoutError"]
@@ -88,7 +92,7 @@ def _load_mpi():
     return MPI
 
 
-def init(*, timeout=None, abort_on_exception=True):
+def init(*, timeout: float | None = None, abort_on_exception: bool = True) -> None:
     """Start (or join) the process group of this program; safe to call more than once.
 
     Launch the program with ``mpiexec -n N python script.py``; each of the N
@@ -164,7 +168,7 @@ def _abort_on_exception(exc_type, exc, tb):
     state.comm.Abort(1)
 
 
-def is_initialized():
+def is_initialized() -> bool:
     """Whether :func:`init` has been called in this process.
 
     >>> import backchain as bc
@@ -181,7 +185,7 @@ def _require(what):
     return _state
 
 
-def rank():
+def rank() -> int:
     """This process's rank, 0 to ``world_size() - 1`` (rank 0 prints and writes checkpoints).
 
     Raises
@@ -206,7 +210,7 @@ def rank():
     return _require("rank()").rank
 
 
-def world_size():
+def world_size() -> int:
     """The number of processes in the group (1 when not launched by ``mpiexec``).
 
     Raises
@@ -261,7 +265,7 @@ def _wait(requests, what, state):
             time.sleep(0)
 
 
-def barrier():
+def barrier() -> None:
     """Wait until every rank reaches this call (or raise :class:`DistributedTimeoutError`).
 
     Examples
@@ -286,7 +290,7 @@ def barrier():
 _MPI_SUM_DTYPES = ("float32", "float64", "int32", "int64", "complex64", "complex128")
 
 
-def all_sum(values, *, average=False):
+def all_sum(values: ArrayLike, *, average: bool = False) -> Any:
     """Sum an array (or a list of numbers) over all ranks, element by element; every rank gets the result.
 
     Parameters
@@ -341,7 +345,7 @@ def _allreduce_inplace(buffers, what):
     _wait(requests, f"{what} ({len(buffers)} buffer(s), {total} values)", state)
 
 
-def broadcast(array, root=0):
+def broadcast(array: NDArray[Any], root: int = 0) -> NDArray[Any]:
     """Overwrite ``array`` in place with rank ``root``'s copy (same shape and dtype on every rank).
 
     Returns
@@ -373,7 +377,7 @@ def broadcast(array, root=0):
     return array
 
 
-def broadcast_object(obj, root=0):
+def broadcast_object(obj: Any, root: int = 0) -> Any:
     """Rank ``root``'s ``obj`` on every rank (pickled; for small state such as an optimizer's settings).
 
     Pickle only crosses between the ranks of one job, which run the same

@@ -1,10 +1,15 @@
 """Checkpoints in a distributed run: rank 0 writes, atomically; the others wait for it."""
+from __future__ import annotations
+
+import os
+from typing import Any
+
 from . import _comm
 
 __all__ = ["save"]
 
 
-def save(obj, path):
+def save(obj: Any, path: str | os.PathLike[str]) -> None:
     """Save like :func:`backchain.save` (atomic safetensors), on rank 0 only; every rank returns after the write.
 
     The replicas hold the same parameters, so one copy is enough; writing it

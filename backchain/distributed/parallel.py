@@ -12,6 +12,11 @@ The reduction runs after backward, not overlapped with it: see
 ``docs/distributed.md`` ("Why no overlap with backward") for the reasons and
 the measurements.
 """
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+from typing import Any
+
 import numpy as np
 
 from .._core.tensor import Tensor, enable_grad
@@ -115,7 +120,7 @@ class DistributedDataParallel(Module):
     array([3., 3.], dtype=float32)
     """
 
-    def __init__(self, module, *, bucket_cap_mb=25.0, broadcast_buffers=True):
+    def __init__(self, module: Module, *, bucket_cap_mb: float = 25.0, broadcast_buffers: bool = True) -> None:
         super().__init__()
         if not isinstance(module, Module):
             raise TypeError(f"DistributedDataParallel: expected a bc.nn.Module, got {type(module).__name__}")
@@ -130,11 +135,11 @@ class DistributedDataParallel(Module):
         self._check_same_model()
         self.broadcast_parameters()
 
-    def forward(self, *args, **kwargs):
+    def forward(self, *args: Any, **kwargs: Any) -> Any:
         return self.module(*args, **kwargs)
 
     @property
-    def buckets(self):
+    def buckets(self) -> list[tuple[str, int]]:
         return [(b.dtype.name, b.size) for b in self._buckets]
 
     def _check_same_model(self):
@@ -147,7 +152,7 @@ class DistributedDataParallel(Module):
                 f"parameters against {len(ref)}, first difference at parameter {first}"
                 + (f" ({shapes[first]} against {ref[first]})" if first < min(len(ref), len(shapes)) else ""))
 
-    def broadcast_parameters(self):
+    def broadcast_parameters(self) -> None:
         """Copy rank 0's parameters and buffers to every rank (done once on construction)."""
         arrays = [p.data for p in _param_list(self.module)] + self._buffer_arrays()
         _broadcast_arrays(arrays)
@@ -155,7 +160,7 @@ class DistributedDataParallel(Module):
     def _buffer_arrays(self):
         return [b.data for b in self.module.buffers() if b is not None]
 
-    def sync_gradients(self):
+    def sync_gradients(self) -> None:
         """Average ``.grad`` of every trainable parameter over the ranks (one allreduce per bucket).
 
         A parameter without a gradient on this rank counts as a zero gradient,
@@ -187,20 +192,20 @@ class DistributedDataParallel(Module):
             for p, off in zip(b.params, b.offsets):
                 p.grad = flat[off:off + p.data.size].reshape(p.data.shape)
 
-    def after_step(self):
+    def after_step(self) -> None:
         """Broadcast rank 0's buffers, if any and ``broadcast_buffers`` (called by DistributedOptimizer)."""
         if self._world > 1 and self._broadcast_buffers:
             arrays = self._buffer_arrays()
             if arrays:
                 _broadcast_arrays(arrays)
 
-    def state_dict(self, *args, **kwargs):
+    def state_dict(self, *args: Any, **kwargs: Any) -> dict[str, Any]:
         return self.module.state_dict(*args, **kwargs)
 
-    def load_state_dict(self, state_dict, *args, **kwargs):
+    def load_state_dict(self, state_dict: Mapping[str, Any], *args: Any, **kwargs: Any) -> Any:
         return self.module.load_state_dict(state_dict, *args, **kwargs)
 
-    def extra_repr(self):
+    def extra_repr(self) -> str:
         return f"{self._world} ranks, {len(self._buckets)} bucket(s)"
 
 
@@ -254,7 +259,7 @@ class DistributedOptimizer(Optimizer):
     (array([[-0.5, -0.5]], dtype=float32), array([-0.5], dtype=float32))
     """
 
-    def __init__(self, optimizer, model):
+    def __init__(self, optimizer: Optimizer, model: DistributedDataParallel) -> None:
         if not isinstance(optimizer, Optimizer):
             raise TypeError(f"DistributedOptimizer: expected a bc.optim optimizer, got {type(optimizer).__name__}")
         if isinstance(optimizer, DistributedOptimizer):
@@ -280,7 +285,7 @@ class DistributedOptimizer(Optimizer):
             if _comm.rank() != 0:
                 optimizer.load_state_dict(state)
 
-    def step(self, closure=None):
+    def step(self, closure: Callable[[], Any] | None = None) -> Any:
         """Run ``closure`` (if given), average the gradients over the ranks, then update."""
         loss = None
         if closure is not None:
@@ -293,16 +298,16 @@ class DistributedOptimizer(Optimizer):
         self._opt_called = True
         return loss
 
-    def zero_grad(self, set_to_none=True):
+    def zero_grad(self, set_to_none: bool = True) -> None:
         self.optimizer.zero_grad(set_to_none)
 
-    def add_param_group(self, param_group):
+    def add_param_group(self, param_group: dict[str, Any]) -> None:
         raise TypeError("DistributedOptimizer: add parameter groups to the model and optimizer before wrapping them")
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         return self.optimizer.state_dict()
 
-    def load_state_dict(self, state_dict):
+    def load_state_dict(self, state_dict: Mapping[str, Any]) -> None:
         self.optimizer.load_state_dict(state_dict)
         self.state = self.optimizer.state
 
@@ -310,7 +315,8 @@ class DistributedOptimizer(Optimizer):
         return f"DistributedOptimizer({self.optimizer!r})"
 
 
-def wrap(model, optimizer, *, bucket_cap_mb=25.0, broadcast_buffers=True):
+def wrap(model: Module, optimizer: Optimizer, *, bucket_cap_mb: float = 25.0, broadcast_buffers: bool = True
+         ) -> tuple[DistributedDataParallel, DistributedOptimizer]:
     """Make a model and its optimizer data-parallel: ``(DistributedDataParallel, DistributedOptimizer)``.
 
     Call :func:`init` first, build the model and optimizer as in a one-process

@@ -1,7 +1,12 @@
 """DistributedSampler: each rank's share of a dataset (PyTorch's semantics, NumPy's generator)."""
+from __future__ import annotations
+
 import math
+from collections.abc import Iterator, Mapping
+from typing import Any
 
 import numpy as np
+from numpy.typing import NDArray
 
 __all__ = ["DistributedSampler"]
 
@@ -51,7 +56,8 @@ class DistributedSampler:
     (5, 3)
     """
 
-    def __init__(self, dataset, num_replicas=None, rank=None, shuffle=True, seed=0, drop_last=False, *, pad=True):
+    def __init__(self, dataset: Any, num_replicas: int | None = None, rank: int | None = None, shuffle: bool = True,
+                 seed: int = 0, drop_last: bool = False, *, pad: bool = True) -> None:
         if num_replicas is None or rank is None:
             from . import _comm
 
@@ -81,11 +87,11 @@ class DistributedSampler:
             self.num_samples = len(range(self.rank, n, self.num_replicas))
         self.total_size = self.num_samples * self.num_replicas if (self.pad or self.drop_last) else n
 
-    def set_epoch(self, epoch):
+    def set_epoch(self, epoch: int) -> None:
         """Use the permutation of ``epoch`` (call it before each epoch, with the same value on every rank)."""
         self.epoch = int(epoch)
 
-    def indices(self):
+    def indices(self) -> NDArray[Any]:
         """This rank's indices for the current epoch, as an int64 array."""
         n = len(self.dataset)
         if self.shuffle:
@@ -99,17 +105,17 @@ class DistributedSampler:
             order = np.concatenate([order, np.resize(order, extra)]) if n else order
         return order[self.rank:self.total_size:self.num_replicas].astype(np.int64)
 
-    def __iter__(self):
+    def __iter__(self) -> Iterator[int]:
         return iter(self.indices().tolist())
 
-    def __len__(self):
+    def __len__(self) -> int:
         return self.num_samples
 
-    def state_dict(self):
+    def state_dict(self) -> dict[str, Any]:
         """The epoch (the permutation follows from it and the seed)."""
         return {"epoch": self.epoch, "seed": self.seed}
 
-    def load_state_dict(self, state):
+    def load_state_dict(self, state: Mapping[str, Any]) -> None:
         """Restore what :meth:`state_dict` returned."""
         self.epoch = int(state["epoch"])
         self.seed = int(state["seed"])
