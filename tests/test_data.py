@@ -238,3 +238,14 @@ def test_digits_without_scikit_learn_names_the_pip_command(monkeypatch):
     monkeypatch.setattr(builtins, "__import__", no_sklearn)
     with pytest.raises(ImportError, match=r"pip install 'backchain\[data\]'"):
         digits()
+
+
+def test_a_sampler_without_a_length_is_iterated_and_the_loader_says_it_has_none():
+    """The docs allow any iterable of indices (as PyTorch): iterating works; len() says why it can't."""
+    ds = bc.data.TensorDataset(np.arange(16.0).reshape(8, 2))
+    dl = bc.data.DataLoader(ds, batch_size=3, sampler=iter(range(7, -1, -1)))
+    firsts = [np.asarray(b[0])[:, 0].tolist() for b in dl]
+    assert firsts == [[14.0, 12.0, 10.0], [8.0, 6.0, 4.0], [2.0, 0.0]]
+    with pytest.raises(TypeError, match="sampler .*has no length"):
+        len(bc.data.DataLoader(ds, batch_size=3, sampler=iter(range(8))))
+    assert len(bc.data.DataLoader(ds, batch_size=3, sampler=range(8), drop_last=True)) == 2

@@ -281,7 +281,13 @@ class DataLoader:
         self.generator = _generator(seed, generator)
 
     def __len__(self) -> int:
-        n = len(self.dataset) if self.sampler is None else len(self.sampler)
+        if self.sampler is not None and not hasattr(self.sampler, "__len__"):
+            raise TypeError(f"DataLoader: the sampler ({type(self.sampler).__name__}) has no length, so neither "
+                            "has the loader; iterate it, or give a sampler with a length (a list, a range)")
+        n = len(self.dataset) if self.sampler is None else len(self.sampler)  # type: ignore[arg-type]
+        return self._batches(n)
+
+    def _batches(self, n: int) -> int:
         return n // self.batch_size if self.drop_last else -(-n // self.batch_size)
 
     def _order(self):
@@ -292,7 +298,7 @@ class DataLoader:
 
     def __iter__(self) -> Iterator[Any]:
         order = self._order()
-        stop = len(self) * self.batch_size
+        stop = self._batches(len(order)) * self.batch_size
         direct = self.collate_fn is None and hasattr(self.dataset, "get_batch")
         for start in range(0, min(stop, len(order)), self.batch_size):
             idx = order[start:start + self.batch_size]
