@@ -17,10 +17,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Sequence
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from numpy.typing import ArrayLike, DTypeLike
+
+if TYPE_CHECKING:  # annotations only (strings at run time): not names of this module
+    from numpy.typing import ArrayLike, DTypeLike
 
 import backchain.numpy as bnp
 from .._core.tensor import writable
