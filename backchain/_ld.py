@@ -13,7 +13,9 @@ and of the Clarke Jacobian. The first column alone is the one-sided directional 
 
 Column j of the LD-derivative depends only on columns 1..j, so the sweep keeps, for each kink
 node, its state (a lexicographic sign, the remaining tied candidates, the first nonzero
-direction) and updates it column by column. Primitives without a rule here use their JVP rule,
+direction) and updates it column by column. Each non-smooth primitive names its rule in its row
+of the rule table, beside its convention (``primitive("relu", ..., ld=_ld.RELU, kinks=...)``);
+the rules are written here, where they share that machinery. Primitives without one use their JVP rule,
 which is exact where they are differentiable; if one of them sits exactly on a kink (its
 ``bc.kinks.count`` counter reports a hit), the sweep stops with an ``LDError`` naming it.
 
@@ -27,7 +29,7 @@ from ._core.basic import broadcast_to, fit_cotangent
 from ._core.engine import _add, _fit_tangent, toposort
 from ._core.tensor import Tensor
 
-__all__ = ["LDError", "RULES", "LOCKED", "NOT_LIPSCHITZ", "DISCONTINUOUS", "Sweep"]
+__all__ = ["LDError", "Rule", "NOT_LIPSCHITZ", "DISCONTINUOUS", "Sweep"]
 
 
 class LDError(ValueError):
@@ -317,7 +319,9 @@ def _norm2(state, x, m, nrm, axis):
 
 
 def _axes(axis, ndim):
-    return tuple(range(ndim)) if axis is None else tuple(a % ndim for a in (axis if isinstance(axis, tuple) else (axis,)))
+    if axis is None:
+        return tuple(range(ndim))
+    return tuple(a % ndim for a in (axis if isinstance(axis, tuple) else (axis,)))
 
 
 def _vector_norm_rule(state, ts, ans, x, ord, axis, keepdims):
@@ -365,7 +369,8 @@ def _std_rule(state, ts, ans, x, axis, ddof, keepdims, where):
 def _hypot_rule(state, ts, ans, x1, x2, **params):
     shape = np.shape(ans)
     m1, m2 = _zeros(ts[0], shape), _zeros(ts[1], shape)
-    pair = np.stack([broadcast_to(np.asarray(x1, dtype=float), shape), broadcast_to(np.asarray(x2, dtype=float), shape)])
+    pair = np.stack([broadcast_to(np.asarray(x1, dtype=float), shape),
+                     broadcast_to(np.asarray(x2, dtype=float), shape)])
     return _norm2(state, pair, np.stack([m1, m2]), np.asarray(ans)[None], (0,))[0]
 
 
@@ -417,23 +422,44 @@ def _hypot_locked(i):
     return vjp
 
 
-RULES, LOCKED = {}, {}
-for _name, _deriv in (("relu", _relu_d), ("leaky_relu", _leaky_d), ("hardtanh", _hardtanh_d),
-                      ("hardsigmoid", _hardsigmoid_d), ("hardswish", _hardswish_d), ("absolute", _abs_d)):
-    RULES[_name], LOCKED[_name] = _piecewise(_deriv)
-    LOCKED[_name] = (LOCKED[_name],)
-for _name, _greater in (("maximum", True), ("fmax", True), ("minimum", False), ("fmin", False)):
-    RULES[_name], LOCKED[_name] = _select(_greater)
-RULES["clip"], LOCKED["clip"] = _clip_rule, tuple(_clip_locked(i) for i in range(3))
-for _name, _sign in (("amax", 1), ("amin", -1)):
-    RULES[_name], _lk = _extremum(_sign)
-    LOCKED[_name] = (_lk,)
-RULES["window_max"], LOCKED["window_max"] = _window_max_rule, (_window_max_locked,)
-RULES["tiled_max"], LOCKED["tiled_max"] = _tiled_max_rule, (_tiled_max_locked,)
-RULES["sort"], LOCKED["sort"] = _sort_rule, (_sort_locked,)
-RULES["vector_norm"], LOCKED["vector_norm"] = _vector_norm_rule, (_vector_norm_locked,)
-RULES["std"], LOCKED["std"] = _std_rule, (_std_locked,)
-RULES["hypot"], LOCKED["hypot"] = _hypot_rule, tuple(_hypot_locked(i) for i in range(2))
+class Rule(tuple):
+    """The LD column of a primitive's row (``primitive(..., ld=...)``): ``(forward, locked)``, the
+    forward rule ``forward(state, tangents, ans, *args, **params)`` giving the output's tangent for
+    the next direction column (None: zero; ``SMOOTH``: use the JVP rule), and per input the locked
+    VJP ``locked[i](state, g, ans, *args, **params)`` of the branch the columns selected."""
+
+    __slots__ = ()
+
+    def __new__(cls, forward, locked):
+        return tuple.__new__(cls, (forward, tuple(locked)))
+
+
+def _piecewise_rule(deriv):
+    forward, locked = _piecewise(deriv)
+    return Rule(forward, (locked,))
+
+
+def _select_rule(greater):
+    forward, locked = _select(greater)
+    return Rule(forward, locked)
+
+
+def _extremum_rule(sign):
+    forward, locked = _extremum(sign)
+    return Rule(forward, (locked,))
+
+
+RELU, LEAKY_RELU, HARDTANH = _piecewise_rule(_relu_d), _piecewise_rule(_leaky_d), _piecewise_rule(_hardtanh_d)
+HARDSIGMOID, HARDSWISH, ABS = _piecewise_rule(_hardsigmoid_d), _piecewise_rule(_hardswish_d), _piecewise_rule(_abs_d)
+MAXIMUM, MINIMUM = _select_rule(True), _select_rule(False)
+CLIP = Rule(_clip_rule, [_clip_locked(i) for i in range(3)])
+AMAX, AMIN = _extremum_rule(1), _extremum_rule(-1)
+WINDOW_MAX = Rule(_window_max_rule, (_window_max_locked,))
+TILED_MAX = Rule(_tiled_max_rule, (_tiled_max_locked,))
+SORT = Rule(_sort_rule, (_sort_locked,))
+VECTOR_NORM = Rule(_vector_norm_rule, (_vector_norm_locked,))
+STD = Rule(_std_rule, (_std_locked,))
+HYPOT = Rule(_hypot_rule, [_hypot_locked(i) for i in range(2)])
 
 
 def _at_kink(t, args, key):
@@ -566,7 +592,7 @@ class Sweep:
         self.columns = 0
         for t in self.order:  # points where the LD-derivative does not exist, or no rule covers
             prim = t._prim
-            if prim.name in RULES:
+            if prim.ld is not None:
                 continue
             args_d = [a.data if isinstance(a, Tensor) else a for a in t._inputs]
             if _on_kink(prim, t.data, args_d, t._params):
@@ -590,7 +616,7 @@ class Sweep:
             ts = [tan.get(id(a)) if isinstance(a, Tensor) else None for a in inputs]
             if all(v is None for v in ts):
                 continue
-            rule = RULES.get(prim.name)
+            rule = None if prim.ld is None else prim.ld[0]
             c = None
             if prim.name == "where" and getattr(inputs[0], "compared", None):
                 shape = np.shape(t.data)
@@ -634,7 +660,7 @@ class Sweep:
                 if np.any(tie if s is None else broadcast_to(tie, np.shape(s)) & (s == 0)):
                     return True
                 continue
-            if t._prim.name not in RULES:
+            if t._prim.ld is None:
                 continue
             args = [a.data if isinstance(a, Tensor) else a for a in t._inputs]
             if not _on_kink(t._prim, t.data, args, t._params):
@@ -677,12 +703,12 @@ class Sweep:
                 continue
             prim, params = t._prim, t._params
             args = [a.data if isinstance(a, Tensor) else a for a in t._inputs]
-            locked = LOCKED.get(prim.name)
+            locked = None if prim.ld is None else prim.ld[1]
             if prim.name == "where" and getattr(t._inputs[0], "compared", None):
                 take = _where_state(self.states.get(id(t), {}), t._inputs[0], np.shape(t.data), None)
                 locked = (None, lambda st, g, ans, *a: np.where(take, g, 0.0),
                           lambda st, g, ans, *a: np.where(take, 0.0, g))
-            elif locked is None and prim.name in RULES:
+            elif locked is None and prim.ld is not None:
                 raise LDError(f"kinks.lexicographic: no locked reverse rule for '{prim.name}'; "
                               "use the forward mode (mode='forward')")
             state = self.states.get(id(t), {})

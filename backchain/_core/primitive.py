@@ -135,7 +135,7 @@ class Primitive:
     grad); ``fn.prim`` leads back to this object.
     """
 
-    __slots__ = ("name", "impl", "fast", "vjps", "jvps", "linear", "saves", "multiple_results", "kinks", "doc",
+    __slots__ = ("name", "impl", "fast", "vjps", "jvps", "linear", "saves", "multiple_results", "kinks", "ld", "doc",
                  "fn", "user", "__weakref__")
 
     def __repr__(self):
@@ -246,7 +246,7 @@ def op_error(name, err, args):
 
 
 def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, variadic=False,
-              multiple_results=False, kinks=None, doc=None, fast=None, register=True, saves=None):
+              multiple_results=False, kinks=None, ld=None, doc=None, fast=None, register=True, saves=None):
     """Declare a differentiable primitive in one row and return the function that applies it.
 
     Parameters
@@ -267,6 +267,10 @@ def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, varia
         ``impl`` returns a tuple of arrays.
     kinks : object
         Where the primitive is not differentiable and the convention used there.
+    ld : backchain._ld.Rule, optional
+        Its one-sided rule at those kinks, for directional and lexicographic derivatives
+        (``bc.kinks.directional``, ``bc.kinks.lexicographic``): the branch that a perturbation
+        enters, instead of the convention.
     fast : callable, optional
         The implementation used when an argument is a Tensor (so its data is an
         ndarray or NumPy scalar), e.g. ``operator.mul``, which skips the ufunc
@@ -289,6 +293,7 @@ def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, varia
     prim.saves = saves
     prim.multiple_results = multiple_results
     prim.kinks = kinks
+    prim.ld = ld
     prim.doc = doc
     prim.user = False
     if deriv is not None:

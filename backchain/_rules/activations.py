@@ -16,6 +16,7 @@ import numpy as np
 
 import backchain.numpy as bnp
 from ..kinks import _policy
+from .. import _ld
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
 
@@ -75,7 +76,7 @@ def _relu_impl(x):
 
 
 relu = primitive("relu", _relu_impl, deriv=(_relu_d,),
-                 kinks="relu'(0) = relu_at_zero (default 0, min-norm of [0, 1])")
+                 ld=_ld.RELU, kinks="relu'(0) = relu_at_zero (default 0, min-norm of [0, 1])")
 
 
 def _leaky_impl(x, negative_slope):
@@ -97,6 +98,7 @@ def _leaky_d(ans, x, negative_slope):
 
 
 _leaky_relu = primitive("leaky_relu", _leaky_impl, deriv=(_leaky_d,),
+                        ld=_ld.LEAKY_RELU,
                         kinks="leaky_relu'(0) = leaky_relu_at_zero (default negative_slope, min-norm of [a, 1])")
 
 
@@ -120,7 +122,7 @@ def _hardtanh_d(ans, x, min_val, max_val):
 
 
 _hardtanh = primitive("hardtanh", _hardtanh_impl, deriv=(_hardtanh_d,),
-                      kinks="hardtanh'(min_val) = hardtanh'(max_val) = clip_at_bound (default 0)")
+                      ld=_ld.HARDTANH, kinks="hardtanh'(min_val) = hardtanh'(max_val) = clip_at_bound (default 0)")
 
 
 def hardtanh(x, min_val=-1.0, max_val=1.0):
@@ -146,7 +148,7 @@ def _hardsigmoid_d(ans, x):
 
 
 hardsigmoid = primitive("hardsigmoid", _hardsigmoid_impl, deriv=(_hardsigmoid_d,),
-                        kinks="hardsigmoid'(±3) = hardsigmoid_at_bound (default 0)")
+                        ld=_ld.HARDSIGMOID, kinks="hardsigmoid'(±3) = hardsigmoid_at_bound (default 0)")
 
 
 def _hardswish_impl(x):
@@ -161,4 +163,5 @@ def _hardswish_d(ans, x):
 
 
 hardswish = primitive("hardswish", _hardswish_impl, deriv=(_hardswish_d,),
+                      ld=_ld.HARDSWISH,
                       kinks="hardswish'(-3) = hardswish_at_lower (default 0), hardswish'(3) = hardswish_at_upper (default 1)")

@@ -22,6 +22,7 @@ import numpy as np
 
 import backchain.numpy as bnp
 from ..kinks import _policy
+from .. import _ld
 from .._core.primitive import primitive, safe_times
 from .._core.basic import real  # noqa: F401  (re-exported)
 from .._core.tensor import Tensor
@@ -263,7 +264,7 @@ def _hypot_d(ans, x, y):
 
 
 hypot = primitive("hypot", np.hypot, deriv=(_hypot_d, lambda ans, x, y: _hypot_d(ans, y, x)),
-                  kinks="origin: 0, 0")
+                  ld=_ld.HYPOT, kinks="origin: 0, 0")
 
 
 def _sinc_d(ans, x):
@@ -323,7 +324,7 @@ def _sign_jvp(t, ans, x):
 
 sign = primitive("sign", np.sign, vjp=(_sign_vjp,), jvp=(_sign_jvp,),
                  kinks="sign'(0) = 0; complex sign x / |x| has derivative 0 at x = 0")
-abs = primitive("absolute", np.absolute, vjp=(_abs_vjp,), jvp=(_abs_jvp,), kinks="abs'(0) = 0")
+abs = primitive("absolute", np.absolute, vjp=(_abs_vjp,), jvp=(_abs_jvp,), ld=_ld.ABS, kinks="abs'(0) = 0")
 absolute = abs
 
 
@@ -397,8 +398,8 @@ def _min_dy(ans, x, y):
     return _indicator(ans, y < x, x == y, 1.0 - _tie_x())
 
 
-maximum = primitive("maximum", np.maximum, deriv=(_max_dx, _max_dy), kinks="x == y: the ties policy")
-minimum = primitive("minimum", np.minimum, deriv=(_min_dx, _min_dy), kinks="x == y: the ties policy")
+maximum = primitive("maximum", np.maximum, deriv=(_max_dx, _max_dy), ld=_ld.MAXIMUM, kinks="x == y: the ties policy")
+minimum = primitive("minimum", np.minimum, deriv=(_min_dx, _min_dy), ld=_ld.MINIMUM, kinks="x == y: the ties policy")
 
 
 def _fmax_dx(ans, x, y):
@@ -411,9 +412,9 @@ def _fmin_dx(ans, x, y):
 
 
 fmax = primitive("fmax", np.fmax, deriv=(_fmax_dx, lambda ans, x, y: 1.0 - _fmax_dx(ans, x, y)),
-                 kinks="x == y: the ties policy; a NaN argument gets 0")
+                 ld=_ld.MAXIMUM, kinks="x == y: the ties policy; a NaN argument gets 0")
 fmin = primitive("fmin", np.fmin, deriv=(_fmin_dx, lambda ans, x, y: 1.0 - _fmin_dx(ans, x, y)),
-                 kinks="x == y: the ties policy; a NaN argument gets 0")
+                 ld=_ld.MINIMUM, kinks="x == y: the ties policy; a NaN argument gets 0")
 
 
 # clip(a, lo, hi) = minimum(maximum(a, lo), hi). Each partial is 1 strictly where that argument is
@@ -458,7 +459,7 @@ def _clip_rule_a(g, ans, a, lo, hi):
 
 _clip_rules = (_clip_rule_a, _masked(_clip_mask_lo), _masked(_clip_mask_hi))
 _clip = primitive("clip", lambda a, lo, hi: np.clip(a, lo, hi), vjp=_clip_rules, jvp=_clip_rules,
-                  kinks="at a == a_min or a == a_max: d/da = clip_at_bound (default 0), the bounds 0")
+                  ld=_ld.CLIP, kinks="at a == a_min or a == a_max: d/da = clip_at_bound (default 0), the bounds 0")
 
 _NO_VALUE = object()
 

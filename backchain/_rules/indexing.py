@@ -11,6 +11,7 @@ import operator
 import numpy as np
 
 import backchain.numpy as bnp
+from .. import _ld
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
 from ..numpy._arraylike import stacked, stacked_each
@@ -291,7 +292,7 @@ def _sort_jvp(t, ans, x, axis):
 _sort = primitive(
     "sort", lambda x, axis: np.sort(x, axis=axis),
     vjp=(_sort_vjp,), jvp=(_sort_jvp,),
-    kinks="ties: stable order, each output's gradient goes to the input it was taken from",
+    ld=_ld.SORT, kinks="ties: stable order, each output's gradient goes to the input it was taken from",
 )
 
 

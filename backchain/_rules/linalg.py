@@ -28,6 +28,7 @@ import numpy as np
 from numpy.linalg._linalg import EighResult, EigResult, QRResult, SlogdetResult, SVDResult  # NumPy 2's named results
 
 import backchain.numpy as bnp
+from .. import _ld
 from .._core.primitive import Joint, primitive, safe_times
 from .._core.tensor import Tensor
 from ..numpy._arraylike import stacked, stacked_each
@@ -1193,7 +1194,7 @@ _vector_norm = primitive(
     "vector_norm",
     lambda x, ord, axis, keepdims: np.linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord),
     vjp=(_vector_norm_vjp,), jvp=(_vector_norm_jvp,),
-    kinks="zero vector: 0; 1-norm at a zero component: 0; inf-norm ties: split evenly; ord=0: 0",
+    ld=_ld.VECTOR_NORM, kinks="zero vector: 0; 1-norm at a zero component: 0; inf-norm ties: split evenly; ord=0: 0",
 )
 
 

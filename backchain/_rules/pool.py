@@ -35,6 +35,7 @@ import itertools
 import numpy as np
 
 import backchain.numpy as bnp
+from .. import _ld
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
 from .._core.scratch import recycled as _output
@@ -166,6 +167,7 @@ def _window_max_jvp(t, ans, v, ties, valid=None):
 
 window_max = primitive(
     "window_max", lambda v, ties, valid=None: np.max(v, axis=0), vjp=(_window_max_vjp,), jvp=(_window_max_jvp,),
+    ld=_ld.WINDOW_MAX,
     kinks="max-pool ties: the cotangent is split evenly among the tied maxima of a window (min-norm); "
           "policy 'first' (PyTorch) or 'last' gives it all to one; overlapping windows add up; padding "
           "(``valid`` False) is never a maximum",
@@ -264,6 +266,7 @@ def _tiled_max_jvp(t, ans, x, kernel, ties):
 
 tiled_max = primitive(
     "tiled_max", _tiled_max_impl, vjp=(_tiled_max_vjp,), jvp=(_tiled_max_jvp,),
+    ld=_ld.TILED_MAX,
     kinks="max-pool ties, as window_max: the cotangent is split evenly among the tied maxima of a window "
           "(min-norm); policy 'first' (PyTorch) or 'last' gives it all to one",
     doc="Max pooling with kernel == stride over an input the windows tile exactly (no padding, no dilation).",

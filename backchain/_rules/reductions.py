@@ -22,6 +22,7 @@ import numpy as np
 
 import backchain.numpy as bnp
 from ..kinks import tie_weights
+from .. import _ld
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
 from ..numpy._arraylike import stacked
@@ -313,12 +314,12 @@ def _extremum_jvp(t, ans, x, axis, keepdims):
 _amax = primitive(
     "amax", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
     vjp=(_extremum_vjp,), jvp=(_extremum_jvp,),
-    kinks="ties: the ties policy (default: split evenly among the tied maxima)",
+    ld=_ld.AMAX, kinks="ties: the ties policy (default: split evenly among the tied maxima)",
 )
 _amin = primitive(
     "amin", lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
     vjp=(_extremum_vjp,), jvp=(_extremum_jvp,),
-    kinks="ties: the ties policy (default: split evenly among the tied minima)",
+    ld=_ld.AMIN, kinks="ties: the ties policy (default: split evenly among the tied minima)",
 )
 
 
@@ -454,7 +455,7 @@ def _std_jvp(t, ans, x, axis, ddof, keepdims, where):
 # would give NaN; the min-norm subgradient of std there is 0.
 _std = primitive(
     "std", _std_impl, vjp=(_std_vjp,), jvp=(_std_jvp,),
-    kinks="zero variance: derivative 0 (min-norm subgradient)",
+    ld=_ld.STD, kinks="zero variance: derivative 0 (min-norm subgradient)",
 )
 
 
