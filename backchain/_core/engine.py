@@ -3,6 +3,8 @@
 No recursion anywhere: graphs of millions of nodes work. Cotangents are kept in
 a dict keyed by ``id(tensor)``; broadcasting is undone in ``fit_cotangent``.
 """
+import weakref
+
 import numpy as np
 
 from .basic import broadcast_to, cast, fit_cotangent, real
@@ -230,6 +232,60 @@ def _fill(g, ans):
     return [np.zeros(np.shape(a), np.result_type(a)) if c is None else c for c, a in zip(g, ans)]
 
 
+# Tensor.register_hook: id(tensor) -> (weak reference, its hooks), called on its gradient when
+# backward has it whole. Read once per backward pass: while no tensor has a hook, the sweep pays one
+# check per node. (Keyed by id: a Tensor's == is elementwise, so it cannot be a dict key itself.)
+HOOKS = {}
+
+
+def _hooks_of(hooks, t):
+    entry = hooks.get(id(t))
+    return entry[1] if entry is not None and entry[0]() is t else None
+
+
+class RemovableHook:
+    """What ``Tensor.register_hook`` returns: ``remove()`` takes the hook off (as PyTorch's handle)."""
+
+    __slots__ = ("_key", "_fn")
+
+    def __init__(self, key, fn):
+        self._key, self._fn = key, fn
+
+    def remove(self):
+        entry = HOOKS.get(self._key)
+        if entry is not None and self._fn in entry[1]:
+            entry[1].remove(self._fn)
+            if not entry[1]:
+                del HOOKS[self._key]
+
+
+def register_hook(t, fn):
+    """Call ``fn(grad)`` with ``t``'s gradient each time a backward pass has it whole; a result that
+    is not None replaces it (for the rest of the pass, and in a leaf's ``.grad``)."""
+    if not callable(fn):
+        raise TypeError(f"register_hook: expected a function of the gradient, got {type(fn).__name__}")
+    if not t.requires_grad:
+        raise RuntimeError(f"register_hook: this tensor ({t.dtype}{list(t.shape)}) does not require grad, so no "
+                           "gradient will reach it")
+    key = id(t)
+    entry = HOOKS.get(key)
+    if entry is None or entry[0]() is not t:
+        entry = HOOKS[key] = (weakref.ref(t, lambda _, key=key: HOOKS.pop(key, None)), [])
+    entry[1].append(fn)
+    return RemovableHook(key, fn)
+
+
+def _run_hooks(fns, g):
+    for fn in list(fns):
+        out = fn(g)
+        if out is not None:
+            if np.shape(out) != np.shape(g):
+                raise ValueError(f"register_hook: a hook returned shape {np.shape(out)} for a gradient of shape "
+                                 f"{np.shape(g)}")
+            g = out
+    return g
+
+
 def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=False, capture=None, outer=None):
     """Propagate ``seeds`` (cotangents of ``roots``) backward.
 
@@ -258,6 +314,7 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
     KINK_COUNTING.paused += 1  # rule evaluations are not forward passes: kinks.count skips them
     pop, push, pop_grad, get_grad = ready.pop, ready.append, grads.pop, grads.get
     anomaly = _primitive._anomaly_hook is not None and _anomaly.active()
+    hooks = HOOKS if HOOKS else None
     if anomaly:
         _anomaly.enter_backward()
     try:
@@ -266,6 +323,10 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
             if anomaly:
                 _anomaly.check_node(t)
             g = pop_grad(id(t), None)
+            if hooks is not None and g is not None:
+                fns = _hooks_of(hooks, t)
+                if fns:
+                    g = _run_hooks(fns, g)
             if capture is not None and id(t) in capture:
                 capture[id(t)] = g
             a, b = t._x, t._y  # the inputs (tensor.py: two slots, ONE or MANY in the second)
@@ -429,7 +490,12 @@ def tensor_backward(t, grad, retain_graph, create_graph):
             raise ValueError(f"backward: grad has shape {np.shape(seed)} but the output has shape {t.shape}")
     leaves = backward_pass([t], [seed], 0, create_graph, retain_graph or create_graph)
     taken = {id(seed)}
+    hooks = HOOKS if HOOKS else None
     for leaf, c in leaves.values():
+        if hooks is not None:
+            fns = _hooks_of(hooks, leaf)
+            if fns:
+                c = _run_hooks(fns, c)
         kind = np.result_type(leaf.data).kind
         if kind != "f" and kind != "c":  # requires_grad set on an integer tensor by assignment
             raise TypeError(

@@ -554,6 +554,23 @@ class Tensor:
                 "t.detach() for its values, or bc.save(model.state_dict(), path) for a model")
         return super().__reduce_ex__(protocol)
 
+    def register_hook(self, hook: Callable[[Any], Any]) -> Any:
+        """Call ``hook(grad)`` with this tensor's gradient each time ``backward`` has it whole (the
+        sum over every path); a result that is not None replaces the gradient, downstream and in a
+        leaf's ``.grad`` (PyTorch's ``Tensor.register_hook``). Returns a handle with ``remove()``.
+
+        >>> import backchain as bc
+        >>> x = bc.tensor([1.0, 2.0], requires_grad=True)
+        >>> y = x * 3
+        >>> handle = y.register_hook(lambda g: g * 10)
+        >>> y.sum().backward()
+        >>> x.grad
+        array([30., 30.])
+        """
+        from .engine import register_hook
+
+        return register_hook(self, hook)
+
     def detach(self) -> Tensor:
         """A new leaf Tensor sharing this tensor's data, cut from the graph."""
         t = _new(self._result)

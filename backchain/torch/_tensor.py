@@ -515,8 +515,15 @@ class Tensor(_Base):
         _Base.backward(self, gradient, bool(retain_graph), create_graph)
 
     def register_hook(self, hook):
-        raise RuntimeError("register_hook: tensor hooks are not supported by backchain.torch; use "
-                           "torch.autograd.grad(loss, [t]) or Module.register_forward_hook")
+        """Call ``hook(grad)`` with this tensor's gradient (a torch Tensor) each time ``backward`` has
+        it whole; a result that is not None replaces it (PyTorch's ``Tensor.register_hook``)."""
+        def on_grad(g):
+            out = hook(g if isinstance(g, _Base) else make_const(g, Tensor))
+            if isinstance(out, _Base) and not out.requires_grad:
+                return out.data
+            return out
+
+        return _Base.register_hook(self, on_grad)
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         check_device(device, "new_tensor")
