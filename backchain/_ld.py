@@ -537,6 +537,20 @@ def _where_state(state, cond, shape, tan):
     return _DECIDE[name](s)
 
 
+def refuse_inner_kink(t):
+    """Raise if node ``t``, differentiated inside a function whose LD-derivative is being recorded
+    (``grad`` inside ``lexicographic``), sits on a kink: its rule's convention there would enter the
+    recorded values as a constant, which the sweep cannot see through."""
+    prim = t._prim
+    if prim.ld is None and prim.name not in NOT_LIPSCHITZ and prim.name not in DISCONTINUOUS:
+        return
+    args = [a.data if isinstance(a, Tensor) else a for a in t._inputs]
+    if _on_kink(prim, t.data, args, t._params):
+        raise LDError(f"lexicographic: a derivative taken inside the function meets '{prim.name}' exactly at a "
+                      "kink, where its rule uses a convention; the LD-derivative of such a function is not "
+                      "covered (take the LD-derivative of the function itself)")
+
+
 def _on_kink(prim, ans, args, params):
     """Whether a primitive without an LD rule sits exactly on one of its kinks here."""
     from .kinks import _COUNTERS

@@ -205,3 +205,14 @@ def test_every_counted_kink_has_an_ld_rule_or_a_reason():
                and name not in _ld.NOT_LIPSCHITZ and name not in _ld.DISCONTINUOUS]
     assert not missing, f"kinks counted without an LD rule in their row (ld=) or a reason: {missing}"
     assert all(isinstance(p.ld, _ld.Rule) for p in REGISTRY.values() if p.ld is not None)
+
+
+def test_a_derivative_taken_inside_at_a_kink_raises_instead_of_a_silent_convention():
+    """grad inside lexicographic: relu's rule at 0 would enter the recorded values as the constant
+    relu'(0) = 0, and the LD sweep would return 0 for what is 2 * relu(x) (LD-derivative 2)."""
+    inner = lambda x: bc.grad(lambda y: bnp.sum(relu(y) ** 2))(x).sum()
+    with pytest.raises(LDError, match="derivative taken inside the function meets 'relu'"):
+        lexicographic(inner)(np.zeros(2))
+    np.testing.assert_allclose(lexicographic(inner)(np.array([1.0, -1.0])), [2.0, 0.0])  # off the kink
+    smooth = lambda x: bc.grad(lambda y: bnp.sum(bnp.tanh(y) ** 2))(x).sum()
+    np.testing.assert_allclose(lexicographic(smooth)(np.zeros(2)), [2.0, 2.0])

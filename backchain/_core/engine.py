@@ -3,6 +3,7 @@
 No recursion anywhere: graphs of millions of nodes work. Cotangents are kept in
 a dict keyed by ``id(tensor)``; broadcasting is undone in ``fit_cotangent``.
 """
+import sys
 import weakref
 
 import numpy as np
@@ -315,6 +316,11 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
     pop, push, pop_grad, get_grad = ready.pop, ready.append, grads.pop, grads.get
     anomaly = _primitive._anomaly_hook is not None and _anomaly.active()
     hooks = HOOKS if HOOKS else None
+    # A derivative taken while an LD-derivative records (backchain/_ld.py): a rule evaluated at a kink
+    # would put its convention into the recorded values, which the LD sweep cannot see through.
+    ld = sys.modules.get("backchain._ld") if create_graph else None
+    if ld is not None and not ld.RECORDING:
+        ld = None
     if anomaly:
         _anomaly.enter_backward()
     try:
@@ -323,6 +329,8 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
             if anomaly:
                 _anomaly.check_node(t)
             g = pop_grad(id(t), None)
+            if ld is not None and g is not None:
+                ld.refuse_inner_kink(t)
             if hooks is not None and g is not None:
                 fns = _hooks_of(hooks, t)
                 if fns:
