@@ -321,6 +321,7 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
     ld = sys.modules.get("backchain._ld") if create_graph else None
     if ld is not None and not ld.RECORDING:
         ld = None
+    special = hooks is not None or ld is not None
     if anomaly:
         _anomaly.enter_backward()
     try:
@@ -329,10 +330,10 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
             if anomaly:
                 _anomaly.check_node(t)
             g = pop_grad(id(t), None)
-            if ld is not None and g is not None:
-                ld.refuse_inner_kink(t)
-            if hooks is not None and g is not None:
-                fns = _hooks_of(hooks, t)
+            if special and g is not None:  # tensor hooks, or a derivative inside an LD-derivative
+                if ld is not None:
+                    ld.refuse_inner_kink(t)
+                fns = None if hooks is None else _hooks_of(hooks, t)
                 if fns:
                     g = _run_hooks(fns, g)
             if capture is not None and id(t) in capture:
