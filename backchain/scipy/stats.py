@@ -295,56 +295,19 @@ gamma = _Dist("gamma", logpdf=_gamma_logpdf, pdf=_gamma_pdf, cdf=_gamma_cdf, log
 
 
 # chi2(df, loc, scale) is gamma(df / 2, loc, 2 scale)
-def _chi2_logpdf(x, df, loc=0, scale=1):
-    if not _traced(x, df, loc, scale):
-        return _st.chi2.logpdf(x, df, loc, scale)
-    return _gamma_logpdf(x, 0.5 * df, loc, 2.0 * scale)
+def _as_gamma(method, gamma_method):
+    def fn(x, df, loc=0, scale=1):
+        if not _traced(x, df, loc, scale):
+            return getattr(_st.chi2, method)(x, df, loc, scale)
+        return gamma_method(x, 0.5 * df, loc, 2.0 * scale)
+
+    fn.__name__ = fn.__qualname__ = f"_chi2_{method}"
+    return fn
 
 
-def _chi2_pdf(x, df, loc=0, scale=1):
-    if not _traced(x, df, loc, scale):
-        return _st.chi2.pdf(x, df, loc, scale)
-    return _gamma_pdf(x, 0.5 * df, loc, 2.0 * scale)
-
-
-def _chi2_cdf(x, df, loc=0, scale=1):
-    if not _traced(x, df, loc, scale):
-        return _st.chi2.cdf(x, df, loc, scale)
-    return _gamma_cdf(x, 0.5 * df, loc, 2.0 * scale)
-
-
-def _chi2_logcdf(x, df, loc=0, scale=1):
-    if not _traced(x, df, loc, scale):
-        return _st.chi2.logcdf(x, df, loc, scale)
-    return _gamma_logcdf(x, 0.5 * df, loc, 2.0 * scale)
-
-
-def _chi2_sf(x, df, loc=0, scale=1):
-    if not _traced(x, df, loc, scale):
-        return _st.chi2.sf(x, df, loc, scale)
-    return _gamma_sf(x, 0.5 * df, loc, 2.0 * scale)
-
-
-def _chi2_logsf(x, df, loc=0, scale=1):
-    if not _traced(x, df, loc, scale):
-        return _st.chi2.logsf(x, df, loc, scale)
-    return _gamma_logsf(x, 0.5 * df, loc, 2.0 * scale)
-
-
-def _chi2_ppf(q, df, loc=0, scale=1):
-    if not _traced(q, df, loc, scale):
-        return _st.chi2.ppf(q, df, loc, scale)
-    return _gamma_ppf(q, 0.5 * df, loc, 2.0 * scale)
-
-
-def _chi2_isf(q, df, loc=0, scale=1):
-    if not _traced(q, df, loc, scale):
-        return _st.chi2.isf(q, df, loc, scale)
-    return _gamma_isf(q, 0.5 * df, loc, 2.0 * scale)
-
-
-chi2 = _Dist("chi2", logpdf=_chi2_logpdf, pdf=_chi2_pdf, cdf=_chi2_cdf, logcdf=_chi2_logcdf, sf=_chi2_sf,
-             logsf=_chi2_logsf, ppf=_chi2_ppf, isf=_chi2_isf)
+chi2 = _Dist("chi2", **{m: _as_gamma(m, g) for m, g in (
+    ("logpdf", _gamma_logpdf), ("pdf", _gamma_pdf), ("cdf", _gamma_cdf), ("logcdf", _gamma_logcdf),
+    ("sf", _gamma_sf), ("logsf", _gamma_logsf), ("ppf", _gamma_ppf), ("isf", _gamma_isf))})
 
 
 def _beta_logpdf(x, a, b, loc=0, scale=1):
