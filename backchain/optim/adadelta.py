@@ -64,8 +64,6 @@ class Adadelta(Optimizer):
         lr, rho, eps, weight_decay = group["lr"], group["rho"], group["eps"], group["weight_decay"]
         for p, g in self._grads(group):
             x = _real(p.data)
-            if group["maximize"]:
-                g = -g
             if weight_decay != 0:
                 g = g + weight_decay * x
             state = self.state[p]

@@ -74,12 +74,10 @@ class Adam(Optimizer):
 
     def _update_group(self, group):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
-        weight_decay, amsgrad, maximize = group["weight_decay"], group["amsgrad"], group["maximize"]
+        weight_decay, amsgrad = group["weight_decay"], group["amsgrad"]
         decoupled = group["decoupled_weight_decay"]
         for p, g in self._grads(group):
             x = _real(p.data)
-            if maximize:
-                g = -g
             state = self.state[p]
             if not state:
                 state["step"] = 0

@@ -76,8 +76,6 @@ class Adamax(_AdamLike):
         lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         for p, g in self._grads(group):
             x = _real(p.data)
-            if group["maximize"]:
-                g = -g
             if weight_decay != 0:
                 g = g + weight_decay * x
             state = self.state[p]
@@ -140,8 +138,6 @@ class NAdam(_AdamLike):
         psi = group["momentum_decay"]
         for p, g in self._grads(group):
             x = _real(p.data)
-            if group["maximize"]:
-                g = -g
             state = self._moments(p)
             step = state["step"]
             if weight_decay != 0:
@@ -201,8 +197,6 @@ class RAdam(_AdamLike):
         rho_inf = 2 / (1 - beta2) - 1
         for p, g in self._grads(group):
             x = _real(p.data)
-            if group["maximize"]:
-                g = -g
             state = self._moments(p)
             step = state["step"]
             if weight_decay != 0:

@@ -168,7 +168,8 @@ class Optimizer:
         raise NotImplementedError(f"{type(self).__name__} does not define _update_group")
 
     def _grads(self, group):
-        """Yield (param, grad as an ndarray of the param's dtype) for params with a gradient.
+        """Yield (param, grad as an ndarray of the param's dtype) for params with a gradient, negated
+        for a group with ``maximize``.
 
         The gradient of a complex parameter comes conjugated and as its real view (see ``_real``): the
         updates, which read ``_real(p.data)``, treat its real and imaginary parts as two real parameters.
@@ -191,6 +192,8 @@ class Optimizer:
                 # backchain's gradient is df/dx - i df/dy (autograd's and JAX's convention): the direction
                 # of steepest ascent is its conjugate, df/dx + i df/dy (PyTorch's gradient)
                 g = _real(np.conj(g))
+            if group.get("maximize"):
+                g = -g
             writable(p)  # a parameter saved by a graph that has not run backward: update a copy
             yield p, g
 

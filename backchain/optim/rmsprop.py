@@ -72,8 +72,6 @@ class RMSprop(Optimizer):
         weight_decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
         for p, g in self._grads(group):
             x = _real(p.data)
-            if group["maximize"]:
-                g = -g
             state = self.state[p]
             if not state:
                 state["step"] = 0
@@ -170,8 +168,6 @@ class Adagrad(Optimizer):
     def _update_group(self, group):
         lr, lr_decay, weight_decay, eps = group["lr"], group["lr_decay"], group["weight_decay"], group["eps"]
         for p, g in self._grads(group):
-            if group["maximize"]:
-                g = -g
             state = self.state[p] or self._new_state(p)
             state["step"] = step = int(state["step"]) + 1
             x = _real(p.data)

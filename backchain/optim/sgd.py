@@ -71,11 +71,9 @@ class SGD(Optimizer):
 
     def _update_group(self, group):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
-        weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
+        weight_decay, nesterov = group["weight_decay"], group["nesterov"]
         for p, g in self._grads(group):
             x = _real(p.data)
-            if maximize:
-                g = -g
             if weight_decay != 0:
                 g = g + weight_decay * x
             if momentum != 0:

@@ -56,8 +56,6 @@ class ASGD(Optimizer):
         lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
         for p, g in self._grads(group):
             x = _real(p.data)
-            if group["maximize"]:
-                g = -g
             if group["weight_decay"] != 0:
                 g = g + group["weight_decay"] * x
             state = self.state[p]
@@ -114,8 +112,6 @@ class Rprop(Optimizer):
         (etaminus, etaplus), (lo, hi) = group["etas"], group["step_sizes"]
         for p, g in self._grads(group):
             x = _real(p.data)
-            if group["maximize"]:
-                g = -g
             state = self.state[p]
             if not state:
                 state.update(step=0, prev=np.zeros_like(p.data),
