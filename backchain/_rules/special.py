@@ -361,20 +361,26 @@ def _dgammaincc_fraction(a, x, eps=1e-15):
     return g * ((np.log(x) - sc.digamma(a)) * f + df)
 
 
-def _dgammainc_da_impl(a, x):
-    """d/da of the regularized lower incomplete gamma function P(a, x), accurate to about 1e-13
-    (tested against mpmath and JAX): SciPy has none; this is the series and continued fraction
-    that compute P and Q, differentiated term by term."""
+def _by_series_or_fraction(a, x, series_fn, fraction_fn):
+    """A shape derivative of P(a, x) from the series where x < a + 1 and the (negated) derivative of Q's
+    continued fraction elsewhere; 0 at x == 0 and x == inf (where P is 0 and 1), NaN outside the domain."""
     a, x = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(x, dtype=np.float64))
-    out = np.where((a > 0) & (x >= 0), 0.0, np.nan)  # 0 at x == 0 and x == inf (P is 0 and 1 there)
+    out = np.where((a > 0) & (x >= 0), 0.0, np.nan)
     inner = (a > 0) & (x > 0) & np.isfinite(x) & np.isfinite(a)
     series = inner & (x < a + 1.0)
     fraction = inner & ~series
     if np.any(series):
-        out[series] = _dgammainc_series(a[series], x[series])
+        out[series] = series_fn(a[series], x[series])
     if np.any(fraction):
-        out[fraction] = -_dgammaincc_fraction(a[fraction], x[fraction])
+        out[fraction] = -fraction_fn(a[fraction], x[fraction])
     return out if out.ndim else out[()]
+
+
+def _dgammainc_da_impl(a, x):
+    """d/da of the regularized lower incomplete gamma function P(a, x), accurate to about 1e-13
+    (tested against mpmath and JAX): SciPy has none; this is the series and continued fraction
+    that compute P and Q, differentiated term by term."""
+    return _by_series_or_fraction(a, x, _dgammainc_series, _dgammaincc_fraction)
 
 
 def _d2gammainc_series(a, x, eps=1e-17):
@@ -450,16 +456,7 @@ def _d2gammaincc_fraction(a, x, eps=1e-15):
 
 def _d2gammainc_da2_impl(a, x):
     """d2/da2 of P(a, x), from the same series and continued fraction as the first derivative."""
-    a, x = np.broadcast_arrays(np.asarray(a, dtype=np.float64), np.asarray(x, dtype=np.float64))
-    out = np.where((a > 0) & (x >= 0), 0.0, np.nan)
-    inner = (a > 0) & (x > 0) & np.isfinite(x) & np.isfinite(a)
-    series = inner & (x < a + 1.0)
-    fraction = inner & ~series
-    if np.any(series):
-        out[series] = _d2gammainc_series(a[series], x[series])
-    if np.any(fraction):
-        out[fraction] = -_d2gammaincc_fraction(a[fraction], x[fraction])
-    return out if out.ndim else out[()]
+    return _by_series_or_fraction(a, x, _d2gammainc_series, _d2gammaincc_fraction)
 
 
 # d/dx of d2P/da2 is d2/da2 of the density: density ((log x - digamma(a))^2 - polygamma(1, a)); a third
