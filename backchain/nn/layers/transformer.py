@@ -152,6 +152,15 @@ class MultiheadAttention(Module):
 _ACTIVATIONS = {"relu": F.relu, "gelu": F.gelu}
 
 
+def _activation(activation, layer):
+    """A layer's activation: a callable, or the name of one in _ACTIVATIONS."""
+    if not isinstance(activation, str):
+        return activation
+    if activation not in _ACTIVATIONS:
+        raise ValueError(f"{layer}: activation should be 'relu' or 'gelu' (or a callable), got {activation!r}")
+    return _ACTIVATIONS[activation]
+
+
 class TransformerEncoderLayer(Module):
     """Self-attention and a feed-forward block, each with a residual and LayerNorm (``torch.nn.TransformerEncoderLayer``).
 
@@ -181,12 +190,7 @@ class TransformerEncoderLayer(Module):
         self.norm2 = LayerNorm(d_model, eps=layer_norm_eps, bias=bias, dtype=dtype)
         self.dropout1 = Dropout(dropout, generator=generator)
         self.dropout2 = Dropout(dropout, generator=generator)
-        if isinstance(activation, str):
-            if activation not in _ACTIVATIONS:
-                raise ValueError(f"TransformerEncoderLayer: activation should be 'relu' or 'gelu' (or a callable), "
-                                 f"got {activation!r}")
-            activation = _ACTIVATIONS[activation]
-        self.activation = activation
+        self.activation = _activation(activation, "TransformerEncoderLayer")
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
@@ -266,12 +270,7 @@ class TransformerDecoderLayer(Module):
         self.dropout1 = Dropout(dropout, generator=generator)
         self.dropout2 = Dropout(dropout, generator=generator)
         self.dropout3 = Dropout(dropout, generator=generator)
-        if isinstance(activation, str):
-            if activation not in _ACTIVATIONS:
-                raise ValueError(f"TransformerDecoderLayer: activation should be 'relu' or 'gelu' (or a callable), "
-                                 f"got {activation!r}")
-            activation = _ACTIVATIONS[activation]
-        self.activation = activation
+        self.activation = _activation(activation, "TransformerDecoderLayer")
 
     def _sa_block(self, x, attn_mask, key_padding_mask, is_causal):
         x = self.self_attn(x, x, x, attn_mask=attn_mask, key_padding_mask=key_padding_mask, need_weights=False,
