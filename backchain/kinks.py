@@ -49,6 +49,8 @@ import numpy as np
 from numpy.typing import ArrayLike, DTypeLike, NDArray
 
 from ._core import primitive as _pm
+from ._core.tensor import Tensor
+from ._ld import LDError  # noqa: F401  (public: bc.kinks.LDError)
 
 if TYPE_CHECKING:
     from .nn.module import Module
@@ -1038,17 +1040,8 @@ def _fill(text):
 
 # -- the truth at kinks: one-sided directional and lexicographic derivatives (backchain/_ld.py) --
 
-def __getattr__(name: str) -> Any:  # LDError: ValueError's subclass for points without an LD-derivative (_ld.py)
-    if name == "LDError":
-        from ._ld import LDError
-
-        return LDError
-    raise AttributeError(f"module 'backchain.kinks' has no attribute {name!r}")
-
-
-def _as_float(x, what):
-    from ._core.tensor import Tensor
-
+def _as_float(x):
+    """The point as a float array (an integer one as float64)."""
     x = np.asarray(x.data if isinstance(x, Tensor) else x)
     if x.dtype.kind not in "fc":
         x = x.astype(np.float64)
@@ -1090,7 +1083,7 @@ def directional(f: Callable[[Any], Any], x: Any, d: Any) -> Any:
     """
     from ._ld import Sweep
 
-    x = _as_float(x, "directional")
+    x = _as_float(x)
     d = np.asarray(d, dtype=np.result_type(x, np.float64))
     if d.shape != x.shape:
         raise ValueError(f"kinks.directional: the direction has shape {d.shape}, the point {x.shape}")
@@ -1146,7 +1139,7 @@ def lexicographic(f: Callable[[Any], Any], mode: str = "forward") -> Callable[..
         raise ValueError(f"kinks.lexicographic: mode should be 'forward' or 'lock', got {mode!r}")
 
     def ld(x, directions=None):
-        x = _as_float(x, "lexicographic")
+        x = _as_float(x)
         n = x.size
         random = isinstance(directions, str) and directions == "random"
         if random and mode != "lock":
@@ -1277,7 +1270,7 @@ def verify(f: Callable[[Any], Any], x: ArrayLike, samples: int | None = None, ra
     """
     from .transforms import grad
 
-    x = _as_float(x, "verify")
+    x = _as_float(x)
     with count() as hits:
         g = np.asarray(grad(f)(x), dtype=float)
     hit = {op: n for op, n in hits.items() if n}
