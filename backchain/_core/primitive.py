@@ -371,7 +371,7 @@ def _holds_tensor(obj):
         o = stack.pop()
         if isinstance(o, Tensor):
             return True
-        if o.__class__ is list or o.__class__ is tuple:
+        if isinstance(o, (list, tuple)):
             stack.extend(o)
     return False
 

@@ -2,6 +2,7 @@
 (``*_like``), and ``array``/``asarray`` that stack Tensors differentiably."""
 import numpy as np
 
+from .._core.primitive import _holds_tensor
 from .._core.tensor import Tensor
 from ._arraylike import stacked
 
@@ -64,24 +65,13 @@ def full_like(a, fill_value, dtype=None, shape=None):
     return full(a.shape if shape is None else shape, fill_value, a.dtype if dtype is None else dtype)
 
 
-def _contains_tensor(obj):
-    stack = [obj]
-    while stack:
-        o = stack.pop()
-        if isinstance(o, Tensor):
-            return True
-        if isinstance(o, (list, tuple)):
-            stack.extend(o)
-    return False
-
-
 def array(object, dtype=None, copy=True, ndmin=0):
     """``numpy.array``; nested lists holding Tensors are stacked differentiably."""
     if isinstance(object, Tensor):
         from .. import numpy as bnp
         out = object if dtype is None else bnp.astype(object, dtype)
         return out
-    if isinstance(object, (list, tuple)) and _contains_tensor(object):
+    if isinstance(object, (list, tuple)) and _holds_tensor(object):
         from .. import numpy as bnp
         # stack innermost lists first, without recursion
         def build(o):
@@ -107,7 +97,7 @@ def array(object, dtype=None, copy=True, ndmin=0):
 
 def asarray(a, dtype=None):
     """``numpy.asarray``; Tensors pass through (cast if ``dtype`` differs)."""
-    if isinstance(a, Tensor) or (isinstance(a, (list, tuple)) and _contains_tensor(a)):
+    if isinstance(a, Tensor) or (isinstance(a, (list, tuple)) and _holds_tensor(a)):
         return array(a, dtype=dtype)
     return np.asarray(a, dtype=dtype)
 
