@@ -90,7 +90,7 @@ def _piecewise(deriv):
     def locked(state, g, ans, x, **params):
         return g * deriv(np.asarray(x), state.get("s", np.zeros(np.shape(x))), **params)
 
-    return rule, locked
+    return Rule(rule, (locked,))
 
 
 def _relu_d(x, s):
@@ -150,7 +150,7 @@ def _select(greater):
             return g * ((s >= 0) if i == 0 else (s < 0))
         return vjp
 
-    return rule, (locked(0), locked(1))
+    return Rule(rule, (locked(0), locked(1)))
 
 
 def _clip_rule(state, ts, ans, a, lo, hi):
@@ -204,7 +204,7 @@ def _extremum(sign):
         g = g if keepdims else np.expand_dims(g, axis)
         return np.where(first, g, 0.0)
 
-    return rule, locked
+    return Rule(rule, (locked,))
 
 
 def _first_along(mask, axis):
@@ -434,26 +434,11 @@ class Rule(tuple):
         return tuple.__new__(cls, (forward, tuple(locked)))
 
 
-def _piecewise_rule(deriv):
-    forward, locked = _piecewise(deriv)
-    return Rule(forward, (locked,))
-
-
-def _select_rule(greater):
-    forward, locked = _select(greater)
-    return Rule(forward, locked)
-
-
-def _extremum_rule(sign):
-    forward, locked = _extremum(sign)
-    return Rule(forward, (locked,))
-
-
-RELU, LEAKY_RELU, HARDTANH = _piecewise_rule(_relu_d), _piecewise_rule(_leaky_d), _piecewise_rule(_hardtanh_d)
-HARDSIGMOID, HARDSWISH, ABS = _piecewise_rule(_hardsigmoid_d), _piecewise_rule(_hardswish_d), _piecewise_rule(_abs_d)
-MAXIMUM, MINIMUM = _select_rule(True), _select_rule(False)
+RELU, LEAKY_RELU, HARDTANH = _piecewise(_relu_d), _piecewise(_leaky_d), _piecewise(_hardtanh_d)
+HARDSIGMOID, HARDSWISH, ABS = _piecewise(_hardsigmoid_d), _piecewise(_hardswish_d), _piecewise(_abs_d)
+MAXIMUM, MINIMUM = _select(True), _select(False)
 CLIP = Rule(_clip_rule, [_clip_locked(i) for i in range(3)])
-AMAX, AMIN = _extremum_rule(1), _extremum_rule(-1)
+AMAX, AMIN = _extremum(1), _extremum(-1)
 WINDOW_MAX = Rule(_window_max_rule, (_window_max_locked,))
 TILED_MAX = Rule(_tiled_max_rule, (_tiled_max_locked,))
 SORT = Rule(_sort_rule, (_sort_locked,))
