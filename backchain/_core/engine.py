@@ -300,6 +300,8 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
     sweep does not go past them. Nodes are visited in topological order
     (Kahn's algorithm on the counts).
     """
+    if _primitive._trace_hook is not None:  # bc.jit traces: the rules' own calls are the program
+        create_graph = True
     counts, ready, _ = _count(roots, boundary)
     grads = {}
     leaves = {}
@@ -413,6 +415,8 @@ def forward_pass(outputs, tangents, boundary=0, create_graph=False):
     Uses the JVP rules of every node between the seeded tensors and the
     outputs, in topological order. Returns the outputs' tangents (None for zero).
     """
+    if _primitive._trace_hook is not None:  # bc.jit traces: the rules' own calls are the program
+        create_graph = True
     order, _ = toposort(outputs, boundary)
     tan = dict(tangents)
     prev = _state.enabled
@@ -481,6 +485,7 @@ def _fit_tangent(t, ans):
 
 def tensor_backward(t, grad, retain_graph, create_graph):
     """``Tensor.backward``: accumulate into ``.grad`` of every leaf reached."""
+    trace = _primitive._trace_hook  # bc.jit traces: the rules' own calls are the program
     if not t.requires_grad:
         raise RuntimeError(
             f"backward: this tensor (shape {t.shape}, dtype {t.dtype}) does not require grad and has no "
@@ -494,10 +499,10 @@ def tensor_backward(t, grad, retain_graph, create_graph):
             )
         seed = np.ones_like(t.data)
     else:
-        seed = grad.data if (isinstance(grad, Tensor) and not create_graph) else grad
+        seed = grad.data if (isinstance(grad, Tensor) and not create_graph and trace is None) else grad
         if np.shape(seed) != t.shape:
             raise ValueError(f"backward: grad has shape {np.shape(seed)} but the output has shape {t.shape}")
-    leaves = backward_pass([t], [seed], 0, create_graph, retain_graph or create_graph)
+    leaves = backward_pass([t], [seed], 0, create_graph or trace is not None, retain_graph or create_graph)
     taken = {id(seed)}
     hooks = HOOKS if HOOKS else None
     for leaf, c in leaves.values():
@@ -511,6 +516,9 @@ def tensor_backward(t, grad, retain_graph, create_graph):
                 f"backward: a leaf of dtype {np.result_type(leaf.data)} (shape {np.shape(leaf.data)}) has "
                 "requires_grad=True; only floating point and complex tensors can require gradients (its "
                 "gradient would be truncated). Make it float: bc.tensor(x, dtype=float, requires_grad=True)")
+        if trace is not None and not create_graph:  # .grad: an array that the traced program computes
+            leaf.grad = trace.grad(leaf.grad, c)
+            continue
         if not create_graph:
             c = _owned(c.data if isinstance(c, Tensor) else c, taken)
         leaf.grad = c if leaf.grad is None else leaf.grad + c

@@ -31,7 +31,9 @@ The caller of a primitive declared with ``kinks=`` also checks one module
 global, ``_kink_hook``: ``backchain.kinks.count`` sets it to count the elements
 that sit exactly on a kink; the callers of the others never read it. Every
 caller checks one more global on the Tensor path, ``_anomaly_hook``, which is
-None unless anomaly mode (``backchain.detect_anomaly``) is on in some thread.
+None unless anomaly mode (``backchain.detect_anomaly``) is on in some thread, and one
+more, ``_trace_hook``, which is None unless ``backchain.jit`` is tracing a function
+(it then records the call into the program and makes the result).
 """
 import functools
 import threading
@@ -335,6 +337,9 @@ _kink_hook = None
 # None unless some thread has anomaly mode on (backchain._core.anomaly); then the function
 # ``hook(prim, args, raw_args, params, out)`` that checks the result and records the node.
 _anomaly_hook = None
+# None unless backchain.jit is tracing; then an object called as ``hook(prim, args, raw_args, params,
+# out)`` that records the call into the program being traced and returns its result (backchain/jit).
+_trace_hook = None
 # Whether some Tensor subclass gives its results its own class (``Tensor._result``); until one
 # does, every result is a plain Tensor and the callers skip the lookup.
 _result_classes = False
@@ -500,6 +505,8 @@ def _make_caller(prim):
             raise op_error(name, e, args) from None
         if counted and _kink_hook is not None:
             _kink_hook(prim, out, raw, params)
+        if _trace_hook is not None:
+            return _trace_hook(prim, args, raw, params, out)
         if _anomaly_hook is not None:
             return _anomaly_hook(prim, args, raw, params, out)
         if state.enabled:

@@ -307,6 +307,10 @@ class set_grad_enabled(_GradMode):
         return f"set_grad_enabled(mode={self.mode})"
 
 
+# None unless backchain.jit is tracing; then ``hook(tensor, kind, value)`` records that Python read
+# ``value`` out of ``tensor`` (``bool(t)``, ``float(t)``, ``t.item()``): a guard of the program.
+_guard_hook = None
+
 # NumPy ufuncs and functions that have a differentiable backchain counterpart;
 # filled in by backchain.numpy. They route np.sin(tensor) and friends.
 UFUNCS = {}
@@ -484,6 +488,7 @@ class Tensor:
         def sort(self, *args: Any, **kwargs: Any) -> Tensor: ...
 
     def __init__(self, data: ArrayLike | Tensor, requires_grad: bool = False, dtype: DTypeLike | None = None) -> None:
+        src = data
         if isinstance(data, Tensor):
             data = data.data
         data = np.asarray(data, dtype=dtype)
@@ -500,6 +505,8 @@ class Tensor:
         self._seq = next(_seq)
         if requires_grad:
             _register_grad_leaf(self)
+        if _guard_hook is not None:  # bc.jit traces: Tensor(t), t.detach() hold t's traced value
+            _guard_hook(src, "alias", self)
 
     # -- properties -------------------------------------------------------
     shape = property(lambda self: np.shape(self.data))
@@ -583,7 +590,10 @@ class Tensor:
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
-        return np.asarray(self.data).item()
+        v = np.asarray(self.data).item()
+        if _guard_hook is not None:
+            _guard_hook(self, "item", v)
+        return v
 
     def tolist(self) -> Any:
         return np.asarray(self.data).tolist()
@@ -635,7 +645,10 @@ class Tensor:
         return iter([self[k] for k in range(len(self.data))])
 
     def __bool__(self) -> bool:
-        return bool(self.data)
+        v = bool(self.data)
+        if _guard_hook is not None:
+            _guard_hook(self, "bool", v)
+        return v
 
     def _scalar(self, what):
         """The value of a one-element tensor (any number of axes, as in PyTorch), for ``what``."""
@@ -643,7 +656,10 @@ class Tensor:
         if a.size != 1:
             raise TypeError(f"{what}: only a one-element tensor converts to a Python number; this one has "
                             f"shape {a.shape} ({a.size} elements)")
-        return a.reshape(()).item()
+        v = a.reshape(()).item()
+        if _guard_hook is not None:
+            _guard_hook(self, "item", v)
+        return v
 
     def __float__(self) -> float:
         return float(self._scalar("float(tensor)"))
@@ -668,7 +684,10 @@ class Tensor:
         return bnp.round(self, 0 if ndigits is None else ndigits)
 
     def __index__(self) -> int:
-        return np.asarray(self.data).__index__()
+        v = np.asarray(self.data).__index__()
+        if _guard_hook is not None:
+            _guard_hook(self, "item", v)
+        return v
 
     def __setitem__(self, index: Any, value: Any) -> None:
         raise TypeError(
@@ -727,6 +746,8 @@ class Tensor:
                 f"(shape {self.shape}, dtype {self.dtype})"
             )
         a = np.asarray(self.data)
+        if _guard_hook is not None:  # bc.jit traces: NumPy reads the whole value, which the replay checks
+            _guard_hook(self, "array", a)
         if dtype is not None and a.dtype != dtype:
             return a.astype(dtype)
         return a.copy() if copy else a
@@ -739,9 +760,13 @@ def tensor(data: ArrayLike | Tensor, requires_grad: bool = False, dtype: DTypeLi
     >>> bc.tensor([[1.0, 2.0]], requires_grad=True).shape
     (1, 2)
     """
+    src = data
     if isinstance(data, Tensor):
         data = data.data
-    return Tensor(np.array(data, dtype=dtype), requires_grad=requires_grad)
+    t = Tensor(np.array(data, dtype=dtype), requires_grad=requires_grad)
+    if _guard_hook is not None:  # bc.jit traces: a copy of a traced value is traced
+        _guard_hook(src, "copy", t)
+    return t
 
 
 _new = object.__new__

@@ -5,6 +5,7 @@ bin edges, bincount's weights) they raise instead (``DIFFERENTIABLE_WHEN``)."""
 import numpy as np
 
 from .. import _ld
+from .._core import primitive as _pm
 from .._core.tensor import Tensor, is_grad_enabled
 
 NAMES = [
@@ -105,6 +106,8 @@ def _make(name):
     if name in ("greater", "greater_equal", "less", "less_equal", "equal", "not_equal"):
         def compare(*args, **kwargs):
             out = fn(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
+            if _pm._trace_hook is not None:  # bc.jit traces: the comparison is a call of the program
+                return _pm._trace_hook.plain(fn, args, kwargs, out)
             if _ld.RECORDING:  # an LD-derivative is being recorded: where decides its ties (backchain/_ld.py)
                 return _ld.compared(name, args, out)
             return out
@@ -124,7 +127,10 @@ def _make(name):
             raise TypeError(f"{name}: its float result depends on a Tensor that requires grad, and numpy.{name} "
                             "has no derivative rule in backchain; detach() the Tensor to use it as a constant"
                             + (" (or give range= to fix the bin edges)" if name.startswith("hist") else ""))
-        return fn(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
+        out = fn(*_unwrap(args), **{k: _unwrap(v) for k, v in kwargs.items()})
+        if _pm._trace_hook is not None:  # bc.jit traces: the call is part of the program
+            return _pm._trace_hook.plain(fn, args, kwargs, out)
+        return out
 
     nondiff.__name__ = name
     nondiff.__qualname__ = name

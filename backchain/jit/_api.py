@@ -1,0 +1,360 @@
+"""``bc.jit``: trace a function once per signature, replay the program afterwards."""
+import functools
+import inspect
+import warnings
+from collections import OrderedDict
+
+import numpy as np
+
+from .._core import primitive as _pm
+from .._core.tensor import Tensor, _state
+from ..transforms import tree_flatten, tree_structure
+from ._program import Call, Guard, Program, Slot, walk
+from ._replay import Compiled, Retrace
+from ._trace import JitError, Tracer
+
+__all__ = ["jit", "Jitted", "JitError", "RetraceWarning"]
+
+
+class RetraceWarning(UserWarning):
+    """A jitted function was traced again and again: its arguments' shapes, dtypes or static values
+    keep changing, or its guards keep going the other way."""
+
+
+# Signatures kept per function, and programs per signature (one per path through its guards).
+MAX_SIGNATURES = 32
+MAX_PATHS = 8
+# After this many traces of one function, each new one warns.
+WARN_AFTER = 8
+
+
+def _leaf_key(v):
+    """The part of the signature that a leaf gives, and whether it is an array (a program input)."""
+    if isinstance(v, Tensor):
+        d = v.data
+        return ("T", np.shape(d), np.result_type(d).str), True
+    if isinstance(v, np.ndarray):
+        return ("A", v.shape, v.dtype.str), True
+    if isinstance(v, np.generic):
+        return ("A", (), v.dtype.str), True
+    return ("S", type(v), v), False
+
+
+class _Path:
+    """One traced program of a signature."""
+
+    __slots__ = ("compiled", "program")
+
+    def __init__(self, program, compiled):
+        self.program, self.compiled = program, compiled
+
+
+class Jitted:
+    """A function compiled by :func:`jit`: call it like the function; ``lower(*args)`` gives the program."""
+
+    def __init__(self, f, static_argnums=(), static_argnames=(), donate_argnums=(), buffers=True, fuse=None):
+        if not callable(f):
+            raise TypeError(f"jit: expected a function, got {type(f).__name__}")
+        self.f = f
+        self.name = getattr(f, "__qualname__", None) or getattr(f, "__name__", None) or type(f).__name__
+        self.static_argnums = (static_argnums,) if isinstance(static_argnums, int) else tuple(static_argnums)
+        self.static_argnames = ((static_argnames,) if isinstance(static_argnames, str) else tuple(static_argnames))
+        self.donate_argnums = (donate_argnums,) if isinstance(donate_argnums, int) else tuple(donate_argnums)
+        self.buffers = buffers
+        self.fuse = fuse
+        try:
+            sig = inspect.signature(f)
+            self._params = [p.name for p in sig.parameters.values()
+                            if p.kind in (p.POSITIONAL_ONLY, p.POSITIONAL_OR_KEYWORD)]
+        except (TypeError, ValueError):
+            self._params = []
+        for n in self.static_argnames:
+            if n in self._params and self._params.index(n) not in self.static_argnums:
+                self.static_argnums += (self._params.index(n),)
+        self._cache = OrderedDict()
+        self.traces = 0
+        self._last_key = None
+        functools.update_wrapper(self, f)
+
+    def __repr__(self):
+        return f"<bc.jit of {self.name}: {len(self._cache)} signatures, {self.traces} traces>"
+
+    # -- signature ----------------------------------------------------------------------
+    def _argname(self, i):
+        return repr(self._params[i]) if i < len(self._params) else f"{i}"
+
+    def _signature(self, args, kwargs):
+        """The cache key of a call, the input arrays (with their names), and how to rebuild the arguments."""
+        key, arrays, names, parts = [], [], [], []
+        tensor_in = False
+        for i, a in enumerate(args):
+            what = f"{self._argname(i)} (position {i})"
+            if i in self.static_argnums:
+                key.append(("static", self._hashable(a, what, static=True)))
+                parts.append(None)
+                continue
+            k, part, t = self._flatten(a, what, arrays, names)
+            tensor_in |= t
+            key.append(k)
+            parts.append(part)
+        kw = []
+        for n in sorted(kwargs):
+            v = kwargs[n]
+            what = repr(n)
+            if n in self.static_argnames:
+                key.append((n, "static", self._hashable(v, what, static=True)))
+                kw.append((n, None))
+                continue
+            k, part, t = self._flatten(v, what, arrays, names)
+            tensor_in |= t
+            key.append((n, k))
+            kw.append((n, part))
+        return tuple(key), arrays, names, parts, kw, tensor_in
+
+    def _flatten(self, a, what, arrays, names):
+        leaves, unflatten = tree_flatten(a)
+        keys, dynamic = [], []
+        tensor_in = False
+        for j, leaf in enumerate(leaves):
+            k, is_array = _leaf_key(leaf)
+            if is_array:
+                tensor_in |= isinstance(leaf, Tensor)
+                arr = leaf.data if isinstance(leaf, Tensor) else leaf
+                dynamic.append(len(arrays))
+                arrays.append(np.asarray(arr))
+                names.append(what if len(leaves) == 1 else f"{what}, leaf {j}")
+            else:
+                k = ("S", type(leaf), self._hashable(leaf, what if len(leaves) == 1 else f"{what}, leaf {j}"))
+                dynamic.append(None)
+            keys.append(k)
+        return (tree_structure(a), tuple(keys)), (leaves, unflatten, dynamic), tensor_in
+
+    def _hashable(self, v, what, static=False):
+        try:
+            hash(v)
+        except TypeError:
+            kind = "static argument" if static else "argument"
+            hint = ("pass a tuple instead of a list, or make it a jit input (an array)" if static else
+                    "pass arrays, numbers, or lists, tuples and dicts of them; or mark it static "
+                    "(static_argnums/static_argnames) with a hashable value")
+            raise JitError(f"jit({self.name}): {kind} {what} is a {type(v).__name__}, which cannot be hashed "
+                           f"into the signature of the call; {hint}") from None
+        return v
+
+    # -- calls --------------------------------------------------------------------------
+    def __call__(self, *args, **kwargs):
+        if _pm._trace_hook is not None or _outer_traced(args, kwargs):
+            return self.f(*args, **kwargs)  # inside a trace or a transform: the calls are the enclosing ones
+        key, arrays, names, parts, kw, tensor_in = self._signature(args, kwargs)
+        paths = self._cache.get(key)
+        if paths is not None:
+            self._cache.move_to_end(key)
+            for n, path in enumerate(paths):
+                try:
+                    out = path.compiled(arrays)
+                except Retrace:
+                    continue
+                if n:
+                    paths.insert(0, paths.pop(n))  # the path taken last is tried first
+                return self._outputs(path.program, out, tensor_in)
+        program, values = self._trace(key, args, kwargs, arrays, names, parts, kw)
+        return self._outputs(program, values, tensor_in)
+
+    def lower(self, *args, **kwargs):
+        """The program that a call with these arguments runs (traced now if it is not cached).
+
+        ``print(bc.jit(f).lower(x))`` shows one line per call: its outputs with their dtypes and
+        shapes, the primitive, its inputs and static parameters; guards read ``guard bool(%5) == True``.
+        """
+        key, arrays, names, parts, kw, _ = self._signature(args, kwargs)
+        paths = self._cache.get(key)
+        if paths is not None:
+            for path in paths:
+                try:
+                    path.compiled(arrays)
+                except Retrace:
+                    continue
+                return path.program
+        program, _ = self._trace(key, args, kwargs, arrays, names, parts, kw)
+        return program
+
+    def clear_cache(self):
+        """Forget every traced program (the next call traces again)."""
+        self._cache.clear()
+
+    # -- tracing ------------------------------------------------------------------------
+    def _trace(self, key, args, kwargs, arrays, names, parts, kw):
+        tracer = Tracer(self.name)
+        inputs = []
+        traced = [None] * len(arrays)
+        for i, (a, name) in enumerate(zip(arrays, names)):
+            t, k = tracer.input(a, name)
+            traced[i] = t
+            inputs.append(k)
+        new_args = []
+        for a, part in zip(args, parts):
+            if part is None:
+                new_args.append(a)
+            else:
+                leaves, unflatten, dynamic = part
+                new_args.append(unflatten([leaf if d is None else traced[d] for leaf, d in zip(leaves, dynamic)]))
+        new_kw = {}
+        for n, part in kw:
+            if part is None:
+                new_kw[n] = kwargs[n]
+            else:
+                leaves, unflatten, dynamic = part
+                new_kw[n] = unflatten([leaf if d is None else traced[d] for leaf, d in zip(leaves, dynamic)])
+        prev = _state.enabled
+        _state.enabled = True
+        tracer.install()
+        try:
+            result = self.f(*new_args, **new_kw)
+            out_leaves, rebuild = tree_flatten(result)
+            outputs = [tracer.ref(o) for o in out_leaves]
+            tracer.check_inputs(traced)
+        finally:
+            tracer.uninstall()
+            _state.enabled = prev
+        if not tracer.steps and not any(o.__class__ is Slot for o in outputs):
+            raise JitError(
+                f"jit({self.name}): the traced program is empty: no output depends on the array arguments "
+                f"({', '.join(names) or 'there are none'}). Compute with backchain.numpy on the arguments "
+                "(a value read out with .data, .item() or NumPy is a constant), or call the function "
+                "without jit")
+        program = Program(self.name, inputs, tracer.steps, outputs, tracer.avals, rebuild, names)
+        program = _eliminate_dead(program)
+        compiled = Compiled(program, buffers=self.buffers, fuse=self.fuse)
+        self._store(key, _Path(program, compiled), names)
+        return program, tuple(o.data if isinstance(o, Tensor) else o for o in out_leaves)
+
+    def _store(self, key, path, names):
+        self.traces += 1
+        paths = self._cache.get(key)
+        if paths is None:
+            paths = self._cache[key] = []
+            while len(self._cache) > MAX_SIGNATURES:
+                self._cache.popitem(last=False)
+        else:
+            self._cache.move_to_end(key)
+        paths.insert(0, path)
+        del paths[MAX_PATHS:]
+        if self.traces > WARN_AFTER:
+            why = self._why(key, names, len(paths) > 1)
+            warnings.warn(f"jit({self.name}) was traced {self.traces} times: {why}. Each trace runs the "
+                          "function in Python and compiles a program.", RetraceWarning, stacklevel=4)
+        self._last_key = key
+
+    def _why(self, key, names, guards):
+        if guards:
+            return ("its guards (bool(t), float(t), t.item() on traced values) keep taking new values; "
+                    "compute with bnp.where instead of Python if, or return the value instead of reading it")
+        last = self._last_key
+        if last is not None and len(last) == len(key):
+            for i, (a, b) in enumerate(zip(last, key)):
+                if a != b:
+                    where = (f"argument {self._argname(i)}" if i < len(self._params) or
+                             not isinstance(a, tuple) else f"argument {i}")
+                    return (f"{where} changed its shape, dtype or static value ({_short(a)} -> {_short(b)}); "
+                            "pad inputs to a few fixed shapes, and pass values that change as arrays, not "
+                            "Python numbers")
+        return "its arguments' shapes, dtypes or static values keep changing"
+
+    # -- results ------------------------------------------------------------------------
+    @staticmethod
+    def _outputs(program, values, tensor_in):
+        """The function's result: the values in its structure; its arrays are Tensors when the
+        function was given a Tensor (as the eager calls of backchain.numpy return)."""
+        if tensor_in:
+            values = [Tensor(v) if isinstance(v, (np.ndarray, np.generic)) else v for v in values]
+        return program.rebuild(list(values))
+
+
+def _short(k):
+    text = repr(k)
+    return text if len(text) < 80 else text[:77] + "..."
+
+
+def _outer_traced(args, kwargs):
+    """Whether an argument is a Tensor that an enclosing computation differentiates (jit then runs
+    the function as it is, so that its calls are recorded in that computation's graph)."""
+    if not _state.enabled:
+        return False
+    stack = list(args) + list(kwargs.values())
+    while stack:
+        v = stack.pop()
+        if isinstance(v, Tensor):
+            if v.requires_grad:
+                return True
+        elif isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+    return False
+
+
+def _eliminate_dead(program):
+    """The program without the calls whose results reach no output and no guard."""
+    live = {o.k for o in program.outputs if o.__class__ is Slot}
+    kept = []
+    for s in reversed(program.steps):
+        if s.__class__ is Guard:
+            live.add(s.slot)
+            kept.append(s)
+        elif any(k in live for k in s.outs):
+            live.update(walk((s.args, s.params)))
+            kept.append(s)
+    kept.reverse()
+    program.steps = kept
+    return program
+
+
+def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), buffers=True, fuse="auto"):
+    """Compile ``f``: trace it once per signature, then replay the recorded program.
+
+    The first call with a given signature (the shapes and dtypes of the array arguments, the
+    structure of lists, tuples and dicts, the values of Python numbers and of static arguments)
+    runs ``f`` on traced Tensors and records every primitive call it makes, derivatives included:
+    ``jit(grad(f))``, ``jit(value_and_grad(f))`` and a function that calls ``.backward()`` record
+    their backward pass. Later calls with the same signature run that program on the new arrays,
+    with no Tensor objects, no graph and no rule lookups.
+
+    Python control flow on traced values (``if x.sum() > 0``, ``float(t)``, ``t.item()``) is
+    recorded as guards: a replay whose guard reads another value traces the function again on
+    that path. Side effects (printing, appending to a list) happen while tracing only.
+
+    Parameters
+    ----------
+    f : callable
+        The function; its array arguments (ndarrays, NumPy scalars, Tensors, in lists, tuples and
+        dicts) are the program's inputs. Python numbers and other values are part of the signature.
+    static_argnums, static_argnames : int or str, or tuples of them
+        Arguments that are part of the signature by value (hashable), never traced.
+    donate_argnums : int or tuple of int
+        Accepted for JAX compatibility; the inputs are never written.
+    buffers : bool
+        Replay ufunc calls into arrays allocated once (``out=``), for intermediate values.
+    fuse : "auto", "numexpr" or None
+        Fuse chains of elementwise calls into one kernel (``pip install backchain[jit]``);
+        ``"auto"`` fuses when numexpr is installed, None never.
+
+    Returns
+    -------
+    Jitted
+        Call it as ``f``; ``.lower(*args)`` returns the traced :class:`~backchain.jit.Program`.
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc, backchain.numpy as bnp
+    >>> step = bc.jit(bc.grad(lambda x: bnp.sum(bnp.tanh(x) ** 2)))
+    >>> step(np.array([0.5, -1.0]))
+    array([ 0.72686198, -0.84355488])
+    >>> step(np.array([0.1, 0.2]))   # replayed: same shape and dtype
+    array([0.19605554, 0.37219131])
+    """
+    if f is None:
+        return functools.partial(jit, static_argnums=static_argnums, static_argnames=static_argnames,
+                                 donate_argnums=donate_argnums, buffers=buffers, fuse=fuse)
+    from ._fuse import backend
+
+    return Jitted(f, static_argnums, static_argnames, donate_argnums, buffers=buffers, fuse=backend(fuse))

@@ -1,0 +1,5 @@
+"""Fusion of elementwise chains (filled in below)."""
+
+
+def backend(name):
+    return None

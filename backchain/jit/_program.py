@@ -1,0 +1,162 @@
+"""The traced program: a flat list of calls on numbered slots, and its text form.
+
+A slot holds one value of the program: an input array, or the result of a call.
+A call names the function that ran at trace time (a primitive's NumPy
+implementation, or a NumPy function without derivative such as a comparison),
+its arguments (slots, constants, or containers of them) and static keyword
+parameters, and the slots it fills. A guard is a call whose result Python read
+at trace time (``bool(t)``, ``float(t)``, ``t.item()``): a replay checks that it
+reads the same value, and retraces where it does not.
+"""
+import numpy as np
+
+__all__ = ["Slot", "Call", "Guard", "Program"]
+
+
+class Slot:
+    """A reference to the value in slot ``k`` of the program."""
+
+    __slots__ = ("k",)
+
+    def __init__(self, k):
+        self.k = k
+
+    def __repr__(self):
+        return f"%{self.k}"
+
+
+class Call:
+    """``outs = fn(*args, **params)``; ``multiple``: ``fn`` returns a sequence, one value per slot."""
+
+    __slots__ = ("name", "fn", "args", "params", "outs", "multiple", "prim", "ufunc")
+
+    def __init__(self, name, fn, args, params, outs, multiple=False, prim=None, ufunc=None):
+        self.name, self.fn, self.args, self.params, self.outs = name, fn, args, params, outs
+        self.multiple, self.prim, self.ufunc = multiple, prim, ufunc
+
+
+class Guard:
+    """Python read ``value`` out of ``slot`` at trace time (``kind``: see :func:`read`)."""
+
+    __slots__ = ("slot", "kind", "value")
+
+    def __init__(self, slot, kind, value):
+        self.slot, self.kind, self.value = slot, kind, value
+
+    def holds(self, a):
+        """Whether the value ``a`` reads the same (NaN equals NaN)."""
+        e = self.value
+        if self.kind == "array":
+            a = np.asarray(a)
+            return a.shape == e.shape and a.dtype == e.dtype and bool(np.array_equal(a, e, equal_nan=e.dtype.kind in "fc"))
+        v = read(self.kind, a)
+        if type(v) is not type(e):
+            return False
+        return v == e or (v != v and e != e)
+
+
+def read(kind, a):
+    """What ``bool(t)`` (``kind="bool"``), ``t.item()`` (``"item"``), ``np.asarray(t)`` (``"array"``)
+    give on the array ``a``; ``"value"``: ``a`` itself (a Python value a NumPy function returned)."""
+    if kind == "bool":
+        return bool(a)
+    if kind == "item":
+        return np.asarray(a).reshape(()).item()
+    if kind == "array":
+        return np.array(a)
+    return a
+
+
+def walk(template):
+    """Every Slot inside ``template`` (nested lists, tuples and dicts), without recursion."""
+    stack, found = [template], []
+    while stack:
+        v = stack.pop()
+        if v.__class__ is Slot:
+            found.append(v.k)
+        elif isinstance(v, (list, tuple)):
+            stack.extend(v)
+        elif isinstance(v, dict):
+            stack.extend(v.values())
+    return found
+
+
+def aval_text(aval):
+    """``f64[16]``, ``f32[128,10]``, ``i64[]``: a slot's dtype and shape, as a jaxpr writes them."""
+    if aval is None:
+        return "?"
+    shape, dtype = aval
+    kind = {"f": "f", "c": "c", "i": "i", "u": "u", "b": "bool"}.get(dtype.kind, dtype.kind)
+    name = "bool" if kind == "bool" else f"{kind}{dtype.itemsize * 8}"
+    return f"{name}[{','.join(str(n) for n in shape)}]"
+
+
+def _const_text(v):
+    if isinstance(v, np.ndarray):
+        if v.size <= 4:
+            return np.array2string(v, separator=",").replace("\n", "")
+        return f"const:{aval_text((v.shape, v.dtype))}"
+    if isinstance(v, (list, tuple)):
+        inner = ", ".join(_arg_text(x) for x in v)
+        return f"[{inner}]" if isinstance(v, list) else f"({inner}{',' if len(v) == 1 else ''})"
+    if isinstance(v, np.generic):
+        return repr(v.item())
+    text = repr(v)
+    return text if len(text) <= 40 else text[:37] + "..."
+
+
+def _arg_text(v):
+    return repr(v) if v.__class__ is Slot else _const_text(v)
+
+
+class Program:
+    """A traced function: its input slots, calls and guards in order, and its outputs.
+
+    ``steps`` holds :class:`Call` and :class:`Guard` objects in the order they ran at
+    trace time; ``avals[k]`` is the (shape, dtype) of slot ``k`` at trace time
+    (None for a value that is not an array); ``outputs`` are Slots or constants, the
+    leaves of the function's result, which ``rebuild`` puts back into its structure.
+    ``str(program)`` is its text, one line per call, like a jaxpr.
+    """
+
+    def __init__(self, name, inputs, steps, outputs, avals, rebuild, input_names=None):
+        self.name, self.inputs, self.steps, self.outputs = name, inputs, steps, outputs
+        self.avals, self.rebuild = avals, rebuild
+        self.input_names = input_names or [f"arg{i}" for i in range(len(inputs))]
+
+    @property
+    def calls(self):
+        """The calls of the program, without its guards."""
+        return [s for s in self.steps if s.__class__ is Call]
+
+    @property
+    def guards(self):
+        """The guards of the program: what Python read from traced values, in order."""
+        return [s for s in self.steps if s.__class__ is Guard]
+
+    def __len__(self):
+        return len(self.calls)
+
+    def __repr__(self):
+        return f"<Program {self.name}: {len(self.inputs)} inputs, {len(self)} calls, {len(self.guards)} guards>"
+
+    def __str__(self):
+        lines = []
+        ins = ", ".join(f"%{k}:{aval_text(self.avals[k])}" for k in self.inputs)
+        lines.append(f"{{ lambda {ins} .")
+        for s in self.steps:
+            if s.__class__ is Guard:
+                value = _const_text(s.value) if s.kind == "array" else repr(s.value)
+                lines.append(f"    guard {s.kind}(%{s.slot}) == {value}")
+                continue
+            outs = ", ".join(f"%{k}:{aval_text(self.avals[k])}" for k in s.outs)
+            args = " ".join(_arg_text(a) for a in s.args)
+            params = "".join(f" {k}={_arg_text(v)}" for k, v in s.params.items())
+            lines.append(f"    {outs} = {s.name} {args}{params}".rstrip())
+        outs = ", ".join(_arg_text(o) for o in self.outputs)
+        lines.append(f"  in ({outs}) }}")
+        return "\n".join(lines)
+
+    def text(self):
+        """The program as text, one line per call: outputs with shapes and dtypes, name, inputs."""
+        return str(self)

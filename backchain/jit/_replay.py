@@ -1,0 +1,200 @@
+"""Replay: a program turned into straight-line Python source, compiled once.
+
+Each call becomes one line ``s7 = f7(s3, c2, axis=1)``: the function that ran at trace
+time, bound by name, applied to the slots' arrays; no Tensor, no graph, no rule lookup.
+A guard becomes a check that raises :class:`Retrace` when the value Python read differs.
+A large value is deleted after its last use (``del s7``), so memory follows the program.
+
+With ``buffers``, a ufunc call whose result is an intermediate array writes into an
+array allocated once, with the shape and dtype traced (``np.sin(s3, out=b7)``). The
+replay then owns those arrays: a second replay running at the same time (another
+thread, or the program calling itself) takes the replay without buffers instead.
+"""
+import threading
+
+import numpy as np
+
+from ._program import Call, Guard, Slot
+
+__all__ = ["Retrace", "compile_program"]
+
+# A value smaller than this (in bytes) is left to go out of scope at the end of the replay: a
+# ``del`` costs more than it saves.
+_DEL_BYTES = 1 << 15
+
+
+class Retrace(Exception):
+    """A guard of the program read another value: the inputs take another path through the function."""
+
+    def __init__(self, index):
+        super().__init__(index)
+        self.index = index
+
+
+def _literal(v):
+    """Whether ``v`` can be written in the source as itself (its repr reads back as the same value)."""
+    if v is None or v is True or v is False or v is Ellipsis:
+        return True
+    t = type(v)
+    if t is int or t is str:
+        return True
+    if t is float:
+        return v == v and v not in (float("inf"), float("-inf"))
+    return False
+
+
+class _Source:
+    def __init__(self):
+        self.env = {"Retrace": Retrace, "np": np}
+        self.n = 0
+
+    def name(self, value, prefix="c"):
+        self.n += 1
+        key = f"{prefix}{self.n}"
+        self.env[key] = value
+        return key
+
+    def expr(self, v):
+        """Source for an argument template (no recursion needed beyond its own nesting)."""
+        if v.__class__ is Slot:
+            return f"s{v.k}"
+        if isinstance(v, list):
+            return "[" + ", ".join(self.expr(x) for x in v) + "]"
+        if isinstance(v, tuple):
+            return "(" + "".join(self.expr(x) + ", " for x in v) + ")"
+        if _literal(v):
+            return repr(v)
+        return self.name(v)
+
+
+def last_uses(program):
+    """Slot -> index of the last step that reads it."""
+    from ._program import walk
+
+    last = {}
+    for i, s in enumerate(program.steps):
+        if s.__class__ is Guard:
+            last[s.slot] = i
+        else:
+            for k in walk((s.args, s.params)):
+                last[k] = i
+    return last
+
+
+def _bufferable(call, avals, outputs):
+    """Whether ``call`` can write its result into a preallocated array."""
+    if call.ufunc is None or call.multiple or call.ufunc.nout != 1 or "out" in call.params:
+        return False
+    k = call.outs[0]
+    a = avals[k]
+    return a is not None and len(a[0]) > 0 and k not in outputs and a[1].kind in "biufc"
+
+
+def compile_program(program, buffers=True, fused=None):
+    """The replay function of ``program``: ``run(*input_arrays) -> tuple of output values``.
+
+    ``fused`` maps a step index to a ``(fn, in_slots, out_slots, covered)`` group made by the
+    fusion backend (``_fuse.py``): the group's calls are replaced by one call of ``fn``.
+    Returns ``(run, source)``.
+    """
+    src = _Source()
+    outputs = {o.k for o in program.outputs if o.__class__ is Slot}
+    last = last_uses(program)
+    avals = program.avals
+    body = []
+    skip = set()
+    for i, step in enumerate(program.steps):
+        if i in skip:
+            continue
+        if fused is not None and i in fused:
+            fn, ins, outs, covered = fused[i]
+            skip.update(covered)
+            name = src.name(fn, "k")
+            lhs = ", ".join(f"s{k}" for k in outs)
+            body.append(f"{lhs}, = {name}({', '.join(f's{k}' for k in ins)})" if len(outs) > 1 or True
+                        else f"{lhs} = {name}(...)")
+            reads = ins
+            end = max(covered)
+        elif step.__class__ is Guard:
+            g = src.name(step, "g")
+            if step.kind == "bool":
+                expected = "True" if step.value else "False"
+                body.append(f"if bool(s{step.slot}) is not {expected}: raise Retrace({i})")
+            else:
+                body.append(f"if not {g}.holds(s{step.slot}): raise Retrace({i})")
+            reads = [step.slot]
+            end = i
+        else:
+            args = [src.expr(a) for a in step.args]
+            args += [f"{k}={src.expr(v)}" for k, v in step.params.items()]
+            if buffers and _bufferable(step, avals, outputs):
+                k = step.outs[0]
+                shape, dtype = avals[k]
+                buf = src.name(np.empty(shape, dtype), "b")
+                f = src.name(step.ufunc, "u")
+                body.append(f"s{k} = {f}({', '.join(args)}, out={buf})")
+            else:
+                f = src.name(step.fn, "f")
+                outs = ", ".join(f"s{k}" for k in step.outs)
+                lhs = f"({outs},)" if step.multiple else outs
+                body.append(f"{lhs} = {f}({', '.join(args)})")
+            from ._program import walk
+
+            reads = walk((step.args, step.params))
+            end = i
+        dead = sorted({k for k in reads if last.get(k) == end and k not in outputs and _big(avals[k])})
+        if dead:
+            body.append("del " + ", ".join(f"s{k}" for k in dead))
+    rets = []
+    for o in program.outputs:
+        if o.__class__ is Slot:
+            rets.append(f"s{o.k}")
+        else:
+            rets.append(src.expr(o))
+    params = ", ".join(f"s{k}" for k in program.inputs)
+    lines = [f"def replay({params}):"] + ["    " + line for line in body]
+    lines.append("    return (" + "".join(r + ", " for r in rets) + ")")
+    source = "\n".join(lines) + "\n"
+    code = compile(source, f"<bc.jit {program.name}>", "exec")
+    exec(code, src.env)
+    return src.env["replay"], source
+
+
+def _big(a):
+    return a is not None and int(np.prod(a[0], dtype=np.int64)) * a[1].itemsize >= _DEL_BYTES
+
+
+class Compiled:
+    """A program with its replay functions: with preallocated buffers, and without (for a replay that
+    starts while another is running)."""
+
+    def __init__(self, program, buffers=True, fuse=None):
+        self.program = program
+        fused = None
+        if fuse is not None:
+            fused = fuse(program)
+        self.run_plain, self.source = compile_program(program, buffers=False, fused=fused)
+        if buffers:
+            self.run_buffered, self.source = compile_program(program, buffers=True, fused=fused)
+        else:
+            self.run_buffered = None
+        self.lock = threading.Lock()
+        # outputs that may be views of a buffer (a reshape of a buffered value): copied on the way out
+        self.fused = fused
+
+    def __call__(self, arrays):
+        if self.run_buffered is not None and self.lock.acquire(False):
+            try:
+                out = self.run_buffered(*arrays)
+            finally:
+                self.lock.release()
+            return tuple(_owned(o) for o in out)
+        return self.run_plain(*arrays)
+
+
+def _owned(o):
+    """An output of a buffered replay that no later replay will overwrite: a view of some array is
+    copied (it may be a view of a buffer)."""
+    if o.__class__ is np.ndarray and o.base is not None:
+        return o.copy()
+    return o
