@@ -24,6 +24,7 @@ from .surrogate import straight_through
 from . import random
 from .random import manual_seed
 from .summary import summary  # binds the function over the submodule's name
+from .jit import jit  # the function over the subpackage's name (from backchain.jit import Program)
 
 _inplace.install(Tensor)
 
@@ -58,7 +59,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "grad", "value_and_grad", "elementwise_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
-    "stop_gradient", "checkpoint", "numpy",
+    "stop_gradient", "checkpoint", "jit", "numpy",
     "custom_vjp", "custom_jvp", "Function", "elementwise", "defprimitive", "check", "gradcheck", "viz",
     "random", "manual_seed", "nn",
     "save", "load", "summary", "fit", "evaluate", "predict", "History", "optim", "data", "train", "io",

@@ -159,8 +159,18 @@ def _make_input(x, trace):
     return t
 
 
+class _JitInput:
+    """What ``_LEAVES`` holds for an input of a function that ``bc.jit`` traces: a leaf that nothing
+    differentiates (it requires grad only so that the function's code takes its traced paths)."""
+
+    running = False
+
+
+JIT_INPUT = _JitInput()
+
+
 def _traced(x):
-    return isinstance(x, Tensor) and x.requires_grad
+    return isinstance(x, Tensor) and x.requires_grad and _LEAVES.get(x) is not JIT_INPUT
 
 
 def _data(x):

@@ -300,8 +300,11 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
     sweep does not go past them. Nodes are visited in topological order
     (Kahn's algorithm on the counts).
     """
-    if _primitive._trace_hook is not None:  # bc.jit traces: the rules' own calls are the program
+    trace = _primitive._trace_hook  # bc.jit traces a first-order sweep: each rule is a call of the program
+    if trace is not None and not create_graph:
         create_graph = True
+    else:
+        trace = None
     counts, ready, _ = _count(roots, boundary)
     grads = {}
     leaves = {}
@@ -360,7 +363,8 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
                 if vjps.__class__ is Joint:  # one evaluation for every input (primitive.Joint)
                     if type(g) is list and not vjps.symbolic_zeros:
                         g = _fill(g, t.data)
-                    vjps = vjps.for_node(inputs, boundary, g, ans, args, params, outer)
+                    vjps = (vjps.for_node(inputs, boundary, g, ans, args, params, outer) if trace is None
+                            else trace.joint(vjps, inputs, boundary, g, ans, args, params, outer))
                 elif type(g) is list:
                     g = _fill(g, t.data)
             i = -1
@@ -374,7 +378,8 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
                     continue
                 if g is not None:
                     rule = vjps[i]
-                    c = None if rule is None else rule(g, ans, *args, **params)
+                    c = (None if rule is None else rule(g, ans, *args, **params) if trace is None
+                         else trace.rule(rule, g, ans, args, params))
                     if anomaly and c is not None:
                         _anomaly.check_vjp(t, i, rule, g, ans, args, c)
                     if c is not None:
@@ -415,8 +420,11 @@ def forward_pass(outputs, tangents, boundary=0, create_graph=False):
     Uses the JVP rules of every node between the seeded tensors and the
     outputs, in topological order. Returns the outputs' tangents (None for zero).
     """
-    if _primitive._trace_hook is not None:  # bc.jit traces: the rules' own calls are the program
+    trace = _primitive._trace_hook  # bc.jit traces a first-order sweep: each rule is a call of the program
+    if trace is not None and not create_graph:
         create_graph = True
+    else:
+        trace = None
     order, _ = toposort(outputs, boundary)
     tan = dict(tangents)
     prev = _state.enabled
@@ -449,7 +457,7 @@ def forward_pass(outputs, tangents, boundary=0, create_graph=False):
                     continue
                 if type(tx) is list:
                     tx = _fill(tx, x.data)
-                c = rule(tx, ans, *args, **params)
+                c = rule(tx, ans, *args, **params) if trace is None else trace.rule(rule, tx, ans, args, params)
                 if c is None:
                     continue
                 if anomaly:
@@ -502,7 +510,7 @@ def tensor_backward(t, grad, retain_graph, create_graph):
         seed = grad.data if (isinstance(grad, Tensor) and not create_graph and trace is None) else grad
         if np.shape(seed) != t.shape:
             raise ValueError(f"backward: grad has shape {np.shape(seed)} but the output has shape {t.shape}")
-    leaves = backward_pass([t], [seed], 0, create_graph or trace is not None, retain_graph or create_graph)
+    leaves = backward_pass([t], [seed], 0, create_graph, retain_graph or create_graph)
     taken = {id(seed)}
     hooks = HOOKS if HOOKS else None
     for leaf, c in leaves.values():

@@ -224,9 +224,14 @@ class Jitted:
                 "without jit")
         program = Program(self.name, inputs, tracer.steps, outputs, tracer.avals, rebuild, names)
         program = _eliminate_dead(program)
+        for step in program.steps:
+            if step.__class__ is Call and step.ufunc is not None and len(step.outs) == 1:
+                v = tracer.values[step.outs[0]]
+                if v.__class__ is np.ndarray and v.ndim and not v.flags.c_contiguous:
+                    program.layouts[step.outs[0]] = np.empty_like(v)
         compiled = Compiled(program, buffers=self.buffers, fuse=self.fuse)
         self._store(key, _Path(program, compiled), names)
-        return program, tuple(o.data if isinstance(o, Tensor) else o for o in out_leaves)
+        return program, tuple(_plain(o.data if isinstance(o, Tensor) else o) for o in out_leaves)
 
     def _store(self, key, path, names):
         self.traces += 1
@@ -268,6 +273,14 @@ class Jitted:
         if tensor_in:
             values = [Tensor(v) if isinstance(v, (np.ndarray, np.generic)) else v for v in values]
         return program.rebuild(list(values))
+
+
+def _plain(v):
+    """A value of the traced call as the caller gets it (an ndarray, not the tracer's view of one)."""
+    if isinstance(v, np.ndarray) and v.__class__ is not np.ndarray:
+        v = v.view(np.ndarray)
+        return v[()] if v.ndim == 0 else v
+    return v
 
 
 def _short(k):

@@ -38,10 +38,10 @@ class Call:
 class Guard:
     """Python read ``value`` out of ``slot`` at trace time (``kind``: see :func:`read`)."""
 
-    __slots__ = ("slot", "kind", "value")
+    __slots__ = ("slot", "kind", "value", "site")
 
-    def __init__(self, slot, kind, value):
-        self.slot, self.kind, self.value = slot, kind, value
+    def __init__(self, slot, kind, value, site=None):
+        self.slot, self.kind, self.value, self.site = slot, kind, value, site
 
     def holds(self, a):
         """Whether the value ``a`` reads the same (NaN equals NaN)."""
@@ -122,6 +122,7 @@ class Program:
     def __init__(self, name, inputs, steps, outputs, avals, rebuild, input_names=None):
         self.name, self.inputs, self.steps, self.outputs = name, inputs, steps, outputs
         self.avals, self.rebuild = avals, rebuild
+        self.layouts = {}  # slot -> an empty array laid out in memory as its traced value (replay buffers)
         self.input_names = input_names or [f"arg{i}" for i in range(len(inputs))]
 
     @property
@@ -147,7 +148,8 @@ class Program:
         for s in self.steps:
             if s.__class__ is Guard:
                 value = _const_text(s.value) if s.kind == "array" else repr(s.value)
-                lines.append(f"    guard {s.kind}(%{s.slot}) == {value}")
+                where = f"  # {s.site}" if s.site else ""
+                lines.append(f"    guard {s.kind}(%{s.slot}) == {value}{where}")
                 continue
             outs = ", ".join(f"%{k}:{aval_text(self.avals[k])}" for k in s.outs)
             args = " ".join(_arg_text(a) for a in s.args)

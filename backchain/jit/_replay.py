@@ -130,7 +130,10 @@ def compile_program(program, buffers=True, fused=None):
             if buffers and _bufferable(step, avals, outputs):
                 k = step.outs[0]
                 shape, dtype = avals[k]
-                buf = src.name(np.empty(shape, dtype), "b")
+                proto = program.layouts.get(k)
+                # the traced result's memory layout (a ufunc on a transposed input keeps it): later
+                # reductions then add in the same order, so the values are the same bit for bit
+                buf = src.name(np.empty(shape, dtype) if proto is None else np.empty_like(proto), "b")
                 f = src.name(step.ufunc, "u")
                 body.append(f"s{k} = {f}({', '.join(args)}, out={buf})")
             else:

@@ -16,13 +16,19 @@ number). An array that shares memory with an input but reached a call as a plain
 array (``np.asarray(t.data)``) is the input itself when it is the input's array, and
 an error otherwise: its value would be frozen into the program.
 """
+import functools
+import operator
+import os
+import sys
+
 import numpy as np
 
 from numpy.lib.array_utils import byte_bounds as _byte_bounds
 
 from .._core import primitive as _pm
 from .._core import tensor as _tensor
-from .._core.tensor import Tensor, _seq, make_const
+from .._core.primitive import _Given
+from .._core.tensor import Tensor, _seq, _state, make_const
 from .._core.versions import written_after
 from ._program import Call, Guard, Slot, walk
 
@@ -45,8 +51,224 @@ def aval(value):
     return None
 
 
+def _layout(a):
+    return (a.__array_interface__["data"][0], a.shape, a.strides, a.dtype.str)
+
+
 def _copy(a, dtype):
     return np.array(a, dtype=dtype)
+
+
+def _joint_call(fn, needs, g, ans, *args, **params):
+    """The needed cotangents of a ``Joint`` rule, in order (the program's multiple-result call)."""
+    cts = fn(needs, g, ans, *args, **params)
+    return tuple(_unwrap(c) for c, need in zip(cts, needs) if need)
+
+
+def _unwrap(v):
+    if isinstance(v, Tensor):
+        v = v.data
+        return v.view(np.ndarray) if isinstance(v, _Read) else v
+    if isinstance(v, _Read):
+        return v.view(np.ndarray)
+    if v.__class__ is list or v.__class__ is tuple:
+        return v.__class__(_unwrap(x) for x in v)
+    return v
+
+
+# Names whose use in a rule's code means it reads arrays out of its Tensors (or branches on their
+# values): such a rule is recorded as one call instead of traced through.
+_READS = frozenset({"data", "_data", "asarray", "item", "tolist", "safe_times", "_raw", "raw"})
+_CLEAR = {}
+
+
+def _transparent(fn):
+    """Whether the rule ``fn`` is written with backchain.numpy on its arguments alone (then tracing
+    through it records its calls). The code of ``fn`` and of the Python functions it names (globals
+    and closure cells, transitively) must not read arrays out of Tensors; rules without code of
+    their own (partials, builtins) are recorded as one call."""
+    code = getattr(fn, "__code__", None)
+    if code is None:
+        return False
+    ok = _CLEAR.get(code)
+    if ok is not None:
+        return ok
+    ok, seen, stack = True, set(), [fn]
+    while stack and ok:
+        f = stack.pop()
+        c = getattr(f, "__code__", None)
+        if c is None or c in seen:
+            continue
+        seen.add(c)
+        if _READS & set(c.co_names) or len(seen) > 200:
+            ok = False
+            break
+        names = getattr(f, "__globals__", {})
+        for n in c.co_names:
+            v = names.get(n)
+            if callable(v) and hasattr(v, "__code__") and not hasattr(v, "prim"):
+                stack.append(v)
+        for cell in getattr(f, "__closure__", None) or ():
+            try:
+                v = cell.cell_contents
+            except ValueError:
+                continue
+            if callable(v) and not hasattr(v, "prim"):
+                if not hasattr(v, "__code__"):
+                    ok = False
+                    break
+                stack.append(v)
+        for k in c.co_consts:  # nested functions and lambdas
+            if hasattr(k, "co_names") and _READS & set(k.co_names):
+                ok = False
+    _CLEAR[code] = ok
+    return ok
+
+
+_DATA = Tensor.__dict__["data"]  # the slot's descriptor
+_HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Files whose reads of ``t.data`` are the engine's own: the callers of primitives (which record the
+# call), the backward and forward sweeps, the transforms, the Tensor's properties, and the tracer.
+_ENGINE = {os.path.join(_HERE, *p) for p in (
+    ("_core", "primitive.py"), ("_core", "engine.py"), ("_core", "tensor.py"), ("_core", "basic.py"),
+    ("_core", "versions.py"), ("_core", "anomaly.py"), ("transforms.py",), ("jit", "_trace.py"),
+    ("jit", "_api.py"), ("numpy", "_tensor_methods.py"), ("numpy", "_nondiff.py"))}
+
+
+class _Read(np.ndarray):
+    """A traced array as code outside the engine reads it (``t.data``): NumPy's results computed from
+    it keep this class and the slot it came from, so that the tracer recognizes them where they enter
+    the program (as the value itself, or as a value computed from it that a guard must check)."""
+
+    _slot = None
+    _site = None
+
+    def __array_finalize__(self, obj):
+        self._slot = getattr(obj, "_slot", None)
+        self._site = getattr(obj, "_site", None)
+
+    def _read(self, kind, value):
+        tracer = _pm._trace_hook
+        if tracer is not None and self._slot is not None:
+            tracer.read(self, kind, value)
+        return value
+
+    def __bool__(self):
+        return self._read("bool", bool(self.view(np.ndarray)))
+
+    def item(self, *args):
+        v = self.view(np.ndarray).item(*args)
+        return self._read("item", v) if not args else v
+
+    def __float__(self):
+        return float(self.item())
+
+    def __int__(self):
+        return int(self.item())
+
+    def __index__(self):
+        return self._read("item", self.view(np.ndarray).__index__())
+
+    # NumPy on a traced array outside the engine is recorded too: ufuncs, functions, and the methods
+    # that copy or reshape (views made otherwise are values computed from it: guarded).
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        out = kwargs.get("out")
+        if out is not None:
+            kwargs["out"] = tuple(_plain(o) for o in out)
+        result = getattr(ufunc, method)(*[_plain(x) for x in inputs], **kwargs)
+        tracer = _pm._trace_hook
+        if tracer is None or out is not None:
+            return result
+        fn = ufunc if method == "__call__" else getattr(ufunc, method)
+        name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
+        return tracer.numpy_call(fn, name, inputs, kwargs, result)
+
+    def __array_function__(self, func, types, args, kwargs):
+        result = func(*_plain_tree(args), **_plain_tree(kwargs))
+        tracer = _pm._trace_hook
+        if tracer is None:
+            return result
+        return tracer.numpy_call(func, func.__name__, args, kwargs, result)
+
+    def __getitem__(self, index):
+        result = self.view(np.ndarray)[_plain_tree(index)]
+        tracer = _pm._trace_hook
+        if tracer is None:
+            return result
+        return tracer.numpy_call(operator.getitem, "getitem", (self, index), {}, result)
+
+    @property
+    def T(self):
+        return self.transpose()
+
+
+def _method(name):
+    def method(self, *args, **kwargs):
+        result = getattr(self.view(np.ndarray), name)(*_plain_tree(args), **_plain_tree(kwargs))
+        tracer = _pm._trace_hook
+        if tracer is None:
+            return result
+        return tracer.numpy_call(getattr(np.ndarray, name), name, (self,) + args, kwargs, result)
+
+    method.__name__ = name
+    return method
+
+
+for _name in ("astype", "reshape", "transpose", "copy", "ravel", "flatten", "squeeze", "swapaxes", "clip",
+              "round", "cumsum", "cumprod", "argsort", "argmax", "argmin", "nonzero", "repeat", "take", "conj",
+              "dot", "diagonal"):
+    setattr(_Read, _name, _method(_name))
+
+
+def _plain(x):
+    return x.view(np.ndarray) if isinstance(x, _Read) else x
+
+
+def _plain_tree(x):
+    if isinstance(x, _Read):
+        return x.view(np.ndarray)
+    if x.__class__ is tuple or x.__class__ is list:
+        return x.__class__(_plain_tree(v) for v in x)
+    if x.__class__ is dict:
+        return {k: _plain_tree(v) for k, v in x.items()}
+    return x
+
+
+def _asarray(a, dtype=None, order=None, **kwargs):
+    """``np.asarray`` while tracing: a traced array stays the tracer's view (so what is computed
+    from it is recorded)."""
+    if isinstance(a, _Read) and (dtype is None or np.dtype(dtype) == a.dtype) and order is None and not kwargs:
+        return a
+    return _ASARRAY(a, dtype=dtype, order=order, **kwargs)
+
+
+_ASARRAY = np.asarray
+
+
+class _DataWatch:
+    """``Tensor.data`` while tracing: reads from outside the engine's files are reported."""
+
+    __slots__ = ("member", "tracer")
+
+    def __init__(self, member, tracer):
+        self.member, self.tracer = member, tracer
+
+    def __get__(self, obj, cls=None):
+        if obj is None:
+            return self
+        v = self.member.__get__(obj, cls)
+        if v.__class__ is np.ndarray:
+            frame = sys._getframe(1)
+            if frame.f_code.co_filename not in _ENGINE:
+                e = self.tracer.slots.get(id(obj))
+                if e is not None and e[1] == obj._seq:
+                    v = v.view(_Read)
+                    v._slot = e[0]
+                    v._site = f"{frame.f_code.co_filename}:{frame.f_lineno} ({frame.f_code.co_name})"
+        return v
+
+    def __set__(self, obj, value):
+        self.member.__set__(obj, value)
 
 
 class Tracer:
@@ -62,6 +284,9 @@ class Tracer:
         self.steps = []
         self.avals = []
         self.start = next(_seq)
+        self.reads = []    # where code computed with NumPy from traced arrays (guards)
+        self.values = []   # slot -> its value at trace time
+        self.exact = {}    # (address, shape, strides, dtype) of a slot's array -> slot: np.asarray(t.data)
 
     # -- slots --------------------------------------------------------------------------
     def new_slot(self, value, t=None):
@@ -70,18 +295,28 @@ class Tracer:
         if t is not None:
             self.slots[id(t)] = (k, t._seq)
             self.keep.append(t)
+        self.values.append(value)
+        if value.__class__ is np.ndarray and value.size:
+            self.exact.setdefault(_layout(value), k)
+        if isinstance(value, (np.ndarray, np.generic)) and id(value) not in self.arrays:
+            self.arrays[id(value)] = k  # the array itself, met where code read it out of its Tensor
+            self.kept_arrays.append(value)
         return k
 
     def input(self, a, name):
-        """The traced Tensor for the input array ``a``: a leaf that requires grad if it is floating point
-        (so that derivatives of it can be taken, and NumPy cannot read it unnoticed), a constant otherwise."""
+        """The traced Tensor for the input array ``a``: a leaf that requires grad if it is floating point,
+        so that the function's code takes the paths it takes on traced values (and NumPy cannot read
+        it unnoticed), but that the transforms know nothing differentiates (``transforms.JIT_INPUT``):
+        a ``grad`` inside the function takes a first-order sweep, whose rules the tracer records."""
         if a.dtype.kind in "fc":
+            from ..transforms import _LEAVES, JIT_INPUT
+
             t = Tensor.__new__(Tensor)
             Tensor.__init__(t, a, requires_grad=True)
+            _LEAVES[t] = JIT_INPUT
         else:
             t = make_const(a)
         k = self.new_slot(a, t)
-        self.arrays[id(a)] = k
         if a.size:
             lo, hi = _byte_bounds(a)
             self.bounds.append((lo, hi, name))
@@ -100,16 +335,17 @@ class Tracer:
                         "variables. Write the new value as a new tensor (x = x + y)")
                 return Slot(e[0])
             data = v.data
-            if data.__class__ is np.ndarray:
-                self._check_leak(data)
-            return data
+            if isinstance(data, np.ndarray):
+                return self.constant(data)
+            if data.__class__ is tuple:  # the node of a primitive with several results: its arrays
+                return tuple(self.ref(x) for x in data)
+            return self.ref(data) if isinstance(data, np.generic) else data
         cls = v.__class__
-        if cls is np.ndarray:
+        if isinstance(v, np.ndarray):
+            return self.constant(v)
+        if isinstance(v, np.generic):
             k = self.arrays.get(id(v))
-            if k is not None:
-                return Slot(k)
-            self._check_leak(v)
-            return v
+            return v if k is None else Slot(k)
         if cls is list or cls is tuple:
             items = [self.ref(x) for x in v]
             return items if cls is list else tuple(items)
@@ -132,6 +368,10 @@ class Tracer:
     # -- the hooks ----------------------------------------------------------------------
     def __call__(self, prim, args, raw, params, out):
         """``primitive._trace_hook``: make the result as the caller would, and record the call."""
+        if isinstance(out, _Read):  # an implementation given the tracer's view of an array
+            out = out.view(np.ndarray)
+        elif out.__class__ is tuple:
+            out = tuple(_plain(o) for o in out)
         _pm._trace_hook = None  # the result's own calls (tuple_get) are part of this one
         try:
             if _pm._anomaly_hook is not None:
@@ -165,18 +405,52 @@ class Tracer:
         if not walk((targs, tkw)):
             return out
         if isinstance(out, (np.ndarray, np.generic)):
-            t = make_const(out)
-            self.steps.append(Call(name, fn, targs, tkw, [self.new_slot(out, t)]))
-            return t
+            self.steps.append(Call(name, fn, targs, tkw, [self.new_slot(out)]))
+            return self.handed_out(out)
         if isinstance(out, tuple) and out and all(isinstance(o, np.ndarray) for o in out):
-            ts = tuple(make_const(o) for o in out)
-            outs = [self.new_slot(o, t) for o, t in zip(out, ts)]
+            outs = [self.new_slot(o) for o in out]
             self.steps.append(Call(name, fn, targs, tkw, outs, multiple=True))
-            return ts
+            return tuple(self.handed_out(o) for o in out)
         k = self.new_slot(out)
         self.steps.append(Call(name, fn, targs, tkw, [k]))
         self.steps.append(Guard(k, "value", out))
         return out
+
+    def numpy_call(self, fn, name, args, kwargs, result):
+        """A NumPy function applied to traced arrays outside the engine: recorded, its array results
+        handed out as traced arrays, a Python value it returns guarded."""
+        if name in _STATIC:
+            return result
+        self._current = name
+        targs = tuple(self.ref(a) for a in args)
+        tkw = {k: self.ref(v) for k, v in kwargs.items()}
+        if not walk((targs, tkw)):
+            return result
+        if isinstance(result, (np.ndarray, np.generic)):
+            self.steps.append(Call(name, fn, targs, tkw, [self.new_slot(_plain(result))]))
+            return self.handed_out(_plain(result))
+        if isinstance(result, tuple) and result and all(isinstance(o, np.ndarray) for o in result):
+            result = tuple(_plain(o) for o in result)
+            outs = [self.new_slot(o) for o in result]
+            self.steps.append(Call(name, fn, targs, tkw, outs, multiple=True))
+            return tuple(self.handed_out(o) for o in result)
+        if isinstance(result, (bool, int, float, complex)):
+            k = self.new_slot(result)
+            self.steps.append(Call(name, fn, targs, tkw, [k]))
+            self.steps.append(Guard(k, "value", result))
+        return result
+
+    def handed_out(self, out):
+        """A traced array as code receives it where eager code gets an ndarray (a comparison's result):
+        a view that keeps its slot, through NumPy's arithmetic and into ``bool()``."""
+        k = self.arrays[id(out)]
+        v = np.asarray(out).view(_Read)
+        v._slot = k
+        if out.__class__ is not np.ndarray:  # a NumPy scalar: the 0-d array stands for it
+            self.values[k] = np.asarray(out)
+            self.arrays[id(v)] = k
+            self.kept_arrays.append(v)
+        return v
 
     def guard(self, t, kind, value):
         """``tensor._guard_hook``: Python read ``value`` out of ``t``; or (``kind`` "alias" or "copy")
@@ -190,24 +464,99 @@ class Tracer:
             self.steps.append(Guard(e[0], kind, np.array(value) if kind == "array" else value))
 
     def _made_from(self, src, kind, new):
+        same = False
         if isinstance(src, Tensor):
             e = self.slots.get(id(src))
             k = None if e is None else e[0]
-        elif src.__class__ is np.ndarray:
+        elif isinstance(src, np.ndarray):
+            k, same = self.resolve(src)
+            if k is not None and not same:
+                self.constant(src)  # computed from a traced array: guarded
+                return
+        elif isinstance(src, np.generic):
             k = self.arrays.get(id(src))
         else:
             return
-        if k is None:
-            return
-        if new is src:
+        if k is None or new is src:
             return
         data = new.data
-        if kind == "alias" and (data is (src.data if isinstance(src, Tensor) else src)):
+        if isinstance(data, _Read):  # the Tensor holds a plain array; the tracer knows its slot
+            data = data.view(np.ndarray)
+            _DATA.__set__(new, data)
+            same = True
+        if kind == "alias" and (same or data is (src.data if isinstance(src, Tensor) else src)):
             self.slots[id(new)] = (k, new._seq)  # the same array: the same slot
             self.keep.append(new)
             return
         self.steps.append(Call("copy", functools.partial(_copy, dtype=data.dtype), (Slot(k),), {},
                                [self.new_slot(data, new)]))
+
+    def rule(self, rule, g, ans, args, params):
+        """The engine's first-order sweep while tracing: one rule evaluation. A rule written with
+        backchain.numpy alone runs on the Tensors, so that its calls are recorded; one that reads
+        arrays out of them (``x.data``, a mask built with NumPy) is recorded as one call of its own,
+        run on the arrays; an elementwise rule ``g * d(ans, x)`` records ``d`` so and the product."""
+        if rule.__class__ is _Given:
+            return rule.value
+        if params and walk(tuple(self.ref(v) for v in params.values())):
+            return self.opaque(rule, (g, ans) + tuple(args), params)  # a traced array among the parameters
+        d = getattr(rule, "deriv", None)
+        if d is not None and not _transparent(d):
+            return g * self.opaque(d, (ans,) + tuple(args), params)
+        if _transparent(rule):
+            return rule(g, ans, *args, **params)
+        return self.opaque(rule, (g, ans) + tuple(args), params)
+
+    def opaque(self, fn, args, params):
+        """``fn(*args, **params)`` run on the arrays, recorded as one call (a constant if no argument is traced)."""
+        self._current = getattr(fn, "__name__", "a rule")
+        raw = [_unwrap(a) for a in args]
+        rawp = {k: _unwrap(v) for k, v in params.items()}
+        prev = _state.enabled
+        _state.enabled = False
+        try:
+            out = fn(*raw, **rawp)
+        finally:
+            _state.enabled = prev
+        targs = tuple(self.ref(a) for a in args)
+        tparams = {k: self.ref(v) for k, v in params.items()}
+        if out is None:
+            return None
+        if isinstance(out, Tensor):
+            out = out.data
+        out = _plain(out)
+        t = make_const(out)
+        if walk((targs, tparams)):
+            self.steps.append(Call(self._current, fn, targs, tparams, [self.new_slot(out, t)]))
+        return t
+
+    def joint(self, vjps, inputs, boundary, g, ans, args, params, outer):
+        """A ``Joint`` rule while tracing: one call of the program giving every needed cotangent."""
+        needs = tuple(isinstance(x, Tensor) and x.requires_grad
+                      and (x._seq >= boundary or outer is not None and id(x) in outer)
+                      and i not in vjps.nondiff for i, x in enumerate(inputs))
+        fn = functools.partial(_joint_call, vjps.fn, needs)
+        fn.__name__ = getattr(vjps.fn, "__name__", "joint")
+        self._current = fn.__name__
+        raw = [_unwrap(a) for a in (g, ans) + tuple(args)]
+        rawp = {k: _unwrap(v) for k, v in params.items()}
+        prev = _state.enabled
+        _state.enabled = False
+        try:
+            cts = fn(*raw, **rawp)
+        finally:
+            _state.enabled = prev
+        targs = tuple(self.ref(a) for a in (g, ans) + tuple(args))
+        tparams = {k: self.ref(v) for k, v in params.items()}
+        ts = [make_const(c) if c is not None else None for c in cts]
+        if walk((targs, tparams)):
+            outs = [self.new_slot(c, t) for c, t in zip(cts, ts) if t is not None]
+            self.steps.append(Call(fn.__name__, fn, targs, tparams, outs, multiple=True))
+        it = iter(ts)
+        given = []
+        for need in needs:
+            given.append(_Given(vjps.fn, next(it)) if need else None)
+        return tuple(given)
 
     def grad(self, previous, c):
         """``Tensor.backward`` while tracing: the new ``.grad`` of a leaf, ``c`` (a traced Tensor) added
@@ -244,14 +593,68 @@ class Tracer:
             raise JitError(f"jit({self.fname}): another function is being traced")
         _pm._trace_hook = self
         _tensor._guard_hook = self.guard
+        Tensor.data = _DataWatch(_DATA, self)
+        np.asarray = _asarray
 
     def uninstall(self):
         _pm._trace_hook = None
         _tensor._guard_hook = None
+        Tensor.data = _DATA
+        np.asarray = _ASARRAY
+
+    def resolve(self, a):
+        """The slot of the array ``a``, and whether ``a`` is that slot's value itself (the same array,
+        or a view of all of it) rather than a value NumPy computed from it outside the program."""
+        k = self.arrays.get(id(a))
+        if k is not None:
+            return k, True
+        k = self.exact.get(_layout(a))
+        if k is not None:
+            return k, True
+        b = a
+        while isinstance(b, np.ndarray):
+            s = getattr(b, "_slot", None)
+            if s is not None:
+                src = self.values[s]
+                same = (a.shape == src.shape and a.dtype == src.dtype and a.strides == src.strides
+                        and a.__array_interface__["data"][0] == src.__array_interface__["data"][0])
+                return s, same
+            b = b.base
+        return None, False
+
+    def read(self, a, kind, value):
+        """Python read ``value`` out of ``a``, a traced array handed out as an ndarray (a comparison's
+        result, ``t.data``): a guard on its slot, or on the whole slot it was computed from."""
+        k, same = self.resolve(a)
+        if k is None:
+            return
+        if same:
+            self.steps.append(Guard(k, kind, value))
+        else:
+            self.constant(a)
+
+    def constant(self, a):
+        """``a``, an array met as a constant: a Slot if it is a traced value read out of its Tensor; a
+        plain copy guarded by the slot it was computed from (``t.data > 0``: the program holds while
+        that value does not change)."""
+        k, same = self.resolve(a)
+        if k is None:
+            self._check_leak(a)
+            return a
+        if same:
+            return Slot(k)
+        site = None
+        b = a
+        while isinstance(b, np.ndarray) and site is None:
+            site = getattr(b, "_site", None)
+            b = b.base
+        self.reads.append(site)
+        self.steps.append(Guard(k, "array", np.array(self.values[k]), site))
+        return np.array(a)
 
     def check_inputs(self, inputs):
         """Raise if an input's or a traced value's array was written in place without being recorded."""
-        for data in [t.data for t in self.keep] + self.kept_arrays:
+        for data in [t.data for t in self.keep] + self.kept_arrays:  # (scalars are immutable)
             if type(data) is np.ndarray and written_after(data, self.start) is not None:
                 raise JitError(
                     f"jit({self.fname}): a traced array ({data.dtype}{list(data.shape)}) was written in place "
