@@ -150,7 +150,7 @@ def _as_array(x, what):
 
 def _make_input(x, trace):
     if isinstance(x, Tensor):
-        if x.requires_grad:
+        if _traced(x):  # (an input of a bc.jit trace is not: a fresh leaf, as for an array)
             return _enter(x)
         x = x.data
     t = Tensor.__new__(Tensor)
@@ -491,7 +491,12 @@ def _stack(rows, shape):
     """Stack derivative rows (arrays or traced Tensors) and give them ``shape``."""
     import backchain.numpy as bnp
 
-    if any(isinstance(r, Tensor) and r.requires_grad for r in rows):
+    from ._core import primitive as _pm
+
+    tracing = _pm._trace_hook is not None
+    if tracing:  # bc.jit traces: the rows are values of its program, and so is their stack
+        rows = [_pm._trace_hook.track_tensor(r) for r in rows]
+    if any(isinstance(r, Tensor) and (r.requires_grad or tracing) for r in rows):
         flat = bnp.stack([bnp.reshape(r, (-1,)) for r in rows]) if rows else np.zeros((0,))
         return bnp.reshape(flat, shape)
     rows = [np.asarray(_data(r)) for r in rows]

@@ -74,7 +74,7 @@ class Jitted:
         self._cache = OrderedDict()
         self.traces = 0
         self._last_key = None
-        functools.update_wrapper(self, f)
+        functools.update_wrapper(self, f, updated=())  # not f.__dict__: a wrapper's copy of another Jitted's state
 
     def __repr__(self):
         return f"<bc.jit of {self.name}: {len(self._cache)} signatures, {self.traces} traces>"
@@ -216,14 +216,13 @@ class Jitted:
         finally:
             tracer.uninstall()
             _state.enabled = prev
-        if not tracer.steps and not any(o.__class__ is Slot for o in outputs):
+        program = _eliminate_dead(Program(self.name, inputs, tracer.steps, outputs, tracer.avals, rebuild, names))
+        if not program.steps and not any(o.__class__ is Slot for o in outputs):
             raise JitError(
                 f"jit({self.name}): the traced program is empty: no output depends on the array arguments "
                 f"({', '.join(names) or 'there are none'}). Compute with backchain.numpy on the arguments "
                 "(a value read out with .data, .item() or NumPy is a constant), or call the function "
                 "without jit")
-        program = Program(self.name, inputs, tracer.steps, outputs, tracer.avals, rebuild, names)
-        program = _eliminate_dead(program)
         for step in program.steps:
             if step.__class__ is Call and step.ufunc is not None and len(step.outs) == 1:
                 v = tracer.values[step.outs[0]]

@@ -580,7 +580,9 @@ class Tracer:
 
     def track_tensor(self, a):
         """A Tensor that holds the tracked array ``a`` (a constant Tensor if it is not tracked)."""
-        t = make_const(a)
+        if isinstance(a, Tensor):
+            return a
+        t = make_const(np.asarray(a) if isinstance(a, np.generic) else a)
         k = self.arrays.get(id(a))
         if k is not None:
             self.slots[id(t)] = (k, t._seq)
