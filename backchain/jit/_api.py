@@ -346,9 +346,12 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), buf
         Accepted for JAX compatibility; the inputs are never written.
     buffers : bool
         Replay ufunc calls into arrays allocated once (``out=``), for intermediate values.
-    fuse : "auto", "numexpr" or None
-        Fuse chains of elementwise calls into one kernel (``pip install backchain[jit]``);
-        ``"auto"`` fuses when numexpr is installed, None never.
+    fuse : "auto", "numba", "numexpr" or None
+        Fuse runs of elementwise calls into one kernel (``pip install backchain[jit]``, which
+        installs Numba): ``"auto"`` fuses runs of at least 8 calls when Numba is installed and
+        replays unfused otherwise; None never fuses. Fused values may differ from NumPy's in the
+        last bit (the compiler's ``sin``, ``exp``, ``tanh``), and compiling a kernel takes a
+        second or so on the first call.
 
     Returns
     -------

@@ -1,5 +1,254 @@
-"""Fusion of elementwise chains (filled in below)."""
+"""Fusion of elementwise chains: one kernel for a run of ufunc calls on arrays of one shape.
+
+A group is a run of elementwise calls (``sin``, ``multiply``, ...: ufuncs of one or two inputs,
+no parameters) whose results have the group's shape and dtype, and whose array inputs have it
+too (Python numbers and 0-d values are scalars). A call that reads no value of the open group
+runs before the group's kernel; one that does closes the group. The kernel reads the group's
+external inputs and writes the values that later calls, guards or outputs read.
+
+Backends (``pip install backchain[jit]``):
+
+* ``"numba"`` (the default where installed): one compiled loop over the elements, every
+  value of the group a local scalar: on W2 (300 elementwise ops on 16 float64 values, forward
+  and backward) the fused replay costs about as much as one NumPy call per *group*, where
+  numexpr pays about 9 µs per ``evaluate`` and must materialize each value read twice.
+* ``"numexpr"``: one ``evaluate`` per value that is read more than once or leaves the group.
+
+Values: the kernels compute each element with the same operations in the same order, but their
+``sin``, ``exp``, ``tanh`` come from the compiler's math library, not NumPy's SIMD loops, so
+results may differ from the unfused replay in the last bit (relative 1e-15 in float64, 1e-6 in
+float32). float32 groups stay float32: constants are cast to the group's dtype.
+"""
+import numpy as np
+
+from ._program import Call, Guard, Slot, walk
+
+__all__ = ["backend", "groups"]
+
+# ufunc name -> (numba expression, numexpr expression) with {0}, {1} the operands
+_OPS = {
+    "add": ("({0} + {1})", "({0} + {1})"),
+    "subtract": ("({0} - {1})", "({0} - {1})"),
+    "multiply": ("({0} * {1})", "({0} * {1})"),
+    "divide": ("({0} / {1})", "({0} / {1})"),
+    "true_divide": ("({0} / {1})", "({0} / {1})"),
+    "negative": ("(-{0})", "(-{0})"),
+    "positive": ("({0})", "({0})"),
+    "sin": ("np.sin({0})", "sin({0})"),
+    "cos": ("np.cos({0})", "cos({0})"),
+    "tan": ("np.tan({0})", "tan({0})"),
+    "tanh": ("np.tanh({0})", "tanh({0})"),
+    "sinh": ("np.sinh({0})", "sinh({0})"),
+    "cosh": ("np.cosh({0})", "cosh({0})"),
+    "exp": ("np.exp({0})", "exp({0})"),
+    "log": ("np.log({0})", "log({0})"),
+    "log1p": ("np.log1p({0})", "log1p({0})"),
+    "expm1": ("np.expm1({0})", "expm1({0})"),
+    "sqrt": ("np.sqrt({0})", "sqrt({0})"),
+    "absolute": ("np.abs({0})", "abs({0})"),
+    "square": ("({0} * {0})", "({0} * {0})"),
+    "arctan": ("np.arctan({0})", "arctan({0})"),
+}
+
+
+def _eligible(step, avals):
+    """Whether ``step`` is an elementwise call a kernel can compute: (shape, dtype) or None."""
+    if step.__class__ is not Call or step.ufunc is None or step.multiple or step.params:
+        return None
+    if step.ufunc.__name__ not in _OPS or len(step.args) != step.ufunc.nin:
+        return None
+    out = avals[step.outs[0]]
+    if out is None or out[1].kind != "f" or not out[0]:
+        return None
+    for a in step.args:
+        if a.__class__ is Slot:
+            av = avals[a.k]
+            if av is None or (av[0] != out[0] and av[0] != ()) or av[1] != out[1]:
+                return None
+        elif isinstance(a, np.ndarray):
+            if (a.shape != out[0] and a.ndim != 0) or a.dtype != out[1]:
+                return None
+        elif type(a) not in (float, int):
+            return None
+    return out
+
+
+def groups(program, min_size=2):
+    """The fusable groups of ``program``: lists of step indices, in program order."""
+    avals = program.avals
+    found, current, produced, key = [], [], set(), None
+
+    def close():
+        if len(current) >= min_size:
+            found.append(list(current))
+        current.clear()
+        produced.clear()
+
+    for i, step in enumerate(program.steps):
+        reads = [step.slot] if step.__class__ is Guard else walk((step.args, step.params))
+        k = _eligible(step, avals)
+        if k is not None and (not current or k == key):
+            if not current:
+                key = k
+            current.append(i)
+            produced.update(step.outs)
+            continue
+        if current and any(r in produced for r in reads):
+            close()
+        if k is not None and not current:
+            key = k
+            current.append(i)
+            produced.update(step.outs)
+        # otherwise the step reads nothing of the open group: it runs before the group's kernel
+    close()
+    return found
+
+
+def _plan(program, members):
+    """Inputs, outputs and the statements of one group."""
+    steps = program.steps
+    inside = set(members)
+    produced = {k for i in members for k in steps[i].outs}
+    ins, consts = [], []
+    for i in members:
+        for a in steps[i].args:
+            if a.__class__ is Slot and a.k not in produced and a.k not in ins:
+                ins.append(a.k)
+    used_after = set()
+    for j, s in enumerate(steps):
+        if j in inside or j < members[0]:
+            continue
+        used_after.update([s.slot] if s.__class__ is Guard else walk((s.args, s.params)))
+    used_after.update(o.k for o in program.outputs if o.__class__ is Slot)
+    outs = [k for i in members for k in steps[i].outs if k in used_after]
+    return ins, outs, consts
+
+
+class _Numba:
+    name = "numba"
+
+    def __init__(self):
+        import numba
+
+        self.numba = numba
+
+    def kernel(self, program, members):
+        steps, avals = program.steps, program.avals
+        ins, outs, _ = _plan(program, members)
+        shape, dtype = avals[steps[members[0]].outs[0]]
+        env = {"np": np, "dt": dtype.type}
+        scalar_in = [k for k in ins if avals[k][0] == ()]
+        lines = [f"def kernel({', '.join(f'i{k}' for k in ins)}{', ' if ins else ''}"
+                 f"{', '.join(f'o{k}' for k in outs)}):",
+                 f"    for j in range(o{outs[0]}.shape[0]):"]
+        for k in ins:
+            lines.append(f"        v{k} = i{k}" + ("" if k in scalar_in else "[j]"))
+        n = 0
+        for i in members:
+            s = steps[i]
+            ops = []
+            for a in s.args:
+                if a.__class__ is Slot:
+                    ops.append(f"v{a.k}")
+                else:
+                    n += 1
+                    env[f"c{n}"] = dtype.type(a) if not isinstance(a, np.ndarray) or a.ndim == 0 else a
+                    ops.append(f"c{n}" if not isinstance(a, np.ndarray) or a.ndim == 0 else f"c{n}[j]")
+            lines.append(f"        v{s.outs[0]} = {_OPS[s.ufunc.__name__][0].format(*ops)}")
+        for k in outs:
+            lines.append(f"        o{k}[j] = v{k}")
+        source = "\n".join(lines) + "\n"
+        exec(compile(source, f"<bc.jit fused {program.name}>", "exec"), env)
+        compiled = self.numba.njit(cache=False, nogil=True, error_model="numpy")(env["kernel"])
+        # flat arrays for the kernel (a C-contiguous array ravels to a view); outputs made per call
+        size = int(np.prod(shape))
+
+        def run(*arrays):
+            flat = [(a[()] if isinstance(a, np.ndarray) else a) if avals[k][0] == ()
+                    else np.ascontiguousarray(a).reshape(size) for k, a in zip(ins, arrays)]
+            results = [np.empty(size, dtype) for _ in outs]
+            compiled(*flat, *results)
+            return tuple(r.reshape(shape) for r in results)
+
+        run.__name__ = f"fused_{len(members)}"
+        run.source = source
+        return run, ins, outs
+
+
+class _Numexpr:
+    name = "numexpr"
+
+    def __init__(self):
+        import numexpr
+
+        self.numexpr = numexpr
+
+    def kernel(self, program, members):
+        steps, avals = program.steps, program.avals
+        ins, outs, _ = _plan(program, members)
+        shape, dtype = avals[steps[members[0]].outs[0]]
+        uses = {}
+        for i in members:
+            for a in steps[i].args:
+                if a.__class__ is Slot:
+                    uses[a.k] = uses.get(a.k, 0) + 1
+        exprs, stages, consts = {}, [], {}
+        for i in members:
+            s = steps[i]
+            ops = []
+            for a in s.args:
+                if a.__class__ is Slot:
+                    ops.append(exprs.get(a.k, f"v{a.k}"))
+                else:
+                    name = f"c{len(consts)}"
+                    consts[name] = dtype.type(a) if not isinstance(a, np.ndarray) else a
+                    ops.append(name)
+            k = s.outs[0]
+            e = _OPS[s.ufunc.__name__][1].format(*ops)
+            if uses.get(k, 0) > 1 or k in outs or e.count("(") > 60:
+                stages.append((k, e))  # materialized: read twice, read outside, or deep
+            else:
+                exprs[k] = e
+        evaluate = self.numexpr.evaluate
+
+        def run(*arrays):
+            env = dict(consts)
+            env.update((f"v{k}", a) for k, a in zip(ins, arrays))
+            for k, e in stages:
+                env[f"v{k}"] = evaluate(e, local_dict=env)
+            return tuple(env[f"v{k}"] for k in outs)
+
+        run.__name__ = f"fused_{len(members)}"
+        return run, ins, outs
 
 
 def backend(name):
-    return None
+    """The fusion backend named ``name`` ("auto", "numba", "numexpr"), or None (no fusion)."""
+    if name is None or name is False:
+        return None
+    if name not in ("auto", "numba", "numexpr"):
+        raise ValueError(f"jit: fuse must be 'auto', 'numba', 'numexpr' or None, got {name!r}")
+    n = "numba" if name == "auto" else name
+    try:
+        b = _Numba() if n == "numba" else _Numexpr()
+    except ImportError:
+        if name != "auto":
+            raise ImportError(f"jit(fuse={name!r}): {name} is not installed; pip install backchain[jit]") from None
+        return None
+    size = AUTO_MIN if name == "auto" else 2
+    return lambda program: fuse(program, b, size)
+
+
+# The smallest run of elementwise calls that "auto" fuses: a kernel's compile time pays off on long runs.
+AUTO_MIN = 8
+
+
+def fuse(program, b, min_size=2):
+    """``{last step index: (kernel, input slots, output slots, member indices)}`` for ``program``."""
+    plan = {}
+    for members in groups(program, min_size):
+        fn, ins, outs = b.kernel(program, members)
+        if not outs:
+            continue
+        plan[members[-1]] = (fn, ins, outs, members)
+    return plan

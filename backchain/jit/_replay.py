@@ -103,18 +103,17 @@ def compile_program(program, buffers=True, fused=None):
     avals = program.avals
     body = []
     skip = set()
+    for at, (_, _, _, covered) in (fused or {}).items():
+        skip.update(i for i in covered if i != at)
     for i, step in enumerate(program.steps):
         if i in skip:
             continue
-        if fused is not None and i in fused:
+        if fused is not None and i in fused:  # a group's kernel, where its last call was
             fn, ins, outs, covered = fused[i]
-            skip.update(covered)
             name = src.name(fn, "k")
-            lhs = ", ".join(f"s{k}" for k in outs)
-            body.append(f"{lhs}, = {name}({', '.join(f's{k}' for k in ins)})" if len(outs) > 1 or True
-                        else f"{lhs} = {name}(...)")
+            body.append(f"{', '.join(f's{k}' for k in outs)}, = {name}({', '.join(f's{k}' for k in ins)})")
             reads = ins
-            end = max(covered)
+            end = i
         elif step.__class__ is Guard:
             g = src.name(step, "g")
             if step.kind == "bool":

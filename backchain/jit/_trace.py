@@ -51,6 +51,26 @@ def aval(value):
     return None
 
 
+_SPECIAL = {}
+
+
+def _special_rules():
+    """Rules whose general form reads arrays (``safe_times``) but which reduce, for arguments fixed by
+    the signature, to calls that can be traced through: multiply's rules with a finite Python number
+    are ``g * y`` (the rule's own first branch)."""
+    if not _SPECIAL:
+        from .._rules import elementwise as E
+
+        def mul_dx(g, ans, x, y):
+            return g * y if type(y) is float and y - y == 0.0 else None
+
+        def mul_dy(g, ans, x, y):
+            return g * x if type(x) is float and x - x == 0.0 else None
+
+        _SPECIAL.update({E._mul_dx: mul_dx, E._mul_dy: mul_dy})
+    return _SPECIAL
+
+
 def _layout(a):
     return (a.__array_interface__["data"][0], a.shape, a.strides, a.dtype.str)
 
@@ -498,6 +518,11 @@ class Tracer:
         run on the arrays; an elementwise rule ``g * d(ans, x)`` records ``d`` so and the product."""
         if rule.__class__ is _Given:
             return rule.value
+        special = _special_rules().get(rule)
+        if special is not None:
+            c = special(g, ans, *args, **params)
+            if c is not None:
+                return c
         if params and walk(tuple(self.ref(v) for v in params.values())):
             return self.opaque(rule, (g, ans) + tuple(args), params)  # a traced array among the parameters
         d = getattr(rule, "deriv", None)
