@@ -172,6 +172,8 @@ class _Numba:
 
         run.__name__ = f"fused_{len(members)}"
         run.source = source
+        # compile now, on arrays of the traced shapes: the first call pays for it, not a replay
+        run(*[np.ones(avals[k][0], avals[k][1]) for k in ins])
         return run, ins, outs
 
 

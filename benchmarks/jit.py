@@ -1,0 +1,209 @@
+"""bc.jit against eager backchain, hand-written NumPy and ``jax.jit``, on W2 and W1.
+
+    python -m benchmarks.jit                     # both workloads, every implementation, 3 rounds
+    python -m benchmarks.jit -w W2 --rounds 5 --steps 500
+
+Each (workload, implementation) pair runs in a fresh process, in turn within a round; the table
+gives the median over rounds of each round's median, the ratio to the NumPy baseline's median and
+to JAX's, and the first call's time (tracing and compiling, for the compiled implementations).
+
+W2: 300 elementwise ops (sin, x1.01, +0.1, tanh cycling) on 16 float64 values, then sum; the
+gradient (forward + backward), in microseconds per op. W1: MLP 784-256-256-10, ReLU, softmax
+cross-entropy, batch 128, one SGD step (float32), in milliseconds per step.
+
+Implementations: ``numpy`` (by hand), ``backchain`` (eager), ``bcjit`` (``bc.jit`` with its
+default fusion: Numba kernels when Numba is installed), ``bcjit-nofuse`` (``fuse=None``: the
+replay of NumPy calls), ``bcjit-numexpr`` (W2: numexpr kernels), ``jax`` (``jax.jit``).
+"""
+import argparse
+import json
+import os
+import statistics
+import subprocess
+import sys
+import time
+
+import numpy as np
+
+from benchmarks.workloads import _mlp
+from benchmarks.workloads import w2_chain
+
+W1_SIZES = (784, 256, 256, 10)
+
+
+# -- W2 ---------------------------------------------------------------------------------
+
+class W2Jit:
+    def __init__(self, n, fuse="auto"):
+        import backchain as bc
+        import backchain.numpy as bnp
+
+        self.g = bc.jit(bc.grad(w2_chain._chain(bnp, n)), fuse=fuse)
+        self.x0 = w2_chain._x0()
+
+    def grads(self):
+        return [self.g(self.x0)]
+
+    def step(self):
+        self.g(self.x0)
+
+
+W2 = {
+    "numpy": w2_chain.Numpy,
+    "backchain": w2_chain.Backchain,
+    "bcjit": W2Jit,
+    "bcjit-nofuse": lambda n: W2Jit(n, fuse=None),
+    "bcjit-numexpr": lambda n: W2Jit(n, fuse="numexpr"),
+    "jax": w2_chain.Jax,
+}
+
+
+# -- W1 ---------------------------------------------------------------------------------
+
+class W1Jit:
+    """``bc.jit`` of the whole training step: the loss, its gradient and the SGD update; the
+    parameters are inputs and the updated parameters outputs."""
+
+    def __init__(self, params, x, y, fuse="auto"):
+        import backchain as bc
+        import backchain.nn.functional as F
+
+        def loss(ps, x, y):
+            h = x
+            n = len(ps) // 2
+            for i in range(n):
+                z = h @ ps[2 * i] + ps[2 * i + 1]
+                h = F.relu(z) if i < n - 1 else z
+            return F.cross_entropy(z, y)
+
+        def update(ps, x, y):
+            g = bc.grad(loss)(ps, x, y)
+            return [p - _mlp.LR * gp for p, gp in zip(ps, g)]
+
+        self._grad = bc.jit(bc.grad(loss), fuse=fuse)
+        self._update = bc.jit(update, fuse=fuse)
+        self.params = [p.copy() for p in params]
+        self.x, self.y = x, y
+
+    def grads(self):
+        return list(self._grad(self.params, self.x, self.y))
+
+    def step(self):
+        self.params = self._update(self.params, self.x, self.y)
+
+
+def _w1(impl):
+    def make(batch):
+        params, x, y = _mlp.init(W1_SIZES, batch, "xent")
+        if impl == "bcjit":
+            return W1Jit(params, x, y)
+        if impl == "bcjit-nofuse":
+            return W1Jit(params, x, y, fuse=None)
+        return _mlp.IMPLEMENTATIONS[impl](params, x, y, "xent")
+    return make
+
+
+W1 = {name: _w1(name) for name in ("numpy", "backchain", "bcjit", "bcjit-nofuse", "jax")}
+
+WORKLOADS = {
+    "W2": dict(impls=W2, size=300, steps=300, warmup=20, scale=1e6, per=300, unit="us/op", rtol=1e-10),
+    "W1": dict(impls=W1, size=128, steps=200, warmup=20, scale=1e3, per=1, unit="ms/step", rtol=1e-4),
+}
+
+
+def _child(workload, impl, steps, warmup):
+    w = WORKLOADS[workload]
+    t0 = time.perf_counter()
+    case = w["impls"][impl](w["size"])
+    made = time.perf_counter() - t0
+    t0 = time.perf_counter()
+    grads = case.grads()            # the first call: tracing and compiling, for the compiled ones
+    first = time.perf_counter() - t0
+    case.step()
+    for _ in range(warmup):
+        case.step()
+    times = []
+    for _ in range(steps):
+        t0 = time.perf_counter()
+        case.step()
+        times.append(time.perf_counter() - t0)
+    scale = w["scale"] / w["per"]
+    return {"median": statistics.median(times) * scale, "min": min(times) * scale, "max": max(times) * scale,
+            "first_s": first, "setup_s": made, "grads": [np.asarray(g).tolist() for g in grads]}
+
+
+def _available(impl):
+    need = {"jax": "jax", "bcjit-numexpr": "numexpr"}.get(impl)
+    if need is None:
+        return True
+    try:
+        __import__(need)
+    except ImportError:
+        return False
+    return True
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(prog="python -m benchmarks.jit", description=__doc__,
+                                 formatter_class=argparse.RawDescriptionHelpFormatter)
+    ap.add_argument("-w", "--workloads", nargs="+", default=["W2", "W1"])
+    ap.add_argument("-i", "--impls", nargs="+")
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--steps", type=int)
+    ap.add_argument("--warmup", type=int)
+    ap.add_argument("--json")
+    ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
+    args = ap.parse_args(argv)
+    if args.child:
+        w = WORKLOADS[args.child[0]]
+        out = _child(args.child[0], args.child[1], args.steps or w["steps"], args.warmup or w["warmup"])
+        print(json.dumps(out))
+        return 0
+    report = {}
+    for name in args.workloads:
+        w = WORKLOADS[name]
+        impls = [i for i in (args.impls or w["impls"]) if i in w["impls"] and _available(i)]
+        if "numpy" not in impls:
+            impls.insert(0, "numpy")
+        runs = {i: [] for i in impls}
+        for rnd in range(args.rounds):
+            for impl in impls:
+                cmd = [sys.executable, "-m", "benchmarks.jit", "--child", name, impl]
+                if args.steps:
+                    cmd += ["--steps", str(args.steps)]
+                if args.warmup:
+                    cmd += ["--warmup", str(args.warmup)]
+                p = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))
+                if p.returncode:
+                    print(f"{name} {impl} failed:\n{p.stderr[-2000:]}", file=sys.stderr)
+                    return 1
+                runs[impl].append(json.loads(p.stdout.strip().splitlines()[-1]))
+                print(f"  {name} {impl:14s} round {rnd + 1}/{args.rounds}", file=sys.stderr)
+        base = runs["numpy"][0]["grads"]
+        for impl, rs in runs.items():
+            for g, b in zip(rs[0]["grads"], base):
+                g, b = np.asarray(g), np.asarray(b)
+                err = np.max(np.abs(g - b)) / max(np.max(np.abs(b)), 1e-30)
+                if err > w["rtol"]:
+                    print(f"{name} {impl}: gradient differs from the NumPy baseline ({err:.2e})", file=sys.stderr)
+                    return 1
+        med = {i: statistics.median(r["median"] for r in rs) for i, rs in runs.items()}
+        jax = med.get("jax")
+        print(f"{name}  [{w['unit']}; ratio = median / numpy median; first call in ms]")
+        print(f"  {'impl':14s} {'median':>9s} {'min-max':>17s} {'ratio':>6s} {'/jax':>6s} {'first call':>11s}")
+        for impl, rs in runs.items():
+            lo, hi = min(r["min"] for r in rs), max(r["max"] for r in rs)
+            first = statistics.median(r["first_s"] for r in rs) * 1e3
+            vs_jax = f"{med[impl] / jax:6.2f}" if jax else "     -"
+            print(f"  {impl:14s} {med[impl]:9.3f} {lo:8.3f}-{hi:<8.3f} {med[impl] / med['numpy']:6.2f} {vs_jax} "
+                  f"{first:11.1f}")
+        report[name] = {i: {"median": med[i], "first_ms": statistics.median(r["first_s"] for r in rs) * 1e3,
+                            "rounds": [r["median"] for r in rs]} for i, rs in runs.items()}
+    if args.json:
+        with open(args.json, "w") as f:
+            json.dump(report, f, indent=1)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
