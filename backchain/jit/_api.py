@@ -7,7 +7,7 @@ from collections import OrderedDict
 import numpy as np
 
 from .._core import primitive as _pm
-from .._core.tensor import Tensor, _state
+from .._core.tensor import Tensor, _state, bump_version
 from ..transforms import tree_flatten, tree_structure
 from ._program import Call, Guard, Program, Slot, walk
 from ._replay import Compiled, Retrace
@@ -151,7 +151,7 @@ class Jitted:
             self._cache.move_to_end(key)
             for n, path in enumerate(paths):
                 try:
-                    out = path.compiled(arrays)
+                    out = self._run(path, arrays)
                 except Retrace:
                     continue
                 if n:
@@ -168,13 +168,8 @@ class Jitted:
         """
         key, arrays, names, parts, kw, _ = self._signature(args, kwargs)
         paths = self._cache.get(key)
-        if paths is not None:
-            for path in paths:
-                try:
-                    path.compiled(arrays)
-                except Retrace:
-                    continue
-                return path.program
+        if paths:
+            return paths[0].program  # the program of this signature that ran last (not run again)
         program, _ = self._trace(key, args, kwargs, arrays, names, parts, kw)
         return program
 
@@ -216,7 +211,30 @@ class Jitted:
         finally:
             tracer.uninstall()
             _state.enabled = prev
+        for opt in tracer.optimizers:
+            if any(opt.state.values()):
+                raise JitError(
+                    f"jit({self.name}): the optimizer {type(opt).__name__} keeps state between steps (momentum "
+                    "buffers, moment estimates), which bc.jit does not carry yet; jit the loss and gradient "
+                    "and call opt.step() outside, or use SGD without momentum")
+        state = [(k, t) for k, t in tracer.state]
+        writes = list(tracer.writes.values())
+        grads = []  # a parameter's .grad after the step: the replay sets it too
+        for _, t in state:
+            g = t.grad
+            if isinstance(g, np.ndarray) and g.__class__ is not np.ndarray:
+                t.grad = g = g.view(np.ndarray)
+            ref = tracer.ref(g) if isinstance(g, np.ndarray) else None
+            if ref.__class__ is Slot:
+                grads.append((t, ref.k))
+        inputs = inputs + [k for k, _ in state]
+        outputs = outputs + [Slot(k) for _, k in writes] + [Slot(k) for _, k in grads]
         program = _eliminate_dead(Program(self.name, inputs, tracer.steps, outputs, tracer.avals, rebuild, names))
+        program.state = [t for _, t in state]
+        program.modes = list(tracer.modes.values())
+        program.writes = [t for t, _ in writes]
+        program.grads = [t for t, _ in grads]
+        program.n_out = len(out_leaves)
         if not program.steps and not any(o.__class__ is Slot for o in outputs):
             raise JitError(
                 f"jit({self.name}): the traced program is empty: no output depends on the array arguments "
@@ -231,6 +249,35 @@ class Jitted:
         compiled = Compiled(program, buffers=self.buffers, fuse=self.fuse)
         self._store(key, _Path(program, compiled), names)
         return program, tuple(_plain(o.data if isinstance(o, Tensor) else o) for o in out_leaves)
+
+    @staticmethod
+    def _run(path, arrays):
+        """Replay ``path`` on the arguments' arrays and the current values of its state (a module's
+        parameters); write the state it updates back into place. Raises Retrace where a guard fails
+        or a parameter changed its shape or dtype."""
+        program = path.program
+        for m, training in program.modes:
+            if m.__dict__.get("training", True) is not training:  # model.train() / model.eval()
+                raise Retrace(-1)
+        if program.state:
+            extra = []
+            for k, t in zip(program.inputs[-len(program.state):], program.state):
+                d = t.data
+                a = program.avals[k]
+                if d.__class__ is not np.ndarray or d.shape != a[0] or d.dtype != a[1]:
+                    raise Retrace(-1)
+                extra.append(d)
+            arrays = arrays + extra
+        out = path.compiled(arrays)
+        if program.writes or program.grads:
+            n, w = program.n_out, len(program.writes)
+            for t, v in zip(program.writes, out[n:n + w]):
+                np.copyto(t.data, v)
+                bump_version(t, "a step compiled by bc.jit")
+            for t, v in zip(program.grads, out[n + w:]):
+                t.grad = np.array(v)
+            out = out[:n]
+        return out
 
     def _store(self, key, path, names):
         self.traces += 1

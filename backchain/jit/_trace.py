@@ -25,6 +25,7 @@ import numpy as np
 
 from numpy.lib.array_utils import byte_bounds as _byte_bounds
 
+from .. import random as _random
 from .._core import primitive as _pm
 from .._core import tensor as _tensor
 from .._core.primitive import _Given
@@ -155,6 +156,10 @@ _ENGINE = {os.path.join(_HERE, *p) for p in (
     ("jit", "_api.py"), ("numpy", "_tensor_methods.py"), ("numpy", "_nondiff.py"))}
 
 
+# Engine functions that hand a Tensor's array to code that writes into it (BatchNorm's running statistics).
+_WRITERS = {"writable"}
+
+
 class _Read(np.ndarray):
     """A traced array as code outside the engine reads it (``t.data``): NumPy's results computed from
     it keep this class and the slot it came from, so that the tracer recognizes them where they enter
@@ -197,8 +202,14 @@ class _Read(np.ndarray):
             kwargs["out"] = tuple(_plain(o) for o in out)
         result = getattr(ufunc, method)(*[_plain(x) for x in inputs], **kwargs)
         tracer = _pm._trace_hook
-        if tracer is None or out is not None:
+        if tracer is None:
             return result
+        if out is not None:  # x -= lr * g: a write into a traced array
+            if method != "__call__" or len(out) != 1:
+                return result
+            kw = {k: v for k, v in kwargs.items() if k != "out"}
+            tracer.write(out[0], ufunc, ufunc.__name__, inputs, kw)
+            return out[0]
         fn = ufunc if method == "__call__" else getattr(ufunc, method)
         name = ufunc.__name__ if method == "__call__" else f"{ufunc.__name__}.{method}"
         return tracer.numpy_call(fn, name, inputs, kwargs, result)
@@ -208,7 +219,18 @@ class _Read(np.ndarray):
         tracer = _pm._trace_hook
         if tracer is None:
             return result
+        if func is np.copyto:  # np.copyto(dst, src): a write into a traced array
+            dst = args[0] if args else kwargs["dst"]
+            rest = {k: v for k, v in kwargs.items() if k != "dst"}
+            tracer.write(dst, _copied, "copyto", (dst,) + tuple(args[1:]), rest)
+            return result
         return tracer.numpy_call(func, func.__name__, args, kwargs, result)
+
+    def __setitem__(self, index, value):
+        self.view(np.ndarray)[_plain_tree(index)] = _plain(value)
+        tracer = _pm._trace_hook
+        if tracer is not None:
+            tracer.write(self, _setitem, "setitem", (self, index, value), {})
 
     def __getitem__(self, index):
         result = self.view(np.ndarray)[_plain_tree(index)]
@@ -244,6 +266,26 @@ def _plain(x):
     return x.view(np.ndarray) if isinstance(x, _Read) else x
 
 
+def _copied(dst, src, casting="same_kind", where=True):
+    """What ``np.copyto(dst, src)`` leaves in ``dst``, as a new array."""
+    out = np.array(dst)
+    np.copyto(out, src, casting=casting, where=where)
+    return out
+
+
+def _setitem(a, index, value):
+    """What ``a[index] = value`` leaves in ``a``, as a new array."""
+    out = np.array(a)
+    out[index] = value
+    return out
+
+
+def _write_call(fn, dst, *args, **kwargs):
+    """``fn(*args, **kwargs)`` (an in-place ufunc's value) in ``dst``'s dtype, as the write left it."""
+    out = fn(*args, **kwargs)
+    return out.astype(dst.dtype, copy=False) if out.dtype != dst.dtype else out
+
+
 def _plain_tree(x):
     if isinstance(x, _Read):
         return x.view(np.ndarray)
@@ -265,6 +307,35 @@ def _asarray(a, dtype=None, order=None, **kwargs):
 _ASARRAY = np.asarray
 
 
+_DRAWS = ("random", "standard_normal", "normal", "uniform", "integers", "binomial", "bernoulli", "choice",
+          "permutation", "exponential", "standard_exponential", "gamma", "beta", "poisson", "laplace",
+          "logistic", "lognormal", "standard_t", "standard_gamma", "chisquare", "multinomial", "geometric")
+
+
+def _draw(name, *args, **kwargs):
+    """A draw from backchain's default generator, as it is when the program runs."""
+    return getattr(_random.default_generator(), name)(*args, **kwargs)
+
+
+class _RecordingGenerator:
+    """backchain's default generator while tracing: each draw is a call of the program (a replay draws
+    fresh numbers, as the eager code would), its array handed out as a traced value."""
+
+    def __init__(self, real, tracer):
+        self.real, self.tracer = real, tracer
+
+    def __getattr__(self, name):
+        attr = getattr(self.real, name)
+        if name not in _DRAWS:
+            return attr
+
+        def draw(*args, **kwargs):
+            out = attr(*args, **kwargs)
+            return self.tracer.random_call(name, args, kwargs, out)
+
+        return draw
+
+
 class _DataWatch:
     """``Tensor.data`` while tracing: reads from outside the engine's files are reported."""
 
@@ -279,15 +350,31 @@ class _DataWatch:
         v = self.member.__get__(obj, cls)
         if v.__class__ is np.ndarray:
             frame = sys._getframe(1)
-            if frame.f_code.co_filename not in _ENGINE:
-                e = self.tracer.slots.get(id(obj))
-                if e is not None and e[1] == obj._seq:
+            if frame.f_code.co_filename not in _ENGINE or frame.f_code.co_name in _WRITERS:
+                tracer = self.tracer
+                e = tracer.slots.get(id(obj))
+                seq = getattr(obj, "_seq", None)  # (None: a Tensor being made)
+                if e is None and seq is not None and seq < tracer.start:
+                    tracer.external(obj)  # a parameter or buffer of the caller's: an input of the program
+                    e = tracer.slots.get(id(obj))
+                if e is not None and e[1] == seq:
                     v = v.view(_Read)
                     v._slot = e[0]
                     v._site = f"{frame.f_code.co_filename}:{frame.f_lineno} ({frame.f_code.co_name})"
         return v
 
     def __set__(self, obj, value):
+        if isinstance(value, _Read):  # t.data = (a value computed from traced arrays)
+            tracer = self.tracer
+            k, same = tracer.resolve(value)
+            value = value.view(np.ndarray)
+            self.member.__set__(obj, value)
+            if k is not None and same:
+                if id(obj) not in tracer.slots and getattr(obj, "_seq", tracer.start) < tracer.start:
+                    tracer.external(obj)
+                if id(obj) in tracer.slots:
+                    tracer.rebind(obj, k)
+            return
         self.member.__set__(obj, value)
 
 
@@ -307,6 +394,9 @@ class Tracer:
         self.reads = []    # where code computed with NumPy from traced arrays (guards)
         self.values = []   # slot -> its value at trace time
         self.exact = {}    # (address, shape, strides, dtype) of a slot's array -> slot: np.asarray(t.data)
+        self.state = []    # (slot, Tensor): Tensors made before the trace that it reads (parameters)
+        self.writes = {}   # id(Tensor) -> (Tensor, slot): state written while tracing (optimizer steps)
+        self.written = set()  # ids of arrays whose writes were recorded
 
     # -- slots --------------------------------------------------------------------------
     def new_slot(self, value, t=None):
@@ -354,6 +444,8 @@ class Tracer:
                         "(x += y, x.add_(y), ...) while tracing; the compiled program holds values, not "
                         "variables. Write the new value as a new tensor (x = x + y)")
                 return Slot(e[0])
+            if v._seq < self.start and self.external(v) is not None:
+                return Slot(self.slots[id(v)][0])
             data = v.data
             if isinstance(data, np.ndarray):
                 return self.constant(data)
@@ -435,6 +527,65 @@ class Tracer:
         self.steps.append(Call(name, fn, targs, tkw, [k]))
         self.steps.append(Guard(k, "value", out))
         return out
+
+    def external(self, t):
+        """A Tensor made before the trace (a module's parameter or buffer) met by the traced code: an
+        input of the program, read from ``t.data`` at every replay."""
+        data = _DATA.__get__(t, Tensor)
+        if data.__class__ is not np.ndarray or id(t) in self.slots:
+            return None
+        k = self.new_slot(data, t)
+        self.state.append((k, t))
+        return k
+
+    def rebind(self, t, k):
+        """The Tensor ``t`` (a parameter) holds the value of slot ``k`` from now on; the replay writes it
+        back into ``t``'s array."""
+        self.slots[id(t)] = (k, t._seq)
+        if any(t is s for _, s in self.state):
+            self.writes[id(t)] = (t, k)
+
+    def write(self, dst, fn, name, args, kwargs):
+        """A write into the traced array ``dst`` (``x -= y``, ``np.copyto``, ``x[i] = v``): a new slot
+        holds the written value, and the Tensors that held ``dst``'s slot now hold it."""
+        k, same = self.resolve(dst)
+        if k is None:
+            return
+        if not same:
+            raise JitError(
+                f"jit({self.fname}): '{name}' wrote into a part of a traced array ({dst.dtype}{list(dst.shape)}); "
+                "the compiled program holds values, not variables. Compute a new array instead")
+        self._current = name
+        targs = tuple(self.ref(a) for a in args)
+        tkw = {kk: self.ref(v) for kk, v in kwargs.items()}
+        if fn is _copied or fn is _setitem:
+            call = fn
+        else:
+            call = functools.partial(_write_call, fn, np.empty(0, dst.dtype))
+        base = dst.view(np.ndarray)
+        k2 = len(self.avals)
+        self.avals.append(aval(base))
+        self.values.append(base)
+        self.steps.append(Call(name, call, targs, tkw, [k2]))
+        self.exact[_layout(base)] = k2  # the array now holds the written value
+        self.written.add(id(base.base if base.base is not None else base))
+        for key, (kk, seq) in list(self.slots.items()):
+            if kk == k:
+                self.slots[key] = (k2, seq)
+        for _, t in self.state:
+            e = self.slots.get(id(t))
+            if e is not None and e[0] == k2:
+                self.writes[id(t)] = (t, k2)
+
+    def random_call(self, name, args, kwargs, out):
+        """A draw from the default generator: always a call of the program, even with constant arguments."""
+        if not isinstance(out, np.ndarray):
+            return out  # a Python number: a constant (as a value read with .item() would be)
+        targs = tuple(self.ref(a) for a in args)
+        tkw = {k: self.ref(v) for k, v in kwargs.items()}
+        self.steps.append(Call(f"random.{name}", functools.partial(_draw, name), targs, tkw, [self.new_slot(out)]))
+        self.random = True
+        return self.handed_out(out)
 
     def numpy_call(self, fn, name, args, kwargs, result):
         """A NumPy function applied to traced arrays outside the engine: recorded, its array results
@@ -601,14 +752,20 @@ class Tracer:
         if e is not None:
             self.arrays[id(data)] = e[0]
             self.kept_arrays.append(data)
+            v = data.view(_Read)  # an optimizer's NumPy on it is recorded
+            v._slot = e[0]
+            return v
         return data
 
     def track_tensor(self, a):
         """A Tensor that holds the tracked array ``a`` (a constant Tensor if it is not tracked)."""
         if isinstance(a, Tensor):
             return a
-        t = make_const(np.asarray(a) if isinstance(a, np.generic) else a)
+        t = make_const(np.asarray(a) if isinstance(a, np.generic) else _plain(a))
         k = self.arrays.get(id(a))
+        if k is None and isinstance(a, np.ndarray):
+            k, same = self.resolve(a)
+            k = k if same else None
         if k is not None:
             self.slots[id(t)] = (k, t._seq)
             self.keep.append(t)
@@ -622,12 +779,42 @@ class Tracer:
         _tensor._guard_hook = self.guard
         Tensor.data = _DataWatch(_DATA, self)
         np.asarray = _asarray
+        self.optimizers = []
+        optim = sys.modules.get("backchain.optim.optimizer")
+        if optim is not None:  # which optimizers step while tracing (jit carries no optimizer state yet)
+            step = self._optimizer_step = optim.Optimizer.step
+
+            def recording_step(opt, *args, **kwargs):
+                self.optimizers.append(opt)
+                return step(opt, *args, **kwargs)
+
+            optim.Optimizer.step = recording_step
+        self.modes = {}
+        module = sys.modules.get("backchain.nn.module")
+        if module is not None:  # the modules called while tracing: their train()/eval() mode is guarded
+            call = self._module_call = module.Module.__call__
+
+            def recording_call(m, *args, **kwargs):
+                self.modes.setdefault(id(m), (m, m.__dict__.get("training", True)))
+                return call(m, *args, **kwargs)
+
+            module.Module.__call__ = recording_call
+        # draws from backchain's default generator (dropout's masks) are calls of the program
+        _random._state["gen"] = _RecordingGenerator(_random.default_generator(), self)
 
     def uninstall(self):
         _pm._trace_hook = None
         _tensor._guard_hook = None
         Tensor.data = _DATA
         np.asarray = _ASARRAY
+        optim = sys.modules.get("backchain.optim.optimizer")
+        if optim is not None and getattr(self, "_optimizer_step", None) is not None:
+            optim.Optimizer.step = self._optimizer_step
+        module = sys.modules.get("backchain.nn.module")
+        if module is not None and getattr(self, "_module_call", None) is not None:
+            module.Module.__call__ = self._module_call
+        if _random._state["gen"].__class__ is _RecordingGenerator:
+            _random._state["gen"] = _random._state["gen"].real
 
     def resolve(self, a):
         """The slot of the array ``a``, and whether ``a`` is that slot's value itself (the same array,
@@ -681,8 +868,10 @@ class Tracer:
 
     def check_inputs(self, inputs):
         """Raise if an input's or a traced value's array was written in place without being recorded."""
-        for data in [t.data for t in self.keep] + self.kept_arrays:  # (scalars are immutable)
-            if type(data) is np.ndarray and written_after(data, self.start) is not None:
+        for data in [_DATA.__get__(t, Tensor) for t in self.keep] + self.kept_arrays:  # (scalars are immutable)
+            if type(data) is not np.ndarray or id(data) in self.written or id(data.base) in self.written:
+                continue
+            if written_after(data, self.start) is not None:
                 raise JitError(
                     f"jit({self.fname}): a traced array ({data.dtype}{list(data.shape)}) was written in place "
                     "while tracing (an in-place operation under no_grad, or NumPy with out=); the compiled "
