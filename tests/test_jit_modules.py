@@ -1,0 +1,117 @@
+"""bc.jit of training steps with bc.nn modules and bc.optim optimizers: parameters, buffers and
+gradients updated in place as eagerly, dropout's random numbers drawn afresh on every replay,
+train()/eval() part of what a program assumes."""
+import numpy as np
+import pytest
+
+import backchain as bc
+import backchain.nn as nn
+import backchain.nn.functional as F
+from backchain.jit import JitError
+
+
+def make(layers, optimizer=None):
+    bc.manual_seed(0)
+    model = nn.Sequential(*layers())
+    opt = (optimizer or (lambda ps: bc.optim.SGD(ps, lr=0.1)))(model.parameters())
+    return model, opt
+
+
+def stepper(model, opt):
+    def step(x, y):
+        loss = F.cross_entropy(model(x), y)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+    return step
+
+
+def batches(n, seed=0):
+    rng = np.random.default_rng(seed)
+    return [(rng.standard_normal((5, 6)).astype(np.float32), rng.integers(0, 3, 5)) for _ in range(n)]
+
+
+def train_both(layers, steps=20):
+    """The same steps eagerly, then under jit (each after bc.manual_seed(0): the same random draws)."""
+    m1, o1 = make(layers)
+    eager = stepper(m1, o1)
+    first = [float(eager(x, y)) for x, y in batches(steps)]
+    m2, o2 = make(layers)
+    jitted = bc.jit(stepper(m2, o2))
+    second = [float(jitted(x, y)) for x, y in batches(steps)]
+    return m1, m2, list(zip(first, second)), jitted
+
+
+def test_twenty_sgd_steps_give_the_eager_parameters():
+    m1, m2, losses, jitted = train_both(lambda: [nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3)])
+    assert all(a == b for a, b in losses)
+    for (name, p1), (_, p2) in zip(m1.named_parameters(), m2.named_parameters()):
+        np.testing.assert_array_equal(p1.data, p2.data, err_msg=name)
+        np.testing.assert_array_equal(p1.grad, p2.grad, err_msg=name)  # .grad as after the eager step
+    assert jitted.traces == 1
+
+
+def test_batchnorm_running_statistics_are_updated():
+    m1, m2, losses, _ = train_both(lambda: [nn.Linear(6, 8), nn.BatchNorm1d(8), nn.ReLU(), nn.Linear(8, 3)], 8)
+    assert all(a == b for a, b in losses)
+    s1, s2 = m1.state_dict(), m2.state_dict()
+    for name in s1:
+        np.testing.assert_array_equal(np.asarray(s1[name].data), np.asarray(s2[name].data), err_msg=name)
+
+
+def test_dropout_draws_fresh_masks_on_every_replay():
+    m1, m2, losses, jitted = train_both(lambda: [nn.Linear(6, 8), nn.ReLU(), nn.Dropout(0.5), nn.Linear(8, 3)], 6)
+    assert all(a == b for a, b in losses)  # the same draws as the eager steps, in the same order
+    predict = bc.jit(lambda x: m2(x))
+    x = batches(1)[0][0]
+    a, b = predict(x), predict(x)
+    assert not np.array_equal(a, b)
+    m2.eval()
+    c, d = predict(x), predict(x)
+    np.testing.assert_array_equal(c, d)
+    np.testing.assert_array_equal(c, m2(bc.tensor(x)).data)
+    m2.train()
+    assert not np.array_equal(predict(x), predict(x))
+    assert predict.traces == 2  # one program per mode
+
+
+def test_parameters_updated_outside_are_read_at_every_replay():
+    bc.manual_seed(0)
+    layer = nn.Linear(3, 2)
+    f = bc.jit(lambda x: layer(x))
+    x = np.ones((1, 3), np.float32)
+    before = f(x)
+    with bc.no_grad():
+        layer.weight.data *= 2.0
+    np.testing.assert_array_equal(f(x), layer(bc.tensor(x)).data)
+    assert not np.array_equal(before, f(x))
+
+
+def test_optimizer_with_state_is_refused():
+    model, opt = make(lambda: [nn.Linear(6, 3)], lambda ps: bc.optim.Adam(ps, lr=1e-3))
+    with pytest.raises(JitError, match="Adam keeps state"):
+        bc.jit(stepper(model, opt))(*batches(1)[0])
+
+
+def test_a_jitted_gradient_with_the_update_outside():
+    m1, o1 = make(lambda: [nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3)], lambda ps: bc.optim.Adam(ps, lr=1e-2))
+    m2, o2 = make(lambda: [nn.Linear(6, 8), nn.Tanh(), nn.Linear(8, 3)], lambda ps: bc.optim.Adam(ps, lr=1e-2))
+
+    def backward(model):
+        def run(x, y):
+            loss = F.cross_entropy(model(x), y)
+            loss.backward()
+            return loss
+        return run
+
+    jb = bc.jit(backward(m2))
+    for x, y in batches(10):
+        o1.zero_grad()
+        backward(m1)(x, y)
+        o1.step()
+        o2.zero_grad()
+        jb(x, y)
+        o2.step()
+    for p1, p2 in zip(m1.parameters(), m2.parameters()):
+        np.testing.assert_array_equal(p1.data, p2.data)
