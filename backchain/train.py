@@ -1022,8 +1022,8 @@ def fit(model: Module, train_data: Any, loss: Callable[[Any, Any], Any] | str, o
         epochs: int = 1, validation: Any = None, metrics: Sequence[str | Callable[[Any, Any], float]] = ("accuracy",),
         scheduler: Any = None, callbacks: Sequence[Callback] = (), verbose: str | int = "auto", *,
         batch_size: int = 32, shuffle: bool = True, seed: int | None = None,
-        resume: str | os.PathLike[str] | dict[str, Any] | None = None, validation_split: float | None = None
-        ) -> History:
+        resume: str | os.PathLike[str] | dict[str, Any] | None = None, validation_split: float | None = None,
+        jit: bool = False) -> History:
     """Train a model: the PyTorch loop, with a progress bar, validation, callbacks and resume.
 
     Each batch: ``optimizer.zero_grad()``, ``loss(model(x), y).backward()``,
@@ -1067,6 +1067,10 @@ def fit(model: Module, train_data: Any, loss: Callable[[Any, Any], Any] | str, o
     validation_split : float, optional
         As in Keras: hold out the last fraction of an ``(x, y)`` pair of arrays
         (before shuffling) as the validation data.
+    jit : bool
+        Compile the training step with :func:`backchain.jit` (traced on the first batch of each
+        shape, replayed after; an optimizer that keeps state between steps, such as Adam or SGD
+        with momentum, is refused).
     resume : str or os.PathLike or dict, optional
         A checkpoint from :class:`ModelCheckpoint` (or its loaded dict): the
         model, optimizer, scheduler, history and callback states and every
@@ -1141,16 +1145,36 @@ def fit(model: Module, train_data: Any, loss: Callable[[Any, Any], Any] | str, o
         cb.on_train_begin({})
     with _Interrupts() as interrupts:
         logs = _epochs(trainer, model, loss_fn, metric_fns, optimizer, scheduler, loader, val_loader, epochs,
-                       verbose, total, per_batch, plateau, callbacks, interrupts)
+                       verbose, total, per_batch, plateau, callbacks, interrupts, jit)
     for cb in callbacks:
         cb.on_train_end(logs)
     return trainer.history
 
 
+def _train_step(model, loss_fn, optimizer):
+    """One training step on a batch: zero_grad, forward, backward, step; returns (output, loss)."""
+    def step(x, y):
+        optimizer.zero_grad()
+        out, value = _forward_loss(model, loss_fn, x, y)
+        value.backward()
+        optimizer.step()
+        return out, value
+    return step
+
+
 def _epochs(trainer, model, loss_fn, metric_fns, optimizer, scheduler, loader, val_loader, epochs, verbose, total,
-            per_batch, plateau, callbacks, interrupts):
+            per_batch, plateau, callbacks, interrupts, jit=False):
     """``fit``'s loop over epochs; returns the last epoch's logs."""
     logs = {}
+    step = _train_step(model, loss_fn, optimizer)
+    if jit:  # bc.jit of the step: traced on the first batch of each shape, replayed after
+        from .jit import jit as _jit
+
+        compiled = _jit(step)
+
+        def step(x, y):
+            out, value = compiled(x, y)
+            return out, (value if isinstance(value, Tensor) else Tensor(np.asarray(value)))
     for epoch in range(trainer.start_epoch, int(epochs)):
         for cb in callbacks:
             cb.on_epoch_begin(epoch, {})
@@ -1163,10 +1187,7 @@ def _epochs(trainer, model, loss_fn, metric_fns, optimizer, scheduler, loader, v
             for cb in callbacks:
                 cb.on_batch_begin(k, running)
             x, y = _split(batch, "fit")
-            optimizer.zero_grad()
-            out, value = _forward_loss(model, loss_fn, x, y)
-            value.backward()
-            optimizer.step()
+            out, value = step(x, y)
             if per_batch:
                 scheduler.step()
             n = _count(y)

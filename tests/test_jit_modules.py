@@ -115,3 +115,33 @@ def test_a_jitted_gradient_with_the_update_outside():
         o2.step()
     for p1, p2 in zip(m1.parameters(), m2.parameters()):
         np.testing.assert_array_equal(p1.data, p2.data)
+
+
+def test_a_learning_rate_change_retraces():
+    m1, o1 = make(lambda: [nn.Linear(6, 3)])
+    m2, o2 = make(lambda: [nn.Linear(6, 3)])
+    eager, jitted = stepper(m1, o1), bc.jit(stepper(m2, o2))
+    for k, (x, y) in enumerate(batches(6)):
+        if k == 3:
+            for o in (o1, o2):
+                o.param_groups[0]["lr"] = 0.01
+        eager(x, y)
+        jitted(x, y)
+    for p1, p2 in zip(m1.parameters(), m2.parameters()):
+        np.testing.assert_array_equal(p1.data, p2.data)
+    assert jitted.traces == 2
+
+
+def test_fit_with_jit_trains_as_without():
+    rng = np.random.default_rng(1)
+    x = rng.standard_normal((40, 6)).astype(np.float32)
+    y = rng.integers(0, 3, 40)
+    histories, models = [], []
+    for jit in (False, True):
+        model, opt = make(lambda: [nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3)])
+        histories.append(bc.fit(model, (x, y), "cross_entropy", opt, epochs=3, batch_size=16, seed=0,
+                                verbose=0, jit=jit))
+        models.append(model)
+    assert histories[0].history["loss"] == histories[1].history["loss"]
+    for p1, p2 in zip(models[0].parameters(), models[1].parameters()):
+        np.testing.assert_array_equal(p1.data, p2.data)

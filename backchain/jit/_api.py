@@ -232,6 +232,7 @@ class Jitted:
         program = _eliminate_dead(Program(self.name, inputs, tracer.steps, outputs, tracer.avals, rebuild, names))
         program.state = [t for _, t in state]
         program.modes = list(tracer.modes.values())
+        program.optimizers = [(opt, _hyper(opt)) for opt in {id(o): o for o in tracer.optimizers}.values()]
         program.writes = [t for t, _ in writes]
         program.grads = [t for t, _ in grads]
         program.n_out = len(out_leaves)
@@ -258,6 +259,9 @@ class Jitted:
         program = path.program
         for m, training in program.modes:
             if m.__dict__.get("training", True) is not training:  # model.train() / model.eval()
+                raise Retrace(-1)
+        for opt, hyper in program.optimizers:
+            if _hyper(opt) != hyper:  # a scheduler changed the learning rate: a program per value
                 raise Retrace(-1)
         if program.state:
             extra = []
@@ -319,6 +323,13 @@ class Jitted:
         if tensor_in:
             values = [Tensor(v) if isinstance(v, (np.ndarray, np.generic)) else v for v in values]
         return program.rebuild(list(values))
+
+
+def _hyper(opt):
+    """An optimizer's hyperparameters (learning rate, momentum, ...), which its step reads as numbers."""
+    return tuple(tuple(sorted((k, v) for k, v in g.items() if k != "params" and isinstance(v, (int, float, bool, str,
+                                                                                              tuple, type(None)))))
+                 for g in opt.param_groups)
 
 
 def _plain(v):
