@@ -352,3 +352,13 @@ def test_outputs_are_not_overwritten_by_the_next_replay():
     b = jf(np.ones(4))
     np.testing.assert_array_equal(a, np.full((2, 2), 2.0))
     np.testing.assert_array_equal(b, np.exp(np.ones((2, 2))) + 1)
+
+
+def test_torch_jit_trace_compiles_functions_and_keeps_torch_tensors():
+    import backchain.torch as torch
+
+    traced = torch.jit.trace(lambda x: (x * 2).sum(dim=0), torch.ones(2, 3))
+    out = traced(torch.full((2, 3), 3.0))
+    assert type(out) is torch.Tensor and out.tolist() == [12.0, 12.0, 12.0]
+    model = torch.nn.Linear(2, 2)
+    assert torch.jit.trace(model, torch.ones(1, 2)) is model and torch.jit.script(model) is model

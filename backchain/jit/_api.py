@@ -86,7 +86,8 @@ class Jitted:
     def _signature(self, args, kwargs):
         """The cache key of a call, the input arrays (with their names), and how to rebuild the arguments."""
         key, arrays, names, parts = [], [], [], []
-        tensor_in = False
+        tensor_in = None
+        self._classes = {}  # input number -> the class of the Tensor given there (Tensor for an array)
         for i, a in enumerate(args):
             what = f"{self._argname(i)} (position {i})"
             if i in self.static_argnums:
@@ -94,7 +95,7 @@ class Jitted:
                 parts.append(None)
                 continue
             k, part, t = self._flatten(a, what, arrays, names)
-            tensor_in |= t
+            tensor_in = tensor_in or t
             key.append(k)
             parts.append(part)
         kw = []
@@ -106,7 +107,7 @@ class Jitted:
                 kw.append((n, None))
                 continue
             k, part, t = self._flatten(v, what, arrays, names)
-            tensor_in |= t
+            tensor_in = tensor_in or t
             key.append((n, k))
             kw.append((n, part))
         return tuple(key), arrays, names, parts, kw, tensor_in
@@ -114,14 +115,16 @@ class Jitted:
     def _flatten(self, a, what, arrays, names):
         leaves, unflatten = tree_flatten(a)
         keys, dynamic = [], []
-        tensor_in = False
+        tensor_in = None  # the class of the first Tensor argument: the results' class
         for j, leaf in enumerate(leaves):
             k, is_array = _leaf_key(leaf)
             if is_array:
-                tensor_in |= isinstance(leaf, Tensor)
+                if tensor_in is None and isinstance(leaf, Tensor):
+                    tensor_in = type(leaf)._result
                 arr = leaf.data if isinstance(leaf, Tensor) else leaf
                 dynamic.append(len(arrays))
                 arrays.append(np.asarray(arr))
+                self._classes[len(arrays) - 1] = type(leaf) if isinstance(leaf, Tensor) else Tensor
                 names.append(what if len(leaves) == 1 else f"{what}, leaf {j}")
             else:
                 k = ("S", type(leaf), self._hashable(leaf, what if len(leaves) == 1 else f"{what}, leaf {j}"))
@@ -183,7 +186,7 @@ class Jitted:
         inputs = []
         traced = [None] * len(arrays)
         for i, (a, name) in enumerate(zip(arrays, names)):
-            t, k = tracer.input(a, name)
+            t, k = tracer.input(a, name, self._classes.get(i, Tensor))
             traced[i] = t
             inputs.append(k)
         new_args = []
@@ -320,8 +323,8 @@ class Jitted:
     def _outputs(program, values, tensor_in):
         """The function's result: the values in its structure; its arrays are Tensors when the
         function was given a Tensor (as the eager calls of backchain.numpy return)."""
-        if tensor_in:
-            values = [Tensor(v) if isinstance(v, (np.ndarray, np.generic)) else v for v in values]
+        if tensor_in is not None:
+            values = [tensor_in(v) if isinstance(v, (np.ndarray, np.generic)) else v for v in values]
         return program.rebuild(list(values))
 
 

@@ -413,7 +413,7 @@ class Tracer:
             self.kept_arrays.append(value)
         return k
 
-    def input(self, a, name):
+    def input(self, a, name, cls=Tensor):
         """The traced Tensor for the input array ``a``: a leaf that requires grad if it is floating point,
         so that the function's code takes the paths it takes on traced values (and NumPy cannot read
         it unnoticed), but that the transforms know nothing differentiates (``transforms.JIT_INPUT``):
@@ -421,11 +421,11 @@ class Tracer:
         if a.dtype.kind in "fc":
             from ..transforms import _LEAVES, JIT_INPUT
 
-            t = Tensor.__new__(Tensor)
+            t = object.__new__(cls)
             Tensor.__init__(t, a, requires_grad=True)
             _LEAVES[t] = JIT_INPUT
         else:
-            t = make_const(a)
+            t = make_const(a, cls)
         k = self.new_slot(a, t)
         if a.size:
             lo, hi = _byte_bounds(a)

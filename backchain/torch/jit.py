@@ -1,5 +1,6 @@
-"""``torch.jit``: ``script`` and ``trace`` return the module or function unchanged (backchain runs eagerly);
-``ignore``/``unused``/``export`` are the identity decorators."""
+"""``torch.jit``: ``trace`` compiles a function with ``backchain.jit`` (guarded: a branch that goes the
+other way traces again, where PyTorch would replay the traced one); ``script`` and ``trace`` of a
+module return it unchanged; ``ignore``/``unused``/``export`` are the identity decorators."""
 
 
 def script(obj, *args, **kwargs):
@@ -14,14 +15,23 @@ def script(obj, *args, **kwargs):
 
 
 def trace(func, example_inputs=None, *args, **kwargs):
-    """``func`` unchanged (nothing is traced).
+    """``backchain.jit(func)``, traced on ``example_inputs`` (a Tensor or a tuple of them) when given;
+    a module is returned unchanged.
 
     >>> import backchain.torch as torch
-    >>> f = lambda x: x * 2
-    >>> torch.jit.trace(f, torch.ones(1)) is f
-    True
+    >>> traced = torch.jit.trace(lambda x: x * 2, torch.ones(1))
+    >>> traced(torch.tensor([1.0, 3.0]))
+    tensor([2., 6.])
     """
-    return func
+    from ..jit import jit
+    from ..nn import Module
+
+    if isinstance(func, Module) or not callable(func):
+        return func
+    compiled = jit(func)
+    if example_inputs is not None:
+        compiled(*(example_inputs if isinstance(example_inputs, tuple) else (example_inputs,)))
+    return compiled
 
 
 def ignore(fn=None, **kwargs):
