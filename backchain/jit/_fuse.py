@@ -14,11 +14,20 @@ Backends (``pip install backchain[jit]``):
   numexpr pays about 9 µs per ``evaluate`` and must materialize each value read twice.
 * ``"numexpr"``: one ``evaluate`` per value that is read more than once or leaves the group.
 
+Numba compiles a kernel in about a second; its source is written to ``~/.cache/backchain/jit``
+(or ``$BACKCHAIN_JIT_CACHE``), named by its hash, so that Numba's cache serves the compiled
+kernel to later processes.
+
 Values: the kernels compute each element with the same operations in the same order, but their
 ``sin``, ``exp``, ``tanh`` come from the compiler's math library, not NumPy's SIMD loops, so
 results may differ from the unfused replay in the last bit (relative 1e-15 in float64, 1e-6 in
 float32). float32 groups stay float32: constants are cast to the group's dtype.
 """
+import hashlib
+import importlib.util
+import os
+import sys
+
 import numpy as np
 
 from ._program import Call, Guard, Slot, walk
@@ -136,38 +145,35 @@ class _Numba:
         steps, avals = program.steps, program.avals
         ins, outs, _ = _plan(program, members)
         shape, dtype = avals[steps[members[0]].outs[0]]
-        env = {"np": np, "dt": dtype.type}
         scalar_in = [k for k in ins if avals[k][0] == ()]
-        lines = [f"def kernel({', '.join(f'i{k}' for k in ins)}{', ' if ins else ''}"
-                 f"{', '.join(f'o{k}' for k in outs)}):",
-                 f"    for j in range(o{outs[0]}.shape[0]):"]
-        for k in ins:
-            lines.append(f"        v{k} = i{k}" + ("" if k in scalar_in else "[j]"))
-        n = 0
+        arrays = []  # constant arrays: arguments of the kernel (its source names every other value)
+        body = []
         for i in members:
             s = steps[i]
             ops = []
             for a in s.args:
                 if a.__class__ is Slot:
                     ops.append(f"v{a.k}")
-                else:
-                    n += 1
-                    env[f"c{n}"] = dtype.type(a) if not isinstance(a, np.ndarray) or a.ndim == 0 else a
-                    ops.append(f"c{n}" if not isinstance(a, np.ndarray) or a.ndim == 0 else f"c{n}[j]")
-            lines.append(f"        v{s.outs[0]} = {_OPS[s.ufunc.__name__][0].format(*ops)}")
-        for k in outs:
-            lines.append(f"        o{k}[j] = v{k}")
+                elif isinstance(a, np.ndarray) and a.ndim:
+                    arrays.append(np.ascontiguousarray(a).reshape(-1))
+                    ops.append(f"a{len(arrays) - 1}[j]")
+                else:  # a number, in the group's dtype (float32 stays float32); repr reads back exactly
+                    ops.append(f"dt({float(np.asarray(a, dtype).item())!r})")
+            body.append(f"        v{s.outs[0]} = {_OPS[s.ufunc.__name__][0].format(*ops)}")
+        params = [f"i{k}" for k in ins] + [f"a{n}" for n in range(len(arrays))] + [f"o{k}" for k in outs]
+        lines = ["import numpy as np", f"dt = np.{dtype.name}", "", "",
+                 f"def kernel({', '.join(params)}):", f"    for j in range(o{outs[0]}.shape[0]):"]
+        lines += [f"        v{k} = i{k}" + ("" if k in scalar_in else "[j]") for k in ins]
+        lines += body + [f"        o{k}[j] = v{k}" for k in outs]
         source = "\n".join(lines) + "\n"
-        exec(compile(source, f"<bc.jit fused {program.name}>", "exec"), env)
-        compiled = self.numba.njit(cache=False, nogil=True, error_model="numpy")(env["kernel"])
-        # flat arrays for the kernel (a C-contiguous array ravels to a view); outputs made per call
+        compiled = self._compile(source)
         size = int(np.prod(shape))
 
-        def run(*arrays):
+        def run(*values):
             flat = [(a[()] if isinstance(a, np.ndarray) else a) if avals[k][0] == ()
-                    else np.ascontiguousarray(a).reshape(size) for k, a in zip(ins, arrays)]
+                    else np.ascontiguousarray(a).reshape(size) for k, a in zip(ins, values)]
             results = [np.empty(size, dtype) for _ in outs]
-            compiled(*flat, *results)
+            compiled(*flat, *arrays, *results)
             return tuple(r.reshape(shape) for r in results)
 
         run.__name__ = f"fused_{len(members)}"
@@ -175,6 +181,34 @@ class _Numba:
         # compile now, on arrays of the traced shapes: the first call pays for it, not a replay
         run(*[np.ones(avals[k][0], avals[k][1]) for k in ins])
         return run, ins, outs
+
+    def _compile(self, source):
+        """The kernel compiled by Numba, from a file in the cache directory named by the source's hash,
+        so that Numba's own cache serves it to later processes; in memory if no directory is writable."""
+        name = "k" + hashlib.sha1(source.encode()).hexdigest()[:20]
+        root = os.environ.get("BACKCHAIN_JIT_CACHE") or os.path.join(
+            os.environ.get("XDG_CACHE_HOME") or os.path.join(os.path.expanduser("~"), ".cache"), "backchain", "jit")
+        try:
+            os.makedirs(root, exist_ok=True)
+            path = os.path.join(root, name + ".py")
+            if not os.path.exists(path):
+                tmp = f"{path}.{os.getpid()}.tmp"
+                with open(tmp, "w") as f:
+                    f.write(source)
+                os.replace(tmp, path)
+            modname = f"backchain_jit_{name}"  # importable by name: Numba's cache imports it when loading
+            module = sys.modules.get(modname)
+            if module is None:
+                spec = importlib.util.spec_from_file_location(modname, path)
+                module = importlib.util.module_from_spec(spec)
+                sys.modules[modname] = module
+                spec.loader.exec_module(module)
+            fn, cache = module.kernel, True
+        except OSError:
+            env = {}
+            exec(compile(source, "<bc.jit kernel>", "exec"), env)
+            fn, cache = env["kernel"], False
+        return self.numba.njit(cache=cache, nogil=True, error_model="numpy")(fn)
 
 
 class _Numexpr:
