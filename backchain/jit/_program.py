@@ -14,7 +14,13 @@ __all__ = ["Slot", "Call", "Guard", "Program"]
 
 
 class Slot:
-    """A reference to the value in slot ``k`` of the program."""
+    """A reference to the value in slot ``k`` of the program.
+
+    >>> import numpy as np, backchain as bc, backchain.numpy as bnp
+    >>> prog = bc.jit(lambda x: bnp.sin(x) * 2).lower(np.ones(3))
+    >>> prog.outputs
+    [%2]
+    """
 
     __slots__ = ("k",)
 
@@ -26,7 +32,13 @@ class Slot:
 
 
 class Call:
-    """``outs = fn(*args, **params)``; ``multiple``: ``fn`` returns a sequence, one value per slot."""
+    """``outs = fn(*args, **params)``; ``multiple``: ``fn`` returns a sequence, one value per slot.
+
+    >>> import numpy as np, backchain as bc, backchain.numpy as bnp
+    >>> call = bc.jit(lambda x: bnp.sin(x) * 2).lower(np.ones(3)).calls[0]
+    >>> call.name, call.args, call.outs
+    ('sin', (%0,), [1])
+    """
 
     __slots__ = ("name", "fn", "args", "params", "outs", "multiple", "prim", "ufunc")
 
@@ -36,7 +48,14 @@ class Call:
 
 
 class Guard:
-    """Python read ``value`` out of ``slot`` at trace time (``kind``: see :func:`read`)."""
+    """Python read ``value`` out of ``slot`` at trace time (``kind``: see :func:`read`).
+
+    >>> import numpy as np, backchain as bc
+    >>> prog = bc.jit(lambda x: x * 2 if x.sum() > 0 else -x).lower(np.ones(2))
+    >>> g = prog.guards[0]
+    >>> g.kind, g.value, g.holds(np.bool_(True)), g.holds(np.bool_(False))
+    ('bool', True, True, False)
+    """
 
     __slots__ = ("slot", "kind", "value", "site")
 
@@ -117,6 +136,14 @@ class Program:
     (None for a value that is not an array); ``outputs`` are Slots or constants, the
     leaves of the function's result, which ``rebuild`` puts back into its structure.
     ``str(program)`` is its text, one line per call, like a jaxpr.
+
+    >>> import numpy as np, backchain as bc, backchain.numpy as bnp
+    >>> prog = bc.jit(lambda x: bnp.sin(x) * 2).lower(np.ones(3))
+    >>> print(prog)
+    { lambda %0:f64[3] .
+        %1:f64[3] = sin %0
+        %2:f64[3] = multiply %1 2
+      in (%2) }
     """
 
     def __init__(self, name, inputs, steps, outputs, avals, rebuild, input_names=None):

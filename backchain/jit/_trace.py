@@ -42,7 +42,16 @@ _STATIC = {"shape", "ndim", "size", "result_type", "can_cast", "iscomplexobj", "
 
 
 class JitError(TypeError):
-    """A function cannot be compiled by ``bc.jit`` as it is; the message says why and what to change."""
+    """A function cannot be compiled by ``bc.jit`` as it is; the message says why and what to change.
+
+    >>> import numpy as np, backchain as bc
+    >>> from backchain.jit import JitError
+    >>> try:
+    ...     bc.jit(lambda x, sizes: x, static_argnums=1)(np.ones(2), [1, 2])
+    ... except JitError as e:
+    ...     print(str(e).split(";")[0])
+    jit(<lambda>): static argument 'sizes' (position 1) is a list, which cannot be hashed into the signature of the call
+    """
 
 
 def aval(value):
