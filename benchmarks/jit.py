@@ -1,4 +1,4 @@
-"""bc.jit against eager backchain, hand-written NumPy and ``jax.jit``, on W2 and W1.
+"""bc.jit against eager backchain, hand-written NumPy, ``jax.jit`` and PyTorch eager, on W1, W2, W3, W7, W8.
 
     python -m benchmarks.jit                     # both workloads, every implementation, 3 rounds
     python -m benchmarks.jit -w W2 --rounds 5 --steps 500
@@ -9,11 +9,16 @@ to JAX's, and the first call's time (tracing and compiling, for the compiled imp
 
 W2: 300 elementwise ops (sin, x1.01, +0.1, tanh cycling) on 16 float64 values, then sum; the
 gradient (forward + backward), in microseconds per op. W1: MLP 784-256-256-10, ReLU, softmax
-cross-entropy, batch 128, one SGD step (float32), in milliseconds per step.
+cross-entropy, batch 128, one SGD step (float32). W3 (LeNet-style CNN), W7 (LSTM), W8
+(transformer encoder): as in ``python -m benchmarks``; milliseconds per step.
 
-Implementations: ``numpy`` (by hand), ``backchain`` (eager), ``bcjit`` (``bc.jit`` with its
-default fusion: Numba kernels when Numba is installed), ``bcjit-nofuse`` (``fuse=None``: the
-replay of NumPy calls), ``bcjit-numexpr`` (W2: numexpr kernels), ``jax`` (``jax.jit``).
+Implementations: ``numpy`` (by hand), ``backchain`` (eager), ``bcjit`` (W2: ``bc.jit(bc.grad(f))``
+with its default fusion, Numba kernels when Numba is installed; the others: ``bc.jit`` of the eager
+case's training step, whose parameters are program inputs updated in place), ``bcjit-nofuse``
+(``fuse=None``: the replay of NumPy calls), ``bcjit-numexpr`` (W2: numexpr kernels),
+``bcjit-fn`` (W1: the step as a function of the parameters, returning new ones), ``jax``
+(``jax.jit``), ``torch`` (PyTorch eager). The first step's time includes tracing and compiling
+for the compiled implementations (Numba kernels come from its on-disk cache after the first run).
 """
 import argparse
 import json
@@ -95,19 +100,58 @@ class W1Jit:
 def _w1(impl):
     def make(batch):
         params, x, y = _mlp.init(W1_SIZES, batch, "xent")
-        if impl == "bcjit":
-            return W1Jit(params, x, y)
-        if impl == "bcjit-nofuse":
-            return W1Jit(params, x, y, fuse=None)
         return _mlp.IMPLEMENTATIONS[impl](params, x, y, "xent")
     return make
 
 
-W1 = {name: _w1(name) for name in ("numpy", "backchain", "bcjit", "bcjit-nofuse", "jax")}
+class StepJit:
+    """``bc.jit`` of the eager backchain case's own step (forward, ``backward``, SGD on ``p.data``): the
+    parameters are inputs of the program and updated in place, as a user's jitted training step."""
+
+    def __init__(self, case, fuse="auto"):
+        import backchain as bc
+
+        self.case = case
+        self._step = bc.jit(case.step, fuse=fuse)
+
+    def grads(self):
+        return self.case.grads()
+
+    def step(self):
+        self._step()
+
+
+def _registry(workload):
+    import importlib
+
+    return importlib.import_module(f"benchmarks.workloads.{workload}")
+
+
+def _eager(module, impl):
+    return lambda size: _registry(module).WORKLOAD.make(impl, size)
+
+
+def _stepjit(module, fuse="auto"):
+    return lambda size: StepJit(_registry(module).WORKLOAD.make("backchain", size), fuse)
+
+
+W1 = {name: _w1(name) for name in ("numpy", "backchain", "bcjit-fn", "jax")}
+W1["bcjit-fn"] = lambda batch: W1Jit(*_mlp.init(W1_SIZES, batch, "xent"))
+W1["bcjit"] = _stepjit("w1_mlp")
+
+
+def _more(module):
+    return {"numpy": _eager(module, "numpy"), "backchain": _eager(module, "backchain"),
+            "bcjit": _stepjit(module), "torch": _eager(module, "torch")}
+
 
 WORKLOADS = {
     "W2": dict(impls=W2, size=300, steps=300, warmup=20, scale=1e6, per=300, unit="us/op", rtol=1e-10),
     "W1": dict(impls=W1, size=128, steps=200, warmup=20, scale=1e3, per=1, unit="ms/step", rtol=1e-4),
+    "W3": dict(impls=_more("w3_cnn"), size=64, steps=50, warmup=5, scale=1e3, per=1, unit="ms/step", rtol=1e-4),
+    "W7": dict(impls=_more("w7_lstm"), size=32, steps=30, warmup=3, scale=1e3, per=1, unit="ms/step", rtol=1e-4),
+    "W8": dict(impls=_more("w8_transformer"), size=32, steps=30, warmup=3, scale=1e3, per=1, unit="ms/step",
+               rtol=1e-3),
 }
 
 
@@ -116,10 +160,10 @@ def _child(workload, impl, steps, warmup):
     t0 = time.perf_counter()
     case = w["impls"][impl](w["size"])
     made = time.perf_counter() - t0
+    grads = case.grads()
     t0 = time.perf_counter()
-    grads = case.grads()            # the first call: tracing and compiling, for the compiled ones
+    case.step()                     # the first step: tracing and compiling, for the compiled ones
     first = time.perf_counter() - t0
-    case.step()
     for _ in range(warmup):
         case.step()
     times = []
@@ -129,11 +173,12 @@ def _child(workload, impl, steps, warmup):
         times.append(time.perf_counter() - t0)
     scale = w["scale"] / w["per"]
     return {"median": statistics.median(times) * scale, "min": min(times) * scale, "max": max(times) * scale,
-            "first_s": first, "setup_s": made, "grads": [np.asarray(g).tolist() for g in grads]}
+            "first_s": first, "setup_s": made,
+            "grads": None if grads is None else [np.asarray(g).tolist() for g in grads]}
 
 
 def _available(impl):
-    need = {"jax": "jax", "bcjit-numexpr": "numexpr"}.get(impl)
+    need = {"jax": "jax", "bcjit-numexpr": "numexpr", "torch": "torch"}.get(impl)
     if need is None:
         return True
     try:
@@ -146,7 +191,7 @@ def _available(impl):
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m benchmarks.jit", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
-    ap.add_argument("-w", "--workloads", nargs="+", default=["W2", "W1"])
+    ap.add_argument("-w", "--workloads", nargs="+", default=["W2", "W1", "W3", "W7", "W8"])
     ap.add_argument("-i", "--impls", nargs="+")
     ap.add_argument("--rounds", type=int, default=3)
     ap.add_argument("--steps", type=int)
@@ -181,6 +226,8 @@ def main(argv=None):
                 print(f"  {name} {impl:14s} round {rnd + 1}/{args.rounds}", file=sys.stderr)
         base = runs["numpy"][0]["grads"]
         for impl, rs in runs.items():
+            if rs[0]["grads"] is None or base is None:
+                continue
             for g, b in zip(rs[0]["grads"], base):
                 g, b = np.asarray(g), np.asarray(b)
                 err = np.max(np.abs(g - b)) / max(np.max(np.abs(b)), 1e-30)
@@ -188,14 +235,15 @@ def main(argv=None):
                     print(f"{name} {impl}: gradient differs from the NumPy baseline ({err:.2e})", file=sys.stderr)
                     return 1
         med = {i: statistics.median(r["median"] for r in rs) for i, rs in runs.items()}
-        jax = med.get("jax")
-        print(f"{name}  [{w['unit']}; ratio = median / numpy median; first call in ms]")
-        print(f"  {'impl':14s} {'median':>9s} {'min-max':>17s} {'ratio':>6s} {'/jax':>6s} {'first call':>11s}")
+        peer = med.get("jax") or med.get("torch")
+        peer_name = "/jax" if "jax" in med else "/torch"
+        print(f"{name}  [{w['unit']}; ratio = median / numpy median; first step in ms]")
+        print(f"  {'impl':14s} {'median':>9s} {'min-max':>17s} {'ratio':>6s} {peer_name:>6s} {'first step':>11s}")
         for impl, rs in runs.items():
             lo, hi = min(r["min"] for r in rs), max(r["max"] for r in rs)
             first = statistics.median(r["first_s"] for r in rs) * 1e3
-            vs_jax = f"{med[impl] / jax:6.2f}" if jax else "     -"
-            print(f"  {impl:14s} {med[impl]:9.3f} {lo:8.3f}-{hi:<8.3f} {med[impl] / med['numpy']:6.2f} {vs_jax} "
+            vs = f"{med[impl] / peer:6.2f}" if peer else "     -"
+            print(f"  {impl:14s} {med[impl]:9.3f} {lo:8.3f}-{hi:<8.3f} {med[impl] / med['numpy']:6.2f} {vs} "
                   f"{first:11.1f}")
         report[name] = {i: {"median": med[i], "first_ms": statistics.median(r["first_s"] for r in rs) * 1e3,
                             "rounds": [r["median"] for r in rs]} for i, rs in runs.items()}
