@@ -1,0 +1,19 @@
+"""benchmarks/jit.py runs: each bc.jit variant at a few steps, its gradients equal to the NumPy
+baseline's (no timing is asserted)."""
+import numpy as np
+import pytest
+
+from benchmarks import jit as bench
+
+
+@pytest.mark.parametrize("workload, impl", [("W2", "bcjit-nofuse"), ("W2", "bcjit"), ("W1", "bcjit"),
+                                            ("W1", "bcjit-fn"), ("W3", "bcjit")])
+def test_jit_variants_run_and_match_the_baseline(workload, impl):
+    if impl == "bcjit" and workload == "W2":
+        pytest.importorskip("numba")
+    got = bench._child(workload, impl, steps=2, warmup=0)
+    base = bench._child(workload, "numpy", steps=1, warmup=0)
+    for g, b in zip(got["grads"], base["grads"]):
+        g, b = np.asarray(g), np.asarray(b)
+        assert np.max(np.abs(g - b)) <= bench.WORKLOADS[workload]["rtol"] * max(np.max(np.abs(b)), 1e-30)
+    assert got["median"] > 0 and got["first_s"] > 0
