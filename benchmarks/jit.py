@@ -17,8 +17,9 @@ with its default fusion, Numba kernels when Numba is installed; the others: ``bc
 case's training step, whose parameters are program inputs updated in place), ``bcjit-nofuse``
 (``fuse=None``: the replay of NumPy calls), ``bcjit-numexpr`` (W2: numexpr kernels),
 ``bcjit-fn`` (W1: the step as a function of the parameters, returning new ones), ``jax``
-(``jax.jit``), ``torch`` (PyTorch eager). The first step's time includes tracing and compiling
-for the compiled implementations (Numba kernels come from its on-disk cache after the first run).
+(``jax.jit``), ``torch`` (PyTorch eager). "first call" is the time of the first gradient and the
+first step, tracing and compiling included for the compiled implementations (Numba kernels come
+from its on-disk cache after the first run).
 """
 import argparse
 import json
@@ -160,9 +161,9 @@ def _child(workload, impl, steps, warmup):
     t0 = time.perf_counter()
     case = w["impls"][impl](w["size"])
     made = time.perf_counter() - t0
-    grads = case.grads()
     t0 = time.perf_counter()
-    case.step()                     # the first step: tracing and compiling, for the compiled ones
+    grads = case.grads()            # the first call and step: tracing and compiling, for the compiled ones
+    case.step()
     first = time.perf_counter() - t0
     for _ in range(warmup):
         case.step()
@@ -237,8 +238,8 @@ def main(argv=None):
         med = {i: statistics.median(r["median"] for r in rs) for i, rs in runs.items()}
         peer = med.get("jax") or med.get("torch")
         peer_name = "/jax" if "jax" in med else "/torch"
-        print(f"{name}  [{w['unit']}; ratio = median / numpy median; first step in ms]")
-        print(f"  {'impl':14s} {'median':>9s} {'min-max':>17s} {'ratio':>6s} {peer_name:>6s} {'first step':>11s}")
+        print(f"{name}  [{w['unit']}; ratio = median / numpy median; first call in ms]")
+        print(f"  {'impl':14s} {'median':>9s} {'min-max':>17s} {'ratio':>6s} {peer_name:>6s} {'first call':>11s}")
         for impl, rs in runs.items():
             lo, hi = min(r["min"] for r in rs), max(r["max"] for r in rs)
             first = statistics.median(r["first_s"] for r in rs) * 1e3
