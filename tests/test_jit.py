@@ -362,3 +362,13 @@ def test_torch_jit_trace_compiles_functions_and_keeps_torch_tensors():
     assert type(out) is torch.Tensor and out.tolist() == [12.0, 12.0, 12.0]
     model = torch.nn.Linear(2, 2)
     assert torch.jit.trace(model, torch.ones(1, 2)) is model and torch.jit.script(model) is model
+
+
+def test_the_program_draws_as_a_graph():
+    prog = bc.jit(lambda x: bnp.sin(x) * 2 if x.sum() > 0 else x).lower(np.ones(3))
+    g = prog.graph()
+    kinds = sorted(kind for kind, _ in g.nodes.values())
+    assert kinds == ["input", "kink", "op", "op", "op", "op", "output"]  # sum, greater, sin, multiply; a guard
+    labels = {label: n for n, (_, label) in g.nodes.items()}
+    assert (labels["%0: f64[3]"], labels["%3 = sin\nf64[3]"]) in g.edges
+    assert g.source.startswith("digraph backchain {")

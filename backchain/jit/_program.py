@@ -189,3 +189,37 @@ class Program:
     def text(self):
         """The program as text, one line per call: outputs with shapes and dtypes, name, inputs."""
         return str(self)
+
+    def graph(self):
+        """The program as a :class:`backchain.viz.Graph` (DOT text, rendered with Graphviz): its inputs,
+        one node per call or guard, its outputs; an edge per value read.
+
+        >>> import numpy as np, backchain as bc, backchain.numpy as bnp
+        >>> g = bc.jit(lambda x: bnp.sin(x) * 2).lower(np.ones(3)).graph()
+        >>> sorted(label for kind, label in g.nodes.values())
+        ['%0: f64[3]', '%1 = sin\\nf64[3]', '%2 = multiply\\nf64[3]', 'output 0']
+        """
+        from ..viz.graph import Graph
+
+        nodes, edges, producer = {}, [], {}
+        for k in self.inputs:
+            nodes[len(nodes)] = ("input", f"%{k}: {aval_text(self.avals[k])}")
+            producer[k] = len(nodes) - 1
+        for s in self.steps:
+            me = len(nodes)
+            if s.__class__ is Guard:
+                nodes[me] = ("kink", f"guard {s.kind}(%{s.slot})")
+                reads = [s.slot]
+            else:
+                outs = ", ".join(f"%{k}" for k in s.outs)
+                nodes[me] = ("op", f"{outs} = {s.name}\n" + " ".join(aval_text(self.avals[k]) for k in s.outs))
+                reads = walk((s.args, s.params))
+                for k in s.outs:
+                    producer[k] = me
+            edges.extend((producer[k], me) for k in dict.fromkeys(reads) if k in producer)
+        for i, o in enumerate(self.outputs):
+            me = len(nodes)
+            nodes[me] = ("output", f"output {i}")
+            if o.__class__ is Slot and o.k in producer:
+                edges.append((producer[o.k], me))
+        return Graph(nodes, edges, title=f"bc.jit program of {self.name}")
