@@ -372,3 +372,20 @@ def test_the_program_draws_as_a_graph():
     labels = {label: n for n, (_, label) in g.nodes.items()}
     assert (labels["%0: f64[3]"], labels["%3 = sin\nf64[3]"]) in g.edges
     assert g.source.startswith("digraph backchain {")
+
+
+TRACE_LOG = []
+
+
+def test_a_changed_global_warns():
+    from backchain.jit import SideEffectWarning
+
+    def f(x):
+        TRACE_LOG.append(x.shape)
+        return x + 1
+
+    with pytest.warns(SideEffectWarning, match="TRACE_LOG"):
+        bc.jit(f)(np.ones(2))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bc.jit(lambda x: x + 1)(np.ones(2))  # nothing changed: no warning

@@ -13,7 +13,7 @@ from ._program import Call, Guard, Program, Slot, walk
 from ._replay import Compiled, Retrace
 from ._trace import JitError, Tracer
 
-__all__ = ["jit", "Jitted", "JitError", "RetraceWarning"]
+__all__ = ["jit", "Jitted", "JitError", "RetraceWarning", "SideEffectWarning"]
 
 
 class RetraceWarning(UserWarning):
@@ -30,6 +30,37 @@ class RetraceWarning(UserWarning):
     >>> any(issubclass(w.category, RetraceWarning) for w in caught)
     True
     """
+
+
+class SideEffectWarning(UserWarning):
+    """A traced function changed a global of its module (rebound it, or grew or shrank a list, dict
+    or set held there): that happens while tracing only, not when the program replays.
+
+    >>> import warnings, numpy as np, backchain as bc
+    >>> from backchain.jit import SideEffectWarning
+    >>> log = []
+    >>> def f(x):
+    ...     log.append(1)
+    ...     return x * 2
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = bc.jit(f)(np.ones(2))
+    >>> [issubclass(w.category, SideEffectWarning) for w in caught]
+    [True]
+    """
+
+
+def _globals_of(f):
+    """The module globals of ``f`` (through wrappers such as ``grad``'s), or None."""
+    seen = 0
+    while hasattr(f, "__wrapped__") and seen < 10:
+        f, seen = f.__wrapped__, seen + 1
+    return getattr(f, "__globals__", None)
+
+
+def _snapshot(g):
+    return {k: (id(v), len(v) if isinstance(v, (list, dict, set)) else None)
+            for k, v in g.items() if not (k.startswith("__") and k.endswith("__"))}
 
 
 # Signatures kept per function, and programs per signature (one per path through its guards).
@@ -221,6 +252,8 @@ class Jitted:
             else:
                 leaves, unflatten, dynamic = part
                 new_kw[n] = unflatten([leaf if d is None else traced[d] for leaf, d in zip(leaves, dynamic)])
+        scope = _globals_of(self.f)
+        before = _snapshot(scope) if scope is not None else None
         prev = _state.enabled
         _state.enabled = True
         tracer.install()
@@ -232,6 +265,13 @@ class Jitted:
         finally:
             tracer.uninstall()
             _state.enabled = prev
+        if before is not None:
+            after = _snapshot(scope)
+            changed = sorted(k for k, v in after.items() if before.get(k, v) != v)
+            if changed:
+                warnings.warn(f"jit({self.name}): the function changed the global(s) {', '.join(changed)} of its "
+                              "module while it was traced; side effects happen when a function is traced, not "
+                              "when its program replays: return values instead", SideEffectWarning, stacklevel=3)
         for opt in tracer.optimizers:
             if any(opt.state.values()):
                 raise JitError(
