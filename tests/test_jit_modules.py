@@ -145,3 +145,15 @@ def test_fit_with_jit_trains_as_without():
     assert histories[0].history["loss"] == histories[1].history["loss"]
     for p1, p2 in zip(models[0].parameters(), models[1].parameters()):
         np.testing.assert_array_equal(p1.data, p2.data)
+
+
+def test_dropout_with_its_own_generator_draws_fresh_masks():
+    g = np.random.default_rng(5)
+    f = bc.jit(lambda x: F.dropout(x, 0.5, training=True, generator=g))
+    x = np.ones(64)
+    a, b = f(x), f(x)
+    assert not np.array_equal(a, b)
+    want = F.dropout(bc.tensor(x), 0.5, training=True, generator=np.random.default_rng(5))
+    g2 = np.random.default_rng(5)
+    f2 = bc.jit(lambda x: F.dropout(x, 0.5, training=True, generator=g2))
+    np.testing.assert_array_equal(f2(x), want.data)  # the same draws from the same generator

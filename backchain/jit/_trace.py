@@ -326,12 +326,18 @@ def _draw(name, *args, **kwargs):
     return getattr(_random.default_generator(), name)(*args, **kwargs)
 
 
-class _RecordingGenerator:
-    """backchain's default generator while tracing: each draw is a call of the program (a replay draws
-    fresh numbers, as the eager code would), its array handed out as a traced value."""
+def _draw_from(generator, name, *args, **kwargs):
+    """A draw from a generator given to a layer or function (``generator=``)."""
+    return getattr(generator, name)(*args, **kwargs)
 
-    def __init__(self, real, tracer):
-        self.real, self.tracer = real, tracer
+
+class _RecordingGenerator:
+    """A generator while tracing (backchain's default one, or one given as ``generator=``): each draw is
+    a call of the program (a replay draws fresh numbers, as the eager code would), its array handed out
+    as a traced value."""
+
+    def __init__(self, real, tracer, default=True):
+        self.real, self.tracer, self.default = real, tracer, default
 
     def __getattr__(self, name):
         attr = getattr(self.real, name)
@@ -340,9 +346,14 @@ class _RecordingGenerator:
 
         def draw(*args, **kwargs):
             out = attr(*args, **kwargs)
-            return self.tracer.random_call(name, args, kwargs, out)
+            fn = functools.partial(_draw, name) if self.default else functools.partial(_draw_from, self.real, name)
+            return self.tracer.random_call(name, args, kwargs, out, fn)
 
         return draw
+
+
+# Modules that take their generator through ``backchain.random._gen``, imported by name.
+_GEN_USERS = ("backchain.nn.functional", "backchain.nn.init", "backchain.nn.layers.acdc")
 
 
 class _DataWatch:
@@ -586,13 +597,13 @@ class Tracer:
             if e is not None and e[0] == k2:
                 self.writes[id(t)] = (t, k2)
 
-    def random_call(self, name, args, kwargs, out):
-        """A draw from the default generator: always a call of the program, even with constant arguments."""
+    def random_call(self, name, args, kwargs, out, fn):
+        """A draw from a generator: always a call of the program, even with constant arguments."""
         if not isinstance(out, np.ndarray):
             return out  # a Python number: a constant (as a value read with .item() would be)
         targs = tuple(self.ref(a) for a in args)
         tkw = {k: self.ref(v) for k, v in kwargs.items()}
-        self.steps.append(Call(f"random.{name}", functools.partial(_draw, name), targs, tkw, [self.new_slot(out)]))
+        self.steps.append(Call(f"random.{name}", fn, targs, tkw, [self.new_slot(out)]))
         self.random = True
         return self.handed_out(out)
 
@@ -808,8 +819,15 @@ class Tracer:
                 return call(m, *args, **kwargs)
 
             module.Module.__call__ = recording_call
-        # draws from backchain's default generator (dropout's masks) are calls of the program
+        # draws from backchain's default generator (dropout's masks), or from one given as generator=,
+        # are calls of the program
         _random._state["gen"] = _RecordingGenerator(_random.default_generator(), self)
+        self._gens = {}
+        for name in _GEN_USERS:
+            mod = sys.modules.get(name)
+            if mod is not None and getattr(mod, "_gen", None) is _random._gen:
+                self._gens[name] = mod._gen
+                mod._gen = self._generator
 
     def uninstall(self):
         _pm._trace_hook = None
@@ -824,6 +842,13 @@ class Tracer:
             module.Module.__call__ = self._module_call
         if _random._state["gen"].__class__ is _RecordingGenerator:
             _random._state["gen"] = _random._state["gen"].real
+        for name, fn in getattr(self, "_gens", {}).items():
+            sys.modules[name]._gen = fn
+
+    def _generator(self, generator):
+        """``backchain.random._gen`` while tracing: a generator given explicitly records its draws too."""
+        g = _random._gen(generator)
+        return g if g.__class__ is _RecordingGenerator else _RecordingGenerator(g, self, default=False)
 
     def resolve(self, a):
         """The slot of the array ``a``, and whether ``a`` is that slot's value itself (the same array,
