@@ -389,3 +389,31 @@ def test_a_changed_global_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         bc.jit(lambda x: x + 1)(np.ones(2))  # nothing changed: no warning
+
+
+def test_other_threads_are_not_recorded_while_tracing():
+    import threading
+
+    started, release = threading.Event(), threading.Event()
+    results = {}
+
+    def other():
+        w = bc.tensor([1.0, 2.0], requires_grad=True)
+        started.set()
+        release.wait(5)
+        y = bnp.sum(bnp.exp(w) * 3.0)   # runs while the main thread traces
+        y.backward()
+        results["grad"] = w.grad
+
+    def f(x):
+        release.set()
+        t.join(5)                        # the other thread computes inside this trace
+        return bnp.sin(x)
+
+    t = threading.Thread(target=other)
+    t.start()
+    started.wait(5)
+    jf = bc.jit(f)
+    jf(np.ones(2))
+    np.testing.assert_allclose(results["grad"], 3.0 * np.exp([1.0, 2.0]))
+    assert [c.name for c in jf.lower(np.ones(2)).calls] == ["sin"]

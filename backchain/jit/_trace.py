@@ -20,6 +20,7 @@ import functools
 import operator
 import os
 import sys
+import threading
 
 import numpy as np
 
@@ -346,6 +347,8 @@ class _RecordingGenerator:
 
         def draw(*args, **kwargs):
             out = attr(*args, **kwargs)
+            if threading.get_ident() != self.tracer.thread:  # another thread's draw: not this program's
+                return out
             fn = functools.partial(_draw, name) if self.default else functools.partial(_draw_from, self.real, name)
             return self.tracer.random_call(name, args, kwargs, out, fn)
 
@@ -368,7 +371,7 @@ class _DataWatch:
         if obj is None:
             return self
         v = self.member.__get__(obj, cls)
-        if v.__class__ is np.ndarray:
+        if v.__class__ is np.ndarray and threading.get_ident() == self.tracer.thread:
             frame = sys._getframe(1)
             if frame.f_code.co_filename not in _ENGINE or frame.f_code.co_name in _WRITERS:
                 tracer = self.tracer
@@ -384,7 +387,7 @@ class _DataWatch:
         return v
 
     def __set__(self, obj, value):
-        if isinstance(value, _Read):  # t.data = (a value computed from traced arrays)
+        if isinstance(value, _Read) and threading.get_ident() == self.tracer.thread:  # t.data = (a value computed from traced arrays)
             tracer = self.tracer
             k, same = tracer.resolve(value)
             value = value.view(np.ndarray)
@@ -411,6 +414,7 @@ class Tracer:
         self.steps = []
         self.avals = []
         self.start = next(_seq)
+        self.thread = threading.get_ident()  # the hooks are global: other threads' calls are not recorded
         self.reads = []    # where code computed with NumPy from traced arrays (guards)
         self.values = []   # slot -> its value at trace time
         self.exact = {}    # (address, shape, strides, dtype) of a slot's array -> slot: np.asarray(t.data)
@@ -500,6 +504,10 @@ class Tracer:
     # -- the hooks ----------------------------------------------------------------------
     def __call__(self, prim, args, raw, params, out):
         """``primitive._trace_hook``: make the result as the caller would, and record the call."""
+        if threading.get_ident() != self.thread:  # another thread's call: as if nothing traced
+            if _pm._anomaly_hook is not None:
+                return _pm._anomaly_hook(prim, args, raw, params, out)
+            return _pm._record(prim, args, raw, params, out, None)
         if isinstance(out, _Read):  # an implementation given the tracer's view of an array
             out = out.view(np.ndarray)
         elif out.__class__ is tuple:
@@ -528,6 +536,8 @@ class Tracer:
     def plain(self, fn, args, kwargs, out):
         """``numpy._nondiff``'s functions (no derivative): record the call when an argument is traced;
         an array result becomes a traced Tensor, a Python value a guard."""
+        if threading.get_ident() != self.thread:
+            return out
         name = getattr(fn, "__name__", "numpy")
         if name in _STATIC:
             return out  # a function of the shapes and dtypes, which the signature fixes
@@ -647,6 +657,8 @@ class Tracer:
         """``tensor._guard_hook``: Python read ``value`` out of ``t``; or (``kind`` "alias" or "copy")
         the Tensor ``value`` was made from ``t`` (a Tensor or an array) by ``Tensor(t)``, ``t.detach()``
         or ``bc.tensor(t)``."""
+        if threading.get_ident() != self.thread:
+            return
         if kind == "alias" or kind == "copy":
             self._made_from(t, kind, value)
             return
@@ -689,6 +701,8 @@ class Tracer:
         run on the arrays; an elementwise rule ``g * d(ans, x)`` records ``d`` so and the product."""
         if rule.__class__ is _Given:
             return rule.value
+        if threading.get_ident() != self.thread:
+            return rule(g, ans, *args, **params)
         special = _special_rules().get(rule)
         if special is not None:
             c = special(g, ans, *args, **params)
@@ -728,6 +742,8 @@ class Tracer:
 
     def joint(self, vjps, inputs, boundary, g, ans, args, params, outer):
         """A ``Joint`` rule while tracing: one call of the program giving every needed cotangent."""
+        if threading.get_ident() != self.thread:
+            return vjps.for_node(inputs, boundary, g, ans, args, params, outer)
         needs = tuple(isinstance(x, Tensor) and x.requires_grad
                       and (x._seq >= boundary or outer is not None and id(x) in outer)
                       and i not in vjps.nondiff for i, x in enumerate(inputs))
@@ -757,6 +773,9 @@ class Tracer:
     def grad(self, previous, c):
         """``Tensor.backward`` while tracing: the new ``.grad`` of a leaf, ``c`` (a traced Tensor) added
         to ``previous`` (None, or an array tracked by an earlier backward), as an array the program tracks."""
+        if threading.get_ident() != self.thread:  # another thread's backward: as eagerly
+            c = np.array(c.data if isinstance(c, Tensor) else c)
+            return c if previous is None else previous + c
         if previous is not None:
             prev = self.track_tensor(previous)
             c = prev + c
@@ -805,7 +824,8 @@ class Tracer:
             step = self._optimizer_step = optim.Optimizer.step
 
             def recording_step(opt, *args, **kwargs):
-                self.optimizers.append(opt)
+                if threading.get_ident() == self.thread:
+                    self.optimizers.append(opt)
                 return step(opt, *args, **kwargs)
 
             optim.Optimizer.step = recording_step
@@ -815,7 +835,8 @@ class Tracer:
             call = self._module_call = module.Module.__call__
 
             def recording_call(m, *args, **kwargs):
-                self.modes.setdefault(id(m), (m, m.__dict__.get("training", True)))
+                if threading.get_ident() == self.thread:
+                    self.modes.setdefault(id(m), (m, m.__dict__.get("training", True)))
                 return call(m, *args, **kwargs)
 
             module.Module.__call__ = recording_call
