@@ -1069,8 +1069,7 @@ def fit(model: Module, train_data: Any, loss: Callable[[Any, Any], Any] | str, o
         (before shuffling) as the validation data.
     jit : bool
         Compile the training step with :func:`backchain.jit` (traced on the first batch of each
-        shape, replayed after; an optimizer that keeps state between steps, such as Adam or SGD
-        with momentum, is refused).
+        shape, replayed after; the optimizer's step runs as it is within the replay).
     resume : str or os.PathLike or dict, optional
         A checkpoint from :class:`ModelCheckpoint` (or its loaded dict): the
         model, optimizer, scheduler, history and callback states and every

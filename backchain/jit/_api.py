@@ -272,12 +272,6 @@ class Jitted:
                 warnings.warn(f"jit({self.name}): the function changed the global(s) {', '.join(changed)} of its "
                               "module while it was traced; side effects happen when a function is traced, not "
                               "when its program replays: return values instead", SideEffectWarning, stacklevel=3)
-        for opt in tracer.optimizers:
-            if any(opt.state.values()):
-                raise JitError(
-                    f"jit({self.name}): the optimizer {type(opt).__name__} keeps state between steps (momentum "
-                    "buffers, moment estimates), which bc.jit does not carry yet; jit the loss and gradient "
-                    "and call opt.step() outside, or use SGD without momentum")
         state = [(k, t) for k, t in tracer.state]
         writes = list(tracer.writes.values())
         grads = []  # a parameter's .grad after the step: the replay sets it too
@@ -289,11 +283,11 @@ class Jitted:
             if ref.__class__ is Slot:
                 grads.append((t, ref.k))
         inputs = inputs + [k for k, _ in state]
-        outputs = outputs + [Slot(k) for _, k in writes] + [Slot(k) for _, k in grads]
+        outputs = (outputs + [Slot(k) for _, k in writes] + [Slot(k) for _, k in grads]
+                   + [Slot(k) for k in tracer.effects])  # (optimizer steps: kept by the dead-code pass)
         program = _eliminate_dead(Program(self.name, inputs, tracer.steps, outputs, tracer.avals, rebuild, names))
         program.state = [t for _, t in state]
         program.modes = list(tracer.modes.values())
-        program.optimizers = [(opt, _hyper(opt)) for opt in {id(o): o for o in tracer.optimizers}.values()]
         program.writes = [t for t, _ in writes]
         program.grads = [t for t, _ in grads]
         program.n_out = len(out_leaves)
@@ -321,9 +315,6 @@ class Jitted:
         for m, training in program.modes:
             if m.__dict__.get("training", True) is not training:  # model.train() / model.eval()
                 raise Retrace(-1)
-        for opt, hyper in program.optimizers:
-            if _hyper(opt) != hyper:  # a scheduler changed the learning rate: a program per value
-                raise Retrace(-1)
         if program.state:
             extra = []
             for k, t in zip(program.inputs[-len(program.state):], program.state):
@@ -334,12 +325,13 @@ class Jitted:
                 extra.append(d)
             arrays = arrays + extra
         out = path.compiled(arrays)
-        if program.writes or program.grads:
-            n, w = program.n_out, len(program.writes)
+        n = program.n_out
+        if len(out) > n:  # the state it wrote, the gradients, the optimizer steps' (empty) results
+            w = len(program.writes)
             for t, v in zip(program.writes, out[n:n + w]):
                 np.copyto(t.data, v)
                 bump_version(t, "a step compiled by bc.jit")
-            for t, v in zip(program.grads, out[n + w:]):
+            for t, v in zip(program.grads, out[n + w:n + w + len(program.grads)]):
                 t.grad = np.array(v)
             out = out[:n]
         return out
@@ -384,13 +376,6 @@ class Jitted:
         if tensor_in is not None:
             values = [tensor_in(v) if isinstance(v, (np.ndarray, np.generic)) else v for v in values]
         return program.rebuild(list(values))
-
-
-def _hyper(opt):
-    """An optimizer's hyperparameters (learning rate, momentum, ...), which its step reads as numbers."""
-    return tuple(tuple(sorted((k, v) for k, v in g.items() if k != "params" and isinstance(v, (int, float, bool, str,
-                                                                                              tuple, type(None)))))
-                 for g in opt.param_groups)
 
 
 def _plain(v):

@@ -276,6 +276,13 @@ def _plain(x):
     return x.view(np.ndarray) if isinstance(x, _Read) else x
 
 
+def _run_step(opt, params, *grads):
+    """An optimizer's step in a replay: the gradients the program computed, then ``opt.step()``."""
+    for p, g in zip(params, grads):
+        p.grad = np.array(g) if isinstance(g, np.ndarray) else g
+    opt.step()
+
+
 def _copied(dst, src, casting="same_kind", where=True):
     """What ``np.copyto(dst, src)`` leaves in ``dst``, as a new array."""
     out = np.array(dst)
@@ -462,6 +469,11 @@ class Tracer:
         if isinstance(v, Tensor):
             e = self.slots.get(id(v))
             if e is not None:
+                if e[1] == -1:
+                    raise JitError(
+                        f"jit({self.fname}): a parameter ({v.dtype}{list(v.shape)}) is read after the optimizer's "
+                        "step changed it, in the same traced function; the program reads parameters when it "
+                        "starts. Take one step per call")
                 if e[1] != v._seq:
                     raise JitError(
                         f"jit({self.fname}): a traced tensor ({v.dtype}{list(v.shape)}) was modified in place "
@@ -567,6 +579,35 @@ class Tracer:
         k = self.new_slot(data, t)
         self.state.append((k, t))
         return k
+
+    def optimizer_step(self, opt, step):
+        """``opt.step()`` while tracing: it runs as it is (not traced: its state, a step count, the
+        learning rate stay the optimizer's own), and the program calls it at the same point of every
+        replay, after setting each parameter's ``.grad`` to the gradient the replay computed."""
+        params = [p for group in opt.param_groups for p in group["params"] if p.grad is not None]
+        refs = tuple(self.ref(p.grad) for p in params)
+        for p in params:
+            if isinstance(p.grad, _Read):
+                p.grad = p.grad.view(np.ndarray)
+        saved = (_pm._trace_hook, _tensor._guard_hook, Tensor.data, np.asarray)
+        _pm._trace_hook, _tensor._guard_hook, Tensor.data, np.asarray = None, None, _DATA, _ASARRAY
+        try:
+            step(opt)
+        finally:
+            _pm._trace_hook, _tensor._guard_hook, Tensor.data, np.asarray = saved
+        for p in params:  # their values changed outside the program: a later read could not be replayed
+            e = self.slots.get(id(p))
+            if e is not None:
+                self.slots[id(p)] = (e[0], -1)
+            d = _DATA.__get__(p, Tensor)
+            self.written.add(id(d))  # (written by the step, which the program calls)
+            if isinstance(d, np.ndarray) and d.base is not None:
+                self.written.add(id(d.base))
+        k = self.new_slot(None)
+        fn = functools.partial(_run_step, opt, tuple(params))
+        fn.__name__ = f"{type(opt).__name__}.step"
+        self.steps.append(Call(fn.__name__, fn, refs, {}, [k]))
+        self.effects.append(k)
 
     def rebind(self, t, k):
         """The Tensor ``t`` (a parameter) holds the value of slot ``k`` from now on; the replay writes it
@@ -818,15 +859,15 @@ class Tracer:
         _tensor._guard_hook = self.guard
         Tensor.data = _DataWatch(_DATA, self)
         np.asarray = _asarray
-        self.optimizers = []
+        self.effects = []
         optim = sys.modules.get("backchain.optim.optimizer")
-        if optim is not None:  # which optimizers step while tracing (jit carries no optimizer state yet)
+        if optim is not None:  # an optimizer's step is one call of the program, run as it is
             step = self._optimizer_step = optim.Optimizer.step
 
-            def recording_step(opt, *args, **kwargs):
-                if threading.get_ident() == self.thread:
-                    self.optimizers.append(opt)
-                return step(opt, *args, **kwargs)
+            def recording_step(opt, closure=None):
+                if threading.get_ident() != self.thread or closure is not None:
+                    return step(opt, closure)
+                return self.optimizer_step(opt, step)
 
             optim.Optimizer.step = recording_step
         self.modes = {}
