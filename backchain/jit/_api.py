@@ -121,6 +121,7 @@ class Jitted:
             if n in self._params and self._params.index(n) not in self.static_argnums:
                 self.static_argnums += (self._params.index(n),)
         self._cache = OrderedDict()
+        self._fast = {}  # (shape, dtype) of each ndarray argument -> the paths of that signature
         self.traces = 0
         self._last_key = None
         functools.update_wrapper(self, f, updated=())  # not f.__dict__: a wrapper's copy of another Jitted's state
@@ -195,9 +196,28 @@ class Jitted:
 
     # -- calls --------------------------------------------------------------------------
     def __call__(self, *args, **kwargs):
+        fast = None
+        if not kwargs and _pm._trace_hook is None:
+            # the usual call, ndarrays only: its signature is their shapes and dtypes
+            fast = _fast_key(args)
+            paths = self._fast.get(fast) if fast is not None else None
+            if paths:
+                arrays = list(args)
+                for n, path in enumerate(paths):
+                    try:
+                        out = self._run(path, arrays)
+                    except Retrace:
+                        continue
+                    if n:
+                        paths.insert(0, paths.pop(n))
+                    return path.program.rebuild(list(out))
         if _pm._trace_hook is not None or _outer_traced(args, kwargs):
             return self.f(*args, **kwargs)  # inside a trace or a transform: the calls are the enclosing ones
         key, arrays, names, parts, kw, tensor_in = self._signature(args, kwargs)
+        if fast is not None and not self.static_argnums:
+            if len(self._fast) >= MAX_SIGNATURES:
+                self._fast.clear()
+            self._fast[fast] = self._cache.setdefault(key, [])
         paths = self._cache.get(key)
         if paths is not None:
             self._cache.move_to_end(key)
@@ -228,6 +248,7 @@ class Jitted:
     def clear_cache(self):
         """Forget every traced program (the next call traces again)."""
         self._cache.clear()
+        self._fast.clear()
 
     # -- tracing ------------------------------------------------------------------------
     def _trace(self, key, args, kwargs, arrays, names, parts, kw):
@@ -341,10 +362,9 @@ class Jitted:
         paths = self._cache.get(key)
         if paths is None:
             paths = self._cache[key] = []
-            while len(self._cache) > MAX_SIGNATURES:
-                self._cache.popitem(last=False)
-        else:
-            self._cache.move_to_end(key)
+        self._cache.move_to_end(key)
+        while len(self._cache) > MAX_SIGNATURES:
+            self._cache.popitem(last=False)
         paths.insert(0, path)
         del paths[MAX_PATHS:]
         if self.traces > WARN_AFTER:
@@ -376,6 +396,16 @@ class Jitted:
         if tensor_in is not None:
             values = [tensor_in(v) if isinstance(v, (np.ndarray, np.generic)) else v for v in values]
         return program.rebuild(list(values))
+
+
+def _fast_key(args):
+    """The signature of a call whose arguments are all ndarrays: their shapes and dtypes; else None."""
+    key = []
+    for a in args:
+        if a.__class__ is not np.ndarray:
+            return None
+        key.append((a.shape, a.dtype))
+    return tuple(key)
 
 
 def _plain(v):
