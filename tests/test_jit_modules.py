@@ -181,3 +181,15 @@ def test_dropout_with_its_own_generator_draws_fresh_masks():
     g2 = np.random.default_rng(5)
     f2 = bc.jit(lambda x: F.dropout(x, 0.5, training=True, generator=g2))
     np.testing.assert_array_equal(f2(x), want.data)  # the same draws from the same generator
+
+
+def test_a_replaced_parameter_or_submodule_retraces():
+    model, _ = make(lambda: [nn.Linear(2, 2), nn.Tanh()])
+    f = bc.jit(lambda x: model(x))
+    x = np.ones((1, 2), np.float32)
+    f(x)
+    model[0].weight = nn.Parameter(bc.tensor(np.zeros((2, 2), np.float32)))
+    np.testing.assert_array_equal(f(x), model(bc.tensor(x)).data)
+    model[1] = nn.ReLU()
+    np.testing.assert_array_equal(f(x), model(bc.tensor(x)).data)
+    assert f.traces == 3

@@ -11,7 +11,7 @@ from .._core.tensor import Tensor, _state, bump_version
 from ..transforms import tree_flatten, tree_structure
 from ._program import Call, Guard, Program, Slot, walk
 from ._replay import Compiled, Retrace
-from ._trace import JitError, Tracer
+from ._trace import JitError, Tracer, module_state
 
 __all__ = ["jit", "Jitted", "JitError", "RetraceWarning", "SideEffectWarning"]
 
@@ -333,8 +333,8 @@ class Jitted:
         parameters); write the state it updates back into place. Raises Retrace where a guard fails
         or a parameter changed its shape or dtype."""
         program = path.program
-        for m, training in program.modes:
-            if m.__dict__.get("training", True) is not training:  # model.train() / model.eval()
+        for m, state in program.modes:
+            if module_state(m) != state:  # model.train() / model.eval(), or a parameter replaced
                 raise Retrace(-1)
         if program.state:
             extra = []

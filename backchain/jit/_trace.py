@@ -276,6 +276,14 @@ def _plain(x):
     return x.view(np.ndarray) if isinstance(x, _Read) else x
 
 
+def module_state(m):
+    """What a program assumes of a module it called: its train()/eval() mode, and which parameters,
+    buffers and submodules it holds (by identity: ``model.fc = nn.Linear(...)`` is another model)."""
+    d = m.__dict__
+    return (d.get("training", True),) + tuple(
+        tuple((k, id(v)) for k, v in d.get(name, {}).items()) for name in ("_parameters", "_buffers", "_modules"))
+
+
 def _run_step(opt, params, *grads):
     """An optimizer's step in a replay: the gradients the program computed, then ``opt.step()``."""
     for p, g in zip(params, grads):
@@ -877,7 +885,7 @@ class Tracer:
 
             def recording_call(m, *args, **kwargs):
                 if threading.get_ident() == self.thread:
-                    self.modes.setdefault(id(m), (m, m.__dict__.get("training", True)))
+                    self.modes.setdefault(id(m), (m, module_state(m)))
                 return call(m, *args, **kwargs)
 
             module.Module.__call__ = recording_call
