@@ -303,11 +303,18 @@ def test_unhashable_argument_leaf():
 
 
 def test_empty_program():
+    from backchain.jit import EmptyProgramWarning
+
     def constant(x):
         return np.ones(3)
 
-    with pytest.raises(JitError, match=r"jit\(.*constant\): the traced program is empty.*'x'"):
+    with pytest.warns(EmptyProgramWarning, match=r"jit\(.*constant\): the traced program is empty.*'x'"):
         bc.jit(constant)(np.ones(3))
+    # a constant derivative is a legitimate empty program: its value is replayed
+    g = bc.jit(bc.grad(lambda x: bnp.sum(x * 3.0)))
+    with pytest.warns(EmptyProgramWarning):
+        np.testing.assert_array_equal(g(np.ones(2)), [3.0, 3.0])
+    np.testing.assert_array_equal(g(np.zeros(2)), [3.0, 3.0])
 
 
 def test_in_place_update_of_a_traced_value():

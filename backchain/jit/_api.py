@@ -13,7 +13,7 @@ from ._program import Call, Guard, Program, Slot, walk
 from ._replay import Compiled, Retrace
 from ._trace import JitError, Tracer, module_state
 
-__all__ = ["jit", "Jitted", "JitError", "RetraceWarning", "SideEffectWarning"]
+__all__ = ["jit", "Jitted", "JitError", "RetraceWarning", "SideEffectWarning", "EmptyProgramWarning"]
 
 
 class RetraceWarning(UserWarning):
@@ -46,6 +46,20 @@ class SideEffectWarning(UserWarning):
     ...     warnings.simplefilter("always")
     ...     _ = bc.jit(f)(np.ones(2))
     >>> [issubclass(w.category, SideEffectWarning) for w in caught]
+    [True]
+    """
+
+
+class EmptyProgramWarning(UserWarning):
+    """A traced function's outputs depend on none of its array arguments: every call returns the
+    values of the first (a Python number argument is part of the signature, not an input).
+
+    >>> import warnings, numpy as np, backchain as bc
+    >>> from backchain.jit import EmptyProgramWarning
+    >>> with warnings.catch_warnings(record=True) as caught:
+    ...     warnings.simplefilter("always")
+    ...     _ = bc.jit(lambda x: np.ones(2))(np.zeros(2))
+    >>> [issubclass(w.category, EmptyProgramWarning) for w in caught]
     [True]
     """
 
@@ -312,12 +326,14 @@ class Jitted:
         program.writes = [t for t, _ in writes]
         program.grads = [t for t, _ in grads]
         program.n_out = len(out_leaves)
-        if not program.steps and not any(o.__class__ is Slot for o in outputs):
-            raise JitError(
+        if not program.steps and not any(o.__class__ is Slot for o in outputs[:len(out_leaves)]):
+            # (a derivative can be constant: replaying the constants is right, but often a sign of a mistake)
+            warnings.warn(
                 f"jit({self.name}): the traced program is empty: no output depends on the array arguments "
-                f"({', '.join(names) or 'there are none'}). Compute with backchain.numpy on the arguments "
-                "(a value read out with .data, .item() or NumPy is a constant), or call the function "
-                "without jit")
+                f"({', '.join(names) or 'there are none'}), so every call returns the values of this one. "
+                "If they should depend on them, compute with backchain.numpy on the arguments (a value read "
+                "out with .data or .item() is a constant) and pass changing numbers as arrays",
+                EmptyProgramWarning, stacklevel=3)
         for step in program.steps:
             if step.__class__ is Call and step.ufunc is not None and len(step.outs) == 1:
                 v = tracer.values[step.outs[0]]
