@@ -464,7 +464,7 @@ def _eliminate_dead(program):
             live.add(s.slot)
             kept.append(s)
         elif any(k in live for k in s.outs):
-            live.update(walk((s.args, s.params)))
+            live.update(s.reads)
             kept.append(s)
     kept.reverse()
     program.steps = kept

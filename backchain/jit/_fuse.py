@@ -94,7 +94,7 @@ def groups(program, min_size=2):
         produced.clear()
 
     for i, step in enumerate(program.steps):
-        reads = [step.slot] if step.__class__ is Guard else walk((step.args, step.params))
+        reads = [step.slot] if step.__class__ is Guard else step.reads
         k = _eligible(step, avals)
         if k is not None and (not current or k == key):
             if not current:
@@ -127,7 +127,7 @@ def _plan(program, members):
     for j, s in enumerate(steps):
         if j in inside or j < members[0]:
             continue
-        used_after.update([s.slot] if s.__class__ is Guard else walk((s.args, s.params)))
+        used_after.update([s.slot] if s.__class__ is Guard else s.reads)
     used_after.update(o.k for o in program.outputs if o.__class__ is Slot)
     outs = [k for i in members for k in steps[i].outs if k in used_after]
     return ins, outs, consts

@@ -40,11 +40,19 @@ class Call:
     ('sin', (%0,), [1])
     """
 
-    __slots__ = ("name", "fn", "args", "params", "outs", "multiple", "prim", "ufunc")
+    __slots__ = ("name", "fn", "args", "params", "outs", "multiple", "prim", "ufunc", "_reads")
 
     def __init__(self, name, fn, args, params, outs, multiple=False, prim=None, ufunc=None):
         self.name, self.fn, self.args, self.params, self.outs = name, fn, args, params, outs
         self.multiple, self.prim, self.ufunc = multiple, prim, ufunc
+        self._reads = None
+
+    @property
+    def reads(self):
+        """The slots the call reads (its Slots, inside containers too), found once."""
+        if self._reads is None:
+            self._reads = walk((self.args, self.params))
+        return self._reads
 
 
 class Guard:
@@ -213,7 +221,7 @@ class Program:
             else:
                 outs = ", ".join(f"%{k}" for k in s.outs)
                 nodes[me] = ("op", f"{outs} = {s.name}\n" + " ".join(aval_text(self.avals[k]) for k in s.outs))
-                reads = walk((s.args, s.params))
+                reads = s.reads
                 for k in s.outs:
                     producer[k] = me
             edges.extend((producer[k], me) for k in dict.fromkeys(reads) if k in producer)

@@ -76,7 +76,7 @@ def last_uses(program):
         if s.__class__ is Guard:
             last[s.slot] = i
         else:
-            for k in walk((s.args, s.params)):
+            for k in s.reads:
                 last[k] = i
     return last
 
@@ -142,7 +142,7 @@ def compile_program(program, buffers=True, fused=None):
                 body.append(f"{lhs} = {f}({', '.join(args)})")
             from ._program import walk
 
-            reads = walk((step.args, step.params))
+            reads = step.reads
             end = i
         dead = sorted({k for k in reads if last.get(k) == end and k not in outputs and _big(avals[k])})
         if dead:
@@ -175,14 +175,22 @@ class Compiled:
         fused = None
         if fuse is not None:
             fused = fuse(program)
-        self.run_plain, self.source = compile_program(program, buffers=False, fused=fused)
-        if buffers:
-            self.run_buffered, self.source = compile_program(program, buffers=True, fused=fused)
-        else:
-            self.run_buffered = None
-        self.lock = threading.Lock()
-        # outputs that may be views of a buffer (a reshape of a buffered value): copied on the way out
         self.fused = fused
+        self.run_buffered = None
+        outputs = {o.k for o in program.outputs if o.__class__ is Slot}
+        if buffers and any(s.__class__ is Call and _bufferable(s, program.avals, outputs) for s in program.steps):
+            self.run_buffered, self.source = compile_program(program, buffers=True, fused=fused)
+            self._plain = None  # compiled when a replay finds the buffers in use
+        else:
+            self._plain, self.source = compile_program(program, buffers=False, fused=fused)
+        self.lock = threading.Lock()
+
+    @property
+    def run_plain(self):
+        """The replay without buffers (compiled on first use)."""
+        if self._plain is None:
+            self._plain = compile_program(self.program, buffers=False, fused=self.fused)[0]
+        return self._plain
 
     def __call__(self, arrays):
         if self.run_buffered is not None and self.lock.acquire(False):
