@@ -182,11 +182,9 @@ def _available(impl):
     need = {"jax": "jax", "bcjit-numexpr": "numexpr", "torch": "torch"}.get(impl)
     if need is None:
         return True
-    try:
-        __import__(need)
-    except ImportError:
-        return False
-    return True
+    import importlib.util
+
+    return importlib.util.find_spec(need) is not None
 
 
 def main(argv=None):

@@ -215,8 +215,11 @@ class _Numexpr:
     name = "numexpr"
 
     def __init__(self):
+        had = hasattr(np, "expm1x")
         import numexpr
 
+        if not had and hasattr(np, "expm1x"):  # numexpr's import sets numpy.expm1x, which it never reads:
+            del np.expm1x                        # NumPy's namespace stays NumPy's
         self.numexpr = numexpr
 
     def kernel(self, program, members):
