@@ -15,7 +15,7 @@ cross-entropy, batch 128, one SGD step (float32). W3 (LeNet-style CNN), W7 (LSTM
 Implementations: ``numpy`` (by hand), ``backchain`` (eager), ``bcjit`` (W2: ``bc.jit(bc.grad(f))``
 with its default fusion, Numba kernels when Numba is installed; the others: ``bc.jit`` of the eager
 case's training step, whose parameters are program inputs updated in place), ``bcjit-nofuse``
-(``fuse=None``: the replay of NumPy calls), ``bcjit-numexpr`` (W2: numexpr kernels),
+(``fuse=None``: the replay of NumPy calls),
 ``bcjit-fn`` (W1: the step as a function of the parameters, returning new ones), ``jax``
 (``jax.jit``), ``torch`` (PyTorch eager). "first call" is the time of the first gradient and the
 first step, tracing and compiling included for the compiled implementations (Numba kernels come
@@ -59,7 +59,6 @@ W2 = {
     "backchain": w2_chain.Backchain,
     "bcjit": W2Jit,
     "bcjit-nofuse": lambda n: W2Jit(n, fuse=None),
-    "bcjit-numexpr": lambda n: W2Jit(n, fuse="numexpr"),
     "jax": w2_chain.Jax,
 }
 
@@ -179,7 +178,7 @@ def _child(workload, impl, steps, warmup):
 
 
 def _available(impl):
-    need = {"jax": "jax", "bcjit-numexpr": "numexpr", "torch": "torch"}.get(impl)
+    need = {"jax": "jax", "torch": "torch"}.get(impl)
     if need is None:
         return True
     import importlib.util

@@ -496,7 +496,7 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), buf
         Accepted for JAX compatibility; the inputs are never written.
     buffers : bool
         Replay ufunc calls into arrays allocated once (``out=``), for intermediate values.
-    fuse : "auto", "numba", "numexpr" or None
+    fuse : "auto", "numba" or None
         Fuse runs of elementwise calls into one kernel (``pip install backchain[jit]``, which
         installs Numba): ``"auto"`` fuses runs of at least 8 calls when Numba is installed and
         replays unfused otherwise; None never fuses. Fused values may differ from NumPy's in the

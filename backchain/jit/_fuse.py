@@ -6,13 +6,12 @@ too (Python numbers and 0-d values are scalars). A call that reads no value of t
 runs before the group's kernel; one that does closes the group. The kernel reads the group's
 external inputs and writes the values that later calls, guards or outputs read.
 
-Backends (``pip install backchain[jit]``):
-
-* ``"numba"`` (the default where installed): one compiled loop over the elements, every
-  value of the group a local scalar: on W2 (300 elementwise ops on 16 float64 values, forward
-  and backward) the fused replay costs about as much as one NumPy call per *group*, where
-  numexpr pays about 9 µs per ``evaluate`` and must materialize each value read twice.
-* ``"numexpr"``: one ``evaluate`` per value that is read more than once or leaves the group.
+The backend is Numba (``pip install backchain[jit]``): one compiled loop over the elements, every
+value of the group a local scalar. Chosen by measurement on W2 (300 elementwise ops on 16 float64
+values, forward and backward; benchmarks/README.md): the Numba kernel replays at 0.08 µs/op, the
+unfused replay at 0.8 µs/op, and a numexpr backend (numexpr 2.14, one ``evaluate`` per value read
+twice or leaving the group, about 9 µs per ``evaluate``) at 2.3 µs/op, slower than no fusion;
+numexpr's import also sets ``numpy.expm1x``, so it was not kept.
 
 Numba compiles a kernel in about a second; its source is written to ``~/.cache/backchain/jit``
 (or ``$BACKCHAIN_JIT_CACHE``), named by its hash, so that Numba's cache serves the compiled
@@ -34,29 +33,29 @@ from ._program import Call, Guard, Slot, walk
 
 __all__ = ["backend", "groups"]
 
-# ufunc name -> (numba expression, numexpr expression) with {0}, {1} the operands
+# ufunc name -> its expression in a kernel, with {0}, {1} the operands
 _OPS = {
-    "add": ("({0} + {1})", "({0} + {1})"),
-    "subtract": ("({0} - {1})", "({0} - {1})"),
-    "multiply": ("({0} * {1})", "({0} * {1})"),
-    "divide": ("({0} / {1})", "({0} / {1})"),
-    "true_divide": ("({0} / {1})", "({0} / {1})"),
-    "negative": ("(-{0})", "(-{0})"),
-    "positive": ("({0})", "({0})"),
-    "sin": ("np.sin({0})", "sin({0})"),
-    "cos": ("np.cos({0})", "cos({0})"),
-    "tan": ("np.tan({0})", "tan({0})"),
-    "tanh": ("np.tanh({0})", "tanh({0})"),
-    "sinh": ("np.sinh({0})", "sinh({0})"),
-    "cosh": ("np.cosh({0})", "cosh({0})"),
-    "exp": ("np.exp({0})", "exp({0})"),
-    "log": ("np.log({0})", "log({0})"),
-    "log1p": ("np.log1p({0})", "log1p({0})"),
-    "expm1": ("np.expm1({0})", "expm1({0})"),
-    "sqrt": ("np.sqrt({0})", "sqrt({0})"),
-    "absolute": ("np.abs({0})", "abs({0})"),
-    "square": ("({0} * {0})", "({0} * {0})"),
-    "arctan": ("np.arctan({0})", "arctan({0})"),
+    "add": "({0} + {1})",
+    "subtract": "({0} - {1})",
+    "multiply": "({0} * {1})",
+    "divide": "({0} / {1})",
+    "true_divide": "({0} / {1})",
+    "negative": "(-{0})",
+    "positive": "({0})",
+    "sin": "np.sin({0})",
+    "cos": "np.cos({0})",
+    "tan": "np.tan({0})",
+    "tanh": "np.tanh({0})",
+    "sinh": "np.sinh({0})",
+    "cosh": "np.cosh({0})",
+    "exp": "np.exp({0})",
+    "log": "np.log({0})",
+    "log1p": "np.log1p({0})",
+    "expm1": "np.expm1({0})",
+    "sqrt": "np.sqrt({0})",
+    "absolute": "np.abs({0})",
+    "square": "({0} * {0})",
+    "arctan": "np.arctan({0})",
 }
 
 
@@ -159,7 +158,7 @@ class _Numba:
                     ops.append(f"a{len(arrays) - 1}[j]")
                 else:  # a number, in the group's dtype (float32 stays float32); repr reads back exactly
                     ops.append(f"dt({float(np.asarray(a, dtype).item())!r})")
-            body.append(f"        v{s.outs[0]} = {_OPS[s.ufunc.__name__][0].format(*ops)}")
+            body.append(f"        v{s.outs[0]} = {_OPS[s.ufunc.__name__].format(*ops)}")
         params = [f"i{k}" for k in ins] + [f"a{n}" for n in range(len(arrays))] + [f"o{k}" for k in outs]
         lines = ["import numpy as np", f"dt = np.{dtype.name}", "", "",
                  f"def kernel({', '.join(params)}):", f"    for j in range(o{outs[0]}.shape[0]):"]
@@ -211,65 +210,14 @@ class _Numba:
         return self.numba.njit(cache=cache, nogil=True, error_model="numpy")(fn)
 
 
-class _Numexpr:
-    name = "numexpr"
-
-    def __init__(self):
-        had = hasattr(np, "expm1x")
-        import numexpr
-
-        if not had and hasattr(np, "expm1x"):  # numexpr's import sets numpy.expm1x, which it never reads:
-            del np.expm1x                        # NumPy's namespace stays NumPy's
-        self.numexpr = numexpr
-
-    def kernel(self, program, members):
-        steps, avals = program.steps, program.avals
-        ins, outs, _ = _plan(program, members)
-        shape, dtype = avals[steps[members[0]].outs[0]]
-        uses = {}
-        for i in members:
-            for a in steps[i].args:
-                if a.__class__ is Slot:
-                    uses[a.k] = uses.get(a.k, 0) + 1
-        exprs, stages, consts = {}, [], {}
-        for i in members:
-            s = steps[i]
-            ops = []
-            for a in s.args:
-                if a.__class__ is Slot:
-                    ops.append(exprs.get(a.k, f"v{a.k}"))
-                else:
-                    name = f"c{len(consts)}"
-                    consts[name] = dtype.type(a) if not isinstance(a, np.ndarray) else a
-                    ops.append(name)
-            k = s.outs[0]
-            e = _OPS[s.ufunc.__name__][1].format(*ops)
-            if uses.get(k, 0) > 1 or k in outs or e.count("(") > 60:
-                stages.append((k, e))  # materialized: read twice, read outside, or deep
-            else:
-                exprs[k] = e
-        evaluate = self.numexpr.evaluate
-
-        def run(*arrays):
-            env = dict(consts)
-            env.update((f"v{k}", a) for k, a in zip(ins, arrays))
-            for k, e in stages:
-                env[f"v{k}"] = evaluate(e, local_dict=env)
-            return tuple(env[f"v{k}"] for k in outs)
-
-        run.__name__ = f"fused_{len(members)}"
-        return run, ins, outs
-
-
 def backend(name):
-    """The fusion backend named ``name`` ("auto", "numba", "numexpr"), or None (no fusion)."""
+    """The fusion backend named ``name`` ("auto" or "numba"), or None (no fusion)."""
     if name is None or name is False:
         return None
-    if name not in ("auto", "numba", "numexpr"):
-        raise ValueError(f"jit: fuse must be 'auto', 'numba', 'numexpr' or None, got {name!r}")
-    n = "numba" if name == "auto" else name
+    if name not in ("auto", "numba"):
+        raise ValueError(f"jit: fuse must be 'auto', 'numba' or None, got {name!r}")
     try:
-        b = _Numba() if n == "numba" else _Numexpr()
+        b = _Numba()
     except ImportError:
         if name != "auto":
             raise ImportError(f"jit(fuse={name!r}): {name} is not installed; pip install backchain[jit]") from None
