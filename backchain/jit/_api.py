@@ -9,9 +9,10 @@ import numpy as np
 from .._core import primitive as _pm
 from .._core.tensor import Tensor, _state, bump_version
 from ..transforms import tree_flatten, tree_structure
-from ._program import Call, Guard, Program, Slot, walk
+from ._program import Call, Guard, Program, Slot
 from ._replay import Compiled, Retrace
-from ._trace import JitError, Tracer, module_state
+from ._trace import JitError, Tracer
+from ._watch import module_state
 
 __all__ = ["jit", "Jitted", "JitError", "RetraceWarning", "SideEffectWarning", "EmptyProgramWarning"]
 

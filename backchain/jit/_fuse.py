@@ -29,7 +29,7 @@ import sys
 
 import numpy as np
 
-from ._program import Call, Guard, Slot, walk
+from ._program import Call, Guard, Slot
 
 __all__ = ["backend", "groups"]
 
