@@ -17,6 +17,7 @@ from ._core.engine import GraphReleasedError
 from .transforms import (grad, value_and_grad, elementwise_grad, vjp, jvp, jacobian, hessian, hvp,
                          stop_gradient, checkpoint)
 from .custom import custom_vjp, custom_jvp, Function, elementwise, defprimitive
+from ._vmap.api import vmap
 from . import check, viz
 from .check import gradcheck
 from . import kinks
@@ -58,7 +59,7 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "grad", "value_and_grad", "elementwise_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
-    "stop_gradient", "checkpoint", "numpy",
+    "stop_gradient", "checkpoint", "vmap", "numpy",
     "custom_vjp", "custom_jvp", "Function", "elementwise", "defprimitive", "check", "gradcheck", "viz",
     "random", "manual_seed", "nn",
     "save", "load", "summary", "fit", "evaluate", "predict", "History", "optim", "data", "train", "io",

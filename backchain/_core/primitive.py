@@ -136,7 +136,7 @@ class Primitive:
     """
 
     __slots__ = ("name", "impl", "fast", "vjps", "jvps", "linear", "saves", "multiple_results", "kinks", "ld", "doc",
-                 "fn", "user", "__weakref__")
+                 "fn", "user", "batch", "__weakref__")
 
     def __repr__(self):
         return f"<primitive {self.name}>"
@@ -245,8 +245,14 @@ def op_error(name, err, args):
         return base(text)
 
 
+# The ``batch=`` marks that are not rule functions: derived from broadcasting, or a loop over the batch.
+ELEMENTWISE = "elementwise"
+LOOP = "loop"
+
+
 def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, variadic=False,
-              multiple_results=False, kinks=None, ld=None, doc=None, fast=None, register=True, saves=None):
+              multiple_results=False, kinks=None, ld=None, doc=None, fast=None, register=True, saves=None,
+              batch=None):
     """Declare a differentiable primitive in one row and return the function that applies it.
 
     Parameters
@@ -284,6 +290,12 @@ def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, varia
         reads is taken from its code, except for a ``linear`` row called with one array
         input (whose rule reads only shapes). Rows whose rules read only the cotangent
         (``add``, ``negative``) pass ``saves=False``.
+    batch : callable or str, optional
+        How ``backchain.vmap`` batches the op (``backchain/_vmap``): a rule
+        ``batch(prim, args, batched, **params)`` that receives the arrays with the batch axis
+        first where ``batched[i]`` and returns the output with its batch axis first;
+        ``ELEMENTWISE`` (derived from broadcasting: the default of ``deriv=`` rows and of
+        elementwise ufuncs); or ``LOOP``, an explicit loop over the batch (which warns once).
     """
     prim = Primitive()
     prim.name = name
@@ -296,6 +308,9 @@ def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, varia
     prim.ld = ld
     prim.doc = doc
     prim.user = False
+    if batch is None and (deriv is not None or isinstance(impl, np.ufunc) and impl.signature is None):
+        batch = ELEMENTWISE
+    prim.batch = batch
     if deriv is not None:
         vjp, jvp = _elementwise_rules(deriv)
     elif variadic:
@@ -335,6 +350,9 @@ _kink_hook = None
 # None unless some thread has anomaly mode on (backchain._core.anomaly); then the function
 # ``hook(prim, args, raw_args, params, out)`` that checks the result and records the node.
 _anomaly_hook = None
+# None unless a ``backchain.vmap`` is running; then the function ``hook(prim, args, params)`` that
+# applies ``prim`` to batched arguments, or returns NotImplemented when none is batched.
+_batch_hook = None
 # Whether some Tensor subclass gives its results its own class (``Tensor._result``); until one
 # does, every result is a plain Tensor and the callers skip the lookup.
 _result_classes = False
@@ -483,6 +501,10 @@ def _make_caller(prim):
             if counted and _kink_hook is not None:
                 _kink_hook(prim, out, args, params)
             return out
+        if _batch_hook is not None:  # inside vmap: a batched argument takes the batching rule
+            out = _batch_hook(prim, args, params)
+            if out is not NotImplemented:
+                return out
         n = len(args)  # the arrays: unrolled for one and two arguments (a comprehension costs 0.1 µs)
         if n == 1:
             raw = [a.data]
@@ -570,4 +592,5 @@ tuple_get = primitive(
     lambda tup, index, n: tup[index],
     vjp=(_tuple_get_vjp,),
     jvp=(lambda t, ans, tup, index, n: t[index],),
+    batch=LOOP,
 )

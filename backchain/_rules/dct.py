@@ -15,6 +15,7 @@ import numpy as np
 import backchain.numpy as bnp
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
+from .._vmap import rules as R
 
 __all__ = ["dct", "idct", "acdc"]
 
@@ -32,9 +33,9 @@ def _idct_impl(x):
 
 
 _dct = primitive("dct", _dct_impl, vjp=(lambda g, ans, x: _idct(g),), linear=True,
-                 doc="Orthonormal DCT-II along the last axis; its transpose is its inverse.")
+                 doc="Orthonormal DCT-II along the last axis; its transpose is its inverse.", batch=R.LOOP)
 _idct = primitive("idct", _idct_impl, vjp=(lambda g, ans, x: _dct(g),), linear=True,
-                  doc="Inverse of the orthonormal DCT-II (the DCT-III) along the last axis.")
+                  doc="Inverse of the orthonormal DCT-II (the DCT-III) along the last axis.", batch=R.LOOP)
 
 
 def _check(op, x, norm):

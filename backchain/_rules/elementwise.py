@@ -27,6 +27,7 @@ from .._core.primitive import primitive, safe_times
 from .._core.basic import real  # noqa: F401  (re-exported)
 from .._core.tensor import Tensor
 from ..numpy._arraylike import stacked, stacked_each
+from .._vmap import rules as R
 
 __all__ = [
     "add", "subtract", "multiply", "divide", "true_divide", "negative", "positive", "power", "float_power",
@@ -459,7 +460,7 @@ def _clip_rule_a(g, ans, a, lo, hi):
 
 _clip_rules = (_clip_rule_a, _masked(_clip_mask_lo), _masked(_clip_mask_hi))
 _clip = primitive("clip", lambda a, lo, hi: np.clip(a, lo, hi), vjp=_clip_rules, jvp=_clip_rules,
-                  ld=_ld.CLIP, kinks="at a == a_min or a == a_max: d/da = clip_at_bound (default 0), the bounds 0")
+                  ld=_ld.CLIP, kinks="at a == a_min or a == a_max: d/da = clip_at_bound (default 0), the bounds 0", batch=R.ELEMENTWISE)
 
 _NO_VALUE = object()
 
@@ -517,8 +518,8 @@ floor = primitive("floor", np.floor, **_ZERO_RULES)
 ceil = primitive("ceil", np.ceil, **_ZERO_RULES)
 rint = primitive("rint", np.rint, **_ZERO_RULES)
 trunc = primitive("trunc", np.trunc, **_ZERO_RULES)
-fix = primitive("fix", np.fix, **_ZERO_RULES)
-_round = primitive("round", lambda a, decimals: np.round(a, decimals), **_ZERO_RULES)
+fix = primitive("fix", np.fix, **_ZERO_RULES, batch=R.ELEMENTWISE)
+_round = primitive("round", lambda a, decimals: np.round(a, decimals), **_ZERO_RULES, batch=R.ELEMENTWISE)
 
 
 def round(a, decimals=0, out=None):
@@ -551,6 +552,7 @@ _nan_to_num = primitive(
     "nan_to_num", lambda x, nan, posinf, neginf: np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf),
     vjp=(_nan_to_num_rule,), jvp=(_nan_to_num_rule,),
     kinks="0 where a NaN or inf was replaced",
+    batch=R.ELEMENTWISE,
 )
 
 
@@ -574,6 +576,7 @@ _where = primitive(
          lambda t, ans, c, x, y: bnp.where(c, t, 0.0),
          lambda t, ans, c, x, y: bnp.where(c, 0.0, t)),
     kinks="the branch not selected receives an exact zero",
+    batch=R.ELEMENTWISE,
 )
 
 
@@ -607,7 +610,7 @@ def _imag_vjp(g, ans, x):
     return bnp.zeros_like(x)
 
 
-imag = primitive("imag", np.imag, vjp=(_imag_vjp,), linear=True)
+imag = primitive("imag", np.imag, vjp=(_imag_vjp,), linear=True, batch=R.ELEMENTWISE)
 
 
 def _angle_scale(deg):
@@ -631,7 +634,7 @@ def _angle_jvp(t, ans, z, deg):
 
 
 _angle = primitive("angle", lambda z, deg: np.angle(z, deg), vjp=(_angle_vjp,), jvp=(_angle_jvp,),
-                   kinks="z == 0 and real z: 0")
+                   kinks="z == 0 and real z: 0", batch=R.ELEMENTWISE)
 
 
 def angle(z, deg=False):

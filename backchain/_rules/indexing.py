@@ -15,6 +15,7 @@ from .. import _ld
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
 from ..numpy._arraylike import stacked, stacked_each
+from .._vmap import rules as R
 
 __all__ = [
     "getitem", "take", "take_along_axis", "select", "choose", "compress", "extract", "sort", "partition",
@@ -62,6 +63,7 @@ _scatter = primitive(
     vjp=(lambda g, ans, x, shape, index: getitem(g, index),),
     linear=True,
     doc="Zeros of `shape` with `x` added at `index`: the transpose of getitem.",
+    batch=R.index_add_rule,
 )
 
 
@@ -69,7 +71,7 @@ def _getitem_vjp(g, ans, x, index):
     return _scatter(g, shape=np.shape(x), index=index)
 
 
-_getitem = primitive("getitem", lambda x, index: x[index], vjp=(_getitem_vjp,), linear=True)
+_getitem = primitive("getitem", lambda x, index: x[index], vjp=(_getitem_vjp,), linear=True, batch=R.getitem_rule)
 
 
 def _clean_item(i):
@@ -293,6 +295,7 @@ _sort = primitive(
     "sort", lambda x, axis: np.sort(x, axis=axis),
     vjp=(_sort_vjp,), jvp=(_sort_jvp,),
     ld=_ld.SORT, kinks="ties: stable order, each output's gradient goes to the input it was taken from",
+    batch=R.flat_axis,
 )
 
 

@@ -25,6 +25,7 @@ import scipy.integrate as si
 import backchain.numpy as bnp
 from .._core.primitive import Joint, primitive
 from .._core.tensor import Tensor
+from .._vmap import rules as R
 
 __all__ = ["odeint"]
 
@@ -174,7 +175,7 @@ def _odeint_jvp(i, tan, ans, y0, t, *args, func, options, tfirst):
 
 odeint_p = primitive("scipy.integrate.odeint", _odeint_impl, vjp=Joint(_odeint_vjp), jvp=_odeint_jvp, variadic=True,
                      doc="Solve an ODE; adjoint-method VJP and forward-sensitivity JVP, both solved by odeint "
-                         "itself (any order).")
+                         "itself (any order).", batch=R.LOOP)
 
 
 class _Flat:

@@ -39,6 +39,7 @@ from .. import _ld
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
 from .._core.scratch import recycled as _output
+from .._vmap import rules as R
 from .conv import _tuple
 from .sampling import take_flat, scatter_flat
 
@@ -115,6 +116,7 @@ def _pool_windows_jvp(t, ans, x, kernel, stride, padding, dilation, out, fill):
 pool_windows = primitive(
     "pool_windows", _pool_windows_impl, vjp=(_pool_windows_vjp,), jvp=(_pool_windows_jvp,),
     doc="Every pooling window of the input padded with `fill`, as a trailing axis.",
+    batch=R.LOOP,
 )
 
 
@@ -125,6 +127,7 @@ def _pool_windows_T_vjp(g, ans, v, xshape, kernel, stride, padding, dilation, ou
 pool_windows_T = primitive(
     "pool_windows_T", _pool_windows_T_impl, vjp=(_pool_windows_T_vjp,), linear=True,
     doc="The transpose of pool_windows: window entries added back into the input (col2im).",
+    batch=R.LOOP,
 )
 
 
@@ -173,6 +176,7 @@ window_max = primitive(
           "(``valid`` False) is never a maximum",
     doc="Maximum over the leading (window) axis, with the pooling tie rule; ``valid`` (boolean, broadcast "
         "against ``v``, or None) marks the entries that are inputs rather than padding.",
+        batch=R.LOOP,
 )
 
 
@@ -270,6 +274,7 @@ tiled_max = primitive(
     kinks="max-pool ties, as window_max: the cotangent is split evenly among the tied maxima of a window "
           "(min-norm); policy 'first' (PyTorch) or 'last' gives it all to one",
     doc="Max pooling with kernel == stride over an input the windows tile exactly (no padding, no dilation).",
+    batch=R.LOOP,
 )
 
 
@@ -280,6 +285,7 @@ def _tiled_route_vjp(c, ans, g, weights, scale, kernel):
 tiled_route = primitive(
     "tiled_route", _tiled_route_impl, vjp=(_tiled_route_vjp,), linear=True,
     doc="Each window's value times its routing weights, written into the tiled input (kernel == stride).",
+    batch=R.LOOP,
 )
 
 
@@ -290,6 +296,7 @@ def _tiled_gather_vjp(g, ans, c, weights, scale, kernel):
 tiled_gather = primitive(
     "tiled_gather", _tiled_gather_impl, vjp=(_tiled_gather_vjp,), linear=True,
     doc="The transpose of tiled_route: the weighted sum over each tiling window.",
+    batch=R.LOOP,
 )
 
 

@@ -26,6 +26,7 @@ from .. import _ld
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
 from ..numpy._arraylike import stacked
+from .._vmap import rules as R
 
 __all__ = [
     "sum", "mean", "prod", "max", "amax", "min", "amin", "ptp", "var", "std", "average",
@@ -160,6 +161,7 @@ _sum = primitive(
     "sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
     vjp=(lambda g, ans, x, axis, keepdims: _expand(g, x, axis, keepdims),),
     linear=True,
+    batch=R.reduce_axis,
 )
 
 
@@ -196,7 +198,7 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=
 
 def _float_dtype(a, dtype):
     """NumPy's accumulation dtype for mean/var: float64 for integer and bool input."""
-    if dtype is None and np.asarray(_data(a)).dtype.kind in "biu":
+    if dtype is None and (a.dtype if isinstance(a, Tensor) else np.asarray(a).dtype).kind in "biu":
         return np.float64
     return dtype
 
@@ -262,6 +264,7 @@ def _prod_jvp(t, ans, x, axis, keepdims):
 _prod = primitive(
     "prod", lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
     vjp=(_prod_vjp,), jvp=(_prod_jvp,),
+    batch=R.reduce_axis,
 )
 
 
@@ -315,11 +318,13 @@ _amax = primitive(
     "amax", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
     vjp=(_extremum_vjp,), jvp=(_extremum_jvp,),
     ld=_ld.AMAX, kinks="ties: the ties policy (default: split evenly among the tied maxima)",
+    batch=R.reduce_axis,
 )
 _amin = primitive(
     "amin", lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
     vjp=(_extremum_vjp,), jvp=(_extremum_jvp,),
     ld=_ld.AMIN, kinks="ties: the ties policy (default: split evenly among the tied minima)",
+    batch=R.reduce_axis,
 )
 
 
@@ -456,6 +461,7 @@ def _std_jvp(t, ans, x, axis, ddof, keepdims, where):
 _std = primitive(
     "std", _std_impl, vjp=(_std_vjp,), jvp=(_std_jvp,),
     ld=_ld.STD, kinks="zero variance: derivative 0 (min-norm subgradient)",
+    batch=R.reduce_axis,
 )
 
 
@@ -537,6 +543,7 @@ def _cumsum_vjp(g, ans, x, axis):
 _cumsum = primitive(
     "cumsum", lambda x, axis: np.cumsum(x, axis=axis),
     vjp=(_cumsum_vjp,), linear=True,
+    batch=R.flat_axis,
 )
 
 
@@ -626,6 +633,7 @@ _cumprod = primitive(
     "cumprod", lambda x, axis: np.cumprod(x, axis=axis),
     vjp=(lambda g, ans, x, axis: _cumprod_rule(g, ans, x, axis, True),),
     jvp=(lambda t, ans, x, axis: _cumprod_rule(t, ans, x, axis, False),),
+    batch=R.flat_axis,
 )
 
 

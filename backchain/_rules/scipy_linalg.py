@@ -17,6 +17,7 @@ import scipy.linalg as sl
 import backchain.numpy as bnp
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
+from .._vmap import rules as R
 
 __all__ = ["solve_triangular", "solve_banded", "cholesky", "cho_factor", "cho_solve", "solve_sylvester", "sqrtm"]
 
@@ -80,6 +81,7 @@ solve_triangular_p = primitive(
     "scipy.linalg.solve_triangular", _solve_tri_impl,
     vjp=(_solve_tri_vjp_a, _solve_tri_vjp_b), jvp=(_solve_tri_jvp_a, _solve_tri_jvp_b),
     kinks="only the triangle that is read gets a cotangent (and not the diagonal if unit_diagonal)",
+    batch=R.LOOP,
 )
 
 
@@ -160,6 +162,7 @@ solve_banded_p = primitive(
                                                              upper=upper),
          lambda t, ans, ab, b, lower, upper: solve_banded_p(ab, t, lower=lower, upper=upper)),
     kinks="the entries of ab outside the band (its unread corners) get a zero cotangent",
+    batch=R.LOOP,
 )
 
 
@@ -246,7 +249,7 @@ def _cholesky_jvp(t, ans, a, lower):
 
 cholesky_p = primitive("scipy.linalg.cholesky", lambda a, lower: sl.cholesky(a, lower=lower),
                        vjp=(_cholesky_vjp,), jvp=(_cholesky_jvp,),
-                       kinks="only the triangle that is read (lower or upper) gets a cotangent")
+                       kinks="only the triangle that is read (lower or upper) gets a cotangent", batch=R.LOOP)
 
 
 def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
@@ -313,6 +316,7 @@ solve_sylvester_p = primitive(
     jvp=(lambda t, ans, a, b, q: solve_sylvester_p(a, b, -bnp.matmul(t, ans)),
          lambda t, ans, a, b, q: solve_sylvester_p(a, b, -bnp.matmul(ans, t)),
          lambda t, ans, a, b, q: solve_sylvester_p(a, b, t)),
+         batch=R.LOOP,
 )
 
 
@@ -339,6 +343,7 @@ sqrtm_p = primitive(
     "scipy.linalg.sqrtm", _sqrtm_impl,
     vjp=(lambda g, ans, a: solve_sylvester_p(_mT(ans), _mT(ans), g),),
     jvp=(lambda t, ans, a: solve_sylvester_p(ans, ans, t),),
+    batch=R.LOOP,
 )
 
 

@@ -15,6 +15,7 @@ from .._core.primitive import primitive
 from .._core.basic import broadcast_to  # noqa: F401  (re-exported)
 from .._core.tensor import Tensor
 from ..numpy._arraylike import stacked, stacked_each
+from .._vmap import rules as R
 from .indexing import _scatter, getitem
 
 __all__ = [
@@ -61,6 +62,7 @@ _reshape = primitive(
     "reshape", lambda x, shape: np.reshape(x, shape),
     vjp=(lambda g, ans, x, shape: _reshape(g, shape=np.shape(x)),),
     linear=True,
+    batch=R.reshape_rule,
 )
 
 
@@ -104,6 +106,7 @@ _transpose = primitive(
     "transpose", lambda x, axes: np.transpose(x, axes),
     vjp=(lambda g, ans, x, axes: _transpose(g, axes=tuple(np.argsort(axes))),),
     linear=True,
+    batch=R.transpose_rule,
 )
 
 
@@ -305,6 +308,7 @@ def _concatenate_jvp(i, t, ans, *args, axis):
 _concatenate = primitive(
     "concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
     vjp=_concatenate_vjp, jvp=_concatenate_jvp, variadic=True,
+    batch=R.join_rule,
 )
 
 
@@ -345,6 +349,7 @@ def _stack_jvp(i, t, ans, *args, axis):
 _stack = primitive(
     "stack", lambda *xs, axis: np.stack(xs, axis=axis),
     vjp=_stack_vjp, jvp=_stack_jvp, variadic=True,
+    batch=R.join_rule,
 )
 
 
@@ -434,6 +439,7 @@ _split = primitive(
     vjp=(_split_vjp,),
     jvp=(lambda t, ans, x, indices, axis: list(_split(t, indices=indices, axis=axis)),),
     multiple_results=True,
+    batch=R.split_rule,
 )
 
 
@@ -613,7 +619,7 @@ def _roll_vjp(g, ans, x, shift, axis):
 
 
 # A primitive: its transpose is the opposite roll, cheaper than a gather or two slices and a join.
-_roll = primitive("roll", lambda x, shift, axis: np.roll(x, shift, axis=axis), vjp=(_roll_vjp,), linear=True)
+_roll = primitive("roll", lambda x, shift, axis: np.roll(x, shift, axis=axis), vjp=(_roll_vjp,), linear=True, batch=R.roll_rule)
 
 
 def roll(a, shift, axis=None):

@@ -15,6 +15,7 @@ import scipy.signal as ss
 import backchain.numpy as bnp
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
+from .._vmap import rules as R
 from .fft import pad_or_crop
 
 __all__ = ["convolve", "correlate", "fftconvolve"]
@@ -46,6 +47,7 @@ convolve_p = primitive(
     "scipy.signal.convolve",
     lambda in1, in2, mode, method: ss.convolve(in1, in2, mode=mode, method=method),
     vjp=(_conv_vjp_1, _conv_vjp_2), linear=True,
+    batch=R.LOOP,
 )
 
 
@@ -119,6 +121,7 @@ fftconvolve_axes = primitive(
     "scipy.signal.fftconvolve_axes",
     lambda in1, in2, mode, axes: ss.fftconvolve(in1, in2, mode=mode, axes=axes),
     vjp=(_fftconv_axes_vjp_1, _fftconv_axes_vjp_2), linear=True,
+    batch=R.LOOP,
 )
 
 

@@ -41,6 +41,7 @@ import backchain.numpy as bnp
 from .._core.primitive import primitive
 from .elementwise import _safe as _safe_rules
 from .._core.tensor import Tensor, UFUNCS
+from .._vmap import rules as R
 
 __all__ = [
     "erf", "erfc", "erfinv", "erfcinv", "ndtr", "log_ndtr", "ndtri", "expit", "logit", "log1p", "expm1",
@@ -120,7 +121,7 @@ def _polygamma_impl(n, x):
 
 
 polygamma_p = primitive("scipy.special.polygamma", _polygamma_impl,
-                        deriv=(None, lambda ans, n, x: polygamma_p(n + 1, x)))
+                        deriv=(None, lambda ans, n, x: polygamma_p(n + 1, x)), batch=R.ELEMENTWISE)
 
 
 def polygamma(n, x):

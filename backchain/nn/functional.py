@@ -73,7 +73,7 @@ def _shape(x):
 
 
 def _dtype(x):
-    return np.asarray(_data(x)).dtype
+    return x.dtype if isinstance(x, Tensor) else np.asarray(x).dtype
 
 
 def _check_float(x, op, what="input"):

@@ -1,0 +1,423 @@
+"""Batching rules: the ``batch=`` column of the rule table (``backchain/_rules``).
+
+A rule ``rule(prim, args, batched, **params)`` receives the row's array arguments, those with
+``batched[i]`` holding every example with the batch axis first, and returns the result with its
+batch axis first. Rules call primitives (``prim.fn`` and the rows named here), never NumPy directly
+on a value that may be a Tensor, so what they compute is recorded when a derivative is taken.
+
+Elementwise rows need no rule (``primitive.ELEMENTWISE`` broadcasts); the makers below give the
+others theirs: axis arguments shifted past the batch axis (reductions, cumulative and shape
+ops), stacks of matrices (NumPy's linear algebra takes them), the batch folded into N
+(convolution, pooling), and the products (``matmul``, ``einsum``, ``nn.linear``).
+"""
+import operator
+import string
+
+import numpy as np
+
+from .._core import primitive as _primitive
+from .._core.primitive import ELEMENTWISE, LOOP
+from .._core.tensor import Tensor
+
+__all__ = ["ELEMENTWISE", "LOOP", "reduce_axis", "axes_rule", "flat_axis", "axis_param", "same", "stacks", "reshape_rule",
+           "transpose_rule", "broadcast_to_rule", "sum_to_rule", "join_rule", "split_rule", "roll_rule",
+           "diagonal_rule", "fft_rule", "getitem_rule", "index_add_rule", "matmul_rule", "einsum_rule", "solve_rule",
+           "linear_rule", "cross_entropy_rule", "norm_rule", "fold_rule", "unfold_rule"]
+
+
+def _fn(name):
+    return _primitive.REGISTRY[name].fn
+
+
+def _size(args, batched):
+    for a, b in zip(args, batched):
+        if b:
+            return np.shape(a)[0]
+    raise ValueError("vmap: a batching rule was called without a batched argument")
+
+
+def _shift(axis):
+    axis = operator.index(axis)
+    return axis + 1 if axis >= 0 else axis
+
+
+def _shift_axes(axis, nd):
+    """``axis`` (an int, a tuple, or None for every axis) of an ``nd``-axis example, in the batched array."""
+    if axis is None:
+        return tuple(range(1, nd + 1))
+    if isinstance(axis, (tuple, list)):
+        return tuple(_shift(a) for a in axis)
+    return _shift(axis)
+
+
+def _reshape(x, shape):
+    if isinstance(x, Tensor):
+        return _fn("reshape")(x, shape=tuple(shape))
+    return np.reshape(x, shape)
+
+
+def _batch(x, size):
+    """``x`` (unbatched) given a leading batch axis of ``size``."""
+    if isinstance(x, Tensor):
+        return _fn("broadcast_to")(x, shape=(size,) + tuple(x.shape))
+    a = np.asarray(x)
+    return np.broadcast_to(a, (size,) + a.shape)
+
+
+def _all_batched(args, batched):
+    size = _size(args, batched)
+    return [a if b else _batch(a, size) for a, b in zip(args, batched)]
+
+
+def _ranked(x, nd):
+    """A batched ``x`` with unit axes after its batch axis, up to ``nd`` example axes."""
+    shape = np.shape(x)
+    if len(shape) - 1 >= nd:
+        return x
+    return _reshape(x, shape[:1] + (1,) * (nd - len(shape) + 1) + shape[1:])
+
+
+def _is_array(a):
+    return isinstance(a, (Tensor, np.ndarray))
+
+
+# -- axes ---------------------------------------------------------------------------------------
+
+def reduce_axis(prim, args, batched, axis=None, **params):
+    """Reductions (``sum``, ``amax``, ``std``...): ``axis`` shifted; None becomes every example axis.
+    Other array arguments broadcast against the example as they did before."""
+    x = args[0] if batched[0] else _batch(args[0], _size(args, batched))
+    return prim.fn(x, *args[1:], axis=_shift_axes(axis, np.ndim(x) - 1), **params)
+
+
+def flat_axis(prim, args, batched, axis=None, **params):
+    """Ops whose ``axis=None`` means the flattened array (``cumsum``, ``sort``): each example flattened."""
+    (x,) = args
+    if axis is None:
+        return prim.fn(_reshape(x, (np.shape(x)[0], -1)), axis=1, **params)
+    return prim.fn(x, axis=_shift(axis), **params)
+
+
+def axis_param(*names):
+    """A rule for ops of one batched array whose ``names`` parameters are axes (int or tuple)."""
+    def rule(prim, args, batched, **params):
+        args = _all_batched(args, batched)
+        for n in names:
+            if params.get(n) is not None:
+                params[n] = _shift_axes(params[n], None)
+        return prim.fn(*args, **params)
+
+    rule.__name__ = f"axis_param{names}"
+    return rule
+
+
+def norm_rule(prim, args, batched, axes=None, **params):
+    """``nn.batch_norm`` / ``nn.layer_norm``: ``axes`` shifted; a batched weight or bias gets unit axes
+    so that its batch axis meets the input's."""
+    size = _size(args, batched)
+    x = args[0] if batched[0] else _batch(args[0], size)
+    nd = np.ndim(x) - 1
+    rest = [None if a is None else _ranked(a, nd) if b else a for a, b in zip(args[1:], batched[1:])]
+    return prim.fn(x, *rest, axes=_shift_axes(axes, nd), **params)
+
+
+def same(prim, args, batched, **params):
+    """Ops that treat leading axes as a stack already (linear algebra): every operand batched."""
+    return prim.fn(*_all_batched(args, batched), **params)
+
+
+stacks = same
+
+
+def solve_rule(prim, args, batched, **params):
+    """``solve(a, b)``: a one-axis ``b`` becomes a one-column matrix (NumPy reads a batched vector as a matrix)."""
+    a, b = _all_batched(args, batched)
+    if np.ndim(b) == 2:  # an example's b is a vector
+        out = prim.fn(a, _fn("reshape")(b, shape=np.shape(b) + (1,)) if isinstance(b, Tensor)
+                      else np.reshape(b, np.shape(b) + (1,)), **params)
+        return _reshape(out, np.shape(out)[:-1])
+    return prim.fn(a, b, **params)
+
+
+# -- shapes -------------------------------------------------------------------------------------
+
+def reshape_rule(prim, args, batched, shape):
+    (x,) = args
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return prim.fn(x, shape=(np.shape(x)[0],) + shape)
+
+
+def transpose_rule(prim, args, batched, axes):
+    (x,) = args
+    nd = np.ndim(x) - 1
+    if axes is None:
+        axes = tuple(range(nd))[::-1]
+    return prim.fn(x, axes=(0,) + tuple(operator.index(a) % nd + 1 for a in axes))
+
+
+def broadcast_to_rule(prim, args, batched, shape):
+    (x,) = args
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    return prim.fn(_ranked(x, len(shape)), shape=(np.shape(x)[0],) + shape)
+
+
+def sum_to_rule(prim, args, batched, shape):
+    (x,) = args
+    xs = np.shape(x)[1:]
+    shape = tuple(shape)
+    if xs == shape:
+        return x
+    lead = len(xs) - len(shape)
+    axes = tuple(range(1, lead + 1)) + tuple(
+        lead + 1 + i for i, n in enumerate(shape) if n == 1 and xs[lead + i] != 1)
+    out = _fn("sum")(x, axis=axes, keepdims=False)
+    return _reshape(out, (np.shape(x)[0],) + shape)
+
+
+def join_rule(prim, args, batched, axis):
+    """``concatenate`` and ``stack``: unbatched operands broadcast along the batch; ``axis`` shifted."""
+    xs = _all_batched(args, batched)
+    if axis is None:  # concatenate(axis=None): the flattened examples
+        return prim.fn(*[_reshape(x, (np.shape(x)[0], -1)) for x in xs], axis=1)
+    return prim.fn(*xs, axis=_shift(axis))
+
+
+def split_rule(prim, args, batched, indices, axis):
+    (x,) = args
+    return prim.fn(x, indices=indices, axis=_shift(axis))
+
+
+def roll_rule(prim, args, batched, shift, axis):
+    (x,) = args
+    if axis is None:
+        shape = np.shape(x)
+        return _reshape(prim.fn(_reshape(x, (shape[0], -1)), shift=shift, axis=1), shape)
+    return prim.fn(x, shift=shift, axis=_shift_axes(axis, None))
+
+
+def diagonal_rule(prim, args, batched, offset, axis1, axis2):
+    (x,) = args
+    return prim.fn(x, offset=offset, axis1=_shift(axis1), axis2=_shift(axis2))
+
+
+def fft_rule(prim, args, batched, s, axes, **params):
+    """``fftn`` and friends: ``axes=None`` means every axis, or the last ``len(s)``."""
+    (x,) = args
+    nd = np.ndim(x) - 1
+    if axes is None:
+        axes = tuple(range(nd)) if s is None else tuple(range(nd - len(s), nd))
+    return prim.fn(x, s=s, axes=_shift_axes(tuple(axes), nd), **params)
+
+
+# -- indexing -----------------------------------------------------------------------------------
+
+def _advanced(i):
+    return not (i is None or i is Ellipsis or isinstance(i, slice))
+
+
+def _batched_part(i):
+    return i.__class__.__name__ == "Batched"
+
+
+def getitem_rule(prim, args, batched, index):
+    """``x[index]``: an unbatched index gets a leading full slice; a batched integer index (one per
+    example) is paired with ``arange(batch)`` on the batch axis."""
+    size = _size(args, batched) if any(batched) else None
+    parts = index if isinstance(index, tuple) else (index,)
+    level = next((p._level for p in parts if _batched_part(p)), None)
+    if level is not None:
+        size = level.size
+        x = args[0] if batched[0] else _batch(args[0], size)
+        if not all(_advanced(p) for p in parts):
+            raise _Loop
+        phys = [np.asarray(p._phys) if _batched_part(p) else np.asarray(p) for p in parts]
+        if any(p.dtype.kind == "b" for p in phys):
+            raise _Loop
+        nd = max(np.ndim(p) - _batched_part(q) for p, q in zip(phys, parts))
+        phys = [p.reshape(p.shape[:1] + (1,) * (nd - p.ndim + 1) + p.shape[1:]) if _batched_part(q) else p
+                for p, q in zip(phys, parts)]
+        rows = np.arange(size).reshape((size,) + (1,) * nd)
+        return prim.fn(x, index=(rows,) + tuple(phys))
+    (x,) = args
+    out = prim.fn(x, index=(slice(None),) + parts)
+    k = _front_axes(parts)
+    if k:  # NumPy put the axes of separated advanced indices first: the batch axis must lead
+        nd = np.ndim(out)
+        out = _transpose(out, (k,) + tuple(range(k)) + tuple(range(k + 1, nd)))
+    return out
+
+
+getitem_rule.batched_params = True
+
+
+def _front_axes(parts):
+    """How many axes NumPy puts first for ``x[:, *parts]`` because ``parts`` has advanced indices
+    separated by a slice (then the batch axis is not first), else 0."""
+    if not any(_advanced(p) and (np.ndim(p) > 0 or isinstance(p, list)) for p in parts):
+        return 0
+    pos = [k for k, p in enumerate(parts) if _advanced(p)]
+    if pos[-1] - pos[0] + 1 == len(pos):
+        return 0
+    shapes = [(int(np.count_nonzero(p)),) if np.asarray(p).dtype.kind == "b" else np.shape(p)
+              for p in parts if _advanced(p)]
+    return len(np.broadcast_shapes(*shapes))
+
+
+def _transpose(x, perm):
+    return _fn("transpose")(x, axes=perm) if isinstance(x, Tensor) else np.transpose(x, perm)
+
+
+def index_add_rule(prim, args, batched, shape, index):
+    """``index_add(g, shape, index)`` (getitem's transpose) with a batched ``g`` and an unbatched index."""
+    (g,) = args
+    parts = index if isinstance(index, tuple) else (index,)
+    k = _front_axes(parts)
+    if k:  # g is laid out batch first; NumPy's layout for the index has the advanced axes first
+        nd = np.ndim(g)
+        g = _transpose(g, tuple(range(1, k + 1)) + (0,) + tuple(range(k + 1, nd)))
+    return prim.fn(g, shape=(np.shape(args[0])[0],) + tuple(shape), index=(slice(None),) + parts)
+
+
+class _Loop(Exception):
+    """Raised by a rule for a case it leaves to the loop over the batch."""
+
+
+# -- products -----------------------------------------------------------------------------------
+
+def _shared(a):
+    """The single example of a batched array whose examples are all one array (a stride-0 broadcast),
+    or None. Such arrays are the parameters of a model inside ``vmap(grad(...))``."""
+    d = a.data if isinstance(a, Tensor) else a
+    if type(d) is np.ndarray and d.ndim and d.strides[0] == 0 and d.shape[0] > 1:
+        return d
+    return None
+
+
+def matmul_rule(prim, args, batched, **params):
+    a, b = args
+    ba, bb = batched
+    la, lb = np.ndim(a) - ba, np.ndim(b) - bb
+    if ba and not bb and lb >= 2 and la == 1:  # a batch of vectors times a matrix: one product
+        return prim.fn(a, b)
+    if ba and not bb and lb == 2:  # examples (..., n, k) @ (k, m): the stack times one matrix
+        return prim.fn(a, b)
+    if ba and bb and la == 1 and lb == 2 and _shared(b) is not None:
+        from .shared import shared_matmul
+
+        return shared_matmul(a, b)
+    size = _size(args, batched)
+    if la == 1:
+        a = _reshape(a, np.shape(a)[:-1] + (1,) + np.shape(a)[-1:])
+    if lb == 1:
+        b = _reshape(b, np.shape(b) + (1,))
+    la2, lb2 = max(la, 2), max(lb, 2)
+    nd = max(la2, lb2)
+    a = _ranked(a, nd) if ba else a
+    b = _ranked(b, nd) if bb else b
+    if not ba:
+        a = _batch(a, size)
+    if not bb:
+        b = _batch(b, size)
+    a = _ranked(a, nd)
+    b = _ranked(b, nd)
+    out = prim.fn(a, b)
+    shape = np.shape(out)
+    if la == 1 and lb == 1:
+        return _reshape(out, shape[:-2])
+    if la == 1:
+        return _reshape(out, shape[:-2] + shape[-1:])
+    if lb == 1:
+        return _reshape(out, shape[:-1])
+    return out
+
+
+def _einsum_parts(subscripts, ops):
+    sub = subscripts.replace(" ", "")
+    if "->" in sub:
+        ins, out = sub.split("->")
+        return ins.split(","), out
+    ins = sub.split(",")
+    letters = [c for c in "".join(ins) if c.isalpha()]
+    out = "".join(sorted(c for c in set(letters) if letters.count(c) == 1))
+    if "..." in sub:
+        out = "..." + out
+    return ins, out
+
+
+def einsum_rule(prim, args, batched, subscripts, optimize):
+    ins, out = _einsum_parts(subscripts, args)
+    used = set("".join(ins) + out)
+    z = next(c for c in string.ascii_letters[::-1] if c not in used)
+    ins = [z + s if b else s for s, b in zip(ins, batched)]
+    return prim.fn(*args, subscripts=",".join(ins) + "->" + z + out, optimize=optimize)
+
+
+def linear_rule(prim, args, batched, **params):
+    """``nn.linear(x, weight, bias)``: a batched input with unbatched weights is the same product over
+    more rows; batched weights that are one array (model parameters in ``vmap(grad)``) take one GEMM."""
+    x, w, bias = args
+    bx, bw, bb = batched
+    size = _size(args, batched)
+    if not bw and not bb:
+        return prim.fn(x if bx else _batch(x, size), w, bias)
+    if bw and _shared(w) is not None and (bias is None or not bb or _shared(bias) is not None) \
+            and np.ndim(x) - bx == 1:
+        from .shared import shared_linear, shared_matmul
+
+        x = x if bx else _batch(x, size)
+        if bias is None:
+            return shared_matmul(x, _fn("transpose")(w, axes=(0, 2, 1)) if isinstance(w, Tensor)
+                                 else np.transpose(w, (0, 2, 1)))
+        return shared_linear(x, w, bias if bb else _batch(bias, size))
+    x = x if bx else _batch(x, size)
+    w = w if bw else _batch(w, size)
+    out = _fn("einsum")(x, w, subscripts="z...i,zoi->z...o", optimize=False)
+    if bias is not None:
+        out = out + (_ranked(bias, np.ndim(out) - 1) if bb else bias)
+    return out
+
+
+def cross_entropy_rule(prim, args, batched, axis, reduce):
+    """``nn.cross_entropy(x, target, w)``: per-sample losses of every example at once, summed per example."""
+    x, target, w = _all_batched(args, batched)
+    target = np.asarray(target)
+    loss = prim.fn(x, target, w, axis=_shift(axis), reduce=False)
+    if reduce:
+        nd = np.ndim(loss)
+        return _fn("sum")(loss, axis=tuple(range(1, nd)), keepdims=False) if nd > 1 else loss
+    return loss
+
+
+# -- convolution and pooling: the batch folded into N --------------------------------------------
+
+def fold_rule(*shape_params):
+    """Ops on (N, C, ...) inputs whose other operands are unbatched: the batch folded into N.
+    ``shape_params`` name parameters holding the input's shape (their N is multiplied too)."""
+    def rule(prim, args, batched, **params):
+        if any(batched[1:]):
+            raise _Loop
+        x = args[0]
+        shape = np.shape(x)
+        folded = _reshape(x, (shape[0] * shape[1],) + shape[2:])
+        for n in shape_params:
+            s = tuple(params[n])
+            params[n] = (s[0] * shape[0],) + s[1:]
+        out = prim.fn(folded, *args[1:], **params)
+        if prim.multiple_results:
+            return tuple(_reshape(o, shape[:2] + np.shape(o)[1:]) for o in out)
+        return _reshape(out, shape[:2] + np.shape(out)[1:])
+
+    rule.__name__ = f"fold_rule{shape_params}"
+    return rule
+
+
+def unfold_rule(prim, args, batched, **params):
+    """Ops whose result is (N, ...) from inputs in which only the first is batched, such as
+    ``conv_weight_grad``'s transpose partner: not foldable, so left to the loop."""
+    raise _Loop
+
+
+def axes_rule(prim, args, batched, axes=None, **params):
+    """Ops of one array whose ``axes=None`` means every axis (``fftshift``)."""
+    (x,) = args
+    return prim.fn(x, axes=_shift_axes(axes, np.ndim(x) - 1), **params)
