@@ -78,14 +78,15 @@ _times = safe_times
 
 
 def _safe(*derivs):
-    """``vjp=``, ``jvp=`` tuples from partial derivatives, as ``deriv=`` does, through ``_times``."""
+    """``vjp=``, ``jvp=`` tuples from partial derivatives, as ``deriv=`` does, through ``_times``
+    (and the elementwise batching that ``deriv=`` implies)."""
     def mk(d):
         rule = lambda g, ans, *args, **params: _times(g, d(ans, *args, **params))  # noqa: E731
         rule.deriv = d  # what the rule reads is what d reads (_core/versions.reads)
         return rule
 
     rules = tuple(None if d is None else mk(d) for d in derivs)
-    return {"vjp": rules, "jvp": rules}
+    return {"vjp": rules, "jvp": rules, "batch": R.ELEMENTWISE}
 
 
 # -- arithmetic --------------------------------------------------------------------

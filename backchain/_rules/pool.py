@@ -366,7 +366,7 @@ def _max_poolnd(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode
     input, unbatched = _batched(op, input, nd)
     shape = np.shape(_data(input))
     geo = _geometry(op, shape, nd, kernel_size, stride, padding, dilation, ceil_mode)
-    dtype = np.asarray(_data(input)).dtype
+    dtype = (input.dtype if isinstance(input, Tensor) else np.asarray(input).dtype)
     fill = -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
     if not return_indices and _tiles(shape, geo):
         y = tiled_max(input, kernel=geo["kernel"], ties=ties)
@@ -482,7 +482,7 @@ def _avg_poolnd(op, nd, input, kernel_size, stride, padding, ceil_mode, count_in
     shape = np.shape(_data(input))
     geo = _geometry(op, shape, nd, kernel_size, stride, padding, 1, ceil_mode)
     div = _divisor(geo, shape[2:], count_include_pad, divisor_override)
-    dtype = np.asarray(_data(input)).dtype
+    dtype = (input.dtype if isinstance(input, Tensor) else np.asarray(input).dtype)
     y = bnp.sum(pool_windows(input, fill=0.0, **geo), axis=0) / np.asarray(div, dtype=dtype)
     return y[0] if unbatched else y
 
@@ -553,7 +553,7 @@ def _adaptive_avg(op, nd, input, output_size):
     input, unbatched = _batched(op, input, nd)
     shape = np.shape(_data(input))
     out = _adaptive_sizes(op, shape, output_size, nd)
-    dtype = np.asarray(_data(input)).dtype
+    dtype = (input.dtype if isinstance(input, Tensor) else np.asarray(input).dtype)
     y = input
     for i in range(nd):
         n = shape[2 + i]
@@ -614,7 +614,7 @@ def _adaptive_max(op, nd, input, output_size, return_indices, ties):
     flat = np.where(valid, np.ravel_multi_index(tuple(np.maximum(g, 0) for g in grids), shape[2:]), -1)
     perm = tuple(range(0, 2 * nd, 2)) + tuple(range(1, 2 * nd, 2))
     flat = flat.transpose(perm).reshape(tuple(out) + (-1,))
-    dtype = np.asarray(_data(input)).dtype
+    dtype = (input.dtype if isinstance(input, Tensor) else np.asarray(input).dtype)
     fill = -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
     # The window offsets lead: (prod(kmax), N, C, *out), as pool_windows lays them out.
     v = take_flat(bnp.reshape(input, shape[:2] + (-1,)), index=np.moveaxis(flat, -1, 0).reshape(-1), fill=fill)
@@ -691,7 +691,7 @@ def _max_unpoolnd(op, nd, input, indices, kernel_size, stride, padding, output_s
     src = np.full((rows.shape[0], size), -1)
     src[rows, idx2] = order
     winner = (np.take_along_axis(src, idx2, axis=-1) == order).reshape(idx.shape)
-    winner = winner.astype(np.asarray(_data(input)).dtype)
+    winner = winner.astype((input.dtype if isinstance(input, Tensor) else np.asarray(input).dtype))
     flat = bnp.reshape(input, shape[:2] + (-1,))
     if not winner.all():
         flat = flat * winner

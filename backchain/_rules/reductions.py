@@ -993,7 +993,7 @@ def _cumulative_api(x, axis, dtype, out, include_initial, op, np_fn, fn, initial
     axis = _norm_axis(axis, nd, op)[0]
     shape = list(_shape_of(res))
     shape[axis] = 1
-    return bnp.concatenate([np.full(shape, initial, dtype=np.asarray(_data(res)).dtype), res], axis=axis)
+    return bnp.concatenate([np.full(shape, initial, dtype=np.result_type(_data(res))), res], axis=axis)
 
 
 def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *, dtype=None):
@@ -1023,7 +1023,8 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     if y is not None:
         x = bnp.concatenate([x, as_rows(y)], axis=0)
     if dtype is None:  # NumPy computes in at least float64, whatever the input
-        dtype = np.result_type(*[np.asarray(_data(v)) for v in (m, y) if v is not None], np.float64)
+        dtype = np.result_type(*[_data(v) if isinstance(v, Tensor) else np.asarray(v) for v in (m, y) if v is not None],
+                               np.float64)
     if _data(x).dtype != dtype:
         x = bnp.astype(x, dtype)
     if ddof is None:

@@ -57,11 +57,48 @@ def pop(level):
         _primitive._batch_hook = None
 
 
-def _no_array(self, *args, **kwargs):
-    raise TypeError(
-        f"vmap: a batched value (one example of shape {self.shape}, dtype {self.dtype}) cannot become a plain "
-        "NumPy array or Python number inside vmap: the function would see one array for the whole batch. Use "
-        "backchain.numpy functions on it (bnp.where(x > 0, ...) instead of `if x > 0`)")
+def _concrete(b):
+    """The plain array that every example of ``b`` equals, for code that needs a plain value (``if``,
+    ``float``, ``np.asarray``); a TypeError where the examples differ or carry a gradient.
+
+    Why: a branch taken the same way for every example, or a value read that every example agrees
+    on (a shape check, a constant built from a batched argument), gives what a loop over the
+    examples would give; JAX refuses these outright.
+    """
+    levels, p = [], b
+    while p.__class__ is Batched:
+        levels.append(p._level)
+        p = p._phys
+    if isinstance(p, Tensor):
+        if p.requires_grad and np.result_type(p.data).kind in "fc":
+            from .._core.tensor import is_grad_enabled
+
+            if is_grad_enabled():
+                raise TypeError(
+                    f"vmap: a batched value that requires grad (one example of shape {b.shape}, dtype {b.dtype}) "
+                    "cannot become a plain NumPy array or Python number: its gradient would be cut. Use "
+                    "backchain.numpy functions on it (bnp.where(x > 0, ...) instead of `if x > 0`)")
+        p = p.data
+    p = np.asarray(p)
+    # the outermost level's axis leads; every level wrapped inside it follows
+    for _ in levels:
+        first = p[0]
+        if p.shape[0] > 1 and not np.array_equal(p, np.broadcast_to(first, p.shape),
+                                                 equal_nan=p.dtype.kind in "fc"):
+            raise TypeError(
+                f"vmap: a batched value (one example of shape {b.shape}, dtype {b.dtype}) cannot become a plain "
+                "NumPy array or Python number inside vmap, since its examples differ: the function would take one "
+                "branch or one value for the whole batch. Use backchain.numpy functions on it (bnp.where(x > 0, "
+                "...) instead of `if x > 0`)")
+        p = first
+    return p
+
+
+def _as_array(self, dtype=None, copy=None):
+    a = _concrete(self)
+    if dtype is not None and a.dtype != dtype:
+        return a.astype(dtype)
+    return a.copy() if copy else a
 
 
 class Batched(Tensor):
@@ -86,15 +123,21 @@ class Batched(Tensor):
     def __repr__(self):
         return f"Batched(shape={self.shape}, dtype={self.dtype}, {self._level!r})"
 
-    __array__ = _no_array
-    __bool__ = _no_array
-    __float__ = _no_array
-    __int__ = _no_array
-    __complex__ = _no_array
-    __index__ = _no_array
-    item = _no_array
-    tolist = _no_array
-    numpy = _no_array
+    __array__ = _as_array
+    __bool__ = lambda self: bool(_concrete(self))  # noqa: E731
+    __float__ = lambda self: float(_concrete(self))  # noqa: E731
+    __int__ = lambda self: int(_concrete(self))  # noqa: E731
+    __complex__ = lambda self: complex(_concrete(self))  # noqa: E731
+    __index__ = lambda self: _concrete(self).__index__()  # noqa: E731
+    item = lambda self: _concrete(self).item()  # noqa: E731
+    tolist = lambda self: _concrete(self).tolist()  # noqa: E731
+    numpy = _as_array
+    __and__ = lambda self, other: _constant_elementwise(np.bitwise_and, (self, other), {})  # noqa: E731
+    __rand__ = lambda self, other: _constant_elementwise(np.bitwise_and, (other, self), {})  # noqa: E731
+    __or__ = lambda self, other: _constant_elementwise(np.bitwise_or, (self, other), {})  # noqa: E731
+    __ror__ = lambda self, other: _constant_elementwise(np.bitwise_or, (other, self), {})  # noqa: E731
+    __xor__ = lambda self, other: _constant_elementwise(np.bitwise_xor, (self, other), {})  # noqa: E731
+    __invert__ = lambda self: _constant_elementwise(np.invert, (self,), {})  # noqa: E731
 
     def __len__(self):
         shape = self.shape
@@ -134,6 +177,8 @@ class Batched(Tensor):
     def __array_function__(self, func, types, args, kwargs):
         if func in _SHAPE_FUNCTIONS and len(args) == 1 and not kwargs:
             return _SHAPE_FUNCTIONS[func](args[0])
+        if func in _DTYPE_FUNCTIONS:  # what depends on the dtypes only
+            return func(*[a.dtype if isinstance(a, Tensor) else a for a in args], **kwargs)
         like = _LIKE.get(func)
         if like is not None:  # zeros_like and friends: the same constant for every example
             return like(args, kwargs)
@@ -241,9 +286,13 @@ def _hook(prim, args, params):
         return NotImplemented
     n = _arity(prim)
     if n is not None and len(args) > n:  # parameters given by position: by name, as the rules take them
-        names = _param_names(prim)
-        params = dict(params, **dict(zip(names[n:], args[n:])))
-        args = args[:n]
+        k = len(args)
+        while k > n and args[k - 1].__class__ in _PARAM_TYPES:
+            k -= 1
+        if k < len(args):
+            names = _param_names(prim)
+            params = dict(params, **dict(zip(names[k:], args[k:])))
+            args = args[:k]
     phys, batched = [], []
     for a in args:
         if a.__class__ is Batched and a._level is level:
@@ -259,7 +308,10 @@ def _hook(prim, args, params):
         out = elementwise(prim, phys, batched, **params)
     else:
         try:
-            out = rule(prim, phys, tuple(batched), **params)
+            if getattr(rule, "batched_params", False):
+                out = rule(prim, phys, tuple(batched), _level=level, **params)
+            else:
+                out = rule(prim, phys, tuple(batched), **params)
         except _Loop:  # a case the rule leaves to the loop
             out = loop(prim, level, phys, batched, params)
     if prim.multiple_results:
@@ -274,6 +326,7 @@ def _arity(prim):
 
 
 _NAMES = {}
+_PARAM_TYPES = {tuple, list, int, str, bool, type(None), np.dtype}
 
 
 def _param_names(prim):
@@ -399,7 +452,9 @@ _LIKE = {np.zeros_like: _like(0), np.empty_like: _like(0), np.ones_like: _like(1
 # Functions of one array with an ``axis`` argument (None: the flattened array).
 _AXIS_FUNCTIONS = {np.argmax, np.argmin, np.argsort, np.all, np.any, np.count_nonzero, np.nanargmax,
                    np.nanargmin}
-_SHAPE_FUNCTIONS = {np.shape: lambda x: x.shape, np.ndim: lambda x: x.ndim, np.size: lambda x: x.size}
+_SHAPE_FUNCTIONS = {np.shape: lambda x: x.shape, np.ndim: lambda x: x.ndim, np.size: lambda x: x.size,
+                    np.iscomplexobj: lambda x: x.dtype.kind == "c", np.isrealobj: lambda x: x.dtype.kind != "c"}
+_DTYPE_FUNCTIONS = {np.result_type, np.can_cast, np.min_scalar_type}
 
 
 def _constant_function(func, args, kwargs):

@@ -117,8 +117,16 @@ def norm_rule(prim, args, batched, axes=None, **params):
     size = _size(args, batched)
     x = args[0] if batched[0] else _batch(args[0], size)
     nd = np.ndim(x) - 1
-    rest = [None if a is None else _ranked(a, nd) if b else a for a, b in zip(args[1:], batched[1:])]
-    return prim.fn(x, *rest, axes=_shift_axes(axes, nd), **params)
+    axes = _shift_axes(axes, nd)
+    if not any(batched[1:]):
+        return prim.fn(x, *args[1:], axes=axes, **params)
+    # batched weight or bias (an ensemble, or parameters in vmap(grad)): the affine part on its own,
+    # since the row's rules take them to span the normalized axes only
+    weight, bias = (_ranked(a, nd) if b and a is not None else a for a, b in zip(args[1:], batched[1:]))
+    out = prim.fn(x, None, None, axes=axes, **params)
+    if weight is not None:
+        out = out * weight
+    return out if bias is None else out + bias
 
 
 def same(prim, args, batched, **params):
@@ -219,14 +227,15 @@ def _batched_part(i):
     return i.__class__.__name__ == "Batched"
 
 
-def getitem_rule(prim, args, batched, index):
+def getitem_rule(prim, args, batched, index, _level):
     """``x[index]``: an unbatched index gets a leading full slice; a batched integer index (one per
     example) is paired with ``arange(batch)`` on the batch axis."""
     size = _size(args, batched) if any(batched) else None
     parts = index if isinstance(index, tuple) else (index,)
-    level = next((p._level for p in parts if _batched_part(p)), None)
-    if level is not None:
-        size = level.size
+    if any(_batched_part(p) and p._level is not _level for p in parts):
+        raise _Loop  # an index batched at another level
+    if any(_batched_part(p) for p in parts):
+        size = _level.size
         x = args[0] if batched[0] else _batch(args[0], size)
         if not all(_advanced(p) for p in parts):
             raise _Loop
@@ -371,21 +380,46 @@ def linear_rule(prim, args, batched, **params):
         return shared_linear(x, w, bias if bb else _batch(bias, size))
     x = x if bx else _batch(x, size)
     w = w if bw else _batch(w, size)
-    out = _fn("einsum")(x, w, subscripts="z...i,zoi->z...o", optimize=False)
+    lead = "abcdefgh"[:np.ndim(x) - 2]  # the row's einsum takes explicit subscripts only
+    out = _fn("einsum")(x, w, subscripts=f"z{lead}i,zoi->z{lead}o", optimize=False)
     if bias is not None:
         out = out + (_ranked(bias, np.ndim(out) - 1) if bb else bias)
     return out
 
 
-def cross_entropy_rule(prim, args, batched, axis, reduce):
-    """``nn.cross_entropy(x, target, w)``: per-sample losses of every example at once, summed per example."""
-    x, target, w = _all_batched(args, batched)
-    target = np.asarray(target)
-    loss = prim.fn(x, target, w, axis=_shift(axis), reduce=False)
+def _param(v, level):
+    """A parameter of this level's batch as its physical array (batch axis first), else None."""
+    if v.__class__.__name__ == "Batched" and v._level is level:
+        return v._phys
+    return None
+
+
+def cross_entropy_rule(prim, args, batched, target, w, axis, reduce, _level):
+    """``nn.cross_entropy(x, target=, w=)``: the per-sample losses of every example at once (targets and
+    weights may be batched), summed per example."""
+    (x,) = args
+    size = _level.size
+    x = x if batched[0] else _batch(x, size)
+    tp, wp = _param(target, _level), _param(w, _level)
+    if (tp is None and _level_of_value(target)) or (wp is None and _level_of_value(w)):
+        raise _Loop  # batched at another level: one example at a time
+    target = np.broadcast_to(np.asarray(target), (size,) + np.shape(target)) if tp is None else np.asarray(tp)
+    if wp is None:
+        w = w if np.ndim(w) == 0 else np.broadcast_to(np.asarray(w), (size,) + np.shape(w))
+    else:
+        w = wp
+    loss = prim.fn(x, target=target, w=w, axis=_shift(axis), reduce=False)
     if reduce:
         nd = np.ndim(loss)
         return _fn("sum")(loss, axis=tuple(range(1, nd)), keepdims=False) if nd > 1 else loss
     return loss
+
+
+cross_entropy_rule.batched_params = True
+
+
+def _level_of_value(v):
+    return v.__class__.__name__ == "Batched"
 
 
 # -- convolution and pooling: the batch folded into N --------------------------------------------

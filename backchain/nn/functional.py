@@ -969,7 +969,8 @@ def cross_entropy(input: ArrayLike | Tensor, target: ArrayLike | Tensor, weight:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     axis = _class_axis(input)
     c = _shape(input)[axis]
-    t = np.asarray(_data(target))
+    # inside vmap, a batched target stays batched (one target per example)
+    t = target if getattr(target, "_batched", False) else np.asarray(_data(target))
     if t.dtype.kind in "iu" and label_smoothing == 0.0:
         return _fused_cross_entropy(input, t, weight, ignore_index, reduction, axis, c)
     if t.dtype.kind not in "iu":
