@@ -201,6 +201,9 @@ class _CustomRule:
             raise TypeError(f"{type(self).__name__} {self.__name__}: {self._missing.format(self.__name__)}")
         diff = [a for i, a in enumerate(args) if i not in self.nondiff_argnums]
         leaves, rebuild = tree_flatten(diff)  # arrays in dicts, lists and tuples are inputs too
+        if any(getattr(v, "_batched", False) for v in leaves):  # inside vmap: one call per example
+            from ._vmap.batched import per_example
+            return per_example(self, args, self.__name__)
         if not _is_traced(leaves):
             return self.fun(*args)
         nondiff = tuple(args[i] for i in self.nondiff_argnums)
@@ -497,6 +500,9 @@ class Function:
     @classmethod
     def apply(cls, *args: Any) -> Any:
         """Run ``forward`` and record the operation when an argument requires grad."""
+        if any(getattr(a, "_batched", False) for a in args):  # inside vmap: one call per example
+            from ._vmap.batched import per_example
+            return per_example(cls.apply, args, cls.__name__)
         slots = tuple(i for i, a in enumerate(args) if isinstance(a, (Tensor, np.ndarray)))
         arrays = [args[i] for i in slots]
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)

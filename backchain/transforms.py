@@ -733,7 +733,8 @@ def checkpoint(f: Callable[_P, _R]) -> Callable[_P, _R]:
                 args = (params,) + args
         leaves, rebuild = tree_flatten([list(args), kwargs])
         slots = tuple(k for k, x in enumerate(leaves) if isinstance(x, Tensor))
-        if not _state.enabled or not any(leaves[k].requires_grad for k in slots):
+        if not _state.enabled or not any(leaves[k].requires_grad for k in slots) \
+                or any(getattr(leaves[k], "_batched", False) for k in slots):  # inside vmap: no recomputation
             return f(*args, **kwargs)
         block = _Block(fn, leaves, slots, rebuild)
         tensors = [leaves[k] for k in slots]

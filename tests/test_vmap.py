@@ -185,3 +185,181 @@ def test_row_without_rule_loops_and_warns_once():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         bc.vmap(lambda a: dct(a))(A)  # once only
+
+
+# -- composition with derivatives -----------------------------------------------------------
+
+def _loss(w, x, y):
+    h = bnp.tanh(x @ w["W1"] + w["b1"])
+    return bnp.sum((h @ w["W2"] - y) ** 2) + 0.1 * bnp.sum(w["W1"] ** 2)
+
+
+def _jloss(w, x, y):
+    h = jnp.tanh(x @ w["W1"] + w["b1"])
+    return jnp.sum((h @ w["W2"] - y) ** 2) + 0.1 * jnp.sum(w["W1"] ** 2)
+
+
+PARAMS = {"W1": RNG.normal(size=(3, 4)), "b1": RNG.normal(size=4), "W2": RNG.normal(size=(4, 2))}
+Y = RNG.normal(size=(4, 2))
+
+
+def test_vmap_of_grad_is_per_example_gradients_as_jax():
+    got = bc.vmap(bc.grad(_loss), in_axes=(None, 0, 0))(PARAMS, X, Y)
+    ref = jax.vmap(jax.grad(_jloss), in_axes=(None, 0, 0))(PARAMS, X, Y)
+    for k in PARAMS:
+        assert got[k].shape == (4,) + PARAMS[k].shape
+        np.testing.assert_allclose(got[k], np.asarray(ref[k]), rtol=1e-12)
+
+
+def test_vmap_of_grad_as_torch_func():
+    torch = pytest.importorskip("torch")
+    from torch.func import grad as tgrad, vmap as tvmap
+
+    def tloss(w, x, y):
+        h = torch.tanh(x @ w["W1"] + w["b1"])
+        return torch.sum((h @ w["W2"] - y) ** 2) + 0.1 * torch.sum(w["W1"] ** 2)
+
+    tp = {k: torch.tensor(v) for k, v in PARAMS.items()}
+    ref = tvmap(tgrad(tloss), in_dims=(None, 0, 0))(tp, torch.tensor(X), torch.tensor(Y))
+    got = bc.vmap(bc.grad(_loss), in_axes=(None, 0, 0))(PARAMS, X, Y)
+    for k in PARAMS:
+        np.testing.assert_allclose(got[k], ref[k].numpy(), rtol=1e-12)
+
+
+def test_vmap_of_grad_closing_over_the_batch():
+    def per_example(x, y):
+        return bc.grad(lambda w: _loss(w, x, y))(PARAMS)
+
+    got = bc.vmap(per_example)(X, Y)
+    ref = jax.vmap(lambda x, y: jax.grad(lambda w: _jloss(w, x, y))(PARAMS))(X, Y)
+    for k in PARAMS:
+        np.testing.assert_allclose(got[k], np.asarray(ref[k]), rtol=1e-12)
+
+
+def test_grad_of_vmap_sums_the_examples():
+    def total(w):
+        return bnp.sum(bc.vmap(_loss, in_axes=(None, 0, 0))(w, X, Y))
+
+    got = bc.grad(total)(PARAMS)
+    ref = jax.grad(lambda w: jnp.sum(jax.vmap(_jloss, in_axes=(None, 0, 0))(w, X, Y)))(PARAMS)
+    for k in PARAMS:
+        np.testing.assert_allclose(got[k], np.asarray(ref[k]), rtol=1e-12)
+
+
+def test_grad_of_vmap_against_finite_differences():
+    from tests.gradcheck import check_first_order
+
+    f = lambda w, x: bc.vmap(lambda xi: bnp.sin(xi @ w) * bnp.sum(xi ** 2), in_axes=0)(x)  # noqa: E731
+    check_first_order(f, [W, X], np.random.default_rng(0), 1e-6, 1e-8, 1e-6, None)
+
+
+def test_value_and_grad_and_aux_inside_vmap():
+    def f(x):
+        return bnp.sum(x ** 3), x * 2
+
+    (v, aux), g = bc.vmap(bc.value_and_grad(f, has_aux=True))(X)
+    np.testing.assert_allclose(v, (X ** 3).sum(1))
+    np.testing.assert_allclose(aux, X * 2)
+    np.testing.assert_allclose(g, 3 * X ** 2)
+
+
+def test_vmap_of_vjp_and_jvp():
+    out, t = bc.vmap(lambda x, v: bc.jvp(lambda z: bnp.sin(z) * bnp.sum(z), (x,), (v,)))(X, X * 0.5)
+    ref_o, ref_t = jax.vmap(lambda x, v: jax.jvp(lambda z: jnp.sin(z) * jnp.sum(z), (x,), (v,)))(X, X * 0.5)
+    np.testing.assert_allclose(out, np.asarray(ref_o), rtol=1e-13)
+    np.testing.assert_allclose(t, np.asarray(ref_t), rtol=1e-12)
+
+    def pull(x, c):
+        _, fn = bc.vjp(lambda z: bnp.tanh(z @ W), x)
+        return fn(c)[0]
+
+    C = RNG.normal(size=(4, 5))
+    ref = jax.vmap(lambda x, c: jax.vjp(lambda z: jnp.tanh(z @ W), x)[1](c)[0])(X, C)
+    np.testing.assert_allclose(bc.vmap(pull)(X, C), np.asarray(ref), rtol=1e-12)
+
+
+def test_vmap_over_a_pullback_made_outside():
+    out, fn = bc.vjp(lambda z: bnp.tanh(z @ W), X[0])
+    C = np.eye(5)
+    rows = bc.vmap(lambda c: fn(c)[0])(C)
+    np.testing.assert_allclose(rows, np.asarray(jax.jacrev(lambda z: jnp.tanh(z @ W))(X[0])), rtol=1e-12)
+
+
+def test_jacobian_and_hessian_inside_and_outside_vmap():
+    f = lambda x: bnp.tanh(x @ W) * bnp.sum(x ** 2)  # noqa: E731
+    jf = lambda x: jnp.tanh(x @ W) * jnp.sum(x ** 2)  # noqa: E731
+    for mode, jref in (("rev", jax.jacrev), ("fwd", jax.jacfwd)):
+        got = bc.vmap(bc.jacobian(f, mode=mode))(X)
+        np.testing.assert_allclose(got, np.asarray(jax.vmap(jref(jf))(X)), rtol=1e-12)
+        whole = bc.jacobian(bc.vmap(f), mode=mode)(X)
+        np.testing.assert_allclose(whole, np.asarray(jref(jax.vmap(jf))(X)), rtol=1e-12)
+    s = lambda x: bnp.sum(bnp.sin(x @ W)) * bnp.sum(x)  # noqa: E731
+    js = lambda x: jnp.sum(jnp.sin(x @ W)) * jnp.sum(x)  # noqa: E731
+    np.testing.assert_allclose(bc.vmap(bc.hessian(s))(X), np.asarray(jax.vmap(jax.hessian(js))(X)), rtol=1e-11)
+    np.testing.assert_allclose(bc.hessian(lambda x: bnp.sum(bc.vmap(s)(x)))(X),
+                               np.asarray(jax.hessian(lambda x: jnp.sum(jax.vmap(js)(x)))(X)), rtol=1e-11)
+
+
+def test_jacobian_of_containers_by_batching():
+    f = lambda p: {"a": p["w"] * 2.0, "b": bnp.sum(p["w"] ** 2) * p["v"]}  # noqa: E731
+    jf = lambda p: {"a": p["w"] * 2.0, "b": jnp.sum(p["w"] ** 2) * p["v"]}  # noqa: E731
+    p = {"w": np.array([1.0, 2.0, 3.0]), "v": np.array([[0.5, -1.0]])}
+    for mode, jref in (("rev", jax.jacrev), ("fwd", jax.jacfwd)):
+        got, ref = bc.jacobian(f, mode=mode)(p), jref(jf)(p)
+        for o in ("a", "b"):
+            for i in ("w", "v"):
+                np.testing.assert_allclose(got[o][i], np.asarray(ref[o][i]), rtol=1e-13)
+
+
+def test_nested_vmap_of_grad():
+    A = RNG.normal(size=(2, 4, 3))
+    got = bc.vmap(bc.vmap(bc.grad(lambda x, w: bnp.sum(bnp.tanh(x @ w))), in_axes=(0, None)),
+                  in_axes=(0, None))(A, W)
+    ref = jax.vmap(jax.vmap(jax.grad(lambda x, w: jnp.sum(jnp.tanh(x @ w))), in_axes=(0, None)),
+                   in_axes=(0, None))(A, W)
+    np.testing.assert_allclose(got, np.asarray(ref), rtol=1e-12)
+    gw = bc.vmap(bc.vmap(bc.grad(lambda x, w: bnp.sum(bnp.tanh(x @ w)), argnums=1), in_axes=(0, None)),
+                 in_axes=(0, None))(A, W)
+    rw = jax.vmap(jax.vmap(jax.grad(lambda x, w: jnp.sum(jnp.tanh(x @ w)), argnums=1), in_axes=(0, None)),
+                  in_axes=(0, None))(A, W)
+    assert gw.shape == (2, 4) + W.shape
+    np.testing.assert_allclose(gw, np.asarray(rw), rtol=1e-12)
+
+
+def test_custom_vjp_and_function_rules_inside_vmap():
+    @bc.custom_vjp
+    def clip_grad(x):
+        return x * 1.0
+
+    clip_grad.defvjp(lambda x: (x * 1.0, None), lambda res, g: (bnp.clip(g, -0.5, 0.5),))
+
+    class Cube(bc.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.save_for_backward(x)
+            return x ** 3
+
+        @staticmethod
+        def backward(ctx, g):
+            (x,) = ctx.saved_tensors
+            return 3 * x ** 2 * g
+
+    f = lambda x: bnp.sum(clip_grad(x) * 3.0) + bnp.sum(Cube.apply(x))  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        got = bc.vmap(bc.grad(f))(X)
+    np.testing.assert_allclose(got, 0.5 + 3 * X ** 2, rtol=1e-13)  # the custom rule clips 3 to 0.5
+    np.testing.assert_allclose(got, stacked(bc.grad(f), X), rtol=1e-13)
+
+
+def test_checkpoint_inside_vmap_of_grad():
+    block = bc.checkpoint(lambda x: bnp.tanh(bnp.tanh(x @ W)))
+    got = bc.vmap(bc.grad(lambda x: bnp.sum(block(x))))(X)
+    np.testing.assert_allclose(got, stacked(bc.grad(lambda x: bnp.sum(block(x))), X), rtol=1e-13)
+
+
+def test_second_order_inside_vmap():
+    g2 = bc.grad(bc.grad(lambda x: bnp.sin(x) * x ** 2))
+    xs = np.linspace(-1, 1, 5)
+    ref = jax.vmap(jax.grad(jax.grad(lambda x: jnp.sin(x) * x ** 2)))(xs)
+    np.testing.assert_allclose(bc.vmap(g2)(xs), np.asarray(ref), rtol=1e-12)

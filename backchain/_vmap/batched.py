@@ -197,7 +197,9 @@ def wrap(level, phys):
     b = object.__new__(Batched)
     b._phys = phys
     b._level = level
-    b.requires_grad = False
+    # whether a derivative is being taken of the examples (custom rules ask): a Batched itself is never
+    # a node of the graph, its physical value is
+    b.requires_grad = getattr(phys, "requires_grad", False) is True
     b.grad = None
     b._prim = None
     b._x = b._y = None
@@ -478,3 +480,33 @@ def _constant_function(func, args, kwargs):
     outs = [func(*[_slice(a, level, i) for a in args], **{k: _slice(v, level, i) for k, v in kwargs.items()})
             for i in range(level.size)]
     return wrap(level, np.stack([np.asarray(o) for o in outs]))
+
+
+# -- user rules: one call per example -------------------------------------------------------------
+
+def holds_batched(values):
+    """Whether any of ``values`` (containers searched) is batched."""
+    from ..transforms import tree_flatten
+
+    return any(v.__class__ is Batched for v in tree_flatten(list(values))[0])
+
+
+def per_example(fn, args, name):
+    """``fn(*args)`` called once per example of the newest level among ``args``, the results stacked.
+
+    Why: a user rule (``custom_vjp``, ``Function``) keeps per-call state beside its node and its
+    functions are written for one example; called on each example, its forward and backward mean
+    what they say. Warns once per rule, as the primitives without a batching rule do.
+    """
+    from ..transforms import tree_flatten
+
+    leaves, rebuild = tree_flatten(list(args))
+    level = _level_of(leaves, None)
+    if name not in _WARNED:
+        _WARNED.add(name)
+        warnings.warn(f"vmap: '{name}' is a user rule; it runs once per example (a loop over the batch of "
+                      f"{level.size})", BatchingWarning, stacklevel=3)
+    outs = [fn(*rebuild([_slice(v, level, i) for v in leaves])) for i in range(level.size)]
+    flat = [tree_flatten(o) for o in outs]
+    rebuild_out = flat[0][1]
+    return rebuild_out([wrap(level, stack([f[0][k] for f in flat])) for k in range(len(flat[0][0]))])
