@@ -29,14 +29,14 @@ from .summary import summary  # binds the function over the submodule's name
 _inplace.install(Tensor)
 
 if _typing.TYPE_CHECKING:  # what __getattr__ loads on first use, for type checkers
-    from . import io, train, optim, data, nn, distributed
+    from . import io, train, optim, data, nn, distributed, func
     from .io import save, load
     from .train import fit, evaluate, predict, History
 
 # Training, optimizers and data load on first use (backchain.fit, backchain.optim, ...).
 _LAZY = {"save": "io", "load": "io", "io": None, "fit": "train", "evaluate": "train", "predict": "train",
          "History": "train", "train": None, "optim": None, "data": None, "nn": None,
-         "distributed": None}
+         "distributed": None, "func": None}
 
 
 def __getattr__(name: str) -> _typing.Any:
@@ -63,7 +63,7 @@ __all__ = [
     "custom_vjp", "custom_jvp", "Function", "elementwise", "defprimitive", "check", "gradcheck", "viz",
     "random", "manual_seed", "nn",
     "save", "load", "summary", "fit", "evaluate", "predict", "History", "optim", "data", "train", "io",
-    "kinks", "straight_through", "distributed",
+    "kinks", "straight_through", "distributed", "func",
     "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "AnomalyError", "AnomalyWarning",
     "InplaceError", "GraphReleasedError",
 ]

@@ -107,9 +107,9 @@ def vmap(f: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0, axis_size: 
         batch (an error if it does).
     axis_size : int, optional
         The batch size, needed only when no argument is mapped.
-    randomness : {"different", "same"}
-        Whether random draws inside ``f`` (dropout) differ from one example to the next
-        (``torch.func.vmap``'s ``randomness``).
+    randomness : {"different", "same", "error"}
+        Whether random draws inside ``f`` (dropout) differ from one example to the next, are
+        shared by the batch, or raise (``torch.func.vmap``'s ``randomness``).
 
     Returns
     -------
@@ -131,8 +131,8 @@ def vmap(f: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0, axis_size: 
     _check_axis_spec(out_axes, "out_axes")
     if isinstance(in_axes, list):  # JAX: a list is a pytree prefix like a tuple
         in_axes = tuple(in_axes)
-    if randomness not in ("different", "same"):
-        raise ValueError(f"vmap: randomness must be 'different' or 'same', got {randomness!r}")
+    if randomness not in ("different", "same", "error"):
+        raise ValueError(f"vmap: randomness must be 'different', 'same' or 'error', got {randomness!r}")
 
     @functools.wraps(f)
     def batched(*args, **kwargs):

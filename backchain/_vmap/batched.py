@@ -510,3 +510,29 @@ def per_example(fn, args, name):
     flat = [tree_flatten(o) for o in outs]
     rebuild_out = flat[0][1]
     return rebuild_out([wrap(level, stack([f[0][k] for f in flat])) for k in range(len(flat[0][0]))])
+
+
+# -- random draws: one per example ----------------------------------------------------------------
+
+def random_like(x, draw):
+    """``draw(shape)`` (uniform numbers, say) for the elements of ``x``: for a batched ``x``, one draw
+    per example at the levels with ``randomness="different"`` and one shared by the batch at those
+    with ``"same"``, returned batched like ``x``; for anything else, a plain draw of ``x``'s shape."""
+    levels, p = [], x
+    while p.__class__ is Batched:
+        levels.append(p._level)
+        p = p._phys
+    if not levels:
+        return draw(np.shape(x))
+    shape = list(np.shape(p))  # the axes of the levels, oldest first, then the example's
+    for k, level in enumerate(reversed(levels)):
+        if level.randomness == "error":
+            raise RuntimeError("vmap: a random draw inside a function vmapped with randomness='error'; pass "
+                               "randomness='different' (one draw per example) or 'same' (one for the batch)")
+        if level.randomness == "same":
+            shape[k] = 1
+    u = draw(tuple(shape))
+    u = np.broadcast_to(u, np.shape(p))
+    for level in reversed(levels):
+        u = wrap(level, u)
+    return u

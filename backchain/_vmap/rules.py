@@ -310,7 +310,7 @@ def matmul_rule(prim, args, batched, **params):
         return prim.fn(a, b)
     if ba and not bb and lb == 2:  # examples (..., n, k) @ (k, m): the stack times one matrix
         return prim.fn(a, b)
-    if ba and bb and la == 1 and lb == 2 and _shared(b) is not None:
+    if ba and bb and lb == 2 and _shared(b) is not None:  # parameters inside vmap(grad): one GEMM
         from .shared import shared_matmul
 
         return shared_matmul(a, b)
@@ -369,15 +369,14 @@ def linear_rule(prim, args, batched, **params):
     size = _size(args, batched)
     if not bw and not bb:
         return prim.fn(x if bx else _batch(x, size), w, bias)
-    if bw and _shared(w) is not None and (bias is None or not bb or _shared(bias) is not None) \
-            and np.ndim(x) - bx == 1:
-        from .shared import shared_linear, shared_matmul
+    if bw and _shared(w) is not None:  # parameters inside vmap(grad): one GEMM
+        from .shared import shared_matmul
 
         x = x if bx else _batch(x, size)
+        out = shared_matmul(x, _transpose(w, (0, 2, 1)))
         if bias is None:
-            return shared_matmul(x, _fn("transpose")(w, axes=(0, 2, 1)) if isinstance(w, Tensor)
-                                 else np.transpose(w, (0, 2, 1)))
-        return shared_linear(x, w, bias if bb else _batch(bias, size))
+            return out
+        return out + (_ranked(bias, np.ndim(out) - 1) if bb else bias)
     x = x if bx else _batch(x, size)
     w = w if bw else _batch(w, size)
     lead = "abcdefgh"[:np.ndim(x) - 2]  # the row's einsum takes explicit subscripts only

@@ -1,42 +1,54 @@
-"""Products with a batched operand whose examples are one array (stride 0 along the batch).
+"""A product with a batched operand whose examples are one array (stride 0 along the batch).
 
 Inside ``vmap(grad(f))`` the parameters that ``f`` is differentiated by are broadcast along the batch,
 so that each example has its own variables and its own gradient. Their values are one array, so the
 forward product needs one GEMM, not one per example; the VJP with respect to them is still one
-outer product per example. These rows serve only the batching rules (``rules.matmul_rule``,
-``rules.linear_rule``); they are not in the rule table.
+(outer) product per example. This row serves only the batching rules (``rules.matmul_rule``,
+``rules.linear_rule``); it is not in the rule table.
 """
 import numpy as np
 
 import backchain.numpy as bnp
 from .._core.primitive import LOOP, primitive
 
-__all__ = ["shared_matmul", "shared_linear"]
+__all__ = ["shared_matmul"]
 
 
-def _one(w):
-    """The single example of ``w`` (every example is the same array)."""
-    return w[0]
+def _impl(a, w):
+    k, m = w.shape[-2:]
+    return np.matmul(np.reshape(a, (-1, k)), w[0]).reshape(a.shape[:-1] + (m,))
+
+
+def _rows(x):
+    """``x`` of shape (B, ..., n) as (B * ..., n): one GEMM for every example and row."""
+    return bnp.reshape(x, (-1, np.shape(x)[-1]))
+
+
+def _vjp_a(g, ans, a, w):
+    return bnp.reshape(bnp.matmul(_rows(g), bnp.swapaxes(w[0], -1, -2)), np.shape(a))
+
+
+def _per_example(a, g):
+    """Each example's ``a_i^T g_i`` (its rows summed): (B, ..., k), (B, ..., m) -> (B, k, m)."""
+    if np.ndim(a) == 2:  # one row per example: an outer product, broadcast
+        return bnp.expand_dims(a, -1) * bnp.expand_dims(g, -2)
+    b = np.shape(a)[0]
+    a3 = bnp.reshape(a, (b, -1, np.shape(a)[-1]))
+    g3 = bnp.reshape(g, (b, -1, np.shape(g)[-1]))
+    return bnp.matmul(bnp.swapaxes(a3, 1, 2), g3)
+
+
+def _jvp_w(t, ans, a, w):
+    b = np.shape(a)[0]
+    a3 = bnp.reshape(a, (b, -1, np.shape(a)[-1]))
+    return bnp.reshape(bnp.matmul(a3, t), np.shape(ans))
 
 
 shared_matmul = primitive(
-    "vmap.shared_matmul", lambda a, w: np.matmul(a, w[0]),
-    vjp=(lambda g, ans, a, w: bnp.matmul(g, bnp.swapaxes(_one(w), -1, -2)),
-         lambda g, ans, a, w: bnp.expand_dims(a, -1) * bnp.expand_dims(g, -2)),
-    jvp=(lambda t, ans, a, w: bnp.matmul(t, _one(w)),
-         lambda t, ans, a, w: bnp.einsum("bk,bkm->bm", a, t)),
+    "vmap.shared_matmul", _impl,
+    vjp=(_vjp_a, lambda g, ans, a, w: _per_example(a, g)),
+    jvp=(lambda t, ans, a, w: bnp.reshape(bnp.matmul(_rows(t), w[0]), np.shape(ans)), _jvp_w),
     register=False, batch=LOOP,
-    doc="``a @ w[i]`` for every example ``i`` of a batch of vectors ``a`` (B, k), ``w`` (B, k, m) with stride 0.",
-)
-
-shared_linear = primitive(
-    "vmap.shared_linear", lambda x, w, b: np.matmul(x, w[0].T) + b,
-    vjp=(lambda g, ans, x, w, b: bnp.matmul(g, _one(w)),
-         lambda g, ans, x, w, b: bnp.expand_dims(g, -1) * bnp.expand_dims(x, -2),
-         lambda g, ans, x, w, b: g),
-    jvp=(lambda t, ans, x, w, b: bnp.matmul(t, bnp.swapaxes(_one(w), -1, -2)),
-         lambda t, ans, x, w, b: bnp.einsum("bi,boi->bo", x, t),
-         lambda t, ans, x, w, b: t),
-    register=False, batch=LOOP,
-    doc="``x @ w[i].T + b`` for every example ``i``: ``x`` (B, in), ``w`` (B, out, in) with stride 0, ``b`` (B, out).",
+    doc="``a[i] @ w[i]`` for every example ``i``: ``a`` (B, ..., k), ``w`` (B, k, m) whose examples are one "
+        "array (stride 0), computed as one product with ``w[0]``.",
 )

@@ -187,7 +187,11 @@ def dropout(input: ArrayLike | Tensor, p: float = 0.5, training: bool = True, in
         return input
     if p == 1.0:
         return input * _const(0.0, input)
-    keep = _gen(generator).random(_shape(input)) >= p
+    if getattr(input, "_batched", False):  # inside vmap: a mask per example (vmap's randomness=)
+        from .._vmap.batched import random_like
+        keep = random_like(input, _gen(generator).random) >= p
+    else:
+        keep = _gen(generator).random(_shape(input)) >= p
     scale = (keep / (1.0 - p)).astype(_dtype(input))
     return input * scale
 

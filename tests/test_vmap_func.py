@@ -1,0 +1,130 @@
+"""``bc.func``: per-example gradients of modules, ensembles by stacked parameters, ``jacrev``/``jacfwd``,
+random draws inside vmap, and ``backchain.torch.func.vmap``; against torch.func, JAX and loops."""
+import numpy as np
+import pytest
+
+import backchain as bc
+import backchain.numpy as bnp
+import backchain.nn.functional as F
+
+torch = pytest.importorskip("torch")
+jax = pytest.importorskip("jax")
+jax.config.update("jax_enable_x64", True)
+jnp = jax.numpy
+
+RNG = np.random.default_rng(1)
+
+
+def _mlp(dtype=np.float64):
+    bc.manual_seed(0)
+    model = bc.nn.Sequential(bc.nn.Linear(5, 7), bc.nn.Tanh(), bc.nn.Linear(7, 3))
+    for p in model.parameters():
+        p.data = p.data.astype(dtype)
+    return model
+
+
+def _torch_copy(model):
+    tm = torch.nn.Sequential(torch.nn.Linear(5, 7), torch.nn.Tanh(), torch.nn.Linear(7, 3)).double()
+    with torch.no_grad():
+        for (k, p), (_, q) in zip(model.named_parameters(), tm.named_parameters()):
+            q.copy_(torch.tensor(np.asarray(p.data)))
+    return tm
+
+
+def test_per_example_grads_match_torch_func():
+    from torch.func import functional_call as tcall, grad as tgrad, vmap as tvmap
+
+    model = _mlp()
+    x, y = RNG.normal(size=(8, 5)), RNG.integers(0, 3, size=8)
+    got = bc.func.per_example_grads(model, F.cross_entropy, x, y)
+    tm = _torch_copy(model)
+    tparams = {k: v.detach() for k, v in tm.named_parameters()}
+
+    def tloss(p, xi, yi):
+        return torch.nn.functional.cross_entropy(tcall(tm, p, (xi[None],)), yi[None])
+
+    ref = tvmap(tgrad(tloss), in_dims=(None, 0, 0))(tparams, torch.tensor(x), torch.tensor(y))
+    for k in tparams:
+        assert got[k].shape == (8,) + tuple(tparams[k].shape)
+        np.testing.assert_allclose(got[k], ref[k].numpy(), rtol=1e-10, atol=1e-13)
+
+
+def test_per_example_grads_sum_to_the_batch_gradient():
+    model = _mlp()
+    x, y = RNG.normal(size=(6, 5)), RNG.integers(0, 3, size=6)
+    pe = bc.func.per_example_grads(model, F.cross_entropy, x, y)
+    params = {k: np.asarray(p.data) for k, p in model.named_parameters()}
+    batch = bc.grad(lambda p: F.cross_entropy(bc.nn.functional_call(model, p, (x,)), y, reduction="sum"))(params)
+    for k in params:
+        np.testing.assert_allclose(pe[k].sum(0), batch[k], rtol=1e-10, atol=1e-13)
+
+
+def test_per_example_grads_float32_and_mismatch():
+    model = _mlp(np.float32)
+    x, y = RNG.normal(size=(4, 5)).astype(np.float32), RNG.integers(0, 3, size=4)
+    g = bc.func.per_example_grads(model, F.cross_entropy, x, y)
+    assert all(v.dtype == np.float32 for v in g.values())
+    with pytest.raises(ValueError, match="x has 4 examples but y has 3"):
+        bc.func.per_example_grads(model, F.cross_entropy, x, y[:3])
+
+
+def test_per_example_hessian_of_parameters_as_jax():
+    W = RNG.normal(size=(3, 2))
+    X = RNG.normal(size=(4, 3))
+    f = lambda w, x: bnp.sum(bnp.tanh(x @ w) ** 2)  # noqa: E731
+    jf = lambda w, x: jnp.sum(jnp.tanh(x @ w) ** 2)  # noqa: E731
+    got = bc.vmap(bc.hessian(f), in_axes=(None, 0))(W, X)
+    ref = jax.vmap(jax.hessian(jf), in_axes=(None, 0))(W, X)
+    np.testing.assert_allclose(got, np.asarray(ref), rtol=1e-11)
+
+
+def test_ensemble_with_stacked_parameters():
+    models = [_mlp() for _ in range(3)]
+    for k, m in enumerate(models):
+        for p in m.parameters():
+            p.data = p.data + 0.1 * k
+    params, buffers = bc.func.stack_module_state(models)
+    assert params["0.weight"].shape == (3, 7, 5) and buffers == {}
+    x = RNG.normal(size=(4, 5))
+    out = bc.vmap(lambda p: bc.func.functional_call(models[0], p, (x,)))(params)
+    ref = np.stack([np.asarray(m(x).data) for m in models])
+    np.testing.assert_allclose(out, ref, rtol=1e-12)
+
+
+def test_stack_module_state_refuses_different_models():
+    with pytest.raises(ValueError, match="model 1 .* other parameters"):
+        bc.func.stack_module_state([bc.nn.Linear(2, 3), bc.nn.Linear(3, 3)])
+
+
+def test_jacrev_and_jacfwd_names():
+    f = lambda x: bnp.sin(x) * bnp.sum(x)  # noqa: E731
+    x = RNG.normal(size=4)
+    ref = np.asarray(jax.jacrev(lambda x: jnp.sin(x) * jnp.sum(x))(x))
+    np.testing.assert_allclose(bc.func.jacrev(f)(x), ref, rtol=1e-13)
+    np.testing.assert_allclose(bc.func.jacfwd(f)(x), ref, rtol=1e-13)
+    g, v = bc.func.grad_and_value(lambda x: bnp.sum(x ** 2))(x)
+    np.testing.assert_allclose(g, 2 * x)
+
+
+def test_dropout_draws_one_mask_per_example():
+    X = np.ones((6, 50))
+    bc.manual_seed(0)
+    out = bc.vmap(lambda x: F.dropout(x, 0.5))(X)
+    assert set(np.unique(out)) <= {0.0, 2.0}
+    assert len({row.tobytes() for row in out}) == 6  # different masks
+    same = bc.vmap(lambda x: F.dropout(x, 0.5), randomness="same")(X)
+    assert len({row.tobytes() for row in same}) == 1
+    with pytest.raises(RuntimeError, match="randomness='error'"):
+        bc.vmap(lambda x: F.dropout(x, 0.5), randomness="error")(X)
+
+
+def test_torch_func_vmap():
+    import backchain.torch as btorch
+
+    x = btorch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    out = btorch.func.vmap(btorch.func.grad(lambda v: (v ** 3).sum()))(x)
+    assert isinstance(out, btorch.Tensor)
+    np.testing.assert_allclose(out.numpy(), 3 * np.array([[1.0, 2.0], [3.0, 4.0]]) ** 2)
+    w = btorch.tensor([1.0, -1.0])
+    out = btorch.func.vmap(lambda v, w: btorch.dot(v, w), in_dims=(0, None))(x, w)
+    np.testing.assert_allclose(out.numpy(), [-1.0, -1.0])
