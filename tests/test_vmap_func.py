@@ -128,3 +128,11 @@ def test_torch_func_vmap():
     w = btorch.tensor([1.0, -1.0])
     out = btorch.func.vmap(lambda v, w: btorch.dot(v, w), in_dims=(0, None))(x, w)
     np.testing.assert_allclose(out.numpy(), [-1.0, -1.0])
+
+
+def test_per_example_benchmark_runs(capsys):
+    from benchmarks import per_example
+
+    assert per_example.main(["--batch", "4", "--repeat", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "backchain vmap(grad)" in out and "loop over basis vectors" in out

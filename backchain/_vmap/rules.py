@@ -308,8 +308,19 @@ def matmul_rule(prim, args, batched, **params):
     la, lb = np.ndim(a) - ba, np.ndim(b) - bb
     if ba and not bb and lb >= 2 and la == 1:  # a batch of vectors times a matrix: one product
         return prim.fn(a, b)
-    if ba and not bb and lb == 2:  # examples (..., n, k) @ (k, m): the stack times one matrix
-        return prim.fn(a, b)
+    if ba and not bb and lb == 2:  # examples (..., n, k) @ (k, m): all their rows times one matrix
+        shape = np.shape(a)
+        if len(shape) == 2:
+            return prim.fn(a, b)
+        out = prim.fn(_reshape(a, (-1, shape[-1])), b)
+        return _reshape(out, shape[:-1] + np.shape(out)[-1:])
+    if bb and not ba and la == 2 and lb == 1:  # one matrix times a batch of vectors: b @ a.T, one GEMM
+        return prim.fn(b, _transpose(a, (1, 0)))
+    if bb and not ba and la == 2 and lb == 2:  # one matrix times a batch of matrices: (b^T a^T)^T, one GEMM
+        size, k, m = np.shape(b)
+        bt = _reshape(_transpose(b, (0, 2, 1)), (size * m, k))  # no copy for a column (m == 1)
+        out = prim.fn(bt, _transpose(a, (1, 0)))
+        return _transpose(_reshape(out, (size, m, np.shape(a)[0])), (0, 2, 1))
     if ba and bb and lb == 2 and _shared(b) is not None:  # parameters inside vmap(grad): one GEMM
         from .shared import shared_matmul
 
