@@ -363,3 +363,26 @@ def test_second_order_inside_vmap():
     xs = np.linspace(-1, 1, 5)
     ref = jax.vmap(jax.grad(jax.grad(lambda x: jnp.sin(x) * x ** 2)))(xs)
     np.testing.assert_allclose(bc.vmap(g2)(xs), np.asarray(ref), rtol=1e-12)
+
+
+def test_gather_with_a_batched_index_from_a_constant_table():
+    table = RNG.normal(size=(6, 3))
+    idx = np.array([[0, 5], [2, 2], [1, 4], [3, 0]])
+    # a NumPy array indexed by a batched index would need one array for the batch: make it a Tensor
+    out = bc.vmap(lambda i: bnp.sum(bc.tensor(table)[i], axis=0))(idx)
+    np.testing.assert_allclose(out, table[idx].sum(1), rtol=1e-13)
+    out = bc.vmap(lambda i: bnp.sum(bnp.getitem(table, i), axis=0))(idx)
+    np.testing.assert_allclose(out, table[idx].sum(1), rtol=1e-13)
+    g = bc.vmap(bc.grad(lambda t, i: bnp.sum(t[i] ** 2)), in_axes=(None, 0))(table, idx)
+    ref = jax.vmap(jax.grad(lambda t, i: jnp.sum(t[i] ** 2)), in_axes=(None, 0))(table, idx)
+    np.testing.assert_allclose(g, np.asarray(ref), rtol=1e-13)
+
+
+def test_advanced_indices_separated_by_a_slice_keep_the_batch_first():
+    A = RNG.normal(size=(4, 3, 5, 6))
+    f = lambda a: a[[0, 2], :, [1, 3]]  # noqa: E731
+    out = bc.vmap(f)(A)
+    np.testing.assert_allclose(out, np.stack([f(a) for a in A]))
+    g = bc.vmap(bc.grad(lambda a: bnp.sum(f(a) ** 2)))(A)
+    ref = jax.vmap(jax.grad(lambda a: jnp.sum(a[jnp.array([0, 2]), :, jnp.array([1, 3])] ** 2)))(A)
+    np.testing.assert_allclose(g, np.asarray(ref))

@@ -31,7 +31,9 @@ The caller of a primitive declared with ``kinks=`` also checks one module
 global, ``_kink_hook``: ``backchain.kinks.count`` sets it to count the elements
 that sit exactly on a kink; the callers of the others never read it. Every
 caller checks one more global on the Tensor path, ``_anomaly_hook``, which is
-None unless anomaly mode (``backchain.detect_anomaly``) is on in some thread.
+None unless anomaly mode (``backchain.detect_anomaly``) is on in some thread, and
+one before it, ``_batch_hook``, which is None unless a ``backchain.vmap`` runs;
+then a call with a batched argument goes to the row's ``batch=`` rule.
 """
 import functools
 import threading

@@ -461,7 +461,8 @@ def _clip_rule_a(g, ans, a, lo, hi):
 
 _clip_rules = (_clip_rule_a, _masked(_clip_mask_lo), _masked(_clip_mask_hi))
 _clip = primitive("clip", lambda a, lo, hi: np.clip(a, lo, hi), vjp=_clip_rules, jvp=_clip_rules,
-                  ld=_ld.CLIP, kinks="at a == a_min or a == a_max: d/da = clip_at_bound (default 0), the bounds 0", batch=R.ELEMENTWISE)
+                  ld=_ld.CLIP, kinks="at a == a_min or a == a_max: d/da = clip_at_bound (default 0), the bounds 0",
+                  batch=R.ELEMENTWISE)
 
 _NO_VALUE = object()
 

@@ -107,7 +107,9 @@ def getitem(x, index):
     if x.__class__ is list or x.__class__ is tuple:
         x = stacked(x)
     if not isinstance(x, Tensor):
-        return x[index]
+        if not any(getattr(i, "_batched", False) for i in (index if isinstance(index, tuple) else (index,))):
+            return x[index]
+        x = Tensor(x)  # a batched index (inside vmap): the row's batching rule gathers per example
     return _getitem(x, index=_own_copy(index) if x.requires_grad else index)
 
 

@@ -725,7 +725,8 @@ def _cholesky_jvp(t, ans, a):
     return matmul(ans, matmul(linv, matmul(da, _ct(linv))) * _half_tril(n, like=t))
 
 
-_cholesky = primitive("cholesky", lambda a: np.linalg.cholesky(a), vjp=(_cholesky_vjp,), jvp=(_cholesky_jvp,), batch=R.stacks)
+_cholesky = primitive("cholesky", lambda a: np.linalg.cholesky(a), vjp=(_cholesky_vjp,), jvp=(_cholesky_jvp,),
+                      batch=R.stacks)
 
 
 def cholesky(a, /, *, upper=False):

@@ -619,7 +619,8 @@ def _roll_vjp(g, ans, x, shift, axis):
 
 
 # A primitive: its transpose is the opposite roll, cheaper than a gather or two slices and a join.
-_roll = primitive("roll", lambda x, shift, axis: np.roll(x, shift, axis=axis), vjp=(_roll_vjp,), linear=True, batch=R.roll_rule)
+_roll = primitive("roll", lambda x, shift, axis: np.roll(x, shift, axis=axis), vjp=(_roll_vjp,), linear=True,
+                  batch=R.roll_rule)
 
 
 def roll(a, shift, axis=None):

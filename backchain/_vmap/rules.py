@@ -19,10 +19,10 @@ from .._core import primitive as _primitive
 from .._core.primitive import ELEMENTWISE, LOOP
 from .._core.tensor import Tensor
 
-__all__ = ["ELEMENTWISE", "LOOP", "reduce_axis", "axes_rule", "flat_axis", "axis_param", "same", "stacks", "reshape_rule",
-           "transpose_rule", "broadcast_to_rule", "sum_to_rule", "join_rule", "split_rule", "roll_rule",
-           "diagonal_rule", "fft_rule", "getitem_rule", "index_add_rule", "matmul_rule", "einsum_rule", "solve_rule",
-           "linear_rule", "cross_entropy_rule", "norm_rule", "fold_rule", "unfold_rule"]
+__all__ = ["ELEMENTWISE", "LOOP", "reduce_axis", "axes_rule", "flat_axis", "axis_param", "stacks",
+           "reshape_rule", "transpose_rule", "broadcast_to_rule", "sum_to_rule", "join_rule", "split_rule",
+           "roll_rule", "diagonal_rule", "fft_rule", "getitem_rule", "index_add_rule", "matmul_rule", "einsum_rule",
+           "solve_rule", "linear_rule", "cross_entropy_rule", "norm_rule", "fold_rule"]
 
 
 def _fn(name):
@@ -129,12 +129,9 @@ def norm_rule(prim, args, batched, axes=None, **params):
     return out if bias is None else out + bias
 
 
-def same(prim, args, batched, **params):
-    """Ops that treat leading axes as a stack already (linear algebra): every operand batched."""
+def stacks(prim, args, batched, **params):
+    """Ops that treat leading axes as a stack already (NumPy's linear algebra): every operand batched."""
     return prim.fn(*_all_batched(args, batched), **params)
-
-
-stacks = same
 
 
 def solve_rule(prim, args, batched, **params):
@@ -453,12 +450,6 @@ def fold_rule(*shape_params):
 
     rule.__name__ = f"fold_rule{shape_params}"
     return rule
-
-
-def unfold_rule(prim, args, batched, **params):
-    """Ops whose result is (N, ...) from inputs in which only the first is batched, such as
-    ``conv_weight_grad``'s transpose partner: not foldable, so left to the loop."""
-    raise _Loop
 
 
 def axes_rule(prim, args, batched, axes=None, **params):
