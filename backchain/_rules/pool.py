@@ -116,7 +116,7 @@ def _pool_windows_jvp(t, ans, x, kernel, stride, padding, dilation, out, fill):
 pool_windows = primitive(
     "pool_windows", _pool_windows_impl, vjp=(_pool_windows_vjp,), jvp=(_pool_windows_jvp,),
     doc="Every pooling window of the input padded with `fill`, as a trailing axis.",
-    batch=R.LOOP,
+    batch=R.pool_windows_rule,
 )
 
 
@@ -127,7 +127,7 @@ def _pool_windows_T_vjp(g, ans, v, xshape, kernel, stride, padding, dilation, ou
 pool_windows_T = primitive(
     "pool_windows_T", _pool_windows_T_impl, vjp=(_pool_windows_T_vjp,), linear=True,
     doc="The transpose of pool_windows: window entries added back into the input (col2im).",
-    batch=R.LOOP,
+    batch=R.pool_windows_T_rule,
 )
 
 
@@ -176,7 +176,7 @@ window_max = primitive(
           "(``valid`` False) is never a maximum",
     doc="Maximum over the leading (window) axis, with the pooling tie rule; ``valid`` (boolean, broadcast "
         "against ``v``, or None) marks the entries that are inputs rather than padding.",
-        batch=R.LOOP,
+        batch=R.window_max_rule,
 )
 
 
@@ -274,7 +274,7 @@ tiled_max = primitive(
     kinks="max-pool ties, as window_max: the cotangent is split evenly among the tied maxima of a window "
           "(min-norm); policy 'first' (PyTorch) or 'last' gives it all to one",
     doc="Max pooling with kernel == stride over an input the windows tile exactly (no padding, no dilation).",
-    batch=R.LOOP,
+    batch=R.fold_rule(),
 )
 
 

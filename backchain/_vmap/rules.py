@@ -456,3 +456,40 @@ def axes_rule(prim, args, batched, axes=None, **params):
     """Ops of one array whose ``axes=None`` means every axis (``fftshift``)."""
     (x,) = args
     return prim.fn(x, axes=_shift_axes(axes, np.ndim(x) - 1), **params)
+
+
+def _fold(x):
+    """A batched (B, N, ...) array as (B * N, ...)."""
+    shape = np.shape(x)
+    return _reshape(x, (shape[0] * shape[1],) + shape[2:])
+
+
+def pool_windows_rule(prim, args, batched, **params):
+    """``pool_windows(x)`` -> (K, N, C, ...): the batch folded into N, then put first again."""
+    (x,) = args
+    size, n = np.shape(x)[:2]
+    out = prim.fn(_fold(x), **params)
+    shape = np.shape(out)
+    out = _reshape(out, (shape[0], size, n) + shape[2:])
+    return _transpose(out, (1, 0) + tuple(range(2, len(shape) + 1)))
+
+
+def pool_windows_T_rule(prim, args, batched, xshape, **params):
+    """``pool_windows_T(v, xshape)``, the transpose of ``pool_windows``: (K, N, C, ...) back to (N, C, ...)."""
+    (v,) = args
+    shape = np.shape(v)  # (B, K, N, C, ...)
+    size = shape[0]
+    v = _transpose(v, (1, 0) + tuple(range(2, len(shape))))
+    v = _reshape(v, (shape[1], size * shape[2]) + shape[3:])
+    out = prim.fn(v, xshape=(size * xshape[0],) + tuple(xshape[1:]), **params)
+    return _reshape(out, (size,) + tuple(xshape))
+
+
+def window_max_rule(prim, args, batched, ties, valid=None):
+    """``window_max(v)``, the maximum over the windows' axis 0: that axis put first again."""
+    (v,) = args
+    nd = np.ndim(v)
+    v = _transpose(v, (1, 0) + tuple(range(2, nd)))
+    if valid is not None and np.ndim(valid) >= nd - 1:  # it reaches the batch axis's place: give it one
+        valid = np.expand_dims(np.asarray(valid), 1)
+    return prim.fn(v, ties=ties, valid=valid)
