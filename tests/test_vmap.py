@@ -386,3 +386,29 @@ def test_advanced_indices_separated_by_a_slice_keep_the_batch_first():
     g = bc.vmap(bc.grad(lambda a: bnp.sum(f(a) ** 2)))(A)
     ref = jax.vmap(jax.grad(lambda a: jnp.sum(a[jnp.array([0, 2]), :, jnp.array([1, 3])] ** 2)))(A)
     np.testing.assert_allclose(g, np.asarray(ref))
+
+
+def test_vmaps_in_two_threads_do_not_disturb_each_other():
+    import threading
+
+    results, errors = {}, []
+
+    def work(k):
+        try:
+            for _ in range(20):
+                a = RNG.normal(size=(5, 3)) if k else np.ones((2, 3))
+                out = bc.vmap(bc.grad(lambda x: bnp.sum(bnp.sin(x) * x)))(a)
+                np.testing.assert_allclose(out, np.cos(a) * a + np.sin(a), rtol=1e-12)
+                # plain code between vmaps, while the other thread's vmap may be running
+                np.testing.assert_allclose(bc.grad(lambda x: bnp.sum(x ** 2))(a), 2 * a)
+            results[k] = True
+        except Exception as e:  # noqa: BLE001
+            errors.append(e)
+
+    threads = [threading.Thread(target=work, args=(k,)) for k in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert not errors, errors
+    assert results == {0: True, 1: True}

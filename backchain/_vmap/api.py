@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._core.tensor import Tensor
-from .batched import LEVELS, Batched, from_physical, pop, push, to_physical
+from .batched import Batched, from_physical, levels, pop, push, to_physical
 
 __all__ = ["vmap"]
 
@@ -263,7 +263,7 @@ def _mappable(v):
 
 def active():
     """The running vmaps whose values a function of the user may see (not ``jacobian``'s own)."""
-    return [level for level in LEVELS if not level.internal]
+    return [level for level in levels() if not level.internal]
 
 
 def value_and_grad(f, argnums, has_aux, args, kwargs, what="grad", seed_all=False):

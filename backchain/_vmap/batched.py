@@ -11,6 +11,7 @@ primitives on the physical values, so those calls are what the engine records, a
 wrapped again. Derivatives therefore see ordinary arrays and Tensors with the batch axis first.
 """
 import inspect
+import threading
 import warnings
 
 import numpy as np
@@ -20,7 +21,7 @@ from .._core.primitive import ELEMENTWISE, LOOP
 from .._core.tensor import FUNCTIONS, UFUNCS, Tensor, _seq
 from .rules import _Loop
 
-__all__ = ["Batched", "Level", "LEVELS", "push", "pop", "wrap", "to_physical", "from_physical"]
+__all__ = ["Batched", "Level", "levels", "push", "pop", "wrap", "to_physical", "from_physical"]
 
 
 class Level:
@@ -37,24 +38,43 @@ class Level:
         return f"<vmap level {self.depth}, size {self.size}>"
 
 
-# The running vmaps, outermost first.
-LEVELS = []
+class _Levels(threading.local):
+    """The running vmaps of this thread, outermost first."""
+
+    def __init__(self):
+        self.stack = []
+
+
+_LEVELS = _Levels()
+_RUNNING = [0]  # the vmaps running in every thread: the hook is set while there is one
+_LOCK = threading.Lock()
+
+
+def levels():
+    """This thread's running vmaps, outermost first."""
+    return _LEVELS.stack
 
 
 def push(size, randomness="different", internal=False):
-    level = Level(size, len(LEVELS) + 1, randomness, internal)
-    LEVELS.append(level)
-    _primitive._batch_hook = _hook
+    stack = _LEVELS.stack
+    level = Level(size, len(stack) + 1, randomness, internal)
+    stack.append(level)
+    with _LOCK:
+        _RUNNING[0] += 1
+        _primitive._batch_hook = _hook
     return level
 
 
 def pop(level):
-    if LEVELS and LEVELS[-1] is level:
-        LEVELS.pop()
+    stack = _LEVELS.stack
+    if stack and stack[-1] is level:
+        stack.pop()
     else:
-        LEVELS.remove(level)
-    if not LEVELS:
-        _primitive._batch_hook = None
+        stack.remove(level)
+    with _LOCK:
+        _RUNNING[0] -= 1
+        if not _RUNNING[0]:
+            _primitive._batch_hook = None
 
 
 def _concrete(b):
