@@ -136,3 +136,24 @@ def test_per_example_benchmark_runs(capsys):
     assert per_example.main(["--batch", "4", "--repeat", "1"]) == 0
     out = capsys.readouterr().out
     assert "backchain vmap(grad)" in out and "loop over basis vectors" in out
+
+
+def test_dp_sgd_example_trains():
+    pytest.importorskip("sklearn")
+    import importlib
+    import pathlib
+    import sys
+
+    sys.path.insert(0, str(pathlib.Path(__file__).resolve().parent.parent / "examples"))
+    try:
+        dp = importlib.import_module("dp_sgd_digits")
+    finally:
+        sys.path.pop(0)
+    results = dp.main(["--epochs", "2"])
+    assert results["SGD"] > 0.7 and results["DP-SGD"] > 0.6
+    # the private gradient: each example's contribution clipped to the norm given
+    model = dp.model_for(0)
+    x, y = np.random.default_rng(0).random((5, 64)).astype(np.float32), np.arange(5)
+    g = dp.private_gradient(model, x, y, clip=1e-3, noise=0.0, rng=np.random.default_rng(0))
+    total = np.sqrt(sum((v.astype(np.float64) ** 2).sum() for v in g.values()))
+    assert total <= 1e-3 + 1e-9
