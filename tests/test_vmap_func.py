@@ -157,3 +157,64 @@ def test_dp_sgd_example_trains():
     g = dp.private_gradient(model, x, y, clip=1e-3, noise=0.0, rng=np.random.default_rng(0))
     total = np.sqrt(sum((v.astype(np.float64) ** 2).sum() for v in g.values()))
     assert total <= 1e-3 + 1e-9
+
+
+def _looped(model, loss, x, y):
+    params = {k: np.asarray(p.data) for k, p in model.named_parameters()}
+    return [bc.grad(lambda p: loss(bc.nn.functional_call(model, p, (x[i:i + 1],)), y[i:i + 1]))(params)
+            for i in range(len(x))]
+
+
+class _LSTMHead(bc.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.lstm = bc.nn.LSTM(3, 5, batch_first=True)
+        self.fc = bc.nn.Linear(5, 2)
+
+    def forward(self, x):
+        out, _ = self.lstm(x)
+        return self.fc(out[:, -1])
+
+
+class _Encoder(bc.nn.Module):
+    def __init__(self):
+        super().__init__()
+        self.enc = bc.nn.TransformerEncoderLayer(8, 2, 16, dropout=0.0, batch_first=True)
+        self.fc = bc.nn.Linear(8, 2)
+
+    def forward(self, x):
+        return self.fc(self.enc(x).mean(axis=1))
+
+
+def _models():
+    rng = np.random.default_rng(3)
+    bc.manual_seed(0)
+    f32 = lambda *s: rng.normal(size=s).astype(np.float32)  # noqa: E731
+    bn = bc.nn.Sequential(bc.nn.Linear(5, 4), bc.nn.BatchNorm1d(4), bc.nn.Linear(4, 2))
+    bn.eval()
+    return {
+        "cnn": (bc.nn.Sequential(bc.nn.Conv2d(1, 4, 3, padding=1), bc.nn.ReLU(), bc.nn.MaxPool2d(2), bc.nn.Flatten(),
+                                 bc.nn.Linear(4 * 4 * 4, 10)), f32(5, 1, 8, 8), rng.integers(0, 10, 5), F.cross_entropy),
+        "layernorm-gelu": (bc.nn.Sequential(bc.nn.Linear(5, 8), bc.nn.LayerNorm(8), bc.nn.GELU(), bc.nn.Linear(8, 3)),
+                           f32(5, 5), rng.integers(0, 3, 5), F.cross_entropy),
+        "embedding": (bc.nn.Sequential(bc.nn.Embedding(20, 6), bc.nn.Flatten(), bc.nn.Linear(24, 3)),
+                      rng.integers(0, 20, (5, 4)), rng.integers(0, 3, 5), F.cross_entropy),
+        "lstm": (_LSTMHead(), f32(4, 7, 3), rng.integers(0, 2, 4), F.cross_entropy),
+        "transformer": (_Encoder(), f32(4, 5, 8), rng.integers(0, 2, 4), F.cross_entropy),
+        "mse": (bc.nn.Sequential(bc.nn.Linear(5, 4), bc.nn.Sigmoid(), bc.nn.Linear(4, 2)), f32(5, 5), f32(5, 2),
+                F.mse_loss),
+        "batchnorm-eval": (bn, f32(5, 5), rng.integers(0, 2, 5), F.cross_entropy),
+    }
+
+
+@pytest.mark.parametrize("name", list(_models()))
+def test_per_example_grads_of_layers_match_a_loop(name):
+    import warnings
+
+    model, x, y, loss = _models()[name]
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # rows that loop (the LSTM layer) warn once
+        got = bc.func.per_example_grads(model, loss, x, y)
+    for i, ref in enumerate(_looped(model, loss, x, y)):
+        for k in ref:
+            np.testing.assert_allclose(got[k][i], ref[k], rtol=1e-4, atol=1e-6, err_msg=f"{name} {k} example {i}")

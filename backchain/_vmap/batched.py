@@ -130,7 +130,6 @@ class Batched(Tensor):
 
     __slots__ = ("_phys", "_level")
     _batched = True  # what backchain.transforms looks for (it does not import this module)
-    _rank = 1 << 20  # above every other Tensor class: results of mixed operations are batched
 
     shape = property(lambda self: self._phys.shape[1:])
     dtype = property(lambda self: self._phys.dtype)

@@ -214,7 +214,7 @@ def embedding(input: ArrayLike | Tensor, weight: ArrayLike | Tensor, padding_idx
     if sparse:
         raise ValueError("embedding: sparse=True is not available (backchain has no sparse gradients); "
                          "use sparse=False")
-    idx = np.asarray(_data(input))
+    idx = _values(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype} (shape {idx.shape})")
     num = _shape(weight)[0]
@@ -234,10 +234,11 @@ def embedding(input: ArrayLike | Tensor, weight: ArrayLike | Tensor, padding_idx
         norms = np.linalg.norm(w[rows], ord=norm_type, axis=1)
         scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
         w[rows] *= scale[:, None]
-    out = bnp.take(weight, idx, axis=0)
+    # inside vmap, batched indices gather one example's rows each (bnp.getitem's batching rule)
+    out = bnp.getitem(weight, idx) if getattr(idx, "_batched", False) else bnp.take(weight, idx, axis=0)
     if padding_idx is not None and isinstance(out, Tensor) and out.requires_grad:
         mask = (idx != padding_idx)[..., None]
-        out = bnp.where(mask, out, out.data)
+        out = bnp.where(mask, out, out.detach())
     if scale_grad_by_freq and isinstance(out, Tensor) and out.requires_grad:
         _, inverse, counts = np.unique(idx, return_inverse=True, return_counts=True)
         s = (1.0 / counts[inverse.reshape(idx.shape)])[..., None].astype(out.dtype)
@@ -791,9 +792,14 @@ def _same_shape(input, target, op):
     _check_target_values(target, op)
 
 
+def _values(x):
+    """``x``'s values as an ndarray; inside vmap a batched value stays batched (its checks run per example)."""
+    return x if getattr(x, "_batched", False) else np.asarray(_data(x))
+
+
 def _check_target_values(target, op):
     """Targets are numbers and hold no NaN (a NaN label would silently make the whole loss NaN)."""
-    t = np.asarray(_data(target))
+    t = _values(target)
     if t.dtype.kind not in "biufc":
         raise TypeError(f"{op}: target has dtype {t.dtype} (shape {t.shape}); expected numbers")
     if t.dtype.kind in "fc" and t.size:
