@@ -218,3 +218,24 @@ def test_per_example_grads_of_layers_match_a_loop(name):
     for i, ref in enumerate(_looped(model, loss, x, y)):
         for k in ref:
             np.testing.assert_allclose(got[k][i], ref[k], rtol=1e-4, atol=1e-6, err_msg=f"{name} {k} example {i}")
+
+
+@pytest.mark.parametrize("groups", [1, 2])
+def test_per_example_conv_weight_gradients_first_and_second_order(groups):
+    rng = np.random.default_rng(4)
+    x = rng.normal(size=(3, 2, 4, 6, 5))            # 3 examples of a batch of 2 images, 4 channels
+    w = rng.normal(size=(6, 4 // groups, 3, 2))
+    b = rng.normal(size=6)
+    t = rng.normal(size=w.shape)
+
+    def loss(w, b, xi):
+        return bnp.sum(bnp.tanh(F.conv2d(xi, w, b, stride=(2, 1), padding=1, groups=groups)) ** 2)
+
+    got = bc.vmap(bc.grad(loss, argnums=(0, 1)), in_axes=(None, None, 0))(w, b, x)
+    hvp = bc.vmap(lambda xi: bc.jvp(lambda v: bc.grad(loss)(v, b, xi), (w,), (t,))[1])(x)
+    for i in range(3):
+        gw, gb = bc.grad(loss, argnums=(0, 1))(w, b, x[i])
+        np.testing.assert_allclose(got[0][i], gw, rtol=1e-10)
+        np.testing.assert_allclose(got[1][i], gb, rtol=1e-10)
+        ref = bc.jvp(lambda v: bc.grad(loss)(v, b, x[i]), (w,), (t,))[1]
+        np.testing.assert_allclose(hvp[i], ref, rtol=1e-9)

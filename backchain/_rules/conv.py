@@ -182,7 +182,7 @@ conv = primitive(
     "conv", _conv_impl, vjp=(_conv_vjp_x, _conv_vjp_w), linear=True,
     doc="Cross-correlation of (N, C, *S) with (O, C/groups, *K): zero padding (lo, hi) per axis, "
         "stride, dilation, groups.",
-        batch=R.fold_rule(),
+    batch=R.conv_rule,
 )
 
 
@@ -219,7 +219,7 @@ conv_bias = primitive(
     "conv_bias", _conv_bias_impl, vjp=(_conv_bias_vjp_x, _conv_bias_vjp_w, _conv_bias_vjp_b),
     jvp=(_conv_bias_jvp_x, _conv_bias_jvp_w, _conv_bias_jvp_b),
     doc="conv(x, w) plus a bias of shape (O,) per output channel, added in the convolution's own pass.",
-    batch=R.fold_rule(),
+    batch=R.conv_rule,
 )
 
 

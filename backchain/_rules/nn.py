@@ -191,7 +191,7 @@ cross_entropy = primitive(
     "nn.cross_entropy", _cross_entropy_impl, vjp=(_cross_entropy_vjp,), jvp=(_cross_entropy_jvp,),
     doc="``-w * log_softmax(x, axis)[target]`` per sample (summed if ``reduce``): one node. ``w`` holds the "
         "class weight of each sample's target, 0 where the target is ignored, and the 1/denominator of a mean.",
-        batch=R.cross_entropy_rule,
+    batch=R.cross_entropy_rule,
 )
 
 
@@ -278,5 +278,5 @@ layer_norm = primitive(
          lambda t, ans, x, weight, bias, axes, eps: bnp.broadcast_to(t, np.shape(ans))),
     doc="``(x - mean) / sqrt(var + eps) * weight + bias`` over the trailing ``axes`` (biased variance; weight "
         "and bias of the normalised shape, or None): one node.",
-        batch=R.norm_rule,
+    batch=R.norm_rule,
 )

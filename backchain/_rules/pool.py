@@ -176,7 +176,7 @@ window_max = primitive(
           "(``valid`` False) is never a maximum",
     doc="Maximum over the leading (window) axis, with the pooling tie rule; ``valid`` (boolean, broadcast "
         "against ``v``, or None) marks the entries that are inputs rather than padding.",
-        batch=R.window_max_rule,
+    batch=R.window_max_rule,
 )
 
 

@@ -316,7 +316,7 @@ solve_sylvester_p = primitive(
     jvp=(lambda t, ans, a, b, q: solve_sylvester_p(a, b, -bnp.matmul(t, ans)),
          lambda t, ans, a, b, q: solve_sylvester_p(a, b, -bnp.matmul(ans, t)),
          lambda t, ans, a, b, q: solve_sylvester_p(a, b, t)),
-         batch=R.LOOP,
+    batch=R.LOOP,
 )
 
 

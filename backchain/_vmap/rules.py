@@ -22,7 +22,7 @@ from .._core.tensor import Tensor
 __all__ = ["ELEMENTWISE", "LOOP", "reduce_axis", "axes_rule", "flat_axis", "axis_param", "stacks",
            "reshape_rule", "transpose_rule", "broadcast_to_rule", "sum_to_rule", "join_rule", "split_rule",
            "roll_rule", "diagonal_rule", "fft_rule", "getitem_rule", "index_add_rule", "matmul_rule", "einsum_rule",
-           "solve_rule", "linear_rule", "cross_entropy_rule", "norm_rule", "fold_rule"]
+           "solve_rule", "linear_rule", "cross_entropy_rule", "norm_rule", "conv_rule", "fold_rule"]
 
 
 def _fn(name):
@@ -431,22 +431,49 @@ def _level_of_value(v):
 
 # -- convolution and pooling: the batch folded into N --------------------------------------------
 
+def conv_rule(prim, args, batched, **params):
+    """``conv(x, w)`` and ``conv_bias(x, w, b)``: unbatched weights fold the batch into N; weights
+    that are one array for the batch (parameters inside vmap(grad)) take one convolution too, with
+    each example's weight gradient (``vmap.shared_conv``); other batched weights loop."""
+    if not any(batched[1:]):
+        return _fold_call(prim, args, params, ())
+    x, w = args[0], args[1]
+    bias = args[2] if len(args) > 2 else params.pop("b", None)
+    if not batched[1] or _shared(w) is None:
+        raise _Loop
+    from .shared import shared_conv
+
+    size = _size(args, batched)
+    out = shared_conv(x if batched[0] else _batch(x, size), w, **params)
+    if bias is None:
+        return out
+    nd = np.ndim(out) - 1
+    b_batched = len(args) > 2 and batched[2]
+    # the bias of (O,) per example, against (N, O, *S'): O on axis 1 of the example
+    shape = (size if b_batched else 1, 1, np.shape(bias)[-1]) + (1,) * (nd - 2)
+    return out + _reshape(bias, shape)
+
+
+def _fold_call(prim, args, params, shape_params):
+    x = args[0]
+    shape = np.shape(x)
+    folded = _reshape(x, (shape[0] * shape[1],) + shape[2:])
+    for n in shape_params:
+        s = tuple(params[n])
+        params[n] = (s[0] * shape[0],) + s[1:]
+    out = prim.fn(folded, *args[1:], **params)
+    if prim.multiple_results:
+        return tuple(_reshape(o, shape[:2] + np.shape(o)[1:]) for o in out)
+    return _reshape(out, shape[:2] + np.shape(out)[1:])
+
+
 def fold_rule(*shape_params):
     """Ops on (N, C, ...) inputs whose other operands are unbatched: the batch folded into N.
     ``shape_params`` name parameters holding the input's shape (their N is multiplied too)."""
     def rule(prim, args, batched, **params):
-        if any(batched[1:]):
+        if any(batched[1:]) or not batched[0]:
             raise _Loop
-        x = args[0]
-        shape = np.shape(x)
-        folded = _reshape(x, (shape[0] * shape[1],) + shape[2:])
-        for n in shape_params:
-            s = tuple(params[n])
-            params[n] = (s[0] * shape[0],) + s[1:]
-        out = prim.fn(folded, *args[1:], **params)
-        if prim.multiple_results:
-            return tuple(_reshape(o, shape[:2] + np.shape(o)[1:]) for o in out)
-        return _reshape(out, shape[:2] + np.shape(out)[1:])
+        return _fold_call(prim, args, params, shape_params)
 
     rule.__name__ = f"fold_rule{shape_params}"
     return rule
