@@ -3,7 +3,8 @@
 1. Per-example gradients of W1's MLP (784-256-256-10, ReLU, softmax cross-entropy, float32) for a
    batch of 128: ``bc.vmap(bc.grad(loss))`` against one batched gradient of the same batch, a Python
    loop over the examples, ``torch.func.vmap(torch.func.grad)`` and ``jax.jit(jax.vmap(jax.grad))``.
-2. ``bc.jacobian`` of a 256 -> 256 function, against the loop over basis vectors that it replaced
+2. The same for W3's LeNet (batch 64), without JAX.
+3. ``bc.jacobian`` of a 256 -> 256 function, against the loop over basis vectors that it replaced
    (one pullback per output element).
 
 Each case runs ``--repeat`` times after a warm-up; the table gives medians and ratios within this run.
@@ -151,6 +152,52 @@ def jax_case(params, x, y):
     return {"jax jit(vmap(grad))": lambda: jax.block_until_ready(fn(jp, jx, jy))}
 
 
+def cnn_cases(batch):
+    """W3's LeNet (1x28x28, conv 1->8 5x5, max-pool 2, conv 8->16 5x5, max-pool 2, linear 256->10), float32."""
+    import backchain as bc
+    import backchain.nn.functional as F
+    from . import conv_bench
+
+    params, x, y = conv_bench.init(batch=batch)
+    params = list(params)
+
+    def net(p, h):
+        w1, b1, w2, b2, w3, b3 = p
+        h = F.max_pool2d(F.relu(F.conv2d(h, w1, b1)), 2)
+        h = F.max_pool2d(F.relu(F.conv2d(h, w2, b2)), 2)
+        return F.linear(F.flatten(h, 1), w3, b3)
+
+    def loss_one(p, xi, yi):
+        return F.cross_entropy(net(p, xi[None]), yi[None])
+
+    per_example = bc.vmap(bc.grad(loss_one), in_axes=(None, 0, 0))
+    batched = bc.grad(lambda p, xb, yb: F.cross_entropy(net(p, xb), yb))
+    one = bc.grad(loss_one)
+    cases = {
+        "backchain vmap(grad)": lambda: per_example(params, x, y),
+        "backchain batched gradient": lambda: batched(params, x, y),
+        "backchain Python loop": lambda: [one(params, x[i], y[i]) for i in range(len(x))],
+    }
+    try:
+        import torch
+        from torch.func import grad, vmap
+    except ImportError:
+        return cases, per_example, one, (params, x, y)
+    tf = torch.nn.functional
+    tp = [torch.from_numpy(p) for p in params]
+
+    def tloss(p, xi, yi):
+        w1, b1, w2, b2, w3, b3 = p
+        h = tf.max_pool2d(tf.relu(tf.conv2d(xi[None], w1, b1)), 2)
+        h = tf.max_pool2d(tf.relu(tf.conv2d(h, w2, b2)), 2)
+        return tf.cross_entropy(tf.linear(h.flatten(1), w3, b3), yi[None])
+
+    tfn = vmap(grad(tloss), in_dims=(None, 0, 0))
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+    cases["torch.func vmap(grad)"] = lambda: tfn(tp, tx, ty)
+    return cases, per_example, one, (params, x, y)
+
+
 def jacobian_cases(n=256):
     import backchain as bc
     import backchain.numpy as bnp
@@ -202,6 +249,21 @@ def main(argv=None):
         rt = f"{med / tf:12.2f}" if tf else f"{'-':>12s}"
         print(f"  {name:36s} {med * 1e3:9.2f} {mn * 1e3:9.2f} {med / base:9.2f} {rt}")
 
+    ccases, cnn_pe, cnn_one, (cp, cx, cy) = cnn_cases(64 if args.batch >= 64 else args.batch)
+    got = cnn_pe(cp, cx, cy)
+    for i in (0, len(cx) - 1):
+        for a, b in zip(got, cnn_one(cp, cx[i], cy[i])):
+            np.testing.assert_allclose(a[i], b, rtol=2e-4, atol=1e-6)
+    cres = {name: _time(fn, args.repeat if "loop" not in name else max(3, args.repeat // 5))
+            for name, fn in ccases.items()}
+    cbase, ctf = cres["backchain batched gradient"][0], cres.get("torch.func vmap(grad)", (None,))[0]
+    print(f"Per-example gradients, W3's LeNet (1x28x28, two 5x5 convolutions, max-pool), batch {len(cx)}, "
+          f"float32 [ms; medians]")
+    print(f"  {'case':36s} {'median':>9s} {'min':>9s} {'/batched':>9s} {'/torch.func':>12s}")
+    for name, (med, mn) in cres.items():
+        rt = f"{med / ctf:12.2f}" if ctf else f"{'-':>12s}"
+        print(f"  {name:36s} {med * 1e3:9.2f} {mn * 1e3:9.2f} {med / cbase:9.2f} {rt}")
+
     jcases, loop, new = jacobian_cases()
     np.testing.assert_allclose(new(), loop(), rtol=1e-10, atol=1e-12)
     jres = {name: _time(fn, max(3, args.repeat // 4), warmup=1) for name, fn in jcases.items()}
@@ -213,6 +275,7 @@ def main(argv=None):
     if args.json:
         with open(args.json, "w") as fh:
             json.dump({"per_example": {k: v[0] for k, v in results.items()},
+                       "per_example_cnn": {k: v[0] for k, v in cres.items()},
                        "jacobian": {k: v[0] for k, v in jres.items()}}, fh, indent=1)
     return 0
 
