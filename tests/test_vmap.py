@@ -412,3 +412,30 @@ def test_vmaps_in_two_threads_do_not_disturb_each_other():
         t.join()
     assert not errors, errors
     assert results == {0: True, 1: True}
+
+
+def test_in_place_operations_on_batched_values():
+    def f(x):
+        y = x * 2
+        y += 1
+        y.mul_(x)
+        return y
+
+    np.testing.assert_allclose(bc.vmap(f)(X), (X * 2 + 1) * X)
+    np.testing.assert_allclose(bc.vmap(bc.grad(lambda x: bnp.sum(f(x))))(X), 4 * X + 1)
+    with pytest.raises(ValueError, match="in-place operation would change a batched value"):
+        bc.vmap(lambda x: x.add_(np.ones((2, 3))))(X)
+
+
+def test_custom_jvp_inside_vmap_in_both_modes():
+    @bc.custom_jvp
+    def f(x):
+        return bnp.sin(x)
+
+    f.defjvp(lambda primals, tangents: (bnp.sin(primals[0]), 2 * bnp.cos(primals[0]) * tangents[0]))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        rev = bc.vmap(bc.grad(lambda x: bnp.sum(f(x))))(X)
+        fwd = bc.vmap(lambda x: bc.jvp(f, (x,), (bnp.ones_like(x),))[1])(X)
+    np.testing.assert_allclose(rev, 2 * np.cos(X), rtol=1e-13)  # the rule's factor 2, transposed
+    np.testing.assert_allclose(fwd, 2 * np.cos(X), rtol=1e-13)

@@ -9,7 +9,7 @@ from typing import Any
 import numpy as np
 
 from .._core.tensor import Tensor
-from .batched import Batched, from_physical, levels, pop, push, to_physical
+from .batched import Batched, from_physical, levels, physical_sweep, pop, push, to_physical
 
 __all__ = ["vmap"]
 
@@ -304,7 +304,8 @@ def value_and_grad(f, argnums, has_aux, args, kwargs, what="grad", seed_all=Fals
             raise TypeError(f"grad: the function must return a real floating-point scalar, got dtype "
                             f"{np.asarray(t._data(o)).dtype}")
         seeds = [np.ones(batch, dtype=np.asarray(t._data(o)).dtype)]
-    grads = backward(seeds, retain=False)
+    with physical_sweep():
+        grads = backward(seeds, retain=False)
     grads = tuple(_logical_tree(g, levels) for g in grads)
     grads = grads[0] if single else grads
     value = _logical_tree(value, levels)
@@ -332,7 +333,10 @@ def vjp(f, primals):
     value, backward, _, _ = t._vjp(physical, phys, tuple(range(len(phys))), "vjp")
 
     def vjp_fn(cotangent):
-        return tuple(_logical_tree(g, levels) for g in backward(_phys_tree(cotangent, levels), retain=True))
+        ct = _phys_tree(cotangent, levels)
+        with physical_sweep():
+            grads = backward(ct, retain=True)
+        return tuple(_logical_tree(g, levels) for g in grads)
 
     return _logical_tree(value, levels), vjp_fn
 

@@ -11,6 +11,7 @@ primitives on the physical values, so those calls are what the engine records, a
 wrapped again. Derivatives therefore see ordinary arrays and Tensors with the batch axis first.
 """
 import inspect
+import itertools
 import threading
 import warnings
 
@@ -25,7 +26,7 @@ __all__ = ["Batched", "Level", "levels", "push", "pop", "wrap", "to_physical", "
 
 
 class Level:
-    """One running ``vmap``: the batch size and the nesting depth (1 for the outermost). An ``internal``
+    """One running ``vmap``: the batch size and its depth (a newer level is deeper). An ``internal``
     level batches only tangents or cotangents (``jacobian``'s basis vectors): no function of the user
     sees its values as arguments, so the transforms inside it need not batch their variables."""
 
@@ -55,9 +56,25 @@ def levels():
     return _LEVELS.stack
 
 
+_DEPTH = itertools.count(1)  # a newer level is deeper, wherever it is pushed
+
+
+class physical_sweep:
+    """A block in which no vmap is running for this thread's transforms: the sweep of a derivative
+    taken inside vmap works on physical arrays, so a transform that a rule calls there (a custom
+    rule's transpose) is an ordinary one. Batched values met there keep their levels."""
+
+    def __enter__(self):
+        self.saved, _LEVELS.stack = _LEVELS.stack, []
+        return self
+
+    def __exit__(self, *exc):
+        _LEVELS.stack = self.saved
+
+
 def push(size, randomness="different", internal=False):
     stack = _LEVELS.stack
-    level = Level(size, len(stack) + 1, randomness, internal)
+    level = Level(size, next(_DEPTH), randomness, internal)
     stack.append(level)
     with _LOCK:
         _RUNNING[0] += 1
@@ -175,6 +192,44 @@ class Batched(Tensor):
         from .. import numpy as bnp
 
         return bnp.positive(self)
+
+    # In place: the batched value takes the result's examples (a new node of the graph, as an
+    # out-of-place operation; a view it was taken from does not change with it).
+    def _assign(self, out):
+        if out.__class__ is not Batched or out._level is not self._level:
+            out = wrap(self._level, unwrap(out, self._level))
+        if out.shape != self.shape:
+            raise ValueError(f"vmap: an in-place operation would change a batched value of shape {self.shape} "
+                             f"to shape {out.shape}")
+        self._phys, self.requires_grad = out._phys, out.requires_grad
+        return self
+
+    def add_(self, other):
+        return self._assign(self + other)
+
+    def sub_(self, other):
+        return self._assign(self - other)
+
+    def mul_(self, other):
+        return self._assign(self * other)
+
+    def div_(self, other):
+        return self._assign(self / other)
+
+    __iadd__, __isub__, __imul__, __itruediv__ = add_, sub_, mul_, div_
+
+    def fill_(self, value):
+        from .. import numpy as bnp
+
+        return self._assign(bnp.zeros_like(self) + value)
+
+    def zero_(self):
+        return self.fill_(0)
+
+    def copy_(self, src):
+        from .. import numpy as bnp
+
+        return self._assign(bnp.zeros_like(self) + src)
 
     def backward(self, *args, **kwargs):
         raise TypeError("vmap: backward() of a batched value; use bc.grad or bc.vjp inside the vmapped function")
