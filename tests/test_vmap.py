@@ -174,17 +174,16 @@ def test_comparisons_where_argmax_and_constants():
 
 def test_row_without_rule_loops_and_warns_once():
     from backchain._vmap import batched
+    from backchain.scipy.linalg import sqrtm
 
-    batched._WARNED.discard("dct")
-    A = RNG.normal(size=(3, 8))
-    from backchain._rules.dct import dct
-
-    with pytest.warns(batched.BatchingWarning, match="'dct' has no batching rule"):
-        out = bc.vmap(lambda a: dct(a))(A)
-    np.testing.assert_allclose(out, stacked(lambda a: dct(a), A), rtol=1e-12)
+    batched._WARNED.discard("scipy.linalg.sqrtm")
+    A = np.stack([np.eye(3) * k + 0.1 * np.ones((3, 3)) for k in (1.0, 2.0, 3.0)])
+    with pytest.warns(batched.BatchingWarning, match="'scipy.linalg.sqrtm' has no batching rule"):
+        out = bc.vmap(sqrtm)(A)
+    np.testing.assert_allclose(out, stacked(sqrtm, A), rtol=1e-12)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        bc.vmap(lambda a: dct(a))(A)  # once only
+        bc.vmap(sqrtm)(A)  # once only
 
 
 # -- composition with derivatives -----------------------------------------------------------

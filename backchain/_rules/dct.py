@@ -33,9 +33,9 @@ def _idct_impl(x):
 
 
 _dct = primitive("dct", _dct_impl, vjp=(lambda g, ans, x: _idct(g),), linear=True,
-                 doc="Orthonormal DCT-II along the last axis; its transpose is its inverse.", batch=R.LOOP)
+                 doc="Orthonormal DCT-II along the last axis; its transpose is its inverse.", batch=R.stacks)
 _idct = primitive("idct", _idct_impl, vjp=(lambda g, ans, x: _dct(g),), linear=True,
-                  doc="Inverse of the orthonormal DCT-II (the DCT-III) along the last axis.", batch=R.LOOP)
+                  doc="Inverse of the orthonormal DCT-II (the DCT-III) along the last axis.", batch=R.stacks)
 
 
 def _check(op, x, norm):

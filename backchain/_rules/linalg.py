@@ -403,7 +403,7 @@ _diag_embed = primitive(
         g, offset=offset, axis1=axis1, axis2=axis2),),
     linear=True,
     doc="Zeros of `shape` with `x` on the diagonal (offset, axis1, axis2): the transpose of `diagonal`.",
-    batch=R.LOOP,
+    batch=R.diagonal_embed_rule,
 )
 
 

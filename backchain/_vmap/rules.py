@@ -21,7 +21,7 @@ from .._core.tensor import Tensor
 
 __all__ = ["ELEMENTWISE", "LOOP", "reduce_axis", "axes_rule", "flat_axis", "axis_param", "stacks",
            "reshape_rule", "transpose_rule", "broadcast_to_rule", "sum_to_rule", "join_rule", "split_rule",
-           "roll_rule", "diagonal_rule", "fft_rule", "getitem_rule", "index_add_rule", "matmul_rule", "einsum_rule",
+           "roll_rule", "diagonal_rule", "diagonal_embed_rule", "fft_rule", "getitem_rule", "index_add_rule", "matmul_rule", "einsum_rule",
            "solve_rule", "linear_rule", "cross_entropy_rule", "norm_rule", "conv_rule", "fold_rule"]
 
 
@@ -520,3 +520,11 @@ def window_max_rule(prim, args, batched, ties, valid=None):
     if valid is not None and np.ndim(valid) >= nd - 1:  # it reaches the batch axis's place: give it one
         valid = np.expand_dims(np.asarray(valid), 1)
     return prim.fn(v, ties=ties, valid=valid)
+
+
+def diagonal_embed_rule(prim, args, batched, shape, offset, axis1, axis2):
+    """``diagonal_embed(x, shape)``, the transpose of ``diagonal``: the batch axis leads ``shape``."""
+    (x,) = args
+    nd = len(shape)
+    return prim.fn(x, shape=(np.shape(x)[0],) + tuple(shape), offset=offset, axis1=operator.index(axis1) % nd + 1,
+                   axis2=operator.index(axis2) % nd + 1)
