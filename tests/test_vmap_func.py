@@ -239,3 +239,18 @@ def test_per_example_conv_weight_gradients_first_and_second_order(groups):
         np.testing.assert_allclose(got[1][i], gb, rtol=1e-10)
         ref = bc.jvp(lambda v: bc.grad(loss)(v, b, x[i]), (w,), (t,))[1]
         np.testing.assert_allclose(hvp[i], ref, rtol=1e-9)
+
+
+def test_jacobian_of_a_convolution_with_respect_to_its_weights_is_batched():
+    import warnings
+
+    rng = np.random.default_rng(6)
+    x, w = rng.normal(size=(2, 2, 5, 5)), rng.normal(size=(3, 2, 3, 3))
+    f = lambda w: bnp.tanh(F.conv2d(x, w, padding=1)).sum(axis=(0, 2))  # noqa: E731  (3 outputs)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # no loop: conv_weight_grad has its batching rule
+        J = bc.jacobian(f)(w)
+    tx, tw = torch.tensor(x), torch.tensor(w)
+    ref = torch.autograd.functional.jacobian(
+        lambda w: torch.tanh(torch.nn.functional.conv2d(tx, w, padding=1)).sum(dim=(0, 2)), tw)
+    np.testing.assert_allclose(J, ref.numpy(), rtol=1e-10)

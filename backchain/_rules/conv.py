@@ -251,7 +251,7 @@ def _cwg_vjp_gy(c, ans, x, gy, wshape, stride, padding, dilation, groups):
 conv_weight_grad = primitive(
     "conv_weight_grad", _conv_weight_grad_impl, vjp=(_cwg_vjp_x, _cwg_vjp_gy), linear=True,
     doc="The transpose of w -> conv(x, w) applied to gy.",
-    batch=R.LOOP,
+    batch=R.conv_weight_grad_rule,
 )
 
 

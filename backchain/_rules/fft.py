@@ -58,7 +58,8 @@ def _pad_or_crop_vjp(g, ans, x, shape, start=None):
 
 # Linear; its transpose places the cotangent back at the opposite offset.
 pad_or_crop = primitive("pad_or_crop", _pad_or_crop_impl, vjp=(_pad_or_crop_vjp,), linear=True,
-                        doc="Zero-pad or crop to `shape`, the input placed at offset `start`.", batch=R.LOOP)
+                        doc="Zero-pad or crop to `shape`, the input placed at offset `start`.",
+                        batch=R.pad_or_crop_rule)
 
 
 def _resize(x, shape):

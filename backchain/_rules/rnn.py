@@ -98,7 +98,7 @@ lstm_cell = primitive(
     vjp=(_lstm_cell_vjp_gates, _lstm_cell_vjp_c), jvp=(_lstm_cell_jvp_gates, _lstm_cell_jvp_c),
     multiple_results=True,
     doc="The pointwise part of one LSTM step: (gates (..., 4H) in order i, f, g, o; c) -> (h, c_new).",
-    batch=R.LOOP,
+    batch=R.stacks,
 )
 
 
@@ -174,7 +174,7 @@ gru_cell = primitive(
     vjp=(_gru_cell_vjp_xg, _gru_cell_vjp_hg, _gru_cell_vjp_h),
     jvp=(_gru_cell_jvp_xg, _gru_cell_jvp_hg, _gru_cell_jvp_h),
     doc="The pointwise part of one GRU step: (x W_ih^T + b_ih, h W_hh^T + b_hh, h) -> h_new (order r, z, n).",
-    batch=R.LOOP,
+    batch=R.stacks,
 )
 
 

@@ -21,8 +21,8 @@ from .._core.tensor import Tensor
 
 __all__ = ["ELEMENTWISE", "LOOP", "reduce_axis", "axes_rule", "flat_axis", "axis_param", "stacks",
            "reshape_rule", "transpose_rule", "broadcast_to_rule", "sum_to_rule", "join_rule", "split_rule",
-           "roll_rule", "diagonal_rule", "diagonal_embed_rule", "fft_rule", "getitem_rule", "index_add_rule", "matmul_rule", "einsum_rule",
-           "solve_rule", "linear_rule", "cross_entropy_rule", "norm_rule", "conv_rule", "fold_rule"]
+           "roll_rule", "diagonal_rule", "diagonal_embed_rule", "pad_or_crop_rule", "fft_rule", "getitem_rule", "index_add_rule", "matmul_rule", "einsum_rule",
+           "solve_rule", "linear_rule", "cross_entropy_rule", "norm_rule", "conv_rule", "conv_weight_grad_rule", "fold_rule"]
 
 
 def _fn(name):
@@ -528,3 +528,23 @@ def diagonal_embed_rule(prim, args, batched, shape, offset, axis1, axis2):
     nd = len(shape)
     return prim.fn(x, shape=(np.shape(x)[0],) + tuple(shape), offset=offset, axis1=operator.index(axis1) % nd + 1,
                    axis2=operator.index(axis2) % nd + 1)
+
+
+def pad_or_crop_rule(prim, args, batched, shape, start=None):
+    """``pad_or_crop(x, shape, start)``: the batch axis kept whole, at offset 0."""
+    (x,) = args
+    return prim.fn(x, shape=(np.shape(x)[0],) + tuple(shape), start=None if start is None else (0,) + tuple(start))
+
+
+def conv_weight_grad_rule(prim, args, batched, wshape, groups, **params):
+    """``conv_weight_grad(x, gy, wshape)`` for a batch of cotangents (a Jacobian of a convolution): the
+    examples side by side as groups of channels, one grouped weight-gradient convolution."""
+    x, gy = _all_batched(args, batched)
+    size = np.shape(x)[0]
+
+    def side(a):  # (B, N, C, *S) -> (N, B * C, *S)
+        s = np.shape(a)
+        return _reshape(_transpose(a, (1, 0) + tuple(range(2, len(s)))), (s[1], s[0] * s[2]) + tuple(s[3:]))
+
+    out = prim.fn(side(x), side(gy), wshape=(size * wshape[0],) + tuple(wshape[1:]), groups=size * groups, **params)
+    return _reshape(out, (size,) + tuple(wshape))
