@@ -438,3 +438,10 @@ def test_custom_jvp_inside_vmap_in_both_modes():
         fwd = bc.vmap(lambda x: bc.jvp(f, (x,), (bnp.ones_like(x),))[1])(X)
     np.testing.assert_allclose(rev, 2 * np.cos(X), rtol=1e-13)  # the rule's factor 2, transposed
     np.testing.assert_allclose(fwd, 2 * np.cos(X), rtol=1e-13)
+
+
+def test_grad_inside_vmap_needs_a_scalar_per_example():
+    with pytest.raises(TypeError, match="scalar .*for each example, got shape \\(3,\\)"):
+        bc.vmap(bc.grad(lambda x: x * 2))(X)
+    g = bc.vmap(bc.elementwise_grad(lambda x: x ** 2))(X)
+    np.testing.assert_allclose(g, 2 * X)

@@ -8,7 +8,15 @@ or the Batched of an enclosing ``vmap`` (nested vmap): levels wrap one another, 
 A Batched is never a node of the graph: when the primitive caller meets one
 (``primitive._batch_hook``), the row's batching rule computes the physical result by calling
 primitives on the physical values, so those calls are what the engine records, and the result is
-wrapped again. Derivatives therefore see ordinary arrays and Tensors with the batch axis first.
+wrapped again. A derivative of a vmapped function (``grad(vmap(f))``) therefore sweeps an ordinary
+graph of physical arrays, and one taken inside (``vmap(grad(f))``, ``api.py``) differentiates the
+physical function with every variable given its own copy per example. Only a batch of cotangents
+or tangents (``vmap`` over a pullback, which is how ``jacobian`` works) reaches the rules as Batched
+values: they run on it as on any Tensor, and their ``backchain.numpy`` calls are batched.
+
+Why not a Batched graph node, whose rules would run in create_graph mode on Batched values: the
+first-order sweep then records every rule's operations, and the engine's unbroadcasting and
+in-place checks would have to read logical shapes; here the engine is unchanged.
 """
 import inspect
 import itertools
