@@ -167,6 +167,8 @@ def safe_times(g, d):
         s = dd.dot(dd) if dd.ndim == 1 else np.vdot(dd, dd)
         if abs(s) < _INF:  # (NaN compares False)
             return g * d
+    elif getattr(dd, "_batched", False):  # a batch of local derivatives (inside vmap): fixed below
+        pass
     elif abs(dd) < _INF:  # a finite scalar
         return g * d
     with np.errstate(invalid="ignore"):
@@ -176,6 +178,10 @@ def safe_times(g, d):
         s = out.dot(out) if out.ndim == 1 else np.vdot(out, out)
         if s != s:
             out = np.where(g == 0, 0, out)
+    elif getattr(out, "_batched", False):  # inside vmap (a batch of cotangents): the fix per element
+        from .. import numpy as bnp
+
+        out = bnp.where(g == 0, 0.0, out)
     elif isinstance(out, Tensor):  # higher order: the mask is a constant, so the fix records one op, and only if needed
         od = out.data
         s = np.vdot(od, od)
