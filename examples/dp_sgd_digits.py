@@ -47,7 +47,8 @@ def private_gradient(model: Any, x: np.ndarray, y: np.ndarray, clip: float, nois
 
 def plain_gradient(model: Any, x: np.ndarray, y: np.ndarray) -> dict[str, np.ndarray]:
     params = {k: np.asarray(p.data) for k, p in model.named_parameters()}
-    return bc.grad(lambda p: F.cross_entropy(bc.nn.functional_call(model, p, (x,)), y))(params)
+    grads: dict[str, np.ndarray] = bc.grad(lambda p: F.cross_entropy(bc.nn.functional_call(model, p, (x,)), y))(params)
+    return grads
 
 
 def train(private: bool, epochs: int, batch: int, lr: float, clip: float, noise: float,
