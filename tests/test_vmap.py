@@ -445,3 +445,16 @@ def test_grad_inside_vmap_needs_a_scalar_per_example():
         bc.vmap(bc.grad(lambda x: x * 2))(X)
     g = bc.vmap(bc.elementwise_grad(lambda x: x ** 2))(X)
     np.testing.assert_allclose(g, 2 * X)
+
+
+def test_softmax_over_every_axis_and_a_bias_per_example():
+    from backchain._rules.nn import softmax
+
+    A = RNG.normal(size=(3, 4, 5))
+    np.testing.assert_allclose(bc.vmap(lambda a: softmax(a, axis=None))(A),
+                               np.stack([np.asarray(softmax(a, axis=None)) for a in A]), rtol=1e-13)
+    w, b = RNG.normal(size=(2, 5)), RNG.normal(size=(3, 2))
+    import backchain.nn.functional as F
+
+    np.testing.assert_allclose(bc.vmap(lambda a, bi: F.linear(a, w, bi))(A, b),
+                               np.stack([np.asarray(F.linear(a, w, bi)) for a, bi in zip(A, b)]), rtol=1e-13)

@@ -163,6 +163,7 @@ class Batched(Tensor):
     # ``data``: the value itself, so that NumPy functions applied to ``t.data`` come back here
     # (__array_function__, __array_ufunc__) and stay batched; np.asarray of it raises.
     data = property(lambda self: self)
+    _data = data  # the name of the array's slot once Tensor.data is a property over it
 
     def __repr__(self):
         return f"Batched(shape={self.shape}, dtype={self.dtype}, {self._level!r})"

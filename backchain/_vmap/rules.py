@@ -103,8 +103,8 @@ def axis_param(*names):
     def rule(prim, args, batched, **params):
         args = _all_batched(args, batched)
         for n in names:
-            if params.get(n) is not None:
-                params[n] = _shift_axes(params[n], None)
+            if n in params:  # None: every axis of the example
+                params[n] = _shift_axes(params[n], np.ndim(args[0]) - 1)
         return prim.fn(*args, **params)
 
     rule.__name__ = f"axis_param{names}"
@@ -377,6 +377,9 @@ def linear_rule(prim, args, batched, **params):
     size = _size(args, batched)
     if not bw and not bb:
         return prim.fn(x if bx else _batch(x, size), w, bias)
+    if not bw:  # one weight, a bias per example
+        out = prim.fn(x if bx else _batch(x, size), w, None)
+        return out + _ranked(bias, np.ndim(out) - 1)
     if bw and _shared(w) is not None:  # parameters inside vmap(grad): one GEMM
         from .shared import shared_matmul
 
