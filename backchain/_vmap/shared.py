@@ -30,9 +30,11 @@ def _vjp_a(g, ans, a, w):
 
 def _per_example(a, g):
     """Each example's ``a_i^T g_i`` (its rows summed): (B, ..., k), (B, ..., m) -> (B, k, m)."""
+    b = np.shape(a)[0]
+    if np.ndim(a) > 2 and int(np.prod(np.shape(a)[1:-1])) == 1:  # one row per example, in a batch of 1
+        a, g = bnp.reshape(a, (b, np.shape(a)[-1])), bnp.reshape(g, (b, np.shape(g)[-1]))
     if np.ndim(a) == 2:  # one row per example: an outer product, broadcast
         return bnp.expand_dims(a, -1) * bnp.expand_dims(g, -2)
-    b = np.shape(a)[0]
     a3 = bnp.reshape(a, (b, -1, np.shape(a)[-1]))
     g3 = bnp.reshape(g, (b, -1, np.shape(g)[-1]))
     return bnp.matmul(bnp.swapaxes(a3, 1, 2), g3)
