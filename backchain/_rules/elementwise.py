@@ -64,7 +64,7 @@ def _zero(ans, *args, **params):
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _is_complex(x):
@@ -145,9 +145,9 @@ def _power_dx_with(pow_fn):
         # y = 0 from second derivatives. At x = 0, y is held constant (d/dy is 0 there, as for
         # the first derivative in `_power_dy`), which keeps the Hessian symmetric.
         if isinstance(y, Tensor):
-            at_zero = (x.data if isinstance(x, Tensor) else np.asarray(x)) == 0
+            at_zero = (x._data if isinstance(x, Tensor) else np.asarray(x)) == 0
             if np.any(at_zero):
-                y = bnp.where(at_zero, y.data, y)
+                y = bnp.where(at_zero, y._data, y)
         return _times(y, pow_fn(x, y - 1))
     return dx
 
@@ -337,7 +337,7 @@ def fabs(x, /):
     """
     if x.__class__ is list or x.__class__ is tuple:
         x = stacked(x)
-    if np.iscomplexobj(x.data if isinstance(x, Tensor) else x):
+    if np.iscomplexobj(x._data if isinstance(x, Tensor) else x):
         raise TypeError("fabs: complex input has no fabs; use abs")
     if not isinstance(x, Tensor):
         return np.fabs(x)
@@ -588,7 +588,7 @@ def where(condition, x=None, y=None):
     array([-1.,  4.])
     """
     if x is None and y is None:
-        return np.where(condition.data if isinstance(condition, Tensor) else condition)
+        return np.where(condition._data if isinstance(condition, Tensor) else condition)
     if x is None or y is None:
         raise ValueError("where: either both or neither of x and y should be given")
     return _where(condition, x, y)

@@ -22,7 +22,7 @@ __all__ = ["solve_triangular", "solve_banded", "cholesky", "cho_factor", "cho_so
 
 
 def _data(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 def _mT(x):
@@ -258,7 +258,7 @@ def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
     if not isinstance(a, Tensor):
         return sl.cholesky(a, lower=lower, overwrite_a=overwrite_a, check_finite=check_finite)
     _check_square("cholesky", a)
-    if np.iscomplexobj(a.data):  # Hermitian: numpy.linalg's rule, which conjugates (same triangle read)
+    if np.iscomplexobj(a._data):  # Hermitian: numpy.linalg's rule, which conjugates (same triangle read)
         from .linalg import cholesky as hermitian_cholesky
         return hermitian_cholesky(a, upper=not lower)
     return cholesky_p(a, lower=bool(lower))

@@ -61,7 +61,7 @@ __all__ = [
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _ndim(x):
@@ -233,11 +233,11 @@ def embedding(input: ArrayLike | Tensor, weight: ArrayLike | Tensor, padding_idx
     out = bnp.take(weight, idx, axis=0)
     if padding_idx is not None and isinstance(out, Tensor) and out.requires_grad:
         mask = (idx != padding_idx)[..., None]
-        out = bnp.where(mask, out, out.data)
+        out = bnp.where(mask, out, out._data)
     if scale_grad_by_freq and isinstance(out, Tensor) and out.requires_grad:
         _, inverse, counts = np.unique(idx, return_inverse=True, return_counts=True)
         s = (1.0 / counts[inverse.reshape(idx.shape)])[..., None].astype(out.dtype)
-        out = out * s + out.data * (1 - s)  # forward unchanged; gradient scaled by 1 / count
+        out = out * s + out._data * (1 - s)  # forward unchanged; gradient scaled by 1 / count
     return out
 
 

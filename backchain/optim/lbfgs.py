@@ -73,17 +73,17 @@ class LBFGS(Optimizer):
         for p in self._params:
             g = p.grad
             if g is None:
-                parts.append(np.zeros(p.data.size, dtype=p.data.dtype))
+                parts.append(np.zeros(p._data.size, dtype=p._data.dtype))
             else:
-                parts.append(np.asarray(g.data if isinstance(g, Tensor) else g, dtype=p.data.dtype).ravel())
+                parts.append(np.asarray(g._data if isinstance(g, Tensor) else g, dtype=p._data.dtype).ravel())
         return np.concatenate(parts)
 
     def _add(self, t, d):
         offset = 0
         for p in self._params:
-            n = p.data.size
+            n = p._data.size
             writable(p)
-            p.data += (t * d[offset:offset + n]).reshape(p.data.shape).astype(p.data.dtype, copy=False)
+            p._data += (t * d[offset:offset + n]).reshape(p._data.shape).astype(p._data.dtype, copy=False)
             offset += n
 
     def step(self, closure: Callable[[], Any]) -> Any:
@@ -98,7 +98,7 @@ class LBFGS(Optimizer):
         state.setdefault("n_iter", 0)
         with enable_grad():
             orig_loss = closure()
-        loss = float(np.asarray(orig_loss.data if isinstance(orig_loss, Tensor) else orig_loss))
+        loss = float(np.asarray(orig_loss._data if isinstance(orig_loss, Tensor) else orig_loss))
         current_evals = 1
         state["func_evals"] += 1
         flat_grad = self._flat_grad()
@@ -148,7 +148,7 @@ class LBFGS(Optimizer):
             if n_iter != max_iter:
                 with enable_grad():
                     value = closure()
-                loss = float(np.asarray(value.data if isinstance(value, Tensor) else value))
+                loss = float(np.asarray(value._data if isinstance(value, Tensor) else value))
                 flat_grad = self._flat_grad()
                 opt_cond = np.abs(flat_grad).max() <= tol_grad
                 ls_evals = 1

@@ -197,7 +197,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
     >>> torch.linalg.matrix_rank(torch.tensor([[1.0, 2.0], [2.0, 4.0]]))
     tensor(1)
     """
-    a = np.asarray(_t(A).data)
+    a = np.asarray(_t(A)._data)
     tol = None
     if atol is not None or rtol is not None:  # PyTorch's max(atol, rtol * largest singular value)
         s = np.linalg.svd(a, compute_uv=False, hermitian=hermitian)
@@ -235,7 +235,7 @@ def eig(A):
     tensor([2.+0.j, 3.+0.j])
     """
     a = _t(A)
-    ctype = np.result_type(a.data.dtype, np.complex64)
+    ctype = np.result_type(a._data.dtype, np.complex64)
     w, v = bnp.linalg.eig(a)
     return _EigResult(bnp.astype(w, ctype), bnp.astype(v, ctype))
 
@@ -248,7 +248,7 @@ def eigvals(A):
     tensor([0.+1.j, 0.-1.j])
     """
     a = _t(A)
-    return bnp.astype(bnp.linalg.eigvals(a), np.result_type(a.data.dtype, np.complex64))
+    return bnp.astype(bnp.linalg.eigvals(a), np.result_type(a._data.dtype, np.complex64))
 
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
@@ -278,7 +278,7 @@ def matrix_exp(A):
             [0., 1.]])
     """
     a = _t(A)
-    data = np.asarray(a.data)
+    data = np.asarray(a._data)
     norm = float(np.max(np.sum(np.abs(data), axis=-2))) if data.size else 0.0
     squarings = max(0, int(np.ceil(np.log2(norm))) + 1) if norm > 0.5 else 0
     x = a / float(2 ** squarings)

@@ -95,7 +95,7 @@ def _module_tree(root):
                     continue
                 if id(t) not in array_index:
                     array_index[id(t)] = len(arrays)
-                    arrays.append(np.asarray(t.data))
+                    arrays.append(np.asarray(t._data))
                 node[kind][name] = [array_index[id(t)], bool(t.requires_grad)]
         for name, child in m._modules.items():
             if child is None:
@@ -170,7 +170,7 @@ def _plain(obj):
         if isinstance(o, bc.nn.Module):
             return _module_tree(o)
         if isinstance(o, _Base):
-            return np.asarray(o.data)
+            return np.asarray(o._data)
         return o
     return _map(obj, leaf)
 
@@ -183,7 +183,7 @@ def _torch(obj):
     def rebuild(d):
         if set(d) == {_MODULE}:
             tree = d[_MODULE]
-            tree = {"nodes": tree["nodes"], "arrays": [np.asarray(a.data if isinstance(a, _Base) else a)
+            tree = {"nodes": tree["nodes"], "arrays": [np.asarray(a._data if isinstance(a, _Base) else a)
                                                        for a in tree["arrays"]]}
             return _rebuild(tree)
         return d

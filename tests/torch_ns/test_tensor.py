@@ -24,6 +24,10 @@ CASES = [
     ("var_biased", lambda T, x: x.var(1, unbiased=False)),
     ("var_correction", lambda T, x: T.var(x, dim=1, correction=0, keepdim=True)),
     ("prod_dim", lambda T, x: x.prod(1)),
+    ("data_max_indices", lambda T, x: x.data.max(1)[1]),
+    ("data_is_detached", lambda T, x: x.data * 2),
+    ("data_as_constant", lambda T, x: x * x.data),
+    ("data_sum_eq", lambda T, x: (x.data.argmax(1) == T.tensor([2, 1, 0])).sum()),
     ("max_values", lambda T, x: x.max(1).values),
     ("max_indices", lambda T, x: x.max(1)[1]),
     ("max_unpacked", lambda T, x: x.max(dim=0)[0] * 2),
@@ -396,6 +400,34 @@ def test_max_with_dim_unpacks_values_and_indices_never_silently():
     assert values.tolist() == pytest.approx([0.8, 0.9]) and indices.tolist() == [1, 0]
     # the NumPy meaning stays on backchain's own tensors
     assert bc.tensor([[0.1, 0.9], [0.8, 0.2]]).max(1).tolist() == pytest.approx([0.9, 0.8])
+
+
+def test_data_is_a_detached_torch_tensor_sharing_the_array_as_in_torch():
+    for T in (torch, bt):
+        p = T.nn.Parameter(T.tensor([1.0, -2.0, 3.0]))
+        d = p.data
+        assert type(d) is T.Tensor and not d.requires_grad and d.grad_fn is None and d is not p
+        loss = (p * p).sum()
+        loss.backward()
+        assert loss.data.item() == 14.0 and loss.data.dim() == 0
+        p.data.add_(p.grad, alpha=-0.1)  # the manual SGD step of the tutorials
+        assert p.tolist() == pytest.approx([0.8, -1.6, 2.4]) and p.requires_grad
+        d.mul_(2)  # an alias taken earlier sees and makes the same writes
+        assert p.tolist() == pytest.approx([1.6, -3.2, 4.8])
+        p.data = T.zeros(2)  # assignment replaces the array, the Parameter stays a leaf
+        assert p.shape == (2,) and p.requires_grad and p.is_leaf
+        assert isinstance(p.data.numpy(), np.ndarray)
+    # a Linear's weights initialised through .data, as pytorch/examples do
+    bt.manual_seed(0)
+    lin = bt.nn.Linear(4, 3)
+    lin.weight.data.uniform_(-0.1, 0.1)
+    lin.bias.data.fill_(0.5)
+    assert float(lin.weight.abs().max()) <= 0.1 and lin.bias.tolist() == [0.5] * 3
+    # backchain's own tensors keep NumPy's .data: the array itself
+    t = bc.tensor([1.0, 2.0])
+    assert type(t.data) is np.ndarray and t.data is t.data
+    t.data = np.array([3.0])
+    assert t.tolist() == [3.0]
 
 
 def test_ties_in_max_dim_send_the_gradient_to_the_index_returned():

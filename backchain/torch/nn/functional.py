@@ -27,10 +27,10 @@ def _dtype_error(layer, input_dtype, weight_dtype, shape):
 
 
 def _check_dtypes(what, input, weight):
-    xd = input.data.dtype if isinstance(input, _Base) else getattr(input, "dtype", None)
-    wd = weight.data.dtype if isinstance(weight, _Base) else getattr(weight, "dtype", None)
+    xd = input._data.dtype if isinstance(input, _Base) else getattr(input, "dtype", None)
+    wd = weight._data.dtype if isinstance(weight, _Base) else getattr(weight, "dtype", None)
     if xd is not None and wd is not None and xd.kind == "f" and wd.kind == "f" and xd != wd:
-        raise _dtype_error(what, xd, wd, _np.shape(getattr(input, "data", input)))
+        raise _dtype_error(what, xd, wd, _np.shape(getattr(input, "_data", input)))
 
 
 def linear(input, weight, bias=None):
@@ -106,7 +106,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
 
 
 def _data(t):
-    return t.data if isinstance(t, _Base) else t
+    return t._data if isinstance(t, _Base) else t
 
 
 def _is_index(t):
