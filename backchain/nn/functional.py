@@ -1442,3 +1442,160 @@ def sinusoidal_positional_encoding(length: int, d_model: int, dtype: DTypeLike =
     pe[:, 0::2] = np.sin(pos * div)
     pe[:, 1::2] = np.cos(pos * div)[:, :d_model // 2]
     return pe.astype(dtype)
+
+
+# -- connectionist temporal classification ---------------------------------------------------
+
+def _lengths(x, n, what):
+    """``input_lengths`` / ``target_lengths`` (ints, a sequence or an integer array/Tensor) as ``(n,)`` int64."""
+    a = np.asarray(_data(x))
+    if a.dtype.kind not in "iu" and not (a.dtype.kind == "f" and a.size and np.all(a == np.round(a))):
+        raise TypeError(f"ctc_loss: {what} must be integers, got dtype {a.dtype} (shape {a.shape})")
+    a = np.broadcast_to(a.astype(np.int64), (n,)) if a.ndim == 0 else a.astype(np.int64)
+    if a.shape != (n,):
+        raise ValueError(f"ctc_loss: {what} must hold one length per batch element ({n}), got shape {a.shape}")
+    return a
+
+
+def _ctc_targets(targets, target_lengths, n, op):
+    """Targets padded to ``(n, S)``: a 2-D ``(N, S)`` array as is, a 1-D concatenation split by the lengths."""
+    t = np.asarray(_data(targets))
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{op}: targets must be integer class indices, got dtype {t.dtype} (shape {t.shape})")
+    if t.ndim == 2:
+        if t.shape[0] != n:
+            raise ValueError(f"{op}: targets of shape {t.shape} must have the batch size {n} as first dimension")
+        if target_lengths.size and target_lengths.max() > t.shape[1]:
+            raise ValueError(f"{op}: target_lengths {target_lengths.tolist()} exceed the {t.shape[1]} columns of "
+                             f"padded targets of shape {t.shape}")
+        return t
+    if t.ndim != 1:
+        raise ValueError(f"{op}: targets must be (N, S) padded or 1-D concatenated, got shape {t.shape}")
+    if int(target_lengths.sum()) != t.shape[0]:
+        raise ValueError(f"{op}: 1-D targets hold {t.shape[0]} labels but target_lengths sum to "
+                         f"{int(target_lengths.sum())} ({target_lengths.tolist()})")
+    padded = np.zeros((n, int(target_lengths.max(initial=0))), dtype=np.int64)
+    ends = np.cumsum(target_lengths)
+    for i, (start, end) in enumerate(zip(ends - target_lengths, ends)):
+        padded[i, :end - start] = t[start:end]
+    return padded
+
+
+def _logsumexp3(a, b, c, neg_inf):
+    """``log(exp(a) + exp(b) + exp(c))`` elementwise; where all three are -inf the value is -inf and the
+    cotangent reaching them is exactly 0 (no NaN from ``-inf - -inf`` or from ``log'(0)``)."""
+    m = np.maximum(np.maximum(_data(a), _data(b)), _data(c))
+    m = np.where(np.isfinite(m), m, 0).astype(m.dtype)   # a constant shift: the value does not depend on it
+    s = bnp.exp(a - m) + bnp.exp(b - m) + bnp.exp(c - m)
+    some = _data(s) > 0
+    return bnp.where(some, bnp.log(bnp.where(some, s, 1)) + m, neg_inf)
+
+
+def ctc_loss(log_probs: ArrayLike | Tensor, targets: ArrayLike | Tensor, input_lengths: ArrayLike | Tensor,
+             target_lengths: ArrayLike | Tensor, blank: int = 0, reduction: str = "mean",
+             zero_infinity: bool = False) -> Any:
+    """The connectionist temporal classification loss, ``torch.nn.functional.ctc_loss``.
+
+    The negative log-likelihood of each target sequence, summed over every alignment of it with the
+    input frames (repeats collapsed, ``blank`` between labels). It is the forward (alpha) recursion of
+    Graves et al. (2006) in log space over the extended label sequence ``blank, l1, blank, l2, ...,
+    blank``: vectorised over the batch and the sequence, looping over time, written with
+    ``backchain.numpy`` so the gradient (of any order) comes from the recorded operations.
+
+    Parameters
+    ----------
+    log_probs : array or Tensor, shape (T, N, C) or (T, C)
+        Log-probabilities of the ``C`` classes at each of ``T`` frames (e.g. ``log_softmax(x, 2)``).
+    targets : int array, shape (N, S) padded, or 1-D of length ``sum(target_lengths)`` concatenated
+        Label sequences; labels lie in ``[0, C)`` and are not ``blank``.
+    input_lengths, target_lengths : ints, shape (N,) (or scalars when unbatched)
+        How many frames of each input, and labels of each target, count.
+    blank : int
+        The blank class (default 0).
+    reduction : {"mean", "sum", "none"}
+        ``"mean"`` divides each loss by its target length (at least 1), then averages over the batch.
+    zero_infinity : bool
+        Give impossible alignments (an input too short for its target) a loss of 0 instead of inf.
+
+    Returns
+    -------
+    Tensor or array
+        The reduced loss, or ``(N,)`` losses with ``reduction="none"``.
+
+    Notes
+    -----
+    An impossible alignment has loss inf and gradient 0 (PyTorch's gradient is NaN there unless
+    ``zero_infinity=True``). The gradient is the derivative with respect to ``log_probs`` itself:
+    PyTorch's adds ``exp(log_probs)``, a term that cancels when ``log_probs`` come from
+    ``log_softmax`` (its gradients with respect to the logits equal backchain's).
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> lp = np.log(np.full((3, 1, 2), 0.5))          # 3 frames, 2 classes, uniform
+    >>> round(float(F.ctc_loss(lp, np.array([[1]]), [3], [1], reduction="sum")), 6)  # 6 of 8 paths give "1"
+    0.287682
+    """
+    op = "ctc_loss"
+    shape = _shape(log_probs)
+    unbatched = len(shape) == 2
+    if unbatched:
+        log_probs = bnp.expand_dims(log_probs, 1)
+        shape = _shape(log_probs)
+    if len(shape) != 3:
+        raise ValueError(f"{op}: log_probs must be (T, N, C) or (T, C), got shape {shape}")
+    _check_float(log_probs, op, "log_probs")
+    T, n, c = shape
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if not 0 <= blank < c:
+        raise ValueError(f"{op}: blank={blank} must be a class index in [0, {c})")
+    il = _lengths(input_lengths, n, "input_lengths")
+    tl = _lengths(target_lengths, n, "target_lengths")
+    if unbatched and np.ndim(_data(targets)) == 1:
+        targets = np.asarray(_data(targets))[None]
+    if il.size and (il.min() < 0 or il.max() > T):
+        raise ValueError(f"{op}: input_lengths {il.tolist()} must lie in [0, {T}] (log_probs of shape {shape})")
+    if tl.size and tl.min() < 0:
+        raise ValueError(f"{op}: target_lengths {tl.tolist()} must be non-negative")
+    tg = _ctc_targets(targets, tl, n, op)
+    used = np.arange(tg.shape[1]) < tl[:, None]
+    if used.any() and (tg[used].min() < 0 or tg[used].max() >= c):
+        raise ValueError(f"{op}: target labels must lie in [0, {c}) for log_probs with {c} classes, got values in "
+                         f"[{tg[used].min()}, {tg[used].max()}]")
+    tg = np.where(used, tg, blank)   # padding past each target's length may hold anything
+    dtype = _dtype(log_probs)
+    neg_inf = np.array(-np.inf, dtype=dtype)
+    # The extended sequence blank, l1, blank, ..., lS, blank: (N, L); a label may be reached from two
+    # positions back unless it is blank or repeats the label before it.
+    L = 2 * tg.shape[1] + 1
+    ext = np.full((n, L), blank, dtype=np.int64)
+    ext[:, 1::2] = tg
+    skip = np.zeros((n, L), dtype=bool)
+    skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
+    lpe = log_probs[:, np.arange(n)[:, None], ext]                       # (T, N, L)
+    pad1, pad2 = np.full((n, 1), -np.inf, dtype=dtype), np.full((n, 2), -np.inf, dtype=dtype)
+    alpha = bnp.where(np.arange(L) < 2, lpe[0], neg_inf) if T else bnp.zeros((n, L), dtype=dtype) + neg_inf
+    for t in range(1, T):
+        prev1 = bnp.concatenate([pad1, alpha[:, :-1]], axis=1)
+        prev2 = bnp.where(skip, bnp.concatenate([pad2, alpha[:, :-2]], axis=1), neg_inf)
+        new = _logsumexp3(alpha, prev1, prev2, neg_inf) + lpe[t]
+        alpha = bnp.where((t < il)[:, None], new, alpha)                # frames past the input keep alpha
+    rows = np.arange(n)
+    last = alpha[rows, 2 * tl]
+    before = bnp.where(tl > 0, alpha[rows, np.maximum(2 * tl - 1, 0)], neg_inf)
+    loss = -_logsumexp3(last, before, bnp.zeros_like(last) + neg_inf, neg_inf)
+    zero = np.zeros(n, dtype=dtype)
+    if (il == 0).any():   # no frame: only the empty target is possible, with probability 1
+        loss = bnp.where(il == 0, np.where(tl == 0, zero, -neg_inf), loss)
+    if zero_infinity:
+        loss = bnp.where(np.isinf(_data(loss)), zero, loss)
+    if reduction == "none":
+        return loss[0] if unbatched else loss
+    if reduction == "sum":
+        return bnp.sum(loss)
+    return bnp.mean(loss / np.maximum(tl, 1).astype(dtype))
+
+
+__all__ += ["ctc_loss"]

@@ -553,3 +553,12 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 from .._examples import attach as _attach, F_EXAMPLES as _F_EXAMPLES  # noqa: E402
 
 _attach(globals(), _F_EXAMPLES, "torch.nn.functional")
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    """The CTC loss (``backchain.nn.functional.ctc_loss``), its node under PyTorch's name
+    (``CtcLossBackward0`` unreduced, ``MeanBackward0`` for the mean)."""
+    out = _F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity)
+    if reduction == "none":
+        return _named("ctc_loss", out)
+    return _named("mean", out) if reduction == "mean" else out
