@@ -1599,3 +1599,147 @@ def ctc_loss(log_probs: ArrayLike | Tensor, targets: ArrayLike | Tensor, input_l
 
 
 __all__ += ["ctc_loss"]
+
+
+# -- fractional max pooling ---------------------------------------------------------------------
+
+def _fractional_starts(sample, n, out, k):
+    """PyTorch's pseudo-random window starts along one axis, for one uniform ``sample`` in [0, 1) per plane:
+    ``alpha = (n - k) / (out - 1)``, start ``i`` is ``int((i + u) alpha) - int(u alpha)``, the last window
+    ends at the input's end. Computed in the samples' dtype, as PyTorch, so that the starts are its own."""
+    dt = sample.dtype.type
+    starts = np.empty(sample.shape + (out,), dtype=np.int64)
+    if out > 1:
+        alpha = dt(n - k) / dt(out - 1)
+        i = np.arange(out - 1).astype(sample.dtype)
+        starts[..., :-1] = (((i + sample[..., None]) * alpha).astype(np.int64)
+                            - (sample * alpha).astype(np.int64)[..., None])
+    starts[..., -1] = n - k
+    return starts
+
+
+def _fractional_max_pool(op, nd, input, kernel_size, output_size, output_ratio, return_indices, _random_samples,
+                         ties):
+    from .._rules.conv import _tuple
+    from .._rules.pool import _batched, _chosen, _ties_mode, window_max
+    from .._rules.sampling import take_flat
+    ties = _ties_mode(ties)
+    if np.ndim(_data(input)) not in (nd + 1, nd + 2):
+        raise ValueError(f"{op}: input must be (N, C, *spatial) with {nd} spatial dims, or unbatched (C, *spatial), "
+                         f"got shape {_shape(input)}")
+    _check_float(input, op)
+    input, unbatched = _batched(op, input, nd)
+    shape = _shape(input)
+    n, c, space = shape[0], shape[1], shape[2:]
+    kernel = _tuple(kernel_size, nd, "kernel_size", op)
+    if output_size is None:
+        if output_ratio is None:
+            raise ValueError(f"{op} requires specifying either an output_size or an output_ratio")
+        ratio = tuple(_data(output_ratio)) if np.ndim(_data(output_ratio)) else (float(output_ratio),) * nd
+        if len(ratio) != nd:
+            raise ValueError(f"{op}: output_ratio must be a number or {nd} numbers, got {output_ratio}")
+        output_size = tuple(int(s * r) for s, r in zip(space, ratio))
+    out = _tuple(output_size, nd, "output_size", op)
+    if min(kernel) < 1 or min(out) < 1:
+        raise ValueError(f"{op}: kernel_size {kernel} and output_size {out} must be positive")
+    for d, (o, k, s) in enumerate(zip(out, kernel, space)):
+        if o + k - 1 > s:
+            raise ValueError(f"{op}: output_size {out} with kernel_size {kernel} needs at least output + kernel - 1 "
+                             f"= {o + k - 1} inputs along spatial dimension {d}, but the input's spatial shape is "
+                             f"{space}")
+    dtype = _dtype(input)
+    if _random_samples is None:
+        draw_as = dtype if dtype in (np.float32, np.float64) else np.float64
+        samples = _gen(None).random((n, c, nd), dtype=draw_as).astype(dtype)
+    else:
+        samples = np.asarray(_data(_random_samples))
+        if samples.shape != (n, c, nd) or samples.dtype != dtype:
+            raise ValueError(f"{op}: _random_samples must be {dtype} of shape (N, C, {nd}) = {(n, c, nd)}, one "
+                             f"uniform sample in [0, 1) per plane and spatial dimension; got {samples.dtype} of "
+                             f"shape {samples.shape}")
+    # PyTorch's order of the samples: (W, H) in 2-D, (T, H, W) in 3-D
+    order = (1, 0) if nd == 2 else tuple(range(nd))
+    starts = [_fractional_starts(samples[..., order[d]], space[d], out[d], kernel[d]) for d in range(nd)]
+    # flat index into each (n, c) plane of every window entry, laid out (K, N, C, *out) as window_max wants
+    strides = [int(np.prod(space[d + 1:])) for d in range(nd)]
+    flat = np.zeros((1, n, c) + out, dtype=np.int64)
+    for d in range(nd):
+        offsets = np.arange(kernel[d])
+        pos = starts[d].reshape((n, c) + (1,) * d + (out[d],) + (1,) * (nd - 1 - d))[None] + offsets.reshape(
+            (-1,) + (1,) * (2 + nd))
+        flat = (flat[:, None] + (pos * strides[d])[None]).reshape((-1, n, c) + out)
+    v = take_flat(bnp.reshape(input, (n, c, -1)), index=np.moveaxis(flat, 0, 2).reshape(n, c, -1), fill=0)
+    v = bnp.moveaxis(bnp.reshape(v, (n, c, flat.shape[0]) + out), 2, 0)
+    y = window_max(v, ties=ties)
+    if unbatched:
+        y = y[0]
+    if not return_indices:
+        return y
+    idx = np.take_along_axis(flat, _chosen(np.asarray(_data(v)), ties)[None], axis=0)[0]
+    return y, (idx[0] if unbatched else idx)
+
+
+def fractional_max_pool2d(input: ArrayLike | Tensor, kernel_size: int | Sequence[int],
+                          output_size: int | Sequence[int] | None = None,
+                          output_ratio: float | Sequence[float] | None = None, return_indices: bool = False,
+                          _random_samples: ArrayLike | Tensor | None = None, *, ties: str | None = None) -> Any:
+    """Fractional max pooling (Graham, 2014), ``torch.nn.functional.fractional_max_pool2d``.
+
+    Windows of ``kernel_size`` start at pseudo-random positions, one sequence per (sample, channel,
+    axis) drawn from one uniform number, so that ``output_size`` (or ``input size * output_ratio``)
+    windows cover the input; the sequence is PyTorch's, so with the same ``_random_samples`` the
+    output and indices equal PyTorch's exactly.
+
+    Parameters
+    ----------
+    input : array or Tensor, shape (N, C, H, W) or (C, H, W)
+    kernel_size : int or (int, int)
+    output_size : int or (int, int), optional
+        ``(H_out, W_out)``; ``H_out + kernel - 1`` must not exceed ``H`` (same for W).
+    output_ratio : float or (float, float), optional
+        Used when ``output_size`` is None: ``H_out = int(H * ratio)``.
+    return_indices : bool
+        Also return the flat index of each maximum in its ``H * W`` plane.
+    _random_samples : array, shape (N, C, 2), the input's dtype, optional
+        The uniform samples in [0, 1), ``[..., 0]`` for the width and ``[..., 1]`` for the height (PyTorch's
+        order); drawn from backchain's generator (``bc.manual_seed``) when None.
+    ties : {"split", "first", "last"}, optional
+        How tied maxima share a window's gradient; default: the ``backchain.kinks`` policy, else "split"
+        (``backchain.torch`` uses "first", PyTorch's). Overlapping windows add up.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import backchain.nn.functional as F
+    >>> x = np.arange(25.0).reshape(1, 1, 5, 5)
+    >>> F.fractional_max_pool2d(x, 2, output_size=3, _random_samples=np.full((1, 1, 2), 0.5))
+    array([[[[ 6.,  8.,  9.],
+             [16., 18., 19.],
+             [21., 23., 24.]]]])
+    """
+    return _fractional_max_pool("fractional_max_pool2d", 2, input, kernel_size, output_size, output_ratio,
+                                return_indices, _random_samples, ties)
+
+
+def fractional_max_pool3d(input: ArrayLike | Tensor, kernel_size: int | Sequence[int],
+                          output_size: int | Sequence[int] | None = None,
+                          output_ratio: float | Sequence[float] | None = None, return_indices: bool = False,
+                          _random_samples: ArrayLike | Tensor | None = None, *, ties: str | None = None) -> Any:
+    """Fractional max pooling of (N, C, T, H, W) or (C, T, H, W) input, ``torch.nn.functional.fractional_max_pool3d``.
+
+    As :func:`fractional_max_pool2d`; ``_random_samples`` is (N, C, 3) in PyTorch's order (T, H, W),
+    indices are flat in the ``T * H * W`` volume.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import backchain.nn.functional as F
+    >>> x = np.arange(27.0).reshape(1, 1, 3, 3, 3)
+    >>> F.fractional_max_pool3d(x, 2, output_size=2, _random_samples=np.full((1, 1, 3), 0.5)).ravel()
+    array([13., 14., 16., 17., 22., 23., 25., 26.])
+    """
+    return _fractional_max_pool("fractional_max_pool3d", 3, input, kernel_size, output_size, output_ratio,
+                                return_indices, _random_samples, ties)
+
+
+__all__ += ["fractional_max_pool2d", "fractional_max_pool3d"]

@@ -715,3 +715,5 @@ __all__ += ["Dropout1d", "Dropout2d", "Dropout3d", "Buffer", "MaxPool3d", "AvgPo
 
 CTCLoss.forward = lambda self, log_probs, targets, input_lengths, target_lengths: functional.ctc_loss(  # noqa: F821
     log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction, self.zero_infinity)
+FractionalMaxPool2d._fn = staticmethod(functional.fractional_max_pool2d)  # noqa: F821
+FractionalMaxPool3d._fn = staticmethod(functional.fractional_max_pool3d)  # noqa: F821

@@ -562,3 +562,25 @@ def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reducti
     if reduction == "none":
         return _named("ctc_loss", out)
     return _named("mean", out) if reduction == "mean" else out
+
+
+def _with_torch_indices(out, return_indices):
+    if not return_indices:
+        return out
+    from .._tensor import as_torch
+    return out[0], as_torch(out[1])
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    """Fractional max pooling with PyTorch's windows; a tied window's gradient goes to its first maximum,
+    indices are an int64 torch Tensor."""
+    return _with_torch_indices(_F.fractional_max_pool2d(input, kernel_size, output_size, output_ratio, return_indices,
+                                                        _random_samples, ties="first"), return_indices)
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    """Fractional max pooling of (N, C, T, H, W) with PyTorch's windows and tie rule."""
+    return _with_torch_indices(_F.fractional_max_pool3d(input, kernel_size, output_size, output_ratio, return_indices,
+                                                        _random_samples, ties="first"), return_indices)
