@@ -557,7 +557,13 @@ _attach(globals(), _F_EXAMPLES, "torch.nn.functional")
 
 def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
     """The CTC loss (``backchain.nn.functional.ctc_loss``), its node under PyTorch's name
-    (``CtcLossBackward0`` unreduced, ``MeanBackward0`` for the mean)."""
+    (``CtcLossBackward0`` unreduced, ``MeanBackward0`` for the mean).
+
+    >>> import backchain.torch as torch
+    >>> log_probs = torch.full((3, 1, 2), 0.5).log().requires_grad_()
+    >>> torch.nn.functional.ctc_loss(log_probs, torch.tensor([[1]]), [3], [1], reduction="none")
+    tensor([0.2877], grad_fn=<CtcLossBackward0>)
+    """
     out = _F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity)
     if reduction == "none":
         return _named("ctc_loss", out)
@@ -574,13 +580,28 @@ def _with_torch_indices(out, return_indices):
 def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
                           _random_samples=None):
     """Fractional max pooling with PyTorch's windows; a tied window's gradient goes to its first maximum,
-    indices are an int64 torch Tensor."""
+    indices are an int64 torch Tensor.
+
+    >>> import backchain.torch as torch
+    >>> x = torch.arange(25.0).view(1, 1, 5, 5)
+    >>> y, i = torch.nn.functional.fractional_max_pool2d(x, 2, output_size=2, return_indices=True,
+    ...                                                  _random_samples=torch.full((1, 1, 2), 0.5))
+    >>> y, i
+    (tensor([[[[ 6.,  9.],
+              [21., 24.]]]]), tensor([[[[ 6,  9],
+              [21, 24]]]]))
+    """
     return _with_torch_indices(_F.fractional_max_pool2d(input, kernel_size, output_size, output_ratio, return_indices,
                                                         _random_samples, ties="first"), return_indices)
 
 
 def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
                           _random_samples=None):
-    """Fractional max pooling of (N, C, T, H, W) with PyTorch's windows and tie rule."""
+    """Fractional max pooling of (N, C, T, H, W) with PyTorch's windows and tie rule.
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.functional.fractional_max_pool3d(torch.zeros(1, 2, 5, 6, 7), 2, output_ratio=(0.5, 0.5, 0.5)).shape
+    torch.Size([1, 2, 2, 3, 3])
+    """
     return _with_torch_indices(_F.fractional_max_pool3d(input, kernel_size, output_size, output_ratio, return_indices,
                                                         _random_samples, ties="first"), return_indices)
