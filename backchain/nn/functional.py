@@ -1481,14 +1481,17 @@ def _ctc_targets(targets, target_lengths, n, op):
     return padded
 
 
-def _logsumexp3(a, b, c, neg_inf):
-    """``log(exp(a) + exp(b) + exp(c))`` elementwise; where all three are -inf the value is -inf and the
-    cotangent reaching them is exactly 0 (no NaN from ``-inf - -inf`` or from ``log'(0)``)."""
-    m = np.maximum(np.maximum(_data(a), _data(b)), _data(c))
-    m = np.where(np.isfinite(m), m, 0).astype(m.dtype)   # a constant shift: the value does not depend on it
-    s = bnp.exp(a - m) + bnp.exp(b - m) + bnp.exp(c - m)
-    some = _data(s) > 0
-    return bnp.where(some, bnp.log(bnp.where(some, s, 1)) + m, neg_inf)
+def _logsumexp_first(v):
+    """``log(sum(exp(v), axis=0))``; where every entry is -inf the value is -inf and the cotangent reaching
+    them is exactly 0 (no NaN from ``-inf - -inf`` or ``log'(0)``): the shift ``m`` is a constant, the sum
+    is at least 1 where some entry is finite (its largest contributes ``exp(0)``) and 0 where none is,
+    and there it is replaced by 1 (``log`` gives 0, its derivative is finite) and -inf is added as a
+    constant."""
+    m = np.max(_data(v), axis=0)
+    empty = m == -np.inf
+    shift = np.where(empty, 0, m).astype(m.dtype)
+    s = bnp.sum(bnp.exp(v - shift), axis=0)
+    return bnp.log(s + empty.astype(m.dtype)) + np.where(empty, -np.inf, m).astype(m.dtype)
 
 
 def ctc_loss(log_probs: ArrayLike | Tensor, targets: ArrayLike | Tensor, input_lengths: ArrayLike | Tensor,
@@ -1575,17 +1578,21 @@ def ctc_loss(log_probs: ArrayLike | Tensor, targets: ArrayLike | Tensor, input_l
     skip = np.zeros((n, L), dtype=bool)
     skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
     lpe = log_probs[:, np.arange(n)[:, None], ext]                       # (T, N, L)
-    pad1, pad2 = np.full((n, 1), -np.inf, dtype=dtype), np.full((n, 2), -np.inf, dtype=dtype)
+    # Each step stacks alpha at s, s - 1 and s - 2 for every position s, read from alpha padded with two
+    # -inf columns on the left: (3, N, L); a step of two that is not allowed reads -inf.
+    pad = np.full((n, 2), -np.inf, dtype=dtype)
+    no_skip = np.where(skip, 0, -np.inf).astype(dtype)
+    rows = np.arange(n)
     alpha = bnp.where(np.arange(L) < 2, lpe[0], neg_inf) if T else bnp.zeros((n, L), dtype=dtype) + neg_inf
     for t in range(1, T):
-        prev1 = bnp.concatenate([pad1, alpha[:, :-1]], axis=1)
-        prev2 = bnp.where(skip, bnp.concatenate([pad2, alpha[:, :-2]], axis=1), neg_inf)
-        new = _logsumexp3(alpha, prev1, prev2, neg_inf) + lpe[t]
-        alpha = bnp.where((t < il)[:, None], new, alpha)                # frames past the input keep alpha
-    rows = np.arange(n)
+        padded = bnp.concatenate([pad, alpha], axis=1)
+        prev = bnp.stack([alpha, padded[:, 1:-1], padded[:, :-2] + no_skip])
+        new = _logsumexp_first(prev) + lpe[t]
+        active = t < il
+        alpha = new if active.all() else bnp.where(active[:, None], new, alpha)   # past its input: kept
     last = alpha[rows, 2 * tl]
-    before = bnp.where(tl > 0, alpha[rows, np.maximum(2 * tl - 1, 0)], neg_inf)
-    loss = -_logsumexp3(last, before, bnp.zeros_like(last) + neg_inf, neg_inf)
+    before = alpha[rows, np.maximum(2 * tl - 1, 0)] + np.where(tl > 0, 0, -np.inf).astype(dtype)
+    loss = -_logsumexp_first(bnp.stack([last, before]))
     zero = np.zeros(n, dtype=dtype)
     if (il == 0).any():   # no frame: only the empty target is possible, with probability 1
         loss = bnp.where(il == 0, np.where(tl == 0, zero, -neg_inf), loss)
