@@ -80,8 +80,10 @@ def test_sparse_adam_with_torch_sparse_gradients_of_rows_and_entries():
         gw = rng.standard_normal((7, 3)) * (rng.random((7, 1)) < 0.5)
         gv = rng.standard_normal(9) * (rng.random(9) < 0.5)
         rows, entries = np.flatnonzero(gw.any(1)), np.flatnonzero(gv)
-        tw.grad = torch.sparse_coo_tensor(torch.tensor(rows[None]), torch.tensor(gw[rows]), (7, 3))
-        tv.grad = torch.sparse_coo_tensor(torch.tensor(entries[None]), torch.tensor(gv[entries]), (9,))
+        tw.grad = torch.sparse_coo_tensor(torch.tensor(rows[None]), torch.tensor(gw[rows]), (7, 3),
+                                          check_invariants=True)
+        tv.grad = torch.sparse_coo_tensor(torch.tensor(entries[None]), torch.tensor(gv[entries]), (9,),
+                                          check_invariants=True)
         bw.grad, bv.grad = gw, gv
         to.step()
         bo.step()
@@ -122,6 +124,31 @@ def test_sparse_adam_in_the_torch_namespace():
     moved = (emb.weight.detach() != before).any(1)
     assert moved.tolist() == [False, True, False, True, False]
     assert opt.state_dict()["state"][0]["step"] == 1
+
+
+def test_sparse_adam_state_dict_resumes_the_same_trajectory():
+    rng = np.random.default_rng(5)
+    batches = [rng.integers(0, 8, 5) for _ in range(6)]
+
+    def train(emb, opt, steps):
+        for idx in steps:
+            opt.zero_grad()
+            bnp.sum(emb(idx) ** 2).backward()
+            opt.step()
+
+    a = bc.nn.Embedding(8, 3, dtype=np.float64)
+    b = bc.nn.Embedding(8, 3, dtype=np.float64)
+    b.load_state_dict(a.state_dict())
+    opt_a = bc.optim.SparseAdam(a.parameters(), lr=0.1)
+    train(a, opt_a, batches)
+    opt_b = bc.optim.SparseAdam(b.parameters(), lr=0.1)
+    train(b, opt_b, batches[:3])
+    saved = opt_b.state_dict()
+    opt_c = bc.optim.SparseAdam(b.parameters(), lr=0.1)
+    opt_c.load_state_dict(saved)
+    train(b, opt_c, batches[3:])
+    np.testing.assert_array_equal(b.weight.data, a.weight.data)
+    assert opt_c.state[b.weight]["step"] == 6
 
 
 @pytest.mark.parametrize("kwargs, match", [
@@ -171,7 +198,8 @@ def _run(lib, params0, loss_fn, steps, **kwargs):
 
     iterates, losses = [], []
     for _ in range(steps):
-        losses.append(float(opt.step(closure)))
+        loss = opt.step(closure)
+        losses.append(float(loss.detach() if lib == "torch" else loss.data))
         iterates.append(np.concatenate([np.asarray(p.detach().numpy() if lib == "torch" else p.data).ravel()
                                         for p in params]))
     state = opt.state[opt.param_groups[0]["params"][0]]
