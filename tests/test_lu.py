@@ -11,8 +11,15 @@ import backchain as bc
 import backchain.numpy as bnp
 from backchain.scipy.linalg import lu, lu_factor, lu_solve
 
-jax.config.update("jax_enable_x64", True)
 RNG = np.random.default_rng(0)
+
+
+@pytest.fixture(autouse=True)
+def _x64():
+    with jax.enable_x64(True):  # JAX in float64 inside these tests only
+        yield
+
+
 SHAPES = [(4, 4), (5, 3), (3, 5), (1, 1), (2, 3, 3)]
 
 
