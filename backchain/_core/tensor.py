@@ -507,7 +507,8 @@ class Tensor:
         """The ndarray this Tensor holds: the same array, not a copy, outside the graph.
 
         Writing into it changes the Tensor (and stamps its storage, so a graph that read the old
-        value refuses to differentiate it); assigning replaces the array. The core and the layers
+        value refuses to differentiate it); assigning replaces the array (and stamps the new one, so
+        a graph recorded before refuses too). The core and the layers
         read the slot ``_data`` directly, so a subclass may give ``data`` another meaning
         (``backchain.torch.Tensor.data`` is a detached torch Tensor, as in PyTorch).
         """
@@ -520,6 +521,9 @@ class Tensor:
         elif not isinstance(value, (np.ndarray, np.generic)):
             value = np.asarray(value)
         self._data = value
+        # a node recorded before reads the new array at backward: stamp it, so that such a node raises
+        # instead of differentiating at the new value
+        bump_version(self, "assignment to .data")
 
     shape = property(lambda self: np.shape(self._data))
     dtype = property(lambda self: self._data.dtype)

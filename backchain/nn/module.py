@@ -477,10 +477,10 @@ class Module:
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         for name, p in self._parameters.items():
             if p is not None:
-                destination[prefix + name] = p if keep_vars else p._data
+                destination[prefix + name] = p if keep_vars else p.data  # the flavour's .data: an ndarray, or a torch Tensor
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = b if keep_vars else b._data
+                destination[prefix + name] = b if keep_vars else b.data
 
     def state_dict(self, destination: dict[str, Any] | None = None, prefix: str = "",
                    keep_vars: bool = False) -> dict[str, Any]:

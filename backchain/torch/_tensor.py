@@ -289,6 +289,49 @@ def _shape_args(shape, what):
     return tuple(int(s) for s in shape)
 
 
+def _root(a):
+    """The array that owns the memory ``a`` views."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+class Storage:
+    """A tensor's memory (``untyped_storage()``: bytes; ``storage()``: elements of its dtype)."""
+
+    def __init__(self, array, untyped):
+        self._array, self._untyped = array, untyped
+
+    def data_ptr(self):
+        return self._array.ctypes.data
+
+    def nbytes(self):
+        return int(self._array.nbytes)
+
+    def element_size(self):
+        return 1 if self._untyped else self._array.itemsize
+
+    def size(self):
+        return self.nbytes() if self._untyped else int(self._array.size)
+
+    __len__ = size
+
+    @property
+    def dtype(self):
+        return to_torch_dtype(np.uint8 if self._untyped else self._array.dtype)
+
+    def tolist(self):
+        flat = self._array.reshape(-1)
+        return (flat.view(np.uint8) if self._untyped else flat).tolist()
+
+    def __getitem__(self, i):
+        return self.tolist()[i]
+
+    def __repr__(self):
+        kind = "UntypedStorage" if self._untyped else "TypedStorage"
+        return f"{kind}(size={self.size()}, dtype={self.dtype})"
+
+
 class Tensor(_Base):
     """A backchain Tensor with PyTorch's method semantics (see the module docstring).
 
@@ -391,6 +434,43 @@ class Tensor(_Base):
 
     def data_ptr(self):
         return np.asarray(self._data).ctypes.data
+
+    nbytes = property(lambda self: int(np.asarray(self._data).nbytes))
+    itemsize = property(lambda self: self._data.dtype.itemsize)
+
+    def storage_offset(self):
+        """How many elements into its storage this tensor starts (a view's offset)."""
+        a = np.asarray(self._data)
+        return (a.ctypes.data - _root(a).ctypes.data) // a.itemsize
+
+    def untyped_storage(self):
+        """The memory this tensor views (shared by every view and ``detach()`` alias): ``data_ptr()``,
+        ``nbytes()``, ``size()``, ``element_size()``, ``tolist()``."""
+        return Storage(_root(np.asarray(self._data)), untyped=True)
+
+    def storage(self):
+        """The memory this tensor views, as elements of its dtype (``TypedStorage``)."""
+        return Storage(_root(np.asarray(self._data)), untyped=False)
+
+    def is_shared(self):
+        return False
+
+    def resize_(self, *sizes, memory_format=None):
+        """Give this tensor the shape ``sizes`` in place, keeping its first elements in order (new elements
+        are zeros: PyTorch leaves them uninitialised). A tensor that requires grad refuses, as in PyTorch."""
+        shape = _shape_args(sizes, "resize_")
+        if self.requires_grad:
+            raise RuntimeError("cannot resize variables that require grad")
+        old = np.asarray(self._data)
+        new = np.zeros(shape, dtype=old.dtype)
+        n = min(old.size, new.size)
+        new.reshape(-1)[:n] = old.reshape(-1)[:n]
+        self._data = new
+        bump_version(self, "resize_")  # a graph recorded before must not read the new array as the old
+        return self
+
+    def resize_as_(self, other, memory_format=None):
+        return self.resize_(*np.shape(other._data if isinstance(other, _Base) else other))
 
     def __format__(self, spec):
         if np.ndim(self._data) == 0:

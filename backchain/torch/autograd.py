@@ -1,4 +1,6 @@
 """``torch.autograd``: ``Function`` (forward and backward see torch Tensors), ``grad`` and ``backward``."""
+import sys
+
 import numpy as np
 
 import backchain as bc
@@ -8,9 +10,14 @@ from ..custom import FunctionCtx as _Ctx
 from .._core.anomaly import detect_anomaly, set_detect_anomaly  # noqa: F401
 from ._tensor import Tensor, as_torch
 from . import _autograd_functional as functional  # noqa: F401
+from . import _forward_ad as forward_ad  # noqa: F401
+
+# `import torch.autograd.functional` and `import torch.autograd.forward_ad` work as with PyTorch's package
+sys.modules[__name__ + ".functional"] = functional
+sys.modules[__name__ + ".forward_ad"] = forward_ad
 
 __all__ = ["Function", "grad", "backward", "no_grad", "enable_grad", "set_grad_enabled", "Variable",
-           "detect_anomaly", "set_detect_anomaly", "functional", "gradcheck", "gradgradcheck"]
+           "detect_anomaly", "set_detect_anomaly", "functional", "forward_ad", "gradcheck", "gradgradcheck"]
 
 
 def Variable(data, requires_grad=False, volatile=False):

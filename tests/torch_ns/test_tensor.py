@@ -682,3 +682,43 @@ def test_testing_assert_close_agrees_with_torch():
             except AssertionError:
                 results.append(False)
         assert results[0] == results[1], (a, b, kw)
+
+
+def test_storage_queries_and_resize_match_torch():
+    for T in (torch, bt):
+        x = T.arange(12.0).view(3, 4)
+        v = x[1:, 1:]
+        got = (v.storage_offset(), v.untyped_storage().nbytes(), len(x.untyped_storage()), v.nbytes, v.itemsize,
+               x.is_shared(), x.storage().size(), v.untyped_storage().data_ptr() == x.untyped_storage().data_ptr(),
+               T.arange(3.0).untyped_storage().data_ptr() == x.untyped_storage().data_ptr())
+        assert got == (5, 48, 48, 24, 4, False, 12, True, False), (T.__name__, got)
+        y = T.arange(6.0)
+        assert y.resize_(2, 2).tolist() == [[0.0, 1.0], [2.0, 3.0]]
+        assert y.resize_as_(T.zeros(3)).tolist() == [0.0, 1.0, 2.0]
+        assert y.resize_(4)[:3].tolist() == [0.0, 1.0, 2.0] and tuple(y.shape) == (4,)
+        with pytest.raises(RuntimeError, match="cannot resize variables that require grad"):
+            T.ones(2, requires_grad=True).resize_(3)
+
+
+def test_bfloat16_exists_for_dtype_tables_and_refuses_to_hold_data():
+    table = {"float32": bt.float32, "bfloat16": bt.bfloat16, "float16": bt.float16}  # nanoGPT's train.py
+    assert repr(table["bfloat16"]) == repr(torch.bfloat16) == "torch.bfloat16"
+    assert bt.bfloat16.is_floating_point and bt.bfloat16.itemsize == 2 and bt.bfloat16 != bt.float16
+    assert not bt.cuda.is_bf16_supported()
+    for make in (lambda: bt.zeros(2, dtype=bt.bfloat16), lambda: bt.ones(2).to(bt.bfloat16),
+                 lambda: bt.nn.Linear(2, 2).to(bt.bfloat16), lambda: np.zeros(2, dtype=bt.bfloat16)):
+        with pytest.raises(TypeError, match="torch.bfloat16: backchain computes with NumPy, which has no bfloat16"):
+            make()
+
+
+def test_assigning_data_after_recording_refuses_the_stale_graph():
+    for ns in (bt, bc):
+        w = ns.tensor([1.0, 1.0, 1.0], requires_grad=True)
+        x = ns.tensor([0.0, 1.0, 2.0])
+        y = (w * x).sum()
+        x.data = ns.tensor([5.0, 5.0, 5.0])  # the multiply's rule for w would read the new array
+        with pytest.raises(bc.InplaceError, match="assignment to .data"):
+            y.backward()
+        y = (w * x).sum()  # a graph recorded after the assignment differentiates at the new value
+        y.backward()
+        assert np.asarray(w.grad).tolist() == [5.0, 5.0, 5.0]

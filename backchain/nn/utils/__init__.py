@@ -1,4 +1,5 @@
-"""``backchain.nn.utils``: gradient clipping, flattening parameters to one vector, and ``rnn`` (packed sequences)."""
+"""``backchain.nn.utils``: gradient clipping, flattening parameters to one vector, ``rnn`` (packed sequences),
+``parametrize`` and weight/spectral normalisation."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -9,9 +10,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..._core.tensor import writable
 from ..._core.tensor import Tensor
-from . import rnn  # noqa: F401
+from . import rnn, parametrize, parametrizations  # noqa: F401
+from .parametrizations import (old_weight_norm as weight_norm, remove_weight_norm,  # noqa: F401
+                               old_spectral_norm as spectral_norm, remove_spectral_norm)
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters", "rnn",
+           "parametrize", "parametrizations", "weight_norm", "remove_weight_norm", "spectral_norm",
+           "remove_spectral_norm"]
 
 
 def _params(parameters):

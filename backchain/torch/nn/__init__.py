@@ -137,6 +137,34 @@ class Module(_bnn.Module):
         return self
 
 
+class DataParallel(Module):
+    """``torch.nn.DataParallel(module)``: on the CPU, where PyTorch's also runs the module as it is, the
+    module itself, wrapped so that ``model.module`` and the ``module.``-prefixed ``state_dict`` keys
+    of DataParallel checkpoints work. ``device_ids``, ``output_device`` and ``dim`` are accepted and,
+    as by PyTorch without a GPU, ignored.
+
+    >>> import backchain.torch as torch
+    >>> model = torch.nn.DataParallel(torch.nn.Linear(3, 2))
+    >>> list(model.state_dict()), model(torch.ones(4, 3)).shape
+    (['module.weight', 'module.bias'], torch.Size([4, 2]))
+    """
+
+    def __init__(self, module, device_ids=None, output_device=None, dim=0):
+        super().__init__()
+        self.module = module
+        self.device_ids = []
+        self.output_device = None
+        self.dim = dim
+
+    def forward(self, *inputs, **kwargs):
+        return self.module(*inputs, **kwargs)
+
+
+parallel.DataParallel = DataParallel
+parallel.__all__.append("DataParallel")
+__all__.append("DataParallel")
+
+
 def _torch_layer(cls):
     """``cls`` (a backchain layer) as a torch.nn layer: torch Parameters, PyTorch's dtype check."""
     def __init__(self, *args, **kwargs):
