@@ -886,6 +886,10 @@ def _builtin_rows():
         Row("arctan2", "the origin (not continuous); a jump across x1 = 0 for x2 < 0", (0.0, 0.0), "NaN (0 / 0)",
             "", "arctan2", [(bnp.arctan2, (0.0, 0.0), None)]),
         Row("hypot", "the origin", (0.0, 0.0), "NaN (0 / 0)", "", "hypot", [(bnp.hypot, (0.0, 0.0), None)]),
+        Row("logaddexp", "x1 = x2 = ±inf", (0.5, 0.5), "NaN (PyTorch, JAX)", "", "logaddexp",
+            [(bnp.logaddexp, (arr(-inf, inf), arr(-inf, inf)), (arr(0.5, 0.5), arr(0.5, 0.5)))]),
+        Row("logaddexp2", "x1 = x2 = ±inf", (0.5, 0.5), "NaN (PyTorch, JAX)", "", "logaddexp2",
+            [(bnp.logaddexp2, (arr(-inf, inf), arr(-inf, inf)), (arr(0.5, 0.5), arr(0.5, 0.5)))]),
         # -- norms, linear algebra ----------------------------------------------------------
         Row("vector_norm", "the zero vector; 1-norm at a zero component; inf-norm ties",
             "0 (min-norm); 0; split evenly (not the ties policy)", "NaN (PyTorch, JAX at the zero vector)", "",

@@ -206,11 +206,28 @@ log = primitive("log", np.log, **_safe(lambda ans, x: 1.0 / x))
 log2 = primitive("log2", np.log2, **_safe(lambda ans, x: 1.0 / (x * _LN2)))
 log10 = primitive("log10", np.log10, **_safe(lambda ans, x: 1.0 / (x * _LN10)))
 log1p = primitive("log1p", np.log1p, **_safe(lambda ans, x: 1.0 / (1.0 + x)))
-# d/dx log(e^x + e^y) = e^(x - ans): no overflow for large x.
+# d/dx log(e^x + e^y) = e^(x - ans): no overflow for large x. Where x = y = +-inf, x - ans is NaN;
+# the derivative there is 1/2 for each argument, its value everywhere else on x = y (and the limit
+# along it), so logaddexp(-inf, -inf) sends no NaN back (JAX's and PyTorch's give NaN).
+def _logaddexp_deriv(power, which):
+    def d(ans, x, y):
+        xd, yd = _data(x), _data(y)
+        tie = np.isinf(xd) & (xd == yd)
+        z = x if which == 0 else y
+        if not tie.any():
+            return power(z - ans)
+        with np.errstate(invalid="ignore"):
+            e = power(z - ans)
+        return where(tie, 0.5, e)
+    return d
+
+
 logaddexp = primitive("logaddexp", np.logaddexp,
-                      deriv=(lambda ans, x, y: exp(x - ans), lambda ans, x, y: exp(y - ans)))
+                      deriv=(_logaddexp_deriv(exp, 0), _logaddexp_deriv(exp, 1)),
+                      kinks="logaddexp(+-inf, +-inf): each argument's derivative is 1/2 (NaN by the formula)")
 logaddexp2 = primitive("logaddexp2", np.logaddexp2,
-                       deriv=(lambda ans, x, y: exp2(x - ans), lambda ans, x, y: exp2(y - ans)))
+                       deriv=(_logaddexp_deriv(exp2, 0), _logaddexp_deriv(exp2, 1)),
+                       kinks="logaddexp2(+-inf, +-inf): each argument's derivative is 1/2 (NaN by the formula)")
 
 # -- trigonometric and hyperbolic ------------------------------------------------------
 

@@ -621,3 +621,21 @@ def test_data_parallel_runs_the_module_as_torch_does_on_the_cpu():
     model.load_state_dict(bt_state)  # a DataParallel checkpoint loads by its prefixed keys
     np.testing.assert_array_equal(model.module.weight.detach().numpy(), bt_state["module.weight"].numpy())
     np.testing.assert_allclose(out[bt][1], out[torch][1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("call", [
+    lambda T, x: T.nn.functional.max_pool2d(x, 2, return_indices=True),
+    lambda T, x: T.nn.functional.max_pool1d(x[0], 2, return_indices=True),
+    lambda T, x: T.nn.functional.max_pool3d(x[None], 2, return_indices=True),
+    lambda T, x: T.nn.functional.adaptive_max_pool2d(x, 2, return_indices=True),
+    lambda T, x: T.nn.functional.adaptive_max_pool1d(x[0], 2, return_indices=True),
+    lambda T, x: T.nn.MaxPool2d(2, return_indices=True)(x),
+    lambda T, x: T.nn.AdaptiveMaxPool2d(2, return_indices=True)(x),
+], ids=["max_pool2d", "max_pool1d", "max_pool3d", "adaptive_max_pool2d", "adaptive_max_pool1d", "MaxPool2d",
+        "AdaptiveMaxPool2d"])
+def test_pooling_indices_are_int64_torch_tensors_equal_to_torch(call):
+    x = np.random.default_rng(0).standard_normal((1, 2, 4, 4)).astype(np.float32)
+    (tv, ti), (bv, bi) = call(torch, torch.tensor(x)), call(bt, bt.tensor(x))
+    assert type(bi) is bt.Tensor and bi.dtype == bt.int64
+    np.testing.assert_array_equal(bi.numpy(), ti.numpy())
+    np.testing.assert_array_equal(bv.numpy(), tv.numpy())

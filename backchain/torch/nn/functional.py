@@ -155,23 +155,23 @@ def sigmoid(input):
 # splits it evenly, the minimum-norm choice); the torch namespace follows PyTorch.
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    return _F.max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, ties="first")
+    return _with_torch_indices(_F.max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, ties="first"), return_indices)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    return _F.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, ties="first")
+    return _with_torch_indices(_F.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, ties="first"), return_indices)
 
 
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    return _F.max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, ties="first")
+    return _with_torch_indices(_F.max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, ties="first"), return_indices)
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
-    return _F.adaptive_max_pool1d(input, output_size, return_indices, ties="first")
+    return _with_torch_indices(_F.adaptive_max_pool1d(input, output_size, return_indices, ties="first"), return_indices)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
-    return _F.adaptive_max_pool2d(input, output_size, return_indices, ties="first")
+    return _with_torch_indices(_F.adaptive_max_pool2d(input, output_size, return_indices, ties="first"), return_indices)
 
 
 def _reduce(loss, reduction, what):
