@@ -509,7 +509,14 @@ def _piv_permutation(piv, n):
 
 def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     """``scipy.linalg.lu_solve``: solve ``a x = b`` (``trans=1``: ``a^T x = b``) from :func:`lu_factor`'s
-    result, differentiable in the factor and in ``b``."""
+    result, differentiable in the factor and in ``b``.
+
+    >>> import numpy as np, backchain as bc
+    >>> from backchain.scipy.linalg import lu_factor, lu_solve
+    >>> a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> bc.grad(lambda b: lu_solve(lu_factor(a), b).sum())(np.array([5.0, 11.0]))  # A^-T 1
+    array([-0.5,  0.5])
+    """
     lu_, piv = lu_and_piv
     if not isinstance(lu_, Tensor) and not isinstance(b, Tensor):
         return sl.lu_solve((lu_, piv), b, trans=trans, overwrite_b=overwrite_b, check_finite=check_finite)

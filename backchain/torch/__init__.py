@@ -106,7 +106,14 @@ def load(f, map_location=None, weights_only=True, **kwargs):
 
 
 def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
-    """``(P, L, U)`` from ``torch.linalg.lu_factor``'s packed factor and pivots."""
+    """``(P, L, U)`` from ``torch.linalg.lu_factor``'s packed factor and pivots.
+
+    >>> import backchain.torch as torch
+    >>> A = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> P, L, U = torch.lu_unpack(*torch.linalg.lu_factor(A))
+    >>> torch.allclose(P @ L @ U, A)
+    True
+    """
     from .linalg import lu_unpack as _unpack
     return _unpack(LU_data, LU_pivots, unpack_data, unpack_pivots)
 

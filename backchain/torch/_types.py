@@ -81,10 +81,10 @@ class _Unsupported(dtype):
     is_signed = property(lambda self: True)
     itemsize = property(lambda self: self._itemsize)
 
-    def __getattr__(self, name):
-        if name == "_itemsize":
-            raise AttributeError(name)
-        return self.dtype  # raises
+    def __getattr__(self, name):  # NumPy's dtype attributes (kind, char, ...) raise the error above
+        if name.startswith("_") or not hasattr(np.dtype(np.float32), name):
+            raise AttributeError(f"'torch.dtype' object has no attribute '{name}'")
+        return self.dtype
 
     def __eq__(self, other):
         return other is self

@@ -37,7 +37,13 @@ __all__ = ["weight_norm", "spectral_norm", "norm_except_dim"]
 
 def norm_except_dim(v: Any, pow: float = 2, dim: int = 0) -> Any:
     """The ``pow``-norm of ``v`` over every axis but ``dim``, shaped to broadcast against ``v``
-    (``dim=-1``: over all axes, a 0-d value)."""
+    (``dim=-1``: over all axes, a 0-d value).
+
+    >>> import numpy as np, backchain as bc
+    >>> bc.nn.utils.parametrizations.norm_except_dim(np.array([[3.0, 4.0], [0.0, 1.0]]), 2, 0)
+    array([[5.],
+           [1.]])
+    """
     if dim == -1:
         return bnp.sum(bnp.abs(v) ** pow) ** (1.0 / pow) if pow != 2 else bnp.sqrt(bnp.sum(v * v))
     nd = np.ndim(v._data if isinstance(v, Tensor) else v)
@@ -65,7 +71,13 @@ class _WeightNorm(Module):
 
 def weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Module:
     """Reparametrize ``module.<name>`` as ``g * v / ||v||`` (the norm over every axis but ``dim``;
-    ``dim=None``: the whole tensor), with ``g`` and ``v`` the trained parameters (Salimans & Kingma, 2016)."""
+    ``dim=None``: the whole tensor), with ``g`` and ``v`` the trained parameters (Salimans & Kingma, 2016).
+
+    >>> import backchain as bc
+    >>> m = bc.nn.utils.parametrizations.weight_norm(bc.nn.Conv2d(2, 3, 3))
+    >>> m.parametrizations.weight.original0.shape, m.parametrizations.weight.original1.shape
+    ((3, 1, 1, 1), (3, 2, 3, 3))
+    """
     return parametrize.register_parametrization(module, name, _WeightNorm(dim), unsafe=True)
 
 
@@ -139,7 +151,15 @@ class _SpectralNorm(Module):
 def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int = 1, eps: float = 1e-12,
                   dim: int | None = None) -> Module:
     """Reparametrize ``module.<name>`` as the weight divided by its spectral norm (estimated by power
-    iteration, refined in training mode); ``dim`` is the output axis (1 for transposed convolutions)."""
+    iteration, refined in training mode); ``dim`` is the output axis (1 for transposed convolutions).
+
+    >>> import numpy as np, backchain as bc
+    >>> m = bc.nn.utils.parametrizations.spectral_norm(bc.nn.Linear(4, 4))
+    >>> for _ in range(20):
+    ...     _ = m(np.ones((1, 4), dtype=np.float32))  # each training forward refines the estimate
+    >>> round(float(np.linalg.svd(m.weight.data, compute_uv=False)[0]), 3)
+    1.0
+    """
     weight = getattr(module, name, None)
     if not isinstance(weight, Tensor):
         raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter or buffer '{name}'")
@@ -161,7 +181,13 @@ class _WeightNormHook:
 
 def old_weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Module:
     """``torch.nn.utils.weight_norm``: ``module.<name>_g`` and ``module.<name>_v`` become the trained
-    parameters and ``module.<name>`` is recomputed from them before every forward."""
+    parameters and ``module.<name>`` is recomputed from them before every forward.
+
+    >>> import backchain as bc
+    >>> m = bc.nn.utils.weight_norm(bc.nn.Linear(3, 2))
+    >>> list(m.state_dict()), m.weight_g.shape
+    (['bias', 'weight_g', 'weight_v'], (2, 1))
+    """
     for hook in module._forward_pre_hooks.values():
         if isinstance(hook, _WeightNormHook) and hook.name == name:
             raise RuntimeError(f"weight_norm: cannot register two weight_norm hooks on the same parameter {name}")
@@ -181,7 +207,12 @@ def old_weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -
 
 
 def remove_weight_norm(module: Module, name: str = "weight") -> Module:
-    """Undo :func:`weight_norm`: ``module.<name>`` becomes a parameter again, holding ``g * v / ||v||``."""
+    """Undo :func:`weight_norm`: ``module.<name>`` becomes a parameter again, holding ``g * v / ||v||``.
+
+    >>> import backchain as bc
+    >>> list(bc.nn.utils.remove_weight_norm(bc.nn.utils.weight_norm(bc.nn.Linear(3, 2))).state_dict())
+    ['bias', 'weight']
+    """
     for key, hook in list(module._forward_pre_hooks.items()):
         if isinstance(hook, _WeightNormHook) and hook.name == name:
             with no_grad():
@@ -216,7 +247,12 @@ class _SpectralNormHook:
 def old_spectral_norm(module: Module, name: str = "weight", n_power_iterations: int = 1, eps: float = 1e-12,
                       dim: int | None = None) -> Module:
     """``torch.nn.utils.spectral_norm``: ``module.<name>_orig`` is trained, ``<name>_u`` and ``<name>_v``
-    are buffers, and ``module.<name>`` is recomputed before every forward (power iteration in training)."""
+    are buffers, and ``module.<name>`` is recomputed before every forward (power iteration in training).
+
+    >>> import backchain as bc
+    >>> list(bc.nn.utils.spectral_norm(bc.nn.Linear(3, 2)).state_dict())
+    ['bias', 'weight_orig', 'weight_u', 'weight_v']
+    """
     for hook in module._forward_pre_hooks.values():
         if isinstance(hook, _SpectralNormHook) and hook.name == name:
             raise RuntimeError(f"spectral_norm: cannot register two spectral_norm hooks on the same parameter {name}")
@@ -243,7 +279,12 @@ def old_spectral_norm(module: Module, name: str = "weight", n_power_iterations: 
 
 
 def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
-    """Undo :func:`spectral_norm`: ``module.<name>`` becomes a parameter holding the normalised weight."""
+    """Undo :func:`spectral_norm`: ``module.<name>`` becomes a parameter holding the normalised weight.
+
+    >>> import backchain as bc
+    >>> list(bc.nn.utils.remove_spectral_norm(bc.nn.utils.spectral_norm(bc.nn.Linear(3, 2))).state_dict())
+    ['bias', 'weight']
+    """
     for key, hook in list(module._forward_pre_hooks.items()):
         if isinstance(hook, _SpectralNormHook) and hook.name == name:
             with no_grad():

@@ -41,6 +41,12 @@ class ParametrizationList(ModuleList):
 
     ``forward()`` gives the parametrized value; ``right_inverse(value)`` writes ``value`` back into
     the originals (through each parametrization's ``right_inverse``, last to first).
+
+    >>> import backchain as bc
+    >>> m = bc.nn.utils.parametrizations.weight_norm(bc.nn.Linear(3, 2))
+    >>> plist = m.parametrizations.weight
+    >>> type(plist).__name__, len(plist), plist().shape
+    ('ParametrizationList', 1, (2, 3))
     """
 
     def __init__(self, modules: list[Module], original: Tensor, unsafe: bool = False) -> None:
@@ -143,6 +149,21 @@ def register_parametrization(module: Module, tensor_name: str, parametrization: 
     """Make ``module.<tensor_name>`` the value of ``parametrization`` applied to the original tensor.
 
     A second call for the same name appends to its list (applied after the first). Returns ``module``.
+
+    >>> import numpy as np, backchain as bc
+    >>> class Positive(bc.nn.Module):
+    ...     def forward(self, x):
+    ...         return bc.numpy.exp(x)
+    ...     def right_inverse(self, w):
+    ...         return bc.numpy.log(w)
+    >>> lin = bc.nn.Linear(2, 2)
+    >>> lin.weight.data[...] = 0.5  # registering applies right_inverse (log) to the current weight
+    >>> lin = bc.nn.utils.parametrize.register_parametrization(lin, "weight", Positive())
+    >>> lin.weight.data.tolist()
+    [[0.5, 0.5], [0.5, 0.5]]
+    >>> lin.weight = np.full((2, 2), 3.0, dtype=np.float32)  # through right_inverse
+    >>> round(float(lin.parametrizations.weight.original.data[0, 0]), 4)  # log 3
+    1.0986
     """
     if not isinstance(parametrization, Module):
         raise TypeError(f"register_parametrization: the parametrization must be a Module, got "
@@ -194,7 +215,13 @@ def restore(module: Module, names: list[str]) -> None:
 
 
 def is_parametrized(module: Module, tensor_name: str | None = None) -> bool:
-    """Whether ``module`` has a parametrization (of ``tensor_name``, when given)."""
+    """Whether ``module`` has a parametrization (of ``tensor_name``, when given).
+
+    >>> import backchain as bc
+    >>> m = bc.nn.utils.parametrizations.weight_norm(bc.nn.Linear(3, 2))
+    >>> bc.nn.utils.parametrize.is_parametrized(m), bc.nn.utils.parametrize.is_parametrized(m, "bias")
+    (True, False)
+    """
     p = module.__dict__.get("_modules", {}).get("parametrizations")
     if not isinstance(p, ModuleDict):
         return False
@@ -202,14 +229,27 @@ def is_parametrized(module: Module, tensor_name: str | None = None) -> bool:
 
 
 def type_before_parametrizations(module: Module) -> type:
-    """The class ``module`` had before its first parametrization."""
+    """The class ``module`` had before its first parametrization.
+
+    >>> import backchain as bc
+    >>> m = bc.nn.utils.parametrizations.weight_norm(bc.nn.Linear(3, 2))
+    >>> type(m).__name__, bc.nn.utils.parametrize.type_before_parametrizations(m).__name__
+    ('ParametrizedLinear', 'Linear')
+    """
     cls = type(module)
     return cls.__mro__[2] if is_parametrized(module) else cls
 
 
 def remove_parametrizations(module: Module, tensor_name: str, leave_parametrized: bool = True) -> Module:
     """Undo the parametrizations of ``tensor_name``: it becomes a parameter again, holding the
-    parametrized value (``leave_parametrized=True``) or the original (only when there is one)."""
+    parametrized value (``leave_parametrized=True``) or the original (only when there is one).
+
+    >>> import backchain as bc
+    >>> m = bc.nn.utils.parametrizations.weight_norm(bc.nn.Linear(3, 2))
+    >>> m = bc.nn.utils.parametrize.remove_parametrizations(m, "weight")
+    >>> type(m).__name__, list(m.state_dict())
+    ('Linear', ['bias', 'weight'])
+    """
     if not is_parametrized(module, tensor_name):
         raise ValueError(f"remove_parametrizations: {type(module).__name__} has no parametrization on "
                          f"'{tensor_name}'")
@@ -244,7 +284,14 @@ def remove_parametrizations(module: Module, tensor_name: str, leave_parametrized
 @contextlib.contextmanager
 def cached() -> Iterator[None]:
     """Evaluate each parametrized tensor once inside the block (a weight read by every step of an RNN
-    is computed once, not once per read). Entering it again inside is allowed."""
+    is computed once, not once per read). Entering it again inside is allowed.
+
+    >>> import backchain as bc
+    >>> m = bc.nn.utils.parametrizations.weight_norm(bc.nn.Linear(3, 2))
+    >>> with bc.nn.utils.parametrize.cached():
+    ...     m.weight is m.weight
+    True
+    """
     global _CACHE
     outer = _CACHE
     if outer is None:
