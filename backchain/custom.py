@@ -31,7 +31,7 @@ __all__ = ["custom_vjp", "custom_jvp", "Function", "FunctionCtx", "elementwise",
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _is_traced(args):

@@ -153,7 +153,7 @@ def _make_input(x, trace):
     if isinstance(x, Tensor):
         if x.requires_grad:
             return _enter(x)
-        x = x.data
+        x = x._data
     t = Tensor.__new__(Tensor)
     Tensor.__init__(t, x, requires_grad=True)
     _LEAVES[t] = trace
@@ -175,7 +175,7 @@ def _in_vmap():
 
 def _data(x):
     """The array inside a Tensor; anything else unchanged (never ``ndarray.data``, a buffer)."""
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 class _Trace:
@@ -211,7 +211,7 @@ class _Trace:
     def plain(self, x):
         """``x`` (a Tensor, or anything else) as a plain value unless it depends on a live traced Tensor."""
         if isinstance(x, Tensor) and not (x.requires_grad and _depends_on_live([x], self.boundary)):
-            return x.data
+            return x._data
         return x
 
     def roots(self, outs):
@@ -222,13 +222,13 @@ class _Trace:
     def result(self, value, original, create):
         """A derivative in the type of its input: a Tensor if traced, else like the original."""
         if value is None:
-            value = np.zeros_like(original.data if isinstance(original, Tensor) else original)
+            value = np.zeros_like(original._data if isinstance(original, Tensor) else original)
         if getattr(value, "_batched", False):  # a cotangent batched by vmap (jacobian rows): kept as it is
             return value
         if create and isinstance(value, Tensor) and value.requires_grad and _depends_on_live([value], self.boundary):
             return value
         if isinstance(value, Tensor):
-            value = value.data
+            value = value._data
         if isinstance(original, Tensor):
             return Tensor(value)
         value = np.asarray(value)
@@ -240,7 +240,7 @@ class _Trace:
         """A forward value: plain, or a Tensor where an enclosing computation may differentiate it."""
         if not isinstance(o, Tensor):
             return o
-        return self.plain(o) if create else o.data
+        return self.plain(o) if create else o._data
 
 
 def _vjp(f, args, argnums, what, closed=None):
@@ -259,7 +259,7 @@ def _vjp(f, args, argnums, what, closed=None):
 
     def sweep(rs, seeds, create, retain):
         capture = {id(t): None for t in trace.inputs if t._prim is not None}
-        seeds = seeds if create else [c.data if isinstance(c, Tensor) else c for c in seeds]
+        seeds = seeds if create else [c._data if isinstance(c, Tensor) else c for c in seeds]
         if closed is not None:
             for k in closed:
                 closed[k] = None
@@ -275,9 +275,9 @@ def _vjp(f, args, argnums, what, closed=None):
         for r, c in zip(roots, cot_leaves):
             if r is None:
                 continue
-            if np.shape(c) != np.shape(r.data):
+            if np.shape(c) != np.shape(r._data):
                 raise ValueError(
-                    f"{what}: cotangent of shape {np.shape(c)} does not match the output of shape {np.shape(r.data)}")
+                    f"{what}: cotangent of shape {np.shape(c)} does not match the output of shape {np.shape(r._data)}")
             rs.append(r)
             seeds.append(c)
         # A user rule may close over a value an enclosing computation traces (custom.py notices it
@@ -478,7 +478,7 @@ def _jvp(f, primals, tangents):
     seeds = {}
     for inp, t in zip(trace.inputs, t_leaves):
         if not create and isinstance(t, Tensor):
-            t = t.data
+            t = t._data
         seeds[id(inp)] = t if isinstance(t, Tensor) else np.asarray(t, dtype=inp.dtype)
     again, closures = trace.may_close(create), RULES.closures
     outs_t = forward_pass(real_roots, seeds, trace.boundary, create)
@@ -580,7 +580,7 @@ def stop_gradient(x: Any) -> Any:
         leaves, rebuild = tree_flatten(x)
         return rebuild([stop_gradient(v) for v in leaves])
     if isinstance(x, Tensor):
-        return make_const(x.data)
+        return make_const(x._data)
     return x
 
 
@@ -742,7 +742,7 @@ def checkpoint(f: Callable[_P, _R]) -> Callable[_P, _R]:
         # Tensor the block closes over (a layer's parameters) is recorded. Those Tensors become
         # inputs of the checkpoint node too; the recorded activations are dropped.
         start = next(_seq) + 1
-        outs = block(*[t.data for t in tensors])
+        outs = block(*[t._data for t in tensors])
         block.closed = _closed_over(outs, start)
         block.first = tuple(_data(o) for o in outs)
         del outs

@@ -57,7 +57,7 @@ cast = primitive(
 
 
 def _real_vjp(g, ans, x):
-    if np.iscomplexobj(x.data if isinstance(x, Tensor) else x):
+    if np.iscomplexobj(x._data if isinstance(x, Tensor) else x):
         return cast(g, np.result_type(x.dtype, np.complex64))
     return g
 
@@ -71,7 +71,7 @@ def fit_cotangent(c, x):
     Broadcasting is undone here and only here; a real input drops the
     imaginary part of a complex cotangent (autograd's convention).
     """
-    xd = x.data
+    xd = x._data
     try:
         if c.shape == xd.shape and c.dtype == xd.dtype:
             return c

@@ -162,7 +162,7 @@ def safe_times(g, d):
     """
     if type(d) is float and d - d == 0.0:
         return g * d
-    dd = d.data if isinstance(d, Tensor) else d
+    dd = d._data if isinstance(d, Tensor) else d
     if type(dd) is np.ndarray:
         s = dd.dot(dd) if dd.ndim == 1 else np.vdot(dd, dd)
         if abs(s) < _INF:  # (NaN compares False)
@@ -183,12 +183,12 @@ def safe_times(g, d):
 
         out = bnp.where(g == 0, 0.0, out)
     elif isinstance(out, Tensor):  # higher order: the mask is a constant, so the fix records one op, and only if needed
-        od = out.data
+        od = out._data
         s = np.vdot(od, od)
         if s != s:
             from .. import numpy as bnp
 
-            out = bnp.where((g.data if isinstance(g, Tensor) else np.asarray(g)) == 0, 0.0, out)
+            out = bnp.where((g._data if isinstance(g, Tensor) else np.asarray(g)) == 0, 0.0, out)
     elif out != out and g == 0:  # a NumPy or Python scalar holding NaN
         out = out.dtype.type(0) if hasattr(out, "dtype") else 0.0
     return out
@@ -227,7 +227,7 @@ def _shapes(args):
     parts = []
     for a in args:
         if isinstance(a, Tensor):
-            a = a.data
+            a = a._data
         shape = getattr(a, "shape", None)
         if shape is not None:
             parts.append(f"{getattr(a, 'dtype', '')}{list(shape)}")
@@ -433,7 +433,7 @@ def _record(prim, args, raw_args, params, out, trace):
         for a in args:
             if isinstance(a, Tensor) and a.requires_grad and vjps[i] is not None:
                 t = object.__new__(result_class(args) if _result_classes else Tensor)
-                t.data = out
+                t._data = out
                 t.requires_grad = True
                 t.grad = None
                 t._prim = prim
@@ -515,12 +515,12 @@ def _make_caller(prim):
                 return out
         n = len(args)  # the arrays: unrolled for one and two arguments (a comprehension costs 0.1 µs)
         if n == 1:
-            raw = [a.data]
+            raw = [a._data]
         elif n == 2:
             a, b = args
-            raw = [a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b]
+            raw = [a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b]
         else:
-            raw = [a.data if isinstance(a, Tensor) else a for a in args]
+            raw = [a._data if isinstance(a, Tensor) else a for a in args]
         try:
             out = fast(*raw, **params)
         except (ValueError, TypeError, IndexError) as e:
@@ -546,7 +546,7 @@ def _make_caller(prim):
                         elif kind != "f" and kind != "c":
                             break
                     t = new(result_class(args) if _result_classes else Tensor)  # the output Tensor is the node
-                    t.data = out
+                    t._data = out
                     t.requires_grad = True
                     t.grad = None
                     t._prim = prim

@@ -65,7 +65,7 @@ def _zero(ans, *args, **params):
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _is_complex(x):
@@ -147,9 +147,9 @@ def _power_dx_with(pow_fn):
         # y = 0 from second derivatives. At x = 0, y is held constant (d/dy is 0 there, as for
         # the first derivative in `_power_dy`), which keeps the Hessian symmetric.
         if isinstance(y, Tensor):
-            at_zero = (x.data if isinstance(x, Tensor) else np.asarray(x)) == 0
+            at_zero = (x._data if isinstance(x, Tensor) else np.asarray(x)) == 0
             if np.any(at_zero):
-                y = bnp.where(at_zero, y.data, y)
+                y = bnp.where(at_zero, y._data, y)
         return _times(y, pow_fn(x, y - 1))
     return dx
 
@@ -208,11 +208,28 @@ log = primitive("log", np.log, **_safe(lambda ans, x: 1.0 / x))
 log2 = primitive("log2", np.log2, **_safe(lambda ans, x: 1.0 / (x * _LN2)))
 log10 = primitive("log10", np.log10, **_safe(lambda ans, x: 1.0 / (x * _LN10)))
 log1p = primitive("log1p", np.log1p, **_safe(lambda ans, x: 1.0 / (1.0 + x)))
-# d/dx log(e^x + e^y) = e^(x - ans): no overflow for large x.
+# d/dx log(e^x + e^y) = e^(x - ans): no overflow for large x. Where x = y = +-inf, x - ans is NaN;
+# the derivative there is 1/2 for each argument, its value everywhere else on x = y (and the limit
+# along it), so logaddexp(-inf, -inf) sends no NaN back (JAX's and PyTorch's give NaN).
+def _logaddexp_deriv(power, which):
+    def d(ans, x, y):
+        xd, yd = _data(x), _data(y)
+        tie = np.isinf(xd) & (xd == yd)
+        z = x if which == 0 else y
+        if not tie.any():
+            return power(z - ans)
+        with np.errstate(invalid="ignore"):
+            e = power(z - ans)
+        return where(tie, 0.5, e)
+    return d
+
+
 logaddexp = primitive("logaddexp", np.logaddexp,
-                      deriv=(lambda ans, x, y: exp(x - ans), lambda ans, x, y: exp(y - ans)))
+                      deriv=(_logaddexp_deriv(exp, 0), _logaddexp_deriv(exp, 1)),
+                      kinks="logaddexp(+-inf, +-inf): each argument's derivative is 1/2 (NaN by the formula)")
 logaddexp2 = primitive("logaddexp2", np.logaddexp2,
-                       deriv=(lambda ans, x, y: exp2(x - ans), lambda ans, x, y: exp2(y - ans)))
+                       deriv=(_logaddexp_deriv(exp2, 0), _logaddexp_deriv(exp2, 1)),
+                       kinks="logaddexp2(+-inf, +-inf): each argument's derivative is 1/2 (NaN by the formula)")
 
 # -- trigonometric and hyperbolic ------------------------------------------------------
 
@@ -339,7 +356,7 @@ def fabs(x, /):
     """
     if x.__class__ is list or x.__class__ is tuple:
         x = stacked(x)
-    if np.iscomplexobj(x.data if isinstance(x, Tensor) else x):
+    if np.iscomplexobj(x._data if isinstance(x, Tensor) else x):
         raise TypeError("fabs: complex input has no fabs; use abs")
     if not isinstance(x, Tensor):
         return np.fabs(x)
@@ -593,7 +610,7 @@ def where(condition, x=None, y=None):
     array([-1.,  4.])
     """
     if x is None and y is None:
-        return np.where(condition.data if isinstance(condition, Tensor) else condition)
+        return np.where(condition._data if isinstance(condition, Tensor) else condition)
     if x is None or y is None:
         raise ValueError("where: either both or neither of x and y should be given")
     return _where(condition, x, y)

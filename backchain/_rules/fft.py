@@ -28,7 +28,7 @@ __all__ = []
 
 
 def _data(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 # -- zero padding / cropping ------------------------------------------------------

@@ -23,7 +23,7 @@ __all__ = [
 
 
 def _data(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 def _axis(axis, ndim, op):
@@ -76,7 +76,7 @@ _getitem = primitive("getitem", lambda x, index: x[index], vjp=(_getitem_vjp,), 
 
 def _clean_item(i):
     if isinstance(i, Tensor):
-        return i.data
+        return i._data
     if isinstance(i, list):
         flat = [_clean_item(v) for v in i]
         if any(v is None or v is Ellipsis or isinstance(v, slice) for v in flat):
@@ -340,5 +340,5 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
     if axis is None:
         a, axis = bnp.ravel(a), 0
     axis = _axis(axis, a.ndim, "partition")
-    perm = np.argpartition(a.data, kth, axis=axis, kind=kind)
+    perm = np.argpartition(a._data, kth, axis=axis, kind=kind)
     return take_along_axis(a, perm, axis)

@@ -39,7 +39,7 @@ __all__ = ["matmul", "dot", "vdot", "vecdot", "matvec", "vecmat", "inner", "oute
 
 
 def _data(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 def _any_tensor(*args):
@@ -413,7 +413,7 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
         a = stacked(a)
     if not _any_tensor(a):
         return np.diagonal(a, offset, axis1, axis2)
-    nd = np.ndim(a.data)
+    nd = np.ndim(a._data)
     axis1, axis2 = _norm_axes((axis1, axis2), nd, "diagonal")
     if axis1 == axis2:
         raise ValueError("diagonal: axis1 and axis2 cannot be the same")
@@ -439,7 +439,7 @@ def diag(v, k=0):
         v = stacked(v)
     if not _any_tensor(v):
         return np.diag(v, k)
-    nd = np.ndim(v.data)
+    nd = np.ndim(v._data)
     if nd == 1:
         n = v.shape[0] + abs(int(k))
         return _diag_embed(v, shape=(n, n), offset=int(k), axis1=0, axis2=1)
@@ -481,7 +481,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     c = _cross(a, b)
     if na == 2 and nb == 2:
         return c[..., 2]
-    nd = np.ndim(c.data)
+    nd = np.ndim(c._data)
     axisc = _norm_axes((axisc,), nd, "cross")[0]
     if axisc != nd - 1:
         perm = list(range(nd - 1))
@@ -1220,7 +1220,7 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
         x = stacked(x)
     if not _any_tensor(x):
         return np.linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord)
-    nd = np.ndim(x.data)
+    nd = np.ndim(x._data)
     if axis is None:
         axis = tuple(range(nd))
     elif isinstance(axis, (int, np.integer)):
@@ -1232,7 +1232,7 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
 
 
 def _matrix_norm(x, ord, axis, keepdims):
-    nd = np.ndim(x.data)
+    nd = np.ndim(x._data)
     r, c = _norm_axes(axis, nd, "norm")
     if r == c:
         raise ValueError("norm: duplicate axes given")
@@ -1267,7 +1267,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
         x = stacked(x)
     if not _any_tensor(x):
         return np.linalg.norm(x, ord, axis, keepdims)
-    nd = np.ndim(x.data)
+    nd = np.ndim(x._data)
     if axis is None:
         if ord is None:
             return _vector_norm(x, ord=2.0, axis=tuple(range(nd)), keepdims=keepdims)
@@ -1309,7 +1309,7 @@ def matrix_power(a, n):
         return np.linalg.matrix_power(a, n)
     n = int(n)
     if n == 0:
-        return np.linalg.matrix_power(a.data, 0)
+        return np.linalg.matrix_power(a._data, 0)
     if n < 0:
         a, n = _inv(a), -n
     result = None

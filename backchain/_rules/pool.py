@@ -51,7 +51,7 @@ TIES = ("split", "first", "last")
 
 
 def _data(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 def _ties_mode(ties=None):

@@ -39,7 +39,7 @@ __all__ = [
 # -- helpers ------------------------------------------------------------------
 
 def _data(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 def _shape_of(a):
@@ -231,7 +231,7 @@ def _exclusive_products(x):
     """
     n = _shape_of(x)[-1]
     if _traced(x):
-        if not np.any(x.data == 0):
+        if not np.any(x._data == 0):
             return _prod(x, axis=(len(x.shape) - 1,), keepdims=True) / x
         eye = np.eye(n, dtype=bool)
         rows = bnp.where(eye, 1.0, bnp.reshape(x, x.shape[:-1] + (1, n)))
@@ -601,7 +601,7 @@ def _cumprod_rule(c, ans, x, axis, transpose):
     last = len(_shape_of(x)) - 1
     if axis != last:
         x, c, ans = bnp.swapaxes(x, axis, last), bnp.swapaxes(c, axis, last), bnp.swapaxes(ans, axis, last)
-    if _traced(x) and not np.any(x.data == 0):
+    if _traced(x) and not np.any(x._data == 0):
         if transpose:
             out = _flip(_cumsum(_flip(c * ans, last), axis=last), last) / x
         else:
@@ -781,11 +781,11 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
         raise ValueError(f"median: empty slices (shape {shape}, axis {axis}) have no median")
     xr, _ = _to_last(a, axes)
     xr = bnp.reshape(xr, (-1, n))
-    order = np.argsort(np.asarray(xr.data), axis=-1, kind="stable")
+    order = np.argsort(np.asarray(xr._data), axis=-1, kind="stable")
     mid = order[:, [(n - 1) // 2, n // 2]]
     rows = np.arange(mid.shape[0])[:, None]
     med = _sum(bnp.getitem(xr, (rows, mid)), axis=(1,), keepdims=False) / 2
-    nan = np.isnan(np.asarray(xr.data)).any(axis=-1)
+    nan = np.isnan(np.asarray(xr._data)).any(axis=-1)
     if nan.any():
         med = bnp.where(nan, np.nan, med)
     return bnp.reshape(med, _out_shape(shape, axes, keepdims))

@@ -33,7 +33,7 @@ GRID_SAMPLE_KINKS = ("grid_sample/bilinear at an integer pixel coordinate: the r
 
 
 def _data(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 # -- the gather / scatter pair ------------------------------------------------------------------

@@ -29,7 +29,7 @@ __all__ = [
 
 
 def _data(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 def _any_tensor(seq):
@@ -74,7 +74,7 @@ def _fortran_first(a, order, op):
     if order == "F":
         return True
     if order == "A":
-        return bool(np.isfortran(np.asarray(a.data)))
+        return bool(np.isfortran(np.asarray(a._data)))
     raise ValueError(f"{op}: order must be 'C', 'F' or 'A', got {order!r}")
 
 
@@ -93,11 +93,11 @@ def reshape(a, shape=None, order="C", *, newshape=None):
         return transpose(reshape(transpose(a), shape[::-1]))
     if -1 in shape:
         known = int(np.prod([s for s in shape if s != -1]))
-        size = int(np.size(a.data))
+        size = int(np.size(a._data))
         if known == 0 or size % known:
             raise ValueError(f"reshape: cannot reshape an array of shape {a.shape} into shape {shape}")
         shape = tuple(size // known if s == -1 else s for s in shape)
-    if shape == np.shape(a.data):
+    if shape == np.shape(a._data):
         return a
     return _reshape(a, shape=shape)
 
@@ -116,7 +116,7 @@ def transpose(a, axes=None):
         a = stacked(a)
     if not isinstance(a, Tensor):
         return np.transpose(a, axes)
-    nd = np.ndim(a.data)
+    nd = np.ndim(a._data)
     axes = tuple(range(nd))[::-1] if axes is None else tuple(_axis(x, nd, "transpose") for x in axes)
     if sorted(axes) != list(range(nd)):
         raise ValueError(f"transpose: axes {axes} are not a permutation of the {nd} axes of shape {a.shape}")
@@ -167,7 +167,7 @@ def ravel(a, order="C"):
     if not isinstance(a, Tensor):
         return np.ravel(a, order=order)
     if order == "K":
-        strides = np.asarray(a.data).strides
+        strides = np.asarray(a._data).strides
         perm = tuple(sorted(range(len(strides)), key=lambda i: -abs(strides[i])))  # stable, as NumPy's
         return reshape(transpose(a, perm) if perm != tuple(range(len(perm))) else a, (-1,))
     return reshape(a, (-1,), order=order)
@@ -274,7 +274,7 @@ def copy(a, order="K", subok=False):
         return np.copy(a, order=order, subok=subok)
     if a.requires_grad:
         return bnp.positive(a)
-    return Tensor(a.data.copy())
+    return Tensor(a._data.copy())
 
 
 def broadcast_arrays(*args):
