@@ -64,7 +64,7 @@ def jacfwd(f: Callable[..., Any], argnums: Any = 0) -> Callable[..., Any]:
 
 
 def _arrays(named):
-    return {k: np.asarray(v.data if isinstance(v, Tensor) else v) for k, v in named}
+    return {k: np.asarray(v._data if isinstance(v, Tensor) else v) for k, v in named}
 
 
 def stack_module_state(models: Sequence[Any]) -> tuple[dict[str, np.ndarray], dict[str, np.ndarray]]:
@@ -138,11 +138,11 @@ def per_example_grads(model: Any, loss_fn: Callable[[Any, Any], Any], x: Any, y:
     ((6, 8, 4), (6, 3))
     """
     if params is None:
-        params = {k: np.asarray(p.data) for k, p in model.named_parameters() if p.requires_grad}
-    n = np.shape(x.data if isinstance(x, Tensor) else x)[0]
-    if np.shape(y.data if isinstance(y, Tensor) else y)[0] != n:
+        params = {k: np.asarray(p._data) for k, p in model.named_parameters() if p.requires_grad}
+    n = np.shape(x._data if isinstance(x, Tensor) else x)[0]
+    if np.shape(y._data if isinstance(y, Tensor) else y)[0] != n:
         raise ValueError(f"per_example_grads: x has {n} examples but y has "
-                         f"{np.shape(y.data if isinstance(y, Tensor) else y)[0]}")
+                         f"{np.shape(y._data if isinstance(y, Tensor) else y)[0]}")
 
     def loss_of_one(p, xi, yi):
         return loss_fn(functional_call(model, p, (xi[None],)), yi[None])

@@ -426,8 +426,14 @@ def _lu_vjp(g, ans, a):
     return bnp.matmul(p, g1)
 
 
+def _lu_batch(prim, args, batched):
+    """Inside vmap: one factorisation per example (each pivots its own rows)."""
+    return _per_matrix(lu_p, args[0], 3)
+
+
 lu_p = primitive(
     "scipy.linalg.lu", lambda a: tuple(sl.lu(a)), vjp=(_lu_vjp,), jvp=(_lu_jvp,), multiple_results=True,
+    batch=_lu_batch,
     kinks="P is piecewise constant (derivative 0; it jumps where two pivot candidates tie); a singular "
           "leading block makes U singular and the derivative undefined",
 )

@@ -75,7 +75,7 @@ def _axes_for(spec, value, where):
 
 
 def _shape(x):
-    return np.shape(x.data if isinstance(x, Tensor) and not isinstance(x, Batched) else x)
+    return np.shape(x._data if isinstance(x, Tensor) and not isinstance(x, Batched) else x)
 
 
 def _move(x, src, dst):

@@ -115,7 +115,7 @@ def _concrete(b):
         levels.append(p._level)
         p = p._phys
     if isinstance(p, Tensor):
-        if p.requires_grad and np.result_type(p.data).kind in "fc":
+        if p.requires_grad and np.result_type(p._data).kind in "fc":
             from .._core.tensor import is_grad_enabled
 
             if is_grad_enabled():
@@ -123,7 +123,7 @@ def _concrete(b):
                     f"vmap: a batched value that requires grad (one example of shape {b.shape}, dtype {b.dtype}) "
                     "cannot become a plain NumPy array or Python number: its gradient would be cut. Use "
                     "backchain.numpy functions on it (bnp.where(x > 0, ...) instead of `if x > 0`)")
-        p = p.data
+        p = p._data
     p = np.asarray(p)
     # the outermost level's axis leads; every level wrapped inside it follows
     for _ in levels:

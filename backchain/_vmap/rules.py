@@ -293,7 +293,7 @@ class _Loop(Exception):
 def _shared(a):
     """The single example of a batched array whose examples are all one array (a stride-0 broadcast),
     or None. Such arrays are the parameters of a model inside ``vmap(grad(...))``."""
-    d = a.data if isinstance(a, Tensor) else a
+    d = a._data if isinstance(a, Tensor) else a
     if type(d) is np.ndarray and d.ndim and d.strides[0] == 0 and d.shape[0] > 1:
         return d
     return None
