@@ -23,7 +23,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from ._core.primitive import REGISTRY, Joint, primitive
+from ._core.primitive import LOOP, REGISTRY, Joint, primitive
 from ._core.tensor import Tensor, _seq, _state
 from .transforms import RULES, tree_flatten, tree_structure
 
@@ -546,13 +546,14 @@ def defprimitive(name: str, impl: Callable[..., Any],
                  jvp: Sequence[Callable[..., Any] | None] | Callable[..., Any] | None = None, *,
                  deriv: Sequence[Callable[..., Any] | None] | None = None, linear: bool = False,
                  variadic: bool = False, multiple_results: bool = False, kinks: Any = None, doc: str | None = None,
-                 export: bool = True) -> Callable[..., Any]:
+                 export: bool = True, batch: Any = None) -> Callable[..., Any]:
     """Declare a new primitive with the library's own one-row declaration.
 
     Takes the arguments of ``backchain._core.primitive.primitive`` (rules receive
     ``(g or t, ans, *args, **params)``). With ``export``, the function becomes
     ``backchain.numpy.<name>`` and NumPy's function of that name, applied to a
-    Tensor, dispatches to it.
+    Tensor, dispatches to it. Inside ``vmap`` it runs once per example (warning once) unless
+    ``batch=`` gives its batching rule (``deriv=`` rows are batched by broadcasting).
 
     >>> import numpy as np, backchain as bc, backchain.numpy as bnp
     >>> softsign = bc.defprimitive("softsign_demo", lambda x: x / (1 + np.abs(x)),
@@ -561,8 +562,10 @@ def defprimitive(name: str, impl: Callable[..., Any],
     1.0
     """
     fn = primitive(name, impl, vjp, jvp, deriv=deriv, linear=linear, variadic=variadic,
-                   multiple_results=multiple_results, kinks=kinks, doc=doc)
+                   multiple_results=multiple_results, kinks=kinks, doc=doc, batch=batch)
     REGISTRY[name].user = True
+    if REGISTRY[name].batch is None:  # inside vmap: a loop over the examples that warns once, naming it
+        REGISTRY[name].batch = LOOP
     if export:
         from . import numpy as bnp
         from ._core.tensor import FUNCTIONS, UFUNCS

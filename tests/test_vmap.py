@@ -8,8 +8,14 @@ import pytest
 import backchain as bc
 import backchain.numpy as bnp
 
+
+@pytest.fixture(autouse=True)
+def _x64():
+    with jax.enable_x64(True):  # JAX in float64 inside these tests only
+        yield
+
+
 jax = pytest.importorskip("jax")
-jax.config.update("jax_enable_x64", True)
 jnp = jax.numpy
 
 RNG = np.random.default_rng(0)
