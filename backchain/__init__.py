@@ -17,6 +17,7 @@ from ._core.engine import GraphReleasedError
 from .transforms import (grad, value_and_grad, elementwise_grad, vjp, jvp, jacobian, hessian, hvp,
                          stop_gradient, checkpoint)
 from .custom import custom_vjp, custom_jvp, Function, elementwise, defprimitive
+from ._vmap.api import vmap
 from . import check, viz
 from .check import gradcheck
 from . import kinks
@@ -29,14 +30,14 @@ from .jit import jit  # the function over the subpackage's name (from backchain.
 _inplace.install(Tensor)
 
 if _typing.TYPE_CHECKING:  # what __getattr__ loads on first use, for type checkers
-    from . import io, train, optim, data, nn, distributed
+    from . import io, train, optim, data, nn, distributed, func
     from .io import save, load
     from .train import fit, evaluate, predict, History
 
 # Training, optimizers and data load on first use (backchain.fit, backchain.optim, ...).
 _LAZY = {"save": "io", "load": "io", "io": None, "fit": "train", "evaluate": "train", "predict": "train",
          "History": "train", "train": None, "optim": None, "data": None, "nn": None,
-         "distributed": None}
+         "distributed": None, "func": None}
 
 
 def __getattr__(name: str) -> _typing.Any:
@@ -59,11 +60,11 @@ __version__ = "0.1.0"
 __all__ = [
     "Tensor", "tensor", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "grad", "value_and_grad", "elementwise_grad", "vjp", "jvp", "jacobian", "hessian", "hvp",
-    "stop_gradient", "checkpoint", "jit", "numpy",
+    "stop_gradient", "checkpoint", "jit", "vmap", "numpy",
     "custom_vjp", "custom_jvp", "Function", "elementwise", "defprimitive", "check", "gradcheck", "viz",
     "random", "manual_seed", "nn",
     "save", "load", "summary", "fit", "evaluate", "predict", "History", "optim", "data", "train", "io",
-    "kinks", "straight_through", "distributed",
+    "kinks", "straight_through", "distributed", "func",
     "detect_anomaly", "set_detect_anomaly", "is_anomaly_enabled", "AnomalyError", "AnomalyWarning",
     "InplaceError", "GraphReleasedError",
 ]

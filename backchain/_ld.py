@@ -458,14 +458,14 @@ def _at_kink(t, args, key):
     if name in ("hardsigmoid", "hardswish"):
         return np.abs(x) == 3
     if name in ("maximum", "minimum", "fmax", "fmin"):
-        return broadcast_to(np.asarray(args[0]) == np.asarray(args[1]), np.shape(t.data))
+        return broadcast_to(np.asarray(args[0]) == np.asarray(args[1]), np.shape(t._data))
     if name == "clip":
         a, lo, hi = (np.asarray(v) for v in args)
         at = a == lo if key == "s1" else np.maximum(a, lo) == hi
-        return broadcast_to(at, np.shape(t.data))
+        return broadcast_to(at, np.shape(t._data))
     if name == "vector_norm":
         return x == 0
-    return np.ones(np.shape(t.data), dtype=bool)
+    return np.ones(np.shape(t._data), dtype=bool)
 
 
 def _sort_tied(keys, axis):
@@ -503,7 +503,7 @@ def compared(name, args, out):
 
 
 def _data(v):
-    return np.asarray(v.data if isinstance(v, Tensor) else v)
+    return np.asarray(v._data if isinstance(v, Tensor) else v)
 
 
 def _where_state(state, cond, shape, tan):
@@ -529,8 +529,8 @@ def refuse_inner_kink(t):
     prim = t._prim
     if prim.ld is None and prim.name not in NOT_LIPSCHITZ and prim.name not in DISCONTINUOUS:
         return
-    args = [a.data if isinstance(a, Tensor) else a for a in t._inputs]
-    if _on_kink(prim, t.data, args, t._params):
+    args = [a._data if isinstance(a, Tensor) else a for a in t._inputs]
+    if _on_kink(prim, t._data, args, t._params):
         raise LDError(f"lexicographic: a derivative taken inside the function meets '{prim.name}' exactly at a "
                       "kink, where its rule uses a convention; the LD-derivative of such a function is not "
                       "covered (take the LD-derivative of the function itself)")
@@ -580,7 +580,7 @@ class Sweep:
             cond = t._inputs[0] if t._prim.name == "where" else None
             if getattr(cond, "compared", None):
                 _, lhs, rhs = cond.compared
-                shape = np.shape(t.data)
+                shape = np.shape(t._data)
                 tie = broadcast_to(_data(lhs) == _data(rhs), shape)
                 a, b = (broadcast_to(_data(v), shape) for v in t._inputs[1:])
                 if np.any(tie & (a != b)):
@@ -593,8 +593,8 @@ class Sweep:
             prim = t._prim
             if prim.ld is not None:
                 continue
-            args_d = [a.data if isinstance(a, Tensor) else a for a in t._inputs]
-            if _on_kink(prim, t.data, args_d, t._params):
+            args_d = [a._data if isinstance(a, Tensor) else a for a in t._inputs]
+            if _on_kink(prim, t._data, args_d, t._params):
                 why = NOT_LIPSCHITZ.get(prim.name) or DISCONTINUOUS.get(prim.name)
                 raise LDError(
                     f"lexicographic: '{prim.name}' sits exactly on a point where "
@@ -603,27 +603,27 @@ class Sweep:
                        f"{prim.kinks}); a directional derivative there is not available"))
 
     def value(self):
-        return self.unflatten([o.data if isinstance(o, Tensor) else o for o in self.out_leaves])
+        return self.unflatten([o._data if isinstance(o, Tensor) else o for o in self.out_leaves])
 
     def column(self, m):
         """Push the next direction column ``m`` (the shape of x): the outputs' tangents."""
-        tan = {id(self.x): np.asarray(m, dtype=np.result_type(self.x.data, np.float64))}
+        tan = {id(self.x): np.asarray(m, dtype=np.result_type(self.x._data, np.float64))}
         for t in self.order:
             prim, params = t._prim, t._params
             inputs = t._inputs
-            args = [a.data if isinstance(a, Tensor) else a for a in inputs]
+            args = [a._data if isinstance(a, Tensor) else a for a in inputs]
             ts = [tan.get(id(a)) if isinstance(a, Tensor) else None for a in inputs]
             if all(v is None for v in ts):
                 continue
             rule = None if prim.ld is None else prim.ld[0]
             c = None
             if prim.name == "where" and getattr(inputs[0], "compared", None):
-                shape = np.shape(t.data)
+                shape = np.shape(t._data)
                 take = _where_state(self.states.setdefault(id(t), {}), inputs[0], shape, tan)
                 c = np.where(take, _zeros(ts[1], shape), _zeros(ts[2], shape))
                 rule = None
             elif rule is not None:
-                c = rule(self.states.setdefault(id(t), {}), ts, t.data, *args, **params)
+                c = rule(self.states.setdefault(id(t), {}), ts, t._data, *args, **params)
                 if c is None:  # a zero tangent
                     continue
             if c is None and rule is None or c is SMOOTH:
@@ -633,15 +633,15 @@ class Sweep:
                         continue
                     if type(v) is list:  # from a primitive with several results
                         v = [np.zeros(np.shape(a), np.result_type(a)) if e is None else e
-                             for e, a in zip(v, inputs[i].data)]
-                    c = _add(c, prim.jvps[i](v, t.data, *args, **params))
+                             for e, a in zip(v, inputs[i]._data)]
+                    c = _add(c, prim.jvps[i](v, t._data, *args, **params))
             if c is None:
                 continue
             if type(c) is not list:
-                shape = np.shape(t.data)
+                shape = np.shape(t._data)
                 if np.shape(c) != shape:
                     c = broadcast_to(c, shape)
-                c = _fit_tangent(np.asarray(c), t.data)
+                c = _fit_tangent(np.asarray(c), t._data)
             tan[id(t)] = c
         self.columns += 1
         return [None if r is None else tan.get(id(r)) if r._prim is not None else tan.get(id(self.x))
@@ -661,8 +661,8 @@ class Sweep:
                 continue
             if t._prim.ld is None:
                 continue
-            args = [a.data if isinstance(a, Tensor) else a for a in t._inputs]
-            if not _on_kink(t._prim, t.data, args, t._params):
+            args = [a._data if isinstance(a, Tensor) else a for a in t._inputs]
+            if not _on_kink(t._prim, t._data, args, t._params):
                 continue
             st = self.states.get(id(t))
             if st is None:
@@ -692,19 +692,19 @@ class Sweep:
         """One reverse sweep with every kink's branch locked to the states of the columns so far."""
         root = self.roots[0]
         if root is None:
-            return np.zeros_like(self.x.data)
+            return np.zeros_like(self.x._data)
         if root._prim is None:
-            return np.full(np.shape(self.x.data), seed) if root is self.x else np.zeros_like(self.x.data)
-        cot = {id(root): np.asarray(seed, dtype=np.result_type(root.data, np.float64))}
+            return np.full(np.shape(self.x._data), seed) if root is self.x else np.zeros_like(self.x._data)
+        cot = {id(root): np.asarray(seed, dtype=np.result_type(root._data, np.float64))}
         for t in reversed(self.order):
             g = cot.pop(id(t), None)
             if g is None:
                 continue
             prim, params = t._prim, t._params
-            args = [a.data if isinstance(a, Tensor) else a for a in t._inputs]
+            args = [a._data if isinstance(a, Tensor) else a for a in t._inputs]
             locked = None if prim.ld is None else prim.ld[1]
             if prim.name == "where" and getattr(t._inputs[0], "compared", None):
-                take = _where_state(self.states.get(id(t), {}), t._inputs[0], np.shape(t.data), None)
+                take = _where_state(self.states.get(id(t), {}), t._inputs[0], np.shape(t._data), None)
                 locked = (None, lambda st, g, ans, *a: np.where(take, g, 0.0),
                           lambda st, g, ans, *a: np.where(take, 0.0, g))
             elif locked is None and prim.ld is not None:
@@ -717,15 +717,15 @@ class Sweep:
                 if locked is not None:
                     if locked[i] is None:
                         continue
-                    c = locked[i](state, g, t.data, *args, **params)
+                    c = locked[i](state, g, t._data, *args, **params)
                 else:
                     rule = prim.vjps[i]
                     if rule is None:
                         continue
-                    c = rule(g, t.data, *args, **params)
+                    c = rule(g, t._data, *args, **params)
                 if c is None:
                     continue
                 c = fit_cotangent(np.asarray(c), a)
                 cot[id(a)] = _add(cot.get(id(a)), c)
         g = cot.get(id(self.x))
-        return np.zeros_like(self.x.data) if g is None else g
+        return np.zeros_like(self.x._data) if g is None else g

@@ -48,7 +48,7 @@ class GradcheckError(AssertionError):
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _rand_like(rng, x):
@@ -543,9 +543,9 @@ def ops(f: Callable[..., Any], *args: Any, eps: float = 1e-6, atol: float = 1e-6
         if prim.name in ("input", "tuple_get"):
             continue
         inputs, params = t._inputs, t._params
-        raw = [x.data if isinstance(x, Tensor) else x for x in inputs]
+        raw = [x._data if isinstance(x, Tensor) else x for x in inputs]
         diff = [i for i, x in enumerate(inputs) if isinstance(x, Tensor) and x.requires_grad
-                and prim.vjps[i] is not None and np.asarray(x.data).dtype.kind in "fc"]
+                and prim.vjps[i] is not None and np.asarray(x._data).dtype.kind in "fc"]
         if not diff:
             continue
 
@@ -565,7 +565,7 @@ def ops(f: Callable[..., Any], *args: Any, eps: float = 1e-6, atol: float = 1e-6
         except Exception as e:  # a rule that raises is a failed check, reported as such
             err, ok = float("nan"), False
             sub.rows.append((1, "-", "rev", 0.0, 0.0, float("nan"), False, repr(e)))
-        report.rows.append((n, prim.name, np.shape(t.data) if not isinstance(t.data, tuple) else "tuple",
+        report.rows.append((n, prim.name, np.shape(t._data) if not isinstance(t._data, tuple) else "tuple",
                             err, ok))
     if should_print(None if quiet is None else not quiet):
         print(report)
@@ -650,7 +650,7 @@ def layers(model: Module | Callable[..., Any], inputs: Any, loss_fn: Callable[[A
 
 def _float64(x):
     if isinstance(x, Tensor):
-        x = x.data
+        x = x._data
     a = np.asarray(x)
     return a.astype(np.float64) if a.dtype.kind == "f" else a
 
@@ -706,7 +706,7 @@ def _check_module(model, inputs, loss_fn, eps, atol, rtol, seed, quiet, kinks=Fa
             def f(w, _full=full):
                 return loss_fn(functional_call(net, {_full: w}, args))
 
-            w0 = p.data.copy()
+            w0 = p._data.copy()
             g = np.asarray(grad(f)(w0))
             worst = 0.0
             ok = True

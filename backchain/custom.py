@@ -23,7 +23,7 @@ from typing import Any, overload
 
 import numpy as np
 
-from ._core.primitive import REGISTRY, Joint, primitive
+from ._core.primitive import LOOP, REGISTRY, Joint, primitive
 from ._core.tensor import Tensor, _seq, _state
 from .transforms import RULES, tree_flatten, tree_structure
 
@@ -31,7 +31,7 @@ __all__ = ["custom_vjp", "custom_jvp", "Function", "FunctionCtx", "elementwise",
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _is_traced(args):
@@ -201,6 +201,9 @@ class _CustomRule:
             raise TypeError(f"{type(self).__name__} {self.__name__}: {self._missing.format(self.__name__)}")
         diff = [a for i, a in enumerate(args) if i not in self.nondiff_argnums]
         leaves, rebuild = tree_flatten(diff)  # arrays in dicts, lists and tuples are inputs too
+        if any(getattr(v, "_batched", False) for v in leaves):  # inside vmap: one call per example
+            from ._vmap.batched import per_example
+            return per_example(self, args, self.__name__)
         if not _is_traced(leaves):
             return self.fun(*args)
         nondiff = tuple(args[i] for i in self.nondiff_argnums)
@@ -497,6 +500,9 @@ class Function:
     @classmethod
     def apply(cls, *args: Any) -> Any:
         """Run ``forward`` and record the operation when an argument requires grad."""
+        if any(getattr(a, "_batched", False) for a in args):  # inside vmap: one call per example
+            from ._vmap.batched import per_example
+            return per_example(cls.apply, args, cls.__name__)
         slots = tuple(i for i, a in enumerate(args) if isinstance(a, (Tensor, np.ndarray)))
         arrays = [args[i] for i in slots]
         needs = tuple(isinstance(a, Tensor) and a.requires_grad for a in args)
@@ -540,13 +546,14 @@ def defprimitive(name: str, impl: Callable[..., Any],
                  jvp: Sequence[Callable[..., Any] | None] | Callable[..., Any] | None = None, *,
                  deriv: Sequence[Callable[..., Any] | None] | None = None, linear: bool = False,
                  variadic: bool = False, multiple_results: bool = False, kinks: Any = None, doc: str | None = None,
-                 export: bool = True) -> Callable[..., Any]:
+                 export: bool = True, batch: Any = None) -> Callable[..., Any]:
     """Declare a new primitive with the library's own one-row declaration.
 
     Takes the arguments of ``backchain._core.primitive.primitive`` (rules receive
     ``(g or t, ans, *args, **params)``). With ``export``, the function becomes
     ``backchain.numpy.<name>`` and NumPy's function of that name, applied to a
-    Tensor, dispatches to it.
+    Tensor, dispatches to it. Inside ``vmap`` it runs once per example (warning once) unless
+    ``batch=`` gives its batching rule (``deriv=`` rows are batched by broadcasting).
 
     >>> import numpy as np, backchain as bc, backchain.numpy as bnp
     >>> softsign = bc.defprimitive("softsign_demo", lambda x: x / (1 + np.abs(x)),
@@ -555,8 +562,10 @@ def defprimitive(name: str, impl: Callable[..., Any],
     1.0
     """
     fn = primitive(name, impl, vjp, jvp, deriv=deriv, linear=linear, variadic=variadic,
-                   multiple_results=multiple_results, kinks=kinks, doc=doc)
+                   multiple_results=multiple_results, kinks=kinks, doc=doc, batch=batch)
     REGISTRY[name].user = True
+    if REGISTRY[name].batch is None:  # inside vmap: a loop over the examples that warns once, naming it
+        REGISTRY[name].batch = LOOP
     if export:
         from . import numpy as bnp
         from ._core.tensor import FUNCTIONS, UFUNCS

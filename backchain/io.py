@@ -74,7 +74,7 @@ class CheckpointError(ValueError):
 # -- encoding ------------------------------------------------------------------
 def _encode(value, path, tensors):
     if isinstance(value, Tensor):
-        value = value.data
+        value = value._data
     if isinstance(value, np.ndarray):
         return _encode_array(value, path, tensors)
     if isinstance(value, np.generic):  # before float: np.float64 is a float

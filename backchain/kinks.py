@@ -886,6 +886,10 @@ def _builtin_rows():
         Row("arctan2", "the origin (not continuous); a jump across x1 = 0 for x2 < 0", (0.0, 0.0), "NaN (0 / 0)",
             "", "arctan2", [(bnp.arctan2, (0.0, 0.0), None)]),
         Row("hypot", "the origin", (0.0, 0.0), "NaN (0 / 0)", "", "hypot", [(bnp.hypot, (0.0, 0.0), None)]),
+        Row("logaddexp", "x1 = x2 = ±inf", (0.5, 0.5), "NaN (PyTorch, JAX)", "", "logaddexp",
+            [(bnp.logaddexp, (arr(-inf, inf), arr(-inf, inf)), (arr(0.5, 0.5), arr(0.5, 0.5)))]),
+        Row("logaddexp2", "x1 = x2 = ±inf", (0.5, 0.5), "NaN (PyTorch, JAX)", "", "logaddexp2",
+            [(bnp.logaddexp2, (arr(-inf, inf), arr(-inf, inf)), (arr(0.5, 0.5), arr(0.5, 0.5)))]),
         # -- norms, linear algebra ----------------------------------------------------------
         Row("vector_norm", "the zero vector; 1-norm at a zero component; inf-norm ties",
             "0 (min-norm); 0; split evenly (not the ties policy)", "NaN (PyTorch, JAX at the zero vector)", "",
@@ -1042,7 +1046,7 @@ def _fill(text):
 
 def _as_float(x):
     """The point as a float array (an integer one as float64)."""
-    x = np.asarray(x.data if isinstance(x, Tensor) else x)
+    x = np.asarray(x._data if isinstance(x, Tensor) else x)
     if x.dtype.kind not in "fc":
         x = x.astype(np.float64)
     return x
@@ -1089,7 +1093,7 @@ def directional(f: Callable[[Any], Any], x: Any, d: Any) -> Any:
         raise ValueError(f"kinks.directional: the direction has shape {d.shape}, the point {x.shape}")
     sweep = Sweep(f, (x,), 0)
     outs = sweep.column(d)
-    vals = [np.zeros(np.shape(o.data if hasattr(o, "data") else o)) if t is None else t
+    vals = [np.zeros(np.shape(o._data if hasattr(o, "_data") else o)) if t is None else t
             for t, o in zip(outs, sweep.out_leaves)]
     vals = [v[()] if isinstance(v, np.ndarray) and v.ndim == 0 else v for v in vals]
     return sweep.unflatten(vals)
@@ -1159,7 +1163,7 @@ def lexicographic(f: Callable[[Any], Any], mode: str = "forward") -> Callable[..
         sweep = Sweep(f, (x,), 0)
         if len(sweep.out_leaves) != 1:
             raise TypeError("kinks.lexicographic: f should return one array (use directional for pytrees)")
-        out_shape = np.shape(np.asarray(sweep.out_leaves[0].data if hasattr(sweep.out_leaves[0], "data")
+        out_shape = np.shape(np.asarray(sweep.out_leaves[0]._data if hasattr(sweep.out_leaves[0], "_data")
                                         else sweep.out_leaves[0]))
         if mode == "lock":
             if out_shape != ():

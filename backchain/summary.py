@@ -217,7 +217,7 @@ def summary(model: Module, input_shape: Sequence[int] | None = None, dtype: DTyp
         count, _ = _count(m.parameters())
         rows.append((name, type(m).__name__, name.count(".") + 1, shapes.get(id(m)), count))
     total, trainable = _count(model.parameters())
-    param_bytes = sum(p.data.nbytes for p in {id(p): p for p in model.parameters()}.values())
+    param_bytes = sum(p._data.nbytes for p in {id(p): p for p in model.parameters()}.values())
     result = ModelSummary(type(model).__name__, rows, total, trainable, param_bytes, input_shape, _shape_of(output))
     if should_print(verbose):
         print(result)

@@ -106,7 +106,7 @@ def straight_through(fn: Callable[[Any], Any], surrogate: str | Callable[[Any], 
     def apply(x):
         if not isinstance(x, Tensor):
             return fn(x)
-        xd = np.asarray(x.data)
+        xd = np.asarray(x._data)
         f = np.asarray(fn(xd))
         if f.shape != xd.shape:
             raise ValueError(f"straight_through({name}): fn returned shape {f.shape} for an input of shape "
@@ -114,7 +114,7 @@ def straight_through(fn: Callable[[Any], Any], surrogate: str | Callable[[Any], 
         if f.dtype != xd.dtype:
             f = f.astype(xd.dtype)
         s = x if sur is None else sur(x)
-        sshape = np.shape(s.data if isinstance(s, Tensor) else s)
+        sshape = np.shape(s._data if isinstance(s, Tensor) else s)
         if sshape != xd.shape:
             raise ValueError(f"straight_through({name}): the surrogate returned shape {sshape} for an input of "
                              f"shape {xd.shape}")

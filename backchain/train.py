@@ -222,7 +222,7 @@ def _split(batch, what):
 
 
 def _array(x):
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _count(y):
@@ -818,7 +818,7 @@ class ActivationStats(Callback):
 
     def add(self, label: str, output: Any) -> None:
         """Add the values of one output of the layer ``label`` to the statistics."""
-        a = output.data if isinstance(output, Tensor) else output
+        a = output._data if isinstance(output, Tensor) else output
         if not isinstance(a, np.ndarray) or a.dtype.kind not in "fiu":
             return
         flat = a.ravel()
@@ -1013,7 +1013,7 @@ def _forward_loss(model, loss_fn, x, y):
     if not isinstance(value, Tensor):
         raise TypeError(f"fit: the loss returned a {type(value).__name__}; it must return a scalar Tensor computed "
                         "from the model's output (use backchain.numpy functions)")
-    if np.size(value.data) != 1:  # not value.size: a backchain.torch Tensor's size is a method
+    if np.size(value._data) != 1:  # not value.size: a backchain.torch Tensor's size is a method
         raise ValueError(f"fit: the loss returned shape {value.shape}; it must be a scalar (use reduction='mean')")
     return out, value
 
@@ -1191,7 +1191,7 @@ def _epochs(trainer, model, loss_fn, metric_fns, optimizer, scheduler, loader, v
                 scheduler.step()
             n = _count(y)
             seen += n
-            loss_value = float(value.data)
+            loss_value = float(value._data)
             if not math.isfinite(loss_value):
                 warnings.warn(f"fit: the loss is {loss_value} at epoch {epoch + 1}, batch {k + 1}", RuntimeWarning,
                               stacklevel=2)

@@ -17,8 +17,9 @@ from typing import Any, Literal, ParamSpec, TypeVar
 
 import numpy as np
 
+from ._core import primitive as _primitive
 from ._core.engine import backward_pass, forward_pass, toposort
-from ._core.primitive import primitive
+from ._core.primitive import ELEMENTWISE, LOOP, primitive
 from ._core.tensor import Tensor, _IdMap, _seq, _state, make_const
 
 _P = ParamSpec("_P")
@@ -30,7 +31,7 @@ __all__ = ["grad", "value_and_grad", "elementwise_grad", "vjp", "jvp", "jacobian
            "stop_gradient", "checkpoint"]
 
 # The identity through which a traced argument enters a transform.
-_enter = primitive("input", lambda x: x, vjp=(lambda g, ans, x: g,), linear=True)
+_enter = primitive("input", lambda x: x, vjp=(lambda g, ans, x: g,), linear=True, batch=ELEMENTWISE)
 
 
 # -- containers (dict / list / tuple of arrays) -------------------------------------
@@ -152,7 +153,7 @@ def _make_input(x, trace):
     if isinstance(x, Tensor):
         if _traced(x):  # (an input of a bc.jit trace is not: a fresh leaf, as for an array)
             return _enter(x)
-        x = x.data
+        x = x._data
     t = Tensor.__new__(Tensor)
     Tensor.__init__(t, x, requires_grad=True)
     _LEAVES[t] = trace
@@ -173,9 +174,18 @@ def _traced(x):
     return isinstance(x, Tensor) and x.requires_grad and _LEAVES.get(x) is not JIT_INPUT
 
 
+def _in_vmap():
+    """The module of ``vmap``'s transforms while a ``vmap`` runs (then a transform differentiates the
+    whole batch at once, backchain/_vmap/api.py), else None."""
+    if _primitive._batch_hook is None:
+        return None
+    vm = sys.modules["backchain._vmap.api"]
+    return vm if vm.active() else None
+
+
 def _data(x):
     """The array inside a Tensor; anything else unchanged (never ``ndarray.data``, a buffer)."""
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 class _Trace:
@@ -211,7 +221,7 @@ class _Trace:
     def plain(self, x):
         """``x`` (a Tensor, or anything else) as a plain value unless it depends on a live traced Tensor."""
         if isinstance(x, Tensor) and not (x.requires_grad and _depends_on_live([x], self.boundary)):
-            return x.data
+            return x._data
         return x
 
     def roots(self, outs):
@@ -222,11 +232,13 @@ class _Trace:
     def result(self, value, original, create):
         """A derivative in the type of its input: a Tensor if traced, else like the original."""
         if value is None:
-            value = np.zeros_like(original.data if isinstance(original, Tensor) else original)
+            value = np.zeros_like(original._data if isinstance(original, Tensor) else original)
+        if getattr(value, "_batched", False):  # a cotangent batched by vmap (jacobian rows): kept as it is
+            return value
         if create and isinstance(value, Tensor) and value.requires_grad and _depends_on_live([value], self.boundary):
             return value
         if isinstance(value, Tensor):
-            value = value.data
+            value = value._data
         if isinstance(original, Tensor):
             return Tensor(value)
         value = np.asarray(value)
@@ -238,7 +250,7 @@ class _Trace:
         """A forward value: plain, or a Tensor where an enclosing computation may differentiate it."""
         if not isinstance(o, Tensor):
             return o
-        return self.plain(o) if create else o.data
+        return self.plain(o) if create else o._data
 
 
 def _vjp(f, args, argnums, what, closed=None):
@@ -257,7 +269,7 @@ def _vjp(f, args, argnums, what, closed=None):
 
     def sweep(rs, seeds, create, retain):
         capture = {id(t): None for t in trace.inputs if t._prim is not None}
-        seeds = seeds if create else [c.data if isinstance(c, Tensor) else c for c in seeds]
+        seeds = seeds if create else [c._data if isinstance(c, Tensor) else c for c in seeds]
         if closed is not None:
             for k in closed:
                 closed[k] = None
@@ -273,9 +285,9 @@ def _vjp(f, args, argnums, what, closed=None):
         for r, c in zip(roots, cot_leaves):
             if r is None:
                 continue
-            if np.shape(c) != np.shape(r.data):
+            if np.shape(c) != np.shape(r._data):
                 raise ValueError(
-                    f"{what}: cotangent of shape {np.shape(c)} does not match the output of shape {np.shape(r.data)}")
+                    f"{what}: cotangent of shape {np.shape(c)} does not match the output of shape {np.shape(r._data)}")
             rs.append(r)
             seeds.append(c)
         # A user rule may close over a value an enclosing computation traces (custom.py notices it
@@ -315,6 +327,9 @@ def value_and_grad(f: Callable[..., Any], argnums: Argnums = 0, has_aux: bool = 
     """
     @functools.wraps(f)
     def wrapped(*args, **kwargs):
+        vm = _in_vmap()
+        if vm is not None:
+            return vm.value_and_grad(f, argnums if argnum is None else argnum, has_aux, args, kwargs)
         single, nums = _argnums(argnums, argnum, len(args), "grad")
         g = f if not kwargs else (lambda *a: f(*a, **kwargs))
         aux_box = []
@@ -400,6 +415,10 @@ def elementwise_grad(f: Callable[..., Any], argnums: Argnums = 0, *,
     """
     @functools.wraps(f)
     def wrapped(*args, **kwargs):
+        vm = _in_vmap()
+        if vm is not None:
+            return vm.value_and_grad(f, argnums if argnum is None else argnum, False, args, kwargs,
+                                     "elementwise_grad", seed_all=True)[1]
         single, nums = _argnums(argnums, argnum, len(args), "elementwise_grad")
         g = f if not kwargs else (lambda *a: f(*a, **kwargs))
         _, backward, outs, _ = _vjp(g, args, nums, "elementwise_grad")
@@ -418,6 +437,9 @@ def vjp(f: Callable[..., Any], *primals: Any) -> tuple[Any, Callable[[Any], tupl
     >>> vjp_fn(2.0)
     (np.float64(2.0),)
     """
+    vm = _in_vmap()
+    if vm is not None:
+        return vm.vjp(f, primals)
     value, backward, _, _ = _vjp(f, primals, tuple(range(len(primals))), "vjp")
 
     def vjp_fn(cotangent):
@@ -433,6 +455,13 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     >>> bc.jvp(bnp.sin, (0.0,), (3.0,))
     (np.float64(0.0), np.float64(3.0))
     """
+    vm = _in_vmap()
+    if vm is not None:
+        return vm.jvp(f, tuple(primals), tuple(tangents))
+    return _jvp(f, primals, tangents)
+
+
+def _jvp(f, primals, tangents):
     primals, tangents = tuple(primals), tuple(tangents)
     if len(primals) != len(tangents):
         raise ValueError(f"jvp: {len(primals)} primals but {len(tangents)} tangents")
@@ -459,7 +488,7 @@ def jvp(f: Callable[..., Any], primals: Sequence[Any], tangents: Sequence[Any]) 
     seeds = {}
     for inp, t in zip(trace.inputs, t_leaves):
         if not create and isinstance(t, Tensor):
-            t = t.data
+            t = t._data
         seeds[id(inp)] = t if isinstance(t, Tensor) else np.asarray(t, dtype=inp.dtype)
     again, closures = trace.may_close(create), RULES.closures
     outs_t = forward_pass(real_roots, seeds, trace.boundary, create)
@@ -487,22 +516,6 @@ def _scalar(x):
 
 # -- Jacobians, Hessians, and friends ------------------------------------------------
 
-def _stack(rows, shape):
-    """Stack derivative rows (arrays or traced Tensors) and give them ``shape``."""
-    import backchain.numpy as bnp
-
-    from ._core import primitive as _pm
-
-    tracing = _pm._trace_hook is not None
-    if tracing:  # bc.jit traces: the rows are values of its program, and so is their stack
-        rows = [_pm._trace_hook.track_tensor(r) for r in rows]
-    if any(isinstance(r, Tensor) and (r.requires_grad or tracing) for r in rows):
-        flat = bnp.stack([bnp.reshape(r, (-1,)) for r in rows]) if rows else np.zeros((0,))
-        return bnp.reshape(flat, shape)
-    rows = [np.asarray(_data(r)) for r in rows]
-    return np.stack([r.reshape(-1) for r in rows]).reshape(shape) if rows else np.zeros(shape)
-
-
 def jacobian(f: Callable[..., Any], argnums: Argnums = 0, mode: Literal["rev", "fwd"] = "rev", *,
              argnum: Argnums | None = None) -> Callable[..., Any]:
     """The Jacobian of ``f``, laid out as JAX's ``jacrev``/``jacfwd``.
@@ -511,8 +524,9 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0, mode: Literal["rev", "
     ``out.shape + in.shape``. Containers nest the same way as JAX's pytrees:
     the output's structure outside, the argument's inside (a tuple over
     ``argnums`` when it is a tuple), each leaf ``out_leaf.shape + in_leaf.shape``.
-    ``mode="rev"`` sweeps backward once per output element, ``mode="fwd"``
-    forward once per input element, over one recording of ``f``.
+    ``mode="rev"`` sweeps backward from every output element at once (a
+    ``vmap`` over the rows of the identity), ``mode="fwd"`` forward from every
+    input element at once, over one recording of ``f``.
 
     >>> import backchain as bc, backchain.numpy as bnp
     >>> bc.jacobian(lambda x: x ** 2)(bnp.array([1.0, 2.0]))
@@ -527,74 +541,12 @@ def jacobian(f: Callable[..., Any], argnums: Argnums = 0, mode: Literal["rev", "
 
     @functools.wraps(f)
     def wrapped(*args):
+        from ._vmap.jac import jacobian as batched_jacobian
+
         single, nums = _argnums(argnums, argnum, len(args), "jacobian")
-        xs = tuple(args[i] for i in nums)
-        x_leaves, x_unflatten = tree_flatten(list(xs))
-        x_shapes = [np.shape(_data(x)) for x in x_leaves]
-
-        def g(*diff):
-            full = list(args)
-            for i, d in zip(nums, diff):
-                full[i] = d
-            return f(*full)
-
-        if mode == "rev":
-            out, vjp_fn = vjp(g, *xs)
-            o_leaves, o_unflatten = tree_flatten(out)
-            blocks = []
-            for j, o in enumerate(o_leaves):
-                rows = [[] for _ in x_leaves]
-                for k in range(np.size(_data(o))):
-                    cot = [_unit(p, k if i == j else None) for i, p in enumerate(o_leaves)]
-                    for r, c in zip(rows, tree_flatten(list(vjp_fn(o_unflatten(cot))))[0]):
-                        r.append(c)
-                oshape = np.shape(_data(o))
-                blocks.append([_stack(r, oshape + xs_) for r, xs_ in zip(rows, x_shapes)])
-        else:
-            cols, o_leaves, o_unflatten = None, None, None
-            for m in range(len(x_leaves)):
-                for k in range(int(np.prod(x_shapes[m]))):
-                    tangents = x_unflatten([_unit(x, k if i == m else None) for i, x in enumerate(x_leaves)])
-                    out, t_out = jvp(g, xs, tuple(tangents))
-                    t_leaves, _ = tree_flatten(t_out)
-                    if cols is None:
-                        o_leaves, o_unflatten = tree_flatten(out)
-                        cols = [[[] for _ in x_leaves] for _ in o_leaves]
-                    for j, t in enumerate(t_leaves):
-                        cols[j][m].append(t)
-            if cols is None:  # no input elements: f runs once for the output's structure
-                o_leaves, o_unflatten = tree_flatten(g(*xs))
-                cols = [[[] for _ in x_leaves] for _ in o_leaves]
-            blocks = [[_move_input_axes_last(_stack(c, xs_ + np.shape(_data(o))), len(xs_))
-                       for c, xs_ in zip(cols[j], x_shapes)] for j, o in enumerate(o_leaves)]
-
-        def per_output(row):
-            parts = x_unflatten(row)
-            return parts[0] if single else tuple(parts)
-
-        return o_unflatten([per_output(row) for row in blocks])
+        return batched_jacobian(f, args, nums, single, mode)
 
     return wrapped
-
-
-def _unit(x, k):
-    """Zeros like the leaf ``x`` (its dtype, floating point at least), with a 1 at flat index ``k`` unless None."""
-    d = np.asarray(_data(x))
-    e = np.zeros(d.shape, dtype=d.dtype if d.dtype.kind in "fc" else np.float64)
-    if k is not None:
-        e.reshape(-1)[k] = 1
-    return e
-
-
-def _move_input_axes_last(jac, nin):
-    """A forward-mode block of shape ``in + out`` as ``out + in``."""
-    nd = len(np.shape(_data(jac)))
-    perm = tuple(range(nin, nd)) + tuple(range(nin))
-    if isinstance(jac, Tensor):
-        import backchain.numpy as bnp
-
-        return bnp.transpose(jac, perm)
-    return np.transpose(jac, perm)
 
 
 def hessian(f: Callable[..., Any], argnums: Argnums = 0, *, argnum: Argnums | None = None) -> Callable[..., Any]:
@@ -638,7 +590,7 @@ def stop_gradient(x: Any) -> Any:
         leaves, rebuild = tree_flatten(x)
         return rebuild([stop_gradient(v) for v in leaves])
     if isinstance(x, Tensor):
-        return make_const(x.data)
+        return make_const(x._data)
     return x
 
 
@@ -750,7 +702,7 @@ def _checkpoint_jvp(i, t, ans, *inputs, block):
 
 
 _checkpoint = primitive("checkpoint", _checkpoint_impl, vjp=_checkpoint_vjp, jvp=_checkpoint_jvp,
-                        variadic=True, multiple_results=True)
+                        variadic=True, multiple_results=True, batch=LOOP)
 
 
 def checkpoint(f: Callable[_P, _R]) -> Callable[_P, _R]:
@@ -791,7 +743,8 @@ def checkpoint(f: Callable[_P, _R]) -> Callable[_P, _R]:
                 args = (params,) + args
         leaves, rebuild = tree_flatten([list(args), kwargs])
         slots = tuple(k for k, x in enumerate(leaves) if isinstance(x, Tensor))
-        if not _state.enabled or not any(leaves[k].requires_grad for k in slots):
+        if not _state.enabled or not any(leaves[k].requires_grad for k in slots) \
+                or any(getattr(leaves[k], "_batched", False) for k in slots):  # inside vmap: no recomputation
             return f(*args, **kwargs)
         block = _Block(fn, leaves, slots, rebuild)
         tensors = [leaves[k] for k in slots]
@@ -799,7 +752,7 @@ def checkpoint(f: Callable[_P, _R]) -> Callable[_P, _R]:
         # Tensor the block closes over (a layer's parameters) is recorded. Those Tensors become
         # inputs of the checkpoint node too; the recorded activations are dropped.
         start = next(_seq) + 1
-        outs = block(*[t.data for t in tensors])
+        outs = block(*[t._data for t in tensors])
         block.closed = _closed_over(outs, start)
         block.first = tuple(_data(o) for o in outs)
         del outs

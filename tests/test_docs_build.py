@@ -59,7 +59,7 @@ NAMESPACES = ["backchain", "backchain.nn", "backchain.nn.functional", "backchain
               "backchain.train", "backchain.io", "backchain.kinks", "backchain.check", "backchain.viz",
               "backchain.distributed", "backchain.surrogate", "backchain.autograd", "backchain.autograd.extend",
               "backchain.autograd.misc.optimizers", "backchain.autograd.misc.fixed_points",
-              "backchain.autograd.misc.flatten", "backchain.autograd.test_util"]
+              "backchain.autograd.misc.flatten", "backchain.autograd.test_util", "backchain.func"]
 
 
 def _reference():

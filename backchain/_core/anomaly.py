@@ -214,7 +214,7 @@ class detect_anomaly:
 def _finite(x):
     """False if ``x`` (an array, number, Tensor, or list/tuple of them) holds a NaN or inf."""
     if isinstance(x, Tensor):
-        x = x.data
+        x = x._data
     if isinstance(x, (list, tuple)):
         return all(_finite(v) for v in x)
     if isinstance(x, (np.ndarray, np.generic)):
@@ -246,7 +246,7 @@ def _where(frame):
 
 def _digest(a):
     if isinstance(a, Tensor):
-        a = a.data
+        a = a._data
     if not isinstance(a, (np.ndarray, np.generic)):
         return None
     a = np.ascontiguousarray(a)
@@ -255,7 +255,7 @@ def _digest(a):
 
 def _describe(x):
     if isinstance(x, Tensor):
-        x = x.data
+        x = x._data
     if isinstance(x, (np.ndarray, np.generic)):
         return f"{x.dtype}{list(np.shape(x))}"
     if isinstance(x, (list, tuple)):
@@ -300,7 +300,7 @@ def _hook(prim, args, raw, params, out):
 def _has_nan(x):
     if isinstance(x, (list, tuple)):
         return any(_has_nan(v) for v in x)
-    x = np.asarray(x.data if isinstance(x, Tensor) else x)
+    x = np.asarray(x._data if isinstance(x, Tensor) else x)
     return x.dtype.kind in "fc" and bool(np.isnan(x).any())
 
 

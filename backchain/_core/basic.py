@@ -4,6 +4,7 @@ import numpy as np
 
 from .primitive import primitive
 from .tensor import Tensor
+from .._vmap import rules as R
 
 
 def _sum_to_impl(x, shape):
@@ -29,12 +30,14 @@ sum_to = primitive(
     vjp=(lambda g, ans, x, shape: broadcast_to(g, np.shape(x)),),
     linear=True,
     doc="Sum an array down to `shape` (the transpose of broadcasting).",
+    batch=R.sum_to_rule,
 )
 
 broadcast_to = primitive(
     "broadcast_to", lambda x, shape: np.broadcast_to(x, shape),
     vjp=(lambda g, ans, x, shape: sum_to(g, np.shape(x)),),
     linear=True,
+    batch=R.broadcast_to_rule,
 )
 
 
@@ -49,16 +52,17 @@ cast = primitive(
     "astype", lambda x, dtype: np.asarray(x).astype(dtype),
     vjp=(_cast_vjp,),
     linear=True,
+    batch=R.ELEMENTWISE,
 )
 
 
 def _real_vjp(g, ans, x):
-    if np.iscomplexobj(x.data if isinstance(x, Tensor) else x):
+    if np.iscomplexobj(x._data if isinstance(x, Tensor) else x):
         return cast(g, np.result_type(x.dtype, np.complex64))
     return g
 
 
-real = primitive("real", np.real, vjp=(_real_vjp,), linear=True)
+real = primitive("real", np.real, vjp=(_real_vjp,), linear=True, batch=R.ELEMENTWISE)
 
 
 def fit_cotangent(c, x):
@@ -67,7 +71,7 @@ def fit_cotangent(c, x):
     Broadcasting is undone here and only here; a real input drops the
     imaginary part of a complex cotangent (autograd's convention).
     """
-    xd = x.data
+    xd = x._data
     try:
         if c.shape == xd.shape and c.dtype == xd.dtype:
             return c

@@ -40,7 +40,7 @@ class GraphReleasedError(RuntimeError):
 
 def _released(t):
     return GraphReleasedError(
-        f"backward: the graph through '{t._prim.name}' (output shape {np.shape(t.data)}) was already "
+        f"backward: the graph through '{t._prim.name}' (output shape {np.shape(t._data)}) was already "
         "released by an earlier backward. Pass retain_graph=True to the first backward if you need "
         "to run backward through it again."
     )
@@ -124,14 +124,14 @@ def _check_reads(t, inputs, boundary):
         positions.update(r)
     for pos in sorted(positions):
         if pos == 0:
-            outs = t.data if type(t.data) is tuple else (t.data,)
+            outs = t._data if type(t._data) is tuple else (t._data,)
             for a in outs:
                 w = written_after(a, seq)
                 if w is not None:
                     raise _changed(t, "the output", a, w[1])
         elif pos <= len(inputs):
             p = inputs[pos - 1]
-            a = p.data if isinstance(p, Tensor) else p
+            a = p._data if isinstance(p, Tensor) else p
             w = written_after(a, seq)
             if w is not None:
                 raise _changed(t, f"input {pos - 1}", a, w[1])
@@ -175,7 +175,7 @@ def _count_checked(roots, boundary):
                 if p._seq < last_recorded and seq > p._seq and not (p._prim is None and p.requires_grad):
                     # a leaf that requires grad has no graph to disagree with its value; a constant
                     # changed through a detach() alias is a constant (PyTorch's semantics)
-                    how = recorded_write_between(p.data, p._seq, seq, alias_ok=p._prim is None)
+                    how = recorded_write_between(p._data, p._seq, seq, alias_ok=p._prim is None)
                     if how is not None:
                         raise InplaceError(
                             f"backward: input {i} of '{t._prim.name}' ({_describe(p)}) shares memory with a "
@@ -352,21 +352,21 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
                     if type(g) is not list and not isinstance(g, Tensor):
                         g = make_const(g)
                 else:
-                    ans = t.data
+                    ans = t._data
                     if b is ONE:  # unrolled for the usual cases (a comprehension costs 0.1 µs)
-                        args = (a.data,)  # a node's only input is a Tensor
+                        args = (a._data,)  # a node's only input is a Tensor
                     elif b is MANY:
-                        args = [x.data if isinstance(x, Tensor) else x for x in a]
+                        args = [x._data if isinstance(x, Tensor) else x for x in a]
                     else:
-                        args = (a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b)
+                        args = (a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b)
                 vjps = t._prim.vjps
                 if vjps.__class__ is Joint:  # one evaluation for every input (primitive.Joint)
                     if type(g) is list and not vjps.symbolic_zeros:
-                        g = _fill(g, t.data)
+                        g = _fill(g, t._data)
                     vjps = (vjps.for_node(inputs, boundary, g, ans, args, params, outer) if trace is None
                             else trace.joint(vjps, inputs, boundary, g, ans, args, params, outer))
                 elif type(g) is list:
-                    g = _fill(g, t.data)
+                    g = _fill(g, t._data)
             i = -1
             for x in inputs:
                 i += 1
@@ -384,7 +384,7 @@ def backward_pass(roots, seeds, boundary=0, create_graph=False, retain_graph=Fal
                         _anomaly.check_vjp(t, i, rule, g, ans, args, c)
                     if c is not None:
                         try:  # the common case: already the input's shape and dtype
-                            xd = x.data
+                            xd = x._data
                             if c.shape != xd.shape or (c.dtype is not xd.dtype and c.dtype != xd.dtype):
                                 c = fit_cotangent(c, x)
                         except AttributeError:
@@ -443,7 +443,7 @@ def forward_pass(outputs, tangents, boundary=0, create_graph=False):
             if create_graph:
                 args, ans = inputs, t
             else:
-                args, ans = [x.data if isinstance(x, Tensor) else x for x in inputs], t.data
+                args, ans = [x._data if isinstance(x, Tensor) else x for x in inputs], t._data
             jvps = prim.jvps
             acc = None
             for i, x in enumerate(inputs):
@@ -456,7 +456,7 @@ def forward_pass(outputs, tangents, boundary=0, create_graph=False):
                 if rule is None:
                     continue
                 if type(tx) is list:
-                    tx = _fill(tx, x.data)
+                    tx = _fill(tx, x._data)
                 c = rule(tx, ans, *args, **params) if trace is None else trace.rule(rule, tx, ans, args, params)
                 if c is None:
                     continue
@@ -465,10 +465,10 @@ def forward_pass(outputs, tangents, boundary=0, create_graph=False):
                 acc = _add(acc, c)
             if acc is not None:
                 if type(acc) is not list:
-                    shape = np.shape(t.data)
+                    shape = np.shape(t._data)
                     if np.shape(acc) != shape:
                         acc = broadcast_to(acc, shape)
-                    acc = _fit_tangent(acc, t.data)
+                    acc = _fit_tangent(acc, t._data)
                 tan[id(t)] = acc
     finally:
         _state.enabled = prev
@@ -500,14 +500,14 @@ def tensor_backward(t, grad, retain_graph, create_graph):
             "graph; set requires_grad=True on the leaves you want gradients for"
         )
     if grad is None:
-        if np.size(t.data) != 1:
+        if np.size(t._data) != 1:
             raise RuntimeError(
                 f"backward: the output has shape {t.shape}; a gradient can be implied only for a "
                 "one-element output. Pass grad= (an array of that shape), or reduce it first (e.g. .sum())"
             )
-        seed = np.ones_like(t.data)
+        seed = np.ones_like(t._data)
     else:
-        seed = grad.data if (isinstance(grad, Tensor) and not create_graph and trace is None) else grad
+        seed = grad._data if (isinstance(grad, Tensor) and not create_graph and trace is None) else grad
         if np.shape(seed) != t.shape:
             raise ValueError(f"backward: grad has shape {np.shape(seed)} but the output has shape {t.shape}")
     leaves = backward_pass([t], [seed], 0, create_graph, retain_graph or create_graph)
@@ -518,17 +518,17 @@ def tensor_backward(t, grad, retain_graph, create_graph):
             fns = _hooks_of(hooks, leaf)
             if fns:
                 c = _run_hooks(fns, c)
-        kind = np.result_type(leaf.data).kind
+        kind = np.result_type(leaf._data).kind
         if kind != "f" and kind != "c":  # requires_grad set on an integer tensor by assignment
             raise TypeError(
-                f"backward: a leaf of dtype {np.result_type(leaf.data)} (shape {np.shape(leaf.data)}) has "
+                f"backward: a leaf of dtype {np.result_type(leaf._data)} (shape {np.shape(leaf._data)}) has "
                 "requires_grad=True; only floating point and complex tensors can require gradients (its "
                 "gradient would be truncated). Make it float: bc.tensor(x, dtype=float, requires_grad=True)")
         if trace is not None and not create_graph:  # .grad: an array that the traced program computes
             leaf.grad = trace.grad(leaf.grad, c)
             continue
         if not create_graph:
-            c = _owned(c.data if isinstance(c, Tensor) else c, taken)
+            c = _owned(c._data if isinstance(c, Tensor) else c, taken)
         leaf.grad = c if leaf.grad is None else leaf.grad + c
 
 

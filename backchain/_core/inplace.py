@@ -27,7 +27,7 @@ from .versions import WRITES, mark_written
 
 __all__ = ["install"]
 
-_SLOTS = ("data", "requires_grad", "grad", "_prim", "_x", "_y", "_params", "_seq")
+_SLOTS = ("_data", "requires_grad", "grad", "_prim", "_x", "_y", "_params", "_seq")
 _UFUNCS = {"add_": (np.add, "add"), "sub_": (np.subtract, "subtract"), "mul_": (np.multiply, "multiply"),
            "div_": (np.true_divide, "divide")}
 # The graph-retention trap: ``total += loss`` over many steps keeps every step's graph alive.
@@ -38,7 +38,7 @@ _trap_warned = [False]
 
 def _describe(x):
     if isinstance(x, Tensor):
-        x = x.data
+        x = x._data
     a = np.asarray(x)
     return f"{a.dtype}{list(a.shape)}"
 
@@ -49,8 +49,8 @@ def _retire(x):
     for s in _SLOTS:
         setattr(old, s, getattr(x, s))
     old.grad = None
-    if type(x.data) is np.ndarray:
-        old.data = x.data.copy()
+    if type(x._data) is np.ndarray:
+        old._data = x._data.copy()
     trace = TRACES.get(x)
     if trace is not None:
         TRACES[old] = trace
@@ -66,7 +66,7 @@ def _take(x, new, data):
     for s in _SLOTS:
         if s != "grad":
             setattr(x, s, getattr(new, s))
-    x.data = data
+    x._data = data
     trace = TRACES.pop(new)
     if trace is not None:
         TRACES[x] = trace
@@ -84,9 +84,9 @@ def _check_leaf(x, name):
 
 def _check_view_of_leaf(x, name):
     """A view of a leaf that requires grad cannot be written while recording (as in PyTorch)."""
-    if x._prim is None or type(x.data) is not np.ndarray or x.data.base is None:
+    if x._prim is None or type(x._data) is not np.ndarray or x._data.base is None:
         return
-    leaf = grad_leaf_of(x.data)
+    leaf = grad_leaf_of(x._data)
     if leaf is not None and leaf is not x:
         raise RuntimeError(
             f"{name}: the tensor ({_describe(x)}) is a view of a leaf that requires grad "
@@ -114,7 +114,7 @@ def _write(x, result, how, recorded, seq):
     """Write ``result`` into ``x``'s storage and stamp it; returns the array that now holds it
     (``x.data``, or a new array when ``x.data`` cannot be written: a NumPy scalar, a read-only
     array the user gave)."""
-    data = x.data
+    data = x._data
     if type(data) is np.ndarray and data.flags.writeable:
         np.copyto(data, result, casting="unsafe")
         mark_written(data, seq, how, recorded)
@@ -132,7 +132,7 @@ def _recorded(x, name, compute, other):
     new = _fit(x, compute(old), name, other)
     if not isinstance(new, Tensor):
         new = make_const(new)
-    data = _write(x, new.data, name, True, next(_seq))  # after the op that computed it was recorded
+    data = _write(x, new._data, name, True, next(_seq))  # after the op that computed it was recorded
     _take(x, new, data)
     x._seq = next(_seq)  # ... and x's new node after the write: x is what the write made
     return x
@@ -140,16 +140,16 @@ def _recorded(x, name, compute, other):
 
 def _store(x, result, name, other):
     """Write ``result`` into ``x`` without recording."""
-    shape = np.shape(x.data)
+    shape = np.shape(x._data)
     if np.shape(result) != shape:
         raise ValueError(f"{name}: the result has shape {np.shape(result)} but the tensor has shape {shape}; an "
                          f"in-place operation cannot change the shape (other operand: {_describe(other)})")
-    dtype = np.asarray(x.data).dtype
+    dtype = np.asarray(x._data).dtype
     rdtype = np.asarray(result).dtype
     if rdtype != dtype and not np.can_cast(rdtype, dtype, "same_kind"):
         raise TypeError(f"{name}: the result has dtype {rdtype}, which cannot be stored in place in a tensor of "
                         f"dtype {dtype} (shape {shape})")
-    x.data = _write(x, result, name, False, next(_seq))
+    x._data = _write(x, result, name, False, next(_seq))
 
 
 def _traced(x, other):
@@ -165,12 +165,12 @@ def _binary_inplace(name):
 
             fn = getattr(bnp, bnp_name)
             _recorded(self, name, lambda old: fn(old, old if other is self else other), other)
-            if name == "add_" and np.size(self.data) == 1:  # not self.size: a torch Tensor's is a method
+            if name == "add_" and np.size(self._data) == 1:  # not self.size: a torch Tensor's is a method
                 _watch_accumulation(self)
             return self
-        o = other.data if isinstance(other, Tensor) else other
+        o = other._data if isinstance(other, Tensor) else other
         try:
-            result = ufunc(self.data, o)
+            result = ufunc(self._data, o)
         except (ValueError, TypeError) as e:
             raise type(e)(f"{name}: {e} (tensor {_describe(self)}, other {_describe(o)})") from None
         _store(self, result, name, other)
@@ -204,12 +204,12 @@ def _fill(self, value, name="fill_"):
 
         mask = np.ones(self.shape, dtype=bool)
         return _recorded(self, name, lambda old: bnp.where(mask, old if value is self else value, old), value)
-    v = value.data if isinstance(value, Tensor) else value
+    v = value._data if isinstance(value, Tensor) else value
     try:
-        result = np.broadcast_to(np.asarray(v), np.shape(self.data))
+        result = np.broadcast_to(np.asarray(v), np.shape(self._data))
     except ValueError:
         raise ValueError(f"{name}: cannot broadcast a value of shape {np.shape(v)} to the tensor's shape "
-                         f"{np.shape(self.data)}") from None
+                         f"{np.shape(self._data)}") from None
     _store(self, result, name, value)
     return self
 

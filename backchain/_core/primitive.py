@@ -31,7 +31,9 @@ The caller of a primitive declared with ``kinks=`` also checks one module
 global, ``_kink_hook``: ``backchain.kinks.count`` sets it to count the elements
 that sit exactly on a kink; the callers of the others never read it. Every
 caller checks one more global on the Tensor path, ``_anomaly_hook``, which is
-None unless anomaly mode (``backchain.detect_anomaly``) is on in some thread, and one
+None unless anomaly mode (``backchain.detect_anomaly``) is on in some thread;
+one before it, ``_batch_hook``, which is None unless a ``backchain.vmap`` runs
+(then a call with a batched argument goes to the row's ``batch=`` rule); and one
 more, ``_trace_hook``, which is None unless ``backchain.jit`` is tracing a function
 (it then records the call into the program and makes the result).
 """
@@ -138,7 +140,7 @@ class Primitive:
     """
 
     __slots__ = ("name", "impl", "fast", "vjps", "jvps", "linear", "saves", "multiple_results", "kinks", "ld", "doc",
-                 "fn", "user", "__weakref__")
+                 "fn", "user", "batch", "__weakref__")
 
     def __repr__(self):
         return f"<primitive {self.name}>"
@@ -162,11 +164,13 @@ def safe_times(g, d):
     """
     if type(d) is float and d - d == 0.0:
         return g * d
-    dd = d.data if isinstance(d, Tensor) else d
+    dd = d._data if isinstance(d, Tensor) else d
     if type(dd) is np.ndarray:
         s = dd.dot(dd) if dd.ndim == 1 else np.vdot(dd, dd)
         if abs(s) < _INF:  # (NaN compares False)
             return g * d
+    elif getattr(dd, "_batched", False):  # a batch of local derivatives (inside vmap): fixed below
+        pass
     elif abs(dd) < _INF:  # a finite scalar
         return g * d
     with np.errstate(invalid="ignore"):
@@ -176,13 +180,17 @@ def safe_times(g, d):
         s = out.dot(out) if out.ndim == 1 else np.vdot(out, out)
         if s != s:
             out = np.where(g == 0, 0, out)
+    elif getattr(out, "_batched", False):  # inside vmap (a batch of cotangents): the fix per element
+        from .. import numpy as bnp
+
+        out = bnp.where(g == 0, 0.0, out)
     elif isinstance(out, Tensor):  # higher order: the mask is a constant, so the fix records one op, and only if needed
-        od = out.data
+        od = out._data
         s = np.vdot(od, od)
         if s != s:
             from .. import numpy as bnp
 
-            out = bnp.where((g.data if isinstance(g, Tensor) else np.asarray(g)) == 0, 0.0, out)
+            out = bnp.where((g._data if isinstance(g, Tensor) else np.asarray(g)) == 0, 0.0, out)
     elif out != out and g == 0:  # a NumPy or Python scalar holding NaN
         out = out.dtype.type(0) if hasattr(out, "dtype") else 0.0
     return out
@@ -221,7 +229,7 @@ def _shapes(args):
     parts = []
     for a in args:
         if isinstance(a, Tensor):
-            a = a.data
+            a = a._data
         shape = getattr(a, "shape", None)
         if shape is not None:
             parts.append(f"{getattr(a, 'dtype', '')}{list(shape)}")
@@ -247,8 +255,14 @@ def op_error(name, err, args):
         return base(text)
 
 
+# The ``batch=`` marks that are not rule functions: derived from broadcasting, or a loop over the batch.
+ELEMENTWISE = "elementwise"
+LOOP = "loop"
+
+
 def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, variadic=False,
-              multiple_results=False, kinks=None, ld=None, doc=None, fast=None, register=True, saves=None):
+              multiple_results=False, kinks=None, ld=None, doc=None, fast=None, register=True, saves=None,
+              batch=None):
     """Declare a differentiable primitive in one row and return the function that applies it.
 
     Parameters
@@ -286,6 +300,12 @@ def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, varia
         reads is taken from its code, except for a ``linear`` row called with one array
         input (whose rule reads only shapes). Rows whose rules read only the cotangent
         (``add``, ``negative``) pass ``saves=False``.
+    batch : callable or str, optional
+        How ``backchain.vmap`` batches the op (``backchain/_vmap``): a rule
+        ``batch(prim, args, batched, **params)`` that receives the arrays with the batch axis
+        first where ``batched[i]`` and returns the output with its batch axis first;
+        ``ELEMENTWISE`` (derived from broadcasting: the default of ``deriv=`` rows and of
+        elementwise ufuncs); or ``LOOP``, an explicit loop over the batch (which warns once).
     """
     prim = Primitive()
     prim.name = name
@@ -298,6 +318,9 @@ def primitive(name, impl, vjp=None, jvp=None, *, deriv=None, linear=False, varia
     prim.ld = ld
     prim.doc = doc
     prim.user = False
+    if batch is None and (deriv is not None or isinstance(impl, np.ufunc) and impl.signature is None):
+        batch = ELEMENTWISE
+    prim.batch = batch
     if deriv is not None:
         vjp, jvp = _elementwise_rules(deriv)
     elif variadic:
@@ -337,6 +360,9 @@ _kink_hook = None
 # None unless some thread has anomaly mode on (backchain._core.anomaly); then the function
 # ``hook(prim, args, raw_args, params, out)`` that checks the result and records the node.
 _anomaly_hook = None
+# None unless a ``backchain.vmap`` is running; then the function ``hook(prim, args, params)`` that
+# applies ``prim`` to batched arguments, or returns NotImplemented when none is batched.
+_batch_hook = None
 # None unless backchain.jit is tracing; then an object called as ``hook(prim, args, raw_args, params,
 # out)`` that records the call into the program being traced and returns its result (backchain/jit).
 _trace_hook = None
@@ -412,7 +438,7 @@ def _record(prim, args, raw_args, params, out, trace):
         for a in args:
             if isinstance(a, Tensor) and a.requires_grad and vjps[i] is not None:
                 t = object.__new__(result_class(args) if _result_classes else Tensor)
-                t.data = out
+                t._data = out
                 t.requires_grad = True
                 t.grad = None
                 t._prim = prim
@@ -488,14 +514,18 @@ def _make_caller(prim):
             if counted and _kink_hook is not None:
                 _kink_hook(prim, out, args, params)
             return out
+        if _batch_hook is not None:  # inside vmap: a batched argument takes the batching rule
+            out = _batch_hook(prim, args, params)
+            if out is not NotImplemented:
+                return out
         n = len(args)  # the arrays: unrolled for one and two arguments (a comprehension costs 0.1 µs)
         if n == 1:
-            raw = [a.data]
+            raw = [a._data]
         elif n == 2:
             a, b = args
-            raw = [a.data if isinstance(a, Tensor) else a, b.data if isinstance(b, Tensor) else b]
+            raw = [a._data if isinstance(a, Tensor) else a, b._data if isinstance(b, Tensor) else b]
         else:
-            raw = [a.data if isinstance(a, Tensor) else a for a in args]
+            raw = [a._data if isinstance(a, Tensor) else a for a in args]
         try:
             out = fast(*raw, **params)
         except (ValueError, TypeError, IndexError) as e:
@@ -523,7 +553,7 @@ def _make_caller(prim):
                         elif kind != "f" and kind != "c":
                             break
                     t = new(result_class(args) if _result_classes else Tensor)  # the output Tensor is the node
-                    t.data = out
+                    t._data = out
                     t.requires_grad = True
                     t.grad = None
                     t._prim = prim
@@ -577,4 +607,5 @@ tuple_get = primitive(
     lambda tup, index, n: tup[index],
     vjp=(_tuple_get_vjp,),
     jvp=(lambda t, ans, tup, index, n: t[index],),
+    batch=LOOP,
 )

@@ -111,7 +111,7 @@ _GRAD_LEAVES = {}
 
 
 def _register_grad_leaf(t):
-    root = storage(t.data)
+    root = storage(t._data)
     if root is not None:
         k = id(root)
         _GRAD_LEAVES[k] = (weakref.ref(root, lambda _, k=k: _GRAD_LEAVES.pop(k, None)), weakref.ref(t))
@@ -153,14 +153,14 @@ def heal(t):
 def bump_version(t, how):
     """Record that ``t``'s storage was written in place by ``how`` (an optimizer step,
     ``load_state_dict``): nodes recorded before that read it raise at backward (versions.py)."""
-    mark_written(t.data, next(_seq), how)
+    mark_written(t._data, next(_seq), how)
 
 
 def writable(t):
     """``t.data`` as an array that can be written in place (a read-only array is replaced by a copy)."""
-    a = t.data
+    a = t._data
     if type(a) is np.ndarray and not a.flags.writeable:
-        a = t.data = a.copy()
+        a = t._data = a.copy()
     return a
 
 
@@ -327,7 +327,7 @@ def _traced(x):
 
 def _unwrap(x):
     if isinstance(x, Tensor):
-        return x.data
+        return x._data
     if isinstance(x, (list, tuple)):
         return type(x)(_unwrap(v) for v in x)
     return x
@@ -377,7 +377,7 @@ class Tensor:
     array([ 2., -4.])
     """
 
-    __slots__ = ("data", "requires_grad", "grad", "_prim", "_x", "_y", "_params", "_seq", "__weakref__")
+    __slots__ = ("_data", "requires_grad", "grad", "_prim", "_x", "_y", "_params", "_seq", "__weakref__")
     __array_priority__ = 1000.0
     # The class of the results of operations on this tensor, and its rank: an operation's result takes
     # the ``_result`` of its Tensor argument of highest ``_rank``. Tensor subclasses with their own
@@ -387,7 +387,7 @@ class Tensor:
     _rank = 0
     __hash__ = object.__hash__
 
-    data: Any  # the ndarray (a tuple of them for the outputs of a multiple-result primitive)
+    _data: Any  # the ndarray (a tuple of them for the outputs of a multiple-result primitive)
     requires_grad: bool
     grad: Any  # None, an ndarray, or a Tensor after backward(create_graph=True)
 
@@ -490,13 +490,13 @@ class Tensor:
     def __init__(self, data: ArrayLike | Tensor, requires_grad: bool = False, dtype: DTypeLike | None = None) -> None:
         src = data
         if isinstance(data, Tensor):
-            data = data.data
+            data = data._data
         data = np.asarray(data, dtype=dtype)
         if data.dtype == object:
             raise TypeError(f"tensor: cannot make a Tensor of dtype object (shape {data.shape}); expected numbers")
         if requires_grad:
             _check_float(data, "tensor(requires_grad=True)")
-        self.data = data
+        self._data = data
         self.requires_grad = bool(requires_grad)
         self.grad = None
         self._prim = None
@@ -509,10 +509,33 @@ class Tensor:
             _guard_hook(src, "alias", self)
 
     # -- properties -------------------------------------------------------
-    shape = property(lambda self: np.shape(self.data))
-    dtype = property(lambda self: self.data.dtype)
-    ndim = property(lambda self: np.ndim(self.data))
-    size = property(lambda self: np.size(self.data))
+    @property
+    def data(self) -> Any:
+        """The ndarray this Tensor holds: the same array, not a copy, outside the graph.
+
+        Writing into it changes the Tensor (and stamps its storage, so a graph that read the old
+        value refuses to differentiate it); assigning replaces the array (and stamps the new one, so
+        a graph recorded before refuses too). The core and the layers
+        read the slot ``_data`` directly, so a subclass may give ``data`` another meaning
+        (``backchain.torch.Tensor.data`` is a detached torch Tensor, as in PyTorch).
+        """
+        return self._data
+
+    @data.setter
+    def data(self, value: Any) -> None:
+        if isinstance(value, Tensor):
+            value = value._data
+        elif not isinstance(value, (np.ndarray, np.generic)):
+            value = np.asarray(value)
+        self._data = value
+        # a node recorded before reads the new array at backward: stamp it, so that such a node raises
+        # instead of differentiating at the new value
+        bump_version(self, "assignment to .data")
+
+    shape = property(lambda self: np.shape(self._data))
+    dtype = property(lambda self: self._data.dtype)
+    ndim = property(lambda self: np.ndim(self._data))
+    size = property(lambda self: np.size(self._data))
 
     @property
     def _inputs(self):
@@ -540,7 +563,7 @@ class Tensor:
     def requires_grad_(self, requires_grad: bool = True) -> Tensor:
         """Set ``requires_grad`` in place on a leaf and return self."""
         if requires_grad:
-            _check_float(np.asarray(self.data), "requires_grad_")
+            _check_float(np.asarray(self._data), "requires_grad_")
         elif self._prim is not None:
             raise RuntimeError(
                 f"requires_grad_(False): only leaves can stop requiring grad; this tensor was produced by "
@@ -581,22 +604,22 @@ class Tensor:
     def detach(self) -> Tensor:
         """A new leaf Tensor sharing this tensor's data, cut from the graph."""
         t = _new(self._result)
-        Tensor.__init__(t, self.data)
+        Tensor.__init__(t, self._data)
         return t
 
     def numpy(self) -> NDArray[Any]:
         """The data as an ndarray (shared, not copied)."""
-        return np.asarray(self.data)
+        return np.asarray(self._data)
 
     def item(self) -> Any:
         """The value of a one-element tensor as a Python number."""
-        v = np.asarray(self.data).item()
+        v = np.asarray(self._data).item()
         if _guard_hook is not None:
             _guard_hook(self, "item", v)
         return v
 
     def tolist(self) -> Any:
-        return np.asarray(self.data).tolist()
+        return np.asarray(self._data).tolist()
 
     def backward(self, grad: ArrayLike | Tensor | None = None, retain_graph: bool = False,
                  create_graph: bool = False) -> None:
@@ -617,42 +640,42 @@ class Tensor:
         tensor_backward(self, grad, retain_graph, create_graph)
 
     def __repr__(self):
-        body = np.array2string(np.asarray(self.data), separator=", ", prefix="tensor(")
+        body = np.array2string(np.asarray(self._data), separator=", ", prefix="tensor(")
         extra = ""
         if self._prim is not None:
             extra = f", grad_fn=<{self._prim.name}>"
         elif self.requires_grad:
             extra = ", requires_grad=True"
-        if np.asarray(self.data).dtype not in (np.float64, np.int64, np.bool_):
-            extra = f", dtype={self.data.dtype}" + extra
+        if np.asarray(self._data).dtype not in (np.float64, np.int64, np.bool_):
+            extra = f", dtype={self._data.dtype}" + extra
         return f"tensor({body}{extra})"
 
     def __len__(self) -> int:
-        if isinstance(self.data, tuple):
-            return len(self.data)
-        if np.ndim(self.data) == 0:
+        if isinstance(self._data, tuple):
+            return len(self._data)
+        if np.ndim(self._data) == 0:
             raise TypeError("len() of a 0-d tensor")
-        return len(self.data)
+        return len(self._data)
 
     def __iter__(self) -> Iterator[Tensor]:
-        if isinstance(self.data, tuple):  # the outputs of a multiple-result primitive
+        if isinstance(self._data, tuple):  # the outputs of a multiple-result primitive
             from .primitive import tuple_get
 
-            n = len(self.data)
+            n = len(self._data)
             return iter([tuple_get(self, index=k, n=n) for k in range(n)])
-        if np.ndim(self.data) == 0:
+        if np.ndim(self._data) == 0:
             raise TypeError("iteration over a 0-d tensor")
-        return iter([self[k] for k in range(len(self.data))])
+        return iter([self[k] for k in range(len(self._data))])
 
     def __bool__(self) -> bool:
-        v = bool(self.data)
+        v = bool(self._data)
         if _guard_hook is not None:
             _guard_hook(self, "bool", v)
         return v
 
     def _scalar(self, what):
         """The value of a one-element tensor (any number of axes, as in PyTorch), for ``what``."""
-        a = np.asarray(self.data)
+        a = np.asarray(self._data)
         if a.size != 1:
             raise TypeError(f"{what}: only a one-element tensor converts to a Python number; this one has "
                             f"shape {a.shape} ({a.size} elements)")
@@ -684,7 +707,7 @@ class Tensor:
         return bnp.round(self, 0 if ndigits is None else ndigits)
 
     def __index__(self) -> int:
-        v = np.asarray(self.data).__index__()
+        v = np.asarray(self._data).__index__()
         if _guard_hook is not None:
             _guard_hook(self, "item", v)
         return v
@@ -745,7 +768,7 @@ class Tensor:
                 "silently cut the gradient. Use backchain.numpy functions on it, or .detach().numpy() "
                 f"(shape {self.shape}, dtype {self.dtype})"
             )
-        a = np.asarray(self.data)
+        a = np.asarray(self._data)
         if _guard_hook is not None:  # bc.jit traces: NumPy reads the whole value, which the replay checks
             _guard_hook(self, "array", a)
         if dtype is not None and a.dtype != dtype:
@@ -762,7 +785,7 @@ def tensor(data: ArrayLike | Tensor, requires_grad: bool = False, dtype: DTypeLi
     """
     src = data
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     t = Tensor(np.array(data, dtype=dtype), requires_grad=requires_grad)
     if _guard_hook is not None:  # bc.jit traces: a copy of a traced value is traced
         _guard_hook(src, "copy", t)
@@ -776,7 +799,7 @@ Tensor._result = Tensor
 def make_const(data, cls=None):
     """Wrap data as an untraced Tensor (the result of an op on untraced tensors) of class ``cls``."""
     t = _new(Tensor if cls is None else cls)
-    t.data = data
+    t._data = data
     t.requires_grad = False
     t.grad = None
     t._prim = None

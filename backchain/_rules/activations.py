@@ -39,7 +39,7 @@ def _mask(x, cond, off=0.0, at=None, at_value=None, on=1.0):
 def _relu_d(ans, x):
     # relu'(0) = 0 by default: min-norm subgradient of [0, 1] (policy: relu_at_zero).
     v = _policy.relu_at_zero
-    xd = x.data if isinstance(x, Tensor) else x
+    xd = x._data if isinstance(x, Tensor) else x
     if v == 0.0:
         return xd > 0  # a boolean mask: g * mask keeps g's dtype and costs one pass
     return _mask(xd, xd > 0, 0.0, xd == 0, v)
@@ -87,7 +87,7 @@ def _leaky_d(ans, x, negative_slope):
     # leaky_relu'(0) = negative_slope by default: min-norm of [a, 1] for 0 <= a <= 1
     # (policy: leaky_relu_at_zero, a value between a and 1).
     v = _policy.leaky_relu_at_zero
-    xd = x.data if isinstance(x, Tensor) else x
+    xd = x._data if isinstance(x, Tensor) else x
     if v is None:
         return _mask(xd, xd > 0, negative_slope)
     lo, hi = min(negative_slope, 1.0), max(negative_slope, 1.0)
@@ -114,7 +114,7 @@ def _hardtanh_impl(x, min_val, max_val):
 def _hardtanh_d(ans, x, min_val, max_val):
     # 1 strictly inside; at both boundaries clip_at_bound (default 0, min-norm of [0, 1]).
     v = _policy.clip_at_bound
-    xd = x.data if isinstance(x, Tensor) else x
+    xd = x._data if isinstance(x, Tensor) else x
     inside = (xd > min_val) & (xd < max_val)
     if v == 0.0:
         return inside
@@ -142,7 +142,7 @@ def _hardsigmoid_impl(x):
 def _hardsigmoid_d(ans, x):
     # 1/6 strictly inside (-3, 3), 0 beyond; at ±3 hardsigmoid_at_bound (default 0, min-norm of [0, 1/6]).
     v = _policy.hardsigmoid_at_bound
-    xd = x.data if isinstance(x, Tensor) else np.asarray(x)
+    xd = x._data if isinstance(x, Tensor) else np.asarray(x)
     at = None if v == 0.0 else (xd == -3.0) | (xd == 3.0)
     return _mask(xd, (xd > -3.0) & (xd < 3.0), 0.0, at, v, on=1.0 / 6.0)
 

@@ -36,12 +36,13 @@ import backchain.numpy as bnp
 from .._core.primitive import primitive
 from .._core.scratch import recycled as _output, temporary as _scratch
 from .._core.tensor import Tensor
+from .._vmap import rules as R
 
 __all__ = ["conv1d", "conv2d", "conv3d", "conv_transpose1d", "conv_transpose2d", "conv_transpose3d"]
 
 
 def _data(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 # -- the NumPy kernels ---------------------------------------------------------------------------
@@ -181,6 +182,7 @@ conv = primitive(
     "conv", _conv_impl, vjp=(_conv_vjp_x, _conv_vjp_w), linear=True,
     doc="Cross-correlation of (N, C, *S) with (O, C/groups, *K): zero padding (lo, hi) per axis, "
         "stride, dilation, groups.",
+    batch=R.conv_rule,
 )
 
 
@@ -217,6 +219,7 @@ conv_bias = primitive(
     "conv_bias", _conv_bias_impl, vjp=(_conv_bias_vjp_x, _conv_bias_vjp_w, _conv_bias_vjp_b),
     jvp=(_conv_bias_jvp_x, _conv_bias_jvp_w, _conv_bias_jvp_b),
     doc="conv(x, w) plus a bias of shape (O,) per output channel, added in the convolution's own pass.",
+    batch=R.conv_rule,
 )
 
 
@@ -232,6 +235,7 @@ def _cig_vjp_w(c, ans, gy, w, xshape, stride, padding, dilation, groups):
 conv_input_grad = primitive(
     "conv_input_grad", _conv_input_grad_impl, vjp=(_cig_vjp_gy, _cig_vjp_w), linear=True,
     doc="The transpose of x -> conv(x, w) applied to gy (transposed convolution; col2im).",
+    batch=R.fold_rule("xshape"),
 )
 
 
@@ -247,6 +251,7 @@ def _cwg_vjp_gy(c, ans, x, gy, wshape, stride, padding, dilation, groups):
 conv_weight_grad = primitive(
     "conv_weight_grad", _conv_weight_grad_impl, vjp=(_cwg_vjp_x, _cwg_vjp_gy), linear=True,
     doc="The transpose of w -> conv(x, w) applied to gy.",
+    batch=R.conv_weight_grad_rule,
 )
 
 

@@ -15,6 +15,7 @@ import numpy as np
 import backchain.numpy as bnp
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
+from .._vmap import rules as R
 
 __all__ = ["dct", "idct", "acdc"]
 
@@ -32,15 +33,15 @@ def _idct_impl(x):
 
 
 _dct = primitive("dct", _dct_impl, vjp=(lambda g, ans, x: _idct(g),), linear=True,
-                 doc="Orthonormal DCT-II along the last axis; its transpose is its inverse.")
+                 doc="Orthonormal DCT-II along the last axis; its transpose is its inverse.", batch=R.stacks)
 _idct = primitive("idct", _idct_impl, vjp=(lambda g, ans, x: _dct(g),), linear=True,
-                  doc="Inverse of the orthonormal DCT-II (the DCT-III) along the last axis.")
+                  doc="Inverse of the orthonormal DCT-II (the DCT-III) along the last axis.", batch=R.stacks)
 
 
 def _check(op, x, norm):
     if norm != "ortho":
         raise ValueError(f"{op}: only norm='ortho' (the orthonormal transform) is supported, got {norm!r}")
-    if np.ndim(x.data if isinstance(x, Tensor) else x) < 1:
+    if np.ndim(x._data if isinstance(x, Tensor) else x) < 1:
         raise ValueError(f"{op}: input must have at least one dimension (the transform runs along the last axis)")
 
 
@@ -91,10 +92,10 @@ def acdc(x, a, d, bias=None):
     >>> np.allclose(acdc(x, np.ones(3), np.ones(3)), x)
     True
     """
-    n = np.shape(x.data if isinstance(x, Tensor) else x)[-1:]
+    n = np.shape(x._data if isinstance(x, Tensor) else x)[-1:]
     for name, v in (("a", a), ("d", d), ("bias", bias)):
-        if v is not None and np.shape(v.data if isinstance(v, Tensor) else v) != n:
+        if v is not None and np.shape(v._data if isinstance(v, Tensor) else v) != n:
             raise ValueError(f"acdc: {name} must have shape {n} (the last axis of x), got "
-                             f"{np.shape(v.data if isinstance(v, Tensor) else v)}")
+                             f"{np.shape(v._data if isinstance(v, Tensor) else v)}")
     y = _idct(d * _dct(a * x))
     return y if bias is None else y + bias

@@ -27,6 +27,7 @@ from .._core.primitive import primitive, safe_times
 from .._core.basic import real  # noqa: F401  (re-exported)
 from .._core.tensor import Tensor
 from ..numpy._arraylike import stacked, stacked_each
+from .._vmap import rules as R
 
 __all__ = [
     "add", "subtract", "multiply", "divide", "true_divide", "negative", "positive", "power", "float_power",
@@ -64,7 +65,7 @@ def _zero(ans, *args, **params):
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _is_complex(x):
@@ -77,14 +78,15 @@ _times = safe_times
 
 
 def _safe(*derivs):
-    """``vjp=``, ``jvp=`` tuples from partial derivatives, as ``deriv=`` does, through ``_times``."""
+    """``vjp=``, ``jvp=`` tuples from partial derivatives, as ``deriv=`` does, through ``_times``
+    (and the elementwise batching that ``deriv=`` implies)."""
     def mk(d):
         rule = lambda g, ans, *args, **params: _times(g, d(ans, *args, **params))  # noqa: E731
         rule.deriv = d  # what the rule reads is what d reads (_core/versions.reads)
         return rule
 
     rules = tuple(None if d is None else mk(d) for d in derivs)
-    return {"vjp": rules, "jvp": rules}
+    return {"vjp": rules, "jvp": rules, "batch": R.ELEMENTWISE}
 
 
 # -- arithmetic --------------------------------------------------------------------
@@ -145,9 +147,9 @@ def _power_dx_with(pow_fn):
         # y = 0 from second derivatives. At x = 0, y is held constant (d/dy is 0 there, as for
         # the first derivative in `_power_dy`), which keeps the Hessian symmetric.
         if isinstance(y, Tensor):
-            at_zero = (x.data if isinstance(x, Tensor) else np.asarray(x)) == 0
+            at_zero = (x._data if isinstance(x, Tensor) else np.asarray(x)) == 0
             if np.any(at_zero):
-                y = bnp.where(at_zero, y.data, y)
+                y = bnp.where(at_zero, y._data, y)
         return _times(y, pow_fn(x, y - 1))
     return dx
 
@@ -206,11 +208,28 @@ log = primitive("log", np.log, **_safe(lambda ans, x: 1.0 / x))
 log2 = primitive("log2", np.log2, **_safe(lambda ans, x: 1.0 / (x * _LN2)))
 log10 = primitive("log10", np.log10, **_safe(lambda ans, x: 1.0 / (x * _LN10)))
 log1p = primitive("log1p", np.log1p, **_safe(lambda ans, x: 1.0 / (1.0 + x)))
-# d/dx log(e^x + e^y) = e^(x - ans): no overflow for large x.
+# d/dx log(e^x + e^y) = e^(x - ans): no overflow for large x. Where x = y = +-inf, x - ans is NaN;
+# the derivative there is 1/2 for each argument, its value everywhere else on x = y (and the limit
+# along it), so logaddexp(-inf, -inf) sends no NaN back (JAX's and PyTorch's give NaN).
+def _logaddexp_deriv(power, which):
+    def d(ans, x, y):
+        xd, yd = _data(x), _data(y)
+        tie = np.isinf(xd) & (xd == yd)
+        z = x if which == 0 else y
+        if not tie.any():
+            return power(z - ans)
+        with np.errstate(invalid="ignore"):
+            e = power(z - ans)
+        return where(tie, 0.5, e)
+    return d
+
+
 logaddexp = primitive("logaddexp", np.logaddexp,
-                      deriv=(lambda ans, x, y: exp(x - ans), lambda ans, x, y: exp(y - ans)))
+                      deriv=(_logaddexp_deriv(exp, 0), _logaddexp_deriv(exp, 1)),
+                      kinks="logaddexp(+-inf, +-inf): each argument's derivative is 1/2 (NaN by the formula)")
 logaddexp2 = primitive("logaddexp2", np.logaddexp2,
-                       deriv=(lambda ans, x, y: exp2(x - ans), lambda ans, x, y: exp2(y - ans)))
+                       deriv=(_logaddexp_deriv(exp2, 0), _logaddexp_deriv(exp2, 1)),
+                       kinks="logaddexp2(+-inf, +-inf): each argument's derivative is 1/2 (NaN by the formula)")
 
 # -- trigonometric and hyperbolic ------------------------------------------------------
 
@@ -337,7 +356,7 @@ def fabs(x, /):
     """
     if x.__class__ is list or x.__class__ is tuple:
         x = stacked(x)
-    if np.iscomplexobj(x.data if isinstance(x, Tensor) else x):
+    if np.iscomplexobj(x._data if isinstance(x, Tensor) else x):
         raise TypeError("fabs: complex input has no fabs; use abs")
     if not isinstance(x, Tensor):
         return np.fabs(x)
@@ -459,7 +478,8 @@ def _clip_rule_a(g, ans, a, lo, hi):
 
 _clip_rules = (_clip_rule_a, _masked(_clip_mask_lo), _masked(_clip_mask_hi))
 _clip = primitive("clip", lambda a, lo, hi: np.clip(a, lo, hi), vjp=_clip_rules, jvp=_clip_rules,
-                  ld=_ld.CLIP, kinks="at a == a_min or a == a_max: d/da = clip_at_bound (default 0), the bounds 0")
+                  ld=_ld.CLIP, kinks="at a == a_min or a == a_max: d/da = clip_at_bound (default 0), the bounds 0",
+                  batch=R.ELEMENTWISE)
 
 _NO_VALUE = object()
 
@@ -517,8 +537,8 @@ floor = primitive("floor", np.floor, **_ZERO_RULES)
 ceil = primitive("ceil", np.ceil, **_ZERO_RULES)
 rint = primitive("rint", np.rint, **_ZERO_RULES)
 trunc = primitive("trunc", np.trunc, **_ZERO_RULES)
-fix = primitive("fix", np.fix, **_ZERO_RULES)
-_round = primitive("round", lambda a, decimals: np.round(a, decimals), **_ZERO_RULES)
+fix = primitive("fix", np.fix, **_ZERO_RULES, batch=R.ELEMENTWISE)
+_round = primitive("round", lambda a, decimals: np.round(a, decimals), **_ZERO_RULES, batch=R.ELEMENTWISE)
 
 
 def round(a, decimals=0, out=None):
@@ -551,6 +571,7 @@ _nan_to_num = primitive(
     "nan_to_num", lambda x, nan, posinf, neginf: np.nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf),
     vjp=(_nan_to_num_rule,), jvp=(_nan_to_num_rule,),
     kinks="0 where a NaN or inf was replaced",
+    batch=R.ELEMENTWISE,
 )
 
 
@@ -574,6 +595,7 @@ _where = primitive(
          lambda t, ans, c, x, y: bnp.where(c, t, 0.0),
          lambda t, ans, c, x, y: bnp.where(c, 0.0, t)),
     kinks="the branch not selected receives an exact zero",
+    batch=R.ELEMENTWISE,
 )
 
 
@@ -588,7 +610,7 @@ def where(condition, x=None, y=None):
     array([-1.,  4.])
     """
     if x is None and y is None:
-        return np.where(condition.data if isinstance(condition, Tensor) else condition)
+        return np.where(condition._data if isinstance(condition, Tensor) else condition)
     if x is None or y is None:
         raise ValueError("where: either both or neither of x and y should be given")
     return _where(condition, x, y)
@@ -607,7 +629,7 @@ def _imag_vjp(g, ans, x):
     return bnp.zeros_like(x)
 
 
-imag = primitive("imag", np.imag, vjp=(_imag_vjp,), linear=True)
+imag = primitive("imag", np.imag, vjp=(_imag_vjp,), linear=True, batch=R.ELEMENTWISE)
 
 
 def _angle_scale(deg):
@@ -631,7 +653,7 @@ def _angle_jvp(t, ans, z, deg):
 
 
 _angle = primitive("angle", lambda z, deg: np.angle(z, deg), vjp=(_angle_vjp,), jvp=(_angle_jvp,),
-                   kinks="z == 0 and real z: 0")
+                   kinks="z == 0 and real z: 0", batch=R.ELEMENTWISE)
 
 
 def angle(z, deg=False):

@@ -22,12 +22,13 @@ import backchain.numpy as bnp
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
 from ..numpy._arraylike import stacked
+from .._vmap import rules as R
 
 __all__ = []
 
 
 def _data(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 # -- zero padding / cropping ------------------------------------------------------
@@ -57,7 +58,8 @@ def _pad_or_crop_vjp(g, ans, x, shape, start=None):
 
 # Linear; its transpose places the cotangent back at the opposite offset.
 pad_or_crop = primitive("pad_or_crop", _pad_or_crop_impl, vjp=(_pad_or_crop_vjp,), linear=True,
-                        doc="Zero-pad or crop to `shape`, the input placed at offset `start`.")
+                        doc="Zero-pad or crop to `shape`, the input placed at offset `start`.",
+                        batch=R.pad_or_crop_rule)
 
 
 def _resize(x, shape):
@@ -109,13 +111,13 @@ def _irfftn_vjp(g, ans, x, s, axes, norm):
 
 
 fftn_p = primitive("fftn", lambda x, s, axes, norm: np.fft.fftn(x, s, axes, norm),
-                   vjp=(_fftn_vjp,), linear=True)
+                   vjp=(_fftn_vjp,), linear=True, batch=R.fft_rule)
 ifftn_p = primitive("ifftn", lambda x, s, axes, norm: np.fft.ifftn(x, s, axes, norm),
-                    vjp=(_ifftn_vjp,), linear=True)
+                    vjp=(_ifftn_vjp,), linear=True, batch=R.fft_rule)
 rfftn_p = primitive("rfftn", lambda x, s, axes, norm: np.fft.rfftn(x, s, axes, norm),
-                    vjp=(_rfftn_vjp,), linear=True)
+                    vjp=(_rfftn_vjp,), linear=True, batch=R.fft_rule)
 irfftn_p = primitive("irfftn", lambda x, s, axes, norm: np.fft.irfftn(x, s, axes, norm),
-                     vjp=(_irfftn_vjp,), linear=True)
+                     vjp=(_irfftn_vjp,), linear=True, batch=R.fft_rule)
 
 
 def _shift_vjp(inverse):
@@ -125,9 +127,9 @@ def _shift_vjp(inverse):
 
 
 fftshift_p = primitive("fftshift", lambda x, axes: np.fft.fftshift(x, axes),
-                       vjp=(_shift_vjp(False),), linear=True)
+                       vjp=(_shift_vjp(False),), linear=True, batch=R.axes_rule)
 ifftshift_p = primitive("ifftshift", lambda x, axes: np.fft.ifftshift(x, axes),
-                        vjp=(_shift_vjp(True),), linear=True)
+                        vjp=(_shift_vjp(True),), linear=True, batch=R.axes_rule)
 
 
 # -- NumPy's signatures --------------------------------------------------------------

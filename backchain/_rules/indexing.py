@@ -15,6 +15,7 @@ from .. import _ld
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
 from ..numpy._arraylike import stacked, stacked_each
+from .._vmap import rules as R
 
 __all__ = [
     "getitem", "take", "take_along_axis", "select", "choose", "compress", "extract", "sort", "partition",
@@ -22,7 +23,7 @@ __all__ = [
 
 
 def _data(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 def _axis(axis, ndim, op):
@@ -62,6 +63,7 @@ _scatter = primitive(
     vjp=(lambda g, ans, x, shape, index: getitem(g, index),),
     linear=True,
     doc="Zeros of `shape` with `x` added at `index`: the transpose of getitem.",
+    batch=R.index_add_rule,
 )
 
 
@@ -69,12 +71,12 @@ def _getitem_vjp(g, ans, x, index):
     return _scatter(g, shape=np.shape(x), index=index)
 
 
-_getitem = primitive("getitem", lambda x, index: x[index], vjp=(_getitem_vjp,), linear=True)
+_getitem = primitive("getitem", lambda x, index: x[index], vjp=(_getitem_vjp,), linear=True, batch=R.getitem_rule)
 
 
 def _clean_item(i):
     if isinstance(i, Tensor):
-        return i.data
+        return i._data
     if isinstance(i, list):
         flat = [_clean_item(v) for v in i]
         if any(v is None or v is Ellipsis or isinstance(v, slice) for v in flat):
@@ -105,7 +107,9 @@ def getitem(x, index):
     if x.__class__ is list or x.__class__ is tuple:
         x = stacked(x)
     if not isinstance(x, Tensor):
-        return x[index]
+        if not any(getattr(i, "_batched", False) for i in (index if isinstance(index, tuple) else (index,))):
+            return x[index]
+        x = Tensor(x)  # a batched index (inside vmap): the row's batching rule gathers per example
     return _getitem(x, index=_own_copy(index) if x.requires_grad else index)
 
 
@@ -293,6 +297,7 @@ _sort = primitive(
     "sort", lambda x, axis: np.sort(x, axis=axis),
     vjp=(_sort_vjp,), jvp=(_sort_jvp,),
     ld=_ld.SORT, kinks="ties: stable order, each output's gradient goes to the input it was taken from",
+    batch=R.flat_axis,
 )
 
 
@@ -335,5 +340,5 @@ def partition(a, kth, axis=-1, kind="introselect", order=None):
     if axis is None:
         a, axis = bnp.ravel(a), 0
     axis = _axis(axis, a.ndim, "partition")
-    perm = np.argpartition(a.data, kth, axis=axis, kind=kind)
+    perm = np.argpartition(a._data, kth, axis=axis, kind=kind)
     return take_along_axis(a, perm, axis)

@@ -25,6 +25,7 @@ import scipy.integrate as si
 import backchain.numpy as bnp
 from .._core.primitive import Joint, primitive
 from .._core.tensor import Tensor
+from .._vmap import rules as R
 
 __all__ = ["odeint"]
 
@@ -34,7 +35,7 @@ def _call(func, y, tt, args, tfirst):
 
 
 def _plain(x):
-    return np.asarray(x.data if isinstance(x, Tensor) else x)
+    return np.asarray(x._data if isinstance(x, Tensor) else x)
 
 
 def _odeint_impl(y0, t, *args, func, options, tfirst):
@@ -50,7 +51,7 @@ def _odeint_impl(y0, t, *args, func, options, tfirst):
 
 
 def _is_float(a):
-    return np.asarray(a.data if isinstance(a, Tensor) else a).dtype.kind in "fc"
+    return np.asarray(a._data if isinstance(a, Tensor) else a).dtype.kind in "fc"
 
 
 def _flat(x):
@@ -59,7 +60,7 @@ def _flat(x):
 
 def _f64(x):
     """``x`` in double precision (float64, or complex128 for a complex ``x``): the ODE solves run in it."""
-    dtype = np.asarray(x.data if isinstance(x, Tensor) else x).dtype
+    dtype = np.asarray(x._data if isinstance(x, Tensor) else x).dtype
     want = np.complex128 if dtype.kind == "c" else np.float64
     return x if dtype == want else bnp.astype(x, want)
 
@@ -127,10 +128,10 @@ def _odeint_vjp(needs, g, ans, y0, t, *args, func, options, tfirst):
     Written with ``backchain.numpy`` and ``odeint_p`` itself (on the adjoint system), so that the VJP is
     differentiable: derivatives of any order.
     """
-    shape = np.shape(y0.data if isinstance(y0, Tensor) else y0)
+    shape = np.shape(y0._data if isinstance(y0, Tensor) else y0)
     d = int(np.prod(shape))
     diff = tuple(i for i, a in enumerate(args) if _is_float(a))
-    sizes = [int(np.size(args[i].data if isinstance(args[i], Tensor) else args[i])) for i in diff]
+    sizes = [int(np.size(args[i]._data if isinstance(args[i], Tensor) else args[i])) for i in diff]
     adjoint = _Adjoint(func, shape, diff, tfirst)
     n = len(t)
     ybar, t0bar, pbar = _flat(g[n - 1]), bnp.zeros(1), bnp.zeros(sum(sizes))
@@ -147,14 +148,14 @@ def _odeint_vjp(needs, g, ans, y0, t, *args, func, options, tfirst):
     offsets = np.cumsum([0] + sizes)
     for k, i in enumerate(diff):
         if needs[2 + i]:
-            a = args[i].data if isinstance(args[i], Tensor) else args[i]
+            a = args[i]._data if isinstance(args[i], Tensor) else args[i]
             result[2 + i] = bnp.reshape(pbar[offsets[k]:offsets[k + 1]], np.shape(a))
     return result
 
 
 def _odeint_jvp(i, tan, ans, y0, t, *args, func, options, tfirst):
     """Forward sensitivities: ``odeint_p`` on ``[y, s]`` (differentiable in turn)."""
-    shape = np.shape(y0.data if isinstance(y0, Tensor) else y0)
+    shape = np.shape(y0._data if isinstance(y0, Tensor) else y0)
     f = lambda y, tt: _call(func, y, tt, args, tfirst)  # noqa: E731
     if i == 0:
         s0, extra, k = tan, (), None
@@ -174,7 +175,7 @@ def _odeint_jvp(i, tan, ans, y0, t, *args, func, options, tfirst):
 
 odeint_p = primitive("scipy.integrate.odeint", _odeint_impl, vjp=Joint(_odeint_vjp), jvp=_odeint_jvp, variadic=True,
                      doc="Solve an ODE; adjoint-method VJP and forward-sensitivity JVP, both solved by odeint "
-                         "itself (any order).")
+                         "itself (any order).", batch=R.LOOP)
 
 
 class _Flat:

@@ -32,13 +32,14 @@ from .. import _ld
 from .._core.primitive import Joint, primitive, safe_times
 from .._core.tensor import Tensor
 from ..numpy._arraylike import stacked, stacked_each
+from .._vmap import rules as R
 
 __all__ = ["matmul", "dot", "vdot", "vecdot", "matvec", "vecmat", "inner", "outer", "tensordot", "einsum",
            "kron", "trace", "diag", "diagonal", "cross"]
 
 
 def _data(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 def _any_tensor(*args):
@@ -82,7 +83,7 @@ def _matmul_vjp_b(g, ans, a, b):
     return bnp.matmul(bnp.swapaxes(a, -1, -2), g)
 
 
-matmul = primitive("matmul", np.matmul, vjp=(_matmul_vjp_a, _matmul_vjp_b), linear=True)
+matmul = primitive("matmul", np.matmul, vjp=(_matmul_vjp_a, _matmul_vjp_b), linear=True, batch=R.matmul_rule)
 
 
 def _norm_axes(axes, ndim, op):
@@ -325,6 +326,7 @@ def _einsum_vjp(i, g, ans, *operands, subscripts, optimize):
 _einsum = primitive(
     "einsum", lambda *ops, subscripts, optimize: np.einsum(subscripts, *ops, optimize=optimize),
     vjp=_einsum_vjp, variadic=True, linear=True,
+    batch=R.einsum_rule,
 )
 
 
@@ -392,6 +394,7 @@ _diagonal = primitive(
     vjp=(lambda g, ans, x, offset, axis1, axis2: _diag_embed(
         g, shape=x.shape, offset=offset, axis1=axis1, axis2=axis2),),
     linear=True,
+    batch=R.diagonal_rule,
 )
 
 _diag_embed = primitive(
@@ -400,6 +403,7 @@ _diag_embed = primitive(
         g, offset=offset, axis1=axis1, axis2=axis2),),
     linear=True,
     doc="Zeros of `shape` with `x` on the diagonal (offset, axis1, axis2): the transpose of `diagonal`.",
+    batch=R.diagonal_embed_rule,
 )
 
 
@@ -409,7 +413,7 @@ def diagonal(a, offset=0, axis1=0, axis2=1):
         a = stacked(a)
     if not _any_tensor(a):
         return np.diagonal(a, offset, axis1, axis2)
-    nd = np.ndim(a.data)
+    nd = np.ndim(a._data)
     axis1, axis2 = _norm_axes((axis1, axis2), nd, "diagonal")
     if axis1 == axis2:
         raise ValueError("diagonal: axis1 and axis2 cannot be the same")
@@ -435,7 +439,7 @@ def diag(v, k=0):
         v = stacked(v)
     if not _any_tensor(v):
         return np.diag(v, k)
-    nd = np.ndim(v.data)
+    nd = np.ndim(v._data)
     if nd == 1:
         n = v.shape[0] + abs(int(k))
         return _diag_embed(v, shape=(n, n), offset=int(k), axis1=0, axis2=1)
@@ -448,6 +452,7 @@ _cross = primitive(
     "cross", lambda a, b: np.cross(a, b),
     vjp=(lambda g, ans, a, b: _cross(b, g), lambda g, ans, a, b: _cross(g, a)),
     linear=True,
+    batch=R.ELEMENTWISE,
 )
 
 _PAD2 = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]])
@@ -476,7 +481,7 @@ def cross(a, b, axisa=-1, axisb=-1, axisc=-1, axis=None):
     c = _cross(a, b)
     if na == 2 and nb == 2:
         return c[..., 2]
-    nd = np.ndim(c.data)
+    nd = np.ndim(c._data)
     axisc = _norm_axes((axisc,), nd, "cross")[0]
     if axisc != nd - 1:
         perm = list(range(nd - 1))
@@ -496,6 +501,7 @@ _inv = primitive(
     "inv", np.linalg.inv,
     vjp=(lambda g, ans, a: -matmul(_mT(ans), matmul(g, _mT(ans))),),
     jvp=(lambda t, ans, a: -matmul(ans, matmul(t, ans)),),
+    batch=R.stacks,
 )
 
 
@@ -527,6 +533,7 @@ _solve = primitive(
     "solve", np.linalg.solve,
     vjp=(_solve_vjp_a, _solve_vjp_b),
     jvp=(_solve_jvp_a, lambda t, ans, a, b: _solve(a, t)),
+    batch=R.solve_rule,
 )
 
 
@@ -605,6 +612,7 @@ _det = primitive(
     vjp=(lambda g, ans, a: bnp.expand_dims(bnp.expand_dims(g, -1), -1) * _det_grad(ans, a),),
     jvp=(lambda t, ans, a: bnp.sum(_det_grad(ans, a) * t, axis=(-2, -1)),),
     kinks="singular matrices: the cofactor matrix (the adjugate's transpose), 0 at rank n - 2",
+    batch=R.stacks,
 )
 
 
@@ -652,6 +660,7 @@ _slogdet = primitive(
     "slogdet", lambda a: tuple(np.linalg.slogdet(a)),
     vjp=(_slogdet_vjp,), jvp=(_slogdet_jvp,), multiple_results=True,
     kinks="a real sign has derivative 0; singular A: logabsdet's gradient is the cofactor matrix / +0",
+    batch=R.stacks,
 )
 
 
@@ -716,7 +725,8 @@ def _cholesky_jvp(t, ans, a):
     return matmul(ans, matmul(linv, matmul(da, _ct(linv))) * _half_tril(n, like=t))
 
 
-_cholesky = primitive("cholesky", lambda a: np.linalg.cholesky(a), vjp=(_cholesky_vjp,), jvp=(_cholesky_jvp,))
+_cholesky = primitive("cholesky", lambda a: np.linalg.cholesky(a), vjp=(_cholesky_vjp,), jvp=(_cholesky_jvp,),
+                      batch=R.stacks)
 
 
 def cholesky(a, /, *, upper=False):
@@ -773,6 +783,7 @@ _eigh = primitive(
     "eigh", lambda a, UPLO: tuple(np.linalg.eigh(a, UPLO)),
     vjp=Joint(_eigh_vjp, 1, symbolic_zeros=True), jvp=(_eigh_jvp,), multiple_results=True,
     kinks="repeated eigenvalues: eigenvector derivative undefined (division by w_j - w_i)",
+    batch=R.stacks,
 )
 
 
@@ -837,6 +848,7 @@ _eig = primitive(
     "eig", lambda a: tuple(np.linalg.eig(a)),
     vjp=Joint(_eig_vjp, 1, symbolic_zeros=True), jvp=(_eig_jvp,), multiple_results=True,
     kinks="repeated eigenvalues: eigenvector derivative undefined",
+    batch=R.stacks,
 )
 
 
@@ -928,6 +940,7 @@ _svd = primitive(
     "svd", lambda a: tuple(np.linalg.svd(a, full_matrices=False)),
     vjp=(_svd_vjp,), jvp=(_svd_jvp,), multiple_results=True,
     kinks="repeated or zero singular values: singular vector derivatives undefined",
+    batch=R.stacks,
 )
 
 
@@ -962,6 +975,7 @@ _svdvals = primitive(
     "svdvals", lambda a: np.linalg.svd(a, compute_uv=False),
     vjp=(_svdvals_vjp,), jvp=(_svdvals_jvp,),
     kinks="zero singular values: 0 (min-norm); repeated ones: the derivative of each depends on the basis",
+    batch=R.stacks,
 )
 
 
@@ -1032,6 +1046,7 @@ _qr = primitive(
     "qr", lambda a: tuple(np.linalg.qr(a, mode="reduced")),
     vjp=(_qr_vjp,), jvp=(_qr_jvp,), multiple_results=True,
     kinks="rank-deficient input: R is singular and the derivative undefined",
+    batch=R.stacks,
 )
 
 
@@ -1094,7 +1109,7 @@ def _pinv_impl(a, rcond, hermitian):
 
 
 _pinv = primitive("pinv", _pinv_impl, vjp=(_pinv_vjp,), jvp=(_pinv_jvp,),
-                  kinks="rank changes: the derivative holds where the rank is locally constant")
+                  kinks="rank changes: the derivative holds where the rank is locally constant", batch=R.stacks)
 
 
 def pinv(a, rcond=None, hermitian=False):
@@ -1195,6 +1210,7 @@ _vector_norm = primitive(
     lambda x, ord, axis, keepdims: np.linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord),
     vjp=(_vector_norm_vjp,), jvp=(_vector_norm_jvp,),
     ld=_ld.VECTOR_NORM, kinks="zero vector: 0; 1-norm at a zero component: 0; inf-norm ties: split evenly; ord=0: 0",
+    batch=R.reduce_axis,
 )
 
 
@@ -1204,7 +1220,7 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
         x = stacked(x)
     if not _any_tensor(x):
         return np.linalg.vector_norm(x, axis=axis, keepdims=keepdims, ord=ord)
-    nd = np.ndim(x.data)
+    nd = np.ndim(x._data)
     if axis is None:
         axis = tuple(range(nd))
     elif isinstance(axis, (int, np.integer)):
@@ -1216,7 +1232,7 @@ def vector_norm(x, /, *, axis=None, keepdims=False, ord=2):
 
 
 def _matrix_norm(x, ord, axis, keepdims):
-    nd = np.ndim(x.data)
+    nd = np.ndim(x._data)
     r, c = _norm_axes(axis, nd, "norm")
     if r == c:
         raise ValueError("norm: duplicate axes given")
@@ -1251,7 +1267,7 @@ def norm(x, ord=None, axis=None, keepdims=False):
         x = stacked(x)
     if not _any_tensor(x):
         return np.linalg.norm(x, ord, axis, keepdims)
-    nd = np.ndim(x.data)
+    nd = np.ndim(x._data)
     if axis is None:
         if ord is None:
             return _vector_norm(x, ord=2.0, axis=tuple(range(nd)), keepdims=keepdims)
@@ -1293,7 +1309,7 @@ def matrix_power(a, n):
         return np.linalg.matrix_power(a, n)
     n = int(n)
     if n == 0:
-        return np.linalg.matrix_power(a.data, 0)
+        return np.linalg.matrix_power(a._data, 0)
     if n < 0:
         a, n = _inv(a), -n
     result = None

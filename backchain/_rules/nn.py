@@ -12,6 +12,7 @@ import numpy as np
 import backchain.numpy as bnp
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
+from .._vmap import rules as R
 
 __all__ = ["linear", "log_softmax", "softmax", "sigmoid", "cross_entropy", "batch_norm", "layer_norm"]
 
@@ -78,6 +79,7 @@ linear = primitive(
          lambda t, ans, x, weight, bias: bnp.matmul(x, bnp.transpose(t)),
          lambda t, ans, x, weight, bias: t),
     doc="``x @ weight.T + bias`` (bias may be None): one node; the VJP of each input only if it is traced.",
+    batch=R.linear_rule,
 )
 
 
@@ -104,6 +106,7 @@ def _log_softmax_jvp(t, ans, x, axis):
 log_softmax = primitive(
     "nn.log_softmax", _log_softmax_impl, vjp=(_log_softmax_vjp,), jvp=(_log_softmax_jvp,),
     doc="``x - logsumexp(x, axis)``, computed with the maximum subtracted (stable for large logits).",
+    batch=R.axis_param("axis"),
 )
 
 
@@ -124,6 +127,7 @@ softmax = primitive(
     vjp=(lambda g, ans, x, axis: ans * (g - bnp.sum(g * ans, axis=axis, keepdims=True)),),
     jvp=(lambda t, ans, x, axis: ans * (t - bnp.sum(ans * t, axis=axis, keepdims=True)),),
     doc="``exp(x) / sum(exp(x), axis)`` with the maximum subtracted.",
+    batch=R.axis_param("axis"),
 )
 
 
@@ -187,6 +191,7 @@ cross_entropy = primitive(
     "nn.cross_entropy", _cross_entropy_impl, vjp=(_cross_entropy_vjp,), jvp=(_cross_entropy_jvp,),
     doc="``-w * log_softmax(x, axis)[target]`` per sample (summed if ``reduce``): one node. ``w`` holds the "
         "class weight of each sample's target, 0 where the target is ignored, and the 1/denominator of a mean.",
+    batch=R.cross_entropy_rule,
 )
 
 
@@ -214,6 +219,7 @@ def _batch_norm_rule(g, ans, x, axes, eps):
 batch_norm = primitive(
     "nn.batch_norm", _batch_norm_impl, vjp=(_batch_norm_rule,), jvp=(_batch_norm_rule,),
     doc="``(x - mean) / sqrt(var + eps)`` over ``axes`` (biased variance): one node.",
+    batch=R.norm_rule,
 )
 
 
@@ -272,4 +278,5 @@ layer_norm = primitive(
          lambda t, ans, x, weight, bias, axes, eps: bnp.broadcast_to(t, np.shape(ans))),
     doc="``(x - mean) / sqrt(var + eps) * weight + bias`` over the trailing ``axes`` (biased variance; weight "
         "and bias of the normalised shape, or None): one node.",
+    batch=R.norm_rule,
 )

@@ -21,7 +21,7 @@ __all__ = ["diff", "ediff1d", "gradient", "interp", "linspace", "meshgrid", "tra
 
 
 def _data(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 def _any_tensor(*args):

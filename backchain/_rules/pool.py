@@ -39,6 +39,7 @@ from .. import _ld
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
 from .._core.scratch import recycled as _output
+from .._vmap import rules as R
 from .conv import _tuple
 from .sampling import take_flat, scatter_flat
 
@@ -50,7 +51,7 @@ TIES = ("split", "first", "last")
 
 
 def _data(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 def _ties_mode(ties=None):
@@ -115,6 +116,7 @@ def _pool_windows_jvp(t, ans, x, kernel, stride, padding, dilation, out, fill):
 pool_windows = primitive(
     "pool_windows", _pool_windows_impl, vjp=(_pool_windows_vjp,), jvp=(_pool_windows_jvp,),
     doc="Every pooling window of the input padded with `fill`, as a trailing axis.",
+    batch=R.pool_windows_rule,
 )
 
 
@@ -125,6 +127,7 @@ def _pool_windows_T_vjp(g, ans, v, xshape, kernel, stride, padding, dilation, ou
 pool_windows_T = primitive(
     "pool_windows_T", _pool_windows_T_impl, vjp=(_pool_windows_T_vjp,), linear=True,
     doc="The transpose of pool_windows: window entries added back into the input (col2im).",
+    batch=R.pool_windows_T_rule,
 )
 
 
@@ -173,6 +176,7 @@ window_max = primitive(
           "(``valid`` False) is never a maximum",
     doc="Maximum over the leading (window) axis, with the pooling tie rule; ``valid`` (boolean, broadcast "
         "against ``v``, or None) marks the entries that are inputs rather than padding.",
+    batch=R.window_max_rule,
 )
 
 
@@ -270,6 +274,7 @@ tiled_max = primitive(
     kinks="max-pool ties, as window_max: the cotangent is split evenly among the tied maxima of a window "
           "(min-norm); policy 'first' (PyTorch) or 'last' gives it all to one",
     doc="Max pooling with kernel == stride over an input the windows tile exactly (no padding, no dilation).",
+    batch=R.fold_rule(),
 )
 
 
@@ -280,6 +285,7 @@ def _tiled_route_vjp(c, ans, g, weights, scale, kernel):
 tiled_route = primitive(
     "tiled_route", _tiled_route_impl, vjp=(_tiled_route_vjp,), linear=True,
     doc="Each window's value times its routing weights, written into the tiled input (kernel == stride).",
+    batch=R.LOOP,
 )
 
 
@@ -290,6 +296,7 @@ def _tiled_gather_vjp(g, ans, c, weights, scale, kernel):
 tiled_gather = primitive(
     "tiled_gather", _tiled_gather_impl, vjp=(_tiled_gather_vjp,), linear=True,
     doc="The transpose of tiled_route: the weighted sum over each tiling window.",
+    batch=R.LOOP,
 )
 
 
@@ -359,7 +366,7 @@ def _max_poolnd(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode
     input, unbatched = _batched(op, input, nd)
     shape = np.shape(_data(input))
     geo = _geometry(op, shape, nd, kernel_size, stride, padding, dilation, ceil_mode)
-    dtype = np.asarray(_data(input)).dtype
+    dtype = (input.dtype if isinstance(input, Tensor) else np.asarray(input).dtype)
     fill = -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
     if not return_indices and _tiles(shape, geo):
         y = tiled_max(input, kernel=geo["kernel"], ties=ties)
@@ -475,7 +482,7 @@ def _avg_poolnd(op, nd, input, kernel_size, stride, padding, ceil_mode, count_in
     shape = np.shape(_data(input))
     geo = _geometry(op, shape, nd, kernel_size, stride, padding, 1, ceil_mode)
     div = _divisor(geo, shape[2:], count_include_pad, divisor_override)
-    dtype = np.asarray(_data(input)).dtype
+    dtype = (input.dtype if isinstance(input, Tensor) else np.asarray(input).dtype)
     y = bnp.sum(pool_windows(input, fill=0.0, **geo), axis=0) / np.asarray(div, dtype=dtype)
     return y[0] if unbatched else y
 
@@ -546,7 +553,7 @@ def _adaptive_avg(op, nd, input, output_size):
     input, unbatched = _batched(op, input, nd)
     shape = np.shape(_data(input))
     out = _adaptive_sizes(op, shape, output_size, nd)
-    dtype = np.asarray(_data(input)).dtype
+    dtype = (input.dtype if isinstance(input, Tensor) else np.asarray(input).dtype)
     y = input
     for i in range(nd):
         n = shape[2 + i]
@@ -607,7 +614,7 @@ def _adaptive_max(op, nd, input, output_size, return_indices, ties):
     flat = np.where(valid, np.ravel_multi_index(tuple(np.maximum(g, 0) for g in grids), shape[2:]), -1)
     perm = tuple(range(0, 2 * nd, 2)) + tuple(range(1, 2 * nd, 2))
     flat = flat.transpose(perm).reshape(tuple(out) + (-1,))
-    dtype = np.asarray(_data(input)).dtype
+    dtype = (input.dtype if isinstance(input, Tensor) else np.asarray(input).dtype)
     fill = -np.inf if dtype.kind == "f" else np.iinfo(dtype).min
     # The window offsets lead: (prod(kmax), N, C, *out), as pool_windows lays them out.
     v = take_flat(bnp.reshape(input, shape[:2] + (-1,)), index=np.moveaxis(flat, -1, 0).reshape(-1), fill=fill)
@@ -684,7 +691,7 @@ def _max_unpoolnd(op, nd, input, indices, kernel_size, stride, padding, output_s
     src = np.full((rows.shape[0], size), -1)
     src[rows, idx2] = order
     winner = (np.take_along_axis(src, idx2, axis=-1) == order).reshape(idx.shape)
-    winner = winner.astype(np.asarray(_data(input)).dtype)
+    winner = winner.astype((input.dtype if isinstance(input, Tensor) else np.asarray(input).dtype))
     flat = bnp.reshape(input, shape[:2] + (-1,))
     if not winner.all():
         flat = flat * winner

@@ -26,6 +26,7 @@ from .. import _ld
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
 from ..numpy._arraylike import stacked
+from .._vmap import rules as R
 
 __all__ = [
     "sum", "mean", "prod", "max", "amax", "min", "amin", "ptp", "var", "std", "average",
@@ -38,7 +39,7 @@ __all__ = [
 # -- helpers ------------------------------------------------------------------
 
 def _data(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 def _shape_of(a):
@@ -160,6 +161,7 @@ _sum = primitive(
     "sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
     vjp=(lambda g, ans, x, axis, keepdims: _expand(g, x, axis, keepdims),),
     linear=True,
+    batch=R.reduce_axis,
 )
 
 
@@ -196,7 +198,7 @@ def sum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=
 
 def _float_dtype(a, dtype):
     """NumPy's accumulation dtype for mean/var: float64 for integer and bool input."""
-    if dtype is None and np.asarray(_data(a)).dtype.kind in "biu":
+    if dtype is None and (a.dtype if isinstance(a, Tensor) else np.asarray(a).dtype).kind in "biu":
         return np.float64
     return dtype
 
@@ -229,7 +231,7 @@ def _exclusive_products(x):
     """
     n = _shape_of(x)[-1]
     if _traced(x):
-        if not np.any(x.data == 0):
+        if not np.any(x._data == 0):
             return _prod(x, axis=(len(x.shape) - 1,), keepdims=True) / x
         eye = np.eye(n, dtype=bool)
         rows = bnp.where(eye, 1.0, bnp.reshape(x, x.shape[:-1] + (1, n)))
@@ -262,6 +264,7 @@ def _prod_jvp(t, ans, x, axis, keepdims):
 _prod = primitive(
     "prod", lambda x, axis, keepdims: np.prod(x, axis=axis, keepdims=keepdims),
     vjp=(_prod_vjp,), jvp=(_prod_jvp,),
+    batch=R.reduce_axis,
 )
 
 
@@ -315,11 +318,13 @@ _amax = primitive(
     "amax", lambda x, axis, keepdims: np.max(x, axis=axis, keepdims=keepdims),
     vjp=(_extremum_vjp,), jvp=(_extremum_jvp,),
     ld=_ld.AMAX, kinks="ties: the ties policy (default: split evenly among the tied maxima)",
+    batch=R.reduce_axis,
 )
 _amin = primitive(
     "amin", lambda x, axis, keepdims: np.min(x, axis=axis, keepdims=keepdims),
     vjp=(_extremum_vjp,), jvp=(_extremum_jvp,),
     ld=_ld.AMIN, kinks="ties: the ties policy (default: split evenly among the tied minima)",
+    batch=R.reduce_axis,
 )
 
 
@@ -456,6 +461,7 @@ def _std_jvp(t, ans, x, axis, ddof, keepdims, where):
 _std = primitive(
     "std", _std_impl, vjp=(_std_vjp,), jvp=(_std_jvp,),
     ld=_ld.STD, kinks="zero variance: derivative 0 (min-norm subgradient)",
+    batch=R.reduce_axis,
 )
 
 
@@ -537,6 +543,7 @@ def _cumsum_vjp(g, ans, x, axis):
 _cumsum = primitive(
     "cumsum", lambda x, axis: np.cumsum(x, axis=axis),
     vjp=(_cumsum_vjp,), linear=True,
+    batch=R.flat_axis,
 )
 
 
@@ -594,7 +601,7 @@ def _cumprod_rule(c, ans, x, axis, transpose):
     last = len(_shape_of(x)) - 1
     if axis != last:
         x, c, ans = bnp.swapaxes(x, axis, last), bnp.swapaxes(c, axis, last), bnp.swapaxes(ans, axis, last)
-    if _traced(x) and not np.any(x.data == 0):
+    if _traced(x) and not np.any(x._data == 0):
         if transpose:
             out = _flip(_cumsum(_flip(c * ans, last), axis=last), last) / x
         else:
@@ -626,6 +633,7 @@ _cumprod = primitive(
     "cumprod", lambda x, axis: np.cumprod(x, axis=axis),
     vjp=(lambda g, ans, x, axis: _cumprod_rule(g, ans, x, axis, True),),
     jvp=(lambda t, ans, x, axis: _cumprod_rule(t, ans, x, axis, False),),
+    batch=R.flat_axis,
 )
 
 
@@ -773,11 +781,11 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
         raise ValueError(f"median: empty slices (shape {shape}, axis {axis}) have no median")
     xr, _ = _to_last(a, axes)
     xr = bnp.reshape(xr, (-1, n))
-    order = np.argsort(np.asarray(xr.data), axis=-1, kind="stable")
+    order = np.argsort(np.asarray(xr._data), axis=-1, kind="stable")
     mid = order[:, [(n - 1) // 2, n // 2]]
     rows = np.arange(mid.shape[0])[:, None]
     med = _sum(bnp.getitem(xr, (rows, mid)), axis=(1,), keepdims=False) / 2
-    nan = np.isnan(np.asarray(xr.data)).any(axis=-1)
+    nan = np.isnan(np.asarray(xr._data)).any(axis=-1)
     if nan.any():
         med = bnp.where(nan, np.nan, med)
     return bnp.reshape(med, _out_shape(shape, axes, keepdims))
@@ -985,7 +993,7 @@ def _cumulative_api(x, axis, dtype, out, include_initial, op, np_fn, fn, initial
     axis = _norm_axis(axis, nd, op)[0]
     shape = list(_shape_of(res))
     shape[axis] = 1
-    return bnp.concatenate([np.full(shape, initial, dtype=np.asarray(_data(res)).dtype), res], axis=axis)
+    return bnp.concatenate([np.full(shape, initial, dtype=np.result_type(_data(res))), res], axis=axis)
 
 
 def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=None, *, dtype=None):
@@ -1015,7 +1023,8 @@ def cov(m, y=None, rowvar=True, bias=False, ddof=None, fweights=None, aweights=N
     if y is not None:
         x = bnp.concatenate([x, as_rows(y)], axis=0)
     if dtype is None:  # NumPy computes in at least float64, whatever the input
-        dtype = np.result_type(*[np.asarray(_data(v)) for v in (m, y) if v is not None], np.float64)
+        dtype = np.result_type(*[_data(v) if isinstance(v, Tensor) else np.asarray(v) for v in (m, y) if v is not None],
+                               np.float64)
     if _data(x).dtype != dtype:
         x = bnp.astype(x, dtype)
     if ddof is None:

@@ -31,6 +31,7 @@ import numpy as np
 import backchain.numpy as bnp
 from .._core import scratch as _scratch
 from .._core.primitive import Joint, primitive
+from .._vmap import rules as R
 from .nn import sigmoid
 
 __all__ = ["lstm_cell", "gru_cell", "lstm_layer", "gru_layer", "rnn_tanh_layer"]
@@ -97,6 +98,7 @@ lstm_cell = primitive(
     vjp=(_lstm_cell_vjp_gates, _lstm_cell_vjp_c), jvp=(_lstm_cell_jvp_gates, _lstm_cell_jvp_c),
     multiple_results=True,
     doc="The pointwise part of one LSTM step: (gates (..., 4H) in order i, f, g, o; c) -> (h, c_new).",
+    batch=R.stacks,
 )
 
 
@@ -172,6 +174,7 @@ gru_cell = primitive(
     vjp=(_gru_cell_vjp_xg, _gru_cell_vjp_hg, _gru_cell_vjp_h),
     jvp=(_gru_cell_jvp_xg, _gru_cell_jvp_hg, _gru_cell_jvp_h),
     doc="The pointwise part of one GRU step: (x W_ih^T + b_ih, h W_hh^T + b_hh, h) -> h_new (order r, z, n).",
+    batch=R.stacks,
 )
 
 
@@ -607,6 +610,7 @@ lstm_layer = primitive(
         "hidden state (N, H), the last cell state (N, H)); gates in PyTorch's order (i, f, g, o). With "
         "mask= (T, N) booleans, where False the states carry over unchanged and the output is 0 (padding "
         "past a sequence's end).",
+    batch=R.LOOP,
 )
 
 
@@ -860,6 +864,7 @@ gru_layer = primitive(
         "b_ih (3H,) or None, b_hh (3H,) or None) -> (all hidden states (T, N, H), the last hidden state "
         "(N, H)); gates in PyTorch's order (r, z, n). With mask= (T, N) booleans, where False the state "
         "carries over unchanged and the output is 0 (padding past a sequence's end).",
+    batch=R.LOOP,
 )
 
 
@@ -977,4 +982,5 @@ rnn_tanh_layer = primitive(
     doc="One direction of a tanh RNN layer over a sequence: (x (T, N, I), h0 (N, H), W_ih (H, I), W_hh (H, H), "
         "b_ih (H,) or None, b_hh (H,) or None) -> (all hidden states (T, N, H), the last hidden state (N, H)). "
         "With mask= (T, N) booleans, where False the state carries over unchanged and the output is 0.",
+    batch=R.LOOP,
 )

@@ -22,6 +22,7 @@ import numpy as np
 import backchain.numpy as bnp
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
+from .._vmap import rules as R
 
 __all__ = ["pad", "interpolate", "pixel_shuffle", "pixel_unshuffle", "affine_grid", "grid_sample"]
 
@@ -32,7 +33,7 @@ GRID_SAMPLE_KINKS = ("grid_sample/bilinear at an integer pixel coordinate: the r
 
 
 def _data(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 # -- the gather / scatter pair ------------------------------------------------------------------
@@ -74,12 +75,14 @@ def _take_flat_jvp(t, ans, x, index, fill):
 take_flat = primitive(
     "take_flat", _take_flat_impl, vjp=(_take_flat_vjp,), jvp=(_take_flat_jvp,),
     doc="x[..., index] along the last axis (index broadcast over the leading axes); -1 reads `fill`.",
+    batch=R.LOOP,
 )
 
 scatter_flat = primitive(
     "scatter_flat", _scatter_flat_impl,
     vjp=(lambda g, ans, v, index, size: take_flat(g, index=index, fill=0.0),), linear=True,
     doc="Zeros of (..., size) with v[..., m] added at index[..., m] (-1 dropped): the transpose of take_flat.",
+    batch=R.LOOP,
 )
 
 

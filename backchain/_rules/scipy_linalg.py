@@ -17,12 +17,14 @@ import scipy.linalg as sl
 import backchain.numpy as bnp
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
+from .._vmap import rules as R
 
-__all__ = ["solve_triangular", "solve_banded", "cholesky", "cho_factor", "cho_solve", "solve_sylvester", "sqrtm"]
+__all__ = ["solve_triangular", "solve_banded", "cholesky", "cho_factor", "cho_solve", "solve_sylvester", "sqrtm",
+           "lu", "lu_factor", "lu_solve"]
 
 
 def _data(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 def _mT(x):
@@ -80,6 +82,7 @@ solve_triangular_p = primitive(
     "scipy.linalg.solve_triangular", _solve_tri_impl,
     vjp=(_solve_tri_vjp_a, _solve_tri_vjp_b), jvp=(_solve_tri_jvp_a, _solve_tri_jvp_b),
     kinks="only the triangle that is read gets a cotangent (and not the diagonal if unit_diagonal)",
+    batch=R.LOOP,
 )
 
 
@@ -160,6 +163,7 @@ solve_banded_p = primitive(
                                                              upper=upper),
          lambda t, ans, ab, b, lower, upper: solve_banded_p(ab, t, lower=lower, upper=upper)),
     kinks="the entries of ab outside the band (its unread corners) get a zero cotangent",
+    batch=R.LOOP,
 )
 
 
@@ -246,7 +250,7 @@ def _cholesky_jvp(t, ans, a, lower):
 
 cholesky_p = primitive("scipy.linalg.cholesky", lambda a, lower: sl.cholesky(a, lower=lower),
                        vjp=(_cholesky_vjp,), jvp=(_cholesky_jvp,),
-                       kinks="only the triangle that is read (lower or upper) gets a cotangent")
+                       kinks="only the triangle that is read (lower or upper) gets a cotangent", batch=R.LOOP)
 
 
 def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
@@ -258,7 +262,7 @@ def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
     if not isinstance(a, Tensor):
         return sl.cholesky(a, lower=lower, overwrite_a=overwrite_a, check_finite=check_finite)
     _check_square("cholesky", a)
-    if np.iscomplexobj(a.data):  # Hermitian: numpy.linalg's rule, which conjugates (same triangle read)
+    if np.iscomplexobj(a._data):  # Hermitian: numpy.linalg's rule, which conjugates (same triangle read)
         from .linalg import cholesky as hermitian_cholesky
         return hermitian_cholesky(a, upper=not lower)
     return cholesky_p(a, lower=bool(lower))
@@ -313,6 +317,7 @@ solve_sylvester_p = primitive(
     jvp=(lambda t, ans, a, b, q: solve_sylvester_p(a, b, -bnp.matmul(t, ans)),
          lambda t, ans, a, b, q: solve_sylvester_p(a, b, -bnp.matmul(ans, t)),
          lambda t, ans, a, b, q: solve_sylvester_p(a, b, t)),
+    batch=R.LOOP,
 )
 
 
@@ -339,6 +344,7 @@ sqrtm_p = primitive(
     "scipy.linalg.sqrtm", _sqrtm_impl,
     vjp=(lambda g, ans, a: solve_sylvester_p(_mT(ans), _mT(ans), g),),
     jvp=(lambda t, ans, a: solve_sylvester_p(ans, ans, t),),
+    batch=R.LOOP,
 )
 
 
@@ -353,3 +359,184 @@ def sqrtm(A, disp=True, blocksize=64):
         return sl.sqrtm(A)
     _check_square("sqrtm", A)
     return sqrtm_p(A)
+
+
+# -- LU factorisation --------------------------------------------------------------------------
+# A = P L U with partial pivoting (P a permutation, piecewise constant in A; L unit lower trapezoidal
+# m x k, U upper trapezoidal k x n, k = min(m, n)). With dA' = P^T dA split at k rows (tall) or
+# columns (wide), the square block A_1 = L_1 U_1 gives F = L_1^-1 dA'_1 U_1^-1, dL_1 = L_1 (F below
+# the diagonal), dU_1 = (F on and above it) U_1; the rest follows from A'_2 = L_2 U (tall) or
+# A'_2 = L U_2 (wide). The VJP is the transpose of that map.
+
+
+def _linv(l, x, trans=0):
+    """``L^-1 x`` (``trans=1``: ``L^-T x``) for unit lower triangular ``L``."""
+    return solve_triangular_p(l, x, trans=trans, lower=True, unit_diagonal=True)
+
+
+def _uinv(u, x, trans=0):
+    """``U^-1 x`` (``trans=1``: ``U^-T x``) for upper triangular ``U``."""
+    return solve_triangular_p(u, x, trans=trans, lower=False, unit_diagonal=False)
+
+
+def _lu_masks(k, like):
+    dtype = _data(like).dtype
+    below = np.tril(np.ones((k, k), dtype=dtype), -1)
+    return below, 1.0 - below
+
+
+def _lu_jvp(t, ans, a):
+    p, l, u = ans
+    m, n = np.shape(_data(a))
+    k = min(m, n)
+    below, upper = _lu_masks(k, a)
+    pt = bnp.matmul(_mT(p), t)
+    l1, u1 = l[:k], u[:, :k]
+    f = _mT(_uinv(u1, _mT(_linv(l1, pt[:k, :k])), trans=1))  # L_1^-1 dA'_1 U_1^-1
+    dl1 = bnp.matmul(l1, f * below)
+    du1 = bnp.matmul(f * upper, u1)
+    if m > n:  # dL_2 = (dA'_2 - L_2 dU) U^-1
+        dl2 = _mT(_uinv(u1, _mT(pt[k:] - bnp.matmul(l[k:], du1)), trans=1))
+        return [bnp.zeros_like(p), bnp.concatenate([dl1, dl2], axis=0), du1]
+    if n > m:  # dU_2 = L^-1 (dA'_2 - dL U_2)
+        du2 = _linv(l1, pt[:, k:] - bnp.matmul(dl1, u[:, k:]))
+        return [bnp.zeros_like(p), dl1, bnp.concatenate([du1, du2], axis=1)]
+    return [bnp.zeros_like(p), dl1, du1]
+
+
+def _lu_vjp(g, ans, a):
+    p, l, u = ans
+    _, gl, gu = g
+    m, n = np.shape(_data(a))
+    k = min(m, n)
+    below, upper = _lu_masks(k, a)
+    l1, u1 = l[:k], u[:, :k]
+    gl1, gu1 = gl[:k], gu[:, :k]
+    rest = None
+    if m > n:
+        rest = _mT(_uinv(u1, _mT(gl[k:])))  # gL_2 U^-T
+        gu1 = gu1 - bnp.matmul(_mT(l[k:]), rest)
+    elif n > m:
+        rest = _linv(l1, gu[:, k:], trans=1)  # L^-T gU_2
+        gl1 = gl1 - bnp.matmul(rest, _mT(u[:, k:]))
+    gf = bnp.matmul(_mT(l1), gl1) * below + bnp.matmul(gu1, _mT(u1)) * upper
+    g1 = _mT(_uinv(u1, _mT(_linv(l1, gf, trans=1))))  # L_1^-T G_F U_1^-T
+    if rest is not None:
+        g1 = bnp.concatenate([g1, rest], axis=0 if m > n else 1)
+    return bnp.matmul(p, g1)
+
+
+def _lu_batch(prim, args, batched):
+    """Inside vmap: one factorisation per example (each pivots its own rows)."""
+    return _per_matrix(lu_p, args[0], 3)
+
+
+lu_p = primitive(
+    "scipy.linalg.lu", lambda a: tuple(sl.lu(a)), vjp=(_lu_vjp,), jvp=(_lu_jvp,), multiple_results=True,
+    batch=_lu_batch,
+    kinks="P is piecewise constant (derivative 0; it jumps where two pivot candidates tie); a singular "
+          "leading block makes U singular and the derivative undefined",
+)
+
+
+def _real_matrix(name, a):
+    a_ = _data(a)
+    if np.iscomplexobj(a_):
+        raise NotImplementedError(f"{name}: derivatives of complex LU factorisations are not implemented "
+                                  f"(got {a_.dtype})")
+    if np.ndim(a_) < 2:
+        raise ValueError(f"{name}: expected a matrix (or a stack of them), got shape {np.shape(a_)}")
+
+
+def _per_matrix(fn, a, outputs):
+    """``fn`` on each matrix of a stack ``a`` (..., m, n), results stacked back."""
+    shape = a.shape
+    flat = bnp.reshape(a, (-1,) + tuple(shape[-2:]))
+    parts = [fn(flat[i]) for i in range(flat.shape[0])]
+    return tuple(bnp.reshape(bnp.stack([r[j] for r in parts]), tuple(shape[:-2]) + tuple(np.shape(_data(parts[0][j]))))
+                 for j in range(outputs))
+
+
+def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False):
+    """``scipy.linalg.lu``: ``(p, l, u)`` with ``a = p @ l @ u`` (partial pivoting), differentiable in ``a``
+    (real, any shape, stacks too); ``permute_l`` gives ``(p @ l, u)``; ``p_indices`` the row indices.
+
+    >>> import numpy as np, backchain as bc
+    >>> from backchain.scipy.linalg import lu
+    >>> a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> bc.grad(lambda a: lu(a)[2][1, 1])(a)
+    array([[-1.33333333,  1.        ],
+           [ 0.44444444, -0.33333333]])
+    """
+    if not isinstance(a, Tensor):
+        return sl.lu(a, permute_l=permute_l, overwrite_a=overwrite_a, check_finite=check_finite, p_indices=p_indices)
+    _real_matrix("lu", a)
+    p, l, u = lu_p(a) if a.ndim == 2 else _per_matrix(lu_p, a, 3)
+    if permute_l:
+        return bnp.matmul(p, l), u
+    if p_indices:
+        p = sl.lu(_data(a), p_indices=True)[0]
+    return p, l, u
+
+
+def _pack_lu(l, u):
+    """LAPACK's packed factor: L below the diagonal, U on and above it, in one m x n matrix."""
+    m, k = np.shape(_data(l))
+    n = np.shape(_data(u))[1]
+    below = l * np.tril(np.ones((m, k), dtype=_data(l).dtype), -1)
+    if n > k:
+        below = bnp.concatenate([below, bnp.zeros((m, n - k), dtype=_data(l).dtype)], axis=1)
+    if m > k:
+        u = bnp.concatenate([u, bnp.zeros((m - k, n), dtype=_data(u).dtype)], axis=0)
+    return below + u
+
+
+def lu_factor(a, overwrite_a=False, check_finite=True):
+    """``scipy.linalg.lu_factor``: ``(lu, piv)`` (LAPACK's packed factor and 0-based row interchanges),
+    differentiable in ``a``.
+
+    >>> import numpy as np, backchain as bc
+    >>> from backchain.scipy.linalg import lu_factor
+    >>> bc.grad(lambda a: lu_factor(a)[0].sum())(np.array([[1.0, 2.0], [3.0, 4.0]])).round(4)
+    array([[-1.    ,  1.    ],
+           [ 1.3333,  0.6667]])
+    """
+    if not isinstance(a, Tensor):
+        return sl.lu_factor(a, overwrite_a=overwrite_a, check_finite=check_finite)
+    _real_matrix("lu_factor", a)
+    if a.ndim != 2:
+        raise ValueError(f"lu_factor: expected a 2-D matrix, got shape {a.shape} (SciPy's takes one matrix)")
+    _, l, u = lu_p(a)
+    return _pack_lu(l, u), sl.lu_factor(a._data)[1]
+
+
+def _piv_permutation(piv, n):
+    """The row order that LAPACK's interchanges ``piv`` (0-based: row i swapped with piv[i]) produce."""
+    perm = np.arange(n)
+    for i, j in enumerate(np.asarray(piv)):
+        perm[i], perm[j] = perm[j], perm[i]
+    return perm
+
+
+def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
+    """``scipy.linalg.lu_solve``: solve ``a x = b`` (``trans=1``: ``a^T x = b``) from :func:`lu_factor`'s
+    result, differentiable in the factor and in ``b``.
+
+    >>> import numpy as np, backchain as bc
+    >>> from backchain.scipy.linalg import lu_factor, lu_solve
+    >>> a = np.array([[1.0, 2.0], [3.0, 4.0]])
+    >>> bc.grad(lambda b: lu_solve(lu_factor(a), b).sum())(np.array([5.0, 11.0]))  # A^-T 1
+    array([-0.5,  0.5])
+    """
+    lu_, piv = lu_and_piv
+    if not isinstance(lu_, Tensor) and not isinstance(b, Tensor):
+        return sl.lu_solve((lu_, piv), b, trans=trans, overwrite_b=overwrite_b, check_finite=check_finite)
+    _check_square("lu_solve", lu_)
+    n = np.shape(_data(lu_))[0]
+    if np.shape(_data(b))[0] != n:
+        raise ValueError(f"lu_solve: b of shape {np.shape(_data(b))} does not match the factor of shape {(n, n)}")
+    perm = _piv_permutation(piv, n)
+    if _trans(trans) == 0:  # P^T A = L U with P^T b = b[perm]
+        return solve_triangular_p(lu_, _linv(lu_, b[perm]), trans=0, lower=False, unit_diagonal=False)
+    y = _linv(lu_, solve_triangular_p(lu_, b, trans=1, lower=False, unit_diagonal=False), trans=1)
+    return y[np.argsort(perm)]

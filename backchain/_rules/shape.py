@@ -15,6 +15,7 @@ from .._core.primitive import primitive
 from .._core.basic import broadcast_to  # noqa: F401  (re-exported)
 from .._core.tensor import Tensor
 from ..numpy._arraylike import stacked, stacked_each
+from .._vmap import rules as R
 from .indexing import _scatter, getitem
 
 __all__ = [
@@ -28,7 +29,7 @@ __all__ = [
 
 
 def _data(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 def _any_tensor(seq):
@@ -61,6 +62,7 @@ _reshape = primitive(
     "reshape", lambda x, shape: np.reshape(x, shape),
     vjp=(lambda g, ans, x, shape: _reshape(g, shape=np.shape(x)),),
     linear=True,
+    batch=R.reshape_rule,
 )
 
 
@@ -72,7 +74,7 @@ def _fortran_first(a, order, op):
     if order == "F":
         return True
     if order == "A":
-        return bool(np.isfortran(np.asarray(a.data)))
+        return bool(np.isfortran(np.asarray(a._data)))
     raise ValueError(f"{op}: order must be 'C', 'F' or 'A', got {order!r}")
 
 
@@ -91,11 +93,11 @@ def reshape(a, shape=None, order="C", *, newshape=None):
         return transpose(reshape(transpose(a), shape[::-1]))
     if -1 in shape:
         known = int(np.prod([s for s in shape if s != -1]))
-        size = int(np.size(a.data))
+        size = int(np.size(a._data))
         if known == 0 or size % known:
             raise ValueError(f"reshape: cannot reshape an array of shape {a.shape} into shape {shape}")
         shape = tuple(size // known if s == -1 else s for s in shape)
-    if shape == np.shape(a.data):
+    if shape == np.shape(a._data):
         return a
     return _reshape(a, shape=shape)
 
@@ -104,6 +106,7 @@ _transpose = primitive(
     "transpose", lambda x, axes: np.transpose(x, axes),
     vjp=(lambda g, ans, x, axes: _transpose(g, axes=tuple(np.argsort(axes))),),
     linear=True,
+    batch=R.transpose_rule,
 )
 
 
@@ -113,7 +116,7 @@ def transpose(a, axes=None):
         a = stacked(a)
     if not isinstance(a, Tensor):
         return np.transpose(a, axes)
-    nd = np.ndim(a.data)
+    nd = np.ndim(a._data)
     axes = tuple(range(nd))[::-1] if axes is None else tuple(_axis(x, nd, "transpose") for x in axes)
     if sorted(axes) != list(range(nd)):
         raise ValueError(f"transpose: axes {axes} are not a permutation of the {nd} axes of shape {a.shape}")
@@ -164,7 +167,7 @@ def ravel(a, order="C"):
     if not isinstance(a, Tensor):
         return np.ravel(a, order=order)
     if order == "K":
-        strides = np.asarray(a.data).strides
+        strides = np.asarray(a._data).strides
         perm = tuple(sorted(range(len(strides)), key=lambda i: -abs(strides[i])))  # stable, as NumPy's
         return reshape(transpose(a, perm) if perm != tuple(range(len(perm))) else a, (-1,))
     return reshape(a, (-1,), order=order)
@@ -271,7 +274,7 @@ def copy(a, order="K", subok=False):
         return np.copy(a, order=order, subok=subok)
     if a.requires_grad:
         return bnp.positive(a)
-    return Tensor(a.data.copy())
+    return Tensor(a._data.copy())
 
 
 def broadcast_arrays(*args):
@@ -305,6 +308,7 @@ def _concatenate_jvp(i, t, ans, *args, axis):
 _concatenate = primitive(
     "concatenate", lambda *xs, axis: np.concatenate(xs, axis=axis),
     vjp=_concatenate_vjp, jvp=_concatenate_jvp, variadic=True,
+    batch=R.join_rule,
 )
 
 
@@ -345,6 +349,7 @@ def _stack_jvp(i, t, ans, *args, axis):
 _stack = primitive(
     "stack", lambda *xs, axis: np.stack(xs, axis=axis),
     vjp=_stack_vjp, jvp=_stack_jvp, variadic=True,
+    batch=R.join_rule,
 )
 
 
@@ -434,6 +439,7 @@ _split = primitive(
     vjp=(_split_vjp,),
     jvp=(lambda t, ans, x, indices, axis: list(_split(t, indices=indices, axis=axis)),),
     multiple_results=True,
+    batch=R.split_rule,
 )
 
 
@@ -613,7 +619,8 @@ def _roll_vjp(g, ans, x, shift, axis):
 
 
 # A primitive: its transpose is the opposite roll, cheaper than a gather or two slices and a join.
-_roll = primitive("roll", lambda x, shift, axis: np.roll(x, shift, axis=axis), vjp=(_roll_vjp,), linear=True)
+_roll = primitive("roll", lambda x, shift, axis: np.roll(x, shift, axis=axis), vjp=(_roll_vjp,), linear=True,
+                  batch=R.roll_rule)
 
 
 def roll(a, shift, axis=None):

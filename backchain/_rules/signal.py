@@ -15,6 +15,7 @@ import scipy.signal as ss
 import backchain.numpy as bnp
 from .._core.primitive import primitive
 from .._core.tensor import Tensor
+from .._vmap import rules as R
 from .fft import pad_or_crop
 
 __all__ = ["convolve", "correlate", "fftconvolve"]
@@ -46,11 +47,12 @@ convolve_p = primitive(
     "scipy.signal.convolve",
     lambda in1, in2, mode, method: ss.convolve(in1, in2, mode=mode, method=method),
     vjp=(_conv_vjp_1, _conv_vjp_2), linear=True,
+    batch=R.LOOP,
 )
 
 
 def _check(name, in1, in2, mode, method):
-    d1, d2 = np.shape(getattr(in1, "data", in1)), np.shape(getattr(in2, "data", in2))
+    d1, d2 = np.shape(getattr(in1, "_data", in1)), np.shape(getattr(in2, "_data", in2))
     if len(d1) != len(d2):
         raise ValueError(f"{name}: in1 and in2 must have the same number of dimensions, got shapes {d1} and {d2}")
     if mode not in ("full", "same", "valid"):
@@ -82,7 +84,7 @@ def correlate(in1, in2, mode="full", method="auto"):
         return ss.correlate(in1, in2, mode=mode, method=method)
     _check("correlate", in1, in2, mode, method)
     flipped = _flip(in2)
-    if np.iscomplexobj(getattr(in2, "data", in2)):
+    if np.iscomplexobj(getattr(in2, "_data", in2)):
         flipped = bnp.conj(flipped)
     return convolve_p(in1, flipped, mode=mode, method=method)
 
@@ -92,7 +94,7 @@ def correlate(in1, in2, mode="full", method="auto"):
 # the crops restricted to ``axes``; the engine sums the cotangent over broadcast axes.
 
 def _flip_axes(x, axes):
-    index = [slice(None)] * np.ndim(getattr(x, "data", x))
+    index = [slice(None)] * np.ndim(getattr(x, "_data", x))
     for ax in axes:
         index[ax] = slice(None, None, -1)
     return x[tuple(index)]
@@ -119,6 +121,7 @@ fftconvolve_axes = primitive(
     "scipy.signal.fftconvolve_axes",
     lambda in1, in2, mode, axes: ss.fftconvolve(in1, in2, mode=mode, axes=axes),
     vjp=(_fftconv_axes_vjp_1, _fftconv_axes_vjp_2), linear=True,
+    batch=R.LOOP,
 )
 
 
@@ -139,7 +142,7 @@ def fftconvolve(in1, in2, mode="full", axes=None):
         return ss.fftconvolve(in1, in2, mode=mode, axes=axes)
     if axes is None:
         return convolve(in1, in2, mode=mode, method="fft")
-    d1, d2 = np.shape(getattr(in1, "data", in1)), np.shape(getattr(in2, "data", in2))
+    d1, d2 = np.shape(getattr(in1, "_data", in1)), np.shape(getattr(in2, "_data", in2))
     nd = len(d1)
     if len(d2) != nd:
         raise ValueError(f"fftconvolve: in1 and in2 must have the same number of dimensions, got shapes {d1} and {d2}")

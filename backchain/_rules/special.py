@@ -41,6 +41,7 @@ import backchain.numpy as bnp
 from .._core.primitive import primitive
 from .elementwise import _safe as _safe_rules
 from .._core.tensor import Tensor, UFUNCS
+from .._vmap import rules as R
 
 __all__ = [
     "erf", "erfc", "erfinv", "erfcinv", "ndtr", "log_ndtr", "ndtri", "expit", "logit", "log1p", "expm1",
@@ -83,15 +84,15 @@ def _x_over(x, d):
     """``x / d``: +-inf where ``d == 0`` and ``x != 0``; 0 where both are 0 (the function is
     identically 0 on the line x == 0). NOTE: no where(x == 0, 0, ...): that constant would drop
     the x-derivative 1 / d from second derivatives at x == 0."""
-    both = (x.data if isinstance(x, Tensor) else np.asarray(x)) == 0
-    both = both & ((d.data if isinstance(d, Tensor) else np.asarray(d)) == 0)
+    both = (x._data if isinstance(x, Tensor) else np.asarray(x)) == 0
+    both = both & ((d._data if isinstance(d, Tensor) else np.asarray(d)) == 0)
     with np.errstate(divide="ignore"):  # +-inf where d == 0 and x != 0: the limit, meant
         return x / (bnp.where(both, np.inf, d) if np.any(both) else d)
 
 
 def _one(y):
     """1 in ``y``'s float dtype: ``xlogy(1.0, y)`` would make a float32 ``y``'s derivative float64."""
-    dtype = (y.data if isinstance(y, Tensor) else np.asarray(y)).dtype
+    dtype = (y._data if isinstance(y, Tensor) else np.asarray(y)).dtype
     return np.ones((), dtype if dtype.kind in "fc" else np.float64)
 
 
@@ -111,7 +112,7 @@ xlog1py = primitive("scipy.special.xlog1py", sc.xlog1py,
 
 def _like(d, ans):
     """``d`` in ``ans``'s dtype."""
-    dtype = (ans.data if isinstance(ans, Tensor) else np.asarray(ans)).dtype
+    dtype = (ans._data if isinstance(ans, Tensor) else np.asarray(ans)).dtype
     return d if d.dtype == dtype else bnp.astype(d, dtype)
 
 
@@ -120,7 +121,7 @@ def _polygamma_impl(n, x):
 
 
 polygamma_p = primitive("scipy.special.polygamma", _polygamma_impl,
-                        deriv=(None, lambda ans, n, x: polygamma_p(n + 1, x)))
+                        deriv=(None, lambda ans, n, x: polygamma_p(n + 1, x)), batch=R.ELEMENTWISE)
 
 
 def polygamma(n, x):
@@ -130,7 +131,7 @@ def polygamma(n, x):
         if n.requires_grad:
             raise ValueError("polygamma: no derivative with respect to n (the integer order); only x is "
                              "differentiable")
-        n = n.data
+        n = n._data
     return polygamma_p(n, x)
 
 
@@ -229,7 +230,7 @@ k0 = _p_safe("k0", sc.k0, lambda ans, x: -k1(x))
 k1 = _p_safe("k1", sc.k1, lambda ans, x: -k0(x) - _div(ans, x))
 def _k0e_deriv(ans, x):
     """``k0e - k1e``; -inf at the pole x == 0 (inf - inf there otherwise)."""
-    pole = (x.data if isinstance(x, Tensor) else np.asarray(x)) == 0
+    pole = (x._data if isinstance(x, Tensor) else np.asarray(x)) == 0
     if not np.any(pole):
         return ans - k1e(x)
     safe = bnp.where(pole, 1.0, x)
@@ -246,7 +247,7 @@ def _erfcx_deriv(ans, x):
     """``2 x erfcx(x) - 2/sqrt(pi)``; beyond x = 50 (where the two terms cancel to about 1/x^2) its
     asymptotic series ``-(1 - 3/(2x^2) + 15/(4x^4) - 105/(8x^6) + 945/(16x^8)) / (sqrt(pi) x^2)``, whose next
     term is below 1e-15 of it there (and whose derivatives are those of the function, term by term)."""
-    far = (x.data if isinstance(x, Tensor) else np.asarray(x)) > 50.0
+    far = (x._data if isinstance(x, Tensor) else np.asarray(x)) > 50.0
     near = 2.0 * x * ans - 2.0 / _SQRT_PI
     if not np.any(far):
         return near
@@ -262,7 +263,7 @@ log_expit = _p("log_expit", sc.log_expit, lambda ans, x: expit(-x))
 def _entropy_domain(d, ans):
     """``d`` where SciPy's rel_entr and kl_div are finite, else 0: the value is +inf there (outside x, y >= 0,
     and at y == 0 < x), a constant, as in JAX."""
-    finite = np.isfinite(ans.data if isinstance(ans, Tensor) else np.asarray(ans))
+    finite = np.isfinite(ans._data if isinstance(ans, Tensor) else np.asarray(ans))
     return d if finite.all() else bnp.where(finite, d, 0.0)
 
 
@@ -270,8 +271,8 @@ def _log_ratio(x, y):
     """``log(x) - log(y)`` without warnings: -inf at x == 0, +inf at y == 0 (NaN where both are 0 is
     never selected: d/dx there is taken as -inf, the one-sided limit in x)."""
     lx, ly = xlogy(_one(x), x), xlogy(_one(y), y)
-    both = ((x.data if isinstance(x, Tensor) else np.asarray(x)) == 0) & (
-        (y.data if isinstance(y, Tensor) else np.asarray(y)) == 0)
+    both = ((x._data if isinstance(x, Tensor) else np.asarray(x)) == 0) & (
+        (y._data if isinstance(y, Tensor) else np.asarray(y)) == 0)
     return lx - ly if not both.any() else bnp.where(both, -np.inf, lx - bnp.where(both, 0.0, ly))
 
 
@@ -829,7 +830,7 @@ def _traced(*xs):
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def logsumexp(a, axis=None, b=None, keepdims=False, return_sign=False):

@@ -93,8 +93,8 @@ def _promote(x, what="make_vjp"):
                             "pass a float (1.0, not 1) or an array")
         if isinstance(v, np.ndarray) and v.dtype.kind in "iub":
             v, changed = v.astype(np.float64), True
-        elif isinstance(v, Tensor) and np.asarray(v.data).dtype.kind in "iub":
-            v, changed = np.asarray(v.data).astype(np.float64), True
+        elif isinstance(v, Tensor) and np.asarray(v._data).dtype.kind in "iub":
+            v, changed = np.asarray(v._data).astype(np.float64), True
         out.append(v)
     return rebuild(out) if changed else x
 
@@ -102,7 +102,7 @@ def _promote(x, what="make_vjp"):
 def _plain(x):
     """A result as a plain value: a Tensor that nothing traces any more is its array."""
     if isinstance(x, Tensor) and not x.requires_grad:
-        return x.data
+        return x._data
     return x
 
 
@@ -197,7 +197,7 @@ def grad(fun, x):
     vjp, ans = _vjp_unary(fun, x, "grad")
     if _size(ans) != 1:
         raise TypeError("grad: only applies to real scalar-output functions, got an output of shape "
-                        f"{np.shape(ans.data if isinstance(ans, Tensor) else ans)}; "
+                        f"{np.shape(ans._data if isinstance(ans, Tensor) else ans)}; "
                         "try jacobian, elementwise_grad or holomorphic_grad")
     return vjp(_ones(ans))
 

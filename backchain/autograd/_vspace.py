@@ -52,7 +52,7 @@ class ArrayVSpace(VSpace):
     """Arrays of one shape and dtype (integer and bool arrays are differentiated as float64)."""
 
     def __init__(self, value):
-        value = np.asarray(value.data if isinstance(value, Tensor) else value)
+        value = np.asarray(value._data if isinstance(value, Tensor) else value)
         self.shape = value.shape
         self.dtype = value.dtype if value.dtype.kind in "fc" else np.dtype(np.float64)
         self.iscomplex = value.dtype.kind == "c"

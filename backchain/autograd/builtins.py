@@ -19,7 +19,7 @@ dict = _builtins.dict
 
 
 def _value(x):
-    return x.data if _builtins.isinstance(x, Tensor) else x
+    return x._data if _builtins.isinstance(x, Tensor) else x
 
 
 def isinstance(obj, classinfo):

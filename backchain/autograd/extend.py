@@ -38,7 +38,7 @@ __all__ = ["primitive", "defvjp", "defvjp_argnum", "defvjp_argnums", "defjvp", "
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _traced(x):
@@ -157,7 +157,7 @@ class Primitive:
 
     def _transposed_vjp(self, i, t, ans, args, kwargs):
         """Forward mode from the VJP of argument ``i``: the transpose of the map ``g -> vjp_i(g)``."""
-        many = isinstance(ans, (tuple, list)) or (isinstance(ans, Tensor) and isinstance(ans.data, tuple))
+        many = isinstance(ans, (tuple, list)) or (isinstance(ans, Tensor) and isinstance(ans._data, tuple))
         outs = list(ans) if many else [ans]
         zeros = [np.zeros_like(np.asarray(_data(o))) for o in outs]
 

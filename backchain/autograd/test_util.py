@@ -101,7 +101,7 @@ def scalar_close(a, b):
     >>> scalar_close(1.0, 1.0 + 1e-8), scalar_close(1.0, 1.1)
     (True, False)
     """
-    a, b = (v.data if isinstance(v, Tensor) else v for v in (a, b))
+    a, b = (v._data if isinstance(v, Tensor) else v for v in (a, b))
     return bool(abs(a - b) < TOL or abs(a - b) / abs(a + b) < RTOL)
 
 

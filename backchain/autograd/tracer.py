@@ -26,4 +26,4 @@ def getval(x):
     >>> float(ag.grad(lambda x: x * float(getval(x)))(3.0))   # getval is a constant: d(3x)/dx
     3.0
     """
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x

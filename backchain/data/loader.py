@@ -54,7 +54,7 @@ class Dataset:
 
 
 def _as_array(x):
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 class TensorDataset(Dataset):

@@ -45,7 +45,7 @@ class _Bucket:
     def add(self, p):
         self.params.append(p)
         self.offsets.append(self.size)
-        self.size += p.data.size
+        self.size += p._data.size
 
 
 def _make_buckets(params, cap_bytes):
@@ -53,9 +53,9 @@ def _make_buckets(params, cap_bytes):
     into buckets of at most ``cap_bytes`` (a parameter larger than that gets a bucket of its own)."""
     open_buckets, done = {}, []
     for p in reversed(params):
-        dt = p.data.dtype
+        dt = p._data.dtype
         b = open_buckets.get(dt)
-        nbytes = p.data.size * dt.itemsize
+        nbytes = p._data.size * dt.itemsize
         if b is not None and b.size and (b.size * dt.itemsize + nbytes) > cap_bytes:
             done.append(b)
             b = None
@@ -143,7 +143,7 @@ class DistributedDataParallel(Module):
         return [(b.dtype.name, b.size) for b in self._buckets]
 
     def _check_same_model(self):
-        shapes = [(tuple(p.data.shape), p.data.dtype.str) for p in _param_list(self.module)]
+        shapes = [(tuple(p._data.shape), p._data.dtype.str) for p in _param_list(self.module)]
         ref = _comm.broadcast_object(shapes)
         if ref != shapes:
             first = next((k for k, (a, b) in enumerate(zip(ref, shapes)) if a != b), min(len(ref), len(shapes)))
@@ -154,11 +154,11 @@ class DistributedDataParallel(Module):
 
     def broadcast_parameters(self) -> None:
         """Copy rank 0's parameters and buffers to every rank (done once on construction)."""
-        arrays = [p.data for p in _param_list(self.module)] + self._buffer_arrays()
+        arrays = [p._data for p in _param_list(self.module)] + self._buffer_arrays()
         _broadcast_arrays(arrays)
 
     def _buffer_arrays(self):
-        return [b.data for b in self.module.buffers() if b is not None]
+        return [b._data for b in self.module.buffers() if b is not None]
 
     def sync_gradients(self) -> None:
         """Average ``.grad`` of every trainable parameter over the ranks (one allreduce per bucket).
@@ -179,18 +179,18 @@ class DistributedDataParallel(Module):
             flat = b.buffer
             for p, off in zip(b.params, b.offsets):
                 g = p.grad
-                seg = flat[off:off + p.data.size]
+                seg = flat[off:off + p._data.size]
                 if g is None:
                     seg[...] = 0
                 else:
-                    seg[...] = (g.data if isinstance(g, Tensor) else np.asarray(g)).reshape(-1)
+                    seg[...] = (g._data if isinstance(g, Tensor) else np.asarray(g)).reshape(-1)
             flats.append(flat)
         _comm._allreduce_inplace(flats, "gradient allreduce")
         scale = 1.0 / self._world
         for b, flat in zip(self._buckets, flats):
             flat *= flat.dtype.type(scale)
             for p, off in zip(b.params, b.offsets):
-                p.grad = flat[off:off + p.data.size].reshape(p.data.shape)
+                p.grad = flat[off:off + p._data.size].reshape(p._data.shape)
 
     def after_step(self) -> None:
         """Broadcast rank 0's buffers, if any and ``broadcast_buffers`` (called by DistributedOptimizer)."""

@@ -88,7 +88,7 @@ WARN_AFTER = 8
 def _leaf_key(v):
     """The part of the signature that a leaf gives, and whether it is an array (a program input)."""
     if isinstance(v, Tensor):
-        d = v.data
+        d = v._data
         return ("T", np.shape(d), np.result_type(d).str), True
     if isinstance(v, np.ndarray):
         return ("A", v.shape, v.dtype.str), True
@@ -186,7 +186,7 @@ class Jitted:
             if is_array:
                 if tensor_in is None and isinstance(leaf, Tensor):
                     tensor_in = type(leaf)._result
-                arr = leaf.data if isinstance(leaf, Tensor) else leaf
+                arr = leaf._data if isinstance(leaf, Tensor) else leaf
                 dynamic.append(len(arrays))
                 arrays.append(np.asarray(arr))
                 self._classes[len(arrays) - 1] = type(leaf) if isinstance(leaf, Tensor) else Tensor
@@ -342,7 +342,7 @@ class Jitted:
                     program.layouts[step.outs[0]] = np.empty_like(v)
         compiled = Compiled(program, buffers=self.buffers, fuse=self.fuse)
         self._store(key, _Path(program, compiled), names)
-        return program, tuple(_plain(o.data if isinstance(o, Tensor) else o) for o in out_leaves)
+        return program, tuple(_plain(o._data if isinstance(o, Tensor) else o) for o in out_leaves)
 
     @staticmethod
     def _run(path, arrays):
@@ -356,7 +356,7 @@ class Jitted:
         if program.state:
             extra = []
             for k, t in zip(program.inputs[-len(program.state):], program.state):
-                d = t.data
+                d = t._data
                 a = program.avals[k]
                 if d.__class__ is not np.ndarray or d.shape != a[0] or d.dtype != a[1]:
                     raise Retrace(-1)
@@ -367,7 +367,7 @@ class Jitted:
         if len(out) > n:  # the state it wrote, the gradients, the optimizer steps' (empty) results
             w = len(program.writes)
             for t, v in zip(program.writes, out[n:n + w]):
-                np.copyto(t.data, v)
+                np.copyto(t._data, v)
                 bump_version(t, "a step compiled by bc.jit")
             for t, v in zip(program.grads, out[n + w:n + w + len(program.grads)]):
                 t.grad = np.array(v)

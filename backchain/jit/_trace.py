@@ -100,7 +100,7 @@ def _joint_call(fn, needs, g, ans, *args, **params):
 
 def _unwrap(v):
     if isinstance(v, Tensor):
-        v = v.data
+        v = v._data
         return v.view(np.ndarray) if isinstance(v, _Read) else v
     if isinstance(v, _Read):
         return v.view(np.ndarray)
@@ -232,7 +232,7 @@ class Tracer:
                 return Slot(e[0])
             if v._seq < self.start and self.external(v) is not None:
                 return Slot(self.slots[id(v)][0])
-            data = v.data
+            data = v._data
             if isinstance(data, np.ndarray):
                 return self.constant(data)
             if data.__class__ is tuple:  # the node of a primitive with several results: its arrays
@@ -288,7 +288,7 @@ class Tracer:
         if not walk((targs, tparams)):
             return res  # every argument is a constant: so is the result
         if prim.multiple_results:
-            outs = [self.new_slot(o.data, o) for o in res]
+            outs = [self.new_slot(o._data, o) for o in res]
         else:
             outs = [self.new_slot(out, res)]
         ufunc = prim.impl if isinstance(prim.impl, np.ufunc) else None
@@ -339,12 +339,12 @@ class Tracer:
         for p in params:
             if isinstance(p.grad, _Read):
                 p.grad = p.grad.view(np.ndarray)
-        saved = (_pm._trace_hook, _tensor._guard_hook, Tensor.data, np.asarray)
-        _pm._trace_hook, _tensor._guard_hook, Tensor.data, np.asarray = None, None, _DATA, _ASARRAY
+        saved = (_pm._trace_hook, _tensor._guard_hook, Tensor._data, np.asarray)
+        _pm._trace_hook, _tensor._guard_hook, Tensor._data, np.asarray = None, None, _DATA, _ASARRAY
         try:
             step(opt)
         finally:
-            _pm._trace_hook, _tensor._guard_hook, Tensor.data, np.asarray = saved
+            _pm._trace_hook, _tensor._guard_hook, Tensor._data, np.asarray = saved
         for p in params:  # their values changed outside the program: a later read could not be replayed
             e = self.slots.get(id(p))
             if e is not None:
@@ -473,12 +473,12 @@ class Tracer:
             return
         if k is None or new is src:
             return
-        data = new.data
+        data = new._data
         if isinstance(data, _Read):  # the Tensor holds a plain array; the tracer knows its slot
             data = data.view(np.ndarray)
             _DATA.__set__(new, data)
             same = True
-        if kind == "alias" and (same or data is (src.data if isinstance(src, Tensor) else src)):
+        if kind == "alias" and (same or data is (src._data if isinstance(src, Tensor) else src)):
             self.slots[id(new)] = (k, new._seq)  # the same array: the same slot
             self.keep.append(new)
             return
@@ -524,7 +524,7 @@ class Tracer:
         if out is None:
             return None
         if isinstance(out, Tensor):
-            out = out.data
+            out = out._data
         out = _plain(out)
         t = make_const(out)
         if walk((targs, tparams)):
@@ -565,14 +565,14 @@ class Tracer:
         """``Tensor.backward`` while tracing: the new ``.grad`` of a leaf, ``c`` (a traced Tensor) added
         to ``previous`` (None, or an array tracked by an earlier backward), as an array the program tracks."""
         if threading.get_ident() != self.thread:  # another thread's backward: as eagerly
-            c = np.array(c.data if isinstance(c, Tensor) else c)
+            c = np.array(c._data if isinstance(c, Tensor) else c)
             return c if previous is None else previous + c
         if previous is not None:
             prev = self.track_tensor(previous)
             c = prev + c
         if not isinstance(c, Tensor):
             c = make_const(np.asarray(c))
-        data = c.data
+        data = c._data
         if data.__class__ is not np.ndarray:
             data = np.array(data)
             t = make_const(data)
@@ -607,7 +607,7 @@ class Tracer:
             raise JitError(f"jit({self.fname}): another function is being traced")
         _pm._trace_hook = self
         _tensor._guard_hook = self.guard
-        Tensor.data = _DataWatch(_DATA, self)
+        Tensor._data = _DataWatch(_DATA, self)
         np.asarray = _asarray
         self.effects = []
         optim = sys.modules.get("backchain.optim.optimizer")
@@ -644,7 +644,7 @@ class Tracer:
     def uninstall(self):
         _pm._trace_hook = None
         _tensor._guard_hook = None
-        Tensor.data = _DATA
+        Tensor._data = _DATA
         np.asarray = _ASARRAY
         optim = sys.modules.get("backchain.optim.optimizer")
         if optim is not None and getattr(self, "_optimizer_step", None) is not None:

@@ -1,7 +1,8 @@
 """What tracing watches besides the primitives' calls: code reading arrays out of traced Tensors.
 
-While a function is traced (``_trace.py``), ``Tensor.data`` is :class:`_DataWatch`: a read from
-outside the engine's files hands out a :class:`_Read` view of the array, whose NumPy ufuncs,
+While a function is traced (``_trace.py``), the slot ``Tensor._data`` is :class:`_DataWatch` (the
+public ``t.data`` reads it through a property, whose caller counts): a read from outside the
+engine's files hands out a :class:`_Read` view of the array, whose NumPy ufuncs,
 functions and copying methods, in-place writes, truth value and ``item()`` report to the tracer
 (so that ``np.isnan(t.data)`` is a call of the program, and ``if t.data.any():`` a guard).
 ``np.asarray`` keeps such a view as it is. Draws from backchain's generators go through
@@ -20,7 +21,9 @@ from .. import random as _random
 from .._core import primitive as _pm
 from .._core.tensor import Tensor
 
-_DATA = Tensor.__dict__["data"]  # the slot's descriptor
+_DATA = Tensor.__dict__["_data"]  # the slot's descriptor
+# ``t.data`` (the public property) reads the slot from tensor.py: the reader is the property's caller
+_PROPERTY = Tensor.__dict__["data"].fget.__code__
 _HERE = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 # Files whose reads of ``t.data`` are the engine's own: the callers of primitives (which record the
 # call), the backward and forward sweeps, the transforms, the Tensor's properties, and the tracer.
@@ -239,7 +242,7 @@ _GEN_USERS = ("backchain.nn.functional", "backchain.nn.init", "backchain.nn.laye
 
 
 class _DataWatch:
-    """``Tensor.data`` while tracing: reads from outside the engine's files are reported."""
+    """``Tensor._data`` while tracing: reads from outside the engine's files are reported."""
 
     __slots__ = ("member", "tracer")
 
@@ -252,6 +255,8 @@ class _DataWatch:
         v = self.member.__get__(obj, cls)
         if v.__class__ is np.ndarray and threading.get_ident() == self.tracer.thread:
             frame = sys._getframe(1)
+            if frame.f_code is _PROPERTY:
+                frame = frame.f_back
             if frame.f_code.co_filename not in _ENGINE or frame.f_code.co_name in _WRITERS:
                 tracer = self.tracer
                 e = tracer.slots.get(id(obj))

@@ -16,3 +16,8 @@ from .layers import *  # noqa: F401,F403
 __all__ = ["Parameter", "Module", "Sequential", "ModuleList", "ModuleDict", "functional_call", "functional",
            "init", "utils"]
 __all__ += layers.__all__  # a form that type checkers read as re-exports
+
+from .layers.loss import CTCLoss  # noqa: E402
+from .layers.pooling import FractionalMaxPool2d, FractionalMaxPool3d  # noqa: E402
+
+__all__ += ["CTCLoss", "FractionalMaxPool2d", "FractionalMaxPool3d"]

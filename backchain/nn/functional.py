@@ -61,7 +61,7 @@ __all__ = [
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _ndim(x):
@@ -73,7 +73,7 @@ def _shape(x):
 
 
 def _dtype(x):
-    return np.asarray(_data(x)).dtype
+    return x.dtype if isinstance(x, Tensor) else np.asarray(x).dtype
 
 
 def _check_float(x, op, what="input"):
@@ -187,7 +187,11 @@ def dropout(input: ArrayLike | Tensor, p: float = 0.5, training: bool = True, in
         return input
     if p == 1.0:
         return input * _const(0.0, input)
-    keep = _gen(generator).random(_shape(input)) >= p
+    if getattr(input, "_batched", False):  # inside vmap: a mask per example (vmap's randomness=)
+        from .._vmap.batched import random_like
+        keep = random_like(input, _gen(generator).random) >= p
+    else:
+        keep = _gen(generator).random(_shape(input)) >= p
     scale = (keep / (1.0 - p)).astype(_dtype(input))
     return input * scale
 
@@ -210,7 +214,7 @@ def embedding(input: ArrayLike | Tensor, weight: ArrayLike | Tensor, padding_idx
     if sparse:
         raise ValueError("embedding: sparse=True is not available (backchain has no sparse gradients); "
                          "use sparse=False")
-    idx = np.asarray(_data(input))
+    idx = _values(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"embedding: indices must be integers, got dtype {idx.dtype} (shape {idx.shape})")
     num = _shape(weight)[0]
@@ -230,14 +234,15 @@ def embedding(input: ArrayLike | Tensor, weight: ArrayLike | Tensor, padding_idx
         norms = np.linalg.norm(w[rows], ord=norm_type, axis=1)
         scale = np.where(norms > max_norm, max_norm / (norms + 1e-7), 1.0).astype(w.dtype)
         w[rows] *= scale[:, None]
-    out = bnp.take(weight, idx, axis=0)
+    # inside vmap, batched indices gather one example's rows each (bnp.getitem's batching rule)
+    out = bnp.getitem(weight, idx) if getattr(idx, "_batched", False) else bnp.take(weight, idx, axis=0)
     if padding_idx is not None and isinstance(out, Tensor) and out.requires_grad:
         mask = (idx != padding_idx)[..., None]
-        out = bnp.where(mask, out, out.data)
+        out = bnp.where(mask, out, out.detach())
     if scale_grad_by_freq and isinstance(out, Tensor) and out.requires_grad:
         _, inverse, counts = np.unique(idx, return_inverse=True, return_counts=True)
         s = (1.0 / counts[inverse.reshape(idx.shape)])[..., None].astype(out.dtype)
-        out = out * s + out.data * (1 - s)  # forward unchanged; gradient scaled by 1 / count
+        out = out * s + out._data * (1 - s)  # forward unchanged; gradient scaled by 1 / count
     return out
 
 
@@ -787,9 +792,14 @@ def _same_shape(input, target, op):
     _check_target_values(target, op)
 
 
+def _values(x):
+    """``x``'s values as an ndarray; inside vmap a batched value stays batched (its checks run per example)."""
+    return x if getattr(x, "_batched", False) else np.asarray(_data(x))
+
+
 def _check_target_values(target, op):
     """Targets are numbers and hold no NaN (a NaN label would silently make the whole loss NaN)."""
-    t = np.asarray(_data(target))
+    t = _values(target)
     if t.dtype.kind not in "biufc":
         raise TypeError(f"{op}: target has dtype {t.dtype} (shape {t.shape}); expected numbers")
     if t.dtype.kind in "fc" and t.size:
@@ -969,7 +979,8 @@ def cross_entropy(input: ArrayLike | Tensor, target: ArrayLike | Tensor, weight:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     axis = _class_axis(input)
     c = _shape(input)[axis]
-    t = np.asarray(_data(target))
+    # inside vmap, a batched target stays batched (one target per example)
+    t = target if getattr(target, "_batched", False) else np.asarray(_data(target))
     if t.dtype.kind in "iu" and label_smoothing == 0.0:
         return _fused_cross_entropy(input, t, weight, ignore_index, reduction, axis, c)
     if t.dtype.kind not in "iu":
@@ -1442,3 +1453,311 @@ def sinusoidal_positional_encoding(length: int, d_model: int, dtype: DTypeLike =
     pe[:, 0::2] = np.sin(pos * div)
     pe[:, 1::2] = np.cos(pos * div)[:, :d_model // 2]
     return pe.astype(dtype)
+
+
+# -- connectionist temporal classification ---------------------------------------------------
+
+def _lengths(x, n, what):
+    """``input_lengths`` / ``target_lengths`` (ints, a sequence or an integer array/Tensor) as ``(n,)`` int64."""
+    a = np.asarray(_data(x))
+    if a.dtype.kind not in "iu" and not (a.dtype.kind == "f" and a.size and np.all(a == np.round(a))):
+        raise TypeError(f"ctc_loss: {what} must be integers, got dtype {a.dtype} (shape {a.shape})")
+    a = np.broadcast_to(a.astype(np.int64), (n,)) if a.ndim == 0 else a.astype(np.int64)
+    if a.shape != (n,):
+        raise ValueError(f"ctc_loss: {what} must hold one length per batch element ({n}), got shape {a.shape}")
+    return a
+
+
+def _ctc_targets(targets, target_lengths, n, op):
+    """Targets padded to ``(n, S)``: a 2-D ``(N, S)`` array as is, a 1-D concatenation split by the lengths."""
+    t = np.asarray(_data(targets))
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"{op}: targets must be integer class indices, got dtype {t.dtype} (shape {t.shape})")
+    if t.ndim == 2:
+        if t.shape[0] != n:
+            raise ValueError(f"{op}: targets of shape {t.shape} must have the batch size {n} as first dimension")
+        if target_lengths.size and target_lengths.max() > t.shape[1]:
+            raise ValueError(f"{op}: target_lengths {target_lengths.tolist()} exceed the {t.shape[1]} columns of "
+                             f"padded targets of shape {t.shape}")
+        return t
+    if t.ndim != 1:
+        raise ValueError(f"{op}: targets must be (N, S) padded or 1-D concatenated, got shape {t.shape}")
+    if int(target_lengths.sum()) != t.shape[0]:
+        raise ValueError(f"{op}: 1-D targets hold {t.shape[0]} labels but target_lengths sum to "
+                         f"{int(target_lengths.sum())} ({target_lengths.tolist()})")
+    padded = np.zeros((n, int(target_lengths.max(initial=0))), dtype=np.int64)
+    ends = np.cumsum(target_lengths)
+    for i, (start, end) in enumerate(zip(ends - target_lengths, ends)):
+        padded[i, :end - start] = t[start:end]
+    return padded
+
+
+def _logsumexp_first(v):
+    """``log(sum(exp(v), axis=0))``; where every entry is -inf the value is -inf and the cotangent reaching
+    them is exactly 0 (no NaN from ``-inf - -inf`` or ``log'(0)``): the shift ``m`` is a constant, the sum
+    is at least 1 where some entry is finite (its largest contributes ``exp(0)``) and 0 where none is,
+    and there it is replaced by 1 (``log`` gives 0, its derivative is finite) and -inf is added as a
+    constant."""
+    m = np.max(_data(v), axis=0)
+    empty = m == -np.inf
+    shift = np.where(empty, 0, m).astype(m.dtype)
+    s = bnp.sum(bnp.exp(v - shift), axis=0)
+    return bnp.log(s + empty.astype(m.dtype)) + np.where(empty, -np.inf, m).astype(m.dtype)
+
+
+def ctc_loss(log_probs: ArrayLike | Tensor, targets: ArrayLike | Tensor, input_lengths: ArrayLike | Tensor,
+             target_lengths: ArrayLike | Tensor, blank: int = 0, reduction: str = "mean",
+             zero_infinity: bool = False) -> Any:
+    """The connectionist temporal classification loss, ``torch.nn.functional.ctc_loss``.
+
+    The negative log-likelihood of each target sequence, summed over every alignment of it with the
+    input frames (repeats collapsed, ``blank`` between labels). It is the forward (alpha) recursion of
+    Graves et al. (2006) in log space over the extended label sequence ``blank, l1, blank, l2, ...,
+    blank``: vectorised over the batch and the sequence, looping over time, written with
+    ``backchain.numpy`` so the gradient (of any order) comes from the recorded operations.
+
+    Parameters
+    ----------
+    log_probs : array or Tensor, shape (T, N, C) or (T, C)
+        Log-probabilities of the ``C`` classes at each of ``T`` frames (e.g. ``log_softmax(x, 2)``).
+    targets : int array, shape (N, S) padded, or 1-D of length ``sum(target_lengths)`` concatenated
+        Label sequences; labels lie in ``[0, C)`` and are not ``blank``.
+    input_lengths, target_lengths : ints, shape (N,) (or scalars when unbatched)
+        How many frames of each input, and labels of each target, count.
+    blank : int
+        The blank class (default 0).
+    reduction : {"mean", "sum", "none"}
+        ``"mean"`` divides each loss by its target length (at least 1), then averages over the batch.
+    zero_infinity : bool
+        Give impossible alignments (an input too short for its target) a loss of 0 instead of inf.
+
+    Returns
+    -------
+    Tensor or array
+        The reduced loss, or ``(N,)`` losses with ``reduction="none"``.
+
+    Notes
+    -----
+    An impossible alignment has loss inf and gradient 0 (PyTorch's gradient is NaN there unless
+    ``zero_infinity=True``). The gradient is the derivative with respect to ``log_probs`` itself:
+    PyTorch's adds ``exp(log_probs)``, a term that cancels when ``log_probs`` come from
+    ``log_softmax`` (its gradients with respect to the logits equal backchain's).
+
+    Examples
+    --------
+    >>> import numpy as np, backchain as bc
+    >>> import backchain.nn.functional as F
+    >>> lp = np.log(np.full((3, 1, 2), 0.5))          # 3 frames, 2 classes, uniform
+    >>> round(float(F.ctc_loss(lp, np.array([[1]]), [3], [1], reduction="sum")), 6)  # 6 of 8 paths give "1"
+    0.287682
+    """
+    op = "ctc_loss"
+    shape = _shape(log_probs)
+    unbatched = len(shape) == 2
+    if unbatched:
+        log_probs = bnp.expand_dims(log_probs, 1)
+        shape = _shape(log_probs)
+    if len(shape) != 3:
+        raise ValueError(f"{op}: log_probs must be (T, N, C) or (T, C), got shape {shape}")
+    _check_float(log_probs, op, "log_probs")
+    T, n, c = shape
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if not 0 <= blank < c:
+        raise ValueError(f"{op}: blank={blank} must be a class index in [0, {c})")
+    il = _lengths(input_lengths, n, "input_lengths")
+    tl = _lengths(target_lengths, n, "target_lengths")
+    if unbatched and np.ndim(_data(targets)) == 1:
+        targets = np.asarray(_data(targets))[None]
+    if il.size and (il.min() < 0 or il.max() > T):
+        raise ValueError(f"{op}: input_lengths {il.tolist()} must lie in [0, {T}] (log_probs of shape {shape})")
+    if tl.size and tl.min() < 0:
+        raise ValueError(f"{op}: target_lengths {tl.tolist()} must be non-negative")
+    tg = _ctc_targets(targets, tl, n, op)
+    used = np.arange(tg.shape[1]) < tl[:, None]
+    if used.any() and (tg[used].min() < 0 or tg[used].max() >= c):
+        raise ValueError(f"{op}: target labels must lie in [0, {c}) for log_probs with {c} classes, got values in "
+                         f"[{tg[used].min()}, {tg[used].max()}]")
+    tg = np.where(used, tg, blank)   # padding past each target's length may hold anything
+    dtype = _dtype(log_probs)
+    neg_inf = np.array(-np.inf, dtype=dtype)
+    # The extended sequence blank, l1, blank, ..., lS, blank: (N, L); a label may be reached from two
+    # positions back unless it is blank or repeats the label before it.
+    L = 2 * tg.shape[1] + 1
+    ext = np.full((n, L), blank, dtype=np.int64)
+    ext[:, 1::2] = tg
+    skip = np.zeros((n, L), dtype=bool)
+    skip[:, 2:] = (ext[:, 2:] != blank) & (ext[:, 2:] != ext[:, :-2])
+    lpe = log_probs[:, np.arange(n)[:, None], ext]                       # (T, N, L)
+    # Each step stacks alpha at s, s - 1 and s - 2 for every position s, read from alpha padded with two
+    # -inf columns on the left: (3, N, L); a step of two that is not allowed reads -inf.
+    pad = np.full((n, 2), -np.inf, dtype=dtype)
+    no_skip = np.where(skip, 0, -np.inf).astype(dtype)
+    rows = np.arange(n)
+    alpha = bnp.where(np.arange(L) < 2, lpe[0], neg_inf) if T else bnp.zeros((n, L), dtype=dtype) + neg_inf
+    for t in range(1, T):
+        padded = bnp.concatenate([pad, alpha], axis=1)
+        prev = bnp.stack([alpha, padded[:, 1:-1], padded[:, :-2] + no_skip])
+        new = _logsumexp_first(prev) + lpe[t]
+        active = t < il
+        alpha = new if active.all() else bnp.where(active[:, None], new, alpha)   # past its input: kept
+    last = alpha[rows, 2 * tl]
+    before = alpha[rows, np.maximum(2 * tl - 1, 0)] + np.where(tl > 0, 0, -np.inf).astype(dtype)
+    loss = -_logsumexp_first(bnp.stack([last, before]))
+    zero = np.zeros(n, dtype=dtype)
+    if (il == 0).any():   # no frame: only the empty target is possible, with probability 1
+        loss = bnp.where(il == 0, np.where(tl == 0, zero, -neg_inf), loss)
+    if zero_infinity:
+        loss = bnp.where(np.isinf(_data(loss)), zero, loss)
+    if reduction == "none":
+        return loss[0] if unbatched else loss
+    if reduction == "sum":
+        return bnp.sum(loss)
+    return bnp.mean(loss / np.maximum(tl, 1).astype(dtype))
+
+
+__all__ += ["ctc_loss"]
+
+
+# -- fractional max pooling ---------------------------------------------------------------------
+
+def _fractional_starts(sample, n, out, k):
+    """PyTorch's pseudo-random window starts along one axis, for one uniform ``sample`` in [0, 1) per plane:
+    ``alpha = (n - k) / (out - 1)``, start ``i`` is ``int((i + u) alpha) - int(u alpha)``, the last window
+    ends at the input's end. Computed in the samples' dtype, as PyTorch, so that the starts are its own."""
+    dt = sample.dtype.type
+    starts = np.empty(sample.shape + (out,), dtype=np.int64)
+    if out > 1:
+        alpha = dt(n - k) / dt(out - 1)
+        i = np.arange(out - 1).astype(sample.dtype)
+        starts[..., :-1] = (((i + sample[..., None]) * alpha).astype(np.int64)
+                            - (sample * alpha).astype(np.int64)[..., None])
+    starts[..., -1] = n - k
+    return starts
+
+
+def _fractional_max_pool(op, nd, input, kernel_size, output_size, output_ratio, return_indices, _random_samples,
+                         ties):
+    from .._rules.conv import _tuple
+    from .._rules.pool import _batched, _chosen, _ties_mode, window_max
+    from .._rules.sampling import take_flat
+    ties = _ties_mode(ties)
+    if np.ndim(_data(input)) not in (nd + 1, nd + 2):
+        raise ValueError(f"{op}: input must be (N, C, *spatial) with {nd} spatial dims, or unbatched (C, *spatial), "
+                         f"got shape {_shape(input)}")
+    _check_float(input, op)
+    input, unbatched = _batched(op, input, nd)
+    shape = _shape(input)
+    n, c, space = shape[0], shape[1], shape[2:]
+    kernel = _tuple(kernel_size, nd, "kernel_size", op)
+    if output_size is None:
+        if output_ratio is None:
+            raise ValueError(f"{op} requires specifying either an output_size or an output_ratio")
+        ratio = tuple(_data(output_ratio)) if np.ndim(_data(output_ratio)) else (float(output_ratio),) * nd
+        if len(ratio) != nd:
+            raise ValueError(f"{op}: output_ratio must be a number or {nd} numbers, got {output_ratio}")
+        output_size = tuple(int(s * r) for s, r in zip(space, ratio))
+    out = _tuple(output_size, nd, "output_size", op)
+    if min(kernel) < 1 or min(out) < 1:
+        raise ValueError(f"{op}: kernel_size {kernel} and output_size {out} must be positive")
+    for d, (o, k, s) in enumerate(zip(out, kernel, space)):
+        if o + k - 1 > s:
+            raise ValueError(f"{op}: output_size {out} with kernel_size {kernel} needs at least output + kernel - 1 "
+                             f"= {o + k - 1} inputs along spatial dimension {d}, but the input's spatial shape is "
+                             f"{space}")
+    dtype = _dtype(input)
+    if _random_samples is None:
+        draw_as = dtype if dtype in (np.float32, np.float64) else np.float64
+        samples = _gen(None).random((n, c, nd), dtype=draw_as).astype(dtype)
+    else:
+        samples = np.asarray(_data(_random_samples))
+        if samples.shape != (n, c, nd) or samples.dtype != dtype:
+            raise ValueError(f"{op}: _random_samples must be {dtype} of shape (N, C, {nd}) = {(n, c, nd)}, one "
+                             f"uniform sample in [0, 1) per plane and spatial dimension; got {samples.dtype} of "
+                             f"shape {samples.shape}")
+    # PyTorch's order of the samples: (W, H) in 2-D, (T, H, W) in 3-D
+    order = (1, 0) if nd == 2 else tuple(range(nd))
+    starts = [_fractional_starts(samples[..., order[d]], space[d], out[d], kernel[d]) for d in range(nd)]
+    # flat index into each (n, c) plane of every window entry, laid out (K, N, C, *out) as window_max wants
+    strides = [int(np.prod(space[d + 1:])) for d in range(nd)]
+    flat = np.zeros((1, n, c) + out, dtype=np.int64)
+    for d in range(nd):
+        offsets = np.arange(kernel[d])
+        pos = starts[d].reshape((n, c) + (1,) * d + (out[d],) + (1,) * (nd - 1 - d))[None] + offsets.reshape(
+            (-1,) + (1,) * (2 + nd))
+        flat = (flat[:, None] + (pos * strides[d])[None]).reshape((-1, n, c) + out)
+    v = take_flat(bnp.reshape(input, (n, c, -1)), index=np.moveaxis(flat, 0, 2).reshape(n, c, -1), fill=0)
+    v = bnp.moveaxis(bnp.reshape(v, (n, c, flat.shape[0]) + out), 2, 0)
+    y = window_max(v, ties=ties)
+    if unbatched:
+        y = y[0]
+    if not return_indices:
+        return y
+    idx = np.take_along_axis(flat, _chosen(np.asarray(_data(v)), ties)[None], axis=0)[0]
+    return y, (idx[0] if unbatched else idx)
+
+
+def fractional_max_pool2d(input: ArrayLike | Tensor, kernel_size: int | Sequence[int],
+                          output_size: int | Sequence[int] | None = None,
+                          output_ratio: float | Sequence[float] | None = None, return_indices: bool = False,
+                          _random_samples: ArrayLike | Tensor | None = None, *, ties: str | None = None) -> Any:
+    """Fractional max pooling (Graham, 2014), ``torch.nn.functional.fractional_max_pool2d``.
+
+    Windows of ``kernel_size`` start at pseudo-random positions, one sequence per (sample, channel,
+    axis) drawn from one uniform number, so that ``output_size`` (or ``input size * output_ratio``)
+    windows cover the input; the sequence is PyTorch's, so with the same ``_random_samples`` the
+    output and indices equal PyTorch's exactly.
+
+    Parameters
+    ----------
+    input : array or Tensor, shape (N, C, H, W) or (C, H, W)
+    kernel_size : int or (int, int)
+    output_size : int or (int, int), optional
+        ``(H_out, W_out)``; ``H_out + kernel - 1`` must not exceed ``H`` (same for W).
+    output_ratio : float or (float, float), optional
+        Used when ``output_size`` is None: ``H_out = int(H * ratio)``.
+    return_indices : bool
+        Also return the flat index of each maximum in its ``H * W`` plane.
+    _random_samples : array, shape (N, C, 2), the input's dtype, optional
+        The uniform samples in [0, 1), ``[..., 0]`` for the width and ``[..., 1]`` for the height (PyTorch's
+        order); drawn from backchain's generator (``bc.manual_seed``) when None.
+    ties : {"split", "first", "last"}, optional
+        How tied maxima share a window's gradient; default: the ``backchain.kinks`` policy, else "split"
+        (``backchain.torch`` uses "first", PyTorch's). Overlapping windows add up.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import backchain.nn.functional as F
+    >>> x = np.arange(25.0).reshape(1, 1, 5, 5)
+    >>> F.fractional_max_pool2d(x, 2, output_size=3, _random_samples=np.full((1, 1, 2), 0.5))
+    array([[[[ 6.,  8.,  9.],
+             [16., 18., 19.],
+             [21., 23., 24.]]]])
+    """
+    return _fractional_max_pool("fractional_max_pool2d", 2, input, kernel_size, output_size, output_ratio,
+                                return_indices, _random_samples, ties)
+
+
+def fractional_max_pool3d(input: ArrayLike | Tensor, kernel_size: int | Sequence[int],
+                          output_size: int | Sequence[int] | None = None,
+                          output_ratio: float | Sequence[float] | None = None, return_indices: bool = False,
+                          _random_samples: ArrayLike | Tensor | None = None, *, ties: str | None = None) -> Any:
+    """Fractional max pooling of (N, C, T, H, W) or (C, T, H, W) input, ``torch.nn.functional.fractional_max_pool3d``.
+
+    As :func:`fractional_max_pool2d`; ``_random_samples`` is (N, C, 3) in PyTorch's order (T, H, W),
+    indices are flat in the ``T * H * W`` volume.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import backchain.nn.functional as F
+    >>> x = np.arange(27.0).reshape(1, 1, 3, 3, 3)
+    >>> F.fractional_max_pool3d(x, 2, output_size=2, _random_samples=np.full((1, 1, 3), 0.5)).ravel()
+    array([13., 14., 16., 17., 22., 23., 25., 26.])
+    """
+    return _fractional_max_pool("fractional_max_pool3d", 3, input, kernel_size, output_size, output_ratio,
+                                return_indices, _random_samples, ties)
+
+
+__all__ += ["fractional_max_pool2d", "fractional_max_pool3d"]

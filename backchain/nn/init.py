@@ -29,7 +29,7 @@ __all__ = ["calculate_gain", "uniform_", "normal_", "trunc_normal_", "constant_"
 
 
 def _array(tensor):
-    return tensor.data if isinstance(tensor, Tensor) else tensor
+    return tensor._data if isinstance(tensor, Tensor) else tensor
 
 
 def _fill(tensor, values):

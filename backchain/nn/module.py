@@ -46,7 +46,7 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
     def __deepcopy__(self, memo: dict[int, Any]) -> Parameter:
-        out = Parameter(self.data.copy(), requires_grad=self.requires_grad)
+        out = Parameter(self._data.copy(), requires_grad=self.requires_grad)
         memo[id(self)] = out
         return out
 
@@ -55,7 +55,7 @@ class Parameter(Tensor):
 
 
 def _copy_tensor(t, memo):
-    out = Tensor(np.array(t.data, copy=True), requires_grad=t.requires_grad and t.is_leaf)
+    out = Tensor(np.array(t._data, copy=True), requires_grad=t.requires_grad and t.is_leaf)
     memo[id(t)] = out
     return out
 
@@ -439,8 +439,8 @@ class Module:
             for m in self.modules():
                 for store in (m._parameters, m._buffers):
                     for t in store.values():
-                        if t is not None and t.data.dtype.kind in "fc" and t.data.dtype != dtype:
-                            t.data = t.data.astype(dtype)
+                        if t is not None and t._data.dtype.kind in "fc" and t._data.dtype != dtype:
+                            t._data = t._data.astype(dtype)
                             if t.grad is not None:
                                 t.grad = np.asarray(t.grad).astype(dtype)
         return self
@@ -477,7 +477,7 @@ class Module:
     def _save_to_state_dict(self, destination, prefix, keep_vars):
         for name, p in self._parameters.items():
             if p is not None:
-                destination[prefix + name] = p if keep_vars else p.data
+                destination[prefix + name] = p if keep_vars else p.data  # the flavour's .data: an ndarray, or a torch Tensor
         for name, b in self._buffers.items():
             if b is not None and name not in self._non_persistent_buffers_set:
                 destination[prefix + name] = b if keep_vars else b.data
@@ -516,13 +516,13 @@ class Module:
             if k not in state_dict:
                 continue
             v = state_dict[k]
-            v = np.asarray(v.data if isinstance(v, Tensor) else v)
+            v = np.asarray(v._data if isinstance(v, Tensor) else v)
             if v.dtype.kind not in "biufc":
                 errors.append(f"dtype mismatch for {k}: copying a value of dtype {v.dtype} (shape {v.shape}) "
-                              f"from checkpoint, the parameter in current model is {target.data.dtype}.")
-            elif v.shape != target.data.shape:
+                              f"from checkpoint, the parameter in current model is {target._data.dtype}.")
+            elif v.shape != target._data.shape:
                 errors.append(f"size mismatch for {k}: copying a param with shape {v.shape} from checkpoint, "
-                              f"the shape in current model is {target.data.shape}.")
+                              f"the shape in current model is {target._data.shape}.")
         if strict:
             if missing:
                 errors.insert(0, "Missing key(s) in state_dict: " + ", ".join(f'"{k}"' for k in missing) + ".")
@@ -533,13 +533,13 @@ class Module:
         for k, target in own.items():
             if k in state_dict:
                 v = state_dict[k]
-                v = np.asarray(v.data if isinstance(v, Tensor) else v)
+                v = np.asarray(v._data if isinstance(v, Tensor) else v)
                 if assign:
-                    target.data = np.array(v, copy=True)
-                elif target.data.shape == () or not target.data.flags.writeable:  # read-only: saved by a graph
-                    target.data = np.asarray(v, dtype=target.data.dtype).copy()
+                    target._data = np.array(v, copy=True)
+                elif target._data.shape == () or not target._data.flags.writeable:  # read-only: saved by a graph
+                    target._data = np.asarray(v, dtype=target._data.dtype).copy()
                 else:
-                    np.copyto(target.data, v, casting="unsafe")
+                    np.copyto(target._data, v, casting="unsafe")
                 bump_version(target, "load_state_dict")  # a graph that saved the old value must not use it
         return _IncompatibleKeys(missing, unexpected)
 

@@ -20,7 +20,7 @@ def _data(a):
     """The array of ``a``: a Tensor's data; a list holding Tensors as the data of its stack."""
     if a.__class__ is list or a.__class__ is tuple:
         a = stacked(a)
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 def zeros_like(a, dtype=None, shape=None):

@@ -26,7 +26,7 @@ __all__ = [
 
 
 def _data(a):
-    return a.data if isinstance(a, Tensor) else a
+    return a._data if isinstance(a, Tensor) else a
 
 
 def _held(a):
@@ -38,7 +38,7 @@ def _linear_at(x, value, slope=None):
     """NumPy's ``value`` (exactly) with the derivative ``slope`` in ``x`` (1 when None): the tangent
     of a function that is linear piece by piece, at a point inside a piece. Where ``x`` is not
     finite the derivative is 0."""
-    step = bnp.where(np.isfinite(x.data), x - x.data, 0.0)  # exactly 0, with derivative 1
+    step = bnp.where(np.isfinite(x._data), x - x._data, 0.0)  # exactly 0, with derivative 1
     return (step if slope is None else step * slope) + value
 
 
@@ -136,7 +136,7 @@ def real_if_close(a, tol=100):
         return a
     if tol > 1:
         tol = np.finfo(a.dtype).eps * tol
-    return bnp.real(a) if np.all(np.abs(a.data.imag) < tol) else a
+    return bnp.real(a) if np.all(np.abs(a._data.imag) < tol) else a
 
 
 def _converted(name, fn):
@@ -144,7 +144,7 @@ def _converted(name, fn):
         a = stacked(a)
         if not isinstance(a, Tensor):
             return fn(a, dtype, *args, **kwargs)
-        if name == "asarray_chkfinite" and not np.isfinite(a.data).all():
+        if name == "asarray_chkfinite" and not np.isfinite(a._data).all():
             raise ValueError(f"asarray_chkfinite: array must not contain infs or NaNs (shape {a.shape})")
         a = bnp.asarray(a, dtype=dtype)
         return bnp.reshape(a, (1,)) if a.ndim == 0 and name in ("ascontiguousarray", "asfortranarray") else a
@@ -251,7 +251,7 @@ def trim_zeros(filt, trim="fb", axis=None):
     filt = stacked(filt)
     if not isinstance(filt, Tensor):
         return np.trim_zeros(filt, trim, axis)
-    d, trim = filt.data, trim.lower()
+    d, trim = filt._data, trim.lower()
     axes = range(d.ndim) if axis is None else [a % d.ndim for a in np.atleast_1d(axis)]
     index = [slice(None)] * d.ndim
     for ax in axes:
@@ -301,7 +301,7 @@ def piecewise(x, condlist, funclist, *args, **kw):
     if not isinstance(x, Tensor):
         return np.piecewise(x, _data(condlist), funclist, *args, **kw)
     if isinstance(condlist, Tensor):
-        condlist = condlist.data
+        condlist = condlist._data
     n2 = len(funclist)
     if np.isscalar(condlist) or (not isinstance(condlist[0], (list, np.ndarray, Tensor)) and x.ndim != 0):
         condlist = [condlist]
@@ -340,7 +340,7 @@ def frexp(x, /):
     x = stacked(x)
     if not isinstance(x, Tensor):
         return np.frexp(x)
-    m, e = np.frexp(x.data)
+    m, e = np.frexp(x._data)
     return _linear_at(x, m, np.ldexp(np.ones_like(m), -e)), e
 
 
@@ -355,7 +355,7 @@ def modf(x, /):
     x = stacked(x)
     if not isinstance(x, Tensor):
         return np.modf(x)
-    frac, whole = np.modf(x.data)
+    frac, whole = np.modf(x._data)
     return _linear_at(x, frac), whole
 
 
@@ -596,7 +596,7 @@ def poly(seq_of_zeros):
     for i in range(seq.shape[0]):
         a = bnp.convolve(a, bnp.stack([np.ones((), dtype=dt), -seq[i]]))
     if dt.kind == "c":
-        roots = seq.data
+        roots = seq._data
         if np.all(np.sort(roots) == np.sort(roots.conjugate())):
             a = bnp.real(a)
     return a
@@ -616,7 +616,7 @@ def roots(p):
     p = bnp.atleast_1d(p)
     if p.ndim != 1:
         raise ValueError(f"roots: input must be a rank-1 array, got shape {p.shape}")
-    nonzero = np.flatnonzero(p.data)
+    nonzero = np.flatnonzero(p._data)
     if nonzero.size == 0:
         return np.array([])
     trailing = p.shape[0] - int(nonzero[-1]) - 1
@@ -647,7 +647,7 @@ def unique(ar, return_index=False, return_inverse=False, return_counts=False, ax
     ar = stacked(ar)
     if not isinstance(ar, Tensor):
         return np.unique(ar, return_index, return_inverse, return_counts, axis, equal_nan=equal_nan, sorted=sorted)
-    res = np.unique(ar.data, True, return_inverse, return_counts, axis, equal_nan=equal_nan, sorted=sorted)
+    res = np.unique(ar._data, True, return_inverse, return_counts, axis, equal_nan=equal_nan, sorted=sorted)
     values = bnp.take(ar, res[1], axis=axis)
     rest = res[1:] if return_index else res[2:]
     return (values, *rest) if rest else values
@@ -717,7 +717,7 @@ def _unique_api(x, name):
     plain = not isinstance(x, Tensor)
     if plain:
         return getattr(np, name)(x)
-    values, index, inverse, counts = np.unique(x.data, True, True, True, equal_nan=False)
+    values, index, inverse, counts = np.unique(x._data, True, True, True, equal_nan=False)
     values = bnp.take(x, index)
     inverse = inverse.reshape(x.shape) if x.ndim else inverse
     return {"unique_values": lambda: values,

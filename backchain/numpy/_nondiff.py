@@ -40,7 +40,7 @@ INPLACE = {"copyto", "place", "put", "putmask", "put_along_axis", "fill_diagonal
 
 def _unwrap(x):
     if isinstance(x, Tensor):
-        return x.data
+        return x._data
     if isinstance(x, (list, tuple)):
         return type(x)(_unwrap(v) for v in x)
     return x

@@ -52,9 +52,9 @@ def _shape_args(args):
 
 
 def _getitem(self, index):
-    if isinstance(self.data, tuple):  # one output of a multiple-result primitive
+    if isinstance(self._data, tuple):  # one output of a multiple-result primitive
         from .._core.primitive import tuple_get
-        return tuple_get(self, index=index, n=len(self.data))
+        return tuple_get(self, index=index, n=len(self._data))
     return bnp.getitem(self, index)
 
 
@@ -83,4 +83,4 @@ def install(Tensor):
     Tensor.mT = property(lambda self: bnp.swapaxes(self, -1, -2))
     Tensor.real = property(lambda self: bnp.real(self))
     Tensor.imag = property(lambda self: bnp.imag(self))
-    Tensor.copy = lambda self: bnp.positive(self) if self.requires_grad else type(self)(self.data.copy())
+    Tensor.copy = lambda self: bnp.positive(self) if self.requires_grad else type(self)(self._data.copy())

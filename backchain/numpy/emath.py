@@ -16,7 +16,7 @@ def _complex_where(x, outside):
     element is ``outside`` the real domain."""
     from .. import numpy as bnp
 
-    d = _np.asarray(getattr(x, "data", x))
+    d = _np.asarray(getattr(x, "_data", x))
     if d.dtype.kind == "c" or not _np.any(outside(d)):
         return x
     kind = _np.complex64 if d.dtype in (_np.float32, _np.int8, _np.int16, _np.uint8, _np.uint16) else _np.complex128
@@ -93,7 +93,7 @@ def power(x, p):
         return _np.emath.power(x, p)
     from .. import numpy as bnp
 
-    pd = _np.asarray(getattr(p, "data", p))
+    pd = _np.asarray(getattr(p, "_data", p))
     if pd.dtype.kind in "iu" and _np.any(pd < 0):
         p = p * 1.0
     return bnp.power(_complex_where(x, _negative), p)

@@ -42,11 +42,11 @@ def tensorsolve(a, b, axes=None):
         return _np.linalg.tensorsolve(a, b, axes)
     from .. import numpy as bnp
 
-    an, bshape = _np.ndim(getattr(a, "data", a)), _np.shape(getattr(b, "data", b))
+    an, bshape = _np.ndim(getattr(a, "_data", a)), _np.shape(getattr(b, "_data", b))
     if axes is not None:
         order = [k for k in range(an) if k not in [ax % an for ax in axes]] + [ax % an for ax in axes]
         a = bnp.transpose(a, order)
-    ashape = _np.shape(getattr(a, "data", a))
+    ashape = _np.shape(getattr(a, "_data", a))
     oldshape = ashape[-(an - len(bshape)):]
     n = int(_np.prod(oldshape))
     if int(_np.prod(ashape)) != n * n:

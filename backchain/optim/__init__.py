@@ -16,7 +16,8 @@ from .adadelta import Adadelta
 from .adam_variants import Adamax, NAdam, RAdam
 from .sgd_variants import ASGD, Rprop
 from .lbfgs import LBFGS
+from .sparse_adam import SparseAdam
 from . import lr_scheduler
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "Adadelta", "Adamax", "NAdam", "RAdam", "ASGD",
-           "Rprop", "LBFGS", "lr_scheduler"]
+           "Rprop", "LBFGS", "SparseAdam", "lr_scheduler"]

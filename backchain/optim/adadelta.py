@@ -63,14 +63,14 @@ class Adadelta(Optimizer):
     def _update_group(self, group):
         lr, rho, eps, weight_decay = group["lr"], group["rho"], group["eps"], group["weight_decay"]
         for p, g in self._grads(group):
-            x = _real(p.data)
+            x = _real(p._data)
             if weight_decay != 0:
                 g = g + weight_decay * x
             state = self.state[p]
             if not state:
                 state["step"] = 0
-                state["square_avg"] = np.zeros_like(p.data)
-                state["acc_delta"] = np.zeros_like(p.data)
+                state["square_avg"] = np.zeros_like(p._data)
+                state["acc_delta"] = np.zeros_like(p._data)
             state["step"] += 1
             v, u = _real(state["square_avg"]), _real(state["acc_delta"])
             v *= rho

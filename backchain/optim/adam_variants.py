@@ -28,8 +28,8 @@ class _AdamLike(Optimizer):
         state = self.state[p]
         if not state:
             state["step"] = 0
-            state["exp_avg"] = np.zeros_like(p.data)
-            state["exp_avg_sq"] = np.zeros_like(p.data)
+            state["exp_avg"] = np.zeros_like(p._data)
+            state["exp_avg_sq"] = np.zeros_like(p._data)
         state["step"] = int(state["step"]) + 1
         return state
 
@@ -75,14 +75,14 @@ class Adamax(_AdamLike):
     def _update_group(self, group):
         lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         for p, g in self._grads(group):
-            x = _real(p.data)
+            x = _real(p._data)
             if weight_decay != 0:
                 g = g + weight_decay * x
             state = self.state[p]
             if not state:
                 state["step"] = 0
-                state["exp_avg"] = np.zeros_like(p.data)
-                state["exp_inf"] = np.zeros_like(p.data)
+                state["exp_avg"] = np.zeros_like(p._data)
+                state["exp_inf"] = np.zeros_like(p._data)
             state["step"] = step = int(state["step"]) + 1
             m, u = _real(state["exp_avg"]), _real(state["exp_inf"])
             _lerp_(m, g, 1 - beta1)
@@ -137,7 +137,7 @@ class NAdam(_AdamLike):
         lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         psi = group["momentum_decay"]
         for p, g in self._grads(group):
-            x = _real(p.data)
+            x = _real(p._data)
             state = self._moments(p)
             step = state["step"]
             if weight_decay != 0:
@@ -148,7 +148,7 @@ class NAdam(_AdamLike):
             mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * psi))
             mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
             # PyTorch keeps the product of the mu's as a tensor of the default dtype (float32 here)
-            scalar = np.float64 if p.data.dtype == np.float64 else np.float32
+            scalar = np.float64 if p._data.dtype == np.float64 else np.float32
             state["mu_product"] = mu_product = float(scalar(state.get("mu_product", 1.0) * mu))
             m, v = _real(state["exp_avg"]), _real(state["exp_avg_sq"])
             _lerp_(m, g, 1 - beta1)
@@ -196,7 +196,7 @@ class RAdam(_AdamLike):
         lr, (beta1, beta2), eps, weight_decay = group["lr"], group["betas"], group["eps"], group["weight_decay"]
         rho_inf = 2 / (1 - beta2) - 1
         for p, g in self._grads(group):
-            x = _real(p.data)
+            x = _real(p._data)
             state = self._moments(p)
             step = state["step"]
             if weight_decay != 0:

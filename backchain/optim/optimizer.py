@@ -109,10 +109,10 @@ class Optimizer:
                     f"{name}: can only optimize Tensors, but parameter {k} of group {len(self.param_groups)} "
                     f"is a {type(p).__name__}"
                 )
-            if p.data.dtype.kind not in "fc":
+            if p._data.dtype.kind not in "fc":
                 raise TypeError(
                     f"{name}: can only optimize floating point Tensors, but parameter {k} has dtype "
-                    f"{p.data.dtype} (shape {p.shape})"
+                    f"{p._data.dtype} (shape {p.shape})"
                 )
             if not p.is_leaf:
                 raise ValueError(f"{name}: can't optimize a non-leaf Tensor (parameter {k}, produced by "
@@ -179,15 +179,15 @@ class Optimizer:
             if g is None:
                 continue
             if isinstance(g, Tensor):
-                g = g.data
+                g = g._data
             g = np.asarray(g)
-            if g.shape != p.data.shape:
+            if g.shape != p._data.shape:
                 raise ValueError(
-                    f"{type(self).__name__}.step: the gradient of a parameter of shape {p.data.shape} has "
+                    f"{type(self).__name__}.step: the gradient of a parameter of shape {p._data.shape} has "
                     f"shape {g.shape}; expected the same shape"
                 )
-            if g.dtype != p.data.dtype:
-                g = g.astype(p.data.dtype)
+            if g.dtype != p._data.dtype:
+                g = g.astype(p._data.dtype)
             if g.dtype.kind == "c":
                 # backchain's gradient is df/dx - i df/dy (autograd's and JAX's convention): the direction
                 # of steepest ascent is its conjugate, df/dx + i df/dy (PyTorch's gradient)
@@ -216,7 +216,7 @@ class Optimizer:
                 elif isinstance(p.grad, np.ndarray) and p.grad.flags.writeable:
                     p.grad[...] = 0
                 else:
-                    p.grad = np.zeros_like(p.data)
+                    p.grad = np.zeros_like(p._data)
 
     # -- state --------------------------------------------------------------
     def state_dict(self) -> dict[str, Any]:
@@ -290,14 +290,14 @@ class Optimizer:
             new = {}
             for key, value in s.items():
                 if isinstance(value, Tensor):
-                    value = value.data
+                    value = value._data
                 if isinstance(value, np.ndarray):
                     if key != "step" and value.dtype.kind in "fc":
-                        if value.ndim and value.shape != p.data.shape:
+                        if value.ndim and value.shape != p._data.shape:
                             raise ValueError(
                                 f"{name}.load_state_dict: state '{key}' of parameter {i} has shape "
-                                f"{value.shape}, the parameter has shape {p.data.shape}")
-                        value = np.array(value, dtype=p.data.dtype, copy=True)
+                                f"{value.shape}, the parameter has shape {p._data.shape}")
+                        value = np.array(value, dtype=p._data.dtype, copy=True)
                     else:
                         value = np.array(value, copy=True)
                     if key == "step" and value.ndim == 0:

@@ -71,15 +71,15 @@ class RMSprop(Optimizer):
         lr, alpha, eps = group["lr"], group["alpha"], group["eps"]
         weight_decay, momentum, centered = group["weight_decay"], group["momentum"], group["centered"]
         for p, g in self._grads(group):
-            x = _real(p.data)
+            x = _real(p._data)
             state = self.state[p]
             if not state:
                 state["step"] = 0
-                state["square_avg"] = np.zeros_like(p.data)
+                state["square_avg"] = np.zeros_like(p._data)
                 if momentum > 0:
-                    state["momentum_buffer"] = np.zeros_like(p.data)
+                    state["momentum_buffer"] = np.zeros_like(p._data)
                 if centered:
-                    state["grad_avg"] = np.zeros_like(p.data)
+                    state["grad_avg"] = np.zeros_like(p._data)
             state["step"] = int(state["step"]) + 1
             if weight_decay != 0:
                 g = g + weight_decay * x
@@ -87,14 +87,14 @@ class RMSprop(Optimizer):
             square_avg *= alpha
             square_avg += (1 - alpha) * g * g
             if centered:
-                grad_avg = _real(state.setdefault("grad_avg", np.zeros_like(p.data)))
+                grad_avg = _real(state.setdefault("grad_avg", np.zeros_like(p._data)))
                 _lerp_(grad_avg, g, 1 - alpha)
                 avg = np.sqrt(square_avg - grad_avg * grad_avg)
             else:
                 avg = np.sqrt(square_avg)
             avg += eps
             if momentum > 0:
-                buf = _real(state.setdefault("momentum_buffer", np.zeros_like(p.data)))
+                buf = _real(state.setdefault("momentum_buffer", np.zeros_like(p._data)))
                 buf *= momentum
                 buf += g / avg
                 x -= lr * buf
@@ -161,7 +161,7 @@ class Adagrad(Optimizer):
     def _new_state(self, p):
         state = self.state[p]
         state["step"] = 0
-        state["sum"] = np.zeros_like(p.data)
+        state["sum"] = np.zeros_like(p._data)
         _real(state["sum"])[...] = self.defaults["initial_accumulator_value"]  # both parts when complex, as PyTorch
         return state
 
@@ -170,7 +170,7 @@ class Adagrad(Optimizer):
         for p, g in self._grads(group):
             state = self.state[p] or self._new_state(p)
             state["step"] = step = int(state["step"]) + 1
-            x = _real(p.data)
+            x = _real(p._data)
             if weight_decay != 0:
                 g = g + weight_decay * x
             clr = lr / (1 + (step - 1) * lr_decay)

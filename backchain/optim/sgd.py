@@ -73,13 +73,13 @@ class SGD(Optimizer):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay, nesterov = group["weight_decay"], group["nesterov"]
         for p, g in self._grads(group):
-            x = _real(p.data)
+            x = _real(p._data)
             if weight_decay != 0:
                 g = g + weight_decay * x
             if momentum != 0:
                 state = self.state[p]
                 if state.get("momentum_buffer") is None:
-                    state["momentum_buffer"] = np.zeros_like(p.data)
+                    state["momentum_buffer"] = np.zeros_like(p._data)
                     buf = _real(state["momentum_buffer"])
                     buf[...] = g
                 else:

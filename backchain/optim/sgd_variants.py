@@ -55,12 +55,12 @@ class ASGD(Optimizer):
     def _update_group(self, group):
         lr, lambd, alpha, t0 = group["lr"], group["lambd"], group["alpha"], group["t0"]
         for p, g in self._grads(group):
-            x = _real(p.data)
+            x = _real(p._data)
             if group["weight_decay"] != 0:
                 g = g + group["weight_decay"] * x
             state = self.state[p]
             if not state:
-                state.update(step=0, eta=lr, mu=1.0, ax=np.zeros_like(p.data))
+                state.update(step=0, eta=lr, mu=1.0, ax=np.zeros_like(p._data))
             state["step"] = step = int(state["step"]) + 1
             eta = state["eta"]
             x *= 1 - lambd * eta
@@ -71,7 +71,7 @@ class ASGD(Optimizer):
             else:
                 ax[...] = x
             # PyTorch keeps eta and mu as tensors of the default dtype (float32 here)
-            scalar = np.float64 if p.data.dtype == np.float64 else np.float32
+            scalar = np.float64 if p._data.dtype == np.float64 else np.float32
             state["eta"] = float(scalar(lr / ((1 + lambd * lr * step) ** alpha)))
             state["mu"] = float(scalar(1 / max(1, step - t0)))
 
@@ -111,11 +111,11 @@ class Rprop(Optimizer):
     def _update_group(self, group):
         (etaminus, etaplus), (lo, hi) = group["etas"], group["step_sizes"]
         for p, g in self._grads(group):
-            x = _real(p.data)
+            x = _real(p._data)
             state = self.state[p]
             if not state:
-                state.update(step=0, prev=np.zeros_like(p.data),
-                             step_size=np.full_like(p.data, group["lr"]))
+                state.update(step=0, prev=np.zeros_like(p._data),
+                             step_size=np.full_like(p._data, group["lr"]))
             state["step"] = int(state["step"]) + 1
             prev, size = _real(state["prev"]), _real(state["step_size"])
             s = np.sign(g * prev)

@@ -45,7 +45,7 @@ def _nan_outside(cond, value):
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else np.asarray(x)
+    return x._data if isinstance(x, Tensor) else np.asarray(x)
 
 
 def _log(p):
@@ -93,7 +93,7 @@ def _pass_through(what, fn, *args, **kwargs):
     if not what.endswith(".rvs") and any(isinstance(v, Tensor) and v.requires_grad for v in leaves):
         raise NotImplementedError(f"{what}: backchain has no derivative rule for it; SciPy's is served on plain "
                                   "values only")
-    args, kwargs = rebuild([v.data if isinstance(v, Tensor) else v for v in leaves])
+    args, kwargs = rebuild([v._data if isinstance(v, Tensor) else v for v in leaves])
     return fn(*args, **kwargs)
 
 

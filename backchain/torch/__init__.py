@@ -20,7 +20,7 @@ docs/coming-from/pytorch.md for what is supported and what differs.
 import numpy as _np
 
 from .._core.tensor import no_grad, enable_grad, set_grad_enabled, is_grad_enabled
-from ._types import dtype, Size, device, DTYPES as _DTYPES
+from ._types import dtype, Size, device, bfloat16, DTYPES as _DTYPES
 from ._tensor import Tensor, get_default_dtype, set_default_dtype
 from ._ops import *  # noqa: F401,F403
 from . import _ops
@@ -105,6 +105,19 @@ def load(f, map_location=None, weights_only=True, **kwargs):
     return _load(f, weights_only=weights_only)
 
 
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
+    """``(P, L, U)`` from ``torch.linalg.lu_factor``'s packed factor and pivots.
+
+    >>> import backchain.torch as torch
+    >>> A = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> P, L, U = torch.lu_unpack(*torch.linalg.lu_factor(A))
+    >>> torch.allclose(P @ L @ U, A)
+    True
+    """
+    from .linalg import lu_unpack as _unpack
+    return _unpack(LU_data, LU_pivots, unpack_data, unpack_pivots)
+
+
 def _submodule(name):
     import importlib
     return importlib.import_module(f".{name}", __name__)
@@ -117,7 +130,8 @@ _LAZY = ("nn", "optim", "utils", "autograd", "cuda", "backends", "func", "serial
 __all__ = _ops.__all__ + [
     "Tensor", "Size", "device", "dtype", "no_grad", "enable_grad", "set_grad_enabled", "is_grad_enabled",
     "inference_mode", "get_default_dtype", "set_default_dtype", "compile", "set_printoptions", "set_num_threads",
-    "get_num_threads", "use_deterministic_algorithms", "save", "load", "autocast"] + sorted(_DTYPES)
+    "get_num_threads", "use_deterministic_algorithms", "save", "load", "autocast", "bfloat16", "lu_unpack"] + \
+    sorted(_DTYPES)
 
 from ._examples import attach as _attach  # noqa: E402
 

@@ -12,13 +12,13 @@ __all__ = ["jacobian", "hessian", "vjp", "jvp", "hvp"]
 def _arrays(inputs):
     single = not isinstance(inputs, (tuple, list))
     xs = [inputs] if single else list(inputs)
-    return [np.asarray(x.data if isinstance(x, _Base) else x) for x in xs], single
+    return [np.asarray(x._data if isinstance(x, _Base) else x) for x in xs], single
 
 
 def _torch(v):
     if isinstance(v, (tuple, list)):
         return tuple(_torch(x) for x in v)
-    return make_const(np.asarray(v.data if isinstance(v, _Base) else v), Tensor)
+    return make_const(np.asarray(v._data if isinstance(v, _Base) else v), Tensor)
 
 
 def _as_torch_args(func):
@@ -50,8 +50,8 @@ def vjp(func, inputs, v=None, create_graph=False, strict=False):
     xs, single = _arrays(inputs)
     out, pullback = bc.vjp(_as_torch_args(func), *xs)
     if v is None:
-        v = np.ones_like(np.asarray(out.data if isinstance(out, _Base) else out))
-    cts = pullback(np.asarray(v.data if isinstance(v, _Base) else v))
+        v = np.ones_like(np.asarray(out._data if isinstance(out, _Base) else out))
+    cts = pullback(np.asarray(v._data if isinstance(v, _Base) else v))
     return _torch(out), _torch(cts[0] if single else cts)
 
 
@@ -69,6 +69,6 @@ def hvp(func, inputs, v=None, create_graph=False, strict=False):
     if not single:
         raise NotImplementedError("torch.autograd.functional.hvp of a tuple of inputs is not supported by "
                                   "backchain.torch yet")
-    vv = np.asarray(v.data if isinstance(v, _Base) else v)
+    vv = np.asarray(v._data if isinstance(v, _Base) else v)
     f = _as_torch_args(func)
     return _torch(f(_as_torch(xs[0]))), _torch(bc.hvp(f, xs[0], vv))

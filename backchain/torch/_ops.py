@@ -41,16 +41,16 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     """A new leaf tensor holding a copy of ``data`` (Python floats in the default dtype, ints int64)."""
     check_device(device, "tensor")
     if isinstance(data, _Base):
-        data = data.data
+        data = data._data
     return leaf(_array(data, dtype, copy=True), requires_grad)
 
 
 def as_tensor(data, dtype=None, device=None):
     """``data`` as a tensor, sharing the memory of an ndarray or tensor when no cast is needed."""
     check_device(device, "as_tensor")
-    if isinstance(data, Tensor) and (dtype is None or as_np_dtype(dtype) == data.data.dtype):
+    if isinstance(data, Tensor) and (dtype is None or as_np_dtype(dtype) == data._data.dtype):
         return data
-    return as_torch(data.data if isinstance(data, _Base) else data, dtype)
+    return as_torch(data._data if isinstance(data, _Base) else data, dtype)
 
 
 def from_numpy(a):
@@ -64,10 +64,10 @@ def _fill(value, size, dtype, device, requires_grad, what, like=None):
     check_device(device, what)
     d = as_np_dtype(dtype, default_float())
     if d is None:
-        d = like.data.dtype if like is not None else (
+        d = like._data.dtype if like is not None else (
             np.dtype(np.int64) if isinstance(value, (builtins.int, np.integer)) and not isinstance(value, bool)
             else np.dtype(np.bool_) if isinstance(value, (bool, np.bool_)) else default_float())
-    shape = np.shape(like.data) if like is not None else _shape_args(size, what)
+    shape = np.shape(like._data) if like is not None else _shape_args(size, what)
     return leaf(np.full(shape, value, dtype=d), requires_grad)
 
 
@@ -229,12 +229,12 @@ def randn(*size, generator=None, dtype=None, device=None, requires_grad=False, o
 
 def rand_like(input, dtype=None, device=None, requires_grad=False):
     x = _t(input)
-    return rand(*x.shape, dtype=dtype or x.data.dtype, device=device, requires_grad=requires_grad)
+    return rand(*x.shape, dtype=dtype or x._data.dtype, device=device, requires_grad=requires_grad)
 
 
 def randn_like(input, dtype=None, device=None, requires_grad=False):
     x = _t(input)
-    return randn(*x.shape, dtype=dtype or x.data.dtype, device=device, requires_grad=requires_grad)
+    return randn(*x.shape, dtype=dtype or x._data.dtype, device=device, requires_grad=requires_grad)
 
 
 def randint(low, high=None, size=None, *, generator=None, dtype=None, device=None, requires_grad=False):
@@ -248,7 +248,7 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
 
 def randint_like(input, low=0, high=None, dtype=None):
     x = _t(input)
-    return randint(low, high, x.shape, dtype=dtype or x.data.dtype)
+    return randint(low, high, x.shape, dtype=dtype or x._data.dtype)
 
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
@@ -258,7 +258,7 @@ def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False)
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None):
     """Samples of N(mean, std**2): tensor means/stds give one sample per element, else ``size`` samples."""
-    m, s = (v.data if isinstance(v, _Base) else v for v in (mean, std))
+    m, s = (v._data if isinstance(v, _Base) else v for v in (mean, std))
     shape = _shape_args((size,), "normal") if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
     d = as_np_dtype(dtype, default_float()) or np.result_type(
         *[v for v in (m, s) if isinstance(v, np.ndarray)] or [default_float()])
@@ -267,13 +267,13 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None):
 
 def bernoulli(input, p=None, *, generator=None):
     x = _t(input)
-    prob = x.data if p is None else p
-    return leaf((_gen(generator).random(np.shape(x.data)) < prob).astype(x.data.dtype))
+    prob = x._data if p is None else p
+    return leaf((_gen(generator).random(np.shape(x._data)) < prob).astype(x._data.dtype))
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
     """Indices drawn from the rows of ``input`` (non-negative weights), one row or a batch of rows."""
-    w = np.asarray(_t(input).data, dtype=np.float64)
+    w = np.asarray(_t(input)._data, dtype=np.float64)
     rows = w.reshape(-1, w.shape[-1])
     g = _gen(generator)
     out = np.stack([g.choice(rows.shape[1], num_samples, replace=replacement, p=r / r.sum()) for r in rows])
@@ -344,8 +344,8 @@ multiply = mul
 def div(input, other, *, rounding_mode=None, out=None):
     a, b = _promote(_t(input), other)
     if rounding_mode is None:
-        if a.data.dtype.kind in "biu" and (not isinstance(b, (_Base, np.ndarray)) or np.asarray(
-                b.data if isinstance(b, _Base) else b).dtype.kind in "biu"):
+        if a._data.dtype.kind in "biu" and (not isinstance(b, (_Base, np.ndarray)) or np.asarray(
+                b._data if isinstance(b, _Base) else b).dtype.kind in "biu"):
             a = a.type(default_float())
         return bnp.divide(a, b)
     if rounding_mode == "floor":
@@ -390,8 +390,8 @@ def clamp(input, min=None, max=None, *, out=None):
     x = _t(input)
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
-    lo, hi = (v.data if isinstance(v, _Base) else v for v in (min, max))
-    a = np.asarray(x.data)
+    lo, hi = (v._data if isinstance(v, _Base) else v for v in (min, max))
+    a = np.asarray(x._data)
     if not x.requires_grad:
         return bnp.clip(x, lo, hi)
     inside = np.ones(a.shape, dtype=bool)
@@ -409,13 +409,13 @@ def where(condition, input=None, other=None):
     """``where(cond, x, y)``; ``where(cond)`` is ``nonzero(cond, as_tuple=True)``."""
     if input is None and other is None:
         return nonzero(condition, as_tuple=True)
-    c = condition.data if isinstance(condition, _Base) else condition
+    c = condition._data if isinstance(condition, _Base) else condition
     x, y = _promote(input, other) if isinstance(input, _Base) else reversed(_promote(_t(other), input))
     return bnp.where(c, x, y)
 
 
 def nonzero(input, *, as_tuple=False):
-    a = np.asarray(_t(input).data)
+    a = np.asarray(_t(input)._data)
     if as_tuple:
         return tuple(_const(i) for i in np.nonzero(a))
     return _const(np.argwhere(a))
@@ -435,41 +435,41 @@ greater, less, greater_equal, less_equal, not_equal = gt, lt, ge, le, ne
 
 
 def logical_not(input, *, out=None):
-    return _const(np.logical_not(_t(input).data))
+    return _const(np.logical_not(_t(input)._data))
 
 
 def logical_and(input, other, *, out=None):
-    return _const(np.logical_and(_t(input).data, other.data if isinstance(other, _Base) else other))
+    return _const(np.logical_and(_t(input)._data, other._data if isinstance(other, _Base) else other))
 
 
 def logical_or(input, other, *, out=None):
-    return _const(np.logical_or(_t(input).data, other.data if isinstance(other, _Base) else other))
+    return _const(np.logical_or(_t(input)._data, other._data if isinstance(other, _Base) else other))
 
 
 def isnan(input):
-    return _const(np.isnan(_t(input).data))
+    return _const(np.isnan(_t(input)._data))
 
 
 def isinf(input):
-    return _const(np.isinf(_t(input).data))
+    return _const(np.isinf(_t(input)._data))
 
 
 def isfinite(input):
-    return _const(np.isfinite(_t(input).data))
+    return _const(np.isfinite(_t(input)._data))
 
 
 def equal(input, other):
     """True if both have the same shape and elements."""
-    a, b = _t(input).data, _t(other).data
+    a, b = _t(input)._data, _t(other)._data
     return bool(np.shape(a) == np.shape(b) and np.array_equal(a, b))
 
 
 def allclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return bool(np.allclose(_t(input).data, _t(other).data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return bool(np.allclose(_t(input)._data, _t(other)._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def isclose(input, other, rtol=1e-05, atol=1e-08, equal_nan=False):
-    return _const(np.isclose(_t(input).data, _t(other).data, rtol=rtol, atol=atol, equal_nan=equal_nan))
+    return _const(np.isclose(_t(input)._data, _t(other)._data, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 # -- reductions ----------------------------------------------------------------------------------
@@ -480,14 +480,14 @@ def _cast(x, dtype):
 
 def sum(input, dim=None, keepdim=False, *, dtype=None, out=None):
     x = _cast(_t(input), dtype)
-    if x.data.dtype.kind in "bui" and dtype is None:
+    if x._data.dtype.kind in "bui" and dtype is None:
         x = x.type(np.int64)
     return bnp.sum(x, axis=_dims(dim), keepdims=keepdim)
 
 
 def mean(input, dim=None, keepdim=False, *, dtype=None, out=None):
     x = _cast(_t(input), dtype)
-    if x.data.dtype.kind not in "fc":
+    if x._data.dtype.kind not in "fc":
         raise RuntimeError("mean(): could not infer output dtype. Input dtype must be either a floating point or "
                            f"complex dtype. Got: {x.dtype} (shape {list(x.shape)}); use .float() first")
     return named("mean" if dim is None else "mean_dim", bnp.mean(x, axis=_dims(dim), keepdims=keepdim))
@@ -533,13 +533,13 @@ def _extreme(input, dim, keepdim, other, pick, pair, result, what):
     if other is not None:
         return pair(*_promote(x, other))
     if dim is None:
-        if np.size(x.data) == 0:
+        if np.size(x._data) == 0:
             raise RuntimeError(f"{what}(): Expected reduction dim to be specified for input.numel() == 0. "
                                "Specify the reduction dim with the 'dim' argument.")
         return (bnp.max if what == "max" else bnp.min)(x)
     # values taken at the indices, so the gradient goes to the element chosen, as in PyTorch
     axis = _ax(dim, x.ndim)
-    idx = pick(np.asarray(x.data), axis=axis, keepdims=True) if x.ndim else np.zeros((), np.int64)
+    idx = pick(np.asarray(x._data), axis=axis, keepdims=True) if x.ndim else np.zeros((), np.int64)
     values = bnp.take_along_axis(x, idx, axis=axis) if x.ndim else x
     if not keepdim and x.ndim:
         values, idx = bnp.squeeze(values, axis), np.squeeze(idx, axis)
@@ -572,7 +572,7 @@ def aminmax(input, *, dim=None, keepdim=False):
 
 
 def _arg(fn, input, dim, keepdim):
-    a = np.asarray(_t(input).data)
+    a = np.asarray(_t(input)._data)
     if dim is None:
         out = fn(a)
         return _const(np.reshape(out, (1,) * a.ndim) if keepdim else np.int64(out))
@@ -588,15 +588,15 @@ def argmin(input, dim=None, keepdim=False):
 
 
 def all(input, dim=None, keepdim=False, *, out=None):
-    return _const(np.all(_t(input).data, axis=_dims(dim), keepdims=keepdim))
+    return _const(np.all(_t(input)._data, axis=_dims(dim), keepdims=keepdim))
 
 
 def any(input, dim=None, keepdim=False, *, out=None):
-    return _const(np.any(_t(input).data, axis=_dims(dim), keepdims=keepdim))
+    return _const(np.any(_t(input)._data, axis=_dims(dim), keepdims=keepdim))
 
 
 def count_nonzero(input, dim=None):
-    return _const(np.count_nonzero(_t(input).data, axis=_dims(dim)).astype(np.int64))
+    return _const(np.count_nonzero(_t(input)._data, axis=_dims(dim)).astype(np.int64))
 
 
 def logsumexp(input, dim, keepdim=False, *, out=None):
@@ -633,10 +633,10 @@ def median(input, dim=None, keepdim=False):
     x = _t(input)
     if dim is None:
         flat = bnp.reshape(x, (-1,))
-        k = (np.size(x.data) - 1) // 2
-        return flat[builtins.int(np.argsort(np.asarray(x.data).ravel(), kind="stable")[k])]
+        k = (np.size(x._data) - 1) // 2
+        return flat[builtins.int(np.argsort(np.asarray(x._data).ravel(), kind="stable")[k])]
     axis = _ax(dim, x.ndim)
-    order = np.argsort(np.asarray(x.data), axis=axis, kind="stable")
+    order = np.argsort(np.asarray(x._data), axis=axis, kind="stable")
     k = (x.shape[axis] - 1) // 2
     idx = np.take(order, [k], axis=axis)
     values = bnp.take_along_axis(x, idx, axis=axis)
@@ -654,7 +654,7 @@ def reshape(input, shape):
 def flatten(input, start_dim=0, end_dim=-1):
     """Merge dimensions ``start_dim..end_dim`` into one (a 0-d tensor becomes shape (1,))."""
     x = _t(input)
-    shape = np.shape(x.data)
+    shape = np.shape(x._data)
     if not shape:
         return bnp.reshape(x, (1,))
     s, e = start_dim % len(shape), end_dim % len(shape)
@@ -667,7 +667,7 @@ def flatten(input, start_dim=0, end_dim=-1):
 def squeeze(input, dim=None):
     """Drop dimensions of size 1: all, or those of ``dim`` (an int or tuple) that have size 1 (others stay)."""
     x = _t(input)
-    shape = np.shape(x.data)
+    shape = np.shape(x._data)
     if dim is None:
         return bnp.squeeze(x)
     dims = dim if isinstance(dim, (tuple, list)) else (dim,)
@@ -776,7 +776,7 @@ def tile(input, dims):
 
 def repeat_interleave(input, repeats, dim=None):
     x = _t(input)
-    r = repeats.data if isinstance(repeats, _Base) else repeats
+    r = repeats._data if isinstance(repeats, _Base) else repeats
     return bnp.repeat(x if dim is not None else bnp.reshape(x, (-1,)), r, axis=dim if dim is not None else 0)
 
 
@@ -820,13 +820,13 @@ def sort(input, dim=-1, descending=False, stable=False, *, out=None):
     x = _t(input)
     if x.ndim == 0:
         return SortResult(x, _const(np.int64(0)))
-    idx = _order(np.asarray(x.data), _ax(dim, x.ndim), descending)
+    idx = _order(np.asarray(x._data), _ax(dim, x.ndim), descending)
     return SortResult(bnp.take_along_axis(x, idx, axis=dim), _const(idx.astype(np.int64)))
 
 
 def argsort(input, dim=-1, descending=False, stable=False):
     x = _t(input)
-    return _const(_order(np.asarray(x.data), _ax(dim, x.ndim), descending).astype(np.int64))
+    return _const(_order(np.asarray(x._data), _ax(dim, x.ndim), descending).astype(np.int64))
 
 
 def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
@@ -835,12 +835,12 @@ def topk(input, k, dim=-1, largest=True, sorted=True, *, out=None):
     axis = _ax(dim, x.ndim)
     if not 0 <= k <= x.shape[axis]:
         raise RuntimeError(f"topk: selected index k ({k}) out of range for a dimension of size {x.shape[axis]}")
-    idx = np.take(_order(np.asarray(x.data), axis, largest), np.arange(k), axis=axis)
+    idx = np.take(_order(np.asarray(x._data), axis, largest), np.arange(k), axis=axis)
     return TopkResult(bnp.take_along_axis(x, idx, axis=axis), _const(idx.astype(np.int64)))
 
 
 def _index_array(index, what):
-    a = np.asarray(index.data if isinstance(index, _Base) else index)
+    a = np.asarray(index._data if isinstance(index, _Base) else index)
     if a.dtype.kind not in "iu":
         raise RuntimeError(f"{what}(): Expected dtype int64 for index, got {a.dtype}")
     return a
@@ -879,22 +879,22 @@ def scatter(input, dim, index, src=None, *, value=None, reduce=None):
     if src is None:
         src = value
     if not isinstance(src, (_Base, np.ndarray)):
-        src = np.full(idx.shape, src, dtype=x.data.dtype)
+        src = np.full(idx.shape, src, dtype=x._data.dtype)
     else:
         src = _t(src)
         if src.shape != idx.shape:
             src = src[tuple(slice(0, s) for s in idx.shape)]
-        if src.data.dtype != x.data.dtype:
-            src = src.type(x.data.dtype)
-    pos = _positions(np.shape(x.data), idx, axis).ravel()
+        if src._data.dtype != x._data.dtype:
+            src = src.type(x._data.dtype)
+    pos = _positions(np.shape(x._data), idx, axis).ravel()
     flat_src = bnp.reshape(src, (-1,))
     if reduce is not None:
-        return x + bnp.reshape(_scatter(flat_src, shape=(np.size(x.data),), index=pos), np.shape(x.data))
+        return x + bnp.reshape(_scatter(flat_src, shape=(np.size(x._data),), index=pos), np.shape(x._data))
     # written elements come from src (the last write wins), the others from input: one gather of both
-    sel = np.arange(np.size(x.data))
-    sel[pos] = np.size(x.data) + np.arange(pos.size)
+    sel = np.arange(np.size(x._data))
+    sel[pos] = np.size(x._data) + np.arange(pos.size)
     both = bnp.concatenate([bnp.reshape(x, (-1,)), flat_src])
-    return bnp.reshape(both[sel], np.shape(x.data))
+    return bnp.reshape(both[sel], np.shape(x._data))
 
 
 def scatter_add(input, dim, index, src):
@@ -913,28 +913,28 @@ def index_add(input, dim, index, source, *, alpha=1):
     axis = _ax(dim, x.ndim)
     where = (slice(None),) * axis + (idx,)
     src = _t(source) * alpha if alpha != 1 else _t(source)
-    return x + _scatter(src, shape=np.shape(x.data), index=where)
+    return x + _scatter(src, shape=np.shape(x._data), index=where)
 
 
 def masked_fill(input, mask, value):
     """``input`` with ``value`` where ``mask`` is True (differentiable in ``input`` and a tensor ``value``)."""
     x = _t(input)
-    m = np.asarray(mask.data if isinstance(mask, _Base) else mask)
+    m = np.asarray(mask._data if isinstance(mask, _Base) else mask)
     if m.dtype != np.bool_:
         raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {m.dtype}")
     if isinstance(value, _Base):
         if value.ndim != 0:
             raise RuntimeError(f"masked_fill_ only supports a 0-dimensional value tensor, but got tensor with "
                                f"{value.ndim} dimension(s)")
-        v = value if value.data.dtype == x.data.dtype else value.type(x.data.dtype)
+        v = value if value._data.dtype == x._data.dtype else value.type(x._data.dtype)
     else:
-        v = np.asarray(value, dtype=x.data.dtype)
+        v = np.asarray(value, dtype=x._data.dtype)
     return bnp.where(m, v, x)
 
 
 def masked_select(input, mask):
     x = _t(input)
-    m = np.broadcast_to(np.asarray(mask.data if isinstance(mask, _Base) else mask), x.shape)
+    m = np.broadcast_to(np.asarray(mask._data if isinstance(mask, _Base) else mask), x.shape)
     return x[m]
 
 
@@ -946,14 +946,14 @@ def matmul(input, other, *, out=None):
 
 def mm(input, mat2, *, out=None):
     x = _t(input)
-    if x.ndim != 2 or np.ndim(_t(mat2).data) != 2:
+    if x.ndim != 2 or np.ndim(_t(mat2)._data) != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got {list(x.shape)} and {list(_t(mat2).shape)}")
     return _matmul(x, mat2)
 
 
 def bmm(input, mat2, *, out=None):
     x = _t(input)
-    if x.ndim != 3 or np.ndim(_t(mat2).data) != 3:
+    if x.ndim != 3 or np.ndim(_t(mat2)._data) != 3:
         raise RuntimeError(f"bmm: expected 3-D tensors, got {list(x.shape)} and {list(_t(mat2).shape)}")
     return _matmul(x, mat2)
 
@@ -1007,15 +1007,15 @@ def is_tensor(obj):
 
 
 def is_floating_point(input):
-    return _t(input).data.dtype.kind == "f"
+    return _t(input)._data.dtype.kind == "f"
 
 
 def is_complex(input):
-    return _t(input).data.dtype.kind == "c"
+    return _t(input)._data.dtype.kind == "c"
 
 
 def numel(input):
-    return builtins.int(np.size(_t(input).data))
+    return builtins.int(np.size(_t(input)._data))
 
 
 def meshgrid(*tensors, indexing="ij"):
@@ -1035,7 +1035,7 @@ def detach(input):
 def result_type(tensor1, tensor2):
     from ._tensor import _torch_result_dtype
     from ._types import to_torch_dtype
-    return to_torch_dtype(_torch_result_dtype(np.asarray(_t(tensor1).data), np.asarray(_t(tensor2).data)))
+    return to_torch_dtype(_torch_result_dtype(np.asarray(_t(tensor1)._data), np.asarray(_t(tensor2)._data)))
 
 
 def nansum(input, dim=None, keepdim=False, *, dtype=None):
@@ -1047,13 +1047,13 @@ def nanmean(input, dim=None, keepdim=False, *, dtype=None):
 
 
 def quantile(input, q, dim=None, keepdim=False, *, interpolation="linear"):
-    qq = q.data if isinstance(q, _Base) else q
+    qq = q._data if isinstance(q, _Base) else q
     return bnp.quantile(_t(input), qq, axis=dim, keepdims=keepdim, method=interpolation)
 
 
 def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=None):
     """The sorted distinct values (and the inverse indices and counts when asked)."""
-    a = np.asarray(_t(input).data)
+    a = np.asarray(_t(input)._data)
     out = np.unique(a, return_inverse=return_inverse, return_counts=return_counts, axis=dim)
     if not isinstance(out, tuple):
         return _const(out)
@@ -1066,13 +1066,13 @@ def unique(input, sorted=True, return_inverse=False, return_counts=False, dim=No
 
 
 def bincount(input, weights=None, minlength=0):
-    w = None if weights is None else np.asarray(_t(weights).data)
-    out = np.bincount(np.asarray(_t(input).data), w, minlength)
+    w = None if weights is None else np.asarray(_t(weights)._data)
+    out = np.bincount(np.asarray(_t(input)._data), w, minlength)
     return _const(out if w is not None else out.astype(np.int64))
 
 
 def searchsorted(sorted_sequence, values, *, out_int32=False, right=False, side=None, sorter=None):
-    seq, v = np.asarray(_t(sorted_sequence).data), np.asarray(_t(values).data)
+    seq, v = np.asarray(_t(sorted_sequence)._data), np.asarray(_t(values)._data)
     side = side or ("right" if right else "left")
     if seq.ndim <= 1:
         out = np.searchsorted(seq, v, side=side)
@@ -1153,7 +1153,7 @@ def fmin(input, other):
 
 
 def logical_xor(input, other):
-    return _const(np.logical_xor(_t(input).data, other.data if isinstance(other, _Base) else other))
+    return _const(np.logical_xor(_t(input)._data, other._data if isinstance(other, _Base) else other))
 
 
 def nan_to_num(input, nan=0.0, posinf=None, neginf=None):
@@ -1281,20 +1281,20 @@ def diag_embed(input, offset=0, dim1=-2, dim2=-1):
 
 
 def bitwise_and(input, other):
-    return _const(np.bitwise_and(_t(input).data, other.data if isinstance(other, _Base) else other))
+    return _const(np.bitwise_and(_t(input)._data, other._data if isinstance(other, _Base) else other))
 
 
 def bitwise_or(input, other):
-    return _const(np.bitwise_or(_t(input).data, other.data if isinstance(other, _Base) else other))
+    return _const(np.bitwise_or(_t(input)._data, other._data if isinstance(other, _Base) else other))
 
 
 def bitwise_not(input):
-    return _const(np.invert(_t(input).data))
+    return _const(np.invert(_t(input)._data))
 
 
 def histc(input, bins=100, min=0, max=0):
     """A histogram of ``bins`` equal bins over ``[min, max]`` (the data's range when both are 0)."""
-    a = np.asarray(_t(input).data).ravel()
+    a = np.asarray(_t(input)._data).ravel()
     lo, hi = (a.min(), a.max()) if min == 0 and max == 0 else (min, max)
     counts, _ = np.histogram(a[(a >= lo) & (a <= hi)], bins=bins, range=(lo, hi))
     return _const(counts.astype(a.dtype))
@@ -1302,7 +1302,7 @@ def histc(input, bins=100, min=0, max=0):
 
 def unique_consecutive(input, return_inverse=False, return_counts=False, dim=None):
     """The elements of ``input`` with runs of equal ones collapsed."""
-    a = np.asarray(_t(input).data)
+    a = np.asarray(_t(input)._data)
     flat = a.ravel() if dim is None else a
     if dim is not None:
         raise NotImplementedError("unique_consecutive(dim=...) is not supported by backchain.torch yet")
@@ -1320,7 +1320,7 @@ def mode(input, dim=-1, keepdim=False):
     """``(values, indices)``: the most frequent value along ``dim`` (the smallest among equals) and the
     index of its last occurrence, as PyTorch."""
     x = _t(input)
-    a = np.asarray(x.data)
+    a = np.asarray(x._data)
     axis = _ax(dim, x.ndim)
     moved = np.moveaxis(a, axis, -1).reshape(-1, a.shape[axis])
     vals, idxs = [], []
@@ -1340,7 +1340,7 @@ def mode(input, dim=-1, keepdim=False):
 def poisson(input, generator=None):
     """Samples of Poisson distributions with the rates ``input``."""
     x = _t(input)
-    return leaf(_gen(generator).poisson(np.asarray(x.data)).astype(x.data.dtype))
+    return leaf(_gen(generator).poisson(np.asarray(x._data)).astype(x._data.dtype))
 
 
 def clamp_min(input, min):
@@ -1471,7 +1471,7 @@ for _n in _IN_PLACE:
 
 
 def _fill_diagonal_(self, fill_value, wrap=False):
-    mask = np.zeros(np.shape(self.data), dtype=bool)
+    mask = np.zeros(np.shape(self._data), dtype=bool)
     np.fill_diagonal(mask, True, wrap=wrap)
     return self.copy_(masked_fill(self, mask, fill_value))
 

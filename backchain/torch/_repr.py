@@ -119,7 +119,7 @@ def tensor_repr(t):
     from ._tensor import default_float
 
     prefix = "tensor("
-    a = np.asarray(t.data)
+    a = np.asarray(t._data)
     body = tensor_str(a, len(prefix))
     suffixes = []
     if a.size == 0 and a.shape != (0,):

@@ -7,9 +7,9 @@ returns one. Where NumPy and PyTorch give a method name two meanings (``size``, 
 PyTorch's and a plain backchain Tensor keeps NumPy's: which one a value has is fixed by the namespace
 that made it, never guessed from the arguments.
 
-What stays NumPy's: ``.data`` is the ndarray itself (the core reads it on every operation), and
-in-place writes into it go through the Tensor (``p.data.zero_()`` is ``p.zero_()`` under
-``no_grad``).
+``.data`` is PyTorch's too: a torch Tensor that shares the array and stands outside the graph, so
+``out.data.max(1)[1]`` are the indices and ``p.data.add_(u)`` updates the parameter (the core reads
+the array through the slot ``_data``; ``.numpy()`` gives the ndarray).
 """
 import collections
 import weakref
@@ -73,12 +73,12 @@ def _promote(x, o):
     """``x`` (a torch Tensor) and the other operand ``o``, cast so that NumPy computes in the dtype
     PyTorch would: float32 with an int64 tensor stays float32; an integer tensor with a Python float
     takes the default dtype."""
-    xd = x.data.dtype
+    xd = x._data.dtype
     if isinstance(o, _Base) or isinstance(o, np.ndarray):
-        od = o.data.dtype if isinstance(o, _Base) else o.dtype
+        od = o._data.dtype if isinstance(o, _Base) else o.dtype
         if od == xd:
             return x, o
-        t = _torch_result_dtype(np.asarray(x.data), np.asarray(o.data if isinstance(o, _Base) else o))
+        t = _torch_result_dtype(np.asarray(x._data), np.asarray(o._data if isinstance(o, _Base) else o))
         return (x if xd == t else bnp.astype(x, t)), (o if od == t else bnp.astype(o, t))
     if o.__class__ is float and xd.kind in "biu":
         return bnp.astype(x, _DEFAULT["float"]), o
@@ -104,14 +104,14 @@ def _binary(name):
 
     def op(self, other):
         a, b = _promote(self, other)
-        if true_divide and a.data.dtype.kind in "biu":  # integers divide into the default float dtype
+        if true_divide and a._data.dtype.kind in "biu":  # integers divide into the default float dtype
             a = bnp.astype(a, _DEFAULT["float"])
         r = fn(a, b)
         return r if isinstance(r, _Base) else wrap_result(r)
 
     def rop(self, other):
         a, b = _promote(self, other)
-        if true_divide and a.data.dtype.kind in "biu":
+        if true_divide and a._data.dtype.kind in "biu":
             a = bnp.astype(a, _DEFAULT["float"])
         r = fn(b, a)
         return r if isinstance(r, _Base) else wrap_result(r)
@@ -120,10 +120,10 @@ def _binary(name):
 
 
 def _matmul(self, other):
-    o = other.data if isinstance(other, _Base) else other
+    o = other._data if isinstance(other, _Base) else other
     od = getattr(o, "dtype", None)
-    if od is not None and od != self.data.dtype and od.kind in "fc" and self.data.dtype.kind in "fc":
-        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_tname(self.data.dtype)} != "
+    if od is not None and od != self._data.dtype and od.kind in "fc" and self._data.dtype.kind in "fc":
+        raise RuntimeError(f"expected m1 and m2 to have the same dtype, but got: {_tname(self._data.dtype)} != "
                            f"{_tname(od)} (matmul of {list(self.shape)} and {list(np.shape(o))}); cast one "
                            "with .float() or .double()")
     return bnp.matmul(self, other)
@@ -145,7 +145,7 @@ def as_torch(x, dtype=None):
             out = bnp.positive(x) if dtype is None else bnp.astype(x, as_np_dtype(dtype))
             out.__class__ = Tensor  # a fresh node: give it torch's methods
             return out
-        data = x.data
+        data = x._data
     else:
         data = x
     return make_const(_array(data, dtype), Tensor)
@@ -158,7 +158,7 @@ def _array(data, dtype=None, copy=False):
         a = np.array(data, dtype=d, copy=True) if copy else np.asarray(data, dtype=d)
         return a
     if isinstance(data, (list, tuple)) and any(isinstance(v, _Base) for v in data):
-        data = [v.data if isinstance(v, _Base) else v for v in data]
+        data = [v._data if isinstance(v, _Base) else v for v in data]
     a = np.array(data, dtype=d)
     if d is None and a.dtype == np.float64:
         a = a.astype(_DEFAULT["float"])
@@ -289,6 +289,49 @@ def _shape_args(shape, what):
     return tuple(int(s) for s in shape)
 
 
+def _root(a):
+    """The array that owns the memory ``a`` views."""
+    while isinstance(a.base, np.ndarray):
+        a = a.base
+    return a
+
+
+class Storage:
+    """A tensor's memory (``untyped_storage()``: bytes; ``storage()``: elements of its dtype)."""
+
+    def __init__(self, array, untyped):
+        self._array, self._untyped = array, untyped
+
+    def data_ptr(self):
+        return self._array.ctypes.data
+
+    def nbytes(self):
+        return int(self._array.nbytes)
+
+    def element_size(self):
+        return 1 if self._untyped else self._array.itemsize
+
+    def size(self):
+        return self.nbytes() if self._untyped else int(self._array.size)
+
+    __len__ = size
+
+    @property
+    def dtype(self):
+        return to_torch_dtype(np.uint8 if self._untyped else self._array.dtype)
+
+    def tolist(self):
+        flat = self._array.reshape(-1)
+        return (flat.view(np.uint8) if self._untyped else flat).tolist()
+
+    def __getitem__(self, i):
+        return self.tolist()[i]
+
+    def __repr__(self):
+        kind = "UntypedStorage" if self._untyped else "TypedStorage"
+        return f"{kind}(size={self.size()}, dtype={self.dtype})"
+
+
 class Tensor(_Base):
     """A backchain Tensor with PyTorch's method semantics (see the module docstring).
 
@@ -317,14 +360,24 @@ class Tensor(_Base):
         _Base.__init__(self, a, requires_grad=requires_grad)
 
     # -- attributes with PyTorch's types --------------------------------------------------
-    shape = property(lambda self: Size(np.shape(self.data)))
-    dtype = property(lambda self: to_torch_dtype(self.data.dtype))
+    shape = property(lambda self: Size(np.shape(self._data)))
+    dtype = property(lambda self: to_torch_dtype(self._data.dtype))
     device = property(lambda self: _types.device("cpu"))
     is_cuda = False
     is_sparse = False
     is_quantized = False
     is_meta = False
     layout = "torch.strided"
+
+    @property
+    def data(self):
+        """This tensor's array as a torch Tensor outside the graph (``requires_grad=False``): the same
+        array, so writes through it change this tensor, as with PyTorch's ``.data``."""
+        return make_const(self._data, Tensor)
+
+    @data.setter
+    def data(self, value):
+        _Base.data.__set__(self, value)
 
     @property
     def grad(self):
@@ -336,7 +389,7 @@ class Tensor(_Base):
     @grad.setter
     def grad(self, value):
         if isinstance(value, _Base) and not value.requires_grad:
-            value = value.data
+            value = value._data
         _GRAD.__set__(self, value)
 
     @grad.deleter
@@ -350,40 +403,77 @@ class Tensor(_Base):
 
     def size(self, dim=None):
         """The shape as ``torch.Size``, or its length along ``dim``."""
-        s = np.shape(self.data)
+        s = np.shape(self._data)
         return Size(s) if dim is None else s[dim]
 
     def dim(self):
-        return np.ndim(self.data)
+        return np.ndim(self._data)
 
     ndimension = dim
 
     def numel(self):
-        return int(np.size(self.data))
+        return int(np.size(self._data))
 
     nelement = numel
 
     def element_size(self):
-        return self.data.dtype.itemsize
+        return self._data.dtype.itemsize
 
     def stride(self, dim=None):
-        st = tuple(s // self.data.itemsize for s in np.asarray(self.data).strides)
+        st = tuple(s // self._data.itemsize for s in np.asarray(self._data).strides)
         return st if dim is None else st[dim]
 
     def is_contiguous(self, memory_format=None):
-        return bool(np.asarray(self.data).flags.c_contiguous)
+        return bool(np.asarray(self._data).flags.c_contiguous)
 
     def is_floating_point(self):
-        return self.data.dtype.kind == "f"
+        return self._data.dtype.kind == "f"
 
     def is_complex(self):
-        return self.data.dtype.kind == "c"
+        return self._data.dtype.kind == "c"
 
     def data_ptr(self):
-        return np.asarray(self.data).ctypes.data
+        return np.asarray(self._data).ctypes.data
+
+    nbytes = property(lambda self: int(np.asarray(self._data).nbytes))
+    itemsize = property(lambda self: self._data.dtype.itemsize)
+
+    def storage_offset(self):
+        """How many elements into its storage this tensor starts (a view's offset)."""
+        a = np.asarray(self._data)
+        return (a.ctypes.data - _root(a).ctypes.data) // a.itemsize
+
+    def untyped_storage(self):
+        """The memory this tensor views (shared by every view and ``detach()`` alias): ``data_ptr()``,
+        ``nbytes()``, ``size()``, ``element_size()``, ``tolist()``."""
+        return Storage(_root(np.asarray(self._data)), untyped=True)
+
+    def storage(self):
+        """The memory this tensor views, as elements of its dtype (``TypedStorage``)."""
+        return Storage(_root(np.asarray(self._data)), untyped=False)
+
+    def is_shared(self):
+        return False
+
+    def resize_(self, *sizes, memory_format=None):
+        """Give this tensor the shape ``sizes`` in place, keeping its first elements in order (new elements
+        are zeros: PyTorch leaves them uninitialised). A tensor that requires grad refuses, as in PyTorch."""
+        shape = _shape_args(sizes, "resize_")
+        if self.requires_grad:
+            raise RuntimeError("cannot resize variables that require grad")
+        old = np.asarray(self._data)
+        new = np.zeros(shape, dtype=old.dtype)
+        n = min(old.size, new.size)
+        new.reshape(-1)[:n] = old.reshape(-1)[:n]
+        self._data = new
+        bump_version(self, "resize_")  # a graph recorded before must not read the new array as the old
+        return self
+
+    def resize_as_(self, other, memory_format=None):
+        return self.resize_(*np.shape(other._data if isinstance(other, _Base) else other))
 
     def __format__(self, spec):
-        if np.ndim(self.data) == 0:
+        if np.ndim(self._data) == 0:
             return format(self.item(), spec)
         return format(repr(self), spec)
 
@@ -402,13 +492,13 @@ class Tensor(_Base):
         the CPU raise)."""
         for a in args:
             if isinstance(a, _Base):
-                dtype = a.data.dtype
+                dtype = a._data.dtype
             elif isinstance(a, (str, _types.device)) or a is None:
                 check_device(a, "Tensor.to")
             else:
                 dtype = a
         check_device(device, "Tensor.to")
-        if dtype is None or as_np_dtype(dtype) == self.data.dtype:
+        if dtype is None or as_np_dtype(dtype) == self._data.dtype:
             return self.clone() if copy else self
         return self.type(dtype)
 
@@ -416,11 +506,11 @@ class Tensor(_Base):
         """The tensor cast to ``dtype`` (a torch dtype, or a name like ``'torch.FloatTensor'``); without one,
         the type's name."""
         if dtype is None:
-            return _TYPE_NAMES.get(self.data.dtype.name, "torch.Tensor")
+            return _TYPE_NAMES.get(self._data.dtype.name, "torch.Tensor")
         if isinstance(dtype, str) and dtype in _TYPE_BY_NAME:
             dtype = _TYPE_BY_NAME[dtype]
         d = as_np_dtype(dtype, _DEFAULT["float"])
-        if d == self.data.dtype:
+        if d == self._data.dtype:
             return self
         return bnp.astype(self, d)
 
@@ -449,7 +539,7 @@ class Tensor(_Base):
         return self.type(np.uint8)
 
     def type_as(self, other):
-        return self.type(other.data.dtype)
+        return self.type(other._data.dtype)
 
     def cpu(self, memory_format=None):
         return self
@@ -462,13 +552,13 @@ class Tensor(_Base):
         if self.requires_grad and not force:
             raise RuntimeError("Can't call numpy() on Tensor that requires grad. Use tensor.detach().numpy() "
                                f"instead (tensor of shape {list(self.shape)}, {self.dtype})")
-        return np.asarray(self.data)
+        return np.asarray(self._data)
 
     def clone(self, memory_format=None):
         """A copy; differentiable (its gradient flows to this tensor)."""
         if self.requires_grad and is_grad_enabled():
             return bnp.positive(self)
-        return make_const(np.array(self.data, copy=True), Tensor)
+        return make_const(np.array(self._data, copy=True), Tensor)
 
     def copy(self):
         """NumPy's ``copy`` (library code may call it): :meth:`clone`, keeping the dtype."""
@@ -507,7 +597,7 @@ class Tensor(_Base):
                           create_graph=create_graph, allow_unused=True)
             for t, g in zip(targets, grads):
                 if g is not None:
-                    g = g if create_graph else g.data
+                    g = g if create_graph else g._data
                     old = _GRAD.__get__(t)
                     _GRAD.__set__(t, g if old is None else old + g)
             if inputs is not None:
@@ -520,19 +610,19 @@ class Tensor(_Base):
         def on_grad(g):
             out = hook(g if isinstance(g, _Base) else make_const(g, Tensor))
             if isinstance(out, _Base) and not out.requires_grad:
-                return out.data
+                return out._data
             return out
 
         return _Base.register_hook(self, on_grad)
 
     def new_tensor(self, data, dtype=None, device=None, requires_grad=False):
         check_device(device, "new_tensor")
-        a = _array(data.data if isinstance(data, _Base) else data, dtype or self.data.dtype, copy=True)
+        a = _array(data._data if isinstance(data, _Base) else data, dtype or self._data.dtype, copy=True)
         return leaf(a, requires_grad)
 
     def _new(self, fill, size, dtype, device, requires_grad, what):
         check_device(device, what)
-        a = np.full(_shape_args(size, what), fill, dtype=as_np_dtype(dtype, _DEFAULT["float"]) or self.data.dtype)
+        a = np.full(_shape_args(size, what), fill, dtype=as_np_dtype(dtype, _DEFAULT["float"]) or self._data.dtype)
         return leaf(a, requires_grad)
 
     def new_zeros(self, *size, dtype=None, device=None, requires_grad=False):
@@ -554,21 +644,21 @@ class Tensor(_Base):
             if self.requires_grad:
                 raise RuntimeError(f"view({shape[0]}): reinterpreting the bytes of a tensor that requires grad "
                                    "has no derivative")
-            return make_const(np.asarray(self.data).view(as_np_dtype(shape[0])), Tensor)
+            return make_const(np.asarray(self._data).view(as_np_dtype(shape[0])), Tensor)
         return bnp.reshape(self, _shape_args(shape, "view"))
 
     def reshape(self, *shape):
         return bnp.reshape(self, _shape_args(shape, "reshape"))
 
     def view_as(self, other):
-        return bnp.reshape(self, np.shape(other.data))
+        return bnp.reshape(self, np.shape(other._data))
 
     reshape_as = view_as
 
     def expand(self, *sizes):
         """Broadcast to ``sizes`` (-1 keeps a dimension)."""
         sizes = _shape_args(sizes, "expand")
-        shape = np.shape(self.data)
+        shape = np.shape(self._data)
         lead = len(sizes) - len(shape)
         if lead < 0:
             raise RuntimeError(f"expand: the number of sizes provided ({len(sizes)}) must be greater or equal to "
@@ -579,7 +669,7 @@ class Tensor(_Base):
         return bnp.broadcast_to(self, target)
 
     def expand_as(self, other):
-        return self.expand(*np.shape(other.data))
+        return self.expand(*np.shape(other._data))
 
     def transpose(self, dim0, dim1):
         """Swap two dimensions (NumPy's ``swapaxes``)."""
@@ -589,8 +679,8 @@ class Tensor(_Base):
 
     def t(self):
         """The transpose of a tensor of at most 2 dimensions."""
-        if np.ndim(self.data) > 2:
-            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {np.ndim(self.data)}D")
+        if np.ndim(self._data) > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {np.ndim(self._data)}D")
         return bnp.transpose(self)
 
     def permute(self, *dims):
@@ -601,7 +691,7 @@ class Tensor(_Base):
         return flatten(self, start_dim, end_dim)
 
     def unflatten(self, dim, sizes):
-        shape = np.shape(self.data)
+        shape = np.shape(self._data)
         dim = dim % len(shape)
         return bnp.reshape(self, shape[:dim] + tuple(sizes) + shape[dim + 1:])
 
@@ -610,14 +700,14 @@ class Tensor(_Base):
         return squeeze(self, dim)
 
     def unsqueeze(self, dim):
-        return bnp.expand_dims(self, dim if dim >= 0 else dim + np.ndim(self.data) + 1)
+        return bnp.expand_dims(self, dim if dim >= 0 else dim + np.ndim(self._data) + 1)
 
     def repeat(self, *sizes):
         """Tile the tensor ``sizes`` times along each dimension (PyTorch's ``repeat`` is NumPy's ``tile``)."""
         return bnp.tile(self, _shape_args(sizes, "repeat"))
 
     def narrow(self, dim, start, length):
-        index = [slice(None)] * np.ndim(self.data)
+        index = [slice(None)] * np.ndim(self._data)
         index[dim] = slice(int(start), int(start) + int(length))
         return self[tuple(index)]
 
@@ -626,9 +716,9 @@ class Tensor(_Base):
         PyTorch's ``CopySlices``): ``t`` becomes ``where(written, value, t)``, so gradients flow to ``value``
         and to the elements of ``t`` not overwritten; a leaf that requires grad raises, as in PyTorch."""
         if isinstance(index, _Base):
-            index = index.data
+            index = index._data
         elif isinstance(index, tuple):
-            index = tuple(i.data if isinstance(i, _Base) else i for i in index)
+            index = tuple(i._data if isinstance(i, _Base) else i for i in index)
         traced = isinstance(value, _Base) and value.requires_grad or self.requires_grad
         if traced and is_grad_enabled():
             if self._prim is None and self.requires_grad:
@@ -636,16 +726,16 @@ class Tensor(_Base):
                                    f"(t[...] = value on a leaf of shape {list(self.shape)}); write under "
                                    "torch.no_grad() or into a copy")
             from .._rules.indexing import _scatter
-            written = np.zeros(np.shape(self.data), dtype=bool)
+            written = np.zeros(np.shape(self._data), dtype=bool)
             written[index] = True
-            selected = np.shape(self.data[index])
-            v = value if isinstance(value, _Base) else np.asarray(value, dtype=self.data.dtype)
-            if isinstance(v, _Base) and v.data.dtype != self.data.dtype:
-                v = bnp.astype(v, self.data.dtype)
-            placed = _scatter(bnp.broadcast_to(v, selected), shape=np.shape(self.data), index=index)
+            selected = np.shape(self._data[index])
+            v = value if isinstance(value, _Base) else np.asarray(value, dtype=self._data.dtype)
+            if isinstance(v, _Base) and v._data.dtype != self._data.dtype:
+                v = bnp.astype(v, self._data.dtype)
+            placed = _scatter(bnp.broadcast_to(v, selected), shape=np.shape(self._data), index=index)
             _Base.copy_(self, bnp.where(written, placed, self))
             return
-        self.data[index] = value.data if isinstance(value, _Base) else value
+        self._data[index] = value._data if isinstance(value, _Base) else value
         bump_version(self, "Tensor.__setitem__")
 
     # -- in place -------------------------------------------------------------------
@@ -669,22 +759,22 @@ class Tensor(_Base):
 
     def uniform_(self, a=0.0, b=1.0, generator=None):
         g = _gen(generator)
-        return self.copy_(g.uniform(a, b, size=np.shape(self.data)).astype(self.data.dtype))
+        return self.copy_(g.uniform(a, b, size=np.shape(self._data)).astype(self._data.dtype))
 
     def normal_(self, mean=0.0, std=1.0, generator=None):
         g = _gen(generator)
-        return self.copy_((g.standard_normal(np.shape(self.data)) * std + mean).astype(self.data.dtype))
+        return self.copy_((g.standard_normal(np.shape(self._data)) * std + mean).astype(self._data.dtype))
 
     def exponential_(self, lambd=1.0, generator=None):
-        return self.copy_(_gen(generator).exponential(1.0 / lambd, size=np.shape(self.data)).astype(self.data.dtype))
+        return self.copy_(_gen(generator).exponential(1.0 / lambd, size=np.shape(self._data)).astype(self._data.dtype))
 
     def bernoulli_(self, p=0.5, generator=None):
-        return self.copy_((_gen(generator).random(np.shape(self.data)) < p).astype(self.data.dtype))
+        return self.copy_((_gen(generator).random(np.shape(self._data)) < p).astype(self._data.dtype))
 
     def random_(self, low=0, high=None, generator=None):
         if high is None:
             low, high = 0, low
-        return self.copy_(_gen(generator).integers(low, high, size=np.shape(self.data)).astype(self.data.dtype))
+        return self.copy_(_gen(generator).integers(low, high, size=np.shape(self._data)).astype(self._data.dtype))
 
     def masked_fill_(self, mask, value):
         from ._ops import masked_fill
@@ -694,29 +784,29 @@ class Tensor(_Base):
         if self.requires_grad or self._prim is not None:
             raise RuntimeError(f"{what}: changing the shape of a tensor that requires grad in place is not supported "
                                f"by backchain.torch (shape {list(self.shape)}); use the out-of-place form")
-        self.data = data
+        self._data = data
         return self
 
     def squeeze_(self, dim=None):
         """Drop dimensions of size 1 in place (a tensor that requires grad raises)."""
         from ._ops import squeeze
-        return self._reshape_in_place(np.asarray(squeeze(make_const(self.data, Tensor), dim).data), "squeeze_")
+        return self._reshape_in_place(np.asarray(squeeze(make_const(self._data, Tensor), dim)._data), "squeeze_")
 
     def unsqueeze_(self, dim):
-        return self._reshape_in_place(np.expand_dims(self.data, dim if dim >= 0 else dim + self.data.ndim + 1),
+        return self._reshape_in_place(np.expand_dims(self._data, dim if dim >= 0 else dim + self._data.ndim + 1),
                                       "unsqueeze_")
 
     def t_(self):
-        return self._reshape_in_place(np.asarray(self.data).T, "t_")
+        return self._reshape_in_place(np.asarray(self._data).T, "t_")
 
     def transpose_(self, dim0, dim1):
-        return self._reshape_in_place(np.swapaxes(self.data, dim0, dim1), "transpose_")
+        return self._reshape_in_place(np.swapaxes(self._data, dim0, dim1), "transpose_")
 
     def apply_(self, callable):
         """Apply a Python function to every element, in place (slow; only for tensors no graph needs)."""
         if self.requires_grad:
             raise RuntimeError("apply_: can't call apply_() on a tensor that requires grad")
-        flat = np.asarray(self.data).reshape(-1)
+        flat = np.asarray(self._data).reshape(-1)
         flat[...] = [callable(v) for v in flat.tolist()]
         bump_version(self, "Tensor.apply_")
         return self
@@ -725,8 +815,8 @@ class Tensor(_Base):
         """``self[i] = callable(self[i], other[i])`` elementwise, in place (other broadcast to self's shape)."""
         if self.requires_grad:
             raise RuntimeError("map_: can't call map_() on a tensor that requires grad")
-        a = np.asarray(self.data)
-        b = np.broadcast_to(np.asarray(other.data if isinstance(other, _Base) else other), a.shape)
+        a = np.asarray(self._data)
+        b = np.broadcast_to(np.asarray(other._data if isinstance(other, _Base) else other), a.shape)
         a[...] = np.array([callable(x, y) for x, y in zip(a.reshape(-1).tolist(), b.reshape(-1).tolist())],
                           dtype=a.dtype).reshape(a.shape)
         bump_version(self, "Tensor.map_")
@@ -734,10 +824,10 @@ class Tensor(_Base):
 
     def masked_scatter(self, mask, source):
         """A copy with the elements where ``mask`` is True taken, in order, from ``source``."""
-        m = np.broadcast_to(np.asarray(mask.data if isinstance(mask, _Base) else mask), np.shape(self.data))
+        m = np.broadcast_to(np.asarray(mask._data if isinstance(mask, _Base) else mask), np.shape(self._data))
         n = int(m.sum())
         src = bnp.reshape(source, (-1,))[:n] if isinstance(source, _Base) else np.asarray(source).reshape(-1)[:n]
-        order = np.zeros(np.shape(self.data), dtype=np.int64)
+        order = np.zeros(np.shape(self._data), dtype=np.int64)
         order[m] = np.arange(n)
         picked = src[order] if isinstance(src, _Base) else np.asarray(src)[order]
         return bnp.where(m, picked, self)
@@ -779,10 +869,10 @@ for _name, _fn in (("add", "add"), ("sub", "subtract"), ("mul", "multiply"), ("t
 for _name, _fn in (("lt", "less"), ("le", "less_equal"), ("gt", "greater"), ("ge", "greater_equal"),
                    ("eq", "equal"), ("ne", "not_equal")):
     setattr(Tensor, f"__{_name}__", _binary(_fn)[0])
-Tensor.__invert__ = lambda self: make_const(np.invert(self.data), Tensor)
-Tensor.__and__ = lambda self, o: make_const(np.asarray(self.data & (o.data if isinstance(o, _Base) else o)), Tensor)
-Tensor.__or__ = lambda self, o: make_const(np.asarray(self.data | (o.data if isinstance(o, _Base) else o)), Tensor)
-Tensor.__xor__ = lambda self, o: make_const(np.asarray(self.data ^ (o.data if isinstance(o, _Base) else o)), Tensor)
+Tensor.__invert__ = lambda self: make_const(np.invert(self._data), Tensor)
+Tensor.__and__ = lambda self, o: make_const(np.asarray(self._data & (o._data if isinstance(o, _Base) else o)), Tensor)
+Tensor.__or__ = lambda self, o: make_const(np.asarray(self._data | (o._data if isinstance(o, _Base) else o)), Tensor)
+Tensor.__xor__ = lambda self, o: make_const(np.asarray(self._data ^ (o._data if isinstance(o, _Base) else o)), Tensor)
 Tensor.__matmul__ = _matmul
 Tensor.__rmatmul__ = lambda self, other: bnp.matmul(other, self)
 Tensor._result = Tensor

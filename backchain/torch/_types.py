@@ -7,7 +7,7 @@ Tensor's ``dtype``.
 """
 import numpy as np
 
-__all__ = ["dtype", "Size", "device", "as_np_dtype", "to_torch_dtype", "DTYPES"]
+__all__ = ["dtype", "Size", "device", "as_np_dtype", "to_torch_dtype", "DTYPES", "bfloat16"]
 
 
 class dtype:
@@ -62,6 +62,41 @@ int32 = dtype(np.int32, "int32")
 int64 = dtype(np.int64, "int64")
 uint8 = dtype(np.uint8, "uint8")
 bool_ = dtype(np.bool_, "bool")
+
+class _Unsupported(dtype):
+    """A PyTorch dtype with no NumPy counterpart: the name exists (programs build dtype tables and
+    pick ``torch.bfloat16`` only on a GPU), and making or casting a tensor to it raises."""
+
+    def __init__(self, name, itemsize):
+        object.__setattr__(self, "name", name)
+        self._itemsize = itemsize
+
+    @property
+    def dtype(self):
+        raise TypeError(f"torch.{self.name}: backchain computes with NumPy, which has no {self.name} arithmetic; "
+                        "use torch.float32 (or torch.float16)")
+
+    is_floating_point = property(lambda self: True)
+    is_complex = property(lambda self: False)
+    is_signed = property(lambda self: True)
+    itemsize = property(lambda self: self._itemsize)
+
+    def __getattr__(self, name):  # NumPy's dtype attributes (kind, char, ...) raise the error above
+        if name.startswith("_") or not hasattr(np.dtype(np.float32), name):
+            raise AttributeError(f"'torch.dtype' object has no attribute '{name}'")
+        return self.dtype
+
+    def __eq__(self, other):
+        return other is self
+
+    def __hash__(self):
+        return hash(self.name)
+
+    def __reduce__(self):
+        return (getattr, ("backchain.torch", self.name))
+
+
+bfloat16 = _Unsupported("bfloat16", 2)
 
 # torch's names, aliases included (torch.float is torch.float32)
 DTYPES = {

@@ -1,4 +1,6 @@
 """``torch.autograd``: ``Function`` (forward and backward see torch Tensors), ``grad`` and ``backward``."""
+import sys
+
 import numpy as np
 
 import backchain as bc
@@ -8,9 +10,14 @@ from ..custom import FunctionCtx as _Ctx
 from .._core.anomaly import detect_anomaly, set_detect_anomaly  # noqa: F401
 from ._tensor import Tensor, as_torch
 from . import _autograd_functional as functional  # noqa: F401
+from . import _forward_ad as forward_ad  # noqa: F401
+
+# `import torch.autograd.functional` and `import torch.autograd.forward_ad` work as with PyTorch's package
+sys.modules[__name__ + ".functional"] = functional
+sys.modules[__name__ + ".forward_ad"] = forward_ad
 
 __all__ = ["Function", "grad", "backward", "no_grad", "enable_grad", "set_grad_enabled", "Variable",
-           "detect_anomaly", "set_detect_anomaly", "functional", "gradcheck", "gradgradcheck"]
+           "detect_anomaly", "set_detect_anomaly", "functional", "forward_ad", "gradcheck", "gradgradcheck"]
 
 
 def Variable(data, requires_grad=False, volatile=False):
@@ -32,7 +39,7 @@ def _torch(x):
 
 def _raw(x):
     """A constant torch Tensor as its array (the object backchain's Function tracks), others as they are."""
-    return x.data if isinstance(x, _Base) and not x.requires_grad else x
+    return x._data if isinstance(x, _Base) and not x.requires_grad else x
 
 
 def _outputs(out):
@@ -132,12 +139,12 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn "
                                f"(autograd.grad: an output of shape {list(np.shape(getattr(o, 'data', o)))})")
         if g is None:
-            if np.size(o.data) != 1:
+            if np.size(o._data) != 1:
                 raise RuntimeError(f"grad can be implicitly created only for scalar outputs (output of shape "
                                    f"{list(o.shape)}); pass grad_outputs")
-            g = np.ones_like(o.data)
+            g = np.ones_like(o._data)
         elif isinstance(g, _Base) and not create_graph:
-            g = g.data
+            g = g._data
         seeds.append(g)
     retain = create_graph if retain_graph is None else retain_graph
     capture = {id(x): None for x in ins if isinstance(x, _Base) and x._prim is not None}
@@ -149,20 +156,20 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             if not allow_unused and not materialize_grads:
                 raise RuntimeError("One of the differentiated Tensors appears to not have been used in the graph. "
                                    "Set allow_unused=True if this is the desired behavior.")
-            result.append(Tensor(np.zeros_like(x.data)) if materialize_grads else None)
+            result.append(Tensor(np.zeros_like(x._data)) if materialize_grads else None)
             continue
         if isinstance(g, _Base):
             if type(g) is _Base and g.requires_grad:
                 g.__class__ = Tensor  # a fresh node made by this backward
-            result.append(g if g.requires_grad else make_const(g.data, Tensor))
+            result.append(g if g.requires_grad else make_const(g._data, Tensor))
         else:
-            result.append(make_const(np.asarray(g).astype(x.data.dtype, copy=False), Tensor))
+            result.append(make_const(np.asarray(g).astype(x._data.dtype, copy=False), Tensor))
     return tuple(result)
 
 
 def _gradcheck(order, func, inputs, eps, atol, rtol, raise_exception):
     xs = inputs if isinstance(inputs, (tuple, list)) else (inputs,)
-    arrays = [np.asarray(x.data if isinstance(x, _Base) else x) for x in xs]
+    arrays = [np.asarray(x._data if isinstance(x, _Base) else x) for x in xs]
     try:
         return bool(bc.gradcheck(func, *arrays, order=order, eps=eps, atol=atol, rtol=rtol))
     except Exception:

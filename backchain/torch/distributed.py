@@ -122,8 +122,8 @@ def all_reduce(tensor, op=ReduceOp.SUM, group=None, async_op=False):
     """
     if op not in (ReduceOp.SUM, ReduceOp.AVG):
         raise RuntimeError(f"all_reduce(op={op!r}): backchain supports ReduceOp.SUM and ReduceOp.AVG")
-    out = _dist.all_sum(tensor.data, average=op == ReduceOp.AVG)
-    tensor.data[...] = out.astype(tensor.data.dtype, copy=False)
+    out = _dist.all_sum(tensor._data, average=op == ReduceOp.AVG)
+    tensor._data[...] = out.astype(tensor._data.dtype, copy=False)
     bump_version(tensor, "distributed.all_reduce")
 
 
@@ -137,4 +137,4 @@ def broadcast(tensor, src=0, group=None, async_op=False):
     >>> t
     tensor([3.])
     """
-    _dist.broadcast(np.asarray(tensor.data if isinstance(tensor, _Base) else tensor), root=src)
+    _dist.broadcast(np.asarray(tensor._data if isinstance(tensor, _Base) else tensor), root=src)

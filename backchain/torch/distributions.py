@@ -65,7 +65,7 @@ class Normal(Distribution):
 
     def rsample(self, sample_shape=()):
         shape = _shape(sample_shape, self.batch_shape)
-        eps = leaf(_gen(None).standard_normal(shape).astype(self.loc.data.dtype))
+        eps = leaf(_gen(None).standard_normal(shape).astype(self.loc._data.dtype))
         return self.loc + eps * self.scale
 
     def log_prob(self, value):
@@ -94,12 +94,12 @@ class Uniform(Distribution):
     variance = property(lambda self: (self.high - self.low) ** 2 / 12)
 
     def rsample(self, sample_shape=()):
-        u = leaf(_gen(None).random(_shape(sample_shape, self.batch_shape)).astype(self.low.data.dtype))
+        u = leaf(_gen(None).random(_shape(sample_shape, self.batch_shape)).astype(self.low._data.dtype))
         return self.low + u * (self.high - self.low)
 
     def log_prob(self, value):
-        v = np.asarray(getattr(value, "data", value))
-        inside = (np.asarray(self.low.data) <= v) & (v < np.asarray(self.high.data))
+        v = np.asarray(getattr(value, "_data", value))
+        inside = (np.asarray(self.low._data) <= v) & (v < np.asarray(self.high._data))
         return bnp.where(inside, -bnp.log(self.high - self.low), -np.inf)
 
     def entropy(self):
@@ -129,7 +129,7 @@ class Categorical(Distribution):
         self.batch_shape = tuple(self.probs.shape[:-1])
 
     def _sample(self, sample_shape=()):
-        p = np.asarray(self.probs.data, dtype=np.float64)
+        p = np.asarray(self.probs._data, dtype=np.float64)
         flat = p.reshape(-1, p.shape[-1])
         n = int(np.prod(sample_shape)) if sample_shape else 1
         g = _gen(None)
@@ -137,7 +137,7 @@ class Categorical(Distribution):
         return leaf(draws.reshape(_shape(sample_shape, self.batch_shape)).astype(np.int64))
 
     def log_prob(self, value):
-        idx = np.asarray(getattr(value, "data", value), dtype=np.int64)
+        idx = np.asarray(getattr(value, "_data", value), dtype=np.int64)
         logits = bnp.broadcast_to(self.logits, idx.shape + (self.logits.shape[-1],))
         return bnp.squeeze(bnp.take_along_axis(logits, idx[..., None], axis=-1), -1)
 
@@ -163,7 +163,7 @@ class Bernoulli(Distribution):
             self.probs = _ops.sigmoid(self.logits)
         else:
             self.probs = _param(probs)
-            eps = float(np.finfo(self.probs.data.dtype).eps)
+            eps = float(np.finfo(self.probs._data.dtype).eps)
             p = _ops.clamp(self.probs, eps, 1 - eps)
             self.logits = bnp.log(p) - bnp.log1p(-p)
         self.batch_shape = tuple(self.probs.shape)
@@ -173,7 +173,7 @@ class Bernoulli(Distribution):
 
     def _sample(self, sample_shape=()):
         u = _gen(None).random(_shape(sample_shape, self.batch_shape))
-        return leaf((u < np.asarray(self.probs.data)).astype(self.probs.data.dtype))
+        return leaf((u < np.asarray(self.probs._data)).astype(self.probs._data.dtype))
 
     def log_prob(self, value):
         from .nn import functional as F

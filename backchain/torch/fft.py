@@ -18,8 +18,8 @@ __all__ = ["fft", "ifft", "rfft", "irfft", "fft2", "ifft2", "rfft2", "irfft2", "
 
 def _single(x, out):
     """``out`` in the precision of ``x``: complex64 (or float32) for float32 input, as PyTorch."""
-    xd = np.asarray(x.data).dtype
-    od = out.data.dtype
+    xd = np.asarray(x._data).dtype
+    od = out._data.dtype
     small = xd in (np.float32, np.complex64)
     if small and od == np.complex128:
         return out.type(np.complex64)

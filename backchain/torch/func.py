@@ -1,17 +1,21 @@
 """``torch.func``: ``grad``, ``grad_and_value``, ``vjp``, ``jvp``, ``jacrev``/``jacfwd``, ``hessian`` and
-``functional_call`` over backchain's transforms. ``vmap`` is not available yet (it raises)."""
+``functional_call`` and ``vmap`` over backchain's transforms."""
 import functools
 
 import backchain as bc
 from backchain.nn import functional_call  # noqa: F401
 from .utils.data import _torch_batch as _torch_tree
+from .._vmap.batched import holds_batched
 
 
 def _torch_results(transformed):
     """``transformed`` returning torch Tensors (backchain's transforms return arrays)."""
     @functools.wraps(transformed)
     def run(*args, **kwargs):
-        return _torch_tree(transformed(*args, **kwargs))
+        out = transformed(*args, **kwargs)
+        if holds_batched([out]):  # inside vmap: the batch's values stay as they are
+            return out
+        return _torch_tree(out)
     return run
 
 __all__ = ["grad", "grad_and_value", "vjp", "jvp", "jacrev", "jacfwd", "hessian", "functional_call", "vmap"]
@@ -99,12 +103,20 @@ def hessian(func, argnums=0):
 
 
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
-    """Not available yet: backchain has no batching transform.
+    """``func`` vectorized over an axis of its arguments: ``backchain.vmap`` with torch's names.
+
+    ``in_dims``/``out_dims`` are ``in_axes``/``out_axes``; ``randomness`` is ``"error"`` (a random draw
+    inside raises), ``"different"`` or ``"same"``; ``chunk_size`` is accepted and the batch computed in
+    one piece. Inside ``func`` a batched value is a backchain Tensor (its methods are NumPy's: ``x.sum(0)``,
+    ``x.shape``), so torch-only method names (``x.size()``, ``x.view``) are not available on it.
 
     >>> import backchain.torch as torch
-    >>> torch.func.vmap(torch.sin)
-    Traceback (most recent call last):
-    NotImplementedError: torch.func.vmap: backchain has no batching transform yet; ...
+    >>> torch.func.vmap(lambda x: (x ** 2).sum())(torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    tensor([ 5., 25.])
+    >>> torch.func.vmap(torch.func.grad(lambda x: (x ** 3).sum()))(torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    tensor([[ 3., 12.],
+            [27., 48.]])
     """
-    raise NotImplementedError("torch.func.vmap: backchain has no batching transform yet; loop over the batch "
-                              "or write the function for a batch")
+    if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
+        raise ValueError(f"vmap: chunk_size should be None or a positive integer, got {chunk_size!r}")
+    return _torch_results(bc.vmap(func, in_axes=in_dims, out_axes=out_dims, randomness=randomness))

@@ -197,7 +197,7 @@ def matrix_rank(A, *, atol=None, rtol=None, hermitian=False):
     >>> torch.linalg.matrix_rank(torch.tensor([[1.0, 2.0], [2.0, 4.0]]))
     tensor(1)
     """
-    a = np.asarray(_t(A).data)
+    a = np.asarray(_t(A)._data)
     tol = None
     if atol is not None or rtol is not None:  # PyTorch's max(atol, rtol * largest singular value)
         s = np.linalg.svd(a, compute_uv=False, hermitian=hermitian)
@@ -235,7 +235,7 @@ def eig(A):
     tensor([2.+0.j, 3.+0.j])
     """
     a = _t(A)
-    ctype = np.result_type(a.data.dtype, np.complex64)
+    ctype = np.result_type(a._data.dtype, np.complex64)
     w, v = bnp.linalg.eig(a)
     return _EigResult(bnp.astype(w, ctype), bnp.astype(v, ctype))
 
@@ -248,7 +248,7 @@ def eigvals(A):
     tensor([0.+1.j, 0.-1.j])
     """
     a = _t(A)
-    return bnp.astype(bnp.linalg.eigvals(a), np.result_type(a.data.dtype, np.complex64))
+    return bnp.astype(bnp.linalg.eigvals(a), np.result_type(a._data.dtype, np.complex64))
 
 
 def solve_triangular(A, B, *, upper, left=True, unitriangular=False):
@@ -278,7 +278,7 @@ def matrix_exp(A):
             [0., 1.]])
     """
     a = _t(A)
-    data = np.asarray(a.data)
+    data = np.asarray(a._data)
     norm = float(np.max(np.sum(np.abs(data), axis=-2))) if data.size else 0.0
     squarings = max(0, int(np.ceil(np.log2(norm))) + 1) if norm > 0.5 else 0
     x = a / float(2 ** squarings)
@@ -314,3 +314,111 @@ def lstsq(A, B, rcond=None, *, driver=None):
     x, res, rank, sv = bnp.linalg.lstsq(_t(A), _t(B), rcond=rcond)
     return collections.namedtuple("lstsq", ["solution", "residuals", "rank", "singular_values"])(
         x, wrap_result(res), wrap_result(np.asarray(rank, dtype=np.int64)), wrap_result(sv))
+
+
+_LUResult = collections.namedtuple("lu", ["P", "L", "U"])
+_LUFactorResult = collections.namedtuple("lu_factor", ["LU", "pivots"])
+
+
+def _no_pivot(pivot, what):
+    if not pivot:
+        raise RuntimeError(f"{what}: LU without pivoting is not implemented on the CPU")
+
+
+def lu(A, *, pivot=True):
+    """``(P, L, U)`` with ``A = P L U`` (partial pivoting), differentiable; any shape, stacks too.
+
+    >>> import backchain.torch as torch
+    >>> P, L, U = torch.linalg.lu(torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
+    >>> L, U
+    (tensor([[1.0000, 0.0000],
+            [0.3333, 1.0000]]), tensor([[3.0000, 4.0000],
+            [0.0000, 0.6667]]))
+    """
+    from backchain.scipy.linalg import lu as _lu
+    _no_pivot(pivot, "linalg.lu")
+    p, l, u = _lu(_t(A))
+    return _LUResult(wrap_result(p), l, u)
+
+
+def _stacked(fn, a, n_out):
+    """``fn`` applied to each matrix of ``a`` (..., m, n), each result stacked back."""
+    shape = tuple(a.shape)
+    if len(shape) == 2:
+        return fn(a)
+    flat = bnp.reshape(a, (-1,) + shape[-2:])
+    parts = [fn(flat[i]) for i in range(flat.shape[0])]
+    return tuple(bnp.reshape(bnp.stack([r[j] for r in parts]), shape[:-2] + tuple(np.shape(parts[0][j])))
+                 for j in range(n_out))
+
+
+def lu_factor(A, *, pivot=True):
+    """``(LU, pivots)``: LAPACK's packed factor and its 1-based row interchanges (int32), differentiable.
+
+    >>> import backchain.torch as torch
+    >>> torch.linalg.lu_factor(torch.tensor([[1.0, 2.0], [3.0, 4.0]])).pivots
+    tensor([2, 2], dtype=torch.int32)
+    """
+    from backchain.scipy.linalg import lu_factor as _lu_factor
+    _no_pivot(pivot, "linalg.lu_factor")
+
+    def one(a):
+        f, piv = _lu_factor(a)
+        return f, (np.asarray(piv) + 1).astype(np.int32)
+
+    f, piv = _stacked(one, _t(A), 2)
+    return _LUFactorResult(f, wrap_result(np.asarray(getattr(piv, "_data", piv))))
+
+
+def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
+    """The solution ``X`` of ``A X = B`` (``X A = B`` with ``left=False``; ``A^H`` with ``adjoint``) from
+    :func:`lu_factor`'s result, differentiable in ``LU`` and ``B``.
+
+    >>> import backchain.torch as torch
+    >>> A = torch.tensor([[1.0, 2.0], [3.0, 4.0]])
+    >>> torch.linalg.lu_solve(*torch.linalg.lu_factor(A), torch.tensor([[5.0], [11.0]]))
+    tensor([[1.],
+            [2.]])
+    """
+    from backchain.scipy.linalg import lu_solve as _lu_solve
+    f, b = _t(LU), _t(B)
+    piv = np.asarray(_t(pivots)._data) - 1
+    trans = 1 if adjoint else 0
+    if not left:  # X A = B  <=>  A^T X^T = B^T
+        trans = 1 - trans
+        b = bnp.swapaxes(b, -1, -2)
+    if f.ndim == 2:
+        x = _lu_solve((f, piv), b, trans=trans)
+    else:
+        batch = tuple(f.shape[:-2])
+        ff = bnp.reshape(f, (-1,) + tuple(f.shape[-2:]))
+        bb = bnp.reshape(bnp.broadcast_to(b, batch + tuple(b.shape[-2:])), (-1,) + tuple(b.shape[-2:]))
+        pp = piv.reshape((-1, piv.shape[-1]))
+        x = bnp.reshape(bnp.stack([_lu_solve((ff[i], pp[i]), bb[i], trans=trans) for i in range(ff.shape[0])]),
+                        batch + tuple(b.shape[-2:]))
+    return bnp.swapaxes(x, -1, -2) if not left else x
+
+
+def lu_unpack(LU_data, LU_pivots, unpack_data=True, unpack_pivots=True):
+    """``(P, L, U)`` from :func:`lu_factor`'s packed result (``torch.lu_unpack``)."""
+    f = _t(LU_data)
+    piv = np.asarray(_t(LU_pivots)._data) - 1
+    m, n = f.shape[-2:]
+    k = min(m, n)
+    from backchain._rules.scipy_linalg import _piv_permutation
+
+    def perm_matrix(p):
+        order = _piv_permutation(p, m)  # row i of P^T A is row order[i] of A
+        P = np.zeros((m, m), dtype=np.asarray(f._data).dtype)
+        P[order, np.arange(m)] = 1.0
+        return P
+    P = perm_matrix(piv) if piv.ndim == 1 else np.stack([perm_matrix(p) for p in piv.reshape(-1, k)]).reshape(
+        piv.shape[:-1] + (m, m))
+    dtype = np.asarray(f._data).dtype
+    L = f[..., :, :k] * np.tril(np.ones((m, k), dtype=dtype), -1) + np.eye(m, k, dtype=dtype)
+    U = f[..., :k, :] * np.triu(np.ones((k, n), dtype=dtype))
+    return _LUResult(wrap_result(P) if unpack_pivots else None, L if unpack_data else None,
+                     U if unpack_data else None)
+
+
+__all__ += ["lu", "lu_factor", "lu_solve"]

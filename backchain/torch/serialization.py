@@ -18,6 +18,7 @@ import tempfile
 import numpy as np
 
 import backchain as bc
+from backchain.nn.utils import parametrize
 from .._core.tensor import Tensor as _Base, make_const
 from ._tensor import Tensor
 
@@ -83,8 +84,11 @@ def _module_tree(root):
         if m._forward_hooks or m._forward_pre_hooks:
             raise TypeError(f"torch.save: {type(m).__name__} has hooks, which a module file cannot store; remove "
                             "them or save model.state_dict()")
-        node = {"class": _path(type(m)), "training": bool(m.training), "attrs": {}, "parameters": {},
-                "buffers": {}, "non_persistent": sorted(m._non_persistent_buffers_set), "modules": {}}
+        node = {"class": _path(parametrize.type_before_parametrizations(m)), "training": bool(m.training),
+                "attrs": {}, "parameters": {}, "buffers": {}, "non_persistent": sorted(m._non_persistent_buffers_set),
+                "modules": {}}
+        if parametrize.is_parametrized(m):
+            node["parametrized"] = list(m.parametrizations.keys())
         for name, v in m.__dict__.items():
             if name not in _OWN:
                 node["attrs"][name] = _map(v, _attribute(type(m).__name__, name))
@@ -95,7 +99,7 @@ def _module_tree(root):
                     continue
                 if id(t) not in array_index:
                     array_index[id(t)] = len(arrays)
-                    arrays.append(np.asarray(t.data))
+                    arrays.append(np.asarray(t._data))
                 node[kind][name] = [array_index[id(t)], bool(t.requires_grad)]
         for name, child in m._modules.items():
             if child is None:
@@ -161,6 +165,8 @@ def _rebuild(tree):
         d["_non_persistent_buffers_set"].update(node["non_persistent"])
         for name, ref in node["modules"].items():
             d["_modules"][name] = None if ref is None else modules[ref]
+        if node.get("parametrized"):
+            parametrize.restore(m, node["parametrized"])
     return modules[0]
 
 
@@ -170,7 +176,7 @@ def _plain(obj):
         if isinstance(o, bc.nn.Module):
             return _module_tree(o)
         if isinstance(o, _Base):
-            return np.asarray(o.data)
+            return np.asarray(o._data)
         return o
     return _map(obj, leaf)
 
@@ -183,7 +189,7 @@ def _torch(obj):
     def rebuild(d):
         if set(d) == {_MODULE}:
             tree = d[_MODULE]
-            tree = {"nodes": tree["nodes"], "arrays": [np.asarray(a.data if isinstance(a, _Base) else a)
+            tree = {"nodes": tree["nodes"], "arrays": [np.asarray(a._data if isinstance(a, _Base) else a)
                                                        for a in tree["arrays"]]}
             return _rebuild(tree)
         return d

@@ -19,8 +19,8 @@ def _wrap(name, doc_code, doc_out, fn=None):
     def op(input, *args, **kwargs):
         out = target(_t(input) if fn is None else input, *args, **kwargs)
         x = args[0] if name == "polygamma" else input  # polygamma(n, x)
-        xd = getattr(getattr(x, "data", None), "dtype", None)
-        if xd is not None and xd.kind == "f" and out.data.dtype != xd and out.data.dtype.kind == "f":
+        xd = getattr(getattr(x, "_data", None), "dtype", None)
+        if xd is not None and xd.kind == "f" and out._data.dtype != xd and out._data.dtype.kind == "f":
             out = out.type(xd)  # SciPy computes some in float64; PyTorch keeps the input's dtype
         return out
     op.__name__ = op.__qualname__ = name

@@ -22,8 +22,8 @@ def assert_close(actual, expected, *, rtol=None, atol=None, equal_nan=False, che
     Traceback (most recent call last):
     AssertionError: Tensor-likes are not close!...
     """
-    a = np.asarray(actual.detach().data if isinstance(actual, _Base) else actual)
-    b = np.asarray(expected.detach().data if isinstance(expected, _Base) else expected)
+    a = np.asarray(actual.detach()._data if isinstance(actual, _Base) else actual)
+    b = np.asarray(expected.detach()._data if isinstance(expected, _Base) else expected)
     if a.shape != b.shape:
         raise AssertionError(msg or f"The values for attribute 'shape' do not match: {a.shape} != {b.shape}.")
     if check_dtype and a.dtype != b.dtype:

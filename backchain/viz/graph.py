@@ -270,7 +270,7 @@ def graph(target: Tensor | Callable[..., Any], *args: Any, params: Mapping[str, 
         if t._prim is None:
             name = names.get(id(t))
             kind = "param" if name is not None and not name.startswith("arg") else "input"
-            nodes[nid] = (kind, f"{name or 'input'}\n{_label_shape(t.data)}")
+            nodes[nid] = (kind, f"{name or 'input'}\n{_label_shape(t._data)}")
         else:
             op = t._prim.name
             path = module_path(t)
@@ -282,7 +282,7 @@ def graph(target: Tensor | Callable[..., Any], *args: Any, params: Mapping[str, 
             else:
                 kind = "kink" if highlight.get(op) else "op"
                 extra = f"\nkinks hit: {highlight[op]}" if highlight.get(op) else ""
-                nodes[nid] = (kind, f"{op}\n{_label_shape(t.data)}{extra}")
+                nodes[nid] = (kind, f"{op}\n{_label_shape(t._data)}{extra}")
                 if path is not None:
                     groups.setdefault(path, []).append(nid)
             for p in (t._inputs or ()):
@@ -291,12 +291,12 @@ def graph(target: Tensor | Callable[..., Any], *args: Any, params: Mapping[str, 
                     if pid != nid:
                         edges.append((pid, nid))
                     stack.append(p)
-                elif isinstance(p, (Tensor, np.ndarray)) and np.ndim(p.data if isinstance(p, Tensor) else p):
+                elif isinstance(p, (Tensor, np.ndarray)) and np.ndim(p._data if isinstance(p, Tensor) else p):
                     # a constant array (a dropout mask, an attention mask, data): drawn, not entered
                     pid = node_id(p)
                     if pid not in nodes:
                         name = names.get(id(p), f"constant for {op}")
-                        nodes[pid] = ("input", f"{name}\n{_label_shape(p.data if isinstance(p, Tensor) else p)}")
+                        nodes[pid] = ("input", f"{name}\n{_label_shape(p._data if isinstance(p, Tensor) else p)}")
                     edges.append((pid, nid))
     for t in outputs:
         out = node_id(t)

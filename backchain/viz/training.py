@@ -395,7 +395,7 @@ def activation_histograms(stats: Any, path: str | os.PathLike[str] | None = None
     if not isinstance(stats, dict):
         raise TypeError(f"activation_histograms: expected an ActivationStats callback or a mapping "
                         f"layer -> array of values, got {type(stats).__name__}")
-    data = {str(k): np.asarray(v.data if isinstance(v, Tensor) else v, dtype=float).ravel()
+    data = {str(k): np.asarray(v._data if isinstance(v, Tensor) else v, dtype=float).ravel()
             for k, v in stats.items()}
     data = {k: v[np.isfinite(v)] for k, v in data.items()}
     if not data:

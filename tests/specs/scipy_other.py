@@ -3,7 +3,8 @@ import numpy as np
 
 import backchain.numpy as bnp
 from backchain.scipy.stats import norm, t, gamma, beta, chi2, dirichlet, poisson, multivariate_normal as mvn
-from backchain.scipy.linalg import (solve_triangular, solve_banded, cholesky, cho_factor, cho_solve,
+from backchain.scipy.linalg import (solve_triangular, solve_banded, cholesky, cho_factor, cho_solve, lu, lu_factor,
+                                    lu_solve,
                                     solve_sylvester, sqrtm)
 from backchain.scipy.signal import convolve, correlate, fftconvolve
 from backchain.scipy.integrate import odeint
@@ -125,6 +126,13 @@ def _linalg():
              [((3, 3), (3, 3), (3, 3)), ((3, 3), (2, 2), (3, 2))], prims=("scipy.linalg.solve_sylvester",),
              id="solve_sylvester", rtol=1e-4),
         Spec(lambda a: sqrtm(spd(a)), [((3, 3),)], prims=("scipy.linalg.sqrtm",), id="sqrtm-spd"),
+        # LU: away from ties between pivot candidates (P is piecewise constant), any shape
+        Spec(lambda a: bnp.concatenate([bnp.ravel(f) for f in lu(a + 4.0 * np.eye(*np.shape(a)))[1:]]),
+             [((3, 3),), ((4, 3),), ((3, 4),)],
+             prims=("scipy.linalg.lu",) + TRI, id="lu"),
+        Spec(lambda a: lu_factor(a + 4.0 * I3)[0], [((3, 3),)], prims=("scipy.linalg.lu",) + TRI, id="lu_factor"),
+        Spec(lambda a, b: lu_solve(lu_factor(a + 4.0 * I3), b), [((3, 3), (3,)), ((3, 3), (3, 2))],
+             prims=("scipy.linalg.lu",) + TRI, id="lu_solve"),
         Spec(lambda a: sqrtm(a + 5.0 * I3), [((3, 3),)], prims=("scipy.linalg.sqrtm",), id="sqrtm-unsymmetric"),
     ]
     return rows

@@ -70,7 +70,7 @@ CENSUS = {
     "nn.init": """uniform_ normal_ constant_ ones_ zeros_ eye_ dirac_ xavier_uniform_ xavier_normal_ kaiming_uniform_
         kaiming_normal_ trunc_normal_ orthogonal_ sparse_ calculate_gain""",
     "nn.utils": """clip_grad_norm_ clip_grad_value_ parameters_to_vector vector_to_parameters rnn weight_norm
-        spectral_norm parametrize""",
+        spectral_norm parametrize parametrizations remove_weight_norm remove_spectral_norm""",
     "optim": """SGD Adam AdamW RMSprop Adagrad Adadelta Adamax NAdam RAdam ASGD LBFGS SparseAdam Rprop Optimizer
         lr_scheduler""",
     "optim.lr_scheduler": """LRScheduler StepLR MultiStepLR ExponentialLR CosineAnnealingLR CosineAnnealingWarmRestarts

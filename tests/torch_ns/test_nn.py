@@ -602,3 +602,40 @@ def test_sparse_init_zeroes_the_fraction_of_each_column():
     t = torch.nn.init.sparse_(torch.empty(10, 4), sparsity=0.25, std=0.5)
     assert (w == 0).sum(0).tolist() == (t == 0).sum(0).tolist() == [3, 3, 3, 3]
     assert 0.2 < float(w.detach().numpy()[w.detach().numpy() != 0].std()) < 1.0
+
+
+def test_data_parallel_runs_the_module_as_torch_does_on_the_cpu():
+    x = np.random.default_rng(0).standard_normal((4, 3)).astype(np.float32)
+    out = {}
+    for T in (torch, bt):
+        T.manual_seed(0)
+        inner = T.nn.Linear(3, 2)
+        model = T.nn.DataParallel(inner, device_ids=[0, 1])
+        assert model.module is inner and list(model.state_dict()) == ["module.weight", "module.bias"]
+        assert isinstance(T.nn.parallel.DataParallel(inner), T.nn.Module)
+        y = model(T.tensor(x))
+        y.sum().backward()
+        out[T] = y.detach().numpy(), inner.weight.grad.numpy()
+    bt_state = {k: bt.tensor(v.detach().numpy()) for k, v in torch.nn.DataParallel(torch.nn.Linear(3, 2)).state_dict().items()}
+    model = bt.nn.DataParallel(bt.nn.Linear(3, 2))
+    model.load_state_dict(bt_state)  # a DataParallel checkpoint loads by its prefixed keys
+    np.testing.assert_array_equal(model.module.weight.detach().numpy(), bt_state["module.weight"].numpy())
+    np.testing.assert_allclose(out[bt][1], out[torch][1], rtol=1e-6)
+
+
+@pytest.mark.parametrize("call", [
+    lambda T, x: T.nn.functional.max_pool2d(x, 2, return_indices=True),
+    lambda T, x: T.nn.functional.max_pool1d(x[0], 2, return_indices=True),
+    lambda T, x: T.nn.functional.max_pool3d(x[None], 2, return_indices=True),
+    lambda T, x: T.nn.functional.adaptive_max_pool2d(x, 2, return_indices=True),
+    lambda T, x: T.nn.functional.adaptive_max_pool1d(x[0], 2, return_indices=True),
+    lambda T, x: T.nn.MaxPool2d(2, return_indices=True)(x),
+    lambda T, x: T.nn.AdaptiveMaxPool2d(2, return_indices=True)(x),
+], ids=["max_pool2d", "max_pool1d", "max_pool3d", "adaptive_max_pool2d", "adaptive_max_pool1d", "MaxPool2d",
+        "AdaptiveMaxPool2d"])
+def test_pooling_indices_are_int64_torch_tensors_equal_to_torch(call):
+    x = np.random.default_rng(0).standard_normal((1, 2, 4, 4)).astype(np.float32)
+    (tv, ti), (bv, bi) = call(torch, torch.tensor(x)), call(bt, bt.tensor(x))
+    assert type(bi) is bt.Tensor and bi.dtype == bt.int64
+    np.testing.assert_array_equal(bi.numpy(), ti.numpy())
+    np.testing.assert_array_equal(bv.numpy(), tv.numpy())

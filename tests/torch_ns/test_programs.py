@@ -309,11 +309,8 @@ def lstm_lm(torch, tokens, ntoken, init=None, steps=4, bptt=5, lr=5.0, clip=0.25
         loss = criterion(output, targets)
         loss.backward()
         torch.nn.utils.clip_grad_norm_(model.parameters(), clip)
-        # the one line changed from the example, which reads p.data.add_(p.grad, alpha=-lr): backchain's
-        # .data is the ndarray itself (docs/coming-from/pytorch.md)
-        with torch.no_grad():
-            for p in model.parameters():
-                p.add_(p.grad, alpha=-lr)
+        for p in model.parameters():
+            p.data.add_(p.grad, alpha=-lr)
         losses.append(loss.item())
     return model, losses
 
@@ -553,11 +550,8 @@ def spatial_transformer(torch, images, labels, init=None, steps=3, dropout=0.5):
                 nn.ReLU(True),
                 nn.Linear(32, 3 * 2)
             )
-            # the tutorial's self.fc_loc[2].weight.data.zero_() and .bias.data.copy_(...): backchain's .data
-            # is the ndarray itself, so the two lines go through the tensor under no_grad
-            with torch.no_grad():
-                self.fc_loc[2].weight.zero_()
-                self.fc_loc[2].bias.copy_(torch.tensor([1, 0, 0, 0, 1, 0], dtype=torch.float))
+            self.fc_loc[2].weight.data.zero_()
+            self.fc_loc[2].bias.data.copy_(torch.tensor([1, 0, 0, 0, 1, 0], dtype=torch.float))
 
         def stn(self, x):
             xs = self.localization(x)

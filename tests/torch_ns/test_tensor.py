@@ -24,6 +24,10 @@ CASES = [
     ("var_biased", lambda T, x: x.var(1, unbiased=False)),
     ("var_correction", lambda T, x: T.var(x, dim=1, correction=0, keepdim=True)),
     ("prod_dim", lambda T, x: x.prod(1)),
+    ("data_max_indices", lambda T, x: x.data.max(1)[1]),
+    ("data_is_detached", lambda T, x: x.data * 2),
+    ("data_as_constant", lambda T, x: x * x.data),
+    ("data_sum_eq", lambda T, x: (x.data.argmax(1) == T.tensor([2, 1, 0])).sum()),
     ("max_values", lambda T, x: x.max(1).values),
     ("max_indices", lambda T, x: x.max(1)[1]),
     ("max_unpacked", lambda T, x: x.max(dim=0)[0] * 2),
@@ -398,6 +402,34 @@ def test_max_with_dim_unpacks_values_and_indices_never_silently():
     assert bc.tensor([[0.1, 0.9], [0.8, 0.2]]).max(1).tolist() == pytest.approx([0.9, 0.8])
 
 
+def test_data_is_a_detached_torch_tensor_sharing_the_array_as_in_torch():
+    for T in (torch, bt):
+        p = T.nn.Parameter(T.tensor([1.0, -2.0, 3.0]))
+        d = p.data
+        assert type(d) is T.Tensor and not d.requires_grad and d.grad_fn is None and d is not p
+        loss = (p * p).sum()
+        loss.backward()
+        assert loss.data.item() == 14.0 and loss.data.dim() == 0
+        p.data.add_(p.grad, alpha=-0.1)  # the manual SGD step of the tutorials
+        assert p.tolist() == pytest.approx([0.8, -1.6, 2.4]) and p.requires_grad
+        d.mul_(2)  # an alias taken earlier sees and makes the same writes
+        assert p.tolist() == pytest.approx([1.6, -3.2, 4.8])
+        p.data = T.zeros(2)  # assignment replaces the array, the Parameter stays a leaf
+        assert p.shape == (2,) and p.requires_grad and p.is_leaf
+        assert isinstance(p.data.numpy(), np.ndarray)
+    # a Linear's weights initialised through .data, as pytorch/examples do
+    bt.manual_seed(0)
+    lin = bt.nn.Linear(4, 3)
+    lin.weight.data.uniform_(-0.1, 0.1)
+    lin.bias.data.fill_(0.5)
+    assert float(lin.weight.abs().max()) <= 0.1 and lin.bias.tolist() == [0.5] * 3
+    # backchain's own tensors keep NumPy's .data: the array itself
+    t = bc.tensor([1.0, 2.0])
+    assert type(t.data) is np.ndarray and t.data is t.data
+    t.data = np.array([3.0])
+    assert t.tolist() == [3.0]
+
+
 def test_ties_in_max_dim_send_the_gradient_to_the_index_returned():
     t = torch.tensor([[1.0, 3.0, 3.0]], requires_grad=True)
     b = bt.tensor([[1.0, 3.0, 3.0]], requires_grad=True)
@@ -650,3 +682,43 @@ def test_testing_assert_close_agrees_with_torch():
             except AssertionError:
                 results.append(False)
         assert results[0] == results[1], (a, b, kw)
+
+
+def test_storage_queries_and_resize_match_torch():
+    for T in (torch, bt):
+        x = T.arange(12.0).view(3, 4)
+        v = x[1:, 1:]
+        got = (v.storage_offset(), v.untyped_storage().nbytes(), len(x.untyped_storage()), v.nbytes, v.itemsize,
+               x.is_shared(), x.storage().size(), v.untyped_storage().data_ptr() == x.untyped_storage().data_ptr(),
+               T.arange(3.0).untyped_storage().data_ptr() == x.untyped_storage().data_ptr())
+        assert got == (5, 48, 48, 24, 4, False, 12, True, False), (T.__name__, got)
+        y = T.arange(6.0)
+        assert y.resize_(2, 2).tolist() == [[0.0, 1.0], [2.0, 3.0]]
+        assert y.resize_as_(T.zeros(3)).tolist() == [0.0, 1.0, 2.0]
+        assert y.resize_(4)[:3].tolist() == [0.0, 1.0, 2.0] and tuple(y.shape) == (4,)
+        with pytest.raises(RuntimeError, match="cannot resize variables that require grad"):
+            T.ones(2, requires_grad=True).resize_(3)
+
+
+def test_bfloat16_exists_for_dtype_tables_and_refuses_to_hold_data():
+    table = {"float32": bt.float32, "bfloat16": bt.bfloat16, "float16": bt.float16}  # nanoGPT's train.py
+    assert repr(table["bfloat16"]) == repr(torch.bfloat16) == "torch.bfloat16"
+    assert bt.bfloat16.is_floating_point and bt.bfloat16.itemsize == 2 and bt.bfloat16 != bt.float16
+    assert not bt.cuda.is_bf16_supported()
+    for make in (lambda: bt.zeros(2, dtype=bt.bfloat16), lambda: bt.ones(2).to(bt.bfloat16),
+                 lambda: bt.nn.Linear(2, 2).to(bt.bfloat16), lambda: np.zeros(2, dtype=bt.bfloat16)):
+        with pytest.raises(TypeError, match="torch.bfloat16: backchain computes with NumPy, which has no bfloat16"):
+            make()
+
+
+def test_assigning_data_after_recording_refuses_the_stale_graph():
+    for ns in (bt, bc):
+        w = ns.tensor([1.0, 1.0, 1.0], requires_grad=True)
+        x = ns.tensor([0.0, 1.0, 2.0])
+        y = (w * x).sum()
+        x.data = ns.tensor([5.0, 5.0, 5.0])  # the multiply's rule for w would read the new array
+        with pytest.raises(bc.InplaceError, match="assignment to .data"):
+            y.backward()
+        y = (w * x).sum()  # a graph recorded after the assignment differentiates at the new value
+        y.backward()
+        assert np.asarray(w.grad).tolist() == [5.0, 5.0, 5.0]

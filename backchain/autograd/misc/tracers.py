@@ -66,7 +66,7 @@ def _replay(steps, xs):
     for fn, args, params in steps:
         vals.append(fn(*[vals[a.k] if a.__class__ is _Ref else a for a in args], **params))
     out = vals[-1]
-    return out.data if isinstance(out, Tensor) and not out.requires_grad else out
+    return out._data if isinstance(out, Tensor) and not out.requires_grad else out
 
 
 def const_graph(fun, *args, **kwargs):
@@ -106,6 +106,6 @@ def const_graph(fun, *args, **kwargs):
                              "input (or not one array), so there is no graph to replay")
         graph.append((steps, len(leaves)))
         traced_in = any(isinstance(x, Tensor) and x.requires_grad for x in xs)
-        return out if traced_in else out.data
+        return out if traced_in else out._data
 
     return replayed

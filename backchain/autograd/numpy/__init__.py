@@ -34,7 +34,7 @@ def make_diagonal(D, offset=0, axis1=0, axis2=1):
     if not (offset == 0 and axis1 == -1 and axis2 == -2):
         raise NotImplementedError("make_diagonal: only offset=0, axis1=-1, axis2=-2 are supported (as in autograd), "
                                   f"got offset={offset}, axis1={axis1}, axis2={axis2}")
-    return D[..., None] * _bnp.eye(_np.shape(getattr(D, "data", D))[-1])
+    return D[..., None] * _bnp.eye(_np.shape(getattr(D, "_data", D))[-1])
 
 
 def _has_array(value):
@@ -93,7 +93,7 @@ def _int_type(cls):
     np.int64)``, ``np.issubdtype(a.dtype, np.int64)``).
     """
     def __new__(sub, *args, **kwargs):
-        return cls.__new__(sub, *[a.data if isinstance(a, _Tensor) else a for a in args], **kwargs)
+        return cls.__new__(sub, *[a._data if isinstance(a, _Tensor) else a for a in args], **kwargs)
 
     doc = (f"NumPy's ``{cls.__name__}``; called on a traced value, it converts the value's array (autograd's "
            f"integer type).\n\n>>> import backchain.autograd as ag, backchain.autograd.numpy as np\n"

@@ -7,7 +7,7 @@ __all__ = ["unbroadcast", "unbroadcast_f"]
 
 
 def _meta(x):
-    a = _np.asarray(getattr(x, "data", x))
+    a = _np.asarray(getattr(x, "_data", x))
     return a.shape, a.ndim, a.dtype, _np.iscomplexobj(a)
 
 
@@ -20,12 +20,12 @@ def unbroadcast(x, target_meta, broadcast_idx=0):
     array([[2., 2., 2.]])
     """
     shape, ndim, _, iscomplex = target_meta
-    while _np.ndim(getattr(x, "data", x)) > ndim:
+    while _np.ndim(getattr(x, "_data", x)) > ndim:
         x = _bnp.sum(x, axis=broadcast_idx)
     for axis, size in enumerate(shape):
         if size == 1:
             x = _bnp.sum(x, axis=axis, keepdims=True)
-    if _np.iscomplexobj(getattr(x, "data", x)) and not iscomplex:
+    if _np.iscomplexobj(getattr(x, "_data", x)) and not iscomplex:
         x = _bnp.real(x)
     return x
 

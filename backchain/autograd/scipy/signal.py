@@ -16,7 +16,7 @@ __all__ = ["convolve"]
 
 
 def _shape(x):
-    return _np.shape(getattr(x, "data", x))
+    return _np.shape(getattr(x, "_data", x))
 
 
 def convolve(A, B, axes=None, dot_axes=[(), ()], mode="full"):  # noqa: B006  (autograd's signature)

@@ -96,7 +96,7 @@ class ACDCStack(Module):
                 if self.activation is not None:
                     x = self.activation(x)
                 if self.permute:
-                    x = bnp.take(x, getattr(self, f"perm_{k}").data, axis=-1)
+                    x = bnp.take(x, getattr(self, f"perm_{k}")._data, axis=-1)
         return x
 
     def extra_repr(self) -> str:

@@ -74,7 +74,7 @@ class PReLU(Module):
         self.weight = Parameter(np.full((num_parameters,), init, dtype=np.float32 if dtype is None else dtype))
 
     def reset_parameters(self) -> None:
-        self.weight.data[...] = self.init
+        self.weight._data[...] = self.init
 
     def forward(self, input: npt.ArrayLike | Tensor) -> Any:
         return F.prelu(input, self.weight)

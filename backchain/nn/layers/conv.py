@@ -171,7 +171,7 @@ class _ConvTranspose(_ConvNd):
     def _output_padding(self, input, output_size):
         if output_size is None:
             return self.output_padding
-        shape = np.shape(input.data if hasattr(input, "requires_grad") else input)
+        shape = np.shape(input._data if hasattr(input, "requires_grad") else input)
         output_size = tuple(int(s) for s in output_size)[-self._nd:]
         out = []
         for i in range(self._nd):

@@ -47,7 +47,7 @@ class Embedding(Module):
                                     requires_grad=not _freeze)
             self.reset_parameters(generator)
         else:
-            w = np.array(getattr(_weight, "data", _weight) if not isinstance(_weight, np.ndarray) else _weight)
+            w = np.array(getattr(_weight, "_data", _weight) if not isinstance(_weight, np.ndarray) else _weight)
             if w.shape != (self.num_embeddings, self.embedding_dim):
                 raise ValueError(f"Embedding: _weight of shape {w.shape}; expected "
                                  f"({self.num_embeddings}, {self.embedding_dim})")
@@ -56,14 +56,14 @@ class Embedding(Module):
     def reset_parameters(self, generator: np.random.Generator | None = None) -> None:
         init.normal_(self.weight, generator=generator)
         if self.padding_idx is not None:
-            self.weight.data[self.padding_idx] = 0
+            self.weight._data[self.padding_idx] = 0
 
     @classmethod
     def from_pretrained(cls, embeddings: npt.ArrayLike | Tensor, freeze: bool = True, padding_idx: int | None = None,
                         max_norm: float | None = None, norm_type: float = 2.0, scale_grad_by_freq: bool = False,
                         sparse: bool = False) -> Embedding:
         """An Embedding whose weight is a copy of the 2-d ``embeddings``."""
-        e = np.asarray(embeddings.data if hasattr(embeddings, "requires_grad") else embeddings)
+        e = np.asarray(embeddings._data if hasattr(embeddings, "requires_grad") else embeddings)
         if e.ndim != 2:
             raise ValueError(f"Embedding.from_pretrained: embeddings must be 2-d, got shape {e.shape}")
         return cls(e.shape[0], e.shape[1], padding_idx, max_norm, norm_type, scale_grad_by_freq, sparse,

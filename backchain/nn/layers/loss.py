@@ -226,3 +226,29 @@ class CosineSimilarity(Module):
 
     def extra_repr(self) -> str:
         return f"dim={self.dim}, eps={self.eps}"
+
+
+class CTCLoss(_Loss):
+    """The connectionist temporal classification loss (``torch.nn.CTCLoss``; see ``F.ctc_loss``).
+
+    ``forward(log_probs, targets, input_lengths, target_lengths)`` with ``log_probs`` (T, N, C) and
+    ``targets`` (N, S) padded or 1-D concatenated; ``reduction="mean"`` divides each loss by its target
+    length, then averages over the batch.
+
+    >>> import numpy as np, backchain as bc
+    >>> lp = np.log(np.full((3, 1, 2), 0.5))
+    >>> round(float(bc.nn.CTCLoss(reduction="sum")(lp, np.array([[1]]), [3], [1])), 4)
+    0.2877
+    """
+
+    def __init__(self, blank: int = 0, reduction: str = "mean", zero_infinity: bool = False) -> None:
+        super().__init__(reduction=reduction)
+        self.blank, self.zero_infinity = blank, zero_infinity
+
+    def forward(self, log_probs: npt.ArrayLike | Tensor, targets: npt.ArrayLike | Tensor,
+                input_lengths: npt.ArrayLike | Tensor, target_lengths: npt.ArrayLike | Tensor) -> Any:
+        return F.ctc_loss(log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction,
+                          self.zero_infinity)
+
+    def extra_repr(self) -> str:
+        return f"blank={self.blank}, reduction={self.reduction!r}, zero_infinity={self.zero_infinity}"

@@ -203,3 +203,62 @@ class MaxUnpool2d(_MaxUnpool):
     """
 
     _fn = staticmethod(F.max_unpool2d)
+
+
+class _FractionalMaxPoolNd(Module):
+    _fn = None
+    _nd = 2
+
+    def __init__(self, kernel_size: int | tuple[int, ...], output_size: int | tuple[int, ...] | None = None,
+                 output_ratio: float | tuple[float, ...] | None = None, return_indices: bool = False,
+                 _random_samples: npt.ArrayLike | Tensor | None = None) -> None:
+        super().__init__()
+        name = type(self).__name__
+        if output_size is None and output_ratio is None:
+            raise ValueError(f"{name} requires specifying either an output size, or a pooling ratio")
+        if output_size is not None and output_ratio is not None:
+            raise ValueError(f"{name}: only one of output_size and output_ratio may be specified")
+        if output_ratio is not None:
+            ratios = output_ratio if isinstance(output_ratio, (tuple, list)) else (output_ratio,) * self._nd
+            if len(ratios) != self._nd or not all(0 < r < 1 for r in ratios):
+                raise ValueError(f"{name}: output_ratio must be {self._nd} numbers between 0 and 1 (got "
+                                 f"{output_ratio})")
+        self.kernel_size, self.output_size, self.output_ratio = kernel_size, output_size, output_ratio
+        self.return_indices = return_indices
+        self.register_buffer("_random_samples", _random_samples)
+
+    def forward(self, input: npt.ArrayLike | Tensor) -> Any:
+        return type(self)._fn(input, self.kernel_size, self.output_size, self.output_ratio, self.return_indices,
+                              _random_samples=self._random_samples)
+
+    def extra_repr(self) -> str:
+        size = f"output_size={self.output_size}" if self.output_size is not None else \
+            f"output_ratio={self.output_ratio}"
+        return f"kernel_size={self.kernel_size}, {size}"
+
+
+class FractionalMaxPool2d(_FractionalMaxPoolNd):
+    """Fractional max pooling of ``(N, C, H, W)`` (``torch.nn.FractionalMaxPool2d``; see
+    ``F.fractional_max_pool2d``): windows at pseudo-random positions, drawn anew on each call from
+    backchain's generator unless ``_random_samples`` (N, C, 2) fixes them.
+
+    >>> import numpy as np, backchain as bc
+    >>> pool = bc.nn.FractionalMaxPool2d(2, output_ratio=0.5)
+    >>> pool(np.zeros((2, 3, 10, 12))).shape
+    (2, 3, 5, 6)
+    """
+
+    _fn = staticmethod(F.fractional_max_pool2d)
+    _nd = 2
+
+
+class FractionalMaxPool3d(_FractionalMaxPoolNd):
+    """Fractional max pooling of ``(N, C, T, H, W)`` (``torch.nn.FractionalMaxPool3d``).
+
+    >>> import numpy as np, backchain as bc
+    >>> bc.nn.FractionalMaxPool3d(2, output_size=(2, 3, 3))(np.zeros((1, 2, 5, 6, 7))).shape
+    (1, 2, 2, 3, 3)
+    """
+
+    _fn = staticmethod(F.fractional_max_pool3d)
+    _nd = 3

@@ -49,17 +49,17 @@ class SpatialTransformer(Module):
     def reset_parameters(self) -> None:
         """Set the localisation network's last Linear layer to output the identity transform."""
         last = [m for m in self.localization.modules() if isinstance(m, Linear)][-1]
-        last.weight.data[...] = 0
+        last.weight._data[...] = 0
         if last.bias is not None:
-            last.bias.data[...] = np.array([1, 0, 0, 0, 1, 0], dtype=last.bias.data.dtype)
+            last.bias._data[...] = np.array([1, 0, 0, 0, 1, 0], dtype=last.bias._data.dtype)
 
     def theta(self, input: npt.ArrayLike | Tensor) -> Any:
         """The affine transforms ``(N, 2, 3)`` that the localisation network predicts for ``input``."""
-        n = np.shape(input.data if isinstance(input, Tensor) else input)[0]
+        n = np.shape(input._data if isinstance(input, Tensor) else input)[0]
         return bnp.reshape(self.localization(input), (n, 2, 3))
 
     def forward(self, input: npt.ArrayLike | Tensor) -> Any:
-        shape = np.shape(input.data if isinstance(input, Tensor) else input)
+        shape = np.shape(input._data if isinstance(input, Tensor) else input)
         if len(shape) != 4:
             raise ValueError(f"SpatialTransformer: expected input (N, C, H, W), got shape {shape}")
         size = shape[:2] + (self.output_size or shape[2:])

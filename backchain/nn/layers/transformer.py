@@ -31,7 +31,7 @@ def _dt(dtype):
 
 
 def _shape(x):
-    return np.shape(x.data if isinstance(x, Tensor) else x)
+    return np.shape(x._data if isinstance(x, Tensor) else x)
 
 
 class MultiheadAttention(Module):
@@ -415,7 +415,7 @@ class SinusoidalPositionalEncoding(Module):
         if length > self.max_len:
             raise ValueError(f"SinusoidalPositionalEncoding: sequence of length {length} is longer than "
                              f"max_len={self.max_len}")
-        pe = self.pe.data[:length]
+        pe = self.pe._data[:length]
         return x + (pe[None] if self.batch_first else pe[:, None])
 
     def extra_repr(self) -> str:

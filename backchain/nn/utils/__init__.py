@@ -1,4 +1,5 @@
-"""``backchain.nn.utils``: gradient clipping, flattening parameters to one vector, and ``rnn`` (packed sequences)."""
+"""``backchain.nn.utils``: gradient clipping, flattening parameters to one vector, ``rnn`` (packed sequences),
+``parametrize`` and weight/spectral normalisation."""
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -9,9 +10,13 @@ from numpy.typing import ArrayLike, NDArray
 
 from ..._core.tensor import writable
 from ..._core.tensor import Tensor
-from . import rnn  # noqa: F401
+from . import rnn, parametrize, parametrizations  # noqa: F401
+from .parametrizations import (old_weight_norm as weight_norm, remove_weight_norm,  # noqa: F401
+                               old_spectral_norm as spectral_norm, remove_spectral_norm)
 
-__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters"]
+__all__ = ["clip_grad_norm_", "clip_grad_value_", "parameters_to_vector", "vector_to_parameters", "rnn",
+           "parametrize", "parametrizations", "weight_norm", "remove_weight_norm", "spectral_norm",
+           "remove_spectral_norm"]
 
 
 def _params(parameters):
@@ -22,7 +27,7 @@ def _params(parameters):
 
 def _grad_array(p):
     g = p.grad
-    return g.data if isinstance(g, Tensor) else np.asarray(g)
+    return g._data if isinstance(g, Tensor) else np.asarray(g)
 
 
 def clip_grad_norm_(parameters: Tensor | Iterable[Tensor], max_norm: float, norm_type: float = 2.0,
@@ -97,7 +102,7 @@ def parameters_to_vector(parameters: Tensor | Iterable[Tensor]) -> NDArray[Any]:
     >>> bc.nn.utils.parameters_to_vector([w, b])
     array([1., 1., 1., 1., 0., 0.])
     """
-    return np.concatenate([np.ravel(p.data) for p in _params(parameters)])
+    return np.concatenate([np.ravel(p._data) for p in _params(parameters)])
 
 
 def vector_to_parameters(vec: ArrayLike | Tensor, parameters: Tensor | Iterable[Tensor]) -> None:
@@ -124,11 +129,11 @@ def vector_to_parameters(vec: ArrayLike | Tensor, parameters: Tensor | Iterable[
     >>> net.weight.data, net.bias.data
     (array([[0., 1.]], dtype=float32), array([2.], dtype=float32))
     """
-    vec = np.asarray(vec.data if isinstance(vec, Tensor) else vec)
+    vec = np.asarray(vec._data if isinstance(vec, Tensor) else vec)
     i = 0
     for p in _params(parameters):
-        n = p.data.size
-        writable(p)[...] = vec[i:i + n].reshape(p.data.shape)
+        n = p._data.size
+        writable(p)[...] = vec[i:i + n].reshape(p._data.shape)
         i += n
     if i != vec.size:
         raise ValueError(f"vector_to_parameters: the vector has {vec.size} elements, the parameters {i}")

@@ -37,7 +37,7 @@ class Parameter(Tensor, _bnn.Parameter):
     def __init__(self, data=None, requires_grad=True):
         if data is None:
             data = _np.zeros((0,), dtype=_np.float32)
-        _Base.__init__(self, data.data if isinstance(data, _Base) else data, requires_grad=requires_grad)
+        _Base.__init__(self, data._data if isinstance(data, _Base) else data, requires_grad=requires_grad)
 
     def __repr__(self):
         return "Parameter containing:\n" + Tensor.__repr__(self)
@@ -45,7 +45,7 @@ class Parameter(Tensor, _bnn.Parameter):
     __str__ = __repr__
 
     def __deepcopy__(self, memo):
-        out = Parameter(self.data.copy(), requires_grad=self.requires_grad)
+        out = Parameter(self._data.copy(), requires_grad=self.requires_grad)
         memo[id(self)] = out
         return out
 
@@ -79,7 +79,7 @@ def _torchify(module):
 
 def _first_float_param(module):
     for p in module._parameters.values():
-        if p is not None and p.data.dtype.kind == "f":
+        if p is not None and p._data.dtype.kind == "f":
             return p
     return None
 
@@ -122,7 +122,7 @@ class Module(_bnn.Module):
             if isinstance(a, (str, _device)):
                 _check_device(a, "Module.to")
             elif isinstance(a, _Base):
-                dtype = a.data.dtype
+                dtype = a._data.dtype
             else:
                 rest.append(a)
         return super().to(*rest, dtype=_as_np_dtype(dtype))
@@ -135,6 +135,34 @@ class Module(_bnn.Module):
 
     def share_memory(self):
         return self
+
+
+class DataParallel(Module):
+    """``torch.nn.DataParallel(module)``: on the CPU, where PyTorch's also runs the module as it is, the
+    module itself, wrapped so that ``model.module`` and the ``module.``-prefixed ``state_dict`` keys
+    of DataParallel checkpoints work. ``device_ids``, ``output_device`` and ``dim`` are accepted and,
+    as by PyTorch without a GPU, ignored.
+
+    >>> import backchain.torch as torch
+    >>> model = torch.nn.DataParallel(torch.nn.Linear(3, 2))
+    >>> list(model.state_dict()), model(torch.ones(4, 3)).shape
+    (['module.weight', 'module.bias'], torch.Size([4, 2]))
+    """
+
+    def __init__(self, module, device_ids=None, output_device=None, dim=0):
+        super().__init__()
+        self.module = module
+        self.device_ids = []
+        self.output_device = None
+        self.dim = dim
+
+    def forward(self, *inputs, **kwargs):
+        return self.module(*inputs, **kwargs)
+
+
+parallel.DataParallel = DataParallel
+parallel.__all__.append("DataParallel")
+__all__.append("DataParallel")
 
 
 def _torch_layer(cls):
@@ -151,9 +179,9 @@ def _torch_layer(cls):
         w = _first_float_param(self)
         if w is not None and args:
             x = args[0]
-            xd = x.data.dtype if isinstance(x, _Base) else getattr(x, "dtype", None)
-            if xd is not None and xd.kind == "f" and xd != w.data.dtype:
-                raise _dtype_error(type(self).__name__, xd, w.data.dtype, _np.shape(getattr(x, "data", x)))
+            xd = x._data.dtype if isinstance(x, _Base) else getattr(x, "dtype", None)
+            if xd is not None and xd.kind == "f" and xd != w._data.dtype:
+                raise _dtype_error(type(self).__name__, xd, w._data.dtype, _np.shape(getattr(x, "_data", x)))
         return cls.forward(self, *args, **kwargs)
 
     ns = {"__init__": __init__, "__module__": __name__, "__doc__": cls.__doc__, "__qualname__": cls.__name__}
@@ -292,7 +320,7 @@ class _InstanceNorm(Module):
             self.register_parameter("bias", None)
 
     def forward(self, input):
-        nd = _np.ndim(input.data if isinstance(input, _Base) else input)
+        nd = _np.ndim(input._data if isinstance(input, _Base) else input)
         if nd == self._spatial + 1:  # one sample without the batch dimension
             return functional.instance_norm(input[None], weight=self.weight, bias=self.bias, eps=self.eps)[0]
         if nd != self._spatial + 2:
@@ -378,7 +406,7 @@ class _LazyModule(Module):
 
     def forward(self, input):
         args, kwargs = self._lazy_args
-        size = _np.shape(input.data if isinstance(input, _Base) else input)[self._dim]
+        size = _np.shape(input._data if isinstance(input, _Base) else input)[self._dim]
         real = globals()[self._becomes](size, *args, **kwargs)
         placeholders = dict(self._parameters)
         d = self.__dict__
@@ -388,7 +416,7 @@ class _LazyModule(Module):
                 d[name] = value
         for name, p in real._parameters.items():
             if p is not None:
-                placeholders[name].data = p.data
+                placeholders[name]._data = p._data
         self._parameters.update({k: v for k, v in placeholders.items() if real._parameters.get(k) is not None})
         self.__class__ = type(real)
         return self(input)
@@ -711,3 +739,9 @@ __all__ += ["Dropout1d", "Dropout2d", "Dropout3d", "Buffer", "MaxPool3d", "AvgPo
             "BatchNorm3d", "InstanceNorm1d", "InstanceNorm2d", "Unfold", "Fold", "AlphaDropout", "EmbeddingBag",
             "LazyLinear", "LazyConv2d", "AdaptiveAvgPool3d", "LPPool2d",
             "Tanhshrink", "PairwiseDistance", "ParameterList", "ParameterDict"] + [spec[0] for spec in _LAYERS]
+
+
+CTCLoss.forward = lambda self, log_probs, targets, input_lengths, target_lengths: functional.ctc_loss(  # noqa: F821
+    log_probs, targets, input_lengths, target_lengths, self.blank, self.reduction, self.zero_infinity)
+FractionalMaxPool2d._fn = staticmethod(functional.fractional_max_pool2d)  # noqa: F821
+FractionalMaxPool3d._fn = staticmethod(functional.fractional_max_pool3d)  # noqa: F821

@@ -27,10 +27,10 @@ def _dtype_error(layer, input_dtype, weight_dtype, shape):
 
 
 def _check_dtypes(what, input, weight):
-    xd = input.data.dtype if isinstance(input, _Base) else getattr(input, "dtype", None)
-    wd = weight.data.dtype if isinstance(weight, _Base) else getattr(weight, "dtype", None)
+    xd = input._data.dtype if isinstance(input, _Base) else getattr(input, "dtype", None)
+    wd = weight._data.dtype if isinstance(weight, _Base) else getattr(weight, "dtype", None)
     if xd is not None and wd is not None and xd.kind == "f" and wd.kind == "f" and xd != wd:
-        raise _dtype_error(what, xd, wd, _np.shape(getattr(input, "data", input)))
+        raise _dtype_error(what, xd, wd, _np.shape(getattr(input, "_data", input)))
 
 
 def linear(input, weight, bias=None):
@@ -106,7 +106,7 @@ def l1_loss(input, target, size_average=None, reduce=None, reduction="mean"):
 
 
 def _data(t):
-    return t.data if isinstance(t, _Base) else t
+    return t._data if isinstance(t, _Base) else t
 
 
 def _is_index(t):
@@ -155,23 +155,23 @@ def sigmoid(input):
 # splits it evenly, the minimum-norm choice); the torch namespace follows PyTorch.
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    return _F.max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, ties="first")
+    return _with_torch_indices(_F.max_pool1d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, ties="first"), return_indices)
 
 
 def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    return _F.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, ties="first")
+    return _with_torch_indices(_F.max_pool2d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, ties="first"), return_indices)
 
 
 def max_pool3d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode=False, return_indices=False):
-    return _F.max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, ties="first")
+    return _with_torch_indices(_F.max_pool3d(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, ties="first"), return_indices)
 
 
 def adaptive_max_pool1d(input, output_size, return_indices=False):
-    return _F.adaptive_max_pool1d(input, output_size, return_indices, ties="first")
+    return _with_torch_indices(_F.adaptive_max_pool1d(input, output_size, return_indices, ties="first"), return_indices)
 
 
 def adaptive_max_pool2d(input, output_size, return_indices=False):
-    return _F.adaptive_max_pool2d(input, output_size, return_indices, ties="first")
+    return _with_torch_indices(_F.adaptive_max_pool2d(input, output_size, return_indices, ties="first"), return_indices)
 
 
 def _reduce(loss, reduction, what):
@@ -553,3 +553,55 @@ def pairwise_distance(x1, x2, p=2.0, eps=1e-6, keepdim=False):
 from .._examples import attach as _attach, F_EXAMPLES as _F_EXAMPLES  # noqa: E402
 
 _attach(globals(), _F_EXAMPLES, "torch.nn.functional")
+
+
+def ctc_loss(log_probs, targets, input_lengths, target_lengths, blank=0, reduction="mean", zero_infinity=False):
+    """The CTC loss (``backchain.nn.functional.ctc_loss``), its node under PyTorch's name
+    (``CtcLossBackward0`` unreduced, ``MeanBackward0`` for the mean).
+
+    >>> import backchain.torch as torch
+    >>> log_probs = torch.full((3, 1, 2), 0.5).log().requires_grad_()
+    >>> torch.nn.functional.ctc_loss(log_probs, torch.tensor([[1]]), [3], [1], reduction="none")
+    tensor([0.2877], grad_fn=<CtcLossBackward0>)
+    """
+    out = _F.ctc_loss(log_probs, targets, input_lengths, target_lengths, blank, reduction, zero_infinity)
+    if reduction == "none":
+        return _named("ctc_loss", out)
+    return _named("mean", out) if reduction == "mean" else out
+
+
+def _with_torch_indices(out, return_indices):
+    if not return_indices:
+        return out
+    from .._tensor import as_torch
+    return out[0], as_torch(out[1])
+
+
+def fractional_max_pool2d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    """Fractional max pooling with PyTorch's windows; a tied window's gradient goes to its first maximum,
+    indices are an int64 torch Tensor.
+
+    >>> import backchain.torch as torch
+    >>> x = torch.arange(25.0).view(1, 1, 5, 5)
+    >>> y, i = torch.nn.functional.fractional_max_pool2d(x, 2, output_size=2, return_indices=True,
+    ...                                                  _random_samples=torch.full((1, 1, 2), 0.5))
+    >>> y, i
+    (tensor([[[[ 6.,  9.],
+              [21., 24.]]]]), tensor([[[[ 6,  9],
+              [21, 24]]]]))
+    """
+    return _with_torch_indices(_F.fractional_max_pool2d(input, kernel_size, output_size, output_ratio, return_indices,
+                                                        _random_samples, ties="first"), return_indices)
+
+
+def fractional_max_pool3d(input, kernel_size, output_size=None, output_ratio=None, return_indices=False,
+                          _random_samples=None):
+    """Fractional max pooling of (N, C, T, H, W) with PyTorch's windows and tie rule.
+
+    >>> import backchain.torch as torch
+    >>> torch.nn.functional.fractional_max_pool3d(torch.zeros(1, 2, 5, 6, 7), 2, output_ratio=(0.5, 0.5, 0.5)).shape
+    torch.Size([1, 2, 2, 3, 3])
+    """
+    return _with_torch_indices(_F.fractional_max_pool3d(input, kernel_size, output_size, output_ratio, return_indices,
+                                                        _random_samples, ties="first"), return_indices)

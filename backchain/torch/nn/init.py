@@ -28,7 +28,7 @@ def dirac_(tensor, groups=1):
     if shape[0] % groups:
         raise ValueError(f"dirac_: dim 0 ({shape[0]}) must be divisible by groups ({groups})")
     out_per = shape[0] // groups
-    value = np.zeros(shape, dtype=np.asarray(tensor.data).dtype)
+    value = np.zeros(shape, dtype=np.asarray(tensor._data).dtype)
     centre = tuple(k // 2 for k in shape[2:])
     for g in range(groups):
         for d in range(min(out_per, shape[1])):
@@ -57,7 +57,7 @@ def sparse_(tensor, sparsity, std=0.01, generator=None):
     rows, cols = tuple(tensor.shape)
     g = generator if generator is not None else _random.default_generator()
     g = getattr(g, "_gen", g)
-    value = (g.standard_normal((rows, cols)) * std).astype(np.asarray(tensor.data).dtype)
+    value = (g.standard_normal((rows, cols)) * std).astype(np.asarray(tensor._data).dtype)
     zeros = int(math.ceil(sparsity * rows))
     for c in range(cols):
         value[g.permutation(rows)[:zeros], c] = 0

@@ -1,7 +1,8 @@
 """``torch.nn.parallel``: ``DistributedDataParallel`` over backchain's MPI group. As PyTorch's, it averages
 the gradients over the ranks during ``backward`` (each parameter enters the forward through a node whose
 derivative averages its cotangent over the ranks), so a plain training loop needs no change; rank 0's
-parameters are broadcast when it is made. ``DataParallel`` (several GPUs in one process) is not there."""
+parameters are broadcast when it is made. ``DataParallel`` (several GPUs in one process) runs the module
+as it is, as PyTorch's does on the CPU."""
 import numpy as np
 
 import backchain.distributed as _dist

@@ -50,7 +50,7 @@ def _torch_batch(batch):
 
 
 def _as_array(x):
-    return x.data if isinstance(x, _Base) else np.asarray(x)
+    return x._data if isinstance(x, _Base) else np.asarray(x)
 
 
 class TensorDataset(_data.TensorDataset):
@@ -274,7 +274,7 @@ class WeightedRandomSampler(Sampler):
 
     def __init__(self, weights, num_samples, replacement=True, generator=None):
         super().__init__(None)
-        w = np.asarray(weights.data if isinstance(weights, _Base) else weights, dtype=np.float64)
+        w = np.asarray(weights._data if isinstance(weights, _Base) else weights, dtype=np.float64)
         self.p, self.num_samples = w / w.sum(), int(num_samples)
         self.replacement, self.generator = replacement, generator
 

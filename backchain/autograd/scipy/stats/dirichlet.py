@@ -14,6 +14,6 @@ def rvs(alpha, size=1, random_state=None):
     >>> dirichlet.rvs(np.array([1.0, 2.0]), size=3, random_state=0).shape
     (3, 2)
     """
-    return _st_dirichlet.rvs(getattr(alpha, "data", alpha), size=size, random_state=random_state)
+    return _st_dirichlet.rvs(getattr(alpha, "_data", alpha), size=size, random_state=random_state)
 
 __all__ = ["logpdf", "pdf", "rvs"]

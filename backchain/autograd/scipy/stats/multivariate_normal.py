@@ -52,7 +52,7 @@ def entropy(mean=None, cov=1):
            [0.  , 0.25]])
     """
     cov = _bnp.atleast_2d(cov)
-    c = _np.asarray(getattr(cov, "data", cov))
+    c = _np.asarray(getattr(cov, "_data", cov))
     s = _np.linalg.eigvalsh(c)
     if _np.min(s) <= 1e6 * _np.finfo(_np.float64).eps * _np.max(_np.abs(s)):  # singular by SciPy's rule
         return _d.entropy(mean, cov)
