@@ -424,3 +424,20 @@ def test_other_threads_are_not_recorded_while_tracing():
     jf(np.ones(2))
     np.testing.assert_allclose(results["grad"], 3.0 * np.exp([1.0, 2.0]))
     assert [c.name for c in jf.lower(np.ones(2)).calls] == ["sin"]
+
+
+def test_composition_with_vmap_and_batched_jacobians_replays_on_new_values():
+    rng = np.random.default_rng(5)
+    X = rng.standard_normal((3, 4))
+    f = lambda x: bnp.sin(x) * x  # noqa: E731
+    g = bc.grad(lambda x: bnp.sum(bnp.sin(x) * x))
+    for compiled, plain in ((bc.jit(bc.vmap(f)), lambda v: f(v)), (bc.jit(bc.vmap(g)), g),
+                            (bc.vmap(bc.jit(g)), g)):
+        for v in (X, X + 1, X * 3):  # a replay on new values, never the traced ones
+            np.testing.assert_array_equal(compiled(v), plain(v))
+    x = X[0]
+    J = bc.jacobian(lambda x: bnp.tanh(x) * x[0])
+    for mode in ("rev", "fwd"):
+        jj = bc.jit(bc.jacobian(lambda x: bnp.tanh(x) * x[0], mode=mode))
+        for v in (x, x + 1, x - 2):
+            np.testing.assert_allclose(jj(v), J(v), rtol=1e-14, atol=1e-15)

@@ -47,6 +47,23 @@ def _rows(stacked, k, m, shape):
     return np.reshape(np.asarray(stacked)[k:k + m], shape + inner)
 
 
+def _map(fn, basis):
+    """``vmap(fn)(*basis)``; while ``bc.jit`` traces, one sweep per basis vector instead, stacked as
+    values of the program being traced (the tracer records primitive calls, not batched values)."""
+    from .._core import primitive as _pm
+
+    tracer = _pm._trace_hook
+    if tracer is None:
+        return vmap(fn, _internal=True)(*basis)
+    from .. import numpy as bnp
+
+    t = _t()
+    results = [fn(*[b[i] for b in basis]) for i in range(len(basis[0]))]
+    flat = [t.tree_flatten(r)[0] for r in results]
+    unflatten = t.tree_flatten(results[0])[1]
+    return unflatten([bnp.stack([tracer.track_tensor(f[k]) for f in flat]) for k in range(len(flat[0]))])
+
+
 def jacobian(f, args, nums, single, mode):
     """The Jacobian of ``f`` at ``args`` with respect to the arguments ``nums`` (see ``transforms.jacobian``)."""
     t = _t()
@@ -68,7 +85,7 @@ def jacobian(f, args, nums, single, mode):
         if n == 0:
             blocks = [[np.zeros(os + xs_, dtype=xd) for xs_, xd in zip(x_shapes, x_dtypes)] for os in o_shapes]
         else:
-            rows = vmap(lambda *c: vjp_fn(o_unflatten(list(c))), _internal=True)(*basis)
+            rows = _map(lambda *c: vjp_fn(o_unflatten(list(c))), basis)
             rows = t.tree_flatten(list(rows))[0]
             blocks, k = [], 0
             for os, m in zip(o_shapes, sizes):
@@ -90,7 +107,7 @@ def jacobian(f, args, nums, single, mode):
                 outs.append(out)
                 return t_out
 
-            cols = vmap(column, _internal=True)(*basis)
+            cols = _map(column, basis)
             o_leaves, o_unflatten = t.tree_flatten(outs[0])
             o_shapes, _ = _leaf_info(o_leaves)
             cols = t.tree_flatten(cols)[0]

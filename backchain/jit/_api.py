@@ -439,15 +439,14 @@ def _short(k):
 
 
 def _outer_traced(args, kwargs):
-    """Whether an argument is a Tensor that an enclosing computation differentiates (jit then runs
-    the function as it is, so that its calls are recorded in that computation's graph)."""
-    if not _state.enabled:
-        return False
+    """Whether an argument is a Tensor that an enclosing computation differentiates, or a batched value
+    of an enclosing ``vmap`` (jit then runs the function as it is, so that its calls are recorded in
+    that computation's graph, or batched)."""
     stack = list(args) + list(kwargs.values())
     while stack:
         v = stack.pop()
         if isinstance(v, Tensor):
-            if v.requires_grad:
+            if getattr(v, "_batched", False) or (v.requires_grad and _state.enabled):
                 return True
         elif isinstance(v, (list, tuple)):
             stack.extend(v)
