@@ -10,7 +10,7 @@ import pytest
 import backchain as bc
 import backchain.numpy as bnp
 import backchain.nn.functional as F
-from backchain.jit import JitError, Program, RetraceWarning
+from backchain.jit import JitError, Program, RetraceWarning, SideEffectWarning
 
 
 def numerical_grad(f, x, eps=1e-6):
@@ -441,3 +441,14 @@ def test_composition_with_vmap_and_batched_jacobians_replays_on_new_values():
         jj = bc.jit(bc.jacobian(lambda x: bnp.tanh(x) * x[0], mode=mode))
         for v in (x, x + 1, x - 2):
             np.testing.assert_allclose(jj(v), J(v), rtol=1e-14, atol=1e-15)
+
+
+def test_a_draw_from_a_global_random_state_while_tracing_warns():
+    import random
+
+    for draw in (lambda x: x * np.random.rand(3), lambda x: x * random.random()):
+        with pytest.warns(SideEffectWarning, match="global random state"):
+            bc.jit(draw)(np.ones(3))
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        bc.jit(lambda x: x * 2)(np.ones(3))  # no draw, no warning

@@ -1,6 +1,7 @@
 """``bc.jit``: trace a function once per signature, replay the program afterwards."""
 import functools
 import inspect
+import random as pyrandom
 import warnings
 from collections import OrderedDict
 
@@ -292,6 +293,7 @@ class Jitted:
         before = _snapshot(scope) if scope is not None else None
         prev = _state.enabled
         _state.enabled = True
+        rng_before = _global_rngs()
         tracer.install()
         try:
             result = self.f(*new_args, **new_kw)
@@ -301,6 +303,12 @@ class Jitted:
         finally:
             tracer.uninstall()
             _state.enabled = prev
+        drew = [name for name, (a, b) in zip(("numpy.random", "random"), zip(rng_before, _global_rngs())) if a != b]
+        if drew:
+            warnings.warn(f"jit({self.name}): the function drew from the global random state of "
+                          f"{' and '.join(drew)} while it was traced; the program replays those numbers as "
+                          "constants: draw with backchain.random (dropout, bc.nn.init), whose draws are calls of "
+                          "the program, or pass the numbers as an argument", SideEffectWarning, stacklevel=3)
         if before is not None:
             after = _snapshot(scope)
             changed = sorted(k for k, v in after.items() if before.get(k, v) != v)
@@ -436,6 +444,12 @@ def _plain(v):
 def _short(k):
     text = repr(k)
     return text if len(text) < 80 else text[:77] + "..."
+
+
+def _global_rngs():
+    """Digests of NumPy's and Python's global random states (a traced draw from them is frozen)."""
+    _, key, pos, *rest = np.random.get_state()
+    return ((hash(key.tobytes()), pos, tuple(rest)), hash(pyrandom.getstate()))
 
 
 def _outer_traced(args, kwargs):
