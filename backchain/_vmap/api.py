@@ -87,7 +87,7 @@ def _move(x, src, dst):
 
 
 def vmap(f: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0, axis_size: int | None = None,
-         *, randomness: str = "different", _internal: bool = False) -> Callable[..., Any]:
+         *, randomness: str = "different", _internal: bool = False, _cls: type | None = None) -> Callable[..., Any]:
     """Vectorize ``f`` over an axis of its arguments: ``vmap(f)(xs)`` stacks ``f(x)`` for each ``x`` in ``xs``.
 
     With JAX's semantics: ``f`` is written for one example and runs once, on the whole batch, each
@@ -180,7 +180,7 @@ def vmap(f: Callable[..., Any], in_axes: Any = 0, out_axes: Any = 0, axis_size: 
                              "not given: the batch size is unknown")
         else:
             size = int(axis_size)
-        level = push(size, randomness, _internal)
+        level = push(size, randomness, _internal, _cls)
         try:
             new_args, k = [], 0
             for (leaves, rebuild), row in zip(flat_args, normalized[:len(args)]):

@@ -38,10 +38,11 @@ class Level:
     level batches only tangents or cotangents (``jacobian``'s basis vectors): no function of the user
     sees its values as arguments, so the transforms inside it need not batch their variables."""
 
-    __slots__ = ("size", "depth", "randomness", "internal")
+    __slots__ = ("size", "depth", "randomness", "internal", "cls")
 
-    def __init__(self, size, depth, randomness="different", internal=False):
+    def __init__(self, size, depth, randomness="different", internal=False, cls=None):
         self.size, self.depth, self.randomness, self.internal = size, depth, randomness, internal
+        self.cls = Batched if cls is None else cls  # the class of its values (torch.func.vmap's have torch's methods)
 
     def __repr__(self):
         return f"<vmap level {self.depth}, size {self.size}>"
@@ -80,9 +81,9 @@ class physical_sweep:
         _LEVELS.stack = self.saved
 
 
-def push(size, randomness="different", internal=False):
+def push(size, randomness="different", internal=False, cls=None):
     stack = _LEVELS.stack
-    level = Level(size, next(_DEPTH), randomness, internal)
+    level = Level(size, next(_DEPTH), randomness, internal, cls)
     stack.append(level)
     with _LOCK:
         _RUNNING[0] += 1
@@ -111,7 +112,7 @@ def _concrete(b):
     examples would give; JAX refuses these outright.
     """
     levels, p = [], b
-    while p.__class__ is Batched:
+    while isinstance(p, Batched):
         levels.append(p._level)
         p = p._phys
     if isinstance(p, Tensor):
@@ -205,7 +206,7 @@ class Batched(Tensor):
     # In place: the batched value takes the result's examples (a new node of the graph, as an
     # out-of-place operation; a view it was taken from does not change with it).
     def _assign(self, out):
-        if out.__class__ is not Batched or out._level is not self._level:
+        if not isinstance(out, Batched) or out._level is not self._level:
             out = wrap(self._level, unwrap(out, self._level))
         if out.shape != self.shape:
             raise ValueError(f"vmap: an in-place operation would change a batched value of shape {self.shape} "
@@ -277,7 +278,7 @@ class Batched(Tensor):
 
 def wrap(level, phys):
     """The Batched of ``level`` whose examples are ``phys`` (batch axis first)."""
-    b = object.__new__(Batched)
+    b = object.__new__(level.cls)
     b._phys = phys
     b._level = level
     # whether a derivative is being taken of the examples (custom rules ask): a Batched itself is never
@@ -297,15 +298,15 @@ def _level_of(args, params):
     """The newest level among ``args`` and the values of ``params`` (one tuple deep), or None."""
     level = None
     for a in args:
-        if a.__class__ is Batched and (level is None or a._level.depth > level.depth):
+        if isinstance(a, Batched) and (level is None or a._level.depth > level.depth):
             level = a._level
     if params:
         for v in params.values():
             if v.__class__ is tuple or v.__class__ is list:
                 for e in v:
-                    if e.__class__ is Batched and (level is None or e._level.depth > level.depth):
+                    if isinstance(e, Batched) and (level is None or e._level.depth > level.depth):
                         level = e._level
-            elif v.__class__ is Batched and (level is None or v._level.depth > level.depth):
+            elif isinstance(v, Batched) and (level is None or v._level.depth > level.depth):
                 level = v._level
     return level
 
@@ -325,7 +326,7 @@ def broadcast_batch(x, size):
 def unwrap(x, level):
     """``x`` with ``level``'s batch axis made its first axis (broadcast if ``x`` does not vary along
     it); a newer level stays batched around it."""
-    if x.__class__ is Batched:
+    if isinstance(x, Batched):
         if x._level is level:
             return x._phys
         if x._level.depth > level.depth:  # newer: unwrap beneath it, then swap the two batch axes
@@ -336,7 +337,7 @@ def unwrap(x, level):
 
 def rewrap(v, level):
     """The inverse of :func:`unwrap`: ``v``'s first axis becomes ``level``'s batch (beneath newer levels)."""
-    if v.__class__ is Batched and v._level.depth > level.depth:
+    if isinstance(v, Batched) and v._level.depth > level.depth:
         return wrap(v._level, rewrap(_swap01(v._phys), level))
     return wrap(level, v)
 
@@ -380,7 +381,7 @@ def _hook(prim, args, params):
             args = args[:k]
     phys, batched = [], []
     for a in args:
-        if a.__class__ is Batched and a._level is level:
+        if isinstance(a, Batched) and a._level is level:
             phys.append(a._phys)
             batched.append(True)
         else:
@@ -427,10 +428,10 @@ def _param_names(prim):
 
 def _params_batched(params, level):
     for v in params.values():
-        if v.__class__ is Batched and v._level is level:
+        if isinstance(v, Batched) and v._level is level:
             return True
         if (v.__class__ is tuple or v.__class__ is list) and any(
-                e.__class__ is Batched and e._level is level for e in v):
+                isinstance(e, Batched) and e._level is level for e in v):
             return True
     return False
 
@@ -474,7 +475,7 @@ class BatchingWarning(UserWarning):
 
 
 def _slice(v, level, i):
-    if v.__class__ is Batched and v._level is level:
+    if isinstance(v, Batched) and v._level is level:
         return v._phys[i]
     if v.__class__ is tuple or v.__class__ is list:
         return type(v)(_slice(e, level, i) for e in v)
@@ -507,7 +508,7 @@ def loop(prim, level, args, batched, params):
 
 def _constant_elementwise(ufunc, inputs, kwargs):
     level = _level_of(inputs, None)
-    batched = [a.__class__ is Batched and a._level is level for a in inputs]
+    batched = [isinstance(a, Batched) and a._level is level for a in inputs]
     phys = [a._phys if b else a for a, b in zip(inputs, batched)]
     nd = max((np.ndim(a) - b for a, b in zip(phys, batched)), default=0)
     for i, (a, b) in enumerate(zip(phys, batched)):
@@ -546,7 +547,7 @@ def _constant_function(func, args, kwargs):
     if func in _SHAPE_FUNCTIONS and len(args) == 1 and not kwargs:
         return _SHAPE_FUNCTIONS[func](args[0])
     level = _level_of(args, kwargs)
-    if func in _AXIS_FUNCTIONS and len(args) >= 1 and args[0].__class__ is Batched and args[0]._level is level \
+    if func in _AXIS_FUNCTIONS and len(args) >= 1 and isinstance(args[0], Batched) and args[0]._level is level \
             and _level_of(args[1:], kwargs) is not level:
         x = args[0]._phys
         axis = kwargs.pop("axis", args[1] if len(args) > 1 else None)
@@ -571,7 +572,7 @@ def holds_batched(values):
     """Whether any of ``values`` (containers searched) is batched."""
     from ..transforms import tree_flatten
 
-    return any(v.__class__ is Batched for v in tree_flatten(list(values))[0])
+    return any(isinstance(v, Batched) for v in tree_flatten(list(values))[0])
 
 
 def per_example(fn, args, name):
@@ -602,7 +603,7 @@ def random_like(x, draw):
     per example at the levels with ``randomness="different"`` and one shared by the batch at those
     with ``"same"``, returned batched like ``x``; for anything else, a plain draw of ``x``'s shape."""
     levels, p = [], x
-    while p.__class__ is Batched:
+    while isinstance(p, Batched):
         levels.append(p._level)
         p = p._phys
     if not levels:

@@ -980,7 +980,7 @@ def cross_entropy(input: ArrayLike | Tensor, target: ArrayLike | Tensor, weight:
     axis = _class_axis(input)
     c = _shape(input)[axis]
     # inside vmap, a batched target stays batched (one target per example)
-    t = target if getattr(target, "_batched", False) else np.asarray(_data(target))
+    t = target._data if getattr(target, "_batched", False) else np.asarray(_data(target))  # (NumPy's meanings)
     if t.dtype.kind in "iu" and label_smoothing == 0.0:
         return _fused_cross_entropy(input, t, weight, ignore_index, reduction, axis, c)
     if t.dtype.kind not in "iu":

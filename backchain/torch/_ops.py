@@ -25,6 +25,8 @@ def _t(x):
 
 
 def _const(a):
+    if getattr(a, "_batched", False):  # inside torch.func.vmap: already a (batched) tensor
+        return a
     return make_const(np.asarray(a), Tensor)
 
 
@@ -539,6 +541,13 @@ def _extreme(input, dim, keepdim, other, pick, pair, result, what):
         return (bnp.max if what == "max" else bnp.min)(x)
     # values taken at the indices, so the gradient goes to the element chosen, as in PyTorch
     axis = _ax(dim, x.ndim)
+    if getattr(x, "_batched", False):  # inside torch.func.vmap: the indices per example, batched
+        idx = (bnp.argmax if what == "max" else bnp.argmin)(x, axis=axis, keepdims=True)
+        chosen = bnp.arange(x.shape[axis]).reshape((-1,) + (1,) * (x.ndim - axis - 1)) == idx
+        values = bnp.sum(bnp.where(chosen, x, 0), axis=axis, keepdims=True)  # the gradient to the index
+        if not keepdim:
+            values, idx = bnp.squeeze(values, axis), bnp.squeeze(idx, axis)
+        return result(values, idx)
     idx = pick(np.asarray(x._data), axis=axis, keepdims=True) if x.ndim else np.zeros((), np.int64)
     values = bnp.take_along_axis(x, idx, axis=axis) if x.ndim else x
     if not keepdim and x.ndim:

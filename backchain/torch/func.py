@@ -2,10 +2,14 @@
 ``functional_call`` and ``vmap`` over backchain's transforms."""
 import functools
 
+import numpy as np
+
 import backchain as bc
 from backchain.nn import functional_call  # noqa: F401
 from .utils.data import _torch_batch as _torch_tree
-from .._vmap.batched import holds_batched
+from .._vmap.batched import Batched, holds_batched
+from ._tensor import Tensor
+from ._types import Size, to_torch_dtype
 
 
 def _torch_results(transformed):
@@ -102,13 +106,38 @@ def hessian(func, argnums=0):
     return _torch_results(bc.hessian(func, argnums))
 
 
+class _TorchBatched(Batched, Tensor):
+    """One example inside ``torch.func.vmap``: a batched value with a torch Tensor's methods
+    (``x.size(0)``, ``x.view``, ``x.max(0)`` giving ``(values, indices)``), as PyTorch's."""
+
+    __slots__ = ()
+    shape = property(lambda self: Size(self._phys.shape[1:]))
+    dtype = property(lambda self: to_torch_dtype(self._phys.dtype))
+    size = Tensor.size
+    data = property(lambda self: self)
+
+    @property
+    def _data(self):
+        """The same batch with NumPy's meanings, for the library code that reads ``t._data``."""
+        v = object.__new__(Batched)
+        for k in ("_phys", "_level", "requires_grad", "grad", "_prim", "_x", "_y", "_params", "_seq"):
+            setattr(v, k, getattr(self, k))
+        return v
+
+    def numel(self):
+        return int(np.prod(self._phys.shape[1:], dtype=np.int64))
+
+    def dim(self):
+        return self._phys.ndim - 1
+
+
 def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     """``func`` vectorized over an axis of its arguments: ``backchain.vmap`` with torch's names.
 
     ``in_dims``/``out_dims`` are ``in_axes``/``out_axes``; ``randomness`` is ``"error"`` (a random draw
     inside raises), ``"different"`` or ``"same"``; ``chunk_size`` is accepted and the batch computed in
-    one piece. Inside ``func`` a batched value is a backchain Tensor (its methods are NumPy's: ``x.sum(0)``,
-    ``x.shape``), so torch-only method names (``x.size()``, ``x.view``) are not available on it.
+    one piece. Inside ``func`` a batched value is a torch Tensor of one example's shape, with PyTorch's
+    methods (``x.size(0)``, ``x.view(-1)``, ``x.max(0)`` as ``(values, indices)``).
 
     >>> import backchain.torch as torch
     >>> torch.func.vmap(lambda x: (x ** 2).sum())(torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
@@ -119,4 +148,5 @@ def vmap(func, in_dims=0, out_dims=0, randomness="error", *, chunk_size=None):
     """
     if chunk_size is not None and (not isinstance(chunk_size, int) or chunk_size < 1):
         raise ValueError(f"vmap: chunk_size should be None or a positive integer, got {chunk_size!r}")
-    return _torch_results(bc.vmap(func, in_axes=in_dims, out_axes=out_dims, randomness=randomness))
+    return _torch_results(bc.vmap(func, in_axes=in_dims, out_axes=out_dims, randomness=randomness,
+                                  _cls=_TorchBatched))

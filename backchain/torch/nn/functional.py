@@ -110,7 +110,8 @@ def _data(t):
 
 
 def _is_index(t):
-    return _np.asarray(_data(t)).dtype.kind in "iu"
+    d = getattr(t, "dtype", None)  # (a batched target inside vmap has a dtype, but no array to read)
+    return _np.dtype(d if d is not None else _np.asarray(_data(t)).dtype).kind in "iu"
 
 
 def _channel_dropout(input, p, training, inplace, what, spatial):
