@@ -1,14 +1,67 @@
-"""``backchain.numpy.random``: NumPy's random module, passed through (random
-numbers are constants to differentiation). Its functions are NumPy's own, with
-NumPy's documentation.
+"""``backchain.numpy.random``: NumPy's random module (random numbers are constants to
+differentiation). Its functions are NumPy's own, with NumPy's documentation; inside ``bc.vmap``
+its draws follow the vmap's ``randomness=`` (one draw per example with ``"different"``, one shared
+by the batch with ``"same"``, an error with ``"error"``), which NumPy's own ``np.random`` cannot.
 
 >>> import numpy as np, backchain as bc, backchain.numpy as bnp
->>> bnp.random.default_rng is np.random.default_rng
+>>> isinstance(bnp.random.default_rng(0), np.random.Generator)
 True
 >>> noise = bnp.random.default_rng(0).normal(size=3)
 >>> bc.grad(lambda x: bnp.sum(x * noise))(np.zeros(3)).tolist() == noise.tolist()
 True
 """
+import functools as _functools
+
+import numpy as _np
 from numpy.random import *  # noqa: F401,F403
-from numpy.random import Generator, default_rng, SeedSequence  # noqa: F401
+from numpy.random import SeedSequence  # noqa: F401
 from numpy.random import bit_generator, get_bit_generator, mtrand, set_bit_generator, test  # noqa: F401
+
+from .._vmap.random import LOOPED as _LOOPED, SIZE_AT as _SIZE_AT, draw as _draw
+
+
+def _module_draw(name):
+    fn = getattr(_np.random, name)
+
+    @_functools.wraps(fn)
+    def drawn(*args, **kwargs):
+        return _draw(fn, name, args, kwargs)
+
+    return drawn
+
+
+def _method_draw(cls, name):
+    fn = getattr(cls, name)
+
+    @_functools.wraps(fn)
+    def drawn(self, *args, **kwargs):
+        return _draw(_functools.partial(fn, self), name, args, kwargs)
+
+    return drawn
+
+
+class Generator(_np.random.Generator):
+    """NumPy's ``Generator``, whose draws inside ``bc.vmap`` follow its ``randomness=``."""
+
+
+class RandomState(_np.random.RandomState):
+    """NumPy's ``RandomState``, whose draws inside ``bc.vmap`` follow its ``randomness=``."""
+
+
+for _name in list(_SIZE_AT) + sorted(_LOOPED):
+    for _cls in (Generator, RandomState):
+        if hasattr(_cls.__mro__[1], _name):
+            setattr(_cls, _name, _method_draw(_cls.__mro__[1], _name))
+    if hasattr(_np.random, _name):
+        globals()[_name] = _module_draw(_name)
+
+
+def default_rng(seed=None):
+    """NumPy's ``default_rng``, giving a :class:`Generator` whose draws follow ``bc.vmap``'s ``randomness=``."""
+    if isinstance(seed, Generator):
+        return seed
+    return Generator(_np.random.PCG64(seed) if not isinstance(seed, _np.random.BitGenerator) else seed)
+
+
+default_rng.__doc__ += "\n\n" + (_np.random.default_rng.__doc__ or "")
+del _name, _cls

@@ -78,7 +78,7 @@ def _promote(x, o):
         od = o._data.dtype if isinstance(o, _Base) else o.dtype
         if od == xd:
             return x, o
-        t = _torch_result_dtype(np.asarray(x._data), np.asarray(o._data if isinstance(o, _Base) else o))
+        t = _torch_result_dtype(x._data, o._data if isinstance(o, _Base) else o)  # a batched value has dtype and ndim too
         return (x if xd == t else bnp.astype(x, t)), (o if od == t else bnp.astype(o, t))
     if o.__class__ is float and xd.kind in "biu":
         return bnp.astype(x, _DEFAULT["float"]), o
