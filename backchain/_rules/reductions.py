@@ -649,8 +649,40 @@ def cumprod(a, axis=None, dtype=None, out=None):
 
 # -- NaN-ignoring variants (composites: NaN elements get a zero gradient) ----------
 
+def _batched(a):
+    """Whether ``a`` is one example of a batch inside ``vmap`` (its values differ per example: masks
+    and counts read from them are batched too, computed with ``backchain.numpy``)."""
+    return getattr(a, "_batched", False)
+
+
 def _nan_mask(a):
+    if _batched(a):
+        return bnp.isnan(a)
     return np.isnan(np.asarray(_data(a)))
+
+
+def _masked_mean(a, keep, axis, dtype, keepdims):
+    """The mean of ``a`` over ``axis`` counting only ``keep`` (a batched mask): the sum of the kept
+    elements over their number, written with batching operations."""
+    total = sum(bnp.where(keep, a, 0), axis, dtype, None, keepdims)
+    count = sum(bnp.astype(keep, _data_dtype(total)), axis, None, None, keepdims)
+    return total / count
+
+
+def _data_dtype(t):
+    d = t.dtype
+    return d if d.kind in "fc" else np.dtype(np.float64)
+
+
+def _masked_var(a, keep, axis, dtype, ddof, keepdims, root):
+    """``nanvar`` / ``nanstd`` with a batched mask ``keep``: the squared deviations of the kept elements
+    from their mean, over their number less ``ddof``."""
+    m = _masked_mean(a, keep, axis, dtype, True)
+    d = bnp.where(keep, a - m, 0)
+    sq = bnp.real(d * bnp.conj(d)) if d.dtype.kind == "c" else d * d
+    count = sum(bnp.astype(keep, _data_dtype(sq)), axis, None, None, keepdims)
+    v = sum(sq, axis, None, None, keepdims) / bnp.maximum(count - ddof, 0)
+    return bnp.sqrt(v) if root else v
 
 
 def nansum(a, axis=None, dtype=None, out=None, keepdims=False, initial=None, where=None):
@@ -680,6 +712,9 @@ def nanmean(a, axis=None, dtype=None, out=None, keepdims=False, *, where=None):
     if not isinstance(a, Tensor):
         return np.nanmean(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims, **_np_kwargs(where=where))
     keep = _kept(a, where)
+    if _batched(keep):
+        _no_out("nanmean", out)
+        return _masked_mean(a, keep, axis, dtype, keepdims)
     return mean(bnp.where(keep, a, 0), axis, dtype, out, keepdims, where=keep)
 
 
@@ -687,7 +722,7 @@ def _kept(a, where):
     """The elements a nan-reduction uses: not NaN, and selected by ``where``."""
     keep = ~_nan_mask(a)
     if where is not None:
-        keep &= np.asarray(_data(where), dtype=bool)
+        keep = keep & (where if _batched(where) else np.asarray(_data(where), dtype=bool))
     return keep
 
 
@@ -700,6 +735,9 @@ def nanvar(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
         return np.nanvar(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims,
                          **_np_kwargs(ddof=ddof, where=where, mean=mean, correction=correction))
     keep = _kept(a, where)
+    if _batched(keep) and mean is None:
+        _no_out("nanvar", out)
+        return _masked_var(a, keep, axis, dtype, _ddof("nanvar", ddof, correction), keepdims, False)
     return var(bnp.where(keep, a, 0), axis, dtype, out, ddof, keepdims, where=keep, mean=mean,
                correction=correction)
 
@@ -713,6 +751,9 @@ def nanstd(a, axis=None, dtype=None, out=None, ddof=0, keepdims=False, *, where=
         return np.nanstd(a, axis=axis, dtype=dtype, out=out, keepdims=keepdims,
                          **_np_kwargs(ddof=ddof, where=where, mean=mean, correction=correction))
     keep = _kept(a, where)
+    if _batched(keep) and mean is None:
+        _no_out("nanstd", out)
+        return _masked_var(a, keep, axis, dtype, _ddof("nanstd", ddof, correction), keepdims, True)
     return std(bnp.where(keep, a, 0), axis, dtype, out, ddof, keepdims, where=keep, mean=mean,
                correction=correction)
 
@@ -724,6 +765,8 @@ def _nanextremum(op, np_fn, fn, fill, a, axis, out, keepdims, initial, where):
         return np_fn(a, axis=axis, out=out, keepdims=keepdims, **_np_kwargs(initial=initial, where=where))
     nan = _nan_mask(a)
     r = fn(bnp.where(nan, fill, a), axis, out, keepdims, initial, where)
+    if _batched(nan):  # whether a slice is all NaN differs per example
+        return bnp.where(bnp.all(nan, axis=axis, keepdims=keepdims), np.nan, r)
     all_nan = np.all(nan, axis=axis, keepdims=keepdims)
     return bnp.where(all_nan, np.nan, r) if np.any(all_nan) else r
 
