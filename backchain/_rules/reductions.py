@@ -824,6 +824,10 @@ def median(a, axis=None, out=None, overwrite_input=False, keepdims=False):
         raise ValueError(f"median: empty slices (shape {shape}, axis {axis}) have no median")
     xr, _ = _to_last(a, axes)
     xr = bnp.reshape(xr, (-1, n))
+    if _batched(xr):  # inside vmap: the middle of each example's sorted slices
+        med = _sum(bnp.sort(xr, axis=-1)[:, [(n - 1) // 2, n // 2]], axis=(1,), keepdims=False) / 2
+        med = bnp.where(bnp.any(bnp.isnan(xr), axis=-1), np.nan, med)
+        return bnp.reshape(med, _out_shape(shape, axes, keepdims))
     order = np.argsort(np.asarray(xr._data), axis=-1, kind="stable")
     mid = order[:, [(n - 1) // 2, n // 2]]
     rows = np.arange(mid.shape[0])[:, None]
@@ -874,15 +878,23 @@ def _quantile(a, q, axis, out, method, keepdims, weights, op, nan_aware):
     if method not in _QUANTILE_METHODS:
         raise ValueError(f"{op}: method must be one of {', '.join(_QUANTILE_METHODS)} for Tensors, "
                          f"got {method!r}")
-    qd = np.asarray(_data(q), dtype=np.float64)
-    if qd.size and (np.any(qd < 0) or np.any(qd > 1) or np.any(np.isnan(qd))):
-        raise ValueError(f"{op}: quantiles must be in the range [0, 1], got {qd.ravel()[:5]}")
+    if _batched(q):  # one set of quantiles per example
+        _check_batched_q(q, 1, op)
+        qd = None
+    else:
+        qd = np.asarray(_data(q), dtype=np.float64)
+        if qd.size and (np.any(qd < 0) or np.any(qd > 1) or np.any(np.isnan(qd))):
+            raise ValueError(f"{op}: quantiles must be in the range [0, 1], got {qd.ravel()[:5]}")
     shape = _shape_of(a)
     axes = _norm_axis(axis, len(shape), op)
     n = _count(shape, axes)
     if n == 0:
         raise ValueError(f"{op}: empty slices (shape {shape}, axis {axis}) have no quantiles")
     xr = bnp.reshape(_to_last(a, axes)[0], (-1, n))
+    if _batched(xr) or qd is None:
+        val = _quantile_batched(xr, q, qd, n, method, nan_aware)
+        qshape = q.shape if qd is None else qd.shape
+        return bnp.reshape(bnp.transpose(val), qshape + _out_shape(shape, axes, keepdims))
     xd = np.asarray(_data(xr))
     order = np.argsort(xd, axis=-1, kind="stable")
     rows = np.arange(order.shape[0])[:, None]
@@ -920,6 +932,54 @@ def _quantile(a, q, axis, out, method, keepdims, weights, op, nan_aware):
     return bnp.reshape(val, qd.shape + _out_shape(shape, axes, keepdims))
 
 
+def _quantile_batched(xr, q, qd, n, method, nan_aware):
+    """The (M, K) quantiles of the rows of ``xr`` (M, n), one example of a batch inside ``vmap``: order
+    statistics read from each example's sorted rows (NaN last, stable ties: the gradient goes where
+    the unbatched path sends it), their positions batched where the NaN count is."""
+    srt = bnp.sort(xr, axis=-1)
+    nan = bnp.isnan(xr)
+    m = xr.shape[0]
+    rows = np.arange(m)[:, None]
+    if nan_aware:
+        valid = n - bnp.sum(bnp.astype(nan, np.intp), axis=-1)          # (M,), batched
+        last = bnp.reshape(bnp.maximum(valid - 1, 0), (m, 1))
+        empty = valid == 0
+    else:
+        last = np.full((m, 1), n - 1)
+        empty = bnp.any(nan, axis=-1)
+    pos = bnp.reshape(q, (1, -1)) * last if isinstance(q, Tensor) else qd.ravel()[None, :] * last
+    fixed = pos.detach() if isinstance(pos, Tensor) else pos  # the order statistics read: constants
+    lo = bnp.astype(bnp.clip(bnp.floor(fixed), 0, last), np.intp)
+    hi = bnp.astype(bnp.clip(bnp.ceil(fixed), 0, last), np.intp)
+    near = bnp.astype(bnp.clip(bnp.around(fixed), 0, last), np.intp)
+    up = bnp.minimum(lo + 1, last)
+
+    def order_stat(k):  # (M, K): the k-th smallest of each row, for each quantile
+        return bnp.getitem(srt, (rows, k))
+
+    if method == "lower":
+        val = order_stat(lo)
+    elif method == "higher":
+        val = order_stat(hi)
+    elif method == "nearest":
+        val = order_stat(near)
+    elif method == "midpoint":
+        val = (order_stat(lo) + order_stat(hi)) * 0.5
+    else:
+        below, above = order_stat(lo), order_stat(up)
+        dtype = np.result_type(xr.dtype, np.float16)
+        val = below + (above - below) * bnp.astype(pos - lo, dtype)
+    return bnp.where(bnp.reshape(empty, (m, 1)), np.nan, val)
+
+
+def _check_batched_q(q, top, op):
+    from .._vmap.batched import any_example
+
+    if any_example((q < 0) | (q > top) | bnp.isnan(q)):
+        raise ValueError(f"{op}: {'quantiles' if top == 1 else 'percentiles'} must be in the range [0, {top}] "
+                         f"in every example of the batch")
+
+
 def percentile(a, q, axis=None, out=None, overwrite_input=False, method="linear", keepdims=False, *,
                weights=None):
     """``numpy.percentile``: :func:`quantile` at ``q / 100``, differentiable in ``a`` and ``q``.
@@ -947,6 +1007,9 @@ def _percentile(op, plain, differentiable, a, q, axis, out, overwrite_input, met
 
 def _fraction(q, op):
     """Percentiles ``q`` (checked to lie in [0, 100]) as fractions: ``q / 100``."""
+    if _batched(q):
+        _check_batched_q(q, 100, op)
+        return q / 100.0
     qd = np.asarray(_data(q), dtype=np.float64)
     if qd.size and (np.any(qd < 0) or np.any(qd > 100) or np.any(np.isnan(qd))):
         raise ValueError(f"{op}: percentiles must be in the range [0, 100], got {qd.ravel()[:5]}")

@@ -620,3 +620,11 @@ def random_like(x, draw):
     for level in reversed(levels):
         u = wrap(level, u)
     return u
+
+
+def any_example(x):
+    """Whether any element of any example of ``x`` (batched or not) is true: for checks of input that
+    raise on the whole batch (a quantile outside [0, 1] in any example)."""
+    while isinstance(x, Batched):
+        x = x._phys
+    return bool(np.any(x._data if isinstance(x, Tensor) else x))
