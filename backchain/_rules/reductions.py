@@ -524,7 +524,12 @@ def average(a, axis=None, weights=None, returned=False, *, keepdims=False):
             weights = bnp.reshape(weights, tuple(wfull))
         scl = sum(bnp.broadcast_to(weights, shape) if _shape_of(weights) != shape else weights,
                   axis=axes, keepdims=keepdims)
-        if np.any(np.asarray(_data(scl)) == 0.0):
+        if _batched(scl):  # inside vmap: checked over every example
+            from .._vmap.batched import any_example
+
+            if any_example(scl == 0.0):
+                raise ZeroDivisionError("average: weights sum to zero in an example of the batch, can't be normalized")
+        elif np.any(np.asarray(_data(scl)) == 0.0):
             raise ZeroDivisionError("average: weights sum to zero, can't be normalized")
         avg = sum(a * weights, axis=axes, keepdims=keepdims) / scl
     if returned:
