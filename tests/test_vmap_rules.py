@@ -25,8 +25,6 @@ NOT_BATCHED = {
     'lu_solve': "the pivots are read from the data",
     'affine_grid': 'the sampling positions are computed on the data',
     'affine_grid-3d': 'the sampling positions are computed on the data',
-    'copy': 'reads the data as a plain array',
-    'ediff1d': 'reads the data as a plain array',
     'grid_sample-border': 'the sampling positions are computed on the data',
     'grid_sample-nearest': 'the sampling positions are computed on the data',
     'grid_sample-reflection': 'the sampling positions are computed on the data',
@@ -37,8 +35,6 @@ NOT_BATCHED = {
     'interp': 'reads the data as a plain array',
     'interpolate-bilinear': 'the sampling positions are computed on the data',
     'interpolate-bilinear-align': 'the sampling positions are computed on the data',
-    'linspace': 'the endpoints are read as numbers',
-    'linspace_no_endpoint': 'the endpoints are read as numbers',
     'lstsq': 'the rank is read from the data',
     'lstsq_residuals': 'the rank is read from the data',
     'max_pool2d-indices': 'reads the data as a plain array',
@@ -56,8 +52,6 @@ NOT_BATCHED = {
     'partition_kths': 'the order statistics are found with np.argsort/partition on the data',
     'polyfit': 'the rank is read from the data',
     'ravel_memory_order': 'reads the data as a plain array',
-    'select': 'reads the data as a plain array',
-    'vander': 'reads the data as a plain array',
 }
 
 CASES = [(s, s.shapes[0]) for s in SPECS]

@@ -199,11 +199,12 @@ def select(condlist, choicelist, default=0):
     The first condition that holds picks its choice; written as a chain of
     ``where``, so unselected choices receive exact zeros.
     """
-    condlist = [np.asarray(_data(c)) for c in condlist]
+    # a condition batched inside vmap stays batched (its examples differ)
+    condlist = [c if getattr(c, "_batched", False) else np.asarray(_data(c)) for c in condlist]
     choicelist = stacked_each(choicelist)
     if default.__class__ is list or default.__class__ is tuple:
         default = stacked(default)
-    if not _any_tensor(choicelist) and not isinstance(default, Tensor):
+    if not _any_tensor(choicelist) and not isinstance(default, Tensor) and not _any_tensor(condlist):
         return np.select(condlist, choicelist, default)
     if len(condlist) != len(choicelist):
         raise ValueError(f"select: list of cases ({len(condlist)}) must be the same length as the list of "

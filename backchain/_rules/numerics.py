@@ -88,7 +88,7 @@ def ediff1d(ary, to_end=None, to_begin=None):
     if not _any_tensor(ary, to_end, to_begin):
         return np.ediff1d(ary, to_end=to_end, to_begin=to_begin)
     flat = bnp.ravel(ary)
-    dtype = np.asarray(_data(flat)).dtype
+    dtype = flat.dtype
     parts = [flat[1:] - flat[:-1]]
     fit = lambda v: bnp.ravel(v if isinstance(v, Tensor) else np.asarray(v, dtype=dtype))  # NumPy: ary's dtype
     if to_begin is not None:
@@ -208,9 +208,9 @@ def linspace(start, stop, num=50, endpoint=True, retstep=False, dtype=None, axis
     if num < 0:
         raise ValueError(f"linspace: number of samples, {num}, must be non-negative")
     div = (num - 1) if endpoint else num
-    sd, ed = np.asarray(_data(start)), np.asarray(_data(stop))
+    sd, ed = (v if isinstance(v, Tensor) else np.asarray(v) for v in (start, stop))  # their shapes and dtypes
     shape = np.broadcast_shapes(np.shape(sd), np.shape(ed))
-    dt = np.result_type(sd, ed, float(num))
+    dt = np.result_type(sd.dtype, ed.dtype, float(num))
     frac = np.arange(num, dtype=dt).reshape((num,) + (1,) * len(shape))
     span = stop - start
     if div > 0:  # NumPy's formula: arange(num) * step + start, the last value exactly stop
@@ -319,12 +319,12 @@ def vander(x, N=None, increasing=False):
         x = stacked(x)
     if not _any_tensor(x):
         return np.vander(x, N, increasing)
-    if np.ndim(_data(x)) != 1:
-        raise ValueError(f"vander: x must be a one-dimensional array, got shape {np.shape(_data(x))}")
-    n = np.shape(_data(x))[0] if N is None else operator.index(N)
+    if np.ndim(x) != 1:
+        raise ValueError(f"vander: x must be a one-dimensional array, got shape {np.shape(x)}")
+    n = np.shape(x)[0] if N is None else operator.index(N)
     powers = np.arange(n) if increasing else np.arange(n)[::-1]
     # NumPy's dtype: powers are integers, so float32 becomes float64 (complex64 stays complex64)
-    return bnp.expand_dims(x, -1) ** powers.astype(np.promote_types(np.asarray(_data(x)).dtype, np.int_))
+    return bnp.expand_dims(x, -1) ** powers.astype(np.promote_types(x.dtype, np.int_))
 
 
 def convolve(a, v, mode="full"):

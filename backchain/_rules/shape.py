@@ -272,7 +272,7 @@ def copy(a, order="K", subok=False):
         a = stacked(a)
     if not isinstance(a, Tensor):
         return np.copy(a, order=order, subok=subok)
-    if a.requires_grad:
+    if a.requires_grad or getattr(a, "_batched", False):  # (inside vmap: the examples copied)
         return bnp.positive(a)
     return Tensor(a._data.copy())
 
