@@ -36,6 +36,14 @@ def _data(a):
     return a._data if isinstance(a, Tensor) else a
 
 
+def _const(a):
+    """The values of ``a`` as constants: a plain array, or inside ``vmap`` the batched value cut from
+    the graph (its examples differ, so the positions computed from it are batched too)."""
+    if getattr(a, "_batched", False):
+        return a.detach()
+    return np.asarray(_data(a))
+
+
 # -- the gather / scatter pair ------------------------------------------------------------------
 
 def _take_flat_impl(x, index, fill):
@@ -75,14 +83,14 @@ def _take_flat_jvp(t, ans, x, index, fill):
 take_flat = primitive(
     "take_flat", _take_flat_impl, vjp=(_take_flat_vjp,), jvp=(_take_flat_jvp,),
     doc="x[..., index] along the last axis (index broadcast over the leading axes); -1 reads `fill`.",
-    batch=R.LOOP,
+    batch=R.take_flat_rule,
 )
 
 scatter_flat = primitive(
     "scatter_flat", _scatter_flat_impl,
     vjp=(lambda g, ans, v, index, size: take_flat(g, index=index, fill=0.0),), linear=True,
     doc="Zeros of (..., size) with v[..., m] added at index[..., m] (-1 dropped): the transpose of take_flat.",
-    batch=R.LOOP,
+    batch=R.scatter_flat_rule,
 )
 
 
@@ -227,7 +235,7 @@ def interpolate(input, size=None, scale_factor=None, mode="nearest", align_corne
         sf = None
     sfs = sf if sf is not None else (None,) * nd
     if mode in linear:
-        dtype = _data(input).dtype if np.asarray(_data(input)).dtype.kind in "fc" else np.float64
+        dtype = input.dtype if input.dtype.kind in "fc" else np.float64
         y = input
         for ax in range(nd):
             a = _linear_matrix(shape[2 + ax], out[ax], sfs[ax], bool(align_corners), dtype)
@@ -323,7 +331,7 @@ def affine_grid(theta, size, align_corners=None):
     axes = [_base_coords(n, align_corners) for n in reversed(space)]     # x (width) first
     mesh = np.meshgrid(*axes[::-1], indexing="ij")[::-1]
     base = np.stack(list(mesh) + [np.ones(space)], axis=-1).reshape(1, -1, nd + 1)
-    dtype = _data(theta).dtype if np.asarray(_data(theta)).dtype.kind == "f" else np.float64
+    dtype = theta.dtype if theta.dtype.kind == "f" else np.float64
     grid = bnp.matmul(base.astype(dtype), bnp.swapaxes(theta, 1, 2))
     return bnp.reshape(grid, (size[0],) + space + (nd,))
 
@@ -353,11 +361,11 @@ def _source_index(c, n, padding_mode, align_corners):
         c = _reflect(c, 0, 2 * (n - 1)) if align_corners else _reflect(c, -1, 2 * n - 1)
         c = bnp.clip(c, 0, n - 1)
     # Snap coordinates within rounding of an integer onto it (a constant shift: derivative unchanged).
-    cd = np.asarray(_data(c))
+    cd = _const(c)
     r = np.round(cd)
     close = np.abs(cd - r) <= 8 * np.finfo(cd.dtype).eps * np.maximum(1.0, np.abs(cd))
-    if close.any():
-        c = c + np.where(close, r - cd, 0.0).astype(cd.dtype)
+    if getattr(cd, "_batched", False) or close.any():
+        c = c + bnp.astype(np.where(close, r - cd, 0.0), cd.dtype)
     return c
 
 
@@ -402,19 +410,19 @@ def grid_sample(input, grid, mode="bilinear", padding_mode="zeros", align_corner
 
     def corner(xi, yi):
         valid = (xi >= 0) & (xi <= w - 1) & (yi >= 0) & (yi <= h - 1)
-        index = np.where(valid, yi * w + xi, -1).astype(np.int64)
+        index = bnp.astype(np.where(valid, yi * w + xi, -1), np.int64)
         return take_flat(flat_x, index=index, fill=0.0)
 
     if mode == "nearest":
-        xn = np.rint(np.asarray(_data(ix))).astype(np.int64)
-        yn = np.rint(np.asarray(_data(iy))).astype(np.int64)
+        xn = bnp.astype(np.rint(_const(ix)), np.int64)
+        yn = bnp.astype(np.rint(_const(iy)), np.int64)
         return bnp.reshape(corner(xn, yn), (n, c, ho, wo))
-    x0 = np.floor(np.asarray(_data(ix)))
-    y0 = np.floor(np.asarray(_data(iy)))
+    x0 = np.floor(_const(ix))
+    y0 = np.floor(_const(iy))
     x1, y1 = x0 + 1, y0 + 1
     wx0, wx1 = x1 - ix, ix - x0
     wy0, wy1 = y1 - iy, iy - y0
-    x0i, y0i, x1i, y1i = (a.astype(np.int64) for a in (x0, y0, x1, y1))
+    x0i, y0i, x1i, y1i = (bnp.astype(a, np.int64) for a in (x0, y0, x1, y1))
     out = (corner(x0i, y0i) * (wx0 * wy0) + corner(x1i, y0i) * (wx1 * wy0)
            + corner(x0i, y1i) * (wx0 * wy1) + corner(x1i, y1i) * (wx1 * wy1))
     return bnp.reshape(out, (n, c, ho, wo))

@@ -22,7 +22,8 @@ from .._core.tensor import Tensor
 __all__ = ["ELEMENTWISE", "LOOP", "reduce_axis", "axes_rule", "flat_axis", "axis_param", "stacks",
            "reshape_rule", "transpose_rule", "broadcast_to_rule", "sum_to_rule", "join_rule", "split_rule",
            "roll_rule", "diagonal_rule", "diagonal_embed_rule", "pad_or_crop_rule", "fft_rule", "getitem_rule", "index_add_rule", "matmul_rule", "einsum_rule",
-           "solve_rule", "linear_rule", "cross_entropy_rule", "norm_rule", "conv_rule", "conv_weight_grad_rule", "fold_rule"]
+           "solve_rule", "linear_rule", "cross_entropy_rule", "norm_rule", "conv_rule", "conv_weight_grad_rule", "fold_rule",
+           "take_flat_rule", "scatter_flat_rule"]
 
 
 def _fn(name):
@@ -551,3 +552,39 @@ def conv_weight_grad_rule(prim, args, batched, wshape, groups, **params):
 
     out = prim.fn(side(x), side(gy), wshape=(size * wshape[0],) + tuple(wshape[1:]), groups=size * groups, **params)
     return _reshape(out, (size,) + tuple(wshape))
+
+
+# -- flat gathers and scatters along the last axis (``take_flat`` / ``scatter_flat``) --------------
+
+def _flat_index(index, size, nd, _level):
+    """``index`` (a parameter, batched or not) against a batched operand of ``nd`` axes (batch first):
+    a batched index gets unit axes after its batch axis so that its leading axes broadcast against
+    the operand's; an unbatched one broadcasts as it is (its axes are the last)."""
+    p = _param(index, _level)
+    if p is None:
+        if _level_of_value(index):
+            raise _Loop  # batched at another level
+        return np.asarray(index)
+    p = np.asarray(p._data if isinstance(p, Tensor) else p)
+    return p.reshape(p.shape[:1] + (1,) * (nd - p.ndim) + p.shape[1:])
+
+
+def take_flat_rule(prim, args, batched, index, fill, _level):
+    """``take_flat(x, index)``: ``x[..., index]`` for every example at once; a batched index (one per
+    example: grid_sample's sampling positions) lines its batch axis up with ``x``'s."""
+    (x,) = args
+    x = x if batched[0] else _batch(x, _level.size)
+    return prim.fn(x, index=_flat_index(index, _level.size, np.ndim(x), _level), fill=fill)
+
+
+take_flat_rule.batched_params = True
+
+
+def scatter_flat_rule(prim, args, batched, index, size, _level):
+    """``scatter_flat(v, index, size)``, the transpose of ``take_flat``, for every example at once."""
+    (v,) = args
+    v = v if batched[0] else _batch(v, _level.size)
+    return prim.fn(v, index=_flat_index(index, _level.size, np.ndim(v), _level), size=size)
+
+
+scatter_flat_rule.batched_params = True
