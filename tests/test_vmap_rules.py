@@ -25,7 +25,6 @@ NOT_BATCHED = {
     'lu_solve': "the pivots are read from the data",
     'insert': 'reads the data as a plain array',
     'insert_flat': 'reads the data as a plain array',
-    'interp': 'reads the data as a plain array',
     'lstsq': 'the rank is read from the data',
     'lstsq_residuals': 'the rank is read from the data',
     'max_pool2d-indices': 'reads the data as a plain array',

@@ -168,6 +168,8 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     if period is not None:
         raise NotImplementedError("interp: period= is not supported for Tensors")
     xp, fp = _float_array(xp), _float_array(fp)
+    if any(getattr(v, "_batched", False) for v in (x, xp, fp, left, right)):
+        return _interp_batched(_float_array(x), xp, fp, left, right)
     xpd, fpd = np.asarray(_data(xp)), np.asarray(_data(fp))
     if xpd.ndim != 1 or fpd.ndim != 1 or len(xpd) != len(fpd) or len(xpd) == 0:
         raise ValueError(f"interp: xp and fp must be 1-D sequences of the same nonzero length, got shapes "
@@ -189,6 +191,29 @@ def interp(x, xp, fp, left=None, right=None, period=None):
     if above.any():
         value = bnp.where(above, fp[-1] if right is None else right, value)
     want = np.result_type(np.float64, fpd.dtype)  # NumPy's: float64 (complex128 for complex fp)
+    return value if value.dtype == want else bnp.astype(value, want)
+
+
+def _interp_batched(x, xp, fp, left, right):
+    """``interp`` inside ``vmap``, where the segments differ per example: each point's segment counted
+    with comparisons (``searchsorted``'s, for an increasing ``xp``), the ends read by gathers."""
+    if np.ndim(xp) != 1 or np.ndim(fp) != 1 or np.shape(xp) != np.shape(fp) or np.shape(xp)[0] == 0:
+        raise ValueError(f"interp: xp and fp must be 1-D sequences of the same nonzero length, got shapes "
+                         f"{np.shape(xp)} and {np.shape(fp)}")
+    k = np.shape(xp)[0]
+    const = lambda v: v.detach() if isinstance(v, Tensor) else np.asarray(v)  # noqa: E731
+    xd, xpd = const(x), const(xp)
+    if k == 1:
+        value = bnp.getitem(fp, np.zeros(np.shape(x), dtype=np.intp))
+    else:
+        # segment j: xp[j] <= x < xp[j + 1], clipped to the first and the last: the xp[1:-1] at or below x
+        j = bnp.sum(bnp.astype(bnp.expand_dims(xd, -1) >= xpd[1:k - 1], np.intp), axis=-1)
+        x0, x1 = bnp.getitem(xp, j), bnp.getitem(xp, j + 1)
+        f0, f1 = bnp.getitem(fp, j), bnp.getitem(fp, j + 1)
+        value = f0 + (f1 - f0) * ((x - x0) / (x1 - x0))
+    value = bnp.where(xd < xpd[0], fp[0] if left is None else left, value)
+    value = bnp.where(xd > xpd[-1], fp[-1] if right is None else right, value)
+    want = np.result_type(np.float64, fp.dtype)
     return value if value.dtype == want else bnp.astype(value, want)
 
 
