@@ -38,8 +38,6 @@ NOT_BATCHED = {
     'odeint-nested-args': "SciPy's solver runs on plain arrays",
     'odeint-tfirst-matrix-state': "SciPy's solver runs on plain arrays",
     'odeint-times': "SciPy's solver runs on plain arrays",
-    'partition': 'the order statistics are found with np.argsort/partition on the data',
-    'partition_kths': 'the order statistics are found with np.argsort/partition on the data',
     'polyfit': 'the rank is read from the data',
     'ravel_memory_order': 'reads the data as a plain array',
 }

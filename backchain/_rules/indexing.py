@@ -175,9 +175,11 @@ def take_along_axis(arr, indices, axis=-1):
     indices = _data(indices)
     if arr.__class__ is list or arr.__class__ is tuple:
         arr = stacked(arr)
-    if not isinstance(arr, Tensor):
+    batched = getattr(indices, "_batched", False)  # inside vmap, one set of indices per example
+    if not isinstance(arr, Tensor) and not batched:
         return np.take_along_axis(arr, indices, axis=axis)
-    indices = np.asarray(indices)
+    if not batched:
+        indices = np.asarray(indices)
     if axis is None:
         arr, axis = bnp.ravel(arr), 0
     if indices.ndim != arr.ndim:
