@@ -25,8 +25,6 @@ NOT_BATCHED = {
     'lu_solve': "the pivots are read from the data",
     'insert': 'reads the data as a plain array',
     'insert_flat': 'reads the data as a plain array',
-    'lstsq': 'the rank is read from the data',
-    'lstsq_residuals': 'the rank is read from the data',
     'max_pool2d-indices': 'reads the data as a plain array',
     'multivariate_normal.entropy': 'the covariance is factored with SciPy on the data',
     'multivariate_normal.entropy-singular': 'the covariance is factored with SciPy on the data',
@@ -38,7 +36,6 @@ NOT_BATCHED = {
     'odeint-nested-args': "SciPy's solver runs on plain arrays",
     'odeint-tfirst-matrix-state': "SciPy's solver runs on plain arrays",
     'odeint-times': "SciPy's solver runs on plain arrays",
-    'polyfit': 'the rank is read from the data',
     'ravel_memory_order': 'reads the data as a plain array',
 }
 

@@ -1140,6 +1140,8 @@ def lstsq(a, b, rcond=None):
         b = stacked(b)
     if not _any_tensor(a, b):
         return np.linalg.lstsq(a, b, rcond=rcond)
+    if getattr(a, "_batched", False) or getattr(b, "_batched", False):
+        return _lstsq_batched(a, b, rcond)
     ad, bd = np.asarray(_data(a)), np.asarray(_data(b))
     if ad.ndim != 2 or bd.ndim not in (1, 2) or bd.shape[0] != ad.shape[0]:
         raise np.linalg.LinAlgError(f"lstsq: a must be 2-D and b 1-D or 2-D with as many rows, got shapes "
@@ -1155,6 +1157,37 @@ def lstsq(a, b, rcond=None):
     else:
         res = res0
     return x, res, int(rank), svdvals(a)
+
+
+def _lstsq_batched(a, b, rcond):
+    """``lstsq`` inside ``vmap``: the rank of each example counted from its singular values as NumPy
+    counts it (those above the cut-off times the largest), returned batched; the residuals, whose
+    shape depends on the rank, need every example to have full column rank or none to."""
+    ashape, bshape = np.shape(a), np.shape(b)
+    if len(ashape) != 2 or len(bshape) not in (1, 2) or bshape[0] != ashape[0]:
+        raise np.linalg.LinAlgError(f"lstsq: a must be 2-D and b 1-D or 2-D with as many rows, got shapes "
+                                    f"{ashape} and {bshape}")
+    m, n = ashape
+    cut = np.finfo(np.result_type(a.dtype, np.float32)).eps * max(m, n) if rcond is None else rcond
+    s = svdvals(a)
+    smax = bnp.max(s) if min(m, n) else 0.0
+    rank = bnp.sum(bnp.astype(s > cut * smax, np.int64)) if min(m, n) else 0
+    x = matmul(pinv(a, rcond=cut), b)
+    if m <= n or not getattr(rank, "_batched", False) and int(rank) < n:
+        return x, np.zeros((0,), dtype=np.finfo(np.result_type(a.dtype, b.dtype, np.float32)).dtype), rank, s
+    if getattr(rank, "_batched", False):
+        from .._vmap.batched import any_example
+
+        if any_example(rank < n):
+            if any_example(rank == n):
+                raise np.linalg.LinAlgError(
+                    f"lstsq: inside vmap some examples of a {ashape} have full column rank and some do not, so "
+                    "their residuals would have different shapes ((k,) and (0,))")
+            return x, np.zeros((0,), dtype=np.finfo(np.result_type(a.dtype, b.dtype, np.float32)).dtype), rank, s
+    r = b - matmul(a, x)
+    res = bnp.sum(bnp.real(bnp.conj(r) * r) if r.dtype.kind == "c" else r * r, axis=0)
+    res = bnp.reshape(res, (1,) if len(bshape) == 1 else bshape[1:])
+    return x, res, rank if getattr(rank, "_batched", False) else int(rank), s
 
 
 # ---------------------------------------------------------------------------

@@ -502,7 +502,7 @@ def polyfit(x, y, deg, rcond=None, full=False, w=None, cov=False):
         raise NotImplementedError("polyfit: cov=True is not supported for Tensors")
     deg = operator.index(deg)
     x, y = _float_array(x), _float_array(y)
-    xd, yd = np.asarray(_data(x)), np.asarray(_data(y))
+    xd, yd = x, y  # for their shapes and dtypes (inside vmap, an example's)
     if deg < 0 or xd.ndim != 1 or xd.size == 0 or yd.ndim not in (1, 2) or yd.shape[0] != xd.size:
         raise ValueError(f"polyfit: x must be non-empty 1-D, y 1-D or 2-D with as many rows, deg >= 0; got "
                          f"shapes {xd.shape} and {yd.shape}, deg {deg}")
