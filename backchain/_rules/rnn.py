@@ -610,7 +610,7 @@ lstm_layer = primitive(
         "hidden state (N, H), the last cell state (N, H)); gates in PyTorch's order (i, f, g, o). With "
         "mask= (T, N) booleans, where False the states carry over unchanged and the output is 0 (padding "
         "past a sequence's end).",
-    batch=R.LOOP,
+    batch=R.rnn_layer_rule(2),
 )
 
 
@@ -864,7 +864,7 @@ gru_layer = primitive(
         "b_ih (3H,) or None, b_hh (3H,) or None) -> (all hidden states (T, N, H), the last hidden state "
         "(N, H)); gates in PyTorch's order (r, z, n). With mask= (T, N) booleans, where False the state "
         "carries over unchanged and the output is 0 (padding past a sequence's end).",
-    batch=R.LOOP,
+    batch=R.rnn_layer_rule(1),
 )
 
 
@@ -982,5 +982,5 @@ rnn_tanh_layer = primitive(
     doc="One direction of a tanh RNN layer over a sequence: (x (T, N, I), h0 (N, H), W_ih (H, I), W_hh (H, H), "
         "b_ih (H,) or None, b_hh (H,) or None) -> (all hidden states (T, N, H), the last hidden state (N, H)). "
         "With mask= (T, N) booleans, where False the state carries over unchanged and the output is 0.",
-    batch=R.LOOP,
+    batch=R.rnn_layer_rule(1),
 )

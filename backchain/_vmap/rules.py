@@ -23,7 +23,7 @@ __all__ = ["ELEMENTWISE", "LOOP", "reduce_axis", "axes_rule", "flat_axis", "axis
            "reshape_rule", "transpose_rule", "broadcast_to_rule", "sum_to_rule", "join_rule", "split_rule",
            "roll_rule", "diagonal_rule", "diagonal_embed_rule", "pad_or_crop_rule", "fft_rule", "getitem_rule", "index_add_rule", "matmul_rule", "einsum_rule",
            "solve_rule", "linear_rule", "cross_entropy_rule", "norm_rule", "conv_rule", "conv_weight_grad_rule", "fold_rule",
-           "take_flat_rule", "scatter_flat_rule"]
+           "take_flat_rule", "scatter_flat_rule", "rnn_layer_rule"]
 
 
 def _fn(name):
@@ -588,3 +588,41 @@ def scatter_flat_rule(prim, args, batched, index, size, _level):
 
 
 scatter_flat_rule.batched_params = True
+
+
+# -- recurrent layers: the batch folded into the sequences' N ------------------------------------------
+
+def rnn_layer_rule(nstates):
+    """``rnn.lstm_layer`` (two states) and ``rnn.gru_layer`` / ``rnn.rnn_tanh_layer`` (one): ``x`` (T, N, I)
+    of every example as one (T, B * N, I) sequence batch, the initial states and the mask the same
+    way; the results split back. Weights batched per example take the loop."""
+    def rule(prim, args, batched, mask=None, _level=None):
+        args, batched = list(args), list(batched)
+        nargs = 5 + nstates
+        if len(args) > nargs:  # the mask given by position
+            mask, args, batched = args[nargs], args[:nargs], batched[:nargs]
+        if any(batched[1 + nstates:]):
+            raise _Loop
+        size = _level.size
+        mp = _param(mask, _level)
+        if mp is None and _level_of_value(mask):
+            raise _Loop  # a mask batched at another level
+        x = args[0] if batched[0] else _batch(args[0], size)
+        _, t, n, i = np.shape(x)
+        xf = _reshape(_transpose(x, (1, 0, 2, 3)), (t, size * n, i))
+        states = []
+        for s, b in zip(args[1:1 + nstates], batched[1:1 + nstates]):
+            s = s if b else _batch(s, size)
+            states.append(_reshape(s, (size * n, np.shape(s)[-1])))
+        if mask is not None:
+            m = np.asarray(mp._data if isinstance(mp, Tensor) else mp) if mp is not None else \
+                np.broadcast_to(np.asarray(mask), (size,) + np.shape(mask))
+            mask = np.transpose(m, (1, 0, 2)).reshape(t, size * n)
+        outs = prim.fn(xf, *states, *args[1 + nstates:], mask=mask)
+        h = np.shape(outs[0])[-1]
+        hs = _transpose(_reshape(outs[0], (t, size, n, h)), (1, 0, 2, 3))
+        return (hs,) + tuple(_reshape(o, (size, n, np.shape(o)[-1])) for o in outs[1:])
+
+    rule.batched_params = True
+    rule.__name__ = f"rnn_layer_rule({nstates})"
+    return rule
