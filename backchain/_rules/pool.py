@@ -285,7 +285,7 @@ def _tiled_route_vjp(c, ans, g, weights, scale, kernel):
 tiled_route = primitive(
     "tiled_route", _tiled_route_impl, vjp=(_tiled_route_vjp,), linear=True,
     doc="Each window's value times its routing weights, written into the tiled input (kernel == stride).",
-    batch=R.LOOP,
+    batch=R.tiled_rule,
 )
 
 
@@ -296,7 +296,7 @@ def _tiled_gather_vjp(g, ans, c, weights, scale, kernel):
 tiled_gather = primitive(
     "tiled_gather", _tiled_gather_impl, vjp=(_tiled_gather_vjp,), linear=True,
     doc="The transpose of tiled_route: the weighted sum over each tiling window.",
-    batch=R.LOOP,
+    batch=R.tiled_rule,
 )
 
 

@@ -23,7 +23,7 @@ __all__ = ["ELEMENTWISE", "LOOP", "reduce_axis", "axes_rule", "flat_axis", "axis
            "reshape_rule", "transpose_rule", "broadcast_to_rule", "sum_to_rule", "join_rule", "split_rule",
            "roll_rule", "diagonal_rule", "diagonal_embed_rule", "pad_or_crop_rule", "fft_rule", "getitem_rule", "index_add_rule", "matmul_rule", "einsum_rule",
            "solve_rule", "linear_rule", "cross_entropy_rule", "norm_rule", "conv_rule", "conv_weight_grad_rule", "fold_rule",
-           "take_flat_rule", "scatter_flat_rule", "rnn_layer_rule"]
+           "take_flat_rule", "scatter_flat_rule", "rnn_layer_rule", "tiled_rule"]
 
 
 def _fn(name):
@@ -626,3 +626,36 @@ def rnn_layer_rule(nstates):
     rule.batched_params = True
     rule.__name__ = f"rnn_layer_rule({nstates})"
     return rule
+
+
+# -- tiled max-pooling's routing (``tiled_route`` / ``tiled_gather``) ---------------------------------
+
+def tiled_rule(prim, args, batched, weights, scale, kernel, _level):
+    """``tiled_route`` / ``tiled_gather(v, weights=, scale=)``: the batch folded into N of ``v``
+    (N, C, ...), of the routing ``weights`` (K, N, C, ...) and of ``scale`` (N, C, ...), broadcast
+    along the batch where they are not batched (a Jacobian's cotangents share one routing)."""
+    (v,) = args
+    size = _level.size
+    v = v if batched[0] else _batch(v, size)
+    shape = np.shape(v)
+    n = shape[1]
+
+    def fold(p, lead):
+        pp = _param(p, _level)
+        if pp is None:
+            if _level_of_value(p):
+                raise _Loop  # batched at another level
+            a = np.asarray(p)
+            a = np.broadcast_to(a, (size,) + a.shape)
+        else:
+            a = np.asarray(pp._data if isinstance(pp, Tensor) else pp)
+        if lead:
+            a = np.moveaxis(a, 0, 1)
+        return a.reshape(a.shape[:lead] + (size * n,) + a.shape[lead + 2:])
+
+    out = prim.fn(_reshape(v, (size * n,) + shape[2:]), weights=fold(weights, 1),
+                  scale=None if scale is None else fold(scale, 0), kernel=kernel)
+    return _reshape(out, (size, n) + np.shape(out)[1:])
+
+
+tiled_rule.batched_params = True
