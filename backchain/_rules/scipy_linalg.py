@@ -82,7 +82,7 @@ solve_triangular_p = primitive(
     "scipy.linalg.solve_triangular", _solve_tri_impl,
     vjp=(_solve_tri_vjp_a, _solve_tri_vjp_b), jvp=(_solve_tri_jvp_a, _solve_tri_jvp_b),
     kinks="only the triangle that is read gets a cotangent (and not the diagonal if unit_diagonal)",
-    batch=R.LOOP,
+    batch=R.solve_rule,
 )
 
 
@@ -250,7 +250,7 @@ def _cholesky_jvp(t, ans, a, lower):
 
 cholesky_p = primitive("scipy.linalg.cholesky", lambda a, lower: sl.cholesky(a, lower=lower),
                        vjp=(_cholesky_vjp,), jvp=(_cholesky_jvp,),
-                       kinks="only the triangle that is read (lower or upper) gets a cotangent", batch=R.LOOP)
+                       kinks="only the triangle that is read (lower or upper) gets a cotangent", batch=R.stacks)
 
 
 def cholesky(a, lower=False, overwrite_a=False, check_finite=True):
@@ -317,7 +317,7 @@ solve_sylvester_p = primitive(
     jvp=(lambda t, ans, a, b, q: solve_sylvester_p(a, b, -bnp.matmul(t, ans)),
          lambda t, ans, a, b, q: solve_sylvester_p(a, b, -bnp.matmul(ans, t)),
          lambda t, ans, a, b, q: solve_sylvester_p(a, b, t)),
-    batch=R.LOOP,
+    batch=R.stacks,
 )
 
 
@@ -344,7 +344,7 @@ sqrtm_p = primitive(
     "scipy.linalg.sqrtm", _sqrtm_impl,
     vjp=(lambda g, ans, a: solve_sylvester_p(_mT(ans), _mT(ans), g),),
     jvp=(lambda t, ans, a: solve_sylvester_p(ans, ans, t),),
-    batch=R.LOOP,
+    batch=R.stacks,
 )
 
 
