@@ -483,6 +483,10 @@ def _cov_matrix(what, cov, d):
     return cov
 
 
+class _OneByOne(Exception):
+    """A batched cov that some example has singular: the density is computed one example at a time."""
+
+
 class _PSD:
     """What the log-density needs of a positive semidefinite ``cov``, differentiable in it.
 
@@ -496,6 +500,8 @@ class _PSD:
     """
 
     def __init__(self, what, cov, d, allow_singular):
+        if getattr(cov, "_batched", False):  # inside vmap, one cov per example
+            return self._init_batched(what, cov, d, allow_singular)
         c = np.asarray(_data(cov))
         s, u = np.linalg.eigh(c)
         dtype = s.dtype if s.dtype.kind == "f" and s.dtype.itemsize in (4, 8) else np.dtype(np.float64)
@@ -522,13 +528,33 @@ class _PSD:
         r = np.arange(self.rank)
         self.log_pdet = 2.0 * (bnp.sum(bnp.log(self.g[r, r])) - bnp.sum(bnp.log(lm[r, r])))
 
+    def _init_batched(self, what, cov, d, allow_singular):
+        """SciPy's rank rule applied to each example's eigenvalues; every example must have full rank
+        (the singular form keeps constant eigenvectors, which differ from one example to the next)."""
+        from .._vmap.batched import any_example
+
+        s = bnp.linalg.eigvalsh(cov)
+        dtype = np.dtype(s.dtype) if s.dtype.kind == "f" and s.dtype.itemsize in (4, 8) else np.dtype(np.float64)
+        eps = (1e3 if dtype.itemsize == 4 else 1e6) * np.finfo(dtype).eps * bnp.max(bnp.abs(s))
+        if any_example(s < -eps):
+            raise ValueError(f"multivariate_normal.{what}: cov must be symmetric positive semidefinite (an "
+                             "example of the batch has a negative eigenvalue)")
+        if any_example(s <= eps):  # singular: each example on its own (its own eigenvectors and rank)
+            raise _OneByOne
+        self.rank = d
+        self.chol = cholesky(cov, lower=True)
+        self.log_pdet = 2.0 * bnp.sum(bnp.log(self.chol[np.arange(d), np.arange(d)]))
+
     def maha(self, dev):
         """``dev_i^T C^+ dev_i`` for the rows of ``dev`` (n, d), and which rows lie in the support."""
         if self.chol is not None:
             z = solve_triangular(self.chol, bnp.swapaxes(dev, 0, 1), lower=True)
             return bnp.sum(z * z, axis=0), None
         y = cho_solve((self.g, True), bnp.matmul(bnp.swapaxes(self.v, 0, 1), bnp.swapaxes(dev, 0, 1)))
-        inside = np.linalg.norm(np.asarray(_data(dev)) @ self.null, axis=-1) < self.tol
+        if getattr(dev, "_batched", False):  # inside vmap: which points lie in the support, per example
+            inside = bnp.linalg.norm(bnp.matmul(dev.detach(), self.null), axis=-1) < self.tol
+        else:
+            inside = np.linalg.norm(np.asarray(_data(dev)) @ self.null, axis=-1) < self.tol
         return bnp.sum(y * bnp.matmul(self.m, y), axis=0), inside
 
 
@@ -547,7 +573,13 @@ def _mvn_logpdf(x, mean=None, cov=1, allow_singular=False):
     if not xs:
         x = bnp.reshape(x, (1,))
     mean = np.zeros(d) if mean is None else mean
-    psd = _PSD("logpdf", _cov_matrix("logpdf", cov, d), d, allow_singular)
+    try:
+        psd = _PSD("logpdf", _cov_matrix("logpdf", cov, d), d, allow_singular)
+    except _OneByOne:
+        from .._vmap.batched import per_example
+
+        return per_example(lambda x, mean, cov: _mvn_logpdf(x, mean, cov, allow_singular), (x, mean, cov),
+                           "multivariate_normal.logpdf with a singular cov")
     r = x - mean
     maha, inside = psd.maha(bnp.reshape(r, (-1, d)))
     out = -0.5 * (maha + psd.log_pdet + psd.rank * _LOG_2PI)
@@ -570,7 +602,12 @@ def _mvn_entropy(mean=None, cov=1):
     c = _data(cov)
     d = np.shape(_data(mean))[-1] if mean is not None and np.ndim(_data(mean)) else (np.shape(c)[-1] if np.ndim(c)
                                                                                       else 1)
-    psd = _PSD("entropy", _cov_matrix("entropy", cov, d), d, True)
+    try:
+        psd = _PSD("entropy", _cov_matrix("entropy", cov, d), d, True)
+    except _OneByOne:
+        from .._vmap.batched import per_example
+
+        return per_example(_mvn_entropy, (mean, cov), "multivariate_normal.entropy with a singular cov")
     return 0.5 * (psd.rank * (_LOG_2PI + 1.0) + psd.log_pdet)
 
 
