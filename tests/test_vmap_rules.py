@@ -26,11 +26,6 @@ NOT_BATCHED = {
     'insert': 'reads the data as a plain array',
     'insert_flat': 'reads the data as a plain array',
     'max_pool2d-indices': 'reads the data as a plain array',
-    'odeint-coupled': "SciPy's solver runs on plain arrays",
-    'odeint-decay': "SciPy's solver runs on plain arrays",
-    'odeint-nested-args': "SciPy's solver runs on plain arrays",
-    'odeint-tfirst-matrix-state': "SciPy's solver runs on plain arrays",
-    'odeint-times': "SciPy's solver runs on plain arrays",
     'ravel_memory_order': 'reads the data as a plain array',
 }
 

@@ -217,12 +217,13 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, tfirst=F
         leaves, rebuild = tree_flatten(list(args))
         func, args = _Flat(func, rebuild), tuple(leaves)
     traced = any(isinstance(v, Tensor) for v in (y0, t, *args))
-    if traced and np.iscomplexobj(_plain(y0)):
+    y0m, tm = (v if isinstance(v, Tensor) else np.asarray(v) for v in (y0, t))  # shapes and dtypes (of an example in vmap)
+    if traced and y0m.dtype.kind == "c":
         raise TypeError("odeint: complex states are not supported (SciPy's odeint is real and would drop the "
                         "imaginary part); integrate the real and imaginary parts as one real state")
-    y0_shape = np.shape(_plain(y0))
+    y0_shape = tuple(y0m.shape)
     if y0_shape == ():
         y0 = y0 * np.ones(1) if isinstance(y0, Tensor) else np.ones(1) * y0  # SciPy treats a scalar as (1,)
-    if np.ndim(_plain(t)) != 1:
-        raise ValueError(f"odeint: t must be a 1-D array of times, got shape {np.shape(_plain(t))}")
+    if tm.ndim != 1:
+        raise ValueError(f"odeint: t must be a 1-D array of times, got shape {tuple(tm.shape)}")
     return odeint_p(y0, t, *args, func=func, options=tuple(sorted(options.items())), tfirst=bool(tfirst))
