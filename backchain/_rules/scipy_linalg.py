@@ -507,6 +507,10 @@ def lu_factor(a, overwrite_a=False, check_finite=True):
     if a.ndim != 2:
         raise ValueError(f"lu_factor: expected a 2-D matrix, got shape {a.shape} (SciPy's takes one matrix)")
     _, l, u = lu_p(a)
+    if getattr(a, "_batched", False):  # inside vmap: each example's pivots
+        from .._vmap.batched import constant_per_example
+
+        return _pack_lu(l, u), constant_per_example(lambda m: sl.lu_factor(m)[1], a)
     return _pack_lu(l, u), sl.lu_factor(a._data)[1]
 
 
@@ -535,6 +539,14 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     n = np.shape(_data(lu_))[0]
     if np.shape(_data(b))[0] != n:
         raise ValueError(f"lu_solve: b of shape {np.shape(_data(b))} does not match the factor of shape {(n, n)}")
+    if getattr(piv, "_batched", False):  # inside vmap, one set of pivots per example: gathers per example
+        from .._vmap.batched import constant_per_example
+
+        perm = constant_per_example(lambda p: _piv_permutation(p, n), piv)
+        if _trans(trans) == 0:
+            return solve_triangular_p(lu_, _linv(lu_, bnp.getitem(b, perm)), trans=0, lower=False, unit_diagonal=False)
+        y = _linv(lu_, solve_triangular_p(lu_, b, trans=1, lower=False, unit_diagonal=False), trans=1)
+        return bnp.getitem(y, constant_per_example(np.argsort, perm))
     perm = _piv_permutation(piv, n)
     if _trans(trans) == 0:  # P^T A = L U with P^T b = b[perm]
         return solve_triangular_p(lu_, _linv(lu_, b[perm]), trans=0, lower=False, unit_diagonal=False)

@@ -628,3 +628,16 @@ def any_example(x):
     while isinstance(x, Batched):
         x = x._phys
     return bool(np.any(x._data if isinstance(x, Tensor) else x))
+
+
+def constant_per_example(fn, *args):
+    """``fn`` (a function of plain arrays giving a plain array that is no function to differentiate:
+    LU pivots, a permutation) applied to each example of ``args``, the results stacked and batched as
+    they are. Plain arguments give ``fn``'s plain result."""
+    level = _level_of(args, None)
+    if level is None:
+        return fn(*[np.asarray(a._data if isinstance(a, Tensor) else a) for a in args])
+    outs = [constant_per_example(fn, *[_slice(a, level, i) for a in args]) for i in range(level.size)]
+    if any(isinstance(o, Batched) for o in outs):  # batched at an enclosing level too
+        return wrap(level, _fn("stack")(*outs, axis=0))
+    return wrap(level, np.stack([np.asarray(o) for o in outs]))
