@@ -21,8 +21,6 @@ SPECS = all_specs()
 # they raise vmap's TypeError. Each still has to raise it (the tests below check), and leaves
 # this list when it is made batchable.
 NOT_BATCHED = {
-    'insert': 'reads the data as a plain array',
-    'insert_flat': 'reads the data as a plain array',
     'max_pool2d-indices': 'reads the data as a plain array',
     'ravel_memory_order': 'reads the data as a plain array',
 }

@@ -446,13 +446,14 @@ def insert(arr, obj, values, axis=None):
     arr, values = stacked_each((arr, values))
     if not _any_tensor(arr, values):
         return np.insert(arr, obj, values, axis=axis)
-    ad = np.asarray(_data(arr))
+    ad = arr if isinstance(arr, Tensor) else np.asarray(arr)  # its shape and dtype (an example's, in vmap)
     vals = values if isinstance(values, Tensor) else np.asarray(values, dtype=ad.dtype)
-    if np.asarray(_data(vals)).dtype != ad.dtype:  # NumPy casts the values to the array's dtype
+    if vals.dtype != ad.dtype:  # NumPy casts the values to the array's dtype
         vals = bnp.astype(vals, ad.dtype)
-    vd = np.asarray(_data(vals))
-    n = ad.size
-    index = np.insert(np.arange(n).reshape(ad.shape), obj, (n + np.arange(vd.size)).reshape(vd.shape), axis=axis)
+    vd = vals
+    n = int(np.prod(ad.shape, dtype=np.int64))
+    index = np.insert(np.arange(n).reshape(ad.shape), obj, (n + np.arange(int(np.prod(vd.shape, dtype=np.int64))))
+                      .reshape(vd.shape), axis=axis)
     return bnp.concatenate([bnp.ravel(arr), bnp.ravel(vals)])[index]
 
 
