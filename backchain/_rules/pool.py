@@ -381,14 +381,20 @@ def _max_poolnd(op, nd, input, kernel_size, stride, padding, dilation, ceil_mode
     if not return_indices:
         return y
     # Index of the chosen maximum into the flattened input plane (PyTorch's convention).
-    vd = np.asarray(_data(v))
-    k = _chosen(vd, ties, valid)
-    kpos = np.unravel_index(k, geo["kernel"])
-    pos = []
-    for i in range(nd):
-        o = np.arange(geo["out"][i]).reshape((-1,) + (1,) * (nd - 1 - i))
-        pos.append(o * geo["stride"][i] - geo["padding"][i][0] + kpos[i] * geo["dilation"][i])
-    idx = np.ravel_multi_index(tuple(pos), shape[2:])
+    def indices(vd):
+        kpos = np.unravel_index(_chosen(vd, ties, valid), geo["kernel"])
+        pos = []
+        for i in range(nd):
+            o = np.arange(geo["out"][i]).reshape((-1,) + (1,) * (nd - 1 - i))
+            pos.append(o * geo["stride"][i] - geo["padding"][i][0] + kpos[i] * geo["dilation"][i])
+        return np.ravel_multi_index(tuple(pos), shape[2:])
+
+    if getattr(v, "_batched", False):  # inside vmap: each example's windows
+        from .._vmap.batched import constant_per_example
+
+        idx = constant_per_example(indices, v)
+    else:
+        idx = indices(np.asarray(_data(v)))
     return y, (idx[0] if unbatched else idx)
 
 

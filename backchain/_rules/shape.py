@@ -167,7 +167,12 @@ def ravel(a, order="C"):
     if not isinstance(a, Tensor):
         return np.ravel(a, order=order)
     if order == "K":
-        strides = np.asarray(a._data).strides
+        if getattr(a, "_batched", False):  # inside vmap: an example's layout
+            from .._vmap.batched import example_strides
+
+            strides = example_strides(a)
+        else:
+            strides = np.asarray(a._data).strides
         perm = tuple(sorted(range(len(strides)), key=lambda i: -abs(strides[i])))  # stable, as NumPy's
         return reshape(transpose(a, perm) if perm != tuple(range(len(perm))) else a, (-1,))
     return reshape(a, (-1,), order=order)

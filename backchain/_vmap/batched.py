@@ -641,3 +641,12 @@ def constant_per_example(fn, *args):
     if any(isinstance(o, Batched) for o in outs):  # batched at an enclosing level too
         return wrap(level, _fn("stack")(*outs, axis=0))
     return wrap(level, np.stack([np.asarray(o) for o in outs]))
+
+
+def example_strides(x):
+    """The strides of one example of ``x`` in memory (those of its physical array past the batch
+    axes), for ``ravel(order="K")``."""
+    n = 0
+    while isinstance(x, Batched):
+        x, n = x._phys, n + 1
+    return np.asarray(x._data if isinstance(x, Tensor) else x).strides[n:]
