@@ -1161,8 +1161,9 @@ def lstsq(a, b, rcond=None):
 
 def _lstsq_batched(a, b, rcond):
     """``lstsq`` inside ``vmap``: the rank of each example counted from its singular values as NumPy
-    counts it (those above the cut-off times the largest), returned batched; the residuals, whose
-    shape depends on the rank, need every example to have full column rank or none to."""
+    counts it (those above the cut-off times the largest), returned batched. The residuals, whose
+    shape NumPy makes depend on the rank, are NumPy's where the examples agree on having full
+    column rank or not, and every example's squared residual norms (JAX's) where they do not."""
     ashape, bshape = np.shape(a), np.shape(b)
     if len(ashape) != 2 or len(bshape) not in (1, 2) or bshape[0] != ashape[0]:
         raise np.linalg.LinAlgError(f"lstsq: a must be 2-D and b 1-D or 2-D with as many rows, got shapes "
@@ -1178,11 +1179,9 @@ def _lstsq_batched(a, b, rcond):
     if getattr(rank, "_batched", False):
         from .._vmap.batched import any_example
 
-        if any_example(rank < n):
-            if any_example(rank == n):
-                raise np.linalg.LinAlgError(
-                    f"lstsq: inside vmap some examples of a {ashape} have full column rank and some do not, so "
-                    "their residuals would have different shapes ((k,) and (0,))")
+        # a batch whose examples all lack full rank has NumPy's empty residuals; one that mixes ranks
+        # has the residuals of every example (JAX's lstsq), one shape for the whole batch
+        if not any_example(rank == n):
             return x, np.zeros((0,), dtype=np.finfo(np.result_type(a.dtype, b.dtype, np.float32)).dtype), rank, s
     r = b - matmul(a, x)
     res = bnp.sum(bnp.real(bnp.conj(r) * r) if r.dtype.kind == "c" else r * r, axis=0)
