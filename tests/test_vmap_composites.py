@@ -320,3 +320,27 @@ def test_recurrent_layer_with_a_batched_mask():
     for k in range(3):
         np.testing.assert_allclose(_plain(got[k]), np.stack([f(x[i], mask[i])[k] for i in range(B)]), rtol=1e-12,
                                    atol=1e-13)
+
+
+def test_solve_banded_batches():
+    sla = _sla()
+    ab = RNG.normal(size=(B, 3, 5))
+    ab[:, 1] += 5.0
+    b = RNG.normal(size=(B, 5))
+    bm = RNG.normal(size=(B, 5, 2))
+    f = lambda ab, b: sla.solve_banded((1, 1), ab, b)  # noqa: E731
+    w = _strict()
+    try:
+        got, gotm = bc.vmap(f)(ab, b), bc.vmap(f)(ab, bm)
+        g = bc.vmap(bc.grad(lambda ab, b: bnp.sum(bnp.sin(f(ab, b))), argnums=(0, 1)))(ab, b)
+    finally:
+        w.__exit__(None, None, None)
+    import scipy.linalg as sl
+
+    np.testing.assert_allclose(got, np.stack([sl.solve_banded((1, 1), a, v) for a, v in zip(ab, b)]), rtol=1e-12)
+    np.testing.assert_allclose(gotm, np.stack([sl.solve_banded((1, 1), a, v) for a, v in zip(ab, bm)]), rtol=1e-12)
+    for k in range(2):
+        want = np.stack([bc.grad(lambda ab, b: bnp.sum(bnp.sin(f(ab, b))), argnums=(0, 1))(ab[i], b[i])[k]
+                         for i in range(B)])
+        np.testing.assert_allclose(g[k], want, rtol=1e-10, atol=1e-12)
+    check_first_order(bc.vmap(f), [ab, bm], np.random.default_rng(3))

@@ -126,30 +126,44 @@ def _band_index(k_rows, n, shift):
     return np.arange(k_rows)[:, None], np.clip(cols, 0, n - 1), valid
 
 
+# The rules take stacks too (leading axes on ``ab`` and ``b``: a batch inside vmap); ``b`` is a
+# vector per matrix when it has one axis fewer than ``ab``.
+
 def _band_transpose(ab, lower, upper):
     """The band storage of A^T (``upper`` sub-, ``lower`` super-diagonals): abT[k, j] = ab[u + l - k, j + k - l]."""
-    k_rows, n = ab.shape
+    k_rows, n = ab.shape[-2:]
     rows, cols, valid = _band_index(k_rows, n, np.arange(k_rows) - lower)
-    return ab[(lower + upper - rows) + 0 * cols, cols] * valid.astype(ab.dtype)
+    return ab[..., (lower + upper - rows) + 0 * cols, cols] * valid.astype(ab.dtype)
 
 
 def _band_matmul(ab, x, upper):
     """``A @ x`` from the band storage: y[i] = sum_k ab[k, i + u - k] x[i + u - k]."""
-    k_rows, n = ab.shape
+    k_rows, n = ab.shape[-2:]
     rows, cols, valid = _band_index(k_rows, n, upper - np.arange(k_rows))
-    prod = ab * x if x.ndim == 1 else bnp.expand_dims(ab, -1) * bnp.expand_dims(x, 0)
-    picked = prod[rows + 0 * cols, cols]  # (k, n) or (k, n, m)
-    mask = valid.astype(picked.dtype)
-    return bnp.sum(picked * (mask if x.ndim == 1 else mask[..., None]), axis=0)
+    mask = valid.astype(np.result_type(ab.dtype, x.dtype))
+    if x.ndim == ab.ndim - 1:
+        picked = (ab * bnp.expand_dims(x, -2))[..., rows + 0 * cols, cols]  # (..., k, n)
+        return bnp.sum(picked * mask, axis=-2)
+    prod = bnp.expand_dims(ab, -1) * bnp.expand_dims(x, -3)
+    picked = prod[..., rows + 0 * cols, cols, :]  # (..., k, n, m)
+    return bnp.sum(picked * mask[..., None], axis=-3)
 
 
 def _solve_banded_vjp_ab(g, ans, ab, b, lower, upper):
     gb = solve_banded_p(_band_transpose(ab, lower, upper), g, lower=upper, upper=lower)
-    k_rows, n = ab.shape
+    k_rows, n = ab.shape[-2:]
     rows, cols, valid = _band_index(k_rows, n, np.arange(k_rows) - upper)  # i = j + k - u
-    picked = gb[cols]  # (k, n) or (k, n, m): gb at row i of each band position
-    prod = picked * ans if ans.ndim == 1 else bnp.sum(picked * bnp.expand_dims(ans, 0), axis=-1)
+    if ans.ndim == ab.ndim - 1:
+        prod = gb[..., cols] * bnp.expand_dims(ans, -2)  # gb at row i of each band position
+    else:
+        prod = bnp.sum(gb[..., cols, :] * bnp.expand_dims(ans, -3), axis=-1)
     return -prod * valid.astype(prod.dtype)
+
+
+def _solve_banded_impl(ab, b, lower, upper):
+    if ab.ndim > 2 and b.ndim == ab.ndim - 1:  # a stack of vectors: SciPy reads a stack's b as matrices
+        return sl.solve_banded((lower, upper), ab, b[..., None])[..., 0]
+    return sl.solve_banded((lower, upper), ab, b)
 
 
 def _solve_banded_vjp_b(g, ans, ab, b, lower, upper):
@@ -157,13 +171,13 @@ def _solve_banded_vjp_b(g, ans, ab, b, lower, upper):
 
 
 solve_banded_p = primitive(
-    "scipy.linalg.solve_banded", lambda ab, b, lower, upper: sl.solve_banded((lower, upper), ab, b),
+    "scipy.linalg.solve_banded", _solve_banded_impl,
     vjp=(_solve_banded_vjp_ab, _solve_banded_vjp_b),
     jvp=(lambda t, ans, ab, b, lower, upper: -solve_banded_p(ab, _band_matmul(t, ans, upper), lower=lower,
                                                              upper=upper),
          lambda t, ans, ab, b, lower, upper: solve_banded_p(ab, t, lower=lower, upper=upper)),
     kinks="the entries of ab outside the band (its unread corners) get a zero cotangent",
-    batch=R.LOOP,
+    batch=R.stacks,
 )
 
 
