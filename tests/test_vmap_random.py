@@ -102,3 +102,14 @@ def test_outside_vmap_numpy_unchanged():
     np.testing.assert_array_equal(a, np.random.randn(3))
     g = bnp.random.default_rng(3)
     assert bnp.random.default_rng(g) is g
+
+
+def test_default_rng_takes_numpy_generators_and_bit_generators():
+    g = np.random.default_rng(4)
+    ours = bnp.random.default_rng(g)
+    assert isinstance(ours, bnp.random.Generator)
+    np.testing.assert_array_equal(ours.normal(size=3), np.random.default_rng(4).normal(size=3))
+    np.testing.assert_array_equal(bnp.random.default_rng(np.random.PCG64(2)).random(2),
+                                  np.random.default_rng(np.random.PCG64(2)).random(2))
+    np.testing.assert_array_equal(bnp.random.default_rng(np.random.SeedSequence(5)).random(2),
+                                  np.random.default_rng(np.random.SeedSequence(5)).random(2))

@@ -60,7 +60,9 @@ def default_rng(seed=None):
     """NumPy's ``default_rng``, giving a :class:`Generator` whose draws follow ``bc.vmap``'s ``randomness=``."""
     if isinstance(seed, Generator):
         return seed
-    return Generator(_np.random.PCG64(seed) if not isinstance(seed, _np.random.BitGenerator) else seed)
+    if isinstance(seed, _np.random.Generator):  # NumPy's: the same stream, through its bit generator
+        return Generator(seed.bit_generator)
+    return Generator(seed if isinstance(seed, _np.random.BitGenerator) else _np.random.PCG64(seed))
 
 
 default_rng.__doc__ += "\n\n" + (_np.random.default_rng.__doc__ or "")
