@@ -438,17 +438,21 @@ def _level_of_value(v):
 def conv_rule(prim, args, batched, **params):
     """``conv(x, w)`` and ``conv_bias(x, w, b)``: unbatched weights fold the batch into N; weights
     that are one array for the batch (parameters inside vmap(grad)) take one convolution too, with
-    each example's weight gradient (``vmap.shared_conv``); other batched weights loop."""
+    each example's weight gradient (``vmap.shared_conv``); weights that differ per example (an
+    ensemble) take one grouped convolution, each example a group of channels."""
     if not any(batched[1:]):
         return _fold_call(prim, args, params, ())
     x, w = args[0], args[1]
     bias = args[2] if len(args) > 2 else params.pop("b", None)
-    if not batched[1] or _shared(w) is None:
-        raise _Loop
-    from .shared import shared_conv
-
     size = _size(args, batched)
-    out = shared_conv(x if batched[0] else _batch(x, size), w, **params)
+    if not batched[1]:
+        raise _Loop
+    if _shared(w) is None:  # a weight per example (an ensemble): the examples side by side as groups
+        out = _grouped_conv(x if batched[0] else _batch(x, size), w, params)
+    else:
+        from .shared import shared_conv
+
+        out = shared_conv(x if batched[0] else _batch(x, size), w, **params)
     if bias is None:
         return out
     nd = np.ndim(out) - 1
@@ -456,6 +460,22 @@ def conv_rule(prim, args, batched, **params):
     # the bias of (O,) per example, against (N, O, *S'): O on axis 1 of the example
     shape = (size if b_batched else 1, 1, np.shape(bias)[-1]) + (1,) * (nd - 2)
     return out + _reshape(bias, shape)
+
+
+def _grouped_conv(x, w, params):
+    """``conv(x[i], w[i])`` for every example ``i`` as one convolution: ``x`` (B, N, C, *S) as
+    (N, B * C, *S), ``w`` (B, O, C/g, *K) as (B * O, C/g, *K), ``B * g`` groups; the result
+    (N, B * O, *S') split back to (B, N, O, *S')."""
+    xs, ws = np.shape(x), np.shape(w)
+    size, n = xs[:2]
+    xg = _reshape(_transpose(x, (1, 0) + tuple(range(2, len(xs)))), (n, size * xs[2]) + tuple(xs[3:]))
+    wg = _reshape(w, (size * ws[1],) + tuple(ws[2:]))
+    params = dict(params)
+    params["groups"] = size * params.get("groups", 1)
+    y = _fn("conv")(xg, wg, **params)
+    ys = np.shape(y)
+    y = _reshape(y, (n, size, ws[1]) + tuple(ys[2:]))
+    return _transpose(y, (1, 0) + tuple(range(2, len(ys) + 1)))
 
 
 def _fold_call(prim, args, params, shape_params):
