@@ -4,7 +4,10 @@
    batch of 128: ``bc.vmap(bc.grad(loss))`` against one batched gradient of the same batch, a Python
    loop over the examples, ``torch.func.vmap(torch.func.grad)`` and ``jax.jit(jax.vmap(jax.grad))``.
 2. The same for W3's LeNet (batch 64), without JAX.
-3. ``bc.jacobian`` of a 256 -> 256 function, against the loop over basis vectors that it replaced
+3. An ensemble of 8 LeNets (their parameters stacked) on one batch of 64: ``bc.vmap`` over the
+   parameters (each convolution one grouped convolution, the models side by side) against a Python
+   loop over the models and ``torch.func.vmap``, forward and gradient of the summed losses.
+4. ``bc.jacobian`` of a 256 -> 256 function, against the loop over basis vectors that it replaced
    (one pullback per output element).
 
 Each case runs ``--repeat`` times after a warm-up; the table gives medians and ratios within this run.
@@ -198,6 +201,61 @@ def cnn_cases(batch):
     return cases, per_example, one, (params, x, y)
 
 
+def ensemble_cases(models=8, batch=64):
+    """``models`` LeNets with their own parameters (stacked along a new first axis) on one batch."""
+    import backchain as bc
+    import backchain.numpy as bnp
+    import backchain.nn.functional as F
+    from . import conv_bench
+
+    stacks = [list(conv_bench.init(batch=batch)[0]) for _ in range(models)]
+    rng = np.random.default_rng(3)
+    stacks = [[p * rng.uniform(0.8, 1.2, size=p.shape).astype(p.dtype) for p in ps] for ps in stacks]
+    stacked = [np.stack(ps) for ps in zip(*stacks)]
+    _, x, y = conv_bench.init(batch=batch)
+
+    def net(p, h):
+        w1, b1, w2, b2, w3, b3 = p
+        h = F.max_pool2d(F.relu(F.conv2d(h, w1, b1)), 2)
+        h = F.max_pool2d(F.relu(F.conv2d(h, w2, b2)), 2)
+        return F.linear(F.flatten(h, 1), w3, b3)
+
+    def loss(p, xb, yb):
+        return F.cross_entropy(net(p, xb), yb)
+
+    fwd = bc.vmap(net, in_axes=(0, None))
+    grad = bc.grad(lambda ps: bnp.sum(bc.vmap(loss, in_axes=(0, None, None))(ps, x, y)))
+    loop_grad = bc.grad(loss)
+    cases = {
+        "backchain vmap over models, forward": lambda: fwd(stacked, x),
+        "backchain loop over models, forward": lambda: [net(p, x) for p in stacks],
+        "backchain vmap over models, gradient": lambda: grad(stacked),
+        "backchain loop over models, gradient": lambda: [loop_grad(p, x, y) for p in stacks],
+    }
+    check = (lambda: fwd(stacked, x), lambda: np.stack([np.asarray(net(p, x)) for p in stacks]),
+             lambda: grad(stacked), lambda: [loop_grad(p, x, y) for p in stacks])
+    try:
+        import torch
+        from torch.func import grad as tgrad, vmap as tvmap
+    except ImportError:
+        return cases, check
+    tf = torch.nn.functional
+    tp = [torch.from_numpy(p) for p in stacked]
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+
+    def tnet(p, h):
+        w1, b1, w2, b2, w3, b3 = p
+        h = tf.max_pool2d(tf.relu(tf.conv2d(h, w1, b1)), 2)
+        h = tf.max_pool2d(tf.relu(tf.conv2d(h, w2, b2)), 2)
+        return tf.linear(h.flatten(1), w3, b3)
+
+    tfwd = tvmap(tnet, in_dims=(0, None))
+    tg = tgrad(lambda ps: tvmap(lambda p: tf.cross_entropy(tnet(p, tx), ty))(ps).sum())
+    cases["torch.func vmap over models, forward"] = lambda: tfwd(tp, tx)
+    cases["torch.func vmap over models, gradient"] = lambda: tg(tp)
+    return cases, check
+
+
 def jacobian_cases(n=256):
     import backchain as bc
     import backchain.numpy as bnp
@@ -264,6 +322,16 @@ def main(argv=None):
         rt = f"{med / ctf:12.2f}" if ctf else f"{'-':>12s}"
         print(f"  {name:36s} {med * 1e3:9.2f} {mn * 1e3:9.2f} {med / cbase:9.2f} {rt}")
 
+    ecases, (efwd, efwd_loop, egrad, egrad_loop) = ensemble_cases()
+    np.testing.assert_allclose(np.asarray(efwd()), efwd_loop(), rtol=2e-4, atol=1e-5)
+    for k, (a, per_model) in enumerate(zip(egrad(), zip(*egrad_loop()))):
+        np.testing.assert_allclose(np.asarray(a), np.stack(per_model), rtol=2e-3, atol=1e-5)
+    eres = {name: _time(fn, max(3, args.repeat // 2)) for name, fn in ecases.items()}
+    print("An ensemble of 8 LeNets (stacked parameters) on one batch of 64, float32 [ms; medians]")
+    print(f"  {'case':40s} {'median':>9s} {'min':>9s}")
+    for name, (med, mn) in eres.items():
+        print(f"  {name:40s} {med * 1e3:9.2f} {mn * 1e3:9.2f}")
+
     jcases, loop, new = jacobian_cases()
     np.testing.assert_allclose(new(), loop(), rtol=1e-10, atol=1e-12)
     jres = {name: _time(fn, max(3, args.repeat // 4), warmup=1) for name, fn in jcases.items()}
@@ -276,6 +344,7 @@ def main(argv=None):
         with open(args.json, "w") as fh:
             json.dump({"per_example": {k: v[0] for k, v in results.items()},
                        "per_example_cnn": {k: v[0] for k, v in cres.items()},
+                       "ensemble_cnn": {k: v[0] for k, v in eres.items()},
                        "jacobian": {k: v[0] for k, v in jres.items()}}, fh, indent=1)
     return 0
 

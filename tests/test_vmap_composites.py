@@ -346,25 +346,34 @@ def test_solve_banded_batches():
     check_first_order(bc.vmap(f), [ab, bm], np.random.default_rng(3))
 
 
-@pytest.mark.parametrize("groups,stride,padding,dilation", [(1, 1, 0, 1), (2, 2, 1, 1), (1, 1, 1, 2)])
-def test_conv_with_a_weight_per_example_as_torch_func(groups, stride, padding, dilation):
-    """An ensemble of convolutions: one grouped convolution, each example a group of channels."""
+@pytest.mark.parametrize("groups,stride,padding,dilation", [(1, 1, 0, 1), (2, 2, 1, 1), (4, 1, 1, 2)])
+@pytest.mark.parametrize("x_batched", [False, True])
+def test_conv_with_a_weight_per_example_as_torch_func(groups, stride, padding, dilation, x_batched):
+    """An ensemble of convolutions: on one input, one convolution with every model's filters (no loop);
+    inputs and weights both per example run one convolution each."""
     import backchain.nn.functional as F
 
-    x = RNG.normal(size=(B, 2, 4, 6, 7))
-    w = RNG.normal(size=(B, 6, 4 // groups, 3, 3))
-    b = RNG.normal(size=(B, 6))
+    x = RNG.normal(size=(B, 2, 4, 6, 7) if x_batched else (2, 4, 6, 7))
+    w = RNG.normal(size=(B, 8, 4 // groups, 3, 3))
+    b = RNG.normal(size=(B, 8))
+    ax = (0 if x_batched else None, 0, 0)
     f = lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)  # noqa: E731
     tf = lambda x, w, b: TF.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)  # noqa: E731
-    w_ = _strict()
-    try:
-        got = bc.vmap(f)(x, w, b)
-        g = bc.vmap(bc.grad(lambda *a: bnp.sum(bnp.sin(f(*a))), argnums=(0, 1, 2)))(x, w, b)
-    finally:
-        w_.__exit__(None, None, None)
+    loss = lambda *a: bnp.sum(bnp.sin(f(*a)))  # noqa: E731
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore" if x_batched else "error", BatchingWarning)
+        got = bc.vmap(f, in_axes=ax)(x, w, b)
+        gw = bc.vmap(bc.grad(loss, argnums=(1, 2)), in_axes=ax)(x, w, b)
+    with warnings.catch_warnings():  # differentiated inside vmap, x is a variable per example: one each
+        warnings.simplefilter("ignore", BatchingWarning)
+        g = bc.vmap(bc.grad(loss, argnums=(0, 1, 2)), in_axes=ax)(x, w, b)
+    for a, c in zip(gw, g[1:]):
+        np.testing.assert_allclose(_plain(a), _plain(c), rtol=1e-12, atol=1e-13)
     t = [torch.tensor(v) for v in (x, w, b)]
-    np.testing.assert_allclose(_plain(got), torch.func.vmap(tf)(*t).numpy(), rtol=1e-10, atol=1e-11)
-    tg = torch.func.vmap(torch.func.grad(lambda *a: torch.sum(torch.sin(tf(*a))), argnums=(0, 1, 2)))(*t)
+    np.testing.assert_allclose(_plain(got), torch.func.vmap(tf, in_dims=ax)(*t).numpy(), rtol=1e-10, atol=1e-11)
+    tg = torch.func.vmap(torch.func.grad(lambda *a: torch.sum(torch.sin(tf(*a))), argnums=(0, 1, 2)), in_dims=ax)(*t)
     for a, c in zip(g, tg):
         np.testing.assert_allclose(_plain(a), c.numpy(), rtol=1e-9, atol=1e-10)
-    check_first_order(bc.vmap(f), [x, w, b], np.random.default_rng(4))
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", BatchingWarning)
+        check_first_order(bc.vmap(f, in_axes=ax), [x, w, b], np.random.default_rng(4))

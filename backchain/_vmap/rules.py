@@ -439,7 +439,8 @@ def conv_rule(prim, args, batched, **params):
     """``conv(x, w)`` and ``conv_bias(x, w, b)``: unbatched weights fold the batch into N; weights
     that are one array for the batch (parameters inside vmap(grad)) take one convolution too, with
     each example's weight gradient (``vmap.shared_conv``); weights that differ per example (an
-    ensemble) take one grouped convolution, each example a group of channels."""
+    ensemble) on one input take one convolution with every example's filters; inputs and weights
+    both per example loop."""
     if not any(batched[1:]):
         return _fold_call(prim, args, params, ())
     x, w = args[0], args[1]
@@ -447,8 +448,10 @@ def conv_rule(prim, args, batched, **params):
     size = _size(args, batched)
     if not batched[1]:
         raise _Loop
-    if _shared(w) is None:  # a weight per example (an ensemble): the examples side by side as groups
-        out = _grouped_conv(x if batched[0] else _batch(x, size), w, params)
+    if _shared(w) is None:
+        if batched[0]:  # inputs and weights both per example: one convolution each (a grouped
+            raise _Loop  # convolution of the examples side by side measured slower than the loop)
+        out = _stacked_filters_conv(x, w, params)  # an ensemble on one input: every model's filters at once
     else:
         from .shared import shared_conv
 
@@ -462,20 +465,20 @@ def conv_rule(prim, args, batched, **params):
     return out + _reshape(bias, shape)
 
 
-def _grouped_conv(x, w, params):
-    """``conv(x[i], w[i])`` for every example ``i`` as one convolution: ``x`` (B, N, C, *S) as
-    (N, B * C, *S), ``w`` (B, O, C/g, *K) as (B * O, C/g, *K), ``B * g`` groups; the result
-    (N, B * O, *S') split back to (B, N, O, *S')."""
-    xs, ws = np.shape(x), np.shape(w)
-    size, n = xs[:2]
-    xg = _reshape(_transpose(x, (1, 0) + tuple(range(2, len(xs)))), (n, size * xs[2]) + tuple(xs[3:]))
-    wg = _reshape(w, (size * ws[1],) + tuple(ws[2:]))
-    params = dict(params)
-    params["groups"] = size * params.get("groups", 1)
-    y = _fn("conv")(xg, wg, **params)
+def _stacked_filters_conv(x, w, params):
+    """``conv(x, w[i])`` for every example ``i`` of the weights, ``x`` unbatched (N, C, *S): one
+    convolution whose output channels are every example's filters (within each group of channels,
+    the examples' filters of that group), (N, B * O, *S'), split back to (B, N, O, *S')."""
+    ws = np.shape(w)
+    size, o, g = ws[0], ws[1], params.get("groups", 1)
+    k = len(ws) - 3
+    w = _reshape(w, (size, g, o // g) + tuple(ws[2:]))
+    w = _reshape(_transpose(w, (1, 0) + tuple(range(2, k + 4))), (size * o,) + tuple(ws[2:]))
+    y = _fn("conv")(x, w, **params)
     ys = np.shape(y)
-    y = _reshape(y, (n, size, ws[1]) + tuple(ys[2:]))
-    return _transpose(y, (1, 0) + tuple(range(2, len(ys) + 1)))
+    y = _reshape(y, (ys[0], g, size, o // g) + tuple(ys[2:]))
+    y = _transpose(y, (2, 0, 1) + tuple(range(3, k + 4)))
+    return _reshape(y, (size, ys[0], o) + tuple(ys[2:]))
 
 
 def _fold_call(prim, args, params, shape_params):
