@@ -17,6 +17,7 @@ from numpy.random import *  # noqa: F401,F403
 from numpy.random import SeedSequence  # noqa: F401
 from numpy.random import bit_generator, get_bit_generator, mtrand, set_bit_generator, test  # noqa: F401
 
+from .._core import primitive as _primitive
 from .._vmap.random import LOOPED as _LOOPED, SIZE_AT as _SIZE_AT, draw as _draw
 
 
@@ -35,6 +36,8 @@ def _method_draw(cls, name):
 
     @_functools.wraps(fn)
     def drawn(self, *args, **kwargs):
+        if _primitive._batch_hook is None:  # no vmap running: NumPy's draw
+            return fn(self, *args, **kwargs)
         return _draw(_functools.partial(fn, self), name, args, kwargs)
 
     return drawn
