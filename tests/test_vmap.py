@@ -180,16 +180,21 @@ def test_comparisons_where_argmax_and_constants():
 
 def test_row_without_rule_loops_and_warns_once():
     from backchain._vmap import batched
-    from backchain.scipy.linalg import sqrtm
+    from backchain.scipy.integrate import odeint
 
-    batched._WARNED.discard("scipy.linalg.sqrtm")
-    A = np.stack([np.eye(3) * k + 0.1 * np.ones((3, 3)) for k in (1.0, 2.0, 3.0)])
-    with pytest.warns(batched.BatchingWarning, match="'scipy.linalg.sqrtm' has no batching rule"):
-        out = bc.vmap(sqrtm)(A)
-    np.testing.assert_allclose(out, stacked(sqrtm, A), rtol=1e-12)
+    batched._WARNED.discard("scipy.integrate.odeint")
+    t = np.array([0.0, 0.5, 1.0])
+
+    def f(k):  # LSODA's adaptive steps belong to one system: the row solves one example at a time
+        return odeint(lambda y, t, k: -k * y, np.array([1.0, 2.0]), t, (k,), rtol=1e-10, atol=1e-10)
+
+    K = np.array([0.5, 1.0, 2.0])
+    with pytest.warns(batched.BatchingWarning, match="'scipy.integrate.odeint' has no batching rule"):
+        out = bc.vmap(f)(K)
+    np.testing.assert_allclose(out, stacked(f, K), rtol=1e-12)
     with warnings.catch_warnings():
         warnings.simplefilter("error")
-        bc.vmap(sqrtm)(A)  # once only
+        bc.vmap(f)(K)  # once only
 
 
 # -- composition with derivatives -----------------------------------------------------------

@@ -194,8 +194,9 @@ def test_singular_covariance_one_example_at_a_time():
     st = _stats()
     b = RNG.normal(size=(3, 3, 2))
     w = RNG.normal(size=(3, 2))
-    f = lambda w, b: st.multivariate_normal.logpdf(bnp.matmul(b, w), None, bnp.matmul(b, bnp.swapaxes(b, 0, 1)),  # noqa: E731
-                                                   allow_singular=True)
+    def f(w, b):
+        return st.multivariate_normal.logpdf(bnp.matmul(b, w), None, bnp.matmul(b, bnp.swapaxes(b, 0, 1)),
+                                             allow_singular=True)
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", BatchingWarning)
         got = bc.vmap(f)(w, b)
@@ -357,8 +358,9 @@ def test_conv_with_a_weight_per_example_as_torch_func(groups, stride, padding, d
     w = RNG.normal(size=(B, 8, 4 // groups, 3, 3))
     b = RNG.normal(size=(B, 8))
     ax = (0 if x_batched else None, 0, 0)
-    f = lambda x, w, b: F.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)  # noqa: E731
-    tf = lambda x, w, b: TF.conv2d(x, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)  # noqa: E731
+    geo = dict(stride=stride, padding=padding, dilation=dilation, groups=groups)
+    f = lambda x, w, b: F.conv2d(x, w, b, **geo)  # noqa: E731
+    tf = lambda x, w, b: TF.conv2d(x, w, b, **geo)  # noqa: E731
     loss = lambda *a: bnp.sum(bnp.sin(f(*a)))  # noqa: E731
     with warnings.catch_warnings():
         warnings.simplefilter("ignore" if x_batched else "error", BatchingWarning)

@@ -217,7 +217,8 @@ def odeint(func, y0, t, args=(), Dfun=None, col_deriv=0, full_output=0, tfirst=F
         leaves, rebuild = tree_flatten(list(args))
         func, args = _Flat(func, rebuild), tuple(leaves)
     traced = any(isinstance(v, Tensor) for v in (y0, t, *args))
-    y0m, tm = (v if isinstance(v, Tensor) else np.asarray(v) for v in (y0, t))  # shapes and dtypes (of an example in vmap)
+    # their shapes and dtypes (inside vmap, an example's)
+    y0m, tm = (v if isinstance(v, Tensor) else np.asarray(v) for v in (y0, t))
     if traced and y0m.dtype.kind == "c":
         raise TypeError("odeint: complex states are not supported (SciPy's odeint is real and would drop the "
                         "imaginary part); integrate the real and imaginary parts as one real state")

@@ -80,10 +80,11 @@ def _draw(fn, name, args, kwargs, levels):
     pos = SIZE_AT.get(name)
     if name in LOOPED or (name == "choice" and not _replace(args, kwargs)):
         if name in ("shuffle", "bytes"):
+            why = ("it shuffles one plain array in place; use permutation" if name == "shuffle"
+                   else "it returns one bytes object")
             raise RuntimeError(
                 f"vmap: bnp.random.{name} inside a function vmapped with randomness='different' cannot give each "
-                f"example its own draw ({'it shuffles one plain array in place; use permutation' if name == 'shuffle' else 'it returns one bytes object'}); "
-                "pass randomness='same' to share one draw")
+                f"example its own draw ({why}); pass randomness='same' to share one draw")
         n = int(np.prod(lead))
         outs = [np.asarray(fn(*args, **kwargs)) for _ in range(n)]
         out = np.stack(outs).reshape(lead + outs[0].shape)

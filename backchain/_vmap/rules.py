@@ -21,9 +21,10 @@ from .._core.tensor import Tensor
 
 __all__ = ["ELEMENTWISE", "LOOP", "reduce_axis", "axes_rule", "flat_axis", "axis_param", "stacks",
            "reshape_rule", "transpose_rule", "broadcast_to_rule", "sum_to_rule", "join_rule", "split_rule",
-           "roll_rule", "diagonal_rule", "diagonal_embed_rule", "pad_or_crop_rule", "fft_rule", "getitem_rule", "index_add_rule", "matmul_rule", "einsum_rule",
-           "solve_rule", "linear_rule", "cross_entropy_rule", "norm_rule", "conv_rule", "conv_weight_grad_rule", "fold_rule",
-           "take_flat_rule", "scatter_flat_rule", "rnn_layer_rule", "tiled_rule"]
+           "roll_rule", "diagonal_rule", "diagonal_embed_rule", "pad_or_crop_rule", "fft_rule", "getitem_rule",
+           "index_add_rule", "matmul_rule", "einsum_rule", "solve_rule", "linear_rule", "cross_entropy_rule",
+           "norm_rule", "conv_rule", "conv_weight_grad_rule", "fold_rule", "take_flat_rule",
+           "scatter_flat_rule", "rnn_layer_rule", "tiled_rule"]
 
 
 def _fn(name):

@@ -78,7 +78,8 @@ def _promote(x, o):
         od = o._data.dtype if isinstance(o, _Base) else o.dtype
         if od == xd:
             return x, o
-        t = _torch_result_dtype(x._data, o._data if isinstance(o, _Base) else o)  # a batched value has dtype and ndim too
+        # dtypes and ranks only (a batched value inside vmap has them too, not an array)
+        t = _torch_result_dtype(x._data, o._data if isinstance(o, _Base) else o)
         return (x if xd == t else bnp.astype(x, t)), (o if od == t else bnp.astype(o, t))
     if o.__class__ is float and xd.kind in "biu":
         return bnp.astype(x, _DEFAULT["float"]), o
