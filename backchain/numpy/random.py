@@ -21,6 +21,18 @@ from .._core import primitive as _primitive
 from .._vmap.random import LOOPED as _LOOPED, SIZE_AT as _SIZE_AT, draw as _draw
 
 
+_VMAP_NOTE = """
+Inside ``bc.vmap`` (``backchain.numpy.random``): one draw per example with ``randomness="different"``,
+one shared by the batch with ``"same"``, an error with ``"error"``.
+
+>>> import numpy as np, backchain as bc, backchain.numpy as bnp
+>>> rows = bc.vmap(lambda x: x + bnp.random.{call})(np.zeros((3,) + np.shape(bnp.random.{call})))
+>>> rows.shape[0], bool((rows[0] != rows[1]).any())
+(3, True)
+"""
+_CALLS = {"beta": "beta(2.0, 3.0, size=4)", "random": "random(4)", "ranf": "ranf(4)", "sample": "sample(4)"}
+
+
 def _module_draw(name):
     fn = getattr(_np.random, name)
 
@@ -28,6 +40,8 @@ def _module_draw(name):
     def drawn(*args, **kwargs):
         return _draw(fn, name, args, kwargs)
 
+    if name in _CALLS:  # NumPy's docstring has no example: one of vmap's
+        drawn.__doc__ = (fn.__doc__ or "") + _VMAP_NOTE.format(call=_CALLS[name])
     return drawn
 
 
@@ -44,11 +58,27 @@ def _method_draw(cls, name):
 
 
 class Generator(_np.random.Generator):
-    """NumPy's ``Generator``, whose draws inside ``bc.vmap`` follow its ``randomness=``."""
+    """NumPy's ``Generator`` (what :func:`default_rng` returns), whose draws inside ``bc.vmap`` follow
+    its ``randomness=``; outside vmap, NumPy's draws, number for number.
+
+    >>> import numpy as np, backchain as bc, backchain.numpy as bnp
+    >>> g = bnp.random.default_rng(0)
+    >>> bool((g.normal(size=3) == np.random.default_rng(0).normal(size=3)).all())
+    True
+    >>> bc.vmap(lambda x: x + g.normal(size=2))(np.zeros((4, 2))).shape  # a draw per example
+    (4, 2)
+    """
 
 
 class RandomState(_np.random.RandomState):
-    """NumPy's ``RandomState``, whose draws inside ``bc.vmap`` follow its ``randomness=``."""
+    """NumPy's legacy ``RandomState``, whose draws inside ``bc.vmap`` follow its ``randomness=``.
+
+    >>> import numpy as np, backchain as bc, backchain.numpy as bnp
+    >>> rs = bnp.random.RandomState(0)
+    >>> same = bc.vmap(lambda x: x + rs.uniform(size=2), randomness="same")(np.zeros((3, 2)))
+    >>> bool((same[0] == same[2]).all())
+    True
+    """
 
 
 for _name in list(_SIZE_AT) + sorted(_LOOPED):
@@ -68,5 +98,9 @@ def default_rng(seed=None):
     return Generator(seed if isinstance(seed, _np.random.BitGenerator) else _np.random.PCG64(seed))
 
 
-default_rng.__doc__ += "\n\n" + (_np.random.default_rng.__doc__ or "")
+default_rng.__doc__ = (_np.random.default_rng.__doc__ or "").rstrip() + """
+
+    In ``backchain.numpy.random`` the result is a :class:`Generator`, whose draws inside ``bc.vmap``
+    follow its ``randomness=``.
+"""
 del _name, _cls
