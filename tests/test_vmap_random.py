@@ -113,3 +113,39 @@ def test_default_rng_takes_numpy_generators_and_bit_generators():
                                   np.random.default_rng(np.random.PCG64(2)).random(2))
     np.testing.assert_array_equal(bnp.random.default_rng(np.random.SeedSequence(5)).random(2),
                                   np.random.default_rng(np.random.SeedSequence(5)).random(2))
+
+
+TORCH_DRAWS = {
+    "randn": lambda x: x + btorch.randn(3),
+    "rand": lambda x: x + btorch.rand(3),
+    "randn_like": lambda x: btorch.randn_like(x),
+    "randint": lambda x: x + btorch.randint(0, 1000, (3,)),
+    "randperm": lambda x: btorch.randperm(6)[:3] + x,
+    "normal": lambda x: x + btorch.normal(0.0, 1.0, size=(3,)),
+    "normal_tensor_mean": lambda x: btorch.normal(x, 1.0),
+    "bernoulli": lambda x: btorch.bernoulli(x * 0 + 0.5),
+}
+
+
+@pytest.mark.parametrize("name", list(TORCH_DRAWS))
+def test_torch_draws_follow_torch_func_randomness(name):
+    f = TORCH_DRAWS[name]
+    z = btorch.zeros(16, 3)
+    with pytest.raises(RuntimeError, match=f"vmap: torch.{name.split('_')[0]} was called .* randomness='error'"):
+        btorch.func.vmap(f)(z)  # torch.func.vmap's default, as PyTorch's
+    rows = btorch.func.vmap(f, randomness="different")(z).numpy()
+    assert rows.shape == (16, 3) and len({r.tobytes() for r in rows}) > 1
+    same = btorch.func.vmap(f, randomness="same")(z).numpy()
+    assert len({r.tobytes() for r in same}) == 1
+
+
+def test_torch_draws_outside_vmap_unchanged():
+    btorch.manual_seed(3)
+    a = btorch.randn(4).numpy()
+    btorch.manual_seed(3)
+    want = bc.random.default_generator().standard_normal((4,)).astype(np.float32)
+    np.testing.assert_array_equal(a, want)
+    btorch.manual_seed(3)
+    rows = btorch.func.vmap(lambda x: x + btorch.randn(4), randomness="different")(btorch.zeros(2, 4)).numpy()
+    btorch.manual_seed(3)
+    np.testing.assert_array_equal(rows, bc.random.default_generator().standard_normal((2, 4)).astype(np.float32))

@@ -17,7 +17,7 @@ import numpy as np
 
 from .._core import primitive as _primitive
 
-__all__ = ["draw", "SIZE_AT", "LOOPED"]
+__all__ = ["draw", "draw_shape", "SIZE_AT", "LOOPED"]
 
 # Where ``size`` is among the positional arguments of each draw.
 SIZE_AT = {
@@ -111,3 +111,31 @@ def _replace(args, kwargs):
     if len(args) > 2:
         return bool(args[2])
     return bool(kwargs.get("replace", True))
+
+
+def draw_shape(fn, shape, name, per_call=False):
+    """``fn(shape)`` (a draw of one example's ``shape``) as seen from one example of the running
+    vmaps: ``fn`` called with the batch sizes of the levels with ``randomness="different"`` in front
+    of ``shape`` and the result batched (``per_call``: ``fn(shape)`` once per example, stacked, for
+    draws such as a permutation); an error at a level with ``"error"``. For draw functions that
+    take a shape (``backchain.torch``'s ``randn``, ``rand``, ``randint``, ``randperm``...)."""
+    if _primitive._batch_hook is None:
+        return fn(shape)
+    levels = _running()
+    if not levels:
+        return fn(shape)
+    for level in levels:
+        if level.randomness == "error":
+            raise RuntimeError(
+                f"vmap: {name} was called inside a function vmapped with randomness='error'; pass "
+                "randomness='different' (one draw per example) or 'same' (one draw shared by the batch)")
+    different = [level for level in levels if level.randomness == "different"]
+    if not different:
+        return fn(shape)
+    from .batched import from_physical
+
+    lead = tuple(level.size for level in different)
+    if per_call:
+        outs = [np.asarray(fn(shape)) for _ in range(int(np.prod(lead)))]
+        return from_physical(np.stack(outs).reshape(lead + outs[0].shape), different)
+    return from_physical(np.asarray(fn(lead + tuple(shape))), different)

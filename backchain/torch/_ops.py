@@ -11,6 +11,7 @@ import backchain as bc
 import backchain.numpy as bnp
 from .._core.tensor import Tensor as _Base, make_const
 from .._rules.indexing import _scatter
+from .._vmap.random import draw_shape as _draw_shape
 from ._types import as_np_dtype, check_device, Size
 from ._tensor import (Tensor, as_torch, default_float, MaxResult, MinResult, SortResult, TopkResult, AminmaxResult,
                       _return_type,
@@ -217,8 +218,10 @@ def set_rng_state(state):
 def _random(draw, size, dtype, generator, device, requires_grad, what):
     check_device(device, what)
     d = as_np_dtype(dtype, default_float()) or default_float()
-    a = np.asarray(draw(_gen(generator), _shape_args(size, what))).astype(d)
-    return leaf(a, requires_grad)
+    a = _draw_shape(lambda s: draw(_gen(generator), s), _shape_args(size, what), f"torch.{what}")
+    if isinstance(a, _Base):  # inside torch.func.vmap: a draw per example (its randomness=)
+        return bnp.astype(a, d)
+    return leaf(np.asarray(a).astype(d), requires_grad)
 
 
 def rand(*size, generator=None, dtype=None, device=None, requires_grad=False, out=None):
@@ -244,7 +247,10 @@ def randint(low, high=None, size=None, *, generator=None, dtype=None, device=Non
     if size is None:
         low, high, size = 0, low, high
     check_device(device, "randint")
-    a = _gen(generator).integers(low, high, size=_shape_args((size,), "randint"))
+    a = _draw_shape(lambda s: _gen(generator).integers(low, high, size=s), _shape_args((size,), "randint"),
+                    "torch.randint")
+    if isinstance(a, _Base):
+        return bnp.astype(a, as_np_dtype(dtype) or np.int64)
     return leaf(a.astype(as_np_dtype(dtype) or np.int64))
 
 
@@ -255,7 +261,10 @@ def randint_like(input, low=0, high=None, dtype=None):
 
 def randperm(n, *, generator=None, dtype=None, device=None, requires_grad=False):
     check_device(device, "randperm")
-    return leaf(_gen(generator).permutation(n).astype(as_np_dtype(dtype) or np.int64))
+    a = _draw_shape(lambda s: _gen(generator).permutation(n), (n,), "torch.randperm", per_call=True)
+    if isinstance(a, _Base):
+        return bnp.astype(a, as_np_dtype(dtype) or np.int64)
+    return leaf(a.astype(as_np_dtype(dtype) or np.int64))
 
 
 def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None):
@@ -264,13 +273,19 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, dtype=None):
     shape = _shape_args((size,), "normal") if size is not None else np.broadcast_shapes(np.shape(m), np.shape(s))
     d = as_np_dtype(dtype, default_float()) or np.result_type(
         *[v for v in (m, s) if isinstance(v, np.ndarray)] or [default_float()])
-    return leaf((_gen(generator).standard_normal(shape) * s + m).astype(d))
+    z = _draw_shape(_gen(generator).standard_normal, shape, "torch.normal")
+    if isinstance(z, _Base) or isinstance(m, _Base) or isinstance(s, _Base):  # inside torch.func.vmap
+        return bnp.astype(z * s + m, d)
+    return leaf((z * s + m).astype(d))
 
 
 def bernoulli(input, p=None, *, generator=None):
     x = _t(input)
     prob = x._data if p is None else p
-    return leaf((_gen(generator).random(np.shape(x._data)) < prob).astype(x._data.dtype))
+    u = _draw_shape(_gen(generator).random, tuple(x.shape), "torch.bernoulli")
+    if isinstance(u, _Base) or isinstance(prob, _Base):  # inside torch.func.vmap
+        return bnp.astype(u < prob, x.dtype)
+    return leaf((u < prob).astype(x._data.dtype))
 
 
 def multinomial(input, num_samples, replacement=False, *, generator=None):
