@@ -1,0 +1,104 @@
+"""Numba loops for the patterns of ``_patterns.py``: one pass over the elements where the replay of
+NumPy calls makes two or three, each computing the same IEEE operations in the same order as the
+calls it replaces (the results are the same bit for bit).
+
+Compiled on first use for each dtype and layout, and kept in Numba's on-disk cache (``cache=True``).
+"""
+import numba
+import numpy as np
+
+__all__ = ["bias_relu", "relu_vjp", "pool_relu_vjp"]
+
+
+@numba.njit(cache=True, nogil=True)
+def bias_relu(a, b, zero, z, h):
+    """``z = a + b`` (``b`` broadcast along the last axis) and ``h = np.maximum(z, 0)`` (NaN kept),
+    for ``a, z, h`` of shape ``(m, n)`` and ``b`` of shape ``(n,)``."""
+    m, n = a.shape
+    for i in range(m):
+        for j in range(n):
+            v = a[i, j] + b[j]
+            z[i, j] = v
+            h[i, j] = v if (v > zero or v != v) else zero
+
+
+@numba.njit(cache=True, nogil=True)
+def relu_vjp(g, x, zero, one, out):
+    """``out = g * (x > 0)`` over flat arrays: the product of ``g`` with the boolean mask, cast to 1 or 0."""
+    for i in range(g.shape[0]):
+        out[i] = g[i] * (one if x[i] > zero else zero)
+
+
+@numba.njit(cache=True, nogil=True)
+def pool_relu_vjp(g, ans, x, pre, relu, inv, zero, one, out):
+    """The VJP of a tiled max pool (``kernel == stride``, windows tiling ``x`` exactly, ties split
+    evenly), times ``pre > 0`` where ``relu``. ``g, ans``: ``(N, C, OH, OW)``; ``x, pre, out``:
+    ``(N, C, OH * kh, OW * kw)``. Each window's share is ``g * (1 / count)`` times the window entry's
+    mask (1 or 0), as the NumPy route computes it (``inv[k]``: ``1 / k`` in the dtype, ``inv[1] = 1``,
+    so a window with one maximum passes ``g`` itself). Returns False (``out`` unfinished) where a
+    window has no entry equal to its maximum (NaN): the caller then takes the NumPy route.
+
+    No branch on the values (ties are common after a ReLU: windows of zeros): the loop runs at the
+    speed of memory."""
+    n_, c_, oh_, ow_ = g.shape
+    kh = x.shape[2] // oh_
+    kw = x.shape[3] // ow_
+    if kh == 2 and kw == 2:
+        return _pool2(g, ans, x, pre, relu, inv, zero, one, out)
+    bad = False
+    for n in range(n_):
+        for c in range(c_):
+            for p in range(oh_):
+                for q in range(ow_):
+                    a = ans[n, c, p, q]
+                    count = 0
+                    for i in range(kh):
+                        for j in range(kw):
+                            count += x[n, c, p * kh + i, q * kw + j] == a
+                    bad |= count == 0
+                    gs = g[n, c, p, q] * inv[count]
+                    for i in range(kh):
+                        for j in range(kw):
+                            r, s = p * kh + i, q * kw + j
+                            v = gs * (one if x[n, c, r, s] == a else zero)
+                            if relu:
+                                v = v * (one if pre[n, c, r, s] > zero else zero)
+                            out[n, c, r, s] = v
+    return not bad
+
+
+@numba.njit(cache=True, nogil=True)
+def _pool2(g, ans, x, pre, relu, inv, zero, one, out):
+    """:func:`pool_relu_vjp` for 2 x 2 windows, unrolled."""
+    n_, c_, oh_, ow_ = g.shape
+    bad = False
+    for n in range(n_):
+        for c in range(c_):
+            for p in range(oh_):
+                r0 = 2 * p
+                r1 = r0 + 1
+                for q in range(ow_):
+                    s0 = 2 * q
+                    s1 = s0 + 1
+                    a = ans[n, c, p, q]
+                    e00 = x[n, c, r0, s0] == a
+                    e01 = x[n, c, r0, s1] == a
+                    e10 = x[n, c, r1, s0] == a
+                    e11 = x[n, c, r1, s1] == a
+                    count = np.int64(e00) + np.int64(e01) + np.int64(e10) + np.int64(e11)
+                    bad |= count == 0
+                    gs = g[n, c, p, q] * inv[count]
+                    v00 = gs * (one if e00 else zero)
+                    v01 = gs * (one if e01 else zero)
+                    v10 = gs * (one if e10 else zero)
+                    v11 = gs * (one if e11 else zero)
+                    if relu:
+                        v00 = v00 * (one if pre[n, c, r0, s0] > zero else zero)
+                        v01 = v01 * (one if pre[n, c, r0, s1] > zero else zero)
+                        v10 = v10 * (one if pre[n, c, r1, s0] > zero else zero)
+                        v11 = v11 * (one if pre[n, c, r1, s1] > zero else zero)
+                    out[n, c, r0, s0] = v00
+                    out[n, c, r0, s1] = v01
+                    out[n, c, r1, s0] = v10
+                    out[n, c, r1, s1] = v11
+    return not bad
