@@ -13,8 +13,16 @@ from backchain.jit import _patterns
 
 pytest.importorskip("numba")
 
-PATTERNS = {"bias_relu", "relu_vjp", "pool_relu_vjp", "pool_vjp", "conv_bias+cols", "conv+cols",
+PATTERNS = {"bias_relu", "relu_pool", "relu_vjp", "pool_relu_vjp", "pool_vjp", "conv_bias+cols", "conv+cols",
             "conv_weight_grad(cols)"}
+
+
+def _same_bits(a, b):
+    """Equal bit for bit (signed zeros told apart), NaN where NaN."""
+    a, b = np.asarray(a), np.asarray(b)
+    assert a.dtype == b.dtype and a.shape == b.shape
+    np.testing.assert_array_equal(a, b)
+    np.testing.assert_array_equal(np.signbit(a), np.signbit(b))
 
 
 def _rewritten(jf):
@@ -74,7 +82,7 @@ def test_mlp_training_step_replays_bit_for_bit(dtype):
         eager, jitted = step(eager, xi, y), jstep(jitted, xi, y)
         for a, b in zip(eager, jitted):
             assert b.dtype == dtype
-            np.testing.assert_array_equal(a, b)
+            _same_bits(a, b)
     names = _rewritten(jstep)
     assert names.count("bias_relu") == 2 and names.count("relu_vjp") == 2
 
@@ -89,9 +97,9 @@ def test_cnn_training_step_replays_bit_for_bit(dtype):
         xi = x * np.asarray(1 + 0.1 * i, dtype)
         eager, jitted = step(eager, xi, y), jstep(jitted, xi, y)
         for a, b in zip(eager, jitted):
-            np.testing.assert_array_equal(a, b)
+            _same_bits(a, b)
     names = _rewritten(jstep)
-    assert names.count("pool_relu_vjp") == 2
+    assert names.count("pool_relu_vjp") == 2 and names.count("relu_pool") == 2
     assert names.count("conv_bias+cols") == 2 and names.count("conv_weight_grad(cols)") == 2
 
 
@@ -133,6 +141,25 @@ def test_pool_without_relu_and_with_3x3_windows():
         xk = x + k
         np.testing.assert_array_equal(jg(xk, w), g(xk, w))
     assert "pool_vjp" in _rewritten(jg)
+
+
+def test_relu_pool_forward_matches_numpy_with_zeros_nan_and_ties():
+    from backchain.jit import _kernels as K
+    from backchain._rules import activations, pool
+
+    rng = np.random.default_rng(6)
+    x = rng.integers(-2, 3, (3, 2, 6, 8)).astype(np.float32)
+    x[0, 0, 0, :4] = [-0.0, 0.0, -0.0, -0.0]
+    x[1, 1, 2, 3] = np.nan
+    h, y = np.empty_like(x), np.empty((3, 2, 3, 4), np.float32)
+    K.relu_pool2(x, np.float32(0), h, y)
+    want_h = activations._relu_impl(x)
+    _same_bits(h, want_h)
+    _same_bits(y, pool._tiled_max_impl(want_h, (2, 2), "split"))
+    jf = bc.jit(lambda x: F.max_pool2d(F.relu(x * 1.0), 2) * 2.0, fuse="auto")
+    jf(x)
+    _same_bits(jf(x), F.max_pool2d(F.relu(x * 1.0), 2) * 2.0)
+    assert "relu_pool" in _rewritten(jf)
 
 
 def test_nan_in_a_pool_window_takes_the_numpy_route():

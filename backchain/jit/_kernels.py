@@ -13,13 +13,14 @@ __all__ = ["bias_relu", "relu_vjp", "pool_relu_vjp"]
 @numba.njit(cache=True, nogil=True)
 def bias_relu(a, b, zero, z, h):
     """``z = a + b`` (``b`` broadcast along the last axis) and ``h = np.maximum(z, 0)`` (NaN kept),
-    for ``a, z, h`` of shape ``(m, n)`` and ``b`` of shape ``(n,)``."""
+    for C-contiguous ``a, z, h`` of shape ``(m, n)`` and ``b`` of shape ``(n,)``."""
     m, n = a.shape
+    af, zf, hf = a.reshape(-1), z.reshape(-1), h.reshape(-1)
     for i in range(m):
         for j in range(n):
-            v = a[i, j] + b[j]
-            z[i, j] = v
-            h[i, j] = v if (v > zero or v != v) else zero
+            v = af[i * n + j] + b[j]
+            zf[i * n + j] = v
+            hf[i * n + j] = v if (v > zero or v != v) else zero
 
 
 @numba.njit(cache=True, nogil=True)
@@ -102,3 +103,28 @@ def _pool2(g, ans, x, pre, relu, inv, zero, one, out):
                     out[n, c, r1, s0] = v10
                     out[n, c, r1, s1] = v11
     return not bad
+
+
+@numba.njit(cache=True, nogil=True)
+def relu_pool2(x, zero, h, y):
+    """``h = np.maximum(x, 0)`` and ``y``, its 2 x 2 max pool (``np.maximum`` over the window entries in
+    row-major order: NaN kept, the later entry where two are equal); ``x, h``: ``(N, C, 2 * OH, 2 * OW)``,
+    ``y``: ``(N, C, OH, OW)``, all C-contiguous. The ReLU runs as one flat loop (vectorised), the pool
+    on flat indices."""
+    xf, hf = x.reshape(-1), h.reshape(-1)
+    for i in range(xf.shape[0]):
+        a = xf[i]
+        hf[i] = a if (a > zero or a != a) else zero
+    ow = y.shape[3]
+    rows = y.shape[0] * y.shape[1] * y.shape[2]
+    yf = y.reshape(-1)
+    for r in range(rows):
+        b0 = 4 * r * ow
+        b1 = b0 + 2 * ow
+        for q in range(ow):
+            a, b = hf[b0 + 2 * q], hf[b0 + 2 * q + 1]
+            d, e = hf[b1 + 2 * q], hf[b1 + 2 * q + 1]
+            m = a if (a != a or a > b) else b
+            m = m if (m != m or m > d) else d
+            m = m if (m != m or m > e) else e
+            yf[r * ow + q] = m

@@ -2,6 +2,7 @@
 a training step become one, computing the same values bit for bit.
 
 - ``add(matmul, bias)`` then ``relu``: one pass writes both (:func:`_kernels.bias_relu`);
+- ``relu`` then a 2 x 2 max pool: one pass writes both (:func:`_kernels.relu_pool2`);
 - ``_relu_d(h, z)`` then ``multiply(g, mask)``: one pass, no boolean mask (:func:`_kernels.relu_vjp`);
 - ``_tiled_max_vjp(g, ans, x)`` (max pool, ties split), optionally times a ReLU's mask: one pass
   over the windows (:func:`_kernels.pool_relu_vjp`) instead of a boolean mask per window position,
@@ -64,7 +65,7 @@ def _bias_relu(add, relu, avals):
 
     def bias_relu(a, b):
         if (a.__class__ is np.ndarray and b.__class__ is np.ndarray and a.shape == shape and a.dtype == dtype
-                and b.dtype == dtype and b.shape == shape[-1:]):
+                and b.dtype == dtype and b.shape == shape[-1:] and a.flags.c_contiguous):
             from ._kernels import bias_relu as kernel
 
             kernel(a, b, zero, zbuf, hbuf)
@@ -96,6 +97,45 @@ def _match_bias_relu(steps, i, avals, readers, outputs):
     if any(p < i for p in readers[z.k] if p != i):   # z read between the add and the relu
         return None
     return j, _bias_relu(add, relu, avals)
+
+
+# -- relu + 2 x 2 max pool -------------------------------------------------------------------------
+
+def _relu_pool(relu, pool, avals):
+    h, y = relu.outs[0], pool.outs[0]
+    hshape, dtype = avals[h]
+    hbuf, ybuf = np.empty(hshape, dtype), np.empty(avals[y][0], dtype)
+    zero = dtype.type(0)
+    relu_fn, pool_fn, params = relu.fn, pool.fn, dict(pool.params)
+
+    def relu_pool(x):
+        if x.__class__ is np.ndarray and x.shape == hshape and x.dtype == dtype and x.flags.c_contiguous:
+            from ._kernels import relu_pool2 as kernel
+
+            kernel(x, zero, hbuf, ybuf)
+            return hbuf, ybuf
+        h = relu_fn(x)
+        return h, pool_fn(h, **params)
+
+    return Call("relu_pool", relu_pool, relu.args, {}, [h, y], multiple=True)
+
+
+def _match_relu_pool(steps, i, avals, readers, outputs):
+    relu = steps[i]
+    if not (relu.__class__ is Call and _fn(relu, "backchain._rules.activations", "_relu_impl")
+            and len(relu.args) == 1 and _is_slot(relu.args[0]) and not relu.params):
+        return None
+    h = relu.outs[0]
+    av = avals[h]
+    if not _float(av) or len(av[0]) != 4 or av[0][2] % 2 or av[0][3] % 2 or h in outputs:
+        return None
+    for j in readers.get(h, []):
+        t = steps[j] if j < len(steps) else None
+        if (t is not None and t.__class__ is Call and _fn(t, "backchain._rules.pool", "_tiled_max_impl")
+                and tuple(t.params.get("kernel", ())) == (2, 2) and len(t.args) == 1
+                and t.outs[0] not in outputs and avals[t.outs[0]] == (av[0][:2] + (av[0][2] // 2, av[0][3] // 2), av[1])):
+            return j, _relu_pool(relu, t, avals)
+    return None
 
 
 # -- _relu_d + multiply -----------------------------------------------------------------------------
@@ -171,8 +211,9 @@ def _pool_vjp(vjp, relu_d, mul, avals, x_is_relu_of_pre=False):
         relu = pre is not None
         if (g.__class__ is np.ndarray and ans.__class__ is np.ndarray and x.__class__ is np.ndarray
                 and x.shape == shape and x.dtype == dtype and g.dtype == dtype and ans.dtype == dtype
+                and g.flags.c_contiguous and ans.flags.c_contiguous and x.flags.c_contiguous
                 and (not relu or (pre.__class__ is np.ndarray and pre.shape == shape and pre.dtype == dtype
-                                  and _relu_policy_zero()))):
+                                  and pre.flags.c_contiguous and _relu_policy_zero()))):
             from ._kernels import pool_relu_vjp as kernel
 
             # where x = relu(pre), x > 0 exactly where pre > 0 (NaN in neither): one array less to read
@@ -338,6 +379,14 @@ def rewrite(program):
         else:
             drop.update((v, d))
             replace[mul] = call
+    # relu + max pool forward: the pool's call is dropped, its value made where the relu was
+    for i in range(len(steps)):
+        if i in replace or i in drop:
+            continue
+        m = _match_relu_pool(steps, i, avals, readers, outputs)
+        if m is not None and m[0] not in drop and m[0] not in replace:
+            drop.add(m[0])
+            replace[i] = m[1]
     # relu backward: mask and product
     for i in range(len(steps)):
         if i in replace or i in drop:
