@@ -13,7 +13,7 @@ from backchain.jit import _patterns
 
 pytest.importorskip("numba")
 
-PATTERNS = {"bias_relu", "relu_pool", "relu_vjp", "pool_relu_vjp", "pool_vjp", "conv_bias+cols", "conv+cols",
+PATTERNS = {"bias_relu", "relu_pool", "conv_input_grad(col2im)", "relu_vjp", "pool_relu_vjp", "pool_vjp", "conv_bias+cols", "conv+cols",
             "conv_weight_grad(cols)"}
 
 
@@ -308,3 +308,24 @@ def test_kernels_against_numpy():
 def test_rewrite_leaves_a_program_without_patterns_alone():
     prog = bc.jit(lambda x: bnp.sin(x) * 2, fuse="auto").lower(np.ones(3))
     assert _patterns.rewrite(prog) is prog
+
+
+@pytest.mark.parametrize("stride,padding,dilation,groups", [(1, 0, 1, 1), (2, 1, 1, 1), (1, 2, 2, 2), (2, 0, 1, 2)])
+def test_convolution_gradients_with_strides_padding_dilation_groups(stride, padding, dilation, groups):
+    rng = np.random.default_rng(7)
+    x = rng.standard_normal((3, 4, 11, 10))
+    w = rng.standard_normal((6, 4 // groups, 3, 3))
+    b = rng.standard_normal(6)
+
+    def f(x, w, b):
+        y = F.conv2d(x * 1.0, w, b, stride=stride, padding=padding, dilation=dilation, groups=groups)
+        return bnp.sum(bnp.tanh(y) * 0.5)
+
+    g = bc.grad(f, argnums=(0, 1, 2))
+    jg = bc.jit(g, fuse="auto")
+    for k in range(3):
+        xk = x + 0.1 * k
+        for a, e in zip(jg(xk, w, b), g(xk, w, b)):
+            _same_bits(a, e)
+    names = _rewritten(jg)
+    assert "conv_input_grad(col2im)" in names and "conv_weight_grad(cols)" in names

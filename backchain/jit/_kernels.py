@@ -128,3 +128,24 @@ def relu_pool2(x, zero, h, y):
             m = m if (m != m or m > d) else d
             m = m if (m != m or m > e) else e
             yf[r * ow + q] = m
+
+
+@numba.njit(cache=True, nogil=True)
+def col2im2d(d, stride, dilation, buf):
+    """``buf[c, ki * dh + i * sh, kj * dw + j * sw, :] += d[c, ki, kj, i, j, :]`` over the kernel positions
+    in row-major order (the order of the NumPy route's strided adds, so each sum is the same), for
+    ``d``: ``(C, KH, KW, OH, OW, N)`` and ``buf``: ``(C, H, W, N)``, zeroed, both C-contiguous."""
+    c_, kh_, kw_, oh_, ow_, n_ = d.shape
+    sh, sw = stride
+    dh, dw = dilation
+    for c in range(c_):
+        for ki in range(kh_):
+            for kj in range(kw_):
+                for i in range(oh_):
+                    r = ki * dh + i * sh
+                    for j in range(ow_):
+                        s = kj * dw + j * sw
+                        src = d[c, ki, kj, i, j]
+                        dst = buf[c, r, s]
+                        for n in range(n_):
+                            dst[n] += src[n]

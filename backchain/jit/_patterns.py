@@ -7,6 +7,8 @@ a training step become one, computing the same values bit for bit.
 - ``_tiled_max_vjp(g, ans, x)`` (max pool, ties split), optionally times a ReLU's mask: one pass
   over the windows (:func:`_kernels.pool_relu_vjp`) instead of a boolean mask per window position,
   a count of ties and a strided product per position;
+- a convolution's input gradient: its col2im (one strided add per kernel position) as one loop
+  (:func:`_kernels.col2im2d`), adding in the same order;
 - a convolution and the weight gradient of the same input: the second reuses the first's im2col
   columns, kept in an array the program owns, instead of copying the input's windows again.
 
@@ -356,6 +358,54 @@ def _shape_of(a):
     return _AVALS["avals"][a.k][0] if _is_slot(a) else np.shape(a)
 
 
+# -- transposed convolution: col2im in one pass ---------------------------------------------------
+
+def _input_grad(call):
+    from .._rules import conv as C
+
+    p = dict(call.params)
+    xshape, stride, padding, dilation, groups = p["xshape"], p["stride"], p["padding"], p["dilation"], p["groups"]
+    fn = call.fn
+    state = {}
+
+    def conv_input_grad(gy, w):
+        """``_conv_input_grad_impl`` with its col2im (25 strided adds for a 5 x 5 kernel) as one Numba loop."""
+        if gy.__class__ is not np.ndarray or w.__class__ is not np.ndarray or w.ndim != 4:
+            return fn(gy, w, **p)
+        kernel = w.shape[2:]
+        o, cg = w.shape[:2]
+        n, out = gy.shape[0], gy.shape[2:]
+        wt = np.swapaxes(w.reshape(groups, o // groups, -1), 1, 2)
+        gt = C._grouped_cotangent(gy, groups)
+        dtype = np.result_type(wt, gt)
+        padded = tuple(s + lo + hi for s, (lo, hi) in zip(xshape[2:], padding))
+        key = (wt.shape, gt.shape, dtype)
+        bufs = state.get(key)
+        if bufs is None:
+            state.clear()
+            bufs = state[key] = (np.empty((groups, wt.shape[1], gt.shape[2]), dtype),
+                                 np.empty((groups * cg,) + padded + (n,), dtype))
+        dcols, buf = bufs
+        np.matmul(wt, gt, out=dcols)
+        buf.fill(0)
+        from ._kernels import col2im2d
+
+        col2im2d(dcols.reshape((groups * cg,) + tuple(kernel) + tuple(out) + (n,)), tuple(stride), tuple(dilation),
+                 buf)
+        crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(xshape[2:], padding))
+        return C._batch_first(buf[(slice(None),) + crop], "conv_input_grad")
+
+    return Call("conv_input_grad(col2im)", conv_input_grad, call.args, {}, list(call.outs))
+
+
+def _match_input_grad(steps, i, avals, readers, outputs):
+    s = steps[i]
+    if not (s.__class__ is Call and _fn(s, "backchain._rules.conv", "_conv_input_grad_impl") and len(s.args) == 2
+            and set(s.params) == {"xshape", "stride", "padding", "dilation", "groups"} and len(s.params["xshape"]) == 4):
+        return None
+    return _input_grad(s)
+
+
 # -- the pass ---------------------------------------------------------------------------------------
 
 def rewrite(program):
@@ -403,6 +453,12 @@ def rewrite(program):
         if m is not None and m[0] not in drop and m[0] not in replace:
             drop.add(m[0])
             replace[i] = m[1]
+    # transposed convolutions (input gradients)
+    for i in range(len(steps)):
+        if i not in replace and i not in drop:
+            m = _match_input_grad(steps, i, avals, readers, outputs)
+            if m is not None:
+                replace[i] = m
     # convolutions sharing columns with their weight gradients
     _AVALS["avals"] = avals
     try:
