@@ -13,7 +13,7 @@ from backchain.jit import _patterns
 
 pytest.importorskip("numba")
 
-PATTERNS = {"bias_relu", "relu_pool", "conv_input_grad(col2im)", "relu_vjp", "pool_relu_vjp", "pool_vjp", "conv_bias+cols", "conv+cols",
+PATTERNS = {"bias_relu", "relu_pool", "sgd_update", "conv_input_grad(col2im)", "relu_vjp", "pool_relu_vjp", "pool_vjp", "conv_bias+cols", "conv+cols",
             "conv_weight_grad(cols)"}
 
 
@@ -329,3 +329,49 @@ def test_convolution_gradients_with_strides_padding_dilation_groups(stride, padd
             _same_bits(a, e)
     names = _rewritten(jg)
     assert "conv_input_grad(col2im)" in names and "conv_weight_grad(cols)" in names
+
+
+class _Manual:
+    """A training step written as the benchmarks' eager cases: ``p.data -= lr * p.grad``."""
+
+    def __init__(self, dtype, guard=False):
+        ps, self.x, self.y = _mlp(dtype, seed=8)
+        self.params = [bc.tensor(p, requires_grad=True) for p in ps]
+        self.guard = guard
+
+    def step(self):
+        loss = _mlp_loss(self.params, self.x, self.y)
+        loss.backward()
+        for p in self.params:
+            p.data -= 0.05 * p.grad
+            p.grad = None
+        if self.guard and float(loss) > 1e9:        # read after the updates: a guard of the program
+            return 0.0
+        return loss
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+def test_sgd_update_writes_parameters_in_place_as_eager(dtype):
+    eager, jitted = _Manual(dtype), _Manual(dtype)
+    step = bc.jit(jitted.step, fuse="auto")
+    arrays = None
+    for i in range(5):
+        eager.step()
+        step()
+        for a, b in zip(eager.params, jitted.params):
+            _same_bits(a.data, b.data)
+        if i == 1:
+            arrays = [p._data for p in jitted.params]
+    assert all(p._data is a for p, a in zip(jitted.params, arrays))   # the same arrays, updated in place
+    assert _rewritten(step).count("sgd_update") == 6
+
+
+def test_no_in_place_update_before_a_guard():
+    eager, jitted = _Manual(np.float64, guard=True), _Manual(np.float64, guard=True)
+    step = bc.jit(jitted.step, fuse="auto")
+    for _ in range(4):
+        eager.step()
+        step()
+        for a, b in zip(eager.params, jitted.params):
+            _same_bits(a.data, b.data)
+    assert "sgd_update" not in _rewritten(step)

@@ -149,3 +149,11 @@ def col2im2d(d, stride, dilation, buf):
                         dst = buf[c, r, s]
                         for n in range(n_):
                             dst[n] += src[n]
+
+
+@numba.njit(cache=True, nogil=True)
+def axpy_sub(p, c, g):
+    """``p -= c * g`` in place over flat arrays: the product rounded, then the difference (no fused
+    multiply-add), as ``p -= c * g`` in NumPy."""
+    for i in range(p.shape[0]):
+        p[i] = p[i] - c * g[i]

@@ -9,6 +9,8 @@ a training step become one, computing the same values bit for bit.
   a count of ties and a strided product per position;
 - a convolution's input gradient: its col2im (one strided add per kernel position) as one loop
   (:func:`_kernels.col2im2d`), adding in the same order;
+- ``p.data -= lr * g`` on a parameter the program writes back: one in-place pass over ``p``'s array
+  (:func:`_kernels.axpy_sub`), which the replay then needs not copy back;
 - a convolution and the weight gradient of the same input: the second reuses the first's im2col
   columns, kept in an array the program owns, instead of copying the input's windows again.
 
@@ -406,6 +408,69 @@ def _match_input_grad(steps, i, avals, readers, outputs):
     return _input_grad(s)
 
 
+# -- p.data -= lr * g on a parameter: in place, one pass ------------------------------------------
+
+def _sgd(mul, write, p_slot):
+    c, g = mul.args
+    out = write.outs[0]
+    write_fn, mul_fn = write.fn, mul.fn
+
+    def sgd_update(p, g):
+        """``p -= c * g`` in ``p`` itself, the parameter's array (the eager step writes it in place too)."""
+        if (p.__class__ is np.ndarray and g.__class__ is np.ndarray and p.shape == g.shape and p.dtype == g.dtype
+                and p.dtype.kind == "f" and p.flags.c_contiguous and g.flags.c_contiguous and p.flags.writeable
+                and not np.shares_memory(p, g)):
+            from ._kernels import axpy_sub
+
+            axpy_sub(p.reshape(-1), p.dtype.type(c), g.reshape(-1))
+            return p
+        return write_fn(p, mul_fn(c, g))
+
+    return Call("sgd_update", sgd_update, (p_slot, g), {}, [out])
+
+
+def _match_sgd(program, steps, i, avals, readers, outputs):
+    """``p.data -= c * g`` where ``p`` is a parameter the program writes back: the product ``c * g``
+    (read by nothing else) and the write become one in-place pass over ``p``'s own array."""
+    import functools
+
+    from ._watch import _write_call
+
+    w = steps[i]
+    state = getattr(program, "state", None)
+    if not state or w.__class__ is not Call or w.fn.__class__ is not functools.partial:
+        return None
+    if w.fn.func is not _write_call or w.fn.args[:1] != (np.subtract,) or w.params or len(w.args) != 2:
+        return None
+    p, t = w.args
+    if not (_is_slot(p) and _is_slot(t)):
+        return None
+    inputs = program.inputs[-len(state):]
+    if p.k not in inputs:
+        return None
+    tensor = state[inputs.index(p.k)]
+    writes = getattr(program, "writes", [])
+    at = next((n for n, x in enumerate(writes) if x is tensor), None)
+    if at is None or program.outputs[program.n_out + at].__class__ is not Slot \
+            or program.outputs[program.n_out + at].k != w.outs[0]:
+        return None
+    if any(r >= i for r in readers.get(p.k, []) if r != i) or p.k in outputs:
+        return None
+    if any(s.__class__ is Guard for s in steps[i:]):   # a retrace after the write would write it twice
+        return None
+    j = next((q for q in range(i) if t.k in getattr(steps[q], "outs", ())), None)
+    if j is None:
+        return None
+    m = steps[j]
+    if not (m.__class__ is Call and m.fn is np.multiply and not m.params and len(m.args) == 2
+            and type(m.args[0]) is float and _is_slot(m.args[1]) and readers.get(t.k) == [i]):
+        return None
+    g = m.args[1]
+    if not (_float(avals[p.k]) and avals[g.k] == avals[p.k] and avals[t.k] == avals[p.k]):
+        return None
+    return j, _sgd(m, w, p)
+
+
 # -- the pass ---------------------------------------------------------------------------------------
 
 def rewrite(program):
@@ -453,6 +518,14 @@ def rewrite(program):
         if m is not None and m[0] not in drop and m[0] not in replace:
             drop.add(m[0])
             replace[i] = m[1]
+    # SGD updates of parameters, in place
+    for i in range(len(steps)):
+        if i in replace or i in drop:
+            continue
+        m = _match_sgd(program, steps, i, avals, readers, outputs)
+        if m is not None and m[0] not in drop and m[0] not in replace:
+            drop.add(m[0])
+            replace[i] = m[1]
     # transposed convolutions (input gradients)
     for i in range(len(steps)):
         if i not in replace and i not in drop:
@@ -480,5 +553,8 @@ def rewrite(program):
     changed = True
     out = Program(program.name, program.inputs, new, program.outputs, avals, program.rebuild, program.input_names)
     out.layouts = dict(program.layouts)
+    for attr in ("state", "modes", "writes", "grads", "n_out"):
+        if hasattr(program, attr):
+            setattr(out, attr, getattr(program, attr))
     out.rewritten = changed
     return out
