@@ -19,8 +19,8 @@ case's training step, whose parameters are program inputs updated in place), ``b
 (``fuse=None``: the replay of NumPy calls, without Numba kernels or pattern rewrites),
 ``bcjit-fn`` (W1: the step as a function of the parameters, returning new ones), ``jax``
 (``jax.jit``), ``torch`` (PyTorch eager). "first call" is the time of the first gradient and the
-first step, tracing and compiling included for the compiled implementations (Numba kernels come
-from its on-disk cache after the first run).
+first two steps: tracing and compiling for the compiled implementations, and the first replay,
+which compiles Numba's kernels (or loads them from Numba's on-disk cache, after the first run).
 """
 import argparse
 import json
@@ -163,8 +163,9 @@ def _child(workload, impl, steps, warmup):
     case = w["impls"][impl](w["size"])
     made = time.perf_counter() - t0
     t0 = time.perf_counter()
-    grads = case.grads()            # the first call and step: tracing and compiling, for the compiled ones
-    case.step()
+    grads = case.grads()            # the first call and two steps: tracing and compiling, for the compiled ones,
+    case.step()                     # and the first replay (which compiles Numba kernels, or loads them from
+    case.step()                     # Numba's disk cache)
     first = time.perf_counter() - t0
     for _ in range(warmup):
         case.step()
