@@ -13,8 +13,8 @@ from backchain.jit import _patterns
 
 pytest.importorskip("numba")
 
-PATTERNS = {"bias_relu", "relu_pool", "sgd_update", "conv_input_grad(col2im)", "relu_vjp", "pool_relu_vjp", "pool_vjp", "conv_bias+cols", "conv+cols",
-            "conv_weight_grad(cols)"}
+PATTERNS = {"bias_relu", "relu_pool", "sgd_update", "conv_input_grad(col2im)", "relu_vjp", "pool_relu_vjp",
+            "pool_vjp", "conv_bias+cols", "conv+cols", "conv_weight_grad(cols)"}
 
 
 def _same_bits(a, b):

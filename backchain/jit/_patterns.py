@@ -137,7 +137,8 @@ def _match_relu_pool(steps, i, avals, readers, outputs):
         t = steps[j] if j < len(steps) else None
         if (t is not None and t.__class__ is Call and _fn(t, "backchain._rules.pool", "_tiled_max_impl")
                 and tuple(t.params.get("kernel", ())) == (2, 2) and len(t.args) == 1
-                and t.outs[0] not in outputs and avals[t.outs[0]] == (av[0][:2] + (av[0][2] // 2, av[0][3] // 2), av[1])):
+                and t.outs[0] not in outputs
+                and avals[t.outs[0]] == (av[0][:2] + (av[0][2] // 2, av[0][3] // 2), av[1])):
             return j, _relu_pool(relu, t, avals)
     return None
 
@@ -331,7 +332,7 @@ def _conv_pair(fwd, wgrad, avals, new_slot):
     return f2, w2
 
 
-def _conv_pairs(steps):
+def _conv_pairs(steps, avals):
     """(forward index, weight-gradient index) of convolutions whose weight gradient reads the same input
     with the same parameters."""
     pairs = []
@@ -347,17 +348,16 @@ def _conv_pairs(steps):
             if (s.__class__ is Call and _fn(s, "backchain._rules.conv", "_conv_weight_grad_impl")
                     and len(s.args) == 2 and _same(s.args[0], f.args[0])
                     and all(s.params.get(q) == f.params[q] for q in f.params)
-                    and tuple(s.params.get("wshape", ())) [2:] == tuple(_shape_of(f.args[1]))[2:]):
+                    and tuple(s.params.get("wshape", ()))[2:] == tuple(_shape_of(f.args[1], avals))[2:]):
                 pairs.append((i, j))
                 break
     return pairs
 
 
-_AVALS = {}
-
-
-def _shape_of(a):
-    return _AVALS["avals"][a.k][0] if _is_slot(a) else np.shape(a)
+def _shape_of(a, avals):
+    if _is_slot(a):
+        return avals[a.k][0] if avals[a.k] is not None else ()
+    return np.shape(a)
 
 
 # -- transposed convolution: col2im in one pass ---------------------------------------------------
@@ -403,7 +403,8 @@ def _input_grad(call):
 def _match_input_grad(steps, i, avals, readers, outputs):
     s = steps[i]
     if not (s.__class__ is Call and _fn(s, "backchain._rules.conv", "_conv_input_grad_impl") and len(s.args) == 2
-            and set(s.params) == {"xshape", "stride", "padding", "dilation", "groups"} and len(s.params["xshape"]) == 4):
+            and set(s.params) == {"xshape", "stride", "padding", "dilation", "groups"}
+            and len(s.params["xshape"]) == 4):
         return None
     return _input_grad(s)
 
@@ -480,7 +481,6 @@ def rewrite(program):
     avals = list(program.avals)
     outputs = {o.k for o in program.outputs if o.__class__ is Slot}
     readers = _readers(program)
-    changed = False
     drop = set()
     replace = {}
     # max pool VJPs (and their ReLU masks)
@@ -494,38 +494,17 @@ def rewrite(program):
         else:
             drop.update((v, d))
             replace[mul] = call
-    # relu + max pool forward: the pool's call is dropped, its value made where the relu was
-    for i in range(len(steps)):
-        if i in replace or i in drop:
-            continue
-        m = _match_relu_pool(steps, i, avals, readers, outputs)
-        if m is not None and m[0] not in drop and m[0] not in replace:
-            drop.add(m[0])
-            replace[i] = m[1]
-    # relu backward: mask and product
-    for i in range(len(steps)):
-        if i in replace or i in drop:
-            continue
-        m = _match_relu_vjp(steps, i, avals, readers, outputs)
-        if m is not None and m[0] not in drop and m[0] not in replace:
-            drop.add(m[0])
-            replace[i] = m[1]
-    # bias + relu
-    for i in range(len(steps)):
-        if i in replace or i in drop:
-            continue
-        m = _match_bias_relu(steps, i, avals, readers, outputs)
-        if m is not None and m[0] not in drop and m[0] not in replace:
-            drop.add(m[0])
-            replace[i] = m[1]
-    # SGD updates of parameters, in place
-    for i in range(len(steps)):
-        if i in replace or i in drop:
-            continue
-        m = _match_sgd(program, steps, i, avals, readers, outputs)
-        if m is not None and m[0] not in drop and m[0] not in replace:
-            drop.add(m[0])
-            replace[i] = m[1]
+    # two calls into one, placed at the later one: relu + max pool forward (the pool's value made where
+    # the relu was), the relu backward's mask and product, bias + relu, SGD updates of parameters
+    sgd = lambda steps, i, avals, readers, outputs: _match_sgd(program, steps, i, avals, readers, outputs)  # noqa: E731
+    for match in (_match_relu_pool, _match_relu_vjp, _match_bias_relu, sgd):
+        for i in range(len(steps)):
+            if i in replace or i in drop:
+                continue
+            m = match(steps, i, avals, readers, outputs)
+            if m is not None and m[0] not in drop and m[0] not in replace:
+                drop.add(m[0])
+                replace[i] = m[1]
     # transposed convolutions (input gradients)
     for i in range(len(steps)):
         if i not in replace and i not in drop:
@@ -533,16 +512,12 @@ def rewrite(program):
             if m is not None:
                 replace[i] = m
     # convolutions sharing columns with their weight gradients
-    _AVALS["avals"] = avals
-    try:
-        for i, j in _conv_pairs(steps):
-            if i in replace or j in replace:
-                continue
-            k = len(avals)
-            avals.append(None)   # the columns: held until the weight gradient reads them
-            replace[i], replace[j] = _conv_pair(steps[i], steps[j], avals, k)
-    finally:
-        _AVALS.clear()
+    for i, j in _conv_pairs(steps, avals):
+        if i in replace or j in replace:
+            continue
+        k = len(avals)
+        avals.append(None)   # the columns (an array the call owns): no buffer, no del
+        replace[i], replace[j] = _conv_pair(steps[i], steps[j], avals, k)
     if not replace:
         return program
     new = []
@@ -550,11 +525,9 @@ def rewrite(program):
         if i in drop:
             continue
         new.append(replace.get(i, s))
-    changed = True
     out = Program(program.name, program.inputs, new, program.outputs, avals, program.rebuild, program.input_names)
     out.layouts = dict(program.layouts)
     for attr in ("state", "modes", "writes", "grads", "n_out"):
         if hasattr(program, attr):
             setattr(out, attr, getattr(program, attr))
-    out.rewritten = changed
     return out
