@@ -7,7 +7,7 @@ Compiled on first use for each dtype and layout, and kept in Numba's on-disk cac
 import numba
 import numpy as np
 
-__all__ = ["bias_relu", "relu_vjp", "pool_relu_vjp"]
+__all__ = ["bias_relu", "relu_vjp", "pool_relu_vjp", "pool2_relu_vjp", "relu_pool2", "col2im2d", "axpy_sub"]
 
 
 @numba.njit(cache=True, nogil=True)
@@ -44,8 +44,6 @@ def pool_relu_vjp(g, ans, x, pre, relu, inv, zero, one, out):
     n_, c_, oh_, ow_ = g.shape
     kh = x.shape[2] // oh_
     kw = x.shape[3] // ow_
-    if kh == 2 and kw == 2:
-        return _pool2(g, ans, x, pre, relu, inv, zero, one, out)
     bad = False
     for n in range(n_):
         for c in range(c_):
@@ -69,8 +67,8 @@ def pool_relu_vjp(g, ans, x, pre, relu, inv, zero, one, out):
 
 
 @numba.njit(cache=True, nogil=True)
-def _pool2(g, ans, x, pre, relu, inv, zero, one, out):
-    """:func:`pool_relu_vjp` for 2 x 2 windows, unrolled."""
+def pool2_relu_vjp(g, ans, x, pre, relu, inv, zero, one, out):
+    """:func:`pool_relu_vjp` for 2 x 2 windows, unrolled (a kernel of its own: compiled only where used)."""
     n_, c_, oh_, ow_ = g.shape
     bad = False
     for n in range(n_):

@@ -195,12 +195,12 @@ def _match_relu_vjp(steps, i, avals, readers, outputs):
 
 def _pool_vjp(vjp, relu_d, mul, avals, x_is_relu_of_pre=False):
     g, ans, x = vjp.args
-    kernel = vjp.params["kernel"]
+    kernel_size = vjp.params["kernel"]
     out = (mul if mul is not None else vjp).outs[0]
     shape, dtype = avals[out]
     buf = np.empty(shape, dtype)
     zero, one = dtype.type(0), dtype.type(1)
-    size = int(np.prod(kernel))
+    size = int(np.prod(kernel_size))
     inv = np.array([1] + [np.divide(1, np.uint8(k), dtype=dtype) for k in range(1, size + 1)], dtype)
     vjp_fn = vjp.fn
     params = dict(vjp.params)
@@ -219,8 +219,9 @@ def _pool_vjp(vjp, relu_d, mul, avals, x_is_relu_of_pre=False):
                 and g.flags.c_contiguous and ans.flags.c_contiguous and x.flags.c_contiguous
                 and (not relu or (pre.__class__ is np.ndarray and pre.shape == shape and pre.dtype == dtype
                                   and pre.flags.c_contiguous and _relu_policy_zero()))):
-            from ._kernels import pool_relu_vjp as kernel
+            from . import _kernels
 
+            kernel = _kernels.pool2_relu_vjp if tuple(kernel_size) == (2, 2) else _kernels.pool_relu_vjp
             # where x = relu(pre), x > 0 exactly where pre > 0 (NaN in neither): one array less to read
             if kernel(g, ans, x, x if (not relu or x_is_relu_of_pre) else pre, relu, inv, zero, one, buf):
                 return buf
