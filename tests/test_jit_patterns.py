@@ -375,3 +375,24 @@ def test_no_in_place_update_before_a_guard():
         for a, b in zip(eager.params, jitted.params):
             _same_bits(a.data, b.data)
     assert "sgd_update" not in _rewritten(step)
+
+
+def test_convolutions_without_bias_and_two_of_one_input():
+    """Two convolutions of the same input (one without bias) and their weight gradients: each pair
+    shares columns (those of one input, kernel size and stride are the same array)."""
+    rng = np.random.default_rng(9)
+    x = rng.standard_normal((2, 3, 9, 9))
+    w1, w2, w3 = (rng.standard_normal((4, 3, 3, 3)) for _ in range(3))
+    b = rng.standard_normal(4)
+
+    def f(x, w1, w2, w3, b):
+        y = F.conv2d(x * 1.0, w1) * F.conv2d(x * 1.0, w2, b) + F.conv2d(x * 1.0, w3, stride=2).sum()
+        return bnp.sum(bnp.sin(y))
+
+    g = bc.grad(f, argnums=(0, 1, 2, 3, 4))
+    jg = bc.jit(g, fuse="auto")
+    for k in range(3):
+        for a, e in zip(jg(x + k, w1, w2, w3, b), g(x + k, w1, w2, w3, b)):
+            _same_bits(a, e)
+    names = _rewritten(jg)
+    assert "conv+cols" in names and names.count("conv_weight_grad(cols)") >= 2
