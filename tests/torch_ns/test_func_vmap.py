@@ -32,6 +32,7 @@ def test_vmap_programs_match_torch_func(name, program):
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.filterwarnings("error:vmap")  # every step batched: no loop over the examples
 def test_per_example_gradients_of_a_module_match_torch_func():
     x = np.random.default_rng(1).standard_normal((6, 4)).astype(np.float32)
     y = np.array([0, 1, 2, 1, 0, 2])
