@@ -114,9 +114,13 @@ class StepJit:
 
         self.case = case
         self._step = bc.jit(case.step, fuse=fuse)
+        self._grads = bc.jit(case.grads, fuse=fuse)
 
     def grads(self):
-        return self.case.grads()
+        """The gradients a compiled forward and backward of the case computes: the first call traces,
+        the second replays the program, whose result is returned."""
+        self._grads()
+        return self._grads()
 
     def step(self):
         self._step()
