@@ -2,6 +2,7 @@
 
     python -m benchmarks.jit                     # both workloads, every implementation, 3 rounds
     python -m benchmarks.jit -w W2 --rounds 5 --steps 500
+    python -m benchmarks.jit -w W1 W3 --threads 1    # single-threaded kernels in every library
 
 Each (workload, implementation) pair runs in a fresh process, in turn within a round; the table
 gives the median over rounds of each round's median, the ratio to the NumPy baseline's median and
@@ -15,11 +16,11 @@ cross-entropy, batch 128, one SGD step (float32). W3 (LeNet-style CNN), W7 (LSTM
 Implementations: ``numpy`` (by hand), ``backchain`` (eager), ``bcjit`` (W2: ``bc.jit(bc.grad(f))``
 with its default fusion, Numba kernels when Numba is installed; the others: ``bc.jit`` of the eager
 case's training step, whose parameters are program inputs updated in place), ``bcjit-nofuse``
-(``fuse=None``: the replay of NumPy calls),
+(``fuse=None``: the replay of NumPy calls, without Numba kernels or pattern rewrites),
 ``bcjit-fn`` (W1: the step as a function of the parameters, returning new ones), ``jax``
 (``jax.jit``), ``torch`` (PyTorch eager). "first call" is the time of the first gradient and the
-first step, tracing and compiling included for the compiled implementations (Numba kernels come
-from its on-disk cache after the first run).
+first two steps: tracing and compiling for the compiled implementations, and the first replay,
+which compiles Numba's kernels (or loads them from Numba's on-disk cache, after the first run).
 """
 import argparse
 import json
@@ -113,9 +114,13 @@ class StepJit:
 
         self.case = case
         self._step = bc.jit(case.step, fuse=fuse)
+        self._grads = bc.jit(case.grads, fuse=fuse)
 
     def grads(self):
-        return self.case.grads()
+        """The gradients a compiled forward and backward of the case computes: the first call traces,
+        the second replays the program, whose result is returned."""
+        self._grads()
+        return self._grads()
 
     def step(self):
         self._step()
@@ -138,11 +143,12 @@ def _stepjit(module, fuse="auto"):
 W1 = {name: _w1(name) for name in ("numpy", "backchain", "bcjit-fn", "jax")}
 W1["bcjit-fn"] = lambda batch: W1Jit(*_mlp.init(W1_SIZES, batch, "xent"))
 W1["bcjit"] = _stepjit("w1_mlp")
+W1["bcjit-nofuse"] = _stepjit("w1_mlp", None)
 
 
 def _more(module):
     return {"numpy": _eager(module, "numpy"), "backchain": _eager(module, "backchain"),
-            "bcjit": _stepjit(module), "torch": _eager(module, "torch")}
+            "bcjit": _stepjit(module), "bcjit-nofuse": _stepjit(module, None), "torch": _eager(module, "torch")}
 
 
 WORKLOADS = {
@@ -161,8 +167,9 @@ def _child(workload, impl, steps, warmup):
     case = w["impls"][impl](w["size"])
     made = time.perf_counter() - t0
     t0 = time.perf_counter()
-    grads = case.grads()            # the first call and step: tracing and compiling, for the compiled ones
-    case.step()
+    grads = case.grads()            # the first call and two steps: tracing and compiling, for the compiled ones,
+    case.step()                     # and the first replay (which compiles Numba kernels, or loads them from
+    case.step()                     # Numba's disk cache)
     first = time.perf_counter() - t0
     for _ in range(warmup):
         case.step()
@@ -186,6 +193,17 @@ def _available(impl):
     return importlib.util.find_spec(need) is not None
 
 
+def _env(threads):
+    """The child processes' environment: with ``threads``, every library's kernels use that many threads."""
+    env = dict(os.environ)
+    if threads:
+        n = str(threads)
+        env.update(OMP_NUM_THREADS=n, OPENBLAS_NUM_THREADS=n, MKL_NUM_THREADS=n, NUMBA_NUM_THREADS=n)
+        if threads == 1:
+            env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
+    return env
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(prog="python -m benchmarks.jit", description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -195,6 +213,9 @@ def main(argv=None):
     ap.add_argument("--steps", type=int)
     ap.add_argument("--warmup", type=int)
     ap.add_argument("--json")
+    ap.add_argument("--threads", type=int,
+                    help="threads of every library's kernels (BLAS, PyTorch, XLA) in the child processes; default: "
+                         "each library's own (on a machine whose cores other processes share, 1 gives stable figures)")
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
@@ -216,7 +237,7 @@ def main(argv=None):
                     cmd += ["--steps", str(args.steps)]
                 if args.warmup:
                     cmd += ["--warmup", str(args.warmup)]
-                p = subprocess.run(cmd, capture_output=True, text=True, env=dict(os.environ))
+                p = subprocess.run(cmd, capture_output=True, text=True, env=_env(args.threads))
                 if p.returncode:
                     print(f"{name} {impl} failed:\n{p.stderr[-2000:]}", file=sys.stderr)
                     return 1

@@ -452,3 +452,17 @@ def test_a_draw_from_a_global_random_state_while_tracing_warns():
     with warnings.catch_warnings():
         warnings.simplefilter("error")
         bc.jit(lambda x: x * 2)(np.ones(3))  # no draw, no warning
+
+
+def test_a_replay_whose_values_overflow_masks_the_untaken_branch_as_eager_does():
+    # traced where every local derivative is finite, replayed where exp overflows in the branch not taken:
+    # eager's safe product gives 0 there, and so must the program (it used to replay 0 * inf = NaN)
+    f = lambda x: bnp.sum(bnp.where(x < 50, bnp.exp(x), 0.0))  # noqa: E731
+    for transform in (bc.grad, bc.hessian):
+        compiled = bc.jit(transform(f))
+        with np.errstate(over="ignore"):
+            compiled(np.array([1.0, 2.0]))
+            for x in (np.array([1.0, 800.0]), np.array([900.0, 3.0])):
+                got, want = compiled(x), transform(f)(x)
+                assert np.isfinite(got).all()
+                np.testing.assert_allclose(got, want, rtol=1e-14)

@@ -7,7 +7,8 @@ from benchmarks import jit as bench
 
 
 @pytest.mark.parametrize("workload, impl", [("W2", "bcjit-nofuse"), ("W2", "bcjit"), ("W1", "bcjit"),
-                                            ("W1", "bcjit-fn"), ("W3", "bcjit")])
+                                            ("W1", "bcjit-fn"), ("W3", "bcjit"),
+                                            ("W3", "bcjit-nofuse")])
 def test_jit_variants_run_and_match_the_baseline(workload, impl):
     if impl == "bcjit" and workload == "W2":
         pytest.importorskip("numba")
@@ -17,3 +18,11 @@ def test_jit_variants_run_and_match_the_baseline(workload, impl):
         g, b = np.asarray(g), np.asarray(b)
         assert np.max(np.abs(g - b)) <= bench.WORKLOADS[workload]["rtol"] * max(np.max(np.abs(b)), 1e-30)
     assert got["median"] > 0 and got["first_s"] > 0
+
+
+def test_threads_option_pins_every_library():
+    env = bench._env(1)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "NUMBA_NUM_THREADS"):
+        assert env[var] == "1"
+    assert "--xla_cpu_multi_thread_eigen=false" in env["XLA_FLAGS"]
+    assert bench._env(2)["OPENBLAS_NUM_THREADS"] == "2" and "XLA_FLAGS" not in bench._env(2).keys() - bench.os.environ.keys()

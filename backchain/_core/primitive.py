@@ -164,6 +164,13 @@ def safe_times(g, d):
     """
     if type(d) is float and d - d == 0.0:
         return g * d
+    if _trace_hook is not None and (isinstance(g, Tensor) or isinstance(d, Tensor)):
+        # bc.jit is tracing: the checks below would decide on this call's values; the masked product
+        # is right for every replay
+        from .. import numpy as bnp
+
+        with np.errstate(invalid="ignore"):
+            return bnp.where(g == 0, 0.0, g * d)
     dd = d._data if isinstance(d, Tensor) else d
     if type(dd) is np.ndarray:
         s = dd.dot(dd) if dd.ndim == 1 else np.vdot(dd, dd)

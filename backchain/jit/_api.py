@@ -375,7 +375,8 @@ class Jitted:
         if len(out) > n:  # the state it wrote, the gradients, the optimizer steps' (empty) results
             w = len(program.writes)
             for t, v in zip(program.writes, out[n:n + w]):
-                np.copyto(t._data, v)
+                if v is not t._data:  # (an update the replay wrote in place is there already)
+                    np.copyto(t._data, v)
                 bump_version(t, "a step compiled by bc.jit")
             for t, v in zip(program.grads, out[n + w:n + w + len(program.grads)]):
                 t.grad = np.array(v)

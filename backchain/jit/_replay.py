@@ -172,14 +172,24 @@ class Compiled:
 
     def __init__(self, program, buffers=True, fuse=None):
         self.program = program
+        self._fuse = fuse
+        self.run_buffered = None
+        self.rewritten = program
+        outputs = {o.k for o in program.outputs if o.__class__ is Slot}
+        if buffers and fuse is not None:
+            # the buffered replay runs one at a time: it may take the pattern kernels, which own their
+            # output arrays (_patterns.py); the replay without buffers keeps the program's calls
+            from ._patterns import rewrite
+
+            self.rewritten = rewrite(program)
         fused = None
         if fuse is not None:
-            fused = fuse(program)
+            fused = fuse(self.rewritten)
         self.fused = fused
-        self.run_buffered = None
-        outputs = {o.k for o in program.outputs if o.__class__ is Slot}
-        if buffers and any(s.__class__ is Call and _bufferable(s, program.avals, outputs) for s in program.steps):
-            self.run_buffered, self.source = compile_program(program, buffers=True, fused=fused)
+        self._plain_fused = fused if self.rewritten is program else False
+        if buffers and (self.rewritten is not program or any(
+                s.__class__ is Call and _bufferable(s, program.avals, outputs) for s in program.steps)):
+            self.run_buffered, self.source = compile_program(self.rewritten, buffers=True, fused=fused)
             self._plain = None  # compiled when a replay finds the buffers in use
         else:
             self._plain, self.source = compile_program(program, buffers=False, fused=fused)
@@ -189,7 +199,9 @@ class Compiled:
     def run_plain(self):
         """The replay without buffers (compiled on first use)."""
         if self._plain is None:
-            self._plain = compile_program(self.program, buffers=False, fused=self.fused)[0]
+            if self._plain_fused is False:
+                self._plain_fused = self._fuse(self.program)
+            self._plain = compile_program(self.program, buffers=False, fused=self._plain_fused)[0]
         return self._plain
 
     def __call__(self, arrays):

@@ -408,15 +408,15 @@ def clamp(input, min=None, max=None, *, out=None):
     if min is None and max is None:
         raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
     lo, hi = (v._data if isinstance(v, _Base) else v for v in (min, max))
-    a = np.asarray(x._data)
     if not x.requires_grad:
         return bnp.clip(x, lo, hi)
-    inside = np.ones(a.shape, dtype=bool)
+    a = x._data if getattr(x, "_batched", False) else np.asarray(x._data)  # (a batch inside vmap stays one)
+    inside = True
     if lo is not None:
-        inside &= a >= lo
+        inside = inside & (a >= lo)
     if hi is not None:
-        inside &= a <= hi
-    return bnp.where(inside, x, np.clip(a, lo, hi).astype(a.dtype, copy=False))
+        inside = inside & (a <= hi)
+    return bnp.where(inside, x, bnp.astype(bnp.clip(a, lo, hi), a.dtype))
 
 
 clip = clamp
@@ -596,7 +596,13 @@ def aminmax(input, *, dim=None, keepdim=False):
 
 
 def _arg(fn, input, dim, keepdim):
-    a = np.asarray(_t(input)._data)
+    x = _t(input)
+    if getattr(x, "_batched", False):  # inside torch.func.vmap: the indices per example
+        out = (bnp.argmax if fn is np.argmax else bnp.argmin)(x._data, axis=dim, keepdims=keepdim)
+        if dim is None and keepdim:
+            out = bnp.reshape(out, (1,) * x.ndim)
+        return bnp.astype(out, np.int64)
+    a = np.asarray(x._data)
     if dim is None:
         out = fn(a)
         return _const(np.reshape(out, (1,) * a.ndim) if keepdim else np.int64(out))
@@ -943,7 +949,7 @@ def index_add(input, dim, index, source, *, alpha=1):
 def masked_fill(input, mask, value):
     """``input`` with ``value`` where ``mask`` is True (differentiable in ``input`` and a tensor ``value``)."""
     x = _t(input)
-    m = np.asarray(mask._data if isinstance(mask, _Base) else mask)
+    m = mask._data if getattr(mask, "_batched", False) else np.asarray(mask._data if isinstance(mask, _Base) else mask)
     if m.dtype != np.bool_:
         raise RuntimeError(f"masked_fill only supports boolean masks, but got mask with dtype {m.dtype}")
     if isinstance(value, _Base):

@@ -252,8 +252,9 @@ def named(name, t):
         return t
     prim = _NAMED.get(name)
     if prim is None:
-        from .._core.primitive import primitive
-        prim = _NAMED[name] = primitive(name, _identity, vjp=(_passes,), linear=True, register=False, saves=False)
+        from .._core.primitive import ELEMENTWISE, primitive
+        prim = _NAMED[name] = primitive(name, _identity, vjp=(_passes,), linear=True, register=False, saves=False,
+                                        batch=ELEMENTWISE)  # the identity: batched as it is
     return prim(t)
 
 

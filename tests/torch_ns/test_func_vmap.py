@@ -21,6 +21,25 @@ PROGRAMS = [
     ("expand_permute", lambda T, x: x.unsqueeze(0).expand(2, 4, 5).permute(2, 0, 1).contiguous()),
     ("cat_mean", lambda T, x: T.cat([x, x * 2], dim=1).mean()),
     ("matmul_shared", lambda T, x: x @ T.ones(5, 2)),
+    ("argmax_dim", lambda T, x: x.argmax(1)),
+    ("argmax_all", lambda T, x: T.argmax(x)),
+    ("argmin_keepdim", lambda T, x: x.argmin(0, keepdim=True)),
+    ("masked_fill", lambda T, x: x.masked_fill(x > 0, 0.0)),
+    ("clamp_min", lambda T, x: x.clamp(min=0)),
+    ("clamp_both", lambda T, x: T.clamp(x, -0.5, 0.5)),
+    ("isnan", lambda T, x: T.isnan(x)),
+    ("all_dim", lambda T, x: (x > 0).all(1)),
+    ("any", lambda T, x: T.any(x > 1)),
+    ("count_nonzero", lambda T, x: T.count_nonzero(x > 0, dim=0)),
+    ("logical_and", lambda T, x: T.logical_and(x > 0, x < 1)),
+    ("gather", lambda T, x: x.gather(1, T.zeros(4, 2, dtype=T.long))),
+    ("where", lambda T, x: T.where(x > 0, x, T.zeros_like(x))),
+    ("eq_max", lambda T, x: (x == x.max()).float()),
+    ("norm_dim", lambda T, x: x.norm(dim=1)),
+    ("cumsum", lambda T, x: x.cumsum(1)),
+    ("tril", lambda T, x: x.tril()),
+    ("mm_t", lambda T, x: T.mm(x, x.t())),
+    ("slice", lambda T, x: x[:, 1:3]),
 ]
 
 
@@ -32,6 +51,7 @@ def test_vmap_programs_match_torch_func(name, program):
     np.testing.assert_allclose(got.numpy(), want.numpy(), rtol=1e-6, atol=1e-6)
 
 
+@pytest.mark.filterwarnings("error:vmap")  # every step batched: no loop over the examples
 def test_per_example_gradients_of_a_module_match_torch_func():
     x = np.random.default_rng(1).standard_normal((6, 4)).astype(np.float32)
     y = np.array([0, 1, 2, 1, 0, 2])
@@ -60,3 +80,14 @@ def test_max_inside_vmap_sends_the_gradient_to_the_index_returned():
     t = np.array([[1.0, 3.0, 3.0], [2.0, 0.0, 2.0]], dtype=np.float32)
     g = {T: T.func.vmap(T.func.grad(lambda x: x.max(0)[0]))(T.tensor(t)).numpy() for T in (torch, bt)}
     np.testing.assert_array_equal(g[bt], g[torch])
+
+
+def test_clamp_inside_vmap_keeps_the_gradient_at_the_bounds_as_torch():
+    x = np.array([[-1.0, -0.5, 0.0, 0.5, 1.0], [0.5, 0.7, -0.5, 2.0, -3.0]], dtype=np.float32)
+    g = {T: T.func.vmap(T.func.grad(lambda v: T.clamp(v, -0.5, 0.5).sum()))(T.tensor(x)).numpy() for T in (torch, bt)}
+    np.testing.assert_array_equal(g[bt], g[torch])
+
+
+def test_torch_helpers_that_read_values_refuse_inside_vmap_by_name():
+    with pytest.raises(TypeError, match="vmap: a batched value"):
+        bt.func.vmap(lambda x: x.sort(1).values)(bt.tensor(X))

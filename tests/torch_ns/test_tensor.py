@@ -684,6 +684,7 @@ def test_testing_assert_close_agrees_with_torch():
         assert results[0] == results[1], (a, b, kw)
 
 
+@pytest.mark.filterwarnings("ignore:TypedStorage is deprecated")  # PyTorch's own warning for its storage()
 def test_storage_queries_and_resize_match_torch():
     for T in (torch, bt):
         x = T.arange(12.0).view(3, 4)

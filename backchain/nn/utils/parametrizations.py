@@ -169,14 +169,45 @@ def spectral_norm(module: Module, name: str = "weight", n_power_iterations: int 
 
 # -- the older forms: parameters on the module, the weight recomputed by a forward pre-hook -------
 class _WeightNormHook:
+    what = "weight_norm"
+
     def __init__(self, name, dim):
         self.name, self.dim = name, dim
+        self.params, self.buffers = (name + "_g", name + "_v"), ()
+
+    def final(self, module):
+        return self.compute(module)
 
     def compute(self, module):
         return _weight_norm(getattr(module, self.name + "_v"), getattr(module, self.name + "_g"), self.dim)
 
     def __call__(self, module, inputs):
         object.__setattr__(module, self.name, self.compute(module))
+
+
+def _refuse_twice(module, name, cls):
+    for hook in module._forward_pre_hooks.values():
+        if isinstance(hook, cls) and hook.name == name:
+            raise RuntimeError(f"{cls.what}: cannot register two {cls.what} hooks on the same parameter {name}")
+
+
+def _remove_hook(module, name, cls):
+    """Undo a hook form: ``module.<name>`` becomes a parameter holding the hook's last weight."""
+    for key, hook in list(module._forward_pre_hooks.items()):
+        if isinstance(hook, cls) and hook.name == name:
+            with no_grad():
+                w = hook.final(module)
+            make = type(module._parameters[hook.params[-1]])
+            del module._forward_pre_hooks[key]
+            for p in hook.params:
+                del module._parameters[p]
+            for b in hook.buffers:
+                del module._buffers[b]
+            module.__dict__.pop(name, None)
+            module.register_parameter(name, make(np.asarray(w._data if isinstance(w, Tensor) else w).copy(),
+                                                 requires_grad=True))
+            return module
+    raise ValueError(f"remove_{cls.what}: {cls.what} of '{name}' not found in {module}")
 
 
 def old_weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -> Module:
@@ -188,9 +219,7 @@ def old_weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -
     >>> list(m.state_dict()), m.weight_g.shape
     (['bias', 'weight_g', 'weight_v'], (2, 1))
     """
-    for hook in module._forward_pre_hooks.values():
-        if isinstance(hook, _WeightNormHook) and hook.name == name:
-            raise RuntimeError(f"weight_norm: cannot register two weight_norm hooks on the same parameter {name}")
+    _refuse_twice(module, name, _WeightNormHook)
     weight = module._parameters.get(name)
     if weight is None:
         raise ValueError(f"weight_norm: {type(module).__name__} has no parameter '{name}'")
@@ -202,7 +231,7 @@ def old_weight_norm(module: Module, name: str = "weight", dim: int | None = 0) -
     module.register_parameter(name + "_v", make(weight._data.copy(), requires_grad=True))
     hook = _WeightNormHook(name, dim)
     object.__setattr__(module, name, hook.compute(module))
-    module._weight_norm_handle = module.register_forward_pre_hook(hook)  # type: ignore[attr-defined]
+    module.register_forward_pre_hook(hook)
     return module
 
 
@@ -213,23 +242,18 @@ def remove_weight_norm(module: Module, name: str = "weight") -> Module:
     >>> list(bc.nn.utils.remove_weight_norm(bc.nn.utils.weight_norm(bc.nn.Linear(3, 2))).state_dict())
     ['bias', 'weight']
     """
-    for key, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, _WeightNormHook) and hook.name == name:
-            with no_grad():
-                w = hook.compute(module)
-            make = type(module._parameters[name + "_v"])
-            del module._forward_pre_hooks[key]
-            del module._parameters[name + "_g"], module._parameters[name + "_v"]
-            module.__dict__.pop(name, None)
-            module.register_parameter(name, make(np.asarray(w._data if isinstance(w, Tensor) else w).copy(),
-                                                 requires_grad=True))
-            return module
-    raise ValueError(f"remove_weight_norm: weight_norm of '{name}' not found in {module}")
+    return _remove_hook(module, name, _WeightNormHook)
 
 
 class _SpectralNormHook:
+    what = "spectral_norm"
+
     def __init__(self, name, n_power_iterations, dim, eps):
         self.name, self.n, self.dim, self.eps = name, n_power_iterations, dim, eps
+        self.params, self.buffers = (name + "_orig",), (name + "_u", name + "_v")
+
+    def final(self, module):
+        return self.compute(module, False)
 
     def compute(self, module, power):
         weight = getattr(module, self.name + "_orig")
@@ -253,9 +277,7 @@ def old_spectral_norm(module: Module, name: str = "weight", n_power_iterations: 
     >>> list(bc.nn.utils.spectral_norm(bc.nn.Linear(3, 2)).state_dict())
     ['bias', 'weight_orig', 'weight_u', 'weight_v']
     """
-    for hook in module._forward_pre_hooks.values():
-        if isinstance(hook, _SpectralNormHook) and hook.name == name:
-            raise RuntimeError(f"spectral_norm: cannot register two spectral_norm hooks on the same parameter {name}")
+    _refuse_twice(module, name, _SpectralNormHook)
     weight = module._parameters.get(name)
     if weight is None:
         raise ValueError(f"spectral_norm: {type(module).__name__} has no parameter '{name}'")
@@ -285,16 +307,4 @@ def remove_spectral_norm(module: Module, name: str = "weight") -> Module:
     >>> list(bc.nn.utils.remove_spectral_norm(bc.nn.utils.spectral_norm(bc.nn.Linear(3, 2))).state_dict())
     ['bias', 'weight']
     """
-    for key, hook in list(module._forward_pre_hooks.items()):
-        if isinstance(hook, _SpectralNormHook) and hook.name == name:
-            with no_grad():
-                w = hook.compute(module, False)
-            make = type(module._parameters[name + "_orig"])
-            del module._forward_pre_hooks[key]
-            del module._parameters[name + "_orig"]
-            del module._buffers[name + "_u"], module._buffers[name + "_v"]
-            module.__dict__.pop(name, None)
-            module.register_parameter(name, make(np.asarray(w._data if isinstance(w, Tensor) else w).copy(),
-                                                 requires_grad=True))
-            return module
-    raise ValueError(f"remove_spectral_norm: spectral_norm of '{name}' not found in {module}")
+    return _remove_hook(module, name, _SpectralNormHook)

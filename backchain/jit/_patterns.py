@@ -1,0 +1,534 @@
+"""Rewrites of a traced program for its buffered replay: a few calls that always come together in
+a training step become one, computing the same values bit for bit.
+
+- ``add(matmul, bias)`` then ``relu``: one pass writes both (:func:`_kernels.bias_relu`);
+- ``relu`` then a 2 x 2 max pool: one pass writes both (:func:`_kernels.relu_pool2`);
+- ``_relu_d(h, z)`` then ``multiply(g, mask)``: one pass, no boolean mask (:func:`_kernels.relu_vjp`);
+- ``_tiled_max_vjp(g, ans, x)`` (max pool, ties split), optionally times a ReLU's mask: one pass
+  over the windows (:func:`_kernels.pool_relu_vjp`) instead of a boolean mask per window position,
+  a count of ties and a strided product per position;
+- a convolution's input gradient: its col2im (one strided add per kernel position) as one loop
+  (:func:`_kernels.col2im2d`), adding in the same order;
+- ``p.data -= lr * g`` on a parameter the program writes back: one in-place pass over ``p``'s array
+  (:func:`_kernels.axpy_sub`), which the replay then needs not copy back;
+- a convolution and the weight gradient of the same input: the second reuses the first's im2col
+  columns, kept in an array the program owns, instead of copying the input's windows again.
+
+Each rewritten call owns its output arrays (allocated once): only the buffered replay, which runs
+one at a time, uses the rewritten program. The kernels need Numba; a call whose arrays the kernel
+cannot take (another layout, NaN maxima, a ``relu_at_zero`` policy other than 0) runs the NumPy
+functions it replaced.
+"""
+import numpy as np
+
+from ._program import Call, Guard, Program, Slot
+
+__all__ = ["rewrite"]
+
+
+def _readers(program):
+    """Slot -> indices of the steps reading it (len(steps) for a program output)."""
+    readers = {}
+    for i, s in enumerate(program.steps):
+        for k in ([s.slot] if s.__class__ is Guard else s.reads):
+            readers.setdefault(k, []).append(i)
+    for o in program.outputs:
+        if o.__class__ is Slot:
+            readers.setdefault(o.k, []).append(len(program.steps))
+    return readers
+
+
+def _fn(step, module, name):
+    f = getattr(step, "fn", None)
+    return f is not None and getattr(f, "__module__", None) == module and getattr(f, "__name__", None) == name
+
+
+def _is_slot(a):
+    return a.__class__ is Slot
+
+
+def _float(aval):
+    return aval is not None and aval[1].kind == "f"
+
+
+def _relu_policy_zero():
+    from .._rules import activations
+
+    return activations._policy.relu_at_zero == 0.0
+
+
+# -- add(a, bias) + relu ----------------------------------------------------------------------------
+
+def _bias_relu(add, relu, avals):
+    a, b = add.args
+    z, h = add.outs[0], relu.outs[0]
+    shape, dtype = avals[z]
+    zbuf, hbuf = np.empty(shape, dtype), np.empty(shape, dtype)
+    zero = dtype.type(0)
+    add_fn, relu_fn = add.fn, relu.fn
+
+    def bias_relu(a, b):
+        if (a.__class__ is np.ndarray and b.__class__ is np.ndarray and a.shape == shape and a.dtype == dtype
+                and b.dtype == dtype and b.shape == shape[-1:] and a.flags.c_contiguous):
+            from ._kernels import bias_relu as kernel
+
+            kernel(a, b, zero, zbuf, hbuf)
+            return zbuf, hbuf
+        z = add_fn(a, b)
+        return z, relu_fn(z)
+
+    return Call("bias_relu", bias_relu, (a, b), {}, [z, h], multiple=True)
+
+
+def _match_bias_relu(steps, i, avals, readers, outputs):
+    relu = steps[i]
+    if not (relu.__class__ is Call and _fn(relu, "backchain._rules.activations", "_relu_impl")):
+        return None
+    (z,) = relu.args if len(relu.args) == 1 else (None,)
+    if not _is_slot(z):
+        return None
+    j = max((p for p in range(i) if z.k in getattr(steps[p], "outs", ())), default=None)
+    add = steps[j] if j is not None else None
+    if add is None or add.__class__ is not Call or add.ufunc is not np.add or add.params or len(add.args) != 2:
+        return None
+    a, b = add.args
+    av = avals[z.k]
+    if not (_is_slot(a) and _is_slot(b) and _float(av) and len(av[0]) == 2 and avals[a.k] == av
+            and avals[b.k] == (av[0][-1:], av[1])):
+        return None
+    if relu.outs[0] in outputs or z.k in outputs:
+        return None
+    if any(p < i for p in readers[z.k] if p != i):   # z read between the add and the relu
+        return None
+    return j, _bias_relu(add, relu, avals)
+
+
+# -- relu + 2 x 2 max pool -------------------------------------------------------------------------
+
+def _relu_pool(relu, pool, avals):
+    h, y = relu.outs[0], pool.outs[0]
+    hshape, dtype = avals[h]
+    hbuf, ybuf = np.empty(hshape, dtype), np.empty(avals[y][0], dtype)
+    zero = dtype.type(0)
+    relu_fn, pool_fn, params = relu.fn, pool.fn, dict(pool.params)
+
+    def relu_pool(x):
+        if x.__class__ is np.ndarray and x.shape == hshape and x.dtype == dtype and x.flags.c_contiguous:
+            from ._kernels import relu_pool2 as kernel
+
+            kernel(x, zero, hbuf, ybuf)
+            return hbuf, ybuf
+        h = relu_fn(x)
+        return h, pool_fn(h, **params)
+
+    return Call("relu_pool", relu_pool, relu.args, {}, [h, y], multiple=True)
+
+
+def _match_relu_pool(steps, i, avals, readers, outputs):
+    relu = steps[i]
+    if not (relu.__class__ is Call and _fn(relu, "backchain._rules.activations", "_relu_impl")
+            and len(relu.args) == 1 and _is_slot(relu.args[0]) and not relu.params):
+        return None
+    h = relu.outs[0]
+    av = avals[h]
+    if not _float(av) or len(av[0]) != 4 or av[0][2] % 2 or av[0][3] % 2 or h in outputs:
+        return None
+    for j in readers.get(h, []):
+        t = steps[j] if j < len(steps) else None
+        if (t is not None and t.__class__ is Call and _fn(t, "backchain._rules.pool", "_tiled_max_impl")
+                and tuple(t.params.get("kernel", ())) == (2, 2) and len(t.args) == 1
+                and t.outs[0] not in outputs
+                and avals[t.outs[0]] == (av[0][:2] + (av[0][2] // 2, av[0][3] // 2), av[1])):
+            return j, _relu_pool(relu, t, avals)
+    return None
+
+
+# -- _relu_d + multiply -----------------------------------------------------------------------------
+
+def _relu_vjp(relu_d, mul, g, avals):
+    x = relu_d.args[1]
+    out = mul.outs[0]
+    shape, dtype = avals[out]
+    buf = np.empty(shape, dtype)
+    flat = buf.reshape(-1)
+    zero, one = dtype.type(0), dtype.type(1)
+    d_fn, mul_fn = relu_d.fn, mul.fn
+    h = relu_d.args[0]
+    order = 0 if mul.args[0].k == g.k else 1
+
+    def relu_vjp(g, h, x):
+        if (_relu_policy_zero() and g.__class__ is np.ndarray and x.__class__ is np.ndarray
+                and g.shape == shape and x.shape == shape and g.dtype == dtype and x.dtype == dtype
+                and g.flags.c_contiguous and x.flags.c_contiguous):
+            from ._kernels import relu_vjp as kernel
+
+            kernel(g.reshape(-1), x.reshape(-1), zero, one, flat)
+            return buf
+        m = d_fn(h, x)
+        return mul_fn(g, m) if order == 0 else mul_fn(m, g)
+
+    return Call("relu_vjp", relu_vjp, (g, h, x), {}, [out])
+
+
+def _match_relu_vjp(steps, i, avals, readers, outputs):
+    mul = steps[i]
+    if not (mul.__class__ is Call and mul.ufunc is np.multiply and not mul.params and len(mul.args) == 2
+            and all(_is_slot(a) for a in mul.args)):
+        return None
+    for m, g in (mul.args, mul.args[::-1]):
+        j = next((p for p in range(i) if m.k in getattr(steps[p], "outs", ())), None)
+        if j is None or not _fn(steps[j], "backchain._rules.activations", "_relu_d"):
+            continue
+        d = steps[j]
+        if len(d.args) != 2 or not all(_is_slot(a) for a in d.args) or d.params:
+            continue
+        av = avals[mul.outs[0]]
+        if not (_float(av) and avals[g.k] == av and avals[d.args[1].k] == av) or mul.outs[0] in outputs:
+            continue
+        if readers[m.k] != [i]:
+            continue
+        return j, _relu_vjp(d, mul, g, avals)
+    return None
+
+
+# -- max pool VJP (+ relu mask) ---------------------------------------------------------------------
+
+def _pool_vjp(vjp, relu_d, mul, avals, x_is_relu_of_pre=False):
+    g, ans, x = vjp.args
+    kernel_size = vjp.params["kernel"]
+    out = (mul if mul is not None else vjp).outs[0]
+    shape, dtype = avals[out]
+    buf = np.empty(shape, dtype)
+    zero, one = dtype.type(0), dtype.type(1)
+    size = int(np.prod(kernel_size))
+    inv = np.array([1] + [np.divide(1, np.uint8(k), dtype=dtype) for k in range(1, size + 1)], dtype)
+    vjp_fn = vjp.fn
+    params = dict(vjp.params)
+    if relu_d is None:
+        args, d_fn, mul_fn, h = (g, ans, x, None, None), None, None, None
+    else:
+        h, pre = relu_d.args
+        args = (g, ans, x, h, pre)
+        d_fn, mul_fn = relu_d.fn, mul.fn
+        first = mul.args[0].k == vjp.outs[0]
+
+    def pool_vjp(g, ans, x, h, pre):
+        relu = pre is not None
+        if (g.__class__ is np.ndarray and ans.__class__ is np.ndarray and x.__class__ is np.ndarray
+                and x.shape == shape and x.dtype == dtype and g.dtype == dtype and ans.dtype == dtype
+                and g.flags.c_contiguous and ans.flags.c_contiguous and x.flags.c_contiguous
+                and (not relu or (pre.__class__ is np.ndarray and pre.shape == shape and pre.dtype == dtype
+                                  and pre.flags.c_contiguous and _relu_policy_zero()))):
+            from . import _kernels
+
+            kernel = _kernels.pool2_relu_vjp if tuple(kernel_size) == (2, 2) else _kernels.pool_relu_vjp
+            # where x = relu(pre), x > 0 exactly where pre > 0 (NaN in neither): one array less to read
+            if kernel(g, ans, x, x if (not relu or x_is_relu_of_pre) else pre, relu, inv, zero, one, buf):
+                return buf
+        r = vjp_fn(g, ans, x, **params)
+        if not relu:
+            return r
+        m = d_fn(h, pre)
+        return mul_fn(r, m) if first else mul_fn(m, r)
+
+    return Call("pool_relu_vjp" if relu_d is not None else "pool_vjp", pool_vjp, args, {}, [out])
+
+
+def _match_pool_vjp(steps, i, avals, readers, outputs):
+    vjp = steps[i]
+    if not (vjp.__class__ is Call and _fn(vjp, "backchain._rules.pool", "_tiled_max_vjp")):
+        return None
+    if len(vjp.args) != 3 or not all(_is_slot(a) for a in vjp.args) or set(vjp.params) != {"kernel", "ties"}:
+        return None
+    kernel, ties = vjp.params["kernel"], vjp.params["ties"]
+    g, ans, x = vjp.args
+    ax, ag = avals[x.k], avals[g.k]
+    if ties != "split" or len(kernel) != 2 or not _float(ax) or len(ax[0]) != 4 or ag != avals[ans.k]:
+        return None
+    if ag[1] != ax[1] or ax[0] != ag[0][:2] + (ag[0][2] * kernel[0], ag[0][3] * kernel[1]):
+        return None
+    r = vjp.outs[0]
+    if r in outputs:
+        return None
+    # the ReLU mask that multiplies the result, when only that product reads it
+    users = readers.get(r, [])
+    if len(users) == 1:
+        mul = steps[users[0]]
+        if (mul.__class__ is Call and mul.ufunc is np.multiply and not mul.params and len(mul.args) == 2
+                and all(_is_slot(a) for a in mul.args) and mul.outs[0] not in outputs):
+            m = mul.args[1] if mul.args[0].k == r else mul.args[0]
+            j = next((p for p in range(users[0]) if m.k in getattr(steps[p], "outs", ())), None)
+            if j is not None and _fn(steps[j], "backchain._rules.activations", "_relu_d") \
+                    and readers[m.k] == [users[0]] and len(steps[j].args) == 2 \
+                    and all(_is_slot(a) for a in steps[j].args) and avals[steps[j].args[1].k] == ax \
+                    and avals[mul.outs[0]] == ax:
+                pre = steps[j].args[1].k
+                made = next((s for s in steps if x.k in getattr(s, "outs", ())), None)
+                relu_of_pre = (made is not None and _fn(made, "backchain._rules.activations", "_relu_impl")
+                               and len(made.args) == 1 and _is_slot(made.args[0]) and made.args[0].k == pre)
+                return ("pool", i, j, users[0]), _pool_vjp(vjp, steps[j], mul, avals, relu_of_pre)
+    return ("pool", i, None, None), _pool_vjp(vjp, None, None, avals)
+
+
+# -- convolution + weight gradient sharing the columns ---------------------------------------------
+
+def _same(a, b):
+    if _is_slot(a) and _is_slot(b):
+        return a.k == b.k
+    return a is b
+
+
+def _conv_pair(fwd, wgrad, avals, new_slot):
+    from .._rules import conv as C
+
+    x = fwd.args[0]
+    p = fwd.params
+    stride, padding, dilation, groups = p["stride"], p["padding"], p["dilation"], p["groups"]
+    fwd_fn, wgrad_fn = fwd.fn, wgrad.fn
+    wshape = wgrad.params["wshape"]
+    state = {}
+
+    def columns(x, kernel):
+        nd = len(kernel)
+        xt = C._channels_first(x, padding)
+        c, n = xt.shape[0], xt.shape[-1]
+        out = C._out_shape(xt.shape[1:-1], kernel, stride, dilation)
+        st = xt.strides
+        view = C.as_strided(xt, (c,) + tuple(kernel) + out + (n,),
+                            (st[0],) + tuple(st[1 + i] * dilation[i] for i in range(nd))
+                            + tuple(st[1 + i] * stride[i] for i in range(nd)) + (st[-1],), writeable=False)
+        key = (view.shape, x.dtype)
+        cols = state.get(key)
+        if cols is None:
+            state.clear()
+            cols = state[key] = np.empty(view.shape, x.dtype)
+        np.copyto(cols, view)
+        return cols.reshape(groups, (c // groups) * int(np.prod(kernel)), int(np.prod(out)) * n), out
+
+    def conv_keep(x, w, *b):
+        """The convolution (``_conv_impl``), and its columns for the weight gradient."""
+        if x.__class__ is not np.ndarray or w.__class__ is not np.ndarray:
+            return fwd_fn(x, w, *b, **p), None
+        kernel = w.shape[2:]
+        cols, out = columns(x, kernel)
+        o = w.shape[0]
+        wg = w.reshape(groups, o // groups, -1)
+        y = C._scratch("image", (groups, o // groups, cols.shape[2]), np.result_type(wg, cols, *b))
+        np.matmul(wg, cols, out=y)
+        if b:
+            y += b[0].reshape(groups, o // groups, 1)
+        return C._batch_first(y.reshape((o,) + out + (x.shape[0],)), "conv"), cols
+
+    def weight_grad(cols, x, gy):
+        """``_conv_weight_grad_impl`` on the columns the convolution copied."""
+        if cols is None or gy.__class__ is not np.ndarray:
+            return wgrad_fn(x, gy, **wgrad.params)
+        gw = np.matmul(C._grouped_cotangent(gy, groups), np.swapaxes(cols, 1, 2))
+        return gw.reshape(wshape)
+
+    k = new_slot
+    f2 = Call(fwd.name + "+cols", conv_keep, tuple(fwd.args[:3] if len(fwd.args) == 3 else fwd.args[:2]), {},
+              [fwd.outs[0], k], multiple=True)
+    w2 = Call("conv_weight_grad(cols)", weight_grad, (Slot(k), x, wgrad.args[1]), {}, list(wgrad.outs))
+    return f2, w2
+
+
+def _conv_pairs(steps, avals):
+    """(forward index, weight-gradient index) of convolutions whose weight gradient reads the same input
+    with the same parameters."""
+    pairs = []
+    fwds = [i for i, s in enumerate(steps) if s.__class__ is Call
+            and (_fn(s, "backchain._rules.conv", "_conv_bias_impl") or _fn(s, "backchain._rules.conv", "_conv_impl"))]
+    for i in fwds:
+        f = steps[i]
+        n_arrays = 3 if f.fn.__name__ == "_conv_bias_impl" else 2
+        if len(f.args) != n_arrays or set(f.params) != {"stride", "padding", "dilation", "groups"}:
+            continue
+        for j in range(i + 1, len(steps)):
+            s = steps[j]
+            if (s.__class__ is Call and _fn(s, "backchain._rules.conv", "_conv_weight_grad_impl")
+                    and len(s.args) == 2 and _same(s.args[0], f.args[0])
+                    and all(s.params.get(q) == f.params[q] for q in f.params)
+                    and tuple(s.params.get("wshape", ()))[2:] == tuple(_shape_of(f.args[1], avals))[2:]):
+                pairs.append((i, j))
+                break
+    return pairs
+
+
+def _shape_of(a, avals):
+    if _is_slot(a):
+        return avals[a.k][0] if avals[a.k] is not None else ()
+    return np.shape(a)
+
+
+# -- transposed convolution: col2im in one pass ---------------------------------------------------
+
+def _input_grad(call):
+    from .._rules import conv as C
+
+    p = dict(call.params)
+    xshape, stride, padding, dilation, groups = p["xshape"], p["stride"], p["padding"], p["dilation"], p["groups"]
+    fn = call.fn
+    state = {}
+
+    def conv_input_grad(gy, w):
+        """``_conv_input_grad_impl`` with its col2im (25 strided adds for a 5 x 5 kernel) as one Numba loop."""
+        if gy.__class__ is not np.ndarray or w.__class__ is not np.ndarray or w.ndim != 4:
+            return fn(gy, w, **p)
+        kernel = w.shape[2:]
+        o, cg = w.shape[:2]
+        n, out = gy.shape[0], gy.shape[2:]
+        wt = np.swapaxes(w.reshape(groups, o // groups, -1), 1, 2)
+        gt = C._grouped_cotangent(gy, groups)
+        dtype = np.result_type(wt, gt)
+        padded = tuple(s + lo + hi for s, (lo, hi) in zip(xshape[2:], padding))
+        key = (wt.shape, gt.shape, dtype)
+        bufs = state.get(key)
+        if bufs is None:
+            state.clear()
+            bufs = state[key] = (np.empty((groups, wt.shape[1], gt.shape[2]), dtype),
+                                 np.empty((groups * cg,) + padded + (n,), dtype))
+        dcols, buf = bufs
+        np.matmul(wt, gt, out=dcols)
+        buf.fill(0)
+        from ._kernels import col2im2d
+
+        col2im2d(dcols.reshape((groups * cg,) + tuple(kernel) + tuple(out) + (n,)), tuple(stride), tuple(dilation),
+                 buf)
+        crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(xshape[2:], padding))
+        return C._batch_first(buf[(slice(None),) + crop], "conv_input_grad")
+
+    return Call("conv_input_grad(col2im)", conv_input_grad, call.args, {}, list(call.outs))
+
+
+def _match_input_grad(steps, i, avals, readers, outputs):
+    s = steps[i]
+    if not (s.__class__ is Call and _fn(s, "backchain._rules.conv", "_conv_input_grad_impl") and len(s.args) == 2
+            and set(s.params) == {"xshape", "stride", "padding", "dilation", "groups"}
+            and len(s.params["xshape"]) == 4):
+        return None
+    return _input_grad(s)
+
+
+# -- p.data -= lr * g on a parameter: in place, one pass ------------------------------------------
+
+def _sgd(mul, write, p_slot):
+    c, g = mul.args
+    out = write.outs[0]
+    write_fn, mul_fn = write.fn, mul.fn
+
+    def sgd_update(p, g):
+        """``p -= c * g`` in ``p`` itself, the parameter's array (the eager step writes it in place too)."""
+        if (p.__class__ is np.ndarray and g.__class__ is np.ndarray and p.shape == g.shape and p.dtype == g.dtype
+                and p.dtype.kind == "f" and p.flags.c_contiguous and g.flags.c_contiguous and p.flags.writeable
+                and not np.shares_memory(p, g)):
+            from ._kernels import axpy_sub
+
+            axpy_sub(p.reshape(-1), p.dtype.type(c), g.reshape(-1))
+            return p
+        return write_fn(p, mul_fn(c, g))
+
+    return Call("sgd_update", sgd_update, (p_slot, g), {}, [out])
+
+
+def _match_sgd(program, steps, i, avals, readers, outputs):
+    """``p.data -= c * g`` where ``p`` is a parameter the program writes back: the product ``c * g``
+    (read by nothing else) and the write become one in-place pass over ``p``'s own array."""
+    import functools
+
+    from ._watch import _write_call
+
+    w = steps[i]
+    state = getattr(program, "state", None)
+    if not state or w.__class__ is not Call or w.fn.__class__ is not functools.partial:
+        return None
+    if w.fn.func is not _write_call or w.fn.args[:1] != (np.subtract,) or w.params or len(w.args) != 2:
+        return None
+    p, t = w.args
+    if not (_is_slot(p) and _is_slot(t)):
+        return None
+    inputs = program.inputs[-len(state):]
+    if p.k not in inputs:
+        return None
+    tensor = state[inputs.index(p.k)]
+    writes = getattr(program, "writes", [])
+    at = next((n for n, x in enumerate(writes) if x is tensor), None)
+    if at is None or program.outputs[program.n_out + at].__class__ is not Slot \
+            or program.outputs[program.n_out + at].k != w.outs[0]:
+        return None
+    if any(r >= i for r in readers.get(p.k, []) if r != i) or p.k in outputs:
+        return None
+    if any(s.__class__ is Guard for s in steps[i:]):   # a retrace after the write would write it twice
+        return None
+    j = next((q for q in range(i) if t.k in getattr(steps[q], "outs", ())), None)
+    if j is None:
+        return None
+    m = steps[j]
+    if not (m.__class__ is Call and m.fn is np.multiply and not m.params and len(m.args) == 2
+            and type(m.args[0]) is float and _is_slot(m.args[1]) and readers.get(t.k) == [i]):
+        return None
+    g = m.args[1]
+    if not (_float(avals[p.k]) and avals[g.k] == avals[p.k] and avals[t.k] == avals[p.k]):
+        return None
+    return j, _sgd(m, w, p)
+
+
+# -- the pass ---------------------------------------------------------------------------------------
+
+def rewrite(program):
+    """``program`` with the patterns above replaced by single calls (a new Program), or ``program``
+    itself where none occurs."""
+    steps = list(program.steps)
+    avals = list(program.avals)
+    outputs = {o.k for o in program.outputs if o.__class__ is Slot}
+    readers = _readers(program)
+    drop = set()
+    replace = {}
+    # max pool VJPs (and their ReLU masks)
+    for i in range(len(steps)):
+        m = _match_pool_vjp(steps, i, avals, readers, outputs)
+        if m is None:
+            continue
+        (_, v, d, mul), call = m
+        if d is None:
+            replace[v] = call
+        else:
+            drop.update((v, d))
+            replace[mul] = call
+    # two calls into one, placed at the later one: relu + max pool forward (the pool's value made where
+    # the relu was), the relu backward's mask and product, bias + relu, SGD updates of parameters
+    sgd = lambda steps, i, avals, readers, outputs: _match_sgd(program, steps, i, avals, readers, outputs)  # noqa: E731
+    for match in (_match_relu_pool, _match_relu_vjp, _match_bias_relu, sgd):
+        for i in range(len(steps)):
+            if i in replace or i in drop:
+                continue
+            m = match(steps, i, avals, readers, outputs)
+            if m is not None and m[0] not in drop and m[0] not in replace:
+                drop.add(m[0])
+                replace[i] = m[1]
+    # transposed convolutions (input gradients)
+    for i in range(len(steps)):
+        if i not in replace and i not in drop:
+            m = _match_input_grad(steps, i, avals, readers, outputs)
+            if m is not None:
+                replace[i] = m
+    # convolutions sharing columns with their weight gradients
+    for i, j in _conv_pairs(steps, avals):
+        if i in replace or j in replace:
+            continue
+        k = len(avals)
+        avals.append(None)   # the columns (an array the call owns): no buffer, no del
+        replace[i], replace[j] = _conv_pair(steps[i], steps[j], avals, k)
+    if not replace:
+        return program
+    new = []
+    for i, s in enumerate(steps):
+        if i in drop:
+            continue
+        new.append(replace.get(i, s))
+    out = Program(program.name, program.inputs, new, program.outputs, avals, program.rebuild, program.input_names)
+    out.layouts = dict(program.layouts)
+    for attr in ("state", "modes", "writes", "grads", "n_out"):
+        if hasattr(program, attr):
+            setattr(out, attr, getattr(program, attr))
+    return out
