@@ -11,6 +11,7 @@ import backchain as bc
 import backchain.numpy as bnp
 import backchain.nn.functional as F
 from backchain.jit import JitError, Program, RetraceWarning, SideEffectWarning
+from benchmarks.workloads.w2_chain import _chain
 
 
 def numerical_grad(f, x, eps=1e-6):
@@ -24,20 +25,8 @@ def numerical_grad(f, x, eps=1e-6):
 
 
 def chain(np_, n=40):
-    def f(x):
-        y = x
-        for i in range(n):
-            k = i % 4
-            if k == 0:
-                y = np_.sin(y)
-            elif k == 1:
-                y = y * 1.01
-            elif k == 2:
-                y = y + 0.1
-            else:
-                y = np_.tanh(y)
-        return np_.sum(y)
-    return f
+    """W2's chain of sin, scale, shift and tanh (benchmarks/workloads/w2_chain.py), summed."""
+    return _chain(np_, n)
 
 
 def mlp_loss(params, x, y):

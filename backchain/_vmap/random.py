@@ -65,13 +65,18 @@ class _Inside(threading.local):
 _INSIDE = _Inside()
 
 
-def _draw(fn, name, args, kwargs, levels):
+def _different(levels, what):
+    """The running levels that draw per example; an error if one refuses draws."""
     for level in levels:
         if level.randomness == "error":
             raise RuntimeError(
-                f"vmap: bnp.random.{name} was called inside a function vmapped with randomness='error'; pass "
+                f"vmap: {what} was called inside a function vmapped with randomness='error'; pass "
                 "randomness='different' (one draw per example) or 'same' (one draw shared by the batch)")
-    different = [level for level in levels if level.randomness == "different"]
+    return [level for level in levels if level.randomness == "different"]
+
+
+def _draw(fn, name, args, kwargs, levels):
+    different = _different(levels, f"bnp.random.{name}")
     if not different:
         return fn(*args, **kwargs)
     from .batched import from_physical
@@ -124,12 +129,7 @@ def draw_shape(fn, shape, name, per_call=False):
     levels = _running()
     if not levels:
         return fn(shape)
-    for level in levels:
-        if level.randomness == "error":
-            raise RuntimeError(
-                f"vmap: {name} was called inside a function vmapped with randomness='error'; pass "
-                "randomness='different' (one draw per example) or 'same' (one draw shared by the batch)")
-    different = [level for level in levels if level.randomness == "different"]
+    different = _different(levels, name)
     if not different:
         return fn(shape)
     from .batched import from_physical

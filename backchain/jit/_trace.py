@@ -508,9 +508,9 @@ class Tracer:
             return rule(g, ans, *args, **params)
         return self.opaque(rule, (g, ans) + tuple(args), params)
 
-    def opaque(self, fn, args, params):
-        """``fn(*args, **params)`` run on the arrays, recorded as one call (a constant if no argument is traced)."""
-        self._current = getattr(fn, "__name__", "a rule")
+    def _run_on_arrays(self, fn, args, params):
+        """``fn`` on the arrays of ``args`` and ``params`` with recording off, and the program's references
+        to those arguments."""
         raw = [_unwrap(a) for a in args]
         rawp = {k: _unwrap(v) for k, v in params.items()}
         prev = _state.enabled
@@ -519,8 +519,12 @@ class Tracer:
             out = fn(*raw, **rawp)
         finally:
             _state.enabled = prev
-        targs = tuple(self.ref(a) for a in args)
-        tparams = {k: self.ref(v) for k, v in params.items()}
+        return out, tuple(self.ref(a) for a in args), {k: self.ref(v) for k, v in params.items()}
+
+    def opaque(self, fn, args, params):
+        """``fn(*args, **params)`` run on the arrays, recorded as one call (a constant if no argument is traced)."""
+        self._current = getattr(fn, "__name__", "a rule")
+        out, targs, tparams = self._run_on_arrays(fn, tuple(args), params)
         if out is None:
             return None
         if isinstance(out, Tensor):
@@ -541,16 +545,7 @@ class Tracer:
         fn = functools.partial(_joint_call, vjps.fn, needs)
         fn.__name__ = getattr(vjps.fn, "__name__", "joint")
         self._current = fn.__name__
-        raw = [_unwrap(a) for a in (g, ans) + tuple(args)]
-        rawp = {k: _unwrap(v) for k, v in params.items()}
-        prev = _state.enabled
-        _state.enabled = False
-        try:
-            cts = fn(*raw, **rawp)
-        finally:
-            _state.enabled = prev
-        targs = tuple(self.ref(a) for a in (g, ans) + tuple(args))
-        tparams = {k: self.ref(v) for k, v in params.items()}
+        cts, targs, tparams = self._run_on_arrays(fn, (g, ans) + tuple(args), params)
         ts = [make_const(c) if c is not None else None for c in cts]
         if walk((targs, tparams)):
             outs = [self.new_slot(c, t) for c, t in zip(cts, ts) if t is not None]

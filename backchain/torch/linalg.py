@@ -341,17 +341,6 @@ def lu(A, *, pivot=True):
     return _LUResult(wrap_result(p), l, u)
 
 
-def _stacked(fn, a, n_out):
-    """``fn`` applied to each matrix of ``a`` (..., m, n), each result stacked back."""
-    shape = tuple(a.shape)
-    if len(shape) == 2:
-        return fn(a)
-    flat = bnp.reshape(a, (-1,) + shape[-2:])
-    parts = [fn(flat[i]) for i in range(flat.shape[0])]
-    return tuple(bnp.reshape(bnp.stack([r[j] for r in parts]), shape[:-2] + tuple(np.shape(parts[0][j])))
-                 for j in range(n_out))
-
-
 def lu_factor(A, *, pivot=True):
     """``(LU, pivots)``: LAPACK's packed factor and its 1-based row interchanges (int32), differentiable.
 
@@ -366,7 +355,9 @@ def lu_factor(A, *, pivot=True):
         f, piv = _lu_factor(a)
         return f, (np.asarray(piv) + 1).astype(np.int32)
 
-    f, piv = _stacked(one, _t(A), 2)
+    from backchain._rules.scipy_linalg import _per_matrix
+    a = _t(A)
+    f, piv = one(a) if a.ndim == 2 else _per_matrix(one, a, 2)
     return _LUFactorResult(f, wrap_result(np.asarray(getattr(piv, "_data", piv))))
 
 
