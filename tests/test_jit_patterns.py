@@ -13,6 +13,13 @@ from backchain.jit import _patterns
 
 pytest.importorskip("numba")
 
+
+@pytest.fixture(autouse=True)
+def _kernels_compiled_at_the_request(monkeypatch):
+    """The pattern kernels compile in the background by default, and a replay takes the NumPy route
+    until they are ready: these tests compile them when asked for, so that the replays run them."""
+    monkeypatch.setenv("BACKCHAIN_JIT_COMPILE", "sync")
+
 PATTERNS = {"bias_relu", "relu_pool", "sgd_update", "conv_input_grad(col2im)", "relu_vjp", "pool_relu_vjp",
             "pool_vjp", "conv_bias+cols", "conv+cols", "conv_weight_grad(cols)"}
 

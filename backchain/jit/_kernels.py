@@ -2,7 +2,10 @@
 NumPy calls makes two or three, each computing the same IEEE operations in the same order as the
 calls it replaces (the results are the same bit for bit).
 
-Compiled on first use for each dtype and layout, and kept in Numba's on-disk cache (``cache=True``).
+Serial loops: the replay runs the convolution and pooling kernels on two threads by calling them on
+chunks of samples or channels (``_split.py``), each chunk's outputs computed as the whole call would.
+Compiled for the argument types a program asks for, in a background thread (``_background.py``), and
+kept in Numba's on-disk cache (``cache=True``).
 """
 import numba
 import numpy as np

@@ -17,7 +17,11 @@ a training step become one, computing the same values bit for bit.
 Each rewritten call owns its output arrays (allocated once): only the buffered replay, which runs
 one at a time, uses the rewritten program. The kernels need Numba; a call whose arrays the kernel
 cannot take (another layout, NaN maxima, a ``relu_at_zero`` policy other than 0) runs the NumPy
-functions it replaced.
+functions it replaced. The convolution and pooling calls ask for their kernels when the program is
+rewritten and take the NumPy route until a background thread has compiled them
+(``_background.py``); the values are the same either way. Those kernels, and the convolutions'
+layout copies (batch last to batch first and back) and im2col copies, run on two threads in chunks
+of samples or channels (``_split.py``).
 """
 import numpy as np
 
@@ -111,12 +115,13 @@ def _relu_pool(relu, pool, avals):
     hbuf, ybuf = np.empty(hshape, dtype), np.empty(avals[y][0], dtype)
     zero = dtype.type(0)
     relu_fn, pool_fn, params = relu.fn, pool.fn, dict(pool.params)
+    ready = _kernel("relu_pool2", _example(4, dtype), zero, _example(4, dtype), _example(4, dtype))
 
     def relu_pool(x):
-        if x.__class__ is np.ndarray and x.shape == hshape and x.dtype == dtype and x.flags.c_contiguous:
-            from ._kernels import relu_pool2 as kernel
-
-            kernel(x, zero, hbuf, ybuf)
+        kernel = ready.fn
+        if (kernel is not None and x.__class__ is np.ndarray and x.shape == hshape and x.dtype == dtype
+                and x.flags.c_contiguous):
+            _chunked(hshape[0], x.nbytes, lambda a, b: kernel(x[a:b], zero, hbuf[a:b], ybuf[a:b]))
             return hbuf, ybuf
         h = relu_fn(x)
         return h, pool_fn(h, **params)
@@ -211,19 +216,28 @@ def _pool_vjp(vjp, relu_d, mul, avals, x_is_relu_of_pre=False):
         args = (g, ans, x, h, pre)
         d_fn, mul_fn = relu_d.fn, mul.fn
         first = mul.args[0].k == vjp.outs[0]
+    ex = _example(4, dtype)
+    ready = _kernel("pool2_relu_vjp" if tuple(kernel_size) == (2, 2) else "pool_relu_vjp",
+                    ex, ex, ex, ex, relu_d is not None, inv, zero, one, ex)
 
     def pool_vjp(g, ans, x, h, pre):
         relu = pre is not None
-        if (g.__class__ is np.ndarray and ans.__class__ is np.ndarray and x.__class__ is np.ndarray
+        kernel = ready.fn
+        if (kernel is not None and g.__class__ is np.ndarray and ans.__class__ is np.ndarray and x.__class__ is np.ndarray
                 and x.shape == shape and x.dtype == dtype and g.dtype == dtype and ans.dtype == dtype
                 and g.flags.c_contiguous and ans.flags.c_contiguous and x.flags.c_contiguous
                 and (not relu or (pre.__class__ is np.ndarray and pre.shape == shape and pre.dtype == dtype
                                   and pre.flags.c_contiguous and _relu_policy_zero()))):
-            from . import _kernels
-
-            kernel = _kernels.pool2_relu_vjp if tuple(kernel_size) == (2, 2) else _kernels.pool_relu_vjp
             # where x = relu(pre), x > 0 exactly where pre > 0 (NaN in neither): one array less to read
-            if kernel(g, ans, x, x if (not relu or x_is_relu_of_pre) else pre, relu, inv, zero, one, buf):
+            p = x if (not relu or x_is_relu_of_pre) else pre
+            bad = []
+
+            def part(a, b):
+                if not kernel(g[a:b], ans[a:b], x[a:b], p[a:b], relu, inv, zero, one, buf[a:b]):
+                    bad.append(a)
+
+            _chunked(shape[0], buf.nbytes, part)
+            if not bad:
                 return buf
         r = vjp_fn(g, ans, x, **params)
         if not relu:
@@ -272,6 +286,87 @@ def _match_pool_vjp(steps, i, avals, readers, outputs):
 
 # -- convolution + weight gradient sharing the columns ---------------------------------------------
 
+def _example(ndim, dtype):
+    """A small C-contiguous array of rank ``ndim`` and ``dtype``: the type of an argument of a kernel."""
+    return np.zeros((1,) * ndim, dtype)
+
+
+def _kernel(name, *example):
+    """The kernel ``name`` of ``_kernels.py`` for arguments like ``example``, compiled in the background
+    (its ``fn`` is None until then)."""
+    from ._background import request
+
+    return request(name, *example)
+
+
+# Work per chunk of a call shared between two threads (``_split.py``): about this many bytes of its
+# largest array (a chunk then takes 10-20 µs, against a few µs of Python per chunk).
+_CHUNK_BYTES = 1 << 17
+_MAX_CHUNKS = 8
+
+
+def _chunked(n, nbytes, fn):
+    """``fn(a, b)`` over chunks ``[a, b)`` of ``range(n)`` that together cover it, on two threads where
+    ``nbytes`` (the work's largest array) makes more than one chunk; else ``fn(0, n)``."""
+    k = min(n, nbytes // _CHUNK_BYTES, _MAX_CHUNKS)
+    if k < 2:
+        fn(0, n)
+        return
+    from . import _split
+
+    _split.run(lambda i: fn(i * n // k, (i + 1) * n // k), k)
+
+
+def _batch_first(a, slot):
+    """``conv._batch_first``: ``(C, *S, N)`` to a new ``(N, C, *S)``, the same copy in blocks of about
+    40 KiB of source rows, the blocks shared between two threads."""
+    from .._rules import conv as C
+
+    n = a.shape[-1]
+    if not a.flags.c_contiguous or n == 1 or a.nbytes < 2 * _CHUNK_BYTES:
+        return C._batch_first(a, slot)
+    res = C._output(slot, (n,) + a.shape[:-1], a.dtype)
+    src, dst = a.reshape(-1, n), res.reshape(n, -1)
+    step = max(8, 40960 // (n * a.itemsize))
+
+    def part(lo, hi):
+        for i in range(lo, hi, step):
+            j = min(i + step, hi)
+            np.copyto(dst[:, i:j], src[i:j].T)
+
+    _chunked(src.shape[0], a.nbytes, part)
+    return res
+
+
+def _grouped_cotangent(gy, groups):
+    """``conv._grouped_cotangent``: ``(N, O, *out)`` to ``(groups, O/groups, prod(out) * N)`` (batch last),
+    the copy of ``conv._batch_last`` (16 samples at a time) split over the columns, on two threads."""
+    from .._rules import conv as C
+
+    if gy.__class__ is not np.ndarray or not gy.flags.c_contiguous or gy.shape[0] <= 16 \
+            or gy.nbytes < 2 * _CHUNK_BYTES:
+        return C._grouped_cotangent(gy, groups)
+    n, o = gy.shape[:2]
+    gt = C._scratch("cotangent", gy.shape[1:] + gy.shape[:1], gy.dtype)
+    src, dst = gy.reshape(n, -1), gt.reshape(-1, n)
+
+    def part(lo, hi):
+        for i in range(0, n, 16):
+            np.copyto(dst[lo:hi, i:i + 16], src[i:i + 16, lo:hi].T)
+
+    _chunked(src.shape[1], gy.nbytes, part)
+    return gt.reshape(groups, o // groups, -1)
+
+
+def _copy(dst, src):
+    """``np.copyto(dst, src)`` in chunks along the first axis (or the second, where the first is 1),
+    on two threads."""
+    if dst.shape[0] > 1 or dst.ndim == 1:
+        _chunked(dst.shape[0], dst.nbytes, lambda a, b: np.copyto(dst[a:b], src[a:b]))
+    else:
+        _chunked(dst.shape[1], dst.nbytes, lambda a, b: np.copyto(dst[:, a:b], src[:, a:b]))
+
+
 def _same(a, b):
     if _is_slot(a) and _is_slot(b):
         return a.k == b.k
@@ -302,7 +397,7 @@ def _conv_pair(fwd, wgrad, avals, new_slot):
         if cols is None:
             state.clear()
             cols = state[key] = np.empty(view.shape, x.dtype)
-        np.copyto(cols, view)
+        _copy(cols, view)
         return cols.reshape(groups, (c // groups) * int(np.prod(kernel)), int(np.prod(out)) * n), out
 
     def conv_keep(x, w, *b):
@@ -317,13 +412,13 @@ def _conv_pair(fwd, wgrad, avals, new_slot):
         np.matmul(wg, cols, out=y)
         if b:
             y += b[0].reshape(groups, o // groups, 1)
-        return C._batch_first(y.reshape((o,) + out + (x.shape[0],)), "conv"), cols
+        return _batch_first(y.reshape((o,) + out + (x.shape[0],)), "conv"), cols
 
     def weight_grad(cols, x, gy):
         """``_conv_weight_grad_impl`` on the columns the convolution copied."""
         if cols is None or gy.__class__ is not np.ndarray:
             return wgrad_fn(x, gy, **wgrad.params)
-        gw = np.matmul(C._grouped_cotangent(gy, groups), np.swapaxes(cols, 1, 2))
+        gw = np.matmul(_grouped_cotangent(gy, groups), np.swapaxes(cols, 1, 2))
         return gw.reshape(wshape)
 
     k = new_slot
@@ -363,40 +458,46 @@ def _shape_of(a, avals):
 
 # -- transposed convolution: col2im in one pass ---------------------------------------------------
 
-def _input_grad(call):
+def _input_grad(call, avals):
     from .._rules import conv as C
 
     p = dict(call.params)
     xshape, stride, padding, dilation, groups = p["xshape"], p["stride"], p["padding"], p["dilation"], p["groups"]
     fn = call.fn
     state = {}
+    dtype = avals[call.outs[0]][1]
+    col2im = _kernel("col2im2d", _example(6, dtype), (1,) * 2, (1,) * 2, _example(4, dtype))
 
     def conv_input_grad(gy, w):
         """``_conv_input_grad_impl`` with its col2im (25 strided adds for a 5 x 5 kernel) as one Numba loop."""
-        if gy.__class__ is not np.ndarray or w.__class__ is not np.ndarray or w.ndim != 4:
+        k = col2im.fn
+        if k is None or gy.__class__ is not np.ndarray or w.__class__ is not np.ndarray or w.ndim != 4:
             return fn(gy, w, **p)
         kernel = w.shape[2:]
         o, cg = w.shape[:2]
         n, out = gy.shape[0], gy.shape[2:]
         wt = np.swapaxes(w.reshape(groups, o // groups, -1), 1, 2)
-        gt = C._grouped_cotangent(gy, groups)
-        dtype = np.result_type(wt, gt)
+        gt = _grouped_cotangent(gy, groups)
+        dt = np.result_type(wt, gt)
         padded = tuple(s + lo + hi for s, (lo, hi) in zip(xshape[2:], padding))
-        key = (wt.shape, gt.shape, dtype)
+        key = (wt.shape, gt.shape, dt)
         bufs = state.get(key)
         if bufs is None:
             state.clear()
-            bufs = state[key] = (np.empty((groups, wt.shape[1], gt.shape[2]), dtype),
-                                 np.empty((groups * cg,) + padded + (n,), dtype))
+            bufs = state[key] = (np.empty((groups, wt.shape[1], gt.shape[2]), dt),
+                                 np.empty((groups * cg,) + padded + (n,), dt))
         dcols, buf = bufs
         np.matmul(wt, gt, out=dcols)
-        buf.fill(0)
-        from ._kernels import col2im2d
+        d6 = dcols.reshape((groups * cg,) + tuple(kernel) + tuple(out) + (n,))
+        st, dl = tuple(stride), tuple(dilation)
 
-        col2im2d(dcols.reshape((groups * cg,) + tuple(kernel) + tuple(out) + (n,)), tuple(stride), tuple(dilation),
-                 buf)
+        def part(a, b):
+            buf[a:b].fill(0)
+            k(d6[a:b], st, dl, buf[a:b])
+
+        _chunked(buf.shape[0], buf.nbytes, part)
         crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(xshape[2:], padding))
-        return C._batch_first(buf[(slice(None),) + crop], "conv_input_grad")
+        return _batch_first(buf[(slice(None),) + crop], "conv_input_grad")
 
     return Call("conv_input_grad(col2im)", conv_input_grad, call.args, {}, list(call.outs))
 
@@ -407,24 +508,24 @@ def _match_input_grad(steps, i, avals, readers, outputs):
             and set(s.params) == {"xshape", "stride", "padding", "dilation", "groups"}
             and len(s.params["xshape"]) == 4):
         return None
-    return _input_grad(s)
+    return _input_grad(s, avals)
 
 
 # -- p.data -= lr * g on a parameter: in place, one pass ------------------------------------------
 
-def _sgd(mul, write, p_slot):
+def _sgd(mul, write, p_slot, dtype):
     c, g = mul.args
     out = write.outs[0]
     write_fn, mul_fn = write.fn, mul.fn
+    ready = _kernel("axpy_sub", _example(1, dtype), dtype.type(0), _example(1, dtype))
 
     def sgd_update(p, g):
         """``p -= c * g`` in ``p`` itself, the parameter's array (the eager step writes it in place too)."""
-        if (p.__class__ is np.ndarray and g.__class__ is np.ndarray and p.shape == g.shape and p.dtype == g.dtype
-                and p.dtype.kind == "f" and p.flags.c_contiguous and g.flags.c_contiguous and p.flags.writeable
-                and not np.shares_memory(p, g)):
-            from ._kernels import axpy_sub
-
-            axpy_sub(p.reshape(-1), p.dtype.type(c), g.reshape(-1))
+        kernel = ready.fn
+        if (kernel is not None and p.__class__ is np.ndarray and g.__class__ is np.ndarray and p.shape == g.shape
+                and p.dtype == dtype and g.dtype == dtype and p.flags.c_contiguous and g.flags.c_contiguous
+                and p.flags.writeable and not np.shares_memory(p, g)):
+            kernel(p.reshape(-1), p.dtype.type(c), g.reshape(-1))
             return p
         return write_fn(p, mul_fn(c, g))
 
@@ -470,7 +571,7 @@ def _match_sgd(program, steps, i, avals, readers, outputs):
     g = m.args[1]
     if not (_float(avals[p.k]) and avals[g.k] == avals[p.k] and avals[t.k] == avals[p.k]):
         return None
-    return j, _sgd(m, w, p)
+    return j, _sgd(m, w, p, avals[p.k][1])
 
 
 # -- the pass ---------------------------------------------------------------------------------------
