@@ -248,3 +248,24 @@ def test_an_error_in_a_chunk_reaches_the_caller(threads):
     out = []
     _split.run(out.append, 3)   # the helper still works
     assert sorted(out) == [0, 1, 2]
+
+
+def test_input_and_weight_gradients_share_the_cotangent_copy(sync, monkeypatch):
+    """The second convolution's input gradient copies the cotangent to the batch-last layout once, for
+    itself and for the weight gradient (which then reads it); the values stay the eager ones."""
+    from backchain._rules import conv as C
+
+    copies = []
+    batch_last = C._batch_last
+    monkeypatch.setattr(C, "_batch_last", lambda a, out: copies.append(a.shape) or batch_last(a, out))
+    _, step = _train(4, 2, True, size=16, c1=2, c2=3, k=3)
+    (paths,) = step._cache.values()
+    steps = paths[0].compiled.rewritten.steps
+    (ig,) = [s for s in steps if s.name == "conv_input_grad(col2im)"]
+    wgs = [s for s in steps if s.name == "conv_weight_grad(cols)"]
+    assert len(ig.outs) == 2 and len(wgs) == 2
+    assert [len(w.args) for w in wgs].count(4) == 1 and any(w.args[-1].k == ig.outs[1] for w in wgs)
+    copies.clear()
+    step()   # a replay: one batch-last copy per convolution, not two for the second
+    assert sorted(copies) == sorted([(4, 2, 14, 14), (4, 3, 5, 5)]), copies
+    _compare(4, size=16, c1=2, c2=3, k=3)

@@ -338,16 +338,19 @@ def _batch_first(a, slot):
     return res
 
 
-def _grouped_cotangent(gy, groups):
+def _grouped_cotangent(gy, groups, out=None):
     """``conv._grouped_cotangent``: ``(N, O, *out)`` to ``(groups, O/groups, prod(out) * N)`` (batch last),
-    the copy of ``conv._batch_last`` (16 samples at a time) split over the columns, on two threads."""
+    the copy of ``conv._batch_last`` (16 samples at a time) split over the columns, on two threads;
+    into ``out`` (shape ``(O, *out, N)``) where given, else into the convolutions' scratch array."""
     from .._rules import conv as C
 
+    n, o = gy.shape[:2]
     if gy.__class__ is not np.ndarray or not gy.flags.c_contiguous or gy.shape[0] <= 16 \
             or gy.nbytes < 2 * _CHUNK_BYTES:
-        return C._grouped_cotangent(gy, groups)
-    n, o = gy.shape[:2]
-    gt = C._scratch("cotangent", gy.shape[1:] + gy.shape[:1], gy.dtype)
+        if out is None:
+            return C._grouped_cotangent(gy, groups)
+        return C._batch_last(gy, out).reshape(groups, o // groups, -1)
+    gt = C._scratch("cotangent", gy.shape[1:] + gy.shape[:1], gy.dtype) if out is None else out
     src, dst = gy.reshape(n, -1), gt.reshape(-1, n)
 
     def part(lo, hi):
@@ -414,11 +417,12 @@ def _conv_pair(fwd, wgrad, avals, new_slot):
             y += b[0].reshape(groups, o // groups, 1)
         return _batch_first(y.reshape((o,) + out + (x.shape[0],)), "conv"), cols
 
-    def weight_grad(cols, x, gy):
-        """``_conv_weight_grad_impl`` on the columns the convolution copied."""
+    def weight_grad(cols, x, gy, gt=None):
+        """``_conv_weight_grad_impl`` on the columns the convolution copied (and on the cotangent in the
+        batch-last layout that the input gradient made, where it made one)."""
         if cols is None or gy.__class__ is not np.ndarray:
             return wgrad_fn(x, gy, **wgrad.params)
-        gw = np.matmul(_grouped_cotangent(gy, groups), np.swapaxes(cols, 1, 2))
+        gw = np.matmul(_grouped_cotangent(gy, groups) if gt is None else gt, np.swapaxes(cols, 1, 2))
         return gw.reshape(wshape)
 
     k = new_slot
@@ -458,7 +462,10 @@ def _shape_of(a, avals):
 
 # -- transposed convolution: col2im in one pass ---------------------------------------------------
 
-def _input_grad(call, avals):
+def _input_grad(call, avals, share=None):
+    """The input gradient's call; with ``share`` (a new slot), it also returns the cotangent in the
+    batch-last layout (an array it owns, or None where it took the NumPy route), for the weight
+    gradient of the same convolution to read instead of copying it again."""
     from .._rules import conv as C
 
     p = dict(call.params)
@@ -472,18 +479,25 @@ def _input_grad(call, avals):
         """``_conv_input_grad_impl`` with its col2im (25 strided adds for a 5 x 5 kernel) as one Numba loop."""
         k = col2im.fn
         if k is None or gy.__class__ is not np.ndarray or w.__class__ is not np.ndarray or w.ndim != 4:
-            return fn(gy, w, **p)
+            return fn(gy, w, **p) if share is None else (fn(gy, w, **p), None)
         kernel = w.shape[2:]
         o, cg = w.shape[:2]
         n, out = gy.shape[0], gy.shape[2:]
         wt = np.swapaxes(w.reshape(groups, o // groups, -1), 1, 2)
-        gt = _grouped_cotangent(gy, groups)
+        own = None
+        if share is not None:
+            shape = gy.shape[1:] + gy.shape[:1]
+            own = state.get("gt")
+            if own is None or own.shape != shape or own.dtype != gy.dtype:
+                own = state["gt"] = np.empty(shape, gy.dtype)
+        gt = _grouped_cotangent(gy, groups, own)
         dt = np.result_type(wt, gt)
         padded = tuple(s + lo + hi for s, (lo, hi) in zip(xshape[2:], padding))
         key = (wt.shape, gt.shape, dt)
         bufs = state.get(key)
         if bufs is None:
-            state.clear()
+            for stale in [q for q in state if q != "gt"]:
+                del state[stale]
             bufs = state[key] = (np.empty((groups, wt.shape[1], gt.shape[2]), dt),
                                  np.empty((groups * cg,) + padded + (n,), dt))
         dcols, buf = bufs
@@ -497,9 +511,12 @@ def _input_grad(call, avals):
 
         _chunked(buf.shape[0], buf.nbytes, part)
         crop = tuple(slice(lo, lo + s) for s, (lo, _) in zip(xshape[2:], padding))
-        return _batch_first(buf[(slice(None),) + crop], "conv_input_grad")
+        r = _batch_first(buf[(slice(None),) + crop], "conv_input_grad")
+        return r if share is None else (r, gt)
 
-    return Call("conv_input_grad(col2im)", conv_input_grad, call.args, {}, list(call.outs))
+    if share is None:
+        return Call("conv_input_grad(col2im)", conv_input_grad, call.args, {}, list(call.outs))
+    return Call("conv_input_grad(col2im)", conv_input_grad, call.args, {}, list(call.outs) + [share], multiple=True)
 
 
 def _match_input_grad(steps, i, avals, readers, outputs):
@@ -508,7 +525,14 @@ def _match_input_grad(steps, i, avals, readers, outputs):
             and set(s.params) == {"xshape", "stride", "padding", "dilation", "groups"}
             and len(s.params["xshape"]) == 4):
         return None
-    return _input_grad(s, avals)
+    return s
+
+
+def _shares_cotangent(ig, wg):
+    """Whether input-gradient call ``ig`` and weight-gradient call ``wg`` (both the program's own) are of
+    one convolution: the same cotangent slot and parameters."""
+    return (_is_slot(ig.args[0]) and _is_slot(wg.args[1]) and ig.args[0].k == wg.args[1].k
+            and all(ig.params[q] == wg.params.get(q) for q in ("stride", "padding", "dilation", "groups")))
 
 
 # -- p.data -= lr * g on a parameter: in place, one pass ------------------------------------------
@@ -608,18 +632,29 @@ def rewrite(program):
                 drop.add(m[0])
                 replace[i] = m[1]
     # transposed convolutions (input gradients)
+    input_grads = {}
     for i in range(len(steps)):
         if i not in replace and i not in drop:
             m = _match_input_grad(steps, i, avals, readers, outputs)
             if m is not None:
-                replace[i] = m
-    # convolutions sharing columns with their weight gradients
+                input_grads[i] = m
+    # convolutions sharing columns with their weight gradients, and the cotangent's batch-last copy
+    # with their input gradients (made before the weight gradient)
     for i, j in _conv_pairs(steps, avals):
         if i in replace or j in replace:
             continue
         k = len(avals)
         avals.append(None)   # the columns (an array the call owns): no buffer, no del
         replace[i], replace[j] = _conv_pair(steps[i], steps[j], avals, k)
+        q = next((q for q in sorted(input_grads) if q < j and _shares_cotangent(input_grads[q], steps[j])), None)
+        if q is not None:
+            g = len(avals)
+            avals.append(None)   # the cotangent, batch last (an array the call owns)
+            replace[q] = _input_grad(input_grads.pop(q), avals, share=g)
+            w = replace[j]
+            replace[j] = Call(w.name, w.fn, w.args + (Slot(g),), {}, list(w.outs))
+    for i, s in input_grads.items():
+        replace[i] = _input_grad(s, avals)
     if not replace:
         return program
     new = []
