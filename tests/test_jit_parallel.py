@@ -61,6 +61,7 @@ def threads(request):
     before = numba.get_num_threads()
     n = min(request.param, numba.config.NUMBA_NUM_THREADS)
     numba.set_num_threads(n)
+    _split._helper.misses, _split._helper.off_until = 0, 0.0   # no back-off left by an earlier test
     yield n
     numba.set_num_threads(before)
 
@@ -223,6 +224,27 @@ def test_chunks_run_on_the_helper_thread_each_once(threads):
     out = []
     _split.run(out.append, 50)
     assert sorted(out) == list(range(50))
+
+
+@pytest.mark.parametrize("threads", [2], indirect=True)
+def test_the_helper_backs_off_after_runs_where_it_did_not_pay(threads, monkeypatch):
+    """Runs where the helper gets no chunk (here: it is made to wake too late) turn it off for a while;
+    the chunks then run in turn on the caller; after the back-off it is tried again."""
+    clock = [100.0]
+    monkeypatch.setattr(_split, "_clock", lambda: clock[0])
+    h = _split._helper
+    monkeypatch.setattr(h, "wake", threading.Semaphore(0))   # a helper that never wakes: it runs no chunk
+    seen = []
+    for _ in range(_split.MISSES):
+        _split.run(seen.append, 4)
+    assert h.off_until == 100.0 + _split.BACKOFF_S and sorted(seen) == sorted(list(range(4)) * _split.MISSES)
+    released = []
+    monkeypatch.setattr(h, "wake", type("W", (), {"release": lambda self: released.append(1)})())
+    _split.run(seen.append, 4)                  # backing off: the helper is not woken
+    assert released == []
+    clock[0] += _split.BACKOFF_S
+    _split.run(seen.append, 4)                  # tried again
+    assert released == [1]
 
 
 @pytest.mark.parametrize("threads", [1], indirect=True)

@@ -18,6 +18,7 @@ after it.
 """
 import atexit
 import os
+import sys
 import threading
 
 import numpy as np
@@ -40,6 +41,12 @@ class Ready:
         state = "ready" if self.fn is not None else ("failed" if self.error is not None else "pending")
         return f"<kernel {self.name} {state}>"
 
+
+# While a kernel compiles (Numba's typing and lowering are Python, holding the GIL), the interpreter
+# hands the GIL over at least this often, instead of every 5 ms: a replay on the calling thread,
+# which releases the GIL in each NumPy call, then waits for it 0.5 ms at most, not 5 (measured on
+# W3's first replays with Numba's cache empty: 0.28 s a step at 5 ms).
+SWITCH_S = 0.0005
 
 _cond = threading.Condition(threading.Lock())
 _boxes = {}      # (name, argument type keys) -> Ready
@@ -110,9 +117,14 @@ def _work():
                 return
             box = _queue.pop(0)
             _state["busy"] = True
+        interval = sys.getswitchinterval()
+        if interval > SWITCH_S:
+            sys.setswitchinterval(SWITCH_S)
         try:
             _compile(box)
         finally:
+            if sys.getswitchinterval() == SWITCH_S:   # (unless someone set another meanwhile)
+                sys.setswitchinterval(interval)
             with _cond:
                 _state["busy"] = False
                 _cond.notify_all()

@@ -14,6 +14,11 @@ after an OpenBLAS product waits for the core OpenBLAS's idle thread spins on, a 
 slice (4-8 ms per region, against 0.1 ms of work); a parallel kernel also compiles in 1.2-1.6 s
 against 0.2 s serial, and its loops over chunk offsets vectorised worse with one thread.
 
+When the helper does not pay (it ran no chunk, or this thread waited for its chunk longer than it
+worked itself) three runs in a row, the chunks run in turn on the calling thread for a quarter of a
+second, then the helper is tried again: on a machine whose other core is busy the cost is a few
+runs a second.
+
 Threads: the helper is used while ``numba.get_num_threads() > 1`` (``NUMBA_NUM_THREADS``, or
 ``numba.set_num_threads``) and the machine has more than one core; otherwise, or while another
 thread's replay is using the helper, :func:`run` calls the chunks in turn. A forked child starts
@@ -22,6 +27,7 @@ its own helper.
 import os
 import sys
 import threading
+import time
 
 __all__ = ["run", "threads"]
 
@@ -35,6 +41,8 @@ class _Helper:
         self.error = None
         self.thread = None
         self.chunks = 0                        # chunks the helper has run (for tests and profiles)
+        self.misses = 0                        # runs in a row where the helper did not pay
+        self.off_until = 0.0                   # no helper before this time (time.perf_counter())
 
     def _loop(self):
         while True:
@@ -64,12 +72,24 @@ class _Helper:
                 self.thread = threading.Thread(target=self._loop, name="backchain-jit-helper", daemon=True)
                 self.thread.start()
             it = iter(range(n))
+            before = self.chunks
             self.job = (it, fn)
+            t0 = _clock()
             self.wake.release()
             for i in it:          # the same iterator: each chunk number is taken once, by one thread
                 fn(i)
+            t1 = _clock()
             with self.busy:       # the helper's chunk in flight, if any
                 self.job = None
+            t2 = _clock()
+            # the helper paid if it ran a chunk and this thread waited for it less than it worked itself
+            if self.chunks == before or t2 - t1 > t1 - t0:
+                self.misses += 1
+                if self.misses >= MISSES:
+                    self.misses = 0
+                    self.off_until = t2 + BACKOFF_S
+            else:
+                self.misses = 0
             if self.error is not None:
                 e, self.error = self.error, None
                 raise e
@@ -77,6 +97,11 @@ class _Helper:
             self.owner.release()
 
 
+# After MISSES runs in a row where the helper did not pay (it got no core in time: another process, or
+# OpenBLAS's idle threads, on the other one), the chunks run in turn for BACKOFF_S seconds.
+MISSES = 3
+BACKOFF_S = 0.25
+_clock = time.perf_counter
 _helper = _Helper()
 _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (os.cpu_count() or 1)
 
@@ -94,7 +119,7 @@ def threads():
 
 def run(fn, n):
     """``fn(i)`` for ``i`` in ``range(n)``, shared between this thread and the helper (see the module)."""
-    if n > 1 and threads() > 1:
+    if n > 1 and threads() > 1 and _clock() >= _helper.off_until:
         _helper.run(fn, n)
     else:
         for i in range(n):
