@@ -307,13 +307,14 @@ _MAX_CHUNKS = 8
 
 def _chunked(n, nbytes, fn):
     """``fn(a, b)`` over chunks ``[a, b)`` of ``range(n)`` that together cover it, on two threads where
-    ``nbytes`` (the work's largest array) makes more than one chunk; else ``fn(0, n)``."""
-    k = min(n, nbytes // _CHUNK_BYTES, _MAX_CHUNKS)
-    if k < 2:
-        fn(0, n)
-        return
+    ``nbytes`` (the work's largest array) makes more than one chunk and the helper is in use; else
+    ``fn(0, n)``, one call."""
     from . import _split
 
+    k = min(n, nbytes // _CHUNK_BYTES, _MAX_CHUNKS)
+    if k < 2 or not _split.sharing():
+        fn(0, n)
+        return
     _split.run(lambda i: fn(i * n // k, (i + 1) * n // k), k)
 
 

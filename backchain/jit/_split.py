@@ -29,7 +29,7 @@ import sys
 import threading
 import time
 
-__all__ = ["run", "threads"]
+__all__ = ["run", "sharing", "threads"]
 
 
 class _Helper:
@@ -117,9 +117,15 @@ def threads():
     return 2
 
 
+def sharing():
+    """Whether :func:`run` would share chunks with the helper now (two threads, and no back-off): a caller
+    that can do its work in one call makes that call otherwise."""
+    return threads() > 1 and _clock() >= _helper.off_until
+
+
 def run(fn, n):
     """``fn(i)`` for ``i`` in ``range(n)``, shared between this thread and the helper (see the module)."""
-    if n > 1 and threads() > 1 and _clock() >= _helper.off_until:
+    if n > 1 and sharing():
         _helper.run(fn, n)
     else:
         for i in range(n):
