@@ -56,8 +56,10 @@ def sync(monkeypatch):
 
 
 @pytest.fixture
-def threads(request):
-    """Numba's thread count for the test (1 or 2), restored after it."""
+def threads(request, monkeypatch):
+    """The helper thread on (``BACKCHAIN_JIT_THREADS=2``) and Numba's thread count for the test (1 or 2),
+    restored after it."""
+    monkeypatch.setenv("BACKCHAIN_JIT_THREADS", "2")
     before = numba.get_num_threads()
     n = min(request.param, numba.config.NUMBA_NUM_THREADS)
     numba.set_num_threads(n)
@@ -114,6 +116,7 @@ def _compare(batch, steps=4, **kw):
 @pytest.mark.parametrize("threads", [1, 2], indirect=True)
 def test_w3_step_replays_bit_for_bit_with_one_and_two_threads(sync, threads, monkeypatch):
     _train(64, 2, True)  # compiles the kernels for these types
+    _split._helper.misses, _split._helper.off_until = 0, 0.0
     calls = _counted(monkeypatch)
     before = _split._helper.chunks
     _compare(64, steps=5)
@@ -292,3 +295,11 @@ def test_input_and_weight_gradients_share_the_cotangent_copy(sync, monkeypatch):
     step()   # a replay: one batch-last copy per convolution, not two for the second
     assert sorted(copies) == sorted([(4, 2, 14, 14), (4, 3, 5, 5)]), copies
     _compare(4, size=16, c1=2, c2=3, k=3)
+
+
+def test_the_helper_is_off_by_default(monkeypatch):
+    monkeypatch.delenv("BACKCHAIN_JIT_THREADS", raising=False)
+    assert _split.threads() == 1 and not _split.sharing()
+    me, seen = threading.get_ident(), []
+    _split.run(lambda i: seen.append((i, threading.get_ident())), 3)
+    assert seen == [(i, me) for i in range(3)]

@@ -20,8 +20,8 @@ cannot take (another layout, NaN maxima, a ``relu_at_zero`` policy other than 0)
 functions it replaced. The convolution and pooling calls ask for their kernels when the program is
 rewritten and take the NumPy route until a background thread has compiled them
 (``_background.py``); the values are the same either way. Those kernels, and the convolutions'
-layout copies (batch last to batch first and back) and im2col copies, run on two threads in chunks
-of samples or channels (``_split.py``).
+layout copies (batch last to batch first and back) and im2col copies, can run in chunks of samples
+or channels shared with a helper thread (``_split.py``; off by default: it did not pay here).
 """
 import numpy as np
 

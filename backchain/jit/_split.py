@@ -19,10 +19,18 @@ worked itself) three runs in a row, the chunks run in turn on the calling thread
 second, then the helper is tried again: on a machine whose other core is busy the cost is a few
 runs a second.
 
-Threads: the helper is used while ``numba.get_num_threads() > 1`` (``NUMBA_NUM_THREADS``, or
-``numba.set_num_threads``) and the machine has more than one core; otherwise, or while another
-thread's replay is using the helper, :func:`run` calls the chunks in turn. A forked child starts
-its own helper.
+Off by default (``BACKCHAIN_JIT_THREADS=2`` turns it on): measured on this 2-core VM it does not
+pay. Waking the helper takes 20-100 µs, as long as much of a pattern call's work (0.05-0.25 ms in
+W3), and during a training step the second core is held by OpenBLAS's idle thread, which spins
+for a while after each product: with the helper, W3's step took 2.14 ms (2.50 without the
+back-off) against 2.12 ms without it, and 2.66 (2.88) against 2.64 with OpenBLAS on one thread.
+(A chunked kernel does scale where its threads are already awake: 1.16 ms against 2.22 for ten
+calls of the first pool backward on two threads started together.)
+
+Threads, when on: the helper is used while ``numba.get_num_threads() > 1`` and the machine has
+more than one core; otherwise, or while another thread's replay is using the helper, the chunks
+run in turn (callers make one call instead: :func:`sharing`). A forked child starts its own
+helper.
 """
 import os
 import sys
@@ -107,9 +115,11 @@ _cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else (
 
 
 def threads():
-    """How many threads :func:`run` uses now: 1 on one core, with ``NUMBA_NUM_THREADS=1``, or after
-    ``numba.set_num_threads(1)`` on this thread; else 2. (Numba's threads are not started for this.)"""
-    if _cores < 2 or os.environ.get("NUMBA_NUM_THREADS", "").strip() == "1":
+    """How many threads :func:`run` uses now: 2 with ``BACKCHAIN_JIT_THREADS=2`` on a machine of two cores
+    or more, unless ``NUMBA_NUM_THREADS=1`` or ``numba.set_num_threads(1)`` on this thread; else 1.
+    (Numba's threads are not started for this.)"""
+    if (_cores < 2 or os.environ.get("BACKCHAIN_JIT_THREADS", "1").strip() in ("", "0", "1")
+            or os.environ.get("NUMBA_NUM_THREADS", "").strip() == "1"):
         return 1
     p = sys.modules.get("numba.np.ufunc.parallel")
     if p is not None and getattr(p, "_is_initialized", False) and p.get_num_threads() < 2:
