@@ -12,7 +12,9 @@ a training step become one, computing the same values bit for bit.
 - ``p.data -= lr * g`` on a parameter the program writes back: one in-place pass over ``p``'s array
   (:func:`_kernels.axpy_sub`), which the replay then needs not copy back;
 - a convolution and the weight gradient of the same input: the second reuses the first's im2col
-  columns, kept in an array the program owns, instead of copying the input's windows again.
+  columns, kept in an array the program owns, instead of copying the input's windows again;
+- a convolution's input gradient and its weight gradient: the second reads the first's batch-last
+  copy of the cotangent (an array the program owns) instead of making its own.
 
 Each rewritten call owns its output arrays (allocated once): only the buffered replay, which runs
 one at a time, uses the rewritten program. The kernels need Numba; a call whose arrays the kernel
