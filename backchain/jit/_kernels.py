@@ -2,8 +2,9 @@
 NumPy calls makes two or three, each computing the same IEEE operations in the same order as the
 calls it replaces (the results are the same bit for bit).
 
-Serial loops: the replay runs the convolution and pooling kernels on two threads by calling them on
-chunks of samples or channels (``_split.py``), each chunk's outputs computed as the whole call would.
+Serial loops (Numba's ``parallel=True`` was measured and not kept: ``_split.py`` says why); with
+``BACKCHAIN_JIT_THREADS=2`` the replay calls the convolution and pooling kernels on chunks of samples
+or channels shared with a helper thread, each chunk's outputs computed as the whole call would.
 Compiled for the argument types a program asks for, in a background thread (``_background.py``), and
 kept in Numba's on-disk cache (``cache=True``).
 """
