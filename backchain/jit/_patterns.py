@@ -473,6 +473,198 @@ def _match_sgd(program, steps, i, avals, readers, outputs):
     return j, _sgd(m, w, p)
 
 
+# -- an LSTM layer and its VJP: two calls per time step (_rnn_kernels.py) ---------------------------
+
+def _aval_of(a, avals):
+    """(shape, dtype) of an argument: a slot's traced one, a constant array's own; None for None."""
+    if _is_slot(a):
+        return avals[a.k]
+    if a.__class__ is np.ndarray:
+        return a.shape, a.dtype
+    return None
+
+
+def _lstm_shapes(args, avals):
+    """(T, N, I, H) where the layer's arrays are float32 of consistent shapes (the kernels' case), else None."""
+    if len(args) != 7 or any(a is not None and not (_is_slot(a) or a.__class__ is np.ndarray) for a in args):
+        return None
+    av = [_aval_of(a, avals) for a in args]
+    if any(v is None for v in av[:5]) or any(v is not None and v[1] != np.float32 for v in av):
+        return None
+    x, h0, c0, wi, wh = (v[0] for v in av[:5])
+    if len(x) != 3 or len(wh) != 2 or x[0] < 1:
+        return None
+    t, n, i = x
+    h = wh[1]
+    if h0 != (n, h) or c0 != (n, h) or wi != (4 * h, i) or wh != (4 * h, h):
+        return None
+    if any(v is not None and v[0] != (4 * h,) for v in av[5:]):
+        return None
+    return t, n, i, h
+
+
+def _is_lstm_vjp(step):
+    import functools
+
+    from .._rules import rnn
+
+    f = getattr(step, "fn", None)
+    return (step.__class__ is Call and f.__class__ is functools.partial and f.func.__name__ == "_joint_call"
+            and f.args[:1] == (rnn._lstm_layer_vjp_all,) and len(f.args) == 2)
+
+
+def _lstm_float32(*arrays):
+    return all(a is None or (a.__class__ is np.ndarray and a.dtype == np.float32) for a in arrays)
+
+
+def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
+    """The forward call (its results and the residuals for the VJP, in the new slot) and the VJP call
+    (or None) of one LSTM layer direction, on the kernels of ``_rnn_kernels.py``.
+
+    Forward, per step: ``a = z[t] @ wt`` (``z[t] = [h_{t-1} | x_t]`` (N, H + I), ``wt = [W_hh | W_ih]^T``)
+    then :func:`_rnn_kernels.forward_step`. Backward, per step: :func:`_rnn_kernels.backward_step` then
+    ``dh = d[t] @ W_hh``; the weight gradients are one product each over all steps (``d`` against ``z``),
+    the biases' one sum. A call whose arrays are not the traced float32 ones runs the rule's functions.
+    """
+    steps, batch, m, n = dims
+    r = n + m
+    fwd_fn, f32 = fwd.fn, np.float32
+    scale = np.full(4 * n, 0.5, f32)
+    scale[2 * n:3 * n] = 1
+    shift = np.full(4 * n, 0.5, f32)
+    shift[2 * n:3 * n] = 0
+    bufs = {}
+
+    def buffers():
+        if not bufs:
+            bufs.update(z=np.empty((steps + 1, batch, r), f32), cs=np.empty((steps + 1, batch, n), f32),
+                        acts=np.empty((steps, batch, 5 * n), f32), a=np.empty((batch, 4 * n), f32),
+                        wt=np.empty((r, 4 * n), f32), bias=np.empty(4 * n, f32))
+        return bufs
+
+    def lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+        if not (_lstm_float32(x, h0, c0, w_ih, w_hh, b_ih, b_hh) and x is not None and x.shape == (steps, batch, m)):
+            return tuple(fwd_fn(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=None)) + (None,)
+        from ._rnn_kernels import forward_step
+
+        b = buffers()
+        z, cs, acts, a, wt, bias = b["z"], b["cs"], b["acts"], b["a"], b["wt"], b["bias"]
+        wt[:n] = w_hh.T
+        wt[n:] = w_ih.T
+        if b_ih is None and b_hh is None:
+            bias.fill(0)
+        elif b_ih is None or b_hh is None:
+            bias[:] = b_ih if b_hh is None else b_hh
+        else:
+            np.add(b_ih, b_hh, out=bias)
+        z[0, :, :n] = h0
+        z[:steps, :, n:] = x
+        z[steps, :, n:] = 0
+        cs[0] = c0
+        matmul = np.matmul
+        for t in range(steps):
+            matmul(z[t], wt, out=a)
+            forward_step(a, bias, scale, shift, cs[t], cs[t + 1], z[t + 1], acts[t])
+        return z[1:, :, :n], z[steps, :, :n], cs[steps], b
+
+    f2 = Call(fwd.name + "(kernels)", lstm_layer, tuple(fwd.args), {}, list(fwd.outs) + [new_slot], multiple=True)
+    if vjp is None:
+        return f2, None
+    needs = vjp.fn.args[1]
+    vjp_fn = vjp.fn
+    fresh = [k in outputs for k in vjp.outs]   # results the program returns: new arrays on every call
+    own = {}
+
+    def out(name, shape):
+        a = own.get(name)
+        if a is None:
+            a = own[name] = np.empty(shape, f32)
+        return a
+
+    def lstm_layer_vjp(res, ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+        gh, gh_last, gc_last = ct
+        if not (res is not None and _lstm_float32(gh, gh_last, gc_last, w_ih, w_hh)
+                and (gh is None or gh.shape == (steps, batch, n))
+                and all(g is None or g.shape == (batch, n) for g in (gh_last, gc_last))):
+            return vjp_fn(ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=None)
+        from ._rnn_kernels import backward_step
+
+        z, cs, acts = res["z"], res["cs"], res["acts"]
+        d = out("d", (steps, batch, 4 * n))
+        dh, dc = out("dh", (batch, n)), out("dc", (batch, n))
+        if gh_last is None:
+            dh.fill(0)
+        else:
+            np.copyto(dh, gh_last)
+        if gc_last is None:
+            dc.fill(0)
+        else:
+            np.copyto(dc, gc_last)
+        has_g = gh is not None and bool(gh.any())
+        g = np.ascontiguousarray(gh) if has_g else dh[None]
+        matmul = np.matmul
+        for t in range(steps - 1, -1, -1):
+            backward_step(acts[t], cs[t], g[t if has_g else 0], has_g, dh, dc, d[t])
+            matmul(d[t], w_hh, out=dh)
+        flat, zs = d.reshape(steps * batch, 4 * n), z[:steps].reshape(steps * batch, r)
+        results = []
+        for k, need in enumerate(needs):
+            if not need:
+                continue
+            if k == 0:
+                v = matmul(flat, w_ih, out=out("dx", (steps * batch, m))).reshape(steps, batch, m)
+            elif k == 1:
+                v = dh
+            elif k == 2:
+                v = dc
+            elif k == 3:
+                v = matmul(flat.T, zs[:, n:], out=out("dwi", (4 * n, m)))
+            elif k == 4:
+                v = matmul(flat.T, zs[:, :n], out=out("dwh", (4 * n, n)))
+            else:
+                v = out(f"db{k}", (4 * n,))
+                if k == 6 and needs[5]:
+                    np.copyto(v, own["db5"])
+                else:
+                    np.sum(flat, axis=0, out=v)
+            results.append(v)
+        return tuple(v.copy() if f else v for v, f in zip(results, fresh))
+
+    rest = vjp.args[2:]
+    v2 = Call(vjp.name + "(kernels)", lstm_layer_vjp, (Slot(new_slot), vjp.args[0], vjp.args[1]) + tuple(rest), {},
+              list(vjp.outs), multiple=True)
+    return f2, v2
+
+
+def _lstm_layers(steps, avals):
+    """(forward index, VJP index or None, dims) of the LSTM layer calls the kernels take: float32, no mask,
+    and a VJP (first order, on arrays) on the same arguments that reads the forward call's results."""
+    found = []
+    for i, s in enumerate(steps):
+        if not (s.__class__ is Call and _fn(s, "backchain._rules.rnn", "_lstm_layer_impl")):
+            continue
+        if set(s.params) - {"mask"} or s.params.get("mask") is not None:
+            continue
+        dims = _lstm_shapes(s.args, avals)
+        if dims is None:
+            continue
+        j = None
+        for q in range(i + 1, len(steps)):
+            v = steps[q]
+            if not _is_lstm_vjp(v) or len(v.args) != 9 or set(v.params) - {"mask"} or v.params.get("mask") is not None:
+                continue
+            ct, ans = v.args[0], v.args[1]
+            if not (isinstance(ans, tuple) and len(ans) == 3 and all(_is_slot(a) for a in ans)
+                    and [a.k for a in ans] == list(s.outs) and isinstance(ct, list) and len(ct) == 3
+                    and all(c is None or _is_slot(c) for c in ct)
+                    and all(_same(a, b) or (a is None and b is None) for a, b in zip(v.args[2:], s.args))):
+                continue
+            j = q
+            break
+        found.append((i, j, dims))
+    return found
+
+
 # -- the pass ---------------------------------------------------------------------------------------
 
 def rewrite(program):
@@ -512,6 +704,15 @@ def rewrite(program):
             m = _match_input_grad(steps, i, avals, readers, outputs)
             if m is not None:
                 replace[i] = m
+    # LSTM layers (one direction each) and their VJPs: a product and one kernel per time step
+    for i, j, dims in _lstm_layers(steps, avals):
+        if i in replace or (j is not None and j in replace):
+            continue
+        k = len(avals)
+        avals.append(None)   # the residuals (arrays the forward call owns): no buffer, no del
+        replace[i], v = _lstm_layer(steps[i], steps[j] if j is not None else None, dims, outputs, k)
+        if j is not None:
+            replace[j] = v
     # convolutions sharing columns with their weight gradients
     for i, j in _conv_pairs(steps, avals):
         if i in replace or j in replace:
