@@ -656,7 +656,7 @@ def _lstm_layers(steps, avals):
             ct, ans = v.args[0], v.args[1]
             if not (isinstance(ans, tuple) and len(ans) == 3 and all(_is_slot(a) for a in ans)
                     and [a.k for a in ans] == list(s.outs) and isinstance(ct, list) and len(ct) == 3
-                    and all(c is None or _is_slot(c) for c in ct)
+                    and all(c is None or _is_slot(c) or c.__class__ is np.ndarray for c in ct)
                     and all(_same(a, b) or (a is None and b is None) for a, b in zip(v.args[2:], s.args))):
                 continue
             j = q
