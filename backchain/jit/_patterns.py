@@ -519,16 +519,21 @@ def _lstm_float32(*arrays):
 
 def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
     """The forward call (its results and the residuals for the VJP, in the new slot) and the VJP call
-    (or None) of one LSTM layer direction, on the kernels of ``_rnn_kernels.py``.
+    (or None) of one LSTM layer direction, on the kernels of ``_rnn_kernels.py`` (their layouts).
 
-    Forward, per step: ``a = z[t] @ wt`` (``z[t] = [h_{t-1} | x_t]`` (N, H + I), ``wt = [W_hh | W_ih]^T``)
-    then :func:`_rnn_kernels.forward_step`. Backward, per step: :func:`_rnn_kernels.backward_step` then
-    ``dh = d[t] @ W_hh``; the weight gradients are one product each over all steps (``d`` against ``z``),
-    the biases' one sum. A call whose arrays are not the traced float32 ones runs the rule's functions.
+    Forward, per step: ``a = [W_hh | W_ih] z[:, t]`` (``z[:, t] = [h_{t-1}; x_t]``) then
+    :func:`_rnn_kernels.forward_step`. Backward, per step: :func:`_rnn_kernels.backward_step` then
+    ``dh = W_hh^T d[:, t]``; the weight gradients are one product each over all steps (``d`` against
+    ``z``), the biases' one sum. A call whose arrays are not the traced float32 ones runs the rule's
+    functions.
     """
+    from . import _simd
+
     steps, batch, m, n = dims
     r = n + m
     fwd_fn, f32 = fwd.fn, np.float32
+    # the products by the 16-lane kernels (_simd.py) where the CPU has them and the batch fills them
+    simd = _simd.AVX512 and batch % 16 == 0
     scale = np.full(4 * n, 0.5, f32)
     scale[2 * n:3 * n] = 1
     shift = np.full(4 * n, 0.5, f32)
@@ -537,35 +542,38 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
 
     def buffers():
         if not bufs:
-            bufs.update(z=np.empty((steps + 1, batch, r), f32), cs=np.empty((steps + 1, batch, n), f32),
-                        acts=np.empty((steps, batch, 5 * n), f32), a=np.empty((batch, 4 * n), f32),
-                        wt=np.empty((r, 4 * n), f32), bias=np.empty(4 * n, f32))
+            bufs.update(z=np.empty((r, steps + 1, batch), f32), cs=np.empty((steps + 1, n, batch), f32),
+                        acts=np.empty((steps, 5 * n, batch), f32), a=np.empty((4 * n, batch), f32),
+                        w=np.empty((4 * n, r), f32), bias=np.empty(4 * n, f32))
         return bufs
 
     def lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
         if not (_lstm_float32(x, h0, c0, w_ih, w_hh, b_ih, b_hh) and x is not None and x.shape == (steps, batch, m)):
             return tuple(fwd_fn(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=None)) + (None,)
-        from ._rnn_kernels import forward_step
+        from ._rnn_kernels import forward_simd, forward_step
 
         b = buffers()
-        z, cs, acts, a, wt, bias = b["z"], b["cs"], b["acts"], b["a"], b["wt"], b["bias"]
-        wt[:n] = w_hh.T
-        wt[n:] = w_ih.T
+        z, cs, acts, a, w, bias = b["z"], b["cs"], b["acts"], b["a"], b["w"], b["bias"]
+        w[:, :n] = w_hh
+        w[:, n:] = w_ih
         if b_ih is None and b_hh is None:
             bias.fill(0)
         elif b_ih is None or b_hh is None:
             bias[:] = b_ih if b_hh is None else b_hh
         else:
             np.add(b_ih, b_hh, out=bias)
-        z[0, :, :n] = h0
-        z[:steps, :, n:] = x
-        z[steps, :, n:] = 0
-        cs[0] = c0
-        matmul = np.matmul
-        for t in range(steps):
-            matmul(z[t], wt, out=a)
-            forward_step(a, bias, scale, shift, cs[t], cs[t + 1], z[t + 1], acts[t])
-        return z[1:, :, :n], z[steps, :, :n], cs[steps], b
+        z[:n, 0] = h0.T
+        z[n:, :steps] = x.transpose(2, 0, 1)
+        z[n:, steps] = 0
+        cs[0] = c0.T
+        if simd:
+            forward_simd(w, bias, scale, shift, cs, z, acts, a)
+        else:
+            matmul = np.matmul
+            for t in range(steps):
+                matmul(w, z[:, t], out=a)
+                forward_step(a, bias, scale, shift, cs, z, acts, t)
+        return z[:n, 1:].transpose(1, 2, 0), z[:n, steps].T, cs[steps].T, b
 
     f2 = Call(fwd.name + "(kernels)", lstm_layer, tuple(fwd.args), {}, list(fwd.outs) + [new_slot], multiple=True)
     if vjp is None:
@@ -574,6 +582,7 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
     vjp_fn = vjp.fn
     fresh = [k in outputs for k in vjp.outs]   # results the program returns: new arrays on every call
     own = {}
+    none = np.zeros((1, 1, 1), f32)
 
     def out(name, shape):
         a = own.get(name)
@@ -587,46 +596,57 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
                 and (gh is None or gh.shape == (steps, batch, n))
                 and all(g is None or g.shape == (batch, n) for g in (gh_last, gc_last))):
             return vjp_fn(ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=None)
-        from ._rnn_kernels import backward_step
+        from ._rnn_kernels import backward_simd, backward_step
+        from ._simd import gemm_nt
 
         z, cs, acts = res["z"], res["cs"], res["acts"]
-        d = out("d", (steps, batch, 4 * n))
-        dh, dc = out("dh", (batch, n)), out("dc", (batch, n))
-        if gh_last is None:
-            dh.fill(0)
-        else:
-            np.copyto(dh, gh_last)
-        if gc_last is None:
-            dc.fill(0)
-        else:
-            np.copyto(dc, gc_last)
+        d = out("d", (4 * n, steps, batch))
+        dh, dc = out("dh", (n, batch)), out("dc", (n, batch))
+        wt = out("wt", (n, 4 * n))
+        np.copyto(wt, w_hh.T)
+        for s_, g_ in ((dh, gh_last), (dc, gc_last)):
+            if g_ is None:
+                s_.fill(0)
+            else:
+                np.copyto(s_, g_.T)
         has_g = gh is not None and bool(gh.any())
-        g = np.ascontiguousarray(gh) if has_g else dh[None]
+        g = none
+        if has_g:
+            g = out("g", (steps, n, batch))
+            np.copyto(g, gh.transpose(0, 2, 1))
         matmul = np.matmul
-        for t in range(steps - 1, -1, -1):
-            backward_step(acts[t], cs[t], g[t if has_g else 0], has_g, dh, dc, d[t])
-            matmul(d[t], w_hh, out=dh)
-        flat, zs = d.reshape(steps * batch, 4 * n), z[:steps].reshape(steps * batch, r)
+        if simd:
+            backward_simd(acts, cs, g, has_g, wt, dh, dc, d)
+        else:
+            for t in range(steps - 1, -1, -1):
+                backward_step(acts, cs, g, has_g, dh, dc, d, t)
+                matmul(wt, d[:, t], out=dh)
+        flat, zs = d.reshape(4 * n, steps * batch), z[:, :steps].reshape(r, steps * batch)
+        tn, ld = steps * batch, (steps + 1) * batch
         results = []
         for k, need in enumerate(needs):
             if not need:
                 continue
             if k == 0:
-                v = matmul(flat, w_ih, out=out("dx", (steps * batch, m))).reshape(steps, batch, m)
+                v = matmul(flat.T, w_ih, out=out("dx", (steps * batch, m))).reshape(steps, batch, m)
             elif k == 1:
-                v = dh
+                v = dh.T
             elif k == 2:
-                v = dc
-            elif k == 3:
-                v = matmul(flat.T, zs[:, n:], out=out("dwi", (4 * n, m)))
-            elif k == 4:
-                v = matmul(flat.T, zs[:, :n], out=out("dwh", (4 * n, n)))
+                v = dc.T
+            elif k == 3 or k == 4:   # [W_hh | W_ih]'s gradient against z's rows h (0:n) or x (n:r)
+                lo, hi = (n, r) if k == 3 else (0, n)
+                v = out(f"dw{k}", (4 * n, hi - lo))
+                if simd:
+                    gemm_nt(d.reshape(-1), 0, tn, z.reshape(-1), lo * ld, ld, v.reshape(-1), 0, hi - lo,
+                            4 * n, hi - lo, tn)
+                else:
+                    matmul(flat, zs[lo:hi].T, out=v)
             else:
                 v = out(f"db{k}", (4 * n,))
                 if k == 6 and needs[5]:
                     np.copyto(v, own["db5"])
                 else:
-                    np.sum(flat, axis=0, out=v)
+                    np.sum(flat, axis=1, out=v)
             results.append(v)
         return tuple(v.copy() if f else v for v, f in zip(results, fresh))
 

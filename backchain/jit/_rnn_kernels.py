@@ -2,8 +2,8 @@
 
 The eager ``lstm_layer`` rule runs about ten NumPy calls per time step, forward and backward, on
 blocks of a few thousand numbers. Here a step is two calls: its product (one BLAS call from
-Python, NumPy's ``matmul``) and one kernel for all of its gate arithmetic, over the ``(N, 4H)``
-block with the gates in PyTorch's order (i, f, g, o).
+Python, NumPy's ``matmul``) and one kernel for all of its gate arithmetic, over the ``(4H, N)``
+block, the gates in PyTorch's order (i, f, g, o).
 
 Why not the whole recurrence in one kernel, the products made with ``np.dot`` inside it:
 Numba's ``np.dot`` calls SciPy's BLAS, which on the machine measured took 5.2 ms for the 100
@@ -18,14 +18,19 @@ call per number, thirteen times slower than this). It is within 6 ulp of NumPy's
 rule. NaN propagates (neither clamp comparison holds). ``error_model="numpy"``: a division
 without Python's zero check, which would keep the loops from vectorising.
 
-Layouts (C-contiguous rows): ``a, d (N, 4H)`` a step's pre-activations and their cotangents;
-``act (N, 5H)`` its activations i, f, g, o and ``tanh(c_t)``, kept for the backward pass;
-``c, h, dh, dc (N, H)`` states and their cotangents.
+Layouts (the rule's, ``_rules/rnn.py``: hidden units first, so that a gate's block of a step is
+contiguous, and the products are the faster ones for OpenBLAS here): ``z (H + I, T + 1, N)`` the
+products' operands (rows h_{t-1}, x_t); ``a (4H, N)`` a step's pre-activations; ``acts (T, 5H, N)``
+the activations i, f, g, o and ``tanh(c_t)``, kept for the backward pass; ``cs (T + 1, H, N)`` the
+cell states; ``d (4H, T, N)`` the cotangents of the pre-activations, one ``(4H, T N)`` matrix for the
+weight gradients; ``dh, dc (H, N)``. All C-contiguous.
 """
 import numba
 import numpy as np
 
-__all__ = ["forward_step", "backward_step", "tanh32"]
+from ._simd import gemm_nn
+
+__all__ = ["forward_step", "backward_step", "forward_simd", "backward_simd", "tanh32"]
 
 _HALF = np.float32(0.5)
 _ONE = np.float32(1.0)
@@ -70,69 +75,70 @@ def tanh32(x, out):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _activations(a, xp, scale, shift, act, m):
-    """``act[:m] = tanh(scale (a + xp)) scale + shift`` over one row: sigmoid where ``scale = shift = 1/2``
-    (gates i, f, o), tanh where ``scale = 1, shift = 0`` (gate g). One uniform loop vectorises; a loop
-    per gate block over several arrays does not (too many possible overlaps to check)."""
-    for j in range(m):
-        act[j] = _tanh(scale[j] * (a[j] + xp[j])) * scale[j] + shift[j]
+def forward_step(a, bias, scale, shift, cs, z, acts, t):
+    """Step ``t`` after its product ``a = [W_hh | W_ih] z[:, t]`` (4H, N), the caller's BLAS call.
+
+    ``acts[t, q] = tanh(scale_q (a_q + bias_q)) scale_q + shift_q`` for the gate rows ``q``: sigmoid
+    where ``scale = shift = 1/2`` (i, f, o), tanh where ``scale = 1, shift = 0`` (g); then
+    ``c_t = f c_{t-1} + i g`` into ``cs[t + 1]``, ``h_t = o tanh(c_t)`` into ``z[:H, t + 1]`` (the next
+    step's operand) and ``tanh(c_t)`` into ``acts[t, 4H:]``. The whole arrays are passed, not a step's
+    views: a strided view compiles to a loop that does not vectorise."""
+    n = cs.shape[1]
+    cols = a.shape[1]
+    for q in range(4 * n):
+        sc, sh, bq = scale[q], shift[q], bias[q]
+        for j in range(cols):
+            acts[t, q, j] = _tanh(sc * (a[q, j] + bq)) * sc + sh
+    for u in range(n):
+        for j in range(cols):
+            cn = acts[t, n + u, j] * cs[t, u, j] + acts[t, u, j] * acts[t, 2 * n + u, j]
+            tc = _tanh(cn)
+            cs[t + 1, u, j] = cn
+            z[u, t + 1, j] = acts[t, 3 * n + u, j] * tc
+            acts[t, 4 * n + u, j] = tc
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _cell(s, c_prev, c, h, n):
-    """``c = f c_prev + i g``, ``h = o tanh(c)`` over one row; ``tanh(c)`` kept in ``s[4n:]``."""
-    for j in range(n):
-        cn = s[n + j] * c_prev[j] + s[j] * s[2 * n + j]
-        tc = _tanh(cn)
-        c[j] = cn
-        h[j] = s[3 * n + j] * tc
-        s[4 * n + j] = tc
+def backward_step(acts, cs, g, has_g, dh, dc, d, t):
+    """Step ``t`` of the backward recurrence, before its product ``dh = W_hh^T d[:, t]`` (the caller's):
+    from the cotangents ``dh``, ``dc`` (H, N) of the states carried out of the step (plus ``g[t]``, the
+    output's, where ``has_g``), those of the pre-activations into ``d[:, t]`` (``d``: (4H, T, N)), and
+    ``dc`` becomes that of ``c_{t-1}``. Two passes of few arrays each (one pass over all of them does
+    not vectorise)."""
+    n = dh.shape[0]
+    cols = dh.shape[1]
+    for u in range(n):
+        for j in range(cols):
+            gh = dh[u, j] + g[t, u, j] if has_g else dh[u, j]
+            o, tc = acts[t, 3 * n + u, j], acts[t, 4 * n + u, j]
+            dc[u, j] = dc[u, j] + gh * o * (_ONE - tc * tc)
+            d[3 * n + u, t, j] = gh * tc * o * (_ONE - o)
+    for u in range(n):
+        for j in range(cols):
+            i, f, gg, dct = acts[t, u, j], acts[t, n + u, j], acts[t, 2 * n + u, j], dc[u, j]
+            d[u, t, j] = dct * gg * i * (_ONE - i)
+            d[n + u, t, j] = dct * cs[t, u, j] * f * (_ONE - f)
+            d[2 * n + u, t, j] = dct * i * (_ONE - gg * gg)
+            dc[u, j] = dct * f
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _through_cell(s, dh, dc, d, n):
-    """``dc += dh o (1 - tanh(c)^2)`` (the cotangent of the step's cell state) and that of o, one row."""
-    for j in range(n):
-        o, tc, g_ = s[3 * n + j], s[4 * n + j], dh[j]
-        dc[j] = dc[j] + g_ * o * (_ONE - tc * tc)
-        d[3 * n + j] = g_ * tc * o * (_ONE - o)
+def forward_simd(w, bias, scale, shift, cs, z, acts, a):
+    """The whole forward recurrence, each step's product by :func:`_simd.gemm_nn` (batch a multiple of 16)."""
+    r, t1, cols = z.shape
+    m4 = w.shape[0]
+    wf, zf, af = w.reshape(-1), z.reshape(-1), a.reshape(-1)
+    for t in range(t1 - 1):
+        gemm_nn(wf, 0, r, zf, t * cols, t1 * cols, af, 0, cols, m4, cols, r)
+        forward_step(a, bias, scale, shift, cs, z, acts, t)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _gates(s, c_prev, dc, d, n):
-    """The cotangents of i, f, g from the cell state's (``dc``), which becomes that of ``c_{t-1}``."""
-    for j in range(n):
-        i, f, g, dct = s[j], s[n + j], s[2 * n + j], dc[j]
-        d[j] = dct * g * i * (_ONE - i)
-        d[n + j] = dct * c_prev[j] * f * (_ONE - f)
-        d[2 * n + j] = dct * i * (_ONE - g * g)
-        dc[j] = dct * f
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def _add(a, b, n):
-    for j in range(n):
-        a[j] += b[j]
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def forward_step(a, bias, scale, shift, c_prev, c, z, act):
-    """One forward step after its product ``a = [h_{t-1} | x_t] [W_hh | W_ih]^T`` (N, 4H), the
-    caller's BLAS call: activations into ``act`` (N, 5H), the cell state into ``c`` (N, H), the
-    hidden state into the first H columns of ``z`` (N, H + I), the next step's operand (whole rows
-    are passed: a strided (N, H) view would compile to a loop that does not vectorise)."""
-    n = c.shape[1]
-    for b in range(a.shape[0]):
-        _activations(a[b], bias, scale, shift, act[b], 4 * n)
-        _cell(act[b], c_prev[b], c[b], z[b], n)
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def backward_step(act, c_prev, g, has_g, dh, dc, d):
-    """One backward step before its product ``dh = d W_hh`` (the caller's BLAS call)."""
-    n = dh.shape[1]
-    for b in range(dh.shape[0]):
-        if has_g:
-            _add(dh[b], g[b], n)
-        _through_cell(act[b], dh[b], dc[b], d[b], n)
-        _gates(act[b], c_prev[b], dc[b], d[b], n)
+def backward_simd(acts, cs, g, has_g, wt, dh, dc, d):
+    """The whole backward recurrence, each step's product ``dh = W_hh^T d[:, t]`` by :func:`_simd.gemm_nn`."""
+    m4, steps, cols = d.shape
+    n = wt.shape[0]
+    wf, df, hf = wt.reshape(-1), d.reshape(-1), dh.reshape(-1)
+    for t in range(steps - 1, -1, -1):
+        backward_step(acts, cs, g, has_g, dh, dc, d, t)
+        gemm_nn(wf, 0, m4, df, t * cols, steps * cols, hf, 0, cols, n, cols, m4)
