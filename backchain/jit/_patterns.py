@@ -615,12 +615,13 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
             g = out("g", (steps, n, batch))
             np.copyto(g, gh.transpose(0, 2, 1))
         matmul = np.matmul
+        dt = out("dt", (4 * n, batch))
         if simd:
-            backward_simd(acts, cs, g, has_g, wt, dh, dc, d)
+            backward_simd(acts, cs, g, has_g, wt, dh, dc, d, dt)
         else:
             for t in range(steps - 1, -1, -1):
-                backward_step(acts, cs, g, has_g, dh, dc, d, t)
-                matmul(wt, d[:, t], out=dh)
+                backward_step(acts, cs, g, has_g, dh, dc, d, t, dt)
+                matmul(wt, dt, out=dh)
         flat, zs = d.reshape(4 * n, steps * batch), z[:, :steps].reshape(r, steps * batch)
         tn, ld = steps * batch, (steps + 1) * batch
         results = []

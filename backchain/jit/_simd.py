@@ -118,65 +118,195 @@ def vsum(typingctx, v):
     return types.float32(v), codegen
 
 
+_NN_KBLOCK = 512   # rows of B per pass of gemm_nn, at most: a (256, 32) panel of B stays in the first-level cache
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def gemm_nn(a, ao, lda, b, bo, ldb, c, co, ldc, m, n, k):
+def gemm_nn(a, ao, lda, b, bo, ldb, c, co, ldc, m, n, k, kblock=_NN_KBLOCK):
     """``C = A B`` for ``A`` (m, k), ``B`` (k, n), ``C`` (m, n), row-major with leading dimensions
     ``lda, ldb, ldc`` at offsets ``ao, bo, co`` of the flat float32 arrays; ``n`` a multiple of 16.
-    Tiles of 6 rows by 32 columns (twelve accumulators), then the rows and columns left over."""
+    Tiles of 8 rows by 32 columns (sixteen accumulators: enough FMAs in flight to hide their latency;
+    an LSTM's row counts 4H and H are multiples of 8), then the rows and columns left over; ``k`` in
+    passes of at most ``kblock`` (a pass after the first adds to ``C``), so that the panel of ``B``
+    every row tile reads stays in the first-level cache."""
+    m8 = m - m % 8
+    n32 = n - n % 32
+    passes = max(1, (k + kblock - 1) // kblock)
+    kb = (k + passes - 1) // passes
+    for k0 in range(0, max(k, 1), max(kb, 1)):
+        k1 = min(k0 + kb, k)
+        for r in range(0, m8, 8):
+            for j in range(0, n32, 32):
+                o = co + r * ldc + j
+                if k0 == 0:
+                    c00 = vzero()
+                    c01 = vzero()
+                    c10 = vzero()
+                    c11 = vzero()
+                    c20 = vzero()
+                    c21 = vzero()
+                    c30 = vzero()
+                    c31 = vzero()
+                    c40 = vzero()
+                    c41 = vzero()
+                    c50 = vzero()
+                    c51 = vzero()
+                    c60 = vzero()
+                    c61 = vzero()
+                    c70 = vzero()
+                    c71 = vzero()
+                else:
+                    c00 = vload(c, o)
+                    c01 = vload(c, o + 16)
+                    c10 = vload(c, o + 1 * ldc)
+                    c11 = vload(c, o + 1 * ldc + 16)
+                    c20 = vload(c, o + 2 * ldc)
+                    c21 = vload(c, o + 2 * ldc + 16)
+                    c30 = vload(c, o + 3 * ldc)
+                    c31 = vload(c, o + 3 * ldc + 16)
+                    c40 = vload(c, o + 4 * ldc)
+                    c41 = vload(c, o + 4 * ldc + 16)
+                    c50 = vload(c, o + 5 * ldc)
+                    c51 = vload(c, o + 5 * ldc + 16)
+                    c60 = vload(c, o + 6 * ldc)
+                    c61 = vload(c, o + 6 * ldc + 16)
+                    c70 = vload(c, o + 7 * ldc)
+                    c71 = vload(c, o + 7 * ldc + 16)
+                p = bo + k0 * ldb + j
+                a0 = ao + r * lda
+                for q in range(k0, k1):
+                    b0 = vload(b, p)
+                    b1 = vload(b, p + 16)
+                    p += ldb
+                    x = vbroadcast(a[a0 + q])
+                    c00 = vfma(x, b0, c00)
+                    c01 = vfma(x, b1, c01)
+                    x = vbroadcast(a[a0 + 1 * lda + q])
+                    c10 = vfma(x, b0, c10)
+                    c11 = vfma(x, b1, c11)
+                    x = vbroadcast(a[a0 + 2 * lda + q])
+                    c20 = vfma(x, b0, c20)
+                    c21 = vfma(x, b1, c21)
+                    x = vbroadcast(a[a0 + 3 * lda + q])
+                    c30 = vfma(x, b0, c30)
+                    c31 = vfma(x, b1, c31)
+                    x = vbroadcast(a[a0 + 4 * lda + q])
+                    c40 = vfma(x, b0, c40)
+                    c41 = vfma(x, b1, c41)
+                    x = vbroadcast(a[a0 + 5 * lda + q])
+                    c50 = vfma(x, b0, c50)
+                    c51 = vfma(x, b1, c51)
+                    x = vbroadcast(a[a0 + 6 * lda + q])
+                    c60 = vfma(x, b0, c60)
+                    c61 = vfma(x, b1, c61)
+                    x = vbroadcast(a[a0 + 7 * lda + q])
+                    c70 = vfma(x, b0, c70)
+                    c71 = vfma(x, b1, c71)
+                vstore(c, o, c00)
+                vstore(c, o + 16, c01)
+                vstore(c, o + 1 * ldc, c10)
+                vstore(c, o + 1 * ldc + 16, c11)
+                vstore(c, o + 2 * ldc, c20)
+                vstore(c, o + 2 * ldc + 16, c21)
+                vstore(c, o + 3 * ldc, c30)
+                vstore(c, o + 3 * ldc + 16, c31)
+                vstore(c, o + 4 * ldc, c40)
+                vstore(c, o + 4 * ldc + 16, c41)
+                vstore(c, o + 5 * ldc, c50)
+                vstore(c, o + 5 * ldc + 16, c51)
+                vstore(c, o + 6 * ldc, c60)
+                vstore(c, o + 6 * ldc + 16, c61)
+                vstore(c, o + 7 * ldc, c70)
+                vstore(c, o + 7 * ldc + 16, c71)
+        # what the tiles left: rows m8.. for every column, and columns n32.. for the tiled rows
+        for r in range(m):
+            for j in range(0 if r >= m8 else n32, n, 16):
+                o = co + r * ldc + j
+                acc = vzero() if k0 == 0 else vload(c, o)
+                p = bo + k0 * ldb + j
+                ar = ao + r * lda
+                for q in range(k0, k1):
+                    acc = vfma(vbroadcast(a[ar + q]), vload(b, p), acc)
+                    p += ldb
+                vstore(c, o, acc)
+
+
+_KBLOCK = 512   # rows of B per pass of gemm_nn, at most: a (256, 32) panel of B stays in the first-level cache
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def gemm_nn(a, ao, lda, b, bo, ldb, c, co, ldc, m, n, k, kblock=_NN_KBLOCK):
+    """``C = A B`` for ``A`` (m, k), ``B`` (k, n), ``C`` (m, n), row-major with leading dimensions
+    ``lda, ldb, ldc`` at offsets ``ao, bo, co`` of the flat float32 arrays; ``n`` a multiple of 16.
+    Tiles of 6 rows by 32 columns (twelve accumulators), then the rows and columns left over; ``k``
+    in passes of at most ``kblock`` (a pass after the first adds to ``C``), so that the panel of
+    ``B`` every row tile reads stays in the first-level cache."""
     m6 = m - m % 6
     n32 = n - n % 32
-    for r in range(0, m6, 6):
-        a0, a1, a2, a3, a4, a5 = ao + r * lda, ao + (r + 1) * lda, ao + (r + 2) * lda, ao + (r + 3) * lda, \
-            ao + (r + 4) * lda, ao + (r + 5) * lda
-        for j in range(0, n32, 32):
-            c00 = vzero(); c01 = vzero(); c10 = vzero(); c11 = vzero(); c20 = vzero(); c21 = vzero()  # noqa: E702
-            c30 = vzero(); c31 = vzero(); c40 = vzero(); c41 = vzero(); c50 = vzero(); c51 = vzero()  # noqa: E702
-            p = bo + j
-            for q in range(k):
-                b0 = vload(b, p)
-                b1 = vload(b, p + 16)
-                p += ldb
-                x = vbroadcast(a[a0 + q])
-                c00 = vfma(x, b0, c00)
-                c01 = vfma(x, b1, c01)
-                x = vbroadcast(a[a1 + q])
-                c10 = vfma(x, b0, c10)
-                c11 = vfma(x, b1, c11)
-                x = vbroadcast(a[a2 + q])
-                c20 = vfma(x, b0, c20)
-                c21 = vfma(x, b1, c21)
-                x = vbroadcast(a[a3 + q])
-                c30 = vfma(x, b0, c30)
-                c31 = vfma(x, b1, c31)
-                x = vbroadcast(a[a4 + q])
-                c40 = vfma(x, b0, c40)
-                c41 = vfma(x, b1, c41)
-                x = vbroadcast(a[a5 + q])
-                c50 = vfma(x, b0, c50)
-                c51 = vfma(x, b1, c51)
-            o = co + r * ldc + j
-            vstore(c, o, c00)
-            vstore(c, o + 16, c01)
-            vstore(c, o + ldc, c10)
-            vstore(c, o + ldc + 16, c11)
-            vstore(c, o + 2 * ldc, c20)
-            vstore(c, o + 2 * ldc + 16, c21)
-            vstore(c, o + 3 * ldc, c30)
-            vstore(c, o + 3 * ldc + 16, c31)
-            vstore(c, o + 4 * ldc, c40)
-            vstore(c, o + 4 * ldc + 16, c41)
-            vstore(c, o + 5 * ldc, c50)
-            vstore(c, o + 5 * ldc + 16, c51)
-    # what the tiles left: rows m6.. for every column, and columns n32.. for the tiled rows
-    for r in range(m):
-        for j in range(0 if r >= m6 else n32, n, 16):
-            acc = vzero()
-            p = bo + j
-            ar = ao + r * lda
-            for q in range(k):
-                acc = vfma(vbroadcast(a[ar + q]), vload(b, p), acc)
-                p += ldb
-            vstore(c, co + r * ldc + j, acc)
+    passes = max(1, (k + kblock - 1) // kblock)
+    kb = (k + passes - 1) // passes
+    for k0 in range(0, max(k, 1), max(kb, 1)):
+        k1 = min(k0 + kb, k)
+        for r in range(0, m6, 6):
+            for j in range(0, n32, 32):
+                o = co + r * ldc + j
+                if k0 == 0:
+                    c00 = vzero(); c01 = vzero(); c10 = vzero(); c11 = vzero(); c20 = vzero(); c21 = vzero()  # noqa
+                    c30 = vzero(); c31 = vzero(); c40 = vzero(); c41 = vzero(); c50 = vzero(); c51 = vzero()  # noqa
+                else:
+                    c00 = vload(c, o); c01 = vload(c, o + 16)  # noqa: E702
+                    c10 = vload(c, o + ldc); c11 = vload(c, o + ldc + 16)  # noqa: E702
+                    c20 = vload(c, o + 2 * ldc); c21 = vload(c, o + 2 * ldc + 16)  # noqa: E702
+                    c30 = vload(c, o + 3 * ldc); c31 = vload(c, o + 3 * ldc + 16)  # noqa: E702
+                    c40 = vload(c, o + 4 * ldc); c41 = vload(c, o + 4 * ldc + 16)  # noqa: E702
+                    c50 = vload(c, o + 5 * ldc); c51 = vload(c, o + 5 * ldc + 16)  # noqa: E702
+                p = bo + k0 * ldb + j
+                a0 = ao + r * lda
+                for q in range(k0, k1):
+                    b0 = vload(b, p)
+                    b1 = vload(b, p + 16)
+                    p += ldb
+                    x = vbroadcast(a[a0 + q])
+                    c00 = vfma(x, b0, c00)
+                    c01 = vfma(x, b1, c01)
+                    x = vbroadcast(a[a0 + lda + q])
+                    c10 = vfma(x, b0, c10)
+                    c11 = vfma(x, b1, c11)
+                    x = vbroadcast(a[a0 + 2 * lda + q])
+                    c20 = vfma(x, b0, c20)
+                    c21 = vfma(x, b1, c21)
+                    x = vbroadcast(a[a0 + 3 * lda + q])
+                    c30 = vfma(x, b0, c30)
+                    c31 = vfma(x, b1, c31)
+                    x = vbroadcast(a[a0 + 4 * lda + q])
+                    c40 = vfma(x, b0, c40)
+                    c41 = vfma(x, b1, c41)
+                    x = vbroadcast(a[a0 + 5 * lda + q])
+                    c50 = vfma(x, b0, c50)
+                    c51 = vfma(x, b1, c51)
+                vstore(c, o, c00)
+                vstore(c, o + 16, c01)
+                vstore(c, o + ldc, c10)
+                vstore(c, o + ldc + 16, c11)
+                vstore(c, o + 2 * ldc, c20)
+                vstore(c, o + 2 * ldc + 16, c21)
+                vstore(c, o + 3 * ldc, c30)
+                vstore(c, o + 3 * ldc + 16, c31)
+                vstore(c, o + 4 * ldc, c40)
+                vstore(c, o + 4 * ldc + 16, c41)
+                vstore(c, o + 5 * ldc, c50)
+                vstore(c, o + 5 * ldc + 16, c51)
+        # what the tiles left: rows m6.. for every column, and columns n32.. for the tiled rows
+        for r in range(m):
+            for j in range(0 if r >= m6 else n32, n, 16):
+                o = co + r * ldc + j
+                acc = vzero() if k0 == 0 else vload(c, o)
+                p = bo + k0 * ldb + j
+                ar = ao + r * lda
+                for q in range(k0, k1):
+                    acc = vfma(vbroadcast(a[ar + q]), vload(b, p), acc)
+                    p += ldb
+                vstore(c, o, acc)
 
 
 _KBLOCK = 1100   # terms of a dot product per pass, at most: 4 + 4 rows of them stay in the first-level cache
