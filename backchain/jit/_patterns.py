@@ -534,6 +534,7 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
     fwd_fn, f32 = fwd.fn, np.float32
     # the products by the 16-lane kernels (_simd.py) where the CPU has them and the batch fills them
     simd = _simd.AVX512 and batch % 16 == 0
+    rp = -(-r // 16) * 16   # z's rows as the columns of the weight gradient's product: a multiple of 16
     scale = np.full(4 * n, 0.5, f32)
     scale[2 * n:3 * n] = 1
     shift = np.full(4 * n, 0.5, f32)
@@ -544,7 +545,8 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
         if not bufs:
             bufs.update(z=np.empty((r, steps + 1, batch), f32), cs=np.empty((steps + 1, n, batch), f32),
                         acts=np.empty((steps, 5 * n, batch), f32), a=np.empty((4 * n, batch), f32),
-                        w=np.empty((4 * n, r), f32), bias=np.empty(4 * n, f32))
+                        w=np.empty((4 * n, r), f32), bias=np.empty(4 * n, f32),
+                        zz=np.zeros((steps + 1, batch, rp), f32) if simd else None)
         return bufs
 
     def lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
@@ -567,7 +569,10 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
         z[n:, steps] = 0
         cs[0] = c0.T
         if simd:
-            forward_simd(w, bias, scale, shift, cs, z, acts, a)
+            zz = b["zz"]
+            zz[0, :, :n] = h0
+            zz[:steps, :, n:r] = x
+            forward_simd(w, bias, scale, shift, cs, z, acts, a, zz)
         else:
             matmul = np.matmul
             for t in range(steps):
@@ -597,7 +602,7 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
                 and all(g is None or g.shape == (batch, n) for g in (gh_last, gc_last))):
             return vjp_fn(ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=None)
         from ._rnn_kernels import backward_simd, backward_step
-        from ._simd import gemm_nt
+        from ._simd import gemm_nn
 
         z, cs, acts = res["z"], res["cs"], res["acts"]
         d = out("d", (4 * n, steps, batch))
@@ -623,7 +628,8 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
                 backward_step(acts, cs, g, has_g, dh, dc, d, t, dt)
                 matmul(wt, dt, out=dh)
         flat, zs = d.reshape(4 * n, steps * batch), z[:, :steps].reshape(r, steps * batch)
-        tn, ld = steps * batch, (steps + 1) * batch
+        tn = steps * batch
+        dw = None
         results = []
         for k, need in enumerate(needs):
             if not need:
@@ -638,8 +644,11 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
                 lo, hi = (n, r) if k == 3 else (0, n)
                 v = out(f"dw{k}", (4 * n, hi - lo))
                 if simd:
-                    gemm_nt(d.reshape(-1), 0, tn, z.reshape(-1), lo * ld, ld, v.reshape(-1), 0, hi - lo,
-                            4 * n, hi - lo, tn)
+                    if dw is None:   # both weights' gradients: one product, d (4H, T N) by zz (T N, rp)
+                        dw = out("dw", (4 * n, rp))
+                        gemm_nn(d.reshape(-1), 0, tn, res["zz"].reshape(-1), 0, rp, dw.reshape(-1), 0, rp,
+                                4 * n, rp, tn)
+                    np.copyto(v, dw[:, lo:hi])
                 else:
                     matmul(flat, zs[lo:hi].T, out=v)
             else:

@@ -132,14 +132,21 @@ def backward_step(acts, cs, g, has_g, dh, dc, d, t, dt):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def forward_simd(w, bias, scale, shift, cs, z, acts, a):
-    """The whole forward recurrence, each step's product by :func:`_simd.gemm_nn` (batch a multiple of 16)."""
+def forward_simd(w, bias, scale, shift, cs, z, acts, a, zz):
+    """The whole forward recurrence, each step's product by :func:`_simd.gemm_nn` (batch a multiple of
+    16). The hidden states are also written by rows into ``zz`` (T + 1, N, >= H + I), whose rows
+    ``zz[t, n] = z[:, t, n]`` are the weight gradient's operand (a product of the 16-lane kernels
+    reads it as ``(T N, H + I)``)."""
     r, t1, cols = z.shape
     m4 = w.shape[0]
+    n = cs.shape[1]
     wf, zf, af = w.reshape(-1), z.reshape(-1), a.reshape(-1)
     for t in range(t1 - 1):
         gemm_nn(wf, 0, r, zf, t * cols, t1 * cols, af, 0, cols, m4, cols, r)
         forward_step(a, bias, scale, shift, cs, z, acts, t)
+        for u in range(n):   # (reading rows of z, writing within a block of zz that stays in cache)
+            for j in range(cols):
+                zz[t + 1, j, u] = z[u, t + 1, j]
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
