@@ -622,7 +622,8 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
         matmul = np.matmul
         dt = out("dt", (4 * n, batch))
         if simd:
-            backward_simd(acts, cs, g, has_g, wt, dh, dc, d, dt)
+            ds = out("ds", (4 * n, batch))
+            backward_simd(acts, cs, g, has_g, wt, dh, dc, d, dt, ds)
         else:
             for t in range(steps - 1, -1, -1):
                 backward_step(acts, cs, g, has_g, dh, dc, d, t, dt)
@@ -656,7 +657,7 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
                 if k == 6 and needs[5]:
                     np.copyto(v, own["db5"])
                 else:
-                    np.sum(flat, axis=1, out=v)
+                    np.sum(ds if simd else flat, axis=1, out=v)
             results.append(v)
         return tuple(v.copy() if f else v for v, f in zip(results, fresh))
 
