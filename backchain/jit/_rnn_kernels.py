@@ -1,14 +1,14 @@
 """Numba kernels of the LSTM layer's time steps, for the buffered replay (``_patterns.py``).
 
 The eager ``lstm_layer`` rule runs about ten NumPy calls per time step, forward and backward, on
-blocks of a few thousand numbers. Here a step is two calls: its product (one BLAS call from
-Python, NumPy's ``matmul``) and one kernel for all of its gate arithmetic, over the ``(4H, N)``
-block, the gates in PyTorch's order (i, f, g, o).
+blocks of a few thousand numbers. Here all the gate arithmetic of a step is one kernel over the
+``(4H, N)`` block (gates in PyTorch's order i, f, g, o), and the step's product is either
 
-Why not the whole recurrence in one kernel, the products made with ``np.dot`` inside it:
-Numba's ``np.dot`` calls SciPy's BLAS, which on the machine measured took 5.2 ms for the 100
-forward products of W7 where NumPy's took 4.25 ms; the Python loop around two calls per step
-costs less than that difference.
+* a call of :func:`_simd.gemm_nn` inside one kernel for the whole recurrence
+  (:func:`forward_simd`, :func:`backward_simd`: CPUs with AVX-512, batch a multiple of 16), or
+* a BLAS call from Python (NumPy's ``matmul``) between two kernel calls per step: Numba's own
+  ``np.dot`` calls SciPy's BLAS, which took 5.2 ms for the 100 forward products of W7 where
+  NumPy's took 4.25 ms, more than the Python loop around the calls costs.
 
 float32 only. ``tanh`` is the odd rational minimax approximation of degree 13/6 on
 ``[-7.9053, 7.9053]`` (clamped beyond, where float32's tanh rounds to +-1) that Eigen and XLA

@@ -1,8 +1,9 @@
 """float32 matrix products written with 16-lane vectors, for the LSTM kernels (``_rnn_kernels.py``).
 
-Why: the BLAS that NumPy wheels bundle (OpenBLAS, ``DYNAMIC_ARCH``) may pick kernels for an older
-instruction set than the CPU has. On the machine measured (AMD EPYC, Zen 5, AVX-512) it runs its
-Haswell (AVX2) kernels: about 110 GFLOP/s for the (512, 160) x (160, 32) products of an LSTM step,
+Why: the BLAS that NumPy wheels bundle (OpenBLAS, ``DYNAMIC_ARCH``) may run kernels for an older
+instruction set than the CPU has (its choice, or ``OPENBLAS_CORETYPE``). On the machine measured
+(AMD EPYC, Zen 5, AVX-512; the environment sets ``OPENBLAS_CORETYPE=Haswell``) it runs its Haswell
+(AVX2) kernels: about 110 GFLOP/s for the (512, 160) x (160, 32) products of an LSTM step,
 where the same product with 16-lane FMAs below runs at 200-240 (in W7's replay: the forward
 products 2.0 ms against 4.5, the backward ones 1.6 against 3.9, the weight gradients 2.8 against
 3.5). Products of these shapes are small enough that a register-tiled loop nears the machine's
