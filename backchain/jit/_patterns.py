@@ -513,23 +513,6 @@ def _is_lstm_vjp(step):
             and f.args[:1] == (rnn._lstm_layer_vjp_all,) and len(f.args) == 2)
 
 
-_helper = []
-
-
-def _lstm_helper():
-    """A one-thread executor for the LSTM VJP's weight-gradient products, where Numba may use more
-    than one thread (``NUMBA_NUM_THREADS``, which ``--threads 1`` in the benchmarks sets to 1); else None."""
-    import numba
-
-    if numba.config.NUMBA_NUM_THREADS < 2:
-        return None
-    if not _helper:
-        from concurrent.futures import ThreadPoolExecutor
-
-        _helper.append(ThreadPoolExecutor(1, thread_name_prefix="backchain-jit-lstm"))
-    return _helper[0]
-
-
 def _lstm_float32(*arrays):
     return all(a is None or (a.__class__ is np.ndarray and a.dtype == np.float32) for a in arrays)
 
@@ -638,35 +621,16 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
             np.copyto(g, gh.transpose(0, 2, 1))
         matmul = np.matmul
         dt = out("dt", (4 * n, batch))
-        tn = steps * batch
-        need_w = needs[3] or needs[4]
         if simd:
             ds = out("ds", (4 * n, batch))
-            ds.fill(0)
-            df, zzf = d.reshape(-1), res["zz"].reshape(-1)
-            dw = out("dw", (4 * n, rp)) if need_w else None
-            helper = _lstm_helper() if need_w else None
-            if helper is None:
-                backward_simd(acts, cs, g, has_g, wt, dh, dc, d, dt, ds, steps, 0)
-                if need_w:   # both weights' gradients: one product, d (4H, T N) by zz (T N, rp)
-                    gemm_nn(df, 0, tn, zzf, 0, rp, dw.reshape(-1), 0, rp, 4 * n, rp, tn)
-            else:
-                # the weight gradients' product by blocks of steps, in a second thread, each block's
-                # while the recurrence runs the steps before it (one worker: the blocks add in turn)
-                block = max(8, -(-steps // 8))
-                done = []
-                for hi in range(steps, 0, -block):
-                    lo = max(0, hi - block)
-                    backward_simd(acts, cs, g, has_g, wt, dh, dc, d, dt, ds, hi, lo)
-                    done.append(helper.submit(gemm_nn, df, lo * batch, tn, zzf, lo * batch * rp, rp, dw.reshape(-1),
-                                              0, rp, 4 * n, rp, (hi - lo) * batch, _simd._NN_KBLOCK, bool(done)))
-                for f in done:
-                    f.result()
+            backward_simd(acts, cs, g, has_g, wt, dh, dc, d, dt, ds)
         else:
             for t in range(steps - 1, -1, -1):
                 backward_step(acts, cs, g, has_g, dh, dc, d, t, dt)
                 matmul(wt, dt, out=dh)
         flat, zs = d.reshape(4 * n, steps * batch), z[:, :steps].reshape(r, steps * batch)
+        tn = steps * batch
+        dw = None
         results = []
         for k, need in enumerate(needs):
             if not need:
@@ -681,6 +645,10 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
                 lo, hi = (n, r) if k == 3 else (0, n)
                 v = out(f"dw{k}", (4 * n, hi - lo))
                 if simd:
+                    if dw is None:   # both weights' gradients: one product, d (4H, T N) by zz (T N, rp)
+                        dw = out("dw", (4 * n, rp))
+                        gemm_nn(d.reshape(-1), 0, tn, res["zz"].reshape(-1), 0, rp, dw.reshape(-1), 0, rp,
+                                4 * n, rp, tn)
                     np.copyto(v, dw[:, lo:hi])
                 else:
                     matmul(flat, zs[lo:hi].T, out=v)

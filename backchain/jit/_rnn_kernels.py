@@ -150,14 +150,15 @@ def forward_simd(w, bias, scale, shift, cs, z, acts, a, zz):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def backward_simd(acts, cs, g, has_g, wt, dh, dc, d, dt, ds, hi, lo):
-    """Steps ``hi - 1`` down to ``lo`` of the backward recurrence, each step's product
-    ``dh = W_hh^T d[:, t]`` by :func:`_simd.gemm_nn` (on its contiguous copy ``dt``); ``ds`` (4H, N)
-    accumulates ``d`` over the steps (the bias gradient is then the sum of its rows)."""
+def backward_simd(acts, cs, g, has_g, wt, dh, dc, d, dt, ds):
+    """The whole backward recurrence, each step's product ``dh = W_hh^T d[:, t]`` by :func:`_simd.gemm_nn`
+    (on its contiguous copy ``dt``); ``ds`` (4H, N) receives the sum of ``d`` over the steps (the bias
+    gradient is then the sum of its rows)."""
     m4, steps, cols = d.shape
     n = wt.shape[0]
     wf, tf, hf = wt.reshape(-1), dt.reshape(-1), dh.reshape(-1)
-    for t in range(hi - 1, lo - 1, -1):
+    ds[:] = 0
+    for t in range(steps - 1, -1, -1):
         backward_step(acts, cs, g, has_g, dh, dc, d, t, dt)
         gemm_nn(wf, 0, m4, tf, 0, cols, hf, 0, cols, n, cols, m4)
         for q in range(m4):

@@ -114,13 +114,13 @@ _NN_KBLOCK = 256   # rows of B per pass of gemm_nn, at most: a (256, 32) panel o
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def gemm_nn(a, ao, lda, b, bo, ldb, c, co, ldc, m, n, k, kblock=_NN_KBLOCK, add=False):
+def gemm_nn(a, ao, lda, b, bo, ldb, c, co, ldc, m, n, k, kblock=_NN_KBLOCK):
     """``C = A B`` for ``A`` (m, k), ``B`` (k, n), ``C`` (m, n), row-major with leading dimensions
     ``lda, ldb, ldc`` at offsets ``ao, bo, co`` of the flat float32 arrays; ``n`` a multiple of 16.
     Tiles of 8 rows by 32 columns (sixteen accumulators: enough FMAs in flight to hide their latency;
     an LSTM's row counts 4H and H are multiples of 8), then the rows and columns left over; ``k`` in
     passes of at most ``kblock`` (a pass after the first adds to ``C``), so that the panel of ``B``
-    every row tile reads stays in the first-level cache. With ``add``: ``C += A B``."""
+    every row tile reads stays in the first-level cache."""
     m8 = m - m % 8
     n32 = n - n % 32
     passes = max(1, (k + kblock - 1) // kblock)
@@ -130,7 +130,7 @@ def gemm_nn(a, ao, lda, b, bo, ldb, c, co, ldc, m, n, k, kblock=_NN_KBLOCK, add=
         for r in range(0, m8, 8):
             for j in range(0, n32, 32):
                 o = co + r * ldc + j
-                if k0 == 0 and not add:
+                if k0 == 0:
                     c00 = vzero()
                     c01 = vzero()
                     c10 = vzero()
@@ -214,7 +214,7 @@ def gemm_nn(a, ao, lda, b, bo, ldb, c, co, ldc, m, n, k, kblock=_NN_KBLOCK, add=
         for r in range(m):
             for j in range(0 if r >= m8 else n32, n, 16):
                 o = co + r * ldc + j
-                acc = vzero() if k0 == 0 and not add else vload(c, o)
+                acc = vzero() if k0 == 0 else vload(c, o)
                 p = bo + k0 * ldb + j
                 ar = ao + r * lda
                 for q in range(k0, k1):
