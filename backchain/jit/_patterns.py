@@ -1,5 +1,5 @@
 """Rewrites of a traced program for its buffered replay: a few calls that always come together in
-a training step become one, computing the same values bit for bit.
+a training step become one, computing the same values bit for bit (but for the LSTM layer's).
 
 - ``add(matmul, bias)`` then ``relu``: one pass writes both (:func:`_kernels.bias_relu`);
 - ``relu`` then a 2 x 2 max pool: one pass writes both (:func:`_kernels.relu_pool2`);
@@ -12,7 +12,11 @@ a training step become one, computing the same values bit for bit.
 - ``p.data -= lr * g`` on a parameter the program writes back: one in-place pass over ``p``'s array
   (:func:`_kernels.axpy_sub`), which the replay then needs not copy back;
 - a convolution and the weight gradient of the same input: the second reuses the first's im2col
-  columns, kept in an array the program owns, instead of copying the input's windows again.
+  columns, kept in an array the program owns, instead of copying the input's windows again;
+- a float32 LSTM layer (``lstm_layer``, no mask) and its VJP: a product and one kernel per time
+  step (``_rnn_kernels.py``, the products by ``_simd.py``'s tiles where the CPU has AVX-512). The
+  one rewrite that is not bit for bit: its tanh is a rational approximation (within 6 ulp of
+  NumPy's) and its products sum in another order than BLAS.
 
 Each rewritten call owns its output arrays (allocated once): only the buffered replay, which runs
 one at a time, uses the rewritten program. The kernels need Numba; a call whose arrays the kernel
@@ -496,6 +500,8 @@ def _lstm_shapes(args, avals):
         return None
     t, n, i = x
     h = wh[1]
+    if n < 1 or h < 1:
+        return None
     if h0 != (n, h) or c0 != (n, h) or wi != (4 * h, i) or wh != (4 * h, h):
         return None
     if any(v is not None and v[0] != (4 * h,) for v in av[5:]):
