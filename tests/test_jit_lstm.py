@@ -269,8 +269,8 @@ def test_tanh_within_six_ulp_of_numpy():
     assert np.isnan(out[-1]) and out[-3] == 1 and out[-2] == -1
 
 
-@pytest.mark.parametrize("m, n, k, kblock", [(512, 32, 160, 256), (128, 32, 512, 256), (13, 48, 7, 256), (9, 16, 1, 256),
-                                             (3, 64, 600, 256), (8, 16, 0, 256), (17, 32, 1000, 96)])
+@pytest.mark.parametrize("m, n, k, kblock", [(512, 32, 160, 256), (128, 32, 512, 256), (13, 48, 7, 256),
+                                             (9, 16, 1, 256), (3, 64, 600, 256), (8, 16, 0, 256), (17, 32, 1000, 96)])
 def test_gemm_nn_against_numpy(m, n, k, kblock):
     """Tiles, leftover rows and columns, passes over k, offsets and leading dimensions larger than the
     operands' rows."""

@@ -477,7 +477,7 @@ def _match_sgd(program, steps, i, avals, readers, outputs):
     return j, _sgd(m, w, p)
 
 
-# -- an LSTM layer and its VJP: two calls per time step (_rnn_kernels.py) ---------------------------
+# -- an LSTM layer and its VJP: a product and a kernel per time step (_rnn_kernels.py) --------------
 
 def _aval_of(a, avals):
     """(shape, dtype) of an argument: a slot's traced one, a constant array's own; None for None."""
@@ -529,9 +529,9 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
 
     Forward, per step: ``a = [W_hh | W_ih] z[:, t]`` (``z[:, t] = [h_{t-1}; x_t]``) then
     :func:`_rnn_kernels.forward_step`. Backward, per step: :func:`_rnn_kernels.backward_step` then
-    ``dh = W_hh^T d[:, t]``; the weight gradients are one product each over all steps (``d`` against
-    ``z``), the biases' one sum. A call whose arrays are not the traced float32 ones runs the rule's
-    functions.
+    ``dh = W_hh^T d[:, t]``. The weight gradients are products over all steps: of ``d`` by the rows
+    ``zz`` (T N, H + I) that the forward pass keeps for the tiles (``simd``), or by ``z`` (BLAS); the
+    biases' a sum. A call whose arrays are not the traced float32 ones runs the rule's functions.
     """
     from . import _simd
 
