@@ -122,8 +122,22 @@ def test_float64_keeps_the_rule_bit_for_bit():
     _train(np.float64, kernel_calls=0, rtol=0)
 
 
-def test_masked_sequences_keep_the_rule_bit_for_bit():
-    _train(np.float32, kernel_calls=0, rtol=0, lengths=[6, 3, 1, 5], batch=4)
+def test_float64_masked_keeps_the_rule_bit_for_bit():
+    _train(np.float64, kernel_calls=0, rtol=0, lengths=[6, 3, 1, 5], batch=4)
+
+
+LENGTHS = [6, 3, 1, 5, 0, 6, 2, 4, 6, 6, 1, 3, 5, 2, 4, 6]
+
+
+@pytest.mark.parametrize("every_step", [False, True])
+def test_masked_sequences(simd, every_step):
+    """Padded sequences (lengths 0 to 6): the states carry over past a sequence's end, the outputs
+    there are 0, and the carried cotangents pass through unchanged."""
+    _train(np.float32, lengths=LENGTHS, every_step=every_step)
+
+
+def test_masked_bidirectional_stacked(simd):
+    _train(np.float32, lengths=LENGTHS, bidirectional=True, num_layers=2, kernel_calls=8)
 
 
 def test_gru_is_untouched():

@@ -13,7 +13,7 @@ a training step become one, computing the same values bit for bit (but for the L
   (:func:`_kernels.axpy_sub`), which the replay then needs not copy back;
 - a convolution and the weight gradient of the same input: the second reuses the first's im2col
   columns, kept in an array the program owns, instead of copying the input's windows again;
-- a float32 LSTM layer (``lstm_layer``, no mask) and its VJP: a product and one kernel per time
+- a float32 LSTM layer (``lstm_layer``, masked or not) and its VJP: a product and one kernel per time
   step (``_rnn_kernels.py``, the products by ``_simd.py``'s tiles where the CPU has AVX-512). The
   one rewrite that is not bit for bit: its tanh is a rational approximation (within 6 ulp of
   NumPy's) and its products sum in another order than BLAS.
@@ -519,6 +519,11 @@ def _is_lstm_vjp(step):
             and f.args[:1] == (rnn._lstm_layer_vjp_all,) and len(f.args) == 2)
 
 
+def _lstm_mask(mask, steps, batch):
+    """Whether ``mask`` is None or the (T, N) booleans the kernels take."""
+    return mask is None or (mask.__class__ is np.ndarray and mask.dtype == np.bool_ and mask.shape == (steps, batch))
+
+
 def _lstm_float32(*arrays):
     return all(a is None or (a.__class__ is np.ndarray and a.dtype == np.float32) for a in arrays)
 
@@ -546,6 +551,7 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
     shift = np.full(4 * n, 0.5, f32)
     shift[2 * n:3 * n] = 0
     bufs = {}
+    unmasked = np.zeros((1, 1), f32)   # (the kernels' mask arguments where there is none)
 
     def buffers():
         if not bufs:
@@ -555,9 +561,10 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
                         zz=np.zeros((steps + 1, batch, rp), f32) if simd else None)
         return bufs
 
-    def lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh):
-        if not (_lstm_float32(x, h0, c0, w_ih, w_hh, b_ih, b_hh) and x is not None and x.shape == (steps, batch, m)):
-            return tuple(fwd_fn(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=None)) + (None,)
+    def lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=None):
+        if not (_lstm_float32(x, h0, c0, w_ih, w_hh, b_ih, b_hh) and x is not None and x.shape == (steps, batch, m)
+                and _lstm_mask(mask, steps, batch)):
+            return tuple(fwd_fn(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=mask)) + (None,)
         from ._rnn_kernels import forward_simd, forward_step
 
         b = buffers()
@@ -574,19 +581,29 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
         z[n:, :steps] = x.transpose(2, 0, 1)
         z[n:, steps] = 0
         cs[0] = c0.T
+        masked = mask is not None
+        keep = unmasked
+        if masked:   # 1.0 where a sequence has ended and its states carry over
+            keep = b.setdefault("keep", np.empty((steps, batch), f32))
+            np.copyto(keep, np.logical_not(mask))
         if simd:
             zz = b["zz"]
             zz[0, :, :n] = h0
             zz[:steps, :, n:r] = x
-            forward_simd(w, bias, scale, shift, cs, z, acts, a, zz)
+            forward_simd(w, bias, scale, shift, cs, z, acts, a, zz, keep, masked)
         else:
             matmul = np.matmul
             for t in range(steps):
                 matmul(w, z[:, t], out=a)
-                forward_step(a, bias, scale, shift, cs, z, acts, t)
-        return z[:n, 1:].transpose(1, 2, 0), z[:n, steps].T, cs[steps].T, b
+                forward_step(a, bias, scale, shift, cs, z, acts, t, keep, masked)
+        hs = z[:n, 1:]
+        if masked:   # the outputs past a sequence's end are 0, as the rule's
+            hs = np.multiply(hs, np.asarray(mask, dtype=bool), out=b.setdefault("hs", np.empty(hs.shape, f32)))
+        return hs.transpose(1, 2, 0), z[:n, steps].T, cs[steps].T, b
 
-    f2 = Call(fwd.name + "(kernels)", lstm_layer, tuple(fwd.args), {}, list(fwd.outs) + [new_slot], multiple=True)
+    mask_arg = {"mask": fwd.params["mask"]} if fwd.params.get("mask") is not None else {}
+    f2 = Call(fwd.name + "(kernels)", lstm_layer, tuple(fwd.args), mask_arg, list(fwd.outs) + [new_slot],
+              multiple=True)
     if vjp is None:
         return f2, None
     needs = vjp.fn.args[1]
@@ -601,12 +618,13 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
             a = own[name] = np.empty(shape, f32)
         return a
 
-    def lstm_layer_vjp(res, ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh):
+    def lstm_layer_vjp(res, ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=None):
         gh, gh_last, gc_last = ct
         if not (res is not None and _lstm_float32(gh, gh_last, gc_last, w_ih, w_hh)
                 and (gh is None or gh.shape == (steps, batch, n))
-                and all(g is None or g.shape == (batch, n) for g in (gh_last, gc_last))):
-            return vjp_fn(ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=None)
+                and all(g is None or g.shape == (batch, n) for g in (gh_last, gc_last))
+                and _lstm_mask(mask, steps, batch)):
+            return vjp_fn(ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=mask)
         from ._rnn_kernels import backward_simd, backward_step
         from ._simd import gemm_nn
 
@@ -620,20 +638,32 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
                 s_.fill(0)
             else:
                 np.copyto(s_, g_.T)
+        masked = mask is not None
+        on = unmasked
+        ph = pc = dh
+        if masked:   # 1.0 where a sequence ran the step, 0.0 where its states carried over
+            on = out("on", (steps, batch))
+            np.copyto(on, mask)
+            ph, pc = out("ph", (n, batch)), out("pc", (n, batch))
         has_g = gh is not None and bool(gh.any())
         g = none
         if has_g:
             g = out("g", (steps, n, batch))
-            np.copyto(g, gh.transpose(0, 2, 1))
+            if masked:   # the outputs past a sequence's end are constants (0): no cotangent flows back
+                np.multiply(gh.transpose(0, 2, 1), on[:, None, :], out=g)
+            else:
+                np.copyto(g, gh.transpose(0, 2, 1))
         matmul = np.matmul
         dt = out("dt", (4 * n, batch))
         if simd:
             ds = out("ds", (4 * n, batch))
-            backward_simd(acts, cs, g, has_g, wt, dh, dc, d, dt, ds)
+            backward_simd(acts, cs, g, has_g, wt, dh, dc, d, dt, ds, on, masked, ph, pc)
         else:
             for t in range(steps - 1, -1, -1):
-                backward_step(acts, cs, g, has_g, dh, dc, d, t, dt)
+                backward_step(acts, cs, g, has_g, dh, dc, d, t, dt, on, masked, ph, pc)
                 matmul(wt, dt, out=dh)
+                if masked:
+                    dh += ph
         flat, zs = d.reshape(4 * n, steps * batch), z[:, :steps].reshape(r, steps * batch)
         tn = steps * batch
         dw = None
@@ -668,27 +698,34 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
         return tuple(v.copy() if f else v for v, f in zip(results, fresh))
 
     rest = vjp.args[2:]
-    v2 = Call(vjp.name + "(kernels)", lstm_layer_vjp, (Slot(new_slot), vjp.args[0], vjp.args[1]) + tuple(rest), {},
-              list(vjp.outs), multiple=True)
+    v2 = Call(vjp.name + "(kernels)", lstm_layer_vjp, (Slot(new_slot), vjp.args[0], vjp.args[1]) + tuple(rest),
+              mask_arg, list(vjp.outs), multiple=True)
     return f2, v2
 
 
 def _lstm_layers(steps, avals):
-    """(forward index, VJP index or None, dims) of the LSTM layer calls the kernels take: float32, no mask,
-    and a VJP (first order, on arrays) on the same arguments that reads the forward call's results."""
+    """(forward index, VJP index or None, dims) of the LSTM layer calls the kernels take: float32 (a mask,
+    if any, of (T, N) booleans), and a VJP (first order, on arrays) on the same arguments that reads the
+    forward call's results."""
     found = []
     for i, s in enumerate(steps):
         if not (s.__class__ is Call and _fn(s, "backchain._rules.rnn", "_lstm_layer_impl")):
             continue
-        if set(s.params) - {"mask"} or s.params.get("mask") is not None:
+        mask = s.params.get("mask")
+        if set(s.params) - {"mask"}:
             continue
         dims = _lstm_shapes(s.args, avals)
         if dims is None:
             continue
+        if mask is not None and _aval_of(mask, avals) != (dims[:2], np.dtype(bool)):
+            continue
         j = None
         for q in range(i + 1, len(steps)):
             v = steps[q]
-            if not _is_lstm_vjp(v) or len(v.args) != 9 or set(v.params) - {"mask"} or v.params.get("mask") is not None:
+            if not _is_lstm_vjp(v) or len(v.args) != 9 or set(v.params) - {"mask"}:
+                continue
+            vm = v.params.get("mask")
+            if not (vm is mask or (vm is not None and mask is not None and _same(vm, mask))):
                 continue
             ct, ans = v.args[0], v.args[1]
             if not (isinstance(ans, tuple) and len(ans) == 3 and all(_is_slot(a) for a in ans)

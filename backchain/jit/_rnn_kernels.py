@@ -75,13 +75,14 @@ def tanh32(x, out):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def forward_step(a, bias, scale, shift, cs, z, acts, t):
+def forward_step(a, bias, scale, shift, cs, z, acts, t, keep, masked):
     """Step ``t`` after its product ``a = [W_hh | W_ih] z[:, t]`` (4H, N), the caller's BLAS call.
 
     ``acts[t, q] = tanh(scale_q (a_q + bias_q)) scale_q + shift_q`` for the gate rows ``q``: sigmoid
     where ``scale = shift = 1/2`` (i, f, o), tanh where ``scale = 1, shift = 0`` (g); then
     ``c_t = f c_{t-1} + i g`` into ``cs[t + 1]``, ``h_t = o tanh(c_t)`` into ``z[:H, t + 1]`` (the next
-    step's operand) and ``tanh(c_t)`` into ``acts[t, 4H:]``. The whole arrays are passed, not a step's
+    step's operand) and ``tanh(c_t)`` into ``acts[t, 4H:]``; where ``masked`` and ``keep[t, j]`` (1.0: the
+    sequence ``j`` has ended) the states carry over instead. The whole arrays are passed, not a step's
     views: a strided view compiles to a loop that does not vectorise."""
     n = cs.shape[1]
     cols = a.shape[1]
@@ -96,21 +97,44 @@ def forward_step(a, bias, scale, shift, cs, z, acts, t):
             cs[t + 1, u, j] = cn
             z[u, t + 1, j] = acts[t, 3 * n + u, j] * tc
             acts[t, 4 * n + u, j] = tc
+    if masked:
+        for u in range(n):
+            for j in range(cols):
+                if keep[t, j] != 0:
+                    cs[t + 1, u, j] = cs[t, u, j]
+                    z[u, t + 1, j] = z[u, t, j]
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def backward_step(acts, cs, g, has_g, dh, dc, d, t, dt):
+def backward_step(acts, cs, g, has_g, dh, dc, d, t, dt, on, masked, ph, pc):
     """Step ``t`` of the backward recurrence, before its product ``dh = W_hh^T d[:, t]`` (the caller's):
     from the cotangents ``dh``, ``dc`` (H, N) of the states carried out of the step (plus ``g[t]``, the
     output's, where ``has_g``), those of the pre-activations into ``d[:, t]`` (``d``: (4H, T, N)), and
     ``dc`` becomes that of ``c_{t-1}``; ``dt`` (4H, N) receives a contiguous copy of ``d[:, t]``, the
     operand of the step's product (a product reading ``d[:, t]`` itself, rows 12.8 kB apart, ran 30%
-    slower in W7). Two passes of few arrays each (one pass over all of them does not vectorise)."""
+    slower in W7). Two passes of few arrays each (one pass over all of them does not vectorise).
+
+    Where ``masked``: ``on[t, j]`` is 1.0 where the sequence ``j`` ran step ``t``, 0.0 where its states
+    carried over; there the carried cotangents pass to step ``t - 1`` unchanged (``ph``, ``pc`` (H, N):
+    ``dc`` gets ``pc`` here, the caller adds ``ph`` to ``dh`` after the product) and the step's own
+    states get none, as in the rule (``g`` already 0 there)."""
     n = dh.shape[0]
     cols = dh.shape[1]
+    add_g = has_g
+    if masked:
+        for u in range(n):
+            for j in range(cols):
+                hv = dh[u, j] + g[t, u, j] if has_g else dh[u, j]
+                m = on[t, j]
+                k = _ONE - m
+                ph[u, j] = hv * k
+                dh[u, j] = hv * m
+                pc[u, j] = dc[u, j] * k
+                dc[u, j] = dc[u, j] * m
+        add_g = False
     for u in range(n):
         for j in range(cols):
-            gh = dh[u, j] + g[t, u, j] if has_g else dh[u, j]
+            gh = dh[u, j] + g[t, u, j] if add_g else dh[u, j]
             o, tc = acts[t, 3 * n + u, j], acts[t, 4 * n + u, j]
             dc[u, j] = dc[u, j] + gh * o * (_ONE - tc * tc)
             v = gh * tc * o * (_ONE - o)
@@ -129,10 +153,14 @@ def backward_step(acts, cs, g, has_g, dh, dc, d, t, dt):
             dt[n + u, j] = vf
             dt[2 * n + u, j] = vg
             dc[u, j] = dct * f
+    if masked:
+        for u in range(n):
+            for j in range(cols):
+                dc[u, j] += pc[u, j]
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def forward_simd(w, bias, scale, shift, cs, z, acts, a, zz):
+def forward_simd(w, bias, scale, shift, cs, z, acts, a, zz, keep, masked):
     """The whole forward recurrence, each step's product by :func:`_simd.gemm_nn` (batch a multiple of
     16). The hidden states are also written by rows into ``zz`` (T + 1, N, >= H + I), whose rows
     ``zz[t, n] = z[:, t, n]`` are the weight gradient's operand (a product of the 16-lane kernels
@@ -143,14 +171,14 @@ def forward_simd(w, bias, scale, shift, cs, z, acts, a, zz):
     wf, zf, af = w.reshape(-1), z.reshape(-1), a.reshape(-1)
     for t in range(t1 - 1):
         gemm_nn(wf, 0, r, zf, t * cols, t1 * cols, af, 0, cols, m4, cols, r)
-        forward_step(a, bias, scale, shift, cs, z, acts, t)
+        forward_step(a, bias, scale, shift, cs, z, acts, t, keep, masked)
         for u in range(n):   # (reading rows of z, writing within a block of zz that stays in cache)
             for j in range(cols):
                 zz[t + 1, j, u] = z[u, t + 1, j]
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def backward_simd(acts, cs, g, has_g, wt, dh, dc, d, dt, ds):
+def backward_simd(acts, cs, g, has_g, wt, dh, dc, d, dt, ds, on, masked, ph, pc):
     """The whole backward recurrence, each step's product ``dh = W_hh^T d[:, t]`` by :func:`_simd.gemm_nn`
     (on its contiguous copy ``dt``); ``ds`` (4H, N) receives the sum of ``d`` over the steps (the bias
     gradient is then the sum of its rows)."""
@@ -159,8 +187,12 @@ def backward_simd(acts, cs, g, has_g, wt, dh, dc, d, dt, ds):
     wf, tf, hf = wt.reshape(-1), dt.reshape(-1), dh.reshape(-1)
     ds[:] = 0
     for t in range(steps - 1, -1, -1):
-        backward_step(acts, cs, g, has_g, dh, dc, d, t, dt)
+        backward_step(acts, cs, g, has_g, dh, dc, d, t, dt, on, masked, ph, pc)
         gemm_nn(wf, 0, m4, tf, 0, cols, hf, 0, cols, n, cols, m4)
+        if masked:
+            for u in range(n):
+                for j in range(cols):
+                    dh[u, j] += ph[u, j]
         for q in range(m4):
             for j in range(cols):
                 ds[q, j] += dt[q, j]
