@@ -7,8 +7,8 @@ Not bit for bit: the kernels' tanh is a rational approximation within 6 ulp of N
 absolute), and the products sum in another order than the rule's BLAS calls. Replayed values are
 compared with eager ones at rtol 2e-5 (float32 steps), with PyTorch's ``torch.nn.LSTM`` at 1e-4
 (float32 against float64) and 1e-10 (float64, which keeps the rule's NumPy functions), and with
-central differences in float64. The calls the kernels do not take (masks, float64, GRU) replay the
-rule's functions: equal to eager bit for bit.
+central differences in float64. The calls the kernels do not take (float64, GRU) replay the rule's
+functions: equal to eager bit for bit.
 """
 import numpy as np
 import pytest
