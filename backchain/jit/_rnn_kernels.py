@@ -23,7 +23,9 @@ contiguous, and the products are the faster ones for OpenBLAS here): ``z (H + I,
 products' operands (rows h_{t-1}, x_t); ``a (4H, N)`` a step's pre-activations; ``acts (T, 5H, N)``
 the activations i, f, g, o and ``tanh(c_t)``, kept for the backward pass; ``cs (T + 1, H, N)`` the
 cell states; ``d (4H, T, N)`` the cotangents of the pre-activations, one ``(4H, T N)`` matrix for the
-weight gradients; ``dh, dc (H, N)``. All C-contiguous.
+weight gradients; ``dh, dc (H, N)``; for the 16-lane products, ``zz (T + 1, N, >= H + I)`` the
+operands again by rows, so that the weight gradients are ``d`` times ``zz`` read as ``(T N, H + I)``.
+All C-contiguous.
 """
 import numba
 import numpy as np
