@@ -154,6 +154,7 @@ class Jitted:
         key, arrays, names, parts = [], [], [], []
         tensor_in = None
         self._classes = {}  # input number -> the class of the Tensor given there (Tensor for an array)
+        self._donated = []  # input numbers of the ndarrays given in donate_argnums' positions
         for i, a in enumerate(args):
             what = f"{self._argname(i)} (position {i})"
             if i in self.static_argnums:
@@ -161,6 +162,8 @@ class Jitted:
                 parts.append(None)
                 continue
             k, part, t = self._flatten(a, what, arrays, names)
+            if i in self.donate_argnums:
+                self._donated += [d for leaf, d in zip(part[0], part[2]) if d is not None and leaf.__class__ is np.ndarray]
             tensor_in = tensor_in or t
             key.append(k)
             parts.append(part)
@@ -348,7 +351,8 @@ class Jitted:
                 v = tracer.values[step.outs[0]]
                 if v.__class__ is np.ndarray and v.ndim and not v.flags.c_contiguous:
                     program.layouts[step.outs[0]] = np.empty_like(v)
-        compiled = Compiled(program, buffers=self.buffers, fuse=self.fuse)
+        compiled = Compiled(program, buffers=self.buffers, fuse=self.fuse,
+                            donated=[inputs[j] for j in self._donated])
         self._store(key, _Path(program, compiled), names)
         return program, tuple(_plain(o._data if isinstance(o, Tensor) else o) for o in out_leaves)
 
@@ -508,7 +512,12 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), buf
     static_argnums, static_argnames : int or str, or tuples of them
         Arguments that are part of the signature by value (hashable), never traced.
     donate_argnums : int or tuple of int
-        Accepted for JAX compatibility; the inputs are never written.
+        Positional arguments whose ndarrays the caller gives up: a replay may write an output of the
+        same shape and dtype into such an array instead of a new one, once the program has read it
+        for the last time (``params = step(params, x)`` then updates the parameters in place). Do not
+        read a donated array after the call except through the results. An array donated while
+        another argument shares its memory, or one that is not writeable and C-contiguous, is not
+        written. Tensors are never written.
     buffers : bool
         Replay ufunc calls into arrays allocated once (``out=``), for intermediate values.
     fuse : "auto", "numba" or None
