@@ -142,3 +142,27 @@ def test_donate_with_kwargs_and_static_arguments():
         out = step(a, 2.0, y=y)
         np.testing.assert_array_equal(out, np.arange(3.0) * 2.0 + 1.0)
     assert out is a
+
+
+def test_an_array_the_program_holds_as_a_constant_is_not_written():
+    w = np.ones(3)
+    step = bc.jit(lambda x, y: (x * 2.0, bnp.sum(y * w)), donate_argnums=0)
+    y = np.ones(3)
+    step(np.ones(3), y)
+    for donated in (w, w[:]):  # the closure's array, or a view of it, donated
+        doubled, total = step(donated, y)
+        assert total == 3.0
+        np.testing.assert_array_equal(doubled, [2.0, 2.0, 2.0])
+        np.testing.assert_array_equal(w, np.ones(3))
+    doubled, total = step(np.ones(3), y)  # another array: written
+    assert total == 3.0
+
+
+def test_a_closure_array_written_in_place_is_read_by_later_replays_as_eagerly():
+    w = np.ones(3)
+    f = lambda y: bnp.sum(y * w)  # noqa: E731
+    step = bc.jit(f)
+    y = np.arange(3.0)
+    assert step(y) == f(y) == 3.0
+    w[:] = 5.0
+    assert step(y) == f(y) == 15.0

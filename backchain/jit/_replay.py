@@ -232,6 +232,7 @@ class Compiled:
                                                              donated=donated)
             if not self.run_buffered.donates:
                 self.donated = []  # no output lands in a donated array: nothing to check
+            self._constants = _constant_arrays(program, self.rewritten) if self.donated else []
             self._plain = None  # compiled when a replay finds the buffers in use
         else:
             self._plain, self.source = compile_program(program, buffers=False, fused=fused)
@@ -248,7 +249,7 @@ class Compiled:
         return self._plain
 
     def __call__(self, arrays):
-        if self.donated and not _donatable(arrays, self.donated):
+        if self.donated and not _donatable(arrays, self.donated, self._constants):
             return self.run_plain(*arrays)
         if self.run_buffered is not None and self.lock.acquire(False):
             try:
@@ -259,9 +260,10 @@ class Compiled:
         return self.run_plain(*arrays)
 
 
-def _donatable(arrays, donated):
+def _donatable(arrays, donated, constants):
     """Whether the donated arrays can take outputs: writeable C-contiguous ndarrays that share no
-    memory with another input (an array given twice, a view of another argument)."""
+    memory with another input (an array given twice, a view of another argument) nor with an array
+    the program holds as a constant (a closure's array, which the program reads as it is then)."""
     for n in donated:
         a = arrays[n]
         if a.__class__ is not np.ndarray or not (a.flags.c_contiguous and a.flags.writeable):
@@ -269,7 +271,31 @@ def _donatable(arrays, donated):
         for m, b in enumerate(arrays):
             if m != n and np.may_share_memory(a, b):
                 return False
+        for c in constants:
+            if np.may_share_memory(a, c):
+                return False
     return True
+
+
+def _constant_arrays(*programs):
+    """The ndarrays that the calls of ``programs`` hold as arguments (constants), each once."""
+    seen, found = set(), []
+    for program in programs:
+        for step in program.steps:
+            if step.__class__ is not Call:
+                continue
+            stack = [step.args, step.params]
+            while stack:
+                v = stack.pop()
+                if isinstance(v, np.ndarray):
+                    if id(v) not in seen:
+                        seen.add(id(v))
+                        found.append(v)
+                elif isinstance(v, (list, tuple)):
+                    stack.extend(v)
+                elif isinstance(v, dict):
+                    stack.extend(v.values())
+    return found
 
 
 def _owned(o):
