@@ -10,6 +10,7 @@ import numpy as np
 from .._core import primitive as _pm
 from .._core.tensor import Tensor, _state, bump_version
 from ..transforms import tree_flatten, tree_structure
+from ._effects import Snapshot, hoist_guards
 from ._program import Call, Guard, Program, Slot
 from ._replay import Compiled, Retrace
 from ._trace import JitError, Tracer
@@ -332,7 +333,8 @@ class Jitted:
         inputs = inputs + [k for k, _ in state]
         outputs = (outputs + [Slot(k) for _, k in writes] + [Slot(k) for _, k in grads]
                    + [Slot(k) for k in tracer.effects])  # (optimizer steps: kept by the dead-code pass)
-        program = _eliminate_dead(Program(self.name, inputs, tracer.steps, outputs, tracer.avals, rebuild, names))
+        program = hoist_guards(_eliminate_dead(Program(self.name, inputs, tracer.steps, outputs, tracer.avals, rebuild,
+                                                       names)))
         program.state = [t for _, t in state]
         program.modes = list(tracer.modes.values())
         program.writes = [t for t, _ in writes]
@@ -374,7 +376,16 @@ class Jitted:
                     raise Retrace(-1)
                 extra.append(d)
             arrays = arrays + extra
-        out = path.compiled(arrays)
+        compiled = path.compiled
+        if compiled.late:  # a guard after an effect: what the effects change is put back if it fails
+            snapshot = Snapshot(program, program.steps)
+            try:
+                out = compiled(arrays)
+            except Retrace:
+                snapshot.restore()
+                raise
+        else:
+            out = compiled(arrays)
         n = program.n_out
         if len(out) > n:  # the state it wrote, the gradients, the optimizer steps' (empty) results
             w = len(program.writes)

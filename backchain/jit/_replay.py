@@ -96,15 +96,18 @@ def _donations(program, donated, last, outputs, skip):
     An input given up by the caller (``donate_argnums``) can hold an output of the same shape, dtype
     and (C-contiguous) layout made by a ufunc call at or after the input's last read: at the read
     itself only for an elementwise ufunc (which reads each element before it writes it). An input
-    that is itself an output, or read by a later step, is never written.
+    that is itself an output, or read by a later step, is never written; nor one before a guard
+    (a guard that fails traces the function again, on the inputs as they were given).
     """
     free = [d for d in donated if d not in outputs]
     taken = {}
     if not free:
         return taken
     avals = program.avals
+    # after the last guard only: a replay that fails a guard traces the function again on its inputs
+    after = max((i for i, s in enumerate(program.steps) if s.__class__ is Guard), default=-1)
     for i, step in enumerate(program.steps):
-        if i in skip or step.__class__ is not Call or step.ufunc is None or step.multiple:
+        if i <= after or i in skip or step.__class__ is not Call or step.ufunc is None or step.multiple:
             continue
         if step.ufunc.nout != 1 or "out" in step.params:
             continue
@@ -238,6 +241,9 @@ class Compiled:
             self._plain, self.source = compile_program(program, buffers=False, fused=fused)
             self.donated = []
         self.lock = threading.Lock()
+        from ._effects import late_guards
+
+        self.late = late_guards(program) or late_guards(self.rewritten)
 
     @property
     def run_plain(self):
