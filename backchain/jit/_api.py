@@ -128,6 +128,7 @@ class Jitted:
         self.donate_argnums = (donate_argnums,) if isinstance(donate_argnums, int) else tuple(donate_argnums)
         self.buffers = buffers
         self.fuse = fuse
+        self.gemm = False  # float32 products by the replay's own kernels (_gemm.py)
         try:
             sig = inspect.signature(f)
             self._params = [p.name for p in sig.parameters.values()
@@ -353,7 +354,7 @@ class Jitted:
                 v = tracer.values[step.outs[0]]
                 if v.__class__ is np.ndarray and v.ndim and not v.flags.c_contiguous:
                     program.layouts[step.outs[0]] = np.empty_like(v)
-        compiled = Compiled(program, buffers=self.buffers, fuse=self.fuse,
+        compiled = Compiled(program, buffers=self.buffers, fuse=self.fuse, gemm=self.gemm,
                             donated=[inputs[j] for j in self._donated])
         self._store(key, _Path(program, compiled), names)
         return program, tuple(_plain(o._data if isinstance(o, Tensor) else o) for o in out_leaves)
@@ -531,12 +532,17 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), buf
         written. Tensors are never written.
     buffers : bool
         Replay ufunc calls into arrays allocated once (``out=``), for intermediate values.
-    fuse : "auto", "numba" or None
-        Fuse runs of elementwise calls into one kernel (``pip install backchain[jit]``, which
-        installs Numba): ``"auto"`` fuses runs of at least 8 calls when Numba is installed and
-        replays unfused otherwise; None never fuses. Fused values may differ from NumPy's in the
-        last bit (the compiler's ``sin``, ``exp``, ``tanh``), and compiling a kernel takes a
-        second or so on the first call.
+    fuse : "auto", "numba", "exact" or None
+        Compile the replay's hot spots with Numba (``pip install backchain[jit]``): ``"auto"``
+        rewrites a training step's patterns (bias + ReLU, pooling, the SGD update: the eager values
+        bit for bit), fuses runs of at least 8 elementwise calls into one kernel, and computes
+        float32 matrix products with its own kernels where the CPU has AVX-512; without Numba it
+        replays NumPy's calls. ``"numba"`` is "auto" with runs of 2 calls fused, and fails without
+        Numba. ``"exact"`` keeps only the rewrites, so that every value is the eager one bit for
+        bit. None replays NumPy's calls as they were traced. Fused kernels and products may differ
+        from NumPy's in the last bits (the compiler's ``sin``, ``exp``, ``tanh``; products summed in
+        another order, as another BLAS would), and compiling a kernel takes a second or so on the
+        first call (less once Numba's cache holds it).
 
     Returns
     -------
@@ -555,6 +561,24 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), buf
     if f is None:
         return functools.partial(jit, static_argnums=static_argnums, static_argnames=static_argnames,
                                  donate_argnums=donate_argnums, buffers=buffers, fuse=fuse)
+    if fuse == "exact":
+        from ._fuse import backend
+
+        b = backend("auto")  # the rewrites' kernels need Numba; no elementwise kernel, no own products
+        j = Jitted(f, static_argnums, static_argnames, donate_argnums, buffers=buffers,
+                   fuse=None if b is None else _no_groups)
+        return j
     from ._fuse import backend
 
-    return Jitted(f, static_argnums, static_argnames, donate_argnums, buffers=buffers, fuse=backend(fuse))
+    j = Jitted(f, static_argnums, static_argnames, donate_argnums, buffers=buffers, fuse=backend(fuse))
+    if j.fuse is not None:
+        from ._gemm import AVX512
+
+        j.gemm = AVX512
+    return j
+
+
+def _no_groups(program):
+    """The fusion plan of ``fuse="exact"``: no elementwise kernel (their math library's ``exp``, ``sin``
+    are not NumPy's), only the rewrites that compute the eager values bit for bit."""
+    return {}

@@ -123,12 +123,13 @@ def _donations(program, donated, last, outputs, skip):
     return taken
 
 
-def compile_program(program, buffers=True, fused=None, donated=()):
+def compile_program(program, buffers=True, fused=None, donated=(), gemm=False):
     """The replay function of ``program``: ``run(*input_arrays) -> tuple of output values``.
 
     ``fused`` maps a step index to a ``(fn, in_slots, out_slots, covered)`` group made by the
     fusion backend (``_fuse.py``): the group's calls are replaced by one call of ``fn``.
     ``donated``: input slots whose arrays the replay may overwrite with outputs (:func:`_donations`).
+    ``gemm``: float32 matrix products into buffers by :func:`_gemm.matmul`.
     Returns ``(run, source)``.
     """
     src = _Source()
@@ -172,6 +173,10 @@ def compile_program(program, buffers=True, fused=None, donated=()):
                 # reductions then add in the same order, so the values are the same bit for bit
                 buf = src.name(np.empty(shape, dtype) if proto is None else np.empty_like(proto), "b")
                 f = src.name(step.ufunc, "u")
+                if gemm and step.ufunc is np.matmul and _gemm_shapes(step, avals) and proto is None:
+                    from ._gemm import matmul
+
+                    f = src.name(matmul, "g")
                 body.append(f"s{k} = {f}({', '.join(args)}, out={buf})")
             else:
                 f = src.name(step.fn, "f")
@@ -202,6 +207,24 @@ def compile_program(program, buffers=True, fused=None, donated=()):
     return run, source
 
 
+def _gemm_shapes(call, avals):
+    """Whether the matrix product ``call`` may suit the replay's own kernels (its operands' layouts are
+    checked at each call): 2-D float32 slots with enough rows, columns and terms."""
+    if len(call.args) != 2:
+        return False
+    shapes = []
+    for a in call.args:
+        if a.__class__ is Slot and avals[a.k] is not None:
+            shapes.append(avals[a.k])
+        elif isinstance(a, np.ndarray):
+            shapes.append((a.shape, a.dtype))
+        else:
+            return False
+    (sa, da), (sb, db) = shapes
+    return (da == np.float32 and db == np.float32 and len(sa) == 2 and len(sb) == 2 and sa[0] >= 8
+            and sb[1] >= 32 and sb[1] % 16 == 0 and sa[1] >= 16 and sa[0] * sa[1] * sb[1] >= 1 << 16)
+
+
 def _big(a):
     return a is not None and int(np.prod(a[0], dtype=np.int64)) * a[1].itemsize >= _DEL_BYTES
 
@@ -210,7 +233,7 @@ class Compiled:
     """A program with its replay functions: with preallocated buffers, and without (for a replay that
     starts while another is running)."""
 
-    def __init__(self, program, buffers=True, fuse=None, donated=()):
+    def __init__(self, program, buffers=True, fuse=None, donated=(), gemm=False):
         self.program = program
         # the input positions whose arrays the caller gave up (donate_argnums): checked at each call
         self.donated = [n for n, k in enumerate(program.inputs) if k in set(donated)]
@@ -232,7 +255,7 @@ class Compiled:
         if buffers and (self.rewritten is not program or donated or any(
                 s.__class__ is Call and _bufferable(s, program.avals, outputs) for s in program.steps)):
             self.run_buffered, self.source = compile_program(self.rewritten, buffers=True, fused=fused,
-                                                             donated=donated)
+                                                             donated=donated, gemm=gemm)
             if not self.run_buffered.donates:
                 self.donated = []  # no output lands in a donated array: nothing to check
             self._constants = _constant_arrays(program, self.rewritten) if self.donated else []
