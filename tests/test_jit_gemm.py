@@ -120,3 +120,32 @@ def test_a_replay_takes_its_products_with_fuse_auto_and_numpys_with_exact():
     assert "= g" in paths[0].compiled.source       # the replay's products
     (paths,) = exact._cache.values()
     assert "= g" not in paths[0].compiled.source
+
+
+@pytest.mark.parametrize("dtype, n_in, bias", [(np.float32, 64, True), (np.float32, 64, False),
+                                               (np.float32, 40, True), (np.float64, 64, True)])
+def test_linear_layers_in_a_replay(dtype, n_in, bias):
+    """nn.linear's forward by the A W^T kernel (3-D input, bias added after the product as eagerly);
+    its gradients' products by matmul; in-features not a multiple of 16 and float64: the rule's own."""
+    import backchain.nn as nn
+
+    rng = np.random.default_rng(2)
+    layer = nn.Linear(n_in, 96, bias=bias)
+    layer.to(dtype)
+    x = rng.standard_normal((4, 16, n_in)).astype(dtype)
+
+    def f(x):
+        return bnp.sum(bnp.tanh(layer(x)) ** 2)
+
+    step = bc.jit(bc.value_and_grad(f), fuse="auto")
+    for _ in range(3):
+        (v, g), (ve, ge) = step(x), bc.value_and_grad(f)(x)
+        ve, ge = (np.asarray(getattr(t, "_data", t)) for t in (ve, ge))  # eager: Tensors (the layer's graph)
+        np.testing.assert_allclose(v, ve, rtol=1e-5)
+        np.testing.assert_allclose(g, ge, rtol=1e-4, atol=1e-5 * np.abs(ge).max())
+    (paths,) = step._cache.values()
+    src = paths[0].compiled.source
+    linear_name = [k for k, v in paths[0].compiled.run_buffered.__globals__.items() if v is _gemm.linear]
+    assert bool(linear_name) == (dtype == np.float32)
+    if dtype == np.float64:
+        assert "= g" not in src

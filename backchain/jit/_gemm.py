@@ -319,3 +319,20 @@ def matmul(a, b, out=None):
     else:
         _rows(fa, ars, aks, b.reshape(-1), n, out.reshape(-1), n, 0, m, n, k)
     return out
+
+
+def linear(x, weight, bias):
+    """``nn.linear``'s value (``x @ weight.T + bias`` over the last axis of ``x``) with the kernels'
+    ``A W^T`` product where :func:`takes` says so, the bias added after it as eagerly; else the
+    primitive's own function."""
+    shape = x.shape
+    x2 = x.reshape(-1, shape[-1]) if x.__class__ is np.ndarray and x.ndim > 2 else x
+    if not (weight.__class__ is np.ndarray and takes(x2, weight.T)
+            and (bias is None or (bias.__class__ is np.ndarray and bias.dtype == np.float32))):
+        from .._rules.nn import _linear_impl
+
+        return _linear_impl(x, weight, bias)
+    out = matmul(x2, weight.T)
+    if bias is not None:
+        np.add(out, bias, out=out)
+    return out.reshape(shape[:-1] + (weight.shape[0],)) if len(shape) > 2 else out

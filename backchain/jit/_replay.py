@@ -180,6 +180,10 @@ def compile_program(program, buffers=True, fused=None, donated=(), gemm=False):
                 body.append(f"s{k} = {f}({', '.join(args)}, out={buf})")
             else:
                 f = src.name(step.fn, "f")
+                if gemm and step.name == "nn.linear" and avals[step.outs[0]][1] == np.float32:
+                    from ._gemm import linear
+
+                    f = src.name(linear, "g")
                 outs = ", ".join(f"s{k}" for k in step.outs)
                 lhs = f"({outs},)" if step.multiple else outs
                 body.append(f"{lhs} = {f}({', '.join(args)})")
@@ -252,7 +256,7 @@ class Compiled:
             fused = fuse(self.rewritten)
         self.fused = fused
         self._plain_fused = fused if self.rewritten is program else False
-        if buffers and (self.rewritten is not program or donated or any(
+        if buffers and (self.rewritten is not program or donated or gemm or any(
                 s.__class__ is Call and _bufferable(s, program.avals, outputs) for s in program.steps)):
             self.run_buffered, self.source = compile_program(self.rewritten, buffers=True, fused=fused,
                                                              donated=donated, gemm=gemm)
