@@ -120,3 +120,12 @@ def test_no_donated_output_is_written_before_a_guard():
         x, y = np.arange(1.0, 4.0), np.full(3, limit)
         np.testing.assert_array_equal(step(x.copy(), y), f(x, y))
     assert step.traces == 2
+
+
+def test_writing_an_argument_in_place_names_jit():
+    def f(x):
+        x += 1.0
+        return x * 2
+
+    with pytest.raises(RuntimeError, match="bc.jit compiles is written in place"):
+        bc.jit(f)(np.ones(3))
