@@ -149,3 +149,35 @@ def test_linear_layers_in_a_replay(dtype, n_in, bias):
     assert bool(linear_name) == (dtype == np.float32)
     if dtype == np.float64:
         assert "= g" not in src
+
+
+def test_products_from_several_threads_and_in_a_forked_child():
+    import os
+    import threading
+
+    a, b = _operands(256, 256, 256, "NN")
+    want = _gemm.matmul(a, b)
+    results = [None] * 4
+
+    def work(i):
+        x = a * np.float32(i + 1)
+        results[i] = (_gemm.matmul(x, b), x)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r, x in results:   # each call got its own product, not another thread's
+        np.testing.assert_array_equal(r, _gemm.matmul(x, b))
+    if hasattr(os, "fork"):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:   # the child's first product starts its own threads
+            ok = np.array_equal(_gemm.matmul(a, b), want)
+            os.write(w, b"1" if ok else b"0")
+            os._exit(0)
+        os.close(w)
+        got = os.read(r, 1)
+        os.waitpid(pid, 0)
+        assert got == b"1"

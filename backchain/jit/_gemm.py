@@ -11,8 +11,9 @@ register-tiled loop below than with ``np.matmul``, as XLA's own products do for 
 of 8 rows by 32 columns, each element of ``a`` broadcast against two 16-lane rows of ``b``
 (sixteen accumulators: enough fused multiply-adds in flight to hide their latency); and ``A W^T``
 (an input gradient's ``g @ W.T``), by tiles of 4 x 4 dot products along rows of ``a`` and ``W``.
-Rows of ``out`` are split across Numba's threads (``numba.set_num_threads``). Other products
-(other dtypes or layouts, small ones) go to ``np.matmul`` (:func:`takes`).
+Rows of ``out`` are split across threads (as many as ``numba.get_num_threads()``, for products
+large enough to pay for it: :class:`_Workers`). Other products (other dtypes or layouts, small
+ones) go to ``np.matmul`` (:func:`takes`).
 
 Values: each output is a sum over ``k`` in another order than BLAS's, with fused multiply-adds, so
 results differ from ``np.matmul``'s in the last bits (as two BLAS libraries' do): relative 1e-6 in
@@ -23,6 +24,10 @@ products, bit for bit.
 ``F32x16`` is an LLVM ``<16 x float>`` value in a register, with the intrinsics a tile needs
 (load, store, broadcast, fused multiply-add); Numba has no vector type of its own.
 """
+import os
+import queue
+import threading
+
 import numba
 import numpy as np
 from llvmlite import ir
@@ -207,18 +212,6 @@ def _rows(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k):
                 vstore(c, o, acc)
 
 
-@numba.njit(cache=True, nogil=True, parallel=True, error_model="numpy")
-def _gemm(a, ars, aks, b, ldb, c, ldc, m, n, k, parts):
-    """``C = A B`` (see :func:`_rows`), the rows in ``parts`` blocks of whole 8-row tiles, one per thread."""
-    tiles = (m + 7) // 8
-    per = (tiles + parts - 1) // parts
-    for t in numba.prange(parts):
-        r0 = min(t * per * 8, m)
-        r1 = min((t + 1) * per * 8, m)
-        if r0 < r1:
-            _rows(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k)
-
-
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _rows_nt(a, lda, w, ldw, c, ldc, r0, r1, n, k):
     """Rows ``r0:r1`` of ``C = A W^T`` for row-major ``A`` (m, k) and ``W`` (n, k): each output a dot
@@ -265,18 +258,6 @@ def _rows_nt(a, lda, w, ldw, c, ldc, r0, r1, n, k):
             c[r * ldc + s] = vsum(z)
 
 
-@numba.njit(cache=True, nogil=True, parallel=True, error_model="numpy")
-def _gemm_nt(a, lda, w, ldw, c, ldc, m, n, k, parts):
-    """``C = A W^T`` (see :func:`_rows_nt`), the rows in ``parts`` blocks of whole 4-row tiles."""
-    tiles = (m + 3) // 4
-    per = (tiles + parts - 1) // parts
-    for t in numba.prange(parts):
-        r0 = min(t * per * 4, m)
-        r1 = min((t + 1) * per * 4, m)
-        if r0 < r1:
-            _rows_nt(a, lda, w, ldw, c, ldc, r0, r1, n, k)
-
-
 def takes(a, b):
     """Whether :func:`matmul` computes ``a @ b`` with the kernels (else it calls ``np.matmul``): 2-D
     float32 operands, at least 8 rows, 32 columns and 16 terms, 2^16 multiply-adds, and one of the
@@ -294,6 +275,79 @@ def takes(a, b):
     return b.flags.f_contiguous and a.flags.c_contiguous and k % 16 == 0
 
 
+class _Workers:
+    """Threads that run parts of a product beside the calling thread (the kernels release the GIL).
+
+    Python threads rather than Numba's ``parallel=True``: its OpenMP layer ends a process forked after
+    it ran (``multiprocessing``'s workers), and its workqueue layer one that calls it from two threads.
+    Each part carries its own lock, released when it is done, so that calls from several threads never
+    take each other's results. A forked child starts new threads when it first needs them.
+    """
+
+    def __init__(self):
+        self.queues = []
+        self.lock = threading.Lock()
+
+    def _serve(self, q):
+        while True:
+            fn, args, done, errors = q.get()
+            try:
+                fn(*args)
+            except BaseException as e:   # (re-raised in the calling thread)
+                errors.append(e)
+            finally:
+                done.release()
+
+    def run(self, fn, parts):
+        """``fn(*args)`` for each ``args`` of ``parts``: the first here, the others on the threads."""
+        extra = len(parts) - 1
+        if len(self.queues) < extra:
+            with self.lock:
+                while len(self.queues) < extra:
+                    q = queue.SimpleQueue()
+                    threading.Thread(target=self._serve, args=(q,), daemon=True, name="bc.jit products").start()
+                    self.queues.append(q)
+        errors, waits = [], []
+        for q, args in zip(self.queues, parts[1:]):
+            done = threading.Lock()
+            done.acquire()
+            q.put((fn, args, done, errors))
+            waits.append(done)
+        try:
+            fn(*parts[0])
+        finally:
+            for done in waits:
+                done.acquire()
+        if errors:
+            raise errors[0]
+
+    def reset(self):
+        self.queues = []
+        self.lock = threading.Lock()
+
+
+_workers = _Workers()
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_workers.reset)
+
+# A product split across threads has at least this many multiply-adds per thread (about 20 µs of
+# work): handing a part to a thread and waiting for it costs about 10 µs.
+_SPLIT = 1 << 21
+
+
+def _threads(m, n, k):
+    t = min(numba.get_num_threads(), (m * n * k) // _SPLIT)
+    return max(1, t)
+
+
+def _blocks(m, tile, parts):
+    """``parts`` row ranges of ``m`` rows, in whole tiles of ``tile`` rows."""
+    tiles = (m + tile - 1) // tile
+    per = (tiles + parts - 1) // parts
+    return [(min(t * per * tile, m), min((t + 1) * per * tile, m)) for t in range(parts)
+            if t * per * tile < m]
+
+
 def matmul(a, b, out=None):
     """``a @ b`` for 2-D float32 arrays, into ``out`` (C-contiguous, of the result's shape and dtype):
     with the kernels where :func:`takes` says so, else ``np.matmul``."""
@@ -303,21 +357,24 @@ def matmul(a, b, out=None):
     n = b.shape[1]
     if out is None:
         out = np.empty((m, n), np.float32)
-    threads = numba.get_num_threads() if m * n * k >= 1 << 20 else 1
+    c = out.reshape(-1)
+    parts = _threads(m, n, k)
     if not b.flags.c_contiguous:   # A W^T: dot products of rows
-        if threads > 1:
-            _gemm_nt(a.reshape(-1), k, b.T.reshape(-1), k, out.reshape(-1), n, m, n, k, threads)
+        fa, fw = a.reshape(-1), b.T.reshape(-1)
+        if parts == 1:
+            _rows_nt(fa, k, fw, k, c, n, 0, m, n, k)
         else:
-            _rows_nt(a.reshape(-1), k, b.T.reshape(-1), k, out.reshape(-1), n, 0, m, n, k)
+            _workers.run(_rows_nt, [(fa, k, fw, k, c, n, r0, r1, n, k) for r0, r1 in _blocks(m, 4, parts)])
         return out
     if a.flags.c_contiguous:
         fa, ars, aks = a.reshape(-1), k, 1
     else:   # a transposed matrix (a weight gradient's ``x.T``): A[r, q] at q * m + r
         fa, ars, aks = a.T.reshape(-1), 1, m
-    if threads > 1:
-        _gemm(fa, ars, aks, b.reshape(-1), n, out.reshape(-1), n, m, n, k, threads)
+    fb = b.reshape(-1)
+    if parts == 1:
+        _rows(fa, ars, aks, fb, n, c, n, 0, m, n, k)
     else:
-        _rows(fa, ars, aks, b.reshape(-1), n, out.reshape(-1), n, 0, m, n, k)
+        _workers.run(_rows, [(fa, ars, aks, fb, n, c, n, r0, r1, n, k) for r0, r1 in _blocks(m, 8, parts)])
     return out
 
 
