@@ -181,3 +181,28 @@ def test_products_from_several_threads_and_in_a_forked_child():
         got = os.read(r, 1)
         os.waitpid(pid, 0)
         assert got == b"1"
+
+
+@pytest.mark.parametrize("layout", ["NN", "TN", "NT"])
+def test_stacks_of_matrices(layout):
+    """Attention's products: stacks of one batch shape, each matrix in one of the layouts."""
+    a = RNG.standard_normal((6, 4, 64, 64)).astype(np.float32)
+    b = RNG.standard_normal((6, 4, 64, 48)).astype(np.float32)
+    if layout == "TN":
+        a = np.ascontiguousarray(a.swapaxes(-1, -2)).swapaxes(-1, -2)
+    if layout == "NT":
+        b = np.ascontiguousarray(b.swapaxes(-1, -2)).swapaxes(-1, -2)
+    assert _gemm.takes(a, b)
+    assert _gemm._threads(6 * 4 * 64, 48, 64) == min(2, numba.get_num_threads())  # split across threads
+    out = _gemm.matmul(a, b)
+    for i in range(6):
+        for j in range(4):
+            _check(out[i, j], a[i, j], b[i, j])
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        np.testing.assert_array_equal(_gemm.matmul(a, b), out)   # whole matrices per thread: same bits
+    finally:
+        numba.set_num_threads(old)
+    assert not _gemm.takes(a, b[:1])              # broadcast batch: NumPy's
+    assert not _gemm.takes(a[:, :, ::2], b)       # a strided stack: NumPy's

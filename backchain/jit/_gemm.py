@@ -258,21 +258,51 @@ def _rows_nt(a, lda, w, ldw, c, ldc, r0, r1, n, k):
             c[r * ldc + s] = vsum(z)
 
 
-def takes(a, b):
-    """Whether :func:`matmul` computes ``a @ b`` with the kernels (else it calls ``np.matmul``): 2-D
-    float32 operands, at least 8 rows, 32 columns and 16 terms, 2^16 multiply-adds, and one of the
-    layouts ``A B`` (``a`` C- or Fortran-contiguous, ``b`` C-contiguous with a multiple of 16 columns)
-    or ``A W^T`` (``a`` C-contiguous, ``b`` the transpose of a C-contiguous ``W``, a multiple of 16
-    terms)."""
-    if not (AVX512 and a.__class__ is np.ndarray and b.__class__ is np.ndarray and a.ndim == 2 and b.ndim == 2
-            and a.dtype == np.float32 and b.dtype == np.float32):
-        return False
-    (m, k), n = a.shape, b.shape[1]
-    if not (m >= 8 and n >= 32 and k >= 16 and k == b.shape[0] and m * n * k >= 1 << 16):
-        return False
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _stack(a, a_bs, ars, aks, b, b_bs, ldb, nt, c, m, n, k, i0, i1):
+    """Products ``i0:i1`` of a stack: ``C_i = A_i B_i`` (:func:`_rows`; ``nt``: ``A_i W_i^T``, with
+    :func:`_rows_nt`), operand ``i`` at offsets ``i * a_bs``, ``i * b_bs`` and ``i * m * n``."""
+    for i in range(i0, i1):
+        if nt:
+            _rows_nt(a[i * a_bs:], ars, b[i * b_bs:], ldb, c[i * m * n:], n, 0, m, n, k)
+        else:
+            _rows(a[i * a_bs:], ars, aks, b[i * b_bs:], ldb, c[i * m * n:], n, 0, m, n, k)
+
+
+def _layout(a, b):
+    """``(ars, aks, nt)`` for the matrices of ``a @ b`` (2-D, or stacks of one shape), or None where the
+    kernels do not take them: ``a`` row-major (``ars = k``) or column-major (``aks = m``); ``b``
+    row-major, or the transpose of a row-major ``W`` (``nt``, with ``a`` row-major and ``k`` a
+    multiple of 16)."""
+    m, k = a.shape[-2:]
+    n = b.shape[-1]
+    if not (m >= 8 and n >= 32 and k >= 16 and k == b.shape[-2]):
+        return None
     if b.flags.c_contiguous:
-        return n % 16 == 0 and (a.flags.c_contiguous or a.flags.f_contiguous)
-    return b.flags.f_contiguous and a.flags.c_contiguous and k % 16 == 0
+        if n % 16:
+            return None
+        if a.flags.c_contiguous:
+            return k, 1, False
+        at = a.swapaxes(-1, -2)
+        return (1, m, False) if at.flags.c_contiguous else None
+    if k % 16 == 0 and a.flags.c_contiguous and b.swapaxes(-1, -2).flags.c_contiguous:
+        return k, 1, True
+    return None
+
+
+def takes(a, b):
+    """Whether :func:`matmul` computes ``a @ b`` with the kernels (else it calls ``np.matmul``): float32
+    matrices, or stacks of them of one batch shape, with at least 8 rows, 32 columns and 16 terms
+    and 2^16 multiply-adds in all, in one of the layouts of :func:`_layout`: ``A B`` (``a`` row- or
+    column-major, ``b`` row-major with a multiple of 16 columns) or ``A W^T`` (``a`` row-major,
+    ``b`` the transpose of a row-major ``W``, a multiple of 16 terms)."""
+    if not (AVX512 and a.__class__ is np.ndarray and b.__class__ is np.ndarray and a.ndim >= 2
+            and a.ndim == b.ndim and a.dtype == np.float32 and b.dtype == np.float32
+            and a.shape[:-2] == b.shape[:-2]):
+        return False
+    if a.size * b.shape[-1] < 1 << 16:
+        return False
+    return _layout(a, b) is not None
 
 
 class _Workers:
@@ -349,28 +379,35 @@ def _blocks(m, tile, parts):
 
 
 def matmul(a, b, out=None):
-    """``a @ b`` for 2-D float32 arrays, into ``out`` (C-contiguous, of the result's shape and dtype):
-    with the kernels where :func:`takes` says so, else ``np.matmul``."""
+    """``a @ b`` for float32 matrices or stacks of them, into ``out`` (C-contiguous, of the result's
+    shape and dtype): with the kernels where :func:`takes` says so, else ``np.matmul``."""
     if not takes(a, b) or (out is not None and not (out.flags.c_contiguous and out.dtype == np.float32)):
         return np.matmul(a, b, out=out)
-    m, k = a.shape
-    n = b.shape[1]
+    m, k = a.shape[-2:]
+    n = b.shape[-1]
     if out is None:
-        out = np.empty((m, n), np.float32)
+        out = np.empty(a.shape[:-1] + (n,), np.float32)
+    ars, aks, nt = _layout(a, b)
     c = out.reshape(-1)
-    parts = _threads(m, n, k)
-    if not b.flags.c_contiguous:   # A W^T: dot products of rows
-        fa, fw = a.reshape(-1), b.T.reshape(-1)
+    fa = (a if ars == k else a.swapaxes(-1, -2)).reshape(-1)
+    fb = (b.swapaxes(-1, -2) if nt else b).reshape(-1)
+    ldb = k if nt else n
+    if a.ndim > 2:   # a stack: whole matrices per thread
+        count = a.size // (m * k)
+        parts = min(_threads(count * m, n, k), count)
         if parts == 1:
-            _rows_nt(fa, k, fw, k, c, n, 0, m, n, k)
+            _stack(fa, m * k, ars, aks, fb, k * n, ldb, nt, c, m, n, k, 0, count)
         else:
-            _workers.run(_rows_nt, [(fa, k, fw, k, c, n, r0, r1, n, k) for r0, r1 in _blocks(m, 4, parts)])
+            _workers.run(_stack, [(fa, m * k, ars, aks, fb, k * n, ldb, nt, c, m, n, k, i0, i1)
+                                  for i0, i1 in _blocks(count, 1, parts)])
         return out
-    if a.flags.c_contiguous:
-        fa, ars, aks = a.reshape(-1), k, 1
-    else:   # a transposed matrix (a weight gradient's ``x.T``): A[r, q] at q * m + r
-        fa, ars, aks = a.T.reshape(-1), 1, m
-    fb = b.reshape(-1)
+    parts = _threads(m, n, k)
+    if nt:   # A W^T: dot products of rows
+        if parts == 1:
+            _rows_nt(fa, k, fb, k, c, n, 0, m, n, k)
+        else:
+            _workers.run(_rows_nt, [(fa, k, fb, k, c, n, r0, r1, n, k) for r0, r1 in _blocks(m, 4, parts)])
+        return out
     if parts == 1:
         _rows(fa, ars, aks, fb, n, c, n, 0, m, n, k)
     else:

@@ -213,7 +213,7 @@ def compile_program(program, buffers=True, fused=None, donated=(), gemm=False):
 
 def _gemm_shapes(call, avals):
     """Whether the matrix product ``call`` may suit the replay's own kernels (its operands' layouts are
-    checked at each call): 2-D float32 slots with enough rows, columns and terms."""
+    checked at each call): float32 matrices, or stacks of one batch shape, large enough."""
     if len(call.args) != 2:
         return False
     shapes = []
@@ -225,8 +225,8 @@ def _gemm_shapes(call, avals):
         else:
             return False
     (sa, da), (sb, db) = shapes
-    return (da == np.float32 and db == np.float32 and len(sa) == 2 and len(sb) == 2 and sa[0] >= 8
-            and sb[1] >= 32 and sb[1] % 16 == 0 and sa[1] >= 16 and sa[0] * sa[1] * sb[1] >= 1 << 16)
+    return (da == np.float32 and db == np.float32 and len(sa) >= 2 and len(sa) == len(sb) and sa[:-2] == sb[:-2]
+            and sa[-2] >= 8 and sb[-1] >= 32 and sa[-1] >= 16 and int(np.prod(sa)) * sb[-1] >= 1 << 16)
 
 
 def _big(a):
