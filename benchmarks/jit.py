@@ -72,7 +72,7 @@ W2 = {
 
 class W1Jit:
     """``bc.jit`` of the whole training step: the loss, its gradient and the SGD update; the
-    parameters are inputs and the updated parameters outputs."""
+    parameters are inputs (donated) and the updated parameters outputs."""
 
     def __init__(self, params, x, y, fuse="auto"):
         import backchain as bc
@@ -91,7 +91,7 @@ class W1Jit:
             return [p - _mlp.LR * gp for p, gp in zip(ps, g)]
 
         self._grad = bc.jit(bc.grad(loss), fuse=fuse)
-        self._update = bc.jit(update, fuse=fuse)
+        self._update = bc.jit(update, fuse=fuse, donate_argnums=0)  # the new parameters in the old arrays
         self.params = [p.copy() for p in params]
         self.x, self.y = x, y
 

@@ -26,3 +26,16 @@ def test_threads_option_pins_every_library():
         assert env[var] == "1"
     assert "--xla_cpu_multi_thread_eigen=false" in env["XLA_FLAGS"]
     assert bench._env(2)["OPENBLAS_NUM_THREADS"] == "2" and "XLA_FLAGS" not in bench._env(2).keys() - bench.os.environ.keys()
+
+
+@pytest.mark.parametrize("impl", ["numpy", "jax"])
+def test_w1_products_times_every_product_of_the_step(impl):
+    """benchmarks/w1_products.py: each of W1's eight products runs (its value checked against NumPy
+    inside the child) and gets a positive time."""
+    if impl == "jax":
+        pytest.importorskip("jax")
+    from benchmarks import w1_products
+
+    times = w1_products._child(impl, repeat=2)
+    assert len(w1_products._products(np.random.default_rng(0))) == 8
+    assert len(times) == 8 + (impl == "jax") and min(times) > 0

@@ -76,6 +76,13 @@ def _take(x, new, data):
 
 def _check_leaf(x, name):
     if x._prim is None and x.requires_grad:
+        from ..transforms import _LEAVES, JIT_INPUT
+
+        if _LEAVES.get(x) is JIT_INPUT:
+            raise RuntimeError(
+                f"{name}: an array argument ({_describe(x)}) of a function that bc.jit compiles is written in "
+                "place; the program reads its arguments and returns new arrays: compute x = x + y (or "
+                "bnp.add(x, y)) and return it")
         raise RuntimeError(
             f"{name}: the tensor ({_describe(x)}) is a leaf that requires grad; modifying it in place while "
             "grad mode is on would leave its gradient with nothing to attach to. Update parameters under "

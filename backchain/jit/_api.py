@@ -10,6 +10,7 @@ import numpy as np
 from .._core import primitive as _pm
 from .._core.tensor import Tensor, _state, bump_version
 from ..transforms import tree_flatten, tree_structure
+from ._effects import Snapshot, hoist_guards
 from ._program import Call, Guard, Program, Slot
 from ._replay import Compiled, Retrace
 from ._trace import JitError, Tracer
@@ -127,6 +128,7 @@ class Jitted:
         self.donate_argnums = (donate_argnums,) if isinstance(donate_argnums, int) else tuple(donate_argnums)
         self.buffers = buffers
         self.fuse = fuse
+        self.gemm = False  # float32 products by the replay's own kernels (_gemm.py)
         try:
             sig = inspect.signature(f)
             self._params = [p.name for p in sig.parameters.values()
@@ -154,6 +156,7 @@ class Jitted:
         key, arrays, names, parts = [], [], [], []
         tensor_in = None
         self._classes = {}  # input number -> the class of the Tensor given there (Tensor for an array)
+        self._donated = []  # input numbers of the ndarrays given in donate_argnums' positions
         for i, a in enumerate(args):
             what = f"{self._argname(i)} (position {i})"
             if i in self.static_argnums:
@@ -161,6 +164,8 @@ class Jitted:
                 parts.append(None)
                 continue
             k, part, t = self._flatten(a, what, arrays, names)
+            if i in self.donate_argnums:
+                self._donated += [d for leaf, d in zip(part[0], part[2]) if d is not None and leaf.__class__ is np.ndarray]
             tensor_in = tensor_in or t
             key.append(k)
             parts.append(part)
@@ -329,7 +334,8 @@ class Jitted:
         inputs = inputs + [k for k, _ in state]
         outputs = (outputs + [Slot(k) for _, k in writes] + [Slot(k) for _, k in grads]
                    + [Slot(k) for k in tracer.effects])  # (optimizer steps: kept by the dead-code pass)
-        program = _eliminate_dead(Program(self.name, inputs, tracer.steps, outputs, tracer.avals, rebuild, names))
+        program = hoist_guards(_eliminate_dead(Program(self.name, inputs, tracer.steps, outputs, tracer.avals, rebuild,
+                                                       names)))
         program.state = [t for _, t in state]
         program.modes = list(tracer.modes.values())
         program.writes = [t for t, _ in writes]
@@ -348,7 +354,8 @@ class Jitted:
                 v = tracer.values[step.outs[0]]
                 if v.__class__ is np.ndarray and v.ndim and not v.flags.c_contiguous:
                     program.layouts[step.outs[0]] = np.empty_like(v)
-        compiled = Compiled(program, buffers=self.buffers, fuse=self.fuse)
+        compiled = Compiled(program, buffers=self.buffers, fuse=self.fuse, gemm=self.gemm,
+                            donated=[inputs[j] for j in self._donated])
         self._store(key, _Path(program, compiled), names)
         return program, tuple(_plain(o._data if isinstance(o, Tensor) else o) for o in out_leaves)
 
@@ -370,7 +377,16 @@ class Jitted:
                     raise Retrace(-1)
                 extra.append(d)
             arrays = arrays + extra
-        out = path.compiled(arrays)
+        compiled = path.compiled
+        if compiled.late:  # a guard after an effect: what the effects change is put back if it fails
+            snapshot = Snapshot(program, program.steps)
+            try:
+                out = compiled(arrays)
+            except Retrace:
+                snapshot.restore()
+                raise
+        else:
+            out = compiled(arrays)
         n = program.n_out
         if len(out) > n:  # the state it wrote, the gradients, the optimizer steps' (empty) results
             w = len(program.writes)
@@ -508,15 +524,25 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), buf
     static_argnums, static_argnames : int or str, or tuples of them
         Arguments that are part of the signature by value (hashable), never traced.
     donate_argnums : int or tuple of int
-        Accepted for JAX compatibility; the inputs are never written.
+        Positional arguments whose ndarrays the caller gives up: a replay may write an output of the
+        same shape and dtype into such an array instead of a new one, once the program has read it
+        for the last time (``params = step(params, x)`` then updates the parameters in place). Do not
+        read a donated array after the call except through the results. An array donated while
+        another argument shares its memory, or one that is not writeable and C-contiguous, is not
+        written. Tensors are never written.
     buffers : bool
         Replay ufunc calls into arrays allocated once (``out=``), for intermediate values.
-    fuse : "auto", "numba" or None
-        Fuse runs of elementwise calls into one kernel (``pip install backchain[jit]``, which
-        installs Numba): ``"auto"`` fuses runs of at least 8 calls when Numba is installed and
-        replays unfused otherwise; None never fuses. Fused values may differ from NumPy's in the
-        last bit (the compiler's ``sin``, ``exp``, ``tanh``), and compiling a kernel takes a
-        second or so on the first call.
+    fuse : "auto", "numba", "exact" or None
+        Compile the replay's hot spots with Numba (``pip install backchain[jit]``): ``"auto"``
+        rewrites a training step's patterns (bias + ReLU, pooling, the SGD update: the eager values
+        bit for bit), fuses runs of at least 8 elementwise calls into one kernel, and computes
+        float32 matrix products with its own kernels where the CPU has AVX-512; without Numba it
+        replays NumPy's calls. ``"numba"`` is "auto" with runs of 2 calls fused, and fails without
+        Numba. ``"exact"`` keeps only the rewrites, so that every value is the eager one bit for
+        bit. None replays NumPy's calls as they were traced. Fused kernels and products may differ
+        from NumPy's in the last bits (the compiler's ``sin``, ``exp``, ``tanh``; products summed in
+        another order, as another BLAS would), and compiling a kernel takes a second or so on the
+        first call (less once Numba's cache holds it).
 
     Returns
     -------
@@ -535,6 +561,24 @@ def jit(f=None, *, static_argnums=(), static_argnames=(), donate_argnums=(), buf
     if f is None:
         return functools.partial(jit, static_argnums=static_argnums, static_argnames=static_argnames,
                                  donate_argnums=donate_argnums, buffers=buffers, fuse=fuse)
+    if fuse == "exact":
+        from ._fuse import backend
+
+        b = backend("auto")  # the rewrites' kernels need Numba; no elementwise kernel, no own products
+        j = Jitted(f, static_argnums, static_argnames, donate_argnums, buffers=buffers,
+                   fuse=None if b is None else _no_groups)
+        return j
     from ._fuse import backend
 
-    return Jitted(f, static_argnums, static_argnames, donate_argnums, buffers=buffers, fuse=backend(fuse))
+    j = Jitted(f, static_argnums, static_argnames, donate_argnums, buffers=buffers, fuse=backend(fuse))
+    if j.fuse is not None:
+        from ._gemm import AVX512
+
+        j.gemm = AVX512
+    return j
+
+
+def _no_groups(program):
+    """The fusion plan of ``fuse="exact"``: no elementwise kernel (their math library's ``exp``, ``sin``
+    are not NumPy's), only the rewrites that compute the eager values bit for bit."""
+    return {}

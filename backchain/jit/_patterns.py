@@ -1,5 +1,5 @@
 """Rewrites of a traced program for its buffered replay: a few calls that always come together in
-a training step become one, computing the same values bit for bit.
+a training step become one, computing the same values bit for bit (but for the LSTM layer's).
 
 - ``add(matmul, bias)`` then ``relu``: one pass writes both (:func:`_kernels.bias_relu`);
 - ``relu`` then a 2 x 2 max pool: one pass writes both (:func:`_kernels.relu_pool2`);
@@ -14,7 +14,11 @@ a training step become one, computing the same values bit for bit.
 - a convolution and the weight gradient of the same input: the second reuses the first's im2col
   columns, kept in an array the program owns, instead of copying the input's windows again;
 - a convolution's input gradient and its weight gradient: the second reads the first's batch-last
-  copy of the cotangent (an array the program owns) instead of making its own.
+  copy of the cotangent (an array the program owns) instead of making its own;
+- a float32 LSTM layer (``lstm_layer``, masked or not) and its VJP: a product and one kernel per time
+  step (``_rnn_kernels.py``, the products by ``_simd.py``'s tiles where the CPU has AVX-512). The
+  one rewrite that is not bit for bit: its tanh is a rational approximation (within 6 ulp of
+  NumPy's) and its products sum in another order than BLAS.
 
 Each rewritten call owns its output arrays (allocated once): only the buffered replay, which runs
 one at a time, uses the rewritten program. The kernels need Numba; a call whose arrays the kernel
@@ -601,6 +605,268 @@ def _match_sgd(program, steps, i, avals, readers, outputs):
     return j, _sgd(m, w, p, avals[p.k][1])
 
 
+# -- an LSTM layer and its VJP: a product and a kernel per time step (_rnn_kernels.py) --------------
+
+def _aval_of(a, avals):
+    """(shape, dtype) of an argument: a slot's traced one, a constant array's own; None for None."""
+    if _is_slot(a):
+        return avals[a.k]
+    if a.__class__ is np.ndarray:
+        return a.shape, a.dtype
+    return None
+
+
+def _lstm_shapes(args, avals):
+    """(T, N, I, H) where the layer's arrays are float32 of consistent shapes (the kernels' case), else None."""
+    if len(args) != 7 or any(a is not None and not (_is_slot(a) or a.__class__ is np.ndarray) for a in args):
+        return None
+    av = [_aval_of(a, avals) for a in args]
+    if any(v is None for v in av[:5]) or any(v is not None and v[1] != np.float32 for v in av):
+        return None
+    x, h0, c0, wi, wh = (v[0] for v in av[:5])
+    if len(x) != 3 or len(wh) != 2 or x[0] < 1:
+        return None
+    t, n, i = x
+    h = wh[1]
+    if n < 1 or h < 1:
+        return None
+    if h0 != (n, h) or c0 != (n, h) or wi != (4 * h, i) or wh != (4 * h, h):
+        return None
+    if any(v is not None and v[0] != (4 * h,) for v in av[5:]):
+        return None
+    return t, n, i, h
+
+
+def _is_lstm_vjp(step):
+    import functools
+
+    from .._rules import rnn
+
+    f = getattr(step, "fn", None)
+    return (step.__class__ is Call and f.__class__ is functools.partial and f.func.__name__ == "_joint_call"
+            and f.args[:1] == (rnn._lstm_layer_vjp_all,) and len(f.args) == 2)
+
+
+def _lstm_mask(mask, steps, batch):
+    """Whether ``mask`` is None or the (T, N) booleans the kernels take."""
+    return mask is None or (mask.__class__ is np.ndarray and mask.dtype == np.bool_ and mask.shape == (steps, batch))
+
+
+def _lstm_float32(*arrays):
+    return all(a is None or (a.__class__ is np.ndarray and a.dtype == np.float32) for a in arrays)
+
+
+def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
+    """The forward call (its results and the residuals for the VJP, in the new slot) and the VJP call
+    (or None) of one LSTM layer direction, on the kernels of ``_rnn_kernels.py`` (their layouts).
+
+    Forward, per step: ``a = [W_hh | W_ih] z[:, t]`` (``z[:, t] = [h_{t-1}; x_t]``) then
+    :func:`_rnn_kernels.forward_step`. Backward, per step: :func:`_rnn_kernels.backward_step` then
+    ``dh = W_hh^T d[:, t]``. The weight gradients are products over all steps: of ``d`` by the rows
+    ``zz`` (T N, H + I) that the forward pass keeps for the tiles (``simd``), or by ``z`` (BLAS); the
+    biases' a sum. A call whose arrays are not the traced float32 ones runs the rule's functions.
+    """
+    from . import _simd
+
+    steps, batch, m, n = dims
+    r = n + m
+    fwd_fn, f32 = fwd.fn, np.float32
+    # the products by the 16-lane kernels (_simd.py) where the CPU has them and the batch fills them
+    simd = _simd.AVX512 and batch % 16 == 0
+    rp = -(-r // 16) * 16   # z's rows as the columns of the weight gradient's product: a multiple of 16
+    scale = np.full(4 * n, 0.5, f32)
+    scale[2 * n:3 * n] = 1
+    shift = np.full(4 * n, 0.5, f32)
+    shift[2 * n:3 * n] = 0
+    bufs = {}
+    unmasked = np.zeros((1, 1), f32)   # (the kernels' mask arguments where there is none)
+
+    def buffers():
+        if not bufs:
+            bufs.update(z=np.empty((r, steps + 1, batch), f32), cs=np.empty((steps + 1, n, batch), f32),
+                        acts=np.empty((steps, 5 * n, batch), f32), a=np.empty((4 * n, batch), f32),
+                        w=np.empty((4 * n, r), f32), bias=np.empty(4 * n, f32),
+                        zz=np.zeros((steps + 1, batch, rp), f32) if simd else None)
+        return bufs
+
+    def lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=None):
+        if not (_lstm_float32(x, h0, c0, w_ih, w_hh, b_ih, b_hh) and x is not None and x.shape == (steps, batch, m)
+                and _lstm_mask(mask, steps, batch)):
+            return tuple(fwd_fn(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=mask)) + (None,)
+        from ._rnn_kernels import forward_simd, forward_step
+
+        b = buffers()
+        z, cs, acts, a, w, bias = b["z"], b["cs"], b["acts"], b["a"], b["w"], b["bias"]
+        w[:, :n] = w_hh
+        w[:, n:] = w_ih
+        if b_ih is None and b_hh is None:
+            bias.fill(0)
+        elif b_ih is None or b_hh is None:
+            bias[:] = b_ih if b_hh is None else b_hh
+        else:
+            np.add(b_ih, b_hh, out=bias)
+        z[:n, 0] = h0.T
+        z[n:, :steps] = x.transpose(2, 0, 1)
+        z[n:, steps] = 0
+        cs[0] = c0.T
+        masked = mask is not None
+        keep = unmasked
+        if masked:   # 1.0 where a sequence has ended and its states carry over
+            keep = b.setdefault("keep", np.empty((steps, batch), f32))
+            np.copyto(keep, np.logical_not(mask))
+        if simd:
+            zz = b["zz"]
+            zz[0, :, :n] = h0
+            zz[:steps, :, n:r] = x
+            forward_simd(w, bias, scale, shift, cs, z, acts, a, zz, keep, masked)
+        else:
+            matmul = np.matmul
+            for t in range(steps):
+                matmul(w, z[:, t], out=a)
+                forward_step(a, bias, scale, shift, cs, z, acts, t, keep, masked)
+        hs = z[:n, 1:]
+        if masked:   # the outputs past a sequence's end are 0, as the rule's
+            hs = np.multiply(hs, np.asarray(mask, dtype=bool), out=b.setdefault("hs", np.empty(hs.shape, f32)))
+        return hs.transpose(1, 2, 0), z[:n, steps].T, cs[steps].T, b
+
+    mask_arg = {"mask": fwd.params["mask"]} if fwd.params.get("mask") is not None else {}
+    f2 = Call(fwd.name + "(kernels)", lstm_layer, tuple(fwd.args), mask_arg, list(fwd.outs) + [new_slot],
+              multiple=True)
+    if vjp is None:
+        return f2, None
+    needs = vjp.fn.args[1]
+    vjp_fn = vjp.fn
+    fresh = [k in outputs for k in vjp.outs]   # results the program returns: new arrays on every call
+    own = {}
+    none = np.zeros((1, 1, 1), f32)
+
+    def out(name, shape):
+        a = own.get(name)
+        if a is None:
+            a = own[name] = np.empty(shape, f32)
+        return a
+
+    def lstm_layer_vjp(res, ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=None):
+        gh, gh_last, gc_last = ct
+        if not (res is not None and _lstm_float32(gh, gh_last, gc_last, w_ih, w_hh)
+                and (gh is None or gh.shape == (steps, batch, n))
+                and all(g is None or g.shape == (batch, n) for g in (gh_last, gc_last))
+                and _lstm_mask(mask, steps, batch)):
+            return vjp_fn(ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=mask)
+        from ._rnn_kernels import backward_simd, backward_step
+        from ._simd import gemm_nn
+
+        z, cs, acts = res["z"], res["cs"], res["acts"]
+        d = out("d", (4 * n, steps, batch))
+        dh, dc = out("dh", (n, batch)), out("dc", (n, batch))
+        wt = out("wt", (n, 4 * n))
+        np.copyto(wt, w_hh.T)
+        for s_, g_ in ((dh, gh_last), (dc, gc_last)):
+            if g_ is None:
+                s_.fill(0)
+            else:
+                np.copyto(s_, g_.T)
+        masked = mask is not None
+        on = unmasked
+        ph = pc = dh
+        if masked:   # 1.0 where a sequence ran the step, 0.0 where its states carried over
+            on = out("on", (steps, batch))
+            np.copyto(on, mask)
+            ph, pc = out("ph", (n, batch)), out("pc", (n, batch))
+        has_g = gh is not None and bool(gh.any())
+        g = none
+        if has_g:
+            g = out("g", (steps, n, batch))
+            if masked:   # the outputs past a sequence's end are constants (0): no cotangent flows back
+                np.multiply(gh.transpose(0, 2, 1), on[:, None, :], out=g)
+            else:
+                np.copyto(g, gh.transpose(0, 2, 1))
+        matmul = np.matmul
+        dt = out("dt", (4 * n, batch))
+        if simd:
+            ds = out("ds", (4 * n, batch))
+            backward_simd(acts, cs, g, has_g, wt, dh, dc, d, dt, ds, on, masked, ph, pc)
+        else:
+            for t in range(steps - 1, -1, -1):
+                backward_step(acts, cs, g, has_g, dh, dc, d, t, dt, on, masked, ph, pc)
+                matmul(wt, dt, out=dh)
+                if masked:
+                    dh += ph
+        flat, zs = d.reshape(4 * n, steps * batch), z[:, :steps].reshape(r, steps * batch)
+        tn = steps * batch
+        dw = None
+        results = []
+        for k, need in enumerate(needs):
+            if not need:
+                continue
+            if k == 0:
+                v = matmul(flat.T, w_ih, out=out("dx", (steps * batch, m))).reshape(steps, batch, m)
+            elif k == 1:
+                v = dh.T
+            elif k == 2:
+                v = dc.T
+            elif k == 3 or k == 4:   # [W_hh | W_ih]'s gradient against z's rows h (0:n) or x (n:r)
+                lo, hi = (n, r) if k == 3 else (0, n)
+                v = out(f"dw{k}", (4 * n, hi - lo))
+                if simd:
+                    if dw is None:   # both weights' gradients: one product, d (4H, T N) by zz (T N, rp)
+                        dw = out("dw", (4 * n, rp))
+                        gemm_nn(d.reshape(-1), 0, tn, res["zz"].reshape(-1), 0, rp, dw.reshape(-1), 0, rp,
+                                4 * n, rp, tn)
+                    np.copyto(v, dw[:, lo:hi])
+                else:
+                    matmul(flat, zs[lo:hi].T, out=v)
+            else:
+                v = out(f"db{k}", (4 * n,))
+                if k == 6 and needs[5]:
+                    np.copyto(v, own["db5"])
+                else:
+                    np.sum(ds if simd else flat, axis=1, out=v)
+            results.append(v)
+        return tuple(v.copy() if f else v for v, f in zip(results, fresh))
+
+    rest = vjp.args[2:]
+    v2 = Call(vjp.name + "(kernels)", lstm_layer_vjp, (Slot(new_slot), vjp.args[0], vjp.args[1]) + tuple(rest),
+              mask_arg, list(vjp.outs), multiple=True)
+    return f2, v2
+
+
+def _lstm_layers(steps, avals):
+    """(forward index, VJP index or None, dims) of the LSTM layer calls the kernels take: float32 (a mask,
+    if any, of (T, N) booleans), and a VJP (first order, on arrays) on the same arguments that reads the
+    forward call's results."""
+    found = []
+    for i, s in enumerate(steps):
+        if not (s.__class__ is Call and _fn(s, "backchain._rules.rnn", "_lstm_layer_impl")):
+            continue
+        mask = s.params.get("mask")
+        if set(s.params) - {"mask"}:
+            continue
+        dims = _lstm_shapes(s.args, avals)
+        if dims is None:
+            continue
+        if mask is not None and _aval_of(mask, avals) != (dims[:2], np.dtype(bool)):
+            continue
+        j = None
+        for q in range(i + 1, len(steps)):
+            v = steps[q]
+            if not _is_lstm_vjp(v) or len(v.args) != 9 or set(v.params) - {"mask"}:
+                continue
+            vm = v.params.get("mask")
+            if not (vm is mask or (vm is not None and mask is not None and _same(vm, mask))):
+                continue
+            ct, ans = v.args[0], v.args[1]
+            if not (isinstance(ans, tuple) and len(ans) == 3 and all(_is_slot(a) for a in ans)
+                    and [a.k for a in ans] == list(s.outs) and isinstance(ct, list) and len(ct) == 3
+                    and all(c is None or _is_slot(c) or c.__class__ is np.ndarray for c in ct)
+                    and all(_same(a, b) or (a is None and b is None) for a, b in zip(v.args[2:], s.args))):
+                continue
+            j = q
+            break
+        found.append((i, j, dims))
+    return found
+
+
 # -- the pass ---------------------------------------------------------------------------------------
 
 def rewrite(program):
@@ -641,6 +907,15 @@ def rewrite(program):
             m = _match_input_grad(steps, i, avals, readers, outputs)
             if m is not None:
                 input_grads[i] = m
+    # LSTM layers (one direction each) and their VJPs: a product and one kernel per time step
+    for i, j, dims in _lstm_layers(steps, avals):
+        if i in replace or (j is not None and j in replace):
+            continue
+        k = len(avals)
+        avals.append(None)   # the residuals (arrays the forward call owns): no buffer, no del
+        replace[i], v = _lstm_layer(steps[i], steps[j] if j is not None else None, dims, outputs, k)
+        if j is not None:
+            replace[j] = v
     # convolutions sharing columns with their weight gradients, and the cotangent's batch-last copy
     # with their input gradients (made before the weight gradient)
     for i, j in _conv_pairs(steps, avals):

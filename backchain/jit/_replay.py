@@ -90,11 +90,46 @@ def _bufferable(call, avals, outputs):
     return a is not None and len(a[0]) > 0 and k not in outputs and a[1].kind in "biufc"
 
 
-def compile_program(program, buffers=True, fused=None):
+def _donations(program, donated, last, outputs, skip):
+    """Output slot -> donated input slot whose array the output's ufunc call writes (``out=``).
+
+    An input given up by the caller (``donate_argnums``) can hold an output of the same shape, dtype
+    and (C-contiguous) layout made by a ufunc call at or after the input's last read: at the read
+    itself only for an elementwise ufunc (which reads each element before it writes it). An input
+    that is itself an output, or read by a later step, is never written; nor one before a guard
+    (a guard that fails traces the function again, on the inputs as they were given).
+    """
+    free = [d for d in donated if d not in outputs]
+    taken = {}
+    if not free:
+        return taken
+    avals = program.avals
+    # after the last guard only: a replay that fails a guard traces the function again on its inputs
+    after = max((i for i, s in enumerate(program.steps) if s.__class__ is Guard), default=-1)
+    for i, step in enumerate(program.steps):
+        if i <= after or i in skip or step.__class__ is not Call or step.ufunc is None or step.multiple:
+            continue
+        if step.ufunc.nout != 1 or "out" in step.params:
+            continue
+        k = step.outs[0]
+        if k not in outputs or k in taken or k in program.layouts or avals[k] is None:
+            continue
+        for d in free:
+            at = last.get(d, -1)
+            if avals[d] == avals[k] and (at < i or (at == i and step.ufunc.signature is None)):
+                taken[k] = d
+                free.remove(d)
+                break
+    return taken
+
+
+def compile_program(program, buffers=True, fused=None, donated=(), gemm=False):
     """The replay function of ``program``: ``run(*input_arrays) -> tuple of output values``.
 
     ``fused`` maps a step index to a ``(fn, in_slots, out_slots, covered)`` group made by the
     fusion backend (``_fuse.py``): the group's calls are replaced by one call of ``fn``.
+    ``donated``: input slots whose arrays the replay may overwrite with outputs (:func:`_donations`).
+    ``gemm``: float32 matrix products into buffers by :func:`_gemm.matmul`.
     Returns ``(run, source)``.
     """
     src = _Source()
@@ -105,6 +140,7 @@ def compile_program(program, buffers=True, fused=None):
     skip = set()
     for at, (_, _, _, covered) in (fused or {}).items():
         skip.update(i for i in covered if i != at)
+    into = _donations(program, donated, last, outputs, skip | set(fused or ())) if buffers else {}
     for i, step in enumerate(program.steps):
         if i in skip:
             continue
@@ -126,7 +162,10 @@ def compile_program(program, buffers=True, fused=None):
         else:
             args = [src.expr(a) for a in step.args]
             args += [f"{k}={src.expr(v)}" for k, v in step.params.items()]
-            if buffers and _bufferable(step, avals, outputs):
+            if step.outs and step.outs[0] in into:  # an output written into an array the caller gave up
+                f = src.name(step.ufunc, "u")
+                body.append(f"s{step.outs[0]} = {f}({', '.join(args)}, out=s{into[step.outs[0]]})")
+            elif buffers and _bufferable(step, avals, outputs):
                 k = step.outs[0]
                 shape, dtype = avals[k]
                 proto = program.layouts.get(k)
@@ -134,9 +173,17 @@ def compile_program(program, buffers=True, fused=None):
                 # reductions then add in the same order, so the values are the same bit for bit
                 buf = src.name(np.empty(shape, dtype) if proto is None else np.empty_like(proto), "b")
                 f = src.name(step.ufunc, "u")
+                if gemm and step.ufunc is np.matmul and _gemm_shapes(step, avals) and proto is None:
+                    from ._gemm import matmul
+
+                    f = src.name(matmul, "g")
                 body.append(f"s{k} = {f}({', '.join(args)}, out={buf})")
             else:
                 f = src.name(step.fn, "f")
+                if gemm and step.name == "nn.linear" and avals[step.outs[0]][1] == np.float32:
+                    from ._gemm import linear
+
+                    f = src.name(linear, "g")
                 outs = ", ".join(f"s{k}" for k in step.outs)
                 lhs = f"({outs},)" if step.multiple else outs
                 body.append(f"{lhs} = {f}({', '.join(args)})")
@@ -159,7 +206,27 @@ def compile_program(program, buffers=True, fused=None):
     source = "\n".join(lines) + "\n"
     code = compile(source, f"<bc.jit {program.name}>", "exec")
     exec(code, src.env)
-    return src.env["replay"], source
+    run = src.env["replay"]
+    run.donates = bool(into)
+    return run, source
+
+
+def _gemm_shapes(call, avals):
+    """Whether the matrix product ``call`` may suit the replay's own kernels (its operands' layouts are
+    checked at each call): float32 matrices, or stacks of one batch shape, large enough."""
+    if len(call.args) != 2:
+        return False
+    shapes = []
+    for a in call.args:
+        if a.__class__ is Slot and avals[a.k] is not None:
+            shapes.append(avals[a.k])
+        elif isinstance(a, np.ndarray):
+            shapes.append((a.shape, a.dtype))
+        else:
+            return False
+    (sa, da), (sb, db) = shapes
+    return (da == np.float32 and db == np.float32 and len(sa) >= 2 and len(sa) == len(sb) and sa[:-2] == sb[:-2]
+            and sa[-2] >= 8 and sb[-1] >= 32 and sa[-1] >= 16 and int(np.prod(sa)) * sb[-1] >= 1 << 16)
 
 
 def _big(a):
@@ -170,8 +237,10 @@ class Compiled:
     """A program with its replay functions: with preallocated buffers, and without (for a replay that
     starts while another is running)."""
 
-    def __init__(self, program, buffers=True, fuse=None):
+    def __init__(self, program, buffers=True, fuse=None, donated=(), gemm=False):
         self.program = program
+        # the input positions whose arrays the caller gave up (donate_argnums): checked at each call
+        self.donated = [n for n, k in enumerate(program.inputs) if k in set(donated)]
         self._fuse = fuse
         self.run_buffered = None
         self.rewritten = program
@@ -187,13 +256,21 @@ class Compiled:
             fused = fuse(self.rewritten)
         self.fused = fused
         self._plain_fused = fused if self.rewritten is program else False
-        if buffers and (self.rewritten is not program or any(
+        if buffers and (self.rewritten is not program or donated or gemm or any(
                 s.__class__ is Call and _bufferable(s, program.avals, outputs) for s in program.steps)):
-            self.run_buffered, self.source = compile_program(self.rewritten, buffers=True, fused=fused)
+            self.run_buffered, self.source = compile_program(self.rewritten, buffers=True, fused=fused,
+                                                             donated=donated, gemm=gemm)
+            if not self.run_buffered.donates:
+                self.donated = []  # no output lands in a donated array: nothing to check
+            self._constants = _constant_arrays(program, self.rewritten) if self.donated else []
             self._plain = None  # compiled when a replay finds the buffers in use
         else:
             self._plain, self.source = compile_program(program, buffers=False, fused=fused)
+            self.donated = []
         self.lock = threading.Lock()
+        from ._effects import late_guards
+
+        self.late = late_guards(program) or late_guards(self.rewritten)
 
     @property
     def run_plain(self):
@@ -205,6 +282,8 @@ class Compiled:
         return self._plain
 
     def __call__(self, arrays):
+        if self.donated and not _donatable(arrays, self.donated, self._constants):
+            return self.run_plain(*arrays)
         if self.run_buffered is not None and self.lock.acquire(False):
             try:
                 out = self.run_buffered(*arrays)
@@ -212,6 +291,44 @@ class Compiled:
                 self.lock.release()
             return tuple(_owned(o) for o in out)
         return self.run_plain(*arrays)
+
+
+def _donatable(arrays, donated, constants):
+    """Whether the donated arrays can take outputs: writeable C-contiguous ndarrays that share no
+    memory with another input (an array given twice, a view of another argument) nor with an array
+    the program holds as a constant (a closure's array, which the program reads as it is then)."""
+    for n in donated:
+        a = arrays[n]
+        if a.__class__ is not np.ndarray or not (a.flags.c_contiguous and a.flags.writeable):
+            return False
+        for m, b in enumerate(arrays):
+            if m != n and np.may_share_memory(a, b):
+                return False
+        for c in constants:
+            if np.may_share_memory(a, c):
+                return False
+    return True
+
+
+def _constant_arrays(*programs):
+    """The ndarrays that the calls of ``programs`` hold as arguments (constants), each once."""
+    seen, found = set(), []
+    for program in programs:
+        for step in program.steps:
+            if step.__class__ is not Call:
+                continue
+            stack = [step.args, step.params]
+            while stack:
+                v = stack.pop()
+                if isinstance(v, np.ndarray):
+                    if id(v) not in seen:
+                        seen.add(id(v))
+                        found.append(v)
+                elif isinstance(v, (list, tuple)):
+                    stack.extend(v)
+                elif isinstance(v, dict):
+                    stack.extend(v.values())
+    return found
 
 
 def _owned(o):

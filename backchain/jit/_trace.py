@@ -189,9 +189,11 @@ class Tracer:
         self.values.append(value)
         if value.__class__ is np.ndarray and value.size:
             self.exact.setdefault(_layout(value), k)
-        if isinstance(value, (np.ndarray, np.generic)) and id(value) not in self.arrays:
+        if isinstance(value, (np.ndarray, np.generic)) and value.__class__ is not np.bool_ and id(value) not in self.arrays:
             self.arrays[id(value)] = k  # the array itself, met where code read it out of its Tensor
             self.kept_arrays.append(value)
+        # (not a NumPy bool: np.True_ and np.False_ are the results of every comparison, so their
+        # identity names no slot; a 0-d array stands for them: handed_out, and _own_bool for a Tensor's)
         return k
 
     def input(self, a, name, cls=Tensor):
@@ -291,6 +293,8 @@ class Tracer:
             outs = [self.new_slot(o._data, o) for o in res]
         else:
             outs = [self.new_slot(out, res)]
+            if out.__class__ is np.bool_:
+                self._own_bool(res, outs[0])
         ufunc = prim.impl if isinstance(prim.impl, np.ufunc) else None
         self.steps.append(Call(prim.name, prim.fast, targs, tparams, outs, prim.multiple_results, prim, ufunc))
         return res
@@ -309,12 +313,13 @@ class Tracer:
         if not walk((targs, tkw)):
             return out
         if isinstance(out, (np.ndarray, np.generic)):
-            self.steps.append(Call(name, fn, targs, tkw, [self.new_slot(out)]))
-            return self.handed_out(out)
+            k = self.new_slot(out)
+            self.steps.append(Call(name, fn, targs, tkw, [k]))
+            return self.handed_out(out, k)
         if isinstance(out, tuple) and out and all(isinstance(o, np.ndarray) for o in out):
             outs = [self.new_slot(o) for o in out]
             self.steps.append(Call(name, fn, targs, tkw, outs, multiple=True))
-            return tuple(self.handed_out(o) for o in out)
+            return tuple(self.handed_out(o, k) for o, k in zip(out, outs))
         k = self.new_slot(out)
         self.steps.append(Call(name, fn, targs, tkw, [k]))
         self.steps.append(Guard(k, "value", out))
@@ -404,9 +409,10 @@ class Tracer:
             return out  # a Python number: a constant (as a value read with .item() would be)
         targs = tuple(self.ref(a) for a in args)
         tkw = {k: self.ref(v) for k, v in kwargs.items()}
-        self.steps.append(Call(f"random.{name}", fn, targs, tkw, [self.new_slot(out)]))
+        k = self.new_slot(out)
+        self.steps.append(Call(f"random.{name}", fn, targs, tkw, [k]))
         self.random = True
-        return self.handed_out(out)
+        return self.handed_out(out, k)
 
     def numpy_call(self, fn, name, args, kwargs, result):
         """A NumPy function applied to traced arrays outside the engine: recorded, its array results
@@ -419,23 +425,34 @@ class Tracer:
         if not walk((targs, tkw)):
             return result
         if isinstance(result, (np.ndarray, np.generic)):
-            self.steps.append(Call(name, fn, targs, tkw, [self.new_slot(_plain(result))]))
-            return self.handed_out(_plain(result))
+            result = _plain(result)
+            k = self.new_slot(result)
+            self.steps.append(Call(name, fn, targs, tkw, [k]))
+            return self.handed_out(result, k)
         if isinstance(result, tuple) and result and all(isinstance(o, np.ndarray) for o in result):
             result = tuple(_plain(o) for o in result)
             outs = [self.new_slot(o) for o in result]
             self.steps.append(Call(name, fn, targs, tkw, outs, multiple=True))
-            return tuple(self.handed_out(o) for o in result)
+            return tuple(self.handed_out(o, k) for o, k in zip(result, outs))
         if isinstance(result, (bool, int, float, complex)):
             k = self.new_slot(result)
             self.steps.append(Call(name, fn, targs, tkw, [k]))
             self.steps.append(Guard(k, "value", result))
         return result
 
-    def handed_out(self, out):
-        """A traced array as code receives it where eager code gets an ndarray (a comparison's result):
-        a view that keeps its slot, through NumPy's arithmetic and into ``bool()``."""
-        k = self.arrays[id(out)]
+    def _own_bool(self, t, k):
+        """The Tensor ``t`` holds a NumPy bool (the value of slot ``k``): it holds a 0-d array of its own
+        instead, whose identity names the slot where the rules read it."""
+        a = np.array(_DATA.__get__(t, Tensor))
+        _DATA.__set__(t, a)
+        self.values[k] = a
+        self.arrays[id(a)] = k
+        self.kept_arrays.append(a)
+
+    def handed_out(self, out, k):
+        """A traced array (the value of slot ``k``) as code receives it where eager code gets an ndarray
+        (a comparison's result): a view that keeps its slot, through NumPy's arithmetic and into
+        ``bool()``."""
         v = np.asarray(out).view(_Read)
         v._slot = k
         if out.__class__ is not np.ndarray:  # a NumPy scalar: the 0-d array stands for it

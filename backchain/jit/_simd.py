@@ -1,0 +1,273 @@
+"""float32 matrix products written with 16-lane vectors: the replay's products (``_gemm.py``) and
+the LSTM kernels' (``_rnn_kernels.py``).
+
+Why: the BLAS that NumPy wheels bundle (OpenBLAS, ``DYNAMIC_ARCH``) may run kernels for an older
+instruction set than the CPU has (its choice, or ``OPENBLAS_CORETYPE``). On the machine measured
+(AMD EPYC, Zen 5, AVX-512; the environment sets ``OPENBLAS_CORETYPE=Haswell``) it runs its Haswell
+(AVX2) kernels: about 110 GFLOP/s for the (512, 160) x (160, 32) products of an LSTM step,
+where the same product with 16-lane FMAs below runs at 200-240 (in W7's replay: the forward
+products 2.0 ms against 4.5, the backward ones 1.6 against 3.9, the weight gradients 2.8 against
+3.5). Products of these shapes are small enough that a register-tiled loop nears the machine's
+peak without packing the operands.
+
+Numba has no vector type of its own; ``F32x16`` is one, an LLVM ``<16 x float>`` kept in a
+register, with the intrinsics a tile needs (load, store, broadcast, fused multiply-add). LLVM
+lowers them for any CPU (two 8-lane halves without AVX-512); the callers use these products only
+where the CPU has AVX-512 (:data:`AVX512`), BLAS elsewhere.
+
+Each output is a sum over ``k`` in another order than BLAS's (and than another BLAS's): values
+differ from ``np.matmul``'s in the last bits, as two BLAS libraries' do.
+
+Arrays are passed flat (C-contiguous 1-d views) with offsets and leading dimensions, as BLAS takes
+them, so that a step's strided operand is read in place.
+"""
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic, models, register_model
+
+__all__ = ["AVX512", "gemm_nn", "rows_nn", "rows_nt", "stack"]
+
+
+def _avx512():
+    try:
+        import llvmlite.binding as ll
+
+        return bool(ll.get_host_cpu_features().get("avx512f", False))
+    except Exception:   # (a platform llvmlite cannot query: take BLAS)
+        return False
+
+
+#: Whether the CPU has 16-lane float32 FMAs (AVX-512F): the products below are then used.
+AVX512 = _avx512()
+
+_LANES = 16
+_VT = ir.VectorType(ir.FloatType(), _LANES)
+
+
+class F32x16(types.Type):
+    """Sixteen float32 lanes in one register."""
+
+    def __init__(self):
+        super().__init__(name="F32x16")
+
+
+f32x16 = F32x16()
+
+
+@register_model(F32x16)
+class _F32x16Model(models.PrimitiveModel):
+    def __init__(self, dmm, fe_type):
+        super().__init__(dmm, fe_type, _VT)
+
+
+def _address(context, builder, aryty, ary, idx):
+    a = context.make_array(aryty)(context, builder, ary)
+    return builder.bitcast(builder.gep(a.data, [idx]), _VT.as_pointer())
+
+
+@intrinsic
+def vload(typingctx, arr, idx):
+    """``arr[idx:idx + 16]`` (no bounds check)."""
+    def codegen(context, builder, sig, args):
+        return builder.load(_address(context, builder, sig.args[0], args[0], args[1]), align=4)
+    return f32x16(arr, idx), codegen
+
+
+@intrinsic
+def vstore(typingctx, arr, idx, v):
+    """``arr[idx:idx + 16] = v`` (no bounds check)."""
+    def codegen(context, builder, sig, args):
+        builder.store(args[2], _address(context, builder, sig.args[0], args[0], args[1]), align=4)
+        return context.get_dummy_value()
+    return types.none(arr, idx, v), codegen
+
+
+@intrinsic
+def vbroadcast(typingctx, x):
+    """Sixteen copies of the float32 ``x``."""
+    def codegen(context, builder, sig, args):
+        v = builder.insert_element(ir.Constant(_VT, ir.Undefined), args[0], ir.Constant(ir.IntType(32), 0))
+        zeros = ir.Constant(ir.VectorType(ir.IntType(32), _LANES), [0] * _LANES)
+        return builder.shuffle_vector(v, ir.Constant(_VT, ir.Undefined), zeros)
+    return f32x16(types.float32), codegen
+
+
+@intrinsic
+def vzero(typingctx):
+    def codegen(context, builder, sig, args):
+        return ir.Constant(_VT, [0.0] * _LANES)
+    return f32x16(), codegen
+
+
+@intrinsic
+def vfma(typingctx, a, b, c):
+    """``a * b + c`` lane by lane, rounded once."""
+    def codegen(context, builder, sig, args):
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(_VT, [_VT, _VT, _VT]), "llvm.fma.v16f32")
+        return builder.call(fn, args)
+    return f32x16(a, b, c), codegen
+
+
+@intrinsic
+def vsum(typingctx, v):
+    """The sum of the sixteen lanes (a tree of additions: not in lane order)."""
+    def codegen(context, builder, sig, args):
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.FloatType(), [ir.FloatType(), _VT]),
+                                            "llvm.vector.reduce.fadd.v16f32")
+        return builder.call(fn, [ir.Constant(ir.FloatType(), -0.0), args[0]], fastmath=("reassoc",))
+    return types.float32(v), codegen
+
+
+_NN_KBLOCK = 256   # rows of B per pass of gemm_nn, at most: a (256, 32) panel of B stays in the first-level cache
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock):
+    """Rows ``r0:r1`` of ``C = A B``: ``A[r, q]`` at ``a[r * ars + q * aks]``, ``B[q, j]`` at
+    ``b[q * ldb + j]``, ``C[r, j]`` at ``c[r * ldc + j]`` (flat float32 arrays); ``n`` a multiple
+    of 16. Tiles of 8 rows by 32 columns (sixteen accumulators: enough fused multiply-adds in flight
+    to hide their latency), then the rows and columns left over; ``k`` in passes of at most
+    ``kblock`` terms (a pass after the first adds to ``C``), so that the panel of ``B`` that a row
+    tile reads stays in cache."""
+    m8 = r0 + (r1 - r0) // 8 * 8
+    n32 = n - n % 32
+    passes = max(1, (k + kblock - 1) // kblock)
+    kb = (k + passes - 1) // passes
+    for k0 in range(0, max(k, 1), max(kb, 1)):
+        k1 = min(k0 + kb, k)
+        for r in range(r0, m8, 8):
+            a0 = r * ars
+            for j in range(0, n32, 32):
+                o = r * ldc + j
+                if k0 == 0:
+                    c00 = vzero(); c01 = vzero(); c10 = vzero(); c11 = vzero()  # noqa: E702
+                    c20 = vzero(); c21 = vzero(); c30 = vzero(); c31 = vzero()  # noqa: E702
+                    c40 = vzero(); c41 = vzero(); c50 = vzero(); c51 = vzero()  # noqa: E702
+                    c60 = vzero(); c61 = vzero(); c70 = vzero(); c71 = vzero()  # noqa: E702
+                else:
+                    c00 = vload(c, o); c01 = vload(c, o + 16)  # noqa: E702
+                    c10 = vload(c, o + ldc); c11 = vload(c, o + ldc + 16)  # noqa: E702
+                    c20 = vload(c, o + 2 * ldc); c21 = vload(c, o + 2 * ldc + 16)  # noqa: E702
+                    c30 = vload(c, o + 3 * ldc); c31 = vload(c, o + 3 * ldc + 16)  # noqa: E702
+                    c40 = vload(c, o + 4 * ldc); c41 = vload(c, o + 4 * ldc + 16)  # noqa: E702
+                    c50 = vload(c, o + 5 * ldc); c51 = vload(c, o + 5 * ldc + 16)  # noqa: E702
+                    c60 = vload(c, o + 6 * ldc); c61 = vload(c, o + 6 * ldc + 16)  # noqa: E702
+                    c70 = vload(c, o + 7 * ldc); c71 = vload(c, o + 7 * ldc + 16)  # noqa: E702
+                p = k0 * ldb + j
+                for q in range(k0, k1):
+                    b0 = vload(b, p)
+                    b1 = vload(b, p + 16)
+                    p += ldb
+                    aq = a0 + q * aks
+                    x = vbroadcast(a[aq])
+                    c00 = vfma(x, b0, c00)
+                    c01 = vfma(x, b1, c01)
+                    x = vbroadcast(a[aq + ars])
+                    c10 = vfma(x, b0, c10)
+                    c11 = vfma(x, b1, c11)
+                    x = vbroadcast(a[aq + 2 * ars])
+                    c20 = vfma(x, b0, c20)
+                    c21 = vfma(x, b1, c21)
+                    x = vbroadcast(a[aq + 3 * ars])
+                    c30 = vfma(x, b0, c30)
+                    c31 = vfma(x, b1, c31)
+                    x = vbroadcast(a[aq + 4 * ars])
+                    c40 = vfma(x, b0, c40)
+                    c41 = vfma(x, b1, c41)
+                    x = vbroadcast(a[aq + 5 * ars])
+                    c50 = vfma(x, b0, c50)
+                    c51 = vfma(x, b1, c51)
+                    x = vbroadcast(a[aq + 6 * ars])
+                    c60 = vfma(x, b0, c60)
+                    c61 = vfma(x, b1, c61)
+                    x = vbroadcast(a[aq + 7 * ars])
+                    c70 = vfma(x, b0, c70)
+                    c71 = vfma(x, b1, c71)
+                vstore(c, o, c00); vstore(c, o + 16, c01)  # noqa: E702
+                vstore(c, o + ldc, c10); vstore(c, o + ldc + 16, c11)  # noqa: E702
+                vstore(c, o + 2 * ldc, c20); vstore(c, o + 2 * ldc + 16, c21)  # noqa: E702
+                vstore(c, o + 3 * ldc, c30); vstore(c, o + 3 * ldc + 16, c31)  # noqa: E702
+                vstore(c, o + 4 * ldc, c40); vstore(c, o + 4 * ldc + 16, c41)  # noqa: E702
+                vstore(c, o + 5 * ldc, c50); vstore(c, o + 5 * ldc + 16, c51)  # noqa: E702
+                vstore(c, o + 6 * ldc, c60); vstore(c, o + 6 * ldc + 16, c61)  # noqa: E702
+                vstore(c, o + 7 * ldc, c70); vstore(c, o + 7 * ldc + 16, c71)  # noqa: E702
+        # what the tiles left: rows m8.. for every column, and the columns n32.. of the tiled rows
+        for r in range(r0, r1):
+            for j in range(0 if r >= m8 else n32, n, 16):
+                o = r * ldc + j
+                acc = vzero() if k0 == 0 else vload(c, o)
+                p = k0 * ldb + j
+                aq = r * ars + k0 * aks
+                for q in range(k0, k1):
+                    acc = vfma(vbroadcast(a[aq]), vload(b, p), acc)
+                    p += ldb
+                    aq += aks
+                vstore(c, o, acc)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def rows_nt(a, lda, w, ldw, c, ldc, r0, r1, n, k):
+    """Rows ``r0:r1`` of ``C = A W^T`` for row-major ``A`` (m, k) and ``W`` (n, k): each output a dot
+    product along ``k`` (a multiple of 16), 16 partial sums per lane, then the lanes summed. Tiles of
+    4 by 4 outputs: sixteen accumulators, eight loads per sixteen fused multiply-adds."""
+    m4 = r0 + (r1 - r0) // 4 * 4
+    n4 = n - n % 4
+    for r in range(r0, m4, 4):
+        for s in range(0, n4, 4):
+            z00 = vzero(); z01 = vzero(); z02 = vzero(); z03 = vzero()  # noqa: E702
+            z10 = vzero(); z11 = vzero(); z12 = vzero(); z13 = vzero()  # noqa: E702
+            z20 = vzero(); z21 = vzero(); z22 = vzero(); z23 = vzero()  # noqa: E702
+            z30 = vzero(); z31 = vzero(); z32 = vzero(); z33 = vzero()  # noqa: E702
+            pa = r * lda
+            pw = s * ldw
+            for q in range(0, k, 16):
+                a0 = vload(a, pa + q); a1 = vload(a, pa + lda + q)  # noqa: E702
+                a2 = vload(a, pa + 2 * lda + q); a3 = vload(a, pa + 3 * lda + q)  # noqa: E702
+                w0 = vload(w, pw + q)
+                z00 = vfma(a0, w0, z00); z10 = vfma(a1, w0, z10)  # noqa: E702
+                z20 = vfma(a2, w0, z20); z30 = vfma(a3, w0, z30)  # noqa: E702
+                w1 = vload(w, pw + ldw + q)
+                z01 = vfma(a0, w1, z01); z11 = vfma(a1, w1, z11)  # noqa: E702
+                z21 = vfma(a2, w1, z21); z31 = vfma(a3, w1, z31)  # noqa: E702
+                w2 = vload(w, pw + 2 * ldw + q)
+                z02 = vfma(a0, w2, z02); z12 = vfma(a1, w2, z12)  # noqa: E702
+                z22 = vfma(a2, w2, z22); z32 = vfma(a3, w2, z32)  # noqa: E702
+                w3 = vload(w, pw + 3 * ldw + q)
+                z03 = vfma(a0, w3, z03); z13 = vfma(a1, w3, z13)  # noqa: E702
+                z23 = vfma(a2, w3, z23); z33 = vfma(a3, w3, z33)  # noqa: E702
+            o = r * ldc + s
+            c[o] = vsum(z00); c[o + 1] = vsum(z01); c[o + 2] = vsum(z02); c[o + 3] = vsum(z03)  # noqa: E702
+            o += ldc
+            c[o] = vsum(z10); c[o + 1] = vsum(z11); c[o + 2] = vsum(z12); c[o + 3] = vsum(z13)  # noqa: E702
+            o += ldc
+            c[o] = vsum(z20); c[o + 1] = vsum(z21); c[o + 2] = vsum(z22); c[o + 3] = vsum(z23)  # noqa: E702
+            o += ldc
+            c[o] = vsum(z30); c[o + 1] = vsum(z31); c[o + 2] = vsum(z32); c[o + 3] = vsum(z33)  # noqa: E702
+    for r in range(r0, r1):   # what the tiles left
+        for s in range(0 if r >= m4 else n4, n):
+            z = vzero()
+            for q in range(0, k, 16):
+                z = vfma(vload(a, r * lda + q), vload(w, s * ldw + q), z)
+            c[r * ldc + s] = vsum(z)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def stack(a, a_bs, ars, aks, b, b_bs, ldb, nt, c, m, n, k, i0, i1, kblock):
+    """Products ``i0:i1`` of a stack: ``C_i = A_i B_i`` (:func:`rows_nn`; ``nt``: ``A_i W_i^T``, with
+    :func:`rows_nt`), operand ``i`` at offsets ``i * a_bs``, ``i * b_bs`` and ``i * m * n``."""
+    for i in range(i0, i1):
+        if nt:
+            rows_nt(a[i * a_bs:], ars, b[i * b_bs:], ldb, c[i * m * n:], n, 0, m, n, k)
+        else:
+            rows_nn(a[i * a_bs:], ars, aks, b[i * b_bs:], ldb, c[i * m * n:], n, 0, m, n, k, kblock)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def gemm_nn(a, ao, lda, b, bo, ldb, c, co, ldc, m, n, k, kblock=_NN_KBLOCK):
+    """``C = A B`` for ``A`` (m, k), ``B`` (k, n), ``C`` (m, n), row-major with leading dimensions
+    ``lda, ldb, ldc`` at offsets ``ao, bo, co`` of the flat float32 arrays; ``n`` a multiple of 16
+    (:func:`rows_nn`; an LSTM's row counts 4H and H are multiples of 8)."""
+    rows_nn(a[ao:], lda, 1, b[bo:], ldb, c[co:], ldc, 0, m, n, k, kblock)

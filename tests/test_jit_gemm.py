@@ -1,0 +1,208 @@
+"""The replay's float32 matrix products (backchain/jit/_gemm.py): values against float64 products and
+np.matmul for every layout and ragged size, the same bits on one thread and on several, NumPy's
+own products where the kernels do not apply, and the replays that use them."""
+import numpy as np
+import pytest
+
+numba = pytest.importorskip("numba")
+
+import backchain as bc  # noqa: E402
+import backchain.numpy as bnp  # noqa: E402
+from backchain.jit import _gemm  # noqa: E402
+
+RNG = np.random.default_rng(0)
+
+
+def _operands(m, k, n, layout):
+    a = RNG.standard_normal((m, k)).astype(np.float32)
+    b = RNG.standard_normal((k, n)).astype(np.float32)
+    if layout[0] == "T":
+        a = np.ascontiguousarray(a.T).T       # Fortran-contiguous: x.T of a weight gradient
+    if layout[1] == "T":
+        b = np.ascontiguousarray(b.T).T       # W.T of an input gradient
+    return a, b
+
+
+def _check(out, a, b):
+    ref = a.astype(np.float64) @ b.astype(np.float64)
+    bound = np.abs(a).astype(np.float64) @ np.abs(b).astype(np.float64)  # float32 rounding scales with it
+    assert np.all(np.abs(out - ref) <= 4e-7 * np.sqrt(a.shape[1]) * bound + 1e-30)
+
+
+@pytest.fixture(autouse=True)
+def _kernels_on(monkeypatch):
+    # the kernels run on any x86 CPU (LLVM splits the 16-lane vectors where AVX-512 is absent);
+    # matmul uses them only where it is present: here, always
+    monkeypatch.setattr(_gemm, "AVX512", True)
+
+
+@pytest.mark.parametrize("layout", ["NN", "TN", "NT"])
+@pytest.mark.parametrize("m, k, n", [(128, 784, 256), (8, 16, 32), (37, 53, 48), (129, 1100, 80), (64, 32, 64),
+                                     (300, 512, 96)])
+def test_values_of_every_layout_and_ragged_size(layout, m, k, n):
+    a, b = _operands(m, k, n, layout)
+    out = np.full((m, n), np.nan, np.float32)
+    took = _gemm.takes(a, b)
+    assert took == (not (layout == "NT" and k % 16) and m * n * k >= 1 << 16)
+    assert _gemm.matmul(a, b, out) is out
+    _check(out, a, b)
+    if not took:
+        np.testing.assert_array_equal(out, a @ b)
+
+
+@pytest.mark.parametrize("layout", ["NN", "TN", "NT"])
+def test_the_same_bits_on_one_thread_and_on_two(layout):
+    a, b = _operands(200, 256, 192, layout)
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        one = _gemm.matmul(a, b)
+        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
+        two = _gemm.matmul(a, b)
+    finally:
+        numba.set_num_threads(old)
+    np.testing.assert_array_equal(one, two)
+    _check(one, a, b)
+
+
+@pytest.mark.parametrize("case", ["float64", "small", "columns", "rows", "TT", "strided", "batched"])
+def test_other_products_are_numpys(case):
+    a, b = _operands(64, 64, 64, "NN")
+    if case == "float64":
+        a, b = a.astype(np.float64), b.astype(np.float64)
+    elif case == "small":
+        a, b = a[:8, :16].copy(), b[:16, :32].copy()
+    elif case == "columns":
+        b = b[:, :40].copy()
+    elif case == "rows":
+        a = a[:7].copy()
+    elif case == "TT":
+        a, b = _operands(64, 64, 64, "TT")
+    elif case == "strided":
+        a = a[:, ::2][:, :32]
+        b = b[:32]
+    else:
+        a, b = np.stack([a, a]), b
+    assert not _gemm.takes(a, b)
+    np.testing.assert_array_equal(_gemm.matmul(a, b), np.matmul(a, b))
+
+
+def test_without_avx512_every_product_is_numpys(monkeypatch):
+    monkeypatch.setattr(_gemm, "AVX512", False)
+    a, b = _operands(128, 256, 256, "NN")
+    assert not _gemm.takes(a, b)
+    np.testing.assert_array_equal(_gemm.matmul(a, b), a @ b)
+
+
+def _mlp_grad():
+    def loss(ws, x, y):
+        h = bnp.maximum(x @ ws[0], 0)
+        return bnp.mean((h @ ws[1] - y) ** 2)
+
+    rng = np.random.default_rng(1)
+    ws = [rng.standard_normal((64, 96)).astype(np.float32) / 8, rng.standard_normal((96, 32)).astype(np.float32) / 10]
+    x = rng.standard_normal((48, 64)).astype(np.float32)
+    y = rng.standard_normal((48, 32)).astype(np.float32)
+    return bc.grad(loss), ws, x, y
+
+
+def test_a_replay_takes_its_products_with_fuse_auto_and_numpys_with_exact():
+    g, ws, x, y = _mlp_grad()
+    eager = g(ws, x, y)
+    fast, exact = bc.jit(g, fuse="auto"), bc.jit(g, fuse="exact")
+    for _ in range(3):
+        got_fast, got_exact = fast(ws, x, y), exact(ws, x, y)
+        for f, e, want in zip(got_fast, got_exact, eager):
+            assert f.dtype == np.float32
+            np.testing.assert_array_equal(e, want)   # exact: every value the eager one
+            np.testing.assert_allclose(f, want, rtol=2e-5, atol=2e-6 * np.abs(want).max())
+    (paths,) = fast._cache.values()
+    assert "= g" in paths[0].compiled.source       # the replay's products
+    (paths,) = exact._cache.values()
+    assert "= g" not in paths[0].compiled.source
+
+
+@pytest.mark.parametrize("dtype, n_in, bias", [(np.float32, 64, True), (np.float32, 64, False),
+                                               (np.float32, 40, True), (np.float64, 64, True)])
+def test_linear_layers_in_a_replay(dtype, n_in, bias):
+    """nn.linear's forward by the A W^T kernel (3-D input, bias added after the product as eagerly);
+    its gradients' products by matmul; in-features not a multiple of 16 and float64: the rule's own."""
+    import backchain.nn as nn
+
+    rng = np.random.default_rng(2)
+    layer = nn.Linear(n_in, 96, bias=bias)
+    layer.to(dtype)
+    x = rng.standard_normal((4, 16, n_in)).astype(dtype)
+
+    def f(x):
+        return bnp.sum(bnp.tanh(layer(x)) ** 2)
+
+    step = bc.jit(bc.value_and_grad(f), fuse="auto")
+    for _ in range(3):
+        (v, g), (ve, ge) = step(x), bc.value_and_grad(f)(x)
+        ve, ge = (np.asarray(getattr(t, "_data", t)) for t in (ve, ge))  # eager: Tensors (the layer's graph)
+        np.testing.assert_allclose(v, ve, rtol=1e-5)
+        np.testing.assert_allclose(g, ge, rtol=1e-4, atol=1e-5 * np.abs(ge).max())
+    (paths,) = step._cache.values()
+    src = paths[0].compiled.source
+    linear_name = [k for k, v in paths[0].compiled.run_buffered.__globals__.items() if v is _gemm.linear]
+    assert bool(linear_name) == (dtype == np.float32)
+    if dtype == np.float64:
+        assert "= g" not in src
+
+
+def test_products_from_several_threads_and_in_a_forked_child():
+    import os
+    import threading
+
+    a, b = _operands(256, 256, 256, "NN")
+    want = _gemm.matmul(a, b)
+    results = [None] * 4
+
+    def work(i):
+        x = a * np.float32(i + 1)
+        results[i] = (_gemm.matmul(x, b), x)
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for r, x in results:   # each call got its own product, not another thread's
+        np.testing.assert_array_equal(r, _gemm.matmul(x, b))
+    if hasattr(os, "fork"):
+        r, w = os.pipe()
+        pid = os.fork()
+        if pid == 0:   # the child's first product starts its own threads
+            ok = np.array_equal(_gemm.matmul(a, b), want)
+            os.write(w, b"1" if ok else b"0")
+            os._exit(0)
+        os.close(w)
+        got = os.read(r, 1)
+        os.waitpid(pid, 0)
+        assert got == b"1"
+
+
+@pytest.mark.parametrize("layout", ["NN", "TN", "NT"])
+def test_stacks_of_matrices(layout):
+    """Attention's products: stacks of one batch shape, each matrix in one of the layouts."""
+    a = RNG.standard_normal((6, 4, 64, 64)).astype(np.float32)
+    b = RNG.standard_normal((6, 4, 64, 48)).astype(np.float32)
+    if layout == "TN":
+        a = np.ascontiguousarray(a.swapaxes(-1, -2)).swapaxes(-1, -2)
+    if layout == "NT":
+        b = np.ascontiguousarray(b.swapaxes(-1, -2)).swapaxes(-1, -2)
+    assert _gemm.takes(a, b)
+    assert _gemm._threads(6 * 4 * 64, 48, 64) == min(2, numba.get_num_threads())  # split across threads
+    out = _gemm.matmul(a, b)
+    for i in range(6):
+        for j in range(4):
+            _check(out[i, j], a[i, j], b[i, j])
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(1)
+        np.testing.assert_array_equal(_gemm.matmul(a, b), out)   # whole matrices per thread: same bits
+    finally:
+        numba.set_num_threads(old)
+    assert not _gemm.takes(a, b[:1])              # broadcast batch: NumPy's
+    assert not _gemm.takes(a[:, :, ::2], b)       # a strided stack: NumPy's
