@@ -103,7 +103,7 @@ def _compare(batch, steps=4, **kw):
     against the eager step where the batch is a power of two. (Other batches: the first, traced call
     of a ``.backward()`` step differs from the eager step in the last bit, with or without fusion;
     a matter of the tracer, not of these kernels.)"""
-    jitted, _ = _train(batch, steps, True, **kw)
+    jitted, _ = _train(batch, steps, True, fuse="exact", **kw)   # the rewrites, not the replay's own products
     plain, _ = _train(batch, steps, True, fuse=None, **kw)
     refs = [plain]
     if batch & (batch - 1) == 0:
