@@ -455,3 +455,32 @@ def test_a_replay_whose_values_overflow_masks_the_untaken_branch_as_eager_does()
                 got, want = compiled(x), transform(f)(x)
                 assert np.isfinite(got).all()
                 np.testing.assert_allclose(got, want, rtol=1e-14)
+
+
+@pytest.mark.parametrize("fuse", [None, "exact"])
+@pytest.mark.parametrize("batch", [3, 5, 7, 8])
+def test_a_cross_entropy_step_equals_eager_bit_for_bit_at_any_batch(fuse, batch):
+    """The traced step takes the rule's composite route, the eager one its in-place route: the two
+    compute the same operations (1/batch is rarely exact, so (p - onehot) * c would differ)."""
+    import backchain.nn as nn
+
+    def run(jit):
+        bc.manual_seed(0)
+        rng = np.random.default_rng(0)
+        model = nn.Sequential(nn.Linear(5, 8), nn.ReLU(), nn.Linear(8, 4))
+        opt = bc.optim.SGD(model.parameters(), lr=0.1)
+        x, y = rng.standard_normal((batch, 5)).astype(np.float32), rng.integers(0, 4, batch)
+
+        def step():
+            loss = F.cross_entropy(model(x), y)
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+
+        f = bc.jit(step, fuse=fuse) if jit else step
+        for _ in range(3):
+            f()
+        return [p._data.copy() for p in model.parameters()]
+
+    for a, b in zip(run(False), run(True)):
+        np.testing.assert_array_equal(a, b)

@@ -176,7 +176,9 @@ def _cross_entropy_vjp(g, ans, x, target, w, axis, reduce):
         return p
     p = softmax(x, axis=axis)
     coef = bnp.expand_dims(g * w, axis)
-    return (p - _onehot(target, np.shape(x), axis, p.dtype)) * coef
+    # p * coef - onehot * coef, not (p - onehot) * coef: the operations of the in-place route above, so
+    # that both give the same bits (a traced step takes this route; coef = 1/N is rarely exact)
+    return p * coef - _onehot(target, np.shape(x), axis, p.dtype) * coef
 
 
 def _cross_entropy_jvp(t, ans, x, target, w, axis, reduce):
