@@ -32,8 +32,22 @@ def _check(out, a, b):
 @pytest.fixture(autouse=True)
 def _kernels_on(monkeypatch):
     # the kernels run on any x86 CPU (LLVM splits the 16-lane vectors where AVX-512 is absent);
-    # matmul uses them only where it is present: here, always
+    # matmul uses them only where it is present: here, always; and on one thread every product they
+    # take (on several, only those large enough to split)
     monkeypatch.setattr(_gemm, "AVX512", True)
+    old = numba.get_num_threads()
+    numba.set_num_threads(1)
+    yield
+    numba.set_num_threads(old)
+
+
+def _on_threads(n, fn):
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+        return fn()
+    finally:
+        numba.set_num_threads(old)
 
 
 @pytest.mark.parametrize("layout", ["NN", "TN", "NT"])
@@ -52,17 +66,20 @@ def test_values_of_every_layout_and_ragged_size(layout, m, k, n):
 
 @pytest.mark.parametrize("layout", ["NN", "TN", "NT"])
 def test_the_same_bits_on_one_thread_and_on_two(layout):
-    a, b = _operands(200, 256, 192, layout)
-    old = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        one = _gemm.matmul(a, b)
-        numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))
-        two = _gemm.matmul(a, b)
-    finally:
-        numba.set_num_threads(old)
+    a, b = _operands(520, 512, 128, layout)   # 2^25 multiply-adds: split in two (rows in whole tiles)
+    assert _on_threads(2, lambda: _gemm._threads(520, 128, 512)) == min(2, numba.config.NUMBA_NUM_THREADS)
+    one = _on_threads(1, lambda: _gemm.matmul(a, b))
+    two = _on_threads(2, lambda: _gemm.matmul(a, b))
     np.testing.assert_array_equal(one, two)
     _check(one, a, b)
+
+
+def test_on_several_threads_smaller_products_are_numpys():
+    a, b = _operands(128, 256, 256, "NN")   # 2^23 multiply-adds: a thread's hand-off costs more than it gains
+    assert _gemm.takes(a, b)
+    assert _on_threads(2, lambda: _gemm._threads(128, 256, 256)) == (0 if numba.config.NUMBA_NUM_THREADS > 1 else 1)
+    if numba.config.NUMBA_NUM_THREADS > 1:
+        np.testing.assert_array_equal(_on_threads(2, lambda: _gemm.matmul(a, b)), a @ b)
 
 
 @pytest.mark.parametrize("case", ["float64", "small", "columns", "rows", "TT", "strided", "batched"])
@@ -155,9 +172,10 @@ def test_products_from_several_threads_and_in_a_forked_child():
     import os
     import threading
 
-    a, b = _operands(256, 256, 256, "NN")
+    a, b = _operands(512, 256, 256, "NN")   # split in two
     want = _gemm.matmul(a, b)
     results = [None] * 4
+    numba.set_num_threads(min(2, numba.config.NUMBA_NUM_THREADS))   # (the fixture restores one)
 
     def work(i):
         x = a * np.float32(i + 1)
@@ -186,23 +204,18 @@ def test_products_from_several_threads_and_in_a_forked_child():
 @pytest.mark.parametrize("layout", ["NN", "TN", "NT"])
 def test_stacks_of_matrices(layout):
     """Attention's products: stacks of one batch shape, each matrix in one of the layouts."""
-    a = RNG.standard_normal((6, 4, 64, 64)).astype(np.float32)
-    b = RNG.standard_normal((6, 4, 64, 48)).astype(np.float32)
+    a = RNG.standard_normal((8, 8, 64, 64)).astype(np.float32)
+    b = RNG.standard_normal((8, 8, 64, 64)).astype(np.float32)   # 2^24 multiply-adds: two threads
     if layout == "TN":
         a = np.ascontiguousarray(a.swapaxes(-1, -2)).swapaxes(-1, -2)
     if layout == "NT":
         b = np.ascontiguousarray(b.swapaxes(-1, -2)).swapaxes(-1, -2)
     assert _gemm.takes(a, b)
-    assert _gemm._threads(6 * 4 * 64, 48, 64) == min(2, numba.get_num_threads())  # split across threads
-    out = _gemm.matmul(a, b)
-    for i in range(6):
-        for j in range(4):
+    assert _on_threads(2, lambda: _gemm._threads(8 * 8 * 64, 64, 64)) == min(2, numba.config.NUMBA_NUM_THREADS)
+    out = _on_threads(2, lambda: _gemm.matmul(a, b))
+    for i in range(8):
+        for j in range(8):
             _check(out[i, j], a[i, j], b[i, j])
-    old = numba.get_num_threads()
-    try:
-        numba.set_num_threads(1)
-        np.testing.assert_array_equal(_gemm.matmul(a, b), out)   # whole matrices per thread: same bits
-    finally:
-        numba.set_num_threads(old)
+    np.testing.assert_array_equal(_gemm.matmul(a, b), out)   # one thread, whole matrices per thread: same bits
     assert not _gemm.takes(a, b[:1])              # broadcast batch: NumPy's
     assert not _gemm.takes(a[:, :, ::2], b)       # a strided stack: NumPy's

@@ -11,9 +11,11 @@ register-tiled loop below than with ``np.matmul``, as XLA's own products do for 
 of 8 rows by 32 columns, each element of ``a`` broadcast against two 16-lane rows of ``b``
 (sixteen accumulators: enough fused multiply-adds in flight to hide their latency); and ``A W^T``
 (an input gradient's ``g @ W.T``), by tiles of 4 x 4 dot products along rows of ``a`` and ``W``.
-Rows of ``out`` are split across threads (as many as ``numba.get_num_threads()``, for products
-large enough to pay for it: :class:`_Workers`). Other products (other dtypes or layouts, small
-ones) go to ``np.matmul`` (:func:`takes`).
+On one thread (``numba.get_num_threads() == 1``) every product the kernels take runs on them; on
+several, only products large enough to split across the threads (:func:`_threads`, :class:`_Workers`):
+waking a thread costs more than a smaller product gains, and NumPy's BLAS keeps its threads
+spinning between calls. Other products (other dtypes or layouts, small ones) go to ``np.matmul``
+(:func:`takes`).
 
 Values: each output is a sum over ``k`` in another order than BLAS's, with fused multiply-adds, so
 results differ from ``np.matmul``'s in the last bits (as two BLAS libraries' do): relative 1e-6 in
@@ -127,14 +129,19 @@ _KBLOCK = 512   # terms per pass of a tile, at most: its (k, 32) panel of b stay
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_workers.reset)
 
-# A product split across threads has at least this many multiply-adds per thread (about 20 µs of
-# work): handing a part to a thread and waiting for it costs about 10 µs.
-_SPLIT = 1 << 21
+# A product split across threads gives each at least this many multiply-adds (about 45 us of work on
+# one core): handing a part to a thread and waiting for it costs 20-50 us on the machine measured.
+_SPLIT = 1 << 23
 
 
 def _threads(m, n, k):
-    t = min(numba.get_num_threads(), (m * n * k) // _SPLIT)
-    return max(1, t)
+    """How many threads compute a product of ``m * n * k`` multiply-adds with the kernels: 1 on one
+    thread (``numba.get_num_threads()``); else as many as get ``_SPLIT`` each, or 0 where none would:
+    NumPy's BLAS then takes the product on its own threads, which wait spinning and start sooner."""
+    threads = numba.get_num_threads()
+    if threads == 1:
+        return 1
+    return min(threads, (m * n * k) // _SPLIT) if m * n * k >= 2 * _SPLIT else 0
 
 
 def _blocks(m, tile, parts):
@@ -152,6 +159,8 @@ def matmul(a, b, out=None):
         return np.matmul(a, b, out=out)
     m, k = a.shape[-2:]
     n = b.shape[-1]
+    if _threads(a.size // k, n, k) == 0:
+        return np.matmul(a, b, out=out)
     if out is None:
         out = np.empty(a.shape[:-1] + (n,), np.float32)
     ars, aks, nt = _layout(a, b)
@@ -161,7 +170,7 @@ def matmul(a, b, out=None):
     ldb = k if nt else n
     if a.ndim > 2:   # a stack: whole matrices per thread
         count = a.size // (m * k)
-        parts = min(_threads(count * m, n, k), count)
+        parts = max(1, min(_threads(count * m, n, k), count))
         if parts == 1:
             stack(fa, m * k, ars, aks, fb, k * n, ldb, nt, c, m, n, k, 0, count, _KBLOCK)
         else:

@@ -136,6 +136,10 @@ def compile_program(program, buffers=True, fused=None, donated=(), gemm=False):
     outputs = {o.k for o in program.outputs if o.__class__ is Slot}
     last = last_uses(program)
     avals = program.avals
+    if gemm:
+        import numba
+
+        gemm = numba.get_num_threads() == 1 or _one_pool(program, avals)
     body = []
     skip = set()
     for at, (_, _, _, covered) in (fused or {}).items():
@@ -209,6 +213,47 @@ def compile_program(program, buffers=True, fused=None, donated=(), gemm=False):
     run = src.env["replay"]
     run.donates = bool(into)
     return run, source
+
+
+def _product_shapes(call, avals):
+    """``(a_shape, b_shape, dtype)`` of a matrix product call (``matmul``, or ``nn.linear`` as
+    ``x @ w.T``), or None."""
+    if call.__class__ is not Call or not (call.ufunc is np.matmul or call.name == "nn.linear"):
+        return None
+    shapes = []
+    for a in call.args[:2]:
+        if a.__class__ is Slot and avals[a.k] is not None:
+            shapes.append(avals[a.k])
+        elif isinstance(a, np.ndarray):
+            shapes.append((a.shape, a.dtype))
+        else:
+            return None
+    if len(shapes) != 2 or len(shapes[1][0]) < 1:
+        return None
+    (sa, da), (sb, db) = shapes
+    if call.name == "nn.linear":
+        sb = sb[::-1]
+    return sa, sb, np.result_type(da, db)
+
+
+def _one_pool(program, avals):
+    """Whether, on several threads, every product of ``program`` that BLAS would run on its threads is
+    one that the replay's kernels split across theirs: two pools of threads taking turns on the same
+    cores wait for each other (BLAS's threads spin between calls), so a program takes the kernels'
+    products only where BLAS's threads have no product left."""
+    from ._gemm import _SPLIT, AVX512
+
+    for step in program.steps:
+        shapes = _product_shapes(step, avals)
+        if shapes is None:
+            continue
+        sa, sb, dtype = shapes
+        if len(sa) < 1 or len(sb) < 2:
+            continue
+        macs = int(np.prod(sa)) * sb[-1]
+        if macs >= 1 << 20 and not (AVX512 and dtype == np.float32 and macs >= 2 * _SPLIT):
+            return False
+    return True
 
 
 def _gemm_shapes(call, avals):
