@@ -223,6 +223,10 @@ def _env(threads):
         env.update(OMP_NUM_THREADS=n, OPENBLAS_NUM_THREADS=n, MKL_NUM_THREADS=n, NUMBA_NUM_THREADS=n)
         if threads == 1:
             env["XLA_FLAGS"] = (env.get("XLA_FLAGS", "") + " --xla_cpu_multi_thread_eigen=false").strip()
+        if hasattr(os, "sched_getaffinity"):
+            # and the process on that many cores: XLA's runtime runs independent operations on threads of
+            # its own, which no setting above pins (JAX's W1 step used 1.6 cores with them alone)
+            env["BENCH_CPUS"] = ",".join(str(c) for c in sorted(os.sched_getaffinity(0))[:threads])
     return env
 
 
@@ -241,6 +245,8 @@ def main(argv=None):
     ap.add_argument("--child", nargs=2, help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
     if args.child:
+        if os.environ.get("BENCH_CPUS") and hasattr(os, "sched_setaffinity"):
+            os.sched_setaffinity(0, {int(c) for c in os.environ["BENCH_CPUS"].split(",")})
         w = WORKLOADS[args.child[0]]
         out = _child(args.child[0], args.child[1], args.steps or w["steps"], args.warmup or w["warmup"])
         print(json.dumps(out))

@@ -26,6 +26,9 @@ def test_threads_option_pins_every_library():
         assert env[var] == "1"
     assert "--xla_cpu_multi_thread_eigen=false" in env["XLA_FLAGS"]
     assert bench._env(2)["OPENBLAS_NUM_THREADS"] == "2" and "XLA_FLAGS" not in bench._env(2).keys() - bench.os.environ.keys()
+    if hasattr(bench.os, "sched_getaffinity"):   # and the child on that many cores
+        assert len(env["BENCH_CPUS"].split(",")) == 1
+        assert set(env["BENCH_CPUS"].split(",")) <= {str(c) for c in bench.os.sched_getaffinity(0)}
 
 
 @pytest.mark.parametrize("impl", ["numpy", "jax"])
