@@ -218,4 +218,24 @@ def test_stacks_of_matrices(layout):
             _check(out[i, j], a[i, j], b[i, j])
     np.testing.assert_array_equal(_gemm.matmul(a, b), out)   # one thread, whole matrices per thread: same bits
     assert not _gemm.takes(a, b[:1])              # broadcast batch: NumPy's
-    assert not _gemm.takes(a[:, :, ::2], b)       # a strided stack: NumPy's
+    assert not _gemm.takes(a[:, :, ::2, ::2], b[:, :, ::2])   # no unit stride in a matrix: NumPy's
+    rows = a[:, :, ::2]                           # every other row: row-major, a leading dimension of 2k
+    assert _gemm.takes(rows, b) == (layout != "TN")   # (column-major: no unit stride left)
+    want = _gemm.matmul(np.ascontiguousarray(rows), b) if layout != "TN" else np.matmul(rows, b)
+    np.testing.assert_array_equal(_gemm.matmul(rows, b), want)
+
+
+@pytest.mark.parametrize("transposed", [False, True])
+def test_attention_heads_split_from_one_array(transposed):
+    """q @ k^T and p @ v on heads that are views of (batch, length, heads, dim) arrays: offsets per
+    matrix, a leading dimension of heads * dim."""
+    q = RNG.standard_normal((3, 40, 4, 32)).astype(np.float32).transpose(0, 2, 1, 3)
+    k = RNG.standard_normal((3, 40, 4, 32)).astype(np.float32).transpose(0, 2, 1, 3)
+    other = k.swapaxes(-1, -2) if transposed else RNG.standard_normal((3, 4, 32, 48)).astype(np.float32)
+    assert not q.flags.c_contiguous and _gemm.takes(q, other)
+    out = _gemm.matmul(q, other)
+    for i in range(3):
+        for j in range(4):
+            _check(out[i, j], q[i, j], other[i, j])
+    same = np.ascontiguousarray(k).swapaxes(-1, -2) if transposed else other   # the same kernel, stacked
+    np.testing.assert_array_equal(out, _gemm.matmul(np.ascontiguousarray(q), same))

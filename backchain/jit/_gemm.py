@@ -58,19 +58,69 @@ def _layout(a, b):
     return None
 
 
+def _flat(x):
+    """``x``'s owning array flattened and the element offset of ``x[0, ..., 0]`` in it, or None (an
+    owner that is not a C-contiguous array of ``x``'s dtype, negative or ragged strides)."""
+    base = x
+    while isinstance(base.base, np.ndarray):
+        base = base.base
+    if base.dtype != x.dtype or not base.flags.c_contiguous or any(s < 0 or s % x.itemsize for s in x.strides):
+        return None
+    off = x.__array_interface__["data"][0] - base.__array_interface__["data"][0]
+    return (base.reshape(-1), off // x.itemsize) if off % x.itemsize == 0 else None
+
+
+def _stack_layout(a, b):
+    """``(fa, aoffs, ars, aks, fb, boffs, ldb, nt)`` for a stack of products ``a @ b`` whose matrices
+    have a unit stride along a row (or, for ``a``, a column) however the stack is laid out (heads
+    split from one array are views), or None."""
+    m, k = a.shape[-2:]
+    n = b.shape[-1]
+    if not (m >= 8 and n >= 32 and k >= 16 and k == b.shape[-2]):
+        return None
+    size = a.itemsize
+    (sar, sac), (sbr, sbc) = a.strides[-2:], b.strides[-2:]
+    if sbc == size and n % 16 == 0:
+        nt, ldb = False, sbr // size
+        if sac == size:
+            ars, aks = sar // size, 1
+        elif sar == size:
+            ars, aks = 1, sac // size
+        else:
+            return None
+    elif sbr == size and k % 16 == 0 and sac == size:
+        nt, ldb, ars, aks = True, sbc // size, sar // size, 1
+    else:
+        return None
+    fa, fb = _flat(a), _flat(b)
+    if fa is None or fb is None:
+        return None
+
+    def offsets(x, start):
+        off = np.full(x.shape[:-2], start, np.int64)
+        for d, (count, stride) in enumerate(zip(x.shape[:-2], x.strides[:-2])):
+            shape = [1] * (x.ndim - 2)
+            shape[d] = count
+            off += (np.arange(count, dtype=np.int64) * (stride // size)).reshape(shape)
+        return off.reshape(-1)
+
+    return fa[0], offsets(a, fa[1]), ars, aks, fb[0], offsets(b, fb[1]), ldb, nt
+
+
 def takes(a, b):
     """Whether :func:`matmul` computes ``a @ b`` with the kernels (else it calls ``np.matmul``): float32
     matrices, or stacks of them of one batch shape, with at least 8 rows, 32 columns and 16 terms
-    and 2^16 multiply-adds in all, in one of the layouts of :func:`_layout`: ``A B`` (``a`` row- or
-    column-major, ``b`` row-major with a multiple of 16 columns) or ``A W^T`` (``a`` row-major,
-    ``b`` the transpose of a row-major ``W``, a multiple of 16 terms)."""
+    and 2^16 multiply-adds in all, in one of the layouts of :func:`_layout` (matrices) or
+    :func:`_stack_layout` (stacks): ``A B`` (``a`` row- or column-major, ``b`` row-major with a
+    multiple of 16 columns) or ``A W^T`` (``a`` row-major, ``b`` the transpose of a row-major ``W``,
+    a multiple of 16 terms)."""
     if not (AVX512 and a.__class__ is np.ndarray and b.__class__ is np.ndarray and a.ndim >= 2
             and a.ndim == b.ndim and a.dtype == np.float32 and b.dtype == np.float32
             and a.shape[:-2] == b.shape[:-2]):
         return False
     if a.size * b.shape[-1] < 1 << 16:
         return False
-    return _layout(a, b) is not None
+    return (_layout(a, b) if a.ndim == 2 else _stack_layout(a, b)) is not None
 
 
 class _Workers:
@@ -163,20 +213,20 @@ def matmul(a, b, out=None):
         return np.matmul(a, b, out=out)
     if out is None:
         out = np.empty(a.shape[:-1] + (n,), np.float32)
-    ars, aks, nt = _layout(a, b)
     c = out.reshape(-1)
-    fa = (a if ars == k else a.swapaxes(-1, -2)).reshape(-1)
-    fb = (b.swapaxes(-1, -2) if nt else b).reshape(-1)
-    ldb = k if nt else n
     if a.ndim > 2:   # a stack: whole matrices per thread
-        count = a.size // (m * k)
+        fa, aoffs, ars, aks, fb, boffs, ldb, nt = _stack_layout(a, b)
+        count = len(aoffs)
         parts = max(1, min(_threads(count * m, n, k), count))
         if parts == 1:
-            stack(fa, m * k, ars, aks, fb, k * n, ldb, nt, c, m, n, k, 0, count, _KBLOCK)
+            stack(fa, aoffs, ars, aks, fb, boffs, ldb, nt, c, m, n, k, 0, count, _KBLOCK)
         else:
-            _workers.run(stack, [(fa, m * k, ars, aks, fb, k * n, ldb, nt, c, m, n, k, i0, i1, _KBLOCK)
+            _workers.run(stack, [(fa, aoffs, ars, aks, fb, boffs, ldb, nt, c, m, n, k, i0, i1, _KBLOCK)
                                   for i0, i1 in _blocks(count, 1, parts)])
         return out
+    ars, aks, nt = _layout(a, b)
+    fa = (a if ars == k else a.swapaxes(-1, -2)).reshape(-1)
+    fb = (b.swapaxes(-1, -2) if nt else b).reshape(-1)
     parts = _threads(m, n, k)
     if nt:   # A W^T: dot products of rows
         if parts == 1:

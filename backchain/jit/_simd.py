@@ -255,14 +255,15 @@ def rows_nt(a, lda, w, ldw, c, ldc, r0, r1, n, k):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def stack(a, a_bs, ars, aks, b, b_bs, ldb, nt, c, m, n, k, i0, i1, kblock):
+def stack(a, aoffs, ars, aks, b, boffs, ldb, nt, c, m, n, k, i0, i1, kblock):
     """Products ``i0:i1`` of a stack: ``C_i = A_i B_i`` (:func:`rows_nn`; ``nt``: ``A_i W_i^T``, with
-    :func:`rows_nt`), operand ``i`` at offsets ``i * a_bs``, ``i * b_bs`` and ``i * m * n``."""
+    :func:`rows_nt`), operand ``i`` at offsets ``aoffs[i]``, ``boffs[i]`` (of any layout of the stack:
+    views of heads split from one array included) and ``i * m * n``."""
     for i in range(i0, i1):
         if nt:
-            rows_nt(a[i * a_bs:], ars, b[i * b_bs:], ldb, c[i * m * n:], n, 0, m, n, k)
+            rows_nt(a[aoffs[i]:], ars, b[boffs[i]:], ldb, c[i * m * n:], n, 0, m, n, k)
         else:
-            rows_nn(a[i * a_bs:], ars, aks, b[i * b_bs:], ldb, c[i * m * n:], n, 0, m, n, k, kblock)
+            rows_nn(a[aoffs[i]:], ars, aks, b[boffs[i]:], ldb, c[i * m * n:], n, 0, m, n, k, kblock)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
