@@ -257,20 +257,13 @@ def _one_pool(program, avals):
 
 
 def _gemm_shapes(call, avals):
-    """Whether the matrix product ``call`` may suit the replay's own kernels (its operands' layouts are
-    checked at each call): float32 matrices, or stacks of one batch shape, large enough."""
-    if len(call.args) != 2:
+    """Whether the matrix product ``call`` may suit the replay's own kernels (its operands' layouts and
+    dtypes are checked at each call): float32 matrices, or stacks of one batch shape, large enough."""
+    shapes = _product_shapes(call, avals) if len(call.args) == 2 else None
+    if shapes is None:
         return False
-    shapes = []
-    for a in call.args:
-        if a.__class__ is Slot and avals[a.k] is not None:
-            shapes.append(avals[a.k])
-        elif isinstance(a, np.ndarray):
-            shapes.append((a.shape, a.dtype))
-        else:
-            return False
-    (sa, da), (sb, db) = shapes
-    return (da == np.float32 and db == np.float32 and len(sa) >= 2 and len(sa) == len(sb) and sa[:-2] == sb[:-2]
+    sa, sb, dtype = shapes
+    return (dtype == np.float32 and len(sa) >= 2 and len(sa) == len(sb) and sa[:-2] == sb[:-2]
             and sa[-2] >= 8 and sb[-1] >= 32 and sa[-1] >= 16 and int(np.prod(sa)) * sb[-1] >= 1 << 16)
 
 
