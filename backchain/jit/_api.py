@@ -223,15 +223,9 @@ class Jitted:
             fast = _fast_key(args)
             paths = self._fast.get(fast) if fast is not None else None
             if paths:
-                arrays = list(args)
-                for n, path in enumerate(paths):
-                    try:
-                        out = self._run(path, arrays)
-                    except Retrace:
-                        continue
-                    if n:
-                        paths.insert(0, paths.pop(n))
-                    return path.program.rebuild(list(out))
+                found = self._replay(paths, list(args))
+                if found is not None:
+                    return found[0].program.rebuild(list(found[1]))
         if _pm._trace_hook is not None or _outer_traced(args, kwargs):
             return self.f(*args, **kwargs)  # inside a trace or a transform: the calls are the enclosing ones
         key, arrays, names, parts, kw, tensor_in = self._signature(args, kwargs)
@@ -242,16 +236,24 @@ class Jitted:
         paths = self._cache.get(key)
         if paths is not None:
             self._cache.move_to_end(key)
-            for n, path in enumerate(paths):
-                try:
-                    out = self._run(path, arrays)
-                except Retrace:
-                    continue
-                if n:
-                    paths.insert(0, paths.pop(n))  # the path taken last is tried first
-                return self._outputs(path.program, out, tensor_in)
+            found = self._replay(paths, arrays)
+            if found is not None:
+                return self._outputs(found[0].program, found[1], tensor_in)
         program, values = self._trace(key, args, kwargs, arrays, names, parts, kw)
         return self._outputs(program, values, tensor_in)
+
+    def _replay(self, paths, arrays):
+        """``(path, outputs)`` of the first of ``paths`` whose guards hold for ``arrays``, which then moves
+        to the front (the path taken last is tried first); None where every guard path fails."""
+        for n, path in enumerate(paths):
+            try:
+                out = self._run(path, arrays)
+            except Retrace:
+                continue
+            if n:
+                paths.insert(0, paths.pop(n))
+            return path, out
+        return None
 
     def lower(self, *args, **kwargs):
         """The program that a call with these arguments runs (traced now if it is not cached).

@@ -94,18 +94,23 @@ def read(kind, a):
     return a
 
 
-def walk(template):
-    """Every Slot inside ``template`` (nested lists, tuples and dicts), without recursion."""
+def leaves(template):
+    """The values inside ``template`` that are not lists, tuples or dicts, without recursion."""
     stack, found = [template], []
     while stack:
         v = stack.pop()
-        if v.__class__ is Slot:
-            found.append(v.k)
-        elif isinstance(v, (list, tuple)):
+        if isinstance(v, (list, tuple)):
             stack.extend(v)
         elif isinstance(v, dict):
             stack.extend(v.values())
+        else:
+            found.append(v)
     return found
+
+
+def walk(template):
+    """Every Slot inside ``template`` (nested lists, tuples and dicts), without recursion."""
+    return [v.k for v in leaves(template) if v.__class__ is Slot]
 
 
 def aval_text(aval):

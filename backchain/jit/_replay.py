@@ -14,7 +14,7 @@ import threading
 
 import numpy as np
 
-from ._program import Call, Guard, Slot
+from ._program import Call, Guard, Slot, leaves
 
 __all__ = ["Retrace", "compile_program"]
 
@@ -69,8 +69,6 @@ class _Source:
 
 def last_uses(program):
     """Slot -> index of the last step that reads it."""
-    from ._program import walk
-
     last = {}
     for i, s in enumerate(program.steps):
         if s.__class__ is Guard:
@@ -191,8 +189,6 @@ def compile_program(program, buffers=True, fused=None, donated=(), gemm=False):
                 outs = ", ".join(f"s{k}" for k in step.outs)
                 lhs = f"({outs},)" if step.multiple else outs
                 body.append(f"{lhs} = {f}({', '.join(args)})")
-            from ._program import walk
-
             reads = step.reads
             end = i
         dead = sorted({k for k in reads if last.get(k) == end and k not in outputs and _big(avals[k])})
@@ -355,17 +351,10 @@ def _constant_arrays(*programs):
         for step in program.steps:
             if step.__class__ is not Call:
                 continue
-            stack = [step.args, step.params]
-            while stack:
-                v = stack.pop()
-                if isinstance(v, np.ndarray):
-                    if id(v) not in seen:
-                        seen.add(id(v))
-                        found.append(v)
-                elif isinstance(v, (list, tuple)):
-                    stack.extend(v)
-                elif isinstance(v, dict):
-                    stack.extend(v.values())
+            for v in leaves((step.args, step.params)):
+                if isinstance(v, np.ndarray) and id(v) not in seen:
+                    seen.add(id(v))
+                    found.append(v)
     return found
 
 

@@ -312,17 +312,25 @@ class Tracer:
         tkw = {k: self.ref(v) for k, v in kwargs.items()}
         if not walk((targs, tkw)):
             return out
+        return self._recorded(name, fn, targs, tkw, out)
+
+    def _recorded(self, name, fn, targs, tkw, out, python_only=False):
+        """The call ``fn`` recorded with its result ``out``: an array (or a tuple of arrays) handed out as
+        traced values, another value guarded (``python_only``: only Python numbers and bools)."""
         if isinstance(out, (np.ndarray, np.generic)):
+            out = _plain(out)
             k = self.new_slot(out)
             self.steps.append(Call(name, fn, targs, tkw, [k]))
             return self.handed_out(out, k)
         if isinstance(out, tuple) and out and all(isinstance(o, np.ndarray) for o in out):
+            out = tuple(_plain(o) for o in out)
             outs = [self.new_slot(o) for o in out]
             self.steps.append(Call(name, fn, targs, tkw, outs, multiple=True))
             return tuple(self.handed_out(o, k) for o, k in zip(out, outs))
-        k = self.new_slot(out)
-        self.steps.append(Call(name, fn, targs, tkw, [k]))
-        self.steps.append(Guard(k, "value", out))
+        if not python_only or isinstance(out, (bool, int, float, complex)):
+            k = self.new_slot(out)
+            self.steps.append(Call(name, fn, targs, tkw, [k]))
+            self.steps.append(Guard(k, "value", out))
         return out
 
     def external(self, t):
@@ -424,21 +432,7 @@ class Tracer:
         tkw = {k: self.ref(v) for k, v in kwargs.items()}
         if not walk((targs, tkw)):
             return result
-        if isinstance(result, (np.ndarray, np.generic)):
-            result = _plain(result)
-            k = self.new_slot(result)
-            self.steps.append(Call(name, fn, targs, tkw, [k]))
-            return self.handed_out(result, k)
-        if isinstance(result, tuple) and result and all(isinstance(o, np.ndarray) for o in result):
-            result = tuple(_plain(o) for o in result)
-            outs = [self.new_slot(o) for o in result]
-            self.steps.append(Call(name, fn, targs, tkw, outs, multiple=True))
-            return tuple(self.handed_out(o, k) for o, k in zip(result, outs))
-        if isinstance(result, (bool, int, float, complex)):
-            k = self.new_slot(result)
-            self.steps.append(Call(name, fn, targs, tkw, [k]))
-            self.steps.append(Guard(k, "value", result))
-        return result
+        return self._recorded(name, fn, targs, tkw, result, python_only=True)
 
     def _own_bool(self, t, k):
         """The Tensor ``t`` holds a NumPy bool (the value of slot ``k``): it holds a 0-d array of its own
