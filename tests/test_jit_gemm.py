@@ -1,6 +1,8 @@
 """The replay's float32 matrix products (backchain/jit/_gemm.py): values against float64 products and
 np.matmul for every layout and ragged size, the same bits on one thread and on several, NumPy's
 own products where the kernels do not apply, and the replays that use them."""
+import time
+
 import numpy as np
 import pytest
 
@@ -8,7 +10,7 @@ numba = pytest.importorskip("numba")
 
 import backchain as bc  # noqa: E402
 import backchain.numpy as bnp  # noqa: E402
-from backchain.jit import _gemm  # noqa: E402
+from backchain.jit import _gemm, _pool  # noqa: E402
 
 RNG = np.random.default_rng(0)
 
@@ -59,47 +61,85 @@ def test_values_of_every_layout_and_ragged_size(layout, m, k, n):
     took = _gemm.takes(a, b)
     assert took == (not (layout == "NT" and k % 16) and m * n * k >= 1 << 16)
     assert _gemm.matmul(a, b, out) is out
-    _check(out, a, b)
-    if not took:
-        np.testing.assert_array_equal(out, a @ b)
+    _check(out, a, b)   # (what the tiles leave: padded copies, same kernels)
+
+
+def _worker_parts():
+    """Parts of products the pool's workers have run so far (0 where Numba has one thread)."""
+    threads = min(2, numba.config.NUMBA_NUM_THREADS)
+    if threads < 2:
+        return 0
+    ctl = _pool.pool(threads).ctl
+    return int(ctl[_pool.STATE + 1::8].sum())
 
 
 @pytest.mark.parametrize("layout", ["NN", "TN", "NT"])
 def test_the_same_bits_on_one_thread_and_on_two(layout):
-    a, b = _operands(520, 512, 128, layout)   # 2^25 multiply-adds: split in two (rows in whole tiles)
-    assert _on_threads(2, lambda: _gemm._threads(520, 128, 512)) == min(2, numba.config.NUMBA_NUM_THREADS)
+    a, b = _operands(520, 512, 128, layout)   # 2^25 multiply-adds: split in parts (rows in whole tiles)
     one = _on_threads(1, lambda: _gemm.matmul(a, b))
-    two = _on_threads(2, lambda: _gemm.matmul(a, b))
-    np.testing.assert_array_equal(one, two)
+    before = _worker_parts()
+    end = time.perf_counter() + 20
+    while time.perf_counter() < end:   # until a worker has run a part (the first call wakes it, it loads its code)
+        two = _on_threads(2, lambda: _gemm.matmul(a, b))
+        np.testing.assert_array_equal(one, two)
+        if _worker_parts() > before or numba.config.NUMBA_NUM_THREADS < 2:
+            break
+    assert _worker_parts() > before or numba.config.NUMBA_NUM_THREADS < 2
     _check(one, a, b)
 
 
-def test_on_several_threads_smaller_products_are_numpys():
-    a, b = _operands(128, 256, 256, "NN")   # 2^23 multiply-adds: a thread's hand-off costs more than it gains
+def test_on_several_threads_smaller_products_run_on_the_calling_thread():
+    a, b = _operands(64, 128, 64, "NN")   # 2^19 multiply-adds: a part would cost more than it gains
     assert _gemm.takes(a, b)
-    assert _on_threads(2, lambda: _gemm._threads(128, 256, 256)) == (0 if numba.config.NUMBA_NUM_THREADS > 1 else 1)
-    if numba.config.NUMBA_NUM_THREADS > 1:
-        np.testing.assert_array_equal(_on_threads(2, lambda: _gemm.matmul(a, b)), a @ b)
+    one = _on_threads(1, lambda: _gemm.matmul(a, b))
+    before = _worker_parts()
+    for _ in range(20):
+        np.testing.assert_array_equal(_on_threads(2, lambda: _gemm.matmul(a, b)), one)
+    assert _worker_parts() == before
 
 
-@pytest.mark.parametrize("case", ["float64", "small", "columns", "rows", "TT", "strided", "batched"])
-def test_other_products_are_numpys(case):
-    a, b = _operands(64, 64, 64, "NN")
-    if case == "float64":
-        a, b = a.astype(np.float64), b.astype(np.float64)
-    elif case == "small":
-        a, b = a[:8, :16].copy(), b[:16, :32].copy()
+@pytest.mark.parametrize("case", ["small", "columns", "rows", "TT", "strided", "few terms", "TN"])
+def test_other_float32_matrices_take_the_kernels_through_padded_copies(case):
+    """A classifier's last layer and its gradients (10 columns, 10 terms), strided operands: the same
+    kernels on copies padded to 16 columns, so that no product of a step is left to BLAS's threads."""
+    a, b = _operands(128, 256, 256, "NN")
+    if case == "small":
+        a, b = _operands(128, 256, 10, "NN")     # a classifier's last layer
     elif case == "columns":
         b = b[:, :40].copy()
     elif case == "rows":
-        a = a[:7].copy()
+        a, b = _operands(7, 256, 200, "NN")
     elif case == "TT":
-        a, b = _operands(64, 64, 64, "TT")
+        a, b = _operands(128, 256, 256, "TT")
     elif case == "strided":
-        a = a[:, ::2][:, :32]
-        b = b[:32]
+        a = a[:, ::2]
+        b = b[:128, :33]
+    elif case == "few terms":
+        a, b = _operands(128, 10, 256, "NT")     # its input gradient
     else:
+        a, b = _operands(256, 128, 10, "TN")     # its weight gradient
+    assert not _gemm.takes(a, b) and _gemm._any2d(a, b)
+    out = np.full((a.shape[0], b.shape[1]), np.nan, np.float32)
+    assert _gemm.matmul(a, b, out) is out
+    _check(out, a, b)
+    np.testing.assert_array_equal(_on_threads(2, lambda: _gemm.matmul(a, b)), out)
+
+
+@pytest.mark.parametrize("case", ["float64", "batched", "no terms", "int", "small", "one"])
+def test_other_products_are_numpys(case):
+    a, b = _operands(64, 64, 64, "NN")   # 2^18 multiply-adds: BLAS runs them on the calling thread
+    if case == "small":
+        a, b = a[:, :10].copy(), b[:10, :40].copy()
+    elif case == "one":
+        a, b = a[:1, :1].copy(), b[:1, :1].copy()
+    elif case == "float64":
+        a, b = a.astype(np.float64), b.astype(np.float64)
+    elif case == "batched":
         a, b = np.stack([a, a]), b
+    elif case == "no terms":
+        a, b = a[:, :0], b[:0]
+    else:
+        a, b = (a * 10).astype(np.int32), (b * 10).astype(np.int32)
     assert not _gemm.takes(a, b)
     np.testing.assert_array_equal(_gemm.matmul(a, b), np.matmul(a, b))
 
@@ -211,7 +251,6 @@ def test_stacks_of_matrices(layout):
     if layout == "NT":
         b = np.ascontiguousarray(b.swapaxes(-1, -2)).swapaxes(-1, -2)
     assert _gemm.takes(a, b)
-    assert _on_threads(2, lambda: _gemm._threads(8 * 8 * 64, 64, 64)) == min(2, numba.config.NUMBA_NUM_THREADS)
     out = _on_threads(2, lambda: _gemm.matmul(a, b))
     for i in range(8):
         for j in range(8):

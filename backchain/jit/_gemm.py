@@ -25,13 +25,10 @@ products, bit for bit.
 
 The tile kernels and their 16-lane vectors are in ``_simd.py``.
 """
-import os
-import queue
-import threading
-
 import numba
 import numpy as np
 
+from ._pool import MAX_PARTS, PART, pool
 from ._simd import AVX512, rows_nn, rows_nt, stack
 
 __all__ = ["AVX512", "matmul", "takes"]
@@ -123,121 +120,97 @@ def takes(a, b):
     return (_layout(a, b) if a.ndim == 2 else _stack_layout(a, b)) is not None
 
 
-class _Workers:
-    """Threads that run parts of a product beside the calling thread (the kernels release the GIL).
-
-    Python threads rather than Numba's ``parallel=True``: its OpenMP layer ends a process forked after
-    it ran (``multiprocessing``'s workers), and its workqueue layer one that calls it from two threads.
-    Each part carries its own lock, released when it is done, so that calls from several threads never
-    take each other's results. A forked child starts new threads when it first needs them.
-    """
-
-    def __init__(self):
-        self.queues = []
-        self.lock = threading.Lock()
-
-    def _serve(self, q):
-        while True:
-            fn, args, done, errors = q.get()
-            try:
-                fn(*args)
-            except BaseException as e:   # (re-raised in the calling thread)
-                errors.append(e)
-            finally:
-                done.release()
-
-    def run(self, fn, parts):
-        """``fn(*args)`` for each ``args`` of ``parts``: the first here, the others on the threads."""
-        extra = len(parts) - 1
-        if len(self.queues) < extra:
-            with self.lock:
-                while len(self.queues) < extra:
-                    q = queue.SimpleQueue()
-                    threading.Thread(target=self._serve, args=(q,), daemon=True, name="bc.jit products").start()
-                    self.queues.append(q)
-        errors, waits = [], []
-        for q, args in zip(self.queues, parts[1:]):
-            done = threading.Lock()
-            done.acquire()
-            q.put((fn, args, done, errors))
-            waits.append(done)
-        try:
-            fn(*parts[0])
-        finally:
-            for done in waits:
-                done.acquire()
-        if errors:
-            raise errors[0]
-
-    def reset(self):
-        self.queues = []
-        self.lock = threading.Lock()
-
-
-_workers = _Workers()
 _KBLOCK = 512   # terms per pass of a tile, at most: its (k, 32) panel of b stays in the second-level cache
-if hasattr(os, "register_at_fork"):
-    os.register_at_fork(after_in_child=_workers.reset)
 
-# A product split across threads gives each at least this many multiply-adds (about 45 us of work on
-# one core): handing a part to a thread and waiting for it costs 20-50 us on the machine measured.
-_SPLIT = 1 << 23
-
-
-def _threads(m, n, k):
-    """How many threads compute a product of ``m * n * k`` multiply-adds with the kernels: 1 on one
-    thread (``numba.get_num_threads()``); else as many as get ``_SPLIT`` each, or 0 where none would:
-    NumPy's BLAS then takes the product on its own threads, which wait spinning and start sooner."""
-    threads = numba.get_num_threads()
-    if threads == 1:
-        return 1
-    return min(threads, (m * n * k) // _SPLIT) if m * n * k >= 2 * _SPLIT else 0
+# On several threads a product of at least _SPLIT multiply-adds (about 10 us on one core) is split across
+# them in parts of at least _PART (about 3 us): a part reaches a worker of the pool (``_pool.py``), which
+# waits spinning, in well under a microsecond; smaller products run on the calling thread.
+_SPLIT = 1 << 20
 
 
-def _blocks(m, tile, parts):
-    """``parts`` row ranges of ``m`` rows, in whole tiles of ``tile`` rows."""
-    tiles = (m + tile - 1) // tile
-    per = (tiles + parts - 1) // parts
-    return [(min(t * per * tile, m), min((t + 1) * per * tile, m)) for t in range(parts)
-            if t * per * tile < m]
+def _per(rows, tile, row_macs):
+    """Rows (whole tiles) per part of a product of ``rows`` rows of ``row_macs`` multiply-adds each."""
+    tiles = max(1, -(-PART // (tile * row_macs)), -(-rows // (tile * MAX_PARTS)))
+    return min(tiles * tile, max(rows, 1))
 
 
 def matmul(a, b, out=None):
     """``a @ b`` for float32 matrices or stacks of them, into ``out`` (C-contiguous, of the result's
-    shape and dtype): with the kernels where :func:`takes` says so, else ``np.matmul``."""
-    if not takes(a, b) or (out is not None and not (out.flags.c_contiguous and out.dtype == np.float32)):
+    shape and dtype): with the kernels where :func:`takes` says so, else ``np.matmul``. On several
+    threads (``numba.get_num_threads()``) a product of ``_SPLIT`` multiply-adds or more is split
+    across the pool's workers; the values are the same bit for bit on any number of threads."""
+    if out is not None and not (out.flags.c_contiguous and out.dtype == np.float32):
         return np.matmul(a, b, out=out)
+    if not takes(a, b):
+        return _padded(a, b, out) if _any2d(a, b) else np.matmul(a, b, out=out)
     m, k = a.shape[-2:]
     n = b.shape[-1]
-    if _threads(a.size // k, n, k) == 0:
-        return np.matmul(a, b, out=out)
     if out is None:
         out = np.empty(a.shape[:-1] + (n,), np.float32)
     c = out.reshape(-1)
-    if a.ndim > 2:   # a stack: whole matrices per thread
+    threads = numba.get_num_threads()
+    split = threads > 1 and (a.size // k) * n * k >= _SPLIT
+    if a.ndim > 2:   # a stack: whole matrices per part
         fa, aoffs, ars, aks, fb, boffs, ldb, nt = _stack_layout(a, b)
         count = len(aoffs)
-        parts = max(1, min(_threads(count * m, n, k), count))
-        if parts == 1:
+        if not (split and pool(threads).stack(_per(count, 1, m * n * k), fa, aoffs, ars, aks, fb, boffs, ldb, nt,
+                                              c, m, n, k, count, _KBLOCK)):
             stack(fa, aoffs, ars, aks, fb, boffs, ldb, nt, c, m, n, k, 0, count, _KBLOCK)
-        else:
-            _workers.run(stack, [(fa, aoffs, ars, aks, fb, boffs, ldb, nt, c, m, n, k, i0, i1, _KBLOCK)
-                                  for i0, i1 in _blocks(count, 1, parts)])
         return out
     ars, aks, nt = _layout(a, b)
     fa = (a if ars == k else a.swapaxes(-1, -2)).reshape(-1)
     fb = (b.swapaxes(-1, -2) if nt else b).reshape(-1)
-    parts = _threads(m, n, k)
     if nt:   # A W^T: dot products of rows
-        if parts == 1:
+        if not (split and pool(threads).nt(_per(m, 4, n * k), fa, k, fb, k, c, n, m, n, k)):
             rows_nt(fa, k, fb, k, c, n, 0, m, n, k)
-        else:
-            _workers.run(rows_nt, [(fa, k, fb, k, c, n, r0, r1, n, k) for r0, r1 in _blocks(m, 4, parts)])
-        return out
-    if parts == 1:
+    elif not (split and pool(threads).nn(_per(m, 8, n * k), fa, ars, aks, fb, n, c, n, m, n, k, _KBLOCK)):
         rows_nn(fa, ars, aks, fb, n, c, n, 0, m, n, k, _KBLOCK)
+    return out
+
+
+# OpenBLAS runs a product of at most this many multiply-adds on the calling thread (65536 times its
+# GEMM_MULTITHREAD_THRESHOLD, 4): smaller ones stay NumPy's (and a small program's values eager's).
+_BLAS_ONE_THREAD = 1 << 18
+
+
+def _any2d(a, b):
+    """Whether :func:`_padded` takes ``a @ b``: float32 matrices with at least one term, large enough
+    that BLAS would split the product across its threads."""
+    return (AVX512 and a.__class__ is np.ndarray and b.__class__ is np.ndarray and a.ndim == 2 and b.ndim == 2
+            and a.dtype == np.float32 and b.dtype == np.float32 and a.shape[1] == b.shape[0] >= 1
+            and a.size * b.shape[1] > _BLAS_ONE_THREAD)
+
+
+def _padded(a, b, out):
+    """``a @ b`` for float32 matrices that :func:`takes` leaves (a few columns, few terms, a strided
+    operand: a classifier's last layer and its gradients) by the same kernels: ``b`` copied into a
+    row-major array of a multiple of 16 columns (zeros past ``n``), ``a`` into a row-major one unless it
+    is row- or column-major, the result through a padded array unless ``out`` can take it. On the
+    calling thread. Keeps every product of a step off BLAS's threads, whose spinning waits would hold
+    the core the pool's workers use."""
+    m, k = a.shape
+    n = b.shape[1]
+    n16 = -(-n // 16) * 16
+    if out is None:
+        out = np.empty((m, n), np.float32)
+    if m == 0 or n == 0:
+        return out
+    if a.flags.c_contiguous:
+        fa, ars, aks = a.reshape(-1), k, 1
+    elif a.T.flags.c_contiguous:
+        fa, ars, aks = a.T.reshape(-1), 1, m
     else:
-        _workers.run(rows_nn, [(fa, ars, aks, fb, n, c, n, r0, r1, n, k, _KBLOCK) for r0, r1 in _blocks(m, 8, parts)])
+        fa, ars, aks = np.ascontiguousarray(a).reshape(-1), k, 1
+    if n16 == n and b.flags.c_contiguous:
+        fb = b.reshape(-1)
+    else:
+        bb = np.zeros((k, n16), np.float32)
+        bb[:, :n] = b
+        fb = bb.reshape(-1)
+    c = out if n16 == n else np.empty((m, n16), np.float32)
+    rows_nn(fa, ars, aks, fb, n16, c.reshape(-1), n16, 0, m, n16, k, _KBLOCK)
+    if c is not out:
+        out[...] = c[:, :n]
     return out
 
 
@@ -247,7 +220,7 @@ def linear(x, weight, bias):
     primitive's own function."""
     shape = x.shape
     x2 = x.reshape(-1, shape[-1]) if x.__class__ is np.ndarray and x.ndim > 2 else x
-    if not (weight.__class__ is np.ndarray and takes(x2, weight.T)
+    if not (weight.__class__ is np.ndarray and (takes(x2, weight.T) or _any2d(x2, weight.T))
             and (bias is None or (bias.__class__ is np.ndarray and bias.dtype == np.float32))):
         from .._rules.nn import _linear_impl
 

@@ -693,6 +693,9 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
         if not (_lstm_float32(x, h0, c0, w_ih, w_hh, b_ih, b_hh) and x is not None and x.shape == (steps, batch, m)
                 and _lstm_mask(mask, steps, batch)):
             return tuple(fwd_fn(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=mask)) + (None,)
+        import numba
+
+        from ._pool import held
         from ._rnn_kernels import forward_simd, forward_step
 
         b = buffers()
@@ -718,7 +721,8 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
             zz = b["zz"]
             zz[0, :, :n] = h0
             zz[:steps, :, n:r] = x
-            forward_simd(w, bias, scale, shift, cs, z, acts, a, zz, keep, masked)
+            with held(numba.get_num_threads()) as ctl:
+                forward_simd(ctl, w, bias, scale, shift, cs, z, acts, a, zz, keep, masked)
         else:
             matmul = np.matmul
             for t in range(steps):
@@ -753,8 +757,10 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
                 and all(g is None or g.shape == (batch, n) for g in (gh_last, gc_last))
                 and _lstm_mask(mask, steps, batch)):
             return vjp_fn(ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=mask)
+        import numba
+
+        from ._pool import gemm_nn, held
         from ._rnn_kernels import backward_simd, backward_step
-        from ._simd import gemm_nn
 
         z, cs, acts = res["z"], res["cs"], res["acts"]
         d = out("d", (4 * n, steps, batch))
@@ -785,7 +791,8 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
         dt = out("dt", (4 * n, batch))
         if simd:
             ds = out("ds", (4 * n, batch))
-            backward_simd(acts, cs, g, has_g, wt, dh, dc, d, dt, ds, on, masked, ph, pc)
+            with held(numba.get_num_threads()) as ctl:
+                backward_simd(ctl, acts, cs, g, has_g, wt, dh, dc, d, dt, ds, on, masked, ph, pc)
         else:
             for t in range(steps - 1, -1, -1):
                 backward_step(acts, cs, g, has_g, dh, dc, d, t, dt, on, masked, ph, pc)
@@ -811,8 +818,9 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
                 if simd:
                     if dw is None:   # both weights' gradients: one product, d (4H, T N) by zz (T N, rp)
                         dw = out("dw", (4 * n, rp))
-                        gemm_nn(d.reshape(-1), 0, tn, res["zz"].reshape(-1), 0, rp, dw.reshape(-1), 0, rp,
-                                4 * n, rp, tn)
+                        with held(numba.get_num_threads()) as ctl:
+                            gemm_nn(ctl, d.reshape(-1), 0, tn, res["zz"].reshape(-1), 0, rp, dw.reshape(-1), 0,
+                                    rp, 4 * n, rp, tn)
                     np.copyto(v, dw[:, lo:hi])
                 else:
                     matmul(flat, zs[lo:hi].T, out=v)

@@ -234,10 +234,10 @@ def _product_shapes(call, avals):
 
 def _one_pool(program, avals):
     """Whether, on several threads, every product of ``program`` that BLAS would run on its threads is
-    one that the replay's kernels split across theirs: two pools of threads taking turns on the same
-    cores wait for each other (BLAS's threads spin between calls), so a program takes the kernels'
-    products only where BLAS's threads have no product left."""
-    from ._gemm import _SPLIT, AVX512
+    one that the replay's kernels take (and split across the pool's workers): two pools of threads
+    taking turns on the same cores wait for each other (each spins between calls), so a program takes
+    the kernels' products only where BLAS's threads have no product left."""
+    from ._gemm import AVX512
 
     for step in program.steps:
         shapes = _product_shapes(step, avals)
@@ -247,7 +247,7 @@ def _one_pool(program, avals):
         if len(sa) < 1 or len(sb) < 2:
             continue
         macs = int(np.prod(sa)) * sb[-1]
-        if macs >= 1 << 20 and not (AVX512 and dtype == np.float32 and macs >= 2 * _SPLIT):
+        if macs >= 1 << 20 and not (AVX512 and _kernel_shapes(sa, sb, dtype, step.name == "nn.linear")):
             return False
     return True
 
@@ -256,11 +256,19 @@ def _gemm_shapes(call, avals):
     """Whether the matrix product ``call`` may suit the replay's own kernels (its operands' layouts and
     dtypes are checked at each call): float32 matrices, or stacks of one batch shape, large enough."""
     shapes = _product_shapes(call, avals) if len(call.args) == 2 else None
-    if shapes is None:
+    return shapes is not None and _kernel_shapes(*shapes)
+
+
+def _kernel_shapes(sa, sb, dtype, linear=False):
+    """Whether a product of these operand shapes may suit the kernels (``linear``: ``nn.linear``, whose
+    input of any rank is taken as one matrix)."""
+    if linear and len(sa) > 2:
+        sa = (int(np.prod(sa[:-1])), sa[-1])
+    if dtype != np.float32 or len(sa) < 2 or len(sa) != len(sb) or sa[:-2] != sb[:-2]:
         return False
-    sa, sb, dtype = shapes
-    return (dtype == np.float32 and len(sa) >= 2 and len(sa) == len(sb) and sa[:-2] == sb[:-2]
-            and sa[-2] >= 8 and sb[-1] >= 32 and sa[-1] >= 16 and int(np.prod(sa)) * sb[-1] >= 1 << 16)
+    if len(sa) == 2:   # (_gemm._padded takes what the tiles do not, where BLAS would use its threads)
+        return sa[1] >= 1 and int(np.prod(sa)) * sb[-1] >= 1 << 16
+    return sa[-2] >= 8 and sb[-1] >= 32 and sa[-1] >= 16 and int(np.prod(sa)) * sb[-1] >= 1 << 16
 
 
 def _big(a):

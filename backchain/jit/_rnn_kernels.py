@@ -4,7 +4,8 @@ The eager ``lstm_layer`` rule runs about ten NumPy calls per time step, forward 
 blocks of a few thousand numbers. Here all the gate arithmetic of a step is one kernel over the
 ``(4H, N)`` block (gates in PyTorch's order i, f, g, o), and the step's product is either
 
-* a call of :func:`_simd.gemm_nn` inside one kernel for the whole recurrence
+* a call of :func:`_pool.gemm_nn` inside one kernel for the whole recurrence (its rows split across
+  the pool's workers on several threads)
   (:func:`forward_simd`, :func:`backward_simd`: CPUs with AVX-512, batch a multiple of 16), or
 * a BLAS call from Python (NumPy's ``matmul``) between two kernel calls per step: Numba's own
   ``np.dot`` calls SciPy's BLAS, which took 5.2 ms for the 100 forward products of W7 where
@@ -30,7 +31,7 @@ All C-contiguous.
 import numba
 import numpy as np
 
-from ._simd import gemm_nn
+from ._pool import gemm_nn
 
 __all__ = ["forward_step", "backward_step", "forward_simd", "backward_simd", "tanh32"]
 
@@ -162,9 +163,9 @@ def backward_step(acts, cs, g, has_g, dh, dc, d, t, dt, on, masked, ph, pc):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def forward_simd(w, bias, scale, shift, cs, z, acts, a, zz, keep, masked):
-    """The whole forward recurrence, each step's product by :func:`_simd.gemm_nn` (batch a multiple of
-    16). The hidden states are also written by rows into ``zz`` (T + 1, N, >= H + I), whose rows
+def forward_simd(ctl, w, bias, scale, shift, cs, z, acts, a, zz, keep, masked):
+    """The whole forward recurrence, each step's product by :func:`_pool.gemm_nn` (batch a multiple of
+    16; on the workers of ``ctl`` too). The hidden states are also written by rows into ``zz`` (T + 1, N, >= H + I), whose rows
     ``zz[t, n] = z[:, t, n]`` are the weight gradient's operand (a product of the 16-lane kernels
     reads it as ``(T N, H + I)``)."""
     r, t1, cols = z.shape
@@ -172,7 +173,7 @@ def forward_simd(w, bias, scale, shift, cs, z, acts, a, zz, keep, masked):
     n = cs.shape[1]
     wf, zf, af = w.reshape(-1), z.reshape(-1), a.reshape(-1)
     for t in range(t1 - 1):
-        gemm_nn(wf, 0, r, zf, t * cols, t1 * cols, af, 0, cols, m4, cols, r)
+        gemm_nn(ctl, wf, 0, r, zf, t * cols, t1 * cols, af, 0, cols, m4, cols, r)
         forward_step(a, bias, scale, shift, cs, z, acts, t, keep, masked)
         for u in range(n):   # (reading rows of z, writing within a block of zz that stays in cache)
             for j in range(cols):
@@ -180,8 +181,8 @@ def forward_simd(w, bias, scale, shift, cs, z, acts, a, zz, keep, masked):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def backward_simd(acts, cs, g, has_g, wt, dh, dc, d, dt, ds, on, masked, ph, pc):
-    """The whole backward recurrence, each step's product ``dh = W_hh^T d[:, t]`` by :func:`_simd.gemm_nn`
+def backward_simd(ctl, acts, cs, g, has_g, wt, dh, dc, d, dt, ds, on, masked, ph, pc):
+    """The whole backward recurrence, each step's product ``dh = W_hh^T d[:, t]`` by :func:`_pool.gemm_nn`
     (on its contiguous copy ``dt``); ``ds`` (4H, N) receives the sum of ``d`` over the steps (the bias
     gradient is then the sum of its rows)."""
     m4, steps, cols = d.shape
@@ -190,7 +191,7 @@ def backward_simd(acts, cs, g, has_g, wt, dh, dc, d, dt, ds, on, masked, ph, pc)
     ds[:] = 0
     for t in range(steps - 1, -1, -1):
         backward_step(acts, cs, g, has_g, dh, dc, d, t, dt, on, masked, ph, pc)
-        gemm_nn(wf, 0, m4, tf, 0, cols, hf, 0, cols, n, cols, m4)
+        gemm_nn(ctl, wf, 0, m4, tf, 0, cols, hf, 0, cols, n, cols, m4)
         if masked:
             for u in range(n):
                 for j in range(cols):

@@ -102,9 +102,10 @@ def warm(dtypes=(np.float32, np.float64), verbose=False):
         if verbose:
             print("bc.jit: Numba is not installed (pip install backchain[jit]); nothing to compile")
         return 0.0
-    from . import _background
+    from . import _background, _pool
 
     t0 = time.perf_counter()
+    _pool.warm()
     threads = numba.get_num_threads()
     for n in sorted({1, threads}):
         numba.set_num_threads(n)

@@ -1,0 +1,407 @@
+"""Worker threads that wait for work spinning in native code: the replay's products split across cores.
+
+Why: a product of a training step takes 20-300 µs. Handing part of it to a Python thread (a queue, a
+lock or an event: the thread sleeps in the kernel until woken) costs 20-50 µs on the machine measured,
+as much as the part gains; BLAS libraries keep their threads spinning between calls for that reason,
+and a replay whose products are split by threads that sleep loses to them. Here each worker, once
+woken, waits for the next job in a loop of compiled code (Numba, ``nogil``) that reads a shared word
+and pauses; a job reaches it in well under a microsecond. A worker that has had no job for
+:data:`SPIN_CYCLES` processor cycles (a few milliseconds) goes back to sleep on a
+:class:`threading.Event`, so an idle program does not hold a core; the next job wakes it.
+
+A job is a kernel (:data:`NN`, :data:`NT`, :data:`STACK`: the tile kernels of ``_simd.py``) over
+``chunks`` independent parts (row ranges, matrices of a stack). The calling thread and the workers
+take parts from one shared counter, so the caller starts at once, does every part itself when the
+workers are asleep or their cores busy, and waits only for a part a worker has begun. Each part
+computes its outputs exactly as a call on one thread would (no sum is split): the values are the
+same, bit for bit, whichever thread computes which part and on any number of threads.
+
+The shared words (an int64 array, ``ctl``): ``NEXT`` packs the job's sequence number, its number of
+parts and the next part to take, so that one compare-and-swap takes a part of the job it was read
+from and never one of a job posted since; ``DONE`` counts the parts finished; the job's arguments
+(array addresses and sizes, strides, sizes) follow. The caller keeps the arrays alive until every
+part is done. One caller at a time (a lock, taken without waiting: a second thread runs its
+product on its own).
+
+A forked child starts with no workers and starts its own when it first splits a product.
+"""
+import contextlib
+import os
+import threading
+
+import numba
+import numpy as np
+from llvmlite import ir
+from numba import types
+from numba.core import cgutils
+from numba.extending import intrinsic
+
+from ._simd import rows_nn, rows_nt, stack
+
+__all__ = ["NN", "NT", "STACK", "Pool", "gemm_nn", "held", "pool"]
+
+
+# --- atomics and the spin hint, as LLVM instructions on an int64 array's elements ---
+
+def _elem(context, builder, aryty, ary, idx):
+    a = context.make_array(aryty)(context, builder, ary)
+    return builder.gep(a.data, [idx])
+
+
+@intrinsic
+def _load(typingctx, arr, idx):
+    """``arr[idx]`` read atomically (acquire)."""
+    def codegen(context, builder, sig, args):
+        return builder.load_atomic(_elem(context, builder, sig.args[0], *args), "acquire", 8)
+    return types.int64(arr, idx), codegen
+
+
+@intrinsic
+def _store(typingctx, arr, idx, v):
+    """``arr[idx] = v`` atomically (sequentially consistent)."""
+    def codegen(context, builder, sig, args):
+        builder.store_atomic(args[2], _elem(context, builder, sig.args[0], args[0], args[1]), "seq_cst", 8)
+        return context.get_dummy_value()
+    return types.none(arr, idx, v), codegen
+
+
+@intrinsic
+def _cas(typingctx, arr, idx, old, new):
+    """Whether ``arr[idx]`` was ``old`` and is now ``new`` (one atomic compare-and-swap)."""
+    def codegen(context, builder, sig, args):
+        pair = builder.cmpxchg(_elem(context, builder, sig.args[0], args[0], args[1]), args[2], args[3],
+                               "seq_cst", "seq_cst")
+        return builder.extract_value(pair, 1)
+    return types.boolean(arr, idx, old, new), codegen
+
+
+@intrinsic
+def _add(typingctx, arr, idx, v):
+    """``arr[idx] += v`` atomically; the value before."""
+    def codegen(context, builder, sig, args):
+        return builder.atomic_rmw("add", _elem(context, builder, sig.args[0], args[0], args[1]), args[2], "seq_cst")
+    return types.int64(arr, idx, v), codegen
+
+
+@intrinsic
+def _pause(typingctx):
+    """The processor's spin-wait hint (x86 ``pause``); nothing elsewhere."""
+    def codegen(context, builder, sig, args):
+        if context.target_data is not None and "x86" in str(builder.module.triple):
+            fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), []),
+                                                "llvm.x86.sse2.pause")
+            builder.call(fn, [])
+        return context.get_dummy_value()
+    return types.none(), codegen
+
+
+@intrinsic
+def _cycles(typingctx):
+    """The processor's cycle counter (x86 ``rdtsc``)."""
+    def codegen(context, builder, sig, args):
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.IntType(64), []),
+                                            "llvm.readcyclecounter")
+        return builder.call(fn, [])
+    return types.int64(), codegen
+
+
+@intrinsic
+def _f32(typingctx, addr):
+    """A float32 pointer from an address."""
+    def codegen(context, builder, sig, args):
+        return builder.inttoptr(args[0], ir.PointerType(ir.FloatType()))
+    return types.CPointer(types.float32)(types.int64), codegen
+
+
+@intrinsic
+def _i64(typingctx, addr):
+    """An int64 pointer from an address."""
+    def codegen(context, builder, sig, args):
+        return builder.inttoptr(args[0], ir.PointerType(ir.IntType(64)))
+    return types.CPointer(types.int64)(types.int64), codegen
+
+
+# --- the shared words ---
+
+NEXT = 0            # seq << 32 | chunks << 16 | next part  (its own cache line)
+DONE = 8            # parts finished                          (its own cache line)
+OP = 16             # the job: kernel, chunk size, arguments  (two cache lines)
+ARGS = 18
+SEQ = 40            # the caller's last sequence number (read by the caller only)
+STATE = 48          # per worker w: STATE + 8 * w: 0 spinning or working, 1 asleep, 2 told to stop; then
+                    # the parts it has run
+NN, NT, STACK = 1, 2, 3
+MAX_PARTS = (1 << 16) - 1
+#: Multiply-adds per part of a product, at least (about 3 us on one core), where :func:`gemm_nn` splits it.
+PART = 1 << 18
+#: Cycles of the processor's counter a worker spins without a job before it sleeps (about 3 ms at 3 GHz).
+SPIN_CYCLES = 1 << 23
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _part(ctl, i):
+    """Part ``i`` of the job in ``ctl``."""
+    op = ctl[OP]
+    per = ctl[OP + 1]
+    g = ctl[ARGS:]
+    if op == NN:   # rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock); rows m = g[11]
+        a = numba.carray(_f32(g[0]), g[1])
+        b = numba.carray(_f32(g[4]), g[5])
+        c = numba.carray(_f32(g[7]), g[8])
+        r0 = i * per
+        rows_nn(a, g[2], g[3], b, g[6], c, g[9], r0, min(r0 + per, g[11]), g[10], g[12], g[13])
+    elif op == NT:   # rows_nt(a, lda, w, ldw, c, ldc, r0, r1, n, k); rows m = g[10]
+        a = numba.carray(_f32(g[0]), g[1])
+        w = numba.carray(_f32(g[3]), g[4])
+        c = numba.carray(_f32(g[6]), g[7])
+        r0 = i * per
+        rows_nt(a, g[2], w, g[5], c, g[8], r0, min(r0 + per, g[10]), g[9], g[11])
+    elif op == STACK:   # stack(a, aoffs, ars, aks, b, boffs, ldb, nt, c, m, n, k, i0, i1, kblock); count g[17]
+        a = numba.carray(_f32(g[0]), g[1])
+        aoffs = numba.carray(_i64(g[2]), g[3])
+        b = numba.carray(_f32(g[6]), g[7])
+        boffs = numba.carray(_i64(g[8]), g[9])
+        c = numba.carray(_f32(g[12]), g[13])
+        i0 = i * per
+        stack(a, aoffs, g[4], g[5], b, boffs, g[10], g[11] != 0, c, g[14], g[15], g[16], i0,
+              min(i0 + per, g[17]), g[18])
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _take(ctl):
+    """Take and run parts of the posted job until none is left; how many this thread ran."""
+    ran = 0
+    while True:
+        word = _load(ctl, NEXT)
+        i = word & 0xFFFF
+        if i >= (word >> 16) & 0xFFFF:
+            return ran
+        if _cas(ctl, NEXT, word, word + 1):
+            _part(ctl, i)
+            _add(ctl, DONE, 1)
+            ran += 1
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _serve(ctl, w, spin):
+    """A worker's wait: take parts of each job posted, spinning between jobs; after ``spin`` cycles
+    without one, mark this worker asleep and return 0 (1 when told to stop)."""
+    state = STATE + 8 * w
+    since = _cycles()
+    while True:
+        if _load(ctl, state) == 2:
+            return 1
+        ran = _take(ctl)
+        if ran:
+            ctl[state + 1] += ran     # (parts this worker ran: read by tests)
+            since = _cycles()
+            continue
+        _pause()
+        if _cycles() - since > spin:
+            _store(ctl, state, 1)
+            # a job posted before the caller could see this worker asleep is taken now
+            ran = _take(ctl)
+            if ran:
+                ctl[state + 1] += ran
+                _store(ctl, state, 0)
+                since = _cycles()
+                continue
+            return 0
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _finish(ctl, chunks):
+    """Run parts with the workers until every part of the job is done; how many workers are asleep."""
+    _take(ctl)
+    while _load(ctl, DONE) < chunks:
+        _pause()
+    asleep = 0
+    w = 0
+    while STATE + 8 * w < ctl.size:
+        asleep += _load(ctl, STATE + 8 * w) == 1
+        w += 1
+    return asleep
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _post(ctl, chunks):
+    seq = ctl[SEQ] + 1
+    ctl[SEQ] = seq
+    _store(ctl, DONE, 0)
+    _store(ctl, NEXT, ((seq & 0x7FFFFFFF) << 32) | (chunks << 16))
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _nn(ctl, per, a, ars, aks, b, ldb, c, ldc, m, n, k, kblock):
+    """``rows_nn`` over rows ``0:m`` in parts of ``per`` rows, shared with the workers."""
+    chunks = (m + per - 1) // per
+    ctl[OP] = NN
+    ctl[OP + 1] = per
+    g = ARGS
+    ctl[g] = a.ctypes.data; ctl[g + 1] = a.size; ctl[g + 2] = ars; ctl[g + 3] = aks  # noqa: E702
+    ctl[g + 4] = b.ctypes.data; ctl[g + 5] = b.size; ctl[g + 6] = ldb  # noqa: E702
+    ctl[g + 7] = c.ctypes.data; ctl[g + 8] = c.size; ctl[g + 9] = ldc  # noqa: E702
+    ctl[g + 10] = n; ctl[g + 11] = m; ctl[g + 12] = k; ctl[g + 13] = kblock  # noqa: E702
+    _post(ctl, chunks)
+    return _finish(ctl, chunks)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _nt(ctl, per, a, lda, w, ldw, c, ldc, m, n, k):
+    """``rows_nt`` over rows ``0:m`` in parts of ``per`` rows, shared with the workers."""
+    chunks = (m + per - 1) // per
+    ctl[OP] = NT
+    ctl[OP + 1] = per
+    g = ARGS
+    ctl[g] = a.ctypes.data; ctl[g + 1] = a.size; ctl[g + 2] = lda  # noqa: E702
+    ctl[g + 3] = w.ctypes.data; ctl[g + 4] = w.size; ctl[g + 5] = ldw  # noqa: E702
+    ctl[g + 6] = c.ctypes.data; ctl[g + 7] = c.size; ctl[g + 8] = ldc  # noqa: E702
+    ctl[g + 9] = n; ctl[g + 10] = m; ctl[g + 11] = k  # noqa: E702
+    _post(ctl, chunks)
+    return _finish(ctl, chunks)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _stack(ctl, per, a, aoffs, ars, aks, b, boffs, ldb, nt, c, m, n, k, count, kblock):
+    """``stack`` over matrices ``0:count`` in parts of ``per`` matrices, shared with the workers."""
+    chunks = (count + per - 1) // per
+    ctl[OP] = STACK
+    ctl[OP + 1] = per
+    g = ARGS
+    ctl[g] = a.ctypes.data; ctl[g + 1] = a.size  # noqa: E702
+    ctl[g + 2] = aoffs.ctypes.data; ctl[g + 3] = aoffs.size; ctl[g + 4] = ars; ctl[g + 5] = aks  # noqa: E702
+    ctl[g + 6] = b.ctypes.data; ctl[g + 7] = b.size  # noqa: E702
+    ctl[g + 8] = boffs.ctypes.data; ctl[g + 9] = boffs.size; ctl[g + 10] = ldb; ctl[g + 11] = nt  # noqa: E702
+    ctl[g + 12] = c.ctypes.data; ctl[g + 13] = c.size  # noqa: E702
+    ctl[g + 14] = m; ctl[g + 15] = n; ctl[g + 16] = k; ctl[g + 17] = count; ctl[g + 18] = kblock  # noqa: E702
+    _post(ctl, chunks)
+    return _finish(ctl, chunks)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def gemm_nn(ctl, a, ao, lda, b, bo, ldb, c, co, ldc, m, n, k, kblock=256):
+    """``_simd.gemm_nn`` (``C = A B``, row-major operands at offsets of flat arrays) from compiled code,
+    its rows split in parts across the workers of ``ctl`` (a pool's, held by the caller: :func:`held`)
+    when the product is large enough; else on this thread. The same bits either way."""
+    if ctl.size == STATE or m * n * k < 2 * PART:
+        rows_nn(a[ao:], lda, 1, b[bo:], ldb, c[co:], ldc, 0, m, n, k, kblock)
+    else:
+        per = max(1, (PART + 8 * n * k - 1) // (8 * n * k), (m + 8 * MAX_PARTS - 1) // (8 * MAX_PARTS)) * 8
+        _nn(ctl, per, a[ao:], lda, 1, b[bo:], ldb, c[co:], ldc, m, n, k, kblock)
+
+
+class Pool:
+    """The workers of this process (``threads - 1`` of them) and their shared words.
+
+    :meth:`nn`, :meth:`nt`, :meth:`stack` run a kernel in parts on the calling thread and the workers;
+    each returns False, having run nothing, while another thread is using the pool (the caller then
+    runs the kernel on its own)."""
+
+    def __init__(self, threads):
+        self.workers = max(0, threads - 1)
+        self.ctl = np.zeros(STATE + 8 * self.workers, np.int64)
+        self.ctl[STATE::8] = 1                   # asleep until started
+        self.events = [threading.Event() for _ in range(self.workers)]
+        self.threads = [None] * self.workers
+        self.lock = threading.Lock()
+        self.spin = SPIN_CYCLES
+
+    def _loop(self, w):
+        ev, ctl = self.events[w], self.ctl
+        while True:
+            ev.wait()
+            ev.clear()
+            if ctl[STATE + 8 * w] == 2 or _serve(ctl, w, self.spin):
+                return
+
+    def _wake(self):
+        ctl = self.ctl
+        for w in range(self.workers):
+            if ctl[STATE + 8 * w] == 1:
+                ctl[STATE + 8 * w] = 0
+                if self.threads[w] is None:
+                    t = threading.Thread(target=self._loop, args=(w,), daemon=True, name=f"bc.jit worker {w + 1}")
+                    self.threads[w] = t
+                    t.start()
+                self.events[w].set()
+
+    def _run(self, fn, *args):
+        if not self.lock.acquire(False):
+            return False
+        try:
+            self._wake()               # (workers asleep join when they wake: this thread starts now)
+            fn(self.ctl, *args)
+        finally:
+            self.lock.release()
+        return True
+
+    @contextlib.contextmanager
+    def held(self):
+        """The shared words, for compiled code that posts jobs itself (:func:`gemm_nn`), with the
+        workers woken; words of no workers (every part on the calling thread) while another thread
+        holds the pool."""
+        if not self.lock.acquire(False):
+            yield np.zeros(STATE, np.int64)
+            return
+        try:
+            self._wake()
+            yield self.ctl
+        finally:
+            self.lock.release()
+
+    def nn(self, per, *args):
+        return self._run(_nn, per, *args)
+
+    def nt(self, per, *args):
+        return self._run(_nt, per, *args)
+
+    def stack(self, per, *args):
+        return self._run(_stack, per, *args)
+
+    def close(self):
+        """Tell the workers to stop (they end when they next look)."""
+        for w in range(self.workers):
+            self.ctl[STATE + 8 * w] = 2
+            self.events[w].set()
+
+
+_pools = {}
+_lock = threading.Lock()
+
+
+def pool(threads):
+    """The process's pool of ``threads`` threads (the caller and ``threads - 1`` workers)."""
+    p = _pools.get(threads)
+    if p is None:
+        with _lock:
+            p = _pools.setdefault(threads, Pool(threads))
+    return p
+
+
+def held(threads):
+    """A context giving the shared words of the pool of ``threads`` threads (:meth:`Pool.held`), or of
+    no workers on one thread."""
+    if threads > 1:
+        return pool(threads).held()
+    return contextlib.nullcontext(np.zeros(STATE, np.int64))
+
+
+def warm():
+    """Compile (or load from Numba's cache) the pool's compiled functions: the worker's wait and each
+    job's, on a few numbers."""
+    ctl = np.zeros(STATE + 8, np.int64)
+    _serve(ctl, 0, 0)                        # (no job: marks itself asleep at once)
+    f = np.ones(64, np.float32)
+    offs = np.zeros(1, np.int64)
+    _nn(ctl, 8, f, 8, 1, f, 16, f, 16, 2, 16, 2, 512)
+    _nt(ctl, 4, f, 16, f, 16, f, 16, 2, 1, 16)
+    _stack(ctl, 1, f, offs, 8, 1, f, offs, 16, False, f, 2, 16, 2, 1, 512)
+    gemm_nn(ctl, f, 0, 8, f, 0, 16, f, 0, 16, 2, 16, 2)
+
+
+def _after_fork():
+    _pools.clear()
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_after_fork)
