@@ -160,3 +160,74 @@ def test_parts_are_bounded_by_the_packed_counter():
 
     assert _gemm._per(10 ** 7, 8, 1) * _pool.MAX_PARTS >= 10 ** 7
     assert _gemm._per(128, 8, 256 * 256) == 8
+
+
+# -- replays that split their products ---------------------------------------------------------
+
+def _on_threads(n, fn):
+    old = numba.get_num_threads()
+    try:
+        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
+        return fn()
+    finally:
+        numba.set_num_threads(old)
+
+
+def _mlp_steps(threads, steps=4, jit=True):
+    """An MLP 784-256-10 with a 10-class head (its products of 10 columns or terms: padded copies)
+    trained under bc.jit on ``threads`` threads; its parameters after ``steps`` steps, and the step."""
+    import backchain as bc
+    import backchain.nn as nn
+    import backchain.nn.functional as F
+
+    rng = np.random.default_rng(3)
+    bc.manual_seed(0)
+    model = nn.Sequential(nn.Linear(784, 256), nn.ReLU(), nn.Linear(256, 10))
+    opt = bc.optim.SGD(model.parameters(), lr=0.05)
+    x = rng.standard_normal((128, 784)).astype(np.float32)
+    y = rng.integers(0, 10, 128)
+
+    def step():
+        loss = F.cross_entropy(model(bc.tensor(x)), bc.tensor(y))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    jitted = bc.jit(step) if jit else step
+    _on_threads(threads, lambda: [jitted() for _ in range(steps)])
+    return [p.data.copy() for p in model.parameters()], jitted
+
+
+def test_a_training_step_has_the_same_bits_on_one_thread_and_on_two():
+    from backchain.jit import _gemm
+
+    if not _gemm.AVX512:
+        pytest.skip("the replay's own products run where the CPU has AVX-512")
+    one, _ = _mlp_steps(1)
+    two, jitted = _mlp_steps(2)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+    eager, _ = _mlp_steps(2, jit=False)   # (products in another order: the last bits differ)
+    for a, b in zip(eager, two):
+        np.testing.assert_allclose(b, a, rtol=2e-4, atol=2e-6)
+    (paths,) = jitted._cache.values()
+    src = paths[0].compiled.source
+    env = paths[0].compiled.run_buffered.__globals__
+    products = [k for k, v in env.items() if v is np.matmul and f"{k}(" in src]
+    assert not products, src     # every product of the step the kernels' (none left to BLAS)
+    assert any(v is _gemm.matmul for v in env.values()) and any(v is _gemm.linear for v in env.values())
+
+
+def test_a_program_with_a_convolution_keeps_its_products_on_blas_threads():
+    """Its columns' products are BLAS's: two pools of spinning threads on the same cores would wait for
+    each other, so the program's own products stay NumPy's on several threads."""
+    from backchain.jit import _replay
+    from backchain.jit._program import Call
+
+    class Prog:
+        steps = [Call("conv_bias+cols", None, (), {}, [0]), Call("matmul", np.matmul, (), {}, [1])]
+
+    assert not _replay._one_pool(Prog, [None, None])
+    Prog.steps = Prog.steps[1:]
+    assert _replay._one_pool(Prog, [None, None])

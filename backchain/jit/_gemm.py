@@ -11,11 +11,14 @@ register-tiled loop below than with ``np.matmul``, as XLA's own products do for 
 of 8 rows by 32 columns, each element of ``a`` broadcast against two 16-lane rows of ``b``
 (sixteen accumulators: enough fused multiply-adds in flight to hide their latency); and ``A W^T``
 (an input gradient's ``g @ W.T``), by tiles of 4 x 4 dot products along rows of ``a`` and ``W``.
-On one thread (``numba.get_num_threads() == 1``) every product the kernels take runs on them; on
-several, only products large enough to split across the threads (:func:`_threads`, :class:`_Workers`):
-waking a thread costs more than a smaller product gains, and NumPy's BLAS keeps its threads
-spinning between calls. Other products (other dtypes or layouts, small ones) go to ``np.matmul``
-(:func:`takes`).
+Products the tiles do not take but BLAS would split across its threads (a classifier's ten
+columns, its gradients' ten terms, a strided operand) run on padded copies (:func:`_padded`), so
+that a step leaves no product to BLAS's threads: they spin between calls, on the core the pool's
+workers use. Other products (other dtypes, stacks of other layouts, small ones) go to ``np.matmul``
+(:func:`takes`, :func:`_any2d`). On several threads (``numba.get_num_threads()``) a product of
+``_SPLIT`` multiply-adds or more is split, in parts of whole tiles, across the workers of
+``_pool.py``, which wait spinning in compiled code: a part reaches one in well under a microsecond
+(a Python thread's wake-up took 20-50 us, as long as a 128 x 256 x 256 product).
 
 Values: each output is a sum over ``k`` in another order than BLAS's, with fused multiply-adds, so
 results differ from ``np.matmul``'s in the last bits (as two BLAS libraries' do): relative 1e-6 in

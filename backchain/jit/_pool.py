@@ -27,6 +27,8 @@ A forked child starts with no workers and starts its own when it first splits a 
 """
 import contextlib
 import os
+import platform
+import sys
 import threading
 
 import numba
@@ -42,6 +44,16 @@ __all__ = ["NN", "NT", "STACK", "Pool", "gemm_nn", "held", "pool"]
 
 
 # --- atomics and the spin hint, as LLVM instructions on an int64 array's elements ---
+
+_X86 = platform.machine().lower() in ("x86_64", "amd64", "i386", "i686")
+_LINUX_X86_64 = sys.platform.startswith("linux") and platform.machine().lower() in ("x86_64", "amd64")
+if _LINUX_X86_64:
+    import llvmlite.binding as _llvm
+
+    try:   # (the inline system call below needs LLVM's assembly parser, which Numba does not load)
+        _llvm.initialize_native_asmparser()
+    except Exception:   # noqa: BLE001 - then the wait only spins
+        _LINUX_X86_64 = False
 
 def _elem(context, builder, aryty, ary, idx):
     a = context.make_array(aryty)(context, builder, ary)
@@ -83,14 +95,32 @@ def _add(typingctx, arr, idx, v):
     return types.int64(arr, idx, v), codegen
 
 
+def _hint(builder):
+    if _X86:
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), []), "llvm.x86.sse2.pause")
+        builder.call(fn, [])
+
+
 @intrinsic
 def _pause(typingctx):
     """The processor's spin-wait hint (x86 ``pause``); nothing elsewhere."""
     def codegen(context, builder, sig, args):
-        if context.target_data is not None and "x86" in str(builder.module.triple):
-            fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(ir.VoidType(), []),
-                                                "llvm.x86.sse2.pause")
-            builder.call(fn, [])
+        _hint(builder)
+        return context.get_dummy_value()
+    return types.none(), codegen
+
+
+@intrinsic
+def _yield(typingctx):
+    """Give the core to another runnable thread, if one waits for it (Linux's ``sched_yield``, system
+    call 24 on x86-64); elsewhere the spin-wait hint."""
+    def codegen(context, builder, sig, args):
+        if _LINUX_X86_64:
+            i64 = ir.IntType(64)
+            builder.asm(ir.FunctionType(i64, [i64]), "syscall", "={rax},{rax},~{rcx},~{r11},~{memory}",
+                        [ir.Constant(i64, 24)], side_effect=True)
+        else:
+            _hint(builder)
         return context.get_dummy_value()
     return types.none(), codegen
 
@@ -134,8 +164,11 @@ NN, NT, STACK = 1, 2, 3
 MAX_PARTS = (1 << 16) - 1
 #: Multiply-adds per part of a product, at least (about 3 us on one core), where :func:`gemm_nn` splits it.
 PART = 1 << 18
-#: Cycles of the processor's counter a worker spins without a job before it sleeps (about 3 ms at 3 GHz).
+#: Cycles of the processor's counter a worker waits for a job before it sleeps (about 3 ms at 3 GHz):
+#: the first TIGHT (about 40 us) spinning, then yielding its core to any thread waiting for it between
+#: looks (a system call each: a job then reaches the worker within a microsecond or so).
 SPIN_CYCLES = 1 << 23
+TIGHT = 1 << 17
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -196,8 +229,12 @@ def _serve(ctl, w, spin):
             ctl[state + 1] += ran     # (parts this worker ran: read by tests)
             since = _cycles()
             continue
-        _pause()
-        if _cycles() - since > spin:
+        idle = _cycles() - since
+        if idle < TIGHT:
+            _pause()
+        else:   # (a thread waiting for this core, BLAS's or another program's, gets it)
+            _yield()
+        if idle > spin:
             _store(ctl, state, 1)
             # a job posted before the caller could see this worker asleep is taken now
             ran = _take(ctl)

@@ -10,6 +10,7 @@ array allocated once, with the shape and dtype traced (``np.sin(s3, out=b7)``). 
 replay then owns those arrays: a second replay running at the same time (another
 thread, or the program calling itself) takes the replay without buffers instead.
 """
+import re
 import threading
 
 import numpy as np
@@ -181,11 +182,16 @@ def compile_program(program, buffers=True, fused=None, donated=(), gemm=False):
                     f = src.name(matmul, "g")
                 body.append(f"s{k} = {f}({', '.join(args)}, out={buf})")
             else:
-                f = src.name(step.fn, "f")
                 if gemm and step.name == "nn.linear" and avals[step.outs[0]][1] == np.float32:
                     from ._gemm import linear
 
                     f = src.name(linear, "g")
+                elif gemm and step.ufunc is np.matmul and not step.params and _gemm_shapes(step, avals):
+                    from ._gemm import matmul   # (a result the program returns: a new array each call)
+
+                    f = src.name(matmul, "g")
+                else:
+                    f = src.name(step.fn, "f")
                 outs = ", ".join(f"s{k}" for k in step.outs)
                 lhs = f"({outs},)" if step.multiple else outs
                 body.append(f"{lhs} = {f}({', '.join(args)})")
@@ -232,6 +238,11 @@ def _product_shapes(call, avals):
     return sa, sb, np.result_type(da, db)
 
 
+# Calls whose rules take products by BLAS inside (convolutions' columns, recurrent layers' steps,
+# contractions): a program with one keeps every product on BLAS's threads.
+_BLAS_INSIDE = re.compile(r"conv|rnn\.|gru|lstm|tensordot|einsum|\bdot\b|inner|kron|bilinear")
+
+
 def _one_pool(program, avals):
     """Whether, on several threads, every product of ``program`` that BLAS would run on its threads is
     one that the replay's kernels take (and split across the pool's workers): two pools of threads
@@ -240,6 +251,8 @@ def _one_pool(program, avals):
     from ._gemm import AVX512
 
     for step in program.steps:
+        if step.__class__ is Call and _BLAS_INSIDE.search(step.name) and "(kernels)" not in step.name:
+            return False
         shapes = _product_shapes(step, avals)
         if shapes is None:
             continue
