@@ -284,6 +284,8 @@ def test_bad_input_is_refused_by_name():
         lu(bc.tensor(np.ones(3) * (1 + 1j)))
     with pytest.raises(ValueError, match=r"lu: expected a matrix \(or a stack of them\), got shape \(\)"):
         lu(bc.tensor(np.complex128(1 + 1j)))
+    with pytest.raises(TypeError, match="lu: expected a real or complex matrix, got dtype <U1"):
+        lu(bc.tensor(np.array([["a", "b"], ["c", "d"]])))
     with pytest.raises(ValueError, match="lu_factor: expected a 2-D matrix, got shape"):
         lu_factor(bc.tensor(_c((2, 3, 3))))
     with pytest.raises(ValueError, match=r"lu_solve: b of shape \(3,\) does not match the factor of shape \(2, 2\)"):
