@@ -201,13 +201,18 @@ def test_solve_triangular_conjugate_transpose_matches_jax(trans, lower):
     _close(gb, jb)
 
 
-def test_lu_solve_real_factor_complex_right_hand_side():
-    """A real factor's gradient stays real (the real part of the complex cotangent)."""
+def test_lu_solve_mixed_real_and_complex_operands():
+    """A real operand's gradient stays real (the real part of the complex cotangent)."""
     a, b = RNG.standard_normal((4, 4)), _c((4,))
     ga = bc.grad(lambda a_: bnp.sum(bnp.abs(lu_solve(lu_factor(a_), b, trans=2)) ** 2))(a)
     ja = jax.grad(lambda a_: jnp.sum(jnp.abs(jsl.lu_solve(jsl.lu_factor(a_), b, trans=2)) ** 2))(jnp.asarray(a))
     assert ga.dtype == np.float64
     _close(ga, ja)
+    c, r = _c((4, 4)), RNG.standard_normal(4)  # and a complex factor, a real right-hand side
+    gr = bc.grad(lambda r_: bnp.sum(bnp.abs(lu_solve(lu_factor(c), r_, trans=2)) ** 2))(r)
+    jr = jax.grad(lambda r_: jnp.sum(jnp.abs(jsl.lu_solve(jsl.lu_factor(c), r_, trans=2)) ** 2))(jnp.asarray(r))
+    assert gr.dtype == np.float64
+    _close(gr, jr)
 
 
 def test_p_indices_of_a_complex_matrix():
