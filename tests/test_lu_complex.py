@@ -219,7 +219,7 @@ def test_p_indices_of_a_complex_matrix():
     a = _c((4, 3))
     p, l, u = lu(bc.tensor(a), p_indices=True)
     np.testing.assert_array_equal(p, sl.lu(a, p_indices=True)[0])
-    np.testing.assert_allclose(np.asarray(l)[np.argsort(p)] @ np.asarray(u), a, rtol=1e-12, atol=1e-14)
+    np.testing.assert_allclose(np.asarray(l)[p] @ np.asarray(u), a, rtol=1e-12, atol=1e-14)  # a = l[p] @ u
 
 
 # -- backchain.torch against PyTorch 2.13 -------------------------------------------------------
