@@ -52,6 +52,14 @@ def _trans(trans):
     return {0: 0, 1: 1, 2: 1, "N": 0, "T": 1, "C": 1}[trans]
 
 
+def _conj_for(trans, a):
+    """``conj(a)`` when ``trans`` asks for the conjugate transpose (2 or 'C') of a complex ``a``, else
+    ``a``: ``a^H x = b`` is solved as ``conj(a)^T x = b``, through ``trans=1`` and the ``conj`` rule."""
+    if trans in (2, "C") and np.iscomplexobj(_data(a)):
+        return bnp.conj(a)
+    return a
+
+
 def _solve_tri_impl(a, b, trans, lower, unit_diagonal):
     return sl.solve_triangular(a, b, trans=trans, lower=lower, unit_diagonal=unit_diagonal)
 
@@ -93,9 +101,10 @@ def _check_square(name, a):
 
 
 def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_b=False, check_finite=True):
-    """``scipy.linalg.solve_triangular``, differentiable in ``a`` and ``b`` (real matrices).
+    """``scipy.linalg.solve_triangular``, differentiable in ``a`` and ``b`` (real or complex matrices).
 
-    Only the triangle of ``a`` that is read receives a cotangent.
+    Only the triangle of ``a`` that is read receives a cotangent. ``trans=2`` (``'C'``) solves with the
+    conjugate transpose of a complex ``a``.
 
     >>> import numpy as np, backchain as bc
     >>> from backchain.scipy.linalg import solve_triangular
@@ -110,7 +119,8 @@ def solve_triangular(a, b, trans=0, lower=False, unit_diagonal=False, overwrite_
     if np.ndim(_data(b)) not in (1, 2) or np.shape(_data(b))[0] != np.shape(_data(a))[0]:
         raise ValueError(f"solve_triangular: b of shape {np.shape(_data(b))} does not match a of shape "
                          f"{np.shape(_data(a))} (expected ({np.shape(_data(a))[0]},) or ({np.shape(_data(a))[0]}, k))")
-    return solve_triangular_p(a, b, trans=_trans(trans), lower=bool(lower), unit_diagonal=bool(unit_diagonal))
+    return solve_triangular_p(_conj_for(trans, a), b, trans=_trans(trans), lower=bool(lower),
+                              unit_diagonal=bool(unit_diagonal))
 
 
 # -- banded solve ------------------------------------------------------------------------
@@ -381,6 +391,11 @@ def sqrtm(A, disp=True, blocksize=64):
 # columns (wide), the square block A_1 = L_1 U_1 gives F = L_1^-1 dA'_1 U_1^-1, dL_1 = L_1 (F below
 # the diagonal), dU_1 = (F on and above it) U_1; the rest follows from A'_2 = L_2 U (tall) or
 # A'_2 = L U_2 (wide). The VJP is the transpose of that map.
+#
+# Complex A: every step is arithmetic with no conjugate, so (L, U) is a holomorphic function of A
+# for a fixed P, and the same rules hold. Backchain's VJP is the bilinear transpose (DESIGN.md, as
+# in JAX and HIPS autograd, and as numpy.linalg's solve and inv rules do), so it takes plain
+# transposes, not conjugate ones; the gradient of a real loss comes out as dL/dx - i dL/dy.
 
 
 def _linv(l, x, trans=0):
@@ -394,7 +409,11 @@ def _uinv(u, x, trans=0):
 
 
 def _lu_masks(k, like):
+    """Masks of the strict lower triangle and of the rest, in ``like``'s real dtype (float32 for
+    complex64: a float32 mask keeps a complex64 tangent complex64)."""
     dtype = _data(like).dtype
+    if dtype.kind == "c":
+        dtype = np.finfo(dtype).dtype
     below = np.tril(np.ones((k, k), dtype=dtype), -1)
     return below, 1.0 - below
 
@@ -453,13 +472,12 @@ lu_p = primitive(
 )
 
 
-def _real_matrix(name, a):
+def _check_matrix(name, a):
     a_ = _data(a)
-    if np.iscomplexobj(a_):
-        raise NotImplementedError(f"{name}: derivatives of complex LU factorisations are not implemented "
-                                  f"(got {a_.dtype})")
     if np.ndim(a_) < 2:
         raise ValueError(f"{name}: expected a matrix (or a stack of them), got shape {np.shape(a_)}")
+    if a_.dtype.kind not in "biufc":
+        raise TypeError(f"{name}: expected a real or complex matrix, got dtype {a_.dtype}")
 
 
 def _per_matrix(fn, a, outputs):
@@ -473,7 +491,11 @@ def _per_matrix(fn, a, outputs):
 
 def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False):
     """``scipy.linalg.lu``: ``(p, l, u)`` with ``a = p @ l @ u`` (partial pivoting), differentiable in ``a``
-    (real, any shape, stacks too); ``permute_l`` gives ``(p @ l, u)``; ``p_indices`` the row indices.
+    (real or complex, any shape, stacks too); ``permute_l`` gives ``(p @ l, u)``; ``p_indices`` the row
+    indices.
+
+    ``l`` and ``u`` are holomorphic in ``a`` (for a fixed ``p``): a complex VJP is the bilinear transpose,
+    as in JAX, so the gradient of a real loss is ``dL/dx - i dL/dy`` (PyTorch's is its conjugate).
 
     >>> import numpy as np, backchain as bc
     >>> from backchain.scipy.linalg import lu
@@ -484,7 +506,7 @@ def lu(a, permute_l=False, overwrite_a=False, check_finite=True, p_indices=False
     """
     if not isinstance(a, Tensor):
         return sl.lu(a, permute_l=permute_l, overwrite_a=overwrite_a, check_finite=check_finite, p_indices=p_indices)
-    _real_matrix("lu", a)
+    _check_matrix("lu", a)
     p, l, u = lu_p(a) if a.ndim == 2 else _per_matrix(lu_p, a, 3)
     if permute_l:
         return bnp.matmul(p, l), u
@@ -517,7 +539,7 @@ def lu_factor(a, overwrite_a=False, check_finite=True):
     """
     if not isinstance(a, Tensor):
         return sl.lu_factor(a, overwrite_a=overwrite_a, check_finite=check_finite)
-    _real_matrix("lu_factor", a)
+    _check_matrix("lu_factor", a)
     if a.ndim != 2:
         raise ValueError(f"lu_factor: expected a 2-D matrix, got shape {a.shape} (SciPy's takes one matrix)")
     _, l, u = lu_p(a)
@@ -537,8 +559,8 @@ def _piv_permutation(piv, n):
 
 
 def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
-    """``scipy.linalg.lu_solve``: solve ``a x = b`` (``trans=1``: ``a^T x = b``) from :func:`lu_factor`'s
-    result, differentiable in the factor and in ``b``.
+    """``scipy.linalg.lu_solve``: solve ``a x = b`` (``trans=1``: ``a^T x = b``; ``trans=2``: ``a^H x = b``)
+    from :func:`lu_factor`'s result, differentiable in the factor and in ``b`` (real or complex).
 
     >>> import numpy as np, backchain as bc
     >>> from backchain.scipy.linalg import lu_factor, lu_solve
@@ -553,6 +575,7 @@ def lu_solve(lu_and_piv, b, trans=0, overwrite_b=False, check_finite=True):
     n = np.shape(_data(lu_))[0]
     if np.shape(_data(b))[0] != n:
         raise ValueError(f"lu_solve: b of shape {np.shape(_data(b))} does not match the factor of shape {(n, n)}")
+    lu_ = _conj_for(trans, lu_)  # a^H = conj(U)^T conj(L)^T P^T (P is real): trans=1's solves on conj(lu)
     if getattr(piv, "_batched", False):  # inside vmap, one set of pivots per example: gathers per example
         from .._vmap.batched import constant_per_example
 

@@ -326,7 +326,9 @@ def _no_pivot(pivot, what):
 
 
 def lu(A, *, pivot=True):
-    """``(P, L, U)`` with ``A = P L U`` (partial pivoting), differentiable; any shape, stacks too.
+    """``(P, L, U)`` with ``A = P L U`` (partial pivoting), differentiable; real or complex, any shape,
+    stacks too. ``P`` has ``A``'s dtype, as in PyTorch. Complex gradients follow backchain's convention
+    (``dL/dx - i dL/dy`` for a real loss: the conjugate of PyTorch's ``.grad``).
 
     >>> import backchain.torch as torch
     >>> P, L, U = torch.linalg.lu(torch.tensor([[1.0, 2.0], [3.0, 4.0]]))
@@ -337,7 +339,10 @@ def lu(A, *, pivot=True):
     """
     from backchain.scipy.linalg import lu as _lu
     _no_pivot(pivot, "linalg.lu")
-    p, l, u = _lu(_t(A))
+    a = _t(A)
+    p, l, u = _lu(a)
+    if np.iscomplexobj(a._data):  # SciPy's P is real; PyTorch's has A's dtype
+        p = bnp.astype(p, a._data.dtype)
     return _LUResult(wrap_result(p), l, u)
 
 
@@ -374,9 +379,11 @@ def lu_solve(LU, pivots, B, *, left=True, adjoint=False):
     from backchain.scipy.linalg import lu_solve as _lu_solve
     f, b = _t(LU), _t(B)
     piv = np.asarray(_t(pivots)._data) - 1
-    trans = 1 if adjoint else 0
-    if not left:  # X A = B  <=>  A^T X^T = B^T
-        trans = 1 - trans
+    trans = 2 if adjoint else 0  # 2: A^H (A^T for real A)
+    if not left:  # X A = B  <=>  A^T X^T = B^T;  X A^H = B  <=>  conj(A) X^T = B^T
+        if adjoint and np.iscomplexobj(f._data):
+            f = bnp.conj(f)  # conj(A) = P conj(L) conj(U): the factor of conj(A), same pivots
+        trans = 0 if adjoint else 1
         b = bnp.swapaxes(b, -1, -2)
     if f.ndim == 2:
         x = _lu_solve((f, piv), b, trans=trans)

@@ -95,12 +95,12 @@ def _stats():
 
 def _linalg():
     rows = []
-    for trans in (0, 1):
+    for trans in (0, 1, 2):  # 2: the conjugate transpose of a complex a (the transpose of a real one)
         for lower in (True, False):
             for unit in (False, True):
                 def f(a, b, trans=trans, lower=lower, unit=unit):
                     return solve_triangular(a + 4.0 * I3, b, trans=trans, lower=lower, unit_diagonal=unit)
-                rows.append(Spec(f, [((3, 3), (3,)), ((3, 3), (3, 2))], prims=TRI,
+                rows.append(Spec(f, [((3, 3), (3,)), ((3, 3), (3, 2))], prims=TRI, complex=True,
                                  id=f"solve_triangular-t{trans}-{'L' if lower else 'U'}{'-unit' if unit else ''}"))
     # banded: the main diagonal (row u of the storage) kept away from 0
     for lower, upper in ((1, 1), (2, 0), (0, 2), (2, 1)):
@@ -126,13 +126,16 @@ def _linalg():
              [((3, 3), (3, 3), (3, 3)), ((3, 3), (2, 2), (3, 2))], prims=("scipy.linalg.solve_sylvester",),
              id="solve_sylvester", rtol=1e-4),
         Spec(lambda a: sqrtm(spd(a)), [((3, 3),)], prims=("scipy.linalg.sqrtm",), id="sqrtm-spd"),
-        # LU: away from ties between pivot candidates (P is piecewise constant), any shape
+        # LU: away from ties between pivot candidates (P is piecewise constant), any shape; complex too
         Spec(lambda a: bnp.concatenate([bnp.ravel(f) for f in lu(a + 4.0 * np.eye(*np.shape(a)))[1:]]),
              [((3, 3),), ((4, 3),), ((3, 4),)],
-             prims=("scipy.linalg.lu",) + TRI, id="lu"),
-        Spec(lambda a: lu_factor(a + 4.0 * I3)[0], [((3, 3),)], prims=("scipy.linalg.lu",) + TRI, id="lu_factor"),
+             prims=("scipy.linalg.lu",) + TRI, id="lu", complex=True),
+        Spec(lambda a: lu_factor(a + 4.0 * I3)[0], [((3, 3),)], prims=("scipy.linalg.lu",) + TRI, id="lu_factor",
+             complex=True),
         Spec(lambda a, b: lu_solve(lu_factor(a + 4.0 * I3), b), [((3, 3), (3,)), ((3, 3), (3, 2))],
-             prims=("scipy.linalg.lu",) + TRI, id="lu_solve"),
+             prims=("scipy.linalg.lu",) + TRI, id="lu_solve", complex=True),
+        Spec(lambda a, b: lu_solve(lu_factor(a + 4.0 * I3), b, trans=2), [((3, 3), (3,)), ((3, 3), (3, 2))],
+             prims=("scipy.linalg.lu",) + TRI, id="lu_solve-t2", complex=True),
         Spec(lambda a: sqrtm(a + 5.0 * I3), [((3, 3),)], prims=("scipy.linalg.sqrtm",), id="sqrtm-unsymmetric"),
     ]
     return rows
