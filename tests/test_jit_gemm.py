@@ -278,3 +278,18 @@ def test_attention_heads_split_from_one_array(transposed):
             _check(out[i, j], q[i, j], other[i, j])
     same = np.ascontiguousarray(k).swapaxes(-1, -2) if transposed else other   # the same kernel, stacked
     np.testing.assert_array_equal(out, _gemm.matmul(np.ascontiguousarray(q), same))
+
+
+def test_stacks_in_a_buffer_dense_in_another_order():
+    """Attention's heads read from a buffer the replay laid out as the traced value was (dense, but not
+    C-ordered): the kernels read it in place."""
+    owner = np.empty((32, 64, 4, 32), np.float32, order="C").transpose(0, 2, 1, 3)   # (b, heads, L, d) view
+    buf = np.empty_like(owner, order="K")        # an owner dense in the view's memory order
+    assert buf.base is None and not buf.flags.c_contiguous
+    buf[...] = RNG.standard_normal(buf.shape).astype(np.float32)
+    b = RNG.standard_normal((32, 4, 32, 64)).astype(np.float32)
+    assert _gemm.takes(buf, b) and _gemm.takes(buf.swapaxes(-1, -2), buf)
+    for x, y in ((buf, b), (buf.swapaxes(-1, -2), buf)):
+        out = _gemm.matmul(x, y)
+        np.testing.assert_allclose(out, np.matmul(x.astype(np.float64), y), rtol=1e-4, atol=1e-4)
+        np.testing.assert_array_equal(_on_threads(2, lambda: _gemm.matmul(x, y)), out)

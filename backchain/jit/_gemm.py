@@ -64,10 +64,17 @@ def _flat(x):
     base = x
     while isinstance(base.base, np.ndarray):
         base = base.base
-    if base.dtype != x.dtype or not base.flags.c_contiguous or any(s < 0 or s % x.itemsize for s in x.strides):
+    if base.dtype != x.dtype or any(s < 0 or s % x.itemsize for s in x.strides + base.strides):
         return None
-    off = x.__array_interface__["data"][0] - base.__array_interface__["data"][0]
-    return (base.reshape(-1), off // x.itemsize) if off % x.itemsize == 0 else None
+    start = base.__array_interface__["data"][0]
+    if base.flags.c_contiguous:
+        flat = base.reshape(-1)
+    else:   # an array dense in another order of its axes (a buffer laid out as a traced value was)
+        flat = base.ravel(order="K")
+        if flat.__array_interface__["data"][0] != start or flat.base is None:
+            return None   # (a copy: not dense)
+    off = x.__array_interface__["data"][0] - start
+    return (flat, off // x.itemsize) if off % x.itemsize == 0 else None
 
 
 def _stack_layout(a, b):

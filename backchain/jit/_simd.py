@@ -129,7 +129,7 @@ def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock):
     """Rows ``r0:r1`` of ``C = A B``: ``A[r, q]`` at ``a[r * ars + q * aks]``, ``B[q, j]`` at
     ``b[q * ldb + j]``, ``C[r, j]`` at ``c[r * ldc + j]`` (flat float32 arrays); ``n`` a multiple
     of 16. Tiles of 8 rows by 32 columns (sixteen accumulators: enough fused multiply-adds in flight
-    to hide their latency), then the rows and columns left over; ``k`` in passes of at most
+    to hide their latency), 8 by 16 for the last 16 columns, then the rows left over; ``k`` in passes of at most
     ``kblock`` terms (a pass after the first adds to ``C``), so that the panel of ``B`` that a row
     tile reads stays in cache."""
     m8 = r0 + (r1 - r0) // 8 * 8
@@ -194,9 +194,36 @@ def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock):
                 vstore(c, o + 5 * ldc, c50); vstore(c, o + 5 * ldc + 16, c51)  # noqa: E702
                 vstore(c, o + 6 * ldc, c60); vstore(c, o + 6 * ldc + 16, c61)  # noqa: E702
                 vstore(c, o + 7 * ldc, c70); vstore(c, o + 7 * ldc + 16, c71)  # noqa: E702
-        # what the tiles left: rows m8.. for every column, and the columns n32.. of the tiled rows
-        for r in range(r0, r1):
-            for j in range(0 if r >= m8 else n32, n, 16):
+        if n32 < n:   # the last 16 columns of the tiled rows: tiles of 8 rows by 16 (eight accumulators)
+            for r in range(r0, m8, 8):
+                o = r * ldc + n32
+                if k0 == 0:
+                    c0 = vzero(); c1 = vzero(); c2 = vzero(); c3 = vzero()  # noqa: E702
+                    c4 = vzero(); c5 = vzero(); c6 = vzero(); c7 = vzero()  # noqa: E702
+                else:
+                    c0 = vload(c, o); c1 = vload(c, o + ldc); c2 = vload(c, o + 2 * ldc)  # noqa: E702
+                    c3 = vload(c, o + 3 * ldc); c4 = vload(c, o + 4 * ldc); c5 = vload(c, o + 5 * ldc)  # noqa: E702
+                    c6 = vload(c, o + 6 * ldc); c7 = vload(c, o + 7 * ldc)  # noqa: E702
+                p = k0 * ldb + n32
+                aq = r * ars + k0 * aks
+                for q in range(k0, k1):
+                    b0 = vload(b, p)
+                    p += ldb
+                    c0 = vfma(vbroadcast(a[aq]), b0, c0)
+                    c1 = vfma(vbroadcast(a[aq + ars]), b0, c1)
+                    c2 = vfma(vbroadcast(a[aq + 2 * ars]), b0, c2)
+                    c3 = vfma(vbroadcast(a[aq + 3 * ars]), b0, c3)
+                    c4 = vfma(vbroadcast(a[aq + 4 * ars]), b0, c4)
+                    c5 = vfma(vbroadcast(a[aq + 5 * ars]), b0, c5)
+                    c6 = vfma(vbroadcast(a[aq + 6 * ars]), b0, c6)
+                    c7 = vfma(vbroadcast(a[aq + 7 * ars]), b0, c7)
+                    aq += aks
+                vstore(c, o, c0); vstore(c, o + ldc, c1); vstore(c, o + 2 * ldc, c2)  # noqa: E702
+                vstore(c, o + 3 * ldc, c3); vstore(c, o + 4 * ldc, c4); vstore(c, o + 5 * ldc, c5)  # noqa: E702
+                vstore(c, o + 6 * ldc, c6); vstore(c, o + 7 * ldc, c7)  # noqa: E702
+        # what the tiles left: rows m8.. (fewer than 8) for every column
+        for r in range(m8, r1):
+            for j in range(0, n, 16):
                 o = r * ldc + j
                 acc = vzero() if k0 == 0 else vload(c, o)
                 p = k0 * ldb + j
