@@ -231,3 +231,65 @@ def test_a_program_with_a_convolution_keeps_its_products_on_blas_threads():
     assert not _replay._one_pool(Prog, [None, None])
     Prog.steps = Prog.steps[1:]
     assert _replay._one_pool(Prog, [None, None])
+
+
+def test_a_background_job_beside_the_callers_jobs():
+    """The background slot: a job the caller posts and finishes later, while it posts and waits for
+    others in its own slot (the LSTM's weight gradient beside its steps' products)."""
+    p = _pool.Pool(2)
+    try:
+        a, b, want = _nn_case(256, 64, 64)
+        m, k = a.shape
+        n = b.shape[1]
+        for _ in range(20):
+            c = np.zeros_like(want)
+            with p.held() as ctl:
+                parts = _pool.post_nn(ctl, _pool.BG, 8, a.reshape(-1), k, 1, b.reshape(-1), n, c.reshape(-1), n,
+                                      m, n, k, 512, True)     # c += a @ b, in the background
+                assert parts == 32
+                other = np.full_like(want, np.nan)
+                _pool._nn(ctl, 8, a.reshape(-1), k, 1, b.reshape(-1), n, other.reshape(-1), n, m, n, k, 512)
+                _pool._finish(ctl, parts, _pool.BG)
+            np.testing.assert_array_equal(other, want)
+            np.testing.assert_array_equal(c, want)     # (added to zeros: the same sums)
+    finally:
+        p.close()
+
+
+def _lstm_step_params(threads, steps=3):
+    import backchain as bc
+    import backchain.nn as nn
+    import backchain.nn.functional as F
+
+    rng = np.random.default_rng(5)
+    bc.manual_seed(1)
+    lstm, head = nn.LSTM(16, 64), nn.Linear(64, 10)
+    params = list(lstm.parameters()) + list(head.parameters())
+    opt = bc.optim.SGD(params, lr=0.1)
+    x = rng.standard_normal((30, 32, 16)).astype(np.float32)   # 30 steps: three blocks of the weight gradient
+    y = rng.integers(0, 10, 32)
+
+    def step():
+        out, _ = lstm(bc.tensor(x))
+        loss = F.cross_entropy(head(out[-1]), bc.tensor(y))
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+
+    jitted = bc.jit(step)
+    _on_threads(threads, lambda: [jitted() for _ in range(steps)])
+    return [p.data.copy() for p in params]
+
+
+def test_an_lstm_step_has_the_same_bits_on_one_thread_and_on_two():
+    from backchain.jit import _gemm
+
+    if not _gemm.AVX512:
+        pytest.skip("the LSTM's 16-lane kernels run where the CPU has AVX-512")
+    one = _lstm_step_params(1)
+    before = _parts(_pool.pool(2)) if numba.config.NUMBA_NUM_THREADS > 1 else 0
+    two = _lstm_step_params(2)
+    for a, b in zip(one, two):
+        np.testing.assert_array_equal(a, b)
+    if numba.config.NUMBA_NUM_THREADS > 1:
+        assert _parts(_pool.pool(2)) > before

@@ -759,7 +759,7 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
             return vjp_fn(ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=mask)
         import numba
 
-        from ._pool import gemm_nn, held
+        from ._pool import held
         from ._rnn_kernels import backward_simd, backward_step
 
         z, cs, acts = res["z"], res["cs"], res["acts"]
@@ -791,8 +791,11 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
         dt = out("dt", (4 * n, batch))
         if simd:
             ds = out("ds", (4 * n, batch))
+            weights = bool(needs[3] or needs[4])
+            dw = out("dw", (4 * n, rp)) if weights else out("dw0", (8, 16))
             with held(numba.get_num_threads()) as ctl:
-                backward_simd(ctl, acts, cs, g, has_g, wt, dh, dc, d, dt, ds, on, masked, ph, pc)
+                backward_simd(ctl, acts, cs, g, has_g, wt, dh, dc, d, dt, ds, on, masked, ph, pc, res["zz"], dw,
+                              weights)
         else:
             for t in range(steps - 1, -1, -1):
                 backward_step(acts, cs, g, has_g, dh, dc, d, t, dt, on, masked, ph, pc)
@@ -800,8 +803,6 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
                 if masked:
                     dh += ph
         flat, zs = d.reshape(4 * n, steps * batch), z[:, :steps].reshape(r, steps * batch)
-        tn = steps * batch
-        dw = None
         results = []
         for k, need in enumerate(needs):
             if not need:
@@ -815,13 +816,8 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
             elif k == 3 or k == 4:   # [W_hh | W_ih]'s gradient against z's rows h (0:n) or x (n:r)
                 lo, hi = (n, r) if k == 3 else (0, n)
                 v = out(f"dw{k}", (4 * n, hi - lo))
-                if simd:
-                    if dw is None:   # both weights' gradients: one product, d (4H, T N) by zz (T N, rp)
-                        dw = out("dw", (4 * n, rp))
-                        with held(numba.get_num_threads()) as ctl:
-                            gemm_nn(ctl, d.reshape(-1), 0, tn, res["zz"].reshape(-1), 0, rp, dw.reshape(-1), 0,
-                                    rp, 4 * n, rp, tn)
-                    np.copyto(v, dw[:, lo:hi])
+                if simd:   # both weights' gradients: d (4H, T N) by zz (T N, rp), by the recurrence
+                    np.copyto(v, own["dw"][:, lo:hi])
                 else:
                     matmul(flat, zs[lo:hi].T, out=v)
             else:

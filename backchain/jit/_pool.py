@@ -153,12 +153,16 @@ def _i64(typingctx, addr):
 
 # --- the shared words ---
 
+# Two slots of words, each for one job at a time: the caller's (at 0: it waits for the job) and a
+# background one (at BG: a job the caller posts and goes on, finishing it later); the workers take
+# the caller's parts first. Offsets within a slot:
 NEXT = 0            # seq << 32 | chunks << 16 | next part  (its own cache line)
 DONE = 8            # parts finished                          (its own cache line)
-OP = 16             # the job: kernel, chunk size, arguments  (two cache lines)
+OP = 16             # the job: kernel, part size, arguments   (six cache lines)
 ARGS = 18
-SEQ = 40            # the caller's last sequence number (read by the caller only)
-STATE = 48          # per worker w: STATE + 8 * w: 0 spinning or working, 1 asleep, 2 told to stop; then
+SEQ = 62            # the poster's last sequence number
+BG = 64             # the background slot
+STATE = 128         # per worker w: STATE + 8 * w: 0 spinning or working, 1 asleep, 2 told to stop; then
                     # the parts it has run
 NN, NT, STACK = 1, 2, 3
 MAX_PARTS = (1 << 16) - 1
@@ -172,17 +176,17 @@ TIGHT = 1 << 17
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _part(ctl, i):
-    """Part ``i`` of the job in ``ctl``."""
-    op = ctl[OP]
-    per = ctl[OP + 1]
-    g = ctl[ARGS:]
-    if op == NN:   # rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock); rows m = g[11]
+def _part(ctl, s, i):
+    """Part ``i`` of the job in the slot at ``s`` of ``ctl``."""
+    op = ctl[s + OP]
+    per = ctl[s + OP + 1]
+    g = ctl[s + ARGS:]
+    if op == NN:   # rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add); rows m = g[11]
         a = numba.carray(_f32(g[0]), g[1])
         b = numba.carray(_f32(g[4]), g[5])
         c = numba.carray(_f32(g[7]), g[8])
         r0 = i * per
-        rows_nn(a, g[2], g[3], b, g[6], c, g[9], r0, min(r0 + per, g[11]), g[10], g[12], g[13])
+        rows_nn(a, g[2], g[3], b, g[6], c, g[9], r0, min(r0 + per, g[11]), g[10], g[12], g[13], g[14] != 0)
     elif op == NT:   # rows_nt(a, lda, w, ldw, c, ldc, r0, r1, n, k); rows m = g[10]
         a = numba.carray(_f32(g[0]), g[1])
         w = numba.carray(_f32(g[3]), g[4])
@@ -201,18 +205,27 @@ def _part(ctl, i):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _take(ctl):
-    """Take and run parts of the posted job until none is left; how many this thread ran."""
+def _take(ctl, s, most):
+    """Take and run parts of the job posted in slot ``s`` until none is left (or ``most`` have run); how
+    many this thread ran."""
     ran = 0
-    while True:
-        word = _load(ctl, NEXT)
+    while ran != most:
+        word = _load(ctl, s + NEXT)
         i = word & 0xFFFF
         if i >= (word >> 16) & 0xFFFF:
             return ran
-        if _cas(ctl, NEXT, word, word + 1):
-            _part(ctl, i)
-            _add(ctl, DONE, 1)
+        if _cas(ctl, s + NEXT, word, word + 1):
+            _part(ctl, s, i)
+            _add(ctl, s + DONE, 1)
             ran += 1
+    return ran
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _any(ctl):
+    """Take parts: the caller's job's, else one of the background job's; how many ran."""
+    ran = _take(ctl, 0, -1)
+    return ran if ran else _take(ctl, BG, 1)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -224,7 +237,7 @@ def _serve(ctl, w, spin):
     while True:
         if _load(ctl, state) == 2:
             return 1
-        ran = _take(ctl)
+        ran = _any(ctl)
         if ran:
             ctl[state + 1] += ran     # (parts this worker ran: read by tests)
             since = _cycles()
@@ -237,7 +250,7 @@ def _serve(ctl, w, spin):
         if idle > spin:
             _store(ctl, state, 1)
             # a job posted before the caller could see this worker asleep is taken now
-            ran = _take(ctl)
+            ran = _any(ctl)
             if ran:
                 ctl[state + 1] += ran
                 _store(ctl, state, 0)
@@ -247,10 +260,11 @@ def _serve(ctl, w, spin):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _finish(ctl, chunks):
-    """Run parts with the workers until every part of the job is done; how many workers are asleep."""
-    _take(ctl)
-    while _load(ctl, DONE) < chunks:
+def _finish(ctl, chunks, s=0):
+    """Run parts with the workers until every part of the job in slot ``s`` is done; how many workers
+    are asleep."""
+    _take(ctl, s, -1)
+    while _load(ctl, s + DONE) < chunks:
         _pause()
     asleep = 0
     w = 0
@@ -261,26 +275,34 @@ def _finish(ctl, chunks):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _post(ctl, chunks):
-    seq = ctl[SEQ] + 1
-    ctl[SEQ] = seq
-    _store(ctl, DONE, 0)
-    _store(ctl, NEXT, ((seq & 0x7FFFFFFF) << 32) | (chunks << 16))
+def _post(ctl, chunks, s=0):
+    """Publish the job whose kernel and arguments are in slot ``s``, in ``chunks`` parts."""
+    seq = ctl[s + SEQ] + 1
+    ctl[s + SEQ] = seq
+    _store(ctl, s + DONE, 0)
+    _store(ctl, s + NEXT, ((seq & 0x7FFFFFFF) << 32) | (chunks << 16))
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def post_nn(ctl, s, per, a, ars, aks, b, ldb, c, ldc, m, n, k, kblock, add):
+    """Post ``rows_nn`` over rows ``0:m`` (``add``: into ``C``) in slot ``s``, in parts of ``per`` rows;
+    the number of parts (the caller finishes it: :func:`_finish`)."""
+    chunks = (m + per - 1) // per
+    ctl[s + OP] = NN
+    ctl[s + OP + 1] = per
+    g = s + ARGS
+    ctl[g] = a.ctypes.data; ctl[g + 1] = a.size; ctl[g + 2] = ars; ctl[g + 3] = aks  # noqa: E702
+    ctl[g + 4] = b.ctypes.data; ctl[g + 5] = b.size; ctl[g + 6] = ldb  # noqa: E702
+    ctl[g + 7] = c.ctypes.data; ctl[g + 8] = c.size; ctl[g + 9] = ldc  # noqa: E702
+    ctl[g + 10] = n; ctl[g + 11] = m; ctl[g + 12] = k; ctl[g + 13] = kblock; ctl[g + 14] = add  # noqa: E702
+    _post(ctl, chunks, s)
+    return chunks
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _nn(ctl, per, a, ars, aks, b, ldb, c, ldc, m, n, k, kblock):
     """``rows_nn`` over rows ``0:m`` in parts of ``per`` rows, shared with the workers."""
-    chunks = (m + per - 1) // per
-    ctl[OP] = NN
-    ctl[OP + 1] = per
-    g = ARGS
-    ctl[g] = a.ctypes.data; ctl[g + 1] = a.size; ctl[g + 2] = ars; ctl[g + 3] = aks  # noqa: E702
-    ctl[g + 4] = b.ctypes.data; ctl[g + 5] = b.size; ctl[g + 6] = ldb  # noqa: E702
-    ctl[g + 7] = c.ctypes.data; ctl[g + 8] = c.size; ctl[g + 9] = ldc  # noqa: E702
-    ctl[g + 10] = n; ctl[g + 11] = m; ctl[g + 12] = k; ctl[g + 13] = kblock  # noqa: E702
-    _post(ctl, chunks)
-    return _finish(ctl, chunks)
+    return _finish(ctl, post_nn(ctl, 0, per, a, ars, aks, b, ldb, c, ldc, m, n, k, kblock, False))
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")

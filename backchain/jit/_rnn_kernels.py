@@ -31,7 +31,7 @@ All C-contiguous.
 import numba
 import numpy as np
 
-from ._pool import gemm_nn
+from ._pool import BG, DONE, _finish, _load, gemm_nn, post_nn
 
 __all__ = ["forward_step", "backward_step", "forward_simd", "backward_simd", "tanh32"]
 
@@ -180,15 +180,39 @@ def forward_simd(ctl, w, bias, scale, shift, cs, z, acts, a, zz, keep, masked):
                 zz[t + 1, j, u] = z[u, t + 1, j]
 
 
+# Steps per block of the weight gradient that the backward recurrence hands to the pool's background
+# slot as their cotangents are ready (the blocks, from the last steps back, are added in that order
+# whichever threads run them).
+_BLOCK = 10
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def backward_simd(ctl, acts, cs, g, has_g, wt, dh, dc, d, dt, ds, on, masked, ph, pc):
+def _weight_block(ctl, j, d, zz, dw, steps, cols):
+    """Post block ``j`` of the weight gradient ``dw (4H, >= H + I) = d (4H, T N) zz (T N, >= H + I)``:
+    the steps ``[max(0, T - (j + 1) B), T - j B)``, added to ``dw`` (written, for the first block) in
+    the background slot; the number of its parts."""
+    m4, rp = dw.shape
+    lo = max(0, steps - (j + 1) * _BLOCK)
+    hi = steps - j * _BLOCK
+    per = max(8, (1 << 18) // (rp * _BLOCK * cols) // 8 * 8)
+    return post_nn(ctl, BG, per, d.reshape(-1)[lo * cols:], steps * cols, 1, zz.reshape(-1)[lo * cols * rp:], rp,
+                   dw.reshape(-1), rp, m4, rp, (hi - lo) * cols, 512, j > 0)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def backward_simd(ctl, acts, cs, g, has_g, wt, dh, dc, d, dt, ds, on, masked, ph, pc, zz, dw, weights):
     """The whole backward recurrence, each step's product ``dh = W_hh^T d[:, t]`` by :func:`_pool.gemm_nn`
     (on its contiguous copy ``dt``); ``ds`` (4H, N) receives the sum of ``d`` over the steps (the bias
-    gradient is then the sum of its rows)."""
+    gradient is then the sum of its rows). Where ``weights``, also the weight gradient ``dw = d zz``
+    (``zz`` (T + 1, N, >= H + I) read as (T N, >= H + I)), by blocks of steps in ``ctl``'s background slot
+    as the recurrence passes them: the pool's workers compute it while this thread runs the steps'
+    gate arithmetic, which no worker shares."""
     m4, steps, cols = d.shape
     n = wt.shape[0]
     wf, tf, hf = wt.reshape(-1), dt.reshape(-1), dh.reshape(-1)
     ds[:] = 0
+    blocks = (steps + _BLOCK - 1) // _BLOCK
+    ready = posted = parts = 0
     for t in range(steps - 1, -1, -1):
         backward_step(acts, cs, g, has_g, dh, dc, d, t, dt, on, masked, ph, pc)
         gemm_nn(ctl, wf, 0, m4, tf, 0, cols, hf, 0, cols, n, cols, m4)
@@ -199,3 +223,15 @@ def backward_simd(ctl, acts, cs, g, has_g, wt, dh, dc, d, dt, ds, on, masked, ph
         for q in range(m4):
             for j in range(cols):
                 ds[q, j] += dt[q, j]
+        if weights:
+            if t == max(0, steps - (ready + 1) * _BLOCK):
+                ready += 1
+            if posted < ready and (posted == 0 or _load(ctl, BG + DONE) >= parts):
+                parts = _weight_block(ctl, posted, d, zz, dw, steps, cols)
+                posted += 1
+    if weights:
+        while posted < blocks:
+            _finish(ctl, parts, BG)
+            parts = _weight_block(ctl, posted, d, zz, dw, steps, cols)
+            posted += 1
+        _finish(ctl, parts, BG)

@@ -125,13 +125,13 @@ _NN_KBLOCK = 256   # rows of B per pass of gemm_nn, at most: a (256, 32) panel o
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock):
+def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add=False):
     """Rows ``r0:r1`` of ``C = A B``: ``A[r, q]`` at ``a[r * ars + q * aks]``, ``B[q, j]`` at
     ``b[q * ldb + j]``, ``C[r, j]`` at ``c[r * ldc + j]`` (flat float32 arrays); ``n`` a multiple
     of 16. Tiles of 8 rows by 32 columns (sixteen accumulators: enough fused multiply-adds in flight
     to hide their latency), 8 by 16 for the last 16 columns, then the rows left over; ``k`` in passes of at most
     ``kblock`` terms (a pass after the first adds to ``C``), so that the panel of ``B`` that a row
-    tile reads stays in cache."""
+    tile reads stays in cache. ``add``: ``C += A B`` (every pass adds)."""
     m8 = r0 + (r1 - r0) // 8 * 8
     n32 = n - n % 32
     passes = max(1, (k + kblock - 1) // kblock)
@@ -142,7 +142,7 @@ def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock):
             a0 = r * ars
             for j in range(0, n32, 32):
                 o = r * ldc + j
-                if k0 == 0:
+                if k0 == 0 and not add:
                     c00 = vzero(); c01 = vzero(); c10 = vzero(); c11 = vzero()  # noqa: E702
                     c20 = vzero(); c21 = vzero(); c30 = vzero(); c31 = vzero()  # noqa: E702
                     c40 = vzero(); c41 = vzero(); c50 = vzero(); c51 = vzero()  # noqa: E702
@@ -197,7 +197,7 @@ def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock):
         if n32 < n:   # the last 16 columns of the tiled rows: tiles of 8 rows by 16 (eight accumulators)
             for r in range(r0, m8, 8):
                 o = r * ldc + n32
-                if k0 == 0:
+                if k0 == 0 and not add:
                     c0 = vzero(); c1 = vzero(); c2 = vzero(); c3 = vzero()  # noqa: E702
                     c4 = vzero(); c5 = vzero(); c6 = vzero(); c7 = vzero()  # noqa: E702
                 else:
@@ -225,7 +225,7 @@ def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock):
         for r in range(m8, r1):
             for j in range(0, n, 16):
                 o = r * ldc + j
-                acc = vzero() if k0 == 0 else vload(c, o)
+                acc = vzero() if k0 == 0 and not add else vload(c, o)
                 p = k0 * ldb + j
                 aq = r * ars + k0 * aks
                 for q in range(k0, k1):
