@@ -20,7 +20,7 @@ from backchain._rules.rnn import lstm_layer
 
 pytest.importorskip("numba")
 
-from backchain.jit import _simd  # noqa: E402
+from backchain.jit import _gemm, _simd  # noqa: E402,F401  (_gemm: imported before a test patches _simd.AVX512)
 
 
 @pytest.fixture(params=[False, True], ids=["blas", "simd"])

@@ -686,7 +686,8 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
             bufs.update(z=np.empty((r, steps + 1, batch), f32), cs=np.empty((steps + 1, n, batch), f32),
                         acts=np.empty((steps, 5 * n, batch), f32), a=np.empty((4 * n, batch), f32),
                         w=np.empty((4 * n, r), f32), bias=np.empty(4 * n, f32),
-                        zz=np.zeros((steps + 1, batch, rp), f32) if simd else None)
+                        zz=np.zeros((steps + 1, batch, rp), f32) if simd else None,
+                        px=np.empty((steps, 4 * n, batch), f32) if simd else None)
         return bufs
 
     def lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=None):
@@ -722,7 +723,7 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
             zz[0, :, :n] = h0
             zz[:steps, :, n:r] = x
             with held(numba.get_num_threads()) as ctl:
-                forward_simd(ctl, w, bias, scale, shift, cs, z, acts, a, zz, keep, masked)
+                forward_simd(ctl, w, bias, scale, shift, cs, z, acts, b["px"], zz, keep, masked)
         else:
             matmul = np.matmul
             for t in range(steps):

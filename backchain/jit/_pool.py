@@ -321,32 +321,40 @@ def _nt(ctl, per, a, lda, w, ldw, c, ldc, m, n, k):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _stack(ctl, per, a, aoffs, ars, aks, b, boffs, ldb, nt, c, m, n, k, count, kblock):
-    """``stack`` over matrices ``0:count`` in parts of ``per`` matrices, shared with the workers."""
+def post_stack(ctl, s, per, a, aoffs, ars, aks, b, boffs, ldb, nt, c, m, n, k, count, kblock):
+    """Post ``stack`` over matrices ``0:count`` in slot ``s``, in parts of ``per`` matrices; the number
+    of parts (the caller finishes it: :func:`_finish`)."""
     chunks = (count + per - 1) // per
-    ctl[OP] = STACK
-    ctl[OP + 1] = per
-    g = ARGS
+    ctl[s + OP] = STACK
+    ctl[s + OP + 1] = per
+    g = s + ARGS
     ctl[g] = a.ctypes.data; ctl[g + 1] = a.size  # noqa: E702
     ctl[g + 2] = aoffs.ctypes.data; ctl[g + 3] = aoffs.size; ctl[g + 4] = ars; ctl[g + 5] = aks  # noqa: E702
     ctl[g + 6] = b.ctypes.data; ctl[g + 7] = b.size  # noqa: E702
     ctl[g + 8] = boffs.ctypes.data; ctl[g + 9] = boffs.size; ctl[g + 10] = ldb; ctl[g + 11] = nt  # noqa: E702
     ctl[g + 12] = c.ctypes.data; ctl[g + 13] = c.size  # noqa: E702
     ctl[g + 14] = m; ctl[g + 15] = n; ctl[g + 16] = k; ctl[g + 17] = count; ctl[g + 18] = kblock  # noqa: E702
-    _post(ctl, chunks)
-    return _finish(ctl, chunks)
+    _post(ctl, chunks, s)
+    return chunks
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def gemm_nn(ctl, a, ao, lda, b, bo, ldb, c, co, ldc, m, n, k, kblock=256):
-    """``_simd.gemm_nn`` (``C = A B``, row-major operands at offsets of flat arrays) from compiled code,
-    its rows split in parts across the workers of ``ctl`` (a pool's, held by the caller: :func:`held`)
-    when the product is large enough; else on this thread. The same bits either way."""
+def _stack(ctl, per, a, aoffs, ars, aks, b, boffs, ldb, nt, c, m, n, k, count, kblock):
+    """``stack`` over matrices ``0:count`` in parts of ``per`` matrices, shared with the workers."""
+    return _finish(ctl, post_stack(ctl, 0, per, a, aoffs, ars, aks, b, boffs, ldb, nt, c, m, n, k, count, kblock))
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def gemm_nn(ctl, a, ao, lda, b, bo, ldb, c, co, ldc, m, n, k, kblock=256, add=False):
+    """``_simd.gemm_nn`` (``C = A B``, or ``C += A B`` where ``add``, row-major operands at offsets of
+    flat arrays) from compiled code, its rows split in parts across the workers of ``ctl`` (a pool's,
+    held by the caller: :func:`held`) when the product is large enough; else on this thread. The same
+    bits either way."""
     if ctl.size == STATE or m * n * k < 2 * PART:
-        rows_nn(a[ao:], lda, 1, b[bo:], ldb, c[co:], ldc, 0, m, n, k, kblock)
+        rows_nn(a[ao:], lda, 1, b[bo:], ldb, c[co:], ldc, 0, m, n, k, kblock, add)
     else:
         per = max(1, (PART + 8 * n * k - 1) // (8 * n * k), (m + 8 * MAX_PARTS - 1) // (8 * MAX_PARTS)) * 8
-        _nn(ctl, per, a[ao:], lda, 1, b[bo:], ldb, c[co:], ldc, m, n, k, kblock)
+        _finish(ctl, post_nn(ctl, 0, per, a[ao:], lda, 1, b[bo:], ldb, c[co:], ldc, m, n, k, kblock, add))
 
 
 class Pool:

@@ -31,7 +31,7 @@ All C-contiguous.
 import numba
 import numpy as np
 
-from ._pool import BG, DONE, _finish, _load, gemm_nn, post_nn
+from ._pool import BG, DONE, _finish, _load, gemm_nn, post_nn, post_stack
 
 __all__ = ["forward_step", "backward_step", "forward_simd", "backward_simd", "tanh32"]
 
@@ -162,28 +162,53 @@ def backward_step(acts, cs, g, has_g, dh, dc, d, t, dt, on, masked, ph, pc):
                 dc[u, j] += pc[u, j]
 
 
+# Steps per block of the products that the recurrences hand to the pool's background slot: the
+# forward's input projections, a block ahead of the steps; the backward's weight gradient, as the
+# steps' cotangents are ready (the blocks, from the last steps back, are added in that order whichever
+# threads run them).
+_BLOCK = 10
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def forward_simd(ctl, w, bias, scale, shift, cs, z, acts, a, zz, keep, masked):
-    """The whole forward recurrence, each step's product by :func:`_pool.gemm_nn` (batch a multiple of
-    16; on the workers of ``ctl`` too). The hidden states are also written by rows into ``zz`` (T + 1, N, >= H + I), whose rows
+def _input_block(ctl, j, w, z, px, aoffs, boffs, n):
+    """Post block ``j`` of the input projections ``px[t] = W_ih x_t`` (steps ``[j B, (j + 1) B)``, one
+    matrix of a stack each) in the background slot; the number of its parts."""
+    r, t1, cols = z.shape
+    m4 = w.shape[0]
+    lo = j * _BLOCK
+    hi = min(t1 - 1, lo + _BLOCK)
+    return post_stack(ctl, BG, 1, w.reshape(-1), aoffs[lo:hi], r, 1, z.reshape(-1), boffs[lo:hi], t1 * cols, False,
+                      px.reshape(-1)[lo * m4 * cols:], m4, cols, r - n, hi - lo, 512)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def forward_simd(ctl, w, bias, scale, shift, cs, z, acts, px, zz, keep, masked):
+    """The whole forward recurrence (batch a multiple of 16). The input projections ``px[t] = W_ih x_t``
+    (``px`` (T, 4H, N)) by blocks of steps in ``ctl``'s background slot, a block ahead of the step that
+    needs it (the pool's workers compute them while this thread runs the gate arithmetic); then each
+    step's ``px[t] += W_hh h_{t-1}`` by :func:`_pool.gemm_nn` (on the workers of ``ctl`` too) and its
+    gates. The hidden states are also written by rows into ``zz`` (T + 1, N, >= H + I), whose rows
     ``zz[t, n] = z[:, t, n]`` are the weight gradient's operand (a product of the 16-lane kernels
     reads it as ``(T N, H + I)``)."""
     r, t1, cols = z.shape
     m4 = w.shape[0]
     n = cs.shape[1]
-    wf, zf, af = w.reshape(-1), z.reshape(-1), a.reshape(-1)
-    for t in range(t1 - 1):
-        gemm_nn(ctl, wf, 0, r, zf, t * cols, t1 * cols, af, 0, cols, m4, cols, r)
-        forward_step(a, bias, scale, shift, cs, z, acts, t, keep, masked)
+    steps = t1 - 1
+    wf, zf, pf = w.reshape(-1), z.reshape(-1), px.reshape(-1)
+    aoffs = np.full(steps, n, np.int64)                        # W_ih: the columns n: of [W_hh | W_ih]
+    boffs = n * t1 * cols + np.arange(steps) * cols            # x_t: the rows n: of z[:, t]
+    blocks = (steps + _BLOCK - 1) // _BLOCK
+    parts = _input_block(ctl, 0, w, z, px, aoffs, boffs, n)
+    for t in range(steps):
+        if t % _BLOCK == 0:   # this step's block (the one in flight): finish it, post the next
+            _finish(ctl, parts, BG)
+            if t // _BLOCK + 1 < blocks:
+                parts = _input_block(ctl, t // _BLOCK + 1, w, z, px, aoffs, boffs, n)
+        gemm_nn(ctl, wf, 0, r, zf, t * cols, t1 * cols, pf, t * m4 * cols, cols, m4, cols, n, 256, True)
+        forward_step(px[t], bias, scale, shift, cs, z, acts, t, keep, masked)
         for u in range(n):   # (reading rows of z, writing within a block of zz that stays in cache)
             for j in range(cols):
                 zz[t + 1, j, u] = z[u, t + 1, j]
-
-
-# Steps per block of the weight gradient that the backward recurrence hands to the pool's background
-# slot as their cotangents are ready (the blocks, from the last steps back, are added in that order
-# whichever threads run them).
-_BLOCK = 10
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
