@@ -129,17 +129,25 @@ def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add=False):
     """Rows ``r0:r1`` of ``C = A B``: ``A[r, q]`` at ``a[r * ars + q * aks]``, ``B[q, j]`` at
     ``b[q * ldb + j]``, ``C[r, j]`` at ``c[r * ldc + j]`` (flat float32 arrays); ``n`` a multiple
     of 16. Tiles of 8 rows by 32 columns (sixteen accumulators: enough fused multiply-adds in flight
-    to hide their latency), 8 by 16 for the last 16 columns, then the rows left over; ``k`` in passes of at most
-    ``kblock`` terms (a pass after the first adds to ``C``), so that the panel of ``B`` that a row
-    tile reads stays in cache. ``add``: ``C += A B`` (every pass adds)."""
+    to hide their latency), each row tile's terms first packed into one contiguous run (a column-major
+    ``A``'s rows are a cache line apart per term, which the first-level cache's sets cannot all hold:
+    10-25% faster on one core for W1's and W8's products), 8 by 16 for the last 16 columns, then the rows left over; ``k``
+    in passes of at most ``kblock`` terms (a pass after the first adds to ``C``), so that the panel of
+    ``B`` that a row tile reads stays in cache. ``add``: ``C += A B`` (every pass adds)."""
     m8 = r0 + (r1 - r0) // 8 * 8
     n32 = n - n % 32
     passes = max(1, (k + kblock - 1) // kblock)
     kb = (k + passes - 1) // passes
+    ap = np.empty(8 * max(kb, 1), np.float32)   # a row tile's terms, packed: ap[8 (q - k0) + i] = A[r + i, q]
     for k0 in range(0, max(k, 1), max(kb, 1)):
         k1 = min(k0 + kb, k)
         for r in range(r0, m8, 8):
             a0 = r * ars
+            for q in range(k0, k1):
+                aq = a0 + q * aks
+                p = (q - k0) * 8
+                for i in range(8):
+                    ap[p + i] = a[aq + i * ars]
             for j in range(0, n32, 32):
                 o = r * ldc + j
                 if k0 == 0 and not add:
@@ -157,33 +165,34 @@ def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add=False):
                     c60 = vload(c, o + 6 * ldc); c61 = vload(c, o + 6 * ldc + 16)  # noqa: E702
                     c70 = vload(c, o + 7 * ldc); c71 = vload(c, o + 7 * ldc + 16)  # noqa: E702
                 p = k0 * ldb + j
+                aq = 0
                 for q in range(k0, k1):
                     b0 = vload(b, p)
                     b1 = vload(b, p + 16)
                     p += ldb
-                    aq = a0 + q * aks
-                    x = vbroadcast(a[aq])
+                    x = vbroadcast(ap[aq])
                     c00 = vfma(x, b0, c00)
                     c01 = vfma(x, b1, c01)
-                    x = vbroadcast(a[aq + ars])
+                    x = vbroadcast(ap[aq + 1])
                     c10 = vfma(x, b0, c10)
                     c11 = vfma(x, b1, c11)
-                    x = vbroadcast(a[aq + 2 * ars])
+                    x = vbroadcast(ap[aq + 2])
                     c20 = vfma(x, b0, c20)
                     c21 = vfma(x, b1, c21)
-                    x = vbroadcast(a[aq + 3 * ars])
+                    x = vbroadcast(ap[aq + 3])
                     c30 = vfma(x, b0, c30)
                     c31 = vfma(x, b1, c31)
-                    x = vbroadcast(a[aq + 4 * ars])
+                    x = vbroadcast(ap[aq + 4])
                     c40 = vfma(x, b0, c40)
                     c41 = vfma(x, b1, c41)
-                    x = vbroadcast(a[aq + 5 * ars])
+                    x = vbroadcast(ap[aq + 5])
                     c50 = vfma(x, b0, c50)
                     c51 = vfma(x, b1, c51)
-                    x = vbroadcast(a[aq + 6 * ars])
+                    x = vbroadcast(ap[aq + 6])
                     c60 = vfma(x, b0, c60)
                     c61 = vfma(x, b1, c61)
-                    x = vbroadcast(a[aq + 7 * ars])
+                    x = vbroadcast(ap[aq + 7])
+                    aq += 8
                     c70 = vfma(x, b0, c70)
                     c71 = vfma(x, b1, c71)
                 vstore(c, o, c00); vstore(c, o + 16, c01)  # noqa: E702
@@ -194,8 +203,7 @@ def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add=False):
                 vstore(c, o + 5 * ldc, c50); vstore(c, o + 5 * ldc + 16, c51)  # noqa: E702
                 vstore(c, o + 6 * ldc, c60); vstore(c, o + 6 * ldc + 16, c61)  # noqa: E702
                 vstore(c, o + 7 * ldc, c70); vstore(c, o + 7 * ldc + 16, c71)  # noqa: E702
-        if n32 < n:   # the last 16 columns of the tiled rows: tiles of 8 rows by 16 (eight accumulators)
-            for r in range(r0, m8, 8):
+            if n32 < n:   # the last 16 columns: a tile of 8 rows by 16 (eight accumulators)
                 o = r * ldc + n32
                 if k0 == 0 and not add:
                     c0 = vzero(); c1 = vzero(); c2 = vzero(); c3 = vzero()  # noqa: E702
@@ -205,19 +213,19 @@ def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add=False):
                     c3 = vload(c, o + 3 * ldc); c4 = vload(c, o + 4 * ldc); c5 = vload(c, o + 5 * ldc)  # noqa: E702
                     c6 = vload(c, o + 6 * ldc); c7 = vload(c, o + 7 * ldc)  # noqa: E702
                 p = k0 * ldb + n32
-                aq = r * ars + k0 * aks
+                aq = 0
                 for q in range(k0, k1):
                     b0 = vload(b, p)
                     p += ldb
-                    c0 = vfma(vbroadcast(a[aq]), b0, c0)
-                    c1 = vfma(vbroadcast(a[aq + ars]), b0, c1)
-                    c2 = vfma(vbroadcast(a[aq + 2 * ars]), b0, c2)
-                    c3 = vfma(vbroadcast(a[aq + 3 * ars]), b0, c3)
-                    c4 = vfma(vbroadcast(a[aq + 4 * ars]), b0, c4)
-                    c5 = vfma(vbroadcast(a[aq + 5 * ars]), b0, c5)
-                    c6 = vfma(vbroadcast(a[aq + 6 * ars]), b0, c6)
-                    c7 = vfma(vbroadcast(a[aq + 7 * ars]), b0, c7)
-                    aq += aks
+                    c0 = vfma(vbroadcast(ap[aq]), b0, c0)
+                    c1 = vfma(vbroadcast(ap[aq + 1]), b0, c1)
+                    c2 = vfma(vbroadcast(ap[aq + 2]), b0, c2)
+                    c3 = vfma(vbroadcast(ap[aq + 3]), b0, c3)
+                    c4 = vfma(vbroadcast(ap[aq + 4]), b0, c4)
+                    c5 = vfma(vbroadcast(ap[aq + 5]), b0, c5)
+                    c6 = vfma(vbroadcast(ap[aq + 6]), b0, c6)
+                    c7 = vfma(vbroadcast(ap[aq + 7]), b0, c7)
+                    aq += 8
                 vstore(c, o, c0); vstore(c, o + ldc, c1); vstore(c, o + 2 * ldc, c2)  # noqa: E702
                 vstore(c, o + 3 * ldc, c3); vstore(c, o + 4 * ldc, c4); vstore(c, o + 5 * ldc, c5)  # noqa: E702
                 vstore(c, o + 6 * ldc, c6); vstore(c, o + 7 * ldc, c7)  # noqa: E702
