@@ -219,7 +219,7 @@ def _weight_block(ctl, j, d, zz, dw, steps, cols):
     m4, rp = dw.shape
     lo = max(0, steps - (j + 1) * _BLOCK)
     hi = steps - j * _BLOCK
-    per = max(8, (1 << 18) // (rp * _BLOCK * cols) // 8 * 8)
+    per = max(8, (1 << 21) // (rp * _BLOCK * cols) // 8 * 8)   # (parts of about 2^21 multiply-adds)
     return post_nn(ctl, BG, per, d.reshape(-1)[lo * cols:], steps * cols, 1, zz.reshape(-1)[lo * cols * rp:], rp,
                    dw.reshape(-1), rp, m4, rp, (hi - lo) * cols, 512, j > 0)
 
