@@ -106,14 +106,24 @@ def test_a_second_caller_runs_on_its_own_while_the_pool_is_taken():
     p = _pool.Pool(2)
     try:
         a, b, want = _nn_case()
-        p.lock.acquire()         # another thread's job in flight
+        taken, done = threading.Event(), threading.Event()
+
+        def other():             # another thread's job in flight
+            with p.lock:
+                taken.set()
+                done.wait(10)
+
+        holder = threading.Thread(target=other)
+        holder.start()
+        taken.wait(10)
         try:
             c = np.empty_like(want)
             m, k = a.shape
             n = b.shape[1]
             assert not p.nn(8, a.reshape(-1), k, 1, b.reshape(-1), n, c.reshape(-1), n, m, n, k, 512)
         finally:
-            p.lock.release()
+            done.set()
+            holder.join()
         results = [None] * 4
 
         def work(i):
@@ -173,9 +183,9 @@ def _on_threads(n, fn):
         numba.set_num_threads(old)
 
 
-def _mlp_steps(threads, steps=4, jit=True):
-    """An MLP 784-256-10 with a 10-class head (its products of 10 columns or terms: padded copies)
-    trained under bc.jit on ``threads`` threads; its parameters after ``steps`` steps, and the step."""
+def _mlp(jit=True):
+    """An MLP 784-256-10 with a 10-class head (its products of 10 columns or terms: padded copies), its
+    SGD step (under bc.jit), and its parameters."""
     import backchain as bc
     import backchain.nn as nn
     import backchain.nn.functional as F
@@ -194,9 +204,14 @@ def _mlp_steps(threads, steps=4, jit=True):
         opt.step()
         return loss
 
-    jitted = bc.jit(step) if jit else step
+    return (bc.jit(step) if jit else step), list(model.parameters())
+
+
+def _mlp_steps(threads, steps=4, jit=True):
+    """The MLP trained ``steps`` steps on ``threads`` threads: its parameters, and the step."""
+    jitted, params = _mlp(jit)
     _on_threads(threads, lambda: [jitted() for _ in range(steps)])
-    return [p.data.copy() for p in model.parameters()], jitted
+    return [p.data.copy() for p in params], jitted
 
 
 def test_a_training_step_has_the_same_bits_on_one_thread_and_on_two():
@@ -218,6 +233,9 @@ def test_a_training_step_has_the_same_bits_on_one_thread_and_on_two():
     products = [k for k, v in env.items() if v is np.matmul and f"{k}(" in src]
     assert not products, src     # every product of the step the kernels' (none left to BLAS)
     assert any(v is _gemm.matmul for v in env.values()) and any(v is _gemm.linear for v in env.values())
+    posts = [k for k, v in env.items() if v is _gemm.post and f"{k}(" in src]
+    assert posts, src            # a weight gradient begun in the background, finished before its reader
+    assert "finally:" in src
 
 
 def test_a_program_with_a_convolution_keeps_its_products_on_blas_threads():
@@ -298,3 +316,130 @@ def test_an_lstm_step_has_the_same_bits_on_one_thread_and_on_two():
         if not several or _parts(_pool.pool(2)) > before or time.perf_counter() > end:
             break
     assert not several or _parts(_pool.pool(2)) > before
+
+
+
+def _pool_free():
+    p = _pool.pool(2) if numba.config.NUMBA_NUM_THREADS > 1 else None
+    if p is None:
+        return True
+    if p.pending is not None or not p.lock.acquire(False):
+        return False
+    p.lock.release()
+    return True
+
+
+def test_background_products_finish_before_a_guard_and_when_a_replay_raises():
+    """A product begun in the background is finished before a guard (which may leave the replay), and
+    the pool is free after a replay that retraces or raises."""
+    import backchain as bc
+    import backchain.numpy as bnp
+
+    from backchain.jit import _gemm
+
+    if not _simd_ok():
+        pytest.skip("the replay's own products run where the CPU has AVX-512")
+    rng = np.random.default_rng(8)
+    w1 = rng.standard_normal((256, 256)).astype(np.float32) / 16
+    w2 = rng.standard_normal((256, 256)).astype(np.float32) / 16
+    x = rng.standard_normal((128, 256)).astype(np.float32)
+
+    def loss(ws, x):
+        h = bnp.maximum(x @ ws[0], 0)
+        return bnp.mean((h @ ws[1]) ** 2)
+
+    def step(ws, x, limit):
+        v, g = bc.value_and_grad(loss)(ws, x)
+        if v > limit:          # a guard after the backward pass's products
+            return [g[0] * 0.5, g[1] * 0.5]
+        return g
+
+    jitted = bc.jit(step)
+    eager = step
+    for limit in (0.0, 1e9, 0.0, 1e9):
+        got = _on_threads(2, lambda: jitted([w1, w2], x, limit))
+        want = eager([w1, w2], x, limit)
+        for a, b in zip(got, want):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+        assert _pool_free()
+    (paths, *_) = jitted._cache.values()
+    srcs = [pth.compiled.source for pth in paths]
+    assert any(" = p" in src for src in srcs), srcs
+    for src in srcs:   # every background product is waited for before the guard's line
+        lines = [ln.strip() for ln in src.splitlines()]
+        for n, ln in enumerate(lines):
+            if ln.startswith("if "):
+                before = lines[:n]
+                last_post = max((j for j, x in enumerate(before) if " = p" in x), default=-1)
+                last_wait = max((j for j, x in enumerate(before) if x.startswith("w") and x.endswith("()")),
+                                default=-1)
+                assert last_post < last_wait or last_post == -1, src
+
+    assert _pool_free()
+
+
+def test_post_holds_the_pool_until_wait():
+    """_gemm.post begins a product in the background and returns at once; until _gemm.wait the posting
+    thread holds the pool (another thread's products run on their own), and its arrays are kept."""
+    from backchain.jit import _gemm
+
+    if not _simd_ok() or numba.config.NUMBA_NUM_THREADS < 2:
+        pytest.skip("the background slot is used on several threads where the CPU has AVX-512")
+    a, b, _ = _nn_case(512, 256, 256)
+    want = _on_threads(1, lambda: _gemm.matmul(a, b))
+    out = np.full_like(want, np.nan)
+
+    def posted():
+        assert _gemm.post(a, b, out) is out
+        p = _pool.pool(2)
+        assert p.pending is not None
+        got = []
+        t = threading.Thread(target=lambda: got.append(p.lock.acquire(False)))
+        t.start()
+        t.join()
+        assert got == [False]              # held by this thread until wait
+        _gemm.wait()
+        _gemm.wait()                       # (nothing left: a no-op)
+
+    _on_threads(2, posted)
+    np.testing.assert_array_equal(out, want)
+    assert _pool_free()
+    small = np.full((8, 16), np.nan, np.float32)   # a product too small to split: done at once
+    assert _on_threads(2, lambda: _gemm.post(a[:8, :64], b[:64, :16], small)) is small
+    assert _pool.pool(2).pending is None
+    np.testing.assert_allclose(small, a[:8, :64] @ b[:64, :16], rtol=1e-5, atol=1e-5)
+
+
+def _simd_ok():
+    from backchain.jit import _simd
+
+    return _simd._avx512()
+
+
+def test_two_threads_each_replaying_with_background_products():
+    """Two threads train their own models under bc.jit at once: one holds the pool while its product
+    runs in the background, the other's products run on its own thread; each equals its run alone."""
+    if not _simd_ok():
+        pytest.skip("the replay's own products run where the CPU has AVX-512")
+    alone = _mlp_steps(2, steps=4)[0]
+    # models made and traced in turn: their initialisations draw from one generator, and a trace runs
+    # the step eagerly, whose BLAS products' bits depend on how many threads BLAS gives each call
+    made = [_mlp() for _ in range(2)]
+    for step, _ in made:
+        _on_threads(2, step)
+    results = [None, None]
+
+    def work(i):
+        step, params = made[i]
+        _on_threads(2, lambda: [step() for _ in range(3)])
+        results[i] = [p.data.copy() for p in params]
+
+    threads = [threading.Thread(target=work, args=(i,)) for i in range(2)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    for got in results:
+        for a, b in zip(got, alone):
+            np.testing.assert_array_equal(a, b)
+    assert _pool_free()

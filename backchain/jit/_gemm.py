@@ -28,10 +28,12 @@ products, bit for bit.
 
 The tile kernels and their 16-lane vectors are in ``_simd.py``.
 """
+import threading
+
 import numba
 import numpy as np
 
-from ._pool import MAX_PARTS, PART, pool
+from ._pool import MAX_PARTS, PART, pool, post_nn, post_nt, post_stack
 from ._simd import AVX512, rows_nn, rows_nt, stack
 
 __all__ = ["AVX512", "matmul", "takes"]
@@ -181,6 +183,54 @@ def matmul(a, b, out=None):
 # OpenBLAS runs a product of at most this many multiply-adds on the calling thread (65536 times its
 # GEMM_MULTITHREAD_THRESHOLD, 4): smaller ones stay NumPy's (and a small program's values eager's).
 _BLAS_ONE_THREAD = 1 << 18
+
+
+class _Posted(threading.local):
+    pool = None      # the pool holding this thread's background product, until wait()
+
+
+_posted = _Posted()
+
+
+def post(a, b, out):
+    """``matmul(a, b, out)`` begun in the pool's background slot where the pool's workers can take it
+    (a product :func:`matmul` would split, ``out`` given): returns ``out`` at once, whose values are
+    there after :func:`wait`. Until then ``a``, ``b`` and ``out`` must not be written or read, and the
+    calling thread keeps the pool (its other products still split). Elsewhere the product runs now."""
+    if out is None or not (out.flags.c_contiguous and out.dtype == np.float32) or not takes(a, b):
+        return matmul(a, b, out)
+    m, k = a.shape[-2:]
+    n = b.shape[-1]
+    threads = numba.get_num_threads()
+    if threads < 2 or (a.size // k) * n * k < _SPLIT:
+        return matmul(a, b, out)
+    p = pool(threads)
+    c = out.reshape(-1)
+    if a.ndim > 2:
+        fa, aoffs, ars, aks, fb, boffs, ldb, nt = _stack_layout(a, b)
+        count = len(aoffs)
+        ok = p.background(post_stack, _per(count, 1, m * n * k), fa, aoffs, ars, aks, fb, boffs, ldb, nt, c, m, n,
+                          k, count, _KBLOCK)
+    else:
+        ars, aks, nt = _layout(a, b)
+        fa = (a if ars == k else a.swapaxes(-1, -2)).reshape(-1)
+        fb = (b.swapaxes(-1, -2) if nt else b).reshape(-1)
+        if nt:
+            ok = p.background(post_nt, _per(m, 4, n * k), fa, k, fb, k, c, n, m, n, k)
+        else:
+            ok = p.background(post_nn, _per(m, 8, n * k), fa, ars, aks, fb, n, c, n, m, n, k, _KBLOCK, False)
+    if not ok:
+        return matmul(a, b, out)
+    _posted.pool = p
+    return out
+
+
+def wait():
+    """Finish the product this thread began with :func:`post`, if any."""
+    p = _posted.pool
+    if p is not None:
+        _posted.pool = None
+        p.settle()
 
 
 def _any2d(a, b):

@@ -40,7 +40,7 @@ from numba.extending import intrinsic
 
 from ._simd import rows_nn, rows_nt, stack
 
-__all__ = ["NN", "NT", "STACK", "Pool", "gemm_nn", "held", "pool"]
+__all__ = ["NN", "NT", "STACK", "Pool", "gemm_nn", "held", "pool", "post_nn", "post_nt", "post_stack"]
 
 
 # --- atomics and the spin hint, as LLVM instructions on an int64 array's elements ---
@@ -306,18 +306,24 @@ def _nn(ctl, per, a, ars, aks, b, ldb, c, ldc, m, n, k, kblock):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _nt(ctl, per, a, lda, w, ldw, c, ldc, m, n, k):
-    """``rows_nt`` over rows ``0:m`` in parts of ``per`` rows, shared with the workers."""
+def post_nt(ctl, s, per, a, lda, w, ldw, c, ldc, m, n, k):
+    """Post ``rows_nt`` over rows ``0:m`` in slot ``s``, in parts of ``per`` rows; the number of parts."""
     chunks = (m + per - 1) // per
-    ctl[OP] = NT
-    ctl[OP + 1] = per
-    g = ARGS
+    ctl[s + OP] = NT
+    ctl[s + OP + 1] = per
+    g = s + ARGS
     ctl[g] = a.ctypes.data; ctl[g + 1] = a.size; ctl[g + 2] = lda  # noqa: E702
     ctl[g + 3] = w.ctypes.data; ctl[g + 4] = w.size; ctl[g + 5] = ldw  # noqa: E702
     ctl[g + 6] = c.ctypes.data; ctl[g + 7] = c.size; ctl[g + 8] = ldc  # noqa: E702
     ctl[g + 9] = n; ctl[g + 10] = m; ctl[g + 11] = k  # noqa: E702
-    _post(ctl, chunks)
-    return _finish(ctl, chunks)
+    _post(ctl, chunks, s)
+    return chunks
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _nt(ctl, per, a, lda, w, ldw, c, ldc, m, n, k):
+    """``rows_nt`` over rows ``0:m`` in parts of ``per`` rows, shared with the workers."""
+    return _finish(ctl, post_nt(ctl, 0, per, a, lda, w, ldw, c, ldc, m, n, k))
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -370,7 +376,8 @@ class Pool:
         self.ctl[STATE::8] = 1                   # asleep until started
         self.events = [threading.Event() for _ in range(self.workers)]
         self.threads = [None] * self.workers
-        self.lock = threading.Lock()
+        self.lock = threading.RLock()       # (a thread holding it for a background job takes it again)
+        self.pending = None                  # the background job posted by the thread holding the lock
         self.spin = SPIN_CYCLES
 
     def _loop(self, w):
@@ -406,15 +413,38 @@ class Pool:
     def held(self):
         """The shared words, for compiled code that posts jobs itself (:func:`gemm_nn`), with the
         workers woken; words of no workers (every part on the calling thread) while another thread
-        holds the pool."""
+        holds the pool. A background job this thread left is finished first (the slot is the
+        caller's)."""
         if not self.lock.acquire(False):
             yield np.zeros(STATE, np.int64)
             return
         try:
+            self.settle()
             self._wake()
             yield self.ctl
         finally:
             self.lock.release()
+
+    def background(self, post, *args):
+        """Post a job in the background slot by ``post(ctl, BG, *args)`` (:func:`post_nn`,
+        :func:`post_nt`, :func:`post_stack`) and return at once, holding the pool (and the job's
+        arrays) until :meth:`settle`; False, having run nothing, while another thread holds it."""
+        if not self.lock.acquire(False):
+            return False
+        self.settle()
+        self._wake()
+        self.pending = (post(self.ctl, BG, *args), args)
+        return True
+
+    def settle(self):
+        """Finish the background job this thread posted (its parts not yet taken run here)."""
+        job = self.pending
+        if job is not None:
+            self.pending = None
+            try:
+                _finish(self.ctl, job[0], BG)
+            finally:
+                self.lock.release()
 
     def nn(self, per, *args):
         return self._run(_nn, per, *args)

@@ -144,9 +144,16 @@ def compile_program(program, buffers=True, fused=None, donated=(), gemm=False):
     for at, (_, _, _, covered) in (fused or {}).items():
         skip.update(i for i in covered if i != at)
     into = _donations(program, donated, last, outputs, skip | set(fused or ())) if buffers else {}
+    order = [i for i in range(len(program.steps)) if i not in skip]
+    nxt = dict(zip(order, order[1:]))
+    pending = None   # the output slot of a product begun in the background (_gemm.post), until a wait
+    posted = False
     for i, step in enumerate(program.steps):
         if i in skip:
             continue
+        if pending is not None and _waits(step, i, pending, fused, into):
+            body.append(f"{src.name(_gemm_wait(), 'w')}()")
+            pending = None
         if fused is not None and i in fused:  # a group's kernel, where its last call was
             fn, ins, outs, covered = fused[i]
             name = src.name(fn, "k")
@@ -177,9 +184,13 @@ def compile_program(program, buffers=True, fused=None, donated=(), gemm=False):
                 buf = src.name(np.empty(shape, dtype) if proto is None else np.empty_like(proto), "b")
                 f = src.name(step.ufunc, "u")
                 if gemm and step.ufunc is np.matmul and _gemm_shapes(step, avals) and proto is None:
-                    from ._gemm import matmul
+                    from ._gemm import matmul, post
 
                     f = src.name(matmul, "g")
+                    after = nxt.get(i)
+                    if after is not None and not _waits(program.steps[after], after, k, fused, into):
+                        f = src.name(post, "p")   # (its result is not read next: begun in the background)
+                        pending, posted = k, True
                 body.append(f"s{k} = {f}({', '.join(args)}, out={buf})")
             else:
                 if gemm and step.name == "nn.linear" and avals[step.outs[0]][1] == np.float32:
@@ -207,8 +218,15 @@ def compile_program(program, buffers=True, fused=None, donated=(), gemm=False):
         else:
             rets.append(src.expr(o))
     params = ", ".join(f"s{k}" for k in program.inputs)
-    lines = [f"def replay({params}):"] + ["    " + line for line in body]
-    lines.append("    return (" + "".join(r + ", " for r in rets) + ")")
+    ret = "return (" + "".join(r + ", " for r in rets) + ")"
+    if posted:   # (a product in the background is finished before the replay returns or raises)
+        w = src.name(_gemm_wait(), "w")
+        if pending is not None:
+            body.append(f"{w}()")
+        lines = ([f"def replay({params}):", "    try:"] + ["        " + line for line in body + [ret]]
+                 + ["    finally:", f"        {w}()"])
+    else:
+        lines = [f"def replay({params}):"] + ["    " + line for line in body] + ["    " + ret]
     source = "\n".join(lines) + "\n"
     code = compile(source, f"<bc.jit {program.name}>", "exec")
     exec(code, src.env)
@@ -241,6 +259,26 @@ def _product_shapes(call, avals):
 # Calls whose rules take products by BLAS inside (convolutions' columns, recurrent layers' steps,
 # contractions): a program with one keeps every product on BLAS's threads.
 _BLAS_INSIDE = re.compile(r"conv|rnn\.|gru|lstm|tensordot|einsum|\bdot\b|inner|kron|bilinear")
+
+
+def _gemm_wait():
+    from ._gemm import wait
+
+    return wait
+
+
+def _waits(step, i, pending, fused, into):
+    """Whether a product begun in the background whose result is slot ``pending`` must be finished
+    before step ``i``: the step reads it, is a guard (which may leave the replay), has effects (an
+    optimizer's in-place update may write an operand), or writes into an array the caller gave."""
+    from ._effects import is_effect
+
+    if step.__class__ is Guard:
+        return True
+    if fused is not None and i in fused:
+        return pending in fused[i][1]
+    return (pending in step.reads or is_effect(step) or bool(step.outs and step.outs[0] in into)
+            or step.ufunc is None and step.__class__ is Call and "(kernels)" in step.name)
 
 
 def _one_pool(program, avals):
