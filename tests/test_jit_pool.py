@@ -12,6 +12,7 @@ numba = pytest.importorskip("numba")
 
 from backchain.jit import _pool  # noqa: E402
 from backchain.jit._simd import rows_nn, rows_nt, stack  # noqa: E402
+from tests.test_jit_gemm import _on_threads  # noqa: E402
 
 RNG = np.random.default_rng(7)
 
@@ -173,15 +174,6 @@ def test_parts_are_bounded_by_the_packed_counter():
 
 
 # -- replays that split their products ---------------------------------------------------------
-
-def _on_threads(n, fn):
-    old = numba.get_num_threads()
-    try:
-        numba.set_num_threads(min(n, numba.config.NUMBA_NUM_THREADS))
-        return fn()
-    finally:
-        numba.set_num_threads(old)
-
 
 def _mlp(jit=True):
     """An MLP 784-256-10 with a 10-class head (its products of 10 columns or terms: padded copies), its
