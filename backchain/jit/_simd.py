@@ -138,16 +138,18 @@ def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add=False):
     n32 = n - n % 32
     passes = max(1, (k + kblock - 1) // kblock)
     kb = (k + passes - 1) // passes
-    ap = np.empty(8 * max(kb, 1), np.float32)   # a row tile's terms, packed: ap[8 (q - k0) + i] = A[r + i, q]
+    pack = n32 > 0     # (a product of 16 columns reads each term once: no packing)
+    ap = np.empty(8 * max(kb, 1) if pack else 1, np.float32)   # a row tile's terms: ap[8 (q - k0) + i] = A[r + i, q]
     for k0 in range(0, max(k, 1), max(kb, 1)):
         k1 = min(k0 + kb, k)
         for r in range(r0, m8, 8):
             a0 = r * ars
-            for q in range(k0, k1):
-                aq = a0 + q * aks
-                p = (q - k0) * 8
-                for i in range(8):
-                    ap[p + i] = a[aq + i * ars]
+            if pack:
+                for q in range(k0, k1):
+                    aq = a0 + q * aks
+                    p = (q - k0) * 8
+                    for i in range(8):
+                        ap[p + i] = a[aq + i * ars]
             for j in range(0, n32, 32):
                 o = r * ldc + j
                 if k0 == 0 and not add:
@@ -213,19 +215,20 @@ def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add=False):
                     c3 = vload(c, o + 3 * ldc); c4 = vload(c, o + 4 * ldc); c5 = vload(c, o + 5 * ldc)  # noqa: E702
                     c6 = vload(c, o + 6 * ldc); c7 = vload(c, o + 7 * ldc)  # noqa: E702
                 p = k0 * ldb + n32
-                aq = 0
+                # (the packed terms where the 32-column tiles packed them; else A's own)
+                src, aq, sr, sk = (ap, 0, 1, 8) if pack else (a, a0 + k0 * aks, ars, aks)
                 for q in range(k0, k1):
                     b0 = vload(b, p)
                     p += ldb
-                    c0 = vfma(vbroadcast(ap[aq]), b0, c0)
-                    c1 = vfma(vbroadcast(ap[aq + 1]), b0, c1)
-                    c2 = vfma(vbroadcast(ap[aq + 2]), b0, c2)
-                    c3 = vfma(vbroadcast(ap[aq + 3]), b0, c3)
-                    c4 = vfma(vbroadcast(ap[aq + 4]), b0, c4)
-                    c5 = vfma(vbroadcast(ap[aq + 5]), b0, c5)
-                    c6 = vfma(vbroadcast(ap[aq + 6]), b0, c6)
-                    c7 = vfma(vbroadcast(ap[aq + 7]), b0, c7)
-                    aq += 8
+                    c0 = vfma(vbroadcast(src[aq]), b0, c0)
+                    c1 = vfma(vbroadcast(src[aq + sr]), b0, c1)
+                    c2 = vfma(vbroadcast(src[aq + 2 * sr]), b0, c2)
+                    c3 = vfma(vbroadcast(src[aq + 3 * sr]), b0, c3)
+                    c4 = vfma(vbroadcast(src[aq + 4 * sr]), b0, c4)
+                    c5 = vfma(vbroadcast(src[aq + 5 * sr]), b0, c5)
+                    c6 = vfma(vbroadcast(src[aq + 6 * sr]), b0, c6)
+                    c7 = vfma(vbroadcast(src[aq + 7 * sr]), b0, c7)
+                    aq += sk
                 vstore(c, o, c0); vstore(c, o + ldc, c1); vstore(c, o + 2 * ldc, c2)  # noqa: E702
                 vstore(c, o + 3 * ldc, c3); vstore(c, o + 4 * ldc, c4); vstore(c, o + 5 * ldc, c5)  # noqa: E702
                 vstore(c, o + 6 * ldc, c6); vstore(c, o + 7 * ldc, c7)  # noqa: E702
