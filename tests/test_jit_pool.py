@@ -29,7 +29,7 @@ def _nn(p, a, b, per):
     m, k = a.shape
     n = b.shape[1]
     c = np.full((m, n), np.nan, np.float32)
-    assert p.nn(per, a.reshape(-1), k, 1, b.reshape(-1), n, c.reshape(-1), n, m, n, k, 512)
+    assert p.run(_pool._nn, per, a.reshape(-1), k, 1, b.reshape(-1), n, c.reshape(-1), n, m, n, k, 512)
     return c
 
 
@@ -84,7 +84,7 @@ def test_nt_and_stack_parts():
         want = np.empty((m, n), np.float32)
         rows_nt(a.reshape(-1), k, w.reshape(-1), k, want.reshape(-1), n, 0, m, n, k)
         c = np.empty_like(want)
-        assert p.nt(4, a.reshape(-1), k, w.reshape(-1), k, c.reshape(-1), n, m, n, k)
+        assert p.run(_pool._nt, 4, a.reshape(-1), k, w.reshape(-1), k, c.reshape(-1), n, m, n, k)
         np.testing.assert_array_equal(c, want)
 
         count, m, k, n = 6, 16, 32, 32
@@ -95,7 +95,7 @@ def test_nt_and_stack_parts():
         want = np.empty((count, m, n), np.float32)
         stack(a.reshape(-1), aoffs, k, 1, b.reshape(-1), boffs, n, False, want.reshape(-1), m, n, k, 0, count, 512)
         c = np.empty_like(want)
-        assert p.stack(1, a.reshape(-1), aoffs, k, 1, b.reshape(-1), boffs, n, False, c.reshape(-1), m, n, k,
+        assert p.run(_pool._stack, 1, a.reshape(-1), aoffs, k, 1, b.reshape(-1), boffs, n, False, c.reshape(-1), m, n, k,
                        count, 512)
         np.testing.assert_array_equal(c, want)
         np.testing.assert_allclose(c, a @ b, rtol=1e-5, atol=1e-4)
@@ -121,7 +121,7 @@ def test_a_second_caller_runs_on_its_own_while_the_pool_is_taken():
             c = np.empty_like(want)
             m, k = a.shape
             n = b.shape[1]
-            assert not p.nn(8, a.reshape(-1), k, 1, b.reshape(-1), n, c.reshape(-1), n, m, n, k, 512)
+            assert not p.run(_pool._nn, 8, a.reshape(-1), k, 1, b.reshape(-1), n, c.reshape(-1), n, m, n, k, 512)
         finally:
             done.set()
             holder.join()
@@ -130,7 +130,7 @@ def test_a_second_caller_runs_on_its_own_while_the_pool_is_taken():
         def work(i):
             x = a * np.float32(i + 1)
             c = np.empty_like(want)
-            if not p.nn(8, x.reshape(-1), k, 1, b.reshape(-1), n, c.reshape(-1), n, m, n, k, 512):
+            if not p.run(_pool._nn, 8, x.reshape(-1), k, 1, b.reshape(-1), n, c.reshape(-1), n, m, n, k, 512):
                 rows_nn(x.reshape(-1), k, 1, b.reshape(-1), n, c.reshape(-1), n, 0, m, n, k, 512)
             results[i] = (c, x)
 

@@ -33,8 +33,8 @@ import threading
 import numba
 import numpy as np
 
-from ._pool import MAX_PARTS, PART, pool, post_nn, post_nt, post_stack
-from ._simd import AVX512, rows_nn, rows_nt, stack
+from ._pool import _nn, _nt, _stack, parts, pool, post_nn, post_nt, post_stack, solo
+from ._simd import AVX512, rows_nn
 
 __all__ = ["AVX512", "matmul", "takes"]
 
@@ -135,15 +135,32 @@ def takes(a, b):
 _KBLOCK = 512   # terms per pass of a tile, at most: its (k, 32) panel of b stays in the second-level cache
 
 # On several threads a product of at least _SPLIT multiply-adds (about 10 us on one core) is split across
-# them in parts of at least _PART (about 3 us): a part reaches a worker of the pool (``_pool.py``), which
-# waits spinning, in well under a microsecond; smaller products run on the calling thread.
+# them in parts of at least _pool.PART (about 3 us): a part reaches a worker of the pool (``_pool.py``),
+# which waits spinning, in well under a microsecond; smaller products run on the calling thread.
 _SPLIT = 1 << 20
 
 
-def _per(rows, tile, row_macs):
-    """Rows (whole tiles) per part of a product of ``rows`` rows of ``row_macs`` multiply-adds each."""
-    tiles = max(1, -(-PART // (tile * row_macs)), -(-rows // (tile * MAX_PARTS)))
-    return min(tiles * tile, max(rows, 1))
+_per = parts   # rows (whole tiles) per part of a product
+
+
+def _job(a, b, c):
+    """``a @ b`` into the flat ``c`` as a job of the pool: ``(now, post, per, whole, args)``, where
+    ``now(ctl, per, *args)`` runs it in parts of ``per`` rows or matrices (:func:`_pool._nn`, ``_nt``,
+    ``_stack``; ``per = whole``: in one part), and ``post(ctl, slot, per, *args)`` posts it
+    (``post_nn``, ``post_nt``, ``post_stack``)."""
+    m, k = a.shape[-2:]
+    n = b.shape[-1]
+    if a.ndim > 2:   # a stack: whole matrices per part
+        fa, aoffs, ars, aks, fb, boffs, ldb, nt = _stack_layout(a, b)
+        count = len(aoffs)
+        return _stack, post_stack, _per(count, 1, m * n * k), count, (fa, aoffs, ars, aks, fb, boffs, ldb, nt, c, m,
+                                                                       n, k, count, _KBLOCK)
+    ars, aks, nt = _layout(a, b)
+    fa = (a if ars == k else a.swapaxes(-1, -2)).reshape(-1)
+    fb = (b.swapaxes(-1, -2) if nt else b).reshape(-1)
+    if nt:   # A W^T: dot products of rows
+        return _nt, post_nt, _per(m, 4, n * k), m, (fa, k, fb, k, c, n, m, n, k)
+    return _nn, post_nn, _per(m, 8, n * k), m, (fa, ars, aks, fb, n, c, n, m, n, k, _KBLOCK, False)
 
 
 def matmul(a, b, out=None):
@@ -155,28 +172,14 @@ def matmul(a, b, out=None):
         return np.matmul(a, b, out=out)
     if not takes(a, b):
         return _padded(a, b, out) if _any2d(a, b) else np.matmul(a, b, out=out)
-    m, k = a.shape[-2:]
+    k = a.shape[-1]
     n = b.shape[-1]
     if out is None:
         out = np.empty(a.shape[:-1] + (n,), np.float32)
-    c = out.reshape(-1)
+    now, _, per, whole, args = _job(a, b, out.reshape(-1))
     threads = numba.get_num_threads()
-    split = threads > 1 and (a.size // k) * n * k >= _SPLIT
-    if a.ndim > 2:   # a stack: whole matrices per part
-        fa, aoffs, ars, aks, fb, boffs, ldb, nt = _stack_layout(a, b)
-        count = len(aoffs)
-        if not (split and pool(threads).stack(_per(count, 1, m * n * k), fa, aoffs, ars, aks, fb, boffs, ldb, nt,
-                                              c, m, n, k, count, _KBLOCK)):
-            stack(fa, aoffs, ars, aks, fb, boffs, ldb, nt, c, m, n, k, 0, count, _KBLOCK)
-        return out
-    ars, aks, nt = _layout(a, b)
-    fa = (a if ars == k else a.swapaxes(-1, -2)).reshape(-1)
-    fb = (b.swapaxes(-1, -2) if nt else b).reshape(-1)
-    if nt:   # A W^T: dot products of rows
-        if not (split and pool(threads).nt(_per(m, 4, n * k), fa, k, fb, k, c, n, m, n, k)):
-            rows_nt(fa, k, fb, k, c, n, 0, m, n, k)
-    elif not (split and pool(threads).nn(_per(m, 8, n * k), fa, ars, aks, fb, n, c, n, m, n, k, _KBLOCK)):
-        rows_nn(fa, ars, aks, fb, n, c, n, 0, m, n, k, _KBLOCK)
+    if not (threads > 1 and (a.size // k) * n * k >= _SPLIT and pool(threads).run(now, per, *args)):
+        now(solo(), whole, *args)   # (one part: this thread)
     return out
 
 
@@ -199,27 +202,13 @@ def post(a, b, out):
     calling thread keeps the pool (its other products still split). Elsewhere the product runs now."""
     if out is None or not (out.flags.c_contiguous and out.dtype == np.float32) or not takes(a, b):
         return matmul(a, b, out)
-    m, k = a.shape[-2:]
-    n = b.shape[-1]
+    k = a.shape[-1]
     threads = numba.get_num_threads()
-    if threads < 2 or (a.size // k) * n * k < _SPLIT:
+    if threads < 2 or (a.size // k) * b.shape[-1] * k < _SPLIT:
         return matmul(a, b, out)
     p = pool(threads)
-    c = out.reshape(-1)
-    if a.ndim > 2:
-        fa, aoffs, ars, aks, fb, boffs, ldb, nt = _stack_layout(a, b)
-        count = len(aoffs)
-        ok = p.background(post_stack, _per(count, 1, m * n * k), fa, aoffs, ars, aks, fb, boffs, ldb, nt, c, m, n,
-                          k, count, _KBLOCK)
-    else:
-        ars, aks, nt = _layout(a, b)
-        fa = (a if ars == k else a.swapaxes(-1, -2)).reshape(-1)
-        fb = (b.swapaxes(-1, -2) if nt else b).reshape(-1)
-        if nt:
-            ok = p.background(post_nt, _per(m, 4, n * k), fa, k, fb, k, c, n, m, n, k)
-        else:
-            ok = p.background(post_nn, _per(m, 8, n * k), fa, ars, aks, fb, n, c, n, m, n, k, _KBLOCK, False)
-    if not ok:
+    _, post_job, per, _, args = _job(a, b, out.reshape(-1))
+    if not p.background(post_job, per, *args):
         return matmul(a, b, out)
     _posted.pool = p
     return out

@@ -40,7 +40,7 @@ from numba.extending import intrinsic
 
 from ._simd import rows_nn, rows_nt, stack
 
-__all__ = ["NN", "NT", "STACK", "Pool", "gemm_nn", "held", "pool", "post_nn", "post_nt", "post_stack"]
+__all__ = ["NN", "NT", "STACK", "Pool", "gemm_nn", "held", "parts", "pool", "post_nn", "post_nt", "post_stack", "solo"]
 
 
 # --- atomics and the spin hint, as LLVM instructions on an int64 array's elements ---
@@ -261,17 +261,18 @@ def _serve(ctl, w, spin):
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def _finish(ctl, chunks, s=0):
-    """Run parts with the workers until every part of the job in slot ``s`` is done; how many workers
-    are asleep."""
+    """Run parts with the workers until every part of the job in slot ``s`` is done."""
     _take(ctl, s, -1)
     while _load(ctl, s + DONE) < chunks:
         _pause()
-    asleep = 0
-    w = 0
-    while STATE + 8 * w < ctl.size:
-        asleep += _load(ctl, STATE + 8 * w) == 1
-        w += 1
-    return asleep
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def parts(rows, tile, row_macs, least=PART):
+    """Rows (whole tiles) per part of a product of ``rows`` rows of ``row_macs`` multiply-adds each:
+    at least ``least`` multiply-adds a part, and no more parts than the counter holds."""
+    tiles = max(1, (least + tile * row_macs - 1) // (tile * row_macs), (rows + tile * MAX_PARTS - 1) // (tile * MAX_PARTS))
+    return min(tiles * tile, max(rows, 1))
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -300,9 +301,9 @@ def post_nn(ctl, s, per, a, ars, aks, b, ldb, c, ldc, m, n, k, kblock, add):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _nn(ctl, per, a, ars, aks, b, ldb, c, ldc, m, n, k, kblock):
+def _nn(ctl, per, a, ars, aks, b, ldb, c, ldc, m, n, k, kblock, add=False):
     """``rows_nn`` over rows ``0:m`` in parts of ``per`` rows, shared with the workers."""
-    return _finish(ctl, post_nn(ctl, 0, per, a, ars, aks, b, ldb, c, ldc, m, n, k, kblock, False))
+    return _finish(ctl, post_nn(ctl, 0, per, a, ars, aks, b, ldb, c, ldc, m, n, k, kblock, add))
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -359,16 +360,16 @@ def gemm_nn(ctl, a, ao, lda, b, bo, ldb, c, co, ldc, m, n, k, kblock=256, add=Fa
     if ctl.size == STATE or m * n * k < 2 * PART:
         rows_nn(a[ao:], lda, 1, b[bo:], ldb, c[co:], ldc, 0, m, n, k, kblock, add)
     else:
-        per = max(1, (PART + 8 * n * k - 1) // (8 * n * k), (m + 8 * MAX_PARTS - 1) // (8 * MAX_PARTS)) * 8
-        _finish(ctl, post_nn(ctl, 0, per, a[ao:], lda, 1, b[bo:], ldb, c[co:], ldc, m, n, k, kblock, add))
+        _finish(ctl, post_nn(ctl, 0, parts(m, 8, n * k), a[ao:], lda, 1, b[bo:], ldb, c[co:], ldc, m, n, k, kblock,
+                             add))
 
 
 class Pool:
     """The workers of this process (``threads - 1`` of them) and their shared words.
 
-    :meth:`nn`, :meth:`nt`, :meth:`stack` run a kernel in parts on the calling thread and the workers;
-    each returns False, having run nothing, while another thread is using the pool (the caller then
-    runs the kernel on its own)."""
+    :meth:`run` runs a job (:func:`_nn`, :func:`_nt`, :func:`_stack`) in parts on the calling thread and
+    the workers; it returns False, having run nothing, while another thread is using the pool (the
+    caller then runs the job on its own: :func:`solo`)."""
 
     def __init__(self, threads):
         self.workers = max(0, threads - 1)
@@ -399,7 +400,8 @@ class Pool:
                     t.start()
                 self.events[w].set()
 
-    def _run(self, fn, *args):
+    def run(self, fn, *args):
+        """``fn(ctl, *args)`` with the workers woken, unless another thread holds the pool (False)."""
         if not self.lock.acquire(False):
             return False
         try:
@@ -416,7 +418,7 @@ class Pool:
         holds the pool. A background job this thread left is finished first (the slot is the
         caller's)."""
         if not self.lock.acquire(False):
-            yield np.zeros(STATE, np.int64)
+            yield solo()
             return
         try:
             self.settle()
@@ -446,15 +448,6 @@ class Pool:
             finally:
                 self.lock.release()
 
-    def nn(self, per, *args):
-        return self._run(_nn, per, *args)
-
-    def nt(self, per, *args):
-        return self._run(_nt, per, *args)
-
-    def stack(self, per, *args):
-        return self._run(_stack, per, *args)
-
     def close(self):
         """Tell the workers to stop (they end when they next look)."""
         for w in range(self.workers):
@@ -475,12 +468,27 @@ def pool(threads):
     return p
 
 
+class _Solo(threading.local):
+    ctl = None
+
+
+_solo = _Solo()
+
+
+def solo():
+    """This thread's shared words of no workers: a job posted there runs on the calling thread."""
+    ctl = _solo.ctl
+    if ctl is None:
+        ctl = _solo.ctl = np.zeros(STATE, np.int64)
+    return ctl
+
+
 def held(threads):
     """A context giving the shared words of the pool of ``threads`` threads (:meth:`Pool.held`), or of
     no workers on one thread."""
     if threads > 1:
         return pool(threads).held()
-    return contextlib.nullcontext(np.zeros(STATE, np.int64))
+    return contextlib.nullcontext(solo())
 
 
 def warm():

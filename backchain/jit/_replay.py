@@ -138,7 +138,10 @@ def compile_program(program, buffers=True, fused=None, donated=(), gemm=False):
     if gemm:
         import numba
 
+        from ._gemm import wait
+
         gemm = numba.get_num_threads() == 1 or _one_pool(program, avals)
+        wait = src.name(wait, "w")
     body = []
     skip = set()
     for at, (_, _, _, covered) in (fused or {}).items():
@@ -152,7 +155,7 @@ def compile_program(program, buffers=True, fused=None, donated=(), gemm=False):
         if i in skip:
             continue
         if pending is not None and _waits(step, i, pending, fused, into):
-            body.append(f"{src.name(_gemm_wait(), 'w')}()")
+            body.append(f"{wait}()")
             pending = None
         if fused is not None and i in fused:  # a group's kernel, where its last call was
             fn, ins, outs, covered = fused[i]
@@ -220,11 +223,8 @@ def compile_program(program, buffers=True, fused=None, donated=(), gemm=False):
     params = ", ".join(f"s{k}" for k in program.inputs)
     ret = "return (" + "".join(r + ", " for r in rets) + ")"
     if posted:   # (a product in the background is finished before the replay returns or raises)
-        w = src.name(_gemm_wait(), "w")
-        if pending is not None:
-            body.append(f"{w}()")
         lines = ([f"def replay({params}):", "    try:"] + ["        " + line for line in body + [ret]]
-                 + ["    finally:", f"        {w}()"])
+                 + ["    finally:", f"        {wait}()"])
     else:
         lines = [f"def replay({params}):"] + ["    " + line for line in body] + ["    " + ret]
     source = "\n".join(lines) + "\n"
@@ -261,24 +261,18 @@ def _product_shapes(call, avals):
 _BLAS_INSIDE = re.compile(r"conv|rnn\.|gru|lstm|tensordot|einsum|\bdot\b|inner|kron|bilinear")
 
 
-def _gemm_wait():
-    from ._gemm import wait
-
-    return wait
-
-
 def _waits(step, i, pending, fused, into):
     """Whether a product begun in the background whose result is slot ``pending`` must be finished
     before step ``i``: the step reads it, is a guard (which may leave the replay), has effects (an
-    optimizer's in-place update may write an operand), or writes into an array the caller gave."""
+    optimizer's in-place update may write an operand), or writes into an array the caller gave. (The
+    LSTM kernels, which use the background slot themselves, finish it first: ``_pool.Pool.held``.)"""
     from ._effects import is_effect
 
     if step.__class__ is Guard:
         return True
     if fused is not None and i in fused:
         return pending in fused[i][1]
-    return (pending in step.reads or is_effect(step) or bool(step.outs and step.outs[0] in into)
-            or step.ufunc is None and step.__class__ is Call and "(kernels)" in step.name)
+    return pending in step.reads or is_effect(step) or bool(step.outs and step.outs[0] in into)
 
 
 def _one_pool(program, avals):

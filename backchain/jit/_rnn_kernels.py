@@ -31,7 +31,7 @@ All C-contiguous.
 import numba
 import numpy as np
 
-from ._pool import BG, DONE, _finish, _load, gemm_nn, post_nn, post_stack
+from ._pool import BG, DONE, _finish, _load, gemm_nn, parts, post_nn, post_stack
 
 __all__ = ["forward_step", "backward_step", "forward_simd", "backward_simd", "tanh32"]
 
@@ -198,12 +198,12 @@ def forward_simd(ctl, w, bias, scale, shift, cs, z, acts, px, zz, keep, masked):
     aoffs = np.full(steps, n, np.int64)                        # W_ih: the columns n: of [W_hh | W_ih]
     boffs = n * t1 * cols + np.arange(steps) * cols            # x_t: the rows n: of z[:, t]
     blocks = (steps + _BLOCK - 1) // _BLOCK
-    parts = _input_block(ctl, 0, w, z, px, aoffs, boffs, n)
+    npart = _input_block(ctl, 0, w, z, px, aoffs, boffs, n)
     for t in range(steps):
         if t % _BLOCK == 0:   # this step's block (the one in flight): finish it, post the next
-            _finish(ctl, parts, BG)
+            _finish(ctl, npart, BG)
             if t // _BLOCK + 1 < blocks:
-                parts = _input_block(ctl, t // _BLOCK + 1, w, z, px, aoffs, boffs, n)
+                npart = _input_block(ctl, t // _BLOCK + 1, w, z, px, aoffs, boffs, n)
         gemm_nn(ctl, wf, 0, r, zf, t * cols, t1 * cols, pf, t * m4 * cols, cols, m4, cols, n, 256, True)
         forward_step(px[t], bias, scale, shift, cs, z, acts, t, keep, masked)
         for u in range(n):   # (reading rows of z, writing within a block of zz that stays in cache)
@@ -219,7 +219,7 @@ def _weight_block(ctl, j, d, zz, dw, steps, cols):
     m4, rp = dw.shape
     lo = max(0, steps - (j + 1) * _BLOCK)
     hi = steps - j * _BLOCK
-    per = max(8, (1 << 21) // (rp * _BLOCK * cols) // 8 * 8)   # (parts of about 2^21 multiply-adds)
+    per = parts(m4, 8, rp * (hi - lo) * cols, 1 << 21)   # (parts of about 2^21 multiply-adds)
     return post_nn(ctl, BG, per, d.reshape(-1)[lo * cols:], steps * cols, 1, zz.reshape(-1)[lo * cols * rp:], rp,
                    dw.reshape(-1), rp, m4, rp, (hi - lo) * cols, 512, j > 0)
 
@@ -237,7 +237,7 @@ def backward_simd(ctl, acts, cs, g, has_g, wt, dh, dc, d, dt, ds, on, masked, ph
     wf, tf, hf = wt.reshape(-1), dt.reshape(-1), dh.reshape(-1)
     ds[:] = 0
     blocks = (steps + _BLOCK - 1) // _BLOCK
-    ready = posted = parts = 0
+    ready = posted = npart = 0
     for t in range(steps - 1, -1, -1):
         backward_step(acts, cs, g, has_g, dh, dc, d, t, dt, on, masked, ph, pc)
         gemm_nn(ctl, wf, 0, m4, tf, 0, cols, hf, 0, cols, n, cols, m4)
@@ -251,12 +251,12 @@ def backward_simd(ctl, acts, cs, g, has_g, wt, dh, dc, d, dt, ds, on, masked, ph
         if weights:
             if t == max(0, steps - (ready + 1) * _BLOCK):
                 ready += 1
-            if posted < ready and (posted == 0 or _load(ctl, BG + DONE) >= parts):
-                parts = _weight_block(ctl, posted, d, zz, dw, steps, cols)
+            if posted < ready and (posted == 0 or _load(ctl, BG + DONE) >= npart):
+                npart = _weight_block(ctl, posted, d, zz, dw, steps, cols)
                 posted += 1
     if weights:
         while posted < blocks:
-            _finish(ctl, parts, BG)
-            parts = _weight_block(ctl, posted, d, zz, dw, steps, cols)
+            _finish(ctl, npart, BG)
+            npart = _weight_block(ctl, posted, d, zz, dw, steps, cols)
             posted += 1
-        _finish(ctl, parts, BG)
+        _finish(ctl, npart, BG)
