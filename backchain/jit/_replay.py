@@ -325,6 +325,9 @@ class Compiled:
     starts while another is running)."""
 
     def __init__(self, program, buffers=True, fuse=None, donated=(), gemm=False):
+        from ._cse import eliminate
+
+        program = eliminate(program)   # (a primitive called twice on the same values runs once)
         self.program = program
         # the input positions whose arrays the caller gave up (donate_argnums): checked at each call
         self.donated = [n for n, k in enumerate(program.inputs) if k in set(donated)]
