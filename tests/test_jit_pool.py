@@ -2,6 +2,7 @@
 once each whichever thread runs them, workers that sleep when idle and wake for the next job, a second
 caller that runs on its own, stopping, and a forked child."""
 import os
+import re
 import threading
 import time
 
@@ -435,3 +436,93 @@ def test_two_threads_each_replaying_with_background_products():
         for a, b in zip(got, alone):
             np.testing.assert_array_equal(a, b)
     assert _pool_free()
+
+
+def _manual_sgd_steps(threads, fused=True, steps=4, monkeypatch=None):
+    """W1's step (784-256-10, ``p.data -= lr * p.grad``) under bc.jit for ``steps`` steps on ``threads``
+    threads: its parameters, and the replay's source. ``fused=False``: the product and the SGD update
+    as two calls."""
+    import backchain as bc
+    import backchain.numpy as bnp
+    import backchain.nn.functional as F
+    from backchain.jit import _replay
+
+    if not fused:
+        monkeypatch.setattr(_replay, "_sgd_of", lambda step, k: False)
+    rng = np.random.default_rng(5)
+    params = [bc.tensor((rng.standard_normal(s) * 0.05).astype(np.float32), requires_grad=True)
+              for s in ((784, 256), (256,), (256, 10), (10,))]
+    x = rng.standard_normal((128, 784)).astype(np.float32)
+    y = rng.integers(0, 10, 128)
+
+    def step():
+        W1, b1, W2, b2 = params
+        loss = F.cross_entropy(F.relu(bnp.matmul(x, W1) + b1) @ W2 + b2, y)
+        loss.backward()
+        for p in params:
+            p.data -= 0.05 * p.grad
+            p.grad = None
+
+    jitted = bc.jit(step)
+    _on_threads(threads, lambda: [jitted() for _ in range(steps)])
+    (paths,) = jitted._cache.values()
+    return [p.data.copy() for p in params], paths[0].compiled.source
+
+
+def test_a_weight_gradients_product_takes_the_sgd_step_with_the_same_bits(monkeypatch):
+    """The product making a weight's gradient applies ``p -= lr * g`` to its rows as its parts finish
+    (_gemm.matmul_sgd): the same bits as the product then the update, on one thread and on two."""
+    if not _simd_ok():
+        pytest.skip("the replay's own products run where the CPU has AVX-512")
+    one, src = _manual_sgd_steps(1)
+    two, _ = _manual_sgd_steps(2)
+    assert re.search(r"s\d+, s\d+ = gs\d+\(", src), src
+    apart, src_apart = _manual_sgd_steps(2, fused=False, monkeypatch=monkeypatch)
+    assert not re.search(r"= gs\d+\(", src_apart)
+    for a, b, c in zip(one, two, apart):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+
+
+def test_matmul_sgd_waits_for_a_background_product_reading_the_parameter_and_falls_back():
+    """A product posted in the background that reads a view of the parameter is finished before the
+    update writes it; parameters the kernel cannot update in place take the update function."""
+    from backchain.jit import _gemm
+
+    if not _simd_ok():
+        pytest.skip("the replay's own products run where the CPU has AVX-512")
+    rng = np.random.default_rng(8)
+    calls = []
+
+    def update(p, g):
+        calls.append(p.shape)
+        p -= np.float32(0.5) * g
+        return p
+
+    update.coef = 0.5
+    p = rng.standard_normal((256, 512)).astype(np.float32)
+    a, b = rng.standard_normal((256, 128)).astype(np.float32), rng.standard_normal((128, 512)).astype(np.float32)
+    x = rng.standard_normal((64, 256)).astype(np.float32)
+    want_bg = np.matmul(x.astype(np.float64), p.astype(np.float64))
+    want_g = np.empty((256, 512), np.float32)
+    _gemm.matmul(a, b, want_g)
+    want_p = p - np.float32(0.5) * want_g
+    for threads in (1, 2):
+        q = p.copy()
+        bg, out = np.empty((64, 512), np.float32), np.empty((256, 512), np.float32)
+
+        def run():
+            _gemm.post(x, q, bg)          # reads q, which the update then writes
+            r = _gemm.matmul_sgd(a, b, out, q, update)
+            _gemm.wait()
+            return r
+
+        (g, q2), = _on_threads(threads, lambda: [run()])
+        assert q2 is q and g is out and not calls
+        np.testing.assert_allclose(bg, want_bg, rtol=1e-4, atol=1e-4)
+        np.testing.assert_array_equal(out, want_g)
+        np.testing.assert_array_equal(q, want_p)
+    f = np.asfortranarray(p)             # not C-contiguous: the update function
+    g, f2 = _gemm.matmul_sgd(a, b, np.empty((256, 512), np.float32), f, update)
+    assert calls == [(256, 512)]
+    np.testing.assert_array_equal(f2, want_p)

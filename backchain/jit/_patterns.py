@@ -560,6 +560,8 @@ def _sgd(mul, write, p_slot, dtype):
             return p
         return write_fn(p, mul_fn(c, g))
 
+    # (for _gemm.matmul_sgd: the coefficient as float32, where the kernel's product c * g is float32's)
+    sgd_update.coef = float(c) if dtype == np.float32 else None
     return Call("sgd_update", sgd_update, (p_slot, g), {}, [out])
 
 

@@ -38,7 +38,10 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic
 
+from . import _vmath as vm
 from ._simd import rows_nn, rows_nt, stack
+
+_F32_LANES = max(1, vm.lanes(np.float32))   # (a register of float32 for the SGD step after a product)
 
 __all__ = ["NN", "NT", "STACK", "Pool", "gemm_nn", "held", "parts", "pool", "post_nn", "post_nt", "post_stack", "solo"]
 
@@ -164,7 +167,7 @@ SEQ = 62            # the poster's last sequence number
 BG = 64             # the background slot
 STATE = 128         # per worker w: STATE + 8 * w: 0 spinning or working, 1 asleep, 2 told to stop; then
                     # the parts it has run
-NN, NT, STACK = 1, 2, 3
+NN, NT, STACK, NN_SGD = 1, 2, 3, 4
 MAX_PARTS = (1 << 16) - 1
 #: Multiply-adds per part of a product, at least (about 3 us on one core), where :func:`gemm_nn` splits it.
 PART = 1 << 18
@@ -181,12 +184,21 @@ def _part(ctl, s, i):
     op = ctl[s + OP]
     per = ctl[s + OP + 1]
     g = ctl[s + ARGS:]
-    if op == NN:   # rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add); rows m = g[11]
+    if op == NN or op == NN_SGD:   # rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add); rows m = g[11]
         a = numba.carray(_f32(g[0]), g[1])
         b = numba.carray(_f32(g[4]), g[5])
         c = numba.carray(_f32(g[7]), g[8])
         r0 = i * per
-        rows_nn(a, g[2], g[3], b, g[6], c, g[9], r0, min(r0 + per, g[11]), g[10], g[12], g[13], g[14] != 0)
+        r1 = min(r0 + per, g[11])
+        rows_nn(a, g[2], g[3], b, g[6], c, g[9], r0, r1, g[10], g[12], g[13], g[14] != 0)
+        if op == NN_SGD:   # then p -= coef * C on the same rows, while they are in this core's cache
+            p = numba.carray(_f32(g[15]), g[16])
+            coef = vm.splat(numba.carray(_f32(g[17]), 1)[0])
+            ldc, n = g[9], g[10]
+            for r in range(r0, r1):
+                o = r * ldc
+                for j in range(o, o + n, _F32_LANES):
+                    vm.store(p, j, o + n, vm.subtract(vm.load(p, j, o + n), vm.multiply(coef, vm.load(c, j, o + n))))
     elif op == NT:   # rows_nt(a, lda, w, ldw, c, ldc, r0, r1, n, k); rows m = g[10]
         a = numba.carray(_f32(g[0]), g[1])
         w = numba.carray(_f32(g[3]), g[4])
@@ -288,6 +300,14 @@ def _post(ctl, chunks, s=0):
 def post_nn(ctl, s, per, a, ars, aks, b, ldb, c, ldc, m, n, k, kblock, add):
     """Post ``rows_nn`` over rows ``0:m`` (``add``: into ``C``) in slot ``s``, in parts of ``per`` rows;
     the number of parts (the caller finishes it: :func:`_finish`)."""
+    chunks = _words_nn(ctl, s, per, a, ars, aks, b, ldb, c, ldc, m, n, k, kblock, add)
+    _post(ctl, chunks, s)
+    return chunks
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _words_nn(ctl, s, per, a, ars, aks, b, ldb, c, ldc, m, n, k, kblock, add):
+    """The words of :func:`post_nn`'s job, not yet published; the number of parts."""
     chunks = (m + per - 1) // per
     ctl[s + OP] = NN
     ctl[s + OP + 1] = per
@@ -296,8 +316,20 @@ def post_nn(ctl, s, per, a, ars, aks, b, ldb, c, ldc, m, n, k, kblock, add):
     ctl[g + 4] = b.ctypes.data; ctl[g + 5] = b.size; ctl[g + 6] = ldb  # noqa: E702
     ctl[g + 7] = c.ctypes.data; ctl[g + 8] = c.size; ctl[g + 9] = ldc  # noqa: E702
     ctl[g + 10] = n; ctl[g + 11] = m; ctl[g + 12] = k; ctl[g + 13] = kblock; ctl[g + 14] = add  # noqa: E702
-    _post(ctl, chunks, s)
     return chunks
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _nn_sgd(ctl, per, a, ars, aks, b, ldb, c, ldc, m, n, k, kblock, p, coef):
+    """:func:`_nn` (``C = A B``), then ``p -= coef[0] * C`` row by row in the same parts (an SGD step on
+    the parameter ``p``, C-contiguous like ``C``, whose gradient ``C`` is): the difference of the
+    rounded product, as NumPy's ``p -= c * g`` (``_kernels.axpy_sub``), so the same bits."""
+    chunks = _words_nn(ctl, 0, per, a, ars, aks, b, ldb, c, ldc, m, n, k, kblock, False)
+    g = ARGS
+    ctl[OP] = NN_SGD
+    ctl[g + 15] = p.ctypes.data; ctl[g + 16] = p.size; ctl[g + 17] = coef.ctypes.data  # noqa: E702
+    _post(ctl, chunks)
+    return _finish(ctl, chunks)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -499,6 +531,7 @@ def warm():
     f = np.ones(64, np.float32)
     offs = np.zeros(1, np.int64)
     _nn(ctl, 8, f, 8, 1, f, 16, f, 16, 2, 16, 2, 512)
+    _nn_sgd(ctl, 8, f, 8, 1, f, 16, f, 16, 2, 16, 2, 512, np.zeros(32, np.float32), np.zeros(1, np.float32))
     _nt(ctl, 4, f, 16, f, 16, f, 16, 2, 1, 16)
     _stack(ctl, 1, f, offs, 8, 1, f, offs, 16, False, f, 2, 16, 2, 1, 512)
     gemm_nn(ctl, f, 0, 8, f, 0, 16, f, 0, 16, 2, 16, 2)

@@ -186,15 +186,31 @@ def compile_program(program, buffers=True, fused=None, donated=(), gemm=False):
                 # reductions then add in the same order, so the values are the same bit for bit
                 buf = src.name(np.empty(shape, dtype) if proto is None else np.empty_like(proto), "b")
                 f = src.name(step.ufunc, "u")
+                update = None
                 if gemm and step.ufunc is np.matmul and _gemm_shapes(step, avals) and proto is None:
-                    from ._gemm import matmul, post
+                    from ._gemm import matmul, matmul_sgd, post
 
                     f = src.name(matmul, "g")
                     after = nxt.get(i)
-                    if after is not None and not _waits(program.steps[after], after, k, fused, into):
+                    if after is not None and _sgd_of(program.steps[after], k) and not step.params:
+                        # the SGD step on the gradient this product makes: done by the product's parts
+                        # (a product in the background that may read the parameter is finished first:
+                        # matmul_sgd checks its arrays)
+                        update = program.steps[after]
+                        f = src.name(matmul_sgd, "gs")
+                        body.append(f"s{k}, s{update.outs[0]} = {f}({', '.join(args)}, {buf}, "
+                                    f"{src.expr(update.args[0])}, {src.name(update.fn, 'f')})")
+                        skip.add(after)
+                    elif after is not None and not _waits(program.steps[after], after, k, fused, into):
                         f = src.name(post, "p")   # (its result is not read next: begun in the background)
                         pending, posted = k, True
-                body.append(f"s{k} = {f}({', '.join(args)}, out={buf})")
+                if update is None:
+                    body.append(f"s{k} = {f}({', '.join(args)}, out={buf})")
+                else:
+                    dead = sorted({q for q in update.reads if last.get(q) == after and q not in outputs
+                                   and _big(avals[q]) and q not in step.reads})
+                    if dead:
+                        body.append("del " + ", ".join(f"s{q}" for q in dead))
             else:
                 if gemm and step.name == "nn.linear" and avals[step.outs[0]][1] == np.float32:
                     from ._gemm import linear
@@ -233,6 +249,14 @@ def compile_program(program, buffers=True, fused=None, donated=(), gemm=False):
     run = src.env["replay"]
     run.donates = bool(into)
     return run, source
+
+
+def _sgd_of(step, k):
+    """Whether ``step`` is an SGD update (``_patterns._sgd``) of a float32 parameter by the gradient in
+    slot ``k``."""
+    return (step.__class__ is Call and step.name == "sgd_update" and getattr(step.fn, "coef", None) is not None
+            and len(step.args) == 2 and step.args[1].__class__ is Slot and step.args[1].k == k
+            and step.args[0].__class__ is Slot and step.args[0].k != k)
 
 
 def _product_shapes(call, avals):

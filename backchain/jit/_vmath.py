@@ -10,9 +10,11 @@ for bit; libmvec's functions are accurate to 4 ulp (glibc's manual), where NumPy
 scalar math library are within 1 ulp or so. Special values (NaN, infinities, overflow) follow
 IEEE as the scalar functions do.
 
-Where: x86-64 Linux with glibc 2.35 or later (libmvec with ``tanh``, ``log1p``, ``expm1``...), on
-AVX-512 (8 or 16 lanes, glibc's ``e`` variants) or AVX2 (4 or 8, ``d``). Elsewhere, and for a
-function the library lacks, the group keeps the scalar kernel. Numba must compile for the host
+Where: x86-64 with AVX-512 (8 or 16 lanes) or AVX2 (4 or 8); the functions where glibc 2.35 or
+later is there (libmvec with ``tanh``, ``log1p``, ``expm1``..., its ``e`` or ``d`` variants).
+Elsewhere, and for a function the library lacks, the group keeps the scalar kernel. The registers'
+arithmetic (:func:`load`, :func:`multiply`...) serves other kernels too (the SGD step that
+``_pool.py`` runs after a product's rows). Numba must compile for the host
 CPU (``NUMBA_CPU_NAME`` unset): the vector functions' calling convention depends on the
 registers the compiled code may use.
 """
@@ -34,17 +36,15 @@ FUNCS = {
 
 
 def _probe():
-    """``(isa letter, {dtype name: lanes}, the libmvec handle)`` where the vector library is usable,
-    else ``(None, {}, None)``."""
+    """``(isa letter, {dtype name: lanes}, the libmvec handle or None)``: the registers where the CPU
+    has AVX2 or AVX-512 (else ``(None, {}, None)``), and glibc's vector math library where it loads."""
     try:
         import platform
 
         import llvmlite.binding as ll
         from numba.core import config
 
-        if platform.system() != "Linux" or platform.machine() not in ("x86_64", "AMD64"):
-            return None, {}, None
-        if config.CPU_NAME not in (None, "host"):
+        if platform.machine() not in ("x86_64", "AMD64") or config.CPU_NAME not in (None, "host"):
             return None, {}, None
         features = ll.get_host_cpu_features()
         if features.get("avx512f", False):
@@ -53,11 +53,17 @@ def _probe():
             isa, width = "d", 256
         else:
             return None, {}, None
+    except Exception:   # (a platform llvmlite cannot query)
+        return None, {}, None
+    lanes = {"float64": width // 64, "float32": width // 32}
+    try:
+        if platform.system() != "Linux":
+            return isa, lanes, None
         lib = ctypes.CDLL("libmvec.so.1")
         ll.load_library_permanently("libmvec.so.1")
-        return isa, {"float64": width // 64, "float32": width // 32}, lib
-    except Exception:   # (no libmvec: not glibc, or too old)
-        return None, {}, None
+        return isa, lanes, lib
+    except Exception:   # (no libmvec: not glibc, or too old): arithmetic only
+        return isa, lanes, None
 
 
 _ISA, _LANES, _LIB = _probe()
@@ -79,7 +85,7 @@ def supports(dtype, names):
     if name not in _LANES:
         return False
     for u in names:
-        if u in FUNCS and not hasattr(_LIB, _symbol(FUNCS[u], name)):
+        if u in FUNCS and (_LIB is None or not hasattr(_LIB, _symbol(FUNCS[u], name))):
             return False
     return True
 
@@ -107,7 +113,7 @@ class _VecModel(models.PrimitiveModel):
 def _vec(dtype):
     if dtype not in (types.float32, types.float64):
         raise TypeError(f"bc.jit vector kernels: float32 or float64 values, got {dtype}")
-    return Vec(dtype, _LANES[str(dtype)])
+    return Vec(dtype, _LANES.get(str(dtype), 1))   # (one lane where the CPU has no AVX: code that is never run compiles)
 
 
 _I32 = ir.IntType(32)
