@@ -284,15 +284,16 @@ def test_tanh_within_six_ulp_of_numpy():
 
 @pytest.mark.parametrize("m, n, k, kblock", [(512, 32, 160, 256), (128, 32, 512, 256), (13, 48, 7, 256),
                                              (9, 16, 1, 256), (3, 64, 600, 256), (8, 16, 0, 256), (17, 32, 1000, 96)])
-def test_gemm_nn_against_numpy(m, n, k, kblock):
-    """Tiles, leftover rows and columns, passes over k, offsets and leading dimensions larger than the
-    operands' rows."""
+def test_rows_nn_against_numpy(m, n, k, kblock):
+    """The LSTM steps' products (``_simd.rows_nn``, A row-major, read in place where one 32-column tile
+    reads it): tiles, leftover rows and columns, passes over k, offsets and leading dimensions larger
+    than the operands' rows."""
     rng = np.random.default_rng(m * 1000 + k)
     a = rng.standard_normal((m, k + 3)).astype(np.float32)
     b = rng.standard_normal((k + 1, n + 16)).astype(np.float32)
     c = np.full((m + 1, n + 32), np.nan, np.float32)
-    _simd.gemm_nn(a.reshape(-1), 2, k + 3, b.reshape(-1), n + 16 + 5, n + 16, c.reshape(-1), n + 32 + 7, n + 32,
-                  m, n, k, kblock)
+    _simd.rows_nn(a.reshape(-1)[2:], k + 3, 1, b.reshape(-1)[n + 16 + 5:], n + 16, c.reshape(-1)[n + 32 + 7:], n + 32,
+                  0, m, n, k, kblock)
     want = a[:, 2:2 + k].astype(np.float64) @ b[1:, 5:5 + n]
     got = c[1:, 7:7 + n]
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * max(1, k))

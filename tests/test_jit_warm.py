@@ -19,7 +19,7 @@ def test_warm_compiles_the_pattern_product_and_lstm_kernels(monkeypatch):
     for kernel in (_kernels.bias_relu, _kernels.relu_vjp, _kernels.relu_pool2, _kernels.pool2_relu_vjp,
                    _kernels.col2im2d, _simd.rows_nn, _simd.rows_nt, _simd.stack,
                    _rnn_kernels.forward_simd, _rnn_kernels.backward_simd, _pool._serve, _pool._nn, _pool._nt,
-                   _pool._stack, _pool.gemm_nn):
+                   _pool._stack, _pool._nn_sgd):
         assert kernel.signatures, kernel.py_func.__name__   # compiled (or loaded) for some types
 
 

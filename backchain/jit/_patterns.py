@@ -688,8 +688,7 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
             bufs.update(z=np.empty((r, steps + 1, batch), f32), cs=np.empty((steps + 1, n, batch), f32),
                         acts=np.empty((steps, 5 * n, batch), f32), a=np.empty((4 * n, batch), f32),
                         w=np.empty((4 * n, r), f32), bias=np.empty(4 * n, f32),
-                        zz=np.zeros((steps + 1, batch, rp), f32) if simd else None,
-                        px=np.empty((steps, 4 * n, batch), f32) if simd else None)
+                        zz=np.zeros((steps + 1, batch, rp), f32) if simd else None)
         return bufs
 
     def lstm_layer(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=None):
@@ -698,8 +697,8 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
             return tuple(fwd_fn(x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=mask)) + (None,)
         import numba
 
-        from ._pool import held
-        from ._rnn_kernels import forward_simd, forward_step
+        from ._pool import STATE, held
+        from ._rnn_kernels import _forward_part, forward_simd, forward_step, units_per_part
 
         b = buffers()
         z, cs, acts, a, w, bias = b["z"], b["cs"], b["acts"], b["a"], b["w"], b["bias"]
@@ -724,8 +723,11 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
             zz = b["zz"]
             zz[0, :, :n] = h0
             zz[:steps, :, n:r] = x
-            with held(numba.get_num_threads()) as ctl:
-                forward_simd(ctl, w, bias, scale, shift, cs, z, acts, b["px"], zz, keep, masked)
+            threads = numba.get_num_threads()
+            with held(threads) as ctl:
+                ub = units_per_part(n, threads if ctl.size > STATE else 1)   # (solo words: one part)
+                forward_simd(ctl, _forward_part.address, ub, w, bias, scale, shift, cs, z, acts, a, zz, keep,
+                             masked)
         else:
             matmul = np.matmul
             for t in range(steps):
@@ -762,8 +764,8 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
             return vjp_fn(ct, ans, x, h0, c0, w_ih, w_hh, b_ih, b_hh, mask=mask)
         import numba
 
-        from ._pool import held
-        from ._rnn_kernels import backward_simd, backward_step
+        from ._pool import STATE, held
+        from ._rnn_kernels import _backward_part, backward_simd, backward_step, units_per_part
 
         z, cs, acts = res["z"], res["cs"], res["acts"]
         d = out("d", (4 * n, steps, batch))
@@ -796,9 +798,11 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
             ds = out("ds", (4 * n, batch))
             weights = bool(needs[3] or needs[4])
             dw = out("dw", (4 * n, rp)) if weights else out("dw0", (8, 16))
-            with held(numba.get_num_threads()) as ctl:
-                backward_simd(ctl, acts, cs, g, has_g, wt, dh, dc, d, dt, ds, on, masked, ph, pc, res["zz"], dw,
-                              weights)
+            threads = numba.get_num_threads()
+            with held(threads) as ctl:
+                ub = units_per_part(n, threads if ctl.size > STATE else 1)   # (solo words: one part)
+                backward_simd(ctl, _backward_part.address, ub, acts, cs, g, has_g, wt, dh, dc, d, dt,
+                              out("dt2", (4 * n, batch)), ds, on, masked, ph, pc, res["zz"], dw, weights)
         else:
             for t in range(steps - 1, -1, -1):
                 backward_step(acts, cs, g, has_g, dh, dc, d, t, dt, on, masked, ph, pc)

@@ -9,7 +9,8 @@ and pauses; a job reaches it in well under a microsecond. A worker that has had 
 :data:`SPIN_CYCLES` processor cycles (a few milliseconds) goes back to sleep on a
 :class:`threading.Event`, so an idle program does not hold a core; the next job wakes it.
 
-A job is a kernel (:data:`NN`, :data:`NT`, :data:`STACK`: the tile kernels of ``_simd.py``) over
+A job is a kernel (:data:`NN`, :data:`NT`, :data:`STACK`: the tile kernels of ``_simd.py``; :data:`CALL`:
+any compiled function, by its address, such as an LSTM layer's time step) over
 ``chunks`` independent parts (row ranges, matrices of a stack). The calling thread and the workers
 take parts from one shared counter, so the caller starts at once, does every part itself when the
 workers are asleep or their cores busy, and waits only for a part a worker has begun. Each part
@@ -43,7 +44,7 @@ from ._simd import rows_nn, rows_nt, stack
 
 _F32_LANES = max(1, vm.lanes(np.float32))   # (a register of float32 for the SGD step after a product)
 
-__all__ = ["NN", "NT", "STACK", "Pool", "gemm_nn", "held", "parts", "pool", "post_nn", "post_nt", "post_stack", "solo"]
+__all__ = ["NN", "NT", "STACK", "CALL", "Pool", "post_call", "held", "parts", "pool", "post_nn", "post_nt", "post_stack", "solo"]
 
 
 # --- atomics and the spin hint, as LLVM instructions on an int64 array's elements ---
@@ -154,6 +155,19 @@ def _i64(typingctx, addr):
     return types.CPointer(types.int64)(types.int64), codegen
 
 
+@intrinsic
+def _call(typingctx, addr, words, part):
+    """Call the compiled function at ``addr`` (a Numba ``cfunc`` of signature ``void(int64*, int64)``)
+    with ``words`` (an address: the job's argument words) and ``part``."""
+    def codegen(context, builder, sig, args):
+        i64 = ir.IntType(64)
+        fnty = ir.FunctionType(ir.VoidType(), [i64.as_pointer(), i64])
+        fn = builder.inttoptr(args[0], fnty.as_pointer())
+        builder.call(fn, [builder.inttoptr(args[1], i64.as_pointer()), args[2]])
+        return context.get_dummy_value()
+    return types.void(types.int64, types.int64, types.int64), codegen
+
+
 # --- the shared words ---
 
 # Two slots of words, each for one job at a time: the caller's (at 0: it waits for the job) and a
@@ -167,9 +181,11 @@ SEQ = 62            # the poster's last sequence number
 BG = 64             # the background slot
 STATE = 128         # per worker w: STATE + 8 * w: 0 spinning or working, 1 asleep, 2 told to stop; then
                     # the parts it has run
-NN, NT, STACK, NN_SGD = 1, 2, 3, 4
+NN, NT, STACK, NN_SGD, CALL = 1, 2, 3, 4, 5
+#: Where a :data:`CALL` job's own argument words begin in its slot (after the function's address).
+CALL_ARGS = 19
 MAX_PARTS = (1 << 16) - 1
-#: Multiply-adds per part of a product, at least (about 3 us on one core), where :func:`gemm_nn` splits it.
+#: Multiply-adds per part of a product, at least (about 3 us on one core).
 PART = 1 << 18
 #: Cycles of the processor's counter a worker waits for a job before it sleeps (about 3 ms at 3 GHz):
 #: the first TIGHT (about 40 us) spinning, then yielding its core to any thread waiting for it between
@@ -199,6 +215,8 @@ def _part(ctl, s, i):
                 o = r * ldc
                 for j in range(o, o + n, _F32_LANES):
                     vm.store(p, j, o + n, vm.subtract(vm.load(p, j, o + n), vm.multiply(coef, vm.load(c, j, o + n))))
+    elif op == CALL:   # a compiled function of (its argument words, the part): see post_call
+        _call(g[0], ctl[s + CALL_ARGS:].ctypes.data, i)
     elif op == NT:   # rows_nt(a, lda, w, ldw, c, ldc, r0, r1, n, k); rows m = g[10]
         a = numba.carray(_f32(g[0]), g[1])
         w = numba.carray(_f32(g[3]), g[4])
@@ -320,6 +338,18 @@ def _words_nn(ctl, s, per, a, ars, aks, b, ldb, c, ldc, m, n, k, kblock, add):
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
+def post_call(ctl, s, fn, chunks):
+    """Post a job of ``chunks`` parts in slot ``s`` whose part ``i`` calls the ``cfunc`` at address ``fn``
+    (signature ``void(CPointer(int64), int64)``) with the address of ``ctl[s + CALL_ARGS]`` (the words
+    the caller wrote there first: addresses, sizes, numbers) and ``i``; the number of parts (the caller
+    finishes it: :func:`_finish`). Any compiled kernel can so run on the pool, split as it chooses."""
+    ctl[s + OP] = CALL
+    ctl[s + ARGS] = fn
+    _post(ctl, chunks, s)
+    return chunks
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
 def _nn_sgd(ctl, per, a, ars, aks, b, ldb, c, ldc, m, n, k, kblock, p, coef):
     """:func:`_nn` (``C = A B``), then ``p -= coef[0] * C`` row by row in the same parts (an SGD step on
     the parameter ``p``, C-contiguous like ``C``, whose gradient ``C`` is): the difference of the
@@ -383,19 +413,6 @@ def _stack(ctl, per, a, aoffs, ars, aks, b, boffs, ldb, nt, c, m, n, k, count, k
     return _finish(ctl, post_stack(ctl, 0, per, a, aoffs, ars, aks, b, boffs, ldb, nt, c, m, n, k, count, kblock))
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def gemm_nn(ctl, a, ao, lda, b, bo, ldb, c, co, ldc, m, n, k, kblock=256, add=False):
-    """``_simd.gemm_nn`` (``C = A B``, or ``C += A B`` where ``add``, row-major operands at offsets of
-    flat arrays) from compiled code, its rows split in parts across the workers of ``ctl`` (a pool's,
-    held by the caller: :func:`held`) when the product is large enough; else on this thread. The same
-    bits either way."""
-    if ctl.size == STATE or m * n * k < 2 * PART:
-        rows_nn(a[ao:], lda, 1, b[bo:], ldb, c[co:], ldc, 0, m, n, k, kblock, add)
-    else:
-        _finish(ctl, post_nn(ctl, 0, parts(m, 8, n * k), a[ao:], lda, 1, b[bo:], ldb, c[co:], ldc, m, n, k, kblock,
-                             add))
-
-
 class Pool:
     """The workers of this process (``threads - 1`` of them) and their shared words.
 
@@ -445,7 +462,7 @@ class Pool:
 
     @contextlib.contextmanager
     def held(self):
-        """The shared words, for compiled code that posts jobs itself (:func:`gemm_nn`), with the
+        """The shared words, for compiled code that posts jobs itself (the LSTM kernels), with the
         workers woken; words of no workers (every part on the calling thread) while another thread
         holds the pool. A background job this thread left is finished first (the slot is the
         caller's)."""
@@ -534,7 +551,6 @@ def warm():
     _nn_sgd(ctl, 8, f, 8, 1, f, 16, f, 16, 2, 16, 2, 512, np.zeros(32, np.float32), np.zeros(1, np.float32))
     _nt(ctl, 4, f, 16, f, 16, f, 16, 2, 1, 16)
     _stack(ctl, 1, f, offs, 8, 1, f, offs, 16, False, f, 2, 16, 2, 1, 512)
-    gemm_nn(ctl, f, 0, 8, f, 0, 16, f, 0, 16, 2, 16, 2)
 
 
 def _after_fork():

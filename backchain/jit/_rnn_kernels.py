@@ -4,8 +4,10 @@ The eager ``lstm_layer`` rule runs about ten NumPy calls per time step, forward 
 blocks of a few thousand numbers. Here all the gate arithmetic of a step is one kernel over the
 ``(4H, N)`` block (gates in PyTorch's order i, f, g, o), and the step's product is either
 
-* a call of :func:`_pool.gemm_nn` inside one kernel for the whole recurrence (its rows split across
-  the pool's workers on several threads)
+* computed by the 16-lane tiles inside one kernel for the whole recurrence, where each step is a
+  job of the pool (``_pool.post_call``) whose parts are blocks of hidden units: a part computes its
+  units' rows of the step's product and then their gates, so that on two cores both share the
+  product and the gate arithmetic and exchange only the hidden state (the product's operand)
   (:func:`forward_simd`, :func:`backward_simd`: CPUs with AVX-512, batch a multiple of 16), or
 * a BLAS call from Python (NumPy's ``matmul``) between two kernel calls per step: Numba's own
   ``np.dot`` calls SciPy's BLAS, which took 5.2 ms for the 100 forward products of W7 where
@@ -31,9 +33,12 @@ All C-contiguous.
 import numba
 import numpy as np
 
-from ._pool import BG, DONE, _finish, _load, gemm_nn, parts, post_nn, post_stack
+from numba import types
 
-__all__ = ["forward_step", "backward_step", "forward_simd", "backward_simd", "tanh32"]
+from ._pool import BG, CALL_ARGS, DONE, _f32, _finish, _load, parts, post_call, post_nn
+from ._simd import rows_nn
+
+__all__ = ["forward_step", "backward_step", "forward_simd", "backward_simd", "tanh32", "units_per_part"]
 
 _HALF = np.float32(0.5)
 _ONE = np.float32(1.0)
@@ -87,13 +92,21 @@ def forward_step(a, bias, scale, shift, cs, z, acts, t, keep, masked):
     step's operand) and ``tanh(c_t)`` into ``acts[t, 4H:]``; where ``masked`` and ``keep[t, j]`` (1.0: the
     sequence ``j`` has ended) the states carry over instead. The whole arrays are passed, not a step's
     views: a strided view compiles to a loop that does not vectorise."""
+    _forward_units(a, bias, scale, shift, cs, z, acts, t, keep, masked, 0, cs.shape[1])
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _forward_units(a, bias, scale, shift, cs, z, acts, t, keep, masked, u0, u1):
+    """:func:`forward_step` for the hidden units ``u0:u1`` (their four gate rows, their states): what
+    one part of a step on the pool computes, the same operations for each unit as the whole step's."""
     n = cs.shape[1]
     cols = a.shape[1]
-    for q in range(4 * n):
-        sc, sh, bq = scale[q], shift[q], bias[q]
-        for j in range(cols):
-            acts[t, q, j] = _tanh(sc * (a[q, j] + bq)) * sc + sh
-    for u in range(n):
+    for gate in range(4):
+        for q in range(gate * n + u0, gate * n + u1):
+            sc, sh, bq = scale[q], shift[q], bias[q]
+            for j in range(cols):
+                acts[t, q, j] = _tanh(sc * (a[q, j] + bq)) * sc + sh
+    for u in range(u0, u1):
         for j in range(cols):
             cn = acts[t, n + u, j] * cs[t, u, j] + acts[t, u, j] * acts[t, 2 * n + u, j]
             tc = _tanh(cn)
@@ -101,7 +114,7 @@ def forward_step(a, bias, scale, shift, cs, z, acts, t, keep, masked):
             z[u, t + 1, j] = acts[t, 3 * n + u, j] * tc
             acts[t, 4 * n + u, j] = tc
     if masked:
-        for u in range(n):
+        for u in range(u0, u1):
             for j in range(cols):
                 if keep[t, j] != 0:
                     cs[t + 1, u, j] = cs[t, u, j]
@@ -121,11 +134,18 @@ def backward_step(acts, cs, g, has_g, dh, dc, d, t, dt, on, masked, ph, pc):
     carried over; there the carried cotangents pass to step ``t - 1`` unchanged (``ph``, ``pc`` (H, N):
     ``dc`` gets ``pc`` here, the caller adds ``ph`` to ``dh`` after the product) and the step's own
     states get none, as in the rule (``g`` already 0 there)."""
+    _backward_units(acts, cs, g, has_g, dh, dc, d, t, dt, on, masked, ph, pc, 0, dh.shape[0])
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _backward_units(acts, cs, g, has_g, dh, dc, d, t, dt, on, masked, ph, pc, u0, u1):
+    """:func:`backward_step` for the hidden units ``u0:u1`` (their states' cotangents, their four gate
+    rows of ``d`` and ``dt``)."""
     n = dh.shape[0]
     cols = dh.shape[1]
     add_g = has_g
     if masked:
-        for u in range(n):
+        for u in range(u0, u1):
             for j in range(cols):
                 hv = dh[u, j] + g[t, u, j] if has_g else dh[u, j]
                 m = on[t, j]
@@ -135,7 +155,7 @@ def backward_step(acts, cs, g, has_g, dh, dc, d, t, dt, on, masked, ph, pc):
                 pc[u, j] = dc[u, j] * k
                 dc[u, j] = dc[u, j] * m
         add_g = False
-    for u in range(n):
+    for u in range(u0, u1):
         for j in range(cols):
             gh = dh[u, j] + g[t, u, j] if add_g else dh[u, j]
             o, tc = acts[t, 3 * n + u, j], acts[t, 4 * n + u, j]
@@ -143,7 +163,7 @@ def backward_step(acts, cs, g, has_g, dh, dc, d, t, dt, on, masked, ph, pc):
             v = gh * tc * o * (_ONE - o)
             d[3 * n + u, t, j] = v
             dt[3 * n + u, j] = v
-    for u in range(n):
+    for u in range(u0, u1):
         for j in range(cols):
             i, f, gg, dct = acts[t, u, j], acts[t, n + u, j], acts[t, 2 * n + u, j], dc[u, j]
             vi = dct * gg * i * (_ONE - i)
@@ -157,58 +177,76 @@ def backward_step(acts, cs, g, has_g, dh, dc, d, t, dt, on, masked, ph, pc):
             dt[2 * n + u, j] = vg
             dc[u, j] = dct * f
     if masked:
-        for u in range(n):
+        for u in range(u0, u1):
             for j in range(cols):
                 dc[u, j] += pc[u, j]
 
 
-# Steps per block of the products that the recurrences hand to the pool's background slot: the
-# forward's input projections, a block ahead of the steps; the backward's weight gradient, as the
-# steps' cotangents are ready (the blocks, from the last steps back, are added in that order whichever
-# threads run them).
+# Steps per block of the weight gradient's product that the backward recurrence hands to the pool's
+# background slot as the steps' cotangents are ready (the blocks, from the last steps back, are added
+# in that order whichever threads run them).
 _BLOCK = 10
 
+_SIG = types.void(types.CPointer(types.int64), types.int64)
+
+# The words of a forward step's job (after _pool.CALL_ARGS): the arrays' addresses, then numbers.
+_FW, _FZ, _FBIAS, _FSCALE, _FSHIFT, _FCS, _FACTS, _FZZ, _FKEEP, _FA = range(10)
+_FN, _FR, _FT1, _FCOLS, _FRP, _FSTEP, _FMASKED, _FUB, _FKEEPT, _FKEEPC = range(10, 20)
+
+
+@numba.cfunc(_SIG, cache=True, error_model="numpy")
+def _forward_part(words, i):
+    """Part ``i`` of a forward step on the pool: the hidden units ``i ub:(i + 1) ub``, their four gates'
+    rows of the product ``a = [W_hh | W_ih] z[:, t]`` (the 16-lane tiles), then their gate arithmetic
+    (:func:`_forward_units`) and their rows of ``zz``. No other part reads what it writes in the step."""
+    n, r, t1, cols, rp = words[_FN], words[_FR], words[_FT1], words[_FCOLS], words[_FRP]
+    t, ub = words[_FSTEP], words[_FUB]
+    u0 = i * ub
+    u1 = min(n, u0 + ub)
+    wf = numba.carray(_f32(words[_FW]), 4 * n * r)
+    zf = numba.carray(_f32(words[_FZ]), r * t1 * cols)
+    a = numba.carray(_f32(words[_FA]), (4 * n, cols))
+    af = a.reshape(-1)
+    for gate in range(4):
+        rows_nn(wf, r, 1, zf[t * cols:], t1 * cols, af, cols, gate * n + u0, gate * n + u1, cols, r, 512)
+    z = zf.reshape((r, t1, cols))
+    cs = numba.carray(_f32(words[_FCS]), (t1, n, cols))
+    acts = numba.carray(_f32(words[_FACTS]), (t1 - 1, 5 * n, cols))
+    keep = numba.carray(_f32(words[_FKEEP]), (words[_FKEEPT], words[_FKEEPC]))
+    bias = numba.carray(_f32(words[_FBIAS]), 4 * n)
+    scale = numba.carray(_f32(words[_FSCALE]), 4 * n)
+    shift = numba.carray(_f32(words[_FSHIFT]), 4 * n)
+    _forward_units(a, bias, scale, shift, cs, z, acts, t, keep, words[_FMASKED] != 0, u0, u1)
+    zz = numba.carray(_f32(words[_FZZ]), (t1, cols, rp))
+    for u in range(u0, u1):   # (reading rows of z, writing within a block of zz that stays in cache)
+        for j in range(cols):
+            zz[t + 1, j, u] = z[u, t + 1, j]
+
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _input_block(ctl, j, w, z, px, aoffs, boffs, n):
-    """Post block ``j`` of the input projections ``px[t] = W_ih x_t`` (steps ``[j B, (j + 1) B)``, one
-    matrix of a stack each) in the background slot; the number of its parts."""
+def forward_simd(ctl, fn, ub, w, bias, scale, shift, cs, z, acts, a, zz, keep, masked):
+    """The whole forward recurrence (batch a multiple of 16), each step a job of the pool whose parts
+    are blocks of ``ub`` hidden units (:func:`_forward_part`, at address ``fn``): a part computes its
+    units' rows of the step's product and then their gates and states, so the two cores share the
+    product and the gate arithmetic, and each reads from the other only the hidden state (the next
+    step's operand). The hidden states are also written by rows into ``zz`` (T + 1, N, >= H + I), whose
+    rows ``zz[t, n] = z[:, t, n]`` are the weight gradient's operand."""
     r, t1, cols = z.shape
-    m4 = w.shape[0]
-    lo = j * _BLOCK
-    hi = min(t1 - 1, lo + _BLOCK)
-    return post_stack(ctl, BG, 1, w.reshape(-1), aoffs[lo:hi], r, 1, z.reshape(-1), boffs[lo:hi], t1 * cols, False,
-                      px.reshape(-1)[lo * m4 * cols:], m4, cols, r - n, hi - lo, 512)
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def forward_simd(ctl, w, bias, scale, shift, cs, z, acts, px, zz, keep, masked):
-    """The whole forward recurrence (batch a multiple of 16). The input projections ``px[t] = W_ih x_t``
-    (``px`` (T, 4H, N)) by blocks of steps in ``ctl``'s background slot, a block ahead of the step that
-    needs it (the pool's workers compute them while this thread runs the gate arithmetic); then each
-    step's ``px[t] += W_hh h_{t-1}`` by :func:`_pool.gemm_nn` (on the workers of ``ctl`` too) and its
-    gates. The hidden states are also written by rows into ``zz`` (T + 1, N, >= H + I), whose rows
-    ``zz[t, n] = z[:, t, n]`` are the weight gradient's operand (a product of the 16-lane kernels
-    reads it as ``(T N, H + I)``)."""
-    r, t1, cols = z.shape
-    m4 = w.shape[0]
     n = cs.shape[1]
-    steps = t1 - 1
-    wf, zf, pf = w.reshape(-1), z.reshape(-1), px.reshape(-1)
-    aoffs = np.full(steps, n, np.int64)                        # W_ih: the columns n: of [W_hh | W_ih]
-    boffs = n * t1 * cols + np.arange(steps) * cols            # x_t: the rows n: of z[:, t]
-    blocks = (steps + _BLOCK - 1) // _BLOCK
-    npart = _input_block(ctl, 0, w, z, px, aoffs, boffs, n)
-    for t in range(steps):
-        if t % _BLOCK == 0:   # this step's block (the one in flight): finish it, post the next
-            _finish(ctl, npart, BG)
-            if t // _BLOCK + 1 < blocks:
-                npart = _input_block(ctl, t // _BLOCK + 1, w, z, px, aoffs, boffs, n)
-        gemm_nn(ctl, wf, 0, r, zf, t * cols, t1 * cols, pf, t * m4 * cols, cols, m4, cols, n, 256, True)
-        forward_step(px[t], bias, scale, shift, cs, z, acts, t, keep, masked)
-        for u in range(n):   # (reading rows of z, writing within a block of zz that stays in cache)
-            for j in range(cols):
-                zz[t + 1, j, u] = z[u, t + 1, j]
+    words = CALL_ARGS
+    ctl[words + _FW] = w.ctypes.data; ctl[words + _FZ] = z.ctypes.data  # noqa: E702
+    ctl[words + _FBIAS] = bias.ctypes.data; ctl[words + _FSCALE] = scale.ctypes.data  # noqa: E702
+    ctl[words + _FSHIFT] = shift.ctypes.data; ctl[words + _FCS] = cs.ctypes.data  # noqa: E702
+    ctl[words + _FACTS] = acts.ctypes.data; ctl[words + _FZZ] = zz.ctypes.data  # noqa: E702
+    ctl[words + _FKEEP] = keep.ctypes.data  # noqa: E702
+    ctl[words + _FA] = a.ctypes.data   # (a step's pre-activations (4H, N), each part its units' rows)
+    ctl[words + _FN] = n; ctl[words + _FR] = r; ctl[words + _FT1] = t1; ctl[words + _FCOLS] = cols  # noqa: E702
+    ctl[words + _FRP] = zz.shape[2]; ctl[words + _FMASKED] = masked; ctl[words + _FUB] = ub  # noqa: E702
+    ctl[words + _FKEEPT] = keep.shape[0]; ctl[words + _FKEEPC] = keep.shape[1]  # noqa: E702
+    chunks = (n + ub - 1) // ub
+    for t in range(t1 - 1):
+        ctl[words + _FSTEP] = t
+        _finish(ctl, post_call(ctl, 0, fn, chunks))
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
@@ -224,30 +262,89 @@ def _weight_block(ctl, j, d, zz, dw, steps, cols):
                    dw.reshape(-1), rp, m4, rp, (hi - lo) * cols, 512, j > 0)
 
 
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def backward_simd(ctl, acts, cs, g, has_g, wt, dh, dc, d, dt, ds, on, masked, ph, pc, zz, dw, weights):
-    """The whole backward recurrence, each step's product ``dh = W_hh^T d[:, t]`` by :func:`_pool.gemm_nn`
-    (on its contiguous copy ``dt``); ``ds`` (4H, N) receives the sum of ``d`` over the steps (the bias
-    gradient is then the sum of its rows). Where ``weights``, also the weight gradient ``dw = d zz``
-    (``zz`` (T + 1, N, >= H + I) read as (T N, >= H + I)), by blocks of steps in ``ctl``'s background slot
-    as the recurrence passes them: the pool's workers compute it while this thread runs the steps'
-    gate arithmetic, which no worker shares."""
-    m4, steps, cols = d.shape
-    n = wt.shape[0]
-    wf, tf, hf = wt.reshape(-1), dt.reshape(-1), dh.reshape(-1)
-    ds[:] = 0
-    blocks = (steps + _BLOCK - 1) // _BLOCK
-    ready = posted = npart = 0
-    for t in range(steps - 1, -1, -1):
-        backward_step(acts, cs, g, has_g, dh, dc, d, t, dt, on, masked, ph, pc)
-        gemm_nn(ctl, wf, 0, m4, tf, 0, cols, hf, 0, cols, n, cols, m4)
+# The words of a backward step's jobs (after _pool.CALL_ARGS).
+_BACTS, _BCS, _BG, _BDH, _BDC, _BD, _BDT, _BON, _BPH, _BPC, _BDS, _BWT = range(12)
+_BN, _BSTEPS, _BCOLS, _BSTEP, _BHASG, _BMASKED, _BUB, _BGT, _BGN, _BGC, _BONT, _BONC, _BPHASE, _BDT2 = range(12, 26)
+
+
+@numba.cfunc(_SIG, cache=True, error_model="numpy")
+def _backward_part(words, i):
+    """Part ``i`` of a backward step's job on the pool, for the hidden units ``i ub:(i + 1) ub``. The
+    job of step ``t`` (``words[_BPHASE] == 1``): their rows of ``dh = W_hh^T d[:, t]`` (the 16-lane
+    tiles, reading all of the copy of ``d[:, t]`` that the job before wrote) plus, where masked, the
+    carried ``ph``; then step ``t - 1``'s gate arithmetic for the same units (:func:`_backward_units`,
+    which reads only their ``dh`` and ``dc``) into the other copy: one job, one wait, per step. The
+    first job (``words[_BPHASE] == 0``) is the last step's gate arithmetic alone. Their rows of the
+    bias sum ``ds`` too."""
+    n, steps, cols, t, ub = words[_BN], words[_BSTEPS], words[_BCOLS], words[_BSTEP], words[_BUB]
+    u0 = i * ub
+    u1 = min(n, u0 + ub)
+    masked = words[_BMASKED] != 0
+    dh = numba.carray(_f32(words[_BDH]), (n, cols))
+    ph = numba.carray(_f32(words[_BPH]), (n, cols))
+    # the copies of d[:, t] (the products' operand): the last step's in the first, then alternately
+    cur = numba.carray(_f32(words[_BDT] if (steps - 1 - t) % 2 == 0 else words[_BDT2]), (4 * n, cols))
+    if words[_BPHASE] == 1:
+        wt = numba.carray(_f32(words[_BWT]), n * 4 * n)
+        rows_nn(wt, 4 * n, 1, cur.reshape(-1), cols, dh.reshape(-1), cols, u0, u1, cols, 4 * n, 256)
         if masked:
-            for u in range(n):
+            for u in range(u0, u1):
                 for j in range(cols):
                     dh[u, j] += ph[u, j]
-        for q in range(m4):
+        if t == 0:
+            return
+        t -= 1
+        cur = numba.carray(_f32(words[_BDT2] if (steps - 1 - t) % 2 == 1 else words[_BDT]), (4 * n, cols))
+    acts = numba.carray(_f32(words[_BACTS]), (steps, 5 * n, cols))
+    cs = numba.carray(_f32(words[_BCS]), (steps + 1, n, cols))
+    g = numba.carray(_f32(words[_BG]), (words[_BGT], words[_BGN], words[_BGC]))
+    dc = numba.carray(_f32(words[_BDC]), (n, cols))
+    d = numba.carray(_f32(words[_BD]), (4 * n, steps, cols))
+    on = numba.carray(_f32(words[_BON]), (words[_BONT], words[_BONC]))
+    pc = numba.carray(_f32(words[_BPC]), (n, cols))
+    ds = numba.carray(_f32(words[_BDS]), (4 * n, cols))
+    _backward_units(acts, cs, g, words[_BHASG] != 0, dh, dc, d, t, cur, on, masked, ph, pc, u0, u1)
+    for gate in range(4):
+        for q in range(gate * n + u0, gate * n + u1):
             for j in range(cols):
-                ds[q, j] += dt[q, j]
+                ds[q, j] += cur[q, j]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def backward_simd(ctl, fn, ub, acts, cs, g, has_g, wt, dh, dc, d, dt, dt2, ds, on, masked, ph, pc, zz, dw, weights):
+    """The whole backward recurrence, each step one job of the pool whose parts are blocks of ``ub``
+    hidden units (:func:`_backward_part`, at address ``fn``): step ``t``'s product ``dh = W_hh^T d[:, t]``
+    (on a contiguous copy of ``d[:, t]``, ``dt`` and ``dt2`` in turn), then step ``t - 1``'s gate
+    arithmetic; ``ds`` (4H, N) receives the sum of ``d`` over the steps (the bias gradient is then the
+    sum of its rows). Where ``weights``, also the weight gradient ``dw = d zz`` (``zz`` (T + 1, N, >= H + I)
+    read as (T N, >= H + I)), by blocks of steps in ``ctl``'s background slot as the recurrence passes
+    them: the pool's workers take its parts between the steps' jobs."""
+    m4, steps, cols = d.shape
+    n = wt.shape[0]
+    ds[:] = 0
+    words = CALL_ARGS
+    ctl[words + _BACTS] = acts.ctypes.data; ctl[words + _BCS] = cs.ctypes.data  # noqa: E702
+    ctl[words + _BG] = g.ctypes.data; ctl[words + _BDH] = dh.ctypes.data  # noqa: E702
+    ctl[words + _BDC] = dc.ctypes.data; ctl[words + _BD] = d.ctypes.data  # noqa: E702
+    ctl[words + _BDT] = dt.ctypes.data; ctl[words + _BDT2] = dt2.ctypes.data  # noqa: E702
+    ctl[words + _BON] = on.ctypes.data  # noqa: E702
+    ctl[words + _BPH] = ph.ctypes.data; ctl[words + _BPC] = pc.ctypes.data  # noqa: E702
+    ctl[words + _BDS] = ds.ctypes.data; ctl[words + _BWT] = wt.ctypes.data  # noqa: E702
+    ctl[words + _BN] = n; ctl[words + _BSTEPS] = steps; ctl[words + _BCOLS] = cols  # noqa: E702
+    ctl[words + _BHASG] = has_g; ctl[words + _BMASKED] = masked; ctl[words + _BUB] = ub  # noqa: E702
+    ctl[words + _BGT] = g.shape[0]; ctl[words + _BGN] = g.shape[1]; ctl[words + _BGC] = g.shape[2]  # noqa: E702
+    ctl[words + _BONT] = on.shape[0]; ctl[words + _BONC] = on.shape[1]  # noqa: E702
+    chunks = (n + ub - 1) // ub
+    blocks = (steps + _BLOCK - 1) // _BLOCK
+    ready = posted = npart = 0
+    if steps > 0:   # the last step's gate arithmetic
+        ctl[words + _BSTEP] = steps - 1
+        ctl[words + _BPHASE] = 0
+        _finish(ctl, post_call(ctl, 0, fn, chunks))
+    ctl[words + _BPHASE] = 1
+    for t in range(steps - 1, -1, -1):
+        ctl[words + _BSTEP] = t
+        _finish(ctl, post_call(ctl, 0, fn, chunks))
         if weights:
             if t == max(0, steps - (ready + 1) * _BLOCK):
                 ready += 1
@@ -260,3 +357,11 @@ def backward_simd(ctl, acts, cs, g, has_g, wt, dh, dc, d, dt, ds, on, masked, ph
             npart = _weight_block(ctl, posted, d, zz, dw, steps, cols)
             posted += 1
         _finish(ctl, npart, BG)
+
+
+def units_per_part(n, threads):
+    """Hidden units per part of a step's jobs: the whole layer on one thread; on several, blocks of a
+    multiple of 8 units (whole row tiles of each gate), two per thread."""
+    if threads <= 1:
+        return n
+    return max(8, -(-n // (2 * threads * 8)) * 8)

@@ -28,7 +28,7 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic, models, register_model
 
-__all__ = ["AVX512", "gemm_nn", "rows_nn", "rows_nt", "stack"]
+__all__ = ["AVX512", "rows_nn", "rows_nt", "stack"]
 
 
 def _avx512():
@@ -121,9 +121,6 @@ def vsum(typingctx, v):
     return types.float32(v), codegen
 
 
-_NN_KBLOCK = 256   # rows of B per pass of gemm_nn, at most: a (256, 32) panel of B stays in the first-level cache
-
-
 @numba.njit(cache=True, nogil=True, error_model="numpy")
 def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add=False):
     """Rows ``r0:r1`` of ``C = A B``: ``A[r, q]`` at ``a[r * ars + q * aks]``, ``B[q, j]`` at
@@ -138,7 +135,10 @@ def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add=False):
     n32 = n - n % 32
     passes = max(1, (k + kblock - 1) // kblock)
     kb = (k + passes - 1) // passes
-    pack = n32 > 0     # (a product of 16 columns reads each term once: no packing)
+    # (packed where a row tile's terms are read by several 32-column tiles, or are a cache line apart
+    # per term (a column-major A); a row-major A read by one tile (an LSTM step's 32 columns) is read
+    # in place: its packing took as long as the tile's products)
+    pack = n32 > 32 or (n32 > 0 and aks != 1)
     ap = np.empty(8 * max(kb, 1) if pack else 1, np.float32)   # a row tile's terms: ap[8 (q - k0) + i] = A[r + i, q]
     for k0 in range(0, max(k, 1), max(kb, 1)):
         k1 = min(k0 + kb, k)
@@ -167,36 +167,68 @@ def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add=False):
                     c60 = vload(c, o + 6 * ldc); c61 = vload(c, o + 6 * ldc + 16)  # noqa: E702
                     c70 = vload(c, o + 7 * ldc); c71 = vload(c, o + 7 * ldc + 16)  # noqa: E702
                 p = k0 * ldb + j
-                aq = 0
-                for q in range(k0, k1):
-                    b0 = vload(b, p)
-                    b1 = vload(b, p + 16)
-                    p += ldb
-                    x = vbroadcast(ap[aq])
-                    c00 = vfma(x, b0, c00)
-                    c01 = vfma(x, b1, c01)
-                    x = vbroadcast(ap[aq + 1])
-                    c10 = vfma(x, b0, c10)
-                    c11 = vfma(x, b1, c11)
-                    x = vbroadcast(ap[aq + 2])
-                    c20 = vfma(x, b0, c20)
-                    c21 = vfma(x, b1, c21)
-                    x = vbroadcast(ap[aq + 3])
-                    c30 = vfma(x, b0, c30)
-                    c31 = vfma(x, b1, c31)
-                    x = vbroadcast(ap[aq + 4])
-                    c40 = vfma(x, b0, c40)
-                    c41 = vfma(x, b1, c41)
-                    x = vbroadcast(ap[aq + 5])
-                    c50 = vfma(x, b0, c50)
-                    c51 = vfma(x, b1, c51)
-                    x = vbroadcast(ap[aq + 6])
-                    c60 = vfma(x, b0, c60)
-                    c61 = vfma(x, b1, c61)
-                    x = vbroadcast(ap[aq + 7])
-                    aq += 8
-                    c70 = vfma(x, b0, c70)
-                    c71 = vfma(x, b1, c71)
+                if pack:   # (the packed terms: constant offsets)
+                    aq = 0
+                    for q in range(k0, k1):
+                        b0 = vload(b, p)
+                        b1 = vload(b, p + 16)
+                        p += ldb
+                        x = vbroadcast(ap[aq])
+                        c00 = vfma(x, b0, c00)
+                        c01 = vfma(x, b1, c01)
+                        x = vbroadcast(ap[aq + 1])
+                        c10 = vfma(x, b0, c10)
+                        c11 = vfma(x, b1, c11)
+                        x = vbroadcast(ap[aq + 2])
+                        c20 = vfma(x, b0, c20)
+                        c21 = vfma(x, b1, c21)
+                        x = vbroadcast(ap[aq + 3])
+                        c30 = vfma(x, b0, c30)
+                        c31 = vfma(x, b1, c31)
+                        x = vbroadcast(ap[aq + 4])
+                        c40 = vfma(x, b0, c40)
+                        c41 = vfma(x, b1, c41)
+                        x = vbroadcast(ap[aq + 5])
+                        c50 = vfma(x, b0, c50)
+                        c51 = vfma(x, b1, c51)
+                        x = vbroadcast(ap[aq + 6])
+                        c60 = vfma(x, b0, c60)
+                        c61 = vfma(x, b1, c61)
+                        x = vbroadcast(ap[aq + 7])
+                        aq += 8
+                        c70 = vfma(x, b0, c70)
+                        c71 = vfma(x, b1, c71)
+                else:   # (A's own, in place)
+                    aq = a0 + k0 * aks
+                    for q in range(k0, k1):
+                        b0 = vload(b, p)
+                        b1 = vload(b, p + 16)
+                        p += ldb
+                        x = vbroadcast(a[aq])
+                        c00 = vfma(x, b0, c00)
+                        c01 = vfma(x, b1, c01)
+                        x = vbroadcast(a[aq + 1 * ars])
+                        c10 = vfma(x, b0, c10)
+                        c11 = vfma(x, b1, c11)
+                        x = vbroadcast(a[aq + 2 * ars])
+                        c20 = vfma(x, b0, c20)
+                        c21 = vfma(x, b1, c21)
+                        x = vbroadcast(a[aq + 3 * ars])
+                        c30 = vfma(x, b0, c30)
+                        c31 = vfma(x, b1, c31)
+                        x = vbroadcast(a[aq + 4 * ars])
+                        c40 = vfma(x, b0, c40)
+                        c41 = vfma(x, b1, c41)
+                        x = vbroadcast(a[aq + 5 * ars])
+                        c50 = vfma(x, b0, c50)
+                        c51 = vfma(x, b1, c51)
+                        x = vbroadcast(a[aq + 6 * ars])
+                        c60 = vfma(x, b0, c60)
+                        c61 = vfma(x, b1, c61)
+                        x = vbroadcast(a[aq + 7 * ars])
+                        aq += aks
+                        c70 = vfma(x, b0, c70)
+                        c71 = vfma(x, b1, c71)
                 vstore(c, o, c00); vstore(c, o + 16, c01)  # noqa: E702
                 vstore(c, o + ldc, c10); vstore(c, o + ldc + 16, c11)  # noqa: E702
                 vstore(c, o + 2 * ldc, c20); vstore(c, o + 2 * ldc + 16, c21)  # noqa: E702
@@ -302,11 +334,3 @@ def stack(a, aoffs, ars, aks, b, boffs, ldb, nt, c, m, n, k, i0, i1, kblock):
             rows_nt(a[aoffs[i]:], ars, b[boffs[i]:], ldb, c[i * m * n:], n, 0, m, n, k)
         else:
             rows_nn(a[aoffs[i]:], ars, aks, b[boffs[i]:], ldb, c[i * m * n:], n, 0, m, n, k, kblock)
-
-
-@numba.njit(cache=True, nogil=True, error_model="numpy")
-def gemm_nn(a, ao, lda, b, bo, ldb, c, co, ldc, m, n, k, kblock=_NN_KBLOCK):
-    """``C = A B`` for ``A`` (m, k), ``B`` (k, n), ``C`` (m, n), row-major with leading dimensions
-    ``lda, ldb, ldc`` at offsets ``ao, bo, co`` of the flat float32 arrays; ``n`` a multiple of 16
-    (:func:`rows_nn`; an LSTM's row counts 4H and H are multiples of 8)."""
-    rows_nn(a[ao:], lda, 1, b[bo:], ldb, c[co:], ldc, 0, m, n, k, kblock)
