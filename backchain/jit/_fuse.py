@@ -275,7 +275,11 @@ def _vector_source(program, members, ins, outs, scalar_in, dtype):
         expr = (_VOPS[name] if name in _VOPS else f"vm.{name}({{0}})").format(*ops)
         body.append(f"        v{s.outs[0]} = {expr}")
     params = [f"i{k}" for k in ins] + [f"a{m}" for m in range(narrays)] + [f"o{k}" for k in outs]
-    lines = ["import numpy as np", "from backchain.jit import _vmath as vm", f"dt = np.{dtype.name}", "", "",
+    from ._cachestamp import digest
+
+    # (the kernel modules' hash: a kernel compiled against other intrinsics has another file)
+    lines = [f"# backchain kernels {digest()}", "import numpy as np", "from backchain.jit import _vmath as vm",
+             f"dt = np.{dtype.name}", "", "",
              f"def kernel({', '.join(params)}):", f"    n = o{outs[0]}.shape[0]"]
     lines += [f"    v{k} = vm.splat(dt(i{k}))" for k in ins if k in scalar_in] + head
     lines += [f"    for j in range(0, n, {_vmath.lanes(dtype)}):"]

@@ -11,6 +11,10 @@ kept in Numba's on-disk cache (``cache=True``).
 import numba
 import numpy as np
 
+from ._cachestamp import check as _check_cache
+
+_check_cache()   # (cached kernels compiled from other sources are removed first: _cachestamp.py)
+
 __all__ = ["bias_relu", "relu_vjp", "pool_relu_vjp", "pool2_relu_vjp", "relu_pool2", "col2im2d", "axpy_sub"]
 
 

@@ -42,6 +42,10 @@ from numba.extending import intrinsic
 from . import _vmath as vm
 from ._simd import rows_nn, rows_nt, stack
 
+from ._cachestamp import check as _check_cache
+
+_check_cache()   # (cached kernels compiled from other sources are removed first: _cachestamp.py)
+
 _F32_LANES = max(1, vm.lanes(np.float32))   # (a register of float32 for the SGD step after a product)
 
 __all__ = ["NN", "NT", "STACK", "CALL", "Pool", "post_call", "held", "parts", "pool", "post_nn", "post_nt", "post_stack", "solo"]

@@ -26,6 +26,10 @@ from numba import types
 from numba.core import cgutils
 from numba.extending import intrinsic, models, register_model
 
+from ._cachestamp import check as _check_cache
+
+_check_cache()   # (cached kernels compiled from other sources are removed first: _cachestamp.py)
+
 __all__ = ["lanes", "supports"]
 
 # ufunc name -> the libmvec function's name (float64; float32 adds "f")
