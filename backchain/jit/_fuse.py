@@ -309,11 +309,148 @@ AUTO_MIN = 8
 
 
 def fuse(program, b, min_size=2):
-    """``{last step index: (kernel, input slots, output slots, member indices)}`` for ``program``."""
+    """``{last step index: (kernel, input slots, output slots, member indices)}`` for ``program``: its
+    elementwise groups, and its softmax and LayerNorm calls over the last axis (:func:`_row_calls`)."""
     plan = {}
     for members in groups(program, min_size):
         fn, ins, outs = b.kernel(program, members)
         if not outs:
             continue
         plan[members[-1]] = (fn, ins, outs, members)
+    plan.update(_row_calls(program))
     return plan
+
+
+# Elements from which a softmax or LayerNorm takes the row kernels (64 KiB of float32): smaller ones
+# gain nothing there, and keep NumPy's calls (a small program's values are the eager ones).
+ROW_MIN = 1 << 14
+
+
+def _row_calls(program):
+    """``{index: (kernel, input slots, [output slot], [index])}`` for the float32 softmax and LayerNorm
+    calls over the last axis of at least :data:`ROW_MIN` elements, which ``_rows.py`` computes a row
+    at a time on the pool's workers; the kernel takes ``out=`` (a buffer of the replay's) and falls
+    back to the call's own function on arrays it does not take."""
+    from . import _vmath
+
+    if not _vmath.supports(np.float32, ["exp"]):
+        return {}
+    found = _softmax_vjps(program)
+    for i, step in enumerate(program.steps):
+        if step.__class__ is not Call or step.multiple or len(step.outs) != 1:
+            continue
+        fn = step.fn
+        name = getattr(fn, "__name__", "")
+        if getattr(fn, "__module__", None) != "backchain._rules.nn" or name not in ("_softmax_impl", "_layer_norm_impl"):
+            continue
+        x = step.args[0] if step.args else None
+        av = program.avals[x.k] if x.__class__ is Slot else None
+        if av is None or av[1] != np.float32 or not av[0] or program.avals[step.outs[0]] != av \
+                or int(np.prod(av[0])) < ROW_MIN:
+            continue
+        last = len(av[0]) - 1
+        if name == "_softmax_impl":
+            if set(step.params) != {"axis"} or step.params["axis"] not in (-1, last) or len(step.args) != 1:
+                continue
+            found[i] = (_row_kernel(fn, step, "softmax"), [x.k], list(step.outs), [i])
+        else:
+            if set(step.params) != {"axes", "eps"} or tuple(step.params["axes"]) not in ((last,), (-1,)) \
+                    or len(step.args) != 3 or (step.args[1] is None and step.args[2] is not None):
+                continue
+            if not all(a is None or _row_operand(a, program.avals, av[0][-1]) for a in step.args[1:]):
+                continue
+            found[i] = (_row_kernel(fn, step, "layer_norm"), [a.k for a in step.args if a.__class__ is Slot],
+                        list(step.outs), [i])
+    return found
+
+
+def _softmax_vjps(program):
+    """Softmax's VJP as the rule records it, ``m = g * ans; s = sum(m, axis=-1, keepdims=True);
+    t = g - s; r = ans * t`` on float32 arrays of one shape, each value read only by the next call: one
+    row kernel (``_rows.softmax_vjp``) at the last call."""
+    steps, avals = program.steps, program.avals
+    outputs = {o.k for o in program.outputs if o.__class__ is Slot}
+    readers = {}
+    made = {}
+    for i, s in enumerate(steps):
+        for k in ([s.slot] if s.__class__ is Guard else s.reads):
+            readers.setdefault(k, []).append(i)
+        if s.__class__ is Call:
+            for k in s.outs:
+                made[k] = i
+
+    def only_reader(k, j):
+        return readers.get(k) == [j] and k not in outputs
+
+    found = {}
+    for i, r in enumerate(steps):
+        if not (r.__class__ is Call and r.ufunc is np.multiply and not r.params and len(r.args) == 2):
+            continue
+        shape = avals[r.outs[0]]
+        if shape is None or shape[1] != np.float32 or not shape[0] or int(np.prod(shape[0])) < ROW_MIN:
+            continue
+        for ans, t in (r.args, r.args[::-1]):
+            if not (ans.__class__ is Slot and t.__class__ is Slot and t.k in made and avals[ans.k] == shape):
+                continue
+            td = steps[made[t.k]]
+            if not (td.ufunc is np.subtract and not td.params and len(td.args) == 2 and only_reader(t.k, i)):
+                continue
+            g, sm = td.args
+            if not (g.__class__ is Slot and sm.__class__ is Slot and sm.k in made and avals[g.k] == shape):
+                continue
+            ss = steps[made[sm.k]]
+            last = len(shape[0]) - 1
+            if not (ss.name == "sum" and len(ss.args) == 1 and ss.args[0].__class__ is Slot
+                    and ss.params == {"axis": (last,), "keepdims": True} and only_reader(sm.k, made[t.k])):
+                continue
+            m = ss.args[0]
+            ms = steps[made[m.k]] if m.k in made else None
+            if not (ms is not None and ms.ufunc is np.multiply and not ms.params and only_reader(m.k, made[sm.k])
+                    and {a.k for a in ms.args if a.__class__ is Slot} == {g.k, ans.k} and len(ms.args) == 2):
+                continue
+            members = sorted([made[m.k], made[sm.k], made[t.k], i])
+            found[i] = (_softmax_vjp_kernel(r), [g.k, ans.k], list(r.outs), members)
+            break
+    return found
+
+
+def _softmax_vjp_kernel(r):
+    from . import _rows
+
+    def softmax_vjp(g, ans, out=None):
+        if _rows.takes(g) and _rows.takes(ans) and g.shape == ans.shape:
+            return (_rows.softmax_vjp(g, ans, out),)
+        return (ans * (g - np.sum(g * ans, axis=-1, keepdims=True)),)
+    softmax_vjp.out_buffer = True
+    return softmax_vjp
+
+
+def _row_operand(a, avals, d):
+    """Whether a LayerNorm weight or bias is a float32 vector of ``d`` values (a slot or a constant)."""
+    aval = avals[a.k] if a.__class__ is Slot else ((a.shape, a.dtype) if isinstance(a, np.ndarray) else None)
+    return aval is not None and aval == ((d,), np.dtype(np.float32))
+
+
+def _row_kernel(fn, step, kind):
+    from . import _rows
+
+    params, args = step.params, step.args
+    if kind == "softmax":
+        def softmax(x, out=None):
+            if _rows.takes(x):
+                return (_rows.softmax(x, out),)
+            return (fn(x, **params),)
+        softmax.out_buffer = True
+        return softmax
+    slots = [a.__class__ is Slot for a in args]
+    eps = float(params["eps"])
+
+    def layer_norm(*values, out=None):
+        it = iter(values)
+        x, w, b = (next(it) if s else a for s, a in zip(slots, args))
+        if _rows.takes(x) and all(v is None or (v.__class__ is np.ndarray and v.dtype == np.float32
+                                               and v.shape == x.shape[-1:]) for v in (w, b)):
+            return (_rows.layer_norm(x, w, b, eps, out),)
+        return (fn(x, w, b, **params),)
+    layer_norm.out_buffer = True
+    return layer_norm

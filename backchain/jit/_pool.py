@@ -48,7 +48,7 @@ _check_cache()   # (cached kernels compiled from other sources are removed first
 
 _F32_LANES = max(1, vm.lanes(np.float32))   # (a register of float32 for the SGD step after a product)
 
-__all__ = ["NN", "NT", "STACK", "CALL", "Pool", "post_call", "held", "parts", "pool", "post_nn", "post_nt", "post_stack", "solo"]
+__all__ = ["NN", "NT", "STACK", "CALL", "Pool", "post_call", "run_call", "held", "parts", "pool", "post_nn", "post_nt", "post_stack", "solo"]
 
 
 # --- atomics and the spin hint, as LLVM instructions on an int64 array's elements ---
@@ -351,6 +351,15 @@ def post_call(ctl, s, fn, chunks):
     ctl[s + ARGS] = fn
     _post(ctl, chunks, s)
     return chunks
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def run_call(ctl, fn, chunks, words):
+    """Write ``words`` (int64) at ``CALL_ARGS`` of the caller's slot, run the job of ``chunks`` parts of the
+    ``cfunc`` at ``fn`` (:func:`post_call`) with the workers, and return when every part is done."""
+    for k in range(words.size):
+        ctl[CALL_ARGS + k] = words[k]
+    _finish(ctl, post_call(ctl, 0, fn, chunks))
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")

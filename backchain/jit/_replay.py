@@ -160,7 +160,11 @@ def compile_program(program, buffers=True, fused=None, donated=(), gemm=False):
         if fused is not None and i in fused:  # a group's kernel, where its last call was
             fn, ins, outs, covered = fused[i]
             name = src.name(fn, "k")
-            body.append(f"{', '.join(f's{k}' for k in outs)}, = {name}({', '.join(f's{k}' for k in ins)})")
+            into_buf = ""
+            if buffers and getattr(fn, "out_buffer", False) and outs[0] not in outputs and avals[outs[0]] is not None:
+                # (a kernel that writes into an array of the replay's, allocated once: _fuse._row_calls)
+                into_buf = f"{', ' if ins else ''}out={src.name(np.empty(*avals[outs[0]]), 'b')}"
+            body.append(f"{', '.join(f's{k}' for k in outs)}, = {name}({', '.join(f's{k}' for k in ins)}{into_buf})")
             reads = ins
             end = i
         elif step.__class__ is Guard:

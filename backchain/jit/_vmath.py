@@ -141,6 +141,46 @@ def _suffix(vt):
 
 
 @intrinsic
+def load_or(typingctx, arr, idx, n, fill):
+    """``arr[idx:min(idx + lanes, n)]`` in a register, the lanes past ``n`` ``fill`` (a number)."""
+    vt = _vec(arr.dtype)
+
+    def codegen(context, builder, sig, args):
+        lt = context.get_value_type(vt)
+        p = _pointer(context, builder, sig.args[0], args[0], args[1], lt)
+        m = _mask(builder, builder.sub(args[2], args[1]), vt.lanes)
+        f = context.cast(builder, args[3], sig.args[3], vt.dtype)
+        v = builder.insert_element(ir.Constant(lt, ir.Undefined), f, ir.Constant(_I32, 0))
+        v = builder.shuffle_vector(v, ir.Constant(lt, ir.Undefined), ir.Constant(ir.VectorType(_I32, vt.lanes), [0] * vt.lanes))
+        fn = cgutils.get_or_insert_function(
+            builder.module, ir.FunctionType(lt, [lt.as_pointer(), _I32, m.type, lt]), f"llvm.masked.load.{_suffix(vt)}.p0")
+        return builder.call(fn, [p, ir.Constant(_I32, vt.dtype.bitwidth // 8), m, v])
+    return vt(arr, idx, n, fill), codegen
+
+
+@intrinsic
+def total(typingctx, v):
+    """The sum of the lanes (a tree of additions, not in lane order)."""
+    def codegen(context, builder, sig, args):
+        el = _elem(v.dtype)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(el, [el, context.get_value_type(v)]),
+                                            f"llvm.vector.reduce.fadd.{_suffix(v)}")
+        return builder.call(fn, [ir.Constant(el, -0.0), args[0]], fastmath=("reassoc",))
+    return v.dtype(v), codegen
+
+
+@intrinsic
+def largest(typingctx, v):
+    """The largest lane, NaN where a lane is (``np.max``)."""
+    def codegen(context, builder, sig, args):
+        el = _elem(v.dtype)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(el, [context.get_value_type(v)]),
+                                            f"llvm.vector.reduce.fmaximum.{_suffix(v)}")
+        return builder.call(fn, [args[0]])
+    return v.dtype(v), codegen
+
+
+@intrinsic
 def load(typingctx, arr, idx, n):
     """``arr[idx:min(idx + lanes, n)]`` in a register (the lanes past ``n`` undefined, not read)."""
     vt = _vec(arr.dtype)
@@ -214,6 +254,16 @@ def _llvm(name):
 
 
 sqrt, absolute = _llvm("sqrt"), _llvm("fabs")
+
+
+@intrinsic
+def maximum(typingctx, a, b):
+    """The larger lane by lane, NaN where either is (``np.maximum``)."""
+    def codegen(context, builder, sig, args):
+        lt = context.get_value_type(a)
+        fn = cgutils.get_or_insert_function(builder.module, ir.FunctionType(lt, [lt, lt]), f"llvm.maximum.{_suffix(a)}")
+        return builder.call(fn, args)
+    return a(a, b), codegen
 
 
 def _libmvec(base):
