@@ -173,6 +173,9 @@ WORKLOADS = {
 }
 
 
+WARM_S = 0.5
+
+
 def _child(workload, impl, steps, warmup):
     w = WORKLOADS[workload]
     t0 = time.perf_counter()
@@ -187,8 +190,14 @@ def _child(workload, impl, steps, warmup):
     if "backchain.jit._background" in sys.modules:   # the pattern kernels, compiled in the background
         sys.modules["backchain.jit._background"].wait()
         ready = time.perf_counter() - t0
-    for _ in range(warmup):
+    # warm-up: ``warmup`` steps and at least WARM_S seconds: BLAS threads that the first calls used (a
+    # trace runs the step eagerly) spin for about 0.1 s after their last product (OpenBLAS's
+    # THREAD_TIMEOUT), on the cores the compiled replays' workers use
+    end = time.perf_counter() + WARM_S
+    done = 0
+    while done < warmup or time.perf_counter() < end:
         case.step()
+        done += 1
     times = []
     for _ in range(steps):
         t0 = time.perf_counter()

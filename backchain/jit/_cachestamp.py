@@ -13,7 +13,7 @@ import os
 
 __all__ = ["check", "digest"]
 
-_MODULES = ("_simd", "_vmath", "_pool", "_rnn_kernels", "_kernels", "_split")
+_MODULES = ("_simd", "_vmath", "_pool", "_rnn_kernels", "_kernels", "_split", "_rows", "_conv_kernels")
 _HERE = os.path.dirname(os.path.abspath(__file__))
 _state = {}
 

@@ -127,7 +127,11 @@ def _relu_pool(relu, pool, avals):
         kernel = ready.fn
         if (kernel is not None and x.__class__ is np.ndarray and x.shape == hshape and x.dtype == dtype
                 and x.flags.c_contiguous):
-            _chunked(hshape[0], x.nbytes, lambda a, b: kernel(x[a:b], zero, hbuf[a:b], ybuf[a:b]))
+            if dtype == np.float32:   # (by samples on the pool's workers)
+                from ._conv_kernels import relu_pool
+                relu_pool(x, hbuf, ybuf)
+            else:
+                _chunked(hshape[0], x.nbytes, lambda a, b: kernel(x[a:b], zero, hbuf[a:b], ybuf[a:b]))
             return hbuf, ybuf
         h = relu_fn(x)
         return h, pool_fn(h, **params)
@@ -236,15 +240,20 @@ def _pool_vjp(vjp, relu_d, mul, avals, x_is_relu_of_pre=False):
                                   and pre.flags.c_contiguous and _relu_policy_zero()))):
             # where x = relu(pre), x > 0 exactly where pre > 0 (NaN in neither): one array less to read
             p = x if (not relu or x_is_relu_of_pre) else pre
-            bad = []
+            if dtype == np.float32 and tuple(kernel_size) == (2, 2):   # (by samples on the pool's workers)
+                from ._conv_kernels import pool_relu_vjp
+                if pool_relu_vjp(g, ans, x, p, relu, inv, buf):
+                    return buf
+            else:
+                bad = []
 
-            def part(a, b):
-                if not kernel(g[a:b], ans[a:b], x[a:b], p[a:b], relu, inv, zero, one, buf[a:b]):
-                    bad.append(a)
+                def part(a, b):
+                    if not kernel(g[a:b], ans[a:b], x[a:b], p[a:b], relu, inv, zero, one, buf[a:b]):
+                        bad.append(a)
 
-            _chunked(shape[0], buf.nbytes, part)
-            if not bad:
-                return buf
+                _chunked(shape[0], buf.nbytes, part)
+                if not bad:
+                    return buf
         r = vjp_fn(g, ans, x, **params)
         if not relu:
             return r
@@ -878,17 +887,102 @@ def _lstm_layers(steps, avals):
     return found
 
 
+# -- float32 convolutions by the replay's own kernels, sample by sample on the pool (_conv_kernels.py) --
+
+def _direct_convs(steps, avals):
+    """``{index: call}`` for the convolutions (forward, weight and input gradients) that
+    ``_conv_kernels`` computes: float32, 2-D, stride 1, no padding, one group, where the CPU has
+    AVX-512. Not bit for bit with BLAS's products (sums in another order)."""
+    from . import _simd
+
+    convs = ("_conv_bias_impl", "_conv_impl", "_conv_weight_grad_impl", "_conv_input_grad_impl")
+    if not _simd.AVX512 or not any(_fn(s, "backchain._rules.conv", name) for s in steps for name in convs):
+        return {}
+    from . import _conv_kernels as K
+
+    found = {}
+    for i, s in enumerate(steps):
+        if s.__class__ is not Call or len(s.outs) != 1 or s.multiple:
+            continue
+        out = avals[s.outs[0]]
+        if out is None or out[1] != np.float32:
+            continue
+        if _fn(s, "backchain._rules.conv", "_conv_bias_impl") or _fn(s, "backchain._rules.conv", "_conv_impl"):
+            nargs = 3 if s.fn.__name__ == "_conv_bias_impl" else 2
+            if len(s.args) != nargs or set(s.params) != {"stride", "padding", "dilation", "groups"}:
+                continue
+            xs, ws = _shape_of(s.args[0], avals), _shape_of(s.args[1], avals)
+            if K.takes(xs, ws, s.params, out[1]):
+                found[i] = _conv_forward(s)
+        elif _fn(s, "backchain._rules.conv", "_conv_weight_grad_impl"):
+            if len(s.args) != 2 or set(s.params) != {"wshape", "stride", "padding", "dilation", "groups"}:
+                continue
+            if K.takes(_shape_of(s.args[0], avals), tuple(s.params["wshape"]), s.params, out[1]):
+                found[i] = _conv_weight_grad(s)
+        elif _fn(s, "backchain._rules.conv", "_conv_input_grad_impl"):
+            if len(s.args) != 2 or set(s.params) != {"xshape", "stride", "padding", "dilation", "groups"}:
+                continue
+            if K.takes(tuple(s.params["xshape"]), _shape_of(s.args[1], avals), s.params, out[1]):
+                found[i] = _conv_input_grad(s)
+    return found
+
+
+def _f32_arrays(*arrays):
+    return all(a.__class__ is np.ndarray and a.dtype == np.float32 for a in arrays)
+
+
+def _conv_forward(s):
+    from . import _conv_kernels as K
+
+    fn, params = s.fn, s.params
+
+    def conv2d(x, w, *b):
+        if _f32_arrays(x, w, *b) and K.takes(x.shape, w.shape, params, x.dtype) and all(v.shape == w.shape[:1] for v in b):
+            return K.forward(x, w, *b)
+        return fn(x, w, *b, **params)
+    return Call("conv2d(kernels)", conv2d, s.args, {}, list(s.outs))
+
+
+def _conv_weight_grad(s):
+    from . import _conv_kernels as K
+
+    fn, params = s.fn, s.params
+    wshape = tuple(params["wshape"])
+
+    def conv_weight_grad(x, gy):
+        if _f32_arrays(x, gy) and K.takes(x.shape, wshape, params, x.dtype) \
+                and gy.shape == (x.shape[0], wshape[0], x.shape[2] - wshape[2] + 1, x.shape[3] - wshape[3] + 1):
+            return K.weight_grad(x, gy, wshape)
+        return fn(x, gy, **params)
+    return Call("conv_weight_grad(kernels)", conv_weight_grad, s.args, {}, list(s.outs))
+
+
+def _conv_input_grad(s):
+    from . import _conv_kernels as K
+
+    fn, params = s.fn, s.params
+    xshape = tuple(params["xshape"])
+
+    def conv_input_grad(gy, w):
+        if _f32_arrays(gy, w) and K.takes(xshape, w.shape, params, w.dtype) \
+                and gy.shape == (xshape[0], w.shape[0], xshape[2] - w.shape[2] + 1, xshape[3] - w.shape[3] + 1):
+            return K.input_grad(gy, w, xshape)
+        return fn(gy, w, **params)
+    return Call("conv_input_grad(kernels)", conv_input_grad, s.args, {}, list(s.outs))
+
+
 # -- the pass ---------------------------------------------------------------------------------------
 
-def rewrite(program):
+def rewrite(program, exact=False):
     """``program`` with the patterns above replaced by single calls (a new Program), or ``program``
-    itself where none occurs."""
+    itself where none occurs. ``exact`` (``fuse="exact"``): only the rewrites that compute the eager
+    values bit for bit (not the LSTM's or the convolutions' own kernels)."""
     steps = list(program.steps)
     avals = list(program.avals)
     outputs = {o.k for o in program.outputs if o.__class__ is Slot}
     readers = _readers(program)
     drop = set()
-    replace = {}
+    replace = {} if exact else _direct_convs(steps, avals)
     # max pool VJPs (and their ReLU masks)
     for i in range(len(steps)):
         m = _match_pool_vjp(steps, i, avals, readers, outputs)
@@ -919,7 +1013,7 @@ def rewrite(program):
             if m is not None:
                 input_grads[i] = m
     # LSTM layers (one direction each) and their VJPs: a product and one kernel per time step
-    for i, j, dims in _lstm_layers(steps, avals):
+    for i, j, dims in ([] if exact else _lstm_layers(steps, avals)):
         if i in replace or (j is not None and j in replace):
             continue
         k = len(avals)

@@ -368,7 +368,7 @@ class Compiled:
             # output arrays (_patterns.py); the replay without buffers keeps the program's calls
             from ._patterns import rewrite
 
-            self.rewritten = rewrite(program)
+            self.rewritten = rewrite(program, exact=getattr(fuse, "exact", False))
         fused = None
         if fuse is not None:
             fused = fuse(self.rewritten)
