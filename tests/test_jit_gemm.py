@@ -293,3 +293,28 @@ def test_stacks_in_a_buffer_dense_in_another_order():
         out = _gemm.matmul(x, y)
         np.testing.assert_allclose(out, np.matmul(x.astype(np.float64), y), rtol=1e-4, atol=1e-4)
         np.testing.assert_array_equal(_on_threads(2, lambda: _gemm.matmul(x, y)), out)
+
+
+def test_a_w_transpose_with_many_rows_copies_w_transposed_once():
+    """A W^T with at least _NT_ROWS rows (8 per term): W^T copied into a scratch array of the thread's,
+    then the A B tiles; values against float64 products, the same bits on one thread and on two, the
+    scratch reused for the next product of that shape."""
+    if not _gemm.AVX512:
+        pytest.skip("the replay's own products run where the CPU has AVX-512")
+    rng = np.random.default_rng(12)
+    x = rng.standard_normal((2048, 128)).astype(np.float32)
+    w = rng.standard_normal((384, 128)).astype(np.float32)
+    want = x.astype(np.float64) @ w.T.astype(np.float64)
+    one = _on_threads(1, lambda: _gemm.matmul(x, w.T))
+    two = _on_threads(2, lambda: _gemm.matmul(x, w.T))
+    np.testing.assert_array_equal(one, two)
+    np.testing.assert_allclose(one, want, rtol=1e-4, atol=1e-4)
+    scratch = _gemm._scratch.arrays[(128, 384)]
+    w2 = rng.standard_normal((384, 128)).astype(np.float32)
+    np.testing.assert_allclose(_gemm.matmul(x, w2.T), x.astype(np.float64) @ w2.T.astype(np.float64), rtol=1e-4,
+                               atol=1e-4)
+    assert _gemm._scratch.arrays[(128, 384)] is scratch
+    small = rng.standard_normal((128, 256)).astype(np.float32)   # few rows: the dot-product tiles, no copy
+    _gemm._scratch.arrays.clear()
+    _gemm.matmul(small, rng.standard_normal((256, 256)).astype(np.float32).T)
+    assert not _gemm._scratch.arrays
