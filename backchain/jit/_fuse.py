@@ -140,6 +140,19 @@ def _plan(program, members):
     return ins, outs, consts
 
 
+def _operands(step, dtype):
+    """``(kind, value)`` per argument of a group's call: ``("slot", k)``, ``("array", a)`` (a constant
+    array of the group's shape) or ``("number", x)`` (in the group's dtype: float32 stays float32; its
+    ``repr`` reads back exactly)."""
+    for a in step.args:
+        if a.__class__ is Slot:
+            yield "slot", a.k
+        elif isinstance(a, np.ndarray) and a.ndim:
+            yield "array", a
+        else:
+            yield "number", float(np.asarray(a, dtype).item())
+
+
 class _Numba:
     """The Numba backend. Numba itself is imported when a program has a group to compile (its import
     takes 0.15 s, and a training step of matrix products and convolutions has none: its pattern
@@ -161,14 +174,14 @@ class _Numba:
         for i in members:
             s = steps[i]
             ops = []
-            for a in s.args:
-                if a.__class__ is Slot:
-                    ops.append(f"v{a.k}")
-                elif isinstance(a, np.ndarray) and a.ndim:
-                    arrays.append(np.ascontiguousarray(a).reshape(-1))
+            for kind, v in _operands(s, dtype):
+                if kind == "slot":
+                    ops.append(f"v{v}")
+                elif kind == "array":
+                    arrays.append(np.ascontiguousarray(v).reshape(-1))
                     ops.append(f"a{len(arrays) - 1}[j]")
-                else:  # a number, in the group's dtype (float32 stays float32); repr reads back exactly
-                    ops.append(f"dt({float(np.asarray(a, dtype).item())!r})")
+                else:
+                    ops.append(f"dt({v!r})")
             body.append(f"        v{s.outs[0]} = {_OPS[s.ufunc.__name__].format(*ops)}")
         params = [f"i{k}" for k in ins] + [f"a{n}" for n in range(len(arrays))] + [f"o{k}" for k in outs]
         lines = ["import numpy as np", f"dt = np.{dtype.name}", "", "",
@@ -262,14 +275,14 @@ def _vector_source(program, members, ins, outs, scalar_in, dtype):
     for i in members:
         s = steps[i]
         ops = []
-        for a in s.args:
-            if a.__class__ is Slot:
-                ops.append(f"v{a.k}")
-            elif isinstance(a, np.ndarray) and a.ndim:
+        for kind, v in _operands(s, dtype):
+            if kind == "slot":
+                ops.append(f"v{v}")
+            elif kind == "array":
                 ops.append(f"vm.load(a{narrays}, j, n)")
                 narrays += 1
-            else:
-                head.append(f"    c{len(head)} = vm.splat(dt({float(np.asarray(a, dtype).item())!r}))")
+            else:   # (splat once, before the loop)
+                head.append(f"    c{len(head)} = vm.splat(dt({v!r}))")
                 ops.append(f"c{len(head) - 1}")
         name = s.ufunc.__name__
         expr = (_VOPS[name] if name in _VOPS else f"vm.{name}({{0}})").format(*ops)
