@@ -5,7 +5,6 @@ import numpy as np
 import pytest
 
 import backchain as bc
-import backchain.nn as nn
 import backchain.nn.functional as F
 import backchain.numpy as bnp
 from backchain.jit._cse import eliminate

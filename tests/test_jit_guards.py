@@ -8,7 +8,6 @@ import pytest
 import backchain as bc
 import backchain.nn as nn
 import backchain.nn.functional as F
-import backchain.numpy as bnp
 from backchain.jit import Guard
 
 

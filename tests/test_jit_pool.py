@@ -348,8 +348,6 @@ def test_background_products_finish_before_a_guard_and_when_a_replay_raises():
     import backchain as bc
     import backchain.numpy as bnp
 
-    from backchain.jit import _gemm
-
     if not _simd_ok():
         pytest.skip("the replay's own products run where the CPU has AVX-512")
     rng = np.random.default_rng(8)

@@ -482,8 +482,6 @@ def _input_grad(call, avals, share=None):
     """The input gradient's call; with ``share`` (a new slot), it also returns the cotangent in the
     batch-last layout (an array it owns, or None where it took the NumPy route), for the weight
     gradient of the same convolution to read instead of copying it again."""
-    from .._rules import conv as C
-
     p = dict(call.params)
     xshape, stride, padding, dilation, groups = p["xshape"], p["stride"], p["padding"], p["dilation"], p["groups"]
     fn = call.fn
