@@ -562,6 +562,10 @@ def warm():
     offs = np.zeros(1, np.int64)
     _nn(ctl, 8, f, 8, 1, f, 16, f, 16, 2, 16, 2, 512)
     _nn_sgd(ctl, 8, f, 8, 1, f, 16, f, 16, 2, 16, 2, 512, np.zeros(32, np.float32), np.zeros(1, np.float32))
+    # the background slot's jobs as Pool.background and Pool.settle call them (from Python: other types)
+    _finish(ctl, post_nn(ctl, BG, 8, f, 8, 1, f, 16, f, 16, 2, 16, 2, 512, False), BG)
+    _finish(ctl, post_nt(ctl, BG, 4, f, 16, f, 16, f, 16, 2, 1, 16), BG)
+    _finish(ctl, post_stack(ctl, BG, 1, f, offs, 8, 1, f, offs, 16, False, f, 2, 16, 2, 1, 512), BG)
     _nt(ctl, 4, f, 16, f, 16, f, 16, 2, 1, 16)
     _stack(ctl, 1, f, offs, 8, 1, f, offs, 16, False, f, 2, 16, 2, 1, 512)
 

@@ -66,13 +66,16 @@ def _steps(dtype):
         for p in params:
             p.data -= 0.01 * p.grad
 
-    ws = [bc.tensor((rng.standard_normal(s) * 0.1).astype(dtype), requires_grad=True)
-          for s in ((64, 64), (64,), (64, 10), (10,))]
-    xs = rng.standard_normal((32, 64)).astype(dtype)
+    # (sizes whose products the pool splits, begins in the background, pads, and fuses with the SGD step)
+    ws = [bc.tensor((rng.standard_normal(s) * 0.05).astype(dtype), requires_grad=True)
+          for s in ((512, 256), (256,), (256, 10), (10,))]
+    xs = rng.standard_normal((128, 512)).astype(dtype)
+
+    yw = rng.integers(0, 10, 128)
 
     def matmul_step():   # x @ W + b written out, and p.data -= lr * p.grad: W1's patterns
         h = F.relu(xs @ ws[0] + ws[1])
-        value = F.cross_entropy(h @ ws[2] + ws[3], y)
+        value = F.cross_entropy(h @ ws[2] + ws[3], yw)
         for p in ws:
             p.grad = None
         value.backward()
