@@ -42,3 +42,21 @@ def test_w1_products_times_every_product_of_the_step(impl):
     times = w1_products._child(impl, repeat=2)
     assert len(w1_products._products(np.random.default_rng(0))) == 8
     assert len(times) == 8 + (impl == "jax") and min(times) > 0
+
+
+def test_jit_features_turns_each_feature_off_and_back_on():
+    """benchmarks/jit_features.py: the plans it replaces are restored, and a measurement runs."""
+    pytest.importorskip("numba")
+    from backchain.jit import _cse, _fuse, _gemm, _replay
+    from benchmarks import jit_features as jf
+
+    before = (_fuse._row_calls, _cse.eliminate, _replay._sgd_of, _gemm._NT_ROWS)
+    for f in ("rows", "cse", "sgd-in-product", "nt-copy"):
+        with jf._off(f):
+            assert (_fuse._row_calls, _cse.eliminate, _replay._sgd_of, _gemm._NT_ROWS) != before
+        assert (_fuse._row_calls, _cse.eliminate, _replay._sgd_of, _gemm._NT_ROWS) == before
+    on, off, ratio = jf.measure("W1", "cse", blocks=1, steps=1, warm_s=0.0)
+    assert on > 0 and off > 0 and ratio > 0
+    with pytest.raises(SystemExit, match="unknown feature"):
+        with jf._off("fusion"):
+            pass
