@@ -24,7 +24,7 @@ from numba import types
 
 from . import _vmath as vm
 from ._kernels import pool2_relu_vjp, relu_pool2
-from ._pool import _f32, _i64, pool, run_call, solo
+from ._pool import _f32, _i64, call
 from ._simd import rows_nn
 
 _L = max(1, vm.lanes(np.float32))
@@ -183,19 +183,24 @@ def takes(x_shape, w_shape, params, dtype):
             and w_shape[0] >= 1)
 
 
+def _split(n):
+    """``(samples per part, parts)`` of a batch of ``n``: a :data:`PARTS`-th of it each."""
+    per = -(-n // PARTS)
+    return per, -(-n // per)
+
+
+def _ptr(a):
+    return 0 if a is None else a.ctypes.data
+
+
 def _run(kind, dims, x, w, b, g, out, scratch_size):
     """The job of ``kind`` on the convolution of ``dims = (n, c, h, w, o, kh, kw)`` (arrays C-contiguous
-    float32, or None), split in parts of :data:`PARTS`-th of the batch across the pool's workers."""
-    n = dims[0]
-    per = -(-n // PARTS)
-    chunks = -(-n // per)
+    float32, or None), split in parts of a :data:`PARTS`-th of the batch across the pool's workers."""
+    per, chunks = _split(dims[0])
     scratch = np.empty(chunks * scratch_size, np.float32)
-    ptr = lambda a: 0 if a is None else a.ctypes.data  # noqa: E731
-    words = np.array([ptr(x), ptr(w), ptr(b), ptr(g), out.ctypes.data, scratch.ctypes.data, *dims, per, kind,
+    words = np.array([_ptr(x), _ptr(w), _ptr(b), _ptr(g), out.ctypes.data, scratch.ctypes.data, *dims, per, kind,
                       scratch_size, b is not None], np.int64)
-    threads = numba.get_num_threads()
-    if not (threads > 1 and chunks > 1 and pool(threads).run(run_call, _part.address, chunks, words)):
-        run_call(solo(), _part.address, chunks, words)
+    call(_part.address, chunks, words)
 
 
 def forward(x, w, b=None):
@@ -222,7 +227,7 @@ def weight_grad(x, gy, wshape):
     p = (h - kh + 1) * (wd - kw + 1)
     if n == 0:
         return np.zeros(wshape, np.float32)
-    parts = np.empty((-(-n // -(-n // PARTS)), k, op), np.float32)
+    parts = np.empty((_split(n)[1], k, op), np.float32)
     _run(WEIGHT_GRAD, (n, c, h, wd, o, kh, kw), x, None, None, gy, parts, k * _up16(p) + p * op)
     gwt = parts[0, :, :o].copy()
     for q in range(1, parts.shape[0]):   # (the parts' sums added in order: the same bits on any threads)
@@ -249,18 +254,14 @@ def _pool_job(kind, shape, arrays, relu=False):
     (N, C, H, W), its samples in parts across the pool's workers; False where a window had no entry
     equal to its maximum (NaN: the caller takes the NumPy route)."""
     n, c, h, wd = shape
-    per = -(-n // PARTS)
-    chunks = -(-n // per)
+    per, chunks = _split(n)
     flags = np.zeros(1, np.int64)
-    ptr = lambda a: 0 if a is None else a.ctypes.data  # noqa: E731
     words = np.zeros(17, np.int64)
-    words[:6] = [ptr(a) for a in arrays]
+    words[:6] = [_ptr(a) for a in arrays]
     words[_N:_O] = n, c, h, wd
     words[_O] = relu
     words[_PER], words[_KIND], words[_PFLAGS] = per, kind, flags.ctypes.data
-    threads = numba.get_num_threads()
-    if not (threads > 1 and chunks > 1 and pool(threads).run(run_call, _part.address, chunks, words)):
-        run_call(solo(), _part.address, chunks, words)
+    call(_part.address, chunks, words)
     return not flags[0]
 
 

@@ -207,10 +207,16 @@ def matmul(a, b, out=None):
     if a.ndim == 2 and a.shape[0] >= _NT_ROWS and a.shape[0] >= 8 * k and not b.flags.c_contiguous:
         b = _transposed(b)   # (A W^T with many rows: W^T copied once, then the A B tiles)
     now, _, per, whole, args = _job(a, b, out.reshape(-1))
-    threads = numba.get_num_threads()
-    if not (threads > 1 and (a.size // k) * n * k >= _SPLIT and pool(threads).run(now, per, *args)):
-        now(solo(), whole, *args)   # (one part: this thread)
+    _run(now, per, whole, args, (a.size // k) * n * k)
     return out
+
+
+def _run(now, per, whole, args, macs):
+    """``now(ctl, per, *args)`` on the pool's workers where the threads are several, the product of
+    ``macs`` multiply-adds large enough and no other thread holds the pool; else in one part here."""
+    threads = numba.get_num_threads()
+    if not (threads > 1 and macs >= _SPLIT and pool(threads).run(now, per, *args)):
+        now(solo(), whole, *args)
 
 
 def matmul_sgd(a, b, out, p, update):
@@ -235,10 +241,7 @@ def matmul_sgd(a, b, out, p, update):
         if now is _nn:
             coef = np.array([coef], np.float32)
             args = args[:-1] + (p.reshape(-1), coef)    # (rows_nn's add=False replaced by p and coef)
-            k, n = a.shape[1], b.shape[1]
-            threads = numba.get_num_threads()
-            if not (threads > 1 and a.shape[0] * n * k >= _SPLIT and pool(threads).run(_nn_sgd, per, *args)):
-                _nn_sgd(solo(), whole, *args)
+            _run(_nn_sgd, per, whole, args, a.shape[0] * b.shape[1] * a.shape[1])
             return out, p
     out = matmul(a, b, out)
     return out, update(p, out)

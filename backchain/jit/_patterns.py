@@ -1,5 +1,6 @@
 """Rewrites of a traced program for its buffered replay: a few calls that always come together in
-a training step become one, computing the same values bit for bit (but for the LSTM layer's).
+a training step become one, computing the same values bit for bit (but for the LSTM layer's and
+the convolutions' own kernels, which ``fuse="exact"`` leaves out: ``rewrite(program, exact=True)``).
 
 - ``add(matmul, bias)`` then ``relu``: one pass writes both (:func:`_kernels.bias_relu`);
 - ``relu`` then a 2 x 2 max pool: one pass writes both (:func:`_kernels.relu_pool2`);
@@ -16,9 +17,13 @@ a training step become one, computing the same values bit for bit (but for the L
 - a convolution's input gradient and its weight gradient: the second reads the first's batch-last
   copy of the cotangent (an array the program owns) instead of making its own;
 - a float32 LSTM layer (``lstm_layer``, masked or not) and its VJP: a product and one kernel per time
-  step (``_rnn_kernels.py``, the products by ``_simd.py``'s tiles where the CPU has AVX-512). The
-  one rewrite that is not bit for bit: its tanh is a rational approximation (within 6 ulp of
-  NumPy's) and its products sum in another order than BLAS.
+  step (``_rnn_kernels.py``, the products by ``_simd.py``'s tiles where the CPU has AVX-512). Not
+  bit for bit: its tanh is a rational approximation (within 6 ulp of NumPy's) and its products sum
+  in another order than BLAS;
+- a float32 2-D convolution of stride 1 without padding, dilation or groups, its weight and its input
+  gradient, where the CPU has AVX-512: the replay's own kernels, sample by sample on the pool's
+  workers (``_conv_kernels.py``). Not bit for bit: sums in another order than BLAS. Its float32 2 x 2
+  max pools (forward with the ReLU, backward) run by samples on the workers too, bit for bit.
 
 Each rewritten call owns its output arrays (allocated once): only the buffered replay, which runs
 one at a time, uses the rewritten program. The kernels need Numba; a call whose arrays the kernel

@@ -48,7 +48,7 @@ _check_cache()   # (cached kernels compiled from other sources are removed first
 
 _F32_LANES = max(1, vm.lanes(np.float32))   # (a register of float32 for the SGD step after a product)
 
-__all__ = ["NN", "NT", "STACK", "CALL", "Pool", "post_call", "run_call", "held", "parts", "pool", "post_nn", "post_nt", "post_stack", "solo"]
+__all__ = ["NN", "NT", "STACK", "CALL", "Pool", "post_call", "run_call", "call", "held", "parts", "pool", "post_nn", "post_nt", "post_stack", "solo"]
 
 
 # --- atomics and the spin hint, as LLVM instructions on an int64 array's elements ---
@@ -360,6 +360,15 @@ def run_call(ctl, fn, chunks, words):
     for k in range(words.size):
         ctl[CALL_ARGS + k] = words[k]
     _finish(ctl, post_call(ctl, 0, fn, chunks))
+
+
+def call(fn, chunks, words, split=True):
+    """The job of ``chunks`` parts of the ``cfunc`` at address ``fn`` with argument ``words``
+    (:func:`run_call`): on the pool's workers where ``split``, the threads are several, the parts too
+    and no other thread holds the pool; else every part on the calling thread."""
+    threads = numba.get_num_threads()
+    if not (split and threads > 1 and chunks > 1 and pool(threads).run(run_call, fn, chunks, words)):
+        run_call(solo(), fn, chunks, words)
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")

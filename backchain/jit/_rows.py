@@ -19,7 +19,7 @@ import numpy as np
 from numba import types
 
 from . import _vmath as vm
-from ._pool import _f32, pool, run_call, solo
+from ._pool import _f32, call
 
 __all__ = ["layer_norm", "softmax", "softmax_vjp", "takes"]
 
@@ -135,9 +135,7 @@ def _run(kind, x, w=None, b=None, eps=0.0, out=None):
     per = max(1, -(-rows // (4 * threads))) if split else rows
     words = np.array([x.ctypes.data, out.ctypes.data, 0 if w is None else w.ctypes.data,
                       0 if b is None else b.ctypes.data, keep.ctypes.data, d, rows, per, kind], np.int64)
-    chunks = -(-rows // per)
-    if not (split and pool(threads).run(run_call, _part.address, chunks, words)):
-        run_call(solo(), _part.address, chunks, words)
+    call(_part.address, -(-rows // per), words, split)
     return out
 
 
