@@ -183,7 +183,7 @@ def takes(x_shape, w_shape, params, dtype):
             and w_shape[0] >= 1)
 
 
-def _split(n):
+def _batch_parts(n):
     """``(samples per part, parts)`` of a batch of ``n``: a :data:`PARTS`-th of it each."""
     per = -(-n // PARTS)
     return per, -(-n // per)
@@ -196,7 +196,7 @@ def _ptr(a):
 def _run(kind, dims, x, w, b, g, out, scratch_size):
     """The job of ``kind`` on the convolution of ``dims = (n, c, h, w, o, kh, kw)`` (arrays C-contiguous
     float32, or None), split in parts of a :data:`PARTS`-th of the batch across the pool's workers."""
-    per, chunks = _split(dims[0])
+    per, chunks = _batch_parts(dims[0])
     scratch = np.empty(chunks * scratch_size, np.float32)
     words = np.array([_ptr(x), _ptr(w), _ptr(b), _ptr(g), out.ctypes.data, scratch.ctypes.data, *dims, per, kind,
                       scratch_size, b is not None], np.int64)
@@ -227,7 +227,7 @@ def weight_grad(x, gy, wshape):
     p = (h - kh + 1) * (wd - kw + 1)
     if n == 0:
         return np.zeros(wshape, np.float32)
-    parts = np.empty((_split(n)[1], k, op), np.float32)
+    parts = np.empty((_batch_parts(n)[1], k, op), np.float32)
     _run(WEIGHT_GRAD, (n, c, h, wd, o, kh, kw), x, None, None, gy, parts, k * _up16(p) + p * op)
     gwt = parts[0, :, :o].copy()
     for q in range(1, parts.shape[0]):   # (the parts' sums added in order: the same bits on any threads)
@@ -254,7 +254,7 @@ def _pool_job(kind, shape, arrays, relu=False):
     (N, C, H, W), its samples in parts across the pool's workers; False where a window had no entry
     equal to its maximum (NaN: the caller takes the NumPy route)."""
     n, c, h, wd = shape
-    per, chunks = _split(n)
+    per, chunks = _batch_parts(n)
     flags = np.zeros(1, np.int64)
     words = np.zeros(17, np.int64)
     words[:6] = [_ptr(a) for a in arrays]
