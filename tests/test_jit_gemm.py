@@ -10,7 +10,7 @@ numba = pytest.importorskip("numba")
 
 import backchain as bc  # noqa: E402
 import backchain.numpy as bnp  # noqa: E402
-from backchain.jit import _gemm, _pool  # noqa: E402
+from backchain.jit import _gemm, _pool, _simd  # noqa: E402
 
 RNG = np.random.default_rng(0)
 
@@ -296,8 +296,8 @@ def test_stacks_in_a_buffer_dense_in_another_order():
 
 
 def test_a_w_transpose_with_many_rows_copies_w_transposed_once():
-    """A W^T with at least _NT_ROWS rows (8 per term): W^T copied into a scratch array of the thread's,
-    then the A B tiles; values against float64 products, the same bits on one thread and on two, the
+    """A W^T with at least _NT_ROWS rows: W^T copied into a scratch array of the thread's, then the A B
+    tiles; values against float64 products, the same bits on one thread and on two, the
     scratch reused for the next product of that shape."""
     if not _gemm.AVX512:
         pytest.skip("the replay's own products run where the CPU has AVX-512")
@@ -314,7 +314,38 @@ def test_a_w_transpose_with_many_rows_copies_w_transposed_once():
     np.testing.assert_allclose(_gemm.matmul(x, w2.T), x.astype(np.float64) @ w2.T.astype(np.float64), rtol=1e-4,
                                atol=1e-4)
     assert _gemm._scratch.arrays[(128, 384)] is scratch
-    small = rng.standard_normal((128, 256)).astype(np.float32)   # few rows: the dot-product tiles, no copy
     _gemm._scratch.arrays.clear()
-    _gemm.matmul(small, rng.standard_normal((256, 256)).astype(np.float32).T)
-    assert not _gemm._scratch.arrays
+    for m, n, k, copied in ((128, 256, 256, False),    # few rows: the dot-product tiles, no copy
+                            (1030, 48, 512, True),     # rows past the last 8-row tile, 512 terms
+                            (1030, 40, 48, False)):    # W^T's columns not a multiple of 16: not copied
+        x = rng.standard_normal((m, k)).astype(np.float32)
+        w = rng.standard_normal((n, k)).astype(np.float32)
+        got = _on_threads(1, lambda: _gemm.matmul(x, w.T))
+        np.testing.assert_allclose(got, x.astype(np.float64) @ w.T.astype(np.float64), rtol=1e-4, atol=1e-4)
+        np.testing.assert_array_equal(_on_threads(2, lambda: _gemm.matmul(x, w.T)), got)
+        assert ((k, n) in _gemm._scratch.arrays) is copied, (m, n, k)
+
+
+@pytest.mark.parametrize("m, n", [(16, 16), (256, 256), (17, 33), (0, 5), (5, 0), (1, 1), (3, 40), (48, 130)])
+def test_transpose_by_blocks_in_registers(m, n):
+    """_simd.transpose: every number in its transposed place, for whole 16 x 16 blocks and the edges,
+    with offsets and leading dimensions larger than the matrices (a block of a larger array in place),
+    and nothing outside the destination block written."""
+    src = RNG.standard_normal((m + 3, n + 5)).astype(np.float32)
+    dst = np.full((n + 2, m + 7), -7.0, np.float32)
+    _simd.transpose(src.reshape(-1), 1 * (n + 5) + 2, n + 5, dst.reshape(-1), 3, m + 7, m, n)
+    want = np.full_like(dst, -7.0)
+    want[0:n, 3:3 + m] = src[1:1 + m, 2:2 + n].T
+    np.testing.assert_array_equal(dst, want)
+
+
+def test_a_replay_of_a_w_transpose_with_many_rows_and_odd_columns():
+    """x W^T with 1,030 rows and 40 output columns (not a multiple of 16) in a replay: the dot-product
+    tiles, the values of eager (the W^T copy needs a multiple of 16 columns: taking it here failed)."""
+    rng = np.random.default_rng(5)
+    x = rng.standard_normal((1030, 48)).astype(np.float32)
+    w = rng.standard_normal((40, 48)).astype(np.float32)
+    f = bc.jit(lambda x, w: bnp.tanh(x @ w.T), fuse="auto")
+    for _ in range(3):
+        np.testing.assert_allclose(np.asarray(f(x, w)), np.tanh(x.astype(np.float64) @ w.T.astype(np.float64)),
+                                   rtol=1e-4, atol=1e-5)

@@ -34,7 +34,7 @@ import numba
 import numpy as np
 
 from ._pool import _nn, _nn_sgd, _nt, _stack, parts, pool, post_nn, post_nt, post_stack, solo
-from ._simd import AVX512, rows_nn
+from ._simd import AVX512, rows_nn, transpose
 
 __all__ = ["AVX512", "matmul", "takes"]
 
@@ -163,10 +163,20 @@ def _job(a, b, c):
     return _nn, post_nn, _per(m, 8, n * k), m, (fa, ars, aks, fb, n, c, n, m, n, k, _KBLOCK, False)
 
 
-# An A W^T product of at least this many rows (and 8 per term) copies W^T and takes the A B tiles: on
-# W8's layers (2048 rows, 128 terms) 25-30% faster than the dot-product tiles, the copy included; with
-# fewer rows the copy does not pay (W1's 128 x 256 x 256: 92 against 131 us).
+# An A W^T product of at least this many rows copies W^T (by 16 x 16 blocks in registers:
+# _simd.transpose) and takes the A B tiles: on W8's layers (2048 rows, 128 or 512 terms) 20-30% faster
+# than the dot-product tiles, the copy included. With fewer rows it did not pay in a step: W1's
+# 128 x 256 x 256 took 84 against 101 us alone on one core, but W1's step was no faster (1.003 on one
+# core, 1.01 on two: python -m benchmarks.jit_features -w W1 -f nt-copy); on two cores a W^T larger than
+# the second-level cache moves to the other core (128 x 512 x 512: 244 against 194 us). The choice
+# depends on the shapes only, so that the values are the same on any number of threads.
 _NT_ROWS = 1024
+
+
+def _copies_wt(m, k, n):
+    """Whether ``A W^T`` with ``A`` (m, k) and ``W`` (n, k) copies ``W^T`` first (the A B tiles take a
+    multiple of 16 columns)."""
+    return n % 16 == 0 and m >= _NT_ROWS
 
 
 class _Scratch(threading.local):
@@ -187,7 +197,8 @@ def _transposed(b):
         if len(arrays) > 8:
             arrays.clear()
         t = arrays[b.shape] = np.empty(b.shape, np.float32)
-    np.copyto(t, b)
+    w = b.T   # (row-major: b's rows are its columns)
+    transpose(w.reshape(-1), 0, w.shape[1], t.reshape(-1), 0, t.shape[1], w.shape[0], w.shape[1])
     return t
 
 
@@ -204,8 +215,8 @@ def matmul(a, b, out=None):
     n = b.shape[-1]
     if out is None:
         out = np.empty(a.shape[:-1] + (n,), np.float32)
-    if a.ndim == 2 and a.shape[0] >= _NT_ROWS and a.shape[0] >= 8 * k and not b.flags.c_contiguous:
-        b = _transposed(b)   # (A W^T with many rows: W^T copied once, then the A B tiles)
+    if a.ndim == 2 and not b.flags.c_contiguous and _copies_wt(a.shape[0], k, n):
+        b = _transposed(b)   # (W^T copied once, then the A B tiles)
     now, _, per, whole, args = _job(a, b, out.reshape(-1))
     _run(now, per, whole, args, (a.size // k) * n * k)
     return out

@@ -780,7 +780,10 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
         from ._rnn_kernels import _backward_part, backward_simd, backward_step, units_per_part
 
         z, cs, acts = res["z"], res["cs"], res["acts"]
-        d = out("d", (4 * n, steps, batch))
+        # the cotangents of every step's pre-activations, kept where a product reads them after the
+        # recurrence: the input's gradient, or (without the 16-lane kernels) the weights'
+        keep_d = bool(needs[0]) or not simd
+        d = out("d", (4 * n, steps, batch)) if keep_d else none
         dh, dc = out("dh", (n, batch)), out("dc", (n, batch))
         wt = out("wt", (n, 4 * n))
         np.copyto(wt, w_hh.T)
@@ -813,7 +816,7 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
             threads = numba.get_num_threads()
             with held(threads) as ctl:
                 ub = units_per_part(n, threads if ctl.size > STATE else 1)   # (solo words: one part)
-                backward_simd(ctl, _backward_part.address, ub, acts, cs, g, has_g, wt, dh, dc, d, dt,
+                backward_simd(ctl, _backward_part.address, ub, acts, cs, g, has_g, wt, dh, dc, d, keep_d, dt,
                               out("dt2", (4 * n, batch)), ds, on, masked, ph, pc, res["zz"], dw, weights)
         else:
             for t in range(steps - 1, -1, -1):
@@ -821,7 +824,7 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
                 matmul(wt, dt, out=dh)
                 if masked:
                     dh += ph
-        flat, zs = d.reshape(4 * n, steps * batch), z[:, :steps].reshape(r, steps * batch)
+        flat = d.reshape(4 * n, steps * batch) if keep_d else None
         results = []
         for k, need in enumerate(needs):
             if not need:
@@ -838,7 +841,7 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
                 if simd:   # both weights' gradients: d (4H, T N) by zz (T N, rp), by the recurrence
                     np.copyto(v, own["dw"][:, lo:hi])
                 else:
-                    matmul(flat, zs[lo:hi].T, out=v)
+                    matmul(flat, z[lo:hi, :steps].reshape(hi - lo, steps * batch).T, out=v)
             else:
                 v = out(f"db{k}", (4 * n,))
                 if k == 6 and needs[5]:
