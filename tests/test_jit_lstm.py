@@ -283,11 +283,13 @@ def test_tanh_within_six_ulp_of_numpy():
 
 
 @pytest.mark.parametrize("m, n, k, kblock", [(512, 32, 160, 256), (128, 32, 512, 256), (13, 48, 7, 256),
-                                             (9, 16, 1, 256), (3, 64, 600, 256), (8, 16, 0, 256), (17, 32, 1000, 96)])
+                                             (9, 16, 1, 256), (3, 64, 600, 256), (8, 16, 0, 256), (17, 32, 1000, 96),
+                                             (16, 64, 100, 256), (24, 96, 600, 96), (8, 80, 32, 512),
+                                             (9, 64, 31, 256)])
 def test_rows_nn_against_numpy(m, n, k, kblock):
     """The LSTM steps' products (``_simd.rows_nn``, A row-major, read in place where one 32-column tile
-    reads it): tiles, leftover rows and columns, passes over k, offsets and leading dimensions larger
-    than the operands' rows."""
+    reads it, packed 32 terms at a time in registers where several do): tiles, leftover rows, columns
+    and terms, passes over k, offsets and leading dimensions larger than the operands' rows."""
     rng = np.random.default_rng(m * 1000 + k)
     a = rng.standard_normal((m, k + 3)).astype(np.float32)
     b = rng.standard_normal((k + 1, n + 16)).astype(np.float32)

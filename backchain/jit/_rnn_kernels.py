@@ -134,14 +134,26 @@ def backward_step(acts, cs, g, has_g, dh, dc, d, t, dt, on, masked, ph, pc):
     carried over; there the carried cotangents pass to step ``t - 1`` unchanged (``ph``, ``pc`` (H, N):
     ``dc`` gets ``pc`` here, the caller adds ``ph`` to ``dh`` after the product) and the step's own
     states get none, as in the rule (``g`` already 0 there)."""
-    _backward_units(acts, cs, g, has_g, dh, dc, d, t, t, dt, on, masked, ph, pc, 0, dh.shape[0])
+    _backward_units(acts, cs, g, has_g, dh, dc, t, dt, on, masked, ph, pc, 0, dh.shape[0])
+    _keep(dt, d, t, 0, dh.shape[0])
 
 
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def _backward_units(acts, cs, g, has_g, dh, dc, d, t, td, dt, on, masked, ph, pc, u0, u1):
+def _keep(dt, d, t, u0, u1):
+    """The units ``u0:u1``'s four gate rows of ``dt`` (4H, N) copied into ``d[:, t]`` (``d``: (4H, T, N))."""
+    n = dt.shape[0] // 4
+    for gate in range(4):
+        for q in range(gate * n + u0, gate * n + u1):
+            for j in range(dt.shape[1]):
+                d[q, t, j] = dt[q, j]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _backward_units(acts, cs, g, has_g, dh, dc, t, dt, on, masked, ph, pc, u0, u1):
     """:func:`backward_step` for the hidden units ``u0:u1`` (their states' cotangents, their four gate
-    rows of ``dt`` and of ``d[:, td]``: ``td = t``, or 0 where ``d`` is ``dt`` itself as (4H, 1, N), when
-    no product reads ``d`` after the recurrence)."""
+    rows of ``dt``; :func:`_keep` copies them into ``d`` where it is kept). Writing ``d`` here as well
+    kept the loops from vectorising where ``d`` was ``dt`` itself (the arrays overlap: LLVM's run-time
+    check sends the loop to its scalar version)."""
     n = dh.shape[0]
     cols = dh.shape[1]
     add_g = has_g
@@ -162,7 +174,6 @@ def _backward_units(acts, cs, g, has_g, dh, dc, d, t, td, dt, on, masked, ph, pc
             o, tc = acts[t, 3 * n + u, j], acts[t, 4 * n + u, j]
             dc[u, j] = dc[u, j] + gh * o * (_ONE - tc * tc)
             v = gh * tc * o * (_ONE - o)
-            d[3 * n + u, td, j] = v
             dt[3 * n + u, j] = v
     for u in range(u0, u1):
         for j in range(cols):
@@ -170,9 +181,6 @@ def _backward_units(acts, cs, g, has_g, dh, dc, d, t, td, dt, on, masked, ph, pc
             vi = dct * gg * i * (_ONE - i)
             vf = dct * cs[t, u, j] * f * (_ONE - f)
             vg = dct * i * (_ONE - gg * gg)
-            d[u, td, j] = vi
-            d[n + u, td, j] = vf
-            d[2 * n + u, td, j] = vg
             dt[u, j] = vi
             dt[n + u, j] = vf
             dt[2 * n + u, j] = vg
@@ -302,13 +310,9 @@ def _backward_part(words, i):
     on = numba.carray(_f32(words[_BON]), (words[_BONT], words[_BONC]))
     pc = numba.carray(_f32(words[_BPC]), (n, cols))
     ds = numba.carray(_f32(words[_BDS]), (4 * n, cols))
+    _backward_units(acts, cs, g, words[_BHASG] != 0, dh, dc, t, cur, on, masked, ph, pc, u0, u1)
     if words[_BKEEPD] != 0:
-        d = numba.carray(_f32(words[_BD]), (4 * n, steps, cols))
-        td = t
-    else:
-        d = cur.reshape((4 * n, 1, cols))
-        td = 0
-    _backward_units(acts, cs, g, words[_BHASG] != 0, dh, dc, d, t, td, cur, on, masked, ph, pc, u0, u1)
+        _keep(cur, numba.carray(_f32(words[_BD]), (4 * n, steps, cols)), t, u0, u1)
     for gate in range(4):
         for q in range(gate * n + u0, gate * n + u1):
             for j in range(cols):

@@ -140,23 +140,56 @@ def _swap_masks(d):
 _SWAPS = [_swap_masks(d) for d in (8, 4, 2, 1)]
 
 
+def _transposed_rows(builder, rows):
+    """Sixteen 16-lane rows transposed in registers: four stages of two-register shuffles, 64 in all."""
+    for d, (lo, hi) in zip((8, 4, 2, 1), _SWAPS):
+        out = list(rows)
+        for i in range(_LANES):
+            if i & d:
+                continue
+            a, b = rows[i], rows[i + d]
+            out[i] = builder.shuffle_vector(a, b, ir.Constant(ir.VectorType(ir.IntType(32), _LANES), lo))
+            out[i + d] = builder.shuffle_vector(a, b, ir.Constant(ir.VectorType(ir.IntType(32), _LANES), hi))
+        rows = out
+    return rows
+
+
+def _at(context, builder, aryty, ary, base, step, i):
+    """The address of ``ary[base + i step]`` as a 16-lane vector's."""
+    return _address(context, builder, aryty, ary, builder.add(base, builder.mul(step, ir.Constant(step.type, i))))
+
+
+@intrinsic
+def _pack8x32(typingctx, a, s, ars, ap, p):
+    """``ap[p + 8 q + i] = a[s + i ars + q]`` for ``i < 8``, ``q < 32``: a row tile's 32 terms packed (the
+    8 rows' two halves as the 16 rows of a 16 x 16 transpose in registers, each result row stored as two
+    8-lane halves) instead of 256 single numbers copied one by one."""
+    def codegen(context, builder, sig, args):
+        aa, s_, ars_, pa, p_ = args
+        sixteen = ir.Constant(s_.type, 16)
+        rows = ([builder.load(_at(context, builder, sig.args[0], aa, s_, ars_, i), align=4) for i in range(8)]
+                + [builder.load(_at(context, builder, sig.args[0], aa, builder.add(s_, sixteen), ars_, i), align=4)
+                   for i in range(8)])
+        half = ir.VectorType(ir.FloatType(), 8)
+        arr = context.make_array(sig.args[3])(context, builder, pa)
+        for q, row in enumerate(_transposed_rows(builder, rows)):
+            for h, at in ((0, q), (1, q + 16)):
+                v = builder.shuffle_vector(row, row, ir.Constant(ir.VectorType(ir.IntType(32), 8),
+                                                                 list(range(8 * h, 8 * h + 8))))
+                ptr = builder.gep(arr.data, [builder.add(p_, ir.Constant(p_.type, 8 * at))])
+                builder.store(v, builder.bitcast(ptr, half.as_pointer()), align=4)
+        return context.get_dummy_value()
+    return types.none(a, types.intp, types.intp, ap, types.intp), codegen
+
+
 @intrinsic
 def _t16(typingctx, src, s, lds, dst, d, ldd):
     """``dst[d + j ldd + i] = src[s + i lds + j]`` for ``i, j < 16``: sixteen rows loaded, transposed in
-    registers (four stages of two-register shuffles, 64 in all), stored as sixteen rows."""
+    registers (:func:`_transposed_rows`), stored as sixteen rows."""
     def codegen(context, builder, sig, args):
         sa, s_, lds_, da, d_, ldd_ = args
-        rows = [builder.load(_address(context, builder, sig.args[0], sa, builder.add(s_, builder.mul(lds_, ir.Constant(lds_.type, i)))), align=4)
-                for i in range(_LANES)]
-        for d, (lo, hi) in zip((8, 4, 2, 1), _SWAPS):
-            out = list(rows)
-            for i in range(_LANES):
-                if i & d:
-                    continue
-                a, b = rows[i], rows[i + d]
-                out[i] = builder.shuffle_vector(a, b, ir.Constant(ir.VectorType(ir.IntType(32), _LANES), lo))
-                out[i + d] = builder.shuffle_vector(a, b, ir.Constant(ir.VectorType(ir.IntType(32), _LANES), hi))
-            rows = out
+        rows = _transposed_rows(builder, [builder.load(_at(context, builder, sig.args[0], sa, s_, lds_, i), align=4)
+                                          for i in range(_LANES)])
         for j in range(_LANES):
             builder.store(rows[j], _address(context, builder, sig.args[3], da,
                                             builder.add(d_, builder.mul(ldd_, ir.Constant(ldd_.type, j)))), align=4)
@@ -204,7 +237,12 @@ def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add=False):
         for r in range(r0, m8, 8):
             a0 = r * ars
             if pack:
-                for q in range(k0, k1):
+                q0 = k0
+                if aks == 1:   # (row-major: 32 terms at a time in registers)
+                    for q0 in range(k0, k1 - 31, 32):
+                        _pack8x32(a, a0 + q0, ars, ap, (q0 - k0) * 8)
+                    q0 = k0 + (k1 - k0) // 32 * 32
+                for q in range(q0, k1):
                     aq = a0 + q * aks
                     p = (q - k0) * 8
                     for i in range(8):
