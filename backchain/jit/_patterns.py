@@ -674,7 +674,7 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
     """The forward call (its results and the residuals for the VJP, in the new slot) and the VJP call
     (or None) of one LSTM layer direction, on the kernels of ``_rnn_kernels.py`` (their layouts).
 
-    Forward, per step: ``a = [W_hh | W_ih] z[:, t]`` (``z[:, t] = [h_{t-1}; x_t]``) then
+    Forward, per step: ``a = [W_hh | W_ih] z[t]`` (``z[t] = [h_{t-1}; x_t]``) then
     :func:`_rnn_kernels.forward_step`. Backward, per step: :func:`_rnn_kernels.backward_step` then
     ``dh = W_hh^T d[:, t]``. The weight gradients are products over all steps: of ``d`` by the rows
     ``zz`` (T N, H + I) that the forward pass keeps for the tiles (``simd``), or by ``z`` (BLAS); the
@@ -697,7 +697,7 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
 
     def buffers():
         if not bufs:
-            bufs.update(z=np.empty((r, steps + 1, batch), f32), cs=np.empty((steps + 1, n, batch), f32),
+            bufs.update(z=np.empty((steps + 1, r, batch), f32), cs=np.empty((steps + 1, n, batch), f32),
                         acts=np.empty((steps, 5 * n, batch), f32), a=np.empty((4 * n, batch), f32),
                         w=np.empty((4 * n, r), f32), bias=np.empty(4 * n, f32),
                         zz=np.zeros((steps + 1, batch, rp), f32) if simd else None)
@@ -722,9 +722,8 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
             bias[:] = b_ih if b_hh is None else b_hh
         else:
             np.add(b_ih, b_hh, out=bias)
-        z[:n, 0] = h0.T
-        z[n:, :steps] = x.transpose(2, 0, 1)
-        z[n:, steps] = 0
+        z[0, :n] = h0.T
+        z[steps, n:] = 0
         cs[0] = c0.T
         masked = mask is not None
         keep = unmasked
@@ -739,16 +738,18 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
             with held(threads) as ctl:
                 ub = units_per_part(n, threads if ctl.size > STATE else 1)   # (solo words: one part)
                 forward_simd(ctl, _forward_part.address, ub, w, bias, scale, shift, cs, z, acts, a, zz, keep,
-                             masked)
+                             masked, np.ascontiguousarray(x))   # (x[t] into z[t, H:] there)
         else:
+            z[:steps, n:] = x.transpose(0, 2, 1)
             matmul = np.matmul
             for t in range(steps):
-                matmul(w, z[:, t], out=a)
+                matmul(w, z[t], out=a)
                 forward_step(a, bias, scale, shift, cs, z, acts, t, keep, masked)
-        hs = z[:n, 1:]
+        hs = z[1:, :n]   # (T, H, N)
         if masked:   # the outputs past a sequence's end are 0, as the rule's
-            hs = np.multiply(hs, np.asarray(mask, dtype=bool), out=b.setdefault("hs", np.empty(hs.shape, f32)))
-        return hs.transpose(1, 2, 0), z[:n, steps].T, cs[steps].T, b
+            hs = np.multiply(hs, np.asarray(mask, dtype=bool)[:, None, :],
+                             out=b.setdefault("hs", np.empty(hs.shape, f32)))
+        return hs.transpose(0, 2, 1), z[steps, :n].T, cs[steps].T, b
 
     mask_arg = {"mask": fwd.params["mask"]} if fwd.params.get("mask") is not None else {}
     f2 = Call(fwd.name + "(kernels)", lstm_layer, tuple(fwd.args), mask_arg, list(fwd.outs) + [new_slot],
@@ -777,7 +778,8 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
         import numba
 
         from ._pool import STATE, held
-        from ._rnn_kernels import _backward_part, backward_simd, backward_step, units_per_part
+        from ._rnn_kernels import _backward_part, backward_simd, backward_step, transpose_steps, units_per_part
+        from ._simd import transpose
 
         z, cs, acts = res["z"], res["cs"], res["acts"]
         # the cotangents of every step's pre-activations, kept where a product reads them after the
@@ -786,7 +788,7 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
         d = out("d", (4 * n, steps, batch)) if keep_d else none
         dh, dc = out("dh", (n, batch)), out("dc", (n, batch))
         wt = out("wt", (n, 4 * n))
-        np.copyto(wt, w_hh.T)
+        transpose(np.ascontiguousarray(w_hh).reshape(-1), 0, n, wt.reshape(-1), 0, 4 * n, 4 * n, n)
         for s_, g_ in ((dh, gh_last), (dc, gc_last)):
             if g_ is None:
                 s_.fill(0)
@@ -803,10 +805,9 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
         g = none
         if has_g:
             g = out("g", (steps, n, batch))
+            transpose_steps(np.ascontiguousarray(gh), g)
             if masked:   # the outputs past a sequence's end are constants (0): no cotangent flows back
-                np.multiply(gh.transpose(0, 2, 1), on[:, None, :], out=g)
-            else:
-                np.copyto(g, gh.transpose(0, 2, 1))
+                np.multiply(g, on[:, None, :], out=g)
         matmul = np.matmul
         dt = out("dt", (4 * n, batch))
         if simd:
@@ -841,7 +842,7 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
                 if simd:   # both weights' gradients: d (4H, T N) by zz (T N, rp), by the recurrence
                     np.copyto(v, own["dw"][:, lo:hi])
                 else:
-                    matmul(flat, z[lo:hi, :steps].reshape(hi - lo, steps * batch).T, out=v)
+                    matmul(flat, z[:steps, lo:hi].transpose(0, 2, 1).reshape(steps * batch, hi - lo), out=v)
             else:
                 v = out(f"db{k}", (4 * n,))
                 if k == 6 and needs[5]:
