@@ -183,6 +183,19 @@ def _pack8x32(typingctx, a, s, ars, ap, p):
 
 
 @intrinsic
+def _copy8(typingctx, a, s, ap, p):
+    """``ap[p:p + 8] = a[s:s + 8]`` as one 8-lane load and store (a column-major A's 8 rows of a term)."""
+    def codegen(context, builder, sig, args):
+        aa, s_, pa, p_ = args
+        half = ir.VectorType(ir.FloatType(), 8).as_pointer()
+        src = builder.gep(context.make_array(sig.args[0])(context, builder, aa).data, [s_])
+        dst = builder.gep(context.make_array(sig.args[2])(context, builder, pa).data, [p_])
+        builder.store(builder.load(builder.bitcast(src, half), align=4), builder.bitcast(dst, half), align=4)
+        return context.get_dummy_value()
+    return types.none(a, types.intp, ap, types.intp), codegen
+
+
+@intrinsic
 def _t16(typingctx, src, s, lds, dst, d, ldd):
     """``dst[d + j ldd + i] = src[s + i lds + j]`` for ``i, j < 16``: sixteen rows loaded, transposed in
     registers (:func:`_transposed_rows`), stored as sixteen rows."""
@@ -242,6 +255,10 @@ def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add=False):
                     for q0 in range(k0, k1 - 31, 32):
                         _pack8x32(a, a0 + q0, ars, ap, (q0 - k0) * 8)
                     q0 = k0 + (k1 - k0) // 32 * 32
+                elif ars == 1:   # (column-major: a term's 8 rows are contiguous)
+                    for q in range(k0, k1):
+                        _copy8(a, a0 + q * aks, ap, (q - k0) * 8)
+                    q0 = k1
                 for q in range(q0, k1):
                     aq = a0 + q * aks
                     p = (q - k0) * 8
