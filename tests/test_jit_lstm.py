@@ -300,3 +300,27 @@ def test_rows_nn_against_numpy(m, n, k, kblock):
     got = c[1:, 7:7 + n]
     np.testing.assert_allclose(got, want, rtol=0, atol=1e-5 * max(1, k))
     assert np.isnan(c[0]).all() and np.isnan(c[1:, :7]).all() and np.isnan(c[1:, 7 + n:]).all()
+
+
+@pytest.mark.parametrize("m, n, k, kblock, r0", [(512, 32, 160, 256, 0), (128, 32, 512, 256, 64), (20, 48, 7, 256, 8),
+                                                 (24, 96, 600, 96, 8), (13, 80, 33, 512, 0), (9, 64, 31, 256, 0)])
+def test_rows_nn_on_rows_packed_ahead(m, n, k, kblock, r0):
+    """``_simd.pack_rows`` then ``rows_nn(..., packed=True)`` (an LSTM layer's weights, packed once for
+    every step): the same bits as the product on A in place, for rows from any tile boundary, partial
+    last tiles (zeros past the rows) and passes over k."""
+    rng = np.random.default_rng(m + n + k)
+    a = rng.standard_normal((m, k + 3)).astype(np.float32)
+    b = rng.standard_normal((k, n)).astype(np.float32)
+    want = np.full((m, n), np.nan, np.float32)
+    _simd.rows_nn(a.reshape(-1), k + 3, 1, b.reshape(-1), n, want.reshape(-1), n, r0, m, n, k, kblock)
+    ap = np.full(8 * k * -(-m // 8), np.nan, np.float32)
+    _simd.pack_rows(a.reshape(-1), k + 3, 1, m, k, ap)
+    assert not np.isnan(ap).any()
+    got = np.full((m, n), np.nan, np.float32)
+    _simd.rows_nn(ap, 0, 0, b.reshape(-1), n, got.reshape(-1), n, r0, m, n, k, kblock, False, True)
+    np.testing.assert_array_equal(got[r0:], want[r0:])
+    assert np.isnan(got[:r0]).all()
+    at = np.asfortranarray(a[:, :k])   # a column-major A packs to the same runs
+    ap2 = np.empty_like(ap)
+    _simd.pack_rows(at.T.reshape(-1), 1, m, m, k, ap2)
+    np.testing.assert_array_equal(ap2, ap)

@@ -787,8 +787,6 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
         keep_d = bool(needs[0]) or not simd
         d = out("d", (4 * n, steps, batch)) if keep_d else none
         dh, dc = out("dh", (n, batch)), out("dc", (n, batch))
-        wt = out("wt", (n, 4 * n))
-        transpose(np.ascontiguousarray(w_hh).reshape(-1), 0, n, wt.reshape(-1), 0, 4 * n, 4 * n, n)
         for s_, g_ in ((dh, gh_last), (dc, gc_last)):
             if g_ is None:
                 s_.fill(0)
@@ -817,9 +815,12 @@ def _lstm_layer(fwd, vjp, dims, outputs, new_slot):
             threads = numba.get_num_threads()
             with held(threads) as ctl:
                 ub = units_per_part(n, threads if ctl.size > STATE else 1)   # (solo words: one part)
-                backward_simd(ctl, _backward_part.address, ub, acts, cs, g, has_g, wt, dh, dc, d, keep_d, dt,
+                backward_simd(ctl, _backward_part.address, ub, acts, cs, g, has_g, np.ascontiguousarray(w_hh),
+                              out("wtp", (4 * n * 8 * -(-n // 8),)), dh, dc, d, keep_d, dt,
                               out("dt2", (4 * n, batch)), ds, on, masked, ph, pc, res["zz"], dw, weights)
         else:
+            wt = out("wt", (n, 4 * n))
+            transpose(np.ascontiguousarray(w_hh).reshape(-1), 0, n, wt.reshape(-1), 0, 4 * n, 4 * n, n)
             for t in range(steps - 1, -1, -1):
                 backward_step(acts, cs, g, has_g, dh, dc, d, t, dt, on, masked, ph, pc)
                 matmul(wt, dt, out=dh)

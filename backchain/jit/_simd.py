@@ -32,7 +32,7 @@ from ._cachestamp import check as _check_cache
 
 _check_cache()   # (cached kernels compiled from other sources are removed first: _cachestamp.py)
 
-__all__ = ["AVX512", "rows_nn", "rows_nt", "stack", "transpose"]
+__all__ = ["AVX512", "pack_rows", "rows_nn", "rows_nt", "stack", "transpose"]
 
 
 def _avx512():
@@ -226,8 +226,44 @@ def transpose(src, s, lds, dst, d, ldd, m, n):
             dst[d + j * ldd + i] = src[s + i * lds + j]
 
 
+@numba.njit(cache=True, nogil=True, error_model="numpy", inline="always")
+def _pack_tile(a, a0, ars, aks, k0, k1, ap, p0):
+    """``ap[p0 + 8 (q - k0) + i] = A[r + i, q]`` for ``i < 8``, ``k0 <= q < k1`` (``A[r + i, q]`` at
+    ``a[a0 + i ars + q aks]``): a row tile's terms in one contiguous run."""
+    q0 = k0
+    if aks == 1:   # (row-major: 32 terms at a time in registers)
+        for q0 in range(k0, k1 - 31, 32):
+            _pack8x32(a, a0 + q0, ars, ap, p0 + (q0 - k0) * 8)
+        q0 = k0 + (k1 - k0) // 32 * 32
+    elif ars == 1:   # (column-major: a term's 8 rows are contiguous)
+        for q in range(k0, k1):
+            _copy8(a, a0 + q * aks, ap, p0 + (q - k0) * 8)
+        q0 = k1
+    for q in range(q0, k1):
+        aq = a0 + q * aks
+        p = p0 + (q - k0) * 8
+        for i in range(8):
+            ap[p + i] = a[aq + i * ars]
+
+
 @numba.njit(cache=True, nogil=True, error_model="numpy")
-def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add=False):
+def pack_rows(a, ars, aks, m, k, out):
+    """``A`` (m, k) (``A[r, q]`` at ``a[r * ars + q * aks]``) packed for :func:`rows_nn`'s ``packed``: each
+    tile of 8 rows its terms in one run, ``out[8 k (r // 8) + 8 q + r % 8] = A[r, q]``; the rows of a last,
+    partial tile are followed by zeros. ``out``: at least ``8 k ceil(m / 8)`` numbers."""
+    m8 = m // 8 * 8
+    for r in range(0, m8, 8):
+        _pack_tile(a, r * ars, ars, aks, 0, k, out, r * k)
+    if m8 < m:
+        base = m8 * k
+        out[base:base + 8 * k] = 0
+        for q in range(k):
+            for i in range(m - m8):
+                out[base + 8 * q + i] = a[(m8 + i) * ars + q * aks]
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add=False, packed=False):
     """Rows ``r0:r1`` of ``C = A B``: ``A[r, q]`` at ``a[r * ars + q * aks]``, ``B[q, j]`` at
     ``b[q * ldb + j]``, ``C[r, j]`` at ``c[r * ldc + j]`` (flat float32 arrays); ``n`` a multiple
     of 16. Tiles of 8 rows by 32 columns (sixteen accumulators: enough fused multiply-adds in flight
@@ -235,7 +271,11 @@ def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add=False):
     ``A``'s rows are a cache line apart per term, which the first-level cache's sets cannot all hold:
     10-25% faster on one core for W1's and W8's products), 8 by 16 for the last 16 columns, then the rows left over; ``k``
     in passes of at most ``kblock`` terms (a pass after the first adds to ``C``), so that the panel of
-    ``B`` that a row tile reads stays in cache. ``add``: ``C += A B`` (every pass adds)."""
+    ``B`` that a row tile reads stays in cache. ``add``: ``C += A B`` (every pass adds).
+
+    ``packed``: ``a`` is the whole of ``A`` packed ahead by :func:`pack_rows` (``ars``, ``aks`` unused;
+    ``r0`` a multiple of 8): a matrix that several products read (an LSTM layer's weights, at every
+    time step) is packed once, and the tiles read it at constant offsets, as the packed runs above."""
     m8 = r0 + (r1 - r0) // 8 * 8
     n32 = n - n % 32
     passes = max(1, (k + kblock - 1) // kblock)
@@ -243,27 +283,16 @@ def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add=False):
     # (packed where a row tile's terms are read by several 32-column tiles, or are a cache line apart
     # per term (a column-major A); a row-major A read by one tile (an LSTM step's 32 columns) is read
     # in place: its packing took as long as the tile's products)
-    pack = n32 > 32 or (n32 > 0 and aks != 1)
+    pack = not packed and (n32 > 32 or (n32 > 0 and aks != 1))
     ap = np.empty(8 * max(kb, 1) if pack else 1, np.float32)   # a row tile's terms: ap[8 (q - k0) + i] = A[r + i, q]
+    run = a if packed else ap   # (the packed runs the tiles read)
     for k0 in range(0, max(k, 1), max(kb, 1)):
         k1 = min(k0 + kb, k)
         for r in range(r0, m8, 8):
             a0 = r * ars
+            base = (r // 8) * 8 * k + k0 * 8 if packed else 0   # (this tile's pass in the packed runs)
             if pack:
-                q0 = k0
-                if aks == 1:   # (row-major: 32 terms at a time in registers)
-                    for q0 in range(k0, k1 - 31, 32):
-                        _pack8x32(a, a0 + q0, ars, ap, (q0 - k0) * 8)
-                    q0 = k0 + (k1 - k0) // 32 * 32
-                elif ars == 1:   # (column-major: a term's 8 rows are contiguous)
-                    for q in range(k0, k1):
-                        _copy8(a, a0 + q * aks, ap, (q - k0) * 8)
-                    q0 = k1
-                for q in range(q0, k1):
-                    aq = a0 + q * aks
-                    p = (q - k0) * 8
-                    for i in range(8):
-                        ap[p + i] = a[aq + i * ars]
+                _pack_tile(a, a0, ars, aks, k0, k1, ap, 0)
             for j in range(0, n32, 32):
                 o = r * ldc + j
                 if k0 == 0 and not add:
@@ -281,34 +310,34 @@ def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add=False):
                     c60 = vload(c, o + 6 * ldc); c61 = vload(c, o + 6 * ldc + 16)  # noqa: E702
                     c70 = vload(c, o + 7 * ldc); c71 = vload(c, o + 7 * ldc + 16)  # noqa: E702
                 p = k0 * ldb + j
-                if pack:   # (the packed terms: constant offsets)
-                    aq = 0
+                if pack or packed:   # (the packed terms: constant offsets)
+                    aq = base
                     for q in range(k0, k1):
                         b0 = vload(b, p)
                         b1 = vload(b, p + 16)
                         p += ldb
-                        x = vbroadcast(ap[aq])
+                        x = vbroadcast(run[aq])
                         c00 = vfma(x, b0, c00)
                         c01 = vfma(x, b1, c01)
-                        x = vbroadcast(ap[aq + 1])
+                        x = vbroadcast(run[aq + 1])
                         c10 = vfma(x, b0, c10)
                         c11 = vfma(x, b1, c11)
-                        x = vbroadcast(ap[aq + 2])
+                        x = vbroadcast(run[aq + 2])
                         c20 = vfma(x, b0, c20)
                         c21 = vfma(x, b1, c21)
-                        x = vbroadcast(ap[aq + 3])
+                        x = vbroadcast(run[aq + 3])
                         c30 = vfma(x, b0, c30)
                         c31 = vfma(x, b1, c31)
-                        x = vbroadcast(ap[aq + 4])
+                        x = vbroadcast(run[aq + 4])
                         c40 = vfma(x, b0, c40)
                         c41 = vfma(x, b1, c41)
-                        x = vbroadcast(ap[aq + 5])
+                        x = vbroadcast(run[aq + 5])
                         c50 = vfma(x, b0, c50)
                         c51 = vfma(x, b1, c51)
-                        x = vbroadcast(ap[aq + 6])
+                        x = vbroadcast(run[aq + 6])
                         c60 = vfma(x, b0, c60)
                         c61 = vfma(x, b1, c61)
-                        x = vbroadcast(ap[aq + 7])
+                        x = vbroadcast(run[aq + 7])
                         aq += 8
                         c70 = vfma(x, b0, c70)
                         c71 = vfma(x, b1, c71)
@@ -362,7 +391,7 @@ def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add=False):
                     c6 = vload(c, o + 6 * ldc); c7 = vload(c, o + 7 * ldc)  # noqa: E702
                 p = k0 * ldb + n32
                 # (the packed terms where the 32-column tiles packed them; else A's own)
-                src, aq, sr, sk = (ap, 0, 1, 8) if pack else (a, a0 + k0 * aks, ars, aks)
+                src, aq, sr, sk = (run, base, 1, 8) if pack or packed else (a, a0 + k0 * aks, ars, aks)
                 for q in range(k0, k1):
                     b0 = vload(b, p)
                     p += ldb
@@ -384,11 +413,11 @@ def rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add=False):
                 o = r * ldc + j
                 acc = vzero() if k0 == 0 and not add else vload(c, o)
                 p = k0 * ldb + j
-                aq = r * ars + k0 * aks
+                aq, sk = ((r // 8) * 8 * k + k0 * 8 + r % 8, 8) if packed else (r * ars + k0 * aks, aks)
                 for q in range(k0, k1):
                     acc = vfma(vbroadcast(a[aq]), vload(b, p), acc)
                     p += ldb
-                    aq += aks
+                    aq += sk
                 vstore(c, o, acc)
 
 
