@@ -12,6 +12,7 @@ the per-block ratios (feature on / off). Features:
 - ``rows``: softmax, its VJP and LayerNorm a row at a time (``_fuse._row_calls``);
 - ``cse``: common subexpressions run once (``_cse.eliminate``);
 - ``sgd-in-product``: the SGD step inside the product making the gradient (``_replay._sgd_of``);
+- ``bias-relu-in-product``: a dense layer's bias and ReLU inside its product (``_replay._bias_relu_of``);
 - ``nt-copy``: an A W^T product of many rows copies W^T and takes the A B tiles (``_gemm._NT_ROWS``).
 """
 import argparse
@@ -38,11 +39,14 @@ def _off(feature):
     elif feature == "sgd-in-product":
         saved, _replay._sgd_of = _replay._sgd_of, (lambda step, k: False)
         restore = lambda: setattr(_replay, "_sgd_of", saved)  # noqa: E731
+    elif feature == "bias-relu-in-product":
+        saved, _replay._bias_relu_of = _replay._bias_relu_of, (lambda step, k: False)
+        restore = lambda: setattr(_replay, "_bias_relu_of", saved)  # noqa: E731
     elif feature == "nt-copy":
         saved, _gemm._NT_ROWS = _gemm._NT_ROWS, 1 << 62
         restore = lambda: setattr(_gemm, "_NT_ROWS", saved)  # noqa: E731
     else:
-        raise SystemExit(f"unknown feature {feature!r}: rows, cse, sgd-in-product, nt-copy")
+        raise SystemExit(f"unknown feature {feature!r}: rows, cse, sgd-in-product, bias-relu-in-product, nt-copy")
     try:
         yield
     finally:

@@ -50,11 +50,14 @@ def test_jit_features_turns_each_feature_off_and_back_on():
     from backchain.jit import _cse, _fuse, _gemm, _replay
     from benchmarks import jit_features as jf
 
-    before = (_fuse._row_calls, _cse.eliminate, _replay._sgd_of, _gemm._NT_ROWS)
-    for f in ("rows", "cse", "sgd-in-product", "nt-copy"):
+    def plans():
+        return _fuse._row_calls, _cse.eliminate, _replay._sgd_of, _replay._bias_relu_of, _gemm._NT_ROWS
+
+    before = plans()
+    for f in ("rows", "cse", "sgd-in-product", "bias-relu-in-product", "nt-copy"):
         with jf._off(f):
-            assert (_fuse._row_calls, _cse.eliminate, _replay._sgd_of, _gemm._NT_ROWS) != before
-        assert (_fuse._row_calls, _cse.eliminate, _replay._sgd_of, _gemm._NT_ROWS) == before
+            assert plans() != before
+        assert plans() == before
     on, off, ratio = jf.measure("W1", "cse", blocks=1, steps=1, warm_s=0.0)
     assert on > 0 and off > 0 and ratio > 0
     with pytest.raises(SystemExit, match="unknown feature"):

@@ -467,6 +467,7 @@ def _manual_sgd_steps(threads, fused=True, steps=4, monkeypatch=None):
 
     if not fused:
         monkeypatch.setattr(_replay, "_sgd_of", lambda step, k: False)
+        monkeypatch.setattr(_replay, "_bias_relu_of", lambda step, k: False)
     rng = np.random.default_rng(5)
     params = [bc.tensor((rng.standard_normal(s) * 0.05).astype(np.float32), requires_grad=True)
               for s in ((784, 256), (256,), (256, 10), (10,))]
@@ -500,6 +501,51 @@ def test_a_weight_gradients_product_takes_the_sgd_step_with_the_same_bits(monkey
     for a, b, c in zip(one, two, apart):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(a, c)
+
+
+def test_a_layers_product_applies_its_bias_and_relu_with_the_same_bits(monkeypatch):
+    """The product of a dense layer followed by its bias and ReLU (``_patterns._bias_relu``) applies them to
+    its rows as its parts finish (_gemm.matmul_bias_relu): the same bits as the two calls, on one thread
+    and on two; a bias of another shape or dtype takes the two calls."""
+    if not _simd_ok():
+        pytest.skip("the replay's own products run where the CPU has AVX-512")
+    one, src = _manual_sgd_steps(1)
+    two, _ = _manual_sgd_steps(2)
+    assert re.search(r"s\d+, s\d+ = gb\d+\(", src), src
+    apart, src_apart = _manual_sgd_steps(2, fused=False, monkeypatch=monkeypatch)
+    assert not re.search(r"= gb\d+\(", src_apart)
+    for a, b, c in zip(one, two, apart):
+        np.testing.assert_array_equal(a, b)
+        np.testing.assert_array_equal(a, c)
+    from backchain.jit import _gemm
+
+    calls = []
+
+    def bias_relu(c, bias):   # (a stand-in without the attributes: the two calls)
+        calls.append(c.copy())
+        return c + bias, np.maximum(c + bias, 0)
+
+    rng = np.random.default_rng(1)
+    a, b = rng.standard_normal((64, 96)).astype(np.float32), rng.standard_normal((96, 128)).astype(np.float32)
+    bias = rng.standard_normal(128).astype(np.float32)
+    z, h = _gemm.matmul_bias_relu(a, b, np.empty((64, 128), np.float32), bias, bias_relu)
+    assert len(calls) == 1
+    np.testing.assert_allclose(z, a.astype(np.float64) @ b + bias, rtol=1e-4, atol=1e-4)
+    np.testing.assert_array_equal(h, np.maximum(z, 0))
+
+    def fused(c, bias):   # (with the attributes _patterns._bias_relu gives its function: the parts apply it)
+        raise AssertionError("the product's parts apply the bias and ReLU")
+
+    fused.shape, fused.dtype = (64, 128), np.dtype(np.float32)
+    fused.outs = (np.empty((64, 128), np.float32), np.empty((64, 128), np.float32))
+    a[3, 5] = np.nan   # (a NaN row: kept by the ReLU)
+    want = _gemm.matmul(a, b) + bias
+    for threads in (1, 2):
+        z, h = _on_threads(threads, lambda: _gemm.matmul_bias_relu(a, b, np.empty((64, 128), np.float32), bias, fused))
+        assert z is fused.outs[0] and h is fused.outs[1]
+        np.testing.assert_array_equal(z, want)
+        np.testing.assert_array_equal(h, np.maximum(want, 0))
+        assert np.isnan(h[3]).all()
 
 
 def test_matmul_sgd_waits_for_a_background_product_reading_the_parameter_and_falls_back():

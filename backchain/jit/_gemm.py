@@ -33,7 +33,7 @@ import threading
 import numba
 import numpy as np
 
-from ._pool import _nn, _nn_sgd, _nt, _stack, parts, pool, post_nn, post_nt, post_stack, solo
+from ._pool import _nn, _nn_bias_relu, _nn_sgd, _nt, _stack, parts, pool, post_nn, post_nt, post_stack, solo
 from ._simd import AVX512, rows_nn, transpose
 
 __all__ = ["AVX512", "matmul", "takes"]
@@ -256,6 +256,25 @@ def matmul_sgd(a, b, out, p, update):
             return out, p
     out = matmul(a, b, out)
     return out, update(p, out)
+
+
+def matmul_bias_relu(a, b, out, bias, bias_relu):
+    """``out = a @ b`` (:func:`matmul`), then ``bias_relu(out, bias)`` (``_patterns._bias_relu``'s: ``z = out +
+    bias``, ``h = max(z, 0)`` into its own arrays): as the product's parts finish, each applies it to its
+    rows on the core that computed them, while they are in its cache. The same bits as the two calls.
+    Returns ``(z, h)``."""
+    outs = getattr(bias_relu, "outs", None)
+    if (outs is not None and out is not None and bias.__class__ is np.ndarray and bias.dtype == np.float32
+            and bias.shape == (b.shape[-1],) and bias.flags.c_contiguous and bias_relu.dtype == np.float32
+            and a.ndim == 2 and out.shape == bias_relu.shape and out.flags.c_contiguous and out.dtype == np.float32
+            and takes(a, b)):
+        now, _, per, whole, args = _job(a, b, out.reshape(-1))
+        if now is _nn:
+            z, h = outs
+            args = args[:-1] + (bias, z.reshape(-1), h.reshape(-1))   # (rows_nn's add=False replaced)
+            _run(_nn_bias_relu, per, whole, args, a.shape[0] * b.shape[1] * a.shape[1])
+            return z, h
+    return bias_relu(matmul(a, b, out), bias)
 
 
 # OpenBLAS runs a product of at most this many multiply-adds on the calling thread (65536 times its

@@ -92,6 +92,8 @@ def _bias_relu(add, relu, avals):
         z = add_fn(a, b)
         return z, relu_fn(z)
 
+    # (for a product before it whose parts apply it to their rows: _gemm.matmul_bias_relu)
+    bias_relu.shape, bias_relu.dtype, bias_relu.outs = shape, dtype, (zbuf, hbuf)
     return Call("bias_relu", bias_relu, (a, b), {}, [z, h], multiple=True)
 
 

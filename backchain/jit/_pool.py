@@ -48,7 +48,7 @@ _check_cache()   # (cached kernels compiled from other sources are removed first
 
 _F32_LANES = max(1, vm.lanes(np.float32))   # (a register of float32 for the SGD step after a product)
 
-__all__ = ["NN", "NT", "STACK", "CALL", "Pool", "post_call", "run_call", "call", "held", "parts", "pool", "post_nn", "post_nt", "post_stack", "solo"]
+__all__ = ["NN", "NT", "STACK", "CALL", "NN_BIAS_RELU", "Pool", "post_call", "run_call", "call", "held", "parts", "pool", "post_nn", "post_nt", "post_stack", "solo"]
 
 
 # --- atomics and the spin hint, as LLVM instructions on an int64 array's elements ---
@@ -185,7 +185,7 @@ SEQ = 62            # the poster's last sequence number
 BG = 64             # the background slot
 STATE = 128         # per worker w: STATE + 8 * w: 0 spinning or working, 1 asleep, 2 told to stop; then
                     # the parts it has run
-NN, NT, STACK, NN_SGD, CALL = 1, 2, 3, 4, 5
+NN, NT, STACK, NN_SGD, CALL, NN_BIAS_RELU = 1, 2, 3, 4, 5, 6
 #: Where a :data:`CALL` job's own argument words begin in its slot (after the function's address).
 CALL_ARGS = 19
 MAX_PARTS = (1 << 16) - 1
@@ -204,7 +204,8 @@ def _part(ctl, s, i):
     op = ctl[s + OP]
     per = ctl[s + OP + 1]
     g = ctl[s + ARGS:]
-    if op == NN or op == NN_SGD:   # rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add); rows m = g[11]
+    if op == NN or op == NN_SGD or op == NN_BIAS_RELU:
+        # rows_nn(a, ars, aks, b, ldb, c, ldc, r0, r1, n, k, kblock, add); rows m = g[11]
         a = numba.carray(_f32(g[0]), g[1])
         b = numba.carray(_f32(g[4]), g[5])
         c = numba.carray(_f32(g[7]), g[8])
@@ -219,6 +220,18 @@ def _part(ctl, s, i):
                 o = r * ldc
                 for j in range(o, o + n, _F32_LANES):
                     vm.store(p, j, o + n, vm.subtract(vm.load(p, j, o + n), vm.multiply(coef, vm.load(c, j, o + n))))
+        elif op == NN_BIAS_RELU:   # then z = C + bias and h = max(z, 0) (NaN kept) on the same rows
+            ldc, n = g[9], g[10]
+            bias = numba.carray(_f32(g[15]), n)
+            z = numba.carray(_f32(g[16]), g[8])
+            h = numba.carray(_f32(g[17]), g[8])
+            zero = vm.splat(np.float32(0))
+            for r in range(r0, r1):
+                o = r * ldc
+                for j in range(o, o + n, _F32_LANES):
+                    v = vm.add(vm.load(c, j, o + n), vm.load(bias, j - o, n))
+                    vm.store(z, j, o + n, v)
+                    vm.store(h, j, o + n, vm.maximum(v, zero))   # (NaN kept; -0 gives +0, as the kernel's)
     elif op == CALL:   # a compiled function of (its argument words, the part): see post_call
         _call(g[0], ctl[s + CALL_ARGS:].ctypes.data, i)
     elif op == NT:   # rows_nt(a, lda, w, ldw, c, ldc, r0, r1, n, k); rows m = g[10]
@@ -380,6 +393,19 @@ def _nn_sgd(ctl, per, a, ars, aks, b, ldb, c, ldc, m, n, k, kblock, p, coef):
     g = ARGS
     ctl[OP] = NN_SGD
     ctl[g + 15] = p.ctypes.data; ctl[g + 16] = p.size; ctl[g + 17] = coef.ctypes.data  # noqa: E702
+    _post(ctl, chunks)
+    return _finish(ctl, chunks)
+
+
+@numba.njit(cache=True, nogil=True, error_model="numpy")
+def _nn_bias_relu(ctl, per, a, ars, aks, b, ldb, c, ldc, m, n, k, kblock, bias, z, h):
+    """:func:`_nn` (``C = A B``), then ``z = C + bias`` and ``h = max(z, 0)`` (NaN kept) row by row in the
+    same parts, while the rows are in the cache of the core that computed them: the same arithmetic as
+    ``_kernels.bias_relu``, so the same bits. ``z``, ``h``: C-contiguous like ``C``."""
+    chunks = _words_nn(ctl, 0, per, a, ars, aks, b, ldb, c, ldc, m, n, k, kblock, False)
+    g = ARGS
+    ctl[OP] = NN_BIAS_RELU
+    ctl[g + 15] = bias.ctypes.data; ctl[g + 16] = z.ctypes.data; ctl[g + 17] = h.ctypes.data  # noqa: E702
     _post(ctl, chunks)
     return _finish(ctl, chunks)
 
@@ -571,6 +597,8 @@ def warm():
     offs = np.zeros(1, np.int64)
     _nn(ctl, 8, f, 8, 1, f, 16, f, 16, 2, 16, 2, 512)
     _nn_sgd(ctl, 8, f, 8, 1, f, 16, f, 16, 2, 16, 2, 512, np.zeros(32, np.float32), np.zeros(1, np.float32))
+    _nn_bias_relu(ctl, 8, f, 8, 1, f, 16, f, 16, 2, 16, 2, 512, np.zeros(16, np.float32), np.zeros(32, np.float32),
+                  np.zeros(32, np.float32))
     # the background slot's jobs as Pool.background and Pool.settle call them (from Python: other types)
     _finish(ctl, post_nn(ctl, BG, 8, f, 8, 1, f, 16, f, 16, 2, 16, 2, 512, False), BG)
     _finish(ctl, post_nt(ctl, BG, 4, f, 16, f, 16, f, 16, 2, 1, 16), BG)

@@ -196,7 +196,18 @@ def compile_program(program, buffers=True, fused=None, donated=(), gemm=False):
 
                     f = src.name(matmul, "g")
                     after = nxt.get(i)
-                    if after is not None and _sgd_of(program.steps[after], k) and not step.params:
+                    if (after is not None and _bias_relu_of(program.steps[after], k) and not step.params
+                            and last.get(k) == after and k not in outputs
+                            and (pending is None or not _waits(program.steps[after], after, pending, fused, into))):
+                        # bias and ReLU after the product (_patterns._bias_relu): applied by its parts
+                        from ._gemm import matmul_bias_relu
+
+                        update = program.steps[after]
+                        f = src.name(matmul_bias_relu, "gb")
+                        body.append(f"s{update.outs[0]}, s{update.outs[1]} = {f}({', '.join(args)}, {buf}, "
+                                    f"{src.expr(update.args[1])}, {src.name(update.fn, 'f')})")
+                        skip.add(after)
+                    elif after is not None and _sgd_of(program.steps[after], k) and not step.params:
                         # the SGD step on the gradient this product makes: done by the product's parts
                         # (a product in the background that may read the parameter is finished first:
                         # matmul_sgd checks its arrays)
@@ -212,7 +223,7 @@ def compile_program(program, buffers=True, fused=None, donated=(), gemm=False):
                     body.append(f"s{k} = {f}({', '.join(args)}, out={buf})")
                 else:
                     dead = sorted({q for q in update.reads if last.get(q) == after and q not in outputs
-                                   and _big(avals[q]) and q not in step.reads})
+                                   and _big(avals[q]) and q not in step.reads and q != k})
                     if dead:
                         body.append("del " + ", ".join(f"s{q}" for q in dead))
             else:
@@ -253,6 +264,13 @@ def compile_program(program, buffers=True, fused=None, donated=(), gemm=False):
     run = src.env["replay"]
     run.donates = bool(into)
     return run, source
+
+
+def _bias_relu_of(step, k):
+    """Whether ``step`` is a float32 bias and ReLU (``_patterns._bias_relu``) of the product in slot ``k``."""
+    return (step.__class__ is Call and step.name == "bias_relu" and getattr(step.fn, "outs", None) is not None
+            and step.fn.dtype == np.float32 and len(step.args) == 2 and step.args[0].__class__ is Slot
+            and step.args[0].k == k and not step.params)
 
 
 def _sgd_of(step, k):
