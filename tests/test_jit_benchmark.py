@@ -63,3 +63,19 @@ def test_jit_features_turns_each_feature_off_and_back_on():
     with pytest.raises(SystemExit, match="unknown feature"):
         with jf._off("fusion"):
             pass
+
+
+def test_lstm_kernels_benchmark_runs(capsys):
+    """benchmarks/lstm_kernels.py: the recurrences alone, timed, on a few steps."""
+    pytest.importorskip("numba")
+    from backchain.jit import _simd
+    from benchmarks import lstm_kernels
+
+    if not _simd.AVX512:
+        with pytest.raises(SystemExit, match="AVX-512"):
+            lstm_kernels.main(["--steps", "3", "--calls", "1"])
+        return
+    lstm_kernels.main(["--steps", "3", "--calls", "1"])
+    out = capsys.readouterr().out
+    for which in ("forward", "backward", "backward+weights"):
+        assert which in out

@@ -1,8 +1,8 @@
 """Compile ``bc.jit``'s kernels ahead: ``python -m backchain.jit``.
 
 The replay's Numba kernels (the pattern rewrites, the float32 products, the LSTM recurrence)
-compile the first time a program needs them on a machine, then load from Numba's disk cache: a
-first call of W7's LSTM step takes about 4 s on a new machine and 0.3 s afterwards. :func:`warm`
+compile the first time a program needs them on a machine, then load from Numba's disk cache: the
+first call and two steps of W7's LSTM step take 11.9 s on a new machine, 0.35 s afterwards. :func:`warm`
 runs a few small training steps under ``bc.jit`` (a dense network, a convolutional one, an LSTM,
 an attention layer; float32 and float64) so that those kernels are compiled and cached before the
 program that needs them runs: in a container image's build, say, or once after ``pip install``.
