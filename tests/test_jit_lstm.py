@@ -224,6 +224,27 @@ def test_gradients_match_torch(dtype, rtol, calls, simd):
     assert len(_kernel_calls(g)) == calls
 
 
+@pytest.mark.parametrize("hidden, inputs", [(20, 7), (40, 33), (8, 16)])
+@pytest.mark.parametrize("threads", [1, 2])
+def test_hidden_sizes_across_unit_blocks_match_torch(hidden, inputs, threads, simd):
+    """Hidden sizes whose unit blocks end inside a row tile (20: blocks of 8 rows and a partial one of
+    W_hh^T packed ahead; 40: two parts of 24 and 16 units on two threads), inputs not a multiple of 16,
+    every gradient against PyTorch's, on one thread and on two."""
+    numba = pytest.importorskip("numba")
+    args = _layer_args(np.float32, steps=7, batch=32, i=inputs, h=hidden, seed=hidden)
+    g = bc.jit(bc.grad(_layer_loss, argnums=tuple(range(7))))
+    want = _torch_grads([a.astype(np.float64) for a in args])
+    before = numba.get_num_threads()
+    numba.set_num_threads(min(threads, numba.config.NUMBA_NUM_THREADS))
+    try:
+        for _ in range(2):
+            for a, b in zip(g(*args), want):
+                np.testing.assert_allclose(np.asarray(a), b, rtol=1e-4, atol=1e-4 * np.abs(b).max())
+    finally:
+        numba.set_num_threads(before)
+    assert len(_kernel_calls(g)) == 2
+
+
 def test_replayed_gradients_are_new_arrays(simd):
     """The VJP call owns its arrays: gradients a program returns are copies, which a later replay
     does not overwrite."""
