@@ -193,3 +193,47 @@ def test_a_replaced_parameter_or_submodule_retraces():
     model[1] = nn.ReLU()
     np.testing.assert_array_equal(f(x), model(bc.tensor(x)).data)
     assert f.traces == 3
+
+
+def test_a_step_updating_parameters_that_are_views_copies_none_of_them(monkeypatch):
+    """Parameters whose arrays are views (of a larger array, as a checkpoint loader may leave them),
+    updated in place by a jitted step: the replay returns them as they are, the caller's own arrays,
+    with no copy made and none written back; the values are eager's."""
+    import backchain as bc
+    import backchain.nn.functional as F
+    from backchain.jit import _replay
+
+    rng = np.random.default_rng(3)
+    block = rng.standard_normal((2, 8, 5)).astype(np.float32)
+    w, w_eager = bc.tensor(block[0], requires_grad=True), bc.tensor(block[0], requires_grad=True)
+    b, b_eager = bc.tensor(block[1, 0], requires_grad=True), bc.tensor(block[1, 0], requires_grad=True)
+    w.data, b.data = block[0], block[1, 0]   # (views into the block)
+    assert w._data.base is block and b._data.base is block
+    x = rng.standard_normal((4, 8)).astype(np.float32)
+    y = rng.integers(0, 5, 4)
+
+    def step_of(w, b):
+        def step():
+            loss = F.cross_entropy(F.relu(bc.numpy.matmul(x, w) + b), y)
+            loss.backward()
+            for p in (w, b):
+                p.data -= 0.1 * p.grad
+                p.grad = None
+        return step
+
+    jitted, eager = bc.jit(step_of(w, b)), step_of(w_eager, b_eager)
+    for _ in range(2):   # (the trace, then a replay)
+        jitted()
+        eager()
+    arrays = (w._data, b._data)
+    assert arrays[0].base is not None and arrays[1].base is not None
+    copies = []
+    owned = _replay._owned
+    monkeypatch.setattr(_replay, "_owned", lambda o: copies.append(o) or owned(o))
+    for _ in range(3):
+        jitted()
+        eager()
+    assert not any(o is a for o in copies for a in arrays)
+    assert w._data is arrays[0] and b._data is arrays[1]
+    np.testing.assert_allclose(w.data, w_eager.data, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(b.data, b_eager.data, rtol=1e-5, atol=1e-6)
