@@ -349,3 +349,27 @@ def test_a_replay_of_a_w_transpose_with_many_rows_and_odd_columns():
     for _ in range(3):
         np.testing.assert_allclose(np.asarray(f(x, w)), np.tanh(x.astype(np.float64) @ w.T.astype(np.float64)),
                                    rtol=1e-4, atol=1e-5)
+
+
+def test_a_posted_a_w_transpose_copies_w_transposed_as_matmul_does():
+    """A product begun in the background (_gemm.post) with many rows copies W^T as matmul does, so the
+    values are the same bit for bit on two threads (posted) as on one (matmul); into its own array,
+    which a product of the same shape on the calling thread, before the wait, does not overwrite."""
+    if not _gemm.AVX512:
+        pytest.skip("the replay's own products run where the CPU has AVX-512")
+    rng = np.random.default_rng(13)
+    x, x2 = (rng.standard_normal((2048, 128)).astype(np.float32) for _ in range(2))
+    w, w2 = (rng.standard_normal((384, 128)).astype(np.float32) for _ in range(2))
+    one = _on_threads(1, lambda: _gemm.matmul(x, w.T))
+    other = _on_threads(1, lambda: _gemm.matmul(x2, w2.T))
+
+    def posted():
+        out = np.empty((2048, 384), np.float32)
+        _gemm.post(x, w.T, out)
+        second = _gemm.matmul(x2, w2.T)   # (the thread's W^T scratch of this shape, rewritten meanwhile)
+        _gemm.wait()
+        return out, second
+
+    out, second = _on_threads(2, posted)
+    np.testing.assert_array_equal(out, one)
+    np.testing.assert_array_equal(second, other)

@@ -165,17 +165,18 @@ def _job(a, b, c):
 
 # An A W^T product of at least this many rows copies W^T (by 16 x 16 blocks in registers:
 # _simd.transpose) and takes the A B tiles: on W8's layers (2048 rows, 128 or 512 terms) 20-30% faster
-# than the dot-product tiles, the copy included. With fewer rows it did not pay in a step: W1's
-# 128 x 256 x 256 took 84 against 101 us alone on one core, but W1's step was no faster (1.003 on one
-# core, 1.01 on two: python -m benchmarks.jit_features -w W1 -f nt-copy); on two cores a W^T larger than
-# the second-level cache moves to the other core (128 x 512 x 512: 244 against 194 us). The choice
+# than the dot-product tiles, the copy included. With fewer rows it did not pay in a step: with the copy
+# from 128 rows (and a W of at most 2^16 numbers), W1's step took 0.986 of its time on one core but
+# 1.035-1.044 on two, where its A W^T product is begun in the background and the workers read the copy
+# from the other core (python -m benchmarks.jit_features -w W1 -f nt-copy); alone, a W^T larger than
+# the second-level cache moved to the other core too (128 x 512 x 512: 244 against 194 us). The choice
 # depends on the shapes only, so that the values are the same on any number of threads.
 _NT_ROWS = 1024
 
 
 def _copies_wt(m, k, n):
     """Whether ``A W^T`` with ``A`` (m, k) and ``W`` (n, k) copies ``W^T`` first (the A B tiles take a
-    multiple of 16 columns)."""
+    multiple of 16 columns), in :func:`matmul` and in :func:`post` alike."""
     return n % 16 == 0 and m >= _NT_ROWS
 
 
@@ -186,17 +187,18 @@ class _Scratch(threading.local):
 _scratch = _Scratch()
 
 
-def _transposed(b):
-    """``b`` (the transpose of a row-major matrix) copied into a row-major array of this thread's, kept
-    for the next product of that shape (the product is finished before it returns)."""
-    arrays = _scratch.arrays
-    if arrays is None:
-        arrays = _scratch.arrays = {}
-    t = arrays.get(b.shape)
+def _transposed(b, t=None):
+    """``b`` (the transpose of a row-major matrix) copied into ``t``, or into a row-major array of this
+    thread's, kept for the next product of that shape (the product is finished before it returns)."""
     if t is None:
-        if len(arrays) > 8:
-            arrays.clear()
-        t = arrays[b.shape] = np.empty(b.shape, np.float32)
+        arrays = _scratch.arrays
+        if arrays is None:
+            arrays = _scratch.arrays = {}
+        t = arrays.get(b.shape)
+        if t is None:
+            if len(arrays) > 8:
+                arrays.clear()
+            t = arrays[b.shape] = np.empty(b.shape, np.float32)
     w = b.T   # (row-major: b's rows are its columns)
     transpose(w.reshape(-1), 0, w.shape[1], t.reshape(-1), 0, t.shape[1], w.shape[0], w.shape[1])
     return t
@@ -300,6 +302,11 @@ def post(a, b, out):
     threads = numba.get_num_threads()
     if threads < 2 or (a.size // k) * b.shape[-1] * k < _SPLIT:
         return matmul(a, b, out)
+    if a.ndim == 2 and not b.flags.c_contiguous and _copies_wt(a.shape[0], k, b.shape[-1]):
+        # (W^T copied as matmul copies it, so that the values are the same on any number of threads;
+        # into an array of this job's own, which it keeps until wait(): the thread's scratch may be
+        # overwritten by a product before then)
+        b = _transposed(b, np.empty(b.shape, np.float32))
     p = pool(threads)
     _, post_job, per, _, args = _job(a, b, out.reshape(-1))
     if not p.background(post_job, per, *args):
