@@ -488,35 +488,29 @@ def _manual_sgd_steps(threads, fused=True, steps=4, monkeypatch=None):
     return [p.data.copy() for p in params], paths[0].compiled.source
 
 
-def test_a_weight_gradients_product_takes_the_sgd_step_with_the_same_bits(monkeypatch):
+def test_products_take_the_sgd_step_and_the_bias_and_relu_with_the_same_bits(monkeypatch):
     """The product making a weight's gradient applies ``p -= lr * g`` to its rows as its parts finish
-    (_gemm.matmul_sgd): the same bits as the product then the update, on one thread and on two."""
+    (_gemm.matmul_sgd), and the product of a dense layer followed by its bias and ReLU
+    (``_patterns._bias_relu``) applies them (_gemm.matmul_bias_relu): the same bits as the separate
+    calls, on one thread and on two."""
     if not _simd_ok():
         pytest.skip("the replay's own products run where the CPU has AVX-512")
     one, src = _manual_sgd_steps(1)
     two, _ = _manual_sgd_steps(2)
-    assert re.search(r"s\d+, s\d+ = gs\d+\(", src), src
+    assert re.search(r"s\d+, s\d+ = gs\d+\(", src) and re.search(r"s\d+, s\d+ = gb\d+\(", src), src
     apart, src_apart = _manual_sgd_steps(2, fused=False, monkeypatch=monkeypatch)
-    assert not re.search(r"= gs\d+\(", src_apart)
+    assert not re.search(r"= g[sb]\d+\(", src_apart)
     for a, b, c in zip(one, two, apart):
         np.testing.assert_array_equal(a, b)
         np.testing.assert_array_equal(a, c)
 
 
-def test_a_layers_product_applies_its_bias_and_relu_with_the_same_bits(monkeypatch):
-    """The product of a dense layer followed by its bias and ReLU (``_patterns._bias_relu``) applies them to
-    its rows as its parts finish (_gemm.matmul_bias_relu): the same bits as the two calls, on one thread
-    and on two; a bias of another shape or dtype takes the two calls."""
+def test_matmul_bias_relu_in_the_parts_or_as_two_calls():
+    """_gemm.matmul_bias_relu: with the function _patterns._bias_relu makes (its arrays as attributes),
+    the parts apply the bias and ReLU (NaN kept), the same bits on one thread and on two; with a
+    function without them, the product then the call."""
     if not _simd_ok():
         pytest.skip("the replay's own products run where the CPU has AVX-512")
-    one, src = _manual_sgd_steps(1)
-    two, _ = _manual_sgd_steps(2)
-    assert re.search(r"s\d+, s\d+ = gb\d+\(", src), src
-    apart, src_apart = _manual_sgd_steps(2, fused=False, monkeypatch=monkeypatch)
-    assert not re.search(r"= gb\d+\(", src_apart)
-    for a, b, c in zip(one, two, apart):
-        np.testing.assert_array_equal(a, b)
-        np.testing.assert_array_equal(a, c)
     from backchain.jit import _gemm
 
     calls = []
