@@ -340,6 +340,7 @@ def test_rows_nn_on_rows_packed_ahead(m, n, k, kblock, r0):
     got = np.full((m, n), np.nan, np.float32)
     _simd.rows_nn(ap, 0, 0, b.reshape(-1), n, got.reshape(-1), n, r0, m, n, k, kblock, False, True)
     np.testing.assert_array_equal(got[r0:], want[r0:])
+    np.testing.assert_allclose(got[r0:], a[r0:, :k].astype(np.float64) @ b, rtol=0, atol=1e-5 * max(1, k))
     assert np.isnan(got[:r0]).all()
     at = np.asfortranarray(a[:, :k])   # a column-major A packs to the same runs
     ap2 = np.empty_like(ap)

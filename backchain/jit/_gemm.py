@@ -250,14 +250,21 @@ def matmul_sgd(a, b, out, p, update):
             and a.ndim == 2 and out.flags.c_contiguous and out.dtype == np.float32 and p.shape == out.shape
             and p.flags.c_contiguous and p.flags.writeable and takes(a, b)
             and not (np.may_share_memory(p, a) or np.may_share_memory(p, b) or np.may_share_memory(p, out))):
-        now, _, per, whole, args = _job(a, b, out.reshape(-1))
-        if now is _nn:
-            coef = np.array([coef], np.float32)
-            args = args[:-1] + (p.reshape(-1), coef)    # (rows_nn's add=False replaced by p and coef)
-            _run(_nn_sgd, per, whole, args, a.shape[0] * b.shape[1] * a.shape[1])
+        if _with_rows_op(_nn_sgd, a, b, out, p.reshape(-1), np.array([coef], np.float32)):
             return out, p
     out = matmul(a, b, out)
     return out, update(p, out)
+
+
+def _with_rows_op(job, a, b, out, *arrays):
+    """``a @ b`` into ``out`` by ``job`` (``_pool._nn_sgd``, ``_nn_bias_relu``: the A B tiles' parts, each
+    then applying an operation to the rows it computed, on ``arrays``, which take the place of
+    ``rows_nn``'s ``add``), where the product takes the A B tiles; False, having run nothing, elsewhere."""
+    now, _, per, whole, args = _job(a, b, out.reshape(-1))
+    if now is not _nn:
+        return False
+    _run(job, per, whole, args[:-1] + arrays, a.shape[0] * b.shape[1] * a.shape[1])
+    return True
 
 
 def matmul_bias_relu(a, b, out, bias, bias_relu):
@@ -270,11 +277,8 @@ def matmul_bias_relu(a, b, out, bias, bias_relu):
             and bias.shape == (b.shape[-1],) and bias.flags.c_contiguous and bias_relu.dtype == np.float32
             and a.ndim == 2 and out.shape == bias_relu.shape and out.flags.c_contiguous and out.dtype == np.float32
             and takes(a, b)):
-        now, _, per, whole, args = _job(a, b, out.reshape(-1))
-        if now is _nn:
-            z, h = outs
-            args = args[:-1] + (bias, z.reshape(-1), h.reshape(-1))   # (rows_nn's add=False replaced)
-            _run(_nn_bias_relu, per, whole, args, a.shape[0] * b.shape[1] * a.shape[1])
+        z, h = outs
+        if _with_rows_op(_nn_bias_relu, a, b, out, bias, z.reshape(-1), h.reshape(-1)):
             return z, h
     return bias_relu(matmul(a, b, out), bias)
 

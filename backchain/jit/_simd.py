@@ -204,8 +204,7 @@ def _t16(typingctx, src, s, lds, dst, d, ldd):
         rows = _transposed_rows(builder, [builder.load(_at(context, builder, sig.args[0], sa, s_, lds_, i), align=4)
                                           for i in range(_LANES)])
         for j in range(_LANES):
-            builder.store(rows[j], _address(context, builder, sig.args[3], da,
-                                            builder.add(d_, builder.mul(ldd_, ir.Constant(ldd_.type, j)))), align=4)
+            builder.store(rows[j], _at(context, builder, sig.args[3], da, d_, ldd_, j), align=4)
         return context.get_dummy_value()
     return types.none(src, types.intp, types.intp, dst, types.intp, types.intp), codegen
 
